@@ -1,0 +1,129 @@
+"""Functions that create tensors. Random ones take ``rng=`` (a seed or a Generator)."""
+
+import numpy as np
+
+from tinynet import _dtype
+from tinynet._random import as_generator
+from tinynet.tensor import Tensor
+
+
+def _shape(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _float_dtype(dtype):
+    return _dtype.get_default_dtype() if dtype is None else _dtype.check_supported(np.dtype(dtype))
+
+
+def _make(array, requires_grad):
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor from data (a copy): arrays keep their dtype, Python floats the default."""
+    if isinstance(data, Tensor):
+        data = data.data
+    array = _dtype.as_array(data, dtype)
+    if isinstance(data, np.ndarray) and array is data:
+        array = array.copy()
+    return _make(array, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory and dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros, ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _make(np.zeros(_shape(shape), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _make(np.ones(_shape(shape), _float_dtype(dtype)), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` filled with ``fill_value``."""
+    if dtype is None:
+        dtype = _dtype.as_array(fill_value).dtype
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _make(np.full(shape, fill_value, np.dtype(dtype)), requires_grad)
+
+
+def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor (its values are arbitrary)."""
+    return _make(np.empty(_shape(shape), _float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (``n`` by ``m``)."""
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``; integer arguments give int64."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        integral = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+        dtype = np.int64 if integral else _dtype.get_default_dtype()
+    return _make(np.arange(start, stop, step, dtype=np.dtype(dtype)), requires_grad)
+
+
+def linspace(start, stop, num: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
+    return _make(np.linspace(start, stop, num, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``x``'s shape and dtype."""
+    x = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return _make(np.zeros_like(x, dtype=dtype), requires_grad)
+
+
+def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones with ``x``'s shape and dtype."""
+    x = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return _make(np.ones_like(x, dtype=dtype), requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with ``x``'s shape and dtype."""
+    x = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return _make(np.full_like(x, fill_value, dtype=dtype), requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad: bool = False, rng=None) -> Tensor:
+    """Standard normal samples; ``rng`` is a seed or a ``numpy.random.Generator``."""
+    dtype = _float_dtype(dtype)
+    return _make(as_generator(rng).standard_normal(_shape(shape), dtype=dtype), requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad: bool = False, rng=None) -> Tensor:
+    """Uniform samples in ``[0, 1)``; ``rng`` is a seed or a ``numpy.random.Generator``."""
+    dtype = _float_dtype(dtype)
+    return _make(as_generator(rng).random(_shape(shape), dtype=dtype), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=np.int64, rng=None) -> Tensor:
+    """Uniform integers in ``[low, high)``."""
+    if high is None:
+        low, high = 0, low
+    size = (size,) if isinstance(size, int) else tuple(size)
+    return Tensor(as_generator(rng).integers(low, high, size, dtype=np.dtype(dtype)))
+
+
+def randn_like(x, dtype=None, requires_grad: bool = False, rng=None) -> Tensor:
+    """Standard normal samples with ``x``'s shape (and dtype unless given)."""
+    return randn(*x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, rng=rng)
+
+
+def rand_like(x, dtype=None, requires_grad: bool = False, rng=None) -> Tensor:
+    """Uniform ``[0, 1)`` samples with ``x``'s shape (and dtype unless given)."""
+    return rand(*x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, rng=rng)

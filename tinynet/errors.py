@@ -1,0 +1,5 @@
+"""Exception types of tinynet."""
+
+
+class ShapeError(RuntimeError, ValueError):
+    """Operand shapes do not fit (a RuntimeError as in PyTorch, and a ValueError as in NumPy)."""

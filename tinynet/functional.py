@@ -1,0 +1,88 @@
+"""Composite ops, written in primitive Tensor ops, so their derivatives of every order come free."""
+
+import math
+
+from tinynet import ops
+from tinynet.errors import ShapeError
+from tinynet.ops._args import as_tensor, axes
+
+
+def var(x, axis=None, correction: int = 1, keepdims: bool = False):
+    """Variance over ``axis`` with ``correction`` (1: unbiased, as PyTorch's default)."""
+    x = as_tensor(x)
+    reduced = axes(axis, x.ndim)
+    count = x.size if reduced is None else math.prod(x.shape[i] for i in reduced)
+    deviation = x - x.mean(reduced, keepdims=True)
+    dof = count - correction
+    # With no degrees of freedom left the variance is undefined: 0 * inf gives NaN, as PyTorch.
+    return (deviation * deviation).sum(reduced, keepdims=keepdims) * (1.0 / dof if dof > 0 else math.inf)
+
+
+def std(x, axis=None, correction: int = 1, keepdims: bool = False):
+    """Standard deviation over ``axis``: ``sqrt(var(x, axis, correction))``."""
+    return var(x, axis, correction, keepdims).sqrt()
+
+
+def gelu(x, approximate: str = "none"):
+    """Gaussian error linear unit: exact ``x * Phi(x)``, or ``approximate='tanh'``."""
+    x = as_tensor(x)
+    if approximate == "none":
+        return x * ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * (inner.tanh() + 1.0) * 0.5
+    raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def flatten(x, start_axis: int = 0, end_axis: int = -1):
+    """Merge axes ``start_axis..end_axis`` into one."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return x.reshape(1)
+    start, end = axes((start_axis, end_axis), x.ndim)
+    if start > end:
+        raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+    merged = math.prod(x.shape[start : end + 1])
+    return x.reshape(*x.shape[:start], merged, *x.shape[end + 1 :])
+
+
+def squeeze(x, axis=None):
+    """Remove axes of length 1 (all of them, or those in ``axis``)."""
+    x = as_tensor(x)
+    if axis is None:
+        return x.reshape(*(n for n in x.shape if n != 1))
+    removed = axes(axis, x.ndim)
+    for i in removed:
+        if x.shape[i] != 1:
+            raise ValueError(f"cannot squeeze axis {i} of length {x.shape[i]} (shape {x.shape})")
+    return x.reshape(*(n for i, n in enumerate(x.shape) if i not in removed))
+
+
+def unsqueeze(x, axis: int):
+    """Insert an axis of length 1 at ``axis`` (negative counts from the end of the result)."""
+    x = as_tensor(x)
+    (position,) = axes(axis, x.ndim + 1)
+    return x.reshape(*x.shape[:position], 1, *x.shape[position:])
+
+
+def expand(x, *shape):
+    """Broadcast to ``shape``; -1 keeps that axis's length (as PyTorch's ``expand``)."""
+    x = as_tensor(x)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    offset = len(shape) - x.ndim
+    if offset < 0:
+        raise ValueError(f"expand: target {shape} has fewer axes than the tensor's {x.shape}")
+    target = tuple(x.shape[i - offset] if n == -1 else n for i, n in enumerate(shape))
+    return x.broadcast_to(target)
+
+
+def stack(tensors, axis: int = 0):
+    """Join tensors of equal shape along a new axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ShapeError(f"stack needs tensors of equal shape, got {sorted(shapes)}")
+    return ops.concatenate([unsqueeze(t, axis) for t in tensors], axis=axis)

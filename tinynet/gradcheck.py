@@ -1,0 +1,314 @@
+"""Finite-difference gradient checks: ``gradcheck``, ``gradgradcheck``, ``check_gradients``.
+
+The analytic vector-Jacobian products of the engine are compared, input by input,
+with central differences ``(f(x + eps e) - f(x - eps e)) / (2 eps)`` computed in float64.
+Full mode builds both Jacobians; fast mode compares one random projection
+``u . J v`` per input (HIPS autograd / JAX ``check_grads`` style), which costs two
+evaluations of ``fn`` per input instead of two per element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinynet import autograd
+from tinynet._random import as_generator
+from tinynet.tensor import Tensor
+
+
+class GradcheckError(RuntimeError):
+    """An analytic gradient disagrees with its finite-difference estimate."""
+
+
+@dataclass
+class InputCheck:
+    """The comparison for one differentiable input."""
+
+    index: int
+    shape: tuple
+    max_abs_error: float
+    max_rel_error: float
+    worst_element: tuple | None  # (output element, input element) in full mode
+    analytic: float
+    numerical: float
+    passed: bool
+
+    def describe(self) -> str:
+        where = ""
+        if self.worst_element is not None:
+            out_idx, in_idx = self.worst_element
+            where = f", element {in_idx} (output element {out_idx})"
+        return (
+            f"input {self.index}{where}: analytic {self.analytic:.10g} vs numerical "
+            f"{self.numerical:.10g} (abs error {self.max_abs_error:.3g}, "
+            f"rel error {self.max_rel_error:.3g})"
+        )
+
+
+@dataclass
+class GradcheckReport:
+    """Per-input results of a gradient check; ``passed`` is True when all inputs pass."""
+
+    inputs: list = field(default_factory=list)
+    eps: float = 1e-6
+    atol: float = 1e-5
+    rtol: float = 1e-3
+    fast_mode: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.inputs)
+
+    @property
+    def failures(self) -> list:
+        return [check for check in self.inputs if not check.passed]
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        mode = "fast (random projection)" if self.fast_mode else "full Jacobian"
+        lines = [
+            f"gradient check, {mode}, eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g}",
+            f"{'input':>5}  {'shape':<14}{'max abs err':>12}{'max rel err':>12}  worst element   result",
+        ]
+        for check in self.inputs:
+            worst = "-" if check.worst_element is None else str(check.worst_element[1])
+            lines.append(
+                f"{check.index:>5}  {str(check.shape):<14}{check.max_abs_error:>12.3g}"
+                f"{check.max_rel_error:>12.3g}  {worst:<15} {'pass' if check.passed else 'FAIL'}"
+            )
+        return "\n".join(lines)
+
+
+def _as_outputs(result) -> tuple:
+    outputs = (result,) if isinstance(result, Tensor) else tuple(result)
+    for output in outputs:
+        if not isinstance(output, Tensor):
+            raise TypeError(f"fn must return Tensors, got {type(output).__name__}")
+    return outputs
+
+
+def _prepare_inputs(inputs, allow_low_precision: bool) -> tuple:
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    differentiable = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not differentiable:
+        raise ValueError("gradcheck needs at least one input Tensor with requires_grad=True")
+    for i in differentiable:
+        if inputs[i].dtype != np.float64 and not allow_low_precision:
+            raise ValueError(
+                f"input {i} has dtype {inputs[i].dtype}: finite differences are only "
+                "trustworthy in float64. Convert with x.double(), or pass "
+                "allow_low_precision=True (and loosen eps/atol/rtol) to check anyway."
+            )
+    return inputs, differentiable
+
+
+def _evaluate(fn, inputs, index, data) -> np.ndarray:
+    """The outputs of ``fn`` flattened and joined, with input ``index`` replaced by ``data``."""
+    args = list(inputs)
+    original = inputs[index]
+    args[index] = Tensor(data, requires_grad=original.requires_grad)
+    outputs = _as_outputs(fn(*args))
+    return np.concatenate([o.data.astype(np.float64).ravel() for o in outputs])
+
+
+def _vjp(fn, inputs, differentiable, cotangent_parts) -> list:
+    """Analytic ``cotangent @ J`` for each differentiable input (zeros when unused)."""
+    outputs = _as_outputs(fn(*inputs))
+    used = [o for o in outputs if o.requires_grad]
+    wanted = [inputs[i] for i in differentiable]
+    if not used:
+        return [np.zeros(t.shape) for t in wanted]
+    grads = autograd.grad(
+        [o for o in outputs if o.requires_grad],
+        wanted,
+        grad_outputs=[
+            Tensor(part.reshape(o.shape).astype(o.dtype))
+            for part, o in zip(cotangent_parts(outputs), outputs)
+            if o.requires_grad
+        ],
+        allow_unused=True,
+    )
+    result = []
+    for g, t in zip(grads, wanted):
+        if g is not None and (g.shape != t.shape or g.dtype != t.dtype):
+            raise GradcheckError(
+                f"gradient for input of shape {t.shape} and dtype {t.dtype} came back with "
+                f"shape {g.shape} and dtype {g.dtype}"
+            )
+        result.append(np.zeros(t.shape) if g is None else g.data.astype(np.float64))
+    return result
+
+
+def _split(vector: np.ndarray, outputs) -> list:
+    parts, start = [], 0
+    for o in outputs:
+        parts.append(vector[start : start + o.data.size])
+        start += o.data.size
+    return parts
+
+
+def _compare(analytic, numerical, atol, rtol):
+    error = np.abs(analytic - numerical)
+    allowed = atol + rtol * np.abs(numerical)
+    rel = error / np.maximum(np.abs(numerical), np.finfo(np.float64).tiny)
+    bad = ~(error <= allowed)  # NaN counts as a failure
+    return error, rel, bad
+
+
+def check_gradients(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool = False,
+    allow_low_precision: bool = False,
+    rng=0,
+) -> GradcheckReport:
+    """Compare analytic and numerical gradients of ``fn`` at ``inputs``; return a report.
+
+    >>> import tinynet as tn
+    >>> x = tn.randn(3, dtype="float64", requires_grad=True, rng=0)
+    >>> report = tn.check_gradients(lambda x: (x.sin() * x).sum(), (x,))
+    >>> report.passed
+    True
+    """
+    inputs, differentiable = _prepare_inputs(inputs, allow_low_precision)
+    report = GradcheckReport(eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+    outputs = _as_outputs(fn(*inputs))
+    n_out = sum(o.data.size for o in outputs)
+    generator = as_generator(rng)
+
+    for position, i in enumerate(differentiable):
+        x = inputs[i].data.astype(np.float64)
+        if fast_mode:
+            u = generator.standard_normal(n_out)
+            v = generator.standard_normal(x.shape)
+            plus = _evaluate(fn, inputs, i, (x + eps * v).astype(inputs[i].dtype))
+            minus = _evaluate(fn, inputs, i, (x - eps * v).astype(inputs[i].dtype))
+            numerical = np.array([u @ ((plus - minus) / (2 * eps))])
+            row = _vjp(fn, inputs, differentiable, lambda outs: _split(u, outs))[position]
+            analytic = np.array([np.sum(row * v)])
+            error, rel, bad = _compare(analytic, numerical, atol, rtol)
+            report.inputs.append(
+                InputCheck(i, inputs[i].shape, float(error[0]), float(rel[0]), None,
+                           float(analytic[0]), float(numerical[0]), not bad[0])
+            )  # fmt: skip
+            continue
+
+        numerical = np.zeros((n_out, x.size))
+        flat = x.ravel()
+        for k in range(x.size):
+            shifted = flat.copy()
+            shifted[k] += eps
+            plus = _evaluate(fn, inputs, i, shifted.reshape(x.shape).astype(inputs[i].dtype))
+            shifted[k] -= 2 * eps
+            minus = _evaluate(fn, inputs, i, shifted.reshape(x.shape).astype(inputs[i].dtype))
+            numerical[:, k] = (plus - minus) / (2 * eps)
+        analytic = np.zeros_like(numerical)
+        for j in range(n_out):
+            seed = np.zeros(n_out)
+            seed[j] = 1.0
+            row = _vjp(fn, inputs, differentiable, lambda outs, s=seed: _split(s, outs))
+            analytic[j] = row[position].ravel()
+        error, rel, bad = _compare(analytic, numerical, atol, rtol)
+        if not error.size:
+            report.inputs.append(InputCheck(i, inputs[i].shape, 0.0, 0.0, None, 0.0, 0.0, True))
+            continue
+        score = np.where(np.isnan(error), np.inf, error)  # a NaN is the worst error
+        out_idx, flat_idx = np.unravel_index(int(np.argmax(score)), score.shape)
+        in_idx = tuple(int(v) for v in np.unravel_index(int(flat_idx), x.shape))
+        report.inputs.append(
+            InputCheck(i, inputs[i].shape, float(score.max()),
+                       float(np.where(np.isnan(rel), np.inf, rel).max()), (int(out_idx), in_idx),
+                       float(analytic[out_idx, flat_idx]), float(numerical[out_idx, flat_idx]),
+                       not bad.any())
+        )  # fmt: skip
+    return report
+
+
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    fast_mode: bool = False,
+    allow_low_precision: bool = False,
+    rng=0,
+) -> bool:
+    """True when ``fn``'s analytic gradients match central differences at ``inputs``.
+
+    On a mismatch raises ``GradcheckError`` naming the input, the element and both values
+    (or returns False with ``raise_exception=False``).
+
+    >>> import tinynet as tn
+    >>> x = tn.randn(2, 3, dtype="float64", requires_grad=True, rng=0)
+    >>> tn.gradcheck(lambda x: x.tanh().sum(axis=1), (x,))
+    True
+    """
+    report = check_gradients(fn, inputs, eps, atol, rtol, fast_mode, allow_low_precision, rng)
+    if report.passed:
+        return True
+    if raise_exception:
+        details = "; ".join(check.describe() for check in report.failures)
+        raise GradcheckError(f"Jacobian mismatch: {details}")
+    return False
+
+
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    fast_mode: bool = False,
+    allow_low_precision: bool = False,
+    rng=0,
+) -> bool:
+    """Check second derivatives: gradcheck of the vector-Jacobian product of ``fn``.
+
+    The product ``v -> v @ J(x)`` is checked with respect to ``x`` and to ``v`` (random
+    ``grad_outputs`` unless given).
+    """
+    inputs, differentiable = _prepare_inputs(inputs, allow_low_precision)
+    outputs = _as_outputs(fn(*inputs))
+    generator = as_generator(rng)
+    if grad_outputs is None:
+        grad_outputs = tuple(
+            Tensor(generator.standard_normal(o.shape).astype(o.dtype), requires_grad=True)
+            for o in outputs
+        )
+    else:
+        grad_outputs = tuple(
+            Tensor(g.data if isinstance(g, Tensor) else np.asarray(g), requires_grad=True)
+            for g in ((grad_outputs,) if isinstance(grad_outputs, Tensor) else grad_outputs)
+        )
+    n_inputs = len(inputs)
+
+    def first_derivative(*args):
+        ins, cotangents = args[:n_inputs], args[n_inputs:]
+        outs = _as_outputs(fn(*ins))
+        pairs = [(o, c) for o, c in zip(outs, cotangents) if o.requires_grad]
+        wanted = [ins[i] for i in differentiable]
+        if not pairs:
+            return tuple(Tensor(np.zeros(t.shape, t.dtype)) for t in wanted)
+        grads = autograd.grad(
+            [o for o, _ in pairs], wanted, grad_outputs=[c for _, c in pairs],
+            create_graph=True, allow_unused=True,
+        )  # fmt: skip
+        return tuple(
+            g if g is not None else Tensor(np.zeros(t.shape, t.dtype)) for g, t in zip(grads, wanted)
+        )
+
+    return gradcheck(
+        first_derivative, inputs + grad_outputs, eps, atol, rtol, raise_exception,
+        fast_mode, allow_low_precision, generator,
+    )  # fmt: skip

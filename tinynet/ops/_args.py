@@ -1,0 +1,56 @@
+"""Argument handling shared by the primitive ops: scalars, arrays and axes."""
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from tinynet import _dtype
+from tinynet.errors import ShapeError
+from tinynet.tensor import Tensor
+
+
+def as_tensor(value, like: Tensor | None = None) -> Tensor:
+    """``value`` as a Tensor; Python/NumPy scalars and 0-d arrays take ``like``'s dtype."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and (
+        isinstance(value, (int, float, bool, np.generic))
+        or (isinstance(value, np.ndarray) and value.ndim == 0)
+    ):
+        return Tensor._wrap(_dtype.weak_scalar_array(value, like.data.dtype))
+    return Tensor._wrap(_dtype.as_array(value))
+
+
+def binary(a, b) -> tuple:
+    """Both operands of a binary op as Tensors, scalars weakly typed by the other operand."""
+    if isinstance(a, Tensor):
+        return a, as_tensor(b, a)
+    b = as_tensor(b)
+    return as_tensor(a, b), b
+
+
+def broadcast_error(name: str, *shapes) -> ShapeError:
+    """The error for operands whose shapes do not broadcast, naming every shape."""
+    listed = " and ".join(str(tuple(s)) for s in shapes)
+    return ShapeError(f"{name}: shapes {listed} cannot be broadcast together")
+
+
+def axes(axis, ndim: int):
+    """Normalize ``axis`` (None, int or tuple, negatives allowed) to a tuple or None."""
+    if axis is None:
+        return None
+    try:
+        return normalize_axis_tuple(axis, ndim)
+    except np.exceptions.AxisError as error:
+        raise IndexError(f"axis {axis} is out of range for a tensor of {ndim} dimensions") from error
+
+
+def keepdims_shape(shape: tuple, reduced) -> tuple:
+    """``shape`` with the ``reduced`` axes (None: all) set to 1."""
+    if reduced is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in reduced else n for i, n in enumerate(shape))
+
+
+def floating(x: Tensor, name: str) -> None:
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{name} needs a floating tensor, got dtype {x.dtype}")

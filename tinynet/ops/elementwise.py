@@ -1,0 +1,532 @@
+"""Elementwise primitives: each forward (NumPy) beside its backward (Tensor ops).
+
+Conventions at non-differentiable points follow PyTorch (see docs/autograd.md):
+relu'(0) = 0, abs'(0) = 0, ties of maximum/minimum split the gradient in half,
+clip passes the gradient at its bounds, sqrt'(0) = inf.
+A zero cotangent times an infinite local derivative gives 0, so the branch that
+``where`` did not select never leaks NaN or inf into a gradient.
+"""
+
+import math
+
+import numpy as np
+
+from tinynet.autograd import Function
+from tinynet.ops._args import as_tensor, binary, broadcast_error
+from tinynet.tensor import Tensor
+
+
+def _scaled(grad_output: Tensor, product: Tensor) -> Tensor:
+    """``product`` (= grad_output times a local derivative), with 0 * inf taken as 0."""
+    if not np.isfinite(product.data).all():
+        product = where(grad_output.data == 0, 0.0, product)
+    return product
+
+
+def _binary_apply(function, name, a, b):
+    a, b = binary(a, b)
+    try:
+        return function.apply(a, b)
+    except ValueError:
+        raise broadcast_error(name, a.shape, b.shape) from None
+
+
+# -- arithmetic ------------------------------------------------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, grad_output
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, -grad_output if ctx.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.inputs
+        needs_a, needs_b = ctx.needs_input_grad
+        return (grad_output * b if needs_a else None, grad_output * a if needs_b else None)
+
+
+class Div(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        _, b = ctx.inputs
+        grad_a = _scaled(grad_output, grad_output / b)
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_b = _scaled(grad_output, -(grad_a * ctx.output))
+        return grad_a if ctx.needs_input_grad[0] else None, grad_b
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -grad_output
+
+
+class PowScalar(Function):
+    """``x ** exponent`` for a Python number exponent."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.exponent = exponent
+        return x**exponent
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x, _) = ctx.inputs
+        p = ctx.exponent
+        if p == 0:
+            return Tensor._wrap(np.zeros_like(x.data))
+        if p == 1:
+            return grad_output
+        if p == 2:
+            return grad_output * (x * 2.0)
+        return _scaled(grad_output, grad_output * (x ** (p - 1) * p))
+
+
+class Pow(Function):
+    """``a ** b`` for two tensors."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a**b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.inputs
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = _scaled(grad_output, grad_output * (b * a ** (b - 1)))
+        if ctx.needs_input_grad[1]:
+            # d/db a**b = a**b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch).
+            at_zero = (a.data == 0) & (b.data >= 0)
+            log_a = where(at_zero, 1.0, a).log()
+            grad_b = where(at_zero, 0.0, _scaled(grad_output, grad_output * (ctx.output * log_a)))
+        return grad_a, grad_b
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return cast(grad_output, ctx.inputs[0].data.dtype)
+
+
+# -- unary functions --------------------------------------------------------------------------
+class Exp(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _scaled(grad_output, grad_output * ctx.output)
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _scaled(grad_output, grad_output / ctx.inputs[0])
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _scaled(grad_output, grad_output / (ctx.inputs[0] + 1.0))
+
+
+class Sqrt(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _scaled(grad_output, grad_output / (ctx.output * 2.0))
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * Tensor._wrap(np.sign(ctx.inputs[0].data))
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * cos(ctx.inputs[0])
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -(grad_output * sin(ctx.inputs[0]))
+
+
+class Tanh(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        y = ctx.output
+        return grad_output * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """Logistic sigmoid, computed without overflow for any finite input."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0, r, e * r)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        y = ctx.output
+        return grad_output * (y * (1.0 - y))
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, x):
+        from scipy.special import erf as _erf
+
+        return _erf(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output * ((x * x * -1.0).exp() * (2.0 / math.sqrt(math.pi)))
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return where(ctx.inputs[0].data > 0, grad_output, 0.0)
+
+
+class LeakyRelu(Function):
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, x, x * np.asarray(negative_slope, x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return where(ctx.inputs[0].data > 0, grad_output, grad_output * ctx.negative_slope)
+
+
+class Elu(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.alpha = alpha
+        negative = np.expm1(np.minimum(x, 0)) * np.asarray(alpha, x.dtype)
+        return np.where(x > 0, x, negative)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        # For x <= 0, d/dx alpha (e^x - 1) = alpha e^x = output + alpha.
+        return where(
+            ctx.inputs[0].data > 0, grad_output, grad_output * (ctx.output + ctx.alpha)
+        )
+
+
+class Softplus(Function):
+    """``log(1 + exp(beta x)) / beta`` without overflow (NumPy's logaddexp)."""
+
+    @staticmethod
+    def forward(ctx, x, beta):
+        ctx.beta = beta
+        if beta == 1:
+            return np.logaddexp(0, x).astype(x.dtype, copy=False)
+        beta = np.asarray(beta, x.dtype)
+        return np.logaddexp(0, x * beta) / beta
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output * sigmoid(x if ctx.beta == 1 else x * ctx.beta)
+
+
+class Clip(Function):
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.low, ctx.high = low, high
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0].data
+        inside = np.ones(x.shape, dtype=bool)
+        if ctx.low is not None:
+            inside &= x >= ctx.low
+        if ctx.high is not None:
+            inside &= x <= ctx.high
+        return where(inside, grad_output, 0.0)
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _tie_split(ctx, grad_output, np.greater)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _tie_split(ctx, grad_output, np.less)
+
+
+def _tie_split(ctx, grad_output, wins):
+    """Gradient of maximum/minimum: to the winner, split in half on a tie."""
+    a, b = (t.data for t in ctx.inputs)
+    dtype = grad_output.data.dtype
+    weight_a = wins(a, b).astype(dtype) + (a == b).astype(dtype) * dtype.type(0.5)
+    grad_a = grad_output * Tensor._wrap(weight_a) if ctx.needs_input_grad[0] else None
+    grad_b = grad_output * Tensor._wrap(1 - weight_a) if ctx.needs_input_grad[1] else None
+    return grad_a, grad_b
+
+
+class Where(Function):
+    """``condition ? a : b``; the unselected side gets an exact zero gradient."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        condition = ctx.condition
+        zero = np.zeros((), grad_output.data.dtype)
+        grad_a = where(condition, grad_output, zero) if ctx.needs_input_grad[1] else None
+        grad_b = where(condition, zero, grad_output) if ctx.needs_input_grad[2] else None
+        return None, grad_a, grad_b
+
+
+# -- public functions -------------------------------------------------------------------------
+def add(a, b):
+    """Elementwise ``a + b`` with broadcasting."""
+    return _binary_apply(Add, "add", a, b)
+
+
+def sub(a, b):
+    """Elementwise ``a - b`` with broadcasting."""
+    return _binary_apply(Sub, "sub", a, b)
+
+
+def mul(a, b):
+    """Elementwise ``a * b`` with broadcasting."""
+    return _binary_apply(Mul, "mul", a, b)
+
+
+def div(a, b):
+    """Elementwise ``a / b`` with broadcasting (true division)."""
+    a, b = binary(a, b)
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        from tinynet._dtype import get_default_dtype
+
+        a = cast(a, get_default_dtype())
+    return _binary_apply(Div, "div", a, b)
+
+
+def neg(x):
+    """Elementwise ``-x``."""
+    return Neg.apply(as_tensor(x))
+
+
+def pow(a, b):
+    """Elementwise ``a ** b``; a Python number exponent is the common, cheaper case."""
+    if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return PowScalar.apply(a, b)
+    return _binary_apply(Pow, "pow", a, b)
+
+
+def cast(x, dtype):
+    """``x`` converted to ``dtype``; gradients flow back in ``x``'s dtype."""
+    x = as_tensor(x)
+    dtype = np.dtype(dtype)
+    if x.data.dtype == dtype:
+        return x
+    from tinynet._dtype import check_supported
+
+    check_supported(dtype)
+    return Cast.apply(x, dtype)
+
+
+def _unary(function):
+    def op(x):
+        return function.apply(as_tensor(x))
+
+    return op
+
+
+exp = _unary(Exp)
+exp.__doc__ = "Elementwise e**x."
+log = _unary(Log)
+log.__doc__ = "Elementwise natural logarithm."
+log1p = _unary(Log1p)
+log1p.__doc__ = "Elementwise log(1 + x), accurate for small x."
+sqrt = _unary(Sqrt)
+sqrt.__doc__ = "Elementwise square root; its derivative at 0 is inf (as PyTorch)."
+abs = _unary(Abs)
+abs.__doc__ = "Elementwise |x|; its derivative at 0 is 0."
+sin = _unary(Sin)
+sin.__doc__ = "Elementwise sine."
+cos = _unary(Cos)
+cos.__doc__ = "Elementwise cosine."
+tanh = _unary(Tanh)
+tanh.__doc__ = "Elementwise hyperbolic tangent."
+sigmoid = _unary(Sigmoid)
+sigmoid.__doc__ = "Elementwise logistic sigmoid 1 / (1 + e**-x), stable for any finite x."
+erf = _unary(Erf)
+erf.__doc__ = "Elementwise Gauss error function (SciPy, imported on first use)."
+relu = _unary(Relu)
+relu.__doc__ = "Elementwise max(x, 0); its derivative at 0 is 0."
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    """Elementwise ``x`` if ``x > 0`` else ``negative_slope * x``."""
+    return LeakyRelu.apply(as_tensor(x), negative_slope)
+
+
+def elu(x, alpha: float = 1.0):
+    """Elementwise ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
+    return Elu.apply(as_tensor(x), alpha)
+
+
+def softplus(x, beta: float = 1.0):
+    """Elementwise ``log(1 + exp(beta * x)) / beta``, stable for any finite input."""
+    return Softplus.apply(as_tensor(x), beta)
+
+
+def clip(x, min=None, max=None):
+    """Limit values to ``[min, max]``; the gradient passes inside and at the bounds."""
+    x = as_tensor(x)
+    if min is None and max is None:
+        raise ValueError("clip needs at least one of min and max")
+    return Clip.apply(x, min, max)
+
+
+def maximum(a, b):
+    """Elementwise maximum; on ties each input gets half the gradient."""
+    return _binary_apply(Maximum, "maximum", a, b)
+
+
+def minimum(a, b):
+    """Elementwise minimum; on ties each input gets half the gradient."""
+    return _binary_apply(Minimum, "minimum", a, b)
+
+
+def where(condition, a, b):
+    """Elementwise ``a`` where ``condition`` else ``b``; scalars and arrays accepted."""
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    condition = np.asarray(condition)
+    if condition.dtype != np.bool_:
+        condition = condition.astype(bool)
+    a, b = binary(a, b)
+    try:
+        return Where.apply(condition, a, b)
+    except ValueError:
+        raise broadcast_error("where", condition.shape, a.shape, b.shape) from None
+
+
+# -- comparisons: boolean results, never recorded ---------------------------------------------
+def _comparison(ufunc, name):
+    def compare(a, b):
+        a, b = binary(a, b)
+        try:
+            return Tensor._wrap(ufunc(a.data, b.data))
+        except ValueError:
+            raise broadcast_error(name, a.shape, b.shape) from None
+
+    compare.__name__ = name
+    compare.__doc__ = f"Elementwise ``{name}`` comparison as a boolean tensor (not differentiable)."
+    return compare
+
+
+lt = _comparison(np.less, "lt")
+le = _comparison(np.less_equal, "le")
+gt = _comparison(np.greater, "gt")
+ge = _comparison(np.greater_equal, "ge")
+eq = _comparison(np.equal, "eq")
+ne = _comparison(np.not_equal, "ne")

@@ -1,0 +1,223 @@
+"""Shape and data-movement primitives: reshape, transpose, broadcast, index, join, pad."""
+
+import numpy as np
+
+from tinynet.autograd import Function
+from tinynet.errors import ShapeError
+from tinynet.ops._args import as_tensor, axes
+from tinynet.tensor import Tensor
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.reshape(ctx.inputs[0].data.shape)
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, x, order):
+        ctx.order = order
+        return x.transpose(order)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.transpose(*np.argsort(ctx.order))
+
+
+class BroadcastTo(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return sum_to_shape(grad_output, ctx.inputs[0].data.shape)
+
+
+class SumToShape(Function):
+    """Sum a broadcast result back to ``shape``: the inverse of ``broadcast_to``."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        lead = x.ndim - len(shape)
+        summed = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+        )
+        out = x.sum(axis=summed, keepdims=True) if summed else x
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.broadcast_to(ctx.inputs[0].data.shape)
+
+
+def _is_basic(index) -> bool:
+    """True when ``index`` selects each element at most once (no integer arrays)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        if isinstance(part, np.ndarray) and part.dtype != np.bool_:
+            return False
+    return True
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index = index
+        return np.asarray(x[index])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return IndexAdd.apply(grad_output, ctx.index, ctx.inputs[0].data.shape)
+
+
+class IndexAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices accumulate."""
+
+    @staticmethod
+    def forward(ctx, values, index, shape):
+        ctx.index = index
+        out = np.zeros(shape, values.dtype)
+        if _is_basic(index):
+            out[index] = values
+        else:
+            np.add.at(out, index, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output[ctx.index]
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        axis = ctx.axis
+        starts = [0, *ctx.bounds]
+        ends = [*ctx.bounds, grad_output.shape[axis]]
+        lead = (slice(None),) * axis
+        grads = [
+            grad_output[lead + (slice(int(start), int(end)),)] if needed else None
+            for start, end, needed in zip(starts, ends, ctx.needs_input_grad[1:])
+        ]
+        return (None, *grads)
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, x, pad_width, value):
+        ctx.pad_width = pad_width
+        return np.pad(x, pad_width, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        index = tuple(
+            slice(before, n - after)
+            for (before, after), n in zip(ctx.pad_width, grad_output.shape)
+        )
+        return grad_output[index]
+
+
+# -- public functions -------------------------------------------------------------------------
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def reshape(x, *shape):
+    """``x`` with a new shape (one entry may be -1); ``reshape(x, 2, 3)`` or ``(2, 3)``."""
+    x = as_tensor(x)
+    shape = _shape_arg(shape)
+    try:
+        return Reshape.apply(x, shape)
+    except ValueError:
+        raise ShapeError(f"cannot reshape a tensor of shape {x.shape} into shape {shape}") from None
+
+
+def transpose(x, *axes_order):
+    """Permute axes as NumPy does: a full permutation, or none to reverse them all."""
+    x = as_tensor(x)
+    order = _shape_arg(axes_order) if axes_order else tuple(range(x.ndim))[::-1]
+    if sorted(axes(order, x.ndim)) != list(range(x.ndim)):
+        raise ValueError(f"transpose needs a permutation of {x.ndim} axes, got {order}")
+    order = axes(order, x.ndim)
+    if order == tuple(range(x.ndim)):
+        return x
+    return Transpose.apply(x, order)
+
+
+def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape`` by NumPy's rules (a read-only view in forward)."""
+    x = as_tensor(x)
+    shape = tuple(int(n) for n in shape)
+    if x.shape == shape:
+        return x
+    try:
+        return BroadcastTo.apply(x, shape)
+    except ValueError:
+        raise ShapeError(f"cannot broadcast a tensor of shape {x.shape} to shape {shape}") from None
+
+
+def sum_to_shape(x, shape):
+    """Sum ``x`` over broadcast axes down to ``shape`` (the adjoint of broadcast_to)."""
+    x = as_tensor(x)
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    if len(shape) > x.ndim or any(
+        n != 1 and n != m for n, m in zip(shape, x.shape[x.ndim - len(shape) :])
+    ):
+        raise ShapeError(f"cannot sum a tensor of shape {x.shape} down to shape {shape}")
+    return SumToShape.apply(x, shape)
+
+
+def _index_arg(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    if isinstance(index, tuple):
+        return tuple(_index_arg(part) for part in index)
+    return index
+
+
+def getitem(x, index):
+    """NumPy indexing: slices, integers, None, Ellipsis, integer arrays and boolean masks."""
+    x = as_tensor(x)
+    index = _index_arg(index)
+    return GetItem.apply(x, index)
+
+
+def concatenate(tensors, axis: int = 0):
+    """Join tensors along an existing axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate needs at least one tensor")
+    axis = axes(axis, tensors[0].ndim)[0]
+    try:
+        return Concatenate.apply(axis, *tensors)
+    except ValueError:
+        shapes = ", ".join(str(t.shape) for t in tensors)
+        raise ShapeError(f"concatenate along axis {axis}: shapes {shapes} do not match") from None
+
+
+def pad(x, pad_width, value=0.0):
+    """Pad with a constant, ``pad_width`` as NumPy's (``((before, after), ...)`` or shorthands)."""
+    x = as_tensor(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    if (widths < 0).any():
+        raise ValueError(f"pad widths must be non-negative, got {pad_width}")
+    widths = tuple((int(a), int(b)) for a, b in widths)
+    return Pad.apply(x, widths, value)

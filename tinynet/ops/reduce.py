@@ -1,0 +1,213 @@
+"""Reductions and the normalizations over an axis (softmax, log_softmax, logsumexp)."""
+
+import builtins
+
+import numpy as np
+
+from tinynet.autograd import Function
+from tinynet.ops._args import as_tensor, axes, keepdims_shape
+from tinynet.tensor import Tensor
+
+
+def _expand_back(grad_output: Tensor, ctx) -> Tensor:
+    """``grad_output`` reshaped to keep the reduced axes, ready to broadcast over the input."""
+    if ctx.keepdims:
+        return grad_output
+    return grad_output.reshape(ctx.kept_shape)
+
+
+def _reduced_shape(shape: tuple, axis) -> tuple:
+    return () if axis is None else tuple(n for i, n in enumerate(shape) if i not in axis)
+
+
+def _setup(ctx, x, axis, keepdims):
+    ctx.axis = axes(axis, x.ndim)
+    ctx.keepdims = keepdims
+    ctx.kept_shape = keepdims_shape(x.shape, ctx.axis)
+    return ctx.axis
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        return np.sum(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _expand_back(grad_output, ctx).broadcast_to(ctx.inputs[0].data.shape)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        out = np.mean(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        ctx.count = x.size // builtins.max(out.size, 1)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad = _expand_back(grad_output, ctx) * (1.0 / builtins.max(ctx.count, 1))
+        return grad.broadcast_to(ctx.inputs[0].data.shape)
+
+
+class _Extreme(Function):
+    """max / min over axes; ties share the gradient evenly (as PyTorch's amax/amin)."""
+
+    reduce = None
+
+    @classmethod
+    def forward(cls, ctx, x, axis, keepdims):
+        if x.size == 0:
+            raise ValueError(f"{cls.__name__.lower()} of an empty tensor is undefined")
+        out = cls.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        ctx.output_kept = out if keepdims else np.reshape(out, ctx.kept_shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0].data
+        winners = x == ctx.output_kept
+        weight = winners / winners.sum(axis=ctx.axis, keepdims=True)
+        return _expand_back(grad_output, ctx) * Tensor._wrap(weight.astype(x.dtype, copy=False))
+
+
+class Max(_Extreme):
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    reduce = staticmethod(np.min)
+
+
+class Prod(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        return np.prod(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        grad = _expand_back(grad_output, ctx)
+        if np.all(x.data != 0):
+            out = _expand_back(ctx.output, ctx)
+            return grad * (out / x)
+        return grad * _product_of_others(x, ctx.axis)
+
+
+def _product_of_others(x: Tensor, axis) -> Tensor:
+    """For each element, the product of the other elements of its reduced slice.
+
+    Built from exclusive prefix and suffix products in Tensor ops, so it is exact with
+    zeros in ``x`` and differentiable again.
+    """
+    reduced = tuple(range(x.ndim)) if axis is None else axis
+    kept = tuple(i for i in range(x.ndim) if i not in reduced)
+    order = kept + reduced
+    moved = x.transpose(*order)
+    kept_shape = moved.shape[: len(kept)]
+    n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
+    flat = moved.reshape(*kept_shape, n)
+    ones = Tensor._wrap(np.ones(kept_shape + (1,), x.dtype))
+    prefix, suffix = [ones], [ones]
+    for i in range(1, n):
+        prefix.append(prefix[-1] * flat[..., i - 1 : i])
+        suffix.append(suffix[-1] * flat[..., n - i : n - i + 1])
+    from tinynet.ops.movement import concatenate
+
+    others = concatenate(prefix, axis=-1) * concatenate(suffix[::-1], axis=-1)
+    inverse = np.argsort(order)
+    return others.reshape(*moved.shape).transpose(*inverse)
+
+
+class LogSumExp(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axis = _setup(ctx, x, axis, keepdims)
+        shift = np.max(x, axis=axis, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)
+        out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+        return out if keepdims else out.reshape(_reduced_shape(x.shape, axis))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        softmax_x = (x - _expand_back(ctx.output, ctx)).exp()
+        return _expand_back(grad_output, ctx) * softmax_x
+
+
+class Softmax(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axes(axis, x.ndim)
+        e = np.exp(x - np.max(x, axis=ctx.axis, keepdims=True))
+        e /= np.sum(e, axis=ctx.axis, keepdims=True)
+        return e
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        y = ctx.output
+        return y * (grad_output - (grad_output * y).sum(ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axes(axis, x.ndim)
+        shifted = x - np.max(x, axis=ctx.axis, keepdims=True)
+        shifted -= np.log(np.sum(np.exp(shifted), axis=ctx.axis, keepdims=True))
+        return shifted
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        softmax_x = ctx.output.exp()
+        return grad_output - softmax_x * grad_output.sum(ctx.axis, keepdims=True)
+
+
+# -- public functions -------------------------------------------------------------------------
+def _reduction(function, name, doc):
+    def reduce(x, axis=None, keepdims: bool = False):
+        return function.apply(as_tensor(x), axis, keepdims)
+
+    reduce.__name__ = name
+    reduce.__doc__ = doc
+    return reduce
+
+
+sum = _reduction(Sum, "sum", "Sum over ``axis`` (None: all; int or tuple, negatives allowed).")
+mean = _reduction(Mean, "mean", "Arithmetic mean over ``axis``.")
+max = _reduction(Max, "max", "Largest value over ``axis`` (values only); ties share the gradient.")
+min = _reduction(Min, "min", "Smallest value over ``axis`` (values only); ties share the gradient.")
+prod = _reduction(Prod, "prod", "Product over ``axis``; exact gradients with zeros present.")
+logsumexp = _reduction(
+    LogSumExp, "logsumexp", "``log(sum(exp(x)))`` over ``axis``, stable for large magnitudes."
+)
+
+
+def softmax(x, axis: int = -1):
+    """``exp(x) / sum(exp(x))`` along ``axis``, stable for any finite input."""
+    return Softmax.apply(as_tensor(x), axis)
+
+
+def log_softmax(x, axis: int = -1):
+    """``x - logsumexp(x)`` along ``axis``, stable for any finite input."""
+    return LogSoftmax.apply(as_tensor(x), axis)
+
+
+def argmax(x, axis=None, keepdims: bool = False):
+    """Index of the largest value (flattened when ``axis`` is None); not differentiable."""
+    x = as_tensor(x)
+    return Tensor._wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
+
+
+def argmin(x, axis=None, keepdims: bool = False):
+    """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
+    x = as_tensor(x)
+    return Tensor._wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
