@@ -148,11 +148,6 @@ def _as_output_array(out, cls) -> np.ndarray:
 _anomaly_hook = None
 
 
-def _check_freed(node) -> None:
-    if node.inputs is None:
-        raise RuntimeError(_FREED)
-
-
 def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     """Reduce ``grad`` to ``like``'s shape and dtype: the one place broadcasting is undone."""
     if grad.data.shape != like.data.shape:
@@ -167,6 +162,24 @@ def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     return grad
 
 
+def _give_to_leaf(leaf: Tensor, grad: Tensor, create_graph: bool, handed_out: set) -> None:
+    """Accumulate ``grad`` into ``leaf.grad`` without ever aliasing another array."""
+    if create_graph:
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        return
+    array = grad.data
+    if leaf.grad is None:
+        # A read-only broadcast view, a view into another array, or an array already given
+        # to another leaf (or passed in by the user) is copied: in-place edits of one
+        # .grad (clip_grad_norm_, say) must never reach another.
+        if not array.flags.writeable or array.base is not None or id(array) in handed_out:
+            array = array.copy()
+        handed_out.add(id(array))
+        leaf.grad = Tensor._wrap(array)
+    else:
+        leaf.grad = Tensor._wrap(leaf.grad.data + array)
+
+
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None):
     """Propagate ``root_grads`` from ``roots`` backwards through the recorded graph.
 
@@ -179,32 +192,23 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     wanted_nodes = {}
     if wanted is not None:
         wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
-    handed_out: set = set()  # arrays already given to a leaf's .grad in this call
+    handed_out = {id(grad.data) for grad in root_grads}
 
     def to_leaf(leaf: Tensor, grad: Tensor) -> None:
-        if wanted is not None:
-            key = id(leaf)
-            if key in wanted:
-                captured[key] = captured[key] + grad if key in captured else grad
+        if wanted is None:
+            _give_to_leaf(leaf, grad, create_graph, handed_out)
             return
-        if create_graph:
-            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-            return
-        array = grad.data
-        if leaf.grad is None:
-            if not array.flags.writeable or array.base is not None or id(array) in handed_out:
-                array = array.copy()
-            handed_out.add(id(array))
-            leaf.grad = Tensor._wrap(array)
-        else:
-            leaf.grad = Tensor._wrap(leaf.grad.data + array)
+        key = id(leaf)
+        if key in wanted:
+            captured[key] = captured[key] + grad if key in captured else grad
 
-    with set_grad_enabled(create_graph):
+    previous_mode = _GradMode.enabled
+    _GradMode.enabled = create_graph
+    try:
         # Count, for every node, how many edges lead into it from the roots' side.
         pending: dict = {}
         stack = []
         for root, grad in zip(roots, root_grads):
-            handed_out.add(id(grad.data))
             node = root._node
             if node is None:
                 to_leaf(root, grad)
@@ -215,8 +219,10 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                 stack.append(node)
         while stack:
             node = stack.pop()
-            _check_freed(node)
-            for arg in node.inputs:
+            inputs = node.inputs
+            if inputs is None:
+                raise RuntimeError(_FREED)
+            for arg in inputs:
                 if isinstance(arg, Tensor) and arg._node is not None and arg._requires_grad:
                     parent = arg._node
                     if parent in pending:
@@ -231,10 +237,10 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
         done = []
         while ready:
             node = ready.pop()
+            done.append(node)
             grad = grads.pop(node, None)
-            if node in wanted_nodes and grad is not None:
+            if wanted_nodes and grad is not None and node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
-            inputs, needs = node.inputs, node.needs_input_grad
             input_grads = None
             if grad is not None:
                 if create_graph and node.once_differentiable:
@@ -243,18 +249,22 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                         "it cannot be differentiated again (create_graph=True)"
                     )
                 input_grads = type(node).backward(node, grad)
-                if not isinstance(input_grads, tuple):
+                if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
-                if len(input_grads) < len(inputs):
-                    input_grads = input_grads + (None,) * (len(inputs) - len(input_grads))
-            for index, arg in enumerate(inputs):
-                if not needs[index]:
+            for index, (arg, needs) in enumerate(zip(node.inputs, node.needs_input_grad)):
+                if not needs:
                     continue
-                input_grad = input_grads[index] if input_grads is not None else None
+                input_grad = None
+                if input_grads is not None and index < len(input_grads):
+                    input_grad = input_grads[index]
                 if input_grad is not None:
                     if type(input_grad) is not Tensor:
                         input_grad = Tensor(np.asarray(input_grad))
-                    input_grad = _unbroadcast(input_grad, arg, node)
+                    if (
+                        input_grad.data.shape != arg.data.shape
+                        or input_grad.data.dtype != arg.data.dtype
+                    ):
+                        input_grad = _unbroadcast(input_grad, arg, node)
                 parent = arg._node
                 if parent is None:
                     if input_grad is not None:
@@ -262,13 +272,15 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                     continue
                 if input_grad is not None:
                     grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
-                pending[parent] -= 1
-                if pending[parent] == 0:
+                count = pending[parent] - 1
+                pending[parent] = count
+                if count == 0:
                     ready.append(parent)
-            done.append(node)
         if not retain_graph:
             for node in done:
                 node._free()
+    finally:
+        _GradMode.enabled = previous_mode
     return captured
 
 
@@ -303,7 +315,7 @@ def _seed_gradients(outputs, gradients):
 
 
 def _as_tuple(value):
-    if isinstance(value, Tensor) or value is None:
+    if isinstance(value, (Tensor, np.ndarray)) or value is None:
         return (value,)
     return tuple(value)
 

@@ -160,10 +160,13 @@ def hvp(f, x, v):
     v = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x_arg.dtype))
     nested = x_arg is x
     value = _scalar_output(f(x_arg))
-    (gradient,) = autograd.grad(value, x_arg, create_graph=True)
-    (product,) = autograd.grad(
-        (gradient * v).sum(), x_arg, create_graph=nested, allow_unused=True
-    )
+    product = None
+    if value.requires_grad:
+        (gradient,) = autograd.grad(value, x_arg, create_graph=True)
+        if gradient.requires_grad:  # False when f is linear in x: the Hessian is zero
+            (product,) = autograd.grad(
+                (gradient * v).sum(), x_arg, create_graph=nested, allow_unused=True
+            )
     if product is None:
         product = Tensor(np.zeros_like(x_arg.data))
     return product if nested else product.detach()

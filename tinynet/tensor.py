@@ -87,7 +87,8 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
-        _autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        gradients = None if gradient is None else (gradient,)
+        _autograd.backward(self, gradients, retain_graph=retain_graph, create_graph=create_graph)
 
     def zero_grad_(self) -> None:
         self.grad = None

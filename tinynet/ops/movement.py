@@ -150,9 +150,10 @@ def transpose(x, *axes_order):
     """Permute axes as NumPy does: a full permutation, or none to reverse them all."""
     x = as_tensor(x)
     order = _shape_arg(axes_order) if axes_order else tuple(range(x.ndim))[::-1]
-    if sorted(axes(order, x.ndim)) != list(range(x.ndim)):
+    normalized = tuple(n % x.ndim if -x.ndim <= n < x.ndim else n for n in order)
+    if sorted(normalized) != list(range(x.ndim)):
         raise ValueError(f"transpose needs a permutation of {x.ndim} axes, got {order}")
-    order = axes(order, x.ndim)
+    order = normalized
     if order == tuple(range(x.ndim)):
         return x
     return Transpose.apply(x, order)
