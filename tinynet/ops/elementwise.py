@@ -16,11 +16,20 @@ from tinynet.ops._args import as_tensor, binary, broadcast_error
 from tinynet.tensor import Tensor
 
 
-def _scaled(grad_output: Tensor, product: Tensor) -> Tensor:
-    """``product`` (= grad_output times a local derivative), with 0 * inf taken as 0."""
-    if not np.isfinite(product.data).all():
-        product = where(grad_output.data == 0, 0.0, product)
-    return product
+def _scaled(grad_output: Tensor, factor: Tensor) -> Tensor:
+    """``grad_output * factor`` (a local derivative), with 0 * inf taken as 0."""
+    if np.isfinite(factor.data).all():
+        return grad_output * factor
+    with np.errstate(invalid="ignore"):
+        return where(grad_output.data == 0, 0.0, grad_output * factor)
+
+
+def _divided(grad_output: Tensor, denominator: Tensor) -> Tensor:
+    """``grad_output / denominator``, with 0 / 0 taken as 0."""
+    if denominator.data.all():
+        return grad_output / denominator
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return where(grad_output.data == 0, 0.0, grad_output / denominator)
 
 
 def _binary_apply(function, name, a, b):
@@ -74,10 +83,10 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad_output):
         _, b = ctx.inputs
-        grad_a = _scaled(grad_output, grad_output / b)
+        grad_a = _divided(grad_output, b)
         grad_b = None
         if ctx.needs_input_grad[1]:
-            grad_b = _scaled(grad_output, -(grad_a * ctx.output))
+            grad_b = _scaled(-grad_a, ctx.output)
         return grad_a if ctx.needs_input_grad[0] else None, grad_b
 
 
@@ -109,7 +118,7 @@ class PowScalar(Function):
             return grad_output
         if p == 2:
             return grad_output * (x * 2.0)
-        return _scaled(grad_output, grad_output * (x ** (p - 1) * p))
+        return _scaled(grad_output, x ** (p - 1) * p)
 
 
 class Pow(Function):
@@ -126,12 +135,12 @@ class Pow(Function):
         a, b = ctx.inputs
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = _scaled(grad_output, grad_output * (b * a ** (b - 1)))
+            grad_a = _scaled(grad_output, b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
             # d/db a**b = a**b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch).
             at_zero = (a.data == 0) & (b.data >= 0)
             log_a = where(at_zero, 1.0, a).log()
-            grad_b = where(at_zero, 0.0, _scaled(grad_output, grad_output * (ctx.output * log_a)))
+            grad_b = where(at_zero, 0.0, _scaled(grad_output, ctx.output * log_a))
         return grad_a, grad_b
 
 
@@ -155,7 +164,7 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _scaled(grad_output, grad_output * ctx.output)
+        return _scaled(grad_output, ctx.output)
 
 
 class Log(Function):
@@ -165,7 +174,7 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _scaled(grad_output, grad_output / ctx.inputs[0])
+        return _divided(grad_output, ctx.inputs[0])
 
 
 class Log1p(Function):
@@ -175,7 +184,7 @@ class Log1p(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _scaled(grad_output, grad_output / (ctx.inputs[0] + 1.0))
+        return _divided(grad_output, ctx.inputs[0] + 1.0)
 
 
 class Sqrt(Function):
@@ -187,7 +196,7 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _scaled(grad_output, grad_output / (ctx.output * 2.0))
+        return _divided(grad_output, ctx.output * 2.0)
 
 
 class Abs(Function):
