@@ -53,6 +53,9 @@ class Function:
     once_differentiable = False
     #: Built-in primitives that need their own output in backward set this (kept by weakref).
     saves_output = False
+    _saved_arrays = None
+    _output_ref = None
+    inputs = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -74,18 +77,17 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run forward on the arrays of ``args`` and record the op if any input requires grad."""
-        ctx = cls.__new__(cls)
-        arrays = [arg.data if isinstance(arg, Tensor) else arg for arg in args]
-        out = cls.forward(ctx, *arrays)
+        ctx = object.__new__(cls)
+        out = cls.forward(ctx, *[arg.data if isinstance(arg, Tensor) else arg for arg in args])
         if type(out) is not np.ndarray:
             out = _as_output_array(out, cls)
         if _GradMode.enabled:
-            needs = tuple(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+            needs = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
             if True in needs:
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
                 result = Tensor._wrap(out, out.dtype.kind == "f", ctx)
-                if cls.saves_output or getattr(ctx, "_saved_arrays", None) is not None:
+                if cls.saves_output or ctx._saved_arrays is not None:
                     ctx._output_ref = weakref.ref(result)
                 if _anomaly_hook is not None:
                     _anomaly_hook(ctx, result)
@@ -103,9 +105,9 @@ class Function:
     @property
     def saved_tensors(self) -> tuple:
         """What ``save_for_backward`` kept, as Tensors connected to the graph where possible."""
-        saved = getattr(self, "_saved_arrays", None)
+        saved = self._saved_arrays
         if saved is None:
-            if getattr(self, "inputs", None) is None and hasattr(self, "needs_input_grad"):
+            if self.inputs is None and hasattr(self, "needs_input_grad"):
                 raise RuntimeError(_FREED)
             return ()
         output = self.output
@@ -125,7 +127,7 @@ class Function:
     @property
     def output(self) -> Tensor | None:
         """This op's result (None if it is no longer alive)."""
-        ref = getattr(self, "_output_ref", None)
+        ref = self._output_ref
         return ref() if ref is not None else None
 
     def mark_non_differentiable(self, *args) -> None:
@@ -180,6 +182,15 @@ def _give_to_leaf(leaf: Tensor, grad: Tensor, create_graph: bool, handed_out: se
         leaf.grad = Tensor._wrap(leaf.grad.data + array)
 
 
+def _to_leaf(leaf, grad, create_graph, handed_out, wanted, captured) -> None:
+    if wanted is None:
+        _give_to_leaf(leaf, grad, create_graph, handed_out)
+        return
+    key = id(leaf)
+    if key in wanted:
+        captured[key] = captured[key] + grad if key in captured else grad
+
+
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None):
     """Propagate ``root_grads`` from ``roots`` backwards through the recorded graph.
 
@@ -189,18 +200,10 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     """
     grads: dict = {}  # node -> gradient of its output
     captured: dict = {}
-    wanted_nodes = {}
+    wanted_nodes = None
     if wanted is not None:
         wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
     handed_out = {id(grad.data) for grad in root_grads}
-
-    def to_leaf(leaf: Tensor, grad: Tensor) -> None:
-        if wanted is None:
-            _give_to_leaf(leaf, grad, create_graph, handed_out)
-            return
-        key = id(leaf)
-        if key in wanted:
-            captured[key] = captured[key] + grad if key in captured else grad
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
@@ -211,7 +214,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
         for root, grad in zip(roots, root_grads):
             node = root._node
             if node is None:
-                to_leaf(root, grad)
+                _to_leaf(root, grad, create_graph, handed_out, wanted, captured)
                 continue
             grads[node] = grads[node] + grad if node in grads else grad
             if node not in pending:
@@ -239,7 +242,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
             node = ready.pop()
             done.append(node)
             grad = grads.pop(node, None)
-            if wanted_nodes and grad is not None and node in wanted_nodes:
+            if wanted_nodes is not None and grad is not None and node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
             input_grads = None
             if grad is not None:
@@ -268,7 +271,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                 parent = arg._node
                 if parent is None:
                     if input_grad is not None:
-                        to_leaf(arg, input_grad)
+                        _to_leaf(arg, input_grad, create_graph, handed_out, wanted, captured)
                     continue
                 if input_grad is not None:
                     grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
@@ -299,7 +302,7 @@ def _seed_gradients(outputs, gradients):
                     f"grad can be implicitly created only for scalar outputs; output {index} "
                     f"has shape {output.shape}: pass gradient= with that shape"
                 )
-            gradient = Tensor._wrap(np.ones_like(output.data))
+            gradient = Tensor._wrap(np.ones(output.data.shape, output.data.dtype))
         else:
             if not isinstance(gradient, Tensor):
                 gradient = Tensor(np.asarray(gradient, dtype=output.data.dtype))
