@@ -171,10 +171,10 @@ def _give_to_leaf(leaf: Tensor, grad: Tensor, create_graph: bool, handed_out: se
         return
     array = grad.data
     if leaf.grad is None:
-        # A read-only broadcast view, a view into another array, or an array already given
-        # to another leaf (or passed in by the user) is copied: in-place edits of one
+        # A view (a read-only broadcast one, or into another array), or an array already
+        # given to another leaf or passed in by the user, is copied: in-place edits of one
         # .grad (clip_grad_norm_, say) must never reach another.
-        if not array.flags.writeable or array.base is not None or id(array) in handed_out:
+        if array.base is not None or id(array) in handed_out:
             array = array.copy()
         handed_out.add(id(array))
         leaf.grad = Tensor._wrap(array)
