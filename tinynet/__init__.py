@@ -94,6 +94,7 @@ from tinynet.ops import (
     transpose,
     where,
 )
+from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 
 clamp = clip
