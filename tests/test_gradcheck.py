@@ -106,3 +106,9 @@ def test_a_nan_gradient_fails():
 
     report = tn.check_gradients(NanGrad.apply, (f64([1.0]),))
     assert not report.passed and report.inputs[0].max_abs_error == np.inf
+
+
+def test_non_leaf_inputs_are_checked_as_fresh_leaves():
+    x = f64([0.2, 0.4]) * 2.0
+    assert tn.gradcheck(lambda t: t.tanh(), (x,))
+    assert tn.gradgradcheck(lambda t: t.tanh(), (x,))

@@ -97,6 +97,8 @@ from tinynet.ops import (
 from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 
+from tinynet import nn  # noqa: E402  (built on the core above)
+
 clamp = clip
 concat = concatenate
 

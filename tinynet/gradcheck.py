@@ -96,6 +96,11 @@ def _prepare_inputs(inputs, allow_low_precision: bool) -> tuple:
     differentiable = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not differentiable:
         raise ValueError("gradcheck needs at least one input Tensor with requires_grad=True")
+    # Check at fresh leaves: a non-leaf input's graph would be consumed by the first backward.
+    inputs = tuple(
+        Tensor(t.data, requires_grad=True) if i in differentiable else t
+        for i, t in enumerate(inputs)
+    )
     for i in differentiable:
         if inputs[i].dtype != np.float64 and not allow_low_precision:
             raise ValueError(

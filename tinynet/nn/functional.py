@@ -1,0 +1,281 @@
+"""Functional forms of the layers, activations and losses (``import tinynet.nn.functional as F``).
+
+Names and arguments follow ``torch.nn.functional``. Everything is composed from tinynet ops,
+so every function is differentiable to any order.
+
+>>> import tinynet as tn, tinynet.nn.functional as F
+>>> F.relu(tn.tensor([-1.0, 2.0])).tolist()
+[0.0, 2.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinynet import functional as _composite
+from tinynet import ops
+from tinynet._random import as_generator
+from tinynet.errors import ShapeError
+from tinynet.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from tinynet.ops._args import as_tensor
+from tinynet.tensor import Tensor
+
+__all__ = [
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "embedding",
+    "gelu",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+
+# -- activations ------------------------------------------------------------------------------
+def relu(input) -> Tensor:
+    """``max(input, 0)`` elementwise."""
+    return ops.relu(input)
+
+
+def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
+    """``input`` where positive, else ``negative_slope * input``."""
+    return ops.leaky_relu(input, negative_slope)
+
+
+def elu(input, alpha: float = 1.0) -> Tensor:
+    """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
+    return ops.elu(input, alpha)
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit, exact (erf) or ``approximate='tanh'``."""
+    return _composite.gelu(input, approximate)
+
+
+def tanh(input) -> Tensor:
+    """Hyperbolic tangent elementwise."""
+    return ops.tanh(input)
+
+
+def sigmoid(input) -> Tensor:
+    """Logistic sigmoid elementwise, stable for any finite input."""
+    return ops.sigmoid(input)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``; linear where ``beta * x > threshold`` (as PyTorch).
+
+    >>> import tinynet as tn
+    >>> round(softplus(tn.tensor([0.0])).item(), 6)
+    0.693147
+    """
+    input = as_tensor(input)
+    smooth = ops.softplus(input, beta)
+    above = input.data * beta > threshold
+    if not above.any():
+        return smooth
+    return ops.where(above, input, smooth)
+
+
+def softmax(input, dim: int = -1) -> Tensor:
+    """Softmax along ``dim`` (stable for any finite input)."""
+    return ops.softmax(input, dim)
+
+
+def log_softmax(input, dim: int = -1) -> Tensor:
+    """Log of the softmax along ``dim``, computed stably."""
+    return ops.log_softmax(input, dim)
+
+
+# -- layers -----------------------------------------------------------------------------------
+def linear(input, weight, bias=None) -> Tensor:
+    """``input @ weight.T + bias`` with ``weight`` of shape ``(out_features, in_features)``.
+
+    >>> import tinynet as tn
+    >>> linear(tn.ones(1, 2), tn.ones(3, 2), tn.zeros(3)).tolist()
+    [[2.0, 2.0, 2.0]]
+    """
+    input, weight = as_tensor(input), as_tensor(weight)
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ShapeError(
+            f"linear: expected input with last dimension {weight.shape[-1]} (in_features), "
+            f"got input of shape {input.shape}"
+        )
+    output = input @ weight.T
+    if bias is not None:
+        output = output + bias
+    return output
+
+
+def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    Identity when ``training`` is False. ``rng``: a seed or a ``numpy.random.Generator``.
+
+    >>> import tinynet as tn
+    >>> dropout(tn.ones(4), p=0.5, rng=3).tolist()
+    [0.0, 0.0, 2.0, 2.0]
+    """
+    _check_probability(p)
+    input = as_tensor(input)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    keep = as_generator(rng).random(input.shape) >= p
+    mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    return input * Tensor._wrap(mask)
+
+
+def _check_probability(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _normalize(input: Tensor, axes: tuple, eps: float) -> Tensor:
+    """``(input - mean) / sqrt(var + eps)`` over ``axes``, with the biased variance."""
+    centered = input - input.mean(axes, keepdims=True)
+    variance = (centered * centered).mean(axes, keepdims=True)
+    return centered * (variance + eps) ** -0.5
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the trailing ``normalized_shape`` axes, then scale and shift.
+
+    >>> import tinynet as tn
+    >>> layer_norm(tn.tensor([[1.0, 3.0]]), (2,)).data.round(4).tolist()
+    [[-1.0, 1.0]]
+    """
+    input = as_tensor(input)
+    normalized_shape = _shape_tuple(normalized_shape)
+    count = len(normalized_shape)
+    if input.shape[input.ndim - count :] != normalized_shape or input.ndim < count:
+        raise ShapeError(
+            f"layer_norm: expected input with trailing shape {normalized_shape}, "
+            f"got input of shape {input.shape}"
+        )
+    output = _normalize(input, tuple(range(input.ndim - count, input.ndim)), eps)
+    if weight is not None:
+        output = output * weight
+    if bias is not None:
+        output = output + bias
+    return output
+
+
+def _shape_tuple(shape) -> tuple:
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(n) for n in shape)
+
+
+def batch_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalization over axis 1 of an ``(N, C)`` or ``(N, C, L)`` input.
+
+    In training (or without running statistics) the batch statistics normalize; the running
+    statistics, if given, are updated in place with ``momentum`` and the *unbiased* batch
+    variance, as PyTorch. Otherwise the running statistics normalize.
+
+    >>> import tinynet as tn
+    >>> batch_norm(tn.tensor([[1.0], [3.0]]), training=True).data.round(4).tolist()
+    [[-1.0], [1.0]]
+    """
+    input = as_tensor(input)
+    if input.ndim not in (2, 3):
+        raise ShapeError(
+            f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got shape {input.shape}"
+        )
+    channels = input.shape[1]
+    axes = (0,) if input.ndim == 2 else (0, 2)
+    stat_shape = (1, channels) if input.ndim == 2 else (1, channels, 1)
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var)):
+        if tensor is not None and tensor.shape != (channels,):
+            raise ShapeError(
+                f"batch_norm: {name} has shape {tensor.shape}, expected ({channels},) "
+                f"for an input of shape {input.shape}"
+            )
+    if training or running_mean is None or running_var is None:
+        count = input.size // channels
+        if training and count <= 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}"
+            )
+        output = _normalize(input, axes, eps)
+        if training and running_mean is not None and running_var is not None:
+            _update_running_stats(input.data, axes, count, running_mean, running_var, momentum)
+    else:
+        # Running statistics are constants here: no graph through them.
+        dtype = input.dtype if input.dtype.kind == "f" else running_mean.dtype
+        mean = running_mean.data.reshape(stat_shape).astype(dtype, copy=False)
+        inverse_std = (1.0 / np.sqrt(running_var.data.reshape(stat_shape) + eps)).astype(dtype)
+        output = (input - Tensor._wrap(mean)) * Tensor._wrap(inverse_std)
+    if weight is not None:
+        output = output * as_tensor(weight).reshape(*stat_shape)
+    if bias is not None:
+        output = output + as_tensor(bias).reshape(*stat_shape)
+    return output
+
+
+def _update_running_stats(data, axes, count, running_mean, running_var, momentum) -> None:
+    mean = data.mean(axis=axes)
+    unbiased_var = data.var(axis=axes) * (count / (count - 1))
+    for stat, batch_value in ((running_mean.data, mean), (running_var.data, unbiased_var)):
+        stat *= 1.0 - momentum
+        stat += momentum * batch_value
+
+
+def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input``; the ``padding_idx`` row gets no gradient.
+
+    >>> import tinynet as tn
+    >>> embedding(tn.tensor([2, 0]), tn.arange(6.0).reshape(3, 2)).tolist()
+    [[4.0, 5.0], [0.0, 1.0]]
+    """
+    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding indices must be integers, got dtype {indices.dtype}")
+    weight = as_tensor(weight)
+    rows = weight.shape[0]
+    if indices.size:
+        bad = (indices < 0) | (indices >= rows)
+        if bad.any():
+            raise IndexError(
+                f"index {int(indices[bad].flat[0])} is out of range for an embedding of "
+                f"{rows} rows (valid: 0 to {rows - 1})"
+            )
+    output = weight[indices]
+    if padding_idx is not None and output.requires_grad:
+        keep = (indices != padding_idx)[..., None]
+        output = ops.where(keep, output, output.detach())
+    return output

@@ -1,0 +1,440 @@
+"""Layers: Linear, containers, Identity, Flatten, Dropout, BatchNorm1d, LayerNorm, Embedding."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from tinynet import _dtype
+from tinynet._random import as_generator
+from tinynet.errors import ShapeError
+from tinynet.nn import functional as F
+from tinynet.nn import init as nn_init
+from tinynet.nn.module import Module, Parameter
+from tinynet.ops._args import as_tensor
+from tinynet.tensor import Tensor
+
+
+def _float_dtype(dtype) -> np.dtype:
+    dtype = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"parameters must have a floating dtype, got {dtype}")
+    return dtype
+
+
+def _check_positive_int(value, name: str, allow_zero: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else 'positive'}, got {value}")
+    return int(value)
+
+
+# Weight initializers by name (the bias of a named scheme starts at zero).
+_WEIGHT_INITS = {
+    "xavier_uniform": nn_init.xavier_uniform_,
+    "xavier_normal": nn_init.xavier_normal_,
+    "kaiming_uniform": lambda w, rng: nn_init.kaiming_uniform_(w, nonlinearity="relu", rng=rng),
+    "kaiming_normal": lambda w, rng: nn_init.kaiming_normal_(w, nonlinearity="relu", rng=rng),
+}
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias`` with ``weight`` of shape ``(out_features, in_features)``.
+
+    ``init=None`` is PyTorch's default (weight kaiming-uniform with ``a=sqrt(5)``, bias
+    U(-1/sqrt(in_features), 1/sqrt(in_features))); a name (``'xavier_uniform'``,
+    ``'xavier_normal'``, ``'kaiming_uniform'``, ``'kaiming_normal'`` — kaiming for ReLU)
+    initializes the weight so and the bias to zero. ``rng``: a seed or a Generator.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> layer = nn.Linear(3, 2, rng=0)
+    >>> layer(tn.ones(5, 3)).shape
+    (5, 2)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype=None,
+        rng=None,
+        init: str | None = None,
+    ):
+        super().__init__()
+        self.in_features = _check_positive_int(in_features, "in_features", allow_zero=True)
+        self.out_features = _check_positive_int(out_features, "out_features", allow_zero=True)
+        if init is not None and init not in _WEIGHT_INITS:
+            raise ValueError(f"init must be None or one of {sorted(_WEIGHT_INITS)}, got {init!r}")
+        dtype = _float_dtype(dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(rng=rng, init=init)
+
+    def reset_parameters(self, rng=None, init: str | None = None) -> None:
+        """Draw fresh parameters (see the class docstring for ``init``)."""
+        generator = as_generator(rng)
+        if init is None:
+            nn_init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=generator)
+            if self.bias is not None:
+                bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+                nn_init.uniform_(self.bias, -bound, bound, rng=generator)
+            return
+        _WEIGHT_INITS[init](self.weight, rng=generator)
+        if self.bias is not None:
+            nn_init.zeros_(self.bias)
+
+    def forward(self, input) -> Tensor:
+        input = as_tensor(input)
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            raise ShapeError(
+                f"Linear: expected input with last dimension {self.in_features} (in_features), "
+                f"got input of shape {input.shape}"
+            )
+        output = input @ self.weight.T
+        if self.bias is not None:
+            output = output + self.bias
+        return output
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Identity(Module):
+    """Returns its input; accepts and ignores any constructor arguments (as PyTorch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim..end_dim`` (by default all but the batch axis)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input) -> Tensor:
+        return as_tensor(input).flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Sequential(Module):
+    """Modules applied in order; built from modules or an ``OrderedDict`` of named ones.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> net = nn.Sequential(nn.Linear(2, 4, rng=0), nn.ReLU(), nn.Linear(4, 1, rng=1))
+    >>> len(net), type(net[-1]).__name__, net(tn.ones(3, 2)).shape
+    (3, 'Linear', (3, 1))
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)
+
+    def _index(self, index: int) -> int:
+        size = len(self._modules)
+        if not -size <= index < size:
+            raise IndexError(f"index {index} is out of range for Sequential of length {size}")
+        return index % size
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        keys = list(self._modules)
+        return self._modules[keys[self._index(index)]]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        keys = list(self._modules)
+        self.add_module(keys[self._index(index)], module)
+
+    def __delitem__(self, index) -> None:
+        keys = list(self._modules)
+        doomed = keys[index] if isinstance(index, slice) else [keys[self._index(index)]]
+        for key in doomed:
+            del self._modules[key]
+        # Renumber so that indices stay 0..n-1 (as PyTorch).
+        items = list(self._modules.values())
+        self._modules.clear()
+        for position, module in enumerate(items):
+            self._modules[str(position)] = module
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; return self."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+
+class ModuleList(Module):
+    """A list of modules, registered so their parameters are found (no ``forward``).
+
+    >>> import tinynet.nn as nn
+    >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    >>> len(list(layers.parameters()))
+    6
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self._modules.values())[index])
+        size = len(self._modules)
+        if not -size <= index < size:
+            raise IndexError(f"index {index} is out of range for ModuleList of length {size}")
+        return self._modules[str(index % size)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.add_module(str(index % len(self._modules)), module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero elements with probability ``p`` and scale the rest
+    by ``1 / (1 - p)``; the identity in eval mode.
+
+    ``rng`` (a seed or a Generator) seeds the module's own generator once, so successive
+    calls draw different masks and a seeded module is reproducible.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> drop = nn.Dropout(0.5, rng=3)
+    >>> drop(tn.ones(4)).tolist(), drop.eval()(tn.ones(4)).tolist()
+    ([0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 1.0, 1.0])
+    """
+
+    def __init__(self, p: float = 0.5, rng=None):
+        super().__init__()
+        F._check_probability(p)
+        self.p = p
+        self.generator = as_generator(rng)
+
+    def forward(self, input) -> Tensor:
+        return F.dropout(input, self.p, self.training, rng=self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class BatchNorm1d(Module):
+    """Batch normalization over the channel axis of ``(N, C)`` or ``(N, C, L)`` inputs.
+
+    Training mode normalizes with the batch statistics and updates ``running_mean`` and
+    ``running_var`` (with the unbiased batch variance, as PyTorch); eval mode normalizes with
+    the running statistics. ``momentum=None`` gives a cumulative average.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> bn = nn.BatchNorm1d(2)
+    >>> bn(tn.tensor([[1.0, 2.0], [3.0, 6.0]])).data.round(4).tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    >>> bn.running_var.tolist()
+    [1.100000023841858, 1.7000000476837158]
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype=None,
+    ):
+        super().__init__()
+        self.num_features = _check_positive_int(num_features, "num_features")
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dtype = _float_dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype))
+            self.bias = Parameter(np.zeros(num_features, dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def forward(self, input) -> Tensor:
+        input = as_tensor(input)
+        if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
+            raise ShapeError(
+                f"BatchNorm1d: expected input of shape (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L), got input of shape {input.shape}"
+            )
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or not self.track_running_stats
+        return F.batch_norm(
+            input,
+            # Passing the running stats only when they are to be used or updated.
+            self.running_mean if not self.training or self.track_running_stats else None,
+            self.running_var if not self.training or self.track_running_stats else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            momentum,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class LayerNorm(Module):
+    """Normalize over the trailing ``normalized_shape`` axes, then scale and shift.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.LayerNorm(2)(tn.tensor([[1.0, 3.0]])).data.round(4).tolist()
+    [[-1.0, 1.0]]
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype=None,
+    ):
+        super().__init__()
+        self.normalized_shape = F._shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = _float_dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class Embedding(Module):
+    """A lookup table: integer indices -> rows of ``weight`` (``(num_embeddings, embedding_dim)``,
+    initialized N(0, 1)). The ``padding_idx`` row starts at zero and gets no gradient.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> emb = nn.Embedding(10, 3, rng=0)
+    >>> emb(tn.tensor([[1, 2], [4, 9]])).shape
+    (2, 2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        dtype=None,
+        rng=None,
+    ):
+        super().__init__()
+        self.num_embeddings = _check_positive_int(num_embeddings, "num_embeddings")
+        self.embedding_dim = _check_positive_int(embedding_dim, "embedding_dim", allow_zero=True)
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"padding_idx must be within num_embeddings ({num_embeddings}), "
+                    f"got {padding_idx}"
+                )
+            padding_idx = int(padding_idx) % num_embeddings
+        self.padding_idx = padding_idx
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype)))
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng=None) -> None:
+        nn_init.normal_(self.weight, rng=rng)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, input) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text

@@ -1,0 +1,578 @@
+"""Loss functions with PyTorch's names, arguments and semantics, as functions and as modules.
+
+Every loss is composed from smooth primitives (``log_softmax``, ``softplus``), so values and
+derivatives of every order are exact and finite for any finite logits. Where PyTorch's
+function has a kink (L1 at 0, Huber at ``|input - target| = delta``), the derivatives follow
+PyTorch's conventions.
+
+Reductions: ``'mean'`` (default), ``'sum'`` or ``'none'``. A ``'mean'`` over nothing (an
+empty batch, or every target equal to ``ignore_index``) is NaN, as PyTorch's 0/0, with a zero
+gradient.
+
+>>> import numpy as np, tinynet as tn, tinynet.nn as nn
+>>> logits = tn.tensor([[2.0, 0.0], [0.0, 2.0]], requires_grad=True)
+>>> loss = nn.CrossEntropyLoss()(logits, np.array([0, 1]))
+>>> round(loss.item(), 4)
+0.1269
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinynet import ops
+from tinynet.nn.module import Module
+from tinynet.ops._args import as_tensor
+from tinynet.tensor import Tensor
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HuberLoss",
+    "L1Loss",
+    "MSELoss",
+    "NLLLoss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+_NAN = float("nan")
+
+
+# -- argument checks ---------------------------------------------------------------------------
+def _check_reduction(reduction) -> None:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _float_input(input, name: str) -> Tensor:
+    input = as_tensor(input)
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be a floating tensor, got dtype {input.dtype}")
+    return input
+
+
+def _float_target(target, input: Tensor, name: str) -> Tensor:
+    """``target`` as a Tensor of ``input``'s shape and dtype (never broadcast)."""
+    target = as_tensor(target)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{name}: target shape {target.shape} differs from input shape {input.shape}; "
+            "they must be equal (no broadcasting)"
+        )
+    return ops.cast(target, input.dtype)
+
+
+def _elementwise_factor(value, input: Tensor, name: str, what: str) -> Tensor | None:
+    """A ``weight``/``pos_weight`` that broadcasts to ``input``'s shape without enlarging it."""
+    if value is None:
+        return None
+    value = as_tensor(value)
+    try:
+        fits = np.broadcast_shapes(value.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{name}: {what} of shape {value.shape} does not broadcast to input shape {input.shape}"
+        )
+    return ops.cast(value, input.dtype)
+
+
+def _class_axis(input: Tensor) -> int:
+    return 1 if input.ndim >= 2 else 0
+
+
+def _class_target_shape(input: Tensor) -> tuple:
+    """The shape class-index targets must have: the input's without its class axis."""
+    return input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
+
+
+def _class_input(input, name: str) -> Tensor:
+    input = _float_input(input, name)
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input needs a class axis: shape (C,), (N, C) or (N, C, d1, ...)")
+    return input
+
+
+def _targets(target, input: Tensor, name: str, probabilities: bool):
+    """Class indices (an int64 array) or, where allowed, class probabilities (a Tensor)."""
+    data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    expected = _class_target_shape(input)
+    kind = data.dtype.kind
+    if kind in "iu" and data.shape == expected:
+        return data.astype(np.int64, copy=False)
+    if kind == "f" and probabilities and data.shape == input.shape:
+        return ops.cast(as_tensor(target), input.dtype)
+    accepted = f"class indices (integers) of shape {expected}"
+    if probabilities:
+        accepted += f", or class probabilities (floats) of the input's shape {input.shape}"
+    if kind == "f" and data.shape == expected:
+        raise TypeError(f"{name}: class-index targets must be integers, got dtype {data.dtype}")
+    if kind not in "iuf":
+        raise TypeError(f"{name}: targets must be {accepted}; got dtype {data.dtype}")
+    raise ValueError(
+        f"{name}: target shape {data.shape} does not fit input shape {input.shape}; "
+        f"expected {accepted}"
+    )
+
+
+def _class_weight(weight, input: Tensor, name: str) -> np.ndarray | None:
+    """The per-class rescaling weight as a constant array of the input's dtype."""
+    if weight is None:
+        return None
+    array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    n_classes = input.shape[_class_axis(input)]
+    if array.shape != (n_classes,):
+        raise ValueError(
+            f"{name}: weight must have one entry per class, shape ({n_classes},); got shape "
+            f"{array.shape}"
+        )
+    return array.astype(input.dtype, copy=False)
+
+
+def _check_class_range(target: np.ndarray, ignored, n_classes: int, name: str) -> None:
+    if not target.size or (target.min() >= 0 and target.max() < n_classes):
+        return
+    bad = (target < 0) | (target >= n_classes)
+    if ignored is not None:
+        bad &= ~ignored
+    if bad.any():
+        raise IndexError(
+            f"{name}: target {int(target[bad].flat[0])} is out of bounds for {n_classes} classes "
+            f"(valid: 0 to {n_classes - 1}, or ignore_index)"
+        )
+
+
+# -- reductions --------------------------------------------------------------------------------
+def _mean_of(total: Tensor, count, scale: float = 1.0) -> Tensor:
+    """``scale * total / count``; NaN for ``count == 0`` (PyTorch's 0/0) with a zero gradient."""
+    if count == 0:
+        return total * 0.0 + _NAN
+    return total * (scale / count)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.mean() if loss.size else _mean_of(loss.sum(), 0)
+
+
+# -- regression ----------------------------------------------------------------------------------
+def mse_loss(input, target, *, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``(input - target) ** 2``, reduced.
+
+    >>> import tinynet as tn
+    >>> mse_loss(tn.tensor([1.0, 3.0]), tn.tensor([0.0, 0.0])).item()
+    5.0
+    """
+    _check_reduction(reduction)
+    input = _float_input(input, "mse_loss")
+    target = _float_target(target, input, "mse_loss")
+    return _reduce((input - target) ** 2, reduction)
+
+
+def l1_loss(input, target, *, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|input - target|``; its derivative at 0 is 0 (as PyTorch).
+
+    >>> import tinynet as tn
+    >>> l1_loss(tn.tensor([1.0, -3.0]), tn.tensor([0.0, 0.0]), reduction="sum").item()
+    4.0
+    """
+    _check_reduction(reduction)
+    input = _float_input(input, "l1_loss")
+    target = _float_target(target, input, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - delta / 2)``, for ``d = input - target``.
+
+    At ``|d| = delta`` the linear branch is taken, as PyTorch: the slope is ``d`` (both branches
+    agree) and the second derivative is 0.
+
+    >>> import tinynet as tn
+    >>> huber_loss(tn.tensor([0.5, 3.0]), tn.tensor([0.0, 0.0]), reduction="none").tolist()
+    [0.125, 2.5]
+    """
+    _check_reduction(reduction)
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    input = _float_input(input, "huber_loss")
+    target = _float_target(target, input, "huber_loss")
+    diff = input - target
+    quadratic = np.abs(diff.data) < delta
+    if quadratic.all():
+        loss = diff**2 * 0.5
+    else:
+        # Where |d| < delta is selected the linear branch gets a zero gradient, so abs'(0)
+        # never enters; at |d| = delta the linear branch has slope delta * sign(d) = d.
+        linear = (diff.abs() - 0.5 * delta) * delta
+        loss = linear if not quadratic.any() else ops.where(quadratic, diff**2 * 0.5, linear)
+    return _reduce(loss, reduction)
+
+
+# -- classification from class scores -----------------------------------------------------------
+def _gather_index(target: np.ndarray) -> tuple:
+    """Index picking ``x[n, target[n, d...], d...]`` from an ``(N, C, d...)`` array."""
+    if target.ndim == 0:
+        return (target,)
+    grids = [
+        np.arange(n).reshape([n if axis == i else 1 for axis in range(target.ndim)])
+        for i, n in enumerate(target.shape)
+    ]
+    return (grids[0], target, *grids[1:])
+
+
+def _class_index_loss(
+    log_probs: Tensor,
+    target: np.ndarray,
+    weight: np.ndarray | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+    name: str,
+) -> Tensor:
+    """PyTorch's NLL (with label smoothing) of log-probabilities at integer targets."""
+    axis = _class_axis(log_probs)
+    n_classes = log_probs.shape[axis]
+    ignored = target == ignore_index
+    any_ignored = bool(ignored.any())
+    _check_class_range(target, ignored if any_ignored else None, n_classes, name)
+    if any_ignored:
+        target = np.where(ignored, 0, target)  # any valid class: these terms are masked out
+    picked = log_probs[_gather_index(target)]
+    target_weight = None if weight is None else np.asarray(weight[target])
+    # ``negative`` is minus the per-target loss: the sign is folded into the final scale.
+    negative = picked if target_weight is None else picked * Tensor._wrap(target_weight)
+    if label_smoothing:
+        if weight is not None:
+            shape = [1] * log_probs.ndim
+            shape[axis] = n_classes
+            log_probs = log_probs * Tensor._wrap(weight.reshape(shape))
+        smooth = log_probs.sum(axis)
+        negative = negative * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    if any_ignored:
+        kept = ~ignored
+        # Selected, not multiplied by a 0/1 mask: an ignored -inf log-probability (possible
+        # in nll_loss) must not become NaN. -0.0 so that the ignored losses read +0.0.
+        negative = ops.where(kept, negative, -0.0)
+        target_weight = np.asarray(kept if target_weight is None else target_weight * kept)
+
+    if reduction == "none":
+        return -negative
+    total = negative.sum()
+    if reduction == "sum":
+        return -total
+    count = target.size if target_weight is None else float(target_weight.sum(dtype=np.float64))
+    return _mean_of(total, count, -1.0)
+
+
+def _probability_loss(
+    log_probs: Tensor, target: Tensor, weight: np.ndarray | None, reduction: str, smoothing: float
+) -> Tensor:
+    """PyTorch's cross-entropy against class probabilities ``-sum_c w_c p_c log q_c``."""
+    axis = _class_axis(log_probs)
+    n_classes = log_probs.shape[axis]
+    if smoothing:
+        target = target * (1.0 - smoothing) + smoothing / n_classes
+    if weight is not None:
+        shape = [1] * log_probs.ndim
+        shape[axis] = n_classes
+        target = target * Tensor._wrap(weight.reshape(shape))
+    product = log_probs * target
+    if reduction == "none":
+        return -product.sum(axis)
+    total = product.sum()
+    if reduction == "sum":
+        return -total
+    return _mean_of(total, log_probs.size // max(n_classes, 1), -1.0)
+
+
+def _check_class_options(reduction, label_smoothing: float, name: str) -> None:
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy between logits and class targets, computed through ``log_softmax``.
+
+    ``input``: logits of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``. ``target``: class
+    indices (integers) of the input's shape without the class axis, or class probabilities
+    (floats) of the input's shape. ``weight``: one rescaling factor per class; with class
+    indices the ``'mean'`` divides by the summed weights of the non-ignored targets, as PyTorch.
+    ``ignore_index`` (class indices only) drops targets; ``label_smoothing`` mixes the targets
+    with the uniform distribution, as PyTorch (weights included).
+
+    >>> import tinynet as tn
+    >>> round(cross_entropy(tn.tensor([[0.0, 0.0]]), tn.tensor([1])).item(), 6)
+    0.693147
+    """
+    _check_class_options(reduction, label_smoothing, "cross_entropy")
+    input = _class_input(input, "cross_entropy")
+    target = _targets(target, input, "cross_entropy", probabilities=True)
+    weight = _class_weight(weight, input, "cross_entropy")
+    log_probs = ops.log_softmax(input, _class_axis(input))
+    if isinstance(target, Tensor):
+        return _probability_loss(log_probs, target, weight, reduction, label_smoothing)
+    return _class_index_loss(
+        log_probs, target, weight, ignore_index, reduction, label_smoothing, "cross_entropy"
+    )
+
+
+def nll_loss(
+    input, target, weight=None, *, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log-likelihood ``-weight[t] * input[n, t]`` of log-probabilities at classes ``t``.
+
+    Shapes, ``weight`` and ``ignore_index`` as in ``cross_entropy`` (class indices only).
+
+    >>> import numpy as np, tinynet as tn
+    >>> nll_loss(tn.tensor(np.log([[0.25, 0.75]])), tn.tensor([1])).item()
+    0.2876820724517809
+    """
+    _check_reduction(reduction)
+    input = _class_input(input, "nll_loss")
+    target = _targets(target, input, "nll_loss", probabilities=False)
+    weight = _class_weight(weight, input, "nll_loss")
+    return _class_index_loss(input, target, weight, ignore_index, reduction, 0.0, "nll_loss")
+
+
+# -- binary classification ------------------------------------------------------------------------
+def _clamped_log(probability: Tensor) -> Tensor:
+    """``log(p)`` clamped below at -100 (as PyTorch), never evaluating ``log(0)``."""
+    positive = probability.data > 0
+    if positive.all():
+        return probability.log().clip(min=-100.0)
+    safe = ops.where(positive, probability, 1.0)
+    return ops.where(positive, safe.log().clip(min=-100.0), -100.0)
+
+
+def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean") -> Tensor:
+    """``-w (t log p + (1 - t) log(1 - p))`` for probabilities ``p``; logs clamped at -100.
+
+    The gradient is the exact derivative of that value (zero where a log is clamped). From
+    logits, ``binary_cross_entropy_with_logits`` is cheaper and more accurate.
+
+    >>> import tinynet as tn
+    >>> round(binary_cross_entropy(tn.tensor([0.8]), tn.tensor([1.0])).item(), 6)
+    0.223144
+    """
+    _check_reduction(reduction)
+    input = _float_input(input, "binary_cross_entropy")
+    target = _float_target(target, input, "binary_cross_entropy")
+    weight = _elementwise_factor(weight, input, "binary_cross_entropy", "weight")
+    data = input.data
+    if data.size and not ((data >= 0) & (data <= 1)).all():
+        raise ValueError(
+            "binary_cross_entropy: input must hold probabilities in [0, 1], got values from "
+            f"{np.nanmin(data)} to {np.nanmax(data)}" + (" and NaN" if np.isnan(data).any() else "")
+        )
+    loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, *, reduction: str = "mean", pos_weight=None
+) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow.
+
+    ``(1 - t) softplus(x) + pos_weight t softplus(-x)``, times ``weight``: both terms are
+    non-negative, so no cancellation loses digits at large ``|x|``, and the derivative
+    ``sigmoid(x) (1 - t) - pos_weight t sigmoid(-x)`` is smooth everywhere (x = 0 included).
+
+    >>> import tinynet as tn
+    >>> round(binary_cross_entropy_with_logits(tn.tensor([0.0]), tn.tensor([1.0])).item(), 6)
+    0.693147
+    """
+    _check_reduction(reduction)
+    input = _float_input(input, "binary_cross_entropy_with_logits")
+    target = _float_target(target, input, "binary_cross_entropy_with_logits")
+    weight = _elementwise_factor(weight, input, "binary_cross_entropy_with_logits", "weight")
+    pos_weight = _elementwise_factor(
+        pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight"
+    )
+    positive_part = target if pos_weight is None else target * pos_weight
+    loss = (1.0 - target) * ops.softplus(input) + positive_part * ops.softplus(-input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# -- modules ------------------------------------------------------------------------------------
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        _check_reduction(reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", _buffer(weight))
+
+
+def _buffer(value):
+    return value if value is None or isinstance(value, Tensor) else Tensor(value)
+
+
+class MSELoss(_Loss):
+    """Mean squared error; see ``mse_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.MSELoss(reduction="sum")(tn.tensor([1.0, 2.0]), tn.tensor([0.0, 0.0])).item()
+    5.0
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input, target) -> Tensor:
+        return mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error; see ``l1_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.L1Loss()(tn.tensor([1.0, -3.0]), tn.tensor([0.0, 0.0])).item()
+    2.0
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input, target) -> Tensor:
+        return l1_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Huber loss, quadratic below ``delta`` and linear above; see ``huber_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.HuberLoss(delta=2.0)(tn.tensor([3.0]), tn.tensor([0.0])).item()
+    4.0
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
+        self.delta = delta
+
+    def forward(self, input, target) -> Tensor:
+        return huber_loss(input, target, self.reduction, self.delta)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(), f"delta={self.delta}"]))
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy from logits; see ``cross_entropy``. ``weight`` is a buffer.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> loss = nn.CrossEntropyLoss(label_smoothing=0.1)
+    >>> round(loss(tn.tensor([[0.0, 0.0]]), tn.tensor([0])).item(), 6)
+    0.693147
+    """
+
+    def __init__(
+        self,
+        weight=None,
+        *,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        _check_class_options(reduction, label_smoothing, "CrossEntropyLoss")
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target) -> Tensor:
+        return cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities; see ``nll_loss``. ``weight`` is a buffer.
+
+    >>> import numpy as np, tinynet as tn, tinynet.nn as nn
+    >>> nn.NLLLoss()(tn.tensor(np.log([[0.5, 0.5]])), tn.tensor([0])).item()
+    0.6931471805599453
+    """
+
+    def __init__(self, weight=None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target) -> Tensor:
+        return nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities; see ``binary_cross_entropy``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> round(nn.BCELoss()(tn.tensor([0.5]), tn.tensor([1.0])).item(), 6)
+    0.693147
+    """
+
+    def __init__(self, weight=None, *, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+
+    def forward(self, input, target) -> Tensor:
+        return binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross-entropy from logits; see ``binary_cross_entropy_with_logits``.
+
+    ``weight`` and ``pos_weight`` are buffers.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> loss = nn.BCEWithLogitsLoss(pos_weight=tn.tensor([2.0]))
+    >>> round(loss(tn.tensor([0.0]), tn.tensor([1.0])).item(), 6)
+    1.386294
+    """
+
+    def __init__(self, weight=None, *, reduction: str = "mean", pos_weight=None) -> None:
+        super().__init__(weight, reduction)
+        self.register_buffer("pos_weight", _buffer(pos_weight))
+
+    def forward(self, input, target) -> Tensor:
+        return binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
