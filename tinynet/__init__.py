@@ -97,7 +97,7 @@ from tinynet.ops import (
 from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 
-from tinynet import nn  # noqa: E402  (built on the core above)
+from tinynet import nn, optim  # noqa: E402  (built on the core above)
 
 clamp = clip
 concat = concatenate

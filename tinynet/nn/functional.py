@@ -117,16 +117,7 @@ def linear(input, weight, bias=None) -> Tensor:
     >>> linear(tn.ones(1, 2), tn.ones(3, 2), tn.zeros(3)).tolist()
     [[2.0, 2.0, 2.0]]
     """
-    input, weight = as_tensor(input), as_tensor(weight)
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
-        raise ShapeError(
-            f"linear: expected input with last dimension {weight.shape[-1]} (in_features), "
-            f"got input of shape {input.shape}"
-        )
-    output = input @ weight.T
-    if bias is not None:
-        output = output + bias
-    return output
+    return ops.linear(input, weight, bias)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:

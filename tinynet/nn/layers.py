@@ -98,10 +98,7 @@ class Linear(Module):
                 f"Linear: expected input with last dimension {self.in_features} (in_features), "
                 f"got input of shape {input.shape}"
             )
-        output = input @ self.weight.T
-        if self.bias is not None:
-            output = output + self.bias
-        return output
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

@@ -33,7 +33,7 @@ from tinynet.ops.elementwise import (
     tanh,
     where,
 )
-from tinynet.ops.linalg import matmul
+from tinynet.ops.linalg import linear, matmul
 from tinynet.ops.movement import (
     broadcast_to,
     concatenate,
@@ -58,7 +58,7 @@ from tinynet.ops.reduce import (
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "cos",
-    "div", "elu", "eq", "erf", "exp", "ge", "getitem", "gt", "le", "leaky_relu", "log",
+    "div", "elu", "eq", "erf", "exp", "ge", "getitem", "gt", "le", "leaky_relu", "linear", "log",
     "log1p", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "pow", "prod", "relu", "reshape", "sigmoid", "sin",
     "softmax", "softplus", "sqrt", "sub", "sum", "sum_to_shape", "tanh", "transpose", "where",

@@ -52,3 +52,44 @@ def matmul(a, b):
         return MatMul.apply(a, b)
     except ValueError:
         raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned") from None
+
+
+class Linear(Function):
+    """``x @ weight.T + bias``, fused: one node, no transposed copy, bias added in place."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight, bias = ctx.inputs
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        grad_x = grad_output @ weight if needs_x else None
+        grad_weight = grad_bias = None
+        if needs_weight or needs_bias:
+            rows = grad_output.reshape(-1, weight.shape[0]) if grad_output.ndim != 2 else grad_output
+            if needs_weight:
+                flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
+                grad_weight = rows.T @ flat_x
+            if needs_bias:
+                grad_bias = rows.sum(0)
+        return grad_x, grad_weight, grad_bias
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` (weight of shape ``(out_features, in_features)``) as one op."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    if bias is not None:
+        bias = as_tensor(bias)
+    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
+            f"(expected last dimension {weight.shape[-1] if weight.ndim else '?'})"
+        )
+    if bias is not None and bias.shape not in ((weight.shape[0],), ()):
+        raise ShapeError(f"linear: bias of shape {bias.shape} for {weight.shape[0]} outputs")
+    return Linear.apply(x, weight, bias)

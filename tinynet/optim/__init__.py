@@ -1,0 +1,20 @@
+"""Optimizers and learning-rate schedulers, PyTorch's ``torch.optim`` algorithms.
+
+>>> import tinynet as tn
+>>> from tinynet import optim
+>>> w = tn.tensor([3.0], requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.25)
+>>> for _ in range(3):
+...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
+>>> w
+Tensor([0.375], dtype=float32, requires_grad=True)
+"""
+
+from tinynet.optim import lr_scheduler
+from tinynet.optim.adagrad import Adagrad
+from tinynet.optim.adam import Adam, AdamW
+from tinynet.optim.optimizer import Optimizer
+from tinynet.optim.rmsprop import RMSprop
+from tinynet.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

@@ -1,0 +1,150 @@
+"""Adam and AdamW (decoupled weight decay), with AMSGrad and maximize."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from tinynet.optim.optimizer import Optimizer, _axpy
+from tinynet.tensor import Tensor
+
+
+class Adam(Optimizer):
+    """Adam, PyTorch's algorithm: bias-corrected moments, optional AMSGrad.
+
+    Step ``t``: ``g`` is the gradient (negated when ``maximize``) plus ``weight_decay * p``
+    (L2, coupled); ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``; with AMSGrad
+    ``v_max = max(v_max, v)`` replaces ``v`` below; then
+    ``p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)``.
+
+    >>> import tinynet as tn
+    >>> w = tn.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = Adam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()    # the first step moves each weight by ~lr
+    >>> print(w.data.round(6))
+    [ 0.9 -1.9]
+    """
+
+    _decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
+        if not 0.0 <= group["lr"]:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if not 0.0 <= group["eps"]:
+            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        betas = group["betas"]
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+
+    def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = {
+            "step": 0,
+            "exp_avg": np.zeros_like(param.data),
+            "exp_avg_sq": np.zeros_like(param.data),
+        }
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(param.data)
+        return state
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Perform one update; with a ``closure`` (re-evaluates the loss), return its loss."""
+        loss = self._evaluate(closure)
+        decoupled = self._decoupled_weight_decay
+        for group in self.param_groups:
+            lr = group["lr"]
+            beta1, beta2 = group["betas"]
+            eps = group["eps"]
+            weight_decay = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            for _, param, grad, state in self._params_with_grad(group):
+                if decoupled:
+                    if weight_decay != 0:
+                        param *= 1 - lr * weight_decay
+                    sign = -1.0 if maximize else 1.0
+                else:
+                    grad, sign = self._effective_grad(param, grad, weight_decay, maximize)
+                state["step"] += 1
+                step = state["step"]
+                exp_avg = state["exp_avg"]
+                exp_avg_sq = state["exp_avg_sq"]
+                exp_avg *= beta1
+                _axpy((1 - beta1) * sign, grad, exp_avg)
+                scratch = self._scratch(param)
+                np.multiply(grad, grad, out=scratch)
+                exp_avg_sq *= beta2
+                _axpy(1 - beta2, scratch, exp_avg_sq)
+                if amsgrad:
+                    max_exp_avg_sq = state.get("max_exp_avg_sq")
+                    if max_exp_avg_sq is None:  # amsgrad switched on after the first step
+                        max_exp_avg_sq = state["max_exp_avg_sq"] = np.zeros_like(param)
+                    np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    second_moment = max_exp_avg_sq
+                else:
+                    second_moment = exp_avg_sq
+                step_size = lr / (1 - beta1**step)
+                bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+                # m / (sqrt(v) / s + eps) == s * m / (sqrt(v) + eps * s): one pass fewer.
+                np.sqrt(second_moment, out=scratch)
+                scratch += eps * bias_correction2_sqrt
+                np.divide(exp_avg, scratch, out=scratch)
+                _axpy(-step_size * bias_correction2_sqrt, scratch, param)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step.
+
+    The gradient itself gets no L2 term. Defaults as PyTorch (``weight_decay=1e-2``).
+
+    >>> import tinynet as tn
+    >>> w = tn.tensor([1.0], requires_grad=True)
+    >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * 0).sum().backward(); opt.step()    # zero gradient: only the decay acts
+    >>> w
+    Tensor([0.95], dtype=float32, requires_grad=True)
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -1,0 +1,395 @@
+"""The Optimizer base class: parameter groups, per-parameter state, state dicts.
+
+Optimizers take parameter lists (never ``tinynet.nn``) and update ``p.data`` in place with
+NumPy, so no graph is ever recorded and a parameter's array keeps its identity. Updates keep
+each parameter's dtype: a float32 parameter has float32 state and a float32 update.
+
+Scaled additions ``y += a * x`` go through BLAS ``axpy`` (one pass over memory instead of a
+multiply into a temporary and an add); temporaries live in per-optimizer scratch buffers that
+are reused across steps and never saved.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from tinynet._grad_mode import enable_grad
+from tinynet.tensor import Tensor
+
+_AXPY: dict = {}
+
+
+def _blas_axpy(dtype: np.dtype):
+    """SciPy's BLAS axpy for float32/float64 (None otherwise), imported on first use so
+    that ``import tinynet.optim`` stays light."""
+    if not _AXPY:
+        from scipy.linalg import blas
+
+        for kind in (np.float32, np.float64):
+            _AXPY[np.dtype(kind)] = blas.get_blas_funcs("axpy", dtype=kind)
+    return _AXPY.get(dtype)
+
+
+def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
+    """``y += alpha * x`` in place, in one pass where BLAS can do it."""
+    if y.size == 0:
+        return
+    axpy = _AXPY.get(y.dtype) if _AXPY else _blas_axpy(y.dtype)
+    if (
+        axpy is not None
+        and x.dtype == y.dtype
+        and x.shape == y.shape
+        and x.flags.c_contiguous
+        and y.flags.c_contiguous
+        and y.flags.aligned
+        and x.flags.aligned
+    ):
+        flat = y.reshape(-1)
+        out = axpy(x.reshape(-1), flat, a=alpha)
+        if out is not flat:  # f2py made a copy (it should not for these arrays): write back
+            flat[...] = out
+        return
+    if alpha == 1.0:
+        y += x
+    elif alpha == -1.0:
+        y -= x
+    else:
+        y += alpha * x
+
+
+class Optimizer:
+    """Base class of optimizers: holds parameter groups and per-parameter state.
+
+    ``params`` is an iterable of Tensors, or of dicts (parameter groups), each with a
+    ``'params'`` entry and any hyper-parameters that differ from ``defaults``.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> w, b = tn.ones(2, requires_grad=True), tn.zeros(1, requires_grad=True)
+    >>> opt = SGD([{"params": [w]}, {"params": [b], "lr": 0.01}], lr=0.1)
+    >>> [group["lr"] for group in opt.param_groups]
+    [0.1, 0.01]
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
+        self._validate_hyperparameters(defaults)
+        self.defaults = dict(defaults)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        self._scratch_buffers: dict = {}
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                "dicts, but got a Tensor; wrap it in a list: [tensor]"
+            )
+        _refuse_sets(params)
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # -- subclasses ----------------------------------------------------------------------
+    def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
+        """Raise ValueError (with PyTorch's message) for an invalid hyper-parameter."""
+
+    def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The state of a parameter before its first step."""
+        return {}
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Update every parameter that has a gradient; return ``closure()``'s loss if given."""
+        raise NotImplementedError
+
+    # -- parameter groups --------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (a dict with ``'params'`` and optional hyper-parameters).
+
+        >>> import tinynet as tn
+        >>> from tinynet.optim import Adam
+        >>> opt = Adam([tn.ones(2, requires_grad=True)], lr=1e-3)
+        >>> opt.add_param_group({"params": [tn.zeros(3, requires_grad=True)], "lr": 1e-4})
+        >>> len(opt.param_groups)
+        2
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise KeyError("a parameter group needs a 'params' entry (a list of Tensors)")
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        else:
+            _refuse_sets(params)
+            params = list(params)
+        for param in params:
+            _check_parameter(param)
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("a parameter group contains the same parameter more than once")
+        group["params"] = params
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self._validate_hyperparameters(group)
+        taken = {id(p) for existing in self.param_groups for p in existing["params"]}
+        if any(id(p) in taken for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    # -- gradients ---------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients: set them to None (default) or fill them with zeros in place.
+
+        >>> import tinynet as tn
+        >>> from tinynet.optim import SGD
+        >>> w = tn.ones(2, requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> SGD([w], lr=0.1).zero_grad(); w.grad is None
+        True
+        """
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                elif (
+                    isinstance(grad, Tensor) and grad.grad_fn is None and grad.data.flags.writeable
+                ):
+                    grad.data.fill(0)
+                else:  # a gradient with a graph (create_graph=True) or a read-only array
+                    param.grad = Tensor(np.zeros_like(np.asarray(grad)))
+
+    def _params_with_grad(self, group: dict[str, Any]):
+        """Yield ``(param, param.data, gradient array, state)`` for parameters with a grad."""
+        state_of = self.state
+        for param in group["params"]:
+            grad = param.grad
+            if grad is None:
+                continue
+            array = param.data
+            grad_array = grad.data if isinstance(grad, Tensor) else grad
+            if type(grad_array) is not np.ndarray:
+                grad_array = self._dense_gradient(grad_array)
+            if grad_array.shape != array.shape:
+                raise RuntimeError(
+                    f"a parameter of shape {array.shape} has a gradient of shape {grad_array.shape}"
+                )
+            if grad_array.dtype != array.dtype:
+                grad_array = grad_array.astype(array.dtype)
+            state = state_of[param]
+            if not state:
+                state.update(self._init_state(param, group))
+            yield param, array, grad_array, state
+
+    def _dense_gradient(self, grad) -> np.ndarray:
+        if hasattr(grad, "toarray") or hasattr(grad, "todense"):
+            raise RuntimeError(
+                f"{type(self).__name__} does not support sparse gradients; "
+                "convert the gradient to a dense array"
+            )
+        if not isinstance(grad, np.ndarray):
+            raise TypeError(f"a gradient must be a Tensor or an array, got {type(grad).__name__}")
+        return grad  # an ndarray subclass
+
+    def _scratch(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
+        """A reusable C-contiguous temporary with ``like``'s shape and dtype (never saved)."""
+        key = (like.dtype, slot)
+        flat = self._scratch_buffers.get(key)
+        if flat is None or flat.size < like.size:
+            flat = np.empty(like.size, like.dtype)
+            self._scratch_buffers[key] = flat
+        return flat[: like.size].reshape(like.shape)
+
+    def _effective_grad(
+        self, param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
+    ) -> tuple[np.ndarray, float]:
+        """The gradient with L2 weight decay, and the sign still to apply to it.
+
+        PyTorch's order: ``g = -grad if maximize else grad``, then ``g + weight_decay * param``.
+        Without weight decay the sign is left to the caller, which folds it into a
+        coefficient instead of spending a pass on negating the gradient.
+        """
+        sign = -1.0 if maximize else 1.0
+        if weight_decay == 0:
+            return grad, sign
+        decayed = self._scratch(param, slot=1)
+        np.multiply(param, weight_decay, out=decayed)
+        _axpy(sign, grad, decayed)
+        return decayed, 1.0
+
+    @staticmethod
+    def _evaluate(closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # -- state dicts ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot of the optimizer as plain data, PyTorch's layout.
+
+        ``{'state': {index: {name: array or number}}, 'param_groups': [{..., 'params':
+        [indices]}]}``: parameters are numbered in group order; arrays are copies, so the
+        snapshot does not change as training goes on.
+
+        >>> import tinynet as tn
+        >>> from tinynet.optim import SGD
+        >>> SGD([tn.ones(2, requires_grad=True)], lr=0.1, momentum=0.9).state_dict()["param_groups"]
+        [{'lr': 0.1, 'momentum': 0.9, 'dampening': 0, 'weight_decay': 0, 'nesterov': False, 'maximize': False, 'params': [0]}]
+        """
+        groups = []
+        state = {}
+        index = 0
+        for group in self.param_groups:
+            packed = {key: _plain(value) for key, value in group.items() if key != "params"}
+            packed["params"] = list(range(index, index + len(group["params"])))
+            groups.append(packed)
+            for param in group["params"]:
+                param_state = self.state.get(param)
+                if param_state:
+                    state[index] = {key: _plain(value) for key, value in param_state.items()}
+                index += 1
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()`` snapshot onto this optimizer's parameters.
+
+        Groups must match in number and size. Arrays are copied and cast to each
+        parameter's dtype, so the run resumes exactly where the snapshot was taken.
+        """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError(
+                "an optimizer state_dict is a dict with 'state' and 'param_groups' entries"
+            )
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(
+            len(saved["params"]) != len(group["params"])
+            for saved, group in zip(saved_groups, self.param_groups)
+        ):
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of "
+                "optimizer's group"
+            )
+        param_of = {
+            int(saved_index): param
+            for saved_index, param in zip(
+                chain.from_iterable(saved["params"] for saved in saved_groups),
+                chain.from_iterable(group["params"] for group in self.param_groups),
+            )
+        }
+        new_groups = []
+        for saved, group in zip(saved_groups, self.param_groups):
+            new_group = dict(self.defaults)
+            for key, value in saved.items():
+                if key == "params":
+                    continue
+                current = group.get(key)
+                if isinstance(current, tuple) and isinstance(value, list):
+                    value = tuple(value)  # the file format stores tuples (betas) as lists
+                new_group[key] = _plain_number(value)
+            new_group["params"] = group["params"]
+            self._validate_hyperparameters(new_group)
+            new_groups.append(new_group)
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for key, saved_state in state_dict["state"].items():
+            index = int(key)
+            if index not in param_of:
+                raise ValueError(
+                    f"loaded state dict has state for parameter {index}, but the optimizer "
+                    f"has {len(param_of)} parameters"
+                )
+            param = param_of[index]
+            new_state[param] = {
+                name: _restore(name, value, param, index) for name, value in saved_state.items()
+            }
+        self.param_groups = new_groups
+        self.state = new_state
+
+    # -- misc ------------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        lines.append(")")
+        return "\n".join(lines)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_scratch_buffers"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+def _refuse_sets(params) -> None:
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            "optimizer parameters need to be organized in ordered collections, but the "
+            "ordering of tensors in sets will change between runs. Please use a list instead."
+        )
+
+
+def _check_parameter(param) -> None:
+    if not isinstance(param, Tensor):
+        raise TypeError(
+            f"optimizer can only optimize Tensors, but one of the params is "
+            f"{type(param).__module__}.{type(param).__name__}"
+        )
+    if not param.is_leaf:
+        raise ValueError("can't optimize a non-leaf Tensor")
+    array = param.data
+    if type(array) is not np.ndarray and (hasattr(array, "toarray") or hasattr(array, "todense")):
+        raise TypeError("optimizers update dense parameters only; got a sparse array")
+    if array.dtype.kind != "f":
+        raise TypeError(
+            f"optimizer can only optimize floating-point Tensors, got dtype {array.dtype}"
+        )
+    if not array.flags.writeable:
+        raise ValueError(
+            "can't optimize a parameter whose array is read-only (a broadcast view?); "
+            "give it its own copy, e.g. tn.tensor(array)"
+        )
+
+
+def _plain_number(value):
+    """NumPy scalars as Python numbers, so group entries and state dicts hold plain data."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return _plain_number(value)
+
+
+def _restore(name: str, value, param: Tensor, index: int):
+    if name == "step":
+        return int(np.asarray(value).item())
+    if isinstance(value, (np.ndarray, Tensor)):
+        array = np.array(value.data if isinstance(value, Tensor) else value, dtype=param.dtype)
+        if array.shape != param.shape:
+            raise ValueError(
+                f"loaded state '{name}' of parameter {index} has shape {array.shape}, but the "
+                f"parameter has shape {param.shape}"
+            )
+        return array
+    return _plain_number(value)

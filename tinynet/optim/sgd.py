@@ -1,0 +1,90 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from tinynet.optim.optimizer import Optimizer, _axpy
+from tinynet.tensor import Tensor
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's algorithm step for step.
+
+    With ``g`` the gradient (negated when ``maximize``) plus ``weight_decay * p``, and ``b``
+    the momentum buffer: the first step sets ``b = g`` (no dampening), later steps
+    ``b = momentum * b + (1 - dampening) * g``; the update uses ``g + momentum * b``
+    (``nesterov``) or ``b``, and ``p -= lr * update``.
+
+    >>> import tinynet as tn
+    >>> w = tn.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> w
+    Tensor([ 0.8, -1.6], dtype=float32, requires_grad=True)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
+        if not 0.0 <= group["lr"]:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if not 0.0 <= group["momentum"]:
+            raise ValueError(f"Invalid momentum value: {group['momentum']}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Perform one update; with a ``closure`` (re-evaluates the loss), return its loss."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr = group["lr"]
+            momentum = group["momentum"]
+            dampening = group["dampening"]
+            nesterov = group["nesterov"]
+            weight_decay = group["weight_decay"]
+            maximize = group["maximize"]
+            for _, param, grad, state in self._params_with_grad(group):
+                grad, sign = self._effective_grad(param, grad, weight_decay, maximize)
+                if momentum == 0:
+                    _axpy(-lr * sign, grad, param)
+                    continue
+                buf = state.get("momentum_buffer")
+                if buf is None:  # the first step takes the gradient itself, undampened
+                    buf = np.multiply(grad, sign) if sign != 1.0 else grad.copy()
+                    state["momentum_buffer"] = buf
+                else:
+                    buf *= momentum
+                    _axpy((1 - dampening) * sign, grad, buf)
+                if nesterov:
+                    update = self._scratch(param)
+                    np.multiply(buf, momentum, out=update)
+                    _axpy(sign, grad, update)
+                    _axpy(-lr, update, param)
+                else:
+                    _axpy(-lr, buf, param)
+        return loss
