@@ -1,0 +1,287 @@
+"""Training speed: tinynet against a hand-written NumPy floor, scikit-learn and PyTorch.
+
+Every contender trains the same architecture (ReLU hidden layers, softmax cross-entropy,
+Adam lr 1e-3, same batch size and epochs, float32) on the same data, each in its own
+process, in interleaved rounds. Reported: median seconds per epoch, the ratio to the NumPy
+floor, peak resident memory and final training accuracy (proof that each one learned).
+
+    python benchmarks/train_bench.py --case tiny --rounds 3
+    python benchmarks/train_bench.py --case all --markdown          # docs/performance.md
+    python benchmarks/train_bench.py --contenders tinynet,numpy     # any subset
+
+Contenders: tinynet (nn + optim), estimator (tinynet.estimators.NeuralNetClassifier),
+numpy (benchmarks/numpy_mlp.py), sklearn (MLPClassifier), torch (if installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+CASES = {
+    # name: (n_samples, n_features, hidden sizes, n_classes, batch, epochs)
+    "tiny": (1000, 2, (16, 16), 2, 32, 20),
+    "medium": (20000, 64, (256, 128), 10, 256, 3),
+    "large": (20000, 784, (1024, 1024), 10, 512, 1),
+}
+CONTENDERS = ("tinynet", "numpy", "sklearn", "estimator", "torch")
+
+
+def make_data(case: str, seed: int = 0):
+    import numpy as np
+
+    n, d, _, k, _, _ = CASES[case]
+    if case == "tiny":
+        from sklearn.datasets import make_moons
+
+        X, y = make_moons(n_samples=n, noise=0.2, random_state=seed)
+        return X.astype(np.float32), y.astype(np.int64)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d), dtype=np.float32)
+    teacher = rng.standard_normal((d, k)).astype(np.float32)
+    y = np.argmax(np.tanh(X @ teacher) + 0.1 * rng.standard_normal((n, k)), axis=1)
+    return X, y.astype(np.int64)
+
+
+def initial_weights(case: str, seed: int = 0):
+    """Glorot-uniform weights (out, in) and zero biases, shared by tinynet and the floor."""
+    import numpy as np
+
+    _, d, hidden, k, _, _ = CASES[case]
+    sizes = (d, *hidden, k)
+    rng = np.random.default_rng(seed + 1)
+    weights, biases = [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        weights.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
+        biases.append(np.zeros(fan_out, np.float32))
+    return weights, biases
+
+
+def _batches(n, batch, rng):
+    order = rng.permutation(n)
+    return [order[i : i + batch] for i in range(0, n, batch)]
+
+
+def train_tinynet(case, X, y):
+    import numpy as np
+
+    import tinynet as tn
+    import tinynet.nn as nn
+    import tinynet.nn.functional as F
+    from tinynet import optim
+
+    _, _, hidden, _, batch, epochs = CASES[case]
+    weights, biases = initial_weights(case)
+    layers = []
+    for i, (w, b) in enumerate(zip(weights, biases)):
+        linear = nn.Linear(w.shape[1], w.shape[0], dtype=np.float32)
+        linear.load_state_dict({"weight": w, "bias": b})
+        layers.append(linear)
+        if i < len(weights) - 1:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for index in _batches(len(X), batch, rng):
+            loss = F.cross_entropy(model(X[index]), y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    elapsed = time.perf_counter() - start
+    with tn.no_grad():
+        accuracy = float((model(X).argmax(axis=1).numpy() == y).mean())
+    return elapsed / epochs, accuracy
+
+
+def train_numpy(case, X, y):
+    import numpy as np
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from numpy_mlp import NumpyMLP
+
+    _, _, _, _, batch, epochs = CASES[case]
+    model = NumpyMLP(*initial_weights(case), lr=1e-3)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for index in _batches(len(X), batch, rng):
+            model.train_step(X[index], y[index])
+    elapsed = time.perf_counter() - start
+    return elapsed / epochs, float((model.predict(X) == y).mean())
+
+
+def _mlp_params(case):
+    _, _, hidden, _, batch, epochs = CASES[case]
+    return dict(
+        hidden_layer_sizes=hidden, solver="adam", learning_rate_init=1e-3, alpha=0.0,
+        batch_size=batch, max_iter=epochs, shuffle=True, tol=0.0, n_iter_no_change=10**6,
+        random_state=0,
+    )  # fmt: skip
+
+
+def train_sklearn(case, X, y):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(**_mlp_params(case))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    elapsed = time.perf_counter() - start
+    return elapsed / CASES[case][5], float(model.score(X, y))
+
+
+def train_estimator(case, X, y):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from tinynet.estimators import NeuralNetClassifier
+
+    model = NeuralNetClassifier(**_mlp_params(case))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    elapsed = time.perf_counter() - start
+    return elapsed / CASES[case][5], float(model.score(X, y))
+
+
+def train_torch(case, X, y):
+    import numpy as np
+    import torch
+
+    _, _, _, _, batch, epochs = CASES[case]
+    weights, biases = initial_weights(case)
+    layers = []
+    for i, (w, b) in enumerate(zip(weights, biases)):
+        linear = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(w))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers.append(linear)
+        if i < len(weights) - 1:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for index in _batches(len(X), batch, rng):
+            index = torch.from_numpy(index)
+            loss = torch.nn.functional.cross_entropy(model(Xt[index]), yt[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    elapsed = time.perf_counter() - start
+    with torch.no_grad():
+        accuracy = float((model(Xt).argmax(1) == yt).float().mean())
+    return elapsed / epochs, accuracy
+
+
+def worker(contender: str, case: str) -> dict:
+    X, y = make_data(case)
+    trainer = globals()[f"train_{contender}"]
+    seconds, accuracy = trainer(case, X, y)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"contender": contender, "case": case, "seconds_per_epoch": seconds,
+            "accuracy": accuracy, "peak_rss_mb": peak_kb / 1024}  # fmt: skip
+
+
+def available(contender: str) -> bool:
+    if contender != "torch":
+        return True
+    try:
+        import importlib.util
+
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:
+        return False
+
+
+def run(cases, contenders, rounds: int) -> list[dict]:
+    results = []
+    for case in cases:
+        samples = {c: [] for c in contenders}
+        for _ in range(rounds):
+            for contender in contenders:  # interleaved: one of each per round
+                out = subprocess.run(
+                    [sys.executable, os.path.abspath(__file__), "--worker", contender, "--case", case],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                samples[contender].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        for contender, runs in samples.items():
+            results.append({
+                "case": case, "contender": contender,
+                "seconds_per_epoch": statistics.median(r["seconds_per_epoch"] for r in runs),
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                "accuracy": runs[-1]["accuracy"],
+            })  # fmt: skip
+    return results
+
+
+def table(results, markdown: bool) -> str:
+    floors = {r["case"]: r["seconds_per_epoch"] for r in results if r["contender"] == "numpy"}
+    header = ["case", "contender", "s / epoch", "vs NumPy floor", "peak RSS MB", "train acc"]
+    rows = []
+    for r in results:
+        floor = floors.get(r["case"])
+        ratio = f"{r['seconds_per_epoch'] / floor:.2f}x" if floor else "-"
+        rows.append([r["case"], r["contender"], f"{r['seconds_per_epoch']:.4f}", ratio,
+                     f"{r['peak_rss_mb']:.0f}", f"{r['accuracy']:.3f}"])  # fmt: skip
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths)) for row in [header, *rows])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--case", default="tiny", help=f"one of {', '.join(CASES)} or 'all'")
+    parser.add_argument(
+        "--contenders", default="tinynet,numpy,sklearn,torch",
+        help=f"comma-separated subset of {', '.join(CONTENDERS)} (torch skipped if missing)",
+    )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median kept)")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.case)))
+        return 0
+    cases = list(CASES) if args.case == "all" else args.case.split(",")
+    for case in cases:
+        if case not in CASES:
+            parser.error(f"unknown case {case!r}; choose from {', '.join(CASES)} or 'all'")
+    contenders = [c for c in args.contenders.split(",") if available(c)]
+    for contender in contenders:
+        if contender not in CONTENDERS:
+            parser.error(f"unknown contender {contender!r}")
+    results = run(cases, contenders, args.rounds)
+    print(table(results, args.markdown))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
