@@ -1,13 +1,10 @@
-"""``python -m tinynet``: train a small network on scikit-learn's make_moons and report."""
+"""``python -m tinynet`` and the ``tinynet`` console script: the command line of tinynet."""
 
 import sys
 
+from tinynet.cli import main
 
-def main(argv=None) -> int:
-    from tinynet.demo import run_moons_demo
-
-    return run_moons_demo(argv if argv is not None else sys.argv[1:])
-
+__all__ = ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

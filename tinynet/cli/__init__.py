@@ -1,0 +1,330 @@
+"""The ``tinynet`` command line: ``train``, ``predict``, ``info`` and ``gradcheck``.
+
+``main(argv)`` returns the exit status: 0 on success, 1 for a runtime error (one line on stderr,
+``--debug`` shows the traceback), 2 for a usage error (argparse's usage line and message).
+Heavy dependencies (scikit-learn, matplotlib, tqdm) are imported by the subcommands that use
+them, so ``tinynet --help`` answers at once.
+
+>>> from tinynet.cli import main
+>>> main(["gradcheck", "--ops", "tanh", "--quiet"])
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+from tinynet.cli._common import CLIError, UsageError, describe_os_error
+from tinynet.cli.data import DATASETS
+
+__all__ = ["build_parser", "main"]
+
+OPTIMIZERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs")
+ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
+
+
+def positive_ints(text: str) -> tuple[int, ...]:
+    """``"64,64"`` -> ``(64, 64)``; an empty string means no hidden layer."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        sizes = tuple(int(part) for part in parts)
+    except ValueError:
+        sizes = ()
+        parts = None
+    if parts is None or any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers such as 64,64; got {text!r}"
+        )
+    return sizes
+
+
+def shape(text: str) -> tuple[int, ...]:
+    """``"3,4"`` -> ``(3, 4)``; a shape needs at least one dimension."""
+    sizes = positive_ints(text)
+    if not sizes:
+        raise argparse.ArgumentTypeError("a shape needs at least one dimension, e.g. 3,4")
+    return sizes
+
+
+def _number(kind, minimum=None, maximum=None, inclusive_minimum=True, maximum_open=False):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        low_bad = minimum is not None and (
+            value < minimum if inclusive_minimum else value <= minimum
+        )
+        high_bad = maximum is not None and (value >= maximum if maximum_open else value > maximum)
+        if low_bad or high_bad or value != value:  # value != value: NaN
+            low = "[" if inclusive_minimum else "("
+            high = ")" if maximum_open else "]"
+            bounds = f"{low}{minimum if minimum is not None else '-inf'}, "
+            bounds += f"{maximum if maximum is not None else 'inf'}{high}"
+            raise argparse.ArgumentTypeError(f"{text} is outside {bounds}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def _batch_size(text: str):
+    return "auto" if text == "auto" else _number(int, 1)(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``tinynet`` with its four subcommands.
+
+    >>> build_parser().parse_args(["train", "--hidden", "32,16"]).hidden
+    (32, 16)
+    """
+    return _build_parsers()[0]
+
+
+def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS,
+        help="show the full traceback of an error",
+    )  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="tinynet",
+        description="Train, inspect and gradient-check tinynet networks. "
+        "With no command, runs `tinynet train` with its defaults (two moons).",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"tinynet {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", parents=[common], help="train a network on a dataset or a CSV file",
+        description="Train a network on a scikit-learn dataset or a CSV file with a header "
+        "row, show a progress bar, and report train/validation/test metrics.",
+    )  # fmt: skip
+    source = train.add_argument_group("data")
+    exclusive = source.add_mutually_exclusive_group()
+    exclusive.add_argument(
+        "--dataset", choices=sorted(DATASETS), metavar="NAME", default=None,
+        help="a scikit-learn dataset: " + ", ".join(sorted(DATASETS)) + " (default: moons)",
+    )  # fmt: skip
+    exclusive.add_argument("--csv", metavar="FILE", help="a CSV file with a header row")
+    source.add_argument("--target", metavar="COL", help="the CSV's target column")
+    source.add_argument(
+        "--task", choices=("auto", "classification", "regression"), default="auto",
+        help="for --csv: auto (the default) picks classification for text labels or few "
+        "integer values",
+    )  # fmt: skip
+    generators = train.add_argument_group(
+        "dataset generator options (those the chosen generator takes)"
+    )
+    generators.add_argument(
+        "--samples", type=_number(int, 1), metavar="N", help="number of rows (default 1000)"
+    )
+    generators.add_argument(
+        "--noise", type=_number(float, 0.0), metavar="X",
+        help="noise level (moons 0.2, circles 0.1, regression 10; blobs: cluster_std; "
+        "classification: flip_y)",
+    )  # fmt: skip
+    generators.add_argument(
+        "--features", type=_number(int, 1), metavar="N", help="number of features"
+    )
+    generators.add_argument(
+        "--classes", type=_number(int, 2), metavar="N", help="number of classes"
+    )
+    generators.add_argument("--centers", type=_number(int, 1), metavar="N", help="number of blobs")
+    generators.add_argument(
+        "--factor", type=_number(float, 0.0, 1.0, inclusive_minimum=False, maximum_open=True),
+        metavar="X", help="circles: inner radius / outer radius (default 0.5)",
+    )  # fmt: skip
+    model = train.add_argument_group("network and training")
+    model.add_argument(
+        "--hidden", type=positive_ints, default=(64, 64), metavar="SIZES",
+        help="hidden layer sizes, comma-separated, '' for none (default: 64,64)",
+    )  # fmt: skip
+    model.add_argument(
+        "--activation", choices=ACTIVATIONS, default="relu", help="(default: %(default)s)"
+    )
+    model.add_argument(
+        "--dropout", type=_number(float, 0.0, 1.0, maximum_open=True), default=0.0, metavar="P",
+        help="dropout probability after each hidden layer (default: %(default)s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default="adam", help="(default: %(default)s)"
+    )
+    model.add_argument(
+        "--lr", type=_number(float, 0.0, inclusive_minimum=False), default=0.01, metavar="X",
+        help="learning rate (default: %(default)s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--epochs", type=_number(int, 1), default=200, metavar="N",
+        help="maximum epochs; training stops earlier once the loss stops improving "
+        "(default: %(default)s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--batch-size", type=_batch_size, default="auto", metavar="N",
+        help="minibatch size, or auto = min(200, rows) (default: %(default)s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--alpha", type=_number(float, 0.0), default=1e-4, metavar="X",
+        help="L2 penalty (default: %(default)s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--dtype", choices=("float32", "float64"), default="float64",
+        help="(default: %(default)s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--threads", type=_number(int, 1), default=1, metavar="N",
+        help="BLAS threads while training; small networks train fastest on one "
+        "(default: %(default)s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--seed", type=int, default=0, metavar="N",
+        help="seed of the data, the splits and the weights (default: %(default)s)",
+    )  # fmt: skip
+    split = train.add_argument_group("evaluation")
+    split.add_argument(
+        "--validation-split", type=_number(float, 0.0, 1.0, maximum_open=True), default=0.1,
+        metavar="FRACTION",
+        help="fraction of the rows held out to validate after each epoch (default: %(default)s)",
+    )  # fmt: skip
+    split.add_argument(
+        "--test-split", type=_number(float, 0.0, 1.0, maximum_open=True), default=0.2,
+        metavar="FRACTION",
+        help="fraction of the rows held out for the final test (default: %(default)s)",
+    )  # fmt: skip
+    output = train.add_argument_group("output")
+    output.add_argument(
+        "--plot", metavar="DIR",
+        help="write loss.png and, for 2 features, decision_boundary.png (needs matplotlib)",
+    )  # fmt: skip
+    output.add_argument("--save", metavar="PATH", help="save the trained model (tinynet format)")
+    output.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (it is shown only when stderr is a terminal)",
+    )
+
+    predict = commands.add_parser(
+        "predict", parents=[common], help="predict with a saved model",
+        description="Predict the rows of a CSV file (header row with the model's feature "
+        "columns; other columns are ignored) and write a CSV: the prediction and, for "
+        "classification, one probability column per class.",
+    )  # fmt: skip
+    predict.add_argument("--model", required=True, metavar="PATH", help="a model saved by train")
+    predict.add_argument("--input", required=True, metavar="FILE", help="CSV file to predict")
+    predict.add_argument("--output", metavar="FILE", help="CSV file to write (default: stdout)")
+
+    info = commands.add_parser(
+        "info", parents=[common], help="describe a saved model",
+        description="Describe a saved model: task, architecture, features, classes, dtype, "
+        "training summary and file format version.",
+    )  # fmt: skip
+    info.add_argument("path", metavar="PATH", help="a model saved by `tinynet train --save`")
+
+    gradcheck = commands.add_parser(
+        "gradcheck", parents=[common], help="check gradients of every op (or your function)",
+        description="Compare analytic gradients with central finite differences (float64), "
+        "first and second order, for every differentiable op of tinynet, or for a function "
+        "of your own with --function.",
+    )  # fmt: skip
+    gradcheck.add_argument("--ops", metavar="NAMES", help="only these ops (comma-separated names)")
+    gradcheck.add_argument(
+        "--function", metavar="MODULE:FUNCTION",
+        help="check FUNCTION of MODULE (a module name or a .py file) instead of the ops",
+    )  # fmt: skip
+    gradcheck.add_argument(
+        "--shape", type=shape, default=(3, 4), metavar="SHAPE",
+        help="with --function: shape of each random input (default: 3,4)",
+    )  # fmt: skip
+    gradcheck.add_argument(
+        "--inputs", type=_number(int, 1), default=1, metavar="N",
+        help="with --function: number of inputs (default: %(default)s)",
+    )  # fmt: skip
+    gradcheck.add_argument(
+        "--order",
+        choices=("1", "2", "both"),
+        default="both",
+        help="derivative order (default: %(default)s)",
+    )
+    gradcheck.add_argument(
+        "--seed", type=int, default=0, metavar="N",
+        help="with --function: seed of the inputs (default: %(default)s)",
+    )  # fmt: skip
+    gradcheck.add_argument(
+        "--atol", type=_number(float, 0.0), default=1e-5, metavar="X",
+        help="absolute tolerance (default: %(default)s)",
+    )  # fmt: skip
+    gradcheck.add_argument(
+        "--rtol", type=_number(float, 0.0), default=1e-3, metavar="X",
+        help="relative tolerance (default: %(default)s)",
+    )  # fmt: skip
+    gradcheck.add_argument(
+        "--quiet", action="store_true", help="print only failures and the summary"
+    )
+    return parser, {"train": train, "predict": predict, "info": info, "gradcheck": gradcheck}
+
+
+def _version() -> str:
+    from tinynet import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, subparsers = _build_parsers()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `tinynet`: the default training run
+        args = parser.parse_args([*argv, "train"])
+    debug = getattr(args, "debug", False)
+    try:
+        return _run(args)
+    except UsageError as error:
+        subparsers[args.command].error(str(error))  # exits 2 after printing the usage line
+    except BrokenPipeError:  # `tinynet predict ... | head`: the reader left; say nothing
+        with contextlib.suppress(OSError, ValueError):  # stdout may be no real file
+            # Point stdout at /dev/null, so that the flush at exit does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("tinynet: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if debug:
+            raise
+        print(f"tinynet: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
+    if args.command == "train":
+        from tinynet.cli.train import run_train
+
+        return run_train(args)
+    if args.command == "predict":
+        from tinynet.cli.models import run_predict
+
+        return run_predict(args)
+    if args.command == "info":
+        from tinynet.cli.models import run_info
+
+        return run_info(args)
+    from tinynet.cli.gradcheck import run_gradcheck
+
+    return run_gradcheck(args)
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, (CLIError, UsageError)):
+        message = str(error)
+    elif isinstance(error, OSError):
+        message = describe_os_error(error, "access")
+    else:  # an unexpected error: name its type, since the message alone may be cryptic
+        message = f"{type(error).__name__}: {error}"
+    return " ".join(message.split()) or type(error).__name__
