@@ -19,8 +19,12 @@ def var(x, axis=None, correction: int = 1, keepdims: bool = False):
 
 
 def std(x, axis=None, correction: int = 1, keepdims: bool = False):
-    """Standard deviation over ``axis``: ``sqrt(var(x, axis, correction))``."""
-    return var(x, axis, correction, keepdims).sqrt()
+    """Standard deviation over ``axis``: ``sqrt(var(x, axis, correction))``.
+
+    Where the variance is 0 the gradient is 0 (as PyTorch), not ``0 * inf = nan``.
+    """
+    variance = var(x, axis, correction, keepdims)
+    return ops.where(variance.data == 0, 0.0, variance.sqrt())
 
 
 def gelu(x, approximate: str = "none"):
@@ -39,7 +43,7 @@ def flatten(x, start_axis: int = 0, end_axis: int = -1):
     x = as_tensor(x)
     if x.ndim == 0:
         return x.reshape(1)
-    start, end = axes((start_axis, end_axis), x.ndim)
+    (start,), (end,) = axes(start_axis, x.ndim), axes(end_axis, x.ndim)
     if start > end:
         raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
     merged = math.prod(x.shape[start : end + 1])

@@ -136,6 +136,10 @@ class Pow(Function):
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_a = _scaled(grad_output, b * a ** (b - 1))
+            constant = (a.data == 0) & (b.data == 0)
+            if constant.any():
+                # a ** 0 is constant: d/da is 0 even at a == 0 (as PyTorch), not 0 * inf.
+                grad_a = where(constant, 0.0, grad_a)
         if ctx.needs_input_grad[1]:
             # d/db a**b = a**b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch).
             at_zero = (a.data == 0) & (b.data >= 0)
@@ -264,7 +268,7 @@ class Erf(Function):
     def forward(ctx, x):
         from scipy.special import erf as _erf
 
-        return _erf(x)
+        return _erf(x).astype(x.dtype, copy=False)  # SciPy computes float16 in float64
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -118,7 +118,8 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, x, pad_width, value):
         ctx.pad_width = pad_width
-        return np.pad(x, pad_width, mode="constant", constant_values=value)
+        # A 0-d array has no widths; NumPy wants a number then, not an empty tuple.
+        return np.pad(x, pad_width or 0, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad_output):

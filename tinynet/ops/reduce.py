@@ -90,8 +90,11 @@ class Prod(Function):
     def backward(ctx, grad_output):
         x = ctx.inputs[0]
         grad = _expand_back(grad_output, ctx)
-        if np.all(x.data != 0):
-            out = _expand_back(ctx.output, ctx)
+        out = _expand_back(ctx.output, ctx)
+        # out / x is the product of the others only while out is a normal number: an
+        # underflowed or overflowed product (or a zero in x) takes the exact route.
+        tiny = np.finfo(out.data.dtype).tiny
+        if np.all(x.data != 0) and np.all(np.isfinite(out.data) & (np.abs(out.data) >= tiny)):
             return grad * (out / x)
         return grad * _product_of_others(x, ctx.axis)
 

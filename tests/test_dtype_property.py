@@ -1,0 +1,119 @@
+"""dtypes over every op: float32 stays float32 (forward, gradients, second order), as do
+float64 and float16; a gradient has its input's dtype; only floating tensors require grad."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinynet as tn
+from tinynet.testing import strategies as tst
+from tinynet.testing.opinfo import OPS
+
+FLOATS = st.sampled_from([np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)])
+NOT_FLOATS = st.sampled_from([np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.bool_)])
+
+
+def node_types(outputs) -> set:
+    seen, names = set(), set()
+    stack = [t.grad_fn for t in outputs if t is not None and t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            names.add(type(node).__name__)
+            stack.extend(
+                p.grad_fn for p in node.inputs if isinstance(p, tn.Tensor) and p.grad_fn is not None
+            )
+    return names
+
+
+def in_dtype(kwargs: dict, dtype) -> dict:
+    """Floating arrays among the static arguments in ``dtype`` too (a float64 array would
+    promote the result, by NumPy's rules, as a float64 tensor would in PyTorch)."""
+    return {
+        key: value.astype(dtype)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f"
+        else value
+        for key, value in kwargs.items()
+    }
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@given(data=st.data())
+def test_results_and_gradients_keep_the_input_dtype(op, data):
+    sample = data.draw(op.strategy(), label="sample")
+    dtype = data.draw(FLOATS, label="dtype")
+    tensors = sample.tensors(dtype)
+    out = op(*tensors, **in_dtype(sample.kwargs, dtype))
+    if not op.differentiable:
+        assert out.dtype.kind in "bi" and not out.requires_grad
+        return
+    assert out.dtype == dtype
+    cotangent = tn.Tensor(np.ones(out.shape, dtype), requires_grad=True)
+    grads = tn.grad(out, tensors, grad_outputs=cotangent, create_graph=True, allow_unused=True)
+    for grad, tensor in zip(grads, tensors):
+        assert grad is not None
+        assert grad.dtype == tensor.dtype and grad.shape == tensor.shape
+    if op.name != "cast":
+        # The engine casts a gradient of the wrong dtype back; a Cast node in the gradient's
+        # graph means some backward silently computed in another dtype.
+        assert "Cast" not in node_types(grads)
+    differentiable = [g for g in grads if g.requires_grad]
+    if differentiable:
+        total = differentiable[0].sum()
+        for grad in differentiable[1:]:
+            total = total + grad.sum()
+        for second in tn.grad(total, tensors + (cotangent,), allow_unused=True):
+            assert second is None or second.dtype == dtype
+
+
+def test_a_float64_array_promotes_but_the_gradient_keeps_float32():
+    x = tn.Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    y = np.array([3.0, 4.0]) * x  # NumPy's promotion, as a float64 tensor in PyTorch
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+
+
+@given(dtype=FLOATS, target=FLOATS)
+def test_cast_gives_its_dtype_and_gradients_flow_back_in_the_input_dtype(dtype, target):
+    x = tn.Tensor(np.array([0.5, -1.25], dtype), requires_grad=True)
+    y = tn.cast(x, target)
+    assert y.dtype == target
+    (y * y).sum().backward()
+    assert x.grad.dtype == dtype
+    np.testing.assert_array_equal(x.grad.data, [1.0, -2.5])
+
+
+@given(dtype=NOT_FLOATS, shape=tst.shapes(max_size=6))
+def test_integer_and_boolean_tensors_cannot_require_grad(dtype, shape):
+    array = np.zeros(shape, dtype)
+    with pytest.raises(TypeError, match="floating"):
+        tn.Tensor(array, requires_grad=True)
+    with pytest.raises(TypeError, match="floating"):
+        tn.tensor(array, requires_grad=True)
+    with pytest.raises(TypeError, match="floating"):
+        tn.zeros(*shape, dtype=dtype, requires_grad=True)
+    tensor = tn.Tensor(array)
+    with pytest.raises(TypeError, match="floating"):
+        tensor.requires_grad = True
+    with pytest.raises(TypeError, match="floating"):
+        tensor.requires_grad_()
+    assert not tensor.requires_grad
+
+
+@given(dtype=NOT_FLOATS, x=tst.tensors(shape=(2, 3)))
+def test_integer_operands_get_no_gradient_and_the_float_one_does(dtype, x):
+    counts = tn.Tensor(np.arange(6).reshape(2, 3).astype(dtype))
+    y = (x * counts).sum()
+    assert y.requires_grad
+    y.backward()
+    assert counts.grad is None
+    np.testing.assert_array_equal(x.grad.data, counts.data.astype(np.float64))
+
+
+def test_strategies_refuse_integer_tensors_that_require_grad():
+    with pytest.raises(ValueError, match="floating"):
+        tst.tensors(dtype=np.int64, requires_grad=True)

@@ -1,0 +1,240 @@
+"""Exact values at non-differentiable points, by PyTorch's conventions, worked by hand;
+no NaN/inf leaking from the branch ``where`` did not select; stability at large logits."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.special
+
+import tinynet as tn
+
+
+def tensor(values) -> tn.Tensor:
+    return tn.Tensor(np.array(values, dtype=np.float64), requires_grad=True)
+
+
+def gradient(fn, *tensors):
+    """The gradients of ``fn(*tensors).sum()``, as arrays."""
+    grads = tn.grad(fn(*tensors).sum(), tensors, allow_unused=True)
+    return [None if g is None else g.data for g in grads]
+
+
+def hessian(fn, x) -> np.ndarray:
+    """d2 fn(x).sum() / dx dx, row by row through create_graph."""
+    (first,) = tn.grad(fn(x).sum(), x, create_graph=True)
+    rows = []
+    for i in range(x.size):
+        if not first.requires_grad:
+            rows.append(np.zeros(x.size))
+            continue
+        (row,) = tn.grad(first.reshape(-1)[i], x, retain_graph=True, allow_unused=True)
+        rows.append(np.zeros(x.size) if row is None else row.data.ravel())
+    return np.array(rows)
+
+
+# -- activations at 0 -------------------------------------------------------------------------
+def test_relu_derivative_at_zero_is_zero():
+    (grad,) = gradient(tn.relu, tensor([-1.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 1.0])
+
+
+def test_abs_derivative_at_zero_is_zero():
+    (grad,) = gradient(tn.abs, tensor([-1.5, 0.0, 2.0]))
+    np.testing.assert_array_equal(grad, [-1.0, 0.0, 1.0])
+
+
+def test_leaky_relu_derivative_at_zero_is_the_negative_slope():
+    (grad,) = gradient(lambda x: tn.leaky_relu(x, 0.1), tensor([-1.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(grad, [0.1, 0.1, 1.0])
+
+
+def test_elu_derivative_at_zero_is_alpha():
+    (grad,) = gradient(lambda x: tn.elu(x, alpha=0.7), tensor([-1.0, 0.0, 2.0]))
+    np.testing.assert_allclose(grad, [0.7 * math.exp(-1.0), 0.7, 1.0], rtol=1e-15)
+
+
+# -- ties ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("op", [tn.maximum, tn.minimum], ids=["maximum", "minimum"])
+def test_binary_extremum_ties_give_half_to_each_input(op):
+    a, b = tensor([1.0, 2.0, 3.0]), tensor([1.0, 0.0, 3.0])
+    grad_a, grad_b = gradient(op, a, b)
+    wins_a = 1.0 if op is tn.maximum else 0.0
+    np.testing.assert_array_equal(grad_a, [0.5, wins_a, 0.5])
+    np.testing.assert_array_equal(grad_b, [0.5, 1.0 - wins_a, 0.5])
+
+
+def test_binary_extremum_tie_with_a_broadcast_scalar_accumulates_halves():
+    a, b = tensor([[1.0, 1.0, 2.0]]), tensor(1.0)
+    grad_a, grad_b = gradient(tn.maximum, a, b)
+    np.testing.assert_array_equal(grad_a, [[0.5, 0.5, 1.0]])
+    assert grad_b == 1.0  # 0.5 + 0.5 + 0
+
+
+@pytest.mark.parametrize("reduce", [tn.max, tn.min], ids=["max", "min"])
+def test_reduction_ties_share_the_gradient_evenly(reduce):
+    extreme = 3.0 if reduce is tn.max else -3.0
+    x = tensor([extreme, 1.0, extreme, extreme])
+    (grad,) = gradient(reduce, x)
+    np.testing.assert_array_equal(grad, [1 / 3, 0.0, 1 / 3, 1 / 3])
+
+
+def test_max_ties_along_an_axis_with_keepdims():
+    x = tensor([[2.0, 2.0, 1.0], [1.0, 5.0, 0.0]])
+    (grad,) = gradient(lambda x: tn.max(x, axis=1, keepdims=True) * tn.Tensor([[1.0], [4.0]]), x)
+    np.testing.assert_array_equal(grad, [[0.5, 0.5, 0.0], [0.0, 4.0, 0.0]])
+
+
+def test_max_reduction_ties_have_zero_second_derivative():
+    np.testing.assert_array_equal(hessian(tn.max, tensor([2.0, 2.0])), np.zeros((2, 2)))
+
+
+# -- clip, sqrt, std ----------------------------------------------------------------------------
+def test_clip_passes_the_gradient_at_both_bounds():
+    x = tensor([-2.0, -1.0, 0.0, 1.0, 2.0])
+    (grad,) = gradient(lambda x: tn.clip(x, -1.0, 1.0), x)
+    np.testing.assert_array_equal(grad, [0.0, 1.0, 1.0, 1.0, 0.0])
+    (grad,) = gradient(lambda x: tn.clip(x, min=0.0), x)
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 1.0, 1.0, 1.0])
+    (grad,) = gradient(lambda x: tn.clip(x, max=0.0), x)
+    np.testing.assert_array_equal(grad, [1.0, 1.0, 1.0, 0.0, 0.0])
+
+
+def test_sqrt_derivative_at_zero_is_infinite():
+    with np.errstate(divide="ignore"):
+        (grad,) = gradient(tn.sqrt, tensor([0.0, 4.0]))
+    np.testing.assert_array_equal(grad, [np.inf, 0.25])
+
+
+def test_std_of_equal_values_has_zero_gradient():
+    # sqrt'(0) = inf times d var = 0: taken as 0, as PyTorch's std_backward does.
+    for correction in (0, 1):
+        (grad,) = gradient(lambda x, c=correction: tn.std(x, correction=c), tensor([2.0, 2.0]))
+        np.testing.assert_array_equal(grad, [0.0, 0.0])
+    (grad,) = gradient(lambda x: tn.std(x, correction=0), tensor([5.0]))
+    np.testing.assert_array_equal(grad, [0.0])
+
+
+# -- prod with zeros: exact, to second order -----------------------------------------------------
+def test_prod_with_one_zero():
+    x = tensor([0.0, 2.0, 3.0])
+    (grad,) = gradient(tn.prod, x)
+    np.testing.assert_array_equal(grad, [6.0, 0.0, 0.0])
+    # d2/dxi dxj = product of the entries other than i and j.
+    np.testing.assert_array_equal(hessian(tn.prod, x), [[0, 3, 2], [3, 0, 0], [2, 0, 0]])
+
+
+def test_prod_with_two_zeros():
+    x = tensor([0.0, 0.0, 3.0])
+    (grad,) = gradient(tn.prod, x)
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(hessian(tn.prod, x), [[0, 3, 0], [3, 0, 0], [0, 0, 0]])
+
+
+def test_prod_with_zeros_along_an_axis():
+    x = tensor([[0.0, 2.0, 5.0], [3.0, 4.0, 1.0], [0.0, 0.0, 7.0]])
+    (grad,) = gradient(lambda x: tn.prod(x, axis=1), x)
+    np.testing.assert_array_equal(grad, [[10.0, 0.0, 0.0], [4.0, 3.0, 12.0], [0.0, 0.0, 0.0]])
+
+
+def test_prod_whose_value_underflows_keeps_exact_gradients():
+    x = tensor([1e-200, 1e-200])  # the product underflows to 0; each factor does not
+    (grad,) = gradient(tn.prod, x)
+    np.testing.assert_array_equal(grad, [1e-200, 1e-200])
+    np.testing.assert_array_equal(hessian(tn.prod, x), [[0.0, 1.0], [1.0, 0.0]])
+
+
+# -- pow at base 0 -----------------------------------------------------------------------------
+def test_pow_exponent_gradient_at_base_zero_is_zero():
+    a, b = tensor([0.0, 0.0, 2.0]), tensor([2.0, 0.0, 3.0])
+    with np.errstate(divide="ignore"):
+        grad_a, grad_b = gradient(tn.pow, a, b)
+    # d/db a**b = a**b log a, taken as 0 at a == 0 (b >= 0); d/da a**0 = 0 even at a == 0.
+    np.testing.assert_array_equal(grad_b, [0.0, 0.0, 8.0 * math.log(2.0)])
+    np.testing.assert_array_equal(grad_a, [0.0, 0.0, 12.0])
+
+
+@pytest.mark.parametrize(
+    "exponent, first, second",
+    [(0, 0.0, 0.0), (1, 1.0, 0.0), (2, 0.0, 2.0), (3, 0.0, 0.0), (0.5, np.inf, -np.inf)],
+)
+def test_scalar_pow_derivatives_at_zero(exponent, first, second):
+    x = tensor([0.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (grad,) = tn.grad((x**exponent).sum(), x, create_graph=True)
+        assert grad.item() == first
+        if second != 0.0:
+            (grad2,) = tn.grad(grad.sum(), x)
+            assert grad2.item() == second
+        else:
+            assert hessian(lambda x: x**exponent, x).item() == 0.0
+
+
+def test_scalar_base_pow_gradient_at_base_zero():
+    b = tensor([1.0, 2.0])
+    (grad,) = gradient(lambda b: 0.0**b, b)
+    np.testing.assert_array_equal(grad, [0.0, 0.0])
+
+
+# -- where: the unselected branch never leaks ----------------------------------------------------
+WHERE_CASES = {
+    "exp overflow": (lambda x: tn.where(x < 50, x.exp(), 0.0), [1000.0, 1.0], [0.0, math.e]),
+    "log at 0": (lambda x: tn.where(x > 0, x.log(), 0.0), [0.0, 2.0], [0.0, 0.5]),
+    "log of negative": (lambda x: tn.where(x > 0, x, x.log()), [2.0, 3.0], [1.0, 1.0]),
+    "sqrt at 0": (lambda x: tn.where(x > 0, x.sqrt(), 0.0), [0.0, 4.0], [0.0, 0.25]),
+    "division by 0": (lambda x: tn.where(x != 0, 1.0 / x, 0.0), [0.0, 2.0], [0.0, -0.25]),
+    "pow at 0": (lambda x: tn.where(x > 0, x**0.5, 0.0), [0.0, 4.0], [0.0, 0.25]),
+}
+
+
+@pytest.mark.parametrize("case", WHERE_CASES, ids=list(WHERE_CASES))
+def test_where_does_not_leak_from_the_unselected_branch(case):
+    fn, values, expected = WHERE_CASES[case]
+    x = tensor(values)
+    with np.errstate(all="ignore"):  # the unselected branch may overflow in forward
+        (grad,) = tn.grad(fn(x).sum(), x, create_graph=True)
+        np.testing.assert_allclose(grad.data, expected, rtol=1e-15)
+        if grad.requires_grad:
+            (grad2,) = tn.grad(grad.sum(), x, allow_unused=True)
+            assert grad2 is None or np.isfinite(grad2.data).all()
+
+
+def test_where_with_negative_log_inputs_selected_away():
+    x = tensor([-1.0, 2.0])
+    with np.errstate(invalid="ignore"):
+        (grad,) = gradient(lambda x: tn.where(x > 0, x.log(), x), x)
+    np.testing.assert_array_equal(grad, [1.0, 0.5])
+
+
+# -- stability at large logits -------------------------------------------------------------------
+LOGITS = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1000.0, -1003.0], [1e3, -1e3, 0.0]])
+
+
+def test_softmax_at_large_logits_is_finite_and_exact():
+    x = tensor(LOGITS)
+    y = tn.softmax(x, axis=1)
+    np.testing.assert_allclose(y.data, scipy.special.softmax(LOGITS, axis=1), rtol=1e-14, atol=0)
+    (grad,) = tn.grad((y * tn.Tensor(np.arange(9.0).reshape(3, 3))).sum(), x)
+    assert np.isfinite(grad.data).all()
+
+
+def test_log_softmax_at_large_logits_is_finite_and_exact():
+    x = tensor(LOGITS)
+    y = tn.log_softmax(x, axis=1)
+    expected = scipy.special.log_softmax(LOGITS, axis=1)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-14, atol=0)
+    (grad,) = tn.grad(y.sum(), x)
+    # d/dx sum(log_softmax(x)) = 1 - n * softmax(x)
+    np.testing.assert_allclose(grad.data, 1 - 3 * np.exp(expected), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_logsumexp_at_large_logits_is_finite_and_exact(axis):
+    x = tensor(LOGITS)
+    y = tn.logsumexp(x, axis=axis)
+    expected = scipy.special.logsumexp(LOGITS, axis=axis)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-15, atol=0)
+    (grad,) = tn.grad(y.sum(), x)
+    assert np.isfinite(grad.data).all()
+    softmax = np.exp(LOGITS - scipy.special.logsumexp(LOGITS, axis=axis, keepdims=True))
+    np.testing.assert_allclose(grad.data, softmax, rtol=1e-12, atol=1e-300)

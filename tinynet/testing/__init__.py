@@ -1,0 +1,49 @@
+"""Testing tools for tinynet users: Hypothesis strategies, a gradient property helper,
+and the table of every op (``tinynet.testing.opinfo.OPS``).
+
+>>> import tinynet as tn
+>>> from tinynet.testing import check_gradients_property, tensors
+>>> check_gradients_property(lambda x: x.sigmoid() * x, tensors(shape=(2, 2)))
+
+The runtime never imports this package. Its strategies need Hypothesis
+(``pip install hypothesis``); ``opinfo.sample_inputs`` works with NumPy alone.
+"""
+
+from tinynet.testing.properties import check_gradients_property, gradient_property
+from tinynet.testing.strategies import (
+    DOMAINS,
+    arrays,
+    axes,
+    basic_indices,
+    boolean_masks,
+    broadcastable_pairs,
+    broadcastable_shapes,
+    elements,
+    indices,
+    integer_indices,
+    keep_away,
+    sample_values,
+    shapes,
+    shapes_broadcasting_to,
+    tensors,
+)
+
+__all__ = [
+    "DOMAINS",
+    "arrays",
+    "axes",
+    "basic_indices",
+    "boolean_masks",
+    "broadcastable_pairs",
+    "broadcastable_shapes",
+    "check_gradients_property",
+    "elements",
+    "gradient_property",
+    "indices",
+    "integer_indices",
+    "keep_away",
+    "sample_values",
+    "shapes",
+    "shapes_broadcasting_to",
+    "tensors",
+]
