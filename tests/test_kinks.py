@@ -184,6 +184,12 @@ WHERE_CASES = {
     "sqrt at 0": (lambda x: tn.where(x > 0, x.sqrt(), 0.0), [0.0, 4.0], [0.0, 0.25]),
     "division by 0": (lambda x: tn.where(x != 0, 1.0 / x, 0.0), [0.0, 2.0], [0.0, -0.25]),
     "pow at 0": (lambda x: tn.where(x > 0, x**0.5, 0.0), [0.0, 4.0], [0.0, 0.25]),
+    # x log x (entropy): the product meets log(0) = -inf in the unselected branch.
+    "x log x at 0": (
+        lambda x: tn.where(x > 0, x * x.log(), 0.0),
+        [0.0, 0.5],
+        [0.0, math.log(0.5) + 1.0],
+    ),
 }
 
 

@@ -164,33 +164,6 @@ def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     return grad
 
 
-def _give_to_leaf(leaf: Tensor, grad: Tensor, create_graph: bool, handed_out: set) -> None:
-    """Accumulate ``grad`` into ``leaf.grad`` without ever aliasing another array."""
-    if create_graph:
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-        return
-    array = grad.data
-    if leaf.grad is None:
-        # A view (a read-only broadcast one, or into another array), or an array already
-        # given to another leaf or passed in by the user, is copied: in-place edits of one
-        # .grad (clip_grad_norm_, say) must never reach another.
-        if array.base is not None or id(array) in handed_out:
-            array = array.copy()
-        handed_out.add(id(array))
-        leaf.grad = Tensor._wrap(array)
-    else:
-        leaf.grad = Tensor._wrap(leaf.grad.data + array)
-
-
-def _to_leaf(leaf, grad, create_graph, handed_out, wanted, captured) -> None:
-    if wanted is None:
-        _give_to_leaf(leaf, grad, create_graph, handed_out)
-        return
-    key = id(leaf)
-    if key in wanted:
-        captured[key] = captured[key] + grad if key in captured else grad
-
-
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None):
     """Propagate ``root_grads`` from ``roots`` backwards through the recorded graph.
 
@@ -200,10 +173,10 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     """
     grads: dict = {}  # node -> gradient of its output
     captured: dict = {}
+    leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient], given to .grad at the end
     wanted_nodes = None
     if wanted is not None:
         wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
-    handed_out = {id(grad.data) for grad in root_grads}
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
@@ -214,20 +187,21 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
         for root, grad in zip(roots, root_grads):
             node = root._node
             if node is None:
-                _to_leaf(root, grad, create_graph, handed_out, wanted, captured)
+                _collect_leaf(leaf_grads, root, grad)
                 continue
             grads[node] = grads[node] + grad if node in grads else grad
             if node not in pending:
                 pending[node] = 0
                 stack.append(node)
         while stack:
-            node = stack.pop()
-            inputs = node.inputs
+            inputs = stack.pop().inputs
             if inputs is None:
                 raise RuntimeError(_FREED)
             for arg in inputs:
-                if isinstance(arg, Tensor) and arg._node is not None and arg._requires_grad:
+                if isinstance(arg, Tensor) and arg._requires_grad:
                     parent = arg._node
+                    if parent is None:
+                        continue
                     if parent in pending:
                         pending[parent] += 1
                     else:
@@ -242,10 +216,11 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
             node = ready.pop()
             done.append(node)
             grad = grads.pop(node, None)
-            if wanted_nodes is not None and grad is not None and node in wanted_nodes:
-                captured[wanted_nodes[node]] = grad
-            input_grads = None
-            if grad is not None:
+            if grad is None:
+                input_grads = (None,) * len(node.inputs)
+            else:
+                if wanted_nodes is not None and node in wanted_nodes:
+                    captured[wanted_nodes[node]] = grad
                 if create_graph and node.once_differentiable:
                     raise RuntimeError(
                         f"{type(node).__name__} has a backward marked once_differentiable: "
@@ -254,12 +229,11 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                 input_grads = type(node).backward(node, grad)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
-            for index, (arg, needs) in enumerate(zip(node.inputs, node.needs_input_grad)):
+                if len(input_grads) < len(node.inputs):
+                    input_grads += (None,) * (len(node.inputs) - len(input_grads))
+            for arg, needs, input_grad in zip(node.inputs, node.needs_input_grad, input_grads):
                 if not needs:
                     continue
-                input_grad = None
-                if input_grads is not None and index < len(input_grads):
-                    input_grad = input_grads[index]
                 if input_grad is not None:
                     if type(input_grad) is not Tensor:
                         input_grad = Tensor(np.asarray(input_grad))
@@ -271,7 +245,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                 parent = arg._node
                 if parent is None:
                     if input_grad is not None:
-                        _to_leaf(arg, input_grad, create_graph, handed_out, wanted, captured)
+                        _collect_leaf(leaf_grads, arg, input_grad)
                     continue
                 if input_grad is not None:
                     grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
@@ -282,9 +256,47 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
         if not retain_graph:
             for node in done:
                 node._free()
+        if wanted is None:
+            _assign_leaf_grads(leaf_grads.values(), root_grads, create_graph)
+        else:
+            for key, (_, grad) in leaf_grads.items():
+                if key in wanted:
+                    captured[key] = grad
     finally:
         _GradMode.enabled = previous_mode
     return captured
+
+
+def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, grad]
+    else:
+        entry[1] = entry[1] + grad
+
+
+def _assign_leaf_grads(entries, root_grads, create_graph: bool) -> None:
+    """Accumulate each leaf's gradient into ``.grad`` without ever aliasing another array.
+
+    A view (a read-only broadcast one, or into another array), or an array given to
+    another leaf or passed in by the caller, is copied: an in-place edit of one ``.grad``
+    (``clip_grad_norm_``, say) must never reach another.
+    """
+    handed_out = None
+    for leaf, grad in entries:
+        if create_graph:
+            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+            continue
+        array = grad.data
+        if leaf.grad is not None:
+            leaf.grad = Tensor._wrap(leaf.grad.data + array)
+            continue
+        if handed_out is None:
+            handed_out = {id(g.data) for g in root_grads}
+        if array.base is not None or id(array) in handed_out:
+            array = array.copy()
+        handed_out.add(id(array))
+        leaf.grad = Tensor._wrap(array)
 
 
 def _seed_gradients(outputs, gradients):
@@ -325,8 +337,11 @@ def _as_tuple(value):
 
 def backward(tensors, gradient=None, retain_graph=None, create_graph=False) -> None:
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
-    outputs = _as_tuple(tensors)
-    gradients = _as_tuple(gradient) if gradient is not None else (None,) * len(outputs)
+    if type(tensors) is Tensor and (gradient is None or type(gradient) is Tensor):
+        outputs, gradients = (tensors,), (gradient,)
+    else:
+        outputs = _as_tuple(tensors)
+        gradients = _as_tuple(gradient) if gradient is not None else (None,) * len(outputs)
     if len(gradients) != len(outputs):
         raise RuntimeError(f"got {len(gradients)} gradients for {len(outputs)} tensors")
     if retain_graph is None:

@@ -87,8 +87,9 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
-        gradients = None if gradient is None else (gradient,)
-        _autograd.backward(self, gradients, retain_graph=retain_graph, create_graph=create_graph)
+        if gradient is not None and type(gradient) is not Tensor:
+            gradient = Tensor(gradient) if not isinstance(gradient, Tensor) else gradient
+        _autograd.backward(self, gradient, retain_graph, create_graph)
 
     def zero_grad_(self) -> None:
         self.grad = None

@@ -70,7 +70,10 @@ class Mul(Function):
     def backward(ctx, grad_output):
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
-        return (grad_output * b if needs_a else None, grad_output * a if needs_b else None)
+        return (
+            _scaled(grad_output, b) if needs_a else None,
+            _scaled(grad_output, a) if needs_b else None,
+        )
 
 
 class Div(Function):
@@ -135,11 +138,13 @@ class Pow(Function):
         a, b = ctx.inputs
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = _scaled(grad_output, b * a ** (b - 1))
             constant = (a.data == 0) & (b.data == 0)
             if constant.any():
                 # a ** 0 is constant: d/da is 0 even at a == 0 (as PyTorch), not 0 * inf.
-                grad_a = where(constant, 0.0, grad_a)
+                with np.errstate(invalid="ignore"):
+                    grad_a = where(constant, 0.0, _scaled(grad_output, b * a ** (b - 1)))
+            else:
+                grad_a = _scaled(grad_output, b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
             # d/db a**b = a**b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch).
             at_zero = (a.data == 0) & (b.data >= 0)
