@@ -146,8 +146,11 @@ def _as_output_array(out, cls) -> np.ndarray:
     raise TypeError(f"{cls.__name__}.forward must return a NumPy array, got {type(out).__name__}")
 
 
-# Set by tinynet's anomaly mode; None keeps the hot path to one comparison.
+# Debugging hooks (anomaly mode, the gradient doctor); None keeps the hot path to one
+# comparison. ``_anomaly_hook(ctx, result)`` sees every op's result as it is made;
+# ``_backward_hook(node, grad_output, input_grads)`` every backward formula's result.
 _anomaly_hook = None
+_backward_hook = None
 
 
 def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
@@ -229,6 +232,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                 input_grads = type(node).backward(node, grad)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
+                if _backward_hook is not None:
+                    _backward_hook(node, grad, input_grads)
                 if len(input_grads) < len(node.inputs):
                     input_grads += (None,) * (len(node.inputs) - len(input_grads))
             for arg, needs, input_grad in zip(node.inputs, node.needs_input_grad, input_grads):
