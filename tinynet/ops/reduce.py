@@ -11,7 +11,7 @@ from tinynet.tensor import Tensor
 
 def _expand_back(grad_output: Tensor, ctx) -> Tensor:
     """``grad_output`` reshaped to keep the reduced axes, ready to broadcast over the input."""
-    if ctx.keepdims:
+    if ctx.keepdims or grad_output.ndim == 0:  # a 0-d gradient broadcasts as it is
         return grad_output
     return grad_output.reshape(ctx.kept_shape)
 
@@ -30,7 +30,7 @@ def _setup(ctx, x, axis, keepdims):
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        return np.sum(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        return x.sum(axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -72,11 +72,11 @@ class _Extreme(Function):
 
 
 class Max(_Extreme):
-    reduce = staticmethod(np.max)
+    reduce = staticmethod(np.ndarray.max)
 
 
 class Min(_Extreme):
-    reduce = staticmethod(np.min)
+    reduce = staticmethod(np.ndarray.min)
 
 
 class Prod(Function):
@@ -84,7 +84,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        return np.prod(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        return x.prod(axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -130,9 +130,9 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         axis = _setup(ctx, x, axis, keepdims)
-        shift = np.max(x, axis=axis, keepdims=True)
+        shift = x.max(axis=axis, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)
-        out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+        out = np.log(np.exp(x - shift).sum(axis=axis, keepdims=True)) + shift
         return out if keepdims else out.reshape(_reduced_shape(x.shape, axis))
 
     @staticmethod
@@ -148,8 +148,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axes(axis, x.ndim)
-        e = np.exp(x - np.max(x, axis=ctx.axis, keepdims=True))
-        e /= np.sum(e, axis=ctx.axis, keepdims=True)
+        e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
+        e /= e.sum(axis=ctx.axis, keepdims=True)
         return e
 
     @staticmethod
@@ -164,8 +164,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axes(axis, x.ndim)
-        shifted = x - np.max(x, axis=ctx.axis, keepdims=True)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=ctx.axis, keepdims=True))
+        shifted = x - x.max(axis=ctx.axis, keepdims=True)
+        shifted -= np.log(np.exp(shifted).sum(axis=ctx.axis, keepdims=True))
         return shifted
 
     @staticmethod
