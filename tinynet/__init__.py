@@ -98,6 +98,8 @@ from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 
 from tinynet import nn, optim  # noqa: E402  (built on the core above)
+from tinynet import lab, viz  # noqa: E402  (the gradient lab: built on the core and nn)
+from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep  # noqa: E402
 
 clamp = clip
 concat = concatenate

@@ -4,10 +4,16 @@ This module imports nothing of tinynet's so every layer may use it.
 """
 
 import functools
+import threading
 
 
-class _GradMode:
+class _GradModeState(threading.local):
+    """Per thread, as in PyTorch: no_grad in one thread never stops recording in another."""
+
     enabled = True
+
+
+_GradMode = _GradModeState()
 
 
 def is_grad_enabled() -> bool:

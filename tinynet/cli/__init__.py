@@ -202,6 +202,11 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     )  # fmt: skip
     output.add_argument("--save", metavar="PATH", help="save the trained model (tinynet format)")
     output.add_argument(
+        "--doctor", metavar="DIR",
+        help="watch training: per-layer gradient norms, update/weight ratios, dead ReLUs and "
+        "activation statistics per epoch, drawn as PNG in DIR (needs matplotlib)",
+    )  # fmt: skip
+    output.add_argument(
         "--quiet",
         action="store_true",
         help="no progress bar (it is shown only when stderr is a terminal)",

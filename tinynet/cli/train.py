@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
 
 import numpy as np
 
-from tinynet.cli._common import UsageError, check_output_path
+from tinynet.cli._common import CLIError, UsageError, check_output_path
 from tinynet.cli.data import (
     CLASSIFICATION,
     GENERATOR_OPTIONS,
@@ -118,6 +119,8 @@ def run_train(args) -> int:
         from tinynet.cli.plots import prepare_plot_dir
 
         prepare_plot_dir(args.plot)
+    if args.doctor is not None:
+        prepare_doctor_dir(args.doctor)
     data = load_data(args)
     parts = split_rows(data, args.validation_split, args.test_split, args.seed)
     model = TrainedModel(
@@ -134,7 +137,13 @@ def run_train(args) -> int:
     metric_name = "accuracy" if data.task == CLASSIFICATION else "r2"
     interactive = sys.stderr.isatty() and not args.quiet
     progress = Progress(args.epochs, metric_name, interactive)
-    estimator = model.estimator = make_estimator(args, data.task, [progress], validation)
+    callbacks = [progress]
+    if args.doctor is not None:
+        from tinynet.lab import TrainingDoctor
+
+        doctor = TrainingDoctor(X[parts.train])
+        callbacks.append(doctor)
+    estimator = model.estimator = make_estimator(args, data.task, callbacks, validation)
 
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
@@ -179,7 +188,29 @@ def run_train(args) -> int:
             args.plot, history, model, data.X, data.y, metric_name, data.source, test_score
         )
         print("wrote " + ", ".join(paths))
+    if args.doctor is not None:
+        for warning in doctor.warnings():
+            print(f"doctor   {warning}")
+        print("wrote " + ", ".join(doctor.plot(args.doctor)))
     return 0
+
+
+def prepare_doctor_dir(directory: str) -> None:
+    """Check matplotlib is there and create ``directory`` before any training is done."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CLIError(
+            "--doctor needs matplotlib, which is not installed: pip install matplotlib"
+        ) from None
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise CLIError(f"--doctor {directory!r}: exists and is not a directory")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise CLIError(
+            f"--doctor {directory!r}: cannot create the directory: {error.strerror}"
+        ) from None
 
 
 def print_report(args, data, model, parts, scores, epochs, seconds) -> None:

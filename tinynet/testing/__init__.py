@@ -9,7 +9,11 @@ The runtime never imports this package. Its strategies need Hypothesis
 (``pip install hypothesis``); ``opinfo.sample_inputs`` works with NumPy alone.
 """
 
-from tinynet.testing.properties import check_gradients_property, gradient_property
+from tinynet.testing.properties import (
+    check_gradients_property,
+    gradient_property,
+    gradient_report,
+)
 from tinynet.testing.strategies import (
     DOMAINS,
     arrays,
@@ -39,6 +43,7 @@ __all__ = [
     "check_gradients_property",
     "elements",
     "gradient_property",
+    "gradient_report",
     "indices",
     "integer_indices",
     "keep_away",

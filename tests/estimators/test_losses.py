@@ -1,0 +1,112 @@
+"""The estimators' one-node losses against nn.functional's losses and finite differences."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.special import xlogy
+
+import tinynet as tn
+import tinynet.nn.functional as F
+from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
+from tinynet.estimators._losses import batch_loss
+
+KINDS = ["softmax", "logistic", "identity", "exp"]
+
+
+def reference(kind, raw, target, weight):
+    """The same loss composed from nn.functional and tinynet ops (weights as a column)."""
+    column = tn.Tensor(np.broadcast_to(np.asarray(weight, float), (raw.shape[0], 1)).copy())
+    if kind == "softmax":
+        per_row = F.cross_entropy(raw, target, reduction="none").reshape(-1, 1)
+        return (per_row * column).sum()
+    if kind == "logistic":
+        return F.binary_cross_entropy_with_logits(raw, target, weight=column, reduction="sum")
+    if kind == "identity":
+        return (F.mse_loss(raw, target, reduction="none") * column).sum() * 0.5
+    constant = (xlogy(target, target) - target) * np.asarray(column.data)
+    return ((raw.exp() - raw * target) * column).sum() + float(constant.sum())
+
+
+def problem(kind, seed, n=7, k=3, weighted=True):
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(size=(n, k)) * 3
+    if kind == "softmax":
+        target = np.eye(k)[rng.integers(0, k, n)]
+    elif kind == "logistic":
+        target = rng.integers(0, 2, (n, k)).astype(float)
+    elif kind == "identity":
+        target = rng.normal(size=(n, k))
+    else:
+        target = rng.poisson(2.0, (n, k)).astype(float)
+    weight = rng.uniform(0, 2, (n, 1)) if weighted else 1.0 / n
+    return raw, target, weight
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("kind", KINDS)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_value_and_gradient_equal_the_composed_losses(kind, weighted, seed):
+    raw, target, weight = problem(kind, seed, weighted=weighted)
+    ours_input = tn.Tensor(raw, requires_grad=True)
+    theirs_input = tn.Tensor(raw, requires_grad=True)
+    ours = batch_loss(kind, ours_input, target, weight)
+    theirs = reference(kind, theirs_input, target, weight)
+    ours.backward()
+    theirs.backward()
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(ours_input.grad.data, theirs_input.grad.data, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_first_and_second_derivatives_match_finite_differences(kind):
+    raw, target, weight = problem(kind, 0, n=4, k=3)
+    x = tn.Tensor(raw, requires_grad=True)
+    assert tn.gradcheck(lambda z: batch_loss(kind, z, target, weight), [x])
+    assert tn.gradgradcheck(lambda z: batch_loss(kind, z, target, weight), [x])
+
+
+def test_extreme_logits_stay_finite():
+    raw = tn.Tensor(np.array([[800.0, -800.0, 0.0]]), requires_grad=True)
+    target = np.array([[0.0, 1.0, 0.0]])
+    for kind in ("softmax", "logistic"):
+        raw.grad = None
+        loss = batch_loss(kind, raw, target, 1.0)
+        loss.backward()
+        assert np.isfinite(loss.item()) and np.isfinite(raw.grad.data).all()
+    assert batch_loss("softmax", raw, target, 1.0).item() == pytest.approx(1600.0)
+
+
+def test_float32_losses_stay_float32():
+    for kind in KINDS:
+        raw, target, weight = problem(kind, 1)
+        x = tn.Tensor(raw.astype(np.float32), requires_grad=True)
+        loss = batch_loss(kind, x, target.astype(np.float32), weight.astype(np.float32))
+        loss.backward()
+        assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+# -- the estimators' check_gradients -------------------------------------------------------------
+def test_estimators_check_their_training_gradients():
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 4)
+    y = rng.randint(0, 3, 30)
+    clf = NeuralNetClassifier((5,), alpha=0.5, max_iter=3, random_state=0, dtype="float32")
+    clf.fit(X, y)
+    before = [c.copy() for c in clf.coefs_]
+    report = clf.check_gradients(X, y, sample_weight=rng.uniform(0, 2, 30), fast_mode=False)
+    assert report.passed and report.inputs[0].shape == (4 * 5 + 5 + 5 * 3 + 3,)
+    assert all((a == b).all() for a, b in zip(before, clf.coefs_))  # left unchanged
+    reg = NeuralNetRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=3).fit(X, y)
+    assert reg.check_gradients(X, y).passed
+
+
+def test_check_gradients_catches_a_wrong_gradient(monkeypatch):
+    from tinynet.estimators import _losses
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(20, 3), rng.randn(20)
+    reg = NeuralNetRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+    monkeypatch.setattr(_losses, "_slope", lambda kind, z, y: (z - y) * 1.01)
+    report = reg.check_gradients(X, y)
+    assert not report.passed

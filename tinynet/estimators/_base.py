@@ -1,0 +1,878 @@
+"""What the classifier and the regressor share: validation, the training loops, persistence.
+
+The training semantics follow scikit-learn's ``sklearn/neural_network/_multilayer_perceptron.py``
+step by step (initialization, batches, the ``tol`` / ``n_iter_no_change`` rule, learning-rate
+schedules, early stopping, the L-BFGS call); the network, its gradients and the stochastic
+updates are tinynet's ``nn``, autograd engine and ``optim``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+import warnings
+from abc import abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from tinynet import nn, optim
+from tinynet._grad_mode import no_grad
+from tinynet.autograd import Function, once_differentiable
+from tinynet.estimators._losses import batch_loss
+from tinynet.estimators._network import ACTIVATIONS, build_mlp, layer_activations, linear_layers
+from tinynet.tensor import Tensor
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+# Rows per forward pass when a custom module gets sparse data, densified a block at a time.
+_SPARSE_BLOCK = 1024
+
+
+class _BaseNeuralNet(BaseEstimator):
+    """Base class of ``NeuralNetClassifier`` and ``NeuralNetRegressor``; not for direct use."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS)), callable, list],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "optimizer": [None, StrOptions(set(_OPTIMIZERS)), callable],
+        "module": [None, nn.Module, callable],
+        "validation_data": [None, tuple],
+        "callbacks": [None, list],
+        "dtype": [
+            None,
+            StrOptions({"float32", "float64"}),
+            Options(type, {np.float32, np.float64}),
+        ],
+    }
+
+    @abstractmethod
+    def __init__(self):
+        """Subclasses store every constructor argument unchanged (scikit-learn's rule)."""
+
+    # -- hooks the subclasses fill in ------------------------------------------------------
+    @abstractmethod
+    def _validate_input(self, X, y, incremental: bool, reset: bool):
+        """Return ``(X, Y, y)``: validated X, the target matrix and the validated targets."""
+
+    def _weighted(self, y, sample_weight):
+        """The sample weights with any per-target weighting (class weights) applied."""
+        return sample_weight
+
+    @abstractmethod
+    def _validate_validation_input(self, X, y):
+        """Like ``_validate_input`` for ``validation_data`` (never refits label encoders)."""
+
+    @abstractmethod
+    def _output_activation(self, n_module_outputs: int) -> str:
+        """The output activation for a network with ``n_module_outputs`` outputs."""
+
+    @abstractmethod
+    def _encode_targets(self, Y: np.ndarray) -> np.ndarray:
+        """The float target matrix the loss compares with the network's output."""
+
+    @abstractmethod
+    def _predict_from_raw(self, raw: np.ndarray):
+        """Predictions from the network's raw (pre-activation) output."""
+
+    @abstractmethod
+    def _score_predictions(self, y_true, y_pred, sample_weight) -> float:
+        """The validation score (accuracy or R^2)."""
+
+    # -- small helpers ---------------------------------------------------------------------
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if any(int(size) != size or size <= 0 for size in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(size) for size in sizes]
+
+    def _optimizer_name(self):
+        if self.optimizer is None:
+            return self.solver
+        return self.optimizer if isinstance(self.optimizer, str) else None
+
+    def _is_stochastic(self) -> bool:
+        return self.optimizer is not None or self.solver in _STOCHASTIC_SOLVERS
+
+    def _check_solver(self) -> bool:
+        if not self._is_stochastic():
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    def _input_dtype(self):
+        return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
+
+    def _as_model_input(self, X):
+        """X in the network's dtype (CSR when sparse, for fast row batches)."""
+        if sp.issparse(X):
+            X = X.tocsr() if X.format != "csr" else X
+            return X.astype(self._dtype, copy=False)
+        return np.asarray(X, dtype=self._dtype)
+
+    def _module_input(self, X):
+        # The built-in network multiplies sparse batches directly; a custom module gets dense.
+        if sp.issparse(X) and self.module is not None:
+            return Tensor(X.toarray())
+        return X if sp.issparse(X) else Tensor(X)
+
+    # -- fitting -----------------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        fit_start = time.perf_counter()
+        hidden_sizes = self._hidden_sizes()
+        first_pass = not hasattr(self, "module_") or (not self.warm_start and not incremental)
+        X, Y, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        sample_weight = self._weighted(y, sample_weight)
+        if Y.ndim == 1:
+            Y = Y.reshape((-1, 1))
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._dtype = np.dtype(X.dtype if self.dtype is None else self.dtype)
+            self._initialize(Y, X.shape[1], hidden_sizes)
+        else:
+            self._check_warm_architecture(hidden_sizes, Y.shape[1])
+        self.n_outputs_ = Y.shape[1]
+        X = self._as_model_input(X)
+        Y = np.ascontiguousarray(self._encode_targets(Y), dtype=self._dtype)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=self._dtype)
+
+        if self._is_stochastic():
+            self._fit_stochastic(X, Y, sample_weight, incremental, fit_start)
+        else:
+            if incremental:  # available_if keeps partial_fit away; this is a safety net
+                raise AttributeError("partial_fit needs a stochastic solver")
+            self._fit_lbfgs(X, Y, sample_weight, fit_start)
+        return self
+
+    def _initialize(self, Y: np.ndarray, n_features: int, hidden_sizes: list[int]) -> None:
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = Y.shape[1]
+        if self.module is None:
+            activations = layer_activations(self.activation, len(hidden_sizes))
+            units = [n_features, *hidden_sizes, Y.shape[1]]
+            module = build_mlp(units, activations, self.dropout, self._dtype, self._random_state)
+            n_module_outputs = units[-1]
+            self.n_layers_ = len(units)
+        else:
+            module = self._custom_module()
+            n_module_outputs = self._probe_outputs(module, n_features)
+            self.n_layers_ = len(linear_layers(module)) + 1
+        self.out_activation_ = self._output_activation(n_module_outputs)
+        module.train()
+        self.module_ = module
+        self.__dict__.pop("_optimizer", None)  # a fresh fit starts a fresh optimizer
+        self.loss_curve_ = []
+        self.history_ = {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": []}
+        self._no_improvement_count = 0
+        has_validation = self.validation_data is not None or (
+            self.early_stopping and self._is_stochastic()
+        )
+        self.validation_scores_ = [] if has_validation else None
+        self.validation_loss_curve_ = [] if has_validation else None
+        self.best_validation_score_ = -np.inf if has_validation else None
+        self.best_loss_ = None if self.early_stopping and self._is_stochastic() else np.inf
+        self._best_params = [p.data.copy() for p in module.parameters()]
+
+    def _custom_module(self) -> nn.Module:
+        if isinstance(self.module, nn.Module):
+            module = copy.deepcopy(self.module)  # fit never changes its parameters
+        else:
+            module = self.module()
+            if not isinstance(module, nn.Module):
+                raise TypeError(
+                    "module must be a tinynet.nn.Module or a function with no arguments that "
+                    f"returns one; the function returned {type(module).__name__}"
+                )
+        return module.to(self._dtype)
+
+    def _probe_outputs(self, module: nn.Module, n_features: int) -> int:
+        module.eval()
+        with no_grad():
+            output = module(Tensor(np.zeros((1, n_features), self._dtype)))
+        module.train()
+        if not isinstance(output, Tensor) or output.ndim != 2:
+            shape = getattr(output, "shape", type(output).__name__)
+            raise ValueError(
+                "module must map a batch of shape (n_samples, n_features) to a 2-D output "
+                f"(n_samples, n_outputs); for input (1, {n_features}) it returned {shape}"
+            )
+        return output.shape[1]
+
+    def _check_warm_architecture(self, hidden_sizes, n_outputs) -> None:
+        if n_outputs != self.n_outputs_:
+            raise ValueError(
+                f"warm_start / partial_fit continue a network fitted for {self.n_outputs_} "
+                f"outputs, but y now has {n_outputs}"
+            )
+        if self.module is not None:
+            return
+        widths = [layer.out_features for layer in linear_layers(self.module_)][:-1]
+        if widths != hidden_sizes:
+            raise ValueError(
+                f"warm_start / partial_fit continue the fitted network, whose hidden layers "
+                f"are {widths}, but hidden_layer_sizes is now {hidden_sizes}; refit with "
+                "warm_start=False to change the architecture"
+            )
+
+    def _penalized(self) -> list:
+        """Parameters under the L2 penalty: weight matrices (ndim >= 2), never biases."""
+        module = self.module_
+        cached = self.__dict__.get("_penalized_cache")
+        if cached is None or cached[0] is not module:
+            cached = (module, [p for p in module.parameters() if p.ndim >= 2])
+            self._penalized_cache = cached
+        return cached[1]
+
+    def _apply_l2(self, sw_sum: float) -> float:
+        """Add the L2 penalty's gradient to the weights' gradients; return the penalty.
+
+        With ``optimizer='adamw'`` the penalty is decoupled weight decay instead: the loss
+        still reports it, the gradients do not get it.
+        """
+        if self.alpha == 0:
+            return 0.0
+        coupled = self._optimizer_name() != "adamw"
+        scale = self._dtype.type(self.alpha / sw_sum)
+        total = 0.0
+        for param in self._penalized():
+            weights = param.data
+            flat = weights.reshape(-1)
+            total += float(np.dot(flat, flat))
+            if coupled:
+                if param.grad is None:
+                    param.grad = Tensor(weights * scale)
+                else:
+                    grad = param.grad.data
+                    grad += weights * scale
+        return 0.5 * self.alpha * total / sw_sum
+
+    # -- the loss -----------------------------------------------------------------------------
+    def _data_loss(self, raw: Tensor, Y: np.ndarray, weight, sw_sum: float) -> Tensor:
+        """The mean (weighted) loss of one batch, as a tinynet scalar with its graph."""
+        scale = 1.0 / sw_sum if weight is None else (weight * (1.0 / sw_sum)).reshape(-1, 1)
+        return batch_loss(self.out_activation_, raw, Y, scale)
+
+    # -- the stochastic solvers ------------------------------------------------------------------
+    def _make_optimizer(self) -> optim.Optimizer:
+        params = list(self.module_.parameters())
+        name = self._optimizer_name()
+        lr = self.learning_rate_init
+        betas = (self.beta_1, self.beta_2)
+        if name == "sgd":
+            nesterov = bool(self.nesterovs_momentum) and self.momentum > 0
+            return optim.SGD(params, lr=lr, momentum=self.momentum, nesterov=nesterov)
+        if name == "adam":
+            return optim.Adam(params, lr=lr, betas=betas, eps=self.epsilon)
+        if name == "adamw":
+            # alpha becomes decoupled weight decay on the weight matrices.
+            weights = {id(p) for p in self._penalized()}
+            groups = [
+                {"params": [p for p in params if id(p) in weights], "weight_decay": self.alpha},
+                {"params": [p for p in params if id(p) not in weights], "weight_decay": 0.0},
+            ]
+            groups = [group for group in groups if group["params"]]
+            return optim.AdamW(groups, lr=lr, betas=betas, eps=self.epsilon)
+        if name == "rmsprop":
+            return optim.RMSprop(params, lr=lr, eps=self.epsilon)
+        if name == "adagrad":
+            return optim.Adagrad(params, lr=lr, eps=self.epsilon)
+        optimizer = self.optimizer(params)
+        if not isinstance(optimizer, optim.Optimizer):
+            raise TypeError(
+                "optimizer must be a name or a function of the parameter list returning a "
+                f"tinynet.optim.Optimizer; it returned {type(optimizer).__name__}"
+            )
+        return optimizer
+
+    def _set_learning_rate(self, lr: float) -> None:
+        optimizer = self._optimizer
+        for group in optimizer.param_groups:
+            old, group["lr"] = group["lr"], lr
+            if isinstance(optimizer, optim.SGD) and old != lr:
+                # scikit-learn's SGD keeps the velocity -lr * buffer across a change of the
+                # learning rate; rescaling PyTorch's buffer keeps the same trajectory.
+                for param in group["params"]:
+                    buffer = optimizer.state.get(param, {}).get("momentum_buffer")
+                    if buffer is not None:
+                        buffer *= old / lr
+
+    def _current_learning_rate(self) -> float:
+        return float(self._optimizer.param_groups[0]["lr"])
+
+    def _validation_set(self, X, Y, sample_weight, incremental):
+        """``(X_train, Y_train, w_train, validation)``; validation is None or a tuple
+        ``(X_val, Y_val, w_val)`` in model form."""
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if self.validation_data is not None:
+            return X, Y, sample_weight, self._user_validation_set()
+        if not (self.early_stopping and self._is_stochastic()):
+            return X, Y, sample_weight, None
+        stratify = Y if is_classifier(self) and not self._multilabel() else None
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        try:
+            parts = train_test_split(
+                *arrays,
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+        except ValueError:
+            if stratify is None:
+                raise
+            # Too few members in some class to stratify: split without stratification.
+            parts = train_test_split(
+                *arrays, random_state=self._random_state, test_size=self.validation_fraction
+            )
+        X_train, X_val, Y_train, Y_val = parts[:4]
+        w_train, w_val = (None, None) if sample_weight is None else parts[4:]
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        return X_train, Y_train, w_train, (X_val, Y_val, w_val)
+
+    def _multilabel(self) -> bool:
+        return False
+
+    def _user_validation_set(self):
+        data = self.validation_data
+        if len(data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                f"sample_weight_val), got a tuple of {len(data)} items"
+            )
+        X_val, y_val, w_val = (*data, None) if len(data) == 2 else data
+        X_val, Y_val, y_val = self._validate_validation_input(X_val, y_val)
+        if w_val is not None:
+            w_val = _check_sample_weight(w_val, X_val, ensure_non_negative=True)
+        w_val = self._weighted(y_val, w_val)
+        if Y_val.ndim == 1:
+            Y_val = Y_val.reshape(-1, 1)
+        Y_val = np.asarray(self._encode_targets(Y_val), dtype=self._dtype)
+        w_val = None if w_val is None else np.asarray(w_val, dtype=self._dtype)
+        return self._as_model_input(X_val), Y_val, w_val
+
+    def _evaluate(self, validation) -> tuple[float, float]:
+        """``(score, mean loss)`` of the current network on the validation set."""
+        X_val, Y_val, w_val = validation
+        raw = self._raw_output(X_val)
+        sw_sum = X_val.shape[0] if w_val is None else float(w_val.sum())
+        with no_grad():
+            loss = float(self._data_loss(Tensor(raw), Y_val, w_val, sw_sum).item())
+        if not np.isfinite(raw).all():
+            return float("nan"), loss
+        y_true = self._decode_targets(Y_val)
+        score = self._score_predictions(y_true, self._predict_from_raw(raw), w_val)
+        return float(score), loss
+
+    def _decode_targets(self, Y: np.ndarray):
+        return Y.ravel() if Y.shape[1] == 1 else Y
+
+    def _record_epoch(self, loss: float, validation, fit_start: float):
+        """Append the epoch to the curves and the history; return the validation score."""
+        self.loss_curve_.append(loss)
+        score = val_loss = None
+        if validation is not None:
+            score, val_loss = self._evaluate(validation)
+            if self.validation_scores_ is None:
+                self.validation_scores_, self.validation_loss_curve_ = [], []
+                self.best_validation_score_ = -np.inf
+            self.validation_scores_.append(score)
+            self.validation_loss_curve_.append(val_loss)
+        history = self.history_
+        history["epoch"].append(len(self.loss_curve_))
+        history["loss"].append(loss)
+        history["val_loss"].append(val_loss)
+        history["val_score"].append(score)
+        history["time"].append(time.perf_counter() - fit_start)
+        return score
+
+    def _run_callbacks(self) -> bool:
+        stop = False
+        for callback in self.callbacks or ():
+            stop = bool(callback(self, self.history_)) or stop
+        return stop
+
+    def _snapshot(self, params) -> list:
+        return [p.data.copy() for p in params]
+
+    @staticmethod
+    def _restore(params, arrays) -> None:
+        for param, array in zip(params, arrays):
+            param.data[...] = array
+
+    def _diverged(self, params, snapshot, value, where: str):
+        self._restore(params, snapshot)
+        self.__dict__.pop("_optimizer", None)  # its state may hold NaN; start afresh next time
+        self.module_.eval()
+        raise ValueError(
+            f"Training diverged: the loss became {value} {where}. The network keeps its last "
+            "finite weights. The input data may contain large values and need to be "
+            "preprocessed (e.g. StandardScaler), or learning_rate_init may be too large."
+        )
+
+    def _fit_stochastic(self, X, Y, sample_weight, incremental, fit_start) -> None:
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer()
+        X_train, Y_train, w_train, validation = self._validation_set(
+            X, Y, sample_weight, incremental
+        )
+        early_stopping = self.early_stopping and validation is not None
+        if early_stopping and self.best_validation_score_ is None:
+            self.best_validation_score_ = -np.inf
+        n_samples = X_train.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than "
+                    "sample size. It is going to be clipped",
+                    stacklevel=3,
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        module = self.module_
+        params = list(module.parameters())
+        schedule = self._optimizer_name() == "sgd"
+        random_state = self._random_state
+        sample_idx = np.arange(n_samples)
+        starts = range(0, n_samples, batch_size)
+        module.train()
+        stopped_by_callback = False
+        snapshot = self._snapshot(params)
+        try:
+            self.n_iter_ = 0
+            for _ in range(self.max_iter):
+                snapshot = self._snapshot(params)
+                if self.shuffle:
+                    # sklearn.utils.shuffle's draw, so the batches match scikit-learn's.
+                    order = np.arange(n_samples)
+                    random_state.shuffle(order)
+                    sample_idx = sample_idx[order]
+                    batches = [sample_idx[start : start + batch_size] for start in starts]
+                else:
+                    batches = [slice(start, start + batch_size) for start in starts]
+                epoch_loss = self._train_epoch(batches, X_train, Y_train, w_train, snapshot)
+
+                self.n_iter_ += 1
+                self.loss_ = epoch_loss
+                self.t_ += n_samples
+                score = self._record_epoch(self.loss_, validation, fit_start)
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+                self._update_no_improvement_count(early_stopping, score, params)
+                if schedule and self.learning_rate == "invscaling":
+                    self._set_learning_rate(
+                        float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                    )
+                stopped_by_callback = self._run_callbacks()
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if early_stopping:
+                        message = (
+                            f"Validation score did not improve more than tol={self.tol:f} "
+                            f"for {self.n_iter_no_change} consecutive epochs."
+                        )
+                    else:
+                        message = (
+                            f"Training loss did not improve more than tol={self.tol:f} "
+                            f"for {self.n_iter_no_change} consecutive epochs."
+                        )
+                    if self._trigger_stopping(message, schedule):
+                        break
+                    self._no_improvement_count = 0
+
+                if stopped_by_callback or incremental:
+                    break
+
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        finally:
+            module.eval()
+
+        if early_stopping:
+            self._restore(params, self._best_params)
+        if not all(np.isfinite(p.data).all() for p in params):
+            self._diverged(params, snapshot, "non-finite", "in the last iteration")
+
+    def _train_epoch(self, batches, X, Y, weight, snapshot) -> float:
+        """One optimizer step per batch; returns the epoch's (weighted) mean loss."""
+        module, optimizer = self.module_, self._optimizer
+        module_input, data_loss, apply_l2 = self._module_input, self._data_loss, self._apply_l2
+        accumulated = seen = 0.0
+        for index in batches:
+            Y_batch = Y[index]
+            if weight is None:
+                w_batch = None
+                sw_sum = Y_batch.shape[0]
+            else:
+                w_batch = weight[index]
+                sw_sum = float(w_batch.sum())
+                if sw_sum == 0:  # nothing to learn from this batch
+                    continue
+            optimizer.zero_grad()
+            loss = data_loss(module(module_input(X[index])), Y_batch, w_batch, sw_sum)
+            loss.backward()
+            value = loss.item() + apply_l2(sw_sum)
+            if not math.isfinite(value):
+                where = f"in iteration {len(self.loss_curve_) + 1}"
+                self._diverged(list(module.parameters()), snapshot, value, where)
+            optimizer.step()
+            accumulated += value * sw_sum
+            seen += sw_sum
+        return accumulated / seen if seen else 0.0
+
+    def _trigger_stopping(self, message: str, schedule: bool) -> bool:
+        if not (schedule and self.learning_rate == "adaptive"):
+            if self.verbose:
+                print(message + " Stopping.")
+            return True
+        lr = self._current_learning_rate()
+        if lr <= 1e-6:
+            if self.verbose:
+                print(message + " Learning rate too small. Stopping.")
+            return True
+        self._set_learning_rate(lr / 5.0)
+        if self.verbose:
+            print(f"{message} Setting learning rate to {lr / 5.0:f}")
+        return False
+
+    def _update_no_improvement_count(self, early_stopping: bool, score, params) -> None:
+        if early_stopping:
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = self._snapshot(params)
+            return
+        if score is not None and score > self.best_validation_score_:
+            self.best_validation_score_ = score
+        if self.best_loss_ is None:
+            self.best_loss_ = np.inf
+        if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if self.loss_curve_[-1] < self.best_loss_:
+            self.best_loss_ = self.loss_curve_[-1]
+
+    # -- L-BFGS ---------------------------------------------------------------------------------
+    def _fit_lbfgs(self, X, Y, sample_weight, fit_start) -> None:
+        if self.dropout > 0 and self.module is None:
+            raise ValueError(
+                "dropout makes the loss random, which L-BFGS cannot minimize; use "
+                "solver='adam' or 'sgd' with dropout, or dropout=0 with solver='lbfgs'"
+            )
+        _, _, _, validation = self._validation_set(X, Y, sample_weight, False)
+        module = self.module_
+        params = list(module.parameters())
+        sizes = [p.data.size for p in params]
+        bounds = np.cumsum([0, *sizes])
+        module.train()
+        blocks = self._full_batch_blocks(X)
+        last_finite = [self._snapshot(params)]
+
+        def unpack(vector: np.ndarray) -> None:
+            for param, start, stop in zip(params, bounds[:-1], bounds[1:]):
+                param.data[...] = vector[start:stop].reshape(param.data.shape)
+
+        def loss_and_grad(vector: np.ndarray):
+            unpack(vector)
+            value = self._full_batch_objective(X, Y, sample_weight, blocks)
+            grad = np.concatenate(
+                [np.zeros(p.data.size) if p.grad is None else p.grad.data.ravel() for p in params]
+            ).astype(np.float64)
+            if np.isfinite(value) and np.isfinite(grad).all():
+                last_finite[0] = self._snapshot(params)
+            return value, grad
+
+        stopped_by_callback = [False]
+
+        def after_iteration(intermediate_result):
+            self._record_epoch(float(intermediate_result.fun), validation, fit_start)
+            if self.verbose:
+                print(f"Iteration {len(self.loss_curve_)}, loss = {self.loss_curve_[-1]:.8f}")
+            if self._run_callbacks():
+                stopped_by_callback[0] = True
+                raise StopIteration
+
+        start = np.concatenate([p.data.ravel() for p in params]).astype(np.float64)
+        try:
+            result = scipy.optimize.minimize(
+                loss_and_grad,
+                start,
+                method="L-BFGS-B",
+                jac=True,
+                callback=after_iteration,
+                options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            )
+        finally:
+            module.eval()
+        if stopped_by_callback[0]:
+            self.n_iter_ = min(result.nit, self.max_iter)
+        else:
+            self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        if not np.isfinite(result.fun) or not np.isfinite(result.x).all():
+            self._diverged(params, last_finite[0], result.fun, "during L-BFGS")
+        unpack(result.x)
+        self.loss_ = float(result.fun)
+        if self.loss_curve_:
+            self.best_loss_ = min(self.loss_curve_)
+        if self.validation_scores_:
+            self.best_validation_score_ = max(self.validation_scores_)
+        if not all(np.isfinite(p.data).all() for p in params):
+            self._diverged(params, last_finite[0], "non-finite", "during L-BFGS")
+
+    def _full_batch_objective(self, X, Y, sample_weight, blocks=None) -> float:
+        """The training objective (mean loss + L2 penalty) over all of ``X``; leaves its
+        exact gradient in each parameter's ``.grad``."""
+        if blocks is None:
+            blocks = self._full_batch_blocks(X)
+        sw_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        for param in self.module_.parameters():
+            param.grad = None
+        value = 0.0
+        for block in blocks:
+            weight = None if sample_weight is None else sample_weight[block]
+            raw = self.module_(self._module_input(X[block]))
+            loss = self._data_loss(raw, Y[block], weight, sw_sum)
+            loss.backward()
+            value += loss.item()
+        return value + self._apply_l2(sw_sum)
+
+    def _full_batch_blocks(self, X) -> list:
+        if sp.issparse(X) and self.module is not None:
+            n = X.shape[0]
+            return [slice(start, start + _SPARSE_BLOCK) for start in range(0, n, _SPARSE_BLOCK)]
+        return [slice(None)]
+
+    # -- prediction ---------------------------------------------------------------------------------
+    def _validated_input(self, X):
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
+        )
+        return self._as_model_input(X)
+
+    def _raw_output(self, X) -> np.ndarray:
+        """The network's output for validated ``X``, in eval mode, without a graph."""
+        module = self.module_
+        was_training = module.training
+        if was_training:
+            module.eval()
+        try:
+            with no_grad():
+                if sp.issparse(X) and self.module is not None:
+                    parts = [
+                        module(self._module_input(X[start : start + _SPARSE_BLOCK])).data
+                        for start in range(0, X.shape[0], _SPARSE_BLOCK)
+                    ]
+                    return np.concatenate(parts) if parts else np.empty((0, self.n_outputs_))
+                return module(self._module_input(X)).data
+        finally:
+            if was_training:
+                module.train()
+
+    def _forward(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return self._raw_output(self._validated_input(X))
+
+    # -- scikit-learn's fitted attributes as views of the network ------------------------------------
+    def _fitted_linears(self) -> list:
+        module = self.__dict__.get("module_")
+        if module is None:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: coefs_ and "
+                "intercepts_ exist after fit"
+            )
+        return linear_layers(module)
+
+    @property
+    def coefs_(self) -> list:
+        """Weight matrices of the ``nn.Linear`` layers as ``(fan_in, fan_out)`` views."""
+        return [layer.weight.data.T for layer in self._fitted_linears()]
+
+    @coefs_.setter
+    def coefs_(self, values) -> None:
+        layers = self._fitted_linears()
+        _assign(layers, values, "weight", transpose=True)
+
+    @property
+    def intercepts_(self) -> list:
+        """Bias vectors of the ``nn.Linear`` layers (views)."""
+        return [layer.bias.data for layer in self._fitted_linears() if layer.bias is not None]
+
+    @intercepts_.setter
+    def intercepts_(self, values) -> None:
+        layers = [layer for layer in self._fitted_linears() if layer.bias is not None]
+        _assign(layers, values, "bias", transpose=False)
+
+    # -- gradient checking ----------------------------------------------------------------------------
+    def check_gradients(self, X, y, sample_weight=None, **options):
+        """Check the training gradients against finite differences (``tinynet.check_gradients``).
+
+        The objective (mean loss plus the L2 penalty) on ``X, y`` is differentiated by the
+        autograd engine with respect to every parameter of the fitted network, in float64 and
+        in eval mode (dropout off), and compared with central differences. The estimator is
+        not changed.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        **options
+            Passed to ``tinynet.check_gradients`` (``eps``, ``atol``, ``rtol``, ...);
+            ``fast_mode`` defaults to True: one random projection instead of the full
+            Jacobian, two objective evaluations in all.
+
+        Returns
+        -------
+        report : tinynet.GradcheckReport
+            ``report.passed`` is True when the gradients agree.
+        """
+        from tinynet.gradcheck import check_gradients
+
+        check_is_fitted(self)
+        probe = copy.deepcopy(self)
+        probe.__dict__.pop("_penalized_cache", None)
+        probe._dtype = np.dtype(np.float64)
+        probe.module_.to(np.float64).eval()
+        X, Y, y = probe._validate_input(X, y, True, reset=False)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        sample_weight = probe._weighted(y, sample_weight)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        X = probe._as_model_input(X)
+        Y = np.asarray(probe._encode_targets(Y), dtype=np.float64)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        start = np.concatenate([p.data.ravel() for p in probe.module_.parameters()])
+        options.setdefault("fast_mode", True)
+        return check_gradients(
+            lambda vector: _Objective.apply(vector, probe, X, Y, sample_weight),
+            [Tensor(start, requires_grad=True)],
+            **options,
+        )
+
+    # -- persistence ------------------------------------------------------------------------------------
+    def save(self, path, extra: dict | None = None) -> None:
+        """Write the fitted estimator to ``path`` with ``tinynet.save`` (no pickle).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file.
+        extra : dict, default=None
+            Your own metadata (arrays, numbers, strings, nested dicts and lists), returned
+            by :func:`tinynet.estimators.load` next to the estimator.
+        """
+        from tinynet.estimators._persistence import save_estimator
+
+        save_estimator(self, path, extra)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class _Objective(Function):
+    """An estimator's training objective as a function of its packed parameters.
+
+    Forward loads the vector into the network and runs the engine's forward and backward
+    passes; backward returns the gradient they produced. First order only.
+    """
+
+    @staticmethod
+    def forward(ctx, vector, estimator, X, Y, sample_weight):
+        start = 0
+        for param in estimator.module_.parameters():
+            stop = start + param.data.size
+            param.data[...] = vector[start:stop].reshape(param.data.shape)
+            start = stop
+        value = estimator._full_batch_objective(X, Y, sample_weight)
+        ctx.gradient = np.concatenate(
+            [
+                np.zeros(p.data.size) if p.grad is None else p.grad.data.ravel()
+                for p in estimator.module_.parameters()
+            ]
+        )
+        return np.asarray(value)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        return Tensor(grad_output.data * ctx.gradient), None, None, None, None
+
+
+def _assign(layers, values, name: str, transpose: bool) -> None:
+    values = list(values)
+    if len(values) != len(layers):
+        raise ValueError(f"expected {len(layers)} arrays, got {len(values)}")
+    for layer, value in zip(layers, values):
+        param = getattr(layer, name)
+        array = np.asarray(value, dtype=param.data.dtype)
+        array = array.T if transpose else array
+        if array.shape != param.data.shape:
+            expected = param.data.T.shape if transpose else param.data.shape
+            raise ValueError(f"expected an array of shape {expected}, got {np.shape(value)}")
+        param.data[...] = array

@@ -1,0 +1,91 @@
+"""The estimators' training losses as single graph nodes.
+
+Each loss is ``sum(weight * value(z, y))`` over a batch of raw outputs ``z``, with the sample
+weights (divided by their sum) already in ``weight``: one node instead of the six to nine
+that composing ``nn.functional``'s losses with a weighted mean records. The forward pass is
+NumPy; the backward pass is written in Tensor operations (``softmax``, ``sigmoid``, ``exp``),
+so it is differentiable again, as every tinynet op. ``tests/estimators/test_losses.py``
+checks values and gradients against ``nn.functional`` and finite differences.
+
+- ``softmax``: ``-sum_c t_c log_softmax(z)_c``, targets ``t`` one-hot rows times the weight;
+- ``logistic``: ``softplus(z) - y z`` (binary cross-entropy from logits);
+- ``identity``: ``(z - y)**2 / 2``;
+- ``exp``: ``exp(z) - y z + xlogy(y, y) - y`` (half the Poisson deviance, log link).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import xlogy
+
+from tinynet import ops
+from tinynet._grad_mode import is_grad_enabled
+from tinynet.autograd import Function
+from tinynet.tensor import Tensor
+
+
+def _value(kind: str, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if kind == "logistic":
+        return np.logaddexp(0, z) - y * z
+    if kind == "identity":
+        difference = z - y
+        return 0.5 * difference * difference
+    return np.exp(z) - y * z + (xlogy(y, y) - y)
+
+
+def _slope(kind: str, z: Tensor, y: Tensor) -> Tensor:
+    if kind == "logistic":
+        return ops.sigmoid(z) - y
+    if kind == "identity":
+        return z - y
+    return ops.exp(z) - y
+
+
+class _SoftmaxCrossEntropy(Function):
+    """``-sum(target * log_softmax(logits, axis=1))`` for weighted one-hot ``target`` rows."""
+
+    @staticmethod
+    def forward(ctx, logits, target):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        norm = exp.sum(axis=1, keepdims=True)
+        row_weight = target.sum(axis=1, keepdims=True)
+        ctx.target, ctx.row_weight = target, row_weight
+        ctx.softmax = np.divide(exp, norm, out=exp)  # kept for a first-order backward
+        return np.asarray(np.vdot(row_weight, np.log(norm)) - np.vdot(target, shifted))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        row_weight, target = ctx.row_weight, ctx.target
+        if is_grad_enabled():  # create_graph: a softmax node, so it differentiates again
+            softmax = ops.softmax(ctx.inputs[0], 1)
+        else:
+            softmax = Tensor._wrap(ctx.softmax)
+        grad = (softmax * Tensor._wrap(row_weight) - Tensor._wrap(target)) * grad_output
+        return grad, None
+
+
+class _ElementwiseLoss(Function):
+    """``sum(weight * value(z, y))`` with ``weight`` a float or a column of row weights."""
+
+    @staticmethod
+    def forward(ctx, z, target, weight, kind):
+        ctx.target, ctx.weight, ctx.kind = target, weight, kind
+        return np.asarray(np.sum(_value(kind, z, target) * weight))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        z = ctx.inputs[0]
+        weight = ctx.weight
+        if isinstance(weight, np.ndarray):
+            weight = Tensor._wrap(weight)
+        grad = _slope(ctx.kind, z, Tensor._wrap(ctx.target)) * weight * grad_output
+        return grad, None, None, None
+
+
+def batch_loss(kind: str, raw: Tensor, target: np.ndarray, weight) -> Tensor:
+    """The loss of one batch: ``weight`` is a float (1 / n) or an ``(n, 1)`` column of the
+    sample weights divided by their sum. ``kind`` is the output activation."""
+    if kind == "softmax":
+        return _SoftmaxCrossEntropy.apply(raw, target * weight)
+    return _ElementwiseLoss.apply(raw, target, weight, kind)

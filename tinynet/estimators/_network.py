@@ -1,0 +1,166 @@
+"""The estimators' built-in network: ``nn.Linear`` layers, activations, dropout.
+
+The first layer also takes a SciPy sparse batch: ``_SparseInputLinear`` multiplies it with
+SciPy's sparse @ dense product inside a small ``Function``, so sparse data is never densified.
+Weights start as scikit-learn's MLP starts them (Glorot uniform, drawn from the same
+``RandomState`` in the same order), so a given ``random_state`` gives both libraries the
+same initial network.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from tinynet import nn
+from tinynet.autograd import Function, once_differentiable
+from tinynet.tensor import Tensor
+
+
+def _silu(x: Tensor) -> Tensor:
+    return x * x.sigmoid()
+
+
+class _Elementwise(nn.Module):
+    """An activation given as a function of Tensors (kept picklable when ``fn`` is)."""
+
+    def __init__(self, fn: Callable[[Tensor], Tensor]):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, input):
+        return self.fn(input)
+
+    def extra_repr(self) -> str:
+        return getattr(self.fn, "__name__", repr(self.fn))
+
+
+#: Activation names and the module each one builds.
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "identity": nn.Identity,
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "softplus": nn.Softplus,
+    "silu": lambda: _Elementwise(_silu),
+}
+
+
+def activation_module(activation) -> nn.Module:
+    """A fresh module for an activation name, a Module class or instance, or a function."""
+    if isinstance(activation, str):
+        return ACTIVATIONS[activation]()
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation()
+    if isinstance(activation, nn.Module):
+        return copy.deepcopy(activation)
+    return _Elementwise(activation)
+
+
+def layer_activations(activation, n_hidden: int) -> list:
+    """One activation per hidden layer from a single activation or a list of them."""
+    if isinstance(activation, list):
+        if len(activation) != n_hidden:
+            raise ValueError(
+                f"activation is a list of {len(activation)} activations, but there are "
+                f"{n_hidden} hidden layers: give one activation per hidden layer"
+            )
+        activations = list(activation)
+    else:
+        activations = [activation] * n_hidden
+    for item in activations:
+        if isinstance(item, str):
+            if item not in ACTIVATIONS:
+                raise ValueError(
+                    f"unknown activation {item!r}; choose one of {sorted(ACTIVATIONS)} "
+                    "or pass a function of Tensors"
+                )
+        elif not callable(item):
+            raise TypeError(
+                f"an activation must be a name or a callable, got {type(item).__name__}"
+            )
+    return activations
+
+
+class _SparseMatmul(Function):
+    """``x @ weight.T`` for a SciPy sparse ``x`` (not differentiated) and a dense ``weight``."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.sparse_input = x
+        return np.asarray(x @ weight.T)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        # (in, n) sparse @ (n, out) dense: the weight gradient without densifying x.
+        grad_weight = np.asarray(ctx.sparse_input.T @ grad_output.data).T
+        return None, Tensor(np.ascontiguousarray(grad_weight))
+
+
+class _SparseInputLinear(nn.Linear):
+    """``nn.Linear`` that also accepts a SciPy sparse input."""
+
+    def forward(self, input):
+        if sp.issparse(input):
+            output = _SparseMatmul.apply(input, self.weight)
+            return output if self.bias is None else output + self.bias
+        return super().forward(input)
+
+    def _get_name(self) -> str:
+        return "Linear"
+
+
+def _glorot_factor(activation) -> float:
+    # scikit-learn's rule: 2 for the logistic activation, 6 otherwise.
+    return 2.0 if activation in ("logistic", "sigmoid") else 6.0
+
+
+def build_mlp(
+    layer_units: list[int],
+    activations: list,
+    dropout: float,
+    dtype: np.dtype,
+    random_state: np.random.RandomState,
+) -> nn.Sequential:
+    """``Linear -> activation [-> Dropout]`` per hidden layer, then a ``Linear`` output layer.
+
+    Weights and biases are drawn U(-b, b) with ``b = sqrt(factor / (fan_in + fan_out))`` from
+    ``random_state``, layer by layer, weight then bias: scikit-learn's MLP initialization.
+    """
+    n_layers = len(layer_units) - 1
+    linears = []
+    for index in range(n_layers):
+        fan_in, fan_out = layer_units[index], layer_units[index + 1]
+        # The output layer takes the factor of the last hidden activation, as scikit-learn.
+        factor_of = activations[min(index, len(activations) - 1)] if activations else "relu"
+        bound = np.sqrt(_glorot_factor(factor_of) / (fan_in + fan_out))
+        coef = random_state.uniform(-bound, bound, (fan_in, fan_out))
+        intercept = random_state.uniform(-bound, bound, fan_out)
+        linear_class = _SparseInputLinear if index == 0 else nn.Linear
+        linear = linear_class(fan_in, fan_out, dtype=dtype, rng=0)
+        linear.weight.data = np.ascontiguousarray(coef.T, dtype=dtype)
+        linear.bias.data = intercept.astype(dtype)
+        linears.append(linear)
+    layers = []
+    for index, linear in enumerate(linears):
+        layers.append(linear)
+        if index < n_layers - 1:
+            layers.append(activation_module(activations[index]))
+            if dropout > 0:
+                # Seeds drawn after the weights: without dropout the stream is scikit-learn's.
+                seed = random_state.randint(np.iinfo(np.int32).max)
+                layers.append(nn.Dropout(dropout, rng=int(seed)))
+    return nn.Sequential(*layers)
+
+
+def linear_layers(module: nn.Module) -> list:
+    """The ``nn.Linear`` layers of ``module`` in registration order."""
+    return [m for m in module.modules() if isinstance(m, nn.Linear)]
