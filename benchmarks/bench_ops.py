@@ -152,9 +152,7 @@ def main(argv=None):
     for name, ours, floor, theirs in rows:
         cells = [name, f"{ours * 1e6:.1f}", f"{floor * 1e6:.1f}", f"{ours / floor:.2f}x"]
         if has_torch:
-            cells += (
-                [f"{theirs * 1e6:.1f}", f"{ours / theirs:.2f}x"] if theirs else ["-", "-"]
-            )
+            cells += [f"{theirs * 1e6:.1f}", f"{ours / theirs:.2f}x"] if theirs else ["-", "-"]
         lines.append(cells)
     if args.markdown:
         print("| " + " | ".join(header) + " |")

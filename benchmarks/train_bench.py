@@ -247,7 +247,9 @@ def table(results, markdown: bool) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines)
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths)) for row in [header, *rows])
+    return "\n".join(
+        "  ".join(str(c).rjust(w) for c, w in zip(row, widths)) for row in [header, *rows]
+    )
 
 
 def main(argv=None):

@@ -82,5 +82,7 @@ def test_vjp():
 
 
 def test_transforms_compose_to_third_order():
-    third = tn.func.grad(lambda x: tn.func.grad(lambda y: tn.func.grad(lambda z: (z**4).sum())(y).sum())(x).sum())
+    third = tn.func.grad(
+        lambda x: tn.func.grad(lambda y: tn.func.grad(lambda z: (z**4).sum())(y).sum())(x).sum()
+    )
     np.testing.assert_allclose(third(np.array([2.0])).data, [24 * 2.0])

@@ -116,7 +116,9 @@ def jacobian(f, argnums=0):
         args, numbers, single, nested = _prepare(args, argnums)
         output = f(*args)
         if not isinstance(output, Tensor):
-            raise TypeError(f"jacobian needs a function returning a Tensor, got {type(output).__name__}")
+            raise TypeError(
+                f"jacobian needs a function returning a Tensor, got {type(output).__name__}"
+            )
         inputs = tuple(args[i] for i in numbers)
         rows = [[] for _ in inputs]
         flat_size = output.data.size
@@ -154,8 +156,10 @@ def hessian(f, argnums=0):
 
 def hvp(f, x, v):
     """The Hessian of scalar ``f`` at ``x`` times ``v``, by double backward (no Hessian formed)."""
-    x_arg = x if isinstance(x, Tensor) and x.requires_grad else Tensor(
-        x.data if isinstance(x, Tensor) else np.asarray(x), requires_grad=True
+    x_arg = (
+        x
+        if isinstance(x, Tensor) and x.requires_grad
+        else Tensor(x.data if isinstance(x, Tensor) else np.asarray(x), requires_grad=True)
     )
     v = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x_arg.dtype))
     nested = x_arg is x

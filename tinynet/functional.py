@@ -15,7 +15,9 @@ def var(x, axis=None, correction: int = 1, keepdims: bool = False):
     deviation = x - x.mean(reduced, keepdims=True)
     dof = count - correction
     # With no degrees of freedom left the variance is undefined: 0 * inf gives NaN, as PyTorch.
-    return (deviation * deviation).sum(reduced, keepdims=keepdims) * (1.0 / dof if dof > 0 else math.inf)
+    return (deviation * deviation).sum(reduced, keepdims=keepdims) * (
+        1.0 / dof if dof > 0 else math.inf
+    )
 
 
 def std(x, axis=None, correction: int = 1, keepdims: bool = False):

@@ -196,7 +196,7 @@ def check_gradients(
             plus = _evaluate(fn, inputs, i, (x + eps * v).astype(inputs[i].dtype))
             minus = _evaluate(fn, inputs, i, (x - eps * v).astype(inputs[i].dtype))
             numerical = np.array([u @ ((plus - minus) / (2 * eps))])
-            row = _vjp(fn, inputs, differentiable, lambda outs: _split(u, outs))[position]
+            row = _vjp(fn, inputs, differentiable, lambda outs, u=u: _split(u, outs))[position]
             analytic = np.array([np.sum(row * v)])
             error, rel, bad = _compare(analytic, numerical, atol, rtol)
             report.inputs.append(
@@ -310,7 +310,8 @@ def gradgradcheck(
             create_graph=True, allow_unused=True,
         )  # fmt: skip
         return tuple(
-            g if g is not None else Tensor(np.zeros(t.shape, t.dtype)) for g, t in zip(grads, wanted)
+            g if g is not None else Tensor(np.zeros(t.shape, t.dtype))
+            for g, t in zip(grads, wanted)
         )
 
     return gradcheck(

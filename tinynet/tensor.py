@@ -133,7 +133,9 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied). Refused while it requires grad."""
         if self._requires_grad:
-            raise RuntimeError("can't call numpy() on a tensor that requires grad; use detach().numpy()")
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; use detach().numpy()"
+            )
         return self.data
 
     def tolist(self):

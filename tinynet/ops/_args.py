@@ -41,7 +41,9 @@ def axes(axis, ndim: int):
     try:
         return normalize_axis_tuple(axis, ndim)
     except np.exceptions.AxisError as error:
-        raise IndexError(f"axis {axis} is out of range for a tensor of {ndim} dimensions") from error
+        raise IndexError(
+            f"axis {axis} is out of range for a tensor of {ndim} dimensions"
+        ) from error
 
 
 def keepdims_shape(shape: tuple, reduced) -> tuple:

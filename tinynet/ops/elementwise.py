@@ -316,9 +316,7 @@ class Elu(Function):
     @staticmethod
     def backward(ctx, grad_output):
         # For x <= 0, d/dx alpha (e^x - 1) = alpha e^x = output + alpha.
-        return where(
-            ctx.inputs[0].data > 0, grad_output, grad_output * (ctx.output + ctx.alpha)
-        )
+        return where(ctx.inputs[0].data > 0, grad_output, grad_output * (ctx.output + ctx.alpha))
 
 
 class Softplus(Function):

@@ -1,7 +1,5 @@
 """Matrix multiplication with NumPy's matmul semantics (1-D, 2-D and batched)."""
 
-import numpy as np
-
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
@@ -71,7 +69,9 @@ class Linear(Function):
         grad_x = grad_output @ weight if needs_x else None
         grad_weight = grad_bias = None
         if needs_weight or needs_bias:
-            rows = grad_output.reshape(-1, weight.shape[0]) if grad_output.ndim != 2 else grad_output
+            rows = (
+                grad_output.reshape(-1, weight.shape[0]) if grad_output.ndim != 2 else grad_output
+            )
             if needs_weight:
                 flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
                 grad_weight = rows.T @ flat_x

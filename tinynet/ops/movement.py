@@ -124,8 +124,7 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, grad_output):
         index = tuple(
-            slice(before, n - after)
-            for (before, after), n in zip(ctx.pad_width, grad_output.shape)
+            slice(before, n - after) for (before, after), n in zip(ctx.pad_width, grad_output.shape)
         )
         return grad_output[index]
 
