@@ -40,6 +40,7 @@ from tinynet.functional import expand, flatten, gelu, squeeze, stack, std, unsqu
 from tinynet.gradcheck import (
     GradcheckError,
     GradcheckReport,
+    check_gradgradients,
     check_gradients,
     gradcheck,
     gradgradcheck,

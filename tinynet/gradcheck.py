@@ -258,12 +258,80 @@ def gradcheck(
     True
     """
     report = check_gradients(fn, inputs, eps, atol, rtol, fast_mode, allow_low_precision, rng)
+    return _verdict(report, raise_exception)
+
+
+def _verdict(report: GradcheckReport, raise_exception: bool) -> bool:
     if report.passed:
         return True
     if raise_exception:
         details = "; ".join(check.describe() for check in report.failures)
         raise GradcheckError(f"Jacobian mismatch: {details}")
     return False
+
+
+def vjp_function(fn, n_inputs: int):
+    """``(*inputs, *cotangents) -> cotangents @ J_fn(inputs)``, itself differentiable.
+
+    This map is what second-order checks verify: its derivatives are ``fn``'s second ones.
+
+    >>> import tinynet as tn
+    >>> x = tn.tensor([2.0], dtype="float64", requires_grad=True)
+    >>> v = tn.tensor([1.0], dtype="float64", requires_grad=True)
+    >>> vjp_function(lambda x: x**3, 1)(x, v)[0].item()
+    12.0
+    """
+
+    def vjp(*args):
+        inputs, cotangents = args[:n_inputs], args[n_inputs:]
+        outputs = _as_outputs(fn(*inputs))
+        pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+        wanted = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+        grads = (None,) * len(wanted)
+        if pairs:
+            grads = autograd.grad(
+                [o for o, _ in pairs], wanted, grad_outputs=[c for _, c in pairs],
+                create_graph=True, allow_unused=True,
+            )  # fmt: skip
+        return tuple(
+            Tensor(np.zeros(t.shape, t.dtype)) if g is None else g for g, t in zip(grads, wanted)
+        )
+
+    return vjp
+
+
+def check_gradgradients(
+    fn,
+    inputs,
+    grad_outputs=None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool = False,
+    allow_low_precision: bool = False,
+    rng=0,
+) -> GradcheckReport:
+    """The second-order report: ``check_gradients`` of ``(x, v) -> v @ J(x)``.
+
+    Entries ``0..len(inputs)-1`` of the report are the inputs, the rest the cotangents ``v``
+    (random ``grad_outputs`` unless given).
+    """
+    inputs, _ = _prepare_inputs(inputs, allow_low_precision)
+    generator = as_generator(rng)
+    if grad_outputs is None:
+        grad_outputs = tuple(
+            Tensor(generator.standard_normal(o.shape).astype(o.dtype), requires_grad=True)
+            for o in _as_outputs(fn(*inputs))
+        )
+    else:
+        grad_outputs = tuple(
+            Tensor(g.data if isinstance(g, Tensor) else np.asarray(g), requires_grad=True)
+            for g in ((grad_outputs,) if isinstance(grad_outputs, Tensor) else grad_outputs)
+        )
+    return check_gradients(
+        vjp_function(fn, len(inputs)), inputs + grad_outputs, eps, atol, rtol, fast_mode,
+        allow_low_precision, generator,
+    )  # fmt: skip
 
 
 def gradgradcheck(
@@ -282,39 +350,13 @@ def gradgradcheck(
 
     The product ``v -> v @ J(x)`` is checked with respect to ``x`` and to ``v`` (random
     ``grad_outputs`` unless given).
+
+    >>> import tinynet as tn
+    >>> x = tn.randn(3, dtype="float64", requires_grad=True, rng=0)
+    >>> tn.gradgradcheck(lambda x: x.sin() * x, (x,))
+    True
     """
-    inputs, differentiable = _prepare_inputs(inputs, allow_low_precision)
-    outputs = _as_outputs(fn(*inputs))
-    generator = as_generator(rng)
-    if grad_outputs is None:
-        grad_outputs = tuple(
-            Tensor(generator.standard_normal(o.shape).astype(o.dtype), requires_grad=True)
-            for o in outputs
-        )
-    else:
-        grad_outputs = tuple(
-            Tensor(g.data if isinstance(g, Tensor) else np.asarray(g), requires_grad=True)
-            for g in ((grad_outputs,) if isinstance(grad_outputs, Tensor) else grad_outputs)
-        )
-    n_inputs = len(inputs)
-
-    def first_derivative(*args):
-        ins, cotangents = args[:n_inputs], args[n_inputs:]
-        outs = _as_outputs(fn(*ins))
-        pairs = [(o, c) for o, c in zip(outs, cotangents) if o.requires_grad]
-        wanted = [ins[i] for i in differentiable]
-        if not pairs:
-            return tuple(Tensor(np.zeros(t.shape, t.dtype)) for t in wanted)
-        grads = autograd.grad(
-            [o for o, _ in pairs], wanted, grad_outputs=[c for _, c in pairs],
-            create_graph=True, allow_unused=True,
-        )  # fmt: skip
-        return tuple(
-            g if g is not None else Tensor(np.zeros(t.shape, t.dtype))
-            for g, t in zip(grads, wanted)
-        )
-
-    return gradcheck(
-        first_derivative, inputs + grad_outputs, eps, atol, rtol, raise_exception,
-        fast_mode, allow_low_precision, generator,
-    )  # fmt: skip
+    report = check_gradgradients(
+        fn, inputs, grad_outputs, eps, atol, rtol, fast_mode, allow_low_precision, rng
+    )
+    return _verdict(report, raise_exception)

@@ -32,44 +32,12 @@ def _outputs(result) -> tuple:
     return (result,) if isinstance(result, tn.Tensor) else tuple(result)
 
 
-def vjp_function(fn, n_inputs: int):
-    """``(*inputs, *cotangents) -> cotangents @ J_fn(inputs)``, differentiable again.
-
-    >>> import tinynet as tn
-    >>> x = tn.tensor([2.0], dtype="float64", requires_grad=True)
-    >>> v = tn.tensor([1.0], dtype="float64", requires_grad=True)
-    >>> vjp_function(lambda x: x**3, 1)(x, v)[0].item()
-    12.0
-    """
-
-    def vjp(*args):
-        inputs, cotangents = args[:n_inputs], args[n_inputs:]
-        outputs = _outputs(fn(*inputs))
-        pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
-        wanted = [t for t in inputs if isinstance(t, tn.Tensor) and t.requires_grad]
-        if not pairs:
-            return tuple(tn.zeros_like(t) for t in wanted)
-        grads = tn.grad([o for o, _ in pairs], wanted, grad_outputs=[c for _, c in pairs],
-                        create_graph=True, allow_unused=True)  # fmt: skip
-        return tuple(tn.zeros_like(t) if g is None else g for g, t in zip(grads, wanted))
-
-    return vjp
-
-
 def check(name: str, fn, inputs: tuple, orders, eps: float, atol: float, rtol: float) -> list:
     """Checks of ``fn`` at ``inputs`` (float64 Tensors) for each derivative order in ``orders``."""
     results = []
     for order in orders:
-        if order == 1:
-            target, at = fn, inputs
-        else:
-            rng = np.random.default_rng(0)
-            cotangents = tuple(
-                tn.Tensor(rng.standard_normal(o.shape), requires_grad=True)
-                for o in _outputs(fn(*inputs))
-            )
-            target, at = vjp_function(fn, len(inputs)), inputs + cotangents
-        report = tn.check_gradients(target, at, eps=eps, atol=atol, rtol=rtol)
+        checker = tn.check_gradients if order == 1 else tn.check_gradgradients
+        report = checker(fn, inputs, eps=eps, atol=atol, rtol=rtol)
         results.append(Check(
             name, order,
             max((c.max_abs_error for c in report.inputs), default=0.0),
