@@ -84,29 +84,3 @@ def test_float32_losses_stay_float32():
         loss = batch_loss(kind, x, target.astype(np.float32), weight.astype(np.float32))
         loss.backward()
         assert loss.dtype == np.float32 and x.grad.dtype == np.float32
-
-
-# -- the estimators' check_gradients -------------------------------------------------------------
-def test_estimators_check_their_training_gradients():
-    rng = np.random.RandomState(0)
-    X = rng.randn(30, 4)
-    y = rng.randint(0, 3, 30)
-    clf = NeuralNetClassifier((5,), alpha=0.5, max_iter=3, random_state=0, dtype="float32")
-    clf.fit(X, y)
-    before = [c.copy() for c in clf.coefs_]
-    report = clf.check_gradients(X, y, sample_weight=rng.uniform(0, 2, 30), fast_mode=False)
-    assert report.passed and report.inputs[0].shape == (4 * 5 + 5 + 5 * 3 + 3,)
-    assert all((a == b).all() for a, b in zip(before, clf.coefs_))  # left unchanged
-    reg = NeuralNetRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=3).fit(X, y)
-    assert reg.check_gradients(X, y).passed
-
-
-def test_check_gradients_catches_a_wrong_gradient(monkeypatch):
-    from tinynet.estimators import _losses
-
-    rng = np.random.RandomState(0)
-    X, y = rng.randn(20, 3), rng.randn(20)
-    reg = NeuralNetRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
-    monkeypatch.setattr(_losses, "_slope", lambda kind, z, y: (z - y) * 1.01)
-    report = reg.check_gradients(X, y)
-    assert not report.passed

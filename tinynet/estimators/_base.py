@@ -28,9 +28,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from tinynet import nn, optim
 from tinynet._grad_mode import no_grad
-from tinynet.autograd import Function, once_differentiable
 from tinynet.estimators._losses import batch_loss
 from tinynet.estimators._network import ACTIVATIONS, build_mlp, layer_activations, linear_layers
+from tinynet.estimators._objective import FlatObjective, check_objective_gradients
 from tinynet.tensor import Tensor
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -45,7 +45,7 @@ class _BaseNeuralNet(BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS)), callable, list],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", "newton-cg", "trust-ncg", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -158,6 +158,21 @@ class _BaseNeuralNet(BaseEstimator):
         fit_start = time.perf_counter()
         hidden_sizes = self._hidden_sizes()
         first_pass = not hasattr(self, "module_") or (not self.warm_start and not incremental)
+        X, Y, sample_weight = self._training_data(
+            X, y, sample_weight, incremental, first_pass, hidden_sizes
+        )
+        if self._is_stochastic():
+            self._fit_stochastic(X, Y, sample_weight, incremental, fit_start)
+        else:
+            if incremental:  # available_if keeps partial_fit away; this is a safety net
+                raise AttributeError("partial_fit needs a stochastic solver")
+            self._fit_full_batch(X, Y, sample_weight, fit_start)
+        return self
+
+    def _training_data(self, X, y, sample_weight, incremental, first_pass, hidden_sizes):
+        """Validate ``X, y, sample_weight`` and return them in model form ``(X, Y, weight)``;
+        on a first pass, (re)build the network. ``hidden_sizes=None`` skips the check that a
+        fitted network still has the configured architecture."""
         X, Y, y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
@@ -168,21 +183,14 @@ class _BaseNeuralNet(BaseEstimator):
         if first_pass:
             self._dtype = np.dtype(X.dtype if self.dtype is None else self.dtype)
             self._initialize(Y, X.shape[1], hidden_sizes)
-        else:
+        elif hidden_sizes is not None:
             self._check_warm_architecture(hidden_sizes, Y.shape[1])
         self.n_outputs_ = Y.shape[1]
         X = self._as_model_input(X)
         Y = np.ascontiguousarray(self._encode_targets(Y), dtype=self._dtype)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=self._dtype)
-
-        if self._is_stochastic():
-            self._fit_stochastic(X, Y, sample_weight, incremental, fit_start)
-        else:
-            if incremental:  # available_if keeps partial_fit away; this is a safety net
-                raise AttributeError("partial_fit needs a stochastic solver")
-            self._fit_lbfgs(X, Y, sample_weight, fit_start)
-        return self
+        return X, Y, sample_weight
 
     def _initialize(self, Y: np.ndarray, n_features: int, hidden_sizes: list[int]) -> None:
         self.n_iter_ = 0
@@ -611,32 +619,24 @@ class _BaseNeuralNet(BaseEstimator):
         if self.loss_curve_[-1] < self.best_loss_:
             self.best_loss_ = self.loss_curve_[-1]
 
-    # -- L-BFGS ---------------------------------------------------------------------------------
-    def _fit_lbfgs(self, X, Y, sample_weight, fit_start) -> None:
+    # -- the full-batch solvers: L-BFGS, Newton-CG, trust-ncg -----------------------------------
+    def _fit_full_batch(self, X, Y, sample_weight, fit_start) -> None:
+        solver = self.solver
         if self.dropout > 0 and self.module is None:
             raise ValueError(
-                "dropout makes the loss random, which L-BFGS cannot minimize; use "
-                "solver='adam' or 'sgd' with dropout, or dropout=0 with solver='lbfgs'"
+                f"dropout makes the loss random, which {solver} cannot minimize; use "
+                "solver='adam' or 'sgd' with dropout, or dropout=0 with "
+                f"solver={solver!r}"
             )
         _, _, _, validation = self._validation_set(X, Y, sample_weight, False)
         module = self.module_
         params = list(module.parameters())
-        sizes = [p.data.size for p in params]
-        bounds = np.cumsum([0, *sizes])
         module.train()
-        blocks = self._full_batch_blocks(X)
+        objective = FlatObjective(self, X, Y, sample_weight)
         last_finite = [self._snapshot(params)]
 
-        def unpack(vector: np.ndarray) -> None:
-            for param, start, stop in zip(params, bounds[:-1], bounds[1:]):
-                param.data[...] = vector[start:stop].reshape(param.data.shape)
-
         def loss_and_grad(vector: np.ndarray):
-            unpack(vector)
-            value = self._full_batch_objective(X, Y, sample_weight, blocks)
-            grad = np.concatenate(
-                [np.zeros(p.data.size) if p.grad is None else p.grad.data.ravel() for p in params]
-            ).astype(np.float64)
+            value, grad = objective.value_and_grad(vector)
             if np.isfinite(value) and np.isfinite(grad).all():
                 last_finite[0] = self._snapshot(params)
             return value, grad
@@ -651,32 +651,45 @@ class _BaseNeuralNet(BaseEstimator):
                 stopped_by_callback[0] = True
                 raise StopIteration
 
-        start = np.concatenate([p.data.ravel() for p in params]).astype(np.float64)
+        if solver == "lbfgs":
+            method, hessp = "L-BFGS-B", None
+            options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
+        elif solver == "newton-cg":
+            # tol bounds the mean absolute step, as scipy's own tol for this method.
+            method, hessp = "Newton-CG", objective.hessp
+            options = {"maxiter": self.max_iter, "xtol": self.tol}
+        else:
+            method, hessp = "trust-ncg", objective.hessp
+            options = {"maxiter": self.max_iter, "gtol": self.tol}  # on the gradient's norm
         try:
             result = scipy.optimize.minimize(
                 loss_and_grad,
-                start,
-                method="L-BFGS-B",
+                objective.pack(),
+                method=method,
                 jac=True,
+                hessp=hessp,
                 callback=after_iteration,
-                options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+                options=options,
             )
         finally:
             module.eval()
         if stopped_by_callback[0]:
             self.n_iter_ = min(result.nit, self.max_iter)
-        else:
+        elif solver == "lbfgs":
             self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        else:
+            self.n_iter_ = _check_second_order_result(solver, result, self.max_iter)
+        where = f"during {method}"
         if not np.isfinite(result.fun) or not np.isfinite(result.x).all():
-            self._diverged(params, last_finite[0], result.fun, "during L-BFGS")
-        unpack(result.x)
+            self._diverged(params, last_finite[0], result.fun, where)
+        objective.unpack(result.x)
         self.loss_ = float(result.fun)
         if self.loss_curve_:
             self.best_loss_ = min(self.loss_curve_)
         if self.validation_scores_:
             self.best_validation_score_ = max(self.validation_scores_)
         if not all(np.isfinite(p.data).all() for p in params):
-            self._diverged(params, last_finite[0], "non-finite", "during L-BFGS")
+            self._diverged(params, last_finite[0], "non-finite", where)
 
     def _full_batch_objective(self, X, Y, sample_weight, blocks=None) -> float:
         """The training objective (mean loss + L2 penalty) over all of ``X``; leaves its
@@ -762,13 +775,35 @@ class _BaseNeuralNet(BaseEstimator):
         _assign(layers, values, "bias", transpose=False)
 
     # -- gradient checking ----------------------------------------------------------------------------
-    def check_gradients(self, X, y, sample_weight=None, **options):
-        """Check the training gradients against finite differences (``tinynet.check_gradients``).
+    def check_gradients(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        eps: float = 1e-6,
+        atol: float = 1e-5,
+        rtol: float = 1e-3,
+        fast_mode: bool | None = None,
+        max_elements: int = 1000,
+        rng=0,
+    ):
+        """Check the training gradients against finite differences, parameter by parameter.
 
-        The objective (mean loss plus the L2 penalty) on ``X, y`` is differentiated by the
-        autograd engine with respect to every parameter of the fitted network, in float64 and
-        in eval mode (dropout off), and compared with central differences. The estimator is
-        not changed.
+        The objective that fit minimizes on ``X, y`` (the mean loss weighted by
+        ``sample_weight`` and the class weights, plus the L2 penalty ``alpha``) is
+        differentiated by the code training uses (the autograd engine's backward and the
+        penalty's gradient) and compared with central differences of its value
+        (``tinynet.check_gradients``), one parameter at a time with the others held fixed.
+        Everything runs on a float64 copy of the network in eval mode (dropout off); the
+        estimator is not changed. An estimator that is not fitted yet is checked at the
+        initial weights ``fit`` would start from (same ``random_state``).
+
+        A parameter of at most ``max_elements`` elements gets the full Jacobian: two
+        objective evaluations per element, and the worst element is named. A larger one
+        gets ``fast_mode``: one random projection ``<grad, v>`` against
+        ``(f(w + eps v) - f(w - eps v)) / (2 eps)``, two evaluations in all, which catches
+        a wrong gradient unless the error happens to be orthogonal to ``v``.
 
         Parameters
         ----------
@@ -778,39 +813,58 @@ class _BaseNeuralNet(BaseEstimator):
             The targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
-        **options
-            Passed to ``tinynet.check_gradients`` (``eps``, ``atol``, ``rtol``, ...);
-            ``fast_mode`` defaults to True: one random projection instead of the full
-            Jacobian, two objective evaluations in all.
+        eps, atol, rtol : float
+            Finite-difference step and tolerances, as in ``tinynet.check_gradients``.
+        fast_mode : bool or None, default=None
+            True or False forces the mode for every parameter; None chooses by size.
+        max_elements : int, default=1000
+            The largest parameter checked element by element when ``fast_mode`` is None.
+        rng : int or numpy.random.Generator, default=0
+            Seeds the random projections.
 
         Returns
         -------
-        report : tinynet.GradcheckReport
-            ``report.passed`` is True when the gradients agree.
-        """
-        from tinynet.gradcheck import check_gradients
+        report : ObjectiveGradcheckReport
+            A ``tinynet.GradcheckReport`` with one entry per parameter, named as in
+            ``module_.named_parameters()`` (``'0.weight'``, ``'0.bias'``, ...): shape,
+            mode, max abs and rel error, pass or fail. ``report.passed``,
+            ``report.failures``, ``report[name]``; ``print(report)`` shows a table.
 
-        check_is_fitted(self)
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tinynet.estimators import NeuralNetRegressor
+        >>> X, y = np.random.RandomState(0).randn(20, 3), np.arange(20.0)
+        >>> reg = NeuralNetRegressor(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0)
+        >>> report = reg.check_gradients(X, y)  # before fitting: at the initial weights
+        >>> report.passed, report.names
+        (True, ['0.weight', '0.bias', '2.weight', '2.bias'])
+        """
         probe = copy.deepcopy(self)
         probe.__dict__.pop("_penalized_cache", None)
-        probe._dtype = np.dtype(np.float64)
-        probe.module_.to(np.float64).eval()
-        X, Y, y = probe._validate_input(X, y, True, reset=False)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-        sample_weight = probe._weighted(y, sample_weight)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        X = probe._as_model_input(X)
-        Y = np.asarray(probe._encode_targets(Y), dtype=np.float64)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-        start = np.concatenate([p.data.ravel() for p in probe.module_.parameters()])
-        options.setdefault("fast_mode", True)
-        return check_gradients(
-            lambda vector: _Objective.apply(vector, probe, X, Y, sample_weight),
-            [Tensor(start, requires_grad=True)],
-            **options,
+        probe.__dict__.pop("_optimizer", None)
+        fitted = "module_" in self.__dict__
+        if fitted:
+            probe._dtype = np.dtype(np.float64)
+            probe.module_.to(np.float64)
+        else:
+            probe.dtype = "float64"
+        X, Y, sample_weight = probe._training_data(
+            X, y, sample_weight, fitted, not fitted, None if fitted else probe._hidden_sizes()
+        )
+        if probe._optimizer_name() == "adamw":
+            probe.optimizer = None  # decoupled weight decay: check the coupled penalty instead
+        probe.module_.eval()
+        names = [name for name, _ in probe.module_.named_parameters()]
+        return check_objective_gradients(
+            FlatObjective(probe, X, Y, sample_weight),
+            names,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            fast_mode=fast_mode,
+            max_elements=max_elements,
+            rng=rng,
         )
 
     # -- persistence ------------------------------------------------------------------------------------
@@ -835,33 +889,19 @@ class _BaseNeuralNet(BaseEstimator):
         return tags
 
 
-class _Objective(Function):
-    """An estimator's training objective as a function of its packed parameters.
-
-    Forward loads the vector into the network and runs the engine's forward and backward
-    passes; backward returns the gradient they produced. First order only.
-    """
-
-    @staticmethod
-    def forward(ctx, vector, estimator, X, Y, sample_weight):
-        start = 0
-        for param in estimator.module_.parameters():
-            stop = start + param.data.size
-            param.data[...] = vector[start:stop].reshape(param.data.shape)
-            start = stop
-        value = estimator._full_batch_objective(X, Y, sample_weight)
-        ctx.gradient = np.concatenate(
-            [
-                np.zeros(p.data.size) if p.grad is None else p.grad.data.ravel()
-                for p in estimator.module_.parameters()
-            ]
+def _check_second_order_result(solver: str, result, max_iter: int) -> int:
+    """The iteration count of a Newton-CG / trust-ncg run; a ConvergenceWarning at
+    ``max_iter`` (scikit-learn's ``_check_optimize_result`` does this for lbfgs only)."""
+    n_iter = min(result.nit, max_iter)
+    if result.status == 1:
+        warnings.warn(
+            f"{solver} failed to converge after {n_iter} iteration(s) (status=1):\n"
+            f"{result.message}\n\nIncrease the number of iterations to improve the "
+            f"convergence (max_iter={max_iter}).",
+            ConvergenceWarning,
+            stacklevel=4,
         )
-        return np.asarray(value)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_output):
-        return Tensor(grad_output.data * ctx.gradient), None, None, None, None
+    return n_iter
 
 
 def _assign(layers, values, name: str, transpose: bool) -> None:

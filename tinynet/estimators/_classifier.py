@@ -38,9 +38,9 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
 
     It minimizes the log-loss (softmax cross-entropy for several classes, logistic
     cross-entropy for two classes and for multilabel targets) plus an L2 penalty, with
-    L-BFGS or a stochastic tinynet optimizer. Every parameter of scikit-learn 1.9's
-    ``MLPClassifier`` has the same name, default and meaning; the parameters after
-    ``max_fun`` are tinynet's own.
+    L-BFGS, Newton-CG, trust-ncg or a stochastic tinynet optimizer. Every parameter of
+    scikit-learn 1.9's ``MLPClassifier`` has the same name, default and meaning; the
+    parameters after ``max_fun`` are tinynet's own.
 
     Parameters
     ----------
@@ -51,9 +51,12 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         ``'relu'`` (scikit-learn's), ``'sigmoid'``, ``'gelu'``, ``'elu'``, ``'leaky_relu'``,
         ``'softplus'``, ``'silu'``, a function of Tensors, an ``nn.Module`` class, or a list
         with one of these per hidden layer.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    solver : {'lbfgs', 'newton-cg', 'trust-ncg', 'sgd', 'adam'}, default='adam'
         The weight optimizer. ``'lbfgs'`` runs ``scipy.optimize.minimize(method='L-BFGS-B')``
-        with tinynet's exact gradients; ``'sgd'`` and ``'adam'`` use ``tinynet.optim``.
+        with tinynet's exact gradients; ``'newton-cg'`` and ``'trust-ncg'`` (tinynet's
+        additions) run SciPy's second-order methods with exact gradients and exact
+        Hessian-vector products (double backward); ``'sgd'`` and ``'adam'`` use
+        ``tinynet.optim``.
     alpha : float, default=0.0001
         Strength of the L2 penalty ``0.5 * alpha * sum ||W||^2 / n_samples`` (weights only).
     batch_size : int or 'auto', default='auto'
@@ -67,7 +70,8 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule.
     max_iter : int, default=200
-        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS, Newton-CG,
+        trust-ncg).
     shuffle : bool, default=True
         Whether to shuffle the samples in each epoch.
     random_state : int, RandomState instance or None, default=None
@@ -76,7 +80,8 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         same seed.
     tol : float, default=1e-4
         Tolerance: training stops when the loss (or the validation score) does not improve
-        by ``tol`` for ``n_iter_no_change`` consecutive epochs; L-BFGS's ``gtol``.
+        by ``tol`` for ``n_iter_no_change`` consecutive epochs; L-BFGS's and trust-ncg's
+        ``gtol``, Newton-CG's ``xtol``.
     verbose : bool, default=False
         Print ``Iteration %d, loss = %.8f`` after each epoch.
     warm_start : bool, default=False
@@ -134,7 +139,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
     best_loss_ : float or None
         The minimum loss reached; None with early stopping.
     loss_curve_ : list of float
-        The loss after each epoch (L-BFGS: after each iteration).
+        The loss after each epoch (full-batch solvers: after each iteration).
     validation_scores_ : list of float or None
         Accuracy on the validation set after each epoch; None without one.
     validation_loss_curve_ : list of float or None
@@ -158,7 +163,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
     n_iter_ : int
-        Number of epochs (iterations for L-BFGS) of the last fit.
+        Number of epochs (iterations for the full-batch solvers) of the last fit.
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int

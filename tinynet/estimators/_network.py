@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tinynet import nn
-from tinynet.autograd import Function, once_differentiable
+from tinynet.autograd import Function
 from tinynet.tensor import Tensor
 
 
@@ -98,11 +98,25 @@ class _SparseMatmul(Function):
         return np.asarray(x @ weight.T)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_output):
-        # (in, n) sparse @ (n, out) dense: the weight gradient without densifying x.
-        grad_weight = np.asarray(ctx.sparse_input.T @ grad_output.data).T
-        return None, Tensor(np.ascontiguousarray(grad_weight))
+        return None, _SparseWeightGradient.apply(grad_output, ctx.sparse_input)
+
+
+class _SparseWeightGradient(Function):
+    """``grad_output.T @ x`` for a sparse ``x``: ``_SparseMatmul``'s weight gradient, computed
+    without densifying ``x``. It is linear in ``grad_output`` and its backward is
+    ``_SparseMatmul`` again, so sparse input keeps second derivatives (Newton-CG's Hessian
+    products)."""
+
+    @staticmethod
+    def forward(ctx, grad_output, x):
+        ctx.sparse_input = x
+        # (in, n) sparse @ (n, out) dense, transposed to the weight's (out, in).
+        return np.ascontiguousarray(np.asarray(x.T @ grad_output).T)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _SparseMatmul.apply(ctx.sparse_input, grad_output), None
 
 
 class _SparseInputLinear(nn.Linear):

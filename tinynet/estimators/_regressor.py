@@ -17,9 +17,9 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     ``MLPRegressor``.
 
     It minimizes half the squared error (or half the Poisson deviance, with an exponential
-    output) plus an L2 penalty, with L-BFGS or a stochastic tinynet optimizer. Every
-    parameter of scikit-learn 1.9's ``MLPRegressor`` has the same name, default and meaning;
-    the parameters after ``max_fun`` are tinynet's own.
+    output) plus an L2 penalty, with L-BFGS, Newton-CG, trust-ncg or a stochastic tinynet
+    optimizer. Every parameter of scikit-learn 1.9's ``MLPRegressor`` has the same name,
+    default and meaning; the parameters after ``max_fun`` are tinynet's own.
 
     Parameters
     ----------
@@ -33,9 +33,12 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
         ``'relu'`` (scikit-learn's), ``'sigmoid'``, ``'gelu'``, ``'elu'``, ``'leaky_relu'``,
         ``'softplus'``, ``'silu'``, a function of Tensors, an ``nn.Module`` class, or a list
         with one of these per hidden layer.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    solver : {'lbfgs', 'newton-cg', 'trust-ncg', 'sgd', 'adam'}, default='adam'
         The weight optimizer. ``'lbfgs'`` runs ``scipy.optimize.minimize(method='L-BFGS-B')``
-        with tinynet's exact gradients; ``'sgd'`` and ``'adam'`` use ``tinynet.optim``.
+        with tinynet's exact gradients; ``'newton-cg'`` and ``'trust-ncg'`` (tinynet's
+        additions) run SciPy's second-order methods with exact gradients and exact
+        Hessian-vector products (double backward); ``'sgd'`` and ``'adam'`` use
+        ``tinynet.optim``.
     alpha : float, default=0.0001
         Strength of the L2 penalty ``0.5 * alpha * sum ||W||^2 / n_samples`` (weights only).
     batch_size : int or 'auto', default='auto'
@@ -47,13 +50,15 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule.
     max_iter : int, default=200
-        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS, Newton-CG,
+        trust-ncg).
     shuffle : bool, default=True
         Whether to shuffle the samples in each epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling, the early-stopping split and dropout.
     tol : float, default=1e-4
-        Tolerance of the stopping rule; L-BFGS's ``gtol``.
+        Tolerance of the stopping rule; L-BFGS's and trust-ncg's ``gtol``, Newton-CG's
+        ``xtol``.
     verbose : bool, default=False
         Print ``Iteration %d, loss = %.8f`` after each epoch.
     warm_start : bool, default=False
@@ -103,7 +108,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     best_loss_ : float or None
         The minimum loss reached; None with early stopping.
     loss_curve_ : list of float
-        The loss after each epoch (L-BFGS: after each iteration).
+        The loss after each epoch (full-batch solvers: after each iteration).
     validation_scores_ : list of float or None
         R^2 on the validation set after each epoch; None without one.
     validation_loss_curve_ : list of float or None
@@ -125,7 +130,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
     n_iter_ : int
-        Number of epochs (iterations for L-BFGS) of the last fit.
+        Number of epochs (iterations for the full-batch solvers) of the last fit.
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int

@@ -40,9 +40,15 @@ class Sum(Function):
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        out = np.mean(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        axis = _setup(ctx, x, axis, keepdims)
+        if x.dtype.type not in (np.float32, np.float64):  # np.mean widens float16 sums
+            out = np.mean(x, axis=axis, keepdims=keepdims)
+            ctx.count = x.size // builtins.max(out.size, 1)
+            return out
+        # sum / count, as np.mean computes it, without np.mean's Python-level overhead
+        out = np.asarray(x.sum(axis=axis, keepdims=keepdims))
         ctx.count = x.size // builtins.max(out.size, 1)
-        return out
+        return np.true_divide(out, ctx.count, out=out) if out.ndim else out / ctx.count
 
     @staticmethod
     def backward(ctx, grad_output):

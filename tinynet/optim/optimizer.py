@@ -4,9 +4,8 @@ Optimizers take parameter lists (never ``tinynet.nn``) and update ``p.data`` in 
 NumPy, so no graph is ever recorded and a parameter's array keeps its identity. Updates keep
 each parameter's dtype: a float32 parameter has float32 state and a float32 update.
 
-Scaled additions ``y += a * x`` go through BLAS ``axpy`` (one pass over memory instead of a
-multiply into a temporary and an add); temporaries live in per-optimizer scratch buffers that
-are reused across steps and never saved.
+Temporaries live in per-optimizer scratch buffers that are reused across steps and never
+saved.
 """
 
 from __future__ import annotations
@@ -21,39 +20,13 @@ import numpy as np
 from tinynet._grad_mode import enable_grad
 from tinynet.tensor import Tensor
 
-_AXPY: dict = {}
-
-
-def _blas_axpy(dtype: np.dtype):
-    """SciPy's BLAS axpy for float32/float64 (None otherwise), imported on first use so
-    that ``import tinynet.optim`` stays light."""
-    if not _AXPY:
-        from scipy.linalg import blas
-
-        for kind in (np.float32, np.float64):
-            _AXPY[np.dtype(kind)] = blas.get_blas_funcs("axpy", dtype=kind)
-    return _AXPY.get(dtype)
-
-
 def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
-    """``y += alpha * x`` in place, in one pass where BLAS can do it."""
-    if y.size == 0:
-        return
-    axpy = _AXPY.get(y.dtype) if _AXPY else _blas_axpy(y.dtype)
-    if (
-        axpy is not None
-        and x.dtype == y.dtype
-        and x.shape == y.shape
-        and x.flags.c_contiguous
-        and y.flags.c_contiguous
-        and y.flags.aligned
-        and x.flags.aligned
-    ):
-        flat = y.reshape(-1)
-        out = axpy(x.reshape(-1), flat, a=alpha)
-        if out is not flat:  # f2py made a copy (it should not for these arrays): write back
-            flat[...] = out
-        return
+    """``y += alpha * x`` in place.
+
+    Plain NumPy on purpose: SciPy's BLAS ``axpy`` brings a second OpenBLAS thread pool
+    into the process, and two pools spinning on the same cores slowed every matrix product
+    of a training step down many times over (see docs/performance.md).
+    """
     if alpha == 1.0:
         y += x
     elif alpha == -1.0:
