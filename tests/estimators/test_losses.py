@@ -8,7 +8,6 @@ from scipy.special import xlogy
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
 from tinynet.estimators._losses import batch_loss
 
 KINDS = ["softmax", "logistic", "identity", "exp"]

@@ -5,9 +5,14 @@ import pickle
 import subprocess
 import sys
 import textwrap
+from functools import partial
 
 import pytest
-from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    estimator_checks_generator,
+    parametrize_with_checks,
+)
 from threadpoolctl import threadpool_limits
 
 from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
@@ -34,6 +39,41 @@ CHECKED = [
 ]
 
 
+# solver='newton-cg' (tinynet's addition): a newton-cg fit costs a few times an L-BFGS fit, so
+# these instances run the checks that exercise fitting (the whole set would add ~30 s).
+SECOND_ORDER = [
+    NeuralNetClassifier((8,), solver="newton-cg", max_iter=30, random_state=0),
+    NeuralNetRegressor(hidden_layer_sizes=(8,), solver="newton-cg", max_iter=30, random_state=0),
+]
+FITTING_CHECKS = {
+    "check_classifiers_train",
+    "check_regressors_train",
+    "check_fit_idempotent",
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+    "check_classifiers_one_label_sample_weights",
+    "check_estimators_pickle",
+    "check_fit2d_1sample",
+    "check_fit2d_1feature",
+    "check_non_transformer_estimators_n_iter",
+    "check_estimators_overwrite_params",
+    "check_supervised_y_2d",
+}
+
+
+def _check_name(check) -> str:
+    return (check.func if isinstance(check, partial) else check).__name__
+
+
+SECOND_ORDER_CASES = [
+    (estimator, check)
+    for model in SECOND_ORDER
+    for estimator, check in estimator_checks_generator(model)
+    # The plain variant of each (not the read-only-memmap and float32 repeats).
+    if _check_name(check) in FITTING_CHECKS and not getattr(check, "keywords", None)
+]
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _one_blas_thread():
     # OpenBLAS's thread wake-ups cost more than these tiny products (L-BFGS 3x slower).
@@ -43,6 +83,15 @@ def _one_blas_thread():
 
 @parametrize_with_checks(CHECKED)
 def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize(
+    "estimator, check",
+    SECOND_ORDER_CASES,
+    ids=[f"{type(e).__name__}-newton-cg-{_check_name(c)}" for e, c in SECOND_ORDER_CASES],
+)
+def test_sklearn_fitting_checks_with_newton_cg(estimator, check):
     check(estimator)
 
 

@@ -14,7 +14,14 @@ array([0, 1, 1, 0])
 """
 
 from tinynet.estimators._classifier import NeuralNetClassifier
+from tinynet.estimators._objective import ObjectiveGradcheckReport, ParameterCheck
 from tinynet.estimators._persistence import load
 from tinynet.estimators._regressor import NeuralNetRegressor
 
-__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "load"]
+__all__ = [
+    "NeuralNetClassifier",
+    "NeuralNetRegressor",
+    "ObjectiveGradcheckReport",
+    "ParameterCheck",
+    "load",
+]

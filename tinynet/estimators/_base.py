@@ -795,8 +795,9 @@ class _BaseNeuralNet(BaseEstimator):
         differentiated by the code training uses (the autograd engine's backward and the
         penalty's gradient) and compared with central differences of its value
         (``tinynet.check_gradients``), one parameter at a time with the others held fixed.
-        Everything runs on a float64 copy of the network in eval mode (dropout off); the
-        estimator is not changed. An estimator that is not fitted yet is checked at the
+        Everything runs on a float64 copy of the network in eval mode (dropout off; with
+        ``optimizer='adamw'`` the penalty is checked coupled, as decoupled weight decay is
+        no gradient); the estimator is not changed. An estimator that is not fitted yet is checked at the
         initial weights ``fit`` would start from (same ``random_state``).
 
         A parameter of at most ``max_elements`` elements gets the full Jacobian: two

@@ -1,5 +1,6 @@
 """Matrix multiplication with NumPy's matmul semantics (1-D, 2-D and batched)."""
 
+from tinynet._grad_mode import _GradMode
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
@@ -66,6 +67,10 @@ class Linear(Function):
     def backward(ctx, grad_output):
         x, weight, bias = ctx.inputs
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        if not _GradMode.enabled:  # first-order fast path: the same formulas in NumPy
+            return _linear_backward_numpy(
+                grad_output.data, x.data, weight.data, needs_x, needs_weight, needs_bias
+            )
         grad_x = grad_output @ weight if needs_x else None
         grad_weight = grad_bias = None
         if needs_weight or needs_bias:
@@ -78,6 +83,18 @@ class Linear(Function):
             if needs_bias:
                 grad_bias = rows.sum(0)
         return grad_x, grad_weight, grad_bias
+
+
+def _linear_backward_numpy(g, x, weight, needs_x, needs_weight, needs_bias):
+    grad_x = Tensor._wrap(g @ weight) if needs_x else None
+    grad_weight = grad_bias = None
+    rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
+    if needs_weight:
+        flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
+        grad_weight = Tensor._wrap(rows.T @ flat_x)
+    if needs_bias:
+        grad_bias = Tensor._wrap(rows.sum(axis=0))
+    return grad_x, grad_weight, grad_bias
 
 
 def linear(x, weight, bias=None):

@@ -4,6 +4,7 @@ import builtins
 
 import numpy as np
 
+from tinynet._grad_mode import _GradMode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, keepdims_shape
 from tinynet.tensor import Tensor
@@ -14,6 +15,18 @@ def _expand_back(grad_output: Tensor, ctx) -> Tensor:
     if ctx.keepdims or grad_output.ndim == 0:  # a 0-d gradient broadcasts as it is
         return grad_output
     return grad_output.reshape(ctx.kept_shape)
+
+
+def _spread(grad_output: Tensor, ctx, scale: float) -> Tensor:
+    """The gradient of a sum (times ``scale``): ``grad_output`` broadcast over the input."""
+    shape = ctx.inputs[0].data.shape
+    if not _GradMode.enabled:  # first-order fast path: one broadcast view, no recorded ops
+        g = grad_output.data if ctx.keepdims else grad_output.data.reshape(ctx.kept_shape)
+        if scale != 1.0:
+            g = g * g.dtype.type(scale)
+        return Tensor._wrap(np.broadcast_to(g, shape))
+    grad = _expand_back(grad_output, ctx)
+    return (grad * scale if scale != 1.0 else grad).broadcast_to(shape)
 
 
 def _reduced_shape(shape: tuple, axis) -> tuple:
@@ -34,7 +47,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _expand_back(grad_output, ctx).broadcast_to(ctx.inputs[0].data.shape)
+        return _spread(grad_output, ctx, 1.0)
 
 
 class Mean(Function):
@@ -52,8 +65,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        grad = _expand_back(grad_output, ctx) * (1.0 / builtins.max(ctx.count, 1))
-        return grad.broadcast_to(ctx.inputs[0].data.shape)
+        return _spread(grad_output, ctx, 1.0 / builtins.max(ctx.count, 1))
 
 
 class _Extreme(Function):
@@ -176,6 +188,11 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
+        if not _GradMode.enabled:  # first-order fast path: the same formula in NumPy
+            g = grad_output.data
+            softmax_x = np.exp(ctx.output.data)
+            softmax_x *= g.sum(axis=ctx.axis, keepdims=True)
+            return Tensor._wrap(np.subtract(g, softmax_x, out=softmax_x))
         softmax_x = ctx.output.exp()
         return grad_output - softmax_x * grad_output.sum(ctx.axis, keepdims=True)
 

@@ -20,6 +20,7 @@ import numpy as np
 from tinynet._grad_mode import enable_grad
 from tinynet.tensor import Tensor
 
+
 def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """``y += alpha * x`` in place.
 
