@@ -212,7 +212,11 @@ def available(contender: str) -> bool:
         return False
 
 
-def run(cases, contenders, rounds: int) -> list[dict]:
+def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list[dict]:
+    env = dict(os.environ)
+    if blas_threads is not None:
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(blas_threads)
     results = []
     for case in cases:
         samples = {c: [] for c in contenders}
@@ -220,7 +224,7 @@ def run(cases, contenders, rounds: int) -> list[dict]:
             for contender in contenders:  # interleaved: one of each per round
                 out = subprocess.run(
                     [sys.executable, os.path.abspath(__file__), "--worker", contender, "--case", case],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True, text=True, check=True, env=env,
                 )  # fmt: skip
                 samples[contender].append(json.loads(out.stdout.strip().splitlines()[-1]))
         for contender, runs in samples.items():
@@ -264,6 +268,10 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median kept)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument(
+        "--blas-threads", type=int, metavar="N",
+        help="BLAS threads for every contender (default: the library's own choice)",
+    )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -277,7 +285,7 @@ def main(argv=None):
     for contender in contenders:
         if contender not in CONTENDERS:
             parser.error(f"unknown contender {contender!r}")
-    results = run(cases, contenders, args.rounds)
+    results = run(cases, contenders, args.rounds, args.blas_threads)
     print(table(results, args.markdown))
     if args.json:
         with open(args.json, "w") as handle:
