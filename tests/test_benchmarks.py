@@ -1,0 +1,68 @@
+"""Smoke tests: the benchmark harnesses run, so they cannot rot. They assert no timings."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    return result.stdout
+
+
+def test_per_op_benchmark_runs():
+    out = run("bench_ops.py", "--repeat", "1", "--shapes", "4x3", "--markdown")
+    assert "| add (4, 3) |" in out and "matmul" in out
+
+
+def test_training_benchmark_runs_and_every_contender_learns(tmp_path):
+    results = tmp_path / "results.json"
+    out = run(
+        "train_bench.py", "--case", "tiny", "--rounds", "1",
+        "--contenders", "tinynet,numpy", "--json", str(results),
+    )  # fmt: skip
+    assert "tinynet" in out and "1.00x" in out
+    import json
+
+    rows = {row["contender"]: row for row in json.loads(results.read_text())}
+    # The same start and the same Adam: tinynet and the NumPy floor follow one trajectory.
+    assert abs(rows["tinynet"]["accuracy"] - rows["numpy"]["accuracy"]) < 0.01
+    assert rows["tinynet"]["accuracy"] > 0.8
+
+
+def test_numpy_floor_matches_tinynet_step_for_step():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import numpy as np
+        from numpy_mlp import NumpyMLP
+
+        import tinynet as tn
+        import tinynet.nn as nn
+        import tinynet.nn.functional as F
+        from tinynet import optim
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((16, 5))
+    y = rng.integers(0, 3, 16)
+    weights = [rng.standard_normal((8, 5)) * 0.3, rng.standard_normal((3, 8)) * 0.3]
+    biases = [np.zeros(8), np.zeros(3)]
+    floor = NumpyMLP(weights, biases, lr=1e-2)
+    first, second = nn.Linear(5, 8, dtype=np.float64), nn.Linear(8, 3, dtype=np.float64)
+    first.load_state_dict({"weight": weights[0], "bias": biases[0]})
+    second.load_state_dict({"weight": weights[1], "bias": biases[1]})
+    model = nn.Sequential(first, nn.ReLU(), second)
+    optimizer = optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(5):
+        expected = floor.train_step(X, y)
+        loss = F.cross_entropy(model(tn.Tensor(X)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        assert abs(loss.item() - expected) < 1e-12
+    np.testing.assert_allclose(first.weight.data, floor.W[0], rtol=1e-10, atol=1e-12)
