@@ -22,7 +22,7 @@ from tinynet.cli.data import DATASETS
 
 __all__ = ["build_parser", "main"]
 
-OPTIMIZERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs")
+OPTIMIZERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs", "newton-cg", "trust-ncg")
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 
 

@@ -61,3 +61,7 @@ def check_output_path(path: str, what: str) -> None:
         raise CLIError(f"cannot write {what} to {path!r}: folder {directory!r} does not exist")
     if not os.access(directory, os.W_OK):
         raise CLIError(f"cannot write {what} to {path!r}: folder {directory!r} is not writable")
+
+
+# Estimator solvers that minimize the full-batch loss: no learning rate, no dropout.
+FULL_BATCH = ("lbfgs", "newton-cg", "trust-ncg")

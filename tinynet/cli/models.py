@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinynet.cli._common import CLIError, atomic_output, check_output_path, describe_os_error
+from tinynet.cli._common import (
+    FULL_BATCH,
+    CLIError,
+    atomic_output,
+    check_output_path,
+    describe_os_error,
+)
 from tinynet.cli.data import CLASSIFICATION, REGRESSION, read_csv
 
 CLI_FORMAT = 1  # version of the `extra` layout below
@@ -192,7 +198,7 @@ def describe(path: str) -> list[tuple[str, str]]:
         np.size(w) + np.size(b) for w, b in zip(estimator.coefs_, estimator.intercepts_)
     )
     optimizer = params.get("optimizer") or params["solver"]
-    if optimizer != "lbfgs":
+    if optimizer not in FULL_BATCH:
         optimizer += f", lr {params['learning_rate_init']:g}, batch size {params['batch_size']}"
     size = os.path.getsize(path)
     lines = [

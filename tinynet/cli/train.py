@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from tinynet.cli._common import CLIError, UsageError, check_output_path
+from tinynet.cli._common import FULL_BATCH, CLIError, UsageError, check_output_path
 from tinynet.cli.data import (
     CLASSIFICATION,
     GENERATOR_OPTIONS,
@@ -22,7 +22,7 @@ from tinynet.cli.data import (
 )
 from tinynet.cli.models import TrainedModel
 
-SOLVERS = ("adam", "sgd", "lbfgs")  # scikit-learn's solvers; other optimizers are tinynet's
+SOLVERS = ("adam", "sgd", *FULL_BATCH)  # the estimators' solvers; the rest are optimizers
 
 
 def load_data(args) -> Dataset:
@@ -111,8 +111,8 @@ def metrics(model: TrainedModel, X: np.ndarray, y: np.ndarray) -> dict:
 def run_train(args) -> int:
     if args.validation_split + args.test_split >= 1:
         raise UsageError("--validation-split plus --test-split must be below 1")
-    if args.optimizer == "lbfgs" and args.dropout > 0:
-        raise UsageError("--dropout makes the loss random, which lbfgs cannot minimize")
+    if args.optimizer in FULL_BATCH and args.dropout > 0:
+        raise UsageError(f"--dropout makes the loss random, which {args.optimizer} cannot minimize")
     if args.save is not None:  # fail before training, not after
         check_output_path(args.save, "the model")
     if args.plot is not None:
@@ -221,7 +221,7 @@ def print_report(args, data, model, parts, scores, epochs, seconds) -> None:
         what = f"target {data.target_name!r}"
     counts = f"{len(parts.train)} train, {len(parts.validation)} validation, {len(parts.test)} test"
     optimizer = (
-        args.optimizer if args.optimizer == "lbfgs" else f"{args.optimizer} (lr {args.lr:g})"
+        args.optimizer if args.optimizer in FULL_BATCH else f"{args.optimizer} (lr {args.lr:g})"
     )
     stopped = "the --epochs limit" if epochs >= args.epochs else "the loss stopped improving"
     print(

@@ -641,6 +641,12 @@ class _BaseNeuralNet(BaseEstimator):
                 last_finite[0] = self._snapshot(params)
             return value, grad
 
+        def finite_hessp(vector: np.ndarray, direction: np.ndarray) -> np.ndarray:
+            product = objective.hessp(vector, direction)
+            if not np.isfinite(product).all():
+                raise _NonFiniteCurvature  # SciPy would fail on it with a cryptic message
+            return product
+
         stopped_by_callback = [False]
 
         def after_iteration(intermediate_result):
@@ -656,11 +662,12 @@ class _BaseNeuralNet(BaseEstimator):
             options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
         elif solver == "newton-cg":
             # tol bounds the mean absolute step, as scipy's own tol for this method.
-            method, hessp = "Newton-CG", objective.hessp
+            method, hessp = "Newton-CG", finite_hessp
             options = {"maxiter": self.max_iter, "xtol": self.tol}
         else:
-            method, hessp = "trust-ncg", objective.hessp
+            method, hessp = "trust-ncg", finite_hessp
             options = {"maxiter": self.max_iter, "gtol": self.tol}  # on the gradient's norm
+        where = f"during {method}"
         try:
             result = scipy.optimize.minimize(
                 loss_and_grad,
@@ -671,6 +678,8 @@ class _BaseNeuralNet(BaseEstimator):
                 callback=after_iteration,
                 options=options,
             )
+        except _NonFiniteCurvature:
+            self._diverged(params, last_finite[0], "non-finite", f"in a Hessian product {where}")
         finally:
             module.eval()
         if stopped_by_callback[0]:
@@ -679,7 +688,6 @@ class _BaseNeuralNet(BaseEstimator):
             self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         else:
             self.n_iter_ = _check_second_order_result(solver, result, self.max_iter)
-        where = f"during {method}"
         if not np.isfinite(result.fun) or not np.isfinite(result.x).all():
             self._diverged(params, last_finite[0], result.fun, where)
         objective.unpack(result.x)
@@ -890,18 +898,31 @@ class _BaseNeuralNet(BaseEstimator):
         return tags
 
 
+class _NonFiniteCurvature(ArithmeticError):
+    """A Hessian-vector product overflowed: the fit has diverged."""
+
+
 def _check_second_order_result(solver: str, result, max_iter: int) -> int:
-    """The iteration count of a Newton-CG / trust-ncg run; a ConvergenceWarning at
-    ``max_iter`` (scikit-learn's ``_check_optimize_result`` does this for lbfgs only)."""
+    """The iteration count of a Newton-CG / trust-ncg run, with a ConvergenceWarning when it
+    did not converge: scikit-learn's ``_check_optimize_result`` rule, which covers lbfgs only."""
     n_iter = min(result.nit, max_iter)
-    if result.status == 1:
-        warnings.warn(
-            f"{solver} failed to converge after {n_iter} iteration(s) (status=1):\n"
-            f"{result.message}\n\nIncrease the number of iterations to improve the "
-            f"convergence (max_iter={max_iter}).",
-            ConvergenceWarning,
-            stacklevel=4,
+    if result.status != 0:
+        message = (
+            f"{solver} failed to converge after {n_iter} iteration(s) "
+            f"(status={result.status}):\n{result.message}\n"
         )
+        if n_iter == max_iter:
+            message += (
+                "\nIncrease the number of iterations to improve the convergence "
+                f"(max_iter={max_iter})."
+            )
+        else:  # the line search or the trust region found no better point
+            message += (
+                "\nThe quadratic model stopped predicting the loss: a non-smooth activation "
+                "(relu) or the limits of floating point. A smooth activation (tanh, "
+                "logistic, gelu, softplus, silu) or solver='lbfgs' may get further."
+            )
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
     return n_iter
 
 
