@@ -244,3 +244,12 @@ def test_logsumexp_at_large_logits_is_finite_and_exact(axis):
     assert np.isfinite(grad.data).all()
     softmax = np.exp(LOGITS - scipy.special.logsumexp(LOGITS, axis=axis, keepdims=True))
     np.testing.assert_allclose(grad.data, softmax, rtol=1e-12, atol=1e-300)
+
+
+def test_relu_backward_drops_nan_and_inf_gradients_where_the_input_is_not_positive():
+    # PyTorch's threshold_backward is a select, not a product: NaN * 0 must not appear.
+    for dtype in (np.float32, np.float64):
+        x = tn.tensor(np.array([-1.0, 0.0, 2.0], dtype=dtype), requires_grad=True)
+        x.relu().backward(np.array([np.nan, np.inf, 3.0], dtype=dtype))
+        np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 3.0])
+        assert x.grad.dtype == dtype
