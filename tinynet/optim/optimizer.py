@@ -36,6 +36,14 @@ def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
         y += alpha * x
 
 
+def _require_nonnegative(group: dict[str, Any], *names: str) -> None:
+    """Refuse negative hyper-parameters with PyTorch's messages, checked in ``names`` order."""
+    for name in names:
+        if not 0.0 <= group[name]:
+            label = {"lr": "learning rate", "eps": "epsilon value"}.get(name, f"{name} value")
+            raise ValueError(f"Invalid {label}: {group[name]}")
+
+
 class Optimizer:
     """Base class of optimizers: holds parameter groups and per-parameter state.
 
