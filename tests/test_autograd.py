@@ -265,3 +265,17 @@ def test_requires_grad_of_non_leaf_cannot_be_switched_off():
     y = f64([1.0]) * 2
     with pytest.raises(RuntimeError, match="leaf"):
         y.requires_grad = False
+
+
+def test_set_grad_enabled_as_call_and_decorator():
+    @tn.set_grad_enabled(False)
+    def recording():
+        return tn.is_grad_enabled()
+
+    assert recording() is False and tn.is_grad_enabled()
+    tn.set_grad_enabled(False)
+    try:
+        assert not tn.is_grad_enabled()
+    finally:
+        tn.set_grad_enabled(True)
+    assert tn.is_grad_enabled()

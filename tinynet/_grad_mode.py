@@ -21,35 +21,19 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
-class set_grad_enabled:
-    """Context manager and decorator that sets grad recording on or off.
+def _with_mode(mode: bool, func):
+    """``func`` wrapped to run with grad recording set to ``mode``."""
 
-    >>> with set_grad_enabled(False):
-    ...     assert not is_grad_enabled()
-    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        prev = _GradMode.enabled
+        _GradMode.enabled = mode
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _GradMode.enabled = prev
 
-    def __init__(self, mode: bool = True):
-        self.mode = bool(mode)
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = self.mode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        _GradMode.enabled = self.prev
-        return False
-
-    def __call__(self, func):
-        mode = self.mode
-        _GradMode.enabled = self.prev  # being used as a decorator: undo the switch
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return func(*args, **kwargs)
-
-        return wrapper
+    return wrapper
 
 
 class _GradModeSwitch:
@@ -67,18 +51,27 @@ class _GradModeSwitch:
         return False
 
     def __call__(self, func):
-        mode = self.mode
+        return _with_mode(self.mode, func)
 
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            prev = _GradMode.enabled
-            _GradMode.enabled = mode
-            try:
-                return func(*args, **kwargs)
-            finally:
-                _GradMode.enabled = prev
 
-        return wrapper
+class set_grad_enabled(_GradModeSwitch):
+    """Set grad recording on or off now (as a call), or inside a ``with`` block or function.
+
+    >>> with set_grad_enabled(False):
+    ...     assert not is_grad_enabled()
+    """
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self.mode  # a plain call switches at once, as in PyTorch
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, func):
+        _GradMode.enabled = self.prev  # used as a decorator: undo the switch made by __init__
+        return _with_mode(self.mode, func)
 
 
 class no_grad(_GradModeSwitch):
