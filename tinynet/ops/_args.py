@@ -1,5 +1,8 @@
 """Argument handling shared by the primitive ops: scalars, arrays and axes."""
 
+import functools
+import inspect
+
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
@@ -56,3 +59,41 @@ def keepdims_shape(shape: tuple, reduced) -> tuple:
 def floating(x: Tensor, name: str) -> None:
     if x.data.dtype.kind != "f":
         raise TypeError(f"{name} needs a floating tensor, got dtype {x.dtype}")
+
+
+_TORCH_TO_NUMPY = {"dim": "axis", "keepdim": "keepdims"}
+_NUMPY_TO_TORCH = {numpy: torch for torch, numpy in _TORCH_TO_NUMPY.items()}
+
+
+def dim_aliases(fn):
+    """Let ``fn`` take PyTorch's ``dim=``/``keepdim=`` and NumPy's ``axis=``/``keepdims=``.
+
+    The names in ``fn``'s signature are the canonical ones; the other spelling is renamed
+    to them. Passing both spellings of one argument is a ``TypeError``, as in PyTorch.
+
+    >>> @dim_aliases
+    ... def total(x, axis=None, keepdims=False):
+    ...     return axis, keepdims
+    >>> total(None, dim=1, keepdim=True)
+    (1, True)
+    """
+    params = inspect.signature(fn).parameters
+    aliases = {
+        alias: name
+        for alias, name in {**_TORCH_TO_NUMPY, **_NUMPY_TO_TORCH}.items()
+        if name in params and alias not in params
+    }
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            for alias in aliases.keys() & kwargs.keys():
+                name = aliases[alias]
+                if name in kwargs:
+                    raise TypeError(
+                        f"{fn.__name__}() got both {name}= and its alias {alias}=; pass one"
+                    )
+                kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    return wrapper
