@@ -5,6 +5,7 @@ tests check the module against the written specification rather than against its
 """
 
 import ast
+import hashlib
 import io
 import json
 import math
@@ -213,7 +214,8 @@ def test_save_writes_exactly_the_documented_bytes(tmp_path):
     )
     header += b" " * (-(20 + len(header)) % 64)
     data = struct.pack("<2f", 1.0, -2.0) + bytes(56) + b"\x07"
-    expected = MAGIC + struct.pack("<IQ", 1, len(header)) + header + data
+    expected = MAGIC + struct.pack("<IQ", 2, len(header)) + header + data
+    expected += hashlib.blake2b(expected, digest_size=32).digest()  # version 2's checksum
     assert path.read_bytes() == expected
     assert os.listdir(tmp_path) == ["model"]  # exactly `path`, no suffix, no leftovers
 
@@ -361,11 +363,11 @@ CRAFTED = {
     "npy": (b"\x93NUMPY\x01\x00" + bytes(40), r"it looks like a NumPy \.npy file"),
     "version 0": (
         build_file(one_array(), GOOD_DATA, version=0),
-        r"unsupported format version 0; this tinynet reads versions 1 to 1$",
+        r"unsupported format version 0; this tinynet reads versions 1 to 2$",
     ),
     "future version": (
-        build_file(one_array(), GOOD_DATA, version=2),
-        r"unsupported format version 2; .* \(upgrade tinynet\)",
+        build_file(one_array(), GOOD_DATA, version=3),
+        r"unsupported format version 3; .* \(upgrade tinynet\)",
     ),
     "header length 2**64-1": (
         build_file(one_array(), GOOD_DATA, header_length=2**64 - 1),
@@ -771,3 +773,76 @@ def test_a_pickle_payload_in_the_data_section_is_just_bytes(tmp_path, monkeypatc
     with pytest.raises(FormatError, match="looks like a Python pickle"):
         load(write_bytes(tmp_path, payload, "model.pkl"))
     assert _unpickled == []
+
+
+# -- version 2: the checksum ---------------------------------------------------------------
+
+
+def test_every_single_bit_flip_is_refused(tmp_path):
+    path = tmp_path / "small.tnn"
+    save({"w": np.arange(6, dtype=np.float32).reshape(2, 3), "step": 3}, path, metadata={"a": "b"})
+    original = path.read_bytes()
+    assert len(original) < 400  # keeps the sweep fast: one load per bit
+    with open(path, "r+b") as file:
+        for position in range(len(original)):
+            for bit in range(8):
+                file.seek(position)
+                file.write(bytes([original[position] ^ (1 << bit)]))
+                file.flush()
+                with pytest.raises(FormatError):
+                    load(path)
+            file.seek(position)
+            file.write(original[position : position + 1])
+    assert load(path)["step"] == 3  # restored: loads again
+
+
+def test_a_checksum_mismatch_is_one_line_naming_the_file(tmp_path):
+    path = tmp_path / "model.tnn"
+    save({"w": np.ones(4)}, path)
+    content = bytearray(path.read_bytes())
+    content[-40] ^= 0x10  # a bit of the array data
+    path.write_bytes(bytes(content))
+    with pytest.raises(FormatError) as error:
+        load(path)
+    assert str(error.value) == (
+        f"{path}: checksum mismatch: the file was corrupted or changed after it was saved"
+    )
+
+
+def test_version_1_files_still_load(tmp_path):
+    document = one_array(shape=(2,), nbytes=8)
+    path = write_bytes(tmp_path, build_file(document, GOOD_DATA, version=1))
+    assert read_header(path).version == 1
+    np.testing.assert_array_equal(load(path)["w"], np.frombuffer(GOOD_DATA, "<f4"))
+
+
+def test_a_file_too_short_for_its_checksum_is_truncated(tmp_path):
+    path = tmp_path / "model.tnn"
+    save({}, path)
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(FormatError, match="checksum mismatch|truncated"):
+        load(path)
+    path.write_bytes(MAGIC + struct.pack("<IQ", 2, 0) + b"x")
+    with pytest.raises(FormatError, match="too short for the preamble and the 32-byte checksum"):
+        load(path)
+
+
+def test_a_garbage_version_is_called_corrupt_not_new(tmp_path):
+    path = write_bytes(tmp_path, build_file(one_array(), GOOD_DATA, version=2**31 + 2))
+    with pytest.raises(FormatError, match=r"version 2147483650; .* \(the file is corrupted\)$"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "tree", [{"dict": [["w", "\ud800"]]}, {"dict": [["\udfff", 1]]}], ids=["value", "key"]
+)
+def test_lone_surrogates_in_strings_are_refused(tmp_path, tree):
+    path = write_bytes(tmp_path, build_file(doc(tree)))
+    with pytest.raises(FormatError, match="lone surrogate"):
+        load(path)
+
+
+def test_lone_surrogates_in_metadata_are_refused(tmp_path):
+    path = write_bytes(tmp_path, build_file(doc([], metadata={"note": "\udc80"})))
+    with pytest.raises(FormatError, match="lone surrogate"):
+        read_header(path)

@@ -1,27 +1,29 @@
 """Save and load state dicts in a documented, versioned file of JSON metadata and raw arrays.
 
 The layout is specified in ``docs/format.md``: a fixed preamble (magic, version, header length),
-a UTF-8 JSON header describing the tree, then the raw little-endian bytes of each array. Loading
-parses JSON and copies bytes, nothing else: it never executes code from the file, and every size
-in the header is checked against the file's size before anything is allocated.
+a UTF-8 JSON header describing the tree, the raw little-endian bytes of each array, then (since
+version 2) a BLAKE2b checksum of everything before it. Loading verifies the checksum, parses
+JSON and copies bytes, nothing else: it never executes code from the file, and every size in the
+header is checked against the file's size before anything is allocated.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 import math
 import os
-import secrets
 import struct
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from tinynet._files import output_file
 from tinynet.tensor import Tensor
 
 __all__ = [
+    "CHECKSUM_BYTES",
     "FORMAT_VERSION",
     "MAGIC",
     "ArrayInfo",
@@ -33,7 +35,13 @@ __all__ = [
 ]
 
 MAGIC = b"TINYNET\x00"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 2 ends with hashlib.blake2b(digest_size=CHECKSUM_BYTES) of every byte before it.
+CHECKSUM_BYTES = 32
+_CHECKSUM_FROM_VERSION = 2
+_CHUNK_BYTES = 2**20
+# A version this far above ours is a corrupt field, not a newer tinynet.
+_PLAUSIBLE_VERSIONS = 1000
 # magic, format version (uint32), header length in bytes (uint64); all little-endian
 _PREAMBLE = struct.Struct("<8sIQ")
 ALIGNMENT = 64
@@ -109,7 +117,9 @@ def save(obj: Any, path: str | os.PathLike, *, metadata: dict[str, str] | None =
 
     Tensors are saved as their arrays. The write is atomic: a temporary file in the same
     directory is written, flushed to disk, then renamed over ``path``; on any error ``path`` is
-    left as it was. ``metadata`` is an optional dict of strings stored in the header.
+    left as it was. A symbolic link is written through to its target; a FIFO or a device
+    (``/dev/stdout``) is written in place as a stream. ``metadata`` is an optional dict of
+    strings stored in the header. The file ends with a checksum that ``load`` verifies.
 
     >>> import numpy as np
     >>> save({"weight": np.eye(2), "step": 3}, "model.tnn")
@@ -129,20 +139,25 @@ def save(obj: Any, path: str | os.PathLike, *, metadata: dict[str, str] | None =
     # Pad with JSON whitespace so the data section starts aligned.
     header += b" " * (_aligned(_PREAMBLE.size + len(header)) - _PREAMBLE.size - len(header))
 
-    def write_contents(file) -> None:
-        file.write(_PREAMBLE.pack(MAGIC, FORMAT_VERSION, len(header)))
-        file.write(header)
+    with output_file(path, "wb") as file:
+        checksum = hashlib.blake2b(digest_size=CHECKSUM_BYTES)
+
+        def write(data) -> None:
+            checksum.update(data)
+            file.write(data)
+
+        write(_PREAMBLE.pack(MAGIC, FORMAT_VERSION, len(header)))
+        write(header)
         position = 0
         for offset, array in encoder.arrays:
-            file.write(bytes(offset - position))
+            write(bytes(offset - position))
             if array.size:
                 little_endian = array.astype(
                     _DTYPES[_dtype_name(array.dtype)], order="C", copy=False
                 )
-                file.write(little_endian.reshape(-1).view(np.uint8))
+                write(little_endian.reshape(-1).view(np.uint8))
             position = offset + array.nbytes
-
-    _write_atomically(path, write_contents)
+        file.write(checksum.digest())
 
 
 def _aligned(position: int) -> int:
@@ -278,47 +293,6 @@ def _unsupported_message(value, path: str) -> str:
     )
 
 
-def _write_atomically(path: str, write_contents) -> None:
-    directory, name = os.path.split(path)
-    directory = directory or os.curdir
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
-        try:
-            descriptor = os.open(temporary, flags, 0o666)  # mode as open() gives: umask applies
-            break
-        except FileExistsError:
-            continue
-    try:
-        try:
-            file = os.fdopen(descriptor, "wb")
-        except BaseException:
-            os.close(descriptor)
-            raise
-        with file:
-            write_contents(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    # Makes the rename itself durable; POSIX only, and best effort (some filesystems refuse).
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
 # -- loading ------------------------------------------------------------------------------
 
 
@@ -336,7 +310,7 @@ def load(path: str | os.PathLike) -> Any:
     """
     name = os.fsdecode(path)
     with open(path, "rb") as file:
-        header = _read_header(file, name)
+        header = _read_header(file, name, verify=True)
         arrays = {
             id(info): _read_array(file, header.data_offset, info, where, name)
             for where, info in header.arrays
@@ -345,7 +319,8 @@ def load(path: str | os.PathLike) -> Any:
 
 
 def read_header(path: str | os.PathLike) -> Header:
-    """Read and validate a file's header without reading its arrays.
+    """Read and validate a file's header without reading its arrays (so without verifying
+    the checksum, which covers them: ``load`` does).
 
     >>> import numpy as np
     >>> save({"w": np.ones((2, 3), np.float32)}, "w.tnn", metadata={"note": "demo"})
@@ -355,10 +330,10 @@ def read_header(path: str | os.PathLike) -> Header:
     """
     name = os.fsdecode(path)
     with open(path, "rb") as file:
-        return _read_header(file, name)
+        return _read_header(file, name, verify=False)
 
 
-def _read_header(file, name: str) -> Header:
+def _read_header(file, name: str, verify: bool) -> Header:
     file_size = os.fstat(file.fileno()).st_size
     preamble = file.read(_PREAMBLE.size)
     if preamble[: len(MAGIC)] != MAGIC[: len(preamble)]:
@@ -370,20 +345,37 @@ def _read_header(file, name: str) -> Header:
         )
     _, version, header_size = _PREAMBLE.unpack(preamble)
     if version == 0 or version > FORMAT_VERSION:
+        if FORMAT_VERSION < version <= FORMAT_VERSION + _PLAUSIBLE_VERSIONS:
+            hint = " (upgrade tinynet)"
+        elif version:
+            hint = " (the file is corrupted)"
+        else:
+            hint = ""
         raise FormatError(
             f"{name}: unsupported format version {version}; this tinynet reads versions 1 to "
-            f"{FORMAT_VERSION}" + (" (upgrade tinynet)" if version > FORMAT_VERSION else "")
+            f"{FORMAT_VERSION}{hint}"
         )
+    data_end = file_size
+    if version >= _CHECKSUM_FROM_VERSION:
+        data_end = file_size - CHECKSUM_BYTES
+        if data_end < _PREAMBLE.size:
+            raise FormatError(
+                f"{name}: truncated file: {file_size} bytes, too short for the preamble and "
+                f"the {CHECKSUM_BYTES}-byte checksum"
+            )
+        if verify:
+            _verify_checksum(file, data_end, name)
+            file.seek(_PREAMBLE.size)
     if header_size > MAX_HEADER_BYTES:
         raise FormatError(
             f"{name}: header length {header_size} bytes exceeds the limit of "
             f"{MAX_HEADER_BYTES} bytes"
         )
     data_offset = _PREAMBLE.size + header_size
-    if data_offset > file_size:
+    if data_offset > data_end:
         raise FormatError(
             f"{name}: truncated file: the header needs {header_size} bytes but only "
-            f"{file_size - _PREAMBLE.size} follow the preamble"
+            f"{data_end - _PREAMBLE.size} follow the preamble"
         )
     if data_offset % ALIGNMENT:
         raise FormatError(
@@ -399,10 +391,32 @@ def _read_header(file, name: str) -> Header:
     metadata = document["metadata"]
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise FormatError(f"{name}: the header's metadata must be an object of strings")
+    for key, value in metadata.items():
+        if not (_is_unicode(key) and _is_unicode(value)):
+            raise FormatError(
+                f"{name}: metadata {_preview(key)} holds a lone surrogate, which is not Unicode"
+            )
     decoder = _Decoder(name)
     tree = decoder.decode(document["tree"], "obj", depth=0)
-    decoder.check_layout(file_size - data_offset)
+    decoder.check_layout(data_end - data_offset)
     return Header(version, metadata, tree, tuple(decoder.arrays), data_offset)
+
+
+def _verify_checksum(file, data_end: int, name: str) -> None:
+    """Hash the file up to ``data_end`` in bounded chunks; compare with the stored checksum."""
+    file.seek(0)
+    checksum = hashlib.blake2b(digest_size=CHECKSUM_BYTES)
+    remaining = data_end
+    while remaining:
+        chunk = file.read(min(remaining, _CHUNK_BYTES))
+        if not chunk:
+            raise FormatError(f"{name}: truncated file: it ended while being read (file changed?)")
+        checksum.update(chunk)
+        remaining -= len(chunk)
+    if file.read(CHECKSUM_BYTES) != checksum.digest():
+        raise FormatError(
+            f"{name}: checksum mismatch: the file was corrupted or changed after it was saved"
+        )
 
 
 def _describe_start(start: bytes) -> str:
@@ -453,6 +467,15 @@ def _parse_json(raw: bytes, name: str):
         raise FormatError(f"{name}: the header is not valid JSON ({error})") from None
 
 
+def _is_unicode(text: str) -> bool:
+    """False for a string with lone surrogates (JSON's "\\ud800"), which save refuses too."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json_type(value) -> str:
     names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
     names.update({int: "an integer", float: "a number", type(None): "null"})
@@ -475,7 +498,11 @@ class _Decoder:
         return FormatError(f"{self.name}: {path}: {problem}")
 
     def decode(self, node, path: str, depth: int):
-        if node is None or isinstance(node, (bool, str, float)):
+        if isinstance(node, str):
+            if not _is_unicode(node):
+                raise self.error(path, f"the string {_preview(node)} holds a lone surrogate")
+            return node
+        if node is None or isinstance(node, (bool, float)):
             return node
         if isinstance(node, int):
             return self.checked_int(node, path, "integer")
@@ -530,6 +557,8 @@ class _Decoder:
             key_path = f"{path}[{key!r}]"
             if isinstance(key, int):
                 self.checked_int(key, key_path, "key")
+            elif not _is_unicode(key):
+                raise self.error(path, f"the key {_preview(key)} holds a lone surrogate")
             if key in result:
                 raise self.error(path, f"duplicate dict key {_preview(key)}")
             result[key] = self.decode(value, key_path, depth + 1)

@@ -1,10 +1,11 @@
-"""Shared pieces of the command line: its two error kinds and atomic file output."""
+"""Shared pieces of the command line: its two error kinds and safe file output."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
+
+from tinynet._files import output_file
 
 
 class CLIError(Exception):
@@ -24,37 +25,42 @@ def describe_os_error(error: OSError, action: str) -> str:
 
 @contextlib.contextmanager
 def atomic_output(path: str, mode: str = "w"):
-    """Open a temporary file beside ``path``; on success rename it over ``path``.
+    """Open ``path`` for writing with tinynet's safe writer (``tinynet._files.output_file``).
 
-    On any error the temporary file is removed and ``path`` is left as it was, so a failed
-    run never leaves a half-written CSV or PNG behind.
+    A regular file is written to a temporary file beside it and renamed over it on success:
+    on any error the temporary file is removed and ``path`` is left as it was, so a failed
+    run never leaves a half-written CSV or PNG behind. A symbolic link is written through to
+    its target; a FIFO or a device (``/dev/stdout``) is written in place. Text is UTF-8.
 
     >>> with atomic_output("out.csv") as file:
     ...     _ = file.write("a,b\\n1,2\\n")
     """
-    directory, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
     text = "b" not in mode
+    stack = contextlib.ExitStack()
     try:
-        file = open(temporary, "x" + mode.replace("w", ""), **({"newline": ""} if text else {}))
+        file = stack.enter_context(
+            output_file(path, mode, **({"newline": "", "encoding": "utf-8"} if text else {}))
+        )
     except OSError as error:
         error.filename = path
         raise CLIError(describe_os_error(error, "write")) from error
-    try:
-        with file:
-            yield file
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    with stack:
+        yield file
 
 
 def check_output_path(path: str, what: str) -> None:
-    """Fail before any work when ``path`` cannot be written: its folder must exist."""
-    directory = os.path.dirname(os.path.abspath(path))
+    """Fail before any work when ``path`` cannot be written: its folder must exist.
+
+    A FIFO or a device (``/dev/null``, ``/dev/stdout``) is written in place: it must be
+    writable itself. A symbolic link is checked at the file it points to.
+    """
     if os.path.isdir(path):
         raise CLIError(f"cannot write {what} to {path!r}: it is a directory")
+    if os.path.exists(path) and not os.path.isfile(path):
+        if not os.access(path, os.W_OK):
+            raise CLIError(f"cannot write {what} to {path!r}: permission denied")
+        return
+    directory = os.path.dirname(os.path.realpath(path))
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise CLIError(f"cannot write {what} to {path!r}: {directory!r} is not a folder")
     if not os.path.isdir(directory):

@@ -1,33 +1,20 @@
-"""Atomic file output for the lab's pictures and pages: a reader never sees half a file."""
+"""File output for the lab's pictures and pages, through tinynet's one safe writer."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
+
+from tinynet._files import output_file
 
 
 @contextlib.contextmanager
 def atomic_output(path, mode: str = "w"):
-    """Write to a temporary file beside ``path`` (created with the usual permissions), then
-    rename it over ``path``; on any error ``path`` is left as it was."""
-    directory, name = os.path.split(os.path.abspath(os.fspath(path)))
-    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+    """Write ``path`` through ``tinynet._files.output_file``: atomically for a regular file
+    (a reader never sees half a file; on any error ``path`` is left as it was), through a
+    symbolic link to its target, in place for a FIFO or a device. Text is UTF-8."""
     encoding = {} if "b" in mode else {"encoding": "utf-8"}
-    with open(temporary, "x" + mode.replace("w", ""), **encoding) as file:
-        try:
-            yield file
-        except BaseException:
-            file.close()
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-    try:
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    with output_file(path, mode, **encoding) as file:
+        yield file
 
 
 def save_figure(figure, path, dpi: int = 100) -> None:
