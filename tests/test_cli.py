@@ -289,7 +289,7 @@ def test_info_describes_the_model(trained_classifier):
     assert fields["classes"] == "3: ant, bee, cat"
     assert fields["target"] == "kind"
     assert fields["dtype"] == "float64"
-    assert "tinynet format version 1" in fields["file"]
+    assert "tinynet format version 2" in fields["file"]
     assert fields["trained on"] == "train.csv: 84 train, 12 validation, 24 test rows"
     assert re.match(r"\d+ epochs in [\d.]+ s, final loss", fields["training"])
     assert fields["test metrics"].startswith("accuracy ")

@@ -1,5 +1,8 @@
 """estimator.save(path) / tinynet.estimators.load(path): tinynet files, no pickle."""
 
+import os
+import re
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -134,3 +137,92 @@ def test_what_cannot_be_saved_says_so(iris, tmp_path):
         function.save(tmp_path / "function.tnn")
     with pytest.raises(TypeError, match="extra must be a dict"):
         NeuralNetClassifier((4,), max_iter=2).fit(X, y).save(tmp_path / "x.tnn", extra=[1])
+
+
+# -- crafted and corrupted files: refused before anything is built, one line naming the file --
+
+
+@pytest.fixture(scope="module")
+def saved_classifier(iris, tmp_path_factory):
+    X, y = iris
+    path = tmp_path_factory.mktemp("saved") / "clf.tnn"
+    NeuralNetClassifier((3,), max_iter=2, random_state=0).fit(X, y).save(path)
+    return path
+
+
+def crafted(saved, tmp_path, change) -> str:
+    state = tn.load(saved)
+    change(state)
+    path = tmp_path / "crafted.tnn"
+    tn.save(state, path)  # a valid tinynet file (good checksum) with a crafted estimator in it
+    return str(path)
+
+
+def assert_refused(path, pattern):
+    with pytest.raises(ValueError) as error:
+        load(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: not a valid saved estimator: ") and "\n" not in message
+    assert re.search(pattern, message), message
+
+
+def test_a_declared_architecture_is_checked_before_anything_is_built(saved_classifier, tmp_path):
+    def huge(state):
+        state["params"]["hidden_layer_sizes"] = (4000, 4000)
+        state["fitted"]["n_layers_"] = 4
+
+    path = crafted(saved_classifier, tmp_path, huge)
+    assert os.path.getsize(path) < 10_000
+    tracemalloc.start()
+    try:
+        assert_refused(path, r"arrays .* do not match the declared architecture")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20  # building the declared network would take 128 MB
+
+
+@pytest.mark.parametrize(
+    ("change", "pattern"),
+    [
+        (lambda s: s["fitted"].__setitem__("n_outputs_", 2), r"n_outputs_ is 2 but 3 multiclass"),
+        (lambda s: s["fitted"].pop("classes_"), r"a classifier needs classes_"),
+        (lambda s: s["fitted"].__setitem__("classes_", {"kind": "?", "values": []}), "label kind"),
+        (lambda s: s["fitted"].__setitem__("n_features_in_", "4"), "n_features_in_ must be"),
+        (lambda s: s["fitted"].__setitem__("y_type_", "continuous"), "y_type_ must be one of"),
+        (lambda s: s["fitted"].__setitem__("dtype", "int8"), "dtype must be float32 or float64"),
+        (lambda s: s.pop("fitted"), r"lacks \['fitted'\]"),
+        (lambda s: s.__setitem__("estimator", "Pickle"), "unknown estimator 'Pickle'"),
+        (lambda s: s["params"].__setitem__("activation", "nope"), "activation"),
+        (lambda s: s["state_dict"].__setitem__("0.weight", np.ones((3, 5))), r"shape \(3, 5\)"),
+        (lambda s: s["state_dict"].__setitem__("0.bias", np.arange(3)), "floating-point array"),
+        (lambda s: s["fitted"].__setitem__("out_activation_", "exp"), "out_activation_ must be"),
+        (lambda s: s.__setitem__("version", "1"), "version '1' is invalid"),
+    ],
+    ids=lambda value: None if callable(value) else value[:20],
+)
+def test_crafted_estimator_files_get_one_line_errors(saved_classifier, tmp_path, change, pattern):
+    assert_refused(crafted(saved_classifier, tmp_path, change), pattern)
+
+
+def test_non_finite_weights_are_refused_unless_allowed(saved_classifier, tmp_path, iris):
+    path = crafted(saved_classifier, tmp_path, lambda s: s["state_dict"]["2.weight"].fill(np.nan))
+    assert_refused(path, r"2\.weight holds NaN or infinite weights; pass allow_non_finite=True")
+    estimator, _ = load(path, allow_non_finite=True)
+    assert np.isnan(estimator.coefs_[1]).all()
+
+
+def test_every_bit_flip_in_a_saved_estimator_is_refused(saved_classifier, tmp_path):
+    original = saved_classifier.read_bytes()
+    path = tmp_path / "flipped.tnn"
+    path.write_bytes(original)
+    with open(path, "r+b") as file:
+        for position in range(len(original)):  # one bit per byte, rotating: every byte hit
+            file.seek(position)
+            file.write(bytes([original[position] ^ (1 << position % 8)]))
+            file.flush()
+            with pytest.raises(ValueError):  # FormatError: the checksum, magic or version
+                load(path)
+            file.seek(position)
+            file.write(original[position : position + 1])
+    load(path)

@@ -221,6 +221,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     predict.add_argument("--model", required=True, metavar="PATH", help="a model saved by train")
     predict.add_argument("--input", required=True, metavar="FILE", help="CSV file to predict")
     predict.add_argument("--output", metavar="FILE", help="CSV file to write (default: stdout)")
+    predict.add_argument(
+        "--allow-non-finite", action="store_true",
+        help="load a model whose weights hold NaN or infinity (refused by default)",
+    )  # fmt: skip
 
     info = commands.add_parser(
         "info", parents=[common], help="describe a saved model",

@@ -97,23 +97,28 @@ class TrainedModel:
             raise CLIError(describe_os_error(error, "write the model to")) from error
 
 
-def load_model(path: str) -> TrainedModel:
-    """Load a model saved by ``tinynet train --save`` (or by ``estimator.save``)."""
+def load_model(path: str, allow_non_finite: bool = False) -> TrainedModel:
+    """Load a model saved by ``tinynet train --save`` (or by ``estimator.save``).
+
+    Every field the command line reads is checked first: a crafted or corrupt file is one
+    error line naming the file. NaN or infinite weights and scalers are refused unless
+    ``allow_non_finite``.
+    """
     from tinynet.estimators import load
 
     path = os.fspath(path)
     if os.path.isdir(path):
         raise CLIError(f"{path!r} is a directory, not a model file")
     try:
-        estimator, extra = load(path)
+        estimator, extra = load(path, allow_non_finite=allow_non_finite)
     except OSError as error:
         raise CLIError(describe_os_error(error, "read the model")) from error
     except ValueError as error:  # FormatError included
-        message = str(error)
+        message = " ".join(str(error).split())
         raise CLIError(message if path in message else f"{path}: {message}") from error
     extra = extra or {}
+    is_classifier = hasattr(estimator, "classes_")
     if "tinynet_cli" not in extra:  # saved from Python: no scaler, names from the estimator
-        is_classifier = hasattr(estimator, "classes_")
         names = getattr(estimator, "feature_names_in_", None)
         return TrainedModel(
             estimator,
@@ -122,12 +127,95 @@ def load_model(path: str) -> TrainedModel:
             "prediction",
             None,  # the estimator predicts its labels themselves, not codes
         )
-    if extra["tinynet_cli"] > CLI_FORMAT:
+    try:
+        model = _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite)
+    except _BadField as error:
+        raise CLIError(f"{path}: not a valid model file: {error}") from None
+    return model
+
+
+class _BadField(Exception):
+    """A field of the command line's part of a model file is missing or wrong."""
+
+
+def _require(condition: bool, problem: str) -> None:
+    if not condition:
+        raise _BadField(problem)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -> TrainedModel:
+    version = extra["tinynet_cli"]
+    _require(
+        isinstance(version, int) and not isinstance(version, bool) and version >= 1,
+        f"tinynet_cli must be a positive integer, got {version!r}",
+    )
+    if version > CLI_FORMAT:
         raise CLIError(f"{path}: saved by a newer tinynet; upgrade tinynet to read it")
+    fields = ("task", "feature_names", "target_name", "class_labels", "scaler_mean")
+    fields += ("scaler_scale", "target_mean", "target_scale")
+    _require(not (missing := [f for f in fields if f not in extra]), f"it lacks {missing}")
+    task = extra["task"]
+    _require(
+        task == (CLASSIFICATION if is_classifier else REGRESSION),
+        f"task {task!r} does not match the saved {type(estimator).__name__}",
+    )
+    n_features = int(estimator.n_features_in_)
+    names = extra["feature_names"]
+    _require(
+        names is None
+        or (
+            isinstance(names, list)
+            and len(names) == n_features
+            and all(isinstance(n, str) for n in names)
+        ),
+        f"feature_names must be a list of {n_features} strings",
+    )
+    _require(isinstance(extra["target_name"], str), "target_name must be a string")
+    labels = extra["class_labels"]
+    if labels is not None:
+        _require(
+            is_classifier
+            and isinstance(labels, list)
+            and all(isinstance(label, str) for label in labels),
+            "class_labels must be a list of strings (classification only)",
+        )
+        codes = np.asarray(estimator.classes_)
+        _require(
+            codes.dtype.kind in "iu"
+            and codes.ndim == 1
+            and ((0 <= codes) & (codes < len(labels))).all(),
+            f"the classifier's classes are not codes of the {len(labels)} class_labels",
+        )
+    for key in ("scaler_mean", "scaler_scale"):
+        value = extra[key]
+        _require(
+            isinstance(value, np.ndarray)
+            and value.dtype.kind == "f"
+            and value.shape in ((), (n_features,)),
+            f"{key} must be a float array of {n_features} values",
+        )
+    for key in ("target_mean", "target_scale"):
+        _require(_is_real(extra[key]), f"{key} must be a number")
+    if not allow_non_finite:
+        for key in ("scaler_mean", "scaler_scale", "target_mean", "target_scale"):
+            _require(
+                bool(np.isfinite(extra[key]).all()),
+                f"{key} holds NaN or infinite values (--allow-non-finite to use them anyway)",
+            )
+    _require(
+        bool((np.asarray(extra["scaler_scale"]) != 0).all()) and extra["target_scale"] != 0,
+        "a scale of 0 would divide by zero",
+    )
+    training = extra.get("training") or {}
+    _require(isinstance(training, dict), "training must be a dict")
     return TrainedModel(
-        estimator, extra["task"], extra["feature_names"], extra["target_name"],
-        extra["class_labels"], extra["scaler_mean"], extra["scaler_scale"],
-        extra["target_mean"], extra["target_scale"], extra.get("training") or {},
+        estimator, task, names, extra["target_name"], labels, extra["scaler_mean"],
+        extra["scaler_scale"], float(extra["target_mean"]), float(extra["target_scale"]),
+        training,
     )  # fmt: skip
 
 
@@ -151,7 +239,7 @@ def prediction_table(model: TrainedModel, X: np.ndarray) -> tuple[list[str], lis
 def run_predict(args) -> int:
     if args.output is not None:
         check_output_path(args.output, "predictions")
-    model = load_model(args.model)
+    model = load_model(args.model, allow_non_finite=getattr(args, "allow_non_finite", False))
     table = read_csv(args.input)
     if model.feature_names is not None:
         table.require_columns(model.feature_names, "the model's feature columns")
@@ -190,7 +278,7 @@ def describe(path: str) -> list[tuple[str, str]]:
         raise CLIError(describe_os_error(error, "read the model")) from error
     except ValueError as error:
         raise CLIError(str(error)) from error
-    model = load_model(path)
+    model = load_model(path, allow_non_finite=True)  # info describes; predict refuses them
     estimator = model.estimator
     params = estimator.get_params()
     sizes = "-".join(map(str, model.layer_sizes))
@@ -223,7 +311,8 @@ def describe(path: str) -> list[tuple[str, str]]:
         lines.append(("classes", f"{len(labels)}: " + ", ".join(labels)))
     training = model.training
     if training:
-        rows = training.get("rows", {})
+        rows = training.get("rows")
+        rows = rows if isinstance(rows, dict) else {}
         lines.append((
             "trained on",
             f"{training.get('source')}: {rows.get('train')} train, "
@@ -231,18 +320,41 @@ def describe(path: str) -> list[tuple[str, str]]:
         ))  # fmt: skip
         lines.append((
             "training",
-            f"{training.get('epochs')} epochs in {training.get('seconds', 0.0):.2f} s, "
-            f"final loss {training.get('final_loss', float('nan')):.4g}",
+            f"{training.get('epochs')} epochs in {_formatted(training.get('seconds'), '.2f')} s, "
+            f"final loss {_formatted(training.get('final_loss'), '.4g')}",
         ))  # fmt: skip
-        for part, metrics in (training.get("metrics") or {}).items():
-            shown = ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())
-            lines.append((f"{part} metrics", shown))
+        metrics = training.get("metrics")
+        for part, values in metrics.items() if isinstance(metrics, dict) else ():
+            if isinstance(values, dict):
+                shown = ", ".join(
+                    f"{name} {_formatted(value, '.4f')}" for name, value in values.items()
+                )
+                lines.append((f"{part} metrics", shown))
+    if not all(np.isfinite(p.data).all() for p in estimator.module_.parameters()):
+        lines.append(("warning", "NaN or infinite weights: predict needs --allow-non-finite"))
     return lines
+
+
+def _formatted(value, spec: str) -> str:
+    return format(value, spec) if _is_real(value) else repr(value)
+
+
+def printable(text) -> str:
+    """``text`` with control and format characters (escape sequences, bidi overrides, line
+    breaks) shown as Python escapes, so a model file cannot drive the terminal.
+
+    >>> printable("red\\x1b[31m label\\u202e")
+    'red\\\\x1b[31m label\\\\u202e'
+    """
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in str(text)
+    )
 
 
 def run_info(args) -> int:
     lines = describe(args.path)
     width = max(len(name) for name, _ in lines)
     for name, value in lines:
-        print(f"{name:<{width}}  {value}")
+        print(f"{printable(name):<{width}}  {printable(value)}")
     return 0

@@ -11,8 +11,10 @@ The file is an ordinary tinynet file (``docs/format.md``) holding one dict::
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
@@ -145,11 +147,15 @@ def save_estimator(estimator, path, extra: dict | None) -> None:
     serialization.save(state, path, metadata={"format": FORMAT, "estimator": name})
 
 
-def load(path):
+def load(path, *, allow_non_finite: bool = False):
     """Load an estimator written by ``estimator.save(path, extra=...)``.
 
-    Returns ``(estimator, extra)``. Raises ``ValueError`` for a file that is not a saved
-    estimator (``tinynet.serialization.FormatError``, a ``ValueError``, for a corrupt one).
+    Returns ``(estimator, extra)``. Raises ``ValueError`` with one line naming the file for a
+    file that is not a valid saved estimator (``tinynet.serialization.FormatError``, a
+    ``ValueError``, for a corrupt one). The declared architecture is checked against the
+    stored arrays before anything is built, so a crafted file cannot make loading allocate
+    more than the file holds. Weights that are NaN or infinite are refused unless
+    ``allow_non_finite=True``.
 
     >>> import os, tempfile, numpy as np
     >>> from tinynet.estimators import NeuralNetClassifier, load
@@ -163,58 +169,187 @@ def load(path):
     """
     from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
 
+    name = os.fsdecode(path)
     state = serialization.load(path)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(
-            f"{path} is a tinynet file but not a saved estimator (no {FORMAT!r} marker); "
+            f"{name} is a tinynet file but not a saved estimator (no {FORMAT!r} marker); "
             "load state dicts with tinynet.load"
         )
     version = state.get("version")
-    if not isinstance(version, int) or version > VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"{name}: not a valid saved estimator: version {version!r} is invalid")
+    if version > VERSION:
         raise ValueError(
-            f"{path} holds an estimator saved in format version {version!r}; this tinynet "
+            f"{name} holds an estimator saved in format version {version}; this tinynet "
             f"reads versions up to {VERSION}: upgrade tinynet"
         )
     classes = {"NeuralNetClassifier": NeuralNetClassifier, "NeuralNetRegressor": NeuralNetRegressor}
     try:
-        estimator_class = classes[state["estimator"]]
-        estimator = estimator_class()
-        estimator.set_params(**state["params"])
-        _restore_fitted(estimator, state)
-    except (KeyError, TypeError, RuntimeError, AttributeError) as error:
-        raise ValueError(f"{path} is not a valid saved estimator: {error}") from error
-    extra = state.get("extra")
+        _expect(set(state) >= _STATE_KEYS, f"it lacks {sorted(_STATE_KEYS - set(state))}")
+        _expect(
+            isinstance(state["estimator"], str) and state["estimator"] in classes,
+            f"unknown estimator {state['estimator']!r}; expected one of {sorted(classes)}",
+        )
+        estimator = classes[state["estimator"]]()
+        params = state["params"]
+        _expect(
+            isinstance(params, dict) and all(isinstance(key, str) for key in params),
+            "'params' must map parameter names to values",
+        )
+        estimator.set_params(**params)
+        estimator._validate_params()
+        _restore_fitted(estimator, state, allow_non_finite)
+        extra = state.get("extra")
+        _expect(extra is None or isinstance(extra, dict), "'extra' must be a dict")
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:
+        problem = " ".join(str(error).split()) or type(error).__name__
+        raise ValueError(f"{name}: not a valid saved estimator: {problem}") from error
     return estimator, {} if extra is None else extra
 
 
-def _restore_fitted(estimator, state) -> None:
+_STATE_KEYS = {"estimator", "params", "fitted", "state_dict", "optimizer"}
+_Y_TYPES = ("binary", "multiclass", "multilabel-indicator")
+
+
+def _expect(condition: bool, problem: str) -> None:
+    if not condition:
+        raise ValueError(problem)
+
+
+def _is_count(value, minimum: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _check_fitted(estimator, fitted) -> None:
+    """The fitted values predict needs have the right types and agree with each other."""
+    _expect(isinstance(fitted, dict), "'fitted' must be a dict")
+    missing = [key for key in (*_FITTED_SCALARS, "dtype") if key not in fitted]
+    _expect(not missing, f"'fitted' lacks {missing}")
+    for key in ("n_features_in_", "n_outputs_", "n_layers_"):
+        _expect(_is_count(fitted[key]), f"{key} must be a positive integer, got {fitted[key]!r}")
+    _expect(
+        fitted["dtype"] in ("float32", "float64"),
+        f"the network dtype must be float32 or float64, got {fitted['dtype']!r}",
+    )
+    names = fitted.get("feature_names_in_")
+    if names is not None:
+        _expect(
+            isinstance(names, list)
+            and all(isinstance(n, str) for n in names)
+            and len(names) == fitted["n_features_in_"],
+            f"feature_names_in_ must be {fitted['n_features_in_']} strings",
+        )
+    if not is_classifier(estimator):
+        _check_out_activation(fitted, "exp" if estimator.loss == "poisson" else "identity")
+        return
+    _expect("classes_" in fitted and "y_type_" in fitted, "a classifier needs classes_ and y_type_")
+    y_type = fitted["y_type_"]
+    _expect(y_type in _Y_TYPES, f"y_type_ must be one of {list(_Y_TYPES)}, got {y_type!r}")
+    stored = fitted["classes_"]
+    _expect(
+        isinstance(stored, dict) and set(stored) == {"kind", "values"},
+        "classes_ must be a dict with 'kind' and 'values'",
+    )
+    values = stored["values"]
+    if stored["kind"] == "array":
+        _expect(isinstance(values, np.ndarray) and values.ndim == 1, "classes_ must be a 1-D array")
+    elif stored["kind"] in ("str", "object"):
+        _expect(
+            isinstance(values, list)
+            and all(isinstance(v, (str, int, float, bool)) for v in values)
+            and (stored["kind"] == "object" or all(isinstance(v, str) for v in values)),
+            "classes_ must be a list of labels",
+        )
+    else:
+        raise ValueError(f"unknown label kind {stored['kind']!r}")
+    n_classes = len(values)
+    expected = 1 if y_type == "binary" else n_classes
+    _expect(
+        n_classes >= (1 if y_type == "multilabel-indicator" else 2),
+        f"classes_ holds {n_classes} classes",
+    )
+    _expect(
+        fitted["n_outputs_"] == expected,
+        f"n_outputs_ is {fitted['n_outputs_']} but {n_classes} {y_type} classes need {expected}",
+    )
+    _check_out_activation(fitted, "softmax" if y_type == "multiclass" else "logistic")
+
+
+def _check_out_activation(fitted, expected: str) -> None:
+    _expect(
+        fitted["out_activation_"] == expected,
+        f"out_activation_ must be {expected!r} for this estimator, got "
+        f"{fitted['out_activation_']!r}",
+    )
+
+
+def _expected_state(estimator, fitted) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every array the declared network holds (nothing is built)."""
+    hidden = estimator._hidden_sizes()
+    layer_activations(estimator.activation, len(hidden))  # raises for a bad activation list
+    units = [fitted["n_features_in_"], *hidden, fitted["n_outputs_"]]
+    _expect(
+        fitted["n_layers_"] == len(units),
+        f"n_layers_ is {fitted['n_layers_']} but hidden_layer_sizes {hidden} make {len(units)}",
+    )
+    shapes, index = {}, 0
+    for layer, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
+        shapes[f"{index}.weight"] = (fan_out, fan_in)
+        shapes[f"{index}.bias"] = (fan_out,)
+        if layer < len(hidden):  # Linear, activation[, Dropout]
+            index += 3 if estimator.dropout > 0 else 2
+    return shapes
+
+
+def _check_state_dict(state_dict, expected: dict, allow_non_finite: bool) -> None:
+    _expect(isinstance(state_dict, dict), "'state_dict' must be a dict of arrays")
+    if set(state_dict) != set(expected):
+        raise ValueError(
+            f"the network's arrays {sorted(map(str, state_dict))} do not match the declared "
+            f"architecture, which has {sorted(expected)}"
+        )
+    for key, shape in expected.items():
+        array = state_dict[key]
+        _expect(
+            isinstance(array, np.ndarray) and array.dtype.kind == "f",
+            f"{key} must be a floating-point array",
+        )
+        _expect(
+            array.shape == shape,
+            f"{key} has shape {array.shape}, but the declared architecture needs {shape}",
+        )
+        if not allow_non_finite and not np.isfinite(array).all():
+            raise ValueError(
+                f"{key} holds NaN or infinite weights; pass allow_non_finite=True "
+                "(tinynet predict --allow-non-finite) to load them anyway"
+            )
+
+
+def _restore_fitted(estimator, state, allow_non_finite: bool) -> None:
     fitted = state["fitted"]
+    _check_fitted(estimator, fitted)
+    expected = _expected_state(estimator, fitted)
+    _check_state_dict(state["state_dict"], expected, allow_non_finite)
     for key in _FITTED_SCALARS:
         setattr(estimator, key, fitted[key])
     estimator._dtype = np.dtype(fitted["dtype"])
-    if estimator._dtype.kind != "f":
-        raise TypeError(f"the network dtype must be floating, got {estimator._dtype}")
     if "feature_names_in_" in fitted:
         estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
-    if "classes_" in fitted:
+    if is_classifier(estimator):
         binarizer = LabelBinarizer()
         binarizer.classes_ = _unlabels(fitted["classes_"])
         binarizer.y_type_ = fitted["y_type_"]
         binarizer.sparse_input_ = False
         estimator._label_binarizer = binarizer
         estimator.classes_ = binarizer.classes_
-    state_dict = state["state_dict"]
     hidden = estimator._hidden_sizes()
-    weights = [key for key in state_dict if key.endswith(".weight")]
-    if not weights:
-        raise KeyError("the state dict holds no layer weights")
-    n_network_outputs = int(np.shape(state_dict[weights[-1]])[0])
-    units = [estimator.n_features_in_, *hidden, n_network_outputs]
+    units = [estimator.n_features_in_, *hidden, estimator.n_outputs_]
     activations = layer_activations(estimator.activation, len(hidden))
     module = build_mlp(
         units, activations, estimator.dropout, estimator._dtype, np.random.RandomState(0)
     )
-    module.load_state_dict(state_dict)
+    module.load_state_dict(state["state_dict"])
     module.eval()
     estimator.module_ = module
     if state.get("optimizer") is not None:
