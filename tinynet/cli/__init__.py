@@ -285,10 +285,14 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser, subparsers = _build_parsers()
-    args = parser.parse_args(argv)
-    if args.command is None:  # bare `tinynet`: the default training run
-        args = parser.parse_args([*argv, "train"])
+    try:
+        parser, subparsers = _build_parsers()
+        args = parser.parse_args(argv)
+        if args.command is None:  # bare `tinynet`: the default training run
+            args = parser.parse_args([*argv, "train"])
+    except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback either
+        print("tinynet: interrupted", file=sys.stderr)
+        return 130
     debug = getattr(args, "debug", False)
     try:
         return _run(args)

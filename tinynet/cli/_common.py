@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
+import warnings
 
 from tinynet._files import output_file
 
@@ -67,6 +70,36 @@ def check_output_path(path: str, what: str) -> None:
         raise CLIError(f"cannot write {what} to {path!r}: folder {directory!r} does not exist")
     if not os.access(directory, os.W_OK):
         raise CLIError(f"cannot write {what} to {path!r}: folder {directory!r} is not writable")
+
+
+@contextlib.contextmanager
+def interrupts_stop_the_command():
+    """Make Ctrl-C inside the block end the command, even where the code inside catches it.
+
+    The estimators keep scikit-learn's behaviour: Ctrl-C during ``fit`` stops training, warns
+    and keeps the model. The command line must not go on to report or save that half-trained
+    model, so a SIGINT seen inside the block raises ``KeyboardInterrupt`` again when the block
+    ends (``main`` turns it into "tinynet: interrupted" and exit status 130).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; KeyboardInterrupt goes through
+        return
+    interrupted = []
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Training interrupted by user")
+            yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 # Estimator solvers that minimize the full-batch loss: no learning rate, no dropout.

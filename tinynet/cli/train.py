@@ -9,7 +9,13 @@ import warnings
 
 import numpy as np
 
-from tinynet.cli._common import FULL_BATCH, CLIError, UsageError, check_output_path
+from tinynet.cli._common import (
+    FULL_BATCH,
+    CLIError,
+    UsageError,
+    check_output_path,
+    interrupts_stop_the_command,
+)
 from tinynet.cli.data import (
     CLASSIFICATION,
     GENERATOR_OPTIONS,
@@ -152,7 +158,11 @@ def run_train(args) -> int:
     try:
         # Thread start-up and sharing the cores cost more than they save on the small matrix
         # products of a typical CLI network: one thread is several times faster on 2 cores.
-        with warnings.catch_warnings(), threadpool_limits(args.threads, user_api="blas"):
+        with (
+            interrupts_stop_the_command(),
+            warnings.catch_warnings(),
+            threadpool_limits(args.threads, user_api="blas"),
+        ):
             # The report says whether training ran out of epochs; no warning needed.
             warnings.simplefilter("ignore", ConvergenceWarning)
             estimator.fit(X[parts.train], y[parts.train])
