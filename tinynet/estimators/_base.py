@@ -359,20 +359,14 @@ class _BaseNeuralNet(BaseEstimator):
             return X, Y, sample_weight, None
         stratify = Y if is_classifier(self) and not self._multilabel() else None
         arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        try:
-            parts = train_test_split(
-                *arrays,
-                random_state=self._random_state,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-            )
-        except ValueError:
-            if stratify is None:
-                raise
-            # Too few members in some class to stratify: split without stratification.
-            parts = train_test_split(
-                *arrays, random_state=self._random_state, test_size=self.validation_fraction
-            )
+        # A class with one member cannot be stratified: train_test_split raises, as in
+        # scikit-learn's MLP, rather than silently splitting without stratification.
+        parts = train_test_split(
+            *arrays,
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
         X_train, X_val, Y_train, Y_val = parts[:4]
         w_train, w_val = (None, None) if sample_weight is None else parts[4:]
         if X_val.shape[0] < 2:
@@ -456,10 +450,12 @@ class _BaseNeuralNet(BaseEstimator):
         self._restore(params, snapshot)
         self.__dict__.pop("_optimizer", None)  # its state may hold NaN; start afresh next time
         self.module_.eval()
+        # scikit-learn's sentence first, so code that matches it keeps working.
         raise ValueError(
-            f"Training diverged: the loss became {value} {where}. The network keeps its last "
-            "finite weights. The input data may contain large values and need to be "
-            "preprocessed (e.g. StandardScaler), or learning_rate_init may be too large."
+            "Solver produced non-finite parameter weights. The input data may contain large "
+            f"values and need to be preprocessed. Training diverged: the loss became {value} "
+            f"{where}. The network keeps its last finite weights. Scale the input (e.g. "
+            "StandardScaler), or lower learning_rate_init."
         )
 
     def _fit_stochastic(self, X, Y, sample_weight, incremental, fit_start) -> None:
@@ -504,7 +500,7 @@ class _BaseNeuralNet(BaseEstimator):
                     batches = [sample_idx[start : start + batch_size] for start in starts]
                 else:
                     batches = [slice(start, start + batch_size) for start in starts]
-                epoch_loss = self._train_epoch(batches, X_train, Y_train, w_train, snapshot)
+                epoch_loss = self._train_epoch(batches, X_train, Y_train, w_train)
 
                 self.n_iter_ += 1
                 self.loss_ = epoch_loss
@@ -546,6 +542,18 @@ class _BaseNeuralNet(BaseEstimator):
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=3)
+        except _NonFiniteLoss as error:
+            if not early_stopping:
+                self._diverged(params, snapshot, error.value, error.where)
+            # scikit-learn's MLP finishes and keeps the best validation weights: so do we.
+            self.__dict__.pop("_optimizer", None)  # its state may hold NaN
+            warnings.warn(
+                f"Training diverged: the loss became {error.value} {error.where}; training "
+                "stopped and the weights of the best validation score were restored. "
+                "learning_rate_init may be too large, or the input may need scaling.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         finally:
             module.eval()
 
@@ -554,7 +562,7 @@ class _BaseNeuralNet(BaseEstimator):
         if not all(np.isfinite(p.data).all() for p in params):
             self._diverged(params, snapshot, "non-finite", "in the last iteration")
 
-    def _train_epoch(self, batches, X, Y, weight, snapshot) -> float:
+    def _train_epoch(self, batches, X, Y, weight) -> float:
         """One optimizer step per batch; returns the epoch's (weighted) mean loss."""
         module, optimizer = self.module_, self._optimizer
         module_input, data_loss, apply_l2 = self._module_input, self._data_loss, self._apply_l2
@@ -574,8 +582,7 @@ class _BaseNeuralNet(BaseEstimator):
             loss.backward()
             value = loss.item() + apply_l2(sw_sum)
             if not math.isfinite(value):
-                where = f"in iteration {len(self.loss_curve_) + 1}"
-                self._diverged(list(module.parameters()), snapshot, value, where)
+                raise _NonFiniteLoss(value, f"in iteration {len(self.loss_curve_) + 1}")
             optimizer.step()
             accumulated += value * sw_sum
             seen += sw_sum
@@ -896,6 +903,14 @@ class _BaseNeuralNet(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class _NonFiniteLoss(ArithmeticError):
+    """A batch loss became NaN or infinite: the stochastic fit has diverged."""
+
+    def __init__(self, value: float, where: str):
+        super().__init__(value, where)
+        self.value, self.where = value, where
 
 
 class _NonFiniteCurvature(ArithmeticError):
