@@ -1,6 +1,7 @@
 """Anomaly mode: NaN/inf in forward or backward raises, naming the op and the user's line."""
 
 import inspect
+import threading
 
 import numpy as np
 import pytest
@@ -99,3 +100,65 @@ def test_check_nan_false_only_tracks_sites():
         y = x.log()
     assert np.isnan(y.data).all()
     assert tn.lab.creation_site(y) is not None
+
+
+# -- per thread, like grad mode ------------------------------------------------------------
+
+
+def test_anomaly_mode_is_per_thread():
+    x = tn.tensor(np.array([-1.0]), requires_grad=True)
+    inside, outside = threading.Event(), threading.Event()
+    results = {}
+
+    def other_thread():
+        inside.wait(timeout=30)
+        results["other"] = float(x.log().data[0])  # not checked: NaN, no error
+        outside.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with detect_anomaly():
+        inside.set()
+        outside.wait(timeout=30)
+        with pytest.raises(RuntimeError, match="Function 'Log' returned nan"):
+            x.log()
+    worker.join(timeout=30)
+    assert np.isnan(results["other"])
+
+
+def test_interleaved_use_in_threads_leaves_no_hook_behind():
+    before = (autograd._anomaly_hook, autograd._backward_hook)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def thread_a():
+        with detect_anomaly():
+            a_in.set()
+            b_in.wait(timeout=30)
+        a_out.set()  # A leaves first, while B is still inside
+
+    def thread_b():
+        a_in.wait(timeout=30)
+        with detect_anomaly():
+            b_in.set()
+            a_out.wait(timeout=30)
+            with pytest.raises(RuntimeError):  # B is still checked after A left
+                tn.tensor(np.array([-1.0])).log()
+            results.append("checked")
+
+    results = []
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == ["checked"]
+    assert (autograd._anomaly_hook, autograd._backward_hook) == before
+    assert np.isnan(tn.tensor(np.array([-1.0])).log().data[0])  # nothing checks any more
+
+
+def test_nested_and_reused_instances_restore_everything():
+    mode = detect_anomaly()
+    with mode, detect_anomaly(check_nan=False), mode:
+        with pytest.raises(RuntimeError):  # an inner check_nan=False keeps the outer check
+            tn.tensor(np.array([-1.0])).log()
+    assert autograd._anomaly_hook is None and autograd._backward_hook is None

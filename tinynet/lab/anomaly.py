@@ -14,6 +14,7 @@ Function 'Log' returned nan values in its 0th output
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import numpy as np
 
@@ -77,6 +78,30 @@ def _check_backward(node, grad_output, input_grads) -> None:
         raise RuntimeError(message)
 
 
+# Anomaly mode is per thread, like grad mode: each thread keeps a stack of its check_nan
+# flags. The engine's hooks are process-wide, so one pair of hooks that look at the calling
+# thread's stack is installed while any thread is inside, and removed by the last one out.
+_thread_state = threading.local()
+_install_lock = threading.Lock()
+_installed: list = []  # [the install_hooks context, number of threads' entries inside]
+
+
+def _check_nan_here() -> bool:
+    """Whether this thread is inside a detect_anomaly() that checks values (an inner
+    check_nan=False does not switch off an outer check, as nested hooks never did)."""
+    return any(getattr(_thread_state, "stack", ()))
+
+
+def _forward_hook(ctx, result) -> None:
+    if _check_nan_here():
+        _check_forward(ctx, result)
+
+
+def _backward_hook(node, grad_output, input_grads) -> None:
+    if _check_nan_here():
+        _check_backward(node, grad_output, input_grads)
+
+
 class detect_anomaly(contextlib.ContextDecorator):
     """Context manager (and decorator): check every forward result and backward gradient.
 
@@ -84,6 +109,7 @@ class detect_anomaly(contextlib.ContextDecorator):
     ``RuntimeError`` naming the op and the line that created it. With
     ``check_nan=False`` only the creation sites are recorded (for the lab's reports).
     Slow: every op's result is scanned and every node remembers where it was made.
+    Per thread, like grad mode: other threads are not checked.
 
     >>> import tinynet as tn
     >>> x = tn.tensor([0.0], requires_grad=True)
@@ -98,17 +124,25 @@ class detect_anomaly(contextlib.ContextDecorator):
 
     def __init__(self, check_nan: bool = True):
         self.check_nan = check_nan
-        self._active = []
 
     def __enter__(self):
-        hooks = (
-            install_hooks(anomaly=_check_forward, backward=_check_backward)
-            if self.check_nan
-            else install_hooks()
-        )
-        hooks.__enter__()
-        self._active.append(hooks)
+        with _install_lock:
+            if not _installed:
+                hooks = install_hooks(anomaly=_forward_hook, backward=_backward_hook)
+                hooks.__enter__()
+                _installed[:] = [hooks, 0]
+            _installed[1] += 1
+        if not hasattr(_thread_state, "stack"):
+            _thread_state.stack = []
+        _thread_state.stack.append(bool(self.check_nan))
         return self
 
     def __exit__(self, *exc_info):
-        return self._active.pop().__exit__(*exc_info)
+        _thread_state.stack.pop()
+        with _install_lock:
+            _installed[1] -= 1
+            if _installed[1] == 0:
+                hooks = _installed[0]
+                _installed.clear()
+                hooks.__exit__(None, None, None)
+        return False
