@@ -264,16 +264,32 @@ def gradcheck(
     True
     """
     report = check_gradients(fn, inputs, eps, atol, rtol, fast_mode, allow_low_precision, rng)
-    return _verdict(report, raise_exception)
+    return _verdict(report, raise_exception, fn, inputs)
 
 
-def _verdict(report: GradcheckReport, raise_exception: bool) -> bool:
+def _verdict(report: GradcheckReport, raise_exception: bool, fn=None, inputs=()) -> bool:
     if report.passed:
         return True
     if raise_exception:
         details = "; ".join(check.describe() for check in report.failures)
-        raise GradcheckError(f"Jacobian mismatch: {details}")
+        hints = [hint for explain in _FAILURE_HINTS if (hint := explain(fn, inputs, report))]
+        raise GradcheckError(f"Jacobian mismatch: {details}" + "".join(f". {h}" for h in hints))
     return False
+
+
+# Functions that explain a failed check in its error message, added by higher layers (the
+# lab adds the kinks its finite differences straddle): hint(fn, inputs, report) -> str | None.
+_FAILURE_HINTS: list = []
+
+
+def register_failure_hint(hint) -> None:
+    """Add ``hint(fn, inputs, report) -> str | None`` to the message of a failed check.
+
+    The lab registers one that names input elements within ``eps`` of a known kink (relu at
+    0, ties of max, ...) and points to ``tn.lab.check_gradients_at_kinks``.
+    """
+    if hint not in _FAILURE_HINTS:
+        _FAILURE_HINTS.append(hint)
 
 
 def vjp_function(fn, n_inputs: int):

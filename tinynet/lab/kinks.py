@@ -31,6 +31,7 @@ from tinynet.gradcheck import (
     _compare,
     _evaluate,
     _prepare_inputs,
+    register_failure_hint,
 )
 from tinynet.lab.history import Site, install_hooks, op_name
 from tinynet.ops import elementwise, reduce
@@ -390,3 +391,31 @@ def check_gradients_at_kinks(
         report.inputs, report.remaining_kinks, report.notes = checks, remaining, notes
         report.checked_inputs = current
     return report
+
+
+_HINT_ELEMENTS = 3  # kinks named in a failed gradcheck's message; the rest are counted
+
+
+def kink_hint(fn, inputs, report) -> str | None:
+    """For a failed default gradcheck: the failing input elements that lie within ``eps``
+    of a known kink, and the kink-aware check to use instead (None when there are none)."""
+    if fn is None or report.fast_mode:
+        return None
+    failing = {check.index for check in report.failures}
+    try:
+        kinks = check_gradients_at_kinks(fn, inputs, report.eps, report.atol, report.rtol).kinks
+    except Exception:  # a hint must never hide the mismatch itself
+        return None
+    kinks = [kink for kink in kinks if kink.input in failing]
+    if not kinks:
+        return None
+    named = "; ".join(kink.describe() for kink in kinks[:_HINT_ELEMENTS])
+    more = f" (and {len(kinks) - _HINT_ELEMENTS} more)" if len(kinks) > _HINT_ELEMENTS else ""
+    return (
+        f"Within eps={report.eps:g} of a known kink: {named}{more}. A finite difference across "
+        "a kink is meaningless: check with tn.lab.check_gradients_at_kinks(fn, inputs), which "
+        "leaves such elements out (nudge=True checks beside them)"
+    )
+
+
+register_failure_hint(kink_hint)
