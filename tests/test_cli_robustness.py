@@ -296,3 +296,99 @@ def test_train_save_through_a_symlink(model_file, tmp_path, capsys):
                             *FAST)  # fmt: skip
     assert code == 0, err
     assert link.is_symlink() and tn.load(target)["format"] == "tinynet.estimators"
+
+
+# -- input edges ------------------------------------------------------------------------------
+
+
+def test_a_header_of_a_million_columns_is_checked_in_linear_time(tmp_path, capsys):
+    names = [f"c{i}" for i in range(10**6)]
+    names[-1] = "c7"  # one duplicate, at the far end
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n")
+    start = time.perf_counter()
+    code, _, err = run_main(capsys, "train", "--csv", path, "--target", "c0", *FAST)
+    assert time.perf_counter() - start < 20  # the quadratic check took hours
+    assert code == 1
+    assert_one_line(err, str(path), "duplicate column names in the header: c7")
+
+
+def test_a_class_only_in_the_validation_split_is_one_line(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [[*rng.normal(size=2).round(3), "a" if i % 2 else "b"] for i in range(40)]
+    rows.append([0.1, 0.2, "rare"])
+    data = write_csv(tmp_path / "rare.csv", ["x", "y", "k"], rows)
+    outcomes = set()
+    for seed in range(8):  # the lone 'rare' row lands in each split for some seed
+        code, _, err = run_main(capsys, "train", "--csv", data, "--target", "k", "--seed", seed,
+                                "--validation-split", "0.3", "--test-split", "0", *FAST)  # fmt: skip
+        if code:
+            assert_one_line(err, "rare.csv: class 'rare' has too few rows", "--validation-split")
+            assert "validation_data" not in err and "ValueError" not in err
+        outcomes.add(code)
+    assert outcomes == {0, 1}
+
+
+@pytest.mark.parametrize("cell", ["nan", "inf", "-inf", "1..5", "?"])
+def test_task_auto_refuses_a_stray_non_number_in_a_numeric_target(tmp_path, capsys, cell):
+    rows = [[i * 0.5, i % 3] for i in range(30)]
+    rows[4][1] = cell
+    data = write_csv(tmp_path / "t.csv", ["x", "y"], rows)
+    code, _, err = run_main(capsys, "train", "--csv", data, "--target", "y", *FAST)
+    assert code == 1
+    assert_one_line(err, "t.csv: row 5 (line 6), column 'y'", repr(cell), "--task classification")
+    # asked for explicitly, every value is a label
+    code, out, _ = run_main(capsys, "train", "--csv", data, "--target", "y", "--task",
+                            "classification", *FAST)  # fmt: skip
+    assert code == 0 and "4 classes" in out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--lr", "inf", "argument --lr: inf is not a finite number"),
+        ("--alpha", "inf", "argument --alpha: inf is not a finite number"),
+        ("--alpha", "-inf", "argument --alpha: -inf is not a finite number"),
+        ("--noise", "inf", "argument --noise: inf is not a finite number"),
+        ("--seed", "-1", "argument --seed: -1 is outside [0, 4294967295]"),
+        ("--seed", str(2**32), "argument --seed: 4294967296 is outside"),
+    ],
+)
+def test_values_training_would_reject_are_usage_errors(capsys, option, value, fragment):
+    code, _, err = run_main(capsys, "train", f"{option}={value}")
+    assert code == 2 and err.startswith("usage: tinynet") and fragment in err
+
+
+def test_gradcheck_seed_is_checked_too(capsys):
+    code, _, err = run_main(capsys, "gradcheck", "--seed", "-1")
+    assert code == 2 and "argument --seed: -1 is outside" in err
+
+
+@pytest.mark.parametrize("values", [(1.7e308, -1.7e308), (1.7e308, 1.7e308)])
+def test_huge_feature_values_name_the_column(tmp_path, capsys, values):
+    rows = [[i * 0.1, i % 2, i % 2] for i in range(30)]
+    rows[3][1], rows[4][1] = values
+    data = write_csv(tmp_path / "big.csv", ["a", "b", "k"], rows)
+    code, _, err = run_main(capsys, "train", "--csv", data, "--target", "k", *FAST)
+    assert code == 1
+    assert_one_line(err, "big.csv: column 'b' holds values too large to standardize")
+    assert "NaN" not in err
+
+
+def test_huge_feature_values_in_predict_name_the_input_file(model_file, tmp_path, capsys):
+    model, _ = model_file
+    data = write_csv(tmp_path / "new.csv", ["x", "y"], [[1.0, 2.0], [1.7e308, -1.7e308]])
+    code, _, err = run_main(capsys, "predict", "--model", model, "--input", data)
+    assert code == 1
+    assert_one_line(err, "new.csv: column 'x' holds values too large to standardize")
+
+
+def test_python_warnings_are_one_line(model_file, tmp_path, capsys):
+    model, data = model_file
+    path = rewrite(model, tmp_path, lambda s: s["state_dict"]["0.weight"].fill(np.inf))
+    code, _, err = run_main(capsys, "predict", "--model", path, "--input", data,
+                            "--allow-non-finite")  # fmt: skip
+    assert code == 0
+    lines = err.splitlines()
+    assert lines and all(line.startswith("tinynet: warning: ") for line in lines), err
+    assert "RuntimeWarning" in err and ".py:" not in err

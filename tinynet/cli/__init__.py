@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
+import warnings
 
 from tinynet.cli._common import CLIError, UsageError, describe_os_error
 from tinynet.cli.data import DATASETS
@@ -55,6 +57,8 @@ def _number(kind, minimum=None, maximum=None, inclusive_minimum=True, maximum_op
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if value in (math.inf, -math.inf):  # accepted by float(), refused by every option
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number")
         low_bad = minimum is not None and (
             value < minimum if inclusive_minimum else value <= minimum
         )
@@ -69,6 +73,10 @@ def _number(kind, minimum=None, maximum=None, inclusive_minimum=True, maximum_op
 
     parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
+
+
+# NumPy's RandomState, which scikit-learn seeds, takes 0 to 2**32 - 1.
+_SEED = _number(int, 0, 2**32 - 1)
 
 
 def _batch_size(text: str):
@@ -181,8 +189,8 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "(default: %(default)s)",
     )  # fmt: skip
     model.add_argument(
-        "--seed", type=int, default=0, metavar="N",
-        help="seed of the data, the splits and the weights (default: %(default)s)",
+        "--seed", type=_SEED, default=0, metavar="N",
+        help="seed of the data, the splits and the weights, 0 to 2**32-1 (default: %(default)s)",
     )  # fmt: skip
     split = train.add_argument_group("evaluation")
     split.add_argument(
@@ -259,8 +267,8 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         help="derivative order (default: %(default)s)",
     )
     gradcheck.add_argument(
-        "--seed", type=int, default=0, metavar="N",
-        help="with --function: seed of the inputs (default: %(default)s)",
+        "--seed", type=_SEED, default=0, metavar="N",
+        help="with --function: seed of the inputs, 0 to 2**32-1 (default: %(default)s)",
     )  # fmt: skip
     gradcheck.add_argument(
         "--atol", type=_number(float, 0.0), default=1e-5, metavar="X",
@@ -295,7 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     debug = getattr(args, "debug", False)
     try:
-        return _run(args)
+        with warnings.catch_warnings():
+            if not debug:
+                warnings.showwarning = _one_line_warning
+            return _run(args)
     except UsageError as error:
         subparsers[args.command].error(str(error))  # exits 2 after printing the usage line
     except BrokenPipeError:  # `tinynet predict ... | head`: the reader left; say nothing
@@ -331,6 +342,12 @@ def _run(args) -> int:
     from tinynet.cli.gradcheck import run_gradcheck
 
     return run_gradcheck(args)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings (NumPy's overflow, scikit-learn's notes) as one line, no source."""
+    text = " ".join(str(message).split())
+    print(f"tinynet: warning: {text} ({category.__name__})", file=sys.stderr)
 
 
 def _one_line(error: BaseException) -> str:

@@ -5,6 +5,7 @@ scikit-learn is imported inside the functions that need it, so ``tinynet --help`
 
 from __future__ import annotations
 
+import collections
 import csv
 import math
 import os
@@ -265,7 +266,8 @@ def read_csv(path: str) -> Table:
     columns = [name.strip() for name in header]
     if "" in columns:
         raise CLIError(f"{path}: column {columns.index('') + 1} of the header row has no name")
-    if duplicates := sorted({name for name in columns if columns.count(name) > 1}):
+    counts = collections.Counter(columns)  # linear: a header may have a million columns
+    if duplicates := sorted(name for name, count in counts.items() if count > 1):
         raise CLIError(f"{path}: duplicate column names in the header: {', '.join(duplicates)}")
     if not records:
         raise CLIError(f"{path}: the file has a header row but no data rows")
@@ -305,6 +307,20 @@ def infer_task(target: list[str]) -> str:
     return CLASSIFICATION if integral and few else REGRESSION
 
 
+def _check_target_is_unambiguous(table: Table, target: str, cells: list[str]) -> None:
+    """With --task auto, a numeric target column with a few non-numbers (nan, inf, a typo)
+    is an error, not a silent extra class."""
+    numbers = [_is_number(cell) for cell in cells]
+    if any(numbers) and not all(numbers):
+        row = numbers.index(False)
+        if sum(numbers) >= len(numbers) / 2:
+            raise CLIError(
+                f"{table.where(row, target)}: {cells[row]!r} is not a finite number, but the "
+                "target column is numeric; fix the cell, or pass --task classification to "
+                "take every value as a class label"
+            )
+
+
 def dataset_from_csv(path: str, target: str, task: str = "auto") -> Dataset:
     """Features are every column but ``target``; ``task`` is auto, classification or regression."""
     table = read_csv(path)
@@ -315,6 +331,7 @@ def dataset_from_csv(path: str, target: str, task: str = "auto") -> Dataset:
     X = table.numeric(feature_names)
     cells = table.column(target)
     if task == "auto":
+        _check_target_is_unambiguous(table, target, cells)
         task = infer_task(cells)
     source = os.path.basename(path)
     if task == REGRESSION:
@@ -390,6 +407,21 @@ def _can_stratify(labels: np.ndarray, size: int) -> bool:
 
 def standardizer(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column means and scales of ``X`` (a constant column gets scale 1)."""
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked by the caller
+        mean = X.mean(axis=0)
+        scale = X.std(axis=0)
     return mean, np.where(scale > 0, scale, 1.0)
+
+
+def check_scalable(X: np.ndarray, mean, scale, names: list[str], where: str) -> None:
+    """Refuse columns whose values overflow standardization (|x| near 1e308), naming them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(mean) & np.isfinite(scale) & np.isfinite((X - mean) / scale).all(0)
+    if not finite.all():
+        column = int(np.argmin(finite))
+        largest = float(np.max(np.abs(X[:, column])))
+        raise CLIError(
+            f"{where}: column {names[column]!r} holds values too large to standardize "
+            f"(up to {largest:.3g} in absolute value); rescale the column, e.g. divide it "
+            "by a power of ten"
+        )

@@ -21,7 +21,7 @@ from tinynet.cli._common import (
     check_output_path,
     describe_os_error,
 )
-from tinynet.cli.data import CLASSIFICATION, REGRESSION, read_csv
+from tinynet.cli.data import CLASSIFICATION, REGRESSION, check_scalable, read_csv
 
 CLI_FORMAT = 1  # version of the `extra` layout below
 
@@ -251,7 +251,9 @@ def run_predict(args) -> int:
                 f"it has no feature names) but the file has {len(table.columns)} columns"
             )
         names = table.columns
-    header, rows = prediction_table(model, table.numeric(names))
+    X = table.numeric(names)
+    check_scalable(X, model.mean, model.scale, list(names), args.input)
+    header, rows = prediction_table(model, X)
 
     def write(file) -> None:
         writer = csv.writer(file, lineterminator="\n")

@@ -21,6 +21,7 @@ from tinynet.cli.data import (
     GENERATOR_OPTIONS,
     REGRESSION,
     Dataset,
+    check_scalable,
     dataset_from_csv,
     load_dataset,
     split_rows,
@@ -129,12 +130,15 @@ def run_train(args) -> int:
         prepare_doctor_dir(args.doctor)
     data = load_data(args)
     parts = split_rows(data, args.validation_split, args.test_split, args.seed)
+    check_classes_in_training(data, parts)
+    mean, scale = standardizer(data.X[parts.train])
+    check_scalable(data.X, mean, scale, data.feature_names, data.source)
     model = TrainedModel(
-        None, data.task, data.feature_names, data.target_name, data.class_labels,
-        *standardizer(data.X[parts.train]),
-    )  # fmt: skip
+        None, data.task, data.feature_names, data.target_name, data.class_labels, mean, scale
+    )
     if data.task == REGRESSION:  # a scaled target trains well whatever its units
         mean, scale = standardizer(data.y[parts.train, None])
+        check_scalable(data.y[:, None], mean, scale, [data.target_name], data.source)
         model.target_mean, model.target_scale = float(mean[0]), float(scale[0])
     X, y = model.transform(data.X), model.transform_target(data.y)
     validation = None
@@ -203,6 +207,19 @@ def run_train(args) -> int:
             print(f"doctor   {warning}")
         print("wrote " + ", ".join(doctor.plot(args.doctor)))
     return 0
+
+
+def check_classes_in_training(data: Dataset, parts) -> None:
+    """A class whose rows all fell in the validation split cannot be learned or scored."""
+    if data.task != CLASSIFICATION or not len(parts.validation):
+        return
+    missing = np.setdiff1d(data.y[parts.validation], data.y[parts.train])
+    if len(missing):
+        labels = ", ".join(repr(data.class_labels[int(code)]) for code in missing)
+        raise CLIError(
+            f"{data.source}: class {labels} has too few rows: all of them fell in the "
+            "validation split, none in training; add rows of it, or lower --validation-split"
+        )
 
 
 def prepare_doctor_dir(directory: str) -> None:
