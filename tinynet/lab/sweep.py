@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from tinynet import autograd
 from tinynet._grad_mode import no_grad
 from tinynet._random import as_generator
 from tinynet.gradcheck import _as_outputs
+from tinynet.lab._files import atomic_output
 from tinynet.tensor import Tensor
 
 __all__ = ["SweepResult", "gradcheck_sweep"]
@@ -81,8 +83,10 @@ class SweepResult:
         axes.grid(True, which="major", alpha=0.3)
         axes.legend()
         figure.tight_layout()
-        if path is not None:
-            figure.savefig(path, dpi=100)
+        if path is not None:  # through the safe writer; the format follows the extension
+            extension = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+            with atomic_output(path, "wb") as file:
+                figure.savefig(file, format=extension or "png", dpi=100)
         return figure
 
 
