@@ -142,3 +142,23 @@ def test_a_live_writers_temporary_is_left_alone(tmp_path):
             second.write(b"second")
         assert live in temporaries(tmp_path)
     assert path.read_bytes() == b"first" and not temporaries(tmp_path)
+
+
+@posix_only
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm")
+def test_dev_shm_holds_ordinary_files_written_atomically(monkeypatch):
+    path = Path("/dev/shm") / f"tinynet-test-{os.getpid()}.tnn"
+    real_replace = os.replace
+    replaced = []
+
+    def recording_replace(source, target):
+        replaced.append(target)
+        real_replace(source, target)
+
+    try:
+        tn.save({"a": 1}, path)
+        monkeypatch.setattr(os, "replace", recording_replace)
+        tn.save({"a": 2}, path)
+        assert replaced == [str(path)] and tn.load(path) == {"a": 2}
+    finally:
+        path.unlink(missing_ok=True)

@@ -41,6 +41,7 @@ TEMPORARY_SUFFIX = ".tmp"
 # short enough that ".", the prefix, ".", 12 hex digits and ".tmp" fit any file name limit.
 _NAME_PREFIX_BYTES = 32
 _STREAM_DIRECTORIES = ("/dev/", "/proc/")
+_FILE_DIRECTORIES = ("/dev/shm/",)  # a file system for ordinary files inside /dev
 
 
 @contextlib.contextmanager
@@ -85,9 +86,14 @@ def output_file(path: str | os.PathLike, mode: str = "wb", **open_kwargs) -> Ite
 
 def _is_stream(path: str) -> bool:
     """True when ``path`` exists and is no regular file, or lies in /dev or /proc (whose
-    links, such as /dev/stdout, name open streams rather than files to replace)."""
+    links, such as /dev/stdout, name open streams rather than files to replace; /dev/shm
+    holds ordinary files)."""
     absolute = os.path.abspath(path)
-    if os.name == "posix" and absolute.startswith(_STREAM_DIRECTORIES):
+    if (
+        os.name == "posix"
+        and absolute.startswith(_STREAM_DIRECTORIES)
+        and not absolute.startswith(_FILE_DIRECTORIES)
+    ):
         return True
     try:
         mode = os.stat(path).st_mode

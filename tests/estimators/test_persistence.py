@@ -198,6 +198,7 @@ def test_a_declared_architecture_is_checked_before_anything_is_built(saved_class
         (lambda s: s["state_dict"].__setitem__("0.bias", np.arange(3)), "floating-point array"),
         (lambda s: s["fitted"].__setitem__("out_activation_", "exp"), "out_activation_ must be"),
         (lambda s: s.__setitem__("version", "1"), "version '1' is invalid"),
+        (lambda s: s.__setitem__("version", 2**40), "version 1099511627776 is invalid"),
     ],
     ids=lambda value: None if callable(value) else value[:20],
 )

@@ -179,6 +179,8 @@ def load(path, *, allow_non_finite: bool = False):
     version = state.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValueError(f"{name}: not a valid saved estimator: version {version!r} is invalid")
+    if version > VERSION + 1000:  # a corrupted field, not a newer tinynet
+        raise ValueError(f"{name}: not a valid saved estimator: version {version} is invalid")
     if version > VERSION:
         raise ValueError(
             f"{name} holds an estimator saved in format version {version}; this tinynet "
