@@ -392,3 +392,21 @@ def test_python_warnings_are_one_line(model_file, tmp_path, capsys):
     lines = err.splitlines()
     assert lines and all(line.startswith("tinynet: warning: ") for line in lines), err
     assert "RuntimeWarning" in err and ".py:" not in err
+
+
+def test_error_and_warning_lines_never_carry_control_characters(capsys, monkeypatch):
+    import warnings
+
+    import tinynet.cli.models as models
+
+    def hostile(args):
+        warnings.warn("label \x1b]0;owned\x07 seen", UserWarning)
+        raise RuntimeError("name\x1b[2J\u202e from a file")
+
+    monkeypatch.setattr(models, "run_info", hostile)
+    code, _, err = run_main(capsys, "info", "x.tnn")
+    assert code == 1
+    assert err == (
+        "tinynet: warning: label \\x1b]0;owned\\x07 seen (UserWarning)\n"
+        "tinynet: error: RuntimeError: name\\x1b[2J\\u202e from a file\n"
+    )

@@ -19,7 +19,7 @@ import os
 import sys
 import warnings
 
-from tinynet.cli._common import CLIError, UsageError, describe_os_error
+from tinynet.cli._common import CLIError, UsageError, describe_os_error, printable
 from tinynet.cli.data import DATASETS
 
 __all__ = ["build_parser", "main"]
@@ -346,7 +346,7 @@ def _run(args) -> int:
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Python warnings (NumPy's overflow, scikit-learn's notes) as one line, no source."""
-    text = " ".join(str(message).split())
+    text = printable(" ".join(str(message).split()))
     print(f"tinynet: warning: {text} ({category.__name__})", file=sys.stderr)
 
 
@@ -357,4 +357,5 @@ def _one_line(error: BaseException) -> str:
         message = describe_os_error(error, "access")
     else:  # an unexpected error: name its type, since the message alone may be cryptic
         message = f"{type(error).__name__}: {error}"
-    return " ".join(message.split()) or type(error).__name__
+    # Names from files (columns, labels, paths) must not drive the terminal: escape them.
+    return printable(" ".join(message.split())) or type(error).__name__

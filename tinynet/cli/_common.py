@@ -19,6 +19,19 @@ class UsageError(Exception):
     """A combination of options that makes no sense: exit status 2 with the usage line."""
 
 
+def printable(text) -> str:
+    """``text`` with control and format characters (escape sequences, bidi overrides, line
+    breaks) shown as Python escapes, so a model file cannot drive the terminal.
+
+    >>> printable("red\\x1b[31m label\\u202e")
+    'red\\\\x1b[31m label\\\\u202e'
+    """
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in str(text)
+    )
+
+
 def describe_os_error(error: OSError, action: str) -> str:
     """``"cannot read 'x.csv': No such file or directory"`` from an OSError."""
     reason = error.strerror or str(error)

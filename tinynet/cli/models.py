@@ -20,6 +20,7 @@ from tinynet.cli._common import (
     atomic_output,
     check_output_path,
     describe_os_error,
+    printable,
 )
 from tinynet.cli.data import CLASSIFICATION, REGRESSION, check_scalable, read_csv
 
@@ -339,19 +340,6 @@ def describe(path: str) -> list[tuple[str, str]]:
 
 def _formatted(value, spec: str) -> str:
     return format(value, spec) if _is_real(value) else repr(value)
-
-
-def printable(text) -> str:
-    """``text`` with control and format characters (escape sequences, bidi overrides, line
-    breaks) shown as Python escapes, so a model file cannot drive the terminal.
-
-    >>> printable("red\\x1b[31m label\\u202e")
-    'red\\\\x1b[31m label\\\\u202e'
-    """
-    return "".join(
-        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
-        for char in str(text)
-    )
 
 
 def run_info(args) -> int:
