@@ -400,7 +400,7 @@ def test_error_and_warning_lines_never_carry_control_characters(capsys, monkeypa
     import tinynet.cli.models as models
 
     def hostile(args):
-        warnings.warn("label \x1b]0;owned\x07 seen", UserWarning)
+        warnings.warn("label \x1b]0;owned\x07 seen", UserWarning, stacklevel=2)
         raise RuntimeError("name\x1b[2J\u202e from a file")
 
     monkeypatch.setattr(models, "run_info", hostile)
