@@ -32,7 +32,7 @@ from typing import IO
 try:  # POSIX: locks tell a live writer's temporary file from a dead one's
     import fcntl
 except ImportError:  # pragma: no cover - Windows keeps stale temporary files (they are ignored)
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["output_file", "TEMPORARY_SUFFIX"]
 
