@@ -301,14 +301,15 @@ def test_train_save_through_a_symlink(model_file, tmp_path, capsys):
 # -- input edges ------------------------------------------------------------------------------
 
 
-def test_a_header_of_a_million_columns_is_checked_in_linear_time(tmp_path, capsys):
-    names = [f"c{i}" for i in range(10**6)]
+def test_a_wide_header_is_checked_in_linear_time(tmp_path, capsys):
+    names = [f"c{i}" for i in range(10**5)]
     names[-1] = "c7"  # one duplicate, at the far end
     path = tmp_path / "wide.csv"
     path.write_text(",".join(names) + "\n")
     start = time.perf_counter()
     code, _, err = run_main(capsys, "train", "--csv", path, "--target", "c0", *FAST)
-    assert time.perf_counter() - start < 20  # the quadratic check took hours
+    # linear: well under a second; the quadratic check took minutes here (hours for 10**6)
+    assert time.perf_counter() - start < 5
     assert code == 1
     assert_one_line(err, str(path), "duplicate column names in the header: c7")
 
