@@ -188,6 +188,13 @@ CRAFTED = {
     "cli version": (lambda s: s["extra"].__setitem__("tinynet_cli", "1"), "tinynet_cli must be"),
     "names": (lambda s: s["extra"].__setitem__("feature_names", ["x"]), "feature_names must be"),
     "n_outputs_": (lambda s: s["fitted"].__setitem__("n_outputs_", 3), "n_outputs_ is 3"),
+    "huge network": (
+        lambda s: (
+            s["params"].__setitem__("hidden_layer_sizes", (10**6, 10**6)),
+            s["fitted"].__setitem__("n_layers_", 4),
+        ),
+        "do not match the declared architecture",
+    ),
 }
 
 
