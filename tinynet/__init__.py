@@ -95,6 +95,18 @@ from tinynet.ops import (
     transpose,
     where,
 )
+from tinynet.ops.conv import (  # convolution and pooling (issue 11, item 7)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    max_pool1d,
+    max_pool2d,
+)
 from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 
