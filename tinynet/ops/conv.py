@@ -353,29 +353,39 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
         op, spatial, x, kernel_size, stride, padding, dilation, ceil_mode
     )
     size = x.shape[2:]
+    data = x.data
+    if np.isneginf(data).any():
+        # Below every real value, the padding never wins a window that has a real element;
+        # among tied -inf elements the first still does (PyTorch's choice).
+        data = np.where(np.isneginf(data), np.finfo(data.dtype).min, data)
     # Pad with -inf, after as far as the last (ceil-mode) window reaches.
     widths = tuple(
         (p, max(0, (o - 1) * s + d * (k - 1) + 1 - n - p))
         for p, o, s, d, k, n in zip(padding, out, stride, dilation, kernel, size)
     )
-    padded = pad(x, ((0, 0), (0, 0), *widths), value=-np.inf) if any(map(any, widths)) else x
-    windows = _im2col(padded.data, kernel, stride, dilation, out)
+    data = np.pad(data, ((0, 0), (0, 0), *widths), constant_values=-np.inf)
+    windows = _im2col(data, kernel, stride, dilation, out)
     windows = windows.reshape(*windows.shape[:2], math.prod(kernel), *out)
     # argmax takes the first maximum (NaN counts as one): PyTorch's choice at ties.
     offsets = np.unravel_index(np.argmax(windows, axis=2), kernel)
     grids = np.meshgrid(*(np.arange(n) for n in out), indexing="ij")
-    positions = [g * s + o * d for g, s, o, d in zip(grids, stride, offsets, dilation)]
-    padded_size = padded.shape[2:]
+    positions = [
+        g * s + o * d - p for g, s, o, d, p in zip(grids, stride, offsets, dilation, padding)
+    ]
+    if any(((pos < 0) | (pos >= n)).any() for pos, n in zip(positions, size)):
+        raise ValueError(
+            f"{op}: with padding {padding} and dilation {dilation} some window of an input "
+            f"of shape {x.shape} holds padding only; use less padding or dilation"
+        )
+    where = np.ravel_multi_index(positions, size)
     batch, channels = x.shape[:2]
-    flat = np.ravel_multi_index(positions, padded_size)
-    flat = flat + padded.data[0, 0].size * np.arange(batch * channels).reshape(
+    # The maxima are picked from the unpadded input: the gradient never meets the padding.
+    flat = where + math.prod(size) * np.arange(batch * channels).reshape(
         batch, channels, *(1,) * spatial
     )
-    y = _unbatched(getitem(reshape(padded, -1), flat), added)
+    y = _unbatched(getitem(reshape(x, -1), flat), added)
     if not indices:
         return y
-    unpadded = [pos - p for pos, p in zip(positions, padding)]
-    where = np.ravel_multi_index(unpadded, size)
     return y, Tensor(where[0] if added else where)
 
 
