@@ -107,6 +107,8 @@ from tinynet.ops.conv import (  # convolution and pooling (issue 11, item 7)
     max_pool1d,
     max_pool2d,
 )
+from tinynet.ops import linalg  # torch.linalg's names: inv det slogdet solve cholesky qr eigh svd
+from tinynet.ops.linalg import bmm, det, dot, outer, slogdet  # also top-level in PyTorch
 from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 

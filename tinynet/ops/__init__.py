@@ -45,7 +45,21 @@ from tinynet.ops.elementwise import (
     tanh,
     where,
 )
-from tinynet.ops.linalg import linear, matmul
+from tinynet.ops.linalg import (
+    bmm,
+    cholesky,
+    det,
+    dot,
+    eigh,
+    inv,
+    linear,
+    matmul,
+    outer,
+    qr,
+    slogdet,
+    solve,
+    svd,
+)
 from tinynet.ops.movement import (
     broadcast_to,
     concatenate,
@@ -79,4 +93,5 @@ __all__ = [
 __all__ += [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
     "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+    "bmm", "cholesky", "det", "dot", "eigh", "inv", "outer", "qr", "slogdet", "solve", "svd",
 ]  # fmt: skip
