@@ -115,9 +115,9 @@ def linear(x, weight, bias=None):
 
 
 # == linear algebra: products, inverse, determinants, solve, decompositions (issue 11, item 6) ==
-# Each decomposition output is its own primitive (the decomposition is computed once and
-# shared through ``ctx.factors``): their backward formulas are linear in the incoming
-# gradient, so the gradient of several outputs is the sum of each one's. Backward formulas
+# Each decomposition output is its own primitive (each computes the decomposition: a
+# primitive is a function of its inputs alone); their backward formulas are linear in the
+# incoming gradient, so the gradient of several outputs is the sum of each one's. Backward formulas
 # call the primitives again, so second derivatives come out of the same rules. Formulas are
 # PyTorch's (tools/autograd/derivatives.yaml, FunctionsManual.cpp), for real matrices.
 
@@ -159,6 +159,12 @@ def _lapack(name: str, fn, *arrays):
             else (result.astype(dtype))
         )
     return result
+
+
+def _symmetric_part(a: np.ndarray) -> np.ndarray:
+    """``(A + A.T) / 2``: cholesky and eigh are functions of it, so their (symmetric)
+    gradients are exact for every input, not only along symmetric perturbations."""
+    return (a + np.swapaxes(a, -1, -2)) * a.dtype.type(0.5)
 
 
 def _square(a: Tensor, name: str) -> None:
@@ -237,7 +243,7 @@ class Cholesky(Function):
 
     @staticmethod
     def forward(ctx, a):
-        return _lapack("cholesky", np.linalg.cholesky, a)
+        return _lapack("cholesky", np.linalg.cholesky, _symmetric_part(a))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -249,33 +255,45 @@ class Cholesky(Function):
 
 
 class _Factor(Function):
-    """One output of a decomposition computed once in ``factors`` (a tuple of arrays)."""
+    """Output ``index`` of the decomposition ``factors(a, full)`` (a tuple of arrays)."""
 
     index = 0
 
     @classmethod
-    def forward(cls, ctx, a, factors, full=False):
-        ctx.factors, ctx.full = factors, full
-        return factors[cls.index]
+    def forward(cls, ctx, a, full):
+        ctx.full = full
+        return cls.factors(a, full)[cls.index]
+
+
+def _eigh_factors(a, full):
+    return _lapack("eigh", lambda m: tuple(np.linalg.eigh(m)), _symmetric_part(a))
+
+
+def _svd_factors(a, full):
+    return _lapack("svd", lambda m: tuple(np.linalg.svd(m, full_matrices=full)), a)
+
+
+def _qr_factors(a, full):
+    mode = "complete" if full else "reduced"
+    return _lapack("qr", lambda m: tuple(np.linalg.qr(m, mode=mode)), a)
 
 
 class EighValues(_Factor):
-    index = 0
+    index, factors = 0, staticmethod(_eigh_factors)
 
     @staticmethod
     def backward(ctx, grad_output):
-        vectors = EighVectors.apply(ctx.inputs[0], ctx.factors)
+        vectors = EighVectors.apply(ctx.inputs[0], False)
         return (vectors * grad_output.unsqueeze(-2)) @ _mT(vectors), None
 
 
 class EighVectors(_Factor):
-    index = 1
+    index, factors = 1, staticmethod(_eigh_factors)
 
     @staticmethod
     def backward(ctx, grad_output):
         a = ctx.inputs[0]
-        values = EighValues.apply(a, ctx.factors)
-        vectors = EighVectors.apply(a, ctx.factors)
+        values, vectors = EighValues.apply(a, False), EighVectors.apply(a, False)
         inner = _mT(vectors) @ grad_output
         inner = 0.5 * (inner - _mT(inner))  # the tangent space of orthogonal matrices
         gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + _eye(values.shape[-1], values)
@@ -283,7 +301,7 @@ class EighVectors(_Factor):
 
 
 class SvdU(_Factor):
-    index = 0
+    index, factors = 0, staticmethod(_svd_factors)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -295,16 +313,18 @@ class SvdU(_Factor):
 
 
 class SvdS(_Factor):
-    index = 1
+    index, factors = 1, staticmethod(_svd_factors)
 
     @staticmethod
     def backward(ctx, grad_output):
-        u, _, vh = _svd_nodes(ctx)
+        # Only the first min(m, n) singular vectors pair with S: the reduced factors.
+        a = ctx.inputs[0]
+        u, vh = SvdU.apply(a, False), SvdVh.apply(a, False)
         return (u * grad_output.unsqueeze(-2)) @ vh, None
 
 
 class SvdVh(_Factor):
-    index = 2
+    index, factors = 2, staticmethod(_svd_factors)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -317,11 +337,12 @@ class SvdVh(_Factor):
 
 def _svd_nodes(ctx) -> tuple:
     a = ctx.inputs[0]
-    if ctx.full:
+    if ctx.full and a.shape[-1] != a.shape[-2]:
         raise NotImplementedError(
-            "svd: the gradient of U or Vh is computed for full_matrices=False only"
+            "svd: the gradient of U or Vh of a non-square matrix is computed for "
+            "full_matrices=False only"
         )
-    return tuple(cls.apply(a, ctx.factors, ctx.full) for cls in (SvdU, SvdS, SvdVh))
+    return tuple(cls.apply(a, False) for cls in (SvdU, SvdS, SvdVh))
 
 
 def _svd_gaps(s: Tensor) -> Tensor:
@@ -331,7 +352,7 @@ def _svd_gaps(s: Tensor) -> Tensor:
 
 
 class QrQ(_Factor):
-    index = 0
+    index, factors = 0, staticmethod(_qr_factors)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -340,7 +361,7 @@ class QrQ(_Factor):
 
 
 class QrR(_Factor):
-    index = 1
+    index, factors = 1, staticmethod(_qr_factors)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -356,7 +377,7 @@ def _qr_nodes(ctx) -> tuple:
             f"qr: the gradient is computed for matrices with rows >= columns (mode='reduced') "
             f"or square ones, got shape {a.shape}"
         )
-    return QrQ.apply(a, ctx.factors, ctx.full), QrR.apply(a, ctx.factors, ctx.full)
+    return QrQ.apply(a, ctx.full), QrR.apply(a, ctx.full)
 
 
 def _copyltu(m: Tensor) -> Tensor:
@@ -369,8 +390,8 @@ def _times_r_inverse_t(r: Tensor, x: Tensor) -> Tensor:
     return _mT(Solve.apply(r, _mT(x)))
 
 
-def _factor_nodes(classes, a: Tensor, factors, full: bool = False) -> tuple:
-    return tuple(cls.apply(a, factors, full) for cls in classes)
+def _factor_nodes(classes, a: Tensor, full: bool = False) -> tuple:
+    return tuple(cls.apply(a, full) for cls in classes)
 
 
 # -- public functions ---------------------------------------------------------------------------
@@ -450,9 +471,10 @@ def solve(A, B) -> Tensor:
 def cholesky(A, upper: bool = False) -> Tensor:
     """The Cholesky factor ``L`` (lower) of symmetric positive-definite ``A = L @ L.T``.
 
-    Only the lower triangle of ``A`` is read; the gradient is the symmetric one, as
-    PyTorch's. ``upper=True`` returns ``L.T``. A matrix that is not positive-definite raises
-    ``numpy.linalg.LinAlgError``.
+    ``upper=True`` returns ``L.T``. A matrix that is not positive-definite raises
+    ``numpy.linalg.LinAlgError``. The factor is that of the symmetric part
+    ``(A + A.T) / 2`` (PyTorch and LAPACK read the lower triangle instead: the same for the
+    symmetric ``A`` it is defined on), so the gradient, symmetric as PyTorch's, is exact.
 
     >>> import tinynet as tn
     >>> tn.linalg.cholesky(tn.tensor([[4.0, 2.0], [2.0, 2.0]])).tolist()
@@ -480,16 +502,17 @@ def qr(A, mode: str = "reduced") -> tuple:
         raise ShapeError(f"qr: expected floating matrices of shape (*, m, n), got {A.shape}")
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete', got {mode!r}")
-    factors = _lapack("qr", lambda m: tuple(np.linalg.qr(m, mode=mode)), A.data)
-    return _factor_nodes((QrQ, QrR), A, factors, full=mode == "complete")
+    return _factor_nodes((QrQ, QrR), A, full=mode == "complete")
 
 
-def eigh(A, UPLO: str = "L") -> tuple:
+def eigh(A) -> tuple:
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices.
 
-    Only the ``UPLO`` triangle is read. The eigenvectors' gradient divides by eigenvalue
-    gaps: it is defined for distinct eigenvalues only (inf or NaN near repeated ones, as in
-    PyTorch), and only for losses that do not depend on the eigenvectors' signs.
+    They are those of the symmetric part ``(A + A.T) / 2``, so the gradient (symmetric, as
+    PyTorch's) is exact; PyTorch's ``UPLO`` (read one triangle) is not taken. The
+    eigenvectors' gradient divides by eigenvalue gaps: it is defined for distinct
+    eigenvalues only (inf or NaN at repeated ones, as in PyTorch), and only for losses that
+    do not depend on the eigenvectors' signs.
 
     >>> import tinynet as tn
     >>> values, vectors = tn.linalg.eigh(tn.tensor([[2.0, 1.0], [1.0, 2.0]]))
@@ -498,17 +521,14 @@ def eigh(A, UPLO: str = "L") -> tuple:
     """
     A = as_tensor(A)
     _square(A, "eigh")
-    if UPLO not in ("L", "U"):
-        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    factors = _lapack("eigh", lambda m: tuple(np.linalg.eigh(m, UPLO=UPLO)), A.data)
-    return _factor_nodes((EighValues, EighVectors), A, factors)
+    return _factor_nodes((EighValues, EighVectors), A)
 
 
 def svd(A, full_matrices: bool = True) -> tuple:
     """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, ``S`` descending (``torch.linalg.svd``).
 
     Gradients of ``S`` are always defined; those of ``U`` and ``Vh`` need
-    ``full_matrices=False``, distinct nonzero singular values, and a loss that does not
+    ``full_matrices=False`` (or a square ``A``), distinct nonzero singular values, and a loss that does not
     depend on the singular vectors' signs (as in PyTorch).
 
     >>> import tinynet as tn
@@ -519,8 +539,7 @@ def svd(A, full_matrices: bool = True) -> tuple:
     A = as_tensor(A)
     if A.ndim < 2 or A.data.dtype.kind != "f":
         raise ShapeError(f"svd: expected floating matrices of shape (*, m, n), got {A.shape}")
-    factors = _lapack("svd", lambda m: tuple(np.linalg.svd(m, full_matrices=full_matrices)), A.data)
-    return _factor_nodes((SvdU, SvdS, SvdVh), A, factors, full=full_matrices)
+    return _factor_nodes((SvdU, SvdS, SvdVh), A, full=full_matrices)
 
 
 def outer(input, vec2) -> Tensor:

@@ -1089,6 +1089,187 @@ OPS += [
         _composite(_draw_adaptive, 2), ((1, 1, 3, 5),), {"output_size": (2, None)},
     ),
 ]  # fmt: skip
+
+
+# Matrices are drawn from [-3, 3] and made well-conditioned by a shift in the op (and in its
+# reference): a signed diagonal of 3n + 1 makes them strictly diagonally dominant, so
+# invertible; a spread diagonal separates eigenvalues and singular values by at least 1
+# (Weyl), where the gradients of eigenvectors and singular vectors are defined.
+def _signed_shift(n: int) -> np.ndarray:
+    return np.diag([(-1.0) ** i * (3 * n + 1) for i in range(n)])
+
+
+def _positive_shift(n: int) -> np.ndarray:
+    return np.eye(n) * (3 * n + 1)
+
+
+def _spread(rows: int, cols: int) -> np.ndarray:
+    spread = np.zeros((rows, cols))
+    for i in range(min(rows, cols)):
+        spread[i, i] = (6 * max(rows, cols) + 1) * (i + 1)
+    return spread
+
+
+def _shifted(x, shift: np.ndarray):
+    """``x + shift`` for a Tensor (the shift in x's dtype) or an array."""
+    if isinstance(x, Tensor):
+        return x + Tensor(shift.astype(x.dtype))
+    return x + shift
+
+
+def _symmetric(x):
+    return (x + x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)) * 0.5
+
+
+def _draw_square(draw, count: int = 1):
+    n = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from(((), (2,))))
+    return ((*batch, n, n),) * count, {}
+
+
+def _draw_solve(draw):
+    n, k = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    batch = draw(st.sampled_from(((), (2,))))
+    rhs = draw(st.sampled_from(((n,), (n, k), (*batch, n, k), (*batch, n))))
+    return ((*batch, n, n), rhs), {}
+
+
+def _draw_rectangular(draw, tall_only: bool = False):
+    m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    if tall_only and m < n:
+        m, n = n, m
+    batch = draw(st.sampled_from(((), (2,))))
+    return ((*batch, m, n),), {}
+
+
+def _solve_reference(a, b):
+    a = _shifted(a, _signed_shift(a.shape[-1]))
+    if b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]):
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    return np.linalg.solve(a, b)
+
+
+def _eigh_op(x, eigh, join):
+    values, vectors = eigh(_shifted(_symmetric(x), _spread(x.shape[-1], x.shape[-1])))
+    # Squared entries: the same for either sign of each eigenvector.
+    return join([values, (vectors * vectors).reshape(*values.shape[:-1], -1)])
+
+
+def _svd_op(x, full_matrices, svd, join):
+    u, s, vh = svd(_shifted(x, _spread(*x.shape[-2:])), full_matrices=full_matrices)
+    if full_matrices:
+        return s
+    batch = s.shape[:-1]
+    return join([s, (u * u).reshape(*batch, -1), (vh * vh).reshape(*batch, -1)])
+
+
+def _qr_op(x, mode, qr, join):
+    # LAPACK's Householder QR flips signs where a column is exactly zero below the diagonal
+    # (a kink of the factorization as computed): the offset, and avoid=-0.5, keep away.
+    rows, cols = x.shape[-2:]
+    offset = np.tril(np.full((rows, cols), 0.5), -1)
+    q, r = qr(_shifted(x, _spread(rows, cols) + offset), mode=mode)
+    batch = q.shape[:-2]
+    return join([q.reshape(*batch, -1), r.reshape(*batch, -1)])
+
+
+def _draw_qr(draw):
+    (shape,), _ = _draw_rectangular(draw, tall_only=True)
+    square = shape[-1] == shape[-2]
+    return (shape,), {
+        "mode": draw(st.sampled_from(("reduced", "complete") if square else ("reduced",)))
+    }
+
+
+def _draw_vectors(draw, same: bool):
+    n = draw(st.integers(1, 4))
+    return ((n,), (n if same else draw(st.integers(1, 4)),)), {}
+
+
+def _draw_bmm(draw):
+    b, n, m, p = (draw(st.integers(1, 3)) for _ in range(4))
+    return ((b, n, m), (b, m, p)), {}
+
+
+def _tn_join(arrays):
+    return tn.concatenate(arrays, axis=-1)
+
+
+def _np_join(arrays):
+    return np.concatenate(arrays, axis=-1)
+
+
+OPS += [
+    OpInfo(
+        "inv", lambda x: tn.linalg.inv(_shifted(x, _signed_shift(x.shape[-1]))),
+        lambda x: np.linalg.inv(_shifted(x, _signed_shift(x.shape[-1]))),
+        _composite(_draw_square), ((3, 3),),
+        method=lambda x: _shifted(x, _signed_shift(x.shape[-1])).inverse(),
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "det", lambda x: tn.linalg.det(_shifted(x, _signed_shift(x.shape[-1]))),
+        lambda x: np.linalg.det(_shifted(x, _signed_shift(x.shape[-1]))),
+        _composite(_draw_square), ((2, 3, 3),),
+        method=lambda x: _shifted(x, _signed_shift(x.shape[-1])).det(),
+        rtol=1e-10,
+    ),
+    OpInfo(
+        "slogdet", lambda x: tn.stack(tn.linalg.slogdet(_shifted(x, _signed_shift(x.shape[-1])))),
+        lambda x: np.stack(np.linalg.slogdet(_shifted(x, _signed_shift(x.shape[-1])))),
+        _composite(_draw_square), ((2, 2),),
+        method=lambda x: tn.stack(_shifted(x, _signed_shift(x.shape[-1])).slogdet()),
+        rtol=1e-10,
+    ),
+    OpInfo(
+        "solve", lambda a, b: tn.linalg.solve(_shifted(a, _signed_shift(a.shape[-1])), b),
+        _solve_reference, _composite(_draw_solve), ((2, 3, 3), (2, 3)),
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "cholesky",
+        lambda x, upper: tn.linalg.cholesky(
+            _shifted(_symmetric(x), _positive_shift(x.shape[-1])), upper=upper
+        ),
+        lambda x, upper: np.linalg.cholesky(
+            _shifted(_symmetric(x), _positive_shift(x.shape[-1])), upper=upper
+        ),
+        _composite(lambda draw: (_draw_square(draw)[0], {"upper": draw(st.booleans())})),
+        ((3, 3),), {"upper": False},
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "eigh", lambda x: _eigh_op(x, tn.linalg.eigh, _tn_join),
+        lambda x: _eigh_op(x, np.linalg.eigh, _np_join),
+        _composite(_draw_square), ((3, 3),),
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "svd", lambda x, full_matrices: _svd_op(x, full_matrices, tn.linalg.svd, _tn_join),
+        lambda x, full_matrices: _svd_op(x, full_matrices, np.linalg.svd, _np_join),
+        _composite(lambda draw: (_draw_rectangular(draw)[0], {"full_matrices": draw(st.booleans())})),
+        ((3, 2),), {"full_matrices": False},
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "qr", lambda x, mode: _qr_op(x, mode, tn.linalg.qr, _tn_join),
+        lambda x, mode: _qr_op(x, mode, np.linalg.qr, _np_join),
+        _composite(_draw_qr), ((3, 2),), {"mode": "reduced"},
+        avoid=(-0.5,), rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "outer", tn.outer, np.outer, _composite(_draw_vectors, False), ((3,), (2,)),
+        method=lambda a, b: a.outer(b),
+    ),
+    OpInfo(
+        "dot", tn.dot, np.dot, _composite(_draw_vectors, True), ((3,), (3,)),
+        method=lambda a, b: a.dot(b),
+    ),
+    OpInfo(
+        "bmm", tn.bmm, np.matmul, _composite(_draw_bmm), ((2, 2, 3), (2, 3, 2)),
+        method=lambda a, b: a.bmm(b),
+    ),
+]  # fmt: skip
 # == end of convolution, pooling and linear algebra ============================================
 
 OPS_BY_NAME: dict[str, OpInfo] = {op.name: op for op in OPS}
