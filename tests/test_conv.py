@@ -117,23 +117,39 @@ def test_float32_stays_float32_through_conv_and_pooling():
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
 
 
+def ones(*shape, dtype=None):
+    return tn.ones(*shape, dtype=dtype)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: tn.conv2d(tn.ones(1, 3, 5, 5), tn.ones(4, 2, 3, 3)), tn.ShapeError, "groups"),
-        (lambda: tn.conv2d(tn.ones(1, 4, 5, 5), tn.ones(4, 2, 3, 3), groups=3), tn.ShapeError, "groups"),
-        (lambda: tn.conv2d(tn.ones(5, 5), tn.ones(1, 1, 3, 3)), tn.ShapeError, "4-D input"),
-        (lambda: tn.conv2d(tn.ones(1, 1, 2, 2), tn.ones(1, 1, 3, 3)), tn.ShapeError, "smaller"),
-        (lambda: tn.conv2d(tn.ones(1, 1, 5, 5), tn.ones(1, 1, 3, 3), stride=2, padding="same"), ValueError, "strided"),
-        (lambda: tn.conv2d(tn.ones(1, 1, 5, 5), tn.ones(1, 1, 3, 3), padding="full"), ValueError, "'same'"),
-        (lambda: tn.conv2d(tn.ones(1, 1, 5, 5), tn.ones(1, 1, 3, 3), stride=0), ValueError, "stride"),
-        (lambda: tn.conv2d(tn.ones(1, 1, 5, 5), tn.ones(1, 1, 3, 3), tn.ones(2)), tn.ShapeError, "bias"),
-        (lambda: tn.conv_transpose2d(tn.ones(1, 1, 3, 3), tn.ones(1, 1, 3, 3), output_padding=1), ValueError, "output_padding"),
-        (lambda: tn.max_pool2d(tn.ones(1, 1, 4, 4), 2, padding=2), ValueError, "half"),
-        (lambda: tn.max_pool2d(tn.ones(1, 1, 4, 4, dtype=tn.int64), 2), TypeError, "floating"),
-        (lambda: tn.avg_pool2d(tn.ones(1, 1, 1, 1), 3), tn.ShapeError, "too small"),
+        (lambda: tn.conv2d(ones(1, 3, 5, 5), ones(4, 2, 3, 3)), tn.ShapeError, "groups"),
+        (lambda: tn.conv2d(ones(1, 4, 5, 5), ones(4, 2, 3, 3), groups=3), tn.ShapeError, "groups"),
+        (lambda: tn.conv2d(ones(5, 5), ones(1, 1, 3, 3)), tn.ShapeError, "4-D input"),
+        (lambda: tn.conv2d(ones(1, 1, 2, 2), ones(1, 1, 3, 3)), tn.ShapeError, "smaller"),
+        (lambda: tn.conv2d(ones(1, 1, 5, 5), ones(1, 1, 3, 3), tn.ones(2)), tn.ShapeError, "bias"),
+        (lambda: tn.conv2d(ones(1, 1, 5, 5), ones(1, 1, 3, 3), stride=0), ValueError, "stride"),
+        (
+            lambda: tn.conv2d(ones(1, 1, 5, 5), ones(1, 1, 3, 3), stride=2, padding="same"),
+            ValueError,
+            "strided",
+        ),
+        (
+            lambda: tn.conv2d(ones(1, 1, 5, 5), ones(1, 1, 3, 3), padding="full"),
+            ValueError,
+            "'same'",
+        ),
+        (
+            lambda: tn.conv_transpose2d(ones(1, 1, 3, 3), ones(1, 1, 3, 3), output_padding=1),
+            ValueError,
+            "output_padding",
+        ),
+        (lambda: tn.max_pool2d(ones(1, 1, 4, 4), 2, padding=2), ValueError, "half"),
+        (lambda: tn.max_pool2d(ones(1, 1, 4, 4, dtype=tn.int64), 2), TypeError, "floating"),
+        (lambda: tn.avg_pool2d(ones(1, 1, 1, 1), 3), tn.ShapeError, "too small"),
     ],
-)  # fmt: skip
+)
 def test_bad_arguments_raise_pytorchs_exception_types_with_the_fix(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -528,8 +528,8 @@ def svd(A, full_matrices: bool = True) -> tuple:
     """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, ``S`` descending (``torch.linalg.svd``).
 
     Gradients of ``S`` are always defined; those of ``U`` and ``Vh`` need
-    ``full_matrices=False`` (or a square ``A``), distinct nonzero singular values, and a loss that does not
-    depend on the singular vectors' signs (as in PyTorch).
+    ``full_matrices=False`` (or a square ``A``), distinct nonzero singular values, and a
+    loss that does not depend on the singular vectors' signs (as in PyTorch).
 
     >>> import tinynet as tn
     >>> u, s, vh = tn.linalg.svd(tn.tensor([[3.0, 0.0], [0.0, -2.0], [0.0, 0.0]]), False)

@@ -1057,7 +1057,10 @@ OPS += [
         "avg_pool1d", tn.avg_pool1d, lambda x, **kw: _avg_pool_reference(x, 1, **kw),
         _composite(_draw_pool, 1, "avg"),
         ((1, 2, 5),),
-        {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+        {
+            "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
+            "count_include_pad": False,
+        },
     ),
     OpInfo(
         "avg_pool2d", tn.avg_pool2d, lambda x, **kw: _avg_pool_reference(x, 2, **kw),
@@ -1169,6 +1172,11 @@ def _draw_qr(draw):
     }
 
 
+def _draw_svd(draw):
+    shapes, _ = _draw_rectangular(draw)
+    return shapes, {"full_matrices": draw(st.booleans())}
+
+
 def _draw_vectors(draw, same: bool):
     n = draw(st.integers(1, 4))
     return ((n,), (n if same else draw(st.integers(1, 4)),)), {}
@@ -1235,7 +1243,7 @@ OPS += [
     OpInfo(
         "svd", lambda x, full_matrices: _svd_op(x, full_matrices, tn.linalg.svd, _tn_join),
         lambda x, full_matrices: _svd_op(x, full_matrices, np.linalg.svd, _np_join),
-        _composite(lambda draw: (_draw_rectangular(draw)[0], {"full_matrices": draw(st.booleans())})),
+        _composite(_draw_svd),
         ((3, 2),), {"full_matrices": False},
         rtol=1e-10, atol=1e-12,
     ),
