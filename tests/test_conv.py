@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.nn as nn
 import tinynet.nn.functional as F
+from tinynet.testing import check_gradients_property, tensors
 
 
 def t(array, requires_grad=False):
@@ -226,3 +227,12 @@ def test_a_small_cnn_trains_its_conv_weights():
     loss.backward()
     for name, parameter in net.named_parameters():
         assert parameter.grad is not None and parameter.grad.shape == parameter.shape, name
+
+
+def test_a_conv_stack_is_right_to_second_order_in_its_parameters():
+    # Smooth layers only (max-pool ties are kinks): every parameter, first and second order.
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 2, padding=1, rng=0), nn.Tanh(), nn.AvgPool2d(2, stride=1),
+        nn.ConvTranspose2d(2, 1, 2, stride=2, rng=1), nn.AdaptiveAvgPool2d((2, 1)),
+    )  # fmt: skip
+    check_gradients_property(net, tensors(shape=(1, 1, 3, 3)), settings=settings(max_examples=5))

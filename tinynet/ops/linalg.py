@@ -1,4 +1,8 @@
-"""Matrix multiplication with NumPy's matmul semantics (1-D, 2-D and batched)."""
+"""Matrix products and linear algebra; ``tn.linalg`` is this module.
+
+``matmul`` has NumPy's semantics (1-D, 2-D and batched); ``inv det slogdet solve cholesky
+qr eigh svd`` have ``torch.linalg``'s names and conventions, ``outer dot bmm`` ``torch``'s.
+"""
 
 import numpy as np
 
