@@ -203,6 +203,8 @@ def test_module_arguments_are_checked_as_pytorch_does():
         nn.Conv2d(1, 1, 3, padding_mode="reflect")
     with pytest.raises(TypeError, match="kernel_size"):
         nn.Conv2d(1, 1, (3, 3, 3))
+    with pytest.raises(ValueError, match="strided"):
+        nn.Conv2d(1, 1, 3, stride=2, padding="same")
 
 
 def test_unflatten_inverts_flatten():

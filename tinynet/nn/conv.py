@@ -91,6 +91,15 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _spatial(kernel_size, count, "kernel_size")
         self.stride = _spatial(stride, count, "stride")
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(
+                    f"{name}: padding must be 'valid', 'same' or ints, got {padding!r}"
+                )
+            if padding == "same" and any(s != 1 for s in _spatial(stride, count, "stride")):
+                raise ValueError(
+                    f"{name}: padding='same' is not supported for strided convolutions"
+                )
         self.padding = padding if isinstance(padding, str) else _spatial(padding, count, "padding")
         self.dilation = _spatial(dilation, count, "dilation")
         self.output_padding = _spatial(output_padding, count, "output_padding")
