@@ -66,3 +66,9 @@ def test_numpy_floor_matches_tinynet_step_for_step():
         optimizer.step()
         assert abs(loss.item() - expected) < 1e-12
     np.testing.assert_allclose(first.weight.data, floor.W[0], rtol=1e-10, atol=1e-12)
+
+
+# -- convolution (issue 11, item 7) --------------------------------------------------------------
+def test_conv_benchmark_runs_and_checks_tinynet_against_numpy():
+    out = run("bench_conv.py", "--batch", "2", "--repeat", "1", "--number", "1", "--markdown")
+    assert "| tinynet |" in out and "| numpy im2col |" in out

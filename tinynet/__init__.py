@@ -95,6 +95,20 @@ from tinynet.ops import (
     transpose,
     where,
 )
+from tinynet.ops.conv import (  # convolution and pooling (issue 11, item 7)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    max_pool1d,
+    max_pool2d,
+)
+from tinynet.ops import linalg  # torch.linalg's names: inv det slogdet solve cholesky qr eigh svd
+from tinynet.ops.linalg import bmm, det, dot, outer, slogdet  # also top-level in PyTorch
 from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 

@@ -384,6 +384,25 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    # -- linear algebra (issue 11, item 6): PyTorch's Tensor methods --------------------------
+    def inverse(self):
+        return _ops.inv(self)
+
+    def det(self):
+        return _ops.det(self)
+
+    def slogdet(self):
+        return _ops.slogdet(self)
+
+    def outer(self, vec2):
+        return _ops.outer(self, vec2)
+
+    def dot(self, other):
+        return _ops.dot(self, other)
+
+    def bmm(self, mat2):
+        return _ops.bmm(self, mat2)
+
 
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)

@@ -20,6 +20,18 @@ from tinynet.nn.activation import (
     Softplus,
     Tanh,
 )
+from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
+    Unflatten,
+)
 from tinynet.nn.layers import (
     BatchNorm1d,
     Dropout,
@@ -46,4 +58,8 @@ __all__ = [
     "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm", "LeakyReLU",
     "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU",
     "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init", "utils",
+]  # fmt: skip
+__all__ += [
+    "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose1d",
+    "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "Unflatten",
 ]  # fmt: skip

@@ -26,6 +26,18 @@ from tinynet.nn.losses import (
     nll_loss,
 )
 from tinynet.ops._args import as_tensor
+from tinynet.ops.conv import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    max_pool1d,
+    max_pool2d,
+)
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -51,6 +63,11 @@ __all__ = [
     "softplus",
     "tanh",
 ]
+# -- convolution and pooling (issue 11, item 7): the ops themselves, under their torch names --
+__all__ += [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
+    "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+]  # fmt: skip
 
 
 # -- activations ------------------------------------------------------------------------------

@@ -1,5 +1,17 @@
 """Primitive ops. Each is one ``Function`` subclass, registered in ``autograd.PRIMITIVES``."""
 
+from tinynet.ops.conv import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    max_pool1d,
+    max_pool2d,
+)
 from tinynet.ops.elementwise import (
     abs,
     add,
@@ -33,7 +45,21 @@ from tinynet.ops.elementwise import (
     tanh,
     where,
 )
-from tinynet.ops.linalg import linear, matmul
+from tinynet.ops.linalg import (
+    bmm,
+    cholesky,
+    det,
+    dot,
+    eigh,
+    inv,
+    linear,
+    matmul,
+    outer,
+    qr,
+    slogdet,
+    solve,
+    svd,
+)
 from tinynet.ops.movement import (
     broadcast_to,
     concatenate,
@@ -62,4 +88,10 @@ __all__ = [
     "log1p", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "pow", "prod", "relu", "reshape", "sigmoid", "sin",
     "softmax", "softplus", "sqrt", "sub", "sum", "sum_to_shape", "tanh", "transpose", "where",
+]  # fmt: skip
+# -- convolution, pooling and linear algebra (issue 11, items 6-7) --
+__all__ += [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
+    "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+    "bmm", "cholesky", "det", "dot", "eigh", "inv", "outer", "qr", "slogdet", "solve", "svd",
 ]  # fmt: skip

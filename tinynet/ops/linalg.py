@@ -1,4 +1,10 @@
-"""Matrix multiplication with NumPy's matmul semantics (1-D, 2-D and batched)."""
+"""Matrix products and linear algebra; ``tn.linalg`` is this module.
+
+``matmul`` has NumPy's semantics (1-D, 2-D and batched); ``inv det slogdet solve cholesky
+qr eigh svd`` have ``torch.linalg``'s names and conventions, ``outer dot bmm`` ``torch``'s.
+"""
+
+import numpy as np
 
 from tinynet._grad_mode import _GradMode
 from tinynet.autograd import Function
@@ -110,3 +116,474 @@ def linear(x, weight, bias=None):
     if bias is not None and bias.shape not in ((weight.shape[0],), ()):
         raise ShapeError(f"linear: bias of shape {bias.shape} for {weight.shape[0]} outputs")
     return Linear.apply(x, weight, bias)
+
+
+# == linear algebra: products, inverse, determinants, solve, decompositions (issue 11, item 6) ==
+# Each decomposition output is its own primitive (each computes the decomposition: a
+# primitive is a function of its inputs alone); their backward formulas are linear in the
+# incoming gradient, so the gradient of several outputs is the sum of each one's. Backward formulas
+# call the primitives again, so second derivatives come out of the same rules. Formulas are
+# PyTorch's (tools/autograd/derivatives.yaml, FunctionsManual.cpp), for real matrices.
+
+
+def _mT(x: Tensor) -> Tensor:
+    return _swap_last(x)
+
+
+def _constant(array: np.ndarray, like: Tensor) -> Tensor:
+    return Tensor._wrap(np.asarray(array, like.data.dtype))
+
+
+def _eye(n: int, like: Tensor) -> Tensor:
+    return _constant(np.eye(n), like)
+
+
+def _tril(x: Tensor, k: int = 0) -> Tensor:
+    return x * _constant(np.tril(np.ones(x.shape[-2:]), k), x)
+
+
+def _lapack(name: str, fn, *arrays):
+    """``fn(*arrays)`` with float16 computed in float32 (LAPACK has no half precision), and
+    NumPy's LinAlgError re-raised naming the op."""
+    dtype = np.result_type(*arrays)
+    work = [a.astype(np.float32) if dtype == np.float16 else a for a in arrays]
+    try:
+        result = fn(*work)
+    except np.linalg.LinAlgError as error:
+        hint = {
+            "cholesky": "the matrix is not symmetric positive-definite",
+            "inv": "the matrix is singular (not invertible)",
+            "solve": "the matrix A is singular (not invertible)",
+        }.get(name, str(error))
+        raise np.linalg.LinAlgError(f"{name}: {hint}") from None
+    if dtype == np.float16:
+        return (
+            tuple(r.astype(dtype) for r in result)
+            if isinstance(result, tuple)
+            else (result.astype(dtype))
+        )
+    return result
+
+
+def _symmetric_part(a: np.ndarray) -> np.ndarray:
+    """``(A + A.T) / 2``: cholesky and eigh are functions of it, so their (symmetric)
+    gradients are exact for every input, not only along symmetric perturbations."""
+    return (a + np.swapaxes(a, -1, -2)) * a.dtype.type(0.5)
+
+
+def _square(a: Tensor, name: str) -> None:
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"{name}: expected square matrices of shape (*, n, n), got {a.shape}")
+    if a.data.dtype.kind != "f":
+        raise TypeError(f"{name} needs a floating tensor, got dtype {a.dtype}")
+
+
+class Inv(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return _lapack("inv", np.linalg.inv, a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        inverse_t = _mT(ctx.output)
+        return -(inverse_t @ grad_output @ inverse_t)
+
+
+class Det(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.asarray(_lapack("det", np.linalg.det, a))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (a,) = ctx.inputs
+        scale = (grad_output * ctx.output).reshape(*grad_output.shape, 1, 1)
+        return scale * _mT(_singular_checked_inv(a, "det"))
+
+
+class LogAbsDet(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.asarray(_lapack("slogdet", lambda m: np.linalg.slogdet(m)[1], a))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (a,) = ctx.inputs
+        scale = grad_output.reshape(*grad_output.shape, 1, 1)
+        return scale * _mT(_singular_checked_inv(a, "slogdet"))
+
+
+def _singular_checked_inv(a: Tensor, name: str) -> Tensor:
+    try:
+        return Inv.apply(a)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"{name}: the gradient at a singular matrix is not computed by tinynet (it is the "
+            "adjugate there); move away from singular matrices or regularize"
+        ) from None
+
+
+class Solve(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _lapack("solve", np.linalg.solve, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, _ = ctx.inputs
+        grad_b = Solve.apply(_mT(a), grad_output)
+        grad_a = -(grad_b @ _mT(ctx.output)) if ctx.needs_input_grad[0] else None
+        return grad_a, grad_b
+
+
+class Cholesky(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return _lapack("cholesky", np.linalg.cholesky, _symmetric_part(a))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        lower = ctx.output
+        phi = _tril(_mT(lower) @ grad_output)
+        phi = 0.5 * (phi + _mT(_tril(phi, -1)))  # symmetric: A is taken symmetric
+        left = Solve.apply(_mT(lower), phi)  # L^-T phi
+        return _mT(Solve.apply(_mT(lower), _mT(left)))  # L^-T phi L^-1
+
+
+class _Factor(Function):
+    """Output ``index`` of the decomposition ``factors(a, full)`` (a tuple of arrays)."""
+
+    index = 0
+
+    @classmethod
+    def forward(cls, ctx, a, full):
+        ctx.full = full
+        return cls.factors(a, full)[cls.index]
+
+
+def _eigh_factors(a, full):
+    return _lapack("eigh", lambda m: tuple(np.linalg.eigh(m)), _symmetric_part(a))
+
+
+def _svd_factors(a, full):
+    return _lapack("svd", lambda m: tuple(np.linalg.svd(m, full_matrices=full)), a)
+
+
+def _qr_factors(a, full):
+    mode = "complete" if full else "reduced"
+    return _lapack("qr", lambda m: tuple(np.linalg.qr(m, mode=mode)), a)
+
+
+class EighValues(_Factor):
+    index, factors = 0, staticmethod(_eigh_factors)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        vectors = EighVectors.apply(ctx.inputs[0], False)
+        return (vectors * grad_output.unsqueeze(-2)) @ _mT(vectors), None
+
+
+class EighVectors(_Factor):
+    index, factors = 1, staticmethod(_eigh_factors)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a = ctx.inputs[0]
+        values, vectors = EighValues.apply(a, False), EighVectors.apply(a, False)
+        inner = _mT(vectors) @ grad_output
+        inner = 0.5 * (inner - _mT(inner))  # the tangent space of orthogonal matrices
+        gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + _eye(values.shape[-1], values)
+        return vectors @ (inner / gaps) @ _mT(vectors), None
+
+
+class SvdU(_Factor):
+    index, factors = 0, staticmethod(_svd_factors)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        u, s, vh = _svd_nodes(ctx)
+        inner = _mT(u) @ grad_output
+        grad = u @ (((inner - _mT(inner)) / _svd_gaps(s)) * s.unsqueeze(-2))
+        grad = grad + (grad_output - u @ inner) / s.unsqueeze(-2)
+        return grad @ vh, None
+
+
+class SvdS(_Factor):
+    index, factors = 1, staticmethod(_svd_factors)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        # Only the first min(m, n) singular vectors pair with S: the reduced factors.
+        a = ctx.inputs[0]
+        u, vh = SvdU.apply(a, False), SvdVh.apply(a, False)
+        return (u * grad_output.unsqueeze(-2)) @ vh, None
+
+
+class SvdVh(_Factor):
+    index, factors = 2, staticmethod(_svd_factors)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        u, s, vh = _svd_nodes(ctx)
+        inner = vh @ _mT(grad_output)  # V^T gV with gV = grad_output^T
+        grad = (s.unsqueeze(-1) * ((inner - _mT(inner)) / _svd_gaps(s))) @ vh
+        grad = grad + (grad_output - (grad_output @ _mT(vh)) @ vh) / s.unsqueeze(-1)
+        return u @ grad, None
+
+
+def _svd_nodes(ctx) -> tuple:
+    a = ctx.inputs[0]
+    if ctx.full and a.shape[-1] != a.shape[-2]:
+        raise NotImplementedError(
+            "svd: the gradient of U or Vh of a non-square matrix is computed for "
+            "full_matrices=False only"
+        )
+    return tuple(cls.apply(a, False) for cls in (SvdU, SvdS, SvdVh))
+
+
+def _svd_gaps(s: Tensor) -> Tensor:
+    """``E[j, k] = s_k**2 - s_j**2`` off the diagonal, 1 on it."""
+    squares = s * s
+    return squares.unsqueeze(-2) - squares.unsqueeze(-1) + _eye(s.shape[-1], s)
+
+
+class QrQ(_Factor):
+    index, factors = 0, staticmethod(_qr_factors)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        q, r = _qr_nodes(ctx)
+        return _times_r_inverse_t(r, grad_output + q @ _copyltu(-(_mT(grad_output) @ q))), None
+
+
+class QrR(_Factor):
+    index, factors = 1, staticmethod(_qr_factors)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        q, r = _qr_nodes(ctx)
+        return _times_r_inverse_t(r, q @ _copyltu(r @ _mT(grad_output))), None
+
+
+def _qr_nodes(ctx) -> tuple:
+    a = ctx.inputs[0]
+    rows, cols = a.shape[-2:]
+    if rows < cols or (ctx.full and rows != cols):
+        raise NotImplementedError(
+            f"qr: the gradient is computed for matrices with rows >= columns (mode='reduced') "
+            f"or square ones, got shape {a.shape}"
+        )
+    return QrQ.apply(a, ctx.full), QrR.apply(a, ctx.full)
+
+
+def _copyltu(m: Tensor) -> Tensor:
+    """The lower triangle of ``m`` mirrored to the upper one."""
+    return _tril(m) + _mT(_tril(m, -1))
+
+
+def _times_r_inverse_t(r: Tensor, x: Tensor) -> Tensor:
+    """``x @ R^-T``: the last step of ``gA = (gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T``."""
+    return _mT(Solve.apply(r, _mT(x)))
+
+
+def _factor_nodes(classes, a: Tensor, full: bool = False) -> tuple:
+    return tuple(cls.apply(a, full) for cls in classes)
+
+
+# -- public functions ---------------------------------------------------------------------------
+def inv(A) -> Tensor:
+    """The inverse of each square matrix in ``A`` (``torch.linalg.inv``).
+
+    Singular matrices raise ``numpy.linalg.LinAlgError``.
+
+    >>> import tinynet as tn
+    >>> tn.linalg.inv(tn.tensor([[2.0, 0.0], [0.0, 4.0]])).tolist()
+    [[0.5, 0.0], [0.0, 0.25]]
+    """
+    A = as_tensor(A)
+    _square(A, "inv")
+    return Inv.apply(A)
+
+
+def det(A) -> Tensor:
+    """The determinant of each square matrix in ``A``.
+
+    Its gradient ``det(A) * inv(A).T`` is computed where ``A`` is invertible; at a singular
+    matrix backward raises ``LinAlgError`` (PyTorch returns the adjugate there).
+
+    >>> import tinynet as tn
+    >>> round(tn.linalg.det(tn.tensor([[1.0, 2.0], [3.0, 4.0]])).item(), 6)
+    -2.0
+    """
+    A = as_tensor(A)
+    _square(A, "det")
+    return Det.apply(A)
+
+
+def slogdet(A) -> tuple:
+    """``(sign, logabsdet)`` of each square matrix: ``det = sign * exp(logabsdet)``.
+
+    ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(A).T``.
+
+    >>> import tinynet as tn
+    >>> sign, logabsdet = tn.linalg.slogdet(tn.tensor([[0.0, 2.0], [3.0, 0.0]]))
+    >>> sign.item(), round(logabsdet.item(), 6)
+    (-1.0, 1.791759)
+    """
+    A = as_tensor(A)
+    _square(A, "slogdet")
+    sign = _lapack("slogdet", lambda m: np.linalg.slogdet(m)[0], A.data)
+    return Tensor._wrap(np.asarray(sign, A.data.dtype)), LogAbsDet.apply(A)
+
+
+def solve(A, B) -> Tensor:
+    """``X`` with ``A @ X = B`` (``torch.linalg.solve``); batches broadcast.
+
+    ``B`` is a batch of vectors when it is 1-D or has shape ``A.shape[:-1]``, as in
+    PyTorch, and a batch of matrices ``(*, n, k)`` otherwise.
+
+    >>> import tinynet as tn
+    >>> tn.linalg.solve(tn.tensor([[2.0, 0.0], [0.0, 4.0]]), tn.tensor([2.0, 2.0])).tolist()
+    [1.0, 0.5]
+    """
+    A, B = as_tensor(A), as_tensor(B)
+    _square(A, "solve")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    if vector:
+        B = B.unsqueeze(-1)
+    if B.ndim < 2 or B.shape[-2] != A.shape[-1]:
+        raise ShapeError(f"solve: A of shape {A.shape} does not fit B of shape {B.shape}")
+    try:
+        X = Solve.apply(A, B)
+    except ValueError as error:
+        if isinstance(error, np.linalg.LinAlgError):
+            raise
+        raise ShapeError(
+            f"solve: batch shapes of A {A.shape} and B {B.shape} do not broadcast"
+        ) from None
+    return X.squeeze(-1) if vector else X
+
+
+def cholesky(A, upper: bool = False) -> Tensor:
+    """The Cholesky factor ``L`` (lower) of symmetric positive-definite ``A = L @ L.T``.
+
+    ``upper=True`` returns ``L.T``. A matrix that is not positive-definite raises
+    ``numpy.linalg.LinAlgError``. The factor is that of the symmetric part
+    ``(A + A.T) / 2`` (PyTorch and LAPACK read the lower triangle instead: the same for the
+    symmetric ``A`` it is defined on), so the gradient, symmetric as PyTorch's, is exact.
+
+    >>> import tinynet as tn
+    >>> tn.linalg.cholesky(tn.tensor([[4.0, 2.0], [2.0, 2.0]])).tolist()
+    [[2.0, 0.0], [1.0, 1.0]]
+    """
+    A = as_tensor(A)
+    _square(A, "cholesky")
+    lower = Cholesky.apply(A)
+    return _mT(lower) if upper else lower
+
+
+def qr(A, mode: str = "reduced") -> tuple:
+    """``(Q, R)`` with ``A = Q @ R``, ``Q`` orthonormal columns, ``R`` upper triangular.
+
+    ``mode`` is ``'reduced'`` or ``'complete'``, as ``torch.linalg.qr``. The gradient is
+    computed for ``rows >= columns`` (``'reduced'``) and square matrices of full rank.
+
+    >>> import tinynet as tn
+    >>> q, r = tn.linalg.qr(tn.tensor([[3.0, 1.0], [4.0, 2.0], [0.0, 2.0]]))
+    >>> q.shape, r.shape
+    ((3, 2), (2, 2))
+    """
+    A = as_tensor(A)
+    if A.ndim < 2 or A.data.dtype.kind != "f":
+        raise ShapeError(f"qr: expected floating matrices of shape (*, m, n), got {A.shape}")
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"qr: mode must be 'reduced' or 'complete', got {mode!r}")
+    return _factor_nodes((QrQ, QrR), A, full=mode == "complete")
+
+
+def eigh(A) -> tuple:
+    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices.
+
+    They are those of the symmetric part ``(A + A.T) / 2``, so the gradient (symmetric, as
+    PyTorch's) is exact; PyTorch's ``UPLO`` (read one triangle) is not taken. The
+    eigenvectors' gradient divides by eigenvalue gaps: it is defined for distinct
+    eigenvalues only (inf or NaN at repeated ones, as in PyTorch), and only for losses that
+    do not depend on the eigenvectors' signs.
+
+    >>> import tinynet as tn
+    >>> values, vectors = tn.linalg.eigh(tn.tensor([[2.0, 1.0], [1.0, 2.0]]))
+    >>> values.tolist()
+    [1.0, 3.0]
+    """
+    A = as_tensor(A)
+    _square(A, "eigh")
+    return _factor_nodes((EighValues, EighVectors), A)
+
+
+def svd(A, full_matrices: bool = True) -> tuple:
+    """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, ``S`` descending (``torch.linalg.svd``).
+
+    Gradients of ``S`` are always defined; those of ``U`` and ``Vh`` need
+    ``full_matrices=False`` (or a square ``A``), distinct nonzero singular values, and a
+    loss that does not depend on the singular vectors' signs (as in PyTorch).
+
+    >>> import tinynet as tn
+    >>> u, s, vh = tn.linalg.svd(tn.tensor([[3.0, 0.0], [0.0, -2.0], [0.0, 0.0]]), False)
+    >>> s.tolist(), u.shape, vh.shape
+    ([3.0, 2.0], (3, 2), (2, 2))
+    """
+    A = as_tensor(A)
+    if A.ndim < 2 or A.data.dtype.kind != "f":
+        raise ShapeError(f"svd: expected floating matrices of shape (*, m, n), got {A.shape}")
+    return _factor_nodes((SvdU, SvdS, SvdVh), A, full=full_matrices)
+
+
+def outer(input, vec2) -> Tensor:
+    """The outer product of two vectors: ``out[i, j] = input[i] * vec2[j]``.
+
+    >>> import tinynet as tn
+    >>> tn.outer(tn.tensor([1.0, 2.0]), tn.tensor([1.0, 0.0, -1.0])).tolist()
+    [[1.0, 0.0, -1.0], [2.0, 0.0, -2.0]]
+    """
+    a, b = as_tensor(input), as_tensor(vec2)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def dot(input, tensor) -> Tensor:
+    """The inner product of two 1-D tensors of the same length (``torch.dot``).
+
+    >>> import tinynet as tn
+    >>> tn.dot(tn.tensor([1.0, 2.0]), tn.tensor([3.0, 4.0])).item()
+    11.0
+    """
+    a, b = as_tensor(input), as_tensor(tensor)
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ShapeError(
+            f"dot: expected two 1-D tensors of the same length, got shapes {a.shape} and {b.shape}"
+        )
+    return matmul(a, b)
+
+
+def bmm(input, mat2) -> Tensor:
+    """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)``; no broadcasting (``torch.bmm``).
+
+    >>> import tinynet as tn
+    >>> tn.bmm(tn.ones(4, 2, 3), tn.ones(4, 3, 5)).shape
+    (4, 2, 5)
+    """
+    a, b = as_tensor(input), as_tensor(mat2)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ShapeError(
+            f"bmm: expected (b, n, m) and (b, m, p) batches, got shapes {a.shape} and {b.shape}"
+        )
+    return matmul(a, b)

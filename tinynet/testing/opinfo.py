@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.signal
 import scipy.special
 
 import tinynet as tn
@@ -753,6 +754,519 @@ OPS: list[OpInfo] = [
     _reduction("argmax", np.argmax, draw_kwargs=_argmax_kwargs, differentiable=False),
     _reduction("argmin", np.argmin, draw_kwargs=_argmax_kwargs, differentiable=False),
 ]
+
+
+# == convolution, pooling and linear algebra (issue 11, items 6-7) ============================
+# Inputs stay tiny: a second-order check costs one backward pass per input and output element.
+def _draw_kernel_setup(draw, spatial: int) -> dict:
+    return {
+        "kernel": tuple(draw(st.integers(1, 3 if spatial == 1 else 2)) for _ in range(spatial)),
+        "stride": tuple(draw(st.integers(1, 2)) for _ in range(spatial)),
+        "dilation": tuple(draw(st.integers(1, 2)) for _ in range(spatial)),
+    }
+
+
+def _draw_batch(draw, channels: int, size: tuple) -> int:
+    return draw(st.integers(1, 2)) if channels * math.prod(size) <= 4 else 1
+
+
+def _draw_conv(draw, spatial: int):
+    setup = _draw_kernel_setup(draw, spatial)
+    kernel, stride, dilation = setup["kernel"], setup["stride"], setup["dilation"]
+    groups = draw(st.sampled_from((1, 1, 2)))
+    in_per, out_per = (1, 1) if groups == 2 else (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    options = ["valid", "ints"] + (["same"] if stride == (1,) * spatial else [])
+    kind = draw(st.sampled_from(options))
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(spatial)) if kind == "ints" else kind
+    widths = padding if kind == "ints" else (0,) * spatial
+    extents = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    size = tuple(
+        draw(st.integers(max(1, e - 2 * p), max(1, e - 2 * p) + (2 if spatial == 1 else 1)))
+        for e, p in zip(extents, widths)
+    )
+    batch = _draw_batch(draw, groups * in_per, size)
+    shapes = ((batch, groups * in_per, *size), (groups * out_per, in_per, *kernel))
+    if draw(st.booleans()):  # a bias
+        shapes += ((groups * out_per,),)
+    kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    return shapes, kwargs
+
+
+def _draw_conv_transpose(draw, spatial: int):
+    setup = _draw_kernel_setup(draw, spatial)
+    kernel, stride, dilation = setup["kernel"], setup["stride"], setup["dilation"]
+    groups = draw(st.sampled_from((1, 1, 2)))
+    in_per, out_per = (1, 1) if groups == 2 else (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    size = tuple(draw(st.integers(1, 3 if spatial == 1 else 2)) for _ in range(spatial))
+    extra = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    full = [
+        (n - 1) * s + d * (k - 1) + 1 + e
+        for n, s, d, k, e in zip(size, stride, dilation, kernel, extra)
+    ]
+    padding = tuple(draw(st.integers(0, min(1, (f - 1) // 2))) for f in full)
+    batch = _draw_batch(draw, groups * in_per, size)
+    shapes = ((batch, groups * in_per, *size), (groups * in_per, out_per, *kernel))
+    if draw(st.booleans()):  # a bias
+        shapes += ((groups * out_per,),)
+    kwargs = {
+        "stride": stride,
+        "padding": padding,
+        "output_padding": extra,
+        "groups": groups,
+        "dilation": dilation,
+    }
+    return shapes, kwargs
+
+
+def _draw_pool(draw, spatial: int, kind: str):
+    setup = _draw_kernel_setup(draw, spatial)
+    kernel, dilation = setup["kernel"], setup["dilation"]
+    stride = draw(st.sampled_from((None, setup["stride"])))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    kwargs = {"kernel_size": kernel, "stride": stride, "padding": padding}
+    kwargs["ceil_mode"] = draw(st.booleans())
+    if kind == "max":
+        kwargs["dilation"] = dilation
+    else:
+        dilation = (1,) * spatial
+        kwargs["count_include_pad"] = draw(st.booleans())
+        if spatial == 2:
+            kwargs["divisor_override"] = draw(st.sampled_from((None, 3)))
+    extents = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    # At least extent - padding: no dilated window then falls wholly in the padding.
+    lows = [max(1, e - p) for e, p in zip(extents, padding)]
+    size = tuple(draw(st.integers(low, low + (3 if spatial == 1 else 2))) for low in lows)
+    channels = draw(st.integers(1, 2))
+    batched = draw(st.booleans())
+    shape = (_draw_batch(draw, channels, size), channels, *size) if batched else (channels, *size)
+    return (shape,), kwargs
+
+
+def _draw_adaptive(draw, spatial: int):
+    size = tuple(draw(st.integers(1, 5 if spatial == 1 else 4)) for _ in range(spatial))
+    output_size = tuple(draw(st.sampled_from((None, 1, 2, 3))) for _ in range(spatial))
+    if spatial == 1 or draw(st.booleans()):
+        output_size = output_size[0] or 2
+    channels = draw(st.integers(1, 2))
+    return ((_draw_batch(draw, channels, size), channels, *size),), {"output_size": output_size}
+
+
+def _spatial_tuple(value, spatial: int) -> tuple:
+    return (value,) * spatial if isinstance(value, int) else tuple(value)
+
+
+def _conv_reference(x, weight, *bias, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation by scipy.signal.correlate of each output channel's group."""
+    spatial = x.ndim - 2
+    stride, dilation = _spatial_tuple(stride, spatial), _spatial_tuple(dilation, spatial)
+    kernel = weight.shape[2:]
+    if padding == "same":
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        widths = [(t // 2, t - t // 2) for t in totals]
+    else:
+        widths = [(p, p) for p in _spatial_tuple(0 if padding == "valid" else padding, spatial)]
+    padded = np.pad(x, [(0, 0), (0, 0), *widths])
+    dilated = np.zeros((*weight.shape[:2], *(d * (k - 1) + 1 for k, d in zip(kernel, dilation))))
+    dilated[(Ellipsis, *(slice(None, None, d) for d in dilation))] = weight
+    in_per, out_per = x.shape[1] // groups, weight.shape[0] // groups
+    every = tuple(slice(None, None, s) for s in stride)
+    out = np.array(
+        [
+            [
+                scipy.signal.correlate(
+                    padded[n, (c // out_per) * in_per : (c // out_per + 1) * in_per],
+                    dilated[c],
+                    mode="valid",
+                    method="direct",
+                )[0][every]
+                for c in range(weight.shape[0])
+            ]
+            for n in range(x.shape[0])
+        ]
+    )
+    return out + bias[0].reshape(-1, *(1,) * spatial) if bias else out
+
+
+def _conv_transpose_reference(
+    x, weight, *bias, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """Every input element times the kernel, added at its strided place (a direct loop)."""
+    spatial = x.ndim - 2
+    stride, dilation = _spatial_tuple(stride, spatial), _spatial_tuple(dilation, spatial)
+    padding = _spatial_tuple(padding, spatial)
+    extra = _spatial_tuple(output_padding, spatial)
+    kernel = weight.shape[2:]
+    in_per, out_per = x.shape[1] // groups, weight.shape[1]
+    full = [
+        (n - 1) * s + d * (k - 1) + 1 + e
+        for n, s, d, k, e in zip(x.shape[2:], stride, dilation, kernel, extra)
+    ]
+    out = np.zeros((x.shape[0], out_per * groups, *full))
+    for n, c, *position in np.ndindex(*x.shape):
+        group = c // in_per
+        for o in range(out_per):
+            for offset in np.ndindex(*kernel):
+                target = tuple(
+                    p * s + k * d for p, s, k, d in zip(position, stride, offset, dilation)
+                )
+                out[(n, group * out_per + o, *target)] += (
+                    x[(n, c, *position)] * weight[(c, o, *offset)]
+                )
+    out = out[(slice(None), slice(None), *(slice(p, f - p) for p, f in zip(padding, full)))]
+    return out + bias[0].reshape(-1, *(1,) * spatial) if bias else out
+
+
+def _pool_windows(size, kernel, stride, padding, dilation, ceil_mode):
+    """Per output position: per axis, the padded-window taps that fall inside the input,
+    and the window's span clipped at the right padding (PyTorch's averaging divisor)."""
+    axes_windows = []
+    for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
+        count = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (count - 1) * s >= n + p:
+            count -= 1
+        windows = []
+        for i in range(count):
+            start = i * s - p
+            taps = [start + j * d for j in range(k)]
+            span = min(start + k, n + p) - start
+            windows.append(([t for t in taps if 0 <= t < n], span))
+        axes_windows.append(windows)
+    return axes_windows
+
+
+def _pool_reference(x, spatial, reduce, kernel_size, stride, padding, dilation, ceil_mode):
+    unbatched = x.ndim == spatial + 1
+    if unbatched:
+        x = x[None]
+    kernel = _spatial_tuple(kernel_size, spatial)
+    stride = kernel if stride is None else _spatial_tuple(stride, spatial)
+    windows = _pool_windows(
+        x.shape[2:], kernel, stride, _spatial_tuple(padding, spatial),
+        _spatial_tuple(dilation, spatial), ceil_mode,
+    )  # fmt: skip
+    out = np.zeros((*x.shape[:2], *(len(w) for w in windows)))
+    for position in np.ndindex(*out.shape[2:]):
+        chosen = [windows[axis][i] for axis, i in enumerate(position)]
+        block = x[(Ellipsis, *np.ix_(*(taps for taps, _ in chosen)))]
+        out[(Ellipsis, *position)] = reduce(
+            block.reshape(*x.shape[:2], -1), [span for _, span in chosen]
+        )
+    return out[0] if unbatched else out
+
+
+def _max_pool_reference(
+    x, spatial, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
+):
+    return _pool_reference(
+        x,
+        spatial,
+        lambda block, spans: block.max(axis=-1),
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+    )
+
+
+def _avg_pool_reference(
+    x,
+    spatial,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    def mean(block, spans):
+        if divisor_override is not None:
+            return block.sum(axis=-1) / divisor_override
+        return block.sum(axis=-1) / (math.prod(spans) if count_include_pad else block.shape[-1])
+
+    return _pool_reference(x, spatial, mean, kernel_size, stride, padding, 1, ceil_mode)
+
+
+def _adaptive_avg_pool_reference(x, output_size):
+    spatial = x.ndim - 2
+    sizes = x.shape[2:]
+    output_size = _spatial_tuple(output_size, spatial)
+    out_shape = tuple(n if o is None else o for o, n in zip(output_size, sizes))
+    out = np.zeros((*x.shape[:2], *out_shape))
+    for position in np.ndindex(*out_shape):
+        ranges = [
+            range(math.floor(i * n / o), math.ceil((i + 1) * n / o))
+            for i, n, o in zip(position, sizes, out_shape)
+        ]
+        out[(Ellipsis, *position)] = x[(Ellipsis, *np.ix_(*ranges))].mean(
+            axis=tuple(range(2, x.ndim))
+        )
+    return out
+
+
+def _conv_entry(name, function, reference, draw, spatial, sample_shapes, sample_kwargs):
+    return OpInfo(
+        name,
+        lambda x, weight, *bias, **kwargs: function(x, weight, *bias, **kwargs),
+        reference,
+        _composite(draw, spatial),
+        sample_shapes,
+        sample_kwargs,
+        atol=1e-12,  # sums of up to a dozen products, added in another order
+    )
+
+
+OPS += [
+    _conv_entry(
+        "conv1d", tn.conv1d, _conv_reference, _draw_conv, 1,
+        ((1, 2, 5), (2, 1, 3), (2,)),
+        {"stride": 2, "padding": 1, "dilation": 1, "groups": 2},
+    ),
+    _conv_entry(
+        "conv2d", tn.conv2d, _conv_reference, _draw_conv, 2,
+        ((1, 2, 3, 4), (2, 2, 2, 2), (2,)),
+        {"stride": (1, 2), "padding": 1, "dilation": 1, "groups": 1},
+    ),
+    _conv_entry(
+        "conv_transpose1d", tn.conv_transpose1d, _conv_transpose_reference,
+        _draw_conv_transpose, 1,
+        ((1, 2, 3), (2, 1, 2), (2,)),
+        {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2, "dilation": 1},
+    ),
+    _conv_entry(
+        "conv_transpose2d", tn.conv_transpose2d, _conv_transpose_reference,
+        _draw_conv_transpose, 2,
+        ((1, 2, 2, 2), (2, 1, 2, 2), (1,)),
+        {"stride": 2, "padding": (1, 0), "output_padding": (1, 0), "groups": 1, "dilation": 1},
+    ),
+    OpInfo(
+        "max_pool1d", tn.max_pool1d, lambda x, **kw: _max_pool_reference(x, 1, **kw),
+        _composite(_draw_pool, 1, "max"),
+        ((2, 5),),
+        {"kernel_size": 2, "stride": None, "padding": 1, "dilation": 1, "ceil_mode": True},
+        distinct=True,  # ties are kinks: their convention is tested on its own
+    ),
+    OpInfo(
+        "max_pool2d", tn.max_pool2d, lambda x, **kw: _max_pool_reference(x, 2, **kw),
+        _composite(_draw_pool, 2, "max"),
+        ((1, 1, 4, 3),),
+        {"kernel_size": (2, 2), "stride": (2, 1), "padding": 1, "dilation": 1, "ceil_mode": False},
+        distinct=True,
+    ),
+    OpInfo(
+        "avg_pool1d", tn.avg_pool1d, lambda x, **kw: _avg_pool_reference(x, 1, **kw),
+        _composite(_draw_pool, 1, "avg"),
+        ((1, 2, 5),),
+        {
+            "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
+            "count_include_pad": False,
+        },
+    ),
+    OpInfo(
+        "avg_pool2d", tn.avg_pool2d, lambda x, **kw: _avg_pool_reference(x, 2, **kw),
+        _composite(_draw_pool, 2, "avg"),
+        ((1, 1, 3, 4),),
+        {
+            "kernel_size": 2, "stride": None, "padding": (1, 0), "ceil_mode": True,
+            "count_include_pad": True, "divisor_override": None,
+        },
+    ),
+    OpInfo(
+        "adaptive_avg_pool1d", tn.adaptive_avg_pool1d, _adaptive_avg_pool_reference,
+        _composite(_draw_adaptive, 1), ((1, 2, 5),), {"output_size": 3},
+    ),
+    OpInfo(
+        "adaptive_avg_pool2d", tn.adaptive_avg_pool2d, _adaptive_avg_pool_reference,
+        _composite(_draw_adaptive, 2), ((1, 1, 3, 5),), {"output_size": (2, None)},
+    ),
+]  # fmt: skip
+
+
+# Matrices are drawn from [-3, 3] and made well-conditioned by a shift in the op (and in its
+# reference): a signed diagonal of 3n + 1 makes them strictly diagonally dominant, so
+# invertible; a spread diagonal separates eigenvalues and singular values by at least 1
+# (Weyl), where the gradients of eigenvectors and singular vectors are defined.
+def _signed_shift(n: int) -> np.ndarray:
+    return np.diag([(-1.0) ** i * (3 * n + 1) for i in range(n)])
+
+
+def _positive_shift(n: int) -> np.ndarray:
+    return np.eye(n) * (3 * n + 1)
+
+
+def _spread(rows: int, cols: int) -> np.ndarray:
+    spread = np.zeros((rows, cols))
+    for i in range(min(rows, cols)):
+        spread[i, i] = (6 * max(rows, cols) + 1) * (i + 1)
+    return spread
+
+
+def _shifted(x, shift: np.ndarray):
+    """``x + shift`` for a Tensor (the shift in x's dtype) or an array."""
+    if isinstance(x, Tensor):
+        return x + Tensor(shift.astype(x.dtype))
+    return x + shift
+
+
+def _symmetric(x):
+    return (x + x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)) * 0.5
+
+
+def _draw_square(draw, count: int = 1):
+    n = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from(((), (2,))))
+    return ((*batch, n, n),) * count, {}
+
+
+def _draw_solve(draw):
+    n, k = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    batch = draw(st.sampled_from(((), (2,))))
+    rhs = draw(st.sampled_from(((n,), (n, k), (*batch, n, k), (*batch, n))))
+    return ((*batch, n, n), rhs), {}
+
+
+def _draw_rectangular(draw, tall_only: bool = False):
+    m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    if tall_only and m < n:
+        m, n = n, m
+    batch = draw(st.sampled_from(((), (2,))))
+    return ((*batch, m, n),), {}
+
+
+def _solve_reference(a, b):
+    a = _shifted(a, _signed_shift(a.shape[-1]))
+    if b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]):
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    return np.linalg.solve(a, b)
+
+
+def _eigh_op(x, eigh, join):
+    values, vectors = eigh(_shifted(_symmetric(x), _spread(x.shape[-1], x.shape[-1])))
+    # Squared entries: the same for either sign of each eigenvector.
+    return join([values, (vectors * vectors).reshape(*values.shape[:-1], -1)])
+
+
+def _svd_op(x, full_matrices, svd, join):
+    u, s, vh = svd(_shifted(x, _spread(*x.shape[-2:])), full_matrices=full_matrices)
+    if full_matrices:
+        return s
+    batch = s.shape[:-1]
+    return join([s, (u * u).reshape(*batch, -1), (vh * vh).reshape(*batch, -1)])
+
+
+def _qr_op(x, mode, qr, join):
+    # LAPACK's Householder QR flips signs where a column is exactly zero below the diagonal
+    # (a kink of the factorization as computed): the offset, and avoid=-0.5, keep away.
+    rows, cols = x.shape[-2:]
+    offset = np.tril(np.full((rows, cols), 0.5), -1)
+    q, r = qr(_shifted(x, _spread(rows, cols) + offset), mode=mode)
+    batch = q.shape[:-2]
+    return join([q.reshape(*batch, -1), r.reshape(*batch, -1)])
+
+
+def _draw_qr(draw):
+    (shape,), _ = _draw_rectangular(draw, tall_only=True)
+    square = shape[-1] == shape[-2]
+    return (shape,), {
+        "mode": draw(st.sampled_from(("reduced", "complete") if square else ("reduced",)))
+    }
+
+
+def _draw_svd(draw):
+    shapes, _ = _draw_rectangular(draw)
+    return shapes, {"full_matrices": draw(st.booleans())}
+
+
+def _draw_vectors(draw, same: bool):
+    n = draw(st.integers(1, 4))
+    return ((n,), (n if same else draw(st.integers(1, 4)),)), {}
+
+
+def _draw_bmm(draw):
+    b, n, m, p = (draw(st.integers(1, 3)) for _ in range(4))
+    return ((b, n, m), (b, m, p)), {}
+
+
+def _tn_join(arrays):
+    return tn.concatenate(arrays, axis=-1)
+
+
+def _np_join(arrays):
+    return np.concatenate(arrays, axis=-1)
+
+
+OPS += [
+    OpInfo(
+        "inv", lambda x: tn.linalg.inv(_shifted(x, _signed_shift(x.shape[-1]))),
+        lambda x: np.linalg.inv(_shifted(x, _signed_shift(x.shape[-1]))),
+        _composite(_draw_square), ((3, 3),),
+        method=lambda x: _shifted(x, _signed_shift(x.shape[-1])).inverse(),
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "det", lambda x: tn.linalg.det(_shifted(x, _signed_shift(x.shape[-1]))),
+        lambda x: np.linalg.det(_shifted(x, _signed_shift(x.shape[-1]))),
+        _composite(_draw_square), ((2, 3, 3),),
+        method=lambda x: _shifted(x, _signed_shift(x.shape[-1])).det(),
+        rtol=1e-10,
+    ),
+    OpInfo(
+        "slogdet", lambda x: tn.stack(tn.linalg.slogdet(_shifted(x, _signed_shift(x.shape[-1])))),
+        lambda x: np.stack(np.linalg.slogdet(_shifted(x, _signed_shift(x.shape[-1])))),
+        _composite(_draw_square), ((2, 2),),
+        method=lambda x: tn.stack(_shifted(x, _signed_shift(x.shape[-1])).slogdet()),
+        rtol=1e-10,
+    ),
+    OpInfo(
+        "solve", lambda a, b: tn.linalg.solve(_shifted(a, _signed_shift(a.shape[-1])), b),
+        _solve_reference, _composite(_draw_solve), ((2, 3, 3), (2, 3)),
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "cholesky",
+        lambda x, upper: tn.linalg.cholesky(
+            _shifted(_symmetric(x), _positive_shift(x.shape[-1])), upper=upper
+        ),
+        lambda x, upper: np.linalg.cholesky(
+            _shifted(_symmetric(x), _positive_shift(x.shape[-1])), upper=upper
+        ),
+        _composite(lambda draw: (_draw_square(draw)[0], {"upper": draw(st.booleans())})),
+        ((3, 3),), {"upper": False},
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "eigh", lambda x: _eigh_op(x, tn.linalg.eigh, _tn_join),
+        lambda x: _eigh_op(x, np.linalg.eigh, _np_join),
+        _composite(_draw_square), ((3, 3),),
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "svd", lambda x, full_matrices: _svd_op(x, full_matrices, tn.linalg.svd, _tn_join),
+        lambda x, full_matrices: _svd_op(x, full_matrices, np.linalg.svd, _np_join),
+        _composite(_draw_svd),
+        ((3, 2),), {"full_matrices": False},
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "qr", lambda x, mode: _qr_op(x, mode, tn.linalg.qr, _tn_join),
+        lambda x, mode: _qr_op(x, mode, np.linalg.qr, _np_join),
+        _composite(_draw_qr), ((3, 2),), {"mode": "reduced"},
+        avoid=(-0.5,), rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "outer", tn.outer, np.outer, _composite(_draw_vectors, False), ((3,), (2,)),
+        method=lambda a, b: a.outer(b),
+    ),
+    OpInfo(
+        "dot", tn.dot, np.dot, _composite(_draw_vectors, True), ((3,), (3,)),
+        method=lambda a, b: a.dot(b),
+    ),
+    OpInfo(
+        "bmm", tn.bmm, np.matmul, _composite(_draw_bmm), ((2, 2, 3), (2, 3, 2)),
+        method=lambda a, b: a.bmm(b),
+    ),
+]  # fmt: skip
+# == end of convolution, pooling and linear algebra ============================================
 
 OPS_BY_NAME: dict[str, OpInfo] = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):

@@ -1,0 +1,437 @@
+"""Convolution and pooling layers, and ``Unflatten``, as in ``torch.nn``.
+
+Parameters are named ``weight`` and ``bias`` with PyTorch's shapes and default
+initialization, so ``state_dict`` keys and shapes match a PyTorch model's.
+
+>>> import tinynet as tn, tinynet.nn as nn
+>>> net = nn.Sequential(
+...     nn.Conv2d(1, 4, 3, padding=1, rng=0), nn.ReLU(), nn.MaxPool2d(2),
+...     nn.Flatten(), nn.Linear(4 * 4 * 4, 10, rng=1),
+... )
+>>> net(tn.ones(2, 1, 8, 8)).shape
+(2, 10)
+>>> sorted(net.state_dict())[:2]
+['0.bias', '0.weight']
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinynet import _dtype, ops
+from tinynet._random import as_generator
+from tinynet.nn import init as nn_init
+from tinynet.nn.module import Module, Parameter
+from tinynet.ops._args import as_tensor
+from tinynet.tensor import Tensor
+
+__all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Unflatten",
+]
+
+
+def _spatial(value, count: int, name: str) -> tuple:
+    values = (value,) * count if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != count or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
+    ):
+        raise TypeError(f"{name} must be an int or a tuple of {count} ints, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+class _ConvNd(Module):
+    """Shared by the convolutions: checks, parameters and PyTorch's initialization."""
+
+    _spatial_dims = 2
+    _transposed = False
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        groups,
+        bias,
+        padding_mode,
+        dtype,
+        rng,
+        output_padding=0,
+    ):
+        super().__init__()
+        count = self._spatial_dims
+        name = type(self).__name__
+        for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}: {label} must be a positive int, got {value!r}")
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+        if in_channels % groups:
+            raise ValueError(f"{name}: in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError(f"{name}: out_channels must be divisible by groups")
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"{name}: padding_mode={padding_mode!r} is not supported; use 'zeros' "
+                "(or pad the input yourself first)"
+            )
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _spatial(kernel_size, count, "kernel_size")
+        self.stride = _spatial(stride, count, "stride")
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(
+                    f"{name}: padding must be 'valid', 'same' or ints, got {padding!r}"
+                )
+            if padding == "same" and any(s != 1 for s in _spatial(stride, count, "stride")):
+                raise ValueError(
+                    f"{name}: padding='same' is not supported for strided convolutions"
+                )
+        self.padding = padding if isinstance(padding, str) else _spatial(padding, count, "padding")
+        self.dilation = _spatial(dilation, count, "dilation")
+        self.output_padding = _spatial(output_padding, count, "output_padding")
+        self.groups = int(groups)
+        self.padding_mode = padding_mode
+        dtype = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"parameters must have a floating dtype, got {dtype}")
+        if self._transposed:
+            shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        self.weight = Parameter(np.empty(shape, dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_channels, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(rng=rng)
+
+    def reset_parameters(self, rng=None) -> None:
+        """PyTorch's defaults: weight kaiming-uniform with ``a=sqrt(5)``, bias
+        U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with ``fan_in = weight.shape[1] * kernel size``."""
+        generator = as_generator(rng)
+        nn_init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=generator)
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            nn_init.uniform_(self.bias, -bound, bound, rng=generator)
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding not in ((0,) * self._spatial_dims, "valid"):
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * self._spatial_dims:
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self._spatial_dims:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over ``(N, C_in, L)``; weight ``(C_out, C_in/groups, K)``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.Conv1d(2, 3, 3, padding="same", rng=0)(tn.ones(4, 2, 7)).shape
+    (4, 3, 7)
+    """
+
+    _spatial_dims = 1
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+        dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+        dtype=None, rng=None,
+    ):  # fmt: skip
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, dtype, rng,
+        )  # fmt: skip
+
+    def forward(self, input) -> Tensor:
+        return ops.conv1d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over ``(N, C_in, H, W)``; weight ``(C_out, C_in/groups, kH, kW)``.
+
+    Arguments as ``torch.nn.Conv2d`` (``padding_mode='zeros'`` only); ``rng`` seeds the
+    initialization.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> conv = nn.Conv2d(3, 16, 3, stride=2, padding=1, rng=0)
+    >>> conv.weight.shape, conv(tn.ones(8, 3, 32, 32)).shape
+    ((16, 3, 3, 3), (8, 16, 16, 16))
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+        dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+        dtype=None, rng=None,
+    ):  # fmt: skip
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, dtype, rng,
+        )  # fmt: skip
+
+    def forward(self, input) -> Tensor:
+        return ops.conv2d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def __init__(
+        self, in_channels, out_channels, kernel_size, stride, padding, output_padding, groups,
+        bias, dilation, padding_mode, dtype, rng,
+    ):  # fmt: skip
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be ints, got {padding!r}")
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, dtype, rng, output_padding,
+        )  # fmt: skip
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution; weight ``(C_in, C_out/groups, K)``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.ConvTranspose1d(2, 1, 4, stride=2, padding=1, rng=0)(tn.ones(1, 2, 5)).shape
+    (1, 1, 10)
+    """
+
+    _spatial_dims = 1
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+        output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+        padding_mode: str = "zeros", dtype=None, rng=None,
+    ):  # fmt: skip
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, output_padding, groups,
+            bias, dilation, padding_mode, dtype, rng,
+        )  # fmt: skip
+
+    def forward(self, input) -> Tensor:
+        return ops.conv_transpose1d(
+            input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+            self.groups, self.dilation,
+        )  # fmt: skip
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution; weight ``(C_in, C_out/groups, kH, kW)``, as in PyTorch.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> up = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1, rng=0)
+    >>> up.weight.shape, up(tn.ones(1, 8, 5, 5)).shape
+    ((8, 4, 3, 3), (1, 4, 10, 10))
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+        output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+        padding_mode: str = "zeros", dtype=None, rng=None,
+    ):  # fmt: skip
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, output_padding, groups,
+            bias, dilation, padding_mode, dtype, rng,
+        )  # fmt: skip
+
+    def forward(self, input) -> Tensor:
+        return ops.conv_transpose2d(
+            input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+            self.groups, self.dilation,
+        )  # fmt: skip
+
+
+# -- pooling ------------------------------------------------------------------------------------
+class _MaxPoolNd(Module):
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+        ceil_mode=False,
+    ):  # fmt: skip
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Maximum over windows of ``(N, C, L)``; the gradient goes to each window's first maximum.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.MaxPool1d(2)(tn.tensor([[[1.0, 3.0, 2.0, 0.0]]])).tolist()
+    [[[3.0, 2.0]]]
+    """
+
+    def forward(self, input):
+        return ops.max_pool1d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+            self.return_indices,
+        )  # fmt: skip
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Maximum over windows of ``(N, C, H, W)``, as ``torch.nn.MaxPool2d``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.MaxPool2d(2)(tn.ones(1, 3, 6, 6)).shape
+    (1, 3, 3, 3)
+    """
+
+    def forward(self, input):
+        return ops.max_pool2d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+            self.return_indices,
+        )  # fmt: skip
+
+
+class AvgPool1d(Module):
+    """Mean over windows of ``(N, C, L)``, as ``torch.nn.AvgPool1d``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.AvgPool1d(2)(tn.tensor([[[1.0, 3.0, 2.0, 0.0]]])).tolist()
+    [[[2.0, 1.0]]]
+    """
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input) -> Tensor:
+        return ops.avg_pool1d(
+            input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad,
+        )  # fmt: skip
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Mean over windows of ``(N, C, H, W)``, as ``torch.nn.AvgPool2d``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.AvgPool2d(2)(tn.ones(1, 3, 6, 6)).shape
+    (1, 3, 3, 3)
+    """
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+        divisor_override=None,
+    ):  # fmt: skip
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input) -> Tensor:
+        return ops.avg_pool2d(
+            input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad, self.divisor_override,
+        )  # fmt: skip
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Mean over an ``output_size`` grid of near-equal windows (``None`` keeps an axis).
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.AdaptiveAvgPool2d(1)(tn.ones(2, 8, 5, 7)).shape
+    (2, 8, 1, 1)
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input) -> Tensor:
+        return ops.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (one entry may be -1): ``Flatten``'s inverse.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.Unflatten(1, (2, 4))(tn.ones(3, 8)).shape
+    (3, 2, 4)
+    """
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        if isinstance(unflattened_size, (int, np.integer)):
+            raise TypeError(
+                f"unflattened_size must be a tuple of ints, got {unflattened_size!r}; "
+                f"write ({unflattened_size},) for one axis"
+            )
+        self.dim = int(dim)
+        self.unflattened_size = tuple(int(n) for n in unflattened_size)
+
+    def forward(self, input) -> Tensor:
+        x = as_tensor(input)
+        if not -x.ndim <= self.dim < x.ndim:
+            raise IndexError(
+                f"Unflatten: dim {self.dim} is out of range for a tensor of {x.ndim} dimensions"
+            )
+        axis = self.dim % x.ndim
+        shape = (*x.shape[:axis], *self.unflattened_size, *x.shape[axis + 1 :])
+        known = math.prod(n for n in self.unflattened_size if n != -1)
+        if (-1 not in self.unflattened_size and known != x.shape[axis]) or (
+            -1 in self.unflattened_size and (known == 0 or x.shape[axis] % known)
+        ):
+            raise ValueError(
+                f"Unflatten: unflattened_size {self.unflattened_size} does not multiply to "
+                f"the size {x.shape[axis]} of dim {self.dim}"
+            )
+        return ops.reshape(x, shape)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
