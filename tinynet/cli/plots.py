@@ -16,7 +16,7 @@ def _pyplot():
     except ImportError:
         raise CLIError(
             "--plot needs matplotlib, which is not installed: pip install matplotlib "
-            "(or pip install 'tinynet[plot]')"
+            "(in a tinynet checkout: pip install -e '.[plot]')"
         ) from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
