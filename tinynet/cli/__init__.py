@@ -195,6 +195,16 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         metavar="FRACTION",
         help="fraction of the rows held out for the final test (default: %(default)s)",
     )  # fmt: skip
+    split.add_argument(
+        "--patience", type=_number(int, 1), default=None, metavar="N",
+        help="early stopping: stop once the validation loss has not improved for N epochs "
+        "and keep the weights of the best epoch (default: 10)",
+    )  # fmt: skip
+    split.add_argument(
+        "--no-early-stopping", dest="early_stopping", action="store_false",
+        help="train until the training loss stops improving or --epochs runs out, and keep "
+        "the last weights",
+    )  # fmt: skip
     output = train.add_argument_group("output")
     output.add_argument(
         "--plot", metavar="DIR",

@@ -21,6 +21,7 @@ from tinynet.cli.data import (
     standardizer,
 )
 from tinynet.cli.models import TrainedModel
+from tinynet.cli.stopping import EarlyStopping
 
 SOLVERS = ("adam", "sgd", *FULL_BATCH)  # the estimators' solvers; the rest are optimizers
 
@@ -57,6 +58,7 @@ def make_estimator(args, task: str, callbacks, validation_data):
         "dtype": args.dtype,
         "callbacks": callbacks,
         "validation_data": validation_data,
+        "n_iter_no_change": patience(args),
     }
     if args.optimizer in SOLVERS:
         kwargs["solver"] = args.optimizer
@@ -96,6 +98,11 @@ class Progress:
             self.bar.close()
 
 
+def patience(args) -> int:
+    """Epochs without improvement before training stops (10, scikit-learn's default)."""
+    return 10 if args.patience is None else args.patience
+
+
 def metrics(model: TrainedModel, X: np.ndarray, y: np.ndarray) -> dict:
     """Accuracy for classification; R^2 and RMSE (in the target's units) for regression."""
     from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
@@ -113,6 +120,10 @@ def run_train(args) -> int:
         raise UsageError("--validation-split plus --test-split must be below 1")
     if args.optimizer in FULL_BATCH and args.dropout > 0:
         raise UsageError(f"--dropout makes the loss random, which {args.optimizer} cannot minimize")
+    if args.patience is not None and not args.early_stopping:
+        raise UsageError("--patience sets early stopping, which --no-early-stopping turns off")
+    if args.patience is not None and args.validation_split == 0:
+        raise UsageError("--patience needs validation rows; --validation-split is 0")
     if args.save is not None:  # fail before training, not after
         check_output_path(args.save, "the model")
     if args.plot is not None:
@@ -143,7 +154,12 @@ def run_train(args) -> int:
 
         doctor = TrainingDoctor(X[parts.train])
         callbacks.append(doctor)
+    stopper = None
+    if args.early_stopping and validation is not None:
+        stopper = EarlyStopping(patience(args))
+        callbacks.append(stopper)
     estimator = model.estimator = make_estimator(args, data.task, callbacks, validation)
+    print_setup(args, data, model, parts)
 
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
@@ -159,6 +175,8 @@ def run_train(args) -> int:
     finally:
         progress.close()
     seconds = time.perf_counter() - start
+    if stopper is not None:
+        stopper.restore(estimator)
 
     scores = {
         name: metrics(model, data.X[rows], data.y[rows])
@@ -171,11 +189,12 @@ def run_train(args) -> int:
         "source": data.source,
         "rows": {name: int(len(getattr(parts, name))) for name in ("train", "validation", "test")},
         "epochs": epochs,
+        "kept_epoch": stopper.best_epoch if stopper is not None and stopper.best_epoch else epochs,
         "seconds": round(seconds, 3),
         "final_loss": float(estimator.loss_curve_[-1]),
         "metrics": scores,
     }
-    print_report(args, data, model, parts, scores, epochs, seconds)
+    print_report(args, data, scores, epochs, seconds, stopper)
     if args.save is not None:
         model.save(args.save)
         print(f"saved the model to {args.save}")
@@ -213,8 +232,9 @@ def prepare_doctor_dir(directory: str) -> None:
         ) from None
 
 
-def print_report(args, data, model, parts, scores, epochs, seconds) -> None:
-    sizes = model.layer_sizes
+def print_setup(args, data, model, parts) -> None:
+    """The data and network lines, printed before training starts."""
+    sizes = [data.X.shape[1], *args.hidden, _n_outputs(data)]
     if data.task == CLASSIFICATION:
         what = f"{data.n_classes} classes"
     else:
@@ -223,12 +243,39 @@ def print_report(args, data, model, parts, scores, epochs, seconds) -> None:
     optimizer = (
         args.optimizer if args.optimizer in FULL_BATCH else f"{args.optimizer} (lr {args.lr:g})"
     )
-    stopped = "the --epochs limit" if epochs >= args.epochs else "the loss stopped improving"
     print(
         f"data     {data.source}: {len(data.y)} rows, {data.X.shape[1]} features, {what} ({counts})"
     )
     print(f"network  {'-'.join(map(str, sizes))} {args.activation}, {optimizer}, {args.dtype}")
-    print(f"trained  {epochs} epochs in {seconds:.2f} s (stopped: {stopped})")
+    sys.stdout.flush()  # before the progress bar and the training time
+
+
+def _n_outputs(data) -> int:
+    if data.task == REGRESSION:
+        return 1
+    return 1 if data.n_classes == 2 else data.n_classes
+
+
+def stop_reason(args, epochs: int, stopper) -> str:
+    """Why training ended, and which epoch's weights the model keeps."""
+    unit = "iterations" if args.optimizer in FULL_BATCH else "epochs"
+    if stopper is not None and stopper.stopped:
+        reason = f"the validation loss did not improve for {stopper.patience} {unit}"
+    elif epochs >= args.epochs:
+        reason = "the --epochs limit"
+    elif args.optimizer in FULL_BATCH:
+        reason = f"{args.optimizer} converged"
+    else:
+        reason = f"the training loss did not improve for {patience(args)} epochs"
+    if stopper is not None and stopper.best_epoch:
+        reason += f"; kept {unit[:-1]} {stopper.best_epoch}, the lowest validation loss"
+    return reason
+
+
+def print_report(args, data, scores, epochs, seconds, stopper) -> None:
+    unit = "iterations" if args.optimizer in FULL_BATCH else "epochs"
+    stopped = stop_reason(args, epochs, stopper)
+    print(f"trained  {epochs} {unit} in {seconds:.2f} s (stopped: {stopped})")
     columns = ["accuracy"] if data.task == CLASSIFICATION else ["r2", "rmse"]
     titles = {"accuracy": "accuracy", "r2": "R^2", "rmse": "RMSE"}
     formats = {"accuracy": ">12.4f", "r2": ">12.4f", "rmse": ">12.4g"}
