@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from test_cli import FAST, cli, run_cli
+from test_cli import FAST, cli, cli_error, read_rows, run_cli, write_csv
 
 from tinynet.cli.data import load_dataset, split_rows, standardizer
 from tinynet.cli.stopping import EarlyStopping
@@ -135,3 +135,124 @@ def test_data_and_network_lines_come_before_training(capsys, monkeypatch):
 def test_patience_usage_errors(args, message):
     result = run_cli("train", *args)
     assert result.returncode == 2 and message in result.stderr
+
+
+# -- columns --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shop_csv(tmp_path_factory):
+    """An id, two number columns, a text column that matters, a noise column, a label."""
+    rng = np.random.default_rng(3)
+    n = 160
+    size = rng.normal(size=n).round(3)
+    color = rng.choice(["blue", "green", "red"], size=n)
+    noise = rng.normal(size=n).round(3)
+    bought = np.where(size + 2.0 * (color == "red") - (color == "blue") > 0.3, "yes", "no")
+    ids = [f"c{1000 + i}" for i in range(n)]
+    rows = list(zip(ids, size, color, noise, bought))
+    return write_csv(
+        tmp_path_factory.mktemp("shop") / "shop.csv",
+        ["id", "size", "color", "noise", "bought"],
+        rows,
+    )
+
+
+def test_id_drop_and_text_columns_reach_predict(shop_csv, tmp_path, capsys):
+    model = tmp_path / "shop.tnn"
+    code, out, _ = cli(
+        capsys, "train", "--csv", shop_csv, "--target", "bought", "--id", "id", "--drop",
+        "noise", "--save", model, "--optimizer", "lbfgs", "--hidden", "8",
+    )  # fmt: skip
+    assert code == 0
+    assert "shop.csv: 160 rows, 2 features (4 columns after one-hot encoding)" in out
+    assert "network  4-8-1" in out
+    code, out, _ = cli(capsys, "predict", "--model", model, "--input", shop_csv)
+    assert code == 0
+    rows = read_rows(out)
+    assert rows[0] == ["id", "bought", "proba_no", "proba_yes"]
+    table = read_rows(open(shop_csv).read())
+    assert [row[0] for row in rows[1:]] == [row[0] for row in table[1:]]
+    # Independent truth: scikit-learn's one-hot encoding and the saved scaler, fed to the
+    # saved estimator, give the probabilities predict wrote from the raw text.
+    from sklearn.preprocessing import OneHotEncoder
+
+    from tinynet.estimators import load
+
+    estimator, extra = load(model)
+    assert extra["categories"] == {"color": ["blue", "green", "red"]}
+    sizes = np.array([[float(row[1])] for row in table[1:]])
+    colors = OneHotEncoder(categories=[["blue", "green", "red"]], sparse_output=False)
+    X = np.hstack([sizes, colors.fit_transform([[row[2]] for row in table[1:]])])
+    X = (X - extra["scaler_mean"]) / extra["scaler_scale"]
+    expected = estimator.predict_proba(X)
+    got = np.array([[float(v) for v in row[2:]] for row in rows[1:]])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    labels = np.array([row[4] for row in table[1:]])
+    assert np.mean(np.array([row[1] for row in rows[1:]]) == labels) > 0.9
+
+
+def test_unknown_text_value_in_predict_is_named(shop_csv, tmp_path, capsys):
+    model = tmp_path / "shop.tnn"
+    code, _, _ = cli(
+        capsys, "train", "--csv", shop_csv, "--target", "bought", "--features", "size,color",
+        "--save", model, *FAST,
+    )  # fmt: skip
+    assert code == 0
+    new = write_csv(tmp_path / "new.csv", ["size", "color"], [[0.5, "red"], [0.1, "pink"]])
+    code, err = cli_error(capsys, "predict", "--model", model, "--input", new)
+    assert code == 1
+    assert "row 2 (line 3), column 'color': 'pink' is not one of the values" in err
+    assert "'blue', 'green', 'red'" in err
+
+
+def test_features_selects_columns(shop_csv, tmp_path, capsys):
+    model = tmp_path / "m.tnn"
+    code, out, _ = cli(
+        capsys, "train", "--csv", shop_csv, "--target", "bought", "--features", "noise,size",
+        "--save", model, *FAST,
+    )  # fmt: skip
+    assert code == 0 and "2 features, 2 classes" in out
+    code, out, _ = cli(capsys, "info", model)
+    assert "features            2: noise, size" in out
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_delimiter_is_detected_or_given(tmp_path, capsys, delimiter):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 2)).round(4)
+    linear_csv = write_csv(tmp_path / "linear.csv", ["a", "b", "y"], np.c_[X, X @ [2.0, -1.0]])
+    text = open(linear_csv).read().replace(",", delimiter)
+    other = tmp_path / "linear.txt"
+    other.write_text(text)
+    outputs = []
+    for path, extra in ((linear_csv, []), (other, []), (other, ["--delimiter", delimiter])):
+        model = tmp_path / "m.tnn"
+        code, out, _ = cli(
+            capsys, "train", "--csv", path, "--target", "y", "--save", model, *FAST, *extra
+        )
+        assert code == 0, out
+        code, out, _ = cli(capsys, "predict", "--model", model, "--input", path, *extra)
+        assert code == 0
+        outputs.append(out)
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--features", "a,y"], "--features names 'y', which is the target"),
+        (["--drop", "id", "--id", "id"], "--drop names 'id', which is the --id column"),
+        (["--drop", "nothere"], "column 'nothere' not found"),
+        (["--features", ","], "--features needs column names"),
+    ],
+)
+def test_column_option_errors(tmp_path, capsys, args, message):
+    path = write_csv(tmp_path / "d.csv", ["id", "a", "y"], [[1, 2, 3], [2, 3, 4], [3, 4, 5]])
+    code, err = cli_error(capsys, "train", "--csv", path, "--target", "y", *args)
+    assert code in (1, 2) and message in err, err
+
+
+def test_column_options_need_a_csv(capsys):
+    code, err = cli_error(capsys, "train", "--dataset", "iris", "--drop", "x")
+    assert code == 2 and "--drop goes with --csv" in err
+    code, err = cli_error(capsys, "train", "--dataset", "blobs", "--features", "a,b")
+    assert code == 2 and "a generated dataset takes a number of features" in err

@@ -71,6 +71,15 @@ def _number(kind, minimum=None, maximum=None, inclusive_minimum=True, maximum_op
     return parse
 
 
+def _delimiter(text: str) -> str:
+    text = "\t" if text in ("\\t", "tab") else text
+    if len(text) != 1 or text in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"a delimiter is one character such as ';' or tab; got {text!r}"
+        )
+    return text
+
+
 def _batch_size(text: str):
     return "auto" if text == "auto" else _number(int, 1)(text)
 
@@ -113,6 +122,17 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     exclusive.add_argument("--csv", metavar="FILE", help="a CSV file with a header row")
     source.add_argument("--target", metavar="COL", help="the CSV's target column")
     source.add_argument(
+        "--drop", metavar="COLS", help="with --csv: columns that are not features, comma-separated"
+    )
+    source.add_argument(
+        "--id", metavar="COL",
+        help="with --csv: a row identifier, not a feature; `predict` copies it to its output",
+    )  # fmt: skip
+    source.add_argument(
+        "--delimiter", metavar="CHAR", type=_delimiter,
+        help="the CSV's field delimiter (default: detected; ',' when unclear)",
+    )  # fmt: skip
+    source.add_argument(
         "--task", choices=("auto", "classification", "regression"), default="auto",
         help="for --csv: auto (the default) picks classification for text labels or few "
         "integer values",
@@ -129,8 +149,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "classification: flip_y)",
     )  # fmt: skip
     generators.add_argument(
-        "--features", type=_number(int, 1), metavar="N", help="number of features"
-    )
+        "--features", metavar="N|COLS",
+        help="number of features; with --csv, the feature columns, comma-separated "
+        "(default: every column but the target, --drop and --id)",
+    )  # fmt: skip
     generators.add_argument(
         "--classes", type=_number(int, 2), metavar="N", help="number of classes"
     )
@@ -231,6 +253,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     predict.add_argument("--model", required=True, metavar="PATH", help="a model saved by train")
     predict.add_argument("--input", required=True, metavar="FILE", help="CSV file to predict")
     predict.add_argument("--output", metavar="FILE", help="CSV file to write (default: stdout)")
+    predict.add_argument(
+        "--delimiter", metavar="CHAR", type=_delimiter,
+        help="the input's field delimiter (default: detected; ',' when unclear)",
+    )  # fmt: skip
 
     info = commands.add_parser(
         "info", parents=[common], help="describe a saved model",

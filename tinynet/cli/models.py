@@ -21,7 +21,7 @@ from tinynet.cli._common import (
     check_output_path,
     describe_os_error,
 )
-from tinynet.cli.data import CLASSIFICATION, REGRESSION, read_csv
+from tinynet.cli.data import CLASSIFICATION, REGRESSION, Table, encode_features, read_csv
 
 CLI_FORMAT = 1  # version of the `extra` layout below
 
@@ -40,6 +40,20 @@ class TrainedModel:
     target_mean: float = 0.0
     target_scale: float = 1.0
     training: dict = field(default_factory=dict)
+    categories: dict = field(default_factory=dict)  # text column -> values, one-hot encoded
+    id_column: str | None = None  # copied from the input to the output of `predict`
+
+    def features(self, table: Table) -> np.ndarray:
+        """The model's raw feature columns of ``table`` as numbers (text columns one-hot)."""
+        if self.feature_names is None:
+            if len(table.columns) != self.n_features:
+                raise CLIError(
+                    f"{table.path}: the model takes {self.n_features} features (by position, "
+                    f"it has no feature names) but the file has {len(table.columns)} columns"
+                )
+            return table.numeric(table.columns)
+        table.require_columns(self.feature_names, "the model's feature columns")
+        return encode_features(table, self.feature_names, self.categories)
 
     @property
     def n_features(self) -> int:
@@ -87,6 +101,8 @@ class TrainedModel:
             "target_mean": float(self.target_mean),
             "target_scale": float(self.target_scale),
             "training": self.training,
+            "categories": self.categories,
+            "id_column": self.id_column,
         }
 
     def save(self, path: str) -> None:
@@ -128,6 +144,7 @@ def load_model(path: str) -> TrainedModel:
         estimator, extra["task"], extra["feature_names"], extra["target_name"],
         extra["class_labels"], extra["scaler_mean"], extra["scaler_scale"],
         extra["target_mean"], extra["target_scale"], extra.get("training") or {},
+        extra.get("categories") or {}, extra.get("id_column"),
     )  # fmt: skip
 
 
@@ -152,18 +169,11 @@ def run_predict(args) -> int:
     if args.output is not None:
         check_output_path(args.output, "predictions")
     model = load_model(args.model)
-    table = read_csv(args.input)
-    if model.feature_names is not None:
-        table.require_columns(model.feature_names, "the model's feature columns")
-        names = model.feature_names
-    else:
-        if len(table.columns) != model.n_features:
-            raise CLIError(
-                f"{args.input}: the model takes {model.n_features} features (by position, "
-                f"it has no feature names) but the file has {len(table.columns)} columns"
-            )
-        names = table.columns
-    header, rows = prediction_table(model, table.numeric(names))
+    table = read_csv(args.input, args.delimiter)
+    header, rows = prediction_table(model, model.features(table))
+    if model.id_column is not None and model.id_column in table.columns:
+        header = [model.id_column, *header]
+        rows = [[key, *row] for key, row in zip(table.column(model.id_column), rows)]
 
     def write(file) -> None:
         writer = csv.writer(file, lineterminator="\n")

@@ -115,7 +115,7 @@ def write_plots(
     """Write loss.png and, for two features, decision_boundary.png; return their paths."""
     paths = [os.path.join(directory, "loss.png")]
     _save(loss_figure(history, metric_name), paths[0], dpi)
-    if X.shape[1] == 2:
+    if X.shape[1] == 2 and not getattr(model, "categories", None):  # two real axes
         title = source
         if test_score is not None:
             title += f": test {_DISPLAY.get(metric_name, metric_name)} {test_score:.3f}"

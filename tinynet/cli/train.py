@@ -30,6 +30,11 @@ def load_data(args) -> Dataset:
     """The dataset the options name (moons by default)."""
     generator_options = {key: getattr(args, key) for key in GENERATOR_OPTIONS}
     if args.csv is None:
+        for option in ("drop", "id", "delimiter"):
+            if getattr(args, option) is not None:
+                raise UsageError(f"--{option} goes with --csv")
+        if args.features is not None:  # here: the number of features to generate
+            generator_options["features"] = feature_count(args.features)
         if args.target is not None:
             raise UsageError("--target goes with --csv (a dataset has its own target)")
         if args.task != "auto":
@@ -37,9 +42,36 @@ def load_data(args) -> Dataset:
         return load_dataset(args.dataset or "moons", generator_options, args.seed)
     if args.target is None:
         raise UsageError("--csv needs --target COL, the column to predict")
+    features = generator_options.pop("features")
     if given := [f"--{key}" for key, value in generator_options.items() if value is not None]:
         raise UsageError(f"{', '.join(given)} applies to generated datasets, not to --csv")
-    return dataset_from_csv(args.csv, args.target, args.task)
+    return dataset_from_csv(
+        args.csv, args.target, args.task, column_names(features, "--features"),
+        column_names(args.drop, "--drop") or [], args.id, args.delimiter,
+    )  # fmt: skip
+
+
+def feature_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UsageError(
+            f"--features {text}: a generated dataset takes a number of features (a positive "
+            "integer); column names go with --csv"
+        )
+    return count
+
+
+def column_names(text: str | None, option: str) -> list[str] | None:
+    """``"a, b"`` -> ``["a", "b"]``; None stays None."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"{option} needs column names, comma-separated, such as a,b")
+    return names
 
 
 def make_estimator(args, task: str, callbacks, validation_data):
@@ -136,7 +168,7 @@ def run_train(args) -> int:
     parts = split_rows(data, args.validation_split, args.test_split, args.seed)
     model = TrainedModel(
         None, data.task, data.feature_names, data.target_name, data.class_labels,
-        *standardizer(data.X[parts.train]),
+        *standardizer(data.X[parts.train]), categories=data.categories, id_column=data.id_column,
     )  # fmt: skip
     if data.task == REGRESSION:  # a scaled target trains well whatever its units
         mean, scale = standardizer(data.y[parts.train, None])
@@ -243,9 +275,10 @@ def print_setup(args, data, model, parts) -> None:
     optimizer = (
         args.optimizer if args.optimizer in FULL_BATCH else f"{args.optimizer} (lr {args.lr:g})"
     )
-    print(
-        f"data     {data.source}: {len(data.y)} rows, {data.X.shape[1]} features, {what} ({counts})"
-    )
+    features = f"{len(data.feature_names)} features"
+    if data.categories:
+        features += f" ({data.X.shape[1]} columns after one-hot encoding)"
+    print(f"data     {data.source}: {len(data.y)} rows, {features}, {what} ({counts})")
     print(f"network  {'-'.join(map(str, sizes))} {args.activation}, {optimizer}, {args.dtype}")
     sys.stdout.flush()  # before the progress bar and the training time
 
