@@ -1,5 +1,6 @@
 """``tinynet`` from training to use: early stopping, columns, evaluate, scripting, export."""
 
+import json
 import re
 import warnings
 
@@ -256,3 +257,99 @@ def test_column_options_need_a_csv(capsys):
     assert code == 2 and "--drop goes with --csv" in err
     code, err = cli_error(capsys, "train", "--dataset", "blobs", "--features", "a,b")
     assert code == 2 and "a generated dataset takes a number of features" in err
+
+
+# -- evaluate and --json --------------------------------------------------------------------
+def test_evaluate_classifier_metrics_match_the_predictions(shop_csv, tmp_path):
+    model = tmp_path / "shop.tnn"
+    assert run_cli(
+        "train", "--csv", shop_csv, "--target", "bought", "--id", "id", "--save", model, *FAST
+    ).returncode == 0  # fmt: skip
+    predicted = read_rows(run_cli("predict", "--model", model, "--input", shop_csv).stdout)
+    result = run_cli("evaluate", model, "--csv", shop_csv, "--json", "--plot", tmp_path / "p")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # one JSON document, nothing else
+    truth = np.array([row[4] for row in read_rows(open(shop_csv).read())[1:]])
+    guess = np.array([row[1] for row in predicted[1:]])
+    proba = np.array([[float(v) for v in row[2:]] for row in predicted[1:]])
+    classes = ["no", "yes"]
+    index = np.array([classes.index(label) for label in truth])
+    counts = [[int(np.sum((truth == t) & (guess == g))) for g in classes] for t in classes]
+    recalls = [counts[i][i] / sum(counts[i]) for i in range(2)]
+    precision_yes = counts[1][1] / (counts[0][1] + counts[1][1])
+    # ROC AUC as the probability that a random positive outranks a random negative.
+    positive, negative = proba[index == 1, 1], proba[index == 0, 1]
+    pairs = positive[:, None] - negative[None, :]
+    auc = np.mean((pairs > 0) + 0.5 * (pairs == 0))
+    metrics = report["metrics"]
+    assert report["confusion_matrix"] == {"labels": classes, "counts": counts}
+    assert metrics["accuracy"] == pytest.approx(np.mean(truth == guess), abs=1e-12)
+    assert metrics["balanced_accuracy"] == pytest.approx(np.mean(recalls), abs=1e-12)
+    assert metrics["log_loss"] == pytest.approx(
+        -np.mean(np.log(proba[np.arange(len(index)), index])), rel=1e-9
+    )
+    assert metrics["roc_auc"] == pytest.approx(auc, abs=1e-12)
+    assert report["per_class"]["yes"]["precision"] == pytest.approx(precision_yes, abs=1e-12)
+    assert report["per_class"]["no"]["support"] == int(np.sum(truth == "no"))
+    import matplotlib.image
+
+    image = matplotlib.image.imread(report["plot"])
+    assert report["plot"].endswith("confusion_matrix.png") and image.shape[0] > 100
+
+
+def test_evaluate_regressor_text_report_and_plot(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-2, 2, size=(120, 2))
+    y = 3 * X[:, 0] - 2 * X[:, 1] + 1 + 0.1 * rng.standard_normal(120)
+    data = write_csv(tmp_path / "lin.csv", ["a", "b", "y"], np.c_[X, y].round(5))
+    model = tmp_path / "lin.tnn"
+    assert cli(capsys, "train", "--csv", data, "--target", "y", "--save", model, *FAST)[0] == 0
+    code, out, _ = cli(capsys, "predict", "--model", model, "--input", data)
+    predictions = np.array([float(row[0]) for row in read_rows(out)[1:]])
+    truth = np.array([float(row[2]) for row in read_rows(open(data).read())[1:]])
+    code, out, _ = cli(capsys, "evaluate", model, "--csv", data, "--plot", tmp_path / "p")
+    assert code == 0
+    shown = dict(re.findall(r"^(R\^2|RMSE|MAE)\s+(\S+)$", out, re.M))
+    residual = truth - predictions
+    r2 = 1 - np.sum(residual**2) / np.sum((truth - truth.mean()) ** 2)
+    assert float(shown["R^2"]) == pytest.approx(r2, abs=1e-4)
+    assert float(shown["RMSE"]) == pytest.approx(np.sqrt(np.mean(residual**2)), abs=1e-4)
+    assert float(shown["MAE"]) == pytest.approx(np.mean(np.abs(residual)), abs=1e-4)
+    assert (tmp_path / "p" / "predicted_vs_true.png").stat().st_size > 1000
+
+
+def test_evaluate_errors(shop_csv, tmp_path, capsys):
+    model = tmp_path / "shop.tnn"
+    assert cli(
+        capsys, "train", "--csv", shop_csv, "--target", "bought", "--id", "id", "--drop",
+        "noise", "--save", model, *FAST,
+    )[0] == 0  # fmt: skip
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        ["size", "color", "bought"],
+        [[0.1, "red", "yes"], [1, "red", "maybe"]],
+    )
+    code, err = cli_error(capsys, "evaluate", model, "--csv", bad)
+    assert code == 1 and "'maybe' is not a class of the model ('no', 'yes')" in err
+    code, err = cli_error(capsys, "evaluate", model, "--csv", bad, "--target", "nope")
+    assert code == 1 and "target column (--target) 'nope' not found" in err
+
+
+def test_json_train_and_info_print_one_document(tmp_path):
+    model = tmp_path / "m.tnn"
+    result = run_cli(
+        "train", "--dataset", "moons", "--samples", "150", "--json", "--save", model, *FAST
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["data"]["rows"] == {"train": 105, "validation": 15, "test": 30}
+    assert report["network"]["layer_sizes"] == [2, 16, 1]
+    assert report["training"]["kept_epoch"] <= report["training"]["epochs"] <= 40
+    assert set(report["metrics"]) == {"train", "validation", "test"}
+    assert report["saved"] == str(model)
+    info = run_cli("info", model, "--json")
+    assert info.returncode == 0
+    described = json.loads(info.stdout)
+    assert described["layer_sizes"] == [2, 16, 1] and described["classes"] == ["0", "1"]
+    assert described["parameters"] == 2 * 16 + 16 + 16 + 1
+    assert described["training"]["metrics"] == report["metrics"]

@@ -243,6 +243,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         action="store_true",
         help="no progress bar (it is shown only when stderr is a terminal)",
     )
+    output.add_argument(
+        "--json", action="store_true",
+        help="print one JSON document (data, network, training, metrics) instead of the report",
+    )  # fmt: skip
 
     predict = commands.add_parser(
         "predict", parents=[common], help="predict with a saved model",
@@ -264,6 +268,9 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "training summary and file format version.",
     )  # fmt: skip
     info.add_argument("path", metavar="PATH", help="a model saved by `tinynet train --save`")
+    info.add_argument(
+        "--json", action="store_true", help="print one JSON document instead of the lines"
+    )
 
     gradcheck = commands.add_parser(
         "gradcheck", parents=[common], help="check gradients of every op (or your function)",
@@ -305,7 +312,38 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     gradcheck.add_argument(
         "--quiet", action="store_true", help="print only failures and the summary"
     )
-    return parser, {"train": train, "predict": predict, "info": info, "gradcheck": gradcheck}
+    evaluate = _add_evaluate(commands, common)
+    return parser, {
+        "train": train, "predict": predict, "info": info, "gradcheck": gradcheck,
+        "evaluate": evaluate,
+    }  # fmt: skip
+
+
+def _add_evaluate(commands, common) -> argparse.ArgumentParser:
+    evaluate = commands.add_parser(
+        "evaluate", parents=[common], help="score a saved model on labelled rows",
+        description="Score a saved model on a CSV file that has its feature columns and the "
+        "true target: accuracy, balanced accuracy, log-loss, ROC AUC (two classes), "
+        "precision/recall/F1 per class and the confusion matrix for a classifier; R^2, RMSE "
+        "and MAE for a regressor (scikit-learn's metrics).",
+    )  # fmt: skip
+    evaluate.add_argument("model", metavar="MODEL", help="a model saved by train")
+    evaluate.add_argument("--csv", required=True, metavar="FILE", help="labelled rows to score")
+    evaluate.add_argument(
+        "--target", metavar="COL", help="the true target's column (default: the model's target)"
+    )
+    evaluate.add_argument(
+        "--delimiter", metavar="CHAR", type=_delimiter,
+        help="the CSV's field delimiter (default: detected; ',' when unclear)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--plot", metavar="DIR",
+        help="write DIR/confusion_matrix.png or DIR/predicted_vs_true.png (needs matplotlib)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--json", action="store_true", help="print one JSON document instead of the report"
+    )
+    return evaluate
 
 
 def _version() -> str:
@@ -352,6 +390,10 @@ def _run(args) -> int:
         from tinynet.cli.models import run_predict
 
         return run_predict(args)
+    if args.command == "evaluate":
+        from tinynet.cli.evaluate import run_evaluate
+
+        return run_evaluate(args)
     if args.command == "info":
         from tinynet.cli.models import run_info
 

@@ -250,7 +250,46 @@ def describe(path: str) -> list[tuple[str, str]]:
     return lines
 
 
+def info_document(path: str) -> dict:
+    """What ``tinynet info --json`` prints: the model file described as data."""
+    from tinynet.serialization import read_header
+
+    lines = dict(describe(path))  # checks the file, with the errors of `info`
+    model = load_model(path)
+    estimator = model.estimator
+    params = estimator.get_params()
+    document = {
+        "file": path,
+        "bytes": os.path.getsize(path),
+        "format_version": read_header(path).version,
+        "model": type(estimator).__name__,
+        "task": model.task,
+        "layer_sizes": model.layer_sizes,
+        "activation": params["activation"] if isinstance(params["activation"], str) else None,
+        "dropout": params.get("dropout", 0.0),
+        "parameters": int(lines["parameters"].replace(",", "")),
+        "dtype": lines["dtype"],
+        "optimizer": params.get("optimizer") or params["solver"],
+        "learning_rate": params["learning_rate_init"],
+        "batch_size": params["batch_size"],
+        "alpha": params["alpha"],
+        "features": model.feature_names,
+        "categories": model.categories,
+        "id_column": model.id_column,
+        "target": model.target_name,
+    }
+    if model.task == CLASSIFICATION:
+        document["classes"] = [model.label(code) for code in estimator.classes_]
+    document["training"] = model.training or None
+    return document
+
+
 def run_info(args) -> int:
+    if getattr(args, "json", False):
+        from tinynet.cli.jsonout import print_json
+
+        print_json(info_document(args.path))
+        return 0
     lines = describe(args.path)
     width = max(len(name) for name, _ in lines)
     for name, value in lines:

@@ -20,6 +20,7 @@ from tinynet.cli.data import (
     split_rows,
     standardizer,
 )
+from tinynet.cli.jsonout import print_json, quiet_stdout
 from tinynet.cli.models import TrainedModel
 from tinynet.cli.stopping import EarlyStopping
 
@@ -148,6 +149,15 @@ def metrics(model: TrainedModel, X: np.ndarray, y: np.ndarray) -> dict:
 
 
 def run_train(args) -> int:
+    with quiet_stdout(args.json):
+        document = train(args)
+    if args.json:
+        print_json(document)
+    return 0
+
+
+def train(args) -> dict:
+    """Run ``tinynet train``, printing its report; return the report as a JSON document."""
     if args.validation_split + args.test_split >= 1:
         raise UsageError("--validation-split plus --test-split must be below 1")
     if args.optimizer in FULL_BATCH and args.dropout > 0:
@@ -227,8 +237,26 @@ def run_train(args) -> int:
         "metrics": scores,
     }
     print_report(args, data, scores, epochs, seconds, stopper)
+    document = {
+        "data": {
+            "source": data.source, "task": data.task, "rows": model.training["rows"],
+            "features": data.feature_names, "target": data.target_name,
+            "classes": data.class_labels,
+        },
+        "network": {
+            "layer_sizes": model.layer_sizes, "activation": args.activation,
+            "optimizer": args.optimizer, "dtype": args.dtype,
+        },
+        "training": {
+            "unit": "iterations" if args.optimizer in FULL_BATCH else "epochs",
+            **{k: model.training[k] for k in ("epochs", "kept_epoch", "seconds", "final_loss")},
+            "stopped": stop_reason(args, epochs, stopper),
+        },
+        "metrics": scores,
+    }  # fmt: skip
     if args.save is not None:
         model.save(args.save)
+        document["saved"] = args.save
         print(f"saved the model to {args.save}")
     if args.plot is not None:
         from tinynet.cli.plots import write_plots
@@ -238,12 +266,15 @@ def run_train(args) -> int:
         paths = write_plots(
             args.plot, history, model, data.X, data.y, metric_name, data.source, test_score
         )
+        document["plots"] = paths
         print("wrote " + ", ".join(paths))
     if args.doctor is not None:
-        for warning in doctor.warnings():
+        document["doctor"] = {"warnings": list(doctor.warnings())}
+        for warning in document["doctor"]["warnings"]:
             print(f"doctor   {warning}")
-        print("wrote " + ", ".join(doctor.plot(args.doctor)))
-    return 0
+        document["doctor"]["plots"] = doctor.plot(args.doctor)
+        print("wrote " + ", ".join(document["doctor"]["plots"]))
+    return document
 
 
 def prepare_doctor_dir(directory: str) -> None:
