@@ -353,3 +353,92 @@ def test_json_train_and_info_print_one_document(tmp_path):
     assert described["layer_sizes"] == [2, 16, 1] and described["classes"] == ["0", "1"]
     assert described["parameters"] == 2 * 16 + 16 + 16 + 1
     assert described["training"]["metrics"] == report["metrics"]
+
+
+# -- resume, class weights, activations -----------------------------------------------------
+def test_resume_continues_with_the_saved_optimizer_state(shop_csv, tmp_path, capsys):
+    first, second = tmp_path / "first.tnn", tmp_path / "second.tnn"
+    common = ["--csv", shop_csv, "--target", "bought", "--no-early-stopping", "--quiet"]
+    code, _, _ = cli(
+        capsys, "train", *common, "--id", "id", "--hidden", "8", "--epochs", "5",
+        "--batch-size", "50", "--save", first,
+    )  # fmt: skip
+    assert code == 0
+    code, out, _ = cli(
+        capsys, "train", *common, "--resume", first, "--epochs", "3", "--batch-size", "50",
+        "--save", second,
+    )  # fmt: skip
+    assert code == 0
+    assert "resumed  " in out and "trained for 5 epochs so far" in out
+    assert "trained  3 more epochs" in out
+    # The same as loading the first model in Python and running three more epochs: Adam's
+    # moments and step count continue (a fresh Adam would take different steps).
+    from tinynet.cli.data import dataset_from_csv
+    from tinynet.cli.models import load_model
+
+    saved = load_model(first)
+    data = dataset_from_csv(shop_csv, "bought", features=saved.feature_names)
+    parts = split_rows(data, 0.1, 0.2, seed=0)
+    X = saved.transform(data.X)
+    reference = saved.estimator
+    steps_before = reference._optimizer.state_dict()["state"][0]["step"]
+    for _ in range(3):
+        reference.partial_fit(X[parts.train], data.y[parts.train])
+    resumed = load_model(second).estimator
+    for got, want in zip(resumed.coefs_, reference.coefs_):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    batches = -(-len(parts.train) // 50)
+    assert resumed._optimizer.state_dict()["state"][0]["step"] == steps_before + 3 * batches
+
+
+def test_resume_refuses_changes_and_other_data(shop_csv, tmp_path, capsys):
+    model = tmp_path / "m.tnn"
+    args = ["train", "--csv", shop_csv, "--target", "bought", "--id", "id", *FAST]
+    assert cli(capsys, *args, "--save", model)[0] == 0
+    code, err = cli_error(capsys, *args, "--resume", model, "--hidden", "4,4")
+    assert code == 2 and "--hidden cannot change a resumed model" in err
+    other = write_csv(tmp_path / "o.csv", ["size", "bought"], [[1, "yes"], [2, "no"]] * 10)
+    code, err = cli_error(capsys, "train", "--csv", other, "--target", "bought", "--resume", model)
+    assert code == 1 and "feature column 'color', 'noise' not found" in err
+
+
+def test_class_weight_raises_the_recall_of_the_weighted_class(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(300, 2))
+    rare = (X[:, 0] + 0.8 * rng.normal(size=300)) > 1.3  # about 10 % of the rows, overlapping
+    data = write_csv(tmp_path / "rare.csv", ["a", "b", "kind"], [
+        [*row.round(4), "rare" if flag else "common"] for row, flag in zip(X, rare)
+    ])  # fmt: skip
+    recalls = []
+    for weights in ([], ["--class-weight", "rare:8"], ["--class-weight", "balanced"]):
+        model = tmp_path / "m.tnn"
+        code, _, _ = cli(
+            capsys, "train", "--csv", data, "--target", "kind", "--hidden", "", "--optimizer",
+            "lbfgs", "--save", model, "--quiet", *weights,
+        )  # fmt: skip
+        assert code == 0
+        code, out, _ = cli(capsys, "evaluate", model, "--csv", data, "--json")
+        recalls.append(json.loads(out)["per_class"]["rare"]["recall"])
+    assert recalls[1] > recalls[0] + 0.2 and recalls[2] > recalls[0] + 0.2, recalls
+
+
+@pytest.mark.parametrize("weights", ["nope:2", "rare:-1", "rare"])
+def test_class_weight_errors(weights, tmp_path, capsys):
+    data = write_csv(
+        tmp_path / "d.csv", ["a", "kind"], [[i, "rare" if i % 3 else "x"] for i in range(30)]
+    )
+    code, err = cli_error(
+        capsys, "train", "--csv", data, "--target", "kind", "--class-weight", weights
+    )
+    assert code == 2 and "--class-weight" in err
+
+
+def test_every_estimator_activation_trains(capsys):
+    from tinynet.cli import ACTIVATIONS
+
+    for name in ACTIVATIONS:
+        code, out, _ = cli(
+            capsys, "train", "--samples", "60", "--activation", name, "--epochs", "3",
+            "--hidden", "4", "--quiet", "--validation-split", "0",
+        )  # fmt: skip
+        assert code == 0 and f"network  2-4-1 {name}, adam" in out

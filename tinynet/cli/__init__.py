@@ -23,7 +23,10 @@ from tinynet.cli.data import DATASETS
 __all__ = ["build_parser", "main"]
 
 OPTIMIZERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs", "newton-cg", "trust-ncg")
-ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
+ACTIVATIONS = (
+    "relu", "tanh", "logistic", "identity",  # scikit-learn's
+    "sigmoid", "gelu", "elu", "leaky_relu", "softplus", "silu",  # the estimators' others
+)  # fmt: skip
 
 
 def positive_ints(text: str) -> tuple[int, ...]:
@@ -169,6 +172,16 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     model.add_argument(
         "--activation", choices=ACTIVATIONS, default="relu", help="(default: %(default)s)"
     )
+    model.add_argument(
+        "--class-weight", metavar="WEIGHTS", default=None,
+        help="classification: 'balanced' (inverse class frequencies) or per-class weights "
+        "such as spam:5,ham:1 (default: every row weighs 1)",
+    )  # fmt: skip
+    model.add_argument(
+        "--resume", metavar="MODEL",
+        help="continue training a model saved by --save, with its optimizer state (the network "
+        "and optimizer options are the model's)",
+    )  # fmt: skip
     model.add_argument(
         "--dropout", type=_number(float, 0.0, 1.0, maximum_open=True), default=0.0, metavar="P",
         help="dropout probability after each hidden layer (default: %(default)s)",

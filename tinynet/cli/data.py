@@ -326,11 +326,13 @@ def infer_task(target: list[str]) -> str:
 def dataset_from_csv(
     path: str, target: str, task: str = "auto", features: list[str] | None = None,
     drop: list[str] = (), id_column: str | None = None, delimiter: str | None = None,
+    categories: dict | None = None,
 ) -> Dataset:  # fmt: skip
     """The features are ``features``, else every column but ``target``, ``drop`` and
     ``id_column``; ``task`` is auto, classification or regression. Text feature columns are
     one-hot encoded (``Dataset.categories``): columns where no cell is a number; a number
-    column with a word in it is an error, not a category."""
+    column with a word in it is an error, not a category. Given ``categories`` (a saved
+    model's), text columns are encoded with those values instead."""
     table = read_csv(path, delimiter)
     table.require_columns([target], "target column")
     table.require_columns(list(drop) + ([id_column] if id_column else []), "column")
@@ -347,11 +349,12 @@ def dataset_from_csv(
         feature_names = [name for name in table.columns if name not in skip]
     if not feature_names:
         raise CLIError(f"{path}: no feature columns besides the target {target!r}")
-    categories = {}
-    for name in feature_names:
-        cells = [cell for cell in table.column(name) if cell]
-        if cells and not any(_is_number(cell) for cell in cells):  # a stray word is a typo
-            categories[name] = sorted(set(cells))
+    if categories is None:
+        categories = {}
+        for name in feature_names:
+            cells = [cell for cell in table.column(name) if cell]
+            if cells and not any(_is_number(cell) for cell in cells):  # a stray word: a typo
+                categories[name] = sorted(set(cells))
     X = encode_features(table, feature_names, categories)
     cells = table.column(target)
     if task == "auto":

@@ -27,8 +27,8 @@ from tinynet.cli.stopping import EarlyStopping
 SOLVERS = ("adam", "sgd", *FULL_BATCH)  # the estimators' solvers; the rest are optimizers
 
 
-def load_data(args) -> Dataset:
-    """The dataset the options name (moons by default)."""
+def load_data(args, resumed=None) -> Dataset:
+    """The dataset the options name (moons by default); ``resumed``: the model to continue."""
     generator_options = {key: getattr(args, key) for key in GENERATOR_OPTIONS}
     if args.csv is None:
         for option in ("drop", "id", "delimiter"):
@@ -46,9 +46,13 @@ def load_data(args) -> Dataset:
     features = generator_options.pop("features")
     if given := [f"--{key}" for key, value in generator_options.items() if value is not None]:
         raise UsageError(f"{', '.join(given)} applies to generated datasets, not to --csv")
+    features = column_names(features, "--features")
+    id_column, categories = args.id, None
+    if resumed is not None:
+        features, categories = features or resumed.feature_names, resumed.categories
     return dataset_from_csv(
-        args.csv, args.target, args.task, column_names(features, "--features"),
-        column_names(args.drop, "--drop") or [], args.id, args.delimiter,
+        args.csv, args.target, args.task, features, column_names(args.drop, "--drop") or [],
+        id_column, args.delimiter, categories,
     )  # fmt: skip
 
 
@@ -75,7 +79,33 @@ def column_names(text: str | None, option: str) -> list[str] | None:
     return names
 
 
-def make_estimator(args, task: str, callbacks, validation_data):
+def class_weight(text: str, labels: list[str] | None):
+    """``"balanced"``, or ``"spam:5,ham:1"`` as ``{code: weight}`` (unnamed classes weigh 1)."""
+    if labels is None:
+        raise UsageError("--class-weight is for classification")
+    if text == "balanced":
+        return text
+    weights = {}
+    for part in filter(None, (part.strip() for part in text.split(","))):
+        label, _, value = part.rpartition(":")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not label or not weight >= 0:
+            raise UsageError(
+                f"--class-weight: expected 'balanced' or LABEL:WEIGHT pairs such as spam:5,ham:1 "
+                f"with weights >= 0; got {part!r}"
+            )
+        if label.strip() not in labels:
+            raise UsageError(
+                f"--class-weight: {label.strip()!r} is not a class ({', '.join(map(repr, labels))})"
+            )
+        weights[labels.index(label.strip())] = weight
+    return {code: weights.get(code, 1.0) for code in range(len(labels))}
+
+
+def make_estimator(args, data, callbacks, validation_data):
     """A NeuralNetClassifier or NeuralNetRegressor configured from the options."""
     from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
 
@@ -93,11 +123,13 @@ def make_estimator(args, task: str, callbacks, validation_data):
         "validation_data": validation_data,
         "n_iter_no_change": patience(args),
     }
+    if args.class_weight is not None:
+        kwargs["class_weight"] = class_weight(args.class_weight, data.class_labels)
     if args.optimizer in SOLVERS:
         kwargs["solver"] = args.optimizer
     else:
         kwargs["optimizer"] = args.optimizer
-    estimator_class = NeuralNetClassifier if task == CLASSIFICATION else NeuralNetRegressor
+    estimator_class = NeuralNetClassifier if data.task == CLASSIFICATION else NeuralNetRegressor
     return estimator_class(**kwargs)
 
 
@@ -174,13 +206,21 @@ def train(args) -> dict:
         prepare_plot_dir(args.plot)
     if args.doctor is not None:
         prepare_doctor_dir(args.doctor)
-    data = load_data(args)
+    resumed = None
+    if args.resume is not None:
+        from tinynet.cli import build_parser
+        from tinynet.cli.resume import adopt, load_resumed
+
+        resumed = load_resumed(args, vars(build_parser().parse_args(["train"])))
+    data = load_data(args, resumed)
+    if resumed is not None:
+        adopt(data, resumed, data.source)
     parts = split_rows(data, args.validation_split, args.test_split, args.seed)
-    model = TrainedModel(
+    model = resumed or TrainedModel(
         None, data.task, data.feature_names, data.target_name, data.class_labels,
         *standardizer(data.X[parts.train]), categories=data.categories, id_column=data.id_column,
     )  # fmt: skip
-    if data.task == REGRESSION:  # a scaled target trains well whatever its units
+    if data.task == REGRESSION and resumed is None:  # scaled targets train well in any units
         mean, scale = standardizer(data.y[parts.train, None])
         model.target_mean, model.target_scale = float(mean[0]), float(scale[0])
     X, y = model.transform(data.X), model.transform_target(data.y)
@@ -200,7 +240,13 @@ def train(args) -> dict:
     if args.early_stopping and validation is not None:
         stopper = EarlyStopping(patience(args))
         callbacks.append(stopper)
-    estimator = model.estimator = make_estimator(args, data.task, callbacks, validation)
+    if resumed is None:
+        estimator = model.estimator = make_estimator(args, data, callbacks, validation)
+    else:
+        estimator = model.estimator
+        estimator.set_params(
+            callbacks=callbacks, validation_data=validation, n_iter_no_change=patience(args)
+        )
     print_setup(args, data, model, parts)
 
     from sklearn.exceptions import ConvergenceWarning
@@ -213,7 +259,15 @@ def train(args) -> dict:
         with warnings.catch_warnings(), threadpool_limits(args.threads, user_api="blas"):
             # The report says whether training ran out of epochs; no warning needed.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            estimator.fit(X[parts.train], y[parts.train])
+            if resumed is None:
+                estimator.fit(X[parts.train], y[parts.train])
+                epochs = int(estimator.n_iter_)
+            else:
+                from tinynet.cli.resume import continue_training
+
+                epochs = continue_training(
+                    estimator, X[parts.train], y[parts.train], args.epochs, stopper
+                )
     finally:
         progress.close()
     seconds = time.perf_counter() - start
@@ -226,7 +280,6 @@ def train(args) -> dict:
                            ("test", parts.test))
         if len(rows)
     }  # fmt: skip
-    epochs = int(estimator.n_iter_)
     model.training = {
         "source": data.source,
         "rows": {name: int(len(getattr(parts, name))) for name in ("train", "validation", "test")},
@@ -236,21 +289,22 @@ def train(args) -> dict:
         "final_loss": float(estimator.loss_curve_[-1]),
         "metrics": scores,
     }
-    print_report(args, data, scores, epochs, seconds, stopper)
+    if resumed is not None:
+        model.training["resumed_from"] = args.resume
+        model.training["total_epochs"] = len(estimator.loss_curve_)
+    network = network_settings(args, model, data)
+    print_report(args, data, network, scores, epochs, seconds, stopper)
     document = {
         "data": {
             "source": data.source, "task": data.task, "rows": model.training["rows"],
             "features": data.feature_names, "target": data.target_name,
             "classes": data.class_labels,
         },
-        "network": {
-            "layer_sizes": model.layer_sizes, "activation": args.activation,
-            "optimizer": args.optimizer, "dtype": args.dtype,
-        },
+        "network": network,
         "training": {
-            "unit": "iterations" if args.optimizer in FULL_BATCH else "epochs",
+            "unit": _unit(network["optimizer"]),
             **{k: model.training[k] for k in ("epochs", "kept_epoch", "seconds", "final_loss")},
-            "stopped": stop_reason(args, epochs, stopper),
+            "stopped": stop_reason(args, network["optimizer"], epochs, stopper),
         },
         "metrics": scores,
     }  # fmt: skip
@@ -295,22 +349,43 @@ def prepare_doctor_dir(directory: str) -> None:
         ) from None
 
 
+def network_settings(args, model, data) -> dict:
+    """Layer sizes, activation, optimizer, learning rate and dtype of the network to train."""
+    estimator = model.estimator
+    if not hasattr(estimator, "module_"):  # not built yet
+        sizes = [data.X.shape[1], *args.hidden, _n_outputs(data)]
+    else:  # a resumed model
+        sizes = model.layer_sizes
+    optimizer = estimator.optimizer or estimator.solver
+    return {
+        "layer_sizes": sizes, "activation": estimator.activation, "optimizer": optimizer,
+        "lr": estimator.learning_rate_init, "dtype": str(estimator.dtype),
+    }  # fmt: skip
+
+
 def print_setup(args, data, model, parts) -> None:
     """The data and network lines, printed before training starts."""
-    sizes = [data.X.shape[1], *args.hidden, _n_outputs(data)]
+    network = network_settings(args, model, data)
+    sizes = network["layer_sizes"]
     if data.task == CLASSIFICATION:
         what = f"{data.n_classes} classes"
     else:
         what = f"target {data.target_name!r}"
     counts = f"{len(parts.train)} train, {len(parts.validation)} validation, {len(parts.test)} test"
-    optimizer = (
-        args.optimizer if args.optimizer in FULL_BATCH else f"{args.optimizer} (lr {args.lr:g})"
-    )
+    optimizer = network["optimizer"]
+    if optimizer not in FULL_BATCH:
+        optimizer += f" (lr {network['lr']:g})"
     features = f"{len(data.feature_names)} features"
     if data.categories:
         features += f" ({data.X.shape[1]} columns after one-hot encoding)"
     print(f"data     {data.source}: {len(data.y)} rows, {features}, {what} ({counts})")
-    print(f"network  {'-'.join(map(str, sizes))} {args.activation}, {optimizer}, {args.dtype}")
+    print(
+        f"network  {'-'.join(map(str, sizes))} {network['activation']}, {optimizer}, "
+        f"{network['dtype']}"
+    )
+    if args.resume is not None:
+        done = len(model.estimator.loss_curve_)
+        print(f"resumed  {args.resume}, trained for {done} {_unit(network['optimizer'])} so far")
     sys.stdout.flush()  # before the progress bar and the training time
 
 
@@ -320,15 +395,19 @@ def _n_outputs(data) -> int:
     return 1 if data.n_classes == 2 else data.n_classes
 
 
-def stop_reason(args, epochs: int, stopper) -> str:
+def _unit(optimizer: str) -> str:
+    return "iterations" if optimizer in FULL_BATCH else "epochs"
+
+
+def stop_reason(args, optimizer: str, epochs: int, stopper) -> str:
     """Why training ended, and which epoch's weights the model keeps."""
-    unit = "iterations" if args.optimizer in FULL_BATCH else "epochs"
+    unit = _unit(optimizer)
     if stopper is not None and stopper.stopped:
         reason = f"the validation loss did not improve for {stopper.patience} {unit}"
     elif epochs >= args.epochs:
         reason = "the --epochs limit"
-    elif args.optimizer in FULL_BATCH:
-        reason = f"{args.optimizer} converged"
+    elif optimizer in FULL_BATCH:
+        reason = f"{optimizer} converged"
     else:
         reason = f"the training loss did not improve for {patience(args)} epochs"
     if stopper is not None and stopper.best_epoch:
@@ -336,10 +415,11 @@ def stop_reason(args, epochs: int, stopper) -> str:
     return reason
 
 
-def print_report(args, data, scores, epochs, seconds, stopper) -> None:
-    unit = "iterations" if args.optimizer in FULL_BATCH else "epochs"
-    stopped = stop_reason(args, epochs, stopper)
-    print(f"trained  {epochs} {unit} in {seconds:.2f} s (stopped: {stopped})")
+def print_report(args, data, network, scores, epochs, seconds, stopper) -> None:
+    unit = _unit(network["optimizer"])
+    stopped = stop_reason(args, network["optimizer"], epochs, stopper)
+    more = " more" if args.resume is not None else ""
+    print(f"trained  {epochs}{more} {unit} in {seconds:.2f} s (stopped: {stopped})")
     columns = ["accuracy"] if data.task == CLASSIFICATION else ["r2", "rmse"]
     titles = {"accuracy": "accuracy", "r2": "R^2", "rmse": "RMSE"}
     formats = {"accuracy": ">12.4f", "r2": ">12.4f", "rmse": ">12.4g"}
