@@ -442,3 +442,30 @@ def test_every_estimator_activation_trains(capsys):
             "--hidden", "4", "--quiet", "--validation-split", "0",
         )  # fmt: skip
         assert code == 0 and f"network  2-4-1 {name}, adam" in out
+
+
+# -- --config -------------------------------------------------------------------------------
+def test_config_file_gives_options_and_the_command_line_wins(tmp_path):
+    (tmp_path / "run.toml").write_text(
+        'dataset = "blobs"\nsamples = 90\ncenters = 3\nhidden = [8, 4]\nactivation = "tanh"\n'
+        "epochs = 50\njson = true\nearly_stopping = false\n"
+    )
+    result = run_cli("train", "--config", "run.toml", "--epochs", "3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["network"]["layer_sizes"] == [2, 8, 4, 3]
+    assert report["network"]["activation"] == "tanh"
+    assert report["training"]["epochs"] == 3 and report["data"]["rows"]["train"] == 63
+    assert "kept" not in report["training"]["stopped"]  # early_stopping = false
+
+
+def test_config_errors(tmp_path):
+    (tmp_path / "bad.toml").write_text("hidden = [8,\n")
+    (tmp_path / "odd.toml").write_text("colour = 'red'\n")
+    result = run_cli("train", "--config", "bad.toml", cwd=tmp_path)
+    assert result.returncode == 1 and "bad.toml: not valid TOML" in result.stderr
+    result = run_cli("train", "--config", "odd.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "odd.toml: 'colour' is not an option of tinynet train" in result.stderr
+    result = run_cli("train", "--config", "absent.toml", cwd=tmp_path)
+    assert result.returncode == 1 and "cannot read the --config file 'absent.toml'" in result.stderr

@@ -18,6 +18,7 @@ import os
 import sys
 
 from tinynet.cli._common import CLIError, UsageError, describe_os_error
+from tinynet.cli.config import expand_config
 from tinynet.cli.data import DATASETS
 
 __all__ = ["build_parser", "main"]
@@ -326,6 +327,12 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "--quiet", action="store_true", help="print only failures and the summary"
     )
     evaluate = _add_evaluate(commands, common)
+    for command in (train, evaluate, predict):
+        command.add_argument(
+            "--config", metavar="FILE",
+            help="options from a TOML file (key = value, e.g. hidden = [32, 16]); options "
+            "on the command line override it",
+        )  # fmt: skip
     return parser, {
         "train": train, "predict": predict, "info": info, "gradcheck": gradcheck,
         "evaluate": evaluate,
@@ -369,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, subparsers = _build_parsers()
+    try:
+        argv = expand_config(argv, parser)
+    except (CLIError, UsageError) as error:
+        print(f"tinynet: error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, UsageError) else 1
     args = parser.parse_args(argv)
     if args.command is None:  # bare `tinynet`: the default training run
         args = parser.parse_args([*argv, "train"])
