@@ -3,13 +3,17 @@
 import json
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from test_cli import FAST, cli, cli_error, read_rows, run_cli, write_csv
 
+from tinynet.cli import main
 from tinynet.cli.data import load_dataset, split_rows, standardizer
 from tinynet.cli.stopping import EarlyStopping
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Param:
@@ -469,3 +473,27 @@ def test_config_errors(tmp_path):
     assert "odd.toml: 'colour' is not an option of tinynet train" in result.stderr
     result = run_cli("train", "--config", "absent.toml", cwd=tmp_path)
     assert result.returncode == 1 and "cannot read the --config file 'absent.toml'" in result.stderr
+
+
+# -- docs/cli.md against --help -------------------------------------------------------------
+def _help(capsys, *argv) -> str:
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    return capsys.readouterr().out
+
+
+def test_docs_cli_documents_every_command_and_option(capsys):
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    top = _help(capsys)
+    commands = re.findall(r"^    ([a-z]+)\b", top, re.M)
+    assert {"train", "predict", "evaluate", "info", "gradcheck", "export"} <= set(commands)
+    missing = [option for option in ("--debug", "--version") if f"`{option}`" not in docs]
+    for command in commands:
+        if f"## `tinynet {command}`" not in docs:
+            missing.append(f"section for tinynet {command}")
+        for option in sorted(
+            set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", _help(capsys, command)))
+        ):
+            if option != "--help" and not re.search(rf"`{option}(?![a-z-])", docs):
+                missing.append(f"tinynet {command} {option}")
+    assert not missing, missing

@@ -327,6 +327,19 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "--quiet", action="store_true", help="print only failures and the summary"
     )
     evaluate = _add_evaluate(commands, common)
+    export = commands.add_parser(
+        "export", parents=[common], help="write a saved model as ONNX or safetensors",
+        description="Write a saved model for other runtimes: --format onnx, the whole "
+        "prediction from raw features (scaling, network, probabilities; needs the onnx "
+        "package), or --format safetensors, the weights named as a PyTorch state_dict (needs "
+        "the safetensors package).",
+    )  # fmt: skip
+    export.add_argument("model", metavar="MODEL", help="a model saved by train")
+    export.add_argument("--format", required=True, choices=("onnx", "safetensors"))
+    export.add_argument(
+        "--output", metavar="FILE", help="the file to write (default: MODEL with .onnx or "
+        ".safetensors for its extension)",
+    )  # fmt: skip
     for command in (train, evaluate, predict):
         command.add_argument(
             "--config", metavar="FILE",
@@ -335,7 +348,7 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         )  # fmt: skip
     return parser, {
         "train": train, "predict": predict, "info": info, "gradcheck": gradcheck,
-        "evaluate": evaluate,
+        "evaluate": evaluate, "export": export,
     }  # fmt: skip
 
 
@@ -415,6 +428,10 @@ def _run(args) -> int:
         from tinynet.cli.models import run_predict
 
         return run_predict(args)
+    if args.command == "export":
+        from tinynet.cli.export import run_export
+
+        return run_export(args)
     if args.command == "evaluate":
         from tinynet.cli.evaluate import run_evaluate
 
