@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,6 +121,8 @@ def load_model(path: str) -> TrainedModel:
     path = os.fspath(path)
     if os.path.isdir(path):
         raise CLIError(f"{path!r} is a directory, not a model file")
+    if zipfile.is_zipfile(path):  # a skops file (a tinynet file is no zip archive)
+        return load_skops_model(path)
     try:
         estimator, extra = load(path)
     except OSError as error:
@@ -146,6 +149,67 @@ def load_model(path: str) -> TrainedModel:
         extra["target_mean"], extra["target_scale"], extra.get("training") or {},
         extra.get("categories") or {}, extra.get("id_column"),
     )  # fmt: skip
+
+
+def load_skops_model(path: str) -> TrainedModel:
+    """A scikit-learn estimator or Pipeline saved with ``skops.io.dump``, loaded trusting
+    only skops' defaults and tinynet's estimator types; columns by name when it has them."""
+    try:
+        import skops.io  # noqa: F401
+    except ImportError:
+        raise CLIError(
+            f"{path} is a skops file; reading it needs the skops package: pip install skops"
+        ) from None
+    from sklearn.base import is_classifier
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    from tinynet.estimators import skops_load
+
+    try:
+        estimator = skops_load(path)
+    except UntrustedTypesFoundException as error:
+        raise CLIError(
+            f"{path}: refused, it holds types tinynet does not trust: {error}; load it in "
+            "Python with skops.io.load(path, trusted=...) if you trust them"
+        ) from error
+    except Exception as error:  # a damaged archive
+        raise CLIError(f"{path}: not a readable skops file: {error}") from error
+    if not hasattr(estimator, "predict"):
+        raise CLIError(f"{path}: holds a {type(estimator).__name__}, which cannot predict")
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        estimator = _ByName(estimator, [str(n) for n in names])
+    return TrainedModel(
+        estimator,
+        CLASSIFICATION if is_classifier(estimator) else REGRESSION,
+        None if names is None else [str(n) for n in names],
+        "prediction",
+        None,
+    )
+
+
+class _ByName:
+    """An estimator fitted on a DataFrame, given its columns by name: the CLI has already
+    put them in its order, so they go in as a DataFrame (with pandas) or as they are."""
+
+    def __init__(self, estimator, names: list[str]):
+        self.estimator, self.names = estimator, names
+
+    def __getattr__(self, name):
+        return getattr(self.estimator, name)
+
+    def _input(self, X):
+        try:
+            import pandas as pd
+        except ImportError:
+            return X
+        return pd.DataFrame(X, columns=self.names)
+
+    def predict(self, X):
+        return self.estimator.predict(self._input(X))
+
+    def predict_proba(self, X):
+        return self.estimator.predict_proba(self._input(X))
 
 
 # -- predict ----------------------------------------------------------------------------------

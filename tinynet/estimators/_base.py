@@ -897,6 +897,33 @@ class _BaseNeuralNet(BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    # -- pickle and skops: the optimizer as plain data (issue 14) ------------------------------
+    def __getstate__(self):
+        """The state with a named optimizer as its ``state_dict`` (arrays and numbers), not
+        an object keyed by Parameters: ``skops.io`` then needs no optimizer type trusted."""
+        state = super().__getstate__()
+        optimizer = state.get("_optimizer")
+        if optimizer is not None and (self.optimizer is None or isinstance(self.optimizer, str)):
+            state = dict(state)
+            packed = optimizer.state_dict()
+            state["_optimizer"] = None
+            state["_optimizer_state"] = {
+                "state": [[index, value] for index, value in packed["state"].items()],
+                "param_groups": packed["param_groups"],
+            }
+        return state
+
+    def __setstate__(self, state) -> None:
+        packed = state.pop("_optimizer_state", None)
+        super().__setstate__(state)
+        if state.get("_optimizer", False) is None:
+            del self._optimizer
+        if packed is not None:
+            self._optimizer = self._make_optimizer()
+            self._optimizer.load_state_dict(
+                {"state": dict(packed["state"]), "param_groups": packed["param_groups"]}
+            )
+
 
 class _NonFiniteCurvature(ArithmeticError):
     """A Hessian-vector product overflowed: the fit has diverged."""
