@@ -919,6 +919,9 @@ class _BaseNeuralNet(BaseEstimator):
         if state.get("_optimizer", False) is None:
             del self._optimizer
         if packed is not None:
+            for param in self.module_.parameters():
+                if not param.data.flags.writeable:  # loaded from a read-only memory map
+                    param.data = param.data.copy()
             self._optimizer = self._make_optimizer()
             self._optimizer.load_state_dict(
                 {"state": dict(packed["state"]), "param_groups": packed["param_groups"]}
