@@ -155,27 +155,24 @@ class _BaseNeuralNet(BaseEstimator):
 
     # -- fitting -----------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False):
-        self._progress = _progress_bar(self, 1 if incremental else self.max_iter)
-        try:
-            return self._fit_with_progress(X, y, sample_weight, incremental)
-        finally:
-            if self._progress is not None:
-                self._progress.close()
-            del self._progress
-
-    def _fit_with_progress(self, X, y, sample_weight, incremental):
         fit_start = time.perf_counter()
         hidden_sizes = self._hidden_sizes()
         first_pass = not hasattr(self, "module_") or (not self.warm_start and not incremental)
         X, Y, sample_weight = self._training_data(
             X, y, sample_weight, incremental, first_pass, hidden_sizes
         )
-        if self._is_stochastic():
-            self._fit_stochastic(X, Y, sample_weight, incremental, fit_start)
-        else:
-            if incremental:  # available_if keeps partial_fit away; this is a safety net
-                raise AttributeError("partial_fit needs a stochastic solver")
-            self._fit_full_batch(X, Y, sample_weight, fit_start)
+        self._progress = _progress_bar(self, 1 if incremental else self.max_iter)
+        try:
+            if self._is_stochastic():
+                self._fit_stochastic(X, Y, sample_weight, incremental, fit_start)
+            else:
+                if incremental:  # available_if keeps partial_fit away; this is a safety net
+                    raise AttributeError("partial_fit needs a stochastic solver")
+                self._fit_full_batch(X, Y, sample_weight, fit_start)
+        finally:
+            if self._progress is not None:
+                self._progress.close()
+            del self._progress
         return self
 
     def _training_data(self, X, y, sample_weight, incremental, first_pass, hidden_sizes):
