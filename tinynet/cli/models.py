@@ -306,8 +306,8 @@ def describe(path: str) -> list[tuple[str, str]]:
         lines.append((
             "training",
             f"{training.get('epochs')} epochs in {training.get('seconds', 0.0):.2f} s, "
-            + (f"kept epoch {training['kept_epoch']}, " if "kept_epoch" in training else "")
-            + f"final loss {training.get('final_loss', float('nan')):.4g}",
+            f"final loss {training.get('final_loss', float('nan')):.4g}"
+            + (f", kept epoch {training['kept_epoch']}" if "kept_epoch" in training else ""),
         ))  # fmt: skip
         for part, metrics in (training.get("metrics") or {}).items():
             shown = ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())
