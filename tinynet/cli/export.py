@@ -78,10 +78,8 @@ def safetensors_bytes(model: TrainedModel) -> bytes:
         from safetensors.numpy import save
     except ImportError:
         raise _missing("safetensors") from None
-    arrays = {
-        name: np.ascontiguousarray(tensor.data)
-        for name, tensor in model.estimator.module_.state_dict().items()
-    }
+    state = model.estimator.module_.state_dict()  # name -> array copy, PyTorch's names
+    arrays = {name: np.ascontiguousarray(array) for name, array in state.items()}
     metadata = {"format": "pt", "tinynet": json_text(describe_model(model))}
     return save(arrays, metadata=metadata)
 
