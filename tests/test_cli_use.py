@@ -502,3 +502,18 @@ def test_docs_cli_documents_every_command_and_option(capsys):
             if option != "--help" and not documented(option):
                 missing.append(f"tinynet {command} {option}")
     assert not missing, missing
+
+
+def test_an_id_column_used_as_a_feature_is_warned_about(tmp_path, capsys):
+    rows = [[1000 + i, i % 7 / 7, "a" if i % 2 else "b"] for i in range(40)]
+    data = write_csv(tmp_path / "w.csv", ["ID", "x", "y"], rows)
+    code, _, err = cli(capsys, "train", "--csv", data, "--target", "y", *FAST)
+    assert code == 0 and "feature column 'ID' looks like a row identifier" in err
+    assert "pass --id ID" in err
+    code, _, err = cli(capsys, "train", "--csv", data, "--target", "y", "--id", "ID", *FAST)
+    assert code == 0 and "warning" not in err
+
+
+def test_config_is_refused_by_commands_without_it(tmp_path):
+    result = run_cli("info", "m.tnn", "--config", "x.toml", cwd=tmp_path)
+    assert result.returncode == 2 and "unrecognized arguments: --config" in result.stderr

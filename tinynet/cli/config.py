@@ -17,6 +17,7 @@ import argparse
 from tinynet.cli._common import CLIError, UsageError
 
 COMMANDS = ("train", "evaluate", "predict")  # the commands that take --config
+OTHER_COMMANDS = ("info", "gradcheck", "export")
 
 
 def _read_toml(path: str) -> dict:
@@ -57,7 +58,9 @@ def expand_config(argv: list[str], parser: argparse.ArgumentParser | None = None
     """``argv`` with ``--config FILE`` replaced by the file's options (after the command)."""
     if "--config" not in argv and not any(arg.startswith("--config=") for arg in argv):
         return argv
-    commands = [i for i, arg in enumerate(argv) if arg in COMMANDS]
+    commands = [i for i, arg in enumerate(argv) if arg in (*COMMANDS, *OTHER_COMMANDS)]
+    if commands and argv[commands[0]] in OTHER_COMMANDS:
+        return argv  # argparse says that this command takes no --config
     where = commands[0] + 1 if commands else 0
     command = argv[commands[0]] if commands else "train"
     rest, path = [], None

@@ -50,10 +50,33 @@ def load_data(args, resumed=None) -> Dataset:
     id_column, categories = args.id, None
     if resumed is not None:
         features, categories = features or resumed.feature_names, resumed.categories
-    return dataset_from_csv(
+    data = dataset_from_csv(
         args.csv, args.target, args.task, features, column_names(args.drop, "--drop") or [],
         id_column, args.delimiter, categories,
     )  # fmt: skip
+    for name in identifier_like(data):
+        print(
+            f"tinynet: warning: feature column {name!r} looks like a row identifier (distinct "
+            f"integers); if it only names the rows, pass --id {name} (or --drop {name})",
+            file=sys.stderr,
+        )
+    return data
+
+
+def identifier_like(data: Dataset) -> list[str]:
+    """Number columns named like an id (``id``, ``user_id``, ``index``) that hold distinct
+    integers: most likely row names, which a network would learn by heart."""
+    found, column = [], 0
+    for name in data.feature_names:
+        width = len(data.categories.get(name, ())) or 1  # a text column is one-hot
+        lowered = name.lower()
+        named_like_id = lowered in ("id", "index", "row", "key") or lowered.endswith(("_id", " id"))
+        if named_like_id and name not in data.categories:
+            values = data.X[:, column]
+            if np.all(values == np.round(values)) and len(np.unique(values)) == len(values):
+                found.append(name)
+        column += width
+    return found
 
 
 def feature_count(text: str) -> int:
