@@ -1,4 +1,4 @@
-"""The ``tinynet`` command line: ``train``, ``predict``, ``info`` and ``gradcheck``.
+"""The ``tinynet`` command line: train, predict, evaluate, info, export and gradcheck.
 
 ``main(argv)`` returns the exit status: 0 on success, 1 for a runtime error (one line on stderr,
 ``--debug`` shows the traceback), 2 for a usage error (argparse's usage line and message).
