@@ -54,12 +54,13 @@ def test_onnx_export_refuses_what_it_cannot_write(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("target", ["int", "str", "three"])
+@pytest.mark.parametrize("target", ["int", "str", "three", "multilabel"])
 def test_estimator_export_gives_predict_proba(target, tmp_path):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(60, 3))
     y = {"int": (X[:, 0] > 0).astype(int), "str": np.where(X[:, 0] > 0, "b", "a"),
-         "three": np.digitize(X[:, 1], [-0.5, 0.5])}[target]  # fmt: skip
+         "three": np.digitize(X[:, 1], [-0.5, 0.5]),
+         "multilabel": (X[:, :2] > 0).astype(int)}[target]  # fmt: skip
     net = NeuralNetClassifier((5,), activation="silu", solver="lbfgs", max_iter=30)
     net.set_params(dtype="float32").fit(X, y)
     tn.onnx.export_estimator(net, tmp_path / "c.onnx")

@@ -170,7 +170,9 @@ def to_onnx_graph(module: nn.Module, example_input, input_name="input", output_n
     from tinynet import Tensor, no_grad
 
     dtype = _parameter_dtype(module)
-    example = np.asarray(getattr(example_input, "data", example_input), dtype=dtype)
+    if isinstance(example_input, Tensor):
+        example_input = example_input.data
+    example = np.asarray(example_input, dtype=dtype)
     if example.ndim < 1:
         raise ValueError("example_input needs a batch axis: an array of shape (batch, ...)")
     was_training = module.training
@@ -219,7 +221,7 @@ def _estimator_graph(graph: _Graph, estimator, x: str) -> str:
         return graph.op("Softmax", [raw], axis=1)
     if activation == "logistic":
         positive = graph.op("Sigmoid", [raw])
-        if hasattr(estimator, "classes_") and len(estimator.classes_) == 2:
+        if hasattr(estimator, "classes_") and estimator.n_outputs_ == 1:  # binary: 2 columns
             negative = graph.op("Sub", [graph.constant("one", 1.0), positive])
             return graph.op("Concat", [negative, positive], axis=1)
         return positive
@@ -252,8 +254,6 @@ def export_estimator(estimator, path, *, mean=None, scale=None, target_mean=0.0,
     name = "probabilities" if is_classifier else "prediction"
     graph.nodes.append(("Identity", [y], [name], {}))
     n_out = len(estimator.classes_) if is_classifier else estimator.n_outputs_
-    if is_classifier and n_out == 2 and estimator.out_activation_ != "logistic":
-        n_out = 2
     model = graph.model(
         [("input", dtype, ["batch", int(estimator.n_features_in_)])],
         [(name, dtype, ["batch", n_out])],
