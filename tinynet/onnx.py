@@ -267,6 +267,11 @@ def _skl2onnx_converter(scope, operator, container) -> None:
     from onnx import TensorProto
 
     estimator = operator.raw_operator
+    if estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1:
+        raise NotImplementedError(
+            "the skl2onnx converter handles single-label classifiers; export a multilabel "
+            "NeuralNetClassifier with tinynet.onnx.export_estimator"
+        )
     dtype = _parameter_dtype(estimator.module_)
     graph = _Graph(dtype, prefix=scope.get_unique_variable_name("tinynet") + "_")
     x = graph.op("Cast", [operator.inputs[0].full_name], to=_tensor_type(dtype))
