@@ -103,7 +103,9 @@ def test_ctrl_c_while_training_exits_130_and_leaves_save_untouched(tmp_path, opt
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130, err
-    assert err == "tinynet: interrupted\n" and out == ""
+    assert err == "tinynet: interrupted\n"
+    # Only the data and network lines, printed before training starts: no report, no result.
+    assert [line.split()[0] for line in out.splitlines()] == ["data", "network"]
     assert saved.read_bytes() == before and sorted(os.listdir(tmp_path)) == [
         "model.tnn",
         "training",
@@ -113,7 +115,7 @@ def test_ctrl_c_while_training_exits_130_and_leaves_save_untouched(tmp_path, opt
 START_UP_SIGINT = """
 import os, signal, sys
 import tinynet.cli.train as train
-def interrupted_load(args):
+def interrupted_load(args, *rest):
     os.kill(os.getpid(), signal.SIGINT)  # a real SIGINT while the data loads
     raise AssertionError("SIGINT did not interrupt")
 train.load_data = interrupted_load

@@ -31,6 +31,7 @@ LAYERS = [
     ("tinynet.lab", 4),
     ("tinynet.viz", 4),
     ("tinynet.estimators", 5),
+    ("tinynet.onnx", 5),  # export of nn modules and fitted estimators (issue 14)
     ("tinynet.cli", 6),
     ("tinynet.__main__", 6),
 ]

@@ -115,6 +115,7 @@ from tinynet.tensor import Tensor
 from tinynet import nn, optim  # noqa: E402  (built on the core above)
 from tinynet import lab, viz  # noqa: E402  (the gradient lab: built on the core and nn)
 from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep  # noqa: E402
+from tinynet import onnx  # noqa: E402  (ONNX export: the onnx package is imported on use)
 
 clamp = clip
 concat = concatenate

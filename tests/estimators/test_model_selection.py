@@ -106,7 +106,7 @@ def test_concurrent_fits_in_threads_equal_serial_fits(iris):
 
 def test_grid_search_on_a_dask_cluster(iris):
     distributed = pytest.importorskip(
-        "distributed", reason="dask.distributed is not installed (pip install tinynet[dask])"
+        "distributed", reason="dask.distributed is not installed (pip install 'dask[distributed]')"
     )
     X, y = iris
     with warnings.catch_warnings():

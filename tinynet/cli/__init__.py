@@ -1,4 +1,4 @@
-"""The ``tinynet`` command line: ``train``, ``predict``, ``info`` and ``gradcheck``.
+"""The ``tinynet`` command line: train, predict, evaluate, info, export and gradcheck.
 
 ``main(argv)`` returns the exit status: 0 on success, 1 for a runtime error (one line on stderr,
 ``--debug`` shows the traceback), 2 for a usage error (argparse's usage line and message).
@@ -20,12 +20,16 @@ import sys
 import warnings
 
 from tinynet.cli._common import CLIError, UsageError, describe_os_error, printable
+from tinynet.cli.config import expand_config
 from tinynet.cli.data import DATASETS
 
 __all__ = ["build_parser", "main"]
 
 OPTIMIZERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs", "newton-cg", "trust-ncg")
-ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
+ACTIVATIONS = (
+    "relu", "tanh", "logistic", "identity",  # scikit-learn's
+    "sigmoid", "gelu", "elu", "leaky_relu", "softplus", "silu",  # the estimators' others
+)  # fmt: skip
 
 
 def positive_ints(text: str) -> tuple[int, ...]:
@@ -79,6 +83,15 @@ def _number(kind, minimum=None, maximum=None, inclusive_minimum=True, maximum_op
 _SEED = _number(int, 0, 2**32 - 1)
 
 
+def _delimiter(text: str) -> str:
+    text = "\t" if text in ("\\t", "tab") else text
+    if len(text) != 1 or text in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"a delimiter is one character such as ';' or tab; got {text!r}"
+        )
+    return text
+
+
 def _batch_size(text: str):
     return "auto" if text == "auto" else _number(int, 1)(text)
 
@@ -121,6 +134,17 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     exclusive.add_argument("--csv", metavar="FILE", help="a CSV file with a header row")
     source.add_argument("--target", metavar="COL", help="the CSV's target column")
     source.add_argument(
+        "--drop", metavar="COLS", help="with --csv: columns that are not features, comma-separated"
+    )
+    source.add_argument(
+        "--id", metavar="COL",
+        help="with --csv: a row identifier, not a feature; `predict` copies it to its output",
+    )  # fmt: skip
+    source.add_argument(
+        "--delimiter", metavar="CHAR", type=_delimiter,
+        help="the CSV's field delimiter (default: detected; ',' when unclear)",
+    )  # fmt: skip
+    source.add_argument(
         "--task", choices=("auto", "classification", "regression"), default="auto",
         help="for --csv: auto (the default) picks classification for text labels or few "
         "integer values",
@@ -137,8 +161,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "classification: flip_y)",
     )  # fmt: skip
     generators.add_argument(
-        "--features", type=_number(int, 1), metavar="N", help="number of features"
-    )
+        "--features", metavar="N|COLS",
+        help="number of features; with --csv, the feature columns, comma-separated "
+        "(default: every column but the target, --drop and --id)",
+    )  # fmt: skip
     generators.add_argument(
         "--classes", type=_number(int, 2), metavar="N", help="number of classes"
     )
@@ -155,6 +181,16 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     model.add_argument(
         "--activation", choices=ACTIVATIONS, default="relu", help="(default: %(default)s)"
     )
+    model.add_argument(
+        "--class-weight", metavar="WEIGHTS", default=None,
+        help="classification: 'balanced' (inverse class frequencies) or per-class weights "
+        "such as spam:5,ham:1 (default: every row weighs 1)",
+    )  # fmt: skip
+    model.add_argument(
+        "--resume", metavar="MODEL",
+        help="continue training a model saved by --save, with its optimizer state (the network "
+        "and optimizer options are the model's)",
+    )  # fmt: skip
     model.add_argument(
         "--dropout", type=_number(float, 0.0, 1.0, maximum_open=True), default=0.0, metavar="P",
         help="dropout probability after each hidden layer (default: %(default)s)",
@@ -203,6 +239,16 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         metavar="FRACTION",
         help="fraction of the rows held out for the final test (default: %(default)s)",
     )  # fmt: skip
+    split.add_argument(
+        "--patience", type=_number(int, 1), default=None, metavar="N",
+        help="early stopping: stop once the validation loss has not improved for N epochs "
+        "and keep the weights of the best epoch (default: 10)",
+    )  # fmt: skip
+    split.add_argument(
+        "--no-early-stopping", dest="early_stopping", action="store_false",
+        help="train until the training loss stops improving or --epochs runs out, and keep "
+        "the last weights",
+    )  # fmt: skip
     output = train.add_argument_group("output")
     output.add_argument(
         "--plot", metavar="DIR",
@@ -219,6 +265,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         action="store_true",
         help="no progress bar (it is shown only when stderr is a terminal)",
     )
+    output.add_argument(
+        "--json", action="store_true",
+        help="print one JSON document (data, network, training, metrics) instead of the report",
+    )  # fmt: skip
 
     predict = commands.add_parser(
         "predict", parents=[common], help="predict with a saved model",
@@ -233,6 +283,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "--allow-non-finite", action="store_true",
         help="load a model whose weights hold NaN or infinity (refused by default)",
     )  # fmt: skip
+    predict.add_argument(
+        "--delimiter", metavar="CHAR", type=_delimiter,
+        help="the input's field delimiter (default: detected; ',' when unclear)",
+    )  # fmt: skip
 
     info = commands.add_parser(
         "info", parents=[common], help="describe a saved model",
@@ -240,6 +294,9 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "training summary and file format version.",
     )  # fmt: skip
     info.add_argument("path", metavar="PATH", help="a model saved by `tinynet train --save`")
+    info.add_argument(
+        "--json", action="store_true", help="print one JSON document instead of the lines"
+    )
 
     gradcheck = commands.add_parser(
         "gradcheck", parents=[common], help="check gradients of every op (or your function)",
@@ -281,7 +338,57 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     gradcheck.add_argument(
         "--quiet", action="store_true", help="print only failures and the summary"
     )
-    return parser, {"train": train, "predict": predict, "info": info, "gradcheck": gradcheck}
+    evaluate = _add_evaluate(commands, common)
+    export = commands.add_parser(
+        "export", parents=[common], help="write a saved model as ONNX or safetensors",
+        description="Write a saved model for other runtimes: --format onnx, the whole "
+        "prediction from raw features (scaling, network, probabilities; needs the onnx "
+        "package), or --format safetensors, the weights named as a PyTorch state_dict (needs "
+        "the safetensors package).",
+    )  # fmt: skip
+    export.add_argument("model", metavar="MODEL", help="a model saved by train")
+    export.add_argument("--format", required=True, choices=("onnx", "safetensors"))
+    export.add_argument(
+        "--output", metavar="FILE", help="the file to write (default: MODEL with .onnx or "
+        ".safetensors for its extension)",
+    )  # fmt: skip
+    for command in (train, evaluate, predict):
+        command.add_argument(
+            "--config", metavar="FILE",
+            help="options from a TOML file (key = value, e.g. hidden = [32, 16]); options "
+            "on the command line override it",
+        )  # fmt: skip
+    return parser, {
+        "train": train, "predict": predict, "info": info, "gradcheck": gradcheck,
+        "evaluate": evaluate, "export": export,
+    }  # fmt: skip
+
+
+def _add_evaluate(commands, common) -> argparse.ArgumentParser:
+    evaluate = commands.add_parser(
+        "evaluate", parents=[common], help="score a saved model on labelled rows",
+        description="Score a saved model on a CSV file that has its feature columns and the "
+        "true target: accuracy, balanced accuracy, log-loss, ROC AUC (two classes), "
+        "precision/recall/F1 per class and the confusion matrix for a classifier; R^2, RMSE "
+        "and MAE for a regressor (scikit-learn's metrics).",
+    )  # fmt: skip
+    evaluate.add_argument("model", metavar="MODEL", help="a model saved by train")
+    evaluate.add_argument("--csv", required=True, metavar="FILE", help="labelled rows to score")
+    evaluate.add_argument(
+        "--target", metavar="COL", help="the true target's column (default: the model's target)"
+    )
+    evaluate.add_argument(
+        "--delimiter", metavar="CHAR", type=_delimiter,
+        help="the CSV's field delimiter (default: detected; ',' when unclear)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--plot", metavar="DIR",
+        help="write DIR/confusion_matrix.png or DIR/predicted_vs_true.png (needs matplotlib)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--json", action="store_true", help="print one JSON document instead of the report"
+    )
+    return evaluate
 
 
 def _version() -> str:
@@ -295,6 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         parser, subparsers = _build_parsers()
+        try:
+            argv = expand_config(argv, parser)
+        except (CLIError, UsageError) as error:
+            print(f"tinynet: error: {printable(str(error))}", file=sys.stderr)
+            return 2 if isinstance(error, UsageError) else 1
         args = parser.parse_args(argv)
         if args.command is None:  # bare `tinynet`: the default training run
             args = parser.parse_args([*argv, "train"])
@@ -335,6 +447,14 @@ def _run(args) -> int:
         from tinynet.cli.models import run_predict
 
         return run_predict(args)
+    if args.command == "export":
+        from tinynet.cli.export import run_export
+
+        return run_export(args)
+    if args.command == "evaluate":
+        from tinynet.cli.evaluate import run_evaluate
+
+        return run_evaluate(args)
     if args.command == "info":
         from tinynet.cli.models import run_info
 

@@ -121,6 +121,8 @@ class Dataset:
     task: str
     source: str  # "moons", or the CSV's file name
     class_labels: list[str] | None = None  # class code -> label as text
+    categories: dict = field(default_factory=dict)  # text feature column -> its values
+    id_column: str | None = None  # carried to the output of `predict`
 
     @property
     def n_classes(self) -> int:
@@ -241,16 +243,25 @@ class Table:
         return value
 
 
-def read_csv(path: str) -> Table:
+def read_csv(path: str, delimiter: str | None = None) -> Table:
     """Read a CSV file with a header row; cells stay text (stripped of surrounding blanks).
+
+    The delimiter is ``delimiter``, or else detected by ``csv.Sniffer`` among comma,
+    semicolon, tab and ``|`` (a comma when the file does not tell).
 
     >>> _ = open("points.csv", "w").write("x,y\\n1,2\\n3,4\\n")
     >>> read_csv("points.csv").rows
     [['1', '2'], ['3', '4']]
+    >>> _ = open("points.csv", "w").write("x;y\\n1,5;2\\n")
+    >>> read_csv("points.csv").rows
+    [['1,5', '2']]
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.reader(file)
+            if delimiter is None:
+                delimiter = _sniff_delimiter(file.read(65536))
+                file.seek(0)
+            reader = csv.reader(file, delimiter=delimiter)
             records = [(reader.line_num, row) for row in reader if row]
     except OSError as error:
         raise CLIError(describe_os_error(error, "read")) from error
@@ -281,6 +292,13 @@ def read_csv(path: str) -> Table:
         rows.append([cell.strip() for cell in row])
         lines.append(line)
     return Table(path, columns, rows, lines)
+
+
+def _sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:  # one column, or too little text to tell
+        return ","
 
 
 def _is_number(cell: str) -> bool:
@@ -321,14 +339,39 @@ def _check_target_is_unambiguous(table: Table, target: str, cells: list[str]) ->
             )
 
 
-def dataset_from_csv(path: str, target: str, task: str = "auto") -> Dataset:
-    """Features are every column but ``target``; ``task`` is auto, classification or regression."""
-    table = read_csv(path)
+def dataset_from_csv(
+    path: str, target: str, task: str = "auto", features: list[str] | None = None,
+    drop: list[str] = (), id_column: str | None = None, delimiter: str | None = None,
+    categories: dict | None = None,
+) -> Dataset:  # fmt: skip
+    """The features are ``features``, else every column but ``target``, ``drop`` and
+    ``id_column``; ``task`` is auto, classification or regression. Text feature columns are
+    one-hot encoded (``Dataset.categories``): columns where no cell is a number; a number
+    column with a word in it is an error, not a category. Given ``categories`` (a saved
+    model's), text columns are encoded with those values instead."""
+    table = read_csv(path, delimiter)
     table.require_columns([target], "target column")
-    feature_names = [name for name in table.columns if name != target]
+    table.require_columns(list(drop) + ([id_column] if id_column else []), "column")
+    for option, names in (("--features", features or ()), ("--drop", drop)):
+        for name in (target, id_column):
+            if name in names:
+                which = "the target" if name == target else "the --id column"
+                raise UsageError(f"{option} names {name!r}, which is {which}")
+    if features is not None:
+        table.require_columns(features, "feature column")
+        feature_names = list(features)
+    else:
+        skip = {target, id_column, *drop}
+        feature_names = [name for name in table.columns if name not in skip]
     if not feature_names:
         raise CLIError(f"{path}: no feature columns besides the target {target!r}")
-    X = table.numeric(feature_names)
+    if categories is None:
+        categories = {}
+        for name in feature_names:
+            cells = [cell for cell in table.column(name) if cell]
+            if cells and not any(_is_number(cell) for cell in cells):  # a stray word: a typo
+                categories[name] = sorted(set(cells))
+    X = encode_features(table, feature_names, categories)
     cells = table.column(target)
     if task == "auto":
         _check_target_is_unambiguous(table, target, cells)
@@ -336,7 +379,7 @@ def dataset_from_csv(path: str, target: str, task: str = "auto") -> Dataset:
     source = os.path.basename(path)
     if task == REGRESSION:
         y = table.numeric([target])[:, 0]
-        return Dataset(X, y, feature_names, target, REGRESSION, source)
+        return Dataset(X, y, feature_names, target, REGRESSION, source, None, categories, id_column)
     for row, cell in enumerate(cells):
         if not cell:
             raise CLIError(f"{table.where(row, target)}: empty cell (every row needs a label)")
@@ -352,7 +395,53 @@ def dataset_from_csv(path: str, target: str, task: str = "auto") -> Dataset:
             f"{path}: the target column {target!r} holds one class only ({labels[0]!r}); "
             "a classifier needs at least two"
         )
-    return Dataset(X, codes, feature_names, target, CLASSIFICATION, source, labels)
+    return Dataset(
+        X, codes, feature_names, target, CLASSIFICATION, source, labels, categories, id_column
+    )
+
+
+def encode_features(table: Table, names: list[str], categories: dict) -> np.ndarray:
+    """The named columns as numbers: a number column as is, a text column one-hot.
+
+    ``categories`` maps each text column to its known values, in the order of their columns;
+    a value it does not know is an error (the network never saw it).
+
+    >>> table = Table("t.csv", ["size", "color"], [["1", "red"], ["2", "blue"]], [2, 3])
+    >>> encode_features(table, ["size", "color"], {"color": ["blue", "red"]})
+    array([[1., 0., 1.],
+           [2., 1., 0.]])
+    """
+    blocks = []
+    for name in names:
+        if name not in categories:
+            blocks.append(table.numeric([name]))
+            continue
+        known = {value: i for i, value in enumerate(categories[name])}
+        block = np.zeros((len(table.rows), len(known)))
+        for row, cell in enumerate(table.column(name)):
+            if not cell:
+                raise CLIError(
+                    f"{table.where(row, name)}: empty cell (missing values are not supported)"
+                )
+            if cell not in known:
+                shown = ", ".join(repr(value) for value in categories[name])
+                raise CLIError(
+                    f"{table.where(row, name)}: {cell!r} is not one of the values the model "
+                    f"was trained on ({shown})"
+                )
+            block[row, known[cell]] = 1.0
+        blocks.append(block)
+    return np.hstack(blocks) if blocks else np.empty((len(table.rows), 0))
+
+
+def encoded_names(names: list[str], categories: dict) -> list[str]:
+    """Column names after one-hot encoding: ``color=red`` for each value of a text column."""
+    out = []
+    for name in names:
+        out.extend(
+            [f"{name}={value}" for value in categories[name]] if name in categories else [name]
+        )
+    return out
 
 
 # -- splits and scaling -----------------------------------------------------------------------

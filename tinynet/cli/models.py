@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,15 @@ from tinynet.cli._common import (
     describe_os_error,
     printable,
 )
-from tinynet.cli.data import CLASSIFICATION, REGRESSION, check_scalable, read_csv
+from tinynet.cli.data import (
+    CLASSIFICATION,
+    REGRESSION,
+    Table,
+    check_scalable,
+    encode_features,
+    encoded_names,
+    read_csv,
+)
 
 CLI_FORMAT = 1  # version of the `extra` layout below
 
@@ -41,6 +50,20 @@ class TrainedModel:
     target_mean: float = 0.0
     target_scale: float = 1.0
     training: dict = field(default_factory=dict)
+    categories: dict = field(default_factory=dict)  # text column -> values, one-hot encoded
+    id_column: str | None = None  # copied from the input to the output of `predict`
+
+    def features(self, table: Table) -> np.ndarray:
+        """The model's raw feature columns of ``table`` as numbers (text columns one-hot)."""
+        if self.feature_names is None:
+            if len(table.columns) != self.n_features:
+                raise CLIError(
+                    f"{table.path}: the model takes {self.n_features} features (by position, "
+                    f"it has no feature names) but the file has {len(table.columns)} columns"
+                )
+            return table.numeric(table.columns)
+        table.require_columns(self.feature_names, "the model's feature columns")
+        return encode_features(table, self.feature_names, self.categories)
 
     @property
     def n_features(self) -> int:
@@ -88,6 +111,8 @@ class TrainedModel:
             "target_mean": float(self.target_mean),
             "target_scale": float(self.target_scale),
             "training": self.training,
+            "categories": self.categories,
+            "id_column": self.id_column,
         }
 
     def save(self, path: str) -> None:
@@ -110,6 +135,8 @@ def load_model(path: str, allow_non_finite: bool = False) -> TrainedModel:
     path = os.fspath(path)
     if os.path.isdir(path):
         raise CLIError(f"{path!r} is a directory, not a model file")
+    if zipfile.is_zipfile(path):  # a skops file (a tinynet file is no zip archive)
+        return load_skops_model(path)
     try:
         estimator, extra = load(path, allow_non_finite=allow_non_finite)
     except OSError as error:
@@ -166,15 +193,27 @@ def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -
     )
     n_features = int(estimator.n_features_in_)
     names = extra["feature_names"]
+    categories = extra.get("categories") or {}
+    _require(
+        isinstance(categories, dict)
+        and all(
+            isinstance(values, list) and values and all(isinstance(v, str) for v in values)
+            for values in categories.values()
+        ),
+        "categories must map column names to lists of strings",
+    )
     _require(
         names is None
         or (
             isinstance(names, list)
-            and len(names) == n_features
             and all(isinstance(n, str) for n in names)
+            and set(categories) <= set(names)
+            and sum(len(categories.get(n, "x")) for n in names) == n_features
         ),
-        f"feature_names must be a list of {n_features} strings",
+        f"feature_names must be a list of strings encoding to the {n_features} features",
     )
+    id_column = extra.get("id_column")
+    _require(id_column is None or isinstance(id_column, str), "id_column must be a string")
     _require(isinstance(extra["target_name"], str), "target_name must be a string")
     labels = extra["class_labels"]
     if labels is not None:
@@ -216,8 +255,69 @@ def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -
     return TrainedModel(
         estimator, task, names, extra["target_name"], labels, extra["scaler_mean"],
         extra["scaler_scale"], float(extra["target_mean"]), float(extra["target_scale"]),
-        training,
+        training, categories, id_column,
     )  # fmt: skip
+
+
+def load_skops_model(path: str) -> TrainedModel:
+    """A scikit-learn estimator or Pipeline saved with ``skops.io.dump``, loaded trusting
+    only skops' defaults and tinynet's estimator types; columns by name when it has them."""
+    try:
+        import skops.io  # noqa: F401
+    except ImportError:
+        raise CLIError(
+            f"{path} is a skops file; reading it needs the skops package: pip install skops"
+        ) from None
+    from sklearn.base import is_classifier
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    from tinynet.estimators import skops_load
+
+    try:
+        estimator = skops_load(path)
+    except UntrustedTypesFoundException as error:
+        raise CLIError(
+            f"{path}: refused, it holds types tinynet does not trust: {error}; load it in "
+            "Python with skops.io.load(path, trusted=...) if you trust them"
+        ) from error
+    except Exception as error:  # a damaged archive
+        raise CLIError(f"{path}: not a readable skops file: {error}") from error
+    if not hasattr(estimator, "predict"):
+        raise CLIError(f"{path}: holds a {type(estimator).__name__}, which cannot predict")
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        estimator = _ByName(estimator, [str(n) for n in names])
+    return TrainedModel(
+        estimator,
+        CLASSIFICATION if is_classifier(estimator) else REGRESSION,
+        None if names is None else [str(n) for n in names],
+        "prediction",
+        None,
+    )
+
+
+class _ByName:
+    """An estimator fitted on a DataFrame, given its columns by name: the CLI has already
+    put them in its order, so they go in as a DataFrame (with pandas) or as they are."""
+
+    def __init__(self, estimator, names: list[str]):
+        self.estimator, self.names = estimator, names
+
+    def __getattr__(self, name):
+        return getattr(self.estimator, name)
+
+    def _input(self, X):
+        try:
+            import pandas as pd
+        except ImportError:
+            return X
+        return pd.DataFrame(X, columns=self.names)
+
+    def predict(self, X):
+        return self.estimator.predict(self._input(X))
+
+    def predict_proba(self, X):
+        return self.estimator.predict_proba(self._input(X))
 
 
 # -- predict ----------------------------------------------------------------------------------
@@ -241,20 +341,14 @@ def run_predict(args) -> int:
     if args.output is not None:
         check_output_path(args.output, "predictions")
     model = load_model(args.model, allow_non_finite=getattr(args, "allow_non_finite", False))
-    table = read_csv(args.input)
-    if model.feature_names is not None:
-        table.require_columns(model.feature_names, "the model's feature columns")
-        names = model.feature_names
-    else:
-        if len(table.columns) != model.n_features:
-            raise CLIError(
-                f"{args.input}: the model takes {model.n_features} features (by position, "
-                f"it has no feature names) but the file has {len(table.columns)} columns"
-            )
-        names = table.columns
-    X = table.numeric(names)
-    check_scalable(X, model.mean, model.scale, list(names), args.input)
+    table = read_csv(args.input, args.delimiter)
+    X = model.features(table)
+    names = encoded_names(model.feature_names or table.columns, model.categories)
+    check_scalable(X, model.mean, model.scale, names, args.input)
     header, rows = prediction_table(model, X)
+    if model.id_column is not None and model.id_column in table.columns:
+        header = [model.id_column, *header]
+        rows = [[key, *row] for key, row in zip(table.column(model.id_column), rows)]
 
     def write(file) -> None:
         writer = csv.writer(file, lineterminator="\n")
@@ -324,7 +418,8 @@ def describe(path: str) -> list[tuple[str, str]]:
         lines.append((
             "training",
             f"{training.get('epochs')} epochs in {_formatted(training.get('seconds'), '.2f')} s, "
-            f"final loss {_formatted(training.get('final_loss'), '.4g')}",
+            f"final loss {_formatted(training.get('final_loss'), '.4g')}"
+            + (f", kept epoch {training['kept_epoch']}" if "kept_epoch" in training else ""),
         ))  # fmt: skip
         metrics = training.get("metrics")
         for part, values in metrics.items() if isinstance(metrics, dict) else ():
@@ -342,7 +437,46 @@ def _formatted(value, spec: str) -> str:
     return format(value, spec) if _is_real(value) else repr(value)
 
 
+def info_document(path: str) -> dict:
+    """What ``tinynet info --json`` prints: the model file described as data."""
+    from tinynet.serialization import read_header
+
+    lines = dict(describe(path))  # checks the file, with the errors of `info`
+    model = load_model(path)
+    estimator = model.estimator
+    params = estimator.get_params()
+    document = {
+        "file": path,
+        "bytes": os.path.getsize(path),
+        "format_version": read_header(path).version,
+        "model": type(estimator).__name__,
+        "task": model.task,
+        "layer_sizes": model.layer_sizes,
+        "activation": params["activation"] if isinstance(params["activation"], str) else None,
+        "dropout": params.get("dropout", 0.0),
+        "parameters": int(lines["parameters"].replace(",", "")),
+        "dtype": lines["dtype"],
+        "optimizer": params.get("optimizer") or params["solver"],
+        "learning_rate": params["learning_rate_init"],
+        "batch_size": params["batch_size"],
+        "alpha": params["alpha"],
+        "features": model.feature_names,
+        "categories": model.categories,
+        "id_column": model.id_column,
+        "target": model.target_name,
+    }
+    if model.task == CLASSIFICATION:
+        document["classes"] = [model.label(code) for code in estimator.classes_]
+    document["training"] = model.training or None
+    return document
+
+
 def run_info(args) -> int:
+    if getattr(args, "json", False):
+        from tinynet.cli.jsonout import print_json
+
+        print_json(info_document(args.path))
+        return 0
     lines = describe(args.path)
     width = max(len(name) for name, _ in lines)
     for name, value in lines:

@@ -16,7 +16,7 @@ def _pyplot():
     except ImportError:
         raise CLIError(
             "--plot needs matplotlib, which is not installed: pip install matplotlib "
-            "(or pip install 'tinynet[plot]')"
+            "(in a tinynet checkout: pip install -e '.[plot]')"
         ) from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
@@ -115,10 +115,48 @@ def write_plots(
     """Write loss.png and, for two features, decision_boundary.png; return their paths."""
     paths = [os.path.join(directory, "loss.png")]
     _save(loss_figure(history, metric_name), paths[0], dpi)
-    if X.shape[1] == 2:
+    if X.shape[1] == 2 and not getattr(model, "categories", None):  # two real axes
         title = source
         if test_score is not None:
             title += f": test {_DISPLAY.get(metric_name, metric_name)} {test_score:.3f}"
         paths.append(os.path.join(directory, "decision_boundary.png"))
         _save(boundary_figure(model, X, y, title), paths[1], dpi)
     return paths
+
+
+# -- `tinynet evaluate` ----------------------------------------------------------------------
+def evaluation_figure(model, y_true: np.ndarray, y_pred: np.ndarray, title: str):
+    """A confusion matrix (classification) or predicted against true values (regression)."""
+    plt = _pyplot()
+    figure, ax = plt.subplots(figsize=(5.5, 4.5))
+    if model.task == REGRESSION:
+        ax.scatter(y_true, y_pred, s=12, alpha=0.7, edgecolors="none")
+        low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+        ax.plot([low, high], [low, high], color="k", linewidth=1, label="predicted = true")
+        ax.set(xlabel=f"true {model.target_name}", ylabel=f"predicted {model.target_name}")
+        ax.legend(loc="best", fontsize="small")
+    else:
+        from sklearn.metrics import confusion_matrix
+
+        codes = list(range(len(model.estimator.classes_)))
+        counts = confusion_matrix(y_true, y_pred, labels=codes)
+        image = ax.imshow(counts, cmap="Blues")
+        labels = [model.label(code) for code in model.estimator.classes_]
+        ax.set_xticks(codes, labels, rotation=45 if len(codes) > 4 else 0)
+        ax.set_yticks(codes, labels)
+        for (i, j), count in np.ndenumerate(counts):
+            dark = count > counts.max() / 2
+            ax.text(j, i, str(count), ha="center", va="center", color="w" if dark else "k")
+        figure.colorbar(image, ax=ax, label="rows")
+        ax.set(xlabel="predicted", ylabel="true")
+    ax.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def write_evaluation_plot(directory: str, model, y_true, y_pred, title: str, dpi: int = 100):
+    """Write confusion_matrix.png or predicted_vs_true.png into ``directory``; its path."""
+    name = "predicted_vs_true.png" if model.task == REGRESSION else "confusion_matrix.png"
+    path = os.path.join(directory, name)
+    _save(evaluation_figure(model, y_true, y_pred, title), path, dpi)
+    return path

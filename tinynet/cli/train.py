@@ -23,19 +23,27 @@ from tinynet.cli.data import (
     Dataset,
     check_scalable,
     dataset_from_csv,
+    encoded_names,
     load_dataset,
     split_rows,
     standardizer,
 )
+from tinynet.cli.jsonout import print_json, quiet_stdout
 from tinynet.cli.models import TrainedModel
+from tinynet.cli.stopping import EarlyStopping
 
 SOLVERS = ("adam", "sgd", *FULL_BATCH)  # the estimators' solvers; the rest are optimizers
 
 
-def load_data(args) -> Dataset:
-    """The dataset the options name (moons by default)."""
+def load_data(args, resumed=None) -> Dataset:
+    """The dataset the options name (moons by default); ``resumed``: the model to continue."""
     generator_options = {key: getattr(args, key) for key in GENERATOR_OPTIONS}
     if args.csv is None:
+        for option in ("drop", "id", "delimiter"):
+            if getattr(args, option) is not None:
+                raise UsageError(f"--{option} goes with --csv")
+        if args.features is not None:  # here: the number of features to generate
+            generator_options["features"] = feature_count(args.features)
         if args.target is not None:
             raise UsageError("--target goes with --csv (a dataset has its own target)")
         if args.task != "auto":
@@ -43,12 +51,92 @@ def load_data(args) -> Dataset:
         return load_dataset(args.dataset or "moons", generator_options, args.seed)
     if args.target is None:
         raise UsageError("--csv needs --target COL, the column to predict")
+    features = generator_options.pop("features")
     if given := [f"--{key}" for key, value in generator_options.items() if value is not None]:
         raise UsageError(f"{', '.join(given)} applies to generated datasets, not to --csv")
-    return dataset_from_csv(args.csv, args.target, args.task)
+    features = column_names(features, "--features")
+    id_column, categories = args.id, None
+    if resumed is not None:
+        features, categories = features or resumed.feature_names, resumed.categories
+    data = dataset_from_csv(
+        args.csv, args.target, args.task, features, column_names(args.drop, "--drop") or [],
+        id_column, args.delimiter, categories,
+    )  # fmt: skip
+    for name in identifier_like(data):
+        print(
+            f"tinynet: warning: feature column {name!r} looks like a row identifier (distinct "
+            f"integers); if it only names the rows, pass --id {name} (or --drop {name})",
+            file=sys.stderr,
+        )
+    return data
 
 
-def make_estimator(args, task: str, callbacks, validation_data):
+def identifier_like(data: Dataset) -> list[str]:
+    """Number columns named like an id (``id``, ``user_id``, ``index``) that hold distinct
+    integers: most likely row names, which a network would learn by heart."""
+    found, column = [], 0
+    for name in data.feature_names:
+        width = len(data.categories.get(name, ())) or 1  # a text column is one-hot
+        lowered = name.lower()
+        named_like_id = lowered in ("id", "index", "row", "key") or lowered.endswith(("_id", " id"))
+        if named_like_id and name not in data.categories:
+            values = data.X[:, column]
+            if np.all(values == np.round(values)) and len(np.unique(values)) == len(values):
+                found.append(name)
+        column += width
+    return found
+
+
+def feature_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UsageError(
+            f"--features {text}: a generated dataset takes a number of features (a positive "
+            "integer); column names go with --csv"
+        )
+    return count
+
+
+def column_names(text: str | None, option: str) -> list[str] | None:
+    """``"a, b"`` -> ``["a", "b"]``; None stays None."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"{option} needs column names, comma-separated, such as a,b")
+    return names
+
+
+def class_weight(text: str, labels: list[str] | None):
+    """``"balanced"``, or ``"spam:5,ham:1"`` as ``{code: weight}`` (unnamed classes weigh 1)."""
+    if labels is None:
+        raise UsageError("--class-weight is for classification")
+    if text == "balanced":
+        return text
+    weights = {}
+    for part in filter(None, (part.strip() for part in text.split(","))):
+        label, _, value = part.rpartition(":")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not label or not weight >= 0:
+            raise UsageError(
+                f"--class-weight: expected 'balanced' or LABEL:WEIGHT pairs such as spam:5,ham:1 "
+                f"with weights >= 0; got {part!r}"
+            )
+        if label.strip() not in labels:
+            raise UsageError(
+                f"--class-weight: {label.strip()!r} is not a class ({', '.join(map(repr, labels))})"
+            )
+        weights[labels.index(label.strip())] = weight
+    return {code: weights.get(code, 1.0) for code in range(len(labels))}
+
+
+def make_estimator(args, data, callbacks, validation_data):
     """A NeuralNetClassifier or NeuralNetRegressor configured from the options."""
     from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
 
@@ -64,12 +152,15 @@ def make_estimator(args, task: str, callbacks, validation_data):
         "dtype": args.dtype,
         "callbacks": callbacks,
         "validation_data": validation_data,
+        "n_iter_no_change": patience(args),
     }
+    if args.class_weight is not None:
+        kwargs["class_weight"] = class_weight(args.class_weight, data.class_labels)
     if args.optimizer in SOLVERS:
         kwargs["solver"] = args.optimizer
     else:
         kwargs["optimizer"] = args.optimizer
-    estimator_class = NeuralNetClassifier if task == CLASSIFICATION else NeuralNetRegressor
+    estimator_class = NeuralNetClassifier if data.task == CLASSIFICATION else NeuralNetRegressor
     return estimator_class(**kwargs)
 
 
@@ -103,6 +194,11 @@ class Progress:
             self.bar.close()
 
 
+def patience(args) -> int:
+    """Epochs without improvement before training stops (10, scikit-learn's default)."""
+    return 10 if args.patience is None else args.patience
+
+
 def metrics(model: TrainedModel, X: np.ndarray, y: np.ndarray) -> dict:
     """Accuracy for classification; R^2 and RMSE (in the target's units) for regression."""
     from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
@@ -116,10 +212,23 @@ def metrics(model: TrainedModel, X: np.ndarray, y: np.ndarray) -> dict:
 
 
 def run_train(args) -> int:
+    with quiet_stdout(args.json):
+        document = train(args)
+    if args.json:
+        print_json(document)
+    return 0
+
+
+def train(args) -> dict:
+    """Run ``tinynet train``, printing its report; return the report as a JSON document."""
     if args.validation_split + args.test_split >= 1:
         raise UsageError("--validation-split plus --test-split must be below 1")
     if args.optimizer in FULL_BATCH and args.dropout > 0:
         raise UsageError(f"--dropout makes the loss random, which {args.optimizer} cannot minimize")
+    if args.patience is not None and not args.early_stopping:
+        raise UsageError("--patience sets early stopping, which --no-early-stopping turns off")
+    if args.patience is not None and args.validation_split == 0:
+        raise UsageError("--patience needs validation rows; --validation-split is 0")
     if args.save is not None:  # fail before training, not after
         check_output_path(args.save, "the model")
     if args.plot is not None:
@@ -128,15 +237,24 @@ def run_train(args) -> int:
         prepare_plot_dir(args.plot)
     if args.doctor is not None:
         prepare_doctor_dir(args.doctor)
-    data = load_data(args)
+    resumed = None
+    if args.resume is not None:
+        from tinynet.cli import build_parser
+        from tinynet.cli.resume import adopt, load_resumed
+
+        resumed = load_resumed(args, vars(build_parser().parse_args(["train"])))
+    data = load_data(args, resumed)
+    if resumed is not None:
+        adopt(data, resumed, data.source)
     parts = split_rows(data, args.validation_split, args.test_split, args.seed)
     check_classes_in_training(data, parts)
-    mean, scale = standardizer(data.X[parts.train])
-    check_scalable(data.X, mean, scale, data.feature_names, data.source)
-    model = TrainedModel(
-        None, data.task, data.feature_names, data.target_name, data.class_labels, mean, scale
-    )
-    if data.task == REGRESSION:  # a scaled target trains well whatever its units
+    model = resumed or TrainedModel(
+        None, data.task, data.feature_names, data.target_name, data.class_labels,
+        *standardizer(data.X[parts.train]), categories=data.categories, id_column=data.id_column,
+    )  # fmt: skip
+    names = encoded_names(data.feature_names, data.categories)
+    check_scalable(data.X, model.mean, model.scale, names, data.source)
+    if data.task == REGRESSION and resumed is None:  # scaled targets train well in any units
         mean, scale = standardizer(data.y[parts.train, None])
         check_scalable(data.y[:, None], mean, scale, [data.target_name], data.source)
         model.target_mean, model.target_scale = float(mean[0]), float(scale[0])
@@ -153,7 +271,18 @@ def run_train(args) -> int:
 
         doctor = TrainingDoctor(X[parts.train])
         callbacks.append(doctor)
-    estimator = model.estimator = make_estimator(args, data.task, callbacks, validation)
+    stopper = None
+    if args.early_stopping and validation is not None:
+        stopper = EarlyStopping(patience(args))
+        callbacks.append(stopper)
+    if resumed is None:
+        estimator = model.estimator = make_estimator(args, data, callbacks, validation)
+    else:
+        estimator = model.estimator
+        estimator.set_params(
+            callbacks=callbacks, validation_data=validation, n_iter_no_change=patience(args)
+        )
+    print_setup(args, data, model, parts)
 
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
@@ -169,10 +298,20 @@ def run_train(args) -> int:
         ):
             # The report says whether training ran out of epochs; no warning needed.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            estimator.fit(X[parts.train], y[parts.train])
+            if resumed is None:
+                estimator.fit(X[parts.train], y[parts.train])
+                epochs = int(estimator.n_iter_)
+            else:
+                from tinynet.cli.resume import continue_training
+
+                epochs = continue_training(
+                    estimator, X[parts.train], y[parts.train], args.epochs, stopper
+                )
     finally:
         progress.close()
     seconds = time.perf_counter() - start
+    if stopper is not None:
+        stopper.restore(estimator)
 
     scores = {
         name: metrics(model, data.X[rows], data.y[rows])
@@ -180,18 +319,37 @@ def run_train(args) -> int:
                            ("test", parts.test))
         if len(rows)
     }  # fmt: skip
-    epochs = int(estimator.n_iter_)
     model.training = {
         "source": data.source,
         "rows": {name: int(len(getattr(parts, name))) for name in ("train", "validation", "test")},
         "epochs": epochs,
+        "kept_epoch": stopper.best_epoch if stopper is not None and stopper.best_epoch else epochs,
         "seconds": round(seconds, 3),
         "final_loss": float(estimator.loss_curve_[-1]),
         "metrics": scores,
     }
-    print_report(args, data, model, parts, scores, epochs, seconds)
+    if resumed is not None:
+        model.training["resumed_from"] = args.resume
+        model.training["total_epochs"] = len(estimator.loss_curve_)
+    network = network_settings(args, model, data)
+    print_report(args, data, network, scores, epochs, seconds, stopper)
+    document = {
+        "data": {
+            "source": data.source, "task": data.task, "rows": model.training["rows"],
+            "features": data.feature_names, "target": data.target_name,
+            "classes": data.class_labels,
+        },
+        "network": network,
+        "training": {
+            "unit": _unit(network["optimizer"]),
+            **{k: model.training[k] for k in ("epochs", "kept_epoch", "seconds", "final_loss")},
+            "stopped": stop_reason(args, network["optimizer"], epochs, stopper),
+        },
+        "metrics": scores,
+    }  # fmt: skip
     if args.save is not None:
         model.save(args.save)
+        document["saved"] = args.save
         print(f"saved the model to {args.save}")
     if args.plot is not None:
         from tinynet.cli.plots import write_plots
@@ -201,12 +359,15 @@ def run_train(args) -> int:
         paths = write_plots(
             args.plot, history, model, data.X, data.y, metric_name, data.source, test_score
         )
+        document["plots"] = paths
         print("wrote " + ", ".join(paths))
     if args.doctor is not None:
-        for warning in doctor.warnings():
+        document["doctor"] = {"warnings": list(doctor.warnings())}
+        for warning in document["doctor"]["warnings"]:
             print(f"doctor   {warning}")
-        print("wrote " + ", ".join(doctor.plot(args.doctor)))
-    return 0
+        document["doctor"]["plots"] = doctor.plot(args.doctor)
+        print("wrote " + ", ".join(document["doctor"]["plots"]))
+    return document
 
 
 def check_classes_in_training(data: Dataset, parts) -> None:
@@ -240,22 +401,77 @@ def prepare_doctor_dir(directory: str) -> None:
         ) from None
 
 
-def print_report(args, data, model, parts, scores, epochs, seconds) -> None:
-    sizes = model.layer_sizes
+def network_settings(args, model, data) -> dict:
+    """Layer sizes, activation, optimizer, learning rate and dtype of the network to train."""
+    estimator = model.estimator
+    if not hasattr(estimator, "module_"):  # not built yet
+        sizes = [data.X.shape[1], *args.hidden, _n_outputs(data)]
+    else:  # a resumed model
+        sizes = model.layer_sizes
+    optimizer = estimator.optimizer or estimator.solver
+    return {
+        "layer_sizes": sizes, "activation": estimator.activation, "optimizer": optimizer,
+        "lr": estimator.learning_rate_init, "dtype": str(estimator.dtype),
+    }  # fmt: skip
+
+
+def print_setup(args, data, model, parts) -> None:
+    """The data and network lines, printed before training starts."""
+    network = network_settings(args, model, data)
+    sizes = network["layer_sizes"]
     if data.task == CLASSIFICATION:
         what = f"{data.n_classes} classes"
     else:
         what = f"target {data.target_name!r}"
     counts = f"{len(parts.train)} train, {len(parts.validation)} validation, {len(parts.test)} test"
-    optimizer = (
-        args.optimizer if args.optimizer in FULL_BATCH else f"{args.optimizer} (lr {args.lr:g})"
-    )
-    stopped = "the --epochs limit" if epochs >= args.epochs else "the loss stopped improving"
+    optimizer = network["optimizer"]
+    if optimizer not in FULL_BATCH:
+        optimizer += f" (lr {network['lr']:g})"
+    features = f"{len(data.feature_names)} features"
+    if data.categories:
+        features += f" ({data.X.shape[1]} columns after one-hot encoding)"
+    print(f"data     {data.source}: {len(data.y)} rows, {features}, {what} ({counts})")
     print(
-        f"data     {data.source}: {len(data.y)} rows, {data.X.shape[1]} features, {what} ({counts})"
+        f"network  {'-'.join(map(str, sizes))} {network['activation']}, {optimizer}, "
+        f"{network['dtype']}"
     )
-    print(f"network  {'-'.join(map(str, sizes))} {args.activation}, {optimizer}, {args.dtype}")
-    print(f"trained  {epochs} epochs in {seconds:.2f} s (stopped: {stopped})")
+    if args.resume is not None:
+        done = len(model.estimator.loss_curve_)
+        print(f"resumed  {args.resume}, trained for {done} {_unit(network['optimizer'])} so far")
+    sys.stdout.flush()  # before the progress bar and the training time
+
+
+def _n_outputs(data) -> int:
+    if data.task == REGRESSION:
+        return 1
+    return 1 if data.n_classes == 2 else data.n_classes
+
+
+def _unit(optimizer: str) -> str:
+    return "iterations" if optimizer in FULL_BATCH else "epochs"
+
+
+def stop_reason(args, optimizer: str, epochs: int, stopper) -> str:
+    """Why training ended, and which epoch's weights the model keeps."""
+    unit = _unit(optimizer)
+    if stopper is not None and stopper.stopped:
+        reason = f"the validation loss did not improve for {stopper.patience} {unit}"
+    elif epochs >= args.epochs:
+        reason = "the --epochs limit"
+    elif optimizer in FULL_BATCH:
+        reason = f"{optimizer} converged"
+    else:
+        reason = f"the training loss did not improve for {patience(args)} epochs"
+    if stopper is not None and stopper.best_epoch:
+        reason += f"; kept {unit[:-1]} {stopper.best_epoch}, the lowest validation loss"
+    return reason
+
+
+def print_report(args, data, network, scores, epochs, seconds, stopper) -> None:
+    unit = _unit(network["optimizer"])
+    stopped = stop_reason(args, network["optimizer"], epochs, stopper)
+    more = " more" if args.resume is not None else ""
+    print(f"trained  {epochs}{more} {unit} in {seconds:.2f} s (stopped: {stopped})")
     columns = ["accuracy"] if data.task == CLASSIFICATION else ["r2", "rmse"]
     titles = {"accuracy": "accuracy", "r2": "R^2", "rmse": "RMSE"}
     formats = {"accuracy": ">12.4f", "r2": ">12.4f", "rmse": ">12.4g"}

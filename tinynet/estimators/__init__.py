@@ -17,11 +17,14 @@ from tinynet.estimators._classifier import NeuralNetClassifier
 from tinynet.estimators._objective import ObjectiveGradcheckReport, ParameterCheck
 from tinynet.estimators._persistence import load
 from tinynet.estimators._regressor import NeuralNetRegressor
+from tinynet.estimators._skops import SKOPS_TRUSTED_TYPES, skops_load
 
 __all__ = [
     "NeuralNetClassifier",
     "NeuralNetRegressor",
     "ObjectiveGradcheckReport",
     "ParameterCheck",
+    "SKOPS_TRUSTED_TYPES",
     "load",
+    "skops_load",
 ]

@@ -161,12 +161,18 @@ class _BaseNeuralNet(BaseEstimator):
         X, Y, sample_weight = self._training_data(
             X, y, sample_weight, incremental, first_pass, hidden_sizes
         )
-        if self._is_stochastic():
-            self._fit_stochastic(X, Y, sample_weight, incremental, fit_start)
-        else:
-            if incremental:  # available_if keeps partial_fit away; this is a safety net
-                raise AttributeError("partial_fit needs a stochastic solver")
-            self._fit_full_batch(X, Y, sample_weight, fit_start)
+        self._progress = _progress_bar(self, 1 if incremental else self.max_iter)
+        try:
+            if self._is_stochastic():
+                self._fit_stochastic(X, Y, sample_weight, incremental, fit_start)
+            else:
+                if incremental:  # available_if keeps partial_fit away; this is a safety net
+                    raise AttributeError("partial_fit needs a stochastic solver")
+                self._fit_full_batch(X, Y, sample_weight, fit_start)
+        finally:
+            if self._progress is not None:
+                self._progress.close()
+            del self._progress
         return self
 
     def _training_data(self, X, y, sample_weight, incremental, first_pass, hidden_sizes):
@@ -430,6 +436,9 @@ class _BaseNeuralNet(BaseEstimator):
         history["val_loss"].append(val_loss)
         history["val_score"].append(score)
         history["time"].append(time.perf_counter() - fit_start)
+        if getattr(self, "_progress", None) is not None:
+            self._progress.set_postfix(_epoch_summary(history), refresh=False)
+            self._progress.update(1)
         return score
 
     def _run_callbacks(self) -> bool:
@@ -506,8 +515,7 @@ class _BaseNeuralNet(BaseEstimator):
                 self.loss_ = epoch_loss
                 self.t_ += n_samples
                 score = self._record_epoch(self.loss_, validation, fit_start)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+                self._say(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                 self._update_no_improvement_count(early_stopping, score, params)
                 if schedule and self.learning_rate == "invscaling":
                     self._set_learning_rate(
@@ -590,23 +598,19 @@ class _BaseNeuralNet(BaseEstimator):
 
     def _trigger_stopping(self, message: str, schedule: bool) -> bool:
         if not (schedule and self.learning_rate == "adaptive"):
-            if self.verbose:
-                print(message + " Stopping.")
+            self._say(message + " Stopping.")
             return True
         lr = self._current_learning_rate()
         if lr <= 1e-6:
-            if self.verbose:
-                print(message + " Learning rate too small. Stopping.")
+            self._say(message + " Learning rate too small. Stopping.")
             return True
         self._set_learning_rate(lr / 5.0)
-        if self.verbose:
-            print(f"{message} Setting learning rate to {lr / 5.0:f}")
+        self._say(f"{message} Setting learning rate to {lr / 5.0:f}")
         return False
 
     def _update_no_improvement_count(self, early_stopping: bool, score, params) -> None:
         if early_stopping:
-            if self.verbose:
-                print(f"Validation score: {score:f}")
+            self._say(f"Validation score: {score:f}")
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
             else:
@@ -658,8 +662,7 @@ class _BaseNeuralNet(BaseEstimator):
 
         def after_iteration(intermediate_result):
             self._record_epoch(float(intermediate_result.fun), validation, fit_start)
-            if self.verbose:
-                print(f"Iteration {len(self.loss_curve_)}, loss = {self.loss_curve_[-1]:.8f}")
+            self._say(f"Iteration {len(self.loss_curve_)}, loss = {self.loss_curve_[-1]:.8f}")
             if self._run_callbacks():
                 stopped_by_callback[0] = True
                 raise StopIteration
@@ -903,6 +906,74 @@ class _BaseNeuralNet(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def _say(self, message: str) -> None:
+        """scikit-learn's verbose lines (verbose=1); above the progress bar for verbose=2."""
+        if not self.verbose:
+            return
+        progress = getattr(self, "_progress", None)
+        if progress is None:
+            print(message)
+        elif int(self.verbose) >= 3:
+            progress.write(message)
+
+    # -- pickle and skops: the optimizer as plain data (issue 14) ------------------------------
+    def __getstate__(self):
+        """The state with a named optimizer as its ``state_dict`` (arrays and numbers), not
+        an object keyed by Parameters: ``skops.io`` then needs no optimizer type trusted."""
+        state = super().__getstate__()
+        optimizer = state.get("_optimizer")
+        if optimizer is not None and (self.optimizer is None or isinstance(self.optimizer, str)):
+            state = dict(state)
+            packed = optimizer.state_dict()
+            state["_optimizer"] = None
+            state["_optimizer_state"] = {
+                "state": [[index, value] for index, value in packed["state"].items()],
+                "param_groups": packed["param_groups"],
+            }
+        return state
+
+    def __setstate__(self, state) -> None:
+        packed = state.pop("_optimizer_state", None)
+        super().__setstate__(state)
+        if state.get("_optimizer", False) is None:
+            del self._optimizer
+        if packed is not None:
+            for param in self.module_.parameters():
+                if not param.data.flags.writeable:  # loaded from a read-only memory map
+                    param.data = param.data.copy()
+            self._optimizer = self._make_optimizer()
+            self._optimizer.load_state_dict(
+                {"state": dict(packed["state"]), "param_groups": packed["param_groups"]}
+            )
+
+
+def _progress_bar(estimator, total: int):
+    """verbose >= 2: a tqdm bar on stderr, one step per epoch (iteration); else None."""
+    if not estimator.verbose or int(estimator.verbose) < 2:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        raise ImportError(
+            "verbose=2 shows a progress bar, which needs tqdm: pip install tqdm "
+            "(verbose=1 prints scikit-learn's lines without it)"
+        ) from None
+    unit = "epoch" if estimator._is_stochastic() else "iteration"
+    return tqdm(total=total, unit=unit, desc=type(estimator).__name__, leave=True)
+
+
+def _epoch_summary(history: dict) -> dict:
+    """The bar's postfix: training loss, validation loss and score, the epoch's seconds."""
+    times = history["time"]
+    shown = {"loss": f"{history['loss'][-1]:.4g}"}
+    if history["val_loss"][-1] is not None:
+        shown["val_loss"] = f"{history['val_loss'][-1]:.4g}"
+    if history["val_score"][-1] is not None:
+        shown["val_score"] = f"{history['val_score'][-1]:.4f}"
+    previous = times[-2] if len(times) > 1 and times[-2] <= times[-1] else 0.0
+    shown["time"] = f"{times[-1] - previous:.3f}s"
+    return shown
 
 
 class _NonFiniteLoss(ArithmeticError):

@@ -59,8 +59,10 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     tol : float, default=1e-4
         Tolerance of the stopping rule; L-BFGS's and trust-ncg's ``gtol``, Newton-CG's
         ``xtol``.
-    verbose : bool, default=False
-        Print ``Iteration %d, loss = %.8f`` after each epoch.
+    verbose : bool or int, default=False
+        ``True``/``1``: print ``Iteration %d, loss = %.8f`` after each epoch, as scikit-learn.
+        ``2``: a tqdm progress bar (stderr) with the training loss, validation loss and score
+        and the epoch's time instead; ``3``: the bar and the lines.
     warm_start : bool, default=False
         Reuse the fitted network as the starting point of the next ``fit``.
     momentum : float, default=0.9
