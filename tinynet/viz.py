@@ -50,20 +50,14 @@ def record_gradients():
     >>> "grad 1.73" in tn.viz.text(y)
     True
     """
-    previous = autograd._backward_hook
 
     def hook(node, grad_output, input_grads):
         data = grad_output.data if isinstance(grad_output, Tensor) else np.asarray(grad_output)
         _GRAD_NORMS[node] = float(np.linalg.norm(data.astype(np.float64).ravel()))
         _KEPT_INPUTS[node] = node.inputs
-        if previous is not None:
-            previous(node, grad_output, input_grads)
 
-    autograd._backward_hook = hook
-    try:
+    with autograd.register_backward_hook(hook):
         yield
-    finally:
-        autograd._backward_hook = previous
 
 
 def _inputs_of(node):
