@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from tinynet._grad_mode import _GradMode, set_grad_enabled
+from tinynet._grad_mode import grad_mode, set_grad_enabled
 from tinynet.tensor import Tensor
 
 #: Built-in primitive ops by name, filled as ``tinynet.ops`` defines them.
@@ -82,18 +82,18 @@ class Function:
         out = cls.forward(ctx, *[arg.data if isinstance(arg, Tensor) else arg for arg in args])
         if type(out) is not np.ndarray:
             out = _as_output_array(out, cls)
-        if _GradMode.enabled:
+        if grad_mode.enabled:
             needs = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
             if True in needs:
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
-                result = Tensor._wrap(out, out.dtype.kind == "f", ctx)
+                result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
                 if cls.saves_output or ctx._saved_arrays is not None:
                     ctx._output_ref = weakref.ref(result)
                 if _hook_count:
                     _call_forward_hooks(ctx, result)
                 return result
-        result = Tensor._wrap(out)
+        result = Tensor.wrap(out)
         if _hook_count:
             _call_forward_hooks(ctx, result)
         return result
@@ -285,8 +285,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     grads: dict = {}  # node -> gradient of its output, summed over its consumers
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient], handed out at the end
     captured: dict = {}  # key of a wanted tensor -> its gradient
-    previous_mode = _GradMode.enabled
-    _GradMode.enabled = create_graph
+    previous_mode = grad_mode.enabled
+    grad_mode.enabled = create_graph
     _state.backward_depth += 1
     try:
         pending = _count_dependencies(roots, root_grads, grads, leaf_grads)
@@ -305,7 +305,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
             captured.update((key, grad) for key, (_, grad) in leaf_grads.items() if key in wanted)
     finally:
         _state.backward_depth -= 1
-        _GradMode.enabled = previous_mode
+        grad_mode.enabled = previous_mode
     return captured
 
 
@@ -429,14 +429,14 @@ def _assign_leaf_grads(entries, root_grads, create_graph: bool) -> None:
             continue
         array = grad.data
         if leaf.grad is not None:
-            leaf.grad = Tensor._wrap(leaf.grad.data + array)
+            leaf.grad = Tensor.wrap(leaf.grad.data + array)
             continue
         if handed_out is None:
             handed_out = {id(g.data) for g in root_grads}
         if array.base is not None or id(array) in handed_out:
             array = array.copy()
         handed_out.add(id(array))
-        leaf.grad = Tensor._wrap(array)
+        leaf.grad = Tensor.wrap(array)
 
 
 def _seed_gradients(outputs, gradients):
@@ -454,7 +454,7 @@ def _seed_gradients(outputs, gradients):
                     f"grad can be implicitly created only for scalar outputs; output {index} "
                     f"has shape {output.shape}: pass gradient= with that shape"
                 )
-            gradient = Tensor._wrap(np.ones(output.data.shape, output.data.dtype))
+            gradient = Tensor.wrap(np.ones(output.data.shape, output.data.dtype))
         else:
             if not isinstance(gradient, Tensor):
                 gradient = Tensor(np.asarray(gradient, dtype=output.data.dtype))
@@ -464,7 +464,7 @@ def _seed_gradients(outputs, gradients):
                     f"and output {index} has a shape of {output.shape}"
                 )
             if gradient.data.dtype != output.data.dtype:
-                gradient = Tensor._wrap(gradient.data.astype(output.data.dtype))
+                gradient = Tensor.wrap(gradient.data.astype(output.data.dtype))
         seeds.append(gradient)
     return seeds
 

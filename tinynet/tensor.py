@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import _dtype
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 
 
 class Tensor:
@@ -384,6 +384,11 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    # -- named internal API -------------------------------------------------------------
+    #: ``_wrap`` under the name tinynet's other modules use: wraps ``array`` as it is (no
+    #: copy, no dtype check), for arrays that already follow the dtype policy.
+    wrap = _wrap
+
 
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)
@@ -391,7 +396,7 @@ def _rebuild_tensor(data, requires_grad):
 
 def is_grad_recording(*tensors) -> bool:
     """True when an op on ``tensors`` must be recorded in the graph."""
-    if not _GradMode.enabled:
+    if not grad_mode.enabled:
         return False
     return any(t._requires_grad for t in tensors if isinstance(t, Tensor))
 

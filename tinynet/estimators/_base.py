@@ -39,7 +39,7 @@ _OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 _SPARSE_BLOCK = 1024
 
 
-class _BaseNeuralNet(BaseEstimator):
+class BaseNeuralNet(BaseEstimator):
     """Base class of ``NeuralNetClassifier`` and ``NeuralNetRegressor``; not for direct use."""
 
     _parameter_constraints: dict = {

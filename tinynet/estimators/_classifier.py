@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from tinynet.estimators._base import _BaseNeuralNet
+from tinynet.estimators._base import BaseNeuralNet
 
 
 def _log_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -32,7 +32,7 @@ def _softmax(z: np.ndarray, log: bool = False) -> np.ndarray:
     return np.exp(shifted - log_norm)
 
 
-class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
+class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     """Neural-network classifier on tinynet: a drop-in superset of scikit-learn's
     ``MLPClassifier``.
 
@@ -189,7 +189,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
     """
 
     _parameter_constraints: dict = {
-        **_BaseNeuralNet._parameter_constraints,
+        **BaseNeuralNet._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 

@@ -9,10 +9,10 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from tinynet.estimators._base import _BaseNeuralNet
+from tinynet.estimators._base import BaseNeuralNet
 
 
-class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
+class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     """Neural-network regressor on tinynet: a drop-in superset of scikit-learn's
     ``MLPRegressor``.
 
@@ -154,7 +154,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     """
 
     _parameter_constraints: dict = {
-        **_BaseNeuralNet._parameter_constraints,
+        **BaseNeuralNet._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
 

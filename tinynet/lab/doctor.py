@@ -23,7 +23,7 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import set_grad_enabled
 from tinynet._random import as_generator
-from tinynet.gradcheck import _as_outputs, _compare
+from tinynet.gradcheck import as_outputs, central_differences, compare_values
 from tinynet.lab.history import Site, install_hooks, op_name
 from tinynet.lab.kinks import crossings, kink_coordinates
 from tinynet.tensor import Tensor
@@ -170,7 +170,7 @@ class _Replay:
             if position in self.tensor_positions:
                 value = replaced.get(position, value)
                 grad = record and position in self.differentiable
-                tensor = Tensor(value, requires_grad=True) if grad else Tensor._wrap(value)
+                tensor = Tensor(value, requires_grad=True) if grad else Tensor.wrap(value)
                 if grad:
                     leaves[position] = tensor
                 args.append(tensor)
@@ -223,16 +223,24 @@ def _check_node(index, node, args, eps, atol, rtol, max_elements, generator) -> 
             directions = (generator.standard_normal(x.shape) for _ in range(3))
             elements = [None] * 3
         analytic, numerical, at_kink = [], [], []
-        for direction in directions:
-            plus, minus = {position: x + eps * direction}, {position: x - eps * direction}
-            numerical.append((projected(plus) - projected(minus)) / (2 * eps))
+        kinks = []  # the kink coordinates at each evaluation: plus, then minus
+
+        def evaluate(point, position=position, kinks=kinks):
+            kinks.append(replay.kinks({position: point}))
+            return projected({position: point})
+
+        directions = list(directions)
+        for direction, slope in zip(directions, central_differences(evaluate, x, eps, directions)):
+            numerical.append(slope)
             analytic.append(float(np.sum(analytic_full * direction)))
+            plus_kinks, minus_kinks = kinks
+            kinks.clear()
             at_kink.append(
                 any(crossings(c_minus, c_plus).any() for (_, c_plus), (_, c_minus)
-                    in zip(replay.kinks(plus), replay.kinks(minus)))
+                    in zip(plus_kinks, minus_kinks))
             )  # fmt: skip
         analytic, numerical, at_kink = np.array(analytic), np.array(numerical), np.array(at_kink)
-        error, rel, bad = _compare(analytic, numerical, atol, rtol)
+        error, rel, bad = compare_values(analytic, numerical, atol, rtol)
         error = np.where(np.isnan(error), np.inf, error)
         error[at_kink], rel[at_kink], bad[at_kink] = 0.0, 0.0, False
         check.at_kinks += int(at_kink.sum())
@@ -296,7 +304,7 @@ def diagnose(
             recorded.append((ctx, ctx.inputs))
 
     with install_hooks(anomaly=record):
-        outputs = _as_outputs(fn(*inputs))
+        outputs = as_outputs(fn(*inputs))
     reachable = _reachable(outputs)
     generator = as_generator(rng)
     report = DiagnosisReport(eps=eps, atol=atol, rtol=rtol)

@@ -26,11 +26,12 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet.gradcheck import (
-    _analytic_jacobian,
-    _as_outputs,
-    _compare,
-    _evaluate,
-    _prepare_inputs,
+    analytic_jacobian,
+    as_outputs,
+    central_differences,
+    compare_values,
+    evaluate_with,
+    prepare_inputs,
 )
 from tinynet.lab.history import Site, install_hooks, op_name
 from tinynet.ops import elementwise, reduce
@@ -261,10 +262,10 @@ def _recorded(fn, inputs, index=None, data=None):
     with install_hooks(anomaly=recorder):
         if index is None:
             values = np.concatenate(
-                [o.data.astype(np.float64).ravel() for o in _as_outputs(fn(*inputs))]
+                [o.data.astype(np.float64).ravel() for o in as_outputs(fn(*inputs))]
             )
         else:
-            values = _evaluate(fn, inputs, index, data)
+            values = evaluate_with(fn, inputs, index, data)
     return values, recorder.nodes
 
 
@@ -283,16 +284,19 @@ def _check_once(fn, inputs, differentiable, eps, atol, rtol):
     found, checks, away, notes = [], [], {}, []
     for position, i in enumerate(differentiable):
         x = inputs[i].data.astype(np.float64)
-        flat = x.ravel()
         numerical = np.zeros((n_out, x.size))
         crossed_columns = {}  # k -> [(node index, point, node element, distance)]
-        for k in range(x.size):
-            shifted = flat.copy()
-            shifted[k] += eps
-            plus, plus_nodes = _recorded(fn, inputs, i, shifted.reshape(x.shape).astype(x.dtype))
-            shifted[k] -= 2 * eps
-            minus, minus_nodes = _recorded(fn, inputs, i, shifted.reshape(x.shape).astype(x.dtype))
-            numerical[:, k] = (plus - minus) / (2 * eps)
+        recorded = []  # the kinked nodes of each evaluation: plus, then minus
+
+        def evaluate(point, i=i, recorded=recorded):
+            values, nodes = _recorded(fn, inputs, i, point.astype(np.float64))
+            recorded.append(nodes)
+            return values
+
+        for k, slope in enumerate(central_differences(evaluate, x, eps)):
+            numerical[:, k] = slope
+            plus_nodes, minus_nodes = recorded
+            recorded.clear()
             if not base_nodes:
                 continue
             if not (_same_nodes(base_nodes, plus_nodes) and _same_nodes(base_nodes, minus_nodes)):
@@ -311,8 +315,8 @@ def _check_once(fn, inputs, differentiable, eps, atol, rtol):
                         # Step away from the kink: the direction that grows |coordinate|.
                         direction = 1.0 if c0[j] == 0 else float(np.sign(c0[j] * rate))
                         away.setdefault((i, k), direction)
-        analytic = _analytic_jacobian(fn, inputs, differentiable, position, n_out, x.size)
-        error, _, bad = _compare(analytic, numerical, atol, rtol)
+        analytic = analytic_jacobian(fn, inputs, differentiable, position, n_out, x.size)
+        error, _, bad = compare_values(analytic, numerical, atol, rtol)
         score = np.where(np.isnan(error), np.inf, error)
         for k, hits in crossed_columns.items():
             element = tuple(int(v) for v in np.unravel_index(k, x.shape))
@@ -365,7 +369,7 @@ def check_gradients_at_kinks(
     >>> report.nudges[0].element, report.remaining_kinks
     ((1,), [])
     """
-    inputs, differentiable = _prepare_inputs(inputs, allow_low_precision=False)
+    inputs, differentiable = prepare_inputs(inputs, allow_low_precision=False)
     found, checks, away, notes = _check_once(fn, inputs, differentiable, eps, atol, rtol)
     report = KinkReport(kinks=found, inputs=checks, remaining_kinks=found, eps=eps, notes=notes)
     report.checked_inputs = inputs

@@ -129,7 +129,7 @@ def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
     >>> dropout(tn.ones(4), p=0.5, rng=3).tolist()
     [0.0, 0.0, 2.0, 2.0]
     """
-    _check_probability(p)
+    check_probability(p)
     input = as_tensor(input)
     if not training or p == 0:
         return input
@@ -137,10 +137,10 @@ def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
         return input * 0.0
     keep = as_generator(rng).random(input.shape) >= p
     mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    return input * Tensor._wrap(mask)
+    return input * Tensor.wrap(mask)
 
 
-def _check_probability(p: float) -> None:
+def check_probability(p: float) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
@@ -160,7 +160,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     [[-1.0, 1.0]]
     """
     input = as_tensor(input)
-    normalized_shape = _shape_tuple(normalized_shape)
+    normalized_shape = shape_tuple(normalized_shape)
     count = len(normalized_shape)
     if input.shape[input.ndim - count :] != normalized_shape or input.ndim < count:
         raise ShapeError(
@@ -175,7 +175,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return output
 
 
-def _shape_tuple(shape) -> tuple:
+def shape_tuple(shape) -> tuple:
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
     return tuple(int(n) for n in shape)
@@ -230,7 +230,7 @@ def batch_norm(
         dtype = input.dtype if input.dtype.kind == "f" else running_mean.dtype
         mean = running_mean.data.reshape(stat_shape).astype(dtype, copy=False)
         inverse_std = (1.0 / np.sqrt(running_var.data.reshape(stat_shape) + eps)).astype(dtype)
-        output = (input - Tensor._wrap(mean)) * Tensor._wrap(inverse_std)
+        output = (input - Tensor.wrap(mean)) * Tensor.wrap(inverse_std)
     if weight is not None:
         output = output * as_tensor(weight).reshape(*stat_shape)
     if bias is not None:

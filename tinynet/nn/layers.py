@@ -255,7 +255,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng=None):
         super().__init__()
-        F._check_probability(p)
+        F.check_probability(p)
         self.p = p
         self.generator = as_generator(rng)
 
@@ -367,7 +367,7 @@ class LayerNorm(Module):
         dtype=None,
     ):
         super().__init__()
-        self.normalized_shape = F._shape_tuple(normalized_shape)
+        self.normalized_shape = F.shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         dtype = _float_dtype(dtype)

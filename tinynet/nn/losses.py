@@ -253,12 +253,12 @@ def _class_index_loss(
     picked = log_probs[_gather_index(target)]
     target_weight = None if weight is None else np.asarray(weight[target])
     # ``negative`` is minus the per-target loss: the sign is folded into the final scale.
-    negative = picked if target_weight is None else picked * Tensor._wrap(target_weight)
+    negative = picked if target_weight is None else picked * Tensor.wrap(target_weight)
     if label_smoothing:
         if weight is not None:
             shape = [1] * log_probs.ndim
             shape[axis] = n_classes
-            log_probs = log_probs * Tensor._wrap(weight.reshape(shape))
+            log_probs = log_probs * Tensor.wrap(weight.reshape(shape))
         smooth = log_probs.sum(axis)
         negative = negative * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
     if any_ignored:
@@ -288,7 +288,7 @@ def _probability_loss(
     if weight is not None:
         shape = [1] * log_probs.ndim
         shape[axis] = n_classes
-        target = target * Tensor._wrap(weight.reshape(shape))
+        target = target * Tensor.wrap(weight.reshape(shape))
     product = log_probs * target
     if reduction == "none":
         return -product.sum(axis)

@@ -47,7 +47,7 @@ class Parameter(Tensor):
         result = Parameter(copy.deepcopy(self.data, memo), self._requires_grad)
         memo[id(self)] = result
         if self.grad is not None:
-            result.grad = Tensor._wrap(copy.deepcopy(self.grad.data, memo))
+            result.grad = Tensor.wrap(copy.deepcopy(self.grad.data, memo))
         return result
 
     def __repr__(self) -> str:
@@ -359,7 +359,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad = Tensor._wrap(np.zeros_like(param.data))
+                param.grad = Tensor.wrap(np.zeros_like(param.data))
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every descendant (children first), then on self; return self.
@@ -388,7 +388,7 @@ class Module:
                     continue
                 tensor.data = tensor.data.astype(dtype, copy=False)
                 if tensor.grad is not None:
-                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(dtype, copy=False))
+                    tensor.grad = Tensor.wrap(tensor.grad.data.astype(dtype, copy=False))
         return self
 
     def double(self) -> Module:

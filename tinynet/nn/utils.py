@@ -33,7 +33,7 @@ def clip_grad_norm_(
     grads = _grads(parameters)
     norm_type = float(norm_type)
     if not grads:
-        return Tensor._wrap(np.zeros((), np.float32))
+        return Tensor.wrap(np.zeros((), np.float32))
     dtype = grads[0].data.dtype
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g.data), initial=0.0)) for g in grads)
@@ -55,7 +55,7 @@ def clip_grad_norm_(
             for grad in grads:
                 # A new array rather than an in-place write: the old one may be shared.
                 grad.data = grad.data * grad.data.dtype.type(coefficient)
-    return Tensor._wrap(np.asarray(total, dtype=dtype))
+    return Tensor.wrap(np.asarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters, clip_value: float) -> None:

@@ -19,8 +19,8 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         isinstance(value, (int, float, bool, np.generic))
         or (isinstance(value, np.ndarray) and value.ndim == 0)
     ):
-        return Tensor._wrap(_dtype.weak_scalar_array(value, like.data.dtype))
-    return Tensor._wrap(_dtype.as_array(value))
+        return Tensor.wrap(_dtype.weak_scalar_array(value, like.data.dtype))
+    return Tensor.wrap(_dtype.as_array(value))
 
 
 def binary(a, b) -> tuple:

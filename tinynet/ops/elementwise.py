@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, binary, broadcast_error
 from tinynet.tensor import Tensor
@@ -119,7 +119,7 @@ class PowScalar(Function):
         (x, _) = ctx.inputs
         p = ctx.exponent
         if p == 0:
-            return Tensor._wrap(np.zeros_like(x.data))
+            return Tensor.wrap(np.zeros_like(x.data))
         if p == 1:
             return grad_output
         if p == 2:
@@ -218,7 +218,7 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * Tensor._wrap(np.sign(ctx.inputs[0].data))
+        return grad_output * Tensor.wrap(np.sign(ctx.inputs[0].data))
 
 
 class Sin(Function):
@@ -291,14 +291,14 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        if not _GradMode.enabled:  # first-order fast path: the same formula in NumPy
+        if not grad_mode.enabled:  # first-order fast path: the same formula in NumPy
             g = grad_output.data
             mask = ctx.inputs[0].data > 0
             # Multiplying by the mask is ~9x faster than np.where and equal to it while g is
             # finite; a nan or inf in g (its sum says) takes np.where, which drops it exactly.
             if math.isfinite(g.sum()):
-                return Tensor._wrap(g * mask)
-            return Tensor._wrap(np.where(mask, g, g.dtype.type(0)))
+                return Tensor.wrap(g * mask)
+            return Tensor.wrap(np.where(mask, g, g.dtype.type(0)))
         return where(ctx.inputs[0].data > 0, grad_output, 0.0)
 
 
@@ -387,8 +387,8 @@ def _tie_split(ctx, grad_output, wins):
     a, b = (t.data for t in ctx.inputs)
     dtype = grad_output.data.dtype
     weight_a = wins(a, b).astype(dtype) + (a == b).astype(dtype) * dtype.type(0.5)
-    grad_a = grad_output * Tensor._wrap(weight_a) if ctx.needs_input_grad[0] else None
-    grad_b = grad_output * Tensor._wrap(1 - weight_a) if ctx.needs_input_grad[1] else None
+    grad_a = grad_output * Tensor.wrap(weight_a) if ctx.needs_input_grad[0] else None
+    grad_b = grad_output * Tensor.wrap(1 - weight_a) if ctx.needs_input_grad[1] else None
     return grad_a, grad_b
 
 
@@ -542,7 +542,7 @@ def _comparison(ufunc, name):
     def compare(a, b):
         a, b = binary(a, b)
         try:
-            return Tensor._wrap(ufunc(a.data, b.data))
+            return Tensor.wrap(ufunc(a.data, b.data))
         except ValueError:
             raise broadcast_error(name, a.shape, b.shape) from None
 

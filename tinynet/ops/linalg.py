@@ -1,6 +1,6 @@
 """Matrix multiplication with NumPy's matmul semantics (1-D, 2-D and batched)."""
 
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
@@ -67,7 +67,7 @@ class Linear(Function):
     def backward(ctx, grad_output):
         x, weight, bias = ctx.inputs
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        if not _GradMode.enabled:  # first-order fast path: the same formulas in NumPy
+        if not grad_mode.enabled:  # first-order fast path: the same formulas in NumPy
             return _linear_backward_numpy(
                 grad_output.data, x.data, weight.data, needs_x, needs_weight, needs_bias
             )
@@ -86,14 +86,14 @@ class Linear(Function):
 
 
 def _linear_backward_numpy(g, x, weight, needs_x, needs_weight, needs_bias):
-    grad_x = Tensor._wrap(g @ weight) if needs_x else None
+    grad_x = Tensor.wrap(g @ weight) if needs_x else None
     grad_weight = grad_bias = None
     rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
     if needs_weight:
         flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
-        grad_weight = Tensor._wrap(rows.T @ flat_x)
+        grad_weight = Tensor.wrap(rows.T @ flat_x)
     if needs_bias:
-        grad_bias = Tensor._wrap(rows.sum(axis=0))
+        grad_bias = Tensor.wrap(rows.sum(axis=0))
     return grad_x, grad_weight, grad_bias
 
 

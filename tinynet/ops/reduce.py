@@ -4,7 +4,7 @@ import builtins
 
 import numpy as np
 
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, keepdims_shape
 from tinynet.tensor import Tensor
@@ -20,11 +20,11 @@ def _expand_back(grad_output: Tensor, ctx) -> Tensor:
 def _spread(grad_output: Tensor, ctx, scale: float) -> Tensor:
     """The gradient of a sum (times ``scale``): ``grad_output`` broadcast over the input."""
     shape = ctx.inputs[0].data.shape
-    if not _GradMode.enabled:  # first-order fast path: one broadcast view, no recorded ops
+    if not grad_mode.enabled:  # first-order fast path: one broadcast view, no recorded ops
         g = grad_output.data if ctx.keepdims else grad_output.data.reshape(ctx.kept_shape)
         if scale != 1.0:
             g = g * g.dtype.type(scale)
-        return Tensor._wrap(np.broadcast_to(g, shape))
+        return Tensor.wrap(np.broadcast_to(g, shape))
     grad = _expand_back(grad_output, ctx)
     return (grad * scale if scale != 1.0 else grad).broadcast_to(shape)
 
@@ -86,7 +86,7 @@ class _Extreme(Function):
         x = ctx.inputs[0].data
         winners = x == ctx.output_kept
         weight = winners / winners.sum(axis=ctx.axis, keepdims=True)
-        return _expand_back(grad_output, ctx) * Tensor._wrap(weight.astype(x.dtype, copy=False))
+        return _expand_back(grad_output, ctx) * Tensor.wrap(weight.astype(x.dtype, copy=False))
 
 
 class Max(_Extreme):
@@ -130,7 +130,7 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
     kept_shape = moved.shape[: len(kept)]
     n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
     flat = moved.reshape(*kept_shape, n)
-    ones = Tensor._wrap(np.ones(kept_shape + (1,), x.dtype))
+    ones = Tensor.wrap(np.ones(kept_shape + (1,), x.dtype))
     prefix, suffix = [ones], [ones]
     for i in range(1, n):
         prefix.append(prefix[-1] * flat[..., i - 1 : i])
@@ -188,11 +188,11 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        if not _GradMode.enabled:  # first-order fast path: the same formula in NumPy
+        if not grad_mode.enabled:  # first-order fast path: the same formula in NumPy
             g = grad_output.data
             softmax_x = np.exp(ctx.output.data)
             softmax_x *= g.sum(axis=ctx.axis, keepdims=True)
-            return Tensor._wrap(np.subtract(g, softmax_x, out=softmax_x))
+            return Tensor.wrap(np.subtract(g, softmax_x, out=softmax_x))
         softmax_x = ctx.output.exp()
         return grad_output - softmax_x * grad_output.sum(ctx.axis, keepdims=True)
 
@@ -230,10 +230,10 @@ def log_softmax(x, axis: int = -1):
 def argmax(x, axis=None, keepdims: bool = False):
     """Index of the largest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
-    return Tensor._wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
+    return Tensor.wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 
 def argmin(x, axis=None, keepdims: bool = False):
     """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
-    return Tensor._wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
+    return Tensor.wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
