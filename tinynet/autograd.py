@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class Function:
     saves_output = False
     _saved_arrays = None
     _output_ref = None
-    inputs = None
+    inputs: Any = None  # the forward arguments while the node is in a graph, then None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -158,7 +159,7 @@ class RemovableHandle:
     """
 
     def __init__(self, hooks: list, hook) -> None:
-        self._hooks = hooks
+        self._hooks: list | None = hooks
         self._hook = hook
 
     def remove(self) -> None:
@@ -477,6 +478,7 @@ def _as_tuple(value):
 
 def backward(tensors, gradient=None, retain_graph=None, create_graph=False) -> None:
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    gradients: tuple
     if type(tensors) is Tensor and (gradient is None or type(gradient) is Tensor):
         outputs, gradients = (tensors,), (gradient,)
     else:

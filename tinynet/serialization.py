@@ -137,7 +137,7 @@ def save(obj: Any, path: str | os.PathLike, *, metadata: dict[str, str] | None =
             file.write(bytes(offset - position))
             if array.size:
                 little_endian = array.astype(
-                    _DTYPES[_dtype_name(array.dtype)], order="C", copy=False
+                    _DTYPES[str(_dtype_name(array.dtype))], order="C", copy=False
                 )
                 file.write(little_endian.reshape(-1).view(np.uint8))
             position = offset + array.nbytes
@@ -607,7 +607,7 @@ def _read_array(file, data_offset: int, info: ArrayInfo, path: str, name: str) -
     array = np.empty(info.shape, dtype=info.dtype.newbyteorder("<"))
     if info.nbytes:
         file.seek(data_offset + info.offset)
-        buffer = memoryview(array.reshape(-1).view(np.uint8))
+        buffer = array.reshape(-1).view(np.uint8).data  # a writable memoryview
         filled = 0
         while filled < info.nbytes:
             count = file.readinto(buffer[filled:])

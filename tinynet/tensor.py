@@ -7,6 +7,8 @@ tied once, in the imports at the bottom of this file.
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from tinynet import _dtype
@@ -293,16 +295,16 @@ class Tensor:
     def relu(self):
         return _ops.relu(self)
 
-    def leaky_relu(self, negative_slope: float = 0.01):
+    def leaky_relu(self, negative_slope: builtins.float = 0.01):
         return _ops.leaky_relu(self, negative_slope)
 
-    def elu(self, alpha: float = 1.0):
+    def elu(self, alpha: builtins.float = 1.0):
         return _ops.elu(self, alpha)
 
     def gelu(self, approximate: str = "none"):
         return _functional.gelu(self, approximate)
 
-    def softplus(self, beta: float = 1.0):
+    def softplus(self, beta: builtins.float = 1.0):
         return _ops.softplus(self, beta)
 
     def clip(self, min=None, max=None):
@@ -383,6 +385,10 @@ class Tensor:
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
+
+    # Attribute types for type checkers (the slots above hold them). Below ``def float``,
+    # annotations say ``builtins.float``: the method shadows the type in the class body.
+    data: np.ndarray
 
     # -- named internal API -------------------------------------------------------------
     #: ``_wrap`` under the name tinynet's other modules use: wraps ``array`` as it is (no

@@ -73,10 +73,10 @@ class _Graph:
     def __init__(self, root: Tensor, names, max_nodes: int, show_constants: bool):
         self.names = {id(t): name for name, t in (names or {}).items()}
         self.show_constants = show_constants
-        self.order = []  # vertex keys, breadth-first from the root
-        self.tensor = {}  # key -> a tensor holding the vertex (node output or leaf)
-        self.children = {}  # key -> input vertex keys (None when the graph was freed)
-        self.parents = {}  # key -> number of consumers
+        self.order: list = []  # vertex keys, breadth-first from the root
+        self.tensor: dict = {}  # key -> a tensor holding the vertex (node output or leaf)
+        self.children: dict = {}  # key -> input vertex keys (None when the graph was freed)
+        self.parents: dict = {}  # key -> number of consumers
         queue = deque([root])
         self.tensor[self._key(root)] = root
         self.parents[self._key(root)] = 0
@@ -158,7 +158,9 @@ def text(tensor: Tensor, names: dict | None = None, max_nodes: int = 200,
     Shared nodes are drawn once, tagged ``[#k]``, and referenced where they recur.
     """
     graph = _Graph(tensor, names, max_nodes, show_constants)
-    tags, lines, shown = {}, [], set()
+    tags: dict = {}
+    lines: list = []
+    shown: set = set()
     shared = {key for key, count in graph.parents.items() if count > 1}
     stack = [(graph._key(tensor), "", "")]
     printed = 0
@@ -252,6 +254,7 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
     left: dict = {}
     for level in sorted(rows):
         row = rows[level]
+        wanted: dict
         if level == 0:
             wanted = {key: index * step for index, key in enumerate(row)}
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from typing import Any
 
 
 class CLIError(Exception):
@@ -36,7 +37,8 @@ def atomic_output(path: str, mode: str = "w"):
     temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
     text = "b" not in mode
     try:
-        file = open(temporary, "x" + mode.replace("w", ""), **({"newline": ""} if text else {}))
+        newline: dict[str, Any] = {"newline": ""} if text else {}
+        file = open(temporary, "x" + mode.replace("w", ""), **newline)
     except OSError as error:
         error.filename = path
         raise CLIError(describe_os_error(error, "write")) from error

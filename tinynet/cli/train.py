@@ -137,7 +137,7 @@ def run_train(args) -> int:
     metric_name = "accuracy" if data.task == CLASSIFICATION else "r2"
     interactive = sys.stderr.isatty() and not args.quiet
     progress = Progress(args.epochs, metric_name, interactive)
-    callbacks = [progress]
+    callbacks: list = [progress]
     if args.doctor is not None:
         from tinynet.lab import TrainingDoctor
 

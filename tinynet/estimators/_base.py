@@ -196,6 +196,7 @@ class BaseNeuralNet(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = Y.shape[1]
+        module: nn.Module
         if self.module is None:
             activations = layer_activations(self.activation, len(hidden_sizes))
             units = [n_features, *hidden_sizes, Y.shape[1]]
@@ -210,14 +211,14 @@ class BaseNeuralNet(BaseEstimator):
         module.train()
         self.module_ = module
         self.__dict__.pop("_optimizer", None)  # a fresh fit starts a fresh optimizer
-        self.loss_curve_ = []
-        self.history_ = {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": []}
+        self.loss_curve_: list = []
+        self.history_: dict = {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": []}
         self._no_improvement_count = 0
         has_validation = self.validation_data is not None or (
             self.early_stopping and self._is_stochastic()
         )
-        self.validation_scores_ = [] if has_validation else None
-        self.validation_loss_curve_ = [] if has_validation else None
+        self.validation_scores_: list | None = [] if has_validation else None
+        self.validation_loss_curve_: list | None = [] if has_validation else None
         self.best_validation_score_ = -np.inf if has_validation else None
         self.best_loss_ = None if self.early_stopping and self._is_stochastic() else np.inf
         self._best_params = [p.data.copy() for p in module.parameters()]
@@ -425,7 +426,7 @@ class BaseNeuralNet(BaseEstimator):
         score = val_loss = None
         if validation is not None:
             score, val_loss = self._evaluate(validation)
-            if self.validation_scores_ is None:
+            if self.validation_scores_ is None or self.validation_loss_curve_ is None:
                 self.validation_scores_, self.validation_loss_curve_ = [], []
                 self.best_validation_score_ = -np.inf
             self.validation_scores_.append(score)
@@ -501,7 +502,7 @@ class BaseNeuralNet(BaseEstimator):
                     order = np.arange(n_samples)
                     random_state.shuffle(order)
                     sample_idx = sample_idx[order]
-                    batches = [sample_idx[start : start + batch_size] for start in starts]
+                    batches: list = [sample_idx[start : start + batch_size] for start in starts]
                 else:
                     batches = [slice(start, start + batch_size) for start in starts]
                 epoch_loss = self._train_epoch(batches, X_train, Y_train, w_train, snapshot)

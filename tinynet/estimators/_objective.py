@@ -11,6 +11,7 @@ Tensor ops. ``check_objective_gradients`` checks the first of these, parameter b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class FlatObjective:
         differentiable twice: ``_data_loss`` per block plus the L2 penalty as Tensor ops."""
         estimator, sample_weight = self.estimator, self.sample_weight
         sw_sum = self.X.shape[0] if sample_weight is None else float(sample_weight.sum())
-        total = None
+        total: Any = None
         for block in self.blocks:
             weight = None if sample_weight is None else sample_weight[block]
             raw = estimator.module_(estimator._module_input(self.X[block]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -13,7 +14,7 @@ def atomic_output(path, mode: str = "w"):
     rename it over ``path``; on any error ``path`` is left as it was."""
     directory, name = os.path.split(os.path.abspath(os.fspath(path)))
     temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
-    encoding = {} if "b" in mode else {"encoding": "utf-8"}
+    encoding: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8"}
     with open(temporary, "x" + mode.replace("w", ""), **encoding) as file:
         try:
             yield file

@@ -98,7 +98,7 @@ class detect_anomaly(contextlib.ContextDecorator):
 
     def __init__(self, check_nan: bool = True):
         self.check_nan = check_nan
-        self._active = []
+        self._active: list = []
 
     def __enter__(self):
         hooks = (

@@ -216,40 +216,41 @@ def _check_node(index, node, args, eps, atol, rtol, max_elements, generator) -> 
     for position, grad in zip(replay.differentiable, grads):
         x = replay.args[position]
         analytic_full = np.zeros(x.shape) if grad is None else grad.data.astype(np.float64)
+        elements: list
         if x.size <= max_elements:
-            directions = (np.eye(x.size)[k].reshape(x.shape) for k in range(x.size))
+            directions = [np.eye(x.size)[k].reshape(x.shape) for k in range(x.size)]
             elements = [tuple(int(v) for v in np.unravel_index(k, x.shape)) for k in range(x.size)]
         else:  # large inputs: a few random projections u @ J @ v, as fast-mode gradcheck
-            directions = (generator.standard_normal(x.shape) for _ in range(3))
+            directions = [generator.standard_normal(x.shape) for _ in range(3)]
             elements = [None] * 3
-        analytic, numerical, at_kink = [], [], []
-        kinks = []  # the kink coordinates at each evaluation: plus, then minus
+        analytic_values, numerical_values, kinked = [], [], []
+        kinks: list = []  # the kink coordinates at each evaluation: plus, then minus
 
         def evaluate(point, position=position, kinks=kinks):
             kinks.append(replay.kinks({position: point}))
             return projected({position: point})
 
-        directions = list(directions)
         for direction, slope in zip(directions, central_differences(evaluate, x, eps, directions)):
-            numerical.append(slope)
-            analytic.append(float(np.sum(analytic_full * direction)))
+            numerical_values.append(slope)
+            analytic_values.append(float(np.sum(analytic_full * direction)))
             plus_kinks, minus_kinks = kinks
             kinks.clear()
-            at_kink.append(
+            kinked.append(
                 any(crossings(c_minus, c_plus).any() for (_, c_plus), (_, c_minus)
                     in zip(plus_kinks, minus_kinks))
             )  # fmt: skip
-        analytic, numerical, at_kink = np.array(analytic), np.array(numerical), np.array(at_kink)
-        error, rel, bad = compare_values(analytic, numerical, atol, rtol)
-        error = np.where(np.isnan(error), np.inf, error)
-        error[at_kink], rel[at_kink], bad[at_kink] = 0.0, 0.0, False
+        analytic, numerical = np.array(analytic_values), np.array(numerical_values)
+        at_kink = np.array(kinked, dtype=bool)
+        abs_error, rel, bad = compare_values(analytic, numerical, atol, rtol)
+        abs_error = np.where(np.isnan(abs_error), np.inf, abs_error)
+        abs_error[at_kink], rel[at_kink], bad[at_kink] = 0.0, 0.0, False
         check.at_kinks += int(at_kink.sum())
         checked += at_kink.size
         if bad.any():
             check.status = "FAIL"
-        if error.size and error.max() > worst_score:
-            k = int(np.argmax(error))
-            worst_score = float(error[k])
+        if abs_error.size and abs_error.max() > worst_score:
+            k = int(np.argmax(abs_error))
+            worst_score = float(abs_error[k])
             check.max_abs_error, check.max_rel_error = worst_score, float(np.nanmax(rel))
             check.input, check.element = position, elements[k]
             check.analytic, check.numerical = float(analytic[k]), float(numerical[k])

@@ -22,6 +22,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from types import FrameType
 
 from tinynet import autograd
 from tinynet.nn.module import Module
@@ -64,7 +65,7 @@ class Site:
 
 def find_site(skip: int = 1) -> Site | None:
     """The caller's creation site: the first frame outside the tinynet package."""
-    frame = sys._getframe(skip)
+    frame: FrameType | None = sys._getframe(skip)
     module = None
     while frame is not None:
         code = frame.f_code

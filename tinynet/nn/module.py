@@ -132,7 +132,7 @@ class Module:
         state = self.__dict__
         parameters = state.get("_parameters")
         if isinstance(value, Parameter):
-            self._registries()
+            parameters = self._registries()["_parameters"]
             self._forget(name, "_parameters")
             parameters[name] = value
         elif parameters is not None and name in parameters:

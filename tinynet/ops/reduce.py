@@ -1,6 +1,7 @@
 """Reductions and the normalizations over an axis (softmax, log_softmax, logsumexp)."""
 
 import builtins
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class Mean(Function):
 class _Extreme(Function):
     """max / min over axes; ties share the gradient evenly (as PyTorch's amax/amin)."""
 
-    reduce = None
+    reduce: Any = None  # np.ndarray.max or np.ndarray.min
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):

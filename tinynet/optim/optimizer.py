@@ -70,7 +70,7 @@ class Optimizer:
                 "dicts, but got a Tensor; wrap it in a list: [tensor]"
             )
         _refuse_sets(params)
-        groups = list(params)
+        groups: list = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):

@@ -19,6 +19,7 @@ import contextlib
 import copy
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,7 @@ def gradient_report(fn, inputs, order: int = 2, eps: float = 1e-6, atol: float =
     target = _Target(fn)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     arguments = target.arguments(inputs)
-    options = dict(eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+    options: dict[str, Any] = dict(eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
     checked, what = target.call, arguments
     report = tn.check_gradients(checked, what, **options)
     label = "first"
