@@ -59,6 +59,15 @@ class Function:
     _output_ref = None
     inputs: Any = None  # the forward arguments while the node is in a graph, then None
 
+    # -- the op's facts, kept with its class ----------------------------------------------
+    #: How users write the op, for reports (``pow`` for ``PowScalar``); None: the class
+    #: name in snake_case for built-in ops, the class name for user ops.
+    display_name: str | None = None
+    #: Where the op is not differentiable, for the gradient lab's kink checks (None:
+    #: nowhere). ``kinks(*forward arguments as arrays)`` returns ``[(point, coordinates)]``:
+    #: a description of the kink (``"0"``, ``"a tie"``) and an array that is 0 exactly there.
+    kinks: Any = None
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__module__.startswith("tinynet.ops.") and not cls.__name__.startswith("_"):
@@ -128,7 +137,11 @@ class Function:
 
     @property
     def output(self) -> Tensor | None:
-        """This op's result (None if it is no longer alive)."""
+        """This op's result, kept by weak reference (None once it is no longer alive).
+
+        Kept only for classes with ``saves_output = True`` or that called
+        ``save_for_backward``: for any other Function ``ctx.output`` is None.
+        """
         ref = self._output_ref
         return ref() if ref is not None else None
 

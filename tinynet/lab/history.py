@@ -130,15 +130,16 @@ def track_creation():
         yield
 
 
-_OP_NAMES = {"LogSumExp": "logsumexp", "PowScalar": "pow", "MatMul": "matmul", "GetItem": "getitem"}
-
-
 def op_name(node) -> str:
-    """A node's op as users write it: ``relu``, ``leaky_relu``, ``max``; user ops by class."""
+    """A node's op as users write it: ``relu``, ``leaky_relu``, ``max``; user ops by class.
+
+    A class's ``display_name`` wins (``pow`` for ``PowScalar``).
+    """
     cls = node if isinstance(node, type) else type(node)
     name = cls.__name__
+    shown = getattr(cls, "display_name", None)
+    if shown:
+        return shown
     if cls.__module__.startswith("tinynet.ops."):
-        if name in _OP_NAMES:
-            return _OP_NAMES[name]
         return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
     return name

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet.gradcheck import (
     analytic_jacobian,
@@ -34,7 +33,6 @@ from tinynet.gradcheck import (
     prepare_inputs,
 )
 from tinynet.lab.history import Site, install_hooks, op_name
-from tinynet.ops import elementwise, reduce
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -46,15 +44,13 @@ __all__ = [
     "register_kink",
 ]
 
-# Function class -> rule(*forward args as arrays/values) -> [(kink point, coordinates)].
-_RULES: dict[type, Callable] = {}
-
 
 def register_kink(function_class: type, rule: Callable) -> None:
     """Declare where a ``tn.Function`` is not differentiable, for the lab's kink checks.
 
     ``rule`` takes the forward arguments (arrays for Tensors) and returns a list of
     ``(description of the kink point, coordinates)``: arrays that are 0 exactly at a kink.
+    It becomes the class's ``kinks``, where the built-in ops declare theirs.
 
     >>> import tinynet as tn
     >>> from tinynet.lab import register_kink
@@ -66,13 +62,15 @@ def register_kink(function_class: type, rule: Callable) -> None:
     ...     def backward(ctx, grad_output):
     ...         return grad_output * 0.0
     >>> register_kink(Step, lambda x: [("1", x - 1)])
+    >>> Step.kinks(np.array([3.0]))
+    [('1', array([2.]))]
     """
-    _RULES[function_class] = rule
+    function_class.kinks = staticmethod(rule)  # type: ignore[attr-defined]
 
 
 def kink_coordinates(function_class: type, args) -> list:
     """``[(kink point, float64 coordinates)]`` of one op call; empty for smooth ops."""
-    rule = _RULES.get(function_class)
+    rule = getattr(function_class, "kinks", None)
     if rule is None:
         return []
     values = [arg.data if isinstance(arg, Tensor) else arg for arg in args]
@@ -84,56 +82,6 @@ def crossings(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """Where a kink coordinate changes sign between two evaluations (a step crossed it)."""
     changed = np.sign(before) != np.sign(after)
     return changed & ~(np.isnan(before) | np.isnan(after))
-
-
-def _lead(x, axis) -> np.ndarray:
-    """Per element, how far it is above the largest *other* element of its reduced slice.
-
-    Zero on a tie for the maximum; its sign changes when the winner of a slice changes.
-    """
-    x = np.asarray(x, np.float64)
-    reduced = tuple(range(x.ndim)) if axis is None else normalize_axis_tuple(axis, x.ndim)
-    kept = [i for i in range(x.ndim) if i not in reduced]
-    order = kept + list(reduced)
-    moved = np.transpose(x, order)
-    n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
-    if n < 2:
-        return np.full(x.shape, np.inf)  # a slice of one element always wins
-    flat = moved.reshape(moved.shape[: len(kept)] + (n,))
-    top_two = -np.partition(-flat, 1, axis=-1)[..., :2]
-    first, second = top_two[..., 0:1], top_two[..., 1:2]
-    others = np.where((flat == first) & (first > second), second, first)
-    return np.transpose((flat - others).reshape(moved.shape), np.argsort(order))
-
-
-def _difference(a, b) -> np.ndarray:
-    return np.asarray(a, np.float64) - np.asarray(b, np.float64)
-
-
-def _bound(name: str, value) -> str:
-    value = np.asarray(value)
-    return f"the {name} bound {value.item():g}" if value.size == 1 else f"the {name} bound"
-
-
-def _clip_rule(x, low, high) -> list:
-    rules = []
-    if low is not None:
-        rules.append((_bound("lower", low), _difference(x, low)))
-    if high is not None:
-        rules.append((_bound("upper", high), _difference(x, high)))
-    return rules
-
-
-register_kink(elementwise.Relu, lambda x: [("0", x)])
-register_kink(elementwise.Abs, lambda x: [("0", x)])
-register_kink(elementwise.LeakyRelu, lambda x, slope: [("0", x)] if slope != 1 else [])
-# elu's first derivative is continuous at 0 when alpha == 1: no kink for a gradient check.
-register_kink(elementwise.Elu, lambda x, alpha: [("0", x)] if alpha != 1 else [])
-register_kink(elementwise.Maximum, lambda a, b: [("a tie", _difference(a, b))])
-register_kink(elementwise.Minimum, lambda a, b: [("a tie", _difference(a, b))])
-register_kink(elementwise.Clip, _clip_rule)
-register_kink(reduce.Max, lambda x, axis, keepdims: [("a tie", _lead(x, axis))])
-register_kink(reduce.Min, lambda x, axis, keepdims: [("a tie", _lead(-np.asarray(x), axis))])
 
 
 # -- the kink-aware gradient check ------------------------------------------------------------

@@ -109,6 +109,8 @@ class Neg(Function):
 class PowScalar(Function):
     """``x ** exponent`` for a Python number exponent."""
 
+    display_name = "pow"
+
     @staticmethod
     def forward(ctx, x, exponent):
         ctx.exponent = exponent
@@ -212,6 +214,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    kinks = staticmethod(lambda x: [("0", x)])
+
     @staticmethod
     def forward(ctx, x):
         return np.abs(x)
@@ -285,6 +289,8 @@ class Erf(Function):
 
 
 class Relu(Function):
+    kinks = staticmethod(lambda x: [("0", x)])
+
     @staticmethod
     def forward(ctx, x):
         return np.maximum(x, 0)
@@ -303,6 +309,8 @@ class Relu(Function):
 
 
 class LeakyRelu(Function):
+    kinks = staticmethod(lambda x, slope: [("0", x)] if slope != 1 else [])
+
     @staticmethod
     def forward(ctx, x, negative_slope):
         ctx.negative_slope = negative_slope
@@ -315,6 +323,8 @@ class LeakyRelu(Function):
 
 class Elu(Function):
     saves_output = True
+    # The first derivative is continuous at 0 when alpha == 1: no kink for a gradient check.
+    kinks = staticmethod(lambda x, alpha: [("0", x)] if alpha != 1 else [])
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -347,6 +357,15 @@ class Softplus(Function):
 
 class Clip(Function):
     @staticmethod
+    def kinks(x, low, high) -> list:
+        rules = []
+        if low is not None:
+            rules.append((_bound("lower", low), _difference(x, low)))
+        if high is not None:
+            rules.append((_bound("upper", high), _difference(x, high)))
+        return rules
+
+    @staticmethod
     def forward(ctx, x, low, high):
         ctx.low, ctx.high = low, high
         return np.clip(x, low, high)
@@ -363,6 +382,8 @@ class Clip(Function):
 
 
 class Maximum(Function):
+    kinks = staticmethod(lambda a, b: [("a tie", _difference(a, b))])
+
     @staticmethod
     def forward(ctx, a, b):
         return np.maximum(a, b)
@@ -373,6 +394,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    kinks = staticmethod(lambda a, b: [("a tie", _difference(a, b))])
+
     @staticmethod
     def forward(ctx, a, b):
         return np.minimum(a, b)
@@ -459,11 +482,22 @@ def cast(x, dtype):
     return Cast.apply(x, dtype)
 
 
-def _unary(function):
+def _unary(function, name: str | None = None):
     def op(x):
         return function.apply(as_tensor(x))
 
+    op.__name__ = op.__qualname__ = name or function.__name__.lower()
     return op
+
+
+# -- kink rules' helpers (the ``kinks`` of the classes above; see ``tinynet.lab.kinks``) ------
+def _difference(a, b) -> np.ndarray:
+    return np.asarray(a, np.float64) - np.asarray(b, np.float64)
+
+
+def _bound(name: str, value) -> str:
+    value = np.asarray(value)
+    return f"the {name} bound {value.item():g}" if value.size == 1 else f"the {name} bound"
 
 
 exp = _unary(Exp)

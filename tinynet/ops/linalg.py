@@ -8,6 +8,8 @@ from tinynet.tensor import Tensor
 
 
 class MatMul(Function):
+    display_name = "matmul"
+
     @staticmethod
     def forward(ctx, a, b):
         return a @ b

@@ -66,6 +66,8 @@ def _is_basic(index) -> bool:
 
 
 class GetItem(Function):
+    display_name = "getitem"
+
     @staticmethod
     def forward(ctx, x, index):
         ctx.index = index

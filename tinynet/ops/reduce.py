@@ -4,6 +4,7 @@ import builtins
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
@@ -92,10 +93,31 @@ class _Extreme(Function):
 
 class Max(_Extreme):
     reduce = staticmethod(np.ndarray.max)
+    kinks = staticmethod(lambda x, axis, keepdims: [("a tie", _lead(x, axis))])
 
 
 class Min(_Extreme):
     reduce = staticmethod(np.ndarray.min)
+    kinks = staticmethod(lambda x, axis, keepdims: [("a tie", _lead(-np.asarray(x), axis))])
+
+
+def _lead(x, axis) -> np.ndarray:
+    """Per element, how far it is above the largest *other* element of its reduced slice:
+    the kink coordinate of max/min, zero on a tie, changing sign when the winner changes.
+    """
+    x = np.asarray(x, np.float64)
+    reduced = tuple(range(x.ndim)) if axis is None else normalize_axis_tuple(axis, x.ndim)
+    kept = [i for i in range(x.ndim) if i not in reduced]
+    order = kept + list(reduced)
+    moved = np.transpose(x, order)
+    n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
+    if n < 2:
+        return np.full(x.shape, np.inf)  # a slice of one element always wins
+    flat = moved.reshape(moved.shape[: len(kept)] + (n,))
+    top_two = -np.partition(-flat, 1, axis=-1)[..., :2]
+    first, second = top_two[..., 0:1], top_two[..., 1:2]
+    others = np.where((flat == first) & (first > second), second, first)
+    return np.transpose((flat - others).reshape(moved.shape), np.argsort(order))
 
 
 class Prod(Function):
@@ -145,6 +167,7 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
 
 class LogSumExp(Function):
     saves_output = True
+    display_name = "logsumexp"
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
