@@ -12,7 +12,7 @@ import copy
 import math
 import time
 import warnings
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,15 +22,20 @@ from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tinynet import nn, optim
 from tinynet._grad_mode import no_grad
 from tinynet.estimators._losses import batch_loss
 from tinynet.estimators._network import ACTIVATIONS, build_mlp, layer_activations, linear_layers
 from tinynet.estimators._objective import FlatObjective, check_objective_gradients
+from tinynet.estimators._sklearn import (
+    Interval,
+    Options,
+    StrOptions,
+    check_optimize_result,
+    check_sample_weight,
+)
 from tinynet.tensor import Tensor
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -39,7 +44,7 @@ _OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 _SPARSE_BLOCK = 1024
 
 
-class BaseNeuralNet(BaseEstimator):
+class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     """Base class of ``NeuralNetClassifier`` and ``NeuralNetRegressor``; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -175,7 +180,7 @@ class BaseNeuralNet(BaseEstimator):
         fitted network still has the configured architecture."""
         X, Y, y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            sample_weight = check_sample_weight(sample_weight, X, ensure_non_negative=True)
         sample_weight = self._weighted(y, sample_weight)
         if Y.ndim == 1:
             Y = Y.reshape((-1, 1))
@@ -396,7 +401,7 @@ class BaseNeuralNet(BaseEstimator):
         X_val, y_val, w_val = (*data, None) if len(data) == 2 else data
         X_val, Y_val, y_val = self._validate_validation_input(X_val, y_val)
         if w_val is not None:
-            w_val = _check_sample_weight(w_val, X_val, ensure_non_negative=True)
+            w_val = check_sample_weight(w_val, X_val, ensure_non_negative=True)
         w_val = self._weighted(y_val, w_val)
         if Y_val.ndim == 1:
             Y_val = Y_val.reshape(-1, 1)
@@ -686,7 +691,7 @@ class BaseNeuralNet(BaseEstimator):
         if stopped_by_callback[0]:
             self.n_iter_ = min(result.nit, self.max_iter)
         elif solver == "lbfgs":
-            self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+            self.n_iter_ = check_optimize_result("lbfgs", result, self.max_iter)
         else:
             self.n_iter_ = _check_second_order_result(solver, result, self.max_iter)
         if not np.isfinite(result.fun) or not np.isfinite(result.x).all():
@@ -905,7 +910,7 @@ class _NonFiniteCurvature(ArithmeticError):
 
 def _check_second_order_result(solver: str, result, max_iter: int) -> int:
     """The iteration count of a Newton-CG / trust-ncg run, with a ConvergenceWarning when it
-    did not converge: scikit-learn's ``_check_optimize_result`` rule, which covers lbfgs only."""
+    did not converge: scikit-learn's ``check_optimize_result`` rule, which covers lbfgs only."""
     n_iter = min(result.nit, max_iter)
     if result.status != 0:
         message = (
