@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import warnings
 
 import numpy as np
 
-from tinynet.cli._common import FULL_BATCH, CLIError, UsageError, check_output_path
+from tinynet.cli._common import (
+    FULL_BATCH,
+    CLIError,
+    UsageError,
+    check_output_path,
+    prepare_output_dir,
+)
 from tinynet.cli.data import (
     CLASSIFICATION,
     GENERATOR_OPTIONS,
@@ -203,14 +208,7 @@ def prepare_doctor_dir(directory: str) -> None:
         raise CLIError(
             "--doctor needs matplotlib, which is not installed: pip install matplotlib"
         ) from None
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise CLIError(f"--doctor {directory!r}: exists and is not a directory")
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as error:
-        raise CLIError(
-            f"--doctor {directory!r}: cannot create the directory: {error.strerror}"
-        ) from None
+    prepare_output_dir(directory, "--doctor")
 
 
 def print_report(args, data, model, parts, scores, epochs, seconds) -> None:
