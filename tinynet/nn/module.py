@@ -488,3 +488,38 @@ class Module:
             return f"{self._get_name()}({lines[0]})"
         body = "\n  ".join(lines)
         return f"{self._get_name()}(\n  {body}\n)"
+
+
+def functional_call(module: Module, parameters: dict, args=(), kwargs: dict | None = None):
+    """Call ``module`` with ``parameters`` (dotted name -> Tensor) in place of its own.
+
+    As PyTorch's ``torch.func.functional_call``, for parameters: the module computes with
+    the given Tensors (which may carry a graph, so gradients flow to them), and its own
+    parameters are back in place afterwards, even if the call raises. ``args`` is a tuple
+    (or a single Tensor). A name the module has no parameter for raises ``KeyError``.
+
+    >>> import tinynet as tn
+    >>> from tinynet import nn
+    >>> layer = nn.Linear(2, 1, rng=0)
+    >>> w = tn.ones(1, 2, requires_grad=True)
+    >>> out = nn.utils.functional_call(layer, {"weight": w, "bias": tn.zeros(1)}, tn.ones(1, 2))
+    >>> out.item(), out.grad_fn is not None, layer.weight.data.tolist() != [[1.0, 1.0]]
+    (2.0, True, True)
+    """
+    args = args if isinstance(args, tuple) else (args,)
+    slots = []
+    try:
+        for name, value in parameters.items():
+            owner_name, _, leaf = name.rpartition(".")
+            owner = module.get_submodule(owner_name) if owner_name else module
+            if leaf not in owner._parameters:
+                raise KeyError(
+                    f"{module._get_name()} has no parameter {name!r}; its parameters are "
+                    f"{[n for n, _ in module.named_parameters()]}"
+                )
+            slots.append((owner, leaf, owner._parameters[leaf]))
+            owner._parameters[leaf] = value  # read back through Module.__getattr__
+        return module(*args, **(kwargs or {}))
+    finally:
+        for owner, leaf, original in reversed(slots):
+            owner._parameters[leaf] = original

@@ -1,4 +1,5 @@
-"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place on ``.grad``)."""
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place on ``.grad``);
+``functional_call``: a module computed with other parameter Tensors."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import math
 
 import numpy as np
 
+from tinynet.nn.module import functional_call
 from tinynet.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "functional_call"]
 
 
 def _grads(parameters) -> list[Tensor]:

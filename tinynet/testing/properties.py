@@ -15,7 +15,6 @@ the order of the failing check, the worst element, and the analytic and numerica
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 from collections.abc import Callable
@@ -27,25 +26,10 @@ import tinynet as tn
 from tinynet.autograd import Function
 from tinynet.gradcheck import GradcheckError
 from tinynet.nn import Dropout, Module
+from tinynet.nn.utils import functional_call
 from tinynet.tensor import Tensor
 
 __all__ = ["check_gradients_property", "gradient_property", "gradient_report"]
-
-
-@contextlib.contextmanager
-def _parameters_replaced(module: Module, names: list, values: tuple):
-    """Let ``module`` compute with ``values`` (Tensors) in place of its named parameters."""
-    slots = []
-    for name, value in zip(names, values):
-        owner_name, _, leaf = name.rpartition(".")
-        owner = module.get_submodule(owner_name) if owner_name else module
-        slots.append((owner, leaf, owner._parameters[leaf]))
-        owner._parameters[leaf] = value  # read back through Module.__getattr__
-    try:
-        yield
-    finally:
-        for owner, leaf, original in slots:
-            owner._parameters[leaf] = original
 
 
 class _Target:
@@ -71,8 +55,7 @@ class _Target:
 
             def call(*args):
                 inputs, values = args[: len(args) - count], args[len(args) - count :]
-                with _parameters_replaced(module, self.parameter_names, values):
-                    return module(*inputs)
+                return functional_call(module, dict(zip(self.parameter_names, values)), inputs)
 
             self.call = call
         elif callable(fn):
