@@ -240,12 +240,41 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
     is written atomically and needs no external assets.
     """
     graph = _Graph(tensor, names, max_nodes, show_constants)
+    position, n_rows = _positions(graph)
+    width = max(x for x, _ in position.values()) + _BOX_W + _MARGIN
+    height = 2 * _MARGIN + n_rows * (_BOX_H + _GAP_Y)
+    svg = "".join(_svg_edges(graph, position)) + "".join(_svg_boxes(graph, position))
+    heading = _html.escape(title or f"graph of a {tensor.dtype} tensor of shape {tensor.shape}")
+    note = f"{graph.total} nodes"
+    if graph.hidden:
+        note += f"; showing the {len(graph.order)} nearest the output ... {graph.hidden} more"
+    note += ". Hover over a box for its creation line."
+    page = (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{heading}</title><style>{_STYLE}</style></head><body>"
+        f'<h1>{heading}</h1><p class="note">{_html.escape(note)}</p>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}">'
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        'fill="#777"/></marker></defs>' + svg + "</svg></body></html>\n"
+    )
+    with atomic_output(path, "w") as file:
+        file.write(page)
+    return os.fspath(path)
+
+
+def _positions(graph: _Graph) -> tuple[dict, int]:
+    """The top-left corner of every vertex's box, and the number of rows.
+
+    Rows by depth from the output; each row under its consumers: ordered by, and placed
+    near, their mean position (one top-down pass of the barycenter heuristic), then pushed
+    apart where boxes overlap.
+    """
     depth = _layers(graph)
     rows: dict[int, list] = {}
     for key in graph.order:
         rows.setdefault(depth.get(key, 0), []).append(key)
-    # Each row under its consumers: ordered by, and placed near, their mean position
-    # (one top-down pass of the barycenter heuristic), then pushed apart where boxes overlap.
     consumers: dict = {}
     for key in graph.order:
         for child in graph.children.get(key) or []:
@@ -277,9 +306,11 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
         for level, row in rows.items()
         for key in row
     }
-    width = max(x for x, _ in position.values()) + _BOX_W + _MARGIN
-    height = 2 * _MARGIN + len(rows) * (_BOX_H + _GAP_Y)
+    return position, len(rows)
 
+
+def _svg_edges(graph: _Graph, position: dict) -> list[str]:
+    """One curve per shown edge, from an input's box up to its consumer's."""
     parts = []
     for key in graph.order:
         for child in graph.children.get(key) or []:
@@ -295,6 +326,13 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
                 f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{middle:.1f} '
                 f'{x2:.1f},{middle:.1f} {x2:.1f},{y2 + 4:.1f}" marker-end="url(#arrow)"/>'
             )
+    return parts
+
+
+def _svg_boxes(graph: _Graph, position: dict) -> list[str]:
+    """One box per vertex: op, shape and dtype, gradient norm and kind; a tooltip with the
+    creation site."""
+    parts = []
     for key in graph.order:
         info = graph.info(key)
         x, y = position[key]
@@ -316,24 +354,7 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
             f'<text x="{x + 8:.1f}" y="{y + 34:.1f}">{_html.escape(_clip(second))}</text>'
             f'<text x="{x + 8:.1f}" y="{y + 51:.1f}">{_html.escape(_clip(third))}</text></g>'
         )
-    heading = _html.escape(title or f"graph of a {tensor.dtype} tensor of shape {tensor.shape}")
-    note = f"{graph.total} nodes"
-    if graph.hidden:
-        note += f"; showing the {len(graph.order)} nearest the output ... {graph.hidden} more"
-    note += ". Hover over a box for its creation line."
-    page = (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>{heading}</title><style>{_STYLE}</style></head><body>"
-        f'<h1>{heading}</h1><p class="note">{_html.escape(note)}</p>'
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}">'
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        'fill="#777"/></marker></defs>' + "".join(parts) + "</svg></body></html>\n"
-    )
-    with atomic_output(path, "w") as file:
-        file.write(page)
-    return os.fspath(path)
+    return parts
 
 
 def _clip(value: str, width: int = 27) -> str:
