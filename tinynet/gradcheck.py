@@ -252,37 +252,42 @@ def check_gradients(
             return evaluate_with(fn, inputs, i, point.astype(inputs[i].dtype))
 
         if fast_mode:
-            u = generator.standard_normal(n_out)
-            v = generator.standard_normal(x.shape)
+            u, v = generator.standard_normal(n_out), generator.standard_normal(x.shape)
             (slope,) = central_differences(evaluate, x, eps, [v])
-            numerical = np.array([u @ slope])
             row = _vjp(fn, inputs, differentiable, lambda outs, u=u: _split(u, outs))[position]
-            analytic = np.array([np.sum(row * v)])
-            error, rel, bad = compare_values(analytic, numerical, atol, rtol)
+            analytic, numerical = np.array([np.sum(row * v)]), np.array([u @ slope])
             report.inputs.append(
-                InputCheck(i, inputs[i].shape, float(error[0]), float(rel[0]), None,
-                           float(analytic[0]), float(numerical[0]), not bad[0])
-            )  # fmt: skip
+                _projected_check(i, inputs[i].shape, analytic, numerical, atol, rtol)
+            )
             continue
-
         numerical = np.zeros((n_out, x.size))
         for k, slope in enumerate(central_differences(evaluate, x, eps)):
             numerical[:, k] = slope
         analytic = analytic_jacobian(fn, inputs, differentiable, position, n_out, x.size)
-        error, rel, bad = compare_values(analytic, numerical, atol, rtol)
-        if not error.size:
-            report.inputs.append(InputCheck(i, inputs[i].shape, 0.0, 0.0, None, 0.0, 0.0, True))
-            continue
-        score = np.where(np.isnan(error), np.inf, error)  # a NaN is the worst error
-        out_idx, flat_idx = np.unravel_index(int(np.argmax(score)), score.shape)
-        in_idx = tuple(int(v) for v in np.unravel_index(int(flat_idx), x.shape))
-        report.inputs.append(
-            InputCheck(i, inputs[i].shape, float(score.max()),
-                       float(np.where(np.isnan(rel), np.inf, rel).max()), (int(out_idx), in_idx),
-                       float(analytic[out_idx, flat_idx]), float(numerical[out_idx, flat_idx]),
-                       not bad.any())
-        )  # fmt: skip
+        report.inputs.append(_jacobian_check(i, inputs[i].shape, analytic, numerical, atol, rtol))
     return report
+
+
+def _projected_check(index, shape, analytic, numerical, atol, rtol) -> InputCheck:
+    """Fast mode's verdict for one input: ``u . J v`` against its central difference."""
+    error, rel, bad = compare_values(analytic, numerical, atol, rtol)
+    return InputCheck(index, shape, float(error[0]), float(rel[0]), None,
+                      float(analytic[0]), float(numerical[0]), not bad[0])  # fmt: skip
+
+
+def _jacobian_check(index, shape, analytic, numerical, atol, rtol) -> InputCheck:
+    """Full mode's verdict for one input: both Jacobians, reported at the worst element."""
+    error, rel, bad = compare_values(analytic, numerical, atol, rtol)
+    if not error.size:
+        return InputCheck(index, shape, 0.0, 0.0, None, 0.0, 0.0, True)
+    score = np.where(np.isnan(error), np.inf, error)  # a NaN is the worst error
+    out_idx, flat_idx = np.unravel_index(int(np.argmax(score)), score.shape)
+    in_idx = tuple(int(v) for v in np.unravel_index(int(flat_idx), shape))
+    return InputCheck(
+        index, shape, float(score.max()), float(np.where(np.isnan(rel), np.inf, rel).max()),
+        (int(out_idx), in_idx), float(analytic[out_idx, flat_idx]),
+        float(numerical[out_idx, flat_idx]), not bad.any(),
+    )  # fmt: skip
 
 
 def gradcheck(
