@@ -216,31 +216,9 @@ def _check_node(index, node, args, eps, atol, rtol, max_elements, generator) -> 
     for position, grad in zip(replay.differentiable, grads):
         x = replay.args[position]
         analytic_full = np.zeros(x.shape) if grad is None else grad.data.astype(np.float64)
-        elements: list
-        if x.size <= max_elements:
-            directions = [np.eye(x.size)[k].reshape(x.shape) for k in range(x.size)]
-            elements = [tuple(int(v) for v in np.unravel_index(k, x.shape)) for k in range(x.size)]
-        else:  # large inputs: a few random projections u @ J @ v, as fast-mode gradcheck
-            directions = [generator.standard_normal(x.shape) for _ in range(3)]
-            elements = [None] * 3
-        analytic_values, numerical_values, kinked = [], [], []
-        kinks: list = []  # the kink coordinates at each evaluation: plus, then minus
-
-        def evaluate(point, position=position, kinks=kinks):
-            kinks.append(replay.kinks({position: point}))
-            return projected({position: point})
-
-        for direction, slope in zip(directions, central_differences(evaluate, x, eps, directions)):
-            numerical_values.append(slope)
-            analytic_values.append(float(np.sum(analytic_full * direction)))
-            plus_kinks, minus_kinks = kinks
-            kinks.clear()
-            kinked.append(
-                any(crossings(c_minus, c_plus).any() for (_, c_plus), (_, c_minus)
-                    in zip(plus_kinks, minus_kinks))
-            )  # fmt: skip
-        analytic, numerical = np.array(analytic_values), np.array(numerical_values)
-        at_kink = np.array(kinked, dtype=bool)
+        elements, analytic, numerical, at_kink = _steps(
+            replay, projected, position, x, analytic_full, eps, max_elements, generator
+        )
         abs_error, rel, bad = compare_values(analytic, numerical, atol, rtol)
         abs_error = np.where(np.isnan(abs_error), np.inf, abs_error)
         abs_error[at_kink], rel[at_kink], bad[at_kink] = 0.0, 0.0, False
@@ -257,6 +235,36 @@ def _check_node(index, node, args, eps, atol, rtol, max_elements, generator) -> 
     if check.status == "ok" and checked and check.at_kinks == checked:
         check.status, check.message = "kink", "every finite-difference step crosses a kink"
     return check
+
+
+def _steps(replay, projected, position, x, analytic_full, eps, max_elements, generator):
+    """Central differences of one input of a replayed node, along each element (or, for
+    large inputs, three random directions): ``(elements, analytic, numerical, at_kink)``,
+    ``at_kink`` marking the steps that cross a kink of the node."""
+    elements: list
+    if x.size <= max_elements:
+        directions = [np.eye(x.size)[k].reshape(x.shape) for k in range(x.size)]
+        elements = [tuple(int(v) for v in np.unravel_index(k, x.shape)) for k in range(x.size)]
+    else:  # large inputs: a few random projections u @ J @ v, as fast-mode gradcheck
+        directions = [generator.standard_normal(x.shape) for _ in range(3)]
+        elements = [None] * 3
+    analytic, numerical, at_kink = [], [], []
+    kinks: list = []  # the kink coordinates at each evaluation: plus, then minus
+
+    def evaluate(point):
+        kinks.append(replay.kinks({position: point}))
+        return projected({position: point})
+
+    for direction, slope in zip(directions, central_differences(evaluate, x, eps, directions)):
+        numerical.append(slope)
+        analytic.append(float(np.sum(analytic_full * direction)))
+        plus_kinks, minus_kinks = kinks
+        kinks.clear()
+        at_kink.append(
+            any(crossings(c_minus, c_plus).any() for (_, c_plus), (_, c_minus)
+                in zip(plus_kinks, minus_kinks))
+        )  # fmt: skip
+    return elements, np.array(analytic), np.array(numerical), np.array(at_kink, dtype=bool)
 
 
 def _reachable(outputs) -> set:
