@@ -225,6 +225,20 @@ def _same_nodes(base, probe) -> bool:
     )  # fmt: skip
 
 
+def _crossed(base_nodes, plus_nodes, minus_nodes, eps):
+    """The kinks one ``+-eps`` step crossed: ``(node, point, node element, distance of the
+    unperturbed input from the kink, direction that steps away from it)`` for each."""
+    for (ctx, base), (_, up), (_, down) in zip(base_nodes, plus_nodes, minus_nodes):
+        for (point, c0), (_, c_plus), (_, c_minus) in zip(base, up, down):
+            for j in np.argwhere(crossings(c_minus, c_plus)):
+                j = tuple(int(v) for v in j)
+                rate = (c_plus[j] - c_minus[j]) / (2 * eps)
+                distance = abs(c0[j]) / abs(rate) if rate else abs(c0[j])
+                # Step away from the kink: the direction that grows |coordinate|.
+                direction = 1.0 if c0[j] == 0 else float(np.sign(c0[j] * rate))
+                yield ctx, point, j, distance, direction
+
+
 def _check_once(fn, inputs, differentiable, eps, atol, rtol):
     """One kink-aware check at ``inputs``: (crossings, per-input checks, directions, notes)."""
     base_values, base_nodes = _recorded(fn, inputs)
@@ -253,16 +267,11 @@ def _check_once(fn, inputs, differentiable, eps, atol, rtol):
                     "ops when perturbed (data-dependent control flow); kinks not traced there"
                 )
                 continue
-            for (ctx, base), (_, up), (_, down) in zip(base_nodes, plus_nodes, minus_nodes):
-                for (point, c0), (_, c_plus), (_, c_minus) in zip(base, up, down):
-                    for j in np.argwhere(crossings(c_minus, c_plus)):
-                        j = tuple(int(v) for v in j)
-                        rate = (c_plus[j] - c_minus[j]) / (2 * eps)
-                        distance = abs(c0[j]) / abs(rate) if rate else abs(c0[j])
-                        crossed_columns.setdefault(k, []).append((ctx, point, j, distance))
-                        # Step away from the kink: the direction that grows |coordinate|.
-                        direction = 1.0 if c0[j] == 0 else float(np.sign(c0[j] * rate))
-                        away.setdefault((i, k), direction)
+            for ctx, point, j, distance, direction in _crossed(
+                base_nodes, plus_nodes, minus_nodes, eps
+            ):
+                crossed_columns.setdefault(k, []).append((ctx, point, j, distance))
+                away.setdefault((i, k), direction)
         analytic = analytic_jacobian(fn, inputs, differentiable, position, n_out, x.size)
         error, _, bad = compare_values(analytic, numerical, atol, rtol)
         score = np.where(np.isnan(error), np.inf, error)
