@@ -23,7 +23,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     return Tensor.wrap(_dtype.as_array(value))
 
 
-def binary(a, b) -> tuple:
+def binary(a, b) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as Tensors, scalars weakly typed by the other operand."""
     if isinstance(a, Tensor):
         return a, as_tensor(b, a)

@@ -7,14 +7,17 @@ A zero cotangent times an infinite local derivative gives 0, so the branch that
 ``where`` did not select never leaks NaN or inf into a gradient.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, binary, broadcast_error
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 
 def _scaled(grad_output: Tensor, factor: Tensor) -> Tensor:
@@ -433,22 +436,22 @@ class Where(Function):
 
 
 # -- public functions -------------------------------------------------------------------------
-def add(a, b):
+def add(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a + b`` with broadcasting."""
     return _binary_apply(Add, "add", a, b)
 
 
-def sub(a, b):
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a - b`` with broadcasting."""
     return _binary_apply(Sub, "sub", a, b)
 
 
-def mul(a, b):
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a * b`` with broadcasting."""
     return _binary_apply(Mul, "mul", a, b)
 
 
-def div(a, b):
+def div(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a / b`` with broadcasting (true division)."""
     a, b = binary(a, b)
     if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
@@ -458,19 +461,19 @@ def div(a, b):
     return _binary_apply(Div, "div", a, b)
 
 
-def neg(x):
+def neg(x: TensorLike) -> Tensor:
     """Elementwise ``-x``."""
     return Neg.apply(as_tensor(x))
 
 
-def pow(a, b):
+def pow(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a ** b``; a Python number exponent is the common, cheaper case."""
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
         return PowScalar.apply(a, b)
     return _binary_apply(Pow, "pow", a, b)
 
 
-def cast(x, dtype):
+def cast(x: TensorLike, dtype: DTypeLike) -> Tensor:
     """``x`` converted to ``dtype``; gradients flow back in ``x``'s dtype."""
     x = as_tensor(x)
     dtype = np.dtype(dtype)
@@ -483,7 +486,7 @@ def cast(x, dtype):
 
 
 def _unary(function, name: str | None = None):
-    def op(x):
+    def op(x: TensorLike) -> Tensor:
         return function.apply(as_tensor(x))
 
     op.__name__ = op.__qualname__ = name or function.__name__.lower()
@@ -524,22 +527,22 @@ relu = _unary(Relu)
 relu.__doc__ = "Elementwise max(x, 0); its derivative at 0 is 0."
 
 
-def leaky_relu(x, negative_slope: float = 0.01):
+def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
     """Elementwise ``x`` if ``x > 0`` else ``negative_slope * x``."""
     return LeakyRelu.apply(as_tensor(x), negative_slope)
 
 
-def elu(x, alpha: float = 1.0):
+def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """Elementwise ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
     return Elu.apply(as_tensor(x), alpha)
 
 
-def softplus(x, beta: float = 1.0):
+def softplus(x: TensorLike, beta: float = 1.0) -> Tensor:
     """Elementwise ``log(1 + exp(beta * x)) / beta``, stable for any finite input."""
     return Softplus.apply(as_tensor(x), beta)
 
 
-def clip(x, min=None, max=None):
+def clip(x: TensorLike, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
     """Limit values to ``[min, max]``; the gradient passes inside and at the bounds."""
     x = as_tensor(x)
     if min is None and max is None:
@@ -547,33 +550,31 @@ def clip(x, min=None, max=None):
     return Clip.apply(x, min, max)
 
 
-def maximum(a, b):
+def maximum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise maximum; on ties each input gets half the gradient."""
     return _binary_apply(Maximum, "maximum", a, b)
 
 
-def minimum(a, b):
+def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise minimum; on ties each input gets half the gradient."""
     return _binary_apply(Minimum, "minimum", a, b)
 
 
-def where(condition, a, b):
+def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a`` where ``condition`` else ``b``; scalars and arrays accepted."""
-    if isinstance(condition, Tensor):
-        condition = condition.data
-    condition = np.asarray(condition)
-    if condition.dtype != np.bool_:
-        condition = condition.astype(bool)
+    mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    if mask.dtype != np.bool_:
+        mask = mask.astype(bool)
     a, b = binary(a, b)
     try:
-        return Where.apply(condition, a, b)
+        return Where.apply(mask, a, b)
     except ValueError:
-        raise broadcast_error("where", condition.shape, a.shape, b.shape) from None
+        raise broadcast_error("where", mask.shape, a.shape, b.shape) from None
 
 
 # -- comparisons: boolean results, never recorded ---------------------------------------------
 def _comparison(ufunc, name):
-    def compare(a, b):
+    def compare(a: TensorLike, b: TensorLike) -> Tensor:
         a, b = binary(a, b)
         try:
             return Tensor.wrap(ufunc(a.data, b.data))

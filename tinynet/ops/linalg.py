@@ -1,10 +1,12 @@
 """Matrix multiplication with NumPy's matmul semantics (1-D, 2-D and batched)."""
 
+from __future__ import annotations
+
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 
 class MatMul(Function):
@@ -44,7 +46,7 @@ def _swap_last(x: Tensor) -> Tensor:
     return x.transpose(*order)
 
 
-def matmul(a, b):
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     """Matrix product as ``numpy.matmul``: vectors, matrices and broadcast batches."""
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -99,7 +101,7 @@ def _linear_backward_numpy(g, x, weight, needs_x, needs_weight, needs_bias):
     return grad_x, grad_weight, grad_bias
 
 
-def linear(x, weight, bias=None):
+def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
     """``x @ weight.T + bias`` (weight of shape ``(out_features, in_features)``) as one op."""
     x, weight = as_tensor(x), as_tensor(weight)
     if bias is not None:

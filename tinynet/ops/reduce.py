@@ -1,5 +1,7 @@
 """Reductions and the normalizations over an axis (softmax, log_softmax, logsumexp)."""
 
+from __future__ import annotations
+
 import builtins
 from typing import Any
 
@@ -9,7 +11,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, keepdims_shape
-from tinynet.tensor import Tensor
+from tinynet.tensor import Axis, Tensor, TensorLike
 
 
 def _expand_back(grad_output: Tensor, ctx) -> Tensor:
@@ -223,7 +225,7 @@ class LogSoftmax(Function):
 
 # -- public functions -------------------------------------------------------------------------
 def _reduction(function, name, doc):
-    def reduce(x, axis=None, keepdims: bool = False):
+    def reduce(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return function.apply(as_tensor(x), axis, keepdims)
 
     reduce.__name__ = name
@@ -241,23 +243,23 @@ logsumexp = _reduction(
 )
 
 
-def softmax(x, axis: int = -1):
+def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for any finite input."""
     return Softmax.apply(as_tensor(x), axis)
 
 
-def log_softmax(x, axis: int = -1):
+def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``, stable for any finite input."""
     return LogSoftmax.apply(as_tensor(x), axis)
 
 
-def argmax(x, axis=None, keepdims: bool = False):
+def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the largest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
     return Tensor.wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 
-def argmin(x, axis=None, keepdims: bool = False):
+def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
     return Tensor.wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
