@@ -28,7 +28,11 @@ from tinynet import nn, optim
 from tinynet._grad_mode import no_grad
 from tinynet.estimators._losses import batch_loss
 from tinynet.estimators._network import ACTIVATIONS, build_mlp, layer_activations, linear_layers
-from tinynet.estimators._objective import FlatObjective, check_objective_gradients
+from tinynet.estimators._objective import (
+    FlatObjective,
+    TrainingTerms,
+    check_objective_gradients,
+)
 from tinynet.estimators._sklearn import (
     Interval,
     Options,
@@ -638,7 +642,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         module = self.module_
         params = list(module.parameters())
         module.train()
-        objective = FlatObjective(self, X, Y, sample_weight)
+        objective = FlatObjective(self._training_terms(), X, Y, sample_weight)
         last_finite = [self._snapshot(params)]
 
         def loss_and_grad(vector: np.ndarray):
@@ -721,6 +725,18 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             loss.backward()
             value += loss.item()
         return value + self._apply_l2(sw_sum)
+
+    def _training_terms(self) -> TrainingTerms:
+        """The pieces of the training objective, for ``FlatObjective``."""
+        return TrainingTerms(
+            module=self.module_,
+            module_input=self._module_input,
+            data_loss=self._data_loss,
+            penalized=self._penalized,
+            alpha=self.alpha,
+            blocks=self._full_batch_blocks,
+            objective=self._full_batch_objective,
+        )
 
     def _full_batch_blocks(self, X) -> list:
         if sp.issparse(X) and self.module is not None:
@@ -872,7 +888,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         probe.module_.eval()
         names = [name for name, _ in probe.module_.named_parameters()]
         return check_objective_gradients(
-            FlatObjective(probe, X, Y, sample_weight),
+            FlatObjective(probe._training_terms(), X, Y, sample_weight),
             names,
             eps=eps,
             atol=atol,
