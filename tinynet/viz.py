@@ -40,7 +40,8 @@ _KEPT_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # node ->
 
 @contextlib.contextmanager
 def record_gradients():
-    """Record, for each node a backward pass reaches, its output gradient's norm and inputs.
+    """Record, for each node a backward pass in this thread reaches, its output gradient's
+    norm and inputs.
 
     >>> import tinynet as tn
     >>> x = tn.ones(3, requires_grad=True)
