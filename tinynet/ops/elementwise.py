@@ -363,9 +363,9 @@ class Clip(Function):
     def kinks(x, low, high) -> list:
         rules = []
         if low is not None:
-            rules.append((_bound("lower", low), _difference(x, low)))
+            rules.append((bound_label("lower", low), signed_difference(x, low)))
         if high is not None:
-            rules.append((_bound("upper", high), _difference(x, high)))
+            rules.append((bound_label("upper", high), signed_difference(x, high)))
         return rules
 
     @staticmethod
@@ -385,7 +385,7 @@ class Clip(Function):
 
 
 class Maximum(Function):
-    kinks = staticmethod(lambda a, b: [("a tie", _difference(a, b))])
+    kinks = staticmethod(lambda a, b: [("a tie", signed_difference(a, b))])
 
     @staticmethod
     def forward(ctx, a, b):
@@ -397,7 +397,7 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    kinks = staticmethod(lambda a, b: [("a tie", _difference(a, b))])
+    kinks = staticmethod(lambda a, b: [("a tie", signed_difference(a, b))])
 
     @staticmethod
     def forward(ctx, a, b):
@@ -494,11 +494,14 @@ def _unary(function, name: str | None = None):
 
 
 # -- kink rules' helpers (the ``kinks`` of the classes above; see ``tinynet.lab.kinks``) ------
-def _difference(a, b) -> np.ndarray:
+# Shared with other op modules' kink rules: a named internal API, not exported by ``ops``.
+def signed_difference(a, b) -> np.ndarray:
+    """``a - b`` in float64: a kink coordinate that is 0 where ``a`` meets ``b``."""
     return np.asarray(a, np.float64) - np.asarray(b, np.float64)
 
 
-def _bound(name: str, value) -> str:
+def bound_label(name: str, value) -> str:
+    """``"the lower bound -1"``: how a report names a clipping bound (a kink point)."""
     value = np.asarray(value)
     return f"the {name} bound {value.item():g}" if value.size == 1 else f"the {name} bound"
 
