@@ -98,6 +98,14 @@ def test_display_names_win_and_user_ops_keep_their_class_name():
     class Named(Cube):
         display_name = "cube"
 
+    class Rounding(tn.Function):  # one class for several functions: the node names itself
+        @staticmethod
+        def forward(ctx, x, name):
+            ctx.display_name = name
+            return np.floor(x) if name == "floor" else np.ceil(x)
+
+    node = Rounding.apply(tn.ones(2, requires_grad=True), "ceil").grad_fn
+    assert op_name(node) == "ceil" and op_name(Rounding) == "Rounding"
     assert op_name(ops.elementwise.PowScalar) == "pow"
     assert op_name(ops.elementwise.LeakyRelu) == "leaky_relu"
     assert op_name(Cube) == "Cube" and op_name(Named) == "cube"

@@ -61,7 +61,8 @@ class Function:
 
     # -- the op's facts, kept with its class ----------------------------------------------
     #: How users write the op, for reports (``pow`` for ``PowScalar``); None: the class
-    #: name in snake_case for built-in ops, the class name for user ops.
+    #: name in snake_case for built-in ops, the class name for user ops. A class serving
+    #: several functions sets ``ctx.display_name`` in forward instead.
     display_name: str | None = None
     #: Where the op is not differentiable, for the gradient lab's kink checks (None:
     #: nowhere). ``kinks(*forward arguments as arrays)`` returns ``[(point, coordinates)]``:

@@ -133,11 +133,12 @@ def track_creation():
 def op_name(node) -> str:
     """A node's op as users write it: ``relu``, ``leaky_relu``, ``max``; user ops by class.
 
-    A class's ``display_name`` wins (``pow`` for ``PowScalar``).
+    A ``display_name`` wins: the class's (``pow`` for ``PowScalar``), or the node's own when
+    one class serves several functions and its forward sets ``ctx.display_name``.
     """
     cls = node if isinstance(node, type) else type(node)
     name = cls.__name__
-    shown = getattr(cls, "display_name", None)
+    shown = getattr(node, "display_name", None)
     if shown:
         return shown
     if cls.__module__.startswith("tinynet.ops."):
