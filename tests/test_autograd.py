@@ -2,12 +2,14 @@
 
 import gc
 import sys
+import threading
 import weakref
 
 import numpy as np
 import pytest
 
 import tinynet as tn
+from tinynet import autograd
 
 
 def f64(values, requires_grad=True):
@@ -279,3 +281,64 @@ def test_set_grad_enabled_as_call_and_decorator():
     finally:
         tn.set_grad_enabled(True)
     assert tn.is_grad_enabled()
+
+
+# -- the engine's hook API ------------------------------------------------------------------
+
+
+def test_forward_and_backward_hooks_see_every_op_in_order_and_are_removable():
+    x = tn.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    forward, backward = [], []
+    first = autograd.register_forward_hook(lambda ctx, out: forward.append(("first", out)))
+    second = autograd.register_forward_hook(lambda ctx, out: forward.append(("second", out)))
+    y = x.exp()
+    first.remove()
+    first.remove()  # twice is harmless
+    x.exp()
+    second.remove()
+    x.exp()
+    assert [name for name, _ in forward] == ["first", "second", "second"]
+    assert forward[0][1] is y and forward[1][1] is y
+
+    def record(node, grad_output, input_grads):
+        backward.append((type(node).__name__, grad_output.data.copy(), input_grads[0].data))
+
+    with autograd.register_backward_hook(record):
+        y.sum().backward()
+    assert [name for name, _, _ in backward] == ["Sum", "Exp"]
+    np.testing.assert_array_equal(backward[1][1], [1.0, 1.0])
+    np.testing.assert_array_equal(backward[1][2], np.exp([1.0, 2.0]))
+    assert autograd.registered_hooks() == ((), ())
+
+
+def test_hooks_are_per_thread():
+    seen = []
+    with autograd.register_forward_hook(lambda ctx, out: seen.append(threading.get_ident())):
+        other = threading.Thread(target=lambda: tn.ones(2).exp())
+        other.start()
+        other.join()
+        tn.ones(2).exp()
+    assert seen == [threading.get_ident()]
+
+
+def test_in_backward_is_true_only_inside_backward_formulas():
+    states = []
+
+    class Probe(tn.Function):
+        @staticmethod
+        def forward(ctx, x):
+            states.append(autograd.in_backward())
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            states.append(autograd.in_backward())
+            return grad_output
+
+    Probe.apply(tn.ones(2, requires_grad=True)).sum().backward()
+    assert states == [False, True] and not autograd.in_backward()
+
+
+def test_a_hook_must_be_callable():
+    with pytest.raises(TypeError, match="callable"):
+        autograd.register_forward_hook(None)

@@ -1,4 +1,5 @@
-"""Every ```python block in README.md and docs/*.md runs, in order, one namespace per page.
+"""Every ```python block in README.md, CONTRIBUTING.md and docs/*.md runs, in order, one
+namespace per page.
 
 Blocks fenced as ```text, ```pycon or ```bash are shown, not run.
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 

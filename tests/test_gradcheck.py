@@ -112,3 +112,19 @@ def test_non_leaf_inputs_are_checked_as_fresh_leaves():
     x = f64([0.2, 0.4]) * 2.0
     assert tn.gradcheck(lambda t: t.tanh(), (x,))
     assert tn.gradgradcheck(lambda t: t.tanh(), (x,))
+
+
+def test_central_differences_match_the_closed_form_along_elements_and_directions():
+    from tinynet.gradcheck import central_differences
+
+    x = np.array([[0.3, -1.2], [2.0, 0.5]])
+    eps = 1e-5
+    along_elements = np.array(list(central_differences(lambda p: np.sin(p).sum(), x, eps)))
+    np.testing.assert_allclose(along_elements, np.cos(x).ravel(), rtol=1e-8)
+    directions = [np.ones_like(x), np.arange(4.0).reshape(2, 2)]
+    along_directions = list(central_differences(lambda p: np.sin(p).sum(), x, eps, directions))
+    exact = [float(np.sum(np.cos(x) * d)) for d in directions]
+    np.testing.assert_allclose(along_directions, exact, rtol=1e-8)
+    # Vector-valued functions give one column of the Jacobian per element.
+    columns = list(central_differences(lambda p: p.ravel() ** 2, x, eps))
+    np.testing.assert_allclose(np.stack(columns, axis=1), np.diag(2 * x.ravel()), atol=1e-8)

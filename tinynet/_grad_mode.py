@@ -13,7 +13,9 @@ class _GradModeState(threading.local):
     enabled = True
 
 
-_GradMode = _GradModeState()
+#: The per-thread flag: tinynet's modules read ``grad_mode.enabled`` on their hot paths.
+grad_mode = _GradModeState()
+_GradMode = grad_mode  # this module's own spelling
 
 
 def is_grad_enabled() -> bool:

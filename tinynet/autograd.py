@@ -11,11 +11,13 @@ node after use unless ``retain_graph``.
 
 from __future__ import annotations
 
+import threading
 import weakref
+from typing import Any
 
 import numpy as np
 
-from tinynet._grad_mode import _GradMode, set_grad_enabled
+from tinynet._grad_mode import grad_mode, set_grad_enabled
 from tinynet.tensor import Tensor
 
 #: Built-in primitive ops by name, filled as ``tinynet.ops`` defines them.
@@ -55,7 +57,17 @@ class Function:
     saves_output = False
     _saved_arrays = None
     _output_ref = None
-    inputs = None
+    inputs: Any = None  # the forward arguments while the node is in a graph, then None
+
+    # -- the op's facts, kept with its class ----------------------------------------------
+    #: How users write the op, for reports (``pow`` for ``PowScalar``); None: the class
+    #: name in snake_case for built-in ops, the class name for user ops. A class serving
+    #: several functions sets ``ctx.display_name`` in forward instead.
+    display_name: str | None = None
+    #: Where the op is not differentiable, for the gradient lab's kink checks (None:
+    #: nowhere). ``kinks(*forward arguments as arrays)`` returns ``[(point, coordinates)]``:
+    #: a description of the kink (``"0"``, ``"a tie"``) and an array that is 0 exactly there.
+    kinks: Any = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -81,20 +93,20 @@ class Function:
         out = cls.forward(ctx, *[arg.data if isinstance(arg, Tensor) else arg for arg in args])
         if type(out) is not np.ndarray:
             out = _as_output_array(out, cls)
-        if _GradMode.enabled:
+        if grad_mode.enabled:
             needs = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
             if True in needs:
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
-                result = Tensor._wrap(out, out.dtype.kind == "f", ctx)
+                result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
                 if cls.saves_output or ctx._saved_arrays is not None:
                     ctx._output_ref = weakref.ref(result)
-                if _anomaly_hook is not None:
-                    _anomaly_hook(ctx, result)
+                if _hook_count:
+                    _call_forward_hooks(ctx, result)
                 return result
-        result = Tensor._wrap(out)
-        if _anomaly_hook is not None:
-            _anomaly_hook(ctx, result)
+        result = Tensor.wrap(out)
+        if _hook_count:
+            _call_forward_hooks(ctx, result)
         return result
 
     # -- context API -----------------------------------------------------------------------
@@ -126,7 +138,11 @@ class Function:
 
     @property
     def output(self) -> Tensor | None:
-        """This op's result (None if it is no longer alive)."""
+        """This op's result, kept by weak reference (None once it is no longer alive).
+
+        Kept only for classes with ``saves_output = True`` or that called
+        ``save_for_backward``: for any other Function ``ctx.output`` is None.
+        """
         ref = self._output_ref
         return ref() if ref is not None else None
 
@@ -146,11 +162,118 @@ def _as_output_array(out, cls) -> np.ndarray:
     raise TypeError(f"{cls.__name__}.forward must return a NumPy array, got {type(out).__name__}")
 
 
-# Debugging hooks (anomaly mode, the gradient doctor); None keeps the hot path to one
-# comparison. ``_anomaly_hook(ctx, result)`` sees every op's result as it is made;
-# ``_backward_hook(node, grad_output, input_grads)`` every backward formula's result.
-_anomaly_hook = None
-_backward_hook = None
+# -- hooks ------------------------------------------------------------------------------
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` / ``register_backward_hook`` return.
+
+    ``handle.remove()`` unregisters the hook (twice is harmless); used as a context
+    manager, the hook is removed on exit.
+    """
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks: list | None = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        global _hook_count
+        hooks, self._hooks = self._hooks, None
+        if hooks is None:
+            return
+        for index, hook in enumerate(hooks):
+            if hook is self._hook:
+                del hooks[index]
+                with _hook_lock:
+                    _hook_count -= 1
+                return
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
+
+
+class _ThreadState(threading.local):
+    """Each thread's engine hooks and how deep it is inside backward passes."""
+
+    def __init__(self) -> None:
+        self.forward_hooks: list = []
+        self.backward_hooks: list = []
+        self.backward_depth = 0
+
+
+_state = _ThreadState()
+# Hooks registered in all threads together: 0 keeps the hot path to one comparison.
+_hook_count = 0
+_hook_lock = threading.Lock()
+
+
+def _register(hooks: list, hook) -> RemovableHandle:
+    global _hook_count
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    hooks.append(hook)
+    with _hook_lock:
+        _hook_count += 1
+    return RemovableHandle(hooks, hook)
+
+
+def register_forward_hook(hook) -> RemovableHandle:
+    """Call ``hook(ctx, result)`` on every op's result as it is made, in this thread.
+
+    ``ctx`` is the op's ``Function`` instance (``ctx.inputs`` is None when nothing was
+    recorded). Hooks run in the order they were registered; the handle removes one.
+
+    >>> import tinynet as tn
+    >>> seen = []
+    >>> with tn.autograd.register_forward_hook(lambda ctx, out: seen.append(type(ctx).__name__)):
+    ...     y = tn.ones(2).exp().sum()
+    >>> seen
+    ['Exp', 'Sum']
+    """
+    return _register(_state.forward_hooks, hook)
+
+
+def register_backward_hook(hook) -> RemovableHandle:
+    """Call ``hook(node, grad_output, input_grads)`` after every backward formula, in this thread.
+
+    ``input_grads`` is the tuple the formula returned (before un-broadcasting). Hooks run
+    in the order they were registered; the handle removes one.
+
+    >>> import tinynet as tn
+    >>> x = tn.ones(2, requires_grad=True)
+    >>> seen = []
+    >>> with tn.autograd.register_backward_hook(lambda node, g, gs: seen.append(type(node).__name__)):
+    ...     x.exp().sum().backward()
+    >>> seen
+    ['Sum', 'Exp']
+    """
+    return _register(_state.backward_hooks, hook)
+
+
+def registered_hooks() -> tuple[tuple, tuple]:
+    """This thread's forward and backward hooks, in the order they run."""
+    return tuple(_state.forward_hooks), tuple(_state.backward_hooks)
+
+
+def in_backward() -> bool:
+    """Whether this thread is inside a backward pass (``backward()`` or ``tn.grad``)."""
+    return _state.backward_depth > 0
+
+
+def _call_forward_hooks(ctx, result) -> None:
+    for hook in tuple(_state.forward_hooks):
+        hook(ctx, result)
+
+
+def _call_backward_hooks(node, grad_output, input_grads) -> None:
+    for hook in tuple(_state.backward_hooks):
+        hook(node, grad_output, input_grads)
+
+
+# -- the engine -----------------------------------------------------------------------
 
 
 def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
@@ -167,109 +290,136 @@ def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     return grad
 
 
-def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None):
+def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None) -> dict:
     """Propagate ``root_grads`` from ``roots`` backwards through the recorded graph.
 
     With ``wanted`` None, gradients accumulate into the ``.grad`` of leaves. Otherwise
     ``wanted`` maps id(tensor) -> tensor and the gradients of those tensors are returned
     in a dict keyed the same way, leaving every ``.grad`` untouched.
     """
-    grads: dict = {}  # node -> gradient of its output
-    captured: dict = {}
-    leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient], given to .grad at the end
-    wanted_nodes = None
-    if wanted is not None:
-        wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
-
-    previous_mode = _GradMode.enabled
-    _GradMode.enabled = create_graph
+    grads: dict = {}  # node -> gradient of its output, summed over its consumers
+    leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient], handed out at the end
+    captured: dict = {}  # key of a wanted tensor -> its gradient
+    previous_mode = grad_mode.enabled
+    grad_mode.enabled = create_graph
+    _state.backward_depth += 1
     try:
-        # Count, for every node, how many edges lead into it from the roots' side.
-        pending: dict = {}
-        stack = []
-        for root, grad in zip(roots, root_grads):
-            node = root._node
-            if node is None:
-                _collect_leaf(leaf_grads, root, grad)
-                continue
-            grads[node] = grads[node] + grad if node in grads else grad
-            if node not in pending:
-                pending[node] = 0
-                stack.append(node)
-        while stack:
-            inputs = stack.pop().inputs
-            if inputs is None:
-                raise RuntimeError(_FREED)
-            for arg in inputs:
-                if isinstance(arg, Tensor) and arg._requires_grad:
-                    parent = arg._node
-                    if parent is None:
-                        continue
-                    if parent in pending:
-                        pending[parent] += 1
-                    else:
-                        pending[parent] = 1
-                        stack.append(parent)
-
-        ready = [node for node, count in pending.items() if count == 0]
+        pending = _count_dependencies(roots, root_grads, grads, leaf_grads)
+        wanted_nodes = None
+        if wanted is not None:
+            wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
+        done = _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
         # Nodes are freed only at the end: outputs that backward formulas read through weak
         # references stay alive while their consumers' nodes still hold them.
-        done = []
-        while ready:
-            node = ready.pop()
-            done.append(node)
-            grad = grads.pop(node, None)
-            if grad is None:
-                input_grads = (None,) * len(node.inputs)
-            else:
-                if wanted_nodes is not None and node in wanted_nodes:
-                    captured[wanted_nodes[node]] = grad
-                if create_graph and node.once_differentiable:
-                    raise RuntimeError(
-                        f"{type(node).__name__} has a backward marked once_differentiable: "
-                        "it cannot be differentiated again (create_graph=True)"
-                    )
-                input_grads = type(node).backward(node, grad)
-                if type(input_grads) is not tuple:
-                    input_grads = (input_grads,)
-                if _backward_hook is not None:
-                    _backward_hook(node, grad, input_grads)
-                if len(input_grads) < len(node.inputs):
-                    input_grads += (None,) * (len(node.inputs) - len(input_grads))
-            for arg, needs, input_grad in zip(node.inputs, node.needs_input_grad, input_grads):
-                if not needs:
-                    continue
-                if input_grad is not None:
-                    if type(input_grad) is not Tensor:
-                        input_grad = Tensor(np.asarray(input_grad))
-                    if (
-                        input_grad.data.shape != arg.data.shape
-                        or input_grad.data.dtype != arg.data.dtype
-                    ):
-                        input_grad = _unbroadcast(input_grad, arg, node)
-                parent = arg._node
-                if parent is None:
-                    if input_grad is not None:
-                        _collect_leaf(leaf_grads, arg, input_grad)
-                    continue
-                if input_grad is not None:
-                    grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
-                count = pending[parent] - 1
-                pending[parent] = count
-                if count == 0:
-                    ready.append(parent)
         if not retain_graph:
             for node in done:
                 node._free()
         if wanted is None:
             _assign_leaf_grads(leaf_grads.values(), root_grads, create_graph)
         else:
-            for key, (_, grad) in leaf_grads.items():
-                if key in wanted:
-                    captured[key] = grad
+            captured.update((key, grad) for key, (_, grad) in leaf_grads.items() if key in wanted)
     finally:
-        _GradMode.enabled = previous_mode
+        _state.backward_depth -= 1
+        grad_mode.enabled = previous_mode
     return captured
+
+
+def _count_dependencies(roots, root_grads, grads: dict, leaf_grads: dict) -> dict:
+    """Seed ``grads`` from the roots; count, per node, the edges into it from the roots' side.
+
+    A depth-first walk with an explicit stack (no recursion), so long chains are fine.
+    """
+    pending: dict = {}
+    stack = []
+    for root, grad in zip(roots, root_grads):
+        node = root._node
+        if node is None:
+            _collect_leaf(leaf_grads, root, grad)
+            continue
+        grads[node] = grads[node] + grad if node in grads else grad
+        if node not in pending:
+            pending[node] = 0
+            stack.append(node)
+    while stack:
+        inputs = stack.pop().inputs
+        if inputs is None:
+            raise RuntimeError(_FREED)
+        for arg in inputs:
+            if isinstance(arg, Tensor) and arg._requires_grad:
+                parent = arg._node
+                if parent is None:
+                    continue
+                if parent in pending:
+                    pending[parent] += 1
+                else:
+                    pending[parent] = 1
+                    stack.append(parent)
+    return pending
+
+
+def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured) -> list:
+    """Kahn's algorithm: run each node's backward once all its consumers have run.
+
+    Returns the nodes in the order they ran.
+    """
+    ready = [node for node, count in pending.items() if count == 0]
+    done = []
+    while ready:
+        node = ready.pop()
+        done.append(node)
+        grad = grads.pop(node, None)
+        if grad is None:
+            input_grads = (None,) * len(node.inputs)
+        else:
+            if wanted_nodes is not None and node in wanted_nodes:
+                captured[wanted_nodes[node]] = grad
+            input_grads = _node_backward(node, grad, create_graph)
+        _send_to_inputs(node, input_grads, grads, leaf_grads, pending, ready)
+    return done
+
+
+def _node_backward(node, grad: Tensor, create_graph: bool) -> tuple:
+    """Run one node's backward formula: one gradient (or None) per input, as a tuple."""
+    if create_graph and node.once_differentiable:
+        raise RuntimeError(
+            f"{type(node).__name__} has a backward marked once_differentiable: "
+            "it cannot be differentiated again (create_graph=True)"
+        )
+    input_grads = type(node).backward(node, grad)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if _hook_count:
+        _call_backward_hooks(node, grad, input_grads)
+    missing = len(node.inputs) - len(input_grads)
+    if missing > 0:
+        input_grads += (None,) * missing
+    return input_grads
+
+
+def _send_to_inputs(node, input_grads, grads, leaf_grads, pending, ready) -> None:
+    """Accumulate each input's gradient (un-broadcast) into its node or leaf.
+
+    An input node whose consumers have all been seen joins ``ready``.
+    """
+    for arg, needs, input_grad in zip(node.inputs, node.needs_input_grad, input_grads):
+        if not needs:
+            continue
+        if input_grad is not None:
+            if type(input_grad) is not Tensor:
+                input_grad = Tensor(np.asarray(input_grad))
+            if input_grad.data.shape != arg.data.shape or input_grad.data.dtype != arg.data.dtype:
+                input_grad = _unbroadcast(input_grad, arg, node)
+        parent = arg._node
+        if parent is None:
+            if input_grad is not None:
+                _collect_leaf(leaf_grads, arg, input_grad)
+            continue
+        if input_grad is not None:
+            grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
+        count = pending[parent] - 1
+        pending[parent] = count
+        if count == 0:
+            ready.append(parent)
 
 
 def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
@@ -294,14 +444,14 @@ def _assign_leaf_grads(entries, root_grads, create_graph: bool) -> None:
             continue
         array = grad.data
         if leaf.grad is not None:
-            leaf.grad = Tensor._wrap(leaf.grad.data + array)
+            leaf.grad = Tensor.wrap(leaf.grad.data + array)
             continue
         if handed_out is None:
             handed_out = {id(g.data) for g in root_grads}
         if array.base is not None or id(array) in handed_out:
             array = array.copy()
         handed_out.add(id(array))
-        leaf.grad = Tensor._wrap(array)
+        leaf.grad = Tensor.wrap(array)
 
 
 def _seed_gradients(outputs, gradients):
@@ -319,7 +469,7 @@ def _seed_gradients(outputs, gradients):
                     f"grad can be implicitly created only for scalar outputs; output {index} "
                     f"has shape {output.shape}: pass gradient= with that shape"
                 )
-            gradient = Tensor._wrap(np.ones(output.data.shape, output.data.dtype))
+            gradient = Tensor.wrap(np.ones(output.data.shape, output.data.dtype))
         else:
             if not isinstance(gradient, Tensor):
                 gradient = Tensor(np.asarray(gradient, dtype=output.data.dtype))
@@ -329,7 +479,7 @@ def _seed_gradients(outputs, gradients):
                     f"and output {index} has a shape of {output.shape}"
                 )
             if gradient.data.dtype != output.data.dtype:
-                gradient = Tensor._wrap(gradient.data.astype(output.data.dtype))
+                gradient = Tensor.wrap(gradient.data.astype(output.data.dtype))
         seeds.append(gradient)
     return seeds
 
@@ -342,6 +492,7 @@ def _as_tuple(value):
 
 def backward(tensors, gradient=None, retain_graph=None, create_graph=False) -> None:
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    gradients: tuple
     if type(tensors) is Tensor and (gradient is None or type(gradient) is Tensor):
         outputs, gradients = (tensors,), (gradient,)
     else:

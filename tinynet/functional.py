@@ -1,13 +1,17 @@
 """Composite ops, written in primitive Tensor ops, so their derivatives of every order come free."""
 
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
 
 from tinynet import ops
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor, axes
+from tinynet.tensor import Axis, Tensor, TensorLike
 
 
-def var(x, axis=None, correction: int = 1, keepdims: bool = False):
+def var(x: TensorLike, axis: Axis = None, correction: int = 1, keepdims: bool = False) -> Tensor:
     """Variance over ``axis`` with ``correction`` (1: unbiased, as PyTorch's default)."""
     x = as_tensor(x)
     reduced = axes(axis, x.ndim)
@@ -20,7 +24,7 @@ def var(x, axis=None, correction: int = 1, keepdims: bool = False):
     )
 
 
-def std(x, axis=None, correction: int = 1, keepdims: bool = False):
+def std(x: TensorLike, axis: Axis = None, correction: int = 1, keepdims: bool = False) -> Tensor:
     """Standard deviation over ``axis``: ``sqrt(var(x, axis, correction))``.
 
     Where the variance is 0 the gradient is 0 (as PyTorch), not ``0 * inf = nan``.
@@ -29,7 +33,7 @@ def std(x, axis=None, correction: int = 1, keepdims: bool = False):
     return ops.where(variance.data == 0, 0.0, variance.sqrt())
 
 
-def gelu(x, approximate: str = "none"):
+def gelu(x: TensorLike, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit: exact ``x * Phi(x)``, or ``approximate='tanh'``."""
     x = as_tensor(x)
     if approximate == "none":
@@ -40,7 +44,7 @@ def gelu(x, approximate: str = "none"):
     raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def flatten(x, start_axis: int = 0, end_axis: int = -1):
+def flatten(x: TensorLike, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     """Merge axes ``start_axis..end_axis`` into one."""
     x = as_tensor(x)
     if x.ndim == 0:
@@ -52,7 +56,7 @@ def flatten(x, start_axis: int = 0, end_axis: int = -1):
     return x.reshape(*x.shape[:start], merged, *x.shape[end + 1 :])
 
 
-def squeeze(x, axis=None):
+def squeeze(x: TensorLike, axis: Axis = None) -> Tensor:
     """Remove axes of length 1 (all of them, or those in ``axis``)."""
     x = as_tensor(x)
     if axis is None:
@@ -64,14 +68,14 @@ def squeeze(x, axis=None):
     return x.reshape(*(n for i, n in enumerate(x.shape) if i not in removed))
 
 
-def unsqueeze(x, axis: int):
+def unsqueeze(x: TensorLike, axis: int) -> Tensor:
     """Insert an axis of length 1 at ``axis`` (negative counts from the end of the result)."""
     x = as_tensor(x)
     (position,) = axes(axis, x.ndim + 1)
     return x.reshape(*x.shape[:position], 1, *x.shape[position:])
 
 
-def expand(x, *shape):
+def expand(x: TensorLike, *shape) -> Tensor:
     """Broadcast to ``shape``; -1 keeps that axis's length (as PyTorch's ``expand``)."""
     x = as_tensor(x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -83,12 +87,12 @@ def expand(x, *shape):
     return x.broadcast_to(target)
 
 
-def stack(tensors, axis: int = 0):
+def stack(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
+    parts = [as_tensor(t) for t in tensors]
+    if not parts:
         raise ValueError("stack needs at least one tensor")
-    shapes = {t.shape for t in tensors}
+    shapes = {t.shape for t in parts}
     if len(shapes) > 1:
         raise ShapeError(f"stack needs tensors of equal shape, got {sorted(shapes)}")
-    return ops.concatenate([unsqueeze(t, axis) for t in tensors], axis=axis)
+    return ops.concatenate([unsqueeze(t, axis) for t in parts], axis=axis)

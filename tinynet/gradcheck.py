@@ -5,6 +5,11 @@ with central differences ``(f(x + eps e) - f(x - eps e)) / (2 eps)`` computed in
 Full mode builds both Jacobians; fast mode compares one random projection
 ``u . J v`` per input (HIPS autograd / JAX ``check_grads`` style), which costs two
 evaluations of ``fn`` per input instead of two per element.
+
+Besides the checks, this module is where the gradient lab (``tinynet.lab``) finds its shared
+finite-difference machinery, a named internal API: ``central_differences`` (the one
+finite-difference loop), ``as_outputs``, ``prepare_inputs``, ``evaluate_with``,
+``analytic_jacobian`` and ``compare_values``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,17 @@ import numpy as np
 from tinynet import autograd
 from tinynet._random import as_generator
 from tinynet.tensor import Tensor
+
+__all__ = [
+    "GradcheckError",
+    "GradcheckReport",
+    "InputCheck",
+    "check_gradgradients",
+    "check_gradients",
+    "gradcheck",
+    "gradgradcheck",
+    "vjp_function",
+]
 
 
 class GradcheckError(RuntimeError):
@@ -83,7 +99,37 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def _as_outputs(result) -> tuple:
+def central_differences(evaluate, x: np.ndarray, eps: float, directions=None):
+    """``(evaluate(x + eps d) - evaluate(x - eps d)) / (2 eps)`` for each direction ``d``.
+
+    The one finite-difference loop of tinynet: gradcheck and the gradient lab's kink-aware
+    check, sweep and doctor all step through it. ``x`` is a float64 array; ``evaluate`` gets
+    arrays of its shape (cast them as needed) and returns an array or a number. Without
+    ``directions`` the steps go along the unit vectors, one element of ``x`` at a time in
+    flat order. Yields one slope per direction.
+
+    >>> import numpy as np
+    >>> slopes = central_differences(lambda p: (p**2).sum(), np.array([1.0, 3.0]), 1e-4)
+    >>> np.round(list(slopes), 6).tolist()
+    [2.0, 6.0]
+    """
+    if directions is None:
+        flat = x.ravel()
+        for k in range(flat.size):
+            shifted = flat.copy()
+            shifted[k] += eps
+            plus = evaluate(shifted.reshape(x.shape))
+            shifted[k] -= 2 * eps
+            minus = evaluate(shifted.reshape(x.shape))
+            yield (plus - minus) / (2 * eps)
+        return
+    for direction in directions:
+        plus = evaluate(x + eps * direction)
+        minus = evaluate(x - eps * direction)
+        yield (plus - minus) / (2 * eps)
+
+
+def as_outputs(result) -> tuple:
     outputs = (result,) if isinstance(result, Tensor) else tuple(result)
     for output in outputs:
         if not isinstance(output, Tensor):
@@ -91,7 +137,7 @@ def _as_outputs(result) -> tuple:
     return outputs
 
 
-def _prepare_inputs(inputs, allow_low_precision: bool) -> tuple:
+def prepare_inputs(inputs, allow_low_precision: bool) -> tuple:
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     differentiable = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not differentiable:
@@ -111,18 +157,18 @@ def _prepare_inputs(inputs, allow_low_precision: bool) -> tuple:
     return inputs, differentiable
 
 
-def _evaluate(fn, inputs, index, data) -> np.ndarray:
+def evaluate_with(fn, inputs, index, data) -> np.ndarray:
     """The outputs of ``fn`` flattened and joined, with input ``index`` replaced by ``data``."""
     args = list(inputs)
     original = inputs[index]
     args[index] = Tensor(data, requires_grad=original.requires_grad)
-    outputs = _as_outputs(fn(*args))
+    outputs = as_outputs(fn(*args))
     return np.concatenate([o.data.astype(np.float64).ravel() for o in outputs])
 
 
 def _vjp(fn, inputs, differentiable, cotangent_parts) -> list:
     """Analytic ``cotangent @ J`` for each differentiable input (zeros when unused)."""
-    outputs = _as_outputs(fn(*inputs))
+    outputs = as_outputs(fn(*inputs))
     used = [o for o in outputs if o.requires_grad]
     wanted = [inputs[i] for i in differentiable]
     if not used:
@@ -156,7 +202,7 @@ def _split(vector: np.ndarray, outputs) -> list:
     return parts
 
 
-def _analytic_jacobian(fn, inputs, differentiable, position, n_out, n_in) -> np.ndarray:
+def analytic_jacobian(fn, inputs, differentiable, position, n_out, n_in) -> np.ndarray:
     """The Jacobian of all outputs w.r.t. differentiable input ``position``, row by row."""
     analytic = np.zeros((n_out, n_in))
     for j in range(n_out):
@@ -167,7 +213,7 @@ def _analytic_jacobian(fn, inputs, differentiable, position, n_out, n_in) -> np.
     return analytic
 
 
-def _compare(analytic, numerical, atol, rtol):
+def compare_values(analytic, numerical, atol, rtol):
     error = np.abs(analytic - numerical)
     allowed = atol + rtol * np.abs(numerical)
     rel = error / np.maximum(np.abs(numerical), np.finfo(np.float64).tiny)
@@ -193,53 +239,55 @@ def check_gradients(
     >>> report.passed
     True
     """
-    inputs, differentiable = _prepare_inputs(inputs, allow_low_precision)
+    inputs, differentiable = prepare_inputs(inputs, allow_low_precision)
     report = GradcheckReport(eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
-    outputs = _as_outputs(fn(*inputs))
+    outputs = as_outputs(fn(*inputs))
     n_out = sum(o.data.size for o in outputs)
     generator = as_generator(rng)
 
     for position, i in enumerate(differentiable):
         x = inputs[i].data.astype(np.float64)
-        if fast_mode:
-            u = generator.standard_normal(n_out)
-            v = generator.standard_normal(x.shape)
-            plus = _evaluate(fn, inputs, i, (x + eps * v).astype(inputs[i].dtype))
-            minus = _evaluate(fn, inputs, i, (x - eps * v).astype(inputs[i].dtype))
-            numerical = np.array([u @ ((plus - minus) / (2 * eps))])
-            row = _vjp(fn, inputs, differentiable, lambda outs, u=u: _split(u, outs))[position]
-            analytic = np.array([np.sum(row * v)])
-            error, rel, bad = _compare(analytic, numerical, atol, rtol)
-            report.inputs.append(
-                InputCheck(i, inputs[i].shape, float(error[0]), float(rel[0]), None,
-                           float(analytic[0]), float(numerical[0]), not bad[0])
-            )  # fmt: skip
-            continue
 
-        numerical = np.zeros((n_out, x.size))
-        flat = x.ravel()
-        for k in range(x.size):
-            shifted = flat.copy()
-            shifted[k] += eps
-            plus = _evaluate(fn, inputs, i, shifted.reshape(x.shape).astype(inputs[i].dtype))
-            shifted[k] -= 2 * eps
-            minus = _evaluate(fn, inputs, i, shifted.reshape(x.shape).astype(inputs[i].dtype))
-            numerical[:, k] = (plus - minus) / (2 * eps)
-        analytic = _analytic_jacobian(fn, inputs, differentiable, position, n_out, x.size)
-        error, rel, bad = _compare(analytic, numerical, atol, rtol)
-        if not error.size:
-            report.inputs.append(InputCheck(i, inputs[i].shape, 0.0, 0.0, None, 0.0, 0.0, True))
+        def evaluate(point, i=i):
+            return evaluate_with(fn, inputs, i, point.astype(inputs[i].dtype))
+
+        if fast_mode:
+            u, v = generator.standard_normal(n_out), generator.standard_normal(x.shape)
+            (slope,) = central_differences(evaluate, x, eps, [v])
+            row = _vjp(fn, inputs, differentiable, lambda outs, u=u: _split(u, outs))[position]
+            analytic, numerical = np.array([np.sum(row * v)]), np.array([u @ slope])
+            report.inputs.append(
+                _projected_check(i, inputs[i].shape, analytic, numerical, atol, rtol)
+            )
             continue
-        score = np.where(np.isnan(error), np.inf, error)  # a NaN is the worst error
-        out_idx, flat_idx = np.unravel_index(int(np.argmax(score)), score.shape)
-        in_idx = tuple(int(v) for v in np.unravel_index(int(flat_idx), x.shape))
-        report.inputs.append(
-            InputCheck(i, inputs[i].shape, float(score.max()),
-                       float(np.where(np.isnan(rel), np.inf, rel).max()), (int(out_idx), in_idx),
-                       float(analytic[out_idx, flat_idx]), float(numerical[out_idx, flat_idx]),
-                       not bad.any())
-        )  # fmt: skip
+        numerical = np.zeros((n_out, x.size))
+        for k, slope in enumerate(central_differences(evaluate, x, eps)):
+            numerical[:, k] = slope
+        analytic = analytic_jacobian(fn, inputs, differentiable, position, n_out, x.size)
+        report.inputs.append(_jacobian_check(i, inputs[i].shape, analytic, numerical, atol, rtol))
     return report
+
+
+def _projected_check(index, shape, analytic, numerical, atol, rtol) -> InputCheck:
+    """Fast mode's verdict for one input: ``u . J v`` against its central difference."""
+    error, rel, bad = compare_values(analytic, numerical, atol, rtol)
+    return InputCheck(index, shape, float(error[0]), float(rel[0]), None,
+                      float(analytic[0]), float(numerical[0]), not bad[0])  # fmt: skip
+
+
+def _jacobian_check(index, shape, analytic, numerical, atol, rtol) -> InputCheck:
+    """Full mode's verdict for one input: both Jacobians, reported at the worst element."""
+    error, rel, bad = compare_values(analytic, numerical, atol, rtol)
+    if not error.size:
+        return InputCheck(index, shape, 0.0, 0.0, None, 0.0, 0.0, True)
+    score = np.where(np.isnan(error), np.inf, error)  # a NaN is the worst error
+    out_idx, flat_idx = np.unravel_index(int(np.argmax(score)), score.shape)
+    in_idx = tuple(int(v) for v in np.unravel_index(int(flat_idx), shape))
+    return InputCheck(
+        index, shape, float(score.max()), float(np.where(np.isnan(rel), np.inf, rel).max()),
+        (int(out_idx), in_idx), float(analytic[out_idx, flat_idx]),
+        float(numerical[out_idx, flat_idx]), not bad.any(),
+    )  # fmt: skip
 
 
 def gradcheck(
@@ -306,7 +354,7 @@ def vjp_function(fn, n_inputs: int):
 
     def vjp(*args):
         inputs, cotangents = args[:n_inputs], args[n_inputs:]
-        outputs = _as_outputs(fn(*inputs))
+        outputs = as_outputs(fn(*inputs))
         pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
         wanted = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
         grads = (None,) * len(wanted)
@@ -338,12 +386,12 @@ def check_gradgradients(
     Entries ``0..len(inputs)-1`` of the report are the inputs, the rest the cotangents ``v``
     (random ``grad_outputs`` unless given).
     """
-    inputs, _ = _prepare_inputs(inputs, allow_low_precision)
+    inputs, _ = prepare_inputs(inputs, allow_low_precision)
     generator = as_generator(rng)
     if grad_outputs is None:
         grad_outputs = tuple(
             Tensor(generator.standard_normal(o.shape).astype(o.dtype), requires_grad=True)
-            for o in _as_outputs(fn(*inputs))
+            for o in as_outputs(fn(*inputs))
         )
     else:
         grad_outputs = tuple(

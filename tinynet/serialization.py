@@ -153,7 +153,7 @@ def save(obj: Any, path: str | os.PathLike, *, metadata: dict[str, str] | None =
             write(bytes(offset - position))
             if array.size:
                 little_endian = array.astype(
-                    _DTYPES[_dtype_name(array.dtype)], order="C", copy=False
+                    _DTYPES[str(_dtype_name(array.dtype))], order="C", copy=False
                 )
                 write(little_endian.reshape(-1).view(np.uint8))
             position = offset + array.nbytes
@@ -636,7 +636,7 @@ def _read_array(file, data_offset: int, info: ArrayInfo, path: str, name: str) -
     array = np.empty(info.shape, dtype=info.dtype.newbyteorder("<"))
     if info.nbytes:
         file.seek(data_offset + info.offset)
-        buffer = memoryview(array.reshape(-1).view(np.uint8))
+        buffer = array.reshape(-1).view(np.uint8).data  # a writable memoryview
         filled = 0
         while filled < info.nbytes:
             count = file.readinto(buffer[filled:])

@@ -7,10 +7,14 @@ tied once, in the imports at the bottom of this file.
 
 from __future__ import annotations
 
+import builtins
+from typing import Any, TypeAlias
+
 import numpy as np
+import numpy.typing as npt
 
 from tinynet import _dtype
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 
 
 class Tensor:
@@ -77,7 +81,7 @@ class Tensor:
         return self._node is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> _autograd.Function | None:
         """The recorded operation that produced this tensor (None for leaves)."""
         return self._node
 
@@ -85,7 +89,9 @@ class Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
         return Tensor._wrap(self.data)
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False):
+    def backward(
+        self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
         if gradient is not None and type(gradient) is not Tensor:
             gradient = Tensor(gradient) if not isinstance(gradient, Tensor) else gradient
@@ -122,7 +128,7 @@ class Tensor:
     def dim(self) -> int:
         return self.data.ndim
 
-    def item(self):
+    def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(
@@ -138,7 +144,7 @@ class Tensor:
             )
         return self.data
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -195,194 +201,203 @@ class Tensor:
         return _ops.cast(self, np.float64)
 
     # -- arithmetic ---------------------------------------------------------------------
-    def __add__(self, other):
+    def __add__(self, other) -> Tensor:
         return _ops.add(self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other) -> Tensor:
         return _ops.add(other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other) -> Tensor:
         return _ops.sub(self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other) -> Tensor:
         return _ops.sub(other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other) -> Tensor:
         return _ops.mul(self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other) -> Tensor:
         return _ops.mul(other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other) -> Tensor:
         return _ops.div(self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other) -> Tensor:
         return _ops.div(other, self)
 
-    def __pow__(self, other):
+    def __pow__(self, other) -> Tensor:
         return _ops.pow(self, other)
 
-    def __rpow__(self, other):
+    def __rpow__(self, other) -> Tensor:
         return _ops.pow(other, self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other) -> Tensor:
         return _ops.matmul(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other) -> Tensor:
         return _ops.matmul(other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return _ops.neg(self)
 
     def __pos__(self):
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return _ops.abs(self)
 
     # -- comparisons (not differentiable) -------------------------------------------------
-    def __lt__(self, other):
+    def __lt__(self, other) -> Tensor:
         return _ops.lt(self, other)
 
-    def __le__(self, other):
+    def __le__(self, other) -> Tensor:
         return _ops.le(self, other)
 
-    def __gt__(self, other):
+    def __gt__(self, other) -> Tensor:
         return _ops.gt(self, other)
 
-    def __ge__(self, other):
+    def __ge__(self, other) -> Tensor:
         return _ops.ge(self, other)
 
-    def __eq__(self, other):
+    def __eq__(self, other) -> Tensor:  # type: ignore[override]
         return _ops.eq(self, other)
 
-    def __ne__(self, other):
+    def __ne__(self, other) -> Tensor:  # type: ignore[override]
         return _ops.ne(self, other)
 
     # -- elementwise ------------------------------------------------------------------------
-    def exp(self):
+    def exp(self) -> Tensor:
         return _ops.exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return _ops.log(self)
 
-    def log1p(self):
+    def log1p(self) -> Tensor:
         return _ops.log1p(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return _ops.sqrt(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return _ops.abs(self)
 
-    def sin(self):
+    def sin(self) -> Tensor:
         return _ops.sin(self)
 
-    def cos(self):
+    def cos(self) -> Tensor:
         return _ops.cos(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return _ops.tanh(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return _ops.sigmoid(self)
 
-    def erf(self):
+    def erf(self) -> Tensor:
         return _ops.erf(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return _ops.relu(self)
 
-    def leaky_relu(self, negative_slope: float = 0.01):
+    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> Tensor:
         return _ops.leaky_relu(self, negative_slope)
 
-    def elu(self, alpha: float = 1.0):
+    def elu(self, alpha: builtins.float = 1.0) -> Tensor:
         return _ops.elu(self, alpha)
 
-    def gelu(self, approximate: str = "none"):
+    def gelu(self, approximate: str = "none") -> Tensor:
         return _functional.gelu(self, approximate)
 
-    def softplus(self, beta: float = 1.0):
+    def softplus(self, beta: builtins.float = 1.0) -> Tensor:
         return _ops.softplus(self, beta)
 
-    def clip(self, min=None, max=None):
+    def clip(self, min=None, max=None) -> Tensor:
         return _ops.clip(self, min, max)
 
     clamp = clip
 
-    def maximum(self, other):
+    def maximum(self, other) -> Tensor:
         return _ops.maximum(self, other)
 
-    def minimum(self, other):
+    def minimum(self, other) -> Tensor:
         return _ops.minimum(self, other)
 
     # -- reductions ---------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False):
+    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.sum(self, axis, keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False):
+    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.mean(self, axis, keepdims)
 
-    def var(self, axis=None, correction: int = 1, keepdims: bool = False):
+    def var(self, axis=None, correction: int = 1, keepdims: bool = False) -> Tensor:
         return _functional.var(self, axis, correction, keepdims)
 
-    def std(self, axis=None, correction: int = 1, keepdims: bool = False):
+    def std(self, axis=None, correction: int = 1, keepdims: bool = False) -> Tensor:
         return _functional.std(self, axis, correction, keepdims)
 
-    def max(self, axis=None, keepdims: bool = False):
+    def max(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.max(self, axis, keepdims)
 
-    def min(self, axis=None, keepdims: bool = False):
+    def min(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.min(self, axis, keepdims)
 
-    def prod(self, axis=None, keepdims: bool = False):
+    def prod(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.prod(self, axis, keepdims)
 
-    def logsumexp(self, axis=None, keepdims: bool = False):
+    def logsumexp(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.logsumexp(self, axis, keepdims)
 
-    def softmax(self, axis: int = -1):
+    def softmax(self, axis: int = -1) -> Tensor:
         return _ops.softmax(self, axis)
 
-    def log_softmax(self, axis: int = -1):
+    def log_softmax(self, axis: int = -1) -> Tensor:
         return _ops.log_softmax(self, axis)
 
-    def argmax(self, axis=None, keepdims: bool = False):
+    def argmax(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.argmax(self, axis, keepdims)
 
-    def argmin(self, axis=None, keepdims: bool = False):
+    def argmin(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.argmin(self, axis, keepdims)
 
     # -- shape ----------------------------------------------------------------------------------
-    def reshape(self, *shape):
+    def reshape(self, *shape) -> Tensor:
         return _ops.reshape(self, *shape)
 
     view = reshape
 
-    def transpose(self, *axes):
+    def transpose(self, *axes) -> Tensor:
         return _ops.transpose(self, *axes)
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return _ops.transpose(self)
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1):
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         return _functional.flatten(self, start_axis, end_axis)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis=None) -> Tensor:
         return _functional.squeeze(self, axis)
 
-    def unsqueeze(self, axis: int):
+    def unsqueeze(self, axis: int) -> Tensor:
         return _functional.unsqueeze(self, axis)
 
-    def expand(self, *shape):
+    def expand(self, *shape) -> Tensor:
         return _functional.expand(self, *shape)
 
-    def broadcast_to(self, shape):
+    def broadcast_to(self, shape) -> Tensor:
         return _ops.broadcast_to(self, shape)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index) -> Tensor:
         return _ops.getitem(self, index)
+
+    # Attribute types for type checkers (the slots above hold them). Below ``def float``,
+    # annotations say ``builtins.float``: the method shadows the type in the class body.
+    data: np.ndarray
+
+    # -- named internal API -------------------------------------------------------------
+    #: ``_wrap`` under the name tinynet's other modules use: wraps ``array`` as it is (no
+    #: copy, no dtype check), for arrays that already follow the dtype policy.
+    wrap = _wrap
 
     # -- linear algebra (issue 11, item 6): PyTorch's Tensor methods --------------------------
     def inverse(self):
@@ -404,13 +419,21 @@ class Tensor:
         return _ops.bmm(self, mat2)
 
 
+# -- types of the public API ---------------------------------------------------------------
+#: What the public functions take where they take a tensor: a Tensor, or anything NumPy
+#: makes an array of (a number, a nested sequence, an ndarray).
+TensorLike: TypeAlias = Tensor | npt.ArrayLike
+#: An ``axis`` argument: one axis, several, or None for all of them.
+Axis: TypeAlias = int | tuple[int, ...] | None
+
+
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)
 
 
 def is_grad_recording(*tensors) -> bool:
     """True when an op on ``tensors`` must be recorded in the graph."""
-    if not _GradMode.enabled:
+    if not grad_mode.enabled:
         return False
     return any(t._requires_grad for t in tensors if isinstance(t, Tensor))
 

@@ -40,7 +40,8 @@ _KEPT_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # node ->
 
 @contextlib.contextmanager
 def record_gradients():
-    """Record, for each node a backward pass reaches, its output gradient's norm and inputs.
+    """Record, for each node a backward pass in this thread reaches, its output gradient's
+    norm and inputs.
 
     >>> import tinynet as tn
     >>> x = tn.ones(3, requires_grad=True)
@@ -50,20 +51,14 @@ def record_gradients():
     >>> "grad 1.73" in tn.viz.text(y)
     True
     """
-    previous = autograd._backward_hook
 
     def hook(node, grad_output, input_grads):
         data = grad_output.data if isinstance(grad_output, Tensor) else np.asarray(grad_output)
         _GRAD_NORMS[node] = float(np.linalg.norm(data.astype(np.float64).ravel()))
         _KEPT_INPUTS[node] = node.inputs
-        if previous is not None:
-            previous(node, grad_output, input_grads)
 
-    autograd._backward_hook = hook
-    try:
+    with autograd.register_backward_hook(hook):
         yield
-    finally:
-        autograd._backward_hook = previous
 
 
 def _inputs_of(node):
@@ -79,10 +74,10 @@ class _Graph:
     def __init__(self, root: Tensor, names, max_nodes: int, show_constants: bool):
         self.names = {id(t): name for name, t in (names or {}).items()}
         self.show_constants = show_constants
-        self.order = []  # vertex keys, breadth-first from the root
-        self.tensor = {}  # key -> a tensor holding the vertex (node output or leaf)
-        self.children = {}  # key -> input vertex keys (None when the graph was freed)
-        self.parents = {}  # key -> number of consumers
+        self.order: list = []  # vertex keys, breadth-first from the root
+        self.tensor: dict = {}  # key -> a tensor holding the vertex (node output or leaf)
+        self.children: dict = {}  # key -> input vertex keys (None when the graph was freed)
+        self.parents: dict = {}  # key -> number of consumers
         queue = deque([root])
         self.tensor[self._key(root)] = root
         self.parents[self._key(root)] = 0
@@ -164,7 +159,9 @@ def text(tensor: Tensor, names: dict | None = None, max_nodes: int = 200,
     Shared nodes are drawn once, tagged ``[#k]``, and referenced where they recur.
     """
     graph = _Graph(tensor, names, max_nodes, show_constants)
-    tags, lines, shown = {}, [], set()
+    tags: dict = {}
+    lines: list = []
+    shown: set = set()
     shared = {key for key, count in graph.parents.items() if count > 1}
     stack = [(graph._key(tensor), "", "")]
     printed = 0
@@ -244,12 +241,41 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
     is written atomically and needs no external assets.
     """
     graph = _Graph(tensor, names, max_nodes, show_constants)
+    position, n_rows = _positions(graph)
+    width = max(x for x, _ in position.values()) + _BOX_W + _MARGIN
+    height = 2 * _MARGIN + n_rows * (_BOX_H + _GAP_Y)
+    svg = "".join(_svg_edges(graph, position)) + "".join(_svg_boxes(graph, position))
+    heading = _html.escape(title or f"graph of a {tensor.dtype} tensor of shape {tensor.shape}")
+    note = f"{graph.total} nodes"
+    if graph.hidden:
+        note += f"; showing the {len(graph.order)} nearest the output ... {graph.hidden} more"
+    note += ". Hover over a box for its creation line."
+    page = (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{heading}</title><style>{_STYLE}</style></head><body>"
+        f'<h1>{heading}</h1><p class="note">{_html.escape(note)}</p>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}">'
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        'fill="#777"/></marker></defs>' + svg + "</svg></body></html>\n"
+    )
+    with atomic_output(path, "w") as file:
+        file.write(page)
+    return os.fspath(path)
+
+
+def _positions(graph: _Graph) -> tuple[dict, int]:
+    """The top-left corner of every vertex's box, and the number of rows.
+
+    Rows by depth from the output; each row under its consumers: ordered by, and placed
+    near, their mean position (one top-down pass of the barycenter heuristic), then pushed
+    apart where boxes overlap.
+    """
     depth = _layers(graph)
     rows: dict[int, list] = {}
     for key in graph.order:
         rows.setdefault(depth.get(key, 0), []).append(key)
-    # Each row under its consumers: ordered by, and placed near, their mean position
-    # (one top-down pass of the barycenter heuristic), then pushed apart where boxes overlap.
     consumers: dict = {}
     for key in graph.order:
         for child in graph.children.get(key) or []:
@@ -258,6 +284,7 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
     left: dict = {}
     for level in sorted(rows):
         row = rows[level]
+        wanted: dict
         if level == 0:
             wanted = {key: index * step for index, key in enumerate(row)}
         else:
@@ -280,9 +307,11 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
         for level, row in rows.items()
         for key in row
     }
-    width = max(x for x, _ in position.values()) + _BOX_W + _MARGIN
-    height = 2 * _MARGIN + len(rows) * (_BOX_H + _GAP_Y)
+    return position, len(rows)
 
+
+def _svg_edges(graph: _Graph, position: dict) -> list[str]:
+    """One curve per shown edge, from an input's box up to its consumer's."""
     parts = []
     for key in graph.order:
         for child in graph.children.get(key) or []:
@@ -298,6 +327,13 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
                 f'<path class="edge" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{middle:.1f} '
                 f'{x2:.1f},{middle:.1f} {x2:.1f},{y2 + 4:.1f}" marker-end="url(#arrow)"/>'
             )
+    return parts
+
+
+def _svg_boxes(graph: _Graph, position: dict) -> list[str]:
+    """One box per vertex: op, shape and dtype, gradient norm and kind; a tooltip with the
+    creation site."""
+    parts = []
     for key in graph.order:
         info = graph.info(key)
         x, y = position[key]
@@ -319,24 +355,7 @@ def html(tensor: Tensor, path, names: dict | None = None, max_nodes: int = 300,
             f'<text x="{x + 8:.1f}" y="{y + 34:.1f}">{_html.escape(_clip(second))}</text>'
             f'<text x="{x + 8:.1f}" y="{y + 51:.1f}">{_html.escape(_clip(third))}</text></g>'
         )
-    heading = _html.escape(title or f"graph of a {tensor.dtype} tensor of shape {tensor.shape}")
-    note = f"{graph.total} nodes"
-    if graph.hidden:
-        note += f"; showing the {len(graph.order)} nearest the output ... {graph.hidden} more"
-    note += ". Hover over a box for its creation line."
-    page = (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>{heading}</title><style>{_STYLE}</style></head><body>"
-        f'<h1>{heading}</h1><p class="note">{_html.escape(note)}</p>'
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}">'
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        'fill="#777"/></marker></defs>' + "".join(parts) + "</svg></body></html>\n"
-    )
-    with atomic_output(path, "w") as file:
-        file.write(page)
-    return os.fspath(path)
+    return parts
 
 
 def _clip(value: str, width: int = 27) -> str:

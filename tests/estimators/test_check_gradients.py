@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import tinynet as tn
 from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
-from tinynet.estimators._base import _BaseNeuralNet
+from tinynet.estimators._base import BaseNeuralNet
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(30, 4)
@@ -58,13 +58,13 @@ def test_passes_on_fitted_and_unfitted_estimators(kind):
 
 def test_the_unfitted_check_starts_from_fits_initial_weights(monkeypatch):
     seen = []
-    original = _BaseNeuralNet._full_batch_objective
+    original = BaseNeuralNet._full_batch_objective
 
     def spy(self, *args, **kwargs):
         seen.append(self.module_[0].weight.data.copy())
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(_BaseNeuralNet, "_full_batch_objective", spy)
+    monkeypatch.setattr(BaseNeuralNet, "_full_batch_objective", spy)
     estimator("multiclass").check_gradients(X, TARGETS["multiclass"], fast_mode=True)
     # The first evaluation is at the start point: scikit-learn's Glorot draw for seed 0.
     bound = np.sqrt(6.0 / (4 + 5))
@@ -105,7 +105,7 @@ def forget_output_layer_penalty(apply_l2):
 def test_a_wrong_penalty_gradient_is_named_by_layer(monkeypatch, fast_mode):
     model = fitted("squared_error")
     monkeypatch.setattr(
-        _BaseNeuralNet, "_apply_l2", forget_output_layer_penalty(_BaseNeuralNet._apply_l2)
+        BaseNeuralNet, "_apply_l2", forget_output_layer_penalty(BaseNeuralNet._apply_l2)
     )
     report = model.check_gradients(
         X, TARGETS["squared_error"], sample_weight=WEIGHTS, fast_mode=fast_mode
@@ -160,14 +160,14 @@ def test_sample_weights_enter_the_checked_objective(monkeypatch):
     # A planted bug: the value weights the samples, the gradient does not.
     model = fitted("multiclass")
     assert model.check_gradients(X, TARGETS["multiclass"], sample_weight=WEIGHTS).passed
-    original = _BaseNeuralNet._data_loss
+    original = BaseNeuralNet._data_loss
 
     def unweighted_gradient(self, raw, Y, weight, sw_sum):
         unweighted = original(self, raw, Y, None, Y.shape[0])
         value_only = original(self, raw.detach(), Y, weight, sw_sum) - unweighted.detach()
         return unweighted + value_only
 
-    monkeypatch.setattr(_BaseNeuralNet, "_data_loss", unweighted_gradient)
+    monkeypatch.setattr(BaseNeuralNet, "_data_loss", unweighted_gradient)
     report = model.check_gradients(X, TARGETS["multiclass"], sample_weight=WEIGHTS)
     assert not report.passed
     assert model.check_gradients(X, TARGETS["multiclass"]).passed  # no weights, no bug

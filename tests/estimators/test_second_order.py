@@ -82,7 +82,7 @@ def test_second_order_solvers_reach_lbfgs_loss_in_far_fewer_iterations(problem):
 
 def model_objective(model, X, y, sample_weight=None) -> FlatObjective:
     data = model._training_data(X, y, sample_weight, True, False, None)
-    return FlatObjective(model, *data)
+    return FlatObjective(model._training_terms(), *data)
 
 
 @pytest.mark.parametrize("kind", list(TARGETS))

@@ -38,7 +38,7 @@ def test_modules_report_the_callers_line_and_the_innermost_module():
 
 
 def test_no_hook_and_no_site_when_no_tool_is_active():
-    assert autograd._anomaly_hook is None and autograd._backward_hook is None
+    assert autograd.registered_hooks() == ((), ())
     y = tn.ones(2, requires_grad=True).exp()
     assert creation_site(y) is None
     assert creation_site(tn.ones(2)) is None  # a leaf has no node
@@ -50,19 +50,17 @@ def test_hooks_nest_and_are_restored_in_order():
     def outer(ctx, result):
         seen.append(type(ctx).__name__)
 
-    autograd._anomaly_hook = outer
-    try:
+    with autograd.register_forward_hook(outer):
         x = tn.ones(2, requires_grad=True)
         with detect_anomaly():
-            inner_hook = autograd._anomaly_hook
+            inner_hooks = autograd.registered_hooks()
             with track_creation():
                 y = x.exp()
-            assert autograd._anomaly_hook is inner_hook
+            assert autograd.registered_hooks() == inner_hooks
             report = diagnose(lambda x: x.sin().sum(), (x,))
-            assert autograd._anomaly_hook is inner_hook
-        assert autograd._anomaly_hook is outer
-    finally:
-        autograd._anomaly_hook = None
+            assert autograd.registered_hooks() == inner_hooks
+        assert autograd.registered_hooks() == ((outer,), ())
+    assert autograd.registered_hooks() == ((), ())
     assert creation_site(y) is not None
     assert report.passed
     assert seen[:1] == ["Exp"]  # the previous hook kept running inside the tools

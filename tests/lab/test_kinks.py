@@ -9,8 +9,9 @@ import pytest
 
 import tinynet as tn
 from tinynet.lab import check_gradients_at_kinks
-from tinynet.lab.kinks import _lead, crossings, kink_coordinates
+from tinynet.lab.kinks import crossings, kink_coordinates
 from tinynet.ops import reduce
+from tinynet.ops.reduce import _lead
 
 
 def leaf(values) -> tn.Tensor:

@@ -7,6 +7,7 @@ them, so ``tinynet --help`` answers at once.
 
 >>> from tinynet.cli import main
 >>> main(["gradcheck", "--ops", "tanh", "--quiet"])
+2 of 2 checks passed (1 ops, order 1 and 2, atol 1e-05, rtol 0.001)
 0
 """
 
@@ -35,12 +36,12 @@ ACTIVATIONS = (
 def positive_ints(text: str) -> tuple[int, ...]:
     """``"64,64"`` -> ``(64, 64)``; an empty string means no hidden layer."""
     parts = [part.strip() for part in text.split(",") if part.strip()]
+    sizes: tuple[int, ...] | None
     try:
         sizes = tuple(int(part) for part in parts)
     except ValueError:
-        sizes = ()
-        parts = None
-    if parts is None or any(size < 1 for size in sizes):
+        sizes = None
+    if sizes is None or any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(
             f"expected comma-separated positive integers such as 64,64; got {text!r}"
         )
@@ -421,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
     except UsageError as error:
         subparsers[args.command].error(str(error))  # exits 2 after printing the usage line
+        return 2  # not reached
     except BrokenPipeError:  # `tinynet predict ... | head`: the reader left; say nothing
         with contextlib.suppress(OSError, ValueError):  # stdout may be no real file
             # Point stdout at /dev/null, so that the flush at exit does not fail again.

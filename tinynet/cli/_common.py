@@ -115,5 +115,21 @@ def interrupts_stop_the_command():
         raise KeyboardInterrupt
 
 
+def prepare_output_dir(directory: str, option: str) -> None:
+    """Create the folder ``option`` (``--plot``, ``--doctor``) writes into, before any work.
+
+    The one output-folder helper of the CLI: a file in the way or a folder that cannot be
+    made fails at once, naming the option.
+    """
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise CLIError(f"{option} {directory!r}: exists and is not a directory")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise CLIError(
+            f"{option} {directory!r}: cannot create the directory: {error.strerror}"
+        ) from None
+
+
 # Estimator solvers that minimize the full-batch loss: no learning rate, no dropout.
 FULL_BATCH = ("lbfgs", "newton-cg", "trust-ncg")

@@ -166,8 +166,8 @@ def load_dataset(name: str, options: dict, seed: int) -> Dataset:
         target_names = getattr(bunch, "target_names", None)
         labels = [str(n) for n in target_names] if target_names is not None else None
     else:
-        values = {**spec.defaults, **given}
-        kwargs = {spec.options[key]: value for key, value in values.items()}
+        settings = {**spec.defaults, **given}
+        kwargs = {spec.options[key]: value for key, value in settings.items()}
         if spec.function == "make_classification":
             kwargs.update(_classification_kwargs(kwargs["n_features"], kwargs["n_classes"]))
         try:

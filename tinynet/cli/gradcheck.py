@@ -85,6 +85,8 @@ def load_function(spec: str):
                 raise CLIError(f"--function: no such file {module_name!r}")
             name = os.path.splitext(os.path.basename(module_name))[0]
             module_spec = importlib.util.spec_from_file_location(name, module_name)
+            if module_spec is None or module_spec.loader is None:
+                raise CLIError(f"--function: cannot import {module_name!r}")
             module = importlib.util.module_from_spec(module_spec)
             module_spec.loader.exec_module(module)
         else:
@@ -147,7 +149,7 @@ def run_gradcheck(args) -> int:
     if args.function is not None:
         if args.ops:
             raise UsageError("--ops and --function exclude each other")
-        results, skipped = function_checks(args, orders), []
+        results, skipped = function_checks(args, orders), []  # type: list, list
     else:
         names = [name.strip() for name in (args.ops or "").split(",") if name.strip()]
         results, skipped = op_checks(names, orders, args.atol, args.rtol)

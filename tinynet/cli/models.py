@@ -12,6 +12,7 @@ import os
 import sys
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ CLI_FORMAT = 1  # version of the `extra` layout below
 class TrainedModel:
     """An estimator fitted on standardized data, and the statistics to get there from raw data."""
 
-    estimator: object
+    estimator: Any
     task: str
     feature_names: list[str] | None  # None: columns are taken by position
     target_name: str

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from tinynet.cli._common import CLIError, atomic_output
+from tinynet.cli._common import CLIError, atomic_output, prepare_output_dir
 from tinynet.cli.data import REGRESSION
 
 
@@ -27,14 +27,7 @@ def _pyplot():
 def prepare_plot_dir(directory: str) -> None:
     """Create ``directory`` (and check matplotlib is there) before any training is done."""
     _pyplot()
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise CLIError(f"--plot {directory!r}: exists and is not a directory")
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as error:
-        raise CLIError(
-            f"--plot {directory!r}: cannot create the directory: {error.strerror}"
-        ) from None
+    prepare_output_dir(directory, "--plot")
 
 
 def _save(figure, path: str, dpi: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import warnings
@@ -15,6 +14,7 @@ from tinynet.cli._common import (
     UsageError,
     check_output_path,
     interrupts_stop_the_command,
+    prepare_output_dir,
 )
 from tinynet.cli.data import (
     CLASSIFICATION,
@@ -265,7 +265,7 @@ def train(args) -> dict:
     metric_name = "accuracy" if data.task == CLASSIFICATION else "r2"
     interactive = sys.stderr.isatty() and not args.quiet
     progress = Progress(args.epochs, metric_name, interactive)
-    callbacks = [progress]
+    callbacks: list = [progress]
     if args.doctor is not None:
         from tinynet.lab import TrainingDoctor
 
@@ -391,14 +391,7 @@ def prepare_doctor_dir(directory: str) -> None:
         raise CLIError(
             "--doctor needs matplotlib, which is not installed: pip install matplotlib"
         ) from None
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise CLIError(f"--doctor {directory!r}: exists and is not a directory")
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as error:
-        raise CLIError(
-            f"--doctor {directory!r}: cannot create the directory: {error.strerror}"
-        ) from None
+    prepare_output_dir(directory, "--doctor")
 
 
 def network_settings(args, model, data) -> dict:

@@ -12,7 +12,7 @@ import copy
 import math
 import time
 import warnings
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,15 +22,24 @@ from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tinynet import nn, optim
 from tinynet._grad_mode import no_grad
 from tinynet.estimators._losses import batch_loss
 from tinynet.estimators._network import ACTIVATIONS, build_mlp, layer_activations, linear_layers
-from tinynet.estimators._objective import FlatObjective, check_objective_gradients
+from tinynet.estimators._objective import (
+    FlatObjective,
+    TrainingTerms,
+    check_objective_gradients,
+)
+from tinynet.estimators._sklearn import (
+    Interval,
+    Options,
+    StrOptions,
+    check_optimize_result,
+    check_sample_weight,
+)
 from tinynet.tensor import Tensor
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -39,7 +48,7 @@ _OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 _SPARSE_BLOCK = 1024
 
 
-class _BaseNeuralNet(BaseEstimator):
+class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     """Base class of ``NeuralNetClassifier`` and ``NeuralNetRegressor``; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -181,7 +190,7 @@ class _BaseNeuralNet(BaseEstimator):
         fitted network still has the configured architecture."""
         X, Y, y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            sample_weight = check_sample_weight(sample_weight, X, ensure_non_negative=True)
         sample_weight = self._weighted(y, sample_weight)
         if Y.ndim == 1:
             Y = Y.reshape((-1, 1))
@@ -202,6 +211,7 @@ class _BaseNeuralNet(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = Y.shape[1]
+        module: nn.Module
         if self.module is None:
             activations = layer_activations(self.activation, len(hidden_sizes))
             units = [n_features, *hidden_sizes, Y.shape[1]]
@@ -216,14 +226,14 @@ class _BaseNeuralNet(BaseEstimator):
         module.train()
         self.module_ = module
         self.__dict__.pop("_optimizer", None)  # a fresh fit starts a fresh optimizer
-        self.loss_curve_ = []
-        self.history_ = {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": []}
+        self.loss_curve_: list = []
+        self.history_: dict = {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": []}
         self._no_improvement_count = 0
         has_validation = self.validation_data is not None or (
             self.early_stopping and self._is_stochastic()
         )
-        self.validation_scores_ = [] if has_validation else None
-        self.validation_loss_curve_ = [] if has_validation else None
+        self.validation_scores_: list | None = [] if has_validation else None
+        self.validation_loss_curve_: list | None = [] if has_validation else None
         self.best_validation_score_ = -np.inf if has_validation else None
         self.best_loss_ = None if self.early_stopping and self._is_stochastic() else np.inf
         self._best_params = [p.data.copy() for p in module.parameters()]
@@ -395,7 +405,7 @@ class _BaseNeuralNet(BaseEstimator):
         X_val, y_val, w_val = (*data, None) if len(data) == 2 else data
         X_val, Y_val, y_val = self._validate_validation_input(X_val, y_val)
         if w_val is not None:
-            w_val = _check_sample_weight(w_val, X_val, ensure_non_negative=True)
+            w_val = check_sample_weight(w_val, X_val, ensure_non_negative=True)
         w_val = self._weighted(y_val, w_val)
         if Y_val.ndim == 1:
             Y_val = Y_val.reshape(-1, 1)
@@ -425,7 +435,7 @@ class _BaseNeuralNet(BaseEstimator):
         score = val_loss = None
         if validation is not None:
             score, val_loss = self._evaluate(validation)
-            if self.validation_scores_ is None:
+            if self.validation_scores_ is None or self.validation_loss_curve_ is None:
                 self.validation_scores_, self.validation_loss_curve_ = [], []
                 self.best_validation_score_ = -np.inf
             self.validation_scores_.append(score)
@@ -506,7 +516,7 @@ class _BaseNeuralNet(BaseEstimator):
                     order = np.arange(n_samples)
                     random_state.shuffle(order)
                     sample_idx = sample_idx[order]
-                    batches = [sample_idx[start : start + batch_size] for start in starts]
+                    batches: list = [sample_idx[start : start + batch_size] for start in starts]
                 else:
                     batches = [slice(start, start + batch_size) for start in starts]
                 epoch_loss = self._train_epoch(batches, X_train, Y_train, w_train)
@@ -643,7 +653,7 @@ class _BaseNeuralNet(BaseEstimator):
         module = self.module_
         params = list(module.parameters())
         module.train()
-        objective = FlatObjective(self, X, Y, sample_weight)
+        objective = FlatObjective(self._training_terms(), X, Y, sample_weight)
         last_finite = [self._snapshot(params)]
 
         def loss_and_grad(vector: np.ndarray):
@@ -695,7 +705,7 @@ class _BaseNeuralNet(BaseEstimator):
         if stopped_by_callback[0]:
             self.n_iter_ = min(result.nit, self.max_iter)
         elif solver == "lbfgs":
-            self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+            self.n_iter_ = check_optimize_result("lbfgs", result, self.max_iter)
         else:
             self.n_iter_ = _check_second_order_result(solver, result, self.max_iter)
         if not np.isfinite(result.fun) or not np.isfinite(result.x).all():
@@ -725,6 +735,18 @@ class _BaseNeuralNet(BaseEstimator):
             loss.backward()
             value += loss.item()
         return value + self._apply_l2(sw_sum)
+
+    def _training_terms(self) -> TrainingTerms:
+        """The pieces of the training objective, for ``FlatObjective``."""
+        return TrainingTerms(
+            module=self.module_,
+            module_input=self._module_input,
+            data_loss=self._data_loss,
+            penalized=self._penalized,
+            alpha=self.alpha,
+            blocks=self._full_batch_blocks,
+            objective=self._full_batch_objective,
+        )
 
     def _full_batch_blocks(self, X) -> list:
         if sp.issparse(X) and self.module is not None:
@@ -876,7 +898,7 @@ class _BaseNeuralNet(BaseEstimator):
         probe.module_.eval()
         names = [name for name, _ in probe.module_.named_parameters()]
         return check_objective_gradients(
-            FlatObjective(probe, X, Y, sample_weight),
+            FlatObjective(probe._training_terms(), X, Y, sample_weight),
             names,
             eps=eps,
             atol=atol,
@@ -990,7 +1012,7 @@ class _NonFiniteCurvature(ArithmeticError):
 
 def _check_second_order_result(solver: str, result, max_iter: int) -> int:
     """The iteration count of a Newton-CG / trust-ncg run, with a ConvergenceWarning when it
-    did not converge: scikit-learn's ``_check_optimize_result`` rule, which covers lbfgs only."""
+    did not converge: scikit-learn's ``check_optimize_result`` rule, which covers lbfgs only."""
     n_iter = min(result.nit, max_iter)
     if result.status != 0:
         message = (

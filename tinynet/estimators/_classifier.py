@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -17,7 +16,8 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from tinynet.estimators._base import _BaseNeuralNet
+from tinynet.estimators._base import BaseNeuralNet
+from tinynet.estimators._sklearn import StrOptions, fit_context
 
 
 def _log_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -32,7 +32,7 @@ def _softmax(z: np.ndarray, log: bool = False) -> np.ndarray:
     return np.exp(shifted - log_norm)
 
 
-class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
+class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     """Neural-network classifier on tinynet: a drop-in superset of scikit-learn's
     ``MLPClassifier``.
 
@@ -191,7 +191,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
     """
 
     _parameter_constraints: dict = {
-        **_BaseNeuralNet._parameter_constraints,
+        **BaseNeuralNet._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -403,7 +403,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         return accuracy_score(y_true, y_pred, sample_weight=sample_weight)
 
     # -- public API -----------------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the network to data matrix X and targets y.
 
@@ -424,7 +424,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the network with one epoch over the given data.
 

@@ -60,8 +60,8 @@ class _SoftmaxCrossEntropy(Function):
         if is_grad_enabled():  # create_graph: a softmax node, so it differentiates again
             softmax = ops.softmax(ctx.inputs[0], 1)
         else:
-            softmax = Tensor._wrap(ctx.softmax)
-        grad = (softmax * Tensor._wrap(row_weight) - Tensor._wrap(target)) * grad_output
+            softmax = Tensor.wrap(ctx.softmax)
+        grad = (softmax * Tensor.wrap(row_weight) - Tensor.wrap(target)) * grad_output
         return grad, None
 
 
@@ -78,8 +78,8 @@ class _ElementwiseLoss(Function):
         z = ctx.inputs[0]
         weight = ctx.weight
         if isinstance(weight, np.ndarray):
-            weight = Tensor._wrap(weight)
-        grad = _slope(ctx.kind, z, Tensor._wrap(ctx.target)) * weight * grad_output
+            weight = Tensor.wrap(weight)
+        grad = _slope(ctx.kind, z, Tensor.wrap(ctx.target)) * weight * grad_output
         return grad, None, None, None
 
 

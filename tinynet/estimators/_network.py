@@ -163,7 +163,7 @@ def build_mlp(
         linear.weight.data = np.ascontiguousarray(coef.T, dtype=dtype)
         linear.bias.data = intercept.astype(dtype)
         linears.append(linear)
-    layers = []
+    layers: list = []
     for index, linear in enumerate(linears):
         layers.append(linear)
         if index < n_layers - 1:

@@ -3,14 +3,16 @@
 ``FlatObjective`` is what the full-batch solvers (L-BFGS, Newton-CG, trust-ncg) minimize: the
 mean (weighted) loss plus the L2 penalty, as a function of one float64 vector holding every
 parameter. Its value and gradient come from the code the stochastic solvers train with
-(``_full_batch_objective``: the engine's backward plus the penalty's hand-written gradient);
+(the estimator's full-batch objective: the engine's backward plus the penalty's hand-written gradient);
 its Hessian-vector products come from double backward through the same objective composed of
 Tensor ops. ``check_objective_gradients`` checks the first of these, parameter by parameter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,20 +24,41 @@ from tinynet.gradcheck import GradcheckReport, InputCheck, check_gradients
 from tinynet.tensor import Tensor
 
 
+@dataclass(frozen=True)
+class TrainingTerms:
+    """What the objective is made of, as the estimator hands it over (``_training_terms``).
+
+    - ``module``: the fitted network; ``module_input(X)``: a block of ``X`` as its input;
+    - ``data_loss(raw, Y, weight, sw_sum)``: the block's weighted loss as a Tensor;
+    - ``penalized()``: the weights under the L2 penalty, ``alpha`` its strength;
+    - ``blocks(X)``: how the full batch is cut (sparse inputs go in blocks);
+    - ``objective(X, Y, sample_weight, blocks)``: the training code's value of the whole
+      objective, leaving its gradient in each parameter's ``.grad``.
+    """
+
+    module: Any
+    module_input: Callable
+    data_loss: Callable
+    penalized: Callable
+    alpha: float
+    blocks: Callable
+    objective: Callable
+
+
 class FlatObjective:
     """An estimator's training objective on ``(X, Y, sample_weight)`` as a function of the
-    vector of all its parameters (in ``module_.parameters()`` order, each raveled).
+    vector of all its parameters (in ``module.parameters()`` order, each raveled).
 
     Every call loads the vector into the network, which keeps the last point evaluated.
     """
 
-    def __init__(self, estimator, X, Y, sample_weight):
-        self.estimator = estimator
+    def __init__(self, terms: TrainingTerms, X, Y, sample_weight):
+        self.terms = terms
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
-        self.params = list(estimator.module_.parameters())
+        self.params = list(terms.module.parameters())
         self.bounds = np.cumsum([0, *(p.data.size for p in self.params)])
-        self.blocks = estimator._full_batch_blocks(X)
-        self._graph = None  # (point, gradients still attached to their graph)
+        self.blocks = terms.blocks(X)
+        self._graph: tuple | None = None  # (point, gradients still attached to their graph)
 
     def pack(self) -> np.ndarray:
         """The network's current parameters as one float64 vector."""
@@ -54,25 +77,23 @@ class FlatObjective:
     def value_and_grad(self, vector: np.ndarray) -> tuple[float, np.ndarray]:
         """The objective and its gradient at ``vector``, from the training code path."""
         self.unpack(vector)
-        value = self.estimator._full_batch_objective(
-            self.X, self.Y, self.sample_weight, self.blocks
-        )
+        value = self.terms.objective(self.X, self.Y, self.sample_weight, self.blocks)
         return value, self._flat([None if p.grad is None else p.grad.data for p in self.params])
 
     def graph(self) -> Tensor:
         """The objective at the current parameters as a scalar Tensor whose graph is
-        differentiable twice: ``_data_loss`` per block plus the L2 penalty as Tensor ops."""
-        estimator, sample_weight = self.estimator, self.sample_weight
+        differentiable twice: ``data_loss`` per block plus the L2 penalty as Tensor ops."""
+        terms, sample_weight = self.terms, self.sample_weight
         sw_sum = self.X.shape[0] if sample_weight is None else float(sample_weight.sum())
-        total = None
+        total: Any = None
         for block in self.blocks:
             weight = None if sample_weight is None else sample_weight[block]
-            raw = estimator.module_(estimator._module_input(self.X[block]))
-            loss = estimator._data_loss(raw, self.Y[block], weight, sw_sum)
+            raw = terms.module(terms.module_input(self.X[block]))
+            loss = terms.data_loss(raw, self.Y[block], weight, sw_sum)
             total = loss if total is None else total + loss
-        if estimator.alpha:
-            squares = [(w * w).sum() for w in estimator._penalized()]
-            total = total + sum(squares[1:], squares[0]) * (0.5 * estimator.alpha / sw_sum)
+        if terms.alpha:
+            squares = [(w * w).sum() for w in terms.penalized()]
+            total = total + sum(squares[1:], squares[0]) * (0.5 * terms.alpha / sw_sum)
         return total
 
     def hessp(self, vector: np.ndarray, direction: np.ndarray) -> np.ndarray:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from tinynet.estimators._base import _BaseNeuralNet
+from tinynet.estimators._base import BaseNeuralNet
+from tinynet.estimators._sklearn import StrOptions, fit_context
 
 
-class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
+class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     """Neural-network regressor on tinynet: a drop-in superset of scikit-learn's
     ``MLPRegressor``.
 
@@ -156,7 +156,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     """
 
     _parameter_constraints: dict = {
-        **_BaseNeuralNet._parameter_constraints,
+        **BaseNeuralNet._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
@@ -272,7 +272,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
         return r2_score(y_true, y_pred, sample_weight=sample_weight)
 
     # -- public API -----------------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the network to data matrix X and targets y.
 
@@ -293,7 +293,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the network with one epoch over the given data.
 

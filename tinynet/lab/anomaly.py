@@ -81,9 +81,13 @@ def _check_backward(node, grad_output, input_grads) -> None:
 # Anomaly mode is per thread, like grad mode: each thread keeps a stack of its check_nan
 # flags. The engine's hooks are process-wide, so one pair of hooks that look at the calling
 # thread's stack is installed while any thread is inside, and removed by the last one out.
-_thread_state = threading.local()
-_install_lock = threading.Lock()
-_installed: list = []  # [the install_hooks context, number of threads' entries inside]
+_thread_state = threading.local()  # .stack: check_nan of each active entry; .hooks
+
+
+def _thread_stack() -> list:
+    if not hasattr(_thread_state, "stack"):
+        _thread_state.stack = []
+    return _thread_state.stack
 
 
 def _check_nan_here() -> bool:
@@ -126,23 +130,17 @@ class detect_anomaly(contextlib.ContextDecorator):
         self.check_nan = check_nan
 
     def __enter__(self):
-        with _install_lock:
-            if not _installed:
-                hooks = install_hooks(anomaly=_forward_hook, backward=_backward_hook)
-                hooks.__enter__()
-                _installed[:] = [hooks, 0]
-            _installed[1] += 1
-        if not hasattr(_thread_state, "stack"):
-            _thread_state.stack = []
-        _thread_state.stack.append(bool(self.check_nan))
+        stack = _thread_stack()
+        if not stack:  # the engine's hooks are per thread: install them once per thread
+            _thread_state.hooks = install_hooks(anomaly=_forward_hook, backward=_backward_hook)
+            _thread_state.hooks.__enter__()
+        stack.append(bool(self.check_nan))
         return self
 
     def __exit__(self, *exc_info):
-        _thread_state.stack.pop()
-        with _install_lock:
-            _installed[1] -= 1
-            if _installed[1] == 0:
-                hooks = _installed[0]
-                _installed.clear()
-                hooks.__exit__(None, None, None)
+        stack = _thread_stack()
+        stack.pop()
+        if not stack:
+            _thread_state.hooks.__exit__(None, None, None)
+            del _thread_state.hooks
         return False

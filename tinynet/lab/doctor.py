@@ -23,7 +23,7 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import set_grad_enabled
 from tinynet._random import as_generator
-from tinynet.gradcheck import _as_outputs, _compare
+from tinynet.gradcheck import as_outputs, central_differences, compare_values
 from tinynet.lab.history import Site, install_hooks, op_name
 from tinynet.lab.kinks import crossings, kink_coordinates
 from tinynet.tensor import Tensor
@@ -170,7 +170,7 @@ class _Replay:
             if position in self.tensor_positions:
                 value = replaced.get(position, value)
                 grad = record and position in self.differentiable
-                tensor = Tensor(value, requires_grad=True) if grad else Tensor._wrap(value)
+                tensor = Tensor(value, requires_grad=True) if grad else Tensor.wrap(value)
                 if grad:
                     leaves[position] = tensor
                 args.append(tensor)
@@ -216,38 +216,55 @@ def _check_node(index, node, args, eps, atol, rtol, max_elements, generator) -> 
     for position, grad in zip(replay.differentiable, grads):
         x = replay.args[position]
         analytic_full = np.zeros(x.shape) if grad is None else grad.data.astype(np.float64)
-        if x.size <= max_elements:
-            directions = (np.eye(x.size)[k].reshape(x.shape) for k in range(x.size))
-            elements = [tuple(int(v) for v in np.unravel_index(k, x.shape)) for k in range(x.size)]
-        else:  # large inputs: a few random projections u @ J @ v, as fast-mode gradcheck
-            directions = (generator.standard_normal(x.shape) for _ in range(3))
-            elements = [None] * 3
-        analytic, numerical, at_kink = [], [], []
-        for direction in directions:
-            plus, minus = {position: x + eps * direction}, {position: x - eps * direction}
-            numerical.append((projected(plus) - projected(minus)) / (2 * eps))
-            analytic.append(float(np.sum(analytic_full * direction)))
-            at_kink.append(
-                any(crossings(c_minus, c_plus).any() for (_, c_plus), (_, c_minus)
-                    in zip(replay.kinks(plus), replay.kinks(minus)))
-            )  # fmt: skip
-        analytic, numerical, at_kink = np.array(analytic), np.array(numerical), np.array(at_kink)
-        error, rel, bad = _compare(analytic, numerical, atol, rtol)
-        error = np.where(np.isnan(error), np.inf, error)
-        error[at_kink], rel[at_kink], bad[at_kink] = 0.0, 0.0, False
+        elements, analytic, numerical, at_kink = _steps(
+            replay, projected, position, x, analytic_full, eps, max_elements, generator
+        )
+        abs_error, rel, bad = compare_values(analytic, numerical, atol, rtol)
+        abs_error = np.where(np.isnan(abs_error), np.inf, abs_error)
+        abs_error[at_kink], rel[at_kink], bad[at_kink] = 0.0, 0.0, False
         check.at_kinks += int(at_kink.sum())
         checked += at_kink.size
         if bad.any():
             check.status = "FAIL"
-        if error.size and error.max() > worst_score:
-            k = int(np.argmax(error))
-            worst_score = float(error[k])
+        if abs_error.size and abs_error.max() > worst_score:
+            k = int(np.argmax(abs_error))
+            worst_score = float(abs_error[k])
             check.max_abs_error, check.max_rel_error = worst_score, float(np.nanmax(rel))
             check.input, check.element = position, elements[k]
             check.analytic, check.numerical = float(analytic[k]), float(numerical[k])
     if check.status == "ok" and checked and check.at_kinks == checked:
         check.status, check.message = "kink", "every finite-difference step crosses a kink"
     return check
+
+
+def _steps(replay, projected, position, x, analytic_full, eps, max_elements, generator):
+    """Central differences of one input of a replayed node, along each element (or, for
+    large inputs, three random directions): ``(elements, analytic, numerical, at_kink)``,
+    ``at_kink`` marking the steps that cross a kink of the node."""
+    elements: list
+    if x.size <= max_elements:
+        directions = [np.eye(x.size)[k].reshape(x.shape) for k in range(x.size)]
+        elements = [tuple(int(v) for v in np.unravel_index(k, x.shape)) for k in range(x.size)]
+    else:  # large inputs: a few random projections u @ J @ v, as fast-mode gradcheck
+        directions = [generator.standard_normal(x.shape) for _ in range(3)]
+        elements = [None] * 3
+    analytic, numerical, at_kink = [], [], []
+    kinks: list = []  # the kink coordinates at each evaluation: plus, then minus
+
+    def evaluate(point):
+        kinks.append(replay.kinks({position: point}))
+        return projected({position: point})
+
+    for direction, slope in zip(directions, central_differences(evaluate, x, eps, directions)):
+        numerical.append(slope)
+        analytic.append(float(np.sum(analytic_full * direction)))
+        plus_kinks, minus_kinks = kinks
+        kinks.clear()
+        at_kink.append(
+            any(crossings(c_minus, c_plus).any() for (_, c_plus), (_, c_minus)
+                in zip(plus_kinks, minus_kinks))
+        )  # fmt: skip
+    return elements, np.array(analytic), np.array(numerical), np.array(at_kink, dtype=bool)
 
 
 def _reachable(outputs) -> set:
@@ -296,7 +313,7 @@ def diagnose(
             recorded.append((ctx, ctx.inputs))
 
     with install_hooks(anomaly=record):
-        outputs = _as_outputs(fn(*inputs))
+        outputs = as_outputs(fn(*inputs))
     reachable = _reachable(outputs)
     generator = as_generator(rng)
     report = DiagnosisReport(eps=eps, atol=atol, rtol=rtol)

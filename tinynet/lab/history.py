@@ -1,8 +1,9 @@
-"""Creation sites of graph nodes, and the plumbing that installs the engine's debugging hooks.
+"""Creation sites of graph nodes, and the lab tools' use of the engine's hook API.
 
 While a lab tool is active, every recorded node gets the first stack frame outside the
 tinynet package (the user's line that made it) as ``ctx._creation_site``. When no tool is
-active the engine's hooks are None and nothing is recorded: zero cost.
+active no hook is registered (``tinynet.autograd.register_forward_hook``) and nothing is
+recorded: zero cost.
 
 >>> import tinynet as tn
 >>> from tinynet.lab import creation_site, track_creation
@@ -19,7 +20,9 @@ import contextlib
 import linecache
 import os
 import sys
+import threading
 from dataclasses import dataclass
+from types import FrameType
 
 from tinynet import autograd
 from tinynet.nn.module import Module
@@ -29,7 +32,6 @@ __all__ = ["Site", "creation_site", "find_site", "track_creation"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _MODULE_CALL = Module.__call__.__code__
-_ENGINE_RUN = autograd._run.__code__
 
 
 @dataclass(frozen=True)
@@ -63,27 +65,20 @@ class Site:
 
 def find_site(skip: int = 1) -> Site | None:
     """The caller's creation site: the first frame outside the tinynet package."""
-    frame = sys._getframe(skip)
+    frame: FrameType | None = sys._getframe(skip)
     module = None
-    found = None
-    in_backward = False
-    # The whole stack is walked: a user's backward formula is outside tinynet, yet called
-    # by the engine, and nodes it makes must be known as made in backward.
     while frame is not None:
         code = frame.f_code
-        if code is _ENGINE_RUN:
-            in_backward = True
-        elif found is None:
-            if not code.co_filename.startswith(_PACKAGE_DIR):
-                found = frame
-            elif code is _MODULE_CALL and module is None:
-                owner = frame.f_locals.get("self")
-                if isinstance(owner, Module):
-                    module = owner._get_name()
+        if not code.co_filename.startswith(_PACKAGE_DIR):
+            # A user's backward formula is outside tinynet too: the engine says whether
+            # this thread is inside a backward pass.
+            return Site(code.co_filename, frame.f_lineno, module, autograd.in_backward())
+        if code is _MODULE_CALL and module is None:
+            owner = frame.f_locals.get("self")
+            if isinstance(owner, Module):
+                module = owner._get_name()
         frame = frame.f_back
-    if found is None:
-        return None
-    return Site(found.f_code.co_filename, found.f_lineno, module, in_backward)
+    return None
 
 
 def creation_site(value) -> Site | None:
@@ -93,59 +88,39 @@ def creation_site(value) -> Site | None:
 
 
 def _record_site(ctx, result) -> None:
-    if ctx.inputs is not None:
+    if ctx.inputs is not None and getattr(ctx, "_creation_site", None) is None:
         ctx._creation_site = find_site(2)
 
 
-def _chain(first, previous):
-    """A hook that runs ``first`` then the hook that was installed before it."""
-    if previous is None:
-        return first
+class _Tracking(threading.local):
+    depth = 0  # lab tools active in this thread; the outermost one records sites
 
-    def both(*args):
-        first(*args)
-        previous(*args)
 
-    both._tracks_sites = _tracks_sites(first) or _tracks_sites(previous)
-    return both
+_tracking = _Tracking()
 
 
 @contextlib.contextmanager
 def install_hooks(anomaly=None, backward=None):
-    """Chain ``anomaly`` / ``backward`` in front of the engine's current hooks, then restore.
+    """Register ``anomaly(ctx, result)`` / ``backward(node, grad_output, input_grads)``
+    with the engine (``autograd.register_*_hook``) for this thread, then remove them.
 
-    Site tracking is always on inside: every recorded node gets its creation site first.
+    Site tracking is always on inside: every recorded node gets its creation site before
+    ``anomaly`` sees it.
     """
-    previous_anomaly, previous_backward = autograd._anomaly_hook, autograd._backward_hook
-    forward = _record_site if anomaly is None else _with_site(anomaly)
-    # An outer tool already records sites; recording again would only cost time.
-    if _tracks_sites(previous_anomaly) and anomaly is None:
-        forward = None
-    autograd._anomaly_hook = _chain(forward, previous_anomaly) if forward else previous_anomaly
-    if backward is not None:
-        autograd._backward_hook = _chain(backward, previous_backward)
+    handles = []
+    if _tracking.depth == 0:
+        handles.append(autograd.register_forward_hook(_record_site))
+    _tracking.depth += 1
     try:
+        if anomaly is not None:
+            handles.append(autograd.register_forward_hook(anomaly))
+        if backward is not None:
+            handles.append(autograd.register_backward_hook(backward))
         yield
     finally:
-        autograd._anomaly_hook = previous_anomaly
-        autograd._backward_hook = previous_backward
-
-
-def _with_site(hook):
-    def record_then(ctx, result):
-        if ctx.inputs is not None and getattr(ctx, "_creation_site", None) is None:
-            ctx._creation_site = find_site(2)
-        hook(ctx, result)
-
-    record_then._tracks_sites = True
-    return record_then
-
-
-_record_site._tracks_sites = True
-
-
-def _tracks_sites(hook) -> bool:
-    return hook is not None and getattr(hook, "_tracks_sites", False)
+        _tracking.depth -= 1
+        for handle in reversed(handles):
+            handle.remove()
 
 
 @contextlib.contextmanager
@@ -155,15 +130,17 @@ def track_creation():
         yield
 
 
-_OP_NAMES = {"LogSumExp": "logsumexp", "PowScalar": "pow", "MatMul": "matmul", "GetItem": "getitem"}
-
-
 def op_name(node) -> str:
-    """A node's op as users write it: ``relu``, ``leaky_relu``, ``max``; user ops by class."""
+    """A node's op as users write it: ``relu``, ``leaky_relu``, ``max``; user ops by class.
+
+    A ``display_name`` wins: the class's (``pow`` for ``PowScalar``), or the node's own when
+    one class serves several functions and its forward sets ``ctx.display_name``.
+    """
     cls = node if isinstance(node, type) else type(node)
     name = cls.__name__
+    shown = getattr(node, "display_name", None)
+    if shown:
+        return shown
     if cls.__module__.startswith("tinynet.ops."):
-        if name in _OP_NAMES:
-            return _OP_NAMES[name]
         return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
     return name

@@ -23,18 +23,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet.gradcheck import (
-    _analytic_jacobian,
-    _as_outputs,
-    _compare,
-    _evaluate,
-    _prepare_inputs,
+    analytic_jacobian,
+    as_outputs,
+    central_differences,
+    compare_values,
+    evaluate_with,
+    prepare_inputs,
     register_failure_hint,
 )
 from tinynet.lab.history import Site, install_hooks, op_name
-from tinynet.ops import elementwise, reduce
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -46,15 +45,13 @@ __all__ = [
     "register_kink",
 ]
 
-# Function class -> rule(*forward args as arrays/values) -> [(kink point, coordinates)].
-_RULES: dict[type, Callable] = {}
-
 
 def register_kink(function_class: type, rule: Callable) -> None:
     """Declare where a ``tn.Function`` is not differentiable, for the lab's kink checks.
 
     ``rule`` takes the forward arguments (arrays for Tensors) and returns a list of
     ``(description of the kink point, coordinates)``: arrays that are 0 exactly at a kink.
+    It becomes the class's ``kinks``, where the built-in ops declare theirs.
 
     >>> import tinynet as tn
     >>> from tinynet.lab import register_kink
@@ -66,13 +63,15 @@ def register_kink(function_class: type, rule: Callable) -> None:
     ...     def backward(ctx, grad_output):
     ...         return grad_output * 0.0
     >>> register_kink(Step, lambda x: [("1", x - 1)])
+    >>> Step.kinks(np.array([3.0]))
+    [('1', array([2.]))]
     """
-    _RULES[function_class] = rule
+    function_class.kinks = staticmethod(rule)  # type: ignore[attr-defined]
 
 
 def kink_coordinates(function_class: type, args) -> list:
     """``[(kink point, float64 coordinates)]`` of one op call; empty for smooth ops."""
-    rule = _RULES.get(function_class)
+    rule = getattr(function_class, "kinks", None)
     if rule is None:
         return []
     values = [arg.data if isinstance(arg, Tensor) else arg for arg in args]
@@ -84,56 +83,6 @@ def crossings(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """Where a kink coordinate changes sign between two evaluations (a step crossed it)."""
     changed = np.sign(before) != np.sign(after)
     return changed & ~(np.isnan(before) | np.isnan(after))
-
-
-def _lead(x, axis) -> np.ndarray:
-    """Per element, how far it is above the largest *other* element of its reduced slice.
-
-    Zero on a tie for the maximum; its sign changes when the winner of a slice changes.
-    """
-    x = np.asarray(x, np.float64)
-    reduced = tuple(range(x.ndim)) if axis is None else normalize_axis_tuple(axis, x.ndim)
-    kept = [i for i in range(x.ndim) if i not in reduced]
-    order = kept + list(reduced)
-    moved = np.transpose(x, order)
-    n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
-    if n < 2:
-        return np.full(x.shape, np.inf)  # a slice of one element always wins
-    flat = moved.reshape(moved.shape[: len(kept)] + (n,))
-    top_two = -np.partition(-flat, 1, axis=-1)[..., :2]
-    first, second = top_two[..., 0:1], top_two[..., 1:2]
-    others = np.where((flat == first) & (first > second), second, first)
-    return np.transpose((flat - others).reshape(moved.shape), np.argsort(order))
-
-
-def _difference(a, b) -> np.ndarray:
-    return np.asarray(a, np.float64) - np.asarray(b, np.float64)
-
-
-def _bound(name: str, value) -> str:
-    value = np.asarray(value)
-    return f"the {name} bound {value.item():g}" if value.size == 1 else f"the {name} bound"
-
-
-def _clip_rule(x, low, high) -> list:
-    rules = []
-    if low is not None:
-        rules.append((_bound("lower", low), _difference(x, low)))
-    if high is not None:
-        rules.append((_bound("upper", high), _difference(x, high)))
-    return rules
-
-
-register_kink(elementwise.Relu, lambda x: [("0", x)])
-register_kink(elementwise.Abs, lambda x: [("0", x)])
-register_kink(elementwise.LeakyRelu, lambda x, slope: [("0", x)] if slope != 1 else [])
-# elu's first derivative is continuous at 0 when alpha == 1: no kink for a gradient check.
-register_kink(elementwise.Elu, lambda x, alpha: [("0", x)] if alpha != 1 else [])
-register_kink(elementwise.Maximum, lambda a, b: [("a tie", _difference(a, b))])
-register_kink(elementwise.Minimum, lambda a, b: [("a tie", _difference(a, b))])
-register_kink(elementwise.Clip, _clip_rule)
-register_kink(reduce.Max, lambda x, axis, keepdims: [("a tie", _lead(x, axis))])
-register_kink(reduce.Min, lambda x, axis, keepdims: [("a tie", _lead(-np.asarray(x), axis))])
 
 
 # -- the kink-aware gradient check ------------------------------------------------------------
@@ -262,10 +211,10 @@ def _recorded(fn, inputs, index=None, data=None):
     with install_hooks(anomaly=recorder):
         if index is None:
             values = np.concatenate(
-                [o.data.astype(np.float64).ravel() for o in _as_outputs(fn(*inputs))]
+                [o.data.astype(np.float64).ravel() for o in as_outputs(fn(*inputs))]
             )
         else:
-            values = _evaluate(fn, inputs, index, data)
+            values = evaluate_with(fn, inputs, index, data)
     return values, recorder.nodes
 
 
@@ -277,6 +226,20 @@ def _same_nodes(base, probe) -> bool:
     )  # fmt: skip
 
 
+def _crossed(base_nodes, plus_nodes, minus_nodes, eps):
+    """The kinks one ``+-eps`` step crossed: ``(node, point, node element, distance of the
+    unperturbed input from the kink, direction that steps away from it)`` for each."""
+    for (ctx, base), (_, up), (_, down) in zip(base_nodes, plus_nodes, minus_nodes):
+        for (point, c0), (_, c_plus), (_, c_minus) in zip(base, up, down):
+            for j in np.argwhere(crossings(c_minus, c_plus)):
+                j = tuple(int(v) for v in j)
+                rate = (c_plus[j] - c_minus[j]) / (2 * eps)
+                distance = abs(c0[j]) / abs(rate) if rate else abs(c0[j])
+                # Step away from the kink: the direction that grows |coordinate|.
+                direction = 1.0 if c0[j] == 0 else float(np.sign(c0[j] * rate))
+                yield ctx, point, j, distance, direction
+
+
 def _check_once(fn, inputs, differentiable, eps, atol, rtol):
     """One kink-aware check at ``inputs``: (crossings, per-input checks, directions, notes)."""
     base_values, base_nodes = _recorded(fn, inputs)
@@ -284,16 +247,19 @@ def _check_once(fn, inputs, differentiable, eps, atol, rtol):
     found, checks, away, notes = [], [], {}, []
     for position, i in enumerate(differentiable):
         x = inputs[i].data.astype(np.float64)
-        flat = x.ravel()
         numerical = np.zeros((n_out, x.size))
         crossed_columns = {}  # k -> [(node index, point, node element, distance)]
-        for k in range(x.size):
-            shifted = flat.copy()
-            shifted[k] += eps
-            plus, plus_nodes = _recorded(fn, inputs, i, shifted.reshape(x.shape).astype(x.dtype))
-            shifted[k] -= 2 * eps
-            minus, minus_nodes = _recorded(fn, inputs, i, shifted.reshape(x.shape).astype(x.dtype))
-            numerical[:, k] = (plus - minus) / (2 * eps)
+        recorded = []  # the kinked nodes of each evaluation: plus, then minus
+
+        def evaluate(point, i=i, recorded=recorded):
+            values, nodes = _recorded(fn, inputs, i, point.astype(np.float64))
+            recorded.append(nodes)
+            return values
+
+        for k, slope in enumerate(central_differences(evaluate, x, eps)):
+            numerical[:, k] = slope
+            plus_nodes, minus_nodes = recorded
+            recorded.clear()
             if not base_nodes:
                 continue
             if not (_same_nodes(base_nodes, plus_nodes) and _same_nodes(base_nodes, minus_nodes)):
@@ -302,18 +268,13 @@ def _check_once(fn, inputs, differentiable, eps, atol, rtol):
                     "ops when perturbed (data-dependent control flow); kinks not traced there"
                 )
                 continue
-            for (ctx, base), (_, up), (_, down) in zip(base_nodes, plus_nodes, minus_nodes):
-                for (point, c0), (_, c_plus), (_, c_minus) in zip(base, up, down):
-                    for j in np.argwhere(crossings(c_minus, c_plus)):
-                        j = tuple(int(v) for v in j)
-                        rate = (c_plus[j] - c_minus[j]) / (2 * eps)
-                        distance = abs(c0[j]) / abs(rate) if rate else abs(c0[j])
-                        crossed_columns.setdefault(k, []).append((ctx, point, j, distance))
-                        # Step away from the kink: the direction that grows |coordinate|.
-                        direction = 1.0 if c0[j] == 0 else float(np.sign(c0[j] * rate))
-                        away.setdefault((i, k), direction)
-        analytic = _analytic_jacobian(fn, inputs, differentiable, position, n_out, x.size)
-        error, _, bad = _compare(analytic, numerical, atol, rtol)
+            for ctx, point, j, distance, direction in _crossed(
+                base_nodes, plus_nodes, minus_nodes, eps
+            ):
+                crossed_columns.setdefault(k, []).append((ctx, point, j, distance))
+                away.setdefault((i, k), direction)
+        analytic = analytic_jacobian(fn, inputs, differentiable, position, n_out, x.size)
+        error, _, bad = compare_values(analytic, numerical, atol, rtol)
         score = np.where(np.isnan(error), np.inf, error)
         for k, hits in crossed_columns.items():
             element = tuple(int(v) for v in np.unravel_index(k, x.shape))
@@ -366,7 +327,7 @@ def check_gradients_at_kinks(
     >>> report.nudges[0].element, report.remaining_kinks
     ((1,), [])
     """
-    inputs, differentiable = _prepare_inputs(inputs, allow_low_precision=False)
+    inputs, differentiable = prepare_inputs(inputs, allow_low_precision=False)
     found, checks, away, notes = _check_once(fn, inputs, differentiable, eps, atol, rtol)
     report = KinkReport(kinks=found, inputs=checks, remaining_kinks=found, eps=eps, notes=notes)
     report.checked_inputs = inputs

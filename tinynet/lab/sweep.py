@@ -21,7 +21,7 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import no_grad
 from tinynet._random import as_generator
-from tinynet.gradcheck import _as_outputs
+from tinynet.gradcheck import as_outputs, central_differences
 from tinynet.lab._files import atomic_output
 from tinynet.tensor import Tensor
 
@@ -96,7 +96,7 @@ def _analytic(fn, inputs, differentiable, cotangents) -> list:
         Tensor(t.data.astype(np.float64), requires_grad=True) if i in differentiable else t
         for i, t in enumerate(inputs)
     ]
-    outputs = _as_outputs(fn(*leaves))
+    outputs = as_outputs(fn(*leaves))
     used = [(o, u) for o, u in zip(outputs, cotangents) if o.requires_grad]
     grads = autograd.grad(
         [o for o, _ in used], [leaves[i] for i in differentiable],
@@ -137,7 +137,7 @@ def gradcheck_sweep(
         raise ValueError("gradcheck_sweep needs at least one floating input Tensor")
     generator = as_generator(rng)
     with no_grad():
-        outputs = _as_outputs(fn(*inputs))
+        outputs = as_outputs(fn(*inputs))
     cotangents = [generator.standard_normal(o.shape) for o in outputs]
     reference = _analytic(fn, inputs, differentiable, cotangents)
     base = {i: inputs[i].data.astype(np.float64) for i in differentiable}
@@ -148,7 +148,7 @@ def gradcheck_sweep(
             for i, t in enumerate(inputs)
         ]
         with no_grad():
-            outs = _as_outputs(fn(*args))
+            outs = as_outputs(fn(*args))
         return float(sum(np.sum(u * o.data.astype(np.float64)) for u, o in zip(cotangents, outs)))
 
     result = SweepResult(eps_values=eps_values)
@@ -158,14 +158,12 @@ def gradcheck_sweep(
         for row, eps in enumerate(eps_values):
             worst = 0.0
             for index, exact in zip(differentiable, reference):
-                flat = base[index].ravel()
-                for k in range(flat.size):
-                    shifted = flat.copy()
-                    shifted[k] += eps
-                    plus = projected(dtype, index, shifted.reshape(base[index].shape))
-                    shifted[k] -= 2 * eps
-                    minus = projected(dtype, index, shifted.reshape(base[index].shape))
-                    numerical = (plus - minus) / (2 * eps)
+                slopes = central_differences(
+                    lambda point, index=index, dtype=dtype: projected(dtype, index, point),
+                    base[index],
+                    eps,
+                )
+                for k, numerical in enumerate(slopes):
                     error = abs(numerical - exact.ravel()[k])
                     worst = max(worst, error) if np.isfinite(error) else np.inf
             errors[row] = worst

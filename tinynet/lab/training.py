@@ -80,7 +80,7 @@ class TrainingDoctor:
         self.max_samples = max_samples
         self.records: list = []
         self.layer_types: dict = {}  # module name -> class name, for the plots' legends
-        self._before = None  # parameter arrays at the previous epoch
+        self._before: dict | None = None  # parameter arrays at the previous epoch
 
     def __call__(self, estimator, history) -> bool:
         module = getattr(estimator, "module_", None)
@@ -104,7 +104,7 @@ class TrainingDoctor:
             name: None if p.grad is None else float(np.linalg.norm(p.grad.data))
             for name, p in params.items()
         }
-        update_ratio = {name: None for name in params}
+        update_ratio: dict[str, float | None] = {name: None for name in params}
         if self._before is not None:
             for name, p in params.items():
                 before = self._before.get(name)

@@ -10,6 +10,8 @@ so every function is differentiable to any order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from tinynet import functional as _composite
@@ -38,7 +40,7 @@ from tinynet.ops.conv import (
     max_pool1d,
     max_pool2d,
 )
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 __all__ = [
     "batch_norm",
@@ -71,37 +73,37 @@ __all__ += [
 
 
 # -- activations ------------------------------------------------------------------------------
-def relu(input) -> Tensor:
+def relu(input: TensorLike) -> Tensor:
     """``max(input, 0)`` elementwise."""
     return ops.relu(input)
 
 
-def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: TensorLike, negative_slope: float = 0.01) -> Tensor:
     """``input`` where positive, else ``negative_slope * input``."""
     return ops.leaky_relu(input, negative_slope)
 
 
-def elu(input, alpha: float = 1.0) -> Tensor:
+def elu(input: TensorLike, alpha: float = 1.0) -> Tensor:
     """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
     return ops.elu(input, alpha)
 
 
-def gelu(input, approximate: str = "none") -> Tensor:
+def gelu(input: TensorLike, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit, exact (erf) or ``approximate='tanh'``."""
     return _composite.gelu(input, approximate)
 
 
-def tanh(input) -> Tensor:
+def tanh(input: TensorLike) -> Tensor:
     """Hyperbolic tangent elementwise."""
     return ops.tanh(input)
 
 
-def sigmoid(input) -> Tensor:
+def sigmoid(input: TensorLike) -> Tensor:
     """Logistic sigmoid elementwise, stable for any finite input."""
     return ops.sigmoid(input)
 
 
-def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def softplus(input: TensorLike, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``; linear where ``beta * x > threshold`` (as PyTorch).
 
     >>> import tinynet as tn
@@ -116,18 +118,18 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return ops.where(above, input, smooth)
 
 
-def softmax(input, dim: int = -1) -> Tensor:
+def softmax(input: TensorLike, dim: int = -1) -> Tensor:
     """Softmax along ``dim`` (stable for any finite input)."""
     return ops.softmax(input, dim)
 
 
-def log_softmax(input, dim: int = -1) -> Tensor:
+def log_softmax(input: TensorLike, dim: int = -1) -> Tensor:
     """Log of the softmax along ``dim``, computed stably."""
     return ops.log_softmax(input, dim)
 
 
 # -- layers -----------------------------------------------------------------------------------
-def linear(input, weight, bias=None) -> Tensor:
+def linear(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
     """``input @ weight.T + bias`` with ``weight`` of shape ``(out_features, in_features)``.
 
     >>> import tinynet as tn
@@ -137,7 +139,12 @@ def linear(input, weight, bias=None) -> Tensor:
     return ops.linear(input, weight, bias)
 
 
-def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
+def dropout(
+    input: TensorLike,
+    p: float = 0.5,
+    training: bool = True,
+    rng: int | np.random.Generator | None = None,
+) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     Identity when ``training`` is False. ``rng``: a seed or a ``numpy.random.Generator``.
@@ -146,7 +153,7 @@ def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
     >>> dropout(tn.ones(4), p=0.5, rng=3).tolist()
     [0.0, 0.0, 2.0, 2.0]
     """
-    _check_probability(p)
+    check_probability(p)
     input = as_tensor(input)
     if not training or p == 0:
         return input
@@ -154,10 +161,10 @@ def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
         return input * 0.0
     keep = as_generator(rng).random(input.shape) >= p
     mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    return input * Tensor._wrap(mask)
+    return input * Tensor.wrap(mask)
 
 
-def _check_probability(p: float) -> None:
+def check_probability(p: float) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
@@ -169,7 +176,13 @@ def _normalize(input: Tensor, axes: tuple, eps: float) -> Tensor:
     return centered * (variance + eps) ** -0.5
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: TensorLike,
+    normalized_shape: int | Sequence[int],
+    weight: TensorLike | None = None,
+    bias: TensorLike | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalize over the trailing ``normalized_shape`` axes, then scale and shift.
 
     >>> import tinynet as tn
@@ -177,7 +190,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     [[-1.0, 1.0]]
     """
     input = as_tensor(input)
-    normalized_shape = _shape_tuple(normalized_shape)
+    normalized_shape = shape_tuple(normalized_shape)
     count = len(normalized_shape)
     if input.shape[input.ndim - count :] != normalized_shape or input.ndim < count:
         raise ShapeError(
@@ -192,18 +205,18 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return output
 
 
-def _shape_tuple(shape) -> tuple:
+def shape_tuple(shape: int | Sequence[int]) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
     return tuple(int(n) for n in shape)
 
 
 def batch_norm(
-    input,
-    running_mean=None,
-    running_var=None,
-    weight=None,
-    bias=None,
+    input: TensorLike,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: TensorLike | None = None,
+    bias: TensorLike | None = None,
     training: bool = False,
     momentum: float = 0.1,
     eps: float = 1e-5,
@@ -247,7 +260,7 @@ def batch_norm(
         dtype = input.dtype if input.dtype.kind == "f" else running_mean.dtype
         mean = running_mean.data.reshape(stat_shape).astype(dtype, copy=False)
         inverse_std = (1.0 / np.sqrt(running_var.data.reshape(stat_shape) + eps)).astype(dtype)
-        output = (input - Tensor._wrap(mean)) * Tensor._wrap(inverse_std)
+        output = (input - Tensor.wrap(mean)) * Tensor.wrap(inverse_std)
     if weight is not None:
         output = output * as_tensor(weight).reshape(*stat_shape)
     if bias is not None:
@@ -263,7 +276,7 @@ def _update_running_stats(data, axes, count, running_mean, running_var, momentum
         stat += momentum * batch_value
 
 
-def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
+def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` picked by the integer ``input``; the ``padding_idx`` row gets no gradient.
 
     >>> import tinynet as tn

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -34,7 +34,7 @@ def _check_positive_int(value, name: str, allow_zero: bool = False) -> int:
 
 
 # Weight initializers by name (the bias of a named scheme starts at zero).
-_WEIGHT_INITS = {
+_WEIGHT_INITS: dict[str, Callable] = {
     "xavier_uniform": nn_init.xavier_uniform_,
     "xavier_normal": nn_init.xavier_normal_,
     "kaiming_uniform": lambda w, rng: nn_init.kaiming_uniform_(w, nonlinearity="relu", rng=rng),
@@ -255,7 +255,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng=None):
         super().__init__()
-        F._check_probability(p)
+        F.check_probability(p)
         self.p = p
         self.generator = as_generator(rng)
 
@@ -367,7 +367,7 @@ class LayerNorm(Module):
         dtype=None,
     ):
         super().__init__()
-        self.normalized_shape = F._shape_tuple(normalized_shape)
+        self.normalized_shape = F.shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         dtype = _float_dtype(dtype)

@@ -23,7 +23,7 @@ import numpy as np
 from tinynet import ops
 from tinynet.nn.module import Module
 from tinynet.ops._args import as_tensor
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 __all__ = [
     "BCELoss",
@@ -168,7 +168,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 # -- regression ----------------------------------------------------------------------------------
-def mse_loss(input, target, *, reduction: str = "mean") -> Tensor:
+def mse_loss(input: TensorLike, target: TensorLike, *, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(input - target) ** 2``, reduced.
 
     >>> import tinynet as tn
@@ -181,7 +181,7 @@ def mse_loss(input, target, *, reduction: str = "mean") -> Tensor:
     return _reduce((input - target) ** 2, reduction)
 
 
-def l1_loss(input, target, *, reduction: str = "mean") -> Tensor:
+def l1_loss(input: TensorLike, target: TensorLike, *, reduction: str = "mean") -> Tensor:
     """Mean absolute error ``|input - target|``; its derivative at 0 is 0 (as PyTorch).
 
     >>> import tinynet as tn
@@ -194,7 +194,9 @@ def l1_loss(input, target, *, reduction: str = "mean") -> Tensor:
     return _reduce((input - target).abs(), reduction)
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(
+    input: TensorLike, target: TensorLike, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:
     """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - delta / 2)``, for ``d = input - target``.
 
     At ``|d| = delta`` the linear branch is taken, as PyTorch: the slope is ``d`` (both branches
@@ -253,12 +255,12 @@ def _class_index_loss(
     picked = log_probs[_gather_index(target)]
     target_weight = None if weight is None else np.asarray(weight[target])
     # ``negative`` is minus the per-target loss: the sign is folded into the final scale.
-    negative = picked if target_weight is None else picked * Tensor._wrap(target_weight)
+    negative = picked if target_weight is None else picked * Tensor.wrap(target_weight)
     if label_smoothing:
         if weight is not None:
             shape = [1] * log_probs.ndim
             shape[axis] = n_classes
-            log_probs = log_probs * Tensor._wrap(weight.reshape(shape))
+            log_probs = log_probs * Tensor.wrap(weight.reshape(shape))
         smooth = log_probs.sum(axis)
         negative = negative * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
     if any_ignored:
@@ -288,7 +290,7 @@ def _probability_loss(
     if weight is not None:
         shape = [1] * log_probs.ndim
         shape[axis] = n_classes
-        target = target * Tensor._wrap(weight.reshape(shape))
+        target = target * Tensor.wrap(weight.reshape(shape))
     product = log_probs * target
     if reduction == "none":
         return -product.sum(axis)
@@ -305,9 +307,9 @@ def _check_class_options(reduction, label_smoothing: float, name: str) -> None:
 
 
 def cross_entropy(
-    input,
-    target,
-    weight=None,
+    input: TensorLike,
+    target: TensorLike,
+    weight: TensorLike | None = None,
     *,
     ignore_index: int = -100,
     reduction: str = "mean",
@@ -328,18 +330,23 @@ def cross_entropy(
     """
     _check_class_options(reduction, label_smoothing, "cross_entropy")
     input = _class_input(input, "cross_entropy")
-    target = _targets(target, input, "cross_entropy", probabilities=True)
+    targets = _targets(target, input, "cross_entropy", probabilities=True)
     weight = _class_weight(weight, input, "cross_entropy")
     log_probs = ops.log_softmax(input, _class_axis(input))
-    if isinstance(target, Tensor):
-        return _probability_loss(log_probs, target, weight, reduction, label_smoothing)
+    if isinstance(targets, Tensor):
+        return _probability_loss(log_probs, targets, weight, reduction, label_smoothing)
     return _class_index_loss(
-        log_probs, target, weight, ignore_index, reduction, label_smoothing, "cross_entropy"
+        log_probs, targets, weight, ignore_index, reduction, label_smoothing, "cross_entropy"
     )
 
 
 def nll_loss(
-    input, target, weight=None, *, ignore_index: int = -100, reduction: str = "mean"
+    input: TensorLike,
+    target: TensorLike,
+    weight: TensorLike | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood ``-weight[t] * input[n, t]`` of log-probabilities at classes ``t``.
 
@@ -351,9 +358,9 @@ def nll_loss(
     """
     _check_reduction(reduction)
     input = _class_input(input, "nll_loss")
-    target = _targets(target, input, "nll_loss", probabilities=False)
+    labels = _targets(target, input, "nll_loss", probabilities=False)
     weight = _class_weight(weight, input, "nll_loss")
-    return _class_index_loss(input, target, weight, ignore_index, reduction, 0.0, "nll_loss")
+    return _class_index_loss(input, labels, weight, ignore_index, reduction, 0.0, "nll_loss")
 
 
 # -- binary classification ------------------------------------------------------------------------
@@ -366,7 +373,13 @@ def _clamped_log(probability: Tensor) -> Tensor:
     return ops.where(positive, safe.log().clip(min=-100.0), -100.0)
 
 
-def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: TensorLike,
+    target: TensorLike,
+    weight: TensorLike | None = None,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
     """``-w (t log p + (1 - t) log(1 - p))`` for probabilities ``p``; logs clamped at -100.
 
     The gradient is the exact derivative of that value (zero where a log is clamped). From
@@ -393,7 +406,12 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean")
 
 
 def binary_cross_entropy_with_logits(
-    input, target, weight=None, *, reduction: str = "mean", pos_weight=None
+    input: TensorLike,
+    target: TensorLike,
+    weight: TensorLike | None = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: TensorLike | None = None,
 ) -> Tensor:
     """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow.
 

@@ -47,7 +47,7 @@ class Parameter(Tensor):
         result = Parameter(copy.deepcopy(self.data, memo), self._requires_grad)
         memo[id(self)] = result
         if self.grad is not None:
-            result.grad = Tensor._wrap(copy.deepcopy(self.grad.data, memo))
+            result.grad = Tensor.wrap(copy.deepcopy(self.grad.data, memo))
         return result
 
     def __repr__(self) -> str:
@@ -132,7 +132,7 @@ class Module:
         state = self.__dict__
         parameters = state.get("_parameters")
         if isinstance(value, Parameter):
-            self._registries()
+            parameters = self._registries()["_parameters"]
             self._forget(name, "_parameters")
             parameters[name] = value
         elif parameters is not None and name in parameters:
@@ -359,7 +359,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad = Tensor._wrap(np.zeros_like(param.data))
+                param.grad = Tensor.wrap(np.zeros_like(param.data))
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every descendant (children first), then on self; return self.
@@ -388,7 +388,7 @@ class Module:
                     continue
                 tensor.data = tensor.data.astype(dtype, copy=False)
                 if tensor.grad is not None:
-                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(dtype, copy=False))
+                    tensor.grad = Tensor.wrap(tensor.grad.data.astype(dtype, copy=False))
         return self
 
     def double(self) -> Module:
@@ -488,3 +488,38 @@ class Module:
             return f"{self._get_name()}({lines[0]})"
         body = "\n  ".join(lines)
         return f"{self._get_name()}(\n  {body}\n)"
+
+
+def functional_call(module: Module, parameters: dict, args=(), kwargs: dict | None = None):
+    """Call ``module`` with ``parameters`` (dotted name -> Tensor) in place of its own.
+
+    As PyTorch's ``torch.func.functional_call``, for parameters: the module computes with
+    the given Tensors (which may carry a graph, so gradients flow to them), and its own
+    parameters are back in place afterwards, even if the call raises. ``args`` is a tuple
+    (or a single Tensor). A name the module has no parameter for raises ``KeyError``.
+
+    >>> import tinynet as tn
+    >>> from tinynet import nn
+    >>> layer = nn.Linear(2, 1, rng=0)
+    >>> w = tn.ones(1, 2, requires_grad=True)
+    >>> out = nn.utils.functional_call(layer, {"weight": w, "bias": tn.zeros(1)}, tn.ones(1, 2))
+    >>> out.item(), out.grad_fn is not None, layer.weight.data.tolist() != [[1.0, 1.0]]
+    (2.0, True, True)
+    """
+    args = args if isinstance(args, tuple) else (args,)
+    slots = []
+    try:
+        for name, value in parameters.items():
+            owner_name, _, leaf = name.rpartition(".")
+            owner = module.get_submodule(owner_name) if owner_name else module
+            if leaf not in owner._parameters:
+                raise KeyError(
+                    f"{module._get_name()} has no parameter {name!r}; its parameters are "
+                    f"{[n for n, _ in module.named_parameters()]}"
+                )
+            slots.append((owner, leaf, owner._parameters[leaf]))
+            owner._parameters[leaf] = value  # read back through Module.__getattr__
+        return module(*args, **(kwargs or {}))
+    finally:
+        for owner, leaf, original in reversed(slots):
+            owner._parameters[leaf] = original

@@ -1,4 +1,5 @@
-"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place on ``.grad``)."""
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place on ``.grad``);
+``functional_call``: a module computed with other parameter Tensors."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import math
 
 import numpy as np
 
+from tinynet.nn.module import functional_call
 from tinynet.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "functional_call"]
 
 
 def _grads(parameters) -> list[Tensor]:
@@ -33,7 +37,7 @@ def clip_grad_norm_(
     grads = _grads(parameters)
     norm_type = float(norm_type)
     if not grads:
-        return Tensor._wrap(np.zeros((), np.float32))
+        return Tensor.wrap(np.zeros((), np.float32))
     dtype = grads[0].data.dtype
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g.data), initial=0.0)) for g in grads)
@@ -55,7 +59,7 @@ def clip_grad_norm_(
             for grad in grads:
                 # A new array rather than an in-place write: the old one may be shared.
                 grad.data = grad.data * grad.data.dtype.type(coefficient)
-    return Tensor._wrap(np.asarray(total, dtype=dtype))
+    return Tensor.wrap(np.asarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters, clip_value: float) -> None:

@@ -19,11 +19,11 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         isinstance(value, (int, float, bool, np.generic))
         or (isinstance(value, np.ndarray) and value.ndim == 0)
     ):
-        return Tensor._wrap(_dtype.weak_scalar_array(value, like.data.dtype))
-    return Tensor._wrap(_dtype.as_array(value))
+        return Tensor.wrap(_dtype.weak_scalar_array(value, like.data.dtype))
+    return Tensor.wrap(_dtype.as_array(value))
 
 
-def binary(a, b) -> tuple:
+def binary(a, b) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as Tensors, scalars weakly typed by the other operand."""
     if isinstance(a, Tensor):
         return a, as_tensor(b, a)

@@ -7,14 +7,17 @@ A zero cotangent times an infinite local derivative gives 0, so the branch that
 ``where`` did not select never leaks NaN or inf into a gradient.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
 
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, binary, broadcast_error
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 
 def _scaled(grad_output: Tensor, factor: Tensor) -> Tensor:
@@ -109,6 +112,8 @@ class Neg(Function):
 class PowScalar(Function):
     """``x ** exponent`` for a Python number exponent."""
 
+    display_name = "pow"
+
     @staticmethod
     def forward(ctx, x, exponent):
         ctx.exponent = exponent
@@ -119,7 +124,7 @@ class PowScalar(Function):
         (x, _) = ctx.inputs
         p = ctx.exponent
         if p == 0:
-            return Tensor._wrap(np.zeros_like(x.data))
+            return Tensor.wrap(np.zeros_like(x.data))
         if p == 1:
             return grad_output
         if p == 2:
@@ -212,13 +217,15 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    kinks = staticmethod(lambda x: [("0", x)])
+
     @staticmethod
     def forward(ctx, x):
         return np.abs(x)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * Tensor._wrap(np.sign(ctx.inputs[0].data))
+        return grad_output * Tensor.wrap(np.sign(ctx.inputs[0].data))
 
 
 class Sin(Function):
@@ -285,24 +292,28 @@ class Erf(Function):
 
 
 class Relu(Function):
+    kinks = staticmethod(lambda x: [("0", x)])
+
     @staticmethod
     def forward(ctx, x):
         return np.maximum(x, 0)
 
     @staticmethod
     def backward(ctx, grad_output):
-        if not _GradMode.enabled:  # first-order fast path: the same formula in NumPy
+        if not grad_mode.enabled:  # first-order fast path: the same formula in NumPy
             g = grad_output.data
             mask = ctx.inputs[0].data > 0
             # Multiplying by the mask is ~9x faster than np.where and equal to it while g is
             # finite; a nan or inf in g (its sum says) takes np.where, which drops it exactly.
             if math.isfinite(g.sum()):
-                return Tensor._wrap(g * mask)
-            return Tensor._wrap(np.where(mask, g, g.dtype.type(0)))
+                return Tensor.wrap(g * mask)
+            return Tensor.wrap(np.where(mask, g, g.dtype.type(0)))
         return where(ctx.inputs[0].data > 0, grad_output, 0.0)
 
 
 class LeakyRelu(Function):
+    kinks = staticmethod(lambda x, slope: [("0", x)] if slope != 1 else [])
+
     @staticmethod
     def forward(ctx, x, negative_slope):
         ctx.negative_slope = negative_slope
@@ -315,6 +326,8 @@ class LeakyRelu(Function):
 
 class Elu(Function):
     saves_output = True
+    # The first derivative is continuous at 0 when alpha == 1: no kink for a gradient check.
+    kinks = staticmethod(lambda x, alpha: [("0", x)] if alpha != 1 else [])
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -347,6 +360,15 @@ class Softplus(Function):
 
 class Clip(Function):
     @staticmethod
+    def kinks(x, low, high) -> list:
+        rules = []
+        if low is not None:
+            rules.append((bound_label("lower", low), signed_difference(x, low)))
+        if high is not None:
+            rules.append((bound_label("upper", high), signed_difference(x, high)))
+        return rules
+
+    @staticmethod
     def forward(ctx, x, low, high):
         ctx.low, ctx.high = low, high
         return np.clip(x, low, high)
@@ -363,6 +385,8 @@ class Clip(Function):
 
 
 class Maximum(Function):
+    kinks = staticmethod(lambda a, b: [("a tie", signed_difference(a, b))])
+
     @staticmethod
     def forward(ctx, a, b):
         return np.maximum(a, b)
@@ -373,6 +397,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    kinks = staticmethod(lambda a, b: [("a tie", signed_difference(a, b))])
+
     @staticmethod
     def forward(ctx, a, b):
         return np.minimum(a, b)
@@ -387,8 +413,8 @@ def _tie_split(ctx, grad_output, wins):
     a, b = (t.data for t in ctx.inputs)
     dtype = grad_output.data.dtype
     weight_a = wins(a, b).astype(dtype) + (a == b).astype(dtype) * dtype.type(0.5)
-    grad_a = grad_output * Tensor._wrap(weight_a) if ctx.needs_input_grad[0] else None
-    grad_b = grad_output * Tensor._wrap(1 - weight_a) if ctx.needs_input_grad[1] else None
+    grad_a = grad_output * Tensor.wrap(weight_a) if ctx.needs_input_grad[0] else None
+    grad_b = grad_output * Tensor.wrap(1 - weight_a) if ctx.needs_input_grad[1] else None
     return grad_a, grad_b
 
 
@@ -410,22 +436,22 @@ class Where(Function):
 
 
 # -- public functions -------------------------------------------------------------------------
-def add(a, b):
+def add(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a + b`` with broadcasting."""
     return _binary_apply(Add, "add", a, b)
 
 
-def sub(a, b):
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a - b`` with broadcasting."""
     return _binary_apply(Sub, "sub", a, b)
 
 
-def mul(a, b):
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a * b`` with broadcasting."""
     return _binary_apply(Mul, "mul", a, b)
 
 
-def div(a, b):
+def div(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a / b`` with broadcasting (true division)."""
     a, b = binary(a, b)
     if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
@@ -435,19 +461,19 @@ def div(a, b):
     return _binary_apply(Div, "div", a, b)
 
 
-def neg(x):
+def neg(x: TensorLike) -> Tensor:
     """Elementwise ``-x``."""
     return Neg.apply(as_tensor(x))
 
 
-def pow(a, b):
+def pow(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a ** b``; a Python number exponent is the common, cheaper case."""
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
         return PowScalar.apply(a, b)
     return _binary_apply(Pow, "pow", a, b)
 
 
-def cast(x, dtype):
+def cast(x: TensorLike, dtype: DTypeLike) -> Tensor:
     """``x`` converted to ``dtype``; gradients flow back in ``x``'s dtype."""
     x = as_tensor(x)
     dtype = np.dtype(dtype)
@@ -459,11 +485,25 @@ def cast(x, dtype):
     return Cast.apply(x, dtype)
 
 
-def _unary(function):
-    def op(x):
+def _unary(function, name: str | None = None):
+    def op(x: TensorLike) -> Tensor:
         return function.apply(as_tensor(x))
 
+    op.__name__ = op.__qualname__ = name or function.__name__.lower()
     return op
+
+
+# -- kink rules' helpers (the ``kinks`` of the classes above; see ``tinynet.lab.kinks``) ------
+# Shared with other op modules' kink rules: a named internal API, not exported by ``ops``.
+def signed_difference(a, b) -> np.ndarray:
+    """``a - b`` in float64: a kink coordinate that is 0 where ``a`` meets ``b``."""
+    return np.asarray(a, np.float64) - np.asarray(b, np.float64)
+
+
+def bound_label(name: str, value) -> str:
+    """``"the lower bound -1"``: how a report names a clipping bound (a kink point)."""
+    value = np.asarray(value)
+    return f"the {name} bound {value.item():g}" if value.size == 1 else f"the {name} bound"
 
 
 exp = _unary(Exp)
@@ -490,22 +530,22 @@ relu = _unary(Relu)
 relu.__doc__ = "Elementwise max(x, 0); its derivative at 0 is 0."
 
 
-def leaky_relu(x, negative_slope: float = 0.01):
+def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
     """Elementwise ``x`` if ``x > 0`` else ``negative_slope * x``."""
     return LeakyRelu.apply(as_tensor(x), negative_slope)
 
 
-def elu(x, alpha: float = 1.0):
+def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """Elementwise ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
     return Elu.apply(as_tensor(x), alpha)
 
 
-def softplus(x, beta: float = 1.0):
+def softplus(x: TensorLike, beta: float = 1.0) -> Tensor:
     """Elementwise ``log(1 + exp(beta * x)) / beta``, stable for any finite input."""
     return Softplus.apply(as_tensor(x), beta)
 
 
-def clip(x, min=None, max=None):
+def clip(x: TensorLike, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
     """Limit values to ``[min, max]``; the gradient passes inside and at the bounds."""
     x = as_tensor(x)
     if min is None and max is None:
@@ -513,36 +553,34 @@ def clip(x, min=None, max=None):
     return Clip.apply(x, min, max)
 
 
-def maximum(a, b):
+def maximum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise maximum; on ties each input gets half the gradient."""
     return _binary_apply(Maximum, "maximum", a, b)
 
 
-def minimum(a, b):
+def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise minimum; on ties each input gets half the gradient."""
     return _binary_apply(Minimum, "minimum", a, b)
 
 
-def where(condition, a, b):
+def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a`` where ``condition`` else ``b``; scalars and arrays accepted."""
-    if isinstance(condition, Tensor):
-        condition = condition.data
-    condition = np.asarray(condition)
-    if condition.dtype != np.bool_:
-        condition = condition.astype(bool)
+    mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    if mask.dtype != np.bool_:
+        mask = mask.astype(bool)
     a, b = binary(a, b)
     try:
-        return Where.apply(condition, a, b)
+        return Where.apply(mask, a, b)
     except ValueError:
-        raise broadcast_error("where", condition.shape, a.shape, b.shape) from None
+        raise broadcast_error("where", mask.shape, a.shape, b.shape) from None
 
 
 # -- comparisons: boolean results, never recorded ---------------------------------------------
 def _comparison(ufunc, name):
-    def compare(a, b):
+    def compare(a: TensorLike, b: TensorLike) -> Tensor:
         a, b = binary(a, b)
         try:
-            return Tensor._wrap(ufunc(a.data, b.data))
+            return Tensor.wrap(ufunc(a.data, b.data))
         except ValueError:
             raise broadcast_error(name, a.shape, b.shape) from None
 

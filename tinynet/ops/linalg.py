@@ -4,16 +4,20 @@
 qr eigh svd`` have ``torch.linalg``'s names and conventions, ``outer dot bmm`` ``torch``'s.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 
 class MatMul(Function):
+    display_name = "matmul"
+
     @staticmethod
     def forward(ctx, a, b):
         return a @ b
@@ -48,7 +52,7 @@ def _swap_last(x: Tensor) -> Tensor:
     return x.transpose(*order)
 
 
-def matmul(a, b):
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     """Matrix product as ``numpy.matmul``: vectors, matrices and broadcast batches."""
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -73,7 +77,7 @@ class Linear(Function):
     def backward(ctx, grad_output):
         x, weight, bias = ctx.inputs
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        if not _GradMode.enabled:  # first-order fast path: the same formulas in NumPy
+        if not grad_mode.enabled:  # first-order fast path: the same formulas in NumPy
             return _linear_backward_numpy(
                 grad_output.data, x.data, weight.data, needs_x, needs_weight, needs_bias
             )
@@ -92,18 +96,18 @@ class Linear(Function):
 
 
 def _linear_backward_numpy(g, x, weight, needs_x, needs_weight, needs_bias):
-    grad_x = Tensor._wrap(g @ weight) if needs_x else None
+    grad_x = Tensor.wrap(g @ weight) if needs_x else None
     grad_weight = grad_bias = None
     rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
     if needs_weight:
         flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
-        grad_weight = Tensor._wrap(rows.T @ flat_x)
+        grad_weight = Tensor.wrap(rows.T @ flat_x)
     if needs_bias:
-        grad_bias = Tensor._wrap(rows.sum(axis=0))
+        grad_bias = Tensor.wrap(rows.sum(axis=0))
     return grad_x, grad_weight, grad_bias
 
 
-def linear(x, weight, bias=None):
+def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
     """``x @ weight.T + bias`` (weight of shape ``(out_features, in_features)``) as one op."""
     x, weight = as_tensor(x), as_tensor(weight)
     if bias is not None:

@@ -1,11 +1,16 @@
 """Shape and data-movement primitives: reshape, transpose, broadcast, index, join, pad."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor, axes
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 
 class Reshape(Function):
@@ -66,6 +71,8 @@ def _is_basic(index) -> bool:
 
 
 class GetItem(Function):
+    display_name = "getitem"
+
     @staticmethod
     def forward(ctx, x, index):
         ctx.index = index
@@ -136,7 +143,7 @@ def _shape_arg(shape) -> tuple:
     return tuple(int(n) for n in shape)
 
 
-def reshape(x, *shape):
+def reshape(x: TensorLike, *shape) -> Tensor:
     """``x`` with a new shape (one entry may be -1); ``reshape(x, 2, 3)`` or ``(2, 3)``."""
     x = as_tensor(x)
     shape = _shape_arg(shape)
@@ -146,7 +153,7 @@ def reshape(x, *shape):
         raise ShapeError(f"cannot reshape a tensor of shape {x.shape} into shape {shape}") from None
 
 
-def transpose(x, *axes_order):
+def transpose(x: TensorLike, *axes_order) -> Tensor:
     """Permute axes as NumPy does: a full permutation, or none to reverse them all."""
     x = as_tensor(x)
     order = _shape_arg(axes_order) if axes_order else tuple(range(x.ndim))[::-1]
@@ -159,7 +166,7 @@ def transpose(x, *axes_order):
     return Transpose.apply(x, order)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
     """``x`` broadcast to ``shape`` by NumPy's rules (a read-only view in forward)."""
     x = as_tensor(x)
     shape = tuple(int(n) for n in shape)
@@ -171,7 +178,7 @@ def broadcast_to(x, shape):
         raise ShapeError(f"cannot broadcast a tensor of shape {x.shape} to shape {shape}") from None
 
 
-def sum_to_shape(x, shape):
+def sum_to_shape(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
     """Sum ``x`` over broadcast axes down to ``shape`` (the adjoint of broadcast_to)."""
     x = as_tensor(x)
     shape = tuple(shape)
@@ -194,31 +201,31 @@ def _index_arg(index):
     return index
 
 
-def getitem(x, index):
+def getitem(x: TensorLike, index: Any) -> Tensor:
     """NumPy indexing: slices, integers, None, Ellipsis, integer arrays and boolean masks."""
     x = as_tensor(x)
     index = _index_arg(index)
     return GetItem.apply(x, index)
 
 
-def concatenate(tensors, axis: int = 0):
+def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
+    parts = [as_tensor(t) for t in tensors]
+    if not parts:
         raise ValueError("concatenate needs at least one tensor")
-    axis = axes(axis, tensors[0].ndim)[0]
+    axis = axes(axis, parts[0].ndim)[0]
     try:
-        return Concatenate.apply(axis, *tensors)
+        return Concatenate.apply(axis, *parts)
     except ValueError:
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(t.shape) for t in parts)
         raise ShapeError(f"concatenate along axis {axis}: shapes {shapes} do not match") from None
 
 
-def pad(x, pad_width, value=0.0):
+def pad(x: TensorLike, pad_width: int | Sequence, value: float = 0.0) -> Tensor:
     """Pad with a constant, ``pad_width`` as NumPy's (``((before, after), ...)`` or shorthands)."""
     x = as_tensor(x)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
     if (widths < 0).any():
         raise ValueError(f"pad widths must be non-negative, got {pad_width}")
-    widths = tuple((int(a), int(b)) for a, b in widths)
-    return Pad.apply(x, widths, value)
+    pairs = tuple((int(a), int(b)) for a, b in widths)
+    return Pad.apply(x, pairs, value)

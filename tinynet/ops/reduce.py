@@ -1,13 +1,17 @@
 """Reductions and the normalizations over an axis (softmax, log_softmax, logsumexp)."""
 
+from __future__ import annotations
+
 import builtins
+from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, keepdims_shape
-from tinynet.tensor import Tensor
+from tinynet.tensor import Axis, Tensor, TensorLike
 
 
 def _expand_back(grad_output: Tensor, ctx) -> Tensor:
@@ -20,11 +24,11 @@ def _expand_back(grad_output: Tensor, ctx) -> Tensor:
 def _spread(grad_output: Tensor, ctx, scale: float) -> Tensor:
     """The gradient of a sum (times ``scale``): ``grad_output`` broadcast over the input."""
     shape = ctx.inputs[0].data.shape
-    if not _GradMode.enabled:  # first-order fast path: one broadcast view, no recorded ops
+    if not grad_mode.enabled:  # first-order fast path: one broadcast view, no recorded ops
         g = grad_output.data if ctx.keepdims else grad_output.data.reshape(ctx.kept_shape)
         if scale != 1.0:
             g = g * g.dtype.type(scale)
-        return Tensor._wrap(np.broadcast_to(g, shape))
+        return Tensor.wrap(np.broadcast_to(g, shape))
     grad = _expand_back(grad_output, ctx)
     return (grad * scale if scale != 1.0 else grad).broadcast_to(shape)
 
@@ -71,7 +75,7 @@ class Mean(Function):
 class _Extreme(Function):
     """max / min over axes; ties share the gradient evenly (as PyTorch's amax/amin)."""
 
-    reduce = None
+    reduce: Any = None  # np.ndarray.max or np.ndarray.min
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
@@ -86,15 +90,36 @@ class _Extreme(Function):
         x = ctx.inputs[0].data
         winners = x == ctx.output_kept
         weight = winners / winners.sum(axis=ctx.axis, keepdims=True)
-        return _expand_back(grad_output, ctx) * Tensor._wrap(weight.astype(x.dtype, copy=False))
+        return _expand_back(grad_output, ctx) * Tensor.wrap(weight.astype(x.dtype, copy=False))
 
 
 class Max(_Extreme):
     reduce = staticmethod(np.ndarray.max)
+    kinks = staticmethod(lambda x, axis, keepdims: [("a tie", _lead(x, axis))])
 
 
 class Min(_Extreme):
     reduce = staticmethod(np.ndarray.min)
+    kinks = staticmethod(lambda x, axis, keepdims: [("a tie", _lead(-np.asarray(x), axis))])
+
+
+def _lead(x, axis) -> np.ndarray:
+    """Per element, how far it is above the largest *other* element of its reduced slice:
+    the kink coordinate of max/min, zero on a tie, changing sign when the winner changes.
+    """
+    x = np.asarray(x, np.float64)
+    reduced = tuple(range(x.ndim)) if axis is None else normalize_axis_tuple(axis, x.ndim)
+    kept = [i for i in range(x.ndim) if i not in reduced]
+    order = kept + list(reduced)
+    moved = np.transpose(x, order)
+    n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
+    if n < 2:
+        return np.full(x.shape, np.inf)  # a slice of one element always wins
+    flat = moved.reshape(moved.shape[: len(kept)] + (n,))
+    top_two = -np.partition(-flat, 1, axis=-1)[..., :2]
+    first, second = top_two[..., 0:1], top_two[..., 1:2]
+    others = np.where((flat == first) & (first > second), second, first)
+    return np.transpose((flat - others).reshape(moved.shape), np.argsort(order))
 
 
 class Prod(Function):
@@ -130,7 +155,7 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
     kept_shape = moved.shape[: len(kept)]
     n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
     flat = moved.reshape(*kept_shape, n)
-    ones = Tensor._wrap(np.ones(kept_shape + (1,), x.dtype))
+    ones = Tensor.wrap(np.ones(kept_shape + (1,), x.dtype))
     prefix, suffix = [ones], [ones]
     for i in range(1, n):
         prefix.append(prefix[-1] * flat[..., i - 1 : i])
@@ -144,6 +169,7 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
 
 class LogSumExp(Function):
     saves_output = True
+    display_name = "logsumexp"
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
@@ -188,18 +214,18 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        if not _GradMode.enabled:  # first-order fast path: the same formula in NumPy
+        if not grad_mode.enabled:  # first-order fast path: the same formula in NumPy
             g = grad_output.data
             softmax_x = np.exp(ctx.output.data)
             softmax_x *= g.sum(axis=ctx.axis, keepdims=True)
-            return Tensor._wrap(np.subtract(g, softmax_x, out=softmax_x))
+            return Tensor.wrap(np.subtract(g, softmax_x, out=softmax_x))
         softmax_x = ctx.output.exp()
         return grad_output - softmax_x * grad_output.sum(ctx.axis, keepdims=True)
 
 
 # -- public functions -------------------------------------------------------------------------
 def _reduction(function, name, doc):
-    def reduce(x, axis=None, keepdims: bool = False):
+    def reduce(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return function.apply(as_tensor(x), axis, keepdims)
 
     reduce.__name__ = name
@@ -217,23 +243,23 @@ logsumexp = _reduction(
 )
 
 
-def softmax(x, axis: int = -1):
+def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for any finite input."""
     return Softmax.apply(as_tensor(x), axis)
 
 
-def log_softmax(x, axis: int = -1):
+def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``, stable for any finite input."""
     return LogSoftmax.apply(as_tensor(x), axis)
 
 
-def argmax(x, axis=None, keepdims: bool = False):
+def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the largest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
-    return Tensor._wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
+    return Tensor.wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 
-def argmin(x, axis=None, keepdims: bool = False):
+def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
-    return Tensor._wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
+    return Tensor.wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))

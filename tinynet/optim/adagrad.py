@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, _axpy, _require_nonnegative
+from tinynet.optim.optimizer import Optimizer, axpy, require_nonnegative
 from tinynet.tensor import Tensor
 
 
@@ -56,7 +56,7 @@ class Adagrad(Optimizer):
             self.state[param] = self._init_state(param, group)
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
-        _require_nonnegative(
+        require_nonnegative(
             group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
         )
 
@@ -86,5 +86,5 @@ class Adagrad(Optimizer):
                 np.sqrt(state_sum, out=scratch)
                 scratch += eps
                 np.divide(grad, scratch, out=scratch)
-                _axpy(-clr * sign, scratch, param)
+                axpy(-clr * sign, scratch, param)
         return loss

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, _axpy, _require_nonnegative
+from tinynet.optim.optimizer import Optimizer, axpy, require_nonnegative
 from tinynet.tensor import Tensor
 
 
@@ -52,14 +52,14 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
-        _require_nonnegative(group, "lr", "eps")
+        require_nonnegative(group, "lr", "eps")
         betas = group["betas"]
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         for index, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
-        _require_nonnegative(group, "weight_decay")
+        require_nonnegative(group, "weight_decay")
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = {
@@ -94,11 +94,11 @@ class Adam(Optimizer):
                 exp_avg = state["exp_avg"]
                 exp_avg_sq = state["exp_avg_sq"]
                 exp_avg *= beta1
-                _axpy((1 - beta1) * sign, grad, exp_avg)
+                axpy((1 - beta1) * sign, grad, exp_avg)
                 scratch = self._scratch(param)
                 np.multiply(grad, grad, out=scratch)
                 exp_avg_sq *= beta2
-                _axpy(1 - beta2, scratch, exp_avg_sq)
+                axpy(1 - beta2, scratch, exp_avg_sq)
                 if amsgrad:
                     max_exp_avg_sq = state.get("max_exp_avg_sq")
                     if max_exp_avg_sq is None:  # amsgrad switched on after the first step
@@ -113,7 +113,7 @@ class Adam(Optimizer):
                 np.sqrt(second_moment, out=scratch)
                 scratch += eps * bias_correction2_sqrt
                 np.divide(exp_avg, scratch, out=scratch)
-                _axpy(-step_size * bias_correction2_sqrt, scratch, param)
+                axpy(-step_size * bias_correction2_sqrt, scratch, param)
         return loss
 
 

@@ -21,7 +21,7 @@ from tinynet._grad_mode import enable_grad
 from tinynet.tensor import Tensor
 
 
-def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
+def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """``y += alpha * x`` in place.
 
     Plain NumPy on purpose: SciPy's BLAS ``axpy`` brings a second OpenBLAS thread pool
@@ -36,7 +36,7 @@ def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
         y += alpha * x
 
 
-def _require_nonnegative(group: dict[str, Any], *names: str) -> None:
+def require_nonnegative(group: dict[str, Any], *names: str) -> None:
     """Refuse negative hyper-parameters with PyTorch's messages, checked in ``names`` order."""
     for name in names:
         if not 0.0 <= group[name]:
@@ -70,7 +70,7 @@ class Optimizer:
                 "dicts, but got a Tensor; wrap it in a list: [tensor]"
             )
         _refuse_sets(params)
-        groups = list(params)
+        groups: list = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -205,7 +205,7 @@ class Optimizer:
             return grad, sign
         decayed = self._scratch(param, slot=1)
         np.multiply(param, weight_decay, out=decayed)
-        _axpy(sign, grad, decayed)
+        axpy(sign, grad, decayed)
         return decayed, 1.0
 
     @staticmethod

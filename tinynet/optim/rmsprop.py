@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, _axpy, _require_nonnegative
+from tinynet.optim.optimizer import Optimizer, axpy, require_nonnegative
 from tinynet.tensor import Tensor
 
 
@@ -51,7 +51,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
-        _require_nonnegative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
+        require_nonnegative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = {"step": 0, "square_avg": np.zeros_like(param.data)}
@@ -79,11 +79,11 @@ class RMSprop(Optimizer):
                 denominator = self._scratch(param)
                 np.multiply(grad, grad, out=denominator)
                 square_avg *= alpha
-                _axpy(1 - alpha, denominator, square_avg)
+                axpy(1 - alpha, denominator, square_avg)
                 if centered:
                     grad_avg = _buffer(state, "grad_avg", param)
                     grad_avg *= alpha
-                    _axpy((1 - alpha) * sign, grad, grad_avg)
+                    axpy((1 - alpha) * sign, grad, grad_avg)
                     np.multiply(grad_avg, grad_avg, out=denominator)
                     np.subtract(square_avg, denominator, out=denominator)
                     np.sqrt(denominator, out=denominator)
@@ -94,10 +94,10 @@ class RMSprop(Optimizer):
                 if momentum > 0:
                     buf = _buffer(state, "momentum_buffer", param)
                     buf *= momentum
-                    _axpy(sign, denominator, buf)
-                    _axpy(-lr, buf, param)
+                    axpy(sign, denominator, buf)
+                    axpy(-lr, buf, param)
                 else:
-                    _axpy(-lr * sign, denominator, param)
+                    axpy(-lr * sign, denominator, param)
         return loss
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, _axpy, _require_nonnegative
+from tinynet.optim.optimizer import Optimizer, axpy, require_nonnegative
 from tinynet.tensor import Tensor
 
 
@@ -49,7 +49,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
-        _require_nonnegative(group, "lr", "momentum", "weight_decay")
+        require_nonnegative(group, "lr", "momentum", "weight_decay")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
@@ -66,7 +66,7 @@ class SGD(Optimizer):
             for _, param, grad, state in self._params_with_grad(group):
                 grad, sign = self._effective_grad(param, grad, weight_decay, maximize)
                 if momentum == 0:
-                    _axpy(-lr * sign, grad, param)
+                    axpy(-lr * sign, grad, param)
                     continue
                 buf = state.get("momentum_buffer")
                 if buf is None:  # the first step takes the gradient itself, undampened
@@ -74,12 +74,12 @@ class SGD(Optimizer):
                     state["momentum_buffer"] = buf
                 else:
                     buf *= momentum
-                    _axpy((1 - dampening) * sign, grad, buf)
+                    axpy((1 - dampening) * sign, grad, buf)
                 if nesterov:
                     update = self._scratch(param)
                     np.multiply(buf, momentum, out=update)
-                    _axpy(sign, grad, update)
-                    _axpy(-lr, update, param)
+                    axpy(sign, grad, update)
+                    axpy(-lr, update, param)
                 else:
-                    _axpy(-lr, buf, param)
+                    axpy(-lr, buf, param)
         return loss

@@ -9,6 +9,7 @@ The runtime never imports this package. Its strategies need Hypothesis
 (``pip install hypothesis``); ``opinfo.sample_inputs`` works with NumPy alone.
 """
 
+from tinynet.testing.graph import assert_no_graph, ops_run
 from tinynet.testing.properties import (
     check_gradients_property,
     gradient_property,
@@ -35,6 +36,7 @@ from tinynet.testing.strategies import (
 __all__ = [
     "DOMAINS",
     "arrays",
+    "assert_no_graph",
     "axes",
     "basic_indices",
     "boolean_masks",
@@ -47,6 +49,7 @@ __all__ = [
     "indices",
     "integer_indices",
     "keep_away",
+    "ops_run",
     "sample_values",
     "shapes",
     "shapes_broadcasting_to",

@@ -66,7 +66,7 @@ class OpInfo:
 
     name: str
     op: Callable[..., Tensor]  # op(*tensors, **kwargs)
-    reference: Callable[..., np.ndarray]  # reference(*arrays, **kwargs), NumPy/SciPy
+    reference: Callable[..., Any]  # reference(*arrays, **kwargs), NumPy/SciPy
     structure: Callable[[], Any]  # () -> strategy of (shapes, kwargs)
     sample_shapes: tuple  # the fixed example of sample_inputs
     sample_kwargs: dict = field(default_factory=dict)
@@ -306,7 +306,7 @@ def _draw_where(draw, scalar_branch: bool):
 def _draw_linear(draw, bias: bool):
     batch = draw(tst.shapes(max_dims=2, max_side=3, max_size=4))
     in_features, out_features = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    shapes = ((*batch, in_features), (out_features, in_features))
+    shapes: tuple = ((*batch, in_features), (out_features, in_features))
     if bias:
         shapes += (draw(st.sampled_from(((out_features,), ()))),)
     return shapes, {}

@@ -15,10 +15,10 @@ the order of the failing check, the worst element, and the analytic and numerica
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -26,25 +26,10 @@ import tinynet as tn
 from tinynet.autograd import Function
 from tinynet.gradcheck import GradcheckError
 from tinynet.nn import Dropout, Module
+from tinynet.nn.utils import functional_call
 from tinynet.tensor import Tensor
 
 __all__ = ["check_gradients_property", "gradient_property", "gradient_report"]
-
-
-@contextlib.contextmanager
-def _parameters_replaced(module: Module, names: list, values: tuple):
-    """Let ``module`` compute with ``values`` (Tensors) in place of its named parameters."""
-    slots = []
-    for name, value in zip(names, values):
-        owner_name, _, leaf = name.rpartition(".")
-        owner = module.get_submodule(owner_name) if owner_name else module
-        slots.append((owner, leaf, owner._parameters[leaf]))
-        owner._parameters[leaf] = value  # read back through Module.__getattr__
-    try:
-        yield
-    finally:
-        for owner, leaf, original in slots:
-            owner._parameters[leaf] = original
 
 
 class _Target:
@@ -70,8 +55,7 @@ class _Target:
 
             def call(*args):
                 inputs, values = args[: len(args) - count], args[len(args) - count :]
-                with _parameters_replaced(module, self.parameter_names, values):
-                    return module(*inputs)
+                return functional_call(module, dict(zip(self.parameter_names, values)), inputs)
 
             self.call = call
         elif callable(fn):
@@ -124,7 +108,7 @@ def gradient_report(fn, inputs, order: int = 2, eps: float = 1e-6, atol: float =
     target = _Target(fn)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     arguments = target.arguments(inputs)
-    options = dict(eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+    options: dict[str, Any] = dict(eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
     checked, what = target.call, arguments
     report = tn.check_gradients(checked, what, **options)
     label = "first"

@@ -30,7 +30,7 @@ try:
     import hypothesis.extra.numpy as hnp
     from hypothesis import strategies as st
 except ModuleNotFoundError:  # the NumPy-only helpers below still work
-    hnp = st = None
+    hnp = st = None  # type: ignore[assignment]
 
 __all__ = [
     "DOMAINS",
@@ -355,7 +355,7 @@ def axes(ndim: int, allow_none: bool = True, allow_tuple: bool = True):
     >>> strategy = axes(2)  # None, 0, 1, -1, -2, (0,), (1, -2), ...
     """
     _require_hypothesis()
-    options = [st.none()] if allow_none else []
+    options: list = [st.none()] if allow_none else []
     if ndim > 0:
         options.append(st.integers(-ndim, ndim - 1))
         if allow_tuple:

@@ -1,0 +1,86 @@
+"""Each first-order NumPy fast path equals its Tensor-op version exactly.
+
+A few hot backward formulas have two implementations: NumPy, used when no graph is being
+recorded (``create_graph=False``), and Tensor ops, used when it is. Gradient checks see
+each one only within a tolerance; here the two must agree to the last bit, on the same
+inputs and output gradient (PyTorch's ``test_foreach_matches_forloop`` idea). The fast
+path must also run no op at all (or, for the estimators' loss, not recompute the softmax)
+and leave no graph behind.
+"""
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from tinynet.estimators._losses import batch_loss
+from tinynet.nn import functional as F
+from tinynet.testing import assert_no_graph, ops_run
+
+
+def _softmax_loss(raw):
+    rng = np.random.default_rng(7)
+    target = np.eye(raw.shape[1], dtype=raw.dtype)[rng.integers(0, raw.shape[1], raw.shape[0])]
+    weight = rng.uniform(0.5, 2.0, (raw.shape[0], 1)).astype(raw.dtype)
+    return batch_loss("softmax", raw, target, weight / weight.sum())
+
+
+# name -> (function of the inputs, input shapes, ops the fast path may run)
+CASES = {
+    "relu": (F.relu, [(4, 5)], []),
+    "linear": (F.linear, [(4, 3), (5, 3), (5,)], []),
+    "linear_3d": (F.linear, [(2, 4, 3), (5, 3), (5,)], []),
+    "linear_no_bias": (lambda x, w: F.linear(x, w), [(4, 3), (5, 3)], []),
+    "sum": (lambda x: x.sum(), [(4, 5)], []),
+    "sum_axis": (lambda x: x.sum(axis=1), [(4, 5)], []),
+    "sum_keepdims": (lambda x: x.sum(axis=0, keepdims=True), [(4, 5)], []),
+    "mean": (lambda x: x.mean(), [(4, 5)], []),
+    "mean_axes": (lambda x: x.mean(axis=(0, 2)), [(3, 4, 2)], []),
+    "log_softmax": (lambda x: F.log_softmax(x, dim=1), [(4, 5)], []),
+    "log_softmax_first_axis": (lambda x: F.log_softmax(x, dim=0), [(4, 5)], []),
+    # The loss's backward multiplies with Tensor ops, but reuses the forward's softmax.
+    "estimator_softmax_loss": (_softmax_loss, [(6, 3)], ["Mul", "Sub", "Mul"]),
+}
+
+
+def _inputs(shapes, dtype, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(shape).astype(dtype) for shape in shapes]
+    arrays[0].flat[0] = 0.0  # relu's kink: both paths give it gradient 0
+    return [tn.tensor(a, requires_grad=True) for a in arrays]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(CASES))
+def test_fast_path_equals_its_tensor_op_version_exactly(name, dtype):
+    fn, shapes, fast_ops = CASES[name]
+    for seed in range(3):
+        inputs = _inputs(shapes, dtype, seed)
+        output = fn(*inputs)
+        grad_output = tn.tensor(
+            np.random.default_rng(100 + seed).standard_normal(output.shape).astype(dtype)
+        )
+        with ops_run() as ran:
+            fast = tn.grad(output, inputs, grad_output, retain_graph=True)
+        slow = tn.grad(output, inputs, grad_output, create_graph=True)
+        assert ran == fast_ops, "the first-order path ran ops"
+        assert_no_graph(*fast)
+        for index, (f, s) in enumerate(zip(fast, slow)):
+            assert s.grad_fn is not None or not s.requires_grad
+            assert f.dtype == s.dtype == np.dtype(dtype)
+            assert np.array_equal(f.data, s.data), (index, f.data - s.data)
+
+
+def test_relu_fast_path_drops_non_finite_gradients_where_the_input_is_negative():
+    x = tn.tensor(np.array([-1.0, 2.0, -3.0]), requires_grad=True)
+    g = tn.tensor(np.array([np.inf, np.nan, np.nan]))
+    (fast,) = tn.grad(x.relu(), x, g, retain_graph=True)
+    (slow,) = tn.grad(x.relu(), x, g, create_graph=True)
+    np.testing.assert_array_equal(fast.data, [0.0, np.nan, 0.0])
+    np.testing.assert_array_equal(fast.data, slow.data)
+
+
+def test_assert_no_graph_fails_on_a_recorded_result():
+    x = tn.ones(2, requires_grad=True)
+    assert_no_graph(x, x.detach())
+    with pytest.raises(AssertionError, match="tensor 1 carries a recorded graph"):
+        assert_no_graph(x, x * 2)
