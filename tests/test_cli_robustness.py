@@ -67,12 +67,12 @@ def model_file(tmp_path_factory):
 # The installed `tinynet` script runs exactly this; a marker file says training has begun.
 TRAIN_UNTIL_SIGINT = """
 import os, sys
-from tinynet.estimators._base import _BaseNeuralNet
-original = _BaseNeuralNet._train_epoch
+from tinynet.estimators._base import BaseNeuralNet
+original = BaseNeuralNet._train_epoch
 def marked(self, *args, **kwargs):
     open(os.environ["MARKER"], "a").close()
     return original(self, *args, **kwargs)
-_BaseNeuralNet._train_epoch = marked
+BaseNeuralNet._train_epoch = marked
 from tinynet.__main__ import main
 sys.exit(main())
 """

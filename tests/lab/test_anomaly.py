@@ -127,13 +127,14 @@ def test_anomaly_mode_is_per_thread():
 
 
 def test_interleaved_use_in_threads_leaves_no_hook_behind():
-    before = (autograd._anomaly_hook, autograd._backward_hook)
+    before = autograd.registered_hooks()
     a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
 
     def thread_a():
         with detect_anomaly():
             a_in.set()
             b_in.wait(timeout=30)
+        left.append(autograd.registered_hooks())
         a_out.set()  # A leaves first, while B is still inside
 
     def thread_b():
@@ -144,15 +145,17 @@ def test_interleaved_use_in_threads_leaves_no_hook_behind():
             with pytest.raises(RuntimeError):  # B is still checked after A left
                 tn.tensor(np.array([-1.0])).log()
             results.append("checked")
+        left.append(autograd.registered_hooks())
 
-    results = []
+    results, left = [], []
     threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
     assert results == ["checked"]
-    assert (autograd._anomaly_hook, autograd._backward_hook) == before
+    assert autograd.registered_hooks() == before
+    assert left == [((), ()), ((), ())]  # each thread removed its own hooks
     assert np.isnan(tn.tensor(np.array([-1.0])).log().data[0])  # nothing checks any more
 
 
@@ -161,4 +164,4 @@ def test_nested_and_reused_instances_restore_everything():
     with mode, detect_anomaly(check_nan=False), mode:
         with pytest.raises(RuntimeError):  # an inner check_nan=False keeps the outer check
             tn.tensor(np.array([-1.0])).log()
-    assert autograd._anomaly_hook is None and autograd._backward_hook is None
+    assert autograd.registered_hooks() == ((), ())
