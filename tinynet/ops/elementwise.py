@@ -324,8 +324,11 @@ class Elu(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        # For x <= 0, d/dx alpha (e^x - 1) = alpha e^x = output + alpha.
-        return where(ctx.inputs[0].data > 0, grad_output, grad_output * (ctx.output + ctx.alpha))
+        # For x <= 0, d/dx alpha (e^x - 1) = alpha e^x = output + alpha. At x = 0 the slope is
+        # alpha but, as PyTorch's elu_double_backward, only x < 0 has a second derivative.
+        x = ctx.inputs[0].data
+        slope = where(x < 0, ctx.output, 0.0) + ctx.alpha
+        return where(x > 0, grad_output, grad_output * slope)
 
 
 class Softplus(Function):

@@ -184,14 +184,20 @@ def sum_to_shape(x, shape):
     return SumToShape.apply(x, shape)
 
 
+def _index_part(part):
+    if isinstance(part, Tensor):
+        return part.data
+    # A list, or a tuple inside the index tuple, is an index array to NumPy: make it one, so
+    # the backward sees repeated indices and accumulates them.
+    if isinstance(part, (list, tuple)):
+        return np.asarray(part)
+    return part
+
+
 def _index_arg(index):
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
     if isinstance(index, tuple):
-        return tuple(_index_arg(part) for part in index)
-    return index
+        return tuple(_index_part(part) for part in index)
+    return _index_part(index)
 
 
 def getitem(x, index):
