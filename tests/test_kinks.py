@@ -24,12 +24,12 @@ def hessian(fn, x) -> np.ndarray:
     """d2 fn(x).sum() / dx dx, row by row through create_graph."""
     (first,) = tn.grad(fn(x).sum(), x, create_graph=True)
     rows = []
-    for i in range(x.size):
+    for i in range(x.numel()):
         if not first.requires_grad:
-            rows.append(np.zeros(x.size))
+            rows.append(np.zeros(x.numel()))
             continue
         (row,) = tn.grad(first.reshape(-1)[i], x, retain_graph=True, allow_unused=True)
-        rows.append(np.zeros(x.size) if row is None else row.data.ravel())
+        rows.append(np.zeros(x.numel()) if row is None else row.data.ravel())
     return np.array(rows)
 
 

@@ -56,6 +56,10 @@ class Function:
     _saved_arrays = None
     _output_ref = None
     inputs = None
+    # The version of each input when the op ran (None for non-Tensors), and of the output.
+    _versions = ()
+    _output_version = 0
+    _retained = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -86,6 +90,14 @@ class Function:
             if True in needs:
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
+                ctx._versions = tuple(
+                    [
+                        (arg._version if arg._base is None else arg._base._version)
+                        if isinstance(arg, Tensor)
+                        else None
+                        for arg in args
+                    ]
+                )
                 result = Tensor._wrap(out, out.dtype.kind == "f", ctx)
                 if cls.saves_output or ctx._saved_arrays is not None:
                     ctx._output_ref = weakref.ref(result)
@@ -104,12 +116,16 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
-        """What ``save_for_backward`` kept, as Tensors connected to the graph where possible."""
+        """What ``save_for_backward`` kept, as Tensors connected to the graph where possible.
+
+        Raises if a tensor it needs was modified in place since the op ran.
+        """
         saved = self._saved_arrays
         if saved is None:
             if self.inputs is None and hasattr(self, "needs_input_grad"):
                 raise RuntimeError(_FREED)
             return ()
+        self._check_versions()
         output = self.output
         result = []
         for value in saved:
@@ -136,6 +152,56 @@ class Function:
     def _free(self) -> None:
         self.inputs = None
         self._saved_arrays = None
+
+    # -- version counters (in-place ops) ---------------------------------------------------
+    def _check_versions(self) -> None:
+        """Raise if an input, or the output this op reads, changed in place since forward."""
+        inputs = self.inputs
+        if inputs is None:
+            return
+        for index, (arg, version) in enumerate(zip(inputs, self._versions)):
+            if version is not None and arg._version_now != version:
+                raise RuntimeError(self._modified_message(arg, f"input {index}", version))
+        ref = self._output_ref
+        if ref is not None:
+            output = ref()
+            if output is not None and output._version_now != self._output_version:
+                raise RuntimeError(self._modified_message(output, "output 0", self._output_version))
+
+    def _modified_message(self, tensor, role: str, expected: int) -> str:
+        name = type(self).__name__
+        # Anomaly mode (tinynet.lab) records where each op was created.
+        site = getattr(self, "_creation_site", None)
+        where = (
+            f" The op was created at {site.describe()}."
+            if site is not None
+            else " Run under tn.detect_anomaly() to see the line that created the op."
+        )
+        return (
+            "one of the tensors needed for gradient computation has been modified by an "
+            f"inplace operation: [Tensor of shape {tuple(tensor.shape)}, dtype {tensor.dtype}], "
+            f"which is {role} of {name}, is at version {tensor._version_now}; expected version "
+            f"{expected} instead.{where} Modify a clone() instead, or compute the gradient "
+            "before the in-place change (an optimizer step after backward(retain_graph=True) "
+            "counts as one)."
+        )
+
+    def _rebase_output(self, tensor) -> None:
+        """An in-place op made ``tensor`` this op's output: read it, at its current version."""
+        if self._output_ref is not None:
+            self._output_ref = weakref.ref(tensor)
+        self._output_version = tensor._version_now
+
+    def _retain_grad_of(self, tensor) -> None:
+        self._retained = weakref.ref(tensor)
+
+    def _give_retained_grad(self, grad, create_graph: bool) -> None:
+        tensor = self._retained()
+        if tensor is None or tensor._node is not self:
+            return
+        if not create_graph:
+            grad = Tensor._wrap(grad.data.copy())
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
 def _as_output_array(out, cls) -> np.ndarray:
@@ -229,6 +295,9 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                         f"{type(node).__name__} has a backward marked once_differentiable: "
                         "it cannot be differentiated again (create_graph=True)"
                     )
+                node._check_versions()
+                if node._retained is not None:
+                    node._give_retained_grad(grad, create_graph)
                 input_grads = type(node).backward(node, grad)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)

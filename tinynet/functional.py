@@ -11,7 +11,7 @@ def var(x, axis=None, correction: int = 1, keepdims: bool = False):
     """Variance over ``axis`` with ``correction`` (1: unbiased, as PyTorch's default)."""
     x = as_tensor(x)
     reduced = axes(axis, x.ndim)
-    count = x.size if reduced is None else math.prod(x.shape[i] for i in reduced)
+    count = x.numel() if reduced is None else math.prod(x.shape[i] for i in reduced)
     deviation = x - x.mean(reduced, keepdims=True)
     dof = count - correction
     # With no degrees of freedom left the variance is undefined: 0 * inf gives NaN, as PyTorch.

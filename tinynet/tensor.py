@@ -7,9 +7,11 @@ tied once, in the imports at the bottom of this file.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from tinynet import _dtype
+from tinynet import _device, _dtype
 from tinynet._grad_mode import _GradMode
 
 
@@ -23,7 +25,12 @@ class Tensor:
     Tensor([2., 4.], dtype=float64)
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "__weakref__")
+    # ``_version`` counts in-place writes; a detach() view has ``_base`` set to the tensor
+    # whose counter it shares. ``_retains_grad`` is set by retain_grad() on a non-leaf.
+    __slots__ = (
+        "data", "_grad", "_requires_grad", "_node", "_version", "_base", "_retains_grad",
+        "__weakref__",
+    )  # fmt: skip
     # Make NumPy defer to our reflected operators: ``array + tensor`` calls __radd__.
     __array_ufunc__ = None
 
@@ -31,9 +38,12 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         self.data = _dtype.as_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self._node = None
         self._requires_grad = False
+        self._version = 0
+        self._base = None
+        self._retains_grad = False
         if requires_grad:
             self.requires_grad = True
 
@@ -42,9 +52,12 @@ class Tensor:
         """Fast constructor for arrays that already follow the dtype policy."""
         tensor = object.__new__(Tensor)
         tensor.data = array
-        tensor.grad = None
+        tensor._grad = None
         tensor._requires_grad = requires_grad
         tensor._node = node
+        tensor._version = 0
+        tensor._base = None
+        tensor._retains_grad = False
         return tensor
 
     # -- autograd state ---------------------------------------------------------------
@@ -82,8 +95,48 @@ class Tensor:
         return self._node
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing this tensor's data and version counter, cut from the graph.
+
+        An in-place op on the detached tensor changes this one too, so backward through a
+        graph that needs these values raises instead of using the changed ones.
+        """
+        view = Tensor._wrap(self.data)
+        view._base = self if self._base is None else self._base
+        return view
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves, and non-leaves after retain_grad())."""
+        if self._node is not None and not self._retains_grad and self._grad is None:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: "
+                "backward() does not fill it. Call .retain_grad() on it before backward() if "
+                "you want its gradient, or use tn.grad(output, tensor).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = value
+
+    def retain_grad(self) -> None:
+        """Make backward() fill ``.grad`` of this non-leaf tensor too (a no-op on leaves)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+        if self._node is not None:
+            self._retains_grad = True
+            self._node._retain_grad_of(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def _version_now(self) -> int:
+        """How many in-place writes this tensor's data has seen (PyTorch's ``_version``)."""
+        return self._version if self._base is None else self._base._version
 
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
@@ -103,9 +156,20 @@ class Tensor:
     def ndim(self) -> int:
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self, dim: int | None = None):
+        """The shape as a tuple, or the length of axis ``dim``, as PyTorch's ``size``.
+
+        A method, not NumPy's ``size`` attribute (the element count): use ``numel()`` for
+        that. ``x.size * 2`` then fails loudly instead of silently meaning something else.
+
+        >>> import tinynet as tn
+        >>> x = tn.zeros(2, 3)
+        >>> x.size(), x.size(-1), x.numel()
+        ((2, 3), 3, 6)
+        """
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_axis(dim, self.data.ndim)]
 
     @property
     def dtype(self) -> np.dtype:
@@ -186,13 +250,51 @@ class Tensor:
         """Cast to ``dtype`` (differentiable between floating dtypes)."""
         return _ops.cast(self, dtype)
 
-    to = astype
+    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
+        """PyTorch's ``to``: ``to(dtype)``, ``to("cpu")``, ``to(other_tensor)``, keywords too.
+
+        The only device is the CPU; any other device raises ``RuntimeError``.
+
+        >>> import tinynet as tn
+        >>> tn.zeros(2).to("cpu", tn.float64).dtype
+        dtype('float64')
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _device.is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        _device.check(device)
+        result = self if dtype is None or np.dtype(dtype) == self.data.dtype else self.astype(dtype)
+        return _ops.cast(result, result.dtype) if copy and result is self else result
+
+    def cpu(self) -> Tensor:
+        """This tensor (tinynet only computes on the CPU)."""
+        return self
+
+    @property
+    def device(self) -> str:
+        return "cpu"
 
     def float(self) -> Tensor:
         return _ops.cast(self, np.float32)
 
     def double(self) -> Tensor:
         return _ops.cast(self, np.float64)
+
+    def half(self) -> Tensor:
+        return _ops.cast(self, np.float16)
+
+    def long(self) -> Tensor:
+        return _ops.cast(self, np.int64)
+
+    def int(self) -> Tensor:
+        return _ops.cast(self, np.int32)
+
+    def bool(self) -> Tensor:
+        return _ops.cast(self, np.bool_)
 
     # -- arithmetic ---------------------------------------------------------------------
     def __add__(self, other):
@@ -360,11 +462,32 @@ class Tensor:
     view = reshape
 
     def transpose(self, *axes):
+        """Two ints swap those axes (PyTorch); a sequence or 3+ ints permute (NumPy)."""
         return _ops.transpose(self, *axes)
+
+    def permute(self, *dims):
+        """Reorder the axes: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
+        return _ops.permute(self, *dims)
 
     @property
     def T(self):
         return _ops.transpose(self)
+
+    def t(self):
+        """The transpose of a tensor of at most 2 dimensions, as PyTorch's ``t()``."""
+        if self.data.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, got {self.data.ndim}; "
+                "use transpose(d0, d1) or permute(...)"
+            )
+        return _ops.transpose(self)
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of transposed matrices)."""
+        if self.data.ndim < 2:
+            raise RuntimeError(f"mT needs at least 2 dimensions, got {self.data.ndim}")
+        return _ops.transpose(self, -2, -1)
 
     def flatten(self, start_axis: int = 0, end_axis: int = -1):
         return _functional.flatten(self, start_axis, end_axis)
@@ -384,6 +507,143 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    # -- in-place ops (PyTorch's rules; each bumps the version counter) ---------------------
+    def add_(self, other, alpha=1) -> Tensor:
+        """``self += alpha * other`` in place; see docs/tensors.md for the rules."""
+        return _inplace(self, "add_", lambda t: _ops.add(t, _scaled(other, alpha)))
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        return _inplace(self, "sub_", lambda t: _ops.sub(t, _scaled(other, alpha)))
+
+    def mul_(self, other) -> Tensor:
+        return _inplace(self, "mul_", lambda t: _ops.mul(t, other))
+
+    def div_(self, other) -> Tensor:
+        return _inplace(self, "div_", lambda t: _ops.div(t, other))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return _inplace(self, "clamp_", lambda t: _ops.clip(t, min, max))
+
+    clip_ = clamp_
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src`` (broadcast to this shape) into this tensor; gradients flow to ``src``."""
+        return _inplace(self, "copy_", lambda t: _overwrite(t, src))
+
+    def fill_(self, value) -> Tensor:
+        return _inplace(self, "fill_", lambda t: _overwrite(t, value))
+
+    def zero_(self) -> Tensor:
+        return _inplace(self, "zero_", lambda t: _overwrite(t, 0))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, rng=None) -> Tensor:
+        """Fill with samples of U[a, b) from ``rng`` (None: the global generator)."""
+        values = _random.as_generator(rng).uniform(a, b, self.data.shape)
+        return _inplace(self, "uniform_", lambda t: _overwrite(t, values))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, rng=None) -> Tensor:
+        """Fill with samples of N(mean, std**2) from ``rng`` (None: the global generator)."""
+        values = _random.as_generator(rng).normal(mean, std, self.data.shape)
+        return _inplace(self, "normal_", lambda t: _overwrite(t, values))
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory, recorded in the graph (gradients flow back)."""
+        return _overwrite(self, self)
+
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else _ops.mul(other, alpha)
+
+
+def _overwrite(target: Tensor, values) -> Tensor:
+    """``values`` broadcast to ``target``'s shape and dtype, as a new array, in the graph."""
+    if isinstance(values, np.ndarray):
+        values = Tensor._wrap(values.astype(target.data.dtype, copy=False))
+    everywhere = np.ones(target.data.shape, dtype=bool)
+    result = _ops.where(everywhere, values, target)
+    return result if result.data.dtype == target.data.dtype else result.astype(target.dtype)
+
+
+def bump_version(tensor: Tensor) -> None:
+    """Record an in-place write to ``tensor``'s data (optimizers call this after a step)."""
+    owner = tensor if tensor._base is None else tensor._base
+    owner._version += 1
+
+
+def _write(tensor: Tensor, values: np.ndarray, name: str) -> None:
+    if (
+        values.shape != tensor.data.shape
+        and np.broadcast_shapes(values.shape, tensor.data.shape) != tensor.data.shape
+    ):
+        raise _errors.ShapeError(
+            f"{name}: the result of shape {values.shape} does not fit in place into a tensor "
+            f"of shape {tensor.shape}; use the out-of-place form"
+        )
+    if values.dtype != tensor.data.dtype and not np.can_cast(
+        values.dtype, tensor.data.dtype, casting="same_kind"
+    ):
+        raise _errors.DTypeError(
+            f"{name}: result type {values.dtype} can't be cast to the tensor's dtype "
+            f"{tensor.dtype} in place; use the out-of-place form, or convert with .to(...)"
+        )
+    if not tensor.data.flags.writeable:
+        raise RuntimeError(
+            f"{name}: this tensor's memory is read-only (a broadcast view); clone() it first"
+        )
+    np.copyto(tensor.data, values, casting="same_kind")
+
+
+def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
+    """Write ``compute(tensor)`` into ``tensor``'s memory, recording it when grad mode says so.
+
+    A recorded in-place op rebases the tensor onto the op's node; the node keeps a copy of
+    the old values, so its backward sees what its forward saw.
+    """
+    if _GradMode.enabled and tensor._requires_grad:
+        if tensor._node is None:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({name}); update it under `with tn.no_grad():` (as optimizers do) or use "
+                "the out-of-place form"
+            )
+        if tensor.data.base is not None:
+            raise RuntimeError(
+                f"{name}: this tensor is a view made by an op (reshape, transpose, indexing...) "
+                "in a graph; an in-place write would change the tensor it views. Use clone() "
+                "first"
+            )
+    if not _GradMode.enabled:
+        _write(tensor, compute(Tensor._wrap(tensor.data)).data, name)
+        bump_version(tensor)
+        return tensor
+    source = Tensor._wrap(tensor.data, tensor._requires_grad, tensor._node)
+    result = compute(source)
+    node = result._node
+    if node is None:
+        _write(tensor, result.data, name)
+        bump_version(tensor)
+        return tensor
+    if result.data.shape != tensor.data.shape:
+        _write(tensor, result.data, name)  # raises the shape error
+    source.data = tensor.data.copy()
+    _write(tensor, result.data, name)
+    bump_version(tensor)
+    tensor._node = node
+    tensor._requires_grad = True
+    node._rebase_output(tensor)
+    return tensor
+
+
+def _axis(dim: int, ndim: int) -> int:
+    if not -ndim <= dim < max(ndim, 1):
+        raise IndexError(f"dimension {dim} is out of range for a tensor of {ndim} dimensions")
+    return dim % max(ndim, 1)
+
 
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)
@@ -397,6 +657,16 @@ def is_grad_recording(*tensors) -> bool:
 
 
 # The knot between the Tensor and the ops that build Tensors, tied in one place.
+from tinynet import _random  # noqa: E402
 from tinynet import autograd as _autograd  # noqa: E402
+from tinynet import errors as _errors  # noqa: E402
+from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
+
+# PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
+for _name in (
+    "sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "softmax", "log_softmax",
+    "argmax", "argmin", "squeeze", "unsqueeze",
+):  # fmt: skip
+    setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402
 from tinynet import ops as _ops  # noqa: E402

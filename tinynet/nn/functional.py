@@ -216,7 +216,7 @@ def batch_norm(
                 f"for an input of shape {input.shape}"
             )
     if training or running_mean is None or running_var is None:
-        count = input.size // channels
+        count = input.numel() // channels
         if training and count <= 1:
             raise ValueError(
                 "Expected more than 1 value per channel when training, got input size "

@@ -126,7 +126,7 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
     reduced = tuple(range(x.ndim)) if axis is None else axis
     kept = tuple(i for i in range(x.ndim) if i not in reduced)
     order = kept + reduced
-    moved = x.transpose(*order)
+    moved = x.permute(order)
     kept_shape = moved.shape[: len(kept)]
     n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
     flat = moved.reshape(*kept_shape, n)
@@ -139,7 +139,7 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
 
     others = concatenate(prefix, axis=-1) * concatenate(suffix[::-1], axis=-1)
     inverse = np.argsort(order)
-    return others.reshape(*moved.shape).transpose(*inverse)
+    return others.reshape(*moved.shape).permute(tuple(inverse))
 
 
 class LogSumExp(Function):

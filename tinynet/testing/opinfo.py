@@ -653,11 +653,11 @@ OPS: list[OpInfo] = [
     ),
     _shaped(
         "transpose",
-        lambda x, axes: tn.transpose(x, *axes),
+        lambda x, axes: tn.transpose(x, axes) if axes else tn.transpose(x),
         lambda x, axes: np.transpose(x, axes or None),
         _transpose_kwargs,
         {"axes": (1, 0)},
-        method=lambda x, axes: x.transpose(*axes),
+        method=lambda x, axes: x.transpose(axes) if axes else x.transpose(),
     ),
     _unary("T", lambda x: x.T, np.transpose, covers=("transpose",)),
     OpInfo(
