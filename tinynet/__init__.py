@@ -79,6 +79,7 @@ from tinynet.ops import (
     ne,
     neg,
     pad,
+    permute,
     pow,
     prod,
     relu,
@@ -104,5 +105,6 @@ from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep  # noqa: E402
 
 clamp = clip
 concat = concatenate
+cat = concatenate
 
 __version__ = "0.1.0"

@@ -4,9 +4,10 @@ import math
 
 from tinynet import ops
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes
+from tinynet.ops._args import as_tensor, axes, dim_aliases
 
 
+@dim_aliases
 def var(x, axis=None, correction: int = 1, keepdims: bool = False):
     """Variance over ``axis`` with ``correction`` (1: unbiased, as PyTorch's default)."""
     x = as_tensor(x)
@@ -20,6 +21,7 @@ def var(x, axis=None, correction: int = 1, keepdims: bool = False):
     )
 
 
+@dim_aliases
 def std(x, axis=None, correction: int = 1, keepdims: bool = False):
     """Standard deviation over ``axis``: ``sqrt(var(x, axis, correction))``.
 
@@ -40,8 +42,10 @@ def gelu(x, approximate: str = "none"):
     raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def flatten(x, start_axis: int = 0, end_axis: int = -1):
-    """Merge axes ``start_axis..end_axis`` into one."""
+def flatten(x, start_axis: int = 0, end_axis: int = -1, *, start_dim=None, end_dim=None):
+    """Merge axes ``start_axis..end_axis`` into one (PyTorch's ``start_dim``/``end_dim`` too)."""
+    start_axis = start_axis if start_dim is None else start_dim
+    end_axis = end_axis if end_dim is None else end_dim
     x = as_tensor(x)
     if x.ndim == 0:
         return x.reshape(1)
@@ -52,6 +56,7 @@ def flatten(x, start_axis: int = 0, end_axis: int = -1):
     return x.reshape(*x.shape[:start], merged, *x.shape[end + 1 :])
 
 
+@dim_aliases
 def squeeze(x, axis=None):
     """Remove axes of length 1 (all of them, or those in ``axis``)."""
     x = as_tensor(x)
@@ -64,6 +69,7 @@ def squeeze(x, axis=None):
     return x.reshape(*(n for i, n in enumerate(x.shape) if i not in removed))
 
 
+@dim_aliases
 def unsqueeze(x, axis: int):
     """Insert an axis of length 1 at ``axis`` (negative counts from the end of the result)."""
     x = as_tensor(x)
@@ -83,6 +89,7 @@ def expand(x, *shape):
     return x.broadcast_to(target)
 
 
+@dim_aliases
 def stack(tensors, axis: int = 0):
     """Join tensors of equal shape along a new axis."""
     tensors = [as_tensor(t) for t in tensors]

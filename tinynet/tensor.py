@@ -489,8 +489,8 @@ class Tensor:
             raise RuntimeError(f"mT needs at least 2 dimensions, got {self.data.ndim}")
         return _ops.transpose(self, -2, -1)
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1):
-        return _functional.flatten(self, start_axis, end_axis)
+    def flatten(self, start_axis: int = 0, end_axis: int = -1, *, start_dim=None, end_dim=None):
+        return _functional.flatten(self, start_axis, end_axis, start_dim=start_dim, end_dim=end_dim)
 
     def squeeze(self, axis=None):
         return _functional.squeeze(self, axis)

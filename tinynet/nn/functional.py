@@ -15,7 +15,7 @@ import numpy as np
 from tinynet import functional as _composite
 from tinynet import ops
 from tinynet._random import as_generator
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -25,7 +25,7 @@ from tinynet.nn.losses import (
     mse_loss,
     nll_loss,
 )
-from tinynet.ops._args import as_tensor
+from tinynet.ops._args import as_tensor, dim_aliases
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -99,11 +99,13 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return ops.where(above, input, smooth)
 
 
+@dim_aliases
 def softmax(input, dim: int = -1) -> Tensor:
     """Softmax along ``dim`` (stable for any finite input)."""
     return ops.softmax(input, dim)
 
 
+@dim_aliases
 def log_softmax(input, dim: int = -1) -> Tensor:
     """Log of the softmax along ``dim``, computed stably."""
     return ops.log_softmax(input, dim)
@@ -117,7 +119,31 @@ def linear(input, weight, bias=None) -> Tensor:
     >>> linear(tn.ones(1, 2), tn.ones(3, 2), tn.zeros(3)).tolist()
     [[2.0, 2.0, 2.0]]
     """
+    input = as_tensor(input)
+    check_dtypes("linear", input, weight=weight, bias=bias)
     return ops.linear(input, weight, bias)
+
+
+def check_dtypes(name: str, input: Tensor, **parameters) -> None:
+    """Refuse an input whose dtype differs from the layer's parameters (no silent upcast).
+
+    PyTorch raises here too; promoting would silently run a float32 model in float64.
+
+    >>> import tinynet as tn
+    >>> check_dtypes("linear", tn.zeros(1, dtype=tn.float64), weight=tn.zeros(1))
+    Traceback (most recent call last):
+    ...
+    tinynet.errors.DTypeError: linear: the input is float64 but weight is float32; convert the input with x.to(tn.float32), or the model with model.to(tn.float64)
+    """
+    for label, parameter in parameters.items():
+        if parameter is None:
+            continue
+        expected = parameter.dtype if isinstance(parameter, Tensor) else np.asarray(parameter).dtype
+        if input.data.dtype != expected:
+            raise DTypeError(
+                f"{name}: the input is {input.dtype} but {label} is {expected}; convert the "
+                f"input with x.to(tn.{expected}), or the model with model.to(tn.{input.dtype})"
+            )
 
 
 def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
@@ -160,6 +186,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     [[-1.0, 1.0]]
     """
     input = as_tensor(input)
+    check_dtypes("layer_norm", input, weight=weight, bias=bias)
     normalized_shape = _shape_tuple(normalized_shape)
     count = len(normalized_shape)
     if input.shape[input.ndim - count :] != normalized_shape or input.ndim < count:
@@ -202,6 +229,10 @@ def batch_norm(
     [[-1.0], [1.0]]
     """
     input = as_tensor(input)
+    check_dtypes(
+        "batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+        running_var=running_var,
+    )  # fmt: skip
     if input.ndim not in (2, 3):
         raise ShapeError(
             f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got shape {input.shape}"

@@ -13,7 +13,7 @@ import numpy as np
 
 from tinynet._grad_mode import _GradMode
 from tinynet.autograd import Function
-from tinynet.ops._args import as_tensor, binary, broadcast_error
+from tinynet.ops._args import as_tensor, binary, broadcast_error, floating_input
 from tinynet.tensor import Tensor
 
 
@@ -431,10 +431,8 @@ def mul(a, b):
 def div(a, b):
     """Elementwise ``a / b`` with broadcasting (true division)."""
     a, b = binary(a, b)
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        from tinynet._dtype import get_default_dtype
-
-        a = cast(a, get_default_dtype())
+    if a.data.dtype.kind != "f":  # then b is not floating either: int / int is a float
+        a, b = floating_input(a), floating_input(b)
     return _binary_apply(Div, "div", a, b)
 
 
@@ -464,6 +462,13 @@ def cast(x, dtype):
 
 def _unary(function):
     def op(x):
+        return function.apply(floating_input(x))
+
+    return op
+
+
+def _unary_keeping_dtype(function):
+    def op(x):
         return function.apply(as_tensor(x))
 
     return op
@@ -477,7 +482,7 @@ log1p = _unary(Log1p)
 log1p.__doc__ = "Elementwise log(1 + x), accurate for small x."
 sqrt = _unary(Sqrt)
 sqrt.__doc__ = "Elementwise square root; its derivative at 0 is inf (as PyTorch)."
-abs = _unary(Abs)
+abs = _unary_keeping_dtype(Abs)
 abs.__doc__ = "Elementwise |x|; its derivative at 0 is 0."
 sin = _unary(Sin)
 sin.__doc__ = "Elementwise sine."
@@ -489,7 +494,7 @@ sigmoid = _unary(Sigmoid)
 sigmoid.__doc__ = "Elementwise logistic sigmoid 1 / (1 + e**-x), stable for any finite x."
 erf = _unary(Erf)
 erf.__doc__ = "Elementwise Gauss error function (SciPy, imported on first use)."
-relu = _unary(Relu)
+relu = _unary_keeping_dtype(Relu)
 relu.__doc__ = "Elementwise max(x, 0); its derivative at 0 is 0."
 
 
@@ -500,12 +505,12 @@ def leaky_relu(x, negative_slope: float = 0.01):
 
 def elu(x, alpha: float = 1.0):
     """Elementwise ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
-    return Elu.apply(as_tensor(x), alpha)
+    return Elu.apply(floating_input(x), alpha)
 
 
 def softplus(x, beta: float = 1.0):
     """Elementwise ``log(1 + exp(beta * x)) / beta``, stable for any finite input."""
-    return Softplus.apply(as_tensor(x), beta)
+    return Softplus.apply(floating_input(x), beta)
 
 
 def clip(x, min=None, max=None):

@@ -4,7 +4,7 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes
+from tinynet.ops._args import as_tensor, axes, dim_aliases
 from tinynet.tensor import Tensor
 
 
@@ -226,6 +226,7 @@ def getitem(x, index):
     return GetItem.apply(x, index)
 
 
+@dim_aliases
 def concatenate(tensors, axis: int = 0):
     """Join tensors along an existing axis."""
     tensors = [as_tensor(t) for t in tensors]

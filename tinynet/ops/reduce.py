@@ -6,7 +6,7 @@ import numpy as np
 
 from tinynet._grad_mode import _GradMode
 from tinynet.autograd import Function
-from tinynet.ops._args import as_tensor, axes, keepdims_shape
+from tinynet.ops._args import as_tensor, axes, dim_aliases, keepdims_shape
 from tinynet.tensor import Tensor
 
 
@@ -204,7 +204,7 @@ def _reduction(function, name, doc):
 
     reduce.__name__ = name
     reduce.__doc__ = doc
-    return reduce
+    return dim_aliases(reduce)
 
 
 sum = _reduction(Sum, "sum", "Sum over ``axis`` (None: all; int or tuple, negatives allowed).")
@@ -217,22 +217,26 @@ logsumexp = _reduction(
 )
 
 
+@dim_aliases
 def softmax(x, axis: int = -1):
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for any finite input."""
     return Softmax.apply(as_tensor(x), axis)
 
 
+@dim_aliases
 def log_softmax(x, axis: int = -1):
     """``x - logsumexp(x)`` along ``axis``, stable for any finite input."""
     return LogSoftmax.apply(as_tensor(x), axis)
 
 
+@dim_aliases
 def argmax(x, axis=None, keepdims: bool = False):
     """Index of the largest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
     return Tensor._wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 
+@dim_aliases
 def argmin(x, axis=None, keepdims: bool = False):
     """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
