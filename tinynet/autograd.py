@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 
 from tinynet._grad_mode import _GradMode, set_grad_enabled
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, inplace_writes, version_of, written_since
 
 #: Built-in primitive ops by name, filled as ``tinynet.ops`` defines them.
 PRIMITIVES: dict[str, type] = {}
@@ -56,9 +56,8 @@ class Function:
     _saved_arrays = None
     _output_ref = None
     inputs = None
-    # The version of each input when the op ran (None for non-Tensors), and of the output.
-    _versions = ()
-    _output_version = 0
+    # The in-place write stamp when the op ran (see inplace_writes.count); weakref of retain_grad().
+    _stamp = 0
     _retained = None
 
     def __init_subclass__(cls, **kwargs):
@@ -90,14 +89,7 @@ class Function:
             if True in needs:
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
-                ctx._versions = tuple(
-                    [
-                        (arg._version if arg._base is None else arg._base._version)
-                        if isinstance(arg, Tensor)
-                        else None
-                        for arg in args
-                    ]
-                )
+                ctx._stamp = inplace_writes.count
                 result = Tensor._wrap(out, out.dtype.kind == "f", ctx)
                 if cls.saves_output or ctx._saved_arrays is not None:
                     ctx._output_ref = weakref.ref(result)
@@ -155,20 +147,24 @@ class Function:
 
     # -- version counters (in-place ops) ---------------------------------------------------
     def _check_versions(self) -> None:
-        """Raise if an input, or the output this op reads, changed in place since forward."""
+        """Raise if an input, or the output this op reads, changed in place since forward.
+
+        Every input is checked, not only what backward reads: the engine follows inputs to
+        their producers, and a rebased input would lead it astray (PyTorch is laxer here).
+        """
         inputs = self.inputs
-        if inputs is None:
+        if inputs is None or inplace_writes.count == self._stamp:
             return
-        for index, (arg, version) in enumerate(zip(inputs, self._versions)):
-            if version is not None and arg._version_now != version:
-                raise RuntimeError(self._modified_message(arg, f"input {index}", version))
+        for index, arg in enumerate(inputs):
+            if isinstance(arg, Tensor) and written_since(arg, self._stamp):
+                raise RuntimeError(self._modified_message(arg, f"input {index}"))
         ref = self._output_ref
         if ref is not None:
             output = ref()
-            if output is not None and output._version_now != self._output_version:
-                raise RuntimeError(self._modified_message(output, "output 0", self._output_version))
+            if output is not None and written_since(output, self._stamp):
+                raise RuntimeError(self._modified_message(output, "output 0"))
 
-    def _modified_message(self, tensor, role: str, expected: int) -> str:
+    def _modified_message(self, tensor, role: str) -> str:
         name = type(self).__name__
         # Anomaly mode (tinynet.lab) records where each op was created.
         site = getattr(self, "_creation_site", None)
@@ -180,8 +176,8 @@ class Function:
         return (
             "one of the tensors needed for gradient computation has been modified by an "
             f"inplace operation: [Tensor of shape {tuple(tensor.shape)}, dtype {tensor.dtype}], "
-            f"which is {role} of {name}, is at version {tensor._version_now}; expected version "
-            f"{expected} instead.{where} Modify a clone() instead, or compute the gradient "
+            f"which is {role} of {name}, is at version {version_of(tensor)}, written after {name} "
+            f"recorded it.{where} Modify a clone() instead, or compute the gradient "
             "before the in-place change (an optimizer step after backward(retain_graph=True) "
             "counts as one)."
         )
@@ -190,7 +186,7 @@ class Function:
         """An in-place op made ``tensor`` this op's output: read it, at its current version."""
         if self._output_ref is not None:
             self._output_ref = weakref.ref(tensor)
-        self._output_version = tensor._version_now
+        self._stamp = inplace_writes.count
 
     def _retain_grad_of(self, tensor) -> None:
         self._retained = weakref.ref(tensor)
@@ -201,7 +197,11 @@ class Function:
             return
         if not create_graph:
             grad = Tensor._wrap(grad.data.copy())
-        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+        try:
+            current = object.__getattribute__(tensor, "grad")
+        except AttributeError:  # never given one: the slot is unset on non-leaves
+            current = None
+        tensor.grad = grad if current is None else current + grad
 
 
 def _as_output_array(out, cls) -> np.ndarray:
@@ -295,7 +295,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
                         f"{type(node).__name__} has a backward marked once_differentiable: "
                         "it cannot be differentiated again (create_graph=True)"
                     )
-                node._check_versions()
+                if node._stamp != inplace_writes.count:
+                    node._check_versions()
                 if node._retained is not None:
                     node._give_retained_grad(grad, create_graph)
                 input_grads = type(node).backward(node, grad)

@@ -15,6 +15,21 @@ from tinynet import _device, _dtype
 from tinynet._grad_mode import _GradMode
 
 
+class _WriteCounter:
+    """Stamps every in-place write, process-wide: an op recorded at stamp s needs no check at
+    backward while no write happened since (the common case, kept to one comparison). An
+    instance, not a class attribute: setting a class attribute would deoptimize attribute
+    lookups on every Tensor."""
+
+    __slots__ = ("count",)
+
+    def __init__(self):
+        self.count = 0
+
+
+inplace_writes = _WriteCounter()
+
+
 class Tensor:
     """An n-dimensional array that can record operations for reverse-mode differentiation.
 
@@ -25,12 +40,11 @@ class Tensor:
     Tensor([2., 4.], dtype=float64)
     """
 
-    # ``_version`` counts in-place writes; a detach() view has ``_base`` set to the tensor
-    # whose counter it shares. ``_retains_grad`` is set by retain_grad() on a non-leaf.
-    __slots__ = (
-        "data", "_grad", "_requires_grad", "_node", "_version", "_base", "_retains_grad",
-        "__weakref__",
-    )  # fmt: skip
+    # ``_version``: 0 until an in-place write, then (writes, stamp of the last write); on a
+    # detach() view, the tensor whose counter it shares. One slot keeps creation cheap.
+    # ``grad`` is left unset on non-leaves, so reading it there reaches __getattr__ (which
+    # warns) while a leaf's ``.grad`` stays a plain slot read.
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_version", "__weakref__")
     # Make NumPy defer to our reflected operators: ``array + tensor`` calls __radd__.
     __array_ufunc__ = None
 
@@ -38,12 +52,10 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         self.data = _dtype.as_array(data, dtype)
-        self._grad = None
+        self.grad = None
         self._node = None
         self._requires_grad = False
         self._version = 0
-        self._base = None
-        self._retains_grad = False
         if requires_grad:
             self.requires_grad = True
 
@@ -52,12 +64,11 @@ class Tensor:
         """Fast constructor for arrays that already follow the dtype policy."""
         tensor = object.__new__(Tensor)
         tensor.data = array
-        tensor._grad = None
+        if node is None:
+            tensor.grad = None
         tensor._requires_grad = requires_grad
         tensor._node = node
         tensor._version = 0
-        tensor._base = None
-        tensor._retains_grad = False
         return tensor
 
     # -- autograd state ---------------------------------------------------------------
@@ -101,13 +112,14 @@ class Tensor:
         graph that needs these values raises instead of using the changed ones.
         """
         view = Tensor._wrap(self.data)
-        view._base = self if self._base is None else self._base
+        view._version = self._version if isinstance(self._version, Tensor) else self
         return view
 
-    @property
-    def grad(self) -> Tensor | None:
-        """The gradient accumulated by backward (leaves, and non-leaves after retain_grad())."""
-        if self._node is not None and not self._retains_grad and self._grad is None:
+    def __getattr__(self, name: str):
+        # Reached only for attributes that are missing: ``grad`` of a non-leaf among them.
+        if name != "grad":
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        if not self.retains_grad:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: "
                 "backward() does not fill it. Call .retain_grad() on it before backward() if "
@@ -115,28 +127,28 @@ class Tensor:
                 UserWarning,
                 stacklevel=2,
             )
-        return self._grad
-
-    @grad.setter
-    def grad(self, value) -> None:
-        self._grad = value
+        return None
 
     def retain_grad(self) -> None:
         """Make backward() fill ``.grad`` of this non-leaf tensor too (a no-op on leaves)."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
         if self._node is not None:
-            self._retains_grad = True
             self._node._retain_grad_of(self)
 
     @property
     def retains_grad(self) -> bool:
-        return self._retains_grad
+        """True for a non-leaf whose ``.grad`` backward() fills (see retain_grad())."""
+        node = self._node
+        return node is not None and node._retained is not None and node._retained() is self
 
     @property
-    def _version_now(self) -> int:
-        """How many in-place writes this tensor's data has seen (PyTorch's ``_version``)."""
-        return self._version if self._base is None else self._base._version
+    def version(self) -> int:
+        """How many in-place writes this tensor's memory has seen (PyTorch's ``_version``).
+
+        Shared with detach() views; writes through ``.data`` are not counted.
+        """
+        return version_of(self)
 
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
@@ -571,8 +583,28 @@ def _overwrite(target: Tensor, values) -> Tensor:
 
 def bump_version(tensor: Tensor) -> None:
     """Record an in-place write to ``tensor``'s data (optimizers call this after a step)."""
-    owner = tensor if tensor._base is None else tensor._base
-    owner._version += 1
+    state = tensor._version
+    if isinstance(state, Tensor):
+        tensor, state = state, state._version
+    stamp = inplace_writes.count = inplace_writes.count + 1
+    tensor._version = (1, stamp) if state == 0 else (state[0] + 1, stamp)
+
+
+def _version_state(tensor: Tensor) -> tuple:
+    state = tensor._version
+    if isinstance(state, Tensor):
+        state = state._version
+    return (0, 0) if state == 0 else state
+
+
+def version_of(tensor: Tensor) -> int:
+    """The number of in-place writes ``tensor``'s memory has seen."""
+    return _version_state(tensor)[0]
+
+
+def written_since(tensor: Tensor, stamp: int) -> bool:
+    """True if ``tensor``'s memory was written in place after write stamp ``stamp``."""
+    return _version_state(tensor)[1] > stamp
 
 
 def _write(tensor: Tensor, values: np.ndarray, name: str) -> None:
@@ -633,6 +665,8 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
     source.data = tensor.data.copy()
     _write(tensor, result.data, name)
     bump_version(tensor)
+    if tensor._node is None:  # a leaf becomes a non-leaf: its .grad now warns, as PyTorch
+        del tensor.grad
     tensor._node = node
     tensor._requires_grad = True
     node._rebase_output(tensor)

@@ -120,7 +120,9 @@ def linear(input, weight, bias=None) -> Tensor:
     [[2.0, 2.0, 2.0]]
     """
     input = as_tensor(input)
-    check_dtypes("linear", input, weight=weight, bias=bias)
+    dtype = input.data.dtype
+    if dtype is not weight.data.dtype or (bias is not None and dtype is not bias.data.dtype):
+        check_dtypes("linear", input, weight=weight, bias=bias)
     return ops.linear(input, weight, bias)
 
 
