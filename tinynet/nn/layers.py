@@ -245,7 +245,8 @@ class Dropout(Module):
     by ``1 / (1 - p)``; the identity in eval mode.
 
     ``rng`` (a seed or a Generator) seeds the module's own generator once, so successive
-    calls draw different masks and a seeded module is reproducible.
+    calls draw different masks and a seeded module is reproducible; without it the masks
+    come from the global generator (``tn.manual_seed``).
 
     >>> import tinynet as tn, tinynet.nn as nn
     >>> drop = nn.Dropout(0.5, rng=3)
@@ -257,7 +258,8 @@ class Dropout(Module):
         super().__init__()
         F._check_probability(p)
         self.p = p
-        self.generator = as_generator(rng)
+        # None: draw from the global generator at each call, so tn.manual_seed reaches it.
+        self.generator = None if rng is None else as_generator(rng)
 
     def forward(self, input) -> Tensor:
         return F.dropout(input, self.p, self.training, rng=self.generator)
