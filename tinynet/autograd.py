@@ -197,11 +197,7 @@ class Function:
             return
         if not create_graph:
             grad = Tensor._wrap(grad.data.copy())
-        try:
-            current = object.__getattribute__(tensor, "grad")
-        except AttributeError:  # never given one: the slot is unset on non-leaves
-            current = None
-        tensor.grad = grad if current is None else current + grad
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
 def _as_output_array(out, cls) -> np.ndarray:
@@ -360,18 +356,18 @@ def _assign_leaf_grads(entries, root_grads, create_graph: bool) -> None:
     handed_out = None
     for leaf, grad in entries:
         if create_graph:
-            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+            leaf._grad = grad if leaf._grad is None else leaf._grad + grad
             continue
         array = grad.data
-        if leaf.grad is not None:
-            leaf.grad = Tensor._wrap(leaf.grad.data + array)
+        if leaf._grad is not None:
+            leaf._grad = Tensor._wrap(leaf._grad.data + array)
             continue
         if handed_out is None:
             handed_out = {id(g.data) for g in root_grads}
         if array.base is not None or id(array) in handed_out:
             array = array.copy()
         handed_out.add(id(array))
-        leaf.grad = Tensor._wrap(array)
+        leaf._grad = Tensor._wrap(array)
 
 
 def _seed_gradients(outputs, gradients):

@@ -152,9 +152,16 @@ class DataLoader:
             yield self._batch(order[start : start + self.batch_size])
 
     def _batch(self, indices: np.ndarray):
-        if isinstance(self.dataset, TensorDataset):  # one indexing op per tensor
+        if _batch_indexable(self.dataset):  # one indexing op per tensor
             return self.dataset[indices]
         return collate([self.dataset[int(i)] for i in indices])
+
+
+def _batch_indexable(dataset) -> bool:
+    """True for a TensorDataset, or subsets of one: an index array picks a whole batch."""
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return isinstance(dataset, TensorDataset)
 
 
 def collate(samples: list):
