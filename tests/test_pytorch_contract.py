@@ -319,3 +319,32 @@ def test_manual_seed_matches_numpy_generator_and_state_round_trips():
     np.testing.assert_array_equal(tn.rand(3).data, a)
     with pytest.raises(TypeError, match="int"):
         tn.manual_seed(1.5)
+
+
+def test_detach_views_of_parameters_and_of_views_share_one_counter():
+    p = tn.nn.Parameter(f64([1.0, 2.0]))
+    view = p.detach().detach()
+    view.add_(1.0)  # a view outside the graph: allowed, and p sees the write
+    assert p.data.tolist() == [2.0, 3.0]
+    assert p.version == view.version == 1
+    with tn.no_grad():
+        p.mul_(2.0)
+    assert view.version == 2 and view.data.tolist() == [4.0, 6.0]
+
+
+def test_in_place_on_a_view_inside_a_graph_is_refused():
+    x = f64([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    row = (x * 1.0)[0]  # a NumPy view of the product's memory
+    with pytest.raises(RuntimeError, match="clone"):
+        row.mul_(2.0)
+
+
+def test_every_input_of_a_recorded_op_is_checked():
+    # Stricter than PyTorch (documented in docs/tensors.md): the sum does not need x's
+    # values, but its node still refers to x.
+    x = f64([1.0], requires_grad=True)
+    y = x + 1.0
+    with tn.no_grad():
+        x.add_(1.0)
+    with pytest.raises(RuntimeError, match="input 0 of Add"):
+        y.backward()

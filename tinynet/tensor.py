@@ -591,10 +591,10 @@ def bump_version(tensor: Tensor) -> None:
     state = tensor._version
     if state.__class__ is tuple:
         tensor._version = (state[0] + 1, stamp)
-    elif state == 0:
-        tensor._version = (1, stamp)
-    else:  # a detach() view: the counter is its base's
+    elif isinstance(state, Tensor):  # a detach() view: the counter is its base's
         bump_version(state)
+    else:  # 0: the first write
+        tensor._version = (1, stamp)
 
 
 def _version_state(tensor: Tensor) -> tuple:
