@@ -348,3 +348,13 @@ def test_every_input_of_a_recorded_op_is_checked():
         x.add_(1.0)
     with pytest.raises(RuntimeError, match="input 0 of Add"):
         y.backward()
+
+
+def test_to_with_copy_returns_new_memory_and_clone_is_differentiable():
+    x = f64([1.0, 2.0], requires_grad=True)
+    same = x.to(tn.float64)
+    assert same is x
+    copied = x.to(tn.float64, copy=True)
+    assert copied is not x and not np.shares_memory(copied.data, x.data)
+    (copied * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])

@@ -283,7 +283,7 @@ class Tensor:
                 dtype = arg
         _device.check(device)
         result = self if dtype is None or np.dtype(dtype) == self.data.dtype else self.astype(dtype)
-        return _ops.cast(result, result.dtype) if copy and result is self else result
+        return result.clone() if copy and result is self else result
 
     def cpu(self) -> Tensor:
         """This tensor (tinynet only computes on the CPU)."""
