@@ -35,7 +35,7 @@ def default_generator() -> np.random.Generator:
 
 def get_rng_state() -> dict:
     """The global generator's state, for ``set_rng_state`` (a dict, JSON-friendly)."""
-    return _default[0].bit_generator.state
+    return dict(_default[0].bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:

@@ -58,7 +58,7 @@ class Function:
     inputs = None
     # The in-place write stamp when the op ran (see inplace_writes.count); weakref of retain_grad().
     _stamp = 0
-    _retained = None
+    _retained: weakref.ref | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -192,7 +192,8 @@ class Function:
         self._retained = weakref.ref(tensor)
 
     def _give_retained_grad(self, grad, create_graph: bool) -> None:
-        tensor = self._retained()
+        ref = self._retained
+        tensor = ref() if ref is not None else None
         if tensor is None or tensor._node is not self:
             return
         if not create_graph:

@@ -54,7 +54,7 @@ class TensorDataset:
 class Subset:
     """The samples of ``dataset`` at ``indices``, in that order."""
 
-    def __init__(self, dataset, indices: Sequence[int]):
+    def __init__(self, dataset, indices: Sequence[int] | np.ndarray):
         self.dataset = dataset
         self.indices = np.asarray(indices, dtype=np.int64)
 

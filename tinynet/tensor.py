@@ -7,7 +7,9 @@ tied once, in the imports at the bottom of this file.
 
 from __future__ import annotations
 
+import builtins
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +45,8 @@ class Tensor:
     # ``_version``: 0 until an in-place write, then (writes, stamp of the last write); on a
     # detach() view, the tensor whose counter it shares. One slot keeps creation cheap.
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_version", "__weakref__")
+    data: np.ndarray
+    _version: builtins.int | tuple | Tensor
     # Make NumPy defer to our reflected operators: ``array + tensor`` calls __radd__.
     __array_ufunc__ = None
 
@@ -299,18 +303,6 @@ class Tensor:
     def double(self) -> Tensor:
         return _ops.cast(self, np.float64)
 
-    def half(self) -> Tensor:
-        return _ops.cast(self, np.float16)
-
-    def long(self) -> Tensor:
-        return _ops.cast(self, np.int64)
-
-    def int(self) -> Tensor:
-        return _ops.cast(self, np.int32)
-
-    def bool(self) -> Tensor:
-        return _ops.cast(self, np.bool_)
-
     # -- arithmetic ---------------------------------------------------------------------
     def __add__(self, other):
         return _ops.add(self, other)
@@ -556,12 +548,12 @@ class Tensor:
     def zero_(self) -> Tensor:
         return _inplace(self, "zero_", lambda t: _overwrite(t, 0))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, rng=None) -> Tensor:
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0, rng=None) -> Tensor:
         """Fill with samples of U[a, b) from ``rng`` (None: the global generator)."""
         values = _random.as_generator(rng).uniform(a, b, self.data.shape)
         return _inplace(self, "uniform_", lambda t: _overwrite(t, values))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, rng=None) -> Tensor:
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0, rng=None) -> Tensor:
         """Fill with samples of N(mean, std**2) from ``rng`` (None: the global generator)."""
         values = _random.as_generator(rng).normal(mean, std, self.data.shape)
         return _inplace(self, "normal_", lambda t: _overwrite(t, values))
@@ -569,6 +561,19 @@ class Tensor:
     def clone(self) -> Tensor:
         """A copy with its own memory, recorded in the graph (gradients flow back)."""
         return _overwrite(self, self)
+
+    # -- PyTorch's dtype conversions (last: their names shadow builtins in the class body) --
+    def half(self) -> Tensor:
+        return _ops.cast(self, np.float16)
+
+    def long(self) -> Tensor:
+        return _ops.cast(self, np.int64)
+
+    def int(self) -> Tensor:
+        return _ops.cast(self, np.int32)
+
+    def bool(self) -> Tensor:
+        return _ops.cast(self, np.bool_)
 
 
 def _scaled(other, alpha):
@@ -598,7 +603,7 @@ def bump_version(tensor: Tensor) -> None:
 
 
 def _version_state(tensor: Tensor) -> tuple:
-    state = tensor._version
+    state: Any = tensor._version
     if isinstance(state, Tensor):
         state = state._version
     return (0, 0) if state == 0 else state
