@@ -811,6 +811,12 @@ OPS: list[OpInfo] = [
         covers=("where",),
     ),
     _unary(
+        "fill_",
+        lambda x: (x * 1.0).fill_(0.5),
+        lambda x: np.full_like(x, 0.5),
+        covers=("where",),
+    ),
+    _unary(
         "clamp_",
         lambda x, bounds: x.clone().clamp_(*bounds),
         lambda x, bounds: np.clip(x, *bounds),
