@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 
 from tinynet._grad_mode import _GradMode, set_grad_enabled
-from tinynet.tensor import Tensor, inplace_writes, version_of, written_since
+from tinynet.tensor import Tensor, inplace_writes, last_writer, version_of, written_since
 
 #: Built-in primitive ops by name, filled as ``tinynet.ops`` defines them.
 PRIMITIVES: dict[str, type] = {}
@@ -166,6 +166,8 @@ class Function:
 
     def _modified_message(self, tensor, role: str) -> str:
         name = type(self).__name__
+        writer = last_writer(tensor)
+        by = f" by {writer}" if writer else ""
         # Anomaly mode (tinynet.lab) records where each op was created.
         site = getattr(self, "_creation_site", None)
         where = (
@@ -176,8 +178,8 @@ class Function:
         return (
             "one of the tensors needed for gradient computation has been modified by an "
             f"inplace operation: [Tensor of shape {tuple(tensor.shape)}, dtype {tensor.dtype}], "
-            f"which is {role} of {name}, is at version {version_of(tensor)}, written after {name} "
-            f"recorded it.{where} Modify a clone() instead, or compute the gradient "
+            f"which is {role} of {name}, is at version {version_of(tensor)}, written"
+            f"{by} after {name} recorded it.{where} Modify a clone() instead, or compute the gradient "
             "before the in-place change (an optimizer step after backward(retain_graph=True) "
             "counts as one)."
         )

@@ -8,6 +8,8 @@ tied once, in the imports at the bottom of this file.
 from __future__ import annotations
 
 import builtins
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -589,17 +591,39 @@ def _overwrite(target: Tensor, values) -> Tensor:
     return result if result.data.dtype == target.data.dtype else result.astype(target.dtype)
 
 
-def bump_version(tensor: Tensor) -> None:
-    """Record an in-place write to ``tensor``'s data (optimizers call this after a step)."""
+def bump_version(tensor: Tensor, writer: str | None = None) -> None:
+    """Record an in-place write to ``tensor``'s data (optimizers call this for each step).
+
+    ``writer`` says who wrote (``"add_ at train.py:12"``), for the error of a stale graph.
+    """
     counter = inplace_writes
     stamp = counter.count = counter.count + 1
     state = tensor._version
     if state.__class__ is tuple:
-        tensor._version = (state[0] + 1, stamp)
+        tensor._version = (state[0] + 1, stamp, writer)
     elif isinstance(state, Tensor):  # a detach() view: the counter is its base's
-        bump_version(state)
+        bump_version(state, writer)
     else:  # 0: the first write
-        tensor._version = (1, stamp)
+        tensor._version = (1, stamp, writer)
+
+
+def last_writer(tensor: Tensor) -> str | None:
+    """Who last wrote ``tensor``'s memory in place (None if unknown or never)."""
+    state = _version_state(tensor)
+    return state[2] if len(state) > 2 else None
+
+
+def _caller_site() -> str:
+    """``file.py:line`` of the first caller outside the tinynet package."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown line"
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _version_state(tensor: Tensor) -> tuple:
@@ -663,20 +687,20 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
             )
     if not _GradMode.enabled:
         _write(tensor, compute(Tensor._wrap(tensor.data)).data, name)
-        bump_version(tensor)
+        bump_version(tensor, f"{name} at {_caller_site()}")
         return tensor
     source = Tensor._wrap(tensor.data, tensor._requires_grad, tensor._node)
     result = compute(source)
     node = result._node
     if node is None:
         _write(tensor, result.data, name)
-        bump_version(tensor)
+        bump_version(tensor, f"{name} at {_caller_site()}")
         return tensor
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
     source.data = tensor.data.copy()
     _write(tensor, result.data, name)
-    bump_version(tensor)
+    bump_version(tensor, f"{name} at {_caller_site()}")
     tensor._node = node
     tensor._requires_grad = True
     node._rebase_output(tensor)

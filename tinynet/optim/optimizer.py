@@ -170,9 +170,8 @@ class Optimizer:
             state = state_of[param]
             if not state:
                 state.update(self._init_state(param, group))
-            bump_version(
-                param
-            )  # the caller updates ``array`` in place: a graph holding it is stale
+            # The caller updates ``array`` in place: a graph holding it is now stale.
+            bump_version(param, "optimizer.step()")
             yield param, array, grad_array, state
 
     def _dense_gradient(self, grad) -> np.ndarray:
