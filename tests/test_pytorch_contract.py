@@ -359,3 +359,20 @@ def test_to_with_copy_returns_new_memory_and_clone_is_differentiable():
     assert copied is not x and not np.shares_memory(copied.data, x.data)
     (copied * 3.0).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_item_assignment_follows_the_in_place_rules():
+    w = f64([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w[0] = 0.0
+    with tn.no_grad():
+        w[w > 1.5] = 0.0  # a boolean mask, as PyTorch
+    assert w.data.tolist() == [1.0, 0.0, 0.0] and w.version == 1
+    x = f64([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2.0
+    y[tn.tensor([0, 2])] = 5.0  # recorded: the assigned elements get no gradient
+    assert y.data.tolist() == [5.0, 4.0, 5.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 2.0, 0.0]
+    with pytest.raises(RuntimeError, match="tn.where"):
+        (x * 1.0)[0] = x[1]

@@ -564,6 +564,24 @@ class Tensor:
         """A copy with its own memory, recorded in the graph (gradients flow back)."""
         return _overwrite(self, self)
 
+    def __setitem__(self, index, value) -> None:
+        """``x[index] = value`` in place, with the rules of the other in-place ops.
+
+        Recorded on a non-leaf (the assigned elements then get no gradient); the value itself
+        must not require grad there (build the result with ``tn.where`` instead).
+        """
+        if isinstance(value, Tensor) and value._requires_grad and _GradMode.enabled:
+            raise RuntimeError(
+                "assigning a tensor that requires grad into part of another one is not "
+                "supported; build the result with tn.where(mask, value, x) instead"
+            )
+        index = _plain_index(index)
+        values = np.zeros_like(self.data)
+        values[index] = value.data if isinstance(value, Tensor) else value
+        chosen = np.zeros(self.data.shape, dtype=bool)
+        chosen[index] = True
+        _inplace(self, "__setitem__", lambda t: _ops.where(chosen, Tensor._wrap(values), t))
+
     # -- PyTorch's dtype conversions (last: their names shadow builtins in the class body) --
     def half(self) -> Tensor:
         return _ops.cast(self, np.float16)
@@ -576,6 +594,13 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return _ops.cast(self, np.bool_)
+
+
+def _plain_index(index):
+    """``index`` with Tensors replaced by their arrays, for NumPy item assignment."""
+    if isinstance(index, tuple):
+        return tuple(part.data if isinstance(part, Tensor) else part for part in index)
+    return index.data if isinstance(index, Tensor) else index
 
 
 def _scaled(other, alpha):
