@@ -235,6 +235,8 @@ def test_module_to_accepts_cpu_and_a_dtype():
     assert layer.to("cpu") is layer and layer.weight.dtype == np.float32
     layer.to("cpu", tn.float64)
     assert layer.weight is weight and weight.dtype == np.float64
+    layer.to(tn.zeros(1))  # the dtype of a tensor, as PyTorch's module.to(tensor)
+    assert weight.dtype == np.float32
 
 
 def test_grad_of_a_non_leaf_warns_unless_retained():

@@ -381,7 +381,9 @@ class Module:
         ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``; the only device is the CPU.
         """
         for arg in args:
-            if _device.is_device(arg):
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _device.is_device(arg):
                 device = arg
             else:
                 dtype = arg
