@@ -378,3 +378,17 @@ def test_item_assignment_follows_the_in_place_rules():
     assert x.grad.tolist() == [0.0, 2.0, 0.0]
     with pytest.raises(RuntimeError, match="tn.where"):
         (x * 1.0)[0] = x[1]
+
+
+def test_views_made_by_ops_share_the_version_counter_of_their_base():
+    base = f64([[1.0, 2.0], [3.0, 4.0]])
+    row = base[0]  # a NumPy view of base's memory
+    w = f64([1.0, 1.0], requires_grad=True)
+    loss = (row * w).sum()  # Mul needs row's values for w's gradient
+    base.zero_()  # changes row's values too
+    assert row.version == base.version == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    flat = base.reshape(-1)
+    flat.add_(1.0)  # a write through the view bumps the base
+    assert base.version == 2 and base.data.tolist() == [[1.0, 1.0], [1.0, 1.0]]

@@ -91,12 +91,16 @@ class Function:
                 ctx.needs_input_grad = needs
                 ctx._stamp = inplace_writes.count
                 result = Tensor._wrap(out, out.dtype.kind == "f", ctx)
+                if out.base is not None:
+                    _share_version_counter(result, args)
                 if cls.saves_output or ctx._saved_arrays is not None:
                     ctx._output_ref = weakref.ref(result)
                 if _anomaly_hook is not None:
                     _anomaly_hook(ctx, result)
                 return result
         result = Tensor._wrap(out)
+        if out.base is not None:
+            _share_version_counter(result, args)
         if _anomaly_hook is not None:
             _anomaly_hook(ctx, result)
         return result
@@ -201,6 +205,17 @@ class Function:
         if not create_graph:
             grad = Tensor._wrap(grad.data.copy())
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _share_version_counter(result: Tensor, args) -> None:
+    """A result that views an input's memory (reshape, indexing...) shares its version
+    counter, as PyTorch's views do: a write through either is seen by graphs using the other."""
+    base = result.data.base
+    for arg in args:
+        if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
+            state = arg._version
+            result._version = state if isinstance(state, Tensor) else arg
+            return
 
 
 def _as_output_array(out, cls) -> np.ndarray:
