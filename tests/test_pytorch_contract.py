@@ -264,6 +264,10 @@ def test_float64_input_into_a_float32_layer_raises_naming_both_dtypes_and_the_fi
     with pytest.raises(RuntimeError, match="batch_norm"):
         tn.nn.BatchNorm1d(2)(tn.ones(3, 2, dtype=tn.float64))
     assert layer(np.ones((1, 2), np.float32)).dtype == np.float32
+    linear = tn.nn.functional.linear
+    assert linear(np.ones((1, 2)), np.ones((3, 2)), np.zeros(3)).tolist() == [[2.0, 2.0, 2.0]]
+    with pytest.raises(tn.DTypeError, match="bias is float32"):
+        linear(np.ones((1, 2)), np.ones((3, 2)), np.zeros(3, np.float32))
 
 
 def test_integer_promotion_follows_pytorch():

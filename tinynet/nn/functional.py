@@ -119,7 +119,9 @@ def linear(input, weight, bias=None) -> Tensor:
     >>> linear(tn.ones(1, 2), tn.ones(3, 2), tn.zeros(3)).tolist()
     [[2.0, 2.0, 2.0]]
     """
-    input = as_tensor(input)
+    input, weight = as_tensor(input), as_tensor(weight)
+    if bias is not None:
+        bias = as_tensor(bias)
     dtype = input.data.dtype
     if dtype is not weight.data.dtype or (bias is not None and dtype is not bias.data.dtype):
         check_dtypes("linear", input, weight=weight, bias=bias)
