@@ -227,6 +227,10 @@ def test_other_devices_are_refused_with_one_clear_line(device):
         tn.nn.Linear(2, 2).to(device)
     with pytest.raises(RuntimeError, match="CPU only"):
         tn.zeros(2, device=device)
+    for layer in (tn.nn.Linear, tn.nn.LayerNorm, tn.nn.BatchNorm1d):
+        with pytest.raises(RuntimeError, match="CPU only"):
+            layer(2, 2, device=device) if layer is tn.nn.Linear else layer(2, device=device)
+    assert tn.nn.Embedding(3, 2, device="cpu").weight.shape == (3, 2)
 
 
 def test_module_to_accepts_cpu_and_a_dtype():
