@@ -283,6 +283,9 @@ def test_integer_promotion_follows_pytorch():
     assert (ints * tn.ones(3)).dtype == np.float32
     assert (ints * tn.ones(3, dtype=tn.float64)).dtype == np.float64
     assert (ints + 1).dtype == np.int64 and ints.abs().dtype == np.int64
+    assert (ints**0.5).dtype == np.float32 and (ints**2).dtype == np.int64
+    assert ints.mean().dtype == np.float32 and ints.mean().item() == 6.0
+    assert ints.softmax(0).dtype == np.float32 and ints.sum().dtype == np.int64
     tn.set_default_dtype(tn.float64)
     try:
         assert (ints / 2).dtype == np.float64

@@ -444,6 +444,8 @@ def neg(x):
 def pow(a, b):
     """Elementwise ``a ** b``; a Python number exponent is the common, cheaper case."""
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        if isinstance(b, float) and a.data.dtype.kind != "f":  # int ** 0.5 is a float
+            a = floating_input(a)
         return PowScalar.apply(a, b)
     return _binary_apply(Pow, "pow", a, b)
 

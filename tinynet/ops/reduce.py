@@ -6,7 +6,7 @@ import numpy as np
 
 from tinynet._grad_mode import _GradMode
 from tinynet.autograd import Function
-from tinynet.ops._args import as_tensor, axes, dim_aliases, keepdims_shape
+from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input, keepdims_shape
 from tinynet.tensor import Tensor
 
 
@@ -198,9 +198,12 @@ class LogSoftmax(Function):
 
 
 # -- public functions -------------------------------------------------------------------------
-def _reduction(function, name, doc):
+def _reduction(function, name, doc, floating: bool = False):
+    """The public function of a reduction; ``floating``: integers give the default dtype."""
+    convert = floating_input if floating else as_tensor
+
     def reduce(x, axis=None, keepdims: bool = False):
-        return function.apply(as_tensor(x), axis, keepdims)
+        return function.apply(convert(x), axis, keepdims)
 
     reduce.__name__ = name
     reduce.__doc__ = doc
@@ -208,25 +211,28 @@ def _reduction(function, name, doc):
 
 
 sum = _reduction(Sum, "sum", "Sum over ``axis`` (None: all; int or tuple, negatives allowed).")
-mean = _reduction(Mean, "mean", "Arithmetic mean over ``axis``.")
+mean = _reduction(Mean, "mean", "Arithmetic mean over ``axis``.", floating=True)
 max = _reduction(Max, "max", "Largest value over ``axis`` (values only); ties share the gradient.")
 min = _reduction(Min, "min", "Smallest value over ``axis`` (values only); ties share the gradient.")
 prod = _reduction(Prod, "prod", "Product over ``axis``; exact gradients with zeros present.")
 logsumexp = _reduction(
-    LogSumExp, "logsumexp", "``log(sum(exp(x)))`` over ``axis``, stable for large magnitudes."
+    LogSumExp,
+    "logsumexp",
+    "``log(sum(exp(x)))`` over ``axis``, stable for large magnitudes.",
+    floating=True,
 )
 
 
 @dim_aliases
 def softmax(x, axis: int = -1):
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for any finite input."""
-    return Softmax.apply(as_tensor(x), axis)
+    return Softmax.apply(floating_input(x), axis)
 
 
 @dim_aliases
 def log_softmax(x, axis: int = -1):
     """``x - logsumexp(x)`` along ``axis``, stable for any finite input."""
-    return LogSoftmax.apply(as_tensor(x), axis)
+    return LogSoftmax.apply(floating_input(x), axis)
 
 
 @dim_aliases
