@@ -403,3 +403,14 @@ def test_views_made_by_ops_share_the_version_counter_of_their_base():
     flat = base.reshape(-1)
     flat.add_(1.0)  # a write through the view bumps the base
     assert base.version == 2 and base.data.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_retain_grad_survives_an_in_place_op_and_sees_the_final_value():
+    x = f64([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    h.retain_grad()
+    h.mul_(3.0)  # h is now 3 x, still retained
+    (h * h).sum().backward()
+    assert h.retains_grad
+    np.testing.assert_array_equal(h.grad.data, [6.0, 12.0])  # 2 h
+    np.testing.assert_array_equal(x.grad.data, [18.0, 36.0])  # 18 x

@@ -723,10 +723,13 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
         return tensor
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
+    retained = tensor.retains_grad
     source.data = tensor.data.copy()
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
     tensor._node = node
+    if retained:
+        node._retain_grad_of(tensor)
     tensor._requires_grad = True
     node._rebase_output(tensor)
     return tensor
