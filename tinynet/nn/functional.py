@@ -119,8 +119,11 @@ def linear(input, weight, bias=None) -> Tensor:
     >>> linear(tn.ones(1, 2), tn.ones(3, 2), tn.zeros(3)).tolist()
     [[2.0, 2.0, 2.0]]
     """
-    input, weight = as_tensor(input), as_tensor(weight)
-    if bias is not None:
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    if not isinstance(weight, Tensor):
+        weight = as_tensor(weight)
+    if bias is not None and not isinstance(bias, Tensor):
         bias = as_tensor(bias)
     dtype = input.data.dtype
     if dtype is not weight.data.dtype or (bias is not None and dtype is not bias.data.dtype):

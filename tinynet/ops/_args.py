@@ -48,7 +48,8 @@ def floating_input(x) -> Tensor:
 
     For functions whose values are not integers (``exp``, ``sqrt``, true division ...).
     """
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     if x.data.dtype.kind == "f":
         return x
     return Tensor._wrap(x.data.astype(_dtype.get_default_dtype()))
