@@ -39,8 +39,11 @@ def test_axis_out_of_range_is_an_index_error():
 
 
 def test_transpose_needs_a_permutation():
+    # Two ints swap axes (PyTorch's transpose(dim0, dim1)); a sequence must be a permutation.
     with pytest.raises(ValueError, match="permutation"):
-        tn.zeros(2, 3).transpose(0, 0)
+        tn.zeros(2, 3).transpose((0, 0))
+    with pytest.raises(ValueError, match="permutation"):
+        tn.zeros(2, 3, 4).transpose(0, 0, 1)
 
 
 def test_max_of_empty_tensor():

@@ -8,6 +8,7 @@ import pytest
 import scipy.special
 
 import tinynet as tn
+import tinynet.nn.functional as F
 
 
 def tensor(values) -> tn.Tensor:
@@ -24,12 +25,12 @@ def hessian(fn, x) -> np.ndarray:
     """d2 fn(x).sum() / dx dx, row by row through create_graph."""
     (first,) = tn.grad(fn(x).sum(), x, create_graph=True)
     rows = []
-    for i in range(x.size):
+    for i in range(x.numel()):
         if not first.requires_grad:
-            rows.append(np.zeros(x.size))
+            rows.append(np.zeros(x.numel()))
             continue
         (row,) = tn.grad(first.reshape(-1)[i], x, retain_graph=True, allow_unused=True)
-        rows.append(np.zeros(x.size) if row is None else row.data.ravel())
+        rows.append(np.zeros(x.numel()) if row is None else row.data.ravel())
     return np.array(rows)
 
 
@@ -253,3 +254,54 @@ def test_relu_backward_drops_nan_and_inf_gradients_where_the_input_is_not_positi
         x.relu().backward(np.array([np.nan, np.inf, 3.0], dtype=dtype))
         np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 3.0])
         assert x.grad.dtype == dtype
+
+
+# -- second order at the kinks (the second-order column of docs/autograd.md) -----------------------
+# PyTorch's double backward differentiates each first-order rule with its masks held constant:
+# a rule that is piecewise constant at the kink gives 0 there, elu's exponential side only
+# counts for x < 0 (elu_double_backward masks with self < 0).
+@pytest.mark.parametrize(
+    "fn",
+    [
+        tn.relu,
+        tn.abs,
+        lambda x: tn.leaky_relu(x, 0.1),
+        lambda x: tn.elu(x, alpha=0.7),
+        lambda x: tn.clip(x, 0.0, 1.0),
+        lambda x: tn.maximum(x, tn.zeros(1, dtype=tn.float64)),
+        lambda x: tn.minimum(x, tn.zeros(1, dtype=tn.float64)),
+    ],
+    ids=["relu", "abs", "leaky_relu", "elu", "clip", "maximum", "minimum"],
+)
+def test_second_derivative_at_the_kink_is_zero(fn):
+    np.testing.assert_array_equal(hessian(fn, tensor([0.0])), [[0.0]])
+
+
+def test_elu_second_derivative_away_from_zero():
+    x = tensor([-1.0, 0.0, 2.0])
+    np.testing.assert_allclose(
+        np.diag(hessian(lambda x: tn.elu(x, alpha=0.7), x)), [0.7 * math.exp(-1.0), 0.0, 0.0]
+    )
+
+
+def test_clip_second_derivative_at_its_upper_bound_is_zero():
+    np.testing.assert_array_equal(hessian(lambda x: tn.clip(x, 0.0, 1.0), tensor([1.0])), [[0.0]])
+
+
+def test_sqrt_second_derivative_at_zero_is_minus_infinity():
+    # d/dx 1 / (2 sqrt x) = -1 / (4 x^1.5), which tends to -inf as x -> 0+.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(hessian(tn.sqrt, tensor([0.0])), [[-np.inf]])
+
+
+def test_pow_exponent_second_derivative_at_base_zero_is_zero():
+    b = tensor([2.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        second = hessian(lambda b: tn.pow(tn.zeros(1, dtype=tn.float64), b), b)
+    np.testing.assert_array_equal(second, [[0.0]])
+
+
+def test_max_pool_tie_second_derivative_is_zero():
+    x = tensor([1.0, 1.0, 0.5, 2.0])  # a tie in the first window
+    second = hessian(lambda x: F.max_pool1d(x.reshape(1, 1, 4), 2).sum(), x)
+    np.testing.assert_array_equal(second, np.zeros((4, 4)))

@@ -74,7 +74,7 @@ def test_comparisons_return_boolean_tensors_without_grad():
 
 def test_attributes():
     x = tn.zeros(2, 3, requires_grad=True)
-    assert (x.shape, x.ndim, x.size, x.dtype) == ((2, 3), 2, 6, np.float32)
+    assert (x.shape, x.ndim, x.size(), x.dtype) == ((2, 3), 2, (2, 3), np.float32)
     assert x.T.shape == (3, 2) and x.is_leaf and x.requires_grad
     assert len(x) == 2 and x.numel() == 6
     assert not (x * 2).is_leaf

@@ -15,6 +15,7 @@ from tinynet._dtype import (
     set_default_dtype,
 )
 from tinynet._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinynet._random import default_generator, get_rng_state, manual_seed, set_rng_state
 from tinynet.autograd import Function, backward, grad, once_differentiable
 from tinynet.creation import (
     arange,
@@ -35,7 +36,7 @@ from tinynet.creation import (
     zeros,
     zeros_like,
 )
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.functional import expand, flatten, gelu, squeeze, stack, std, unsqueeze, var
 from tinynet.gradcheck import (
     GradcheckError,
@@ -79,6 +80,7 @@ from tinynet.ops import (
     ne,
     neg,
     pad,
+    permute,
     pow,
     prod,
     relu,
@@ -113,11 +115,13 @@ from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 
 from tinynet import nn, optim  # noqa: E402  (built on the core above)
+from tinynet import data  # noqa: E402  (datasets and loaders: built on the core)
 from tinynet import lab, viz  # noqa: E402  (the gradient lab: built on the core and nn)
 from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep  # noqa: E402
 from tinynet import onnx  # noqa: E402  (ONNX export: the onnx package is imported on use)
 
 clamp = clip
 concat = concatenate
+cat = concatenate
 
 __version__ = "0.1.0"

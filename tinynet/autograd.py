@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinynet._grad_mode import grad_mode, set_grad_enabled
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, inplace_writes, last_writer, version_of, written_since
 
 #: Built-in primitive ops by name, filled as ``tinynet.ops`` defines them.
 PRIMITIVES: dict[str, type] = {}
@@ -58,6 +58,9 @@ class Function:
     _saved_arrays = None
     _output_ref = None
     inputs: Any = None  # the forward arguments while the node is in a graph, then None
+    # The in-place write stamp when the op ran (see inplace_writes.count); weakref of retain_grad().
+    _stamp = 0
+    _retained: weakref.ref | None = None
 
     # -- the op's facts, kept with its class ----------------------------------------------
     #: How users write the op, for reports (``pow`` for ``PowScalar``); None: the class
@@ -98,13 +101,18 @@ class Function:
             if True in needs:
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
+                ctx._stamp = inplace_writes.count
                 result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
+                if out.base is not None:
+                    _share_version_counter(result, args)
                 if cls.saves_output or ctx._saved_arrays is not None:
                     ctx._output_ref = weakref.ref(result)
                 if _hook_count:
                     _call_forward_hooks(ctx, result)
                 return result
         result = Tensor.wrap(out)
+        if out.base is not None:
+            _share_version_counter(result, args)
         if _hook_count:
             _call_forward_hooks(ctx, result)
         return result
@@ -116,12 +124,16 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
-        """What ``save_for_backward`` kept, as Tensors connected to the graph where possible."""
+        """What ``save_for_backward`` kept, as Tensors connected to the graph where possible.
+
+        Raises if a tensor it needs was modified in place since the op ran.
+        """
         saved = self._saved_arrays
         if saved is None:
             if self.inputs is None and hasattr(self, "needs_input_grad"):
                 raise RuntimeError(_FREED)
             return ()
+        self._check_versions()
         output = self.output
         result = []
         for value in saved:
@@ -152,6 +164,74 @@ class Function:
     def _free(self) -> None:
         self.inputs = None
         self._saved_arrays = None
+
+    # -- version counters (in-place ops) ---------------------------------------------------
+    def _check_versions(self) -> None:
+        """Raise if an input, or the output this op reads, changed in place since forward.
+
+        Every input is checked, not only what backward reads: the engine follows inputs to
+        their producers, and a rebased input would lead it astray (PyTorch is laxer here).
+        """
+        inputs = self.inputs
+        if inputs is None or inplace_writes.count == self._stamp:
+            return
+        for index, arg in enumerate(inputs):
+            if isinstance(arg, Tensor) and written_since(arg, self._stamp):
+                raise RuntimeError(self._modified_message(arg, f"input {index}"))
+        ref = self._output_ref
+        if ref is not None:
+            output = ref()
+            if output is not None and written_since(output, self._stamp):
+                raise RuntimeError(self._modified_message(output, "output 0"))
+
+    def _modified_message(self, tensor, role: str) -> str:
+        name = type(self).__name__
+        writer = last_writer(tensor)
+        by = f" by {writer}" if writer else ""
+        # Anomaly mode (tinynet.lab) records where each op was created.
+        site = getattr(self, "_creation_site", None)
+        where = (
+            f" The op was created at {site.describe()}."
+            if site is not None
+            else " Run under tn.detect_anomaly() to see the line that created the op."
+        )
+        return (
+            "one of the tensors needed for gradient computation has been modified by an "
+            f"inplace operation: [Tensor of shape {tuple(tensor.shape)}, dtype {tensor.dtype}], "
+            f"which is {role} of {name}, is at version {version_of(tensor)}, written"
+            f"{by} after {name} recorded it.{where} Modify a clone() instead, or compute the gradient "
+            "before the in-place change (an optimizer step after backward(retain_graph=True) "
+            "counts as one)."
+        )
+
+    def _rebase_output(self, tensor) -> None:
+        """An in-place op made ``tensor`` this op's output: read it, at its current version."""
+        if self._output_ref is not None:
+            self._output_ref = weakref.ref(tensor)
+        self._stamp = inplace_writes.count
+
+    def _retain_grad_of(self, tensor) -> None:
+        self._retained = weakref.ref(tensor)
+
+    def _give_retained_grad(self, grad, create_graph: bool) -> None:
+        ref = self._retained
+        tensor = ref() if ref is not None else None
+        if tensor is None or tensor._node is not self:
+            return
+        if not create_graph:
+            grad = Tensor._wrap(grad.data.copy())
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _share_version_counter(result: Tensor, args) -> None:
+    """A result that views an input's memory (reshape, indexing...) shares its version
+    counter, as PyTorch's views do: a write through either is seen by graphs using the other."""
+    base = result.data.base
+    for arg in args:
+        if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
+            state = arg._version
+            result._version = state if isinstance(state, Tensor) else arg
+            return
 
 
 def _as_output_array(out, cls) -> np.ndarray:
@@ -385,6 +465,10 @@ def _node_backward(node, grad: Tensor, create_graph: bool) -> tuple:
             f"{type(node).__name__} has a backward marked once_differentiable: "
             "it cannot be differentiated again (create_graph=True)"
         )
+    if node._stamp != inplace_writes.count:
+        node._check_versions()
+    if node._retained is not None:
+        node._give_retained_grad(grad, create_graph)
     input_grads = type(node).backward(node, grad)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
@@ -440,18 +524,18 @@ def _assign_leaf_grads(entries, root_grads, create_graph: bool) -> None:
     handed_out = None
     for leaf, grad in entries:
         if create_graph:
-            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+            leaf._grad = grad if leaf._grad is None else leaf._grad + grad
             continue
         array = grad.data
-        if leaf.grad is not None:
-            leaf.grad = Tensor.wrap(leaf.grad.data + array)
+        if leaf._grad is not None:
+            leaf._grad = Tensor.wrap(leaf._grad.data + array)
             continue
         if handed_out is None:
             handed_out = {id(g.data) for g in root_grads}
         if array.base is not None or id(array) in handed_out:
             array = array.copy()
         handed_out.add(id(array))
-        leaf.grad = Tensor.wrap(array)
+        leaf._grad = Tensor.wrap(array)
 
 
 def _seed_gradients(outputs, gradients):

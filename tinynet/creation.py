@@ -1,8 +1,11 @@
-"""Functions that create tensors. Random ones take ``rng=`` (a seed or a Generator)."""
+"""Functions that create tensors. Random ones take ``rng=`` (a seed or a Generator).
+
+``device=`` is accepted as in PyTorch: ``"cpu"`` (or None) only.
+"""
 
 import numpy as np
 
-from tinynet import _dtype
+from tinynet import _device, _dtype
 from tinynet._random import as_generator
 from tinynet.tensor import Tensor
 
@@ -21,8 +24,9 @@ def _make(array, requires_grad):
     return Tensor(array, requires_grad=requires_grad)
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor from data (a copy): arrays keep their dtype, Python floats the default."""
+    _device.check(device)
     if isinstance(data, Tensor):
         data = data.data
     array = _dtype.as_array(data, dtype)
@@ -38,36 +42,46 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of zeros, ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    _device.check(device)
     return _make(np.zeros(_shape(shape), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of ones."""
+    _device.check(device)
     return _make(np.ones(_shape(shape), _float_dtype(dtype)), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(shape, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value``."""
+    _device.check(device)
     if dtype is None:
         dtype = _dtype.as_array(fill_value).dtype
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return _make(np.full(shape, fill_value, np.dtype(dtype)), requires_grad)
 
 
-def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """An uninitialized tensor (its values are arbitrary)."""
+    _device.check(device)
     return _make(np.empty(_shape(shape), _float_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """The identity matrix (``n`` by ``m``)."""
+    _device.check(device)
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start, stop=None, step=1, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """Evenly spaced values in ``[start, stop)``; integer arguments give int64."""
+    _device.check(device)
     if stop is None:
         start, stop = 0, start
     if dtype is None:
@@ -76,54 +90,63 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     return _make(np.arange(start, stop, step, dtype=np.dtype(dtype)), requires_grad)
 
 
-def linspace(start, stop, num: int, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, stop, num: int, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
+    _device.check(device)
     return _make(np.linspace(start, stop, num, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros with ``x``'s shape and dtype."""
+    _device.check(device)
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
     return _make(np.zeros_like(x, dtype=dtype), requires_grad)
 
 
-def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Ones with ``x``'s shape and dtype."""
+    _device.check(device)
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
     return _make(np.ones_like(x, dtype=dtype), requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full_like(x, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """``fill_value`` with ``x``'s shape and dtype."""
+    _device.check(device)
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
     return _make(np.full_like(x, fill_value, dtype=dtype), requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False, rng=None) -> Tensor:
+def randn(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
     """Standard normal samples; ``rng`` is a seed or a ``numpy.random.Generator``."""
+    _device.check(device)
     dtype = _float_dtype(dtype)
     return _make(as_generator(rng).standard_normal(_shape(shape), dtype=dtype), requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False, rng=None) -> Tensor:
+def rand(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
     """Uniform samples in ``[0, 1)``; ``rng`` is a seed or a ``numpy.random.Generator``."""
+    _device.check(device)
     dtype = _float_dtype(dtype)
     return _make(as_generator(rng).random(_shape(shape), dtype=dtype), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=np.int64, rng=None) -> Tensor:
+def randint(low, high=None, size=(), dtype=np.int64, rng=None, device=None) -> Tensor:
     """Uniform integers in ``[low, high)``."""
+    _device.check(device)
     if high is None:
         low, high = 0, low
     size = (size,) if isinstance(size, int) else tuple(size)
     return Tensor(as_generator(rng).integers(low, high, size, dtype=np.dtype(dtype)))
 
 
-def randn_like(x, dtype=None, requires_grad: bool = False, rng=None) -> Tensor:
+def randn_like(x, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
     """Standard normal samples with ``x``'s shape (and dtype unless given)."""
+    _device.check(device)
     return randn(*x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, rng=rng)
 
 
-def rand_like(x, dtype=None, requires_grad: bool = False, rng=None) -> Tensor:
+def rand_like(x, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
     """Uniform ``[0, 1)`` samples with ``x``'s shape (and dtype unless given)."""
+    _device.check(device)
     return rand(*x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, rng=rng)

@@ -3,3 +3,7 @@
 
 class ShapeError(RuntimeError, ValueError):
     """Operand shapes do not fit (a RuntimeError as in PyTorch, and a ValueError as in NumPy)."""
+
+
+class DTypeError(TypeError, RuntimeError):
+    """Operand dtypes do not fit (a RuntimeError as in PyTorch, and a TypeError as in Python)."""

@@ -7,15 +7,16 @@ from collections.abc import Sequence
 
 from tinynet import ops
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes
+from tinynet.ops._args import as_tensor, axes, dim_aliases
 from tinynet.tensor import Axis, Tensor, TensorLike
 
 
+@dim_aliases
 def var(x: TensorLike, axis: Axis = None, correction: int = 1, keepdims: bool = False) -> Tensor:
     """Variance over ``axis`` with ``correction`` (1: unbiased, as PyTorch's default)."""
     x = as_tensor(x)
     reduced = axes(axis, x.ndim)
-    count = x.size if reduced is None else math.prod(x.shape[i] for i in reduced)
+    count = x.numel() if reduced is None else math.prod(x.shape[i] for i in reduced)
     deviation = x - x.mean(reduced, keepdims=True)
     dof = count - correction
     # With no degrees of freedom left the variance is undefined: 0 * inf gives NaN, as PyTorch.
@@ -24,6 +25,7 @@ def var(x: TensorLike, axis: Axis = None, correction: int = 1, keepdims: bool = 
     )
 
 
+@dim_aliases
 def std(x: TensorLike, axis: Axis = None, correction: int = 1, keepdims: bool = False) -> Tensor:
     """Standard deviation over ``axis``: ``sqrt(var(x, axis, correction))``.
 
@@ -44,8 +46,17 @@ def gelu(x: TensorLike, approximate: str = "none") -> Tensor:
     raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def flatten(x: TensorLike, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-    """Merge axes ``start_axis..end_axis`` into one."""
+def flatten(
+    x: TensorLike,
+    start_axis: int = 0,
+    end_axis: int = -1,
+    *,
+    start_dim: int | None = None,
+    end_dim: int | None = None,
+) -> Tensor:
+    """Merge axes ``start_axis..end_axis`` into one (PyTorch's ``start_dim``/``end_dim`` too)."""
+    start_axis = start_axis if start_dim is None else start_dim
+    end_axis = end_axis if end_dim is None else end_dim
     x = as_tensor(x)
     if x.ndim == 0:
         return x.reshape(1)
@@ -56,6 +67,7 @@ def flatten(x: TensorLike, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     return x.reshape(*x.shape[:start], merged, *x.shape[end + 1 :])
 
 
+@dim_aliases
 def squeeze(x: TensorLike, axis: Axis = None) -> Tensor:
     """Remove axes of length 1 (all of them, or those in ``axis``)."""
     x = as_tensor(x)
@@ -68,6 +80,7 @@ def squeeze(x: TensorLike, axis: Axis = None) -> Tensor:
     return x.reshape(*(n for i, n in enumerate(x.shape) if i not in removed))
 
 
+@dim_aliases
 def unsqueeze(x: TensorLike, axis: int) -> Tensor:
     """Insert an axis of length 1 at ``axis`` (negative counts from the end of the result)."""
     x = as_tensor(x)
@@ -87,6 +100,7 @@ def expand(x: TensorLike, *shape) -> Tensor:
     return x.broadcast_to(target)
 
 
+@dim_aliases
 def stack(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis."""
     parts = [as_tensor(t) for t in tensors]

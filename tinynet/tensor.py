@@ -8,13 +8,31 @@ tied once, in the imports at the bottom of this file.
 from __future__ import annotations
 
 import builtins
+import os
+import sys
+import warnings
 from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
-from tinynet import _dtype
+from tinynet import _device, _dtype
 from tinynet._grad_mode import grad_mode
+
+
+class _WriteCounter:
+    """Stamps every in-place write, process-wide: an op recorded at stamp s needs no check at
+    backward while no write happened since (the common case, kept to one comparison). An
+    instance, not a class attribute: setting a class attribute would deoptimize attribute
+    lookups on every Tensor."""
+
+    __slots__ = ("count",)
+
+    def __init__(self):
+        self.count = 0
+
+
+inplace_writes = _WriteCounter()
 
 
 class Tensor:
@@ -27,7 +45,11 @@ class Tensor:
     Tensor([2., 4.], dtype=float64)
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "__weakref__")
+    # ``_version``: 0 until an in-place write, then (writes, stamp of the last write); on a
+    # detach() view, the tensor whose counter it shares. One slot keeps creation cheap.
+    __slots__ = ("data", "_grad", "_requires_grad", "_node", "_version", "__weakref__")
+    data: np.ndarray
+    _version: builtins.int | tuple | Tensor
     # Make NumPy defer to our reflected operators: ``array + tensor`` calls __radd__.
     __array_ufunc__ = None
 
@@ -35,9 +57,10 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         self.data = _dtype.as_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self._node = None
         self._requires_grad = False
+        self._version = 0
         if requires_grad:
             self.requires_grad = True
 
@@ -46,9 +69,10 @@ class Tensor:
         """Fast constructor for arrays that already follow the dtype policy."""
         tensor = object.__new__(Tensor)
         tensor.data = array
-        tensor.grad = None
+        tensor._grad = None
         tensor._requires_grad = requires_grad
         tensor._node = node
+        tensor._version = 0
         return tensor
 
     # -- autograd state ---------------------------------------------------------------
@@ -86,8 +110,55 @@ class Tensor:
         return self._node
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing this tensor's data and version counter, cut from the graph.
+
+        An in-place op on the detached tensor changes this one too, so backward through a
+        graph that needs these values raises instead of using the changed ones.
+        """
+        view = Tensor._wrap(self.data)
+        view._version = self._version if isinstance(self._version, Tensor) else self
+        return view
+
+    # A property, not __getattr__: a class with __getattr__ loses CPython's fast attribute
+    # lookups on every access (measured: 2% of a training step).
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves, and non-leaves after retain_grad())."""
+        grad = self._grad
+        if grad is None and self._node is not None and not self.retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: "
+                "backward() does not fill it. Call .retain_grad() on it before backward() if "
+                "you want its gradient, or use tn.grad(output, tensor).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = value
+
+    def retain_grad(self) -> None:
+        """Make backward() fill ``.grad`` of this non-leaf tensor too (a no-op on leaves)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+        if self._node is not None:
+            self._node._retain_grad_of(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf whose ``.grad`` backward() fills (see retain_grad())."""
+        node = self._node
+        return node is not None and node._retained is not None and node._retained() is self
+
+    @property
+    def version(self) -> int:
+        """How many in-place writes this tensor's memory has seen (PyTorch's ``_version``).
+
+        Shared with detach() views; writes through ``.data`` are not counted.
+        """
+        return version_of(self)
 
     def backward(
         self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False
@@ -109,9 +180,20 @@ class Tensor:
     def ndim(self) -> int:
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self, dim: int | None = None):
+        """The shape as a tuple, or the length of axis ``dim``, as PyTorch's ``size``.
+
+        A method, not NumPy's ``size`` attribute (the element count): use ``numel()`` for
+        that. ``x.size * 2`` then fails loudly instead of silently meaning something else.
+
+        >>> import tinynet as tn
+        >>> x = tn.zeros(2, 3)
+        >>> x.size(), x.size(-1), x.numel()
+        ((2, 3), 3, 6)
+        """
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_axis(dim, self.data.ndim)]
 
     @property
     def dtype(self) -> np.dtype:
@@ -192,7 +274,33 @@ class Tensor:
         """Cast to ``dtype`` (differentiable between floating dtypes)."""
         return _ops.cast(self, dtype)
 
-    to = astype
+    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
+        """PyTorch's ``to``: ``to(dtype)``, ``to("cpu")``, ``to(other_tensor)``, keywords too.
+
+        The only device is the CPU; any other device raises ``RuntimeError``.
+
+        >>> import tinynet as tn
+        >>> tn.zeros(2).to("cpu", tn.float64).dtype
+        dtype('float64')
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _device.is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        _device.check(device)
+        result = self if dtype is None or np.dtype(dtype) == self.data.dtype else self.astype(dtype)
+        return result.clone() if copy and result is self else result
+
+    def cpu(self) -> Tensor:
+        """This tensor (tinynet only computes on the CPU)."""
+        return self
+
+    @property
+    def device(self) -> str:
+        return "cpu"
 
     def float(self) -> Tensor:
         return _ops.cast(self, np.float32)
@@ -366,14 +474,37 @@ class Tensor:
     view = reshape
 
     def transpose(self, *axes) -> Tensor:
+        """Two ints swap those axes (PyTorch); a sequence or 3+ ints permute (NumPy)."""
         return _ops.transpose(self, *axes)
+
+    def permute(self, *dims):
+        """Reorder the axes: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
+        return _ops.permute(self, *dims)
 
     @property
     def T(self) -> Tensor:
         return _ops.transpose(self)
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-        return _functional.flatten(self, start_axis, end_axis)
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 dimensions, as PyTorch's ``t()``."""
+        if self.data.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, got {self.data.ndim}; "
+                "use transpose(d0, d1) or permute(...)"
+            )
+        return _ops.transpose(self)
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped (a batch of transposed matrices)."""
+        if self.data.ndim < 2:
+            raise RuntimeError(f"mT needs at least 2 dimensions, got {self.data.ndim}")
+        return _ops.transpose(self, -2, -1)
+
+    def flatten(
+        self, start_axis: int = 0, end_axis: int = -1, *, start_dim=None, end_dim=None
+    ) -> Tensor:
+        return _functional.flatten(self, start_axis, end_axis, start_dim=start_dim, end_dim=end_dim)
 
     def squeeze(self, axis=None) -> Tensor:
         return _functional.squeeze(self, axis)
@@ -418,6 +549,85 @@ class Tensor:
     def bmm(self, mat2):
         return _ops.bmm(self, mat2)
 
+    # -- in-place ops (PyTorch's rules; each bumps the version counter) ---------------------
+    def add_(self, other, alpha=1) -> Tensor:
+        """``self += alpha * other`` in place; see docs/tensors.md for the rules."""
+        return _inplace(self, "add_", lambda t: _ops.add(t, _scaled(other, alpha)))
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        return _inplace(self, "sub_", lambda t: _ops.sub(t, _scaled(other, alpha)))
+
+    def mul_(self, other) -> Tensor:
+        return _inplace(self, "mul_", lambda t: _ops.mul(t, other))
+
+    def div_(self, other) -> Tensor:
+        return _inplace(self, "div_", lambda t: _ops.div(t, other))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return _inplace(self, "clamp_", lambda t: _ops.clip(t, min, max))
+
+    clip_ = clamp_
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src`` (broadcast to this shape) into this tensor; gradients flow to ``src``."""
+        return _inplace(self, "copy_", lambda t: _overwrite(t, src))
+
+    def fill_(self, value) -> Tensor:
+        return _inplace(self, "fill_", lambda t: _overwrite(t, value))
+
+    def zero_(self) -> Tensor:
+        return _inplace(self, "zero_", lambda t: _overwrite(t, 0))
+
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0, rng=None) -> Tensor:
+        """Fill with samples of U[a, b) from ``rng`` (None: the global generator)."""
+        values = _random.as_generator(rng).uniform(a, b, self.data.shape)
+        return _inplace(self, "uniform_", lambda t: _overwrite(t, values))
+
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0, rng=None) -> Tensor:
+        """Fill with samples of N(mean, std**2) from ``rng`` (None: the global generator)."""
+        values = _random.as_generator(rng).normal(mean, std, self.data.shape)
+        return _inplace(self, "normal_", lambda t: _overwrite(t, values))
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory, recorded in the graph (gradients flow back)."""
+        return _overwrite(self, self)
+
+    def __setitem__(self, index, value) -> None:
+        """``x[index] = value`` in place, with the rules of the other in-place ops.
+
+        Recorded on a non-leaf (the assigned elements then get no gradient); the value itself
+        must not require grad there (build the result with ``tn.where`` instead).
+        """
+        if isinstance(value, Tensor) and value._requires_grad and grad_mode.enabled:
+            raise RuntimeError(
+                "assigning a tensor that requires grad into part of another one is not "
+                "supported; build the result with tn.where(mask, value, x) instead"
+            )
+        index = _plain_index(index)
+        values = np.zeros_like(self.data)
+        values[index] = value.data if isinstance(value, Tensor) else value
+        chosen = np.zeros(self.data.shape, dtype=bool)
+        chosen[index] = True
+        _inplace(self, "__setitem__", lambda t: _ops.where(chosen, Tensor._wrap(values), t))
+
+    # -- PyTorch's dtype conversions (last: their names shadow builtins in the class body) --
+    def half(self) -> Tensor:
+        return _ops.cast(self, np.float16)
+
+    def long(self) -> Tensor:
+        return _ops.cast(self, np.int64)
+
+    def int(self) -> Tensor:
+        return _ops.cast(self, np.int32)
+
+    def bool(self) -> Tensor:
+        return _ops.cast(self, np.bool_)
+
 
 # -- types of the public API ---------------------------------------------------------------
 #: What the public functions take where they take a tensor: a Tensor, or anything NumPy
@@ -425,6 +635,151 @@ class Tensor:
 TensorLike: TypeAlias = Tensor | npt.ArrayLike
 #: An ``axis`` argument: one axis, several, or None for all of them.
 Axis: TypeAlias = int | tuple[int, ...] | None
+
+
+def _plain_index(index):
+    """``index`` with Tensors replaced by their arrays, for NumPy item assignment."""
+    if isinstance(index, tuple):
+        return tuple(part.data if isinstance(part, Tensor) else part for part in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else _ops.mul(other, alpha)
+
+
+def _overwrite(target: Tensor, values) -> Tensor:
+    """``values`` broadcast to ``target``'s shape and dtype, as a new array, in the graph."""
+    if isinstance(values, np.ndarray):
+        values = Tensor._wrap(values.astype(target.data.dtype, copy=False))
+    everywhere = np.ones(target.data.shape, dtype=bool)
+    result = _ops.where(everywhere, values, target)
+    return result if result.data.dtype == target.data.dtype else result.astype(target.dtype)
+
+
+def bump_version(tensor: Tensor, writer: str | None = None) -> None:
+    """Record an in-place write to ``tensor``'s data (optimizers call this for each step).
+
+    ``writer`` says who wrote (``"add_ at train.py:12"``), for the error of a stale graph.
+    """
+    counter = inplace_writes
+    stamp = counter.count = counter.count + 1
+    state = tensor._version
+    if state.__class__ is tuple:
+        tensor._version = (state[0] + 1, stamp, writer)
+    elif isinstance(state, Tensor):  # a detach() view: the counter is its base's
+        bump_version(state, writer)
+    else:  # 0: the first write
+        tensor._version = (1, stamp, writer)
+
+
+def last_writer(tensor: Tensor) -> str | None:
+    """Who last wrote ``tensor``'s memory in place (None if unknown or never)."""
+    state = _version_state(tensor)
+    return state[2] if len(state) > 2 else None
+
+
+def _caller_site() -> str:
+    """``file.py:line`` of the first caller outside the tinynet package."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown line"
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _version_state(tensor: Tensor) -> tuple:
+    state: Any = tensor._version
+    if isinstance(state, Tensor):
+        state = state._version
+    return (0, 0) if state == 0 else state
+
+
+def version_of(tensor: Tensor) -> int:
+    """The number of in-place writes ``tensor``'s memory has seen."""
+    return _version_state(tensor)[0]
+
+
+def written_since(tensor: Tensor, stamp: int) -> bool:
+    """True if ``tensor``'s memory was written in place after write stamp ``stamp``."""
+    return _version_state(tensor)[1] > stamp
+
+
+def _write(tensor: Tensor, values: np.ndarray, name: str) -> None:
+    if (
+        values.shape != tensor.data.shape
+        and np.broadcast_shapes(values.shape, tensor.data.shape) != tensor.data.shape
+    ):
+        raise _errors.ShapeError(
+            f"{name}: the result of shape {values.shape} does not fit in place into a tensor "
+            f"of shape {tensor.shape}; use the out-of-place form"
+        )
+    if values.dtype != tensor.data.dtype and not np.can_cast(
+        values.dtype, tensor.data.dtype, casting="same_kind"
+    ):
+        raise _errors.DTypeError(
+            f"{name}: result type {values.dtype} can't be cast to the tensor's dtype "
+            f"{tensor.dtype} in place; use the out-of-place form, or convert with .to(...)"
+        )
+    if not tensor.data.flags.writeable:
+        raise RuntimeError(
+            f"{name}: this tensor's memory is read-only (a broadcast view); clone() it first"
+        )
+    np.copyto(tensor.data, values, casting="same_kind")
+
+
+def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
+    """Write ``compute(tensor)`` into ``tensor``'s memory, recording it when grad mode says so.
+
+    A recorded in-place op rebases the tensor onto the op's node; the node keeps a copy of
+    the old values, so its backward sees what its forward saw.
+    """
+    if grad_mode.enabled and tensor._requires_grad:
+        if tensor._node is None:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({name}); update it under `with tn.no_grad():` (as optimizers do) or use "
+                "the out-of-place form"
+            )
+        if tensor.data.base is not None:
+            raise RuntimeError(
+                f"{name}: this tensor is a view made by an op (reshape, transpose, indexing...) "
+                "in a graph; an in-place write would change the tensor it views. Use clone() "
+                "first"
+            )
+    if not grad_mode.enabled:
+        _write(tensor, compute(Tensor._wrap(tensor.data)).data, name)
+        bump_version(tensor, f"{name} at {_caller_site()}")
+        return tensor
+    source = Tensor._wrap(tensor.data, tensor._requires_grad, tensor._node)
+    result = compute(source)
+    node = result._node
+    if node is None:
+        _write(tensor, result.data, name)
+        bump_version(tensor, f"{name} at {_caller_site()}")
+        return tensor
+    if result.data.shape != tensor.data.shape:
+        _write(tensor, result.data, name)  # raises the shape error
+    retained = tensor.retains_grad
+    source.data = tensor.data.copy()
+    _write(tensor, result.data, name)
+    bump_version(tensor, f"{name} at {_caller_site()}")
+    tensor._node = node
+    if retained:
+        node._retain_grad_of(tensor)
+    tensor._requires_grad = True
+    node._rebase_output(tensor)
+    return tensor
+
+
+def _axis(dim: int, ndim: int) -> int:
+    if not -ndim <= dim < max(ndim, 1):
+        raise IndexError(f"dimension {dim} is out of range for a tensor of {ndim} dimensions")
+    return dim % max(ndim, 1)
 
 
 def _rebuild_tensor(data, requires_grad):
@@ -439,6 +794,16 @@ def is_grad_recording(*tensors) -> bool:
 
 
 # The knot between the Tensor and the ops that build Tensors, tied in one place.
+from tinynet import _random  # noqa: E402
 from tinynet import autograd as _autograd  # noqa: E402
+from tinynet import errors as _errors  # noqa: E402
+from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
+
+# PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
+for _name in (
+    "sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "softmax", "log_softmax",
+    "argmax", "argmin", "squeeze", "unsqueeze",
+):  # fmt: skip
+    setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402
 from tinynet import ops as _ops  # noqa: E402

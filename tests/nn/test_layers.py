@@ -63,7 +63,7 @@ def test_linear_gradients_first_and_second_order():
 
 
 def test_linear_without_bias():
-    layer = nn.Linear(3, 2, bias=False, rng=0)
+    layer = nn.Linear(3, 2, bias=False, rng=0, dtype=tn.float64)
     assert layer.bias is None and list(layer.state_dict()) == ["weight"]
     x = randn(4, 3)
     np.testing.assert_allclose(layer(x).data, x.data @ layer.weight.data.T, rtol=1e-6)
@@ -249,7 +249,7 @@ def test_batchnorm_train_forward_matches_numpy(shape):
 
 
 def test_batchnorm_running_stats_follow_the_closed_form():
-    bn = nn.BatchNorm1d(2, momentum=0.3)
+    bn = nn.BatchNorm1d(2, momentum=0.3, dtype=tn.float64)
     rng = np.random.default_rng(0)
     mean, var = np.zeros(2), np.ones(2)
     for _ in range(4):
@@ -264,7 +264,7 @@ def test_batchnorm_running_stats_follow_the_closed_form():
 
 
 def test_batchnorm_cumulative_average_with_momentum_none():
-    bn = nn.BatchNorm1d(1, momentum=None)
+    bn = nn.BatchNorm1d(1, momentum=None, dtype=tn.float64)
     batches = [np.array([[1.0], [3.0]]), np.array([[5.0], [9.0]]), np.array([[0.0], [1.0]])]
     for batch in batches:
         bn(tn.Tensor(batch))
@@ -283,7 +283,7 @@ def test_batchnorm_eval_uses_running_stats_and_does_not_update():
     np.testing.assert_allclose(bn(x).data, expected, rtol=1e-12)
     assert bn.running_mean.tolist() == [1.0, -2.0] and bn.num_batches_tracked.item() == 0
     check_module_gradients(bn, randn(3, 2))
-    bn(tn.ones(1, 2))  # a batch of one is fine in eval mode
+    bn(tn.ones(1, 2, dtype=tn.float64))  # a batch of one is fine in eval mode
 
 
 def test_batchnorm_without_tracking_or_affine():

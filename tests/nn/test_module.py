@@ -164,7 +164,7 @@ def test_shared_submodule_and_parameter_counted_once():
     # As PyTorch, the state dict names a shared module under each of its names ...
     assert list(net.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     # ... and gradients from both uses accumulate in the one parameter.
-    x = tn.Tensor(np.ones((1, 3)))
+    x = tn.ones(1, 3)
     net(x).sum().backward()
     assert shared.weight.grad is not None
 

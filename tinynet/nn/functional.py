@@ -17,7 +17,7 @@ import numpy as np
 from tinynet import functional as _composite
 from tinynet import ops
 from tinynet._random import as_generator
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -27,7 +27,7 @@ from tinynet.nn.losses import (
     mse_loss,
     nll_loss,
 )
-from tinynet.ops._args import as_tensor
+from tinynet.ops._args import as_tensor, dim_aliases
 from tinynet.ops.conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -118,11 +118,13 @@ def softplus(input: TensorLike, beta: float = 1.0, threshold: float = 20.0) -> T
     return ops.where(above, input, smooth)
 
 
+@dim_aliases
 def softmax(input: TensorLike, dim: int = -1) -> Tensor:
     """Softmax along ``dim`` (stable for any finite input)."""
     return ops.softmax(input, dim)
 
 
+@dim_aliases
 def log_softmax(input: TensorLike, dim: int = -1) -> Tensor:
     """Log of the softmax along ``dim``, computed stably."""
     return ops.log_softmax(input, dim)
@@ -136,7 +138,38 @@ def linear(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None
     >>> linear(tn.ones(1, 2), tn.ones(3, 2), tn.zeros(3)).tolist()
     [[2.0, 2.0, 2.0]]
     """
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    if not isinstance(weight, Tensor):
+        weight = as_tensor(weight)
+    if bias is not None and not isinstance(bias, Tensor):
+        bias = as_tensor(bias)
+    dtype = input.data.dtype
+    if dtype is not weight.data.dtype or (bias is not None and dtype is not bias.data.dtype):
+        check_dtypes("linear", input, weight=weight, bias=bias)
     return ops.linear(input, weight, bias)
+
+
+def check_dtypes(name: str, input: Tensor, **parameters: TensorLike | None) -> None:
+    """Refuse an input whose dtype differs from the layer's parameters (no silent upcast).
+
+    PyTorch raises here too; promoting would silently run a float32 model in float64.
+
+    >>> import tinynet as tn
+    >>> check_dtypes("linear", tn.zeros(1, dtype=tn.float64), weight=tn.zeros(1))
+    Traceback (most recent call last):
+    ...
+    tinynet.errors.DTypeError: linear: the input is float64 but weight is float32; convert the input with x.to(tn.float32), or the model with model.to(tn.float64)
+    """
+    for label, parameter in parameters.items():
+        if parameter is None:
+            continue
+        expected = parameter.dtype if isinstance(parameter, Tensor) else np.asarray(parameter).dtype
+        if input.data.dtype != expected:
+            raise DTypeError(
+                f"{name}: the input is {input.dtype} but {label} is {expected}; convert the "
+                f"input with x.to(tn.{expected}), or the model with model.to(tn.{input.dtype})"
+            )
 
 
 def dropout(
@@ -190,6 +223,7 @@ def layer_norm(
     [[-1.0, 1.0]]
     """
     input = as_tensor(input)
+    check_dtypes("layer_norm", input, weight=weight, bias=bias)
     normalized_shape = shape_tuple(normalized_shape)
     count = len(normalized_shape)
     if input.shape[input.ndim - count :] != normalized_shape or input.ndim < count:
@@ -232,6 +266,10 @@ def batch_norm(
     [[-1.0], [1.0]]
     """
     input = as_tensor(input)
+    check_dtypes(
+        "batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+        running_var=running_var,
+    )  # fmt: skip
     if input.ndim not in (2, 3):
         raise ShapeError(
             f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got shape {input.shape}"
@@ -246,7 +284,7 @@ def batch_norm(
                 f"for an input of shape {input.shape}"
             )
     if training or running_mean is None or running_var is None:
-        count = input.size // channels
+        count = input.numel() // channels
         if training and count <= 1:
             raise ValueError(
                 "Expected more than 1 value per channel when training, got input size "

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-from tinynet import _dtype
+from tinynet import _device, _dtype
 from tinynet._random import as_generator
 from tinynet.errors import ShapeError
 from tinynet.nn import functional as F
@@ -64,8 +64,10 @@ class Linear(Module):
         dtype=None,
         rng=None,
         init: str | None = None,
+        device=None,
     ):
         super().__init__()
+        _device.check(device)
         self.in_features = _check_positive_int(in_features, "in_features", allow_zero=True)
         self.out_features = _check_positive_int(out_features, "out_features", allow_zero=True)
         if init is not None and init not in _WEIGHT_INITS:
@@ -245,7 +247,8 @@ class Dropout(Module):
     by ``1 / (1 - p)``; the identity in eval mode.
 
     ``rng`` (a seed or a Generator) seeds the module's own generator once, so successive
-    calls draw different masks and a seeded module is reproducible.
+    calls draw different masks and a seeded module is reproducible; without it the masks
+    come from the global generator (``tn.manual_seed``).
 
     >>> import tinynet as tn, tinynet.nn as nn
     >>> drop = nn.Dropout(0.5, rng=3)
@@ -257,7 +260,8 @@ class Dropout(Module):
         super().__init__()
         F.check_probability(p)
         self.p = p
-        self.generator = as_generator(rng)
+        # None: draw from the global generator at each call, so tn.manual_seed reaches it.
+        self.generator = None if rng is None else as_generator(rng)
 
     def forward(self, input) -> Tensor:
         return F.dropout(input, self.p, self.training, rng=self.generator)
@@ -289,8 +293,10 @@ class BatchNorm1d(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         dtype=None,
+        device=None,
     ):
         super().__init__()
+        _device.check(device)
         self.num_features = _check_positive_int(num_features, "num_features")
         self.eps = eps
         self.momentum = momentum
@@ -365,8 +371,10 @@ class LayerNorm(Module):
         elementwise_affine: bool = True,
         bias: bool = True,
         dtype=None,
+        device=None,
     ):
         super().__init__()
+        _device.check(device)
         self.normalized_shape = F.shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
@@ -407,8 +415,10 @@ class Embedding(Module):
         padding_idx: int | None = None,
         dtype=None,
         rng=None,
+        device=None,
     ):
         super().__init__()
+        _device.check(device)
         self.num_embeddings = _check_positive_int(num_embeddings, "num_embeddings")
         self.embedding_dim = _check_positive_int(embedding_dim, "embedding_dim", allow_zero=True)
         if padding_idx is not None:

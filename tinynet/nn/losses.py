@@ -164,7 +164,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
         return loss
     if reduction == "sum":
         return loss.sum()
-    return loss.mean() if loss.size else _mean_of(loss.sum(), 0)
+    return loss.mean() if loss.numel() else _mean_of(loss.sum(), 0)
 
 
 # -- regression ----------------------------------------------------------------------------------
@@ -297,7 +297,7 @@ def _probability_loss(
     total = product.sum()
     if reduction == "sum":
         return -total
-    return _mean_of(total, log_probs.size // max(n_classes, 1), -1.0)
+    return _mean_of(total, log_probs.numel() // max(n_classes, 1), -1.0)
 
 
 def _check_class_options(reduction, label_smoothing: float, name: str) -> None:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinynet import _dtype
+from tinynet import _device, _dtype
 from tinynet._grad_mode import no_grad
 from tinynet.tensor import Tensor
 
@@ -374,11 +374,22 @@ class Module:
         return self
 
     # -- dtype -----------------------------------------------------------------------------------
-    def to(self, dtype) -> Module:
+    def to(self, *args, dtype=None, device=None) -> Module:
         """Cast floating parameters, their gradients and floating buffers in place; return self.
 
-        Parameters keep their identity (optimizers holding them stay valid).
+        Parameters keep their identity (optimizers holding them stay valid). As PyTorch's:
+        ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``; the only device is the CPU.
         """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _device.is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        _device.check(device)
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating dtypes, got {dtype}")
@@ -389,6 +400,10 @@ class Module:
                 tensor.data = tensor.data.astype(dtype, copy=False)
                 if tensor.grad is not None:
                     tensor.grad = Tensor.wrap(tensor.grad.data.astype(dtype, copy=False))
+        return self
+
+    def cpu(self) -> Module:
+        """This module (tinynet only computes on the CPU)."""
         return self
 
     def double(self) -> Module:

@@ -65,6 +65,7 @@ from tinynet.ops.movement import (
     concatenate,
     getitem,
     pad,
+    permute,
     reshape,
     sum_to_shape,
     transpose,
@@ -86,7 +87,7 @@ __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "cos",
     "div", "elu", "eq", "erf", "exp", "ge", "getitem", "gt", "le", "leaky_relu", "linear", "log",
     "log1p", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "ne", "neg", "pad", "pow", "prod", "relu", "reshape", "sigmoid", "sin",
+    "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "prod", "relu", "reshape", "sigmoid", "sin",
     "softmax", "softplus", "sqrt", "sub", "sum", "sum_to_shape", "tanh", "transpose", "where",
 ]  # fmt: skip
 # -- convolution, pooling and linear algebra (issue 11, items 6-7) --

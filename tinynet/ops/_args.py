@@ -24,11 +24,35 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 
 
 def binary(a, b) -> tuple[Tensor, Tensor]:
-    """Both operands of a binary op as Tensors, scalars weakly typed by the other operand."""
+    """Both operands of a binary op as Tensors, scalars weakly typed by the other operand.
+
+    A floating operand beats an integer or boolean one: the other is converted to its dtype
+    (PyTorch's rule; NumPy would widen ``int64`` with ``float32`` to ``float64``).
+    """
     if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
-    b = as_tensor(b)
-    return as_tensor(a, b), b
+        b = as_tensor(b, a)
+    else:
+        b = as_tensor(b)
+        a = as_tensor(a, b)
+    a_dtype, b_dtype = a.data.dtype, b.data.dtype
+    if a_dtype is not b_dtype and a_dtype != b_dtype:
+        if a_dtype.kind == "f" and b_dtype.kind != "f":
+            b = Tensor._wrap(b.data.astype(a_dtype))
+        elif b_dtype.kind == "f" and a_dtype.kind != "f":
+            a = Tensor._wrap(a.data.astype(b_dtype))
+    return a, b
+
+
+def floating_input(x) -> Tensor:
+    """``x`` as a Tensor; integer and boolean data converted to the default float dtype.
+
+    For functions whose values are not integers (``exp``, ``sqrt``, true division ...).
+    """
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
+    if x.data.dtype.kind == "f":
+        return x
+    return Tensor._wrap(x.data.astype(_dtype.get_default_dtype()))
 
 
 def broadcast_error(name: str, *shapes) -> ShapeError:

@@ -16,7 +16,7 @@ from numpy.typing import DTypeLike
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
-from tinynet.ops._args import as_tensor, binary, broadcast_error
+from tinynet.ops._args import as_tensor, binary, broadcast_error, floating_input
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -337,8 +337,11 @@ class Elu(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        # For x <= 0, d/dx alpha (e^x - 1) = alpha e^x = output + alpha.
-        return where(ctx.inputs[0].data > 0, grad_output, grad_output * (ctx.output + ctx.alpha))
+        # For x <= 0, d/dx alpha (e^x - 1) = alpha e^x = output + alpha. At x = 0 the slope is
+        # alpha but, as PyTorch's elu_double_backward, only x < 0 has a second derivative.
+        x = ctx.inputs[0].data
+        slope = where(x < 0, ctx.output, 0.0) + ctx.alpha
+        return where(x > 0, grad_output, grad_output * slope)
 
 
 class Softplus(Function):
@@ -454,10 +457,8 @@ def mul(a: TensorLike, b: TensorLike) -> Tensor:
 def div(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a / b`` with broadcasting (true division)."""
     a, b = binary(a, b)
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        from tinynet._dtype import get_default_dtype
-
-        a = cast(a, get_default_dtype())
+    if a.data.dtype.kind != "f":  # then b is not floating either: int / int is a float
+        a, b = floating_input(a), floating_input(b)
     return _binary_apply(Div, "div", a, b)
 
 
@@ -469,6 +470,8 @@ def neg(x: TensorLike) -> Tensor:
 def pow(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a ** b``; a Python number exponent is the common, cheaper case."""
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        if isinstance(b, float) and a.data.dtype.kind != "f":  # int ** 0.5 is a float
+            a = floating_input(a)
         return PowScalar.apply(a, b)
     return _binary_apply(Pow, "pow", a, b)
 
@@ -486,6 +489,18 @@ def cast(x: TensorLike, dtype: DTypeLike) -> Tensor:
 
 
 def _unary(function, name: str | None = None):
+    """The public function of a float-valued op: integer inputs become the default float."""
+
+    def op(x: TensorLike) -> Tensor:
+        return function.apply(floating_input(x))
+
+    op.__name__ = op.__qualname__ = name or function.__name__.lower()
+    return op
+
+
+def _unary_keeping_dtype(function, name: str | None = None):
+    """The public function of an op whose result keeps the input's dtype (abs, relu)."""
+
     def op(x: TensorLike) -> Tensor:
         return function.apply(as_tensor(x))
 
@@ -514,7 +529,7 @@ log1p = _unary(Log1p)
 log1p.__doc__ = "Elementwise log(1 + x), accurate for small x."
 sqrt = _unary(Sqrt)
 sqrt.__doc__ = "Elementwise square root; its derivative at 0 is inf (as PyTorch)."
-abs = _unary(Abs)
+abs = _unary_keeping_dtype(Abs)
 abs.__doc__ = "Elementwise |x|; its derivative at 0 is 0."
 sin = _unary(Sin)
 sin.__doc__ = "Elementwise sine."
@@ -526,7 +541,7 @@ sigmoid = _unary(Sigmoid)
 sigmoid.__doc__ = "Elementwise logistic sigmoid 1 / (1 + e**-x), stable for any finite x."
 erf = _unary(Erf)
 erf.__doc__ = "Elementwise Gauss error function (SciPy, imported on first use)."
-relu = _unary(Relu)
+relu = _unary_keeping_dtype(Relu)
 relu.__doc__ = "Elementwise max(x, 0); its derivative at 0 is 0."
 
 
@@ -537,12 +552,12 @@ def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
 
 def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """Elementwise ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
-    return Elu.apply(as_tensor(x), alpha)
+    return Elu.apply(floating_input(x), alpha)
 
 
 def softplus(x: TensorLike, beta: float = 1.0) -> Tensor:
     """Elementwise ``log(1 + exp(beta * x)) / beta``, stable for any finite input."""
-    return Softplus.apply(as_tensor(x), beta)
+    return Softplus.apply(floating_input(x), beta)
 
 
 def clip(x: TensorLike, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:

@@ -49,7 +49,7 @@ class MatMul(Function):
 def _swap_last(x: Tensor) -> Tensor:
     order = list(range(x.ndim))
     order[-1], order[-2] = order[-2], order[-1]
-    return x.transpose(*order)
+    return x.permute(order)
 
 
 def matmul(a: TensorLike, b: TensorLike) -> Tensor:

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes
+from tinynet.ops._args import as_tensor, axes, dim_aliases
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -31,7 +31,7 @@ class Transpose(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output.transpose(*np.argsort(ctx.order))
+        return permute(grad_output, tuple(np.argsort(ctx.order)))
 
 
 class BroadcastTo(Function):
@@ -154,16 +154,35 @@ def reshape(x: TensorLike, *shape) -> Tensor:
 
 
 def transpose(x: TensorLike, *axes_order) -> Tensor:
-    """Permute axes as NumPy does: a full permutation, or none to reverse them all."""
+    """Swap two axes, or permute them all.
+
+    Two ints swap those axes, as PyTorch's ``transpose(dim0, dim1)``; a sequence, or one or
+    three or more ints, is a full permutation as in NumPy; no argument reverses every axis.
+
+    >>> import tinynet as tn
+    >>> x = tn.zeros(2, 3, 4)
+    >>> transpose(x, 0, 2).shape, transpose(x, (1, 0, 2)).shape, transpose(x).shape
+    ((4, 3, 2), (3, 2, 4), (4, 3, 2))
+    """
     x = as_tensor(x)
-    order = _shape_arg(axes_order) if axes_order else tuple(range(x.ndim))[::-1]
+    if len(axes_order) == 2 and all(isinstance(n, (int, np.integer)) for n in axes_order):
+        (first,), (second,) = axes(axes_order[0], x.ndim), axes(axes_order[1], x.ndim)
+        order = list(range(x.ndim))
+        order[first], order[second] = order[second], order[first]
+        return permute(x, order)
+    return permute(x, *axes_order) if axes_order else permute(x, tuple(range(x.ndim))[::-1])
+
+
+def permute(x, *dims):
+    """Reorder the axes of ``x`` by a full permutation: ``permute(x, 2, 0, 1)`` or a tuple."""
+    x = as_tensor(x)
+    order = _shape_arg(dims)
     normalized = tuple(n % x.ndim if -x.ndim <= n < x.ndim else n for n in order)
     if sorted(normalized) != list(range(x.ndim)):
-        raise ValueError(f"transpose needs a permutation of {x.ndim} axes, got {order}")
-    order = normalized
-    if order == tuple(range(x.ndim)):
+        raise ValueError(f"permute needs a permutation of {x.ndim} axes, got {order}")
+    if normalized == tuple(range(x.ndim)):
         return x
-    return Transpose.apply(x, order)
+    return Transpose.apply(x, normalized)
 
 
 def broadcast_to(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
@@ -191,14 +210,20 @@ def sum_to_shape(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
     return SumToShape.apply(x, shape)
 
 
+def _index_part(part):
+    if isinstance(part, Tensor):
+        return part.data
+    # A list, or a tuple inside the index tuple, is an index array to NumPy: make it one, so
+    # the backward sees repeated indices and accumulates them.
+    if isinstance(part, (list, tuple)):
+        return np.asarray(part)
+    return part
+
+
 def _index_arg(index):
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
     if isinstance(index, tuple):
-        return tuple(_index_arg(part) for part in index)
-    return index
+        return tuple(_index_part(part) for part in index)
+    return _index_part(index)
 
 
 def getitem(x: TensorLike, index: Any) -> Tensor:
@@ -208,6 +233,7 @@ def getitem(x: TensorLike, index: Any) -> Tensor:
     return GetItem.apply(x, index)
 
 
+@dim_aliases
 def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     parts = [as_tensor(t) for t in tensors]

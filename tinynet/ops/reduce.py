@@ -10,7 +10,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
-from tinynet.ops._args import as_tensor, axes, keepdims_shape
+from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input, keepdims_shape
 from tinynet.tensor import Axis, Tensor, TensorLike
 
 
@@ -151,7 +151,7 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
     reduced = tuple(range(x.ndim)) if axis is None else axis
     kept = tuple(i for i in range(x.ndim) if i not in reduced)
     order = kept + reduced
-    moved = x.transpose(*order)
+    moved = x.permute(order)
     kept_shape = moved.shape[: len(kept)]
     n = int(np.prod(moved.shape[len(kept) :], dtype=np.int64))
     flat = moved.reshape(*kept_shape, n)
@@ -164,7 +164,7 @@ def _product_of_others(x: Tensor, axis) -> Tensor:
 
     others = concatenate(prefix, axis=-1) * concatenate(suffix[::-1], axis=-1)
     inverse = np.argsort(order)
-    return others.reshape(*moved.shape).transpose(*inverse)
+    return others.reshape(*moved.shape).permute(tuple(inverse))
 
 
 class LogSumExp(Function):
@@ -224,41 +224,51 @@ class LogSoftmax(Function):
 
 
 # -- public functions -------------------------------------------------------------------------
-def _reduction(function, name, doc):
+def _reduction(function, name, doc, floating: bool = False):
+    """The public function of a reduction; ``floating``: integers give the default dtype."""
+    convert = floating_input if floating else as_tensor
+
     def reduce(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return function.apply(as_tensor(x), axis, keepdims)
+        return function.apply(convert(x), axis, keepdims)
 
     reduce.__name__ = name
     reduce.__doc__ = doc
-    return reduce
+    return dim_aliases(reduce)
 
 
 sum = _reduction(Sum, "sum", "Sum over ``axis`` (None: all; int or tuple, negatives allowed).")
-mean = _reduction(Mean, "mean", "Arithmetic mean over ``axis``.")
+mean = _reduction(Mean, "mean", "Arithmetic mean over ``axis``.", floating=True)
 max = _reduction(Max, "max", "Largest value over ``axis`` (values only); ties share the gradient.")
 min = _reduction(Min, "min", "Smallest value over ``axis`` (values only); ties share the gradient.")
 prod = _reduction(Prod, "prod", "Product over ``axis``; exact gradients with zeros present.")
 logsumexp = _reduction(
-    LogSumExp, "logsumexp", "``log(sum(exp(x)))`` over ``axis``, stable for large magnitudes."
+    LogSumExp,
+    "logsumexp",
+    "``log(sum(exp(x)))`` over ``axis``, stable for large magnitudes.",
+    floating=True,
 )
 
 
+@dim_aliases
 def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, stable for any finite input."""
-    return Softmax.apply(as_tensor(x), axis)
+    return Softmax.apply(floating_input(x), axis)
 
 
+@dim_aliases
 def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``, stable for any finite input."""
-    return LogSoftmax.apply(as_tensor(x), axis)
+    return LogSoftmax.apply(floating_input(x), axis)
 
 
+@dim_aliases
 def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the largest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
     return Tensor.wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 
+@dim_aliases
 def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinynet._grad_mode import enable_grad
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, bump_version
 
 
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
@@ -170,6 +170,8 @@ class Optimizer:
             state = state_of[param]
             if not state:
                 state.update(self._init_state(param, group))
+            # The caller updates ``array`` in place: a graph holding it is now stale.
+            bump_version(param, "optimizer.step()")
             yield param, array, grad_array, state
 
     def _dense_gradient(self, grad) -> np.ndarray:

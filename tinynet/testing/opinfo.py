@@ -216,6 +216,26 @@ def _transpose_kwargs(draw, shape):
     return {"axes": draw(st.sampled_from(((), order)))}
 
 
+def _swap_kwargs(draw, shape):
+    ndim = len(shape)
+    return {"dims": tuple(draw(st.integers(-ndim, ndim - 1)) for _ in range(2))}
+
+
+def _permute_kwargs(draw, shape):
+    return {"axes": tuple(draw(st.permutations(range(len(shape)))))}
+
+
+def _inplace_target(a, b):
+    """A non-leaf copy of ``a`` with the broadcast shape of ``a`` and ``b``: ``b`` adds 0."""
+    return a + b * 0.0
+
+
+def _iadd(a, b):
+    target = _inplace_target(a, b)
+    target += b
+    return target
+
+
 def _flatten_kwargs(draw, shape):
     ndim = max(len(shape), 1)
     start = draw(st.integers(0, ndim - 1))
@@ -654,11 +674,11 @@ OPS: list[OpInfo] = [
     ),
     _shaped(
         "transpose",
-        lambda x, axes: tn.transpose(x, *axes),
+        lambda x, axes: tn.transpose(x, axes) if axes else tn.transpose(x),
         lambda x, axes: np.transpose(x, axes or None),
         _transpose_kwargs,
         {"axes": (1, 0)},
-        method=lambda x, axes: x.transpose(*axes),
+        method=lambda x, axes: x.transpose(axes) if axes else x.transpose(),
     ),
     _unary("T", lambda x: x.T, np.transpose, covers=("transpose",)),
     OpInfo(
@@ -753,6 +773,59 @@ OPS: list[OpInfo] = [
     _comparison("ne", np.not_equal, lambda a, b: a != b),
     _reduction("argmax", np.argmax, draw_kwargs=_argmax_kwargs, differentiable=False),
     _reduction("argmin", np.argmin, draw_kwargs=_argmax_kwargs, differentiable=False),
+    # -- PyTorch spellings and in-place forms (issue 10) ---------------------------------------
+    _shaped(
+        "transpose_swap",
+        lambda x, dims: tn.transpose(x, *dims),
+        lambda x, dims: np.swapaxes(x, *dims),
+        _swap_kwargs,
+        {"dims": (0, -1)},
+        min_dims=1,
+        covers=("transpose",),
+        method=lambda x, dims: x.transpose(*dims),
+    ),
+    _shaped(
+        "permute",
+        lambda x, axes: tn.permute(x, *axes),
+        lambda x, axes: np.transpose(x, axes),
+        _permute_kwargs,
+        {"axes": (1, 0)},
+        method=lambda x, axes: x.permute(*axes),
+    ),
+    # Each in-place op runs on a non-leaf copy of the broadcast shape, so gradients flow
+    # through the in-place form to both inputs, at first and second order.
+    _binary("add_", lambda a, b: _inplace_target(a, b).add_(b), np.add, covers=("add",)),
+    _binary("sub_", lambda a, b: _inplace_target(a, b).sub_(b), np.subtract, covers=("sub",)),
+    _binary("mul_", lambda a, b: _inplace_target(a, b).mul_(b), np.multiply, covers=("mul",)),
+    _binary(
+        "div_",
+        lambda a, b: _inplace_target(a, b).div_(b),
+        np.divide,
+        domains=("real", "nonzero"),
+        covers=("div",),
+    ),
+    _binary("iadd", _iadd, np.add, covers=("add",)),
+    _binary(
+        "copy_",
+        lambda a, b: _inplace_target(a, b).copy_(b),
+        lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)) + 0.0 * a,
+        covers=("where",),
+    ),
+    _unary(
+        "fill_",
+        lambda x: (x * 1.0).fill_(0.5),
+        lambda x: np.full_like(x, 0.5),
+        covers=("where",),
+    ),
+    _unary(
+        "clamp_",
+        lambda x, bounds: x.clone().clamp_(*bounds),
+        lambda x, bounds: np.clip(x, *bounds),
+        _elementwise(bounds=_CLIP_BOUNDS),
+        sample_kwargs={"bounds": (-1.0, 1.0)},
+        avoid=tuple(sorted({b for pair in _CLIP_BOUNDS for b in pair if b is not None})),
+        covers=("clip",),
+    ),
 ]
 
 

@@ -130,7 +130,7 @@ def gradient_report(fn, inputs, order: int = 2, eps: float = 1e-6, atol: float =
         if index < n_inputs or index >= n_arguments:
             lines.append(f"    {target.label(index, n_inputs, n_arguments)} = {_array_text(value)}")
     for name, parameter in zip(target.parameter_names, target.parameters):
-        shown = _array_text(parameter) if parameter.size <= 24 else f"shape {parameter.shape}"
+        shown = _array_text(parameter) if parameter.numel() <= 24 else f"shape {parameter.shape}"
         lines.append(f"    parameter {name!r} = {shown}")
     for check in report.failures:
         where = target.label(check.index, n_inputs, n_arguments)

@@ -1,0 +1,416 @@
+"""Issue 10: where a PyTorch user's hands go first, tinynet does what PyTorch does or raises.
+
+Expected values come from PyTorch's documented semantics, NumPy, or hand computation.
+"""
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+
+
+def f64(values, requires_grad: bool = False) -> tn.Tensor:
+    return tn.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+# -- indexing ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("column_index", [(0, 0, 2), [0, 0, 2]], ids=["tuple", "list"])
+def test_index_arrays_inside_the_index_tuple_accumulate_in_backward(column_index):
+    x = f64(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    picked = x[:, column_index]
+    np.testing.assert_array_equal(picked.data, x.data[:, [0, 0, 2]])
+    picked.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[2.0, 0.0, 1.0], [2.0, 0.0, 1.0]])
+
+
+def test_a_top_level_tuple_is_still_basic_indexing():
+    x = f64(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert x[(1, 2)].item() == 5.0
+
+
+# -- in-place ops and version counters -----------------------------------------------------------
+def test_sgd_by_hand_under_no_grad_updates_the_weights_in_place():
+    p = f64([1.0, 2.0], requires_grad=True)
+    data = p.data
+    (p * p).sum().backward()
+    with tn.no_grad():
+        p -= 0.25 * p.grad
+    assert p.data is data and p.is_leaf and p.requires_grad
+    np.testing.assert_array_equal(p.data, [0.5, 1.0])
+
+
+def test_in_place_on_a_leaf_that_requires_grad_raises_outside_no_grad():
+    w = f64([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w += 1
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w.zero_()
+    assert w.is_leaf and w.data.tolist() == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "expected"),
+    [
+        ("add_", (2.0,), [3.0, 0.0]),
+        ("sub_", (2.0,), [-1.0, -4.0]),
+        ("mul_", (2.0,), [2.0, -4.0]),
+        ("div_", (2.0,), [0.5, -1.0]),
+        ("clamp_", (-1.0, 0.5), [0.5, -1.0]),
+        ("fill_", (7.0,), [7.0, 7.0]),
+        ("zero_", (), [0.0, 0.0]),
+        ("copy_", (np.array([4.0, 5.0]),), [4.0, 5.0]),
+    ],
+)
+def test_in_place_ops_write_into_the_same_array_and_bump_the_version(method, args, expected):
+    x = f64([1.0, -2.0])
+    data = x.data
+    assert getattr(x, method)(*args) is x
+    assert x.data is data and x.version == 1
+    np.testing.assert_array_equal(x.data, expected)
+
+
+def test_random_fills_follow_their_distribution_in_place():
+    x = tn.zeros(2000, dtype=tn.float64)
+    x.uniform_(-1.0, 3.0, rng=0)
+    assert x.data.min() >= -1.0 and x.data.max() < 3.0 and abs(x.data.mean() - 1.0) < 0.1
+    x.normal_(5.0, 0.5, rng=0)
+    assert abs(x.data.mean() - 5.0) < 0.05 and abs(x.data.std() - 0.5) < 0.05
+    assert x.version == 2
+
+
+def test_in_place_result_that_cannot_be_cast_or_broadcast_raises():
+    with pytest.raises(TypeError, match="can't be cast"):
+        tn.tensor([1, 2]).add_(0.5)  # PyTorch: Float can't be cast to Long
+    with pytest.raises(tn.ShapeError, match="in place"):
+        tn.zeros(3).add_(tn.zeros(2, 3))
+
+
+def test_in_place_on_a_non_leaf_is_recorded_and_differentiable():
+    x = f64([1.0, 2.0], requires_grad=True)
+    w = f64([3.0, 4.0], requires_grad=True)
+    y = x * 2.0
+    y.mul_(w)  # y = 2 x w
+    y.add_(x)  # y = 2 x w + x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [7.0, 9.0])  # 2 w + 1
+    np.testing.assert_array_equal(w.grad.data, [2.0, 4.0])  # 2 x
+
+
+def test_detach_shares_the_version_counter_and_backward_refuses_stale_values():
+    x = f64([0.5, 1.0], requires_grad=True)
+    h = x.exp()
+    y = (h * h).sum()
+    h.detach().zero_()
+    with pytest.raises(RuntimeError) as error:
+        y.backward()
+    message = str(error.value)
+    assert "modified by an inplace operation" in message
+    assert "input 0 of Mul" in message and "at version 1" in message
+    assert "written by zero_ at test_pytorch_contract.py:" in message  # the line of the write
+
+
+def test_writes_through_data_stay_untracked_as_in_pytorch():
+    x = f64([0.5, 1.0], requires_grad=True)
+    h = x.exp()
+    y = (h * h).sum()
+    h.data[...] = 0.0
+    y.backward()  # no error (and the gradient uses the changed values, as PyTorch)
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+
+
+def test_optimizer_step_between_two_backwards_of_a_retained_graph_raises():
+    w = tn.nn.Parameter(f64([1.0, 2.0]))
+    opt = tn.optim.SGD([w], lr=0.1)
+    data = w.data
+    l1 = (w * w).sum()
+    l2 = (w * w * w).sum()
+    l1.backward(retain_graph=True)
+    opt.step()
+    assert w.data is data  # updated in place
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*optimizer\.step"):
+        l2.backward()
+
+
+def test_in_place_on_a_saved_output_raises_at_backward():
+    x = f64([0.5], requires_grad=True)
+    h = x.exp()
+    h.mul_(2.0)
+    with pytest.raises(RuntimeError, match="output 0 of Exp"):
+        h.sum().backward()
+
+
+def test_custom_function_saved_tensors_check_the_version():
+    class Square(tn.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return grad_output * 2 * x
+
+    x = f64([3.0], requires_grad=True)
+    y = Square.apply(x)
+    with tn.no_grad():
+        x.add_(1.0)
+    with pytest.raises(RuntimeError, match="input 0 of Square"):
+        y.backward()
+
+
+def test_the_error_names_the_line_that_created_the_op_under_anomaly_mode():
+    x = f64([0.5, 1.0], requires_grad=True)
+    with tn.detect_anomaly():
+        h = x.exp()
+        y = (h * h).sum()  # the op that needs h
+    h.detach().zero_()
+    with pytest.raises(RuntimeError, match=r"created at test_pytorch_contract\.py:\d+"):
+        y.backward()
+
+
+# -- PyTorch spellings -----------------------------------------------------------------------------
+def test_dim_and_keepdim_everywhere_axis_is_accepted():
+    x = f64(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.sum(dim=0).data, x.data.sum(axis=0))
+    np.testing.assert_array_equal(x.mean(dim=1, keepdim=True).data, x.data.mean(1, keepdims=True))
+    np.testing.assert_array_equal(tn.sum(x, dim=1).data, x.data.sum(1))
+    np.testing.assert_array_equal(x.max(dim=1).data, x.data.max(1))
+    np.testing.assert_array_equal(x.argmax(dim=1).data, x.data.argmax(1))
+    np.testing.assert_allclose(x.var(dim=0).data, x.data.var(0, ddof=1))
+    assert tn.stack([x, x], dim=0).shape == (2, 2, 3)
+    assert tn.cat([x, x], dim=1).shape == (2, 6)
+    assert x.unsqueeze(dim=0).shape == (1, 2, 3) and x.flatten(start_dim=0).shape == (6,)
+    softmax = tn.nn.functional.softmax
+    np.testing.assert_array_equal(softmax(x, axis=1).data, softmax(x, dim=1).data)
+    np.testing.assert_array_equal(x.softmax(dim=0).data, x.softmax(axis=0).data)
+    with pytest.raises(TypeError, match="both"):
+        x.sum(dim=0, axis=0)
+
+
+def test_transpose_two_ints_swap_a_sequence_permutes():
+    x = f64(np.arange(24.0).reshape(2, 3, 4))
+    np.testing.assert_array_equal(x.transpose(0, 2).data, np.swapaxes(x.data, 0, 2))
+    np.testing.assert_array_equal(x.transpose(-1, 1).data, np.swapaxes(x.data, -1, 1))
+    np.testing.assert_array_equal(x.transpose((2, 0, 1)).data, np.transpose(x.data, (2, 0, 1)))
+    np.testing.assert_array_equal(x.transpose(2, 0, 1).data, np.transpose(x.data, (2, 0, 1)))
+    np.testing.assert_array_equal(x.permute(1, 2, 0).data, np.transpose(x.data, (1, 2, 0)))
+    np.testing.assert_array_equal(x.mT.data, np.swapaxes(x.data, -1, -2))
+    m = f64([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(m.transpose(0, 1).data, m.data.T)  # NumPy's meaning: unchanged
+    np.testing.assert_array_equal(m.t().data, m.data.T)
+    with pytest.raises(RuntimeError, match="<= 2 dimensions"):
+        x.t()
+
+
+def test_size_numel_and_conversions():
+    x = tn.zeros(2, 3)
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2 and x.numel() == 6
+    with pytest.raises(IndexError):
+        x.size(2)
+    expected = {"long": np.int64, "int": np.int32, "bool": np.bool_, "half": np.float16}
+    for name, dtype in {**expected, "double": np.float64, "float": np.float32}.items():
+        assert getattr(x, name)().dtype == dtype
+    assert x.to(tn.float64).dtype == np.float64 and x.to("float64").dtype == np.float64
+    assert x.to("cpu") is x and x.cpu() is x and x.device == "cpu"
+    assert x.to("cpu", tn.float64).dtype == np.float64
+    assert x.to(tn.zeros(1, dtype=tn.float64)).dtype == np.float64
+    assert tn.zeros(2, device="cpu").shape == (2,)
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "mps"])
+def test_other_devices_are_refused_with_one_clear_line(device):
+    with pytest.raises(RuntimeError, match="CPU only") as error:
+        tn.zeros(2).to(device)
+    assert "\n" not in str(error.value)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tn.nn.Linear(2, 2).to(device)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tn.zeros(2, device=device)
+    for layer in (tn.nn.Linear, tn.nn.LayerNorm, tn.nn.BatchNorm1d):
+        with pytest.raises(RuntimeError, match="CPU only"):
+            layer(2, 2, device=device) if layer is tn.nn.Linear else layer(2, device=device)
+    assert tn.nn.Embedding(3, 2, device="cpu").weight.shape == (3, 2)
+
+
+def test_module_to_accepts_cpu_and_a_dtype():
+    layer = tn.nn.Linear(2, 2, rng=0)
+    weight = layer.weight
+    assert layer.to("cpu") is layer and layer.weight.dtype == np.float32
+    layer.to("cpu", tn.float64)
+    assert layer.weight is weight and weight.dtype == np.float64
+    layer.to(tn.zeros(1))  # the dtype of a tensor, as PyTorch's module.to(tensor)
+    assert weight.dtype == np.float32
+
+
+def test_grad_of_a_non_leaf_warns_unless_retained():
+    x = f64([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    z = x * 2.0
+    z.retain_grad()
+    (y * z).sum().backward()
+    with pytest.warns(UserWarning, match="retain_grad"):
+        assert y.grad is None
+    assert z.retains_grad
+    np.testing.assert_array_equal(z.grad.data, [3.0, 6.0])  # d(y z)/dz = y
+    np.testing.assert_array_equal(x.grad.data, [12.0, 24.0])  # 2 * 3 x * 2
+
+
+# -- dtypes: no silent upcast, PyTorch's integer promotion ----------------------------------------
+def test_float64_input_into_a_float32_layer_raises_naming_both_dtypes_and_the_fix():
+    layer = tn.nn.Linear(2, 2, rng=0)
+    with pytest.raises(TypeError, match=r"float64 but weight is float32.*x\.to\(tn\.float32\)"):
+        layer(np.ones((1, 2)))
+    with pytest.raises(RuntimeError, match="float32 but weight is float64"):
+        tn.nn.Linear(2, 2, rng=0, dtype=tn.float64)(tn.ones(1, 2))
+    with pytest.raises(RuntimeError, match="layer_norm"):
+        tn.nn.LayerNorm(2)(tn.ones(1, 2, dtype=tn.float64))
+    with pytest.raises(RuntimeError, match="batch_norm"):
+        tn.nn.BatchNorm1d(2)(tn.ones(3, 2, dtype=tn.float64))
+    assert layer(np.ones((1, 2), np.float32)).dtype == np.float32
+    linear = tn.nn.functional.linear
+    assert linear(np.ones((1, 2)), np.ones((3, 2)), np.zeros(3)).tolist() == [[2.0, 2.0, 2.0]]
+    with pytest.raises(tn.DTypeError, match="bias is float32"):
+        linear(np.ones((1, 2)), np.ones((3, 2)), np.zeros(3, np.float32))
+
+
+def test_integer_promotion_follows_pytorch():
+    ints = tn.tensor([5, 6, 7])
+    assert (ints / tn.tensor([1, 2, 4])).dtype == np.float32
+    np.testing.assert_allclose((ints / tn.tensor([1, 2, 4])).data, [5.0, 3.0, 1.75])
+    assert (ints + 0.5).dtype == np.float32 and (0.5 * ints).dtype == np.float32
+    assert ints.exp().dtype == np.float32 and ints.sqrt().dtype == np.float32
+    assert (ints * tn.ones(3)).dtype == np.float32
+    assert (ints * tn.ones(3, dtype=tn.float64)).dtype == np.float64
+    assert (ints + 1).dtype == np.int64 and ints.abs().dtype == np.int64
+    assert (ints**0.5).dtype == np.float32 and (ints**2).dtype == np.int64
+    assert ints.mean().dtype == np.float32 and ints.mean().item() == 6.0
+    assert ints.softmax(0).dtype == np.float32 and ints.sum().dtype == np.int64
+    tn.set_default_dtype(tn.float64)
+    try:
+        assert (ints / 2).dtype == np.float64
+    finally:
+        tn.set_default_dtype(tn.float32)
+
+
+# -- randomness: tn.manual_seed and the global generator -------------------------------------------
+def _seeded_run(seed: int) -> list:
+    tn.manual_seed(seed)
+    model = tn.nn.Sequential(tn.nn.Linear(3, 4), tn.nn.Dropout(0.5), tn.nn.Linear(4, 1))
+    x = tn.randn(5, 3)
+    out = model(x)
+    noise = tn.rand(2).data
+    filled = tn.zeros(3).uniform_()
+    order = [batch.data.tolist() for (batch,) in tn.data.DataLoader(
+        tn.data.TensorDataset(tn.arange(6)), batch_size=2, shuffle=True
+    )]  # fmt: skip
+    return [a.tobytes() for a in (out.data, noise, filled.data, model[0].weight.data)] + [order]
+
+
+def test_manual_seed_makes_every_rng_none_draw_bit_identical():
+    first, second = _seeded_run(7), _seeded_run(7)
+    assert first == second
+    assert _seeded_run(8)[:4] != first[:4]
+
+
+def test_rng_argument_still_overrides_the_global_generator():
+    tn.manual_seed(0)
+    a = tn.randn(4, rng=123).data
+    tn.manual_seed(1)
+    b = tn.randn(4, rng=123).data
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, np.random.default_rng(123).standard_normal(4, np.float32))
+
+
+def test_manual_seed_matches_numpy_generator_and_state_round_trips():
+    tn.manual_seed(42)
+    np.testing.assert_array_equal(
+        tn.randn(3, dtype=tn.float64).data, np.random.default_rng(42).standard_normal(3)
+    )
+    state = tn.get_rng_state()
+    a = tn.rand(3).data
+    tn.set_rng_state(state)
+    np.testing.assert_array_equal(tn.rand(3).data, a)
+    with pytest.raises(TypeError, match="int"):
+        tn.manual_seed(1.5)
+
+
+def test_detach_views_of_parameters_and_of_views_share_one_counter():
+    p = tn.nn.Parameter(f64([1.0, 2.0]))
+    view = p.detach().detach()
+    view.add_(1.0)  # a view outside the graph: allowed, and p sees the write
+    assert p.data.tolist() == [2.0, 3.0]
+    assert p.version == view.version == 1
+    with tn.no_grad():
+        p.mul_(2.0)
+    assert view.version == 2 and view.data.tolist() == [4.0, 6.0]
+
+
+def test_in_place_on_a_view_inside_a_graph_is_refused():
+    x = f64([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    row = (x * 1.0)[0]  # a NumPy view of the product's memory
+    with pytest.raises(RuntimeError, match="clone"):
+        row.mul_(2.0)
+
+
+def test_every_input_of_a_recorded_op_is_checked():
+    # Stricter than PyTorch (documented in docs/tensors.md): the sum does not need x's
+    # values, but its node still refers to x.
+    x = f64([1.0], requires_grad=True)
+    y = x + 1.0
+    with tn.no_grad():
+        x.add_(1.0)
+    with pytest.raises(RuntimeError, match="input 0 of Add"):
+        y.backward()
+
+
+def test_to_with_copy_returns_new_memory_and_clone_is_differentiable():
+    x = f64([1.0, 2.0], requires_grad=True)
+    same = x.to(tn.float64)
+    assert same is x
+    copied = x.to(tn.float64, copy=True)
+    assert copied is not x and not np.shares_memory(copied.data, x.data)
+    (copied * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_item_assignment_follows_the_in_place_rules():
+    w = f64([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w[0] = 0.0
+    with tn.no_grad():
+        w[w > 1.5] = 0.0  # a boolean mask, as PyTorch
+    assert w.data.tolist() == [1.0, 0.0, 0.0] and w.version == 1
+    x = f64([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2.0
+    y[tn.tensor([0, 2])] = 5.0  # recorded: the assigned elements get no gradient
+    assert y.data.tolist() == [5.0, 4.0, 5.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 2.0, 0.0]
+    with pytest.raises(RuntimeError, match="tn.where"):
+        (x * 1.0)[0] = x[1]
+
+
+def test_views_made_by_ops_share_the_version_counter_of_their_base():
+    base = f64([[1.0, 2.0], [3.0, 4.0]])
+    row = base[0]  # a NumPy view of base's memory
+    w = f64([1.0, 1.0], requires_grad=True)
+    loss = (row * w).sum()  # Mul needs row's values for w's gradient
+    base.zero_()  # changes row's values too
+    assert row.version == base.version == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    flat = base.reshape(-1)
+    flat.add_(1.0)  # a write through the view bumps the base
+    assert base.version == 2 and base.data.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_retain_grad_survives_an_in_place_op_and_sees_the_final_value():
+    x = f64([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    h.retain_grad()
+    h.mul_(3.0)  # h is now 3 x, still retained
+    (h * h).sum().backward()
+    assert h.retains_grad
+    np.testing.assert_array_equal(h.grad.data, [6.0, 12.0])  # 2 h
+    np.testing.assert_array_equal(x.grad.data, [18.0, 36.0])  # 18 x
