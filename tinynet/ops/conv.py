@@ -74,8 +74,11 @@ def _im2col(x: np.ndarray, kernel, stride, dilation, out) -> np.ndarray:
 class Im2Col(Function):
     """``(N, C, *size)`` -> ``(N, C, *kernel, *out)``: every window, one column per output."""
 
+    display_name = "conv2d"  # the convolutions' step; each node names its own (conv1d too)
+
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation, out):
+        ctx.display_name = f"conv{len(kernel)}d"
         ctx.params = (x.shape[2:], kernel, stride, dilation)
         return _im2col(x, kernel, stride, dilation, out)
 
@@ -88,8 +91,11 @@ class Im2Col(Function):
 class Col2Im(Function):
     """``(N, C, *kernel, *out)`` -> ``(N, C, *size)``: columns added back where they came from."""
 
+    display_name = "conv_transpose2d"  # as Im2Col's: each node names its own
+
     @staticmethod
     def forward(ctx, cols, size, kernel, stride, dilation):
+        ctx.display_name = f"conv_transpose{len(kernel)}d"
         spatial = len(kernel)
         out = cols.shape[2 + spatial :]
         ctx.params = (kernel, stride, dilation, out)

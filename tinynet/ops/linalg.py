@@ -210,6 +210,8 @@ class Det(Function):
 
 
 class LogAbsDet(Function):
+    display_name = "slogdet"
+
     @staticmethod
     def forward(ctx, a):
         return np.asarray(_lapack("slogdet", lambda m: np.linalg.slogdet(m)[1], a))
@@ -287,6 +289,7 @@ def _qr_factors(a, full):
 
 
 class EighValues(_Factor):
+    display_name = "eigh"
     index, factors = 0, staticmethod(_eigh_factors)
 
     @staticmethod
@@ -296,6 +299,7 @@ class EighValues(_Factor):
 
 
 class EighVectors(_Factor):
+    display_name = "eigh"
     index, factors = 1, staticmethod(_eigh_factors)
 
     @staticmethod
@@ -309,6 +313,7 @@ class EighVectors(_Factor):
 
 
 class SvdU(_Factor):
+    display_name = "svd"
     index, factors = 0, staticmethod(_svd_factors)
 
     @staticmethod
@@ -321,6 +326,7 @@ class SvdU(_Factor):
 
 
 class SvdS(_Factor):
+    display_name = "svd"
     index, factors = 1, staticmethod(_svd_factors)
 
     @staticmethod
@@ -332,6 +338,7 @@ class SvdS(_Factor):
 
 
 class SvdVh(_Factor):
+    display_name = "svd"
     index, factors = 2, staticmethod(_svd_factors)
 
     @staticmethod
@@ -359,7 +366,29 @@ def _svd_gaps(s: Tensor) -> Tensor:
     return squares.unsqueeze(-2) - squares.unsqueeze(-1) + _eye(s.shape[-1], s)
 
 
+def _qr_kinks(a, full) -> list:
+    """Per Householder step, the norm of the column part it reflects (below the diagonal).
+
+    LAPACK skips a reflection whose column is already zero there, where a nearby matrix
+    gets one: Q and R jump (a column of Q and a row of R change sign) on that set.
+    """
+    a = np.asarray(a, np.float64)
+    steps = min(a.shape[-2] - 1, a.shape[-1])  # a last step of one row reflects nothing
+    if steps < 1:
+        return []
+    # mode="raw": h is R with the reflectors below its diagonal, transposed; the part
+    # reflected at step k was (its stored vector) * -tau_k * R_kk.
+    h, tau = np.linalg.qr(a, mode="raw")
+    norms = [
+        np.linalg.norm(h[..., k, k + 1 :], axis=-1) * np.abs(tau[..., k] * h[..., k, k])
+        for k in range(steps)
+    ]
+    return [("a column already zero below the diagonal", np.stack(norms, axis=-1))]
+
+
 class QrQ(_Factor):
+    display_name = "qr"
+    kinks = staticmethod(_qr_kinks)
     index, factors = 0, staticmethod(_qr_factors)
 
     @staticmethod
@@ -369,6 +398,8 @@ class QrQ(_Factor):
 
 
 class QrR(_Factor):
+    display_name = "qr"
+    kinks = staticmethod(_qr_kinks)
     index, factors = 1, staticmethod(_qr_factors)
 
     @staticmethod
