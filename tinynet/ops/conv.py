@@ -64,7 +64,8 @@ def _im2col(x: np.ndarray, kernel, stride, dilation, out) -> np.ndarray:
     windows = sliding_window_view(x, extent, axis=tuple(range(2, 2 + spatial)))
     starts = tuple(slice(0, s * (n - 1) + 1, s) for s, n in zip(stride, out))
     taps = tuple(slice(None, None, d) for d in dilation)
-    # A named tuple, not ``windows[(a, *b)]``: mypy reads any starred subscript as 3.11 syntax.
+    # The index is built first: mypy takes any starred subscript, even ``x[(a, *b)]``, for
+    # Python 3.11 syntax.
     index = (slice(None), slice(None), *starts, *taps)
     windows = windows[index]
     order = (0, 1, *range(2 + spatial, 2 + 2 * spatial), *range(2, 2 + spatial))
