@@ -177,6 +177,41 @@ def test_scalar_base_pow_gradient_at_base_zero():
     np.testing.assert_array_equal(grad, [0.0, 0.0])
 
 
+# -- qr where LAPACK reflects nothing -----------------------------------------------------------
+@pytest.mark.parametrize("rows", [2, 3])
+def test_qr_of_a_matrix_already_zero_below_the_diagonal(rows):
+    # Householder QR (LAPACK's, so NumPy's and PyTorch's) skips the reflection of a column
+    # already zero below the diagonal: here every one, so Q = I and R = A keep A's negative
+    # diagonal, where any nearby matrix gets the other signs. qr's kinks say so.
+    from tinynet.lab.kinks import kink_coordinates
+    from tinynet.ops.linalg import QrQ, QrR
+
+    a = np.zeros((rows, 2))
+    a[:2] = [[-2.0, 1.0], [0.0, 3.0]]
+    q, r = tn.linalg.qr(tensor(a))
+    np.testing.assert_array_equal(q.data, np.eye(rows, 2))
+    np.testing.assert_array_equal(r.data, a[:2])
+    nudged = a.copy()
+    nudged[1, 0] = 1e-9
+    assert np.linalg.qr(nudged)[1][0, 0] > 0 > r.data[0, 0]
+    for cls in (QrQ, QrR):
+        [(point, coordinates)] = kink_coordinates(cls, [a, False])
+        np.testing.assert_array_equal(coordinates, np.zeros(min(rows - 1, 2)))
+        [(_, coordinates)] = kink_coordinates(cls, [nudged, False])
+        np.testing.assert_allclose(coordinates[0], 1e-9, rtol=1e-12)
+    # Perturbations that keep A upper triangular keep Q = I and move R as A: the gradient's
+    # upper part is the gradient of R, whatever the gradient of Q.
+    rng = np.random.default_rng(0)
+    weights_q, weights_r = rng.normal(size=(rows, 2)), rng.normal(size=(2, 2))
+
+    def loss(x):
+        q, r = tn.linalg.qr(x)
+        return tn.sum(q * weights_q) + tn.sum(r * weights_r)
+
+    (grad,) = gradient(loss, tensor(a))
+    np.testing.assert_allclose(np.triu(grad[:2]), np.triu(weights_r), rtol=1e-12, atol=1e-15)
+
+
 # -- where: the unselected branch never leaks ----------------------------------------------------
 WHERE_CASES = {
     "exp overflow": (lambda x: tn.where(x < 50, x.exp(), 0.0), [1000.0, 1.0], [0.0, math.e]),

@@ -531,22 +531,22 @@ class Tensor:
     wrap = _wrap
 
     # -- linear algebra (issue 11, item 6): PyTorch's Tensor methods --------------------------
-    def inverse(self):
+    def inverse(self) -> Tensor:
         return _ops.inv(self)
 
-    def det(self):
+    def det(self) -> Tensor:
         return _ops.det(self)
 
-    def slogdet(self):
+    def slogdet(self) -> tuple[Tensor, Tensor]:
         return _ops.slogdet(self)
 
-    def outer(self, vec2):
+    def outer(self, vec2: TensorLike) -> Tensor:
         return _ops.outer(self, vec2)
 
-    def dot(self, other):
+    def dot(self, other: TensorLike) -> Tensor:
         return _ops.dot(self, other)
 
-    def bmm(self, mat2):
+    def bmm(self, mat2: TensorLike) -> Tensor:
         return _ops.bmm(self, mat2)
 
     # -- in-place ops (PyTorch's rules; each bumps the version counter) ---------------------

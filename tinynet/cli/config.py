@@ -13,6 +13,7 @@ typed on the command line, so a typed option overrides the file's.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tinynet.cli._common import CLIError, UsageError
 
@@ -21,11 +22,11 @@ OTHER_COMMANDS = ("info", "gradcheck", "export")
 
 
 def _read_toml(path: str) -> dict:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        try:
-            import tomli as tomllib
+    else:
+        try:  # its backport; mypy may not have it
+            import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
         except ModuleNotFoundError:
             raise CLIError(
                 "--config needs Python 3.11 or later (tomllib), or the tomli package: "
@@ -73,6 +74,7 @@ def expand_config(argv: list[str], parser: argparse.ArgumentParser | None = None
             path = argv[i + 1]
         elif i == 0 or argv[i - 1] != "--config":
             rest.append(arg)
+    assert path is not None  # argv holds --config or --config=FILE: the loop set it
     settings = _read_toml(path)
     options = _known_options(parser, command)
     injected = []

@@ -9,6 +9,7 @@ import collections
 import csv
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -341,7 +342,7 @@ def _check_target_is_unambiguous(table: Table, target: str, cells: list[str]) ->
 
 def dataset_from_csv(
     path: str, target: str, task: str = "auto", features: list[str] | None = None,
-    drop: list[str] = (), id_column: str | None = None, delimiter: str | None = None,
+    drop: Sequence[str] = (), id_column: str | None = None, delimiter: str | None = None,
     categories: dict | None = None,
 ) -> Dataset:  # fmt: skip
     """The features are ``features``, else every column but ``target``, ``drop`` and

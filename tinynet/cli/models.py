@@ -184,8 +184,10 @@ def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -
     )
     if version > CLI_FORMAT:
         raise CLIError(f"{path}: saved by a newer tinynet; upgrade tinynet to read it")
-    fields = ("task", "feature_names", "target_name", "class_labels", "scaler_mean")
-    fields += ("scaler_scale", "target_mean", "target_scale")
+    fields = (
+        "task", "feature_names", "target_name", "class_labels", "scaler_mean", "scaler_scale",
+        "target_mean", "target_scale",
+    )  # fmt: skip
     _require(not (missing := [f for f in fields if f not in extra]), f"it lacks {missing}")
     task = extra["task"]
     _require(
@@ -228,7 +230,7 @@ def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -
         _require(
             codes.dtype.kind in "iu"
             and codes.ndim == 1
-            and ((0 <= codes) & (codes < len(labels))).all(),
+            and bool(((0 <= codes) & (codes < len(labels))).all()),
             f"the classifier's classes are not codes of the {len(labels)} class_labels",
         )
     for key in ("scaler_mean", "scaler_scale"):

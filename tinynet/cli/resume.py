@@ -42,6 +42,8 @@ def load_resumed(args, defaults: dict) -> TrainedModel:
 
 def adopt(data: Dataset, model: TrainedModel, source: str) -> None:
     """Check ``data`` against the resumed ``model``; recode its classes as the model's."""
+    # load_resumed refuses models without feature names (or a classifier's class labels).
+    assert model.feature_names is not None
     if data.task != model.task:
         raise CLIError(f"{source}: a {data.task} target, but the model does {model.task}")
     if list(data.feature_names) != list(model.feature_names):
@@ -51,6 +53,8 @@ def adopt(data: Dataset, model: TrainedModel, source: str) -> None:
         )
     if data.task != CLASSIFICATION:
         return
+    # Classification data always has class labels; so has every model load_resumed accepts.
+    assert model.class_labels is not None and data.class_labels is not None
     known = {label: code for code, label in enumerate(model.class_labels)}
     if unknown := [label for label in data.class_labels if label not in known]:
         raise CLIError(

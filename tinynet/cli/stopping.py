@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 class EarlyStopping:
     """An estimator callback: stop after ``patience`` epochs without a lower validation loss."""
@@ -28,7 +30,7 @@ class EarlyStopping:
         self.best_loss = math.inf
         self.best_epoch = 0  # 1-based; 0 until an epoch had a finite validation loss
         self.stopped = False
-        self._best_arrays = None
+        self._best_arrays: list[np.ndarray] | None = None
         self._wait = 0
 
     def __call__(self, estimator, history) -> bool:

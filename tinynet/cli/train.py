@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -333,7 +334,7 @@ def train(args) -> dict:
         model.training["total_epochs"] = len(estimator.loss_curve_)
     network = network_settings(args, model, data)
     print_report(args, data, network, scores, epochs, seconds, stopper)
-    document = {
+    document: dict[str, Any] = {
         "data": {
             "source": data.source, "task": data.task, "rows": model.training["rows"],
             "features": data.feature_names, "target": data.target_name,
@@ -376,7 +377,9 @@ def check_classes_in_training(data: Dataset, parts) -> None:
         return
     missing = np.setdiff1d(data.y[parts.validation], data.y[parts.train])
     if len(missing):
-        labels = ", ".join(repr(data.class_labels[int(code)]) for code in missing)
+        class_labels = data.class_labels
+        assert class_labels is not None  # a classification Dataset always has them
+        labels = ", ".join(repr(class_labels[int(code)]) for code in missing)
         raise CLIError(
             f"{data.source}: class {labels} has too few rows: all of them fell in the "
             "validation split, none in training; add rows of it, or lower --validation-split"

@@ -168,6 +168,7 @@ def load(path, *, allow_non_finite: bool = False):
     (np.True_, 'demo')
     """
     from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
+    from tinynet.estimators._base import BaseNeuralNet
 
     name = os.fsdecode(path)
     state = serialization.load(path)
@@ -186,7 +187,10 @@ def load(path, *, allow_non_finite: bool = False):
             f"{name} holds an estimator saved in format version {version}; this tinynet "
             f"reads versions up to {VERSION}: upgrade tinynet"
         )
-    classes = {"NeuralNetClassifier": NeuralNetClassifier, "NeuralNetRegressor": NeuralNetRegressor}
+    classes: dict[str, type[BaseNeuralNet]] = {
+        "NeuralNetClassifier": NeuralNetClassifier,
+        "NeuralNetRegressor": NeuralNetRegressor,
+    }
     try:
         _expect(set(state) >= _STATE_KEYS, f"it lacks {sorted(_STATE_KEYS - set(state))}")
         _expect(
@@ -295,7 +299,8 @@ def _expected_state(estimator, fitted) -> dict[str, tuple[int, ...]]:
         fitted["n_layers_"] == len(units),
         f"n_layers_ is {fitted['n_layers_']} but hidden_layer_sizes {hidden} make {len(units)}",
     )
-    shapes, index = {}, 0
+    shapes: dict[str, tuple[int, ...]] = {}
+    index = 0
     for layer, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
         shapes[f"{index}.weight"] = (fan_out, fan_in)
         shapes[f"{index}.bias"] = (fan_out,)

@@ -20,6 +20,8 @@ constant averaging matrices, one per spatial axis.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Literal, TypeAlias, overload
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -29,7 +31,7 @@ from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
 from tinynet.ops.linalg import matmul
 from tinynet.ops.movement import getitem, pad, reshape, transpose
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -43,6 +45,9 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
 ]
+
+#: A size per spatial axis: one int for every axis, or one int each.
+IntOrInts: TypeAlias = int | Sequence[int]
 
 
 def _window_slices(offset, dilation, stride, out) -> tuple:
@@ -59,7 +64,10 @@ def _im2col(x: np.ndarray, kernel, stride, dilation, out) -> np.ndarray:
     windows = sliding_window_view(x, extent, axis=tuple(range(2, 2 + spatial)))
     starts = tuple(slice(0, s * (n - 1) + 1, s) for s, n in zip(stride, out))
     taps = tuple(slice(None, None, d) for d in dilation)
-    windows = windows[(slice(None), slice(None), *starts, *taps)]
+    # The index is built first: mypy takes any starred subscript, even ``x[(a, *b)]``, for
+    # Python 3.11 syntax.
+    index = (slice(None), slice(None), *starts, *taps)
+    windows = windows[index]
     order = (0, 1, *range(2 + spatial, 2 + 2 * spatial), *range(2, 2 + spatial))
     return np.ascontiguousarray(windows.transpose(order))
 
@@ -67,8 +75,11 @@ def _im2col(x: np.ndarray, kernel, stride, dilation, out) -> np.ndarray:
 class Im2Col(Function):
     """``(N, C, *size)`` -> ``(N, C, *kernel, *out)``: every window, one column per output."""
 
+    display_name = "conv2d"  # the convolutions' step; each node names its own (conv1d too)
+
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation, out):
+        ctx.display_name = f"conv{len(kernel)}d"
         ctx.params = (x.shape[2:], kernel, stride, dilation)
         return _im2col(x, kernel, stride, dilation, out)
 
@@ -81,17 +92,20 @@ class Im2Col(Function):
 class Col2Im(Function):
     """``(N, C, *kernel, *out)`` -> ``(N, C, *size)``: columns added back where they came from."""
 
+    display_name = "conv_transpose2d"  # as Im2Col's: each node names its own
+
     @staticmethod
     def forward(ctx, cols, size, kernel, stride, dilation):
+        ctx.display_name = f"conv_transpose{len(kernel)}d"
         spatial = len(kernel)
         out = cols.shape[2 + spatial :]
         ctx.params = (kernel, stride, dilation, out)
         result = np.zeros((*cols.shape[:2], *size), cols.dtype)
         every = (slice(None), slice(None))
         for offset in np.ndindex(*kernel):
-            result[(*every, *_window_slices(offset, dilation, stride, out))] += cols[
-                (*every, *offset)
-            ]
+            target = (*every, *_window_slices(offset, dilation, stride, out))
+            source = (*every, *offset)
+            result[target] += cols[source]
         return result
 
     @staticmethod
@@ -213,7 +227,15 @@ def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -
     return _unbatched(y, added)
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+def conv1d(
+    input: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: IntOrInts = 1,
+    padding: IntOrInts | str = 0,
+    dilation: IntOrInts = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-D cross-correlation of ``(N, C_in, L)`` with ``(C_out, C_in/groups, K)`` weights.
 
     As ``torch.nn.functional.conv1d``: ``padding`` is an int, ``'valid'`` or ``'same'``.
@@ -225,7 +247,15 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: IntOrInts = 1,
+    padding: IntOrInts | str = 0,
+    dilation: IntOrInts = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D cross-correlation of ``(N, C_in, H, W)`` with ``(C_out, C_in/groups, kH, kW)``.
 
     As ``torch.nn.functional.conv2d``: ``stride``, ``padding`` and ``dilation`` are ints
@@ -280,7 +310,14 @@ def _conv_transpose(
 
 
 def conv_transpose1d(
-    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1, dilation=1
+    input: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: IntOrInts = 1,
+    padding: IntOrInts = 0,
+    output_padding: IntOrInts = 0,
+    groups: int = 1,
+    dilation: IntOrInts = 1,
 ) -> Tensor:
     """1-D transposed convolution (the gradient of ``conv1d`` with respect to its input).
 
@@ -298,7 +335,14 @@ def conv_transpose1d(
 
 
 def conv_transpose2d(
-    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1, dilation=1
+    input: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: IntOrInts = 1,
+    padding: IntOrInts = 0,
+    output_padding: IntOrInts = 0,
+    groups: int = 1,
+    dilation: IntOrInts = 1,
 ) -> Tensor:
     """2-D transposed convolution of ``(N, C_in, H, W)`` with ``(C_in, C_out/groups, kH, kW)``.
 
@@ -389,9 +433,47 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
     return y, Tensor(where[0] if added else where)
 
 
+# A tensor, or (values, indices) with return_indices=True: overloads tell type checkers which.
+@overload
 def max_pool1d(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    return_indices: Literal[False] = False,
+) -> Tensor: ...
+@overload
+def max_pool1d(
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    *,
+    return_indices: Literal[True],
+) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool1d(
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]: ...
+def max_pool1d(
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     """Maximum over each window of ``(N, C, L)``; ``stride`` defaults to ``kernel_size``.
 
     Padding counts as ``-inf``. At ties the gradient goes to the first maximum of the
@@ -406,9 +488,46 @@ def max_pool1d(
     )
 
 
+@overload
 def max_pool2d(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    return_indices: Literal[False] = False,
+) -> Tensor: ...
+@overload
+def max_pool2d(
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    *,
+    return_indices: Literal[True],
+) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool2d(
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]: ...
+def max_pool2d(
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     """Maximum over each window of ``(N, C, H, W)``, as ``torch.nn.functional.max_pool2d``.
 
     Padding counts as ``-inf``; at ties the gradient goes to the first maximum of the
@@ -439,8 +558,8 @@ def _averaging_matrix(n, out, kernel, stride, padding, include_pad, dtype) -> np
 def _apply_per_axis(x: Tensor, matrices) -> Tensor:
     """Contract the last ``len(matrices)`` axes of ``x`` with one ``(out, n)`` matrix each."""
     if len(matrices) == 2:
-        x = matmul(Tensor._wrap(matrices[0]), x)
-    return matmul(x, Tensor._wrap(np.ascontiguousarray(matrices[-1].T)))
+        x = matmul(Tensor.wrap(matrices[0]), x)
+    return matmul(x, Tensor.wrap(np.ascontiguousarray(matrices[-1].T)))
 
 
 def _avg_pool(op, spatial, input, kernel_size, stride, padding, ceil_mode, include_pad, divisor):
@@ -464,7 +583,12 @@ def _avg_pool(op, spatial, input, kernel_size, stride, padding, ceil_mode, inclu
 
 
 def avg_pool1d(
-    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
 ) -> Tensor:
     """Mean over each window of ``(N, C, L)``; ``stride`` defaults to ``kernel_size``.
 
@@ -478,13 +602,13 @@ def avg_pool1d(
 
 
 def avg_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Tensor:
     """Mean over each window of ``(N, C, H, W)``, as ``torch.nn.functional.avg_pool2d``.
 
@@ -524,7 +648,7 @@ def _adaptive_avg_pool(op, spatial, input, output_size) -> Tensor:
     return _unbatched(_apply_per_axis(x, matrices), added)
 
 
-def adaptive_avg_pool1d(input, output_size) -> Tensor:
+def adaptive_avg_pool1d(input: TensorLike, output_size: IntOrInts) -> Tensor:
     """Mean over ``output_size`` near-equal windows of ``(N, C, L)`` (PyTorch's windows).
 
     >>> import tinynet as tn
@@ -534,7 +658,9 @@ def adaptive_avg_pool1d(input, output_size) -> Tensor:
     return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
-def adaptive_avg_pool2d(input, output_size) -> Tensor:
+def adaptive_avg_pool2d(
+    input: TensorLike, output_size: int | None | Sequence[int | None]
+) -> Tensor:
     """Mean over an ``output_size`` grid of windows of ``(N, C, H, W)``.
 
     Window ``i`` of an axis of length ``n`` spans ``floor(i n / out)`` to

@@ -135,7 +135,7 @@ def _mT(x: Tensor) -> Tensor:
 
 
 def _constant(array: np.ndarray, like: Tensor) -> Tensor:
-    return Tensor._wrap(np.asarray(array, like.data.dtype))
+    return Tensor.wrap(np.asarray(array, like.data.dtype))
 
 
 def _eye(n: int, like: Tensor) -> Tensor:
@@ -210,6 +210,8 @@ class Det(Function):
 
 
 class LogAbsDet(Function):
+    display_name = "slogdet"
+
     @staticmethod
     def forward(ctx, a):
         return np.asarray(_lapack("slogdet", lambda m: np.linalg.slogdet(m)[1], a))
@@ -287,6 +289,7 @@ def _qr_factors(a, full):
 
 
 class EighValues(_Factor):
+    display_name = "eigh"
     index, factors = 0, staticmethod(_eigh_factors)
 
     @staticmethod
@@ -296,6 +299,7 @@ class EighValues(_Factor):
 
 
 class EighVectors(_Factor):
+    display_name = "eigh"
     index, factors = 1, staticmethod(_eigh_factors)
 
     @staticmethod
@@ -309,6 +313,7 @@ class EighVectors(_Factor):
 
 
 class SvdU(_Factor):
+    display_name = "svd"
     index, factors = 0, staticmethod(_svd_factors)
 
     @staticmethod
@@ -321,6 +326,7 @@ class SvdU(_Factor):
 
 
 class SvdS(_Factor):
+    display_name = "svd"
     index, factors = 1, staticmethod(_svd_factors)
 
     @staticmethod
@@ -332,6 +338,7 @@ class SvdS(_Factor):
 
 
 class SvdVh(_Factor):
+    display_name = "svd"
     index, factors = 2, staticmethod(_svd_factors)
 
     @staticmethod
@@ -359,7 +366,29 @@ def _svd_gaps(s: Tensor) -> Tensor:
     return squares.unsqueeze(-2) - squares.unsqueeze(-1) + _eye(s.shape[-1], s)
 
 
+def _qr_kinks(a, full) -> list:
+    """Per Householder step, the norm of the column part it reflects (below the diagonal).
+
+    LAPACK skips a reflection whose column is already zero there, where a nearby matrix
+    gets one: Q and R jump (a column of Q and a row of R change sign) on that set.
+    """
+    a = np.asarray(a, np.float64)
+    steps = min(a.shape[-2] - 1, a.shape[-1])  # a last step of one row reflects nothing
+    if steps < 1:
+        return []
+    # mode="raw": h is R with the reflectors below its diagonal, transposed; the part
+    # reflected at step k was (its stored vector) * -tau_k * R_kk.
+    h, tau = np.linalg.qr(a, mode="raw")
+    norms = [
+        np.linalg.norm(h[..., k, k + 1 :], axis=-1) * np.abs(tau[..., k] * h[..., k, k])
+        for k in range(steps)
+    ]
+    return [("a column already zero below the diagonal", np.stack(norms, axis=-1))]
+
+
 class QrQ(_Factor):
+    display_name = "qr"
+    kinks = staticmethod(_qr_kinks)
     index, factors = 0, staticmethod(_qr_factors)
 
     @staticmethod
@@ -369,6 +398,8 @@ class QrQ(_Factor):
 
 
 class QrR(_Factor):
+    display_name = "qr"
+    kinks = staticmethod(_qr_kinks)
     index, factors = 1, staticmethod(_qr_factors)
 
     @staticmethod
@@ -403,7 +434,7 @@ def _factor_nodes(classes, a: Tensor, full: bool = False) -> tuple:
 
 
 # -- public functions ---------------------------------------------------------------------------
-def inv(A) -> Tensor:
+def inv(A: TensorLike) -> Tensor:
     """The inverse of each square matrix in ``A`` (``torch.linalg.inv``).
 
     Singular matrices raise ``numpy.linalg.LinAlgError``.
@@ -417,7 +448,7 @@ def inv(A) -> Tensor:
     return Inv.apply(A)
 
 
-def det(A) -> Tensor:
+def det(A: TensorLike) -> Tensor:
     """The determinant of each square matrix in ``A``.
 
     Its gradient ``det(A) * inv(A).T`` is computed where ``A`` is invertible; at a singular
@@ -432,7 +463,7 @@ def det(A) -> Tensor:
     return Det.apply(A)
 
 
-def slogdet(A) -> tuple:
+def slogdet(A: TensorLike) -> tuple[Tensor, Tensor]:
     """``(sign, logabsdet)`` of each square matrix: ``det = sign * exp(logabsdet)``.
 
     ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(A).T``.
@@ -445,10 +476,10 @@ def slogdet(A) -> tuple:
     A = as_tensor(A)
     _square(A, "slogdet")
     sign = _lapack("slogdet", lambda m: np.linalg.slogdet(m)[0], A.data)
-    return Tensor._wrap(np.asarray(sign, A.data.dtype)), LogAbsDet.apply(A)
+    return Tensor.wrap(np.asarray(sign, A.data.dtype)), LogAbsDet.apply(A)
 
 
-def solve(A, B) -> Tensor:
+def solve(A: TensorLike, B: TensorLike) -> Tensor:
     """``X`` with ``A @ X = B`` (``torch.linalg.solve``); batches broadcast.
 
     ``B`` is a batch of vectors when it is 1-D or has shape ``A.shape[:-1]``, as in
@@ -476,7 +507,7 @@ def solve(A, B) -> Tensor:
     return X.squeeze(-1) if vector else X
 
 
-def cholesky(A, upper: bool = False) -> Tensor:
+def cholesky(A: TensorLike, upper: bool = False) -> Tensor:
     """The Cholesky factor ``L`` (lower) of symmetric positive-definite ``A = L @ L.T``.
 
     ``upper=True`` returns ``L.T``. A matrix that is not positive-definite raises
@@ -494,7 +525,7 @@ def cholesky(A, upper: bool = False) -> Tensor:
     return _mT(lower) if upper else lower
 
 
-def qr(A, mode: str = "reduced") -> tuple:
+def qr(A: TensorLike, mode: str = "reduced") -> tuple[Tensor, Tensor]:
     """``(Q, R)`` with ``A = Q @ R``, ``Q`` orthonormal columns, ``R`` upper triangular.
 
     ``mode`` is ``'reduced'`` or ``'complete'``, as ``torch.linalg.qr``. The gradient is
@@ -513,7 +544,7 @@ def qr(A, mode: str = "reduced") -> tuple:
     return _factor_nodes((QrQ, QrR), A, full=mode == "complete")
 
 
-def eigh(A) -> tuple:
+def eigh(A: TensorLike) -> tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices.
 
     They are those of the symmetric part ``(A + A.T) / 2``, so the gradient (symmetric, as
@@ -532,7 +563,7 @@ def eigh(A) -> tuple:
     return _factor_nodes((EighValues, EighVectors), A)
 
 
-def svd(A, full_matrices: bool = True) -> tuple:
+def svd(A: TensorLike, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, ``S`` descending (``torch.linalg.svd``).
 
     Gradients of ``S`` are always defined; those of ``U`` and ``Vh`` need
@@ -550,7 +581,7 @@ def svd(A, full_matrices: bool = True) -> tuple:
     return _factor_nodes((SvdU, SvdS, SvdVh), A, full=full_matrices)
 
 
-def outer(input, vec2) -> Tensor:
+def outer(input: TensorLike, vec2: TensorLike) -> Tensor:
     """The outer product of two vectors: ``out[i, j] = input[i] * vec2[j]``.
 
     >>> import tinynet as tn
@@ -563,7 +594,7 @@ def outer(input, vec2) -> Tensor:
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
-def dot(input, tensor) -> Tensor:
+def dot(input: TensorLike, tensor: TensorLike) -> Tensor:
     """The inner product of two 1-D tensors of the same length (``torch.dot``).
 
     >>> import tinynet as tn
@@ -578,7 +609,7 @@ def dot(input, tensor) -> Tensor:
     return matmul(a, b)
 
 
-def bmm(input, mat2) -> Tensor:
+def bmm(input: TensorLike, mat2: TensorLike) -> Tensor:
     """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)``; no broadcasting (``torch.bmm``).
 
     >>> import tinynet as tn

@@ -858,7 +858,10 @@ def _draw_conv(draw, spatial: int):
         for e, p in zip(extents, widths)
     )
     batch = _draw_batch(draw, groups * in_per, size)
-    shapes = ((batch, groups * in_per, *size), (groups * out_per, in_per, *kernel))
+    shapes: tuple[tuple[int, ...], ...] = (
+        (batch, groups * in_per, *size),
+        (groups * out_per, in_per, *kernel),
+    )
     if draw(st.booleans()):  # a bias
         shapes += ((groups * out_per,),)
     kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
@@ -878,7 +881,10 @@ def _draw_conv_transpose(draw, spatial: int):
     ]
     padding = tuple(draw(st.integers(0, min(1, (f - 1) // 2))) for f in full)
     batch = _draw_batch(draw, groups * in_per, size)
-    shapes = ((batch, groups * in_per, *size), (groups * in_per, out_per, *kernel))
+    shapes: tuple[tuple[int, ...], ...] = (
+        (batch, groups * in_per, *size),
+        (groups * in_per, out_per, *kernel),
+    )
     if draw(st.booleans()):  # a bias
         shapes += ((groups * out_per,),)
     kwargs = {
@@ -917,9 +923,10 @@ def _draw_pool(draw, spatial: int, kind: str):
 
 def _draw_adaptive(draw, spatial: int):
     size = tuple(draw(st.integers(1, 5 if spatial == 1 else 4)) for _ in range(spatial))
-    output_size = tuple(draw(st.sampled_from((None, 1, 2, 3))) for _ in range(spatial))
+    sizes = tuple(draw(st.sampled_from((None, 1, 2, 3))) for _ in range(spatial))
+    output_size: int | tuple[int | None, ...] = sizes
     if spatial == 1 or draw(st.booleans()):
-        output_size = output_size[0] or 2
+        output_size = sizes[0] or 2
     channels = draw(st.integers(1, 2))
     return ((_draw_batch(draw, channels, size), channels, *size),), {"output_size": output_size}
 
@@ -940,7 +947,7 @@ def _conv_reference(x, weight, *bias, stride=1, padding=0, dilation=1, groups=1)
         widths = [(p, p) for p in _spatial_tuple(0 if padding == "valid" else padding, spatial)]
     padded = np.pad(x, [(0, 0), (0, 0), *widths])
     dilated = np.zeros((*weight.shape[:2], *(d * (k - 1) + 1 for k, d in zip(kernel, dilation))))
-    dilated[(Ellipsis, *(slice(None, None, d) for d in dilation))] = weight
+    dilated[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)] = weight
     in_per, out_per = x.shape[1] // groups, weight.shape[0] // groups
     every = tuple(slice(None, None, s) for s in stride)
     out = np.array(
@@ -975,17 +982,17 @@ def _conv_transpose_reference(
         for n, s, d, k, e in zip(x.shape[2:], stride, dilation, kernel, extra)
     ]
     out = np.zeros((x.shape[0], out_per * groups, *full))
-    for n, c, *position in np.ndindex(*x.shape):
+    # Indices are joined with + (no ``a[(n, *rest)]``: mypy takes it for 3.11 syntax).
+    for index in np.ndindex(*x.shape):
+        n, c, position = index[0], index[1], index[2:]
         group = c // in_per
         for o in range(out_per):
             for offset in np.ndindex(*kernel):
                 target = tuple(
                     p * s + k * d for p, s, k, d in zip(position, stride, offset, dilation)
                 )
-                out[(n, group * out_per + o, *target)] += (
-                    x[(n, c, *position)] * weight[(c, o, *offset)]
-                )
-    out = out[(slice(None), slice(None), *(slice(p, f - p) for p, f in zip(padding, full)))]
+                out[(n, group * out_per + o) + target] += x[index] * weight[(c, o) + offset]
+    out = out[(slice(None), slice(None)) + tuple(slice(p, f - p) for p, f in zip(padding, full))]
     return out + bias[0].reshape(-1, *(1,) * spatial) if bias else out
 
 
@@ -1020,8 +1027,8 @@ def _pool_reference(x, spatial, reduce, kernel_size, stride, padding, dilation, 
     out = np.zeros((*x.shape[:2], *(len(w) for w in windows)))
     for position in np.ndindex(*out.shape[2:]):
         chosen = [windows[axis][i] for axis, i in enumerate(position)]
-        block = x[(Ellipsis, *np.ix_(*(taps for taps, _ in chosen)))]
-        out[(Ellipsis, *position)] = reduce(
+        block = x[(Ellipsis,) + np.ix_(*(taps for taps, _ in chosen))]
+        out[(Ellipsis,) + position] = reduce(
             block.reshape(*x.shape[:2], -1), [span for _, span in chosen]
         )
     return out[0] if unbatched else out
@@ -1071,7 +1078,7 @@ def _adaptive_avg_pool_reference(x, output_size):
             range(math.floor(i * n / o), math.ceil((i + 1) * n / o))
             for i, n, o in zip(position, sizes, out_shape)
         ]
-        out[(Ellipsis, *position)] = x[(Ellipsis, *np.ix_(*ranges))].mean(
+        out[(Ellipsis,) + position] = x[(Ellipsis,) + np.ix_(*ranges)].mean(
             axis=tuple(range(2, x.ndim))
         )
     return out
