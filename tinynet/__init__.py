@@ -102,6 +102,63 @@ from tinynet import nn, optim  # noqa: E402  (built on the core above)
 from tinynet import lab, viz  # noqa: E402  (the gradient lab: built on the core and nn)
 from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep  # noqa: E402
 
+
+# == issue 11: more ops =========================================================================
+from tinynet.functional import (  # noqa: E402
+    celu,
+    exp2,
+    floor_divide,
+    glu,
+    hardsigmoid,
+    isfinite,
+    isinf,
+    isnan,
+    lerp,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    logsigmoid,
+    mish,
+    relu6,
+    rsqrt,
+    selu,
+    silu,
+    softmin,
+    softsign,
+    swish,
+)
+from tinynet.ops import (  # noqa: E402
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    ceil,
+    cosh,
+    expm1,
+    floor,
+    fmod,
+    hardswish,
+    hardtanh,
+    hypot,
+    logaddexp,
+    remainder,
+    round,
+    sign,
+    sinh,
+    tan,
+    trunc,
+)
+
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+# == end of issue 11 ==
+
 clamp = clip
 concat = concatenate
 

@@ -384,6 +384,129 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
+    # == issue 11: more ops as methods, PyTorch's names (dim, keepdim; axis, keepdims too) ==
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def round(self, decimals: int = 0):
+        return _ops.round(self, decimals)
+
+    __round__ = round
+
+    def trunc(self):
+        return _ops.trunc(self)
+
+    def sign(self):
+        return _ops.sign(self)
+
+    def rsqrt(self):
+        return _functional.rsqrt(self)
+
+    def log2(self):
+        return _functional.log2(self)
+
+    def log10(self):
+        return _functional.log10(self)
+
+    def exp2(self):
+        return _functional.exp2(self)
+
+    def expm1(self):
+        return _ops.expm1(self)
+
+    def tan(self):
+        return _ops.tan(self)
+
+    def asin(self):
+        return _ops.asin(self)
+
+    def acos(self):
+        return _ops.acos(self)
+
+    def atan(self):
+        return _ops.atan(self)
+
+    def atan2(self, other):
+        return _ops.atan2(self, other)
+
+    def sinh(self):
+        return _ops.sinh(self)
+
+    def cosh(self):
+        return _ops.cosh(self)
+
+    def asinh(self):
+        return _ops.asinh(self)
+
+    def acosh(self):
+        return _ops.acosh(self)
+
+    def atanh(self):
+        return _ops.atanh(self)
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def logaddexp(self, other):
+        return _ops.logaddexp(self, other)
+
+    def lerp(self, end, weight):
+        return _functional.lerp(self, end, weight)
+
+    def hypot(self, other):
+        return _ops.hypot(self, other)
+
+    def fmod(self, other):
+        return _ops.fmod(self, other)
+
+    def remainder(self, other):
+        return _ops.remainder(self, other)
+
+    def floor_divide(self, other):
+        return _functional.floor_divide(self, other)
+
+    def __floordiv__(self, other):
+        return _functional.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _functional.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    def isnan(self):
+        return _functional.isnan(self)
+
+    def isinf(self):
+        return _functional.isinf(self)
+
+    def isfinite(self):
+        return _functional.isfinite(self)
+
+    def logical_not(self):
+        return _functional.logical_not(self)
+
+    def logical_and(self, other):
+        return _functional.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _functional.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _functional.logical_xor(self, other)
+
+    def where(self, condition, other):
+        """``self`` where ``condition`` else ``other`` (PyTorch's ``Tensor.where``)."""
+        return _ops.where(condition, self, other)
+
+    # == end of issue 11 methods ==
+
 
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)

@@ -9,15 +9,27 @@
 from tinynet.nn.module import Module, Parameter  # isort: split
 
 from tinynet.nn import functional, init, utils
-from tinynet.nn.activation import (
+from tinynet.nn.activation import (  # issue 11
+    CELU,
     ELU,
     GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
     ReLU,
+    ReLU6,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softmin,
     Softplus,
+    Softsign,
     Tanh,
 )
 from tinynet.nn.layers import (
@@ -46,4 +58,8 @@ __all__ = [
     "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm", "LeakyReLU",
     "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU",
     "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init", "utils",
+]  # fmt: skip
+__all__ += [  # issue 11
+    "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6",
+    "SELU", "SiLU", "Softmin", "Softsign",
 ]  # fmt: skip

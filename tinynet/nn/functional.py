@@ -51,6 +51,10 @@ __all__ = [
     "softplus",
     "tanh",
 ]
+__all__ += [  # issue 11
+    "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6",
+    "selu", "silu", "softmin", "softsign",
+]  # fmt: skip
 
 
 # -- activations ------------------------------------------------------------------------------
@@ -107,6 +111,67 @@ def softmax(input, dim: int = -1) -> Tensor:
 def log_softmax(input, dim: int = -1) -> Tensor:
     """Log of the softmax along ``dim``, computed stably."""
     return ops.log_softmax(input, dim)
+
+
+# == issue 11: more activations (composites in tinynet.functional) ================================
+def silu(input) -> Tensor:
+    """``input * sigmoid(input)`` elementwise."""
+    return _composite.silu(input)
+
+
+def mish(input) -> Tensor:
+    """``input * tanh(softplus(input))`` elementwise."""
+    return _composite.mish(input)
+
+
+def selu(input) -> Tensor:
+    """Scaled ELU with the self-normalizing constants."""
+    return _composite.selu(input)
+
+
+def celu(input, alpha: float = 1.0) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise."""
+    return _composite.celu(input, alpha)
+
+
+def relu6(input) -> Tensor:
+    """``min(max(input, 0), 6)``; gradient 0 at 0 and 6."""
+    return _composite.relu6(input)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``input`` clipped to ``[min_val, max_val]``; gradient 0 at and beyond the bounds."""
+    return ops.hardtanh(input, min_val, max_val)
+
+
+def hardsigmoid(input) -> Tensor:
+    """``relu6(input + 3) / 6`` elementwise."""
+    return _composite.hardsigmoid(input)
+
+
+def hardswish(input) -> Tensor:
+    """``input * relu6(input + 3) / 6`` elementwise."""
+    return ops.hardswish(input)
+
+
+def softsign(input) -> Tensor:
+    """``input / (1 + |input|)`` elementwise."""
+    return _composite.softsign(input)
+
+
+def logsigmoid(input) -> Tensor:
+    """``log(sigmoid(input))`` elementwise, computed stably."""
+    return _composite.logsigmoid(input)
+
+
+def softmin(input, dim: int = -1) -> Tensor:
+    """Softmax of ``-input`` along ``dim``."""
+    return _composite.softmin(input, dim)
+
+
+def glu(input, dim: int = -1) -> Tensor:
+    """Gated linear unit along ``dim``."""
+    return _composite.glu(input, dim)
 
 
 # -- layers -----------------------------------------------------------------------------------

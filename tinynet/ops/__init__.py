@@ -43,6 +43,30 @@ from tinynet.ops.movement import (
     sum_to_shape,
     transpose,
 )
+from tinynet.ops.pointwise import (  # issue 11
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    ceil,
+    cosh,
+    expm1,
+    floor,
+    fmod,
+    hardswish,
+    hardtanh,
+    hypot,
+    logaddexp,
+    remainder,
+    round,
+    sign,
+    sinh,
+    tan,
+    trunc,
+)
 from tinynet.ops.reduce import (
     argmax,
     argmin,
@@ -62,4 +86,9 @@ __all__ = [
     "log1p", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "pow", "prod", "relu", "reshape", "sigmoid", "sin",
     "softmax", "softplus", "sqrt", "sub", "sum", "sum_to_shape", "tanh", "transpose", "where",
+]  # fmt: skip
+__all__ += [  # issue 11
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "cosh", "expm1",
+    "floor", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
+    "sign", "sinh", "tan", "trunc",
 ]  # fmt: skip

@@ -757,3 +757,192 @@ OPS: list[OpInfo] = [
 OPS_BY_NAME: dict[str, OpInfo] = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
     raise RuntimeError("OpInfo names must be unique")
+
+
+# == issue 11 (i11a): more elementwise ops, activations, scans, sorting, shape, indexing =========
+_INTEGERS = tuple(float(n) for n in range(-3, 4))  # jumps of floor, ceil, trunc
+_HALVES = tuple(n + 0.5 for n in range(-4, 3))  # jumps of round
+
+
+def _three_way(draw):
+    return draw(tst.broadcastable_shapes(3, max_size=SMALL_SIZE)), {}
+
+
+def _draw_glu(draw):
+    shape = list(draw(tst.shapes(min_dims=1, max_dims=3, max_size=8)))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    shape[axis] *= 2
+    return (tuple(shape),), {"dim": axis}
+
+
+def _selu_reference(x):
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * np.where(x > 0, x, alpha * np.expm1(x))
+
+
+def _hardswish_reference(x):
+    return x * np.clip(x + 3, 0, 6) / 6
+
+
+def _glu_reference(x, dim):
+    a, b = np.split(x, 2, axis=dim)
+    return a * scipy.special.expit(b)
+
+
+def _modulo(name, op, reference, method) -> OpInfo:
+    """``op(q * b, b)``: the quotient ``q`` keeps away from whole numbers, where ``op`` jumps."""
+    return _binary(
+        name,
+        lambda q, b: op(q * b, b),
+        lambda q, b: reference(q * b, b),
+        domains=("real", "nonzero"),
+        avoid=_INTEGERS,
+        covers=(name,),
+        method=lambda q, b: method(q * b, b),
+    )
+
+
+_ISSUE_11_OPS: list[OpInfo] = [
+    # -- rounding: zero gradients; the values keep away from the jumps --------------------------
+    _unary("floor", tn.floor, np.floor, method=_method("floor"), avoid=_INTEGERS),
+    _unary("ceil", tn.ceil, np.ceil, method=_method("ceil"), avoid=_INTEGERS),
+    _unary("trunc", tn.trunc, np.trunc, method=_method("trunc"), avoid=_INTEGERS),
+    _unary("round", tn.round, np.round, method=_method("round"), avoid=_HALVES),
+    _unary(
+        "round_decimals",
+        lambda x: tn.round(x, decimals=1),
+        lambda x: np.round(x, 1),
+        covers=("round",),
+        method=lambda x: x.round(decimals=1),
+        avoid=tuple(n / 10 + 0.05 for n in range(-31, 30)),
+        margin=0.001,
+    ),
+    _unary("sign", tn.sign, np.sign, method=_method("sign"), avoid=(0.0,)),
+    _modulo("fmod", tn.fmod, np.fmod, lambda a, b: a.fmod(b)),
+    _modulo("remainder", tn.remainder, np.remainder, lambda a, b: a % b),
+    _modulo("floor_divide", tn.floor_divide, np.floor_divide, lambda a, b: a // b),
+    # -- smooth functions -----------------------------------------------------------------------
+    _unary(
+        "rsqrt", tn.rsqrt, lambda x: 1 / np.sqrt(x), method=_method("rsqrt"), domains="positive"
+    ),
+    _unary("log2", tn.log2, np.log2, method=_method("log2"), domains="positive"),
+    _unary("log10", tn.log10, np.log10, method=_method("log10"), domains="positive"),
+    _unary("exp2", tn.exp2, np.exp2, method=_method("exp2")),
+    _unary("expm1", tn.expm1, np.expm1, method=_method("expm1")),
+    _unary("tan", tn.tan, np.tan, method=_method("tan"), domains="unit"),
+    _unary("asin", tn.asin, np.arcsin, method=_method("asin"), domains="unit"),
+    _unary("acos", tn.acos, np.arccos, method=_method("acos"), domains="unit"),
+    _unary("atan", tn.atan, np.arctan, method=_method("atan")),
+    _unary("sinh", tn.sinh, np.sinh, method=_method("sinh")),
+    _unary("cosh", tn.cosh, np.cosh, method=_method("cosh")),
+    _unary("asinh", tn.asinh, np.arcsinh, method=_method("asinh")),
+    _unary("acosh", tn.acosh, np.arccosh, method=_method("acosh"), domains="above_one"),
+    _unary("atanh", tn.atanh, np.arctanh, method=_method("atanh"), domains="unit"),
+    # y keeps off 0: there atan2 jumps by 2 pi across the negative x axis.
+    _binary("atan2", tn.atan2, np.arctan2, method=_method("atan2"), domains=("nonzero", "real")),
+    _binary("logaddexp", tn.logaddexp, np.logaddexp, method=_method("logaddexp")),
+    # One side keeps off 0: hypot has a cone's kink at the origin.
+    _binary("hypot", tn.hypot, np.hypot, method=_method("hypot"), domains=("nonzero", "real")),
+    OpInfo(
+        "lerp",
+        tn.lerp,
+        lambda a, b, w: a + w * (b - a),
+        _composite(_three_way),
+        ((2, 3), (3,), (2, 1)),
+        method=lambda a, b, w: a.lerp(b, w),
+    ),
+    _binary(
+        "lerp_scalar_weight",
+        lambda a, b: tn.lerp(a, b, 0.25),
+        lambda a, b: a + 0.25 * (b - a),
+        covers=("lerp",),
+    ),
+    OpInfo(
+        "where_method",
+        lambda a, b, condition: a.where(condition, b),
+        lambda a, b, condition: np.where(condition, a, b),
+        _composite(_draw_where, False),
+        ((2, 3), (3,)),
+        {"condition": np.array([[True], [False]])},
+        covers=("where",),
+    ),
+    _unary(
+        "where_scalar_first",
+        lambda b: tn.where(b.data > 0, 1.5, b),
+        lambda b: np.where(b > 0, 1.5, b),
+        covers=("where",),
+        avoid=(0.0,),
+    ),
+    # -- activations ------------------------------------------------------------------------------
+    _unary("silu", tn.silu, lambda x: x * scipy.special.expit(x)),
+    _unary("swish", tn.swish, lambda x: x * scipy.special.expit(x)),
+    _unary("selu", tn.selu, _selu_reference, avoid=(0.0,)),
+    _unary(
+        "celu",
+        tn.celu,
+        lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x / alpha)),
+        _elementwise(alpha=(1.0, 0.5, 2.0)),
+        sample_kwargs={"alpha": 0.5},
+        avoid=(0.0,),  # the second derivative jumps there
+    ),
+    # Scaled, so that both bounds lie inside the drawn values.
+    _unary(
+        "relu6",
+        lambda x: tn.relu6(x * 2.5),
+        lambda x: np.clip(x * 2.5, 0, 6),
+        avoid=(0.0, 2.4),
+    ),
+    _unary(
+        "hardtanh",
+        lambda x, bounds: tn.hardtanh(x, *bounds),
+        lambda x, bounds: np.clip(x, *bounds),
+        _elementwise(bounds=((-1.0, 1.0), (-0.5, 2.0))),
+        sample_kwargs={"bounds": (-1.0, 1.0)},
+        avoid=(-1.0, -0.5, 1.0, 2.0),
+    ),
+    _unary(
+        "hardsigmoid",
+        lambda x: tn.hardsigmoid(x * 1.5),
+        lambda x: np.clip(x * 1.5 + 3, 0, 6) / 6,
+        avoid=(-2.0, 2.0),
+    ),
+    _unary(
+        "hardswish",
+        lambda x: tn.hardswish(x * 1.5),
+        lambda x: _hardswish_reference(x * 1.5),
+        avoid=(-2.0, 2.0),
+    ),
+    _unary("mish", tn.mish, lambda x: x * np.tanh(np.logaddexp(0, x))),
+    _unary("softsign", tn.softsign, lambda x: x / (1 + np.abs(x)), avoid=(0.0,)),
+    _unary("logsigmoid", tn.logsigmoid, lambda x: -np.logaddexp(0, -x)),
+    _shaped(
+        "softmin",
+        lambda x, axis: tn.softmin(x, axis),
+        lambda x, axis: scipy.special.softmax(-x, axis=axis),
+        _single_axis,
+        {"axis": -1},
+        min_dims=1,
+    ),
+    OpInfo("glu", tn.glu, _glu_reference, _composite(_draw_glu), ((2, 4),), {"dim": -1}),
+    # -- not differentiable -----------------------------------------------------------------------
+    _unary("isnan", tn.isnan, np.isnan, method=_method("isnan"), differentiable=False),
+    _unary("isinf", tn.isinf, np.isinf, method=_method("isinf"), differentiable=False),
+    _unary("isfinite", tn.isfinite, np.isfinite, method=_method("isfinite"), differentiable=False),
+    _unary(
+        "logical_not",
+        tn.logical_not,
+        np.logical_not,
+        method=_method("logical_not"),
+        domains="integer",
+        differentiable=False,
+    ),
+    _comparison("logical_and", np.logical_and, _method("logical_and")),
+    _comparison("logical_or", np.logical_or, _method("logical_or")),
+    _comparison("logical_xor", np.logical_xor, _method("logical_xor")),
+]
+OPS.extend(_ISSUE_11_OPS)
+# == end of issue 11 (i11a) ======================================================================
+
+OPS_BY_NAME = {op.name: op for op in OPS}
+if len(OPS_BY_NAME) != len(OPS):
+    raise RuntimeError("OpInfo names must be unique")
