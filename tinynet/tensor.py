@@ -505,6 +505,124 @@ class Tensor:
         """``self`` where ``condition`` else ``other`` (PyTorch's ``Tensor.where``)."""
         return _ops.where(condition, self, other)
 
+    # Scans, sorting, shape and indexing: the functions take both spellings of dim/keepdim.
+    def cumsum(self, *args, **kwargs):
+        return _ops.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args, **kwargs):
+        return _ops.cumprod(self, *args, **kwargs)
+
+    def logcumsumexp(self, *args, **kwargs):
+        return _ops.logcumsumexp(self, *args, **kwargs)
+
+    def cummax(self, *args, **kwargs):
+        return _functional.cummax(self, *args, **kwargs)
+
+    def cummin(self, *args, **kwargs):
+        return _functional.cummin(self, *args, **kwargs)
+
+    def sort(self, *args, **kwargs):
+        return _functional.sort(self, *args, **kwargs)
+
+    def argsort(self, *args, **kwargs):
+        return _functional.argsort(self, *args, **kwargs)
+
+    def topk(self, *args, **kwargs):
+        return _functional.topk(self, *args, **kwargs)
+
+    def any(self, *args, **kwargs):
+        return _functional.any(self, *args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return _functional.all(self, *args, **kwargs)
+
+    def median(self, *args, **kwargs):
+        return _functional.median(self, *args, **kwargs)
+
+    def quantile(self, *args, **kwargs):
+        return _functional.quantile(self, *args, **kwargs)
+
+    def norm(self, *args, **kwargs):
+        return _functional.norm(self, *args, **kwargs)
+
+    def split(self, *args, **kwargs):
+        return _functional.split(self, *args, **kwargs)
+
+    def chunk(self, *args, **kwargs):
+        return _functional.chunk(self, *args, **kwargs)
+
+    def unbind(self, *args, **kwargs):
+        return _functional.unbind(self, *args, **kwargs)
+
+    def tril(self, *args, **kwargs):
+        return _functional.tril(self, *args, **kwargs)
+
+    def triu(self, *args, **kwargs):
+        return _functional.triu(self, *args, **kwargs)
+
+    def diag(self, *args, **kwargs):
+        return _functional.diag(self, *args, **kwargs)
+
+    def diagonal(self, *args, **kwargs):
+        return _functional.diagonal(self, *args, **kwargs)
+
+    def roll(self, *args, **kwargs):
+        return _functional.roll(self, *args, **kwargs)
+
+    def tile(self, *args, **kwargs):
+        return _functional.tile(self, *args, **kwargs)
+
+    def repeat_interleave(self, *args, **kwargs):
+        return _functional.repeat_interleave(self, *args, **kwargs)
+
+    def flip(self, *args, **kwargs):
+        return _functional.flip(self, *args, **kwargs)
+
+    def unflatten(self, *args, **kwargs):
+        return _functional.unflatten(self, *args, **kwargs)
+
+    def movedim(self, *args, **kwargs):
+        return _functional.movedim(self, *args, **kwargs)
+
+    def swapaxes(self, *args, **kwargs):
+        return _functional.swapaxes(self, *args, **kwargs)
+
+    def gather(self, *args, **kwargs):
+        return _functional.gather(self, *args, **kwargs)
+
+    def scatter(self, *args, **kwargs):
+        return _functional.scatter(self, *args, **kwargs)
+
+    def scatter_add(self, *args, **kwargs):
+        return _functional.scatter_add(self, *args, **kwargs)
+
+    def scatter_reduce(self, *args, **kwargs):
+        return _functional.scatter_reduce(self, *args, **kwargs)
+
+    def index_select(self, *args, **kwargs):
+        return _functional.index_select(self, *args, **kwargs)
+
+    def take_along_axis(self, *args, **kwargs):
+        return _functional.take_along_axis(self, *args, **kwargs)
+
+    def masked_fill(self, *args, **kwargs):
+        return _functional.masked_fill(self, *args, **kwargs)
+
+    def masked_select(self, *args, **kwargs):
+        return _functional.masked_select(self, *args, **kwargs)
+
+    def nonzero(self, *args, **kwargs):
+        return _functional.nonzero(self, *args, **kwargs)
+
+    def repeat(self, *sizes):
+        return _functional.repeat(self, *sizes)
+
+    def take_along_dim(self, indices, dim):
+        return _functional.take_along_axis(self, indices, dim)
+
+    swapdims = swapaxes
+    moveaxis = movedim
+
     # == end of issue 11 methods ==
 
 

@@ -79,6 +79,7 @@ from tinynet.ops.reduce import (
     softmax,
     sum,
 )
+from tinynet.ops.scan import cumprod, cumsum, logcumsumexp  # issue 11
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "cos",
@@ -90,5 +91,5 @@ __all__ = [
 __all__ += [  # issue 11
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "cosh", "expm1",
     "floor", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
-    "sign", "sinh", "tan", "trunc",
+    "sign", "sinh", "tan", "trunc", "cumprod", "cumsum", "logcumsumexp",
 ]  # fmt: skip
