@@ -11,6 +11,7 @@ zeros in ``cumprod`` and wide ranges in ``logcumsumexp`` stay exact to every ord
 
 import numpy as np
 
+from tinynet._grad_mode import _GradMode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, dim_aliases
 from tinynet.ops.elementwise import cast, where
@@ -43,6 +44,16 @@ def _upper(n: int) -> np.ndarray:
     return np.triu(np.ones((n, n), dtype=bool))
 
 
+def _moderate(values: np.ndarray) -> bool:
+    """True when every ``|value|`` squares to a normal number: then dividing by it is exact
+    enough at the second order too (a zero, an underflow or an overflow is not)."""
+    info = np.finfo(values.dtype)
+    magnitudes = np.abs(values)
+    return bool(
+        np.all(magnitudes >= np.sqrt(info.tiny)) and np.all(magnitudes <= np.sqrt(info.max))
+    )
+
+
 class CumSum(Function):
     @staticmethod
     def forward(ctx, x, axis):
@@ -65,10 +76,12 @@ class CumProd(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x, axis = ctx.inputs[0], ctx.axis
-        if np.all(x.data != 0):
+        # First order: a reversed scan over x. Its derivative would cancel two large terms
+        # (cumprod is linear in each x_i), so higher orders take the exact pairing below.
+        if not _GradMode.enabled and _moderate(x.data) and _moderate(ctx.output.data):
             reversed_sum = _flip(cumsum(_flip(grad_output * ctx.output, axis), axis), axis)
             return reversed_sum / x
-        # With zeros, d out_j / d x_i is the product of x_k for k <= j, k != i: the scan
+        # d out_j / d x_i is the product of x_k for k <= j, k != i: the scan
         # of x with x_i replaced by 1, paired with every j >= i.
         moved, grad = _last(x, axis), _last(grad_output, axis)
         n = moved.shape[-1]
