@@ -115,3 +115,262 @@ def test_the_estimators_silu_is_nn_silu():
     from tinynet.estimators._network import activation_module
 
     assert isinstance(activation_module("silu"), nn.SiLU)
+
+
+# -- scans, sorting, order statistics --------------------------------------------------------
+def leaf(values, dtype=np.float64) -> tn.Tensor:
+    return tn.Tensor(np.array(values, dtype=dtype), requires_grad=True)
+
+
+def test_sort_is_stable_on_ties_and_each_tie_gets_its_own_gradient():
+    x = leaf([2.0, 1.0, 2.0, 0.0])
+    values, indices = tn.sort(x, descending=True)
+    assert values.tolist() == [2.0, 2.0, 1.0, 0.0] and indices.tolist() == [0, 2, 1, 3]
+    (values * tn.tensor([1.0, 10.0, 100.0, 1000.0], dtype=tn.float64)).sum().backward()
+    assert x.grad.tolist() == [1.0, 100.0, 10.0, 1000.0]
+    assert tn.argsort(tn.tensor([1.0, 0.0, 1.0])).tolist() == [1, 0, 2]
+
+
+def test_topk_sorted_results_and_errors():
+    values, indices = tn.tensor([1.0, 5.0, 3.0, 5.0]).topk(2)
+    assert values.tolist() == [5.0, 5.0] and indices.tolist() == [1, 3]
+    assert tn.topk(tn.tensor([1.0, 5.0, 3.0]), 2, largest=False).indices.tolist() == [0, 2]
+    with pytest.raises(ValueError, match="k=4"):
+        tn.topk(tn.ones(3), 4)
+
+
+def test_cummax_and_cummin_ties_take_the_latest_index_which_gets_the_gradient():
+    x = leaf([1.0, 3.0, 2.0, 3.0, 0.0])
+    values, indices = tn.cummax(x, 0)
+    assert values.tolist() == [1.0, 3.0, 3.0, 3.0, 3.0] and indices.tolist() == [0, 1, 1, 3, 3]
+    values.sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 0.0, 2.0, 0.0]
+    assert tn.cummin(tn.tensor([2.0, 1.0, 1.0, 3.0]), dim=0).indices.tolist() == [0, 1, 2, 2]
+
+
+def test_median_is_the_lower_middle_of_an_even_count():
+    x = leaf([4.0, 1.0, 3.0, 2.0])
+    median = tn.median(x)
+    assert median.item() == 2.0
+    median.backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, 1.0]
+    values, indices = tn.tensor([[4.0, 1.0, 3.0, 2.0]]).median(dim=1, keepdim=True)
+    assert values.tolist() == [[2.0]] and indices.tolist() == [[3]]
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_quantile_matches_numpy(interpolation):
+    data = np.random.default_rng(0).standard_normal((3, 5))
+    q = [0.0, 0.25, 0.5, 0.9, 1.0]
+    got = tn.quantile(tn.tensor(data), q, dim=1, keepdim=True, interpolation=interpolation)
+    expected = np.quantile(data, q, axis=1, keepdims=True, method=interpolation)
+    np.testing.assert_allclose(got.data, expected, rtol=1e-14)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        tn.quantile(tn.tensor(data), 1.5)
+
+
+def test_cumsum_dtype_and_scans_of_zero_dimensional_tensors():
+    counts = tn.tensor([1, 2, 3], dtype=tn.int64)
+    assert tn.cumsum(counts, 0, dtype=tn.float64).dtype == np.float64
+    assert tn.cumsum(tn.tensor(2.0), 0).shape == ()
+    with pytest.raises(IndexError):
+        tn.cumsum(tn.ones(2), 1)
+
+
+def test_cumprod_gradients_with_zeros_are_exact():
+    x = leaf([2.0, 0.0, 3.0, 0.0])
+    (tn.cumprod(x, 0) * tn.tensor([1.0, 1.0, 1.0, 1.0], dtype=tn.float64)).sum().backward()
+    # out = [2, 0, 0, 0]; d/dx1 = x0 + x0 x2 + x0 x2 x3 = 2 + 6 + 0
+    assert x.grad.tolist() == [1.0, 8.0, 0.0, 0.0]
+
+
+def test_logcumsumexp_is_stable_over_a_wide_range():
+    x = leaf([-1000.0, 0.0, 1000.0])
+    out = tn.logcumsumexp(x, 0)
+    np.testing.assert_allclose(out.data, [-1000.0, 0.0, 1000.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_any_all_with_dim_and_keepdim_spellings():
+    x = tn.tensor([[0.0, 1.0], [0.0, 0.0]])
+    assert tn.any(x, dim=1).tolist() == [True, False]
+    assert x.all(axis=0, keepdims=True).tolist() == [[False, False]]
+    assert tn.any(x).item() is True
+
+
+# -- norms and einsum -----------------------------------------------------------------------------
+def test_vector_and_matrix_norms_match_numpy():
+    data = np.random.default_rng(1).standard_normal((3, 4))
+    x = tn.tensor(data)
+    for p in (1, 2, 3, np.inf, -np.inf, 0):
+        np.testing.assert_allclose(tn.norm(x, p, dim=1).data, np.linalg.norm(data, p, axis=1))
+    for p in ("fro", 1, -1, np.inf, -np.inf):
+        np.testing.assert_allclose(x.norm(p, dim=(0, 1)).data, np.linalg.norm(data, p))
+    with pytest.raises(NotImplementedError, match="singular values"):
+        tn.norm(x, "nuc", dim=(0, 1))
+
+
+def test_norm_and_normalize_of_zero_have_zero_gradient():
+    x = leaf([0.0, 0.0])
+    tn.norm(x).backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    y = leaf([[0.0, 0.0], [3.0, 4.0]])
+    out = tn.normalize(y, dim=1)
+    assert out.tolist() == [[0.0, 0.0], [0.6, 0.8]]
+    out.sum().backward()
+    assert np.isfinite(y.grad.data).all()
+
+
+@pytest.mark.parametrize(
+    "equation, shapes",
+    [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+     ("ii->i", [(3, 3)]), ("ij->", [(2, 3)]), ("i,j->ij", [(2,), (3,)]),
+     ("...ij,...jk", [(2, 2, 3), (3, 1)]), ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
+     ("ba", [(2, 3)]), ("ij,ij->ij", [(2, 3), (1, 3)])],
+)  # fmt: skip
+def test_einsum_matches_numpy(equation, shapes):
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    got = tn.einsum(equation, *[tn.tensor(a) for a in arrays])
+    np.testing.assert_allclose(got.data, np.einsum(equation, *arrays), rtol=1e-12)
+
+
+def test_einsum_errors_name_the_problem():
+    with pytest.raises(ValueError, match="2 operand"):
+        tn.einsum("ij,jk->ik", tn.ones(2, 2))
+    with pytest.raises(ValueError, match="names 2 axes"):
+        tn.einsum("ij->i", tn.ones(3))
+    with pytest.raises(tn.ShapeError, match="label 'j'"):
+        tn.einsum("ij,jk->ik", tn.ones(2, 3), tn.ones(2, 2))
+
+
+# -- shape and movement ------------------------------------------------------------------------------
+def test_split_chunk_unbind_shapes_like_pytorch():
+    x = tn.ones(5, 2)
+    assert [t.shape for t in tn.chunk(x, 3)] == [(2, 2), (2, 2), (1, 2)]
+    assert [t.shape for t in x.split([1, 4])] == [(1, 2), (4, 2)]
+    assert [t.shape for t in tn.unbind(x, dim=1)] == [(5,), (5,)]
+    with pytest.raises(ValueError, match="add up"):
+        tn.split(x, [1, 1])
+
+
+def test_repeat_tile_repeat_interleave_meshgrid_against_numpy():
+    data = np.arange(6.0).reshape(2, 3)
+    x = tn.tensor(data)
+    np.testing.assert_array_equal(x.repeat(2, 1, 2).data, np.tile(data, (2, 1, 2)))
+    np.testing.assert_array_equal(x.tile((2,)).data, np.tile(data, 2))
+    np.testing.assert_array_equal(x.repeat_interleave(2, dim=0).data, np.repeat(data, 2, 0))
+    grid_x, grid_y = tn.meshgrid(tn.arange(3), tn.arange(2), indexing="xy")
+    expected_x, expected_y = np.meshgrid(np.arange(3), np.arange(2), indexing="xy")
+    np.testing.assert_array_equal(grid_x.data, expected_x)
+    np.testing.assert_array_equal(grid_y.data, expected_y)
+    with pytest.raises(ValueError, match="at least one per dimension"):
+        x.repeat(2)
+
+
+def test_pad_modes_against_numpy_and_the_reflect_limit():
+    data = np.arange(12.0).reshape(3, 4)
+    for mode, numpy_mode in [("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")]:
+        got = tn.pad(tn.tensor(data), ((1, 2), (2, 0)), mode=mode)
+        np.testing.assert_array_equal(got.data, np.pad(data, ((1, 2), (2, 0)), mode=numpy_mode))
+    cropped = tn.pad(tn.tensor(data), ((-1, 0), (1, -2)))
+    np.testing.assert_array_equal(cropped.data, np.pad(data[1:, :2], ((0, 0), (1, 0))))
+    with pytest.raises(ValueError, match="at most 2"):
+        tn.pad(tn.tensor(data), ((3, 0), (0, 0)), mode="reflect")
+    with pytest.raises(ValueError, match="mode"):
+        tn.pad(tn.tensor(data), 1, mode="symmetric")
+
+
+def test_pad_gradients_accumulate_on_reflected_elements():
+    x = leaf([1.0, 2.0, 3.0])
+    tn.pad(x, (2, 2), mode="reflect").sum().backward()  # [3 2 | 1 2 3 | 2 1]
+    assert x.grad.tolist() == [2.0, 3.0, 2.0]
+
+
+def test_tril_triu_diag_diagonal_roll_flip_movedim():
+    data = np.arange(12.0).reshape(3, 4)
+    x = tn.tensor(data)
+    np.testing.assert_array_equal(x.tril(-1).data, np.tril(data, -1))
+    np.testing.assert_array_equal(tn.triu(x, 1).data, np.triu(data, 1))
+    np.testing.assert_array_equal(tn.diag(x, 1).data, np.diag(data, 1))
+    np.testing.assert_array_equal(tn.diag(tn.tensor([1.0, 2.0]), -1).data, np.diag([1.0, 2.0], -1))
+    np.testing.assert_array_equal(x.roll((1, -1), (0, 1)).data, np.roll(data, (1, -1), (0, 1)))
+    np.testing.assert_array_equal(x.flip(0).data, data[::-1])
+    assert tn.movedim(tn.ones(2, 3, 4), 0, -1).shape == (3, 4, 2)
+    assert x.swapaxes(0, 1).shape == (4, 3) and x.unflatten(1, (2, 2)).shape == (3, 2, 2)
+
+
+# -- indexing and scatter --------------------------------------------------------------------------
+def test_gather_with_repeated_indices_accumulates_gradients():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    out = tn.gather(x, 1, tn.tensor([[0, 0, 0], [1, 0, 1]]))
+    assert out.tolist() == [[1.0, 1.0, 1.0], [4.0, 3.0, 4.0]]
+    out.sum().backward()
+    assert x.grad.tolist() == [[3.0, 0.0], [1.0, 2.0]]
+    with pytest.raises(IndexError, match="out of bounds"):
+        tn.gather(x, 1, tn.tensor([[2], [0]]))
+
+
+def test_scatter_add_accumulates_forward_and_backward():
+    x, src = leaf([0.0, 0.0, 0.0]), leaf([1.0, 2.0, 3.0])
+    out = tn.scatter_add(x, 0, tn.tensor([0, 2, 0]), src)
+    assert out.tolist() == [4.0, 0.0, 2.0]
+    (out * tn.tensor([10.0, 20.0, 30.0], dtype=tn.float64)).sum().backward()
+    assert x.grad.tolist() == [10.0, 20.0, 30.0]
+    assert src.grad.tolist() == [10.0, 30.0, 10.0]
+
+
+def test_scatter_last_write_wins_and_only_it_gets_a_gradient():
+    x, src = leaf([0.0, 0.0, 0.0]), leaf([1.0, 2.0, 3.0])
+    out = x.scatter(0, tn.tensor([0, 2, 0]), src)
+    assert out.tolist() == [3.0, 0.0, 2.0]
+    out.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]
+    assert src.grad.tolist() == [0.0, 1.0, 1.0]
+    assert tn.scatter(tn.zeros(2), 0, tn.tensor([1]), value=5.0).tolist() == [0.0, 5.0]
+
+
+def test_scatter_reduce_amax_ties_share_the_gradient_and_prod_handles_zeros():
+    x, src = leaf([1.0, 5.0]), leaf([3.0, 3.0, 5.0])
+    out = tn.scatter_reduce(x, 0, tn.tensor([0, 0, 1]), src, "amax")
+    assert out.tolist() == [3.0, 5.0]
+    out.sum().backward()
+    assert src.grad.tolist() == [0.5, 0.5, 0.5] and x.grad.tolist() == [0.0, 0.5]
+    x, src = leaf([2.0, 1.0]), leaf([0.0, 3.0, 4.0])
+    out = tn.scatter_reduce(x, 0, tn.tensor([0, 0, 1]), src, "prod", include_self=False)
+    assert out.tolist() == [0.0, 4.0]
+    out.sum().backward()
+    assert src.grad.tolist() == [3.0, 0.0, 1.0] and x.grad.tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="reduce"):
+        tn.scatter_reduce(x, 0, tn.tensor([0]), src, "max")
+
+
+def test_index_select_masked_ops_nonzero_one_hot():
+    x = leaf([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    picked = x.index_select(1, tn.tensor([2, 2, 0]))
+    assert picked.tolist() == [[3.0, 3.0, 1.0], [6.0, 6.0, 4.0]]
+    picked.sum().backward()
+    assert x.grad.tolist() == [[1.0, 0.0, 2.0], [1.0, 0.0, 2.0]]
+    mask = tn.tensor([True, False, True])
+    assert x.masked_fill(mask, 0.0).tolist() == [[0.0, 2.0, 0.0], [0.0, 5.0, 0.0]]
+    assert tn.masked_select(x, mask).tolist() == [1.0, 3.0, 4.0, 6.0]
+    with pytest.raises(TypeError, match="boolean"):
+        tn.masked_fill(x, tn.tensor([1.0, 0.0, 1.0]), 0.0)
+    assert tn.nonzero(tn.tensor([0.0, 2.0, 3.0]), as_tuple=True)[0].tolist() == [1, 2]
+    hot = tn.one_hot(tn.tensor([[1, 0]]))
+    assert hot.dtype == np.int64 and hot.tolist() == [[[0, 1], [1, 0]]]
+    with pytest.raises(ValueError, match="out of range"):
+        tn.one_hot(tn.tensor([3]), 2)
+
+
+def test_sum_and_prod_cast_to_dtype_first_and_gradients_return_in_the_input_dtype():
+    counts = tn.tensor([[1, 2], [3, 4]], dtype=tn.int64)
+    total = tn.sum(counts, dtype=tn.float64)
+    assert total.dtype == np.float64 and total.item() == 10.0
+    assert tn.prod(counts, 1, dtype=tn.float32).tolist() == [2.0, 12.0]
+    x = tn.tensor(np.array([1.5, 2.5], np.float32), requires_grad=True)
+    y = tn.sum(x, 0, dtype=tn.float64)
+    assert y.dtype == np.float64
+    y.backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 1.0]

@@ -625,7 +625,7 @@ def norm(x, p="fro", dim=None, keepdim: bool = False):
     x = as_tensor(x)
     reduced = axes(dim, x.ndim)
     if reduced is not None and len(reduced) == 2 and not isinstance(dim, int):
-        if p != "fro" and not isinstance(p, (int, float)):
+        if p not in ("fro", "nuc") and not isinstance(p, (int, float)):
             raise ValueError(f"norm: unknown matrix norm p={p!r}")
         return _matrix_norm(x, p, reduced, keepdim)
     if p == "fro":

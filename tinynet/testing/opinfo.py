@@ -760,12 +760,30 @@ if len(OPS_BY_NAME) != len(OPS):
 
 
 # == issue 11 (i11a): more elementwise ops, activations, scans, sorting, shape, indexing =========
+# Small shapes: the property tests run every entry six ways, second order included.
+_SMALL = 8
+
+
+def _small_unary(name, op, reference, structure=None, sample_shapes=((2, 3),), **info) -> OpInfo:
+    structure = structure or _elementwise(max_size=_SMALL)
+    return OpInfo(name, op, reference, structure, sample_shapes, **info)
+
+
+def _small_binary(name, op, reference, **info) -> OpInfo:
+    return OpInfo(name, op, reference, _elementwise(2, max_size=_SMALL), ((2, 3), (3,)), **info)
+
+
+def _small_shaped(name, op, reference, draw_kwargs, sample_kwargs, min_dims=0, **info) -> OpInfo:
+    structure = _with_shape(draw_kwargs, min_dims, max_size=_SMALL)
+    return OpInfo(name, op, reference, structure, ((2, 3),), sample_kwargs, **info)
+
+
 _INTEGERS = tuple(float(n) for n in range(-3, 4))  # jumps of floor, ceil, trunc
 _HALVES = tuple(n + 0.5 for n in range(-4, 3))  # jumps of round
 
 
 def _three_way(draw):
-    return draw(tst.broadcastable_shapes(3, max_size=SMALL_SIZE)), {}
+    return draw(tst.broadcastable_shapes(3, max_size=_SMALL)), {}
 
 
 def _draw_glu(draw):
@@ -791,7 +809,7 @@ def _glu_reference(x, dim):
 
 def _modulo(name, op, reference, method) -> OpInfo:
     """``op(q * b, b)``: the quotient ``q`` keeps away from whole numbers, where ``op`` jumps."""
-    return _binary(
+    return _small_binary(
         name,
         lambda q, b: op(q * b, b),
         lambda q, b: reference(q * b, b),
@@ -804,11 +822,11 @@ def _modulo(name, op, reference, method) -> OpInfo:
 
 _ISSUE_11_OPS: list[OpInfo] = [
     # -- rounding: zero gradients; the values keep away from the jumps --------------------------
-    _unary("floor", tn.floor, np.floor, method=_method("floor"), avoid=_INTEGERS),
-    _unary("ceil", tn.ceil, np.ceil, method=_method("ceil"), avoid=_INTEGERS),
-    _unary("trunc", tn.trunc, np.trunc, method=_method("trunc"), avoid=_INTEGERS),
-    _unary("round", tn.round, np.round, method=_method("round"), avoid=_HALVES),
-    _unary(
+    _small_unary("floor", tn.floor, np.floor, method=_method("floor"), avoid=_INTEGERS),
+    _small_unary("ceil", tn.ceil, np.ceil, method=_method("ceil"), avoid=_INTEGERS),
+    _small_unary("trunc", tn.trunc, np.trunc, method=_method("trunc"), avoid=_INTEGERS),
+    _small_unary("round", tn.round, np.round, method=_method("round"), avoid=_HALVES),
+    _small_unary(
         "round_decimals",
         lambda x: tn.round(x, decimals=1),
         lambda x: np.round(x, 1),
@@ -817,32 +835,36 @@ _ISSUE_11_OPS: list[OpInfo] = [
         avoid=tuple(n / 10 + 0.05 for n in range(-31, 30)),
         margin=0.001,
     ),
-    _unary("sign", tn.sign, np.sign, method=_method("sign"), avoid=(0.0,)),
+    _small_unary("sign", tn.sign, np.sign, method=_method("sign"), avoid=(0.0,)),
     _modulo("fmod", tn.fmod, np.fmod, lambda a, b: a.fmod(b)),
     _modulo("remainder", tn.remainder, np.remainder, lambda a, b: a % b),
     _modulo("floor_divide", tn.floor_divide, np.floor_divide, lambda a, b: a // b),
     # -- smooth functions -----------------------------------------------------------------------
-    _unary(
+    _small_unary(
         "rsqrt", tn.rsqrt, lambda x: 1 / np.sqrt(x), method=_method("rsqrt"), domains="positive"
     ),
-    _unary("log2", tn.log2, np.log2, method=_method("log2"), domains="positive"),
-    _unary("log10", tn.log10, np.log10, method=_method("log10"), domains="positive"),
-    _unary("exp2", tn.exp2, np.exp2, method=_method("exp2")),
-    _unary("expm1", tn.expm1, np.expm1, method=_method("expm1")),
-    _unary("tan", tn.tan, np.tan, method=_method("tan"), domains="unit"),
-    _unary("asin", tn.asin, np.arcsin, method=_method("asin"), domains="unit"),
-    _unary("acos", tn.acos, np.arccos, method=_method("acos"), domains="unit"),
-    _unary("atan", tn.atan, np.arctan, method=_method("atan")),
-    _unary("sinh", tn.sinh, np.sinh, method=_method("sinh")),
-    _unary("cosh", tn.cosh, np.cosh, method=_method("cosh")),
-    _unary("asinh", tn.asinh, np.arcsinh, method=_method("asinh")),
-    _unary("acosh", tn.acosh, np.arccosh, method=_method("acosh"), domains="above_one"),
-    _unary("atanh", tn.atanh, np.arctanh, method=_method("atanh"), domains="unit"),
+    _small_unary("log2", tn.log2, np.log2, method=_method("log2"), domains="positive"),
+    _small_unary("log10", tn.log10, np.log10, method=_method("log10"), domains="positive"),
+    _small_unary("exp2", tn.exp2, np.exp2, method=_method("exp2")),
+    _small_unary("expm1", tn.expm1, np.expm1, method=_method("expm1")),
+    _small_unary("tan", tn.tan, np.tan, method=_method("tan"), domains="unit"),
+    _small_unary("asin", tn.asin, np.arcsin, method=_method("asin"), domains="unit"),
+    _small_unary("acos", tn.acos, np.arccos, method=_method("acos"), domains="unit"),
+    _small_unary("atan", tn.atan, np.arctan, method=_method("atan")),
+    _small_unary("sinh", tn.sinh, np.sinh, method=_method("sinh")),
+    _small_unary("cosh", tn.cosh, np.cosh, method=_method("cosh")),
+    _small_unary("asinh", tn.asinh, np.arcsinh, method=_method("asinh")),
+    _small_unary("acosh", tn.acosh, np.arccosh, method=_method("acosh"), domains="above_one"),
+    _small_unary("atanh", tn.atanh, np.arctanh, method=_method("atanh"), domains="unit"),
     # y keeps off 0: there atan2 jumps by 2 pi across the negative x axis.
-    _binary("atan2", tn.atan2, np.arctan2, method=_method("atan2"), domains=("nonzero", "real")),
-    _binary("logaddexp", tn.logaddexp, np.logaddexp, method=_method("logaddexp")),
+    _small_binary(
+        "atan2", tn.atan2, np.arctan2, method=_method("atan2"), domains=("nonzero", "real")
+    ),
+    _small_binary("logaddexp", tn.logaddexp, np.logaddexp, method=_method("logaddexp")),
     # One side keeps off 0: hypot has a cone's kink at the origin.
-    _binary("hypot", tn.hypot, np.hypot, method=_method("hypot"), domains=("nonzero", "real")),
+    _small_binary(
+        "hypot", tn.hypot, np.hypot, method=_method("hypot"), domains=("nonzero", "real")
+    ),
     OpInfo(
         "lerp",
         tn.lerp,
@@ -851,7 +873,7 @@ _ISSUE_11_OPS: list[OpInfo] = [
         ((2, 3), (3,), (2, 1)),
         method=lambda a, b, w: a.lerp(b, w),
     ),
-    _binary(
+    _small_binary(
         "lerp_scalar_weight",
         lambda a, b: tn.lerp(a, b, 0.25),
         lambda a, b: a + 0.25 * (b - a),
@@ -866,7 +888,7 @@ _ISSUE_11_OPS: list[OpInfo] = [
         {"condition": np.array([[True], [False]])},
         covers=("where",),
     ),
-    _unary(
+    _small_unary(
         "where_scalar_first",
         lambda b: tn.where(b.data > 0, 1.5, b),
         lambda b: np.where(b > 0, 1.5, b),
@@ -874,48 +896,48 @@ _ISSUE_11_OPS: list[OpInfo] = [
         avoid=(0.0,),
     ),
     # -- activations ------------------------------------------------------------------------------
-    _unary("silu", tn.silu, lambda x: x * scipy.special.expit(x)),
-    _unary("swish", tn.swish, lambda x: x * scipy.special.expit(x)),
-    _unary("selu", tn.selu, _selu_reference, avoid=(0.0,)),
-    _unary(
+    _small_unary("silu", tn.silu, lambda x: x * scipy.special.expit(x)),
+    _small_unary("swish", tn.swish, lambda x: x * scipy.special.expit(x)),
+    _small_unary("selu", tn.selu, _selu_reference, avoid=(0.0,)),
+    _small_unary(
         "celu",
         tn.celu,
         lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x / alpha)),
-        _elementwise(alpha=(1.0, 0.5, 2.0)),
+        _elementwise(max_size=_SMALL, alpha=(1.0, 0.5, 2.0)),
         sample_kwargs={"alpha": 0.5},
         avoid=(0.0,),  # the second derivative jumps there
     ),
     # Scaled, so that both bounds lie inside the drawn values.
-    _unary(
+    _small_unary(
         "relu6",
         lambda x: tn.relu6(x * 2.5),
         lambda x: np.clip(x * 2.5, 0, 6),
         avoid=(0.0, 2.4),
     ),
-    _unary(
+    _small_unary(
         "hardtanh",
         lambda x, bounds: tn.hardtanh(x, *bounds),
         lambda x, bounds: np.clip(x, *bounds),
-        _elementwise(bounds=((-1.0, 1.0), (-0.5, 2.0))),
+        _elementwise(max_size=_SMALL, bounds=((-1.0, 1.0), (-0.5, 2.0))),
         sample_kwargs={"bounds": (-1.0, 1.0)},
         avoid=(-1.0, -0.5, 1.0, 2.0),
     ),
-    _unary(
+    _small_unary(
         "hardsigmoid",
         lambda x: tn.hardsigmoid(x * 1.5),
         lambda x: np.clip(x * 1.5 + 3, 0, 6) / 6,
         avoid=(-2.0, 2.0),
     ),
-    _unary(
+    _small_unary(
         "hardswish",
         lambda x: tn.hardswish(x * 1.5),
         lambda x: _hardswish_reference(x * 1.5),
         avoid=(-2.0, 2.0),
     ),
-    _unary("mish", tn.mish, lambda x: x * np.tanh(np.logaddexp(0, x))),
-    _unary("softsign", tn.softsign, lambda x: x / (1 + np.abs(x)), avoid=(0.0,)),
-    _unary("logsigmoid", tn.logsigmoid, lambda x: -np.logaddexp(0, -x)),
-    _shaped(
+    _small_unary("mish", tn.mish, lambda x: x * np.tanh(np.logaddexp(0, x))),
+    _small_unary("softsign", tn.softsign, lambda x: x / (1 + np.abs(x)), avoid=(0.0,)),
+    _small_unary("logsigmoid", tn.logsigmoid, lambda x: -np.logaddexp(0, -x)),
+    _small_shaped(
         "softmin",
         lambda x, axis: tn.softmin(x, axis),
         lambda x, axis: scipy.special.softmax(-x, axis=axis),
@@ -925,10 +947,12 @@ _ISSUE_11_OPS: list[OpInfo] = [
     ),
     OpInfo("glu", tn.glu, _glu_reference, _composite(_draw_glu), ((2, 4),), {"dim": -1}),
     # -- not differentiable -----------------------------------------------------------------------
-    _unary("isnan", tn.isnan, np.isnan, method=_method("isnan"), differentiable=False),
-    _unary("isinf", tn.isinf, np.isinf, method=_method("isinf"), differentiable=False),
-    _unary("isfinite", tn.isfinite, np.isfinite, method=_method("isfinite"), differentiable=False),
-    _unary(
+    _small_unary("isnan", tn.isnan, np.isnan, method=_method("isnan"), differentiable=False),
+    _small_unary("isinf", tn.isinf, np.isinf, method=_method("isinf"), differentiable=False),
+    _small_unary(
+        "isfinite", tn.isfinite, np.isfinite, method=_method("isfinite"), differentiable=False
+    ),
+    _small_unary(
         "logical_not",
         tn.logical_not,
         np.logical_not,
@@ -1310,7 +1334,7 @@ def _one_hot_reference(x, num_classes):
 
 _ISSUE_11_OPS += [  # fmt: skip
     # -- scans ----------------------------------------------------------------------------------
-    _shaped(
+    _small_shaped(
         "cumsum",
         tn.cumsum,
         lambda x, axis: np.cumsum(x, axis),
@@ -1319,7 +1343,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         min_dims=1,
         method=lambda x, axis: x.cumsum(dim=axis),
     ),
-    _shaped(
+    _small_shaped(
         "cumprod",
         tn.cumprod,
         lambda x, axis: np.cumprod(x, axis),
@@ -1336,7 +1360,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         ((2, 4),),
         covers=("cumprod",),
     ),
-    _shaped(
+    _small_shaped(
         "logcumsumexp",
         tn.logcumsumexp,
         lambda x, axis: np.logaddexp.accumulate(x, axis),
@@ -1345,7 +1369,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         min_dims=1,
         method=lambda x, axis: x.logcumsumexp(axis),
     ),
-    _shaped(
+    _small_shaped(
         "cummax",
         lambda x, axis: tn.cummax(x, axis).values,
         lambda x, axis: np.maximum.accumulate(x, axis),
@@ -1355,7 +1379,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         distinct=True,
         method=lambda x, axis: x.cummax(axis)[0],
     ),
-    _shaped(
+    _small_shaped(
         "cummin",
         lambda x, axis: tn.cummin(x, axis).values,
         lambda x, axis: np.minimum.accumulate(x, axis),
@@ -1366,7 +1390,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         method=lambda x, axis: x.cummin(axis)[0],
     ),
     # -- sorting and order statistics -----------------------------------------------------------
-    _shaped(
+    _small_shaped(
         "sort",
         lambda x, axis, descending: tn.sort(x, axis, descending).values,
         _sort_reference,
@@ -1376,7 +1400,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         distinct=True,
         method=lambda x, axis, descending: x.sort(dim=axis, descending=descending)[0],
     ),
-    _shaped(
+    _small_shaped(
         "topk",
         lambda x, k, axis, largest: tn.topk(x, k, axis, largest).values,
         _topk_reference,
@@ -1386,7 +1410,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         distinct=True,
         method=lambda x, k, axis, largest: x.topk(k, dim=axis, largest=largest).values,
     ),
-    _unary(
+    _small_unary(
         "median",
         tn.median,
         lambda x: np.sort(x.ravel())[(x.size - 1) // 2],
@@ -1394,7 +1418,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         distinct=True,
         method=_method("median"),
     ),
-    _shaped(
+    _small_shaped(
         "median_dim",
         lambda x, axis, keepdims: tn.median(x, axis, keepdims).values,
         _median_reference,
@@ -1405,7 +1429,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         covers=("median",),
         method=lambda x, axis, keepdims: x.median(dim=axis, keepdim=keepdims).values,
     ),
-    _shaped(
+    _small_shaped(
         "quantile",
         tn.quantile,
         _quantile_reference,
@@ -1416,7 +1440,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         method=_method("quantile"),
     ),
     # -- norms and einsum ----------------------------------------------------------------------------
-    _shaped(
+    _small_shaped(
         "norm",
         lambda x, p, axis, keepdims: tn.norm(x, p, axis, keepdims),
         _vector_norm_reference,
@@ -1425,7 +1449,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         domains="nonzero",
         method=lambda x, p, axis, keepdims: x.norm(p, dim=axis, keepdim=keepdims),
     ),
-    _shaped(
+    _small_shaped(
         "norm_extreme",
         lambda x, p, axis, keepdims: tn.norm(x, p, axis, keepdims),
         _extreme_norm_reference,
@@ -1435,7 +1459,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         distinct=True,
         covers=("norm",),
     ),
-    _shaped(
+    _small_shaped(
         "norm_matrix",
         lambda x, p, axis, keepdims: tn.norm(x, p, axis, keepdims),
         _matrix_norm_reference,
@@ -1446,7 +1470,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         distinct=True,
         covers=("norm",),
     ),
-    _shaped(
+    _small_shaped(
         "normalize",
         lambda x, p, axis: tn.normalize(x, p, axis),
         _normalize_reference,
@@ -1464,7 +1488,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"equation": "ij,jk->ik"},
     ),
     # -- shape and movement ----------------------------------------------------------------------
-    _shaped(
+    _small_shaped(
         "split",
         lambda x, sections, axis: _weighted_pieces(
             tn.split(x, sections, axis), lambda ps: tn.concatenate(ps, axis)
@@ -1477,7 +1501,7 @@ _ISSUE_11_OPS += [  # fmt: skip
             x.split(sections, dim=axis), lambda ps: tn.concatenate(ps, axis)
         ),
     ),
-    _shaped(
+    _small_shaped(
         "chunk",
         lambda x, chunks, axis: _weighted_pieces(
             tn.chunk(x, chunks, axis), lambda ps: tn.concatenate(ps, axis)
@@ -1487,7 +1511,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"chunks": 2, "axis": 1},
         min_dims=1,
     ),
-    _shaped(
+    _small_shaped(
         "unbind",
         lambda x, axis: _weighted_pieces(tn.unbind(x, axis), lambda ps: tn.stack(ps, 0)),
         _unbind_reference,
@@ -1495,7 +1519,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"axis": 1},
         min_dims=1,
     ),
-    _shaped(
+    _small_shaped(
         "tril",
         tn.tril,
         lambda x, diagonal: np.tril(x, diagonal),
@@ -1504,7 +1528,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         min_dims=2,
         method=_method("tril"),
     ),
-    _shaped(
+    _small_shaped(
         "triu",
         tn.triu,
         lambda x, diagonal: np.triu(x, diagonal),
@@ -1513,7 +1537,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         min_dims=2,
         method=_method("triu"),
     ),
-    _shaped(
+    _small_shaped(
         "diagonal",
         tn.diagonal,
         lambda x, offset, dim1, dim2: np.diagonal(x, offset, dim1, dim2),
@@ -1536,7 +1560,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"diagonal": 1},
         method=_method("diag"),
     ),
-    _shaped(
+    _small_shaped(
         "roll",
         tn.roll,
         _roll_reference,
@@ -1544,7 +1568,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"shifts": (1, -1), "dims": (0, 1)},
         method=_method("roll"),
     ),
-    _shaped(
+    _small_shaped(
         "repeat",
         lambda x, sizes: tn.repeat(x, *sizes),
         lambda x, sizes: np.tile(x, sizes),
@@ -1552,7 +1576,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"sizes": (2, 1, 2)},
         method=lambda x, sizes: x.repeat(*sizes),
     ),
-    _shaped(
+    _small_shaped(
         "tile",
         lambda x, sizes: tn.tile(x, sizes),
         lambda x, sizes: np.tile(x, sizes),
@@ -1560,7 +1584,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"sizes": (2, 1)},
         method=lambda x, sizes: x.tile(sizes),
     ),
-    _shaped(
+    _small_shaped(
         "repeat_interleave",
         tn.repeat_interleave,
         lambda x, repeats, axis: np.repeat(x, repeats, axis),
@@ -1568,7 +1592,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"repeats": np.array([1, 0, 2]), "axis": 1},
         method=_method("repeat_interleave"),
     ),
-    _shaped(
+    _small_shaped(
         "flip",
         lambda x, dims: tn.flip(x, dims),
         lambda x, dims: np.flip(x, dims),
@@ -1577,7 +1601,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         min_dims=1,
         method=lambda x, dims: x.flip(dims),
     ),
-    _shaped(
+    _small_shaped(
         "unflatten",
         tn.unflatten,
         _unflatten_reference,
@@ -1586,7 +1610,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         min_dims=1,
         method=_method("unflatten"),
     ),
-    _shaped(
+    _small_shaped(
         "movedim",
         tn.movedim,
         np.moveaxis,
@@ -1595,7 +1619,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         min_dims=1,
         method=_method("movedim"),
     ),
-    _shaped(
+    _small_shaped(
         "swapaxes",
         tn.swapaxes,
         lambda x, axis0, axis1: np.swapaxes(x, axis0, axis1),
@@ -1706,7 +1730,7 @@ _ISSUE_11_OPS += [  # fmt: skip
         method=_method("masked_select"),
     ),
     # -- not differentiable -------------------------------------------------------------------------
-    _shaped(
+    _small_shaped(
         "argsort",
         lambda x, axis, descending: tn.argsort(x, axis, descending),
         _argsort_reference,
@@ -1719,7 +1743,7 @@ _ISSUE_11_OPS += [  # fmt: skip
     ),
     _reduction("any", np.any, domains="integer", differentiable=False),
     _reduction("all", np.all, domains="integer", differentiable=False),
-    _unary(
+    _small_unary(
         "nonzero",
         tn.nonzero,
         lambda x: np.stack(np.nonzero(x), axis=1),
@@ -1728,11 +1752,11 @@ _ISSUE_11_OPS += [  # fmt: skip
         differentiable=False,
         method=_method("nonzero"),
     ),
-    _unary(
+    _small_unary(
         "one_hot",
         lambda x, num_classes: tn.one_hot(tn.Tensor(np.abs(x.data).astype(np.int64)), num_classes),
         _one_hot_reference,
-        _elementwise(num_classes=(4, 5)),
+        _elementwise(max_size=_SMALL, num_classes=(4, 5)),
         sample_kwargs={"num_classes": 4},
         domains="integer",
         differentiable=False,
