@@ -374,3 +374,13 @@ def test_sum_and_prod_cast_to_dtype_first_and_gradients_return_in_the_input_dtyp
     assert y.dtype == np.float64
     y.backward()
     assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 1.0]
+
+
+def test_functional_pad_takes_pytorchs_last_dimension_first_pairs():
+    data = np.arange(6.0).reshape(1, 2, 3)
+    x = tn.tensor(data)
+    got = F.pad(x, (1, 2, 0, 1), mode="replicate")
+    np.testing.assert_array_equal(got.data, np.pad(data, ((0, 0), (0, 1), (1, 2)), mode="edge"))
+    np.testing.assert_array_equal(F.pad(x, (-1, 1), value=7.0).data[..., -1], [[7.0, 7.0]])
+    with pytest.raises(ValueError, match="pairs"):
+        F.pad(x, (1, 2, 3))

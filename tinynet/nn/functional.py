@@ -53,7 +53,7 @@ __all__ = [
 ]
 __all__ += [  # issue 11
     "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6",
-    "selu", "silu", "softmin", "softsign",
+    "selu", "silu", "softmin", "softsign", "pad",
 ]  # fmt: skip
 
 
@@ -172,6 +172,29 @@ def softmin(input, dim: int = -1) -> Tensor:
 def glu(input, dim: int = -1) -> Tensor:
     """Gated linear unit along ``dim``."""
     return _composite.glu(input, dim)
+
+
+def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dimensions, PyTorch's way: ``pad`` lists
+    ``(left, right)`` of the last dimension first, then of the one before, and so on.
+
+    ``mode``: ``'constant'``, ``'reflect'``, ``'replicate'`` or ``'circular'``; negative
+    widths crop.
+
+    >>> import tinynet as tn
+    >>> pad(tn.tensor([[1.0, 2.0]]), (1, 0, 0, 1)).tolist()
+    [[0.0, 1.0, 2.0], [0.0, 0.0, 0.0]]
+    """
+    input = as_tensor(input)
+    pad = tuple(int(n) for n in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(
+            f"pad: {len(pad)} widths for a tensor of {input.ndim} dimensions; give pairs "
+            "(left, right), last dimension first, for at most every dimension"
+        )
+    pairs = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)][::-1]
+    widths = [(0, 0)] * (input.ndim - len(pairs)) + pairs
+    return ops.pad(input, widths, value, mode=mode)
 
 
 # -- layers -----------------------------------------------------------------------------------

@@ -332,7 +332,7 @@ def atan2(input, other):
     """Elementwise angle of the point ``(other, input)`` (``input`` is y), in ``[-pi, pi]``.
 
     >>> import tinynet as tn
-    >>> round(tn.atan2(tn.tensor(1.0), tn.tensor(-1.0)).item(), 4)
+    >>> print(f"{tn.atan2(tn.tensor(1.0), tn.tensor(-1.0)).item():.4f}")
     2.3562
     """
     return _binary(Atan2, "atan2", input, other)

@@ -150,7 +150,7 @@ def logcumsumexp(x, dim: int):
     """Running ``log(sum(exp(x)))`` along ``dim``, stable for any finite input.
 
     >>> import tinynet as tn
-    >>> tn.logcumsumexp(tn.tensor([1000.0, 1000.0]), dim=0).tolist()
+    >>> tn.logcumsumexp(tn.tensor([1000.0, 1000.0], dtype=tn.float64), dim=0).tolist()
     [1000.0, 1000.6931471805599]
     """
     return _scan(LogCumSumExp, x, dim)
