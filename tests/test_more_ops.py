@@ -42,6 +42,18 @@ def test_floordiv_and_mod_operators_match_python(a, b):
     assert tn.fmod(x, b).item() == math.fmod(a, b)
 
 
+def test_floordiv_is_exact_where_floor_of_the_quotient_is_not():
+    x = tn.tensor([1.0], dtype=tn.float64)
+    assert (x // 0.1).item() == 1.0 // 0.1 == 9.0  # floor(1 / 0.1) would give 10
+
+
+def test_rounding_integer_tensors_keeps_them_integer():
+    counts = tn.tensor([-2, 0, 3], dtype=tn.int64)
+    for op in (tn.floor, tn.ceil, tn.trunc, tn.round, tn.sign):
+        assert op(counts).dtype == np.int64
+    assert tn.sign(counts).tolist() == [-1, 0, 1]
+
+
 def test_floordiv_of_integer_tensors_stays_integer():
     x = tn.tensor([7, -7], dtype=tn.int64)
     result = x // 2

@@ -135,19 +135,6 @@ def lerp(input, end, weight):
     return input + (ops.sub(end, input)) * weight
 
 
-def floor_divide(a, b):
-    """Elementwise ``floor(a / b)`` (Python's ``//``); its gradient is 0.
-
-    >>> import tinynet as tn
-    >>> (tn.tensor([-3.0, 3.0]) // 2).tolist()
-    [-2.0, 1.0]
-    """
-    a, b = binary(a, b)
-    if a.dtype.kind in "iub" and b.dtype.kind in "iub":
-        return Tensor._wrap(np.floor_divide(a.data, b.data))
-    return ops.floor(ops.div(a, b))
-
-
 def _predicate(ufunc, name, doc):
     def predicate(x):
         return Tensor._wrap(np.asarray(ufunc(as_tensor(x).data)))

@@ -466,13 +466,13 @@ class Tensor:
         return _ops.remainder(self, other)
 
     def floor_divide(self, other):
-        return _functional.floor_divide(self, other)
+        return _ops.floor_divide(self, other)
 
     def __floordiv__(self, other):
-        return _functional.floor_divide(self, other)
+        return _ops.floor_divide(self, other)
 
     def __rfloordiv__(self, other):
-        return _functional.floor_divide(other, self)
+        return _ops.floor_divide(other, self)
 
     def __mod__(self, other):
         return _ops.remainder(self, other)

@@ -161,6 +161,7 @@ def test_a_users_op_can_declare_its_kinks():
         (lambda x: x.sign().sum() + x.sum(), [0.0, 0.2, 3.0], "0"),
         (lambda x: tn.fmod(x, 2.0).sum(), [4.0, 0.5, 1.0], "a whole quotient a / b"),
         (lambda x: (x % 0.5).sum(), [1.0, 0.2, 0.7], "a whole quotient a / b"),
+        (lambda x: (x // 0.5).sum() + x.sum(), [1.0, 0.2, 0.7], "a whole quotient a / b"),
         (lambda x: tn.hardtanh(x).sum(), [1.0, 0.5, -3.0], "the upper bound 1"),
         (lambda x: tn.relu6(x).sum(), [0.0, 0.5, 3.0], "the lower bound 0"),
         (lambda x: tn.hardswish(x).sum(), [3.0, 0.5, 1.0], "3"),

@@ -154,6 +154,7 @@ def _modulo_rule(a, b) -> list:
 register_kink(pointwise.Rounding, _rounding_rule)
 register_kink(pointwise.Fmod, _modulo_rule)
 register_kink(pointwise.Remainder, _modulo_rule)
+register_kink(pointwise.FloorDivide, _modulo_rule)
 register_kink(
     pointwise.Hardtanh,
     lambda x, low, high: [

@@ -55,6 +55,7 @@ from tinynet.ops.pointwise import (  # issue 11
     cosh,
     expm1,
     floor,
+    floor_divide,
     fmod,
     hardswish,
     hardtanh,
@@ -90,6 +91,6 @@ __all__ = [
 ]  # fmt: skip
 __all__ += [  # issue 11
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "cosh", "expm1",
-    "floor", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
+    "floor", "floor_divide", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
     "sign", "sinh", "tan", "trunc", "cumprod", "cumsum", "logcumsumexp",
 ]  # fmt: skip

@@ -240,6 +240,19 @@ class Remainder(_Modulo):
     ufunc = staticmethod(np.remainder)
 
 
+class FloorDivide(Function):
+    """``floor(a / b)`` as Python's ``//`` (exact, via the remainder): gradient 0 for both."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zero = [Tensor._wrap(np.zeros(t.data.shape, grad_output.data.dtype)) for t in ctx.inputs]
+        return tuple(z if needed else None for z, needed in zip(zero, ctx.needs_input_grad))
+
+
 class Hardtanh(Function):
     """``x`` clipped to ``[min_val, max_val]``; gradient 1 strictly inside, else 0."""
 
@@ -275,7 +288,10 @@ class Hardswish(Function):
 # -- public functions -------------------------------------------------------------------------
 def _rounding(name, doc):
     def op(x):
-        return Rounding.apply(as_tensor(x), name, 0)
+        x = as_tensor(x)
+        if x.data.dtype.kind in "iub":  # whole numbers already (sign keeps the dtype too)
+            return Tensor._wrap(np.sign(x.data) if name == "sign" else x.data.copy())
+        return Rounding.apply(x, name, 0)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -295,7 +311,10 @@ def round(x, decimals: int = 0):
     >>> tn.round(tn.tensor([0.5, 1.5, 2.675]), decimals=0).tolist()
     [0.0, 2.0, 3.0]
     """
-    return Rounding.apply(as_tensor(x), "round", int(decimals))
+    x = as_tensor(x)
+    if x.data.dtype.kind in "iub" and decimals >= 0:
+        return Tensor._wrap(x.data.copy())
+    return Rounding.apply(x, "round", int(decimals))
 
 
 def _unary(function, name, doc):
@@ -366,6 +385,16 @@ def remainder(a, b):
     [1.0, 1.0]
     """
     return _binary(Remainder, "remainder", a, b)
+
+
+def floor_divide(a, b):
+    """Elementwise ``floor(a / b)``, exactly as Python's ``//``; its gradient is 0.
+
+    >>> import tinynet as tn
+    >>> (tn.tensor([-3.0, 3.0, 1.0]) // tn.tensor([2.0, 2.0, 0.1])).tolist()
+    [-2.0, 1.0, 9.0]
+    """
+    return _binary(FloorDivide, "floor_divide", a, b)
 
 
 def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
