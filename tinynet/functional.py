@@ -7,7 +7,7 @@ import numpy as np
 
 from tinynet import ops
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes, binary, broadcast_error, dim_aliases
+from tinynet.ops._args import as_tensor, axes, binary, broadcast_error, dim_aliases, floating
 from tinynet.tensor import Tensor
 
 
@@ -495,6 +495,7 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
     2.5
     """
     x = as_tensor(x)
+    floating(x, "quantile")
     if interpolation not in _QUANTILE_METHODS:
         raise ValueError(
             f"quantile: interpolation must be one of {', '.join(_QUANTILE_METHODS)}, "
