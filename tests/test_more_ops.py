@@ -396,3 +396,10 @@ def test_functional_pad_takes_pytorchs_last_dimension_first_pairs():
     np.testing.assert_array_equal(F.pad(x, (-1, 1), value=7.0).data[..., -1], [[7.0, 7.0]])
     with pytest.raises(ValueError, match="pairs"):
         F.pad(x, (1, 2, 3))
+
+
+def test_functional_normalize_and_one_hot_are_the_core_ones():
+    x = tn.tensor([[3.0, 4.0]])
+    np.testing.assert_array_equal(F.normalize(x, dim=1).data, tn.normalize(x, dim=1).data)
+    assert F.one_hot(tn.tensor([1]), 3).tolist() == [[0, 1, 0]]
+    assert tn.glu(tn.ones(2, 4), axis=1).shape == (2, 2)

@@ -228,11 +228,13 @@ def logsigmoid(x):
     return -ops.softplus(-as_tensor(x))
 
 
+@dim_aliases
 def softmin(x, dim: int = -1):
     """Softmax of ``-x`` along ``dim``."""
     return ops.softmax(-as_tensor(x), dim)
 
 
+@dim_aliases
 def glu(x, dim: int = -1):
     """Gated linear unit: the first half of ``x`` along ``dim`` times the sigmoid of the second.
 

@@ -53,7 +53,7 @@ __all__ = [
 ]
 __all__ += [  # issue 11
     "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6",
-    "selu", "silu", "softmin", "softsign", "pad",
+    "selu", "silu", "softmin", "softsign", "pad", "normalize", "one_hot",
 ]  # fmt: skip
 
 
@@ -172,6 +172,16 @@ def softmin(input, dim: int = -1) -> Tensor:
 def glu(input, dim: int = -1) -> Tensor:
     """Gated linear unit along ``dim``."""
     return _composite.glu(input, dim)
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(norm(input, p, dim), eps)``: unit-norm slices along ``dim``."""
+    return _composite.normalize(input, p, dim, eps)
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Integer class labels as one-hot int64 rows (``num_classes=-1``: largest label + 1)."""
+    return _composite.one_hot(tensor, num_classes)
 
 
 def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
