@@ -403,3 +403,12 @@ def test_functional_normalize_and_one_hot_are_the_core_ones():
     np.testing.assert_array_equal(F.normalize(x, dim=1).data, tn.normalize(x, dim=1).data)
     assert F.one_hot(tn.tensor([1]), 3).tolist() == [[0, 1, 0]]
     assert tn.glu(tn.ones(2, 4), axis=1).shape == (2, 2)
+
+
+def test_scatter_with_reduce_adds_or_multiplies():
+    x = tn.tensor([1.0, 2.0])
+    index = tn.tensor([0, 0])
+    assert x.scatter(0, index, tn.tensor([3.0, 4.0]), reduce="add").tolist() == [8.0, 2.0]
+    assert x.scatter(0, index, value=3.0, reduce="multiply").tolist() == [9.0, 2.0]
+    with pytest.raises(TypeError, match="exactly one"):
+        x.scatter(0, index)

@@ -420,7 +420,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     return _ValuesIndices(take_along_axis(x, index, axis), _int_tensor(index))
 
 
-def _running_extreme(x, dim, accumulate, name):
+def _running_extreme(x, dim, accumulate):
     x = as_tensor(x)
     if x.ndim == 0:
         return _ValuesIndices(x * 1.0, _int_tensor(0))
@@ -443,13 +443,13 @@ def cummax(x, dim: int):
     >>> tn.cummax(tn.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices.tolist()
     [0, 1, 1, 3]
     """
-    return _running_extreme(x, dim, np.maximum.accumulate, "cummax")
+    return _running_extreme(x, dim, np.maximum.accumulate)
 
 
 @dim_aliases
 def cummin(x, dim: int):
     """Running minimum along ``dim`` and where it is; ties pick the latest index."""
-    return _running_extreme(x, dim, np.minimum.accumulate, "cummin")
+    return _running_extreme(x, dim, np.minimum.accumulate)
 
 
 @dim_aliases
@@ -1097,20 +1097,14 @@ def scatter(x, dim: int, index, src=None, value=None, reduce=None):
     [6.0, 0.0, 5.0]
     """
     x = as_tensor(x)
-    if reduce is not None:
-        if reduce not in ("add", "multiply"):
-            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
-        return scatter_reduce(
-            x,
-            dim,
-            index,
-            _src_tensor(src if src is not None else value, x, np.shape(index)),
-            "sum" if reduce == "add" else "prod",
-        )
     if (src is None) == (value is None):
         raise TypeError("scatter: pass exactly one of src and value")
     index_shape = np.shape(index.data if isinstance(index, Tensor) else index)
     src = _src_tensor(src if src is not None else value, x, index_shape)
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
     _, target, src = _scatter_index(x, dim, index, src, "scatter")
     keep = _last_occurrence(target, x.shape)
     written = _scattered(ops.where(keep, src, 0.0), target, x.shape)
