@@ -376,6 +376,16 @@ def check_error(capsys, args, status, *fragments):
         assert fragment in err, err
 
 
+def test_gradcheck_takes_a_public_op_name_for_the_entries_covering_it(capsys):
+    from tinynet.testing.opinfo import OPS
+
+    code, out, _ = cli(capsys, "gradcheck", "--ops", "floor,median,tanh", "--order", "1")
+    assert code == 0
+    rows = {line.split()[0] for line in out.splitlines()[1:] if line.endswith("pass")}
+    # An entry's own name wins ("median"); otherwise every entry covering the public name.
+    assert rows == {op.name for op in OPS if "floor" in op.covers} | {"median", "tanh"}
+
+
 def test_gradcheck_option_errors(tmp_path, capsys, monkeypatch):
     (tmp_path / "userops.py").write_text(USER_FUNCTIONS)
     monkeypatch.chdir(tmp_path)
