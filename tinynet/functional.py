@@ -99,7 +99,7 @@ def stack(tensors, axis: int = 0):
 
 
 # == issue 11: more elementwise composites ======================================================
-def rsqrt(x):
+def rsqrt(x) -> Tensor:
     """Elementwise ``1 / sqrt(x)``.
 
     >>> import tinynet as tn
@@ -109,22 +109,22 @@ def rsqrt(x):
     return as_tensor(x) ** -0.5
 
 
-def log2(x):
+def log2(x) -> Tensor:
     """Elementwise base-2 logarithm."""
     return ops.log(x) * (1.0 / math.log(2.0))
 
 
-def log10(x):
+def log10(x) -> Tensor:
     """Elementwise base-10 logarithm."""
     return ops.log(x) * (1.0 / math.log(10.0))
 
 
-def exp2(x):
+def exp2(x) -> Tensor:
     """Elementwise ``2 ** x``."""
     return ops.exp(as_tensor(x) * math.log(2.0))
 
 
-def lerp(input, end, weight):
+def lerp(input, end, weight) -> Tensor:
     """``input + weight * (end - input)``; ``weight`` a number or a tensor.
 
     >>> import tinynet as tn
@@ -175,7 +175,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def silu(x):
+def silu(x) -> Tensor:
     """Sigmoid linear unit (swish): ``x * sigmoid(x)``.
 
     >>> import tinynet as tn
@@ -189,53 +189,53 @@ def silu(x):
 swish = silu
 
 
-def selu(x):
+def selu(x) -> Tensor:
     """Scaled ELU with the self-normalizing constants of Klambauer et al. (as PyTorch)."""
     return ops.elu(x, _SELU_ALPHA) * _SELU_SCALE
 
 
-def celu(x, alpha: float = 1.0):
+def celu(x, alpha: float = 1.0) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``; continuously differentiable."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
     return ops.elu(as_tensor(x) * (1.0 / alpha), 1.0) * alpha
 
 
-def relu6(x):
+def relu6(x) -> Tensor:
     """``min(max(x, 0), 6)``; the gradient is 0 at 0 and 6 (``hardtanh(x, 0, 6)``, as PyTorch)."""
     return ops.hardtanh(x, 0.0, 6.0)
 
 
-def hardsigmoid(x):
+def hardsigmoid(x) -> Tensor:
     """``relu6(x + 3) / 6``; the gradient is ``1/6`` strictly between -3 and 3, else 0."""
     return ops.hardtanh(as_tensor(x) * (1.0 / 6.0) + 0.5, 0.0, 1.0)
 
 
-def mish(x):
+def mish(x) -> Tensor:
     """``x * tanh(softplus(x))``."""
     x = as_tensor(x)
     return x * ops.softplus(x).tanh()
 
 
-def softsign(x):
+def softsign(x) -> Tensor:
     """``x / (1 + |x|)``."""
     x = as_tensor(x)
     return x / (ops.abs(x) + 1.0)
 
 
-def logsigmoid(x):
+def logsigmoid(x) -> Tensor:
     """``log(sigmoid(x))``, stable for any finite input: ``-softplus(-x)``."""
     return -ops.softplus(-as_tensor(x))
 
 
 @dim_aliases
-def softmin(x, dim: int = -1):
+def softmin(x, dim: int = -1) -> Tensor:
     """Softmax of ``-x`` along ``dim``."""
     return ops.softmax(-as_tensor(x), dim)
 
 
 @dim_aliases
-def glu(x, dim: int = -1):
+def glu(x, dim: int = -1) -> Tensor:
     """Gated linear unit: the first half of ``x`` along ``dim`` times the sigmoid of the second.
 
     >>> import tinynet as tn
@@ -283,7 +283,7 @@ def _check_bounds(index: np.ndarray, n: int, name: str, dim) -> None:
 
 
 @dim_aliases
-def take_along_axis(x, indices, axis: int):
+def take_along_axis(x, indices, axis: int) -> Tensor:
     """Pick ``indices`` along ``axis``, broadcasting the other axes (``numpy.take_along_axis``).
 
     >>> import tinynet as tn
@@ -314,7 +314,7 @@ def take_along_axis(x, indices, axis: int):
 
 
 @dim_aliases
-def gather(x, dim: int, index):
+def gather(x, dim: int, index) -> Tensor:
     """``out[i][j] = x[i][index[i][j]]`` along ``dim`` (``torch.gather``); repeated indices
     accumulate their gradients.
 
@@ -372,7 +372,7 @@ def _argsort(data: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 
 @dim_aliases
-def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort ``x`` along ``dim`` (ties keep their order); not differentiable."""
     x = as_tensor(x)
     if x.ndim == 0:
@@ -382,7 +382,7 @@ def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
 
 
 @dim_aliases
-def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple:
     """``(values, indices)`` of ``x`` sorted along ``dim``; the gradient follows each value.
 
     Ties keep their original order, so each tied element gets the gradient of its own slot.
@@ -401,7 +401,7 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
 
 
 @dim_aliases
-def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:
     """The ``k`` largest (or smallest) values along ``dim`` and their indices.
 
     >>> import tinynet as tn
@@ -436,7 +436,7 @@ def _running_extreme(x, dim, accumulate):
 
 
 @dim_aliases
-def cummax(x, dim: int):
+def cummax(x, dim: int) -> tuple:
     """Running maximum along ``dim`` and where it is; ties pick the latest index.
 
     >>> import tinynet as tn
@@ -447,13 +447,13 @@ def cummax(x, dim: int):
 
 
 @dim_aliases
-def cummin(x, dim: int):
+def cummin(x, dim: int) -> tuple:
     """Running minimum along ``dim`` and where it is; ties pick the latest index."""
     return _running_extreme(x, dim, np.minimum.accumulate)
 
 
 @dim_aliases
-def median(x, dim=None, keepdim: bool = False):
+def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
     """The lower median (of an even count, the smaller middle value), as PyTorch.
 
     Without ``dim``: the median of all elements; with ``dim``: ``(values, indices)``.
@@ -488,7 +488,7 @@ _QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
 @dim_aliases
-def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear"):
+def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear") -> Tensor:
     """Quantiles ``q`` (a number or a 1-D sequence in [0, 1]) along ``dim`` (None: all),
     as ``torch.quantile``; a sequence ``q`` adds a leading dimension.
 
@@ -548,14 +548,14 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
 
 
 @dim_aliases
-def any(x, dim=None, keepdim: bool = False):
+def any(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
     return Tensor._wrap(np.asarray(np.any(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
 
 
 @dim_aliases
-def all(x, dim=None, keepdim: bool = False):
+def all(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
     return Tensor._wrap(np.asarray(np.all(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
@@ -598,7 +598,7 @@ def _matrix_norm(x: Tensor, p, reduced: tuple, keepdim: bool) -> Tensor:
 
 
 @dim_aliases
-def norm(x, p="fro", dim=None, keepdim: bool = False):
+def norm(x, p="fro", dim=None, keepdim: bool = False) -> Tensor:
     """Vector or matrix norm, as ``torch.norm``.
 
     ``dim`` None or an int: the vector ``p``-norm (``'fro'`` is 2) of all elements or along
@@ -626,7 +626,7 @@ def norm(x, p="fro", dim=None, keepdim: bool = False):
 
 
 @dim_aliases
-def normalize(x, p: float = 2.0, dim: int = 1, eps: float = 1e-12):
+def normalize(x, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``x / max(norm(x, p, dim), eps)``: unit ``p``-norm slices along ``dim`` (as PyTorch).
 
     >>> import tinynet as tn
@@ -701,7 +701,7 @@ def _einsum_pair(a: Tensor, la: str, b: Tensor, lb: str, keep: set) -> tuple:
     return product.reshape(*[size[c] for c in out_labels]), "".join(out_labels)
 
 
-def einsum(equation: str, *operands):
+def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation as ``torch.einsum``: ``'ij,jk->ik'``, ``'ii->i'``, ``'...ij->...ji'``.
 
     Operands are contracted pairwise with batched matrix products, so the cost is that of
@@ -811,17 +811,17 @@ def _triangle(x, diagonal: int, upper: bool):
     return ops.where(mask, x, 0.0)
 
 
-def tril(x, diagonal: int = 0):
+def tril(x, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two axes (on and below ``diagonal``), zeros elsewhere."""
     return _triangle(x, diagonal, upper=False)
 
 
-def triu(x, diagonal: int = 0):
+def triu(x, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two axes (on and above ``diagonal``), zeros elsewhere."""
     return _triangle(x, diagonal, upper=True)
 
 
-def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1):
+def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of axes ``dim1`` and ``dim2`` (moved to the end), as ``torch.diagonal``.
 
     >>> import tinynet as tn
@@ -844,7 +844,7 @@ def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1):
 _diagonal = diagonal
 
 
-def diag(x, diagonal: int = 0):
+def diag(x, diagonal: int = 0) -> Tensor:
     """A 1-D ``x`` as a square matrix with ``x`` on its ``diagonal``; of a 2-D ``x``, its diagonal.
 
     >>> import tinynet as tn
@@ -863,7 +863,7 @@ def diag(x, diagonal: int = 0):
 
 
 @dim_aliases
-def flip(x, dims):
+def flip(x, dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (an int or a sequence)."""
     x = as_tensor(x)
     flipped = axes(dims, x.ndim) or ()
@@ -873,7 +873,7 @@ def flip(x, dims):
 
 
 @dim_aliases
-def roll(x, shifts, dims=None):
+def roll(x, shifts, dims=None) -> Tensor:
     """Shift elements along ``dims`` by ``shifts``, wrapping around (as ``torch.roll``).
 
     >>> import tinynet as tn
@@ -896,7 +896,7 @@ def roll(x, shifts, dims=None):
     return x
 
 
-def tile(x, dims):
+def tile(x, dims) -> Tensor:
     """Repeat the whole of ``x`` ``dims[i]`` times along axis ``i`` (as ``numpy.tile``)."""
     x = as_tensor(x)
     dims = (dims,) if isinstance(dims, int) else tuple(int(d) for d in dims)
@@ -905,7 +905,7 @@ def tile(x, dims):
     return repeat(x, *dims)
 
 
-def repeat(x, *sizes):
+def repeat(x, *sizes) -> Tensor:
     """``x`` repeated ``sizes[i]`` times along axis ``i`` (``torch.Tensor.repeat``; numpy's tile).
 
     >>> import tinynet as tn
@@ -930,7 +930,7 @@ def repeat(x, *sizes):
 
 
 @dim_aliases
-def repeat_interleave(x, repeats, dim=None):
+def repeat_interleave(x, repeats, dim=None) -> Tensor:
     """Repeat each element ``repeats`` times (a number or one count per element) along ``dim``
     (None: of the flattened tensor), as ``torch.repeat_interleave``.
 
@@ -958,30 +958,29 @@ def repeat_interleave(x, repeats, dim=None):
 
 def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     """Coordinate grids from 1-D tensors; ``indexing='ij'`` (PyTorch's default) or ``'xy'``."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
-    tensors = [as_tensor(t) for t in tensors]
+    given = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
-    if builtins.any(t.ndim > 1 for t in tensors):
+    inputs = [as_tensor(t) for t in given]
+    if builtins.any(t.ndim > 1 for t in inputs):
         raise ValueError("meshgrid needs 0-D or 1-D tensors")
-    tensors = [t.reshape(-1) for t in tensors]
-    lengths = [t.shape[0] for t in tensors]
-    if indexing == "xy" and len(tensors) >= 2:
+    vectors = [t.reshape(-1) for t in inputs]
+    lengths = [t.shape[0] for t in vectors]
+    if indexing == "xy" and len(vectors) >= 2:
         lengths[0], lengths[1] = lengths[1], lengths[0]
     grids = []
-    for i, t in enumerate(tensors):
+    for i, t in enumerate(vectors):
         position = i
-        if indexing == "xy" and len(tensors) >= 2 and i < 2:
+        if indexing == "xy" and len(vectors) >= 2 and i < 2:
             position = 1 - i
-        shape = [1] * len(tensors)
+        shape = [1] * len(vectors)
         shape[position] = t.shape[0]
         grids.append(t.reshape(*shape).broadcast_to(tuple(lengths)))
     return tuple(grids)
 
 
 @dim_aliases
-def unflatten(x, dim: int, sizes):
+def unflatten(x, dim: int, sizes) -> Tensor:
     """Split axis ``dim`` into ``sizes`` (one may be -1)."""
     x = as_tensor(x)
     (axis,) = axes(dim, x.ndim)
@@ -989,7 +988,7 @@ def unflatten(x, dim: int, sizes):
     return x.reshape(*x.shape[:axis], *sizes, *x.shape[axis + 1 :])
 
 
-def movedim(x, source, destination):
+def movedim(x, source, destination) -> Tensor:
     """Move axes ``source`` to positions ``destination`` (as ``numpy.moveaxis``)."""
     x = as_tensor(x)
     source = axes(source, x.ndim)
@@ -1002,7 +1001,7 @@ def movedim(x, source, destination):
     return x.transpose(*order)
 
 
-def swapaxes(x, axis0: int, axis1: int):
+def swapaxes(x, axis0: int, axis1: int) -> Tensor:
     """Exchange two axes (``swapdims``/``transpose(dim0, dim1)`` in PyTorch)."""
     x = as_tensor(x)
     first, second = axes(axis0, x.ndim)[0], axes(axis1, x.ndim)[0]
@@ -1064,7 +1063,7 @@ def _src_tensor(src, like: Tensor, index_shape) -> Tensor:
 
 
 @dim_aliases
-def scatter_add(x, dim: int, index, src):
+def scatter_add(x, dim: int, index, src) -> Tensor:
     """``x`` plus ``src`` added at ``index`` along ``dim`` (``torch.scatter_add``); repeated
     indices add up.
 
@@ -1088,7 +1087,7 @@ def _last_occurrence(target: tuple, shape: tuple) -> np.ndarray:
 
 
 @dim_aliases
-def scatter(x, dim: int, index, src=None, value=None, reduce=None):
+def scatter(x, dim: int, index, src=None, value=None, reduce=None) -> Tensor:
     """``x`` with ``src`` (or the number ``value``) written at ``index`` along ``dim``
     (``torch.scatter``). Where indices repeat, the last write wins, and only it gets a gradient.
 
@@ -1115,7 +1114,7 @@ _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
 @dim_aliases
-def scatter_reduce(x, dim: int, index, src, reduce: str, include_self: bool = True):
+def scatter_reduce(x, dim: int, index, src, reduce: str, include_self: bool = True) -> Tensor:
     """Reduce ``src`` into ``x`` at ``index`` along ``dim`` with ``'sum'``, ``'prod'``,
     ``'mean'``, ``'amax'`` or ``'amin'`` (``torch.scatter_reduce``). Ties of ``amax``/``amin``
     share the gradient evenly, as PyTorch.
@@ -1179,7 +1178,7 @@ def scatter_reduce(x, dim: int, index, src, reduce: str, include_self: bool = Tr
 
 
 @dim_aliases
-def index_select(x, dim: int, index):
+def index_select(x, dim: int, index) -> Tensor:
     """The slices at ``index`` (1-D) along ``dim``; repeated indices accumulate gradients."""
     x = as_tensor(x)
     index = _index_array(index, "index_select")
@@ -1199,7 +1198,7 @@ def _mask_array(mask, name: str) -> np.ndarray:
     return mask
 
 
-def masked_fill(x, mask, value):
+def masked_fill(x, mask, value) -> Tensor:
     """``x`` with ``value`` where ``mask`` (broadcast) is True; no gradient flows there."""
     x = as_tensor(x)
     mask = _mask_array(mask, "masked_fill")
@@ -1211,7 +1210,7 @@ def masked_fill(x, mask, value):
     return out
 
 
-def masked_select(x, mask):
+def masked_select(x, mask) -> Tensor:
     """The elements of ``x`` where ``mask`` is True (both broadcast), as a 1-D tensor."""
     x = as_tensor(x)
     mask = _mask_array(mask, "masked_select")
@@ -1222,7 +1221,7 @@ def masked_select(x, mask):
     return x.broadcast_to(shape)[np.broadcast_to(mask, shape)]
 
 
-def nonzero(x, as_tuple: bool = False):
+def nonzero(x, as_tuple: bool = False) -> Tensor | tuple:
     """Indices of the nonzero elements: an ``(n, ndim)`` int64 tensor, or one per axis.
 
     >>> import tinynet as tn
@@ -1236,7 +1235,7 @@ def nonzero(x, as_tuple: bool = False):
     return _int_tensor(np.stack(found, axis=1) if data.ndim else np.zeros((int(bool(data)), 0)))
 
 
-def one_hot(x, num_classes: int = -1):
+def one_hot(x, num_classes: int = -1) -> Tensor:
     """Integer class labels as one-hot int64 rows (``num_classes=-1``: the largest label + 1).
 
     >>> import tinynet as tn

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tinynet.nn import functional as F
 from tinynet.nn.module import Module
 from tinynet.tensor import Tensor
@@ -124,7 +126,7 @@ class LogSoftmax(Module):
 class _Stateless(Module):
     """An activation without arguments: ``forward`` applies ``function``."""
 
-    function = None
+    function: Callable[[Tensor], Tensor]
 
     def forward(self, input) -> Tensor:
         return type(self).function(input)

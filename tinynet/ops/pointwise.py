@@ -13,6 +13,8 @@ has gradient 0 (a zero numerator over a zero denominator, as everywhere in tinyn
 [1.0, -2.0]
 """
 
+from collections.abc import Callable
+
 import numpy as np
 
 from tinynet.autograd import Function
@@ -212,8 +214,7 @@ class Hypot(Function):
 class _Modulo(Function):
     """``a - q(a / b) * b`` for a rounding ``q``: gradient 1 for ``a``, ``-q(a / b)`` for ``b``."""
 
-    ufunc = None
-    rounding = None
+    ufunc: Callable[..., np.ndarray]
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -304,7 +305,7 @@ trunc = _rounding("trunc", "Elementwise integer part (rounded toward 0); its gra
 sign = _rounding("sign", "Elementwise -1, 0 or 1 by the sign of x; its gradient is 0.")
 
 
-def round(x, decimals: int = 0):
+def round(x, decimals: int = 0) -> Tensor:
     """Round half to even to ``decimals`` places (as PyTorch and NumPy); its gradient is 0.
 
     >>> import tinynet as tn
@@ -347,7 +348,7 @@ def _binary(function, name, a, b):
         raise broadcast_error(name, a.shape, b.shape) from None
 
 
-def atan2(input, other):
+def atan2(input, other) -> Tensor:
     """Elementwise angle of the point ``(other, input)`` (``input`` is y), in ``[-pi, pi]``.
 
     >>> import tinynet as tn
@@ -357,17 +358,17 @@ def atan2(input, other):
     return _binary(Atan2, "atan2", input, other)
 
 
-def logaddexp(a, b):
+def logaddexp(a, b) -> Tensor:
     """Elementwise ``log(exp(a) + exp(b))``, stable for any finite inputs."""
     return _binary(LogAddExp, "logaddexp", a, b)
 
 
-def hypot(a, b):
+def hypot(a, b) -> Tensor:
     """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
     return _binary(Hypot, "hypot", a, b)
 
 
-def fmod(a, b):
+def fmod(a, b) -> Tensor:
     """Elementwise C remainder ``a - trunc(a / b) * b`` (the sign of ``a``), as ``torch.fmod``.
 
     >>> import tinynet as tn
@@ -377,7 +378,7 @@ def fmod(a, b):
     return _binary(Fmod, "fmod", a, b)
 
 
-def remainder(a, b):
+def remainder(a, b) -> Tensor:
     """Elementwise Python remainder ``a - floor(a / b) * b`` (the sign of ``b``), as ``a % b``.
 
     >>> import tinynet as tn
@@ -387,7 +388,7 @@ def remainder(a, b):
     return _binary(Remainder, "remainder", a, b)
 
 
-def floor_divide(a, b):
+def floor_divide(a, b) -> Tensor:
     """Elementwise ``floor(a / b)``, exactly as Python's ``//``; its gradient is 0.
 
     >>> import tinynet as tn
@@ -397,7 +398,7 @@ def floor_divide(a, b):
     return _binary(FloorDivide, "floor_divide", a, b)
 
 
-def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``; the gradient is 0 at and beyond the bounds.
 
     >>> import tinynet as tn

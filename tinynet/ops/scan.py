@@ -124,7 +124,7 @@ def _scan(function, x, dim, dtype=None):
 
 
 @dim_aliases
-def cumsum(x, dim: int, dtype=None):
+def cumsum(x, dim: int, dtype=None) -> Tensor:
     """Running sum along ``dim``; ``dtype`` casts the input first (as PyTorch).
 
     >>> import tinynet as tn
@@ -135,7 +135,7 @@ def cumsum(x, dim: int, dtype=None):
 
 
 @dim_aliases
-def cumprod(x, dim: int, dtype=None):
+def cumprod(x, dim: int, dtype=None) -> Tensor:
     """Running product along ``dim``; exact gradients with zeros present.
 
     >>> import tinynet as tn
@@ -146,7 +146,7 @@ def cumprod(x, dim: int, dtype=None):
 
 
 @dim_aliases
-def logcumsumexp(x, dim: int):
+def logcumsumexp(x, dim: int) -> Tensor:
     """Running ``log(sum(exp(x)))`` along ``dim``, stable for any finite input.
 
     >>> import tinynet as tn
