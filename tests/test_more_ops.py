@@ -412,3 +412,10 @@ def test_scatter_with_reduce_adds_or_multiplies():
     assert x.scatter(0, index, value=3.0, reduce="multiply").tolist() == [9.0, 2.0]
     with pytest.raises(TypeError, match="exactly one"):
         x.scatter(0, index)
+
+
+def test_scatter_shape_errors_name_the_shapes():
+    with pytest.raises(tn.ShapeError, match=r"\(3,\), \(1, 1\) and \(1, 1\)"):
+        tn.scatter_add(tn.zeros(3), 0, tn.tensor([[0]]), tn.ones(1, 1))
+    with pytest.raises(tn.ShapeError, match="larger than src"):
+        tn.scatter_add(tn.zeros(3), 0, tn.tensor([0, 1]), tn.ones(1))

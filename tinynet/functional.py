@@ -1017,11 +1017,12 @@ swapdims = swapaxes
 def _scatter_index(x: Tensor, dim, index, src, name: str) -> tuple:
     """Validate a scatter; return the axis, the NumPy index tuple and ``src`` cut to ``index``."""
     index = _index_array(index, name)
-    if index.ndim != x.ndim:
+    if not index.ndim == x.ndim == src.ndim or x.ndim == 0:
         raise ShapeError(
-            f"{name}: index needs as many dimensions as the input ({x.ndim}), got {index.ndim}"
+            f"{name}: input, index and src need the same number (at least 1) of dimensions, "
+            f"got shapes {x.shape}, {index.shape} and {src.shape}"
         )
-    (axis,) = axes(dim, max(x.ndim, 1))
+    (axis,) = axes(dim, x.ndim)
     for d, m in enumerate(index.shape):
         if d != axis and m > x.shape[d]:
             raise ShapeError(
