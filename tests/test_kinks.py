@@ -340,3 +340,80 @@ def test_max_pool_tie_second_derivative_is_zero():
     x = tensor([1.0, 1.0, 0.5, 2.0])  # a tie in the first window
     second = hessian(lambda x: F.max_pool1d(x.reshape(1, 1, 4), 2).sum(), x)
     np.testing.assert_array_equal(second, np.zeros((4, 4)))
+
+
+# == issue 11: rounding, modulo and the hard activations, by PyTorch's conventions ==============
+@pytest.mark.parametrize("op", [tn.floor, tn.ceil, tn.trunc, tn.round, tn.sign])
+def test_piecewise_constant_ops_have_zero_gradients_even_at_their_jumps(op):
+    x = tensor([-1.0, -0.5, 0.0, 0.5, 2.0, 2.5])
+    (grad,) = gradient(op, x)
+    np.testing.assert_array_equal(grad, np.zeros(6))
+    np.testing.assert_array_equal(hessian(op, x), np.zeros((6, 6)))
+
+
+def test_fmod_and_remainder_gradients_are_one_and_minus_the_quotient():
+    a, b = tensor([7.0, -7.0, 5.5]), tensor([2.0, 2.0, -2.0])
+    grad_a, grad_b = gradient(tn.fmod, a, b)
+    np.testing.assert_array_equal(grad_a, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(grad_b, -np.trunc(a.data / b.data))
+    grad_a, grad_b = gradient(tn.remainder, a, b)
+    np.testing.assert_array_equal(grad_a, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(grad_b, -np.floor(a.data / b.data))
+
+
+@pytest.mark.parametrize(
+    "op, low, high",
+    [
+        (tn.hardtanh, -1.0, 1.0),
+        (tn.relu6, 0.0, 6.0),
+        (lambda x: tn.hardtanh(x, -2.0, 0.5), -2.0, 0.5),
+    ],
+)
+def test_hardtanh_family_gradient_is_zero_at_the_bounds(op, low, high):
+    x = tensor([low - 1, low, (low + high) / 2, high, high + 1])
+    (grad,) = gradient(op, x)
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 1.0, 0.0, 0.0])
+
+
+def test_hardsigmoid_gradient_is_a_sixth_strictly_inside_only():
+    (grad,) = gradient(tn.hardsigmoid, tensor([-4.0, -3.0, 0.0, 3.0, 4.0]))
+    np.testing.assert_allclose(grad, [0.0, 0.0, 1 / 6, 0.0, 0.0], rtol=1e-15)
+
+
+def test_hardswish_derivatives_at_minus_three_and_three():
+    # PyTorch: slope x/3 + 1/2 on the closed interval [-3, 3]; curvature 1/3 strictly inside.
+    x = tensor([-4.0, -3.0, 0.0, 3.0, 4.0])
+    (grad,) = gradient(tn.hardswish, x)
+    np.testing.assert_allclose(grad, [0.0, -0.5, 0.5, 1.5, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(hessian(tn.hardswish, x), np.diag([0, 0, 1 / 3, 0, 0]), rtol=1e-15)
+
+
+def test_selu_celu_and_softsign_at_zero():
+    scale_alpha = 1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
+    (grad,) = gradient(tn.selu, tensor([0.0]))
+    np.testing.assert_allclose(grad, [scale_alpha], rtol=1e-15)
+    (grad,) = gradient(lambda x: tn.celu(x, 0.5), tensor([0.0]))
+    np.testing.assert_array_equal(grad, [1.0])
+    (grad,) = gradient(tn.softsign, tensor([0.0]))
+    np.testing.assert_array_equal(grad, [1.0])
+
+
+def test_hypot_at_the_origin_has_zero_gradient_and_logaddexp_ties_split():
+    grad_a, grad_b = gradient(tn.hypot, tensor([0.0, 3.0]), tensor([0.0, 4.0]))
+    np.testing.assert_array_equal(grad_a, [0.0, 0.6])
+    np.testing.assert_array_equal(grad_b, [0.0, 0.8])
+    grad_a, grad_b = gradient(tn.logaddexp, tensor([1.0]), tensor([1.0]))
+    assert grad_a == grad_b == 0.5
+
+
+def test_logaddexp_logsigmoid_and_expm1_are_stable():
+    big = tensor([1000.0, -1000.0])
+    np.testing.assert_array_equal(
+        tn.logaddexp(big, big).data, [1000.0 + math.log(2), -1000.0 + math.log(2)]
+    )
+    (grad,) = gradient(tn.logsigmoid, big)
+    np.testing.assert_array_equal(grad, [0.0, 1.0])
+    assert tn.expm1(tensor([1e-20])).item() == 1e-20
+
+
+# == end of issue 11 ==

@@ -219,7 +219,7 @@ class Function:
         if tensor is None or tensor._node is not self:
             return
         if not create_graph:
-            grad = Tensor._wrap(grad.data.copy())
+            grad = Tensor.wrap(grad.data.copy())
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 

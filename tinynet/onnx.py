@@ -3,7 +3,7 @@
 The ``onnx`` package builds the graph (``pip install onnx``; ``onnxruntime`` runs it). A
 module is exported layer by layer: ``nn.Sequential`` (nested too) of ``nn.Linear``, the
 activations ``ReLU``, ``LeakyReLU``, ``ELU``, ``GELU``, ``Tanh``, ``Sigmoid``, ``Softplus``,
-``Softmax``, ``LogSoftmax``, the estimators' SiLU, ``Identity``, ``Flatten`` and ``Dropout``
+``Softmax``, ``LogSoftmax``, ``SiLU``, ``Identity``, ``Flatten`` and ``Dropout``
 (the identity at inference, as in ``eval()`` mode). Anything else is refused by name rather
 than exported wrongly. The graph computes in the dtype of the module's parameters and its
 batch axis is dynamic.
@@ -106,11 +106,11 @@ class _Graph:
             return self.op("LogSoftmax", [x], axis=int(module.dim))
         if isinstance(module, nn.Flatten) and module.start_dim == 1 and module.end_dim == -1:
             return self.op("Flatten", [x], axis=1)
-        if getattr(getattr(module, "fn", None), "__name__", "") in ("_silu", "silu"):
-            return self.op("Mul", [x, self.op("Sigmoid", [x])])  # the estimators' SiLU
+        if isinstance(module, nn.SiLU):
+            return self.op("Mul", [x, self.op("Sigmoid", [x])])
         raise NotImplementedError(
             f"tinynet.onnx cannot export {type(module).__name__}: it exports nn.Sequential of "
-            "Linear, ReLU, LeakyReLU, ELU, GELU, Tanh, Sigmoid, Softplus, Softmax, LogSoftmax, "
+            "Linear, ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softplus, Softmax, LogSoftmax, "
             "Identity, Flatten (start_dim=1) and Dropout"
         )
 

@@ -615,6 +615,247 @@ class Tensor:
         chosen[index] = True
         _inplace(self, "__setitem__", lambda t: _ops.where(chosen, Tensor._wrap(values), t))
 
+    # == issue 11: more ops as methods, PyTorch's names (dim, keepdim; axis, keepdims too) ==
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def round(self, decimals: int = 0):
+        return _ops.round(self, decimals)
+
+    __round__ = round
+
+    def trunc(self):
+        return _ops.trunc(self)
+
+    def sign(self):
+        return _ops.sign(self)
+
+    def rsqrt(self):
+        return _functional.rsqrt(self)
+
+    def log2(self):
+        return _functional.log2(self)
+
+    def log10(self):
+        return _functional.log10(self)
+
+    def exp2(self):
+        return _functional.exp2(self)
+
+    def expm1(self):
+        return _ops.expm1(self)
+
+    def tan(self):
+        return _ops.tan(self)
+
+    def asin(self):
+        return _ops.asin(self)
+
+    def acos(self):
+        return _ops.acos(self)
+
+    def atan(self):
+        return _ops.atan(self)
+
+    def atan2(self, other):
+        return _ops.atan2(self, other)
+
+    def sinh(self):
+        return _ops.sinh(self)
+
+    def cosh(self):
+        return _ops.cosh(self)
+
+    def asinh(self):
+        return _ops.asinh(self)
+
+    def acosh(self):
+        return _ops.acosh(self)
+
+    def atanh(self):
+        return _ops.atanh(self)
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def logaddexp(self, other):
+        return _ops.logaddexp(self, other)
+
+    def lerp(self, end, weight):
+        return _functional.lerp(self, end, weight)
+
+    def hypot(self, other):
+        return _ops.hypot(self, other)
+
+    def fmod(self, other):
+        return _ops.fmod(self, other)
+
+    def remainder(self, other):
+        return _ops.remainder(self, other)
+
+    def floor_divide(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    def isnan(self):
+        return _functional.isnan(self)
+
+    def isinf(self):
+        return _functional.isinf(self)
+
+    def isfinite(self):
+        return _functional.isfinite(self)
+
+    def logical_not(self):
+        return _functional.logical_not(self)
+
+    def logical_and(self, other):
+        return _functional.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _functional.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _functional.logical_xor(self, other)
+
+    def where(self, condition, other):
+        """``self`` where ``condition`` else ``other`` (PyTorch's ``Tensor.where``)."""
+        return _ops.where(condition, self, other)
+
+    # Scans, sorting, shape and indexing: the functions take both spellings of dim/keepdim.
+    def cumsum(self, *args, **kwargs):
+        return _ops.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args, **kwargs):
+        return _ops.cumprod(self, *args, **kwargs)
+
+    def logcumsumexp(self, *args, **kwargs):
+        return _ops.logcumsumexp(self, *args, **kwargs)
+
+    def cummax(self, *args, **kwargs):
+        return _functional.cummax(self, *args, **kwargs)
+
+    def cummin(self, *args, **kwargs):
+        return _functional.cummin(self, *args, **kwargs)
+
+    def sort(self, *args, **kwargs):
+        return _functional.sort(self, *args, **kwargs)
+
+    def argsort(self, *args, **kwargs):
+        return _functional.argsort(self, *args, **kwargs)
+
+    def topk(self, *args, **kwargs):
+        return _functional.topk(self, *args, **kwargs)
+
+    def any(self, *args, **kwargs):
+        return _functional.any(self, *args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return _functional.all(self, *args, **kwargs)
+
+    def median(self, *args, **kwargs):
+        return _functional.median(self, *args, **kwargs)
+
+    def quantile(self, *args, **kwargs):
+        return _functional.quantile(self, *args, **kwargs)
+
+    def norm(self, *args, **kwargs):
+        return _functional.norm(self, *args, **kwargs)
+
+    def split(self, *args, **kwargs):
+        return _functional.split(self, *args, **kwargs)
+
+    def chunk(self, *args, **kwargs):
+        return _functional.chunk(self, *args, **kwargs)
+
+    def unbind(self, *args, **kwargs):
+        return _functional.unbind(self, *args, **kwargs)
+
+    def tril(self, *args, **kwargs):
+        return _functional.tril(self, *args, **kwargs)
+
+    def triu(self, *args, **kwargs):
+        return _functional.triu(self, *args, **kwargs)
+
+    def diag(self, *args, **kwargs):
+        return _functional.diag(self, *args, **kwargs)
+
+    def diagonal(self, *args, **kwargs):
+        return _functional.diagonal(self, *args, **kwargs)
+
+    def roll(self, *args, **kwargs):
+        return _functional.roll(self, *args, **kwargs)
+
+    def tile(self, *args, **kwargs):
+        return _functional.tile(self, *args, **kwargs)
+
+    def repeat_interleave(self, *args, **kwargs):
+        return _functional.repeat_interleave(self, *args, **kwargs)
+
+    def flip(self, *args, **kwargs):
+        return _functional.flip(self, *args, **kwargs)
+
+    def unflatten(self, *args, **kwargs):
+        return _functional.unflatten(self, *args, **kwargs)
+
+    def movedim(self, *args, **kwargs):
+        return _functional.movedim(self, *args, **kwargs)
+
+    def swapaxes(self, *args, **kwargs):
+        return _functional.swapaxes(self, *args, **kwargs)
+
+    def gather(self, *args, **kwargs):
+        return _functional.gather(self, *args, **kwargs)
+
+    def scatter(self, *args, **kwargs):
+        return _functional.scatter(self, *args, **kwargs)
+
+    def scatter_add(self, *args, **kwargs):
+        return _functional.scatter_add(self, *args, **kwargs)
+
+    def scatter_reduce(self, *args, **kwargs):
+        return _functional.scatter_reduce(self, *args, **kwargs)
+
+    def index_select(self, *args, **kwargs):
+        return _functional.index_select(self, *args, **kwargs)
+
+    def take_along_axis(self, *args, **kwargs):
+        return _functional.take_along_axis(self, *args, **kwargs)
+
+    def masked_fill(self, *args, **kwargs):
+        return _functional.masked_fill(self, *args, **kwargs)
+
+    def masked_select(self, *args, **kwargs):
+        return _functional.masked_select(self, *args, **kwargs)
+
+    def nonzero(self, *args, **kwargs):
+        return _functional.nonzero(self, *args, **kwargs)
+
+    def repeat(self, *sizes):
+        return _functional.repeat(self, *sizes)
+
+    def take_along_dim(self, indices, dim):
+        return _functional.take_along_axis(self, indices, dim)
+
+    swapdims = swapaxes
+    moveaxis = movedim
+
+    # == end of issue 11 methods ==
+
     # -- PyTorch's dtype conversions (last: their names shadow builtins in the class body) --
     def half(self) -> Tensor:
         return _ops.cast(self, np.float16)

@@ -151,3 +151,32 @@ def test_a_users_op_can_declare_its_kinks():
     assert report.passed and [(k.op, k.point, k.element) for k in report.kinks] == [
         ("Hinge", "1", (0,))
     ]  # fmt: skip
+
+
+# == issue 11: the jumps and kinks of the new primitives are recognized ========================
+@pytest.mark.parametrize(
+    "fn, values, point",
+    [
+        (lambda x: x.floor().sum() + x.sum(), [1.0, 0.5, 3.0], "an integer"),
+        (lambda x: x.round().sum() + x.sum(), [1.5, 0.2, 3.0], "a half"),
+        (lambda x: x.sign().sum() + x.sum(), [0.0, 0.2, 3.0], "0"),
+        (lambda x: tn.fmod(x, 2.0).sum(), [4.0, 0.5, 1.0], "a whole quotient a / b"),
+        (lambda x: (x % 0.5).sum(), [1.0, 0.2, 0.7], "a whole quotient a / b"),
+        (lambda x: (x // 0.5).sum() + x.sum(), [1.0, 0.2, 0.7], "a whole quotient a / b"),
+        (lambda x: tn.hardtanh(x).sum(), [1.0, 0.5, -3.0], "the upper bound 1"),
+        (lambda x: tn.relu6(x).sum(), [0.0, 0.5, 3.0], "the lower bound 0"),
+        (lambda x: tn.hardswish(x).sum(), [3.0, 0.5, 1.0], "3"),
+        (lambda x: tn.hypot(x, x * 0.0).sum(), [0.0, 0.5, 1.0], "the origin"),
+    ],
+)
+def test_issue_11_kinked_ops_are_recognized(fn, values, point):
+    report = check_gradients_at_kinks(fn, (leaf(values),))
+    assert report.kinks and {k.point for k in report.kinks} == {point}
+    assert report.passed
+
+
+def test_smooth_steps_of_rounding_ops_report_no_kinks():
+    x = leaf([0.3, 1.7, -2.2])
+    for fn in (lambda x: x.floor().sum(), lambda x: (x % 1.0).sum(), lambda x: x.round().sum()):
+        report = check_gradients_at_kinks(fn, (x,))
+        assert report.kinks == [] and report.passed

@@ -54,11 +54,15 @@ def op_checks(names, orders, atol: float, rtol: float) -> tuple[list, list]:
 
     ops = OPS
     if names:
-        if unknown := [name for name in names if name not in OPS_BY_NAME]:
+        # An entry's own name, or a public op it covers (``floor`` -> the rounding entry).
+        chosen = {name: [OPS_BY_NAME[name]] if name in OPS_BY_NAME else [] for name in names}
+        for name, entries in chosen.items():
+            entries += [op for op in OPS if not entries and name in op.covers]
+        if unknown := [name for name, entries in chosen.items() if not entries]:
             raise UsageError(
                 f"unknown op {', '.join(unknown)}; known ops: {', '.join(OPS_BY_NAME)}"
             )
-        ops = [OPS_BY_NAME[name] for name in names]
+        ops = list({id(op): op for entries in chosen.values() for op in entries}.values())
     results, skipped = [], []
     for op in ops:
         if not op.differentiable:

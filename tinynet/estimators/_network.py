@@ -20,10 +20,6 @@ from tinynet.autograd import Function
 from tinynet.tensor import Tensor
 
 
-def _silu(x: Tensor) -> Tensor:
-    return x * x.sigmoid()
-
-
 class _Elementwise(nn.Module):
     """An activation given as a function of Tensors (kept picklable when ``fn`` is)."""
 
@@ -49,7 +45,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "elu": nn.ELU,
     "leaky_relu": nn.LeakyReLU,
     "softplus": nn.Softplus,
-    "silu": lambda: _Elementwise(_silu),
+    "silu": nn.SiLU,
 }
 
 

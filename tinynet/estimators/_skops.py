@@ -31,8 +31,7 @@ SKOPS_TRUSTED_TYPES: list[str] = [
     "tinynet.estimators._classifier.NeuralNetClassifier",
     "tinynet.estimators._regressor.NeuralNetRegressor",
     "tinynet.estimators._network._SparseInputLinear",  # the first layer (takes sparse input)
-    "tinynet.estimators._network._Elementwise",  # an activation given by a function...
-    "tinynet.estimators._network._silu",  # ...here tinynet's own SiLU
+    "tinynet.estimators._network._Elementwise",  # an activation given by a function
     "tinynet.nn.module.Parameter",
     "tinynet.nn.layers.Sequential",
     "tinynet.nn.layers.Linear",
@@ -43,6 +42,7 @@ SKOPS_TRUSTED_TYPES: list[str] = [
     "tinynet.nn.activation.Sigmoid",
     "tinynet.nn.activation.GELU",
     "tinynet.nn.activation.ELU",
+    "tinynet.nn.activation.SiLU",
     "tinynet.nn.activation.LeakyReLU",
     "tinynet.nn.activation.Softplus",
 ]

@@ -9,15 +9,27 @@
 from tinynet.nn.module import Module, Parameter  # isort: split
 
 from tinynet.nn import functional, init, utils
-from tinynet.nn.activation import (
+from tinynet.nn.activation import (  # issue 11
+    CELU,
     ELU,
     GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
     ReLU,
+    ReLU6,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softmin,
     Softplus,
+    Softsign,
     Tanh,
 )
 from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
@@ -62,4 +74,6 @@ __all__ = [
 __all__ += [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose1d",
     "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "Unflatten",
+    "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6",
+    "SELU", "SiLU", "Softmin", "Softsign",
 ]  # fmt: skip

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tinynet.nn import functional as F
 from tinynet.nn.module import Module
 from tinynet.tensor import Tensor
@@ -115,6 +117,127 @@ class LogSoftmax(Module):
 
     def forward(self, input) -> Tensor:
         return F.log_softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+# == issue 11: more activations ===================================================================
+class _Stateless(Module):
+    """An activation without arguments: ``forward`` applies ``function``."""
+
+    function: Callable[[Tensor], Tensor]
+
+    def forward(self, input) -> Tensor:
+        return type(self).function(input)
+
+
+class SiLU(_Stateless):
+    """``x * sigmoid(x)`` elementwise (also called swish)."""
+
+    function = staticmethod(F.silu)
+
+
+class Mish(_Stateless):
+    """``x * tanh(softplus(x))`` elementwise."""
+
+    function = staticmethod(F.mish)
+
+
+class SELU(_Stateless):
+    """Scaled ELU with the self-normalizing constants."""
+
+    function = staticmethod(F.selu)
+
+
+class ReLU6(_Stateless):
+    """``min(max(x, 0), 6)`` elementwise; gradient 0 at 0 and 6."""
+
+    function = staticmethod(F.relu6)
+
+
+class Hardsigmoid(_Stateless):
+    """``relu6(x + 3) / 6`` elementwise."""
+
+    function = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_Stateless):
+    """``x * relu6(x + 3) / 6`` elementwise."""
+
+    function = staticmethod(F.hardswish)
+
+
+class Softsign(_Stateless):
+    """``x / (1 + |x|)`` elementwise."""
+
+    function = staticmethod(F.softsign)
+
+
+class LogSigmoid(_Stateless):
+    """``log(sigmoid(x))`` elementwise, computed stably."""
+
+    function = staticmethod(F.logsigmoid)
+
+
+class CELU(Module):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise."""
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, input) -> Tensor:
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Hardtanh(Module):
+    """``x`` clipped to ``[min_val, max_val]``; gradient 0 at and beyond the bounds.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.Hardtanh(-2.0, 2.0)(tn.tensor([-3.0, 1.0])).tolist()
+    [-2.0, 1.0]
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, input) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class Softmin(Module):
+    """Softmax of ``-x`` along ``dim``."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input) -> Tensor:
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class GLU(Module):
+    """Gated linear unit: first half of ``dim`` times the sigmoid of the second half."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input) -> Tensor:
+        return F.glu(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

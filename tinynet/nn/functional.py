@@ -69,6 +69,8 @@ __all__ = [
 __all__ += [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
     "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+    "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6",
+    "selu", "silu", "softmin", "softsign", "pad", "normalize", "one_hot",
 ]  # fmt: skip
 
 
@@ -128,6 +130,100 @@ def softmax(input: TensorLike, dim: int = -1) -> Tensor:
 def log_softmax(input: TensorLike, dim: int = -1) -> Tensor:
     """Log of the softmax along ``dim``, computed stably."""
     return ops.log_softmax(input, dim)
+
+
+# == issue 11: more activations (composites in tinynet.functional) ================================
+def silu(input) -> Tensor:
+    """``input * sigmoid(input)`` elementwise."""
+    return _composite.silu(input)
+
+
+def mish(input) -> Tensor:
+    """``input * tanh(softplus(input))`` elementwise."""
+    return _composite.mish(input)
+
+
+def selu(input) -> Tensor:
+    """Scaled ELU with the self-normalizing constants."""
+    return _composite.selu(input)
+
+
+def celu(input, alpha: float = 1.0) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise."""
+    return _composite.celu(input, alpha)
+
+
+def relu6(input) -> Tensor:
+    """``min(max(input, 0), 6)``; gradient 0 at 0 and 6."""
+    return _composite.relu6(input)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``input`` clipped to ``[min_val, max_val]``; gradient 0 at and beyond the bounds."""
+    return ops.hardtanh(input, min_val, max_val)
+
+
+def hardsigmoid(input) -> Tensor:
+    """``relu6(input + 3) / 6`` elementwise."""
+    return _composite.hardsigmoid(input)
+
+
+def hardswish(input) -> Tensor:
+    """``input * relu6(input + 3) / 6`` elementwise."""
+    return ops.hardswish(input)
+
+
+def softsign(input) -> Tensor:
+    """``input / (1 + |input|)`` elementwise."""
+    return _composite.softsign(input)
+
+
+def logsigmoid(input) -> Tensor:
+    """``log(sigmoid(input))`` elementwise, computed stably."""
+    return _composite.logsigmoid(input)
+
+
+def softmin(input, dim: int = -1) -> Tensor:
+    """Softmax of ``-input`` along ``dim``."""
+    return _composite.softmin(input, dim)
+
+
+def glu(input, dim: int = -1) -> Tensor:
+    """Gated linear unit along ``dim``."""
+    return _composite.glu(input, dim)
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(norm(input, p, dim), eps)``: unit-norm slices along ``dim``."""
+    return _composite.normalize(input, p, dim, eps)
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Integer class labels as one-hot int64 rows (``num_classes=-1``: largest label + 1)."""
+    return _composite.one_hot(tensor, num_classes)
+
+
+def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dimensions, PyTorch's way: ``pad`` lists
+    ``(left, right)`` of the last dimension first, then of the one before, and so on.
+
+    ``mode``: ``'constant'``, ``'reflect'``, ``'replicate'`` or ``'circular'``; negative
+    widths crop.
+
+    >>> import tinynet as tn
+    >>> pad(tn.tensor([[1.0, 2.0]]), (1, 0, 0, 1)).tolist()
+    [[0.0, 1.0, 2.0], [0.0, 0.0, 0.0]]
+    """
+    input = as_tensor(input)
+    pad = tuple(int(n) for n in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(
+            f"pad: {len(pad)} widths for a tensor of {input.ndim} dimensions; give pairs "
+            "(left, right), last dimension first, for at most every dimension"
+        )
+    pairs = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)][::-1]
+    widths = [(0, 0)] * (input.ndim - len(pairs)) + pairs
+    return ops.pad(input, widths, value, mode=mode)
 
 
 # -- layers -----------------------------------------------------------------------------------

@@ -70,6 +70,31 @@ from tinynet.ops.movement import (
     sum_to_shape,
     transpose,
 )
+from tinynet.ops.pointwise import (  # issue 11
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    ceil,
+    cosh,
+    expm1,
+    floor,
+    floor_divide,
+    fmod,
+    hardswish,
+    hardtanh,
+    hypot,
+    logaddexp,
+    remainder,
+    round,
+    sign,
+    sinh,
+    tan,
+    trunc,
+)
 from tinynet.ops.reduce import (
     argmax,
     argmin,
@@ -82,6 +107,7 @@ from tinynet.ops.reduce import (
     softmax,
     sum,
 )
+from tinynet.ops.scan import cumprod, cumsum, logcumsumexp  # issue 11
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "cos",
@@ -95,4 +121,7 @@ __all__ += [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
     "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
     "bmm", "cholesky", "det", "dot", "eigh", "inv", "outer", "qr", "slogdet", "solve", "svd",
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "cosh", "expm1",
+    "floor", "floor_divide", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
+    "sign", "sinh", "tan", "trunc", "cumprod", "cumsum", "logcumsumexp",
 ]  # fmt: skip

@@ -37,9 +37,9 @@ def binary(a, b) -> tuple[Tensor, Tensor]:
     a_dtype, b_dtype = a.data.dtype, b.data.dtype
     if a_dtype is not b_dtype and a_dtype != b_dtype:
         if a_dtype.kind == "f" and b_dtype.kind != "f":
-            b = Tensor._wrap(b.data.astype(a_dtype))
+            b = Tensor.wrap(b.data.astype(a_dtype))
         elif b_dtype.kind == "f" and a_dtype.kind != "f":
-            a = Tensor._wrap(a.data.astype(b_dtype))
+            a = Tensor.wrap(a.data.astype(b_dtype))
     return a, b
 
 
@@ -52,7 +52,7 @@ def floating_input(x) -> Tensor:
         x = as_tensor(x)
     if x.data.dtype.kind == "f":
         return x
-    return Tensor._wrap(x.data.astype(_dtype.get_default_dtype()))
+    return Tensor.wrap(x.data.astype(_dtype.get_default_dtype()))
 
 
 def broadcast_error(name: str, *shapes) -> ShapeError:

@@ -247,11 +247,48 @@ def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
         raise ShapeError(f"concatenate along axis {axis}: shapes {shapes} do not match") from None
 
 
-def pad(x: TensorLike, pad_width: int | Sequence, value: float = 0.0) -> Tensor:
-    """Pad with a constant, ``pad_width`` as NumPy's (``((before, after), ...)`` or shorthands)."""
+def pad(
+    x: TensorLike, pad_width: int | Sequence, value: float = 0.0, mode: str = "constant"
+) -> Tensor:
+    """Pad ``x``, ``pad_width`` as NumPy's (``((before, after), ...)`` or shorthands).
+
+    ``mode``: ``'constant'`` (``value``), ``'reflect'`` (mirror without the edge),
+    ``'replicate'`` (repeat the edge) or ``'circular'`` (wrap around), as PyTorch's modes.
+    Negative widths crop.
+
+    >>> import tinynet as tn
+    >>> tn.pad(tn.tensor([1.0, 2.0, 3.0, 4.0]), (2, -1), mode="reflect").tolist()
+    [3.0, 2.0, 1.0, 2.0, 3.0]
+    >>> tn.pad(tn.tensor([1.0, 2.0, 3.0]), (1, -1)).tolist()
+    [0.0, 1.0, 2.0]
+    """
     x = as_tensor(x)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {', '.join(_PAD_MODES)}, got {mode!r}")
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
-    if (widths < 0).any():
-        raise ValueError(f"pad widths must be non-negative, got {pad_width}")
-    pairs = tuple((int(a), int(b)) for a, b in widths)
-    return Pad.apply(x, pairs, value)
+    if (widths < 0).any():  # crop first, then pad what is left
+        for (before, after), n in zip(widths, x.shape):
+            if -min(before, 0) - min(after, 0) > n:
+                raise ValueError(f"pad: widths {pad_width} crop more than the shape {x.shape}")
+        x = getitem(
+            x, tuple(slice(-min(a, 0), n + min(b, 0)) for (a, b), n in zip(widths, x.shape))
+        )
+        widths = np.maximum(widths, 0)
+    widths = tuple((int(a), int(b)) for a, b in widths)
+    if mode == "constant":
+        return Pad.apply(x, widths, value) if any(a or b for a, b in widths) else x
+    for axis, ((before, after), n) in enumerate(zip(widths, x.shape)):
+        if not (before or after):
+            continue
+        limit = n - 1 if mode == "reflect" else n
+        if before > limit or after > limit:
+            raise ValueError(
+                f"pad: {mode} padding of ({before}, {after}) on dimension {axis} of length {n} "
+                f"needs widths of at most {limit}"
+            )
+        source = np.pad(np.arange(n), (before, after), mode=_PAD_MODES[mode])
+        x = getitem(x, (slice(None),) * axis + (source,))
+    return x
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}

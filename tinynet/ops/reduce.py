@@ -273,3 +273,23 @@ def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Te
     """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
     return Tensor.wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
+
+
+# == issue 11: sum and prod take dtype=, casting the input first (as PyTorch) ======================
+def _cast_first(reduce):
+    def with_dtype(x, *args, dtype=None, **kwargs):
+        x = as_tensor(x)
+        if dtype is not None:
+            from tinynet.ops.elementwise import cast
+
+            x = cast(x, dtype)
+        return reduce(x, *args, **kwargs)
+
+    with_dtype.__name__ = with_dtype.__qualname__ = reduce.__name__
+    with_dtype.__doc__ = reduce.__doc__ + " ``dtype`` casts the input first."
+    with_dtype.__wrapped__ = reduce
+    return with_dtype
+
+
+sum = _cast_first(sum)
+prod = _cast_first(prod)

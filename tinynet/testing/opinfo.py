@@ -1189,7 +1189,7 @@ def _shifted(x, shift: np.ndarray):
 
 
 def _symmetric(x):
-    return (x + x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)) * 0.5
+    return (x + x.swapaxes(-1, -2)) * 0.5
 
 
 def _draw_square(draw, count: int = 1):
@@ -1349,5 +1349,987 @@ OPS += [
 # == end of convolution, pooling and linear algebra ============================================
 
 OPS_BY_NAME: dict[str, OpInfo] = {op.name: op for op in OPS}
+if len(OPS_BY_NAME) != len(OPS):
+    raise RuntimeError("OpInfo names must be unique")
+
+
+# == issue 11 (i11a): more elementwise ops, activations, scans, sorting, shape, indexing =========
+# Small shapes: the property tests run every entry six ways, second order included.
+_SMALL = 6
+
+
+def _small_unary(name, op, reference, structure=None, sample_shapes=((2, 3),), **info) -> OpInfo:
+    structure = structure or _elementwise(max_size=_SMALL)
+    return OpInfo(name, op, reference, structure, sample_shapes, **info)
+
+
+def _small_binary(name, op, reference, **info) -> OpInfo:
+    return OpInfo(name, op, reference, _elementwise(2, max_size=_SMALL), ((2, 3), (3,)), **info)
+
+
+def _small_shaped(name, op, reference, draw_kwargs, sample_kwargs, min_dims=0, **info) -> OpInfo:
+    structure = _with_shape(draw_kwargs, min_dims, max_size=_SMALL)
+    return OpInfo(name, op, reference, structure, ((2, 3),), sample_kwargs, **info)
+
+
+_INTEGERS = tuple(float(n) for n in range(-3, 4))  # jumps of floor, ceil, trunc
+_HALVES = tuple(n + 0.5 for n in range(-4, 3))  # jumps of round
+
+
+def _three_way(draw):
+    return draw(tst.broadcastable_shapes(3, max_size=_SMALL)), {}
+
+
+def _draw_glu(draw):
+    shape = list(draw(tst.shapes(min_dims=1, max_dims=3, max_size=8)))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    shape[axis] *= 2
+    return (tuple(shape),), {"dim": axis}
+
+
+def _selu_reference(x):
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * np.where(x > 0, x, alpha * np.expm1(x))
+
+
+def _hardswish_reference(x):
+    return x * np.clip(x + 3, 0, 6) / 6
+
+
+def _glu_reference(x, dim):
+    a, b = np.split(x, 2, axis=dim)
+    return a * scipy.special.expit(b)
+
+
+def _modulo(name, op, reference, method) -> OpInfo:
+    """``op(q * b, b)``: the quotient ``q`` keeps away from whole numbers, where ``op`` jumps."""
+    return _small_binary(
+        name,
+        lambda q, b: op(q * b, b),
+        lambda q, b: reference(q * b, b),
+        domains=("real", "nonzero"),
+        avoid=_INTEGERS,
+        covers=(name,),
+        method=lambda q, b: method(q * b, b),
+    )
+
+
+_ISSUE_11_OPS: list[OpInfo] = [
+    # -- rounding: zero gradients; the values keep away from the jumps --------------------------
+    _small_unary(
+        "rounding",
+        lambda x, name: getattr(tn, name)(x),
+        lambda x, name: getattr(np, name)(x),
+        _elementwise(max_size=_SMALL, name=("floor", "ceil", "trunc", "round", "sign")),
+        sample_kwargs={"name": "floor"},
+        avoid=_INTEGERS + _HALVES,
+        covers=("floor", "ceil", "trunc", "round", "sign"),
+        method=lambda x, name: getattr(x, name)(),
+    ),
+    _small_unary(
+        "round_decimals",
+        lambda x: tn.round(x, decimals=1),
+        lambda x: np.round(x, 1),
+        covers=("round",),
+        method=lambda x: x.round(decimals=1),
+        avoid=tuple(n / 10 + 0.05 for n in range(-31, 30)),
+        margin=0.001,
+    ),
+    _modulo("fmod", tn.fmod, np.fmod, lambda a, b: a.fmod(b)),
+    _modulo("remainder", tn.remainder, np.remainder, lambda a, b: a % b),
+    _modulo("floor_divide", tn.floor_divide, np.floor_divide, lambda a, b: a // b),
+    # -- smooth functions -----------------------------------------------------------------------
+    _small_unary(
+        "rsqrt", tn.rsqrt, lambda x: 1 / np.sqrt(x), method=_method("rsqrt"), domains="positive"
+    ),
+    _small_unary("log2", tn.log2, np.log2, method=_method("log2"), domains="positive"),
+    _small_unary("log10", tn.log10, np.log10, method=_method("log10"), domains="positive"),
+    _small_unary("exp2", tn.exp2, np.exp2, method=_method("exp2")),
+    _small_unary("expm1", tn.expm1, np.expm1, method=_method("expm1")),
+    _small_unary("tan", tn.tan, np.tan, method=_method("tan"), domains="unit"),
+    _small_unary("asin", tn.asin, np.arcsin, method=_method("asin"), domains="unit"),
+    _small_unary("acos", tn.acos, np.arccos, method=_method("acos"), domains="unit"),
+    _small_unary("atan", tn.atan, np.arctan, method=_method("atan")),
+    _small_unary("sinh", tn.sinh, np.sinh, method=_method("sinh")),
+    _small_unary("cosh", tn.cosh, np.cosh, method=_method("cosh")),
+    _small_unary("asinh", tn.asinh, np.arcsinh, method=_method("asinh")),
+    _small_unary("acosh", tn.acosh, np.arccosh, method=_method("acosh"), domains="above_one"),
+    _small_unary("atanh", tn.atanh, np.arctanh, method=_method("atanh"), domains="unit"),
+    # y keeps off 0: there atan2 jumps by 2 pi across the negative x axis.
+    _small_binary(
+        "atan2", tn.atan2, np.arctan2, method=_method("atan2"), domains=("nonzero", "real")
+    ),
+    _small_binary("logaddexp", tn.logaddexp, np.logaddexp, method=_method("logaddexp")),
+    # One side keeps off 0: hypot has a cone's kink at the origin.
+    _small_binary(
+        "hypot", tn.hypot, np.hypot, method=_method("hypot"), domains=("nonzero", "real")
+    ),
+    OpInfo(
+        "lerp",
+        tn.lerp,
+        lambda a, b, w: a + w * (b - a),
+        _composite(_three_way),
+        ((2, 3), (3,), (2, 1)),
+        method=lambda a, b, w: a.lerp(b, w),
+    ),
+    # -- activations ------------------------------------------------------------------------------
+    _small_unary("silu", tn.silu, lambda x: x * scipy.special.expit(x), covers=("silu", "swish")),
+    _small_unary("selu", tn.selu, _selu_reference, avoid=(0.0,)),
+    _small_unary(
+        "celu",
+        tn.celu,
+        lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x / alpha)),
+        _elementwise(max_size=_SMALL, alpha=(1.0, 0.5, 2.0)),
+        sample_kwargs={"alpha": 0.5},
+        avoid=(0.0,),  # the second derivative jumps there
+    ),
+    # Scaled, so that both bounds lie inside the drawn values.
+    _small_unary(
+        "relu6",
+        lambda x: tn.relu6(x * 2.5),
+        lambda x: np.clip(x * 2.5, 0, 6),
+        avoid=(0.0, 2.4),
+    ),
+    _small_unary(
+        "hardtanh",
+        lambda x, bounds: tn.hardtanh(x, *bounds),
+        lambda x, bounds: np.clip(x, *bounds),
+        _elementwise(max_size=_SMALL, bounds=((-1.0, 1.0), (-0.5, 2.0))),
+        sample_kwargs={"bounds": (-1.0, 1.0)},
+        avoid=(-1.0, -0.5, 1.0, 2.0),
+    ),
+    _small_unary(
+        "hardsigmoid",
+        lambda x: tn.hardsigmoid(x * 1.5),
+        lambda x: np.clip(x * 1.5 + 3, 0, 6) / 6,
+        avoid=(-2.0, 2.0),
+    ),
+    _small_unary(
+        "hardswish",
+        lambda x: tn.hardswish(x * 1.5),
+        lambda x: _hardswish_reference(x * 1.5),
+        avoid=(-2.0, 2.0),
+    ),
+    _small_unary("mish", tn.mish, lambda x: x * np.tanh(np.logaddexp(0, x))),
+    _small_unary("softsign", tn.softsign, lambda x: x / (1 + np.abs(x)), avoid=(0.0,)),
+    _small_unary("logsigmoid", tn.logsigmoid, lambda x: -np.logaddexp(0, -x)),
+    _small_shaped(
+        "softmin",
+        lambda x, axis: tn.softmin(x, axis),
+        lambda x, axis: scipy.special.softmax(-x, axis=axis),
+        _single_axis,
+        {"axis": -1},
+        min_dims=1,
+    ),
+    OpInfo("glu", tn.glu, _glu_reference, _composite(_draw_glu), ((2, 4),), {"dim": -1}),
+    # -- not differentiable -----------------------------------------------------------------------
+    _small_unary("isnan", tn.isnan, np.isnan, method=_method("isnan"), differentiable=False),
+    _small_unary("isinf", tn.isinf, np.isinf, method=_method("isinf"), differentiable=False),
+    _small_unary(
+        "isfinite", tn.isfinite, np.isfinite, method=_method("isfinite"), differentiable=False
+    ),
+    _small_unary(
+        "logical_not",
+        tn.logical_not,
+        np.logical_not,
+        method=_method("logical_not"),
+        domains="integer",
+        differentiable=False,
+    ),
+    _comparison("logical_and", np.logical_and, _method("logical_and")),
+    _comparison("logical_or", np.logical_or, _method("logical_or")),
+    _comparison("logical_xor", np.logical_xor, _method("logical_xor")),
+]
+
+
+# -- structures and references of the scans, sorting, shape and indexing ops -------------------
+def _scan_kwargs(draw, shape):
+    return {"axis": draw(tst.axes(len(shape), allow_none=False, allow_tuple=False))}
+
+
+def _sort_kwargs(draw, shape):
+    return {**_scan_kwargs(draw, shape), "descending": draw(st.booleans())}
+
+
+def _sort_reference(x, axis, descending):
+    return -np.sort(-x, axis=axis) if descending else np.sort(x, axis=axis)
+
+
+def _argsort_reference(x, axis, descending):
+    return np.argsort(-x if descending else x, axis=axis, kind="stable")
+
+
+def _topk_kwargs(draw, shape):
+    kwargs = _sort_kwargs(draw, shape)
+    k = draw(st.integers(0, shape[kwargs["axis"]]))
+    return {"k": k, "axis": kwargs["axis"], "largest": kwargs["descending"]}
+
+
+def _topk_reference(x, k, axis, largest):
+    return np.take(_sort_reference(x, axis, largest), np.arange(k), axis=axis)
+
+
+def _median_dim_kwargs(draw, shape):
+    return {**_scan_kwargs(draw, shape), "keepdims": draw(st.booleans())}
+
+
+def _median_reference(x, axis, keepdims):
+    n = x.shape[axis]
+    return np.take(np.sort(x, axis=axis), [(n - 1) // 2] if keepdims else (n - 1) // 2, axis=axis)
+
+
+def _quantile_kwargs(draw, shape):
+    return {
+        **_single_or_none(draw, shape),
+        "q": draw(st.sampled_from((0.5, 0.0, 1.0, 0.3, (0.1, 0.5, 0.95)))),
+        "interpolation": draw(
+            st.sampled_from(("linear", "lower", "higher", "nearest", "midpoint"))
+        ),
+    }
+
+
+def _single_or_none(draw, shape):
+    return {"axis": draw(tst.axes(len(shape), allow_tuple=False)), "keepdims": draw(st.booleans())}
+
+
+def _quantile_reference(x, q, axis, keepdims, interpolation):
+    if isinstance(axis, tuple):
+        axis = axis[0] if len(axis) == 1 else axis
+    return np.quantile(x, q, axis=axis, keepdims=keepdims, method=interpolation)
+
+
+def _vector_norm_kwargs(draw, shape):
+    return {**_single_or_none(draw, shape), "p": draw(st.sampled_from((2, 1, 3, 1.5, "fro")))}
+
+
+def _vector_norm_reference(x, p, axis, keepdims):
+    p = 2 if p == "fro" else p
+    return np.sum(np.abs(x) ** p, axis=axis, keepdims=keepdims) ** (1 / p)
+
+
+def _extreme_norm_kwargs(draw, shape):
+    return {**_single_or_none(draw, shape), "p": draw(st.sampled_from((np.inf, -np.inf)))}
+
+
+def _extreme_norm_reference(x, p, axis, keepdims):
+    return (np.max if p > 0 else np.min)(np.abs(x), axis=axis, keepdims=keepdims)
+
+
+def _matrix_norm_kwargs(draw, shape):
+    first = draw(st.integers(0, len(shape) - 1))
+    second = draw(st.integers(0, len(shape) - 1).filter(lambda d: d != first))
+    return {
+        "axis": (first, second),
+        "keepdims": draw(st.booleans()),
+        "p": draw(st.sampled_from(("fro", 1, -1, np.inf, -np.inf))),
+    }
+
+
+def _matrix_norm_reference(x, p, axis, keepdims):
+    return np.linalg.norm(x, ord=p, axis=axis, keepdims=keepdims)
+
+
+def _normalize_kwargs(draw, shape):
+    return {**_scan_kwargs(draw, shape), "p": draw(st.sampled_from((2.0, 1.0)))}
+
+
+def _normalize_reference(x, p, axis):
+    length = np.sum(np.abs(x) ** p, axis=axis, keepdims=True) ** (1 / p)
+    return x / np.maximum(length, 1e-12)
+
+
+_EINSUM_CASES = (
+    ("ij,jk->ik", ((2, 3), (3, 2))),
+    ("ii->i", ((3, 3),)),
+    ("ii", ((2, 2),)),
+    ("ij->", ((2, 3),)),
+    ("ij->ji", ((2, 3),)),
+    ("bij,bjk->bik", ((2, 2, 3), (2, 3, 2))),
+    ("i,i->", ((3,), (3,))),
+    ("i,j->ij", ((2,), (3,))),
+    ("...ij->...ji", ((2, 2, 3),)),
+    ("ij,ij,ij->i", ((2, 3), (2, 3), (2, 3))),
+    ("ij,jk,kl", ((2, 2), (2, 3), (3, 2))),
+    ("bi,i->b", ((1, 3), (3,))),
+    ("iij->j", ((2, 2, 3),)),
+)
+
+
+def _draw_einsum(draw):
+    equation, shapes = draw(st.sampled_from(_EINSUM_CASES))
+    return shapes, {"equation": equation}
+
+
+def _split_kwargs(draw, shape):
+    axis = draw(tst.axes(len(shape), allow_none=False, allow_tuple=False))
+    n = shape[axis]
+    sections = draw(
+        st.one_of(st.integers(1, 3), st.lists(st.integers(0, n), min_size=1, max_size=3))
+    )
+    if isinstance(sections, list):
+        sections = [*sections[:-1], 0]
+        sections[-1] = n - sum(sections)
+        if sections[-1] < 0:
+            sections = [n]
+    return {"sections": sections, "axis": axis}
+
+
+def _weighted_pieces(pieces, join):
+    return join([piece * (i + 1) for i, piece in enumerate(pieces)])
+
+
+def _split_reference(x, sections, axis):
+    n = x.shape[axis]
+    if isinstance(sections, int):
+        bounds = list(range(sections, n, sections))
+    else:
+        bounds = list(np.cumsum(sections)[:-1])
+    return np.concatenate([p * (i + 1) for i, p in enumerate(np.split(x, bounds, axis))], axis)
+
+
+def _chunk_kwargs(draw, shape):
+    return {"chunks": draw(st.integers(1, 4)), "axis": _scan_kwargs(draw, shape)["axis"]}
+
+
+def _chunk_reference(x, chunks, axis):
+    n = x.shape[axis]
+    size = max(-(-n // chunks), 1)
+    return _split_reference(x, size, axis)
+
+
+def _unbind_reference(x, axis):
+    return np.stack([p * (i + 1) for i, p in enumerate(np.moveaxis(x, axis, 0))], axis=0)
+
+
+def _triangle_kwargs(draw, shape):
+    return {"diagonal": draw(st.integers(-2, 2))}
+
+
+def _diagonal_kwargs(draw, shape):
+    kwargs = _matrix_norm_kwargs(draw, shape)
+    return {
+        "offset": draw(st.integers(-2, 2)),
+        "dim1": kwargs["axis"][0],
+        "dim2": kwargs["axis"][1],
+    }
+
+
+def _diag_kwargs(draw, shape):
+    return {"diagonal": draw(st.integers(-2, 2))}
+
+
+def _roll_kwargs(draw, shape):
+    if not shape or draw(st.booleans()):
+        return {"shifts": draw(st.integers(-4, 4)), "dims": None}
+    dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=2))
+    return {"shifts": tuple(draw(st.integers(-4, 4)) for _ in dims), "dims": tuple(dims)}
+
+
+def _roll_reference(x, shifts, dims):
+    return np.roll(x, shifts, axis=dims)
+
+
+def _repeat_kwargs(draw, shape):
+    extra = draw(st.integers(0, 1))
+    return {"sizes": tuple(draw(st.integers(0, 2)) for _ in range(len(shape) + extra))}
+
+
+def _repeat_interleave_kwargs(draw, shape):
+    axis = draw(tst.axes(len(shape), allow_tuple=False))
+    n = math.prod(shape) if axis is None else shape[axis]
+    repeats = draw(
+        st.one_of(st.integers(0, 2), st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    )
+    return {"repeats": np.asarray(repeats, dtype=np.int64), "axis": axis}
+
+
+def _flip_kwargs(draw, shape):
+    return {"dims": draw(tst.axes(len(shape), allow_none=False))}
+
+
+def _unflatten_kwargs(draw, shape):
+    axis = draw(tst.axes(len(shape), allow_none=False, allow_tuple=False))
+    n = shape[axis]
+    divisor = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0] or [1]))
+    sizes = draw(st.sampled_from(((divisor, n // divisor), (-1, divisor), (n,))))
+    return {"axis": axis, "sizes": sizes}
+
+
+def _unflatten_reference(x, axis, sizes):
+    axis %= x.ndim
+    return x.reshape(*x.shape[:axis], *sizes, *x.shape[axis + 1 :])
+
+
+def _movedim_kwargs(draw, shape):
+    ndim = len(shape)
+    count = draw(st.integers(1, ndim))
+    source = draw(st.permutations(range(ndim)))[:count]
+    destination = draw(st.permutations(range(ndim)))[:count]
+    return {"source": tuple(source), "destination": tuple(destination)}
+
+
+def _swapaxes_kwargs(draw, shape):
+    ndim = len(shape)
+    return {
+        "axis0": draw(st.integers(-ndim, ndim - 1)),
+        "axis1": draw(st.integers(-ndim, ndim - 1)),
+    }
+
+
+def _draw_meshgrid(draw):
+    count = draw(st.integers(1, 3))
+    shapes = tuple((draw(st.integers(1, 3 if count < 3 else 2)),) for _ in range(count))
+    return shapes, {"indexing": draw(st.sampled_from(("ij", "xy")))}
+
+
+def _pad_modes_kwargs(draw, shape):
+    mode = draw(st.sampled_from(("reflect", "replicate", "circular", "constant")))
+    widths = []
+    for n in shape:
+        limit = n - 1 if mode == "reflect" else n
+        low = -(n // 2) if mode == "constant" else 0
+        widths.append(
+            (draw(st.integers(low, min(limit, 2))), draw(st.integers(low, min(limit, 2))))
+        )
+    return {"pad_width": tuple(widths), "mode": mode}
+
+
+def _pad_modes_reference(x, pad_width, mode):
+    crop = tuple(slice(-min(a, 0), n + min(b, 0)) for (a, b), n in zip(pad_width, x.shape))
+    widths = [(max(a, 0), max(b, 0)) for a, b in pad_width]
+    numpy_mode = {"replicate": "edge", "circular": "wrap"}.get(mode, mode)
+    return np.pad(x[crop], widths, mode=numpy_mode)
+
+
+def _index_shape(draw, shape, axis, larger_axis: bool):
+    return tuple(
+        draw(st.integers(1, 3)) if d == axis and larger_axis else draw(st.integers(1, n))
+        for d, n in enumerate(shape)
+    )
+
+
+def _draw_gather(draw):
+    shape = draw(tst.shapes(min_dims=1, max_dims=3, max_size=12))
+    axis = draw(st.integers(0, len(shape) - 1))
+    index_shape = _index_shape(draw, shape, axis, True)
+    index = draw(tst.arrays(index_shape, dtype=np.int64).map(lambda a: np.abs(a) % shape[axis]))
+    return (shape,), {"dim": axis - len(shape) * draw(st.integers(0, 1)), "index": index}
+
+
+def _gather_reference(x, dim, index):
+    axis = dim % x.ndim
+    out = np.empty(index.shape)
+    for position in np.ndindex(*index.shape):
+        source = list(position)
+        source[axis] = index[position]
+        out[position] = x[tuple(source)]
+    return out
+
+
+def _draw_take_along(draw):
+    (shape,), kwargs = _draw_gather(draw)
+    index = kwargs["index"]
+    # NumPy's rule: the other axes broadcast, so use the input's lengths (or 1) there.
+    axis = kwargs["dim"] % len(shape)
+    target = tuple(
+        index.shape[d] if d == axis else draw(st.sampled_from((1, n))) for d, n in enumerate(shape)
+    )
+    index = np.resize(index, target)
+    return (shape,), {"indices": index, "axis": kwargs["dim"]}
+
+
+def _draw_index_select(draw):
+    shape = draw(tst.shapes(min_dims=1, max_dims=3, max_size=12))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[axis]
+    index = np.asarray(draw(st.lists(st.integers(0, n - 1), min_size=0, max_size=4)), np.int64)
+    return (shape,), {"dim": axis, "index": index}
+
+
+def _draw_scatter(draw, reduce: bool):
+    shape = draw(tst.shapes(min_dims=1, max_dims=2, max_size=8))
+    axis = draw(st.integers(0, len(shape) - 1))
+    index_shape = _index_shape(draw, shape, axis, True)
+    src_shape = tuple(m + draw(st.integers(0, 1)) for m in index_shape)
+    index = draw(tst.arrays(index_shape, dtype=np.int64).map(lambda a: np.abs(a) % shape[axis]))
+    kwargs = {"dim": axis, "index": index}
+    if reduce:
+        kwargs["reduce"] = draw(st.sampled_from(("sum", "prod", "mean", "amax", "amin")))
+        kwargs["include_self"] = draw(st.booleans())
+    return (shape, src_shape), kwargs
+
+
+def _scatter_reference(x, src, dim, index, reduce="assign", include_self=True):
+    out = x.astype(np.float64).copy()
+    groups: dict = {}
+    for position in np.ndindex(*index.shape):
+        target = list(position)
+        target[dim] = index[position]
+        groups.setdefault(tuple(target), []).append(src[position])
+    for target, values in groups.items():
+        own = [out[target]] if include_self else []
+        if reduce == "assign":
+            out[target] = values[-1]
+        elif reduce == "add":
+            out[target] = out[target] + sum(values)
+        elif reduce == "sum":
+            out[target] = sum(own + values)
+        elif reduce == "prod":
+            out[target] = math.prod(own + values)
+        elif reduce == "mean":
+            out[target] = sum(own + values) / len(own + values)
+        else:
+            out[target] = (max if reduce == "amax" else min)(own + values)
+    return out.astype(x.dtype)
+
+
+def _draw_masked(draw, select: bool):
+    shape_x, shape_mask = draw(tst.broadcastable_pairs(max_size=12))
+    if not select:
+        shape_mask = draw(tst.shapes_broadcasting_to(shape_x))
+    mask = draw(tst.arrays(shape_mask, dtype=np.bool_))
+    kwargs = {"mask": mask}
+    if not select:
+        kwargs["value"] = draw(st.sampled_from((0.0, -1.5, 2)))
+    return (shape_x,), kwargs
+
+
+def _masked_select_reference(x, mask):
+    shape = np.broadcast_shapes(x.shape, mask.shape)
+    return np.broadcast_to(x, shape)[np.broadcast_to(mask, shape)]
+
+
+def _one_hot_reference(x, num_classes):
+    labels = np.abs(x).astype(np.int64)
+    return (np.arange(num_classes) == labels[..., None]).astype(np.int64)
+
+
+_ISSUE_11_OPS += [  # fmt: skip
+    # -- scans ----------------------------------------------------------------------------------
+    _small_shaped(
+        "cumsum",
+        tn.cumsum,
+        lambda x, axis: np.cumsum(x, axis),
+        _scan_kwargs,
+        {"axis": 1},
+        min_dims=1,
+        method=lambda x, axis: x.cumsum(dim=axis),
+    ),
+    _small_shaped(
+        "cumprod",
+        tn.cumprod,
+        lambda x, axis: np.cumprod(x, axis),
+        _scan_kwargs,
+        {"axis": 1},
+        min_dims=1,
+        method=lambda x, axis: x.cumprod(dim=axis),
+    ),
+    _small_shaped(
+        "logcumsumexp",
+        tn.logcumsumexp,
+        lambda x, axis: np.logaddexp.accumulate(x, axis),
+        _scan_kwargs,
+        {"axis": 0},
+        min_dims=1,
+        method=lambda x, axis: x.logcumsumexp(axis),
+    ),
+    _small_shaped(
+        "cummax",
+        lambda x, axis: tn.cummax(x, axis).values,
+        lambda x, axis: np.maximum.accumulate(x, axis),
+        _scan_kwargs,
+        {"axis": 1},
+        min_dims=1,
+        distinct=True,
+        method=lambda x, axis: x.cummax(axis)[0],
+    ),
+    _small_shaped(
+        "cummin",
+        lambda x, axis: tn.cummin(x, axis).values,
+        lambda x, axis: np.minimum.accumulate(x, axis),
+        _scan_kwargs,
+        {"axis": 1},
+        min_dims=1,
+        distinct=True,
+        method=lambda x, axis: x.cummin(axis)[0],
+    ),
+    # -- sorting and order statistics -----------------------------------------------------------
+    _small_shaped(
+        "sort",
+        lambda x, axis, descending: tn.sort(x, axis, descending).values,
+        _sort_reference,
+        _sort_kwargs,
+        {"axis": 1, "descending": True},
+        min_dims=1,
+        distinct=True,
+        method=lambda x, axis, descending: x.sort(dim=axis, descending=descending)[0],
+    ),
+    _small_shaped(
+        "topk",
+        lambda x, k, axis, largest: tn.topk(x, k, axis, largest).values,
+        _topk_reference,
+        _topk_kwargs,
+        {"k": 2, "axis": 1, "largest": True},
+        min_dims=1,
+        distinct=True,
+        method=lambda x, k, axis, largest: x.topk(k, dim=axis, largest=largest).values,
+    ),
+    _small_unary(
+        "median",
+        tn.median,
+        lambda x: np.sort(x.ravel())[(x.size - 1) // 2],
+        structure=_with_shape(lambda draw, shape: {}, min_dims=1),
+        distinct=True,
+        method=_method("median"),
+    ),
+    _small_shaped(
+        "median_dim",
+        lambda x, axis, keepdims: tn.median(x, axis, keepdims).values,
+        _median_reference,
+        _median_dim_kwargs,
+        {"axis": 1, "keepdims": False},
+        min_dims=1,
+        distinct=True,
+        covers=("median",),
+        method=lambda x, axis, keepdims: x.median(dim=axis, keepdim=keepdims).values,
+    ),
+    _small_shaped(
+        "quantile",
+        tn.quantile,
+        _quantile_reference,
+        _quantile_kwargs,
+        {"q": (0.1, 0.5, 0.95), "axis": 1, "keepdims": False, "interpolation": "linear"},
+        min_dims=1,
+        distinct=True,
+        method=_method("quantile"),
+    ),
+    # -- norms and einsum ----------------------------------------------------------------------------
+    _small_shaped(
+        "norm",
+        lambda x, p, axis, keepdims: tn.norm(x, p, axis, keepdims),
+        _vector_norm_reference,
+        _vector_norm_kwargs,
+        {"p": 2, "axis": None, "keepdims": False},
+        domains="nonzero",
+        method=lambda x, p, axis, keepdims: x.norm(p, dim=axis, keepdim=keepdims),
+    ),
+    _small_shaped(
+        "norm_extreme",
+        lambda x, p, axis, keepdims: tn.norm(x, p, axis, keepdims),
+        _extreme_norm_reference,
+        _extreme_norm_kwargs,
+        {"p": np.inf, "axis": 1, "keepdims": False},
+        domains="positive",
+        distinct=True,
+        covers=("norm",),
+    ),
+    _small_shaped(
+        "norm_matrix",
+        lambda x, p, axis, keepdims: tn.norm(x, p, axis, keepdims),
+        _matrix_norm_reference,
+        _matrix_norm_kwargs,
+        {"p": 1, "axis": (0, 1), "keepdims": False},
+        min_dims=2,
+        domains="positive",
+        distinct=True,
+        covers=("norm",),
+    ),
+    _small_shaped(
+        "normalize",
+        lambda x, p, axis: tn.normalize(x, p, axis),
+        _normalize_reference,
+        _normalize_kwargs,
+        {"p": 2.0, "axis": 1},
+        min_dims=1,
+        domains="nonzero",
+    ),
+    OpInfo(
+        "einsum",
+        lambda *xs, equation: tn.einsum(equation, *xs),
+        lambda *xs, equation: np.einsum(equation, *xs),
+        _composite(_draw_einsum),
+        ((2, 3), (3, 2)),
+        {"equation": "ij,jk->ik"},
+    ),
+    # -- shape and movement ----------------------------------------------------------------------
+    _small_shaped(
+        "split",
+        lambda x, sections, axis: _weighted_pieces(
+            tn.split(x, sections, axis), lambda ps: tn.concatenate(ps, axis)
+        ),
+        _split_reference,
+        _split_kwargs,
+        {"sections": [1, 2], "axis": 1},
+        min_dims=1,
+        method=lambda x, sections, axis: _weighted_pieces(
+            x.split(sections, dim=axis), lambda ps: tn.concatenate(ps, axis)
+        ),
+    ),
+    _small_shaped(
+        "chunk",
+        lambda x, chunks, axis: _weighted_pieces(
+            tn.chunk(x, chunks, axis), lambda ps: tn.concatenate(ps, axis)
+        ),
+        _chunk_reference,
+        _chunk_kwargs,
+        {"chunks": 2, "axis": 1},
+        min_dims=1,
+    ),
+    _small_shaped(
+        "unbind",
+        lambda x, axis: _weighted_pieces(tn.unbind(x, axis), lambda ps: tn.stack(ps, 0)),
+        _unbind_reference,
+        _scan_kwargs,
+        {"axis": 1},
+        min_dims=1,
+    ),
+    _small_shaped(
+        "tril",
+        tn.tril,
+        lambda x, diagonal: np.tril(x, diagonal),
+        _triangle_kwargs,
+        {"diagonal": 0},
+        min_dims=2,
+        method=_method("tril"),
+    ),
+    _small_shaped(
+        "triu",
+        tn.triu,
+        lambda x, diagonal: np.triu(x, diagonal),
+        _triangle_kwargs,
+        {"diagonal": 1},
+        min_dims=2,
+        method=_method("triu"),
+    ),
+    _small_shaped(
+        "diagonal",
+        tn.diagonal,
+        lambda x, offset, dim1, dim2: np.diagonal(x, offset, dim1, dim2),
+        _diagonal_kwargs,
+        {"offset": 0, "dim1": 0, "dim2": 1},
+        min_dims=2,
+        method=_method("diagonal"),
+    ),
+    OpInfo(
+        "diag",
+        tn.diag,
+        lambda x, diagonal: np.diag(x, diagonal),
+        _composite(
+            lambda draw: (
+                (draw(tst.shapes(min_dims=1, max_dims=2, max_size=9)),),
+                _diag_kwargs(draw, None),
+            )
+        ),
+        ((3,),),
+        {"diagonal": 1},
+        method=_method("diag"),
+    ),
+    _small_shaped(
+        "roll",
+        tn.roll,
+        _roll_reference,
+        _roll_kwargs,
+        {"shifts": (1, -1), "dims": (0, 1)},
+        method=_method("roll"),
+    ),
+    _small_shaped(
+        "repeat",
+        lambda x, sizes: tn.repeat(x, *sizes),
+        lambda x, sizes: np.tile(x, sizes),
+        _repeat_kwargs,
+        {"sizes": (2, 1, 2)},
+        method=lambda x, sizes: x.repeat(*sizes),
+    ),
+    _small_shaped(
+        "tile",
+        lambda x, sizes: tn.tile(x, sizes),
+        lambda x, sizes: np.tile(x, sizes),
+        _repeat_kwargs,
+        {"sizes": (2, 1)},
+        method=lambda x, sizes: x.tile(sizes),
+    ),
+    _small_shaped(
+        "repeat_interleave",
+        tn.repeat_interleave,
+        lambda x, repeats, axis: np.repeat(x, repeats, axis),
+        _repeat_interleave_kwargs,
+        {"repeats": np.array([1, 0, 2]), "axis": 1},
+        method=_method("repeat_interleave"),
+    ),
+    _small_shaped(
+        "flip",
+        lambda x, dims: tn.flip(x, dims),
+        lambda x, dims: np.flip(x, dims),
+        _flip_kwargs,
+        {"dims": (0, 1)},
+        min_dims=1,
+        method=lambda x, dims: x.flip(dims),
+    ),
+    _small_shaped(
+        "unflatten",
+        tn.unflatten,
+        _unflatten_reference,
+        _unflatten_kwargs,
+        {"axis": 1, "sizes": (3, 1)},
+        min_dims=1,
+        method=_method("unflatten"),
+    ),
+    _small_shaped(
+        "movedim",
+        tn.movedim,
+        np.moveaxis,
+        _movedim_kwargs,
+        {"source": (0,), "destination": (1,)},
+        min_dims=1,
+        method=_method("movedim"),
+    ),
+    _small_shaped(
+        "swapaxes",
+        tn.swapaxes,
+        lambda x, axis0, axis1: np.swapaxes(x, axis0, axis1),
+        _swapaxes_kwargs,
+        {"axis0": 0, "axis1": -1},
+        min_dims=1,
+        covers=("swapaxes", "swapdims"),
+        method=_method("swapaxes"),
+    ),
+    OpInfo(
+        "meshgrid",
+        lambda *xs, indexing: tn.stack(tn.meshgrid(*xs, indexing=indexing)),
+        lambda *xs, indexing: np.stack(np.meshgrid(*xs, indexing=indexing)),
+        _composite(_draw_meshgrid),
+        ((2,), (3,)),
+        {"indexing": "xy"},
+    ),
+    OpInfo(
+        "pad_modes",
+        tn.pad,
+        _pad_modes_reference,
+        _with_shape(_pad_modes_kwargs, min_dims=1, max_dims=2, max_size=6),
+        ((2, 3),),
+        {"pad_width": ((1, 1), (-1, 1)), "mode": "reflect"},
+        covers=("pad",),
+    ),
+    # -- indexing and scatter ------------------------------------------------------------------
+    OpInfo(
+        "gather",
+        tn.gather,
+        _gather_reference,
+        _composite(_draw_gather),
+        ((2, 3),),
+        {"dim": 1, "index": np.array([[0, 0, 2, 1], [1, 1, 1, 0]])},
+        method=lambda x, dim, index: x.gather(dim, index),
+    ),
+    OpInfo(
+        "take_along_axis",
+        tn.take_along_axis,
+        np.take_along_axis,
+        _composite(_draw_take_along),
+        ((2, 3),),
+        {"indices": np.array([[0, 2, 2]]), "axis": 1},
+        method=_method("take_along_axis"),
+    ),
+    OpInfo(
+        "index_select",
+        tn.index_select,
+        lambda x, dim, index: np.take(x, index, axis=dim),
+        _composite(_draw_index_select),
+        ((2, 3),),
+        {"dim": 1, "index": np.array([2, 0, 2])},
+        method=_method("index_select"),
+    ),
+    OpInfo(
+        "scatter",
+        lambda x, src, dim, index: tn.scatter(x, dim, index, src),
+        _scatter_reference,
+        _composite(_draw_scatter, False),
+        ((2, 3), (2, 3)),
+        {"dim": 1, "index": np.array([[0, 0, 2], [1, 1, 1]])},
+        method=lambda x, src, dim, index: x.scatter(dim, index, src),
+    ),
+    OpInfo(
+        "scatter_add",
+        lambda x, src, dim, index: tn.scatter_add(x, dim, index, src),
+        lambda x, src, dim, index: _scatter_reference(x, src, dim, index, "add"),
+        _composite(_draw_scatter, False),
+        ((2, 3), (2, 3)),
+        {"dim": 1, "index": np.array([[0, 0, 2], [1, 1, 1]])},
+        method=lambda x, src, dim, index: x.scatter_add(dim, index, src),
+    ),
+    OpInfo(
+        "scatter_reduce",
+        lambda x, src, dim, index, reduce, include_self: tn.scatter_reduce(
+            x, dim, index, src, reduce, include_self=include_self
+        ),
+        _scatter_reference,
+        _composite(_draw_scatter, True),
+        ((2, 3), (2, 3)),
+        {
+            "dim": 1,
+            "index": np.array([[0, 0, 2], [1, 1, 1]]),
+            "reduce": "amax",
+            "include_self": True,
+        },
+        distinct=True,
+        method=lambda x, src, dim, index, reduce, include_self: x.scatter_reduce(
+            dim, index, src, reduce, include_self=include_self
+        ),
+    ),
+    OpInfo(
+        "masked_fill",
+        tn.masked_fill,
+        lambda x, mask, value: np.where(mask, value, x),
+        _composite(_draw_masked, False),
+        ((2, 3),),
+        {"mask": np.array([True, False, True]), "value": -1.5},
+        method=_method("masked_fill"),
+    ),
+    OpInfo(
+        "masked_select",
+        tn.masked_select,
+        _masked_select_reference,
+        _composite(_draw_masked, True),
+        ((2, 3),),
+        {"mask": np.array([[True], [False]])},
+        method=_method("masked_select"),
+    ),
+    # -- not differentiable -------------------------------------------------------------------------
+    _small_shaped(
+        "argsort",
+        lambda x, axis, descending: tn.argsort(x, axis, descending),
+        _argsort_reference,
+        _sort_kwargs,
+        {"axis": 1, "descending": False},
+        min_dims=1,
+        domains="integer",
+        differentiable=False,
+        method=lambda x, axis, descending: x.argsort(dim=axis, descending=descending),
+    ),
+    _reduction("any", np.any, domains="integer", differentiable=False),
+    _reduction("all", np.all, domains="integer", differentiable=False),
+    _small_unary(
+        "nonzero",
+        tn.nonzero,
+        lambda x: np.stack(np.nonzero(x), axis=1),
+        structure=_with_shape(lambda draw, shape: {}, min_dims=1),
+        domains="integer",
+        differentiable=False,
+        method=_method("nonzero"),
+    ),
+    _small_unary(
+        "one_hot",
+        lambda x, num_classes: tn.one_hot(tn.Tensor(np.abs(x.data).astype(np.int64)), num_classes),
+        _one_hot_reference,
+        _elementwise(max_size=_SMALL, num_classes=(4, 5)),
+        sample_kwargs={"num_classes": 4},
+        domains="integer",
+        differentiable=False,
+    ),
+]
+
+OPS.extend(_ISSUE_11_OPS)
+# == end of issue 11 (i11a) ======================================================================
+
+OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
     raise RuntimeError("OpInfo names must be unique")

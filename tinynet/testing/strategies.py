@@ -57,6 +57,7 @@ DOMAINS: dict[str, tuple[tuple[float, float], ...]] = {
     "unit": ((-0.9, 0.9),),  # away from +-1: log1p, arcsine-like domains
     "nonzero": ((-3.0, -0.1), (0.1, 3.0)),  # divisors, negative powers
     "integer": ((-3.0, 3.0),),  # whole numbers only: ties for comparisons
+    "above_one": ((1.1, 3.0),),  # acosh
 }
 
 #: Elements drawn when ``shape`` is None: small enough for second-order gradient checks.

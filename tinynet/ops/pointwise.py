@@ -1,0 +1,410 @@
+"""More elementwise primitives: rounding, trigonometric and hyperbolic functions and their
+inverses, ``expm1``, ``logaddexp``, ``hypot``, ``fmod``/``remainder``, and the hard
+activations whose kinks follow PyTorch.
+
+Conventions (see docs/autograd.md): rounding functions and ``sign`` have zero gradients
+everywhere; ``fmod``/``remainder`` pass the gradient to the dividend and
+``-trunc(a / b)`` / ``-floor(a / b)`` times it to the divisor; ``hypot`` at ``(0, 0)`` has
+gradient 0; ``hardtanh`` passes the gradient strictly inside its bounds only; ``atan2`` at the origin
+has gradient 0 (a zero numerator over a zero denominator, as everywhere in tinynet).
+
+>>> import tinynet as tn
+>>> tn.floor(tn.tensor([1.5, -1.5])).tolist()
+[1.0, -2.0]
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tinynet.autograd import Function
+from tinynet.ops._args import as_tensor, binary, broadcast_error
+from tinynet.ops.elementwise import _divided, _scaled, sigmoid, where
+from tinynet.tensor import Tensor
+
+_ROUNDING = {
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "trunc": np.trunc,
+    "sign": np.sign,
+}
+
+
+class Rounding(Function):
+    """A piecewise-constant function (floor, ceil, trunc, round, sign): gradient 0."""
+
+    @staticmethod
+    def forward(ctx, x, name, decimals):
+        ctx.name = name
+        if name == "round":
+            return np.round(x, decimals)
+        return _ROUNDING[name](x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return Tensor.wrap(np.zeros(ctx.inputs[0].data.shape, grad_output.data.dtype))
+
+
+class Expm1(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.expm1(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _scaled(grad_output, ctx.output + 1.0)
+
+
+class Tan(Function):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.tan(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        y = ctx.output
+        return grad_output * (y * y + 1.0)
+
+
+class Asin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return _divided(grad_output, (1.0 - x * x).sqrt())
+
+
+class Acos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return -_divided(grad_output, (1.0 - x * x).sqrt())
+
+
+class Atan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output / (x * x + 1.0)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _scaled(grad_output, cosh(ctx.inputs[0]))
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _scaled(grad_output, sinh(ctx.inputs[0]))
+
+
+class Asinh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output / (x * x + 1.0).sqrt()
+
+
+class Acosh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return _divided(grad_output, (x * x - 1.0).sqrt())
+
+
+class Atanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return _divided(grad_output, 1.0 - x * x)
+
+
+class Atan2(Function):
+    """``atan2(y, x)``: the angle of the point ``(x, y)``."""
+
+    @staticmethod
+    def forward(ctx, y, x):
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        y, x = ctx.inputs
+        squared = x * x + y * y
+        needs_y, needs_x = ctx.needs_input_grad
+        return (
+            _divided(grad_output * x, squared) if needs_y else None,
+            -_divided(grad_output * y, squared) if needs_x else None,
+        )
+
+
+class LogAddExp(Function):
+    """``log(exp(a) + exp(b))`` without overflow; the gradients are sigmoids of ``a - b``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.logaddexp(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.inputs
+        needs_a, needs_b = ctx.needs_input_grad
+        return (
+            grad_output * sigmoid(a - b) if needs_a else None,
+            grad_output * sigmoid(b - a) if needs_b else None,
+        )
+
+
+class Hypot(Function):
+    """``sqrt(a**2 + b**2)`` without overflow; gradient 0 at the origin."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.hypot(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.inputs
+        needs_a, needs_b = ctx.needs_input_grad
+        out = ctx.output
+        return (
+            _divided(grad_output * a, out) if needs_a else None,
+            _divided(grad_output * b, out) if needs_b else None,
+        )
+
+
+class _Modulo(Function):
+    """``a - q(a / b) * b`` for a rounding ``q``: gradient 1 for ``a``, ``-q(a / b)`` for ``b``."""
+
+    ufunc: Callable[..., np.ndarray]
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        return cls.ufunc(a, b)
+
+    @classmethod
+    def backward(cls, ctx, grad_output):
+        a, b = (t.data for t in ctx.inputs)
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_b = None
+        if needs_b:
+            # The quotient the forward used, recovered exactly from its remainder.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                quotient = np.round((a - cls.ufunc(a, b)) / b)
+            grad_b = grad_output * Tensor.wrap(-quotient.astype(grad_output.data.dtype))
+        return (grad_output if needs_a else None, grad_b)
+
+
+class Fmod(_Modulo):
+    ufunc = staticmethod(np.fmod)
+
+
+class Remainder(_Modulo):
+    ufunc = staticmethod(np.remainder)
+
+
+class FloorDivide(Function):
+    """``floor(a / b)`` as Python's ``//`` (exact, via the remainder): gradient 0 for both."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zero = [Tensor.wrap(np.zeros(t.data.shape, grad_output.data.dtype)) for t in ctx.inputs]
+        return tuple(z if needed else None for z, needed in zip(zero, ctx.needs_input_grad))
+
+
+class Hardtanh(Function):
+    """``x`` clipped to ``[min_val, max_val]``; gradient 1 strictly inside, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        ctx.min_val, ctx.max_val = min_val, max_val
+        return np.clip(x, min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0].data
+        return where((x > ctx.min_val) & (x < ctx.max_val), grad_output, 0.0)
+
+
+class Hardswish(Function):
+    """``x * relu6(x + 3) / 6``, with PyTorch's derivatives at ``x = -3`` and ``x = 3``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        data = x.data
+        inside = (data > -3) & (data < 3)
+        # The slope x/3 + 1/2 where -3 <= x <= 3, else 0 or 1; it varies (1/3) strictly inside.
+        constant = np.where(data < -3, 0.0, np.where(data <= 3, data / 3 + 0.5, 1.0))
+        slope = where(inside, x * (1.0 / 3.0) + 0.5, constant.astype(data.dtype))
+        return grad_output * slope
+
+
+# -- public functions -------------------------------------------------------------------------
+def _rounding(name, doc):
+    def op(x):
+        x = as_tensor(x)
+        if x.data.dtype.kind in "iub":  # whole numbers already (sign keeps the dtype too)
+            return Tensor.wrap(np.sign(x.data) if name == "sign" else x.data.copy())
+        return Rounding.apply(x, name, 0)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+floor = _rounding("floor", "Elementwise largest integer <= x; its gradient is 0.")
+ceil = _rounding("ceil", "Elementwise smallest integer >= x; its gradient is 0.")
+trunc = _rounding("trunc", "Elementwise integer part (rounded toward 0); its gradient is 0.")
+sign = _rounding("sign", "Elementwise -1, 0 or 1 by the sign of x; its gradient is 0.")
+
+
+def round(x, decimals: int = 0) -> Tensor:
+    """Round half to even to ``decimals`` places (as PyTorch and NumPy); its gradient is 0.
+
+    >>> import tinynet as tn
+    >>> tn.round(tn.tensor([0.5, 1.5, 2.675]), decimals=0).tolist()
+    [0.0, 2.0, 3.0]
+    """
+    x = as_tensor(x)
+    if x.data.dtype.kind in "iub" and decimals >= 0:
+        return Tensor.wrap(x.data.copy())
+    return Rounding.apply(x, "round", int(decimals))
+
+
+def _unary(function, name, doc):
+    def op(x):
+        return function.apply(as_tensor(x))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+expm1 = _unary(Expm1, "expm1", "Elementwise ``exp(x) - 1``, accurate for small x.")
+tan = _unary(Tan, "tan", "Elementwise tangent.")
+asin = _unary(Asin, "asin", "Elementwise arcsine (domain [-1, 1]).")
+acos = _unary(Acos, "acos", "Elementwise arccosine (domain [-1, 1]).")
+atan = _unary(Atan, "atan", "Elementwise arctangent.")
+sinh = _unary(Sinh, "sinh", "Elementwise hyperbolic sine.")
+cosh = _unary(Cosh, "cosh", "Elementwise hyperbolic cosine.")
+asinh = _unary(Asinh, "asinh", "Elementwise inverse hyperbolic sine.")
+acosh = _unary(Acosh, "acosh", "Elementwise inverse hyperbolic cosine (domain [1, inf)).")
+atanh = _unary(Atanh, "atanh", "Elementwise inverse hyperbolic tangent (domain (-1, 1)).")
+hardswish = _unary(Hardswish, "hardswish", "Elementwise ``x * relu6(x + 3) / 6``.")
+
+
+def _binary(function, name, a, b):
+    a, b = binary(a, b)
+    try:
+        return function.apply(a, b)
+    except ValueError:
+        raise broadcast_error(name, a.shape, b.shape) from None
+
+
+def atan2(input, other) -> Tensor:
+    """Elementwise angle of the point ``(other, input)`` (``input`` is y), in ``[-pi, pi]``.
+
+    >>> import tinynet as tn
+    >>> print(f"{tn.atan2(tn.tensor(1.0), tn.tensor(-1.0)).item():.4f}")
+    2.3562
+    """
+    return _binary(Atan2, "atan2", input, other)
+
+
+def logaddexp(a, b) -> Tensor:
+    """Elementwise ``log(exp(a) + exp(b))``, stable for any finite inputs."""
+    return _binary(LogAddExp, "logaddexp", a, b)
+
+
+def hypot(a, b) -> Tensor:
+    """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
+    return _binary(Hypot, "hypot", a, b)
+
+
+def fmod(a, b) -> Tensor:
+    """Elementwise C remainder ``a - trunc(a / b) * b`` (the sign of ``a``), as ``torch.fmod``.
+
+    >>> import tinynet as tn
+    >>> tn.fmod(tn.tensor([-3.0, 3.0]), 2.0).tolist()
+    [-1.0, 1.0]
+    """
+    return _binary(Fmod, "fmod", a, b)
+
+
+def remainder(a, b) -> Tensor:
+    """Elementwise Python remainder ``a - floor(a / b) * b`` (the sign of ``b``), as ``a % b``.
+
+    >>> import tinynet as tn
+    >>> tn.remainder(tn.tensor([-3.0, 3.0]), 2.0).tolist()
+    [1.0, 1.0]
+    """
+    return _binary(Remainder, "remainder", a, b)
+
+
+def floor_divide(a, b) -> Tensor:
+    """Elementwise ``floor(a / b)``, exactly as Python's ``//``; its gradient is 0.
+
+    >>> import tinynet as tn
+    >>> (tn.tensor([-3.0, 3.0, 1.0]) // tn.tensor([2.0, 2.0, 0.1])).tolist()
+    [-2.0, 1.0, 9.0]
+    """
+    return _binary(FloorDivide, "floor_divide", a, b)
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``x`` clipped to ``[min_val, max_val]``; the gradient is 0 at and beyond the bounds.
+
+    >>> import tinynet as tn
+    >>> tn.hardtanh(tn.tensor([-2.0, 0.5, 2.0])).tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+    return Hardtanh.apply(as_tensor(x), min_val, max_val)
