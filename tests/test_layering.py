@@ -29,6 +29,7 @@ LAYERS = [
     ("tinynet.optim", 3),
     ("tinynet.serialization", 3),
     ("tinynet.lab", 4),
+    ("tinynet.compiler", 4),
     ("tinynet.viz", 4),
     ("tinynet.estimators", 5),
     ("tinynet.cli", 6),

@@ -102,6 +102,9 @@ from tinynet import nn, optim  # noqa: E402  (built on the core above)
 from tinynet import lab, viz  # noqa: E402  (the gradient lab: built on the core and nn)
 from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep  # noqa: E402
 
+# -- tn.compile (issue 12): a recorded training step, replayed without graphs --------------------
+from tinynet.compiler import compile  # noqa: E402, A004
+
 clamp = clip
 concat = concatenate
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_check
 from tinynet.nn.module import Module
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor
@@ -298,6 +299,15 @@ def _probability_loss(
     return _mean_of(total, log_probs.size // max(n_classes, 1), -1.0)
 
 
+def _plain_class_targets(target: np.ndarray, n_classes: int, ignore_index: int) -> bool:
+    """True when every target is a valid class and none is ``ignore_index``."""
+    if not target.size:
+        return True
+    if target.min() < 0 or target.max() >= n_classes:
+        return False
+    return not (0 <= ignore_index < n_classes and (target == ignore_index).any())
+
+
 def _check_class_options(reduction, label_smoothing: float, name: str) -> None:
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -330,6 +340,14 @@ def cross_entropy(
     input = _class_input(input, "cross_entropy")
     target = _targets(target, input, "cross_entropy", probabilities=True)
     weight = _class_weight(weight, input, "cross_entropy")
+    if (
+        input.ndim == 2
+        and weight is None
+        and not label_smoothing
+        and not isinstance(target, Tensor)
+        and traced_check(_plain_class_targets, target, input.shape[1], ignore_index)
+    ):
+        return ops.softmax_cross_entropy(input, target, reduction)  # one fused node
     log_probs = ops.log_softmax(input, _class_axis(input))
     if isinstance(target, Tensor):
         return _probability_loss(log_probs, target, weight, reduction, label_smoothing)
@@ -412,6 +430,8 @@ def binary_cross_entropy_with_logits(
     pos_weight = _elementwise_factor(
         pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight"
     )
+    if weight is None and pos_weight is None:
+        return ops.binary_cross_entropy_with_logits(input, target, reduction)  # one fused node
     positive_part = target if pos_weight is None else target * pos_weight
     loss = (1.0 - target) * ops.softplus(input) + positive_part * ops.softplus(-input)
     if weight is not None:

@@ -63,3 +63,11 @@ __all__ = [
     "minimum", "mul", "ne", "neg", "pad", "pow", "prod", "relu", "reshape", "sigmoid", "sin",
     "softmax", "softplus", "sqrt", "sub", "sum", "sum_to_shape", "tanh", "transpose", "where",
 ]  # fmt: skip
+
+# -- fused loss primitives (issue 12): behind nn.functional's cross-entropy losses ----------------
+from tinynet.ops.fused import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    softmax_cross_entropy,
+)
+
+__all__ += ["binary_cross_entropy_with_logits", "softmax_cross_entropy"]

@@ -10,6 +10,7 @@ saved.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
@@ -18,7 +19,28 @@ from typing import Any
 import numpy as np
 
 from tinynet._grad_mode import enable_grad
+from tinynet.autograd import trace_hook
 from tinynet.tensor import Tensor
+
+
+def recorded_call(method: Callable) -> Callable:
+    """Make ``method`` (an in-place update in NumPy) a single step of a ``tn.compile`` trace.
+
+    Outside a trace it is called as is. While ``tn.compile`` records, the call is recorded
+    whole and made again, with the same arguments, each time the compiled function is
+    replayed: optimizers and schedulers stay live objects, so a learning rate changed
+    between calls takes effect.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        hook = trace_hook()
+        if hook is None:
+            return method(self, *args, **kwargs)
+        return hook.call(method, self, args, kwargs)
+
+    wrapper._recorded_call = True
+    return wrapper
 
 
 def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
@@ -79,6 +101,12 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_recorded_call", False):
+            cls.step = recorded_call(step)
+
     # -- subclasses ----------------------------------------------------------------------
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
         """Raise ValueError (with PyTorch's message) for an invalid hyper-parameter."""
@@ -127,6 +155,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     # -- gradients ---------------------------------------------------------------------------
+    @recorded_call
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: set them to None (default) or fill them with zeros in place.
 
