@@ -69,13 +69,12 @@ class SoftmaxCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """``max(x, 0) - x t + log1p(exp(-|x|))`` (= ``-[t log s(x) + (1-t) log(1-s(x))]``) reduced."""
+    """``(1 - t) softplus(x) + t softplus(-x)`` reduced: two non-negative terms, no cancellation."""
 
     @staticmethod
     def forward(ctx, logits, target, reduction):
-        loss = np.maximum(logits, 0)
-        loss -= logits * target
-        loss += np.log1p(np.exp(-np.abs(logits)))
+        loss = (1 - target) * np.logaddexp(0, logits)
+        loss += target * np.logaddexp(0, -logits)
         if reduction == "none":
             return loss
         total = loss.sum()
