@@ -175,6 +175,15 @@ def trace_hook():
     return _trace_hook
 
 
+def traced_call(function, *args):
+    """``function(*args)``: NumPy work outside any op (a mask, a random draw) that
+    ``tn.compile`` records and calls again, with each replay's arrays, on every replay."""
+    out = function(*args)
+    if _trace_hook is not None:
+        _trace_hook.numpy_call(function, args, out)
+    return out
+
+
 def traced_check(predicate, *args) -> bool:
     """``predicate(*args)``: a Python branch on array values that ``tn.compile`` re-checks.
 

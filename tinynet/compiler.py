@@ -134,8 +134,8 @@ class CompiledFunction:
         if trace.problem is not None:
             self._fall_back(trace.problem)
             return result
-        if not isinstance(previous, _Trace):
-            self._entries[key] = trace
+        if not isinstance(previous, _Trace) or not previous.same_guards(trace):
+            self._entries[key] = trace  # the first of two calls to compare
             return result
         self._traces += 1
         difference = previous.difference(trace)
@@ -297,6 +297,15 @@ class _Trace:
         )
         return index
 
+    def _pack(self, values: tuple) -> int:
+        items = tuple(
+            self._ref(value) if isinstance(value, np.ndarray) else self._new(value, False)
+            for value in values
+        )
+        index = self._new(values, True)
+        self.ops.append(("pack", items, index))
+        return index
+
     def fail(self, reason: str) -> None:
         if self.problem is None:
             self.problem = reason
@@ -316,6 +325,9 @@ class _Trace:
                 kinds.append(arg._requires_grad)
             elif isinstance(arg, np.ndarray):
                 indices.append(self._ref(arg))
+                kinds.append(None)
+            elif isinstance(arg, tuple) and any(isinstance(a, np.ndarray) for a in arg):
+                indices.append(self._pack(arg))  # an index such as (rows, target)
                 kinds.append(None)
             else:
                 indices.append(self._new(arg, False))
@@ -356,6 +368,15 @@ class _Trace:
         self.side_effects |= method.__name__ != "zero_grad"
         self.ops.append(("call", method, obj, args, kwargs))
         return result
+
+    def numpy_call(self, function, args, out) -> None:
+        if self.depth or threading.get_ident() != self.thread:
+            return
+        indices = tuple(
+            self._ref(arg) if isinstance(arg, np.ndarray) else self._new(arg, False) for arg in args
+        )
+        index = self._new(out, True)
+        self.ops.append(("numpy", function, indices, index))
 
     def guard(self, predicate, args, result: bool) -> None:
         if self.depth or threading.get_ident() != self.thread:
@@ -466,6 +487,18 @@ class _Trace:
         raise _Uncapturable(f"it returns a {type(value).__name__}")
 
     # comparing two calls -------------------------------------------------------------------
+    def same_guards(self, other: _Trace) -> bool:
+        """True when ``other`` ran under the same module modes and parameter arrays."""
+        return (
+            len(self.modules) == len(other.modules)
+            and all(a is b for a, b in zip(self.modules, other.modules))
+            and self.training == other.training
+            and all(
+                a[0] is b[0] and a[1] is b[1] and a[2] == b[2]
+                for a, b in zip(self.leaves.values(), other.leaves.values())
+            )
+        )
+
     def difference(self, other: _Trace) -> str | None:
         """Why ``other`` did different work than this call, or None if it did the same."""
         if len(self.ops) != len(other.ops) or len(self.values) != len(other.values):
@@ -493,7 +526,7 @@ def _same_op(a: tuple, b: tuple) -> bool:
         return a[1] is b[1] and a[2] is b[2] and _same_value((a[3], a[4]), (b[3], b[4]))
     if a[0] == "leaf_grads":
         return all(x is y for x, y in zip(a[2], b[2])) and a[3:] == b[3:]
-    if a[0] in ("view", "guard"):
+    if a[0] in ("view", "guard", "pack", "numpy"):
         return a == b
     return a[1] is b[1] and a[2:] == b[2:]
 
@@ -616,6 +649,20 @@ def _compile_op(op: tuple, trace: _Trace) -> Callable[[list], None]:
             method(obj, *args, **kwargs)
 
         return call
+    if kind == "numpy":
+        _, function, indices, index = op
+
+        def numpy_call(env):
+            env[index] = function(*[env[i] for i in indices])
+
+        return numpy_call
+    if kind == "pack":
+        _, items, index = op
+
+        def pack(env):
+            env[index] = tuple([env[i] for i in items])
+
+        return pack
     if kind == "guard":
         _, predicate, indices, expected = op
 

@@ -15,6 +15,7 @@ import numpy as np
 from tinynet import functional as _composite
 from tinynet import ops
 from tinynet._random import as_generator
+from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import ShapeError
 from tinynet.nn.losses import (
     binary_cross_entropy,
@@ -93,10 +94,9 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """
     input = as_tensor(input)
     smooth = ops.softplus(input, beta)
-    above = input.data * beta > threshold
-    if not above.any():
+    if traced_check(_nothing_above, input.data, beta, threshold):
         return smooth
-    return ops.where(above, input, smooth)
+    return ops.where(ops.gt(input.detach() * beta, threshold), input, smooth)
 
 
 def softmax(input, dim: int = -1) -> Tensor:
@@ -135,8 +135,7 @@ def dropout(input, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
         return input
     if p == 1:
         return input * 0.0
-    keep = as_generator(rng).random(input.shape) >= p
-    mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    mask = traced_call(_dropout_mask, as_generator(rng), input.shape, p, input.dtype)
     return input * Tensor._wrap(mask)
 
 
@@ -258,7 +257,7 @@ def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
         raise TypeError(f"embedding indices must be integers, got dtype {indices.dtype}")
     weight = as_tensor(weight)
     rows = weight.shape[0]
-    if indices.size:
+    if not traced_check(_indices_below, indices, rows):
         bad = (indices < 0) | (indices >= rows)
         if bad.any():
             raise IndexError(
@@ -270,3 +269,17 @@ def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
         keep = (indices != padding_idx)[..., None]
         output = ops.where(keep, output, output.detach())
     return output
+
+
+# -- value checks that tn.compile re-checks on replay (issue 12) ----------------------------------
+def _indices_below(indices: np.ndarray, rows: int) -> bool:
+    return not indices.size or bool(((indices >= 0) & (indices < rows)).all())
+
+
+def _nothing_above(values: np.ndarray, beta: float, threshold: float) -> bool:
+    return not (values * beta > threshold).any()
+
+
+def _dropout_mask(generator, shape: tuple, p: float, dtype) -> np.ndarray:
+    keep = generator.random(shape) >= p
+    return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from tinynet._grad_mode import _GradMode
-from tinynet.autograd import Function
+from tinynet.autograd import Function, traced_call
 from tinynet.ops._args import as_tensor, binary, broadcast_error
 from tinynet.tensor import Tensor
 
@@ -542,7 +542,7 @@ def _comparison(ufunc, name):
     def compare(a, b):
         a, b = binary(a, b)
         try:
-            return Tensor._wrap(ufunc(a.data, b.data))
+            return Tensor._wrap(traced_call(ufunc, a.data, b.data))
         except ValueError:
             raise broadcast_error(name, a.shape, b.shape) from None
 
