@@ -9,7 +9,8 @@ floor, peak resident memory and final training accuracy (proof that each one lea
     python benchmarks/train_bench.py --case all --markdown          # docs/performance.md
     python benchmarks/train_bench.py --contenders tinynet,numpy     # any subset
 
-Contenders: tinynet (nn + optim), estimator (tinynet.estimators.NeuralNetClassifier),
+Contenders: tinynet (nn + optim, the eager loop), compiled (the same step under tn.compile),
+estimator (tinynet.estimators.NeuralNetClassifier),
 numpy (benchmarks/numpy_mlp.py), sklearn (MLPClassifier), torch (if installed).
 """
 
@@ -30,7 +31,7 @@ CASES = {
     "medium": (20000, 64, (256, 128), 10, 256, 3),
     "large": (20000, 784, (1024, 1024), 10, 512, 1),
 }
-CONTENDERS = ("tinynet", "numpy", "sklearn", "estimator", "torch")
+CONTENDERS = ("tinynet", "compiled", "numpy", "sklearn", "estimator", "torch")
 
 
 def make_data(case: str, seed: int = 0):
@@ -69,7 +70,7 @@ def _batches(n, batch, rng):
     return [order[i : i + batch] for i in range(0, n, batch)]
 
 
-def train_tinynet(case, X, y):
+def train_tinynet(case, X, y, compiled: bool = False):
     import numpy as np
 
     import tinynet as tn
@@ -88,18 +89,29 @@ def train_tinynet(case, X, y):
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(inputs, targets):
+        loss = F.cross_entropy(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    if compiled:
+        step = tn.compile(step)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for _ in range(epochs):
         for index in _batches(len(X), batch, rng):
-            loss = F.cross_entropy(model(X[index]), y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            step(X[index], y[index])
     elapsed = time.perf_counter() - start
     with tn.no_grad():
         accuracy = float((model(X).argmax(axis=1).numpy() == y).mean())
     return elapsed / epochs, accuracy
+
+
+def train_compiled(case, X, y):
+    return train_tinynet(case, X, y, compiled=True)
 
 
 def train_numpy(case, X, y):
@@ -262,7 +274,7 @@ def main(argv=None):
     )
     parser.add_argument("--case", default="tiny", help=f"one of {', '.join(CASES)} or 'all'")
     parser.add_argument(
-        "--contenders", default="tinynet,numpy,sklearn,torch",
+        "--contenders", default="tinynet,compiled,numpy,sklearn,torch",
         help=f"comma-separated subset of {', '.join(CONTENDERS)} (torch skipped if missing)",
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median kept)")

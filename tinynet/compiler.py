@@ -614,8 +614,15 @@ class _Program:
         env = self.template.copy()
         for index, array in zip(self.inputs, _inputs(args, kwargs)):
             env[index] = array
-        for step in self.steps:
-            step(env)
+        # Backward formulas run as the engine runs them, with recording off; forward
+        # functions, NumPy calls and optimizer updates do not depend on the mode.
+        previous = _GradMode.enabled
+        _GradMode.enabled = False
+        try:
+            for step in self.steps:
+                step(env)
+        finally:
+            _GradMode.enabled = previous
         return _build(self.outputs, env)
 
 
@@ -707,30 +714,35 @@ def _primitive_step(cls, indices, kinds, ctx_index, out_index):
 def _backward_step(cls, ctx_index, needs, grad_index, outs, forward_op):
     _, _, indices, kinds, _, out_index = forward_op
     backward = cls.backward
-    wrap = Tensor._wrap
     keeps_output = cls.saves_output
+    # One Tensor per input, reused by every replay: only its array changes.
+    wrappers = [None if kind is None else Tensor._wrap(None, kind) for kind in kinds]
+    pairs = list(zip(indices, wrappers))
+    grad_wrapper = Tensor._wrap(None)
+    output = Tensor._wrap(None)
+    output_ref = weakref.ref(output)
+    targets = [(position, out) for position, out in enumerate(outs) if out is not None]
 
     def run_backward(env):
         ctx = env[ctx_index]
-        ctx.inputs = tuple(
-            env[i] if kind is None else wrap(env[i], kind) for i, kind in zip(indices, kinds)
-        )
+        arguments = []
+        for index, wrapper in pairs:
+            if wrapper is None:
+                arguments.append(env[index])
+            else:
+                wrapper.data = env[index]
+                arguments.append(wrapper)
+        ctx.inputs = tuple(arguments)
         ctx.needs_input_grad = needs
-        output = None
         if keeps_output or ctx._saved_arrays is not None:
-            output = wrap(env[out_index])
-            ctx._output_ref = weakref.ref(output)
-        previous = _GradMode.enabled
-        _GradMode.enabled = False  # as the engine runs first-order backward formulas
-        try:
-            result = backward(ctx, wrap(env[grad_index]))
-        finally:
-            _GradMode.enabled = previous
-        grads = result if type(result) is tuple else (result,)
-        for out, grad in zip(outs, grads):
-            if out is not None:
-                env[out] = grad.data
-        del output
+            output.data = env[out_index]
+            ctx._output_ref = output_ref
+        grad_wrapper.data = env[grad_index]
+        result = backward(ctx, grad_wrapper)
+        if type(result) is not tuple:
+            result = (result,)
+        for position, out in targets:
+            env[out] = result[position].data
 
     return run_backward
 
