@@ -301,3 +301,32 @@ def test_decorator_forms_methods_and_inference_under_no_grad():
         assert trainer.forward(x).data.tobytes() == (model(x) * 2).data.tobytes()
     with pytest.raises(TypeError, match="callable"):
         tn.compile(3)
+
+
+@pytest.mark.parametrize("clear", ["inside", "outside", "never"])
+def test_gradients_cleared_by_unrecorded_code_or_accumulated_match_eager(clear):
+    def run(compiled):
+        rng = np.random.default_rng(0)
+        x = tn.Tensor(rng.normal(size=(8, 4)))
+        w = tn.Tensor(rng.normal(size=(4,)), requires_grad=True)
+        b = tn.Tensor(rng.normal(size=(4,)), requires_grad=True)
+
+        def f():
+            if clear == "inside":
+                w.grad = b.grad = None
+            tn.tanh(x * w + b).sum().backward()
+
+        step = tn.compile(f) if compiled else f
+        grads = []
+        for _ in range(5):
+            if clear == "outside":
+                w.grad = b.grad = None
+            step()
+            grads.append((w.grad.data.copy(), b.grad.data.copy()))
+        return grads, step
+
+    eager, _ = run(False)
+    replayed, step = run(True)
+    for (a, b), (c, d) in zip(eager, replayed):
+        assert a.tobytes() == c.tobytes() and b.tobytes() == d.tobytes()
+    assert is_replaying(step)

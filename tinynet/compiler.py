@@ -69,8 +69,11 @@ class _GuardFailed(Exception):
     pass
 
 
-def compile(fn: Callable | None = None) -> Callable:
+def compile(fn: Callable | None = None, *, warn: bool = True) -> Callable:
     """Compile ``fn`` into a replayed NumPy program; usable as ``@tn.compile`` or ``@tn.compile()``.
+
+    ``warn=False`` falls back to eager execution silently (for library code that compiles
+    its own steps).
 
     >>> import tinynet as tn
     >>> @tn.compile
@@ -80,20 +83,20 @@ def compile(fn: Callable | None = None) -> Callable:
     [[2.0, 4.0], [2.0, 4.0], [2.0, 4.0]]
     """
     if fn is None:
-        return compile
+        return functools.partial(compile, warn=warn)
     if not callable(fn):
         raise TypeError(f"tn.compile expects a callable, got {type(fn).__name__}")
-    return CompiledFunction(fn)
+    return CompiledFunction(fn, warn=warn)
 
 
 class CompiledFunction:
     """A function with its recorded programs, one per guard key; call it like the function."""
 
-    def __init__(self, fn: Callable):
+    def __init__(self, fn: Callable, warn: bool = True):
         self.fn = fn
         self._entries: dict = {}
         self._traces = 0
-        self._warned = False
+        self._warned = not warn
         self._eager_reason: str | None = None
         functools.update_wrapper(self, fn)
 
@@ -206,8 +209,9 @@ def _collect_arrays(values, arrays: list) -> None:
             _collect_arrays(value, arrays)
 
 
-def _visible_modules(fn, args, kwargs) -> list:
-    """Modules the function can reach: arguments, closure cells, ``self`` and named globals."""
+def _visible(fn, args, kwargs) -> tuple[list, list]:
+    """Modules and gradient-requiring Tensors the function can reach: its arguments, closure
+    cells, ``self``, the globals it names, and their attributes (one level down)."""
     from tinynet.nn.module import Module
 
     candidates = [*args, *kwargs.values()]
@@ -222,17 +226,27 @@ def _visible_modules(fn, args, kwargs) -> list:
     if code is not None:
         global_names = getattr(target, "__globals__", {})
         candidates.extend(global_names.get(name) for name in code.co_names)
-    found: dict = {}
+    nested = []
     for candidate in candidates:
+        if not isinstance(candidate, (Module, Tensor, type(None))) and hasattr(
+            candidate, "__dict__"
+        ):
+            nested.extend(vars(candidate).values())
+    modules: dict = {}
+    tensors: dict = {}
+    for candidate in [*candidates, *nested]:
         if isinstance(candidate, Module):
             for module in candidate.modules():
-                found[id(module)] = module
-        elif candidate is not None and hasattr(candidate, "__dict__"):
-            for value in vars(candidate).values():
-                if isinstance(value, Module):
-                    for module in value.modules():
-                        found[id(module)] = module
-    return list(found.values())
+                modules[id(module)] = module
+                for param in module.parameters(recurse=False):
+                    tensors[id(param)] = param
+        elif isinstance(candidate, Tensor) and candidate._requires_grad:
+            tensors[id(candidate)] = candidate
+        elif isinstance(candidate, (list, tuple)):
+            for item in candidate:
+                if isinstance(item, Tensor) and item._requires_grad:
+                    tensors[id(item)] = item
+    return list(modules.values()), list(tensors.values())
 
 
 # -- recording ---------------------------------------------------------------------------------
@@ -253,8 +267,10 @@ class _Trace:
         self.side_effects = False
         self.patched: dict = {}
         self.inputs = [self._new(array, True) for array in _inputs(args, kwargs)]
-        self.modules = _visible_modules(fn, args, kwargs)
+        self.modules, self.tensors = _visible(fn, args, kwargs)
         self.training = [module.training for module in self.modules]
+        # Which gradients were None when the call began: a replay starts from the same state.
+        self.grads_none = [tensor.grad is None for tensor in self.tensors]
         self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
@@ -346,12 +362,15 @@ class _Trace:
         if create_graph:
             self.fail("higher-order gradients (create_graph=True) are not compiled")
         leaves = tuple(leaf for leaf, _ in entries)
+        # Code the replay skips (``p.grad = None``, ``module.zero_grad()``) may have cleared
+        # gradients before this point: the replay clears the same ones.
+        cleared = tuple(leaf for leaf in leaves if leaf.grad is None)
         grads = tuple(self._ref(grad.data) for _, grad in entries)
         roots = tuple(self._ref(grad.data) for grad in root_grads)
         self._call_unrecorded(assign, entries, root_grads, create_graph)
         self.side_effects = True
         outs = tuple(self._new(leaf.grad.data, True) for leaf in leaves)
-        self.ops.append(("leaf_grads", assign, leaves, grads, roots, create_graph, outs))
+        self.ops.append(("leaf_grads", assign, leaves, grads, roots, create_graph, outs, cleared))
 
     def call(self, method, obj, args, kwargs):
         if self.depth or threading.get_ident() != self.thread:
@@ -493,6 +512,9 @@ class _Trace:
             len(self.modules) == len(other.modules)
             and all(a is b for a, b in zip(self.modules, other.modules))
             and self.training == other.training
+            and len(self.tensors) == len(other.tensors)
+            and all(a is b for a, b in zip(self.tensors, other.tensors))
+            and self.grads_none == other.grads_none
             and all(
                 a[0] is b[0] and a[1] is b[1] and a[2] == b[2]
                 for a, b in zip(self.leaves.values(), other.leaves.values())
@@ -525,7 +547,12 @@ def _same_op(a: tuple, b: tuple) -> bool:
     if a[0] == "call":
         return a[1] is b[1] and a[2] is b[2] and _same_value((a[3], a[4]), (b[3], b[4]))
     if a[0] == "leaf_grads":
-        return all(x is y for x, y in zip(a[2], b[2])) and a[3:] == b[3:]
+        return (
+            all(x is y for x, y in zip(a[2], b[2]))
+            and a[3:7] == b[3:7]
+            and len(a[7]) == len(b[7])
+            and all(x is y for x, y in zip(a[7], b[7]))
+        )
     if a[0] in ("view", "guard", "pack", "numpy"):
         return a == b
     return a[1] is b[1] and a[2:] == b[2:]
@@ -602,11 +629,15 @@ class _Program:
         self.outputs = trace.outputs
         self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
         self.modules = list(zip(trace.modules, trace.training))
+        self.grads_none = list(zip(trace.tensors, trace.grads_none))
         self.steps = [_compile_op(op, trace) for op in trace.ops]
 
     def valid(self) -> bool:
         for tensor, array, requires_grad in self.leaves:
             if tensor.data is not array or tensor._requires_grad is not requires_grad:
+                return False
+        for tensor, none in self.grads_none:
+            if (tensor.grad is None) is not none:
                 return False
         return all(module.training is flag for module, flag in self.modules)
 
@@ -747,10 +778,12 @@ def _backward_step(cls, ctx_index, needs, grad_index, outs, forward_op):
     return run_backward
 
 
-def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs):
+def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared):
     wrap = Tensor._wrap
 
     def leaf_grads(env):
+        for leaf in cleared:
+            leaf.grad = None
         entries = [(leaf, wrap(env[i])) for leaf, i in zip(leaves, grads)]
         assign(entries, [wrap(env[i]) for i in roots], create_graph)
         for leaf, out in zip(leaves, outs):
