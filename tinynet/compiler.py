@@ -57,7 +57,7 @@ __all__ = ["compile"]
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
 _READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "__array__")
-_MAX_TRACES = 8
+_MAX_TRACES = 16  # eager calls spent recording, over all guard keys, before giving up
 _trace_lock = threading.Lock()
 
 
@@ -134,13 +134,13 @@ class CompiledFunction:
             result = trace.run()
         finally:
             _trace_lock.release()
+        self._traces += 1
         if trace.problem is not None:
             self._fall_back(trace.problem)
             return result
         if not isinstance(previous, _Trace) or not previous.same_guards(trace):
             self._entries[key] = trace  # the first of two calls to compare
             return result
-        self._traces += 1
         difference = previous.difference(trace)
         if difference is not None:
             self._fall_back(difference)
