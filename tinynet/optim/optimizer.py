@@ -11,6 +11,7 @@ saved.
 from __future__ import annotations
 
 import functools
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
@@ -436,8 +437,10 @@ class _FlatGroup:
         self.state = state
         self.states = states
         self._views: dict = {}
-        self._param_ids = [id(param) for param in group["params"]]
+        self._params = list(group["params"])
         self._param_views = self._slices(params)
+        self._arrays: list = []
+        self._flat_params: list = []
         self._distribute()
 
     @classmethod
@@ -470,6 +473,7 @@ class _FlatGroup:
 
     def _distribute(self) -> None:
         """Give every per-parameter state its views (and scalars) of the flat state."""
+        checks = []
         for name, value in self.state.items():
             if isinstance(value, np.ndarray):
                 known = self._views.get(name)
@@ -477,34 +481,55 @@ class _FlatGroup:
                     self._views[name] = (value, self._slices(value))
                 for per_param, view in zip(self.states, self._views[name][1]):
                     per_param[name] = view
+                    checks.append((per_param, name, view))
+            else:
+                for per_param in self.states:
+                    per_param[name] = value
+        self._checks = checks
+
+    def _update_scalars(self) -> None:
+        """After a step: new scalars (``step``) to every state; new arrays get their views."""
+        views = self._views
+        for name, value in self.state.items():
+            if isinstance(value, np.ndarray):
+                if name not in views or views[name][0] is not value:
+                    self._distribute()
+                    return
             else:
                 for per_param in self.states:
                     per_param[name] = value
 
     def matches(self, params, states) -> bool:
-        if [id(param) for param in params] != self._param_ids:
+        if len(params) != len(self._params) or not all(map(operator.is_, params, self._params)):
+            return False
+        if not all(map(operator.is_, states, self.states)):
             return False
         count = len(self.state)
-        views = self._views
-        for index, per_param in enumerate(states):
-            if per_param is not self.states[index] or len(per_param) != count:
+        if any(len(per_param) != count for per_param in states):
+            return False
+        for per_param, name, view in self._checks:
+            if per_param.get(name) is not view:
                 return False
-            for name, value in self.state.items():
-                if name in views:
-                    if per_param[name] is not views[name][1][index]:
-                        return False
-                elif per_param[name] != value:
-                    return False
+        for name, value in self.state.items():
+            if not isinstance(value, np.ndarray) and any(
+                per_param[name] != value for per_param in states
+            ):
+                return False
         return True
 
     def gather(self, params, grads) -> None:
-        np.concatenate([param.data.reshape(-1) for param in params], out=self.params)
+        flat = self._flat_params
+        arrays = [param.data for param in params]
+        if len(arrays) != len(self._arrays) or not all(map(operator.is_, arrays, self._arrays)):
+            self._arrays = arrays
+            flat = self._flat_params = [array.reshape(-1) for array in self._arrays]
+        np.concatenate(flat, out=self.params)
         np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads, casting="same_kind")
 
     def scatter(self, params) -> None:
         for param, view in zip(params, self._param_views):
             np.copyto(param.data, view)
-        self._distribute()
+        self._update_scalars()
 
 
 def _refuse_sets(params) -> None:
