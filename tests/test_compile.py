@@ -330,3 +330,20 @@ def test_gradients_cleared_by_unrecorded_code_or_accumulated_match_eager(clear):
     for (a, b), (c, d) in zip(eager, replayed):
         assert a.tobytes() == c.tobytes() and b.tobytes() == d.tobytes()
     assert is_replaying(step)
+
+
+def test_numpy_work_on_inputs_is_not_frozen_when_the_first_calls_repeat_a_batch():
+    # ``x.data * 2`` is NumPy work the recorder cannot see. Two first calls with the same
+    # batch cannot tell it from a constant: the program then replays only for that batch.
+    model = nn.Linear(3, 2, dtype=np.float64, rng=0)
+
+    def f(x):
+        return model(tn.Tensor(x.data * 2)).sum()
+
+    step = tn.compile(f)
+    same = tn.Tensor(np.ones((4, 3)))
+    other = tn.Tensor(np.arange(12.0).reshape(4, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        results = [step(x).item() for x in (same, same, same, other, other)]
+    assert results == [f(x).item() for x in (same, same, same, other, other)]

@@ -145,7 +145,12 @@ class CompiledFunction:
         if difference is not None:
             self._fall_back(difference)
             return result
-        self._entries[key] = _Program(trace)
+        program = _Program(trace)
+        if previous.inconclusive(trace):
+            # Both calls saw the same input values, so a value computed from them outside
+            # the recorded work would have looked constant: replay only for these values.
+            program.input_snapshot = [array.copy() for array in _inputs(args, kwargs)]
+        self._entries[key] = program
         return result
 
     def _fall_back(self, reason: str) -> None:
@@ -521,6 +526,17 @@ class _Trace:
             )
         )
 
+    def inconclusive(self, other: _Trace) -> bool:
+        """True when both calls had equal inputs and made some constant array afresh."""
+        same_inputs = all(
+            _same_value(self.values[index], other.values[index]) for index in self.inputs
+        )
+        return same_inputs and any(
+            isinstance(a, np.ndarray) and a is not b
+            for a, b, computed in zip(self.values, other.values, self.computed)
+            if not computed
+        )
+
     def difference(self, other: _Trace) -> str | None:
         """Why ``other`` did different work than this call, or None if it did the same."""
         if len(self.ops) != len(other.ops) or len(self.values) != len(other.values):
@@ -641,9 +657,16 @@ class _Program:
                 return False
         return all(module.training is flag for module, flag in self.modules)
 
+    input_snapshot: list | None = None
+
     def run(self, args, kwargs):
         env = self.template.copy()
-        for index, array in zip(self.inputs, _inputs(args, kwargs)):
+        arrays = _inputs(args, kwargs)
+        if self.input_snapshot is not None and not all(
+            map(_same_value, arrays, self.input_snapshot)
+        ):
+            raise _GuardFailed
+        for index, array in zip(self.inputs, arrays):
             env[index] = array
         # Backward formulas run as the engine runs them, with recording off; forward
         # functions, NumPy calls and optimizer updates do not depend on the mode.
