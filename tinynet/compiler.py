@@ -374,8 +374,13 @@ class _Trace:
         roots = tuple(self._ref(grad.data) for grad in root_grads)
         self._call_unrecorded(assign, entries, root_grads, create_graph)
         self.side_effects = True
+        # Which gradients the engine copied (views, arrays handed out twice): the same ones
+        # at every replay, since the same functions make the same arrays.
+        copied = tuple(leaf.grad.data is not grad.data for leaf, grad in entries)
         outs = tuple(self._new(leaf.grad.data, True) for leaf in leaves)
-        self.ops.append(("leaf_grads", assign, leaves, grads, roots, create_graph, outs, cleared))
+        self.ops.append(
+            ("leaf_grads", assign, leaves, grads, roots, create_graph, outs, cleared, copied)
+        )
 
     def call(self, method, obj, args, kwargs):
         if self.depth or threading.get_ident() != self.thread:
@@ -568,6 +573,7 @@ def _same_op(a: tuple, b: tuple) -> bool:
             and a[3:7] == b[3:7]
             and len(a[7]) == len(b[7])
             and all(x is y for x, y in zip(a[7], b[7]))
+            and a[8] == b[8]
         )
     if a[0] in ("view", "guard", "pack", "numpy"):
         return a == b
@@ -801,8 +807,19 @@ def _backward_step(cls, ctx_index, needs, grad_index, outs, forward_op):
     return run_backward
 
 
-def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared):
+def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, copied):
     wrap = Tensor._wrap
+    if not create_graph and len(cleared) == len(leaves):
+        # Every gradient starts from None: what the engine does, without its bookkeeping.
+        plan = list(zip(leaves, grads, outs, copied))
+
+        def fresh_leaf_grads(env):
+            for leaf, index, out, copy in plan:
+                array = env[index].copy() if copy else env[index]
+                leaf.grad = wrap(array)
+                env[out] = array
+
+        return fresh_leaf_grads
 
     def leaf_grads(env):
         for leaf in cleared:
