@@ -45,6 +45,7 @@ import functools
 import threading
 import warnings
 import weakref
+import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -267,6 +268,7 @@ class _Trace:
         self.ops: list[tuple] = []
         self.leaves: dict[int, tuple] = {}  # id(tensor) -> (tensor, its array, requires_grad)
         self.ctx_index: dict[int, int] = {}
+        self.forward_of: dict[int, tuple] = {}  # ctx number -> the primitive op that made it
         self.problem: str | None = None
         self.depth = 0  # > 0 inside a backward formula or a recorded call: not recorded
         self.side_effects = False
@@ -359,6 +361,7 @@ class _Trace:
         out_index = self._new(out, True)
         self._patch_backward(cls)
         self.ops.append(("primitive", cls, tuple(indices), tuple(kinds), ctx_index, out_index))
+        self.forward_of[ctx_index] = self.ops[-1]
 
     def leaf_grads(self, entries, root_grads, create_graph, assign) -> None:
         if self.depth or threading.get_ident() != self.thread:
@@ -488,12 +491,19 @@ class _Trace:
         except _Uncapturable as error:
             self.fail(str(error))
         self.args = self.kwargs = None
+        # Keep what comparing and replaying need (constants, sizes, the inputs), not this
+        # call's intermediate arrays: two recorded calls must not double the peak memory.
+        self.sizes = [getattr(value, "nbytes", _FREE_BYTES) for value in self.values]
+        inputs = set(self.inputs)
+        for index, computed in enumerate(self.computed):
+            if computed and index not in inputs:
+                self.values[index] = None
         return result
 
     def _check_buffers(self, watched) -> None:
         stepped = {id(p) for op in self.ops if op[0] == "call" for p in _parameters_of(op[2])}
         for module_name, name, tensor, before in watched:
-            if id(tensor) in stepped or np.array_equal(tensor.data, before, equal_nan=True):
+            if id(tensor) in stepped or _fingerprint(tensor.data) == before:
                 continue
             self.fail(
                 f"{module_name}.{name} was changed in place by NumPy code that is not "
@@ -628,8 +638,14 @@ def _snapshot(modules) -> list:
         ]
         for name, tensor in named:
             if tensor is not None:
-                watched.append((type(module).__name__, name, tensor, tensor.data.copy()))
+                watched.append((type(module).__name__, name, tensor, _fingerprint(tensor.data)))
     return watched
+
+
+def _fingerprint(array: np.ndarray):
+    """What an in-place edit would change: the array, its shape and a CRC of its bytes."""
+    contiguous = array if array.flags.c_contiguous else np.ascontiguousarray(array)
+    return (id(array), array.shape, array.dtype.str, zlib.crc32(contiguous))
 
 
 def _parameters_of(obj) -> list:
@@ -652,7 +668,11 @@ class _Program:
         self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
         self.modules = list(zip(trace.modules, trace.training))
         self.grads_none = list(zip(trace.tensors, trace.grads_none))
-        self.steps = [_compile_op(op, trace) for op in trace.ops]
+        self.steps = []
+        for op, dead in zip(trace.ops, _dead_after(trace)):
+            self.steps.append(_compile_op(op, trace))
+            if dead:
+                self.steps.append(_free_step(dead))
 
     def valid(self) -> bool:
         for tensor, array, requires_grad in self.leaves:
@@ -686,6 +706,61 @@ class _Program:
         return _build(self.outputs, env)
 
 
+#: Values smaller than this are left to the end of the replay: freeing costs a step.
+_FREE_BYTES = 1 << 16
+
+
+def _reads(op: tuple, trace: _Trace) -> tuple:
+    kind = op[0]
+    if kind in ("primitive", "numpy", "guard"):
+        return op[2] if kind != "guard" else op[2]
+    if kind == "backward":
+        forward_op = trace.forward_of[op[2]]
+        return (op[2], op[4], *forward_op[2], forward_op[5])
+    if kind == "leaf_grads":
+        return (*op[3], *op[4])
+    if kind == "view":
+        return (op[1],)
+    if kind == "pack":
+        return op[1]
+    return ()
+
+
+def _dead_after(trace: _Trace) -> list[list[int]]:
+    """For each op, the large computed values no later op (nor the result) reads."""
+    last: dict[int, int] = {}
+    for position, op in enumerate(trace.ops):
+        for index in _reads(op, trace):
+            last[index] = position
+    kept = set(_indices(trace.outputs))
+    for op in trace.ops:
+        if op[0] == "leaf_grads":
+            kept.update(op[6])  # the gradients handed to the leaves
+    dead: list[list[int]] = [[] for _ in trace.ops]
+    for index, position in last.items():
+        if trace.computed[index] and index not in kept and trace.sizes[index] >= _FREE_BYTES:
+            dead[position].append(index)
+    return dead
+
+
+def _indices(spec) -> list[int]:
+    kind, payload = spec
+    if kind in ("tensor", "array"):
+        return [payload]
+    if kind == "object":
+        return []
+    items = payload.values() if kind is dict else payload
+    return [index for item in items for index in _indices(item)]
+
+
+def _free_step(dead: list[int]):
+    def free(env):
+        for index in dead:
+            env[index] = None
+
+    return free
+
+
 def _build(spec, env):
     kind, payload = spec
     if kind == "tensor":
@@ -705,7 +780,7 @@ def _compile_op(op: tuple, trace: _Trace) -> Callable[[list], None]:
         return _primitive_step(*op[1:])
     if kind == "backward":
         cls, ctx_index, needs, grad_index, outs, as_tuple = op[1:]
-        forward_op = next(o for o in trace.ops if o[0] == "primitive" and o[4] == ctx_index)
+        forward_op = trace.forward_of[ctx_index]
         return _backward_step(cls, ctx_index, needs, grad_index, outs, forward_op)
     if kind == "leaf_grads":
         return _leaf_grads_step(*op[1:])
@@ -778,6 +853,7 @@ def _backward_step(cls, ctx_index, needs, grad_index, outs, forward_op):
     # One Tensor per input, reused by every replay: only its array changes.
     wrappers = [None if kind is None else Tensor._wrap(None, kind) for kind in kinds]
     pairs = list(zip(indices, wrappers))
+    tensor_wrappers = [wrapper for wrapper in wrappers if wrapper is not None]
     grad_wrapper = Tensor._wrap(None)
     output = Tensor._wrap(None)
     output_ref = weakref.ref(output)
@@ -803,6 +879,10 @@ def _backward_step(cls, ctx_index, needs, grad_index, outs, forward_op):
             result = (result,)
         for position, out in targets:
             env[out] = result[position].data
+        # Let go of this call's arrays: the wrappers outlive the replay.
+        grad_wrapper.data = output.data = None
+        for wrapper in tensor_wrappers:
+            wrapper.data = None
 
     return run_backward
 

@@ -205,6 +205,9 @@ class Optimizer:
         params = group["params"]
         if len(params) < 2:
             return None
+        cache = self._flat_groups.get(id(group))
+        if cache is None and sum(param.data.size for param in params) > _FLAT_MAX_SIZE:
+            return None
         dtype = params[0].data.dtype
         grads = []
         for param in params:
@@ -226,7 +229,6 @@ class Optimizer:
             if not state:
                 state.update(self._init_state(param, group))
             states.append(state)
-        cache = self._flat_groups.get(id(group))
         if cache is None or cache.group is not group or not cache.matches(params, states):
             cache = _FlatGroup.build(group, params, states)
             if cache is None:
@@ -401,6 +403,11 @@ class Optimizer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+
+
+#: Groups with more elements than this update one parameter at a time: there the NumPy
+#: passes dominate, and the flat copies of parameters and gradients would only add memory.
+_FLAT_MAX_SIZE = 1 << 18
 
 
 def mark_modified(params) -> None:
