@@ -2,8 +2,9 @@
 
 Every contender trains the same architecture (ReLU hidden layers, softmax cross-entropy,
 Adam lr 1e-3, same batch size and epochs, float32) on the same data, each in its own
-process, in interleaved rounds. Reported: median seconds per epoch, the ratio to the NumPy
-floor, peak resident memory and final training accuracy (proof that each one learned).
+process, in interleaved rounds. Reported: median seconds per epoch, its run-to-run spread
+(half the range over the rounds, relative to the median), the ratio to the NumPy floor,
+peak resident memory and final training accuracy (proof that each one learned).
 
     python benchmarks/train_bench.py --case tiny --rounds 3
     python benchmarks/train_bench.py --case all --markdown          # docs/performance.md
@@ -240,9 +241,11 @@ def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list
                 )  # fmt: skip
                 samples[contender].append(json.loads(out.stdout.strip().splitlines()[-1]))
         for contender, runs in samples.items():
+            seconds = [r["seconds_per_epoch"] for r in runs]
             results.append({
                 "case": case, "contender": contender,
-                "seconds_per_epoch": statistics.median(r["seconds_per_epoch"] for r in runs),
+                "seconds_per_epoch": statistics.median(seconds),
+                "spread": (max(seconds) - min(seconds)) / statistics.median(seconds),
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
                 "accuracy": runs[-1]["accuracy"],
             })  # fmt: skip
@@ -251,12 +254,14 @@ def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list
 
 def table(results, markdown: bool) -> str:
     floors = {r["case"]: r["seconds_per_epoch"] for r in results if r["contender"] == "numpy"}
-    header = ["case", "contender", "s / epoch", "vs NumPy floor", "peak RSS MB", "train acc"]
+    header = ["case", "contender", "s / epoch", "spread", "vs NumPy floor", "peak RSS MB",
+              "train acc"]  # fmt: skip
     rows = []
     for r in results:
         floor = floors.get(r["case"])
         ratio = f"{r['seconds_per_epoch'] / floor:.2f}x" if floor else "-"
-        rows.append([r["case"], r["contender"], f"{r['seconds_per_epoch']:.4f}", ratio,
+        spread = f"±{50 * r.get('spread', 0.0):.0f}%"  # half the max-min range
+        rows.append([r["case"], r["contender"], f"{r['seconds_per_epoch']:.4f}", spread, ratio,
                      f"{r['peak_rss_mb']:.0f}", f"{r['accuracy']:.3f}"])  # fmt: skip
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
