@@ -394,6 +394,13 @@ class _Trace:
                     f"{type(obj).__name__}.{method.__name__} was given a "
                     f"{type(value).__name__} (a closure or a value computed in the step)"
                 )
+        for param in _parameters_of(obj) if method.__name__ == "step" else ():
+            grad = param.grad
+            if isinstance(grad, Tensor) and id(grad.data) not in self.index_of:
+                self.fail(
+                    f"{type(obj).__name__}.{method.__name__} reads a gradient that was not "
+                    "computed by a recorded backward in this call"
+                )
         result = self._call_unrecorded(method, obj, *args, **kwargs)
         # Clearing gradients can be done twice; anything else must not be redone by an eager
         # run after a failed check.
