@@ -347,3 +347,24 @@ def test_numpy_work_on_inputs_is_not_frozen_when_the_first_calls_repeat_a_batch(
         warnings.simplefilter("ignore", RuntimeWarning)
         results = [step(x).item() for x in (same, same, same, other, other)]
     assert results == [f(x).item() for x in (same, same, same, other, other)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_dropout_and_eval_batch_norm_replay_bit_identically(dtype):
+    def build():
+        model = nn.Sequential(
+            nn.Embedding(10, 6, dtype=dtype, rng=0),
+            nn.Flatten(),
+            nn.Dropout(0.3, rng=5),
+            nn.Linear(12, 8, dtype=dtype, rng=1),
+            nn.BatchNorm1d(8, dtype=dtype),
+            nn.Identity(),
+            nn.Linear(8, 4, dtype=dtype, rng=2),
+        )
+        model[4].eval()  # running statistics are constants; in training they are edited
+        return model, optim.AdamW(model.parameters(), lr=0.01)
+
+    rng = np.random.default_rng(3)
+    data = [(rng.integers(0, 10, (6, 2)), rng.integers(0, 4, 6)) for _ in range(6)]
+    step = compare(build, F.cross_entropy, dtype, data=data)
+    assert is_replaying(step)
