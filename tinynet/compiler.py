@@ -456,9 +456,7 @@ class _Trace:
             else:
                 self.fail(f"{cls.__name__}.backward returned a {type(grad).__name__}")
                 outs.append(None)
-        self.ops.append(
-            ("backward", cls, ctx_index, needs, grad_index, tuple(outs), type(result) is tuple)
-        )
+        self.ops.append(("backward", cls, ctx_index, needs, grad_index, tuple(outs), original))
         return result
 
     def _patch_backward(self, cls) -> None:
@@ -786,9 +784,9 @@ def _compile_op(op: tuple, trace: _Trace) -> Callable[[list], None]:
     if kind == "primitive":
         return _primitive_step(*op[1:])
     if kind == "backward":
-        cls, ctx_index, needs, grad_index, outs, as_tuple = op[1:]
+        cls, ctx_index, needs, grad_index, outs, backward = op[1:]
         forward_op = trace.forward_of[ctx_index]
-        return _backward_step(cls, ctx_index, needs, grad_index, outs, forward_op)
+        return _backward_step(cls, backward, ctx_index, needs, grad_index, outs, forward_op)
     if kind == "leaf_grads":
         return _leaf_grads_step(*op[1:])
     if kind == "call":
@@ -853,9 +851,8 @@ def _primitive_step(cls, indices, kinds, ctx_index, out_index):
     return primitive
 
 
-def _backward_step(cls, ctx_index, needs, grad_index, outs, forward_op):
+def _backward_step(cls, backward, ctx_index, needs, grad_index, outs, forward_op):
     _, _, indices, kinds, _, out_index = forward_op
-    backward = cls.backward
     keeps_output = cls.saves_output
     # One Tensor per input, reused by every replay: only its array changes.
     wrappers = [None if kind is None else Tensor._wrap(None, kind) for kind in kinds]
