@@ -155,7 +155,7 @@ _anomaly_hook = None
 _backward_hook = None
 
 
-# -- tn.compile's recorder (tinynet.compile) ----------------------------------------------------
+# -- tn.compile's recorder (tinynet.compiler) ---------------------------------------------------
 # None outside a trace, so Function.apply pays one comparison. While ``tn.compile`` traces a
 # call, it sees every primitive's NumPy forward, ``primitive(cls, ctx, args, out)``, and every
 # assignment of leaf gradients, ``leaf_grads(entries, root_grads, create_graph, assign)``.

@@ -266,7 +266,7 @@ def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
             )
     output = weight[indices]
     if padding_idx is not None and output.requires_grad:
-        keep = (indices != padding_idx)[..., None]
+        keep = traced_call(_not_padding, indices, padding_idx)
         output = ops.where(keep, output, output.detach())
     return output
 
@@ -283,3 +283,7 @@ def _nothing_above(values: np.ndarray, beta: float, threshold: float) -> bool:
 def _dropout_mask(generator, shape: tuple, p: float, dtype) -> np.ndarray:
     keep = generator.random(shape) >= p
     return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+
+
+def _not_padding(indices: np.ndarray, padding_idx: int) -> np.ndarray:
+    return (indices != padding_idx)[..., None]
