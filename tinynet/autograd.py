@@ -177,7 +177,12 @@ def trace_hook():
 
 def traced_call(function, *args):
     """``function(*args)``: NumPy work outside any op (a mask, a random draw) that
-    ``tn.compile`` records and calls again, with each replay's arrays, on every replay."""
+    ``tn.compile`` records and calls again, with each replay's arrays, on every replay.
+
+    >>> import numpy as np
+    >>> traced_call(np.greater, np.array([1.0, -1.0]), 0.0)
+    array([ True, False])
+    """
     out = function(*args)
     if _trace_hook is not None:
         _trace_hook.numpy_call(function, args, out)
@@ -190,6 +195,10 @@ def traced_check(predicate, *args) -> bool:
     Code that picks a path from the values of arrays (not just their shapes) asks here, so
     a replayed program checks the same condition on each call's arrays and runs eagerly
     when it no longer holds.
+
+    >>> import numpy as np
+    >>> traced_check(lambda values: (values > 0).all(), np.array([1.0, 2.0]))
+    True
     """
     result = bool(predicate(*args))
     if _trace_hook is not None:
