@@ -273,7 +273,9 @@ class _Trace:
         self.depth = 0  # > 0 inside a backward formula or a recorded call: not recorded
         self.side_effects = False
         self.patched: dict = {}
-        self.inputs = [self._new(array, True) for array in _inputs(args, kwargs)]
+        self.sizes: list[int] = []
+        self.weak: list = []
+        self.inputs = [self._new(array, True, keep=True) for array in _inputs(args, kwargs)]
         self.modules, self.tensors = _visible(fn, args, kwargs)
         self.training = [module.training for module in self.modules]
         # Which gradients were None when the call began: a replay starts from the same state.
@@ -281,13 +283,27 @@ class _Trace:
         self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
-    def _new(self, value, computed: bool) -> int:
+    def _new(self, value, computed: bool, keep: bool = False) -> int:
         index = len(self.values)
-        self.values.append(value)
         self.computed.append(computed)
         if isinstance(value, np.ndarray):
-            self.index_of[id(value)] = index
+            self.sizes.append(value.nbytes)
+            key = id(value)
+            self.index_of[key] = index
+            if computed and not keep:
+                # Held weakly, as the eager engine would free it: when it dies, so does its
+                # number (a new array may get the same id).
+                value = weakref.ref(value, functools.partial(self._forget, key, index))
+                self.weak.append(value)
+                value = None
+        else:
+            self.sizes.append(_FREE_BYTES)
+        self.values.append(value)
         return index
+
+    def _forget(self, key: int, index: int, _ref=None) -> None:
+        if self.index_of.get(key) == index:
+            del self.index_of[key]
 
     def _ref(self, array: np.ndarray) -> int:
         index = self.index_of.get(id(array))
@@ -498,7 +514,7 @@ class _Trace:
         self.args = self.kwargs = None
         # Keep what comparing and replaying need (constants, sizes, the inputs), not this
         # call's intermediate arrays: two recorded calls must not double the peak memory.
-        self.sizes = [getattr(value, "nbytes", _FREE_BYTES) for value in self.values]
+        self.weak = []
         inputs = set(self.inputs)
         for index, computed in enumerate(self.computed):
             if computed and index not in inputs:
