@@ -368,3 +368,28 @@ def test_embedding_dropout_and_eval_batch_norm_replay_bit_identically(dtype):
     data = [(rng.integers(0, 10, (6, 2)), rng.integers(0, 4, 6)) for _ in range(6)]
     step = compare(build, F.cross_entropy, dtype, data=data)
     assert is_replaying(step)
+
+
+def test_compiled_steps_in_two_threads_match_eager():
+    import threading
+
+    def run(compiled, results, seed):
+        def build():
+            model = classifier(np.float64, seed=seed)
+            return model, optim.Adam(model.parameters(), lr=0.01)
+
+        model, opt = build()
+        step = make_step(model, opt, F.cross_entropy)
+        step = tn.compile(step) if compiled else step
+        results[seed] = [step(x, y).data.tobytes() for x, y in batches(np.float64, count=8)]
+
+    eager: dict = {}
+    for seed in (0, 10):
+        run(False, eager, seed)
+    replayed: dict = {}
+    threads = [threading.Thread(target=run, args=(True, replayed, seed)) for seed in (0, 10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert replayed == eager
