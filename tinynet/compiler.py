@@ -269,6 +269,7 @@ class _Trace:
         self.leaves: dict[int, tuple] = {}  # id(tensor) -> (tensor, its array, requires_grad)
         self.ctx_index: dict[int, int] = {}
         self.forward_of: dict[int, tuple] = {}  # ctx number -> the primitive op that made it
+        self.backward_of: set[int] = set()  # ctx numbers whose backward was recorded
         self.problem: str | None = None
         self.depth = 0  # > 0 inside a backward formula or a recorded call: not recorded
         self.side_effects = False
@@ -473,6 +474,7 @@ class _Trace:
                 self.fail(f"{cls.__name__}.backward returned a {type(grad).__name__}")
                 outs.append(None)
         self.ops.append(("backward", cls, ctx_index, needs, grad_index, tuple(outs), original))
+        self.backward_of.add(ctx_index)
         return result
 
     def _patch_backward(self, cls) -> None:
@@ -798,7 +800,7 @@ def _build(spec, env):
 def _compile_op(op: tuple, trace: _Trace) -> Callable[[list], None]:
     kind = op[0]
     if kind == "primitive":
-        return _primitive_step(*op[1:])
+        return _primitive_step(*op[1:], keeps_ctx=op[4] in trace.backward_of)
     if kind == "backward":
         cls, ctx_index, needs, grad_index, outs, backward = op[1:]
         forward_op = trace.forward_of[ctx_index]
@@ -851,17 +853,26 @@ def _as_array(out) -> np.ndarray:
     return out.data if isinstance(out, Tensor) else np.asarray(out)
 
 
-def _primitive_step(cls, indices, kinds, ctx_index, out_index):
+def _primitive_step(cls, indices, kinds, ctx_index, out_index, keeps_ctx=True):
     forward = cls.forward
     new = object.__new__
     ndarray = np.ndarray
+    if not keeps_ctx and len(indices) == 1:  # the common unary case, without a list
+        (only,) = indices
+
+        def unary(env):
+            out = forward(new(cls), env[only])
+            env[out_index] = out if type(out) is ndarray else _as_array(out)
+
+        return unary
 
     def primitive(env):
         ctx = new(cls)
         out = forward(ctx, *[env[i] for i in indices])
         if type(out) is not ndarray:
             out = _as_array(out)
-        env[ctx_index] = ctx
+        if keeps_ctx:
+            env[ctx_index] = ctx
         env[out_index] = out
 
     return primitive
