@@ -2,14 +2,17 @@
 
 Every contender trains the same architecture (ReLU hidden layers, softmax cross-entropy,
 Adam lr 1e-3, same batch size and epochs, float32) on the same data, each in its own
-process, in interleaved rounds. Reported: median seconds per epoch, the ratio to the NumPy
-floor, peak resident memory and final training accuracy (proof that each one learned).
+process, in interleaved rounds. Reported: median seconds per epoch, its run-to-run spread
+(half the range over the rounds, relative to the median), the ratio to the NumPy floor,
+peak resident memory when training ends (before the accuracy pass over the whole data set)
+and final training accuracy (proof that each one learned).
 
     python benchmarks/train_bench.py --case tiny --rounds 3
     python benchmarks/train_bench.py --case all --markdown          # docs/performance.md
     python benchmarks/train_bench.py --contenders tinynet,numpy     # any subset
 
-Contenders: tinynet (nn + optim), estimator (tinynet.estimators.NeuralNetClassifier),
+Contenders: tinynet (nn + optim, the eager loop), compiled (the same step under tn.compile),
+estimator (tinynet.estimators.NeuralNetClassifier),
 numpy (benchmarks/numpy_mlp.py), sklearn (MLPClassifier), torch (if installed).
 """
 
@@ -30,7 +33,7 @@ CASES = {
     "medium": (20000, 64, (256, 128), 10, 256, 3),
     "large": (20000, 784, (1024, 1024), 10, 512, 1),
 }
-CONTENDERS = ("tinynet", "numpy", "sklearn", "estimator", "torch")
+CONTENDERS = ("tinynet", "compiled", "numpy", "sklearn", "estimator", "torch")
 
 
 def make_data(case: str, seed: int = 0):
@@ -69,7 +72,7 @@ def _batches(n, batch, rng):
     return [order[i : i + batch] for i in range(0, n, batch)]
 
 
-def train_tinynet(case, X, y):
+def train_tinynet(case, X, y, compiled: bool = False):
     import numpy as np
 
     import tinynet as tn
@@ -88,18 +91,30 @@ def train_tinynet(case, X, y):
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(inputs, targets):
+        loss = F.cross_entropy(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    if compiled:
+        step = tn.compile(step)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for _ in range(epochs):
         for index in _batches(len(X), batch, rng):
-            loss = F.cross_entropy(model(X[index]), y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            step(X[index], y[index])
     elapsed = time.perf_counter() - start
+    _TRAINING_PEAK.append(_peak_kb())
     with tn.no_grad():
         accuracy = float((model(X).argmax(axis=1).numpy() == y).mean())
     return elapsed / epochs, accuracy
+
+
+def train_compiled(case, X, y):
+    return train_tinynet(case, X, y, compiled=True)
 
 
 def train_numpy(case, X, y):
@@ -116,6 +131,7 @@ def train_numpy(case, X, y):
         for index in _batches(len(X), batch, rng):
             model.train_step(X[index], y[index])
     elapsed = time.perf_counter() - start
+    _TRAINING_PEAK.append(_peak_kb())
     return elapsed / epochs, float((model.predict(X) == y).mean())
 
 
@@ -140,6 +156,7 @@ def train_sklearn(case, X, y):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     elapsed = time.perf_counter() - start
+    _TRAINING_PEAK.append(_peak_kb())
     return elapsed / CASES[case][5], float(model.score(X, y))
 
 
@@ -156,6 +173,7 @@ def train_estimator(case, X, y):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     elapsed = time.perf_counter() - start
+    _TRAINING_PEAK.append(_peak_kb())
     return elapsed / CASES[case][5], float(model.score(X, y))
 
 
@@ -187,16 +205,24 @@ def train_torch(case, X, y):
             loss.backward()
             optimizer.step()
     elapsed = time.perf_counter() - start
+    _TRAINING_PEAK.append(_peak_kb())
     with torch.no_grad():
         accuracy = float((model(Xt).argmax(1) == yt).float().mean())
     return elapsed / epochs, accuracy
+
+
+_TRAINING_PEAK: list[int] = []
+
+
+def _peak_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def worker(contender: str, case: str) -> dict:
     X, y = make_data(case)
     trainer = globals()[f"train_{contender}"]
     seconds, accuracy = trainer(case, X, y)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _TRAINING_PEAK[-1]  # before the accuracy pass over the whole data set
     return {"contender": contender, "case": case, "seconds_per_epoch": seconds,
             "accuracy": accuracy, "peak_rss_mb": peak_kb / 1024}  # fmt: skip
 
@@ -228,9 +254,11 @@ def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list
                 )  # fmt: skip
                 samples[contender].append(json.loads(out.stdout.strip().splitlines()[-1]))
         for contender, runs in samples.items():
+            seconds = [r["seconds_per_epoch"] for r in runs]
             results.append({
                 "case": case, "contender": contender,
-                "seconds_per_epoch": statistics.median(r["seconds_per_epoch"] for r in runs),
+                "seconds_per_epoch": statistics.median(seconds),
+                "spread": (max(seconds) - min(seconds)) / statistics.median(seconds),
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
                 "accuracy": runs[-1]["accuracy"],
             })  # fmt: skip
@@ -239,12 +267,14 @@ def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list
 
 def table(results, markdown: bool) -> str:
     floors = {r["case"]: r["seconds_per_epoch"] for r in results if r["contender"] == "numpy"}
-    header = ["case", "contender", "s / epoch", "vs NumPy floor", "peak RSS MB", "train acc"]
+    header = ["case", "contender", "s / epoch", "spread", "vs NumPy floor", "peak RSS MB",
+              "train acc"]  # fmt: skip
     rows = []
     for r in results:
         floor = floors.get(r["case"])
         ratio = f"{r['seconds_per_epoch'] / floor:.2f}x" if floor else "-"
-        rows.append([r["case"], r["contender"], f"{r['seconds_per_epoch']:.4f}", ratio,
+        spread = f"±{50 * r.get('spread', 0.0):.0f}%"  # half the max-min range
+        rows.append([r["case"], r["contender"], f"{r['seconds_per_epoch']:.4f}", spread, ratio,
                      f"{r['peak_rss_mb']:.0f}", f"{r['accuracy']:.3f}"])  # fmt: skip
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -262,7 +292,7 @@ def main(argv=None):
     )
     parser.add_argument("--case", default="tiny", help=f"one of {', '.join(CASES)} or 'all'")
     parser.add_argument(
-        "--contenders", default="tinynet,numpy,sklearn,torch",
+        "--contenders", default="tinynet,compiled,numpy,sklearn,torch",
         help=f"comma-separated subset of {', '.join(CONTENDERS)} (torch skipped if missing)",
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median kept)")

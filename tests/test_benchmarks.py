@@ -24,14 +24,15 @@ def test_training_benchmark_runs_and_every_contender_learns(tmp_path):
     results = tmp_path / "results.json"
     out = run(
         "train_bench.py", "--case", "tiny", "--rounds", "1",
-        "--contenders", "tinynet,numpy", "--json", str(results),
+        "--contenders", "tinynet,compiled,numpy", "--json", str(results),
     )  # fmt: skip
-    assert "tinynet" in out and "1.00x" in out
+    assert "tinynet" in out and "compiled" in out and "1.00x" in out
     import json
 
     rows = {row["contender"]: row for row in json.loads(results.read_text())}
     # The same start and the same Adam: tinynet and the NumPy floor follow one trajectory.
     assert abs(rows["tinynet"]["accuracy"] - rows["numpy"]["accuracy"]) < 0.01
+    assert rows["compiled"]["accuracy"] == rows["tinynet"]["accuracy"]  # the same weights
     assert rows["tinynet"]["accuracy"] > 0.8
 
 

@@ -35,6 +35,7 @@ LAYERS = [
     ("tinynet.serialization", 3),
     ("tinynet.data", 3),
     ("tinynet.lab", 4),
+    ("tinynet.compiler", 4),
     ("tinynet.viz", 4),
     ("tinynet.estimators", 5),
     ("tinynet.onnx", 5),  # export of nn modules and fitted estimators (issue 14)

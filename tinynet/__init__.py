@@ -219,6 +219,9 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 # == end of issue 11 ==
 
+# -- tn.compile (issue 12): a recorded training step, replayed without graphs --------------------
+from tinynet.compiler import compile  # noqa: E402, A004
+
 clamp = clip
 concat = concatenate
 cat = concatenate

@@ -96,6 +96,8 @@ class Function:
         out = cls.forward(ctx, *[arg.data if isinstance(arg, Tensor) else arg for arg in args])
         if type(out) is not np.ndarray:
             out = _as_output_array(out, cls)
+        if _trace_hook is not None:
+            _trace_hook.primitive(cls, ctx, args, out)
         if grad_mode.enabled:
             needs = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
             if True in needs:
@@ -356,6 +358,57 @@ def _call_backward_hooks(node, grad_output, input_grads) -> None:
 # -- the engine -----------------------------------------------------------------------
 
 
+# -- tn.compile's recorder (tinynet.compiler) ---------------------------------------------------
+# None outside a trace, so Function.apply pays one comparison. While ``tn.compile`` traces a
+# call, it sees every primitive's NumPy forward, ``primitive(cls, ctx, args, out)``, and every
+# assignment of leaf gradients, ``leaf_grads(entries, root_grads, create_graph, assign)``.
+_trace_hook = None
+
+
+def set_trace_hook(hook):
+    """Install ``hook`` as the recorder of primitives (None removes it); return the previous."""
+    global _trace_hook
+    previous = _trace_hook
+    _trace_hook = hook
+    return previous
+
+
+def trace_hook():
+    """The active recorder, or None: code that updates arrays in place consults it."""
+    return _trace_hook
+
+
+def traced_call(function, *args):
+    """``function(*args)``: NumPy work outside any op (a mask, a random draw) that
+    ``tn.compile`` records and calls again, with each replay's arrays, on every replay.
+
+    >>> import numpy as np
+    >>> traced_call(np.greater, np.array([1.0, -1.0]), 0.0)
+    array([ True, False])
+    """
+    out = function(*args)
+    if _trace_hook is not None:
+        _trace_hook.numpy_call(function, args, out)
+    return out
+
+
+def traced_check(predicate, *args) -> bool:
+    """``predicate(*args)``: a Python branch on array values that ``tn.compile`` re-checks.
+
+    Code that picks a path from the values of arrays (not just their shapes) asks here, so
+    a replayed program checks the same condition on each call's arrays and runs eagerly
+    when it no longer holds.
+
+    >>> import numpy as np
+    >>> traced_check(lambda values: (values > 0).all(), np.array([1.0, 2.0]))
+    True
+    """
+    result = bool(predicate(*args))
+    if _trace_hook is not None:
+        _trace_hook.guard(predicate, args, result)
+    return result
+
+
 def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     """Reduce ``grad`` to ``like``'s shape and dtype: the one place broadcasting is undone."""
     if grad.data.shape != like.data.shape:
@@ -515,6 +568,13 @@ def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
 
 
 def _assign_leaf_grads(entries, root_grads, create_graph: bool) -> None:
+    if _trace_hook is not None:
+        _trace_hook.leaf_grads(list(entries), root_grads, create_graph, _accumulate_leaf_grads)
+    else:
+        _accumulate_leaf_grads(entries, root_grads, create_graph)
+
+
+def _accumulate_leaf_grads(entries, root_grads, create_graph: bool) -> None:
     """Accumulate each leaf's gradient into ``.grad`` without ever aliasing another array.
 
     A view (a read-only broadcast one, or into another array), or an array given to

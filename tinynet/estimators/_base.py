@@ -12,6 +12,7 @@ import copy
 import math
 import time
 import warnings
+import weakref
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -26,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tinynet import nn, optim
 from tinynet._grad_mode import no_grad
+from tinynet.compiler import compile as _compile
 from tinynet.estimators._losses import batch_loss
 from tinynet.estimators._network import ACTIVATIONS, build_mlp, layer_activations, linear_layers
 from tinynet.estimators._objective import (
@@ -585,6 +587,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         module, optimizer = self.module_, self._optimizer
         module_input, data_loss, apply_l2 = self._module_input, self._data_loss, self._apply_l2
         accumulated = seen = 0.0
+        gradients = _compiled_gradients(self) if weight is None and not sp.issparse(X) else None
         for index in batches:
             Y_batch = Y[index]
             if weight is None:
@@ -595,9 +598,12 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 sw_sum = float(w_batch.sum())
                 if sw_sum == 0:  # nothing to learn from this batch
                     continue
-            optimizer.zero_grad()
-            loss = data_loss(module(module_input(X[index])), Y_batch, w_batch, sw_sum)
-            loss.backward()
+            if gradients is not None:  # the same work, replayed by tn.compile
+                loss = gradients(X[index], Y_batch)
+            else:
+                optimizer.zero_grad()
+                loss = data_loss(module(module_input(X[index])), Y_batch, w_batch, sw_sum)
+                loss.backward()
             value = loss.item() + apply_l2(sw_sum)
             if not math.isfinite(value):
                 raise _NonFiniteLoss(value, f"in iteration {len(self.loss_curve_) + 1}")
@@ -1046,3 +1052,38 @@ def _assign(layers, values, name: str, transpose: bool) -> None:
             expected = param.data.T.shape if transpose else param.data.shape
             raise ValueError(f"expected an array of shape {expected}, got {np.shape(value)}")
         param.data[...] = array
+
+
+# -- compiled training steps (issue 12) -----------------------------------------------------------
+#: Estimator -> (module, optimizer, compiled step); weak, so an estimator is never kept alive
+#: (nor pickled with) the recorded program.
+_COMPILED_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Tests switch this off to compare against the eager loop.
+COMPILE_STEPS = True
+
+
+def _compiled_gradients(estimator):
+    """The compiled ``zero_grad``, forward, loss and ``backward`` of one unweighted dense batch.
+
+    Replays are bit-identical to the eager loop (``tn.compile``), so fitted weights do not
+    change; what the recorder cannot capture (a custom module, say) runs eagerly, silently.
+    """
+    if not COMPILE_STEPS:
+        return None
+    module, optimizer = estimator.module_, estimator._optimizer
+    entry = _COMPILED_STEPS.get(estimator)
+    if entry is not None and entry[0] is module and entry[1] is optimizer:
+        return entry[2]
+    owner = weakref.ref(estimator)
+
+    def gradients(X_batch, Y_batch):
+        fitting = owner()
+        optimizer.zero_grad()
+        raw = module(fitting._module_input(X_batch))
+        loss = fitting._data_loss(raw, Y_batch, None, Y_batch.shape[0])
+        loss.backward()
+        return loss
+
+    entry = (module, optimizer, _compile(gradients, warn=False))
+    _COMPILED_STEPS[estimator] = entry
+    return entry[2]

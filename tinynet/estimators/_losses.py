@@ -20,7 +20,7 @@ from scipy.special import xlogy
 
 from tinynet import ops
 from tinynet._grad_mode import is_grad_enabled
-from tinynet.autograd import Function
+from tinynet.autograd import Function, traced_call
 from tinynet.tensor import Tensor
 
 
@@ -86,6 +86,6 @@ class _ElementwiseLoss(Function):
 def batch_loss(kind: str, raw: Tensor, target: np.ndarray, weight) -> Tensor:
     """The loss of one batch: ``weight`` is a float (1 / n) or an ``(n, 1)`` column of the
     sample weights divided by their sum. ``kind`` is the output activation."""
-    if kind == "softmax":
-        return _SoftmaxCrossEntropy.apply(raw, target * weight)
+    if kind == "softmax":  # the product is recorded, so tn.compile replays it per batch
+        return _SoftmaxCrossEntropy.apply(raw, traced_call(np.multiply, target, weight))
     return _ElementwiseLoss.apply(raw, target, weight, kind)

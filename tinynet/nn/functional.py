@@ -17,6 +17,7 @@ import numpy as np
 from tinynet import functional as _composite
 from tinynet import ops
 from tinynet._random import as_generator
+from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.nn.losses import (
     binary_cross_entropy,
@@ -114,10 +115,9 @@ def softplus(input: TensorLike, beta: float = 1.0, threshold: float = 20.0) -> T
     """
     input = as_tensor(input)
     smooth = ops.softplus(input, beta)
-    above = input.data * beta > threshold
-    if not above.any():
+    if traced_check(_nothing_above, input.data, beta, threshold):
         return smooth
-    return ops.where(above, input, smooth)
+    return ops.where(ops.gt(input.detach() * beta, threshold), input, smooth)
 
 
 @dim_aliases
@@ -288,8 +288,7 @@ def dropout(
         return input
     if p == 1:
         return input * 0.0
-    keep = as_generator(rng).random(input.shape) >= p
-    mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    mask = traced_call(_dropout_mask, as_generator(rng), input.shape, p, input.dtype)
     return input * Tensor.wrap(mask)
 
 
@@ -422,7 +421,7 @@ def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = N
         raise TypeError(f"embedding indices must be integers, got dtype {indices.dtype}")
     weight = as_tensor(weight)
     rows = weight.shape[0]
-    if indices.size:
+    if not traced_check(_indices_below, indices, rows):
         bad = (indices < 0) | (indices >= rows)
         if bad.any():
             raise IndexError(
@@ -431,6 +430,24 @@ def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = N
             )
     output = weight[indices]
     if padding_idx is not None and output.requires_grad:
-        keep = (indices != padding_idx)[..., None]
+        keep = traced_call(_not_padding, indices, padding_idx)
         output = ops.where(keep, output, output.detach())
     return output
+
+
+# -- value checks that tn.compile re-checks on replay (issue 12) ----------------------------------
+def _indices_below(indices: np.ndarray, rows: int) -> bool:
+    return not indices.size or bool(((indices >= 0) & (indices < rows)).all())
+
+
+def _nothing_above(values: np.ndarray, beta: float, threshold: float) -> bool:
+    return not (values * beta > threshold).any()
+
+
+def _dropout_mask(generator, shape: tuple, p: float, dtype) -> np.ndarray:
+    keep = generator.random(shape) >= p
+    return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+
+
+def _not_padding(indices: np.ndarray, padding_idx: int) -> np.ndarray:
+    return (indices != padding_idx)[..., None]

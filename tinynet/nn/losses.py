@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_call, traced_check
 from tinynet.nn.module import Module
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
@@ -212,18 +213,30 @@ def huber_loss(
     input = _float_input(input, "huber_loss")
     target = _float_target(target, input, "huber_loss")
     diff = input - target
-    quadratic = np.abs(diff.data) < delta
-    if quadratic.all():
+    # The branches are value checks that tn.compile re-checks; the mask is an op it records.
+    if traced_check(_all_below, diff.data, delta):
         loss = diff**2 * 0.5
     else:
         # Where |d| < delta is selected the linear branch gets a zero gradient, so abs'(0)
         # never enters; at |d| = delta the linear branch has slope delta * sign(d) = d.
         linear = (diff.abs() - 0.5 * delta) * delta
-        loss = linear if not quadratic.any() else ops.where(quadratic, diff**2 * 0.5, linear)
+        if traced_check(_none_below, diff.data, delta):
+            loss = linear
+        else:
+            quadratic = ops.lt(ops.abs(diff.detach()), delta)
+            loss = ops.where(quadratic, diff**2 * 0.5, linear)
     return _reduce(loss, reduction)
 
 
 # -- classification from class scores -----------------------------------------------------------
+def _all_below(values: np.ndarray, bound: float) -> bool:
+    return bool((np.abs(values) < bound).all())
+
+
+def _none_below(values: np.ndarray, bound: float) -> bool:
+    return not (np.abs(values) < bound).any()
+
+
 def _gather_index(target: np.ndarray) -> tuple:
     """Index picking ``x[n, target[n, d...], d...]`` from an ``(N, C, d...)`` array."""
     if target.ndim == 0:
@@ -247,13 +260,16 @@ def _class_index_loss(
     """PyTorch's NLL (with label smoothing) of log-probabilities at integer targets."""
     axis = _class_axis(log_probs)
     n_classes = log_probs.shape[axis]
-    ignored = target == ignore_index
-    any_ignored = bool(ignored.any())
-    _check_class_range(target, ignored if any_ignored else None, n_classes, name)
-    if any_ignored:
-        target = np.where(ignored, 0, target)  # any valid class: these terms are masked out
-    picked = log_probs[_gather_index(target)]
-    target_weight = None if weight is None else np.asarray(weight[target])
+    any_ignored = traced_check(_contains, target, ignore_index)
+    if not traced_check(_classes_in_range, target, n_classes, ignore_index):
+        ignored = target == ignore_index
+        _check_class_range(target, ignored if any_ignored else None, n_classes, name)
+    # NumPy work on the targets goes through traced_call, so tn.compile replays it per batch.
+    classes = target
+    if any_ignored:  # any valid class: these terms are masked out
+        classes = traced_call(_replace_ignored, target, ignore_index)
+    picked = log_probs[_gather_index(classes)]
+    target_weight = None if weight is None else traced_call(np.take, weight, classes)
     # ``negative`` is minus the per-target loss: the sign is folded into the final scale.
     negative = picked if target_weight is None else picked * Tensor.wrap(target_weight)
     if label_smoothing:
@@ -264,19 +280,39 @@ def _class_index_loss(
         smooth = log_probs.sum(axis)
         negative = negative * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
     if any_ignored:
-        kept = ~ignored
+        kept = traced_call(np.not_equal, target, ignore_index)
         # Selected, not multiplied by a 0/1 mask: an ignored -inf log-probability (possible
         # in nll_loss) must not become NaN. -0.0 so that the ignored losses read +0.0.
         negative = ops.where(kept, negative, -0.0)
-        target_weight = np.asarray(kept if target_weight is None else target_weight * kept)
+        target_weight = traced_call(_kept_weights, target_weight, kept)
 
     if reduction == "none":
         return -negative
     total = negative.sum()
     if reduction == "sum":
         return -total
-    count = target.size if target_weight is None else float(target_weight.sum(dtype=np.float64))
-    return _mean_of(total, count, -1.0)
+    if target_weight is None:
+        return _mean_of(total, target.size, -1.0)
+    if not traced_check(_positive_total, target_weight):
+        return _mean_of(total, 0)
+    return total * Tensor.wrap(traced_call(_minus_inverse_total, target_weight, total.dtype))
+
+
+def _replace_ignored(target: np.ndarray, ignore_index: int) -> np.ndarray:
+    return np.where(target == ignore_index, 0, target)
+
+
+def _kept_weights(target_weight: np.ndarray | None, kept: np.ndarray) -> np.ndarray:
+    return np.asarray(kept if target_weight is None else target_weight * kept)
+
+
+def _positive_total(target_weight: np.ndarray) -> bool:
+    return float(target_weight.sum(dtype=np.float64)) != 0
+
+
+def _minus_inverse_total(target_weight: np.ndarray, dtype) -> np.ndarray:
+    """``-1 / sum(weights)`` as ``_mean_of`` scales: a float64 quotient cast to ``dtype``."""
+    return np.asarray(-1.0 / float(target_weight.sum(dtype=np.float64)), dtype)
 
 
 def _probability_loss(
@@ -298,6 +334,24 @@ def _probability_loss(
     if reduction == "sum":
         return -total
     return _mean_of(total, log_probs.numel() // max(n_classes, 1), -1.0)
+
+
+def _plain_class_targets(target: np.ndarray, n_classes: int, ignore_index: int) -> bool:
+    """True when every target is a valid class and none is ``ignore_index``."""
+    if not target.size:
+        return True
+    if target.min() < 0 or target.max() >= n_classes:
+        return False
+    return not (0 <= ignore_index < n_classes and (target == ignore_index).any())
+
+
+def _classes_in_range(target: np.ndarray, n_classes: int, ignore_index: int) -> bool:
+    valid = (target >= 0) & (target < n_classes)
+    return bool((valid | (target == ignore_index)).all())
+
+
+def _contains(values: np.ndarray, value) -> bool:
+    return bool((values == value).any())
 
 
 def _check_class_options(reduction, label_smoothing: float, name: str) -> None:
@@ -332,6 +386,14 @@ def cross_entropy(
     input = _class_input(input, "cross_entropy")
     targets = _targets(target, input, "cross_entropy", probabilities=True)
     weight = _class_weight(weight, input, "cross_entropy")
+    if (
+        input.ndim == 2
+        and weight is None
+        and not label_smoothing
+        and not isinstance(target, Tensor)
+        and traced_check(_plain_class_targets, target, input.shape[1], ignore_index)
+    ):
+        return ops.softmax_cross_entropy(input, target, reduction)  # one fused node
     log_probs = ops.log_softmax(input, _class_axis(input))
     if isinstance(targets, Tensor):
         return _probability_loss(log_probs, targets, weight, reduction, label_smoothing)
@@ -366,11 +428,19 @@ def nll_loss(
 # -- binary classification ------------------------------------------------------------------------
 def _clamped_log(probability: Tensor) -> Tensor:
     """``log(p)`` clamped below at -100 (as PyTorch), never evaluating ``log(0)``."""
-    positive = probability.data > 0
-    if positive.all():
+    if traced_check(_all_positive, probability.data):
         return probability.log().clip(min=-100.0)
+    positive = ops.gt(probability.detach(), 0.0)
     safe = ops.where(positive, probability, 1.0)
     return ops.where(positive, safe.log().clip(min=-100.0), -100.0)
+
+
+def _all_positive(values: np.ndarray) -> bool:
+    return bool((values > 0).all())
+
+
+def _probabilities(values: np.ndarray) -> bool:
+    return not values.size or bool(((values >= 0) & (values <= 1)).all())
 
 
 def binary_cross_entropy(
@@ -394,7 +464,7 @@ def binary_cross_entropy(
     target = _float_target(target, input, "binary_cross_entropy")
     weight = _elementwise_factor(weight, input, "binary_cross_entropy", "weight")
     data = input.data
-    if data.size and not ((data >= 0) & (data <= 1)).all():
+    if not traced_check(_probabilities, data):
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1], got values from "
             f"{np.nanmin(data)} to {np.nanmax(data)}" + (" and NaN" if np.isnan(data).any() else "")
@@ -430,6 +500,8 @@ def binary_cross_entropy_with_logits(
     pos_weight = _elementwise_factor(
         pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight"
     )
+    if weight is None and pos_weight is None:
+        return ops.binary_cross_entropy_with_logits(input, target, reduction)  # one fused node
     positive_part = target if pos_weight is None else target * pos_weight
     loss = (1.0 - target) * ops.softplus(input) + positive_part * ops.softplus(-input)
     if weight is not None:

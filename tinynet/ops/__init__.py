@@ -125,3 +125,11 @@ __all__ += [
     "floor", "floor_divide", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
     "sign", "sinh", "tan", "trunc", "cumprod", "cumsum", "logcumsumexp",
 ]  # fmt: skip
+
+# -- fused loss primitives (issue 12): behind nn.functional's cross-entropy losses ----------------
+from tinynet.ops.fused import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    softmax_cross_entropy,
+)
+
+__all__ += ["binary_cross_entropy_with_logits", "softmax_cross_entropy"]

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from tinynet._grad_mode import grad_mode
-from tinynet.autograd import Function
+from tinynet.autograd import Function, traced_call
 from tinynet.ops._args import as_tensor, binary, broadcast_error, floating_input
 from tinynet.tensor import Tensor, TensorLike
 
@@ -595,7 +595,7 @@ def _comparison(ufunc, name):
     def compare(a: TensorLike, b: TensorLike) -> Tensor:
         a, b = binary(a, b)
         try:
-            return Tensor.wrap(ufunc(a.data, b.data))
+            return Tensor.wrap(traced_call(ufunc, a.data, b.data))
         except ValueError:
             raise broadcast_error(name, a.shape, b.shape) from None
 

@@ -11,7 +11,7 @@ zeros in ``cumprod`` and wide ranges in ``logcumsumexp`` stay exact to every ord
 
 import numpy as np
 
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, dim_aliases
 from tinynet.ops.elementwise import cast, where
@@ -78,7 +78,7 @@ class CumProd(Function):
         x, axis = ctx.inputs[0], ctx.axis
         # First order: a reversed scan over x. Its derivative would cancel two large terms
         # (cumprod is linear in each x_i), so higher orders take the exact pairing below.
-        if not _GradMode.enabled and _moderate(x.data) and _moderate(ctx.output.data):
+        if not grad_mode.enabled and _moderate(x.data) and _moderate(ctx.output.data):
             reversed_sum = _flip(cumsum(_flip(grad_output * ctx.output, axis), axis), axis)
             return reversed_sum / x
         # d out_j / d x_i is the product of x_k for k <= j, k != i: the scan

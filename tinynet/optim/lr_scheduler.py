@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tinynet.optim.optimizer import Optimizer
+from tinynet.optim.optimizer import Optimizer, recorded_call
 
 __all__ = [
     "LRScheduler",
@@ -68,6 +68,7 @@ class LRScheduler:
         """The learning rates the last ``step()`` set, one per parameter group."""
         return list(self._last_lr)
 
+    @recorded_call
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and write the new rates into the optimizer's groups."""
         self._step_count += 1
@@ -323,6 +324,7 @@ class ReduceLROnPlateau(LRScheduler):
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
 
+    @recorded_call
     def step(self, metrics, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record this epoch's metric and reduce the rates if it has plateaued."""
         current = float(metrics)

@@ -10,6 +10,8 @@ saved.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
@@ -18,7 +20,28 @@ from typing import Any
 import numpy as np
 
 from tinynet._grad_mode import enable_grad
+from tinynet.autograd import trace_hook
 from tinynet.tensor import Tensor, bump_version
+
+
+def recorded_call(method: Callable) -> Callable:
+    """Make ``method`` (an in-place update in NumPy) a single step of a ``tn.compile`` trace.
+
+    Outside a trace it is called as is. While ``tn.compile`` records, the call is recorded
+    whole and made again, with the same arguments, each time the compiled function is
+    replayed: optimizers and schedulers stay live objects, so a learning rate changed
+    between calls takes effect.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        hook = trace_hook()
+        if hook is None:
+            return method(self, *args, **kwargs)
+        return hook.call(method, self, args, kwargs)
+
+    wrapper._recorded_call = True
+    return wrapper
 
 
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
@@ -64,6 +87,7 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._scratch_buffers: dict = {}
+        self._flat_groups: dict = {}
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -77,6 +101,12 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_recorded_call", False):
+            cls.step = recorded_call(step)
 
     # -- subclasses ----------------------------------------------------------------------
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
@@ -126,6 +156,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     # -- gradients ---------------------------------------------------------------------------
+    @recorded_call
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: set them to None (default) or fill them with zeros in place.
 
@@ -151,7 +182,62 @@ class Optimizer:
                     param.grad = Tensor(np.zeros_like(np.asarray(grad)))
 
     def _params_with_grad(self, group: dict[str, Any]):
-        """Yield ``(param, param.data, gradient array, state)`` for parameters with a grad."""
+        """Yield ``(param, param.data, gradient array, state)`` for parameters with a grad.
+
+        Multi-tensor path (PyTorch's ``foreach``): when every parameter of the group has a
+        dense gradient, they share one dtype and their states agree on everything but the
+        arrays, a single item is yielded instead, ``(None, flat params, flat gradients, flat
+        state)``, so the caller's update runs once over the whole group; the parameters
+        are written back and each state's arrays stay views into the flat state.
+        Elementwise updates give the same bits either way.
+        """
+        flat = self._flat_group(group)
+        if flat is not None:
+            yield None, flat.params, flat.grads, flat.state
+            flat.scatter(group["params"])
+            mark_modified(group["params"])
+            return
+        yield from self._each_param_with_grad(group)  # bumps each updated parameter
+
+    def _flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
+        """The group's flat buffers with this step's parameters and gradients, or None."""
+        params = group["params"]
+        if len(params) < 2:
+            return None
+        cache = self._flat_groups.get(id(group))
+        if cache is None and sum(param.data.size for param in params) > _FLAT_MAX_SIZE:
+            return None
+        dtype = params[0].data.dtype
+        grads = []
+        for param in params:
+            grad = param.grad
+            if grad is None:
+                return None
+            array = grad.data if isinstance(grad, Tensor) else grad
+            if (
+                type(array) is not np.ndarray
+                or array.shape != param.data.shape
+                or param.data.dtype != dtype
+            ):
+                return None
+            grads.append(array)
+        state_of = self.state
+        states = []
+        for param in params:
+            state = state_of[param]
+            if not state:
+                state.update(self._init_state(param, group))
+            states.append(state)
+        if cache is None or cache.group is not group or not cache.matches(params, states):
+            cache = _FlatGroup.build(group, params, states)
+            if cache is None:
+                self._flat_groups.pop(id(group), None)
+                return None
+            self._flat_groups[id(group)] = cache
+        cache.gather(params, grads)
+        return cache
+
+    def _each_param_with_grad(self, group: dict[str, Any]):
         state_of = self.state
         for param in group["params"]:
             grad = param.grad
@@ -171,7 +257,7 @@ class Optimizer:
             if not state:
                 state.update(self._init_state(param, group))
             # The caller updates ``array`` in place: a graph holding it is now stale.
-            bump_version(param, "optimizer.step()")
+            mark_modified((param,))
             yield param, array, grad_array, state
 
     def _dense_gradient(self, grad) -> np.ndarray:
@@ -299,6 +385,7 @@ class Optimizer:
             }
         self.param_groups = new_groups
         self.state = new_state
+        self._flat_groups = {}
 
     # -- misc ------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -312,10 +399,141 @@ class Optimizer:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_scratch_buffers"] = {}
+        state["_flat_groups"] = {}
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+
+
+#: Groups with more elements than this update one parameter at a time: there the NumPy
+#: passes dominate, and the flat copies of parameters and gradients would only add memory.
+_FLAT_MAX_SIZE = 1 << 18
+
+
+def mark_modified(params) -> None:
+    """Record that the optimizer changed ``params``' arrays in place.
+
+    The one place where an in-place update is announced: each parameter's version counter
+    is bumped here, so a graph that saved one of these arrays before the step refuses to
+    use its stale value.
+    """
+    for param in params:
+        bump_version(param, "optimizer.step()")
+
+
+class _FlatGroup:
+    """One parameter group's parameters, gradients and state as slices of flat buffers.
+
+    ``state`` maps each state name to one flat array (or the shared scalar, e.g. ``step``);
+    the per-parameter state dicts hold views into those arrays, so ``state_dict`` and a
+    user's look at ``optimizer.state[p]`` see the same numbers. A changed per-parameter
+    state (``load_state_dict``, an edit) is noticed by identity and the buffers rebuilt.
+    """
+
+    def __init__(self, group, params, states, sizes, state):
+        self.group = group
+        self.params = params  # the flat parameter buffer (a copy, written back by scatter)
+        self.grads = np.empty_like(params)
+        self.sizes = sizes
+        self.offsets = np.cumsum([0, *sizes]).tolist()
+        self.shapes = [param.data.shape for param in group["params"]]
+        self.state = state
+        self.states = states
+        self._views: dict = {}
+        self._params = list(group["params"])
+        self._param_views = self._slices(params)
+        self._arrays: list = []
+        self._flat_params: list = []
+        self._distribute()
+
+    @classmethod
+    def build(cls, group, params, states) -> _FlatGroup | None:
+        names = states[0].keys()
+        if any(s.keys() != names for s in states):
+            return None
+        state: dict = {}
+        for name in names:
+            values = [s[name] for s in states]
+            if all(isinstance(v, np.ndarray) for v in values):
+                if any(v.dtype != params[0].data.dtype for v in values):
+                    return None
+                state[name] = np.concatenate([v.reshape(-1) for v in values])
+            elif any(isinstance(v, np.ndarray) for v in values) or any(
+                v != values[0] for v in values
+            ):
+                return None
+            else:
+                state[name] = values[0]
+        sizes = [param.data.size for param in params]
+        flat = np.empty(sum(sizes), params[0].data.dtype)
+        return cls(group, flat, states, sizes, state)
+
+    def _slices(self, flat: np.ndarray) -> list[np.ndarray]:
+        offsets = self.offsets
+        return [
+            flat[offsets[i] : offsets[i + 1]].reshape(shape) for i, shape in enumerate(self.shapes)
+        ]
+
+    def _distribute(self) -> None:
+        """Give every per-parameter state its views (and scalars) of the flat state."""
+        checks = []
+        for name, value in self.state.items():
+            if isinstance(value, np.ndarray):
+                known = self._views.get(name)
+                if known is None or known[0] is not value:
+                    self._views[name] = (value, self._slices(value))
+                for per_param, view in zip(self.states, self._views[name][1]):
+                    per_param[name] = view
+                    checks.append((per_param, name, view))
+            else:
+                for per_param in self.states:
+                    per_param[name] = value
+        self._checks = checks
+
+    def _update_scalars(self) -> None:
+        """After a step: new scalars (``step``) to every state; new arrays get their views."""
+        views = self._views
+        for name, value in self.state.items():
+            if isinstance(value, np.ndarray):
+                if name not in views or views[name][0] is not value:
+                    self._distribute()
+                    return
+            else:
+                for per_param in self.states:
+                    per_param[name] = value
+
+    def matches(self, params, states) -> bool:
+        if len(params) != len(self._params) or not all(map(operator.is_, params, self._params)):
+            return False
+        if not all(map(operator.is_, states, self.states)):
+            return False
+        count = len(self.state)
+        if any(len(per_param) != count for per_param in states):
+            return False
+        for per_param, name, view in self._checks:
+            if per_param.get(name) is not view:
+                return False
+        for name, value in self.state.items():
+            if not isinstance(value, np.ndarray) and any(
+                per_param[name] != value for per_param in states
+            ):
+                return False
+        return True
+
+    def gather(self, params, grads) -> None:
+        flat = self._flat_params
+        arrays = [param.data for param in params]
+        if len(arrays) != len(self._arrays) or not all(map(operator.is_, arrays, self._arrays)):
+            self._arrays = arrays
+            flat = self._flat_params = [array.reshape(-1) for array in self._arrays]
+        np.concatenate(flat, out=self.params)
+        np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads, casting="same_kind")
+
+    def scatter(self, params) -> None:
+        for param, view in zip(params, self._param_views):
+            np.copyto(param.data, view)
+        self._update_scalars()
 
 
 def _refuse_sets(params) -> None:

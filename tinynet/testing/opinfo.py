@@ -303,6 +303,35 @@ def _draw_matmul(draw):
     return (a, b), {}
 
 
+def _draw_class_logits(draw):
+    n, classes = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    target = np.array(draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)))
+    return ((n, classes),), {"target": target, "reduction": draw(st.sampled_from(_REDUCTIONS))}
+
+
+def _draw_binary_logits(draw):
+    shape = draw(tst.shapes(max_dims=2, max_size=6))
+    return (shape, shape), {"reduction": draw(st.sampled_from(_REDUCTIONS))}
+
+
+def _reduce_reference(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _softmax_cross_entropy_reference(logits, target, reduction):
+    log_probs = scipy.special.log_softmax(logits, axis=1)
+    return _reduce_reference(-log_probs[np.arange(len(target)), target], reduction)
+
+
+def _bce_with_logits_reference(logits, target, reduction):
+    return _reduce_reference(np.logaddexp(0.0, logits) - logits * target, reduction)
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
 def _draw_join(draw, stack: bool):
     count = draw(st.integers(1, 3))
     base = draw(tst.shapes(min_dims=0 if stack else 1, max_size=8))
@@ -763,6 +792,23 @@ OPS: list[OpInfo] = [
         _with_shape(_pad_kwargs, max_dims=2, max_size=6),
         ((2, 3),),
         {"pad_width": ((1, 0), (0, 2)), "value": 1.5},
+    ),
+    # -- fused losses (issue 12): one primitive each, behind nn.functional's losses -------------
+    OpInfo(
+        "softmax_cross_entropy",
+        ops.softmax_cross_entropy,
+        _softmax_cross_entropy_reference,
+        _composite(_draw_class_logits),
+        ((3, 4),),
+        {"target": np.array([0, 3, 1]), "reduction": "mean"},
+    ),
+    OpInfo(
+        "binary_cross_entropy_with_logits",
+        ops.binary_cross_entropy_with_logits,
+        _bce_with_logits_reference,
+        _composite(_draw_binary_logits),
+        ((2, 3), (2, 3)),
+        {"reduction": "mean"},
     ),
     # -- not differentiable: forward only, results never require grad --------------------------
     _comparison("lt", np.less, lambda a, b: a < b),

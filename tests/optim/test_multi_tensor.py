@@ -1,0 +1,117 @@
+"""The multi-tensor (flat) update path against the one-parameter-at-a-time path.
+
+A group of two or more parameters with gradients is updated as one flat array; a group of
+one takes the per-parameter path. Elementwise updates must give the same bits either way.
+"""
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from tinynet.optim import SGD, Adagrad, Adam, AdamW, RMSprop
+
+CASES = [
+    (SGD, dict(lr=0.1)),
+    (SGD, dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.3, maximize=True)),
+    (SGD, dict(lr=0.1, momentum=0.9, dampening=0.5)),
+    (Adam, dict(lr=0.05)),
+    (Adam, dict(lr=0.1, betas=(0.7, 0.5), weight_decay=0.2, amsgrad=True, maximize=True)),
+    (AdamW, dict(lr=0.1, weight_decay=0.5, amsgrad=True)),
+    (RMSprop, dict(lr=0.01, alpha=0.8, centered=True, momentum=0.5, weight_decay=0.1)),
+    (RMSprop, dict(lr=0.01, maximize=True)),
+    (Adagrad, dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.1)),
+]
+SHAPES = [(3, 4), (4,), (), (2, 1, 3)]
+
+
+def make_params(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    return [tn.tensor(rng.normal(size=shape).astype(dtype), requires_grad=True) for shape in SHAPES]
+
+
+def set_grads(params, step):
+    for index, param in enumerate(params):
+        value = np.sin(param.data.astype(np.float64) * (index + 1) + step) + param.data**2
+        param.grad = tn.Tensor(value.astype(param.dtype))
+
+
+def case_id(case):
+    return case[0].__name__ + "-" + "-".join(f"{k}={v}" for k, v in case[1].items())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_flat_group_updates_bit_identically_to_one_parameter_at_a_time(case, dtype):
+    cls, kwargs = case
+    together, alone = make_params(dtype), make_params(dtype)
+    flat = cls(together, **kwargs)
+    separate = [cls([param], **kwargs) for param in alone]
+    for step in range(6):
+        set_grads(together, step)
+        set_grads(alone, step)
+        flat.step()
+        for opt in separate:
+            opt.step()
+    for a, b, opt in zip(together, alone, separate):
+        assert a.data.dtype == dtype
+        np.testing.assert_array_equal(a.data, b.data)
+        for name, value in opt.state[b].items():
+            np.testing.assert_array_equal(flat.state[a][name], value)
+            if isinstance(value, np.ndarray):
+                assert flat.state[a][name].shape == b.shape
+
+
+def test_parameters_keep_their_arrays_and_state_is_a_live_view():
+    params = make_params(np.float32)
+    arrays = [p.data for p in params]
+    opt = Adam(params, lr=0.1)
+    set_grads(params, 0)
+    opt.step()
+    assert all(p.data is array for p, array in zip(params, arrays))
+    # An edit of one parameter's state is what the next flat step uses.
+    opt.state[params[0]]["exp_avg"][...] = 0.0
+    reference = make_params(np.float32)
+    ref_opt = Adam(reference, lr=0.1)
+    set_grads(reference, 0)
+    ref_opt.step()
+    ref_opt.state[reference[0]]["exp_avg"][...] = 0.0
+    set_grads(params, 1)
+    set_grads(reference, 1)
+    opt.step()
+    ref_opt.step()
+    for a, b in zip(params, reference):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_a_parameter_without_gradient_or_of_another_dtype_takes_the_per_parameter_path():
+    params = make_params(np.float64)
+    params.append(tn.tensor(np.ones(3, np.float32), requires_grad=True))
+    opt = SGD(params, lr=0.1, momentum=0.9)
+    set_grads(params, 0)
+    params[1].grad = None
+    before = params[1].data.copy()
+    opt.step()
+    np.testing.assert_array_equal(params[1].data, before)
+    assert params[-1].dtype == np.float32 and "momentum_buffer" not in opt.state[params[1]]
+
+
+def test_loaded_state_replaces_the_flat_buffers():
+    params = make_params(np.float32)
+    opt = RMSprop(params, lr=0.01, momentum=0.5)
+    for step in range(3):
+        set_grads(params, step)
+        opt.step()
+    saved = opt.state_dict()
+    snapshot = [p.data.copy() for p in params]
+    for step in range(3, 5):
+        set_grads(params, step)
+        opt.step()
+    expected = [p.data.copy() for p in params]
+    for param, value in zip(params, snapshot):
+        param.data[...] = value
+    opt.load_state_dict(saved)
+    for step in range(3, 5):
+        set_grads(params, step)
+        opt.step()
+    for param, value in zip(params, expected):
+        np.testing.assert_array_equal(param.data, value)

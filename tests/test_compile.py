@@ -1,0 +1,395 @@
+"""tn.compile: replayed training steps are bit-identical to eager ones, guards retrace, and
+what cannot be recorded runs eagerly with one warning."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+import tinynet.nn.functional as F
+from tinynet import nn, optim
+
+OPTIMIZERS = [
+    (optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (optim.Adam, dict(lr=0.01, amsgrad=True, weight_decay=0.01)),
+    (optim.AdamW, dict(lr=0.01)),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+    (optim.Adagrad, dict(lr=0.05, lr_decay=0.01)),
+]
+
+
+def classifier(dtype, seed=0):
+    return nn.Sequential(
+        nn.Linear(3, 8, dtype=dtype, rng=seed),
+        nn.Tanh(),
+        nn.LayerNorm(8, dtype=dtype),
+        nn.Linear(8, 8, dtype=dtype, rng=seed + 1),
+        nn.ReLU(),
+        nn.Linear(8, 8, dtype=dtype, rng=seed + 2),
+        nn.GELU(),
+        nn.Linear(8, 8, dtype=dtype, rng=seed + 3),
+        nn.LeakyReLU(0.1),
+        nn.Linear(8, 8, dtype=dtype, rng=seed + 4),
+        nn.ELU(),
+        nn.Linear(8, 8, dtype=dtype, rng=seed + 5),
+        nn.Softplus(),
+        nn.Linear(8, 8, dtype=dtype, rng=seed + 6),
+        nn.Sigmoid(),
+        nn.Linear(8, 4, dtype=dtype, rng=seed + 7),
+    )
+
+
+def batches(dtype, count=6, n=10, seed=1):
+    rng = np.random.default_rng(seed)
+    return [
+        (tn.Tensor(rng.normal(size=(n, 3)).astype(dtype)), rng.integers(0, 4, n))
+        for _ in range(count)
+    ]
+
+
+def train(step, data):
+    return [step(x, y) for x, y in data]
+
+
+def make_step(model, opt, loss_fn):
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def assert_same_bits(eager_losses, compiled_losses, eager_model, compiled_model):
+    for a, b in zip(eager_losses, compiled_losses):
+        assert a.data.dtype == b.data.dtype
+        assert a.data.tobytes() == b.data.tobytes()
+    for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+        assert p.grad.data.tobytes() == q.grad.data.tobytes()
+
+
+def compare(build, loss_fn, dtype, data=None, expect_compiled=True):
+    """Train twice from the same start, eagerly and compiled; return the compiled function."""
+    data = data if data is not None else batches(dtype)
+    runs = []
+    for compiled in (False, True):
+        model, opt = build()
+        step = make_step(model, opt, loss_fn)
+        if compiled:
+            step = tn.compile(step)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error" if expect_compiled else "ignore", RuntimeWarning)
+            runs.append((train(step, data), model, step))
+    (eager, eager_model, _), (replayed, compiled_model, step) = runs
+    assert_same_bits(eager, replayed, eager_model, compiled_model)
+    return step
+
+
+def is_replaying(step) -> bool:
+    return any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cls, kwargs", OPTIMIZERS, ids=lambda x: getattr(x, "__name__", ""))
+def test_every_optimizer_and_layer_type_replays_bit_identically(cls, kwargs, dtype):
+    def build():
+        model = classifier(dtype)
+        return model, cls(model.parameters(), **kwargs)
+
+    step = compare(build, F.cross_entropy, dtype)
+    assert is_replaying(step)
+
+
+def _one_hot(y, dtype):
+    return tn.Tensor((y[:, None] == np.arange(4)).astype(dtype))
+
+
+def _scaled(y, dtype):
+    return tn.Tensor((y[:, None] * 0.25 + np.linspace(-1, 1, 4)).astype(dtype))
+
+
+def _labels(y, dtype):
+    return y
+
+
+# name: (loss, how the batch's targets are made; they are arguments of the step)
+LOSSES = {
+    "cross_entropy": (F.cross_entropy, _labels),
+    "CrossEntropyLoss-weight-smoothing": (
+        nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5, 1.0]), label_smoothing=0.1),
+        _labels,
+    ),
+    "cross_entropy-probabilities": (F.cross_entropy, _one_hot),
+    "nll_loss": (lambda out, y: F.nll_loss(F.log_softmax(out, 1), y, reduction="sum"), _labels),
+    "mse_loss": (F.mse_loss, _scaled),
+    "l1_loss": (F.l1_loss, _scaled),
+    "huber_loss": (lambda a, b: F.huber_loss(a, b, delta=0.3), _scaled),
+    "binary_cross_entropy": (lambda out, t: F.binary_cross_entropy(F.sigmoid(out), t), _one_hot),
+    "bce_with_logits": (F.binary_cross_entropy_with_logits, _one_hot),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_every_loss_replays_bit_identically(name, dtype):
+    def build():
+        model = classifier(dtype)
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    loss, targets = LOSSES[name]
+    data = [(x, targets(y, dtype)) for x, y in batches(dtype)]
+    step = compare(build, loss, dtype, data=data)
+    assert is_replaying(step)
+
+
+def test_a_value_branch_that_changes_after_tracing_is_rechecked():
+    # Huber picks its formula from the values: the first calls are all quadratic, a later
+    # one is not; the replay notices, runs eagerly and records again.
+    def build():
+        model = nn.Linear(3, 1, dtype=np.float64, rng=0)
+        return model, optim.SGD(model.parameters(), lr=0.01)
+
+    rng = np.random.default_rng(0)
+    small = [(tn.Tensor(rng.normal(size=(4, 3)) * 0.01), np.zeros(4)) for _ in range(3)]
+    large = [(tn.Tensor(rng.normal(size=(4, 3)) * 100), np.zeros(4)) for _ in range(3)]
+
+    def huber(out, y):
+        return F.huber_loss(out, tn.Tensor(y[:, None]), delta=1.0)
+
+    compare(build, huber, np.float64, data=small + large + small)
+
+
+def test_invalid_targets_raise_as_in_eager_mode():
+    model = nn.Linear(3, 4, dtype=np.float64, rng=0)
+    step = tn.compile(make_step(model, optim.SGD(model.parameters(), lr=0.1), F.cross_entropy))
+    x = tn.Tensor(np.ones((2, 3)))
+    for _ in range(3):
+        step(x, np.array([0, 3]))
+    assert is_replaying(step)
+    before = model.weight.data.copy()
+    with pytest.raises(IndexError, match="out of bounds"):
+        step(x, np.array([0, 4]))
+    np.testing.assert_array_equal(model.weight.data, before)
+
+
+def test_guards_retrace_on_new_shapes_and_modes_and_lr_changes_take_effect():
+    def build():
+        model = nn.Sequential(
+            nn.Linear(3, 5, rng=0), nn.Dropout(0.3, rng=2), nn.ReLU(), nn.Linear(5, 4, rng=1)
+        )
+        opt = optim.Adam(model.parameters(), lr=0.01)
+        scheduler = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        return model, opt, scheduler
+
+    data = batches(np.float32, count=4, n=6) + batches(np.float32, count=4, n=3, seed=2)
+    results = []
+    for compiled in (False, True):
+        model, opt, scheduler = build()
+        step = make_step(model, opt, F.cross_entropy)
+        step = tn.compile(step) if compiled else step
+        losses = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            for index, (x, y) in enumerate(data):
+                if index == 5:
+                    model.eval()
+                losses.append(step(x, y))
+                scheduler.step()  # outside the step: the replayed optimizer sees the new lr
+        results.append((losses, model))
+    assert_same_bits(results[0][0], results[1][0], results[0][1], results[1][1])
+
+
+def test_a_scheduler_stepped_inside_is_replayed():
+    def run(compiled):
+        model = nn.Linear(3, 4, rng=0)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        scheduler = optim.lr_scheduler.ExponentialLR(opt, gamma=0.7)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            scheduler.step()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        return train(step, batches(np.float32)), model, opt
+
+    eager, eager_model, eager_opt = run(False)
+    replayed, model, opt = run(True)
+    assert opt.param_groups[0]["lr"] == eager_opt.param_groups[0]["lr"]
+    assert_same_bits(eager, replayed, eager_model, model)
+
+
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("item", "reads a value"),
+        ("dropout-seed", "changed between calls"),
+        ("batchnorm", "changed in place"),
+        ("closure", "closure"),
+    ],
+)
+def test_what_cannot_be_recorded_runs_eagerly_with_one_warning(case, reason):
+    def build():
+        layers = [nn.Linear(3, 6, rng=0)]
+        if case == "dropout-seed":  # a fresh generator from the same seed at every call
+            layers.append(nn.Module())
+            layers[-1].forward = lambda x: F.dropout(x, 0.5, rng=3)
+        if case == "batchnorm":
+            layers.append(nn.BatchNorm1d(6))
+        model = nn.Sequential(*layers, nn.ReLU(), nn.Linear(6, 4, rng=1))
+        return model, optim.SGD(model.parameters(), lr=0.1)
+
+    def make(model, opt):
+        def step(x, y):
+            def closure():
+                opt.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                return loss
+
+            if case == "closure":
+                return opt.step(closure)
+            loss = closure()
+            opt.step()
+            return loss.item() if case == "item" else loss
+
+        return step
+
+    data = batches(np.float64, count=5)
+    eager_model, eager_opt = build()
+    eager = train(make(eager_model, eager_opt), data)
+    model, opt = build()
+    step = tn.compile(make(model, opt))
+    with pytest.warns(RuntimeWarning, match=reason) as record:
+        compiled = train(step, data)
+    assert len(record) == 1
+    for a, b in zip(eager, compiled):
+        assert (
+            np.asarray(getattr(a, "data", a)).tobytes()
+            == np.asarray(getattr(b, "data", b)).tobytes()
+        )
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+
+
+def test_decorator_forms_methods_and_inference_under_no_grad():
+    model = nn.Linear(3, 2, dtype=np.float64, rng=0)
+
+    @tn.compile()
+    def predict(x):
+        return F.softmax(model(x), 1)
+
+    class Trainer:
+        @tn.compile
+        def forward(self, x):
+            return model(x) * 2
+
+    x = tn.Tensor(np.arange(6.0).reshape(2, 3))
+    expected = F.softmax(model(x), 1).data
+    with tn.no_grad():
+        for _ in range(3):
+            assert predict(x).data.tobytes() == expected.tobytes()
+    trainer = Trainer()
+    for _ in range(3):
+        assert trainer.forward(x).data.tobytes() == (model(x) * 2).data.tobytes()
+    with pytest.raises(TypeError, match="callable"):
+        tn.compile(3)
+
+
+@pytest.mark.parametrize("clear", ["inside", "outside", "never"])
+def test_gradients_cleared_by_unrecorded_code_or_accumulated_match_eager(clear):
+    def run(compiled):
+        rng = np.random.default_rng(0)
+        x = tn.Tensor(rng.normal(size=(8, 4)))
+        w = tn.Tensor(rng.normal(size=(4,)), requires_grad=True)
+        b = tn.Tensor(rng.normal(size=(4,)), requires_grad=True)
+
+        def f():
+            if clear == "inside":
+                w.grad = b.grad = None
+            tn.tanh(x * w + b).sum().backward()
+
+        step = tn.compile(f) if compiled else f
+        grads = []
+        for _ in range(5):
+            if clear == "outside":
+                w.grad = b.grad = None
+            step()
+            grads.append((w.grad.data.copy(), b.grad.data.copy()))
+        return grads, step
+
+    eager, _ = run(False)
+    replayed, step = run(True)
+    for (a, b), (c, d) in zip(eager, replayed):
+        assert a.tobytes() == c.tobytes() and b.tobytes() == d.tobytes()
+    assert is_replaying(step)
+
+
+def test_numpy_work_on_inputs_is_not_frozen_when_the_first_calls_repeat_a_batch():
+    # ``x.data * 2`` is NumPy work the recorder cannot see. Two first calls with the same
+    # batch cannot tell it from a constant: the program then replays only for that batch.
+    model = nn.Linear(3, 2, dtype=np.float64, rng=0)
+
+    def f(x):
+        return model(tn.Tensor(x.data * 2)).sum()
+
+    step = tn.compile(f)
+    same = tn.Tensor(np.ones((4, 3)))
+    other = tn.Tensor(np.arange(12.0).reshape(4, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        results = [step(x).item() for x in (same, same, same, other, other)]
+    assert results == [f(x).item() for x in (same, same, same, other, other)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_dropout_and_eval_batch_norm_replay_bit_identically(dtype):
+    def build():
+        model = nn.Sequential(
+            nn.Embedding(10, 6, dtype=dtype, rng=0),
+            nn.Flatten(),
+            nn.Dropout(0.3, rng=5),
+            nn.Linear(12, 8, dtype=dtype, rng=1),
+            nn.BatchNorm1d(8, dtype=dtype),
+            nn.Identity(),
+            nn.Linear(8, 4, dtype=dtype, rng=2),
+        )
+        model[4].eval()  # running statistics are constants; in training they are edited
+        return model, optim.AdamW(model.parameters(), lr=0.01)
+
+    rng = np.random.default_rng(3)
+    data = [(rng.integers(0, 10, (6, 2)), rng.integers(0, 4, 6)) for _ in range(6)]
+    step = compare(build, F.cross_entropy, dtype, data=data)
+    assert is_replaying(step)
+
+
+def test_compiled_steps_in_two_threads_match_eager():
+    import threading
+
+    def run(compiled, results, seed):
+        def build():
+            model = classifier(np.float64, seed=seed)
+            return model, optim.Adam(model.parameters(), lr=0.01)
+
+        model, opt = build()
+        step = make_step(model, opt, F.cross_entropy)
+        step = tn.compile(step) if compiled else step
+        results[seed] = [step(x, y).data.tobytes() for x, y in batches(np.float64, count=8)]
+
+    eager: dict = {}
+    for seed in (0, 10):
+        run(False, eager, seed)
+    replayed: dict = {}
+    threads = [threading.Thread(target=run, args=(True, replayed, seed)) for seed in (0, 10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert replayed == eager

@@ -1,0 +1,943 @@
+"""``tn.compile``: record what a function does in NumPy once, then replay it without graphs.
+
+A compiled function (typically a whole training step: forward, loss, ``backward()``,
+``optimizer.step()``) runs eagerly on its first two calls while a recorder notes every
+primitive's NumPy forward, every backward formula the engine calls, the assignment of leaf
+gradients and each optimizer or scheduler call. If both calls did the same work, later calls
+replay that program directly: no Tensors for intermediate values, no graph nodes, no
+topological sort. The replay calls the very same forward and backward functions on the same
+arrays in the same order, so its results are bit-identical to eager execution.
+
+>>> import numpy as np, tinynet as tn
+>>> from tinynet import nn, optim
+>>> model = nn.Linear(3, 1, dtype=np.float64)
+>>> opt = optim.SGD(model.parameters(), lr=0.1)
+>>> @tn.compile
+... def train_step(x, y):
+...     opt.zero_grad()
+...     loss = ((model(x) - y) ** 2).mean()
+...     loss.backward()
+...     opt.step()
+...     return loss
+>>> x, y = tn.Tensor(np.ones((4, 3))), tn.Tensor(np.zeros((4, 1)))
+>>> losses = [train_step(x, y).item() for _ in range(4)]   # calls 3 and 4 are replays
+>>> losses[0] > losses[1] > losses[2] > losses[3]
+True
+
+Guards, checked on every call, trace again when they change: the shapes, dtypes and
+``requires_grad`` of Tensor and array arguments, the values of other arguments, grad mode,
+the ``training`` flag of the modules the function can see (arguments, closure, globals), and
+the arrays and ``requires_grad`` of the parameters it used. Optimizers and schedulers stay
+live objects: their calls are replayed as calls, so a changed learning rate takes effect.
+
+What cannot be recorded makes the function run eagerly, with one warning that says why:
+reading a value (``.item()``, ``float()``, ``bool()``, ``.tolist()``, ``.numpy()``),
+values that change between calls without coming from the arguments (a dropout mask drawn
+inside, a batch read from a global), NumPy edits in place that no recorded call made (batch
+norm's running statistics in training mode), higher-order gradients (``create_graph=True``),
+an optimizer closure. As with ``jax.jit``, other Python side effects of the function (appending
+to a list, counting) happen only in the calls that run eagerly.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+import weakref
+import zlib
+from collections.abc import Callable
+
+import numpy as np
+
+from tinynet import autograd
+from tinynet._grad_mode import _GradMode
+from tinynet.tensor import Tensor
+
+__all__ = ["compile"]
+
+#: Tensor methods that turn values into Python data: the caller may branch on them.
+_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "__array__")
+_MAX_TRACES = 16  # eager calls spent recording, over all guard keys, before giving up
+_trace_lock = threading.Lock()
+
+
+class _Uncapturable(Exception):
+    pass
+
+
+class _GuardFailed(Exception):
+    pass
+
+
+def compile(fn: Callable | None = None, *, warn: bool = True) -> Callable:
+    """Compile ``fn`` into a replayed NumPy program; usable as ``@tn.compile`` or ``@tn.compile()``.
+
+    ``warn=False`` falls back to eager execution silently (for library code that compiles
+    its own steps).
+
+    >>> import tinynet as tn
+    >>> @tn.compile
+    ... def double(x):
+    ...     return x * 2
+    >>> [double(tn.tensor([1.0, 2.0])).tolist() for _ in range(3)]
+    [[2.0, 4.0], [2.0, 4.0], [2.0, 4.0]]
+    """
+    if fn is None:
+        return functools.partial(compile, warn=warn)
+    if not callable(fn):
+        raise TypeError(f"tn.compile expects a callable, got {type(fn).__name__}")
+    return CompiledFunction(fn, warn=warn)
+
+
+class CompiledFunction:
+    """A function with its recorded programs, one per guard key; call it like the function."""
+
+    def __init__(self, fn: Callable, warn: bool = True):
+        self.fn = fn
+        self._entries: dict = {}
+        self._traces = 0
+        self._warned = not warn
+        self._eager_reason: str | None = None
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return functools.partial(self.__call__, instance)
+
+    def __call__(self, *args, **kwargs):
+        if self._eager_reason is not None or not _recordable_now():
+            return self.fn(*args, **kwargs)
+        try:
+            key = _guard_key(args, kwargs)
+        except TypeError:
+            return self.fn(*args, **kwargs)
+        entry = self._entries.get(key)
+        if isinstance(entry, _Program):
+            if entry.valid():
+                try:
+                    return entry.run(args, kwargs)
+                except _GuardFailed:
+                    pass  # nothing was changed yet: run eagerly and record again
+            entry = None
+            self._entries.pop(key, None)
+        return self._trace(key, entry, args, kwargs)
+
+    def _trace(self, key, previous, args, kwargs):
+        if self._traces >= _MAX_TRACES:
+            self._fall_back(f"recorded {_MAX_TRACES} times (its guards keep changing)")
+            return self.fn(*args, **kwargs)
+        if not _trace_lock.acquire(blocking=False):
+            return self.fn(*args, **kwargs)  # another thread is recording
+        try:
+            trace = _Trace(self.fn, args, kwargs)
+            result = trace.run()
+        finally:
+            _trace_lock.release()
+        self._traces += 1
+        if trace.problem is not None:
+            self._fall_back(trace.problem)
+            return result
+        if not isinstance(previous, _Trace) or not previous.same_guards(trace):
+            self._entries[key] = trace  # the first of two calls to compare
+            return result
+        difference = previous.difference(trace)
+        if difference is not None:
+            self._fall_back(difference)
+            return result
+        program = _Program(trace)
+        if previous.inconclusive(trace):
+            # Both calls saw the same input values, so a value computed from them outside
+            # the recorded work would have looked constant: replay only for these values.
+            program.input_snapshot = [array.copy() for array in _inputs(args, kwargs)]
+        self._entries[key] = program
+        return result
+
+    def _fall_back(self, reason: str) -> None:
+        self._eager_reason = reason
+        self._entries.clear()
+        if not self._warned:
+            self._warned = True
+            name = getattr(self.fn, "__qualname__", repr(self.fn))
+            warnings.warn(
+                f"tn.compile: {name} runs eagerly from now on: {reason}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+def _recordable_now() -> bool:
+    """False while a debugging hook (anomaly mode, the gradient doctor) must see every op."""
+    return autograd.trace_hook() is None and not _debug_hooks_active()
+
+
+def _debug_hooks_active() -> bool:
+    return getattr(autograd, "_anomaly_hook", None) is not None or (
+        getattr(autograd, "_backward_hook", None) is not None
+    )
+
+
+def _guard_key(args, kwargs) -> tuple:
+    key = (_GradMode.enabled, *map(_describe, args))
+    if kwargs:
+        key += tuple((name, _describe(value)) for name, value in sorted(kwargs.items()))
+    return key
+
+
+def _describe(value):
+    if isinstance(value, Tensor):
+        return ("T", value.data.shape, value.data.dtype.str, value._requires_grad)
+    if isinstance(value, np.ndarray):
+        return ("A", value.shape, value.dtype.str, value.strides)
+    if isinstance(value, (int, float, str, bool, type(None))):
+        return ("V", type(value).__name__, value)
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, *map(_describe, value))
+    hash(value)  # raises TypeError for unhashable values: those calls run eagerly
+    return ("O", id(value))
+
+
+def _inputs(args, kwargs) -> list[np.ndarray]:
+    """The arrays of the arguments (in tuples and lists too), in order: the program's inputs."""
+    arrays: list[np.ndarray] = []
+    _collect_arrays((*args, *(kwargs[name] for name in sorted(kwargs))), arrays)
+    return arrays
+
+
+def _collect_arrays(values, arrays: list) -> None:
+    for value in values:
+        if isinstance(value, Tensor):
+            arrays.append(value.data)
+        elif isinstance(value, np.ndarray):
+            arrays.append(value)
+        elif isinstance(value, (tuple, list)):
+            _collect_arrays(value, arrays)
+
+
+def _visible(fn, args, kwargs) -> tuple[list, list]:
+    """Modules and gradient-requiring Tensors the function can reach: its arguments, closure
+    cells, ``self``, the globals it names, and their attributes (one level down)."""
+    from tinynet.nn.module import Module
+
+    candidates = [*args, *kwargs.values()]
+    target = getattr(fn, "__func__", fn)
+    candidates.append(getattr(fn, "__self__", None))
+    code = getattr(target, "__code__", None)
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            candidates.append(cell.cell_contents)
+        except ValueError:
+            continue
+    if code is not None:
+        global_names = getattr(target, "__globals__", {})
+        candidates.extend(global_names.get(name) for name in code.co_names)
+    nested = []
+    for candidate in candidates:
+        if not isinstance(candidate, (Module, Tensor, type(None))) and hasattr(
+            candidate, "__dict__"
+        ):
+            nested.extend(vars(candidate).values())
+    modules: dict = {}
+    tensors: dict = {}
+    for candidate in [*candidates, *nested]:
+        if isinstance(candidate, Module):
+            for module in candidate.modules():
+                modules[id(module)] = module
+                for param in module.parameters(recurse=False):
+                    tensors[id(param)] = param
+        elif isinstance(candidate, Tensor) and candidate._requires_grad:
+            tensors[id(candidate)] = candidate
+        elif isinstance(candidate, (list, tuple)):
+            for item in candidate:
+                if isinstance(item, Tensor) and item._requires_grad:
+                    tensors[id(item)] = item
+    return list(modules.values()), list(tensors.values())
+
+
+# -- recording ---------------------------------------------------------------------------------
+class _Trace:
+    """One eager call and the program it ran, over numbered values."""
+
+    def __init__(self, fn, args, kwargs):
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.thread = threading.get_ident()
+        self.index_of: dict[int, int] = {}
+        self.values: list = []  # every value by number, as this call saw it
+        self.computed: list[bool] = []  # True: made afresh by the replay
+        self.ops: list[tuple] = []
+        self.leaves: dict[int, tuple] = {}  # id(tensor) -> (tensor, its array, requires_grad)
+        self.ctx_index: dict[int, int] = {}
+        self.forward_of: dict[int, tuple] = {}  # ctx number -> the primitive op that made it
+        self.backward_of: set[int] = set()  # ctx numbers whose backward was recorded
+        self.problem: str | None = None
+        self.depth = 0  # > 0 inside a backward formula or a recorded call: not recorded
+        self.side_effects = False
+        self.patched: dict = {}
+        self.sizes: list[int] = []
+        self.weak: list = []
+        self.inputs = [self._new(array, True, keep=True) for array in _inputs(args, kwargs)]
+        self.modules, self.tensors = _visible(fn, args, kwargs)
+        self.training = [module.training for module in self.modules]
+        # Which gradients were None when the call began: a replay starts from the same state.
+        self.grads_none = [tensor.grad is None for tensor in self.tensors]
+        self.outputs = None
+
+    # numbering ---------------------------------------------------------------------------
+    def _new(self, value, computed: bool, keep: bool = False) -> int:
+        index = len(self.values)
+        self.computed.append(computed)
+        if isinstance(value, np.ndarray):
+            self.sizes.append(value.nbytes)
+            key = id(value)
+            self.index_of[key] = index
+            if computed and not keep:
+                # Held weakly, as the eager engine would free it: when it dies, so does its
+                # number (a new array may get the same id).
+                value = weakref.ref(value, functools.partial(self._forget, key, index))
+                self.weak.append(value)
+                value = None
+        else:
+            self.sizes.append(_FREE_BYTES)
+        self.values.append(value)
+        return index
+
+    def _forget(self, key: int, index: int, _ref=None) -> None:
+        if self.index_of.get(key) == index:
+            del self.index_of[key]
+
+    def _ref(self, array: np.ndarray) -> int:
+        index = self.index_of.get(id(array))
+        if index is not None:
+            return index
+        owner = array.base
+        while isinstance(owner, np.ndarray):
+            owner_index = self.index_of.get(id(owner))
+            if owner_index is not None and self.computed[owner_index]:
+                return self._view(array, owner, owner_index)
+            owner = owner.base
+        return self._new(array, False)
+
+    def _view(self, array, owner, owner_index) -> int:
+        if not (owner.flags.c_contiguous or owner.flags.f_contiguous):
+            self.fail("an array viewed a non-contiguous result in a way that cannot be replayed")
+        offset = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+        index = self._new(array, True)
+        self.ops.append(
+            (
+                "view",
+                owner_index,
+                array.shape,
+                array.dtype,
+                array.strides,
+                offset,
+                array.flags.writeable,
+                index,
+            )
+        )
+        return index
+
+    def _pack(self, values: tuple) -> int:
+        items = tuple(
+            self._ref(value) if isinstance(value, np.ndarray) else self._new(value, False)
+            for value in values
+        )
+        index = self._new(values, True)
+        self.ops.append(("pack", items, index))
+        return index
+
+    def fail(self, reason: str) -> None:
+        if self.problem is None:
+            self.problem = reason
+
+    # the hooks the library calls -----------------------------------------------------------
+    def primitive(self, cls, ctx, args, out) -> None:
+        if self.depth or threading.get_ident() != self.thread:
+            return
+        indices = []
+        kinds = []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                array = arg.data
+                if arg._node is None and arg._requires_grad:
+                    self.leaves.setdefault(id(arg), (arg, array, True))
+                indices.append(self._ref(array))
+                kinds.append(arg._requires_grad)
+            elif isinstance(arg, np.ndarray):
+                indices.append(self._ref(arg))
+                kinds.append(None)
+            elif isinstance(arg, tuple) and any(isinstance(a, np.ndarray) for a in arg):
+                indices.append(self._pack(arg))  # an index such as (rows, target)
+                kinds.append(None)
+            else:
+                indices.append(self._new(arg, False))
+                kinds.append(None)
+        ctx_index = self._new(None, True)
+        self.ctx_index[id(ctx)] = ctx_index
+        self.values[ctx_index] = ctx
+        out_index = self._new(out, True)
+        self._patch_backward(cls)
+        self.ops.append(("primitive", cls, tuple(indices), tuple(kinds), ctx_index, out_index))
+        self.forward_of[ctx_index] = self.ops[-1]
+
+    def leaf_grads(self, entries, root_grads, create_graph, assign) -> None:
+        if self.depth or threading.get_ident() != self.thread:
+            assign(entries, root_grads, create_graph)
+            return
+        if create_graph:
+            self.fail("higher-order gradients (create_graph=True) are not compiled")
+        leaves = tuple(leaf for leaf, _ in entries)
+        # Code the replay skips (``p.grad = None``, ``module.zero_grad()``) may have cleared
+        # gradients before this point: the replay clears the same ones.
+        cleared = tuple(leaf for leaf in leaves if leaf.grad is None)
+        grads = tuple(self._ref(grad.data) for _, grad in entries)
+        roots = tuple(self._ref(grad.data) for grad in root_grads)
+        self._call_unrecorded(assign, entries, root_grads, create_graph)
+        self.side_effects = True
+        # Which gradients the engine copied (views, arrays handed out twice): the same ones
+        # at every replay, since the same functions make the same arrays.
+        copied = tuple(leaf.grad.data is not grad.data for leaf, grad in entries)
+        outs = tuple(self._new(leaf.grad.data, True) for leaf in leaves)
+        self.ops.append(
+            ("leaf_grads", assign, leaves, grads, roots, create_graph, outs, cleared, copied)
+        )
+
+    def call(self, method, obj, args, kwargs):
+        if self.depth or threading.get_ident() != self.thread:
+            return method(obj, *args, **kwargs)
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, (Tensor, np.ndarray)) or callable(value):
+                self.fail(
+                    f"{type(obj).__name__}.{method.__name__} was given a "
+                    f"{type(value).__name__} (a closure or a value computed in the step)"
+                )
+        for param in _parameters_of(obj) if method.__name__ == "step" else ():
+            grad = param.grad
+            if isinstance(grad, Tensor) and id(grad.data) not in self.index_of:
+                self.fail(
+                    f"{type(obj).__name__}.{method.__name__} reads a gradient that was not "
+                    "computed by a recorded backward in this call"
+                )
+        result = self._call_unrecorded(method, obj, *args, **kwargs)
+        # Clearing gradients can be done twice; anything else must not be redone by an eager
+        # run after a failed check.
+        self.side_effects |= method.__name__ != "zero_grad"
+        self.ops.append(("call", method, obj, args, kwargs))
+        return result
+
+    def numpy_call(self, function, args, out) -> None:
+        if self.depth or threading.get_ident() != self.thread:
+            return
+        indices = tuple(
+            self._ref(arg) if isinstance(arg, np.ndarray) else self._new(arg, False) for arg in args
+        )
+        index = self._new(out, True)
+        self.ops.append(("numpy", function, indices, index))
+
+    def guard(self, predicate, args, result: bool) -> None:
+        if self.depth or threading.get_ident() != self.thread:
+            return
+        if self.side_effects:
+            self.fail("a value is checked after gradients or parameters were updated")
+        indices = tuple(
+            self._ref(arg) if isinstance(arg, np.ndarray) else self._new(arg, False) for arg in args
+        )
+        self.ops.append(("guard", predicate, indices, result))
+
+    def _call_unrecorded(self, function, *args, **kwargs):
+        self.depth += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            self.depth -= 1
+
+    def _backward(self, cls, original, ctx, grad_output):
+        if self.depth or threading.get_ident() != self.thread:
+            return original(ctx, grad_output)
+        if _GradMode.enabled:
+            self.fail("higher-order gradients (create_graph=True) are not compiled")
+        ctx_index = self.ctx_index.get(id(ctx))
+        if ctx_index is None:
+            self.fail(f"{cls.__name__}.backward ran for an op recorded outside the function")
+            return self._call_unrecorded(original, ctx, grad_output)
+        grad_index = self._ref(grad_output.data)
+        needs = ctx.needs_input_grad
+        result = self._call_unrecorded(original, ctx, grad_output)
+        grads = result if type(result) is tuple else (result,)
+        outs = []
+        for grad in grads:
+            if grad is None:
+                outs.append(None)
+            elif isinstance(grad, Tensor):
+                outs.append(self._new(grad.data, True))
+            else:
+                self.fail(f"{cls.__name__}.backward returned a {type(grad).__name__}")
+                outs.append(None)
+        self.ops.append(("backward", cls, ctx_index, needs, grad_index, tuple(outs), original))
+        self.backward_of.add(ctx_index)
+        return result
+
+    def _patch_backward(self, cls) -> None:
+        if cls in self.patched:
+            return
+        original = cls.__dict__.get("backward")
+        function = cls.backward
+        trace = self
+
+        def backward(ctx, grad_output):
+            return trace._backward(cls, function, ctx, grad_output)
+
+        self.patched[cls] = original
+        cls.backward = staticmethod(backward)
+
+    # running ---------------------------------------------------------------------------------
+    def run(self):
+        reads = {name: Tensor.__dict__[name] for name in _READS if name in Tensor.__dict__}
+        for name, method in reads.items():
+            setattr(Tensor, name, _reading(name, method, self))
+        watched = _snapshot(self.modules)
+        previous = autograd.set_trace_hook(self)
+        try:
+            result = self.fn(*self.args, **self.kwargs)
+        finally:
+            autograd.set_trace_hook(previous)
+            for name, method in reads.items():
+                setattr(Tensor, name, method)
+            for cls, original in self.patched.items():
+                if original is None:
+                    del cls.backward
+                else:
+                    cls.backward = original
+        self._check_buffers(watched)
+        try:
+            self.outputs = self._spec(result)
+        except _Uncapturable as error:
+            self.fail(str(error))
+        self.args = self.kwargs = None
+        # Keep what comparing and replaying need (constants, sizes, the inputs), not this
+        # call's intermediate arrays: two recorded calls must not double the peak memory.
+        self.weak = []
+        inputs = set(self.inputs)
+        for index, computed in enumerate(self.computed):
+            if computed and index not in inputs:
+                self.values[index] = None
+        return result
+
+    def _check_buffers(self, watched) -> None:
+        stepped = {id(p) for op in self.ops if op[0] == "call" for p in _parameters_of(op[2])}
+        for module_name, name, tensor, before in watched:
+            if id(tensor) in stepped or _fingerprint(tensor.data) == before:
+                continue
+            self.fail(
+                f"{module_name}.{name} was changed in place by NumPy code that is not "
+                "recorded (batch norm's running statistics in training mode?)"
+            )
+
+    def _spec(self, value):
+        if isinstance(value, Tensor):
+            if id(value) in self.leaves:
+                return ("object", value)
+            return ("tensor", self._ref(value.data))
+        if isinstance(value, np.ndarray):
+            return ("array", self._ref(value))
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return ("object", value)
+        if isinstance(value, (tuple, list)):
+            return (type(value), [self._spec(item) for item in value])
+        if isinstance(value, dict):
+            return (dict, {key: self._spec(item) for key, item in value.items()})
+        raise _Uncapturable(f"it returns a {type(value).__name__}")
+
+    # comparing two calls -------------------------------------------------------------------
+    def same_guards(self, other: _Trace) -> bool:
+        """True when ``other`` ran under the same module modes and parameter arrays."""
+        return (
+            len(self.modules) == len(other.modules)
+            and all(a is b for a, b in zip(self.modules, other.modules))
+            and self.training == other.training
+            and len(self.tensors) == len(other.tensors)
+            and all(a is b for a, b in zip(self.tensors, other.tensors))
+            and self.grads_none == other.grads_none
+            and all(
+                a[0] is b[0] and a[1] is b[1] and a[2] == b[2]
+                for a, b in zip(self.leaves.values(), other.leaves.values())
+            )
+        )
+
+    def inconclusive(self, other: _Trace) -> bool:
+        """True when both calls had equal inputs and made some constant array afresh."""
+        same_inputs = all(
+            _same_value(self.values[index], other.values[index]) for index in self.inputs
+        )
+        return same_inputs and any(
+            isinstance(a, np.ndarray) and a is not b
+            for a, b, computed in zip(self.values, other.values, self.computed)
+            if not computed
+        )
+
+    def difference(self, other: _Trace) -> str | None:
+        """Why ``other`` did different work than this call, or None if it did the same."""
+        if len(self.ops) != len(other.ops) or len(self.values) != len(other.values):
+            return "its two first calls ran different operations (Python branching on values?)"
+        for mine, theirs in zip(self.ops, other.ops):
+            if mine[0] != theirs[0] or not _same_op(mine, theirs):
+                name = getattr(mine[1], "__name__", mine[0])
+                return f"its two first calls differ at {name} (Python branching on values?)"
+        for index, (a, b) in enumerate(zip(self.values, other.values)):
+            if self.computed[index] != other.computed[index]:
+                return "its two first calls ran different operations"
+            if not self.computed[index] and not _same_value(a, b):
+                return (
+                    "a value it uses changed between calls without coming from its arguments "
+                    "(a random mask drawn inside, such as dropout's, or data read from outside): "
+                    "pass such values as arguments"
+                )
+        if not _same_value(self.outputs, other.outputs):
+            return "it returned different things in its two first calls"
+        return None
+
+
+def _same_op(a: tuple, b: tuple) -> bool:
+    if a[0] == "call":
+        return a[1] is b[1] and a[2] is b[2] and _same_value((a[3], a[4]), (b[3], b[4]))
+    if a[0] == "leaf_grads":
+        return (
+            all(x is y for x, y in zip(a[2], b[2]))
+            and a[3:7] == b[3:7]
+            and len(a[7]) == len(b[7])
+            and all(x is y for x, y in zip(a[7], b[7]))
+            and a[8] == b[8]
+        )
+    if a[0] in ("view", "guard", "pack", "numpy"):
+        return a == b
+    return a[1] is b[1] and a[2:] == b[2:]
+
+
+def _same_value(a, b) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and a.strides == b.strides
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        )
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same_value, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return False
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
+def _reading(name: str, method, trace: _Trace):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if (
+            autograd.trace_hook() is trace
+            and not trace.depth
+            and threading.get_ident() == trace.thread
+        ):
+            label = name if name.startswith("__") else f".{name}()"
+            trace.fail(f"it reads a value ({label}), so the step may depend on it")
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _snapshot(modules) -> list:
+    watched = []
+    for module in modules:
+        named = [
+            *module.named_parameters(recurse=False),
+            *module.named_buffers(recurse=False),
+        ]
+        for name, tensor in named:
+            if tensor is not None:
+                watched.append((type(module).__name__, name, tensor, _fingerprint(tensor.data)))
+    return watched
+
+
+def _fingerprint(array: np.ndarray):
+    """What an in-place edit would change: the array, its shape and a CRC of its bytes."""
+    contiguous = array if array.flags.c_contiguous else np.ascontiguousarray(array)
+    return (id(array), array.shape, array.dtype.str, zlib.crc32(contiguous))
+
+
+def _parameters_of(obj) -> list:
+    groups = getattr(obj, "param_groups", None)
+    if groups is None:
+        return []
+    return [param for group in groups for param in group["params"]]
+
+
+# -- replaying --------------------------------------------------------------------------------
+class _Program:
+    """A recorded call as a list of closures over a list of values."""
+
+    def __init__(self, trace: _Trace):
+        self.template = [
+            None if computed else value for value, computed in zip(trace.values, trace.computed)
+        ]
+        self.inputs = trace.inputs
+        self.outputs = trace.outputs
+        self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
+        self.modules = list(zip(trace.modules, trace.training))
+        self.grads_none = list(zip(trace.tensors, trace.grads_none))
+        self.steps = []
+        for op, dead in zip(trace.ops, _dead_after(trace)):
+            self.steps.append(_compile_op(op, trace))
+            if dead:
+                self.steps.append(_free_step(dead))
+
+    def valid(self) -> bool:
+        for tensor, array, requires_grad in self.leaves:
+            if tensor.data is not array or tensor._requires_grad is not requires_grad:
+                return False
+        for tensor, none in self.grads_none:
+            if (tensor.grad is None) is not none:
+                return False
+        return all(module.training is flag for module, flag in self.modules)
+
+    input_snapshot: list | None = None
+
+    def run(self, args, kwargs):
+        env = self.template.copy()
+        arrays = _inputs(args, kwargs)
+        if self.input_snapshot is not None and not all(
+            map(_same_value, arrays, self.input_snapshot)
+        ):
+            raise _GuardFailed
+        for index, array in zip(self.inputs, arrays):
+            env[index] = array
+        # Backward formulas run as the engine runs them, with recording off; forward
+        # functions, NumPy calls and optimizer updates do not depend on the mode.
+        previous = _GradMode.enabled
+        _GradMode.enabled = False
+        try:
+            for step in self.steps:
+                step(env)
+        finally:
+            _GradMode.enabled = previous
+        return _build(self.outputs, env)
+
+
+#: Values smaller than this are left to the end of the replay: freeing costs a step.
+_FREE_BYTES = 1 << 16
+
+
+def _reads(op: tuple, trace: _Trace) -> tuple:
+    kind = op[0]
+    if kind in ("primitive", "numpy", "guard"):
+        return op[2] if kind != "guard" else op[2]
+    if kind == "backward":
+        forward_op = trace.forward_of[op[2]]
+        return (op[2], op[4], *forward_op[2], forward_op[5])
+    if kind == "leaf_grads":
+        return (*op[3], *op[4])
+    if kind == "view":
+        return (op[1],)
+    if kind == "pack":
+        return op[1]
+    return ()
+
+
+def _dead_after(trace: _Trace) -> list[list[int]]:
+    """For each op, the large computed values no later op (nor the result) reads."""
+    last: dict[int, int] = {}
+    for position, op in enumerate(trace.ops):
+        for index in _reads(op, trace):
+            last[index] = position
+    kept = set(_indices(trace.outputs))
+    for op in trace.ops:
+        if op[0] == "leaf_grads":
+            kept.update(op[6])  # the gradients handed to the leaves
+    dead: list[list[int]] = [[] for _ in trace.ops]
+    for index, position in last.items():
+        if trace.computed[index] and index not in kept and trace.sizes[index] >= _FREE_BYTES:
+            dead[position].append(index)
+    return dead
+
+
+def _indices(spec) -> list[int]:
+    kind, payload = spec
+    if kind in ("tensor", "array"):
+        return [payload]
+    if kind == "object":
+        return []
+    items = payload.values() if kind is dict else payload
+    return [index for item in items for index in _indices(item)]
+
+
+def _free_step(dead: list[int]):
+    def free(env):
+        for index in dead:
+            env[index] = None
+
+    return free
+
+
+def _build(spec, env):
+    kind, payload = spec
+    if kind == "tensor":
+        return Tensor.wrap(env[payload])
+    if kind == "array":
+        return env[payload]
+    if kind == "object":
+        return payload
+    if kind is dict:
+        return {key: _build(item, env) for key, item in payload.items()}
+    return kind(_build(item, env) for item in payload)
+
+
+def _compile_op(op: tuple, trace: _Trace) -> Callable[[list], None]:
+    kind = op[0]
+    if kind == "primitive":
+        return _primitive_step(*op[1:], keeps_ctx=op[4] in trace.backward_of)
+    if kind == "backward":
+        cls, ctx_index, needs, grad_index, outs, backward = op[1:]
+        forward_op = trace.forward_of[ctx_index]
+        return _backward_step(cls, backward, ctx_index, needs, grad_index, outs, forward_op)
+    if kind == "leaf_grads":
+        return _leaf_grads_step(*op[1:])
+    if kind == "call":
+        _, method, obj, args, kwargs = op
+
+        def call(env):
+            method(obj, *args, **kwargs)
+
+        return call
+    if kind == "numpy":
+        _, function, indices, index = op
+
+        def numpy_call(env):
+            env[index] = function(*[env[i] for i in indices])
+
+        return numpy_call
+    if kind == "pack":
+        _, items, index = op
+
+        def pack(env):
+            env[index] = tuple([env[i] for i in items])
+
+        return pack
+    if kind == "guard":
+        _, predicate, indices, expected = op
+
+        def guard(env):
+            if bool(predicate(*[env[i] for i in indices])) is not expected:
+                raise _GuardFailed
+
+        return guard
+    if kind == "view":
+        owner, shape, dtype, strides, offset, writeable, index = op[1:]
+
+        def view(env):
+            array = np.ndarray(shape, dtype, buffer=env[owner], offset=offset, strides=strides)
+            if not writeable:
+                array.flags.writeable = False
+            env[index] = array
+
+        return view
+    raise AssertionError(kind)
+
+
+def _as_array(out) -> np.ndarray:
+    return out.data if isinstance(out, Tensor) else np.asarray(out)
+
+
+def _primitive_step(cls, indices, kinds, ctx_index, out_index, keeps_ctx=True):
+    forward = cls.forward
+    new = object.__new__
+    ndarray = np.ndarray
+    if not keeps_ctx and len(indices) == 1:  # the common unary case, without a list
+        (only,) = indices
+
+        def unary(env):
+            out = forward(new(cls), env[only])
+            env[out_index] = out if type(out) is ndarray else _as_array(out)
+
+        return unary
+
+    def primitive(env):
+        ctx = new(cls)
+        out = forward(ctx, *[env[i] for i in indices])
+        if type(out) is not ndarray:
+            out = _as_array(out)
+        if keeps_ctx:
+            env[ctx_index] = ctx
+        env[out_index] = out
+
+    return primitive
+
+
+def _backward_step(cls, backward, ctx_index, needs, grad_index, outs, forward_op):
+    _, _, indices, kinds, _, out_index = forward_op
+    keeps_output = cls.saves_output
+    # One Tensor per input, reused by every replay: only its array changes.
+    wrappers = [None if kind is None else Tensor.wrap(None, kind) for kind in kinds]
+    pairs = list(zip(indices, wrappers))
+    tensor_wrappers = [wrapper for wrapper in wrappers if wrapper is not None]
+    grad_wrapper = Tensor.wrap(None)
+    output = Tensor.wrap(None)
+    output_ref = weakref.ref(output)
+    targets = [(position, out) for position, out in enumerate(outs) if out is not None]
+
+    def run_backward(env):
+        ctx = env[ctx_index]
+        arguments = []
+        for index, wrapper in pairs:
+            if wrapper is None:
+                arguments.append(env[index])
+            else:
+                wrapper.data = env[index]
+                arguments.append(wrapper)
+        ctx.inputs = tuple(arguments)
+        ctx.needs_input_grad = needs
+        if keeps_output or ctx._saved_arrays is not None:
+            output.data = env[out_index]
+            ctx._output_ref = output_ref
+        grad_wrapper.data = env[grad_index]
+        result = backward(ctx, grad_wrapper)
+        if type(result) is not tuple:
+            result = (result,)
+        for position, out in targets:
+            env[out] = result[position].data
+        # Let go of this call's arrays: the wrappers outlive the replay.
+        grad_wrapper.data = output.data = None
+        for wrapper in tensor_wrappers:
+            wrapper.data = None
+
+    return run_backward
+
+
+def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, copied):
+    wrap = Tensor._wrap
+    if not create_graph and len(cleared) == len(leaves):
+        # Every gradient starts from None: what the engine does, without its bookkeeping.
+        plan = list(zip(leaves, grads, outs, copied))
+
+        def fresh_leaf_grads(env):
+            for leaf, index, out, copy in plan:
+                array = env[index].copy() if copy else env[index]
+                leaf.grad = wrap(array)
+                env[out] = array
+
+        return fresh_leaf_grads
+
+    def leaf_grads(env):
+        for leaf in cleared:
+            leaf.grad = None
+        entries = [(leaf, wrap(env[i])) for leaf, i in zip(leaves, grads)]
+        assign(entries, [wrap(env[i]) for i in roots], create_graph)
+        for leaf, out in zip(leaves, outs):
+            env[out] = leaf.grad.data
+
+    return leaf_grads
