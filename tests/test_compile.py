@@ -262,7 +262,7 @@ def test_what_cannot_be_recorded_runs_eagerly_with_one_warning(case, reason):
 
         return step
 
-    data = batches(np.float64, count=5)
+    data = batches(np.float32, count=5)  # the models are float32
     eager_model, eager_opt = build()
     eager = train(make(eager_model, eager_opt), data)
     model, opt = build()

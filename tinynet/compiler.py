@@ -51,7 +51,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinynet import autograd
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.tensor import Tensor
 
 __all__ = ["compile"]
@@ -179,7 +179,7 @@ def _debug_hooks_active() -> bool:
 
 
 def _guard_key(args, kwargs) -> tuple:
-    key = (_GradMode.enabled, *map(_describe, args))
+    key = (grad_mode.enabled, *map(_describe, args))
     if kwargs:
         key += tuple((name, _describe(value)) for name, value in sorted(kwargs.items()))
     return key
@@ -454,7 +454,7 @@ class _Trace:
     def _backward(self, cls, original, ctx, grad_output):
         if self.depth or threading.get_ident() != self.thread:
             return original(ctx, grad_output)
-        if _GradMode.enabled:
+        if grad_mode.enabled:
             self.fail("higher-order gradients (create_graph=True) are not compiled")
         ctx_index = self.ctx_index.get(id(ctx))
         if ctx_index is None:
@@ -719,13 +719,13 @@ class _Program:
             env[index] = array
         # Backward formulas run as the engine runs them, with recording off; forward
         # functions, NumPy calls and optimizer updates do not depend on the mode.
-        previous = _GradMode.enabled
-        _GradMode.enabled = False
+        previous = grad_mode.enabled
+        grad_mode.enabled = False
         try:
             for step in self.steps:
                 step(env)
         finally:
-            _GradMode.enabled = previous
+            grad_mode.enabled = previous
         return _build(self.outputs, env)
 
 
@@ -919,7 +919,7 @@ def _backward_step(cls, backward, ctx_index, needs, grad_index, outs, forward_op
 
 
 def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, copied):
-    wrap = Tensor._wrap
+    wrap = Tensor.wrap
     if not create_graph and len(cleared) == len(leaves):
         # Every gradient starts from None: what the engine does, without its bookkeeping.
         plan = list(zip(leaves, grads, outs, copied))
