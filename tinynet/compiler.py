@@ -355,7 +355,7 @@ class _Trace:
         if self.depth or threading.get_ident() != self.thread:
             return
         indices = []
-        kinds = []
+        kinds: list[bool | None] = []
         for arg in args:
             if isinstance(arg, Tensor):
                 array = arg.data
@@ -668,7 +668,7 @@ def _snapshot(modules) -> list:
 def _fingerprint(array: np.ndarray):
     """What an in-place edit would change: the array, its shape and a CRC of its bytes."""
     contiguous = array if array.flags.c_contiguous else np.ascontiguousarray(array)
-    return (id(array), array.shape, array.dtype.str, zlib.crc32(contiguous))
+    return (id(array), array.shape, array.dtype.str, zlib.crc32(contiguous.data))
 
 
 def _parameters_of(obj) -> list:
@@ -800,7 +800,9 @@ def _build(spec, env):
 def _compile_op(op: tuple, trace: _Trace) -> Callable[[list], None]:
     kind = op[0]
     if kind == "primitive":
-        return _primitive_step(*op[1:], keeps_ctx=op[4] in trace.backward_of)
+        cls, indices, kinds, ctx_index, out_index = op[1:]
+        keeps_ctx = ctx_index in trace.backward_of
+        return _primitive_step(cls, indices, kinds, ctx_index, out_index, keeps_ctx)
     if kind == "backward":
         cls, ctx_index, needs, grad_index, outs, backward = op[1:]
         forward_op = trace.forward_of[ctx_index]
