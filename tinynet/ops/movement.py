@@ -173,7 +173,7 @@ def transpose(x: TensorLike, *axes_order) -> Tensor:
     return permute(x, *axes_order) if axes_order else permute(x, tuple(range(x.ndim))[::-1])
 
 
-def permute(x, *dims):
+def permute(x: TensorLike, *dims) -> Tensor:
     """Reorder the axes of ``x`` by a full permutation: ``permute(x, 2, 0, 1)`` or a tuple."""
     x = as_tensor(x)
     order = _shape_arg(dims)
