@@ -259,7 +259,7 @@ def _visible(fn, args, kwargs) -> tuple[list, list]:
 class _Trace:
     """One eager call and the program it ran, over numbered values."""
 
-    def __init__(self, fn, args, kwargs):
+    def __init__(self, fn, args, kwargs) -> None:
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.thread = threading.get_ident()
         self.index_of: dict[int, int] = {}

@@ -431,7 +431,7 @@ class _FlatGroup:
     state (``load_state_dict``, an edit) is noticed by identity and the buffers rebuilt.
     """
 
-    def __init__(self, group, params, states, sizes, state):
+    def __init__(self, group, params, states, sizes, state) -> None:
         self.group = group
         self.params = params  # the flat parameter buffer (a copy, written back by scatter)
         self.grads = np.empty_like(params)
