@@ -262,7 +262,7 @@ def test_what_cannot_be_recorded_runs_eagerly_with_one_warning(case, reason):
 
         return step
 
-    data = batches(np.float64, count=5)
+    data = batches(np.float32, count=5)  # the models are float32
     eager_model, eager_opt = build()
     eager = train(make(eager_model, eager_opt), data)
     model, opt = build()
@@ -393,3 +393,23 @@ def test_compiled_steps_in_two_threads_match_eager():
     for thread in threads:
         thread.join()
     assert replayed == eager
+
+
+def test_a_replayed_optimizer_step_still_bumps_versions_for_retained_graphs():
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 2, rng=1))
+    opt = optim.Adam(model.parameters(), lr=0.01)  # several parameters: the flat path
+    step = tn.compile(make_step(model, opt, F.cross_entropy))
+    ((x, y),) = batches(np.float32, count=1)
+    y = y % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no eager fallback
+        for calls in range(1, 4):  # traced, then replayed
+            step(x, y)
+            assert [p.version for p in model.parameters()] == [calls] * 4
+    assert is_replaying(step)
+    out = model(x)
+    first, second = (out * out).sum(), (out * out * out).sum()
+    first.backward(retain_graph=True)
+    step(x, y)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*optimizer\.step"):
+        second.backward()

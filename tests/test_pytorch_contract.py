@@ -131,6 +131,45 @@ def test_optimizer_step_between_two_backwards_of_a_retained_graph_raises():
         l2.backward()
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda params: tn.optim.SGD(params, lr=0.1, momentum=0.9),
+        lambda params: tn.optim.Adam(params, lr=0.01, amsgrad=True),
+        lambda params: tn.optim.AdamW(params, lr=0.01),
+        lambda params: tn.optim.RMSprop(params, lr=0.01, centered=True),
+        lambda params: tn.optim.Adagrad(params, lr=0.1),
+    ],
+    ids=["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"],
+)
+def test_multi_tensor_step_between_two_backwards_of_a_retained_graph_raises(make):
+    # Several small parameters with gradients: the group is updated as one flat array.
+    model = tn.nn.Sequential(
+        tn.nn.Linear(3, 4, dtype=np.float64, rng=0),
+        tn.nn.Tanh(),
+        tn.nn.Linear(4, 2, dtype=np.float64, rng=1),
+    )
+    params = list(model.parameters())
+    opt = make(params)
+    arrays = [p.data for p in params]
+    before = [a.copy() for a in arrays]
+    out = model(f64(np.linspace(-1.0, 1.0, 6).reshape(2, 3)))
+    l1 = (out * out).sum()
+    l2 = (out * out * out).sum()
+    l1.backward(retain_graph=True)
+    opt.step()
+    # The flat path was taken: each state array is a view into one buffer for the group.
+    for name, value in opt.state[params[0]].items():
+        if isinstance(value, np.ndarray):
+            bases = {id(opt.state[p][name].base) for p in params}
+            assert value.base is not None and len(bases) == 1, name
+    for p, array, old in zip(params, arrays, before):
+        assert p.data is array and p.version == 1  # updated in place, and announced
+        assert not np.array_equal(array, old)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*optimizer\.step"):
+        l2.backward()
+
+
 def test_in_place_on_a_saved_output_raises_at_backward():
     x = f64([0.5], requires_grad=True)
     h = x.exp()

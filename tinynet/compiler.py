@@ -51,7 +51,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinynet import autograd
-from tinynet._grad_mode import _GradMode
+from tinynet._grad_mode import grad_mode
 from tinynet.tensor import Tensor
 
 __all__ = ["compile"]
@@ -179,7 +179,7 @@ def _debug_hooks_active() -> bool:
 
 
 def _guard_key(args, kwargs) -> tuple:
-    key = (_GradMode.enabled, *map(_describe, args))
+    key = (grad_mode.enabled, *map(_describe, args))
     if kwargs:
         key += tuple((name, _describe(value)) for name, value in sorted(kwargs.items()))
     return key
@@ -259,7 +259,7 @@ def _visible(fn, args, kwargs) -> tuple[list, list]:
 class _Trace:
     """One eager call and the program it ran, over numbered values."""
 
-    def __init__(self, fn, args, kwargs):
+    def __init__(self, fn, args, kwargs) -> None:
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.thread = threading.get_ident()
         self.index_of: dict[int, int] = {}
@@ -355,7 +355,7 @@ class _Trace:
         if self.depth or threading.get_ident() != self.thread:
             return
         indices = []
-        kinds = []
+        kinds: list[bool | None] = []
         for arg in args:
             if isinstance(arg, Tensor):
                 array = arg.data
@@ -454,7 +454,7 @@ class _Trace:
     def _backward(self, cls, original, ctx, grad_output):
         if self.depth or threading.get_ident() != self.thread:
             return original(ctx, grad_output)
-        if _GradMode.enabled:
+        if grad_mode.enabled:
             self.fail("higher-order gradients (create_graph=True) are not compiled")
         ctx_index = self.ctx_index.get(id(ctx))
         if ctx_index is None:
@@ -668,7 +668,7 @@ def _snapshot(modules) -> list:
 def _fingerprint(array: np.ndarray):
     """What an in-place edit would change: the array, its shape and a CRC of its bytes."""
     contiguous = array if array.flags.c_contiguous else np.ascontiguousarray(array)
-    return (id(array), array.shape, array.dtype.str, zlib.crc32(contiguous))
+    return (id(array), array.shape, array.dtype.str, zlib.crc32(contiguous.data))
 
 
 def _parameters_of(obj) -> list:
@@ -719,13 +719,13 @@ class _Program:
             env[index] = array
         # Backward formulas run as the engine runs them, with recording off; forward
         # functions, NumPy calls and optimizer updates do not depend on the mode.
-        previous = _GradMode.enabled
-        _GradMode.enabled = False
+        previous = grad_mode.enabled
+        grad_mode.enabled = False
         try:
             for step in self.steps:
                 step(env)
         finally:
-            _GradMode.enabled = previous
+            grad_mode.enabled = previous
         return _build(self.outputs, env)
 
 
@@ -800,7 +800,9 @@ def _build(spec, env):
 def _compile_op(op: tuple, trace: _Trace) -> Callable[[list], None]:
     kind = op[0]
     if kind == "primitive":
-        return _primitive_step(*op[1:], keeps_ctx=op[4] in trace.backward_of)
+        cls, indices, kinds, ctx_index, out_index = op[1:]
+        keeps_ctx = ctx_index in trace.backward_of
+        return _primitive_step(cls, indices, kinds, ctx_index, out_index, keeps_ctx)
     if kind == "backward":
         cls, ctx_index, needs, grad_index, outs, backward = op[1:]
         forward_op = trace.forward_of[ctx_index]
@@ -919,7 +921,7 @@ def _backward_step(cls, backward, ctx_index, needs, grad_index, outs, forward_op
 
 
 def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, copied):
-    wrap = Tensor._wrap
+    wrap = Tensor.wrap
     if not create_graph and len(cleared) == len(leaves):
         # Every gradient starts from None: what the engine does, without its bookkeeping.
         plan = list(zip(leaves, grads, outs, copied))

@@ -3,6 +3,7 @@ one graph node each, the same values and derivatives (to order 2) as their compo
 
 import numpy as np
 import pytest
+from scipy import special
 
 import tinynet as tn
 import tinynet.nn.functional as F
@@ -71,3 +72,24 @@ def test_bce_with_logits_is_one_node_with_gradients_for_both_inputs(reduction):
         lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
         (tn.tensor(LOGITS, requires_grad=True), tn.tensor(TARGETS, requires_grad=True)),
     )
+
+
+def test_class_indices_in_any_form_take_the_fused_node_and_probabilities_do_not():
+    x = tn.tensor(LOGITS, requires_grad=True)
+    expected = F.cross_entropy(x, LABELS).data.tobytes()
+    for labels in (LABELS.tolist(), LABELS.astype(np.uint8), tn.tensor(LABELS)):
+        loss = F.cross_entropy(x, labels)
+        assert type(loss.grad_fn) is SoftmaxCrossEntropy
+        assert loss.data.tobytes() == expected
+    # Probabilities lie in [0, C) like valid class indices, but are not indices.
+    probs = TARGETS / TARGETS.sum(axis=1, keepdims=True)
+    loss = F.cross_entropy(x, probs)
+    assert type(loss.grad_fn) is not SoftmaxCrossEntropy
+    reference = -(probs * special.log_softmax(LOGITS, axis=1)).sum(axis=1).mean()
+    np.testing.assert_allclose(loss.data, reference, rtol=1e-13)
+
+
+@pytest.mark.parametrize("target", [LABELS.astype(np.float64), LABELS.tolist()], ids=["f8", "list"])
+def test_the_fused_primitive_refuses_targets_that_are_not_integer_arrays(target):
+    with pytest.raises(TypeError, match="integer class indices"):
+        tn.ops.softmax_cross_entropy(tn.tensor(LOGITS), target)

@@ -390,10 +390,10 @@ def cross_entropy(
         input.ndim == 2
         and weight is None
         and not label_smoothing
-        and not isinstance(target, Tensor)
-        and traced_check(_plain_class_targets, target, input.shape[1], ignore_index)
+        and not isinstance(targets, Tensor)
+        and traced_check(_plain_class_targets, targets, input.shape[1], ignore_index)
     ):
-        return ops.softmax_cross_entropy(input, target, reduction)  # one fused node
+        return ops.softmax_cross_entropy(input, targets, reduction)  # one fused node
     log_probs = ops.log_softmax(input, _class_axis(input))
     if isinstance(targets, Tensor):
         return _probability_loss(log_probs, targets, weight, reduction, label_smoothing)

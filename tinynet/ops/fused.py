@@ -97,17 +97,25 @@ def softmax_cross_entropy(logits: Tensor, target: np.ndarray, reduction: str = "
     """Cross-entropy of ``(N, C)`` logits at valid integer class indices, as one primitive.
 
     ``F.cross_entropy`` uses it when it applies (no class weights, ignored targets or label
-    smoothing); it does not validate its inputs.
+    smoothing); it checks only that ``target`` is an integer array, not its values.
 
     >>> import numpy as np, tinynet as tn
     >>> from tinynet.ops.fused import softmax_cross_entropy
     >>> round(softmax_cross_entropy(tn.tensor([[0.0, 0.0]]), np.array([1])).item(), 6)
     0.693147
     """
+    if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
+        got = f"dtype {target.dtype}" if isinstance(target, np.ndarray) else type(target).__name__
+        raise TypeError(
+            f"softmax_cross_entropy: target must be a NumPy array of integer class indices, "
+            f"got {got}; for class probabilities use nn.functional.cross_entropy"
+        )
     return SoftmaxCrossEntropy.apply(logits, target, reduction)
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor, reduction: str = "mean"):
+def binary_cross_entropy_with_logits(
+    logits: Tensor, target: Tensor, reduction: str = "mean"
+) -> Tensor:
     """Binary cross-entropy of ``sigmoid(logits)`` against same-shape float targets, one op.
 
     >>> import tinynet as tn

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -173,7 +173,7 @@ def transpose(x: TensorLike, *axes_order) -> Tensor:
     return permute(x, *axes_order) if axes_order else permute(x, tuple(range(x.ndim))[::-1])
 
 
-def permute(x, *dims):
+def permute(x: TensorLike, *dims) -> Tensor:
     """Reorder the axes of ``x`` by a full permutation: ``permute(x, 2, 0, 1)`` or a tuple."""
     x = as_tensor(x)
     order = _shape_arg(dims)
@@ -265,16 +265,14 @@ def pad(
     x = as_tensor(x)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of {', '.join(_PAD_MODES)}, got {mode!r}")
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
-    if (widths < 0).any():  # crop first, then pad what is left
-        for (before, after), n in zip(widths, x.shape):
+    given = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    if (given < 0).any():  # crop first, then pad what is left
+        for (before, after), n in zip(given, x.shape):
             if -min(before, 0) - min(after, 0) > n:
                 raise ValueError(f"pad: widths {pad_width} crop more than the shape {x.shape}")
-        x = getitem(
-            x, tuple(slice(-min(a, 0), n + min(b, 0)) for (a, b), n in zip(widths, x.shape))
-        )
-        widths = np.maximum(widths, 0)
-    widths = tuple((int(a), int(b)) for a, b in widths)
+        x = getitem(x, tuple(slice(-min(a, 0), n + min(b, 0)) for (a, b), n in zip(given, x.shape)))
+        given = np.maximum(given, 0)
+    widths = tuple((int(a), int(b)) for a, b in given)
     if mode == "constant":
         return Pad.apply(x, widths, value) if any(a or b for a, b in widths) else x
     for axis, ((before, after), n) in enumerate(zip(widths, x.shape)):
@@ -291,4 +289,9 @@ def pad(
     return x
 
 
-_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PAD_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {
+    "constant": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}

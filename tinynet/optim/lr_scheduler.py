@@ -325,7 +325,7 @@ class ReduceLROnPlateau(LRScheduler):
         return self.cooldown_counter > 0
 
     @recorded_call
-    def step(self, metrics, epoch: int | None = None) -> None:  # type: ignore[override]
+    def step(self, metrics, epoch: int | None = None) -> None:
         """Record this epoch's metric and reduce the rates if it has plateaued."""
         current = float(metrics)
         if epoch is None:

@@ -15,7 +15,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def recorded_call(method: Callable) -> Callable:
             return method(self, *args, **kwargs)
         return hook.call(method, self, args, kwargs)
 
-    wrapper._recorded_call = True
+    cast(Any, wrapper)._recorded_call = True  # a mark Optimizer.__init_subclass__ reads
     return wrapper
 
 
@@ -431,7 +431,7 @@ class _FlatGroup:
     state (``load_state_dict``, an edit) is noticed by identity and the buffers rebuilt.
     """
 
-    def __init__(self, group, params, states, sizes, state):
+    def __init__(self, group, params, states, sizes, state) -> None:
         self.group = group
         self.params = params  # the flat parameter buffer (a copy, written back by scatter)
         self.grads = np.empty_like(params)
