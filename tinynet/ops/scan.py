@@ -55,6 +55,8 @@ def _moderate(values: np.ndarray) -> bool:
 
 
 class CumSum(Function):
+    display_name = "cumsum"
+
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
@@ -66,6 +68,7 @@ class CumSum(Function):
 
 
 class CumProd(Function):
+    display_name = "cumprod"
     saves_output = True
 
     @staticmethod
@@ -92,6 +95,7 @@ class CumProd(Function):
 
 
 class LogCumSumExp(Function):
+    display_name = "logcumsumexp"
     saves_output = True
 
     @staticmethod
