@@ -173,7 +173,7 @@ def transpose(x: TensorLike, *axes_order) -> Tensor:
     return permute(x, *axes_order) if axes_order else permute(x, tuple(range(x.ndim))[::-1])
 
 
-def permute(x, *dims):
+def permute(x: TensorLike, *dims) -> Tensor:
     """Reorder the axes of ``x`` by a full permutation: ``permute(x, 2, 0, 1)`` or a tuple."""
     x = as_tensor(x)
     order = _shape_arg(dims)
@@ -274,10 +274,10 @@ def pad(
             x, tuple(slice(-min(a, 0), n + min(b, 0)) for (a, b), n in zip(widths, x.shape))
         )
         widths = np.maximum(widths, 0)
-    widths = tuple((int(a), int(b)) for a, b in widths)
+    pairs = tuple((int(a), int(b)) for a, b in widths)
     if mode == "constant":
-        return Pad.apply(x, widths, value) if any(a or b for a, b in widths) else x
-    for axis, ((before, after), n) in enumerate(zip(widths, x.shape)):
+        return Pad.apply(x, pairs, value) if any(a or b for a, b in pairs) else x
+    for axis, ((before, after), n) in enumerate(zip(pairs, x.shape)):
         if not (before or after):
             continue
         limit = n - 1 if mode == "reflect" else n
@@ -291,4 +291,9 @@ def pad(
     return x
 
 
-_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PAD_MODES: dict[str, Any] = {
+    "constant": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}

@@ -27,7 +27,7 @@ from tinynet.ops.elementwise import (
     signed_difference,
     where,
 )
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 _ROUNDING = {
     "floor": np.floor,
@@ -364,7 +364,7 @@ class Celu(Function):
 
 # -- public functions -------------------------------------------------------------------------
 def _rounding(name, doc):
-    def op(x):
+    def op(x: TensorLike) -> Tensor:
         x = as_tensor(x)
         if x.data.dtype.kind in "iub":  # whole numbers already (sign keeps the dtype too)
             return Tensor.wrap(np.sign(x.data) if name == "sign" else x.data.copy())
@@ -381,7 +381,7 @@ trunc = _rounding("trunc", "Elementwise integer part (rounded toward 0); its gra
 sign = _rounding("sign", "Elementwise -1, 0 or 1 by the sign of x; its gradient is 0.")
 
 
-def round(x, decimals: int = 0) -> Tensor:
+def round(x: TensorLike, decimals: int = 0) -> Tensor:
     """Round half to even to ``decimals`` places (as PyTorch and NumPy); its gradient is 0.
 
     >>> import tinynet as tn
@@ -395,7 +395,7 @@ def round(x, decimals: int = 0) -> Tensor:
 
 
 def _unary(function, name, doc):
-    def op(x):
+    def op(x: TensorLike) -> Tensor:
         return function.apply(as_tensor(x))
 
     op.__name__ = op.__qualname__ = name
@@ -424,7 +424,7 @@ def _binary(function, name, a, b):
         raise broadcast_error(name, a.shape, b.shape) from None
 
 
-def atan2(input, other) -> Tensor:
+def atan2(input: TensorLike, other: TensorLike) -> Tensor:
     """Elementwise angle of the point ``(other, input)`` (``input`` is y), in ``[-pi, pi]``.
 
     >>> import tinynet as tn
@@ -434,17 +434,17 @@ def atan2(input, other) -> Tensor:
     return _binary(Atan2, "atan2", input, other)
 
 
-def logaddexp(a, b) -> Tensor:
+def logaddexp(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``log(exp(a) + exp(b))``, stable for any finite inputs."""
     return _binary(LogAddExp, "logaddexp", a, b)
 
 
-def hypot(a, b) -> Tensor:
+def hypot(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
     return _binary(Hypot, "hypot", a, b)
 
 
-def fmod(a, b) -> Tensor:
+def fmod(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise C remainder ``a - trunc(a / b) * b`` (the sign of ``a``), as ``torch.fmod``.
 
     >>> import tinynet as tn
@@ -454,7 +454,7 @@ def fmod(a, b) -> Tensor:
     return _binary(Fmod, "fmod", a, b)
 
 
-def remainder(a, b) -> Tensor:
+def remainder(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise Python remainder ``a - floor(a / b) * b`` (the sign of ``b``), as ``a % b``.
 
     >>> import tinynet as tn
@@ -464,7 +464,7 @@ def remainder(a, b) -> Tensor:
     return _binary(Remainder, "remainder", a, b)
 
 
-def floor_divide(a, b) -> Tensor:
+def floor_divide(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``floor(a / b)``, exactly as Python's ``//``; its gradient is 0.
 
     >>> import tinynet as tn
@@ -474,7 +474,7 @@ def floor_divide(a, b) -> Tensor:
     return _binary(FloorDivide, "floor_divide", a, b)
 
 
-def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(x: TensorLike, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``; the gradient is 0 at and beyond the bounds.
 
     >>> import tinynet as tn
