@@ -416,4 +416,121 @@ def test_logaddexp_logsigmoid_and_expm1_are_stable():
     assert tn.expm1(tensor([1e-20])).item() == 1e-20
 
 
+# -- second order at the kinks of the issue-11 ops (the second-order column of docs/autograd.md):
+# each first-order rule below is piecewise constant (or linear in x) at the kink, so with its
+# masks held constant, as PyTorch's double backward holds them, the second derivative is 0.
+def _pair(op):
+    """``op(a, b)`` as a function of one tensor ``[a..., b...]`` (slicing is linear)."""
+    return lambda x: op(x[: x.shape[0] // 2], x[x.shape[0] // 2 :])
+
+
+def _weights(n):
+    return tn.tensor(np.arange(1.0, n + 1.0))
+
+
+_ZERO_SECOND_ORDER = {
+    # x at the kinks: a / b whole for the modulo ops, the bounds, ties, zero vectors
+    "floor_divide": (_pair(lambda a, b: a // b), [4.0, -3.0, 2.0, 1.5]),
+    "fmod": (_pair(tn.fmod), [4.0, -3.0, 2.0, 1.5]),
+    "remainder": (_pair(tn.remainder), [4.0, -3.0, 2.0, 1.5]),
+    "hardtanh": (tn.hardtanh, [-1.0, 1.0]),
+    "relu6": (tn.relu6, [0.0, 6.0]),
+    "hardsigmoid": (tn.hardsigmoid, [-3.0, 3.0]),
+    "hardswish": (tn.hardswish, [-3.0, 3.0]),
+    "selu": (tn.selu, [0.0]),
+    "celu": (lambda x: tn.celu(x, 0.5), [0.0]),
+    "softsign": (tn.softsign, [0.0]),
+    "hypot": (_pair(tn.hypot), [0.0, 0.0]),
+    "atan2": (_pair(tn.atan2), [0.0, 0.0]),
+    "sort": (lambda x: tn.sort(x)[0] * _weights(3), [1.0, 1.0, 0.0]),
+    "topk": (lambda x: tn.topk(x, 2)[0] * _weights(2), [1.0, 1.0, 0.0]),
+    "cummax": (lambda x: tn.cummax(x, 0)[0] * _weights(3), [1.0, 1.0, 0.0]),
+    "cummin": (lambda x: tn.cummin(x, 0)[0] * _weights(3), [0.0, 0.0, 1.0]),
+    "median": (tn.median, [1.0, 2.0, 3.0, 4.0]),
+    "quantile": (lambda x: tn.quantile(x, 0.3), [1.0, 1.0, 2.0]),
+    "norm_2": (tn.norm, [0.0, 0.0]),
+    "norm_1.5": (lambda x: tn.norm(x, 1.5), [0.0, 0.0]),
+    "norm_3": (lambda x: tn.norm(x, 3.0), [0.0, 0.0]),
+    "norm_1": (lambda x: tn.norm(x, 1.0), [0.0, 0.0]),
+    "norm_0.5": (lambda x: tn.norm(x, 0.5), [0.0, 0.0]),
+    # matrix norms: column (1) and row (inf) absolute sums tie
+    "norm_matrix_1": (lambda x: tn.norm(x.reshape(2, 2), 1, dim=(0, 1)), [1.0, -2.0, 2.0, 1.0]),
+    "norm_matrix_inf": (
+        lambda x: tn.norm(x.reshape(2, 2), float("inf"), dim=(0, 1)),
+        [1.0, -2.0, 2.0, 1.0],
+    ),
+    "normalize": (lambda x: tn.normalize(x, dim=0), [0.0, 0.0]),
+    "norm_inf": (lambda x: tn.norm(x, float("inf")), [1.0, -1.0]),
+    "norm_-inf": (lambda x: tn.norm(x, float("-inf")), [1.0, -1.0]),
+    "gather": (lambda x: tn.gather(x, 0, tn.tensor([0, 0, 1])) * _weights(3), [1.0, 2.0]),
+    "index_select": (lambda x: tn.index_select(x, 0, tn.tensor([1, 1])) * _weights(2), [1.0, 2.0]),
+    "take_along_axis": (
+        lambda x: tn.take_along_axis(x, tn.tensor([0, 0]), 0) * _weights(2),
+        [1.0, 2.0],
+    ),
+    "repeat_interleave": (lambda x: tn.repeat_interleave(x, 2) * _weights(4), [1.0, 2.0]),
+    "pad_reflect": (lambda x: tn.pad(x, (2, 2), mode="reflect") * _weights(7), [1.0, 2.0, 3.0]),
+    "pad_replicate": (
+        lambda x: tn.pad(x, (2, 2), mode="replicate") * _weights(7),
+        [1.0, 2.0, 3.0],
+    ),
+    "pad_circular": (
+        lambda x: tn.pad(x, (2, 2), mode="circular") * _weights(7),
+        [1.0, 2.0, 3.0],
+    ),
+    "scatter": (
+        lambda x: tn.scatter(tn.zeros(2, dtype=tn.float64), 0, tn.tensor([0, 0]), x) * _weights(2),
+        [1.0, 2.0],
+    ),
+    "scatter_reduce_amax": (
+        lambda x: tn.scatter_reduce(x[:1], 0, tn.tensor([0, 0]), x[1:], "amax"),
+        [1.0, 1.0, 1.0],
+    ),
+    "scatter_reduce_amin": (
+        lambda x: tn.scatter_reduce(x[:1], 0, tn.tensor([0, 0]), x[1:], "amin"),
+        [1.0, 1.0, 1.0],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ZERO_SECOND_ORDER))
+def test_issue_11_second_derivatives_at_their_kinks_are_zero(name):
+    fn, values = _ZERO_SECOND_ORDER[name]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        second = hessian(fn, tensor(values))
+    np.testing.assert_array_equal(second, np.zeros((len(values), len(values))))
+
+
+def test_logaddexp_at_a_tie_is_smooth_with_curvature_a_quarter():
+    # d2/da2 log(e^a + e^b) = s (1 - s) with s = sigmoid(a - b) = 1/2 at a tie.
+    second = hessian(_pair(tn.logaddexp), tensor([1.0, 1.0]))
+    np.testing.assert_array_equal(second, [[0.25, -0.25], [-0.25, 0.25]])
+
+
+def test_cumprod_with_zeros_second_derivatives_are_exact_products():
+    # sum(cumprod(x)) = x0 + x0 x1 + x0 x1 x2: d2/dx0 dx1 = 1 + x2, d2/dx0 dx2 = x1, d2/dx1 dx2 = x0.
+    for values in ([2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [0.0, 5.0, 0.0]):
+        x0, x1, x2 = values
+        expected = [[0, 1 + x2, x1], [1 + x2, 0, x0], [x1, x0, 0]]
+        np.testing.assert_array_equal(hessian(lambda x: tn.cumprod(x, 0), tensor(values)), expected)
+
+
+def test_scatter_reduce_prod_with_zeros_second_derivatives_are_exact_products():
+    # 1 * s0 * s1 * s2: d2/dsi dsj is the product of the third source.
+    def fn(src):
+        return tn.scatter_reduce(tn.ones(1, dtype=tn.float64), 0, tn.tensor([0, 0, 0]), src, "prod")
+
+    for values in ([0.0, 2.0, 3.0], [0.0, 0.0, 3.0]):
+        s0, s1, s2 = values
+        np.testing.assert_array_equal(
+            hessian(fn, tensor(values)), [[0, s2, s1], [s2, 0, s0], [s1, s0, 0]]
+        )
+
+
+def test_normalize_of_a_zero_vector_divides_by_eps():
+    # PyTorch: x / norm.clamp_min(eps); below eps the clamp passes no gradient to the norm.
+    (grad,) = gradient(lambda x: tn.normalize(x, dim=0, eps=1e-3), tensor([0.0, 0.0]))
+    np.testing.assert_array_equal(grad, [1e3, 1e3])
+
+
 # == end of issue 11 ==

@@ -11,6 +11,7 @@ import numpy as np
 from tinynet import ops
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor, axes, binary, broadcast_error, dim_aliases, floating
+from tinynet.ops.pointwise import Celu
 from tinynet.tensor import Axis, Tensor, TensorLike
 
 
@@ -215,7 +216,7 @@ def celu(x, alpha: float = 1.0) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``; continuously differentiable."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
-    return ops.elu(as_tensor(x) * (1.0 / alpha), 1.0) * alpha
+    return Celu.apply(as_tensor(x), alpha)
 
 
 def relu6(x) -> Tensor:

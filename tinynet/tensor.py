@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import os
 import sys
+import types
 import warnings
 from typing import Any, TypeAlias
 
@@ -180,7 +181,7 @@ class Tensor:
     def ndim(self) -> int:
         return self.data.ndim
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: int | None = None) -> tuple[builtins.int, ...] | builtins.int:
         """The shape as a tuple, or the length of axis ``dim``, as PyTorch's ``size``.
 
         A method, not NumPy's ``size`` attribute (the element count): use ``numel()`` for
@@ -477,7 +478,7 @@ class Tensor:
         """Two ints swap those axes (PyTorch); a sequence or 3+ ints permute (NumPy)."""
         return _ops.transpose(self, *axes)
 
-    def permute(self, *dims):
+    def permute(self, *dims) -> Tensor:
         """Reorder the axes: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
         return _ops.permute(self, *dims)
 
@@ -521,9 +522,8 @@ class Tensor:
     def __getitem__(self, index) -> Tensor:
         return _ops.getitem(self, index)
 
-    # Attribute types for type checkers (the slots above hold them). Below ``def float``,
-    # annotations say ``builtins.float``: the method shadows the type in the class body.
-    data: np.ndarray
+    # Below ``def float``, annotations say ``builtins.float``: the method shadows the type in
+    # the class body.
 
     # -- named internal API -------------------------------------------------------------
     #: ``_wrap`` under the name tinynet's other modules use: wraps ``array`` as it is (no
@@ -616,87 +616,87 @@ class Tensor:
         _inplace(self, "__setitem__", lambda t: _ops.where(chosen, Tensor._wrap(values), t))
 
     # == issue 11: more ops as methods, PyTorch's names (dim, keepdim; axis, keepdims too) ==
-    def floor(self):
+    def floor(self) -> Tensor:
         return _ops.floor(self)
 
-    def ceil(self):
+    def ceil(self) -> Tensor:
         return _ops.ceil(self)
 
-    def round(self, decimals: int = 0):
+    def round(self, decimals: int = 0) -> Tensor:
         return _ops.round(self, decimals)
 
     __round__ = round
 
-    def trunc(self):
+    def trunc(self) -> Tensor:
         return _ops.trunc(self)
 
-    def sign(self):
+    def sign(self) -> Tensor:
         return _ops.sign(self)
 
-    def rsqrt(self):
+    def rsqrt(self) -> Tensor:
         return _functional.rsqrt(self)
 
-    def log2(self):
+    def log2(self) -> Tensor:
         return _functional.log2(self)
 
-    def log10(self):
+    def log10(self) -> Tensor:
         return _functional.log10(self)
 
-    def exp2(self):
+    def exp2(self) -> Tensor:
         return _functional.exp2(self)
 
-    def expm1(self):
+    def expm1(self) -> Tensor:
         return _ops.expm1(self)
 
-    def tan(self):
+    def tan(self) -> Tensor:
         return _ops.tan(self)
 
-    def asin(self):
+    def asin(self) -> Tensor:
         return _ops.asin(self)
 
-    def acos(self):
+    def acos(self) -> Tensor:
         return _ops.acos(self)
 
-    def atan(self):
+    def atan(self) -> Tensor:
         return _ops.atan(self)
 
-    def atan2(self, other):
+    def atan2(self, other) -> Tensor:
         return _ops.atan2(self, other)
 
-    def sinh(self):
+    def sinh(self) -> Tensor:
         return _ops.sinh(self)
 
-    def cosh(self):
+    def cosh(self) -> Tensor:
         return _ops.cosh(self)
 
-    def asinh(self):
+    def asinh(self) -> Tensor:
         return _ops.asinh(self)
 
-    def acosh(self):
+    def acosh(self) -> Tensor:
         return _ops.acosh(self)
 
-    def atanh(self):
+    def atanh(self) -> Tensor:
         return _ops.atanh(self)
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
-    def logaddexp(self, other):
+    def logaddexp(self, other) -> Tensor:
         return _ops.logaddexp(self, other)
 
-    def lerp(self, end, weight):
+    def lerp(self, end, weight) -> Tensor:
         return _functional.lerp(self, end, weight)
 
-    def hypot(self, other):
+    def hypot(self, other) -> Tensor:
         return _ops.hypot(self, other)
 
-    def fmod(self, other):
+    def fmod(self, other) -> Tensor:
         return _ops.fmod(self, other)
 
-    def remainder(self, other):
+    def remainder(self, other) -> Tensor:
         return _ops.remainder(self, other)
 
-    def floor_divide(self, other):
+    def floor_divide(self, other) -> Tensor:
         return _ops.floor_divide(self, other)
 
     def __floordiv__(self, other):
@@ -711,144 +711,144 @@ class Tensor:
     def __rmod__(self, other):
         return _ops.remainder(other, self)
 
-    def isnan(self):
+    def isnan(self) -> Tensor:
         return _functional.isnan(self)
 
-    def isinf(self):
+    def isinf(self) -> Tensor:
         return _functional.isinf(self)
 
-    def isfinite(self):
+    def isfinite(self) -> Tensor:
         return _functional.isfinite(self)
 
-    def logical_not(self):
+    def logical_not(self) -> Tensor:
         return _functional.logical_not(self)
 
-    def logical_and(self, other):
+    def logical_and(self, other) -> Tensor:
         return _functional.logical_and(self, other)
 
-    def logical_or(self, other):
+    def logical_or(self, other) -> Tensor:
         return _functional.logical_or(self, other)
 
-    def logical_xor(self, other):
+    def logical_xor(self, other) -> Tensor:
         return _functional.logical_xor(self, other)
 
-    def where(self, condition, other):
+    def where(self, condition, other) -> Tensor:
         """``self`` where ``condition`` else ``other`` (PyTorch's ``Tensor.where``)."""
         return _ops.where(condition, self, other)
 
     # Scans, sorting, shape and indexing: the functions take both spellings of dim/keepdim.
-    def cumsum(self, *args, **kwargs):
+    def cumsum(self, *args, **kwargs) -> Tensor:
         return _ops.cumsum(self, *args, **kwargs)
 
-    def cumprod(self, *args, **kwargs):
+    def cumprod(self, *args, **kwargs) -> Tensor:
         return _ops.cumprod(self, *args, **kwargs)
 
-    def logcumsumexp(self, *args, **kwargs):
+    def logcumsumexp(self, *args, **kwargs) -> Tensor:
         return _ops.logcumsumexp(self, *args, **kwargs)
 
-    def cummax(self, *args, **kwargs):
+    def cummax(self, *args, **kwargs) -> tuple:
         return _functional.cummax(self, *args, **kwargs)
 
-    def cummin(self, *args, **kwargs):
+    def cummin(self, *args, **kwargs) -> tuple:
         return _functional.cummin(self, *args, **kwargs)
 
-    def sort(self, *args, **kwargs):
+    def sort(self, *args, **kwargs) -> tuple:
         return _functional.sort(self, *args, **kwargs)
 
-    def argsort(self, *args, **kwargs):
+    def argsort(self, *args, **kwargs) -> Tensor:
         return _functional.argsort(self, *args, **kwargs)
 
-    def topk(self, *args, **kwargs):
+    def topk(self, *args, **kwargs) -> tuple:
         return _functional.topk(self, *args, **kwargs)
 
-    def any(self, *args, **kwargs):
+    def any(self, *args, **kwargs) -> Tensor:
         return _functional.any(self, *args, **kwargs)
 
-    def all(self, *args, **kwargs):
+    def all(self, *args, **kwargs) -> Tensor:
         return _functional.all(self, *args, **kwargs)
 
-    def median(self, *args, **kwargs):
+    def median(self, *args, **kwargs) -> Tensor | tuple:
         return _functional.median(self, *args, **kwargs)
 
-    def quantile(self, *args, **kwargs):
+    def quantile(self, *args, **kwargs) -> Tensor:
         return _functional.quantile(self, *args, **kwargs)
 
-    def norm(self, *args, **kwargs):
+    def norm(self, *args, **kwargs) -> Tensor:
         return _functional.norm(self, *args, **kwargs)
 
-    def split(self, *args, **kwargs):
+    def split(self, *args, **kwargs) -> tuple:
         return _functional.split(self, *args, **kwargs)
 
-    def chunk(self, *args, **kwargs):
+    def chunk(self, *args, **kwargs) -> tuple:
         return _functional.chunk(self, *args, **kwargs)
 
-    def unbind(self, *args, **kwargs):
+    def unbind(self, *args, **kwargs) -> tuple:
         return _functional.unbind(self, *args, **kwargs)
 
-    def tril(self, *args, **kwargs):
+    def tril(self, *args, **kwargs) -> Tensor:
         return _functional.tril(self, *args, **kwargs)
 
-    def triu(self, *args, **kwargs):
+    def triu(self, *args, **kwargs) -> Tensor:
         return _functional.triu(self, *args, **kwargs)
 
-    def diag(self, *args, **kwargs):
+    def diag(self, *args, **kwargs) -> Tensor:
         return _functional.diag(self, *args, **kwargs)
 
-    def diagonal(self, *args, **kwargs):
+    def diagonal(self, *args, **kwargs) -> Tensor:
         return _functional.diagonal(self, *args, **kwargs)
 
-    def roll(self, *args, **kwargs):
+    def roll(self, *args, **kwargs) -> Tensor:
         return _functional.roll(self, *args, **kwargs)
 
-    def tile(self, *args, **kwargs):
+    def tile(self, *args, **kwargs) -> Tensor:
         return _functional.tile(self, *args, **kwargs)
 
-    def repeat_interleave(self, *args, **kwargs):
+    def repeat_interleave(self, *args, **kwargs) -> Tensor:
         return _functional.repeat_interleave(self, *args, **kwargs)
 
-    def flip(self, *args, **kwargs):
+    def flip(self, *args, **kwargs) -> Tensor:
         return _functional.flip(self, *args, **kwargs)
 
-    def unflatten(self, *args, **kwargs):
+    def unflatten(self, *args, **kwargs) -> Tensor:
         return _functional.unflatten(self, *args, **kwargs)
 
-    def movedim(self, *args, **kwargs):
+    def movedim(self, *args, **kwargs) -> Tensor:
         return _functional.movedim(self, *args, **kwargs)
 
-    def swapaxes(self, *args, **kwargs):
+    def swapaxes(self, *args, **kwargs) -> Tensor:
         return _functional.swapaxes(self, *args, **kwargs)
 
-    def gather(self, *args, **kwargs):
+    def gather(self, *args, **kwargs) -> Tensor:
         return _functional.gather(self, *args, **kwargs)
 
-    def scatter(self, *args, **kwargs):
+    def scatter(self, *args, **kwargs) -> Tensor:
         return _functional.scatter(self, *args, **kwargs)
 
-    def scatter_add(self, *args, **kwargs):
+    def scatter_add(self, *args, **kwargs) -> Tensor:
         return _functional.scatter_add(self, *args, **kwargs)
 
-    def scatter_reduce(self, *args, **kwargs):
+    def scatter_reduce(self, *args, **kwargs) -> Tensor:
         return _functional.scatter_reduce(self, *args, **kwargs)
 
-    def index_select(self, *args, **kwargs):
+    def index_select(self, *args, **kwargs) -> Tensor:
         return _functional.index_select(self, *args, **kwargs)
 
-    def take_along_axis(self, *args, **kwargs):
+    def take_along_axis(self, *args, **kwargs) -> Tensor:
         return _functional.take_along_axis(self, *args, **kwargs)
 
-    def masked_fill(self, *args, **kwargs):
+    def masked_fill(self, *args, **kwargs) -> Tensor:
         return _functional.masked_fill(self, *args, **kwargs)
 
-    def masked_select(self, *args, **kwargs):
+    def masked_select(self, *args, **kwargs) -> Tensor:
         return _functional.masked_select(self, *args, **kwargs)
 
-    def nonzero(self, *args, **kwargs):
+    def nonzero(self, *args, **kwargs) -> Tensor | tuple:
         return _functional.nonzero(self, *args, **kwargs)
 
-    def repeat(self, *sizes):
+    def repeat(self, *sizes) -> Tensor:
         return _functional.repeat(self, *sizes)
 
-    def take_along_dim(self, indices, dim):
+    def take_along_dim(self, indices, dim) -> Tensor:
         return _functional.take_along_axis(self, indices, dim)
 
     swapdims = swapaxes
@@ -922,7 +922,7 @@ def last_writer(tensor: Tensor) -> str | None:
 
 def _caller_site() -> str:
     """``file.py:line`` of the first caller outside the tinynet package."""
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:

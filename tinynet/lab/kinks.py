@@ -34,9 +34,6 @@ from tinynet.gradcheck import (
     register_failure_hint,
 )
 from tinynet.lab.history import Site, install_hooks, op_name
-from tinynet.ops import pointwise
-from tinynet.ops.elementwise import bound_label as _bound
-from tinynet.ops.elementwise import signed_difference as _difference
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -86,45 +83,6 @@ def crossings(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """Where a kink coordinate changes sign between two evaluations (a step crossed it)."""
     changed = np.sign(before) != np.sign(after)
     return changed & ~(np.isnan(before) | np.isnan(after))
-
-
-# == issue 11: jumps of the rounding functions and of fmod/remainder, kinks of the hard
-# activations. A jump at every integer n is where sin(pi x) changes sign (it changes sign
-# nowhere else); round jumps at the halves, where cos(pi x) does.
-def _rounding_rule(x, name, decimals) -> list:
-    x = np.asarray(x, np.float64)
-    if name == "sign":
-        return [("0", x)]
-    if name == "round":
-        return [("a half", np.cos(np.pi * x * 10.0**decimals))]
-    return [("an integer", np.sin(np.pi * x))]
-
-
-def _modulo_rule(a, b) -> list:
-    return [("a whole quotient a / b", np.sin(np.pi * _difference(a, 0) / _difference(b, 0)))]
-
-
-register_kink(pointwise.Rounding, _rounding_rule)
-register_kink(pointwise.Fmod, _modulo_rule)
-register_kink(pointwise.Remainder, _modulo_rule)
-register_kink(pointwise.FloorDivide, _modulo_rule)
-register_kink(
-    pointwise.Hardtanh,
-    lambda x, low, high: [
-        (_bound("lower", low), _difference(x, low)),
-        (_bound("upper", high), _difference(x, high)),
-    ],
-)
-register_kink(pointwise.Hardswish, lambda x: [("-3", _difference(x, -3)), ("3", _difference(x, 3))])
-# hypot's cone at the origin: a step of one coordinate crosses it while the other is 0.
-register_kink(
-    pointwise.Hypot,
-    lambda a, b: [
-        ("the origin", np.where(np.asarray(b) == 0, _difference(a, 0), np.inf)),
-        ("the origin", np.where(np.asarray(a) == 0, _difference(b, 0), np.inf)),
-    ],
-)
-# == end of issue 11 ==
 
 
 # -- the kink-aware gradient check ------------------------------------------------------------

@@ -133,77 +133,79 @@ def log_softmax(input: TensorLike, dim: int = -1) -> Tensor:
 
 
 # == issue 11: more activations (composites in tinynet.functional) ================================
-def silu(input) -> Tensor:
+def silu(input: TensorLike) -> Tensor:
     """``input * sigmoid(input)`` elementwise."""
     return _composite.silu(input)
 
 
-def mish(input) -> Tensor:
+def mish(input: TensorLike) -> Tensor:
     """``input * tanh(softplus(input))`` elementwise."""
     return _composite.mish(input)
 
 
-def selu(input) -> Tensor:
+def selu(input: TensorLike) -> Tensor:
     """Scaled ELU with the self-normalizing constants."""
     return _composite.selu(input)
 
 
-def celu(input, alpha: float = 1.0) -> Tensor:
+def celu(input: TensorLike, alpha: float = 1.0) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise."""
     return _composite.celu(input, alpha)
 
 
-def relu6(input) -> Tensor:
+def relu6(input: TensorLike) -> Tensor:
     """``min(max(input, 0), 6)``; gradient 0 at 0 and 6."""
     return _composite.relu6(input)
 
 
-def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(input: TensorLike, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``input`` clipped to ``[min_val, max_val]``; gradient 0 at and beyond the bounds."""
     return ops.hardtanh(input, min_val, max_val)
 
 
-def hardsigmoid(input) -> Tensor:
+def hardsigmoid(input: TensorLike) -> Tensor:
     """``relu6(input + 3) / 6`` elementwise."""
     return _composite.hardsigmoid(input)
 
 
-def hardswish(input) -> Tensor:
+def hardswish(input: TensorLike) -> Tensor:
     """``input * relu6(input + 3) / 6`` elementwise."""
     return ops.hardswish(input)
 
 
-def softsign(input) -> Tensor:
+def softsign(input: TensorLike) -> Tensor:
     """``input / (1 + |input|)`` elementwise."""
     return _composite.softsign(input)
 
 
-def logsigmoid(input) -> Tensor:
+def logsigmoid(input: TensorLike) -> Tensor:
     """``log(sigmoid(input))`` elementwise, computed stably."""
     return _composite.logsigmoid(input)
 
 
-def softmin(input, dim: int = -1) -> Tensor:
+def softmin(input: TensorLike, dim: int = -1) -> Tensor:
     """Softmax of ``-input`` along ``dim``."""
     return _composite.softmin(input, dim)
 
 
-def glu(input, dim: int = -1) -> Tensor:
+def glu(input: TensorLike, dim: int = -1) -> Tensor:
     """Gated linear unit along ``dim``."""
     return _composite.glu(input, dim)
 
 
-def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+def normalize(input: TensorLike, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm(input, p, dim), eps)``: unit-norm slices along ``dim``."""
     return _composite.normalize(input, p, dim, eps)
 
 
-def one_hot(tensor, num_classes: int = -1) -> Tensor:
+def one_hot(tensor: TensorLike, num_classes: int = -1) -> Tensor:
     """Integer class labels as one-hot int64 rows (``num_classes=-1``: largest label + 1)."""
     return _composite.one_hot(tensor, num_classes)
 
 
-def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(
+    input: TensorLike, pad: Sequence[int], mode: str = "constant", value: float = 0.0
+) -> Tensor:
     """Pad the last ``len(pad) // 2`` dimensions, PyTorch's way: ``pad`` lists
     ``(left, right)`` of the last dimension first, then of the one before, and so on.
 

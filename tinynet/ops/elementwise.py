@@ -20,7 +20,9 @@ from tinynet.ops._args import as_tensor, binary, broadcast_error, floating_input
 from tinynet.tensor import Tensor, TensorLike
 
 
-def _scaled(grad_output: Tensor, factor: Tensor) -> Tensor:
+# Backward helpers shared with other op modules (ops.pointwise): a named internal API, not
+# exported by ``ops``.
+def scaled_gradient(grad_output: Tensor, factor: Tensor) -> Tensor:
     """``grad_output * factor`` (a local derivative), with 0 * inf taken as 0."""
     # A finite sum proves every element finite (an inf or nan would make it non-finite);
     # a sum that overflows only sends us down the exact, slower path.
@@ -30,7 +32,7 @@ def _scaled(grad_output: Tensor, factor: Tensor) -> Tensor:
         return where(grad_output.data == 0, 0.0, grad_output * factor)
 
 
-def _divided(grad_output: Tensor, denominator: Tensor) -> Tensor:
+def divided_gradient(grad_output: Tensor, denominator: Tensor) -> Tensor:
     """``grad_output / denominator``, with 0 / 0 taken as 0."""
     if denominator.data.all():
         return grad_output / denominator
@@ -77,8 +79,8 @@ class Mul(Function):
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
         return (
-            _scaled(grad_output, b) if needs_a else None,
-            _scaled(grad_output, a) if needs_b else None,
+            scaled_gradient(grad_output, b) if needs_a else None,
+            scaled_gradient(grad_output, a) if needs_b else None,
         )
 
 
@@ -92,10 +94,10 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad_output):
         _, b = ctx.inputs
-        grad_a = _divided(grad_output, b)
+        grad_a = divided_gradient(grad_output, b)
         grad_b = None
         if ctx.needs_input_grad[1]:
-            grad_b = _scaled(-grad_a, ctx.output)
+            grad_b = scaled_gradient(-grad_a, ctx.output)
         return grad_a if ctx.needs_input_grad[0] else None, grad_b
 
 
@@ -129,7 +131,7 @@ class PowScalar(Function):
             return grad_output
         if p == 2:
             return grad_output * (x * 2.0)
-        return _scaled(grad_output, x ** (p - 1) * p)
+        return scaled_gradient(grad_output, x ** (p - 1) * p)
 
 
 class Pow(Function):
@@ -150,14 +152,14 @@ class Pow(Function):
             if constant.any():
                 # a ** 0 is constant: d/da is 0 even at a == 0 (as PyTorch), not 0 * inf.
                 with np.errstate(invalid="ignore"):
-                    grad_a = where(constant, 0.0, _scaled(grad_output, b * a ** (b - 1)))
+                    grad_a = where(constant, 0.0, scaled_gradient(grad_output, b * a ** (b - 1)))
             else:
-                grad_a = _scaled(grad_output, b * a ** (b - 1))
+                grad_a = scaled_gradient(grad_output, b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
             # d/db a**b = a**b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch).
             at_zero = (a.data == 0) & (b.data >= 0)
             log_a = where(at_zero, 1.0, a).log()
-            grad_b = where(at_zero, 0.0, _scaled(grad_output, ctx.output * log_a))
+            grad_b = where(at_zero, 0.0, scaled_gradient(grad_output, ctx.output * log_a))
         return grad_a, grad_b
 
 
@@ -181,7 +183,7 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _scaled(grad_output, ctx.output)
+        return scaled_gradient(grad_output, ctx.output)
 
 
 class Log(Function):
@@ -191,7 +193,7 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _divided(grad_output, ctx.inputs[0])
+        return divided_gradient(grad_output, ctx.inputs[0])
 
 
 class Log1p(Function):
@@ -201,7 +203,7 @@ class Log1p(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _divided(grad_output, ctx.inputs[0] + 1.0)
+        return divided_gradient(grad_output, ctx.inputs[0] + 1.0)
 
 
 class Sqrt(Function):
@@ -213,7 +215,7 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _divided(grad_output, ctx.output * 2.0)
+        return divided_gradient(grad_output, ctx.output * 2.0)
 
 
 class Abs(Function):

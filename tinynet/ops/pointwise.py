@@ -19,8 +19,15 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, binary, broadcast_error
-from tinynet.ops.elementwise import _divided, _scaled, sigmoid, where
-from tinynet.tensor import Tensor
+from tinynet.ops.elementwise import (
+    bound_label,
+    divided_gradient,
+    scaled_gradient,
+    sigmoid,
+    signed_difference,
+    where,
+)
+from tinynet.tensor import Tensor, TensorLike
 
 _ROUNDING = {
     "floor": np.floor,
@@ -30,12 +37,35 @@ _ROUNDING = {
 }
 
 
+def _rounding_kinks(x, name, decimals) -> list:
+    # A jump at every integer n is where sin(pi x) changes sign (it changes sign nowhere
+    # else; exactly 0 there); round jumps at the halves of x * 10**decimals, where cos does.
+    x = np.asarray(x, np.float64)
+    if name == "sign":
+        return [("0", x)]
+    if name == "round":
+        y = x * 10.0**decimals if decimals >= 0 else x / 10.0**-decimals  # as np.round
+        return [("a half", np.where(y - np.floor(y) == 0.5, 0.0, np.cos(np.pi * y)))]
+    return [("an integer", np.where(x == np.floor(x), 0.0, np.sin(np.pi * x)))]
+
+
+def _modulo_kinks(a, b) -> list:
+    """fmod, remainder and floor_divide jump where ``a`` is a whole multiple of ``b`` (the sign
+    of sin(pi a / b), exactly 0 there) and oscillate without limit as ``b`` crosses 0."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    whole = np.where(np.fmod(a, b) == 0, 0.0, np.sin(np.pi * a / b))
+    return [("a whole quotient a / b", whole), ("a zero divisor", b)]
+
+
 class Rounding(Function):
     """A piecewise-constant function (floor, ceil, trunc, round, sign): gradient 0."""
 
+    display_name = "round"  # each node names its own function
+    kinks = staticmethod(_rounding_kinks)
+
     @staticmethod
     def forward(ctx, x, name, decimals):
-        ctx.name = name
+        ctx.name = ctx.display_name = name
         if name == "round":
             return np.round(x, decimals)
         return _ROUNDING[name](x)
@@ -54,7 +84,7 @@ class Expm1(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _scaled(grad_output, ctx.output + 1.0)
+        return scaled_gradient(grad_output, ctx.output + 1.0)
 
 
 class Tan(Function):
@@ -78,7 +108,7 @@ class Asin(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x = ctx.inputs[0]
-        return _divided(grad_output, (1.0 - x * x).sqrt())
+        return divided_gradient(grad_output, (1.0 - x * x).sqrt())
 
 
 class Acos(Function):
@@ -89,7 +119,7 @@ class Acos(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x = ctx.inputs[0]
-        return -_divided(grad_output, (1.0 - x * x).sqrt())
+        return -divided_gradient(grad_output, (1.0 - x * x).sqrt())
 
 
 class Atan(Function):
@@ -110,7 +140,7 @@ class Sinh(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _scaled(grad_output, cosh(ctx.inputs[0]))
+        return scaled_gradient(grad_output, cosh(ctx.inputs[0]))
 
 
 class Cosh(Function):
@@ -120,7 +150,7 @@ class Cosh(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _scaled(grad_output, sinh(ctx.inputs[0]))
+        return scaled_gradient(grad_output, sinh(ctx.inputs[0]))
 
 
 class Asinh(Function):
@@ -142,7 +172,7 @@ class Acosh(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x = ctx.inputs[0]
-        return _divided(grad_output, (x * x - 1.0).sqrt())
+        return divided_gradient(grad_output, (x * x - 1.0).sqrt())
 
 
 class Atanh(Function):
@@ -153,7 +183,7 @@ class Atanh(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x = ctx.inputs[0]
-        return _divided(grad_output, 1.0 - x * x)
+        return divided_gradient(grad_output, 1.0 - x * x)
 
 
 class Atan2(Function):
@@ -169,13 +199,15 @@ class Atan2(Function):
         squared = x * x + y * y
         needs_y, needs_x = ctx.needs_input_grad
         return (
-            _divided(grad_output * x, squared) if needs_y else None,
-            -_divided(grad_output * y, squared) if needs_x else None,
+            divided_gradient(grad_output * x, squared) if needs_y else None,
+            -divided_gradient(grad_output * y, squared) if needs_x else None,
         )
 
 
 class LogAddExp(Function):
     """``log(exp(a) + exp(b))`` without overflow; the gradients are sigmoids of ``a - b``."""
+
+    display_name = "logaddexp"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -195,6 +227,13 @@ class Hypot(Function):
     """``sqrt(a**2 + b**2)`` without overflow; gradient 0 at the origin."""
 
     saves_output = True
+    # The cone at the origin: a step of one coordinate crosses it while the other is 0.
+    kinks = staticmethod(
+        lambda a, b: [
+            ("the origin", np.where(np.asarray(b) == 0, signed_difference(a, 0), np.inf)),
+            ("the origin", np.where(np.asarray(a) == 0, signed_difference(b, 0), np.inf)),
+        ]
+    )
 
     @staticmethod
     def forward(ctx, a, b):
@@ -206,8 +245,8 @@ class Hypot(Function):
         needs_a, needs_b = ctx.needs_input_grad
         out = ctx.output
         return (
-            _divided(grad_output * a, out) if needs_a else None,
-            _divided(grad_output * b, out) if needs_b else None,
+            divided_gradient(grad_output * a, out) if needs_a else None,
+            divided_gradient(grad_output * b, out) if needs_b else None,
         )
 
 
@@ -215,6 +254,7 @@ class _Modulo(Function):
     """``a - q(a / b) * b`` for a rounding ``q``: gradient 1 for ``a``, ``-q(a / b)`` for ``b``."""
 
     ufunc: Callable[..., np.ndarray]
+    kinks = staticmethod(_modulo_kinks)
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -244,6 +284,8 @@ class Remainder(_Modulo):
 class FloorDivide(Function):
     """``floor(a / b)`` as Python's ``//`` (exact, via the remainder): gradient 0 for both."""
 
+    kinks = staticmethod(_modulo_kinks)
+
     @staticmethod
     def forward(ctx, a, b):
         return np.floor_divide(a, b)
@@ -256,6 +298,13 @@ class FloorDivide(Function):
 
 class Hardtanh(Function):
     """``x`` clipped to ``[min_val, max_val]``; gradient 1 strictly inside, else 0."""
+
+    kinks = staticmethod(
+        lambda x, low, high: [
+            (bound_label("lower", low), signed_difference(x, low)),
+            (bound_label("upper", high), signed_difference(x, high)),
+        ]
+    )
 
     @staticmethod
     def forward(ctx, x, min_val, max_val):
@@ -270,6 +319,10 @@ class Hardtanh(Function):
 
 class Hardswish(Function):
     """``x * relu6(x + 3) / 6``, with PyTorch's derivatives at ``x = -3`` and ``x = 3``."""
+
+    kinks = staticmethod(
+        lambda x: [("-3", signed_difference(x, -3)), ("3", signed_difference(x, 3))]
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -286,9 +339,32 @@ class Hardswish(Function):
         return grad_output * slope
 
 
+class Celu(Function):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``: the slope is 1 on both sides of 0,
+    but the second derivative jumps there (from ``1 / alpha`` to 0)."""
+
+    saves_output = True
+    # A kink of the first derivative: a second-order check across 0 is meaningless.
+    kinks = staticmethod(lambda x, alpha: [("0 (of the first derivative)", x)])
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.alpha = alpha
+        negative = np.expm1(np.minimum(x, 0) / np.asarray(alpha, x.dtype))
+        return np.where(x > 0, x, negative * np.asarray(alpha, x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        # For x <= 0 the slope is exp(x / alpha) = output / alpha + 1; as elu's, only x < 0
+        # has a second derivative (PyTorch's celu is elu with input_scale = 1 / alpha).
+        x = ctx.inputs[0].data
+        slope = where(x < 0, ctx.output * (1.0 / ctx.alpha), 0.0) + 1.0
+        return where(x > 0, grad_output, grad_output * slope)
+
+
 # -- public functions -------------------------------------------------------------------------
 def _rounding(name, doc):
-    def op(x):
+    def op(x: TensorLike) -> Tensor:
         x = as_tensor(x)
         if x.data.dtype.kind in "iub":  # whole numbers already (sign keeps the dtype too)
             return Tensor.wrap(np.sign(x.data) if name == "sign" else x.data.copy())
@@ -305,7 +381,7 @@ trunc = _rounding("trunc", "Elementwise integer part (rounded toward 0); its gra
 sign = _rounding("sign", "Elementwise -1, 0 or 1 by the sign of x; its gradient is 0.")
 
 
-def round(x, decimals: int = 0) -> Tensor:
+def round(x: TensorLike, decimals: int = 0) -> Tensor:
     """Round half to even to ``decimals`` places (as PyTorch and NumPy); its gradient is 0.
 
     >>> import tinynet as tn
@@ -319,7 +395,7 @@ def round(x, decimals: int = 0) -> Tensor:
 
 
 def _unary(function, name, doc):
-    def op(x):
+    def op(x: TensorLike) -> Tensor:
         return function.apply(as_tensor(x))
 
     op.__name__ = op.__qualname__ = name
@@ -348,7 +424,7 @@ def _binary(function, name, a, b):
         raise broadcast_error(name, a.shape, b.shape) from None
 
 
-def atan2(input, other) -> Tensor:
+def atan2(input: TensorLike, other: TensorLike) -> Tensor:
     """Elementwise angle of the point ``(other, input)`` (``input`` is y), in ``[-pi, pi]``.
 
     >>> import tinynet as tn
@@ -358,17 +434,17 @@ def atan2(input, other) -> Tensor:
     return _binary(Atan2, "atan2", input, other)
 
 
-def logaddexp(a, b) -> Tensor:
+def logaddexp(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``log(exp(a) + exp(b))``, stable for any finite inputs."""
     return _binary(LogAddExp, "logaddexp", a, b)
 
 
-def hypot(a, b) -> Tensor:
+def hypot(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
     return _binary(Hypot, "hypot", a, b)
 
 
-def fmod(a, b) -> Tensor:
+def fmod(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise C remainder ``a - trunc(a / b) * b`` (the sign of ``a``), as ``torch.fmod``.
 
     >>> import tinynet as tn
@@ -378,7 +454,7 @@ def fmod(a, b) -> Tensor:
     return _binary(Fmod, "fmod", a, b)
 
 
-def remainder(a, b) -> Tensor:
+def remainder(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise Python remainder ``a - floor(a / b) * b`` (the sign of ``b``), as ``a % b``.
 
     >>> import tinynet as tn
@@ -388,7 +464,7 @@ def remainder(a, b) -> Tensor:
     return _binary(Remainder, "remainder", a, b)
 
 
-def floor_divide(a, b) -> Tensor:
+def floor_divide(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``floor(a / b)``, exactly as Python's ``//``; its gradient is 0.
 
     >>> import tinynet as tn
@@ -398,7 +474,7 @@ def floor_divide(a, b) -> Tensor:
     return _binary(FloorDivide, "floor_divide", a, b)
 
 
-def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(x: TensorLike, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``; the gradient is 0 at and beyond the bounds.
 
     >>> import tinynet as tn

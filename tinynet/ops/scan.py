@@ -10,12 +10,13 @@ zeros in ``cumprod`` and wide ranges in ``logcumsumexp`` stay exact to every ord
 """
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, dim_aliases
 from tinynet.ops.elementwise import cast, where
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 
 def _flip(x: Tensor, axis: int) -> Tensor:
@@ -55,6 +56,8 @@ def _moderate(values: np.ndarray) -> bool:
 
 
 class CumSum(Function):
+    display_name = "cumsum"
+
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
@@ -66,6 +69,7 @@ class CumSum(Function):
 
 
 class CumProd(Function):
+    display_name = "cumprod"
     saves_output = True
 
     @staticmethod
@@ -92,6 +96,7 @@ class CumProd(Function):
 
 
 class LogCumSumExp(Function):
+    display_name = "logcumsumexp"
     saves_output = True
 
     @staticmethod
@@ -124,7 +129,7 @@ def _scan(function, x, dim, dtype=None):
 
 
 @dim_aliases
-def cumsum(x, dim: int, dtype=None) -> Tensor:
+def cumsum(x: TensorLike, dim: int, dtype: DTypeLike | None = None) -> Tensor:
     """Running sum along ``dim``; ``dtype`` casts the input first (as PyTorch).
 
     >>> import tinynet as tn
@@ -135,7 +140,7 @@ def cumsum(x, dim: int, dtype=None) -> Tensor:
 
 
 @dim_aliases
-def cumprod(x, dim: int, dtype=None) -> Tensor:
+def cumprod(x: TensorLike, dim: int, dtype: DTypeLike | None = None) -> Tensor:
     """Running product along ``dim``; exact gradients with zeros present.
 
     >>> import tinynet as tn
@@ -146,7 +151,7 @@ def cumprod(x, dim: int, dtype=None) -> Tensor:
 
 
 @dim_aliases
-def logcumsumexp(x, dim: int) -> Tensor:
+def logcumsumexp(x: TensorLike, dim: int) -> Tensor:
     """Running ``log(sum(exp(x)))`` along ``dim``, stable for any finite input.
 
     >>> import tinynet as tn

@@ -1478,7 +1478,7 @@ _ISSUE_11_OPS: list[OpInfo] = [
         lambda x: np.round(x, 1),
         covers=("round",),
         method=lambda x: x.round(decimals=1),
-        avoid=tuple(n / 10 + 0.05 for n in range(-31, 30)),
+        avoid=tuple((n + 0.5) / 10 for n in range(-31, 30)),  # x * 10 is a half exactly
         margin=0.001,
     ),
     _modulo("fmod", tn.fmod, np.fmod, lambda a, b: a.fmod(b)),
@@ -1506,9 +1506,14 @@ _ISSUE_11_OPS: list[OpInfo] = [
         "atan2", tn.atan2, np.arctan2, method=_method("atan2"), domains=("nonzero", "real")
     ),
     _small_binary("logaddexp", tn.logaddexp, np.logaddexp, method=_method("logaddexp")),
-    # One side keeps off 0: hypot has a cone's kink at the origin.
+    # hypot has a cone's kink at the origin: one side keeps off 0, both keep away from it.
     _small_binary(
-        "hypot", tn.hypot, np.hypot, method=_method("hypot"), domains=("nonzero", "real")
+        "hypot",
+        tn.hypot,
+        np.hypot,
+        method=_method("hypot"),
+        domains=("nonzero", "real"),
+        avoid=(0.0,),
     ),
     OpInfo(
         "lerp",
@@ -2085,9 +2090,10 @@ _ISSUE_11_OPS += [  # fmt: skip
         lambda x, p, axis: tn.normalize(x, p, axis),
         _normalize_reference,
         _normalize_kwargs,
-        {"p": 2.0, "axis": 1},
+        {"p": 1.0, "axis": 1},
         min_dims=1,
         domains="nonzero",
+        avoid=(0.0,),  # the 1-norm's kinks at each zero, the 2-norm's cone at 0
     ),
     OpInfo(
         "einsum",
