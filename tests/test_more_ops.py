@@ -388,6 +388,13 @@ def test_sum_and_prod_cast_to_dtype_first_and_gradients_return_in_the_input_dtyp
     assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 1.0]
 
 
+def test_sum_and_prod_methods_take_dtype_like_pytorchs():
+    counts = tn.tensor([[1, 2], [3, 4]], dtype=tn.int64)
+    assert counts.sum(dtype=tn.float32).dtype == np.float32
+    assert counts.sum(dim=0, dtype=tn.float64).tolist() == [4.0, 6.0]
+    assert counts.prod(1, keepdim=True, dtype=tn.float32).tolist() == [[2.0], [12.0]]
+
+
 def test_functional_pad_takes_pytorchs_last_dimension_first_pairs():
     data = np.arange(6.0).reshape(1, 2, 3)
     x = tn.tensor(data)

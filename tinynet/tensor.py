@@ -432,8 +432,9 @@ class Tensor:
         return _ops.minimum(self, other)
 
     # -- reductions ---------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
-        return _ops.sum(self, axis, keepdims)
+    def sum(self, axis=None, keepdims: bool = False, *, dtype=None) -> Tensor:
+        """Sum over ``axis`` (``dim``); ``dtype`` casts first, as PyTorch's ``sum(dtype=)``."""
+        return _ops.sum(self, axis, keepdims, dtype=dtype)
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.mean(self, axis, keepdims)
@@ -450,8 +451,9 @@ class Tensor:
     def min(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.min(self, axis, keepdims)
 
-    def prod(self, axis=None, keepdims: bool = False) -> Tensor:
-        return _ops.prod(self, axis, keepdims)
+    def prod(self, axis=None, keepdims: bool = False, *, dtype=None) -> Tensor:
+        """Product over ``axis`` (``dim``); ``dtype`` casts first, as PyTorch's."""
+        return _ops.prod(self, axis, keepdims, dtype=dtype)
 
     def logsumexp(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.logsumexp(self, axis, keepdims)
