@@ -55,6 +55,15 @@ def floating_input(x) -> Tensor:
     return Tensor.wrap(x.data.astype(_dtype.get_default_dtype()))
 
 
+def apply_binary(function, name: str, a, b) -> Tensor:
+    """``function.apply`` on both operands (see ``binary``); a shape mismatch names ``name``."""
+    a, b = binary(a, b)
+    try:
+        return function.apply(a, b)
+    except ValueError:
+        raise broadcast_error(name, a.shape, b.shape) from None
+
+
 def broadcast_error(name: str, *shapes) -> ShapeError:
     """The error for operands whose shapes do not broadcast, naming every shape."""
     listed = " and ".join(str(tuple(s)) for s in shapes)

@@ -16,7 +16,7 @@ from numpy.typing import DTypeLike
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function, traced_call
-from tinynet.ops._args import as_tensor, binary, broadcast_error, floating_input
+from tinynet.ops._args import apply_binary, as_tensor, binary, broadcast_error, floating_input
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -38,14 +38,6 @@ def divided_gradient(grad_output: Tensor, denominator: Tensor) -> Tensor:
         return grad_output / denominator
     with np.errstate(divide="ignore", invalid="ignore"):
         return where(grad_output.data == 0, 0.0, grad_output / denominator)
-
-
-def _binary_apply(function, name, a, b):
-    a, b = binary(a, b)
-    try:
-        return function.apply(a, b)
-    except ValueError:
-        raise broadcast_error(name, a.shape, b.shape) from None
 
 
 # -- arithmetic ------------------------------------------------------------------------------
@@ -443,17 +435,17 @@ class Where(Function):
 # -- public functions -------------------------------------------------------------------------
 def add(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a + b`` with broadcasting."""
-    return _binary_apply(Add, "add", a, b)
+    return apply_binary(Add, "add", a, b)
 
 
 def sub(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a - b`` with broadcasting."""
-    return _binary_apply(Sub, "sub", a, b)
+    return apply_binary(Sub, "sub", a, b)
 
 
 def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a * b`` with broadcasting."""
-    return _binary_apply(Mul, "mul", a, b)
+    return apply_binary(Mul, "mul", a, b)
 
 
 def div(a: TensorLike, b: TensorLike) -> Tensor:
@@ -461,7 +453,7 @@ def div(a: TensorLike, b: TensorLike) -> Tensor:
     a, b = binary(a, b)
     if a.data.dtype.kind != "f":  # then b is not floating either: int / int is a float
         a, b = floating_input(a), floating_input(b)
-    return _binary_apply(Div, "div", a, b)
+    return apply_binary(Div, "div", a, b)
 
 
 def neg(x: TensorLike) -> Tensor:
@@ -475,7 +467,7 @@ def pow(a: TensorLike, b: TensorLike) -> Tensor:
         if isinstance(b, float) and a.data.dtype.kind != "f":  # int ** 0.5 is a float
             a = floating_input(a)
         return PowScalar.apply(a, b)
-    return _binary_apply(Pow, "pow", a, b)
+    return apply_binary(Pow, "pow", a, b)
 
 
 def cast(x: TensorLike, dtype: DTypeLike) -> Tensor:
@@ -572,12 +564,12 @@ def clip(x: TensorLike, min: TensorLike | None = None, max: TensorLike | None = 
 
 def maximum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise maximum; on ties each input gets half the gradient."""
-    return _binary_apply(Maximum, "maximum", a, b)
+    return apply_binary(Maximum, "maximum", a, b)
 
 
 def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise minimum; on ties each input gets half the gradient."""
-    return _binary_apply(Minimum, "minimum", a, b)
+    return apply_binary(Minimum, "minimum", a, b)
 
 
 def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:

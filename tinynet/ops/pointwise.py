@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinynet.autograd import Function
-from tinynet.ops._args import as_tensor, binary, broadcast_error
+from tinynet.ops._args import apply_binary, as_tensor
 from tinynet.ops.elementwise import (
     bound_label,
     divided_gradient,
@@ -416,14 +416,6 @@ atanh = _unary(Atanh, "atanh", "Elementwise inverse hyperbolic tangent (domain (
 hardswish = _unary(Hardswish, "hardswish", "Elementwise ``x * relu6(x + 3) / 6``.")
 
 
-def _binary(function, name, a, b):
-    a, b = binary(a, b)
-    try:
-        return function.apply(a, b)
-    except ValueError:
-        raise broadcast_error(name, a.shape, b.shape) from None
-
-
 def atan2(input: TensorLike, other: TensorLike) -> Tensor:
     """Elementwise angle of the point ``(other, input)`` (``input`` is y), in ``[-pi, pi]``.
 
@@ -431,17 +423,17 @@ def atan2(input: TensorLike, other: TensorLike) -> Tensor:
     >>> print(f"{tn.atan2(tn.tensor(1.0), tn.tensor(-1.0)).item():.4f}")
     2.3562
     """
-    return _binary(Atan2, "atan2", input, other)
+    return apply_binary(Atan2, "atan2", input, other)
 
 
 def logaddexp(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``log(exp(a) + exp(b))``, stable for any finite inputs."""
-    return _binary(LogAddExp, "logaddexp", a, b)
+    return apply_binary(LogAddExp, "logaddexp", a, b)
 
 
 def hypot(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
-    return _binary(Hypot, "hypot", a, b)
+    return apply_binary(Hypot, "hypot", a, b)
 
 
 def fmod(a: TensorLike, b: TensorLike) -> Tensor:
@@ -451,7 +443,7 @@ def fmod(a: TensorLike, b: TensorLike) -> Tensor:
     >>> tn.fmod(tn.tensor([-3.0, 3.0]), 2.0).tolist()
     [-1.0, 1.0]
     """
-    return _binary(Fmod, "fmod", a, b)
+    return apply_binary(Fmod, "fmod", a, b)
 
 
 def remainder(a: TensorLike, b: TensorLike) -> Tensor:
@@ -461,7 +453,7 @@ def remainder(a: TensorLike, b: TensorLike) -> Tensor:
     >>> tn.remainder(tn.tensor([-3.0, 3.0]), 2.0).tolist()
     [1.0, 1.0]
     """
-    return _binary(Remainder, "remainder", a, b)
+    return apply_binary(Remainder, "remainder", a, b)
 
 
 def floor_divide(a: TensorLike, b: TensorLike) -> Tensor:
@@ -471,7 +463,7 @@ def floor_divide(a: TensorLike, b: TensorLike) -> Tensor:
     >>> (tn.tensor([-3.0, 3.0, 1.0]) // tn.tensor([2.0, 2.0, 0.1])).tolist()
     [-2.0, 1.0, 9.0]
     """
-    return _binary(FloorDivide, "floor_divide", a, b)
+    return apply_binary(FloorDivide, "floor_divide", a, b)
 
 
 def hardtanh(x: TensorLike, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
