@@ -1165,7 +1165,9 @@ def scatter_reduce(x, dim: int, index, src, reduce: str, include_self: bool = Tr
     return _scatter_extreme(x, target, src, occupied, include_self, reduce)
 
 
-def _scatter_prod(x: Tensor, target: tuple, src: Tensor, occupied, include_self: bool) -> Tensor:
+def _scatter_prod(
+    x: Tensor, target: tuple, src: Tensor, occupied: np.ndarray, include_self: bool
+) -> Tensor:
     """``scatter_reduce``'s ``'prod'``, as exact multiplications."""
     # One layer per repeat rank: each layer writes each place at most once, so the
     # product is a chain of exact multiplications (zeros included).
@@ -1187,7 +1189,7 @@ def _scatter_prod(x: Tensor, target: tuple, src: Tensor, occupied, include_self:
 
 
 def _scatter_extreme(
-    x: Tensor, target: tuple, src: Tensor, occupied, include_self: bool, reduce: str
+    x: Tensor, target: tuple, src: Tensor, occupied: np.ndarray, include_self: bool, reduce: str
 ) -> Tensor:
     """``scatter_reduce``'s ``'amax'``/``'amin'``: ties share the gradient evenly."""
     pick = np.maximum if reduce == "amax" else np.minimum

@@ -235,7 +235,7 @@ def _checked_features(extra: dict, n_features: int) -> tuple[list | None, dict, 
     return names, categories, id_column
 
 
-def _checked_class_labels(labels, estimator, is_classifier: bool) -> list | None:
+def _checked_class_labels(labels: Any, estimator: Any, is_classifier: bool) -> list | None:
     """The class labels, which the classifier's integer classes index."""
     if labels is not None:
         _require(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from tinynet.cli.data import (
 from tinynet.cli.jsonout import print_json, quiet_stdout
 from tinynet.cli.models import TrainedModel
 from tinynet.cli.stopping import EarlyStopping
+
+if TYPE_CHECKING:
+    from tinynet.lab import TrainingDoctor
 
 SOLVERS = ("adam", "sgd", *FULL_BATCH)  # the estimators' solvers; the rest are optimizers
 
@@ -281,7 +285,7 @@ def train(args) -> dict:
     return document
 
 
-def _check_options(args) -> None:
+def _check_options(args: argparse.Namespace) -> None:
     """Refuse contradictory options and unwritable outputs before any data is loaded."""
     if args.validation_split + args.test_split >= 1:
         raise UsageError("--validation-split plus --test-split must be below 1")
@@ -319,7 +323,9 @@ def _check_scaling(data: Dataset, parts: Splits, model: TrainedModel, fit_target
         model.target_mean, model.target_scale = float(mean[0]), float(scale[0])
 
 
-def _watchers(args, X_train: np.ndarray, validates: bool, metric_name: str) -> tuple:
+def _watchers(
+    args: argparse.Namespace, X_train: np.ndarray, validates: bool, metric_name: str
+) -> tuple[Progress, TrainingDoctor | None, EarlyStopping | None]:
     """The callbacks: the progress bar, the doctor (``--doctor``), the early stopper."""
     progress = Progress(args.epochs, metric_name, sys.stderr.isatty() and not args.quiet)
     doctor = None
@@ -334,7 +340,12 @@ def _watchers(args, X_train: np.ndarray, validates: bool, metric_name: str) -> t
 
 
 def _fit(
-    args, estimator, X: np.ndarray, y: np.ndarray, resumed: TrainedModel | None, stopper
+    args: argparse.Namespace,
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    resumed: TrainedModel | None,
+    stopper: EarlyStopping | None,
 ) -> tuple[int, float]:
     """Train (or continue training) on ``X, y``; return the epochs run and the seconds taken."""
     from sklearn.exceptions import ConvergenceWarning
@@ -370,7 +381,16 @@ def _scores(model: TrainedModel, data: Dataset, parts: Splits) -> dict:
     }  # fmt: skip
 
 
-def _record_training(args, model, data, parts, scores, epochs, seconds, stopper) -> None:
+def _record_training(
+    args: argparse.Namespace,
+    model: TrainedModel,
+    data: Dataset,
+    parts: Splits,
+    scores: dict,
+    epochs: int,
+    seconds: float,
+    stopper: EarlyStopping | None,
+) -> None:
     """Store the training summary in ``model.training``, which ``--save`` writes."""
     estimator = model.estimator
     model.training = {
@@ -387,7 +407,15 @@ def _record_training(args, model, data, parts, scores, epochs, seconds, stopper)
         model.training["total_epochs"] = len(estimator.loss_curve_)
 
 
-def _write_outputs(args, model, data, scores, metric_name, progress, doctor) -> dict[str, Any]:
+def _write_outputs(
+    args: argparse.Namespace,
+    model: TrainedModel,
+    data: Dataset,
+    scores: dict,
+    metric_name: str,
+    progress: Progress,
+    doctor: TrainingDoctor | None,
+) -> dict[str, Any]:
     """Save the model, draw the plots and the doctor's report; return what was written."""
     written: dict[str, Any] = {}
     if args.save is not None:

@@ -546,7 +546,12 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _end_epoch(
-        self, loss: float, validation, fit_start: float, early_stopping: bool, params: list
+        self,
+        loss: float,
+        validation: tuple | None,
+        fit_start: float,
+        early_stopping: bool,
+        params: list,
     ) -> bool:
         """Record an epoch, follow the learning-rate schedule; return whether to stop."""
         schedule = self._optimizer_name() == "sgd"
@@ -568,7 +573,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             self._no_improvement_count = 0
         return stopped_by_callback
 
-    def _stop_diverged(self, error: _NonFiniteLoss, early_stopping: bool, params, snapshot) -> None:
+    def _stop_diverged(
+        self, error: _NonFiniteLoss, early_stopping: bool, params: list, snapshot: list
+    ) -> None:
         """Without early stopping, raise; with it, warn and keep the best validation weights."""
         if not early_stopping:
             self._diverged(params, snapshot, error.value, error.where)
@@ -713,7 +720,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
 
     def _adopt_result(
         self,
-        result,
+        result: scipy.optimize.OptimizeResult,
         objective: FlatObjective,
         stopped_by_callback: bool,
         last_finite: list,

@@ -50,7 +50,9 @@ def _spatial(value, count: int, name: str) -> tuple:
     return tuple(int(v) for v in values)
 
 
-def _check_channels(name: str, in_channels, out_channels, groups, padding_mode) -> None:
+def _check_channels(
+    name: str, in_channels: int, out_channels: int, groups: int, padding_mode: str
+) -> None:
     """Positive channel and group counts, channels divisible by groups, zero padding."""
     for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
