@@ -1161,24 +1161,37 @@ def scatter_reduce(x, dim: int, index, src, reduce: str, include_self: bool = Tr
         divisor = counts + (1 if include_self else 0)
         return total / np.maximum(divisor, 1).astype(x.dtype)
     if reduce == "prod":
-        # One layer per repeat rank: each layer writes each place at most once, so the
-        # product is a chain of exact multiplications (zeros included).
-        flat = np.ravel_multi_index(np.broadcast_arrays(*target), x.shape).ravel()
-        rank = np.zeros(flat.size, np.int64)
-        seen: dict = {}
-        for k, place in enumerate(flat):
-            rank[k] = seen.get(place, 0)
-            seen[place] = rank[k] + 1
-        rank = rank.reshape(src.shape)
-        result = x if include_self else ops.where(occupied, 1.0, x)
-        for r in range(int(rank.max()) + 1 if rank.size else 0):
-            layer = rank == r
-            ones = np.ones(x.shape, dtype=x.dtype)
-            factor = _scattered(ops.where(layer, src, 0.0), target, x.shape)
-            placed = _occupied(tuple(np.broadcast_to(t, src.shape)[layer] for t in target), x.shape)
-            result = result * ops.where(placed, factor, ones)
-        return result
-    # amax / amin: the extreme value, with the gradient shared by every element equal to it.
+        return _scatter_prod(x, target, src, occupied, include_self)
+    return _scatter_extreme(x, target, src, occupied, include_self, reduce)
+
+
+def _scatter_prod(
+    x: Tensor, target: tuple, src: Tensor, occupied: np.ndarray, include_self: bool
+) -> Tensor:
+    """``scatter_reduce``'s ``'prod'``, as exact multiplications."""
+    # One layer per repeat rank: each layer writes each place at most once, so the
+    # product is a chain of exact multiplications (zeros included).
+    flat = np.ravel_multi_index(np.broadcast_arrays(*target), x.shape).ravel()
+    rank = np.zeros(flat.size, np.int64)
+    seen: dict = {}
+    for k, place in enumerate(flat):
+        rank[k] = seen.get(place, 0)
+        seen[place] = rank[k] + 1
+    rank = rank.reshape(src.shape)
+    result = x if include_self else ops.where(occupied, 1.0, x)
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        layer = rank == r
+        ones = np.ones(x.shape, dtype=x.dtype)
+        factor = _scattered(ops.where(layer, src, 0.0), target, x.shape)
+        placed = _occupied(tuple(np.broadcast_to(t, src.shape)[layer] for t in target), x.shape)
+        result = result * ops.where(placed, factor, ones)
+    return result
+
+
+def _scatter_extreme(
+    x: Tensor, target: tuple, src: Tensor, occupied: np.ndarray, include_self: bool, reduce: str
+) -> Tensor:
+    """``scatter_reduce``'s ``'amax'``/``'amin'``: ties share the gradient evenly."""
     pick = np.maximum if reduce == "amax" else np.minimum
     extreme = np.full(x.shape, -np.inf if reduce == "amax" else np.inf, dtype=x.dtype)
     pick.at(extreme, target, src.data)

@@ -335,26 +335,7 @@ def read_header(path: str | os.PathLike) -> Header:
 
 def _read_header(file, name: str, verify: bool) -> Header:
     file_size = os.fstat(file.fileno()).st_size
-    preamble = file.read(_PREAMBLE.size)
-    if preamble[: len(MAGIC)] != MAGIC[: len(preamble)]:
-        raise FormatError(f"{name}: not a tinynet file ({_describe_start(preamble)})")
-    if len(preamble) < _PREAMBLE.size:
-        raise FormatError(
-            f"{name}: truncated file: {len(preamble)} bytes, shorter than the "
-            f"{_PREAMBLE.size}-byte preamble"
-        )
-    _, version, header_size = _PREAMBLE.unpack(preamble)
-    if version == 0 or version > FORMAT_VERSION:
-        if FORMAT_VERSION < version <= FORMAT_VERSION + _PLAUSIBLE_VERSIONS:
-            hint = " (upgrade tinynet)"
-        elif version:
-            hint = " (the file is corrupted)"
-        else:
-            hint = ""
-        raise FormatError(
-            f"{name}: unsupported format version {version}; this tinynet reads versions 1 to "
-            f"{FORMAT_VERSION}{hint}"
-        )
+    version, header_size = _read_preamble(file, name)
     data_end = file_size
     if version >= _CHECKSUM_FROM_VERSION:
         data_end = file_size - CHECKSUM_BYTES
@@ -381,7 +362,42 @@ def _read_header(file, name: str, verify: bool) -> Header:
         raise FormatError(
             f"{name}: header length {header_size} does not end on a {ALIGNMENT}-byte boundary"
         )
-    document = _parse_json(file.read(header_size), name)
+    document = _checked_document(file.read(header_size), name)
+    decoder = _Decoder(name)
+    tree = decoder.decode(document["tree"], "obj", depth=0)
+    decoder.check_layout(data_end - data_offset)
+    return Header(version, document["metadata"], tree, tuple(decoder.arrays), data_offset)
+
+
+def _read_preamble(file, name: str) -> tuple[int, int]:
+    """The format version and header length of the preamble, refused if not a tinynet file,
+    truncated, or of a version this tinynet cannot read."""
+    preamble = file.read(_PREAMBLE.size)
+    if preamble[: len(MAGIC)] != MAGIC[: len(preamble)]:
+        raise FormatError(f"{name}: not a tinynet file ({_describe_start(preamble)})")
+    if len(preamble) < _PREAMBLE.size:
+        raise FormatError(
+            f"{name}: truncated file: {len(preamble)} bytes, shorter than the "
+            f"{_PREAMBLE.size}-byte preamble"
+        )
+    _, version, header_size = _PREAMBLE.unpack(preamble)
+    if version == 0 or version > FORMAT_VERSION:
+        if FORMAT_VERSION < version <= FORMAT_VERSION + _PLAUSIBLE_VERSIONS:
+            hint = " (upgrade tinynet)"
+        elif version:
+            hint = " (the file is corrupted)"
+        else:
+            hint = ""
+        raise FormatError(
+            f"{name}: unsupported format version {version}; this tinynet reads versions 1 to "
+            f"{FORMAT_VERSION}{hint}"
+        )
+    return version, header_size
+
+
+def _checked_document(raw: bytes, name: str) -> dict:
+    """The header's JSON object, with exactly the expected keys and string metadata."""
+    document = _parse_json(raw, name)
     if not isinstance(document, dict):
         raise FormatError(f"{name}: the header must be a JSON object, got {_json_type(document)}")
     if missing := _HEADER_KEYS - document.keys():
@@ -396,10 +412,7 @@ def _read_header(file, name: str, verify: bool) -> Header:
             raise FormatError(
                 f"{name}: metadata {_preview(key)} holds a lone surrogate, which is not Unicode"
             )
-    decoder = _Decoder(name)
-    tree = decoder.decode(document["tree"], "obj", depth=0)
-    decoder.check_layout(data_end - data_offset)
-    return Header(version, metadata, tree, tuple(decoder.arrays), data_offset)
+    return document
 
 
 def _verify_checksum(file, data_end: int, name: str) -> None:

@@ -121,11 +121,43 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     parser.add_argument("--version", action="version", version=f"tinynet {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    train = _add_train(commands, common)
+    predict = _add_predict(commands, common)
+    info = _add_info(commands, common)
+    gradcheck = _add_gradcheck(commands, common)
+    evaluate = _add_evaluate(commands, common)
+    export = _add_export(commands, common)
+    for command in (train, evaluate, predict):
+        command.add_argument(
+            "--config", metavar="FILE",
+            help="options from a TOML file (key = value, e.g. hidden = [32, 16]); options "
+            "on the command line override it",
+        )  # fmt: skip
+    return parser, {
+        "train": train, "predict": predict, "info": info, "gradcheck": gradcheck,
+        "evaluate": evaluate, "export": export,
+    }  # fmt: skip
+
+
+def _add_train(
+    commands: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The ``train`` subcommand, its options in five groups."""
     train = commands.add_parser(
         "train", parents=[common], help="train a network on a dataset or a CSV file",
         description="Train a network on a scikit-learn dataset or a CSV file with a header "
         "row, show a progress bar, and report train/validation/test metrics.",
     )  # fmt: skip
+    _add_data_options(train)
+    _add_generator_options(train)
+    _add_network_options(train)
+    _add_evaluation_options(train)
+    _add_output_options(train)
+    return train
+
+
+def _add_data_options(train: argparse.ArgumentParser) -> None:
+    """``train``'s data source: a dataset or a CSV file and how to read it."""
     source = train.add_argument_group("data")
     exclusive = source.add_mutually_exclusive_group()
     exclusive.add_argument(
@@ -150,6 +182,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         help="for --csv: auto (the default) picks classification for text labels or few "
         "integer values",
     )  # fmt: skip
+
+
+def _add_generator_options(train: argparse.ArgumentParser) -> None:
+    """``train``'s options passed to the scikit-learn dataset generator."""
     generators = train.add_argument_group(
         "dataset generator options (those the chosen generator takes)"
     )
@@ -174,6 +210,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "--factor", type=_number(float, 0.0, 1.0, inclusive_minimum=False, maximum_open=True),
         metavar="X", help="circles: inner radius / outer radius (default 0.5)",
     )  # fmt: skip
+
+
+def _add_network_options(train: argparse.ArgumentParser) -> None:
+    """``train``'s network, optimizer and training options."""
     model = train.add_argument_group("network and training")
     model.add_argument(
         "--hidden", type=positive_ints, default=(64, 64), metavar="SIZES",
@@ -229,6 +269,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "--seed", type=_SEED, default=0, metavar="N",
         help="seed of the data, the splits and the weights, 0 to 2**32-1 (default: %(default)s)",
     )  # fmt: skip
+
+
+def _add_evaluation_options(train: argparse.ArgumentParser) -> None:
+    """``train``'s held-out splits and early stopping."""
     split = train.add_argument_group("evaluation")
     split.add_argument(
         "--validation-split", type=_number(float, 0.0, 1.0, maximum_open=True), default=0.1,
@@ -250,6 +294,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         help="train until the training loss stops improving or --epochs runs out, and keep "
         "the last weights",
     )  # fmt: skip
+
+
+def _add_output_options(train: argparse.ArgumentParser) -> None:
+    """``train``'s plots, saved model, doctor and report format."""
     output = train.add_argument_group("output")
     output.add_argument(
         "--plot", metavar="DIR",
@@ -271,6 +319,11 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         help="print one JSON document (data, network, training, metrics) instead of the report",
     )  # fmt: skip
 
+
+def _add_predict(
+    commands: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The ``predict`` subcommand."""
     predict = commands.add_parser(
         "predict", parents=[common], help="predict with a saved model",
         description="Predict the rows of a CSV file (header row with the model's feature "
@@ -288,7 +341,13 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "--delimiter", metavar="CHAR", type=_delimiter,
         help="the input's field delimiter (default: detected; ',' when unclear)",
     )  # fmt: skip
+    return predict
 
+
+def _add_info(
+    commands: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The ``info`` subcommand."""
     info = commands.add_parser(
         "info", parents=[common], help="describe a saved model",
         description="Describe a saved model: task, architecture, features, classes, dtype, "
@@ -298,7 +357,13 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     info.add_argument(
         "--json", action="store_true", help="print one JSON document instead of the lines"
     )
+    return info
 
+
+def _add_gradcheck(
+    commands: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The ``gradcheck`` subcommand."""
     gradcheck = commands.add_parser(
         "gradcheck", parents=[common], help="check gradients of every op (or your function)",
         description="Compare analytic gradients with central finite differences (float64), "
@@ -339,7 +404,13 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
     gradcheck.add_argument(
         "--quiet", action="store_true", help="print only failures and the summary"
     )
-    evaluate = _add_evaluate(commands, common)
+    return gradcheck
+
+
+def _add_export(
+    commands: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The ``export`` subcommand."""
     export = commands.add_parser(
         "export", parents=[common], help="write a saved model as ONNX or safetensors",
         description="Write a saved model for other runtimes: --format onnx, the whole "
@@ -353,19 +424,13 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, dict]:
         "--output", metavar="FILE", help="the file to write (default: MODEL with .onnx or "
         ".safetensors for its extension)",
     )  # fmt: skip
-    for command in (train, evaluate, predict):
-        command.add_argument(
-            "--config", metavar="FILE",
-            help="options from a TOML file (key = value, e.g. hidden = [32, 16]); options "
-            "on the command line override it",
-        )  # fmt: skip
-    return parser, {
-        "train": train, "predict": predict, "info": info, "gradcheck": gradcheck,
-        "evaluate": evaluate, "export": export,
-    }  # fmt: skip
+    return export
 
 
-def _add_evaluate(commands, common) -> argparse.ArgumentParser:
+def _add_evaluate(
+    commands: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The ``evaluate`` subcommand."""
     evaluate = commands.add_parser(
         "evaluate", parents=[common], help="score a saved model on labelled rows",
         description="Score a saved model on a CSV file that has its feature columns and the "

@@ -195,6 +195,21 @@ def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -
         f"task {task!r} does not match the saved {type(estimator).__name__}",
     )
     n_features = int(estimator.n_features_in_)
+    names, categories, id_column = _checked_features(extra, n_features)
+    _require(isinstance(extra["target_name"], str), "target_name must be a string")
+    labels = _checked_class_labels(extra["class_labels"], estimator, is_classifier)
+    _check_scaling(extra, n_features, allow_non_finite)
+    training = extra.get("training") or {}
+    _require(isinstance(training, dict), "training must be a dict")
+    return TrainedModel(
+        estimator, task, names, extra["target_name"], labels, extra["scaler_mean"],
+        extra["scaler_scale"], float(extra["target_mean"]), float(extra["target_scale"]),
+        training, categories, id_column,
+    )  # fmt: skip
+
+
+def _checked_features(extra: dict, n_features: int) -> tuple[list | None, dict, str | None]:
+    """The feature names, categories and id column, checked against ``n_features``."""
     names = extra["feature_names"]
     categories = extra.get("categories") or {}
     _require(
@@ -217,8 +232,11 @@ def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -
     )
     id_column = extra.get("id_column")
     _require(id_column is None or isinstance(id_column, str), "id_column must be a string")
-    _require(isinstance(extra["target_name"], str), "target_name must be a string")
-    labels = extra["class_labels"]
+    return names, categories, id_column
+
+
+def _checked_class_labels(labels: Any, estimator: Any, is_classifier: bool) -> list | None:
+    """The class labels, which the classifier's integer classes index."""
     if labels is not None:
         _require(
             is_classifier
@@ -233,6 +251,11 @@ def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -
             and bool(((0 <= codes) & (codes < len(labels))).all()),
             f"the classifier's classes are not codes of the {len(labels)} class_labels",
         )
+    return labels
+
+
+def _check_scaling(extra: dict, n_features: int, allow_non_finite: bool) -> None:
+    """The feature and target scalers: numbers of the right shape, finite, no zero scale."""
     for key in ("scaler_mean", "scaler_scale"):
         value = extra[key]
         _require(
@@ -253,13 +276,6 @@ def _model_from_extra(estimator, extra, path, is_classifier, allow_non_finite) -
         bool((np.asarray(extra["scaler_scale"]) != 0).all()) and extra["target_scale"] != 0,
         "a scale of 0 would divide by zero",
     )
-    training = extra.get("training") or {}
-    _require(isinstance(training, dict), "training must be a dict")
-    return TrainedModel(
-        estimator, task, names, extra["target_name"], labels, extra["scaler_mean"],
-        extra["scaler_scale"], float(extra["target_mean"]), float(extra["target_scale"]),
-        training, categories, id_column,
-    )  # fmt: skip
 
 
 def load_skops_model(path: str) -> TrainedModel:
@@ -409,30 +425,36 @@ def describe(path: str) -> list[tuple[str, str]]:
     if model.task == CLASSIFICATION:
         labels = [model.label(code) for code in estimator.classes_]
         lines.append(("classes", f"{len(labels)}: " + ", ".join(labels)))
-    training = model.training
-    if training:
-        rows = training.get("rows")
-        rows = rows if isinstance(rows, dict) else {}
-        lines.append((
-            "trained on",
-            f"{training.get('source')}: {rows.get('train')} train, "
-            f"{rows.get('validation')} validation, {rows.get('test')} test rows",
-        ))  # fmt: skip
-        lines.append((
-            "training",
-            f"{training.get('epochs')} epochs in {_formatted(training.get('seconds'), '.2f')} s, "
-            f"final loss {_formatted(training.get('final_loss'), '.4g')}"
-            + (f", kept epoch {training['kept_epoch']}" if "kept_epoch" in training else ""),
-        ))  # fmt: skip
-        metrics = training.get("metrics")
-        for part, values in metrics.items() if isinstance(metrics, dict) else ():
-            if isinstance(values, dict):
-                shown = ", ".join(
-                    f"{name} {_formatted(value, '.4f')}" for name, value in values.items()
-                )
-                lines.append((f"{part} metrics", shown))
+    if model.training:
+        lines.extend(_training_lines(model.training))
     if not all(np.isfinite(p.data).all() for p in estimator.module_.parameters()):
         lines.append(("warning", "NaN or infinite weights: predict needs --allow-non-finite"))
+    return lines
+
+
+def _training_lines(training: dict) -> list[tuple[str, str]]:
+    """``describe``'s lines on the data, epochs and metrics of the training run."""
+    lines = []
+    rows = training.get("rows")
+    rows = rows if isinstance(rows, dict) else {}
+    lines.append((
+        "trained on",
+        f"{training.get('source')}: {rows.get('train')} train, "
+        f"{rows.get('validation')} validation, {rows.get('test')} test rows",
+    ))  # fmt: skip
+    lines.append((
+        "training",
+        f"{training.get('epochs')} epochs in {_formatted(training.get('seconds'), '.2f')} s, "
+        f"final loss {_formatted(training.get('final_loss'), '.4g')}"
+        + (f", kept epoch {training['kept_epoch']}" if "kept_epoch" in training else ""),
+    ))  # fmt: skip
+    metrics = training.get("metrics")
+    for part, values in metrics.items() if isinstance(metrics, dict) else ():
+        if isinstance(values, dict):
+            shown = ", ".join(
+                f"{name} {_formatted(value, '.4f')}" for name, value in values.items()
+            )
+            lines.append((f"{part} metrics", shown))
     return lines
 
 

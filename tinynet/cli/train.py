@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from tinynet.cli.data import (
     GENERATOR_OPTIONS,
     REGRESSION,
     Dataset,
+    Splits,
     check_scalable,
     dataset_from_csv,
     encoded_names,
@@ -32,6 +34,9 @@ from tinynet.cli.data import (
 from tinynet.cli.jsonout import print_json, quiet_stdout
 from tinynet.cli.models import TrainedModel
 from tinynet.cli.stopping import EarlyStopping
+
+if TYPE_CHECKING:
+    from tinynet.lab import TrainingDoctor
 
 SOLVERS = ("adam", "sgd", *FULL_BATCH)  # the estimators' solvers; the rest are optimizers
 
@@ -222,22 +227,7 @@ def run_train(args) -> int:
 
 def train(args) -> dict:
     """Run ``tinynet train``, printing its report; return the report as a JSON document."""
-    if args.validation_split + args.test_split >= 1:
-        raise UsageError("--validation-split plus --test-split must be below 1")
-    if args.optimizer in FULL_BATCH and args.dropout > 0:
-        raise UsageError(f"--dropout makes the loss random, which {args.optimizer} cannot minimize")
-    if args.patience is not None and not args.early_stopping:
-        raise UsageError("--patience sets early stopping, which --no-early-stopping turns off")
-    if args.patience is not None and args.validation_split == 0:
-        raise UsageError("--patience needs validation rows; --validation-split is 0")
-    if args.save is not None:  # fail before training, not after
-        check_output_path(args.save, "the model")
-    if args.plot is not None:
-        from tinynet.cli.plots import prepare_plot_dir
-
-        prepare_plot_dir(args.plot)
-    if args.doctor is not None:
-        prepare_doctor_dir(args.doctor)
+    _check_options(args)
     resumed = None
     if args.resume is not None:
         from tinynet.cli import build_parser
@@ -249,33 +239,15 @@ def train(args) -> dict:
         adopt(data, resumed, data.source)
     parts = split_rows(data, args.validation_split, args.test_split, args.seed)
     check_classes_in_training(data, parts)
-    model = resumed or TrainedModel(
-        None, data.task, data.feature_names, data.target_name, data.class_labels,
-        *standardizer(data.X[parts.train]), categories=data.categories, id_column=data.id_column,
-    )  # fmt: skip
-    names = encoded_names(data.feature_names, data.categories)
-    check_scalable(data.X, model.mean, model.scale, names, data.source)
-    if data.task == REGRESSION and resumed is None:  # scaled targets train well in any units
-        mean, scale = standardizer(data.y[parts.train, None])
-        check_scalable(data.y[:, None], mean, scale, [data.target_name], data.source)
-        model.target_mean, model.target_scale = float(mean[0]), float(scale[0])
+    model = resumed or _new_model(data, parts)
+    _check_scaling(data, parts, model, fit_target=resumed is None)
     X, y = model.transform(data.X), model.transform_target(data.y)
     validation = None
     if len(parts.validation):
         validation = (X[parts.validation], y[parts.validation])
     metric_name = "accuracy" if data.task == CLASSIFICATION else "r2"
-    interactive = sys.stderr.isatty() and not args.quiet
-    progress = Progress(args.epochs, metric_name, interactive)
-    callbacks: list = [progress]
-    if args.doctor is not None:
-        from tinynet.lab import TrainingDoctor
-
-        doctor = TrainingDoctor(X[parts.train])
-        callbacks.append(doctor)
-    stopper = None
-    if args.early_stopping and validation is not None:
-        stopper = EarlyStopping(patience(args))
-        callbacks.append(stopper)
+    progress, doctor, stopper = _watchers(args, X[parts.train], validation is not None, metric_name)
+    callbacks = [c for c in (progress, doctor, stopper) if c is not None]
     if resumed is None:
         estimator = model.estimator = make_estimator(args, data, callbacks, validation)
     else:
@@ -284,54 +256,15 @@ def train(args) -> dict:
             callbacks=callbacks, validation_data=validation, n_iter_no_change=patience(args)
         )
     print_setup(args, data, model, parts)
-
-    from sklearn.exceptions import ConvergenceWarning
-    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
-
-    start = time.perf_counter()
     try:
-        # Thread start-up and sharing the cores cost more than they save on the small matrix
-        # products of a typical CLI network: one thread is several times faster on 2 cores.
-        with (
-            interrupts_stop_the_command(),
-            warnings.catch_warnings(),
-            threadpool_limits(args.threads, user_api="blas"),
-        ):
-            # The report says whether training ran out of epochs; no warning needed.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            if resumed is None:
-                estimator.fit(X[parts.train], y[parts.train])
-                epochs = int(estimator.n_iter_)
-            else:
-                from tinynet.cli.resume import continue_training
-
-                epochs = continue_training(
-                    estimator, X[parts.train], y[parts.train], args.epochs, stopper
-                )
+        epochs, seconds = _fit(args, estimator, X[parts.train], y[parts.train], resumed, stopper)
     finally:
         progress.close()
-    seconds = time.perf_counter() - start
     if stopper is not None:
         stopper.restore(estimator)
 
-    scores = {
-        name: metrics(model, data.X[rows], data.y[rows])
-        for name, rows in (("train", parts.train), ("validation", parts.validation),
-                           ("test", parts.test))
-        if len(rows)
-    }  # fmt: skip
-    model.training = {
-        "source": data.source,
-        "rows": {name: int(len(getattr(parts, name))) for name in ("train", "validation", "test")},
-        "epochs": epochs,
-        "kept_epoch": stopper.best_epoch if stopper is not None and stopper.best_epoch else epochs,
-        "seconds": round(seconds, 3),
-        "final_loss": float(estimator.loss_curve_[-1]),
-        "metrics": scores,
-    }
-    if resumed is not None:
-        model.training["resumed_from"] = args.resume
-        model.training["total_epochs"] = len(estimator.loss_curve_)
+    scores = _scores(model, data, parts)
+    _record_training(args, model, data, parts, scores, epochs, seconds, stopper)
     network = network_settings(args, model, data)
     print_report(args, data, network, scores, epochs, seconds, stopper)
     document: dict[str, Any] = {
@@ -348,27 +281,164 @@ def train(args) -> dict:
         },
         "metrics": scores,
     }  # fmt: skip
+    document.update(_write_outputs(args, model, data, scores, metric_name, progress, doctor))
+    return document
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse contradictory options and unwritable outputs before any data is loaded."""
+    if args.validation_split + args.test_split >= 1:
+        raise UsageError("--validation-split plus --test-split must be below 1")
+    if args.optimizer in FULL_BATCH and args.dropout > 0:
+        raise UsageError(f"--dropout makes the loss random, which {args.optimizer} cannot minimize")
+    if args.patience is not None and not args.early_stopping:
+        raise UsageError("--patience sets early stopping, which --no-early-stopping turns off")
+    if args.patience is not None and args.validation_split == 0:
+        raise UsageError("--patience needs validation rows; --validation-split is 0")
+    if args.save is not None:  # fail before training, not after
+        check_output_path(args.save, "the model")
+    if args.plot is not None:
+        from tinynet.cli.plots import prepare_plot_dir
+
+        prepare_plot_dir(args.plot)
+    if args.doctor is not None:
+        prepare_doctor_dir(args.doctor)
+
+
+def _new_model(data: Dataset, parts: Splits) -> TrainedModel:
+    """A model not yet trained, with the feature scaling of the training rows."""
+    return TrainedModel(
+        None, data.task, data.feature_names, data.target_name, data.class_labels,
+        *standardizer(data.X[parts.train]), categories=data.categories, id_column=data.id_column,
+    )  # fmt: skip
+
+
+def _check_scaling(data: Dataset, parts: Splits, model: TrainedModel, fit_target: bool) -> None:
+    """Check the features scale; with ``fit_target``, also scale a regression target."""
+    names = encoded_names(data.feature_names, data.categories)
+    check_scalable(data.X, model.mean, model.scale, names, data.source)
+    if data.task == REGRESSION and fit_target:  # scaled targets train well in any units
+        mean, scale = standardizer(data.y[parts.train, None])
+        check_scalable(data.y[:, None], mean, scale, [data.target_name], data.source)
+        model.target_mean, model.target_scale = float(mean[0]), float(scale[0])
+
+
+def _watchers(
+    args: argparse.Namespace, X_train: np.ndarray, validates: bool, metric_name: str
+) -> tuple[Progress, TrainingDoctor | None, EarlyStopping | None]:
+    """The callbacks: the progress bar, the doctor (``--doctor``), the early stopper."""
+    progress = Progress(args.epochs, metric_name, sys.stderr.isatty() and not args.quiet)
+    doctor = None
+    if args.doctor is not None:
+        from tinynet.lab import TrainingDoctor
+
+        doctor = TrainingDoctor(X_train)
+    stopper = None
+    if args.early_stopping and validates:
+        stopper = EarlyStopping(patience(args))
+    return progress, doctor, stopper
+
+
+def _fit(
+    args: argparse.Namespace,
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    resumed: TrainedModel | None,
+    stopper: EarlyStopping | None,
+) -> tuple[int, float]:
+    """Train (or continue training) on ``X, y``; return the epochs run and the seconds taken."""
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
+    start = time.perf_counter()
+    # Thread start-up and sharing the cores cost more than they save on the small matrix
+    # products of a typical CLI network: one thread is several times faster on 2 cores.
+    with (
+        interrupts_stop_the_command(),
+        warnings.catch_warnings(),
+        threadpool_limits(args.threads, user_api="blas"),
+    ):
+        # The report says whether training ran out of epochs; no warning needed.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if resumed is None:
+            estimator.fit(X, y)
+            epochs = int(estimator.n_iter_)
+        else:
+            from tinynet.cli.resume import continue_training
+
+            epochs = continue_training(estimator, X, y, args.epochs, stopper)
+    return epochs, time.perf_counter() - start
+
+
+def _scores(model: TrainedModel, data: Dataset, parts: Splits) -> dict:
+    """The metrics of each split that has rows."""
+    return {
+        name: metrics(model, data.X[rows], data.y[rows])
+        for name, rows in (("train", parts.train), ("validation", parts.validation),
+                           ("test", parts.test))
+        if len(rows)
+    }  # fmt: skip
+
+
+def _record_training(
+    args: argparse.Namespace,
+    model: TrainedModel,
+    data: Dataset,
+    parts: Splits,
+    scores: dict,
+    epochs: int,
+    seconds: float,
+    stopper: EarlyStopping | None,
+) -> None:
+    """Store the training summary in ``model.training``, which ``--save`` writes."""
+    estimator = model.estimator
+    model.training = {
+        "source": data.source,
+        "rows": {name: int(len(getattr(parts, name))) for name in ("train", "validation", "test")},
+        "epochs": epochs,
+        "kept_epoch": stopper.best_epoch if stopper is not None and stopper.best_epoch else epochs,
+        "seconds": round(seconds, 3),
+        "final_loss": float(estimator.loss_curve_[-1]),
+        "metrics": scores,
+    }
+    if args.resume is not None:
+        model.training["resumed_from"] = args.resume
+        model.training["total_epochs"] = len(estimator.loss_curve_)
+
+
+def _write_outputs(
+    args: argparse.Namespace,
+    model: TrainedModel,
+    data: Dataset,
+    scores: dict,
+    metric_name: str,
+    progress: Progress,
+    doctor: TrainingDoctor | None,
+) -> dict[str, Any]:
+    """Save the model, draw the plots and the doctor's report; return what was written."""
+    written: dict[str, Any] = {}
     if args.save is not None:
         model.save(args.save)
-        document["saved"] = args.save
+        written["saved"] = args.save
         print(f"saved the model to {args.save}")
     if args.plot is not None:
         from tinynet.cli.plots import write_plots
 
         test_score = scores["test"][metric_name] if "test" in scores else None
-        history = progress.history or estimator.history_
+        history = progress.history or model.estimator.history_
         paths = write_plots(
             args.plot, history, model, data.X, data.y, metric_name, data.source, test_score
         )
-        document["plots"] = paths
+        written["plots"] = paths
         print("wrote " + ", ".join(paths))
-    if args.doctor is not None:
-        document["doctor"] = {"warnings": list(doctor.warnings())}
-        for warning in document["doctor"]["warnings"]:
+    if doctor is not None:
+        written["doctor"] = {"warnings": list(doctor.warnings())}
+        for warning in written["doctor"]["warnings"]:
             print(f"doctor   {warning}")
-        document["doctor"]["plots"] = doctor.plot(args.doctor)
-        print("wrote " + ", ".join(document["doctor"]["plots"]))
-    return document
+        written["doctor"]["plots"] = doctor.plot(args.doctor)
+        print("wrote " + ", ".join(written["doctor"]["plots"]))
+    return written
 
 
 def check_classes_in_training(data: Dataset, parts) -> None:

@@ -489,25 +489,12 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         if early_stopping and self.best_validation_score_ is None:
             self.best_validation_score_ = -np.inf
         n_samples = X_train.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped",
-                    stacklevel=3,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
-
+        batch_size = self._resolved_batch_size(n_samples)
         module = self.module_
         params = list(module.parameters())
-        schedule = self._optimizer_name() == "sgd"
-        random_state = self._random_state
         sample_idx = np.arange(n_samples)
         starts = range(0, n_samples, batch_size)
         module.train()
-        stopped_by_callback = False
         snapshot = self._snapshot(params)
         try:
             self.n_iter_ = 0
@@ -516,43 +503,17 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 if self.shuffle:
                     # sklearn.utils.shuffle's draw, so the batches match scikit-learn's.
                     order = np.arange(n_samples)
-                    random_state.shuffle(order)
+                    self._random_state.shuffle(order)
                     sample_idx = sample_idx[order]
                     batches: list = [sample_idx[start : start + batch_size] for start in starts]
                 else:
                     batches = [slice(start, start + batch_size) for start in starts]
                 epoch_loss = self._train_epoch(batches, X_train, Y_train, w_train)
-
                 self.n_iter_ += 1
-                self.loss_ = epoch_loss
                 self.t_ += n_samples
-                score = self._record_epoch(self.loss_, validation, fit_start)
-                self._say(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                self._update_no_improvement_count(early_stopping, score, params)
-                if schedule and self.learning_rate == "invscaling":
-                    self._set_learning_rate(
-                        float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
-                    )
-                stopped_by_callback = self._run_callbacks()
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        message = (
-                            f"Validation score did not improve more than tol={self.tol:f} "
-                            f"for {self.n_iter_no_change} consecutive epochs."
-                        )
-                    else:
-                        message = (
-                            f"Training loss did not improve more than tol={self.tol:f} "
-                            f"for {self.n_iter_no_change} consecutive epochs."
-                        )
-                    if self._trigger_stopping(message, schedule):
-                        break
-                    self._no_improvement_count = 0
-
-                if stopped_by_callback or incremental:
+                stop = self._end_epoch(epoch_loss, validation, fit_start, early_stopping, params)
+                if stop or incremental:
                     break
-
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
                         f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
@@ -563,17 +524,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=3)
         except _NonFiniteLoss as error:
-            if not early_stopping:
-                self._diverged(params, snapshot, error.value, error.where)
-            # scikit-learn's MLP finishes and keeps the best validation weights: so do we.
-            self.__dict__.pop("_optimizer", None)  # its state may hold NaN
-            warnings.warn(
-                f"Training diverged: the loss became {error.value} {error.where}; training "
-                "stopped and the weights of the best validation score were restored. "
-                "learning_rate_init may be too large, or the input may need scaling.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            self._stop_diverged(error, early_stopping, params, snapshot)
         finally:
             module.eval()
 
@@ -581,6 +532,62 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             self._restore(params, self._best_params)
         if not all(np.isfinite(p.data).all() for p in params):
             self._diverged(params, snapshot, "non-finite", "in the last iteration")
+
+    def _resolved_batch_size(self, n_samples: int) -> int:
+        """``batch_size`` for ``n_samples`` rows: ``"auto"`` is at most 200; clipped, as
+        scikit-learn does, with a warning."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                stacklevel=4,
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _end_epoch(
+        self,
+        loss: float,
+        validation: tuple | None,
+        fit_start: float,
+        early_stopping: bool,
+        params: list,
+    ) -> bool:
+        """Record an epoch, follow the learning-rate schedule; return whether to stop."""
+        schedule = self._optimizer_name() == "sgd"
+        self.loss_ = loss
+        score = self._record_epoch(loss, validation, fit_start)
+        self._say(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+        self._update_no_improvement_count(early_stopping, score, params)
+        if schedule and self.learning_rate == "invscaling":
+            self._set_learning_rate(float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t)
+        stopped_by_callback = self._run_callbacks()
+        if self._no_improvement_count > self.n_iter_no_change:
+            watched = "Validation score" if early_stopping else "Training loss"
+            message = (
+                f"{watched} did not improve more than tol={self.tol:f} "
+                f"for {self.n_iter_no_change} consecutive epochs."
+            )
+            if self._trigger_stopping(message, schedule):
+                return True
+            self._no_improvement_count = 0
+        return stopped_by_callback
+
+    def _stop_diverged(
+        self, error: _NonFiniteLoss, early_stopping: bool, params: list, snapshot: list
+    ) -> None:
+        """Without early stopping, raise; with it, warn and keep the best validation weights."""
+        if not early_stopping:
+            self._diverged(params, snapshot, error.value, error.where)
+        # scikit-learn's MLP finishes and keeps the best validation weights: so do we.
+        self.__dict__.pop("_optimizer", None)  # its state may hold NaN
+        warnings.warn(
+            f"Training diverged: the loss became {error.value} {error.where}; training "
+            "stopped and the weights of the best validation score were restored. "
+            "learning_rate_init may be too large, or the input may need scaling.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     def _train_epoch(self, batches, X, Y, weight) -> float:
         """One optimizer step per batch; returns the epoch's (weighted) mean loss."""
@@ -683,16 +690,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 stopped_by_callback[0] = True
                 raise StopIteration
 
-        if solver == "lbfgs":
-            method, hessp = "L-BFGS-B", None
-            options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
-        elif solver == "newton-cg":
-            # tol bounds the mean absolute step, as scipy's own tol for this method.
-            method, hessp = "Newton-CG", finite_hessp
-            options = {"maxiter": self.max_iter, "xtol": self.tol}
-        else:
-            method, hessp = "trust-ncg", finite_hessp
-            options = {"maxiter": self.max_iter, "gtol": self.tol}  # on the gradient's norm
+        method, options = self._scipy_method()
+        hessp = None if method == "L-BFGS-B" else finite_hessp
         where = f"during {method}"
         try:
             result = scipy.optimize.minimize(
@@ -708,14 +707,36 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             self._diverged(params, last_finite[0], "non-finite", f"in a Hessian product {where}")
         finally:
             module.eval()
-        if stopped_by_callback[0]:
+        self._adopt_result(result, objective, stopped_by_callback[0], last_finite[0], where)
+
+    def _scipy_method(self) -> tuple[str, dict]:
+        """The ``scipy.optimize.minimize`` method of ``solver`` and its stopping options."""
+        if self.solver == "lbfgs":
+            return "L-BFGS-B", {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
+        if self.solver == "newton-cg":
+            # tol bounds the mean absolute step, as scipy's own tol for this method.
+            return "Newton-CG", {"maxiter": self.max_iter, "xtol": self.tol}
+        return "trust-ncg", {"maxiter": self.max_iter, "gtol": self.tol}  # on the gradient's norm
+
+    def _adopt_result(
+        self,
+        result: scipy.optimize.OptimizeResult,
+        objective: FlatObjective,
+        stopped_by_callback: bool,
+        last_finite: list,
+        where: str,
+    ) -> None:
+        """Take SciPy's result into the network and the fitted attributes; a non-finite
+        result restores ``last_finite`` and raises."""
+        params = list(self.module_.parameters())
+        if stopped_by_callback:
             self.n_iter_ = min(result.nit, self.max_iter)
-        elif solver == "lbfgs":
+        elif self.solver == "lbfgs":
             self.n_iter_ = check_optimize_result("lbfgs", result, self.max_iter)
         else:
-            self.n_iter_ = _check_second_order_result(solver, result, self.max_iter)
+            self.n_iter_ = _check_second_order_result(self.solver, result, self.max_iter)
         if not np.isfinite(result.fun) or not np.isfinite(result.x).all():
-            self._diverged(params, last_finite[0], result.fun, where)
+            self._diverged(params, last_finite, result.fun, where)
         objective.unpack(result.x)
         self.loss_ = float(result.fun)
         if self.loss_curve_:
@@ -723,7 +744,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         if self.validation_scores_:
             self.best_validation_score_ = max(self.validation_scores_)
         if not all(np.isfinite(p.data).all() for p in params):
-            self._diverged(params, last_finite[0], "non-finite", where)
+            self._diverged(params, last_finite, "non-finite", where)
 
     def _full_batch_objective(self, X, Y, sample_weight, blocks=None) -> float:
         """The training objective (mean loss + L2 penalty) over all of ``X``; leaves its
@@ -887,6 +908,20 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         >>> report.passed, report.names
         (True, ['0.weight', '0.bias', '2.weight', '2.bias'])
         """
+        objective, names = self._float64_objective(X, y, sample_weight)
+        return check_objective_gradients(
+            objective,
+            names,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            fast_mode=fast_mode,
+            max_elements=max_elements,
+            rng=rng,
+        )
+
+    def _float64_objective(self, X, y, sample_weight) -> tuple[FlatObjective, list[str]]:
+        """The training objective of a float64 copy in eval mode, and its parameter names."""
         probe = copy.deepcopy(self)
         probe.__dict__.pop("_penalized_cache", None)
         probe.__dict__.pop("_optimizer", None)
@@ -903,16 +938,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             probe.optimizer = None  # decoupled weight decay: check the coupled penalty instead
         probe.module_.eval()
         names = [name for name, _ in probe.module_.named_parameters()]
-        return check_objective_gradients(
-            FlatObjective(probe._training_terms(), X, Y, sample_weight),
-            names,
-            eps=eps,
-            atol=atol,
-            rtol=rtol,
-            fast_mode=fast_mode,
-            max_elements=max_elements,
-            rng=rng,
-        )
+        return FlatObjective(probe._training_terms(), X, Y, sample_weight), names
 
     # -- persistence ------------------------------------------------------------------------------------
     def save(self, path, extra: dict | None = None) -> None:

@@ -177,16 +177,7 @@ def load(path, *, allow_non_finite: bool = False):
             f"{name} is a tinynet file but not a saved estimator (no {FORMAT!r} marker); "
             "load state dicts with tinynet.load"
         )
-    version = state.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"{name}: not a valid saved estimator: version {version!r} is invalid")
-    if version > VERSION + 1000:  # a corrupted field, not a newer tinynet
-        raise ValueError(f"{name}: not a valid saved estimator: version {version} is invalid")
-    if version > VERSION:
-        raise ValueError(
-            f"{name} holds an estimator saved in format version {version}; this tinynet "
-            f"reads versions up to {VERSION}: upgrade tinynet"
-        )
+    _check_version(state.get("version"), name)
     classes: dict[str, type[BaseNeuralNet]] = {
         "NeuralNetClassifier": NeuralNetClassifier,
         "NeuralNetRegressor": NeuralNetRegressor,
@@ -216,6 +207,19 @@ def load(path, *, allow_non_finite: bool = False):
 
 _STATE_KEYS = {"estimator", "params", "fitted", "state_dict", "optimizer"}
 _Y_TYPES = ("binary", "multiclass", "multilabel-indicator")
+
+
+def _check_version(version, name: str) -> None:
+    """Refuse an invalid estimator format version, or one newer than this tinynet reads."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"{name}: not a valid saved estimator: version {version!r} is invalid")
+    if version > VERSION + 1000:  # a corrupted field, not a newer tinynet
+        raise ValueError(f"{name}: not a valid saved estimator: version {version} is invalid")
+    if version > VERSION:
+        raise ValueError(
+            f"{name} holds an estimator saved in format version {version}; this tinynet "
+            f"reads versions up to {VERSION}: upgrade tinynet"
+        )
 
 
 def _expect(condition: bool, problem: str) -> None:

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -152,20 +153,26 @@ def gradcheck_sweep(
         return float(sum(np.sum(u * o.data.astype(np.float64)) for u, o in zip(cotangents, outs)))
 
     result = SweepResult(eps_values=eps_values)
+    exact = dict(zip(differentiable, reference))
     for dtype in dtypes:
         dtype = np.dtype(dtype)
-        errors = np.zeros(len(eps_values))
-        for row, eps in enumerate(eps_values):
-            worst = 0.0
-            for index, exact in zip(differentiable, reference):
-                slopes = central_differences(
-                    lambda point, index=index, dtype=dtype: projected(dtype, index, point),
-                    base[index],
-                    eps,
-                )
-                for k, numerical in enumerate(slopes):
-                    error = abs(numerical - exact.ravel()[k])
-                    worst = max(worst, error) if np.isfinite(error) else np.inf
-            errors[row] = worst
-        result.errors[dtype.name] = errors
+        result.errors[dtype.name] = np.array(
+            [_worst_error(projected, dtype, base, exact, eps) for eps in eps_values]
+        )
     return result
+
+
+def _worst_error(
+    projected: Callable, dtype: np.dtype, base: dict, exact: dict, eps: float
+) -> float:
+    """The largest error of central differences with step ``eps`` in ``dtype`` over every
+    element of every differentiable input (``exact``: their analytic gradients)."""
+    worst = 0.0
+    for index, gradient in exact.items():
+        slopes = central_differences(
+            lambda point, index=index: projected(dtype, index, point), base[index], eps
+        )
+        for k, numerical in enumerate(slopes):
+            error = abs(numerical - gradient.ravel()[k])
+            worst = max(worst, error) if np.isfinite(error) else np.inf
+    return worst

@@ -50,6 +50,26 @@ def _spatial(value, count: int, name: str) -> tuple:
     return tuple(int(v) for v in values)
 
 
+def _check_channels(
+    name: str, in_channels: int, out_channels: int, groups: int, padding_mode: str
+) -> None:
+    """Positive channel and group counts, channels divisible by groups, zero padding."""
+    for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: {label} must be a positive int, got {value!r}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+    if in_channels % groups:
+        raise ValueError(f"{name}: in_channels must be divisible by groups")
+    if out_channels % groups:
+        raise ValueError(f"{name}: out_channels must be divisible by groups")
+    if padding_mode != "zeros":
+        raise NotImplementedError(
+            f"{name}: padding_mode={padding_mode!r} is not supported; use 'zeros' "
+            "(or pad the input yourself first)"
+        )
+
+
 class _ConvNd(Module):
     """Shared by the convolutions: checks, parameters and PyTorch's initialization."""
 
@@ -74,20 +94,7 @@ class _ConvNd(Module):
         super().__init__()
         count = self._spatial_dims
         name = type(self).__name__
-        for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}: {label} must be a positive int, got {value!r}")
-        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-            raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
-        if in_channels % groups:
-            raise ValueError(f"{name}: in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError(f"{name}: out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"{name}: padding_mode={padding_mode!r} is not supported; use 'zeros' "
-                "(or pad the input yourself first)"
-            )
+        _check_channels(name, in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _spatial(kernel_size, count, "kernel_size")
         self.stride = _spatial(stride, count, "stride")
