@@ -119,6 +119,11 @@ def _labels(y, dtype):
 # name: (loss, how the batch's targets are made; they are arguments of the step)
 LOSSES = {
     "cross_entropy": (F.cross_entropy, _labels),
+    "cross_entropy-sum": (lambda out, y: F.cross_entropy(out, y, reduction="sum"), _labels),
+    "cross_entropy-none": (
+        lambda out, y: F.cross_entropy(out, y, reduction="none").sum(),
+        _labels,
+    ),
     "CrossEntropyLoss-weight-smoothing": (
         nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5, 1.0]), label_smoothing=0.1),
         _labels,
@@ -413,3 +418,57 @@ def test_a_replayed_optimizer_step_still_bumps_versions_for_retained_graphs():
     step(x, y)
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*optimizer\.step"):
         second.backward()
+
+
+def test_replayed_results_are_fresh_arrays_not_reused_buffers():
+    # Replay kernels keep buffers between calls for values that never leave the step;
+    # what the step returns must still be a new array each call, as in eager mode.
+    model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tn.compile
+    def step(x, y):
+        opt.zero_grad()
+        hidden = model[1](model[0](x))
+        logits = model[2](hidden)
+        loss = F.cross_entropy(logits, y, reduction="none")
+        loss.sum().backward()
+        opt.step()
+        return hidden, logits, loss
+
+    results = [step(x, y) for x, y in batches(np.float32)]
+    assert is_replaying(step)
+    snapshots = [[t.data.copy() for t in result] for result in results]
+    for x, y in batches(np.float32, seed=2):
+        step(x, y)
+    for result, snapshot in zip(results, snapshots):
+        for tensor, copy in zip(result, snapshot):
+            assert tensor.data.tobytes() == copy.tobytes()
+
+
+def test_relu_backward_of_a_non_finite_gradient_replays_as_eager():
+    # An inf in ReLU's incoming gradient is dropped at inactive units (np.where, not a
+    # multiply by the mask): the replay takes the same branch per call.
+    def run(compiled):
+        w = tn.tensor([-1.0, 0.0, 2.0, 3.0], requires_grad=True)
+
+        def step(scale):
+            w.grad = None
+            (F.relu(w) * scale).sum().backward()
+
+        step = tn.compile(step) if compiled else step
+        finite = [tn.tensor([1.0, 2.0, 3.0, 4.0]) * k for k in (1.0, 2.0, 3.0)]
+        infinite = tn.tensor([np.inf, np.inf, 1.0, -np.inf])
+        grads = []
+        with np.errstate(invalid="ignore"):
+            for scale in [*finite, infinite, *finite]:
+                step(scale)
+                grads.append(w.grad.data.copy())
+        return grads, step
+
+    eager, _ = run(False)
+    replayed, step = run(True)
+    assert is_replaying(step)
+    for a, b in zip(eager, replayed):
+        assert a.tobytes() == b.tobytes()
+    assert not np.isnan(replayed[3]).any()

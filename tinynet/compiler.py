@@ -42,6 +42,7 @@ to a list, counting) happen only in the calls that run eagerly.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import warnings
 import weakref
@@ -692,10 +693,13 @@ class _Program:
         self.modules = list(zip(trace.modules, trace.training))
         self.grads_none = list(zip(trace.tensors, trace.grads_none))
         self.steps = []
+        kernels = _kernels_of(trace)
         for op, dead in zip(trace.ops, _dead_after(trace)):
-            self.steps.append(_compile_op(op, trace))
+            self.steps.append(_kernel_step(op, kernels) or _compile_op(op, trace))
             if dead:
                 self.steps.append(_free_step(dead))
+        # Kernels write into the buffers of the previous replay: one replay at a time.
+        self.lock = threading.Lock()
 
     def valid(self) -> bool:
         for tensor, array, requires_grad in self.leaves:
@@ -722,8 +726,9 @@ class _Program:
         previous = grad_mode.enabled
         grad_mode.enabled = False
         try:
-            for step in self.steps:
-                step(env)
+            with self.lock:
+                for step in self.steps:
+                    step(env)
         finally:
             grad_mode.enabled = previous
         return _build(self.outputs, env)
@@ -747,6 +752,48 @@ def _reads(op: tuple, trace: _Trace) -> tuple:
     if kind == "pack":
         return op[1]
     return ()
+
+
+def _kernels_of(trace: _Trace) -> dict[int, _Kernel]:
+    """A replay kernel per recorded primitive that has one, by ctx number."""
+    table = _replay_kernels()
+    primitives = [op for op in trace.ops if op[0] == "primitive" and op[1] in table]
+    if not primitives:
+        return {}
+    kernel_ctx = {op[4] for op in primitives}
+    kept = set(_indices(trace.outputs))
+    for op in trace.ops:
+        if op[0] == "leaf_grads":
+            kept.update(op[6])
+    # A value may live in a buffer that the next replay overwrites only when nothing but
+    # kernels reads it and it does not leave the replay.
+    foreign: set[int] = set(kept)
+    for op in trace.ops:
+        if (
+            op[0] in ("primitive", "backward")
+            and (op[4] if op[0] == "primitive" else op[2]) in kernel_ctx
+        ):
+            continue
+        foreign.update(_reads(op, trace))
+        if op[0] == "view":
+            foreign.add(op[1])
+    reusable = {
+        index for index, computed in enumerate(trace.computed) if computed and index not in foreign
+    }
+    return {op[4]: table[op[1]](op, reusable) for op in primitives}
+
+
+def _kernel_step(op: tuple, kernels: dict) -> Callable[[list], None] | None:
+    if op[0] == "primitive":
+        kernel = kernels.get(op[4])
+        return None if kernel is None else kernel.forward
+    if op[0] == "backward":
+        kernel = kernels.get(op[2])
+        if kernel is None:
+            return None
+        _, _, _, needs, grad_index, outs, _ = op
+        return functools.partial(kernel.backward, needs=needs, grad_index=grad_index, outs=outs)
+    return None
 
 
 def _dead_after(trace: _Trace) -> list[list[int]]:
@@ -943,3 +990,174 @@ def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, 
             env[out] = leaf.grad.data
 
     return leaf_grads
+
+
+# -- replay kernels ------------------------------------------------------------------------------
+# For the hot primitives, the replay runs their NumPy directly: no ctx object, no Tensor around
+# the backward's arrays, and intermediates written into buffers kept from one replay to the
+# next (``out=``). Each kernel does exactly the arithmetic of the op's ``forward`` and of its
+# first-order backward (the replay runs with grad mode off), in the same order on the same
+# layouts, so the bits are those of eager execution; tests/test_compile.py checks it. A
+# primitive without a kernel takes the generic path, which calls the op's own functions.
+
+
+class _Kernel:
+    """One recorded primitive's replay: ``forward(env)``, and ``backward(env, ...)`` for
+    each recorded backward of it."""
+
+    def __init__(self, forward_op: tuple, reusable: set[int]) -> None:
+        _, self.cls, self.indices, self.kinds, self.ctx_index, self.out_index = forward_op
+        self.reusable = reusable
+        self.buffers: dict[tuple, np.ndarray] = {}
+        self.rows: np.ndarray | None = None
+
+    def reused(self, name: str, index: int | None) -> np.ndarray | None:
+        """The buffer kept for value ``index`` (None: scratch) by an earlier replay, if any."""
+        return self.buffers.get((name, index))
+
+    def keep(self, name: str, index: int | None, fresh: np.ndarray) -> np.ndarray:
+        """Keep ``fresh`` (this replay's result) as a buffer for the next replays when value
+        ``index`` never leaves the replay (None: scratch, never handed out)."""
+        if index is None or index in self.reusable:
+            self.buffers[name, index] = fresh
+        return fresh
+
+
+class _LinearKernel(_Kernel):
+    """``Linear``: ``x @ weight.T`` then ``+= bias``; backward as ``_linear_backward_numpy``."""
+
+    def forward(self, env):
+        x_index, weight_index, bias_index = self.indices
+        x, weight, bias = env[x_index], env[weight_index], env[bias_index]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, x @ weight.T)
+        else:
+            np.matmul(x, weight.T, out=out)
+        if bias is not None:
+            out += bias
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        x_index, weight_index, _ = self.indices
+        x, weight = env[x_index], env[weight_index]
+        g = env[grad_index]
+        needs_x, needs_weight, needs_bias = needs
+        out_x, out_weight, out_bias = outs
+        if needs_x:
+            grad_x = self.reused("grad_x", out_x)
+            if grad_x is None:
+                grad_x = self.keep("grad_x", out_x, g @ weight)
+            else:
+                np.matmul(g, weight, out=grad_x)
+            if out_x is not None:
+                env[out_x] = grad_x
+        rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
+        if needs_weight:
+            flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
+            grad_weight = rows.T @ flat_x
+            if out_weight is not None:
+                env[out_weight] = grad_weight
+        if needs_bias:
+            grad_bias = rows.sum(axis=0)
+            if out_bias is not None:
+                env[out_bias] = grad_bias
+
+
+class _ReluKernel(_Kernel):
+    """``Relu``: ``maximum(x, 0)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
+
+    def forward(self, env):
+        x = env[self.indices[0]]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, np.maximum(x, 0))
+        else:
+            np.maximum(x, 0, out=out)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        g = env[grad_index]
+        (out_index,) = outs
+        mask = self.reused("mask", None)
+        if mask is None:
+            mask = self.keep("mask", None, env[self.indices[0]] > 0)
+        else:
+            np.greater(env[self.indices[0]], 0, out=mask)
+        if math.isfinite(g.sum()):
+            grad = self.reused("grad", out_index)
+            if grad is None:
+                grad = self.keep("grad", out_index, g * mask)
+            else:
+                np.multiply(g, mask, out=grad)
+        else:
+            grad = np.where(mask, g, g.dtype.type(0))
+        if out_index is not None:
+            env[out_index] = grad
+
+
+class _SoftmaxCrossEntropyKernel(_Kernel):
+    """``SoftmaxCrossEntropy``: row-wise log-softmax, pick, reduce; backward ``exp(lp) - 1``."""
+
+    def forward(self, env):
+        logits_index, target_index, reduction_index = self.indices
+        logits, target, reduction = env[logits_index], env[target_index], env[reduction_index]
+        # _log_softmax_rows: shifted = logits - max; shifted -= log(sum(exp(shifted)))
+        peak = logits.max(axis=1, keepdims=True)
+        log_probs = self.reused("log_probs", None)
+        if log_probs is None:
+            log_probs = self.keep("log_probs", None, logits - peak)
+            exps = self.keep("exps", None, np.exp(log_probs))
+        else:
+            np.subtract(logits, peak, out=log_probs)
+            exps = np.exp(log_probs, out=self.reused("exps", None))
+        log_probs -= np.log(exps.sum(axis=1, keepdims=True))
+        rows = self.rows
+        if rows is None or len(rows) != len(target):
+            rows = self.rows = np.arange(len(target))
+        picked = log_probs[rows, target]
+        if reduction == "none":
+            out = np.negative(picked)
+        else:
+            total = picked.sum()
+            if reduction == "sum":
+                out = np.negative(total)
+            elif len(target):
+                out = total * logits.dtype.type(-1.0 / len(target))
+            else:
+                out = total * np.nan
+        env[self.ctx_index] = log_probs
+        env[self.out_index] = out if type(out) is np.ndarray else np.asarray(out)
+
+    def backward(self, env, needs, grad_index, outs):
+        logits_index, target_index, reduction_index = self.indices
+        logits, target, reduction = env[logits_index], env[target_index], env[reduction_index]
+        count = len(target)
+        rows = self.rows
+        if reduction == "mean":
+            scale = logits.dtype.type(1.0 / count) if count else logits.dtype.type(np.nan)
+        else:
+            scale = logits.dtype.type(1.0) if reduction == "sum" else None
+        (out_index, _, _) = outs
+        grad = self.reused("grad", out_index)
+        if grad is None:
+            grad = self.keep("grad", out_index, np.exp(env[self.ctx_index]))
+        else:
+            np.exp(env[self.ctx_index], out=grad)
+        grad[rows, target] -= 1
+        g = env[grad_index]
+        grad *= g * scale if scale is not None else g[:, None]
+        if out_index is not None:
+            env[out_index] = grad
+
+
+def _replay_kernels() -> dict:
+    from tinynet.ops.elementwise import Relu
+    from tinynet.ops.fused import SoftmaxCrossEntropy
+    from tinynet.ops.linalg import Linear
+
+    return {
+        Linear: _LinearKernel,
+        Relu: _ReluKernel,
+        SoftmaxCrossEntropy: _SoftmaxCrossEntropyKernel,
+    }
