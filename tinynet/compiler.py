@@ -53,6 +53,7 @@ import numpy as np
 
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
+from tinynet.ops._args import axes, keepdims_shape
 from tinynet.tensor import Tensor
 
 __all__ = ["compile"]
@@ -757,7 +758,13 @@ def _reads(op: tuple, trace: _Trace) -> tuple:
 def _kernels_of(trace: _Trace) -> dict[int, _Kernel]:
     """A replay kernel per recorded primitive that has one, by ctx number."""
     table = _replay_kernels()
-    primitives = [op for op in trace.ops if op[0] == "primitive" and op[1] in table]
+    primitives = [
+        op
+        for op in trace.ops
+        if op[0] == "primitive"
+        and op[1] in table
+        and (table[op[1]].has_backward or op[4] not in trace.backward_of)
+    ]
     if not primitives:
         return {}
     kernel_ctx = {op[4] for op in primitives}
@@ -777,6 +784,21 @@ def _kernels_of(trace: _Trace) -> dict[int, _Kernel]:
         foreign.update(_reads(op, trace))
         if op[0] == "view":
             foreign.add(op[1])
+    # A kernel that hands out its input itself or a view of it (Add's backward, a
+    # reduction's broadcast gradient) lets the input leave wherever the result does.
+    aliases = []
+    for op in trace.ops:
+        if op[0] == "backward" and op[2] in kernel_ctx and table[op[1]].backward_aliases:
+            aliases.append((op[4], [out for out in op[5] if out is not None]))
+        elif op[0] == "primitive" and op[4] in kernel_ctx and table[op[1]].forward_aliases:
+            aliases.append((op[2][0], [op[5]]))
+    changed = True
+    while changed:
+        changed = False
+        for source, results in aliases:
+            if source not in foreign and any(result in foreign for result in results):
+                foreign.add(source)
+                changed = True
     reusable = {
         index for index, computed in enumerate(trace.computed) if computed and index not in foreign
     }
@@ -791,8 +813,18 @@ def _kernel_step(op: tuple, kernels: dict) -> Callable[[list], None] | None:
         kernel = kernels.get(op[2])
         if kernel is None:
             return None
-        _, _, _, needs, grad_index, outs, _ = op
-        return functools.partial(kernel.backward, needs=needs, grad_index=grad_index, outs=outs)
+        _, cls, ctx_index, needs, grad_index, outs, backward = op
+        specific = functools.partial(kernel.backward, needs=needs, grad_index=grad_index, outs=outs)
+        if kernel.simple:
+            return specific
+        generic = _backward_step(
+            cls, backward, ctx_index, needs, grad_index, outs, kernel.forward_op
+        )
+
+        def checked_backward(env):
+            (specific if kernel.simple else generic)(env)
+
+        return checked_backward
     return None
 
 
@@ -1005,8 +1037,16 @@ class _Kernel:
     """One recorded primitive's replay: ``forward(env)``, and ``backward(env, ...)`` for
     each recorded backward of it."""
 
+    #: False: this recording's arrays do not fit the kernel (dtypes), it runs the op's own
+    #: functions as the generic path does; None: decided on the first replay.
+    simple: bool | None = True
+    has_backward = True  # False: used only where the op's backward was not recorded
+    forward_aliases = False  # True: the output may be the first input or a view of it
+    backward_aliases = False  # True: a gradient may be the incoming one or a view of it
+
     def __init__(self, forward_op: tuple, reusable: set[int]) -> None:
         _, self.cls, self.indices, self.kinds, self.ctx_index, self.out_index = forward_op
+        self.forward_op = forward_op
         self.reusable = reusable
         self.buffers: dict[tuple, np.ndarray] = {}
         self.rows: np.ndarray | None = None
@@ -1151,13 +1191,218 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
             env[out_index] = grad
 
 
+class _CheckedKernel(_Kernel):
+    """A kernel for the common dtypes only; other recordings take the generic path."""
+
+    simple = None
+
+    def fits(self, env) -> bool:
+        raise NotImplementedError
+
+    def forward(self, env):
+        if self.simple is None:
+            self.simple = self.fits(env)
+            if not self.simple:
+                self.generic = _primitive_step(
+                    self.cls, self.indices, self.kinds, self.ctx_index, self.out_index
+                )
+        if self.simple:
+            self.run(env)
+        else:
+            self.generic(env)
+
+
+def _same_float(*arrays, scalar_result: bool = True) -> bool:
+    """True for arrays of one dtype, float32 or float64 (and, unless ``scalar_result``, not all
+    0-d: NumPy returns a scalar there, which no ``out=`` buffer can hold)."""
+    if not all(type(array) is np.ndarray for array in arrays):
+        return False
+    dtype = arrays[0].dtype
+    return (
+        dtype.type in (np.float32, np.float64)
+        and all(array.dtype == dtype for array in arrays)
+        and (scalar_result or any(array.ndim for array in arrays))
+    )
+
+
+class _AddKernel(_CheckedKernel):
+    """``Add``: ``a + b``; both gradients are the incoming one (un-broadcast by SumToShape)."""
+
+    backward_aliases = True
+
+    def fits(self, env):
+        return _same_float(env[self.indices[0]], env[self.indices[1]], scalar_result=False)
+
+    def run(self, env):
+        a, b = env[self.indices[0]], env[self.indices[1]]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, a + b)
+        else:
+            np.add(a, b, out=out)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        g = env[grad_index]
+        for out in outs:
+            if out is not None:
+                env[out] = g
+
+
+def _scaled(g: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``scaled_gradient`` (tinynet.ops.elementwise) on arrays: ``g * factor``, 0 * inf = 0."""
+    if math.isfinite(factor.sum()):
+        return g * factor
+    with np.errstate(invalid="ignore"):
+        return np.where(g == 0, np.asarray(0.0, g.dtype), g * factor)
+
+
+class _MulKernel(_CheckedKernel):
+    """``Mul``: ``a * b``; gradients ``scaled_gradient(g, b)`` and ``scaled_gradient(g, a)``."""
+
+    def fits(self, env):
+        return _same_float(env[self.indices[0]], env[self.indices[1]], scalar_result=False)
+
+    def run(self, env):
+        a, b = env[self.indices[0]], env[self.indices[1]]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, a * b)
+        else:
+            np.multiply(a, b, out=out)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        a, b = env[self.indices[0]], env[self.indices[1]]
+        g = env[grad_index]
+        if needs[0] and outs[0] is not None:
+            env[outs[0]] = _scaled(g, b)
+        if needs[1] and outs[1] is not None:
+            env[outs[1]] = _scaled(g, a)
+
+
+class _TanhKernel(_CheckedKernel):
+    """``Tanh``: ``np.tanh(x)``; backward ``g * (1 - y * y)`` from the output."""
+
+    def fits(self, env):
+        return _same_float(env[self.indices[0]], scalar_result=False)
+
+    def run(self, env):
+        x = env[self.indices[0]]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, np.tanh(x))
+        else:
+            np.tanh(x, out=out)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        y, g = env[self.out_index], env[grad_index]
+        (out_index,) = outs
+        if g.dtype != y.dtype or g.shape != y.shape:  # as eager: NumPy promotes, broadcasts
+            grad = g * (np.asarray(1.0, y.dtype) - y * y)
+            if out_index is not None:
+                env[out_index] = grad
+            return
+        local = self.reused("local", None)
+        if local is None:
+            local = self.keep("local", None, y * y)
+        else:
+            np.multiply(y, y, out=local)
+        np.subtract(np.asarray(1.0, y.dtype), local, out=local)
+        grad = self.reused("grad", out_index)
+        if grad is None:
+            grad = self.keep("grad", out_index, g * local)
+        else:
+            np.multiply(g, local, out=grad)
+        if out_index is not None:
+            env[out_index] = grad
+
+
+class _ReductionKernel(_CheckedKernel):
+    """``Sum`` and ``Mean`` (float32/64): ``x.sum`` (``/ count``); backward a broadcast view."""
+
+    backward_aliases = True
+
+    def fits(self, env):
+        x = env[self.indices[0]]
+        if not _same_float(x):
+            return False
+        self.axis = axes(env[self.indices[1]], x.ndim)
+        self.keepdims = env[self.indices[2]]
+        self.kept_shape = keepdims_shape(x.shape, self.axis)
+        return True
+
+    def run(self, env):
+        x = env[self.indices[0]]
+        out = np.asarray(x.sum(axis=self.axis, keepdims=self.keepdims))
+        if self.mean:
+            self.count = x.size // max(out.size, 1)
+            if out.ndim:
+                np.true_divide(out, self.count, out=out)
+            else:
+                out = np.asarray(out / self.count)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        g = env[grad_index]
+        if not self.keepdims:
+            g = g.reshape(self.kept_shape)
+        if self.mean:
+            scale = 1.0 / max(self.count, 1)
+            if scale != 1.0:
+                g = g * g.dtype.type(scale)
+        (out_index,) = outs
+        if out_index is not None:
+            env[out_index] = np.broadcast_to(g, env[self.indices[0]].shape)
+
+
+class _SumKernel(_ReductionKernel):
+    mean = False
+
+
+class _MeanKernel(_ReductionKernel):
+    mean = True
+
+
+class _SumToShapeKernel(_CheckedKernel):
+    """``SumToShape`` (the engine's un-broadcast): ``x.sum(leading and size-1 axes)``."""
+
+    has_backward = False
+    forward_aliases = True
+
+    def fits(self, env):
+        x, shape = env[self.indices[0]], env[self.indices[1]]
+        if type(x) is not np.ndarray or not isinstance(shape, tuple):
+            return False
+        lead = x.ndim - len(shape)
+        self.summed = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+        )
+        self.shape = shape
+        return True
+
+    def run(self, env):
+        x = env[self.indices[0]]
+        out = x.sum(axis=self.summed, keepdims=True) if self.summed else x
+        env[self.out_index] = out.reshape(self.shape)
+
+
 def _replay_kernels() -> dict:
-    from tinynet.ops.elementwise import Relu
+    from tinynet.ops.elementwise import Add, Mul, Relu, Tanh
     from tinynet.ops.fused import SoftmaxCrossEntropy
     from tinynet.ops.linalg import Linear
+    from tinynet.ops.movement import SumToShape
+    from tinynet.ops.reduce import Mean, Sum
 
     return {
         Linear: _LinearKernel,
         Relu: _ReluKernel,
         SoftmaxCrossEntropy: _SoftmaxCrossEntropyKernel,
+        Add: _AddKernel,
+        Mul: _MulKernel,
+        Tanh: _TanhKernel,
+        Sum: _SumKernel,
+        Mean: _MeanKernel,
+        SumToShape: _SumToShapeKernel,
     }
