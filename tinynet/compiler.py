@@ -1032,6 +1032,8 @@ def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, 
 # first-order backward (the replay runs with grad mode off), in the same order on the same
 # layouts, so the bits are those of eager execution; tests/test_compile.py checks it. A
 # primitive without a kernel takes the generic path, which calls the op's own functions.
+# ``np.add.reduce(a, axis=...)`` is what ``a.sum(axis=...)`` calls (likewise ``maximum`` for
+# ``max``), without the Python wrapper in between.
 
 
 class _Kernel:
@@ -1100,7 +1102,7 @@ class _LinearKernel(_Kernel):
             if out_weight is not None:
                 env[out_weight] = grad_weight
         if needs_bias:
-            grad_bias = rows.sum(axis=0)
+            grad_bias = np.add.reduce(rows, axis=0)
             if out_bias is not None:
                 env[out_bias] = grad_bias
 
@@ -1125,7 +1127,7 @@ class _ReluKernel(_Kernel):
             mask = self.keep("mask", None, env[self.indices[0]] > 0)
         else:
             np.greater(env[self.indices[0]], 0, out=mask)
-        if math.isfinite(g.sum()):
+        if math.isfinite(np.add.reduce(g, axis=None)):
             grad = self.reused("grad", out_index)
             if grad is None:
                 grad = self.keep("grad", out_index, g * mask)
@@ -1144,7 +1146,7 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
         logits_index, target_index, reduction_index = self.indices
         logits, target, reduction = env[logits_index], env[target_index], env[reduction_index]
         # _log_softmax_rows: shifted = logits - max; shifted -= log(sum(exp(shifted)))
-        peak = logits.max(axis=1, keepdims=True)
+        peak = np.maximum.reduce(logits, axis=1, keepdims=True)
         log_probs = self.reused("log_probs", None)
         if log_probs is None:
             log_probs = self.keep("log_probs", None, logits - peak)
@@ -1152,7 +1154,7 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
         else:
             np.subtract(logits, peak, out=log_probs)
             exps = np.exp(log_probs, out=self.reused("exps", None))
-        log_probs -= np.log(exps.sum(axis=1, keepdims=True))
+        log_probs -= np.log(np.add.reduce(exps, axis=1, keepdims=True))
         rows = self.rows
         if rows is None or len(rows) != len(target):
             rows = self.rows = np.arange(len(target))
@@ -1160,7 +1162,7 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
         if reduction == "none":
             out = np.negative(picked)
         else:
-            total = picked.sum()
+            total = np.add.reduce(picked, axis=None)
             if reduction == "sum":
                 out = np.negative(total)
             elif len(target):
@@ -1328,7 +1330,7 @@ class _ReductionKernel(_CheckedKernel):
 
     def run(self, env):
         x = env[self.indices[0]]
-        out = np.asarray(x.sum(axis=self.axis, keepdims=self.keepdims))
+        out = np.asarray(np.add.reduce(x, axis=self.axis, keepdims=self.keepdims))
         if self.mean:
             self.count = x.size // max(out.size, 1)
             if out.ndim:

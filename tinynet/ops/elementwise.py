@@ -41,7 +41,7 @@ def scaled_gradient_array(g: np.ndarray, factor: np.ndarray) -> np.ndarray:
     >>> scaled_gradient_array(np.array([0.0, 2.0]), np.array([np.inf, 3.0]))
     array([0., 6.])
     """
-    if math.isfinite(factor.sum()):
+    if math.isfinite(np.add.reduce(factor, axis=None)):  # factor.sum()
         out = g * factor
     else:
         with np.errstate(invalid="ignore"):
@@ -342,7 +342,7 @@ class Relu(Function):
             mask = ctx.inputs[0].data > 0
             # Multiplying by the mask is ~9x faster than np.where and equal to it while g is
             # finite; a nan or inf in g (its sum says) takes np.where, which drops it exactly.
-            if math.isfinite(g.sum()):
+            if math.isfinite(np.add.reduce(g, axis=None)):  # g.sum(), without its wrapper
                 return Tensor.wrap(g * mask)
             return Tensor.wrap(np.where(mask, g, g.dtype.type(0)))
         return where(ctx.inputs[0].data > 0, grad_output, 0.0)
