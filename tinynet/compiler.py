@@ -5,8 +5,10 @@ A compiled function (typically a whole training step: forward, loss, ``backward(
 primitive's NumPy forward, every backward formula the engine calls, the assignment of leaf
 gradients and each optimizer or scheduler call. If both calls did the same work, later calls
 replay that program directly: no Tensors for intermediate values, no graph nodes, no
-topological sort. The replay calls the very same forward and backward functions on the same
-arrays in the same order, so its results are bit-identical to eager execution.
+topological sort. Hot primitives replay through kernels (below) that do their NumPy directly
+into buffers kept between calls; the others call the very same forward and backward functions
+on the same arrays. Both do the eager arithmetic in the same order, so the results are
+bit-identical to eager execution.
 
 >>> import numpy as np, tinynet as tn
 >>> from tinynet import nn, optim
