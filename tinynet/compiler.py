@@ -1062,8 +1062,12 @@ class _Kernel:
 
     def keep(self, name: str, index: int | None, fresh: np.ndarray) -> np.ndarray:
         """Keep ``fresh`` (this replay's result) as a buffer for the next replays when value
-        ``index`` never leaves the replay (None: scratch, never handed out)."""
-        if index is None or index in self.reusable:
+        ``index`` never leaves the replay (None: scratch, never handed out) and is small.
+
+        Large values are freed after their last use, as eagerly: a buffer kept for them
+        would raise the peak memory, and allocation is cheap next to their arithmetic.
+        """
+        if fresh.nbytes < _FREE_BYTES and (index is None or index in self.reusable):
             self.buffers[name, index] = fresh
         return fresh
 
