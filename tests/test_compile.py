@@ -523,3 +523,25 @@ def test_replay_kernels_match_eager_bit_for_bit(name, dtype):
     replayed, step = run(True)
     assert is_replaying(step)
     assert eager == replayed
+
+
+def test_registered_hooks_see_every_op_of_a_compiled_step():
+    # tn.detect_anomaly and the gradient doctor work through autograd hooks: while one is
+    # registered, the compiled function runs eagerly so that it sees every op.
+    w = tn.tensor([1.0, -2.0], requires_grad=True)
+
+    @tn.compile
+    def step(x):
+        w.grad = None
+        (F.relu(w * x)).sum().backward()
+
+    for k in range(3):
+        step(tn.tensor([1.0, 2.0]) * (k + 1))
+    assert is_replaying(step)
+    seen, backward_seen = [], []
+    with tn.autograd.register_forward_hook(lambda ctx, out: seen.append(type(ctx).__name__)):
+        with tn.autograd.register_backward_hook(lambda node, g, gs: backward_seen.append(1)):
+            step(tn.tensor([3.0, 1.0]))
+    assert {"Mul", "Relu", "Sum"} <= set(seen)
+    assert backward_seen
+    assert w.grad.tolist() == [3.0, 0.0]

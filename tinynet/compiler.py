@@ -178,9 +178,8 @@ def _recordable_now() -> bool:
 
 
 def _debug_hooks_active() -> bool:
-    return getattr(autograd, "_anomaly_hook", None) is not None or (
-        getattr(autograd, "_backward_hook", None) is not None
-    )
+    forward_hooks, backward_hooks = autograd.registered_hooks()
+    return bool(forward_hooks or backward_hooks)
 
 
 def _guard_key(args, kwargs) -> tuple:
