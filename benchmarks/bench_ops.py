@@ -37,6 +37,17 @@ def _cases(shape, rng):
 
         return step
 
+    c = rng.standard_normal(shape[1]).astype(np.float32)
+    bias = tn.Tensor(c.copy(), requires_grad=True)
+
+    def affine_tanh_sum():
+        return (x * y + bias).tanh().sum()
+
+    def np_affine_tanh_sum():
+        t = np.tanh(a * b + c)
+        local = g - t * t
+        return t.sum(), local * b, local * a, local.sum(axis=0)
+
     def np_softmax_fwd_bwd():
         e = np.exp(a - a.max(axis=1, keepdims=True))
         s = e / e.sum(axis=1, keepdims=True)
@@ -78,6 +89,12 @@ def _cases(shape, rng):
         "matmul": (
             run(lambda: x @ w, (x, w), tgm),
             lambda: (a @ m, gm @ m.T, a.T @ gm),
+        ),
+        # issue 12's micro-benchmark, eagerly and under tn.compile (a replayed program)
+        "sum(tanh(x*w+b))": (run(affine_tanh_sum, (x, y, bias), None), np_affine_tanh_sum),
+        "sum(tanh(x*w+b)) compiled": (
+            tn.compile(run(affine_tanh_sum, (x, y, bias), None)),
+            np_affine_tanh_sum,
         ),
     }
     return cases, (a, b, g, m, gm)

@@ -119,6 +119,11 @@ def _labels(y, dtype):
 # name: (loss, how the batch's targets are made; they are arguments of the step)
 LOSSES = {
     "cross_entropy": (F.cross_entropy, _labels),
+    "cross_entropy-sum": (lambda out, y: F.cross_entropy(out, y, reduction="sum"), _labels),
+    "cross_entropy-none": (
+        lambda out, y: F.cross_entropy(out, y, reduction="none").sum(),
+        _labels,
+    ),
     "CrossEntropyLoss-weight-smoothing": (
         nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5, 1.0]), label_smoothing=0.1),
         _labels,
@@ -413,3 +418,130 @@ def test_a_replayed_optimizer_step_still_bumps_versions_for_retained_graphs():
     step(x, y)
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*optimizer\.step"):
         second.backward()
+
+
+def test_replayed_results_are_fresh_arrays_not_reused_buffers():
+    # Replay kernels keep buffers between calls for values that never leave the step;
+    # what the step returns must still be a new array each call, as in eager mode.
+    model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tn.compile
+    def step(x, y):
+        opt.zero_grad()
+        hidden = model[1](model[0](x))
+        logits = model[2](hidden)
+        loss = F.cross_entropy(logits, y, reduction="none")
+        loss.sum().backward()
+        opt.step()
+        return hidden, logits, loss
+
+    results = [step(x, y) for x, y in batches(np.float32)]
+    assert is_replaying(step)
+    snapshots = [[t.data.copy() for t in result] for result in results]
+    for x, y in batches(np.float32, seed=2):
+        step(x, y)
+    for result, snapshot in zip(results, snapshots):
+        for tensor, copy in zip(result, snapshot):
+            assert tensor.data.tobytes() == copy.tobytes()
+
+
+def test_relu_backward_of_a_non_finite_gradient_replays_as_eager():
+    # An inf in ReLU's incoming gradient is dropped at inactive units (np.where, not a
+    # multiply by the mask): the replay takes the same branch per call.
+    def run(compiled):
+        w = tn.tensor([-1.0, 0.0, 2.0, 3.0], requires_grad=True)
+
+        def step(scale):
+            w.grad = None
+            (F.relu(w) * scale).sum().backward()
+
+        step = tn.compile(step) if compiled else step
+        finite = [tn.tensor([1.0, 2.0, 3.0, 4.0]) * k for k in (1.0, 2.0, 3.0)]
+        infinite = tn.tensor([np.inf, np.inf, 1.0, -np.inf])
+        grads = []
+        with np.errstate(invalid="ignore"):
+            for scale in [*finite, infinite, *finite]:
+                step(scale)
+                grads.append(w.grad.data.copy())
+        return grads, step
+
+    eager, _ = run(False)
+    replayed, step = run(True)
+    assert is_replaying(step)
+    for a, b in zip(eager, replayed):
+        assert a.tobytes() == b.tobytes()
+    assert not np.isnan(replayed[3]).any()
+
+
+# Expressions over leaves (a, b of shape (4, 3), c of shape (3,)) and an input x (4, 3):
+# the ops with replay kernels, with broadcasting, aliasing gradients and 0-d values.
+EXPRESSIONS = {
+    "sum-tanh-affine": lambda a, b, c, x: F.tanh(x * a + c).sum(),
+    "tanh-of-a-sum-of-leaves": lambda a, b, c, x: (F.tanh(a + b) * x).sum(),
+    "tanh-of-a-reduction": lambda a, b, c, x: F.tanh((a * x).sum(0) + c).mean(),
+    "mean-over-axes": lambda a, b, c, x: ((a * b).mean(axis=1, keepdims=True) * x).sum(),
+    "a-leaf-used-twice": lambda a, b, c, x: (a * a + a * x).mean(),
+    "scalars": lambda a, b, c, x: F.tanh((a * x).sum() * c.sum() + a.mean()),
+    "a-non-finite-factor": lambda a, b, c, x: (a * F.relu(x) * b).sum(),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("name", list(EXPRESSIONS))
+def test_replay_kernels_match_eager_bit_for_bit(name, dtype):
+    expression = EXPRESSIONS[name]
+    rng = np.random.default_rng(3)
+    start = [rng.normal(size=shape).astype(dtype) for shape in [(4, 3), (4, 3), (3,)]]
+    inputs = [rng.normal(size=(4, 3)).astype(dtype) for _ in range(6)]
+    if name == "a-non-finite-factor":
+        inputs[4][0, 0] = np.inf  # relu(inf) * b: 0 * inf cases in Mul's backward
+
+    def run(compiled):
+        leaves = [tn.Tensor(array.copy(), requires_grad=True) for array in start]
+
+        def step(x):
+            for leaf in leaves:
+                leaf.grad = None
+            loss = expression(*leaves, x)
+            loss.backward()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        seen = []
+        with np.errstate(invalid="ignore", over="ignore"):
+            for x in inputs:
+                loss = step(tn.Tensor(x))
+                seen.append((loss, [leaf.grad for leaf in leaves]))
+        # Copies taken at the end: a result that a later call overwrote would differ.
+        return [
+            [loss.data.tobytes(), *(None if g is None else g.data.tobytes() for g in grads)]
+            for loss, grads in seen
+        ], step
+
+    eager, _ = run(False)
+    replayed, step = run(True)
+    assert is_replaying(step)
+    assert eager == replayed
+
+
+def test_registered_hooks_see_every_op_of_a_compiled_step():
+    # tn.detect_anomaly and the gradient doctor work through autograd hooks: while one is
+    # registered, the compiled function runs eagerly so that it sees every op.
+    w = tn.tensor([1.0, -2.0], requires_grad=True)
+
+    @tn.compile
+    def step(x):
+        w.grad = None
+        (F.relu(w * x)).sum().backward()
+
+    for k in range(3):
+        step(tn.tensor([1.0, 2.0]) * (k + 1))
+    assert is_replaying(step)
+    seen, backward_seen = [], []
+    with tn.autograd.register_forward_hook(lambda ctx, out: seen.append(type(ctx).__name__)):
+        with tn.autograd.register_backward_hook(lambda node, g, gs: backward_seen.append(1)):
+            step(tn.tensor([3.0, 1.0]))
+    assert {"Mul", "Relu", "Sum"} <= set(seen)
+    assert backward_seen
+    assert w.grad.tolist() == [3.0, 0.0]

@@ -35,6 +35,16 @@ CASES = {
     "sum_keepdims": (lambda x: x.sum(axis=0, keepdims=True), [(4, 5)], []),
     "mean": (lambda x: x.mean(), [(4, 5)], []),
     "mean_axes": (lambda x: x.mean(axis=(0, 2)), [(3, 4, 2)], []),
+    "mul": (lambda a, b: a * b, [(4, 5), (4, 5)], []),
+    # The engine, not the formula, sums b's gradient back to its shape.
+    "mul_broadcast": (lambda a, b: a * b, [(4, 5), (5,)], ["SumToShape"]),
+    # An infinite factor: the gradient's 0 * inf is taken as 0 (np.where in both paths).
+    "mul_infinite_factor": (
+        lambda a: a * tn.tensor(np.array([1.0, np.inf, 2.0, np.inf, 0.5], a.dtype)),
+        [(4, 5)],
+        [],
+    ),
+    "tanh": (tn.tanh, [(4, 5)], []),
     "log_softmax": (lambda x: F.log_softmax(x, dim=1), [(4, 5)], []),
     "log_softmax_first_axis": (lambda x: F.log_softmax(x, dim=0), [(4, 5)], []),
     # The loss's backward multiplies with Tensor ops, but reuses the forward's softmax.

@@ -5,8 +5,10 @@ A compiled function (typically a whole training step: forward, loss, ``backward(
 primitive's NumPy forward, every backward formula the engine calls, the assignment of leaf
 gradients and each optimizer or scheduler call. If both calls did the same work, later calls
 replay that program directly: no Tensors for intermediate values, no graph nodes, no
-topological sort. The replay calls the very same forward and backward functions on the same
-arrays in the same order, so its results are bit-identical to eager execution.
+topological sort. Hot primitives replay through kernels (below) that do their NumPy directly
+into buffers kept between calls; the others call the very same forward and backward functions
+on the same arrays. Both do the eager arithmetic in the same order, so the results are
+bit-identical to eager execution.
 
 >>> import numpy as np, tinynet as tn
 >>> from tinynet import nn, optim
@@ -42,6 +44,7 @@ to a list, counting) happen only in the calls that run eagerly.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import warnings
 import weakref
@@ -52,6 +55,8 @@ import numpy as np
 
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
+from tinynet.ops._args import axes, keepdims_shape
+from tinynet.ops.elementwise import scaled_gradient_array
 from tinynet.tensor import Tensor
 
 __all__ = ["compile"]
@@ -173,9 +178,8 @@ def _recordable_now() -> bool:
 
 
 def _debug_hooks_active() -> bool:
-    return getattr(autograd, "_anomaly_hook", None) is not None or (
-        getattr(autograd, "_backward_hook", None) is not None
-    )
+    forward_hooks, backward_hooks = autograd.registered_hooks()
+    return bool(forward_hooks or backward_hooks)
 
 
 def _guard_key(args, kwargs) -> tuple:
@@ -692,10 +696,13 @@ class _Program:
         self.modules = list(zip(trace.modules, trace.training))
         self.grads_none = list(zip(trace.tensors, trace.grads_none))
         self.steps = []
+        kernels = _kernels_of(trace)
         for op, dead in zip(trace.ops, _dead_after(trace)):
-            self.steps.append(_compile_op(op, trace))
+            self.steps.append(_kernel_step(op, kernels) or _compile_op(op, trace))
             if dead:
                 self.steps.append(_free_step(dead))
+        # Kernels write into the buffers of the previous replay: one replay at a time.
+        self.lock = threading.Lock()
 
     def valid(self) -> bool:
         for tensor, array, requires_grad in self.leaves:
@@ -722,8 +729,9 @@ class _Program:
         previous = grad_mode.enabled
         grad_mode.enabled = False
         try:
-            for step in self.steps:
-                step(env)
+            with self.lock:
+                for step in self.steps:
+                    step(env)
         finally:
             grad_mode.enabled = previous
         return _build(self.outputs, env)
@@ -747,6 +755,79 @@ def _reads(op: tuple, trace: _Trace) -> tuple:
     if kind == "pack":
         return op[1]
     return ()
+
+
+def _kernels_of(trace: _Trace) -> dict[int, _Kernel]:
+    """A replay kernel per recorded primitive that has one, by ctx number."""
+    table = _replay_kernels()
+    primitives = [
+        op
+        for op in trace.ops
+        if op[0] == "primitive"
+        and op[1] in table
+        and (table[op[1]].has_backward or op[4] not in trace.backward_of)
+    ]
+    if not primitives:
+        return {}
+    kernel_ctx = {op[4] for op in primitives}
+    kept = set(_indices(trace.outputs))
+    for op in trace.ops:
+        if op[0] == "leaf_grads":
+            kept.update(op[6])
+    # A value may live in a buffer that the next replay overwrites only when nothing but
+    # kernels reads it and it does not leave the replay.
+    foreign: set[int] = set(kept)
+    for op in trace.ops:
+        if (
+            op[0] in ("primitive", "backward")
+            and (op[4] if op[0] == "primitive" else op[2]) in kernel_ctx
+        ):
+            continue
+        foreign.update(_reads(op, trace))
+        if op[0] == "view":
+            foreign.add(op[1])
+    # A kernel that hands out its input itself or a view of it (Add's backward, a
+    # reduction's broadcast gradient) lets the input leave wherever the result does.
+    aliases = []
+    for op in trace.ops:
+        if op[0] == "backward" and op[2] in kernel_ctx and table[op[1]].backward_aliases:
+            aliases.append((op[4], [out for out in op[5] if out is not None]))
+        elif op[0] == "primitive" and op[4] in kernel_ctx and table[op[1]].forward_aliases:
+            aliases.append((op[2][0], [op[5]]))
+    changed = True
+    while changed:
+        changed = False
+        for source, results in aliases:
+            if source not in foreign and any(result in foreign for result in results):
+                foreign.add(source)
+                changed = True
+    reusable = {
+        index for index, computed in enumerate(trace.computed) if computed and index not in foreign
+    }
+    return {op[4]: table[op[1]](op, reusable) for op in primitives}
+
+
+def _kernel_step(op: tuple, kernels: dict) -> Callable[[list], None] | None:
+    if op[0] == "primitive":
+        kernel = kernels.get(op[4])
+        return None if kernel is None else kernel.forward
+    if op[0] == "backward":
+        kernel = kernels.get(op[2])
+        if kernel is None:
+            return None
+        _, cls, ctx_index, needs, grad_index, outs, backward = op
+        specific = functools.partial(kernel.backward, needs=needs, grad_index=grad_index, outs=outs)
+        if kernel.simple:
+            return specific
+        generic = _backward_step(
+            cls, backward, ctx_index, needs, grad_index, outs, kernel.forward_op
+        )
+
+        def checked_backward(env):
+            (specific if kernel.simple else generic)(env)
+
+        return checked_backward
+    return None
 
 
 def _dead_after(trace: _Trace) -> list[list[int]]:
@@ -943,3 +1024,385 @@ def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, 
             env[out] = leaf.grad.data
 
     return leaf_grads
+
+
+# -- replay kernels ------------------------------------------------------------------------------
+# For the hot primitives, the replay runs their NumPy directly: no ctx object, no Tensor around
+# the backward's arrays, and intermediates written into buffers kept from one replay to the
+# next (``out=``). Each kernel does exactly the arithmetic of the op's ``forward`` and of its
+# first-order backward (the replay runs with grad mode off), in the same order on the same
+# layouts, so the bits are those of eager execution; tests/test_compile.py checks it. A
+# primitive without a kernel takes the generic path, which calls the op's own functions.
+# ``np.add.reduce(a, axis=...)`` is what ``a.sum(axis=...)`` calls (likewise ``maximum`` for
+# ``max``), without the Python wrapper in between.
+
+
+class _Kernel:
+    """One recorded primitive's replay: ``forward(env)``, and ``backward(env, ...)`` for
+    each recorded backward of it."""
+
+    #: False: this recording's arrays do not fit the kernel (dtypes), it runs the op's own
+    #: functions as the generic path does; None: decided on the first replay.
+    simple: bool | None = True
+    has_backward = True  # False: used only where the op's backward was not recorded
+    forward_aliases = False  # True: the output may be the first input or a view of it
+    backward_aliases = False  # True: a gradient may be the incoming one or a view of it
+
+    def __init__(self, forward_op: tuple, reusable: set[int]) -> None:
+        _, self.cls, self.indices, self.kinds, self.ctx_index, self.out_index = forward_op
+        self.forward_op = forward_op
+        self.reusable = reusable
+        self.buffers: dict[tuple, np.ndarray] = {}
+        self.rows: np.ndarray | None = None
+
+    def reused(self, name: str, index: int | None) -> np.ndarray | None:
+        """The buffer kept for value ``index`` (None: scratch) by an earlier replay, if any."""
+        return self.buffers.get((name, index))
+
+    def keep(self, name: str, index: int | None, fresh: np.ndarray) -> np.ndarray:
+        """Keep ``fresh`` (this replay's result) as a buffer for the next replays when value
+        ``index`` never leaves the replay (None: scratch, never handed out) and is small.
+
+        Large values are freed after their last use, as eagerly: a buffer kept for them
+        would raise the peak memory, and allocation is cheap next to their arithmetic.
+        """
+        if fresh.nbytes < _FREE_BYTES and (index is None or index in self.reusable):
+            self.buffers[name, index] = fresh
+        return fresh
+
+
+class _LinearKernel(_Kernel):
+    """``Linear``: ``x @ weight.T`` then ``+= bias``; backward as ``_linear_backward_numpy``."""
+
+    def forward(self, env):
+        x_index, weight_index, bias_index = self.indices
+        x, weight, bias = env[x_index], env[weight_index], env[bias_index]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, x @ weight.T)
+        else:
+            np.matmul(x, weight.T, out=out)
+        if bias is not None:
+            out += bias
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        x_index, weight_index, _ = self.indices
+        x, weight = env[x_index], env[weight_index]
+        g = env[grad_index]
+        needs_x, needs_weight, needs_bias = needs
+        out_x, out_weight, out_bias = outs
+        if needs_x:
+            grad_x = self.reused("grad_x", out_x)
+            if grad_x is None:
+                grad_x = self.keep("grad_x", out_x, g @ weight)
+            else:
+                np.matmul(g, weight, out=grad_x)
+            if out_x is not None:
+                env[out_x] = grad_x
+        rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
+        if needs_weight:
+            flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
+            grad_weight = rows.T @ flat_x
+            if out_weight is not None:
+                env[out_weight] = grad_weight
+        if needs_bias:
+            grad_bias = np.add.reduce(rows, axis=0)
+            if out_bias is not None:
+                env[out_bias] = grad_bias
+
+
+class _ReluKernel(_Kernel):
+    """``Relu``: ``maximum(x, 0)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
+
+    def forward(self, env):
+        x = env[self.indices[0]]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, np.maximum(x, 0))
+        else:
+            np.maximum(x, 0, out=out)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        g = env[grad_index]
+        (out_index,) = outs
+        mask = self.reused("mask", None)
+        if mask is None:
+            mask = self.keep("mask", None, env[self.indices[0]] > 0)
+        else:
+            np.greater(env[self.indices[0]], 0, out=mask)
+        if math.isfinite(np.add.reduce(g, axis=None)):
+            grad = self.reused("grad", out_index)
+            if grad is None:
+                grad = self.keep("grad", out_index, g * mask)
+            else:
+                np.multiply(g, mask, out=grad)
+        else:
+            grad = np.where(mask, g, g.dtype.type(0))
+        if out_index is not None:
+            env[out_index] = grad
+
+
+class _SoftmaxCrossEntropyKernel(_Kernel):
+    """``SoftmaxCrossEntropy``: row-wise log-softmax, pick, reduce; backward ``exp(lp) - 1``."""
+
+    def forward(self, env):
+        logits_index, target_index, reduction_index = self.indices
+        logits, target, reduction = env[logits_index], env[target_index], env[reduction_index]
+        # _log_softmax_rows: shifted = logits - max; shifted -= log(sum(exp(shifted)))
+        peak = np.maximum.reduce(logits, axis=1, keepdims=True)
+        log_probs = self.reused("log_probs", None)
+        if log_probs is None:
+            log_probs = self.keep("log_probs", None, logits - peak)
+            exps = self.keep("exps", None, np.exp(log_probs))
+        else:
+            np.subtract(logits, peak, out=log_probs)
+            exps = np.exp(log_probs, out=self.reused("exps", None))
+        log_probs -= np.log(np.add.reduce(exps, axis=1, keepdims=True))
+        rows = self.rows
+        if rows is None or len(rows) != len(target):
+            rows = self.rows = np.arange(len(target))
+        picked = log_probs[rows, target]
+        if reduction == "none":
+            out = np.negative(picked)
+        else:
+            total = np.add.reduce(picked, axis=None)
+            if reduction == "sum":
+                out = np.negative(total)
+            elif len(target):
+                out = total * logits.dtype.type(-1.0 / len(target))
+            else:
+                out = total * np.nan
+        env[self.ctx_index] = log_probs
+        env[self.out_index] = out if type(out) is np.ndarray else np.asarray(out)
+
+    def backward(self, env, needs, grad_index, outs):
+        logits_index, target_index, reduction_index = self.indices
+        logits, target, reduction = env[logits_index], env[target_index], env[reduction_index]
+        count = len(target)
+        rows = self.rows
+        if reduction == "mean":
+            scale = logits.dtype.type(1.0 / count) if count else logits.dtype.type(np.nan)
+        else:
+            scale = logits.dtype.type(1.0) if reduction == "sum" else None
+        (out_index, _, _) = outs
+        grad = self.reused("grad", out_index)
+        if grad is None:
+            grad = self.keep("grad", out_index, np.exp(env[self.ctx_index]))
+        else:
+            np.exp(env[self.ctx_index], out=grad)
+        grad[rows, target] -= 1
+        g = env[grad_index]
+        grad *= g * scale if scale is not None else g[:, None]
+        if out_index is not None:
+            env[out_index] = grad
+
+
+class _CheckedKernel(_Kernel):
+    """A kernel for the common dtypes only; other recordings take the generic path."""
+
+    simple = None
+
+    def fits(self, env) -> bool:
+        raise NotImplementedError
+
+    def forward(self, env):
+        if self.simple is None:
+            self.simple = self.fits(env)
+            if not self.simple:
+                self.generic = _primitive_step(
+                    self.cls, self.indices, self.kinds, self.ctx_index, self.out_index
+                )
+        if self.simple:
+            self.run(env)
+        else:
+            self.generic(env)
+
+
+def _same_float(*arrays, scalar_result: bool = True) -> bool:
+    """True for arrays of one dtype, float32 or float64 (and, unless ``scalar_result``, not all
+    0-d: NumPy returns a scalar there, which no ``out=`` buffer can hold)."""
+    if not all(type(array) is np.ndarray for array in arrays):
+        return False
+    dtype = arrays[0].dtype
+    return (
+        dtype.type in (np.float32, np.float64)
+        and all(array.dtype == dtype for array in arrays)
+        and (scalar_result or any(array.ndim for array in arrays))
+    )
+
+
+class _AddKernel(_CheckedKernel):
+    """``Add``: ``a + b``; both gradients are the incoming one (un-broadcast by SumToShape)."""
+
+    backward_aliases = True
+
+    def fits(self, env):
+        return _same_float(env[self.indices[0]], env[self.indices[1]], scalar_result=False)
+
+    def run(self, env):
+        a, b = env[self.indices[0]], env[self.indices[1]]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, a + b)
+        else:
+            np.add(a, b, out=out)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        g = env[grad_index]
+        for out in outs:
+            if out is not None:
+                env[out] = g
+
+
+class _MulKernel(_CheckedKernel):
+    """``Mul``: ``a * b``; gradients ``g * b`` and ``g * a`` (0 * inf = 0), as its fast path."""
+
+    def fits(self, env):
+        return _same_float(env[self.indices[0]], env[self.indices[1]], scalar_result=False)
+
+    def run(self, env):
+        a, b = env[self.indices[0]], env[self.indices[1]]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, a * b)
+        else:
+            np.multiply(a, b, out=out)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        a, b = env[self.indices[0]], env[self.indices[1]]
+        g = env[grad_index]
+        if needs[0] and outs[0] is not None:
+            env[outs[0]] = scaled_gradient_array(g, b)
+        if needs[1] and outs[1] is not None:
+            env[outs[1]] = scaled_gradient_array(g, a)
+
+
+class _TanhKernel(_CheckedKernel):
+    """``Tanh``: ``np.tanh(x)``; backward ``g * (1 - y * y)`` from the output."""
+
+    def fits(self, env):
+        return _same_float(env[self.indices[0]], scalar_result=False)
+
+    def run(self, env):
+        x = env[self.indices[0]]
+        out = self.reused("out", self.out_index)
+        if out is None:
+            out = self.keep("out", self.out_index, np.tanh(x))
+        else:
+            np.tanh(x, out=out)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        y, g = env[self.out_index], env[grad_index]
+        (out_index,) = outs
+        if g.dtype != y.dtype or g.shape != y.shape:  # as eager: NumPy promotes, broadcasts
+            grad = g * (np.asarray(1.0, y.dtype) - y * y)
+            if out_index is not None:
+                env[out_index] = grad
+            return
+        local = self.reused("local", None)
+        if local is None:
+            local = self.keep("local", None, y * y)
+        else:
+            np.multiply(y, y, out=local)
+        np.subtract(np.asarray(1.0, y.dtype), local, out=local)
+        grad = self.reused("grad", out_index)
+        if grad is None:
+            grad = self.keep("grad", out_index, g * local)
+        else:
+            np.multiply(g, local, out=grad)
+        if out_index is not None:
+            env[out_index] = grad
+
+
+class _ReductionKernel(_CheckedKernel):
+    """``Sum`` and ``Mean`` (float32/64): ``x.sum`` (``/ count``); backward a broadcast view."""
+
+    backward_aliases = True
+
+    def fits(self, env):
+        x = env[self.indices[0]]
+        if not _same_float(x):
+            return False
+        self.axis = axes(env[self.indices[1]], x.ndim)
+        self.keepdims = env[self.indices[2]]
+        self.kept_shape = keepdims_shape(x.shape, self.axis)
+        return True
+
+    def run(self, env):
+        x = env[self.indices[0]]
+        out = np.asarray(np.add.reduce(x, axis=self.axis, keepdims=self.keepdims))
+        if self.mean:
+            self.count = x.size // max(out.size, 1)
+            if out.ndim:
+                np.true_divide(out, self.count, out=out)
+            else:
+                out = np.asarray(out / self.count)
+        env[self.out_index] = out
+
+    def backward(self, env, needs, grad_index, outs):
+        g = env[grad_index]
+        if not self.keepdims:
+            g = g.reshape(self.kept_shape)
+        if self.mean:
+            scale = 1.0 / max(self.count, 1)
+            if scale != 1.0:
+                g = g * g.dtype.type(scale)
+        (out_index,) = outs
+        if out_index is not None:
+            env[out_index] = np.broadcast_to(g, env[self.indices[0]].shape)
+
+
+class _SumKernel(_ReductionKernel):
+    mean = False
+
+
+class _MeanKernel(_ReductionKernel):
+    mean = True
+
+
+class _SumToShapeKernel(_CheckedKernel):
+    """``SumToShape`` (the engine's un-broadcast): ``x.sum(leading and size-1 axes)``."""
+
+    has_backward = False
+    forward_aliases = True
+
+    def fits(self, env):
+        x, shape = env[self.indices[0]], env[self.indices[1]]
+        if type(x) is not np.ndarray or not isinstance(shape, tuple):
+            return False
+        lead = x.ndim - len(shape)
+        self.summed = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+        )
+        self.shape = shape
+        return True
+
+    def run(self, env):
+        x = env[self.indices[0]]
+        out = x.sum(axis=self.summed, keepdims=True) if self.summed else x
+        env[self.out_index] = out.reshape(self.shape)
+
+
+def _replay_kernels() -> dict:
+    from tinynet.ops.elementwise import Add, Mul, Relu, Tanh
+    from tinynet.ops.fused import SoftmaxCrossEntropy
+    from tinynet.ops.linalg import Linear
+    from tinynet.ops.movement import SumToShape
+    from tinynet.ops.reduce import Mean, Sum
+
+    return {
+        Linear: _LinearKernel,
+        Relu: _ReluKernel,
+        SoftmaxCrossEntropy: _SoftmaxCrossEntropyKernel,
+        Add: _AddKernel,
+        Mul: _MulKernel,
+        Tanh: _TanhKernel,
+        Sum: _SumKernel,
+        Mean: _MeanKernel,
+        SumToShape: _SumToShapeKernel,
+    }

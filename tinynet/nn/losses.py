@@ -340,7 +340,11 @@ def _plain_class_targets(target: np.ndarray, n_classes: int, ignore_index: int) 
     """True when every target is a valid class and none is ``ignore_index``."""
     if not target.size:
         return True
-    if target.min() < 0 or target.max() >= n_classes:
+    # np.minimum/maximum.reduce: target.min()/.max() without NumPy's Python wrapper (hot path)
+    if (
+        np.minimum.reduce(target, axis=None) < 0
+        or np.maximum.reduce(target, axis=None) >= n_classes
+    ):
         return False
     return not (0 <= ignore_index < n_classes and (target == ignore_index).any())
 
