@@ -17,6 +17,7 @@ initialization, so ``state_dict`` keys and shapes match a PyTorch model's.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -75,22 +76,13 @@ class _ConvNd(Module):
 
     _spatial_dims = 2
     _transposed = False
+    _function: Callable[..., Tensor]  # the op: ops.conv2d, ops.conv_transpose1d, ...
 
     def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride,
-        padding,
-        dilation,
-        groups,
-        bias,
-        padding_mode,
-        dtype,
-        rng,
-        output_padding=0,
-    ):
+        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+        dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+        dtype=None, rng=None, output_padding=0,
+    ):  # fmt: skip
         super().__init__()
         count = self._spatial_dims
         name = type(self).__name__
@@ -136,6 +128,16 @@ class _ConvNd(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             nn_init.uniform_(self.bias, -bound, bound, rng=generator)
 
+    def forward(self, input) -> Tensor:
+        if self._transposed:
+            return type(self)._function(
+                input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                self.groups, self.dilation,
+            )  # fmt: skip
+        return type(self)._function(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
     def extra_repr(self) -> str:
         text = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -164,20 +166,7 @@ class Conv1d(_ConvNd):
 
     _spatial_dims = 1
 
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-        dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-        dtype=None, rng=None,
-    ):  # fmt: skip
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, dtype, rng,
-        )  # fmt: skip
-
-    def forward(self, input) -> Tensor:
-        return ops.conv1d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+    _function = staticmethod(ops.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -192,28 +181,16 @@ class Conv2d(_ConvNd):
     ((16, 3, 3, 3), (8, 16, 16, 16))
     """
 
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-        dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-        dtype=None, rng=None,
-    ):  # fmt: skip
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, dtype, rng,
-        )  # fmt: skip
-
-    def forward(self, input) -> Tensor:
-        return ops.conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+    _function = staticmethod(ops.conv2d)
 
 
 class _ConvTransposeNd(_ConvNd):
     _transposed = True
 
     def __init__(
-        self, in_channels, out_channels, kernel_size, stride, padding, output_padding, groups,
-        bias, dilation, padding_mode, dtype, rng,
+        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+        output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+        padding_mode: str = "zeros", dtype=None, rng=None,
     ):  # fmt: skip
         if isinstance(padding, str):
             raise ValueError(f"{type(self).__name__}: padding must be ints, got {padding!r}")
@@ -233,21 +210,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     _spatial_dims = 1
 
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-        output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-        padding_mode: str = "zeros", dtype=None, rng=None,
-    ):  # fmt: skip
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, output_padding, groups,
-            bias, dilation, padding_mode, dtype, rng,
-        )  # fmt: skip
-
-    def forward(self, input) -> Tensor:
-        return ops.conv_transpose1d(
-            input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-            self.groups, self.dilation,
-        )  # fmt: skip
+    _function = staticmethod(ops.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -259,21 +222,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     ((8, 4, 3, 3), (1, 4, 10, 10))
     """
 
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-        output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-        padding_mode: str = "zeros", dtype=None, rng=None,
-    ):  # fmt: skip
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, output_padding, groups,
-            bias, dilation, padding_mode, dtype, rng,
-        )  # fmt: skip
-
-    def forward(self, input) -> Tensor:
-        return ops.conv_transpose2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-            self.groups, self.dilation,
-        )  # fmt: skip
+    _function = staticmethod(ops.conv_transpose2d)
 
 
 # -- pooling ------------------------------------------------------------------------------------
