@@ -534,3 +534,12 @@ def test_normalize_of_a_zero_vector_divides_by_eps():
 
 
 # == end of issue 11 ==
+
+
+def test_spectral_norm_ties_share_and_nuclear_norm_at_a_zero_singular_value_is_u_vh():
+    eye = tn.tensor(np.eye(2), requires_grad=True)  # singular values 1, 1: a tie for the max
+    tn.norm(eye, 2, dim=(0, 1)).backward()
+    np.testing.assert_allclose(eye.grad.data, 0.5 * np.eye(2), atol=1e-15)
+    rank_one = tn.tensor(np.diag([1.0, 0.0]), requires_grad=True)  # U = Vh = I
+    tn.norm(rank_one, "nuc", dim=(0, 1)).backward()
+    np.testing.assert_allclose(rank_one.grad.data, np.eye(2), atol=1e-15)

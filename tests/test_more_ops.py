@@ -219,8 +219,15 @@ def test_vector_and_matrix_norms_match_numpy():
         np.testing.assert_allclose(tn.norm(x, p, dim=1).data, np.linalg.norm(data, p, axis=1))
     for p in ("fro", 1, -1, np.inf, -np.inf):
         np.testing.assert_allclose(x.norm(p, dim=(0, 1)).data, np.linalg.norm(data, p))
-    with pytest.raises(NotImplementedError, match="singular values"):
-        tn.norm(x, "nuc", dim=(0, 1))
+    for p in ("nuc", 2, -2):  # from the singular values, any pair of axes, keepdim too
+        np.testing.assert_allclose(x.norm(p, dim=(1, 0)).data, np.linalg.norm(data, p))
+        batch = np.stack([data, 2 * data])
+        np.testing.assert_allclose(
+            tn.norm(tn.tensor(batch), p, dim=(0, 2), keepdim=True).data,
+            np.linalg.norm(batch, p, axis=(0, 2), keepdims=True),
+        )
+    with pytest.raises(ValueError, match="unknown matrix norm"):
+        tn.norm(x, 3, dim=(0, 1))
 
 
 def test_norm_and_normalize_of_zero_have_zero_gradient():

@@ -10,7 +10,15 @@ import numpy as np
 
 from tinynet import ops
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes, binary, broadcast_error, dim_aliases, floating
+from tinynet.ops._args import (
+    as_tensor,
+    axes,
+    binary,
+    broadcast_error,
+    dim_aliases,
+    floating,
+    keepdims_shape,
+)
 from tinynet.ops.pointwise import Celu
 from tinynet.tensor import Axis, Tensor, TensorLike
 
@@ -610,9 +618,18 @@ def _matrix_norm(x: Tensor, p, reduced: tuple, keepdim: bool) -> Tensor:
         extreme = sums.max if p > 0 else sums.min
         result = extreme(kept_axis, keepdims=True)
         return result if keepdim else squeeze(result, reduced)
-    raise NotImplementedError(
-        f"norm: the matrix norm p={p!r} needs singular values; use p='fro', 1, -1, inf or -inf"
-    )
+    # 'nuc': the sum of the singular values; 2 and -2: the largest and the smallest.
+    others = [d for d in range(x.ndim) if d not in reduced]
+    singular = ops.svd(x.permute(*others, rows, columns), full_matrices=False)[1]
+    if p == "nuc":
+        result = singular.sum(-1)
+    elif p in (2, -2):
+        result = singular.max(-1) if p == 2 else singular.min(-1)
+    else:
+        raise ValueError(
+            f"norm: unknown matrix norm p={p!r}; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
+        )
+    return result.reshape(keepdims_shape(x.shape, reduced)) if keepdim else result
 
 
 @dim_aliases
@@ -620,8 +637,8 @@ def norm(x, p="fro", dim=None, keepdim: bool = False) -> Tensor:
     """Vector or matrix norm, as ``torch.norm``.
 
     ``dim`` None or an int: the vector ``p``-norm (``'fro'`` is 2) of all elements or along
-    ``dim``; ``dim`` a pair: the matrix norm ``'fro'``, 1, -1, ``inf`` or ``-inf`` over those
-    two axes. ``p`` may be any number for vectors (0 counts nonzeros). The gradient of a
+    ``dim``; ``dim`` a pair: the matrix norm ``'fro'``, ``'nuc'``, 1, -1, 2, -2, ``inf`` or
+    ``-inf`` over those two axes (``'nuc'`` and +-2 from the singular values). ``p`` may be any number for vectors (0 counts nonzeros). The gradient of a
     norm that is 0 is 0 (as PyTorch).
 
     >>> import tinynet as tn

@@ -1676,6 +1676,11 @@ def _matrix_norm_kwargs(draw, shape):
     }
 
 
+def _draw_spectral_norm(draw):
+    shapes, _ = _draw_rectangular(draw)
+    return shapes, {"p": draw(st.sampled_from(("nuc", 2, -2))), "keepdims": draw(st.booleans())}
+
+
 def _matrix_norm_reference(x, p, axis, keepdims):
     return np.linalg.norm(x, ord=p, axis=axis, keepdims=keepdims)
 
@@ -2083,6 +2088,19 @@ _ISSUE_11_OPS += [  # fmt: skip
         min_dims=2,
         domains="positive",
         distinct=True,
+        covers=("norm",),
+    ),
+    OpInfo(
+        "norm_spectral",  # 'nuc' and +-2: from singular values kept distinct and nonzero
+        lambda x, p, keepdims: tn.norm(_shifted(x, _spread(*x.shape[-2:])), p, (-2, -1), keepdims),
+        lambda x, p, keepdims: np.linalg.norm(
+            _shifted(x, _spread(*x.shape[-2:])), ord=p, axis=(-2, -1), keepdims=keepdims
+        ),
+        _composite(_draw_spectral_norm),
+        ((2, 3, 2),),
+        {"p": "nuc", "keepdims": False},
+        rtol=1e-10,
+        atol=1e-12,
         covers=("norm",),
     ),
     _small_shaped(
