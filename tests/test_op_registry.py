@@ -51,7 +51,7 @@ def functional_composites() -> set:
     return {
         name
         for name, value in inspect.getmembers(functional, inspect.isfunction)
-        if value.__module__ == functional.__name__ and not name.startswith("_")
+        if value.__module__.startswith(functional.__name__ + ".") and not name.startswith("_")
     }
 
 

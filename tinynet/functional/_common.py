@@ -1,0 +1,41 @@
+"""Helpers the functional modules share: integer index arrays, index tuples along an axis."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinynet.tensor import Tensor
+
+
+def index_array(index, name: str) -> np.ndarray:
+    index = np.asarray(index.data if isinstance(index, Tensor) else index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor, got dtype {index.dtype}")
+    return index.astype(np.int64, copy=False)
+
+
+def along(index: np.ndarray, axis: int, sizes: tuple) -> tuple:
+    """The NumPy index tuple picking ``index`` along ``axis`` and position elsewhere.
+
+    ``sizes`` are the input's lengths: an axis of length 1 there is broadcast (index 0).
+    """
+    parts = []
+    for d, n in enumerate(index.shape):
+        if d == axis:
+            parts.append(index)
+            continue
+        shape = [1] * index.ndim
+        shape[d] = n
+        positions = np.arange(n) if sizes[d] != 1 else np.zeros(n, np.int64)
+        parts.append(positions.reshape(shape))
+    return tuple(parts)
+
+
+def check_bounds(index: np.ndarray, n: int, name: str, dim) -> None:
+    if index.size and (index.min() < -n or index.max() >= n):
+        bad = index.min() if index.min() < -n else index.max()
+        raise IndexError(f"{name}: index {bad} is out of bounds for dimension {dim} of size {n}")
+
+
+def int_tensor(array) -> Tensor:
+    return Tensor.wrap(np.asarray(array, dtype=np.int64))

@@ -1,0 +1,276 @@
+"""Shape and movement: split, chunk, tril/triu, diagonal, flip, roll, repeat, movedim, ..."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from tinynet import ops
+from tinynet.ops._args import (
+    as_tensor,
+    axes,
+    dim_aliases,
+)
+from tinynet.tensor import Tensor
+
+
+def _slice_along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    return x[(slice(None),) * axis + (slice(start, stop),)]
+
+
+@dim_aliases
+def split(x, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces of ``x`` along ``dim``: of ``split_size_or_sections`` each (the last may be
+    shorter), or of the listed lengths (as ``torch.split``).
+
+    >>> import tinynet as tn
+    >>> [t.shape for t in tn.split(tn.ones(5, 2), 2)]
+    [(2, 2), (2, 2), (1, 2)]
+    """
+    x = as_tensor(x)
+    (axis,) = axes(dim, x.ndim)
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        lengths = [min(size, n - start) for start in range(0, n, size)] or [0]
+    else:
+        lengths = [int(k) for k in split_size_or_sections]
+        if sum(lengths) != n or min(lengths, default=0) < 0:
+            raise ValueError(
+                f"split: sections {lengths} do not add up to the length {n} of dim {dim}"
+            )
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
+    return tuple(_slice_along(x, axis, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+@dim_aliases
+def chunk(x, chunks: int, dim: int = 0) -> tuple:
+    """At most ``chunks`` pieces of equal length ``ceil(n / chunks)`` along ``dim`` (as PyTorch)."""
+    x = as_tensor(x)
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    (axis,) = axes(dim, x.ndim)
+    return split(x, max(-(-x.shape[axis] // chunks), 1), axis)
+
+
+@dim_aliases
+def unbind(x, dim: int = 0) -> tuple:
+    """The slices of ``x`` along ``dim``, that axis removed."""
+    x = as_tensor(x)
+    (axis,) = axes(dim, x.ndim)
+    lead = (slice(None),) * axis
+    return tuple(x[lead + (i,)] for i in range(x.shape[axis]))
+
+
+def _triangle(x, diagonal: int, upper: bool):
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"{'triu' if upper else 'tril'} needs at least 2 dimensions, got {x.ndim}")
+    rows, columns = x.shape[-2:]
+    mask = (np.triu if upper else np.tril)(np.ones((rows, columns), dtype=bool), diagonal)
+    return ops.where(mask, x, 0.0)
+
+
+def tril(x, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two axes (on and below ``diagonal``), zeros elsewhere."""
+    return _triangle(x, diagonal, upper=False)
+
+
+def triu(x, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two axes (on and above ``diagonal``), zeros elsewhere."""
+    return _triangle(x, diagonal, upper=True)
+
+
+def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of axes ``dim1`` and ``dim2`` (moved to the end), as ``torch.diagonal``.
+
+    >>> import tinynet as tn
+    >>> tn.diagonal(tn.tensor([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [1.0, 4.0]
+    """
+    x = as_tensor(x)
+    first, second = axes(dim1, x.ndim)[0], axes(dim2, x.ndim)[0]
+    if first == second:
+        raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {dim1}")
+    rest = [d for d in range(x.ndim) if d not in (first, second)]
+    moved = x.permute(*rest, first, second)
+    rows, columns = moved.shape[-2:]
+    start_row, start_column = max(-offset, 0), max(offset, 0)
+    length = max(min(rows - start_row, columns - start_column), 0)
+    steps = np.arange(length)
+    return moved[(Ellipsis, steps + start_row, steps + start_column)]
+
+
+_diagonal = diagonal
+
+
+def diag(x, diagonal: int = 0) -> Tensor:
+    """A 1-D ``x`` as a square matrix with ``x`` on its ``diagonal``; of a 2-D ``x``, its diagonal.
+
+    >>> import tinynet as tn
+    >>> tn.diag(tn.tensor([1.0, 2.0])).tolist()
+    [[1.0, 0.0], [0.0, 2.0]]
+    """
+    x = as_tensor(x)
+    if x.ndim == 2:
+        return _diagonal(x, diagonal, 0, 1)
+    if x.ndim != 1:
+        raise ValueError(f"diag needs a 1-D or 2-D tensor, got {x.ndim} dimensions")
+    n = x.shape[0] + abs(diagonal)
+    rows = np.arange(x.shape[0]) + max(-diagonal, 0)
+    columns = np.arange(x.shape[0]) + max(diagonal, 0)
+    return ops.movement.IndexAdd.apply(x, (rows, columns), (n, n))
+
+
+@dim_aliases
+def flip(x, dims) -> Tensor:
+    """Reverse the order of elements along ``dims`` (an int or a sequence)."""
+    x = as_tensor(x)
+    flipped = axes(dims, x.ndim) or ()
+    if not flipped:
+        return x
+    return x[tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(x.ndim))]
+
+
+@dim_aliases
+def roll(x, shifts, dims=None) -> Tensor:
+    """Shift elements along ``dims`` by ``shifts``, wrapping around (as ``torch.roll``).
+
+    >>> import tinynet as tn
+    >>> tn.roll(tn.tensor([1.0, 2.0, 3.0]), 1).tolist()
+    [3.0, 1.0, 2.0]
+    """
+    x = as_tensor(x)
+    if dims is None:
+        return roll(x.reshape(-1), shifts, 0).reshape(*x.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+    for shift, dim in zip(shifts, dims):
+        (axis,) = axes(dim, x.ndim)
+        n = x.shape[axis]
+        if n:
+            source = (np.arange(n) - shift) % n
+            x = x[(slice(None),) * axis + (source,)]
+    return x
+
+
+def tile(x, dims) -> Tensor:
+    """Repeat the whole of ``x`` ``dims[i]`` times along axis ``i`` (as ``numpy.tile``)."""
+    x = as_tensor(x)
+    dims = (dims,) if isinstance(dims, int) else tuple(int(d) for d in dims)
+    if len(dims) < x.ndim:
+        dims = (1,) * (x.ndim - len(dims)) + dims
+    return repeat(x, *dims)
+
+
+def repeat(x, *sizes) -> Tensor:
+    """``x`` repeated ``sizes[i]`` times along axis ``i`` (``torch.Tensor.repeat``; numpy's tile).
+
+    >>> import tinynet as tn
+    >>> tn.repeat(tn.tensor([1.0, 2.0]), 2).tolist()
+    [1.0, 2.0, 1.0, 2.0]
+    """
+    x = as_tensor(x)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(int(n) for n in sizes)
+    if len(sizes) < x.ndim:
+        raise ValueError(
+            f"repeat: {len(sizes)} repeat counts for a tensor of {x.ndim} dimensions; "
+            "give at least one per dimension"
+        )
+    if min(sizes, default=0) < 0:
+        raise ValueError(f"repeat: counts must be non-negative, got {sizes}")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    expanded = x.reshape(*(v for n in shape for v in (1, n)))
+    target = tuple(v for k, n in zip(sizes, shape) for v in (k, n))
+    return expanded.broadcast_to(target).reshape(*(k * n for k, n in zip(sizes, shape)))
+
+
+@dim_aliases
+def repeat_interleave(x, repeats, dim=None) -> Tensor:
+    """Repeat each element ``repeats`` times (a number or one count per element) along ``dim``
+    (None: of the flattened tensor), as ``torch.repeat_interleave``.
+
+    >>> import tinynet as tn
+    >>> tn.repeat_interleave(tn.tensor([1.0, 2.0]), tn.tensor([1, 2])).tolist()
+    [1.0, 2.0, 2.0]
+    """
+    x = as_tensor(x)
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    (axis,) = axes(dim, x.ndim)
+    counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    if counts.dtype.kind not in "iu":
+        raise TypeError(f"repeat_interleave: repeats must be integers, got dtype {counts.dtype}")
+    if counts.ndim and counts.shape != (x.shape[axis],):
+        raise ValueError(
+            f"repeat_interleave: {counts.shape[0]} repeat counts for a dimension of length "
+            f"{x.shape[axis]}"
+        )
+    if (counts < 0).any():
+        raise ValueError("repeat_interleave: repeats must be non-negative")
+    source = np.repeat(np.arange(x.shape[axis]), counts)
+    return x[(slice(None),) * axis + (source,)]
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D tensors; ``indexing='ij'`` (PyTorch's default) or ``'xy'``."""
+    given = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    inputs = [as_tensor(t) for t in given]
+    if builtins.any(t.ndim > 1 for t in inputs):
+        raise ValueError("meshgrid needs 0-D or 1-D tensors")
+    vectors = [t.reshape(-1) for t in inputs]
+    lengths = [t.shape[0] for t in vectors]
+    if indexing == "xy" and len(vectors) >= 2:
+        lengths[0], lengths[1] = lengths[1], lengths[0]
+    grids = []
+    for i, t in enumerate(vectors):
+        position = i
+        if indexing == "xy" and len(vectors) >= 2 and i < 2:
+            position = 1 - i
+        shape = [1] * len(vectors)
+        shape[position] = t.shape[0]
+        grids.append(t.reshape(*shape).broadcast_to(tuple(lengths)))
+    return tuple(grids)
+
+
+@dim_aliases
+def unflatten(x, dim: int, sizes) -> Tensor:
+    """Split axis ``dim`` into ``sizes`` (one may be -1)."""
+    x = as_tensor(x)
+    (axis,) = axes(dim, x.ndim)
+    sizes = tuple(int(n) for n in sizes)
+    return x.reshape(*x.shape[:axis], *sizes, *x.shape[axis + 1 :])
+
+
+def movedim(x, source, destination) -> Tensor:
+    """Move axes ``source`` to positions ``destination`` (as ``numpy.moveaxis``)."""
+    x = as_tensor(x)
+    source = axes(source, x.ndim)
+    destination = axes(destination, x.ndim)
+    if len(source) != len(destination):
+        raise ValueError(f"movedim: {len(source)} source axes for {len(destination)} destinations")
+    order = [d for d in range(x.ndim) if d not in source]
+    for position, axis in sorted(zip(destination, source)):
+        order.insert(position, axis)
+    return x.permute(*order)
+
+
+def swapaxes(x, axis0: int, axis1: int) -> Tensor:
+    """Exchange two axes (``swapdims``/``transpose(dim0, dim1)`` in PyTorch)."""
+    x = as_tensor(x)
+    first, second = axes(axis0, x.ndim)[0], axes(axis1, x.ndim)[0]
+    order = list(range(x.ndim))
+    order[first], order[second] = order[second], order[first]
+    return x.permute(*order)
+
+
+swapdims = swapaxes

@@ -1,0 +1,290 @@
+"""Gathering along an axis, sorting, order statistics and scans of extremes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinynet import ops
+from tinynet.errors import ShapeError
+from tinynet.functional._common import along, check_bounds, index_array, int_tensor
+from tinynet.ops._args import (
+    as_tensor,
+    axes,
+    dim_aliases,
+    floating,
+)
+from tinynet.tensor import Tensor
+
+
+@dim_aliases
+def take_along_axis(x, indices, axis: int) -> Tensor:
+    """Pick ``indices`` along ``axis``, broadcasting the other axes (``numpy.take_along_axis``).
+
+    >>> import tinynet as tn
+    >>> x = tn.tensor([[10.0, 30.0, 20.0]])
+    >>> tn.take_along_axis(x, tn.tensor([[1, 0]]), axis=1).tolist()
+    [[30.0, 10.0]]
+    """
+    x = as_tensor(x)
+    index = index_array(indices, "take_along_axis")
+    if index.ndim != x.ndim:
+        raise ShapeError(
+            f"take_along_axis: indices need as many dimensions as the input ({x.ndim}), "
+            f"got {index.ndim}"
+        )
+    (axis,) = axes(axis, x.ndim)
+    check_bounds(index, x.shape[axis], "take_along_axis", axis)
+    try:
+        target = np.broadcast_shapes(
+            tuple(1 if d == axis else n for d, n in enumerate(x.shape)), index.shape
+        )
+    except ValueError:
+        raise ShapeError(
+            f"take_along_axis: indices of shape {index.shape} do not broadcast with the "
+            f"input's shape {x.shape} outside axis {axis}"
+        ) from None
+    index = np.broadcast_to(index, target)
+    return ops.getitem(x, along(index, axis, x.shape))
+
+
+@dim_aliases
+def gather(x, dim: int, index) -> Tensor:
+    """``out[i][j] = x[i][index[i][j]]`` along ``dim`` (``torch.gather``); repeated indices
+    accumulate their gradients.
+
+    >>> import tinynet as tn
+    >>> tn.gather(tn.tensor([[1.0, 2.0], [3.0, 4.0]]), 1, tn.tensor([[0, 0], [1, 0]])).tolist()
+    [[1.0, 1.0], [4.0, 3.0]]
+    """
+    x = as_tensor(x)
+    index = index_array(index, "gather")
+    if index.ndim != x.ndim:
+        raise ShapeError(
+            f"gather: index needs as many dimensions as the input ({x.ndim}), got {index.ndim}"
+        )
+    (axis,) = axes(dim, max(x.ndim, 1))
+    if x.ndim == 0:
+        return ops.getitem(x, ()) if index.size else x
+    for d, (n, m) in enumerate(zip(x.shape, index.shape)):
+        if d != axis and m > n:
+            raise ShapeError(
+                f"gather: index of shape {index.shape} is larger than the input's shape "
+                f"{x.shape} in dimension {d}"
+            )
+    check_bounds(index, x.shape[axis], "gather", dim)
+    return ops.getitem(x, along(index, axis, tuple(0 for _ in x.shape)))
+
+
+class _ValuesIndices(tuple):
+    """``(values, indices)`` with both also as attributes, as PyTorch's return types."""
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def _argsort(data: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    if descending:
+        # Reversing a stable ascending sort of the reversed array keeps ties in order.
+        n = data.shape[axis]
+        flipped = np.flip(data, axis)
+        order = np.flip(np.argsort(flipped, axis=axis, kind="stable"), axis)
+        return (n - 1) - order
+    return np.argsort(data, axis=axis, kind="stable")
+
+
+@dim_aliases
+def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Indices that sort ``x`` along ``dim`` (ties keep their order); not differentiable."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return int_tensor(0)
+    (axis,) = axes(dim, x.ndim)
+    return int_tensor(_argsort(x.data, axis, descending))
+
+
+@dim_aliases
+def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple:
+    """``(values, indices)`` of ``x`` sorted along ``dim``; the gradient follows each value.
+
+    Ties keep their original order, so each tied element gets the gradient of its own slot.
+
+    >>> import tinynet as tn
+    >>> values, indices = tn.sort(tn.tensor([3.0, 1.0, 2.0]))
+    >>> values.tolist(), indices.tolist()
+    ([1.0, 2.0, 3.0], [1, 2, 0])
+    """
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return _ValuesIndices(x, int_tensor(0))
+    (axis,) = axes(dim, x.ndim)
+    index = _argsort(x.data, axis, descending)
+    return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
+
+
+@dim_aliases
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices.
+
+    >>> import tinynet as tn
+    >>> tn.topk(tn.tensor([1.0, 5.0, 3.0]), 2).values.tolist()
+    [5.0, 3.0]
+    """
+    x = as_tensor(x)
+    n = x.shape[axes(dim, x.ndim)[0]] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise ValueError(f"topk: k={k} is out of range for a dimension of size {n}")
+    if x.ndim == 0:
+        return _ValuesIndices(x, int_tensor(0))
+    (axis,) = axes(dim, x.ndim)
+    index = _argsort(x.data, axis, largest)
+    index = np.take(index, np.arange(k), axis=axis)
+    return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
+
+
+def _running_extreme(x, dim, accumulate):
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return _ValuesIndices(x * 1.0, int_tensor(0))
+    (axis,) = axes(dim, x.ndim)
+    data = x.data
+    running = accumulate(data, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    positions = np.arange(x.shape[axis]).reshape(shape)
+    # The latest element equal to the running extreme (ties go to the last, as PyTorch).
+    index = np.maximum.accumulate(np.where(data == running, positions, 0), axis=axis)
+    return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
+
+
+@dim_aliases
+def cummax(x, dim: int) -> tuple:
+    """Running maximum along ``dim`` and where it is; ties pick the latest index.
+
+    >>> import tinynet as tn
+    >>> tn.cummax(tn.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices.tolist()
+    [0, 1, 1, 3]
+    """
+    return _running_extreme(x, dim, np.maximum.accumulate)
+
+
+@dim_aliases
+def cummin(x, dim: int) -> tuple:
+    """Running minimum along ``dim`` and where it is; ties pick the latest index."""
+    return _running_extreme(x, dim, np.minimum.accumulate)
+
+
+@dim_aliases
+def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
+    """The lower median (of an even count, the smaller middle value), as PyTorch.
+
+    Without ``dim``: the median of all elements; with ``dim``: ``(values, indices)``.
+    The gradient goes to the median element.
+
+    >>> import tinynet as tn
+    >>> tn.median(tn.tensor([4.0, 1.0, 3.0, 2.0])).item()
+    2.0
+    """
+    x = as_tensor(x)
+    if dim is None:
+        flat = x.reshape(-1)
+        if flat.shape[0] == 0:
+            raise ValueError("median of an empty tensor is undefined")
+        order = _argsort(flat.data, 0, False)
+        return flat[int(order[(flat.shape[0] - 1) // 2])]
+    if x.ndim == 0:
+        return _ValuesIndices(x * 1.0, int_tensor(0))
+    (axis,) = axes(dim, x.ndim)
+    n = x.shape[axis]
+    if n == 0:
+        raise ValueError("median of an empty dimension is undefined")
+    order = _argsort(x.data, axis, False)
+    index = np.take(order, [(n - 1) // 2], axis=axis)
+    values = take_along_axis(x, index, axis)
+    if not keepdim:
+        values, index = values.reshape(*np.squeeze(index, axis).shape), np.squeeze(index, axis)
+    return _ValuesIndices(values, int_tensor(index))
+
+
+_QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+@dim_aliases
+def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear") -> Tensor:
+    """Quantiles ``q`` (a number or a 1-D sequence in [0, 1]) along ``dim`` (None: all),
+    as ``torch.quantile``; a sequence ``q`` adds a leading dimension.
+
+    >>> import tinynet as tn
+    >>> tn.quantile(tn.tensor([1.0, 2.0, 3.0, 4.0]), 0.5).item()
+    2.5
+    """
+    x = as_tensor(x)
+    floating(x, "quantile")
+    if interpolation not in _QUANTILE_METHODS:
+        raise ValueError(
+            f"quantile: interpolation must be one of {', '.join(_QUANTILE_METHODS)}, "
+            f"got {interpolation!r}"
+        )
+    levels = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
+    if levels.ndim > 1:
+        raise ValueError(f"quantile: q must be a number or 1-D, got {levels.ndim} dimensions")
+    if levels.size and (levels.min() < 0 or levels.max() > 1):
+        raise ValueError("quantile: q values must lie in [0, 1]")
+    if dim is None:
+        source, axis = x.reshape(-1), 0
+    else:
+        source = x
+        (axis,) = axes(dim, max(x.ndim, 1))
+        if x.ndim == 0:
+            source = x.reshape(1)
+    n = source.shape[axis]
+    if n == 0:
+        raise ValueError("quantile of an empty tensor is undefined")
+    ordered = sort(source, axis).values
+    rank = levels.reshape(-1) * (n - 1)
+    below, above = np.floor(rank).astype(np.int64), np.ceil(rank).astype(np.int64)
+    if interpolation == "lower":
+        above = below
+    elif interpolation == "higher":
+        below = above
+    elif interpolation == "nearest":
+        below = above = np.round(rank).astype(np.int64)
+    lead = (slice(None),) * axis
+    low, high = ordered[lead + (below,)], ordered[lead + (above,)]
+    fraction = rank - below if interpolation == "linear" else np.full(rank.shape, 0.5)
+    shape = [1] * ordered.ndim
+    shape[axis] = rank.size
+    weight = fraction.reshape(shape).astype(x.dtype)
+    result = low if (below == above).all() else low + (high - low) * weight
+    # The q axis goes first; the reduced axis goes, or stays as 1 with keepdim.
+    order = [axis] + [d for d in range(result.ndim) if d != axis]
+    result = result.permute(*order)  # (q, rest...)
+    if keepdim:
+        kept = [1 if (dim is None or d == axis) else n_ for d, n_ in enumerate(x.shape)]
+        result = result.reshape(rank.size, *kept)
+    elif dim is None:
+        result = result.reshape(rank.size)
+    if levels.ndim == 0:
+        result = result.reshape(*result.shape[1:])
+    return result
+
+
+@dim_aliases
+def any(x, dim=None, keepdim: bool = False) -> Tensor:
+    """True where some element along ``dim`` (None: all) is nonzero; a boolean tensor."""
+    x = as_tensor(x)
+    return Tensor.wrap(np.asarray(np.any(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
+
+
+@dim_aliases
+def all(x, dim=None, keepdim: bool = False) -> Tensor:
+    """True where every element along ``dim`` (None: all) is nonzero; a boolean tensor."""
+    x = as_tensor(x)
+    return Tensor.wrap(np.asarray(np.all(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
