@@ -1059,6 +1059,14 @@ class _Kernel:
         """The buffer kept for value ``index`` (None: scratch) by an earlier replay, if any."""
         return self.buffers.get((name, index))
 
+    def output(self, ufunc, *operands) -> np.ndarray:
+        """``ufunc(*operands)`` as this op's output: into the buffer an earlier replay kept
+        for it when there is one (``out=``; the same bits), else fresh and maybe kept."""
+        out = self.reused("out", self.out_index)
+        if out is None:
+            return self.keep("out", self.out_index, ufunc(*operands))
+        return ufunc(*operands, out=out)
+
     def keep(self, name: str, index: int | None, fresh: np.ndarray) -> np.ndarray:
         """Keep ``fresh`` (this replay's result) as a buffer for the next replays when value
         ``index`` never leaves the replay (None: scratch, never handed out) and is small.
@@ -1077,11 +1085,7 @@ class _LinearKernel(_Kernel):
     def forward(self, env):
         x_index, weight_index, bias_index = self.indices
         x, weight, bias = env[x_index], env[weight_index], env[bias_index]
-        out = self.reused("out", self.out_index)
-        if out is None:
-            out = self.keep("out", self.out_index, x @ weight.T)
-        else:
-            np.matmul(x, weight.T, out=out)
+        out = self.output(np.matmul, x, weight.T)
         if bias is not None:
             out += bias
         env[self.out_index] = out
@@ -1117,11 +1121,7 @@ class _ReluKernel(_Kernel):
 
     def forward(self, env):
         x = env[self.indices[0]]
-        out = self.reused("out", self.out_index)
-        if out is None:
-            out = self.keep("out", self.out_index, np.maximum(x, 0))
-        else:
-            np.maximum(x, 0, out=out)
+        out = self.output(np.maximum, x, 0)
         env[self.out_index] = out
 
     def backward(self, env, needs, grad_index, outs):
@@ -1243,11 +1243,7 @@ class _AddKernel(_CheckedKernel):
 
     def run(self, env):
         a, b = env[self.indices[0]], env[self.indices[1]]
-        out = self.reused("out", self.out_index)
-        if out is None:
-            out = self.keep("out", self.out_index, a + b)
-        else:
-            np.add(a, b, out=out)
+        out = self.output(np.add, a, b)
         env[self.out_index] = out
 
     def backward(self, env, needs, grad_index, outs):
@@ -1265,11 +1261,7 @@ class _MulKernel(_CheckedKernel):
 
     def run(self, env):
         a, b = env[self.indices[0]], env[self.indices[1]]
-        out = self.reused("out", self.out_index)
-        if out is None:
-            out = self.keep("out", self.out_index, a * b)
-        else:
-            np.multiply(a, b, out=out)
+        out = self.output(np.multiply, a, b)
         env[self.out_index] = out
 
     def backward(self, env, needs, grad_index, outs):
@@ -1289,11 +1281,7 @@ class _TanhKernel(_CheckedKernel):
 
     def run(self, env):
         x = env[self.indices[0]]
-        out = self.reused("out", self.out_index)
-        if out is None:
-            out = self.keep("out", self.out_index, np.tanh(x))
-        else:
-            np.tanh(x, out=out)
+        out = self.output(np.tanh, x)
         env[self.out_index] = out
 
     def backward(self, env, needs, grad_index, outs):
