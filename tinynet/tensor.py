@@ -284,14 +284,7 @@ class Tensor:
         >>> tn.zeros(2).to("cpu", tn.float64).dtype
         dtype('float64')
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif _device.is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        _device.check(device)
+        dtype = to_arguments(args, dtype, device)
         result = self if dtype is None or np.dtype(dtype) == self.data.dtype else self.astype(dtype)
         return result.clone() if copy and result is self else result
 
@@ -878,6 +871,20 @@ class Tensor:
 TensorLike: TypeAlias = Tensor | npt.ArrayLike
 #: An ``axis`` argument: one axis, several, or None for all of them.
 Axis: TypeAlias = int | tuple[int, ...] | None
+
+
+def to_arguments(args: tuple, dtype=None, device=None):
+    """The dtype that ``.to(*args, dtype=, device=)`` asks for, read as PyTorch does (a
+    device, a dtype, or a tensor whose dtype to take); any device but the CPU is refused."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif _device.is_device(arg):
+            device = arg
+        else:
+            dtype = arg
+    _device.check(device)
+    return dtype
 
 
 def _plain_index(index):

@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinynet import _device, _dtype
+from tinynet import _dtype
 from tinynet._grad_mode import no_grad
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, to_arguments
 
 
 class Parameter(Tensor):
@@ -380,14 +380,7 @@ class Module:
         Parameters keep their identity (optimizers holding them stay valid). As PyTorch's:
         ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``; the only device is the CPU.
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif _device.is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        _device.check(device)
+        dtype = to_arguments(args, dtype, device)
         if dtype is None:
             return self
         dtype = np.dtype(dtype)
