@@ -133,6 +133,78 @@ def test_ctrl_c_while_starting_up_is_one_line_without_traceback():
     assert done.returncode == 130 and done.stderr == "tinynet: interrupted\n", done.stderr
 
 
+# What pip writes for the `tinynet` console script (its `tinynet` file, run by the interpreter).
+CONSOLE_SCRIPT = """\
+import re
+import sys
+from tinynet.__main__ import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+# Loaded by Python before any of the command's code: a real SIGINT the moment the module
+# named by $SIGINT_AT is looked for (or never, when no such import happens).
+SIGINT_AT_IMPORT = """\
+import os, signal, sys
+
+class SigintAt:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ.get("SIGINT_AT"):
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, SigintAt())
+"""
+
+
+def launch(tmp_path, how: str, sigint_at: str, *args: str) -> subprocess.CompletedProcess:
+    (tmp_path / "sitecustomize.py").write_text(SIGINT_AT_IMPORT)
+    script = tmp_path / "bin" / "tinynet"
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(CONSOLE_SCRIPT)
+    command = [str(script)] if how == "console script" else ["-m", "tinynet"]
+    path = os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, *command, *args], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path, "SIGINT_AT": sigint_at}, timeout=120,
+    )  # fmt: skip
+
+
+@posix_only
+@pytest.mark.parametrize("how", ["console script", "python -m"])
+@pytest.mark.parametrize(
+    "sigint_at",
+    ["numpy", "tinynet.cli"],
+    ids=["while the package imports NumPy", "between the package and main"],
+)
+def test_ctrl_c_from_the_first_instant_is_one_line(tmp_path, how, sigint_at):
+    done = launch(tmp_path, how, sigint_at, "info", "model.tnn")
+    assert (done.returncode, done.stderr, done.stdout) == (130, "tinynet: interrupted\n", "")
+
+
+@posix_only
+def test_main_takes_ctrl_c_over_from_the_start_up_guard(tmp_path):
+    # Under --debug main re-raises KeyboardInterrupt: the traceback shows main handled it.
+    done = launch(tmp_path, "console script", "tinynet.cli.models", "info", "m.tnn", "--debug")
+    assert done.returncode != 0 and done.stderr.rstrip().endswith("KeyboardInterrupt")
+    assert "tinynet: interrupted" not in done.stderr
+
+
+@posix_only
+def test_importing_tinynet_as_a_library_leaves_sigint_alone(tmp_path):
+    probe = "import signal, tinynet\nprint(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+    (tmp_path / "tinynet_user").mkdir()
+    (tmp_path / "tinynet_user" / "__init__.py").write_text("import tinynet\n")
+    (tmp_path / "tinynet_user" / "tool.py").write_text(probe)
+    (tmp_path / "tinynet").write_text(probe)  # a user's script that happens to be named tinynet
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + str(tmp_path)}
+    for command in (["-c", probe], [str(tmp_path / "tinynet")], ["-m", "tinynet_user.tool"]):
+        done = subprocess.run([sys.executable, *command], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=60)  # fmt: skip
+        assert done.stdout == "True\n", (command, done.stderr)
+
+
 def test_ctrl_c_while_parsing_is_one_line(capsys, monkeypatch):
     import tinynet.cli as cli
 

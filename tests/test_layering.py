@@ -21,6 +21,7 @@ LAYERS = [
     ("tinynet._random", 0),
     ("tinynet._device", 0),
     ("tinynet.errors", 0),
+    ("tinynet._cli_start", 0),  # the CLI's Ctrl-C guard, run by the facade before anything
     ("tinynet.tensor", 1),
     ("tinynet.autograd", 1),
     ("tinynet.ops", 1),

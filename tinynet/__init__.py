@@ -1,9 +1,25 @@
-"""tinynet: a small, fast, exact deep-learning framework on NumPy."""
+"""tinynet: a small, fast, exact deep-learning framework on NumPy.
+
+``import tinynet`` loads what a training loop needs (tensors, autograd, the ops, ``nn``,
+``optim``, gradient checks); the rest loads on first use under the same names (PEP 562):
+``tn.save``/``tn.load``, ``tn.compile``, ``tn.func``, ``tn.data``, ``tn.lab``, ``tn.viz``,
+``tn.onnx``.
+
+>>> import tinynet as tn
+>>> tn.compile.__module__
+'tinynet.compiler'
+"""
+
+import importlib
+from typing import TYPE_CHECKING
+
+from tinynet import _cli_start
+
+_cli_start.guard()  # before NumPy: the command line's Ctrl-C is one line from the start
 
 # The tensor module goes first: its last lines tie the Tensor <-> ops knot.
 import tinynet.tensor  # isort: split
 
-from tinynet import func
 from tinynet._dtype import (
     bool_,
     float16,
@@ -46,6 +62,7 @@ from tinynet.gradcheck import (
     gradcheck,
     gradgradcheck,
 )
+from tinynet.gradcheck import register_failure_hint as _register_failure_hint
 from tinynet.ops import (
     abs,
     add,
@@ -111,14 +128,9 @@ from tinynet.ops.conv import (  # convolution and pooling (issue 11, item 7)
 )
 from tinynet.ops import linalg  # torch.linalg's names: inv det slogdet solve cholesky qr eigh svd
 from tinynet.ops.linalg import bmm, det, dot, outer, slogdet  # also top-level in PyTorch
-from tinynet.serialization import FormatError, load, save
 from tinynet.tensor import Tensor
 
 from tinynet import nn, optim  # noqa: E402  (built on the core above)
-from tinynet import data  # noqa: E402  (datasets and loaders: built on the core)
-from tinynet import lab, viz  # noqa: E402  (the gradient lab: built on the core and nn)
-from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep  # noqa: E402
-from tinynet import onnx  # noqa: E402  (ONNX export: the onnx package is imported on use)
 
 
 # == issue 11: more ops =========================================================================
@@ -219,11 +231,59 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 # == end of issue 11 ==
 
-# -- tn.compile (issue 12): a recorded training step, replayed without graphs --------------------
-from tinynet.compiler import compile  # noqa: E402, A004
-
 clamp = clip
 concat = concatenate
 cat = concatenate
 
 __version__ = "0.1.0"
+
+
+# -- Loaded on first use (PEP 562): what a training loop does not need ---------------------------
+# A submodule maps to itself, a name to the module that defines it. gradcheck stays eager: the
+# function tn.gradcheck shares its module's name, and a later `import tinynet.gradcheck` would
+# rebind an unloaded name to the module.
+_LAZY = {
+    "func": "tinynet.func",  # transforms: grad, jacobian, hessian, ...
+    "data": "tinynet.data",  # datasets and loaders
+    "lab": "tinynet.lab",  # the gradient lab
+    "detect_anomaly": "tinynet.lab",
+    "diagnose": "tinynet.lab",
+    "gradcheck_sweep": "tinynet.lab",
+    "viz": "tinynet.viz",
+    "onnx": "tinynet.onnx",  # ONNX export (the onnx package itself is imported on use)
+    "FormatError": "tinynet.serialization",
+    "load": "tinynet.serialization",
+    "save": "tinynet.serialization",
+    "compile": "tinynet.compiler",  # tn.compile (issue 12): a recorded step, replayed
+}
+
+if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, eagerly
+    from tinynet import data, func, lab, onnx, viz
+    from tinynet.compiler import compile  # noqa: A004
+    from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep
+    from tinynet.serialization import FormatError, load, save
+
+
+def __getattr__(name: str):
+    source = _LAZY.get(name)
+    if source is None:
+        raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
+    module = importlib.import_module(source)
+    value = module if source == f"tinynet.{name}" else getattr(module, name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+def _kink_hint(fn, inputs, report):
+    """A failed gradcheck names the known kinks it straddles: the lab's hint, loaded with
+    the lab on the first failure (the lab sits above gradcheck, so gradcheck cannot ask)."""
+    from tinynet.lab.kinks import kink_hint
+
+    return kink_hint(fn, inputs, report)
+
+
+_register_failure_hint(_kink_hint)

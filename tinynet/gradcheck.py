@@ -326,15 +326,15 @@ def _verdict(report: GradcheckReport, raise_exception: bool, fn=None, inputs=())
 
 
 # Functions that explain a failed check in its error message, added by higher layers (the
-# lab adds the kinks its finite differences straddle): hint(fn, inputs, report) -> str | None.
+# package facade adds the lab's kink hint): hint(fn, inputs, report) -> str | None.
 _FAILURE_HINTS: list = []
 
 
 def register_failure_hint(hint) -> None:
     """Add ``hint(fn, inputs, report) -> str | None`` to the message of a failed check.
 
-    The lab registers one that names input elements within ``eps`` of a known kink (relu at
-    0, ties of max, ...) and points to ``tn.lab.check_gradients_at_kinks``.
+    The package facade registers the lab's, which names input elements within ``eps`` of a
+    known kink (relu at 0, ties of max, ...) and points to ``tn.lab.check_gradients_at_kinks``.
     """
     if hint not in _FAILURE_HINTS:
         _FAILURE_HINTS.append(hint)

@@ -20,6 +20,7 @@ import os
 import sys
 import warnings
 
+from tinynet._cli_start import release as release_startup_guard
 from tinynet.cli._common import CLIError, UsageError, describe_os_error, printable
 from tinynet.cli.config import expand_config
 from tinynet.cli.data import DATASETS
@@ -467,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        release_startup_guard()  # from here on a Ctrl-C is a KeyboardInterrupt, handled below
         parser, subparsers = _build_parsers()
         try:
             argv = expand_config(argv, parser)

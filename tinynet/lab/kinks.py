@@ -31,7 +31,6 @@ from tinynet.gradcheck import (
     compare_values,
     evaluate_with,
     prepare_inputs,
-    register_failure_hint,
 )
 from tinynet.lab.history import Site, install_hooks, op_name
 from tinynet.tensor import Tensor
@@ -359,7 +358,10 @@ _HINT_ELEMENTS = 3  # kinks named in a failed gradcheck's message; the rest are 
 
 def kink_hint(fn, inputs, report) -> str | None:
     """For a failed default gradcheck: the failing input elements that lie within ``eps``
-    of a known kink, and the kink-aware check to use instead (None when there are none)."""
+    of a known kink, and the kink-aware check to use instead (None when there are none).
+
+    The package facade registers it with ``register_failure_hint``, loading the lab on the
+    first failed check (``import tinynet`` does not load the lab)."""
     if fn is None or report.fast_mode:
         return None
     failing = {check.index for check in report.failures}
@@ -377,6 +379,3 @@ def kink_hint(fn, inputs, report) -> str | None:
         "a kink is meaningless: check with tn.lab.check_gradients_at_kinks(fn, inputs), which "
         "leaves such elements out (nudge=True checks beside them)"
     )
-
-
-register_failure_hint(kink_hint)
