@@ -7,6 +7,12 @@ process, in interleaved rounds. Reported: median seconds per epoch, its run-to-r
 peak resident memory when training ends (before the accuracy pass over the whole data set)
 and final training accuracy (proof that each one learned).
 
+Every contender runs with its code compiled to bytecode, as an installed package is: the
+harness compiles tinynet and this folder first (``compileall``, which writes ``__pycache__``
+even under ``PYTHONDONTWRITEBYTECODE``). Otherwise each tinynet worker would compile
+tinynet's source again, charging its import several MB of peak memory and tens of
+milliseconds that NumPy and scikit-learn, installed with their bytecode, never pay.
+
     python benchmarks/train_bench.py --case tiny --rounds 3
     python benchmarks/train_bench.py --case all --markdown          # docs/performance.md
     python benchmarks/train_bench.py --contenders tinynet,numpy     # any subset
@@ -72,15 +78,13 @@ def _batches(n, batch, rng):
     return [order[i : i + batch] for i in range(0, n, batch)]
 
 
-def train_tinynet(case, X, y, compiled: bool = False):
+def _tinynet_model(case):
+    """The MLP with the shared initial weights, which it copies: like the floor, training
+    then holds only the model's own arrays (the originals are freed on return)."""
     import numpy as np
 
-    import tinynet as tn
     import tinynet.nn as nn
-    import tinynet.nn.functional as F
-    from tinynet import optim
 
-    _, _, hidden, _, batch, epochs = CASES[case]
     weights, biases = initial_weights(case)
     layers = []
     for i, (w, b) in enumerate(zip(weights, biases)):
@@ -89,7 +93,18 @@ def train_tinynet(case, X, y, compiled: bool = False):
         layers.append(linear)
         if i < len(weights) - 1:
             layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
+    return nn.Sequential(*layers)
+
+
+def train_tinynet(case, X, y, compiled: bool = False):
+    import numpy as np
+
+    import tinynet as tn
+    import tinynet.nn.functional as F
+    from tinynet import optim
+
+    _, _, hidden, _, batch, epochs = CASES[case]
+    model = _tinynet_model(case)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
 
     def step(inputs, targets):
@@ -177,11 +192,10 @@ def train_estimator(case, X, y):
     return elapsed / CASES[case][5], float(model.score(X, y))
 
 
-def train_torch(case, X, y):
-    import numpy as np
+def _torch_model(case):
+    """As ``_tinynet_model``: the originals of the copied weights are freed on return."""
     import torch
 
-    _, _, _, _, batch, epochs = CASES[case]
     weights, biases = initial_weights(case)
     layers = []
     for i, (w, b) in enumerate(zip(weights, biases)):
@@ -192,7 +206,15 @@ def train_torch(case, X, y):
         layers.append(linear)
         if i < len(weights) - 1:
             layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    return torch.nn.Sequential(*layers)
+
+
+def train_torch(case, X, y):
+    import numpy as np
+    import torch
+
+    _, _, _, _, batch, epochs = CASES[case]
+    model = _torch_model(case)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     rng = np.random.default_rng(0)
@@ -238,7 +260,24 @@ def available(contender: str) -> bool:
         return False
 
 
+def compile_to_bytecode() -> None:
+    """Compile the tinynet the workers import, and this folder, to ``__pycache__``.
+
+    A folder that cannot be written (an installed, read-only tinynet) is left alone: the
+    installer compiled it already."""
+    import compileall
+    import importlib.util
+
+    folders = [os.path.dirname(os.path.abspath(__file__))]
+    spec = importlib.util.find_spec("tinynet")  # finds the package without importing it
+    if spec is not None and spec.submodule_search_locations:
+        folders += list(spec.submodule_search_locations)
+    for folder in folders:
+        compileall.compile_dir(folder, quiet=2)
+
+
 def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list[dict]:
+    compile_to_bytecode()
     env = dict(os.environ)
     if blas_threads is not None:
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
