@@ -16,6 +16,7 @@ milliseconds that NumPy and scikit-learn, installed with their bytecode, never p
     python benchmarks/train_bench.py --case tiny --rounds 3
     python benchmarks/train_bench.py --case all --markdown          # docs/performance.md
     python benchmarks/train_bench.py --contenders tinynet,numpy     # any subset
+    python benchmarks/train_bench.py --step-memory --case all       # traced arrays per step
 
 Contenders: tinynet (nn + optim, the eager loop), compiled (the same step under tn.compile),
 estimator (tinynet.estimators.NeuralNetClassifier),
@@ -96,14 +97,12 @@ def _tinynet_model(case):
     return nn.Sequential(*layers)
 
 
-def train_tinynet(case, X, y, compiled: bool = False):
-    import numpy as np
-
+def tinynet_step(case, compiled: bool = False):
+    """(step, model): one Adam training step on a batch, eager or under ``tn.compile``."""
     import tinynet as tn
     import tinynet.nn.functional as F
     from tinynet import optim
 
-    _, _, hidden, _, batch, epochs = CASES[case]
     model = _tinynet_model(case)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
 
@@ -114,8 +113,25 @@ def train_tinynet(case, X, y, compiled: bool = False):
         optimizer.step()
         return loss
 
-    if compiled:
-        step = tn.compile(step)
+    return (tn.compile(step) if compiled else step), model
+
+
+def numpy_step(case):
+    """(step, model) of the floor."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from numpy_mlp import NumpyMLP
+
+    model = NumpyMLP(*initial_weights(case), lr=1e-3)
+    return model.train_step, model
+
+
+def train_tinynet(case, X, y, compiled: bool = False):
+    import numpy as np
+
+    import tinynet as tn
+
+    _, _, _, _, batch, epochs = CASES[case]
+    step, model = tinynet_step(case, compiled)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for _ in range(epochs):
@@ -135,19 +151,47 @@ def train_compiled(case, X, y):
 def train_numpy(case, X, y):
     import numpy as np
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from numpy_mlp import NumpyMLP
-
     _, _, _, _, batch, epochs = CASES[case]
-    model = NumpyMLP(*initial_weights(case), lr=1e-3)
+    step, model = numpy_step(case)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for _ in range(epochs):
         for index in _batches(len(X), batch, rng):
-            model.train_step(X[index], y[index])
+            step(X[index], y[index])
     elapsed = time.perf_counter() - start
     _TRAINING_PEAK.append(_peak_kb())
     return elapsed / epochs, float((model.predict(X) == y).mean())
+
+
+def step_memory(contender: str, case: str, warmup: int = 8, steps: int = 4) -> dict:
+    """Traced memory (tracemalloc) of the training loop after ``warmup`` steps, in MB: what
+    the loop holds between steps (model, optimizer state, kept buffers) and the extra peak
+    inside a step (its temporaries), over ``steps`` more steps."""
+    import tracemalloc
+
+    import numpy as np
+
+    X, y = make_data(case)
+    if contender == "numpy":
+        make_step = lambda: numpy_step(case)  # noqa: E731
+    else:
+        import tinynet.compiler  # noqa: F401  (the code's memory is not the loop's)
+
+        make_step = lambda: tinynet_step(case, compiled=contender == "compiled")  # noqa: E731
+    batches = _batches(len(X), CASES[case][4], np.random.default_rng(0))[: warmup + steps]
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    step, _ = make_step()
+    for index in batches[:warmup]:
+        step(X[index], y[index])
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    for index in batches[warmup:]:
+        step(X[index], y[index])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"contender": contender, "case": case, "held_mb": (held - base) / 2**20,
+            "step_peak_mb": (peak - held) / 2**20}  # fmt: skip
 
 
 def _mlp_params(case):
@@ -304,6 +348,31 @@ def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list
     return results
 
 
+STEP_MEMORY_CONTENDERS = ("tinynet", "compiled", "numpy")
+
+
+def run_step_memory(cases, contenders) -> list[dict]:
+    """``step_memory`` of each contender, each in its own process (tracemalloc is exact:
+    one run each)."""
+    compile_to_bytecode()
+    results = []
+    for case in cases:
+        for contender in contenders:
+            out = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--worker", contender, "--case",
+                 case, "--step-memory"], capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def memory_table(results, markdown: bool) -> str:
+    header = ["case", "contender", "held MB", "step peak MB"]
+    rows = [[r["case"], r["contender"], f"{r['held_mb']:.2f}", f"{r['step_peak_mb']:.2f}"]
+            for r in results]  # fmt: skip
+    return _format(header, rows, markdown)
+
+
 def table(results, markdown: bool) -> str:
     floors = {r["case"]: r["seconds_per_epoch"] for r in results if r["contender"] == "numpy"}
     header = ["case", "contender", "s / epoch", "spread", "vs NumPy floor", "peak RSS MB",
@@ -314,7 +383,11 @@ def table(results, markdown: bool) -> str:
         ratio = f"{r['seconds_per_epoch'] / floor:.2f}x" if floor else "-"
         spread = f"±{50 * r.get('spread', 0.0):.0f}%"  # half the max-min range
         rows.append([r["case"], r["contender"], f"{r['seconds_per_epoch']:.4f}", spread, ratio,
-                     f"{r['peak_rss_mb']:.0f}", f"{r['accuracy']:.3f}"])  # fmt: skip
+                     f"{r['peak_rss_mb']:.1f}", f"{r['accuracy']:.3f}"])  # fmt: skip
+    return _format(header, rows, markdown)
+
+
+def _format(header, rows, markdown: bool) -> str:
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -341,10 +414,16 @@ def main(argv=None):
         "--blas-threads", type=int, metavar="N",
         help="BLAS threads for every contender (default: the library's own choice)",
     )  # fmt: skip
+    parser.add_argument(
+        "--step-memory", action="store_true",
+        help="instead of timing: traced memory held by the loop and peak inside a step "
+        f"(contenders {', '.join(STEP_MEMORY_CONTENDERS)})",
+    )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.case)))
+        result = (step_memory if args.step_memory else worker)(args.worker, args.case)
+        print(json.dumps(result))
         return 0
     cases = list(CASES) if args.case == "all" else args.case.split(",")
     for case in cases:
@@ -354,8 +433,13 @@ def main(argv=None):
     for contender in contenders:
         if contender not in CONTENDERS:
             parser.error(f"unknown contender {contender!r}")
-    results = run(cases, contenders, args.rounds, args.blas_threads)
-    print(table(results, args.markdown))
+    if args.step_memory:
+        contenders = [c for c in contenders if c in STEP_MEMORY_CONTENDERS]
+        results = run_step_memory(cases, contenders)
+        print(memory_table(results, args.markdown))
+    else:
+        results = run(cases, contenders, args.rounds, args.blas_threads)
+        print(table(results, args.markdown))
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=2)

@@ -36,6 +36,18 @@ def test_training_benchmark_runs_and_every_contender_learns(tmp_path):
     assert rows["tinynet"]["accuracy"] > 0.8
 
 
+def test_step_memory_reports_each_contenders_loop(tmp_path):
+    results = tmp_path / "memory.json"
+    run("train_bench.py", "--step-memory", "--case", "tiny", "--json", str(results))
+    import json
+
+    rows = {row["contender"]: row for row in json.loads(results.read_text())}
+    assert sorted(rows) == ["compiled", "numpy", "tinynet"]  # sklearn and torch: no such loop
+    # Every loop holds at least its parameters and Adam's two moments: 354 float32 each.
+    assert all(row["held_mb"] * 2**20 >= 3 * 354 * 4 for row in rows.values())
+    assert all(row["step_peak_mb"] > 0 for row in rows.values())
+
+
 def test_numpy_floor_matches_tinynet_step_for_step():
     sys.path.insert(0, str(BENCHMARKS))
     try:
