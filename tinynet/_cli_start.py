@@ -71,7 +71,10 @@ def guard() -> None:
     import signal
 
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _interrupted)
+        try:
+            signal.signal(signal.SIGINT, _interrupted)
+        except ValueError:  # not the main thread: handlers belong to it; leave Python's
+            return
         _guarded = True
 
 
