@@ -251,14 +251,16 @@ _LAZY = {
     "gradcheck_sweep": "tinynet.lab",
     "viz": "tinynet.viz",
     "onnx": "tinynet.onnx",  # ONNX export (the onnx package itself is imported on use)
+    "serialization": "tinynet.serialization",
     "FormatError": "tinynet.serialization",
     "load": "tinynet.serialization",
     "save": "tinynet.serialization",
+    "compiler": "tinynet.compiler",
     "compile": "tinynet.compiler",  # tn.compile (issue 12): a recorded step, replayed
 }
 
 if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, eagerly
-    from tinynet import data, func, lab, onnx, viz
+    from tinynet import compiler, data, func, lab, onnx, serialization, viz
     from tinynet.compiler import compile  # noqa: A004
     from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep
     from tinynet.serialization import FormatError, load, save
