@@ -10,8 +10,8 @@
 'tinynet.compiler'
 """
 
-import importlib
-from typing import TYPE_CHECKING
+import importlib as _importlib
+import typing as _typing
 
 from tinynet import _cli_start
 
@@ -259,21 +259,22 @@ _LAZY = {
     "compile": "tinynet.compiler",  # tn.compile (issue 12): a recorded step, replayed
 }
 
-if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, eagerly
+if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, and no
+    # __getattr__: a misspelt tn.name stays an error for them
     from tinynet import compiler, data, func, lab, onnx, serialization, viz
     from tinynet.compiler import compile  # noqa: A004
     from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep
     from tinynet.serialization import FormatError, load, save
+else:
 
-
-def __getattr__(name: str):
-    source = _LAZY.get(name)
-    if source is None:
-        raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
-    module = importlib.import_module(source)
-    value = module if source == f"tinynet.{name}" else getattr(module, name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
+    def __getattr__(name: str) -> object:
+        source = _LAZY.get(name)
+        if source is None:
+            raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
+        module = _importlib.import_module(source)
+        value = module if source == f"tinynet.{name}" else getattr(module, name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
 
 
 def __dir__() -> list[str]:
