@@ -1,8 +1,12 @@
 """Smoke tests: the benchmark harnesses run, so they cannot rot. They assert no timings."""
 
+import gc
 import subprocess
 import sys
+import weakref
 from pathlib import Path
+
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -46,6 +50,32 @@ def test_step_memory_reports_each_contenders_loop(tmp_path):
     # Every loop holds at least its parameters and Adam's two moments: 354 float32 each.
     assert all(row["held_mb"] * 2**20 >= 3 * 354 * 4 for row in rows.values())
     assert all(row["step_peak_mb"] > 0 for row in rows.values())
+
+
+@pytest.mark.parametrize("contender", ["tinynet", "compiled", "numpy"])
+def test_a_training_loop_keeps_no_copy_of_the_initial_weights(monkeypatch, contender):
+    # Peak memory is compared across contenders: each copies the shared initial weights
+    # into its model, and none may keep the originals alive while it trains.
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import train_bench
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    originals = []
+
+    def recorded(case, seed=0):
+        weights, biases = initial_weights(case, seed)
+        originals.extend(weakref.ref(array) for array in [*weights, *biases])
+        return weights, biases
+
+    initial_weights = train_bench.initial_weights
+    monkeypatch.setattr(train_bench, "initial_weights", recorded)
+    if contender == "numpy":
+        step, model = train_bench.numpy_step("tiny")
+    else:
+        step, model = train_bench.tinynet_step("tiny", compiled=contender == "compiled")
+    gc.collect()
+    assert len(originals) == 6 and all(ref() is None for ref in originals)
 
 
 def test_numpy_floor_matches_tinynet_step_for_step():
