@@ -411,13 +411,17 @@ def traced_check(predicate, *args) -> bool:
 
 def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     """Reduce ``grad`` to ``like``'s shape and dtype: the one place broadcasting is undone."""
-    if grad.data.shape != like.data.shape:
-        grad = _ops.sum_to_shape(grad, like.data.shape)
-        if grad.data.shape != like.data.shape:
+    shape = like.data.shape
+    if grad.data.shape != shape:
+        if summed_axes(grad.data.shape, shape) is None:
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} "
                 f"for an input of shape {like.shape}"
             )
+        if grad_mode.enabled or _trace_hook is not None:
+            grad = _ops.sum_to_shape(grad, shape)
+        else:  # first order, nothing to record: SumToShape's arithmetic without the op
+            grad = Tensor.wrap(sum_to_shape_array(grad.data, shape))
     if grad.data.dtype != like.data.dtype:
         grad = _ops.cast(grad, like.data.dtype)
     return grad
@@ -713,3 +717,4 @@ def once_differentiable(backward_fn):
 
 
 from tinynet import ops as _ops  # noqa: E402  (the engine un-broadcasts with an op)
+from tinynet.ops.movement import sum_to_shape_array, summed_axes  # noqa: E402
