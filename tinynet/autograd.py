@@ -93,25 +93,37 @@ class Function:
     def apply(cls, *args):
         """Run forward on the arrays of ``args`` and record the op if any input requires grad."""
         ctx = object.__new__(cls)
-        out = cls.forward(ctx, *[arg.data if isinstance(arg, Tensor) else arg for arg in args])
+        # One pass over the arguments for both the arrays and which ones need a gradient
+        # (two comprehensions cost a quarter of a small op's time).
+        arrays = []
+        needs = []
+        recorded = False
+        for arg in args:
+            if isinstance(arg, Tensor):
+                arrays.append(arg.data)
+                needed = arg._requires_grad
+                recorded |= needed
+                needs.append(needed)
+            else:
+                arrays.append(arg)
+                needs.append(False)
+        out = cls.forward(ctx, *arrays)
         if type(out) is not np.ndarray:
             out = _as_output_array(out, cls)
         if _trace_hook is not None:
             _trace_hook.primitive(cls, ctx, args, out)
-        if grad_mode.enabled:
-            needs = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
-            if True in needs:
-                ctx.inputs = args
-                ctx.needs_input_grad = needs
-                ctx._stamp = inplace_writes.count
-                result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
-                if out.base is not None:
-                    _share_version_counter(result, args)
-                if cls.saves_output or ctx._saved_arrays is not None:
-                    ctx._output_ref = weakref.ref(result)
-                if _hook_count:
-                    _call_forward_hooks(ctx, result)
-                return result
+        if recorded and grad_mode.enabled:
+            ctx.inputs = args
+            ctx.needs_input_grad = tuple(needs)
+            ctx._stamp = inplace_writes.count
+            result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
+            if out.base is not None:
+                _share_version_counter(result, args)
+            if cls.saves_output or ctx._saved_arrays is not None:
+                ctx._output_ref = weakref.ref(result)
+            if _hook_count:
+                _call_forward_hooks(ctx, result)
+            return result
         result = Tensor.wrap(out)
         if out.base is not None:
             _share_version_counter(result, args)
