@@ -175,10 +175,6 @@ class Function:
     def mark_non_differentiable(self, *args) -> None:
         """Accepted for PyTorch compatibility; outputs of non-floating dtype never need grad."""
 
-    def _free(self) -> None:
-        self.inputs = None
-        self._saved_arrays = None
-
     # -- version counters (in-place ops) ---------------------------------------------------
     def _check_versions(self) -> None:
         """Raise if an input, or the output this op reads, changed in place since forward.
@@ -451,7 +447,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     captured: dict = {}  # key of a wanted tensor -> its gradient
     previous_mode = grad_mode.enabled
     grad_mode.enabled = create_graph
-    _state.backward_depth += 1
+    state = _state
+    state.backward_depth += 1
     try:
         pending = _count_dependencies(roots, root_grads, grads, leaf_grads)
         wanted_nodes = None
@@ -462,13 +459,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
         # references stay alive while their consumers' nodes still hold them.
         if not retain_graph:
             for node in done:
-                node._free()
+                node.inputs = node._saved_arrays = None  # free it
         if wanted is None:
             _assign_leaf_grads(leaf_grads.values(), root_grads, create_graph)
         else:
             captured.update((key, grad) for key, (_, grad) in leaf_grads.items() if key in wanted)
     finally:
-        _state.backward_depth -= 1
+        state.backward_depth -= 1
         grad_mode.enabled = previous_mode
     return captured
 
@@ -509,7 +506,9 @@ def _count_dependencies(roots, root_grads, grads: dict, leaf_grads: dict) -> dic
 def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured) -> list:
     """Kahn's algorithm: run each node's backward once all its consumers have run.
 
-    Returns the nodes in the order they ran.
+    Each input's gradient is un-broadcast and accumulated into its node (which joins the
+    ready list once all its consumers have run) or its leaf. Returns the nodes in the
+    order they ran. One loop, the engine's hot path: per-node work is kept inline.
     """
     ready = [node for node, count in pending.items() if count == 0]
     done = []
@@ -517,13 +516,35 @@ def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
         node = ready.pop()
         done.append(node)
         grad = grads.pop(node, None)
+        inputs = node.inputs
         if grad is None:
-            input_grads = (None,) * len(node.inputs)
+            input_grads = (None,) * len(inputs)
         else:
             if wanted_nodes is not None and node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
             input_grads = _node_backward(node, grad, create_graph)
-        _send_to_inputs(node, input_grads, grads, leaf_grads, pending, ready)
+        for arg, needs, input_grad in zip(inputs, node.needs_input_grad, input_grads):
+            if not needs:
+                continue
+            if input_grad is not None:
+                if type(input_grad) is not Tensor:
+                    input_grad = Tensor(np.asarray(input_grad))
+                array, like = input_grad.data, arg.data
+                if array.shape != like.shape or (
+                    array.dtype is not like.dtype and array.dtype != like.dtype
+                ):
+                    input_grad = _unbroadcast(input_grad, arg, node)
+            parent = arg._node
+            if parent is None:
+                if input_grad is not None:
+                    _collect_leaf(leaf_grads, arg, input_grad)
+                continue
+            if input_grad is not None:
+                grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
+            count = pending[parent] - 1
+            pending[parent] = count
+            if count == 0:
+                ready.append(parent)
     return done
 
 
@@ -543,36 +564,9 @@ def _node_backward(node, grad: Tensor, create_graph: bool) -> tuple:
         input_grads = (input_grads,)
     if _hook_count:
         _call_backward_hooks(node, grad, input_grads)
-    missing = len(node.inputs) - len(input_grads)
-    if missing > 0:
-        input_grads += (None,) * missing
+    if len(input_grads) < len(node.inputs):
+        input_grads += (None,) * (len(node.inputs) - len(input_grads))
     return input_grads
-
-
-def _send_to_inputs(node, input_grads, grads, leaf_grads, pending, ready) -> None:
-    """Accumulate each input's gradient (un-broadcast) into its node or leaf.
-
-    An input node whose consumers have all been seen joins ``ready``.
-    """
-    for arg, needs, input_grad in zip(node.inputs, node.needs_input_grad, input_grads):
-        if not needs:
-            continue
-        if input_grad is not None:
-            if type(input_grad) is not Tensor:
-                input_grad = Tensor(np.asarray(input_grad))
-            if input_grad.data.shape != arg.data.shape or input_grad.data.dtype != arg.data.dtype:
-                input_grad = _unbroadcast(input_grad, arg, node)
-        parent = arg._node
-        if parent is None:
-            if input_grad is not None:
-                _collect_leaf(leaf_grads, arg, input_grad)
-            continue
-        if input_grad is not None:
-            grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
-        count = pending[parent] - 1
-        pending[parent] = count
-        if count == 0:
-            ready.append(parent)
 
 
 def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
@@ -624,12 +618,16 @@ def _seed_gradients(outputs, gradients):
                 f"element {index} of tensors does not require grad and does not have a grad_fn"
             )
         if gradient is None:
-            if output.data.size != 1:
+            data = output.data
+            if data.ndim == 0:  # a loss: np.array is a third of np.ones's cost
+                gradient = Tensor.wrap(np.array(1, data.dtype))
+            elif data.size == 1:
+                gradient = Tensor.wrap(np.ones(data.shape, data.dtype))
+            else:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; output {index} "
                     f"has shape {output.shape}: pass gradient= with that shape"
                 )
-            gradient = Tensor.wrap(np.ones(output.data.shape, output.data.dtype))
         else:
             if not isinstance(gradient, Tensor):
                 gradient = Tensor(np.asarray(gradient, dtype=output.data.dtype))
