@@ -18,7 +18,7 @@ def _expand_back(grad_output: Tensor, ctx) -> Tensor:
     """``grad_output`` reshaped to keep the reduced axes, ready to broadcast over the input."""
     if ctx.keepdims or grad_output.ndim == 0:  # a 0-d gradient broadcasts as it is
         return grad_output
-    return grad_output.reshape(ctx.kept_shape)
+    return grad_output.reshape(_kept_shape(ctx))
 
 
 def _spread(grad_output: Tensor, ctx, scale: float) -> Tensor:
@@ -30,7 +30,9 @@ def _spread(grad_output: Tensor, ctx, scale: float) -> Tensor:
             g = g * g.dtype.type(scale)
         if g.ndim == 0:  # a full reduction (loss.sum(), loss.mean()): the common case
             return Tensor.wrap(_broadcast_scalar(g, shape))
-        return Tensor.wrap(np.broadcast_to(g if ctx.keepdims else g.reshape(ctx.kept_shape), shape))
+        return Tensor.wrap(
+            np.broadcast_to(g if ctx.keepdims else g.reshape(_kept_shape(ctx)), shape)
+        )
     grad = _expand_back(grad_output, ctx)
     return (grad * scale if scale != 1.0 else grad).broadcast_to(shape)
 
@@ -48,16 +50,21 @@ def _reduced_shape(shape: tuple, axis) -> tuple:
 
 
 def _setup(ctx, x, axis, keepdims):
-    ctx.axis = axes(axis, x.ndim)
+    ctx.axis = axis = None if axis is None else axes(axis, x.ndim)
     ctx.keepdims = keepdims
-    ctx.kept_shape = keepdims_shape(x.shape, ctx.axis)
-    return ctx.axis
+    return axis
+
+
+def _kept_shape(ctx) -> tuple:
+    """The input's shape with the reduced axes set to 1 (backward's; forward has no need)."""
+    return keepdims_shape(ctx.inputs[0].data.shape, ctx.axis)
 
 
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        return x.sum(axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        # x.sum(...) without ndarray.sum's Python-level wrapper
+        return np.add.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -73,7 +80,7 @@ class Mean(Function):
             ctx.count = x.size // builtins.max(out.size, 1)
             return out
         # sum / count, as np.mean computes it, without np.mean's Python-level overhead
-        out = np.asarray(x.sum(axis=axis, keepdims=keepdims))
+        out = np.asarray(np.add.reduce(x, axis=axis, keepdims=keepdims))  # x.sum(...)
         ctx.count = x.size // builtins.max(out.size, 1)
         return np.true_divide(out, ctx.count, out=out) if out.ndim else out / ctx.count
 
@@ -92,7 +99,7 @@ class _Extreme(Function):
         if x.size == 0:
             raise ValueError(f"{cls.__name__.lower()} of an empty tensor is undefined")
         out = cls.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
-        ctx.output_kept = out if keepdims else np.reshape(out, ctx.kept_shape)
+        ctx.output_kept = out if keepdims else np.reshape(out, keepdims_shape(x.shape, ctx.axis))
         return out
 
     @staticmethod
