@@ -522,7 +522,15 @@ def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
         else:
             if wanted_nodes is not None and node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
-            input_grads = _node_backward(node, grad, create_graph)
+            if create_graph or node._stamp != inplace_writes.count or node._retained is not None:
+                _before_backward(node, grad, create_graph)
+            input_grads = type(node).backward(node, grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if _hook_count:
+                _call_backward_hooks(node, grad, input_grads)
+            if len(input_grads) < len(inputs):
+                input_grads += (None,) * (len(inputs) - len(input_grads))
         for arg, needs, input_grad in zip(inputs, node.needs_input_grad, input_grads):
             if not needs:
                 continue
@@ -536,8 +544,12 @@ def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
                     input_grad = _unbroadcast(input_grad, arg, node)
             parent = arg._node
             if parent is None:
-                if input_grad is not None:
-                    _collect_leaf(leaf_grads, arg, input_grad)
+                if input_grad is not None:  # _collect_leaf, inlined
+                    entry = leaf_grads.get(id(arg))
+                    if entry is None:
+                        leaf_grads[id(arg)] = [arg, input_grad]
+                    else:
+                        entry[1] = entry[1] + input_grad
                 continue
             if input_grad is not None:
                 grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
@@ -548,8 +560,8 @@ def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
     return done
 
 
-def _node_backward(node, grad: Tensor, create_graph: bool) -> tuple:
-    """Run one node's backward formula: one gradient (or None) per input, as a tuple."""
+def _before_backward(node, grad: Tensor, create_graph: bool) -> None:
+    """The checks and side work before a node's backward formula (rare: kept off the loop)."""
     if create_graph and node.once_differentiable:
         raise RuntimeError(
             f"{type(node).__name__} has a backward marked once_differentiable: "
@@ -559,14 +571,6 @@ def _node_backward(node, grad: Tensor, create_graph: bool) -> tuple:
         node._check_versions()
     if node._retained is not None:
         node._give_retained_grad(grad, create_graph)
-    input_grads = type(node).backward(node, grad)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if _hook_count:
-        _call_backward_hooks(node, grad, input_grads)
-    if len(input_grads) < len(node.inputs):
-        input_grads += (None,) * (len(node.inputs) - len(input_grads))
-    return input_grads
 
 
 def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
