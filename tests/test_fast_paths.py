@@ -112,3 +112,19 @@ def test_a_gradient_that_does_not_fit_its_input_names_the_op(create_graph):
     x = tn.ones(2, 3, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"_WrongShapeGradient.backward returned a gradient "):
         tn.grad(_WrongShapeGradient.apply(x).sum(), x, create_graph=create_graph)
+
+
+@pytest.mark.parametrize(
+    ("reduce", "value"), [(lambda x: x.sum(), 1.0), (lambda x: x.mean(), 1 / 6)]
+)
+def test_a_full_reductions_gradient_is_a_read_only_view_and_leaves_get_their_own_copy(
+    reduce, value
+):
+    x = tn.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    (grad,) = tn.grad(reduce(x), x)
+    np.testing.assert_array_equal(grad.data, np.full((2, 3), value))
+    assert not grad.data.flags.writeable  # as np.broadcast_to's view
+    reduce(x).backward()
+    x.grad.data[0, 0] = 7.0  # .grad is writable, and no other gradient sees the write
+    (again,) = tn.grad(reduce(x), x)
+    np.testing.assert_array_equal(again.data, np.full((2, 3), value))

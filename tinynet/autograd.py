@@ -421,7 +421,8 @@ def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     """Reduce ``grad`` to ``like``'s shape and dtype: the one place broadcasting is undone."""
     shape = like.data.shape
     if grad.data.shape != shape:
-        if summed_axes(grad.data.shape, shape) is None:
+        summed = summed_axes(grad.data.shape, shape)
+        if summed is None:
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} "
                 f"for an input of shape {like.shape}"
@@ -429,7 +430,7 @@ def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
         if grad_mode.enabled or _trace_hook is not None:
             grad = _ops.sum_to_shape(grad, shape)
         else:  # first order, nothing to record: SumToShape's arithmetic without the op
-            grad = Tensor.wrap(sum_to_shape_array(grad.data, shape))
+            grad = Tensor.wrap(sum_to_shape_array(grad.data, shape, summed))
     if grad.data.dtype != like.data.dtype:
         grad = _ops.cast(grad, like.data.dtype)
     return grad

@@ -226,13 +226,15 @@ def summed_axes(from_shape: tuple, shape: tuple) -> tuple | None:
     return tuple(axes)
 
 
-def sum_to_shape_array(x: np.ndarray, shape: tuple) -> np.ndarray:
-    """SumToShape's forward: ``x`` summed down to ``shape``, which must broadcast to ``x``'s.
+def sum_to_shape_array(x: np.ndarray, shape: tuple, summed: tuple | None = None) -> np.ndarray:
+    """SumToShape's forward: ``x`` summed down to ``shape``, which must broadcast to ``x``'s
+    (``summed``: ``summed_axes(x.shape, shape)``, if the caller has it already).
 
     >>> sum_to_shape_array(np.ones((4, 3)), (3,))
     array([4., 4., 4.])
     """
-    summed = summed_axes(x.shape, shape)
+    if summed is None:
+        summed = summed_axes(x.shape, shape)
     out = np.add.reduce(x, axis=summed, keepdims=True) if summed else x  # x.sum(...)
     return out.reshape(shape)
 
