@@ -235,8 +235,14 @@ def sum_to_shape_array(x: np.ndarray, shape: tuple, summed: tuple | None = None)
     """
     if summed is None:
         summed = summed_axes(x.shape, shape)
-    out = np.add.reduce(x, axis=summed, keepdims=True) if summed else x  # x.sum(...)
-    return out.reshape(shape)
+    if not summed:
+        return x.reshape(shape)
+    out = np.add.reduce(x, axis=summed)  # x.sum(...)
+    if type(out) is not np.ndarray:  # summed to a NumPy scalar
+        out = np.asarray(out)
+    # Summing only leading axes gives ``shape`` itself: a new array, not a view of one (a
+    # leaf would copy a view before keeping it as its .grad).
+    return out if out.shape == shape else out.reshape(shape)
 
 
 def _index_part(part):
