@@ -35,6 +35,8 @@ CASES = {
     "sum_keepdims": (lambda x: x.sum(axis=0, keepdims=True), [(4, 5)], []),
     "mean": (lambda x: x.mean(), [(4, 5)], []),
     "mean_axes": (lambda x: x.mean(axis=(0, 2)), [(3, 4, 2)], []),
+    "mean_middle_axis_keepdims": (lambda x: x.mean(axis=1, keepdims=True), [(3, 4, 2)], []),
+    "sum_of_a_size_one_axis": (lambda x: x.sum(axis=(0, 1)), [(1, 4, 2)], []),
     "mul": (lambda a, b: a * b, [(4, 5), (4, 5)], []),
     # The engine, not the formula, sums b's gradient back to its shape, on the arrays.
     "mul_broadcast": (lambda a, b: a * b, [(4, 5), (5,)], []),
