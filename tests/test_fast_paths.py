@@ -35,9 +35,12 @@ CASES = {
     "sum_keepdims": (lambda x: x.sum(axis=0, keepdims=True), [(4, 5)], []),
     "mean": (lambda x: x.mean(), [(4, 5)], []),
     "mean_axes": (lambda x: x.mean(axis=(0, 2)), [(3, 4, 2)], []),
+    "mean_middle_axis_keepdims": (lambda x: x.mean(axis=1, keepdims=True), [(3, 4, 2)], []),
+    "sum_of_a_size_one_axis": (lambda x: x.sum(axis=(0, 1)), [(1, 4, 2)], []),
     "mul": (lambda a, b: a * b, [(4, 5), (4, 5)], []),
-    # The engine, not the formula, sums b's gradient back to its shape.
-    "mul_broadcast": (lambda a, b: a * b, [(4, 5), (5,)], ["SumToShape"]),
+    # The engine, not the formula, sums b's gradient back to its shape, on the arrays.
+    "mul_broadcast": (lambda a, b: a * b, [(4, 5), (5,)], []),
+    "add_broadcast_kept_axis": (lambda a, b: a + b, [(3, 4, 5), (4, 1)], []),
     # An infinite factor: the gradient's 0 * inf is taken as 0 (np.where in both paths).
     "mul_infinite_factor": (
         lambda a: a * tn.tensor(np.array([1.0, np.inf, 2.0, np.inf, 0.5], a.dtype)),
@@ -94,3 +97,36 @@ def test_assert_no_graph_fails_on_a_recorded_result():
     assert_no_graph(x, x.detach())
     with pytest.raises(AssertionError, match="tensor 1 carries a recorded graph"):
         assert_no_graph(x, x * 2)
+
+
+class _WrongShapeGradient(tn.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return tn.ones(3, 2)  # x is (2, 3): not a broadcast of it
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_gradient_that_does_not_fit_its_input_names_the_op(create_graph):
+    x = tn.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"_WrongShapeGradient.backward returned a gradient "):
+        tn.grad(_WrongShapeGradient.apply(x).sum(), x, create_graph=create_graph)
+
+
+@pytest.mark.parametrize(
+    ("reduce", "value"), [(lambda x: x.sum(), 1.0), (lambda x: x.mean(), 1 / 6)]
+)
+def test_a_full_reductions_gradient_is_a_read_only_view_and_leaves_get_their_own_copy(
+    reduce, value
+):
+    x = tn.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    (grad,) = tn.grad(reduce(x), x)
+    np.testing.assert_array_equal(grad.data, np.full((2, 3), value))
+    assert not grad.data.flags.writeable  # as np.broadcast_to's view
+    reduce(x).backward()
+    x.grad.data[0, 0] = 7.0  # .grad is writable, and no other gradient sees the write
+    (again,) = tn.grad(reduce(x), x)
+    np.testing.assert_array_equal(again.data, np.full((2, 3), value))

@@ -93,25 +93,37 @@ class Function:
     def apply(cls, *args):
         """Run forward on the arrays of ``args`` and record the op if any input requires grad."""
         ctx = object.__new__(cls)
-        out = cls.forward(ctx, *[arg.data if isinstance(arg, Tensor) else arg for arg in args])
+        # One pass over the arguments for both the arrays and which ones need a gradient
+        # (two comprehensions cost a quarter of a small op's time).
+        arrays = []
+        needs = []
+        recorded = False
+        for arg in args:
+            if isinstance(arg, Tensor):
+                arrays.append(arg.data)
+                needed = arg._requires_grad
+                recorded |= needed
+                needs.append(needed)
+            else:
+                arrays.append(arg)
+                needs.append(False)
+        out = cls.forward(ctx, *arrays)
         if type(out) is not np.ndarray:
             out = _as_output_array(out, cls)
         if _trace_hook is not None:
             _trace_hook.primitive(cls, ctx, args, out)
-        if grad_mode.enabled:
-            needs = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
-            if True in needs:
-                ctx.inputs = args
-                ctx.needs_input_grad = needs
-                ctx._stamp = inplace_writes.count
-                result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
-                if out.base is not None:
-                    _share_version_counter(result, args)
-                if cls.saves_output or ctx._saved_arrays is not None:
-                    ctx._output_ref = weakref.ref(result)
-                if _hook_count:
-                    _call_forward_hooks(ctx, result)
-                return result
+        if recorded and grad_mode.enabled:
+            ctx.inputs = args
+            ctx.needs_input_grad = tuple(needs)
+            ctx._stamp = inplace_writes.count
+            result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
+            if out.base is not None:
+                _share_version_counter(result, args)
+            if cls.saves_output or ctx._saved_arrays is not None:
+                ctx._output_ref = weakref.ref(result)
+            if _hook_count:
+                _call_forward_hooks(ctx, result)
+            return result
         result = Tensor.wrap(out)
         if out.base is not None:
             _share_version_counter(result, args)
@@ -162,10 +174,6 @@ class Function:
 
     def mark_non_differentiable(self, *args) -> None:
         """Accepted for PyTorch compatibility; outputs of non-floating dtype never need grad."""
-
-    def _free(self) -> None:
-        self.inputs = None
-        self._saved_arrays = None
 
     # -- version counters (in-place ops) ---------------------------------------------------
     def _check_versions(self) -> None:
@@ -411,13 +419,18 @@ def traced_check(predicate, *args) -> bool:
 
 def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     """Reduce ``grad`` to ``like``'s shape and dtype: the one place broadcasting is undone."""
-    if grad.data.shape != like.data.shape:
-        grad = _ops.sum_to_shape(grad, like.data.shape)
-        if grad.data.shape != like.data.shape:
+    shape = like.data.shape
+    if grad.data.shape != shape:
+        summed = summed_axes(grad.data.shape, shape)
+        if summed is None:
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} "
                 f"for an input of shape {like.shape}"
             )
+        if grad_mode.enabled or _trace_hook is not None:
+            grad = _ops.sum_to_shape(grad, shape)
+        else:  # first order, nothing to record: SumToShape's arithmetic without the op
+            grad = Tensor.wrap(sum_to_shape_array(grad.data, shape, summed))
     if grad.data.dtype != like.data.dtype:
         grad = _ops.cast(grad, like.data.dtype)
     return grad
@@ -435,7 +448,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     captured: dict = {}  # key of a wanted tensor -> its gradient
     previous_mode = grad_mode.enabled
     grad_mode.enabled = create_graph
-    _state.backward_depth += 1
+    state = _state
+    state.backward_depth += 1
     try:
         pending = _count_dependencies(roots, root_grads, grads, leaf_grads)
         wanted_nodes = None
@@ -446,13 +460,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
         # references stay alive while their consumers' nodes still hold them.
         if not retain_graph:
             for node in done:
-                node._free()
+                node.inputs = node._saved_arrays = None  # free it
         if wanted is None:
             _assign_leaf_grads(leaf_grads.values(), root_grads, create_graph)
         else:
             captured.update((key, grad) for key, (_, grad) in leaf_grads.items() if key in wanted)
     finally:
-        _state.backward_depth -= 1
+        state.backward_depth -= 1
         grad_mode.enabled = previous_mode
     return captured
 
@@ -493,7 +507,9 @@ def _count_dependencies(roots, root_grads, grads: dict, leaf_grads: dict) -> dic
 def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured) -> list:
     """Kahn's algorithm: run each node's backward once all its consumers have run.
 
-    Returns the nodes in the order they ran.
+    Each input's gradient is un-broadcast and accumulated into its node (which joins the
+    ready list once all its consumers have run) or its leaf. Returns the nodes in the
+    order they ran. One loop, the engine's hot path: per-node work is kept inline.
     """
     ready = [node for node, count in pending.items() if count == 0]
     done = []
@@ -501,18 +517,52 @@ def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
         node = ready.pop()
         done.append(node)
         grad = grads.pop(node, None)
+        inputs = node.inputs
         if grad is None:
-            input_grads = (None,) * len(node.inputs)
+            input_grads = (None,) * len(inputs)
         else:
             if wanted_nodes is not None and node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
-            input_grads = _node_backward(node, grad, create_graph)
-        _send_to_inputs(node, input_grads, grads, leaf_grads, pending, ready)
+            if create_graph or node._stamp != inplace_writes.count or node._retained is not None:
+                _before_backward(node, grad, create_graph)
+            input_grads = type(node).backward(node, grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if _hook_count:
+                _call_backward_hooks(node, grad, input_grads)
+            if len(input_grads) < len(inputs):
+                input_grads += (None,) * (len(inputs) - len(input_grads))
+        for arg, needs, input_grad in zip(inputs, node.needs_input_grad, input_grads):
+            if not needs:
+                continue
+            if input_grad is not None:
+                if type(input_grad) is not Tensor:
+                    input_grad = Tensor(np.asarray(input_grad))
+                array, like = input_grad.data, arg.data
+                if array.shape != like.shape or (
+                    array.dtype is not like.dtype and array.dtype != like.dtype
+                ):
+                    input_grad = _unbroadcast(input_grad, arg, node)
+            parent = arg._node
+            if parent is None:
+                if input_grad is not None:  # _collect_leaf, inlined
+                    entry = leaf_grads.get(id(arg))
+                    if entry is None:
+                        leaf_grads[id(arg)] = [arg, input_grad]
+                    else:
+                        entry[1] = entry[1] + input_grad
+                continue
+            if input_grad is not None:
+                grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
+            count = pending[parent] - 1
+            pending[parent] = count
+            if count == 0:
+                ready.append(parent)
     return done
 
 
-def _node_backward(node, grad: Tensor, create_graph: bool) -> tuple:
-    """Run one node's backward formula: one gradient (or None) per input, as a tuple."""
+def _before_backward(node, grad: Tensor, create_graph: bool) -> None:
+    """The checks and side work before a node's backward formula (rare: kept off the loop)."""
     if create_graph and node.once_differentiable:
         raise RuntimeError(
             f"{type(node).__name__} has a backward marked once_differentiable: "
@@ -522,41 +572,6 @@ def _node_backward(node, grad: Tensor, create_graph: bool) -> tuple:
         node._check_versions()
     if node._retained is not None:
         node._give_retained_grad(grad, create_graph)
-    input_grads = type(node).backward(node, grad)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if _hook_count:
-        _call_backward_hooks(node, grad, input_grads)
-    missing = len(node.inputs) - len(input_grads)
-    if missing > 0:
-        input_grads += (None,) * missing
-    return input_grads
-
-
-def _send_to_inputs(node, input_grads, grads, leaf_grads, pending, ready) -> None:
-    """Accumulate each input's gradient (un-broadcast) into its node or leaf.
-
-    An input node whose consumers have all been seen joins ``ready``.
-    """
-    for arg, needs, input_grad in zip(node.inputs, node.needs_input_grad, input_grads):
-        if not needs:
-            continue
-        if input_grad is not None:
-            if type(input_grad) is not Tensor:
-                input_grad = Tensor(np.asarray(input_grad))
-            if input_grad.data.shape != arg.data.shape or input_grad.data.dtype != arg.data.dtype:
-                input_grad = _unbroadcast(input_grad, arg, node)
-        parent = arg._node
-        if parent is None:
-            if input_grad is not None:
-                _collect_leaf(leaf_grads, arg, input_grad)
-            continue
-        if input_grad is not None:
-            grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
-        count = pending[parent] - 1
-        pending[parent] = count
-        if count == 0:
-            ready.append(parent)
 
 
 def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
@@ -608,12 +623,16 @@ def _seed_gradients(outputs, gradients):
                 f"element {index} of tensors does not require grad and does not have a grad_fn"
             )
         if gradient is None:
-            if output.data.size != 1:
+            data = output.data
+            if data.ndim == 0:  # a loss: np.array is a third of np.ones's cost
+                gradient = Tensor.wrap(np.array(1, data.dtype))
+            elif data.size == 1:
+                gradient = Tensor.wrap(np.ones(data.shape, data.dtype))
+            else:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; output {index} "
                     f"has shape {output.shape}: pass gradient= with that shape"
                 )
-            gradient = Tensor.wrap(np.ones(output.data.shape, output.data.dtype))
         else:
             if not isinstance(gradient, Tensor):
                 gradient = Tensor(np.asarray(gradient, dtype=output.data.dtype))
@@ -713,3 +732,4 @@ def once_differentiable(backward_fn):
 
 
 from tinynet import ops as _ops  # noqa: E402  (the engine un-broadcasts with an op)
+from tinynet.ops.movement import sum_to_shape_array, summed_axes  # noqa: E402

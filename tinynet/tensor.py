@@ -427,6 +427,8 @@ class Tensor:
     # -- reductions ---------------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False, *, dtype=None) -> Tensor:
         """Sum over ``axis`` (``dim``); ``dtype`` casts first, as PyTorch's ``sum(dtype=)``."""
+        if dtype is None:  # the common case: the primitive itself, no arguments to convert
+            return _reductions.Sum.apply(self, axis, keepdims)
         return _ops.sum(self, axis, keepdims, dtype=dtype)
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
@@ -1057,3 +1059,4 @@ for _name in (
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402
 from tinynet import ops as _ops  # noqa: E402
+from tinynet.ops import reduce as _reductions  # noqa: E402

@@ -57,7 +57,9 @@ def floating_input(x) -> Tensor:
 
 def apply_binary(function, name: str, a, b) -> Tensor:
     """``function.apply`` on both operands (see ``binary``); a shape mismatch names ``name``."""
-    a, b = binary(a, b)
+    # Two Tensors of one dtype, the common case, need no conversion: skip binary's calls.
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype is b.data.dtype):
+        a, b = binary(a, b)
     try:
         return function.apply(a, b)
     except ValueError:

@@ -112,13 +112,15 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) ->
     x, weight = as_tensor(x), as_tensor(weight)
     if bias is not None:
         bias = as_tensor(bias)
-    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+    # The arrays' shapes, not the Tensor properties: this runs once per layer per step.
+    x_shape, weight_shape = x.data.shape, weight.data.shape
+    if not x_shape or len(weight_shape) != 2 or x_shape[-1] != weight_shape[1]:
         raise ShapeError(
-            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
-            f"(expected last dimension {weight.shape[-1] if weight.ndim else '?'})"
+            f"linear: input of shape {x_shape} does not fit weight of shape {weight_shape} "
+            f"(expected last dimension {weight_shape[-1] if weight_shape else '?'})"
         )
-    if bias is not None and bias.shape not in ((weight.shape[0],), ()):
-        raise ShapeError(f"linear: bias of shape {bias.shape} for {weight.shape[0]} outputs")
+    if bias is not None and bias.data.shape not in ((weight_shape[0],), ()):
+        raise ShapeError(f"linear: bias of shape {bias.shape} for {weight_shape[0]} outputs")
     return Linear.apply(x, weight, bias)
 
 

@@ -49,12 +49,7 @@ class SumToShape(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        lead = x.ndim - len(shape)
-        summed = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-        )
-        out = x.sum(axis=summed, keepdims=True) if summed else x
-        return out.reshape(shape)
+        return sum_to_shape_array(x, shape)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -203,11 +198,51 @@ def sum_to_shape(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) > x.ndim or any(
-        n != 1 and n != m for n, m in zip(shape, x.shape[x.ndim - len(shape) :])
-    ):
+    if summed_axes(x.shape, shape) is None:
         raise ShapeError(f"cannot sum a tensor of shape {x.shape} down to shape {shape}")
     return SumToShape.apply(x, shape)
+
+
+# Shared with the engine (tinynet.autograd), which un-broadcasts first-order gradients on
+# arrays: a named internal API, not exported by ``ops``.
+def summed_axes(from_shape: tuple, shape: tuple) -> tuple | None:
+    """The axes of ``from_shape`` that broadcasting ``shape`` to it created or stretched;
+    None when ``shape`` does not broadcast to ``from_shape``.
+
+    >>> summed_axes((4, 3, 2), (3, 1))
+    (0, 2)
+    >>> summed_axes((4, 3), (2,)) is None
+    True
+    """
+    lead = len(from_shape) - len(shape)
+    if lead < 0:
+        return None
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n != from_shape[lead + i]:
+            if n != 1:
+                return None
+            axes.append(lead + i)
+    return tuple(axes)
+
+
+def sum_to_shape_array(x: np.ndarray, shape: tuple, summed: tuple | None = None) -> np.ndarray:
+    """SumToShape's forward: ``x`` summed down to ``shape``, which must broadcast to ``x``'s
+    (``summed``: ``summed_axes(x.shape, shape)``, if the caller has it already).
+
+    >>> sum_to_shape_array(np.ones((4, 3)), (3,))
+    array([4., 4., 4.])
+    """
+    if summed is None:
+        summed = summed_axes(x.shape, shape)
+    if not summed:
+        return x.reshape(shape)
+    out = np.add.reduce(x, axis=summed)  # x.sum(...)
+    if type(out) is not np.ndarray:  # summed to a NumPy scalar
+        out = np.asarray(out)
+    # Summing only leading axes gives ``shape`` itself: a new array, not a view of one (a
+    # leaf would copy a view before keeping it as its .grad).
+    return out if out.shape == shape else out.reshape(shape)
 
 
 def _index_part(part):
