@@ -423,7 +423,9 @@ ACTIVATIONS = [
 ]
 
 
-@pytest.mark.parametrize(("module", "reference", "extra"), ACTIVATIONS, ids=lambda v: repr(v))
+@pytest.mark.parametrize(
+    ("module", "reference", "extra"), ACTIVATIONS, ids=[repr(case[0]) for case in ACTIVATIONS]
+)
 def test_activation_forward_gradient_and_repr(module, reference, extra):
     x = tn.Tensor(np.random.default_rng(2).standard_normal((3, 4)) * 2.0, requires_grad=True)
     np.testing.assert_allclose(module(x).data, reference(x.data), rtol=1e-10, atol=1e-12)
