@@ -32,6 +32,26 @@ def _softmax(z: np.ndarray, log: bool = False) -> np.ndarray:
     return np.exp(shifted - log_norm)
 
 
+def _one_hot(y: np.ndarray, binarizer: LabelBinarizer) -> np.ndarray | None:
+    """``binarizer.transform(y)`` for the labels it was just fitted on, when they are
+    binary or multiclass (else None): the same 0/1 matrix in a fraction of the time (the
+    transform validates ``y`` again, about 0.4 ms, a few percent of a small fit)."""
+    classes = binarizer.classes_
+    if binarizer.y_type_ not in ("binary", "multiclass") or len(classes) < 2 or y.ndim != 1:
+        return None
+    try:
+        found, codes = np.unique(y, return_inverse=True)
+    except TypeError:  # objects NumPy cannot sort
+        return None
+    if len(found) != len(classes) or not np.array_equal(found, classes):
+        return None  # labels NumPy sorts differently from scikit-learn: the slow way
+    if len(classes) == 2:
+        return (codes == 1).astype(int).reshape(-1, 1)
+    indicator = np.zeros((len(y), len(classes)), dtype=int)
+    indicator[np.arange(len(y)), codes] = 1
+    return indicator
+
+
 class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     """Neural-network classifier on tinynet: a drop-in superset of scikit-learn's
     ``MLPClassifier``.
@@ -280,6 +300,9 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
+            indicator = _one_hot(y, self._label_binarizer)
+            if indicator is not None:
+                return X, indicator, y
         else:
             classes = unique_labels(y)
             if self.warm_start:
