@@ -30,3 +30,39 @@ def test_encoded_targets_equal_label_binarizers(name):
     assert Y.dtype == expected.dtype and Y.shape == expected.shape
     assert np.array_equal(Y, expected)
     assert np.array_equal(clf.classes_, np.unique(y))
+
+
+def _fitted(y, **params):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(len(y), 3)) + np.unique(y, return_inverse=True)[1][:, None]
+    clf = NeuralNetClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0, **params)
+    with pytest.warns(Warning):  # ConvergenceWarning: three epochs only
+        clf.fit(X, y)
+    return clf, X
+
+
+@pytest.mark.parametrize("name", ["ints", "binary strings", "strings", "objects", "bools"])
+def test_predictions_follow_label_binarizers_inverse_transform(name):
+    y = np.tile(LABELS[name], 5)
+    clf, X = _fitted(y)
+    proba = clf.predict_proba(X)
+    scores = proba[:, 1] if len(clf.classes_) == 2 else proba
+    expected = clf._label_binarizer.inverse_transform(scores)
+    assert clf.predict(X).dtype == expected.dtype
+    assert np.array_equal(clf.predict(X), expected)
+
+
+@pytest.mark.parametrize("name", ["ints", "binary strings", "objects"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_validation_scores_equal_accuracy_score(name, weighted):
+    from sklearn.metrics import accuracy_score
+
+    y = np.tile(LABELS[name], 5)
+    rng = np.random.default_rng(1)
+    X_val = rng.normal(size=(12, 3))
+    y_val = y[rng.permutation(len(y))[:12]]
+    w_val = rng.uniform(0.1, 2.0, 12) if weighted else None
+    data = (X_val, y_val, w_val) if weighted else (X_val, y_val)
+    clf, _ = _fitted(y, validation_data=data)
+    expected = accuracy_score(y_val, clf.predict(X_val), sample_weight=w_val)
+    assert clf.validation_scores_[-1] == expected

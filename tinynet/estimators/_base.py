@@ -368,7 +368,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
 
     def _validation_set(self, X, Y, sample_weight, incremental):
         """``(X_train, Y_train, w_train, validation)``; validation is None or a tuple
-        ``(X_val, Y_val, w_val)`` in model form."""
+        ``(X_val, Y_val, w_val, y_val)``: model form and the decoded targets."""
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.validation_data is not None:
@@ -392,7 +392,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        return X_train, Y_train, w_train, (X_val, Y_val, w_val)
+        return X_train, Y_train, w_train, (X_val, Y_val, w_val, self._decode_targets(Y_val))
 
     def _multilabel(self) -> bool:
         return False
@@ -413,18 +413,17 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             Y_val = Y_val.reshape(-1, 1)
         Y_val = np.asarray(self._encode_targets(Y_val), dtype=self._dtype)
         w_val = None if w_val is None else np.asarray(w_val, dtype=self._dtype)
-        return self._as_model_input(X_val), Y_val, w_val
+        return self._as_model_input(X_val), Y_val, w_val, self._decode_targets(Y_val)
 
     def _evaluate(self, validation) -> tuple[float, float]:
         """``(score, mean loss)`` of the current network on the validation set."""
-        X_val, Y_val, w_val = validation
+        X_val, Y_val, w_val, y_true = validation
         raw = self._raw_output(X_val)
         sw_sum = X_val.shape[0] if w_val is None else float(w_val.sum())
         with no_grad():
             loss = float(self._data_loss(Tensor(raw), Y_val, w_val, sw_sum).item())
         if not np.isfinite(raw).all():
             return float("nan"), loss
-        y_true = self._decode_targets(Y_val)
         score = self._score_predictions(y_true, self._predict_from_raw(raw), w_val)
         return float(score), loss
 

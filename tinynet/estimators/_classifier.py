@@ -413,16 +413,23 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         return _log_sigmoid(raw) if log else np.exp(_log_sigmoid(raw))
 
     def _predict_from_raw(self, raw: np.ndarray):
+        # For one label per sample, LabelBinarizer.inverse_transform's own rule (the first
+        # largest probability; a probability above 0.5) without its checks.
+        classes = self.classes_
         if self.out_activation_ == "softmax":
-            if len(self.classes_) == 2:  # a two-logit binary module
-                return self.classes_[np.argmax(raw, axis=1)]
-            return self._label_binarizer.inverse_transform(_softmax(raw))
+            if len(classes) == 2:  # a two-logit binary module
+                return classes[np.argmax(raw, axis=1)]
+            return classes[np.argmax(_softmax(raw), axis=1)]
         probability = np.exp(_log_sigmoid(raw))
         if self.n_outputs_ == 1:
             probability = probability.ravel()
+            if len(classes) == 2:
+                return classes[(probability > 0.5).astype(np.intp)]
         return self._label_binarizer.inverse_transform(probability)
 
     def _score_predictions(self, y_true, y_pred, sample_weight) -> float:
+        if y_true.ndim == 1:  # accuracy_score's arithmetic, without validating every epoch
+            return float(np.average(y_true == y_pred, weights=sample_weight))
         return accuracy_score(y_true, y_pred, sample_weight=sample_weight)
 
     # -- public API -----------------------------------------------------------------------------
