@@ -503,7 +503,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                     # sklearn.utils.shuffle's draw, so the batches match scikit-learn's.
                     order = np.arange(n_samples)
                     self._random_state.shuffle(order)
-                    sample_idx = sample_idx[order]
+                    sample_idx = sample_idx.take(order)
                     batches: list = [sample_idx[start : start + batch_size] for start in starts]
                 else:
                     batches = [slice(start, start + batch_size) for start in starts]
