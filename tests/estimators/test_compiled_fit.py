@@ -46,3 +46,18 @@ def test_compiled_fit_gives_the_eager_weights_bit_for_bit(solver, kind, dtype):
     (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
     assert step._eager_reason is None
     assert any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+
+
+def test_compiled_fit_leaves_the_last_batchs_gradients_and_records_each_shape_twice():
+    # Callbacks (the lab's TrainingDoctor) read the gradients of the epoch's last batch.
+    def make():
+        return NeuralNetClassifier(
+            hidden_layer_sizes=(8,), batch_size=40, max_iter=3, random_state=0
+        )
+
+    eager, compiled = fit(make, False, y), fit(make, True, y)
+    for a, b in zip(eager.module_.parameters(), compiled.module_.parameters()):
+        assert a.grad.data.tobytes() == b.grad.data.tobytes()
+    (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
+    # Batches of 40 and a last one of 30: two shapes, each recorded in its first two calls.
+    assert step._traces == 4 and len(step._entries) == 2

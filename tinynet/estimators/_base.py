@@ -594,8 +594,6 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         module_input, data_loss, apply_l2 = self._module_input, self._data_loss, self._apply_l2
         accumulated = seen = 0.0
         gradients = _compiled_gradients(self) if weight is None and not sp.issparse(X) else None
-        if gradients is not None:
-            optimizer.zero_grad()  # the compiled step starts from no gradients (see below)
         # ``take`` gathers the same rows as ``X[index]``, two to three times faster.
         dense = not sp.issparse(X)
         for index in batches:
@@ -610,18 +608,16 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 if sw_sum == 0:  # nothing to learn from this batch
                     continue
             X_batch = X.take(index, axis=0) if gather else X[index]
+            optimizer.zero_grad()
             if gradients is not None:  # the same work, replayed by tn.compile
                 loss = gradients(X_batch, Y_batch)
             else:
-                optimizer.zero_grad()
                 loss = data_loss(module(module_input(X_batch)), Y_batch, w_batch, sw_sum)
                 loss.backward()
             value = loss.item() + apply_l2(sw_sum)
             if not math.isfinite(value):
                 raise _NonFiniteLoss(value, f"in iteration {len(self.loss_curve_) + 1}")
             optimizer.step()
-            if gradients is not None:
-                optimizer.zero_grad()
             accumulated += value * sw_sum
             seen += sw_sum
         return accumulated / seen if seen else 0.0
@@ -1111,9 +1107,9 @@ def _compiled_gradients(estimator):
     owner = weakref.ref(estimator)
 
     def gradients(X_batch, Y_batch):
-        # No zero_grad here: the caller clears the gradients after each step, so every
-        # call, the first included, starts without them and the first two calls (the
-        # recordings tn.compile compares) run under the same guards.
+        # No zero_grad here: the caller clears the gradients just before each call, so
+        # every call, the first included, starts without them and the first two calls
+        # (the recordings tn.compile compares) run under the same guards.
         fitting = owner()
         raw = module(fitting._module_input(X_batch))
         loss = fitting._data_loss(raw, Y_batch, None, Y_batch.shape[0])
