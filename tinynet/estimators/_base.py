@@ -316,8 +316,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     # -- the loss -----------------------------------------------------------------------------
     def _data_loss(self, raw: Tensor, Y: np.ndarray, weight, sw_sum: float) -> Tensor:
         """The mean (weighted) loss of one batch, as a tinynet scalar with its graph."""
-        scale = 1.0 / sw_sum if weight is None else (weight * (1.0 / sw_sum)).reshape(-1, 1)
-        return batch_loss(self.out_activation_, raw, Y, scale)
+        return batch_loss(self.out_activation_, raw, Y, _loss_scale(weight, sw_sum))
 
     # -- the stochastic solvers ------------------------------------------------------------------
     def _make_optimizer(self) -> optim.Optimizer:
@@ -593,7 +592,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         module, optimizer = self.module_, self._optimizer
         module_input, data_loss, apply_l2 = self._module_input, self._data_loss, self._apply_l2
         accumulated = seen = 0.0
-        gradients = _compiled_gradients(self) if weight is None and not sp.issparse(X) else None
+        gradients = _compiled_gradients(self) if not sp.issparse(X) else None
         # ``take`` gathers the same rows as ``X[index]``, two to three times faster.
         dense = not sp.issparse(X)
         for index in batches:
@@ -610,7 +609,10 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             X_batch = X.take(index, axis=0) if gather else X[index]
             optimizer.zero_grad()
             if gradients is not None:  # the same work, replayed by tn.compile
-                loss = gradients(X_batch, Y_batch)
+                if w_batch is None:
+                    loss = gradients(X_batch, Y_batch)
+                else:  # the weights as an array argument: a float would be a guard value
+                    loss = gradients(X_batch, Y_batch, _loss_scale(w_batch, sw_sum))
             else:
                 loss = data_loss(module(module_input(X_batch)), Y_batch, w_batch, sw_sum)
                 loss.backward()
@@ -1091,9 +1093,15 @@ _COMPILED_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 COMPILE_STEPS = True
 
 
+def _loss_scale(weight, sw_sum: float):
+    """What ``batch_loss`` multiplies the per-sample losses by: ``1 / n`` without sample
+    weights, else the column of the weights divided by their sum."""
+    return 1.0 / sw_sum if weight is None else (weight * (1.0 / sw_sum)).reshape(-1, 1)
+
+
 def _compiled_gradients(estimator):
-    """The compiled forward, loss and ``backward`` of one unweighted dense batch, called
-    with the gradients cleared.
+    """The compiled forward, loss and ``backward`` of one dense batch (with its column of
+    loss scales when the samples are weighted), called with the gradients cleared.
 
     Replays are bit-identical to the eager loop (``tn.compile``), so fitted weights do not
     change; what the recorder cannot capture (a custom module, say) runs eagerly, silently.
@@ -1106,13 +1114,16 @@ def _compiled_gradients(estimator):
         return entry[2]
     owner = weakref.ref(estimator)
 
-    def gradients(X_batch, Y_batch):
+    def gradients(X_batch, Y_batch, scale=None):
         # No zero_grad here: the caller clears the gradients just before each call, so
         # every call, the first included, starts without them and the first two calls
         # (the recordings tn.compile compares) run under the same guards.
         fitting = owner()
         raw = module(fitting._module_input(X_batch))
-        loss = fitting._data_loss(raw, Y_batch, None, Y_batch.shape[0])
+        if scale is None:
+            loss = fitting._data_loss(raw, Y_batch, None, Y_batch.shape[0])
+        else:
+            loss = batch_loss(fitting.out_activation_, raw, Y_batch, scale)
         loss.backward()
         return loss
 
