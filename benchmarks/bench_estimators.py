@@ -150,7 +150,7 @@ def markdown(rows: list[dict], args) -> str:
             f"| {row['dataset']} | {row['shape']} | {row['metric']} "
             f"| {row['sklearn_score']:.4f} | {row['tinynet_score']:.4f} "
             f"| {row['tinynet_score'] - row['sklearn_score']:+.4f} "
-            f"| {row['sklearn_time']:.2f} | {row['tinynet_time']:.2f} "
+            f"| {row['sklearn_time']:.3f} | {row['tinynet_time']:.3f} "
             f"| {row['sklearn_time'] / row['tinynet_time']:.2f}x |"
         )
     return "\n".join(lines)
