@@ -83,3 +83,23 @@ def test_float32_losses_stay_float32():
         loss = batch_loss(kind, x, target.astype(np.float32), weight.astype(np.float32))
         loss.backward()
         assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 40), columns=st.integers(1, 12))
+def test_column_order_reductions_equal_numpys_row_reductions_bit_for_bit(
+    dtype, seed, rows, columns
+):
+    # The loss reduces rows in column order for speed: the same bits as NumPy's row
+    # reductions, for the maximum always and for sums of one nonzero per row (targets).
+    from tinynet.estimators._losses import _across_columns
+
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=(rows, columns)) * 10.0 ** rng.integers(-3, 4)).astype(dtype)
+    x[rng.random(x.shape) < 0.2] = 0.0
+    assert _across_columns(np.maximum, x).tobytes() == x.max(axis=1, keepdims=True).tobytes()
+    one_hot = np.eye(columns, dtype=dtype)[rng.integers(0, columns, rows)]
+    target = one_hot * rng.uniform(0.0, 3.0, (rows, 1)).astype(dtype)
+    expected = target.sum(axis=1, keepdims=True)
+    assert _across_columns(np.add, target).tobytes() == expected.tobytes()
+    assert _across_columns(np.add, target).shape == expected.shape == (rows, 1)
