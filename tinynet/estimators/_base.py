@@ -303,13 +303,13 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         total = 0.0
         for param in self._penalized():
             weights = param.data
-            flat = weights.reshape(-1)
-            total += float(np.dot(flat, flat))
+            total += float(np.vdot(weights, weights))  # np.dot of the raveled weights
             if coupled:
-                if param.grad is None:
+                grad = param.grad
+                if grad is None:
                     param.grad = Tensor(weights * scale)
                 else:
-                    grad = param.grad.data
+                    grad = grad.data
                     grad += weights * scale
         return 0.5 * self.alpha * total / sw_sum
 
