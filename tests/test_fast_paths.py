@@ -24,6 +24,20 @@ def _softmax_loss(raw):
     return batch_loss("softmax", raw, target, weight / weight.sum())
 
 
+def _elementwise_loss(kind, weighted):
+    def loss(raw):
+        rng = np.random.default_rng(8)
+        if kind == "logistic":
+            target = rng.integers(0, 2, raw.shape).astype(raw.dtype)
+        else:
+            target = rng.poisson(2.0, raw.shape).astype(raw.dtype)
+        column = rng.uniform(0.5, 2.0, (raw.shape[0], 1)).astype(raw.dtype)
+        weight = column / column.sum() if weighted else 1.0 / raw.shape[0]
+        return batch_loss(kind, raw, target, weight)
+
+    return loss
+
+
 # name -> (function of the inputs, input shapes, ops the fast path may run)
 CASES = {
     "relu": (F.relu, [(4, 5)], []),
@@ -50,8 +64,17 @@ CASES = {
     "tanh": (tn.tanh, [(4, 5)], []),
     "log_softmax": (lambda x: F.log_softmax(x, dim=1), [(4, 5)], []),
     "log_softmax_first_axis": (lambda x: F.log_softmax(x, dim=0), [(4, 5)], []),
-    # The loss's backward multiplies with Tensor ops, but reuses the forward's softmax.
-    "estimator_softmax_loss": (_softmax_loss, [(6, 3)], ["Mul", "Sub", "Mul"]),
+    # The loss's backward reuses the forward's softmax.
+    "estimator_softmax_loss": (_softmax_loss, [(6, 3)], []),
+    **{
+        f"estimator_{kind}_loss{'_weighted' * weighted}": (
+            _elementwise_loss(kind, weighted),
+            [(6, 3)],
+            [],
+        )
+        for kind in ("logistic", "identity", "exp")
+        for weighted in (False, True)
+    },
 }
 
 

@@ -14,13 +14,13 @@ X, y = load_iris(return_X_y=True)
 X = (X - X.mean(0)) / X.std(0)
 
 
-def fit(make, compiled, target):
+def fit(make, compiled, target, sample_weight=None):
     previous = base.COMPILE_STEPS
     base.COMPILE_STEPS = compiled
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return make().fit(X, target)
+            return make().fit(X, target, sample_weight=sample_weight)
     finally:
         base.COMPILE_STEPS = previous
 
@@ -42,6 +42,56 @@ def test_compiled_fit_gives_the_eager_weights_bit_for_bit(solver, kind, dtype):
     assert compiled.loss_curve_ == eager.loss_curve_
     for a, b in zip(eager.coefs_ + eager.intercepts_, compiled.coefs_ + compiled.intercepts_):
         assert a.dtype == b.dtype == dtype
+        assert a.tobytes() == b.tobytes()
+    (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
+    assert step._eager_reason is None
+    assert any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+
+
+def test_compiled_fit_leaves_the_last_batchs_gradients_and_records_each_shape_twice():
+    # Callbacks (the lab's TrainingDoctor) read the gradients of the epoch's last batch.
+    def make():
+        return NeuralNetClassifier(
+            hidden_layer_sizes=(8,), batch_size=40, max_iter=3, random_state=0
+        )
+
+    eager, compiled = fit(make, False, y), fit(make, True, y)
+    for a, b in zip(eager.module_.parameters(), compiled.module_.parameters()):
+        assert a.grad.data.tobytes() == b.grad.data.tobytes()
+    (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
+    # Batches of 40 and a last one of 30: two shapes, each recorded in its first two calls.
+    assert step._traces == 4 and len(step._entries) == 2
+
+
+WEIGHTED = [
+    ("classifier", "sample_weight"),
+    ("classifier", "class_weight"),
+    ("classifier", "zero_weight_batch"),
+    ("binary", "sample_weight"),
+    ("binary", "class_weight"),
+    ("regressor", "sample_weight"),
+    ("regressor", "zero_weight_batch"),
+]
+
+
+@pytest.mark.parametrize(("kind", "weighting"), WEIGHTED)
+def test_weighted_fits_are_compiled_and_give_the_eager_weights_bit_for_bit(kind, weighting):
+    target = {"classifier": y, "binary": y == 2, "regressor": X[:, 0] * 2 + y}[kind]
+    weight = np.random.default_rng(0).uniform(0.1, 2.0, len(y))
+    if weighting == "zero_weight_batch":
+        weight[:32] = 0.0  # with shuffle=False, a whole batch without weight: skipped
+    extra = {"class_weight": "balanced"} if weighting == "class_weight" else {}
+    cls = NeuralNetRegressor if kind == "regressor" else NeuralNetClassifier
+
+    def make():
+        return cls(hidden_layer_sizes=(8,), batch_size=32, max_iter=4, alpha=1e-3,
+                   shuffle=weighting != "zero_weight_batch", random_state=0, **extra)  # fmt: skip
+
+    sample_weight = None if weighting == "class_weight" else weight
+    eager = fit(make, False, target, sample_weight)
+    compiled = fit(make, True, target, sample_weight)
+    assert compiled.loss_curve_ == eager.loss_curve_
+    for a, b in zip(eager.coefs_ + eager.intercepts_, compiled.coefs_ + compiled.intercepts_):
         assert a.tobytes() == b.tobytes()
     (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
     assert step._eager_reason is None

@@ -83,3 +83,24 @@ def test_float32_losses_stay_float32():
         loss = batch_loss(kind, x, target.astype(np.float32), weight.astype(np.float32))
         loss.backward()
         assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 40), columns=st.integers(1, 12))
+def test_the_softmax_losss_shortcuts_equal_numpys_reductions_bit_for_bit(
+    dtype, seed, rows, columns
+):
+    # The loss takes each row's maximum in column order, and the weights as the sums of
+    # the weighted one-hot rows: the bits NumPy's row reductions give.
+    from tinynet.estimators._losses import _row_max
+
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=(rows, columns)) * 10.0 ** rng.integers(-3, 4)).astype(dtype)
+    x[rng.random(x.shape) < 0.2] = 0.0
+    assert _row_max(x).tobytes() == x.max(axis=1, keepdims=True).tobytes()
+    one_hot = np.eye(columns, dtype=dtype)[rng.integers(0, columns, rows)]
+    column = rng.uniform(0.0, 3.0, (rows, 1)).astype(dtype)
+    assert (one_hot * column).sum(axis=1, keepdims=True).tobytes() == column.tobytes()
+    scale = 1.0 / max(rows, 1)
+    sums = (one_hot * scale).sum(axis=1, keepdims=True)
+    assert sums.tobytes() == np.full((rows, 1), scale, dtype).tobytes()

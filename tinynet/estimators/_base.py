@@ -303,21 +303,20 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         total = 0.0
         for param in self._penalized():
             weights = param.data
-            flat = weights.reshape(-1)
-            total += float(np.dot(flat, flat))
+            total += float(np.vdot(weights, weights))  # np.dot of the raveled weights
             if coupled:
-                if param.grad is None:
+                grad = param.grad
+                if grad is None:
                     param.grad = Tensor(weights * scale)
                 else:
-                    grad = param.grad.data
+                    grad = grad.data
                     grad += weights * scale
         return 0.5 * self.alpha * total / sw_sum
 
     # -- the loss -----------------------------------------------------------------------------
     def _data_loss(self, raw: Tensor, Y: np.ndarray, weight, sw_sum: float) -> Tensor:
         """The mean (weighted) loss of one batch, as a tinynet scalar with its graph."""
-        scale = 1.0 / sw_sum if weight is None else (weight * (1.0 / sw_sum)).reshape(-1, 1)
-        return batch_loss(self.out_activation_, raw, Y, scale)
+        return batch_loss(self.out_activation_, raw, Y, _loss_scale(weight, sw_sum))
 
     # -- the stochastic solvers ------------------------------------------------------------------
     def _make_optimizer(self) -> optim.Optimizer:
@@ -368,7 +367,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
 
     def _validation_set(self, X, Y, sample_weight, incremental):
         """``(X_train, Y_train, w_train, validation)``; validation is None or a tuple
-        ``(X_val, Y_val, w_val)`` in model form."""
+        ``(X_val, Y_val, w_val, y_val)``: model form and the decoded targets."""
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.validation_data is not None:
@@ -392,7 +391,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        return X_train, Y_train, w_train, (X_val, Y_val, w_val)
+        return X_train, Y_train, w_train, (X_val, Y_val, w_val, self._decode_targets(Y_val))
 
     def _multilabel(self) -> bool:
         return False
@@ -413,18 +412,17 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             Y_val = Y_val.reshape(-1, 1)
         Y_val = np.asarray(self._encode_targets(Y_val), dtype=self._dtype)
         w_val = None if w_val is None else np.asarray(w_val, dtype=self._dtype)
-        return self._as_model_input(X_val), Y_val, w_val
+        return self._as_model_input(X_val), Y_val, w_val, self._decode_targets(Y_val)
 
     def _evaluate(self, validation) -> tuple[float, float]:
         """``(score, mean loss)`` of the current network on the validation set."""
-        X_val, Y_val, w_val = validation
+        X_val, Y_val, w_val, y_true = validation
         raw = self._raw_output(X_val)
         sw_sum = X_val.shape[0] if w_val is None else float(w_val.sum())
         with no_grad():
             loss = float(self._data_loss(Tensor(raw), Y_val, w_val, sw_sum).item())
         if not np.isfinite(raw).all():
             return float("nan"), loss
-        y_true = self._decode_targets(Y_val)
         score = self._score_predictions(y_true, self._predict_from_raw(raw), w_val)
         return float(score), loss
 
@@ -504,7 +502,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                     # sklearn.utils.shuffle's draw, so the batches match scikit-learn's.
                     order = np.arange(n_samples)
                     self._random_state.shuffle(order)
-                    sample_idx = sample_idx[order]
+                    sample_idx = sample_idx.take(order)
                     batches: list = [sample_idx[start : start + batch_size] for start in starts]
                 else:
                     batches = [slice(start, start + batch_size) for start in starts]
@@ -594,22 +592,29 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         module, optimizer = self.module_, self._optimizer
         module_input, data_loss, apply_l2 = self._module_input, self._data_loss, self._apply_l2
         accumulated = seen = 0.0
-        gradients = _compiled_gradients(self) if weight is None and not sp.issparse(X) else None
+        gradients = _compiled_gradients(self) if not sp.issparse(X) else None
+        # ``take`` gathers the same rows as ``X[index]``, two to three times faster.
+        dense = not sp.issparse(X)
         for index in batches:
-            Y_batch = Y[index]
+            gather = dense and type(index) is np.ndarray
+            Y_batch = Y.take(index, axis=0) if gather else Y[index]
             if weight is None:
                 w_batch = None
                 sw_sum = Y_batch.shape[0]
             else:
-                w_batch = weight[index]
+                w_batch = weight.take(index) if gather else weight[index]
                 sw_sum = float(w_batch.sum())
                 if sw_sum == 0:  # nothing to learn from this batch
                     continue
+            X_batch = X.take(index, axis=0) if gather else X[index]
+            optimizer.zero_grad()
             if gradients is not None:  # the same work, replayed by tn.compile
-                loss = gradients(X[index], Y_batch)
+                if w_batch is None:
+                    loss = gradients(X_batch, Y_batch)
+                else:  # the weights as an array argument: a float would be a guard value
+                    loss = gradients(X_batch, Y_batch, _loss_scale(w_batch, sw_sum))
             else:
-                optimizer.zero_grad()
-                loss = data_loss(module(module_input(X[index])), Y_batch, w_batch, sw_sum)
+                loss = data_loss(module(module_input(X_batch)), Y_batch, w_batch, sw_sum)
                 loss.backward()
             value = loss.item() + apply_l2(sw_sum)
             if not math.isfinite(value):
@@ -1088,8 +1093,15 @@ _COMPILED_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 COMPILE_STEPS = True
 
 
+def _loss_scale(weight, sw_sum: float):
+    """What ``batch_loss`` multiplies the per-sample losses by: ``1 / n`` without sample
+    weights, else the column of the weights divided by their sum."""
+    return 1.0 / sw_sum if weight is None else (weight * (1.0 / sw_sum)).reshape(-1, 1)
+
+
 def _compiled_gradients(estimator):
-    """The compiled ``zero_grad``, forward, loss and ``backward`` of one unweighted dense batch.
+    """The compiled forward, loss and ``backward`` of one dense batch (with its column of
+    loss scales when the samples are weighted), called with the gradients cleared.
 
     Replays are bit-identical to the eager loop (``tn.compile``), so fitted weights do not
     change; what the recorder cannot capture (a custom module, say) runs eagerly, silently.
@@ -1102,11 +1114,16 @@ def _compiled_gradients(estimator):
         return entry[2]
     owner = weakref.ref(estimator)
 
-    def gradients(X_batch, Y_batch):
+    def gradients(X_batch, Y_batch, scale=None):
+        # No zero_grad here: the caller clears the gradients just before each call, so
+        # every call, the first included, starts without them and the first two calls
+        # (the recordings tn.compile compares) run under the same guards.
         fitting = owner()
-        optimizer.zero_grad()
         raw = module(fitting._module_input(X_batch))
-        loss = fitting._data_loss(raw, Y_batch, None, Y_batch.shape[0])
+        if scale is None:
+            loss = fitting._data_loss(raw, Y_batch, None, Y_batch.shape[0])
+        else:
+            loss = batch_loss(fitting.out_activation_, raw, Y_batch, scale)
         loss.backward()
         return loss
 

@@ -32,6 +32,26 @@ def _softmax(z: np.ndarray, log: bool = False) -> np.ndarray:
     return np.exp(shifted - log_norm)
 
 
+def _one_hot(y: np.ndarray, binarizer: LabelBinarizer) -> np.ndarray | None:
+    """``binarizer.transform(y)`` for the labels it was just fitted on, when they are
+    binary or multiclass (else None): the same 0/1 matrix in a fraction of the time (the
+    transform validates ``y`` again, about 0.4 ms, a few percent of a small fit)."""
+    classes = binarizer.classes_
+    if binarizer.y_type_ not in ("binary", "multiclass") or len(classes) < 2 or y.ndim != 1:
+        return None
+    try:
+        found, codes = np.unique(y, return_inverse=True)
+    except TypeError:  # objects NumPy cannot sort
+        return None
+    if len(found) != len(classes) or not np.array_equal(found, classes):
+        return None  # labels NumPy sorts differently from scikit-learn: the slow way
+    if len(classes) == 2:
+        return (codes == 1).astype(int).reshape(-1, 1)
+    indicator = np.zeros((len(y), len(classes)), dtype=int)
+    indicator[np.arange(len(y)), codes] = 1
+    return indicator
+
+
 class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     """Neural-network classifier on tinynet: a drop-in superset of scikit-learn's
     ``MLPClassifier``.
@@ -280,6 +300,9 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
+            indicator = _one_hot(y, self._label_binarizer)
+            if indicator is not None:
+                return X, indicator, y
         else:
             classes = unique_labels(y)
             if self.warm_start:
@@ -390,16 +413,23 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         return _log_sigmoid(raw) if log else np.exp(_log_sigmoid(raw))
 
     def _predict_from_raw(self, raw: np.ndarray):
+        # For one label per sample, LabelBinarizer.inverse_transform's own rule (the first
+        # largest probability; a probability above 0.5) without its checks.
+        classes = self.classes_
         if self.out_activation_ == "softmax":
-            if len(self.classes_) == 2:  # a two-logit binary module
-                return self.classes_[np.argmax(raw, axis=1)]
-            return self._label_binarizer.inverse_transform(_softmax(raw))
+            if len(classes) == 2:  # a two-logit binary module
+                return classes[np.argmax(raw, axis=1)]
+            return classes[np.argmax(_softmax(raw), axis=1)]
         probability = np.exp(_log_sigmoid(raw))
         if self.n_outputs_ == 1:
             probability = probability.ravel()
+            if len(classes) == 2:
+                return classes[(probability > 0.5).astype(np.intp)]
         return self._label_binarizer.inverse_transform(probability)
 
     def _score_predictions(self, y_true, y_pred, sample_weight) -> float:
+        if y_true.ndim == 1:  # accuracy_score's arithmetic, without validating every epoch
+            return float(np.average(y_true == y_pred, weights=sample_weight))
         return accuracy_score(y_true, y_pred, sample_weight=sample_weight)
 
     # -- public API -----------------------------------------------------------------------------
