@@ -73,3 +73,10 @@ def test_numpy_floor_matches_tinynet_step_for_step():
 def test_conv_benchmark_runs_and_checks_tinynet_against_numpy():
     out = run("bench_conv.py", "--batch", "2", "--repeat", "1", "--number", "1", "--markdown")
     assert "| tinynet |" in out and "| numpy im2col |" in out
+
+
+# -- symmetry check of cholesky / eigh -----------------------------------------------------------
+def test_symmetry_benchmark_runs_and_tinynet_accepts_every_construction():
+    out = run("bench_symmetry.py", "--sizes", "3", "40", "--rows", "200", "--repeat", "1")
+    assert "| x.T @ x (GEMM) | float32 |" in out and "| tinynet, exact (us) |" in out
+    assert "| all |" in out and "NOT all" not in out
