@@ -171,10 +171,10 @@ def _lapack(name: str, fn, *arrays):
 
 # A matrix counts as symmetric when max|A - A.T| <= min(4 n eps, sqrt(eps)) * max|A|, per matrix.
 # GEMM-built Gram matrices measured up to 8.6 eps * max|A| (float32, n <= 1000, up to 1e6
-# rows), RBF kernel matrices of uncentred data 190 (n = 500): n * eps * max|A| is below the
-# rounding error LAPACK's own factorization is allowed, so where the two triangles of an
-# accepted A differ, the factorization could not tell them apart anyway. The sqrt(eps) cap
-# (half the digits) keeps float16 strict.
+# rows), RBF kernel matrices of uncentred data 190 (n = 500; benchmarks/bench_symmetry.py):
+# n * eps * max|A| is below the rounding error LAPACK's own factorization is allowed, so where
+# the two triangles of an accepted A differ, the factorization could not tell them apart
+# anyway. The sqrt(eps) cap (half the digits) keeps float16 strict.
 _ROUNDING = 4
 
 
