@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet._grad_mode import grad_mode
-from tinynet.autograd import Function
+from tinynet.autograd import Function, traced_check
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
@@ -169,42 +169,43 @@ def _lapack(name: str, fn, *arrays):
     return result
 
 
-# A matrix counts as symmetric when max|A - A.T| <= min(4 n eps, sqrt(eps)) * max|A|, per matrix.
-# GEMM-built Gram matrices measured up to 8.6 eps * max|A| (float32, n <= 1000, up to 1e6
-# rows), RBF kernel matrices of uncentred data 190 (n = 500; benchmarks/bench_symmetry.py):
-# n * eps * max|A| is below the rounding error LAPACK's own factorization is allowed, so where
-# the two triangles of an accepted A differ, the factorization could not tell them apart
-# anyway. The sqrt(eps) cap (half the digits) keeps float16 strict.
+def _symmetric_part(a: np.ndarray) -> np.ndarray:
+    """``(A + A.T) / 2``: cholesky and eigh are functions of it, so their (symmetric)
+    gradients are exact for every input, not only along symmetric perturbations."""
+    return (a + np.swapaxes(a, -1, -2)) * a.dtype.type(0.5)
+
+
+# cholesky and eigh accept a matrix when max|A - A.T| <= min(4 n eps, sqrt(eps)) * max|A|. GEMM-
+# built Gram matrices measured up to 8.6 eps * max|A| (float32, n <= 1000, up to 1e6 rows), RBF
+# kernel matrices of uncentred data 190 (n = 500; benchmarks/bench_symmetry.py): n eps max|A|
+# is below the rounding error LAPACK's own factorization is allowed, so where the triangles of
+# an accepted A differ, the factorization could not tell them apart anyway. The sqrt(eps) cap
+# (half the digits) keeps float16 strict.
 _ROUNDING = 4
 
 
-def _symmetric_part(a: np.ndarray, name: str) -> np.ndarray:
-    """``(A + A.T) / 2``: cholesky and eigh are functions of it, so their (symmetric)
-    gradients are exact for every input, not only along symmetric perturbations. Matrices
-    that are not symmetric up to rounding raise ValueError: PyTorch and NumPy would read
-    their lower triangle, and give other values."""
-    swapped = a.swapaxes(-1, -2)
-    difference = a - swapped
-    if not difference.any():  # exactly symmetric, the usual case: nothing more to do
-        return a
+def _asymmetry(a: np.ndarray, difference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per matrix of ``a``: ``max|A - A.T|`` and what rounding allows (above)."""
     eps = float(np.finfo(a.dtype).eps)
     relative = min(_ROUNDING * a.shape[-1] * eps, eps**0.5)
-    # max |A - A.T| is the difference's max (it is antisymmetric). NaN compares False: a NaN
-    # input goes on to LAPACK. One matrix in Python floats, which NumPy scalars are slow beside.
-    if a.ndim == 2:
-        gap, allowed = float(difference.max()), float(np.abs(a).max()) * relative
-        refused = gap > allowed
-    else:
-        gap = difference.max(axis=(-2, -1))
-        allowed = np.abs(a).max(axis=(-2, -1)).astype(np.float64) * relative
-        refused = (gap > allowed).any()
-    if refused:
-        _refuse_asymmetric(name, np.asarray(gap), np.asarray(allowed))
-    return (a + swapped) * a.dtype.type(0.5)
+    gap = difference.max(axis=(-2, -1))  # A - A.T is antisymmetric: its max is max|A - A.T|
+    return gap, np.abs(a).max(axis=(-2, -1)).astype(np.float64) * relative
 
 
-def _refuse_asymmetric(name: str, gap: np.ndarray, allowed: np.ndarray) -> None:
-    first = tuple(int(i) for i in np.argwhere(gap > allowed)[0]) if gap.ndim else ()
+def _symmetric_up_to_rounding(a: np.ndarray) -> bool:
+    difference = a - a.swapaxes(-1, -2)
+    if not difference.any():  # exactly symmetric, the usual case
+        return True
+    gap, allowed = _asymmetry(a, difference)
+    return not (gap > allowed).any()  # NaN compares False: a NaN input goes on to LAPACK
+
+
+def _require_symmetric(A: Tensor, name: str) -> None:
+    """Refuse what NumPy and PyTorch would read one triangle of: they would give other values."""
+    if traced_check(_symmetric_up_to_rounding, A.data):
+        return
+    gap, allowed = _asymmetry(A.data, A.data - A.data.swapaxes(-1, -2))
+    first = tuple(int(i) for i in np.argwhere(gap > allowed)[0])
     where = f"A[{', '.join(map(str, first))}]" if first else "A"
     raise ValueError(
         f"{name} expects symmetric matrices; {where} differs from its transpose by up to "
@@ -292,7 +293,7 @@ class Cholesky(Function):
 
     @staticmethod
     def forward(ctx, a):
-        return _lapack("cholesky", np.linalg.cholesky, _symmetric_part(a, "cholesky"))
+        return _lapack("cholesky", np.linalg.cholesky, _symmetric_part(a))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -315,7 +316,7 @@ class _Factor(Function):
 
 
 def _eigh_factors(a, full):
-    return _lapack("eigh", lambda m: tuple(np.linalg.eigh(m)), _symmetric_part(a, "eigh"))
+    return _lapack("eigh", lambda m: tuple(np.linalg.eigh(m)), _symmetric_part(a))
 
 
 def _svd_factors(a, full):
@@ -561,6 +562,7 @@ def cholesky(A: TensorLike, upper: bool = False) -> Tensor:
     """
     A = as_tensor(A)
     _square(A, "cholesky")
+    _require_symmetric(A, "cholesky")
     lower = Cholesky.apply(A)
     return _mT(lower) if upper else lower
 
@@ -601,6 +603,7 @@ def eigh(A: TensorLike) -> tuple[Tensor, Tensor]:
     """
     A = as_tensor(A)
     _square(A, "eigh")
+    _require_symmetric(A, "eigh")
     return _factor_nodes((EighValues, EighVectors), A)
 
 
