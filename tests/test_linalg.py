@@ -186,6 +186,26 @@ def test_a_non_symmetric_matrix_is_refused_and_the_message_names_the_fix(name, d
     np.testing.assert_allclose(lower.data, numpy_op(a), rtol=1e-6)
 
 
+def test_eigh_takes_pytorchs_uplo_and_names_the_upper_fix():
+    a = spd(np.random.default_rng(2), (3, 3), np.float64)
+    np.testing.assert_allclose(
+        tn.linalg.eigh(t(a), UPLO="U")[0].data, np.linalg.eigh(a, UPLO="U")[0], rtol=1e-12
+    )
+    skewed = a + np.triu(np.ones((3, 3)), 1)  # the upper triangle is what UPLO='U' reads
+    with pytest.raises(
+        ValueError, match=r"tn\.triu\(A\) \+ tn\.triu\(A, 1\)\.mT to read the upper"
+    ):
+        tn.linalg.eigh(t(skewed), UPLO="U")
+    A = t(skewed)
+    np.testing.assert_allclose(
+        tn.linalg.eigh(tn.triu(A) + tn.triu(A, 1).mT)[0].data,
+        np.linalg.eigh(skewed, UPLO="U")[0],
+        rtol=1e-12,
+    )
+    with pytest.raises(ValueError, match="UPLO must be 'L' or 'U'"):
+        tn.linalg.eigh(t(a), UPLO="upper")
+
+
 @pytest.mark.parametrize("name", SYMMETRIC_OPS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_one_bad_matrix_in_a_batch_is_refused_by_its_index(name, dtype):

@@ -200,18 +200,23 @@ def _symmetric_up_to_rounding(a: np.ndarray) -> bool:
     return not (gap > allowed).any()  # NaN compares False: a NaN input goes on to LAPACK
 
 
-def _require_symmetric(A: Tensor, name: str) -> None:
+def _require_symmetric(A: Tensor, name: str, upper: bool = False) -> None:
     """Refuse what NumPy and PyTorch would read one triangle of: they would give other values."""
     if traced_check(_symmetric_up_to_rounding, A.data):
         return
     gap, allowed = _asymmetry(A.data, A.data - A.data.swapaxes(-1, -2))
     first = tuple(int(i) for i in np.argwhere(gap > allowed)[0])
     where = f"A[{', '.join(map(str, first))}]" if first else "A"
+    triangle, reading, when = (
+        ("upper", "tn.triu(A) + tn.triu(A, 1).mT", "with UPLO='U'")
+        if upper
+        else ("lower", "tn.tril(A) + tn.tril(A, -1).mT", "by default")
+    )
     raise ValueError(
         f"{name} expects symmetric matrices; {where} differs from its transpose by up to "
         f"{float(gap[first]):.2g} (rounding allows {float(allowed[first]):.2g}): pass "
-        f"(A + A.mT) / 2 to use its symmetric part, or tn.tril(A) + tn.tril(A, -1).mT to read "
-        f"the lower triangle as torch.linalg.{name} does by default"
+        f"(A + A.mT) / 2 to use its symmetric part, or {reading} to read the {triangle} "
+        f"triangle as torch.linalg.{name} does {when}"
     )
 
 
@@ -586,12 +591,13 @@ def qr(A: TensorLike, mode: str = "reduced") -> tuple[Tensor, Tensor]:
     return _factor_nodes((QrQ, QrR), A, full=mode == "complete")
 
 
-def eigh(A: TensorLike) -> tuple[Tensor, Tensor]:
+def eigh(A: TensorLike, UPLO: str = "L") -> tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices.
 
     They are those of the symmetric part ``(A + A.T) / 2``, so the gradient (symmetric, as
     PyTorch's) is exact. A matrix that is not symmetric up to rounding raises ``ValueError``
-    (as in ``cholesky``), where PyTorch would read one triangle (``UPLO``, not taken). The
+    (as in ``cholesky``), where PyTorch would read the triangle ``UPLO`` names (``'L'`` or
+    ``'U'``): on the matrices accepted, both triangles agree up to rounding. The
     eigenvectors' gradient divides by eigenvalue gaps: it is defined for distinct
     eigenvalues only (inf or NaN at repeated ones, as in PyTorch), and only for losses that
     do not depend on the eigenvectors' signs.
@@ -603,7 +609,9 @@ def eigh(A: TensorLike) -> tuple[Tensor, Tensor]:
     """
     A = as_tensor(A)
     _square(A, "eigh")
-    _require_symmetric(A, "eigh")
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    _require_symmetric(A, "eigh", upper=UPLO == "U")
     return _factor_nodes((EighValues, EighVectors), A)
 
 
