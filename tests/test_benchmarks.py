@@ -76,7 +76,10 @@ def test_conv_benchmark_runs_and_checks_tinynet_against_numpy():
 
 
 # -- symmetry check of cholesky / eigh -----------------------------------------------------------
-def test_symmetry_benchmark_runs_and_tinynet_accepts_every_construction():
+def test_symmetry_benchmark_runs_and_tinynet_accepts_gemm_built_matrices():
     out = run("bench_symmetry.py", "--sizes", "3", "40", "--rows", "200", "--repeat", "1")
-    assert "| x.T @ x (GEMM) | float32 |" in out and "| tinynet, exact (us) |" in out
-    assert "| all |" in out and "NOT all" not in out
+    assert "| tinynet, exact (us) |" in out
+    rows = [line for line in out.splitlines() if "(of " in line]
+    assert len(rows) == 12 and "| x.T @ x (GEMM) | float32 |" in rows[0]
+    # Kernels of uncentred data may carry more than rounding (docs/linalg.md); the rest not.
+    assert all("| none (of 2) |" in row for row in rows if "kernel" not in row)

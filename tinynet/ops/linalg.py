@@ -176,11 +176,11 @@ def _symmetric_part(a: np.ndarray) -> np.ndarray:
 
 
 # cholesky and eigh accept a matrix when max|A - A.T| <= min(4 n eps, sqrt(eps)) * max|A|. GEMM-
-# built Gram matrices measured up to 8.6 eps * max|A| (float32, n <= 1000, up to 1e6 rows), RBF
-# kernel matrices of uncentred data 190 (n = 500; benchmarks/bench_symmetry.py): n eps max|A|
-# is below the rounding error LAPACK's own factorization is allowed, so where the triangles of
-# an accepted A differ, the factorization could not tell them apart anyway. The sqrt(eps) cap
-# (half the digits) keeps float16 strict.
+# built Gram matrices measured up to 8.6 eps * max|A| (float32, n <= 1000, up to 1e6 rows;
+# benchmarks/bench_symmetry.py): n eps max|A| is below the rounding error LAPACK's own
+# factorization is allowed, so where the triangles of an accepted A differ, the factorization
+# could not tell them apart anyway. The sqrt(eps) cap (half the digits) keeps float16 strict.
+# Cancellation can exceed it (kernels of uncentred data through |x|^2 + |y|^2 - 2 x.y).
 _ROUNDING = 4
 
 
