@@ -115,3 +115,13 @@ def test_numpy_floor_matches_tinynet_step_for_step():
 def test_conv_benchmark_runs_and_checks_tinynet_against_numpy():
     out = run("bench_conv.py", "--batch", "2", "--repeat", "1", "--number", "1", "--markdown")
     assert "| tinynet |" in out and "| numpy im2col |" in out
+
+
+# -- symmetry check of cholesky / eigh -----------------------------------------------------------
+def test_symmetry_benchmark_runs_and_tinynet_accepts_gemm_built_matrices():
+    out = run("bench_symmetry.py", "--sizes", "3", "40", "--rows", "200", "--repeat", "1")
+    assert "| tinynet, exact (us) |" in out
+    rows = [line for line in out.splitlines() if "(of " in line]
+    assert len(rows) == 12 and "| x.T @ x (GEMM) | float32 |" in rows[0]
+    # Kernels of uncentred data may carry more than rounding (docs/linalg.md); the rest not.
+    assert all("| none (of 2) |" in row for row in rows if "kernel" not in row)

@@ -148,3 +148,152 @@ def test_shape_errors_name_the_shapes(call, match):
 def test_integer_matrices_are_refused():
     with pytest.raises(TypeError, match="floating"):
         tn.linalg.inv(tn.Tensor(np.eye(2, dtype=np.int64)))
+
+
+# -- cholesky and eigh refuse a matrix that is not symmetric up to rounding -----------------
+# NumPy and PyTorch read the lower triangle of such a matrix, tinynet its symmetric part: so
+# that the two never silently differ, a matrix that is not symmetric up to rounding raises.
+
+SYMMETRIC_OPS = {
+    "cholesky": (tn.linalg.cholesky, np.linalg.cholesky),
+    "eigh": (lambda a: tn.linalg.eigh(a)[0], lambda a: np.linalg.eigh(a)[0]),
+}
+
+
+def spd(rng, shape, dtype):
+    """Exactly symmetric positive-definite matrices of shape ``(*, n, n)``."""
+    x = rng.standard_normal(shape)
+    a = x @ np.swapaxes(x, -1, -2)
+    return ((a + np.swapaxes(a, -1, -2)) / 2 + shape[-1] * np.eye(shape[-1])).astype(dtype)
+
+
+@pytest.mark.parametrize("name", SYMMETRIC_OPS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_non_symmetric_matrix_is_refused_and_the_message_names_the_fix(name, dtype):
+    op, numpy_op = SYMMETRIC_OPS[name]
+    a = np.array([[4.0, 1.0, 0.5], [0.0, 3.0, 0.0], [0.5, 0.0, 2.0]], dtype)  # upper 1.0, lower 0
+    with pytest.raises(ValueError) as error:
+        op(t(a, dtype=dtype))
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"{name} expects symmetric matrices; A differs from its transpose")
+    assert "by up to 1 " in message and "(A + A.mT) / 2" in message
+    assert "tn.tril(A) + tn.tril(A, -1).mT" in message
+    # Both fixes it names work; the second gives what NumPy (and PyTorch) compute from A.
+    A = t(a, dtype=dtype)
+    np.testing.assert_allclose(op((A + A.mT) / 2).data, numpy_op((a + a.T) / 2), rtol=1e-6)
+    lower = op(tn.tril(A) + tn.tril(A, -1).mT)
+    np.testing.assert_allclose(lower.data, numpy_op(a), rtol=1e-6)
+
+
+def test_eigh_takes_pytorchs_uplo_and_names_the_upper_fix():
+    a = spd(np.random.default_rng(2), (3, 3), np.float64)
+    np.testing.assert_allclose(
+        tn.linalg.eigh(t(a), UPLO="U")[0].data, np.linalg.eigh(a, UPLO="U")[0], rtol=1e-12
+    )
+    skewed = a + np.triu(np.ones((3, 3)), 1)  # the upper triangle is what UPLO='U' reads
+    with pytest.raises(
+        ValueError, match=r"tn\.triu\(A\) \+ tn\.triu\(A, 1\)\.mT to read the upper"
+    ):
+        tn.linalg.eigh(t(skewed), UPLO="U")
+    A = t(skewed)
+    np.testing.assert_allclose(
+        tn.linalg.eigh(tn.triu(A) + tn.triu(A, 1).mT)[0].data,
+        np.linalg.eigh(skewed, UPLO="U")[0],
+        rtol=1e-12,
+    )
+    with pytest.raises(ValueError, match="UPLO must be 'L' or 'U'"):
+        tn.linalg.eigh(t(a), UPLO="upper")
+
+
+@pytest.mark.parametrize("name", SYMMETRIC_OPS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_bad_matrix_in_a_batch_is_refused_by_its_index(name, dtype):
+    a = spd(np.random.default_rng(3), (3, 2, 4, 4), dtype)
+    a[2, 1, 0, 3] += 0.25
+    with pytest.raises(ValueError, match=r"A\[2, 1\] differs from its transpose by up to 0\.25"):
+        SYMMETRIC_OPS[name][0](t(a, dtype=dtype))
+
+
+@pytest.mark.parametrize("name", SYMMETRIC_OPS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rounding_asymmetry_is_accepted_and_a_larger_one_is_not(name, dtype):
+    # GEMM-built matrices differ from their transpose by up to ~9 ulps of max|A| (see
+    # _symmetric_part): 8 ulps are accepted; a thousand are not rounding.
+    op, numpy_op = SYMMETRIC_OPS[name]
+    a = spd(np.random.default_rng(4), (2, 5, 5), dtype)
+    ulp = np.spacing(np.abs(a).max(axis=(-2, -1), keepdims=True))
+    rounded = a + np.triu(np.ones((5, 5)), 1).astype(dtype) * 8 * ulp
+    expected = numpy_op(a)  # of the exactly symmetric matrix: equal up to its conditioning
+    tol = 1000 * np.finfo(dtype).eps
+    np.testing.assert_allclose(
+        op(t(rounded, dtype=dtype)).data, expected, rtol=tol, atol=tol * np.abs(expected).max()
+    )
+    off = a.copy()
+    off[1, 0, 3] += 1000 * ulp[1, 0, 0]
+    with pytest.raises(ValueError, match=r"A\[1\] differs"):
+        op(t(off, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gram_and_covariance_matrices_built_by_gemm_are_accepted(dtype):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((2, 600, 200)) + 3.0).astype(dtype)
+    for gram in (
+        np.matmul(np.swapaxes(x, -1, -2).copy(), x),  # GEMM, not the SYRK NumPy picks for x.T @ x
+        (tn.tensor(x).mT @ tn.tensor(x)).data,
+        np.stack([np.cov(m, rowvar=False) for m in x]).astype(dtype),
+        np.swapaxes(x, -1, -2).copy() @ (rng.random((600, 1)).astype(dtype) * x),  # weighted
+    ):
+        np.testing.assert_allclose(
+            tn.linalg.cholesky(t(gram, dtype=dtype)).data,
+            np.linalg.cholesky(gram),
+            rtol=1e-3 if dtype == np.float32 else 1e-10,
+            atol=1e-3 if dtype == np.float32 else 1e-10,
+        )
+        tn.linalg.eigh(t(gram, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_values_on_symmetric_input_are_numpys(dtype):
+    a = spd(np.random.default_rng(6), (2, 4, 4), dtype)
+    np.testing.assert_array_equal(tn.linalg.cholesky(t(a, dtype=dtype)).data, np.linalg.cholesky(a))
+    np.testing.assert_allclose(
+        tn.linalg.cholesky(t(a, dtype=dtype), upper=True).data,
+        np.linalg.cholesky(a, upper=True),
+        rtol=1e-6,
+    )
+    values, vectors = tn.linalg.eigh(t(a, dtype=dtype))
+    np.testing.assert_array_equal(values.data, np.linalg.eigh(a)[0])
+    np.testing.assert_array_equal(vectors.data, np.linalg.eigh(a)[1])
+
+
+def test_second_order_through_cholesky_and_eigh_of_a_rounding_asymmetric_matrix():
+    # Backward formulas call the decompositions again on the same A; the check reads only its
+    # value, so gradients of every order go through. The constant adds a few ulps of max|A|
+    # above the diagonal, as a GEMM's rounding would.
+    x = t(np.random.default_rng(7).standard_normal((2, 12, 4)), requires_grad=True)
+    rounding = t(np.triu(np.full((4, 4), 4 * np.finfo(np.float64).eps * 32.0), 1))
+
+    def f(x):
+        gram = x.mT @ x + 4 * tn.eye(4, dtype=tn.float64) + rounding
+        assert (gram.data != gram.mT.data).any()
+        return tn.linalg.cholesky(gram).sum() + tn.linalg.eigh(gram)[0].prod()
+
+    assert tn.gradcheck(f, (x,)) and tn.gradgradcheck(f, (x,))
+
+
+def test_a_compiled_replay_refuses_a_non_symmetric_matrix_too():
+    eager_calls = []
+
+    @tn.compile
+    def logdet(a):
+        eager_calls.append(a)  # Python side effects happen in eager calls only
+        return tn.log(tn.linalg.cholesky(a).diagonal(dim1=-2, dim2=-1)).sum() * 2
+
+    for diagonal in (3.0, 4.0, 5.0):
+        a = np.array([[diagonal, 1.0], [1.0, 3.0]])
+        assert logdet(t(a)).item() == pytest.approx(np.linalg.slogdet(a)[1])
+    assert len(eager_calls) == 2  # two calls recorded, the third replayed
+    with pytest.raises(ValueError, match="cholesky expects symmetric matrices"):
+        logdet(t([[4.0, 1.0], [0.0, 3.0]]))

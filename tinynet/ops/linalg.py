@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet._grad_mode import grad_mode
-from tinynet.autograd import Function
+from tinynet.autograd import Function, traced_check
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
@@ -175,6 +175,51 @@ def _symmetric_part(a: np.ndarray) -> np.ndarray:
     """``(A + A.T) / 2``: cholesky and eigh are functions of it, so their (symmetric)
     gradients are exact for every input, not only along symmetric perturbations."""
     return (a + np.swapaxes(a, -1, -2)) * a.dtype.type(0.5)
+
+
+# cholesky and eigh accept a matrix when max|A - A.T| <= min(4 n eps, sqrt(eps)) * max|A|. GEMM-
+# built Gram matrices measured up to 8.6 eps * max|A| (float32, n <= 1000, up to 1e6 rows;
+# benchmarks/bench_symmetry.py): n eps max|A| is below the rounding error LAPACK's own
+# factorization is allowed, so where the triangles of an accepted A differ, the factorization
+# could not tell them apart anyway. The sqrt(eps) cap (half the digits) keeps float16 strict.
+# Cancellation can exceed it (kernels of uncentred data through |x|^2 + |y|^2 - 2 x.y).
+_ROUNDING = 4
+
+
+def _asymmetry(a: np.ndarray, difference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per matrix of ``a``: ``max|A - A.T|`` and what rounding allows (above)."""
+    eps = float(np.finfo(a.dtype).eps)
+    relative = min(_ROUNDING * a.shape[-1] * eps, eps**0.5)
+    gap = difference.max(axis=(-2, -1))  # A - A.T is antisymmetric: its max is max|A - A.T|
+    return gap, np.abs(a).max(axis=(-2, -1)).astype(np.float64) * relative
+
+
+def _symmetric_up_to_rounding(a: np.ndarray) -> bool:
+    difference = a - a.swapaxes(-1, -2)
+    if not difference.any():  # exactly symmetric, the usual case
+        return True
+    gap, allowed = _asymmetry(a, difference)
+    return not (gap > allowed).any()  # NaN compares False: a NaN input goes on to LAPACK
+
+
+def _require_symmetric(A: Tensor, name: str, upper: bool = False) -> None:
+    """Refuse what NumPy and PyTorch would read one triangle of: they would give other values."""
+    if traced_check(_symmetric_up_to_rounding, A.data):
+        return
+    gap, allowed = _asymmetry(A.data, A.data - A.data.swapaxes(-1, -2))
+    first = tuple(int(i) for i in np.argwhere(gap > allowed)[0])
+    where = f"A[{', '.join(map(str, first))}]" if first else "A"
+    triangle, reading, when = (
+        ("upper", "tn.triu(A) + tn.triu(A, 1).mT", "with UPLO='U'")
+        if upper
+        else ("lower", "tn.tril(A) + tn.tril(A, -1).mT", "by default")
+    )
+    raise ValueError(
+        f"{name} expects symmetric matrices; {where} differs from its transpose by up to "
+        f"{float(gap[first]):.2g} (rounding allows {float(allowed[first]):.2g}): pass "
+        f"(A + A.mT) / 2 to use its symmetric part, or {reading} to read the {triangle} "
+        f"triangle as torch.linalg.{name} does {when}"
+    )
 
 
 def _square(a: Tensor, name: str) -> None:
@@ -513,9 +558,10 @@ def cholesky(A: TensorLike, upper: bool = False) -> Tensor:
     """The Cholesky factor ``L`` (lower) of symmetric positive-definite ``A = L @ L.T``.
 
     ``upper=True`` returns ``L.T``. A matrix that is not positive-definite raises
-    ``numpy.linalg.LinAlgError``. The factor is that of the symmetric part
-    ``(A + A.T) / 2`` (PyTorch and LAPACK read the lower triangle instead: the same for the
-    symmetric ``A`` it is defined on), so the gradient, symmetric as PyTorch's, is exact.
+    ``numpy.linalg.LinAlgError``; one that is not symmetric up to rounding (``max|A - A.T|``
+    above ``min(4 n eps, sqrt(eps)) * max|A|``, per matrix) raises ``ValueError``, where PyTorch
+    and NumPy would read its lower triangle. The factor is that of the symmetric part
+    ``(A + A.T) / 2``, so the gradient, symmetric as PyTorch's, is exact.
 
     >>> import tinynet as tn
     >>> tn.linalg.cholesky(tn.tensor([[4.0, 2.0], [2.0, 2.0]])).tolist()
@@ -523,6 +569,7 @@ def cholesky(A: TensorLike, upper: bool = False) -> Tensor:
     """
     A = as_tensor(A)
     _square(A, "cholesky")
+    _require_symmetric(A, "cholesky")
     lower = Cholesky.apply(A)
     return _mT(lower) if upper else lower
 
@@ -546,11 +593,13 @@ def qr(A: TensorLike, mode: str = "reduced") -> tuple[Tensor, Tensor]:
     return _factor_nodes((QrQ, QrR), A, full=mode == "complete")
 
 
-def eigh(A: TensorLike) -> tuple[Tensor, Tensor]:
+def eigh(A: TensorLike, UPLO: str = "L") -> tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices.
 
     They are those of the symmetric part ``(A + A.T) / 2``, so the gradient (symmetric, as
-    PyTorch's) is exact; PyTorch's ``UPLO`` (read one triangle) is not taken. The
+    PyTorch's) is exact. A matrix that is not symmetric up to rounding raises ``ValueError``
+    (as in ``cholesky``), where PyTorch would read the triangle ``UPLO`` names (``'L'`` or
+    ``'U'``): on the matrices accepted, both triangles agree up to rounding. The
     eigenvectors' gradient divides by eigenvalue gaps: it is defined for distinct
     eigenvalues only (inf or NaN at repeated ones, as in PyTorch), and only for losses that
     do not depend on the eigenvectors' signs.
@@ -562,6 +611,9 @@ def eigh(A: TensorLike) -> tuple[Tensor, Tensor]:
     """
     A = as_tensor(A)
     _square(A, "eigh")
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    _require_symmetric(A, "eigh", upper=UPLO == "U")
     return _factor_nodes((EighValues, EighVectors), A)
 
 
