@@ -14,7 +14,7 @@ import functools
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, cast
 
 import numpy as np
@@ -194,7 +194,7 @@ class Optimizer:
         flat = self._flat_group(group)
         if flat is not None:
             yield None, flat.params, flat.grads, flat.state
-            flat.scatter(group["params"])
+            flat.scatter()
             mark_modified(group["params"])
             return
         yield from self._each_param_with_grad(group)  # bumps each updated parameter
@@ -202,25 +202,38 @@ class Optimizer:
     def _flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
         """The group's flat buffers with this step's parameters and gradients, or None."""
         params = group["params"]
-        if len(params) < 2:
-            return None
         cache = self._flat_groups.get(id(group))
-        if cache is None and sum(param.data.size for param in params) > _FLAT_MAX_SIZE:
+        if cache is not None and cache.group is group and cache.unchanged(params, self.state):
+            # The common case, a step like the last one: a few checks over cached lists.
+            grads = cache.dense_grads(params)
+            if grads is None:
+                return None
+        else:
+            cache = self._build_flat_group(group)
+            if cache is None:
+                self._flat_groups.pop(id(group), None)
+                return None
+            self._flat_groups[id(group)] = cache
+            grads = [_array_of(param.grad) for param in params]
+        cache.gather(grads)
+        return cache
+
+    def _build_flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
+        params = group["params"]
+        if len(params) < 2 or sum(param.data.size for param in params) > _FLAT_MAX_SIZE:
             return None
         dtype = params[0].data.dtype
-        grads = []
         for param in params:
             grad = param.grad
             if grad is None:
                 return None
-            array = grad.data if isinstance(grad, Tensor) else grad
+            array = _array_of(grad)
             if (
                 type(array) is not np.ndarray
                 or array.shape != param.data.shape
                 or param.data.dtype != dtype
             ):
                 return None
-            grads.append(array)
         state_of = self.state
         states = []
         for param in params:
@@ -228,14 +241,7 @@ class Optimizer:
             if not state:
                 state.update(self._init_state(param, group))
             states.append(state)
-        if cache is None or cache.group is not group or not cache.matches(params, states):
-            cache = _FlatGroup.build(group, params, states)
-            if cache is None:
-                self._flat_groups.pop(id(group), None)
-                return None
-            self._flat_groups[id(group)] = cache
-        cache.gather(params, grads)
-        return cache
+        return _FlatGroup.build(group, params, states)
 
     def _each_param_with_grad(self, group: dict[str, Any]):
         state_of = self.state
@@ -428,7 +434,9 @@ class _FlatGroup:
     ``state`` maps each state name to one flat array (or the shared scalar, e.g. ``step``);
     the per-parameter state dicts hold views into those arrays, so ``state_dict`` and a
     user's look at ``optimizer.state[p]`` see the same numbers. A changed per-parameter
-    state (``load_state_dict``, an edit) is noticed by identity and the buffers rebuilt.
+    state (``load_state_dict``, an edit) or a parameter given a new array is noticed by
+    identity and the buffers rebuilt. The parameters keep their own arrays (PyTorch's
+    contract: an update is in place); each step copies them in and the result back out.
     """
 
     def __init__(self, group, params, states, sizes, state) -> None:
@@ -442,9 +450,9 @@ class _FlatGroup:
         self.states = states
         self._views: dict = {}
         self._params = list(group["params"])
+        self._arrays = [param.data for param in self._params]
         self._param_views = self._slices(params)
-        self._arrays: list = []
-        self._flat_params: list = []
+        self._grad_views = self._slices(self.grads)
         self._distribute()
 
     @classmethod
@@ -477,7 +485,8 @@ class _FlatGroup:
 
     def _distribute(self) -> None:
         """Give every per-parameter state its views (and scalars) of the flat state."""
-        checks = []
+        dicts, names, views = [], [], []
+        scalars = []
         for name, value in self.state.items():
             if isinstance(value, np.ndarray):
                 known = self._views.get(name)
@@ -485,11 +494,17 @@ class _FlatGroup:
                     self._views[name] = (value, self._slices(value))
                 for per_param, view in zip(self.states, self._views[name][1]):
                     per_param[name] = view
-                    checks.append((per_param, name, view))
+                    dicts.append(per_param)
+                    names.append(name)
+                    views.append(view)
             else:
                 for per_param in self.states:
                     per_param[name] = value
-        self._checks = checks
+                scalars.append(name)
+        # What unchanged() compares: the arrays each state must still hold, the scalar names.
+        self._checks = (dicts, names, views)
+        self._scalars = scalars
+        self._lengths = [len(per_param) for per_param in self.states]
 
     def _update_scalars(self) -> None:
         """After a step: new scalars (``step``) to every state; new arrays get their views."""
@@ -503,37 +518,63 @@ class _FlatGroup:
                 for per_param in self.states:
                     per_param[name] = value
 
-    def matches(self, params, states) -> bool:
+    def unchanged(self, params, state_of) -> bool:
+        """True when the group, its parameters' arrays and their states are those of the
+        last step, so the buffers can be used as they are."""
         if len(params) != len(self._params) or not all(map(operator.is_, params, self._params)):
             return False
+        if not all(map(operator.is_, map(_data, params), self._arrays)):
+            return False
+        states = list(map(state_of.get, params))
         if not all(map(operator.is_, states, self.states)):
             return False
-        count = len(self.state)
-        if any(len(per_param) != count for per_param in states):
+        if list(map(len, states)) != self._lengths:
             return False
-        for per_param, name, view in self._checks:
-            if per_param.get(name) is not view:
-                return False
-        for name, value in self.state.items():
-            if not isinstance(value, np.ndarray) and any(
-                per_param[name] != value for per_param in states
-            ):
+        dicts, names, views = self._checks
+        if not all(map(operator.is_, map(dict.get, dicts, names), views)):
+            return False
+        state = self.state
+        count = len(states)
+        for name in self._scalars:
+            if operator.countOf(map(dict.get, states, repeat(name, count)), state[name]) != count:
                 return False
         return True
 
-    def gather(self, params, grads) -> None:
-        flat = self._flat_params
-        arrays = [param.data for param in params]
-        if len(arrays) != len(self._arrays) or not all(map(operator.is_, arrays, self._arrays)):
-            self._arrays = arrays
-            flat = self._flat_params = [array.reshape(-1) for array in self._arrays]
-        np.concatenate(flat, out=self.params)
-        np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads, casting="same_kind")
+    def dense_grads(self, params) -> list[np.ndarray] | None:
+        """The parameters' gradient arrays, or None unless each is a dense array of its
+        parameter's shape."""
+        grads = []
+        for param in params:
+            grad = param.grad
+            if grad is None:
+                return None
+            array = _array_of(grad)
+            if type(array) is not np.ndarray:
+                return None
+            grads.append(array)
+        if list(map(_shape, grads)) != self.shapes:
+            return None
+        return grads
 
-    def scatter(self, params) -> None:
-        for param, view in zip(params, self._param_views):
-            np.copyto(param.data, view)
+    def gather(self, grads) -> None:
+        # One assignment per array: cheaper than np.concatenate(..., out=) at these sizes.
+        for view, array in zip(self._param_views, self._arrays):
+            view[...] = array
+        for view, grad in zip(self._grad_views, grads):
+            view[...] = grad  # cast to the parameters' dtype, as the per-parameter path does
+
+    def scatter(self) -> None:
+        for array, view in zip(self._arrays, self._param_views):
+            array[...] = view
         self._update_scalars()
+
+
+_data = operator.attrgetter("data")
+_shape = operator.attrgetter("shape")
+
+
+def _array_of(grad):
+    return grad.data if isinstance(grad, Tensor) else grad
 
 
 def _refuse_sets(params) -> None:
