@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import threading
 import warnings
 import weakref
@@ -695,23 +696,33 @@ class _Program:
         self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
         self.modules = list(zip(trace.modules, trace.training))
         self.grads_none = list(zip(trace.tensors, trace.grads_none))
+        self._leaf_columns = tuple(map(list, zip(*self.leaves))) or ([], [], [])
+        self._grad_columns = (list(trace.tensors), list(trace.grads_none))
+        self._module_columns = (list(trace.modules), list(trace.training))
         self.steps = []
         kernels = _kernels_of(trace)
+        # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
+        idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
         for op, dead in zip(trace.ops, _dead_after(trace)):
             self.steps.append(_kernel_step(op, kernels) or _compile_op(op, trace))
+            dead = [index for index in dead if index not in idle]
             if dead:
                 self.steps.append(_free_step(dead))
         # Kernels write into the buffers of the previous replay: one replay at a time.
         self.lock = threading.Lock()
 
     def valid(self) -> bool:
-        for tensor, array, requires_grad in self.leaves:
-            if tensor.data is not array or tensor._requires_grad is not requires_grad:
-                return False
-        for tensor, none in self.grads_none:
-            if (tensor.grad is None) is not none:
-                return False
-        return all(module.training is flag for module, flag in self.modules)
+        # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
+        leaves, arrays, requires_grads = self._leaf_columns
+        if not all(map(operator.is_, map(_data, leaves), arrays)):
+            return False
+        if not all(map(operator.is_, map(_requires_grad, leaves), requires_grads)):
+            return False
+        tensors, nones = self._grad_columns
+        if list(map(_grad_is_none, tensors)) != nones:
+            return False
+        modules, flags = self._module_columns
+        return all(map(operator.is_, map(_training, modules), flags))
 
     input_snapshot: list | None = None
 
@@ -735,6 +746,15 @@ class _Program:
         finally:
             grad_mode.enabled = previous
         return _build(self.outputs, env)
+
+
+_data = operator.attrgetter("data")
+_requires_grad = operator.attrgetter("_requires_grad")
+_training = operator.attrgetter("training")
+
+
+def _grad_is_none(tensor: Tensor) -> bool:
+    return tensor.grad is None
 
 
 #: Values smaller than this are left to the end of the replay: freeing costs a step.
@@ -1047,6 +1067,7 @@ class _Kernel:
     has_backward = True  # False: used only where the op's backward was not recorded
     forward_aliases = False  # True: the output may be the first input or a view of it
     backward_aliases = False  # True: a gradient may be the incoming one or a view of it
+    stores_ctx = False  # True: the forward puts an array for the backward at its ctx number
 
     def __init__(self, forward_op: tuple, reusable: set[int]) -> None:
         _, self.cls, self.indices, self.kinds, self.ctx_index, self.out_index = forward_op
@@ -1146,6 +1167,8 @@ class _ReluKernel(_Kernel):
 
 class _SoftmaxCrossEntropyKernel(_Kernel):
     """``SoftmaxCrossEntropy``: row-wise log-softmax, pick, reduce; backward ``exp(lp) - 1``."""
+
+    stores_ctx = True
 
     def forward(self, env):
         logits_index, target_index, reduction_index = self.indices
