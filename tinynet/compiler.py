@@ -191,10 +191,14 @@ def _guard_key(args, kwargs) -> tuple:
 
 
 def _describe(value):
+    # dtype objects, not their names: equal dtypes hash and compare equal, and no string is built
+    if type(value) is np.ndarray:
+        return ("A", value.shape, value.dtype, value.strides)
     if isinstance(value, Tensor):
-        return ("T", value.data.shape, value.data.dtype.str, value._requires_grad)
+        data = value.data
+        return ("T", data.shape, data.dtype, value._requires_grad)
     if isinstance(value, np.ndarray):
-        return ("A", value.shape, value.dtype.str, value.strides)
+        return ("A", value.shape, value.dtype, value.strides)
     if isinstance(value, (int, float, str, bool, type(None))):
         return ("V", type(value).__name__, value)
     if isinstance(value, (tuple, list)):
@@ -205,6 +209,8 @@ def _describe(value):
 
 def _inputs(args, kwargs) -> list[np.ndarray]:
     """The arrays of the arguments (in tuples and lists too), in order: the program's inputs."""
+    if not kwargs and all(type(value) is np.ndarray for value in args):
+        return list(args)  # the common call, a batch of arrays
     arrays: list[np.ndarray] = []
     _collect_arrays((*args, *(kwargs[name] for name in sorted(kwargs))), arrays)
     return arrays
@@ -836,7 +842,7 @@ def _kernel_step(op: tuple, kernels: dict) -> Callable[[list], None] | None:
         if kernel is None:
             return None
         _, cls, ctx_index, needs, grad_index, outs, backward = op
-        specific = functools.partial(kernel.backward, needs=needs, grad_index=grad_index, outs=outs)
+        specific = kernel.bind_backward(needs, grad_index, outs).backward
         if kernel.simple:
             return specific
         generic = _backward_step(
@@ -1069,12 +1075,29 @@ class _Kernel:
     backward_aliases = False  # True: a gradient may be the incoming one or a view of it
     stores_ctx = False  # True: the forward puts an array for the backward at its ctx number
 
+    #: What ``backward(env)`` reads: the recorded backward's ``needs_input_grad``, the
+    #: number of its incoming gradient and those of the gradients it makes (see bind_backward).
+    needs: tuple = ()
+    grad_index: int = -1
+    outs: tuple = ()
+
     def __init__(self, forward_op: tuple, reusable: set[int]) -> None:
         _, self.cls, self.indices, self.kinds, self.ctx_index, self.out_index = forward_op
         self.forward_op = forward_op
         self.reusable = reusable
         self.buffers: dict[tuple, np.ndarray] = {}
         self.rows: np.ndarray | None = None
+        self.out_buffer: np.ndarray | None = None  # output()'s kept buffer
+        self.bound = False
+
+    def bind_backward(self, needs: tuple, grad_index: int, outs: tuple) -> _Kernel:
+        """This kernel set up for one recorded backward of its op; a second backward (a
+        retained graph) gets its own view of the kernel (buffers are keyed by value)."""
+        if self.bound:
+            return _AnotherBackward(self, needs, grad_index, outs)
+        self.needs, self.grad_index, self.outs = needs, grad_index, outs
+        self.bound = True
+        return self
 
     def reused(self, name: str, index: int | None) -> np.ndarray | None:
         """The buffer kept for value ``index`` (None: scratch) by an earlier replay, if any."""
@@ -1083,9 +1106,12 @@ class _Kernel:
     def output(self, ufunc, *operands) -> np.ndarray:
         """``ufunc(*operands)`` as this op's output: into the buffer an earlier replay kept
         for it when there is one (``out=``; the same bits), else fresh and maybe kept."""
-        out = self.reused("out", self.out_index)
+        out = self.out_buffer
         if out is None:
-            return self.keep("out", self.out_index, ufunc(*operands))
+            out = self.keep("out", self.out_index, ufunc(*operands))
+            if ("out", self.out_index) in self.buffers:
+                self.out_buffer = out
+            return out
         return ufunc(*operands, out=out)
 
     def keep(self, name: str, index: int | None, fresh: np.ndarray) -> np.ndarray:
@@ -1100,6 +1126,19 @@ class _Kernel:
         return fresh
 
 
+class _AnotherBackward:
+    """A further recorded backward of a kernel's op: its own ``needs``, ``grad_index`` and
+    ``outs``; everything else (what the forward left, the buffers) is the kernel's."""
+
+    def __init__(self, kernel: _Kernel, needs: tuple, grad_index: int, outs: tuple) -> None:
+        self.kernel = kernel
+        self.needs, self.grad_index, self.outs = needs, grad_index, outs
+        self.backward = functools.partial(type(kernel).backward, self)
+
+    def __getattr__(self, name: str):
+        return getattr(self.kernel, name)
+
+
 class _LinearKernel(_Kernel):
     """``Linear``: ``x @ weight.T`` then ``+= bias``; backward as ``_linear_backward_numpy``."""
 
@@ -1111,12 +1150,12 @@ class _LinearKernel(_Kernel):
             out += bias
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
+    def backward(self, env):
         x_index, weight_index, _ = self.indices
         x, weight = env[x_index], env[weight_index]
-        g = env[grad_index]
-        needs_x, needs_weight, needs_bias = needs
-        out_x, out_weight, out_bias = outs
+        g = env[self.grad_index]
+        needs_x, needs_weight, needs_bias = self.needs
+        out_x, out_weight, out_bias = self.outs
         if needs_x:
             grad_x = self.reused("grad_x", out_x)
             if grad_x is None:
@@ -1145,9 +1184,9 @@ class _ReluKernel(_Kernel):
         out = self.output(np.maximum, x, 0)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
-        g = env[grad_index]
-        (out_index,) = outs
+    def backward(self, env):
+        g = env[self.grad_index]
+        (out_index,) = self.outs
         mask = self.reused("mask", None)
         if mask is None:
             mask = self.keep("mask", None, env[self.indices[0]] > 0)
@@ -1200,7 +1239,7 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
         env[self.ctx_index] = log_probs
         env[self.out_index] = out if type(out) is np.ndarray else np.asarray(out)
 
-    def backward(self, env, needs, grad_index, outs):
+    def backward(self, env):
         logits_index, target_index, reduction_index = self.indices
         logits, target, reduction = env[logits_index], env[target_index], env[reduction_index]
         count = len(target)
@@ -1209,14 +1248,14 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
             scale = logits.dtype.type(1.0 / count) if count else logits.dtype.type(np.nan)
         else:
             scale = logits.dtype.type(1.0) if reduction == "sum" else None
-        (out_index, _, _) = outs
+        (out_index, _, _) = self.outs
         grad = self.reused("grad", out_index)
         if grad is None:
             grad = self.keep("grad", out_index, np.exp(env[self.ctx_index]))
         else:
             np.exp(env[self.ctx_index], out=grad)
         grad[rows, target] -= 1
-        g = env[grad_index]
+        g = env[self.grad_index]
         grad *= g * scale if scale is not None else g[:, None]
         if out_index is not None:
             env[out_index] = grad
@@ -1269,9 +1308,9 @@ class _AddKernel(_CheckedKernel):
         out = self.output(np.add, a, b)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
-        g = env[grad_index]
-        for out in outs:
+    def backward(self, env):
+        g = env[self.grad_index]
+        for out in self.outs:
             if out is not None:
                 env[out] = g
 
@@ -1287,9 +1326,10 @@ class _MulKernel(_CheckedKernel):
         out = self.output(np.multiply, a, b)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
+    def backward(self, env):
         a, b = env[self.indices[0]], env[self.indices[1]]
-        g = env[grad_index]
+        g = env[self.grad_index]
+        needs, outs = self.needs, self.outs
         if needs[0] and outs[0] is not None:
             env[outs[0]] = scaled_gradient_array(g, b)
         if needs[1] and outs[1] is not None:
@@ -1307,9 +1347,9 @@ class _TanhKernel(_CheckedKernel):
         out = self.output(np.tanh, x)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
-        y, g = env[self.out_index], env[grad_index]
-        (out_index,) = outs
+    def backward(self, env):
+        y, g = env[self.out_index], env[self.grad_index]
+        (out_index,) = self.outs
         if g.dtype != y.dtype or g.shape != y.shape:  # as eager: NumPy promotes, broadcasts
             grad = g * (np.asarray(1.0, y.dtype) - y * y)
             if out_index is not None:
@@ -1355,15 +1395,15 @@ class _ReductionKernel(_CheckedKernel):
                 out = np.asarray(out / self.count)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
-        g = env[grad_index]
+    def backward(self, env):
+        g = env[self.grad_index]
         if not self.keepdims:
             g = g.reshape(self.kept_shape)
         if self.mean:
             scale = 1.0 / max(self.count, 1)
             if scale != 1.0:
                 g = g * g.dtype.type(scale)
-        (out_index,) = outs
+        (out_index,) = self.outs
         if out_index is not None:
             env[out_index] = np.broadcast_to(g, env[self.indices[0]].shape)
 
