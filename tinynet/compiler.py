@@ -43,6 +43,7 @@ to a list, counting) happen only in the calls that run eagerly.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import math
 import operator
@@ -706,16 +707,30 @@ class _Program:
         self._grad_columns = (list(trace.tensors), list(trace.grads_none))
         self._module_columns = (list(trace.modules), list(trace.training))
         self.steps = []
+        # For each step, what writes it as source (a kernel's emit method, the freed
+        # numbers) or None (the step is called as it is).
+        self.emitters: list = []
         kernels = _kernels_of(trace)
         # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
         idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
         for op, dead in zip(trace.ops, _dead_after(trace)):
-            self.steps.append(_kernel_step(op, kernels) or _compile_op(op, trace))
+            step, emitter = _kernel_step(op, kernels) or (_compile_op(op, trace), None)
+            self.steps.append(step)
+            self.emitters.append(emitter)
             dead = [index for index in dead if index not in idle]
             if dead:
                 self.steps.append(_free_step(dead))
+                self.emitters.append(dead)
+        # The first replay calls the steps one by one (kernels keep their buffers); then
+        # they are written out as one function over those buffers (see _straight_line).
+        self.replay = self._first_replay
         # Kernels write into the buffers of the previous replay: one replay at a time.
         self.lock = threading.Lock()
+
+    def _first_replay(self, env) -> None:
+        for step in self.steps:
+            step(env)
+        self.replay = _straight_line(self.steps, self.emitters)
 
     def valid(self) -> bool:
         # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
@@ -747,8 +762,7 @@ class _Program:
         grad_mode.enabled = False
         try:
             with self.lock:
-                for step in self.steps:
-                    step(env)
+                self.replay(env)
         finally:
             grad_mode.enabled = previous
         return _build(self.outputs, env)
@@ -833,27 +847,63 @@ def _kernels_of(trace: _Trace) -> dict[int, _Kernel]:
     return {op[4]: table[op[1]](op, reusable) for op in primitives}
 
 
-def _kernel_step(op: tuple, kernels: dict) -> Callable[[list], None] | None:
+def _kernel_step(op: tuple, kernels: dict) -> tuple | None:
+    """``(step, emitter)`` for an op that a replay kernel runs, else None."""
     if op[0] == "primitive":
         kernel = kernels.get(op[4])
-        return None if kernel is None else kernel.forward
+        return None if kernel is None else (kernel.forward, kernel.emit_forward)
     if op[0] == "backward":
         kernel = kernels.get(op[2])
         if kernel is None:
             return None
         _, cls, ctx_index, needs, grad_index, outs, backward = op
-        specific = kernel.bind_backward(needs, grad_index, outs).backward
+        bound = kernel.bind_backward(needs, grad_index, outs)
         if kernel.simple:
-            return specific
+            return bound.backward, bound.emit_backward
         generic = _backward_step(
             cls, backward, ctx_index, needs, grad_index, outs, kernel.forward_op
         )
+        specific = bound.backward
 
         def checked_backward(env):
             (specific if kernel.simple else generic)(env)
 
-        return checked_backward
+        return checked_backward, None
     return None
+
+
+def _straight_line(steps: list, emitters: list) -> Callable[[list], None]:
+    """The steps as one Python function, written after a first replay.
+
+    A kernel that can writes its step as source lines over the buffers the first replay
+    left it (the same NumPy calls as its methods, without their lookups and branches on
+    what does not change between replays: shapes, dtypes, which buffers exist); other
+    steps are called as they are; freed numbers become ``env[i] = None``.
+    """
+    namespace: dict = {"np": np, "math": math, "ndarray": np.ndarray}
+    ids: dict[int, str] = {}
+
+    def name(value) -> str:
+        """A global name in the generated function for ``value`` (bound once)."""
+        key = id(value)
+        if key not in ids:
+            ids[key] = f"_c{len(ids)}"
+            namespace[ids[key]] = value
+        return ids[key]
+
+    lines = ["def replay(env):"]
+    for step, emitter in zip(steps, emitters):
+        if isinstance(emitter, list):  # the numbers to free
+            lines.append(f"    {' = '.join(f'env[{index}]' for index in emitter)} = None")
+            continue
+        source = emitter(name) if emitter is not None else None
+        if source is None:
+            lines.append(f"    {name(step)}(env)")
+        else:
+            lines.extend(f"    {line}" for line in source)
+    lines.append("    return None")
+    exec(builtins.compile("\n".join(lines), "<tn.compile replay>", "exec"), namespace)
+    return namespace["replay"]
 
 
 def _dead_after(trace: _Trace) -> list[list[int]]:
@@ -1099,9 +1149,24 @@ class _Kernel:
         self.bound = True
         return self
 
+    def emit_forward(self, name) -> list[str] | None:
+        """The forward as source lines over ``env`` (``name(value)``: a global for a
+        constant), or None to call ``forward``; asked once, after the first replay."""
+        return None
+
+    def emit_backward(self, name) -> list[str] | None:
+        """The bound backward as source lines, as ``emit_forward``."""
+        return None
+
     def reused(self, name: str, index: int | None) -> np.ndarray | None:
         """The buffer kept for value ``index`` (None: scratch) by an earlier replay, if any."""
         return self.buffers.get((name, index))
+
+    def into(self, name, buffer_name: str, index: int | None, call: str) -> str:
+        """``call`` (a ufunc call's source, without its closing parenthesis) into the
+        buffer kept for ``(buffer_name, index)`` when there is one, else afresh."""
+        buffer = self.buffers.get((buffer_name, index))
+        return call + (")" if buffer is None else f", out={name(buffer)})")
 
     def output(self, ufunc, *operands) -> np.ndarray:
         """``ufunc(*operands)`` as this op's output: into the buffer an earlier replay kept
@@ -1134,6 +1199,7 @@ class _AnotherBackward:
         self.kernel = kernel
         self.needs, self.grad_index, self.outs = needs, grad_index, outs
         self.backward = functools.partial(type(kernel).backward, self)
+        self.emit_backward = functools.partial(type(kernel).emit_backward, self)
 
     def __getattr__(self, name: str):
         return getattr(self.kernel, name)
@@ -1175,6 +1241,44 @@ class _LinearKernel(_Kernel):
             if out_bias is not None:
                 env[out_bias] = grad_bias
 
+    def emit_forward(self, name):
+        x, weight, bias = self.indices
+        out_buffer = self.out_buffer
+        return [
+            self.into(name, "out", self.out_index, f"out = np.matmul(env[{x}], env[{weight}].T")
+            if out_buffer is not None
+            else f"out = np.matmul(env[{x}], env[{weight}].T)",
+            f"if env[{bias}] is not None:",
+            f"    out += env[{bias}]",
+            f"env[{self.out_index}] = out",
+        ]
+
+    def emit_backward(self, name):
+        x, weight, _ = self.indices
+        needs_x, needs_weight, needs_bias = self.needs
+        out_x, out_weight, out_bias = self.outs
+        lines = [f"g = env[{self.grad_index}]", f"weight = env[{weight}]"]
+        if needs_x:
+            if self.reused("grad_x", out_x) is None:
+                lines.append("grad_x = g @ weight")
+            else:
+                lines.append(self.into(name, "grad_x", out_x, "grad_x = np.matmul(g, weight"))
+            if out_x is not None:
+                lines.append(f"env[{out_x}] = grad_x")
+        lines.append("rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g")
+        if needs_weight:
+            lines.append(f"x = env[{x}]")
+            lines.append(
+                "grad_weight = rows.T @ (x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x)"
+            )
+            if out_weight is not None:
+                lines.append(f"env[{out_weight}] = grad_weight")
+        if needs_bias:
+            lines.append("grad_bias = np.add.reduce(rows, axis=0)")
+            if out_bias is not None:
+                lines.append(f"env[{out_bias}] = grad_bias")
+        return lines
+
 
 class _ReluKernel(_Kernel):
     """``Relu``: ``maximum(x, 0)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
@@ -1202,6 +1306,27 @@ class _ReluKernel(_Kernel):
             grad = np.where(mask, g, g.dtype.type(0))
         if out_index is not None:
             env[out_index] = grad
+
+    def emit_forward(self, name):
+        x = self.indices[0]
+        call = self.into(name, "out", self.out_index, f"np.maximum(env[{x}], 0")
+        return [f"env[{self.out_index}] = {call}"]
+
+    def emit_backward(self, name):
+        x = self.indices[0]
+        (out_index,) = self.outs
+        mask = self.reused("mask", None)
+        return [
+            f"g = env[{self.grad_index}]",
+            f"mask = env[{x}] > 0"
+            if mask is None
+            else f"mask = np.greater(env[{x}], 0, out={name(mask)})",
+            "if math.isfinite(np.add.reduce(g, axis=None)):",
+            "    " + self.into(name, "grad", out_index, "grad = np.multiply(g, mask"),
+            "else:",
+            "    grad = np.where(mask, g, g.dtype.type(0))",
+            *([f"env[{out_index}] = grad"] if out_index is not None else []),
+        ]
 
 
 class _SoftmaxCrossEntropyKernel(_Kernel):
@@ -1238,6 +1363,62 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
                 out = total * np.nan
         env[self.ctx_index] = log_probs
         env[self.out_index] = out if type(out) is np.ndarray else np.asarray(out)
+        self.reduction, self.dtype = reduction, logits.dtype  # for the emitters
+
+    reduction: str | None = None
+    dtype = None
+
+    def emit_forward(self, name):
+        logits, target, _ = self.indices
+        rows, reduction, count = self.rows, self.reduction, len(self.rows)
+        log_probs = self.reused("log_probs", None)
+        lines = [
+            f"logits = env[{logits}]",
+            "peak = np.maximum.reduce(logits, axis=1, keepdims=True)",
+        ]
+        if log_probs is None:
+            lines += ["log_probs = logits - peak", "exps = np.exp(log_probs)"]
+        else:
+            lines += [
+                f"log_probs = np.subtract(logits, peak, out={name(log_probs)})",
+                f"exps = np.exp(log_probs, out={name(self.reused('exps', None))})",
+            ]
+        lines += [
+            "log_probs -= np.log(np.add.reduce(exps, axis=1, keepdims=True))",
+            f"picked = log_probs[{name(rows)}, env[{target}]]",
+        ]
+        if reduction == "none":
+            lines.append("out = np.negative(picked)")
+        else:
+            lines.append("total = np.add.reduce(picked, axis=None)")
+            if reduction == "sum":
+                lines.append("out = np.negative(total)")
+            elif count:
+                lines.append(f"out = total * {name(self.dtype.type(-1.0 / count))}")
+            else:
+                lines.append("out = total * np.nan")
+        return lines + [
+            f"env[{self.ctx_index}] = log_probs",
+            f"env[{self.out_index}] = out if type(out) is ndarray else np.asarray(out)",
+        ]
+
+    def emit_backward(self, name):
+        _, target, _ = self.indices
+        count, dtype = len(self.rows), self.dtype
+        if self.reduction == "mean":
+            scale = dtype.type(1.0 / count) if count else dtype.type(np.nan)
+        else:
+            scale = dtype.type(1.0) if self.reduction == "sum" else None
+        (out_index, _, _) = self.outs
+        lines = [
+            self.into(name, "grad", out_index, f"grad = np.exp(env[{self.ctx_index}]"),
+            f"grad[{name(self.rows)}, env[{target}]] -= 1",
+            f"g = env[{self.grad_index}]",
+            f"grad *= g * {name(scale)}" if scale is not None else "grad *= g[:, None]",
+        ]
+        if out_index is not None:
+            lines.append(f"env[{out_index}] = grad")
+        return lines
 
     def backward(self, env):
         logits_index, target_index, reduction_index = self.indices
