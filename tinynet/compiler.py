@@ -714,7 +714,7 @@ class _Program:
         # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
         idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
         for op, dead in zip(trace.ops, _dead_after(trace)):
-            step, emitter = _kernel_step(op, kernels) or (_compile_op(op, trace), None)
+            step, emitter = _kernel_step(op, kernels) or (_compile_op(op, trace), _emitter(op))
             self.steps.append(step)
             self.emitters.append(emitter)
             dead = [index for index in dead if index not in idle]
@@ -869,6 +869,38 @@ def _kernel_step(op: tuple, kernels: dict) -> tuple | None:
             (specific if kernel.simple else generic)(env)
 
         return checked_backward, None
+    return None
+
+
+def _emitter(op: tuple) -> Callable | None:
+    """What writes a recorded guard, NumPy call or fresh leaf-gradient assignment as
+    source lines (the same work as its ``_compile_op`` step), else None."""
+    kind = op[0]
+    if kind == "guard":
+        _, predicate, indices, expected = op
+        arguments = ", ".join(f"env[{index}]" for index in indices)
+        return lambda name: [
+            f"if bool({name(predicate)}({arguments})) is not {expected}:",
+            f"    raise {name(_GuardFailed)}",
+        ]
+    if kind == "numpy":
+        _, function, indices, index = op
+        arguments = ", ".join(f"env[{i}]" for i in indices)
+        return lambda name: [f"env[{index}] = {name(function)}({arguments})"]
+    if kind == "leaf_grads":
+        _, _, leaves, grads, _, create_graph, outs, cleared, copied = op
+        if create_graph or len(cleared) != len(leaves):
+            return None
+
+        def emit(name):
+            lines = []
+            for leaf, index, out, copy in zip(leaves, grads, outs, copied):
+                lines.append(f"array = env[{index}]" + (".copy()" if copy else ""))
+                lines.append(f"{name(leaf)}.grad = {name(Tensor.wrap)}(array)")
+                lines.append(f"env[{out}] = array")
+            return lines
+
+        return emit
     return None
 
 
