@@ -765,6 +765,9 @@ class _Program:
                 self.replay(env)
         finally:
             grad_mode.enabled = previous
+        kind, payload = self.outputs
+        if kind == "tensor":  # the common result, a loss
+            return Tensor.wrap(env[payload])
         return _build(self.outputs, env)
 
 
@@ -887,6 +890,11 @@ def _emitter(op: tuple) -> Callable | None:
         _, function, indices, index = op
         arguments = ", ".join(f"env[{i}]" for i in indices)
         return lambda name: [f"env[{index}] = {name(function)}({arguments})"]
+    if kind == "call":
+        _, method, obj, args, kwargs = op
+        if args or kwargs:
+            return None
+        return lambda name: [f"{name(method)}({name(obj)})"]
     if kind == "leaf_grads":
         _, _, leaves, grads, _, create_graph, outs, cleared, copied = op
         if create_graph or len(cleared) != len(leaves):

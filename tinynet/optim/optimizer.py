@@ -544,12 +544,11 @@ class _FlatGroup:
         """The parameters' gradient arrays, or None unless each is a dense array of its
         parameter's shape."""
         grads = []
+        ndarray = np.ndarray
         for param in params:
             grad = param.grad
-            if grad is None:
-                return None
-            array = _array_of(grad)
-            if type(array) is not np.ndarray:
+            array = grad.data if isinstance(grad, Tensor) else grad
+            if type(array) is not ndarray:  # None too
                 return None
             grads.append(array)
         if list(map(_shape, grads)) != self.shapes:
