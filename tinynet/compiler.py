@@ -1216,8 +1216,19 @@ class _Kernel:
             out = self.keep("out", self.out_index, ufunc(*operands))
             if ("out", self.out_index) in self.buffers:
                 self.out_buffer = out
+            self.out_dtype = out.dtype
             return out
         return ufunc(*operands, out=out)
+
+    out_dtype = None  # the output's dtype, seen by output() on the first replay
+
+    def zero(self, name) -> str:
+        """Source for the scalar 0 in a ufunc call with this op's float output: a float32 or
+        float64 zero bound as a constant (NumPy converts a Python 0 to that on every call)."""
+        dtype = self.out_dtype
+        if dtype is None or dtype.type not in (np.float32, np.float64):
+            return "0"
+        return name(dtype.type(0))
 
     def keep(self, name: str, index: int | None, fresh: np.ndarray) -> np.ndarray:
         """Keep ``fresh`` (this replay's result) as a buffer for the next replays when value
@@ -1349,7 +1360,7 @@ class _ReluKernel(_Kernel):
 
     def emit_forward(self, name):
         x = self.indices[0]
-        call = self.into(name, "out", self.out_index, f"np.maximum(env[{x}], 0")
+        call = self.into(name, "out", self.out_index, f"np.maximum(env[{x}], {self.zero(name)}")
         return [f"env[{self.out_index}] = {call}"]
 
     def emit_backward(self, name):
@@ -1360,7 +1371,7 @@ class _ReluKernel(_Kernel):
             f"g = env[{self.grad_index}]",
             f"mask = env[{x}] > 0"
             if mask is None
-            else f"mask = np.greater(env[{x}], 0, out={name(mask)})",
+            else f"mask = np.greater(env[{x}], {self.zero(name)}, out={name(mask)})",
             "if math.isfinite(np.add.reduce(g, axis=None)):",
             "    " + self.into(name, "grad", out_index, "grad = np.multiply(g, mask"),
             "else:",
@@ -1452,7 +1463,7 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
         (out_index, _, _) = self.outs
         lines = [
             self.into(name, "grad", out_index, f"grad = np.exp(env[{self.ctx_index}]"),
-            f"grad[{name(self.rows)}, env[{target}]] -= 1",
+            f"grad[{name(self.rows)}, env[{target}]] -= {name(dtype.type(1))}",
             f"g = env[{self.grad_index}]",
             f"grad *= g * {name(scale)}" if scale is not None else "grad *= g[:, None]",
         ]
