@@ -210,7 +210,7 @@ def _describe(value):
 
 def _inputs(args, kwargs) -> list[np.ndarray]:
     """The arrays of the arguments (in tuples and lists too), in order: the program's inputs."""
-    if not kwargs and all(type(value) is np.ndarray for value in args):
+    if not kwargs and list(map(type, args)).count(np.ndarray) == len(args):
         return list(args)  # the common call, a batch of arrays
     arrays: list[np.ndarray] = []
     _collect_arrays((*args, *(kwargs[name] for name in sorted(kwargs))), arrays)

@@ -205,17 +205,14 @@ class Optimizer:
         cache = self._flat_groups.get(id(group))
         if cache is not None and cache.group is group and cache.unchanged(params, self.state):
             # The common case, a step like the last one: a few checks over cached lists.
-            grads = cache.dense_grads(params)
-            if grads is None:
+            if not cache.gather(params):
                 return None
-        else:
-            cache = self._build_flat_group(group)
-            if cache is None:
-                self._flat_groups.pop(id(group), None)
-                return None
-            self._flat_groups[id(group)] = cache
-            grads = [_array_of(param.grad) for param in params]
-        cache.gather(grads)
+            return cache
+        cache = self._build_flat_group(group)
+        if cache is None or not cache.gather(params):
+            self._flat_groups.pop(id(group), None)
+            return None
+        self._flat_groups[id(group)] = cache
         return cache
 
     def _build_flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
@@ -227,7 +224,7 @@ class Optimizer:
             grad = param.grad
             if grad is None:
                 return None
-            array = _array_of(grad)
+            array = grad.data if isinstance(grad, Tensor) else grad
             if (
                 type(array) is not np.ndarray
                 or array.shape != param.data.shape
@@ -540,27 +537,20 @@ class _FlatGroup:
                 return False
         return True
 
-    def dense_grads(self, params) -> list[np.ndarray] | None:
-        """The parameters' gradient arrays, or None unless each is a dense array of its
-        parameter's shape."""
-        grads = []
+    def gather(self, params) -> bool:
+        """Copy the parameters and their gradients in; False (nothing to use) unless each
+        gradient is a dense array of its parameter's shape."""
         ndarray = np.ndarray
-        for param in params:
+        for param, view, shape in zip(params, self._grad_views, self.shapes):
             grad = param.grad
             array = grad.data if isinstance(grad, Tensor) else grad
-            if type(array) is not ndarray:  # None too
-                return None
-            grads.append(array)
-        if list(map(_shape, grads)) != self.shapes:
-            return None
-        return grads
-
-    def gather(self, grads) -> None:
+            if type(array) is not ndarray or array.shape != shape:  # None too
+                return False
+            view[...] = array  # cast to the parameters' dtype, as the per-parameter path does
         # One assignment per array: cheaper than np.concatenate(..., out=) at these sizes.
         for view, array in zip(self._param_views, self._arrays):
             view[...] = array
-        for view, grad in zip(self._grad_views, grads):
-            view[...] = grad  # cast to the parameters' dtype, as the per-parameter path does
+        return True
 
     def scatter(self) -> None:
         for array, view in zip(self._arrays, self._param_views):
@@ -569,11 +559,6 @@ class _FlatGroup:
 
 
 _data = operator.attrgetter("data")
-_shape = operator.attrgetter("shape")
-
-
-def _array_of(grad):
-    return grad.data if isinstance(grad, Tensor) else grad
 
 
 def _refuse_sets(params) -> None:
