@@ -121,6 +121,10 @@ def _replace_exp_avg(states, params):
     states(params[2])[params[2]]["exp_avg"] = np.full(params[2].shape, 0.5, params[2].dtype)
 
 
+def _update_exp_avg_sq(states, params):
+    states(params[1])[params[1]].update(exp_avg_sq=np.ones(params[1].shape, params[1].dtype))
+
+
 def _edit_one_step_count(states, params):
     states(params[1])[params[1]]["step"] = 7
 
@@ -138,6 +142,7 @@ def _rebind_a_parameter(states, params):
 
 EDITS = [
     _replace_exp_avg,
+    _update_exp_avg_sq,
     _edit_one_step_count,
     _replace_a_state_dict,
     _rebind_a_parameter,

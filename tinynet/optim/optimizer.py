@@ -84,7 +84,7 @@ class Optimizer:
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
         self._validate_hyperparameters(defaults)
         self.defaults = dict(defaults)
-        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(ParamState)
         self.param_groups: list[dict[str, Any]] = []
         self._scratch_buffers: dict = {}
         self._flat_groups: dict = {}
@@ -374,7 +374,7 @@ class Optimizer:
             new_group["params"] = group["params"]
             self._validate_hyperparameters(new_group)
             new_groups.append(new_group)
-        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(ParamState)
         for key, saved_state in state_dict["state"].items():
             index = int(key)
             if index not in param_of:
@@ -383,9 +383,9 @@ class Optimizer:
                     f"has {len(param_of)} parameters"
                 )
             param = param_of[index]
-            new_state[param] = {
-                name: _restore(name, value, param, index) for name, value in saved_state.items()
-            }
+            new_state[param] = ParamState(
+                (name, _restore(name, value, param, index)) for name, value in saved_state.items()
+            )
         self.param_groups = new_groups
         self.state = new_state
         self._flat_groups = {}
@@ -412,6 +412,62 @@ class Optimizer:
 #: Groups with more elements than this update one parameter at a time: there the NumPy
 #: passes dominate, and the flat copies of parameters and gradients would only add memory.
 _FLAT_MAX_SIZE = 1 << 18
+
+
+class _Edits:
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+#: How many edits any ParamState has seen (a flat group compares it with its last look).
+_edits = _Edits()
+
+
+class ParamState(dict):
+    """One parameter's optimizer state (``optimizer.state[param]``): a plain dict to its
+    users, that also counts every edit made to any such dict, so a flat group can tell
+    with one comparison that no state changed since its last step.
+
+    >>> state = ParamState(step=0)
+    >>> state["step"] += 1; state
+    {'step': 1}
+    """
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value) -> None:
+        _edits.count += 1
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key) -> None:
+        _edits.count += 1
+        dict.__delitem__(self, key)
+
+    def __ior__(self, other):
+        _edits.count += 1
+        return dict.__ior__(self, other)
+
+    def update(self, *args, **kwargs) -> None:
+        _edits.count += 1
+        dict.update(self, *args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        _edits.count += 1
+        return dict.setdefault(self, key, default)
+
+    def pop(self, *args):
+        _edits.count += 1
+        return dict.pop(self, *args)
+
+    def popitem(self):
+        _edits.count += 1
+        return dict.popitem(self)
+
+    def clear(self) -> None:
+        _edits.count += 1
+        dict.clear(self)
 
 
 def mark_modified(params) -> None:
@@ -451,6 +507,9 @@ class _FlatGroup:
         self._param_views = self._slices(params)
         self._grad_views = self._slices(self.grads)
         self._distribute()
+        # Only ParamState dicts count their edits: with another dict, check every entry.
+        self._tracked = all(type(per_param) is ParamState for per_param in states)
+        self._edits = _edits.count
 
     @classmethod
     def build(cls, group, params, states) -> _FlatGroup | None:
@@ -525,6 +584,8 @@ class _FlatGroup:
         states = list(map(state_of.get, params))
         if not all(map(operator.is_, states, self.states)):
             return False
+        if self._tracked and _edits.count == self._edits:
+            return True  # the same state dicts, none edited since the last check
         if list(map(len, states)) != self._lengths:
             return False
         dicts, names, views = self._checks
@@ -535,6 +596,7 @@ class _FlatGroup:
         for name in self._scalars:
             if operator.countOf(map(dict.get, states, repeat(name, count)), state[name]) != count:
                 return False
+        self._edits = _edits.count
         return True
 
     def gather(self, params) -> bool:
@@ -556,6 +618,7 @@ class _FlatGroup:
         for array, view in zip(self._arrays, self._param_views):
             array[...] = view
         self._update_scalars()
+        self._edits = _edits.count  # a new array's views (_distribute) are our edits too
 
 
 _data = operator.attrgetter("data")
