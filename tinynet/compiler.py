@@ -1281,6 +1281,7 @@ class _LinearKernel(_Kernel):
                 np.matmul(g, weight, out=grad_x)
             if out_x is not None:
                 env[out_x] = grad_x
+        self.ranks = (g.ndim, x.ndim)  # for emit_backward: fixed by the shapes guarded
         rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
         if needs_weight:
             flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
@@ -1316,12 +1317,11 @@ class _LinearKernel(_Kernel):
                 lines.append(self.into(name, "grad_x", out_x, "grad_x = np.matmul(g, weight"))
             if out_x is not None:
                 lines.append(f"env[{out_x}] = grad_x")
-        lines.append("rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g")
+        g_rank, x_rank = self.ranks
+        lines.append("rows = g" if g_rank == 2 else "rows = g.reshape(-1, weight.shape[0])")
         if needs_weight:
-            lines.append(f"x = env[{x}]")
-            lines.append(
-                "grad_weight = rows.T @ (x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x)"
-            )
+            flat_x = f"env[{x}]" if x_rank == 2 else f"env[{x}].reshape(-1, weight.shape[1])"
+            lines.append(f"grad_weight = rows.T @ {flat_x}")
             if out_weight is not None:
                 lines.append(f"env[{out_weight}] = grad_weight")
         if needs_bias:
