@@ -168,15 +168,15 @@ class Optimizer:
         True
         """
         for group in self.param_groups:
+            if set_to_none:
+                for param in group["params"]:
+                    param.grad = None
+                continue
             for param in group["params"]:
                 grad = param.grad
                 if grad is None:
                     continue
-                if set_to_none:
-                    param.grad = None
-                elif (
-                    isinstance(grad, Tensor) and grad.grad_fn is None and grad.data.flags.writeable
-                ):
+                if isinstance(grad, Tensor) and grad.grad_fn is None and grad.data.flags.writeable:
                     grad.data.fill(0)
                 else:  # a gradient with a graph (create_graph=True) or a read-only array
                     param.grad = Tensor(np.zeros_like(np.asarray(grad)))
