@@ -553,9 +553,9 @@ class _FlatGroup:
                     dicts.append(per_param)
                     names.append(name)
                     views.append(view)
-            else:
+            else:  # dict's own __setitem__: our edits need no counting (scatter notes them)
                 for per_param in self.states:
-                    per_param[name] = value
+                    dict.__setitem__(per_param, name, value)
                 scalars.append(name)
         # What unchanged() compares: the arrays each state must still hold, the scalar names.
         self._checks = (dicts, names, views)
@@ -570,9 +570,9 @@ class _FlatGroup:
                 if name not in views or views[name][0] is not value:
                     self._distribute()
                     return
-            else:
+            else:  # dict's own __setitem__: our edits need no counting (scatter notes them)
                 for per_param in self.states:
-                    per_param[name] = value
+                    dict.__setitem__(per_param, name, value)
 
     def unchanged(self, params, state_of) -> bool:
         """True when the group, its parameters' arrays and their states are those of the
