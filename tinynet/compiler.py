@@ -1465,7 +1465,8 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
             self.into(name, "grad", out_index, f"grad = np.exp(env[{self.ctx_index}]"),
             f"grad[{name(self.rows)}, env[{target}]] -= {name(dtype.type(1))}",
             f"g = env[{self.grad_index}]",
-            f"grad *= g * {name(scale)}" if scale is not None else "grad *= g[:, None]",
+            # g is the loss's 0-d cotangent: g[()] * scale is the same product, as scalars
+            f"grad *= g[()] * {name(scale)}" if scale is not None else "grad *= g[:, None]",
         ]
         if out_index is not None:
             lines.append(f"env[{out_index}] = grad")
