@@ -48,6 +48,7 @@ import functools
 import math
 import operator
 import threading
+import types
 import warnings
 import weakref
 import zlib
@@ -902,9 +903,10 @@ def _emitter(op: tuple) -> Callable | None:
 
         def emit(name):
             lines = []
+            wrap = name(Tensor.wrap)
             for leaf, index, out, copy in zip(leaves, grads, outs, copied):
                 lines.append(f"array = env[{index}]" + (".copy()" if copy else ""))
-                lines.append(f"{name(leaf)}.grad = {name(Tensor.wrap)}(array)")
+                lines.append(f"{name(leaf)}.grad = {wrap}(array)")
                 lines.append(f"env[{out}] = array")
             return lines
 
@@ -942,8 +944,23 @@ def _straight_line(steps: list, emitters: list) -> Callable[[list], None]:
         else:
             lines.extend(f"    {line}" for line in source)
     lines.append("    return None")
-    exec(builtins.compile("\n".join(lines), "<tn.compile replay>", "exec"), namespace)
+    source = "\n".join(lines)
+    # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts)
+    # write the same source, their constants differing only in the namespace.
+    with _replay_code_lock:
+        code = _replay_code.get(source)
+        if code is None:
+            if len(_replay_code) >= _REPLAY_CODE_SIZE:
+                del _replay_code[next(iter(_replay_code))]  # the oldest
+            code = builtins.compile(source, "<tn.compile replay>", "exec")
+            _replay_code[source] = code
+    exec(code, namespace)
     return namespace["replay"]
+
+
+_REPLAY_CODE_SIZE = 32
+_replay_code: dict[str, types.CodeType] = {}
+_replay_code_lock = threading.Lock()
 
 
 def _dead_after(trace: _Trace) -> list[list[int]]:
