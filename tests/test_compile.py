@@ -599,3 +599,35 @@ def test_generated_replay_matches_eager_for_every_kernel_branch(reduction, bias,
     ]
     step = compare(build, loss_fn, np.float32, data=data)
     assert is_replaying(step)
+
+
+def test_two_models_of_one_architecture_replay_independently():
+    # Their replays are the same generated source (shared compiled code) over different
+    # buffers and parameters: interleaved calls must each match their own eager run.
+    def build(seed):
+        model = nn.Sequential(
+            nn.Linear(3, 6, dtype=np.float32, rng=seed),
+            nn.ReLU(),
+            nn.Linear(6, 4, dtype=np.float32, rng=seed + 1),
+        )
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    data = batches(np.float32, count=6)
+    eager = []
+    for seed in (0, 10):
+        model, opt = build(seed)
+        step = make_step(model, opt, F.cross_entropy)
+        eager.append(([step(x, y).data.tobytes() for x, y in data], model))
+    pairs = [build(seed) for seed in (0, 10)]
+    steps = [tn.compile(make_step(model, opt, F.cross_entropy)) for model, opt in pairs]
+    losses: list[list[bytes]] = [[], []]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for x, y in data:
+            for index, step in enumerate(steps):
+                losses[index].append(step(x, y).data.tobytes())
+    for (expected, eager_model), got, (model, _) in zip(eager, losses, pairs):
+        assert got == expected
+        for p, q in zip(eager_model.parameters(), model.parameters()):
+            assert p.data.tobytes() == q.data.tobytes()
+    assert all(is_replaying(step) for step in steps)
