@@ -10,6 +10,7 @@ and final training accuracy (proof that each one learned).
     python benchmarks/train_bench.py --case tiny --rounds 3
     python benchmarks/train_bench.py --case all --markdown          # docs/performance.md
     python benchmarks/train_bench.py --contenders tinynet,numpy     # any subset
+    python benchmarks/train_bench.py --steady --rounds 30           # per step, one process
 
 Contenders: tinynet (nn + optim, the eager loop), compiled (the same step under tn.compile),
 estimator (tinynet.estimators.NeuralNetClassifier),
@@ -72,7 +73,8 @@ def _batches(n, batch, rng):
     return [order[i : i + batch] for i in range(0, n, batch)]
 
 
-def train_tinynet(case, X, y, compiled: bool = False):
+def tinynet_step(case, compiled: bool = False):
+    """The model and its training step (forward, loss, backward, Adam), compiled or not."""
     import numpy as np
 
     import tinynet as tn
@@ -80,7 +82,6 @@ def train_tinynet(case, X, y, compiled: bool = False):
     import tinynet.nn.functional as F
     from tinynet import optim
 
-    _, _, hidden, _, batch, epochs = CASES[case]
     weights, biases = initial_weights(case)
     layers = []
     for i, (w, b) in enumerate(zip(weights, biases)):
@@ -99,8 +100,16 @@ def train_tinynet(case, X, y, compiled: bool = False):
         optimizer.step()
         return loss
 
-    if compiled:
-        step = tn.compile(step)
+    return model, tn.compile(step) if compiled else step
+
+
+def train_tinynet(case, X, y, compiled: bool = False):
+    import numpy as np
+
+    import tinynet as tn
+
+    _, _, _, _, batch, epochs = CASES[case]
+    model, step = tinynet_step(case, compiled)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for _ in range(epochs):
@@ -227,6 +236,53 @@ def worker(contender: str, case: str) -> dict:
             "accuracy": accuracy, "peak_rss_mb": peak_kb / 1024}  # fmt: skip
 
 
+STEADY = ("tinynet", "compiled", "numpy")  # the contenders --steady times step by step
+
+
+def steady_worker(case: str, contenders: list[str], rounds: int, count: int = 50) -> list[dict]:
+    """Microseconds per training step in this one process, after warm-up (a compiled
+    step has traced and generated its replay): each contender runs the same ``count``
+    batches in turn, ``rounds`` times, and keeps its best time (the least disturbed by
+    other load on the machine)."""
+    import numpy as np
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from numpy_mlp import NumpyMLP
+
+    X, y = make_data(case)
+    batch = CASES[case][4]
+    order = [i for i in _batches(len(X), batch, np.random.default_rng(0)) if len(i) == batch]
+    batches = [(X[i], y[i]) for i in (order * count)[:count]]
+    steps = {}
+    for contender in contenders:
+        if contender == "numpy":
+            steps[contender] = NumpyMLP(*initial_weights(case), lr=1e-3).train_step
+        else:
+            steps[contender] = tinynet_step(case, compiled=contender == "compiled")[1]
+    for step in steps.values():
+        for inputs, targets in batches[:5]:
+            step(inputs, targets)
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(rounds):
+        for contender, step in steps.items():  # interleaved: one timing of each per round
+            start = time.perf_counter()
+            for inputs, targets in batches:
+                step(inputs, targets)
+            best[contender] = min(best[contender], (time.perf_counter() - start) / count)
+    return [{"case": case, "contender": c, "us_per_step": 1e6 * s} for c, s in best.items()]
+
+
+def steady_table(results, markdown: bool) -> str:
+    floors = {r["case"]: r["us_per_step"] for r in results if r["contender"] == "numpy"}
+    header = ["case", "contender", "us / step", "vs NumPy floor"]
+    rows = []
+    for r in results:
+        floor = floors.get(r["case"])
+        ratio = f"{r['us_per_step'] / floor:.3f}x" if floor else "-"
+        rows.append([r["case"], r["contender"], f"{r['us_per_step']:.1f}", ratio])
+    return _format(header, rows, markdown)
+
+
 def available(contender: str) -> bool:
     if contender != "torch":
         return True
@@ -238,11 +294,29 @@ def available(contender: str) -> bool:
         return False
 
 
-def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list[dict]:
+def _environment(blas_threads: int | None) -> dict:
     env = dict(os.environ)
     if blas_threads is not None:
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = str(blas_threads)
+    return env
+
+
+def run_steady(cases, contenders, args) -> list[dict]:
+    """--steady: one worker process per case (BLAS threads set before NumPy loads)."""
+    results = []
+    for case in cases:
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--steady", "--worker",
+             ",".join(contenders), "--case", case, "--rounds", str(args.rounds)],
+            capture_output=True, text=True, check=True, env=_environment(args.blas_threads),
+        )  # fmt: skip
+        results.extend(json.loads(out.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list[dict]:
+    env = _environment(blas_threads)
     results = []
     for case in cases:
         samples = {c: [] for c in contenders}
@@ -276,6 +350,10 @@ def table(results, markdown: bool) -> str:
         spread = f"±{50 * r.get('spread', 0.0):.0f}%"  # half the max-min range
         rows.append([r["case"], r["contender"], f"{r['seconds_per_epoch']:.4f}", spread, ratio,
                      f"{r['peak_rss_mb']:.0f}", f"{r['accuracy']:.3f}"])  # fmt: skip
+    return _format(header, rows, markdown)
+
+
+def _format(header, rows, markdown: bool) -> str:
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -302,10 +380,19 @@ def main(argv=None):
         "--blas-threads", type=int, metavar="N",
         help="BLAS threads for every contender (default: the library's own choice)",
     )  # fmt: skip
+    parser.add_argument(
+        "--steady", action="store_true",
+        help="time single steps in one process instead (tinynet, compiled, numpy; warm-up "
+        "excluded; best of --rounds interleaved timings of 50 steps)",
+    )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.case)))
+        if args.steady:
+            names = args.worker.split(",")
+            print(json.dumps(steady_worker(args.case, names, args.rounds)))
+        else:
+            print(json.dumps(worker(args.worker, args.case)))
         return 0
     cases = list(CASES) if args.case == "all" else args.case.split(",")
     for case in cases:
@@ -315,8 +402,12 @@ def main(argv=None):
     for contender in contenders:
         if contender not in CONTENDERS:
             parser.error(f"unknown contender {contender!r}")
-    results = run(cases, contenders, args.rounds, args.blas_threads)
-    print(table(results, args.markdown))
+    if args.steady:
+        results = run_steady(cases, [c for c in contenders if c in STEADY], args)
+        print(steady_table(results, args.markdown))
+    else:
+        results = run(cases, contenders, args.rounds, args.blas_threads)
+        print(table(results, args.markdown))
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=2)

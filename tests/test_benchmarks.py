@@ -73,3 +73,11 @@ def test_numpy_floor_matches_tinynet_step_for_step():
 def test_conv_benchmark_runs_and_checks_tinynet_against_numpy():
     out = run("bench_conv.py", "--batch", "2", "--repeat", "1", "--number", "1", "--markdown")
     assert "| tinynet |" in out and "| numpy im2col |" in out
+
+
+def test_steady_training_benchmark_runs():
+    out = run("train_bench.py", "--steady", "--case", "tiny", "--rounds", "1",
+              "--contenders", "compiled,numpy,sklearn")  # fmt: skip
+    lines = out.splitlines()
+    assert "us / step" in lines[0] and len(lines) == 3  # sklearn has no step to time
+    assert lines[2].split()[1:2] == ["numpy"] and lines[2].endswith("1.000x")
