@@ -47,6 +47,7 @@ import builtins
 import functools
 import math
 import operator
+import re
 import threading
 import types
 import warnings
@@ -943,6 +944,10 @@ def _straight_line(steps: list, emitters: list) -> Callable[[list], None]:
             lines.append(f"    {name(step)}(env)")
         else:
             lines.extend(f"    {line}" for line in source)
+            # A local would keep its array alive past the step that frees it (env[i] = None)
+            assigned = dict.fromkeys(_ASSIGNED.findall("\n".join(source)))
+            if assigned:
+                lines.append(f"    del {', '.join(assigned)}")
     lines.append("    return None")
     source = "\n".join(lines)
     # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts)
@@ -958,6 +963,7 @@ def _straight_line(steps: list, emitters: list) -> Callable[[list], None]:
     return namespace["replay"]
 
 
+_ASSIGNED = re.compile(r"^ *([A-Za-z_]\w*) = ", re.MULTILINE)
 _REPLAY_CODE_SIZE = 32
 _replay_code: dict[str, types.CodeType] = {}
 _replay_code_lock = threading.Lock()
