@@ -631,3 +631,37 @@ def test_two_models_of_one_architecture_replay_independently():
         for p, q in zip(eager_model.parameters(), model.parameters()):
             assert p.data.tobytes() == q.data.tobytes()
     assert all(is_replaying(step) for step in steps)
+
+
+@pytest.mark.parametrize("clear", ["first", "last"])
+def test_an_optimizer_clearing_gradients_first_makes_their_start_state_irrelevant(clear):
+    # zero_grad() before the backward: whether the gradients were None when the call began
+    # changes nothing, so the first call (no gradients yet) and the second one make a
+    # program. Cleared after the backward, the gradients accumulate across calls as eagerly.
+    def run(compiled):
+        model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            if clear == "first":
+                opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            if clear == "last":
+                opt.zero_grad(set_to_none=False)
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        seen = []
+        for call, (x, y) in enumerate(batches(np.float32)):
+            seen.append(step(x, y).data.tobytes())
+            seen.extend(p.data.tobytes() for p in model.parameters())
+            if compiled and call == 1:
+                assert is_replaying(step) == (clear == "first")
+        return seen, step
+
+    eager, _ = run(False)
+    replayed, step = run(True)
+    assert replayed == eager
+    assert is_replaying(step)

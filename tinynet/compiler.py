@@ -293,8 +293,12 @@ class _Trace:
         self.inputs = [self._new(array, True, keep=True) for array in _inputs(args, kwargs)]
         self.modules, self.tensors = _visible(fn, args, kwargs)
         self.training = [module.training for module in self.modules]
-        # Which gradients were None when the call began: a replay starts from the same state.
+        # Which gradients were None when the call began: a replay starts from the same state,
+        # except for those an optimizer's zero_grad() cleared before any backward assigned
+        # them (``reset``): their state at the start changes nothing.
         self.grads_none = [tensor.grad is None for tensor in self.tensors]
+        self.reset: set[int] = set()
+        self.assigned: set[int] = set()  # leaves a recorded backward gave a gradient
         self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
@@ -415,6 +419,7 @@ class _Trace:
         self.ops.append(
             ("leaf_grads", assign, leaves, grads, roots, create_graph, outs, cleared, copied)
         )
+        self.assigned.update(map(id, leaves))
 
     def call(self, method, obj, args, kwargs):
         if self.depth or threading.get_ident() != self.thread:
@@ -433,6 +438,12 @@ class _Trace:
                     "computed by a recorded backward in this call"
                 )
         result = self._call_unrecorded(method, obj, *args, **kwargs)
+        if method.__name__ == "zero_grad":
+            self.reset.update(
+                id(param)
+                for param in _parameters_of(obj)
+                if param.grad is None and id(param) not in self.assigned
+            )
         # Clearing gradients can be done twice; anything else must not be redone by an eager
         # run after a failed check.
         self.side_effects |= method.__name__ != "zero_grad"
@@ -571,12 +582,22 @@ class _Trace:
             and self.training == other.training
             and len(self.tensors) == len(other.tensors)
             and all(a is b for a, b in zip(self.tensors, other.tensors))
-            and self.grads_none == other.grads_none
+            and self.reset == other.reset
+            and [none for _, none in self.grads_that_matter()]
+            == [none for _, none in other.grads_that_matter()]
             and all(
                 a[0] is b[0] and a[1] is b[1] and a[2] == b[2]
                 for a, b in zip(self.leaves.values(), other.leaves.values())
             )
         )
+
+    def grads_that_matter(self) -> list[tuple]:
+        """``(tensor, its gradient was None)`` at the start, for gradients not reset."""
+        return [
+            (tensor, none)
+            for tensor, none in zip(self.tensors, self.grads_none)
+            if id(tensor) not in self.reset
+        ]
 
     def inconclusive(self, other: _Trace) -> bool:
         """True when both calls had equal inputs and made some constant array afresh."""
@@ -704,9 +725,9 @@ class _Program:
         self.outputs = trace.outputs
         self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
         self.modules = list(zip(trace.modules, trace.training))
-        self.grads_none = list(zip(trace.tensors, trace.grads_none))
+        self.grads_none = trace.grads_that_matter()
         self._leaf_columns = tuple(map(list, zip(*self.leaves))) or ([], [], [])
-        self._grad_columns = (list(trace.tensors), list(trace.grads_none))
+        self._grad_columns = tuple(map(list, zip(*self.grads_none))) or ([], [])
         self._module_columns = (list(trace.modules), list(trace.training))
         self.steps = []
         # For each step, what writes it as source (a kernel's emit method, the freed
