@@ -927,9 +927,8 @@ def _emitter(op: tuple) -> Callable | None:
             lines = []
             wrap = name(Tensor.wrap)
             for leaf, index, out, copy in zip(leaves, grads, outs, copied):
-                lines.append(f"array = env[{index}]" + (".copy()" if copy else ""))
-                lines.append(f"{name(leaf)}.grad = {wrap}(array)")
-                lines.append(f"env[{out}] = array")
+                lines.append(f"env[{out}] = env[{index}]" + (".copy()" if copy else ""))
+                lines.append(f"{name(leaf)}.grad = {wrap}(env[{out}])")
             return lines
 
         return emit
@@ -1310,6 +1309,7 @@ class _LinearKernel(_Kernel):
         if bias is not None:
             out += bias
         env[self.out_index] = out
+        self.has_bias = bias is not None  # a parameter or None: fixed for the program
 
     def backward(self, env):
         x_index, weight_index, _ = self.indices
@@ -1340,14 +1340,12 @@ class _LinearKernel(_Kernel):
     def emit_forward(self, name):
         x, weight, bias = self.indices
         out_buffer = self.out_buffer
-        return [
-            self.into(name, "out", self.out_index, f"out = np.matmul(env[{x}], env[{weight}].T")
-            if out_buffer is not None
-            else f"out = np.matmul(env[{x}], env[{weight}].T)",
-            f"if env[{bias}] is not None:",
-            f"    out += env[{bias}]",
-            f"env[{self.out_index}] = out",
-        ]
+        out = self.out_index
+        call = f"env[{out}] = np.matmul(env[{x}], env[{weight}].T"
+        lines = [self.into(name, "out", out, call) if out_buffer is not None else call + ")"]
+        if self.has_bias:
+            lines.append(f"env[{out}] += env[{bias}]")
+        return lines
 
     def emit_backward(self, name):
         x, weight, _ = self.indices
