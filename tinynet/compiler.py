@@ -54,6 +54,7 @@ import warnings
 import weakref
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -746,7 +747,7 @@ class _Program:
                 self.emitters.append(dead)
         # The first replay calls the steps one by one (kernels keep their buffers); then
         # they are written out as one function over those buffers (see _straight_line).
-        self.replay = self._first_replay
+        self.replay: Callable[[list], None] = self._first_replay
         # Kernels write into the buffers of the previous replay: one replay at a time.
         self.lock = threading.Lock()
 
@@ -1223,7 +1224,9 @@ class _Kernel:
         self.out_buffer: np.ndarray | None = None  # output()'s kept buffer
         self.bound = False
 
-    def bind_backward(self, needs: tuple, grad_index: int, outs: tuple) -> _Kernel:
+    def bind_backward(
+        self, needs: tuple, grad_index: int, outs: tuple
+    ) -> _Kernel | _AnotherBackward:
         """This kernel set up for one recorded backward of its op; a second backward (a
         retained graph) gets its own view of the kernel (buffers are keyed by value)."""
         if self.bound:
@@ -1231,6 +1234,10 @@ class _Kernel:
         self.needs, self.grad_index, self.outs = needs, grad_index, outs
         self.bound = True
         return self
+
+    def backward(self, env) -> None:
+        """The recorded backward (``bind_backward``'s arguments) on ``env``."""
+        raise NotImplementedError
 
     def emit_forward(self, name) -> list[str] | None:
         """The forward as source lines over ``env`` (``name(value)``: a global for a
@@ -1263,7 +1270,7 @@ class _Kernel:
             return out
         return ufunc(*operands, out=out)
 
-    out_dtype = None  # the output's dtype, seen by output() on the first replay
+    out_dtype: np.dtype | None = None  # the output's dtype, seen by output() on the first replay
 
     def zero(self, name) -> str:
         """Source for the scalar 0 in a ufunc call with this op's float output: a float32 or
@@ -1292,8 +1299,9 @@ class _AnotherBackward:
     def __init__(self, kernel: _Kernel, needs: tuple, grad_index: int, outs: tuple) -> None:
         self.kernel = kernel
         self.needs, self.grad_index, self.outs = needs, grad_index, outs
-        self.backward = functools.partial(type(kernel).backward, self)
-        self.emit_backward = functools.partial(type(kernel).emit_backward, self)
+        proxy: Any = self  # the kernel's methods, run with this object as their self
+        self.backward = functools.partial(type(kernel).backward, proxy)
+        self.emit_backward = functools.partial(type(kernel).emit_backward, proxy)
 
     def __getattr__(self, name: str):
         return getattr(self.kernel, name)

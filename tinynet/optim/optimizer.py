@@ -445,7 +445,7 @@ class ParamState(dict):
         _edits.count += 1
         dict.__delitem__(self, key)
 
-    def __ior__(self, other):
+    def __ior__(self, other):  # type: ignore[misc]  # dict's own, counted
         _edits.count += 1
         return dict.__ior__(self, other)
 
