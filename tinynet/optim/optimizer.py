@@ -275,12 +275,20 @@ class Optimizer:
 
     def _scratch(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
         """A reusable C-contiguous temporary with ``like``'s shape and dtype (never saved)."""
+        buffers = self._scratch_buffers
+        view = buffers.get((like.dtype, slot, like.shape))  # the view made last time
+        if view is not None:
+            return view
         key = (like.dtype, slot)
-        flat = self._scratch_buffers.get(key)
+        flat = buffers.get(key)
         if flat is None or flat.size < like.size:
             flat = np.empty(like.size, like.dtype)
-            self._scratch_buffers[key] = flat
-        return flat[: like.size].reshape(like.shape)
+            # A new buffer for this dtype and slot: the views of the old one go with it.
+            for old in [k for k in buffers if len(k) == 3 and k[:2] == key]:
+                del buffers[old]
+            buffers[key] = flat
+        view = buffers[like.dtype, slot, like.shape] = flat[: like.size].reshape(like.shape)
+        return view
 
     def _effective_grad(
         self, param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
