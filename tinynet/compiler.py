@@ -970,7 +970,7 @@ def _straight_line(steps: list, emitters: list) -> Callable[[list], None]:
             if assigned:
                 lines.append(f"    del {', '.join(assigned)}")
     lines.append("    return None")
-    # np.exp, np.add.reduce, ...: bound once as globals (no attribute lookups per call)
+    # np.exp, np.add.reduce, math.isfinite: bound once as globals (no lookups per call)
     source = _NUMPY_NAME.sub(lambda m: name(_numpy_attribute(m.group(0))), "\n".join(lines))
     # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts)
     # write the same source, their constants differing only in the namespace.
@@ -985,14 +985,16 @@ def _straight_line(steps: list, emitters: list) -> Callable[[list], None]:
     return namespace["replay"]
 
 
-_NUMPY_NAME = re.compile(r"\bnp\.\w+(?:\.\w+)?")
+_NUMPY_NAME = re.compile(r"\b(?:np|math)\.\w+(?:\.\w+)?")
 
 
 @functools.cache
 def _numpy_attribute(dotted: str):
-    """``np.add.reduce`` from its name; one object per name, so it is bound once."""
-    value = np
-    for part in dotted.split(".")[1:]:
+    """``np.add.reduce`` (or ``math.isfinite``) from its name; one object per name, so it
+    is bound once."""
+    module, *parts = dotted.split(".")
+    value = np if module == "np" else math
+    for part in parts:
         value = getattr(value, part)
     return value
 
