@@ -95,14 +95,17 @@ class Adam(Optimizer):
                 step = state["step"]
                 exp_avg = state["exp_avg"]
                 exp_avg_sq = state["exp_avg_sq"]
-                # y += a * x, spelt out (axpy's bits: it special-cases a = +-1 only to save
-                # the product, and 1 * x == x, y + (-x) == y - x exactly)
-                exp_avg *= beta1
-                exp_avg += ((1 - beta1) * sign) * grad
+                # y += a * x with a * x in the scratch buffer, not a new array (axpy's bits:
+                # it special-cases a = +-1 only to save the product; 1 * x == x and
+                # y + (-x) == y - x exactly)
                 scratch = self._scratch(grad)
+                np.multiply(grad, (1 - beta1) * sign, out=scratch)
+                exp_avg *= beta1
+                exp_avg += scratch
                 np.multiply(grad, grad, out=scratch)
+                scratch *= 1 - beta2
                 exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * scratch
+                exp_avg_sq += scratch
                 if amsgrad:
                     max_exp_avg_sq = state.get("max_exp_avg_sq")
                     if max_exp_avg_sq is None:  # amsgrad switched on after the first step
@@ -117,7 +120,8 @@ class Adam(Optimizer):
                 np.sqrt(second_moment, out=scratch)
                 scratch += eps * bias_correction2_sqrt
                 np.divide(exp_avg, scratch, out=scratch)
-                param += (-step_size * bias_correction2_sqrt) * scratch
+                scratch *= -step_size * bias_correction2_sqrt
+                param += scratch
         return loss
 
 
