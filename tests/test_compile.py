@@ -665,3 +665,19 @@ def test_an_optimizer_clearing_gradients_first_makes_their_start_state_irrelevan
     replayed, step = run(True)
     assert replayed == eager
     assert is_replaying(step)
+
+
+def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypatch):
+    from tinynet import compiler
+
+    def broken(steps, emitters):
+        raise RuntimeError("no source for this program")
+
+    monkeypatch.setattr(compiler, "_straight_line", broken)
+
+    def build():
+        model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    step = compare(build, F.cross_entropy, np.float32)
+    assert is_replaying(step)
