@@ -752,8 +752,7 @@ class _Program:
         self.lock = threading.Lock()
 
     def _first_replay(self, env) -> None:
-        for step in self.steps:
-            step(env)
+        self._each_step(env)
         try:
             self.replay = _straight_line(self.steps, self.emitters)
         except Exception:  # never the user's problem: the steps one by one are as exact
