@@ -182,3 +182,24 @@ def test_a_gradient_of_the_wrong_shape_is_refused_after_flat_steps():
     params[0].grad = tn.Tensor(np.zeros((4, 3), np.float32))
     with pytest.raises(RuntimeError, match=r"shape \(3, 4\) has a gradient of shape \(4, 3\)"):
         opt.step()
+
+
+def test_a_pickled_flat_optimizer_resumes_bit_identically():
+    import pickle
+
+    params = make_params(np.float32)
+    opt = Adam(params, lr=0.05, amsgrad=True)
+    for step in range(3):
+        set_grads(params, step)
+        opt.step()
+    params2, opt2 = pickle.loads(pickle.dumps((params, opt)))
+    assert type(opt2.state[params2[0]]) is type(opt.state[params[0]])
+    assert all(type(v) is dict for v in opt2.state_dict()["state"].values())  # plain data
+    for step in range(3, 6):
+        for group, optimizer in ((params, opt), (params2, opt2)):
+            set_grads(group, step)
+            optimizer.step()
+    for a, b in zip(params, params2):
+        np.testing.assert_array_equal(a.data, b.data)
+        for name, value in opt.state[a].items():
+            np.testing.assert_array_equal(opt2.state[b][name], value)
