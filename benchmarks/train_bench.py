@@ -17,6 +17,7 @@ milliseconds that NumPy and scikit-learn, installed with their bytecode, never p
     python benchmarks/train_bench.py --case all --markdown          # docs/performance.md
     python benchmarks/train_bench.py --contenders tinynet,numpy     # any subset
     python benchmarks/train_bench.py --step-memory --case all       # traced arrays per step
+    python benchmarks/train_bench.py --steady --rounds 30           # per step, one process
 
 Contenders: tinynet (nn + optim, the eager loop), compiled (the same step under tn.compile),
 estimator (tinynet.estimators.NeuralNetClassifier),
@@ -320,12 +321,75 @@ def compile_to_bytecode() -> None:
         compileall.compile_dir(folder, quiet=2)
 
 
-def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list[dict]:
-    compile_to_bytecode()
+STEADY = ("tinynet", "compiled", "numpy")  # the contenders --steady times step by step
+
+
+def steady_worker(case: str, contenders: list[str], rounds: int, count: int = 50) -> list[dict]:
+    """Microseconds per training step in this one process, after warm-up (a compiled
+    step has traced and generated its replay): each contender runs the same ``count``
+    batches in turn, ``rounds`` times, and keeps its best time (the least disturbed by
+    other load on the machine)."""
+    import numpy as np
+
+    X, y = make_data(case)
+    batch = CASES[case][4]
+    order = [i for i in _batches(len(X), batch, np.random.default_rng(0)) if len(i) == batch]
+    batches = [(X[i], y[i]) for i in (order * count)[:count]]
+    steps = {}
+    for contender in contenders:
+        if contender == "numpy":
+            steps[contender] = numpy_step(case)[0]
+        else:
+            steps[contender] = tinynet_step(case, compiled=contender == "compiled")[0]
+    for step in steps.values():
+        for inputs, targets in batches[:5]:
+            step(inputs, targets)
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(rounds):
+        for contender, step in steps.items():  # interleaved: one timing of each per round
+            start = time.perf_counter()
+            for inputs, targets in batches:
+                step(inputs, targets)
+            best[contender] = min(best[contender], (time.perf_counter() - start) / count)
+    return [{"case": case, "contender": c, "us_per_step": 1e6 * s} for c, s in best.items()]
+
+
+def steady_table(results, markdown: bool) -> str:
+    floors = {r["case"]: r["us_per_step"] for r in results if r["contender"] == "numpy"}
+    header = ["case", "contender", "us / step", "vs NumPy floor"]
+    rows = []
+    for r in results:
+        floor = floors.get(r["case"])
+        ratio = f"{r['us_per_step'] / floor:.3f}x" if floor else "-"
+        rows.append([r["case"], r["contender"], f"{r['us_per_step']:.1f}", ratio])
+    return _format(header, rows, markdown)
+
+
+def _environment(blas_threads: int | None) -> dict:
     env = dict(os.environ)
     if blas_threads is not None:
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = str(blas_threads)
+    return env
+
+
+def run_steady(cases, contenders, args) -> list[dict]:
+    """--steady: one worker process per case (BLAS threads set before NumPy loads)."""
+    compile_to_bytecode()
+    results = []
+    for case in cases:
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--steady", "--worker",
+             ",".join(contenders), "--case", case, "--rounds", str(args.rounds)],
+            capture_output=True, text=True, check=True, env=_environment(args.blas_threads),
+        )  # fmt: skip
+        results.extend(json.loads(out.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def run(cases, contenders, rounds: int, blas_threads: int | None = None) -> list[dict]:
+    compile_to_bytecode()
+    env = _environment(blas_threads)
     results = []
     for case in cases:
         samples = {c: [] for c in contenders}
@@ -419,10 +483,18 @@ def main(argv=None):
         help="instead of timing: traced memory held by the loop and peak inside a step "
         f"(contenders {', '.join(STEP_MEMORY_CONTENDERS)})",
     )  # fmt: skip
+    parser.add_argument(
+        "--steady", action="store_true",
+        help="time single steps in one process instead (tinynet, compiled, numpy; warm-up "
+        "excluded; best of --rounds interleaved timings of 50 steps)",
+    )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        result = (step_memory if args.step_memory else worker)(args.worker, args.case)
+        if args.steady:
+            result = steady_worker(args.case, args.worker.split(","), args.rounds)
+        else:
+            result = (step_memory if args.step_memory else worker)(args.worker, args.case)
         print(json.dumps(result))
         return 0
     cases = list(CASES) if args.case == "all" else args.case.split(",")
@@ -437,6 +509,9 @@ def main(argv=None):
         contenders = [c for c in contenders if c in STEP_MEMORY_CONTENDERS]
         results = run_step_memory(cases, contenders)
         print(memory_table(results, args.markdown))
+    elif args.steady:
+        results = run_steady(cases, [c for c in contenders if c in STEADY], args)
+        print(steady_table(results, args.markdown))
     else:
         results = run(cases, contenders, args.rounds, args.blas_threads)
         print(table(results, args.markdown))

@@ -125,3 +125,11 @@ def test_symmetry_benchmark_runs_and_tinynet_accepts_gemm_built_matrices():
     assert len(rows) == 12 and "| x.T @ x (GEMM) | float32 |" in rows[0]
     # Kernels of uncentred data may carry more than rounding (docs/linalg.md); the rest not.
     assert all("| none (of 2) |" in row for row in rows if "kernel" not in row)
+
+
+def test_steady_training_benchmark_runs():
+    out = run("train_bench.py", "--steady", "--case", "tiny", "--rounds", "1",
+              "--contenders", "compiled,numpy,sklearn")  # fmt: skip
+    lines = out.splitlines()
+    assert "us / step" in lines[0] and len(lines) == 3  # sklearn has no step to time
+    assert lines[2].split()[1:2] == ["numpy"] and lines[2].endswith("1.000x")

@@ -545,3 +545,139 @@ def test_registered_hooks_see_every_op_of_a_compiled_step():
     assert {"Mul", "Relu", "Sum"} <= set(seen)
     assert backward_seen
     assert w.grad.tolist() == [3.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_backwards_of_one_graph_in_a_step_replay_bit_identically(dtype):
+    # The second backward of a retained graph runs the same replay kernels again, with
+    # its own incoming gradient: gradients accumulate as in eager mode.
+    def build():
+        model = nn.Sequential(
+            nn.Linear(3, 6, dtype=dtype, rng=0),
+            nn.ReLU(),
+            nn.Linear(6, 5, dtype=dtype, rng=1),
+            nn.Tanh(),
+            nn.Linear(5, 4, dtype=dtype, rng=2),
+        )
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def twice(logits, y):
+        loss = F.cross_entropy(logits, y)
+        loss.backward(retain_graph=True)
+        return (loss * 3.0).sum() + (logits * logits).mean()
+
+    step = compare(build, twice, dtype)
+    assert is_replaying(step)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+@pytest.mark.parametrize("rows", [10, 2100], ids=["kept-buffers", "fresh-arrays"])
+@pytest.mark.parametrize("leading", [(), (2,)], ids=["2d", "3d"])
+def test_generated_replay_matches_eager_for_every_kernel_branch(reduction, bias, rows, leading):
+    # From the second replay on, the kernels run as generated source specialised on what
+    # the first replay left (buffers kept below 64 KiB or not, bias or not, input rank).
+    def build():
+        model = nn.Sequential(
+            nn.Linear(3, 8, bias=bias, dtype=np.float32, rng=0),
+            nn.ReLU(),
+            nn.Linear(8, 4, bias=bias, dtype=np.float32, rng=1),
+        )
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def loss_fn(logits, y):
+        loss = F.cross_entropy(logits.reshape(-1, 4), y.reshape(-1), reduction=reduction)
+        return loss.sum() if reduction == "none" else loss
+
+    rng = np.random.default_rng(5)
+    data = [
+        (
+            tn.Tensor(rng.normal(size=(*leading, rows, 3)).astype(np.float32)),
+            rng.integers(0, 4, (*leading, rows)),
+        )
+        for _ in range(5)
+    ]
+    step = compare(build, loss_fn, np.float32, data=data)
+    assert is_replaying(step)
+
+
+def test_two_models_of_one_architecture_replay_independently():
+    # Their replays are the same generated source (shared compiled code) over different
+    # buffers and parameters: interleaved calls must each match their own eager run.
+    def build(seed):
+        model = nn.Sequential(
+            nn.Linear(3, 6, dtype=np.float32, rng=seed),
+            nn.ReLU(),
+            nn.Linear(6, 4, dtype=np.float32, rng=seed + 1),
+        )
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    data = batches(np.float32, count=6)
+    eager = []
+    for seed in (0, 10):
+        model, opt = build(seed)
+        step = make_step(model, opt, F.cross_entropy)
+        eager.append(([step(x, y).data.tobytes() for x, y in data], model))
+    pairs = [build(seed) for seed in (0, 10)]
+    steps = [tn.compile(make_step(model, opt, F.cross_entropy)) for model, opt in pairs]
+    losses: list[list[bytes]] = [[], []]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for x, y in data:
+            for index, step in enumerate(steps):
+                losses[index].append(step(x, y).data.tobytes())
+    for (expected, eager_model), got, (model, _) in zip(eager, losses, pairs):
+        assert got == expected
+        for p, q in zip(eager_model.parameters(), model.parameters()):
+            assert p.data.tobytes() == q.data.tobytes()
+    assert all(is_replaying(step) for step in steps)
+
+
+@pytest.mark.parametrize("clear", ["first", "last"])
+def test_an_optimizer_clearing_gradients_first_makes_their_start_state_irrelevant(clear):
+    # zero_grad() before the backward: whether the gradients were None when the call began
+    # changes nothing, so the first call (no gradients yet) and the second one make a
+    # program. Cleared after the backward, the gradients accumulate across calls as eagerly.
+    def run(compiled):
+        model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            if clear == "first":
+                opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            if clear == "last":
+                opt.zero_grad(set_to_none=False)
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        seen = []
+        for call, (x, y) in enumerate(batches(np.float32)):
+            seen.append(step(x, y).data.tobytes())
+            seen.extend(p.data.tobytes() for p in model.parameters())
+            if compiled and call == 1:
+                assert is_replaying(step) == (clear == "first")
+        return seen, step
+
+    eager, _ = run(False)
+    replayed, step = run(True)
+    assert replayed == eager
+    assert is_replaying(step)
+
+
+def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypatch):
+    from tinynet import compiler
+
+    def broken(steps, emitters):
+        raise RuntimeError("no source for this program")
+
+    monkeypatch.setattr(compiler, "_straight_line", broken)
+
+    def build():
+        model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    step = compare(build, F.cross_entropy, np.float32)
+    assert is_replaying(step)

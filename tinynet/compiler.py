@@ -43,13 +43,18 @@ to a list, counting) happen only in the calls that run eagerly.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import math
+import operator
+import re
 import threading
+import types
 import warnings
 import weakref
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -190,10 +195,14 @@ def _guard_key(args, kwargs) -> tuple:
 
 
 def _describe(value):
+    # dtype objects, not their names: equal dtypes hash and compare equal, and no string is built
+    if type(value) is np.ndarray:
+        return ("A", value.shape, value.dtype, value.strides)
     if isinstance(value, Tensor):
-        return ("T", value.data.shape, value.data.dtype.str, value._requires_grad)
+        data = value.data
+        return ("T", data.shape, data.dtype, value._requires_grad)
     if isinstance(value, np.ndarray):
-        return ("A", value.shape, value.dtype.str, value.strides)
+        return ("A", value.shape, value.dtype, value.strides)
     if isinstance(value, (int, float, str, bool, type(None))):
         return ("V", type(value).__name__, value)
     if isinstance(value, (tuple, list)):
@@ -204,6 +213,8 @@ def _describe(value):
 
 def _inputs(args, kwargs) -> list[np.ndarray]:
     """The arrays of the arguments (in tuples and lists too), in order: the program's inputs."""
+    if not kwargs and list(map(type, args)).count(np.ndarray) == len(args):
+        return list(args)  # the common call, a batch of arrays
     arrays: list[np.ndarray] = []
     _collect_arrays((*args, *(kwargs[name] for name in sorted(kwargs))), arrays)
     return arrays
@@ -283,8 +294,12 @@ class _Trace:
         self.inputs = [self._new(array, True, keep=True) for array in _inputs(args, kwargs)]
         self.modules, self.tensors = _visible(fn, args, kwargs)
         self.training = [module.training for module in self.modules]
-        # Which gradients were None when the call began: a replay starts from the same state.
+        # Which gradients were None when the call began: a replay starts from the same state,
+        # except for those an optimizer's zero_grad() cleared before any backward assigned
+        # them (``reset``): their state at the start changes nothing.
         self.grads_none = [tensor.grad is None for tensor in self.tensors]
+        self.reset: set[int] = set()
+        self.assigned: set[int] = set()  # leaves a recorded backward gave a gradient
         self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
@@ -405,6 +420,7 @@ class _Trace:
         self.ops.append(
             ("leaf_grads", assign, leaves, grads, roots, create_graph, outs, cleared, copied)
         )
+        self.assigned.update(map(id, leaves))
 
     def call(self, method, obj, args, kwargs):
         if self.depth or threading.get_ident() != self.thread:
@@ -423,6 +439,12 @@ class _Trace:
                     "computed by a recorded backward in this call"
                 )
         result = self._call_unrecorded(method, obj, *args, **kwargs)
+        if method.__name__ == "zero_grad":
+            self.reset.update(
+                id(param)
+                for param in _parameters_of(obj)
+                if param.grad is None and id(param) not in self.assigned
+            )
         # Clearing gradients can be done twice; anything else must not be redone by an eager
         # run after a failed check.
         self.side_effects |= method.__name__ != "zero_grad"
@@ -561,12 +583,22 @@ class _Trace:
             and self.training == other.training
             and len(self.tensors) == len(other.tensors)
             and all(a is b for a, b in zip(self.tensors, other.tensors))
-            and self.grads_none == other.grads_none
+            and self.reset == other.reset
+            and [none for _, none in self.grads_that_matter()]
+            == [none for _, none in other.grads_that_matter()]
             and all(
                 a[0] is b[0] and a[1] is b[1] and a[2] == b[2]
                 for a, b in zip(self.leaves.values(), other.leaves.values())
             )
         )
+
+    def grads_that_matter(self) -> list[tuple]:
+        """``(tensor, its gradient was None)`` at the start, for gradients not reset."""
+        return [
+            (tensor, none)
+            for tensor, none in zip(self.tensors, self.grads_none)
+            if id(tensor) not in self.reset
+        ]
 
     def inconclusive(self, other: _Trace) -> bool:
         """True when both calls had equal inputs and made some constant array afresh."""
@@ -694,24 +726,54 @@ class _Program:
         self.outputs = trace.outputs
         self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
         self.modules = list(zip(trace.modules, trace.training))
-        self.grads_none = list(zip(trace.tensors, trace.grads_none))
+        self.grads_none = trace.grads_that_matter()
+        self._leaf_columns = tuple(map(list, zip(*self.leaves))) or ([], [], [])
+        self._grad_columns = tuple(map(list, zip(*self.grads_none))) or ([], [])
+        self._module_columns = (list(trace.modules), list(trace.training))
         self.steps = []
+        # For each step, what writes it as source (a kernel's emit method, the freed
+        # numbers) or None (the step is called as it is).
+        self.emitters: list = []
         kernels = _kernels_of(trace)
+        # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
+        idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
         for op, dead in zip(trace.ops, _dead_after(trace)):
-            self.steps.append(_kernel_step(op, kernels) or _compile_op(op, trace))
+            step, emitter = _kernel_step(op, kernels) or (_compile_op(op, trace), _emitter(op))
+            self.steps.append(step)
+            self.emitters.append(emitter)
+            dead = [index for index in dead if index not in idle]
             if dead:
                 self.steps.append(_free_step(dead))
+                self.emitters.append(dead)
+        # The first replay calls the steps one by one (kernels keep their buffers); then
+        # they are written out as one function over those buffers (see _straight_line).
+        self.replay: Callable[[list], None] = self._first_replay
         # Kernels write into the buffers of the previous replay: one replay at a time.
         self.lock = threading.Lock()
 
+    def _first_replay(self, env) -> None:
+        self._each_step(env)
+        try:
+            self.replay = _straight_line(self.steps, self.emitters)
+        except Exception:  # never the user's problem: the steps one by one are as exact
+            self.replay = self._each_step
+
+    def _each_step(self, env) -> None:
+        for step in self.steps:
+            step(env)
+
     def valid(self) -> bool:
-        for tensor, array, requires_grad in self.leaves:
-            if tensor.data is not array or tensor._requires_grad is not requires_grad:
-                return False
-        for tensor, none in self.grads_none:
-            if (tensor.grad is None) is not none:
-                return False
-        return all(module.training is flag for module, flag in self.modules)
+        # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
+        leaves, arrays, requires_grads = self._leaf_columns
+        if not all(map(operator.is_, map(_data, leaves), arrays)):
+            return False
+        if not all(map(operator.is_, map(_requires_grad, leaves), requires_grads)):
+            return False
+        tensors, nones = self._grad_columns
+        if list(map(_grad_is_none, tensors)) != nones:
+            return False
+        modules, flags = self._module_columns
+        return all(map(operator.is_, map(_training, modules), flags))
 
     input_snapshot: list | None = None
 
@@ -730,11 +792,22 @@ class _Program:
         grad_mode.enabled = False
         try:
             with self.lock:
-                for step in self.steps:
-                    step(env)
+                self.replay(env)
         finally:
             grad_mode.enabled = previous
+        kind, payload = self.outputs
+        if kind == "tensor":  # the common result, a loss
+            return Tensor.wrap(env[payload])
         return _build(self.outputs, env)
+
+
+_data = operator.attrgetter("data")
+_requires_grad = operator.attrgetter("_requires_grad")
+_training = operator.attrgetter("training")
+
+
+def _grad_is_none(tensor: Tensor) -> bool:
+    return tensor.grad is None
 
 
 #: Values smaller than this are left to the end of the replay: freeing costs a step.
@@ -807,27 +880,135 @@ def _kernels_of(trace: _Trace) -> dict[int, _Kernel]:
     return {op[4]: table[op[1]](op, reusable) for op in primitives}
 
 
-def _kernel_step(op: tuple, kernels: dict) -> Callable[[list], None] | None:
+def _kernel_step(op: tuple, kernels: dict) -> tuple | None:
+    """``(step, emitter)`` for an op that a replay kernel runs, else None."""
     if op[0] == "primitive":
         kernel = kernels.get(op[4])
-        return None if kernel is None else kernel.forward
+        return None if kernel is None else (kernel.forward, kernel.emit_forward)
     if op[0] == "backward":
         kernel = kernels.get(op[2])
         if kernel is None:
             return None
         _, cls, ctx_index, needs, grad_index, outs, backward = op
-        specific = functools.partial(kernel.backward, needs=needs, grad_index=grad_index, outs=outs)
+        bound = kernel.bind_backward(needs, grad_index, outs)
         if kernel.simple:
-            return specific
+            return bound.backward, bound.emit_backward
         generic = _backward_step(
             cls, backward, ctx_index, needs, grad_index, outs, kernel.forward_op
         )
+        specific = bound.backward
 
         def checked_backward(env):
             (specific if kernel.simple else generic)(env)
 
-        return checked_backward
+        return checked_backward, None
     return None
+
+
+def _emitter(op: tuple) -> Callable | None:
+    """What writes a recorded guard, NumPy call or fresh leaf-gradient assignment as
+    source lines (the same work as its ``_compile_op`` step), else None."""
+    kind = op[0]
+    if kind == "guard":
+        _, predicate, indices, expected = op
+        arguments = ", ".join(f"env[{index}]" for index in indices)
+        return lambda name: [
+            f"if bool({name(predicate)}({arguments})) is not {expected}:",
+            f"    raise {name(_GuardFailed)}",
+        ]
+    if kind == "numpy":
+        _, function, indices, index = op
+        arguments = ", ".join(f"env[{i}]" for i in indices)
+        return lambda name: [f"env[{index}] = {name(function)}({arguments})"]
+    if kind == "call":
+        _, method, obj, args, kwargs = op
+        if args or kwargs:
+            return None
+        return lambda name: [f"{name(method)}({name(obj)})"]
+    if kind == "leaf_grads":
+        _, _, leaves, grads, _, create_graph, outs, cleared, copied = op
+        if create_graph or len(cleared) != len(leaves):
+            return None
+
+        def emit(name):
+            lines = []
+            wrap = name(Tensor.wrap)
+            for leaf, index, out, copy in zip(leaves, grads, outs, copied):
+                lines.append(f"env[{out}] = env[{index}]" + (".copy()" if copy else ""))
+                lines.append(f"{name(leaf)}.grad = {wrap}(env[{out}])")
+            return lines
+
+        return emit
+    return None
+
+
+def _straight_line(steps: list, emitters: list) -> Callable[[list], None]:
+    """The steps as one Python function, written after a first replay.
+
+    A kernel that can writes its step as source lines over the buffers the first replay
+    left it (the same NumPy calls as its methods, without their lookups and branches on
+    what does not change between replays: shapes, dtypes, which buffers exist); other
+    steps are called as they are; freed numbers become ``env[i] = None``.
+    """
+    namespace: dict = {"np": np, "math": math, "ndarray": np.ndarray}
+    ids: dict[int, str] = {}
+
+    def name(value) -> str:
+        """A global name in the generated function for ``value`` (bound once)."""
+        key = id(value)
+        if key not in ids:
+            ids[key] = f"_c{len(ids)}"
+            namespace[ids[key]] = value
+        return ids[key]
+
+    lines = ["def replay(env):"]
+    for step, emitter in zip(steps, emitters):
+        if isinstance(emitter, list):  # the numbers to free
+            lines.append(f"    {' = '.join(f'env[{index}]' for index in emitter)} = None")
+            continue
+        source = emitter(name) if emitter is not None else None
+        if source is None:
+            lines.append(f"    {name(step)}(env)")
+        else:
+            lines.extend(f"    {line}" for line in source)
+            # A local would keep its array alive past the step that frees it (env[i] = None)
+            assigned = dict.fromkeys(_ASSIGNED.findall("\n".join(source)))
+            if assigned:
+                lines.append(f"    del {', '.join(assigned)}")
+    lines.append("    return None")
+    # np.exp, np.add.reduce, math.isfinite: bound once as globals (no lookups per call)
+    source = _NUMPY_NAME.sub(lambda m: name(_numpy_attribute(m.group(0))), "\n".join(lines))
+    # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts)
+    # write the same source, their constants differing only in the namespace.
+    with _replay_code_lock:
+        code = _replay_code.get(source)
+        if code is None:
+            if len(_replay_code) >= _REPLAY_CODE_SIZE:
+                del _replay_code[next(iter(_replay_code))]  # the oldest
+            code = builtins.compile(source, "<tn.compile replay>", "exec")
+            _replay_code[source] = code
+    exec(code, namespace)
+    return namespace["replay"]
+
+
+_NUMPY_NAME = re.compile(r"\b(?:np|math)\.\w+(?:\.\w+)?")
+
+
+@functools.cache
+def _numpy_attribute(dotted: str):
+    """``np.add.reduce`` (or ``math.isfinite``) from its name; one object per name, so it
+    is bound once."""
+    module, *parts = dotted.split(".")
+    value = np if module == "np" else math
+    for part in parts:
+        value = getattr(value, part)
+    return value
+
+
+_ASSIGNED = re.compile(r"^ *([A-Za-z_]\w*) = ", re.MULTILINE)
+_REPLAY_CODE_SIZE = 32
+_replay_code: dict[str, types.CodeType] = {}
+_replay_code_lock = threading.Lock()
 
 
 def _dead_after(trace: _Trace) -> list[list[int]]:
@@ -1047,6 +1228,13 @@ class _Kernel:
     has_backward = True  # False: used only where the op's backward was not recorded
     forward_aliases = False  # True: the output may be the first input or a view of it
     backward_aliases = False  # True: a gradient may be the incoming one or a view of it
+    stores_ctx = False  # True: the forward puts an array for the backward at its ctx number
+
+    #: What ``backward(env)`` reads: the recorded backward's ``needs_input_grad``, the
+    #: number of its incoming gradient and those of the gradients it makes (see bind_backward).
+    needs: tuple = ()
+    grad_index: int = -1
+    outs: tuple = ()
 
     def __init__(self, forward_op: tuple, reusable: set[int]) -> None:
         _, self.cls, self.indices, self.kinds, self.ctx_index, self.out_index = forward_op
@@ -1054,18 +1242,64 @@ class _Kernel:
         self.reusable = reusable
         self.buffers: dict[tuple, np.ndarray] = {}
         self.rows: np.ndarray | None = None
+        self.out_buffer: np.ndarray | None = None  # output()'s kept buffer
+        self.bound = False
+
+    def bind_backward(
+        self, needs: tuple, grad_index: int, outs: tuple
+    ) -> _Kernel | _AnotherBackward:
+        """This kernel set up for one recorded backward of its op; a second backward (a
+        retained graph) gets its own view of the kernel (buffers are keyed by value)."""
+        if self.bound:
+            return _AnotherBackward(self, needs, grad_index, outs)
+        self.needs, self.grad_index, self.outs = needs, grad_index, outs
+        self.bound = True
+        return self
+
+    def backward(self, env) -> None:
+        """The recorded backward (``bind_backward``'s arguments) on ``env``."""
+        raise NotImplementedError
+
+    def emit_forward(self, name) -> list[str] | None:
+        """The forward as source lines over ``env`` (``name(value)``: a global for a
+        constant), or None to call ``forward``; asked once, after the first replay."""
+        return None
+
+    def emit_backward(self, name) -> list[str] | None:
+        """The bound backward as source lines, as ``emit_forward``."""
+        return None
 
     def reused(self, name: str, index: int | None) -> np.ndarray | None:
         """The buffer kept for value ``index`` (None: scratch) by an earlier replay, if any."""
         return self.buffers.get((name, index))
 
+    def into(self, name, buffer_name: str, index: int | None, call: str) -> str:
+        """``call`` (a ufunc call's source, without its closing parenthesis) into the
+        buffer kept for ``(buffer_name, index)`` when there is one, else afresh."""
+        buffer = self.buffers.get((buffer_name, index))
+        return call + (")" if buffer is None else f", out={name(buffer)})")
+
     def output(self, ufunc, *operands) -> np.ndarray:
         """``ufunc(*operands)`` as this op's output: into the buffer an earlier replay kept
         for it when there is one (``out=``; the same bits), else fresh and maybe kept."""
-        out = self.reused("out", self.out_index)
+        out = self.out_buffer
         if out is None:
-            return self.keep("out", self.out_index, ufunc(*operands))
+            out = self.keep("out", self.out_index, ufunc(*operands))
+            if ("out", self.out_index) in self.buffers:
+                self.out_buffer = out
+            self.out_dtype = out.dtype
+            return out
         return ufunc(*operands, out=out)
+
+    out_dtype: np.dtype | None = None  # the output's dtype, seen by output() on the first replay
+
+    def zero(self, name) -> str:
+        """Source for the scalar 0 in a ufunc call with this op's float output: a float32 or
+        float64 zero bound as a constant (NumPy converts a Python 0 to that on every call)."""
+        dtype = self.out_dtype
+        if dtype is None or dtype.type not in (np.float32, np.float64):
+            return "0"
+        return name(dtype.type(0))
 
     def keep(self, name: str, index: int | None, fresh: np.ndarray) -> np.ndarray:
         """Keep ``fresh`` (this replay's result) as a buffer for the next replays when value
@@ -1079,6 +1313,21 @@ class _Kernel:
         return fresh
 
 
+class _AnotherBackward:
+    """A further recorded backward of a kernel's op: its own ``needs``, ``grad_index`` and
+    ``outs``; everything else (what the forward left, the buffers) is the kernel's."""
+
+    def __init__(self, kernel: _Kernel, needs: tuple, grad_index: int, outs: tuple) -> None:
+        self.kernel = kernel
+        self.needs, self.grad_index, self.outs = needs, grad_index, outs
+        proxy: Any = self  # the kernel's methods, run with this object as their self
+        self.backward = functools.partial(type(kernel).backward, proxy)
+        self.emit_backward = functools.partial(type(kernel).emit_backward, proxy)
+
+    def __getattr__(self, name: str):
+        return getattr(self.kernel, name)
+
+
 class _LinearKernel(_Kernel):
     """``Linear``: ``x @ weight.T`` then ``+= bias``; backward as ``_linear_backward_numpy``."""
 
@@ -1089,13 +1338,14 @@ class _LinearKernel(_Kernel):
         if bias is not None:
             out += bias
         env[self.out_index] = out
+        self.has_bias = bias is not None  # a parameter or None: fixed for the program
 
-    def backward(self, env, needs, grad_index, outs):
+    def backward(self, env):
         x_index, weight_index, _ = self.indices
         x, weight = env[x_index], env[weight_index]
-        g = env[grad_index]
-        needs_x, needs_weight, needs_bias = needs
-        out_x, out_weight, out_bias = outs
+        g = env[self.grad_index]
+        needs_x, needs_weight, needs_bias = self.needs
+        out_x, out_weight, out_bias = self.outs
         if needs_x:
             grad_x = self.reused("grad_x", out_x)
             if grad_x is None:
@@ -1104,6 +1354,7 @@ class _LinearKernel(_Kernel):
                 np.matmul(g, weight, out=grad_x)
             if out_x is not None:
                 env[out_x] = grad_x
+        self.ranks = (g.ndim, x.ndim)  # for emit_backward: fixed by the shapes guarded
         rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
         if needs_weight:
             flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
@@ -1115,6 +1366,41 @@ class _LinearKernel(_Kernel):
             if out_bias is not None:
                 env[out_bias] = grad_bias
 
+    def emit_forward(self, name):
+        x, weight, bias = self.indices
+        out_buffer = self.out_buffer
+        out = self.out_index
+        call = f"env[{out}] = np.matmul(env[{x}], env[{weight}].T"
+        lines = [self.into(name, "out", out, call) if out_buffer is not None else call + ")"]
+        if self.has_bias:
+            lines.append(f"env[{out}] += env[{bias}]")
+        return lines
+
+    def emit_backward(self, name):
+        x, weight, _ = self.indices
+        needs_x, needs_weight, needs_bias = self.needs
+        out_x, out_weight, out_bias = self.outs
+        lines = [f"g = env[{self.grad_index}]", f"weight = env[{weight}]"]
+        if needs_x:
+            if self.reused("grad_x", out_x) is None:
+                lines.append("grad_x = g @ weight")
+            else:
+                lines.append(self.into(name, "grad_x", out_x, "grad_x = np.matmul(g, weight"))
+            if out_x is not None:
+                lines.append(f"env[{out_x}] = grad_x")
+        g_rank, x_rank = self.ranks
+        lines.append("rows = g" if g_rank == 2 else "rows = g.reshape(-1, weight.shape[0])")
+        if needs_weight:
+            flat_x = f"env[{x}]" if x_rank == 2 else f"env[{x}].reshape(-1, weight.shape[1])"
+            lines.append(f"grad_weight = rows.T @ {flat_x}")
+            if out_weight is not None:
+                lines.append(f"env[{out_weight}] = grad_weight")
+        if needs_bias:
+            lines.append("grad_bias = np.add.reduce(rows, axis=0)")
+            if out_bias is not None:
+                lines.append(f"env[{out_bias}] = grad_bias")
+        return lines
+
 
 class _ReluKernel(_Kernel):
     """``Relu``: ``maximum(x, 0)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
@@ -1124,9 +1410,9 @@ class _ReluKernel(_Kernel):
         out = self.output(np.maximum, x, 0)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
-        g = env[grad_index]
-        (out_index,) = outs
+    def backward(self, env):
+        g = env[self.grad_index]
+        (out_index,) = self.outs
         mask = self.reused("mask", None)
         if mask is None:
             mask = self.keep("mask", None, env[self.indices[0]] > 0)
@@ -1143,9 +1429,32 @@ class _ReluKernel(_Kernel):
         if out_index is not None:
             env[out_index] = grad
 
+    def emit_forward(self, name):
+        x = self.indices[0]
+        call = self.into(name, "out", self.out_index, f"np.maximum(env[{x}], {self.zero(name)}")
+        return [f"env[{self.out_index}] = {call}"]
+
+    def emit_backward(self, name):
+        x = self.indices[0]
+        (out_index,) = self.outs
+        mask = self.reused("mask", None)
+        return [
+            f"g = env[{self.grad_index}]",
+            f"mask = env[{x}] > 0"
+            if mask is None
+            else f"mask = np.greater(env[{x}], {self.zero(name)}, out={name(mask)})",
+            "if math.isfinite(np.add.reduce(g, axis=None)):",
+            "    " + self.into(name, "grad", out_index, "grad = np.multiply(g, mask"),
+            "else:",
+            "    grad = np.where(mask, g, g.dtype.type(0))",
+            *([f"env[{out_index}] = grad"] if out_index is not None else []),
+        ]
+
 
 class _SoftmaxCrossEntropyKernel(_Kernel):
     """``SoftmaxCrossEntropy``: row-wise log-softmax, pick, reduce; backward ``exp(lp) - 1``."""
+
+    stores_ctx = True
 
     def forward(self, env):
         logits_index, target_index, reduction_index = self.indices
@@ -1176,8 +1485,65 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
                 out = total * np.nan
         env[self.ctx_index] = log_probs
         env[self.out_index] = out if type(out) is np.ndarray else np.asarray(out)
+        self.reduction, self.dtype = reduction, logits.dtype  # for the emitters
 
-    def backward(self, env, needs, grad_index, outs):
+    reduction: str | None = None
+    dtype = None
+
+    def emit_forward(self, name):
+        logits, target, _ = self.indices
+        rows, reduction, count = self.rows, self.reduction, len(self.rows)
+        log_probs = self.reused("log_probs", None)
+        lines = [
+            f"logits = env[{logits}]",
+            "peak = np.maximum.reduce(logits, axis=1, keepdims=True)",
+        ]
+        if log_probs is None:
+            lines += ["log_probs = logits - peak", "exps = np.exp(log_probs)"]
+        else:
+            lines += [
+                f"log_probs = np.subtract(logits, peak, out={name(log_probs)})",
+                f"exps = np.exp(log_probs, out={name(self.reused('exps', None))})",
+            ]
+        lines += [
+            "log_probs -= np.log(np.add.reduce(exps, axis=1, keepdims=True))",
+            f"picked = log_probs[{name(rows)}, env[{target}]]",
+        ]
+        if reduction == "none":
+            lines.append("out = np.negative(picked)")
+        else:
+            lines.append("total = np.add.reduce(picked, axis=None)")
+            if reduction == "sum":
+                lines.append("out = np.negative(total)")
+            elif count:
+                lines.append(f"out = total * {name(self.dtype.type(-1.0 / count))}")
+            else:
+                lines.append("out = total * np.nan")
+        return lines + [
+            f"env[{self.ctx_index}] = log_probs",
+            f"env[{self.out_index}] = out if type(out) is ndarray else np.asarray(out)",
+        ]
+
+    def emit_backward(self, name):
+        _, target, _ = self.indices
+        count, dtype = len(self.rows), self.dtype
+        if self.reduction == "mean":
+            scale = dtype.type(1.0 / count) if count else dtype.type(np.nan)
+        else:
+            scale = dtype.type(1.0) if self.reduction == "sum" else None
+        (out_index, _, _) = self.outs
+        lines = [
+            self.into(name, "grad", out_index, f"grad = np.exp(env[{self.ctx_index}]"),
+            f"grad[{name(self.rows)}, env[{target}]] -= {name(dtype.type(1))}",
+            f"g = env[{self.grad_index}]",
+            # g is the loss's 0-d cotangent: g[()] * scale is the same product, as scalars
+            f"grad *= g[()] * {name(scale)}" if scale is not None else "grad *= g[:, None]",
+        ]
+        if out_index is not None:
+            lines.append(f"env[{out_index}] = grad")
+        return lines
+
+    def backward(self, env):
         logits_index, target_index, reduction_index = self.indices
         logits, target, reduction = env[logits_index], env[target_index], env[reduction_index]
         count = len(target)
@@ -1186,14 +1552,14 @@ class _SoftmaxCrossEntropyKernel(_Kernel):
             scale = logits.dtype.type(1.0 / count) if count else logits.dtype.type(np.nan)
         else:
             scale = logits.dtype.type(1.0) if reduction == "sum" else None
-        (out_index, _, _) = outs
+        (out_index, _, _) = self.outs
         grad = self.reused("grad", out_index)
         if grad is None:
             grad = self.keep("grad", out_index, np.exp(env[self.ctx_index]))
         else:
             np.exp(env[self.ctx_index], out=grad)
         grad[rows, target] -= 1
-        g = env[grad_index]
+        g = env[self.grad_index]
         grad *= g * scale if scale is not None else g[:, None]
         if out_index is not None:
             env[out_index] = grad
@@ -1246,9 +1612,9 @@ class _AddKernel(_CheckedKernel):
         out = self.output(np.add, a, b)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
-        g = env[grad_index]
-        for out in outs:
+    def backward(self, env):
+        g = env[self.grad_index]
+        for out in self.outs:
             if out is not None:
                 env[out] = g
 
@@ -1264,9 +1630,10 @@ class _MulKernel(_CheckedKernel):
         out = self.output(np.multiply, a, b)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
+    def backward(self, env):
         a, b = env[self.indices[0]], env[self.indices[1]]
-        g = env[grad_index]
+        g = env[self.grad_index]
+        needs, outs = self.needs, self.outs
         if needs[0] and outs[0] is not None:
             env[outs[0]] = scaled_gradient_array(g, b)
         if needs[1] and outs[1] is not None:
@@ -1284,9 +1651,9 @@ class _TanhKernel(_CheckedKernel):
         out = self.output(np.tanh, x)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
-        y, g = env[self.out_index], env[grad_index]
-        (out_index,) = outs
+    def backward(self, env):
+        y, g = env[self.out_index], env[self.grad_index]
+        (out_index,) = self.outs
         if g.dtype != y.dtype or g.shape != y.shape:  # as eager: NumPy promotes, broadcasts
             grad = g * (np.asarray(1.0, y.dtype) - y * y)
             if out_index is not None:
@@ -1332,15 +1699,15 @@ class _ReductionKernel(_CheckedKernel):
                 out = np.asarray(out / self.count)
         env[self.out_index] = out
 
-    def backward(self, env, needs, grad_index, outs):
-        g = env[grad_index]
+    def backward(self, env):
+        g = env[self.grad_index]
         if not self.keepdims:
             g = g.reshape(self.kept_shape)
         if self.mean:
             scale = 1.0 / max(self.count, 1)
             if scale != 1.0:
                 g = g * g.dtype.type(scale)
-        (out_index,) = outs
+        (out_index,) = self.outs
         if out_index is not None:
             env[out_index] = np.broadcast_to(g, env[self.indices[0]].shape)
 

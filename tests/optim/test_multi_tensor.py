@@ -115,3 +115,91 @@ def test_loaded_state_replaces_the_flat_buffers():
         opt.step()
     for param, value in zip(params, expected):
         np.testing.assert_array_equal(param.data, value)
+
+
+def _replace_exp_avg(states, params):
+    states(params[2])[params[2]]["exp_avg"] = np.full(params[2].shape, 0.5, params[2].dtype)
+
+
+def _update_exp_avg_sq(states, params):
+    states(params[1])[params[1]].update(exp_avg_sq=np.ones(params[1].shape, params[1].dtype))
+
+
+def _edit_one_step_count(states, params):
+    states(params[1])[params[1]]["step"] = 7
+
+
+def _replace_a_state_dict(states, params):
+    table = states(params[3])
+    table[params[3]] = {
+        k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in table[params[3]].items()
+    }
+
+
+def _rebind_a_parameter(states, params):
+    params[0].data = params[0].data * 2
+
+
+EDITS = [
+    _replace_exp_avg,
+    _update_exp_avg_sq,
+    _edit_one_step_count,
+    _replace_a_state_dict,
+    _rebind_a_parameter,
+]
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=lambda edit: edit.__name__.strip("_"))
+def test_an_edit_between_steps_is_seen_by_the_next_flat_step(edit):
+    # The flat path keeps its buffers from one step to the next and checks them by
+    # identity: an edit between steps must give the one-parameter-at-a-time result.
+    together, alone = make_params(np.float64), make_params(np.float64)
+    flat = Adam(together, lr=0.1)
+    separate = {id(param): Adam([param], lr=0.1) for param in alone}
+    for step in range(5):
+        set_grads(together, step)
+        set_grads(alone, step)
+        if step == 2:
+            assert flat._flat_groups  # the flat path was taken, its buffers kept
+            edit(lambda param: flat.state, together)
+            edit(lambda param: separate[id(param)].state, alone)
+        flat.step()
+        for opt in separate.values():
+            opt.step()
+    for a, b in zip(together, alone):
+        np.testing.assert_array_equal(a.data, b.data)
+        for name, value in separate[id(b)].state[b].items():
+            np.testing.assert_array_equal(flat.state[a][name], value)
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused_after_flat_steps():
+    params = make_params(np.float32)
+    opt = SGD(params, lr=0.1)
+    for step in range(2):
+        set_grads(params, step)
+        opt.step()
+    set_grads(params, 2)
+    params[0].grad = tn.Tensor(np.zeros((4, 3), np.float32))
+    with pytest.raises(RuntimeError, match=r"shape \(3, 4\) has a gradient of shape \(4, 3\)"):
+        opt.step()
+
+
+def test_a_pickled_flat_optimizer_resumes_bit_identically():
+    import pickle
+
+    params = make_params(np.float32)
+    opt = Adam(params, lr=0.05, amsgrad=True)
+    for step in range(3):
+        set_grads(params, step)
+        opt.step()
+    params2, opt2 = pickle.loads(pickle.dumps((params, opt)))
+    assert type(opt2.state[params2[0]]) is type(opt.state[params[0]])
+    assert all(type(v) is dict for v in opt2.state_dict()["state"].values())  # plain data
+    for step in range(3, 6):
+        for group, optimizer in ((params, opt), (params2, opt2)):
+            set_grads(group, step)
+            optimizer.step()
+    for a, b in zip(params, params2):
+        np.testing.assert_array_equal(a.data, b.data)
+        for name, value in opt.state[a].items():
+            np.testing.assert_array_equal(opt2.state[b][name], value)

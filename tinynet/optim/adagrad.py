@@ -53,7 +53,7 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for param in group["params"]:
-            self.state[param] = self._init_state(param, group)
+            self.state[param].update(self._init_state(param, group))
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
         require_nonnegative(

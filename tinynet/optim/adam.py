@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, axpy, require_nonnegative
+from tinynet.optim.optimizer import Optimizer, require_nonnegative
 from tinynet.tensor import Tensor
 
 
@@ -87,18 +87,25 @@ class Adam(Optimizer):
                     if weight_decay != 0:
                         param *= 1 - lr * weight_decay
                     sign = -1.0 if maximize else 1.0
-                else:
+                elif weight_decay != 0:
                     grad, sign = self._effective_grad(param, grad, weight_decay, maximize)
+                else:
+                    sign = -1.0 if maximize else 1.0
                 state["step"] += 1
                 step = state["step"]
                 exp_avg = state["exp_avg"]
                 exp_avg_sq = state["exp_avg_sq"]
+                # y += a * x with a * x in the scratch buffer, not a new array (axpy's bits:
+                # it special-cases a = +-1 only to save the product; 1 * x == x and
+                # y + (-x) == y - x exactly)
+                scratch = self._scratch(grad)
+                np.multiply(grad, (1 - beta1) * sign, out=scratch)
                 exp_avg *= beta1
-                axpy((1 - beta1) * sign, grad, exp_avg)
-                scratch = self._scratch(param)
+                exp_avg += scratch
                 np.multiply(grad, grad, out=scratch)
+                scratch *= 1 - beta2
                 exp_avg_sq *= beta2
-                axpy(1 - beta2, scratch, exp_avg_sq)
+                exp_avg_sq += scratch
                 if amsgrad:
                     max_exp_avg_sq = state.get("max_exp_avg_sq")
                     if max_exp_avg_sq is None:  # amsgrad switched on after the first step
@@ -113,7 +120,8 @@ class Adam(Optimizer):
                 np.sqrt(second_moment, out=scratch)
                 scratch += eps * bias_correction2_sqrt
                 np.divide(exp_avg, scratch, out=scratch)
-                axpy(-step_size * bias_correction2_sqrt, scratch, param)
+                scratch *= -step_size * bias_correction2_sqrt
+                param += scratch
         return loss
 
 

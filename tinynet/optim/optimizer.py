@@ -14,7 +14,7 @@ import functools
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, cast
 
 import numpy as np
@@ -84,7 +84,7 @@ class Optimizer:
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
         self._validate_hyperparameters(defaults)
         self.defaults = dict(defaults)
-        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(ParamState)
         self.param_groups: list[dict[str, Any]] = []
         self._scratch_buffers: dict = {}
         self._flat_groups: dict = {}
@@ -168,15 +168,15 @@ class Optimizer:
         True
         """
         for group in self.param_groups:
+            if set_to_none:
+                for param in group["params"]:
+                    param.grad = None
+                continue
             for param in group["params"]:
                 grad = param.grad
                 if grad is None:
                     continue
-                if set_to_none:
-                    param.grad = None
-                elif (
-                    isinstance(grad, Tensor) and grad.grad_fn is None and grad.data.flags.writeable
-                ):
+                if isinstance(grad, Tensor) and grad.grad_fn is None and grad.data.flags.writeable:
                     grad.data.fill(0)
                 else:  # a gradient with a graph (create_graph=True) or a read-only array
                     param.grad = Tensor(np.zeros_like(np.asarray(grad)))
@@ -194,7 +194,7 @@ class Optimizer:
         flat = self._flat_group(group)
         if flat is not None:
             yield None, flat.params, flat.grads, flat.state
-            flat.scatter(group["params"])
+            flat.scatter()
             mark_modified(group["params"])
             return
         yield from self._each_param_with_grad(group)  # bumps each updated parameter
@@ -202,13 +202,24 @@ class Optimizer:
     def _flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
         """The group's flat buffers with this step's parameters and gradients, or None."""
         params = group["params"]
-        if len(params) < 2:
-            return None
         cache = self._flat_groups.get(id(group))
-        if cache is None and sum(param.data.size for param in params) > _FLAT_MAX_SIZE:
+        if cache is not None and cache.group is group and cache.unchanged(params, self.state):
+            # The common case, a step like the last one: a few checks over cached lists.
+            if not cache.gather(params):
+                return None
+            return cache
+        cache = self._build_flat_group(group)
+        if cache is None or not cache.gather(params):
+            self._flat_groups.pop(id(group), None)
+            return None
+        self._flat_groups[id(group)] = cache
+        return cache
+
+    def _build_flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
+        params = group["params"]
+        if len(params) < 2 or sum(param.data.size for param in params) > _FLAT_MAX_SIZE:
             return None
         dtype = params[0].data.dtype
-        grads = []
         for param in params:
             grad = param.grad
             if grad is None:
@@ -220,7 +231,6 @@ class Optimizer:
                 or param.data.dtype != dtype
             ):
                 return None
-            grads.append(array)
         state_of = self.state
         states = []
         for param in params:
@@ -228,14 +238,7 @@ class Optimizer:
             if not state:
                 state.update(self._init_state(param, group))
             states.append(state)
-        if cache is None or cache.group is not group or not cache.matches(params, states):
-            cache = _FlatGroup.build(group, params, states)
-            if cache is None:
-                self._flat_groups.pop(id(group), None)
-                return None
-            self._flat_groups[id(group)] = cache
-        cache.gather(params, grads)
-        return cache
+        return _FlatGroup.build(group, params, states)
 
     def _each_param_with_grad(self, group: dict[str, Any]):
         state_of = self.state
@@ -272,12 +275,20 @@ class Optimizer:
 
     def _scratch(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
         """A reusable C-contiguous temporary with ``like``'s shape and dtype (never saved)."""
+        buffers = self._scratch_buffers
+        view = buffers.get((like.dtype, slot, like.shape))  # the view made last time
+        if view is not None:
+            return view
         key = (like.dtype, slot)
-        flat = self._scratch_buffers.get(key)
+        flat = buffers.get(key)
         if flat is None or flat.size < like.size:
             flat = np.empty(like.size, like.dtype)
-            self._scratch_buffers[key] = flat
-        return flat[: like.size].reshape(like.shape)
+            # A new buffer for this dtype and slot: the views of the old one go with it.
+            for old in [k for k in buffers if len(k) == 3 and k[:2] == key]:
+                del buffers[old]
+            buffers[key] = flat
+        view = buffers[like.dtype, slot, like.shape] = flat[: like.size].reshape(like.shape)
+        return view
 
     def _effective_grad(
         self, param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
@@ -371,7 +382,7 @@ class Optimizer:
             new_group["params"] = group["params"]
             self._validate_hyperparameters(new_group)
             new_groups.append(new_group)
-        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(ParamState)
         for key, saved_state in state_dict["state"].items():
             index = int(key)
             if index not in param_of:
@@ -380,9 +391,9 @@ class Optimizer:
                     f"has {len(param_of)} parameters"
                 )
             param = param_of[index]
-            new_state[param] = {
-                name: _restore(name, value, param, index) for name, value in saved_state.items()
-            }
+            new_state[param] = ParamState(
+                (name, _restore(name, value, param, index)) for name, value in saved_state.items()
+            )
         self.param_groups = new_groups
         self.state = new_state
         self._flat_groups = {}
@@ -411,6 +422,62 @@ class Optimizer:
 _FLAT_MAX_SIZE = 1 << 18
 
 
+class _Edits:
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+#: How many edits any ParamState has seen (a flat group compares it with its last look).
+_edits = _Edits()
+
+
+class ParamState(dict):
+    """One parameter's optimizer state (``optimizer.state[param]``): a plain dict to its
+    users, that also counts every edit made to any such dict, so a flat group can tell
+    with one comparison that no state changed since its last step.
+
+    >>> state = ParamState(step=0)
+    >>> state["step"] += 1; state
+    {'step': 1}
+    """
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value) -> None:
+        _edits.count += 1
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key) -> None:
+        _edits.count += 1
+        dict.__delitem__(self, key)
+
+    def __ior__(self, other):  # type: ignore[misc]  # dict's own, counted
+        _edits.count += 1
+        return dict.__ior__(self, other)
+
+    def update(self, *args, **kwargs) -> None:
+        _edits.count += 1
+        dict.update(self, *args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        _edits.count += 1
+        return dict.setdefault(self, key, default)
+
+    def pop(self, *args):
+        _edits.count += 1
+        return dict.pop(self, *args)
+
+    def popitem(self):
+        _edits.count += 1
+        return dict.popitem(self)
+
+    def clear(self) -> None:
+        _edits.count += 1
+        dict.clear(self)
+
+
 def mark_modified(params) -> None:
     """Record that the optimizer changed ``params``' arrays in place.
 
@@ -428,7 +495,9 @@ class _FlatGroup:
     ``state`` maps each state name to one flat array (or the shared scalar, e.g. ``step``);
     the per-parameter state dicts hold views into those arrays, so ``state_dict`` and a
     user's look at ``optimizer.state[p]`` see the same numbers. A changed per-parameter
-    state (``load_state_dict``, an edit) is noticed by identity and the buffers rebuilt.
+    state (``load_state_dict``, an edit) or a parameter given a new array is noticed by
+    identity and the buffers rebuilt. The parameters keep their own arrays (PyTorch's
+    contract: an update is in place); each step copies them in and the result back out.
     """
 
     def __init__(self, group, params, states, sizes, state) -> None:
@@ -442,10 +511,13 @@ class _FlatGroup:
         self.states = states
         self._views: dict = {}
         self._params = list(group["params"])
+        self._arrays = [param.data for param in self._params]
         self._param_views = self._slices(params)
-        self._arrays: list = []
-        self._flat_params: list = []
+        self._grad_views = self._slices(self.grads)
         self._distribute()
+        # Only ParamState dicts count their edits: with another dict, check every entry.
+        self._tracked = all(type(per_param) is ParamState for per_param in states)
+        self._edits = _edits.count
 
     @classmethod
     def build(cls, group, params, states) -> _FlatGroup | None:
@@ -477,7 +549,8 @@ class _FlatGroup:
 
     def _distribute(self) -> None:
         """Give every per-parameter state its views (and scalars) of the flat state."""
-        checks = []
+        dicts, names, views = [], [], []
+        scalars = []
         for name, value in self.state.items():
             if isinstance(value, np.ndarray):
                 known = self._views.get(name)
@@ -485,11 +558,17 @@ class _FlatGroup:
                     self._views[name] = (value, self._slices(value))
                 for per_param, view in zip(self.states, self._views[name][1]):
                     per_param[name] = view
-                    checks.append((per_param, name, view))
-            else:
+                    dicts.append(per_param)
+                    names.append(name)
+                    views.append(view)
+            else:  # dict's own __setitem__: our edits need no counting (scatter notes them)
                 for per_param in self.states:
-                    per_param[name] = value
-        self._checks = checks
+                    dict.__setitem__(per_param, name, value)
+                scalars.append(name)
+        # What unchanged() compares: the arrays each state must still hold, the scalar names.
+        self._checks = (dicts, names, views)
+        self._scalars = scalars
+        self._lengths = [len(per_param) for per_param in self.states]
 
     def _update_scalars(self) -> None:
         """After a step: new scalars (``step``) to every state; new arrays get their views."""
@@ -499,41 +578,58 @@ class _FlatGroup:
                 if name not in views or views[name][0] is not value:
                     self._distribute()
                     return
-            else:
+            else:  # dict's own __setitem__: our edits need no counting (scatter notes them)
                 for per_param in self.states:
-                    per_param[name] = value
+                    dict.__setitem__(per_param, name, value)
 
-    def matches(self, params, states) -> bool:
+    def unchanged(self, params, state_of) -> bool:
+        """True when the group, its parameters' arrays and their states are those of the
+        last step, so the buffers can be used as they are."""
         if len(params) != len(self._params) or not all(map(operator.is_, params, self._params)):
             return False
+        if not all(map(operator.is_, map(_data, params), self._arrays)):
+            return False
+        states = list(map(state_of.get, params))
         if not all(map(operator.is_, states, self.states)):
             return False
-        count = len(self.state)
-        if any(len(per_param) != count for per_param in states):
+        if self._tracked and _edits.count == self._edits:
+            return True  # the same state dicts, none edited since the last check
+        if list(map(len, states)) != self._lengths:
             return False
-        for per_param, name, view in self._checks:
-            if per_param.get(name) is not view:
+        dicts, names, views = self._checks
+        if not all(map(operator.is_, map(dict.get, dicts, names), views)):
+            return False
+        state = self.state
+        count = len(states)
+        for name in self._scalars:
+            if operator.countOf(map(dict.get, states, repeat(name, count)), state[name]) != count:
                 return False
-        for name, value in self.state.items():
-            if not isinstance(value, np.ndarray) and any(
-                per_param[name] != value for per_param in states
-            ):
-                return False
+        self._edits = _edits.count
         return True
 
-    def gather(self, params, grads) -> None:
-        flat = self._flat_params
-        arrays = [param.data for param in params]
-        if len(arrays) != len(self._arrays) or not all(map(operator.is_, arrays, self._arrays)):
-            self._arrays = arrays
-            flat = self._flat_params = [array.reshape(-1) for array in self._arrays]
-        np.concatenate(flat, out=self.params)
-        np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads, casting="same_kind")
+    def gather(self, params) -> bool:
+        """Copy the parameters and their gradients in; False (nothing to use) unless each
+        gradient is a dense array of its parameter's shape."""
+        ndarray = np.ndarray
+        for param, view, shape in zip(params, self._grad_views, self.shapes):
+            grad = param.grad
+            array = grad.data if isinstance(grad, Tensor) else grad
+            if type(array) is not ndarray or array.shape != shape:  # None too
+                return False
+            view[...] = array  # cast to the parameters' dtype, as the per-parameter path does
+        # One assignment per array: cheaper than np.concatenate(..., out=) at these sizes.
+        for view, array in zip(self._param_views, self._arrays):
+            view[...] = array
+        return True
 
-    def scatter(self, params) -> None:
-        for param, view in zip(params, self._param_views):
-            np.copyto(param.data, view)
+    def scatter(self) -> None:
+        for array, view in zip(self._arrays, self._param_views):
+            array[...] = view
         self._update_scalars()
+        self._edits = _edits.count  # a new array's views (_distribute) are our edits too
+
+
+_data = operator.attrgetter("data")
 
 
 def _refuse_sets(params) -> None:
