@@ -199,8 +199,10 @@ def test_module_arguments_are_checked_as_pytorch_does():
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
         nn.Conv2d(4, 3, 3, groups=2)
-    with pytest.raises(NotImplementedError, match="padding_mode"):
-        nn.Conv2d(1, 1, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv2d(1, 1, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="only padding_mode='zeros'"):
+        nn.ConvTranspose2d(1, 1, 3, padding_mode="reflect")
     with pytest.raises(TypeError, match="kernel_size"):
         nn.Conv2d(1, 1, (3, 3, 3))
     with pytest.raises(ValueError, match="strided"):
@@ -238,3 +240,38 @@ def test_a_conv_stack_is_right_to_second_order_in_its_parameters():
         nn.ConvTranspose2d(2, 1, 2, stride=2, rng=1), nn.AdaptiveAvgPool2d((2, 1)),
     )  # fmt: skip
     check_gradients_property(net, tensors(shape=(1, 1, 3, 3)), settings=settings(max_examples=5))
+
+
+# -- padding_mode: PyTorch pads the input (np.pad's modes) and convolves without padding -------
+def _correlate2d(x, weight, bias):
+    """Cross-correlation of (N, C, H, W) with (O, C, kH, kW), stride 1, by NumPy windows."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, weight.shape[2:], axis=(2, 3))
+    return np.einsum("nchwij,ocij->nohw", windows, weight) + bias[:, None, None]
+
+
+@pytest.mark.parametrize(("mode", "numpy_mode"), [("reflect", "reflect"),
+                         ("replicate", "edge"), ("circular", "wrap")])  # fmt: skip
+@pytest.mark.parametrize(("kernel", "padding", "widths"), [
+    (3, 1, ((1, 1), (1, 1))),
+    ((2, 3), (1, 2), ((1, 1), (2, 2))),
+    (4, "same", ((1, 2), (1, 2))),  # an odd total: the extra row and column go after
+])  # fmt: skip
+def test_padding_modes_pad_the_input_as_numpy_then_convolve(
+    mode, numpy_mode, kernel, padding, widths
+):
+    conv = nn.Conv2d(2, 3, kernel, padding=padding, padding_mode=mode, dtype=np.float64, rng=0)
+    x = np.random.default_rng(1).standard_normal((2, 2, 5, 6))
+    padded = np.pad(x, ((0, 0), (0, 0), *widths), mode=numpy_mode)
+    expected = _correlate2d(padded, conv.weight.data, conv.bias.data)
+    np.testing.assert_allclose(conv(t(x)).data, expected, rtol=1e-12, atol=1e-12)
+    assert f"padding_mode={mode!r}" in repr(conv)
+    assert tn.gradcheck(conv, (t(x[:1, :, :4, :4], requires_grad=True),))
+
+
+def test_padding_mode_of_conv1d_and_an_unbatched_input():
+    conv = nn.Conv1d(1, 1, 3, padding=2, padding_mode="reflect", bias=False, dtype=np.float64)
+    x = np.array([[1.0, 2.0, 3.0, 4.0]])
+    padded = np.pad(x, ((0, 0), (2, 2)), mode="reflect")  # [3 2 1 2 3 4 3 2]
+    w = conv.weight.data[0, 0]
+    expected = [w @ padded[0, i : i + 3] for i in range(6)]
+    np.testing.assert_allclose(conv(t(x)).data[0], expected, rtol=1e-12)

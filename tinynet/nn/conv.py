@@ -54,7 +54,7 @@ def _spatial(value, count: int, name: str) -> tuple:
 def _check_channels(
     name: str, in_channels: int, out_channels: int, groups: int, padding_mode: str
 ) -> None:
-    """Positive channel and group counts, channels divisible by groups, zero padding."""
+    """Positive channel and group counts, channels divisible by groups, a known padding mode."""
     for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name}: {label} must be a positive int, got {value!r}")
@@ -64,11 +64,14 @@ def _check_channels(
         raise ValueError(f"{name}: in_channels must be divisible by groups")
     if out_channels % groups:
         raise ValueError(f"{name}: out_channels must be divisible by groups")
-    if padding_mode != "zeros":
-        raise NotImplementedError(
-            f"{name}: padding_mode={padding_mode!r} is not supported; use 'zeros' "
-            "(or pad the input yourself first)"
+    if padding_mode not in _PADDING_MODES:
+        raise ValueError(
+            f"{name}: padding_mode must be one of {', '.join(map(repr, _PADDING_MODES))}, "
+            f"got {padding_mode!r}"
         )
+
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
@@ -103,6 +106,8 @@ class _ConvNd(Module):
         self.dilation = _spatial(dilation, count, "dilation")
         self.output_padding = _spatial(output_padding, count, "output_padding")
         self.groups = int(groups)
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, as in PyTorch")
         self.padding_mode = padding_mode
         dtype = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
         if dtype.kind != "f":
@@ -129,6 +134,12 @@ class _ConvNd(Module):
             nn_init.uniform_(self.bias, -bound, bound, rng=generator)
 
     def forward(self, input) -> Tensor:
+        if self.padding_mode != "zeros":  # PyTorch's order: pad the input, then no padding
+            input = as_tensor(input)
+            padded = ops.pad(input, self._pad_widths(input.ndim), mode=self.padding_mode)
+            return type(self)._function(
+                padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups
+            )
         if self._transposed:
             return type(self)._function(
                 input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
@@ -137,6 +148,19 @@ class _ConvNd(Module):
         return type(self)._function(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )
+
+    def _pad_widths(self, ndim: int) -> tuple:
+        """``(before, after)`` per axis of an input of ``ndim`` axes: the spatial ones get
+        ``padding`` on both sides, or for ``'same'`` the total ``dilation * (k - 1)`` with
+        the odd one after, as PyTorch splits it."""
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            spatial = [(total // 2, total - total // 2) for total in totals]
+        elif self.padding == "valid":
+            spatial = [(0, 0)] * self._spatial_dims
+        else:
+            spatial = [(p, p) for p in self.padding]
+        return ((0, 0),) * (ndim - self._spatial_dims) + tuple(spatial)
 
     def extra_repr(self) -> str:
         text = (
@@ -153,6 +177,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode!r}"
         return text
 
 
@@ -172,7 +198,7 @@ class Conv1d(_ConvNd):
 class Conv2d(_ConvNd):
     """2-D convolution over ``(N, C_in, H, W)``; weight ``(C_out, C_in/groups, kH, kW)``.
 
-    Arguments as ``torch.nn.Conv2d`` (``padding_mode='zeros'`` only); ``rng`` seeds the
+    Arguments as ``torch.nn.Conv2d``; ``rng`` seeds the
     initialization.
 
     >>> import tinynet as tn, tinynet.nn as nn
