@@ -130,3 +130,39 @@ def test_tinynet_predict_refuses_untrusted_skops_files(tmp_path, capsys):
     code, err = cli_error(capsys, "predict", "--model", tmp_path / "f.skops", "--input", csv)
     assert code == 1 and "refused, it holds types tinynet does not trust" in err
     assert "test_skops.shift" in err and len(err.strip().splitlines()) == 1
+
+
+def test_tinynet_info_describes_a_skops_pipeline(data, tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    X, y = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    network = NeuralNetClassifier((5, 4), solver="lbfgs", max_iter=20, dtype=np.float32)
+    pipe = make_pipeline(StandardScaler(), network).fit(frame, y)
+    sio.dump(pipe, tmp_path / "p.skops")
+    code, out, _ = cli(capsys, "info", tmp_path / "p.skops")
+    assert code == 0
+    lines = dict(line.split(None, 1) for line in out.strip().splitlines())
+    assert lines["model"] == "Pipeline(StandardScaler, NeuralNetClassifier)"
+    assert lines["architecture"] == "3-5-4-3 (relu, dropout 0)"
+    assert lines["parameters"] == str(3 * 5 + 5 + 5 * 4 + 4 + 4 * 3 + 3)
+    assert (lines["dtype"], lines["features"]) == ("float32", "3: a, b, c")
+    assert lines["classes"] == "3: ant, bee, cat" and "skops file" in lines["file"]
+    code, out, _ = cli(capsys, "info", "--json", tmp_path / "p.skops")
+    document = json.loads(out)
+    assert (document["format"], document["layer_sizes"]) == ("skops", [3, 5, 4, 3])
+    assert document["features"] == ["a", "b", "c"] and document["classes"] == ["ant", "bee", "cat"]
+
+
+def test_tinynet_info_refuses_untrusted_skops_files_in_one_line(tmp_path, capsys):
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.arange(6.0).reshape(3, 2)
+    network = NeuralNetRegressor(hidden_layer_sizes=(2,), solver="lbfgs")
+    pipe = make_pipeline(FunctionTransformer(shift), network)
+    sio.dump(pipe.fit(X, X[:, 0]), tmp_path / "f.skops")
+    for json_flag in ([], ["--json"]):
+        code, err = cli_error(capsys, "info", *json_flag, tmp_path / "f.skops")
+        assert code == 1 and "refused" in err and len(err.strip().splitlines()) == 1

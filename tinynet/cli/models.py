@@ -97,8 +97,7 @@ class TrainedModel:
 
     @property
     def layer_sizes(self) -> list[int]:
-        coefs = self.estimator.coefs_
-        return [int(np.shape(coefs[0])[0])] + [int(np.shape(c)[1]) for c in coefs]
+        return layer_sizes(self.estimator)
 
     def extra(self) -> dict:
         return {
@@ -315,6 +314,12 @@ def load_skops_model(path: str) -> TrainedModel:
     )
 
 
+def layer_sizes(network) -> list[int]:
+    """The layer widths of a fitted network, inputs first, from its ``coefs_``."""
+    coefs = network.coefs_
+    return [int(np.shape(coefs[0])[0])] + [int(np.shape(c)[1]) for c in coefs]
+
+
 class _ByName:
     """An estimator fitted on a DataFrame, given its columns by name: the CLI has already
     put them in its order, so they go in as a DataFrame (with pandas) or as they are."""
@@ -388,6 +393,8 @@ def describe(path: str) -> list[tuple[str, str]]:
     """``(field, value)`` lines describing the model file at ``path``."""
     from tinynet.serialization import read_header
 
+    if zipfile.is_zipfile(path):  # a skops file (a tinynet file is no zip archive)
+        return _describe_skops(path)
     try:
         header = read_header(path)
     except OSError as error:
@@ -396,26 +403,12 @@ def describe(path: str) -> list[tuple[str, str]]:
         raise CLIError(str(error)) from error
     model = load_model(path, allow_non_finite=True)  # info describes; predict refuses them
     estimator = model.estimator
-    params = estimator.get_params()
-    sizes = "-".join(map(str, model.layer_sizes))
-    n_parameters = sum(
-        np.size(w) + np.size(b) for w, b in zip(estimator.coefs_, estimator.intercepts_)
-    )
-    optimizer = params.get("optimizer") or params["solver"]
-    if optimizer not in FULL_BATCH:
-        optimizer += f", lr {params['learning_rate_init']:g}, batch size {params['batch_size']}"
     size = os.path.getsize(path)
     lines = [
         ("file", f"{path} ({size:,} bytes, tinynet format version {header.version})"),
         ("model", type(estimator).__name__),
         ("task", model.task),
-        (
-            "architecture",
-            f"{sizes} ({params['activation']}, dropout {params.get('dropout', 0.0):g})",
-        ),
-        ("parameters", f"{int(n_parameters):,}"),
-        ("dtype", str(np.asarray(estimator.coefs_[0]).dtype)),
-        ("optimizer", f"{optimizer}, alpha {params['alpha']:g}"),
+        *_network_lines(estimator),
     ]
     names = model.feature_names
     lines.append(
@@ -429,6 +422,63 @@ def describe(path: str) -> list[tuple[str, str]]:
         lines.extend(_training_lines(model.training))
     if not all(np.isfinite(p.data).all() for p in estimator.module_.parameters()):
         lines.append(("warning", "NaN or infinite weights: predict needs --allow-non-finite"))
+    return lines
+
+
+def _network_lines(network) -> list[tuple[str, str]]:
+    """The architecture, size, dtype and optimizer of a fitted tinynet network."""
+    params = network.get_params()
+    coefs = network.coefs_
+    sizes = layer_sizes(network)
+    n_parameters = sum(np.size(w) + np.size(b) for w, b in zip(coefs, network.intercepts_))
+    optimizer = params.get("optimizer") or params["solver"]
+    if optimizer not in FULL_BATCH:
+        optimizer += f", lr {params['learning_rate_init']:g}, batch size {params['batch_size']}"
+    activation = params["activation"]
+    return [
+        (
+            "architecture",
+            f"{'-'.join(map(str, sizes))} ({activation if isinstance(activation, str) else 'custom'}"
+            f", dropout {params.get('dropout', 0.0):g})",
+        ),
+        ("parameters", f"{int(n_parameters):,}"),
+        ("dtype", str(np.asarray(coefs[0]).dtype)),
+        ("optimizer", f"{optimizer}, alpha {params['alpha']:g}"),
+    ]
+
+
+def _skops_parts(path: str) -> tuple[TrainedModel, Any, str, Any]:
+    """A skops file loaded as ``predict`` loads it (only trusted types): the model, the
+    estimator, its name (a pipeline's with its steps) and the tinynet network at its end
+    (None if there is none)."""
+    model = load_skops_model(path)
+    estimator = getattr(model.estimator, "estimator", model.estimator)  # not _ByName
+    steps = getattr(estimator, "steps", None)
+    name = type(estimator).__name__
+    if steps is not None:
+        name += "(" + ", ".join(type(step).__name__ for _, step in steps) + ")"
+    network = steps[-1][1] if steps else estimator
+    is_tinynet = hasattr(network, "coefs_") and hasattr(network, "module_")
+    return model, estimator, name, network if is_tinynet else None
+
+
+def _describe_skops(path: str) -> list[tuple[str, str]]:
+    """``describe`` of a skops file: what it holds and the tinynet network it ends with."""
+    model, estimator, name, network = _skops_parts(path)
+    lines = [
+        ("file", f"{path} ({os.path.getsize(path):,} bytes, skops file)"),
+        ("model", name),
+        ("task", model.task),
+    ]
+    if network is not None:
+        lines.extend(_network_lines(network))
+    names = model.feature_names
+    count = getattr(estimator, "n_features_in_", None)
+    if count is not None:
+        lines.append(("features", f"{count}: " + (", ".join(names) if names else "(unnamed)")))
+    classes = getattr(estimator, "classes_", None)
+    if model.task == CLASSIFICATION and classes is not None:
+        lines.append(("classes", f"{len(classes)}: " + ", ".join(map(str, classes))))
     return lines
 
 
@@ -466,6 +516,8 @@ def info_document(path: str) -> dict:
     """What ``tinynet info --json`` prints: the model file described as data."""
     from tinynet.serialization import read_header
 
+    if zipfile.is_zipfile(path):
+        return _skops_document(path)
     lines = dict(describe(path))  # checks the file, with the errors of `info`
     model = load_model(path)
     estimator = model.estimator
@@ -493,6 +545,28 @@ def info_document(path: str) -> dict:
     if model.task == CLASSIFICATION:
         document["classes"] = [model.label(code) for code in estimator.classes_]
     document["training"] = model.training or None
+    return document
+
+
+def _skops_document(path: str) -> dict:
+    """``info_document`` of a skops file."""
+    model, estimator, name, network = _skops_parts(path)
+    classes = getattr(estimator, "classes_", None)
+    document: dict[str, Any] = {
+        "file": path,
+        "bytes": os.path.getsize(path),
+        "format": "skops",
+        "model": name,
+        "task": model.task,
+        "features": model.feature_names,
+        "n_features": getattr(estimator, "n_features_in_", None),
+        "classes": None if classes is None else [str(c) for c in classes],
+    }
+    if network is not None:
+        lines = dict(_network_lines(network))
+        document["layer_sizes"] = layer_sizes(network)
+        document["parameters"] = int(lines["parameters"].replace(",", ""))
+        document["dtype"] = lines["dtype"]
     return document
 
 
