@@ -681,3 +681,73 @@ def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypat
 
     step = compare(build, F.cross_entropy, np.float32)
     assert is_replaying(step)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [10, 2100], ids=["kept-buffers", "fresh-arrays"])
+@pytest.mark.parametrize("zeros", ["kept", "per-call"])
+def test_a_one_output_network_replays_bit_identically(dtype, rows, zeros, monkeypatch):
+    # Linear(8, 1)'s input gradient is replayed as a product plus zero (linear_grad_input),
+    # ReLU's maximum against zeros the kernel keeps (or, above _ZEROS_BYTES, makes per call).
+    import tinynet.compiler as compiler
+
+    monkeypatch.setattr(compiler, "_replay_code", {})  # to read this test's sources
+    if zeros == "per-call":
+        monkeypatch.setattr(compiler, "_ZEROS_BYTES", 0)
+
+    def build():
+        model = nn.Sequential(
+            nn.Linear(3, 8, dtype=dtype, rng=0),
+            nn.ReLU(),
+            nn.Linear(8, 1, dtype=dtype, rng=1),
+        )
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def loss_fn(logits, y):
+        return F.binary_cross_entropy_with_logits(logits.reshape(-1), y)
+
+    rng = np.random.default_rng(6)
+    data = [
+        (
+            tn.Tensor(rng.normal(size=(rows, 3)).astype(dtype)),
+            tn.Tensor(rng.integers(0, 2, rows).astype(dtype)),
+        )
+        for _ in range(5)
+    ]
+    step = compare(build, loss_fn, dtype, data=data)
+    assert is_replaying(step)
+    # the generated replay took the product's branch (grad_x = g * weight; grad_x += 0)
+    assert any("grad_x += " in source for source in compiler._replay_code)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_one_output_linears_input_gradient_keeps_matmuls_signed_zeros(dtype):
+    # Zero incoming gradients times negative weights: g * weight is -0.0 there, g @ weight
+    # (and so eager execution, and the replay) +0.0.
+    rng = np.random.default_rng(8)
+    start = [rng.normal(size=(5, 3)).astype(dtype), np.array([[-1.5, 2.0, -0.25]], dtype)]
+    inputs = [rng.normal(size=(5, 1)).astype(dtype) for _ in range(5)]
+    for y in inputs:
+        y[::2] = 0.0
+
+    def run(compiled):
+        x, w = (tn.Tensor(array.copy(), requires_grad=True) for array in start)
+
+        def step(y):
+            x.grad = w.grad = None
+            loss = (F.linear(x, w) * y).sum()
+            loss.backward()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        grads = []
+        for y in inputs:
+            step(tn.Tensor(y))
+            grads.append(x.grad.data.copy())
+        return grads, step
+
+    (eager, _), (replayed, step) = run(False), run(True)
+    assert is_replaying(step)
+    for y, a, b in zip(inputs, eager, replayed):
+        assert a.tobytes() == b.tobytes() == (y @ start[1]).tobytes()
+        assert not np.signbit(a[::2]).any()

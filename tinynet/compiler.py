@@ -61,7 +61,8 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.ops._args import axes, keepdims_shape
-from tinynet.ops.elementwise import scaled_gradient_array
+from tinynet.ops.elementwise import relu_zeros, scaled_gradient_array
+from tinynet.ops.linalg import linear_grad_input, rank_one_product
 from tinynet.tensor import Tensor
 
 __all__ = ["compile"]
@@ -812,6 +813,7 @@ def _grad_is_none(tensor: Tensor) -> bool:
 
 #: Values smaller than this are left to the end of the replay: freeing costs a step.
 _FREE_BYTES = 1 << 16
+_ZEROS_BYTES = 1 << 20  # the largest constant zeros a ReLU kernel keeps
 
 
 def _reads(op: tuple, trace: _Trace) -> tuple:
@@ -1348,13 +1350,19 @@ class _LinearKernel(_Kernel):
         out_x, out_weight, out_bias = self.outs
         if needs_x:
             grad_x = self.reused("grad_x", out_x)
+            # linear_grad_input's two ways, fixed by the shapes and dtypes guarded
+            self.rank_one = rank_one_product(g, weight)
             if grad_x is None:
-                grad_x = self.keep("grad_x", out_x, g @ weight)
+                grad_x = self.keep("grad_x", out_x, linear_grad_input(g, weight))
+            elif self.rank_one:
+                np.multiply(g, weight, out=grad_x)
+                grad_x += g.dtype.type(0)
             else:
                 np.matmul(g, weight, out=grad_x)
             if out_x is not None:
                 env[out_x] = grad_x
         self.ranks = (g.ndim, x.ndim)  # for emit_backward: fixed by the shapes guarded
+        self.dtype = g.dtype
         rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
         if needs_weight:
             flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
@@ -1382,7 +1390,10 @@ class _LinearKernel(_Kernel):
         out_x, out_weight, out_bias = self.outs
         lines = [f"g = env[{self.grad_index}]", f"weight = env[{weight}]"]
         if needs_x:
-            if self.reused("grad_x", out_x) is None:
+            if self.rank_one:  # g * weight + 0: see linear_grad_input
+                lines.append(self.into(name, "grad_x", out_x, "grad_x = np.multiply(g, weight"))
+                lines.append(f"grad_x += {name(self.dtype.type(0))}")
+            elif self.reused("grad_x", out_x) is None:
                 lines.append("grad_x = g @ weight")
             else:
                 lines.append(self.into(name, "grad_x", out_x, "grad_x = np.matmul(g, weight"))
@@ -1403,11 +1414,23 @@ class _LinearKernel(_Kernel):
 
 
 class _ReluKernel(_Kernel):
-    """``Relu``: ``maximum(x, 0)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
+    """``Relu``: ``maximum(x, zeros)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
+
+    #: relu_zeros(x), kept up to 1 MiB (x's shape and dtype are fixed for the program): a
+    #: constant, one per ReLU, so larger than the per-step buffers (a larger one is made
+    #: per call, as eagerly: 2 MB kept per layer would raise the large case's peak memory).
+    zeros: Any = None
+    zeros_per_call = False
 
     def forward(self, env):
         x = env[self.indices[0]]
-        out = self.output(np.maximum, x, 0)
+        zeros = self.zeros
+        if zeros is None:
+            zeros = relu_zeros(x)
+            self.zeros_per_call = getattr(zeros, "nbytes", 0) > _ZEROS_BYTES
+            if not self.zeros_per_call:
+                self.zeros = zeros
+        out = self.output(np.maximum, x, zeros)
         env[self.out_index] = out
 
     def backward(self, env):
@@ -1431,7 +1454,8 @@ class _ReluKernel(_Kernel):
 
     def emit_forward(self, name):
         x = self.indices[0]
-        call = self.into(name, "out", self.out_index, f"np.maximum(env[{x}], {self.zero(name)}")
+        zeros = f"{name(relu_zeros)}(env[{x}])" if self.zeros_per_call else name(self.zeros)
+        call = self.into(name, "out", self.out_index, f"np.maximum(env[{x}], {zeros}")
         return [f"env[{self.out_index}] = {call}"]
 
     def emit_backward(self, name):
