@@ -751,3 +751,72 @@ def test_a_one_output_linears_input_gradient_keeps_matmuls_signed_zeros(dtype):
     for y, a, b in zip(inputs, eager, replayed):
         assert a.tobytes() == b.tobytes() == (y @ start[1]).tobytes()
         assert not np.signbit(a[::2]).any()
+
+
+class _Cube(tn.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output * (x * x * 3.0)
+
+
+def test_a_registered_replay_kernel_replays_its_function_as_eager(monkeypatch):
+    from tinynet.compiler import ReplayKernel, register_replay_kernel
+
+    ran = []
+
+    class CubeKernel(ReplayKernel):
+        def fits(self, env):
+            return env[self.indices[0]].dtype == np.float64  # float32: the Function's own
+
+        def run(self, env):
+            ran.append("run")
+            x = env[self.indices[0]]
+            env[self.out_index] = x * x * x
+
+        def backward(self, env):
+            ran.append("backward")
+            x, g = env[self.indices[0]], env[self.grad_index]
+            if self.needs[0] and self.outs[0] is not None:
+                env[self.outs[0]] = g * (x * x * np.float64(3.0))
+
+    monkeypatch.setattr(tn.compiler, "_registered_kernels", {})
+    register_replay_kernel(_Cube, CubeKernel)
+    for dtype in (np.float64, np.float32):
+        ran.clear()
+        start = np.linspace(-1, 1, 6).astype(dtype)
+        inputs = [np.random.default_rng(i).normal(size=6).astype(dtype) for i in range(5)]
+
+        def run(compiled, start=start, inputs=inputs):
+            w = tn.Tensor(start.copy(), requires_grad=True)
+
+            def step(x):
+                w.grad = None
+                loss = (_Cube.apply(w) * x).sum()
+                loss.backward()
+                return loss
+
+            step = tn.compile(step) if compiled else step
+            results = [(step(tn.Tensor(x)).data.tobytes(), w.grad.data.tobytes()) for x in inputs]
+            return results, step
+
+        (eager, _), (replayed, step) = run(False), run(True)
+        assert eager == replayed
+        assert is_replaying(step)
+        # each replay runs the kernel, unless its fits() said no (float32 here)
+        replays = len(inputs) - step._traces
+        assert replays >= 2
+        assert ran == (["run", "backward"] * replays if dtype == np.float64 else [])
+
+
+def test_register_replay_kernel_rejects_what_is_not_a_function_and_a_kernel():
+    from tinynet.compiler import ReplayKernel, register_replay_kernel
+
+    with pytest.raises(TypeError, match="expected a Function class"):
+        register_replay_kernel(np.add, ReplayKernel)
+    with pytest.raises(TypeError, match="expected a ReplayKernel subclass"):
+        register_replay_kernel(_Cube, object)

@@ -903,7 +903,12 @@ def _kernel_step(op: tuple, kernels: dict) -> tuple | None:
         def checked_backward(env):
             (specific if kernel.simple else generic)(env)
 
-        return checked_backward, None
+        def emit_checked_backward(name):
+            if kernel.simple is None:
+                return None
+            return [f"{name(specific if kernel.simple else generic)}(env)"]
+
+        return checked_backward, emit_checked_backward
     return None
 
 
@@ -1609,6 +1614,74 @@ class _CheckedKernel(_Kernel):
         else:
             self.generic(env)
 
+    def emit_forward(self, name):
+        # what forward decided on the first replay, called without the check
+        if self.simple is None:
+            return None
+        return [f"{name(self.run if self.simple else self.generic)}(env)"]
+
+
+class ReplayKernel(_CheckedKernel):
+    """The base of a replay kernel for a ``Function`` defined outside the core (see
+    ``register_replay_kernel``): the replay calls ``run(env)`` for its forward and
+    ``backward(env)`` for its first-order backward instead of the Function's own methods.
+
+    ``env`` is the replay's list of values: the inputs are ``env[i] for i in self.indices``
+    (arrays for Tensor arguments, other arguments as recorded), the result goes to
+    ``env[self.out_index]``, and an array the backward needs to ``env[self.ctx_index]`` (set
+    ``stores_ctx = True``). The backward reads its incoming gradient at
+    ``env[self.grad_index]`` and writes the gradient of input ``k`` to ``env[self.outs[k]]``
+    when ``self.needs[k]`` and ``self.outs[k] is not None``. ``fits(env)``, asked on the first
+    replay, says whether this recording's values suit the kernel; if not, the Function's own
+    methods run. ``keep(name, index, array)`` and ``reused(name, index)`` keep a small array
+    for the next replay to write into (``index``: the value it holds, None for scratch).
+
+    A kernel must compute exactly what the Function's forward and its first-order backward
+    (grad mode off) compute, in the same order, so replays stay bit-identical to eager
+    execution; test it as tests/estimators/test_losses.py does.
+    """
+
+    def fits(self, env) -> bool:
+        raise NotImplementedError
+
+    def run(self, env) -> None:
+        raise NotImplementedError
+
+
+#: Function class -> ReplayKernel subclass, from register_replay_kernel.
+_registered_kernels: dict[type, type] = {}
+
+
+def register_replay_kernel(function: type, kernel: type[ReplayKernel]) -> None:
+    """Replay the recorded calls of ``function`` (a ``tn.Function`` subclass) with ``kernel``.
+
+    For Functions of the layers above the compiler (tinynet.estimators' losses), which the
+    compiler cannot import; the core's own primitives have built-in kernels.
+
+    >>> import numpy as np, tinynet as tn
+    >>> class Double(tn.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x * 2
+    ...     @staticmethod
+    ...     def backward(ctx, grad_output):
+    ...         return grad_output * 2
+    >>> class DoubleKernel(ReplayKernel):
+    ...     def fits(self, env):
+    ...         return type(env[self.indices[0]]) is np.ndarray
+    ...     def run(self, env):
+    ...         env[self.out_index] = env[self.indices[0]] * 2
+    ...     def backward(self, env):
+    ...         if self.needs[0] and self.outs[0] is not None:
+    ...             env[self.outs[0]] = env[self.grad_index] * 2
+    >>> register_replay_kernel(Double, DoubleKernel)
+    """
+    if not (isinstance(function, type) and issubclass(function, autograd.Function)):
+        raise TypeError(f"register_replay_kernel: expected a Function class, got {function!r}")
+    if not (isinstance(kernel, type) and issubclass(kernel, ReplayKernel)):
+        raise TypeError(f"register_replay_kernel: expected a ReplayKernel subclass, got {kernel!r}")
+    _registered_kernels[function] = kernel
+
 
 def _same_float(*arrays, scalar_result: bool = True) -> bool:
     """True for arrays of one dtype, float32 or float64 (and, unless ``scalar_result``, not all
@@ -1775,6 +1848,7 @@ def _replay_kernels() -> dict:
     from tinynet.ops.reduce import Mean, Sum
 
     return {
+        **_registered_kernels,
         Linear: _LinearKernel,
         Relu: _ReluKernel,
         SoftmaxCrossEntropy: _SoftmaxCrossEntropyKernel,

@@ -96,3 +96,31 @@ def test_weighted_fits_are_compiled_and_give_the_eager_weights_bit_for_bit(kind,
     (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
     assert step._eager_reason is None
     assert any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+
+
+@pytest.mark.parametrize("sample_weight", [None, "uniform"])
+def test_the_softmax_loss_replays_through_its_registered_kernel(sample_weight, monkeypatch):
+    # Only the recorded calls run the loss's own forward and backward; replays run
+    # _SoftmaxCrossEntropyReplay, and the weights stay the eager ones (tests above).
+    from tinynet.estimators import _losses
+
+    calls = []
+    loss = _losses._SoftmaxCrossEntropy
+    for method in ("forward", "backward"):
+        original = getattr(loss, method)
+
+        def counted(ctx, *args, _original=original, _method=method):
+            calls.append(_method)
+            return _original(ctx, *args)
+
+        monkeypatch.setattr(loss, method, staticmethod(counted))
+    weight = None if sample_weight is None else np.random.default_rng(0).uniform(0.5, 2, len(y))
+
+    def make():
+        return NeuralNetClassifier(hidden_layer_sizes=(8,), batch_size=40, max_iter=3,
+                                   random_state=0)  # fmt: skip
+
+    compiled = fit(make, True, y, weight)
+    (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
+    assert step._traces == 4  # two batch shapes, each recorded twice: 12 steps in all
+    assert calls.count("forward") == calls.count("backward") == 4
