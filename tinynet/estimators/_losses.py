@@ -163,6 +163,33 @@ class _ElementwiseLoss(Function):
         return Tensor.wrap(_array(grad * grad_output.data)), None, None, None
 
 
+class _ElementwiseLossReplay(ReplayKernel):
+    """``tn.compile``'s replay of ``_ElementwiseLoss``: its forward and first-order backward
+    on the arrays (the same calls), without a ctx object or Tensors."""
+
+    def fits(self, env) -> bool:
+        z, target = env[self.indices[0]], env[self.indices[1]]
+        return type(z) is np.ndarray and type(target) is np.ndarray
+
+    def run(self, env) -> None:
+        z, target, weight, kind = (env[index] for index in self.indices)
+        env[self.out_index] = np.asarray(np.add.reduce(_value(kind, z, target) * weight, axis=None))
+
+    def backward(self, env) -> None:
+        out = self.outs[0]
+        if not self.needs[0] or out is None:
+            return
+        z, target, weight, kind = (env[index] for index in self.indices)
+        grad = _slope(kind, z, target)
+        if not isinstance(weight, np.ndarray) or weight.ndim == 0:
+            weight = np.asarray(weight, dtype=grad.dtype)
+        grad = grad * weight
+        env[out] = _array(grad * env[self.grad_index])
+
+
+register_replay_kernel(_ElementwiseLoss, _ElementwiseLossReplay)
+
+
 def batch_loss(kind: str, raw: Tensor, target: np.ndarray, weight) -> Tensor:
     """The loss of one batch: ``weight`` is a float (1 / n) or an ``(n, 1)`` column of the
     sample weights divided by their sum. ``kind`` is the output activation."""
