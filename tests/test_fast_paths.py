@@ -169,7 +169,7 @@ def _every_bit_pattern(dtype, seed=0):
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_relus_zeros_give_the_bits_of_a_maximum_with_zero(dtype):
-    from tinynet.ops.elementwise import relu_zeros
+    from tinynet.ops.elementwise import Relu, relu_zeros
 
     x = _every_bit_pattern(dtype)
     uint = np.dtype(f"u{np.dtype(dtype).itemsize}")
@@ -179,6 +179,11 @@ def test_relus_zeros_give_the_bits_of_a_maximum_with_zero(dtype):
         assert got.dtype == expected.dtype
         assert np.array_equal(got.view(uint), expected.view(uint))
     assert relu_zeros(np.arange(3)) == 0  # integers: maximum with 0 as before
+    # the result's memory layout is the scalar maximum's (later matrix products see it)
+    transposed = x.T
+    assert relu_zeros(transposed) == 0
+    for view in (x, transposed, x[:, ::3]):
+        assert Relu.forward(None, view).strides == np.maximum(view, 0).strides
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -203,6 +208,11 @@ def test_the_one_output_linear_backward_has_the_bits_of_matmul(dtype, leading):
         assert np.signbit(expected).any() and (g * weight == 0).any()
         assert not np.array_equal((g * weight).view(uint), expected.view(uint))
     assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert got.flags.c_contiguous  # as matmul's result, whatever g's strides
+    if leading:
+        swapped = np.ascontiguousarray(g.swapaxes(0, 1)).swapaxes(0, 1)  # g, other strides
+        with np.errstate(all="ignore"):
+            assert linear_grad_input(swapped, weight).strides == (swapped @ weight).strides
     assert np.array_equal(got.view(uint), expected.view(uint))
     # and through the Linear op, eagerly: its first-order path against matmul
     x = tn.tensor(rng.standard_normal((*leading, 40, 30)).astype(dtype), requires_grad=True)

@@ -1429,9 +1429,8 @@ class _ReluKernel(_Kernel):
 
     def forward(self, env):
         x = env[self.indices[0]]
-        zeros = self.zeros
-        if zeros is None:
-            zeros = relu_zeros(x)
+        zeros = relu_zeros(x)
+        if self.zeros is None:
             self.zeros_per_call = getattr(zeros, "nbytes", 0) > _ZEROS_BYTES
             if not self.zeros_per_call:
                 self.zeros = zeros
@@ -1459,9 +1458,12 @@ class _ReluKernel(_Kernel):
 
     def emit_forward(self, name):
         x = self.indices[0]
-        zeros = f"{name(relu_zeros)}(env[{x}])" if self.zeros_per_call else name(self.zeros)
-        call = self.into(name, "out", self.out_index, f"np.maximum(env[{x}], {zeros}")
-        return [f"env[{self.out_index}] = {call}"]
+        if self.zeros_per_call or isinstance(self.zeros, int):
+            zeros = f"{name(relu_zeros)}(x)"
+        else:  # relu_zeros(x) without making them; a layout the guards let change is checked
+            zeros = f"{name(self.zeros)} if x.flags.c_contiguous else 0"
+        call = self.into(name, "out", self.out_index, f"np.maximum(x, {zeros}")
+        return [f"x = env[{x}]", f"env[{self.out_index}] = {call}"]
 
     def emit_backward(self, name):
         x = self.indices[0]

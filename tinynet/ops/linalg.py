@@ -133,7 +133,7 @@ def linear_grad_input(g: np.ndarray, weight: np.ndarray) -> np.ndarray:
     (False, True)
     """
     if rank_one_product(g, weight):
-        grad = np.multiply(g, weight)
+        grad = np.multiply(g, weight, order="C")  # matmul's layout, whatever g's strides
         grad += g.dtype.type(0)
         return grad
     return g @ weight
