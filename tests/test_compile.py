@@ -685,14 +685,14 @@ def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypat
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows", [10, 2100], ids=["kept-buffers", "fresh-arrays"])
-@pytest.mark.parametrize("zeros", ["kept", "per-call"])
+@pytest.mark.parametrize("zeros", ["kept", "scalar"])
 def test_a_one_output_network_replays_bit_identically(dtype, rows, zeros, monkeypatch):
     # Linear(8, 1)'s input gradient is replayed as a product plus zero (linear_grad_input),
-    # ReLU's maximum against zeros the kernel keeps (or, above _ZEROS_BYTES, makes per call).
+    # ReLU's maximum against zeros the kernel keeps (or, above _ZEROS_BYTES, a scalar 0).
     import tinynet.compiler as compiler
 
     monkeypatch.setattr(compiler, "_replay_code", {})  # to read this test's sources
-    if zeros == "per-call":
+    if zeros == "scalar":
         monkeypatch.setattr(compiler, "_ZEROS_BYTES", 0)
 
     def build():

@@ -1422,19 +1422,18 @@ class _ReluKernel(_Kernel):
     """``Relu``: ``maximum(x, zeros)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
 
     #: relu_zeros(x), kept up to 1 MiB (x's shape and dtype are fixed for the program): a
-    #: constant, one per ReLU, so larger than the per-step buffers (a larger one is made
-    #: per call, as eagerly: 2 MB kept per layer would raise the large case's peak memory).
+    #: constant, one per ReLU, so larger than the per-step buffers. Above that the replay
+    #: takes the maximum with a scalar 0, the same bits (tests/test_fast_paths.py) without
+    #: 2 MB of zeros a layer at large sizes (kept, or made per call as eagerly, they would
+    #: raise the peak memory).
     zeros: Any = None
-    zeros_per_call = False
 
     def forward(self, env):
         x = env[self.indices[0]]
-        zeros = relu_zeros(x)
         if self.zeros is None:
-            self.zeros_per_call = getattr(zeros, "nbytes", 0) > _ZEROS_BYTES
-            if not self.zeros_per_call:
-                self.zeros = zeros
-        out = self.output(np.maximum, x, zeros)
+            zeros = relu_zeros(x)
+            self.zeros = zeros if getattr(zeros, "nbytes", 0) <= _ZEROS_BYTES else 0
+        out = self.output(np.maximum, x, self.zeros if x.flags.c_contiguous else 0)
         env[self.out_index] = out
 
     def backward(self, env):
@@ -1458,11 +1457,11 @@ class _ReluKernel(_Kernel):
 
     def emit_forward(self, name):
         x = self.indices[0]
-        if self.zeros_per_call or isinstance(self.zeros, int):
-            zeros = f"{name(relu_zeros)}(x)"
+        if isinstance(self.zeros, int):
+            call = self.into(name, "out", self.out_index, f"np.maximum(x, {self.zero(name)}")
         else:  # relu_zeros(x) without making them; a layout the guards let change is checked
             zeros = f"{name(self.zeros)} if x.flags.c_contiguous else 0"
-        call = self.into(name, "out", self.out_index, f"np.maximum(x, {zeros}")
+            call = self.into(name, "out", self.out_index, f"np.maximum(x, {zeros}")
         return [f"x = env[{x}]", f"env[{self.out_index}] = {call}"]
 
     def emit_backward(self, name):
