@@ -65,7 +65,7 @@ from tinynet.ops.elementwise import relu_zeros, scaled_gradient_array
 from tinynet.ops.linalg import linear_grad_input, rank_one_product
 from tinynet.tensor import Tensor
 
-__all__ = ["compile"]
+__all__ = ["ReplayKernel", "compile", "register_replay_kernel"]
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
 _READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "__array__")
@@ -1639,7 +1639,8 @@ class ReplayKernel(_CheckedKernel):
 
     A kernel must compute exactly what the Function's forward and its first-order backward
     (grad mode off) compute, in the same order, so replays stay bit-identical to eager
-    execution; test it as tests/estimators/test_losses.py does.
+    execution; test it as tests/estimators/test_compiled_fit.py does (compiled and eager fits
+    give the same weights, and only the recorded calls run the Function's own methods).
     """
 
     def fits(self, env) -> bool:
