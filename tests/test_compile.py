@@ -681,3 +681,142 @@ def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypat
 
     step = compare(build, F.cross_entropy, np.float32)
     assert is_replaying(step)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [10, 2100], ids=["kept-buffers", "fresh-arrays"])
+@pytest.mark.parametrize("zeros", ["kept", "scalar"])
+def test_a_one_output_network_replays_bit_identically(dtype, rows, zeros, monkeypatch):
+    # Linear(8, 1)'s input gradient is replayed as a product plus zero (linear_grad_input),
+    # ReLU's maximum against zeros the kernel keeps (or, above _ZEROS_BYTES, a scalar 0).
+    import tinynet.compiler as compiler
+
+    monkeypatch.setattr(compiler, "_replay_code", {})  # to read this test's sources
+    if zeros == "scalar":
+        monkeypatch.setattr(compiler, "_ZEROS_BYTES", 0)
+
+    def build():
+        model = nn.Sequential(
+            nn.Linear(3, 8, dtype=dtype, rng=0),
+            nn.ReLU(),
+            nn.Linear(8, 1, dtype=dtype, rng=1),
+        )
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def loss_fn(logits, y):
+        return F.binary_cross_entropy_with_logits(logits.reshape(-1), y)
+
+    rng = np.random.default_rng(6)
+    data = [
+        (
+            tn.Tensor(rng.normal(size=(rows, 3)).astype(dtype)),
+            tn.Tensor(rng.integers(0, 2, rows).astype(dtype)),
+        )
+        for _ in range(5)
+    ]
+    step = compare(build, loss_fn, dtype, data=data)
+    assert is_replaying(step)
+    # the generated replay took the product's branch (grad_x = g * weight; grad_x += 0)
+    assert any("grad_x += " in source for source in compiler._replay_code)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_one_output_linears_input_gradient_keeps_matmuls_signed_zeros(dtype):
+    # Zero incoming gradients times negative weights: g * weight is -0.0 there, g @ weight
+    # (and so eager execution, and the replay) +0.0.
+    rng = np.random.default_rng(8)
+    start = [rng.normal(size=(5, 3)).astype(dtype), np.array([[-1.5, 2.0, -0.25]], dtype)]
+    inputs = [rng.normal(size=(5, 1)).astype(dtype) for _ in range(5)]
+    for y in inputs:
+        y[::2] = 0.0
+
+    def run(compiled):
+        x, w = (tn.Tensor(array.copy(), requires_grad=True) for array in start)
+
+        def step(y):
+            x.grad = w.grad = None
+            loss = (F.linear(x, w) * y).sum()
+            loss.backward()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        grads = []
+        for y in inputs:
+            step(tn.Tensor(y))
+            grads.append(x.grad.data.copy())
+        return grads, step
+
+    (eager, _), (replayed, step) = run(False), run(True)
+    assert is_replaying(step)
+    for y, a, b in zip(inputs, eager, replayed):
+        assert a.tobytes() == b.tobytes() == (y @ start[1]).tobytes()
+        assert not np.signbit(a[::2]).any()
+
+
+class _Cube(tn.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output * (x * x * 3.0)
+
+
+def test_a_registered_replay_kernel_replays_its_function_as_eager(monkeypatch):
+    from tinynet.compiler import ReplayKernel, register_replay_kernel
+
+    ran = []
+
+    class CubeKernel(ReplayKernel):
+        def fits(self, env):
+            return env[self.indices[0]].dtype == np.float64  # float32: the Function's own
+
+        def run(self, env):
+            ran.append("run")
+            x = env[self.indices[0]]
+            env[self.out_index] = x * x * x
+
+        def backward(self, env):
+            ran.append("backward")
+            x, g = env[self.indices[0]], env[self.grad_index]
+            if self.needs[0] and self.outs[0] is not None:
+                env[self.outs[0]] = g * (x * x * np.float64(3.0))
+
+    monkeypatch.setattr(tn.compiler, "_registered_kernels", {})
+    register_replay_kernel(_Cube, CubeKernel)
+    for dtype in (np.float64, np.float32):
+        ran.clear()
+        start = np.linspace(-1, 1, 6).astype(dtype)
+        inputs = [np.random.default_rng(i).normal(size=6).astype(dtype) for i in range(5)]
+
+        def run(compiled, start=start, inputs=inputs):
+            w = tn.Tensor(start.copy(), requires_grad=True)
+
+            def step(x):
+                w.grad = None
+                loss = (_Cube.apply(w) * x).sum()
+                loss.backward()
+                return loss
+
+            step = tn.compile(step) if compiled else step
+            results = [(step(tn.Tensor(x)).data.tobytes(), w.grad.data.tobytes()) for x in inputs]
+            return results, step
+
+        (eager, _), (replayed, step) = run(False), run(True)
+        assert eager == replayed
+        assert is_replaying(step)
+        # each replay runs the kernel, unless its fits() said no (float32 here)
+        replays = len(inputs) - step._traces
+        assert replays >= 2
+        assert ran == (["run", "backward"] * replays if dtype == np.float64 else [])
+
+
+def test_register_replay_kernel_rejects_what_is_not_a_function_and_a_kernel():
+    from tinynet.compiler import ReplayKernel, register_replay_kernel
+
+    with pytest.raises(TypeError, match="expected a Function class"):
+        register_replay_kernel(np.add, ReplayKernel)
+    with pytest.raises(TypeError, match="expected a ReplayKernel subclass"):
+        register_replay_kernel(_Cube, object)

@@ -153,3 +153,80 @@ def test_a_full_reductions_gradient_is_a_read_only_view_and_leaves_get_their_own
     x.grad.data[0, 0] = 7.0  # .grad is writable, and no other gradient sees the write
     (again,) = tn.grad(reduce(x), x)
     np.testing.assert_array_equal(again.data, np.full((2, 3), value))
+
+
+def _every_bit_pattern(dtype, seed=0):
+    """Floats from random bit patterns (NaNs with payloads, subnormals, infinities, signed
+    zeros), every float16 pattern."""
+    uint = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    if dtype == np.float16:
+        return np.arange(1 << 16, dtype=uint).view(dtype).reshape(256, 256)
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, np.iinfo(uint).max, 200_000, dtype=uint, endpoint=True)
+    special = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf], dtype).view(uint)
+    return np.concatenate([bits, special, bits[:194]]).view(dtype).reshape(200, 1001)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relus_zeros_give_the_bits_of_a_maximum_with_zero(dtype):
+    from tinynet.ops.elementwise import Relu, relu_zeros
+
+    x = _every_bit_pattern(dtype)
+    uint = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    for view in (x, x[:, ::3], x[0], x[3:5, 7:8]):
+        expected = np.maximum(view, 0)
+        got = np.maximum(view, relu_zeros(view))
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got.view(uint), expected.view(uint))
+    assert relu_zeros(np.arange(3)) == 0  # integers: maximum with 0 as before
+    # the result's memory layout is the scalar maximum's (later matrix products see it)
+    transposed = x.T
+    assert relu_zeros(transposed) == 0
+    for view in (x, transposed, x[:, ::3]):
+        assert Relu.forward(None, view).strides == np.maximum(view, 0).strides
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("leading", [(), (3,)], ids=["2d", "3d"])
+def test_the_one_output_linear_backward_has_the_bits_of_matmul(dtype, leading):
+    from tinynet.ops.linalg import linear_grad_input, rank_one_product
+
+    rng = np.random.default_rng(4)
+    tiny = np.finfo(dtype).tiny
+    g = rng.standard_normal((*leading, 40, 1)).astype(dtype)
+    weight = rng.standard_normal((1, 30)).astype(dtype)
+    # Zeros of both signs (matmul adds each product to +0.0: -0.0 products come out +0.0),
+    # products that underflow or overflow, infinities and NaN.
+    g[..., :6, 0] = [0.0, -0.0, tiny, -tiny, np.finfo(dtype).max, np.inf]
+    g[..., 6, 0] = np.nan
+    weight[0, :5] = [-0.0, 0.0, -tiny, np.inf, -1.0]
+    assert rank_one_product(g, weight)
+    uint = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    with np.errstate(all="ignore"):
+        expected = g @ weight
+        got = linear_grad_input(g, weight)
+        assert np.signbit(expected).any() and (g * weight == 0).any()
+        assert not np.array_equal((g * weight).view(uint), expected.view(uint))
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert got.flags.c_contiguous  # as matmul's result, whatever g's strides
+    if leading:
+        swapped = np.ascontiguousarray(g.swapaxes(0, 1)).swapaxes(0, 1)  # g, other strides
+        with np.errstate(all="ignore"):
+            assert linear_grad_input(swapped, weight).strides == (swapped @ weight).strides
+    assert np.array_equal(got.view(uint), expected.view(uint))
+    # and through the Linear op, eagerly: its first-order path against matmul
+    x = tn.tensor(rng.standard_normal((*leading, 40, 30)).astype(dtype), requires_grad=True)
+    w = tn.tensor(weight, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (grad_x,) = tn.grad(F.linear(x, w), x, tn.tensor(g))
+    assert np.array_equal(grad_x.data.view(uint), expected.view(uint))
+
+
+def test_other_linear_backwards_stay_matrix_products():
+    from tinynet.ops.linalg import rank_one_product
+
+    f32 = np.ones((4, 1), np.float32)
+    assert not rank_one_product(f32, np.ones((2, 3), np.float32))  # two outputs
+    assert not rank_one_product(f32, np.ones((1, 3)))  # mixed dtypes: matmul promotes
+    assert not rank_one_product(np.ones(1, np.float32), np.ones((1, 3), np.float32))  # 1-D
+    assert not rank_one_product(f32.astype(np.float16), np.ones((1, 3), np.float16))

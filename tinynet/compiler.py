@@ -61,10 +61,11 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.ops._args import axes, keepdims_shape
-from tinynet.ops.elementwise import scaled_gradient_array
+from tinynet.ops.elementwise import relu_zeros, scaled_gradient_array
+from tinynet.ops.linalg import linear_grad_input, rank_one_product
 from tinynet.tensor import Tensor
 
-__all__ = ["compile"]
+__all__ = ["ReplayKernel", "compile", "register_replay_kernel"]
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
 _READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "__array__")
@@ -812,6 +813,7 @@ def _grad_is_none(tensor: Tensor) -> bool:
 
 #: Values smaller than this are left to the end of the replay: freeing costs a step.
 _FREE_BYTES = 1 << 16
+_ZEROS_BYTES = 1 << 20  # the largest constant zeros a ReLU kernel keeps
 
 
 def _reads(op: tuple, trace: _Trace) -> tuple:
@@ -901,7 +903,12 @@ def _kernel_step(op: tuple, kernels: dict) -> tuple | None:
         def checked_backward(env):
             (specific if kernel.simple else generic)(env)
 
-        return checked_backward, None
+        def emit_checked_backward(name):
+            if kernel.simple is None:
+                return None
+            return [f"{name(specific if kernel.simple else generic)}(env)"]
+
+        return checked_backward, emit_checked_backward
     return None
 
 
@@ -1348,13 +1355,19 @@ class _LinearKernel(_Kernel):
         out_x, out_weight, out_bias = self.outs
         if needs_x:
             grad_x = self.reused("grad_x", out_x)
+            # linear_grad_input's two ways, fixed by the shapes and dtypes guarded
+            self.rank_one = rank_one_product(g, weight)
             if grad_x is None:
-                grad_x = self.keep("grad_x", out_x, g @ weight)
+                grad_x = self.keep("grad_x", out_x, linear_grad_input(g, weight))
+            elif self.rank_one:
+                np.multiply(g, weight, out=grad_x)
+                grad_x += g.dtype.type(0)
             else:
                 np.matmul(g, weight, out=grad_x)
             if out_x is not None:
                 env[out_x] = grad_x
         self.ranks = (g.ndim, x.ndim)  # for emit_backward: fixed by the shapes guarded
+        self.dtype = g.dtype
         rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
         if needs_weight:
             flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
@@ -1382,7 +1395,10 @@ class _LinearKernel(_Kernel):
         out_x, out_weight, out_bias = self.outs
         lines = [f"g = env[{self.grad_index}]", f"weight = env[{weight}]"]
         if needs_x:
-            if self.reused("grad_x", out_x) is None:
+            if self.rank_one:  # g * weight + 0: see linear_grad_input
+                lines.append(self.into(name, "grad_x", out_x, "grad_x = np.multiply(g, weight"))
+                lines.append(f"grad_x += {name(self.dtype.type(0))}")
+            elif self.reused("grad_x", out_x) is None:
                 lines.append("grad_x = g @ weight")
             else:
                 lines.append(self.into(name, "grad_x", out_x, "grad_x = np.matmul(g, weight"))
@@ -1403,11 +1419,21 @@ class _LinearKernel(_Kernel):
 
 
 class _ReluKernel(_Kernel):
-    """``Relu``: ``maximum(x, 0)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
+    """``Relu``: ``maximum(x, zeros)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
+
+    #: relu_zeros(x), kept up to 1 MiB (x's shape and dtype are fixed for the program): a
+    #: constant, one per ReLU, so larger than the per-step buffers. Above that the replay
+    #: takes the maximum with a scalar 0, the same bits (tests/test_fast_paths.py) without
+    #: 2 MB of zeros a layer at large sizes (kept, or made per call as eagerly, they would
+    #: raise the peak memory).
+    zeros: Any = None
 
     def forward(self, env):
         x = env[self.indices[0]]
-        out = self.output(np.maximum, x, 0)
+        if self.zeros is None:
+            zeros = relu_zeros(x)
+            self.zeros = zeros if getattr(zeros, "nbytes", 0) <= _ZEROS_BYTES else 0
+        out = self.output(np.maximum, x, self.zeros if x.flags.c_contiguous else 0)
         env[self.out_index] = out
 
     def backward(self, env):
@@ -1431,8 +1457,12 @@ class _ReluKernel(_Kernel):
 
     def emit_forward(self, name):
         x = self.indices[0]
-        call = self.into(name, "out", self.out_index, f"np.maximum(env[{x}], {self.zero(name)}")
-        return [f"env[{self.out_index}] = {call}"]
+        if isinstance(self.zeros, int):
+            call = self.into(name, "out", self.out_index, f"np.maximum(x, {self.zero(name)}")
+        else:  # relu_zeros(x) without making them; a layout the guards let change is checked
+            zeros = f"{name(self.zeros)} if x.flags.c_contiguous else 0"
+            call = self.into(name, "out", self.out_index, f"np.maximum(x, {zeros}")
+        return [f"x = env[{x}]", f"env[{self.out_index}] = {call}"]
 
     def emit_backward(self, name):
         x = self.indices[0]
@@ -1584,6 +1614,75 @@ class _CheckedKernel(_Kernel):
             self.run(env)
         else:
             self.generic(env)
+
+    def emit_forward(self, name):
+        # what forward decided on the first replay, called without the check
+        if self.simple is None:
+            return None
+        return [f"{name(self.run if self.simple else self.generic)}(env)"]
+
+
+class ReplayKernel(_CheckedKernel):
+    """The base of a replay kernel for a ``Function`` defined outside the core (see
+    ``register_replay_kernel``): the replay calls ``run(env)`` for its forward and
+    ``backward(env)`` for its first-order backward instead of the Function's own methods.
+
+    ``env`` is the replay's list of values: the inputs are ``env[i] for i in self.indices``
+    (arrays for Tensor arguments, other arguments as recorded), the result goes to
+    ``env[self.out_index]``, and an array the backward needs to ``env[self.ctx_index]`` (set
+    ``stores_ctx = True``). The backward reads its incoming gradient at
+    ``env[self.grad_index]`` and writes the gradient of input ``k`` to ``env[self.outs[k]]``
+    when ``self.needs[k]`` and ``self.outs[k] is not None``. ``fits(env)``, asked on the first
+    replay, says whether this recording's values suit the kernel; if not, the Function's own
+    methods run. ``keep(name, index, array)`` and ``reused(name, index)`` keep a small array
+    for the next replay to write into (``index``: the value it holds, None for scratch).
+
+    A kernel must compute exactly what the Function's forward and its first-order backward
+    (grad mode off) compute, in the same order, so replays stay bit-identical to eager
+    execution; test it as tests/estimators/test_compiled_fit.py does (compiled and eager fits
+    give the same weights, and only the recorded calls run the Function's own methods).
+    """
+
+    def fits(self, env) -> bool:
+        raise NotImplementedError
+
+    def run(self, env) -> None:
+        raise NotImplementedError
+
+
+#: Function class -> ReplayKernel subclass, from register_replay_kernel.
+_registered_kernels: dict[type, type] = {}
+
+
+def register_replay_kernel(function: type, kernel: type[ReplayKernel]) -> None:
+    """Replay the recorded calls of ``function`` (a ``tn.Function`` subclass) with ``kernel``.
+
+    For Functions of the layers above the compiler (tinynet.estimators' losses), which the
+    compiler cannot import; the core's own primitives have built-in kernels.
+
+    >>> import numpy as np, tinynet as tn
+    >>> class Double(tn.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x * 2
+    ...     @staticmethod
+    ...     def backward(ctx, grad_output):
+    ...         return grad_output * 2
+    >>> class DoubleKernel(ReplayKernel):
+    ...     def fits(self, env):
+    ...         return type(env[self.indices[0]]) is np.ndarray
+    ...     def run(self, env):
+    ...         env[self.out_index] = env[self.indices[0]] * 2
+    ...     def backward(self, env):
+    ...         if self.needs[0] and self.outs[0] is not None:
+    ...             env[self.outs[0]] = env[self.grad_index] * 2
+    >>> register_replay_kernel(Double, DoubleKernel)
+    """
+    if not (isinstance(function, type) and issubclass(function, autograd.Function)):
+        raise TypeError(f"register_replay_kernel: expected a Function class, got {function!r}")
+    if not (isinstance(kernel, type) and issubclass(kernel, ReplayKernel)):
+        raise TypeError(f"register_replay_kernel: expected a ReplayKernel subclass, got {kernel!r}")
+    _registered_kernels[function] = kernel
 
 
 def _same_float(*arrays, scalar_result: bool = True) -> bool:
@@ -1751,6 +1850,7 @@ def _replay_kernels() -> dict:
     from tinynet.ops.reduce import Mean, Sum
 
     return {
+        **_registered_kernels,
         Linear: _LinearKernel,
         Relu: _ReluKernel,
         SoftmaxCrossEntropy: _SoftmaxCrossEntropyKernel,

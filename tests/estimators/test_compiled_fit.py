@@ -96,3 +96,54 @@ def test_weighted_fits_are_compiled_and_give_the_eager_weights_bit_for_bit(kind,
     (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
     assert step._eager_reason is None
     assert any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+
+
+LOSS_OF = {
+    "classifier": "_SoftmaxCrossEntropy",
+    "binary": "_ElementwiseLoss",  # logistic
+    "regressor": "_ElementwiseLoss",  # identity
+}
+
+
+@pytest.mark.parametrize("kind", list(LOSS_OF))
+@pytest.mark.parametrize("sample_weight", [None, "uniform"])
+def test_the_losses_replay_through_their_registered_kernels(kind, sample_weight, monkeypatch):
+    # Only the recorded calls run the loss's own forward and backward; replays run its
+    # kernel (_losses.py), and the weights stay the eager ones (the tests above).
+    from tinynet.estimators import _losses
+
+    calls = []
+    loss = getattr(_losses, LOSS_OF[kind])
+    for method in ("forward", "backward"):
+        original = getattr(loss, method)
+
+        def counted(ctx, *args, _original=original, _method=method):
+            calls.append(_method)
+            return _original(ctx, *args)
+
+        monkeypatch.setattr(loss, method, staticmethod(counted))
+    weight = None if sample_weight is None else np.random.default_rng(0).uniform(0.5, 2, len(y))
+    target = {"classifier": y, "binary": y == 2, "regressor": X[:, 0] * 2 + y}[kind]
+    cls = NeuralNetRegressor if kind == "regressor" else NeuralNetClassifier
+
+    def make():
+        return cls(hidden_layer_sizes=(8,), batch_size=40, max_iter=3, random_state=0)
+
+    compiled = fit(make, True, target, weight)
+    (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
+    assert step._traces == 4  # two batch shapes, each recorded twice: 12 steps in all
+    assert calls.count("forward") == calls.count("backward") == 4
+
+
+def test_a_poisson_fit_replays_the_eager_weights_bit_for_bit():
+    def make():
+        return NeuralNetRegressor(hidden_layer_sizes=(8,), loss="poisson", batch_size=32,
+                                  max_iter=4, alpha=1e-3, random_state=0)  # fmt: skip
+
+    target = y + 0.5
+    eager, compiled = fit(make, False, target), fit(make, True, target)
+    assert compiled.loss_curve_ == eager.loss_curve_
+    for a, b in zip(eager.coefs_ + eager.intercepts_, compiled.coefs_ + compiled.intercepts_):
+        assert a.tobytes() == b.tobytes()
+    (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
+    assert any(type(entry).__name__ == "_Program" for entry in step._entries.values())

@@ -21,6 +21,7 @@ from scipy.special import xlogy
 from tinynet import ops
 from tinynet._grad_mode import is_grad_enabled
 from tinynet.autograd import Function, traced_call
+from tinynet.compiler import ReplayKernel, register_replay_kernel
 from tinynet.ops.elementwise import Sigmoid
 from tinynet.tensor import Tensor
 
@@ -82,6 +83,60 @@ class _SoftmaxCrossEntropy(Function):
         return Tensor.wrap(_array(grad * grad_output.data)), None, None
 
 
+class _SoftmaxCrossEntropyReplay(ReplayKernel):
+    """``tn.compile``'s replay of ``_SoftmaxCrossEntropy``: its forward and first-order
+    backward on the arrays, without a ctx object or Tensors, writing into buffers kept from
+    one replay to the next (the same arithmetic, so the same bits)."""
+
+    stores_ctx = True  # the softmax, for the backward
+
+    def fits(self, env) -> bool:
+        logits, target, row_weight = (env[index] for index in self.indices)
+        arrays = (logits, target, row_weight)
+        if not all(type(array) is np.ndarray for array in arrays):
+            return False
+        dtype = logits.dtype
+        return (
+            dtype.type in (np.float32, np.float64)
+            and target.dtype == row_weight.dtype == dtype
+            and logits.ndim == 2
+            and target.shape == logits.shape
+            and row_weight.shape == (len(logits), 1)
+        )
+
+    def run(self, env) -> None:
+        logits, target, row_weight = (env[index] for index in self.indices)
+        shifted = self.reused("shifted", None)
+        if shifted is None:
+            shifted = self.keep("shifted", None, logits - _row_max(logits))
+            exp = self.keep("exp", None, np.exp(shifted))
+        else:
+            np.subtract(logits, _row_max(logits), out=shifted)
+            exp = np.exp(shifted, out=self.reused("exp", None))
+        norm = np.add.reduce(exp, axis=1, keepdims=True)
+        env[self.ctx_index] = np.divide(exp, norm, out=exp)  # the softmax
+        env[self.out_index] = np.asarray(
+            np.vdot(row_weight, np.log(norm)) - np.vdot(target, shifted)
+        )
+
+    def backward(self, env) -> None:
+        (out,) = self.outs[:1]
+        if not self.needs[0] or out is None:
+            return
+        _, target, row_weight = (env[index] for index in self.indices)
+        grad = self.reused("grad", out)
+        if grad is None:
+            grad = self.keep("grad", out, env[self.ctx_index] * row_weight)
+        else:
+            np.multiply(env[self.ctx_index], row_weight, out=grad)
+        grad -= target
+        grad *= env[self.grad_index]  # eager: grad * grad_output, the same products
+        env[out] = grad
+
+
+register_replay_kernel(_SoftmaxCrossEntropy, _SoftmaxCrossEntropyReplay)
+
+
 class _ElementwiseLoss(Function):
     """``sum(weight * value(z, y))`` with ``weight`` a float or a column of row weights."""
 
@@ -106,6 +161,33 @@ class _ElementwiseLoss(Function):
             weight = np.asarray(weight, dtype=grad.dtype)
         grad = grad * weight
         return Tensor.wrap(_array(grad * grad_output.data)), None, None, None
+
+
+class _ElementwiseLossReplay(ReplayKernel):
+    """``tn.compile``'s replay of ``_ElementwiseLoss``: its forward and first-order backward
+    on the arrays (the same calls), without a ctx object or Tensors."""
+
+    def fits(self, env) -> bool:
+        z, target = env[self.indices[0]], env[self.indices[1]]
+        return type(z) is np.ndarray and type(target) is np.ndarray
+
+    def run(self, env) -> None:
+        z, target, weight, kind = (env[index] for index in self.indices)
+        env[self.out_index] = np.asarray(np.add.reduce(_value(kind, z, target) * weight, axis=None))
+
+    def backward(self, env) -> None:
+        out = self.outs[0]
+        if not self.needs[0] or out is None:
+            return
+        z, target, weight, kind = (env[index] for index in self.indices)
+        grad = _slope(kind, z, target)
+        if not isinstance(weight, np.ndarray) or weight.ndim == 0:
+            weight = np.asarray(weight, dtype=grad.dtype)
+        grad = grad * weight
+        env[out] = _array(grad * env[self.grad_index])
+
+
+register_replay_kernel(_ElementwiseLoss, _ElementwiseLossReplay)
 
 
 def batch_loss(kind: str, raw: Tensor, target: np.ndarray, weight) -> Tensor:
