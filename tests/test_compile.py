@@ -90,7 +90,7 @@ def compare(build, loss_fn, dtype, data=None, expect_compiled=True):
 
 
 def is_replaying(step) -> bool:
-    return any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+    return any(type(entry).__name__ == "Program" for entry in step._entries.values())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -668,12 +668,12 @@ def test_an_optimizer_clearing_gradients_first_makes_their_start_state_irrelevan
 
 
 def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypatch):
-    from tinynet import compiler
+    from tinynet.compiler import codegen
 
     def broken(steps, emitters):
         raise RuntimeError("no source for this program")
 
-    monkeypatch.setattr(compiler, "_straight_line", broken)
+    monkeypatch.setattr(codegen, "straight_line", broken)
 
     def build():
         model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
@@ -689,11 +689,11 @@ def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypat
 def test_a_one_output_network_replays_bit_identically(dtype, rows, zeros, monkeypatch):
     # Linear(8, 1)'s input gradient is replayed as a product plus zero (linear_grad_input),
     # ReLU's maximum against zeros the kernel keeps (or, above _ZEROS_BYTES, a scalar 0).
-    import tinynet.compiler as compiler
+    from tinynet.compiler import codegen, kernels
 
-    monkeypatch.setattr(compiler, "_replay_code", {})  # to read this test's sources
+    monkeypatch.setattr(codegen, "_replay_code", {})  # to read this test's sources
     if zeros == "scalar":
-        monkeypatch.setattr(compiler, "_ZEROS_BYTES", 0)
+        monkeypatch.setattr(kernels, "_ZEROS_BYTES", 0)
 
     def build():
         model = nn.Sequential(
@@ -717,7 +717,7 @@ def test_a_one_output_network_replays_bit_identically(dtype, rows, zeros, monkey
     step = compare(build, loss_fn, dtype, data=data)
     assert is_replaying(step)
     # the generated replay took the product's branch (grad_x = g * weight; grad_x += 0)
-    assert any("grad_x += " in source for source in compiler._replay_code)
+    assert any("grad_x += " in source for source in codegen._replay_code)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -784,7 +784,7 @@ def test_a_registered_replay_kernel_replays_its_function_as_eager(monkeypatch):
             if self.needs[0] and self.outs[0] is not None:
                 env[self.outs[0]] = g * (x * x * np.float64(3.0))
 
-    monkeypatch.setattr(tn.compiler, "_registered_kernels", {})
+    monkeypatch.setattr(tn.compiler.kernel, "_registered_kernels", {})
     register_replay_kernel(_Cube, CubeKernel)
     for dtype in (np.float64, np.float32):
         ran.clear()

@@ -45,7 +45,7 @@ def test_compiled_fit_gives_the_eager_weights_bit_for_bit(solver, kind, dtype):
         assert a.tobytes() == b.tobytes()
     (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
     assert step._eager_reason is None
-    assert any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+    assert any(type(entry).__name__ == "Program" for entry in step._entries.values())
 
 
 def test_compiled_fit_leaves_the_last_batchs_gradients_and_records_each_shape_twice():
@@ -95,7 +95,7 @@ def test_weighted_fits_are_compiled_and_give_the_eager_weights_bit_for_bit(kind,
         assert a.tobytes() == b.tobytes()
     (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
     assert step._eager_reason is None
-    assert any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+    assert any(type(entry).__name__ == "Program" for entry in step._entries.values())
 
 
 LOSS_OF = {
@@ -146,4 +146,4 @@ def test_a_poisson_fit_replays_the_eager_weights_bit_for_bit():
     for a, b in zip(eager.coefs_ + eager.intercepts_, compiled.coefs_ + compiled.intercepts_):
         assert a.tobytes() == b.tobytes()
     (_, _, step), *_ = [entry for key, entry in base._COMPILED_STEPS.items() if key is compiled]
-    assert any(type(entry).__name__ == "_Program" for entry in step._entries.values())
+    assert any(type(entry).__name__ == "Program" for entry in step._entries.values())

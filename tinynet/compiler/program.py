@@ -1,0 +1,264 @@
+"""The replay program built from a recorded call: its steps, what to free, the checks per call.
+
+``Program(trace)`` turns each recorded op into a step: a replay kernel's method where the
+op has one (tinynet.compiler.kernels; ``_kernels_of`` picks them and which values may live
+in buffers kept between replays), else the generic closure of tinynet.compiler.steps; after
+the last read of a large value, a step that frees it. The first replay calls the steps one
+by one; later ones run them written out as one function (tinynet.compiler.codegen).
+``valid()`` checks, on every call, that the leaves, gradients and module modes are those
+recorded; ``run`` fills in the inputs, replays and builds the result.
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+from collections.abc import Callable
+
+from tinynet._grad_mode import grad_mode
+from tinynet.compiler import codegen
+from tinynet.compiler.kernel import Kernel
+from tinynet.compiler.kernels import replay_kernels
+from tinynet.compiler.recording import Trace, inputs, same_value
+from tinynet.compiler.steps import (
+    FREE_BYTES,
+    GuardFailed,
+    backward_step,
+    compile_op,
+    free_step,
+)
+from tinynet.tensor import Tensor
+
+
+class Program:
+    """A recorded call as a list of closures over a list of values."""
+
+    def __init__(self, trace: Trace):
+        self.template = [
+            None if computed else value for value, computed in zip(trace.values, trace.computed)
+        ]
+        self.inputs = trace.inputs
+        self.outputs = trace.outputs
+        self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
+        self.modules = list(zip(trace.modules, trace.training))
+        self.grads_none = trace.grads_that_matter()
+        self._leaf_columns = tuple(map(list, zip(*self.leaves))) or ([], [], [])
+        self._grad_columns = tuple(map(list, zip(*self.grads_none))) or ([], [])
+        self._module_columns = (list(trace.modules), list(trace.training))
+        self.steps = []
+        # For each step, what writes it as source (a kernel's emit method, the freed
+        # numbers) or None (the step is called as it is).
+        self.emitters: list = []
+        kernels = _kernels_of(trace)
+        # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
+        idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
+        for op, dead in zip(trace.ops, _dead_after(trace)):
+            step, emitter = _kernel_step(op, kernels) or (
+                compile_op(op, trace),
+                codegen.emitter(op),
+            )
+            self.steps.append(step)
+            self.emitters.append(emitter)
+            dead = [index for index in dead if index not in idle]
+            if dead:
+                self.steps.append(free_step(dead))
+                self.emitters.append(dead)
+        # The first replay calls the steps one by one (kernels keep their buffers); then
+        # they are written out as one function over those buffers (see codegen.straight_line).
+        self.replay: Callable[[list], None] = self._first_replay
+        # Kernels write into the buffers of the previous replay: one replay at a time.
+        self.lock = threading.Lock()
+
+    def _first_replay(self, env) -> None:
+        self._each_step(env)
+        try:
+            self.replay = codegen.straight_line(self.steps, self.emitters)
+        except Exception:  # never the user's problem: the steps one by one are as exact
+            self.replay = self._each_step
+
+    def _each_step(self, env) -> None:
+        for step in self.steps:
+            step(env)
+
+    def valid(self) -> bool:
+        # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
+        leaves, arrays, requires_grads = self._leaf_columns
+        if not all(map(operator.is_, map(_data, leaves), arrays)):
+            return False
+        if not all(map(operator.is_, map(_requires_grad, leaves), requires_grads)):
+            return False
+        tensors, nones = self._grad_columns
+        if list(map(_grad_is_none, tensors)) != nones:
+            return False
+        modules, flags = self._module_columns
+        return all(map(operator.is_, map(_training, modules), flags))
+
+    input_snapshot: list | None = None
+
+    def run(self, args, kwargs):
+        env = self.template.copy()
+        arrays = inputs(args, kwargs)
+        if self.input_snapshot is not None and not all(
+            map(same_value, arrays, self.input_snapshot)
+        ):
+            raise GuardFailed
+        for index, array in zip(self.inputs, arrays):
+            env[index] = array
+        # Backward formulas run as the engine runs them, with recording off; forward
+        # functions, NumPy calls and optimizer updates do not depend on the mode.
+        previous = grad_mode.enabled
+        grad_mode.enabled = False
+        try:
+            with self.lock:
+                self.replay(env)
+        finally:
+            grad_mode.enabled = previous
+        kind, payload = self.outputs
+        if kind == "tensor":  # the common result, a loss
+            return Tensor.wrap(env[payload])
+        return _build(self.outputs, env)
+
+
+_data = operator.attrgetter("data")
+_requires_grad = operator.attrgetter("_requires_grad")
+_training = operator.attrgetter("training")
+
+
+def _grad_is_none(tensor: Tensor) -> bool:
+    return tensor.grad is None
+
+
+def _reads(op: tuple, trace: Trace) -> tuple:
+    kind = op[0]
+    if kind in ("primitive", "numpy", "guard"):
+        return op[2] if kind != "guard" else op[2]
+    if kind == "backward":
+        forward_op = trace.forward_of[op[2]]
+        return (op[2], op[4], *forward_op[2], forward_op[5])
+    if kind == "leaf_grads":
+        return (*op[3], *op[4])
+    if kind == "view":
+        return (op[1],)
+    if kind == "pack":
+        return op[1]
+    return ()
+
+
+def _kernels_of(trace: Trace) -> dict[int, Kernel]:
+    """A replay kernel per recorded primitive that has one, by ctx number."""
+    table = replay_kernels()
+    primitives = [
+        op
+        for op in trace.ops
+        if op[0] == "primitive"
+        and op[1] in table
+        and (table[op[1]].has_backward or op[4] not in trace.backward_of)
+    ]
+    if not primitives:
+        return {}
+    kernel_ctx = {op[4] for op in primitives}
+    kept = set(_indices(trace.outputs))
+    for op in trace.ops:
+        if op[0] == "leaf_grads":
+            kept.update(op[6])
+    # A value may live in a buffer that the next replay overwrites only when nothing but
+    # kernels reads it and it does not leave the replay.
+    foreign: set[int] = set(kept)
+    for op in trace.ops:
+        if (
+            op[0] in ("primitive", "backward")
+            and (op[4] if op[0] == "primitive" else op[2]) in kernel_ctx
+        ):
+            continue
+        foreign.update(_reads(op, trace))
+        if op[0] == "view":
+            foreign.add(op[1])
+    # A kernel that hands out its input itself or a view of it (Add's backward, a
+    # reduction's broadcast gradient) lets the input leave wherever the result does.
+    aliases = []
+    for op in trace.ops:
+        if op[0] == "backward" and op[2] in kernel_ctx and table[op[1]].backward_aliases:
+            aliases.append((op[4], [out for out in op[5] if out is not None]))
+        elif op[0] == "primitive" and op[4] in kernel_ctx and table[op[1]].forward_aliases:
+            aliases.append((op[2][0], [op[5]]))
+    changed = True
+    while changed:
+        changed = False
+        for source, results in aliases:
+            if source not in foreign and any(result in foreign for result in results):
+                foreign.add(source)
+                changed = True
+    reusable = {
+        index for index, computed in enumerate(trace.computed) if computed and index not in foreign
+    }
+    return {op[4]: table[op[1]](op, reusable) for op in primitives}
+
+
+def _kernel_step(op: tuple, kernels: dict) -> tuple | None:
+    """``(step, emitter)`` for an op that a replay kernel runs, else None."""
+    if op[0] == "primitive":
+        kernel = kernels.get(op[4])
+        return None if kernel is None else (kernel.forward, kernel.emit_forward)
+    if op[0] == "backward":
+        kernel = kernels.get(op[2])
+        if kernel is None:
+            return None
+        _, cls, ctx_index, needs, grad_index, outs, backward = op
+        bound = kernel.bind_backward(needs, grad_index, outs)
+        if kernel.simple:
+            return bound.backward, bound.emit_backward
+        generic = backward_step(
+            cls, backward, ctx_index, needs, grad_index, outs, kernel.forward_op
+        )
+        specific = bound.backward
+
+        def checked_backward(env):
+            (specific if kernel.simple else generic)(env)
+
+        def emit_checked_backward(name):
+            if kernel.simple is None:
+                return None
+            return [f"{name(specific if kernel.simple else generic)}(env)"]
+
+        return checked_backward, emit_checked_backward
+    return None
+
+
+def _dead_after(trace: Trace) -> list[list[int]]:
+    """For each op, the large computed values no later op (nor the result) reads."""
+    last: dict[int, int] = {}
+    for position, op in enumerate(trace.ops):
+        for index in _reads(op, trace):
+            last[index] = position
+    kept = set(_indices(trace.outputs))
+    for op in trace.ops:
+        if op[0] == "leaf_grads":
+            kept.update(op[6])  # the gradients handed to the leaves
+    dead: list[list[int]] = [[] for _ in trace.ops]
+    for index, position in last.items():
+        if trace.computed[index] and index not in kept and trace.sizes[index] >= FREE_BYTES:
+            dead[position].append(index)
+    return dead
+
+
+def _indices(spec) -> list[int]:
+    kind, payload = spec
+    if kind in ("tensor", "array"):
+        return [payload]
+    if kind == "object":
+        return []
+    items = payload.values() if kind is dict else payload
+    return [index for item in items for index in _indices(item)]
+
+
+def _build(spec, env):
+    kind, payload = spec
+    if kind == "tensor":
+        return Tensor.wrap(env[payload])
+    if kind == "array":
+        return env[payload]
+    if kind == "object":
+        return payload
+    if kind is dict:
+        return {key: _build(item, env) for key, item in payload.items()}
+    return kind(_build(item, env) for item in payload)
