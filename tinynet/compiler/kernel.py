@@ -192,7 +192,7 @@ class ReplayKernel(CheckedKernel):
 
 
 #: Function class -> ReplayKernel subclass, from register_replay_kernel.
-_registered_kernels: dict[type, type] = {}
+_registered_kernels: dict[type, type[ReplayKernel]] = {}
 
 
 def register_replay_kernel(function: type, kernel: type[ReplayKernel]) -> None:
@@ -226,6 +226,6 @@ def register_replay_kernel(function: type, kernel: type[ReplayKernel]) -> None:
     _registered_kernels[function] = kernel
 
 
-def registered_kernels() -> dict[type, type]:
+def registered_kernels() -> dict[type, type[ReplayKernel]]:
     """The kernels ``register_replay_kernel`` was given: Function class -> kernel class."""
     return dict(_registered_kernels)

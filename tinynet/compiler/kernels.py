@@ -440,7 +440,8 @@ class _SumToShapeKernel(CheckedKernel):
         env[self.out_index] = out.reshape(self.shape)
 
 
-def replay_kernels() -> dict:
+def replay_kernels() -> dict[type, type[Kernel]]:
+    """Function class -> kernel class: the registered kernels and the built-in ones."""
     from tinynet.ops.elementwise import Add, Mul, Relu, Tanh
     from tinynet.ops.fused import SoftmaxCrossEntropy
     from tinynet.ops.linalg import Linear

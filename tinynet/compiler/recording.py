@@ -35,7 +35,7 @@ class _Uncapturable(Exception):
     pass
 
 
-def inputs(args, kwargs) -> list[np.ndarray]:
+def inputs(args: tuple, kwargs: dict) -> list[np.ndarray]:
     """The arrays of the arguments (in tuples and lists too), in order: the program's inputs."""
     if not kwargs and list(map(type, args)).count(np.ndarray) == len(args):
         return list(args)  # the common call, a batch of arrays
@@ -472,7 +472,9 @@ def _same_op(a: tuple, b: tuple) -> bool:
     return a[1] is b[1] and a[2:] == b[2:]
 
 
-def same_value(a, b) -> bool:
+def same_value(a: object, b: object) -> bool:
+    """True when ``a`` and ``b`` are equal as a replay would use them: arrays of the same
+    shape, dtype, strides and values (NaNs equal), containers item by item, no Tensors."""
     if a is b:
         return True
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from tinynet.autograd import Function
 from tinynet.tensor import Tensor
 
 if TYPE_CHECKING:  # the recorder imports FREE_BYTES from here
@@ -32,7 +33,9 @@ class GuardFailed(Exception):
 FREE_BYTES = 1 << 16
 
 
-def free_step(dead: list[int]):
+def free_step(dead: list[int]) -> Callable[[list], None]:
+    """The step that frees values ``dead`` (their last reader has run)."""
+
     def free(env):
         for index in dead:
             env[index] = None
@@ -41,6 +44,7 @@ def free_step(dead: list[int]):
 
 
 def compile_op(op: tuple, trace: Trace) -> Callable[[list], None]:
+    """The generic step of a recorded op (``op[0]`` says its kind), as it ran in ``trace``."""
     kind = op[0]
     if kind == "primitive":
         cls, indices, kinds, ctx_index, out_index = op[1:]
@@ -98,7 +102,16 @@ def _as_array(out) -> np.ndarray:
     return out.data if isinstance(out, Tensor) else np.asarray(out)
 
 
-def primitive_step(cls, indices, kinds, ctx_index, out_index, keeps_ctx=True):
+def primitive_step(
+    cls: type[Function],
+    indices: tuple,
+    kinds: tuple,
+    ctx_index: int,
+    out_index: int,
+    keeps_ctx: bool = True,
+) -> Callable[[list], None]:
+    """A primitive's forward on ``env[i] for i in indices`` into ``env[out_index]``, with
+    its ctx kept at ``env[ctx_index]`` when ``keeps_ctx`` (a recorded backward reads it)."""
     forward = cls.forward
     new = object.__new__
     ndarray = np.ndarray
@@ -123,15 +136,25 @@ def primitive_step(cls, indices, kinds, ctx_index, out_index, keeps_ctx=True):
     return primitive
 
 
-def backward_step(cls, backward, ctx_index, needs, grad_index, outs, forward_op):
+def backward_step(
+    cls: type[Function],
+    backward: Callable,
+    ctx_index: int,
+    needs: tuple,
+    grad_index: int,
+    outs: tuple,
+    forward_op: tuple,
+) -> Callable[[list], None]:
+    """A recorded backward: ``backward(ctx, grad)`` on Tensor wrappers reused by every replay,
+    the gradients' arrays to ``env[out] for out in outs``."""
     _, _, indices, kinds, _, out_index = forward_op
     keeps_output = cls.saves_output
     # One Tensor per input, reused by every replay: only its array changes.
-    wrappers = [None if kind is None else Tensor.wrap(None, kind) for kind in kinds]
+    wrappers = [None if kind is None else _empty_wrapper(kind) for kind in kinds]
     pairs = list(zip(indices, wrappers))
     tensor_wrappers = [wrapper for wrapper in wrappers if wrapper is not None]
-    grad_wrapper = Tensor.wrap(None)
-    output = Tensor.wrap(None)
+    grad_wrapper = _empty_wrapper()
+    output = _empty_wrapper()
     output_ref = weakref.ref(output)
     targets = [(position, out) for position, out in enumerate(outs) if out is not None]
 
@@ -161,6 +184,11 @@ def backward_step(cls, backward, ctx_index, needs, grad_index, outs, forward_op)
             wrapper.data = None
 
     return run_backward
+
+
+def _empty_wrapper(requires_grad: bool = False) -> Tensor:
+    """A Tensor without an array yet: each replay sets its ``data`` before the call."""
+    return Tensor.wrap(cast(np.ndarray, None), requires_grad)
 
 
 def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, copied):
