@@ -26,7 +26,7 @@ from tinynet.tensor import Tensor
 
 def emitter(op: tuple) -> Callable | None:
     """What writes a recorded guard, NumPy call or fresh leaf-gradient assignment as
-    source lines (the same work as its ``compile_op`` step), else None."""
+    source lines (the same work as its ``steps.compile_op`` step), else None."""
     kind = op[0]
     if kind == "guard":
         _, predicate, indices, expected = op
