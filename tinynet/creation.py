@@ -3,6 +3,8 @@
 ``device=`` is accepted as in PyTorch: ``"cpu"`` (or None) only.
 """
 
+import operator
+
 import numpy as np
 
 from tinynet import _device, _dtype
@@ -13,7 +15,15 @@ from tinynet.tensor import Tensor
 def _shape(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    try:  # operator.index, not int(): int(2.5) would silently give 2
+        if any(isinstance(n, (bool, np.bool_)) for n in shape):
+            raise TypeError
+        return tuple(operator.index(n) for n in shape)
+    except TypeError:
+        kinds = ", ".join(type(n).__name__ for n in shape)
+        raise TypeError(
+            f"size must be a tuple of ints, got {shape!r} ({kinds}); pass integers, e.g. int(n)"
+        ) from None
 
 
 def _float_dtype(dtype):
@@ -84,6 +94,8 @@ def arange(
     _device.check(device)
     if stop is None:
         start, stop = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
         integral = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
         dtype = np.int64 if integral else _dtype.get_default_dtype()
@@ -134,8 +146,8 @@ def rand(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None)
 def randint(low, high=None, size=(), dtype=np.int64, rng=None, device=None) -> Tensor:
     """Uniform integers in ``[low, high)``."""
     _device.check(device)
-    if high is None:
-        low, high = 0, low
+    if high is None or isinstance(high, (tuple, list)):  # randint(high), randint(high, size)
+        low, high, size = 0, low, size if high is None else high
     size = (size,) if isinstance(size, int) else tuple(size)
     return Tensor(as_generator(rng).integers(low, high, size, dtype=np.dtype(dtype)))
 

@@ -362,10 +362,37 @@ class Tensor:
         return _ops.ge(self, other)
 
     def __eq__(self, other) -> Tensor:  # type: ignore[override]
+        if other is None:  # PyTorch: ``x == None`` is False, not an elementwise comparison
+            return NotImplemented
         return _ops.eq(self, other)
 
     def __ne__(self, other) -> Tensor:  # type: ignore[override]
+        if other is None:
+            return NotImplemented
         return _ops.ne(self, other)
+
+    # -- bitwise: & | ^ ~ on boolean masks and integers (not differentiable) -----------------
+    def __and__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_and, "&", self, other)
+
+    def __or__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_or, "|", self, other)
+
+    def __xor__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_xor, "^", self, other)
+
+    def __rand__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_and, "&", other, self)
+
+    def __ror__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_or, "|", other, self)
+
+    def __rxor__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_xor, "^", other, self)
+
+    def __invert__(self) -> Tensor:
+        """``~mask``: logical not of a boolean tensor, bitwise not of an integer one."""
+        return _bitwise(np.invert, "~", self)
 
     # -- elementwise ------------------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -469,7 +496,37 @@ class Tensor:
     def reshape(self, *shape) -> Tensor:
         return _ops.reshape(self, *shape)
 
-    view = reshape
+    def view(self, *shape) -> Tensor:
+        """``reshape`` that never copies, as PyTorch's ``view``: the result shares memory.
+
+        A layout that would need a copy (a transposed tensor, say) raises, as in PyTorch: use
+        ``reshape``, or ``contiguous().view(...)``.
+
+        >>> import tinynet as tn
+        >>> tn.arange(6).view(2, -1).shape
+        (2, 3)
+        """
+        if len(shape) == 1 and isinstance(shape[0], (np.dtype, type, str)):
+            raise TypeError(
+                "view(dtype) reinterprets bits in PyTorch, which tinynet does not do; "
+                f"convert the values with .to({shape[0]!r}) instead"
+            )
+        result = _ops.reshape(self, *shape)
+        if result.data.size and not np.may_share_memory(result.data, self.data):
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride: a tensor "
+                f"of shape {self.shape} with this memory layout cannot be viewed as "
+                f"{result.shape} without a copy; use .reshape(...) (or .contiguous().view(...))"
+            )
+        return result
+
+    def contiguous(self) -> Tensor:
+        """This tensor if its memory is C-contiguous, else a contiguous copy (differentiable)."""
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self) -> bool:
+        """Whether the memory is laid out row-major without gaps (NumPy's C order)."""
+        return self.data.flags.c_contiguous
 
     def transpose(self, *axes) -> Tensor:
         """Two ints swap those axes (PyTorch); a sequence or 3+ ints permute (NumPy)."""
@@ -898,6 +955,24 @@ def _plain_index(index):
 
 def _scaled(other, alpha):
     return other if alpha == 1 else _ops.mul(other, alpha)
+
+
+def _bitwise(ufunc, symbol: str, *operands) -> Tensor:
+    """A bitwise ufunc on boolean or integer operands; floating ones raise as in PyTorch."""
+    arrays = [_dtype.as_array(o.data if isinstance(o, Tensor) else o) for o in operands]
+    for array in arrays:
+        if array.dtype.kind not in "biu":
+            raise _errors.DTypeError(
+                f"{symbol} is bitwise: it needs boolean or integer tensors, got {array.dtype}; "
+                "for a mask compare first (x > 0), or use tn.logical_and/or/not"
+            )
+    if len(arrays) == 2:  # a Python int or bool beside a tensor takes the tensor's dtype
+        a, b = operands
+        if not isinstance(a, Tensor) and arrays[0].ndim == 0:
+            arrays[0] = _dtype.weak_scalar_array(a, arrays[1].dtype)
+        elif not isinstance(b, Tensor) and arrays[1].ndim == 0:
+            arrays[1] = _dtype.weak_scalar_array(b, arrays[0].dtype)
+    return Tensor._wrap(np.asarray(ufunc(*arrays)))
 
 
 def _overwrite(target: Tensor, values) -> Tensor:

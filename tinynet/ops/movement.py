@@ -9,7 +9,7 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes, dim_aliases
+from tinynet.ops._args import as_tensor, axes, dim_aliases, promote_all
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -274,6 +274,7 @@ def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     parts = [as_tensor(t) for t in tensors]
     if not parts:
         raise ValueError("concatenate needs at least one tensor")
+    parts = promote_all(parts)
     axis = axes(axis, parts[0].ndim)[0]
     try:
         return Concatenate.apply(axis, *parts)

@@ -34,6 +34,13 @@ _EPOCH_DEPRECATION = (
 )
 
 
+_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them in the "
+    "opposite order, optimizer.step() then scheduler.step(), or the first value of the "
+    "learning rate schedule is skipped (as in PyTorch)"
+)
+
+
 class LRScheduler:
     """Base class of schedulers: ``step()``, ``get_last_lr()``, ``state_dict()``.
 
@@ -71,6 +78,8 @@ class LRScheduler:
     @recorded_call
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and write the new rates into the optimizer's groups."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=3)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
