@@ -3,6 +3,8 @@
 Expected values come from PyTorch's documented semantics, NumPy, or hand computation.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -453,3 +455,139 @@ def test_retain_grad_survives_an_in_place_op_and_sees_the_final_value():
     assert h.retains_grad
     np.testing.assert_array_equal(h.grad.data, [6.0, 12.0])  # 2 h
     np.testing.assert_array_equal(x.grad.data, [18.0, 36.0])  # 18 x
+
+
+# -- the PyTorch-habit audit: habits that were silently different -----------------------------------
+def test_max_and_min_over_a_dim_refuse_the_values_indices_habit():
+    # PyTorch returns (values, indices) here; tinynet returns the values (docs/from-pytorch.md),
+    # so unpacking or indexing the result would silently mean something else: it raises.
+    x = f64([[1.0, 5.0], [7.0, 2.0]])
+    with pytest.raises(TypeError, match=r"values only.*x\.argmax\(dim\)"):
+        values, indices = x.max(1)
+    with pytest.raises(TypeError, match=r"x\.argmax\(dim\)"):
+        x.max(dim=1)[0]
+    with pytest.raises(TypeError, match=r"x\.argmin\(dim\)"):
+        tn.min(x, 0)[1]
+    np.testing.assert_array_equal(x.max(1).data, [5.0, 7.0])
+    assert x.max(dim=1).clone()[1].item() == 7.0 and (x.min(0) + 0.0)[0].item() == 1.0
+    assert x.max().item() == 7.0  # a full reduction is a 0-d tensor, as PyTorch's
+    assert x.norm(p=np.inf, dim=1)[0].item() == 5.0  # norms built on max stay plain tensors
+
+
+def test_max_and_min_of_two_tensors_are_elementwise_as_in_pytorch():
+    a, b = f64([1.0, 5.0, -2.0]), f64([3.0, 4.0, -1.0])
+    np.testing.assert_array_equal(tn.max(a, b).data, np.maximum(a.data, b.data))
+    np.testing.assert_array_equal(a.max(b).data, np.maximum(a.data, b.data))
+    np.testing.assert_array_equal(tn.min(a, b).data, np.minimum(a.data, b.data))
+
+
+def test_joining_mixed_dtypes_promotes_as_pytorch_not_numpy():
+    ints, floats = tn.tensor([1, 2]), tn.tensor([0.5])
+    joined = tn.cat([ints, floats])
+    assert joined.dtype == np.float32 and joined.tolist() == [1.0, 2.0, 0.5]  # NumPy: float64
+    assert tn.stack([tn.tensor([1]), tn.tensor([1.5])]).dtype == np.float32
+    half = tn.tensor([1.0], dtype=tn.float16)
+    assert tn.cat([half, tn.tensor([2.0])]).dtype == np.float32
+    assert tn.cat([tn.tensor([1], dtype=tn.int32), tn.tensor([2])]).dtype == np.int64
+    assert tn.cat([tn.tensor([True]), tn.tensor([3])]).tolist() == [1, 3]
+    w = tn.tensor([1.0, 2.0], dtype=tn.float16, requires_grad=True)
+    (tn.cat([w, tn.tensor([3.0])]) * tn.tensor([2.0, 3.0, 4.0])).sum().backward()
+    assert w.grad.dtype == np.float16 and w.grad.tolist() == [2.0, 3.0]
+
+
+def test_matmul_of_integers_and_floats_takes_the_floating_dtype():
+    product = tn.tensor([[1, 2]]) @ tn.tensor([[0.5], [0.25]])
+    assert product.dtype == np.float32 and product.tolist() == [[1.0]]
+
+
+def test_clamp_bounds_promote_as_pytorch_scalars():
+    x = tn.tensor([-1.0, 0.5, 3.0])
+    assert x.clamp(np.float64(0.0), 1.0).dtype == np.float32  # a scalar bound is weak
+    ints = tn.tensor([-7, 1, 3])
+    clamped = ints.clamp(0.5, 2.5)
+    assert clamped.dtype == np.float32 and clamped.tolist() == [0.5, 1.0, 2.5]  # not float64
+    assert ints.clamp(0, 2).dtype == np.int64 and ints.clamp(0, 2).tolist() == [0, 1, 2]
+    # PyTorch's documented rule: min greater than max sets every element to max.
+    assert x.clamp(2.0, 1.0).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_view_shares_memory_and_refuses_a_layout_that_needs_a_copy():
+    base = f64(np.arange(6.0))
+    view = base.view(2, 3)
+    view[0, 0] = 9.0  # a view: the write shows in base, as in PyTorch
+    assert base.data[0] == 9.0 and base.is_contiguous()
+    transposed = view.t()
+    assert not transposed.is_contiguous()
+    with pytest.raises(RuntimeError, match=r"not compatible.*\.reshape\(\.\.\.\)"):
+        transposed.view(6)
+    np.testing.assert_array_equal(transposed.contiguous().view(6).data, view.data.T.ravel())
+    np.testing.assert_array_equal(transposed.reshape(6).data, view.data.T.ravel())
+    assert view.contiguous() is view
+    with pytest.raises(TypeError, match=r"\.to\("):
+        base.view(tn.int64)
+
+
+def test_contiguous_copy_is_differentiable():
+    x = f64([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (x.t().contiguous().view(4) * f64([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1.0, 3.0], [2.0, 4.0]])
+
+
+def test_bitwise_operators_combine_masks_as_in_pytorch():
+    x = tn.tensor([1.0, -2.0, 3.0])
+    a, b = (x > 0).data, (x < 2).data
+    assert ((x > 0) & (x < 2)).tolist() == (a & b).tolist()
+    assert ((x > 0) | (x < 2)).tolist() == (a | b).tolist()
+    assert ((x > 0) ^ (x < 2)).tolist() == (a ^ b).tolist()
+    assert (~(x > 0)).tolist() == (~a).tolist() and (~(x > 0)).dtype == np.bool_
+    assert (True & (x > 0)).tolist() == a.tolist()
+    assert (~tn.tensor([0, 5])).tolist() == [-1, -6]  # bitwise not of integers
+    small = tn.tensor([6, 3], dtype=tn.int32) & 3
+    assert small.dtype == np.int32 and small.tolist() == [2, 3]
+    with pytest.raises(RuntimeError, match="bitwise"):
+        x & x  # PyTorch: bitwise_and is not implemented for Float
+
+
+def test_comparison_with_none_is_false_not_an_error():
+    x = tn.tensor([1.0, 2.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+
+
+def test_sizes_must_be_integers_not_silently_truncated():
+    with pytest.raises(TypeError, match="tuple of ints"):
+        tn.zeros(2.5)
+    with pytest.raises(TypeError, match="tuple of ints"):
+        tn.randn(2, 1.5)
+    assert tn.ones(np.int64(2), tn.tensor(3)).shape == (2, 3)
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        tn.arange(0, 1, 0)
+
+
+def test_randint_takes_high_and_size_as_pytorch():
+    draws = tn.randint(3, (200,), rng=0)  # torch.randint(high, size)
+    assert draws.shape == (200,) and draws.dtype == np.int64
+    assert set(draws.tolist()) == {0, 1, 2}
+    bounded = tn.randint(5, 8, (200,), rng=0)
+    assert set(bounded.tolist()) == {5, 6, 7}
+
+
+def test_integer_to_a_negative_power_is_not_called_a_shape_error():
+    with pytest.raises(ValueError, match="negative integer powers") as error:
+        2 ** tn.tensor([-1, 2])
+    assert not isinstance(error.value, tn.ShapeError)
+
+
+def test_scheduler_stepped_before_the_optimizer_warns_as_in_pytorch():
+    w = tn.nn.Parameter(f64([1.0]))
+    opt = tn.optim.SGD([w], lr=0.1)
+    scheduler = tn.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    with pytest.warns(UserWarning, match=r"before `optimizer\.step\(\)`"):
+        scheduler.step()
+    opt = tn.optim.SGD([w], lr=0.1)
+    scheduler = tn.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    (w * w).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+        scheduler.step()
+    assert opt.param_groups[0]["lr"] == 0.05
