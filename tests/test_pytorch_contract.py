@@ -591,3 +591,53 @@ def test_scheduler_stepped_before_the_optimizer_warns_as_in_pytorch():
         opt.step()
         scheduler.step()
     assert opt.param_groups[0]["lr"] == 0.05
+
+
+def test_where_refuses_a_condition_that_is_not_boolean():
+    x = tn.tensor([0.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"boolean.*x > 0"):
+        tn.where(x, 1.0, 0.0)  # PyTorch raises: where expects a bool condition
+    assert tn.where(x > 0, 1.0, 0.0).tolist() == [0.0, 1.0]
+
+
+def test_operator_methods_have_pytorch_spellings():
+    x, y = tn.tensor([1.0, -2.0]), tn.tensor([3.0, 4.0])
+    assert x.add(y, alpha=2).tolist() == [7.0, 6.0] and x.sub(y, alpha=2).tolist() == [-5.0, -10.0]
+    assert x.mul(y).tolist() == [3.0, -8.0] and x.pow(2).tolist() == [1.0, 4.0]
+    assert x.neg().tolist() == [-1.0, 2.0] and x.square().tolist() == [1.0, 4.0]
+    assert x.eq(1.0).tolist() == [True, False] and x.ge(y).tolist() == [False, False]
+    assert tn.zeros(2, 3).matmul(tn.ones(3)).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_div_rounding_modes_follow_pytorch(dtype):
+    a = np.array([-7, 7, -6, 6, -1, 0, 9], dtype=dtype)
+    b = np.array([2, 2, -4, -4, 3, 5, -3], dtype=dtype)
+    x, y = tn.tensor(a), tn.tensor(b)
+    np.testing.assert_array_equal(x.div(y, rounding_mode="trunc").data, np.trunc(a / b))
+    np.testing.assert_array_equal(x.div(y, rounding_mode="floor").data, np.floor(a / b))
+    assert x.div(y, rounding_mode="trunc").dtype == dtype
+    np.testing.assert_allclose(x.div(y).data, a / b, rtol=1e-6)  # true division
+    with pytest.raises(ValueError, match="rounding_mode"):
+        x.div(y, rounding_mode="round")
+
+
+def test_item_of_many_elements_raises_what_pytorch_raises():
+    x = tn.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="one-element"):  # PyTorch: x.item()
+        x.item()
+    with pytest.raises(ValueError, match="one-element"):  # PyTorch: float(x)
+        float(x)
+
+
+def test_integer_tensors_cannot_require_grad_with_pytorch_error_type():
+    with pytest.raises(RuntimeError, match=r"floating.*x\.float\(\)"):
+        tn.tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="floating"):
+        tn.tensor([1, 2]).requires_grad_()
+
+
+def test_an_integer_input_to_a_layer_suggests_only_converting_the_input():
+    with pytest.raises(tn.DTypeError) as error:
+        tn.nn.Linear(2, 1)(tn.tensor([[1, 2]]))
+    assert "x.to(tn.float32)" in str(error.value) and "model.to" not in str(error.value)

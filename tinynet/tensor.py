@@ -84,9 +84,9 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value and self.data.dtype.kind != "f":
-            raise TypeError(
+            raise _errors.DTypeError(  # a RuntimeError in PyTorch, a TypeError here too
                 f"only floating tensors can require gradients, got dtype {self.data.dtype}; "
-                "convert first, e.g. x.astype(tn.float64)"
+                "convert first, e.g. x.float() or x.to(tn.float64)"
             )
         if not value and self._node is not None:
             raise RuntimeError(
@@ -213,9 +213,10 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(
-                f"only one-element tensors can be converted to Python scalars, got shape {self.shape}"
+        if self.data.size != 1:  # PyTorch: RuntimeError from item(), ValueError from float()
+            raise _errors.ShapeError(
+                f"only one-element tensors can be converted to Python scalars, got shape "
+                f"{self.shape}; reduce it first (x.sum(), x[0]) or use x.tolist()"
             )
         return self.data.item()
 
@@ -764,6 +765,69 @@ class Tensor:
 
     def __rmod__(self, other):
         return _ops.remainder(other, self)
+
+    # -- PyTorch's method spellings of the operators ------------------------------------------
+    def add(self, other, *, alpha=1) -> Tensor:
+        """``self + alpha * other``, as PyTorch's ``add``."""
+        return _ops.add(self, _scaled(other, alpha))
+
+    def sub(self, other, *, alpha=1) -> Tensor:
+        """``self - alpha * other``, as PyTorch's ``sub``."""
+        return _ops.sub(self, _scaled(other, alpha))
+
+    def mul(self, other) -> Tensor:
+        return _ops.mul(self, other)
+
+    def div(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        """True division; ``rounding_mode="floor"`` is ``//``, ``"trunc"`` rounds toward zero.
+
+        >>> import tinynet as tn
+        >>> tn.tensor([-7, 7]).div(2, rounding_mode="trunc").tolist()
+        [-3, 3]
+        """
+        if rounding_mode is None:
+            return _ops.div(self, other)
+        if rounding_mode == "floor":
+            return _ops.floor_divide(self, other)
+        if rounding_mode != "trunc":
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}"
+            )
+        floored = _ops.floor_divide(self, other)
+        # floor and trunc differ where the quotient is negative and not whole: add one there.
+        inexact = (_ops.remainder(self, other) != 0) & ((self < 0) != (other < 0))
+        return _ops.where(inexact.data, floored + 1, floored)
+
+    def pow(self, exponent) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        return _ops.neg(self)
+
+    def square(self) -> Tensor:
+        return _ops.mul(self, self)
+
+    def eq(self, other) -> Tensor:
+        return _ops.eq(self, other)
+
+    def ne(self, other) -> Tensor:
+        return _ops.ne(self, other)
+
+    def lt(self, other) -> Tensor:
+        return _ops.lt(self, other)
+
+    def le(self, other) -> Tensor:
+        return _ops.le(self, other)
+
+    def gt(self, other) -> Tensor:
+        return _ops.gt(self, other)
+
+    def ge(self, other) -> Tensor:
+        return _ops.ge(self, other)
+
+    def matmul(self, other) -> Tensor:
+        return _ops.matmul(self, other)
 
     def isnan(self) -> Tensor:
         return _functional.isnan(self)

@@ -17,6 +17,7 @@ from numpy.typing import DTypeLike
 from tinynet._dtype import weak_scalar_array
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function, traced_call
+from tinynet.errors import DTypeError
 from tinynet.ops._args import apply_binary, as_tensor, binary, broadcast_error, floating_input
 from tinynet.tensor import Tensor, TensorLike
 
@@ -625,8 +626,11 @@ def minimum(a: TensorLike, b: TensorLike) -> Tensor:
 def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a`` where ``condition`` else ``b``; scalars and arrays accepted."""
     mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
-    if mask.dtype != np.bool_:
-        mask = mask.astype(bool)
+    if mask.dtype != np.bool_:  # PyTorch raises too: truthiness of numbers is a likely slip
+        raise DTypeError(
+            f"where: the condition must be a boolean tensor, got {mask.dtype}; compare first "
+            "(tn.where(x > 0, a, b)) or convert it with condition.bool()"
+        )
     a, b = binary(a, b)
     try:
         return Where.apply(mask, a, b)

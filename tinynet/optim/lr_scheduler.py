@@ -155,6 +155,7 @@ class ExponentialLR(LRScheduler):
     >>> from tinynet.optim import SGD
     >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
     >>> scheduler = ExponentialLR(opt, gamma=0.5)
+    >>> opt.step()  # no gradients yet: nothing moves; the scheduler steps after it
     >>> scheduler.step(); scheduler.step(); scheduler.get_last_lr()
     [0.25]
     """
@@ -184,7 +185,7 @@ class CosineAnnealingLR(LRScheduler):
     >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
     >>> scheduler = CosineAnnealingLR(opt, T_max=4)
     >>> for _ in range(2):
-    ...     scheduler.step()
+    ...     opt.step(); scheduler.step()
     >>> round(scheduler.get_last_lr()[0], 12)
     0.5
     """
@@ -227,7 +228,7 @@ class LambdaLR(LRScheduler):
     >>> from tinynet.optim import SGD
     >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.1)
     >>> scheduler = LambdaLR(opt, lambda epoch: 1 / (1 + epoch))
-    >>> scheduler.step(); scheduler.get_last_lr()
+    >>> opt.step(); scheduler.step(); scheduler.get_last_lr()
     [0.05]
     """
 
