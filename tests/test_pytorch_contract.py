@@ -641,3 +641,13 @@ def test_an_integer_input_to_a_layer_suggests_only_converting_the_input():
     with pytest.raises(tn.DTypeError) as error:
         tn.nn.Linear(2, 1)(tn.tensor([[1, 2]]))
     assert "x.to(tn.float32)" in str(error.value) and "model.to" not in str(error.value)
+
+
+def test_dataloader_accepts_the_single_process_settings_pytorch_code_passes():
+    dataset = tn.data.TensorDataset(tn.arange(5))
+    loader = tn.data.DataLoader(dataset, batch_size=2, num_workers=0, pin_memory=False)
+    assert [batch.tolist() for (batch,) in loader] == [[0, 1], [2, 3], [4]]
+    with pytest.raises(ValueError, match="num_workers=0"):
+        tn.data.DataLoader(dataset, batch_size=2, num_workers=2)
+    with pytest.raises(ValueError, match="pin_memory=False"):
+        tn.data.DataLoader(dataset, batch_size=2, pin_memory=True)
