@@ -651,3 +651,10 @@ def test_dataloader_accepts_the_single_process_settings_pytorch_code_passes():
         tn.data.DataLoader(dataset, batch_size=2, num_workers=2)
     with pytest.raises(ValueError, match="pin_memory=False"):
         tn.data.DataLoader(dataset, batch_size=2, pin_memory=True)
+
+
+def test_cuda_methods_are_refused_with_the_cpu_only_line():
+    for move in (lambda: tn.zeros(2).cuda(), lambda: tn.nn.Linear(2, 2).cuda(0)):
+        with pytest.raises(RuntimeError, match="CPU only") as error:
+            move()
+        assert "\n" not in str(error.value)

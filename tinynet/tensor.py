@@ -293,6 +293,11 @@ class Tensor:
         """This tensor (tinynet only computes on the CPU)."""
         return self
 
+    def cuda(self, device=None) -> Tensor:
+        """Refused in one line, as ``to("cuda")``: tinynet computes on the CPU only."""
+        _device.check("cuda" if device is None else f"cuda:{device}")
+        return self
+
     @property
     def device(self) -> str:
         return "cpu"

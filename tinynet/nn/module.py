@@ -399,6 +399,10 @@ class Module:
         """This module (tinynet only computes on the CPU)."""
         return self
 
+    def cuda(self, device=None) -> Module:
+        """Refused in one line, as ``to("cuda")``: tinynet computes on the CPU only."""
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
     def double(self) -> Module:
         """Cast floating parameters and buffers to float64 in place."""
         return self.to(np.float64)
