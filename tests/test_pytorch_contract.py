@@ -658,3 +658,9 @@ def test_cuda_methods_are_refused_with_the_cpu_only_line():
         with pytest.raises(RuntimeError, match="CPU only") as error:
             move()
         assert "\n" not in str(error.value)
+
+
+def test_random_samples_of_an_integer_dtype_are_refused_naming_randint():
+    for make in (lambda: tn.randn(2, dtype=tn.int64), lambda: tn.rand_like(tn.tensor([1, 2]))):
+        with pytest.raises(RuntimeError, match="tn.randint"):  # PyTorch: not implemented for Long
+            make()

@@ -9,6 +9,7 @@ import numpy as np
 
 from tinynet import _device, _dtype
 from tinynet._random import as_generator
+from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
 
 
@@ -28,6 +29,15 @@ def _shape(shape) -> tuple:
 
 def _float_dtype(dtype):
     return _dtype.get_default_dtype() if dtype is None else _dtype.check_supported(np.dtype(dtype))
+
+
+def _random_float_dtype(name: str, dtype):
+    dtype = _float_dtype(dtype)
+    if dtype.kind != "f":  # PyTorch: RuntimeError, "normal_kernel_cpu" not implemented for 'Long'
+        raise DTypeError(
+            f"{name}: samples need a floating dtype, got {dtype}; for integers use tn.randint"
+        )
+    return dtype
 
 
 def _make(array, requires_grad):
@@ -132,14 +142,14 @@ def full_like(x, fill_value, dtype=None, requires_grad: bool = False, device=Non
 def randn(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
     """Standard normal samples; ``rng`` is a seed or a ``numpy.random.Generator``."""
     _device.check(device)
-    dtype = _float_dtype(dtype)
+    dtype = _random_float_dtype("randn", dtype)
     return _make(as_generator(rng).standard_normal(_shape(shape), dtype=dtype), requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
     """Uniform samples in ``[0, 1)``; ``rng`` is a seed or a ``numpy.random.Generator``."""
     _device.check(device)
-    dtype = _float_dtype(dtype)
+    dtype = _random_float_dtype("rand", dtype)
     return _make(as_generator(rng).random(_shape(shape), dtype=dtype), requires_grad)
 
 
