@@ -664,3 +664,12 @@ def test_random_samples_of_an_integer_dtype_are_refused_naming_randint():
     for make in (lambda: tn.randn(2, dtype=tn.int64), lambda: tn.rand_like(tn.tensor([1, 2]))):
         with pytest.raises(RuntimeError, match="tn.randint"):  # PyTorch: not implemented for Long
             make()
+
+
+def test_non_blocking_transfers_to_the_cpu_are_accepted():
+    x = tn.zeros(2)
+    assert x.to("cpu", non_blocking=True) is x
+    layer = tn.nn.Linear(2, 2)
+    assert layer.to("cpu", non_blocking=True) is layer
+    with pytest.raises(RuntimeError, match="CPU only"):
+        x.to("cuda", non_blocking=True)

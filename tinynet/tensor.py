@@ -276,10 +276,13 @@ class Tensor:
         """Cast to ``dtype`` (differentiable between floating dtypes)."""
         return _ops.cast(self, dtype)
 
-    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
+    def to(
+        self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False
+    ) -> Tensor:
         """PyTorch's ``to``: ``to(dtype)``, ``to("cpu")``, ``to(other_tensor)``, keywords too.
 
         The only device is the CPU; any other device raises ``RuntimeError``.
+        ``non_blocking`` has no effect on the CPU, as in PyTorch.
 
         >>> import tinynet as tn
         >>> tn.zeros(2).to("cpu", tn.float64).dtype
