@@ -673,3 +673,19 @@ def test_non_blocking_transfers_to_the_cpu_are_accepted():
     assert layer.to("cpu", non_blocking=True) is layer
     with pytest.raises(RuntimeError, match="CPU only"):
         x.to("cuda", non_blocking=True)
+
+
+def test_no_grad_and_enable_grad_decorate_without_parentheses_as_in_pytorch():
+    @tn.no_grad
+    def doubled(x):
+        return x * 2
+
+    @tn.enable_grad
+    def tripled(x):
+        return x * 3
+
+    x = tn.ones(2, requires_grad=True)
+    assert not doubled(x).requires_grad and doubled.__name__ == "doubled"
+    with tn.no_grad():
+        assert tripled(x).requires_grad
+    assert tn.is_grad_enabled()
