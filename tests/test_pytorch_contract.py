@@ -689,3 +689,14 @@ def test_no_grad_and_enable_grad_decorate_without_parentheses_as_in_pytorch():
     with tn.no_grad():
         assert tripled(x).requires_grad
     assert tn.is_grad_enabled()
+
+
+def test_a_list_of_numpy_scalars_or_tensors_keeps_their_dtype_as_pytorch_infers():
+    values = np.array([0.25, 0.5])  # float64
+    assert tn.tensor([values.mean(), values.std()]).dtype == np.float64
+    pair = [tn.tensor(1.5, dtype=tn.float64), tn.tensor(2.5, dtype=tn.float64)]
+    assert tn.tensor(pair).dtype == np.float64 and tn.tensor(pair).tolist() == [1.5, 2.5]
+    assert tn.tensor([1.0, np.float64(2.0)]).dtype == np.float64  # promoted with the default
+    assert tn.tensor([np.float16(1.0), 2]).dtype == np.float16
+    assert tn.tensor([np.float16(1.0), 2.0]).dtype == np.float32
+    assert tn.tensor([1.0, 2]).dtype == np.float32
