@@ -700,3 +700,13 @@ def test_a_list_of_numpy_scalars_or_tensors_keeps_their_dtype_as_pytorch_infers(
     assert tn.tensor([np.float16(1.0), 2]).dtype == np.float16
     assert tn.tensor([np.float16(1.0), 2.0]).dtype == np.float32
     assert tn.tensor([1.0, 2]).dtype == np.float32
+
+
+def test_the_tensor_class_called_with_one_int_is_refused_not_a_number():
+    # torch.Tensor(3) is an uninitialized tensor of shape (3,); tn.Tensor(3) would be the number 3.
+    with pytest.raises(TypeError, match=r"tn\.tensor\(3\).*tn\.zeros\(3\)"):
+        tn.Tensor(3)
+    assert tn.Tensor(np.int64(3)).item() == 3 and tn.Tensor([3]).tolist() == [3]
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward(2)  # a Python number as the output gradient still works
+    assert x.grad.tolist() == [4.0, 4.0]

@@ -57,6 +57,13 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
             data = data.data
+        elif type(data) is int:
+            raise TypeError(
+                f"tn.Tensor({data}) would hold the number {data}, but PyTorch's "
+                f"torch.Tensor({data}) is an uninitialized tensor of shape ({data},): use "
+                f"tn.tensor({data}) for the number, tn.empty({data}) or tn.zeros({data}) for "
+                "the shape"
+            )
         self.data = _dtype.as_array(data, dtype)
         self._grad = None
         self._node = None
@@ -166,7 +173,9 @@ class Tensor:
     ) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
         if gradient is not None and type(gradient) is not Tensor:
-            gradient = Tensor(gradient) if not isinstance(gradient, Tensor) else gradient
+            gradient = (
+                gradient if isinstance(gradient, Tensor) else Tensor.wrap(_dtype.as_array(gradient))
+            )
         _autograd.backward(self, gradient, retain_graph, create_graph)
 
     def zero_grad_(self) -> None:
