@@ -710,3 +710,14 @@ def test_the_tensor_class_called_with_one_int_is_refused_not_a_number():
     x = tn.tensor([1.0, 2.0], requires_grad=True)
     (x * 2).sum().backward(2)  # a Python number as the output gradient still works
     assert x.grad.tolist() == [4.0, 4.0]
+
+
+def test_load_accepts_pytorchs_map_location_and_weights_only(tmp_path):
+    layer = tn.nn.Linear(2, 2, rng=0)
+    path = tmp_path / "layer.tnn"
+    tn.save(layer.state_dict(), path)
+    for options in ({"map_location": "cpu"}, {"weights_only": True}, {"weights_only": False}):
+        state = tn.load(path, **options)
+        np.testing.assert_array_equal(state["weight"], layer.weight.data)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tn.load(path, map_location="cuda:0")
