@@ -721,3 +721,10 @@ def test_load_accepts_pytorchs_map_location_and_weights_only(tmp_path):
         np.testing.assert_array_equal(state["weight"], layer.weight.data)
     with pytest.raises(RuntimeError, match="CPU only"):
         tn.load(path, map_location="cuda:0")
+
+
+def test_var_and_std_take_pytorchs_older_unbiased_keyword():
+    x = tn.tensor([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]], dtype=tn.float64)
+    np.testing.assert_allclose(x.var(dim=1, unbiased=False).data, np.var(x.data, axis=1))
+    np.testing.assert_allclose(x.std(unbiased=True).data, np.std(x.data, ddof=1))
+    np.testing.assert_allclose(tn.std(x, 0, unbiased=False).data, np.std(x.data, axis=0))

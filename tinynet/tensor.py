@@ -479,11 +479,15 @@ class Tensor:
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.mean(self, axis, keepdims)
 
-    def var(self, axis=None, correction: int = 1, keepdims: bool = False) -> Tensor:
-        return _functional.var(self, axis, correction, keepdims)
+    def var(
+        self, axis=None, correction: int = 1, keepdims: bool = False, *, unbiased=None
+    ) -> Tensor:
+        return _functional.var(self, axis, correction, keepdims, unbiased=unbiased)
 
-    def std(self, axis=None, correction: int = 1, keepdims: bool = False) -> Tensor:
-        return _functional.std(self, axis, correction, keepdims)
+    def std(
+        self, axis=None, correction: int = 1, keepdims: bool = False, *, unbiased=None
+    ) -> Tensor:
+        return _functional.std(self, axis, correction, keepdims, unbiased=unbiased)
 
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.max(self, axis, keepdims)
