@@ -728,3 +728,10 @@ def test_var_and_std_take_pytorchs_older_unbiased_keyword():
     np.testing.assert_allclose(x.var(dim=1, unbiased=False).data, np.var(x.data, axis=1))
     np.testing.assert_allclose(x.std(unbiased=True).data, np.std(x.data, ddof=1))
     np.testing.assert_allclose(tn.std(x, 0, unbiased=False).data, np.std(x.data, axis=0))
+
+
+def test_an_optimizer_names_a_parameter_whose_data_was_assigned_a_tensor():
+    layer = tn.nn.Linear(2, 1)
+    layer.weight.data = tn.zeros(1, 2)  # PyTorch's habit; tinynet's .data is an ndarray
+    with pytest.raises(TypeError, match=r"p\.data = tensor\.data"):
+        tn.optim.SGD(layer.parameters(), lr=0.1)

@@ -661,6 +661,11 @@ def _check_parameter(param) -> None:
     if not param.is_leaf:
         raise ValueError("can't optimize a non-leaf Tensor")
     array = param.data
+    if isinstance(array, Tensor):  # PyTorch's habit ``p.data = tensor``: here .data is an array
+        raise TypeError(
+            "a parameter's .data is a Tensor, but tinynet's .data is a NumPy array: assign "
+            "p.data = tensor.data, or copy the values with p.copy_(tensor) under tn.no_grad()"
+        )
     if type(array) is not np.ndarray and (hasattr(array, "toarray") or hasattr(array, "todense")):
         raise TypeError("optimizers update dense parameters only; got a sparse array")
     if array.dtype.kind != "f":
