@@ -735,3 +735,12 @@ def test_an_optimizer_names_a_parameter_whose_data_was_assigned_a_tensor():
     layer.weight.data = tn.zeros(1, 2)  # PyTorch's habit; tinynet's .data is an ndarray
     with pytest.raises(TypeError, match=r"p\.data = tensor\.data"):
         tn.optim.SGD(layer.parameters(), lr=0.1)
+
+
+def test_a_bool_in_the_place_of_rng_is_refused_not_taken_as_a_seed():
+    # F.dropout(x, 0.5, True, False): PyTorch's 4th argument is inplace; as a seed it would
+    # silently draw the same mask at every call.
+    with pytest.raises(TypeError, match="got the bool False"):
+        tn.nn.functional.dropout(tn.ones(8), 0.5, True, False)
+    with pytest.raises(TypeError, match="bool"):
+        tn.nn.Dropout(0.5, True)(tn.ones(8))
