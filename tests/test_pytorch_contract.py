@@ -744,3 +744,13 @@ def test_a_bool_in_the_place_of_rng_is_refused_not_taken_as_a_seed():
         tn.nn.functional.dropout(tn.ones(8), 0.5, True, False)
     with pytest.raises(TypeError, match="bool"):
         tn.nn.Dropout(0.5, True)(tn.ones(8))
+
+
+def test_values_of_a_max_over_a_dim_work_and_indices_name_argmax():
+    x = f64([[1.0, 5.0], [7.0, 2.0]], requires_grad=True)
+    values = x.max(dim=1).values  # PyTorch's named field
+    assert values.tolist() == [5.0, 7.0] and values[1].item() == 7.0
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(AttributeError, match=r"x\.argmin\(dim\)"):
+        _ = x.min(0).indices

@@ -295,6 +295,19 @@ class _ValuesOnly(Tensor):
     def __getitem__(self, index):
         self._refuse("indexing", "index")
 
+    @property
+    def values(self) -> Tensor:
+        """PyTorch's ``x.max(dim).values``: the values, as a plain tensor (differentiable)."""
+        return self.clone()
+
+    @property
+    def indices(self) -> Tensor:
+        name = self._name
+        raise AttributeError(
+            f"x.{name}(dim) returns the values only (NumPy's rule), so it has no .indices: "
+            f"use x.arg{name}(dim)"
+        )
+
 
 class _MinValues(_ValuesOnly):
     __slots__ = ()
