@@ -754,3 +754,15 @@ def test_values_of_a_max_over_a_dim_work_and_indices_name_argmax():
     np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0], [1.0, 0.0]])
     with pytest.raises(AttributeError, match=r"x\.argmin\(dim\)"):
         _ = x.min(0).indices
+
+
+def test_the_first_lines_of_a_pytorch_script_run():
+    device = tn.device("cuda" if tn.cuda.is_available() else "cpu")
+    assert device == "cpu" and tn.cuda.device_count() == 0
+    model = tn.nn.Linear(2, 1).to(device)
+    assert model(tn.ones(1, 2).to(device)).shape == (1, 1)
+    assert tn.device("cuda", 0) == "cuda:0"  # naming a device is allowed, as in PyTorch
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tn.zeros(1).to(tn.device("cuda", 0))
+    with pytest.raises(RuntimeError, match="device type"):
+        tn.device("gpu")

@@ -30,6 +30,7 @@ from tinynet._dtype import (
     int64,
     set_default_dtype,
 )
+from tinynet._device import device
 from tinynet._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinynet._random import default_generator, get_rng_state, manual_seed, set_rng_state
 from tinynet.autograd import Function, backward, grad, once_differentiable
@@ -255,13 +256,14 @@ _LAZY = {
     "FormatError": "tinynet.serialization",
     "load": "tinynet.serialization",
     "save": "tinynet.serialization",
+    "cuda": "tinynet.cuda",  # is_available() is False: the CPU only
     "compiler": "tinynet.compiler",
     "compile": "tinynet.compiler",  # tn.compile (issue 12): a recorded step, replayed
 }
 
 if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, and no
     # __getattr__: a misspelt tn.name stays an error for them
-    from tinynet import compiler, data, func, lab, onnx, serialization, viz
+    from tinynet import compiler, cuda, data, func, lab, onnx, serialization, viz
     from tinynet.compiler import compile  # noqa: A004
     from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep
     from tinynet.serialization import FormatError, load, save
