@@ -766,3 +766,12 @@ def test_the_first_lines_of_a_pytorch_script_run():
         tn.zeros(1).to(tn.device("cuda", 0))
     with pytest.raises(RuntimeError, match="device type"):
         tn.device("gpu")
+
+
+def test_pytorchs_dtype_spellings_name_the_same_dtypes():
+    # torch.float is float32, torch.int int32, torch.long int64, torch.double float64, ...
+    expected = {"float": np.float32, "double": np.float64, "half": np.float16}
+    expected |= {"int": np.int32, "long": np.int64, "bool": np.bool_}
+    for name, dtype in expected.items():
+        assert getattr(tn, name) == dtype, name
+    assert tn.tensor([1.5, -2.5]).to(tn.long).tolist() == [1, -2]  # truncation, as PyTorch

@@ -20,14 +20,18 @@ _cli_start.guard()  # before NumPy: the command line's Ctrl-C is one line from t
 # The tensor module goes first: its last lines tie the Tensor <-> ops knot.
 import tinynet.tensor  # isort: split
 
+from tinynet._dtype import BUILTIN_NAMED as _BUILTIN_NAMED
 from tinynet._dtype import (
     bool_,
+    double,
     float16,
     float32,
     float64,
     get_default_dtype,
+    half,
     int32,
     int64,
+    long,
     set_default_dtype,
 )
 from tinynet._device import device
@@ -270,6 +274,8 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
 else:
 
     def __getattr__(name: str) -> object:
+        if name in _BUILTIN_NAMED:  # tn.float, tn.int, tn.bool: PyTorch's dtype names
+            return _BUILTIN_NAMED[name]
         source = _LAZY.get(name)
         if source is None:
             raise AttributeError(f"module 'tinynet' has no attribute {name!r}")

@@ -16,6 +16,10 @@ float64 = np.dtype(np.float64)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
+# PyTorch's other spellings (``torch.long`` ...). ``tn.float``, ``tn.int`` and ``tn.bool`` are
+# served by the package's __getattr__, so they never shadow the builtins inside tinynet.
+half, double, long = float16, float64, int64
+BUILTIN_NAMED = {"float": float32, "int": int32, "bool": bool_}
 
 _default_dtype = [float32]
 
