@@ -775,3 +775,32 @@ def test_pytorchs_dtype_spellings_name_the_same_dtypes():
     for name, dtype in expected.items():
         assert getattr(tn, name) == dtype, name
     assert tn.tensor([1.5, -2.5]).to(tn.long).tolist() == [1, -2]  # truncation, as PyTorch
+
+
+def test_amax_and_amin_share_the_gradient_among_ties_as_pytorch_documents():
+    x = f64([[1.0, 3.0, 3.0], [2.0, 0.0, -1.0]], requires_grad=True)
+    np.testing.assert_array_equal(x.amax(dim=1).data, x.data.max(axis=1))
+    np.testing.assert_array_equal(x.amin(0, keepdim=True).data, x.data.min(0, keepdims=True))
+    assert x.amax(dim=1)[0].item() == 3.0  # plain values: no (values, indices) pair to guard
+    x.amax(dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+
+
+def test_small_tensor_conveniences_follow_pytorch():
+    x = f64([[1.0, 2.0], [3.0, 4.0]])
+    assert x.is_floating_point() and not tn.tensor([1]).is_floating_point()
+    assert tn.tensor([1, 2]).type_as(x).dtype == np.float64
+    assert x.new_zeros(2, 3).dtype == np.float64 and x.new_zeros((2, 3)).shape == (2, 3)
+    assert x.new_ones(2).tolist() == [1.0, 1.0] and x.new_full((2,), 7).tolist() == [7.0, 7.0]
+    source = np.array([1.0, 2.0], np.float32)
+    copied = x.new_tensor(source)
+    assert copied.dtype == np.float64 and not np.shares_memory(copied.data, source)
+    with pytest.raises(TypeError, match="tuple of ints"):
+        x.new_zeros(2.5)
+    assert tn.zeros(1, 2).expand_as(tn.zeros(3, 2)).shape == (3, 2)
+    assert tn.arange(6).view_as(tn.zeros(2, 3)).shape == (2, 3)
+    assert x.reshape_as(tn.zeros(4)).shape == (4,)
+    m = f64([1.0, -2.0, 3.0])
+    assert m.masked_fill_(m < 0, 0.0) is m and m.tolist() == [1.0, 0.0, 3.0] and m.version == 1
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        f64([1.0], requires_grad=True).masked_fill_(tn.tensor([True]), 0.0)

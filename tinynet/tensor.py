@@ -8,6 +8,7 @@ tied once, in the imports at the bottom of this file.
 from __future__ import annotations
 
 import builtins
+import operator
 import os
 import sys
 import types
@@ -514,6 +515,14 @@ class Tensor:
     def argmin(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.argmin(self, axis, keepdims)
 
+    def amax(self, axis=None, keepdims: bool = False) -> Tensor:
+        """PyTorch's ``amax``: the largest values over ``axis`` (ties share the gradient)."""
+        return _reductions.Max.apply(self, axis, keepdims)
+
+    def amin(self, axis=None, keepdims: bool = False) -> Tensor:
+        """PyTorch's ``amin``: the smallest values over ``axis`` (ties share the gradient)."""
+        return _reductions.Min.apply(self, axis, keepdims)
+
     # -- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:
         return _ops.reshape(self, *shape)
@@ -978,6 +987,44 @@ class Tensor:
     def masked_fill(self, *args, **kwargs) -> Tensor:
         return _functional.masked_fill(self, *args, **kwargs)
 
+    def masked_fill_(self, mask, value) -> Tensor:
+        """``masked_fill`` in place, with the rules of the other in-place ops."""
+        return _inplace(self, "masked_fill_", lambda t: _functional.masked_fill(t, mask, value))
+
+    # -- PyTorch's small conveniences ----------------------------------------------------------
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor converted to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(*other.shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(*other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(*other.shape)
+
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""
+        array = np.array(_dtype.as_array(data, dtype or self.data.dtype), copy=True)
+        return Tensor(array, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_size_arg(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_size_arg(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        """A tensor of ``size`` filled with ``fill_value``, this tensor's dtype by default."""
+        shape = _size_arg((size,) if isinstance(size, builtins.int) else tuple(size))
+        array = np.full(shape, fill_value, dtype=np.dtype(dtype or self.data.dtype))
+        return Tensor(array, requires_grad)
+
     def masked_select(self, *args, **kwargs) -> Tensor:
         return _functional.masked_select(self, *args, **kwargs)
 
@@ -1194,6 +1241,16 @@ def _axis(dim: int, ndim: int) -> int:
     return dim % max(ndim, 1)
 
 
+def _size_arg(size: tuple) -> tuple:
+    """``(2, 3)`` or ``((2, 3),)`` as the shape ``(2, 3)``; sizes must be ints, not floats."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        return tuple(operator.index(n) for n in size)
+    except TypeError:
+        raise TypeError(f"size must be a tuple of ints, got {size!r}") from None
+
+
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)
 
@@ -1214,7 +1271,7 @@ from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
 # PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
 for _name in (
     "sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "softmax", "log_softmax",
-    "argmax", "argmin", "squeeze", "unsqueeze",
+    "argmax", "argmin", "squeeze", "unsqueeze", "amax", "amin",
 ):  # fmt: skip
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402
