@@ -804,3 +804,36 @@ def test_small_tensor_conveniences_follow_pytorch():
     assert m.masked_fill_(m < 0, 0.0) is m and m.tolist() == [1.0, 0.0, 3.0] and m.version == 1
     with pytest.raises(RuntimeError, match="leaf Variable"):
         f64([1.0], requires_grad=True).masked_fill_(tn.tensor([True]), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "reference"),
+    [
+        ("abs", np.abs), ("neg", np.negative), ("exp", np.exp), ("sqrt", np.sqrt),
+        ("tanh", np.tanh), ("floor", np.floor), ("ceil", np.ceil), ("trunc", np.trunc),
+        ("round", np.round), ("sign", np.sign), ("relu", lambda a: np.maximum(a, 0.0)),
+        ("sigmoid", lambda a: 1.0 / (1.0 + np.exp(-a))), ("log", np.log),
+    ],
+)  # fmt: skip
+def test_in_place_unary_ops_write_back_the_out_of_place_result(name, reference):
+    values = np.array([0.25, 1.5, 2.5, 4.0]) * (1.0 if name in ("log", "sqrt") else -1.0)
+    x = f64(values)
+    data = x.data
+    assert getattr(x, f"{name}_")() is x and x.data is data and x.version == 1
+    np.testing.assert_allclose(x.data, reference(values), rtol=1e-12)
+
+
+def test_in_place_unary_ops_follow_the_in_place_rules():
+    with pytest.raises(RuntimeError, match=r"leaf Variable.*exp_"):
+        f64([1.0], requires_grad=True).exp_()
+    with pytest.raises(TypeError, match="can't be cast"):
+        tn.tensor([4]).sqrt_()  # PyTorch: result type Float can't be cast to Long
+    a = f64([1.0, 2.0], requires_grad=True)
+    h = a * 3.0
+    h.exp_()  # recorded on a non-leaf: h = exp(3 a)
+    h.sum().backward()
+    np.testing.assert_allclose(a.grad.data, 3.0 * np.exp(3.0 * a.data))
+    g = (a * 1.0).exp_()
+    g.pow_(2)  # exp's backward needs its output, which pow_ then changes: PyTorch raises too
+    with pytest.raises(RuntimeError, match="output 0 of Exp"):
+        g.sum().backward()

@@ -987,6 +987,9 @@ class Tensor:
     def masked_fill(self, *args, **kwargs) -> Tensor:
         return _functional.masked_fill(self, *args, **kwargs)
 
+    def pow_(self, exponent) -> Tensor:
+        return _inplace(self, "pow_", lambda t: _ops.pow(t, exponent))
+
     def masked_fill_(self, mask, value) -> Tensor:
         """``masked_fill`` in place, with the rules of the other in-place ops."""
         return _inplace(self, "masked_fill_", lambda t: _functional.masked_fill(t, mask, value))
@@ -1267,6 +1270,23 @@ from tinynet import _random  # noqa: E402
 from tinynet import autograd as _autograd  # noqa: E402
 from tinynet import errors as _errors  # noqa: E402
 from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
+
+
+# PyTorch's in-place unary ops: ``x.exp_()`` is ``x.exp()`` written back, by the rules above.
+def _unary_inplace(name: str):
+    def method(self: Tensor) -> Tensor:
+        return _inplace(self, f"{name}_", lambda t: getattr(t, name)())
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"``{name}`` in place (PyTorch's ``{name}_``)."
+    return method
+
+
+for _name in (
+    "abs", "neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "floor", "ceil", "trunc",
+    "round", "sign",
+):  # fmt: skip
+    setattr(Tensor, f"{_name}_", _unary_inplace(_name))
 
 # PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
 for _name in (
