@@ -837,3 +837,18 @@ def test_in_place_unary_ops_follow_the_in_place_rules():
     g.pow_(2)  # exp's backward needs its output, which pow_ then changes: PyTorch raises too
     with pytest.raises(RuntimeError, match="output 0 of Exp"):
         g.sum().backward()
+
+
+def test_a_uint8_tensor_index_is_refused_as_ambiguous():
+    # PyTorch reads a uint8 index as a (deprecated) mask, NumPy as integer indices.
+    x = f64([10.0, 20.0, 30.0])
+    index = tn.tensor(np.array([1, 0, 1], np.uint8))
+    with pytest.raises(IndexError, match=r"\.bool\(\).*\.long\(\)"):
+        x[index]
+    with pytest.raises(IndexError, match="uint8"):
+        x[index] = 0.0
+    assert x[index.bool()].tolist() == [10.0, 30.0] and x[index.long()].tolist() == [
+        20.0,
+        10.0,
+        20.0,
+    ]

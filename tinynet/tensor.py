@@ -1084,8 +1084,8 @@ def to_arguments(args: tuple, dtype=None, device=None):
 def _plain_index(index):
     """``index`` with Tensors replaced by their arrays, for NumPy item assignment."""
     if isinstance(index, tuple):
-        return tuple(part.data if isinstance(part, Tensor) else part for part in index)
-    return index.data if isinstance(index, Tensor) else index
+        return tuple(_index_array(part) if isinstance(part, Tensor) else part for part in index)
+    return _index_array(index) if isinstance(index, Tensor) else index
 
 
 def _scaled(other, alpha):
@@ -1270,6 +1270,7 @@ from tinynet import _random  # noqa: E402
 from tinynet import autograd as _autograd  # noqa: E402
 from tinynet import errors as _errors  # noqa: E402
 from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
+from tinynet.ops._args import index_array as _index_array  # noqa: E402
 
 
 # PyTorch's in-place unary ops: ``x.exp_()`` is ``x.exp()`` written back, by the rules above.

@@ -55,6 +55,17 @@ def promote_all(parts: list[Tensor]) -> list[Tensor]:
     return [part if part.data.dtype == target else part.astype(target) for part in parts]
 
 
+def index_array(index: Tensor) -> np.ndarray:
+    """A Tensor used as an index, as its array; uint8 is refused (a mask to PyTorch, integer
+    indices to NumPy: either reading would be silently wrong for someone)."""
+    if index.data.dtype == np.uint8:
+        raise IndexError(
+            "indexing with a uint8 tensor is ambiguous (PyTorch reads a mask, NumPy integer "
+            "indices): convert it with .bool() for a mask or .long() for indices"
+        )
+    return index.data
+
+
 def floating_input(x) -> Tensor:
     """``x`` as a Tensor; integer and boolean data converted to the default float dtype.
 
