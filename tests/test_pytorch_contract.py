@@ -852,3 +852,9 @@ def test_a_uint8_tensor_index_is_refused_as_ambiguous():
         10.0,
         20.0,
     ]
+
+
+def test_linspace_takes_pytorchs_steps_keyword():
+    np.testing.assert_allclose(tn.linspace(-1, 1, steps=5).data, np.linspace(-1, 1, 5))
+    with pytest.raises(TypeError, match="steps"):
+        tn.linspace(0, 1)  # PyTorch requires steps too

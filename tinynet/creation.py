@@ -112,9 +112,26 @@ def arange(
     return _make(np.arange(start, stop, step, dtype=np.dtype(dtype)), requires_grad)
 
 
-def linspace(start, stop, num: int, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
+def linspace(
+    start,
+    stop,
+    num: int | None = None,
+    dtype=None,
+    requires_grad: bool = False,
+    device=None,
+    *,
+    steps: int | None = None,
+) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (PyTorch: ``steps=``).
+
+    >>> linspace(0, 1, steps=3).tolist()
+    [0.0, 0.5, 1.0]
+    """
     _device.check(device)
+    if num is None and steps is not None:
+        num, steps = steps, None
+    if num is None or steps is not None:
+        raise TypeError("linspace() needs the number of values: pass num (or steps), once")
     return _make(np.linspace(start, stop, num, dtype=_float_dtype(dtype)), requires_grad)
 
 
