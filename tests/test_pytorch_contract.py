@@ -858,3 +858,10 @@ def test_linspace_takes_pytorchs_steps_keyword():
     np.testing.assert_allclose(tn.linspace(-1, 1, steps=5).data, np.linspace(-1, 1, 5))
     with pytest.raises(TypeError, match="steps"):
         tn.linspace(0, 1)  # PyTorch requires steps too
+
+
+def test_a_zero_dim_tensor_formats_as_its_number_as_in_pytorch():
+    loss = f64(0.125)
+    assert f"{loss:.2f}" == "0.12" and f"{loss}" == "0.125" and f"{tn.tensor(3):03d}" == "003"
+    with pytest.raises(TypeError, match="format"):
+        f"{f64([1.0, 2.0]):.2f}"  # PyTorch: only 0-d tensors take a format spec

@@ -267,6 +267,12 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number, as PyTorch's: ``f"{loss:.4f}"``."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), format_spec)
+        return object.__format__(self, format_spec)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = f", dtype={self.data.dtype}"
