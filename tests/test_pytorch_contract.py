@@ -3,6 +3,8 @@
 Expected values come from PyTorch's documented semantics, NumPy, or hand computation.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -453,3 +455,413 @@ def test_retain_grad_survives_an_in_place_op_and_sees_the_final_value():
     assert h.retains_grad
     np.testing.assert_array_equal(h.grad.data, [6.0, 12.0])  # 2 h
     np.testing.assert_array_equal(x.grad.data, [18.0, 36.0])  # 18 x
+
+
+# -- the PyTorch-habit audit: habits that were silently different -----------------------------------
+def test_max_and_min_over_a_dim_refuse_the_values_indices_habit():
+    # PyTorch returns (values, indices) here; tinynet returns the values (docs/from-pytorch.md),
+    # so unpacking or indexing the result would silently mean something else: it raises.
+    x = f64([[1.0, 5.0], [7.0, 2.0]])
+    with pytest.raises(TypeError, match=r"values only.*x\.argmax\(dim\)"):
+        values, indices = x.max(1)
+    with pytest.raises(TypeError, match=r"x\.argmax\(dim\)"):
+        x.max(dim=1)[0]
+    with pytest.raises(TypeError, match=r"x\.argmin\(dim\)"):
+        tn.min(x, 0)[1]
+    np.testing.assert_array_equal(x.max(1).data, [5.0, 7.0])
+    assert x.max(dim=1).clone()[1].item() == 7.0 and (x.min(0) + 0.0)[0].item() == 1.0
+    assert x.max().item() == 7.0  # a full reduction is a 0-d tensor, as PyTorch's
+    assert x.norm(p=np.inf, dim=1)[0].item() == 5.0  # norms built on max stay plain tensors
+
+
+def test_max_and_min_of_two_tensors_are_elementwise_as_in_pytorch():
+    a, b = f64([1.0, 5.0, -2.0]), f64([3.0, 4.0, -1.0])
+    np.testing.assert_array_equal(tn.max(a, b).data, np.maximum(a.data, b.data))
+    np.testing.assert_array_equal(a.max(b).data, np.maximum(a.data, b.data))
+    np.testing.assert_array_equal(tn.min(a, b).data, np.minimum(a.data, b.data))
+
+
+def test_joining_mixed_dtypes_promotes_as_pytorch_not_numpy():
+    ints, floats = tn.tensor([1, 2]), tn.tensor([0.5])
+    joined = tn.cat([ints, floats])
+    assert joined.dtype == np.float32 and joined.tolist() == [1.0, 2.0, 0.5]  # NumPy: float64
+    assert tn.stack([tn.tensor([1]), tn.tensor([1.5])]).dtype == np.float32
+    half = tn.tensor([1.0], dtype=tn.float16)
+    assert tn.cat([half, tn.tensor([2.0])]).dtype == np.float32
+    assert tn.cat([tn.tensor([1], dtype=tn.int32), tn.tensor([2])]).dtype == np.int64
+    assert tn.cat([tn.tensor([True]), tn.tensor([3])]).tolist() == [1, 3]
+    w = tn.tensor([1.0, 2.0], dtype=tn.float16, requires_grad=True)
+    (tn.cat([w, tn.tensor([3.0])]) * tn.tensor([2.0, 3.0, 4.0])).sum().backward()
+    assert w.grad.dtype == np.float16 and w.grad.tolist() == [2.0, 3.0]
+
+
+def test_matmul_of_integers_and_floats_takes_the_floating_dtype():
+    product = tn.tensor([[1, 2]]) @ tn.tensor([[0.5], [0.25]])
+    assert product.dtype == np.float32 and product.tolist() == [[1.0]]
+
+
+def test_clamp_bounds_promote_as_pytorch_scalars():
+    x = tn.tensor([-1.0, 0.5, 3.0])
+    assert x.clamp(np.float64(0.0), 1.0).dtype == np.float32  # a scalar bound is weak
+    ints = tn.tensor([-7, 1, 3])
+    clamped = ints.clamp(0.5, 2.5)
+    assert clamped.dtype == np.float32 and clamped.tolist() == [0.5, 1.0, 2.5]  # not float64
+    assert ints.clamp(0, 2).dtype == np.int64 and ints.clamp(0, 2).tolist() == [0, 1, 2]
+    # PyTorch's documented rule: min greater than max sets every element to max.
+    assert x.clamp(2.0, 1.0).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_view_shares_memory_and_refuses_a_layout_that_needs_a_copy():
+    base = f64(np.arange(6.0))
+    view = base.view(2, 3)
+    view[0, 0] = 9.0  # a view: the write shows in base, as in PyTorch
+    assert base.data[0] == 9.0 and base.is_contiguous()
+    transposed = view.t()
+    assert not transposed.is_contiguous()
+    with pytest.raises(RuntimeError, match=r"not compatible.*\.reshape\(\.\.\.\)"):
+        transposed.view(6)
+    np.testing.assert_array_equal(transposed.contiguous().view(6).data, view.data.T.ravel())
+    np.testing.assert_array_equal(transposed.reshape(6).data, view.data.T.ravel())
+    assert view.contiguous() is view
+    with pytest.raises(TypeError, match=r"\.to\("):
+        base.view(tn.int64)
+
+
+def test_contiguous_copy_is_differentiable():
+    x = f64([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (x.t().contiguous().view(4) * f64([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1.0, 3.0], [2.0, 4.0]])
+
+
+def test_bitwise_operators_combine_masks_as_in_pytorch():
+    x = tn.tensor([1.0, -2.0, 3.0])
+    a, b = (x > 0).data, (x < 2).data
+    assert ((x > 0) & (x < 2)).tolist() == (a & b).tolist()
+    assert ((x > 0) | (x < 2)).tolist() == (a | b).tolist()
+    assert ((x > 0) ^ (x < 2)).tolist() == (a ^ b).tolist()
+    assert (~(x > 0)).tolist() == (~a).tolist() and (~(x > 0)).dtype == np.bool_
+    assert (True & (x > 0)).tolist() == a.tolist()
+    assert (~tn.tensor([0, 5])).tolist() == [-1, -6]  # bitwise not of integers
+    small = tn.tensor([6, 3], dtype=tn.int32) & 3
+    assert small.dtype == np.int32 and small.tolist() == [2, 3]
+    with pytest.raises(RuntimeError, match="bitwise"):
+        x & x  # PyTorch: bitwise_and is not implemented for Float
+
+
+def test_comparison_with_none_is_false_not_an_error():
+    x = tn.tensor([1.0, 2.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+
+
+def test_sizes_must_be_integers_not_silently_truncated():
+    with pytest.raises(TypeError, match="tuple of ints"):
+        tn.zeros(2.5)
+    with pytest.raises(TypeError, match="tuple of ints"):
+        tn.randn(2, 1.5)
+    assert tn.ones(np.int64(2), tn.tensor(3)).shape == (2, 3)
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        tn.arange(0, 1, 0)
+
+
+def test_randint_takes_high_and_size_as_pytorch():
+    draws = tn.randint(3, (200,), rng=0)  # torch.randint(high, size)
+    assert draws.shape == (200,) and draws.dtype == np.int64
+    assert set(draws.tolist()) == {0, 1, 2}
+    bounded = tn.randint(5, 8, (200,), rng=0)
+    assert set(bounded.tolist()) == {5, 6, 7}
+
+
+def test_integer_to_a_negative_power_is_not_called_a_shape_error():
+    with pytest.raises(ValueError, match="negative integer powers") as error:
+        2 ** tn.tensor([-1, 2])
+    assert not isinstance(error.value, tn.ShapeError)
+
+
+def test_scheduler_stepped_before_the_optimizer_warns_as_in_pytorch():
+    w = tn.nn.Parameter(f64([1.0]))
+    opt = tn.optim.SGD([w], lr=0.1)
+    scheduler = tn.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    with pytest.warns(UserWarning, match=r"before `optimizer\.step\(\)`"):
+        scheduler.step()
+    opt = tn.optim.SGD([w], lr=0.1)
+    scheduler = tn.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    (w * w).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+        scheduler.step()
+    assert opt.param_groups[0]["lr"] == 0.05
+
+
+def test_where_refuses_a_condition_that_is_not_boolean():
+    x = tn.tensor([0.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"boolean.*x > 0"):
+        tn.where(x, 1.0, 0.0)  # PyTorch raises: where expects a bool condition
+    assert tn.where(x > 0, 1.0, 0.0).tolist() == [0.0, 1.0]
+
+
+def test_operator_methods_have_pytorch_spellings():
+    x, y = tn.tensor([1.0, -2.0]), tn.tensor([3.0, 4.0])
+    assert x.add(y, alpha=2).tolist() == [7.0, 6.0] and x.sub(y, alpha=2).tolist() == [-5.0, -10.0]
+    assert x.mul(y).tolist() == [3.0, -8.0] and x.pow(2).tolist() == [1.0, 4.0]
+    assert x.neg().tolist() == [-1.0, 2.0] and x.square().tolist() == [1.0, 4.0]
+    assert x.eq(1.0).tolist() == [True, False] and x.ge(y).tolist() == [False, False]
+    assert tn.zeros(2, 3).matmul(tn.ones(3)).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_div_rounding_modes_follow_pytorch(dtype):
+    a = np.array([-7, 7, -6, 6, -1, 0, 9], dtype=dtype)
+    b = np.array([2, 2, -4, -4, 3, 5, -3], dtype=dtype)
+    x, y = tn.tensor(a), tn.tensor(b)
+    np.testing.assert_array_equal(x.div(y, rounding_mode="trunc").data, np.trunc(a / b))
+    np.testing.assert_array_equal(x.div(y, rounding_mode="floor").data, np.floor(a / b))
+    assert x.div(y, rounding_mode="trunc").dtype == dtype
+    np.testing.assert_allclose(x.div(y).data, a / b, rtol=1e-6)  # true division
+    with pytest.raises(ValueError, match="rounding_mode"):
+        x.div(y, rounding_mode="round")
+
+
+def test_item_of_many_elements_raises_what_pytorch_raises():
+    x = tn.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="one-element"):  # PyTorch: x.item()
+        x.item()
+    with pytest.raises(ValueError, match="one-element"):  # PyTorch: float(x)
+        float(x)
+
+
+def test_integer_tensors_cannot_require_grad_with_pytorch_error_type():
+    with pytest.raises(RuntimeError, match=r"floating.*x\.float\(\)"):
+        tn.tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="floating"):
+        tn.tensor([1, 2]).requires_grad_()
+
+
+def test_an_integer_input_to_a_layer_suggests_only_converting_the_input():
+    with pytest.raises(tn.DTypeError) as error:
+        tn.nn.Linear(2, 1)(tn.tensor([[1, 2]]))
+    assert "x.to(tn.float32)" in str(error.value) and "model.to" not in str(error.value)
+
+
+def test_dataloader_accepts_the_single_process_settings_pytorch_code_passes():
+    dataset = tn.data.TensorDataset(tn.arange(5))
+    loader = tn.data.DataLoader(dataset, batch_size=2, num_workers=0, pin_memory=False)
+    assert [batch.tolist() for (batch,) in loader] == [[0, 1], [2, 3], [4]]
+    with pytest.raises(ValueError, match="num_workers=0"):
+        tn.data.DataLoader(dataset, batch_size=2, num_workers=2)
+    with pytest.raises(ValueError, match="pin_memory=False"):
+        tn.data.DataLoader(dataset, batch_size=2, pin_memory=True)
+
+
+def test_cuda_methods_are_refused_with_the_cpu_only_line():
+    for move in (lambda: tn.zeros(2).cuda(), lambda: tn.nn.Linear(2, 2).cuda(0)):
+        with pytest.raises(RuntimeError, match="CPU only") as error:
+            move()
+        assert "\n" not in str(error.value)
+
+
+def test_random_samples_of_an_integer_dtype_are_refused_naming_randint():
+    for make in (lambda: tn.randn(2, dtype=tn.int64), lambda: tn.rand_like(tn.tensor([1, 2]))):
+        with pytest.raises(RuntimeError, match="tn.randint"):  # PyTorch: not implemented for Long
+            make()
+
+
+def test_non_blocking_transfers_to_the_cpu_are_accepted():
+    x = tn.zeros(2)
+    assert x.to("cpu", non_blocking=True) is x
+    layer = tn.nn.Linear(2, 2)
+    assert layer.to("cpu", non_blocking=True) is layer
+    with pytest.raises(RuntimeError, match="CPU only"):
+        x.to("cuda", non_blocking=True)
+
+
+def test_no_grad_and_enable_grad_decorate_without_parentheses_as_in_pytorch():
+    @tn.no_grad
+    def doubled(x):
+        return x * 2
+
+    @tn.enable_grad
+    def tripled(x):
+        return x * 3
+
+    x = tn.ones(2, requires_grad=True)
+    assert not doubled(x).requires_grad and doubled.__name__ == "doubled"
+    with tn.no_grad():
+        assert tripled(x).requires_grad
+    assert tn.is_grad_enabled()
+
+
+def test_a_list_of_numpy_scalars_or_tensors_keeps_their_dtype_as_pytorch_infers():
+    values = np.array([0.25, 0.5])  # float64
+    assert tn.tensor([values.mean(), values.std()]).dtype == np.float64
+    pair = [tn.tensor(1.5, dtype=tn.float64), tn.tensor(2.5, dtype=tn.float64)]
+    assert tn.tensor(pair).dtype == np.float64 and tn.tensor(pair).tolist() == [1.5, 2.5]
+    assert tn.tensor([1.0, np.float64(2.0)]).dtype == np.float64  # promoted with the default
+    assert tn.tensor([np.float16(1.0), 2]).dtype == np.float16
+    assert tn.tensor([np.float16(1.0), 2.0]).dtype == np.float32
+    assert tn.tensor([1.0, 2]).dtype == np.float32
+
+
+def test_the_tensor_class_called_with_one_int_is_refused_not_a_number():
+    # torch.Tensor(3) is an uninitialized tensor of shape (3,); tn.Tensor(3) would be the number 3.
+    with pytest.raises(TypeError, match=r"tn\.tensor\(3\).*tn\.zeros\(3\)"):
+        tn.Tensor(3)
+    assert tn.Tensor(np.int64(3)).item() == 3 and tn.Tensor([3]).tolist() == [3]
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward(2)  # a Python number as the output gradient still works
+    assert x.grad.tolist() == [4.0, 4.0]
+
+
+def test_load_accepts_pytorchs_map_location_and_weights_only(tmp_path):
+    layer = tn.nn.Linear(2, 2, rng=0)
+    path = tmp_path / "layer.tnn"
+    tn.save(layer.state_dict(), path)
+    for options in ({"map_location": "cpu"}, {"weights_only": True}, {"weights_only": False}):
+        state = tn.load(path, **options)
+        np.testing.assert_array_equal(state["weight"], layer.weight.data)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tn.load(path, map_location="cuda:0")
+
+
+def test_var_and_std_take_pytorchs_older_unbiased_keyword():
+    x = tn.tensor([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]], dtype=tn.float64)
+    np.testing.assert_allclose(x.var(dim=1, unbiased=False).data, np.var(x.data, axis=1))
+    np.testing.assert_allclose(x.std(unbiased=True).data, np.std(x.data, ddof=1))
+    np.testing.assert_allclose(tn.std(x, 0, unbiased=False).data, np.std(x.data, axis=0))
+
+
+def test_an_optimizer_names_a_parameter_whose_data_was_assigned_a_tensor():
+    layer = tn.nn.Linear(2, 1)
+    layer.weight.data = tn.zeros(1, 2)  # PyTorch's habit; tinynet's .data is an ndarray
+    with pytest.raises(TypeError, match=r"p\.data = tensor\.data"):
+        tn.optim.SGD(layer.parameters(), lr=0.1)
+
+
+def test_a_bool_in_the_place_of_rng_is_refused_not_taken_as_a_seed():
+    # F.dropout(x, 0.5, True, False): PyTorch's 4th argument is inplace; as a seed it would
+    # silently draw the same mask at every call.
+    with pytest.raises(TypeError, match="got the bool False"):
+        tn.nn.functional.dropout(tn.ones(8), 0.5, True, False)
+    with pytest.raises(TypeError, match="bool"):
+        tn.nn.Dropout(0.5, True)(tn.ones(8))
+
+
+def test_values_of_a_max_over_a_dim_work_and_indices_name_argmax():
+    x = f64([[1.0, 5.0], [7.0, 2.0]], requires_grad=True)
+    values = x.max(dim=1).values  # PyTorch's named field
+    assert values.tolist() == [5.0, 7.0] and values[1].item() == 7.0
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(AttributeError, match=r"x\.argmin\(dim\)"):
+        _ = x.min(0).indices
+
+
+def test_the_first_lines_of_a_pytorch_script_run():
+    device = tn.device("cuda" if tn.cuda.is_available() else "cpu")
+    assert device == "cpu" and tn.cuda.device_count() == 0
+    model = tn.nn.Linear(2, 1).to(device)
+    assert model(tn.ones(1, 2).to(device)).shape == (1, 1)
+    assert tn.device("cuda", 0) == "cuda:0"  # naming a device is allowed, as in PyTorch
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tn.zeros(1).to(tn.device("cuda", 0))
+    with pytest.raises(RuntimeError, match="device type"):
+        tn.device("gpu")
+
+
+def test_pytorchs_dtype_spellings_name_the_same_dtypes():
+    # torch.float is float32, torch.int int32, torch.long int64, torch.double float64, ...
+    expected = {"float": np.float32, "double": np.float64, "half": np.float16}
+    expected |= {"int": np.int32, "long": np.int64, "bool": np.bool_}
+    for name, dtype in expected.items():
+        assert getattr(tn, name) == dtype, name
+    assert tn.tensor([1.5, -2.5]).to(tn.long).tolist() == [1, -2]  # truncation, as PyTorch
+
+
+def test_amax_and_amin_share_the_gradient_among_ties_as_pytorch_documents():
+    x = f64([[1.0, 3.0, 3.0], [2.0, 0.0, -1.0]], requires_grad=True)
+    np.testing.assert_array_equal(x.amax(dim=1).data, x.data.max(axis=1))
+    np.testing.assert_array_equal(x.amin(0, keepdim=True).data, x.data.min(0, keepdims=True))
+    assert x.amax(dim=1)[0].item() == 3.0  # plain values: no (values, indices) pair to guard
+    x.amax(dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+
+
+def test_small_tensor_conveniences_follow_pytorch():
+    x = f64([[1.0, 2.0], [3.0, 4.0]])
+    assert x.is_floating_point() and not tn.tensor([1]).is_floating_point()
+    assert tn.tensor([1, 2]).type_as(x).dtype == np.float64
+    assert x.new_zeros(2, 3).dtype == np.float64 and x.new_zeros((2, 3)).shape == (2, 3)
+    assert x.new_ones(2).tolist() == [1.0, 1.0] and x.new_full((2,), 7).tolist() == [7.0, 7.0]
+    source = np.array([1.0, 2.0], np.float32)
+    copied = x.new_tensor(source)
+    assert copied.dtype == np.float64 and not np.shares_memory(copied.data, source)
+    with pytest.raises(TypeError, match="tuple of ints"):
+        x.new_zeros(2.5)
+    assert tn.zeros(1, 2).expand_as(tn.zeros(3, 2)).shape == (3, 2)
+    assert tn.arange(6).view_as(tn.zeros(2, 3)).shape == (2, 3)
+    assert x.reshape_as(tn.zeros(4)).shape == (4,)
+    m = f64([1.0, -2.0, 3.0])
+    assert m.masked_fill_(m < 0, 0.0) is m and m.tolist() == [1.0, 0.0, 3.0] and m.version == 1
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        f64([1.0], requires_grad=True).masked_fill_(tn.tensor([True]), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "reference"),
+    [
+        ("abs", np.abs), ("neg", np.negative), ("exp", np.exp), ("sqrt", np.sqrt),
+        ("tanh", np.tanh), ("floor", np.floor), ("ceil", np.ceil), ("trunc", np.trunc),
+        ("round", np.round), ("sign", np.sign), ("relu", lambda a: np.maximum(a, 0.0)),
+        ("sigmoid", lambda a: 1.0 / (1.0 + np.exp(-a))), ("log", np.log),
+    ],
+)  # fmt: skip
+def test_in_place_unary_ops_write_back_the_out_of_place_result(name, reference):
+    values = np.array([0.25, 1.5, 2.5, 4.0]) * (1.0 if name in ("log", "sqrt") else -1.0)
+    x = f64(values)
+    data = x.data
+    assert getattr(x, f"{name}_")() is x and x.data is data and x.version == 1
+    np.testing.assert_allclose(x.data, reference(values), rtol=1e-12)
+
+
+def test_in_place_unary_ops_follow_the_in_place_rules():
+    with pytest.raises(RuntimeError, match=r"leaf Variable.*exp_"):
+        f64([1.0], requires_grad=True).exp_()
+    with pytest.raises(TypeError, match="can't be cast"):
+        tn.tensor([4]).sqrt_()  # PyTorch: result type Float can't be cast to Long
+    a = f64([1.0, 2.0], requires_grad=True)
+    h = a * 3.0
+    h.exp_()  # recorded on a non-leaf: h = exp(3 a)
+    h.sum().backward()
+    np.testing.assert_allclose(a.grad.data, 3.0 * np.exp(3.0 * a.data))
+    g = (a * 1.0).exp_()
+    g.pow_(2)  # exp's backward needs its output, which pow_ then changes: PyTorch raises too
+    with pytest.raises(RuntimeError, match="output 0 of Exp"):
+        g.sum().backward()
+
+
+def test_a_uint8_tensor_index_is_refused_as_ambiguous():
+    # PyTorch reads a uint8 index as a (deprecated) mask, NumPy as integer indices.
+    x = f64([10.0, 20.0, 30.0])
+    index = tn.tensor(np.array([1, 0, 1], np.uint8))
+    with pytest.raises(IndexError, match=r"\.bool\(\).*\.long\(\)"):
+        x[index]
+    with pytest.raises(IndexError, match="uint8"):
+        x[index] = 0.0
+    assert x[index.bool()].tolist() == [10.0, 30.0] and x[index.long()].tolist() == [
+        20.0,
+        10.0,
+        20.0,
+    ]
+
+
+def test_linspace_takes_pytorchs_steps_keyword():
+    np.testing.assert_allclose(tn.linspace(-1, 1, steps=5).data, np.linspace(-1, 1, 5))
+    with pytest.raises(TypeError, match="steps"):
+        tn.linspace(0, 1)  # PyTorch requires steps too
+
+
+def test_a_zero_dim_tensor_formats_as_its_number_as_in_pytorch():
+    loss = f64(0.125)
+    assert f"{loss:.2f}" == "0.12" and f"{loss}" == "0.125" and f"{tn.tensor(3):03d}" == "003"
+    with pytest.raises(TypeError, match="format"):
+        f"{f64([1.0, 2.0]):.2f}"  # PyTorch: only 0-d tensors take a format spec

@@ -20,16 +20,21 @@ _cli_start.guard()  # before NumPy: the command line's Ctrl-C is one line from t
 # The tensor module goes first: its last lines tie the Tensor <-> ops knot.
 import tinynet.tensor  # isort: split
 
+from tinynet._dtype import BUILTIN_NAMED as _BUILTIN_NAMED
 from tinynet._dtype import (
     bool_,
+    double,
     float16,
     float32,
     float64,
     get_default_dtype,
+    half,
     int32,
     int64,
+    long,
     set_default_dtype,
 )
+from tinynet._device import device
 from tinynet._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinynet._random import default_generator, get_rng_state, manual_seed, set_rng_state
 from tinynet.autograd import Function, backward, grad, once_differentiable
@@ -255,19 +260,22 @@ _LAZY = {
     "FormatError": "tinynet.serialization",
     "load": "tinynet.serialization",
     "save": "tinynet.serialization",
+    "cuda": "tinynet.cuda",  # is_available() is False: the CPU only
     "compiler": "tinynet.compiler",
     "compile": "tinynet.compiler",  # tn.compile (issue 12): a recorded step, replayed
 }
 
 if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, and no
     # __getattr__: a misspelt tn.name stays an error for them
-    from tinynet import compiler, data, func, lab, onnx, serialization, viz
+    from tinynet import compiler, cuda, data, func, lab, onnx, serialization, viz
     from tinynet.compiler import compile  # noqa: A004
     from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep
     from tinynet.serialization import FormatError, load, save
 else:
 
     def __getattr__(name: str) -> object:
+        if name in _BUILTIN_NAMED:  # tn.float, tn.int, tn.bool: PyTorch's dtype names
+            return _BUILTIN_NAMED[name]
         source = _LAZY.get(name)
         if source is None:
             raise AttributeError(f"module 'tinynet' has no attribute {name!r}")

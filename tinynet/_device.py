@@ -10,6 +10,23 @@ def is_device(value) -> bool:
     return value.split(":")[0] in ("cpu", *_OTHER_DEVICES)
 
 
+def device(type: str, index: int | None = None) -> str:
+    """PyTorch's ``torch.device``, as its string: ``device("cuda", 0)`` is ``"cuda:0"``.
+
+    Any device may be named, as in PyTorch; moving data to one other than the CPU raises.
+
+    >>> device("cpu"), device("cuda", 0)
+    ('cpu', 'cuda:0')
+    """
+    name = str(type) if index is None else f"{type}:{index}"
+    if not is_device(name):
+        raise RuntimeError(
+            f"Expected one of cpu, {', '.join(_OTHER_DEVICES)} device type at start of device "
+            f"string: {name}"
+        )
+    return name
+
+
 def check(device) -> None:
     """Accept None and the CPU; refuse any other device with one clear line.
 

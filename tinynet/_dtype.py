@@ -16,6 +16,10 @@ float64 = np.dtype(np.float64)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
+# PyTorch's other spellings (``torch.long`` ...). ``tn.float``, ``tn.int`` and ``tn.bool`` are
+# served by the package's __getattr__, so they never shadow the builtins inside tinynet.
+half, double, long = float16, float64, int64
+BUILTIN_NAMED = {"float": float32, "int": int32, "bool": bool_}
 
 _default_dtype = [float32]
 
@@ -61,6 +65,28 @@ def _holds_float(data) -> bool:
     return False
 
 
+def _float_dtypes(data, found: set) -> None:
+    """Collect the floating dtypes in nested lists: Python floats give the default dtype;
+    NumPy scalars, arrays and tensors (anything with a ``dtype``) give their own."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            _float_dtypes(item, found)
+    elif isinstance(data, float) and not isinstance(data, np.generic):  # np.float64 is a float
+        found.add(get_default_dtype())
+    else:
+        dtype = getattr(data, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind == "f":
+            found.add(dtype)
+
+
+def _list_float_dtype(data) -> np.dtype:
+    """The dtype of a list holding floats, PyTorch's inference: the elements' dtypes promoted,
+    so ``[np.float64(1.0)]`` or a list of float64 tensors stays float64."""
+    found: set = set()
+    _float_dtypes(data, found)
+    return np.result_type(*found) if found else get_default_dtype()
+
+
 def as_array(data, dtype=None) -> np.ndarray:
     """Convert user data to an ndarray following the dtype policy above."""
     if dtype is not None:
@@ -73,7 +99,9 @@ def as_array(data, dtype=None) -> np.ndarray:
         array = np.asarray(data)
     else:
         array = np.asarray(data)
-        if array.dtype.kind == "f" or (array.dtype.kind == "O" and _holds_float(data)):
+        if array.dtype.kind == "f" and isinstance(data, (list, tuple)):
+            array = array.astype(_list_float_dtype(data), copy=False)
+        elif array.dtype.kind == "f" or (array.dtype.kind == "O" and _holds_float(data)):
             array = array.astype(get_default_dtype())
         elif array.dtype.kind == "i":
             array = array.astype(np.int64, copy=False)

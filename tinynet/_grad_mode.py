@@ -76,8 +76,21 @@ class set_grad_enabled(_GradModeSwitch):
         return _with_mode(self.mode, func)
 
 
-class no_grad(_GradModeSwitch):
+class _NoArgumentSwitch(_GradModeSwitch):
+    """A switch that also decorates without parentheses, ``@no_grad``, as PyTorch's."""
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments; use {cls.__name__}()")
+        return _with_mode(cls.mode, func)
+
+
+class no_grad(_NoArgumentSwitch):
     """Record nothing inside: results do not require grad.
+
+    A context manager and a decorator, ``@tn.no_grad()`` or ``@tn.no_grad``.
 
     >>> import tinynet as tn
     >>> x = tn.ones(2, requires_grad=True)
@@ -90,7 +103,7 @@ class no_grad(_GradModeSwitch):
     mode = False
 
 
-class enable_grad(_GradModeSwitch):
-    """Record operations again inside a ``no_grad`` block."""
+class enable_grad(_NoArgumentSwitch):
+    """Record operations again inside a ``no_grad`` block (``@enable_grad`` too)."""
 
     mode = True

@@ -53,6 +53,11 @@ def as_generator(rng=None) -> np.random.Generator:
         return _default[0]
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, (bool, np.bool_)):  # e.g. PyTorch's ``inplace`` passed by position
+        raise TypeError(
+            f"rng must be None, an int seed or a numpy.random.Generator, got the bool {rng}; "
+            "a PyTorch argument in its place (inplace=?) has no tinynet equivalent"
+        )
     if isinstance(rng, (int, np.integer)):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.RandomState):

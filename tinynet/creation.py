@@ -3,21 +3,41 @@
 ``device=`` is accepted as in PyTorch: ``"cpu"`` (or None) only.
 """
 
+import operator
+
 import numpy as np
 
 from tinynet import _device, _dtype
 from tinynet._random import as_generator
+from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
 
 
 def _shape(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    try:  # operator.index, not int(): int(2.5) would silently give 2
+        if any(isinstance(n, (bool, np.bool_)) for n in shape):
+            raise TypeError
+        return tuple(operator.index(n) for n in shape)
+    except TypeError:
+        kinds = ", ".join(type(n).__name__ for n in shape)
+        raise TypeError(
+            f"size must be a tuple of ints, got {shape!r} ({kinds}); pass integers, e.g. int(n)"
+        ) from None
 
 
 def _float_dtype(dtype):
     return _dtype.get_default_dtype() if dtype is None else _dtype.check_supported(np.dtype(dtype))
+
+
+def _random_float_dtype(name: str, dtype):
+    dtype = _float_dtype(dtype)
+    if dtype.kind != "f":  # PyTorch: RuntimeError, "normal_kernel_cpu" not implemented for 'Long'
+        raise DTypeError(
+            f"{name}: samples need a floating dtype, got {dtype}; for integers use tn.randint"
+        )
+    return dtype
 
 
 def _make(array, requires_grad):
@@ -84,15 +104,34 @@ def arange(
     _device.check(device)
     if stop is None:
         start, stop = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
         integral = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
         dtype = np.int64 if integral else _dtype.get_default_dtype()
     return _make(np.arange(start, stop, step, dtype=np.dtype(dtype)), requires_grad)
 
 
-def linspace(start, stop, num: int, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
+def linspace(
+    start,
+    stop,
+    num: int | None = None,
+    dtype=None,
+    requires_grad: bool = False,
+    device=None,
+    *,
+    steps: int | None = None,
+) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (PyTorch: ``steps=``).
+
+    >>> linspace(0, 1, steps=3).tolist()
+    [0.0, 0.5, 1.0]
+    """
     _device.check(device)
+    if num is None and steps is not None:
+        num, steps = steps, None
+    if num is None or steps is not None:
+        raise TypeError("linspace() needs the number of values: pass num (or steps), once")
     return _make(np.linspace(start, stop, num, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -120,22 +159,22 @@ def full_like(x, fill_value, dtype=None, requires_grad: bool = False, device=Non
 def randn(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
     """Standard normal samples; ``rng`` is a seed or a ``numpy.random.Generator``."""
     _device.check(device)
-    dtype = _float_dtype(dtype)
+    dtype = _random_float_dtype("randn", dtype)
     return _make(as_generator(rng).standard_normal(_shape(shape), dtype=dtype), requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
     """Uniform samples in ``[0, 1)``; ``rng`` is a seed or a ``numpy.random.Generator``."""
     _device.check(device)
-    dtype = _float_dtype(dtype)
+    dtype = _random_float_dtype("rand", dtype)
     return _make(as_generator(rng).random(_shape(shape), dtype=dtype), requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=np.int64, rng=None, device=None) -> Tensor:
     """Uniform integers in ``[low, high)``."""
     _device.check(device)
-    if high is None:
-        low, high = 0, low
+    if high is None or isinstance(high, (tuple, list)):  # randint(high), randint(high, size)
+        low, high, size = 0, low, size if high is None else high
     size = (size,) if isinstance(size, int) else tuple(size)
     return Tensor(as_generator(rng).integers(low, high, size, dtype=np.dtype(dtype)))
 

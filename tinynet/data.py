@@ -104,6 +104,8 @@ class DataLoader:
     ``drop_last`` skips a final short batch; ``batch_size=None`` yields single samples.
     Samples that are tuples (or dicts) are batched field by field: Tensors and arrays are
     stacked, Python ints become int64 and floats float64, as PyTorch's default collate.
+    Loading is single-process: ``num_workers=0`` and ``pin_memory=False`` are accepted (the
+    spellings PyTorch code passes); other values raise ``ValueError``.
 
     >>> import numpy as np
     >>> loader = DataLoader(TensorDataset(np.arange(5)), batch_size=2, drop_last=True)
@@ -118,7 +120,16 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         rng=None,
+        *,
+        num_workers: int = 0,
+        pin_memory: bool = False,
     ):
+        if num_workers != 0 or pin_memory:
+            raise ValueError(
+                "DataLoader loads in the main process only (CPU, single process): pass "
+                f"num_workers=0 and pin_memory=False, got num_workers={num_workers!r}, "
+                f"pin_memory={pin_memory!r}"
+            )
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
             or batch_size <= 0

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tinynet import _device
 from tinynet._files import output_file
 from tinynet.tensor import Tensor
 
@@ -296,18 +297,21 @@ def _unsupported_message(value, path: str) -> str:
 # -- loading ------------------------------------------------------------------------------
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, map_location=None, *, weights_only: bool = True) -> Any:
     """Read a tree written by ``save``: arrays come back as writable NumPy arrays owning memory.
 
     Dicts come back as dicts (in saved order, int keys kept as ints), lists as lists, tuples as
     tuples, tensors as arrays. Raises ``FormatError`` (a ``ValueError``) for any file that is
-    not a valid tinynet file; never executes code from the file.
+    not a valid tinynet file; never executes code from the file. PyTorch's ``map_location``
+    (the CPU only) and ``weights_only`` are accepted: a tinynet file only ever holds data.
 
     >>> import numpy as np
     >>> save({0: {"momentum": np.zeros(3)}}, "optim.tnn")
     >>> load("optim.tnn")[0]["momentum"]
     array([0., 0., 0.])
     """
+    if map_location is not None:
+        _device.check(map_location)
     name = os.fsdecode(path)
     with open(path, "rb") as file:
         header = _read_header(file, name, verify=True)

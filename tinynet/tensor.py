@@ -8,6 +8,7 @@ tied once, in the imports at the bottom of this file.
 from __future__ import annotations
 
 import builtins
+import operator
 import os
 import sys
 import types
@@ -57,6 +58,13 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
             data = data.data
+        elif type(data) is int:
+            raise TypeError(
+                f"tn.Tensor({data}) would hold the number {data}, but PyTorch's "
+                f"torch.Tensor({data}) is an uninitialized tensor of shape ({data},): use "
+                f"tn.tensor({data}) for the number, tn.empty({data}) or tn.zeros({data}) for "
+                "the shape"
+            )
         self.data = _dtype.as_array(data, dtype)
         self._grad = None
         self._node = None
@@ -84,9 +92,9 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value and self.data.dtype.kind != "f":
-            raise TypeError(
+            raise _errors.DTypeError(  # a RuntimeError in PyTorch, a TypeError here too
                 f"only floating tensors can require gradients, got dtype {self.data.dtype}; "
-                "convert first, e.g. x.astype(tn.float64)"
+                "convert first, e.g. x.float() or x.to(tn.float64)"
             )
         if not value and self._node is not None:
             raise RuntimeError(
@@ -166,7 +174,9 @@ class Tensor:
     ) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
         if gradient is not None and type(gradient) is not Tensor:
-            gradient = Tensor(gradient) if not isinstance(gradient, Tensor) else gradient
+            gradient = (
+                gradient if isinstance(gradient, Tensor) else Tensor.wrap(_dtype.as_array(gradient))
+            )
         _autograd.backward(self, gradient, retain_graph, create_graph)
 
     def zero_grad_(self) -> None:
@@ -213,9 +223,10 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(
-                f"only one-element tensors can be converted to Python scalars, got shape {self.shape}"
+        if self.data.size != 1:  # PyTorch: RuntimeError from item(), ValueError from float()
+            raise _errors.ShapeError(
+                f"only one-element tensors can be converted to Python scalars, got shape "
+                f"{self.shape}; reduce it first (x.sum(), x[0]) or use x.tolist()"
             )
         return self.data.item()
 
@@ -256,6 +267,12 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number, as PyTorch's: ``f"{loss:.4f}"``."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), format_spec)
+        return object.__format__(self, format_spec)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = f", dtype={self.data.dtype}"
@@ -275,10 +292,13 @@ class Tensor:
         """Cast to ``dtype`` (differentiable between floating dtypes)."""
         return _ops.cast(self, dtype)
 
-    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
+    def to(
+        self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False
+    ) -> Tensor:
         """PyTorch's ``to``: ``to(dtype)``, ``to("cpu")``, ``to(other_tensor)``, keywords too.
 
         The only device is the CPU; any other device raises ``RuntimeError``.
+        ``non_blocking`` has no effect on the CPU, as in PyTorch.
 
         >>> import tinynet as tn
         >>> tn.zeros(2).to("cpu", tn.float64).dtype
@@ -290,6 +310,11 @@ class Tensor:
 
     def cpu(self) -> Tensor:
         """This tensor (tinynet only computes on the CPU)."""
+        return self
+
+    def cuda(self, device=None) -> Tensor:
+        """Refused in one line, as ``to("cuda")``: tinynet computes on the CPU only."""
+        _device.check("cuda" if device is None else f"cuda:{device}")
         return self
 
     @property
@@ -362,10 +387,37 @@ class Tensor:
         return _ops.ge(self, other)
 
     def __eq__(self, other) -> Tensor:  # type: ignore[override]
+        if other is None:  # PyTorch: ``x == None`` is False, not an elementwise comparison
+            return NotImplemented
         return _ops.eq(self, other)
 
     def __ne__(self, other) -> Tensor:  # type: ignore[override]
+        if other is None:
+            return NotImplemented
         return _ops.ne(self, other)
+
+    # -- bitwise: & | ^ ~ on boolean masks and integers (not differentiable) -----------------
+    def __and__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_and, "&", self, other)
+
+    def __or__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_or, "|", self, other)
+
+    def __xor__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_xor, "^", self, other)
+
+    def __rand__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_and, "&", other, self)
+
+    def __ror__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_or, "|", other, self)
+
+    def __rxor__(self, other) -> Tensor:
+        return _bitwise(np.bitwise_xor, "^", other, self)
+
+    def __invert__(self) -> Tensor:
+        """``~mask``: logical not of a boolean tensor, bitwise not of an integer one."""
+        return _bitwise(np.invert, "~", self)
 
     # -- elementwise ------------------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -434,11 +486,15 @@ class Tensor:
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.mean(self, axis, keepdims)
 
-    def var(self, axis=None, correction: int = 1, keepdims: bool = False) -> Tensor:
-        return _functional.var(self, axis, correction, keepdims)
+    def var(
+        self, axis=None, correction: int = 1, keepdims: bool = False, *, unbiased=None
+    ) -> Tensor:
+        return _functional.var(self, axis, correction, keepdims, unbiased=unbiased)
 
-    def std(self, axis=None, correction: int = 1, keepdims: bool = False) -> Tensor:
-        return _functional.std(self, axis, correction, keepdims)
+    def std(
+        self, axis=None, correction: int = 1, keepdims: bool = False, *, unbiased=None
+    ) -> Tensor:
+        return _functional.std(self, axis, correction, keepdims, unbiased=unbiased)
 
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.max(self, axis, keepdims)
@@ -465,11 +521,49 @@ class Tensor:
     def argmin(self, axis=None, keepdims: bool = False) -> Tensor:
         return _ops.argmin(self, axis, keepdims)
 
+    def amax(self, axis=None, keepdims: bool = False) -> Tensor:
+        """PyTorch's ``amax``: the largest values over ``axis`` (ties share the gradient)."""
+        return _reductions.Max.apply(self, axis, keepdims)
+
+    def amin(self, axis=None, keepdims: bool = False) -> Tensor:
+        """PyTorch's ``amin``: the smallest values over ``axis`` (ties share the gradient)."""
+        return _reductions.Min.apply(self, axis, keepdims)
+
     # -- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:
         return _ops.reshape(self, *shape)
 
-    view = reshape
+    def view(self, *shape) -> Tensor:
+        """``reshape`` that never copies, as PyTorch's ``view``: the result shares memory.
+
+        A layout that would need a copy (a transposed tensor, say) raises, as in PyTorch: use
+        ``reshape``, or ``contiguous().view(...)``.
+
+        >>> import tinynet as tn
+        >>> tn.arange(6).view(2, -1).shape
+        (2, 3)
+        """
+        if len(shape) == 1 and isinstance(shape[0], (np.dtype, type, str)):
+            raise TypeError(
+                "view(dtype) reinterprets bits in PyTorch, which tinynet does not do; "
+                f"convert the values with .to({shape[0]!r}) instead"
+            )
+        result = _ops.reshape(self, *shape)
+        if result.data.size and not np.may_share_memory(result.data, self.data):
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride: a tensor "
+                f"of shape {self.shape} with this memory layout cannot be viewed as "
+                f"{result.shape} without a copy; use .reshape(...) (or .contiguous().view(...))"
+            )
+        return result
+
+    def contiguous(self) -> Tensor:
+        """This tensor if its memory is C-contiguous, else a contiguous copy (differentiable)."""
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self) -> bool:
+        """Whether the memory is laid out row-major without gaps (NumPy's C order)."""
+        return self.data.flags.c_contiguous
 
     def transpose(self, *axes) -> Tensor:
         """Two ints swap those axes (PyTorch); a sequence or 3+ ints permute (NumPy)."""
@@ -708,6 +802,69 @@ class Tensor:
     def __rmod__(self, other):
         return _ops.remainder(other, self)
 
+    # -- PyTorch's method spellings of the operators ------------------------------------------
+    def add(self, other, *, alpha=1) -> Tensor:
+        """``self + alpha * other``, as PyTorch's ``add``."""
+        return _ops.add(self, _scaled(other, alpha))
+
+    def sub(self, other, *, alpha=1) -> Tensor:
+        """``self - alpha * other``, as PyTorch's ``sub``."""
+        return _ops.sub(self, _scaled(other, alpha))
+
+    def mul(self, other) -> Tensor:
+        return _ops.mul(self, other)
+
+    def div(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        """True division; ``rounding_mode="floor"`` is ``//``, ``"trunc"`` rounds toward zero.
+
+        >>> import tinynet as tn
+        >>> tn.tensor([-7, 7]).div(2, rounding_mode="trunc").tolist()
+        [-3, 3]
+        """
+        if rounding_mode is None:
+            return _ops.div(self, other)
+        if rounding_mode == "floor":
+            return _ops.floor_divide(self, other)
+        if rounding_mode != "trunc":
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}"
+            )
+        floored = _ops.floor_divide(self, other)
+        # floor and trunc differ where the quotient is negative and not whole: add one there.
+        inexact = (_ops.remainder(self, other) != 0) & ((self < 0) != (other < 0))
+        return _ops.where(inexact.data, floored + 1, floored)
+
+    def pow(self, exponent) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        return _ops.neg(self)
+
+    def square(self) -> Tensor:
+        return _ops.mul(self, self)
+
+    def eq(self, other) -> Tensor:
+        return _ops.eq(self, other)
+
+    def ne(self, other) -> Tensor:
+        return _ops.ne(self, other)
+
+    def lt(self, other) -> Tensor:
+        return _ops.lt(self, other)
+
+    def le(self, other) -> Tensor:
+        return _ops.le(self, other)
+
+    def gt(self, other) -> Tensor:
+        return _ops.gt(self, other)
+
+    def ge(self, other) -> Tensor:
+        return _ops.ge(self, other)
+
+    def matmul(self, other) -> Tensor:
+        return _ops.matmul(self, other)
+
     def isnan(self) -> Tensor:
         return _functional.isnan(self)
 
@@ -836,6 +993,47 @@ class Tensor:
     def masked_fill(self, *args, **kwargs) -> Tensor:
         return _functional.masked_fill(self, *args, **kwargs)
 
+    def pow_(self, exponent) -> Tensor:
+        return _inplace(self, "pow_", lambda t: _ops.pow(t, exponent))
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        """``masked_fill`` in place, with the rules of the other in-place ops."""
+        return _inplace(self, "masked_fill_", lambda t: _functional.masked_fill(t, mask, value))
+
+    # -- PyTorch's small conveniences ----------------------------------------------------------
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor converted to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(*other.shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(*other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(*other.shape)
+
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""
+        array = np.array(_dtype.as_array(data, dtype or self.data.dtype), copy=True)
+        return Tensor(array, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_size_arg(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_size_arg(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        """A tensor of ``size`` filled with ``fill_value``, this tensor's dtype by default."""
+        shape = _size_arg((size,) if isinstance(size, builtins.int) else tuple(size))
+        array = np.full(shape, fill_value, dtype=np.dtype(dtype or self.data.dtype))
+        return Tensor(array, requires_grad)
+
     def masked_select(self, *args, **kwargs) -> Tensor:
         return _functional.masked_select(self, *args, **kwargs)
 
@@ -892,12 +1090,30 @@ def to_arguments(args: tuple, dtype=None, device=None):
 def _plain_index(index):
     """``index`` with Tensors replaced by their arrays, for NumPy item assignment."""
     if isinstance(index, tuple):
-        return tuple(part.data if isinstance(part, Tensor) else part for part in index)
-    return index.data if isinstance(index, Tensor) else index
+        return tuple(_index_array(part) if isinstance(part, Tensor) else part for part in index)
+    return _index_array(index) if isinstance(index, Tensor) else index
 
 
 def _scaled(other, alpha):
     return other if alpha == 1 else _ops.mul(other, alpha)
+
+
+def _bitwise(ufunc, symbol: str, *operands) -> Tensor:
+    """A bitwise ufunc on boolean or integer operands; floating ones raise as in PyTorch."""
+    arrays = [_dtype.as_array(o.data if isinstance(o, Tensor) else o) for o in operands]
+    for array in arrays:
+        if array.dtype.kind not in "biu":
+            raise _errors.DTypeError(
+                f"{symbol} is bitwise: it needs boolean or integer tensors, got {array.dtype}; "
+                "for a mask compare first (x > 0), or use tn.logical_and/or/not"
+            )
+    if len(arrays) == 2:  # a Python int or bool beside a tensor takes the tensor's dtype
+        a, b = operands
+        if not isinstance(a, Tensor) and arrays[0].ndim == 0:
+            arrays[0] = _dtype.weak_scalar_array(a, arrays[1].dtype)
+        elif not isinstance(b, Tensor) and arrays[1].ndim == 0:
+            arrays[1] = _dtype.weak_scalar_array(b, arrays[0].dtype)
+    return Tensor._wrap(np.asarray(ufunc(*arrays)))
 
 
 def _overwrite(target: Tensor, values) -> Tensor:
@@ -1034,6 +1250,16 @@ def _axis(dim: int, ndim: int) -> int:
     return dim % max(ndim, 1)
 
 
+def _size_arg(size: tuple) -> tuple:
+    """``(2, 3)`` or ``((2, 3),)`` as the shape ``(2, 3)``; sizes must be ints, not floats."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        return tuple(operator.index(n) for n in size)
+    except TypeError:
+        raise TypeError(f"size must be a tuple of ints, got {size!r}") from None
+
+
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)
 
@@ -1050,11 +1276,29 @@ from tinynet import _random  # noqa: E402
 from tinynet import autograd as _autograd  # noqa: E402
 from tinynet import errors as _errors  # noqa: E402
 from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
+from tinynet.ops._args import index_array as _index_array  # noqa: E402
+
+
+# PyTorch's in-place unary ops: ``x.exp_()`` is ``x.exp()`` written back, by the rules above.
+def _unary_inplace(name: str):
+    def method(self: Tensor) -> Tensor:
+        return _inplace(self, f"{name}_", lambda t: getattr(t, name)())
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"``{name}`` in place (PyTorch's ``{name}_``)."
+    return method
+
+
+for _name in (
+    "abs", "neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "floor", "ceil", "trunc",
+    "round", "sign",
+):  # fmt: skip
+    setattr(Tensor, f"{_name}_", _unary_inplace(_name))
 
 # PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
 for _name in (
     "sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "softmax", "log_softmax",
-    "argmax", "argmin", "squeeze", "unsqueeze",
+    "argmax", "argmin", "squeeze", "unsqueeze", "amax", "amin",
 ):  # fmt: skip
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402

@@ -16,8 +16,20 @@ from tinynet.tensor import Axis, Tensor, TensorLike
 
 
 @dim_aliases
-def var(x: TensorLike, axis: Axis = None, correction: int = 1, keepdims: bool = False) -> Tensor:
-    """Variance over ``axis`` with ``correction`` (1: unbiased, as PyTorch's default)."""
+def var(
+    x: TensorLike,
+    axis: Axis = None,
+    correction: int = 1,
+    keepdims: bool = False,
+    *,
+    unbiased: bool | None = None,
+) -> Tensor:
+    """Variance over ``axis`` with ``correction`` (1: unbiased, as PyTorch's default).
+
+    PyTorch's older ``unbiased=False`` is ``correction=0``.
+    """
+    if unbiased is not None:
+        correction = int(bool(unbiased))
     x = as_tensor(x)
     reduced = axes(axis, x.ndim)
     count = x.numel() if reduced is None else math.prod(x.shape[i] for i in reduced)
@@ -30,12 +42,19 @@ def var(x: TensorLike, axis: Axis = None, correction: int = 1, keepdims: bool = 
 
 
 @dim_aliases
-def std(x: TensorLike, axis: Axis = None, correction: int = 1, keepdims: bool = False) -> Tensor:
+def std(
+    x: TensorLike,
+    axis: Axis = None,
+    correction: int = 1,
+    keepdims: bool = False,
+    *,
+    unbiased: bool | None = None,
+) -> Tensor:
     """Standard deviation over ``axis``: ``sqrt(var(x, axis, correction))``.
 
     Where the variance is 0 the gradient is 0 (as PyTorch), not ``0 * inf = nan``.
     """
-    variance = var(x, axis, correction, keepdims)
+    variance = var(x, axis, correction, keepdims, unbiased=unbiased)
     return ops.where(variance.data == 0, 0.0, variance.sqrt())
 
 

@@ -15,6 +15,7 @@ from tinynet.ops._args import (
     dim_aliases,
     keepdims_shape,
 )
+from tinynet.ops.reduce import Max, Min
 from tinynet.tensor import Tensor
 
 
@@ -26,9 +27,9 @@ def _vector_norm(x: Tensor, p, reduced, keepdim: bool) -> Tensor:
     if p == 1:
         return ops.abs(x).sum(reduced, keepdims=keepdim)
     if p == math.inf:
-        return ops.abs(x).max(reduced, keepdims=keepdim)
+        return Max.apply(ops.abs(x), reduced, keepdim)  # values only, no pair guard
     if p == -math.inf:
-        return ops.abs(x).min(reduced, keepdims=keepdim)
+        return Min.apply(ops.abs(x), reduced, keepdim)
     if p == 0:
         return ops.sign(ops.abs(x)).sum(reduced, keepdims=keepdim)
     powers = (ops.abs(x) ** p).sum(reduced, keepdims=keepdim)
@@ -45,8 +46,7 @@ def _matrix_norm(x: Tensor, p, reduced: tuple, keepdim: bool) -> Tensor:
         # 1: the largest column sum of |x|; inf: the largest row sum; negative: the smallest.
         summed_axis, kept_axis = (rows, columns) if p in (1, -1) else (columns, rows)
         sums = ops.abs(x).sum(summed_axis, keepdims=True)
-        extreme = sums.max if p > 0 else sums.min
-        result = extreme(kept_axis, keepdims=True)
+        result = (Max if p > 0 else Min).apply(sums, kept_axis, True)
         return result if keepdim else squeeze(result, reduced)
     # 'nuc': the sum of the singular values; 2 and -2: the largest and the smallest.
     others = [d for d in range(x.ndim) if d not in reduced]
@@ -54,7 +54,7 @@ def _matrix_norm(x: Tensor, p, reduced: tuple, keepdim: bool) -> Tensor:
     if p == "nuc":
         result = singular.sum(-1)
     elif p in (2, -2):
-        result = singular.max(-1) if p == 2 else singular.min(-1)
+        result = (Max if p == 2 else Min).apply(singular, -1, False)
     else:
         raise ValueError(
             f"norm: unknown matrix norm p={p!r}; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"

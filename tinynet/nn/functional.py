@@ -264,10 +264,10 @@ def check_dtypes(name: str, input: Tensor, **parameters: TensorLike | None) -> N
             continue
         expected = parameter.dtype if isinstance(parameter, Tensor) else np.asarray(parameter).dtype
         if input.data.dtype != expected:
-            raise DTypeError(
-                f"{name}: the input is {input.dtype} but {label} is {expected}; convert the "
-                f"input with x.to(tn.{expected}), or the model with model.to(tn.{input.dtype})"
-            )
+            fix = f"convert the input with x.to(tn.{expected})"
+            if input.data.dtype.kind == "f":  # a model holds floating parameters only
+                fix += f", or the model with model.to(tn.{input.dtype})"
+            raise DTypeError(f"{name}: the input is {input.dtype} but {label} is {expected}; {fix}")
 
 
 def dropout(

@@ -374,11 +374,12 @@ class Module:
         return self
 
     # -- dtype -----------------------------------------------------------------------------------
-    def to(self, *args, dtype=None, device=None) -> Module:
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> Module:
         """Cast floating parameters, their gradients and floating buffers in place; return self.
 
         Parameters keep their identity (optimizers holding them stay valid). As PyTorch's:
-        ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``; the only device is the CPU.
+        ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``; the only device is the CPU
+        (``non_blocking`` has no effect there).
         """
         dtype = to_arguments(args, dtype, device)
         if dtype is None:
@@ -398,6 +399,10 @@ class Module:
     def cpu(self) -> Module:
         """This module (tinynet only computes on the CPU)."""
         return self
+
+    def cuda(self, device=None) -> Module:
+        """Refused in one line, as ``to("cuda")``: tinynet computes on the CPU only."""
+        return self.to("cuda" if device is None else f"cuda:{device}")
 
     def double(self) -> Module:
         """Cast floating parameters and buffers to float64 in place."""

@@ -43,6 +43,29 @@ def binary(a, b) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+def promote_all(parts: list[Tensor]) -> list[Tensor]:
+    """Tensors to join (``cat``, ``stack``) in one dtype, PyTorch's rule: a floating dtype
+    beats integers and booleans, so ``cat([int64, float32])`` is float32, not NumPy's float64.
+    """
+    dtypes = {part.data.dtype for part in parts}
+    if len(dtypes) == 1:
+        return parts
+    floats = [dtype for dtype in dtypes if dtype.kind == "f"]
+    target = np.result_type(*floats) if floats else np.result_type(*dtypes)
+    return [part if part.data.dtype == target else part.astype(target) for part in parts]
+
+
+def index_array(index: Tensor) -> np.ndarray:
+    """A Tensor used as an index, as its array; uint8 is refused (a mask to PyTorch, integer
+    indices to NumPy: either reading would be silently wrong for someone)."""
+    if index.data.dtype == np.uint8:
+        raise IndexError(
+            "indexing with a uint8 tensor is ambiguous (PyTorch reads a mask, NumPy integer "
+            "indices): convert it with .bool() for a mask or .long() for indices"
+        )
+    return index.data
+
+
 def floating_input(x) -> Tensor:
     """``x`` as a Tensor; integer and boolean data converted to the default float dtype.
 
@@ -63,7 +86,11 @@ def apply_binary(function, name: str, a, b) -> Tensor:
     try:
         return function.apply(a, b)
     except ValueError:
-        raise broadcast_error(name, a.shape, b.shape) from None
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise broadcast_error(name, a.shape, b.shape) from None
+        raise  # not a shape problem (e.g. an integer to a negative integer power)
 
 
 def broadcast_error(name: str, *shapes) -> ShapeError:

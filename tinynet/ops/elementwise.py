@@ -14,8 +14,10 @@ import math
 import numpy as np
 from numpy.typing import DTypeLike
 
+from tinynet._dtype import weak_scalar_array
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function, traced_call
+from tinynet.errors import DTypeError
 from tinynet.ops._args import apply_binary, as_tensor, binary, broadcast_error, floating_input
 from tinynet.tensor import Tensor, TensorLike
 
@@ -615,7 +617,21 @@ def clip(x: TensorLike, min: TensorLike | None = None, max: TensorLike | None = 
     x = as_tensor(x)
     if min is None and max is None:
         raise ValueError("clip needs at least one of min and max")
+    # PyTorch's promotion: scalar bounds are weak (a float32 tensor stays float32), and a
+    # floating bound makes an integer tensor floating (the default dtype, not NumPy's float64).
+    min, max = (_weak_bound(bound, x.data.dtype) for bound in (min, max))
+    if x.data.dtype.kind != "f":
+        floats = [np.asarray(b).dtype for b in (min, max) if b is not None]
+        floats = [dtype for dtype in floats if dtype.kind == "f"]
+        if floats:
+            x = Tensor.wrap(x.data.astype(np.result_type(*floats)))
     return Clip.apply(x, min, max)
+
+
+def _weak_bound(bound, dtype: np.dtype):
+    if isinstance(bound, (int, float, np.number)):
+        return weak_scalar_array(bound, dtype)
+    return bound
 
 
 def maximum(a: TensorLike, b: TensorLike) -> Tensor:
@@ -631,8 +647,11 @@ def minimum(a: TensorLike, b: TensorLike) -> Tensor:
 def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a`` where ``condition`` else ``b``; scalars and arrays accepted."""
     mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
-    if mask.dtype != np.bool_:
-        mask = mask.astype(bool)
+    if mask.dtype != np.bool_:  # PyTorch raises too: truthiness of numbers is a likely slip
+        raise DTypeError(
+            f"where: the condition must be a boolean tensor, got {mask.dtype}; compare first "
+            "(tn.where(x > 0, a, b)) or convert it with condition.bool()"
+        )
     a, b = binary(a, b)
     try:
         return Where.apply(mask, a, b)

@@ -11,7 +11,7 @@ import numpy as np
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function, traced_check
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor
+from tinynet.ops._args import as_tensor, binary
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -57,6 +57,8 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError("matmul: both operands need at least one dimension (use * for scalars)")
+    if a.data.dtype is not b.data.dtype:
+        a, b = binary(a, b)  # integers take the floating dtype, as in a * b
     try:
         return MatMul.apply(a, b)
     except ValueError:

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes, dim_aliases
+from tinynet.ops._args import as_tensor, axes, dim_aliases, index_array, promote_all
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -247,7 +247,7 @@ def sum_to_shape_array(x: np.ndarray, shape: tuple, summed: tuple | None = None)
 
 def _index_part(part):
     if isinstance(part, Tensor):
-        return part.data
+        return index_array(part)
     # A list, or a tuple inside the index tuple, is an index array to NumPy: make it one, so
     # the backward sees repeated indices and accumulates them.
     if isinstance(part, (list, tuple)):
@@ -274,6 +274,7 @@ def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     parts = [as_tensor(t) for t in tensors]
     if not parts:
         raise ValueError("concatenate needs at least one tensor")
+    parts = promote_all(parts)
     axis = axes(axis, parts[0].ndim)[0]
     try:
         return Concatenate.apply(axis, *parts)

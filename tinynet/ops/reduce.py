@@ -11,6 +11,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input, keepdims_shape
+from tinynet.ops.elementwise import maximum, minimum
 from tinynet.tensor import Axis, Tensor, TensorLike
 
 
@@ -266,8 +267,84 @@ def _reduction(function, name, doc, floating: bool = False):
 
 sum = _reduction(Sum, "sum", "Sum over ``axis`` (None: all; int or tuple, negatives allowed).")
 mean = _reduction(Mean, "mean", "Arithmetic mean over ``axis``.", floating=True)
-max = _reduction(Max, "max", "Largest value over ``axis`` (values only); ties share the gradient.")
-min = _reduction(Min, "min", "Smallest value over ``axis`` (values only); ties share the gradient.")
+
+
+class _ValuesOnly(Tensor):
+    """The values ``max``/``min`` over an axis return, guarded against PyTorch's pair habit.
+
+    PyTorch returns ``(values, indices)`` there, so ``values, indices = x.max(1)`` and
+    ``x.max(1)[0]`` would silently unpack or index the values: both raise instead. Any op on
+    the result (``+``, ``detach()``, ``clone()``, ``tolist()``) gives a plain Tensor.
+    """
+
+    __slots__ = ()
+    _name = "max"
+
+    def _refuse(self, what: str, verb: str):
+        name = self._name
+        raise TypeError(
+            f"x.{name}(dim) returns the values only (NumPy's rule), not PyTorch's (values, "
+            f"indices) pair, so {what} its result is refused: use x.{name}(dim) for the "
+            f"values and x.arg{name}(dim) for the indices (x.{name}(dim).clone() to {verb} "
+            "the values themselves)"
+        )
+
+    def __iter__(self):
+        self._refuse("unpacking", "iterate over")
+
+    def __getitem__(self, index):
+        self._refuse("indexing", "index")
+
+    @property
+    def values(self) -> Tensor:
+        """PyTorch's ``x.max(dim).values``: the values, as a plain tensor (differentiable)."""
+        return self.clone()
+
+    @property
+    def indices(self) -> Tensor:
+        name = self._name
+        raise AttributeError(
+            f"x.{name}(dim) returns the values only (NumPy's rule), so it has no .indices: "
+            f"use x.arg{name}(dim)"
+        )
+
+
+class _MinValues(_ValuesOnly):
+    __slots__ = ()
+    _name = "min"
+
+
+def _values_only(function, guard, name: str, doc: str):
+    """``max``/``min``: a reduction; ``(x, other)`` with a tensor ``other`` is elementwise."""
+    elementwise = maximum if name == "max" else minimum
+
+    def reduce(x: TensorLike, axis: Any = None, keepdims: bool = False) -> Tensor:
+        if isinstance(axis, (Tensor, np.ndarray)):  # PyTorch's max(input, other)
+            return elementwise(x, axis)
+        result = function.apply(as_tensor(x), axis, keepdims)
+        if axis is not None:
+            result.__class__ = guard
+        return result
+
+    reduce.__name__ = name
+    reduce.__doc__ = doc
+    return dim_aliases(reduce)
+
+
+max = _values_only(
+    Max,
+    _ValuesOnly,
+    "max",
+    "Largest value over ``axis`` (values only; ``max(x, other)`` is ``maximum``); ties "
+    "share the gradient.",
+)
+min = _values_only(
+    Min,
+    _MinValues,
+    "min",
+    "Smallest value over ``axis`` (values only; ``min(x, other)`` is ``minimum``); ties "
+    "share the gradient.",
+)
 prod = _reduction(Prod, "prod", "Product over ``axis``; exact gradients with zeros present.")
 logsumexp = _reduction(
     LogSumExp,

@@ -34,6 +34,13 @@ _EPOCH_DEPRECATION = (
 )
 
 
+_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them in the "
+    "opposite order, optimizer.step() then scheduler.step(), or the first value of the "
+    "learning rate schedule is skipped (as in PyTorch)"
+)
+
+
 class LRScheduler:
     """Base class of schedulers: ``step()``, ``get_last_lr()``, ``state_dict()``.
 
@@ -71,6 +78,8 @@ class LRScheduler:
     @recorded_call
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and write the new rates into the optimizer's groups."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=3)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -146,6 +155,7 @@ class ExponentialLR(LRScheduler):
     >>> from tinynet.optim import SGD
     >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
     >>> scheduler = ExponentialLR(opt, gamma=0.5)
+    >>> opt.step()  # no gradients yet: nothing moves; the scheduler steps after it
     >>> scheduler.step(); scheduler.step(); scheduler.get_last_lr()
     [0.25]
     """
@@ -175,7 +185,7 @@ class CosineAnnealingLR(LRScheduler):
     >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
     >>> scheduler = CosineAnnealingLR(opt, T_max=4)
     >>> for _ in range(2):
-    ...     scheduler.step()
+    ...     opt.step(); scheduler.step()
     >>> round(scheduler.get_last_lr()[0], 12)
     0.5
     """
@@ -218,7 +228,7 @@ class LambdaLR(LRScheduler):
     >>> from tinynet.optim import SGD
     >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.1)
     >>> scheduler = LambdaLR(opt, lambda epoch: 1 / (1 + epoch))
-    >>> scheduler.step(); scheduler.get_last_lr()
+    >>> opt.step(); scheduler.step(); scheduler.get_last_lr()
     [0.05]
     """
 

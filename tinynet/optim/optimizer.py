@@ -44,6 +44,18 @@ def recorded_call(method: Callable) -> Callable:
     return wrapper
 
 
+def _marks_a_step(step: Callable) -> Callable:
+    """``step`` that records ``optimizer._opt_called`` (PyTorch's name), so a scheduler can
+    warn when it is stepped first. A compiled replay calls the inner step: no cost there."""
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        self._opt_called = True
+        return step(self, *args, **kwargs)
+
+    return wrapper
+
+
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """``y += alpha * x`` in place.
 
@@ -106,7 +118,7 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "_recorded_call", False):
-            cls.step = recorded_call(step)
+            cls.step = _marks_a_step(recorded_call(step))
 
     # -- subclasses ----------------------------------------------------------------------
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
@@ -649,6 +661,11 @@ def _check_parameter(param) -> None:
     if not param.is_leaf:
         raise ValueError("can't optimize a non-leaf Tensor")
     array = param.data
+    if isinstance(array, Tensor):  # PyTorch's habit ``p.data = tensor``: here .data is an array
+        raise TypeError(
+            "a parameter's .data is a Tensor, but tinynet's .data is a NumPy array: assign "
+            "p.data = tensor.data, or copy the values with p.copy_(tensor) under tn.no_grad()"
+        )
     if type(array) is not np.ndarray and (hasattr(array, "toarray") or hasattr(array, "todense")):
         raise TypeError("optimizers update dense parameters only; got a sparse array")
     if array.dtype.kind != "f":
