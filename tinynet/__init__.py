@@ -141,6 +141,10 @@ from tinynet import nn, optim  # noqa: E402  (built on the core above)
 # == issue 11: more ops =========================================================================
 from tinynet.functional import (  # noqa: E402
     all,
+    allclose,
+    cosine_similarity,
+    pairwise_distance,
+    unique,
     any,
     argsort,
     celu,

@@ -29,7 +29,9 @@ from tinynet.functional.basic import (
     unsqueeze,
     var,
 )
+from tinynet.functional.distances import cosine_similarity, pairwise_distance
 from tinynet.functional.elementwise import (
+    allclose,
     exp2,
     isfinite,
     isinf,
@@ -89,6 +91,7 @@ from tinynet.functional.sorting import (
     sort,
     take_along_axis,
     topk,
+    unique,
 )
 
 __all__ = [
@@ -162,4 +165,8 @@ __all__ = [
     "masked_select",
     "nonzero",
     "one_hot",
+    "allclose",
+    "cosine_similarity",
+    "pairwise_distance",
+    "unique",
 ]

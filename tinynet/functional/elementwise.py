@@ -84,3 +84,25 @@ def _logical(ufunc, name):
 logical_and = _logical(np.logical_and, "logical_and")
 logical_or = _logical(np.logical_or, "logical_or")
 logical_xor = _logical(np.logical_xor, "logical_xor")
+
+
+def allclose(
+    input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """``|input - other| <= atol + rtol |other|`` everywhere, as ``torch.allclose``: a bool.
+
+    Takes Tensors or arrays; the shapes must broadcast.
+
+    >>> import tinynet as tn
+    >>> tn.allclose(tn.tensor([1.0, 2.0]), tn.tensor([1.0, 2.0 + 1e-9]))
+    True
+    """
+    a = input.data if isinstance(input, Tensor) else np.asarray(input)
+    b = other.data if isinstance(other, Tensor) else np.asarray(other)
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"allclose: shapes {a.shape} and {b.shape} do not broadcast to a common shape"
+        ) from None
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))

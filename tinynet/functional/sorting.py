@@ -288,3 +288,36 @@ def all(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
     return Tensor.wrap(np.asarray(np.all(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
+
+
+@dim_aliases
+def unique(
+    x,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+):
+    """The distinct values of ``x`` in ascending order, as ``torch.unique``; not differentiable.
+
+    ``dim`` None flattens; an int takes the distinct slices along that axis. With
+    ``return_inverse`` also the index of each element (each slice) in the result, of ``x``'s
+    shape (``(x.shape[dim],)``); with ``return_counts`` how often each occurs (int64). The
+    output is always sorted (``sorted=False`` is accepted, as PyTorch's CPU kernel sorts too).
+
+    >>> import tinynet as tn
+    >>> values, counts = tn.unique(tn.tensor([3, 1, 3]), return_counts=True)
+    >>> values.tolist(), counts.tolist()
+    ([1, 3], [1, 2])
+    """
+    data = as_tensor(x).data
+    if dim is not None:
+        (dim,) = axes(dim, data.ndim)
+    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=dim)
+    outputs = [Tensor(values)]
+    if return_inverse:
+        shape = data.shape if dim is None else (data.shape[dim],)
+        outputs.append(Tensor(inverse.astype(np.int64).reshape(shape)))
+    if return_counts:
+        outputs.append(Tensor(counts.astype(np.int64)))
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)

@@ -44,6 +44,7 @@ from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
     MaxPool2d,
     Unflatten,
 )
+from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
 from tinynet.nn.layers import (
     BatchNorm1d,
     Dropout,
@@ -60,9 +61,11 @@ from tinynet.nn.losses import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 
 __all__ = [
@@ -77,3 +80,4 @@ __all__ += [
     "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6",
     "SELU", "SiLU", "Softmin", "Softsign",
 ]  # fmt: skip
+__all__ += ["CosineSimilarity", "KLDivLoss", "PairwiseDistance", "SmoothL1Loss"]

@@ -24,9 +24,11 @@ from tinynet.nn.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
+    smooth_l1_loss,
 )
 from tinynet.ops._args import as_tensor, dim_aliases
 from tinynet.ops.conv import (
@@ -73,6 +75,7 @@ __all__ += [
     "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6",
     "selu", "silu", "softmin", "softsign", "pad", "normalize", "one_hot",
 ]  # fmt: skip
+__all__ += ["cosine_similarity", "kl_div", "pairwise_distance", "smooth_l1_loss"]
 
 
 # -- activations ------------------------------------------------------------------------------
@@ -191,6 +194,10 @@ def softmin(input: TensorLike, dim: int = -1) -> Tensor:
 def glu(input: TensorLike, dim: int = -1) -> Tensor:
     """Gated linear unit along ``dim``."""
     return _composite.glu(input, dim)
+
+
+cosine_similarity = _composite.cosine_similarity
+pairwise_distance = _composite.pairwise_distance
 
 
 def normalize(input: TensorLike, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:

@@ -31,16 +31,20 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "HuberLoss",
+    "KLDivLoss",
     "L1Loss",
     "MSELoss",
     "NLLLoss",
+    "SmoothL1Loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "huber_loss",
+    "kl_div",
     "l1_loss",
     "mse_loss",
     "nll_loss",
+    "smooth_l1_loss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -50,6 +54,8 @@ _NAN = float("nan")
 # -- argument checks ---------------------------------------------------------------------------
 def _check_reduction(reduction) -> None:
     if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        if reduction == "batchmean":
+            raise ValueError("reduction='batchmean' is kl_div's only; use 'mean', 'sum' or 'none'")
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
@@ -212,20 +218,87 @@ def huber_loss(
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     input = _float_input(input, "huber_loss")
     target = _float_target(target, input, "huber_loss")
-    diff = input - target
+    return _reduce(_huber(input - target, delta, scaled=False), reduction)
+
+
+def _huber(diff: Tensor, delta: float, scaled: bool) -> Tensor:
+    """Huber's elementwise loss of ``diff``; ``scaled``: divided by ``delta`` (smooth L1)."""
     # The branches are value checks that tn.compile re-checks; the mask is an op it records.
+    quadratic_part = diff**2 * 0.5
+    if scaled:
+        quadratic_part = quadratic_part / delta
     if traced_check(_all_below, diff.data, delta):
-        loss = diff**2 * 0.5
+        return quadratic_part
+    # Where |d| < delta is selected the linear branch gets a zero gradient, so abs'(0)
+    # never enters; at |d| = delta the linear branch has slope delta * sign(d) = d.
+    linear = diff.abs() - 0.5 * delta
+    if not scaled:
+        linear = linear * delta
+    if traced_check(_none_below, diff.data, delta):
+        return linear
+    quadratic = ops.lt(ops.abs(diff.detach()), delta)
+    return ops.where(quadratic, quadratic_part, linear)
+
+
+def smooth_l1_loss(
+    input: TensorLike, target: TensorLike, *, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
+    """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - beta / 2``, for ``d = input - target``.
+
+    Huber's loss divided by ``beta``; ``beta=0`` is ``l1_loss``. At ``|d| = beta`` the linear
+    branch is taken, as PyTorch: slope ``sign(d)``, second derivative 0.
+
+    >>> import tinynet as tn
+    >>> smooth_l1_loss(tn.tensor([0.5, 3.0]), tn.tensor([0.0, 0.0]), reduction="none").tolist()
+    [0.125, 2.5]
+    """
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    input = _float_input(input, "smooth_l1_loss")
+    target = _float_target(target, input, "smooth_l1_loss")
+    return _reduce(_huber(input - target, beta, scaled=True), reduction)
+
+
+def kl_div(
+    input: TensorLike, target: TensorLike, *, reduction: str = "mean", log_target: bool = False
+) -> Tensor:
+    """Kullback-Leibler divergence ``target * (log(target) - input)`` of log-probabilities.
+
+    ``input`` holds log-probabilities; ``target`` probabilities (``0 * log 0 = 0``, as
+    PyTorch's ``xlogy``) or, with ``log_target=True``, log-probabilities:
+    ``exp(target) * (target - input)``. ``reduction='batchmean'`` divides the sum by the
+    batch size ``input.shape[0]`` (the true KL divergence per sample); ``'mean'`` divides by
+    the number of elements, as PyTorch.
+
+    >>> import numpy as np, tinynet as tn
+    >>> p, q = np.array([[0.5, 0.5]]), np.array([[0.25, 0.75]])
+    >>> round(kl_div(tn.tensor(np.log(q)), tn.tensor(p), reduction="batchmean").item(), 6)
+    0.143841
+    """
+    if reduction != "batchmean":
+        _check_reduction(reduction)
+    input = _float_input(input, "kl_div")
+    target = _float_target(target, input, "kl_div")
+    if log_target:
+        loss = target.exp() * (target - input)
     else:
-        # Where |d| < delta is selected the linear branch gets a zero gradient, so abs'(0)
-        # never enters; at |d| = delta the linear branch has slope delta * sign(d) = d.
-        linear = (diff.abs() - 0.5 * delta) * delta
-        if traced_check(_none_below, diff.data, delta):
-            loss = linear
-        else:
-            quadratic = ops.lt(ops.abs(diff.detach()), delta)
-            loss = ops.where(quadratic, diff**2 * 0.5, linear)
-    return _reduce(loss, reduction)
+        loss = _xlogx(target) - target * input
+    if reduction != "batchmean":
+        return _reduce(loss, reduction)
+    if input.ndim == 0:
+        return loss.sum()
+    return _mean_of(loss.sum(), input.shape[0])
+
+
+def _xlogx(x: Tensor) -> Tensor:
+    """``x log x`` with ``0 log 0 = 0`` and gradient 0 there; NaN for ``x < 0``."""
+    if not traced_check(_contains, x.data, 0.0):
+        return x * x.log()
+    zero = ops.eq(x.detach(), 0.0)
+    return ops.where(zero, 0.0, x * ops.where(zero, 1.0, x).log())
 
 
 # -- classification from class scores -----------------------------------------------------------
@@ -583,6 +656,49 @@ class HuberLoss(_Loss):
 
     def extra_repr(self) -> str:
         return ", ".join(filter(None, [super().extra_repr(), f"delta={self.delta}"]))
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1 loss, quadratic below ``beta`` and linear above; see ``smooth_l1_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.SmoothL1Loss(beta=2.0)(tn.tensor([3.0]), tn.tensor([0.0])).item()
+    2.0
+    """
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        if beta < 0:
+            raise RuntimeError(f"SmoothL1Loss: beta must be non-negative, got {beta}")
+        self.beta = beta
+
+    def forward(self, input, target) -> Tensor:
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(), f"beta={self.beta}"]))
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence of log-probabilities; see ``kl_div``.
+
+    >>> import numpy as np, tinynet as tn, tinynet.nn as nn
+    >>> loss = nn.KLDivLoss(reduction="batchmean", log_target=True)
+    >>> loss(tn.tensor(np.log([[0.5, 0.5]])), tn.tensor(np.log([[0.5, 0.5]]))).item()
+    0.0
+    """
+
+    def __init__(self, *, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__("mean" if reduction == "batchmean" else reduction)
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input, target) -> Tensor:
+        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def extra_repr(self) -> str:
+        log_target = "log_target=True" if self.log_target else ""
+        return ", ".join(filter(None, [super().extra_repr(), log_target]))
 
 
 class CrossEntropyLoss(_WeightedLoss):

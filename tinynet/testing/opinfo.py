@@ -2413,6 +2413,115 @@ _ISSUE_11_OPS += [  # fmt: skip
 OPS.extend(_ISSUE_11_OPS)
 # == end of issue 11 (i11a) ======================================================================
 
+
+# == issue 12 (s2J): similarities, distances, allclose, unique ====================================
+def _draw_pair_of_vectors(draw):
+    """Two shapes broadcasting to the first (of at least one axis), in either order."""
+    target = draw(tst.shapes(min_dims=1, max_size=_SMALL))
+    other = draw(tst.shapes_broadcasting_to(target))
+    return (target, other) if draw(st.booleans()) else (other, target)
+
+
+def _draw_vector_pair(draw):
+    shapes = _draw_pair_of_vectors(draw)
+    ndim = max(len(s) for s in shapes)
+    return shapes, {"dim": draw(st.integers(-ndim, ndim - 1))}
+
+
+def _cosine_reference(x1, x2, dim):
+    x1, x2 = np.broadcast_arrays(x1, x2)
+    n1 = np.maximum(np.linalg.norm(x1, axis=dim, keepdims=True), 1e-8)
+    n2 = np.maximum(np.linalg.norm(x2, axis=dim, keepdims=True), 1e-8)
+    return np.sum(x1 / n1 * (x2 / n2), axis=dim)
+
+
+def _draw_distance(draw):
+    shapes = _draw_pair_of_vectors(draw)
+    p = draw(st.sampled_from((2.0, 1.0, 3.0)))
+    return shapes, {
+        "p": p,
+        "eps": draw(st.sampled_from((0.0, 1e-6))),
+        "keepdim": draw(st.booleans()),
+    }
+
+
+def _distance_reference(difference, x2, p, eps, keepdim):
+    # The op's first input is x1 - x2, kept away from 0 (the 1-norm's kinks; eps << margin).
+    x1 = x2 + difference
+    return np.linalg.norm(x1 - x2 + eps, ord=p, axis=-1, keepdims=keepdim)
+
+
+def _draw_allclose(draw):
+    shapes = draw(tst.broadcastable_shapes(2, max_size=_SMALL))
+    return shapes, {"scale": draw(st.sampled_from((0.0, 1e-10, 1e-6, 1e-3))), "nan": False}
+
+
+def _unique_kwargs(draw, shape):
+    dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1))) if shape else None
+    return {"dim": dim, "which": draw(st.sampled_from((0, 1, 2)))}
+
+
+def _as_int64(x):
+    return tn.Tensor(x.data.astype(np.int64))
+
+
+def _unique_reference(x, dim, which):
+    x = x.astype(np.int64)
+    result = np.unique(x, return_inverse=True, return_counts=True, axis=dim)
+    if which == 1:
+        return result[1].reshape(x.shape if dim is None else (x.shape[dim],))
+    return result[which]
+
+
+_ISSUE_12_OPS: list[OpInfo] = [
+    OpInfo(
+        "cosine_similarity",
+        lambda x1, x2, dim: tn.cosine_similarity(x1, x2, dim=dim),
+        _cosine_reference,
+        _composite(_draw_vector_pair),
+        ((2, 3), (3,)),
+        {"dim": 1},
+        domains="nonzero",  # no zero vector (its norm's cone); norms stay far above eps
+    ),
+    OpInfo(
+        "pairwise_distance",
+        lambda difference, x2, p, eps, keepdim: tn.pairwise_distance(
+            x2 + difference, x2, p=p, eps=eps, keepdim=keepdim
+        ),
+        _distance_reference,
+        _composite(_draw_distance),
+        ((2, 3), (3,)),
+        {"p": 1.0, "eps": 0.0, "keepdim": False},
+        domains="nonzero",
+        avoid=(0.0,),  # |x1 - x2| = 0: the 1-norm's kink, the 2-norm's cone
+        rtol=1e-9,  # x2 + difference - x2 rounds
+        atol=1e-10,
+    ),
+    OpInfo(
+        "allclose",
+        lambda a, b, scale, nan: tn.tensor(tn.allclose(a, a + b * scale, equal_nan=nan)),
+        lambda a, b, scale, nan: np.asarray(np.allclose(a, a + b * scale, equal_nan=nan)),
+        _composite(_draw_allclose),
+        ((2, 3), (3,)),
+        {"scale": 1e-6, "nan": False},
+        differentiable=False,
+    ),
+    _small_shaped(
+        "unique",
+        lambda x, dim, which: tn.unique(
+            _as_int64(x), return_inverse=True, return_counts=True, dim=dim
+        )[which],
+        _unique_reference,
+        _unique_kwargs,
+        {"dim": None, "which": 1},
+        domains="integer",
+        differentiable=False,
+    ),
+]
+
+OPS.extend(_ISSUE_12_OPS)
+# == end of issue 12 (s2J) ========================================================================
+
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
     raise RuntimeError("OpInfo names must be unique")
