@@ -543,3 +543,48 @@ def test_spectral_norm_ties_share_and_nuclear_norm_at_a_zero_singular_value_is_u
     rank_one = tn.tensor(np.diag([1.0, 0.0]), requires_grad=True)  # U = Vh = I
     tn.norm(rank_one, "nuc", dim=(0, 1)).backward()
     np.testing.assert_allclose(rank_one.grad.data, np.eye(2), atol=1e-15)
+
+
+# == issue 12 (s2J): similarities, distances, smooth L1, KL divergence ==
+def test_cosine_similarity_at_a_zero_vector():
+    # PyTorch clamps each norm at eps in value only; the norm's gradient at 0 is 0, so the
+    # gradient is x2 / (eps |x2|) and the second derivative is 0.
+    def fn(x):
+        return tn.cosine_similarity(x, tn.tensor(np.array([3.0, 4.0])), dim=0, eps=1e-4)
+
+    (grad,) = gradient(fn, tensor([0.0, 0.0]))
+    np.testing.assert_allclose(grad, [3.0 / 5e-4, 4.0 / 5e-4], rtol=1e-15)
+    np.testing.assert_array_equal(hessian(fn, tensor([0.0, 0.0])), np.zeros((2, 2)))
+
+
+def test_pairwise_distance_at_equal_points_has_zero_derivatives():
+    def fn(x):
+        return tn.pairwise_distance(x[:2], x[2:], eps=0.0)
+
+    (grad,) = gradient(fn, tensor([1.0, 2.0, 1.0, 2.0]))
+    np.testing.assert_array_equal(grad, np.zeros(4))
+    np.testing.assert_array_equal(hessian(fn, tensor([1.0, 2.0, 1.0, 2.0])), np.zeros((4, 4)))
+
+
+def test_smooth_l1_at_beta_takes_the_linear_branch_and_beta_zero_is_l1():
+    def fn(x):
+        return F.smooth_l1_loss(x, tn.zeros(3, dtype=tn.float64), reduction="none", beta=0.5)
+
+    (grad,) = gradient(fn, tensor([0.5, -0.5, 0.0]))
+    np.testing.assert_array_equal(grad, [1.0, -1.0, 0.0])
+    np.testing.assert_array_equal(hessian(fn, tensor([0.5, -0.5, 0.0])), np.diag([0, 0, 2.0]))
+    (grad,) = gradient(lambda x: F.smooth_l1_loss(x, tn.zeros(1), beta=0.0), tensor([0.0]))
+    np.testing.assert_array_equal(grad, [0.0])
+
+
+def test_kl_div_at_a_zero_target_counts_zero_log_zero_as_zero():
+    # Target gradient log(t) + 1 - input where t > 0; at t = 0 the 0 log 0 branch passes 0,
+    # so only -input remains (PyTorch: NaN, from xlogy's t / t).
+    log_q = tn.tensor(np.log([0.5, 0.5]))
+
+    def fn(t):
+        return F.kl_div(log_q, t, reduction="sum")
+
+    (grad,) = gradient(fn, tensor([0.0, 1.0]))
+    np.testing.assert_allclose(grad, [math.log(2.0), 1.0 + math.log(2.0)], rtol=1e-15)
+    np.testing.assert_array_equal(hessian(fn, tensor([0.0, 1.0])), [[0.0, 0.0], [0.0, 1.0]])
