@@ -9,20 +9,20 @@ from tinynet.errors import ShapeError
 from tinynet.functional.basic import expand
 from tinynet.functional.norms import norm
 from tinynet.ops._args import as_tensor, axes, dim_aliases
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 
-def _broadcast_pair(x1, x2, name: str) -> tuple:
-    x1, x2 = as_tensor(x1), as_tensor(x2)
+def _broadcast_pair(x1: TensorLike, x2: TensorLike, name: str) -> tuple[Tensor, Tensor]:
+    a, b = as_tensor(x1), as_tensor(x2)
     try:
-        shape = np.broadcast_shapes(x1.shape, x2.shape)
+        shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise ShapeError(
-            f"{name}: shapes {x1.shape} and {x2.shape} do not broadcast to a common shape"
+            f"{name}: shapes {a.shape} and {b.shape} do not broadcast to a common shape"
         ) from None
-    if x1.data.dtype.kind != "f" or x2.data.dtype.kind != "f":
-        raise TypeError(f"{name}: inputs must be floating tensors, got {x1.dtype} and {x2.dtype}")
-    return expand(x1, shape), expand(x2, shape)
+    if a.data.dtype.kind != "f" or b.data.dtype.kind != "f":
+        raise TypeError(f"{name}: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
+    return expand(a, shape), expand(b, shape)
 
 
 def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
@@ -35,7 +35,7 @@ def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
 
 
 @dim_aliases
-def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
+def cosine_similarity(x1: TensorLike, x2: TensorLike, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim``, as PyTorch.
 
     ``x1`` and ``x2`` broadcast to a common shape; ``dim`` is an axis of that shape. Each norm
@@ -45,15 +45,17 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     >>> tn.cosine_similarity(tn.tensor([[1.0, 0.0]]), tn.tensor([[1.0, 1.0]])).tolist()
     [0.7071067690849304]
     """
-    x1, x2 = _broadcast_pair(x1, x2, "cosine_similarity")
-    (dim,) = axes(dim, x1.ndim)
-    unit1 = x1 / _clamped_norm(x1, dim, eps)
-    unit2 = x2 / _clamped_norm(x2, dim, eps)
+    a, b = _broadcast_pair(x1, x2, "cosine_similarity")
+    (dim,) = axes(dim, a.ndim)
+    unit1 = a / _clamped_norm(a, dim, eps)
+    unit2 = b / _clamped_norm(b, dim, eps)
     return (unit1 * unit2).sum(dim)
 
 
 @dim_aliases
-def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+def pairwise_distance(
+    x1: TensorLike, x2: TensorLike, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
     """``||x1 - x2 + eps||_p`` along the last axis of the broadcast shape, as PyTorch.
 
     The gradient of a distance that is 0 is 0 (``norm``'s convention).
@@ -62,7 +64,7 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     >>> tn.pairwise_distance(tn.tensor([[3.0, 4.0]]), tn.tensor([[0.0, 0.0]]), eps=0.0).tolist()
     [5.0]
     """
-    x1, x2 = _broadcast_pair(x1, x2, "pairwise_distance")
-    if x1.ndim == 0:
+    a, b = _broadcast_pair(x1, x2, "pairwise_distance")
+    if a.ndim == 0:
         raise ShapeError("pairwise_distance: inputs need at least one dimension (the vectors')")
-    return norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
+    return norm(a - b + eps, p, -1, keepdim=keepdim)

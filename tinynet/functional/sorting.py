@@ -297,7 +297,7 @@ def unique(
     return_inverse: bool = False,
     return_counts: bool = False,
     dim: int | None = None,
-):
+) -> Tensor | tuple:
     """The distinct values of ``x`` in ascending order, as ``torch.unique``; not differentiable.
 
     ``dim`` None flattens; an int takes the distinct slices along that axis. With
