@@ -588,3 +588,14 @@ def test_kl_div_at_a_zero_target_counts_zero_log_zero_as_zero():
     (grad,) = gradient(fn, tensor([0.0, 1.0]))
     np.testing.assert_allclose(grad, [math.log(2.0), 1.0 + math.log(2.0)], rtol=1e-15)
     np.testing.assert_array_equal(hessian(fn, tensor([0.0, 1.0])), [[0.0, 0.0], [0.0, 1.0]])
+
+
+def test_gaussian_nll_below_eps_uses_eps_in_value_and_passes_the_gradient_through():
+    # PyTorch clamps a clone of var in place under no_grad: d/dvar is the derivative at eps.
+    def fn(v):
+        return F.gaussian_nll_loss(tn.tensor(np.ones(2)), tn.tensor(np.zeros(2)), v, eps=0.5)
+
+    (grad,) = gradient(fn, tensor([0.0, 0.5]))
+    np.testing.assert_array_equal(grad, [0.5 * 0.5 * (2.0 - 4.0)] * 2)  # mean of 0.5 (1/v - 1/v^2)
+    # second derivative 0.5 (-1/v^2 + 2/v^3) at v = eps, halved by the mean
+    np.testing.assert_array_equal(hessian(fn, tensor([0.0, 0.5])), np.diag([0.25 * 12.0] * 2))

@@ -3,7 +3,7 @@ differences at orders 1 and 2, their kinks, and their errors."""
 
 import numpy as np
 import pytest
-from scipy import special
+from scipy import special, stats
 
 import tinynet as tn
 import tinynet.nn as nn
@@ -148,3 +148,58 @@ def test_kl_div_errors_and_module():
     module = nn.KLDivLoss(reduction="batchmean", log_target=True)
     assert repr(module) == "KLDivLoss(reduction='batchmean', log_target=True)"
     assert repr(nn.KLDivLoss()) == "KLDivLoss()"
+
+
+# -- gaussian_nll_loss -------------------------------------------------------------------------
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_is_scipy_norm_logpdf(reduction, full, rng):
+    mean, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    var = rng.uniform(0.2, 2.0, size=(4, 3))
+    # -log N(y; mean, var) = 0.5 (log var + (y - mean)**2 / var) + 0.5 log(2 pi)
+    pointwise = -stats.norm.logpdf(y, loc=mean, scale=np.sqrt(var))
+    if not full:
+        pointwise -= 0.5 * np.log(2 * np.pi)
+    got = F.gaussian_nll_loss(f64(mean), y, f64(var), full, reduction=reduction)
+    np.testing.assert_allclose(got.data, reduce(pointwise, reduction), rtol=1e-12)
+
+
+def test_gaussian_nll_variance_shapes_and_float(rng):
+    mean, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    var = rng.uniform(0.2, 2.0, size=4)
+    expected = F.gaussian_nll_loss(f64(mean), y, np.repeat(var[:, None], 3, axis=1)).item()
+    assert F.gaussian_nll_loss(f64(mean), y, var).item() == pytest.approx(expected, rel=1e-14)
+    assert F.gaussian_nll_loss(f64(mean), y, var[:, None]).item() == pytest.approx(
+        expected, rel=1e-14
+    )
+    same = F.gaussian_nll_loss(f64(mean), y, np.full((4, 3), 0.5)).item()
+    assert nn.GaussianNLLLoss()(f64(mean), y, 0.5).item() == pytest.approx(same, rel=1e-15)
+    with pytest.raises(ValueError, match="var of shape"):
+        F.gaussian_nll_loss(f64(mean), y, np.ones(3))
+    with pytest.raises(ValueError, match="negative"):
+        F.gaussian_nll_loss(f64(mean), y, -np.ones(4))
+    with pytest.raises(ValueError, match="does not broadcast"):
+        F.gaussian_nll_loss(f64(mean), np.ones(4), np.ones(4))
+
+
+def test_gaussian_nll_passes_gradient_checks(rng):
+    mean, y = f64(rng.normal(size=(3, 2))), f64(rng.normal(size=(3, 2)))
+    var = f64(rng.uniform(0.2, 2.0, size=(3, 1)))
+
+    def loss(a, b, v):
+        return F.gaussian_nll_loss(a, b, v, reduction="sum")
+
+    assert tn.gradcheck(loss, (mean, y, var)) and tn.gradgradcheck(loss, (mean, y, var))
+
+
+def test_gaussian_nll_clamps_var_in_value_only():
+    # As PyTorch's in-place clamp under no_grad: the value uses eps, the gradient with respect
+    # to var is the derivative at eps, passed on as if var were not clamped.
+    var = f64([0.0, 1e-9, 0.5])
+    loss = F.gaussian_nll_loss(f64([1.0, 1.0, 1.0]), np.zeros(3), var, eps=1e-3, reduction="sum")
+    expected = 0.5 * (2 * (np.log(1e-3) + 1 / 1e-3) + np.log(0.5) + 2.0)
+    assert loss.item() == pytest.approx(expected, rel=1e-14)
+    (grad,) = tn.grad(loss, var)
+    at = np.array([1e-3, 1e-3, 0.5])
+    np.testing.assert_allclose(grad.data, 0.5 * (1 / at - 1 / at**2), rtol=1e-14)
+    assert repr(nn.GaussianNLLLoss(full=True)) == "GaussianNLLLoss(full=True, eps=1e-06)"

@@ -60,6 +60,7 @@ from tinynet.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
@@ -80,4 +81,4 @@ __all__ += [
     "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6",
     "SELU", "SiLU", "Softmin", "Softsign",
 ]  # fmt: skip
-__all__ += ["CosineSimilarity", "KLDivLoss", "PairwiseDistance", "SmoothL1Loss"]
+__all__ += ["CosineSimilarity", "GaussianNLLLoss", "KLDivLoss", "PairwiseDistance", "SmoothL1Loss"]

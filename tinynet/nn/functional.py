@@ -23,6 +23,7 @@ from tinynet.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    gaussian_nll_loss,
     huber_loss,
     kl_div,
     l1_loss,
@@ -75,7 +76,13 @@ __all__ += [
     "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6",
     "selu", "silu", "softmin", "softsign", "pad", "normalize", "one_hot",
 ]  # fmt: skip
-__all__ += ["cosine_similarity", "kl_div", "pairwise_distance", "smooth_l1_loss"]
+__all__ += [
+    "cosine_similarity",
+    "gaussian_nll_loss",
+    "kl_div",
+    "pairwise_distance",
+    "smooth_l1_loss",
+]
 
 
 # -- activations ------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ gradient.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinynet import ops
@@ -30,6 +32,7 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
@@ -39,6 +42,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "gaussian_nll_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
@@ -291,6 +295,60 @@ def kl_div(
     if input.ndim == 0:
         return loss.sum()
     return _mean_of(loss.sum(), input.shape[0])
+
+
+def gaussian_nll_loss(
+    input: TensorLike,
+    target: TensorLike,
+    var: TensorLike | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Gaussian negative log-likelihood ``0.5 (log(var) + (input - target)**2 / var)``.
+
+    ``var``: one variance per element (the input's shape), one per sample (the input's shape
+    without its last axis, or with a last axis of 1), or a float, as PyTorch. It is clamped
+    at ``eps`` in value only: below ``eps`` the gradient passes as if unclamped (PyTorch
+    clamps a clone in place under ``no_grad``). ``full`` adds ``0.5 log(2 pi)``.
+
+    >>> import tinynet as tn
+    >>> gaussian_nll_loss(tn.tensor([1.0, 3.0]), tn.tensor([1.0, 1.0]), 1.0).item()
+    1.0
+    """
+    _check_reduction(reduction)
+    mean = _float_input(input, "gaussian_nll_loss")
+    observed = as_tensor(target)
+    _elementwise_factor(observed, mean, "gaussian_nll_loss", "target")  # the shape check
+    variance = _variance(var, mean)
+    if traced_check(_any_negative, variance.data):
+        raise ValueError("gaussian_nll_loss: var has negative entries; variances must be >= 0")
+    exact = variance.detach()
+    # variance - exact is exactly 0 with variance's gradient: the value becomes eps exactly.
+    variance = ops.where(ops.lt(exact, eps), variance - exact + eps, variance)
+    loss = (variance.log() + (mean - ops.cast(observed, mean.dtype)) ** 2 / variance) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def _variance(var, input: Tensor) -> Tensor:
+    if isinstance(var, (int, float)):
+        return ops.cast(as_tensor(np.full(input.shape, float(var))), input.dtype)
+    var = as_tensor(var)
+    if var.shape != input.shape:
+        if input.ndim and var.shape == input.shape[:-1]:
+            var = var.reshape(*var.shape, 1)
+        elif not (input.ndim and var.shape == input.shape[:-1] + (1,)):
+            raise ValueError(
+                f"gaussian_nll_loss: var of shape {var.shape} fits no input shape {input.shape}; "
+                f"give one of shape {input.shape}, {input.shape[:-1]} or {input.shape[:-1] + (1,)}"
+            )
+    return ops.cast(var, input.dtype)
+
+
+def _any_negative(values: np.ndarray) -> bool:
+    return bool((values < 0).any())
 
 
 def _xlogx(x: Tensor) -> Tensor:
@@ -699,6 +757,29 @@ class KLDivLoss(_Loss):
     def extra_repr(self) -> str:
         log_target = "log_target=True" if self.log_target else ""
         return ", ".join(filter(None, [super().extra_repr(), log_target]))
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with predicted variances; see ``gaussian_nll_loss``.
+
+    Called as ``loss(input, target, var)``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> round(nn.GaussianNLLLoss()(tn.tensor([3.0]), tn.tensor([1.0]), tn.tensor([2.0])).item(), 6)
+    1.346574
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.full = full
+        self.eps = eps
+
+    def forward(self, input, target, var) -> Tensor:
+        return gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+    def extra_repr(self) -> str:
+        full = "full=True" if self.full else ""
+        return ", ".join(filter(None, [super().extra_repr(), full, f"eps={self.eps}"]))
 
 
 class CrossEntropyLoss(_WeightedLoss):
