@@ -2,7 +2,8 @@
 
 One module per idea: ``basic`` (var, std, gelu, flatten, squeeze, unsqueeze, expand, stack),
 ``elementwise``, ``activations``, ``sorting`` (gathering, sorting, order statistics, scans of
-extremes), ``norms`` (norms, normalize, einsum), ``shape`` (shape and movement) and
+extremes), ``norms`` (norms, normalize, einsum), ``distances``
+(cosine_similarity, pairwise_distance), ``shape`` (shape and movement) and
 ``indexing`` (indexing and scatter); ``_common`` holds the helpers they share.
 """
 

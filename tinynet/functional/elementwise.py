@@ -1,4 +1,4 @@
-"""More elementwise composites: rsqrt, log2/log10/exp2, lerp, predicates and logical ops."""
+"""More elementwise composites: rsqrt, log2/log10/exp2, lerp, predicates, logical ops, allclose."""
 
 from __future__ import annotations
 

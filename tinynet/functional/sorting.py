@@ -1,4 +1,4 @@
-"""Gathering along an axis, sorting, order statistics and scans of extremes."""
+"""Gathering along an axis, sorting, order statistics, scans of extremes and unique values."""
 
 from __future__ import annotations
 
