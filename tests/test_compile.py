@@ -135,6 +135,13 @@ LOSSES = {
     "huber_loss": (lambda a, b: F.huber_loss(a, b, delta=0.3), _scaled),
     "binary_cross_entropy": (lambda out, t: F.binary_cross_entropy(F.sigmoid(out), t), _one_hot),
     "bce_with_logits": (F.binary_cross_entropy_with_logits, _one_hot),
+    "smooth_l1_loss": (lambda a, b: F.smooth_l1_loss(a, b, beta=0.3), _scaled),
+    "kl_div-batchmean": (  # one-hot targets: the 0 log 0 = 0 branch
+        lambda out, t: F.kl_div(F.log_softmax(out, 1), t, reduction="batchmean"),
+        _one_hot,
+    ),
+    "gaussian_nll_loss": (lambda out, t: F.gaussian_nll_loss(out, t, F.softplus(out)), _scaled),
+    "cosine_similarity": (lambda out, t: (1.0 - F.cosine_similarity(out, t)).mean(), _scaled),
 }
 
 

@@ -228,11 +228,8 @@ def huber_loss(
 def _huber(diff: Tensor, delta: float, scaled: bool) -> Tensor:
     """Huber's elementwise loss of ``diff``; ``scaled``: divided by ``delta`` (smooth L1)."""
     # The branches are value checks that tn.compile re-checks; the mask is an op it records.
-    quadratic_part = diff**2 * 0.5
-    if scaled:
-        quadratic_part = quadratic_part / delta
     if traced_check(_all_below, diff.data, delta):
-        return quadratic_part
+        return _half_square(diff, delta, scaled)
     # Where |d| < delta is selected the linear branch gets a zero gradient, so abs'(0)
     # never enters; at |d| = delta the linear branch has slope delta * sign(d) = d.
     linear = diff.abs() - 0.5 * delta
@@ -241,7 +238,12 @@ def _huber(diff: Tensor, delta: float, scaled: bool) -> Tensor:
     if traced_check(_none_below, diff.data, delta):
         return linear
     quadratic = ops.lt(ops.abs(diff.detach()), delta)
-    return ops.where(quadratic, quadratic_part, linear)
+    return ops.where(quadratic, _half_square(diff, delta, scaled), linear)
+
+
+def _half_square(diff: Tensor, delta: float, scaled: bool) -> Tensor:
+    half_square = diff**2 * 0.5
+    return half_square / delta if scaled else half_square
 
 
 def smooth_l1_loss(
