@@ -46,13 +46,18 @@ from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
 )
 from tinynet.nn.layers import (
     BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
     Dropout,
     Embedding,
     Flatten,
     Identity,
     LayerNorm,
     Linear,
+    ModuleDict,
     ModuleList,
+    ParameterDict,
+    ParameterList,
     Sequential,
 )
 from tinynet.nn.losses import (
@@ -77,3 +82,4 @@ __all__ += [
     "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6",
     "SELU", "SiLU", "Softmin", "Softsign",
 ]  # fmt: skip
+__all__ += ["BatchNorm2d", "BatchNorm3d", "ModuleDict", "ParameterDict", "ParameterList"]

@@ -404,6 +404,10 @@ class Module:
         """Refused in one line, as ``to("cuda")``: tinynet computes on the CPU only."""
         return self.to("cuda" if device is None else f"cuda:{device}")
 
+    def half(self) -> Module:
+        """Cast floating parameters and buffers to float16 in place."""
+        return self.to(np.float16)
+
     def double(self) -> Module:
         """Cast floating parameters and buffers to float64 in place."""
         return self.to(np.float64)
