@@ -359,8 +359,7 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Batch normalization over axis 1 of an ``(N, C, *)`` input (``(N, C)``, ``(N, C, L)``,
-    ``(N, C, H, W)``, ...): statistics per channel over every other axis.
+    """Batch normalization per channel (axis 1) of an ``(N, C, *)`` input, over all other axes.
 
     In training (or without running statistics) the batch statistics normalize; the running
     statistics, if given, are updated in place with ``momentum`` and the *unbiased* batch
