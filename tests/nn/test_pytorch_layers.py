@@ -334,6 +334,16 @@ def test_parameter_dict_behaves_as_a_dict():
     assert list(ordered) == ["z", "a"]
 
 
+def test_a_key_naming_a_plain_attribute_is_refused_not_shadowed():
+    # As PyTorch's register_parameter: replacing ``training`` would break train()/eval().
+    with pytest.raises(KeyError, match="'training' already exists"):
+        nn.ParameterDict({"training": tn.ones(1)})
+    layer = nn.Linear(2, 2)
+    with pytest.raises(KeyError, match="'in_features' already exists"):
+        layer.register_buffer("in_features", tn.zeros(1))
+    assert layer.in_features == 2
+
+
 # -- Module.half and inference_mode -------------------------------------------------------------------
 def test_half_float_and_double_cast_floating_state_like_to():
     net = nn.Sequential(nn.Linear(2, 3, rng=0), nn.BatchNorm1d(3))
