@@ -108,6 +108,11 @@ def test_dropout_accepts_inplace_as_a_keyword():
     np.testing.assert_array_equal(a.data, F.dropout(x, 0.5, True, rng=7).data)
     assert repr(nn.Dropout(0.2, inplace=True)) == "Dropout(p=0.2, inplace=True)"
     assert nn.Dropout(0.2, inplace=True).eval()(x) is x
+    # In the place of rng a bool is PyTorch's positional inplace: refused, naming the keyword.
+    with pytest.raises(TypeError, match="got the bool True.*inplace=True"):
+        nn.Dropout(0.5, True)
+    with pytest.raises(TypeError, match="got the bool False.*inplace=False"):
+        F.dropout(x, 0.5, True, False)
 
 
 def test_inplace_modules_export_to_onnx_and_round_trip_state():

@@ -291,7 +291,7 @@ def dropout(
     >>> dropout(tn.ones(4), p=0.5, rng=3).tolist()
     [0.0, 0.0, 2.0, 2.0]
     """
-    check_probability(p)
+    check_probability(p, rng)
     input = as_tensor(input)
     if not training or p == 0:
         return input
@@ -301,9 +301,15 @@ def dropout(
     return input * Tensor.wrap(mask)
 
 
-def check_probability(p: float) -> None:
+def check_probability(p: float, rng=None) -> None:
+    """Refuse a ``p`` outside [0, 1], and a bool where ``rng`` goes (PyTorch's ``inplace``)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if isinstance(rng, bool):
+        raise TypeError(
+            f"dropout: rng must be None, an int seed or a numpy.random.Generator, got the bool "
+            f"{rng}; PyTorch's inplace is keyword-only here: inplace={rng}"
+        )
 
 
 def _normalize(input: Tensor, axes: tuple, eps: float) -> Tensor:

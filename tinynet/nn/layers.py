@@ -474,7 +474,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng=None, *, inplace: bool = False):
         super().__init__()
-        F.check_probability(p)
+        F.check_probability(p, rng)
         self.p = p
         self.inplace = inplace  # accepted for PyTorch code; the input is never overwritten
         # None: draw from the global generator at each call, so tn.manual_seed reaches it.
