@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 
 import numpy as np
 
@@ -253,7 +253,7 @@ class ModuleDict(Module):
     (['a', 'b'], ['a.weight', 'a.bias', 'b.weight', 'b.bias'])
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Mapping | Iterable | None = None):
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -276,13 +276,13 @@ class ModuleDict(Module):
     def __contains__(self, key) -> bool:
         return key in self._modules
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._modules.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Module]:
         return self._modules.items()
 
-    def values(self):
+    def values(self) -> ValuesView[Module]:
         return self._modules.values()
 
     def clear(self) -> None:
@@ -292,13 +292,13 @@ class ModuleDict(Module):
         """Remove ``key`` and return its module."""
         return self._modules.pop(key)
 
-    def update(self, modules) -> None:
+    def update(self, modules: Mapping | Iterable) -> None:
         """Add or replace modules from a mapping or from ``(key, module)`` pairs."""
         for key, module in _pairs(modules, "ModuleDict.update"):
             self[key] = module
 
 
-def _pairs(entries, where: str) -> list:
+def _pairs(entries: Mapping | Iterable, where: str) -> list:
     """``(key, value)`` pairs of a mapping, or of an iterable of 2-sequences (as PyTorch)."""
     if hasattr(entries, "items") and callable(entries.items):
         return list(entries.items())
@@ -320,7 +320,7 @@ def _pairs(entries, where: str) -> list:
     return pairs
 
 
-def _as_parameter(value, where: str) -> Parameter | None:
+def _as_parameter(value: Tensor | None, where: str) -> Parameter | None:
     """A Parameter as is; a Tensor wrapped into one sharing its array (as PyTorch)."""
     if value is None or isinstance(value, Parameter):
         return value
@@ -365,7 +365,7 @@ class ParameterList(Module):
             return type(self)(list(self._parameters.values())[index])
         return self._parameters[str(self._index(index))]
 
-    def __setitem__(self, index: int, param) -> None:
+    def __setitem__(self, index: int, param: Tensor) -> None:
         name = str(self._index(index))
         self.register_parameter(name, _as_parameter(param, "ParameterList"))
 
@@ -378,7 +378,7 @@ class ParameterList(Module):
     def __iadd__(self, values: Iterable) -> ParameterList:
         return self.extend(values)
 
-    def append(self, value) -> ParameterList:
+    def append(self, value: Tensor) -> ParameterList:
         """Add ``value`` (a Parameter, or a Tensor made one) at the end; return self."""
         param = _as_parameter(value, "ParameterList")
         self.register_parameter(str(len(self._parameters)), param)
@@ -406,7 +406,7 @@ class ParameterDict(Module):
     (['alpha', 'beta'], ['alpha', 'beta'], True)
     """
 
-    def __init__(self, parameters=None):
+    def __init__(self, parameters: Mapping | Iterable | None = None):
         super().__init__()
         if parameters is not None:
             self.update(parameters)
@@ -414,7 +414,7 @@ class ParameterDict(Module):
     def __getitem__(self, key: str) -> Parameter:
         return self._parameters[key]
 
-    def __setitem__(self, key: str, value) -> None:
+    def __setitem__(self, key: str, value: Tensor) -> None:
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))
 
     def __delitem__(self, key: str) -> None:
@@ -429,16 +429,16 @@ class ParameterDict(Module):
     def __contains__(self, key) -> bool:
         return key in self._parameters
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._parameters.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Parameter]:
         return self._parameters.items()
 
-    def values(self):
+    def values(self) -> ValuesView[Parameter]:
         return self._parameters.values()
 
-    def get(self, key: str, default=None):
+    def get(self, key: str, default=None) -> Parameter | None:
         return self._parameters.get(key, default)
 
     def clear(self) -> None:
@@ -448,7 +448,7 @@ class ParameterDict(Module):
         """Remove ``key`` and return its parameter."""
         return self._parameters.pop(key)
 
-    def update(self, parameters) -> None:
+    def update(self, parameters: Mapping | Iterable) -> None:
         """Add or replace parameters from a mapping or from ``(key, tensor)`` pairs."""
         for key, value in _pairs(parameters, "ParameterDict.update"):
             self[key] = value
