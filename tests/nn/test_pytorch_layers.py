@@ -99,6 +99,15 @@ def test_inplace_is_accepted_with_pytorch_values_repr_and_gradients(
     assert tn.gradcheck(by_keyword, (x,))
 
 
+def test_activations_without_the_flag_in_pytorch_refuse_it_and_still_run():
+    x = tn.Tensor(np.array([-2.0, 0.5, 3.0]))
+    np.testing.assert_allclose(nn.Softsign()(x).data, x.data / (1 + np.abs(x.data)))
+    np.testing.assert_allclose(nn.LogSigmoid()(x).data, np.log(special.expit(x.data)))
+    for cls in (nn.Softsign, nn.LogSigmoid, nn.Tanh, nn.Sigmoid, nn.GELU):
+        with pytest.raises(TypeError):
+            cls(inplace=True)
+
+
 def test_dropout_accepts_inplace_as_a_keyword():
     x = tn.ones(8)
     kept = nn.Dropout(0.5, rng=4, inplace=True)(x)

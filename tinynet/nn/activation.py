@@ -154,6 +154,9 @@ class _Stateless(Module):
 
     function: Callable[[Tensor], Tensor]
 
+    def forward(self, input) -> Tensor:
+        return type(self).function(input)
+
 
 class _StatelessInplace(_Stateless):
     """A ``_Stateless`` activation that accepts PyTorch's ``inplace`` (the input is kept)."""
@@ -164,9 +167,6 @@ class _StatelessInplace(_Stateless):
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
-
-    def forward(self, input) -> Tensor:
-        return type(self).function(input)
 
 
 class SiLU(_StatelessInplace):
