@@ -4,6 +4,7 @@ and PyTorch's documented behaviour."""
 
 import copy
 import pickle
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -395,3 +396,38 @@ def test_inference_mode_records_nothing_as_context_and_decorator():
     assert tn.inference_mode(False)(called) is called
     with pytest.raises(TypeError, match="bool"):
         tn.inference_mode("yes")
+
+
+def test_a_compiled_step_with_the_new_layers_replays_bit_identically_to_eager():
+    from tinynet import optim
+
+    rng = np.random.default_rng(0)
+    data = [(rng.standard_normal((4, 1, 5, 5)), rng.integers(0, 3, 4)) for _ in range(5)]
+
+    def run(compiled):
+        model = nn.Sequential(
+            nn.Conv2d(1, 2, 3, dtype=tn.float64, rng=0),
+            nn.BatchNorm2d(2, dtype=tn.float64),
+            nn.ReLU(inplace=True),
+            nn.Flatten(),
+            nn.Dropout(0.2, rng=1, inplace=True),
+            nn.Linear(18, 3, dtype=tn.float64, rng=2),
+        )
+        model[1].eval()  # running statistics as constants: a training-mode update is not replayed
+        model[1].running_var.data[...] = [2.0, 0.5]
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            loss = F.cross_entropy(model(tn.Tensor(x)), tn.Tensor(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # compile warns when it falls back
+            losses = [step(x, y).data.tobytes() for x, y in data]
+        return losses, [p.data.tobytes() for p in model.parameters()]
+
+    assert run(True) == run(False)
