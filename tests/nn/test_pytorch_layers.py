@@ -125,6 +125,18 @@ def test_dropout_accepts_inplace_as_a_keyword():
         F.dropout(x, 0.5, True, False)
 
 
+@pytest.mark.parametrize(
+    "module",
+    [nn.ReLU(), nn.LeakyReLU(), nn.ELU(), nn.CELU(), nn.Hardtanh(), nn.SiLU(), nn.Dropout()],
+)
+def test_a_module_pickled_before_the_flag_existed_loads_and_prints(module):
+    del module.__dict__["inplace"]  # as an instance pickled by an earlier tinynet
+    clone = pickle.loads(pickle.dumps(module))
+    assert clone.inplace is False and "inplace" not in repr(clone)
+    x = tn.tensor([-1.5, 2.0])
+    assert clone.eval()(x).tolist() == type(module)().eval()(x).tolist()
+
+
 def test_inplace_modules_export_to_onnx_and_round_trip_state():
     pytest.importorskip("onnx")
     from tinynet import onnx as tn_onnx

@@ -34,6 +34,8 @@ class ReLU(Module):
     (ReLU(inplace=True), [0.0, 2.0])
     """
 
+    inplace = False  # also for instances pickled before the flag existed
+
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
@@ -47,6 +49,8 @@ class ReLU(Module):
 
 class LeakyReLU(Module):
     """``x`` where positive, else ``negative_slope * x``."""
+
+    inplace = False  # also for instances pickled before the flag existed
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
@@ -62,6 +66,8 @@ class LeakyReLU(Module):
 
 class ELU(Module):
     """``x`` where positive, else ``alpha * (exp(x) - 1)``."""
+
+    inplace = False  # also for instances pickled before the flag existed
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
@@ -161,6 +167,8 @@ class _Stateless(Module):
 class _StatelessInplace(_Stateless):
     """A ``_Stateless`` activation that accepts PyTorch's ``inplace`` (the input is kept)."""
 
+    inplace = False  # also for instances pickled before the flag existed
+
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
@@ -220,6 +228,8 @@ class LogSigmoid(_Stateless):
 class CELU(Module):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise."""
 
+    inplace = False  # also for instances pickled before the flag existed
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = alpha
@@ -239,6 +249,8 @@ class Hardtanh(Module):
     >>> nn.Hardtanh(-2.0, 2.0)(tn.tensor([-3.0, 1.0])).tolist()
     [-2.0, 1.0]
     """
+
+    inplace = False  # also for instances pickled before the flag existed
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()

@@ -472,6 +472,8 @@ class Dropout(Module):
     ([0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 1.0, 1.0])
     """
 
+    inplace = False  # also for instances pickled before the flag existed
+
     def __init__(self, p: float = 0.5, rng=None, *, inplace: bool = False):
         super().__init__()
         F.check_probability(p, rng)
