@@ -294,6 +294,26 @@ def test_module_dict_registers_its_modules_under_their_keys():
     assert len(heads) == 0
 
 
+def test_module_list_edits_as_a_python_list_and_renumbers():
+    a, b, c, d = nn.ReLU(), nn.Tanh(), nn.Sigmoid(), nn.Linear(1, 1)
+    layers, mirror = nn.ModuleList([a, b, c]), [a, b, c]
+    layers.insert(1, d), mirror.insert(1, d)
+    assert list(layers) == mirror and list(layers._modules) == ["0", "1", "2", "3"]
+    assert layers.pop(0) is mirror.pop(0) and list(layers) == mirror
+    del layers[-1], mirror[-1]
+    assert list(layers) == mirror
+    layers += [c]
+    mirror += [c]
+    assert list(layers) == mirror and list(layers + [a]) == [*mirror, a]
+    assert list(layers.state_dict()) == ["0.weight", "0.bias"]
+    del layers[0:2]
+    assert list(layers) == [c] and list(layers._modules) == ["0"]
+    with pytest.raises(IndexError, match="out of range"):
+        layers.pop(3)
+    with pytest.raises(TypeError, match="not a Module"):
+        layers.insert(0, "relu")
+
+
 class _Net(nn.Module):
     def __init__(self):
         super().__init__()

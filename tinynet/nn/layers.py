@@ -215,13 +215,16 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return type(self)(list(self._modules.values())[index])
+    def _position(self, index: int) -> int:
         size = len(self._modules)
         if not -size <= index < size:
             raise IndexError(f"index {index} is out of range for ModuleList of length {size}")
-        return self._modules[str(index % size)]
+        return index % size
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self._modules.values())[index])
+        return self._modules[str(self._position(index))]
 
     def __setitem__(self, index: int, module: Module) -> None:
         self.add_module(str(index % len(self._modules)), module)
@@ -240,6 +243,39 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
         return self
+
+    def _renumber(self, modules: list) -> None:
+        """Register ``modules`` as ``'0'``, ``'1'``, ... (indices stay 0..n-1, as PyTorch)."""
+        self._modules.clear()
+        self.extend(modules)
+
+    def __delitem__(self, index) -> None:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[self._position(index)]
+        self._renumber(modules)
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before ``index`` (as ``list.insert``)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index`` (the last by default)."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return type(self)([*self, *other])
 
 
 class ModuleDict(Module):
