@@ -35,7 +35,13 @@ from tinynet._dtype import (
     set_default_dtype,
 )
 from tinynet._device import device
-from tinynet._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinynet._grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from tinynet._random import default_generator, get_rng_state, manual_seed, set_rng_state
 from tinynet.autograd import Function, backward, grad, once_differentiable
 from tinynet.creation import (

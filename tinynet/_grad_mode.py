@@ -107,3 +107,38 @@ class enable_grad(_NoArgumentSwitch):
     """Record operations again inside a ``no_grad`` block (``@enable_grad`` too)."""
 
     mode = True
+
+
+class inference_mode(_GradModeSwitch):
+    """PyTorch's inference mode, here ``no_grad``: nothing is recorded inside.
+
+    ``inference_mode(False)`` changes nothing (as PyTorch's: it does not enable grad). A
+    context manager and a decorator, ``@tn.inference_mode()`` or ``@tn.inference_mode``.
+
+    >>> import tinynet as tn
+    >>> x = tn.ones(2, requires_grad=True)
+    >>> with tn.inference_mode():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @inference_mode without parentheses
+            return _with_mode(False, mode)
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode(mode) takes a bool, got {type(mode).__name__}")
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True):
+        self.enabled = mode
+
+    def __enter__(self):
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self.prev and not self.enabled
+        return self
+
+    def __call__(self, func):
+        if not self.enabled:
+            return func
+        return _with_mode(False, func)

@@ -47,13 +47,18 @@ from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
 from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
 from tinynet.nn.layers import (
     BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
     Dropout,
     Embedding,
     Flatten,
     Identity,
     LayerNorm,
     Linear,
+    ModuleDict,
     ModuleList,
+    ParameterDict,
+    ParameterList,
     Sequential,
 )
 from tinynet.nn.losses import (
@@ -82,3 +87,4 @@ __all__ += [
     "SELU", "SiLU", "Softmin", "Softsign",
 ]  # fmt: skip
 __all__ += ["CosineSimilarity", "GaussianNLLLoss", "KLDivLoss", "PairwiseDistance", "SmoothL1Loss"]
+__all__ += ["BatchNorm2d", "BatchNorm3d", "ModuleDict", "ParameterDict", "ParameterList"]

@@ -1,5 +1,9 @@
 """Activation functions as modules, with PyTorch's names and arguments.
 
+``inplace=True`` is accepted wherever PyTorch takes it and shows in the repr, but tinynet
+never overwrites the input: the result is a new tensor with the same values (PyTorch's flag
+is a memory optimization only).
+
 >>> import tinynet as tn, tinynet.nn as nn
 >>> nn.LeakyReLU(0.1)(tn.tensor([-1.0, 2.0])).tolist()
 [-0.10000000149011612, 2.0]
@@ -14,8 +18,30 @@ from tinynet.nn.module import Module
 from tinynet.tensor import Tensor
 
 
+def _inplace_repr(inplace: bool, prefix: str = "") -> str:
+    """PyTorch's repr of the flag: shown only when set."""
+    if not inplace:
+        return prefix
+    return f"{prefix}, inplace=True" if prefix else "inplace=True"
+
+
 class ReLU(Module):
-    """``max(x, 0)`` elementwise."""
+    """``max(x, 0)`` elementwise. ``inplace`` is accepted; the input is not overwritten.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> relu = nn.ReLU(inplace=True)
+    >>> relu, relu(tn.tensor([-1.0, 2.0])).tolist()
+    (ReLU(inplace=True), [0.0, 2.0])
+    """
+
+    inplace = False  # also for instances pickled before the flag existed
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
 
     def forward(self, input) -> Tensor:
         return F.relu(input)
@@ -24,29 +50,35 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """``x`` where positive, else ``negative_slope * x``."""
 
-    def __init__(self, negative_slope: float = 0.01):
+    inplace = False  # also for instances pickled before the flag existed
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, input) -> Tensor:
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return _inplace_repr(self.inplace, f"negative_slope={self.negative_slope}")
 
 
 class ELU(Module):
     """``x`` where positive, else ``alpha * (exp(x) - 1)``."""
 
-    def __init__(self, alpha: float = 1.0):
+    inplace = False  # also for instances pickled before the flag existed
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
     def forward(self, input) -> Tensor:
         return F.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return _inplace_repr(self.inplace, f"alpha={self.alpha}")
 
 
 class GELU(Module):
@@ -132,37 +164,50 @@ class _Stateless(Module):
         return type(self).function(input)
 
 
-class SiLU(_Stateless):
+class _StatelessInplace(_Stateless):
+    """A ``_Stateless`` activation that accepts PyTorch's ``inplace`` (the input is kept)."""
+
+    inplace = False  # also for instances pickled before the flag existed
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class SiLU(_StatelessInplace):
     """``x * sigmoid(x)`` elementwise (also called swish)."""
 
     function = staticmethod(F.silu)
 
 
-class Mish(_Stateless):
+class Mish(_StatelessInplace):
     """``x * tanh(softplus(x))`` elementwise."""
 
     function = staticmethod(F.mish)
 
 
-class SELU(_Stateless):
+class SELU(_StatelessInplace):
     """Scaled ELU with the self-normalizing constants."""
 
     function = staticmethod(F.selu)
 
 
-class ReLU6(_Stateless):
+class ReLU6(_StatelessInplace):
     """``min(max(x, 0), 6)`` elementwise; gradient 0 at 0 and 6."""
 
     function = staticmethod(F.relu6)
 
 
-class Hardsigmoid(_Stateless):
+class Hardsigmoid(_StatelessInplace):
     """``relu6(x + 3) / 6`` elementwise."""
 
     function = staticmethod(F.hardsigmoid)
 
 
-class Hardswish(_Stateless):
+class Hardswish(_StatelessInplace):
     """``x * relu6(x + 3) / 6`` elementwise."""
 
     function = staticmethod(F.hardswish)
@@ -183,15 +228,18 @@ class LogSigmoid(_Stateless):
 class CELU(Module):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise."""
 
-    def __init__(self, alpha: float = 1.0):
+    inplace = False  # also for instances pickled before the flag existed
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
     def forward(self, input) -> Tensor:
         return F.celu(input, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return _inplace_repr(self.inplace, f"alpha={self.alpha}")
 
 
 class Hardtanh(Module):
@@ -202,17 +250,20 @@ class Hardtanh(Module):
     [-2.0, 1.0]
     """
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
+    inplace = False  # also for instances pickled before the flag existed
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val {min_val} must not exceed max_val {max_val}")
         self.min_val, self.max_val = min_val, max_val
+        self.inplace = inplace
 
     def forward(self, input) -> Tensor:
         return F.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return _inplace_repr(self.inplace, f"min_val={self.min_val}, max_val={self.max_val}")
 
 
 class Softmin(Module):

@@ -86,17 +86,19 @@ __all__ += [
 
 
 # -- activations ------------------------------------------------------------------------------
-def relu(input: TensorLike) -> Tensor:
+# ``inplace`` is accepted where PyTorch takes it; the input is never overwritten (a new tensor
+# with the same values is returned), see docs/from-pytorch.md.
+def relu(input: TensorLike, inplace: bool = False) -> Tensor:
     """``max(input, 0)`` elementwise."""
     return ops.relu(input)
 
 
-def leaky_relu(input: TensorLike, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: TensorLike, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``negative_slope * input``."""
     return ops.leaky_relu(input, negative_slope)
 
 
-def elu(input: TensorLike, alpha: float = 1.0) -> Tensor:
+def elu(input: TensorLike, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
     return ops.elu(input, alpha)
 
@@ -143,42 +145,44 @@ def log_softmax(input: TensorLike, dim: int = -1) -> Tensor:
 
 
 # == issue 11: more activations (composites in tinynet.functional) ================================
-def silu(input: TensorLike) -> Tensor:
+def silu(input: TensorLike, inplace: bool = False) -> Tensor:
     """``input * sigmoid(input)`` elementwise."""
     return _composite.silu(input)
 
 
-def mish(input: TensorLike) -> Tensor:
+def mish(input: TensorLike, inplace: bool = False) -> Tensor:
     """``input * tanh(softplus(input))`` elementwise."""
     return _composite.mish(input)
 
 
-def selu(input: TensorLike) -> Tensor:
+def selu(input: TensorLike, inplace: bool = False) -> Tensor:
     """Scaled ELU with the self-normalizing constants."""
     return _composite.selu(input)
 
 
-def celu(input: TensorLike, alpha: float = 1.0) -> Tensor:
+def celu(input: TensorLike, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise."""
     return _composite.celu(input, alpha)
 
 
-def relu6(input: TensorLike) -> Tensor:
+def relu6(input: TensorLike, inplace: bool = False) -> Tensor:
     """``min(max(input, 0), 6)``; gradient 0 at 0 and 6."""
     return _composite.relu6(input)
 
 
-def hardtanh(input: TensorLike, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(
+    input: TensorLike, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
     """``input`` clipped to ``[min_val, max_val]``; gradient 0 at and beyond the bounds."""
     return ops.hardtanh(input, min_val, max_val)
 
 
-def hardsigmoid(input: TensorLike) -> Tensor:
+def hardsigmoid(input: TensorLike, inplace: bool = False) -> Tensor:
     """``relu6(input + 3) / 6`` elementwise."""
     return _composite.hardsigmoid(input)
 
 
-def hardswish(input: TensorLike) -> Tensor:
+def hardswish(input: TensorLike, inplace: bool = False) -> Tensor:
     """``input * relu6(input + 3) / 6`` elementwise."""
     return ops.hardswish(input)
 
@@ -289,16 +293,19 @@ def dropout(
     p: float = 0.5,
     training: bool = True,
     rng: int | np.random.Generator | None = None,
+    *,
+    inplace: bool = False,
 ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     Identity when ``training`` is False. ``rng``: a seed or a ``numpy.random.Generator``.
+    ``inplace`` (keyword only, as the 4th place is ``rng``) is accepted; the input is kept.
 
     >>> import tinynet as tn
     >>> dropout(tn.ones(4), p=0.5, rng=3).tolist()
     [0.0, 0.0, 2.0, 2.0]
     """
-    check_probability(p)
+    check_probability(p, rng)
     input = as_tensor(input)
     if not training or p == 0:
         return input
@@ -308,9 +315,15 @@ def dropout(
     return input * Tensor.wrap(mask)
 
 
-def check_probability(p: float) -> None:
+def check_probability(p: float, rng=None) -> None:
+    """Refuse a ``p`` outside [0, 1], and a bool where ``rng`` goes (PyTorch's ``inplace``)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if isinstance(rng, bool):
+        raise TypeError(
+            f"dropout: rng must be None, an int seed or a numpy.random.Generator, got the bool "
+            f"{rng}; PyTorch's inplace is keyword-only here: inplace={rng}"
+        )
 
 
 def _normalize(input: Tensor, axes: tuple, eps: float) -> Tensor:
@@ -366,7 +379,7 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Batch normalization over axis 1 of an ``(N, C)`` or ``(N, C, L)`` input.
+    """Batch normalization per channel (axis 1) of an ``(N, C, *)`` input, over all other axes.
 
     In training (or without running statistics) the batch statistics normalize; the running
     statistics, if given, are updated in place with ``momentum`` and the *unbiased* batch
@@ -381,13 +394,14 @@ def batch_norm(
         "batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
         running_var=running_var,
     )  # fmt: skip
-    if input.ndim not in (2, 3):
+    if input.ndim < 2:
         raise ShapeError(
-            f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got shape {input.shape}"
+            f"batch_norm: expected an input of shape (N, C, *) with at least 2 dimensions, "
+            f"got shape {input.shape}"
         )
     channels = input.shape[1]
-    axes = (0,) if input.ndim == 2 else (0, 2)
-    stat_shape = (1, channels) if input.ndim == 2 else (1, channels, 1)
+    axes = (0, *range(2, input.ndim))
+    stat_shape = (1, channels) + (1,) * (input.ndim - 2)
     for name, tensor in (("running_mean", running_mean), ("running_var", running_var)):
         if tensor is not None and tensor.shape != (channels,):
             raise ShapeError(

@@ -1,10 +1,10 @@
-"""Layers: Linear, containers, Identity, Flatten, Dropout, BatchNorm1d, LayerNorm, Embedding."""
+"""Layers: Linear, containers, Identity, Flatten, Dropout, batch and layer norms, Embedding."""
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 
 import numpy as np
 
@@ -215,13 +215,16 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return type(self)(list(self._modules.values())[index])
+    def _position(self, index: int) -> int:
         size = len(self._modules)
         if not -size <= index < size:
             raise IndexError(f"index {index} is out of range for ModuleList of length {size}")
-        return self._modules[str(index % size)]
+        return index % size
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self._modules.values())[index])
+        return self._modules[str(self._position(index))]
 
     def __setitem__(self, index: int, module: Module) -> None:
         self.add_module(str(index % len(self._modules)), module)
@@ -241,6 +244,254 @@ class ModuleList(Module):
             self.append(module)
         return self
 
+    def _renumber(self, modules: list) -> None:
+        """Register ``modules`` as ``'0'``, ``'1'``, ... (indices stay 0..n-1, as PyTorch)."""
+        self._modules.clear()
+        self.extend(modules)
+
+    def __delitem__(self, index) -> None:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[self._position(index)]
+        self._renumber(modules)
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before ``index`` (as ``list.insert``)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index`` (the last by default)."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return type(self)([*self, *other])
+
+
+class ModuleDict(Module):
+    """An ordered dict of named modules, registered under their keys (no ``forward``).
+
+    Built from a mapping or from ``(key, module)`` pairs, as PyTorch's.
+
+    >>> import tinynet.nn as nn
+    >>> heads = nn.ModuleDict({"a": nn.Linear(2, 1), "b": nn.Linear(2, 3)})
+    >>> list(heads), list(heads.state_dict())
+    (['a', 'b'], ['a.weight', 'a.bias', 'b.weight', 'b.bias'])
+    """
+
+    def __init__(self, modules: Mapping | Iterable | None = None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self) -> KeysView[str]:
+        return self._modules.keys()
+
+    def items(self) -> ItemsView[str, Module]:
+        return self._modules.items()
+
+    def values(self) -> ValuesView[Module]:
+        return self._modules.values()
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        """Remove ``key`` and return its module."""
+        return self._modules.pop(key)
+
+    def update(self, modules: Mapping | Iterable) -> None:
+        """Add or replace modules from a mapping or from ``(key, module)`` pairs."""
+        for key, module in _pairs(modules, "ModuleDict.update"):
+            self[key] = module
+
+
+def _pairs(entries: Mapping | Iterable, where: str) -> list:
+    """``(key, value)`` pairs of a mapping, or of an iterable of 2-sequences (as PyTorch)."""
+    if hasattr(entries, "items") and callable(entries.items):
+        return list(entries.items())
+    if isinstance(entries, (str, bytes)) or not isinstance(entries, Iterable):
+        raise TypeError(
+            f"{where} expects a mapping or an iterable of (key, value) pairs, "
+            f"got {type(entries).__name__}"
+        )
+    pairs = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, (str, bytes)) or not isinstance(entry, Iterable):
+            raise TypeError(f"{where}: element #{index} is not a (key, value) pair")
+        entry = list(entry)
+        if len(entry) != 2:
+            raise ValueError(
+                f"{where}: element #{index} has length {len(entry)}; 2 (key, value) is required"
+            )
+        pairs.append(tuple(entry))
+    return pairs
+
+
+def _as_parameter(value: Tensor | None, where: str) -> Parameter | None:
+    """A Parameter as is; a Tensor wrapped into one sharing its array (as PyTorch)."""
+    if value is None or isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value.data)
+    raise TypeError(
+        f"{where} holds tensors: got {type(value).__name__}; wrap arrays with nn.Parameter(...)"
+    )
+
+
+def _parameter_repr(name: str, param: Parameter | None) -> str:
+    if param is None:
+        return f"({name}): None"
+    size = "x".join(str(n) for n in param.shape)
+    return f"({name}): Parameter containing: [{param.dtype} of size {size}]"
+
+
+class ParameterList(Module):
+    """A list of parameters registered as ``'0'``, ``'1'``, ... (a Tensor becomes a Parameter).
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> weights = nn.ParameterList([nn.Parameter(tn.ones(2)), tn.zeros(3)])
+    >>> len(weights), [n for n, _ in weights.named_parameters()], weights[1].requires_grad
+    (2, ['0', '1'], True)
+    """
+
+    def __init__(self, values: Iterable | None = None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _index(self, index: int) -> int:
+        size = len(self._parameters)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"ParameterList indices must be integers, got {type(index).__name__}")
+        if not -size <= index < size:
+            raise IndexError(f"index {index} is out of range for ParameterList of length {size}")
+        return int(index) % size
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self._parameters.values())[index])
+        return self._parameters[str(self._index(index))]
+
+    def __setitem__(self, index: int, param: Tensor) -> None:
+        name = str(self._index(index))
+        self.register_parameter(name, _as_parameter(param, "ParameterList"))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._parameters.values())
+
+    def __iadd__(self, values: Iterable) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value: Tensor) -> ParameterList:
+        """Add ``value`` (a Parameter, or a Tensor made one) at the end; return self."""
+        param = _as_parameter(value, "ParameterList")
+        self.register_parameter(str(len(self._parameters)), param)
+        return self
+
+    def extend(self, values: Iterable) -> ParameterList:
+        if isinstance(values, Tensor) or not isinstance(values, Iterable):
+            raise TypeError(
+                f"ParameterList.extend expects an iterable of tensors, got {type(values).__name__}"
+            )
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_repr(n, p) for n, p in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """An ordered dict of parameters registered under their keys (a Tensor becomes a Parameter).
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> scales = nn.ParameterDict({"alpha": tn.ones(1), "beta": tn.zeros(2)})
+    >>> list(scales), list(scales.state_dict()), "alpha" in scales
+    (['alpha', 'beta'], ['alpha', 'beta'], True)
+    """
+
+    def __init__(self, parameters: Mapping | Iterable | None = None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Tensor) -> None:
+        self.register_parameter(key, _as_parameter(value, "ParameterDict"))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __contains__(self, key) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> KeysView[str]:
+        return self._parameters.keys()
+
+    def items(self) -> ItemsView[str, Parameter]:
+        return self._parameters.items()
+
+    def values(self) -> ValuesView[Parameter]:
+        return self._parameters.values()
+
+    def get(self, key: str, default=None) -> Parameter | None:
+        return self._parameters.get(key, default)
+
+    def clear(self) -> None:
+        self._parameters.clear()
+
+    def pop(self, key: str) -> Parameter:
+        """Remove ``key`` and return its parameter."""
+        return self._parameters.pop(key)
+
+    def update(self, parameters: Mapping | Iterable) -> None:
+        """Add or replace parameters from a mapping or from ``(key, tensor)`` pairs."""
+        for key, value in _pairs(parameters, "ParameterDict.update"):
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_repr(n, p) for n, p in self._parameters.items())
+
 
 class Dropout(Module):
     """Inverted dropout: in training, zero elements with probability ``p`` and scale the rest
@@ -248,7 +499,8 @@ class Dropout(Module):
 
     ``rng`` (a seed or a Generator) seeds the module's own generator once, so successive
     calls draw different masks and a seeded module is reproducible; without it the masks
-    come from the global generator (``tn.manual_seed``).
+    come from the global generator (``tn.manual_seed``). ``inplace`` (keyword only: the second
+    place is ``rng``) is accepted as PyTorch's; the input is not overwritten.
 
     >>> import tinynet as tn, tinynet.nn as nn
     >>> drop = nn.Dropout(0.5, rng=3)
@@ -256,10 +508,13 @@ class Dropout(Module):
     ([0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 1.0, 1.0])
     """
 
-    def __init__(self, p: float = 0.5, rng=None):
+    inplace = False  # also for instances pickled before the flag existed
+
+    def __init__(self, p: float = 0.5, rng=None, *, inplace: bool = False):
         super().__init__()
-        F.check_probability(p)
+        F.check_probability(p, rng)
         self.p = p
+        self.inplace = inplace  # accepted for PyTorch code; the input is never overwritten
         # None: draw from the global generator at each call, so tn.manual_seed reaches it.
         self.generator = None if rng is None else as_generator(rng)
 
@@ -267,23 +522,19 @@ class Dropout(Module):
         return F.dropout(input, self.p, self.training, rng=self.generator)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace=True" if self.inplace else f"p={self.p}"
 
 
-class BatchNorm1d(Module):
-    """Batch normalization over the channel axis of ``(N, C)`` or ``(N, C, L)`` inputs.
+class _BatchNorm(Module):
+    """Batch normalization over axis 1 (the channels); subclasses fix the input's rank.
 
-    Training mode normalizes with the batch statistics and updates ``running_mean`` and
-    ``running_var`` (with the unbiased batch variance, as PyTorch); eval mode normalizes with
-    the running statistics. ``momentum=None`` gives a cumulative average.
-
-    >>> import tinynet as tn, tinynet.nn as nn
-    >>> bn = nn.BatchNorm1d(2)
-    >>> bn(tn.tensor([[1.0, 2.0], [3.0, 6.0]])).data.round(4).tolist()
-    [[-1.0, -1.0], [1.0, 1.0]]
-    >>> bn.running_var.tolist()
-    [1.100000023841858, 1.7000000476837158]
+    Training mode normalizes with the batch statistics (biased variance) and updates
+    ``running_mean`` and ``running_var`` (with the unbiased batch variance, as PyTorch); eval
+    mode normalizes with the running statistics. ``momentum=None`` gives a cumulative average.
     """
+
+    _ranks: tuple[int, ...] = ()
+    _shapes = ""
 
     def __init__(
         self,
@@ -324,12 +575,20 @@ class BatchNorm1d(Module):
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
+    def reset_parameters(self) -> None:
+        """Running statistics reset; weight to ones and bias to zeros (as PyTorch)."""
+        self.reset_running_stats()
+        if self.affine:
+            nn_init.ones_(self.weight)
+            nn_init.zeros_(self.bias)
+
     def forward(self, input) -> Tensor:
         input = as_tensor(input)
-        if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
+        if input.ndim not in self._ranks or input.shape[1] != self.num_features:
+            shapes = self._shapes.replace("C", str(self.num_features))
             raise ShapeError(
-                f"BatchNorm1d: expected input of shape (N, {self.num_features}) or "
-                f"(N, {self.num_features}, L), got input of shape {input.shape}"
+                f"{type(self).__name__}: expected input of shape {shapes}, "
+                f"got input of shape {input.shape}"
             )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -354,6 +613,47 @@ class BatchNorm1d(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization over the channel axis of ``(N, C)`` or ``(N, C, L)`` inputs.
+
+    Training mode normalizes with the batch statistics and updates ``running_mean`` and
+    ``running_var`` (with the unbiased batch variance, as PyTorch); eval mode normalizes with
+    the running statistics. ``momentum=None`` gives a cumulative average.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> bn = nn.BatchNorm1d(2)
+    >>> bn(tn.tensor([[1.0, 2.0], [3.0, 6.0]])).data.round(4).tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    >>> bn.running_var.tolist()
+    [1.100000023841858, 1.7000000476837158]
+    """
+
+    _ranks = (2, 3)
+    _shapes = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of ``(N, C, H, W)`` inputs: statistics per channel over N, H, W.
+
+    The same arguments, buffers and state-dict keys as ``BatchNorm1d`` (and PyTorch's).
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> bn = nn.BatchNorm2d(3)
+    >>> bn(tn.randn(4, 3, 5, 5)).shape, sorted(bn.state_dict())
+    ((4, 3, 5, 5), ['bias', 'num_batches_tracked', 'running_mean', 'running_var', 'weight'])
+    """
+
+    _ranks = (4,)
+    _shapes = "(N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of ``(N, C, D, H, W)`` inputs: statistics per channel."""
+
+    _ranks = (5,)
+    _shapes = "(N, C, D, H, W)"
 
 
 class LayerNorm(Module):

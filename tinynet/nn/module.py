@@ -199,7 +199,8 @@ class Module:
             raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
         if not name or "." in name:
             raise KeyError(f"{kind} name must be non-empty and contain no '.', got {name!r}")
-        if hasattr(type(self), name):
+        # A plain attribute (``training``, a hyper-parameter) is not replaced (as PyTorch).
+        if hasattr(type(self), name) or name in self.__dict__:
             raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -403,6 +404,10 @@ class Module:
     def cuda(self, device=None) -> Module:
         """Refused in one line, as ``to("cuda")``: tinynet computes on the CPU only."""
         return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def half(self) -> Module:
+        """Cast floating parameters and buffers to float16 in place."""
+        return self.to(np.float16)
 
     def double(self) -> Module:
         """Cast floating parameters and buffers to float64 in place."""
