@@ -827,3 +827,47 @@ def test_register_replay_kernel_rejects_what_is_not_a_function_and_a_kernel():
         register_replay_kernel(np.add, ReplayKernel)
     with pytest.raises(TypeError, match="expected a ReplayKernel subclass"):
         register_replay_kernel(_Cube, object)
+
+
+# -- in-place writes: a replay would not redo them, so the step runs eagerly -----------------------
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda h: h.relu_(),
+        lambda h: h.mul_(2.0),
+        lambda h: h.__iadd__(1.0),
+        lambda h: h.__setitem__(0, 0.0),
+        lambda h: h.clamp_(min=0.0),
+    ],
+    ids=["relu_", "mul_", "iadd", "setitem", "clamp_"],
+)
+def test_a_step_that_writes_a_tensor_in_place_runs_eagerly_with_eagers_results(write):
+    data = [np.random.default_rng(i).standard_normal((4, 3)).astype(np.float32) for i in range(5)]
+
+    def make():
+        tn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 2))
+        optimizer = optim.Adam(model.parameters(), lr=0.1)
+
+        def step(inputs):
+            hidden = model[0](inputs)
+            write(hidden)
+            loss = (model[1](hidden) ** 2).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return model, step
+
+    eager_model, eager_step = make()
+    compiled_model, step = make()
+    compiled_step = tn.compile(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for batch in data:
+            assert eager_step(tn.tensor(batch)).item() == compiled_step(tn.tensor(batch)).item()
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1 and "writes a tensor in place" in messages[0]
+    for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)

@@ -1204,8 +1204,12 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
     """Write ``compute(tensor)`` into ``tensor``'s memory, recording it when grad mode says so.
 
     A recorded in-place op rebases the tensor onto the op's node; the node keeps a copy of
-    the old values, so its backward sees what its forward saw.
+    the old values, so its backward sees what its forward saw. ``tn.compile`` is told (it
+    runs such a function eagerly: a replay would not redo the write).
     """
+    recorder = _autograd.trace_hook()
+    if recorder is not None:
+        recorder.inplace_write(f"{name} at {_caller_site()}")
     if grad_mode.enabled and tensor._requires_grad:
         if tensor._node is None:
             raise RuntimeError(

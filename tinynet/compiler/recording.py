@@ -193,6 +193,16 @@ class Trace:
             self.problem = reason
 
     # the hooks the library calls -----------------------------------------------------------
+    def inplace_write(self, writer: str) -> None:
+        """A tensor written in place (``x.relu_()``, ``x += 1``, ``x[i] = v``): the write is
+        not an op a replay redoes, so the function runs eagerly."""
+        if self.depth or threading.get_ident() != self.thread:
+            return
+        self.fail(
+            f"it writes a tensor in place ({writer}), which a replay cannot redo; the "
+            "out-of-place form (x = x.relu(), x = x + 1) can be compiled"
+        )
+
     def primitive(self, cls, ctx, args, out) -> None:
         if self.depth or threading.get_ident() != self.thread:
             return
