@@ -193,3 +193,16 @@ def test_regressor_has_no_partial_fit_with_lbfgs_like_the_classifier():
     # exposes it for lbfgs anyway (a missing call in its availability check).
     assert not hasattr(small(NeuralNetRegressor, solver="lbfgs"), "partial_fit")
     assert hasattr(small(NeuralNetRegressor, solver="sgd"), "partial_fit")
+
+
+def test_regressor_refuses_sparse_targets_with_scikit_learns_message():
+    import scipy.sparse as sp
+    from sklearn.utils import check_array
+
+    Y = sp.csr_matrix(np.c_[X[:, 0], X[:, 1]])
+    with pytest.raises(TypeError) as expected:
+        check_array(Y, accept_sparse=False, input_name="y")
+    for call in ("fit", "partial_fit"):
+        with pytest.raises(TypeError) as got:
+            getattr(small(NeuralNetRegressor), call)(X, Y)
+        assert str(got.value) == str(expected.value)
