@@ -75,6 +75,6 @@ def test_verbose_1_prints_scikit_learns_lines_for_lbfgs_too(data, capsys):
         net.fit(X, y.astype(float))
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        "Iteration %d, loss = %.8f" % (i, loss) for i, loss in enumerate(net.loss_curve_, 1)
+        f"Iteration {i}, loss = {loss:.8f}" for i, loss in enumerate(net.loss_curve_, 1)
     ]
     assert len(lines) == net.n_iter_
