@@ -91,6 +91,21 @@ def test_invalid_parameters_raise_when_fitting_not_when_constructing():
         small(NeuralNetClassifier, validation_data=(X,)).fit(X, y)
 
 
+@pytest.mark.parametrize("sizes", [(5.5,), (4.0,), (True,), (4, True)])
+def test_non_integer_hidden_sizes_raise_type_error_as_scikit_learn(sizes):
+    from sklearn.neural_network import MLPClassifier
+
+    with pytest.raises(TypeError):
+        MLPClassifier(hidden_layer_sizes=sizes, max_iter=1).fit(X, y)
+    with pytest.raises(TypeError, match="hidden_layer_sizes must hold integers"):
+        NeuralNetClassifier(hidden_layer_sizes=sizes, max_iter=1).fit(X, y)
+
+
+def test_numpy_integer_hidden_sizes_are_accepted():
+    clf = NeuralNetRegressor(hidden_layer_sizes=np.array([4, 3]), max_iter=2).fit(X, y)
+    assert [c.shape for c in clf.coefs_] == [(3, 4), (4, 3), (3, 1)]
+
+
 def test_partial_fit_rules():
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         small(NeuralNetClassifier).partial_fit(X, y)
@@ -159,3 +174,35 @@ def test_lbfgs_never_accepts_non_finite_weights():
         except ValueError as error:
             assert "Training diverged" in str(error)
     assert all(np.isfinite(w).all() for w in reg.coefs_ + reg.intercepts_)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_negative_sample_weights_are_refused(cls):
+    # Deliberate (docs/estimators.md): scikit-learn 1.9's MLP accepts them, and a negative
+    # weight makes the loss unbounded below; zero weights stay allowed.
+    weights = np.ones(len(X))
+    weights[0] = -1.0
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        small(cls).fit(X, y, sample_weight=weights)
+    weights[0] = 0.0
+    small(cls).fit(X, y, sample_weight=weights)
+
+
+def test_regressor_has_no_partial_fit_with_lbfgs_like_the_classifier():
+    # scikit-learn documents partial_fit for the stochastic solvers only; its MLPRegressor
+    # exposes it for lbfgs anyway (a missing call in its availability check).
+    assert not hasattr(small(NeuralNetRegressor, solver="lbfgs"), "partial_fit")
+    assert hasattr(small(NeuralNetRegressor, solver="sgd"), "partial_fit")
+
+
+def test_regressor_refuses_sparse_targets_with_scikit_learns_message():
+    import scipy.sparse as sp
+    from sklearn.utils import check_array
+
+    Y = sp.csr_matrix(np.c_[X[:, 0], X[:, 1]])
+    with pytest.raises(TypeError) as expected:
+        check_array(Y, accept_sparse=False, input_name="y")
+    for call in ("fit", "partial_fit"):
+        with pytest.raises(TypeError) as got:
+            getattr(small(NeuralNetRegressor), call)(X, Y)
+        assert str(got.value) == str(expected.value)

@@ -66,3 +66,15 @@ def test_verbose_2_without_tqdm_says_what_to_install(data, monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     with pytest.raises(ImportError, match="pip install tqdm"):
         NeuralNetClassifier((4,), max_iter=3, verbose=2).fit(X, y)
+
+
+def test_verbose_1_prints_scikit_learns_lines_for_lbfgs_too(data, capsys):
+    X, y = data
+    net = NeuralNetRegressor(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=4, verbose=1)
+    with pytest.warns(Warning):  # max_iter reached
+        net.fit(X, y.astype(float))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"Iteration {i}, loss = {loss:.8f}" for i, loss in enumerate(net.loss_curve_, 1)
+    ]
+    assert len(lines) == net.n_iter_

@@ -128,8 +128,16 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         if not hasattr(sizes, "__iter__"):
             sizes = [sizes]
         sizes = list(sizes)
-        if any(int(size) != size or size <= 0 for size in sizes):
+        if np.any(np.asarray(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        # scikit-learn's MLP raises TypeError for a float or bool size; an int() here would
+        # silently turn True into one unit.
+        wrong = [s for s in sizes if isinstance(s, (bool, np.bool_)) or not isinstance(s, Integral)]
+        if wrong:
+            raise TypeError(
+                f"hidden_layer_sizes must hold integers, got {wrong[0]!r} "
+                f"({type(wrong[0]).__name__}); write e.g. (64, 32)."
+            )
         return [int(size) for size in sizes]
 
     def _optimizer_name(self):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
@@ -233,6 +234,13 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         return self._validated_xy(X, y, reset=False)
 
     def _validated_xy(self, X, y, reset):
+        if sp.issparse(y):
+            # validate_data lets a sparse y through when multi_output=True; scikit-learn's
+            # MLPRegressor then fails deep inside with a linear-algebra error.
+            raise TypeError(
+                "Sparse data was passed for y, but dense data is required. Use '.toarray()' "
+                "to convert to a dense numpy array."
+            )
         X, y = validate_data(
             self,
             X,
