@@ -92,12 +92,12 @@ def test_the_softmax_losss_shortcuts_equal_numpys_reductions_bit_for_bit(
 ):
     # The loss takes each row's maximum in column order, and the weights as the sums of
     # the weighted one-hot rows: the bits NumPy's row reductions give.
-    from tinynet.estimators._losses import _row_max
+    from tinynet.ops.fused import row_max
 
     rng = np.random.default_rng(seed)
     x = (rng.normal(size=(rows, columns)) * 10.0 ** rng.integers(-3, 4)).astype(dtype)
     x[rng.random(x.shape) < 0.2] = 0.0
-    assert _row_max(x).tobytes() == x.max(axis=1, keepdims=True).tobytes()
+    assert row_max(x).tobytes() == x.max(axis=1, keepdims=True).tobytes()
     one_hot = np.eye(columns, dtype=dtype)[rng.integers(0, columns, rows)]
     column = rng.uniform(0.0, 3.0, (rows, 1)).astype(dtype)
     assert (one_hot * column).sum(axis=1, keepdims=True).tobytes() == column.tobytes()

@@ -18,6 +18,7 @@ import numpy as np
 from tinynet.compiler.kernel import CheckedKernel, Kernel, registered_kernels
 from tinynet.ops._args import axes, keepdims_shape
 from tinynet.ops.elementwise import relu_zeros, scaled_gradient_array
+from tinynet.ops.fused import row_max
 from tinynet.ops.linalg import linear_grad_input, rank_one_product
 
 _ZEROS_BYTES = 1 << 20  # the largest constant zeros a ReLU kernel keeps
@@ -178,7 +179,7 @@ class _SoftmaxCrossEntropyKernel(Kernel):
         logits_index, target_index, reduction_index = self.indices
         logits, target, reduction = env[logits_index], env[target_index], env[reduction_index]
         # _log_softmax_rows: shifted = logits - max; shifted -= log(sum(exp(shifted)))
-        peak = np.maximum.reduce(logits, axis=1, keepdims=True)
+        peak = row_max(logits)
         log_probs = self.reused("log_probs", None)
         if log_probs is None:
             log_probs = self.keep("log_probs", None, logits - peak)
@@ -214,7 +215,7 @@ class _SoftmaxCrossEntropyKernel(Kernel):
         log_probs = self.reused("log_probs", None)
         lines = [
             f"logits = env[{logits}]",
-            "peak = np.maximum.reduce(logits, axis=1, keepdims=True)",
+            f"peak = {name(row_max)}(logits)",
         ]
         if log_probs is None:
             lines += ["log_probs = logits - peak", "exps = np.exp(log_probs)"]
