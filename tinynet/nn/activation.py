@@ -25,14 +25,17 @@ def _inplace_repr(inplace: bool, prefix: str = "") -> str:
     return f"{prefix}, inplace=True" if prefix else "inplace=True"
 
 
-class ReLU(Module):
-    """``max(x, 0)`` elementwise. ``inplace`` is accepted; the input is not overwritten.
+class _Stateless(Module):
+    """An activation without arguments: ``forward`` applies ``function``."""
 
-    >>> import tinynet as tn, tinynet.nn as nn
-    >>> relu = nn.ReLU(inplace=True)
-    >>> relu, relu(tn.tensor([-1.0, 2.0])).tolist()
-    (ReLU(inplace=True), [0.0, 2.0])
-    """
+    function: Callable[[Tensor], Tensor]
+
+    def forward(self, input) -> Tensor:
+        return type(self).function(input)
+
+
+class _StatelessInplace(_Stateless):
+    """A ``_Stateless`` activation that accepts PyTorch's ``inplace`` (the input is kept)."""
 
     inplace = False  # also for instances pickled before the flag existed
 
@@ -43,8 +46,17 @@ class ReLU(Module):
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
 
-    def forward(self, input) -> Tensor:
-        return F.relu(input)
+
+class ReLU(_StatelessInplace):
+    """``max(x, 0)`` elementwise. ``inplace`` is accepted; the input is not overwritten.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> relu = nn.ReLU(inplace=True)
+    >>> relu, relu(tn.tensor([-1.0, 2.0])).tolist()
+    (ReLU(inplace=True), [0.0, 2.0])
+    """
+
+    function = staticmethod(F.relu)
 
 
 class LeakyReLU(Module):
@@ -155,28 +167,6 @@ class LogSoftmax(Module):
 
 
 # == issue 11: more activations ===================================================================
-class _Stateless(Module):
-    """An activation without arguments: ``forward`` applies ``function``."""
-
-    function: Callable[[Tensor], Tensor]
-
-    def forward(self, input) -> Tensor:
-        return type(self).function(input)
-
-
-class _StatelessInplace(_Stateless):
-    """A ``_Stateless`` activation that accepts PyTorch's ``inplace`` (the input is kept)."""
-
-    inplace = False  # also for instances pickled before the flag existed
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = inplace
-
-    def extra_repr(self) -> str:
-        return _inplace_repr(self.inplace)
-
-
 class SiLU(_StatelessInplace):
     """``x * sigmoid(x)`` elementwise (also called swish)."""
 
