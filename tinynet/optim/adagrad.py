@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, axpy, require_nonnegative
+from tinynet.optim.optimizer import Optimizer, require_nonnegative
 from tinynet.tensor import Tensor
 
 
@@ -73,7 +73,7 @@ class Adagrad(Optimizer):
             lr = group["lr"]
             lr_decay = group["lr_decay"]
             eps = group["eps"]
-            for _, param, grad, state in self._params_with_grad(group):
+            for owner, param, grad, state in self._params_with_grad(group):
                 grad, sign = self._effective_grad(
                     param, grad, group["weight_decay"], group["maximize"]
                 )
@@ -86,5 +86,5 @@ class Adagrad(Optimizer):
                 np.sqrt(state_sum, out=scratch)
                 scratch += eps
                 np.divide(grad, scratch, out=scratch)
-                axpy(-clr * sign, scratch, param)
+                self._add_to_param(owner, param, -clr * sign, scratch)
         return loss

@@ -82,7 +82,7 @@ class Adam(Optimizer):
             weight_decay = group["weight_decay"]
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
-            for _, param, grad, state in self._params_with_grad(group):
+            for owner, param, grad, state in self._params_with_grad(group):
                 if decoupled:
                     if weight_decay != 0:
                         param *= 1 - lr * weight_decay
@@ -121,7 +121,7 @@ class Adam(Optimizer):
                 scratch += eps * bias_correction2_sqrt
                 np.divide(exp_avg, scratch, out=scratch)
                 scratch *= -step_size * bias_correction2_sqrt
-                param += scratch
+                self._add_to_param(owner, param, 1.0, scratch)
         return loss
 
 

@@ -198,30 +198,46 @@ class Optimizer:
 
         Multi-tensor path (PyTorch's ``foreach``): when every parameter of the group has a
         dense gradient, they share one dtype and their states agree on everything but the
-        arrays, a single item is yielded instead, ``(None, flat params, flat gradients, flat
-        state)``, so the caller's update runs once over the whole group; the parameters
-        are written back and each state's arrays stay views into the flat state.
-        Elementwise updates give the same bits either way.
+        arrays, a single item is yielded instead, ``(flat group, flat params, flat gradients,
+        flat state)``, so the caller's update runs once over the whole group; each state's
+        arrays stay views into the flat state. The caller adds its update to the parameters
+        with ``_add_to_param``, which writes it straight into their own arrays. Elementwise
+        updates give the same bits either way.
         """
         flat = self._flat_group(group)
         if flat is not None:
-            yield None, flat.params, flat.grads, flat.state
+            yield flat, flat.params, flat.grads, flat.state
             flat.scatter()
             mark_modified(group["params"])
             return
         yield from self._each_param_with_grad(group)  # bumps each updated parameter
 
+    @staticmethod
+    def _add_to_param(owner, param: np.ndarray, alpha: float, x: np.ndarray) -> None:
+        """``param += alpha * x``, the end of an update; for a flat group (``owner``) into
+        the parameters' own arrays, a pass and two copies fewer than updating the flat
+        buffer and writing it back."""
+        if type(owner) is _FlatGroup and owner.direct:
+            owner.add_to_arrays(alpha, x)
+        else:
+            axpy(alpha, x, param)
+
     def _flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
-        """The group's flat buffers with this step's parameters and gradients, or None."""
+        """The group's flat buffers with this step's parameters and gradients, or None.
+
+        The flat parameters are copied in only when the update reads them (weight decay);
+        otherwise ``_add_to_param`` updates the parameters' arrays directly.
+        """
         params = group["params"]
+        reads_params = group.get("weight_decay", 0) != 0
         cache = self._flat_groups.get(id(group))
         if cache is not None and cache.group is group and cache.unchanged(params, self.state):
             # The common case, a step like the last one: a few checks over cached lists.
-            if not cache.gather(params):
+            if not cache.gather(params, reads_params):
                 return None
             return cache
         cache = self._build_flat_group(group)
-        if cache is None or not cache.gather(params):
+        if cache is None or not cache.gather(params, reads_params):
             self._flat_groups.pop(id(group), None)
             return None
         self._flat_groups[id(group)] = cache
@@ -526,6 +542,10 @@ class _FlatGroup:
         self._arrays = [param.data for param in self._params]
         self._param_views = self._slices(params)
         self._grad_views = self._slices(self.grads)
+        self._product = np.empty_like(params)  # alpha * x for add_to_arrays
+        self._product_views = self._slices(self._product)
+        self._flat_views: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
+        self.direct = False
         self._distribute()
         # Only ParamState dicts count their edits: with another dict, check every entry.
         self._tracked = all(type(per_param) is ParamState for per_param in states)
@@ -619,9 +639,13 @@ class _FlatGroup:
         self._edits = _edits.count
         return True
 
-    def gather(self, params) -> bool:
-        """Copy the parameters and their gradients in; False (nothing to use) unless each
-        gradient is a dense array of its parameter's shape."""
+    def gather(self, params, reads_params: bool = True) -> bool:
+        """Copy the gradients in, and the parameters when the update reads them; False
+        (nothing to use) unless each gradient is a dense array of its parameter's shape.
+
+        Without the parameters (``direct``), ``self.params`` holds stale values: the update
+        must end with ``add_to_arrays``, and the buffer is not written back.
+        """
         ndarray = np.ndarray
         for param, view, shape in zip(params, self._grad_views, self.shapes):
             grad = param.grad
@@ -629,14 +653,38 @@ class _FlatGroup:
             if type(array) is not ndarray or array.shape != shape:  # None too
                 return False
             view[...] = array  # cast to the parameters' dtype, as the per-parameter path does
-        # One assignment per array: cheaper than np.concatenate(..., out=) at these sizes.
-        for view, array in zip(self._param_views, self._arrays):
-            view[...] = array
+        self.direct = not reads_params
+        if reads_params:
+            # One assignment per array: cheaper than np.concatenate(..., out=) at these sizes.
+            for view, array in zip(self._param_views, self._arrays):
+                view[...] = array
         return True
 
+    def add_to_arrays(self, alpha: float, x: np.ndarray) -> None:
+        """Each parameter's array ``+= alpha * x[its slice]`` (``x`` flat, the group's size)."""
+        if alpha == 1.0 or alpha == -1.0:
+            views = self._views_of(x)
+        else:
+            np.multiply(x, alpha, out=self._product)  # alpha * x: the same product
+            views, alpha = self._product_views, 1.0
+        add = np.add if alpha == 1.0 else np.subtract
+        for array, view in zip(self._arrays, views):
+            add(array, view, out=array)
+
+    def _views_of(self, x: np.ndarray) -> list[np.ndarray]:
+        """Per-parameter views of a flat array; kept for the few arrays an update uses
+        every step (its scratch buffer, a state, the gradients)."""
+        known = self._flat_views.get(id(x))
+        if known is None or known[0] is not x:
+            if len(self._flat_views) >= 8:
+                self._flat_views.clear()
+            known = self._flat_views[id(x)] = (x, self._slices(x))
+        return known[1]
+
     def scatter(self) -> None:
-        for array, view in zip(self._arrays, self._param_views):
-            array[...] = view
+        if not self.direct:
+            for array, view in zip(self._arrays, self._param_views):
+                array[...] = view
         self._update_scalars()
         self._edits = _edits.count  # a new array's views (_distribute) are our edits too
 

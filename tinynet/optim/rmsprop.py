@@ -70,7 +70,7 @@ class RMSprop(Optimizer):
             eps = group["eps"]
             momentum = group["momentum"]
             centered = group["centered"]
-            for _, param, grad, state in self._params_with_grad(group):
+            for owner, param, grad, state in self._params_with_grad(group):
                 grad, sign = self._effective_grad(
                     param, grad, group["weight_decay"], group["maximize"]
                 )
@@ -95,9 +95,9 @@ class RMSprop(Optimizer):
                     buf = _buffer(state, "momentum_buffer", param)
                     buf *= momentum
                     axpy(sign, denominator, buf)
-                    axpy(-lr, buf, param)
+                    self._add_to_param(owner, param, -lr, buf)
                 else:
-                    axpy(-lr * sign, denominator, param)
+                    self._add_to_param(owner, param, -lr * sign, denominator)
         return loss
 
 

@@ -63,10 +63,10 @@ class SGD(Optimizer):
             nesterov = group["nesterov"]
             weight_decay = group["weight_decay"]
             maximize = group["maximize"]
-            for _, param, grad, state in self._params_with_grad(group):
+            for owner, param, grad, state in self._params_with_grad(group):
                 grad, sign = self._effective_grad(param, grad, weight_decay, maximize)
                 if momentum == 0:
-                    axpy(-lr * sign, grad, param)
+                    self._add_to_param(owner, param, -lr * sign, grad)
                     continue
                 buf = state.get("momentum_buffer")
                 if buf is None:  # the first step takes the gradient itself, undampened
@@ -79,7 +79,7 @@ class SGD(Optimizer):
                     update = self._scratch(param)
                     np.multiply(buf, momentum, out=update)
                     axpy(sign, grad, update)
-                    axpy(-lr, update, param)
+                    self._add_to_param(owner, param, -lr, update)
                 else:
-                    axpy(-lr, buf, param)
+                    self._add_to_param(owner, param, -lr, buf)
         return loss
