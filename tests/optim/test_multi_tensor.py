@@ -203,3 +203,27 @@ def test_a_pickled_flat_optimizer_resumes_bit_identically():
         np.testing.assert_array_equal(a.data, b.data)
         for name, value in opt.state[a].items():
             np.testing.assert_array_equal(opt2.state[b][name], value)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_parameters_edited_between_flat_steps_are_what_the_next_step_updates(case):
+    """A flat step without weight decay adds its update into the parameters' own arrays
+    (they are not copied in); one with weight decay reads them. Either way, an in-place
+    edit of a parameter between steps is what the next step starts from."""
+    cls, kwargs = case
+    together, alone = make_params(np.float64), make_params(np.float64)
+    flat = cls(together, **kwargs)
+    separate = [cls([param], **kwargs) for param in alone]
+    for step in range(4):
+        set_grads(together, step)
+        set_grads(alone, step)
+        flat.step()
+        for opt in separate:
+            opt.step()
+        for a, b in zip(together, alone):  # edits through .data, as a user's might be
+            a.data *= 0.5
+            b.data *= 0.5
+            a.data[...] += step
+            b.data[...] += step
+    for a, b in zip(together, alone):
+        np.testing.assert_array_equal(a.data, b.data)

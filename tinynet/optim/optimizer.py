@@ -525,12 +525,14 @@ class _FlatGroup:
     user's look at ``optimizer.state[p]`` see the same numbers. A changed per-parameter
     state (``load_state_dict``, an edit) or a parameter given a new array is noticed by
     identity and the buffers rebuilt. The parameters keep their own arrays (PyTorch's
-    contract: an update is in place); each step copies them in and the result back out.
+    contract: an update is in place): an update that does not read them (no weight decay)
+    ends with ``add_to_arrays`` into those arrays; one that does (``gather(reads_params=True)``)
+    works on the flat copy, which ``scatter`` writes back.
     """
 
     def __init__(self, group, params, states, sizes, state) -> None:
         self.group = group
-        self.params = params  # the flat parameter buffer (a copy, written back by scatter)
+        self.params = params  # the flat parameter buffer (a copy, current only if gathered)
         self.grads = np.empty_like(params)
         self.sizes = sizes
         self.offsets = np.cumsum([0, *sizes]).tolist()
