@@ -133,3 +133,31 @@ def test_steady_training_benchmark_runs():
     lines = out.splitlines()
     assert "us / step" in lines[0] and len(lines) == 3  # sklearn has no step to time
     assert lines[2].split()[1:2] == ["numpy"] and lines[2].endswith("1.000x")
+
+
+# -- the matrix-product bound of a training step ---------------------------------------------------
+def test_gemm_bound_times_exactly_the_floors_matrix_products(monkeypatch):
+    import numpy as np
+
+    sys.path.insert(0, str(BENCHMARKS))
+    import bench_gemm_bound
+    from numpy_mlp import NumpyMLP
+    from train_bench import initial_weights, make_data
+
+    calls = []
+    matmul = np.matmul
+
+    def recording(a, b, **kwargs):
+        calls.append((a.shape, a.flags.c_contiguous, b.shape, b.flags.c_contiguous))
+        return matmul(a, b, **kwargs)
+
+    X, y = make_data("tiny")
+    floor = NumpyMLP(*initial_weights("tiny"), lr=1e-3)
+    gemms = bench_gemm_bound._gemm_calls(NumpyMLP(*initial_weights("tiny"), lr=1e-3), X[:32])
+    monkeypatch.setattr(np, "matmul", recording)
+    floor.train_step(X[:32], y[:32])
+    made_by_the_step, calls[:] = list(calls), []
+    gemms()
+    assert calls == made_by_the_step and len(calls) == 3 + 3 + 2
+    out = run("bench_gemm_bound.py", "--case", "tiny", "--rounds", "1")
+    assert out.splitlines()[1].startswith("tiny")
