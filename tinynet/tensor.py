@@ -1248,6 +1248,12 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
     return tensor
 
 
+def write_in_place(tensor: Tensor, name: str, compute) -> Tensor:
+    """``compute(tensor)`` written into ``tensor`` as PyTorch's in-place op ``name``, by the
+    rules of ``relu_()`` and its siblings (``nn.functional``'s ``inplace=True`` forms)."""
+    return _inplace(tensor, name, compute)
+
+
 def _axis(dim: int, ndim: int) -> int:
     if not -ndim <= dim < max(ndim, 1):
         raise IndexError(f"dimension {dim} is out of range for a tensor of {ndim} dimensions")
