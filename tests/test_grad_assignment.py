@@ -106,6 +106,19 @@ def test_a_gradient_of_another_dtype_raises_pytorchs_error_naming_the_fix(own, g
         assert p.grad is None
 
 
+def test_a_tensor_as_its_own_gradient_raises_pytorchs_error():
+    p = param()
+    with pytest.raises(RuntimeError, match="can't assign Variable as its own grad"):
+        p.grad = p
+    p.grad = p.detach().clone()  # the suggested fix
+    assert p.grad is not p and p.grad.shape == p.shape
+
+
+def test_with_both_wrong_the_dtype_is_named_first_as_in_pytorch():
+    with pytest.raises(RuntimeError, match="different type: float64"):
+        param().grad = tn.Tensor(np.ones((3, 2)))
+
+
 def test_the_suggested_fix_works():
     p = param()
     gradient = tn.tensor(np.ones((2, 3)))  # float64

@@ -153,7 +153,7 @@ class Tensor:
                 value = self._checked_grad(value)
             else:
                 array, own = value.data, self.data
-                if array.dtype is not own.dtype or array.shape != own.shape:
+                if array.dtype is not own.dtype or array.shape != own.shape or value is self:
                     value = self._checked_grad(value)
         self._grad = value
 
@@ -172,17 +172,21 @@ class Tensor:
                 f"type {type(value).__name__}; assign tn.tensor(...) of the tensor's shape "
                 "and dtype"
             )
-        shape = tuple(value.shape)
-        if shape != self.data.shape:
+        if value is self:
             raise RuntimeError(
-                f"assigned grad has data of a different size: shape {shape} for a tensor of "
-                f"shape {self.data.shape}; assign a gradient of the tensor's shape"
+                "can't assign Variable as its own grad; assign a copy: x.grad = x.detach().clone()"
             )
         dtype = np.dtype(value.dtype)
         if dtype != self.data.dtype:
             raise RuntimeError(
                 f"assigned grad has data of a different type: {dtype} for a tensor of "
                 f"{self.data.dtype}; convert it first, e.g. grad.to(tn.{self.data.dtype})"
+            )
+        shape = tuple(value.shape)
+        if shape != self.data.shape:
+            raise RuntimeError(
+                f"assigned grad has data of a different size: shape {shape} for a tensor of "
+                f"shape {self.data.shape}; assign a gradient of the tensor's shape"
             )
         return value
 
