@@ -76,6 +76,30 @@ def test_inplace_gradients_are_the_out_of_place_ones_to_second_order(name, funct
 
 
 @pytest.mark.parametrize(("name", "function", "args"), FUNCTIONS, ids=IDS)
+def test_at_the_kinks_inplace_derivatives_are_the_out_of_place_ones_at_both_orders(
+    name, function, args
+):
+    kinks = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 1.5, 3.0, 6.0])  # each function's kinks
+
+    def derivatives(inplace):
+        x = tn.Tensor(kinks.copy(), requires_grad=True)
+        hidden = x * 1.0
+        out = function(hidden, *args, inplace=True) if inplace else function(hidden, *args)
+        (first,) = tn.grad(out.sum(), x, create_graph=True)
+        if not first.requires_grad:  # piecewise linear: the first derivative is constant
+            return first.data, None
+        (second,) = tn.grad(first.sum(), x)
+        return first.data, second.data
+
+    (first, second), (plain_first, plain_second) = derivatives(True), derivatives(False)
+    np.testing.assert_array_equal(first, plain_first)
+    if plain_second is None:
+        assert second is None
+    else:
+        np.testing.assert_array_equal(second, plain_second)
+
+
+@pytest.mark.parametrize(("name", "function", "args"), FUNCTIONS, ids=IDS)
 def test_inplace_on_a_leaf_that_requires_grad_raises_pytorchs_error(name, function, args):
     x = points(requires_grad=True)
     with pytest.raises(
