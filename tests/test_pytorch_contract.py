@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
+import tinynet.nn.functional as F
 
 
 def f64(values, requires_grad: bool = False) -> tn.Tensor:
@@ -208,6 +209,29 @@ def test_the_error_names_the_line_that_created_the_op_under_anomaly_mode():
     h.detach().zero_()
     with pytest.raises(RuntimeError, match=r"created at test_pytorch_contract\.py:\d+"):
         y.backward()
+
+
+def test_a_functional_inplace_call_whose_result_is_discarded_still_writes():
+    x = f64([-2.0, 0.5, 3.0], requires_grad=True)
+    h = x * 2.0
+    F.relu(h, inplace=True)  # PyTorch's habit: the result is h itself, so it is dropped
+    F.dropout(h, 0.5, training=False, inplace=True)  # eval: PyTorch leaves h as it is
+    assert h.tolist() == [0.0, 1.0, 6.0] and h.version == 1
+    (h * h).sum().backward()
+    assert x.grad.tolist() == [0.0, 4.0, 24.0]  # d/dx relu(2x)^2 = 8x where x > 0
+
+
+def test_an_assigned_grad_of_another_dtype_or_shape_raises_as_pytorch():
+    w = tn.zeros(2, 3, requires_grad=True)  # float32
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different type"):
+        w.grad = f64(np.ones((2, 3)))
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
+        w.grad = tn.ones(3, 2)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor"):
+        w.grad = [[0.0] * 3] * 2
+    assert w.grad is None
+    w.grad = tn.ones(2, 3)
+    assert w.grad.tolist() == [[1.0] * 3] * 2
 
 
 # -- PyTorch spellings -----------------------------------------------------------------------------

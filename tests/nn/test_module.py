@@ -69,7 +69,7 @@ def test_parameter_repr_pickle_and_deepcopy():
     restored = pickle.loads(pickle.dumps(param))
     assert type(restored) is nn.Parameter and restored.requires_grad
     np.testing.assert_array_equal(restored.data, param.data)
-    param.grad = tn.tensor([3.0])
+    param.grad = tn.tensor(np.array([3.0]))  # float64, as the parameter
     clone = copy.deepcopy(param)
     assert type(clone) is nn.Parameter and clone.data is not param.data
     assert clone.grad.tolist() == [3.0]

@@ -82,7 +82,7 @@ INPLACE = [
 @pytest.mark.parametrize(
     ("cls", "args", "function", "reference", "text"), INPLACE, ids=[c[0].__name__ for c in INPLACE]
 )
-def test_inplace_is_accepted_with_pytorch_values_repr_and_gradients(
+def test_inplace_writes_the_input_with_pytorch_values_repr_and_gradients(
     cls, args, function, reference, text
 ):
     x = tn.Tensor(np.random.default_rng(1).standard_normal((3, 4)) * 4.0, requires_grad=True)
@@ -93,11 +93,16 @@ def test_inplace_is_accepted_with_pytorch_values_repr_and_gradients(
     assert repr(by_keyword) == text and repr(by_position) == text
     assert "inplace" not in repr(cls(*args))  # PyTorch shows the flag only when set
     expected = reference(x.data)
-    np.testing.assert_allclose(by_keyword(x).data, expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(by_keyword(x).data, cls(*args)(x).data)
-    np.testing.assert_array_equal(function(x, *args, inplace=True).data, function(x, *args).data)
-    np.testing.assert_array_equal(x.data, before)  # documented: the input is never overwritten
-    assert tn.gradcheck(by_keyword, (x,))
+    np.testing.assert_allclose(cls(*args)(x).data, expected, rtol=1e-12, atol=1e-12)
+    # PyTorch's modules pass inplace to the functional: the input is overwritten and returned
+    # (a non-leaf here: an in-place write on a leaf that requires grad is refused).
+    for apply in (by_keyword, by_position, lambda t: function(t, *args, inplace=True)):
+        hidden = x * 1.0
+        assert apply(hidden) is hidden
+        np.testing.assert_array_equal(hidden.data, cls(*args)(x).data)
+        assert hidden.version == 1
+    np.testing.assert_array_equal(x.data, before)
+    assert tn.gradcheck(lambda t: by_keyword(t * 1.0), (x,))
 
 
 def test_activations_without_the_flag_in_pytorch_refuse_it_and_still_run():
@@ -109,13 +114,16 @@ def test_activations_without_the_flag_in_pytorch_refuse_it_and_still_run():
             cls(inplace=True)
 
 
-def test_dropout_accepts_inplace_as_a_keyword():
+def test_dropout_takes_inplace_as_a_keyword_and_writes_the_input():
     x = tn.ones(8)
     kept = nn.Dropout(0.5, rng=4, inplace=True)(x)
-    np.testing.assert_array_equal(kept.data, nn.Dropout(0.5, rng=4)(x).data)
-    np.testing.assert_array_equal(x.data, np.ones(8))
+    assert kept is x  # PyTorch's dropout_: the input is overwritten and returned
+    np.testing.assert_array_equal(x.data, nn.Dropout(0.5, rng=4)(tn.ones(8)).data)
+    assert 0 < np.count_nonzero(x.data) < 8
+    x = tn.ones(8)
     a = F.dropout(x, 0.5, True, rng=7, inplace=True)
-    np.testing.assert_array_equal(a.data, F.dropout(x, 0.5, True, rng=7).data)
+    assert a is x
+    np.testing.assert_array_equal(a.data, F.dropout(tn.ones(8), 0.5, True, rng=7).data)
     assert repr(nn.Dropout(0.2, inplace=True)) == "Dropout(p=0.2, inplace=True)"
     assert nn.Dropout(0.2, inplace=True).eval()(x) is x
     # In the place of rng a bool is PyTorch's positional inplace: refused, naming the keyword.
@@ -440,9 +448,9 @@ def test_a_compiled_step_with_the_new_layers_replays_bit_identically_to_eager():
         model = nn.Sequential(
             nn.Conv2d(1, 2, 3, dtype=tn.float64, rng=0),
             nn.BatchNorm2d(2, dtype=tn.float64),
-            nn.ReLU(inplace=True),
+            nn.ReLU(),  # inplace=True writes, so the step would run eagerly: test_inplace_functional
             nn.Flatten(),
-            nn.Dropout(0.2, rng=1, inplace=True),
+            nn.Dropout(0.2, rng=1),
             nn.Linear(18, 3, dtype=tn.float64, rng=2),
         )
         model[1].eval()  # running statistics as constants: a training-mode update is not replayed

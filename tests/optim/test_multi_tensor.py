@@ -179,7 +179,9 @@ def test_a_gradient_of_the_wrong_shape_is_refused_after_flat_steps():
         set_grads(params, step)
         opt.step()
     set_grads(params, 2)
-    params[0].grad = tn.Tensor(np.zeros((4, 3), np.float32))
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
+        params[0].grad = tn.Tensor(np.zeros((4, 3), np.float32))  # as in PyTorch
+    params[0].grad.data = np.zeros((4, 3), np.float32)  # behind the setter's back
     with pytest.raises(RuntimeError, match=r"shape \(3, 4\) has a gradient of shape \(4, 3\)"):
         opt.step()
 

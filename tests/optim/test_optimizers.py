@@ -662,7 +662,10 @@ def test_scalar_and_empty_parameters(cls, kwargs):
 def test_gradient_of_another_dtype_is_cast_to_the_parameter_dtype():
     w = tn.tensor(np.array([1.0], dtype=np.float32), requires_grad=True)
     opt = SGD([w], lr=0.5, momentum=0.9)
-    w.grad = tn.tensor(np.array([1.0]))  # float64
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different type"):
+        w.grad = tn.tensor(np.array([1.0]))  # float64: refused at assignment, as in PyTorch
+    w.grad = tn.tensor(np.array([1.0], dtype=np.float32))
+    w.grad.data = np.array([1.0])  # float64 behind the setter's back, through .data
     opt.step()
     assert w.dtype == np.float32 and opt.state[w]["momentum_buffer"].dtype == np.float32
     assert w.item() == 0.5
@@ -772,10 +775,13 @@ def test_invalid_parameters_are_refused():
 def test_sparse_and_misshapen_gradients_are_refused():
     w = tn.ones(2, 2, requires_grad=True)
     opt = Adam([w])
-    w.grad = scipy.sparse.eye(2, format="csr")
+    w.grad = scipy.sparse.eye(2, format="csr", dtype=np.float32)
     with pytest.raises(RuntimeError, match="Adam does not support sparse gradients"):
         opt.step()
-    w.grad = tn.ones(3)
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
+        w.grad = tn.ones(3)  # refused at assignment, as in PyTorch
+    w.grad = tn.ones(2, 2)
+    w.grad.data = np.ones(3, np.float32)  # behind the setter's back, through .data
     with pytest.raises(RuntimeError, match=r"shape \(2, 2\) has a gradient of shape \(3,\)"):
         opt.step()
 

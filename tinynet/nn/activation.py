@@ -1,8 +1,7 @@
 """Activation functions as modules, with PyTorch's names and arguments.
 
-``inplace=True`` is accepted wherever PyTorch takes it and shows in the repr, but tinynet
-never overwrites the input: the result is a new tensor with the same values (PyTorch's flag
-is a memory optimization only).
+``inplace=True`` (wherever PyTorch takes it, shown in the repr) calls the functional form
+with ``inplace=True``, as PyTorch's modules do: the input is overwritten and returned.
 
 >>> import tinynet as tn, tinynet.nn as nn
 >>> nn.LeakyReLU(0.1)(tn.tensor([-1.0, 2.0])).tolist()
@@ -35,25 +34,29 @@ class _Stateless(Module):
 
 
 class _StatelessInplace(_Stateless):
-    """A ``_Stateless`` activation that accepts PyTorch's ``inplace`` (the input is kept)."""
+    """A ``_Stateless`` activation with PyTorch's ``inplace`` (True: the input is overwritten)."""
 
+    function: Callable[[Tensor, bool], Tensor]  # type: ignore[assignment]
     inplace = False  # also for instances pickled before the flag existed
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
+    def forward(self, input) -> Tensor:
+        return type(self).function(input, self.inplace)
+
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
 
 
 class ReLU(_StatelessInplace):
-    """``max(x, 0)`` elementwise. ``inplace`` is accepted; the input is not overwritten.
+    """``max(x, 0)`` elementwise; ``inplace=True`` overwrites the input and returns it.
 
     >>> import tinynet as tn, tinynet.nn as nn
-    >>> relu = nn.ReLU(inplace=True)
-    >>> relu, relu(tn.tensor([-1.0, 2.0])).tolist()
-    (ReLU(inplace=True), [0.0, 2.0])
+    >>> relu, x = nn.ReLU(inplace=True), tn.tensor([-1.0, 2.0])
+    >>> relu, relu(x) is x, x.tolist()
+    (ReLU(inplace=True), True, [0.0, 2.0])
     """
 
     function = staticmethod(F.relu)
@@ -70,7 +73,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace, f"negative_slope={self.negative_slope}")
@@ -87,7 +90,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input) -> Tensor:
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace, f"alpha={self.alpha}")
@@ -226,7 +229,7 @@ class CELU(Module):
         self.inplace = inplace
 
     def forward(self, input) -> Tensor:
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace, f"alpha={self.alpha}")
@@ -250,7 +253,7 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, input) -> Tensor:
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace, f"min_val={self.min_val}, max_val={self.max_val}")

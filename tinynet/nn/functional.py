@@ -10,7 +10,7 @@ so every function is differentiable to any order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -44,7 +44,7 @@ from tinynet.ops.conv import (
     max_pool1d,
     max_pool2d,
 )
-from tinynet.tensor import Tensor, TensorLike
+from tinynet.tensor import Tensor, TensorLike, write_in_place
 
 __all__ = [
     "batch_norm",
@@ -86,20 +86,48 @@ __all__ += [
 
 
 # -- activations ------------------------------------------------------------------------------
-# ``inplace`` is accepted where PyTorch takes it; the input is never overwritten (a new tensor
-# with the same values is returned), see docs/from-pytorch.md.
+# ``inplace=True`` writes the result into the input and returns the input, as PyTorch's: with
+# the rules of every in-place op (version bump, a leaf that requires grad refused, a graph that
+# saved the old values refusing backward), see docs/tensors.md.
+def _in_place(name: str, input: TensorLike, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """Write ``compute(input)`` into ``input`` (PyTorch's ``name``) and return ``input``."""
+    return write_in_place(_writable(name, input), name, compute)
+
+
+def _writable(name: str, input: TensorLike) -> Tensor:
+    """``input`` if it is a Tensor; anything else has no memory of ours to write into."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}(): inplace=True writes into its input, which must be a Tensor, got "
+            f"{type(input).__name__}; pass a tn.Tensor or use inplace=False"
+        )
+    return input
+
+
 def relu(input: TensorLike, inplace: bool = False) -> Tensor:
-    """``max(input, 0)`` elementwise."""
+    """``max(input, 0)`` elementwise; ``inplace=True`` overwrites ``input`` and returns it.
+
+    >>> import tinynet as tn
+    >>> x = tn.tensor([-1.0, 2.0])
+    >>> relu(x, inplace=True) is x, x.tolist()
+    (True, [0.0, 2.0])
+    """
+    if inplace:
+        return _in_place("relu_", input, ops.relu)
     return ops.relu(input)
 
 
 def leaky_relu(input: TensorLike, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``negative_slope * input``."""
+    if inplace:
+        return _in_place("leaky_relu_", input, lambda t: ops.leaky_relu(t, negative_slope))
     return ops.leaky_relu(input, negative_slope)
 
 
 def elu(input: TensorLike, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
+    if inplace:
+        return _in_place("elu_", input, lambda t: ops.elu(t, alpha))
     return ops.elu(input, alpha)
 
 
@@ -147,26 +175,36 @@ def log_softmax(input: TensorLike, dim: int = -1) -> Tensor:
 # == issue 11: more activations (composites in tinynet.functional) ================================
 def silu(input: TensorLike, inplace: bool = False) -> Tensor:
     """``input * sigmoid(input)`` elementwise."""
+    if inplace:
+        return _in_place("silu_", input, _composite.silu)
     return _composite.silu(input)
 
 
 def mish(input: TensorLike, inplace: bool = False) -> Tensor:
     """``input * tanh(softplus(input))`` elementwise."""
+    if inplace:
+        return _in_place("mish_", input, _composite.mish)
     return _composite.mish(input)
 
 
 def selu(input: TensorLike, inplace: bool = False) -> Tensor:
     """Scaled ELU with the self-normalizing constants."""
+    if inplace:
+        return _in_place("selu_", input, _composite.selu)
     return _composite.selu(input)
 
 
 def celu(input: TensorLike, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise."""
+    if inplace:
+        return _in_place("celu_", input, lambda t: _composite.celu(t, alpha))
     return _composite.celu(input, alpha)
 
 
 def relu6(input: TensorLike, inplace: bool = False) -> Tensor:
     """``min(max(input, 0), 6)``; gradient 0 at 0 and 6."""
+    if inplace:
+        return _in_place("relu6_", input, _composite.relu6)
     return _composite.relu6(input)
 
 
@@ -174,16 +212,22 @@ def hardtanh(
     input: TensorLike, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
 ) -> Tensor:
     """``input`` clipped to ``[min_val, max_val]``; gradient 0 at and beyond the bounds."""
+    if inplace:
+        return _in_place("hardtanh_", input, lambda t: ops.hardtanh(t, min_val, max_val))
     return ops.hardtanh(input, min_val, max_val)
 
 
 def hardsigmoid(input: TensorLike, inplace: bool = False) -> Tensor:
     """``relu6(input + 3) / 6`` elementwise."""
+    if inplace:
+        return _in_place("hardsigmoid_", input, _composite.hardsigmoid)
     return _composite.hardsigmoid(input)
 
 
 def hardswish(input: TensorLike, inplace: bool = False) -> Tensor:
     """``input * relu6(input + 3) / 6`` elementwise."""
+    if inplace:
+        return _in_place("hardswish_", input, ops.hardswish)
     return ops.hardswish(input)
 
 
@@ -298,21 +342,27 @@ def dropout(
 ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
-    Identity when ``training`` is False. ``rng``: a seed or a ``numpy.random.Generator``.
-    ``inplace`` (keyword only, as the 4th place is ``rng``) is accepted; the input is kept.
+    Identity when ``training`` is False (the input itself is returned). ``rng``: a seed or a
+    ``numpy.random.Generator``. ``inplace=True`` (keyword only, as the 4th place is ``rng``)
+    multiplies the input by the mask in place and returns it, as PyTorch's ``dropout_``; with
+    ``training=False`` or ``p=0`` the input is returned untouched.
 
     >>> import tinynet as tn
     >>> dropout(tn.ones(4), p=0.5, rng=3).tolist()
     [0.0, 0.0, 2.0, 2.0]
     """
     check_probability(p, rng)
-    input = as_tensor(input)
+    input = _writable("dropout_", input) if inplace else as_tensor(input)
     if not training or p == 0:
         return input
     if p == 1:
+        if inplace:
+            return write_in_place(input, "dropout_", lambda t: t * 0.0)
         return input * 0.0
-    mask = traced_call(_dropout_mask, as_generator(rng), input.shape, p, input.dtype)
-    return input * Tensor.wrap(mask)
+    mask = Tensor.wrap(traced_call(_dropout_mask, as_generator(rng), input.shape, p, input.dtype))
+    if inplace:
+        return write_in_place(input, "dropout_", lambda t: t * mask)
+    return input * mask
 
 
 def check_probability(p: float, rng=None) -> None:

@@ -499,8 +499,8 @@ class Dropout(Module):
 
     ``rng`` (a seed or a Generator) seeds the module's own generator once, so successive
     calls draw different masks and a seeded module is reproducible; without it the masks
-    come from the global generator (``tn.manual_seed``). ``inplace`` (keyword only: the second
-    place is ``rng``) is accepted as PyTorch's; the input is not overwritten.
+    come from the global generator (``tn.manual_seed``). ``inplace=True`` (keyword only: the
+    second place is ``rng``) multiplies the input by the mask in place, as PyTorch's.
 
     >>> import tinynet as tn, tinynet.nn as nn
     >>> drop = nn.Dropout(0.5, rng=3)
@@ -514,12 +514,12 @@ class Dropout(Module):
         super().__init__()
         F.check_probability(p, rng)
         self.p = p
-        self.inplace = inplace  # accepted for PyTorch code; the input is never overwritten
+        self.inplace = inplace
         # None: draw from the global generator at each call, so tn.manual_seed reaches it.
         self.generator = None if rng is None else as_generator(rng)
 
     def forward(self, input) -> Tensor:
-        return F.dropout(input, self.p, self.training, rng=self.generator)
+        return F.dropout(input, self.p, self.training, rng=self.generator, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace=True" if self.inplace else f"p={self.p}"
