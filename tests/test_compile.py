@@ -829,45 +829,94 @@ def test_register_replay_kernel_rejects_what_is_not_a_function_and_a_kernel():
         register_replay_kernel(_Cube, object)
 
 
-# -- in-place writes: a replay would not redo them, so the step runs eagerly -----------------------
-@pytest.mark.parametrize(
-    "write",
-    [
-        lambda h: h.relu_(),
-        lambda h: h.mul_(2.0),
-        lambda h: h.__iadd__(1.0),
-        lambda h: h.__setitem__(0, 0.0),
-        lambda h: h.clamp_(min=0.0),
-    ],
-    ids=["relu_", "mul_", "iadd", "setitem", "clamp_"],
-)
-def test_a_step_that_writes_a_tensor_in_place_runs_eagerly_with_eagers_results(write):
-    data = [np.random.default_rng(i).standard_normal((4, 3)).astype(np.float32) for i in range(5)]
+# -- in-place writes: functionalized when the step alone sees them, else eager -------------------
+def _inplace_step(write, where="hidden"):
+    """A Linear-Linear step that writes ``hidden`` (or its input, its first weight) in place."""
+    tn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 2))
+    optimizer = optim.Adam(model.parameters(), lr=0.1)
 
-    def make():
-        tn.manual_seed(0)
-        model = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 2))
-        optimizer = optim.Adam(model.parameters(), lr=0.1)
-
-        def step(inputs):
-            hidden = model[0](inputs)
+    def step(inputs):
+        if where == "input":
+            write(inputs)
+        if where == "weight":
+            with tn.no_grad():
+                write(model[0].weight)
+        hidden = model[0](inputs)
+        if where == "hidden":
             write(hidden)
-            loss = (model[1](hidden) ** 2).sum()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            return loss
+        loss = (model[1](hidden) ** 2).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        if where == "grad":  # what the optimizer reads: the replay must not skip it
+            with tn.no_grad():
+                write(model[0].weight.grad)
+        optimizer.step()
+        return loss
 
-        return model, step
+    return model, step
 
-    eager_model, eager_step = make()
-    compiled_model, step = make()
+
+_WRITES = {
+    "relu_": lambda h: h.relu_(),
+    "mul_": lambda h: h.mul_(2.0),
+    "iadd": lambda h: h.__iadd__(1.0),
+    "setitem": lambda h: h.__setitem__(0, 0.0),
+    "clamp_": lambda h: h.clamp_(min=0.0),
+}
+
+
+def _run_inplace(write, where):
+    """Eager and compiled losses and models over five batches; the RuntimeWarnings seen."""
+    data = [np.random.default_rng(i).standard_normal((4, 3)).astype(np.float32) for i in range(5)]
+    eager_model, eager_step = _inplace_step(write, where)
+    compiled_model, step = _inplace_step(write, where)
     compiled_step = tn.compile(step)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for batch in data:
-            assert eager_step(tn.tensor(batch)).item() == compiled_step(tn.tensor(batch)).item()
-    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert len(messages) == 1 and "writes a tensor in place" in messages[0]
+            eager_input, compiled_input = tn.tensor(batch), tn.tensor(batch)
+            assert eager_step(eager_input).item() == compiled_step(compiled_input).item()
+            np.testing.assert_array_equal(eager_input.data, compiled_input.data)
     for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
         np.testing.assert_array_equal(p.data, q.data)
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    return compiled_step, messages
+
+
+@pytest.mark.parametrize("write", _WRITES.values(), ids=list(_WRITES))
+def test_an_in_place_write_the_step_alone_sees_is_replayed_with_eagers_bits(write):
+    # PyTorch's functionalization: the replay computes the written value out of place.
+    step, messages = _run_inplace(write, "hidden")
+    assert messages == [] and is_replaying(step)
+
+
+@pytest.mark.parametrize("write", _WRITES.values(), ids=list(_WRITES))
+def test_views_taken_before_an_in_place_write_read_the_new_values_in_the_replay(write):
+    tn.manual_seed(0)
+    layer = nn.Linear(3, 5)
+
+    def forward(inputs):
+        with tn.no_grad():
+            hidden = layer(inputs)
+            flat, column = hidden.reshape(-1), hidden[:, 1]  # views numbered before the write
+            write(hidden)
+            return flat * 2.0, column + 1.0, hidden  # read after it: the new values
+
+    compiled = tn.compile(forward)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(5):
+            batch = np.random.default_rng(i).standard_normal((4, 3)).astype(np.float32)
+            for ours, theirs in zip(compiled(tn.tensor(batch)), forward(tn.tensor(batch))):
+                np.testing.assert_array_equal(ours.data, theirs.data)
+    assert is_replaying(compiled)
+
+
+@pytest.mark.parametrize("where", ["input", "weight", "grad"])
+@pytest.mark.parametrize("write", _WRITES.values(), ids=list(_WRITES))
+def test_an_in_place_write_seen_outside_the_step_runs_it_eagerly(write, where):
+    # The caller's input, a parameter or a gradient must really change: a replay would not.
+    step, messages = _run_inplace(write, where)
+    assert len(messages) == 1 and "writes a tensor in place" in messages[0]
+    assert "seen outside the step" in messages[0] and not is_replaying(step)

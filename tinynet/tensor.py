@@ -1246,12 +1246,18 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
     """Write ``compute(tensor)`` into ``tensor``'s memory, recording it when grad mode says so.
 
     A recorded in-place op rebases the tensor onto the op's node; the node keeps a copy of
-    the old values, so its backward sees what its forward saw. ``tn.compile`` is told (it
-    runs such a function eagerly: a replay would not redo the write).
+    the old values, so its backward sees what its forward saw. ``tn.compile``'s recorder is
+    told what was written with what (``inplace_write``).
     """
+    values = _write_in_place(tensor, name, compute)
     recorder = _autograd.trace_hook()
     if recorder is not None:
-        recorder.inplace_write(f"{name} at {_caller_site()}")
+        recorder.inplace_write(f"{name} at {_caller_site()}", tensor.data, values)
+    return tensor
+
+
+def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
+    """``_inplace``'s write; returns the array of values written."""
     if grad_mode.enabled and tensor._requires_grad:
         if tensor._node is None:
             raise RuntimeError(
@@ -1266,16 +1272,17 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
                 "first"
             )
     if not grad_mode.enabled:
-        _write(tensor, compute(Tensor._wrap(tensor.data)).data, name)
+        values = compute(Tensor._wrap(tensor.data)).data
+        _write(tensor, values, name)
         bump_version(tensor, f"{name} at {_caller_site()}")
-        return tensor
+        return values
     source = Tensor._wrap(tensor.data, tensor._requires_grad, tensor._node)
     result = compute(source)
     node = result._node
     if node is None:
         _write(tensor, result.data, name)
         bump_version(tensor, f"{name} at {_caller_site()}")
-        return tensor
+        return result.data
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
     retained = tensor.retains_grad
@@ -1287,7 +1294,7 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
         node._retain_grad_of(tensor)
     tensor._requires_grad = True
     node._rebase_output(tensor)
-    return tensor
+    return result.data
 
 
 def write_in_place(tensor: Tensor, name: str, compute) -> Tensor:

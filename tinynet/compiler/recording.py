@@ -115,6 +115,8 @@ class Trace:
         self.sizes: list[int] = []
         self.weak: list = []
         self.inputs = [self._new(array, True, keep=True) for array in inputs(args, kwargs)]
+        # Values the caller's objects hold (its arguments, leaves' .grad): not functionalized
+        self.handed_out: set[int] = set(self.inputs)
         self.modules, self.tensors = _visible(fn, args, kwargs)
         self.training = [module.training for module in self.modules]
         # Which gradients were None when the call began: a replay starts from the same state,
@@ -193,15 +195,45 @@ class Trace:
             self.problem = reason
 
     # the hooks the library calls -----------------------------------------------------------
-    def inplace_write(self, writer: str) -> None:
-        """A tensor written in place (``x.relu_()``, ``x += 1``, ``x[i] = v``): the write is
-        not an op a replay redoes, so the function runs eagerly."""
+    def inplace_write(self, writer: str, array: np.ndarray, values: np.ndarray) -> None:
+        """``array`` (a tensor's memory) was overwritten with ``values`` (``x.relu_()``,
+        ``x += 1``, ``x[i] = v``), both computed by recorded ops.
+
+        The replay does not write: from here on the array stands for the value ``values``
+        has, as if the step had been written out of place (PyTorch's functionalization), and
+        views of it recorded earlier are forgotten, so reading them again views the new
+        value (``_ref`` finds it through the view's base). The eager engine gave the op's
+        node a copy of the old values, which the replay keeps under the old number. A write that is seen outside the step (an input, a
+        parameter, a constant), into a view, or with values made outside recorded ops (or of
+        another shape or dtype, cast or broadcast by the write) makes the function run eagerly.
+        """
         if self.depth or threading.get_ident() != self.thread:
             return
-        self.fail(
-            f"it writes a tensor in place ({writer}), which a replay cannot redo; the "
-            "out-of-place form (x = x.relu(), x = x + 1) can be compiled"
-        )
+        index = self.index_of.get(id(array))
+        new = self.index_of.get(id(values))
+        if (
+            index is None
+            or new is None
+            or not (self.computed[index] and self.computed[new])
+            or index in self.handed_out
+            or array.base is not None
+            or values.shape != array.shape
+            or values.dtype != array.dtype
+            or np.may_share_memory(values, array)
+        ):
+            self.fail(
+                f"it writes a tensor in place ({writer}) that is seen outside the step (an "
+                "input, a parameter, a gradient) or is a view, which a replay cannot redo; the out-of-place "
+                "form (x = x.relu(), x = x + 1) can be compiled"
+            )
+            return
+        for ref in self.weak:  # views of the array (a reshape's result, a slice) forget it
+            other = ref()
+            if other is not None and other is not array and np.may_share_memory(other, array):
+                self.index_of.pop(id(other), None)
+        self.index_of[id(array)] = new
+        # The array's number is now ``new``: forget it with the array (its id may be reused).
+        self.weak.append(weakref.ref(array, functools.partial(self._forget, id(array), new)))
 
     def primitive(self, cls, ctx, args, out) -> None:
         if self.depth or threading.get_ident() != self.thread:
@@ -250,6 +282,7 @@ class Trace:
         # at every replay, since the same functions make the same arrays.
         copied = tuple(leaf.grad.data is not grad.data for leaf, grad in entries)
         outs = tuple(self._new(leaf.grad.data, True) for leaf in leaves)
+        self.handed_out.update(outs)
         self.ops.append(
             ("leaf_grads", assign, leaves, grads, roots, create_graph, outs, cleared, copied)
         )
