@@ -448,9 +448,9 @@ def test_a_compiled_step_with_the_new_layers_replays_bit_identically_to_eager():
         model = nn.Sequential(
             nn.Conv2d(1, 2, 3, dtype=tn.float64, rng=0),
             nn.BatchNorm2d(2, dtype=tn.float64),
-            nn.ReLU(),  # inplace=True writes, so the step would run eagerly: test_inplace_functional
+            nn.ReLU(inplace=True),  # written in place, replayed out of place (functionalized)
             nn.Flatten(),
-            nn.Dropout(0.2, rng=1),
+            nn.Dropout(0.2, rng=1),  # inplace=True here would write a view: refused eagerly too
             nn.Linear(18, 3, dtype=tn.float64, rng=2),
         )
         model[1].eval()  # running statistics as constants: a training-mode update is not replayed
