@@ -11,14 +11,19 @@ node after use unless ``retain_graph``.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
 from tinynet._grad_mode import grad_mode, set_grad_enabled
 from tinynet.tensor import Tensor, inplace_writes, last_writer, version_of, written_since
+
+# Numbers nodes as they are recorded, counting down: the engine runs the smallest first.
+_next_order = itertools.count(-1, -1).__next__
 
 #: Built-in primitive ops by name, filled as ``tinynet.ops`` defines them.
 PRIMITIVES: dict[str, type] = {}
@@ -61,6 +66,8 @@ class Function:
     # The in-place write stamp when the op ran (see inplace_writes.count); weakref of retain_grad().
     _stamp = 0
     _retained: weakref.ref | None = None
+    # When the node was recorded, for the engine's order: later nodes have smaller numbers.
+    _order = 0
 
     # -- the op's facts, kept with its class ----------------------------------------------
     #: How users write the op, for reports (``pow`` for ``PowScalar``); None: the class
@@ -116,6 +123,7 @@ class Function:
             ctx.inputs = args
             ctx.needs_input_grad = tuple(needs)
             ctx._stamp = inplace_writes.count
+            ctx._order = _next_order()
             result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
             if out.base is not None:
                 _share_version_counter(result, args)
@@ -443,7 +451,6 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     ``wanted`` maps id(tensor) -> tensor and the gradients of those tensors are returned
     in a dict keyed the same way, leaving every ``.grad`` untouched.
     """
-    grads: dict = {}  # node -> gradient of its output, summed over its consumers
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient], handed out at the end
     captured: dict = {}  # key of a wanted tensor -> its gradient
     previous_mode = grad_mode.enabled
@@ -451,18 +458,22 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     state = _state
     state.backward_depth += 1
     try:
-        pending = _count_dependencies(roots, root_grads, grads, leaf_grads)
         wanted_nodes = None
         if wanted is not None:
             wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
-        done = _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
+        done = _propagate(roots, root_grads, leaf_grads, create_graph, wanted_nodes, captured)
         # Nodes are freed only at the end: outputs that backward formulas read through weak
         # references stay alive while their consumers' nodes still hold them.
         if not retain_graph:
             for node in done:
                 node.inputs = node._saved_arrays = None  # free it
         if wanted is None:
-            _assign_leaf_grads(leaf_grads.values(), root_grads, create_graph)
+            if _trace_hook is not None:
+                _trace_hook.leaf_grads(
+                    list(leaf_grads.values()), root_grads, create_graph, _accumulate_leaf_grads
+                )
+            else:
+                _accumulate_leaf_grads(leaf_grads.values(), root_grads, create_graph)
         else:
             captured.update((key, grad) for key, (_, grad) in leaf_grads.items() if key in wanted)
     finally:
@@ -471,59 +482,42 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     return captured
 
 
-def _count_dependencies(roots, root_grads, grads: dict, leaf_grads: dict) -> dict:
-    """Seed ``grads`` from the roots; count, per node, the edges into it from the roots' side.
+def _propagate(roots, root_grads, leaf_grads, create_graph, wanted_nodes, captured) -> list:
+    """Run each reachable node's backward once, latest-created first; return them in order.
 
-    A depth-first walk with an explicit stack (no recursion), so long chains are fine.
+    A node's consumers were all created after it (``_order``), so popping the heap in
+    creation order, latest first, runs a node only once every consumer reachable from the
+    roots has given it its gradient: a topological order without a pass to count edges,
+    and no recursion. Each input's gradient is un-broadcast and accumulated into its node
+    (which joins the heap on its first gradient) or its leaf. One loop, the engine's hot
+    path: per-node work is kept inline.
     """
-    pending: dict = {}
-    stack = []
+    grads: dict = {}  # node -> gradient of its output, summed over its consumers (or None)
+    heap: list = []
     for root, grad in zip(roots, root_grads):
         node = root._node
         if node is None:
             _collect_leaf(leaf_grads, root, grad)
-            continue
-        grads[node] = grads[node] + grad if node in grads else grad
-        if node not in pending:
-            pending[node] = 0
-            stack.append(node)
-    while stack:
-        inputs = stack.pop().inputs
+        elif node in grads:
+            grads[node] = grads[node] + grad
+        else:
+            grads[node] = grad
+            heappush(heap, (node._order, node))
+    done = []
+    writes = inplace_writes
+    while heap:
+        node = heappop(heap)[1]
+        done.append(node)
+        grad = grads.pop(node)
+        inputs = node.inputs
         if inputs is None:
             raise RuntimeError(_FREED)
-        for arg in inputs:
-            if isinstance(arg, Tensor) and arg._requires_grad:
-                parent = arg._node
-                if parent is None:
-                    continue
-                if parent in pending:
-                    pending[parent] += 1
-                else:
-                    pending[parent] = 1
-                    stack.append(parent)
-    return pending
-
-
-def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured) -> list:
-    """Kahn's algorithm: run each node's backward once all its consumers have run.
-
-    Each input's gradient is un-broadcast and accumulated into its node (which joins the
-    ready list once all its consumers have run) or its leaf. Returns the nodes in the
-    order they ran. One loop, the engine's hot path: per-node work is kept inline.
-    """
-    ready = [node for node, count in pending.items() if count == 0]
-    done = []
-    while ready:
-        node = ready.pop()
-        done.append(node)
-        grad = grads.pop(node, None)
-        inputs = node.inputs
-        if grad is None:
+        if grad is None:  # every consumer's formula returned None for it
             input_grads = (None,) * len(inputs)
         else:
             if wanted_nodes is not None and node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
-            if create_graph or node._stamp != inplace_writes.count or node._retained is not None:
+            if create_graph or node._stamp != writes.count or node._retained is not None:
                 _before_backward(node, grad, create_graph)
             input_grads = type(node).backward(node, grad)
             if type(input_grads) is not tuple:
@@ -551,13 +545,13 @@ def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
                         leaf_grads[id(arg)] = [arg, input_grad]
                     else:
                         entry[1] = entry[1] + input_grad
-                continue
-            if input_grad is not None:
-                grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
-            count = pending[parent] - 1
-            pending[parent] = count
-            if count == 0:
-                ready.append(parent)
+            elif parent in grads:
+                if input_grad is not None:
+                    previous = grads[parent]
+                    grads[parent] = input_grad if previous is None else previous + input_grad
+            else:
+                grads[parent] = input_grad
+                heappush(heap, (parent._order, parent))
     return done
 
 
@@ -580,13 +574,6 @@ def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
         leaf_grads[id(leaf)] = [leaf, grad]
     else:
         entry[1] = entry[1] + grad
-
-
-def _assign_leaf_grads(entries, root_grads, create_graph: bool) -> None:
-    if _trace_hook is not None:
-        _trace_hook.leaf_grads(list(entries), root_grads, create_graph, _accumulate_leaf_grads)
-    else:
-        _accumulate_leaf_grads(entries, root_grads, create_graph)
 
 
 def _accumulate_leaf_grads(entries, root_grads, create_graph: bool) -> None:
