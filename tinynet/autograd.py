@@ -22,6 +22,7 @@ import numpy as np
 from tinynet._grad_mode import grad_mode, set_grad_enabled
 from tinynet.tensor import Tensor, inplace_writes, last_writer, version_of, written_since
 
+_new_object = object.__new__
 # Numbers nodes as they are recorded, counting down: the engine runs the smallest first.
 _next_order = itertools.count(-1, -1).__next__
 
@@ -62,12 +63,18 @@ class Function:
     saves_output = False
     _saved_arrays = None
     _output_ref = None
-    inputs: Any = None  # the forward arguments while the node is in a graph, then None
-    # The in-place write stamp when the op ran (see inplace_writes.count); weakref of retain_grad().
-    _stamp = 0
-    _retained: weakref.ref | None = None
-    # When the node was recorded, for the engine's order: later nodes have smaller numbers.
-    _order = 0
+    # What the engine reads per node live in slots that ``apply`` always sets: a class
+    # attribute of the same name would keep CPython from specializing each read and write.
+    # ``inputs``: the forward arguments while the node is in a graph, else None. ``_stamp``:
+    # the in-place write stamp when the op ran (see inplace_writes.count). ``_order``: when
+    # it was recorded (later nodes have smaller numbers). ``_retained``: weakref of
+    # retain_grad(). ``needs_input_grad`` is set only on recorded nodes.
+    __slots__ = ("inputs", "needs_input_grad", "_stamp", "_order", "_retained")
+    inputs: Any
+    needs_input_grad: tuple
+    _stamp: int
+    _order: int
+    _retained: weakref.ref | None
 
     # -- the op's facts, kept with its class ----------------------------------------------
     #: How users write the op, for reports (``pow`` for ``PowScalar``); None: the class
@@ -99,18 +106,15 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run forward on the arrays of ``args`` and record the op if any input requires grad."""
-        ctx = object.__new__(cls)
+        ctx = _new_object(cls)
         # One pass over the arguments for both the arrays and which ones need a gradient
         # (two comprehensions cost a quarter of a small op's time).
         arrays = []
         needs = []
-        recorded = False
         for arg in args:
             if isinstance(arg, Tensor):
                 arrays.append(arg.data)
-                needed = arg._requires_grad
-                recorded |= needed
-                needs.append(needed)
+                needs.append(arg._requires_grad)
             else:
                 arrays.append(arg)
                 needs.append(False)
@@ -119,20 +123,25 @@ class Function:
             out = _as_output_array(out, cls)
         if _trace_hook is not None:
             _trace_hook.primitive(cls, ctx, args, out)
-        if recorded and grad_mode.enabled:
+        # The result Tensor built here, not by Tensor.wrap: a call less on every op.
+        result = _new_object(Tensor)
+        result.data = out
+        result._grad = None
+        result._version = 0
+        if True in needs and grad_mode.enabled:
             ctx.inputs = args
             ctx.needs_input_grad = tuple(needs)
             ctx._stamp = inplace_writes.count
             ctx._order = _next_order()
-            result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
-            if out.base is not None:
-                _share_version_counter(result, args)
+            ctx._retained = None
+            result._requires_grad = out.dtype.kind == "f"
+            result._node = ctx
             if cls.saves_output or ctx._saved_arrays is not None:
                 ctx._output_ref = weakref.ref(result)
-            if _hook_count:
-                _call_forward_hooks(ctx, result)
-            return result
-        result = Tensor.wrap(out)
+        else:
+            ctx.inputs = None
+            result._requires_grad = False
+            result._node = None
         if out.base is not None:
             _share_version_counter(result, args)
         if _hook_count:
@@ -142,7 +151,7 @@ class Function:
     # -- context API -----------------------------------------------------------------------
     def save_for_backward(self, *values) -> None:
         """Keep arrays (inputs, the output, or new arrays) for backward."""
-        self._saved_arrays = values
+        self._saved_arrays = values  # type: ignore[misc]  # in the subclass's __dict__
 
     @property
     def saved_tensors(self) -> tuple:
@@ -191,15 +200,18 @@ class Function:
         their producers, and a rebased input would lead it astray (PyTorch is laxer here).
         """
         inputs = self.inputs
-        if inputs is None or inplace_writes.count == self._stamp:
+        # A context that ``apply`` did not record (tn.compile's replay sets ``inputs``
+        # itself) has no stamp: nothing to check.
+        stamp = getattr(self, "_stamp", None)
+        if inputs is None or stamp is None or inplace_writes.count == stamp:
             return
         for index, arg in enumerate(inputs):
-            if isinstance(arg, Tensor) and written_since(arg, self._stamp):
+            if isinstance(arg, Tensor) and written_since(arg, stamp):
                 raise RuntimeError(self._modified_message(arg, f"input {index}"))
         ref = self._output_ref
         if ref is not None:
             output = ref()
-            if output is not None and written_since(output, self._stamp):
+            if output is not None and written_since(output, stamp):
                 raise RuntimeError(self._modified_message(output, "output 0"))
 
     def _modified_message(self, tensor, role: str) -> str:
@@ -451,58 +463,45 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     ``wanted`` maps id(tensor) -> tensor and the gradients of those tensors are returned
     in a dict keyed the same way, leaving every ``.grad`` untouched.
     """
-    leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient], handed out at the end
     captured: dict = {}  # key of a wanted tensor -> its gradient
-    previous_mode = grad_mode.enabled
-    grad_mode.enabled = create_graph
+    mode = grad_mode
+    previous_mode = mode.enabled
+    mode.enabled = create_graph
     state = _state
     state.backward_depth += 1
     try:
         wanted_nodes = None
         if wanted is not None:
             wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
-        done = _propagate(roots, root_grads, leaf_grads, create_graph, wanted_nodes, captured)
+        leaf_grads, done = _propagate(roots, root_grads, create_graph, wanted_nodes, captured)
         # Nodes are freed only at the end: outputs that backward formulas read through weak
         # references stay alive while their consumers' nodes still hold them.
         if not retain_graph:
             for node in done:
                 node.inputs = node._saved_arrays = None  # free it
-        if wanted is None:
-            if _trace_hook is not None:
-                _trace_hook.leaf_grads(
-                    list(leaf_grads.values()), root_grads, create_graph, _accumulate_leaf_grads
-                )
-            else:
-                _accumulate_leaf_grads(leaf_grads.values(), root_grads, create_graph)
-        else:
+        if wanted is not None:
             captured.update((key, grad) for key, (_, grad) in leaf_grads.items() if key in wanted)
+        elif _trace_hook is not None:
+            entries = list(leaf_grads.values())
+            _trace_hook.leaf_grads(entries, root_grads, create_graph, _accumulate_leaf_grads)
+        elif leaf_grads:
+            _accumulate_leaf_grads(leaf_grads.values(), root_grads, create_graph)
     finally:
         state.backward_depth -= 1
-        grad_mode.enabled = previous_mode
+        mode.enabled = previous_mode
     return captured
 
 
-def _propagate(roots, root_grads, leaf_grads, create_graph, wanted_nodes, captured) -> list:
-    """Run each reachable node's backward once, latest-created first; return them in order.
+def _propagate(roots, root_grads, create_graph, wanted_nodes, captured) -> tuple[dict, list]:
+    """Run each reachable node's backward once, latest-created first.
 
-    A node's consumers were all created after it (``_order``), so popping the heap in
-    creation order, latest first, runs a node only once every consumer reachable from the
-    roots has given it its gradient: a topological order without a pass to count edges,
-    and no recursion. Each input's gradient is un-broadcast and accumulated into its node
-    (which joins the heap on its first gradient) or its leaf. One loop, the engine's hot
-    path: per-node work is kept inline.
+    A node's consumers were all created after it (``_order``), so taking nodes from the
+    heap latest first runs each one after every consumer reachable from the roots gave
+    it its gradient: a topological order with no pass to count edges, and no recursion.
+    Returns the leaves' gradients (id(leaf) -> [leaf, gradient]) and the nodes in the
+    order they ran. The engine's hot path: per-node and per-edge work stays inline.
     """
-    grads: dict = {}  # node -> gradient of its output, summed over its consumers (or None)
-    heap: list = []
-    for root, grad in zip(roots, root_grads):
-        node = root._node
-        if node is None:
-            _collect_leaf(leaf_grads, root, grad)
-        elif node in grads:
-            grads[node] = grads[node] + grad
-        else:
-            grads[node] = grad
-            heappush(heap, (node._order, node))
+    grads, leaf_grads, heap = _seed(roots, root_grads)
     done = []
     writes = inplace_writes
     while heap:
@@ -539,7 +538,7 @@ def _propagate(roots, root_grads, leaf_grads, create_graph, wanted_nodes, captur
                     input_grad = _unbroadcast(input_grad, arg, node)
             parent = arg._node
             if parent is None:
-                if input_grad is not None:  # _collect_leaf, inlined
+                if input_grad is not None:
                     entry = leaf_grads.get(id(arg))
                     if entry is None:
                         leaf_grads[id(arg)] = [arg, input_grad]
@@ -552,7 +551,29 @@ def _propagate(roots, root_grads, leaf_grads, create_graph, wanted_nodes, captur
             else:
                 grads[parent] = input_grad
                 heappush(heap, (parent._order, parent))
-    return done
+    return leaf_grads, done
+
+
+def _seed(roots, root_grads) -> tuple[dict, dict, list]:
+    """The engine's starting state: each node's gradient (the sum over its consumers, or
+    None), each leaf's, and the heap of nodes to run, from the roots' gradients."""
+    grads: dict = {}
+    leaf_grads: dict = {}
+    heap: list = []
+    for root, grad in zip(roots, root_grads):
+        node = root._node
+        if node is None:
+            entry = leaf_grads.get(id(root))
+            if entry is None:
+                leaf_grads[id(root)] = [root, grad]
+            else:
+                entry[1] = entry[1] + grad
+        elif node in grads:
+            grads[node] = grads[node] + grad
+        else:
+            grads[node] = grad
+            heappush(heap, (node._order, node))
+    return grads, leaf_grads, heap
 
 
 def _before_backward(node, grad: Tensor, create_graph: bool) -> None:
@@ -568,14 +589,6 @@ def _before_backward(node, grad: Tensor, create_graph: bool) -> None:
         node._give_retained_grad(grad, create_graph)
 
 
-def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
-    entry = leaf_grads.get(id(leaf))
-    if entry is None:
-        leaf_grads[id(leaf)] = [leaf, grad]
-    else:
-        entry[1] = entry[1] + grad
-
-
 def _accumulate_leaf_grads(entries, root_grads, create_graph: bool) -> None:
     """Accumulate each leaf's gradient into ``.grad`` without ever aliasing another array.
 
@@ -584,20 +597,26 @@ def _accumulate_leaf_grads(entries, root_grads, create_graph: bool) -> None:
     (``clip_grad_norm_``, say) must never reach another.
     """
     handed_out = None
+    new = _new_object
     for leaf, grad in entries:
         if create_graph:
             leaf._grad = grad if leaf._grad is None else leaf._grad + grad
             continue
         array = grad.data
         if leaf._grad is not None:
-            leaf._grad = Tensor.wrap(leaf._grad.data + array)
-            continue
-        if handed_out is None:
-            handed_out = {id(g.data) for g in root_grads}
-        if array.base is not None or id(array) in handed_out:
-            array = array.copy()
-        handed_out.add(id(array))
-        leaf._grad = Tensor.wrap(array)
+            array = leaf._grad.data + array
+        else:
+            if handed_out is None:
+                handed_out = {id(g.data) for g in root_grads}
+            if array.base is not None or id(array) in handed_out:
+                array = array.copy()
+            handed_out.add(id(array))
+        tensor = new(Tensor)  # Tensor.wrap(array), inline
+        tensor.data = array
+        tensor._grad = tensor._node = None
+        tensor._requires_grad = False
+        tensor._version = 0
+        leaf._grad = tensor
 
 
 def _seed_gradients(outputs, gradients):
@@ -642,6 +661,13 @@ def _as_tuple(value):
 
 def backward(tensors, gradient=None, retain_graph=None, create_graph=False) -> None:
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    if gradient is None and type(tensors) is Tensor:
+        data = tensors.data
+        if data.ndim == 0 and tensors._requires_grad:  # a loss: seeded by np.array(1)
+            _run((tensors,), (Tensor.wrap(np.array(1, data.dtype)),), retain_graph, create_graph)
+            return
     gradients: tuple
     if type(tensors) is Tensor and (gradient is None or type(gradient) is Tensor):
         outputs, gradients = (tensors,), (gradient,)
@@ -650,8 +676,6 @@ def backward(tensors, gradient=None, retain_graph=None, create_graph=False) -> N
         gradients = _as_tuple(gradient) if gradient is not None else (None,) * len(outputs)
     if len(gradients) != len(outputs):
         raise RuntimeError(f"got {len(gradients)} gradients for {len(outputs)} tensors")
-    if retain_graph is None:
-        retain_graph = create_graph
     _run(outputs, _seed_gradients(outputs, gradients), retain_graph, create_graph)
 
 
