@@ -62,6 +62,10 @@ CASES = {
         [],
     ),
     "tanh": (tn.tanh, [(4, 5)], []),
+    "tanh_0d": (tn.tanh, [()], []),
+    "sigmoid": (tn.sigmoid, [(4, 5)], []),
+    "sigmoid_0d": (tn.sigmoid, [()], []),
+    "mean_of_a_0d_tensor": (lambda x: x.mean(), [()], []),
     "log_softmax": (lambda x: F.log_softmax(x, dim=1), [(4, 5)], []),
     "log_softmax_first_axis": (lambda x: F.log_softmax(x, dim=0), [(4, 5)], []),
     # The loss's backward reuses the forward's softmax.

@@ -43,6 +43,25 @@ def binary(a, b) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+_ONES: dict = {}
+
+
+def one(dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d ``1`` of ``dtype``, made once per dtype, for backward formulas'
+    arithmetic on arrays (``one(y.dtype) - y * y``): the same values as
+    ``np.asarray(1.0, dtype)``, which costs a third of the small ufunc it feeds.
+
+    >>> one(np.dtype(np.float32))
+    array(1., dtype=float32)
+    """
+    value = _ONES.get(dtype)
+    if value is None:
+        value = np.ones((), dtype)
+        value.flags.writeable = False
+        _ONES[dtype] = value
+    return value
+
+
 def promote_all(parts: list[Tensor]) -> list[Tensor]:
     """Tensors to join (``cat``, ``stack``) in one dtype, PyTorch's rule: a floating dtype
     beats integers and booleans, so ``cat([int64, float32])`` is float32, not NumPy's float64.
