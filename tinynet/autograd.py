@@ -539,9 +539,10 @@ def _propagate(roots, root_grads, create_graph, wanted_nodes, captured) -> tuple
             parent = arg._node
             if parent is None:
                 if input_grad is not None:
-                    entry = leaf_grads.get(id(arg))
+                    key = id(arg)
+                    entry = leaf_grads.get(key)
                     if entry is None:
-                        leaf_grads[id(arg)] = [arg, input_grad]
+                        leaf_grads[key] = [arg, input_grad]
                     else:
                         entry[1] = entry[1] + input_grad
             elif parent in grads:
@@ -608,9 +609,11 @@ def _accumulate_leaf_grads(entries, root_grads, create_graph: bool) -> None:
         else:
             if handed_out is None:
                 handed_out = {id(g.data) for g in root_grads}
-            if array.base is not None or id(array) in handed_out:
+            key = id(array)
+            if array.base is not None or key in handed_out:
                 array = array.copy()
-            handed_out.add(id(array))
+                key = id(array)
+            handed_out.add(key)
         tensor = new(Tensor)  # Tensor.wrap(array), inline
         tensor.data = array
         tensor._grad = tensor._node = None

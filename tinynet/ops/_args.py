@@ -167,14 +167,15 @@ def dim_aliases(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if kwargs:
-            for alias in aliases.keys() & kwargs.keys():
-                name = aliases[alias]
-                if name in kwargs:
-                    raise TypeError(
-                        f"{fn.__name__}() got both {name}= and its alias {alias}=; pass one"
-                    )
-                kwargs[name] = kwargs.pop(alias)
+        if not kwargs:  # the common call: no dictionary to pass on
+            return fn(*args)
+        for alias in aliases.keys() & kwargs.keys():
+            name = aliases[alias]
+            if name in kwargs:
+                raise TypeError(
+                    f"{fn.__name__}() got both {name}= and its alias {alias}=; pass one"
+                )
+            kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
 
     return wrapper
