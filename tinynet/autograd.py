@@ -496,10 +496,9 @@ def _propagate(roots, root_grads, create_graph, wanted_nodes, captured) -> tuple
     """Run each reachable node's backward once, latest-created first.
 
     A node's consumers were all created after it (``_order``), so taking nodes from the
-    heap latest first runs each one after every consumer reachable from the roots gave
-    it its gradient: a topological order with no pass to count edges, and no recursion.
-    Returns the leaves' gradients (id(leaf) -> [leaf, gradient]) and the nodes in the
-    order they ran. The engine's hot path: per-node and per-edge work stays inline.
+    heap latest first runs each one after all its consumers: a topological order with no
+    pass to count edges, and no recursion. Returns the leaves' gradients (id(leaf) ->
+    [leaf, gradient]) and the nodes in the order they ran. Per-edge work stays inline.
     """
     grads, leaf_grads, heap = _seed(roots, root_grads)
     done = []
