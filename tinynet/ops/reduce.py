@@ -75,7 +75,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         # x.sum(...) without ndarray.sum's Python-level wrapper
-        return np.add.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        out = np.add.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        return out if type(out) is np.ndarray else np.asarray(out)  # a full sum is a scalar
 
     @staticmethod
     def backward(ctx, grad_output):
