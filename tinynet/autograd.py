@@ -456,9 +456,10 @@ def traced_check(predicate, *args) -> bool:
 
 def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     """Reduce ``grad`` to ``like``'s shape and dtype: the one place broadcasting is undone."""
-    shape = like.data.shape
-    if grad.data.shape != shape:
-        summed = summed_axes(grad.data.shape, shape)
+    array, target = grad.data, like.data
+    shape, grad_shape = target.shape, array.shape
+    if grad_shape != shape:
+        summed = summed_axes(grad_shape, shape)
         if summed is None:
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} "
@@ -467,9 +468,10 @@ def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
         if grad_mode.enabled or _trace_hook is not None:
             grad = _ops.sum_to_shape(grad, shape)
         else:  # first order, nothing to record: SumToShape's arithmetic without the op
-            grad = Tensor.wrap(sum_to_shape_array(grad.data, shape, summed))
-    if grad.data.dtype != like.data.dtype:
-        grad = _ops.cast(grad, like.data.dtype)
+            grad = Tensor.wrap(sum_to_shape_array(array, shape, summed))
+    dtype = target.dtype
+    if grad.data.dtype is not dtype and grad.data.dtype != dtype:
+        grad = _ops.cast(grad, dtype)
     return grad
 
 
