@@ -4,9 +4,9 @@ A ``Function`` subclass declares ``forward(ctx, *args)`` on NumPy arrays and
 ``backward(ctx, grad_output)`` in Tensor operations, so every backward is itself
 differentiable: with ``create_graph=True`` it is recorded like any forward.
 
-The engine orders the graph with Kahn's algorithm (no recursion), un-broadcasts every
-input gradient to its input's shape in one place, accumulates with ``+`` and frees each
-node after use unless ``retain_graph``.
+The engine runs nodes latest-recorded first from a heap (a topological order, no
+recursion), un-broadcasts every input gradient to its input's shape in one place,
+accumulates with ``+`` and frees each node after use unless ``retain_graph``.
 """
 
 from __future__ import annotations
