@@ -62,6 +62,21 @@ def one(dtype: np.dtype) -> np.ndarray:
     return value
 
 
+def single_value(array: np.ndarray) -> np.ndarray:
+    """``array``, or the 0-d value it repeats when it is a view of one (the gradient a full
+    reduction spreads): the same operand elementwise, and a contiguous multiply takes half
+    the time of one by a 0-stride view (0.4 against 0.8 µs on (32, 16) float32).
+
+    >>> value = np.array(2.0)
+    >>> single_value(np.broadcast_to(value, (3, 2))) is value
+    True
+    """
+    base = array.base
+    if base is not None and base.ndim == 0 and base.dtype == array.dtype:
+        return base
+    return array
+
+
 def promote_all(parts: list[Tensor]) -> list[Tensor]:
     """Tensors to join (``cat``, ``stack``) in one dtype, PyTorch's rule: a floating dtype
     beats integers and booleans, so ``cat([int64, float32])`` is float32, not NumPy's float64.

@@ -25,6 +25,7 @@ from tinynet.ops._args import (
     broadcast_error,
     floating_input,
     one,
+    single_value,
 )
 from tinynet.tensor import Tensor, TensorLike
 
@@ -297,7 +298,7 @@ class Tanh(Function):
         dtype = y_data.dtype
         if not grad_mode.enabled and dtype.kind == "f" and (g.dtype is dtype or g.dtype == dtype):
             # first-order fast path: the same operations as below, on the arrays
-            out = g * (one(dtype) - y_data * y_data)
+            out = single_value(g) * (one(dtype) - y_data * y_data)
             return Tensor.wrap(out if type(out) is np.ndarray else np.asarray(out))
         return grad_output * (1.0 - y * y)
 
@@ -321,7 +322,7 @@ class Sigmoid(Function):
         dtype = y_data.dtype
         if not grad_mode.enabled and dtype.kind == "f" and (g.dtype is dtype or g.dtype == dtype):
             # first-order fast path: the same operations as below, on the arrays
-            out = g * (y_data * (one(dtype) - y_data))
+            out = single_value(g) * (y_data * (one(dtype) - y_data))
             return Tensor.wrap(out if type(out) is np.ndarray else np.asarray(out))
         return grad_output * (y * (1.0 - y))
 
