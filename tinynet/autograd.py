@@ -118,6 +118,15 @@ class Function:
             a = args[0]
             needs = (a._requires_grad,)
             out = cls.forward(ctx, a.data)
+        elif (
+            count == 3
+            and isinstance(args[0], Tensor)
+            and not isinstance(args[1], Tensor)
+            and not isinstance(args[2], Tensor)
+        ):  # a tensor and two settings: reductions (x, axis, keepdims), clip
+            a = args[0]
+            needs = (a._requires_grad, False, False)
+            out = cls.forward(ctx, a.data, args[1], args[2])
         else:
             arrays, needs = _unpack(args)
             out = cls.forward(ctx, *arrays)
@@ -625,8 +634,10 @@ def _accumulate_leaf_grads(entries, root_grads, create_graph: bool) -> None:
         if leaf._grad is not None:
             array = leaf._grad.data + array
         else:
-            if handed_out is None:
-                handed_out = {id(g.data) for g in root_grads}
+            if handed_out is None:  # a loop: a set comprehension's frame costs more here
+                handed_out = set()
+                for root_grad in root_grads:
+                    handed_out.add(id(root_grad.data))
             key = id(array)
             if array.base is not None or key in handed_out:
                 array = array.copy()
