@@ -70,9 +70,12 @@ def single_value(array: np.ndarray) -> np.ndarray:
     >>> value = np.array(2.0)
     >>> single_value(np.broadcast_to(value, (3, 2))) is value
     True
+    >>> zeros = np.frombuffer(bytes(8), np.float32)  # a view of bytes: itself
+    >>> single_value(zeros) is zeros
+    True
     """
-    base = array.base
-    if base is not None and base.ndim == 0 and base.dtype == array.dtype:
+    base = array.base  # any object with a buffer: bytes, mmap, a memoryview, a NumPy scalar
+    if isinstance(base, (np.ndarray, np.generic)) and base.ndim == 0 and base.dtype == array.dtype:
         return base
     return array
 
