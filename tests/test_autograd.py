@@ -42,6 +42,55 @@ def test_second_backward_without_retain_graph_raises():
         y.backward()
 
 
+@pytest.mark.parametrize("long_first", [True, False])
+def test_a_node_runs_once_after_all_its_consumers_however_deep_their_paths(long_first):
+    # y feeds a short path and a long one: its backward must wait for both (one call,
+    # the summed gradient), whichever order the paths were built in.
+    x = f64([0.5, -1.0])
+    y = x.exp()
+    if long_first:
+        long_path = y.sin().exp().cos() * 3
+        short_path = y * 2
+    else:
+        short_path = y * 2
+        long_path = y.sin().exp().cos() * 3
+    total = (long_path + short_path).sum()
+    calls = []
+    with autograd.register_backward_hook(lambda node, g, gs: calls.append(type(node).__name__)):
+        total.backward()
+    e = np.exp(x.data)
+    dy = -np.sin(np.exp(np.sin(e))) * np.exp(np.sin(e)) * np.cos(e) * 3 + 2
+    np.testing.assert_allclose(x.grad.data, dy * e, rtol=1e-12)
+    assert calls.count("Exp") == 2 and calls[-1] == "Exp"  # y's node last, once
+
+
+def test_backward_of_one_output_ignores_consumers_it_does_not_reach():
+    x = f64([1.0, 2.0])
+    y = x * x
+    unused = y.exp()  # a consumer of y that the loss does not depend on
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    assert unused.grad_fn is not None
+
+
+def test_a_node_given_no_gradient_is_still_freed():
+    class Stop(tn.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return None
+
+    x = f64([1.0, 2.0])
+    y = x.exp()
+    Stop.apply(y).sum().backward()
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+
+
 def test_retain_graph_allows_a_second_backward():
     x = f64([1.0, 2.0])
     y = (x * x).sum()

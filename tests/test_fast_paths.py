@@ -62,6 +62,13 @@ CASES = {
         [],
     ),
     "tanh": (tn.tanh, [(4, 5)], []),
+    "tanh_0d": (tn.tanh, [()], []),
+    "sigmoid": (tn.sigmoid, [(4, 5)], []),
+    "sigmoid_0d": (tn.sigmoid, [()], []),
+    # A full reduction's gradient reaches the formula as a 0-stride view of one value.
+    "tanh_of_a_full_sum": (lambda x: tn.tanh(x).sum(), [(4, 5)], []),
+    "sigmoid_of_a_full_mean": (lambda x: tn.sigmoid(x).mean(), [(4, 5)], []),
+    "mean_of_a_0d_tensor": (lambda x: x.mean(), [()], []),
     "log_softmax": (lambda x: F.log_softmax(x, dim=1), [(4, 5)], []),
     "log_softmax_first_axis": (lambda x: F.log_softmax(x, dim=0), [(4, 5)], []),
     # The loss's backward reuses the forward's softmax.

@@ -4,21 +4,27 @@ A ``Function`` subclass declares ``forward(ctx, *args)`` on NumPy arrays and
 ``backward(ctx, grad_output)`` in Tensor operations, so every backward is itself
 differentiable: with ``create_graph=True`` it is recorded like any forward.
 
-The engine orders the graph with Kahn's algorithm (no recursion), un-broadcasts every
-input gradient to its input's shape in one place, accumulates with ``+`` and frees each
-node after use unless ``retain_graph``.
+The engine runs nodes latest-recorded first from a heap (a topological order, no
+recursion), un-broadcasts every input gradient to its input's shape in one place,
+accumulates with ``+`` and frees each node after use unless ``retain_graph``.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
 from tinynet._grad_mode import grad_mode, set_grad_enabled
 from tinynet.tensor import Tensor, inplace_writes, last_writer, version_of, written_since
+
+_new_object = object.__new__
+# Numbers nodes as they are recorded, counting down: the engine runs the smallest first.
+_next_order = itertools.count(-1, -1).__next__
 
 #: Built-in primitive ops by name, filled as ``tinynet.ops`` defines them.
 PRIMITIVES: dict[str, type] = {}
@@ -57,10 +63,18 @@ class Function:
     saves_output = False
     _saved_arrays = None
     _output_ref = None
-    inputs: Any = None  # the forward arguments while the node is in a graph, then None
-    # The in-place write stamp when the op ran (see inplace_writes.count); weakref of retain_grad().
-    _stamp = 0
-    _retained: weakref.ref | None = None
+    # What the engine reads per node live in slots that ``apply`` always sets: a class
+    # attribute of the same name would keep CPython from specializing each read and write.
+    # ``inputs``: the forward arguments while the node is in a graph, else None. ``_stamp``:
+    # the in-place write stamp when the op ran (see inplace_writes.count). ``_order``: when
+    # it was recorded (later nodes have smaller numbers). ``_retained``: weakref of
+    # retain_grad(). ``needs_input_grad`` is set only on recorded nodes.
+    __slots__ = ("inputs", "needs_input_grad", "_stamp", "_order", "_retained")
+    inputs: Any
+    needs_input_grad: tuple
+    _stamp: int
+    _order: int
+    _retained: weakref.ref | None
 
     # -- the op's facts, kept with its class ----------------------------------------------
     #: How users write the op, for reports (``pow`` for ``PowScalar``); None: the class
@@ -92,39 +106,53 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run forward on the arrays of ``args`` and record the op if any input requires grad."""
-        ctx = object.__new__(cls)
-        # One pass over the arguments for both the arrays and which ones need a gradient
-        # (two comprehensions cost a quarter of a small op's time).
-        arrays = []
-        needs = []
-        recorded = False
-        for arg in args:
-            if isinstance(arg, Tensor):
-                arrays.append(arg.data)
-                needed = arg._requires_grad
-                recorded |= needed
-                needs.append(needed)
-            else:
-                arrays.append(arg)
-                needs.append(False)
-        out = cls.forward(ctx, *arrays)
+        ctx = _new_object(cls)
+        # One or two Tensors, most ops' arguments, are read without a loop.
+        count = len(args)
+        needs: tuple
+        if count == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor):
+            a, b = args
+            needs = (a._requires_grad, b._requires_grad)
+            out = cls.forward(ctx, a.data, b.data)
+        elif count == 1 and isinstance(args[0], Tensor):
+            a = args[0]
+            needs = (a._requires_grad,)
+            out = cls.forward(ctx, a.data)
+        elif (
+            count == 3
+            and isinstance(args[0], Tensor)
+            and not isinstance(args[1], Tensor)
+            and not isinstance(args[2], Tensor)
+        ):  # a tensor and two settings: reductions (x, axis, keepdims), clip
+            a = args[0]
+            needs = (a._requires_grad, False, False)
+            out = cls.forward(ctx, a.data, args[1], args[2])
+        else:
+            arrays, needs = _unpack(args)
+            out = cls.forward(ctx, *arrays)
         if type(out) is not np.ndarray:
             out = _as_output_array(out, cls)
         if _trace_hook is not None:
             _trace_hook.primitive(cls, ctx, args, out)
-        if recorded and grad_mode.enabled:
+        # The result Tensor built here, not by Tensor.wrap: a call less on every op.
+        result = _new_object(Tensor)
+        result.data = out
+        result._grad = None
+        result._version = 0
+        if True in needs and grad_mode.enabled:
             ctx.inputs = args
-            ctx.needs_input_grad = tuple(needs)
+            ctx.needs_input_grad = needs
             ctx._stamp = inplace_writes.count
-            result = Tensor.wrap(out, out.dtype.kind == "f", ctx)
-            if out.base is not None:
-                _share_version_counter(result, args)
+            ctx._order = _next_order()
+            ctx._retained = None
+            result._requires_grad = out.dtype.kind == "f"
+            result._node = ctx
             if cls.saves_output or ctx._saved_arrays is not None:
                 ctx._output_ref = weakref.ref(result)
-            if _hook_count:
-                _call_forward_hooks(ctx, result)
-            return result
-        result = Tensor.wrap(out)
+        else:
+            ctx.inputs = None
+            result._requires_grad = False
+            result._node = None
         if out.base is not None:
             _share_version_counter(result, args)
         if _hook_count:
@@ -134,7 +162,7 @@ class Function:
     # -- context API -----------------------------------------------------------------------
     def save_for_backward(self, *values) -> None:
         """Keep arrays (inputs, the output, or new arrays) for backward."""
-        self._saved_arrays = values
+        self._saved_arrays = values  # type: ignore[misc]  # in the subclass's __dict__
 
     @property
     def saved_tensors(self) -> tuple:
@@ -183,15 +211,18 @@ class Function:
         their producers, and a rebased input would lead it astray (PyTorch is laxer here).
         """
         inputs = self.inputs
-        if inputs is None or inplace_writes.count == self._stamp:
+        # A context that ``apply`` did not record (tn.compile's replay sets ``inputs``
+        # itself) has no stamp: nothing to check.
+        stamp = getattr(self, "_stamp", None)
+        if inputs is None or stamp is None or inplace_writes.count == stamp:
             return
         for index, arg in enumerate(inputs):
-            if isinstance(arg, Tensor) and written_since(arg, self._stamp):
+            if isinstance(arg, Tensor) and written_since(arg, stamp):
                 raise RuntimeError(self._modified_message(arg, f"input {index}"))
         ref = self._output_ref
         if ref is not None:
             output = ref()
-            if output is not None and written_since(output, self._stamp):
+            if output is not None and written_since(output, stamp):
                 raise RuntimeError(self._modified_message(output, "output 0"))
 
     def _modified_message(self, tensor, role: str) -> str:
@@ -231,6 +262,21 @@ class Function:
         if not create_graph:
             grad = Tensor.wrap(grad.data.copy())
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _unpack(args: tuple) -> tuple[list, tuple]:
+    """The forward arguments as arrays (Tensors unwrapped), and which ones need a gradient.
+    One pass for both: two comprehensions cost a quarter of a small op's time."""
+    arrays = []
+    needs = []
+    for arg in args:
+        if isinstance(arg, Tensor):
+            arrays.append(arg.data)
+            needs.append(arg._requires_grad)
+        else:
+            arrays.append(arg)
+            needs.append(False)
+    return arrays, tuple(needs)
 
 
 def _share_version_counter(result: Tensor, args) -> None:
@@ -419,9 +465,10 @@ def traced_check(predicate, *args) -> bool:
 
 def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
     """Reduce ``grad`` to ``like``'s shape and dtype: the one place broadcasting is undone."""
-    shape = like.data.shape
-    if grad.data.shape != shape:
-        summed = summed_axes(grad.data.shape, shape)
+    array, target = grad.data, like.data
+    shape, grad_shape = target.shape, array.shape
+    if grad_shape != shape:
+        summed = summed_axes(grad_shape, shape)
         if summed is None:
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} "
@@ -430,9 +477,10 @@ def _unbroadcast(grad: Tensor, like: Tensor, node) -> Tensor:
         if grad_mode.enabled or _trace_hook is not None:
             grad = _ops.sum_to_shape(grad, shape)
         else:  # first order, nothing to record: SumToShape's arithmetic without the op
-            grad = Tensor.wrap(sum_to_shape_array(grad.data, shape, summed))
-    if grad.data.dtype != like.data.dtype:
-        grad = _ops.cast(grad, like.data.dtype)
+            grad = Tensor.wrap(sum_to_shape_array(array, shape, summed))
+    dtype = target.dtype
+    if grad.data.dtype is not dtype and grad.data.dtype != dtype:
+        grad = _ops.cast(grad, dtype)
     return grad
 
 
@@ -443,87 +491,59 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
     ``wanted`` maps id(tensor) -> tensor and the gradients of those tensors are returned
     in a dict keyed the same way, leaving every ``.grad`` untouched.
     """
-    grads: dict = {}  # node -> gradient of its output, summed over its consumers
-    leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient], handed out at the end
     captured: dict = {}  # key of a wanted tensor -> its gradient
-    previous_mode = grad_mode.enabled
-    grad_mode.enabled = create_graph
+    mode = grad_mode
+    previous_mode = mode.enabled
+    mode.enabled = create_graph
     state = _state
     state.backward_depth += 1
     try:
-        pending = _count_dependencies(roots, root_grads, grads, leaf_grads)
         wanted_nodes = None
         if wanted is not None:
             wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
-        done = _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
+        leaf_grads, done = _propagate(roots, root_grads, create_graph, wanted_nodes, captured)
         # Nodes are freed only at the end: outputs that backward formulas read through weak
         # references stay alive while their consumers' nodes still hold them.
         if not retain_graph:
             for node in done:
                 node.inputs = node._saved_arrays = None  # free it
-        if wanted is None:
-            _assign_leaf_grads(leaf_grads.values(), root_grads, create_graph)
-        else:
+        if wanted is not None:
             captured.update((key, grad) for key, (_, grad) in leaf_grads.items() if key in wanted)
+        elif _trace_hook is not None:
+            entries = list(leaf_grads.values())
+            _trace_hook.leaf_grads(entries, root_grads, create_graph, _accumulate_leaf_grads)
+        elif leaf_grads:
+            _accumulate_leaf_grads(leaf_grads.values(), root_grads, create_graph)
     finally:
         state.backward_depth -= 1
-        grad_mode.enabled = previous_mode
+        mode.enabled = previous_mode
     return captured
 
 
-def _count_dependencies(roots, root_grads, grads: dict, leaf_grads: dict) -> dict:
-    """Seed ``grads`` from the roots; count, per node, the edges into it from the roots' side.
+def _propagate(roots, root_grads, create_graph, wanted_nodes, captured) -> tuple[dict, list]:
+    """Run each reachable node's backward once, latest-created first.
 
-    A depth-first walk with an explicit stack (no recursion), so long chains are fine.
+    A node's consumers were all created after it (``_order``), so taking nodes from the
+    heap latest first runs each one after all its consumers: a topological order with no
+    pass to count edges, and no recursion. Returns the leaves' gradients (id(leaf) ->
+    [leaf, gradient]) and the nodes in the order they ran. Per-edge work stays inline.
     """
-    pending: dict = {}
-    stack = []
-    for root, grad in zip(roots, root_grads):
-        node = root._node
-        if node is None:
-            _collect_leaf(leaf_grads, root, grad)
-            continue
-        grads[node] = grads[node] + grad if node in grads else grad
-        if node not in pending:
-            pending[node] = 0
-            stack.append(node)
-    while stack:
-        inputs = stack.pop().inputs
+    grads, leaf_grads, heap = _seed(roots, root_grads)
+    done = []
+    writes = inplace_writes
+    while heap:
+        node = heappop(heap)[1]
+        done.append(node)
+        grad = grads.pop(node)
+        inputs = node.inputs
         if inputs is None:
             raise RuntimeError(_FREED)
-        for arg in inputs:
-            if isinstance(arg, Tensor) and arg._requires_grad:
-                parent = arg._node
-                if parent is None:
-                    continue
-                if parent in pending:
-                    pending[parent] += 1
-                else:
-                    pending[parent] = 1
-                    stack.append(parent)
-    return pending
-
-
-def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured) -> list:
-    """Kahn's algorithm: run each node's backward once all its consumers have run.
-
-    Each input's gradient is un-broadcast and accumulated into its node (which joins the
-    ready list once all its consumers have run) or its leaf. Returns the nodes in the
-    order they ran. One loop, the engine's hot path: per-node work is kept inline.
-    """
-    ready = [node for node, count in pending.items() if count == 0]
-    done = []
-    while ready:
-        node = ready.pop()
-        done.append(node)
-        grad = grads.pop(node, None)
-        inputs = node.inputs
-        if grad is None:
+        if grad is None:  # every consumer's formula returned None for it
             input_grads = (None,) * len(inputs)
         else:
             if wanted_nodes is not None and node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
-            if create_graph or node._stamp != inplace_writes.count or node._retained is not None:
+            if create_graph or node._stamp != writes.count or node._retained is not None:
                 _before_backward(node, grad, create_graph)
             input_grads = type(node).backward(node, grad)
             if type(input_grads) is not tuple:
@@ -545,20 +565,43 @@ def _propagate(pending, grads, leaf_grads, create_graph, wanted_nodes, captured)
                     input_grad = _unbroadcast(input_grad, arg, node)
             parent = arg._node
             if parent is None:
-                if input_grad is not None:  # _collect_leaf, inlined
-                    entry = leaf_grads.get(id(arg))
+                if input_grad is not None:
+                    key = id(arg)
+                    entry = leaf_grads.get(key)
                     if entry is None:
-                        leaf_grads[id(arg)] = [arg, input_grad]
+                        leaf_grads[key] = [arg, input_grad]
                     else:
                         entry[1] = entry[1] + input_grad
-                continue
-            if input_grad is not None:
-                grads[parent] = grads[parent] + input_grad if parent in grads else input_grad
-            count = pending[parent] - 1
-            pending[parent] = count
-            if count == 0:
-                ready.append(parent)
-    return done
+            elif parent in grads:
+                if input_grad is not None:
+                    previous = grads[parent]
+                    grads[parent] = input_grad if previous is None else previous + input_grad
+            else:
+                grads[parent] = input_grad
+                heappush(heap, (parent._order, parent))
+    return leaf_grads, done
+
+
+def _seed(roots, root_grads) -> tuple[dict, dict, list]:
+    """The engine's starting state: each node's gradient (the sum over its consumers, or
+    None), each leaf's, and the heap of nodes to run, from the roots' gradients."""
+    grads: dict = {}
+    leaf_grads: dict = {}
+    heap: list = []
+    for root, grad in zip(roots, root_grads):
+        node = root._node
+        if node is None:
+            entry = leaf_grads.get(id(root))
+            if entry is None:
+                leaf_grads[id(root)] = [root, grad]
+            else:
+                entry[1] = entry[1] + grad
+        elif node in grads:
+            grads[node] = grads[node] + grad
+        else:
+            grads[node] = grad
+            heappush(heap, (node._order, node))
+    return grads, leaf_grads, heap
 
 
 def _before_backward(node, grad: Tensor, create_graph: bool) -> None:
@@ -574,21 +617,6 @@ def _before_backward(node, grad: Tensor, create_graph: bool) -> None:
         node._give_retained_grad(grad, create_graph)
 
 
-def _collect_leaf(leaf_grads: dict, leaf: Tensor, grad: Tensor) -> None:
-    entry = leaf_grads.get(id(leaf))
-    if entry is None:
-        leaf_grads[id(leaf)] = [leaf, grad]
-    else:
-        entry[1] = entry[1] + grad
-
-
-def _assign_leaf_grads(entries, root_grads, create_graph: bool) -> None:
-    if _trace_hook is not None:
-        _trace_hook.leaf_grads(list(entries), root_grads, create_graph, _accumulate_leaf_grads)
-    else:
-        _accumulate_leaf_grads(entries, root_grads, create_graph)
-
-
 def _accumulate_leaf_grads(entries, root_grads, create_graph: bool) -> None:
     """Accumulate each leaf's gradient into ``.grad`` without ever aliasing another array.
 
@@ -597,20 +625,30 @@ def _accumulate_leaf_grads(entries, root_grads, create_graph: bool) -> None:
     (``clip_grad_norm_``, say) must never reach another.
     """
     handed_out = None
+    new = _new_object
     for leaf, grad in entries:
         if create_graph:
             leaf._grad = grad if leaf._grad is None else leaf._grad + grad
             continue
         array = grad.data
         if leaf._grad is not None:
-            leaf._grad = Tensor.wrap(leaf._grad.data + array)
-            continue
-        if handed_out is None:
-            handed_out = {id(g.data) for g in root_grads}
-        if array.base is not None or id(array) in handed_out:
-            array = array.copy()
-        handed_out.add(id(array))
-        leaf._grad = Tensor.wrap(array)
+            array = leaf._grad.data + array
+        else:
+            if handed_out is None:  # a loop: a set comprehension's frame costs more here
+                handed_out = set()
+                for root_grad in root_grads:
+                    handed_out.add(id(root_grad.data))
+            key = id(array)
+            if array.base is not None or key in handed_out:
+                array = array.copy()
+                key = id(array)
+            handed_out.add(key)
+        tensor = new(Tensor)  # Tensor.wrap(array), inline
+        tensor.data = array
+        tensor._grad = tensor._node = None
+        tensor._requires_grad = False
+        tensor._version = 0
+        leaf._grad = tensor
 
 
 def _seed_gradients(outputs, gradients):
@@ -655,6 +693,13 @@ def _as_tuple(value):
 
 def backward(tensors, gradient=None, retain_graph=None, create_graph=False) -> None:
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    if gradient is None and type(tensors) is Tensor:
+        data = tensors.data
+        if data.ndim == 0 and tensors._requires_grad:  # a loss: seeded by np.array(1)
+            _run((tensors,), (Tensor.wrap(np.array(1, data.dtype)),), retain_graph, create_graph)
+            return
     gradients: tuple
     if type(tensors) is Tensor and (gradient is None or type(gradient) is Tensor):
         outputs, gradients = (tensors,), (gradient,)
@@ -663,8 +708,6 @@ def backward(tensors, gradient=None, retain_graph=None, create_graph=False) -> N
         gradients = _as_tuple(gradient) if gradient is not None else (None,) * len(outputs)
     if len(gradients) != len(outputs):
         raise RuntimeError(f"got {len(gradients)} gradients for {len(outputs)} tensors")
-    if retain_graph is None:
-        retain_graph = create_graph
     _run(outputs, _seed_gradients(outputs, gradients), retain_graph, create_graph)
 
 

@@ -73,9 +73,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad = True
 
-    @classmethod
-    def _wrap(cls, array: np.ndarray, requires_grad: bool = False, node=None) -> Tensor:
-        """Fast constructor for arrays that already follow the dtype policy."""
+    @staticmethod
+    def _wrap(array: np.ndarray, requires_grad: bool = False, node=None) -> Tensor:
+        """Fast constructor for arrays that already follow the dtype policy (a static
+        method: a class method builds a bound method on every call)."""
         tensor = object.__new__(Tensor)
         tensor.data = array
         tensor._grad = None

@@ -43,6 +43,43 @@ def binary(a, b) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+_ONES: dict = {}
+
+
+def one(dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d ``1`` of ``dtype``, made once per dtype, for backward formulas'
+    arithmetic on arrays (``one(y.dtype) - y * y``): the same values as
+    ``np.asarray(1.0, dtype)``, which costs a third of the small ufunc it feeds.
+
+    >>> one(np.dtype(np.float32))
+    array(1., dtype=float32)
+    """
+    value = _ONES.get(dtype)
+    if value is None:
+        value = np.ones((), dtype)
+        value.flags.writeable = False
+        _ONES[dtype] = value
+    return value
+
+
+def single_value(array: np.ndarray) -> np.ndarray:
+    """``array``, or the 0-d value it repeats when it is a view of one (the gradient a full
+    reduction spreads): the same operand elementwise, and a contiguous multiply takes half
+    the time of one by a 0-stride view (0.4 against 0.8 µs on (32, 16) float32).
+
+    >>> value = np.array(2.0)
+    >>> single_value(np.broadcast_to(value, (3, 2))) is value
+    True
+    >>> zeros = np.frombuffer(bytes(8), np.float32)  # a view of bytes: itself
+    >>> single_value(zeros) is zeros
+    True
+    """
+    base = array.base  # any object with a buffer: bytes, mmap, a memoryview, a NumPy scalar
+    if isinstance(base, (np.ndarray, np.generic)) and base.ndim == 0 and base.dtype == array.dtype:
+        return base
+    return array
+
+
 def promote_all(parts: list[Tensor]) -> list[Tensor]:
     """Tensors to join (``cat``, ``stack``) in one dtype, PyTorch's rule: a floating dtype
     beats integers and booleans, so ``cat([int64, float32])`` is float32, not NumPy's float64.
@@ -148,14 +185,15 @@ def dim_aliases(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if kwargs:
-            for alias in aliases.keys() & kwargs.keys():
-                name = aliases[alias]
-                if name in kwargs:
-                    raise TypeError(
-                        f"{fn.__name__}() got both {name}= and its alias {alias}=; pass one"
-                    )
-                kwargs[name] = kwargs.pop(alias)
+        if not kwargs:  # the common call: no dictionary to pass on
+            return fn(*args)
+        for alias in aliases.keys() & kwargs.keys():
+            name = aliases[alias]
+            if name in kwargs:
+                raise TypeError(
+                    f"{fn.__name__}() got both {name}= and its alias {alias}=; pass one"
+                )
+            kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
 
     return wrapper

@@ -18,7 +18,15 @@ from tinynet._dtype import weak_scalar_array
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function, traced_call
 from tinynet.errors import DTypeError
-from tinynet.ops._args import apply_binary, as_tensor, binary, broadcast_error, floating_input
+from tinynet.ops._args import (
+    apply_binary,
+    as_tensor,
+    binary,
+    broadcast_error,
+    floating_input,
+    one,
+    single_value,
+)
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -110,10 +118,12 @@ class Mul(Function):
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
         g = grad_output.data
+        dtype = g.dtype
         if (
             not grad_mode.enabled
-            and g.dtype.kind == "f"
-            and g.dtype == a.data.dtype == b.data.dtype
+            and dtype.kind == "f"
+            and (a.data.dtype is dtype or a.data.dtype == dtype)
+            and (b.data.dtype is dtype or b.data.dtype == dtype)
         ):
             # first-order fast path: scaled_gradient's arithmetic on the arrays
             return (
@@ -303,10 +313,11 @@ class Tanh(Function):
     def backward(ctx, grad_output):
         y = ctx.output
         g = grad_output.data
-        if not grad_mode.enabled and g.dtype.kind == "f" and g.dtype == y.data.dtype:
+        y_data = y.data
+        dtype = y_data.dtype
+        if not grad_mode.enabled and dtype.kind == "f" and (g.dtype is dtype or g.dtype == dtype):
             # first-order fast path: the same operations as below, on the arrays
-            y = y.data
-            out = g * (np.asarray(1.0, y.dtype) - y * y)
+            out = single_value(g) * (one(dtype) - y_data * y_data)
             return Tensor.wrap(out if type(out) is np.ndarray else np.asarray(out))
         return grad_output * (1.0 - y * y)
 
@@ -325,6 +336,13 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, grad_output):
         y = ctx.output
+        g = grad_output.data
+        y_data = y.data
+        dtype = y_data.dtype
+        if not grad_mode.enabled and dtype.kind == "f" and (g.dtype is dtype or g.dtype == dtype):
+            # first-order fast path: the same operations as below, on the arrays
+            out = single_value(g) * (y_data * (one(dtype) - y_data))
+            return Tensor.wrap(out if type(out) is np.ndarray else np.asarray(out))
         return grad_output * (y * (1.0 - y))
 
 

@@ -29,12 +29,11 @@ def _spread(grad_output: Tensor, ctx, scale: float) -> Tensor:
         g = grad_output.data
         if scale != 1.0:
             g = g * g.dtype.type(scale)
-        if ctx.keepdims:
-            kept_shape = g.shape
-        elif g.ndim == 0:  # a full reduction (loss.sum(), loss.mean()): the common case
-            kept_shape = (1,) * len(shape)
-        else:
-            kept_shape = _kept_shape(ctx)
+        if g.ndim == 0:  # a full reduction (loss.sum(), loss.mean()): the common case
+            view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+            view.setflags(write=False)
+            return Tensor.wrap(view)
+        kept_shape = g.shape if ctx.keepdims else _kept_shape(ctx)
         return Tensor.wrap(_broadcast_view(g, kept_shape, shape))
     grad = _expand_back(grad_output, ctx)
     return (grad * scale if scale != 1.0 else grad).broadcast_to(shape)
@@ -53,7 +52,7 @@ def _broadcast_view(g, kept_shape: tuple, shape: tuple) -> np.ndarray:
             strides[axis] = step
             step *= kept_shape[axis]
     view = np.ndarray(shape, g.dtype, g, 0, tuple(strides))
-    view.flags.writeable = False
+    view.setflags(write=False)
     return view
 
 
@@ -76,7 +75,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         # x.sum(...) without ndarray.sum's Python-level wrapper
-        return np.add.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        out = np.add.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+        return out if type(out) is np.ndarray else np.asarray(out)  # a full sum is a scalar
 
     @staticmethod
     def backward(ctx, grad_output):
