@@ -1,12 +1,17 @@
 """Export to ONNX: ``tinynet.onnx.export(module, example_input, path)``.
 
 The ``onnx`` package builds the graph (``pip install onnx``; ``onnxruntime`` runs it). A
-module is exported layer by layer: ``nn.Sequential`` (nested too) of ``nn.Linear``, the
-activations ``ReLU``, ``LeakyReLU``, ``ELU``, ``GELU``, ``Tanh``, ``Sigmoid``, ``Softplus``,
-``Softmax``, ``LogSoftmax``, ``SiLU``, ``Identity``, ``Flatten`` and ``Dropout``
-(the identity at inference, as in ``eval()`` mode). Anything else is refused by name rather
-than exported wrongly. The graph computes in the dtype of the module's parameters and its
-batch axis is dynamic.
+module is exported layer by layer, one writer per layer class: ``nn.Sequential`` (nested
+too) of ``Linear``, ``Conv1d``, ``Conv2d``, ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``,
+``AvgPool2d``, ``AdaptiveAvgPool2d``, ``BatchNorm1d``/``2d``/``3d``, ``LayerNorm``,
+``Embedding`` (integer indices in), ``Flatten``, ``Unflatten``, ``Identity``, ``Dropout`` and
+the activations (docs/nn.md lists them and how each is written). Anything else, a subclass
+with its own ``forward`` included, is refused by name rather than exported wrongly. The graph
+computes in the dtype of the module's parameters; its batch axis is dynamic, the other axes
+are the example's.
+
+As ``torch.onnx.export`` by default, a module in training mode is exported as in ``eval()``
+mode (``Dropout`` the identity, ``BatchNorm`` with its running statistics) and left as it was.
 
 Fitted ``NeuralNetClassifier`` / ``NeuralNetRegressor`` export too: ``export_estimator``
 writes their ``predict_proba`` / ``predict``, and ``register_skl2onnx()`` teaches ``skl2onnx``
@@ -85,7 +90,7 @@ class _Graph:
     # -- modules --------------------------------------------------------------------------
     def module(self, module: nn.Module, x: str) -> str:
         """Append ``module``'s forward pass applied to ``x``; return the output's name."""
-        if isinstance(module, nn.Sequential):
+        if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
             for child in module.children():
                 x = self.module(child, x)
             return x
@@ -147,18 +152,19 @@ class _Graph:
         its columns are tinynet's own output on the basis images, applied by one MatMul."""
         shape = self.shape(x, rank, module)
         size = int(math.prod(shape[2:]))
+        if size * size > _LINEAR_MAP_LIMIT:
+            raise NotImplementedError(
+                f"tinynet.onnx cannot export {module!r} on inputs of shape {shape}: ONNX's "
+                "pooling windows or divisors differ from PyTorch's here, and the exact matrix "
+                f"would need {size}^2 numbers (more than {_LINEAR_MAP_LIMIT}); use ceil_mode="
+                "False, no divisor_override, or an output size that divides the input's"
+            )
         basis = np.eye(size, dtype=self.examples[x].dtype).reshape(size, 1, *shape[2:])
         from tinynet import Tensor, no_grad
 
         with no_grad():
             columns = np.asarray(module(Tensor(basis)).data)
         out = columns.shape[2:]
-        if columns.size > _LINEAR_MAP_LIMIT:
-            raise NotImplementedError(
-                f"tinynet.onnx cannot export {module!r} on inputs of shape {shape}: written "
-                f"as a matrix it would hold {columns.size} numbers (more than "
-                f"{_LINEAR_MAP_LIMIT}); use windows that tile the input"
-            )
         flat = self.op("Reshape", [x, self.ints("shape", [0, shape[1], size])])
         y = self.op("MatMul", [flat, self.constant("pool", columns.reshape(size, -1))])
         return self.op("Reshape", [y, self.ints("shape", [0, shape[1], *out])])
@@ -199,7 +205,7 @@ class _Graph:
 # -- one writer per layer -----------------------------------------------------------------------
 Writer = Callable[[_Graph, Any, str], str]
 _WRITERS: dict[type, Writer] = {}
-_LINEAR_MAP_LIMIT = 1 << 22
+_LINEAR_MAP_LIMIT = 1 << 24  # 64 x 64 inputs
 
 
 def _writes(*types: type) -> Callable[[Writer], Writer]:
@@ -425,10 +431,15 @@ def _max_pool(graph: _Graph, pool, x: str) -> str:
         max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)
         for n, o, k, s, p, d in zip(size, out, kernel, stride, padding, dilation)
     ]
+    pads = padding + after
+    if any(a >= k for a, k in zip(after, kernel)):  # onnxruntime wants pads below the kernel
+        lead = [0, 0]
+        fill = graph.constant("minus_inf", -np.inf)
+        pads_input = graph.ints("pads", lead + padding + lead + after)
+        x, pads = graph.op("Pad", [x, pads_input, fill], mode="constant"), [0] * len(pads)
     return graph.op(
-        "MaxPool", [x], kernel_shape=kernel, strides=stride, dilations=dilation,
-        pads=padding + after,
-    )  # fmt: skip
+        "MaxPool", [x], kernel_shape=kernel, strides=stride, dilations=dilation, pads=pads
+    )
 
 
 @_writes(nn.AvgPool1d, nn.AvgPool2d)
@@ -550,11 +561,13 @@ def to_onnx_graph(module: nn.Module, example_input, input_name="input", output_n
 
 
 def export(module: nn.Module, example_input, path, *, input_name="input", output_name="output"):
-    """Write ``module`` (in ``eval()`` mode) as an ONNX file at ``path``; return the model.
+    """Write ``module``'s ``eval()``-mode forward as an ONNX file at ``path``; return the model.
 
     ``example_input`` is an array or Tensor of the input's shape (any batch size): it fixes
-    the feature shape and checks that the module runs. The ONNX input and output are named
-    ``input_name`` and ``output_name``.
+    the shape of every axis but the batch one, and each layer runs on it once (so a module
+    in training mode is run in eval mode, then put back, its running statistics unchanged).
+    Integer examples (indices for an ``Embedding``) make an int64 input. The ONNX input and
+    output are named ``input_name`` and ``output_name``.
     """
     model = to_onnx_graph(module, example_input, input_name, output_name)
     _write(model, path)
