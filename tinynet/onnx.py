@@ -66,6 +66,7 @@ class _Graph:
         # that pooling, padding and reshapes need (empty for estimators: Linear and
         # activations only).
         self.examples: dict[str, np.ndarray] = {}
+        self.batch_kept = True  # False once a Flatten merges the batch axis into others
 
     def name(self, hint: str) -> str:
         self._count += 1
@@ -375,6 +376,7 @@ def _reshape(graph: _Graph, module, x: str) -> str:
         merges_batch = False
     shape = list(graph.forward(module, x).shape)
     shape[0] = -1 if merges_batch else 0  # 0: this axis keeps the batch size, whatever it is
+    graph.batch_kept = graph.batch_kept and not merges_batch
     return graph.op("Reshape", [x, graph.ints("shape", shape)])
 
 
@@ -553,10 +555,10 @@ def to_onnx_graph(module: nn.Module, example_input, input_name="input", output_n
         module.train(was_training)
     expected = graph.examples[output]
     graph.nodes.append(("Identity", [output], [output_name], {}))
-    batch = ["batch"]
+    first = "batch" if graph.batch_kept else None  # None: a size that varies otherwise
     return graph.model(
-        [(input_name, example.dtype, batch + list(example.shape[1:]))],
-        [(output_name, dtype, batch + list(expected.shape[1:]))],
+        [(input_name, example.dtype, ["batch", *example.shape[1:]])],
+        [(output_name, dtype, [first, *expected.shape[1:]])],
     )
 
 
