@@ -66,6 +66,24 @@ CONV2D = [
 ]
 
 
+TRANSPOSED = [
+    nn.ConvTranspose1d(4, 3, 3),
+    nn.ConvTranspose1d(4, 6, 4, stride=2, padding=1, output_padding=1, groups=2, bias=False),
+    nn.ConvTranspose1d(4, 2, 3, stride=3, padding=2, output_padding=2, dilation=2),
+    nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1),
+    nn.ConvTranspose2d(
+        4, 4, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 2),
+        groups=2,
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("conv", TRANSPOSED, ids=repr)
+def test_transposed_convolutions(conv, tmp_path):
+    shape = (4, 5) if isinstance(conv, nn.ConvTranspose1d) else (4, 4, 5)
+    assert check_export(nn.Sequential(conv), shape, tmp_path)[0] == "ConvTranspose"
+
+
 @pytest.mark.parametrize("conv", CONV1D + CONV2D, ids=repr)
 def test_convolutions(conv, tmp_path):
     shape = (4, 9) if isinstance(conv, nn.Conv1d) else (4, 7, 8)
@@ -233,9 +251,8 @@ class Reversed(nn.Sequential):
 @pytest.mark.parametrize(
     "net, shape, error, match",
     [
-        (nn.Sequential(nn.ConvTranspose2d(2, 2, 3)), (2, 5, 5), NotImplementedError,
-         "cannot export ConvTranspose2d: it exports .*Conv2d"),
-        (nn.Sequential(nn.GLU()), (4,), NotImplementedError, "cannot export GLU"),
+        (nn.Sequential(nn.GLU()), (4,), NotImplementedError,
+         "cannot export GLU: it exports nn.Sequential .*Conv2d, .*Linear"),
         (nn.Sequential(Doubled()), (4,), NotImplementedError, "cannot export Doubled"),
         (Reversed(nn.Tanh(), nn.ReLU()), (4,), NotImplementedError, "cannot export Reversed"),
         (nn.Sequential(nn.MaxPool2d(2, return_indices=True)), (1, 4, 4), NotImplementedError,

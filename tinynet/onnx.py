@@ -2,8 +2,8 @@
 
 The ``onnx`` package builds the graph (``pip install onnx``; ``onnxruntime`` runs it). A
 module is exported layer by layer, one writer per layer class: ``nn.Sequential`` (nested
-too) of ``Linear``, ``Conv1d``, ``Conv2d``, ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``,
-``AvgPool2d``, ``AdaptiveAvgPool2d``, ``BatchNorm1d``/``2d``/``3d``, ``LayerNorm``,
+too) of ``Linear``, ``Conv1d``/``2d``, ``ConvTranspose1d``/``2d``, ``MaxPool1d``/``2d``,
+``AvgPool1d``/``2d``, ``AdaptiveAvgPool2d``, ``BatchNorm1d``/``2d``/``3d``, ``LayerNorm``,
 ``Embedding`` (integer indices in), ``Flatten``, ``Unflatten``, ``Identity``, ``Dropout`` and
 the activations (docs/nn.md lists them and how each is written). Anything else, a subclass
 with its own ``forward`` included, is refused by name rather than exported wrongly. The graph
@@ -381,7 +381,7 @@ def _reshape(graph: _Graph, module, x: str) -> str:
 
 
 # -- convolution and pooling --------------------------------------------------------------------
-_SPATIAL = {nn.Conv1d: 1, nn.MaxPool1d: 1, nn.AvgPool1d: 1}  # the rest: 2
+_SPATIAL = {nn.Conv1d: 1, nn.ConvTranspose1d: 1, nn.MaxPool1d: 1, nn.AvgPool1d: 1}  # else 2
 
 
 def _spatial(module) -> int:
@@ -409,6 +409,21 @@ def _conv(graph: _Graph, conv, x: str) -> str:
         "Conv", inputs, kernel_shape=list(conv.kernel_size), strides=list(conv.stride),
         dilations=list(conv.dilation), group=conv.groups,
         pads=[b for b, _ in widths] + [a for _, a in widths],
+    )  # fmt: skip
+
+
+@_writes(nn.ConvTranspose1d, nn.ConvTranspose2d)
+def _conv_transpose(graph: _Graph, conv, x: str) -> str:
+    # Weight (in, out/groups, *kernel) and the output size (n - 1) s - 2 p + d (k - 1) +
+    # output_padding + 1 are ONNX's as PyTorch's.
+    graph.shape(x, _spatial(conv) + 2, conv)
+    inputs = [x, graph.constant("weight", conv.weight.data)]
+    if conv.bias is not None:
+        inputs.append(graph.constant("bias", conv.bias.data))
+    return graph.op(
+        "ConvTranspose", inputs, kernel_shape=list(conv.kernel_size), strides=list(conv.stride),
+        dilations=list(conv.dilation), group=conv.groups, pads=list(conv.padding) * 2,
+        output_padding=list(conv.output_padding),
     )  # fmt: skip
 
 
