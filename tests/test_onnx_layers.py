@@ -164,7 +164,7 @@ def test_normalization_in_eval_mode(norm, shape, dtype, tmp_path):
 ACTIVATIONS = [
     nn.SELU(), nn.CELU(), nn.CELU(0.5), nn.ReLU6(), nn.Hardtanh(), nn.Hardtanh(-2.0, 1.5),
     nn.Hardsigmoid(), nn.Hardswish(), nn.Mish(), nn.Softsign(), nn.LogSigmoid(),
-    nn.Softmin(dim=1), nn.ReLU6(inplace=True), nn.SiLU(),
+    nn.Softmin(dim=1), nn.ReLU6(inplace=True), nn.SiLU(), nn.GLU(), nn.GLU(dim=1),
 ]  # fmt: skip
 IN_DOUBLE = (nn.CELU, nn.ReLU6, nn.Hardtanh)  # the others' ONNX ops run in float32 only
 
@@ -172,9 +172,9 @@ IN_DOUBLE = (nn.CELU, nn.ReLU6, nn.Hardtanh)  # the others' ONNX ops run in floa
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=repr)
 def test_activations(activation, tmp_path):
     # scale 4: both sides of the kinks at -3, -1, 0, 1, 3 and 6
-    check_export(nn.Sequential(nn.Flatten(), activation), (2, 7), tmp_path, scale=4.0)
+    check_export(nn.Sequential(nn.Flatten(), activation), (2, 8), tmp_path, scale=4.0)
     if isinstance(activation, IN_DOUBLE):
-        check_export(nn.Sequential(activation), (7,), tmp_path, np.float64, scale=4.0)
+        check_export(nn.Sequential(activation), (8,), tmp_path, np.float64, scale=4.0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -236,6 +236,11 @@ def test_a_module_in_training_mode_exports_its_eval_mode_unchanged(tmp_path):
     np.testing.assert_allclose(got, net.eval()(tn.tensor(x)).data, rtol=1e-5, atol=1e-5)
 
 
+class Twice(nn.Module):
+    def forward(self, input):
+        return input * 2
+
+
 class Doubled(nn.ReLU):
     def forward(self, input):
         return super().forward(input) * 2
@@ -251,8 +256,9 @@ class Reversed(nn.Sequential):
 @pytest.mark.parametrize(
     "net, shape, error, match",
     [
-        (nn.Sequential(nn.GLU()), (4,), NotImplementedError,
-         "cannot export GLU: it exports nn.Sequential .*Conv2d, .*Linear"),
+        (nn.Sequential(Twice()), (4,), NotImplementedError,
+         "cannot export Twice: it exports nn.Sequential .*Conv2d, .*Linear"),
+        (nn.Sequential(nn.GLU(dim=0)), (4,), NotImplementedError, r"GLU\(dim=0\)"),
         (nn.Sequential(Doubled()), (4,), NotImplementedError, "cannot export Doubled"),
         (Reversed(nn.Tanh(), nn.ReLU()), (4,), NotImplementedError, "cannot export Reversed"),
         (nn.Sequential(nn.MaxPool2d(2, return_indices=True)), (1, 4, 4), NotImplementedError,

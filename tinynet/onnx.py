@@ -357,6 +357,21 @@ def _softmax(graph: _Graph, module, x: str) -> str:
     return graph.op(op_type, [x], axis=int(module.dim))
 
 
+@_writes(nn.GLU)
+def _glu(graph: _Graph, glu, x: str) -> str:  # first half of dim times sigmoid of the second
+    shape = graph.shape(x, None, glu)
+    if glu.dim % len(shape) == 0:
+        raise NotImplementedError(
+            "tinynet.onnx cannot export GLU(dim=0): the batch axis is dynamic"
+        )
+    half, axes = shape[glu.dim] // 2, graph.ints("axes", [glu.dim])
+    first, second = (
+        graph.op("Slice", [x, graph.ints("start", [start]), graph.ints("end", [end]), axes])
+        for start, end in ((0, half), (half, 2 * half))
+    )
+    return graph.op("Mul", [first, graph.op("Sigmoid", [second])])
+
+
 @_writes(nn.Flatten, nn.Unflatten)
 def _reshape(graph: _Graph, module, x: str) -> str:
     default = isinstance(module, nn.Flatten) and (module.start_dim, module.end_dim) == (1, -1)
