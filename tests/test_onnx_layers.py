@@ -208,7 +208,7 @@ def test_flatten_of_the_batch_axis(tmp_path):
 
 def small_cnn():
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(inplace=True), nn.MaxPool2d(2),
         nn.Conv2d(4, 8, 3, padding="same", padding_mode="reflect"), nn.Hardswish(),
         nn.Dropout(0.3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3),
         nn.LogSoftmax(dim=1),

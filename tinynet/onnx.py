@@ -111,8 +111,8 @@ class _Graph:
         """tinynet's own output of ``module`` on the example that reaches ``x``."""
         from tinynet import Tensor, no_grad
 
-        with no_grad():
-            return np.asarray(module(Tensor(self.examples[x])).data)
+        with no_grad():  # on a copy: an inplace=True layer must not rewrite the example at x
+            return np.asarray(module(Tensor(self.examples[x].copy())).data)
 
     def shape(self, x: str, rank: int | None, module: nn.Module) -> tuple[int, ...]:
         """The example's shape at ``x``, which must be batched: ``rank`` axes (if given)."""
