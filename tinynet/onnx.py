@@ -1,12 +1,17 @@
 """Export to ONNX: ``tinynet.onnx.export(module, example_input, path)``.
 
 The ``onnx`` package builds the graph (``pip install onnx``; ``onnxruntime`` runs it). A
-module is exported layer by layer: ``nn.Sequential`` (nested too) of ``nn.Linear``, the
-activations ``ReLU``, ``LeakyReLU``, ``ELU``, ``GELU``, ``Tanh``, ``Sigmoid``, ``Softplus``,
-``Softmax``, ``LogSoftmax``, ``SiLU``, ``Identity``, ``Flatten`` and ``Dropout``
-(the identity at inference, as in ``eval()`` mode). Anything else is refused by name rather
-than exported wrongly. The graph computes in the dtype of the module's parameters and its
-batch axis is dynamic.
+module is exported layer by layer, one writer per layer class: ``nn.Sequential`` (nested
+too) of ``Linear``, ``Conv1d``/``2d``, ``ConvTranspose1d``/``2d``, ``MaxPool1d``/``2d``,
+``AvgPool1d``/``2d``, ``AdaptiveAvgPool2d``, ``BatchNorm1d``/``2d``/``3d``, ``LayerNorm``,
+``Embedding`` (integer indices in), ``Flatten``, ``Unflatten``, ``Identity``, ``Dropout`` and
+the activations (docs/nn.md lists them and how each is written). Anything else, a subclass
+with its own ``forward`` included, is refused by name rather than exported wrongly. The graph
+computes in the dtype of the module's parameters; its batch axis is dynamic, the other axes
+are the example's.
+
+As ``torch.onnx.export`` by default, a module in training mode is exported as in ``eval()``
+mode (``Dropout`` the identity, ``BatchNorm`` with its running statistics) and left as it was.
 
 Fitted ``NeuralNetClassifier`` / ``NeuralNetRegressor`` export too: ``export_estimator``
 writes their ``predict_proba`` / ``predict``, and ``register_skl2onnx()`` teaches ``skl2onnx``
@@ -25,6 +30,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +62,11 @@ class _Graph:
         self.initializers: dict[str, np.ndarray] = {}
         self._prefix = prefix
         self._count = 0
+        # tinynet's value at each name, from export's example: the static feature shapes
+        # that pooling, padding and reshapes need (empty for estimators: Linear and
+        # activations only).
+        self.examples: dict[str, np.ndarray] = {}
+        self.batch_kept = True  # False once a Flatten merges the batch axis into others
 
     def name(self, hint: str) -> str:
         self._count += 1
@@ -70,61 +82,93 @@ class _Graph:
         self.nodes.append((op_type, list(inputs), [output], attributes))
         return output
 
+    def ints(self, hint: str, values) -> str:
+        """An int64 initializer: the shapes, pads and slice bounds some ops take as inputs."""
+        name = self.name(hint)
+        self.initializers[name] = np.asarray(values, dtype=np.int64)
+        return name
+
     # -- modules --------------------------------------------------------------------------
     def module(self, module: nn.Module, x: str) -> str:
         """Append ``module``'s forward pass applied to ``x``; return the output's name."""
-        if isinstance(module, nn.Sequential):
+        if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
             for child in module.children():
                 x = self.module(child, x)
             return x
-        if isinstance(module, nn.Linear):
-            weight = np.asarray(module.weight.data).T  # (in, out): x @ W.T
-            x = self.op("MatMul", [x, self.constant("weight", weight)])
-            if module.bias is not None:
-                x = self.op("Add", [x, self.constant("bias", module.bias.data)])
-            return x
-        if isinstance(module, (nn.Identity, nn.Dropout)):
-            return x
-        simple = {nn.ReLU: "Relu", nn.Tanh: "Tanh", nn.Sigmoid: "Sigmoid"}
-        if type(module) in simple:
-            return self.op(simple[type(module)], [x])
-        if isinstance(module, nn.LeakyReLU):
-            return self.op("LeakyRelu", [x], alpha=float(module.negative_slope))
-        if isinstance(module, nn.ELU):
-            return self.op("Elu", [x], alpha=float(module.alpha))
-        if isinstance(module, nn.GELU):
-            return self.gelu(x, module.approximate)
-        if isinstance(module, nn.Softplus):
-            if module.beta == 1:
-                return self.op("Softplus", [x])
-            beta = self.constant("beta", module.beta)
-            scaled = self.op("Softplus", [self.op("Mul", [x, beta])])
-            return self.op("Div", [scaled, beta])
-        if isinstance(module, nn.Softmax):
-            return self.op("Softmax", [x], axis=int(module.dim))
-        if isinstance(module, nn.LogSoftmax):
-            return self.op("LogSoftmax", [x], axis=int(module.dim))
-        if isinstance(module, nn.Flatten) and module.start_dim == 1 and module.end_dim == -1:
-            return self.op("Flatten", [x], axis=1)
-        if isinstance(module, nn.SiLU):
-            return self.op("Mul", [x, self.op("Sigmoid", [x])])
-        raise NotImplementedError(
-            f"tinynet.onnx cannot export {type(module).__name__}: it exports nn.Sequential of "
-            "Linear, ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softplus, Softmax, LogSoftmax, "
-            "Identity, Flatten (start_dim=1) and Dropout"
-        )
+        writer = _writer(module)
+        example = self.examples.get(x)
+        if example is not None and example.dtype.kind in "iu" and writer is not _embedding:
+            raise TypeError(
+                f"tinynet.onnx: {type(module).__name__} gets integer input; integer inputs "
+                "(indices) can only feed an Embedding: give a floating example_input otherwise"
+            )
+        y = writer(self, module, x)
+        if example is not None:
+            self.examples[y] = self.forward(module, x)
+        return y
 
-    def gelu(self, x: str, approximate: str) -> str:
-        half = self.constant("half", 0.5)
-        one = self.constant("one", 1.0)
-        if approximate == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-            cube = self.op("Mul", [self.op("Mul", [x, x]), x])
-            inner = self.op("Add", [x, self.op("Mul", [cube, self.constant("c", 0.044715)])])
-            scaled = self.op("Mul", [inner, self.constant("k", math.sqrt(2 / math.pi))])
-            gate = self.op("Tanh", [scaled])
-        else:  # 0.5 x (1 + erf(x / sqrt 2))
-            gate = self.op("Erf", [self.op("Div", [x, self.constant("sqrt2", math.sqrt(2))])])
-        return self.op("Mul", [self.op("Mul", [x, half]), self.op("Add", [gate, one])])
+    def forward(self, module: nn.Module, x: str) -> np.ndarray:
+        """tinynet's own output of ``module`` on the example that reaches ``x``."""
+        from tinynet import Tensor, no_grad
+
+        with no_grad():  # on a copy: an inplace=True layer must not rewrite the example at x
+            return np.asarray(module(Tensor(self.examples[x].copy())).data)
+
+    def shape(self, x: str, rank: int | None, module: nn.Module) -> tuple[int, ...]:
+        """The example's shape at ``x``, which must be batched: ``rank`` axes (if given)."""
+        if x not in self.examples:
+            raise NotImplementedError(
+                f"tinynet.onnx cannot export {type(module).__name__} here: it needs the input "
+                "shape, which only tinynet.onnx.export knows"
+            )
+        shape = self.examples[x].shape
+        if rank is not None and len(shape) != rank:
+            raise ValueError(
+                f"tinynet.onnx: {type(module).__name__} gets input of shape {shape}; export "
+                f"needs a batched input of {rank} axes (batch first), as the batch axis is dynamic"
+            )
+        return shape
+
+    def pad(self, x: str, shape, widths, mode: str) -> str:
+        """Pad the trailing axes of ``x`` (shape ``shape``) by ``(before, after)`` ``widths``."""
+        lead = len(shape) - len(widths)
+        if mode == "circular":  # ONNX Pad has "wrap" only from opset 19: Slice and Concat
+            for axis, (before, after) in enumerate(widths, start=lead):
+                n, axes = shape[axis], self.ints("axes", [axis])
+                parts = [x]
+                if before:
+                    bounds = [self.ints("start", [n - before]), self.ints("end", [n])]
+                    parts.insert(0, self.op("Slice", [x, *bounds, axes]))
+                if after:
+                    bounds = [self.ints("start", [0]), self.ints("end", [after])]
+                    parts.append(self.op("Slice", [x, *bounds, axes]))
+                x = self.op("Concat", parts, axis=axis) if len(parts) > 1 else x
+            return x
+        full = [(0, 0)] * lead + list(widths)
+        pads = self.ints("pads", [b for b, _ in full] + [a for _, a in full])
+        return self.op("Pad", [x, pads], mode={"reflect": "reflect", "replicate": "edge"}[mode])
+
+    def linear_map(self, module: nn.Module, x: str, rank: int) -> str:
+        """``module`` as the matrix it is (a pooling is linear in its input, per channel):
+        its columns are tinynet's own output on the basis images, applied by one MatMul."""
+        shape = self.shape(x, rank, module)
+        size = int(math.prod(shape[2:]))
+        if size * size > _LINEAR_MAP_LIMIT:
+            raise NotImplementedError(
+                f"tinynet.onnx cannot export {module!r} on inputs of shape {shape}: ONNX's "
+                "pooling windows or divisors differ from PyTorch's here, and the exact matrix "
+                f"would need {size}^2 numbers (more than {_LINEAR_MAP_LIMIT}); use ceil_mode="
+                "False, no divisor_override, or an output size that divides the input's"
+            )
+        basis = np.eye(size, dtype=self.examples[x].dtype).reshape(size, 1, *shape[2:])
+        from tinynet import Tensor, no_grad
+
+        with no_grad():
+            columns = np.asarray(module(Tensor(basis)).data)
+        out = columns.shape[2:]
+        flat = self.op("Reshape", [x, self.ints("shape", [0, shape[1], size])])
+        y = self.op("MatMul", [flat, self.constant("pool", columns.reshape(size, -1))])
+        return self.op("Reshape", [y, self.ints("shape", [0, shape[1], *out])])
 
     # -- ONNX -----------------------------------------------------------------------------
     def model(self, inputs, outputs, name: str = "tinynet"):
@@ -159,45 +203,403 @@ class _Graph:
         return model
 
 
-def _parameter_dtype(module: nn.Module):
-    for param in module.parameters():
-        return np.asarray(param.data).dtype
-    return np.dtype(np.float32)
+# -- one writer per layer -----------------------------------------------------------------------
+Writer = Callable[[_Graph, Any, str], str]
+_WRITERS: dict[type, Writer] = {}
+_LINEAR_MAP_LIMIT = 1 << 24  # 64 x 64 inputs
+
+
+def _writes(*types: type) -> Callable[[Writer], Writer]:
+    def register(writer: Writer) -> Writer:
+        for cls in types:
+            _WRITERS[cls] = writer
+        return writer
+
+    return register
+
+
+def _writer(module: nn.Module) -> Writer:
+    """The writer of ``module``'s class, or of a base class whose ``forward`` it keeps.
+
+    A subclass with its own ``forward`` computes something else: refused, unless tinynet
+    wrote it (the estimators' ``Linear`` that also takes sparse input, the same on arrays).
+    """
+    forward = type(module).forward
+    for cls in type(module).__mro__:
+        if cls in _WRITERS and (
+            forward is getattr(cls, "forward", None) or forward.__module__.startswith("tinynet.")
+        ):
+            return _WRITERS[cls]
+    names = ", ".join(sorted({cls.__name__ for cls in _WRITERS}))
+    raise NotImplementedError(
+        f"tinynet.onnx cannot export {type(module).__name__}: it exports nn.Sequential "
+        f"(nested too) of {names}"
+    )
+
+
+def _pair(value, count: int) -> list[int]:
+    return [int(v) for v in ((value,) * count if isinstance(value, (int, np.integer)) else value)]
+
+
+@_writes(nn.Identity, nn.Dropout)
+def _identity(graph: _Graph, module, x: str) -> str:
+    return x  # Dropout is the identity in eval mode
+
+
+@_writes(nn.Linear)
+def _linear(graph: _Graph, module, x: str) -> str:
+    weight = np.asarray(module.weight.data).T  # (in, out): x @ W.T
+    x = graph.op("MatMul", [x, graph.constant("weight", weight)])
+    if module.bias is not None:
+        x = graph.op("Add", [x, graph.constant("bias", module.bias.data)])
+    return x
+
+
+_SIMPLE = {
+    nn.ReLU: "Relu", nn.Tanh: "Tanh", nn.Sigmoid: "Sigmoid", nn.Softsign: "Softsign",
+    nn.Hardswish: "HardSwish",
+}  # fmt: skip
+
+
+@_writes(*_SIMPLE)
+def _simple(graph: _Graph, module, x: str) -> str:
+    for cls, op_type in _SIMPLE.items():
+        if isinstance(module, cls):
+            return graph.op(op_type, [x])
+    raise AssertionError(type(module))
+
+
+@_writes(nn.LeakyReLU)
+def _leaky_relu(graph: _Graph, module, x: str) -> str:
+    return graph.op("LeakyRelu", [x], alpha=float(module.negative_slope))
+
+
+@_writes(nn.ELU)
+def _elu(graph: _Graph, module, x: str) -> str:
+    return graph.op("Elu", [x], alpha=float(module.alpha))
+
+
+@_writes(nn.SELU)
+def _selu(graph: _Graph, module, x: str) -> str:
+    return graph.op("Selu", [x], alpha=_SELU_ALPHA, gamma=_SELU_SCALE)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717  # the self-normalizing constants
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@_writes(nn.CELU)
+def _celu(graph: _Graph, module, x: str) -> str:
+    alpha = float(module.alpha)
+    if graph.dtype == np.float32:
+        return graph.op("Celu", [x], alpha=alpha)
+    # ONNX's Celu takes float32 only: max(0, x) + min(0, alpha (exp(x / alpha) - 1))
+    zero, one, scale = (graph.constant(h, v) for h, v in (("zero", 0), ("one", 1), ("a", alpha)))
+    expm1 = graph.op("Sub", [graph.op("Exp", [graph.op("Div", [x, scale])]), one])
+    negative = graph.op("Min", [zero, graph.op("Mul", [scale, expm1])])
+    return graph.op("Add", [graph.op("Max", [zero, x]), negative])
+
+
+@_writes(nn.ReLU6, nn.Hardtanh)
+def _clip(graph: _Graph, module, x: str) -> str:
+    low, high = (0.0, 6.0) if isinstance(module, nn.ReLU6) else (module.min_val, module.max_val)
+    return graph.op("Clip", [x, graph.constant("min", low), graph.constant("max", high)])
+
+
+@_writes(nn.Hardsigmoid)
+def _hardsigmoid(graph: _Graph, module, x: str) -> str:
+    # PyTorch's relu6(x + 3) / 6 is ONNX's clip(alpha x + beta, 0, 1) with alpha 1/6, beta 1/2
+    return graph.op("HardSigmoid", [x], alpha=1 / 6, beta=0.5)
+
+
+@_writes(nn.GELU)
+def _gelu(graph: _Graph, module, x: str) -> str:
+    half = graph.constant("half", 0.5)
+    one = graph.constant("one", 1.0)
+    if module.approximate == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = graph.op("Mul", [graph.op("Mul", [x, x]), x])
+        inner = graph.op("Add", [x, graph.op("Mul", [cube, graph.constant("c", 0.044715)])])
+        scaled = graph.op("Mul", [inner, graph.constant("k", math.sqrt(2 / math.pi))])
+        gate = graph.op("Tanh", [scaled])
+    else:  # 0.5 x (1 + erf(x / sqrt 2))
+        gate = graph.op("Erf", [graph.op("Div", [x, graph.constant("sqrt2", math.sqrt(2))])])
+    return graph.op("Mul", [graph.op("Mul", [x, half]), graph.op("Add", [gate, one])])
+
+
+@_writes(nn.Softplus)
+def _softplus(graph: _Graph, module, x: str) -> str:
+    if module.beta == 1:
+        return graph.op("Softplus", [x])
+    beta = graph.constant("beta", module.beta)
+    return graph.op("Div", [graph.op("Softplus", [graph.op("Mul", [x, beta])]), beta])
+
+
+@_writes(nn.Mish)
+def _mish(graph: _Graph, module, x: str) -> str:  # ONNX's Mish is opset 18
+    return graph.op("Mul", [x, graph.op("Tanh", [graph.op("Softplus", [x])])])
+
+
+@_writes(nn.SiLU)
+def _silu(graph: _Graph, module, x: str) -> str:
+    return graph.op("Mul", [x, graph.op("Sigmoid", [x])])
+
+
+@_writes(nn.LogSigmoid)
+def _logsigmoid(graph: _Graph, module, x: str) -> str:  # log sigmoid(x) = -softplus(-x)
+    return graph.op("Neg", [graph.op("Softplus", [graph.op("Neg", [x])])])
+
+
+@_writes(nn.Softmax, nn.LogSoftmax, nn.Softmin)
+def _softmax(graph: _Graph, module, x: str) -> str:
+    if isinstance(module, nn.Softmin):
+        return graph.op("Softmax", [graph.op("Neg", [x])], axis=int(module.dim))
+    op_type = "LogSoftmax" if isinstance(module, nn.LogSoftmax) else "Softmax"
+    return graph.op(op_type, [x], axis=int(module.dim))
+
+
+@_writes(nn.GLU)
+def _glu(graph: _Graph, glu, x: str) -> str:  # first half of dim times sigmoid of the second
+    shape = graph.shape(x, None, glu)
+    if glu.dim % len(shape) == 0:
+        raise NotImplementedError(
+            "tinynet.onnx cannot export GLU(dim=0): the batch axis is dynamic"
+        )
+    half, axes = shape[glu.dim] // 2, graph.ints("axes", [glu.dim])
+    first, second = (
+        graph.op("Slice", [x, graph.ints("start", [start]), graph.ints("end", [end]), axes])
+        for start, end in ((0, half), (half, 2 * half))
+    )
+    return graph.op("Mul", [first, graph.op("Sigmoid", [second])])
+
+
+@_writes(nn.Flatten, nn.Unflatten)
+def _reshape(graph: _Graph, module, x: str) -> str:
+    default = isinstance(module, nn.Flatten) and (module.start_dim, module.end_dim) == (1, -1)
+    if default and x not in graph.examples:  # estimators: (batch, features) already
+        return graph.op("Flatten", [x], axis=1)
+    rank = len(graph.shape(x, None, module))
+    if isinstance(module, nn.Flatten):
+        start, end = module.start_dim % rank, module.end_dim % rank
+        if (start, end) == (1, rank - 1):
+            return graph.op("Flatten", [x], axis=1)
+        merges_batch = start == 0 and end > 0
+    elif module.dim % rank == 0:
+        raise NotImplementedError(
+            "tinynet.onnx cannot export Unflatten(dim=0): the batch axis is dynamic"
+        )
+    else:
+        merges_batch = False
+    shape = list(graph.forward(module, x).shape)
+    shape[0] = -1 if merges_batch else 0  # 0: this axis keeps the batch size, whatever it is
+    graph.batch_kept = graph.batch_kept and not merges_batch
+    return graph.op("Reshape", [x, graph.ints("shape", shape)])
+
+
+# -- convolution and pooling --------------------------------------------------------------------
+_SPATIAL = {nn.Conv1d: 1, nn.ConvTranspose1d: 1, nn.MaxPool1d: 1, nn.AvgPool1d: 1}  # else 2
+
+
+def _spatial(module) -> int:
+    return next((n for cls, n in _SPATIAL.items() if isinstance(module, cls)), 2)
+
+
+@_writes(nn.Conv1d, nn.Conv2d)
+def _conv(graph: _Graph, conv, x: str) -> str:
+    spatial = _spatial(conv)
+    shape = graph.shape(x, spatial + 2, conv)
+    if conv.padding == "same":  # PyTorch's split: an odd total puts the extra element after
+        totals = [d * (k - 1) for d, k in zip(conv.dilation, conv.kernel_size)]
+        widths = [(t // 2, t - t // 2) for t in totals]
+    elif conv.padding == "valid":
+        widths = [(0, 0)] * spatial
+    else:
+        widths = [(p, p) for p in conv.padding]
+    if conv.padding_mode != "zeros":  # PyTorch pads the input, then convolves without padding
+        x = graph.pad(x, shape, widths, conv.padding_mode)
+        widths = [(0, 0)] * spatial
+    inputs = [x, graph.constant("weight", conv.weight.data)]
+    if conv.bias is not None:
+        inputs.append(graph.constant("bias", conv.bias.data))
+    return graph.op(
+        "Conv", inputs, kernel_shape=list(conv.kernel_size), strides=list(conv.stride),
+        dilations=list(conv.dilation), group=conv.groups,
+        pads=[b for b, _ in widths] + [a for _, a in widths],
+    )  # fmt: skip
+
+
+@_writes(nn.ConvTranspose1d, nn.ConvTranspose2d)
+def _conv_transpose(graph: _Graph, conv, x: str) -> str:
+    # Weight (in, out/groups, *kernel) and the output size (n - 1) s - 2 p + d (k - 1) +
+    # output_padding + 1 are ONNX's as PyTorch's.
+    graph.shape(x, _spatial(conv) + 2, conv)
+    inputs = [x, graph.constant("weight", conv.weight.data)]
+    if conv.bias is not None:
+        inputs.append(graph.constant("bias", conv.bias.data))
+    return graph.op(
+        "ConvTranspose", inputs, kernel_shape=list(conv.kernel_size), strides=list(conv.stride),
+        dilations=list(conv.dilation), group=conv.groups, pads=list(conv.padding) * 2,
+        output_padding=list(conv.output_padding),
+    )  # fmt: skip
+
+
+@_writes(nn.MaxPool1d, nn.MaxPool2d)
+def _max_pool(graph: _Graph, pool, x: str) -> str:
+    if pool.return_indices:
+        raise NotImplementedError(
+            f"tinynet.onnx cannot export {type(pool).__name__}(return_indices=True): "
+            "a Sequential passes one tensor on"
+        )
+    spatial = _spatial(pool)
+    size = graph.shape(x, spatial + 2, pool)[2:]
+    out = graph.forward(pool, x).shape[2:]
+    kernel, stride = (
+        _pair(pool.kernel_size, spatial),
+        _pair(pool.stride or pool.kernel_size, spatial),
+    )
+    padding, dilation = _pair(pool.padding, spatial), _pair(pool.dilation, spatial)
+    # ceil_mode as explicit padding after, reaching as far as tinynet's last window does
+    # (PyTorch's rule: no window starts in the right padding); the padding never wins a max.
+    after = [
+        max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)
+        for n, o, k, s, p, d in zip(size, out, kernel, stride, padding, dilation)
+    ]
+    pads = padding + after
+    if any(a >= k for a, k in zip(after, kernel)):  # onnxruntime wants pads below the kernel
+        lead = [0, 0]
+        fill = graph.constant("minus_inf", -np.inf)
+        pads_input = graph.ints("pads", lead + padding + lead + after)
+        x, pads = graph.op("Pad", [x, pads_input, fill], mode="constant"), [0] * len(pads)
+    return graph.op(
+        "MaxPool", [x], kernel_shape=kernel, strides=stride, dilations=dilation, pads=pads
+    )
+
+
+@_writes(nn.AvgPool1d, nn.AvgPool2d)
+def _avg_pool(graph: _Graph, pool, x: str) -> str:
+    spatial = _spatial(pool)
+    size = graph.shape(x, spatial + 2, pool)[2:]
+    out = list(graph.forward(pool, x).shape[2:])
+    kernel, stride = (
+        _pair(pool.kernel_size, spatial),
+        _pair(pool.stride or pool.kernel_size, spatial),
+    )
+    padding = _pair(pool.padding, spatial)
+    floor = [(n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding)]
+    if getattr(pool, "divisor_override", None) is None and out == floor:
+        return graph.op(
+            "AveragePool", [x], kernel_shape=kernel, strides=stride, pads=padding + padding,
+            count_include_pad=int(bool(pool.count_include_pad)),
+        )  # fmt: skip
+    # A ceil-mode window that overhangs the padding, or divisor_override: AveragePool's
+    # divisors differ from PyTorch's there, so the pooling goes as the matrix it is.
+    return graph.linear_map(pool, x, spatial + 2)
+
+
+@_writes(nn.AdaptiveAvgPool2d)
+def _adaptive_avg_pool(graph: _Graph, pool, x: str) -> str:
+    size = graph.shape(x, 4, pool)[2:]
+    out = graph.forward(pool, x).shape[2:]
+    if out == (1, 1):
+        return graph.op("GlobalAveragePool", [x])
+    if all(n % o == 0 for n, o in zip(size, out)):  # equal windows that tile the input
+        kernel = [n // o for n, o in zip(size, out)]
+        return graph.op("AveragePool", [x], kernel_shape=kernel, strides=kernel)
+    return graph.linear_map(pool, x, 4)  # overlapping windows of unequal sizes
+
+
+# -- normalization and embedding ----------------------------------------------------------------
+@_writes(nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+def _batch_norm(graph: _Graph, bn, x: str) -> str:
+    channels = bn.num_features
+    weight = np.ones(channels) if bn.weight is None else bn.weight.data
+    bias = np.zeros(channels) if bn.bias is None else bn.bias.data
+    scale, shift = graph.constant("scale", weight), graph.constant("shift", bias)
+    if bn.running_mean is not None:  # eval mode: the running statistics
+        stats = [
+            graph.constant("mean", bn.running_mean.data),
+            graph.constant("var", bn.running_var.data),
+        ]
+        return graph.op("BatchNormalization", [x, scale, shift, *stats], epsilon=float(bn.eps))
+    # track_running_stats=False: each batch is normalized by its own (biased) statistics
+    rank = len(graph.shape(x, None, bn))
+    axes = [0, *range(2, rank)]
+    centered = graph.op("Sub", [x, graph.op("ReduceMean", [x], axes=axes, keepdims=1)])
+    variance = graph.op(
+        "ReduceMean", [graph.op("Mul", [centered, centered])], axes=axes, keepdims=1
+    )
+    std = graph.op("Sqrt", [graph.op("Add", [variance, graph.constant("eps", bn.eps)])])
+    column = graph.ints("shape", [channels] + [1] * (rank - 2))
+    scale, shift = (graph.op("Reshape", [v, column]) for v in (scale, shift))
+    return graph.op("Add", [graph.op("Mul", [graph.op("Div", [centered, std]), scale]), shift])
+
+
+@_writes(nn.LayerNorm)
+def _layer_norm(graph: _Graph, ln, x: str) -> str:
+    shape = ln.normalized_shape
+    weight = np.ones(shape) if ln.weight is None else ln.weight.data
+    inputs = [x, graph.constant("scale", weight)]
+    if ln.bias is not None:
+        inputs.append(graph.constant("shift", ln.bias.data))
+    return graph.op(
+        "LayerNormalization", inputs, axis=-len(shape), epsilon=float(ln.eps),
+        stash_type=_tensor_type(graph.dtype),
+    )  # fmt: skip
+
+
+@_writes(nn.Embedding)
+def _embedding(graph: _Graph, embedding, x: str) -> str:
+    return graph.op("Gather", [graph.constant("weight", embedding.weight.data), x], axis=0)
+
+
+def _parameter_dtype(module: nn.Module, default=np.float32):
+    """The dtype the module computes in: its first floating parameter's or buffer's."""
+    for tensor in (*module.parameters(), *(b for _, b in module.named_buffers())):
+        if tensor is not None and np.asarray(tensor.data).dtype.kind == "f":
+            return np.asarray(tensor.data).dtype
+    return np.dtype(default)
 
 
 def to_onnx_graph(module: nn.Module, example_input, input_name="input", output_name="output"):
-    """The ``onnx.ModelProto`` of ``module`` for inputs shaped like ``example_input``."""
-    from tinynet import Tensor, no_grad
+    """The ``onnx.ModelProto`` of ``module`` for inputs shaped like ``example_input``.
 
-    dtype = _parameter_dtype(module)
+    Integer ``example_input`` (indices for a leading ``Embedding``) makes an int64 graph
+    input; any other is cast to the parameters' dtype.
+    """
+    from tinynet import Tensor
+
     if isinstance(example_input, Tensor):
         example_input = example_input.data
-    example = np.asarray(example_input, dtype=dtype)
+    example = np.asarray(example_input)
+    # A module without parameters computes in its input's (floating) dtype.
+    dtype = _parameter_dtype(module, example.dtype if example.dtype.kind == "f" else np.float32)
+    example = example.astype(np.int64 if example.dtype.kind in "iu" else dtype)
     if example.ndim < 1:
         raise ValueError("example_input needs a batch axis: an array of shape (batch, ...)")
+    graph = _Graph(dtype)
+    graph.examples[input_name] = example
     was_training = module.training
-    module.eval()
-    try:
-        with no_grad():
-            expected = np.asarray(module(Tensor(example)).data)
+    module.eval()  # as torch.onnx.export by default: the inference graph, mode restored after
+    try:  # each layer runs on the example as it is written: shapes for the next
+        output = graph.module(module, input_name)
     finally:
         module.train(was_training)
-    graph = _Graph(dtype)
-    output = graph.module(module, input_name)
+    expected = graph.examples[output]
     graph.nodes.append(("Identity", [output], [output_name], {}))
-    batch = ["batch"]
+    first = "batch" if graph.batch_kept else None  # None: a size that varies otherwise
     return graph.model(
-        [(input_name, dtype, batch + list(example.shape[1:]))],
-        [(output_name, dtype, batch + list(expected.shape[1:]))],
+        [(input_name, example.dtype, ["batch", *example.shape[1:]])],
+        [(output_name, dtype, [first, *expected.shape[1:]])],
     )
 
 
 def export(module: nn.Module, example_input, path, *, input_name="input", output_name="output"):
-    """Write ``module`` (in ``eval()`` mode) as an ONNX file at ``path``; return the model.
+    """Write ``module``'s ``eval()``-mode forward as an ONNX file at ``path``; return the model.
 
     ``example_input`` is an array or Tensor of the input's shape (any batch size): it fixes
-    the feature shape and checks that the module runs. The ONNX input and output are named
-    ``input_name`` and ``output_name``.
+    the shape of every axis but the batch one, and each layer runs on it once (so a module
+    in training mode is run in eval mode, then put back, its running statistics unchanged).
+    Integer examples (indices for an ``Embedding``) make an int64 input. The ONNX input and
+    output are named ``input_name`` and ``output_name``.
     """
     model = to_onnx_graph(module, example_input, input_name, output_name)
     _write(model, path)

@@ -1,0 +1,282 @@
+"""tinynet.onnx.export of the layers a CNN is made of, run by onnxruntime against tinynet's own
+eval-mode forward, on one exported file at two batch sizes (the batch axis is dynamic)."""
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from tinynet import nn
+
+ort = pytest.importorskip("onnxruntime", reason="onnxruntime is in the test extras")
+onnx = pytest.importorskip("onnx", reason="onnx is in the test extras")
+
+TOLERANCE = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
+
+
+def randomize(net, rng):
+    """Weights, biases and running statistics away from their initial ones and zeros."""
+    for name, tensor in [*net.named_parameters(), *net.named_buffers()]:
+        if tensor is not None and tensor.data.dtype.kind == "f":
+            size = tensor.data.shape
+            tensor.data[...] = (
+                rng.uniform(0.5, 1.5, size) if "var" in name else rng.normal(size=size)
+            )
+    return net
+
+
+def check_export(net, shape, tmp_path, dtype=np.float32, integers=None, scale=1.0):
+    """Export ``net`` with a batch of 2, run the file on batches of 2 and 5 in onnxruntime and
+    compare with tinynet; return the ONNX node types."""
+    rng = np.random.default_rng(0)
+    net = randomize(net.to(np.dtype(dtype)), rng)
+    if integers is None:
+        x = (scale * rng.normal(size=(5, *shape))).astype(dtype)
+    else:
+        x = rng.integers(0, integers, size=(5, *shape))
+    path = tmp_path / "net.onnx"
+    model = tn.onnx.export(net, x[:2], path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    net.eval()
+    for batch in (x[:2], x):
+        want = net(tn.tensor(batch)).data
+        (got,) = session.run(None, {"input": batch})
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, **TOLERANCE[dtype])
+    return [node.op_type for node in model.graph.node]
+
+
+CONV1D = [
+    nn.Conv1d(4, 3, 3),
+    nn.Conv1d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2, bias=False),
+    nn.Conv1d(4, 4, 4, padding="same", groups=4),  # even kernel: one more after than before
+    nn.Conv1d(4, 2, 3, padding="valid", dilation=3),
+    nn.Conv1d(4, 2, 2, padding=4),  # padding wider than the kernel
+    nn.Conv1d(4, 5, 3, padding=2, padding_mode="reflect"),
+    nn.Conv1d(4, 5, 3, stride=2, padding=3, padding_mode="replicate"),
+    nn.Conv1d(4, 5, 2, padding="same", dilation=3, padding_mode="circular"),
+]
+CONV2D = [
+    nn.Conv2d(4, 3, 3),
+    nn.Conv2d(4, 8, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=4),
+    nn.Conv2d(4, 3, (4, 3), padding="same", dilation=(2, 1), bias=False),
+    nn.Conv2d(4, 2, 2, padding="valid", stride=(1, 2)),
+    nn.Conv2d(4, 3, 3, padding=(1, 2), padding_mode="reflect"),
+    nn.Conv2d(4, 3, 3, stride=2, padding=(2, 1), padding_mode="replicate"),
+    nn.Conv2d(4, 3, 3, padding=(2, 1), dilation=(1, 2), padding_mode="circular"),
+]
+
+
+TRANSPOSED = [
+    nn.ConvTranspose1d(4, 3, 3),
+    nn.ConvTranspose1d(4, 6, 4, stride=2, padding=1, output_padding=1, groups=2, bias=False),
+    nn.ConvTranspose1d(4, 2, 3, stride=3, padding=2, output_padding=2, dilation=2),
+    nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1),
+    nn.ConvTranspose2d(
+        4, 4, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 2),
+        groups=2,
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("conv", TRANSPOSED, ids=repr)
+def test_transposed_convolutions(conv, tmp_path):
+    shape = (4, 5) if isinstance(conv, nn.ConvTranspose1d) else (4, 4, 5)
+    assert check_export(nn.Sequential(conv), shape, tmp_path)[0] == "ConvTranspose"
+
+
+@pytest.mark.parametrize("conv", CONV1D + CONV2D, ids=repr)
+def test_convolutions(conv, tmp_path):
+    shape = (4, 9) if isinstance(conv, nn.Conv1d) else (4, 7, 8)
+    ops = check_export(nn.Sequential(conv), shape, tmp_path)
+    assert ops.count("Conv") == 1
+    assert ("Pad" in ops) == (conv.padding_mode in ("reflect", "replicate"))
+    assert ("Concat" in ops) == (conv.padding_mode == "circular")
+
+
+POOLS = [
+    (nn.MaxPool1d(2), (3, 9)),
+    (nn.MaxPool1d(3, stride=2, padding=1, dilation=2), (3, 10)),
+    (nn.MaxPool1d(2, ceil_mode=True), (3, 9)),
+    (nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), (3, 8, 9)),
+    (nn.MaxPool2d((2, 3), stride=(1, 2), padding=(1, 0), dilation=(2, 1)), (3, 7, 8)),
+    (nn.MaxPool1d(2, stride=4, dilation=5, ceil_mode=True), (3, 11)),  # overhang > kernel
+    (nn.AvgPool1d(3, stride=2, padding=1), (3, 9)),
+    (nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False), (3, 9)),
+    (nn.AvgPool1d(2, ceil_mode=True), (3, 9)),
+    (nn.AvgPool2d(3, stride=2, padding=1), (3, 8, 9)),
+    (nn.AvgPool2d((3, 2), stride=(2, 1), padding=(1, 1), count_include_pad=False), (3, 8, 9)),
+    (nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), (3, 8, 8)),
+    (nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), (3, 8, 8)),
+    (nn.AvgPool2d(2, divisor_override=3), (3, 6, 7)),
+    (nn.AdaptiveAvgPool2d(1), (3, 5, 7)),
+    (nn.AdaptiveAvgPool2d((2, 3)), (3, 6, 9)),
+    (nn.AdaptiveAvgPool2d((3, None)), (3, 5, 7)),
+    (nn.AdaptiveAvgPool2d((4, 3)), (3, 6, 7)),
+]
+
+
+@pytest.mark.parametrize("pool, shape", POOLS, ids=[repr(p) for p, _ in POOLS])
+def test_pooling(pool, shape, tmp_path):
+    ops = check_export(nn.Sequential(pool), shape, tmp_path)
+    if isinstance(pool, (nn.MaxPool1d, nn.MaxPool2d)):
+        assert ops.count("MaxPool") == 1
+        check_export(nn.Sequential(pool), shape, tmp_path, np.float64)  # onnxruntime has it
+    if isinstance(pool, nn.AdaptiveAvgPool2d) and pool.output_size == 1:
+        assert ops[0] == "GlobalAveragePool"
+
+
+@pytest.mark.parametrize(
+    "pool, shape, native",
+    [
+        (nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), (3, 7, 7), True),  # no overhang
+        (nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), (3, 8, 8), False),
+        (nn.AdaptiveAvgPool2d((2, 3)), (3, 6, 9), True),  # windows tile the input
+        (nn.AdaptiveAvgPool2d((4, 3)), (3, 6, 7), False),
+    ],
+)
+def test_average_pooling_is_averagepool_where_onnx_divides_as_pytorch(
+    pool, shape, native, tmp_path
+):
+    ops = check_export(nn.Sequential(pool), shape, tmp_path)
+    assert (ops[0] == "AveragePool") == native and ("MatMul" in ops) != native
+
+
+NORMS = [
+    (nn.BatchNorm1d(4), (4,)),
+    (nn.BatchNorm1d(4, affine=False, eps=1e-3), (4, 6)),
+    (nn.BatchNorm2d(3), (3, 4, 5)),
+    (nn.BatchNorm3d(2), (2, 3, 2, 4)),
+    (nn.BatchNorm2d(3, track_running_stats=False), (3, 4, 5)),
+    (nn.LayerNorm(5), (3, 5)),
+    (nn.LayerNorm((3, 5), bias=False, eps=1e-3), (3, 5)),
+    (nn.LayerNorm(5, elementwise_affine=False), (2, 3, 5)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("norm, shape", NORMS, ids=[repr(n) for n, _ in NORMS])
+def test_normalization_in_eval_mode(norm, shape, dtype, tmp_path):
+    ops = check_export(nn.Sequential(norm), shape, tmp_path, dtype, scale=3.0)
+    if norm.__class__.__name__.startswith("BatchNorm") and norm.track_running_stats:
+        assert ops[0] == "BatchNormalization"
+
+
+ACTIVATIONS = [
+    nn.SELU(), nn.CELU(), nn.CELU(0.5), nn.ReLU6(), nn.Hardtanh(), nn.Hardtanh(-2.0, 1.5),
+    nn.Hardsigmoid(), nn.Hardswish(), nn.Mish(), nn.Softsign(), nn.LogSigmoid(),
+    nn.Softmin(dim=1), nn.ReLU6(inplace=True), nn.SiLU(), nn.GLU(), nn.GLU(dim=1),
+]  # fmt: skip
+IN_DOUBLE = (nn.CELU, nn.ReLU6, nn.Hardtanh)  # the others' ONNX ops run in float32 only
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=repr)
+def test_activations(activation, tmp_path):
+    # scale 4: both sides of the kinks at -3, -1, 0, 1, 3 and 6
+    check_export(nn.Sequential(nn.Flatten(), activation), (2, 8), tmp_path, scale=4.0)
+    if isinstance(activation, IN_DOUBLE):
+        check_export(nn.Sequential(activation), (8,), tmp_path, np.float64, scale=4.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_takes_int64_indices(dtype, tmp_path):
+    net = nn.Sequential(nn.Embedding(10, 4, padding_idx=0), nn.Flatten(), nn.Linear(12, 2))
+    ops = check_export(net, (3,), tmp_path, dtype, integers=10)
+    assert ops[0] == "Gather"
+    model = onnx.load(tmp_path / "net.onnx")
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+
+
+RESHAPES = [
+    (nn.Flatten(2), (3, 4, 5)),
+    (nn.Flatten(1, 2), (3, 4, 5)),
+    (nn.Flatten(-2, -1), (3, 4)),
+    (nn.Unflatten(1, (2, -1)), (6,)),
+    (nn.Unflatten(-1, (3, 2)), (4, 6)),
+]
+
+
+@pytest.mark.parametrize("layer, shape", RESHAPES, ids=[repr(m) for m, _ in RESHAPES])
+def test_flatten_and_unflatten(layer, shape, tmp_path):
+    check_export(nn.Sequential(layer, nn.Tanh()), shape, tmp_path, np.float64)
+
+
+def test_flatten_of_the_batch_axis(tmp_path):
+    check_export(nn.Sequential(nn.Flatten(0), nn.Tanh()), (3, 4), tmp_path)
+    (output,) = onnx.load(tmp_path / "net.onnx").graph.output
+    assert output.type.tensor_type.shape.dim[0].dim_param != "batch"  # batch * 12 rows
+
+
+def small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, padding="same", padding_mode="reflect"), nn.Hardswish(),
+        nn.Dropout(0.3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3),
+        nn.LogSoftmax(dim=1),
+    )  # fmt: skip
+
+
+def test_a_small_cnn(tmp_path):
+    ops = check_export(small_cnn(), (1, 8, 8), tmp_path)
+    assert ops[:4] == ["Conv", "BatchNormalization", "Relu", "MaxPool"]
+
+
+def test_a_module_in_training_mode_exports_its_eval_mode_unchanged(tmp_path):
+    # As torch.onnx.export by default: the inference graph (Dropout the identity,
+    # BatchNorm's running statistics), the module's mode and statistics left as they were.
+    net = randomize(small_cnn().to(tn.float32), np.random.default_rng(1))
+    net.train()
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    x = np.random.default_rng(2).normal(size=(3, 1, 8, 8)).astype(np.float32)
+    tn.onnx.export(net, x, tmp_path / "net.onnx")
+    assert net.training and all(m.training for m in net.modules())
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+    session = ort.InferenceSession(str(tmp_path / "net.onnx"), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input": x})
+    np.testing.assert_allclose(got, net.eval()(tn.tensor(x)).data, rtol=1e-5, atol=1e-5)
+
+
+class Twice(nn.Module):
+    def forward(self, input):
+        return input * 2
+
+
+class Doubled(nn.ReLU):
+    def forward(self, input):
+        return super().forward(input) * 2
+
+
+class Reversed(nn.Sequential):
+    def forward(self, input):
+        for layer in reversed(self):
+            input = layer(input)
+        return input
+
+
+@pytest.mark.parametrize(
+    "net, shape, error, match",
+    [
+        (nn.Sequential(Twice()), (4,), NotImplementedError,
+         "cannot export Twice: it exports nn.Sequential .*Conv2d, .*Linear"),
+        (nn.Sequential(nn.GLU(dim=0)), (4,), NotImplementedError, r"GLU\(dim=0\)"),
+        (nn.Sequential(Doubled()), (4,), NotImplementedError, "cannot export Doubled"),
+        (Reversed(nn.Tanh(), nn.ReLU()), (4,), NotImplementedError, "cannot export Reversed"),
+        (nn.Sequential(nn.MaxPool2d(2, return_indices=True)), (1, 4, 4), NotImplementedError,
+         "return_indices=True"),
+        (nn.Sequential(nn.Linear(4, 6), nn.Unflatten(0, (1, -1))), (4,), NotImplementedError,
+         r"Unflatten\(dim=0\)"),
+    ],
+)  # fmt: skip
+def test_refused_by_name(net, shape, error, match, tmp_path):
+    x = np.ones((2, *shape), np.float32)
+    with pytest.raises(error, match=match):
+        tn.onnx.export(net.to(tn.float32), x, tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_unbatched_input_and_integer_input_are_refused(tmp_path):
+    conv = nn.Sequential(nn.Conv1d(2, 3, 3))
+    with pytest.raises(ValueError, match=r"Conv1d gets input of shape \(2, 5\).*batched"):
+        tn.onnx.export(conv, np.ones((2, 5)), tmp_path / "x.onnx")  # (C, L): one sample
+    with pytest.raises(TypeError, match="integer inputs .* can only feed an Embedding"):
+        tn.onnx.export(nn.Sequential(nn.ReLU()), np.ones((2, 5), np.int64), tmp_path / "x.onnx")
