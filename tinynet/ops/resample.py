@@ -1,0 +1,249 @@
+"""Resampling: ``interpolate``, with ``torch.nn.functional.interpolate``'s arguments and indices.
+
+Every mode is separable and linear in the input, with weights that depend only on the sizes:
+along each spatial axis (last first, as PyTorch's kernels) the output is a gather of the
+input (``'nearest'``, ``'nearest-exact'``) or two gathers times constant weights, added
+(``'linear'``, ``'bilinear'``, ``'trilinear'``). Gathers are ``getitem`` with an index array,
+whose backward adds the gradient back at repeated indices, so every mode is differentiable
+to any order and has no kinks. ``'area'`` is adaptive average pooling, as in PyTorch.
+
+Source positions follow PyTorch's CPU kernels, rounding included: ``'nearest'`` reads input
+``floor(i * scale)`` in float32 (the buggy OpenCV rule PyTorch keeps), ``'nearest-exact'``
+reads ``floor((i + 0.5) * scale)``; the linear modes read ``scale * (i + 0.5) - 0.5``
+(clamped at 0) or, with ``align_corners=True``, ``i * (in - 1) / (out - 1)``, in float32
+for float32 and float16 inputs and in float64 for float64 ones. ``scale`` is
+``1 / scale_factor`` when a scale factor is given (and ``recompute_scale_factor`` is not
+True), else ``in / out``. An axis whose size does not change is copied, as PyTorch does.
+
+>>> import tinynet as tn
+>>> x = tn.tensor([[[1.0, 2.0]]])
+>>> interpolate(x, scale_factor=2).tolist()
+[[[1.0, 1.0, 2.0, 2.0]]]
+>>> interpolate(x, size=4, mode="linear").tolist()
+[[[1.0, 1.25, 1.75, 2.0]]]
+>>> interpolate(x, size=3, mode="linear", align_corners=True).tolist()
+[[[1.0, 1.5, 2.0]]]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from tinynet.errors import ShapeError
+from tinynet.ops._args import as_tensor
+from tinynet.ops.conv import adaptive_avg_pool1d, adaptive_avg_pool2d
+from tinynet.ops.movement import getitem
+from tinynet.tensor import Tensor, TensorLike
+
+__all__ = ["interpolate"]
+
+#: The modes ``interpolate`` supports, and the input rank each linear mode needs.
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
+_LINEAR_RANKS = {"linear": 3, "bilinear": 4, "trilinear": 5}
+_NOT_SUPPORTED = ("bicubic", "lanczos")
+
+
+def interpolate(
+    input: TensorLike,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resample ``(N, C, [D, [H,]] W)`` to ``size`` or by ``scale_factor``, as PyTorch.
+
+    Give exactly one of ``size`` (an int, or one int per spatial axis) and
+    ``scale_factor`` (a number, or one per axis; the output size is
+    ``floor(in * scale_factor)``). ``mode``: ``'nearest'`` (default), ``'nearest-exact'``,
+    ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D) or ``'area'``
+    (3-D or 4-D: adaptive average pooling). ``align_corners`` only goes with the linear
+    modes (``None`` means False, without a warning, as in PyTorch). ``'bicubic'``,
+    ``'lanczos'`` and ``antialias=True`` are not supported.
+
+    >>> import tinynet as tn
+    >>> x = tn.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> interpolate(x, scale_factor=2, mode="bilinear")[0, 0, 1].tolist()
+    [1.5, 1.75, 2.25, 2.5]
+    >>> interpolate(x, size=(1, 3)).tolist(), interpolate(x, size=(1, 3), mode="nearest-exact").tolist()
+    ([[[[1.0, 1.0, 2.0]]]], [[[[3.0, 4.0, 4.0]]]])
+    """
+    x = as_tensor(input)
+    align_corners = _check_mode(x, mode, align_corners, antialias)
+    spatial = x.ndim - 2
+    out, factors = _output_size(x, spatial, size, scale_factor, recompute_scale_factor, mode)
+    if mode == "area":
+        pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
+        return pool(x, out)
+    if mode in _LINEAR_RANKS and x.data.dtype.kind != "f":
+        raise TypeError(f"interpolate: mode={mode!r} needs a floating tensor, got dtype {x.dtype}")
+    for axis in reversed(range(spatial)):
+        n, o, factor = x.shape[2 + axis], out[axis], factors[axis]
+        lead = (slice(None),) * (2 + axis)
+        if mode in _LINEAR_RANKS:
+            taps = _linear_taps(n, o, bool(align_corners), factor, x.data.dtype)
+            if taps is not None:
+                (low, low_weight), (high, high_weight) = taps
+                shape = (o,) + (1,) * (spatial - 1 - axis)
+                below = getitem(x, (*lead, low)) * Tensor.wrap(low_weight.reshape(shape))
+                above = getitem(x, (*lead, high)) * Tensor.wrap(high_weight.reshape(shape))
+                x = below + above
+        else:
+            index = _nearest_index(n, o, factor, exact=mode == "nearest-exact")
+            if index is not None:
+                x = getitem(x, (*lead, index))
+    return x
+
+
+# -- arguments --------------------------------------------------------------------------------
+def _check_mode(x: Tensor, mode, align_corners, antialias) -> bool | None:
+    """PyTorch's checks of ``mode``, ``align_corners`` and ``antialias`` against the rank."""
+    if not isinstance(mode, str) or mode not in MODES + _NOT_SUPPORTED:
+        raise NotImplementedError(
+            f"interpolate: unknown mode {mode!r}; the modes are {', '.join(map(repr, MODES))}"
+        )
+    if mode in ("nearest", "nearest-exact", "area"):
+        if align_corners is not None:
+            raise ValueError(
+                "interpolate: align_corners can only be set with the interpolating modes "
+                f"linear | bilinear | trilinear, not with mode={mode!r}; leave it None"
+            )
+    elif align_corners is None:
+        align_corners = False
+    if x.ndim not in (3, 4, 5):
+        raise NotImplementedError(
+            f"interpolate: only 3-D, 4-D and 5-D inputs (N, C, [D, [H,]] W) are supported, got "
+            f"{x.ndim}-D of shape {x.shape}; add the batch axis with x.unsqueeze(0)"
+        )
+    if antialias:
+        if mode not in ("bilinear", "bicubic") or x.ndim != 4:
+            raise ValueError(
+                "interpolate: the anti-alias option is restricted to bilinear and bicubic "
+                f"modes and requires a 4-D tensor as input, got mode={mode!r} on {x.ndim}-D"
+            )
+        raise NotImplementedError(
+            "interpolate: antialias=True is not supported by tinynet; use antialias=False"
+        )
+    if mode in _NOT_SUPPORTED:
+        raise NotImplementedError(
+            f"interpolate: mode={mode!r} is not supported by tinynet; the supported modes are "
+            f"{', '.join(map(repr, MODES))}"
+        )
+    if mode in _LINEAR_RANKS and x.ndim != _LINEAR_RANKS[mode]:
+        raise NotImplementedError(
+            f"interpolate: got {x.ndim}-D input, but {mode} mode needs "
+            f"{_LINEAR_RANKS[mode]}-D input; the linear mode for {x.ndim}-D input is "
+            f"{next(m for m, r in _LINEAR_RANKS.items() if r == x.ndim)!r}"
+        )
+    if mode == "area" and x.ndim == 5:
+        raise NotImplementedError(
+            "interpolate: mode='area' on 5-D input needs adaptive_avg_pool3d, which tinynet "
+            "does not have; 'area' works on 3-D and 4-D inputs"
+        )
+    return align_corners
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _output_size(x: Tensor, spatial, size, scale_factor, recompute, mode) -> tuple:
+    """``(output sizes, scale factors passed on)`` per spatial axis, by PyTorch's rules."""
+    shape = list(x.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("interpolate: either size or scale_factor should be defined")
+    factors: list = [None] * spatial
+    if size is not None:
+        if recompute:
+            raise ValueError(
+                "interpolate: recompute_scale_factor is not meaningful with an explicit size"
+            )
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * spatial
+        if len(sizes) != spatial:
+            raise ValueError(
+                f"interpolate: input and output must have the same number of spatial "
+                f"dimensions, but got input with spatial dimensions of {shape} and output "
+                f"size of {size!r}; give one size per axis of (N, C, d1, ..., dK)"
+            )
+        if not all(_is_int(n) for n in sizes):
+            raise TypeError(
+                "interpolate: expected size to be one of int or Tuple[int] or Tuple[int, int] "
+                f"or Tuple[int, int, int], but got size with types {[type(n) for n in sizes]}"
+            )
+        out = [int(n) for n in sizes]
+    else:
+        given = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else None
+        factors = given if given is not None else [scale_factor] * spatial
+        if len(factors) != spatial:
+            raise ValueError(
+                f"interpolate: input and scale_factor must have the same number of spatial "
+                f"dimensions, but got input with spatial dimensions of {shape} and "
+                f"scale_factor of shape {scale_factor!r}; give one factor per axis"
+            )
+        if not all(_is_real(f) and math.isfinite(f) for f in factors):
+            raise TypeError(
+                f"interpolate: scale_factor must be a finite number or one per spatial axis, "
+                f"got {scale_factor!r}"
+            )
+        factors = [float(f) for f in factors]
+        out = [math.floor(n * f) for n, f in zip(shape, factors)]
+        if recompute or mode == "area":  # the kernels then see the sizes only
+            factors = [None] * spatial
+    if min(shape) < 1 or min(out) < 1:
+        names = ("D", "H", "W")[3 - spatial :]
+        sizes_in = ", ".join(f"{a}: {n}" for a, n in zip(names, shape))
+        sizes_out = ", ".join(f"{a}: {n}" for a, n in zip(names, out))
+        raise ShapeError(
+            f"interpolate: input and output sizes should be greater than 0, but got input "
+            f"({sizes_in}) and output ({sizes_out})"
+        )
+    return out, factors
+
+
+# -- source positions, per axis ---------------------------------------------------------------
+def _nearest_index(n: int, out: int, factor, exact: bool) -> np.ndarray | None:
+    """The input index each output position reads; None for the identity."""
+    positions = np.arange(out)
+    if not exact and out == n:
+        return None
+    if not exact and out == 2 * n:
+        return positions >> 1
+    scale = np.float32(1.0 / factor) if factor else np.float32(n) / np.float32(out)
+    if exact:  # (i + 0.5) * scale in double, then floorf's float argument
+        source = np.floor(((positions + 0.5) * np.float64(scale)).astype(np.float32))
+    else:
+        source = np.floor(positions.astype(np.float32) * scale)
+    index = np.minimum(source.astype(np.int64), n - 1)
+    return None if out == n and (index == positions).all() else index
+
+
+def _linear_taps(n: int, out: int, align_corners: bool, factor, dtype) -> tuple | None:
+    """``((low index, weight), (high index, weight))`` of each output position along an axis
+    of length ``n``; None when the axis keeps its size (PyTorch copies it)."""
+    if out == n:
+        return None
+    compute = np.float64 if dtype == np.float64 else np.float32  # PyTorch's opmath type
+    positions = np.arange(out, dtype=compute)
+    if align_corners:
+        scale = compute(n - 1) / compute(out - 1) if out > 1 else compute(0)
+        source = scale * positions
+    else:
+        scale = compute(1.0 / factor) if factor else compute(n) / compute(out)
+        source = np.maximum(scale * (positions + compute(0.5)) - compute(0.5), compute(0))
+    low = np.minimum(source.astype(np.int64), n - 1)
+    high = low + (low < n - 1)
+    high_weight = np.clip(source - low.astype(compute), 0, 1).astype(dtype)
+    low_weight = dtype.type(1) - high_weight
+    return (low, low_weight), (high, high_weight)
