@@ -1,0 +1,265 @@
+"""F.interpolate and the nn.Upsample modules against PyTorch's documented examples, SciPy's
+``ndimage.zoom`` (an independent implementation of the same pixel conventions), closed forms
+of the source positions, and PyTorch's argument rules. The OpInfo entry ("interpolate") adds
+the Hypothesis properties: forward against a loop reference, orders 1 and 2, dtypes."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinynet as tn
+import tinynet.nn as nn
+import tinynet.nn.functional as F
+
+# PyTorch's nn.Upsample examples: input = torch.arange(1, 5).view(1, 1, 2, 2), and the same
+# values in the corner of a 3x3 zero tensor. The docs print four decimals.
+SMALL = np.arange(1.0, 5.0, dtype=np.float32).reshape(1, 1, 2, 2)
+CORNER = np.zeros((1, 1, 3, 3), np.float32)
+CORNER[..., :2, :2] = SMALL
+DOCS = [
+    (SMALL, {"mode": "nearest"}, [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]),
+    (
+        SMALL,
+        {"mode": "bilinear"},
+        [
+            [1.0, 1.25, 1.75, 2.0],
+            [1.5, 1.75, 2.25, 2.5],
+            [2.5, 2.75, 3.25, 3.5],
+            [3.0, 3.25, 3.75, 4.0],
+        ],
+    ),
+    (
+        SMALL,
+        {"mode": "bilinear", "align_corners": True},
+        [
+            [1.0000, 1.3333, 1.6667, 2.0000],
+            [1.6667, 2.0000, 2.3333, 2.6667],
+            [2.3333, 2.6667, 3.0000, 3.3333],
+            [3.0000, 3.3333, 3.6667, 4.0000],
+        ],
+    ),
+    (
+        CORNER,
+        {"mode": "bilinear"},
+        [
+            [1.0000, 1.2500, 1.7500, 1.5000, 0.5000, 0.0000],
+            [1.5000, 1.7500, 2.2500, 1.8750, 0.6250, 0.0000],
+            [2.5000, 2.7500, 3.2500, 2.6250, 0.8750, 0.0000],
+            [2.2500, 2.4375, 2.8125, 2.2500, 0.7500, 0.0000],
+            [0.7500, 0.8125, 0.9375, 0.7500, 0.2500, 0.0000],
+            [0.0000, 0.0000, 0.0000, 0.0000, 0.0000, 0.0000],
+        ],
+    ),
+    (
+        CORNER,
+        {"mode": "bilinear", "align_corners": True},
+        [
+            [1.0000, 1.4000, 1.8000, 1.6000, 0.8000, 0.0000],
+            [1.8000, 2.2000, 2.6000, 2.2400, 1.1200, 0.0000],
+            [2.6000, 3.0000, 3.4000, 2.8800, 1.4400, 0.0000],
+            [2.4000, 2.7200, 3.0400, 2.5600, 1.2800, 0.0000],
+            [1.2000, 1.3600, 1.5200, 1.2800, 0.6400, 0.0000],
+            [0.0000, 0.0000, 0.0000, 0.0000, 0.0000, 0.0000],
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("x, kwargs, expected", DOCS)
+def test_the_examples_of_pytorchs_upsample_docs(x, kwargs, expected):
+    out = nn.Upsample(scale_factor=2, **kwargs)(tn.tensor(x))
+    assert out.shape == (1, 1, *np.shape(expected)) and out.dtype == np.float32
+    np.testing.assert_allclose(out.data[0, 0], expected, rtol=0, atol=5e-5)  # docs' 4 decimals
+
+
+def test_the_examples_of_the_deprecated_2d_modules():
+    nearest = nn.UpsamplingNearest2d(scale_factor=2)(tn.tensor(SMALL))
+    np.testing.assert_array_equal(nearest.data[0, 0], DOCS[0][2])
+    bilinear = nn.UpsamplingBilinear2d(scale_factor=2)(tn.tensor(SMALL))
+    np.testing.assert_allclose(bilinear.data[0, 0], DOCS[2][2], rtol=0, atol=5e-5)
+
+
+# -- against scipy.ndimage.zoom: its grid_mode=True is PyTorch's align_corners=False (pixel
+# areas, edge values beyond the border), grid_mode=False its align_corners=True (corner
+# centres); order 0 with grid_mode=True rounds like 'nearest-exact'. ------------------------
+def zoom(x: np.ndarray, size: tuple, order: int, grid_mode: bool) -> np.ndarray:
+    factors = (1, 1, *(o / n for o, n in zip(size, x.shape[2:])))
+    mode = "nearest" if grid_mode else "constant"
+    return ndi.zoom(x, factors, order=order, mode=mode, grid_mode=grid_mode)
+
+
+CASES = [
+    ("linear", 1, True, False),
+    ("linear", 1, False, True),
+    ("nearest-exact", 0, True, None),
+]
+
+
+@pytest.mark.parametrize("mode, order, grid_mode, align_corners", CASES)
+@given(data=st.data())
+def test_sizes_agree_with_scipy_zoom(mode, order, grid_mode, align_corners, data):
+    spatial = data.draw(st.integers(1, 3), label="spatial")
+    if mode == "linear":
+        mode = ("linear", "bilinear", "trilinear")[spatial - 1]
+    shape = data.draw(st.tuples(*[st.integers(1, 5)] * spatial), label="shape")
+    lowest = 2 if not grid_mode else 1  # zoom has no corner-aligned grid for one output
+    size = data.draw(st.tuples(*[st.integers(lowest, 7)] * spatial), label="size")
+    x = np.random.default_rng(len(shape)).standard_normal((2, 1, *shape))
+    kwargs = {} if align_corners is None else {"align_corners": align_corners}
+    out = F.interpolate(tn.tensor(x), size=size, mode=mode, **kwargs)
+    np.testing.assert_allclose(out.data, zoom(x, size, order, grid_mode), rtol=1e-12, atol=1e-12)
+
+
+# -- closed forms of PyTorch's source positions ----------------------------------------------
+def test_nearest_reads_floor_of_i_times_in_over_out_and_exact_the_pixel_centres():
+    x = tn.tensor(np.arange(3.0).reshape(1, 1, 3))
+    # scale 3/5: floor(i * 0.6) and floor((i + 0.5) * 0.6)
+    assert F.interpolate(x, size=5).tolist() == [[[0.0, 0.0, 1.0, 1.0, 2.0]]]
+    assert F.interpolate(x, size=5, mode="nearest-exact").tolist() == [[[0.0, 0.0, 1.0, 2.0, 2.0]]]
+
+
+def test_a_scale_factor_is_used_as_given_unless_recomputed():
+    x = tn.tensor(np.arange(3.0).reshape(1, 1, 3))
+    # 3 * 1.5 -> 4 outputs; the positions use 1 / 1.5, not 3 / 4: (i + 0.5) * 2/3 - 0.5
+    given_scale = F.interpolate(x, scale_factor=1.5, mode="linear")
+    np.testing.assert_allclose(given_scale.data[0, 0], [0.0, 0.5, 7 / 6, 11 / 6], rtol=1e-15)
+    recomputed = F.interpolate(x, scale_factor=1.5, mode="linear", recompute_scale_factor=True)
+    np.testing.assert_array_equal(
+        recomputed.data, F.interpolate(x, size=4, mode="linear").data
+    )  # (i + 0.5) * 3/4 - 0.5, clamped at 0
+    np.testing.assert_allclose(recomputed.data[0, 0], [0.0, 0.625, 1.375, 2.0], rtol=1e-15)
+    # nearest, 4 * 2.6 -> 10 outputs: floor(i / 2.6) against floor(i * 4/10) at i = 5
+    ramp = tn.tensor(np.arange(4.0).reshape(1, 1, 4))
+    assert F.interpolate(ramp, scale_factor=2.6).tolist() == [[[0, 0, 0, 1, 1, 1, 2, 2, 3, 3]]]
+    recomputed = F.interpolate(ramp, scale_factor=2.6, recompute_scale_factor=True)
+    assert recomputed.tolist() == [[[0, 0, 0, 1, 1, 2, 2, 2, 3, 3]]]
+
+
+def test_an_axis_that_keeps_its_size_is_copied_as_pytorch_does():
+    # 3 * 1.2 -> 3: PyTorch copies the axis (its kernels' out == in case) instead of reading
+    # floor(i / 1.2) = [0, 0, 1] (nearest) or (i + 0.5) / 1.2 - 0.5 (linear).
+    x = tn.tensor(np.array([[[1.0, 5.0, -2.0]]]))
+    for mode in ("nearest", "nearest-exact", "linear"):
+        np.testing.assert_array_equal(F.interpolate(x, scale_factor=1.2, mode=mode).data, x.data)
+
+
+def test_one_output_with_align_corners_reads_the_first_input():
+    x = tn.tensor(np.array([[[[1.0, 2.0, 3.0]]]]))
+    assert F.interpolate(x, size=(1, 1), mode="bilinear", align_corners=True).tolist() == [
+        [[[1.0]]]
+    ]
+    # without: the centre, (0 + 0.5) * 3 - 0.5 = 1
+    assert F.interpolate(x, size=(1, 1), mode="bilinear").tolist() == [[[[2.0]]]]
+
+
+def test_area_is_adaptive_average_pooling():
+    x = tn.tensor(np.arange(12.0).reshape(1, 2, 6))
+    np.testing.assert_array_equal(
+        F.interpolate(x, size=3, mode="area").data, tn.adaptive_avg_pool1d(x, 3).data
+    )
+    image = tn.randn(1, 1, 4, 6, rng=0)
+    np.testing.assert_array_equal(
+        F.interpolate(image, scale_factor=0.5, mode="area").data,
+        tn.adaptive_avg_pool2d(image, (2, 3)).data,
+    )
+
+
+# -- gradients ---------------------------------------------------------------------------------
+def test_nearest_backward_adds_each_block_of_the_output_gradient():
+    x = tn.randn(2, 3, 3, 4, dtype=tn.float64, requires_grad=True, rng=0)
+    weights = np.random.default_rng(1).standard_normal((2, 3, 6, 8))
+    (F.interpolate(x, scale_factor=2) * tn.tensor(weights)).sum().backward()
+    blocks = weights.reshape(2, 3, 3, 2, 4, 2).sum(axis=(3, 5))
+    np.testing.assert_allclose(x.grad.data, blocks, rtol=1e-14)
+
+
+def test_linear_modes_pass_both_gradient_checks_in_3d():
+    x = tn.randn(1, 1, 2, 2, 3, dtype=tn.float64, requires_grad=True, rng=2)
+    for kwargs in ({"align_corners": True}, {"scale_factor": 1.5}):
+        size = None if "scale_factor" in kwargs else (3, 1, 4)
+        function = lambda x, kwargs=kwargs, size=size: F.interpolate(  # noqa: E731
+            x, size=size, mode="trilinear", **kwargs
+        )
+        assert tn.gradcheck(function, (x,)) and tn.gradgradcheck(function, (x,))
+
+
+def test_float32_stays_float32_and_integers_resize_with_nearest():
+    out = F.interpolate(tn.ones(1, 1, 3, dtype=tn.float32), size=5, mode="linear")
+    assert out.dtype == np.float32
+    labels = tn.tensor(np.array([[[1, 2, 3]]]))
+    assert F.interpolate(labels, scale_factor=2).tolist() == [[[1, 1, 2, 2, 3, 3]]]
+    with pytest.raises(TypeError, match="floating"):
+        F.interpolate(labels, scale_factor=2, mode="linear")
+
+
+def test_the_default_align_corners_is_silent():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.interpolate(tn.ones(1, 1, 2, 2), scale_factor=1.5, mode="bilinear")
+        nn.Upsample(scale_factor=2.5, mode="bilinear")(tn.ones(1, 1, 2, 2))
+
+
+# -- PyTorch's argument rules ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "shape, kwargs, error, match",
+    [
+        ((1, 1, 4), {"size": 2, "scale_factor": 2}, ValueError, "only one of size or scale"),
+        ((1, 1, 4), {}, ValueError, "either size or scale_factor"),
+        ((1, 1, 4), {"size": 2, "align_corners": True}, ValueError, "align_corners can only"),
+        ((1, 1, 4), {"size": 2, "mode": "bilinear"}, NotImplementedError, "needs 4-D input"),
+        ((1, 1, 2, 2), {"size": 2, "mode": "trilinear"}, NotImplementedError, "needs 5-D"),
+        ((1, 2, 2, 2, 2), {"size": 2, "mode": "linear"}, NotImplementedError, "'trilinear'"),
+        ((4, 4), {"size": 2}, NotImplementedError, "3-D, 4-D and 5-D"),
+        ((1, 1, 2, 2), {"size": 3, "mode": "bicubic"}, NotImplementedError, "'bilinear'"),
+        ((1, 1, 2, 2), {"size": 3, "mode": "cubic"}, NotImplementedError, "unknown mode"),
+        ((1, 1, 2, 2, 2), {"size": 1, "mode": "area"}, NotImplementedError, "3-D and 4-D"),
+        ((1, 1, 4), {"size": 2, "antialias": True}, ValueError, "anti-alias"),
+        ((1, 1, 4, 4), {"size": 2, "mode": "bilinear", "antialias": True}, NotImplementedError,
+         "antialias=True"),
+        ((1, 1, 4, 4), {"size": (2, 2, 2)}, ValueError, "same number of spatial"),
+        ((1, 1, 4, 4), {"scale_factor": (2.0,)}, ValueError, "same number of spatial"),
+        ((1, 1, 4), {"size": 2.5}, TypeError, "expected size to be one of int"),
+        ((1, 1, 4), {"scale_factor": "2"}, TypeError, "finite number"),
+        ((1, 1, 4), {"size": 2, "recompute_scale_factor": True}, ValueError, "not meaningful"),
+        ((1, 1, 4), {"scale_factor": 0.2}, tn.ShapeError, r"output \(W: 0\)"),
+        ((1, 1, 0, 2), {"size": 2}, RuntimeError, "greater than 0"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_raise_what_pytorch_raises(shape, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        F.interpolate(tn.ones(*shape), **kwargs)
+
+
+# -- the modules and the deprecated spellings --------------------------------------------------
+def test_upsample_modules_repr_store_and_hold_no_parameters():
+    assert repr(nn.Upsample(scale_factor=2)) == "Upsample(scale_factor=2.0, mode='nearest')"
+    assert repr(nn.Upsample(size=(4, 5), mode="bilinear")) == (
+        "Upsample(size=(4, 5), mode='bilinear')"
+    )
+    assert repr(nn.UpsamplingBilinear2d(scale_factor=(2, 3))) == (
+        "UpsamplingBilinear2d(scale_factor=(2.0, 3.0), mode='bilinear')"
+    )
+    module = nn.UpsamplingBilinear2d(size=3)
+    assert module.align_corners is True and module.mode == "bilinear"
+    assert nn.UpsamplingNearest2d(size=3).align_corners is None
+    assert module.state_dict() == {} and list(module.parameters()) == []
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, rng=0), nn.Upsample(scale_factor=2))
+    assert net(tn.ones(1, 1, 4, 4)).shape == (1, 2, 8, 8)
+
+
+def test_the_deprecated_functions_warn_and_resize_as_interpolate():
+    x = tn.randn(1, 1, 2, 3, rng=3)
+    with pytest.warns(UserWarning, match="upsample is deprecated"):
+        old = F.upsample(x, scale_factor=2, mode="bilinear")
+    np.testing.assert_array_equal(old.data, F.interpolate(x, scale_factor=2, mode="bilinear").data)
+    with pytest.warns(UserWarning, match="upsample_nearest is deprecated"):
+        old = F.upsample_nearest(x, size=(3, 3))
+    np.testing.assert_array_equal(old.data, F.interpolate(x, size=(3, 3)).data)
+    with pytest.warns(UserWarning, match="upsample_bilinear is deprecated"):
+        old = F.upsample_bilinear(x, scale_factor=2)
+    expected = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
+    np.testing.assert_array_equal(old.data, expected.data)
