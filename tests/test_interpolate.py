@@ -168,6 +168,54 @@ def test_area_is_adaptive_average_pooling():
     )
 
 
+def keys_cubic(d: float, a: float = -0.75) -> float:
+    """Keys' cubic convolution kernel (PyTorch's bicubic, without antialias)."""
+    d = abs(d)
+    if d <= 1:
+        return (a + 2) * d**3 - (a + 3) * d**2 + 1
+    return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a if d < 2 else 0.0
+
+
+def test_bicubic_on_the_docs_input():
+    # Output (0, 0) reads position -0.25 on both axes: taps -2..1 clamped to [0, 0, 0, 1]
+    # with weights k(1.75), k(0.75), k(0.25), k(1.25); k(1.25) = -0.10546875, so each axis
+    # gives v0 + k(1.25) * (v1 - v0): 1 - 0.10546875 and 3 - 0.10546875 along W, then H.
+    out = F.interpolate(tn.tensor(SMALL.astype(np.float64)), scale_factor=2, mode="bicubic")
+    row0, row1 = 1 - 0.10546875, 3 - 0.10546875
+    assert keys_cubic(1.25) == -0.10546875
+    assert out.data[0, 0, 0, 0] == row0 + keys_cubic(1.25) * (row1 - row0) == 0.68359375
+    # the input is antisymmetric about its centre (x + flip(x) = 5), so is the output
+    np.testing.assert_allclose(out.data + out.data[..., ::-1, ::-1], 5.0, rtol=1e-15)
+
+
+def test_bicubic_keeps_constants_and_interior_ramps():
+    constant = F.interpolate(
+        tn.full((1, 1, 3, 2), 2.5, dtype=tn.float64), size=(5, 7), mode="bicubic"
+    )
+    np.testing.assert_allclose(constant.data, 2.5, rtol=1e-14)  # weights sum to 1 to rounding
+    ramp = tn.tensor(np.arange(8.0).reshape(1, 1, 1, 8))
+    out = F.interpolate(ramp, size=(1, 15), mode="bicubic", align_corners=True).data[0, 0, 0]
+    # positions 1..13 read i/2; those with all four taps inside (2..12) reproduce the ramp
+    np.testing.assert_allclose(out[2:13], np.arange(2, 13) / 2, rtol=1e-14)
+    assert out[1] != 0.5  # the edge clamps a tap
+
+
+def test_bicubic_uses_the_scale_factor_as_given():
+    x = np.array([[[[1.0, -2.0]]]])
+    out = F.interpolate(tn.tensor(x), scale_factor=(1.0, 1.7), mode="bicubic").data[0, 0, 0]
+    expected = []
+    for i in range(3):  # positions (i + 0.5) / 1.7 - 0.5, taps clamped to the two inputs
+        real = (i + 0.5) / 1.7 - 0.5
+        low = int(np.floor(real))
+        expected.append(
+            sum(
+                keys_cubic(real - (low + k)) * x[0, 0, 0, min(max(low + k, 0), 1)]
+                for k in (-1, 0, 1, 2)
+            )
+        )
+    np.testing.assert_allclose(out, expected, rtol=1e-14)
+
+
 # -- gradients ---------------------------------------------------------------------------------
 def test_nearest_backward_adds_each_block_of_the_output_gradient():
     x = tn.randn(2, 3, 3, 4, dtype=tn.float64, requires_grad=True, rng=0)
@@ -214,7 +262,8 @@ def test_the_default_align_corners_is_silent():
         ((1, 1, 2, 2), {"size": 2, "mode": "trilinear"}, NotImplementedError, "needs 5-D"),
         ((1, 2, 2, 2, 2), {"size": 2, "mode": "linear"}, NotImplementedError, "'trilinear'"),
         ((4, 4), {"size": 2}, NotImplementedError, "3-D, 4-D and 5-D"),
-        ((1, 1, 2, 2), {"size": 3, "mode": "bicubic"}, NotImplementedError, "'bilinear'"),
+        ((1, 1, 2, 2), {"size": 3, "mode": "lanczos"}, NotImplementedError, "'bicubic'"),
+        ((1, 1, 4), {"size": 2, "mode": "bicubic"}, NotImplementedError, "needs 4-D input"),
         ((1, 1, 2, 2), {"size": 3, "mode": "cubic"}, NotImplementedError, "unknown mode"),
         ((1, 1, 2, 2, 2), {"size": 1, "mode": "area"}, NotImplementedError, "3-D and 4-D"),
         ((1, 1, 4), {"size": 2, "antialias": True}, ValueError, "anti-alias"),

@@ -26,7 +26,8 @@ class Upsample(Module):
 
     As ``torch.nn.Upsample``: give one of ``size`` and ``scale_factor``; ``mode`` is
     ``'nearest'`` (default), ``'nearest-exact'``, ``'linear'``, ``'bilinear'``,
-    ``'trilinear'`` or ``'area'``; ``align_corners`` goes with the linear modes only. A
+    ``'bicubic'``, ``'trilinear'`` or ``'area'``; ``align_corners`` goes with the
+    interpolating modes only. A
     scale factor is kept as a float (or a tuple of floats), as PyTorch keeps it.
 
     >>> import tinynet as tn, tinynet.nn as nn

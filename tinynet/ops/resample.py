@@ -11,9 +11,11 @@ Source positions follow PyTorch's CPU kernels, rounding included: ``'nearest'`` 
 ``floor(i * scale)`` in float32 (the buggy OpenCV rule PyTorch keeps), ``'nearest-exact'``
 reads ``floor((i + 0.5) * scale)``; the linear modes read ``scale * (i + 0.5) - 0.5``
 (clamped at 0) or, with ``align_corners=True``, ``i * (in - 1) / (out - 1)``, in float32
-for float32 and float16 inputs and in float64 for float64 ones. ``scale`` is
-``1 / scale_factor`` when a scale factor is given (and ``recompute_scale_factor`` is not
-True), else ``in / out``. An axis whose size does not change is copied, as PyTorch does.
+for float32 and float16 inputs and in float64 for float64 ones; ``'bicubic'`` reads the
+same position unclamped, from the four inputs around it (indices clamped to the edge) with
+Keys' cubic convolution weights, ``A = -0.75``. ``scale`` is ``1 / scale_factor`` when a
+scale factor is given (and ``recompute_scale_factor`` is not True), else ``in / out``. An
+axis whose size does not change is copied by the linear and nearest modes, as PyTorch does.
 
 >>> import tinynet as tn
 >>> x = tn.tensor([[[1.0, 2.0]]])
@@ -41,9 +43,10 @@ from tinynet.tensor import Tensor, TensorLike
 __all__ = ["interpolate"]
 
 #: The modes ``interpolate`` supports, and the input rank each linear mode needs.
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
-_LINEAR_RANKS = {"linear": 3, "bilinear": 4, "trilinear": 5}
-_NOT_SUPPORTED = ("bicubic", "lanczos")
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_LINEAR_RANKS = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
+_NOT_SUPPORTED = ("lanczos",)
+_CUBIC_A = -0.75  # PyTorch's (OpenCV's) cubic convolution constant without antialias
 
 
 def interpolate(
@@ -60,10 +63,10 @@ def interpolate(
     Give exactly one of ``size`` (an int, or one int per spatial axis) and
     ``scale_factor`` (a number, or one per axis; the output size is
     ``floor(in * scale_factor)``). ``mode``: ``'nearest'`` (default), ``'nearest-exact'``,
-    ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D) or ``'area'``
-    (3-D or 4-D: adaptive average pooling). ``align_corners`` only goes with the linear
-    modes (``None`` means False, without a warning, as in PyTorch). ``'bicubic'``,
-    ``'lanczos'`` and ``antialias=True`` are not supported.
+    ``'linear'`` (3-D input), ``'bilinear'`` and ``'bicubic'`` (4-D), ``'trilinear'``
+    (5-D) or ``'area'`` (3-D or 4-D: adaptive average pooling). ``align_corners`` only
+    goes with the interpolating modes (``None`` means False, without a warning, as in
+    PyTorch). ``'lanczos'`` and ``antialias=True`` are not supported.
 
     >>> import tinynet as tn
     >>> x = tn.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -85,13 +88,17 @@ def interpolate(
         n, o, factor = x.shape[2 + axis], out[axis], factors[axis]
         lead = (slice(None),) * (2 + axis)
         if mode in _LINEAR_RANKS:
-            taps = _linear_taps(n, o, bool(align_corners), factor, x.data.dtype)
+            taps_of = _cubic_taps if mode == "bicubic" else _linear_taps
+            taps = taps_of(n, o, bool(align_corners), factor, x.data.dtype)
             if taps is not None:
-                (low, low_weight), (high, high_weight) = taps
                 shape = (o,) + (1,) * (spatial - 1 - axis)
-                below = getitem(x, (*lead, low)) * Tensor.wrap(low_weight.reshape(shape))
-                above = getitem(x, (*lead, high)) * Tensor.wrap(high_weight.reshape(shape))
-                x = below + above
+                terms = [
+                    getitem(x, (*lead, index)) * Tensor.wrap(weight.reshape(shape))
+                    for index, weight in taps
+                ]
+                x = terms[0]
+                for term in terms[1:]:
+                    x = x + term
         else:
             index = _nearest_index(n, o, factor, exact=mode == "nearest-exact")
             if index is not None:
@@ -110,7 +117,7 @@ def _check_mode(x: Tensor, mode, align_corners, antialias) -> bool | None:
         if align_corners is not None:
             raise ValueError(
                 "interpolate: align_corners can only be set with the interpolating modes "
-                f"linear | bilinear | trilinear, not with mode={mode!r}; leave it None"
+                f"linear | bilinear | bicubic | trilinear, not with mode={mode!r}; leave it None"
             )
     elif align_corners is None:
         align_corners = False
@@ -138,6 +145,7 @@ def _check_mode(x: Tensor, mode, align_corners, antialias) -> bool | None:
             f"interpolate: got {x.ndim}-D input, but {mode} mode needs "
             f"{_LINEAR_RANKS[mode]}-D input; the linear mode for {x.ndim}-D input is "
             f"{next(m for m, r in _LINEAR_RANKS.items() if r == x.ndim)!r}"
+            + (" (or 'bicubic')" if x.ndim == 4 else "")
         )
     if mode == "area" and x.ndim == 5:
         raise NotImplementedError(
@@ -229,12 +237,12 @@ def _nearest_index(n: int, out: int, factor, exact: bool) -> np.ndarray | None:
     return None if out == n and (index == positions).all() else index
 
 
-def _linear_taps(n: int, out: int, align_corners: bool, factor, dtype) -> tuple | None:
-    """``((low index, weight), (high index, weight))`` of each output position along an axis
+def _linear_taps(n: int, out: int, align_corners: bool, factor, dtype) -> list | None:
+    """``[(low index, weight), (high index, weight)]`` of each output position along an axis
     of length ``n``; None when the axis keeps its size (PyTorch copies it)."""
     if out == n:
         return None
-    compute = np.float64 if dtype == np.float64 else np.float32  # PyTorch's opmath type
+    compute = _compute_type(dtype)
     positions = np.arange(out, dtype=compute)
     if align_corners:
         scale = compute(n - 1) / compute(out - 1) if out > 1 else compute(0)
@@ -246,4 +254,37 @@ def _linear_taps(n: int, out: int, align_corners: bool, factor, dtype) -> tuple 
     high = low + (low < n - 1)
     high_weight = np.clip(source - low.astype(compute), 0, 1).astype(dtype)
     low_weight = dtype.type(1) - high_weight
-    return (low, low_weight), (high, high_weight)
+    return [(low, low_weight), (high, high_weight)]
+
+
+def _compute_type(dtype):
+    return np.float64 if dtype == np.float64 else np.float32  # PyTorch's opmath type
+
+
+def _cubic_taps(n: int, out: int, align_corners: bool, factor, dtype) -> list:
+    """Four ``(index, weight)`` taps per output position: PyTorch's bicubic, which has no
+    copy of an unchanged axis (its weights are then ``(0, 1, 0, 0)`` anyway)."""
+    compute = _compute_type(dtype)
+    positions = np.arange(out, dtype=compute)
+    if align_corners:
+        scale = compute(n - 1) / compute(out - 1) if out > 1 else compute(0)
+        source = scale * positions
+    else:
+        scale = compute(1.0 / factor) if factor else compute(n) / compute(out)
+        source = scale * (positions + compute(0.5)) - compute(0.5)  # not clamped at 0
+    low = np.minimum(np.floor(source).astype(np.int64), n - 1)
+    t = np.clip(source - low.astype(compute), 0, 1)
+    a = compute(_CUBIC_A)
+
+    def near(d):  # the kernel on |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # and on 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    one = compute(1)
+    weights = (far(t + one), near(t), near(one - t), far(2 * one - t))
+    return [
+        (np.clip(low + offset, 0, n - 1), weight.astype(dtype))
+        for offset, weight in zip((-1, 0, 1, 2), weights)
+    ]

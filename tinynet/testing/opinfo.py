@@ -2533,7 +2533,8 @@ _SCALE_FACTORS = (1.7, 2.0, 0.5, 1.5, 2.5, 0.75, 1.0)
 def _draw_interpolate(draw):
     spatial = draw(st.sampled_from((2, 1, 3)))
     modes = (_LINEAR_MODE[spatial], "nearest", "nearest-exact")
-    mode = draw(st.sampled_from(modes + (("area",) if spatial < 3 else ())))
+    modes += {1: ("area",), 2: ("bicubic", "area"), 3: ()}[spatial]
+    mode = draw(st.sampled_from(modes))
     largest = {1: 4, 2: 3, 3: 2}[spatial]  # outputs stay small: order 2 costs one pass each
     kwargs: dict[str, Any] = {"size": None, "scale_factor": None, "mode": mode}
     if draw(st.booleans()):
@@ -2555,9 +2556,8 @@ def _draw_interpolate(draw):
         shape = tuple(max(n, math.ceil(1 / f)) for n, f in zip(shape, factors))
         kwargs["scale_factor"] = one
         kwargs["recompute_scale_factor"] = draw(st.sampled_from((None, True, False)))
-    kwargs["align_corners"] = (
-        draw(st.sampled_from((False, True, None))) if mode == _LINEAR_MODE[spatial] else None
-    )
+    interpolating = mode in (_LINEAR_MODE[spatial], "bicubic")
+    kwargs["align_corners"] = draw(st.sampled_from((False, True, None))) if interpolating else None
     channels = draw(st.integers(1, 2))
     return ((_draw_batch(draw, channels, shape), channels, *shape),), kwargs
 
@@ -2592,6 +2592,26 @@ def _linear_sources(i, n, out, factor, align_corners):
     return [(low, 1.0 - weight), (min(low + 1, n - 1), weight)]
 
 
+def _cubic_sources(i, n, out, factor, align_corners):
+    """PyTorch's bicubic (HelperInterpCubic in UpSampleKernel.cpp): Keys' cubic convolution
+    kernel, A = -0.75, on the four inputs around the unclamped position, indices clamped to
+    the edge; no copy of an unchanged axis."""
+    if align_corners:
+        real = (n - 1) / (out - 1) * i if out > 1 else 0.0
+    else:
+        real = (1.0 / factor if factor else n / out) * (i + 0.5) - 0.5
+    low = min(math.floor(real), n - 1)
+    t = min(max(real - low, 0.0), 1.0)
+
+    def kernel(d, a=-0.75):
+        d = abs(d)
+        if d <= 1:
+            return (a + 2) * d**3 - (a + 3) * d**2 + 1
+        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
+
+    return [(min(max(low + k, 0), n - 1), kernel(t - k)) for k in (-1, 0, 1, 2)]
+
+
 def _interpolate_reference(
     x, size=None, scale_factor=None, mode="nearest", align_corners=None,
     recompute_scale_factor=None,
@@ -2617,6 +2637,8 @@ def _interpolate_reference(
         for i, n, o, f in zip(position, sizes, outs, factors):
             if mode in ("nearest", "nearest-exact"):
                 per_axis.append([(_nearest_source(i, n, o, f, mode == "nearest-exact"), 1.0)])
+            elif mode == "bicubic":
+                per_axis.append(_cubic_sources(i, n, o, f, bool(align_corners)))
             else:
                 per_axis.append(_linear_sources(i, n, o, f, bool(align_corners)))
         for corner in itertools.product(*per_axis):
@@ -2642,7 +2664,7 @@ OPS.append(
             "size": None, "scale_factor": 1.5, "mode": "linear", "align_corners": False,
             "recompute_scale_factor": None,
         },
-        atol=1e-12,  # up to eight weighted terms, added in another order
+        atol=1e-12,  # up to sixteen weighted terms, added in another order
     )
 )  # fmt: skip
 # == end of resampling ============================================================================
