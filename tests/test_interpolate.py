@@ -216,6 +216,34 @@ def test_bicubic_uses_the_scale_factor_as_given():
     np.testing.assert_allclose(out, expected, rtol=1e-14)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@given(data=st.data())
+def test_antialias_matches_pillows_resize(mode, data):
+    # PyTorch's antialias is Pillow's resampling (a triangle, or Keys' cubic with A = -0.5,
+    # stretched by the scale when downsampling); Pillow stores each pass in float32.
+    image = pytest.importorskip("PIL.Image", reason="Pillow comes with matplotlib (test extra)")
+    shape = data.draw(st.tuples(st.integers(1, 12), st.integers(1, 12)), label="shape")
+    size = data.draw(st.tuples(st.integers(1, 12), st.integers(1, 12)), label="size")
+    x = np.random.default_rng(shape[0] * 13 + shape[1]).standard_normal(shape).astype(np.float32)
+    filters = {"bilinear": image.Resampling.BILINEAR, "bicubic": image.Resampling.BICUBIC}
+    expected = np.asarray(image.fromarray(x, mode="F").resize(size[::-1], filters[mode]))
+    out = F.interpolate(
+        tn.tensor(x[None, None].astype(np.float64)), size, mode=mode, antialias=True
+    )
+    np.testing.assert_allclose(out.data[0, 0], expected, rtol=0, atol=2e-6)
+
+
+def test_antialias_averages_every_input_when_downsampling():
+    # Halving: the triangle stretches to two inputs on each side of its centre (1, then 3),
+    # so inputs 0..2 weigh (3, 3, 1) / 7 and 1..3 weigh (1, 3, 3) / 7 (the tap beyond the
+    # edge is renormalized away); without antialias each output reads two inputs.
+    x = tn.tensor(np.array([[[[0.0, 8.0, 16.0, 24.0]]]]))
+    out = F.interpolate(x, size=(1, 2), mode="bilinear", antialias=True).data[0, 0, 0]
+    np.testing.assert_allclose(out, [(3 * 0 + 3 * 8 + 16) / 7, (8 + 3 * 16 + 3 * 24) / 7])
+    plain = F.interpolate(x, size=(1, 2), mode="bilinear").data[0, 0, 0]
+    np.testing.assert_allclose(plain, [4.0, 20.0])
+
+
 # -- gradients ---------------------------------------------------------------------------------
 def test_nearest_backward_adds_each_block_of_the_output_gradient():
     x = tn.randn(2, 3, 3, 4, dtype=tn.float64, requires_grad=True, rng=0)
@@ -267,8 +295,7 @@ def test_the_default_align_corners_is_silent():
         ((1, 1, 2, 2), {"size": 3, "mode": "cubic"}, NotImplementedError, "unknown mode"),
         ((1, 1, 2, 2, 2), {"size": 1, "mode": "area"}, NotImplementedError, "3-D and 4-D"),
         ((1, 1, 4), {"size": 2, "antialias": True}, ValueError, "anti-alias"),
-        ((1, 1, 4, 4), {"size": 2, "mode": "bilinear", "antialias": True}, NotImplementedError,
-         "antialias=True"),
+        ((1, 1, 4, 4), {"size": 2, "antialias": True}, ValueError, "mode='nearest' on 4-D"),
         ((1, 1, 4, 4), {"size": (2, 2, 2)}, ValueError, "same number of spatial"),
         ((1, 1, 4, 4), {"scale_factor": (2.0,)}, ValueError, "same number of spatial"),
         ((1, 1, 4), {"size": 2.5}, TypeError, "expected size to be one of int"),

@@ -2,8 +2,9 @@
 
 Every mode is separable and linear in the input, with weights that depend only on the sizes:
 along each spatial axis (last first, as PyTorch's kernels) the output is a gather of the
-input (``'nearest'``, ``'nearest-exact'``) or two gathers times constant weights, added
-(``'linear'``, ``'bilinear'``, ``'trilinear'``). Gathers are ``getitem`` with an index array,
+input (``'nearest'``, ``'nearest-exact'``) or a few gathers times constant weights, added
+(two for ``'linear'``, ``'bilinear'``, ``'trilinear'``, four for ``'bicubic'``, the filter's
+support with ``antialias=True``). Gathers are ``getitem`` with an index array,
 whose backward adds the gradient back at repeated indices, so every mode is differentiable
 to any order and has no kinks. ``'area'`` is adaptive average pooling, as in PyTorch.
 
@@ -16,6 +17,9 @@ same position unclamped, from the four inputs around it (indices clamped to the 
 Keys' cubic convolution weights, ``A = -0.75``. ``scale`` is ``1 / scale_factor`` when a
 scale factor is given (and ``recompute_scale_factor`` is not True), else ``in / out``. An
 axis whose size does not change is copied by the linear and nearest modes, as PyTorch does.
+``antialias=True`` is Pillow's resampling, as PyTorch's: a triangle (bilinear) or Keys'
+``A = -0.5`` (bicubic) filter centred at ``(i + 0.5) * scale``, stretched by ``scale`` when
+downsampling, over the inputs within its support, normalized to sum 1.
 
 >>> import tinynet as tn
 >>> x = tn.tensor([[[1.0, 2.0]]])
@@ -66,7 +70,8 @@ def interpolate(
     ``'linear'`` (3-D input), ``'bilinear'`` and ``'bicubic'`` (4-D), ``'trilinear'``
     (5-D) or ``'area'`` (3-D or 4-D: adaptive average pooling). ``align_corners`` only
     goes with the interpolating modes (``None`` means False, without a warning, as in
-    PyTorch). ``'lanczos'`` and ``antialias=True`` are not supported.
+    PyTorch). ``antialias=True`` (``'bilinear'`` and ``'bicubic'`` only) filters as Pillow
+    does, so that downsampling averages every input; ``'lanczos'`` is not supported.
 
     >>> import tinynet as tn
     >>> x = tn.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -88,8 +93,11 @@ def interpolate(
         n, o, factor = x.shape[2 + axis], out[axis], factors[axis]
         lead = (slice(None),) * (2 + axis)
         if mode in _LINEAR_RANKS:
-            taps_of = _cubic_taps if mode == "bicubic" else _linear_taps
-            taps = taps_of(n, o, bool(align_corners), factor, x.data.dtype)
+            if antialias:
+                taps = _antialias_taps(n, o, bool(align_corners), factor, x.data.dtype, mode)
+            else:
+                taps_of = _cubic_taps if mode == "bicubic" else _linear_taps
+                taps = taps_of(n, o, bool(align_corners), factor, x.data.dtype)
             if taps is not None:
                 shape = (o,) + (1,) * (spatial - 1 - axis)
                 terms = [
@@ -132,9 +140,6 @@ def _check_mode(x: Tensor, mode, align_corners, antialias) -> bool | None:
                 "interpolate: the anti-alias option is restricted to bilinear and bicubic "
                 f"modes and requires a 4-D tensor as input, got mode={mode!r} on {x.ndim}-D"
             )
-        raise NotImplementedError(
-            "interpolate: antialias=True is not supported by tinynet; use antialias=False"
-        )
     if mode in _NOT_SUPPORTED:
         raise NotImplementedError(
             f"interpolate: mode={mode!r} is not supported by tinynet; the supported modes are "
@@ -288,3 +293,40 @@ def _cubic_taps(n: int, out: int, align_corners: bool, factor, dtype) -> list:
         (np.clip(low + offset, 0, n - 1), weight.astype(dtype))
         for offset, weight in zip((-1, 0, 1, 2), weights)
     ]
+
+
+def _antialias_taps(n: int, out: int, align_corners: bool, factor, dtype, mode) -> list | None:
+    """PyTorch's antialiased taps (Pillow's resampling): a triangle (bilinear) or Keys'
+    ``A = -0.5`` (bicubic) filter, widened by the scale when downsampling, over the inputs
+    within its support, normalized to sum 1; None for an axis that keeps its size."""
+    if out == n:
+        return None
+    compute = _compute_type(dtype)
+    if align_corners:
+        scale = compute(n - 1) / compute(out - 1) if out > 1 else compute(0)
+    else:
+        scale = compute(1.0 / factor) if factor else compute(n) / compute(out)
+    half_width = compute(2 if mode == "bicubic" else 1)  # half the filter's interp size
+    support = half_width * scale if scale >= 1 else half_width
+    count = int(math.ceil(support)) * 2 + 1
+    inverse = compute(1) / scale if scale >= 1 else compute(1)
+    centers = scale * (np.arange(out, dtype=compute) + compute(0.5))
+    half = compute(0.5)
+    first = np.maximum((centers - support + half).astype(np.int64), 0)
+    sizes = np.clip(np.minimum((centers + support + half).astype(np.int64), n) - first, 0, count)
+    offsets = np.arange(count)
+    distance = (offsets + first[:, None] - centers[:, None] + half) * inverse
+    weights = np.where(offsets < sizes[:, None], _aa_filter(distance, mode), compute(0))
+    totals = weights.sum(axis=1, keepdims=True)
+    weights = np.where(totals != 0, weights / np.where(totals != 0, totals, 1), weights)
+    return [(np.minimum(first + j, n - 1), weights[:, j].astype(dtype)) for j in range(count)]
+
+
+def _aa_filter(d: np.ndarray, mode) -> np.ndarray:
+    d = np.abs(d)
+    if mode == "bilinear":
+        return np.where(d < 1, 1 - d, 0).astype(d.dtype)
+    a = d.dtype.type(-0.5)  # Keys' choice, and Pillow's
+    near = ((a + 2) * d - (a + 3)) * d * d + 1
+    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return np.where(d < 1, near, np.where(d < 2, far, 0)).astype(d.dtype)

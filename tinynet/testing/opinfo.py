@@ -2558,6 +2558,7 @@ def _draw_interpolate(draw):
         kwargs["recompute_scale_factor"] = draw(st.sampled_from((None, True, False)))
     interpolating = mode in (_LINEAR_MODE[spatial], "bicubic")
     kwargs["align_corners"] = draw(st.sampled_from((False, True, None))) if interpolating else None
+    kwargs["antialias"] = mode in ("bilinear", "bicubic") and draw(st.booleans())
     channels = draw(st.integers(1, 2))
     return ((_draw_batch(draw, channels, shape), channels, *shape),), kwargs
 
@@ -2592,6 +2593,13 @@ def _linear_sources(i, n, out, factor, align_corners):
     return [(low, 1.0 - weight), (min(low + 1, n - 1), weight)]
 
 
+def _keys_cubic(d, a):
+    d = abs(d)
+    if d <= 1:
+        return (a + 2) * d**3 - (a + 3) * d**2 + 1
+    return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a if d < 2 else 0.0
+
+
 def _cubic_sources(i, n, out, factor, align_corners):
     """PyTorch's bicubic (HelperInterpCubic in UpSampleKernel.cpp): Keys' cubic convolution
     kernel, A = -0.75, on the four inputs around the unclamped position, indices clamped to
@@ -2603,18 +2611,34 @@ def _cubic_sources(i, n, out, factor, align_corners):
     low = min(math.floor(real), n - 1)
     t = min(max(real - low, 0.0), 1.0)
 
-    def kernel(d, a=-0.75):
-        d = abs(d)
-        if d <= 1:
-            return (a + 2) * d**3 - (a + 3) * d**2 + 1
-        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
+    return [(min(max(low + k, 0), n - 1), _keys_cubic(t - k, -0.75)) for k in (-1, 0, 1, 2)]
 
-    return [(min(max(low + k, 0), n - 1), kernel(t - k)) for k in (-1, 0, 1, 2)]
+
+def _antialias_sources(i, n, out, factor, align_corners, cubic):
+    """Pillow's precompute_coeffs (libImaging/Resample.c), PyTorch's antialias: the filter
+    (a triangle, or Keys' with A = -0.5) stretched by the scale when downsampling, over the
+    inputs within its support, normalized; an axis that keeps its size is copied."""
+    if out == n:
+        return [(i, 1.0)]
+    if align_corners:
+        scale = (n - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        scale = 1.0 / factor if factor else n / out
+    stretch = max(scale, 1.0)
+    support = (2.0 if cubic else 1.0) * stretch
+    center = (i + 0.5) * scale
+    inputs = range(max(int(center - support + 0.5), 0), min(int(center + support + 0.5), n))
+    weights = [
+        _keys_cubic(d, -0.5) if cubic else max(1.0 - abs(d), 0.0)
+        for d in ((j - center + 0.5) / stretch for j in inputs)
+    ]
+    total = sum(weights)
+    return [(j, w / total if total else w) for j, w in zip(inputs, weights)]
 
 
 def _interpolate_reference(
     x, size=None, scale_factor=None, mode="nearest", align_corners=None,
-    recompute_scale_factor=None,
+    recompute_scale_factor=None, antialias=False,
 ):  # fmt: skip
     """Each output element on its own: a sum over the corners of its cell (a loop)."""
     spatial, sizes = x.ndim - 2, x.shape[2:]
@@ -2637,6 +2661,8 @@ def _interpolate_reference(
         for i, n, o, f in zip(position, sizes, outs, factors):
             if mode in ("nearest", "nearest-exact"):
                 per_axis.append([(_nearest_source(i, n, o, f, mode == "nearest-exact"), 1.0)])
+            elif antialias:
+                per_axis.append(_antialias_sources(i, n, o, f, align_corners, mode == "bicubic"))
             elif mode == "bicubic":
                 per_axis.append(_cubic_sources(i, n, o, f, bool(align_corners)))
             else:
@@ -2662,7 +2688,7 @@ OPS.append(
         ((1, 2, 3),),
         {
             "size": None, "scale_factor": 1.5, "mode": "linear", "align_corners": False,
-            "recompute_scale_factor": None,
+            "recompute_scale_factor": None, "antialias": False,
         },
         atol=1e-12,  # up to sixteen weighted terms, added in another order
     )
