@@ -48,7 +48,7 @@ __all__ = ["interpolate"]
 
 #: The modes ``interpolate`` supports, and the input rank each linear mode needs.
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
-_LINEAR_RANKS = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
+_INTERPOLATING_RANKS = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
 _NOT_SUPPORTED = ("lanczos",)
 _CUBIC_A = -0.75  # PyTorch's (OpenCV's) cubic convolution constant without antialias
 
@@ -77,8 +77,10 @@ def interpolate(
     >>> x = tn.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     >>> interpolate(x, scale_factor=2, mode="bilinear")[0, 0, 1].tolist()
     [1.5, 1.75, 2.25, 2.5]
-    >>> interpolate(x, size=(1, 3)).tolist(), interpolate(x, size=(1, 3), mode="nearest-exact").tolist()
-    ([[[[1.0, 1.0, 2.0]]]], [[[[3.0, 4.0, 4.0]]]])
+    >>> interpolate(x, size=(1, 3)).tolist()
+    [[[[1.0, 1.0, 2.0]]]]
+    >>> interpolate(x, size=(1, 3), mode="nearest-exact").tolist()
+    [[[[3.0, 4.0, 4.0]]]]
     """
     x = as_tensor(input)
     align_corners = _check_mode(x, mode, align_corners, antialias)
@@ -87,31 +89,34 @@ def interpolate(
     if mode == "area":
         pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
         return pool(x, out)
-    if mode in _LINEAR_RANKS and x.data.dtype.kind != "f":
+    if mode in _INTERPOLATING_RANKS and x.data.dtype.kind != "f":
         raise TypeError(f"interpolate: mode={mode!r} needs a floating tensor, got dtype {x.dtype}")
-    for axis in reversed(range(spatial)):
-        n, o, factor = x.shape[2 + axis], out[axis], factors[axis]
-        lead = (slice(None),) * (2 + axis)
-        if mode in _LINEAR_RANKS:
-            if antialias:
-                taps = _antialias_taps(n, o, bool(align_corners), factor, x.data.dtype, mode)
-            else:
-                taps_of = _cubic_taps if mode == "bicubic" else _linear_taps
-                taps = taps_of(n, o, bool(align_corners), factor, x.data.dtype)
-            if taps is not None:
-                shape = (o,) + (1,) * (spatial - 1 - axis)
-                terms = [
-                    getitem(x, (*lead, index)) * Tensor.wrap(weight.reshape(shape))
-                    for index, weight in taps
-                ]
-                x = terms[0]
-                for term in terms[1:]:
-                    x = x + term
-        else:
-            index = _nearest_index(n, o, factor, exact=mode == "nearest-exact")
-            if index is not None:
-                x = getitem(x, (*lead, index))
+    for axis in reversed(range(spatial)):  # the last axis first, as PyTorch's kernels
+        x = _resample_axis(x, 2 + axis, out[axis], factors[axis], mode, align_corners, antialias)
     return x
+
+
+def _resample_axis(
+    x: Tensor, axis: int, out: int, factor, mode, align_corners, antialias
+) -> Tensor:
+    """``x`` resized to ``out`` along ``axis``: one gather, or a weighted sum of gathers."""
+    n, lead = x.shape[axis], (slice(None),) * axis
+    if mode not in _INTERPOLATING_RANKS:
+        index = _nearest_index(n, out, factor, exact=mode == "nearest-exact")
+        return x if index is None else getitem(x, (*lead, index))
+    if antialias:
+        taps = _antialias_taps(n, out, bool(align_corners), factor, x.data.dtype, mode)
+    else:
+        taps_of = _cubic_taps if mode == "bicubic" else _linear_taps
+        taps = taps_of(n, out, bool(align_corners), factor, x.data.dtype)
+    if taps is None:
+        return x
+    shape = (out,) + (1,) * (x.ndim - 1 - axis)
+    terms = [getitem(x, (*lead, i)) * Tensor.wrap(w.reshape(shape)) for i, w in taps]
+    total = terms[0]
+    for term in terms[1:]:  # left to right, as PyTorch adds them
+        total = total + term
+    return total
 
 
 # -- arguments --------------------------------------------------------------------------------
@@ -145,11 +150,11 @@ def _check_mode(x: Tensor, mode, align_corners, antialias) -> bool | None:
             f"interpolate: mode={mode!r} is not supported by tinynet; the supported modes are "
             f"{', '.join(map(repr, MODES))}"
         )
-    if mode in _LINEAR_RANKS and x.ndim != _LINEAR_RANKS[mode]:
+    if mode in _INTERPOLATING_RANKS and x.ndim != _INTERPOLATING_RANKS[mode]:
         raise NotImplementedError(
             f"interpolate: got {x.ndim}-D input, but {mode} mode needs "
-            f"{_LINEAR_RANKS[mode]}-D input; the linear mode for {x.ndim}-D input is "
-            f"{next(m for m, r in _LINEAR_RANKS.items() if r == x.ndim)!r}"
+            f"{_INTERPOLATING_RANKS[mode]}-D input; the linear mode for {x.ndim}-D input is "
+            f"{next(m for m, r in _INTERPOLATING_RANKS.items() if r == x.ndim)!r}"
             + (" (or 'bicubic')" if x.ndim == 4 else "")
         )
     if mode == "area" and x.ndim == 5:
