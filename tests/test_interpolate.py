@@ -122,6 +122,18 @@ def test_nearest_reads_floor_of_i_times_in_over_out_and_exact_the_pixel_centres(
     assert F.interpolate(x, size=5, mode="nearest-exact").tolist() == [[[0.0, 0.0, 1.0, 2.0, 2.0]]]
 
 
+def test_nearest_computes_its_positions_in_float32_as_pytorch():
+    # aten/src/ATen/native/UpSample.h: nearest_neighbor_compute_source_index takes a float
+    # scale and floors dst_index * scale in float. float32(2 / 82) * 41 rounds below 1, so
+    # output 41 of 82 reads input 0 (exact arithmetic reads 1); float32(1 / 2.2) * 33 rounds
+    # to 15 (as exact arithmetic), where float64's 33 / 2.2 falls below 15 and would read 14.
+    two = F.interpolate(tn.tensor(np.array([[[0.0, 1.0]]])), size=82).data[0, 0]
+    assert two[40] == 0.0 and two[41] == 0.0 and two[42] == 1.0
+    assert 41 * 2 / 82 == 1.0 and 33 / 2.2 < 15
+    ramp = F.interpolate(tn.tensor(np.arange(16.0).reshape(1, 1, 16)), scale_factor=2.2)
+    assert ramp.shape == (1, 1, 35) and ramp.data[0, 0, 33] == 15.0
+
+
 def test_a_scale_factor_is_used_as_given_unless_recomputed():
     x = tn.tensor(np.arange(3.0).reshape(1, 1, 3))
     # 3 * 1.5 -> 4 outputs; the positions use 1 / 1.5, not 3 / 4: (i + 0.5) * 2/3 - 0.5
