@@ -68,7 +68,7 @@ def interpolate(
     ``scale_factor`` (a number, or one per axis; the output size is
     ``floor(in * scale_factor)``). ``mode``: ``'nearest'`` (default), ``'nearest-exact'``,
     ``'linear'`` (3-D input), ``'bilinear'`` and ``'bicubic'`` (4-D), ``'trilinear'``
-    (5-D) or ``'area'`` (3-D or 4-D: adaptive average pooling). ``align_corners`` only
+    (5-D) or ``'area'`` (adaptive average pooling). ``align_corners`` only
     goes with the interpolating modes (``None`` means False, without a warning, as in
     PyTorch). ``antialias=True`` (``'bilinear'`` and ``'bicubic'`` only) filters as Pillow
     does, so that downsampling averages every input; ``'lanczos'`` is not supported.
@@ -86,10 +86,10 @@ def interpolate(
     align_corners = _check_mode(x, mode, align_corners, antialias)
     spatial = x.ndim - 2
     out, factors = _output_size(x, spatial, size, scale_factor, recompute_scale_factor, mode)
-    if mode == "area":
+    if mode == "area" and spatial < 3:
         pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
         return pool(x, out)
-    if mode in _INTERPOLATING_RANKS and x.data.dtype.kind != "f":
+    if (mode in _INTERPOLATING_RANKS or mode == "area") and x.data.dtype.kind != "f":
         raise TypeError(f"interpolate: mode={mode!r} needs a floating tensor, got dtype {x.dtype}")
     for axis in reversed(range(spatial)):  # the last axis first, as PyTorch's kernels
         x = _resample_axis(x, 2 + axis, out[axis], factors[axis], mode, align_corners, antialias)
@@ -101,10 +101,12 @@ def _resample_axis(
 ) -> Tensor:
     """``x`` resized to ``out`` along ``axis``: one gather, or a weighted sum of gathers."""
     n, lead = x.shape[axis], (slice(None),) * axis
-    if mode not in _INTERPOLATING_RANKS:
+    if mode in ("nearest", "nearest-exact"):
         index = _nearest_index(n, out, factor, exact=mode == "nearest-exact")
         return x if index is None else getitem(x, (*lead, index))
-    if antialias:
+    if mode == "area":  # 5-D: adaptive average pooling, one axis at a time
+        taps = _area_taps(n, out, x.data.dtype)
+    elif antialias:
         taps = _antialias_taps(n, out, bool(align_corners), factor, x.data.dtype, mode)
     else:
         taps_of = _cubic_taps if mode == "bicubic" else _linear_taps
@@ -156,11 +158,6 @@ def _check_mode(x: Tensor, mode, align_corners, antialias) -> bool | None:
             f"{_INTERPOLATING_RANKS[mode]}-D input; the linear mode for {x.ndim}-D input is "
             f"{next(m for m, r in _INTERPOLATING_RANKS.items() if r == x.ndim)!r}"
             + (" (or 'bicubic')" if x.ndim == 4 else "")
-        )
-    if mode == "area" and x.ndim == 5:
-        raise NotImplementedError(
-            "interpolate: mode='area' on 5-D input needs adaptive_avg_pool3d, which tinynet "
-            "does not have; 'area' works on 3-D and 4-D inputs"
         )
     return align_corners
 
@@ -335,3 +332,17 @@ def _aa_filter(d: np.ndarray, mode) -> np.ndarray:
     near = ((a + 2) * d - (a + 3)) * d * d + 1
     far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
     return np.where(d < 1, near, np.where(d < 2, far, 0)).astype(d.dtype)
+
+
+def _area_taps(n: int, out: int, dtype) -> list | None:
+    """Adaptive average pooling along one axis (PyTorch's windows ``floor(i n / out)`` to
+    ``ceil((i + 1) n / out)``) as taps: the mean of a box is the mean of its axis means."""
+    if out == n:
+        return None
+    positions = np.arange(out)
+    starts = (positions * n) // out
+    lengths = -((-(positions + 1) * n) // out) - starts
+    return [
+        (np.minimum(starts + j, n - 1), np.where(j < lengths, 1 / lengths, 0).astype(dtype))
+        for j in range(int(lengths.max()))
+    ]

@@ -2533,7 +2533,7 @@ _SCALE_FACTORS = (1.7, 2.0, 0.5, 1.5, 2.5, 0.75, 1.0)
 def _draw_interpolate(draw):
     spatial = draw(st.sampled_from((2, 1, 3)))
     modes = (_LINEAR_MODE[spatial], "nearest", "nearest-exact")
-    modes += {1: ("area",), 2: ("bicubic", "area"), 3: ()}[spatial]
+    modes += {1: ("area",), 2: ("bicubic", "area"), 3: ("area",)}[spatial]
     mode = draw(st.sampled_from(modes))
     largest = {1: 4, 2: 3, 3: 2}[spatial]  # outputs stay small: order 2 costs one pass each
     kwargs: dict[str, Any] = {"size": None, "scale_factor": None, "mode": mode}
