@@ -239,16 +239,20 @@ def test_bicubic_uses_the_scale_factor_as_given():
     np.testing.assert_allclose(out, expected, rtol=1e-14)
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "lanczos"])
 @given(data=st.data())
 def test_antialias_matches_pillows_resize(mode, data):
-    # PyTorch's antialias is Pillow's resampling (a triangle, or Keys' cubic with A = -0.5,
-    # stretched by the scale when downsampling); Pillow stores each pass in float32.
+    # PyTorch's antialias is Pillow's resampling (a triangle, Keys' cubic with A = -0.5, or
+    # Lanczos-3, stretched by the scale when downsampling); Pillow stores each pass in float32.
     image = pytest.importorskip("PIL.Image", reason="Pillow comes with matplotlib (test extra)")
     shape = data.draw(st.tuples(st.integers(1, 12), st.integers(1, 12)), label="shape")
     size = data.draw(st.tuples(st.integers(1, 12), st.integers(1, 12)), label="size")
     x = np.random.default_rng(shape[0] * 13 + shape[1]).standard_normal(shape).astype(np.float32)
-    filters = {"bilinear": image.Resampling.BILINEAR, "bicubic": image.Resampling.BICUBIC}
+    filters = {
+        "bilinear": image.Resampling.BILINEAR,
+        "bicubic": image.Resampling.BICUBIC,
+        "lanczos": image.Resampling.LANCZOS,
+    }
     expected = np.asarray(image.fromarray(x, mode="F").resize(size[::-1], filters[mode]))
     out = F.interpolate(
         tn.tensor(x[None, None].astype(np.float64)), size, mode=mode, antialias=True
@@ -313,7 +317,10 @@ def test_the_default_align_corners_is_silent():
         ((1, 1, 2, 2), {"size": 2, "mode": "trilinear"}, NotImplementedError, "needs 5-D"),
         ((1, 2, 2, 2, 2), {"size": 2, "mode": "linear"}, NotImplementedError, "'trilinear'"),
         ((4, 4), {"size": 2}, NotImplementedError, "3-D, 4-D and 5-D"),
-        ((1, 1, 2, 2), {"size": 3, "mode": "lanczos"}, NotImplementedError, "'bicubic'"),
+        ((1, 1, 2, 2), {"size": 3, "mode": "lanczos"}, ValueError, "requires antialias=True"),
+        ((1, 1, 2, 2), {"size": 3, "mode": "lanczos", "antialias": True, "align_corners": True},
+         ValueError, "does not support align_corners=True"),
+        ((1, 1, 2), {"size": 3, "mode": "lanczos", "antialias": True}, ValueError, "4-D tensor"),
         ((1, 1, 4), {"size": 2, "mode": "bicubic"}, NotImplementedError, "needs 4-D input"),
         ((1, 1, 2, 2), {"size": 3, "mode": "cubic"}, NotImplementedError, "unknown mode"),
         ((1, 1, 4), {"size": 2, "antialias": True}, ValueError, "anti-alias"),

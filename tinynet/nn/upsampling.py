@@ -26,9 +26,9 @@ class Upsample(Module):
 
     As ``torch.nn.Upsample``: give one of ``size`` and ``scale_factor``; ``mode`` is
     ``'nearest'`` (default), ``'nearest-exact'``, ``'linear'``, ``'bilinear'``,
-    ``'bicubic'``, ``'trilinear'`` or ``'area'``; ``align_corners`` goes with the
-    interpolating modes only. A
-    scale factor is kept as a float (or a tuple of floats), as PyTorch keeps it.
+    ``'bicubic'``, ``'trilinear'`` or ``'area'`` (``'lanczos'`` needs ``antialias``, which
+    only ``F.interpolate`` takes); ``align_corners`` goes with the interpolating modes
+    only. A scale factor is kept as a float (or a tuple of floats), as PyTorch keeps it.
 
     >>> import tinynet as tn, tinynet.nn as nn
     >>> x = tn.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])

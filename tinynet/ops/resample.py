@@ -17,8 +17,8 @@ same position unclamped, from the four inputs around it (indices clamped to the 
 Keys' cubic convolution weights, ``A = -0.75``. ``scale`` is ``1 / scale_factor`` when a
 scale factor is given (and ``recompute_scale_factor`` is not True), else ``in / out``. An
 axis whose size does not change is copied by the linear and nearest modes, as PyTorch does.
-``antialias=True`` is Pillow's resampling, as PyTorch's: a triangle (bilinear) or Keys'
-``A = -0.5`` (bicubic) filter centred at ``(i + 0.5) * scale``, stretched by ``scale`` when
+``antialias=True`` is Pillow's resampling, as PyTorch's: a triangle (bilinear), Keys'
+``A = -0.5`` (bicubic) or Lanczos-3 filter centred at ``(i + 0.5) * scale``, stretched by ``scale`` when
 downsampling, over the inputs within its support, normalized to sum 1.
 
 >>> import tinynet as tn
@@ -47,9 +47,11 @@ from tinynet.tensor import Tensor, TensorLike
 __all__ = ["interpolate"]
 
 #: The modes ``interpolate`` supports, and the input rank each linear mode needs.
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
-_INTERPOLATING_RANKS = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
-_NOT_SUPPORTED = ("lanczos",)
+MODES = (
+    "nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area", "lanczos"
+)  # fmt: skip
+_INTERPOLATING_RANKS = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4, "lanczos": 4}
+_HALF_WIDTHS = {"bilinear": 1, "bicubic": 2, "lanczos": 3}  # of each antialias filter
 _CUBIC_A = -0.75  # PyTorch's (OpenCV's) cubic convolution constant without antialias
 
 
@@ -67,11 +69,11 @@ def interpolate(
     Give exactly one of ``size`` (an int, or one int per spatial axis) and
     ``scale_factor`` (a number, or one per axis; the output size is
     ``floor(in * scale_factor)``). ``mode``: ``'nearest'`` (default), ``'nearest-exact'``,
-    ``'linear'`` (3-D input), ``'bilinear'`` and ``'bicubic'`` (4-D), ``'trilinear'``
-    (5-D) or ``'area'`` (adaptive average pooling). ``align_corners`` only
+    ``'linear'`` (3-D input), ``'bilinear'``, ``'bicubic'`` and ``'lanczos'`` (4-D),
+    ``'trilinear'`` (5-D) or ``'area'`` (adaptive average pooling). ``align_corners`` only
     goes with the interpolating modes (``None`` means False, without a warning, as in
-    PyTorch). ``antialias=True`` (``'bilinear'`` and ``'bicubic'`` only) filters as Pillow
-    does, so that downsampling averages every input; ``'lanczos'`` is not supported.
+    PyTorch). ``antialias=True`` (``'bilinear'``, ``'bicubic'``, and ``'lanczos'``, which
+    needs it) filters as Pillow does, so that downsampling averages every input.
 
     >>> import tinynet as tn
     >>> x = tn.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -124,7 +126,7 @@ def _resample_axis(
 # -- arguments --------------------------------------------------------------------------------
 def _check_mode(x: Tensor, mode, align_corners, antialias) -> bool | None:
     """PyTorch's checks of ``mode``, ``align_corners`` and ``antialias`` against the rank."""
-    if not isinstance(mode, str) or mode not in MODES + _NOT_SUPPORTED:
+    if not isinstance(mode, str) or mode not in MODES:
         raise NotImplementedError(
             f"interpolate: unknown mode {mode!r}; the modes are {', '.join(map(repr, MODES))}"
         )
@@ -141,17 +143,15 @@ def _check_mode(x: Tensor, mode, align_corners, antialias) -> bool | None:
             f"interpolate: only 3-D, 4-D and 5-D inputs (N, C, [D, [H,]] W) are supported, got "
             f"{x.ndim}-D of shape {x.shape}; add the batch axis with x.unsqueeze(0)"
         )
-    if antialias:
-        if mode not in ("bilinear", "bicubic") or x.ndim != 4:
-            raise ValueError(
-                "interpolate: the anti-alias option is restricted to bilinear and bicubic "
-                f"modes and requires a 4-D tensor as input, got mode={mode!r} on {x.ndim}-D"
-            )
-    if mode in _NOT_SUPPORTED:
-        raise NotImplementedError(
-            f"interpolate: mode={mode!r} is not supported by tinynet; the supported modes are "
-            f"{', '.join(map(repr, MODES))}"
+    if antialias and (mode not in _HALF_WIDTHS or x.ndim != 4):
+        raise ValueError(
+            "interpolate: the anti-alias option is restricted to bilinear, bicubic and lanczos "
+            f"modes and requires a 4-D tensor as input, got mode={mode!r} on {x.ndim}-D"
         )
+    if mode == "lanczos" and align_corners:
+        raise ValueError("interpolate: mode='lanczos' does not support align_corners=True")
+    if mode == "lanczos" and not antialias:
+        raise ValueError("interpolate: mode='lanczos' requires antialias=True")
     if mode in _INTERPOLATING_RANKS and x.ndim != _INTERPOLATING_RANKS[mode]:
         raise NotImplementedError(
             f"interpolate: got {x.ndim}-D input, but {mode} mode needs "
@@ -308,7 +308,7 @@ def _antialias_taps(n: int, out: int, align_corners: bool, factor, dtype, mode) 
         scale = compute(n - 1) / compute(out - 1) if out > 1 else compute(0)
     else:
         scale = compute(1.0 / factor) if factor else compute(n) / compute(out)
-    half_width = compute(2 if mode == "bicubic" else 1)  # half the filter's interp size
+    half_width = compute(_HALF_WIDTHS[mode])
     support = half_width * scale if scale >= 1 else half_width
     count = int(math.ceil(support)) * 2 + 1
     inverse = compute(1) / scale if scale >= 1 else compute(1)
@@ -328,6 +328,8 @@ def _aa_filter(d: np.ndarray, mode) -> np.ndarray:
     d = np.abs(d)
     if mode == "bilinear":
         return np.where(d < 1, 1 - d, 0).astype(d.dtype)
+    if mode == "lanczos":  # Lanczos-3; np.sinc(d) is sin(pi d) / (pi d)
+        return np.where(d < 3, np.sinc(d) * np.sinc(d / 3), 0).astype(d.dtype)
     a = d.dtype.type(-0.5)  # Keys' choice, and Pillow's
     near = ((a + 2) * d - (a + 3)) * d * d + 1
     far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a

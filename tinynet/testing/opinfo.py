@@ -2528,13 +2528,15 @@ OPS.extend(_ISSUE_12_OPS)
 _LINEAR_MODE = {1: "linear", 2: "bilinear", 3: "trilinear"}
 # Informative values first: Hypothesis starts (and shrinks) from a strategy's first choice.
 _SCALE_FACTORS = (1.7, 2.0, 0.5, 1.5, 2.5, 0.75, 1.0)
+_INTERPOLATE_MODES = (
+    "bilinear", "nearest", "linear", "nearest-exact", "bicubic", "trilinear", "area", "lanczos"
+)  # fmt: skip
 
 
 def _draw_interpolate(draw):
-    spatial = draw(st.sampled_from((2, 1, 3)))
-    modes = (_LINEAR_MODE[spatial], "nearest", "nearest-exact")
-    modes += {1: ("area",), 2: ("bicubic", "area"), 3: ("area",)}[spatial]
-    mode = draw(st.sampled_from(modes))
+    mode = draw(st.sampled_from(_INTERPOLATE_MODES))
+    ranks = {"linear": 1, "bilinear": 2, "bicubic": 2, "lanczos": 2, "trilinear": 3}
+    spatial = ranks[mode] if mode in ranks else draw(st.sampled_from((2, 1, 3)))
     largest = {1: 4, 2: 3, 3: 2}[spatial]  # outputs stay small: order 2 costs one pass each
     kwargs: dict[str, Any] = {"size": None, "scale_factor": None, "mode": mode}
     if draw(st.booleans()):
@@ -2556,9 +2558,12 @@ def _draw_interpolate(draw):
         shape = tuple(max(n, math.ceil(1 / f)) for n, f in zip(shape, factors))
         kwargs["scale_factor"] = one
         kwargs["recompute_scale_factor"] = draw(st.sampled_from((None, True, False)))
-    interpolating = mode in (_LINEAR_MODE[spatial], "bicubic")
-    kwargs["align_corners"] = draw(st.sampled_from((False, True, None))) if interpolating else None
-    kwargs["antialias"] = mode in ("bilinear", "bicubic") and draw(st.booleans())
+    corners = {_LINEAR_MODE[spatial]: (False, True, None), "bicubic": (False, True, None)}
+    corners["lanczos"] = (False, None)  # lanczos: Pillow's filter, antialias only
+    kwargs["align_corners"] = draw(st.sampled_from(corners[mode])) if mode in corners else None
+    kwargs["antialias"] = mode == "lanczos" or (
+        mode in ("bilinear", "bicubic") and draw(st.booleans())
+    )
     channels = draw(st.integers(1, 2))
     return ((_draw_batch(draw, channels, shape), channels, *shape),), kwargs
 
@@ -2614,10 +2619,21 @@ def _cubic_sources(i, n, out, factor, align_corners):
     return [(min(max(low + k, 0), n - 1), _keys_cubic(t - k, -0.75)) for k in (-1, 0, 1, 2)]
 
 
-def _antialias_sources(i, n, out, factor, align_corners, cubic):
+def _lanczos3(d):
+    return float(np.sinc(d) * np.sinc(d / 3)) if abs(d) < 3 else 0.0
+
+
+_AA_FILTERS = {  # mode: (support at scale 1, filter), Pillow's
+    "bilinear": (1.0, lambda d: max(1.0 - abs(d), 0.0)),
+    "bicubic": (2.0, lambda d: _keys_cubic(d, -0.5)),
+    "lanczos": (3.0, _lanczos3),
+}
+
+
+def _antialias_sources(i, n, out, factor, align_corners, mode):
     """Pillow's precompute_coeffs (libImaging/Resample.c), PyTorch's antialias: the filter
-    (a triangle, or Keys' with A = -0.5) stretched by the scale when downsampling, over the
-    inputs within its support, normalized; an axis that keeps its size is copied."""
+    (a triangle, Keys' with A = -0.5, or Lanczos-3) stretched by the scale when downsampling,
+    over the inputs within its support, normalized; an axis that keeps its size is copied."""
     if out == n:
         return [(i, 1.0)]
     if align_corners:
@@ -2625,13 +2641,11 @@ def _antialias_sources(i, n, out, factor, align_corners, cubic):
     else:
         scale = 1.0 / factor if factor else n / out
     stretch = max(scale, 1.0)
-    support = (2.0 if cubic else 1.0) * stretch
+    width, kernel = _AA_FILTERS[mode]
+    support = width * stretch
     center = (i + 0.5) * scale
     inputs = range(max(int(center - support + 0.5), 0), min(int(center + support + 0.5), n))
-    weights = [
-        _keys_cubic(d, -0.5) if cubic else max(1.0 - abs(d), 0.0)
-        for d in ((j - center + 0.5) / stretch for j in inputs)
-    ]
+    weights = [kernel((j - center + 0.5) / stretch) for j in inputs]
     total = sum(weights)
     return [(j, w / total if total else w) for j, w in zip(inputs, weights)]
 
@@ -2662,7 +2676,7 @@ def _interpolate_reference(
             if mode in ("nearest", "nearest-exact"):
                 per_axis.append([(_nearest_source(i, n, o, f, mode == "nearest-exact"), 1.0)])
             elif antialias:
-                per_axis.append(_antialias_sources(i, n, o, f, align_corners, mode == "bicubic"))
+                per_axis.append(_antialias_sources(i, n, o, f, align_corners, mode))
             elif mode == "bicubic":
                 per_axis.append(_cubic_sources(i, n, o, f, bool(align_corners)))
             else:
