@@ -368,3 +368,36 @@ def test_the_deprecated_functions_warn_and_resize_as_interpolate():
         old = F.upsample_bilinear(x, scale_factor=2)
     expected = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
     np.testing.assert_array_equal(old.data, expected.data)
+
+
+def test_a_compiled_step_with_upsample_replays_eagers_bits():
+    # The positions and weights come from shapes alone, so tn.compile records and replays
+    # them (tests/test_compile.py holds replays to eager's bits).
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1, rng=0),
+        nn.Upsample(scale_factor=1.5, mode="bilinear"),
+        nn.Flatten(),
+        nn.Linear(2 * 6 * 6, 1, rng=1),
+    )
+
+    def step(x):
+        loss = net(x).square().sum()
+        loss.backward()
+        return loss
+
+    x = tn.randn(2, 1, 4, 4, rng=2)
+    compiled = tn.compile(step)
+    results = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a fall back to eager warns
+        for run in (compiled, step):
+            for _ in range(3):  # two recordings, then a replay
+                for parameter in net.parameters():
+                    parameter.grad = None
+                loss = run(x)
+            results.append((loss.item(), [p.grad.data.copy() for p in net.parameters()]))
+    assert any(type(entry).__name__ == "Program" for entry in compiled._entries.values())
+    (replayed, replayed_grads), (eager, eager_grads) = results
+    assert replayed == eager
+    for grad, expected in zip(replayed_grads, eager_grads):
+        np.testing.assert_array_equal(grad, expected)
