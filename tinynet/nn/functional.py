@@ -10,6 +10,7 @@ so every function is differentiable to any order.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -44,6 +45,7 @@ from tinynet.ops.conv import (
     max_pool1d,
     max_pool2d,
 )
+from tinynet.ops.resample import interpolate
 from tinynet.tensor import Tensor, TensorLike, write_in_place
 
 __all__ = [
@@ -76,6 +78,7 @@ __all__ += [
     "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6",
     "selu", "silu", "softmin", "softsign", "pad", "normalize", "one_hot",
 ]  # fmt: skip
+__all__ += ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]  # s3E
 __all__ += [
     "cosine_similarity",
     "gaussian_nll_loss",
@@ -531,3 +534,53 @@ def _dropout_mask(generator, shape: tuple, p: float, dtype) -> np.ndarray:
 
 def _not_padding(indices: np.ndarray, padding_idx: int) -> np.ndarray:
     return (indices != padding_idx)[..., None]
+
+
+# -- resampling (s3E): interpolate is the op; PyTorch's deprecated spellings of it ----------------
+def upsample(
+    input: TensorLike,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """``interpolate`` under its old name: deprecated in PyTorch, which warns; so does this.
+
+    >>> import warnings, tinynet as tn, tinynet.nn.functional as F
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     F.upsample(tn.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
+    [[[1.0, 1.0, 2.0, 2.0]]]
+    """
+    warnings.warn(
+        "nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(
+    input: TensorLike,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+) -> Tensor:
+    """Deprecated in PyTorch (and warns): ``interpolate(input, size, scale_factor, 'nearest')``."""
+    warnings.warn(
+        "nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(
+    input: TensorLike,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+) -> Tensor:
+    """Deprecated in PyTorch (and warns): ``interpolate`` with ``mode='bilinear'`` and
+    ``align_corners=True``."""
+    warnings.warn(
+        "nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 import zlib
 from collections.abc import Callable
@@ -2521,6 +2522,192 @@ _ISSUE_12_OPS: list[OpInfo] = [
 
 OPS.extend(_ISSUE_12_OPS)
 # == end of issue 12 (s2J) ========================================================================
+
+# == resampling (s3E): interpolate ===============================================================
+# Every mode is linear in the input with constant weights: no kinks to keep away from.
+_LINEAR_MODE = {1: "linear", 2: "bilinear", 3: "trilinear"}
+# Informative values first: Hypothesis starts (and shrinks) from a strategy's first choice.
+_SCALE_FACTORS = (1.7, 2.0, 0.5, 1.5, 2.5, 0.75, 1.0)
+_INTERPOLATE_MODES = (
+    "bilinear", "nearest", "linear", "nearest-exact", "bicubic", "trilinear", "area", "lanczos"
+)  # fmt: skip
+
+
+def _draw_interpolate(draw):
+    mode = draw(st.sampled_from(_INTERPOLATE_MODES))
+    ranks = {"linear": 1, "bilinear": 2, "bicubic": 2, "lanczos": 2, "trilinear": 3}
+    spatial = ranks[mode] if mode in ranks else draw(st.sampled_from((2, 1, 3)))
+    largest = {1: 4, 2: 3, 3: 2}[spatial]  # outputs stay small: order 2 costs one pass each
+    kwargs: dict[str, Any] = {"size": None, "scale_factor": None, "mode": mode}
+    if draw(st.booleans()):
+        shape = tuple(draw(st.sampled_from((2, 3, 1)[:largest])) for _ in range(spatial))
+        size = tuple(draw(st.sampled_from((3, 5, 1, 2, 4)[: largest + 1])) for _ in range(spatial))
+        kwargs["size"] = size if spatial > 1 or draw(st.booleans()) else size[0]
+        kwargs["recompute_scale_factor"] = draw(st.sampled_from((None, False)))
+    else:
+        factors = tuple(draw(st.sampled_from(_SCALE_FACTORS)) for _ in range(spatial))
+        one: float | tuple = factors
+        if spatial == 1 or draw(st.booleans()):
+            factors = (factors[0],) * spatial
+            one = factors[0] if draw(st.booleans()) else factors
+        # At least one output element per axis, and at most about largest + 1.
+        shape = tuple(
+            draw(st.sampled_from(range(max(math.ceil(1 / f), int((largest + 1) / f)), 0, -1)))
+            for f in factors
+        )
+        shape = tuple(max(n, math.ceil(1 / f)) for n, f in zip(shape, factors))
+        kwargs["scale_factor"] = one
+        kwargs["recompute_scale_factor"] = draw(st.sampled_from((None, True, False)))
+    corners = {_LINEAR_MODE[spatial]: (False, True, None), "bicubic": (False, True, None)}
+    corners["lanczos"] = (False, None)  # lanczos: Pillow's filter, antialias only
+    kwargs["align_corners"] = draw(st.sampled_from(corners[mode])) if mode in corners else None
+    kwargs["antialias"] = mode == "lanczos" or (
+        mode in ("bilinear", "bicubic") and draw(st.booleans())
+    )
+    channels = draw(st.integers(1, 2))
+    return ((_draw_batch(draw, channels, shape), channels, *shape),), kwargs
+
+
+def _nearest_source(i, n, out, factor, exact):
+    """PyTorch's nearest_idx / nearest_exact_idx (aten/src/ATen/native/UpSample.h): float32
+    scales, the OpenCV rule (with its copies for out == n and out == 2n) or the exact one."""
+    if not exact and out == n:
+        return i
+    if not exact and out == 2 * n:
+        return i // 2
+    scale = np.float32(1.0 / factor) if factor else np.float32(n) / np.float32(out)
+    if exact:
+        source = math.floor(np.float32((i + 0.5) * float(scale)))
+    else:
+        source = math.floor(np.float32(i) * scale)
+    return min(source, n - 1)
+
+
+def _linear_sources(i, n, out, factor, align_corners):
+    """``[(input index, weight), ...]`` of output ``i``, PyTorch's
+    compute_source_index_and_lambda in float64: an axis that keeps its size is copied."""
+    if out == n:
+        return [(i, 1.0)]
+    if align_corners:
+        real = (n - 1) / (out - 1) * i if out > 1 else 0.0
+    else:
+        scale = 1.0 / factor if factor else n / out
+        real = max(scale * (i + 0.5) - 0.5, 0.0)
+    low = min(int(real), n - 1)
+    weight = min(max(real - low, 0.0), 1.0)
+    return [(low, 1.0 - weight), (min(low + 1, n - 1), weight)]
+
+
+def _keys_cubic(d, a):
+    d = abs(d)
+    if d <= 1:
+        return (a + 2) * d**3 - (a + 3) * d**2 + 1
+    return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a if d < 2 else 0.0
+
+
+def _cubic_sources(i, n, out, factor, align_corners):
+    """PyTorch's bicubic (HelperInterpCubic in UpSampleKernel.cpp): Keys' cubic convolution
+    kernel, A = -0.75, on the four inputs around the unclamped position, indices clamped to
+    the edge; no copy of an unchanged axis."""
+    if align_corners:
+        real = (n - 1) / (out - 1) * i if out > 1 else 0.0
+    else:
+        real = (1.0 / factor if factor else n / out) * (i + 0.5) - 0.5
+    low = min(math.floor(real), n - 1)
+    t = min(max(real - low, 0.0), 1.0)
+
+    return [(min(max(low + k, 0), n - 1), _keys_cubic(t - k, -0.75)) for k in (-1, 0, 1, 2)]
+
+
+def _lanczos3(d):
+    return float(np.sinc(d) * np.sinc(d / 3)) if abs(d) < 3 else 0.0
+
+
+_AA_FILTERS = {  # mode: (support at scale 1, filter), Pillow's
+    "bilinear": (1.0, lambda d: max(1.0 - abs(d), 0.0)),
+    "bicubic": (2.0, lambda d: _keys_cubic(d, -0.5)),
+    "lanczos": (3.0, _lanczos3),
+}
+
+
+def _antialias_sources(i, n, out, factor, align_corners, mode):
+    """Pillow's precompute_coeffs (libImaging/Resample.c), PyTorch's antialias: the filter
+    (a triangle, Keys' with A = -0.5, or Lanczos-3) stretched by the scale when downsampling,
+    over the inputs within its support, normalized; an axis that keeps its size is copied."""
+    if out == n:
+        return [(i, 1.0)]
+    if align_corners:
+        scale = (n - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        scale = 1.0 / factor if factor else n / out
+    stretch = max(scale, 1.0)
+    width, kernel = _AA_FILTERS[mode]
+    support = width * stretch
+    center = (i + 0.5) * scale
+    inputs = range(max(int(center - support + 0.5), 0), min(int(center + support + 0.5), n))
+    weights = [kernel((j - center + 0.5) / stretch) for j in inputs]
+    total = sum(weights)
+    return [(j, w / total if total else w) for j, w in zip(inputs, weights)]
+
+
+def _interpolate_reference(
+    x, size=None, scale_factor=None, mode="nearest", align_corners=None,
+    recompute_scale_factor=None, antialias=False,
+):  # fmt: skip
+    """Each output element on its own: a sum over the corners of its cell (a loop)."""
+    spatial, sizes = x.ndim - 2, x.shape[2:]
+
+    def per_axis_values(value):
+        return tuple(value) if isinstance(value, (tuple, list)) else (value,) * spatial
+
+    if size is not None:
+        outs, factors = per_axis_values(size), (None,) * spatial
+    else:
+        factors = per_axis_values(scale_factor)
+        outs = tuple(math.floor(n * f) for n, f in zip(sizes, factors))
+        if recompute_scale_factor or mode == "area":
+            factors = (None,) * spatial
+    if mode == "area":
+        return _adaptive_avg_pool_reference(x, outs)
+    out = np.zeros((*x.shape[:2], *outs))
+    for position in np.ndindex(*outs):
+        per_axis = []
+        for i, n, o, f in zip(position, sizes, outs, factors):
+            if mode in ("nearest", "nearest-exact"):
+                per_axis.append([(_nearest_source(i, n, o, f, mode == "nearest-exact"), 1.0)])
+            elif antialias:
+                per_axis.append(_antialias_sources(i, n, o, f, align_corners, mode))
+            elif mode == "bicubic":
+                per_axis.append(_cubic_sources(i, n, o, f, bool(align_corners)))
+            else:
+                per_axis.append(_linear_sources(i, n, o, f, bool(align_corners)))
+        for corner in itertools.product(*per_axis):
+            weight = math.prod(w for _, w in corner)
+            out[(Ellipsis,) + position] += weight * x[(Ellipsis,) + tuple(j for j, _ in corner)]
+    return out
+
+
+def _ramp(x):
+    return np.arange(x.size).reshape(x.shape).astype(x.dtype)
+
+
+# The input is the draw plus a ramp: Hypothesis draws constant arrays first, which every mode
+# maps to the same constant, whatever positions it reads.
+OPS.append(
+    OpInfo(
+        "interpolate",
+        lambda x, **kwargs: ops.interpolate(x + Tensor(_ramp(x.data)), **kwargs),
+        lambda x, **kwargs: _interpolate_reference(x + _ramp(x), **kwargs),
+        _composite(_draw_interpolate),
+        ((1, 2, 3),),
+        {
+            "size": None, "scale_factor": 1.5, "mode": "linear", "align_corners": False,
+            "recompute_scale_factor": None, "antialias": False,
+        },
+        atol=1e-12,  # up to sixteen weighted terms, added in another order
+    )
+)  # fmt: skip
+# == end of resampling ============================================================================
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
