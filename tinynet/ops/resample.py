@@ -250,13 +250,7 @@ def _linear_taps(n: int, out: int, align_corners: bool, factor, dtype) -> list |
     if out == n:
         return None
     compute = _compute_type(dtype)
-    positions = np.arange(out, dtype=compute)
-    if align_corners:
-        scale = compute(n - 1) / compute(out - 1) if out > 1 else compute(0)
-        source = scale * positions
-    else:
-        scale = compute(1.0 / factor) if factor else compute(n) / compute(out)
-        source = np.maximum(scale * (positions + compute(0.5)) - compute(0.5), compute(0))
+    source = np.maximum(_source_positions(n, out, align_corners, factor, compute), compute(0))
     low = np.minimum(source.astype(np.int64), n - 1)
     high = low + (low < n - 1)
     high_weight = np.clip(source - low.astype(compute), 0, 1).astype(dtype)
@@ -268,17 +262,22 @@ def _compute_type(dtype):
     return np.float64 if dtype == np.float64 else np.float32  # PyTorch's opmath type
 
 
+def _source_positions(n: int, out: int, align_corners: bool, factor, compute) -> np.ndarray:
+    """Where each of ``out`` output positions reads an axis of length ``n`` (in ``compute``
+    arithmetic), before clamping: corners aligned, or centres with PyTorch's scale."""
+    positions = np.arange(out, dtype=compute)
+    if align_corners:
+        scale = compute(n - 1) / compute(out - 1) if out > 1 else compute(0)
+        return scale * positions
+    scale = compute(1.0 / factor) if factor else compute(n) / compute(out)
+    return scale * (positions + compute(0.5)) - compute(0.5)
+
+
 def _cubic_taps(n: int, out: int, align_corners: bool, factor, dtype) -> list:
     """Four ``(index, weight)`` taps per output position: PyTorch's bicubic, which has no
     copy of an unchanged axis (its weights are then ``(0, 1, 0, 0)`` anyway)."""
     compute = _compute_type(dtype)
-    positions = np.arange(out, dtype=compute)
-    if align_corners:
-        scale = compute(n - 1) / compute(out - 1) if out > 1 else compute(0)
-        source = scale * positions
-    else:
-        scale = compute(1.0 / factor) if factor else compute(n) / compute(out)
-        source = scale * (positions + compute(0.5)) - compute(0.5)  # not clamped at 0
+    source = _source_positions(n, out, align_corners, factor, compute)  # not clamped at 0
     low = np.minimum(np.floor(source).astype(np.int64), n - 1)
     t = np.clip(source - low.astype(compute), 0, 1)
     a = compute(_CUBIC_A)
