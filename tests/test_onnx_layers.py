@@ -280,3 +280,44 @@ def test_unbatched_input_and_integer_input_are_refused(tmp_path):
         tn.onnx.export(conv, np.ones((2, 5)), tmp_path / "x.onnx")  # (C, L): one sample
     with pytest.raises(TypeError, match="integer inputs .* can only feed an Embedding"):
         tn.onnx.export(nn.Sequential(nn.ReLU()), np.ones((2, 5), np.int64), tmp_path / "x.onnx")
+
+
+# -- resampling: Resize with PyTorch's source positions ---------------------------------------------
+UPSAMPLES = [
+    (nn.Upsample(scale_factor=2), (3, 5)),
+    (nn.Upsample(size=7), (3, 5)),
+    (nn.Upsample(scale_factor=1.5, mode="nearest"), (3, 5, 4)),  # positions use the factor
+    (nn.Upsample(size=(3, 9)), (3, 7, 4)),  # one axis shrinks, the other grows
+    (nn.Upsample(scale_factor=(2, 0.5), mode="nearest-exact"), (3, 5, 6)),
+    (nn.Upsample(scale_factor=2, mode="linear"), (3, 5)),
+    (nn.Upsample(size=1, mode="linear"), (3, 5)),  # an output of one reads the centre
+    (nn.Upsample(size=13, mode="linear", align_corners=True), (3, 4)),
+    (nn.Upsample(scale_factor=1.5, mode="bilinear"), (2, 5, 5)),
+    (nn.Upsample(size=(4, 3), mode="bilinear", align_corners=True), (2, 7, 5)),
+    (nn.Upsample(scale_factor=0.3, mode="bilinear", recompute_scale_factor=True), (2, 9, 9)),
+    (nn.Upsample(scale_factor=2, mode="bicubic"), (2, 4, 5)),
+    (nn.Upsample(size=(6, 2), mode="bicubic", align_corners=True), (2, 3, 5)),
+    (nn.Upsample(scale_factor=2, mode="trilinear"), (2, 3, 2, 4)),
+    (nn.Upsample(size=(2, 3, 5), mode="nearest"), (2, 3, 4, 4)),
+    (nn.Upsample(size=(2, 3), mode="area"), (3, 5, 7)),  # adaptive average pooling
+    (nn.UpsamplingNearest2d(scale_factor=3), (2, 3, 2)),
+    (nn.UpsamplingBilinear2d(size=(5, 4)), (2, 3, 2)),  # corners aligned
+]
+
+
+@pytest.mark.parametrize("upsample, shape", UPSAMPLES, ids=[repr(u) for u, _ in UPSAMPLES])
+def test_upsampling(upsample, shape, tmp_path):
+    ops = check_export(upsample, shape, tmp_path)
+    assert ("MatMul" if upsample.mode == "area" else "Resize") in ops
+
+
+def test_a_small_encoder_decoder(tmp_path):
+    net = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Upsample(scale_factor=2, mode="bilinear"),
+        nn.Conv2d(4, 1, 3, padding=1),
+    )
+    ops = check_export(net, (2, 8, 8), tmp_path)
+    assert ops.count("Conv") == 2 and "Resize" in ops

@@ -4,8 +4,8 @@ The ``onnx`` package builds the graph (``pip install onnx``; ``onnxruntime`` run
 module is exported layer by layer, one writer per layer class: ``nn.Sequential`` (nested
 too) of ``Linear``, ``Conv1d``/``2d``, ``ConvTranspose1d``/``2d``, ``MaxPool1d``/``2d``,
 ``AvgPool1d``/``2d``, ``AdaptiveAvgPool2d``, ``BatchNorm1d``/``2d``/``3d``, ``LayerNorm``,
-``Embedding`` (integer indices in), ``Flatten``, ``Unflatten``, ``Identity``, ``Dropout`` and
-the activations (docs/nn.md lists them and how each is written). Anything else, a subclass
+``Embedding`` (integer indices in), ``Upsample`` (every mode), ``Flatten``, ``Unflatten``,
+``Identity``, ``Dropout`` and the activations (docs/nn.md lists them and how each is written). Anything else, a subclass
 with its own ``forward`` included, is refused by name rather than exported wrongly. The graph
 computes in the dtype of the module's parameters; its batch axis is dynamic, the other axes
 are the example's.
@@ -549,6 +549,54 @@ def _layer_norm(graph: _Graph, ln, x: str) -> str:
 @_writes(nn.Embedding)
 def _embedding(graph: _Graph, embedding, x: str) -> str:
     return graph.op("Gather", [graph.constant("weight", embedding.weight.data), x], axis=0)
+
+
+#: ``Resize`` attributes that compute PyTorch's source positions, per ``interpolate`` mode
+#: (each checked in onnxruntime against tinynet's own output): ``nearest`` floors
+#: ``dst / scale``, ``nearest-exact`` rounds the pixel centres half up, the interpolating
+#: modes read centres (``half_pixel``: PyTorch's own arithmetic, which ONNX's
+#: ``pytorch_half_pixel`` is not for an output of length one) or aligned corners.
+_RESIZE: dict[str, dict[str, Any]] = {
+    "nearest": dict(
+        mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"
+    ),
+    "nearest-exact": dict(
+        mode="nearest",
+        coordinate_transformation_mode="half_pixel",
+        nearest_mode="round_prefer_ceil",
+    ),
+    "linear": dict(mode="linear"),
+    "bilinear": dict(mode="linear"),
+    "trilinear": dict(mode="linear"),
+    "bicubic": dict(mode="cubic", cubic_coeff_a=-0.75),
+}
+
+
+@_writes(nn.Upsample)
+def _upsample(graph: _Graph, upsample, x: str) -> str:
+    """``Resize`` to the output's spatial size, or by the scale factor as given (PyTorch then
+    reads positions with the factor, not with the sizes' ratio); ``area`` (an adaptive
+    average pooling) as its exact matrix."""
+    shape = graph.shape(x, None, upsample)
+    mode = upsample.mode
+    if mode not in _RESIZE:
+        return graph.linear_map(upsample, x, len(shape))
+    attributes = dict(_RESIZE[mode])
+    if attributes["mode"] != "nearest":
+        corners = upsample.align_corners
+        attributes["coordinate_transformation_mode"] = "align_corners" if corners else "half_pixel"
+    factor = upsample.scale_factor
+    if factor is not None and not upsample.recompute_scale_factor:
+        factors = factor if isinstance(factor, tuple) else (factor,) * (len(shape) - 2)
+        scales = graph.name("scales")
+        graph.initializers[scales] = np.asarray([1.0, 1.0, *factors], dtype=np.float32)
+        return graph.op("Resize", [x, "", scales], **attributes)
+    spatial = graph.forward(upsample, x).shape[2:]
+    batch_and_channels = graph.op(
+        "Slice", [graph.op("Shape", [x]), graph.ints("start", [0]), graph.ints("end", [2])]
+    )
+    sizes = graph.op("Concat", [batch_and_channels, graph.ints("sizes", spatial)], axis=0)
+    return graph.op("Resize", [x, "", "", sizes], **attributes)
 
 
 def _parameter_dtype(module: nn.Module, default=np.float32):
