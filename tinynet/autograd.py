@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
+from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any
 
@@ -308,20 +309,19 @@ class RemovableHandle:
     manager, the hook is removed on exit.
     """
 
-    def __init__(self, hooks: list, hook) -> None:
+    def __init__(self, hooks: list, hook, on_remove: Callable[[], None] | None = None) -> None:
         self._hooks: list | None = hooks
         self._hook = hook
+        self._on_remove = on_remove if on_remove is not None else _forget_hook
 
     def remove(self) -> None:
-        global _hook_count
         hooks, self._hooks = self._hooks, None
         if hooks is None:
             return
         for index, hook in enumerate(hooks):
             if hook is self._hook:
                 del hooks[index]
-                with _hook_lock:
-                    _hook_count -= 1
+                self._on_remove()
                 return
 
     def __enter__(self) -> RemovableHandle:
@@ -344,6 +344,12 @@ _state = _ThreadState()
 # Hooks registered in all threads together: 0 keeps the hot path to one comparison.
 _hook_count = 0
 _hook_lock = threading.Lock()
+
+
+def _forget_hook() -> None:
+    global _hook_count
+    with _hook_lock:
+        _hook_count -= 1
 
 
 def _register(hooks: list, hook) -> RemovableHandle:

@@ -27,6 +27,7 @@ from tinynet.compiler.steps import (
     compile_op,
     free_step,
 )
+from tinynet.nn.module import hooks_added
 from tinynet.tensor import Tensor
 
 
@@ -45,6 +46,7 @@ class Program:
         self._leaf_columns = tuple(map(list, zip(*self.leaves))) or ([], [], [])
         self._grad_columns = tuple(map(list, zip(*self.grads_none))) or ([], [])
         self._module_columns = (list(trace.modules), list(trace.training))
+        self.hooks_seen = trace.hooks_seen
         self.steps = []
         # For each step, what writes it as source (a kernel's emit method, the freed
         # numbers) or None (the step is called as it is).
@@ -81,6 +83,10 @@ class Program:
             step(env)
 
     def valid(self) -> bool:
+        # A module hook registered since the recording may be on one of ours: record again
+        # (the recording sees the hook run, and the function then runs eagerly).
+        if hooks_added() != self.hooks_seen:
+            return False
         # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
         leaves, arrays, requires_grads = self._leaf_columns
         if not all(map(operator.is_, map(_data, leaves), arrays)):

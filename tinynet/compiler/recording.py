@@ -25,6 +25,7 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler.steps import FREE_BYTES
+from tinynet.nn.module import hooks_added
 from tinynet.tensor import Tensor
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
@@ -117,6 +118,7 @@ class Trace:
         self.inputs = [self._new(array, True, keep=True) for array in inputs(args, kwargs)]
         # Values the caller's objects hold (its arguments, leaves' .grad): not functionalized
         self.handed_out: set[int] = set(self.inputs)
+        self.hooks_seen = hooks_added()  # before the call: a hook added during it counts
         self.modules, self.tensors = _visible(fn, args, kwargs)
         self.training = [module.training for module in self.modules]
         # Which gradients were None when the call began: a replay starts from the same state,
@@ -195,6 +197,12 @@ class Trace:
             self.problem = reason
 
     # the hooks the library calls -----------------------------------------------------------
+    def untraceable(self, reason: str) -> None:
+        """The function runs Python a replay would skip (a module's forward hook): eager."""
+        if self.depth or threading.get_ident() != self.thread:
+            return
+        self.fail(reason)
+
     def inplace_write(self, writer: str, array: np.ndarray, values: np.ndarray) -> None:
         """``array`` (a tensor's memory) was overwritten with ``values`` (``x.relu_()``,
         ``x += 1``, ``x[i] = v``), both computed by recorded ops.

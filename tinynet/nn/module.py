@@ -17,6 +17,7 @@ import numpy as np
 
 from tinynet import _dtype
 from tinynet._grad_mode import no_grad
+from tinynet.autograd import RemovableHandle, trace_hook
 from tinynet.tensor import Tensor, to_arguments
 
 
@@ -74,6 +75,86 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
+class _ForwardHooks:
+    """A module's forward pre-hooks and hooks (``(hook, with_kwargs, always_call)``
+    entries), run as PyTorch runs them."""
+
+    def __init__(self) -> None:
+        self.pre: list = []
+        self.post: list = []
+
+    def add(self, kind: str, hook: Callable, prepend: bool, with_kwargs: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+        entry = (hook, with_kwargs, kind == "always")
+        hooks = self.pre if kind == "pre" else self.post
+        hooks.insert(0, entry) if prepend else hooks.append(entry)
+        _hooks_added[0] += 1
+        return RemovableHandle(hooks, entry, on_remove=_nothing)
+
+    def call(self, module: Module, args: tuple, kwargs: dict):
+        recorder = trace_hook()
+        if recorder is not None and (self.pre or self.post):
+            recorder.untraceable(
+                f"{type(module).__name__} has a forward hook (register_forward_hook), Python "
+                "that a replay would not run"
+            )
+        for hook, with_kwargs, _ in tuple(self.pre):
+            if with_kwargs:
+                result = hook(module, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(module, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        try:
+            output = module.forward(*args, **kwargs)
+        except BaseException:
+            for hook, with_kwargs, always in tuple(self.post):
+                if always:
+                    hook(module, args, kwargs, None) if with_kwargs else hook(module, args, None)
+            raise
+        for hook, with_kwargs, _ in tuple(self.post):
+            result = (
+                hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
+            )
+            if result is not None:
+                output = result
+        return output
+
+
+def _nothing() -> None:
+    pass
+
+
+_hooks_added = [0]  # module hooks registered so far, in every thread together
+
+
+def hooks_added() -> int:
+    """How many module forward (pre-)hooks were ever registered: ``tn.compile`` compares it
+    with the count when a program was made, and only when it changed looks for hooks on the
+    program's modules (``has_forward_hooks``)."""
+    return _hooks_added[0]
+
+
+def has_forward_hooks(module: Module) -> bool:
+    """Whether ``module`` has a forward hook or pre-hook.
+
+    >>> import tinynet.nn as nn
+    >>> layer = nn.ReLU(); handle = layer.register_forward_hook(lambda m, args, out: None)
+    >>> has_forward_hooks(layer), handle.remove(), has_forward_hooks(layer)
+    (True, None, False)
+    """
+    hooks = module._forward_hooks
+    return hooks is not None and bool(hooks.pre or hooks.post)
+
+
 class Module:
     """Base class of layers and models: subclass it, assign parts in ``__init__``, define ``forward``.
 
@@ -102,8 +183,63 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
+    #: The forward (pre-)hooks, made by the first registration: most modules have none.
+    _forward_hooks: _ForwardHooks | None = None
+
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self._forward_hooks
+        if hooks is None:
+            return self.forward(*args, **kwargs)
+        return hooks.call(self, args, kwargs)
+
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a value it returns (a tuple,
+        or one argument) replaces the positional arguments. With ``with_kwargs``,
+        ``hook(module, args, kwargs)`` may return ``(args, kwargs)``. As PyTorch's; a
+        ``tn.compile``d function that calls a hooked module runs eagerly (with a warning),
+        so the hook sees every call.
+
+        >>> import tinynet as tn, tinynet.nn as nn
+        >>> layer = nn.Identity()
+        >>> handle = layer.register_forward_pre_hook(lambda module, args: args[0] * 2)
+        >>> layer(tn.ones(2)).tolist()
+        [2.0, 2.0]
+        >>> handle.remove(); layer(tn.ones(2)).tolist()
+        [1.0, 1.0]
+        """
+        return self._hooks().add("pre", hook, prepend, with_kwargs)
+
+    def register_forward_hook(
+        self,
+        hook: Callable,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``; a value it returns
+        replaces the output. With ``with_kwargs``, ``hook(module, args, kwargs, output)``;
+        with ``always_call``, it also runs (with output None) when ``forward`` raises. As
+        PyTorch's: the habit of keeping a layer's activations.
+
+        >>> import tinynet as tn, tinynet.nn as nn
+        >>> net = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU())
+        >>> seen = {}
+        >>> handle = net[0].register_forward_hook(lambda m, args, out: seen.update(hidden=out))
+        >>> out = net(tn.ones(1, 2)); seen["hidden"].shape
+        (1, 3)
+        >>> handle.remove()
+        """
+        return self._hooks().add("always" if always_call else "post", hook, prepend, with_kwargs)
+
+    def _hooks(self) -> _ForwardHooks:
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks is None:
+            hooks = _ForwardHooks()
+            object.__setattr__(self, "_forward_hooks", hooks)
+        return hooks
 
     # -- registration ------------------------------------------------------------------------
     def _registries(self) -> dict:
