@@ -871,3 +871,61 @@ def test_a_step_that_writes_a_tensor_in_place_runs_eagerly_with_eagers_results(w
     assert len(messages) == 1 and "writes a tensor in place" in messages[0]
     for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
         np.testing.assert_array_equal(p.data, q.data)
+
+
+def _alternating_run(loss_fn, compiled, sizes):
+    """Adam on a small MLP over batches of ``sizes`` rows; (losses, model, eager calls)."""
+    model = nn.Sequential(
+        nn.Linear(2, 16, dtype=np.float32, rng=0),
+        nn.ReLU(),
+        nn.Linear(16, 16, dtype=np.float32, rng=1),
+        nn.ReLU(),
+        nn.Linear(16, 2, dtype=np.float32, rng=2),
+    )
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    eager_calls = []
+
+    def step(x, y):
+        eager_calls.append(len(x))  # a Python side effect: only the calls that run eagerly
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = tn.compile(step) if compiled else step
+    rng = np.random.default_rng(3)
+    losses = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for n in sizes:
+            x = rng.normal(size=(n, 2)).astype(np.float32)
+            losses.append(step(x, rng.integers(0, 2, n)))
+    return losses, model, eager_calls
+
+
+SIZES = [32, 32, 32, 8, 32, 8, 8, 32, 8]
+
+
+def test_a_new_batch_size_doing_the_same_work_is_recorded_once_and_matches_eager():
+    # The fused cross-entropy takes its row indices and 1 / n from the batch at each call:
+    # the batches of 8 record one call, whose program replays them with their own
+    # constants, interleaved with the batches of 32 (a wrong 1 / n would change the bits).
+    eager, eager_model, _ = _alternating_run(F.cross_entropy, False, SIZES)
+    replayed, model, eager_calls = _alternating_run(F.cross_entropy, True, SIZES)
+    assert [loss.shape for loss in replayed] == [() for _ in SIZES]
+    assert_same_bits(eager, replayed, eager_model, model)
+    assert eager_calls == [32, 32, 8]  # two calls compared for 32; 8 derived from them
+
+
+def test_constants_that_depend_on_the_batch_size_make_a_new_size_record_twice():
+    # log_softmax then nll_loss: the row indices (an arange) and -1 / n are constants of
+    # the recording. A new batch size changes them, so its first call does not match the
+    # existing program: it is recorded twice as any new guard key, and replays its own.
+    def loss_fn(logits, y):
+        return F.nll_loss(F.log_softmax(logits, 1), y)
+
+    eager, eager_model, _ = _alternating_run(loss_fn, False, SIZES)
+    replayed, model, eager_calls = _alternating_run(loss_fn, True, SIZES)
+    assert_same_bits(eager, replayed, eager_model, model)
+    assert eager_calls == [32, 32, 8, 8]

@@ -144,19 +144,42 @@ class CompiledFunction:
             self._fall_back(trace.problem)
             return result
         if not isinstance(previous, Trace) or not previous.same_guards(trace):
+            template = self._template_for(trace)
+            if template is not None:
+                # The same ops on the same constants as a program whose two recorded calls
+                # showed those constants do not change between calls: only the arguments'
+                # shapes (or dtypes) differ. This call's own recording becomes the program,
+                # so what depends on the shape (a loss's row indices, 1 / n) is its own; a
+                # constant that differs (1 / n computed outside an op) fails the comparison.
+                self._entries[key] = Program(trace)
+                return result
             self._entries[key] = trace  # the first of two calls to compare
             return result
         difference = previous.difference(trace)
         if difference is not None:
             self._fall_back(difference)
             return result
+        inconclusive = previous.inconclusive(trace)
         program = Program(trace)
-        if previous.inconclusive(trace):
+        if inconclusive:
             # Both calls saw the same input values, so a value computed from them outside
             # the recorded work would have looked constant: replay only for these values.
             program.input_snapshot = [array.copy() for array in inputs(args, kwargs)]
         self._entries[key] = program
         return result
+
+    def _template_for(self, trace: Trace) -> Program | None:
+        """A program of another guard key whose recording did exactly what ``trace`` did
+        (the same ops on the same constants, parameters and module modes), if any."""
+        for entry in reversed(list(self._entries.values())):  # a copy: other threads add
+            if (
+                isinstance(entry, Program)
+                and entry.input_snapshot is None
+                and entry.recording.same_guards(trace)
+                and entry.recording.difference(trace) is None
+            ):
+                return entry
+        return None
 
     def _fall_back(self, reason: str) -> None:
         self._eager_reason = reason

@@ -45,6 +45,9 @@ class Program:
         self._leaf_columns = tuple(map(list, zip(*self.leaves))) or ([], [], [])
         self._grad_columns = tuple(map(list, zip(*self.grads_none))) or ([], [])
         self._module_columns = (list(trace.modules), list(trace.training))
+        # What a recording of another guard key is compared with (CompiledFunction)
+        self.recording = trace
+        trace.forget_inputs()
         self.steps = []
         # For each step, what writes it as source (a kernel's emit method, the freed
         # numbers) or None (the step is called as it is).

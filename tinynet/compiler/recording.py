@@ -407,6 +407,13 @@ class Trace:
             return (dict, {key: self._spec(item) for key, item in value.items()})
         raise _Uncapturable(f"it returns a {type(value).__name__}")
 
+    def forget_inputs(self) -> None:
+        """Let go of the call's arguments: a program keeps its recording to compare later
+        recordings with, not the batch it was recorded on."""
+        for index in self.inputs:
+            self.values[index] = None
+        self.index_of = {}
+
     # comparing two calls -------------------------------------------------------------------
     def same_guards(self, other: Trace) -> bool:
         """True when ``other`` ran under the same module modes and parameter arrays."""
