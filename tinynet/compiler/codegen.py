@@ -95,17 +95,28 @@ def straight_line(steps: list, emitters: list) -> Callable[[list], None]:
             if assigned:
                 lines.append(f"    del {', '.join(assigned)}")
     lines.append("    return None")
-    # np.exp, np.add.reduce, math.isfinite: bound once as globals (no lookups per call)
-    source = _NUMPY_NAME.sub(lambda m: name(_numpy_attribute(m.group(0))), "\n".join(lines))
-    # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts)
-    # write the same source, their constants differing only in the namespace.
+    raw = "\n".join(lines)
+    # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts,
+    # another batch size) write the same source, their constants differing only in the
+    # namespace. np.exp, np.add.reduce, math.isfinite become globals too (no lookups per
+    # call): the cache keeps, with the code, which of them it names, in order.
     with _replay_code_lock:
-        code = _replay_code.get(source)
-        if code is None:
+        cached = _replay_code.get(raw)
+        if cached is None:
+            dotted: list[str] = []
+
+            def bind(match) -> str:
+                dotted.append(match.group(0))
+                return name(_numpy_attribute(match.group(0)))
+
+            source = _NUMPY_NAME.sub(bind, raw)
             if len(_replay_code) >= _REPLAY_CODE_SIZE:
                 del _replay_code[next(iter(_replay_code))]  # the oldest
-            code = builtins.compile(source, "<tn.compile replay>", "exec")
-            _replay_code[source] = code
+            code = builtins.compile(source, _FILENAME, "exec")
+            cached = _replay_code[raw] = (code, list(dict.fromkeys(dotted)))
+    code, dotted = cached
+    for attribute in dotted:
+        name(_numpy_attribute(attribute))  # bound under the names the code was compiled with
     exec(code, namespace)
     return namespace["replay"]
 
@@ -126,5 +137,6 @@ def _numpy_attribute(dotted: str):
 
 _ASSIGNED = re.compile(r"^ *([A-Za-z_]\w*) = ", re.MULTILINE)
 _REPLAY_CODE_SIZE = 32
-_replay_code: dict[str, types.CodeType] = {}
+_replay_code: dict[str, tuple[types.CodeType, list[str]]] = {}
+_FILENAME = "<tn.compile replay>"
 _replay_code_lock = threading.Lock()
