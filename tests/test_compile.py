@@ -677,7 +677,7 @@ def test_an_optimizer_clearing_gradients_first_makes_their_start_state_irrelevan
 def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypatch):
     from tinynet.compiler import codegen
 
-    def broken(steps, emitters):
+    def broken(steps, emitters, release=True):
         raise RuntimeError("no source for this program")
 
     monkeypatch.setattr(codegen, "straight_line", broken)

@@ -48,17 +48,21 @@ class Program:
         # What a recording of another guard key is compared with (CompiledFunction)
         self.recording = trace
         trace.forget_inputs()
+        # Only small arrays were recorded (a kernel's temporaries have the size of one):
+        # the generated replay need not delete its locals after each step (see codegen).
+        self.release = trace.largest >= FREE_BYTES
         self.steps = []
         # For each step, what writes it as source (a kernel's emit method, the freed
         # numbers) or None (the step is called as it is).
         self.emitters: list = []
         kernels = _kernels_of(trace)
+        read = set(_indices(trace.outputs)).union(*(_reads(op, trace) for op in trace.ops))
         # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
         idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
         for op, dead in zip(trace.ops, _dead_after(trace)):
             step, emitter = _kernel_step(op, kernels) or (
                 compile_op(op, trace),
-                codegen.emitter(op),
+                codegen.emitter(op, read),
             )
             self.steps.append(step)
             self.emitters.append(emitter)
@@ -75,7 +79,7 @@ class Program:
     def _first_replay(self, env) -> None:
         self._each_step(env)
         try:
-            self.replay = codegen.straight_line(self.steps, self.emitters)
+            self.replay = codegen.straight_line(self.steps, self.emitters, self.release)
         except Exception:  # never the user's problem: the steps one by one are as exact
             self.replay = self._each_step
 

@@ -79,7 +79,10 @@ def _visible(fn, args, kwargs) -> tuple[list, list]:
             nested.extend(vars(candidate).values())
     modules: dict = {}
     tensors: dict = {}
+    wanted = (Module, Tensor, list, tuple)  # one check for the many that are neither
     for candidate in [*candidates, *nested]:
+        if not isinstance(candidate, wanted):
+            continue
         if isinstance(candidate, Module):
             for module in candidate.modules():
                 modules[id(module)] = module
@@ -113,6 +116,7 @@ class Trace:
         self.side_effects = False
         self.patched: dict = {}
         self.sizes: list[int] = []
+        self.largest = 0  # the size of the largest array, in bytes
         self.weak: list = []
         self.inputs = [self._new(array, True, keep=True) for array in inputs(args, kwargs)]
         self.modules, self.tensors = _visible(fn, args, kwargs)
@@ -130,7 +134,10 @@ class Trace:
         index = len(self.values)
         self.computed.append(computed)
         if isinstance(value, np.ndarray):
-            self.sizes.append(value.nbytes)
+            nbytes = value.nbytes
+            self.sizes.append(nbytes)
+            if nbytes > self.largest:
+                self.largest = nbytes
             key = id(value)
             self.index_of[key] = index
             if computed and not keep:
@@ -353,7 +360,7 @@ class Trace:
     def run(self):
         reads = {name: Tensor.__dict__[name] for name in _READS if name in Tensor.__dict__}
         for name, method in reads.items():
-            setattr(Tensor, name, _reading(name, method, self))
+            setattr(Tensor, name, _reading(name, method))
         watched = _snapshot(self.modules)
         previous = autograd.set_trace_hook(self)
         try:
@@ -515,14 +522,15 @@ def same_value(a: object, b: object) -> bool:
         return False
 
 
-def _reading(name: str, method, trace: Trace):
+@functools.cache
+def _reading(name: str, method):
+    """``method`` (Tensor's ``name``) made to fail the recording that runs it: installed on
+    Tensor while a Trace runs; one wrapper per method, made once."""
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        if (
-            autograd.trace_hook() is trace
-            and not trace.depth
-            and threading.get_ident() == trace.thread
-        ):
+        trace = autograd.trace_hook()
+        if isinstance(trace, Trace) and not trace.depth and threading.get_ident() == trace.thread:
             label = name if name.startswith("__") else f".{name}()"
             trace.fail(f"it reads a value ({label}), so the step may depend on it")
         return method(self, *args, **kwargs)
