@@ -119,11 +119,10 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         entry = self._entries.get(key)
         if isinstance(entry, Program):
-            if entry.valid():
-                try:
-                    return entry.run(args, kwargs)
-                except GuardFailed:
-                    pass  # nothing was changed yet: run eagerly and record again
+            try:
+                return entry.run(args, kwargs)
+            except GuardFailed:
+                pass  # nothing was changed yet: run eagerly and record again
             entry = None
             self._entries.pop(key, None)
         return self._trace(key, entry, args, kwargs)

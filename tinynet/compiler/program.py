@@ -5,8 +5,9 @@ op has one (tinynet.compiler.kernels; ``_kernels_of`` picks them and which value
 in buffers kept between replays), else the generic closure of tinynet.compiler.steps; after
 the last read of a large value, a step that frees it. The first replay calls the steps one
 by one; later ones run them written out as one function (tinynet.compiler.codegen).
-``valid()`` checks, on every call, that the leaves, gradients and module modes are those
-recorded; ``run`` fills in the inputs, replays and builds the result.
+``run`` fills in the inputs, replays and builds the result; the replay's first step checks
+that the leaves, gradients and module modes are those recorded (``valid()``), else raises
+``GuardFailed``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Program:
             None if computed else value for value, computed in zip(trace.values, trace.computed)
         ]
         self.inputs = trace.inputs
+        self.plain = trace.plain  # the arguments are the inputs (the guard key says so)
         self.outputs = trace.outputs
         self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
         self.modules = list(zip(trace.modules, trace.training))
@@ -51,10 +53,12 @@ class Program:
         # Only small arrays were recorded (a kernel's temporaries have the size of one):
         # the generated replay need not delete its locals after each step (see codegen).
         self.release = trace.largest >= FREE_BYTES
-        self.steps = []
+        # The guards come first: a replay that finds them changed raises GuardFailed
+        # before doing anything, and the call runs eagerly and records again.
+        self.steps: list = [self._check]
         # For each step, what writes it as source (a kernel's emit method, the freed
         # numbers) or None (the step is called as it is).
-        self.emitters: list = []
+        self.emitters: list = [self._emit_check]
         kernels = _kernels_of(trace)
         read = set(_indices(trace.outputs)).union(*(_reads(op, trace) for op in trace.ops))
         # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
@@ -87,7 +91,25 @@ class Program:
         for step in self.steps:
             step(env)
 
+    def _check(self, env) -> None:
+        if not self.valid():
+            raise GuardFailed
+
+    def _emit_check(self, name) -> list[str]:
+        """``valid()`` as one condition over the recorded objects (bound as constants)."""
+        checks = []
+        for leaf, array, requires_grad in self.leaves:
+            leaf_name = name(leaf)
+            checks.append(f"{leaf_name}.data is {name(array)}")
+            checks.append(f"{leaf_name}._requires_grad is {requires_grad}")
+        checks += [f"{name(t)}.grad is {'' if none else 'not '}None" for t, none in self.grads_none]
+        checks += [f"{name(module)}.training is {flag}" for module, flag in self.modules]
+        if not checks:
+            return []
+        return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
+
     def valid(self) -> bool:
+        """True when the leaves, gradients and module modes are those recorded."""
         # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
         leaves, arrays, requires_grads = self._leaf_columns
         if not all(map(operator.is_, map(_data, leaves), arrays)):
@@ -104,7 +126,7 @@ class Program:
 
     def run(self, args, kwargs):
         env = self.template.copy()
-        arrays = inputs(args, kwargs)
+        arrays = args if self.plain else inputs(args, kwargs)
         if self.input_snapshot is not None and not all(
             map(same_value, arrays, self.input_snapshot)
         ):

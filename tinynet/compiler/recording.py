@@ -35,10 +35,11 @@ class _Uncapturable(Exception):
     pass
 
 
-def inputs(args: tuple, kwargs: dict) -> list[np.ndarray]:
-    """The arrays of the arguments (in tuples and lists too), in order: the program's inputs."""
+def inputs(args: tuple, kwargs: dict) -> tuple | list[np.ndarray]:
+    """The arrays of the arguments (in tuples and lists too), in order: the program's inputs
+    (``args`` itself when they are all arrays)."""
     if not kwargs and list(map(type, args)).count(np.ndarray) == len(args):
-        return list(args)  # the common call, a batch of arrays
+        return args  # the common call, a batch of arrays
     arrays: list[np.ndarray] = []
     _collect_arrays((*args, *(kwargs[name] for name in sorted(kwargs))), arrays)
     return arrays
@@ -118,7 +119,11 @@ class Trace:
         self.sizes: list[int] = []
         self.largest = 0  # the size of the largest array, in bytes
         self.weak: list = []
-        self.inputs = [self._new(array, True, keep=True) for array in inputs(args, kwargs)]
+        arrays = inputs(args, kwargs)
+        self.inputs = [self._new(array, True, keep=True) for array in arrays]
+        # The arguments are the inputs themselves (no Tensors, lists or keywords), as in
+        # every call with the same guard key
+        self.plain = arrays is args
         self.modules, self.tensors = _visible(fn, args, kwargs)
         self.training = [module.training for module in self.modules]
         # Which gradients were None when the call began: a replay starts from the same state,
