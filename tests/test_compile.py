@@ -929,3 +929,53 @@ def test_constants_that_depend_on_the_batch_size_make_a_new_size_record_twice():
     replayed, model, eager_calls = _alternating_run(loss_fn, True, SIZES)
     assert_same_bits(eager, replayed, eager_model, model)
     assert eager_calls == [32, 32, 8, 8]
+
+
+@pytest.mark.parametrize("change", ["eval", "new-weight-array", "frozen-layer", "cleared-gradient"])
+def test_guards_are_checked_by_the_generated_replay(change):
+    # After four calls the program replays through its generated function, whose first
+    # lines check the guards: a change must make the call record again, as eagerly. The
+    # model and optimizer reach the step as defaults of its parameters: guarded too.
+    def build():
+        model = nn.Sequential(
+            nn.Linear(3, 6, rng=0), nn.Dropout(0.5, rng=3), nn.ReLU(), nn.Linear(6, 4, rng=1)
+        )
+        return model, optim.SGD(model.parameters(), lr=0.1)
+
+    def edit(model):
+        if change == "eval":
+            model.eval()
+        elif change == "new-weight-array":
+            model[3].weight.data = model[3].weight.data * 0.5
+        elif change == "frozen-layer":
+            model[0].weight.requires_grad = False
+        else:  # the step accumulates gradients: their state at the start is a guard
+            model[3].bias.grad = None
+
+    data = batches(np.float32, count=8)
+    runs = []
+    for compiled in (False, True):
+        model, opt = build()
+
+        def step(x, y, model=model, opt=opt):
+            if change != "cleared-gradient":
+                opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            losses = [step(x, y) for x, y in data[:5]]
+            edit(model)
+            losses += [step(x, y) for x, y in data[5:]]
+        runs.append((losses, model, step))
+    (eager, eager_model, _), (replayed, model, step) = runs
+    for a, b in zip(eager, replayed):
+        assert a.data.tobytes() == b.data.tobytes()
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+    assert step._eager_reason is None and is_replaying(step)
+    assert step._traces > 2  # recorded again after the change

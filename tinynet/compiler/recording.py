@@ -56,13 +56,16 @@ def _collect_arrays(values, arrays: list) -> None:
 
 
 def _visible(fn, args, kwargs) -> tuple[list, list]:
-    """Modules and gradient-requiring Tensors the function can reach: its arguments, closure
-    cells, ``self``, the globals it names, and their attributes (one level down)."""
+    """Modules and gradient-requiring Tensors the function can reach: its arguments, the
+    defaults of its parameters, closure cells, ``self``, the globals it names, and their
+    attributes (one level down)."""
     from tinynet.nn.module import Module
 
     candidates = [*args, *kwargs.values()]
     target = getattr(fn, "__func__", fn)
     candidates.append(getattr(fn, "__self__", None))
+    candidates.extend(getattr(target, "__defaults__", None) or ())  # def step(x, model=model)
+    candidates.extend((getattr(target, "__kwdefaults__", None) or {}).values())
     code = getattr(target, "__code__", None)
     for cell in getattr(target, "__closure__", None) or ():
         try:
