@@ -207,10 +207,15 @@ def _debug_hooks_active() -> bool:
 
 
 def _guard_key(args, kwargs) -> tuple:
-    key = (grad_mode.enabled, *map(_describe, args))
+    key = [grad_mode.enabled]
+    for value in args:  # arrays, the common arguments, described inline (no call each)
+        if type(value) is np.ndarray:
+            key.append(("A", value.shape, value.dtype, value.strides))
+        else:
+            key.append(_describe(value))
     if kwargs:
-        key += tuple((name, _describe(value)) for name, value in sorted(kwargs.items()))
-    return key
+        key += [(name, _describe(value)) for name, value in sorted(kwargs.items())]
+    return tuple(key)
 
 
 def _describe(value):

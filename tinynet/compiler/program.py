@@ -35,8 +35,12 @@ class Program:
     """A recorded call as a list of closures over a list of values."""
 
     def __init__(self, trace: Trace):
+        # Every value after the inputs (the first numbers): constants, None for the others
+        first = len(trace.inputs)
+        assert trace.inputs == list(range(first))  # Trace numbers them before anything
         self.template = [
-            None if computed else value for value, computed in zip(trace.values, trace.computed)
+            None if computed else value
+            for value, computed in zip(trace.values[first:], trace.computed[first:])
         ]
         self.inputs = trace.inputs
         self.plain = trace.plain  # the arguments are the inputs (the guard key says so)
@@ -125,14 +129,12 @@ class Program:
     input_snapshot: list | None = None
 
     def run(self, args, kwargs):
-        env = self.template.copy()
         arrays = args if self.plain else inputs(args, kwargs)
         if self.input_snapshot is not None and not all(
             map(same_value, arrays, self.input_snapshot)
         ):
             raise GuardFailed
-        for index, array in zip(self.inputs, arrays):
-            env[index] = array
+        env = [*arrays, *self.template]  # the inputs are the first numbers
         # Backward formulas run as the engine runs them, with recording off; forward
         # functions, NumPy calls and optimizer updates do not depend on the mode.
         previous = grad_mode.enabled
