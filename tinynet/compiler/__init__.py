@@ -207,7 +207,7 @@ def _debug_hooks_active() -> bool:
 
 
 def _guard_key(args, kwargs) -> tuple:
-    key = [grad_mode.enabled]
+    key: list = [grad_mode.enabled]
     for value in args:  # arrays, the common arguments, described inline (no call each)
         if type(value) is np.ndarray:
             key.append(("A", value.shape, value.dtype, value.strides))
