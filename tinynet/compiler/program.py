@@ -87,7 +87,9 @@ class Program:
     def _first_replay(self, env) -> None:
         self._each_step(env)
         try:
-            self.replay = codegen.straight_line(self.steps, self.emitters, self.release)
+            self.replay = codegen.straight_line(
+                self.steps, self.emitters, self.release, set(_indices(self.outputs))
+            )
         except Exception:  # never the user's problem: the steps one by one are as exact
             self.replay = self._each_step
 
