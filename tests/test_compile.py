@@ -1,7 +1,6 @@
 """tn.compile: replayed training steps are bit-identical to eager ones, guards retrace, and
 what cannot be recorded runs eagerly with one warning."""
 
-import re
 import warnings
 
 import numpy as np
@@ -980,39 +979,3 @@ def test_guards_are_checked_by_the_generated_replay(change):
         assert p.data.tobytes() == q.data.tobytes()
     assert step._eager_reason is None and is_replaying(step)
     assert step._traces > 2  # recorded again after the change
-
-
-def test_a_replay_kept_in_locals_returns_every_result_as_eager(monkeypatch):
-    # Linear, ReLU and the fused cross-entropy are all written out: the generated replay
-    # keeps its values in local variables and stores back only what the step returns.
-    from tinynet.compiler import codegen
-
-    monkeypatch.setattr(codegen, "_replay_code", {})  # to read this test's source
-
-    def run(compiled):
-        model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
-        opt = optim.Adam(model.parameters(), lr=0.1)
-
-        def step(x, y):
-            hidden = model[1](model[0](x))
-            logits = model[2](hidden)
-            loss = F.cross_entropy(logits, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return {"loss": loss, "pair": (logits, hidden)}
-
-        step = tn.compile(step) if compiled else step
-        out = [step(x, y) for x, y in batches(np.float32, count=6)]
-        return [[r["loss"], *r["pair"]] for r in out], model
-
-    (eager, eager_model), (replayed, model) = run(False), run(True)
-    for a, b in zip(eager, replayed):
-        assert [t.data.tobytes() for t in a] == [t.data.tobytes() for t in b]
-    assert len({id(r[1].data) for r in replayed}) == len(replayed)  # fresh arrays
-    for p, q in zip(eager_model.parameters(), model.parameters()):
-        assert p.data.tobytes() == q.data.tobytes()
-    (source,) = codegen._replay_code
-    stored = [line for line in source.splitlines() if "env[" in line]
-    assert len(stored) == 3  # the three results, stored back; nothing else uses env
-    assert all(re.fullmatch(r"    env\[(\d+)\] = _v\1", line) for line in stored)
