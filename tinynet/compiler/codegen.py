@@ -13,7 +13,6 @@ from __future__ import annotations
 import builtins
 import functools
 import math
-import operator
 import re
 import threading
 import types
@@ -67,9 +66,7 @@ def emitter(op: tuple, read: Container[int] = range(1 << 62)) -> Callable | None
     return None
 
 
-def straight_line(
-    steps: list, emitters: list, release: bool = True, results: Container[int] | None = None
-) -> Callable[[list], None]:
+def straight_line(steps: list, emitters: list, release: bool = True) -> Callable[[list], None]:
     """The steps as one Python function, written after a first replay.
 
     A kernel that can writes its step as source lines over the buffers the first replay
@@ -77,9 +74,7 @@ def straight_line(
     what does not change between replays: shapes, dtypes, which buffers exist); other
     steps are called as they are; freed numbers become ``env[i] = None``. ``release``
     False: nothing is freed before the end, so the locals of a step are not deleted after
-    it (``del``) either. With ``results`` (the numbers the caller reads in ``env`` after
-    the replay), a function whose steps are all written out keeps its values in local
-    variables instead of ``env`` (see ``_as_locals``).
+    it (``del``) either.
     """
     namespace: dict = {"np": np, "math": math, "ndarray": np.ndarray}
     ids: dict[int, str] = {}
@@ -107,8 +102,6 @@ def straight_line(
             if assigned:
                 lines.append(f"    del {', '.join(assigned)}")
     lines.append("    return None")
-    if results is not None:
-        lines = _as_locals(lines, results, name) or lines
     raw = "\n".join(lines)
     # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts,
     # another batch size) write the same source, their constants differing only in the
@@ -135,45 +128,6 @@ def straight_line(
     return namespace["replay"]
 
 
-def _as_locals(lines: list[str], results: Container[int], name) -> list[str] | None:
-    """``lines`` (a replay function) with ``env[i]`` as a local ``_vi``: faster to run and
-    to compile. Values read before the function writes them (inputs, constants) are loaded
-    first; ``results`` are stored back at the end. None when ``env`` is used otherwise (a
-    step called with it)."""
-    header, body, footer = lines[0], lines[1:-1], lines[-1]
-    text = "\n".join(body)
-    if _ENV_WORD.search(_ENV_ITEM.sub("", text)):
-        return None
-    loaded: dict[int, None] = {}
-    seen: set[int] = set()
-    for line in body:
-        for match in _ENV_ITEM.finditer(line):
-            index = int(match.group(1))
-            if index in seen:
-                continue
-            seen.add(index)
-            store = f"    env[{index}] = "
-            # A plain statement at the top level whose right-hand side does not read it
-            if not (
-                match.start() == 4
-                and line.startswith(store)
-                and f"env[{index}]" not in line[len(store) :]
-            ):
-                loaded[index] = None
-    prologue = []
-    if len(loaded) == 1:
-        (index,) = loaded
-        prologue = [f"    _v{index} = env[{index}]"]
-    elif loaded:  # one statement, one call
-        targets = ", ".join(f"_v{index}" for index in loaded)
-        prologue = [f"    {targets} = {name(operator.itemgetter(*loaded))}(env)"]
-    epilogue = [f"    env[{index}] = _v{index}" for index in sorted(seen) if index in results]
-    body = [_ENV_ITEM.sub(r"_v\1", line) for line in body]
-    return [header, *prologue, *body, *epilogue, footer]
-
-
-_ENV_ITEM = re.compile(r"\benv\[(\d+)\]")
-_ENV_WORD = re.compile(r"\benv\b")
 _NUMPY_NAME = re.compile(r"\b(?:np|math)\.\w+(?:\.\w+)?")
 
 

@@ -87,9 +87,7 @@ class Program:
     def _first_replay(self, env) -> None:
         self._each_step(env)
         try:
-            self.replay = codegen.straight_line(
-                self.steps, self.emitters, self.release, set(_indices(self.outputs))
-            )
+            self.replay = codegen.straight_line(self.steps, self.emitters, self.release)
         except Exception:  # never the user's problem: the steps one by one are as exact
             self.replay = self._each_step
 
