@@ -979,3 +979,27 @@ def test_guards_are_checked_by_the_generated_replay(change):
         assert p.data.tobytes() == q.data.tobytes()
     assert step._eager_reason is None and is_replaying(step)
     assert step._traces > 2  # recorded again after the change
+
+
+def test_a_compiled_functions_programs_are_freed_with_it_without_the_garbage_collector():
+    # Programs keep buffers: a reference cycle would keep them until a collection runs.
+    import gc
+    import weakref
+
+    def build():
+        model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    model, opt = build()
+    step = tn.compile(make_step(model, opt, F.cross_entropy))
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        train(step, batches(np.float32, count=5) + batches(np.float32, count=4, n=3, seed=2))
+        programs = [weakref.ref(entry) for entry in step._entries.values()]
+        assert len(programs) == 2 and is_replaying(step)
+        del step
+        assert [ref() for ref in programs] == [None, None]
+    finally:
+        if enabled:
+            gc.enable()

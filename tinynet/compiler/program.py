@@ -48,9 +48,6 @@ class Program:
         self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
         self.modules = list(zip(trace.modules, trace.training))
         self.grads_none = trace.grads_that_matter()
-        self._leaf_columns = tuple(map(list, zip(*self.leaves))) or ([], [], [])
-        self._grad_columns = tuple(map(list, zip(*self.grads_none))) or ([], [])
-        self._module_columns = (list(trace.modules), list(trace.training))
         # What a recording of another guard key is compared with (CompiledFunction)
         self.recording = trace
         trace.forget_inputs()
@@ -59,10 +56,13 @@ class Program:
         self.release = trace.largest >= FREE_BYTES
         # The guards come first: a replay that finds them changed raises GuardFailed
         # before doing anything, and the call runs eagerly and records again.
-        self.steps: list = [self._check]
+        # (Not methods of the program: a program without cycles is freed with its function.)
+        guards = _Guards(self.leaves, self.grads_none, self.modules)
+        self.valid = guards.valid
+        self.steps: list = [guards.check]
         # For each step, what writes it as source (a kernel's emit method, the freed
         # numbers) or None (the step is called as it is).
-        self.emitters: list = [self._emit_check]
+        self.emitters: list = [guards.emit]
         kernels = _kernels_of(trace)
         read = set(_indices(trace.outputs)).union(*(_reads(op, trace) for op in trace.ops))
         # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
@@ -95,37 +95,6 @@ class Program:
         for step in self.steps:
             step(env)
 
-    def _check(self, env) -> None:
-        if not self.valid():
-            raise GuardFailed
-
-    def _emit_check(self, name) -> list[str]:
-        """``valid()`` as one condition over the recorded objects (bound as constants)."""
-        checks = []
-        for leaf, array, requires_grad in self.leaves:
-            leaf_name = name(leaf)
-            checks.append(f"{leaf_name}.data is {name(array)}")
-            checks.append(f"{leaf_name}._requires_grad is {requires_grad}")
-        checks += [f"{name(t)}.grad is {'' if none else 'not '}None" for t, none in self.grads_none]
-        checks += [f"{name(module)}.training is {flag}" for module, flag in self.modules]
-        if not checks:
-            return []
-        return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
-
-    def valid(self) -> bool:
-        """True when the leaves, gradients and module modes are those recorded."""
-        # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
-        leaves, arrays, requires_grads = self._leaf_columns
-        if not all(map(operator.is_, map(_data, leaves), arrays)):
-            return False
-        if not all(map(operator.is_, map(_requires_grad, leaves), requires_grads)):
-            return False
-        tensors, nones = self._grad_columns
-        if list(map(_grad_is_none, tensors)) != nones:
-            return False
-        modules, flags = self._module_columns
-        return all(map(operator.is_, map(_training, modules), flags))
-
     input_snapshot: list | None = None
 
     def run(self, args, kwargs):
@@ -148,6 +117,49 @@ class Program:
         if kind == "tensor":  # the common result, a loss
             return Tensor.wrap(env[payload])
         return _build(self.outputs, env)
+
+
+class _Guards:
+    """What a program checks before each replay: the leaves' arrays and ``requires_grad``,
+    which gradients are None, the modules' ``training`` flags, as recorded."""
+
+    def __init__(self, leaves: list, grads_none: list, modules: list) -> None:
+        self.leaves, self.grads_none, self.modules = leaves, grads_none, modules
+        self._leaf_columns = tuple(map(list, zip(*leaves))) or ([], [], [])
+        self._grad_columns = tuple(map(list, zip(*grads_none))) or ([], [])
+        self._module_columns = tuple(map(list, zip(*modules))) or ([], [])
+
+    def valid(self) -> bool:
+        """True when the leaves, gradients and module modes are those recorded."""
+        # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
+        leaves, arrays, requires_grads = self._leaf_columns
+        if not all(map(operator.is_, map(_data, leaves), arrays)):
+            return False
+        if not all(map(operator.is_, map(_requires_grad, leaves), requires_grads)):
+            return False
+        tensors, nones = self._grad_columns
+        if list(map(_grad_is_none, tensors)) != nones:
+            return False
+        modules, flags = self._module_columns
+        return all(map(operator.is_, map(_training, modules), flags))
+
+    def check(self, env) -> None:
+        """The replay's first step: raise GuardFailed unless ``valid()``."""
+        if not self.valid():
+            raise GuardFailed
+
+    def emit(self, name) -> list[str]:
+        """``check`` as source: one condition over the recorded objects (constants)."""
+        checks = []
+        for leaf, array, requires_grad in self.leaves:
+            leaf_name = name(leaf)
+            checks.append(f"{leaf_name}.data is {name(array)}")
+            checks.append(f"{leaf_name}._requires_grad is {requires_grad}")
+        checks += [f"{name(t)}.grad is {'' if none else 'not '}None" for t, none in self.grads_none]
+        checks += [f"{name(module)}.training is {flag}" for module, flag in self.modules]
+        if not checks:
+            return []
+        return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
 
 
 _data = operator.attrgetter("data")
