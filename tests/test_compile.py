@@ -677,7 +677,7 @@ def test_an_optimizer_clearing_gradients_first_makes_their_start_state_irrelevan
 def test_a_replay_that_cannot_be_written_out_runs_its_steps_one_by_one(monkeypatch):
     from tinynet.compiler import codegen
 
-    def broken(steps, emitters):
+    def broken(steps, emitters, release=True):
         raise RuntimeError("no source for this program")
 
     monkeypatch.setattr(codegen, "straight_line", broken)
@@ -920,3 +920,135 @@ def test_an_in_place_write_seen_outside_the_step_runs_it_eagerly(write, where):
     step, messages = _run_inplace(write, where)
     assert len(messages) == 1 and "writes a tensor in place" in messages[0]
     assert "seen outside the step" in messages[0] and not is_replaying(step)
+
+
+def _alternating_run(loss_fn, compiled, sizes):
+    """Adam on a small MLP over batches of ``sizes`` rows; (losses, model, eager calls)."""
+    model = nn.Sequential(
+        nn.Linear(2, 16, dtype=np.float32, rng=0),
+        nn.ReLU(),
+        nn.Linear(16, 16, dtype=np.float32, rng=1),
+        nn.ReLU(),
+        nn.Linear(16, 2, dtype=np.float32, rng=2),
+    )
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    eager_calls = []
+
+    def step(x, y):
+        eager_calls.append(len(x))  # a Python side effect: only the calls that run eagerly
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = tn.compile(step) if compiled else step
+    rng = np.random.default_rng(3)
+    losses = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for n in sizes:
+            x = rng.normal(size=(n, 2)).astype(np.float32)
+            losses.append(step(x, rng.integers(0, 2, n)))
+    return losses, model, eager_calls
+
+
+SIZES = [32, 32, 32, 8, 32, 8, 8, 32, 8]
+
+
+def test_a_new_batch_size_doing_the_same_work_is_recorded_once_and_matches_eager():
+    # The fused cross-entropy takes its row indices and 1 / n from the batch at each call:
+    # the batches of 8 record one call, whose program replays them with their own
+    # constants, interleaved with the batches of 32 (a wrong 1 / n would change the bits).
+    eager, eager_model, _ = _alternating_run(F.cross_entropy, False, SIZES)
+    replayed, model, eager_calls = _alternating_run(F.cross_entropy, True, SIZES)
+    assert [loss.shape for loss in replayed] == [() for _ in SIZES]
+    assert_same_bits(eager, replayed, eager_model, model)
+    assert eager_calls == [32, 32, 8]  # two calls compared for 32; 8 derived from them
+
+
+def test_constants_that_depend_on_the_batch_size_make_a_new_size_record_twice():
+    # log_softmax then nll_loss: the row indices (an arange) and -1 / n are constants of
+    # the recording. A new batch size changes them, so its first call does not match the
+    # existing program: it is recorded twice as any new guard key, and replays its own.
+    def loss_fn(logits, y):
+        return F.nll_loss(F.log_softmax(logits, 1), y)
+
+    eager, eager_model, _ = _alternating_run(loss_fn, False, SIZES)
+    replayed, model, eager_calls = _alternating_run(loss_fn, True, SIZES)
+    assert_same_bits(eager, replayed, eager_model, model)
+    assert eager_calls == [32, 32, 8, 8]
+
+
+@pytest.mark.parametrize("change", ["eval", "new-weight-array", "frozen-layer", "cleared-gradient"])
+def test_guards_are_checked_by_the_generated_replay(change):
+    # After four calls the program replays through its generated function, whose first
+    # lines check the guards: a change must make the call record again, as eagerly. The
+    # model and optimizer reach the step as defaults of its parameters: guarded too.
+    def build():
+        model = nn.Sequential(
+            nn.Linear(3, 6, rng=0), nn.Dropout(0.5, rng=3), nn.ReLU(), nn.Linear(6, 4, rng=1)
+        )
+        return model, optim.SGD(model.parameters(), lr=0.1)
+
+    def edit(model):
+        if change == "eval":
+            model.eval()
+        elif change == "new-weight-array":
+            model[3].weight.data = model[3].weight.data * 0.5
+        elif change == "frozen-layer":
+            model[0].weight.requires_grad = False
+        else:  # the step accumulates gradients: their state at the start is a guard
+            model[3].bias.grad = None
+
+    data = batches(np.float32, count=8)
+    runs = []
+    for compiled in (False, True):
+        model, opt = build()
+
+        def step(x, y, model=model, opt=opt):
+            if change != "cleared-gradient":
+                opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            losses = [step(x, y) for x, y in data[:5]]
+            edit(model)
+            losses += [step(x, y) for x, y in data[5:]]
+        runs.append((losses, model, step))
+    (eager, eager_model, _), (replayed, model, step) = runs
+    for a, b in zip(eager, replayed):
+        assert a.data.tobytes() == b.data.tobytes()
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+    assert step._eager_reason is None and is_replaying(step)
+    assert step._traces > 2  # recorded again after the change
+
+
+def test_a_compiled_functions_programs_are_freed_with_it_without_the_garbage_collector():
+    # Programs keep buffers: a reference cycle would keep them until a collection runs.
+    import gc
+    import weakref
+
+    def build():
+        model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    model, opt = build()
+    step = tn.compile(make_step(model, opt, F.cross_entropy))
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        train(step, batches(np.float32, count=5) + batches(np.float32, count=4, n=3, seed=2))
+        programs = [weakref.ref(entry) for entry in step._entries.values()]
+        assert len(programs) == 2 and is_replaying(step)
+        del step
+        assert [ref() for ref in programs] == [None, None]
+    finally:
+        if enabled:
+            gc.enable()

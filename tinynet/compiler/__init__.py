@@ -28,9 +28,12 @@ True
 
 Guards, checked on every call, trace again when they change: the shapes, dtypes and
 ``requires_grad`` of Tensor and array arguments, the values of other arguments, grad mode,
-the ``training`` flag of the modules the function can see (arguments, closure, globals), and
-the arrays and ``requires_grad`` of the parameters it used. Optimizers and schedulers stay
-live objects: their calls are replayed as calls, so a changed learning rate takes effect.
+the ``training`` flag of the modules the function can see (arguments, their defaults,
+closure, globals), and the arrays and ``requires_grad`` of the parameters it used. A new
+guard key whose first call does what an existing program does, on the same constants
+(typically a new batch size), becomes a program after that one call. Optimizers and
+schedulers stay live objects: their calls are replayed as calls, so a changed learning
+rate takes effect.
 
 What cannot be recorded makes the function run eagerly, with one warning that says why:
 reading a value (``.item()``, ``float()``, ``bool()``, ``.tolist()``, ``.numpy()``),
@@ -119,11 +122,10 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         entry = self._entries.get(key)
         if isinstance(entry, Program):
-            if entry.valid():
-                try:
-                    return entry.run(args, kwargs)
-                except GuardFailed:
-                    pass  # nothing was changed yet: run eagerly and record again
+            try:
+                return entry.run(args, kwargs)
+            except GuardFailed:
+                pass  # nothing was changed yet: run eagerly and record again
             entry = None
             self._entries.pop(key, None)
         return self._trace(key, entry, args, kwargs)
@@ -144,19 +146,42 @@ class CompiledFunction:
             self._fall_back(trace.problem)
             return result
         if not isinstance(previous, Trace) or not previous.same_guards(trace):
+            template = self._template_for(trace)
+            if template is not None:
+                # The same ops on the same constants as a program whose two recorded calls
+                # showed those constants do not change between calls: only the arguments'
+                # shapes (or dtypes) differ. This call's own recording becomes the program,
+                # so what depends on the shape (a loss's row indices, 1 / n) is its own; a
+                # constant that differs (1 / n computed outside an op) fails the comparison.
+                self._entries[key] = Program(trace)
+                return result
             self._entries[key] = trace  # the first of two calls to compare
             return result
         difference = previous.difference(trace)
         if difference is not None:
             self._fall_back(difference)
             return result
+        inconclusive = previous.inconclusive(trace)
         program = Program(trace)
-        if previous.inconclusive(trace):
+        if inconclusive:
             # Both calls saw the same input values, so a value computed from them outside
             # the recorded work would have looked constant: replay only for these values.
             program.input_snapshot = [array.copy() for array in inputs(args, kwargs)]
         self._entries[key] = program
         return result
+
+    def _template_for(self, trace: Trace) -> Program | None:
+        """A program of another guard key whose recording did exactly what ``trace`` did
+        (the same ops on the same constants, parameters and module modes), if any."""
+        for entry in reversed(list(self._entries.values())):  # a copy: other threads add
+            if (
+                isinstance(entry, Program)
+                and entry.input_snapshot is None
+                and entry.recording.same_guards(trace)
+                and entry.recording.difference(trace) is None
+            ):
+                return entry
+        return None
 
     def _fall_back(self, reason: str) -> None:
         self._eager_reason = reason
@@ -182,10 +207,15 @@ def _debug_hooks_active() -> bool:
 
 
 def _guard_key(args, kwargs) -> tuple:
-    key = (grad_mode.enabled, *map(_describe, args))
+    key: list = [grad_mode.enabled]
+    for value in args:  # arrays, the common arguments, described inline (no call each)
+        if type(value) is np.ndarray:
+            key.append(("A", value.shape, value.dtype, value.strides))
+        else:
+            key.append(_describe(value))
     if kwargs:
-        key += tuple((name, _describe(value)) for name, value in sorted(kwargs.items()))
-    return key
+        key += [(name, _describe(value)) for name, value in sorted(kwargs.items())]
+    return tuple(key)
 
 
 def _describe(value):

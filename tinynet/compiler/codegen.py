@@ -16,7 +16,7 @@ import math
 import re
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 import numpy as np
 
@@ -24,9 +24,11 @@ from tinynet.compiler.steps import GuardFailed
 from tinynet.tensor import Tensor
 
 
-def emitter(op: tuple) -> Callable | None:
+def emitter(op: tuple, read: Container[int] = range(1 << 62)) -> Callable | None:
     """What writes a recorded guard, NumPy call or fresh leaf-gradient assignment as
-    source lines (the same work as its ``steps.compile_op`` step), else None."""
+    source lines (the same work as its ``steps.compile_op`` step), else None. ``read``
+    holds the numbers that a later op or the result reads: a leaf gradient outside it is
+    handed to its leaf without being kept in ``env``."""
     kind = op[0]
     if kind == "guard":
         _, predicate, indices, expected = op
@@ -53,21 +55,26 @@ def emitter(op: tuple) -> Callable | None:
             lines = []
             wrap = name(Tensor.wrap)
             for leaf, index, out, copy in zip(leaves, grads, outs, copied):
-                lines.append(f"env[{out}] = env[{index}]" + (".copy()" if copy else ""))
-                lines.append(f"{name(leaf)}.grad = {wrap}(env[{out}])")
+                grad = f"env[{index}]" + (".copy()" if copy else "")
+                if out in read:
+                    lines.append(f"env[{out}] = {grad}")
+                    grad = f"env[{out}]"
+                lines.append(f"{name(leaf)}.grad = {wrap}({grad})")
             return lines
 
         return emit
     return None
 
 
-def straight_line(steps: list, emitters: list) -> Callable[[list], None]:
+def straight_line(steps: list, emitters: list, release: bool = True) -> Callable[[list], None]:
     """The steps as one Python function, written after a first replay.
 
     A kernel that can writes its step as source lines over the buffers the first replay
     left it (the same NumPy calls as its methods, without their lookups and branches on
     what does not change between replays: shapes, dtypes, which buffers exist); other
-    steps are called as they are; freed numbers become ``env[i] = None``.
+    steps are called as they are; freed numbers become ``env[i] = None``. ``release``
+    False: nothing is freed before the end, so the locals of a step are not deleted after
+    it (``del``) either.
     """
     namespace: dict = {"np": np, "math": math, "ndarray": np.ndarray}
     ids: dict[int, str] = {}
@@ -91,21 +98,32 @@ def straight_line(steps: list, emitters: list) -> Callable[[list], None]:
         else:
             lines.extend(f"    {line}" for line in source)
             # A local would keep its array alive past the step that frees it (env[i] = None)
-            assigned = dict.fromkeys(_ASSIGNED.findall("\n".join(source)))
+            assigned = release and dict.fromkeys(_ASSIGNED.findall("\n".join(source)))
             if assigned:
                 lines.append(f"    del {', '.join(assigned)}")
     lines.append("    return None")
-    # np.exp, np.add.reduce, math.isfinite: bound once as globals (no lookups per call)
-    source = _NUMPY_NAME.sub(lambda m: name(_numpy_attribute(m.group(0))), "\n".join(lines))
-    # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts)
-    # write the same source, their constants differing only in the namespace.
+    raw = "\n".join(lines)
+    # Compiling costs ~4 us a line; steps of one model (cross-validation folds, restarts,
+    # another batch size) write the same source, their constants differing only in the
+    # namespace. np.exp, np.add.reduce, math.isfinite become globals too (no lookups per
+    # call): the cache keeps, with the code, which of them it names, in order.
     with _replay_code_lock:
-        code = _replay_code.get(source)
-        if code is None:
+        cached = _replay_code.get(raw)
+        if cached is None:
+            dotted: list[str] = []
+
+            def bind(match) -> str:
+                dotted.append(match.group(0))
+                return name(_numpy_attribute(match.group(0)))
+
+            source = _NUMPY_NAME.sub(bind, raw)
             if len(_replay_code) >= _REPLAY_CODE_SIZE:
                 del _replay_code[next(iter(_replay_code))]  # the oldest
-            code = builtins.compile(source, "<tn.compile replay>", "exec")
-            _replay_code[source] = code
+            code = builtins.compile(source, _FILENAME, "exec")
+            cached = _replay_code[raw] = (code, list(dict.fromkeys(dotted)))
+    code, dotted = cached
+    for attribute in dotted:
+        name(_numpy_attribute(attribute))  # bound under the names the code was compiled with
     exec(code, namespace)
     return namespace["replay"]
 
@@ -126,5 +144,6 @@ def _numpy_attribute(dotted: str):
 
 _ASSIGNED = re.compile(r"^ *([A-Za-z_]\w*) = ", re.MULTILINE)
 _REPLAY_CODE_SIZE = 32
-_replay_code: dict[str, types.CodeType] = {}
+_replay_code: dict[str, tuple[types.CodeType, list[str]]] = {}
+_FILENAME = "<tn.compile replay>"
 _replay_code_lock = threading.Lock()

@@ -5,8 +5,9 @@ op has one (tinynet.compiler.kernels; ``_kernels_of`` picks them and which value
 in buffers kept between replays), else the generic closure of tinynet.compiler.steps; after
 the last read of a large value, a step that frees it. The first replay calls the steps one
 by one; later ones run them written out as one function (tinynet.compiler.codegen).
-``valid()`` checks, on every call, that the leaves, gradients and module modes are those
-recorded; ``run`` fills in the inputs, replays and builds the result.
+``run`` fills in the inputs, replays and builds the result; the replay's first step checks
+that the leaves, gradients and module modes are those recorded (``valid()``), else raises
+``GuardFailed``.
 """
 
 from __future__ import annotations
@@ -35,29 +36,42 @@ class Program:
     """A recorded call as a list of closures over a list of values."""
 
     def __init__(self, trace: Trace):
+        # Every value after the inputs (the first numbers): constants, None for the others
+        first = len(trace.inputs)
+        assert trace.inputs == list(range(first))  # Trace numbers them before anything
         self.template = [
-            None if computed else value for value, computed in zip(trace.values, trace.computed)
+            None if computed else value
+            for value, computed in zip(trace.values[first:], trace.computed[first:])
         ]
         self.inputs = trace.inputs
+        self.plain = trace.plain  # the arguments are the inputs (the guard key says so)
         self.outputs = trace.outputs
         self.leaves = [(t, array, rg) for t, array, rg in trace.leaves.values()]
         self.modules = list(zip(trace.modules, trace.training))
         self.grads_none = trace.grads_that_matter()
-        self._leaf_columns = tuple(map(list, zip(*self.leaves))) or ([], [], [])
-        self._grad_columns = tuple(map(list, zip(*self.grads_none))) or ([], [])
-        self._module_columns = (list(trace.modules), list(trace.training))
-        self.hooks_seen = trace.hooks_seen
-        self.steps = []
+        # What a recording of another guard key is compared with (CompiledFunction)
+        self.recording = trace
+        trace.forget_inputs()
+        # Only small arrays were recorded (a kernel's temporaries have the size of one):
+        # the generated replay need not delete its locals after each step (see codegen).
+        self.release = trace.largest >= FREE_BYTES
+        # The guards come first: a replay that finds them changed raises GuardFailed
+        # before doing anything, and the call runs eagerly and records again.
+        # (Not methods of the program: a program without cycles is freed with its function.)
+        guards = _Guards(self.leaves, self.grads_none, self.modules, trace.hooks_seen)
+        self.valid = guards.valid
+        self.steps: list = [guards.check]
         # For each step, what writes it as source (a kernel's emit method, the freed
         # numbers) or None (the step is called as it is).
-        self.emitters: list = []
+        self.emitters: list = [guards.emit]
         kernels = _kernels_of(trace)
+        read = set(_indices(trace.outputs)).union(*(_reads(op, trace) for op in trace.ops))
         # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
         idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
         for op, dead in zip(trace.ops, _dead_after(trace)):
             step, emitter = _kernel_step(op, kernels) or (
                 compile_op(op, trace),
-                codegen.emitter(op),
+                codegen.emitter(op, read),
             )
             self.steps.append(step)
             self.emitters.append(emitter)
@@ -74,7 +88,7 @@ class Program:
     def _first_replay(self, env) -> None:
         self._each_step(env)
         try:
-            self.replay = codegen.straight_line(self.steps, self.emitters)
+            self.replay = codegen.straight_line(self.steps, self.emitters, self.release)
         except Exception:  # never the user's problem: the steps one by one are as exact
             self.replay = self._each_step
 
@@ -82,9 +96,46 @@ class Program:
         for step in self.steps:
             step(env)
 
+    input_snapshot: list | None = None
+
+    def run(self, args, kwargs):
+        arrays = args if self.plain else inputs(args, kwargs)
+        if self.input_snapshot is not None and not all(
+            map(same_value, arrays, self.input_snapshot)
+        ):
+            raise GuardFailed
+        env = [*arrays, *self.template]  # the inputs are the first numbers
+        # Backward formulas run as the engine runs them, with recording off; forward
+        # functions, NumPy calls and optimizer updates do not depend on the mode.
+        previous = grad_mode.enabled
+        grad_mode.enabled = False
+        try:
+            with self.lock:
+                self.replay(env)
+        finally:
+            grad_mode.enabled = previous
+        kind, payload = self.outputs
+        if kind == "tensor":  # the common result, a loss
+            return Tensor.wrap(env[payload])
+        return _build(self.outputs, env)
+
+
+class _Guards:
+    """What a program checks before each replay: the leaves' arrays and ``requires_grad``,
+    which gradients are None, the modules' ``training`` flags, as recorded."""
+
+    def __init__(self, leaves: list, grads_none: list, modules: list, hooks_seen: int) -> None:
+        self.leaves, self.grads_none, self.modules = leaves, grads_none, modules
+        # Module hooks registered when the recording began: one registered since may be on
+        # one of ours (a replay would skip it), so the call records again and sees it run.
+        self.hooks_seen = hooks_seen
+        self._leaf_columns = tuple(map(list, zip(*leaves))) or ([], [], [])
+        self._grad_columns = tuple(map(list, zip(*grads_none))) or ([], [])
+        self._module_columns = tuple(map(list, zip(*modules))) or ([], [])
+
     def valid(self) -> bool:
-        # A module hook registered since the recording may be on one of ours: record again
-        # (the recording sees the hook run, and the function then runs eagerly).
+        """True when no module hook was added and the leaves, gradients and module modes
+        are those recorded."""
         if hooks_added() != self.hooks_seen:
             return False
         # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
@@ -99,30 +150,21 @@ class Program:
         modules, flags = self._module_columns
         return all(map(operator.is_, map(_training, modules), flags))
 
-    input_snapshot: list | None = None
-
-    def run(self, args, kwargs):
-        env = self.template.copy()
-        arrays = inputs(args, kwargs)
-        if self.input_snapshot is not None and not all(
-            map(same_value, arrays, self.input_snapshot)
-        ):
+    def check(self, env) -> None:
+        """The replay's first step: raise GuardFailed unless ``valid()``."""
+        if not self.valid():
             raise GuardFailed
-        for index, array in zip(self.inputs, arrays):
-            env[index] = array
-        # Backward formulas run as the engine runs them, with recording off; forward
-        # functions, NumPy calls and optimizer updates do not depend on the mode.
-        previous = grad_mode.enabled
-        grad_mode.enabled = False
-        try:
-            with self.lock:
-                self.replay(env)
-        finally:
-            grad_mode.enabled = previous
-        kind, payload = self.outputs
-        if kind == "tensor":  # the common result, a loss
-            return Tensor.wrap(env[payload])
-        return _build(self.outputs, env)
+
+    def emit(self, name) -> list[str]:
+        """``check`` as source: one condition over the recorded objects (constants)."""
+        checks = [f"{name(hooks_added)}() == {name(self.hooks_seen)}"]  # a constant: shared code
+        for leaf, array, requires_grad in self.leaves:
+            leaf_name = name(leaf)
+            checks.append(f"{leaf_name}.data is {name(array)}")
+            checks.append(f"{leaf_name}._requires_grad is {requires_grad}")
+        checks += [f"{name(t)}.grad is {'' if none else 'not '}None" for t, none in self.grads_none]
+        checks += [f"{name(module)}.training is {flag}" for module, flag in self.modules]
+        return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
 
 
 _data = operator.attrgetter("data")

@@ -36,10 +36,11 @@ class _Uncapturable(Exception):
     pass
 
 
-def inputs(args: tuple, kwargs: dict) -> list[np.ndarray]:
-    """The arrays of the arguments (in tuples and lists too), in order: the program's inputs."""
+def inputs(args: tuple, kwargs: dict) -> tuple | list[np.ndarray]:
+    """The arrays of the arguments (in tuples and lists too), in order: the program's inputs
+    (``args`` itself when they are all arrays)."""
     if not kwargs and list(map(type, args)).count(np.ndarray) == len(args):
-        return list(args)  # the common call, a batch of arrays
+        return args  # the common call, a batch of arrays
     arrays: list[np.ndarray] = []
     _collect_arrays((*args, *(kwargs[name] for name in sorted(kwargs))), arrays)
     return arrays
@@ -56,13 +57,16 @@ def _collect_arrays(values, arrays: list) -> None:
 
 
 def _visible(fn, args, kwargs) -> tuple[list, list]:
-    """Modules and gradient-requiring Tensors the function can reach: its arguments, closure
-    cells, ``self``, the globals it names, and their attributes (one level down)."""
+    """Modules and gradient-requiring Tensors the function can reach: its arguments, the
+    defaults of its parameters, closure cells, ``self``, the globals it names, and their
+    attributes (one level down)."""
     from tinynet.nn.module import Module
 
     candidates = [*args, *kwargs.values()]
     target = getattr(fn, "__func__", fn)
     candidates.append(getattr(fn, "__self__", None))
+    candidates.extend(getattr(target, "__defaults__", None) or ())  # def step(x, model=model)
+    candidates.extend((getattr(target, "__kwdefaults__", None) or {}).values())
     code = getattr(target, "__code__", None)
     for cell in getattr(target, "__closure__", None) or ():
         try:
@@ -80,7 +84,10 @@ def _visible(fn, args, kwargs) -> tuple[list, list]:
             nested.extend(vars(candidate).values())
     modules: dict = {}
     tensors: dict = {}
+    wanted = (Module, Tensor, list, tuple)  # one check for the many that are neither
     for candidate in [*candidates, *nested]:
+        if not isinstance(candidate, wanted):
+            continue
         if isinstance(candidate, Module):
             for module in candidate.modules():
                 modules[id(module)] = module
@@ -114,8 +121,13 @@ class Trace:
         self.side_effects = False
         self.patched: dict = {}
         self.sizes: list[int] = []
+        self.largest = 0  # the size of the largest array, in bytes
         self.weak: list = []
-        self.inputs = [self._new(array, True, keep=True) for array in inputs(args, kwargs)]
+        arrays = inputs(args, kwargs)
+        self.inputs = [self._new(array, True, keep=True) for array in arrays]
+        # The arguments are the inputs themselves (no Tensors, lists or keywords), as in
+        # every call with the same guard key
+        self.plain = arrays is args
         # Values the caller's objects hold (its arguments, leaves' .grad): not functionalized
         self.handed_out: set[int] = set(self.inputs)
         self.hooks_seen = hooks_added()  # before the call: a hook added during it counts
@@ -134,7 +146,10 @@ class Trace:
         index = len(self.values)
         self.computed.append(computed)
         if isinstance(value, np.ndarray):
-            self.sizes.append(value.nbytes)
+            nbytes = value.nbytes
+            self.sizes.append(nbytes)
+            if nbytes > self.largest:
+                self.largest = nbytes
             key = id(value)
             self.index_of[key] = index
             if computed and not keep:
@@ -394,7 +409,7 @@ class Trace:
     def run(self):
         reads = {name: Tensor.__dict__[name] for name in _READS if name in Tensor.__dict__}
         for name, method in reads.items():
-            setattr(Tensor, name, _reading(name, method, self))
+            setattr(Tensor, name, _reading(name, method))
         watched = _snapshot(self.modules)
         previous = autograd.set_trace_hook(self)
         try:
@@ -447,6 +462,13 @@ class Trace:
         if isinstance(value, dict):
             return (dict, {key: self._spec(item) for key, item in value.items()})
         raise _Uncapturable(f"it returns a {type(value).__name__}")
+
+    def forget_inputs(self) -> None:
+        """Let go of the call's arguments: a program keeps its recording to compare later
+        recordings with, not the batch it was recorded on."""
+        for index in self.inputs:
+            self.values[index] = None
+        self.index_of = {}
 
     # comparing two calls -------------------------------------------------------------------
     def same_guards(self, other: Trace) -> bool:
@@ -549,14 +571,15 @@ def same_value(a: object, b: object) -> bool:
         return False
 
 
-def _reading(name: str, method, trace: Trace):
+@functools.cache
+def _reading(name: str, method):
+    """``method`` (Tensor's ``name``) made to fail the recording that runs it: installed on
+    Tensor while a Trace runs; one wrapper per method, made once."""
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        if (
-            autograd.trace_hook() is trace
-            and not trace.depth
-            and threading.get_ident() == trace.thread
-        ):
+        trace = autograd.trace_hook()
+        if isinstance(trace, Trace) and not trace.depth and threading.get_ident() == trace.thread:
             label = name if name.startswith("__") else f".{name}()"
             trace.fail(f"it reads a value ({label}), so the step may depend on it")
         return method(self, *args, **kwargs)
