@@ -226,9 +226,10 @@ class Trace:
         has, as if the step had been written out of place (PyTorch's functionalization), and
         views of it recorded earlier are forgotten, so reading them again views the new
         value (``_ref`` finds it through the view's base). The eager engine gave the op's
-        node a copy of the old values, which the replay keeps under the old number. A write that is seen outside the step (an input, a
-        parameter, a constant), into a view, or with values made outside recorded ops (or of
-        another shape or dtype, cast or broadcast by the write) makes the function run eagerly.
+        node a copy of the old values, which the replay keeps under the old number. A write
+        that is seen outside the step (an input, a parameter, a gradient, a constant), into a
+        view, or with values made outside recorded ops (or of another shape or dtype, cast or
+        broadcast by the write) makes the function run eagerly.
         """
         if self.depth or threading.get_ident() != self.thread:
             return
@@ -246,8 +247,8 @@ class Trace:
         ):
             self.fail(
                 f"it writes a tensor in place ({writer}) that is seen outside the step (an "
-                "input, a parameter, a gradient) or is a view, which a replay cannot redo; the out-of-place "
-                "form (x = x.relu(), x = x + 1) can be compiled"
+                "input, a parameter, a gradient) or is a view, which a replay cannot redo; "
+                "the out-of-place form (x = x.relu(), x = x + 1) can be compiled"
             )
             return
         for ref in self.weak:  # views of the array (a reshape's result, a slice) forget it
