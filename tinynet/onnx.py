@@ -7,9 +7,8 @@ too) of ``Linear``, ``Conv1d``/``2d``, ``ConvTranspose1d``/``2d``, ``MaxPool1d``
 ``Embedding`` (integer indices in), ``Upsample`` (every mode), ``Flatten``, ``Unflatten``,
 ``Identity``, ``Dropout`` and the activations (docs/nn.md lists them and how each is
 written). Anything else, a subclass with its own ``forward`` included, is refused by name
-rather than exported wrongly. The graph
-computes in the dtype of the module's parameters; its batch axis is dynamic, the other axes
-are the example's.
+rather than exported wrongly. The graph computes in the dtype of the module's parameters;
+its batch axis is dynamic, the other axes are the example's.
 
 As ``torch.onnx.export`` by default, a module in training mode is exported as in ``eval()``
 mode (``Dropout`` the identity, ``BatchNorm`` with its running statistics) and left as it was.
