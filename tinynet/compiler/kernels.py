@@ -58,6 +58,7 @@ class _LinearKernel(Kernel):
         self.dtype = g.dtype
         rows = g.reshape(-1, weight.shape[0]) if g.ndim != 2 else g
         self.rows = rows.shape[0]
+        self.n_out, self.n_in = weight.shape  # fixed by the shapes guarded
         if needs_weight:
             flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
             grad_weight = rows.T @ flat_x
@@ -79,35 +80,38 @@ class _LinearKernel(Kernel):
         return lines
 
     def emit_backward(self, name):
+        # Few statements: compiling the generated function costs ~4 us each.
         x, weight, _ = self.indices
         needs_x, needs_weight, needs_bias = self.needs
         out_x, out_weight, out_bias = self.outs
-        lines = [f"g = env[{self.grad_index}]", f"weight = env[{weight}]"]
+        lines = [f"g = env[{self.grad_index}]"]
+
+        def result(out, expression):  # the gradient into its number, if anything reads it
+            return f"env[{out}] = {expression}" if out is not None else f"_ = {expression}"
+
         if needs_x:
             if self.rank_one:  # g * weight + 0: see linear_grad_input
-                lines.append(self.into(name, "grad_x", out_x, "grad_x = np.multiply(g, weight"))
+                call = f"grad_x = np.multiply(g, env[{weight}]"
+                lines.append(self.into(name, "grad_x", out_x, call))
                 lines.append(f"grad_x += {name(self.dtype.type(0))}")
+                if out_x is not None:
+                    lines.append(f"env[{out_x}] = grad_x")
             elif self.reused("grad_x", out_x) is None:
-                lines.append("grad_x = g @ weight")
+                lines.append(result(out_x, f"g @ env[{weight}]"))
             else:
-                lines.append(self.into(name, "grad_x", out_x, "grad_x = np.matmul(g, weight"))
-            if out_x is not None:
-                lines.append(f"env[{out_x}] = grad_x")
+                call = self.into(name, "grad_x", out_x, f"np.matmul(g, env[{weight}]")
+                lines.append(result(out_x, call))
         g_rank, x_rank = self.ranks
-        lines.append("rows = g" if g_rank == 2 else "rows = g.reshape(-1, weight.shape[0])")
+        rows = "g" if g_rank == 2 else f"g.reshape(-1, {self.n_out})"
         if needs_weight:
-            flat_x = f"env[{x}]" if x_rank == 2 else f"env[{x}].reshape(-1, weight.shape[1])"
-            lines.append(f"grad_weight = rows.T @ {flat_x}")
-            if out_weight is not None:
-                lines.append(f"env[{out_weight}] = grad_weight")
+            flat_x = f"env[{x}]" if x_rank == 2 else f"env[{x}].reshape(-1, {self.n_in})"
+            lines.append(result(out_weight, f"{rows}.T @ {flat_x}"))
         if needs_bias:
             if self.dtype.type in (np.float32, np.float64):  # linear_grad_bias's product
                 ones = ones_column(self.rows, self.dtype)
-                lines.append(f"grad_bias = {name(ones)} @ rows")
+                lines.append(result(out_bias, f"{name(ones)} @ {rows}"))
             else:
-                lines.append("grad_bias = np.add.reduce(rows, axis=0)")
-            if out_bias is not None:
-                lines.append(f"env[{out_bias}] = grad_bias")
+                lines.append(result(out_bias, f"np.add.reduce({rows}, axis=0)"))
         return lines
 
 
@@ -161,16 +165,16 @@ class _ReluKernel(Kernel):
         x = self.indices[0]
         (out_index,) = self.outs
         mask = self.reused("mask", None)
+        grad = f"env[{out_index}]" if out_index is not None else "_"
         return [
             f"g = env[{self.grad_index}]",
             f"mask = env[{x}] > 0"
             if mask is None
             else f"mask = np.greater(env[{x}], {self.zero(name)}, out={name(mask)})",
             f"if {name(all_finite)}(g):",
-            "    " + self.into(name, "grad", out_index, "grad = np.multiply(g, mask"),
+            "    " + self.into(name, "grad", out_index, f"{grad} = np.multiply(g, mask"),
             "else:",
-            "    grad = np.where(mask, g, g.dtype.type(0))",
-            *([f"env[{out_index}] = grad"] if out_index is not None else []),
+            f"    {grad} = np.where(mask, g, g.dtype.type(0))",
         ]
 
 
