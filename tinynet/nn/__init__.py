@@ -73,7 +73,7 @@ from tinynet.nn.losses import (
     NLLLoss,
     SmoothL1Loss,
 )
-from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # s3E
+from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
@@ -89,4 +89,4 @@ __all__ += [
 ]  # fmt: skip
 __all__ += ["CosineSimilarity", "GaussianNLLLoss", "KLDivLoss", "PairwiseDistance", "SmoothL1Loss"]
 __all__ += ["BatchNorm2d", "BatchNorm3d", "ModuleDict", "ParameterDict", "ParameterList"]
-__all__ += ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]  # s3E
+__all__ += ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]

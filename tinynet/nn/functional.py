@@ -78,7 +78,7 @@ __all__ += [
     "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6",
     "selu", "silu", "softmin", "softsign", "pad", "normalize", "one_hot",
 ]  # fmt: skip
-__all__ += ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]  # s3E
+__all__ += ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]
 __all__ += [
     "cosine_similarity",
     "gaussian_nll_loss",
@@ -536,7 +536,7 @@ def _not_padding(indices: np.ndarray, padding_idx: int) -> np.ndarray:
     return (indices != padding_idx)[..., None]
 
 
-# -- resampling (s3E): interpolate is the op; PyTorch's deprecated spellings of it ----------------
+# -- resampling: interpolate is the op; PyTorch's deprecated spellings of it ----------------
 def upsample(
     input: TensorLike,
     size: int | Sequence[int] | None = None,

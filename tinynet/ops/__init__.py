@@ -134,7 +134,7 @@ from tinynet.ops.fused import (  # noqa: E402
 
 __all__ += ["binary_cross_entropy_with_logits", "softmax_cross_entropy"]
 
-# -- resampling (s3E): torch.nn.functional.interpolate --------------------------------------------
+# -- resampling: torch.nn.functional.interpolate --------------------------------------------
 from tinynet.ops.resample import interpolate  # noqa: E402
 
 __all__ += ["interpolate"]
