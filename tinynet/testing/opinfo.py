@@ -2415,7 +2415,7 @@ OPS.extend(_ISSUE_11_OPS)
 # == end of issue 11 (i11a) ======================================================================
 
 
-# == issue 12 (s2J): similarities, distances, allclose, unique ====================================
+# == issue 12: similarities, distances, allclose, unique ====================================
 def _draw_pair_of_vectors(draw):
     """Two shapes broadcasting to the first (of at least one axis), in either order."""
     target = draw(tst.shapes(min_dims=1, max_size=_SMALL))
@@ -2521,9 +2521,9 @@ _ISSUE_12_OPS: list[OpInfo] = [
 ]
 
 OPS.extend(_ISSUE_12_OPS)
-# == end of issue 12 (s2J) ========================================================================
+# == end of issue 12 =============================================================================
 
-# == resampling (s3E): interpolate ===============================================================
+# == resampling: interpolate ====================================================================
 # Every mode is linear in the input with constant weights: no kinks to keep away from.
 _LINEAR_MODE = {1: "linear", 2: "bilinear", 3: "trilinear"}
 # Informative values first: Hypothesis starts (and shrinks) from a strategy's first choice.
