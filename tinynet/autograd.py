@@ -11,6 +11,7 @@ accumulates with ``+`` and frees each node after use unless ``retain_graph``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import weakref
@@ -64,6 +65,7 @@ class Function:
     saves_output = False
     _saved_arrays = None
     _output_ref = None
+    _grad_hooks: list | None = None  # Tensor.register_hook on this node's output
     # What the engine reads per node live in slots that ``apply`` always sets: a class
     # attribute of the same name would keep CPython from specializing each read and write.
     # ``inputs``: the forward arguments while the node is in a graph, else None. ``_stamp``:
@@ -312,7 +314,7 @@ class RemovableHandle:
     def __init__(self, hooks: list, hook, on_remove: Callable[[], None] | None = None) -> None:
         self._hooks: list | None = hooks
         self._hook = hook
-        self._on_remove = on_remove if on_remove is not None else _forget_hook
+        self._on_remove = on_remove  # what else removing it undoes (a count of hooks)
 
     def remove(self) -> None:
         hooks, self._hooks = self._hooks, None
@@ -321,7 +323,8 @@ class RemovableHandle:
         for index, hook in enumerate(hooks):
             if hook is self._hook:
                 del hooks[index]
-                self._on_remove()
+                if self._on_remove is not None:
+                    self._on_remove()
                 return
 
     def __enter__(self) -> RemovableHandle:
@@ -359,7 +362,7 @@ def _register(hooks: list, hook) -> RemovableHandle:
     hooks.append(hook)
     with _hook_lock:
         _hook_count += 1
-    return RemovableHandle(hooks, hook)
+    return RemovableHandle(hooks, hook, on_remove=_forget_hook)
 
 
 def register_forward_hook(hook) -> RemovableHandle:
@@ -398,6 +401,88 @@ def register_backward_hook(hook) -> RemovableHandle:
 def registered_hooks() -> tuple[tuple, tuple]:
     """This thread's forward and backward hooks, in the order they run."""
     return tuple(_state.forward_hooks), tuple(_state.backward_hooks)
+
+
+# -- tensor hooks (Tensor.register_hook) ----------------------------------------------------
+#: Leaves' hooks by id(leaf): (weak reference to the leaf, its hooks). A non-leaf's hooks
+#: live on its node (``Function._grad_hooks``), freed with the graph.
+_leaf_hooks: dict[int, tuple[weakref.ref, list]] = {}
+_hooks_added = [0]  # module and tensor hooks registered so far, in every thread together
+
+
+def hooks_added() -> int:
+    """How many tensor and module hooks were ever registered. ``tn.compile`` compares it
+    with the count when a program was recorded: a hook added since may be one the replay
+    would skip, so the call records again (and a recording that runs a hook is eager)."""
+    return _hooks_added[0]
+
+
+def note_hook_added() -> None:
+    """Count a new hook in ``hooks_added`` (``Module.register_forward_hook`` calls it)."""
+    _hooks_added[0] += 1
+
+
+def register_tensor_hook(tensor: Tensor, hook) -> RemovableHandle:
+    """``tensor.register_hook(hook)``: ``hook(grad)`` runs when the gradient with respect to
+    ``tensor`` is computed, before it reaches ``.grad`` (a leaf) or the op that made the
+    tensor; a Tensor it returns replaces the gradient. As PyTorch's: a hook registered
+    before an in-place write sees the gradient of the old value.
+
+    >>> import tinynet as tn
+    >>> x = tn.tensor([1.0, 2.0], requires_grad=True)
+    >>> handle = x.register_hook(lambda grad: grad * 10)
+    >>> (x * x).sum().backward(); x.grad.tolist()
+    [20.0, 40.0]
+    """
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    if not tensor._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    node = tensor._node
+    if node is None:
+        key = id(tensor)
+        entry = _leaf_hooks.get(key)
+        if entry is None or entry[0]() is not tensor:
+            forget = functools.partial(_forget_leaf_hooks, key)
+            entry = _leaf_hooks[key] = (weakref.ref(tensor, forget), [])
+        hooks = entry[1]
+    else:
+        if node._grad_hooks is None:
+            node._grad_hooks = []
+        hooks = node._grad_hooks
+    hooks.append(hook)
+    note_hook_added()
+    return RemovableHandle(hooks, hook)
+
+
+def _forget_leaf_hooks(key: int, ref: weakref.ref) -> None:
+    entry = _leaf_hooks.get(key)
+    if entry is not None and entry[0] is ref:
+        del _leaf_hooks[key]
+
+
+def _run_hooks(hooks: list, grad: Tensor) -> Tensor:
+    if _trace_hook is not None:
+        _trace_hook.untraceable(
+            "a tensor hook (register_hook) runs Python in backward that a replay would not run"
+        )
+    for hook in tuple(hooks):
+        result = hook(grad)
+        if result is not None:
+            if not isinstance(result, Tensor):
+                raise TypeError(
+                    f"a tensor hook must return a Tensor or None, got {type(result).__name__}"
+                )
+            grad = result
+    return grad
+
+
+def _run_leaf_hooks(leaf_grads: dict) -> None:
+    """Each hooked leaf's summed gradient through its hooks, before it reaches ``.grad``."""
+    for key, entry in leaf_grads.items():
+        hooked = _leaf_hooks.get(key)
+        if hooked is not None and hooked[0]() is entry[0] and hooked[1]:
+            entry[1] = _run_hooks(hooked[1], entry[1])
 
 
 def in_backward() -> bool:
@@ -508,6 +593,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
         if wanted is not None:
             wanted_nodes = {t._node: key for key, t in wanted.items() if t._node is not None}
         leaf_grads, done = _propagate(roots, root_grads, create_graph, wanted_nodes, captured)
+        if _leaf_hooks:
+            _run_leaf_hooks(leaf_grads)
         # Nodes are freed only at the end: outputs that backward formulas read through weak
         # references stay alive while their consumers' nodes still hold them.
         if not retain_graph:
@@ -547,6 +634,8 @@ def _propagate(roots, root_grads, create_graph, wanted_nodes, captured) -> tuple
         if grad is None:  # every consumer's formula returned None for it
             input_grads = (None,) * len(inputs)
         else:
+            if node._grad_hooks is not None:  # Tensor.register_hook: may replace the gradient
+                grad = _run_hooks(node._grad_hooks, grad)
             if wanted_nodes is not None and node in wanted_nodes:
                 captured[wanted_nodes[node]] = grad
             if create_graph or node._stamp != writes.count or node._retained is not None:

@@ -191,6 +191,12 @@ class Tensor:
             )
         return value
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient when backward computes it; a
+        Tensor it returns replaces the gradient. Returns a handle whose ``remove()``
+        unregisters it. As PyTorch's (see ``tinynet.autograd.register_tensor_hook``)."""
+        return _autograd.register_tensor_hook(self, hook)
+
     def retain_grad(self) -> None:
         """Make backward() fill ``.grad`` of this non-leaf tensor too (a no-op on leaves)."""
         if not self._requires_grad:

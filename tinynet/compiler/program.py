@@ -16,6 +16,7 @@ import operator
 import threading
 from collections.abc import Callable
 
+from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler import codegen
 from tinynet.compiler.kernel import Kernel
@@ -28,7 +29,6 @@ from tinynet.compiler.steps import (
     compile_op,
     free_step,
 )
-from tinynet.nn.module import hooks_added
 from tinynet.tensor import Tensor
 
 
@@ -136,7 +136,7 @@ class _Guards:
     def valid(self) -> bool:
         """True when no module hook was added and the leaves, gradients and module modes
         are those recorded."""
-        if hooks_added() != self.hooks_seen:
+        if autograd.hooks_added() != self.hooks_seen:
             return False
         # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
         leaves, arrays, requires_grads = self._leaf_columns
@@ -157,7 +157,8 @@ class _Guards:
 
     def emit(self, name) -> list[str]:
         """``check`` as source: one condition over the recorded objects (constants)."""
-        checks = [f"{name(hooks_added)}() == {name(self.hooks_seen)}"]  # a constant: shared code
+        # The count as a constant, so programs recorded at other counts share their code
+        checks = [f"{name(autograd.hooks_added)}() == {name(self.hooks_seen)}"]
         for leaf, array, requires_grad in self.leaves:
             leaf_name = name(leaf)
             checks.append(f"{leaf_name}.data is {name(array)}")

@@ -25,7 +25,6 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler.steps import FREE_BYTES
-from tinynet.nn.module import hooks_added
 from tinynet.tensor import Tensor
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
@@ -130,7 +129,7 @@ class Trace:
         self.plain = arrays is args
         # Values the caller's objects hold (its arguments, leaves' .grad): not functionalized
         self.handed_out: set[int] = set(self.inputs)
-        self.hooks_seen = hooks_added()  # before the call: a hook added during it counts
+        self.hooks_seen = autograd.hooks_added()  # before the call: a hook added during it counts
         self.modules, self.tensors = _visible(fn, args, kwargs)
         self.training = [module.training for module in self.modules]
         # Which gradients were None when the call began: a replay starts from the same state,

@@ -17,7 +17,7 @@ import numpy as np
 
 from tinynet import _dtype
 from tinynet._grad_mode import no_grad
-from tinynet.autograd import RemovableHandle, trace_hook
+from tinynet.autograd import RemovableHandle, note_hook_added, trace_hook
 from tinynet.tensor import Tensor, to_arguments
 
 
@@ -89,8 +89,8 @@ class _ForwardHooks:
         entry = (hook, with_kwargs, kind == "always")
         hooks = self.pre if kind == "pre" else self.post
         hooks.insert(0, entry) if prepend else hooks.append(entry)
-        _hooks_added[0] += 1
-        return RemovableHandle(hooks, entry, on_remove=_nothing)
+        note_hook_added()
+        return RemovableHandle(hooks, entry)
 
     def call(self, module: Module, args: tuple, kwargs: dict):
         recorder = trace_hook()
@@ -127,20 +127,6 @@ class _ForwardHooks:
             if result is not None:
                 output = result
         return output
-
-
-def _nothing() -> None:
-    pass
-
-
-_hooks_added = [0]  # module hooks registered so far, in every thread together
-
-
-def hooks_added() -> int:
-    """How many module forward (pre-)hooks were ever registered: ``tn.compile`` compares it
-    with the count when a program was made, and only when it changed looks for hooks on the
-    program's modules (``has_forward_hooks``)."""
-    return _hooks_added[0]
 
 
 def has_forward_hooks(module: Module) -> bool:
