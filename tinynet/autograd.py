@@ -614,13 +614,10 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, wanted=None)
 
 
 def _propagate(roots, root_grads, create_graph, wanted_nodes, captured) -> tuple[dict, list]:
-    """Run each reachable node's backward once, latest-created first.
-
-    A node's consumers were all created after it (``_order``), so taking nodes from the
-    heap latest first runs each one after all its consumers: a topological order with no
-    pass to count edges, and no recursion. Returns the leaves' gradients (id(leaf) ->
-    [leaf, gradient]) and the nodes in the order they ran. Per-edge work stays inline.
-    """
+    """Run each reachable node's backward once, latest-created first: its consumers were
+    all created after it (``_order``), so this is a topological order with no pass to
+    count edges and no recursion. Returns the leaves' gradients (id(leaf) -> [leaf,
+    gradient]) and the nodes in the order they ran. Per-edge work stays inline."""
     grads, leaf_grads, heap = _seed(roots, root_grads)
     done = []
     writes = inplace_writes
