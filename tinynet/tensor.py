@@ -191,7 +191,7 @@ class Tensor:
             )
         return value
 
-    def register_hook(self, hook):
+    def register_hook(self, hook) -> _autograd.RemovableHandle:
         """Call ``hook(grad)`` with this tensor's gradient when backward computes it; a
         Tensor it returns replaces the gradient. Returns a handle whose ``remove()``
         unregisters it. As PyTorch's (see ``tinynet.autograd.register_tensor_hook``)."""
