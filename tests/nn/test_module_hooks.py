@@ -8,7 +8,7 @@ import pytest
 
 import tinynet as tn
 from tinynet import nn, optim
-from tinynet.nn.module import has_forward_hooks
+from tinynet.nn.module import has_hooks
 
 
 def test_a_forward_hook_sees_args_and_output_and_may_replace_the_output():
@@ -22,7 +22,7 @@ def test_a_forward_hook_sees_args_and_output_and_may_replace_the_output():
         with layer.register_forward_hook(lambda m, args, out: out * 2.0):
             np.testing.assert_array_equal(layer(x).data, 2.0 * layer.forward(x).data)
     np.testing.assert_array_equal(layer(x).data, layer.forward(x).data)  # both removed
-    assert not has_forward_hooks(layer)
+    assert not has_hooks(layer)
 
 
 def test_gradients_flow_through_what_a_hook_returns():
@@ -114,7 +114,7 @@ def test_a_copy_of_a_hooked_module_runs_its_own_copy_of_the_hooks():
     twin(tn.ones(1, 2))
     net(tn.ones(1, 2))
     assert calls == [twin[0], twin[0]]
-    assert has_forward_hooks(twin[0]) and not has_forward_hooks(net[0])
+    assert has_hooks(twin[0]) and not has_hooks(net[0])
 
 
 def _hooked_steps():
@@ -154,9 +154,86 @@ def test_a_compiled_step_that_calls_a_hooked_module_runs_eagerly_with_a_warning(
             calls += 1
     assert len(kept) == calls  # every call since the hook was registered
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert len(messages) == 1 and "Linear has a forward hook" in messages[0]
+    assert len(messages) == 1 and "Linear has a hook" in messages[0]
     assert registered == "before" or not any(
         type(entry).__name__ == "Program" for entry in compiled._entries.values()
     )
     for p, q in zip(eager_net.parameters(), compiled_net.parameters()):
         np.testing.assert_array_equal(p.data, q.data)
+
+
+# -- full backward hooks ---------------------------------------------------------------------------
+def _linear(rng=0):
+    return nn.Linear(2, 1, rng=rng, dtype=tn.float64)
+
+
+def test_a_backward_hook_sees_the_input_and_output_gradients():
+    layer = _linear()
+    x = tn.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    seen = []
+    layer.register_full_backward_hook(lambda m, gi, go: seen.append((m, gi, go)))
+    out = layer(x)
+    np.testing.assert_array_equal(out.data, layer.forward(x).data)  # the forward is unchanged
+    (out * 2.0).sum().backward()
+    ((module, grad_input, grad_output),) = seen
+    assert module is layer and len(grad_input) == 1 and len(grad_output) == 1
+    np.testing.assert_array_equal(grad_output[0].data, np.full((3, 1), 2.0))
+    np.testing.assert_array_equal(grad_input[0].data, 2.0 * np.repeat(layer.weight.data, 3, 0))
+    np.testing.assert_array_equal(x.grad.data, grad_input[0].data)
+
+
+def test_a_backward_hook_fires_with_none_for_an_input_that_needs_no_gradient():
+    layer = _linear()
+    seen = []
+    layer.register_full_backward_hook(lambda m, gi, go: seen.append(gi))
+    layer(tn.ones(3, 2, dtype=tn.float64)).sum().backward()
+    assert seen == [(None,)]
+
+
+def test_backward_hooks_may_replace_the_gradients_as_pytorchs():
+    x = tn.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    plain, doubled, tripled = _linear(), _linear(), _linear()
+    plain(x).sum().backward()
+    expected_x, expected_w = x.grad.data.copy(), plain.weight.grad.data.copy()
+    x.grad = None
+    doubled.register_full_backward_hook(lambda m, gi, go: (gi[0] * 2.0,))
+    doubled(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, 2.0 * expected_x)
+    np.testing.assert_array_equal(doubled.weight.grad.data, expected_w)  # not an input
+    x.grad = None
+    tripled.register_full_backward_pre_hook(lambda m, go: (go[0] * 3.0,))
+    tripled(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, 3.0 * expected_x)
+    np.testing.assert_array_equal(tripled.weight.grad.data, 3.0 * expected_w)
+
+
+def test_backward_hooks_fire_at_each_backward_of_a_retained_graph():
+    layer = _linear()
+    calls = []
+    layer.register_full_backward_hook(lambda m, gi, go: calls.append(go[0].data.sum()))
+    loss = layer(tn.ones(3, 2, dtype=tn.float64, requires_grad=True)).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert calls == [3.0, 3.0]
+
+
+class _Add(nn.Module):
+    def forward(self, a, b):
+        return a + b
+
+
+def test_two_inputs_a_replacement_is_refused_and_a_wrong_count_named():
+    a, b = tn.ones(2, requires_grad=True), tn.ones(2, requires_grad=True)
+    seen = []
+    module = _Add()
+    handle = module.register_full_backward_hook(lambda m, gi, go: seen.append(len(gi)))
+    module(a, b).sum().backward()
+    assert seen == [2]
+    handle.remove()
+    module.register_full_backward_hook(lambda m, gi, go: gi)
+    with pytest.raises(NotImplementedError, match="only to a module with one Tensor input"):
+        module(a, b).sum().backward()
+    layer = _linear()
+    layer.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
+    with pytest.raises(RuntimeError, match="invalid number of grad_input, got 2, but expected 1"):
+        layer(tn.ones(3, 2, dtype=tn.float64, requires_grad=True)).sum().backward()

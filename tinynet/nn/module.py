@@ -17,7 +17,8 @@ import numpy as np
 
 from tinynet import _dtype
 from tinynet._grad_mode import no_grad
-from tinynet.autograd import RemovableHandle, note_hook_added, trace_hook
+from tinynet.autograd import RemovableHandle
+from tinynet.nn.hooks import ModuleHooks
 from tinynet.tensor import Tensor, to_arguments
 
 
@@ -75,70 +76,16 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-class _ForwardHooks:
-    """A module's forward pre-hooks and hooks (``(hook, with_kwargs, always_call)``
-    entries), run as PyTorch runs them."""
-
-    def __init__(self) -> None:
-        self.pre: list = []
-        self.post: list = []
-
-    def add(self, kind: str, hook: Callable, prepend: bool, with_kwargs: bool) -> RemovableHandle:
-        if not callable(hook):
-            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-        entry = (hook, with_kwargs, kind == "always")
-        hooks = self.pre if kind == "pre" else self.post
-        hooks.insert(0, entry) if prepend else hooks.append(entry)
-        note_hook_added()
-        return RemovableHandle(hooks, entry)
-
-    def call(self, module: Module, args: tuple, kwargs: dict):
-        recorder = trace_hook()
-        if recorder is not None and (self.pre or self.post):
-            recorder.untraceable(
-                f"{type(module).__name__} has a forward hook (register_forward_hook), Python "
-                "that a replay would not run"
-            )
-        for hook, with_kwargs, _ in tuple(self.pre):
-            if with_kwargs:
-                result = hook(module, args, kwargs)
-                if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError(
-                            "forward pre-hook must return None or a tuple of (new_args, "
-                            f"new_kwargs), but got {result}."
-                        )
-                    args, kwargs = result
-            else:
-                result = hook(module, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        try:
-            output = module.forward(*args, **kwargs)
-        except BaseException:
-            for hook, with_kwargs, always in tuple(self.post):
-                if always:
-                    hook(module, args, kwargs, None) if with_kwargs else hook(module, args, None)
-            raise
-        for hook, with_kwargs, _ in tuple(self.post):
-            result = (
-                hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
-            )
-            if result is not None:
-                output = result
-        return output
-
-
-def has_forward_hooks(module: Module) -> bool:
-    """Whether ``module`` has a forward hook or pre-hook.
+def has_hooks(module: Module) -> bool:
+    """Whether ``module`` has a forward or backward (pre-)hook.
 
     >>> import tinynet.nn as nn
     >>> layer = nn.ReLU(); handle = layer.register_forward_hook(lambda m, args, out: None)
-    >>> has_forward_hooks(layer), handle.remove(), has_forward_hooks(layer)
+    >>> has_hooks(layer), handle.remove(), has_hooks(layer)
     (True, None, False)
     """
-    hooks = module._forward_hooks
-    return hooks is not None and bool(hooks.pre or hooks.post)
+    hooks = module._module_hooks
+    return hooks is not None and bool(hooks)
 
 
 class Module:
@@ -169,11 +116,12 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
-    #: The forward (pre-)hooks, made by the first registration: most modules have none.
-    _forward_hooks: _ForwardHooks | None = None
+    #: The hooks (``tinynet.nn.hooks.ModuleHooks``), made by the first registration: most
+    #: modules have none.
+    _module_hooks: ModuleHooks | None = None
 
     def __call__(self, *args, **kwargs):
-        hooks = self._forward_hooks
+        hooks = self._module_hooks
         if hooks is None:
             return self.forward(*args, **kwargs)
         return hooks.call(self, args, kwargs)
@@ -195,7 +143,7 @@ class Module:
         >>> handle.remove(); layer(tn.ones(2)).tolist()
         [1.0, 1.0]
         """
-        return self._hooks().add("pre", hook, prepend, with_kwargs)
+        return self._hooks().add("forward_pre", hook, prepend, with_kwargs)
 
     def register_forward_hook(
         self,
@@ -218,13 +166,34 @@ class Module:
         (1, 3)
         >>> handle.remove()
         """
-        return self._hooks().add("always" if always_call else "post", hook, prepend, with_kwargs)
+        return self._hooks().add("forward", hook, prepend, with_kwargs, always_call)
 
-    def _hooks(self) -> _ForwardHooks:
-        hooks = self.__dict__.get("_forward_hooks")
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        complete; a tuple it returns replaces them. As PyTorch's."""
+        return self._hooks().add("backward_pre", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        positional Tensor inputs are complete (None for inputs that need none); a tuple it
+        returns replaces ``grad_input`` (for a module with one input needing a gradient). As
+        PyTorch's.
+
+        >>> import tinynet as tn, tinynet.nn as nn
+        >>> layer, seen = nn.Linear(2, 1, rng=0), []
+        >>> handle = layer.register_full_backward_hook(lambda m, gi, go: seen.append(go[0].shape))
+        >>> layer(tn.ones(3, 2, requires_grad=True)).sum().backward(); seen
+        [(3, 1)]
+        """
+        return self._hooks().add("backward", hook, prepend)
+
+    def _hooks(self) -> ModuleHooks:
+        hooks = self.__dict__.get("_module_hooks")
         if hooks is None:
-            hooks = _ForwardHooks()
-            object.__setattr__(self, "_forward_hooks", hooks)
+            hooks = ModuleHooks()
+            object.__setattr__(self, "_module_hooks", hooks)
         return hooks
 
     # -- registration ------------------------------------------------------------------------
