@@ -52,6 +52,8 @@ def emitter(op: tuple, read: Container[int] = range(1 << 62)) -> Callable | None
             return None
 
         def emit(name):
+            # ``_grad`` as the engine writes it: the recorded arrays have the leaves' shapes
+            # and dtypes (guarded), so the ``.grad`` setter's checks are not repeated.
             lines = []
             wrap = name(Tensor.wrap)
             for leaf, index, out, copy in zip(leaves, grads, outs, copied):
@@ -59,7 +61,7 @@ def emitter(op: tuple, read: Container[int] = range(1 << 62)) -> Callable | None
                 if out in read:
                     lines.append(f"env[{out}] = {grad}")
                     grad = f"env[{out}]"
-                lines.append(f"{name(leaf)}.grad = {wrap}({grad})")
+                lines.append(f"{name(leaf)}._grad = {wrap}({grad})")
             return lines
 
         return emit

@@ -200,7 +200,7 @@ def _leaf_grads_step(assign, leaves, grads, roots, create_graph, outs, cleared, 
         def fresh_leaf_grads(env):
             for leaf, index, out, copy in plan:
                 array = env[index].copy() if copy else env[index]
-                leaf.grad = wrap(array)
+                leaf._grad = wrap(array)  # as the engine: shapes and dtypes are guarded
                 env[out] = array
 
         return fresh_leaf_grads
