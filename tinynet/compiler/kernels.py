@@ -106,9 +106,9 @@ class _LinearKernel(Kernel):
         if needs_weight:
             flat_x = f"env[{x}]" if x_rank == 2 else f"env[{x}].reshape(-1, {self.n_in})"
             lines.append(result(out_weight, f"{rows}.T @ {flat_x}"))
-        if needs_bias:
-            if self.dtype.type in (np.float32, np.float64):  # linear_grad_bias's product
-                ones = ones_column(self.rows, self.dtype)
+        if needs_bias:  # linear_grad_bias's arithmetic
+            ones = ones_column(self.rows, self.dtype)
+            if ones is not None:
                 lines.append(result(out_bias, f"{name(ones)} @ {rows}"))
             else:
                 lines.append(result(out_bias, f"np.add.reduce({rows}, axis=0)"))

@@ -28,8 +28,6 @@ __all__ = ["ModuleHooks"]
 class ModuleHooks:
     """A module's hooks: ``(hook, with_kwargs, always_call)`` entries per kind."""
 
-    KINDS = ("forward_pre", "forward", "backward_pre", "backward")
-
     def __init__(self) -> None:
         self.forward_pre: list = []
         self.forward: list = []

@@ -94,12 +94,9 @@ class Linear(Function):
             if needs_weight:
                 flat_x = x.reshape(-1, weight.shape[1]) if x.ndim != 2 else x
                 grad_weight = rows.T @ flat_x
-            if needs_bias:
-                grad_bias = (
-                    Tensor.wrap(ones_column(rows.shape[0], rows.dtype)) @ rows
-                    if rows.dtype.type in (np.float32, np.float64)
-                    else rows.sum(0)
-                )  # linear_grad_bias's product: the same bits at every order
+            if needs_bias:  # linear_grad_bias's arithmetic: the same bits at every order
+                ones = ones_column(rows.shape[0], rows.dtype)
+                grad_bias = Tensor.wrap(ones) @ rows if ones is not None else rows.sum(0)
         return grad_x, grad_weight, grad_bias
 
 
@@ -156,14 +153,18 @@ def linear_grad_bias(rows: np.ndarray) -> np.ndarray:
     >>> linear_grad_bias(np.array([[1.0, 2.0], [3.0, 4.0]]))
     array([4., 6.])
     """
-    if rows.dtype.type in (np.float32, np.float64):
-        return ones_column(rows.shape[0], rows.dtype) @ rows
+    ones = ones_column(rows.shape[0], rows.dtype)
+    if ones is not None:
+        return ones @ rows
     return np.add.reduce(rows, axis=0)  # rows.sum(0), without its wrapper
 
 
 @functools.lru_cache(maxsize=32)
-def ones_column(n: int, dtype: np.dtype) -> np.ndarray:
-    """A read-only vector of ``n`` ones, kept: ``ones_column(n, dtype) @ rows`` sums the rows."""
+def ones_column(n: int, dtype: np.dtype) -> np.ndarray | None:
+    """A read-only vector of ``n`` ones, kept, with which ``ones @ rows`` sums the rows; None
+    for a dtype without BLAS products (float16, integers), whose rows NumPy sums."""
+    if dtype.type not in (np.float32, np.float64):
+        return None
     ones = np.ones(n, dtype)
     ones.flags.writeable = False
     return ones
