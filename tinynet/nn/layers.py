@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from typing import Any
 
 import numpy as np
 
@@ -278,7 +279,59 @@ class ModuleList(Module):
         return type(self)([*self, *other])
 
 
-class ModuleDict(Module):
+class _NamedRegistry(Module):
+    """What ``ModuleDict`` and ``ParameterDict`` share: a dict's methods over one of the
+    module's registries (``_registry``), in registration order. Not a
+    ``collections.abc.Mapping``: its ``__eq__`` would make these modules unhashable."""
+
+    _registry: str
+
+    def __init__(self, entries: Mapping | Iterable | None = None):
+        super().__init__()
+        if entries is not None:
+            self.update(entries)
+
+    def _entries(self) -> dict:
+        return self.__dict__[self._registry]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._entries()[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._entries()[key]
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries())
+
+    def __contains__(self, key) -> bool:
+        return key in self._entries()
+
+    def keys(self) -> KeysView[str]:
+        return self._entries().keys()
+
+    def items(self) -> ItemsView[str, Any]:
+        return self._entries().items()
+
+    def values(self) -> ValuesView[Any]:
+        return self._entries().values()
+
+    def clear(self) -> None:
+        self._entries().clear()
+
+    def pop(self, key: str) -> Any:
+        """Remove ``key`` and return its entry."""
+        return self._entries().pop(key)
+
+    def update(self, entries: Mapping | Iterable) -> None:
+        """Add or replace entries from a mapping or from ``(key, value)`` pairs."""
+        for key, value in _pairs(entries, f"{type(self).__name__}.update"):
+            self[key] = value
+
+
+class ModuleDict(_NamedRegistry):
     """An ordered dict of named modules, registered under their keys (no ``forward``).
 
     Built from a mapping or from ``(key, module)`` pairs, as PyTorch's.
@@ -289,49 +342,13 @@ class ModuleDict(Module):
     (['a', 'b'], ['a.weight', 'a.bias', 'b.weight', 'b.bias'])
     """
 
-    def __init__(self, modules: Mapping | Iterable | None = None):
-        super().__init__()
-        if modules is not None:
-            self.update(modules)
+    _registry = "_modules"
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+    def __init__(self, modules: Mapping | Iterable | None = None):  # PyTorch's keyword
+        super().__init__(modules)
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key) -> bool:
-        return key in self._modules
-
-    def keys(self) -> KeysView[str]:
-        return self._modules.keys()
-
-    def items(self) -> ItemsView[str, Module]:
-        return self._modules.items()
-
-    def values(self) -> ValuesView[Module]:
-        return self._modules.values()
-
-    def clear(self) -> None:
-        self._modules.clear()
-
-    def pop(self, key: str) -> Module:
-        """Remove ``key`` and return its module."""
-        return self._modules.pop(key)
-
-    def update(self, modules: Mapping | Iterable) -> None:
-        """Add or replace modules from a mapping or from ``(key, module)`` pairs."""
-        for key, module in _pairs(modules, "ModuleDict.update"):
-            self[key] = module
 
 
 def _pairs(entries: Mapping | Iterable, where: str) -> list:
@@ -433,7 +450,7 @@ class ParameterList(Module):
         return "\n".join(_parameter_repr(n, p) for n, p in self._parameters.items())
 
 
-class ParameterDict(Module):
+class ParameterDict(_NamedRegistry):
     """An ordered dict of parameters registered under their keys (a Tensor becomes a Parameter).
 
     >>> import tinynet as tn, tinynet.nn as nn
@@ -442,52 +459,16 @@ class ParameterDict(Module):
     (['alpha', 'beta'], ['alpha', 'beta'], True)
     """
 
-    def __init__(self, parameters: Mapping | Iterable | None = None):
-        super().__init__()
-        if parameters is not None:
-            self.update(parameters)
+    _registry = "_parameters"
 
-    def __getitem__(self, key: str) -> Parameter:
-        return self._parameters[key]
+    def __init__(self, parameters: Mapping | Iterable | None = None):  # PyTorch's keyword
+        super().__init__(parameters)
 
     def __setitem__(self, key: str, value: Tensor) -> None:
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))
 
-    def __delitem__(self, key: str) -> None:
-        del self._parameters[key]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parameters)
-
-    def __contains__(self, key) -> bool:
-        return key in self._parameters
-
-    def keys(self) -> KeysView[str]:
-        return self._parameters.keys()
-
-    def items(self) -> ItemsView[str, Parameter]:
-        return self._parameters.items()
-
-    def values(self) -> ValuesView[Parameter]:
-        return self._parameters.values()
-
     def get(self, key: str, default=None) -> Parameter | None:
         return self._parameters.get(key, default)
-
-    def clear(self) -> None:
-        self._parameters.clear()
-
-    def pop(self, key: str) -> Parameter:
-        """Remove ``key`` and return its parameter."""
-        return self._parameters.pop(key)
-
-    def update(self, parameters: Mapping | Iterable) -> None:
-        """Add or replace parameters from a mapping or from ``(key, tensor)`` pairs."""
-        for key, value in _pairs(parameters, "ParameterDict.update"):
-            self[key] = value
 
     def extra_repr(self) -> str:
         return "\n".join(_parameter_repr(n, p) for n, p in self._parameters.items())
