@@ -18,7 +18,8 @@ from tinynet.compiler.kernel import CheckedKernel, Kernel, registered_kernels
 from tinynet.ops._args import axes, keepdims_shape
 from tinynet.ops.elementwise import all_finite, relu_zeros, scaled_gradient_array
 from tinynet.ops.fused import row_max
-from tinynet.ops.linalg import linear_grad_bias, linear_grad_input, ones_column, rank_one_product
+from tinynet.ops.linalg import linear_grad_input, rank_one_product
+from tinynet.ops.movement import ones_column, row_sum, sum_to_shape_array
 
 _ZEROS_BYTES = 1 << 20  # the largest constant zeros a ReLU kernel keeps
 
@@ -65,7 +66,7 @@ class _LinearKernel(Kernel):
             if out_weight is not None:
                 env[out_weight] = grad_weight
         if needs_bias:
-            grad_bias = linear_grad_bias(rows)
+            grad_bias = row_sum(rows)
             if out_bias is not None:
                 env[out_bias] = grad_bias
 
@@ -106,7 +107,7 @@ class _LinearKernel(Kernel):
         if needs_weight:
             flat_x = f"env[{x}]" if x_rank == 2 else f"env[{x}].reshape(-1, {self.n_in})"
             lines.append(result(out_weight, f"{rows}.T @ {flat_x}"))
-        if needs_bias:  # linear_grad_bias's arithmetic
+        if needs_bias:  # row_sum's arithmetic
             ones = ones_column(self.rows, self.dtype)
             if ones is not None:
                 lines.append(result(out_bias, f"{name(ones)} @ {rows}"))
@@ -439,9 +440,7 @@ class _SumToShapeKernel(CheckedKernel):
         return True
 
     def run(self, env):
-        x = env[self.indices[0]]
-        out = x.sum(axis=self.summed, keepdims=True) if self.summed else x
-        env[self.out_index] = out.reshape(self.shape)
+        env[self.out_index] = sum_to_shape_array(env[self.indices[0]], self.shape, self.summed)
 
 
 def replay_kernels() -> dict[type, type[Kernel]]:
