@@ -32,6 +32,7 @@ from tinynet.nn.activation import (  # issue 11
     Softsign,
     Tanh,
 )
+from tinynet.nn.attention import MultiheadAttention
 from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
     AdaptiveAvgPool2d,
     AvgPool1d,
@@ -73,6 +74,13 @@ from tinynet.nn.losses import (
     NLLLoss,
     SmoothL1Loss,
 )
+from tinynet.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -90,3 +98,7 @@ __all__ += [
 __all__ += ["CosineSimilarity", "GaussianNLLLoss", "KLDivLoss", "PairwiseDistance", "SmoothL1Loss"]
 __all__ += ["BatchNorm2d", "BatchNorm3d", "ModuleDict", "ParameterDict", "ParameterList"]
 __all__ += ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+__all__ += [
+    "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+    "TransformerEncoder", "TransformerEncoderLayer",
+]  # fmt: skip

@@ -584,3 +584,10 @@ def upsample_bilinear(
         stacklevel=2,
     )
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# Attention lives with nn.MultiheadAttention (tinynet.nn.attention, which builds on this
+# module's functions); imported last, once every name above exists.
+from tinynet.nn.attention import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]

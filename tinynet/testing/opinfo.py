@@ -29,6 +29,7 @@ import scipy.special
 
 import tinynet as tn
 from tinynet import ops
+from tinynet.nn.functional import scaled_dot_product_attention
 from tinynet.tensor import Tensor
 from tinynet.testing import strategies as tst
 from tinynet.testing.strategies import SMALL_SIZE, keep_away, sample_values
@@ -2708,6 +2709,67 @@ OPS.append(
     )
 )  # fmt: skip
 # == end of resampling ============================================================================
+
+
+# == attention ====================================================================================
+def _draw_attention(draw, float_mask: bool):
+    """Query, key and value shapes sharing batch axes; a causal flag, a scale, and a boolean
+    mask (a kwarg; every query keeps a key, else its row is NaN as PyTorch's) or a float
+    mask (a fourth, differentiable input)."""
+    batch = draw(tst.shapes(max_dims=2, max_side=2, max_size=2))
+    length, source, features, values = (draw(st.integers(1, 3)) for _ in range(4))
+    shapes: tuple = (
+        (*batch, length, features),
+        (*batch, source, features),
+        (*batch, source, values),
+    )
+    kwargs: dict = {"scale": draw(st.sampled_from((None, 0.7)))}
+    if float_mask:
+        return (*shapes, (length, source)), kwargs
+    kwargs["is_causal"] = causal = draw(st.booleans())
+    if not causal and draw(st.booleans()):
+        mask = draw(tst.arrays((length, source), dtype=np.bool_))
+        kwargs["attn_mask"] = mask | (np.arange(source) == 0)  # key 0 open to every query
+    return shapes, kwargs
+
+
+def _attention_reference(query, key, value, attn_mask=None, is_causal=False, scale=None):
+    """PyTorch's documented formula, with SciPy's softmax."""
+    length, source = query.shape[-2], key.shape[-2]
+    factor = 1 / np.sqrt(query.shape[-1]) if scale is None else scale
+    scores = np.matmul(query, np.swapaxes(key, -1, -2)) * factor
+    if is_causal:
+        scores = np.where(np.tri(length, source, dtype=bool), scores, -np.inf)
+    if attn_mask is not None:
+        if attn_mask.dtype == np.bool_:
+            scores = np.where(attn_mask, scores, -np.inf)
+        else:
+            scores = scores + attn_mask
+    return np.matmul(scipy.special.softmax(scores, axis=-1), value)
+
+
+OPS += [
+    OpInfo(
+        "scaled_dot_product_attention",
+        scaled_dot_product_attention,
+        _attention_reference,
+        _composite(_draw_attention, False),
+        ((2, 3, 2), (2, 2, 2), (2, 2, 3)),
+        {"is_causal": True, "scale": None},
+        atol=1e-12,  # a softmax of products, summed in another order
+    ),
+    OpInfo(
+        "scaled_dot_product_attention_float_mask",
+        lambda q, k, v, mask, **kwargs: scaled_dot_product_attention(q, k, v, mask, **kwargs),
+        lambda q, k, v, mask, **kwargs: _attention_reference(q, k, v, mask, **kwargs),
+        _composite(_draw_attention, True),
+        ((3, 2), (2, 2), (2, 1), (3, 2)),
+        {"scale": 0.7},
+        covers=("scaled_dot_product_attention",),
+        atol=1e-12,
+    ),
+]
+# == end of attention =============================================================================
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
