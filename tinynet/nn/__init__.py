@@ -73,6 +73,7 @@ from tinynet.nn.losses import (
     NLLLoss,
     SmoothL1Loss,
 )
+from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -90,3 +91,4 @@ __all__ += [
 __all__ += ["CosineSimilarity", "GaussianNLLLoss", "KLDivLoss", "PairwiseDistance", "SmoothL1Loss"]
 __all__ += ["BatchNorm2d", "BatchNorm3d", "ModuleDict", "ParameterDict", "ParameterList"]
 __all__ += ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
