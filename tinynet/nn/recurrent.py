@@ -107,7 +107,7 @@ def _nonlinearity(value: str) -> str:
     return value
 
 
-def _dropout(value, num_layers: int) -> float:
+def _dropout(value: float, num_layers: int) -> float:
     """A probability; a warning, as PyTorch's, when there is no second layer to drop into."""
     if isinstance(value, bool) or not isinstance(value, numbers.Number) or not 0 <= value <= 1:
         raise ValueError(
@@ -189,7 +189,7 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             layer_input = self.input_size if layer == 0 else output_size * directions
             for suffix in ("", "_reverse")[:directions]:
-                shapes = {
+                shapes: dict[str, tuple[int, ...]] = {
                     "weight_ih": (gate_size, layer_input),
                     "weight_hh": (gate_size, output_size),
                 }
@@ -205,10 +205,7 @@ class RNNBase(Module):
 
     def reset_parameters(self, rng=None) -> None:
         """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
-        generator = as_generator(rng)
-        bound = 1 / math.sqrt(self.hidden_size)
-        for parameter in self.parameters():
-            nn_init.uniform_(parameter, -bound, bound, rng=generator)
+        _reset_uniform(self, self.hidden_size, rng)
 
     def flatten_parameters(self) -> None:
         """Nothing to do (PyTorch packs the weights for cuDNN here); kept so code runs as is."""
@@ -274,7 +271,7 @@ class RNNBase(Module):
                         f"{name}: For {'batched 3-D' if batched else 'unbatched 2-D'} input, "
                         f"{label} should also be {3 if batched else 2}-D but got {ndim}-D tensor"
                     )
-        parts = (None,) * states if hx is None else (hx if states == 2 else (hx,))
+        parts: tuple = (None,) * states if hx is None else (hx if states == 2 else (hx,))
         if not batched:
             parts = tuple(None if p is None else _as_state(p).unsqueeze(1) for p in parts)
         leading = (self.num_layers * (1 + self.bidirectional), x.shape[1])
@@ -332,6 +329,13 @@ class RNNBase(Module):
         if self.bidirectional:
             text += ", bidirectional=True"
         return text
+
+
+def _reset_uniform(module: Module, hidden_size: int, rng) -> None:
+    generator = as_generator(rng)
+    bound = 1 / math.sqrt(hidden_size)
+    for parameter in module.parameters():
+        nn_init.uniform_(parameter, -bound, bound, rng=generator)
 
 
 def _as_state(state):
@@ -455,7 +459,9 @@ class RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters(rng)
 
-    reset_parameters = RNNBase.reset_parameters
+    def reset_parameters(self, rng=None) -> None:
+        """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+        _reset_uniform(self, self.hidden_size, rng)
 
     def _inputs(self, input, hx, states: int) -> tuple:
         """The input as ``(N, H_in)``, the states as ``(N, H)`` (zeros if omitted), batched."""
