@@ -326,6 +326,8 @@ BAD_CONSTRUCTORS = [
     (lambda: nn.LSTM(3, 4, proj_size=4), ValueError, "smaller than hidden_size"),
     (lambda: nn.LSTM(3, 4, proj_size=-1), ValueError, "proj_size"),
     (lambda: nn.RNN(3, 4, dtype=np.int64), TypeError, "floating dtype"),
+    (lambda: nn.GRU(3, 4, device="cuda"), RuntimeError, "CPU only"),
+    (lambda: nn.LSTMCell(3, 4, device="cuda"), RuntimeError, "CPU only"),
 ]
 
 
@@ -400,10 +402,11 @@ def test_dropout_with_one_layer_warns_as_pytorch():
 class Regressor(nn.Module):
     """A recurrent layer, then a linear head on the last step's output."""
 
-    def __init__(self, layer, hidden, dtype=np.float64, rng=0):
+    def __init__(self, layer, hidden, dtype=np.float64, rng=0, **options):
         super().__init__()
-        self.rnn = layer(1, hidden, batch_first=True, dtype=dtype, rng=rng)
-        self.head = nn.Linear(hidden, 1, dtype=dtype, rng=rng + 1)
+        self.rnn = layer(1, hidden, batch_first=True, dtype=dtype, rng=rng, **options)
+        width = hidden * (2 if options.get("bidirectional") else 1)
+        self.head = nn.Linear(width, 1, dtype=dtype, rng=rng + 1)
 
     def forward(self, x):
         output, _ = self.rnn(x)
@@ -441,7 +444,8 @@ def test_a_compiled_lstm_training_step_replays_eagers_bits(dtype):
     ]
     runs = []
     for compiled in (False, True):
-        model = Regressor(nn.LSTM, 4, dtype=dtype)
+        # Two layers with dropout between them (masks from the module's seeded generator).
+        model = Regressor(nn.LSTM, 4, dtype, num_layers=2, dropout=0.25, bidirectional=True)
         opt = optim.Adam(model.parameters(), lr=0.01)
 
         def step(x, y, model=model, opt=opt):
