@@ -174,7 +174,7 @@ def test_a_cell_without_bias_and_a_relu_cell():
     x, h = normal(4, 3), normal(4, 2, seed=1)
     expected = np.maximum(x @ cell.weight_ih.data.T + h @ cell.weight_hh.data.T, 0)
     np.testing.assert_allclose(cell(tn.tensor(x), tn.tensor(h)).data, expected, rtol=1e-12)
-    assert repr(cell) == "RNNCell(3, 2, bias=False, nonlinearity='relu')"
+    assert repr(cell) == "RNNCell(3, 2, bias=False, nonlinearity=relu)"  # PyTorch's
 
 
 # -- gradients by finite differences ---------------------------------------------------------------
@@ -315,6 +315,7 @@ def test_reprs_are_pytorchs():
     )
     assert repr(nn.LSTM(3, 4, proj_size=2)) == "LSTM(3, 4, proj_size=2)"
     assert repr(nn.GRUCell(3, 4)) == "GRUCell(3, 4)"
+    assert repr(nn.RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4)"  # PyTorch leaves it out
 
 
 BAD_CONSTRUCTORS = [

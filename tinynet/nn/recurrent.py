@@ -360,6 +360,7 @@ class RNN(RNNBase):
     ((6, 2, 8), (2, 2, 4))
     """
 
+    # The repr leaves out the nonlinearity, as PyTorch's does (its cells show it).
     def __init__(
         self, input_size: int, hidden_size: int, num_layers: int = 1,
         nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
@@ -371,10 +372,6 @@ class RNN(RNNBase):
             mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
             bidirectional, 0, device, dtype, rng,
         )  # fmt: skip
-
-    def extra_repr(self) -> str:
-        text = super().extra_repr()
-        return text + ", nonlinearity='relu'" if self.nonlinearity == "relu" else text
 
 
 class LSTM(RNNBase):
@@ -543,7 +540,7 @@ class RNNCell(RNNCellBase):
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
-        return text + ", nonlinearity='relu'" if self._relu else text
+        return text + ", nonlinearity=relu" if self._relu else text  # unquoted, as PyTorch
 
 
 class LSTMCell(RNNCellBase):
