@@ -471,3 +471,15 @@ def test_onnx_export_refuses_recurrent_layers_clearly(tmp_path):
     model = nn.Sequential(nn.LSTM(3, 4), nn.Linear(4, 1))
     with pytest.raises(NotImplementedError, match="cannot export LSTM"):
         tn.onnx.export(model, np.ones((2, 5, 3), np.float32), tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_a_long_sequence_cut_in_blocks_matches_the_reference_and_finite_differences(mode):
+    module = LAYERS[mode](2, 2, bidirectional=True, dtype=np.float64, rng=0)
+    x = normal(41, 1, 2)  # 41 steps: past the length where steps are cut out of blocks
+    zeros = np.zeros((2, 1, 2))
+    c0 = zeros if mode == "LSTM" else None
+    expected = reference(mode, arrays(module), x, zeros, c0, 1, True)[0]
+    np.testing.assert_allclose(module(tn.tensor(x))[0].data, expected, rtol=1e-12, atol=1e-14)
+    fn, inputs = gradient_inputs(module, tn.Tensor(x, requires_grad=True), [])
+    assert tn.gradcheck(fn, inputs, fast_mode=True)

@@ -71,6 +71,26 @@ def _gru_step(projected, h, weight_hh, bias_hh) -> Tensor:
     return new + update * (h - new)  # (1 - z) * n + z * h
 
 
+def _time_steps(sequence: Tensor) -> list[Tensor]:
+    """``sequence.unbind(0)``, through blocks when it is long.
+
+    The gradient of a slice is written into zeros the size of what it was cut from, so
+    cutting L steps out of the whole costs L * L in backward; out of about sqrt(L) blocks
+    of sqrt(L) steps, about 2 * L * sqrt(L).
+    """
+    length = sequence.shape[0]
+    if length <= _DIRECT_STEPS:
+        return list(sequence.unbind(0))
+    size = math.isqrt(length)
+    steps: list[Tensor] = []
+    for start in range(0, length, size):
+        steps += sequence[start : start + size].unbind(0)
+    return steps
+
+
+_DIRECT_STEPS = 16  # up to this length, blocks save nothing measurable
+
+
 # -- argument checks ---------------------------------------------------------------------------
 def _size(value, name: str, allow_zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -301,7 +321,7 @@ class RNNBase(Module):
 
     def _direction(self, x: Tensor, h: Tensor, c: Tensor | None, weights, reverse: int):
         weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = weights
-        projected = F.linear(x, weight_ih, bias_ih).unbind(0)  # every time step in one product
+        projected = _time_steps(F.linear(x, weight_ih, bias_ih))  # all steps in one product
         steps = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
         outputs: list = [None] * len(projected)
         for t in steps:
