@@ -145,7 +145,10 @@ def _dropout(value: float, num_layers: int) -> float:
     return float(value)
 
 
-def _state(name: str, label: str, state, expected: tuple, like: Tensor) -> Tensor:
+_STATE_AXES = "(num_layers * num_directions, batch, features)"
+
+
+def _state(name: str, label: str, state, expected: tuple, like: Tensor, axes: str) -> Tensor:
     """An initial state of exactly ``expected`` shape and the input's dtype, or zeros."""
     if state is None:
         return Tensor.wrap(np.zeros(expected, like.data.dtype))
@@ -154,7 +157,9 @@ def _state(name: str, label: str, state, expected: tuple, like: Tensor) -> Tenso
     if not isinstance(state, Tensor):
         raise TypeError(f"{name}: {label} must be a Tensor, got {type(state).__name__}")
     if state.shape != expected:
-        raise ShapeError(f"{name}: expected {label} of shape {expected}, got {state.shape}")
+        raise ShapeError(
+            f"{name}: expected {label} of shape {expected}, got {state.shape}; its axes are {axes}"
+        )
     if state.data.dtype != like.data.dtype:
         raise DTypeError(
             f"{name}: the input is {like.dtype} but {label} is {state.dtype}; give {label} "
@@ -258,7 +263,8 @@ class RNNBase(Module):
         if x.shape[-1] != self.input_size:
             raise ShapeError(
                 f"{name}: input.size(-1) must be equal to input_size. Expected "
-                f"{self.input_size}, got {x.shape[-1]}"
+                f"{self.input_size}, got {x.shape[-1]} (the last axis holds the features; "
+                "batch_first=True if the batch comes first)"
             )
         F.check_dtypes(name, x, weight_ih_l0=self.weight_ih_l0)
         batched = x.ndim == 3
@@ -295,8 +301,13 @@ class RNNBase(Module):
         if not batched:
             parts = tuple(None if p is None else _as_state(p).unsqueeze(1) for p in parts)
         leading = (self.num_layers * (1 + self.bidirectional), x.shape[1])
-        h0 = _state(name, "h_0", parts[0], (*leading, self.proj_size or self.hidden_size), x)
-        c0 = _state(name, "c_0", parts[1], (*leading, self.hidden_size), x) if states == 2 else None
+        h_size, c_size = self.proj_size or self.hidden_size, self.hidden_size
+        h0 = _state(name, "h_0", parts[0], (*leading, h_size), x, _STATE_AXES)
+        c0 = (
+            _state(name, "c_0", parts[1], (*leading, c_size), x, _STATE_AXES)
+            if states == 2
+            else None
+        )
         return h0, c0
 
     def _layers(self, x: Tensor, h0: Tensor, c0: Tensor | None) -> tuple:
@@ -516,7 +527,8 @@ class RNNCellBase(Module):
                 )
             if state is not None and not batched:
                 state = state.unsqueeze(0)
-            result.append(_state(name, label, state, (x.shape[0], self.hidden_size), x))
+            expected = (x.shape[0], self.hidden_size)
+            result.append(_state(name, label, state, expected, x, "(batch, hidden_size)"))
         return x, batched, result
 
     def _projected(self, x: Tensor) -> Tensor:
