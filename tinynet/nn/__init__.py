@@ -74,6 +74,7 @@ from tinynet.nn.losses import (
     NLLLoss,
     SmoothL1Loss,
 )
+from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from tinynet.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -102,3 +103,4 @@ __all__ += [
     "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
     "TransformerEncoder", "TransformerEncoderLayer",
 ]  # fmt: skip
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
