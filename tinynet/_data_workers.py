@@ -1,8 +1,8 @@
 """DataLoader's worker processes (``num_workers > 0``), with ``torch.utils.data``'s semantics.
 
 Each worker is a process of the standard library's ``multiprocessing`` (``forkserver`` where
-the platform has it, else ``spawn``: the same rules on Linux and macOS, safe in a process
-with threads). It receives the dataset, ``collate_fn`` and ``worker_init_fn`` pickled, seeds
+the platform has it, Linux and macOS, else ``spawn``: the same rules everywhere, and safe
+in a process with threads, where ``fork`` is not). It receives the dataset, ``collate_fn`` and ``worker_init_fn`` pickled, seeds
 its generators with ``base_seed + worker_id``, calls ``worker_init_fn(worker_id)`` once, then
 turns tasks into batches. The main process hands out tasks round-robin, at most
 ``prefetch_factor`` per worker ahead, and yields the results in task order, so a map-style
@@ -17,6 +17,7 @@ iterator is garbage collected, on an error and on Ctrl-C.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
 import queue
@@ -191,8 +192,12 @@ def default_context(context=None):
             )
         context = multiprocessing.get_context(context)
         if context.get_start_method() == "forkserver":
-            # Workers forked from a server that already imported tinynet start fast.
-            context.set_forkserver_preload(["tinynet.data"])
+            # Workers forked from a server that already imported tinynet start fast; the
+            # modules it preloads already ('__main__' by default) stay.
+            server = getattr(multiprocessing.forkserver, "_forkserver", None)
+            preload = list(getattr(server, "_preload_modules", None) or ["__main__"])
+            if "tinynet.data" not in preload:
+                context.set_forkserver_preload([*preload, "tinynet.data"])
     return context
 
 

@@ -399,6 +399,29 @@ def test_an_in_place_write_to_one_input_in_forward_leaves_the_others_alone():
     np.testing.assert_array_equal(a.data, [1.0, 2.0, 3.0])  # the caller's tensor is untouched
 
 
+def test_a_module_returning_its_input_and_one_output_twice():
+    x = _vector([1.0, 2.0, 3.0])
+    seen = []
+    identity = nn.Identity()
+    identity.register_full_backward_pre_hook(lambda m, go: seen.append("pre") or (go[0] * 2.0,))
+    identity.register_full_backward_hook(lambda m, gi, go: seen.append("hook") or (gi[0] + 1.0,))
+    _weighted(identity(x)).backward()
+    assert seen == ["pre", "hook"]
+    np.testing.assert_array_equal(x.grad.data, 2.0 * _W + 1.0)
+
+    class Twice(nn.Module):
+        def forward(self, a):
+            y = a * 3.0
+            return y, y
+
+    twice, grads = Twice(), []
+    twice.register_full_backward_hook(lambda m, gi, go: grads.append(go))
+    first, second = twice(x)
+    (_weighted(first) + second.sum()).backward()
+    np.testing.assert_array_equal(grads[0][0].data, _W)
+    np.testing.assert_array_equal(grads[0][1].data, [1.0, 1.0, 1.0])
+
+
 def test_two_inputs_a_hook_sees_both():
     a, b = tn.ones(2, requires_grad=True), tn.ones(2, requires_grad=True)
     seen = []
