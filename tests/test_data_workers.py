@@ -71,6 +71,16 @@ class Failing:
         return np.array([i])
 
 
+class StopsEarly:
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        if i == 2:
+            raise StopIteration  # an error of a map-style dataset, not the end of the pass
+        return np.array([i])
+
+
 class Slow:
     def __len__(self):
         return 2
@@ -207,6 +217,11 @@ def test_a_workers_exception_is_raised_with_its_id_and_traceback():
     assert "Caught ValueError in DataLoader worker process 1" in message
     assert "Traceback (most recent call last)" in message and "bad sample 3" in message
     assert no_worker_left()
+    with pytest.raises(RuntimeError, match="Caught StopIteration in DataLoader worker process 0"):
+        list(DataLoader(StopsEarly(), batch_size=None, num_workers=2))
+    with pytest.raises(RuntimeError, match="StopIteration"):
+        list(DataLoader(StopsEarly(), batch_size=None))
+    assert no_worker_left()
 
 
 def test_iterable_datasets_are_replicated_per_worker_unless_split():
@@ -238,9 +253,12 @@ def test_ctrl_c_while_waiting_stops_the_workers():
     workers = multiprocessing.active_children()
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        next(iterator)
-    timer.join()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            next(iterator)
+    finally:  # never a stray Ctrl-C for the rest of the session
+        timer.cancel()
+        timer.join()
     assert not any(worker.is_alive() for worker in workers) and no_worker_left()
 
 

@@ -81,10 +81,13 @@ class _Failure(NamedTuple):
             f"Caught {self.type_name} in DataLoader worker process {self.worker_id}.\n"
             f"Original {self.traceback}"
         )
-        try:
-            error = self.error_type(message) if self.error_type is not None else None
-        except Exception:  # a constructor that wants other arguments
-            error = None
+        error = None
+        # A StopIteration raised from __next__ would end the caller's loop silently.
+        if self.error_type is not None and not issubclass(self.error_type, StopIteration):
+            try:
+                error = self.error_type(message)
+            except Exception:  # a constructor that wants other arguments
+                pass
         raise error if isinstance(error, BaseException) else RuntimeError(message)
 
 
@@ -168,8 +171,10 @@ def _worker_loop(
                     pass_started = pass_number
                 try:
                     result = fetcher(indices)
-                except StopIteration:
-                    result = _Exhausted(worker_id)
+                except StopIteration as error:  # the end of an iterable-style pass
+                    result = (
+                        _Exhausted(worker_id) if fetcher.iterable else _failure(worker_id, error)
+                    )
                 except Exception as error:
                     result = _failure(worker_id, error)
             result_queue.put((pass_number, number, result))

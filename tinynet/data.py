@@ -290,7 +290,9 @@ def _single_process(fetcher: _Fetcher, tasks) -> Iterator:
         try:
             batch = fetcher(task)
         except StopIteration:
-            return
+            if fetcher.iterable:  # the end of the pass, not an error of a map-style dataset
+                return
+            raise
         yield batch
 
 
