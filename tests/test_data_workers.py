@@ -86,7 +86,7 @@ class Slow:
         return 2
 
     def __getitem__(self, i):
-        time.sleep(1.0)
+        time.sleep(0.6)
         return np.array([i])
 
 
@@ -168,6 +168,7 @@ def test_worker_init_fn_runs_once_in_each_worker_and_persistent_workers_are_reus
         persistent_workers=True,
     )  # fmt: skip
     first = np.array([b.data for b in loader])
+    time.sleep(0.7)  # idle workers wait for the next pass, however long
     second = np.array([b.data for b in loader])
     assert set(first[:, 5]) == set(second[:, 5]) == {1}  # one call per worker, ever
     np.testing.assert_array_equal(first[:, 4], second[:, 4])  # the same processes

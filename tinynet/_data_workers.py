@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
-import os
 import pickle
 import queue
 import random
@@ -132,12 +131,12 @@ def _seed_worker(seed: int) -> None:
 
 
 def _worker_loop(
-    worker_id, num_workers, base_seed, payload, index_queue, result_queue, current_pass,
-    parent_pid,
-) -> None:  # fmt: skip
+    worker_id, num_workers, base_seed, payload, index_queue, result_queue, current_pass
+) -> None:
     """A worker's life: seed, unpickle, ``worker_init_fn``, then one result per task until
     the main process sends None (or is gone)."""
     global _worker_info
+    main_process = multiprocessing.parent_process()  # the forkserver is the OS parent
     try:
         seed = base_seed + worker_id
         _seed_worker(seed)
@@ -155,8 +154,8 @@ def _worker_loop(
             try:
                 task = index_queue.get(timeout=_CHECK_INTERVAL)
             except queue.Empty:
-                if os.getppid() != parent_pid:  # the main process is gone
-                    break
+                if main_process is not None and not main_process.is_alive():
+                    break  # the main process is gone
                 continue
             if task is None:
                 break
@@ -245,7 +244,6 @@ class WorkerPool:
                         index_queue,
                         self.result_queue,
                         self.current_pass,
-                        os.getpid(),
                     ),  # fmt: skip
                     daemon=True,
                 )
