@@ -111,7 +111,7 @@ class _BackwardCall:
         self.module, self.hooks = module, hooks
         self.n_inputs, self.n_outputs = len(args), 0
         self.input_index, self.inputs = _through_one_node(args, self._inputs_ready)
-        self.input_like = [args[i] for i in self.input_index]
+        self.input_like = _shapes_and_dtypes(args, self.input_index)
         self.output_index: list = []
         self.output_like: list = []
         self.outputs_seen: set = set()
@@ -124,7 +124,7 @@ class _BackwardCall:
         outputs = output if isinstance(output, tuple) else (output,)
         self.n_outputs = len(outputs)
         self.output_index, hooked = _through_one_node(outputs, self._outputs_ready)
-        self.output_like = [outputs[j] for j in self.output_index]
+        self.output_like = _shapes_and_dtypes(outputs, self.output_index)
         for j in self.output_index:
             hooked[j].register_hook(functools.partial(self._output_seen, j))
         return hooked if isinstance(output, tuple) else hooked[0]
@@ -241,13 +241,19 @@ def _through_one_node(values: tuple, hook: Callable) -> tuple[list, tuple]:
     return index, tuple(copies)
 
 
+def _shapes_and_dtypes(values: tuple, index: list) -> list:
+    """What ``_split`` and ``_join`` need of the Tensors at ``index`` (not the Tensors)."""
+    return [(values[i].data.shape, values[i].data.dtype) for i in index]
+
+
 def _split(grad: Tensor, index: list, like: list, count: int) -> list:
-    """A ``_Pack`` node's gradient as one entry per value (None where none passed through)."""
+    """A ``_Pack`` node's gradient as one entry per value (None where none passed through);
+    ``like``: the shape and dtype of each value that did."""
     result: list = [None] * count
-    bounds = _bounds([tensor.data for tensor in like])
-    for k, (i, tensor) in enumerate(zip(index, like)):
-        piece = grad[int(bounds[k]) : int(bounds[k + 1])].reshape(tensor.data.shape)
-        result[i] = piece if piece.data.dtype == tensor.data.dtype else piece.astype(tensor.dtype)
+    bounds = np.cumsum([0] + [int(np.prod(shape)) for shape, _ in like])
+    for k, (i, (shape, dtype)) in enumerate(zip(index, like)):
+        piece = grad[int(bounds[k]) : int(bounds[k + 1])].reshape(shape)
+        result[i] = piece if piece.data.dtype == dtype else piece.astype(dtype)
     return result
 
 
@@ -255,20 +261,19 @@ def _join(gradients: list, index: list, like: list, name: str, module) -> Tensor
     """What hooks returned, as a ``_Pack`` node's gradient: the entries of the Tensors
     that passed through it, flat (None: zeros, where PyTorch would pass no gradient)."""
     pieces = []
-    for i, tensor in zip(index, like):
+    for i, (shape, dtype) in zip(index, like):
         value = gradients[i]
         if value is None:
-            value = Tensor(np.zeros(tensor.data.shape, tensor.data.dtype))
+            value = Tensor(np.zeros(shape, dtype))
         elif not isinstance(value, Tensor):
             raise TypeError(
                 f"a backward hook of {type(module).__name__} returned a {type(value).__name__} "
                 f"in {name}[{i}]: return Tensors (or None)"
             )
-        elif value.data.shape != tensor.data.shape:
+        elif value.data.shape != shape:
             raise RuntimeError(
                 f"a backward hook of {type(module).__name__} returned {name}[{i}] of shape "
-                f"{tuple(value.shape)}, but the gradient of that value has shape "
-                f"{tuple(tensor.shape)}"
+                f"{tuple(value.shape)}, but the gradient of that value has shape {shape}"
             )
         pieces.append(value.reshape(-1))
     return concatenate(pieces)
