@@ -225,6 +225,16 @@ def test_a_workers_exception_is_raised_with_its_id_and_traceback():
     assert no_worker_left()
 
 
+def fail_init(worker_id):
+    raise OSError(f"no file for worker {worker_id}")
+
+
+def test_an_error_in_worker_init_fn_is_raised_as_a_workers():
+    with pytest.raises(OSError, match="Caught OSError in DataLoader worker process 0"):
+        list(DataLoader(Records(), num_workers=2, worker_init_fn=fail_init))
+    assert no_worker_left()
+
+
 def test_iterable_datasets_are_replicated_per_worker_unless_split():
     replicated = batches(DataLoader(Stream(split=False), batch_size=4, num_workers=2))
     # Each worker batches its own copy; the loader takes one batch from each in turn.
@@ -234,6 +244,12 @@ def test_iterable_datasets_are_replicated_per_worker_unless_split():
     assert [b.tolist() for b in split] == [[0, 2], [1, 3], [4, 6], [5, 7], [8], [9]]
     dropped = batches(DataLoader(Stream(split=True), batch_size=2, drop_last=True, num_workers=2))
     assert [b.tolist() for b in dropped] == [[0, 2], [1, 3], [4, 6], [5, 7]]
+    persistent = DataLoader(
+        Stream(split=True), batch_size=2, num_workers=2, persistent_workers=True
+    )
+    for _ in range(2):  # each pass iterates the dataset anew in each worker
+        assert [b.tolist() for b in persistent] == [[0, 2], [1, 3], [4, 6], [5, 7], [8], [9]]
+    del persistent
     single = batches(DataLoader(Stream(split=True), batch_size=4))
     assert [b.tolist() for b in single] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert no_worker_left()
