@@ -667,14 +667,16 @@ def test_an_integer_input_to_a_layer_suggests_only_converting_the_input():
     assert "x.to(tn.float32)" in str(error.value) and "model.to" not in str(error.value)
 
 
-def test_dataloader_accepts_the_single_process_settings_pytorch_code_passes():
+def test_dataloader_accepts_the_loading_settings_pytorch_code_passes(monkeypatch):
     dataset = tn.data.TensorDataset(tn.arange(5))
     loader = tn.data.DataLoader(dataset, batch_size=2, num_workers=0, pin_memory=False)
     assert [batch.tolist() for (batch,) in loader] == [[0, 1], [2, 3], [4]]
-    with pytest.raises(ValueError, match="num_workers=0"):
-        tn.data.DataLoader(dataset, batch_size=2, num_workers=2)
-    with pytest.raises(ValueError, match="pin_memory=False"):
-        tn.data.DataLoader(dataset, batch_size=2, pin_memory=True)
+    in_workers = tn.data.DataLoader(dataset, batch_size=2, num_workers=2)
+    assert [batch.tolist() for (batch,) in in_workers] == [[0, 1], [2, 3], [4]]
+    monkeypatch.setattr(tn.data, "_pin_memory_warned", [False])
+    with pytest.warns(UserWarning, match="pin_memory=True has no effect"):  # no accelerator
+        pinned = tn.data.DataLoader(dataset, batch_size=2, pin_memory=True)
+    assert [batch.tolist() for (batch,) in pinned] == [[0, 1], [2, 3], [4]]
 
 
 def test_cuda_methods_are_refused_with_the_cpu_only_line():

@@ -222,18 +222,210 @@ class _Add(nn.Module):
         return a + b
 
 
-def test_two_inputs_a_replacement_is_refused_and_a_wrong_count_named():
-    a, b = tn.ones(2, requires_grad=True), tn.ones(2, requires_grad=True)
+class _Product(nn.Module):
+    """``a * b * scale``: d/da = grad_output * b * scale, d/db = grad_output * a * scale."""
+
+    def forward(self, a, b, scale=1.0):
+        return a * b * scale
+
+
+class _TwoOutputs(nn.Module):
+    def forward(self, a):
+        return a * 2.0, a * 3.0
+
+
+def _vector(values, requires_grad=True, dtype=tn.float64):
+    return tn.tensor(values, requires_grad=requires_grad, dtype=dtype)
+
+
+_W = np.array([1.0, -2.0, 0.5])  # the weights of the loss: grad_output
+
+
+def _weighted(out):
+    return (out * tn.tensor(_W, dtype=out.dtype)).sum()
+
+
+def test_a_backward_hook_sees_every_input_gradient_once():
+    a, b = _vector([1.0, 2.0, 3.0]), _vector([4.0, -5.0, 6.0])
     seen = []
-    module = _Add()
-    handle = module.register_full_backward_hook(lambda m, gi, go: seen.append(len(gi)))
-    module(a, b).sum().backward()
-    assert seen == [2]
+    module = _Product()
+    module.register_full_backward_hook(lambda m, gi, go: seen.append((gi, go)))
+    _weighted(module(a, b, 2.0)).backward()
+    ((grad_input, grad_output),) = seen
+    assert len(grad_input) == 3 and grad_input[2] is None and len(grad_output) == 1
+    np.testing.assert_array_equal(grad_output[0].data, _W)
+    np.testing.assert_array_equal(grad_input[0].data, _W * b.data * 2.0)
+    np.testing.assert_array_equal(grad_input[1].data, _W * a.data * 2.0)
+    np.testing.assert_array_equal(a.grad.data, grad_input[0].data)
+    np.testing.assert_array_equal(b.grad.data, grad_input[1].data)
+
+
+def test_backward_hooks_replace_the_gradient_of_one_input_or_of_both():
+    a, b = _vector([1.0, 2.0, 3.0]), _vector([4.0, -5.0, 6.0])
+    module = _Product()
+    with module.register_full_backward_hook(lambda m, gi, go: (gi[0] * 10.0, gi[1])):
+        _weighted(module(a, b)).backward()
+    np.testing.assert_array_equal(a.grad.data, 10.0 * _W * b.data)
+    np.testing.assert_array_equal(b.grad.data, _W * a.data)
+    a.grad = b.grad = None
+    replacement = (tn.ones(3, dtype=tn.float64), None)  # None: no gradient for b
+    with module.register_full_backward_hook(lambda m, gi, go: replacement):
+        with module.register_full_backward_hook(lambda m, gi, go: (gi[0] * 3.0, gi[0])):
+            _weighted(module(a, b)).backward()  # hooks chain: the second sees the first's
+    np.testing.assert_array_equal(a.grad.data, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_inputs_that_need_no_gradient_get_none_and_what_a_hook_returns_there_is_ignored():
+    a, b = _vector([1.0, 2.0, 3.0]), _vector([4.0, -5.0, 6.0], requires_grad=False)
+    seen = []
+    module = _Product()
+    module.register_full_backward_hook(lambda m, gi, go: seen.append(gi))
+    module.register_full_backward_hook(lambda m, gi, go: (gi[0] * 2.0, tn.ones(7), "ignored"))
+    _weighted(module(a, b, 0.5)).backward()
+    (grad_input,) = seen
+    assert grad_input[1] is None and grad_input[2] is None
+    np.testing.assert_array_equal(grad_input[0].data, _W * b.data * 0.5)
+    np.testing.assert_array_equal(a.grad.data, _W * b.data)
+
+
+def test_several_outputs_their_gradients_together_and_none_for_an_unused_one():
+    a = _vector([1.0, 2.0, 3.0])
+    module = _TwoOutputs()
+    seen = []
+    module.register_full_backward_pre_hook(lambda m, go: seen.append(go))
+    handle = module.register_full_backward_pre_hook(lambda m, go: (go[0] * 10.0, go[1]))
+    first, second = module(a)
+    (_weighted(first) + 4.0 * second.sum()).backward()
+    (grad_output,) = seen
+    np.testing.assert_array_equal(grad_output[0].data, _W)
+    np.testing.assert_array_equal(grad_output[1].data, [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(a.grad.data, 10.0 * _W * 2.0 + 4.0 * 3.0)
     handle.remove()
-    module.register_full_backward_hook(lambda m, gi, go: gi)
-    with pytest.raises(NotImplementedError, match="only to a module with one Tensor input"):
+    a.grad = None
+    seen.clear()
+    _weighted(module(a)[1]).backward()
+    assert len(seen) == 1 and seen[0][0] is None
+    np.testing.assert_array_equal(a.grad.data, _W * 3.0)
+
+
+def test_mixed_dtypes_each_gradient_in_its_inputs_dtype():
+    a = _vector([1.0, 2.0, 3.0], dtype=tn.float32)
+    b = _vector([4.0, -5.0, 6.0], dtype=tn.float64)
+    seen = []
+    module = _Product()
+    module.register_full_backward_hook(lambda m, gi, go: seen.append(gi) or (gi[0], gi[1] * 2))
+    _weighted(module(a, b)).backward()
+    assert [g.dtype for g in seen[0]] == [tn.float32, tn.float64]
+    assert a.grad.dtype == tn.float32 and b.grad.dtype == tn.float64
+    np.testing.assert_array_equal(a.grad.data, (_W * b.data).astype(np.float32))
+    np.testing.assert_array_equal(b.grad.data, 2.0 * _W * a.data)
+
+
+def test_a_replaced_input_gradient_is_differentiable_again():
+    a, b = _vector([1.0, 2.0, 3.0]), _vector([4.0, -5.0, 6.0])
+    calls = []
+    module = _Product()
+    module.register_full_backward_hook(lambda m, gi, go: calls.append(1) or (gi[0] * 2.0, gi[1]))
+    grad_a, grad_b = tn.grad(_weighted(module(a, b)), (a, b), create_graph=True)
+    np.testing.assert_array_equal(grad_a.data, 2.0 * _W * b.data)
+    # d/db sum(2 w b) = 2 w, d/da sum(w a) = w; the second backward passes no module output,
+    # so, as in PyTorch, no hook runs in it.
+    (second_b,) = tn.grad(grad_a.sum(), b, retain_graph=True)
+    (second_a,) = tn.grad(grad_b.sum(), a)
+    np.testing.assert_array_equal(second_b.data, 2.0 * _W)
+    np.testing.assert_array_equal(second_a.data, _W)
+    assert calls == [1]
+
+
+def test_wrong_counts_and_shapes_are_named():
+    a, b = _vector([1.0, 2.0, 3.0]), _vector([4.0, -5.0, 6.0])
+    module = _Add()
+    handle = module.register_full_backward_hook(lambda m, gi, go: (gi[0],))
+    with pytest.raises(RuntimeError, match="invalid number of grad_input, got 1, but expected 2"):
         module(a, b).sum().backward()
+    handle.remove()
+    handle = module.register_full_backward_hook(lambda m, gi, go: (gi[0], tn.ones(2)))
+    with pytest.raises(RuntimeError, match=r"returned grad_input\[1\] of shape \(2,\)"):
+        module(a, b).sum().backward()
+    handle.remove()
+    module.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[1].data))
+    with pytest.raises(TypeError, match=r"returned a ndarray in grad_input\[1\]"):
+        module(a, b).sum().backward()
+    pair = _TwoOutputs()
+    pair.register_full_backward_pre_hook(lambda m, go: (go[0],))
+    with pytest.raises(
+        RuntimeError,
+        match="pre hook returned an invalid number of grad_output, got 1, but expected 2",
+    ):
+        sum(out.sum() for out in pair(a)).backward()
     layer = _linear()
     layer.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
     with pytest.raises(RuntimeError, match="invalid number of grad_input, got 2, but expected 1"):
         layer(tn.ones(3, 2, dtype=tn.float64, requires_grad=True)).sum().backward()
+
+
+def test_no_input_needing_a_gradient_a_hook_may_only_return_none():
+    layer = _linear()
+    layer.register_full_backward_hook(lambda m, gi, go: (None,))  # allowed
+    layer(tn.ones(3, 2, dtype=tn.float64)).sum().backward()
+    layer.register_full_backward_hook(lambda m, gi, go: (tn.ones(3, 2),))
+    with pytest.raises(RuntimeError, match="no input requires gradient should always return None"):
+        layer(tn.ones(3, 2, dtype=tn.float64)).sum().backward()
+
+
+def test_a_call_without_grad_mode_runs_no_backward_machinery():
+    layer = _linear()
+    layer.register_full_backward_hook(lambda m, gi, go: None)
+    x = tn.ones(3, 2, dtype=tn.float64, requires_grad=True)
+    with tn.no_grad():
+        out = layer(x)
+    assert not out.requires_grad
+    np.testing.assert_array_equal(out.data, layer.forward(x).data)
+
+
+def test_an_in_place_write_to_one_input_in_forward_leaves_the_others_alone():
+    class Shift(nn.Module):
+        def forward(self, a, b):
+            a.add_(1.0)  # a is the module's copy, a non-leaf: allowed, as in PyTorch
+            return a * b
+
+    a, b = _vector([1.0, 2.0, 3.0]), _vector([4.0, -5.0, 6.0])
+    module = Shift()
+    module.register_full_backward_hook(lambda m, gi, go: None)
+    _weighted(module(a, b)).backward()
+    np.testing.assert_array_equal(a.grad.data, _W * b.data)
+    np.testing.assert_array_equal(b.grad.data, _W * (a.data + 1.0))
+    np.testing.assert_array_equal(a.data, [1.0, 2.0, 3.0])  # the caller's tensor is untouched
+
+
+def test_a_module_returning_its_input_and_one_output_twice():
+    x = _vector([1.0, 2.0, 3.0])
+    seen = []
+    identity = nn.Identity()
+    identity.register_full_backward_pre_hook(lambda m, go: seen.append("pre") or (go[0] * 2.0,))
+    identity.register_full_backward_hook(lambda m, gi, go: seen.append("hook") or (gi[0] + 1.0,))
+    _weighted(identity(x)).backward()
+    assert seen == ["pre", "hook"]
+    np.testing.assert_array_equal(x.grad.data, 2.0 * _W + 1.0)
+
+    class Twice(nn.Module):
+        def forward(self, a):
+            y = a * 3.0
+            return y, y
+
+    twice, grads = Twice(), []
+    twice.register_full_backward_hook(lambda m, gi, go: grads.append(go))
+    first, second = twice(x)
+    (_weighted(first) + second.sum()).backward()
+    np.testing.assert_array_equal(grads[0][0].data, _W)
+    np.testing.assert_array_equal(grads[0][1].data, [1.0, 1.0, 1.0])
+
+
+def test_two_inputs_a_hook_sees_both():
+    a, b = tn.ones(2, requires_grad=True), tn.ones(2, requires_grad=True)
+    seen = []
+    module = _Add()
+    module.register_full_backward_hook(lambda m, gi, go: seen.append(len(gi)))
+    module(a, b).sum().backward()
+    assert seen == [2]

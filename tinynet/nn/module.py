@@ -172,14 +172,15 @@ class Module:
         self, hook: Callable, prepend: bool = False
     ) -> RemovableHandle:
         """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
-        complete; a tuple it returns replaces them. As PyTorch's."""
+        complete (None for an output no gradient reached); a tuple it returns, of the same
+        length, replaces them. As PyTorch's."""
         return self._hooks().add("backward_pre", hook, prepend)
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
-        positional Tensor inputs are complete (None for inputs that need none); a tuple it
-        returns replaces ``grad_input`` (for a module with one input needing a gradient). As
-        PyTorch's.
+        positional inputs are complete, once per backward, all together (None for inputs
+        that are not Tensors or need no gradient); a tuple it returns, of the same length,
+        replaces ``grad_input`` (a later hook sees the replacement). As PyTorch's.
 
         >>> import tinynet as tn, tinynet.nn as nn
         >>> layer, seen = nn.Linear(2, 1, rng=0), []
