@@ -756,21 +756,21 @@ def _anneal_linear(start: float, end: float, pct: float) -> float:
 
 class OneCycleLR(LRScheduler):
     """The 1cycle policy: the rate rises from ``max_lr / div_factor`` to ``max_lr`` over the
-        first ``pct_start`` of ``total_steps``, then anneals to ``initial_lr / final_div_factor``
-        (``three_phase``: back down to the initial rate first, then to the minimum). Momentum
-        (or Adam's ``beta1``) cycles the other way between ``max_momentum`` and
-        ``base_momentum``. Step it after every batch.
+    first ``pct_start`` of ``total_steps``, then anneals to ``initial_lr / final_div_factor``
+    (``three_phase``: back down to the initial rate first, then to the minimum). Momentum
+    (or Adam's ``beta1``) cycles the other way between ``max_momentum`` and
+    ``base_momentum``. Step it after every batch.
 
-        >>> import tinynet as tn
-        >>> from tinynet.optim import SGD
-        >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.1, momentum=0.9)
-        >>> scheduler = OneCycleLR(opt, max_lr=1.0, total_steps=5, pct_start=0.4,
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> scheduler = OneCycleLR(opt, max_lr=1.0, total_steps=5, pct_start=0.4,
     ...                        anneal_strategy="linear")
-        >>> lrs = []
-        >>> for batch in range(5):
-        ...     lrs.append(round(scheduler.get_last_lr()[0], 6)); opt.step(); scheduler.step()
-        >>> lrs
-        [0.04, 1.0, 0.666668, 0.333336, 4e-06]
+    >>> lrs = []
+    >>> for batch in range(5):
+    ...     lrs.append(round(scheduler.get_last_lr()[0], 6)); opt.step(); scheduler.step()
+    >>> lrs
+    [0.04, 1.0, 0.666668, 0.333336, 4e-06]
     """
 
     def __init__(
