@@ -16,6 +16,11 @@ OPTIMIZERS = [
     (optim.AdamW, dict(lr=0.01)),
     (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
     (optim.Adagrad, dict(lr=0.05, lr_decay=0.01)),
+    (optim.NAdam, dict(lr=0.01, weight_decay=0.01, decoupled_weight_decay=True)),
+    (optim.RAdam, dict(lr=0.01, weight_decay=0.01)),
+    (optim.Adamax, dict(lr=0.01)),
+    (optim.Adadelta, dict(lr=0.5)),
+    (optim.Rprop, dict(lr=0.01)),
 ]
 
 
