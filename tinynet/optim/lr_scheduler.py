@@ -680,7 +680,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_i = T_0
         self.T_mult = T_mult
         self.eta_min = eta_min
-        self.T_cur = last_epoch
+        self.T_cur: float = last_epoch  # fractional after step(epoch) with a fraction
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -1105,7 +1105,7 @@ class SequentialLR(_SchedulerOfSchedulers):
         self._last_lr = first.get_last_lr()
 
     @recorded_call
-    def step(self) -> None:  # type: ignore[override]
+    def step(self) -> None:
         """Advance one epoch: step the scheduler whose turn it is (restart it at a milestone)."""
         self._step_count += 1
         self.last_epoch += 1
@@ -1150,7 +1150,7 @@ class ChainedScheduler(_SchedulerOfSchedulers):
         self._last_lr = self._group_lrs()
 
     @recorded_call
-    def step(self) -> None:  # type: ignore[override]
+    def step(self) -> None:
         """Step every chained scheduler, in order."""
         self._step_count += 1
         for scheduler in self._schedulers:
