@@ -408,3 +408,18 @@ def test_sequential_and_chained_refuse_mismatched_schedulers():
             make(object())
     with pytest.raises(ValueError, match="number of schedulers 2 and the number of milestones"):
         SequentialLR(opt, [step, StepLR(opt, 3)], milestones=[1, 2])
+
+
+@pytest.mark.parametrize("name", ["MultiStepLR", "OneCycleLR", "CyclicLR", "SequentialLR"])
+def test_state_dicts_survive_tinynet_save_and_load(name, tmp_path):
+    opt = two_group_optimizer()
+    scheduler = MAKERS[name](opt)
+    advance(scheduler, 5)
+    tn.save({"optimizer": opt.state_dict(), "scheduler": scheduler.state_dict()}, tmp_path / "s")
+    loaded = tn.load(tmp_path / "s")
+    expected = advance(scheduler, 8)
+    opt2 = two_group_optimizer([5.0, 5.0])
+    scheduler2 = MAKERS[name](opt2)
+    opt2.load_state_dict(loaded["optimizer"])
+    scheduler2.load_state_dict(loaded["scheduler"])
+    assert advance(scheduler2, 8) == expected
