@@ -15,6 +15,7 @@ from tinynet.optim.adadelta import Adadelta
 from tinynet.optim.adagrad import Adagrad
 from tinynet.optim.adam import Adam, AdamW
 from tinynet.optim.adamax import Adamax
+from tinynet.optim.lbfgs import LBFGS
 from tinynet.optim.nadam import NAdam
 from tinynet.optim.optimizer import Optimizer
 from tinynet.optim.radam import RAdam
@@ -34,5 +35,6 @@ __all__ = [
     "Adagrad",
     "Adadelta",
     "Rprop",
+    "LBFGS",
     "lr_scheduler",
 ]
