@@ -312,54 +312,71 @@ def strong_wolfe(
     """A step along ``d`` meeting the strong Wolfe conditions, ``f(t) <= f(0) + c1 t f'(0)``
     and ``|f'(t)| <= c2 |f'(0)|`` (Nocedal & Wright, Algorithms 3.5 and 3.6: bracket, then
     zoom by safeguarded cubic interpolation), or the best point found within ``max_ls``
-    evaluations. ``evaluate(t)`` returns the loss and flat gradient at ``x + t d``.
+    evaluations; and the number of evaluations. ``evaluate(t)`` returns the loss and flat
+    gradient at ``x + t d``.
     """
-    evaluations = 0
+    search = _LineSearch(evaluate, start, d, c1, c2, max_ls)
+    found, bracket = search.bracket(t)
+    if bracket is not None:
+        found = search.zoom(*bracket, tolerance_change)
+    return found, search.evaluations
 
-    def at(step: float) -> _Point:
-        nonlocal evaluations
-        evaluations += 1
-        loss, grad = evaluate(step)
-        return _Point(step, loss, grad, float(grad.dot(d)))
 
-    def sufficient(point: _Point) -> bool:
-        return point.loss <= start.loss + c1 * point.t * start.gtd
+class _LineSearch:
+    def __init__(self, evaluate, start: _Point, d: np.ndarray, c1, c2, max_ls) -> None:
+        self.evaluate = evaluate
+        self.start = start
+        self.d = d
+        self.c1, self.c2, self.max_ls = c1, c2, max_ls
+        self.evaluations = 0
 
-    def curvature(point: _Point) -> bool:
-        return abs(point.gtd) <= -c2 * start.gtd
+    def at(self, step: float) -> _Point:
+        self.evaluations += 1
+        loss, grad = self.evaluate(step)
+        return _Point(step, loss, grad, float(grad.dot(self.d)))
 
-    previous, current = start, at(t)
-    while True:  # bracketing: grow the step until an interval must hold a Wolfe point
-        if not sufficient(current) or (evaluations > 1 and current.loss >= previous.loss):
-            low, high = previous, current
-            break
-        if curvature(current):
-            return current, evaluations
-        if current.gtd >= 0:
-            low, high = current, previous
-            break
-        if evaluations >= max_ls:
-            return current, evaluations
-        step = cubic_minimum(
-            previous, current, current.t + 0.01 * (current.t - previous.t), current.t * 10
-        )
-        previous, current = current, at(step)
-    d_size = float(np.abs(d).max())
-    while evaluations < max_ls:  # zoom: low satisfies sufficient decrease, high bounds it
-        left, right = sorted((low.t, high.t))
-        if (right - left) * d_size < tolerance_change:
-            break
-        step = cubic_minimum(low, high, left, right)
-        margin = 0.1 * (right - left)
-        if min(step - left, right - step) < margin:  # too close to an end: little progress
-            step = (left + right) / 2
-        point = at(step)
-        if not sufficient(point) or point.loss >= low.loss:
-            high = point
-            continue
-        if curvature(point):
-            return point, evaluations
-        if point.gtd * (high.t - low.t) >= 0:
-            high = low
-        low = point
-    return low, evaluations
+    def sufficient(self, point: _Point) -> bool:
+        return point.loss <= self.start.loss + self.c1 * point.t * self.start.gtd
+
+    def curvature(self, point: _Point) -> bool:
+        return abs(point.gtd) <= -self.c2 * self.start.gtd
+
+    def bracket(self, t: float) -> tuple[_Point, tuple[_Point, _Point] | None]:
+        """Grow the step until it meets the conditions (no bracket) or an interval
+        ``(low, high)`` must hold a point that does; ``low`` decreases the loss enough."""
+        previous, current = self.start, self.at(t)
+        while True:
+            if not self.sufficient(current) or (
+                self.evaluations > 1 and current.loss >= previous.loss
+            ):
+                return current, (previous, current)
+            if self.curvature(current):
+                return current, None
+            if current.gtd >= 0:
+                return current, (current, previous)
+            if self.evaluations >= self.max_ls:
+                return current, None
+            low, high = current.t + 0.01 * (current.t - previous.t), current.t * 10
+            previous, current = current, self.at(cubic_minimum(previous, current, low, high))
+
+    def zoom(self, low: _Point, high: _Point, tolerance_change: float) -> _Point:
+        """Shrink ``(low, high)`` around a point meeting the conditions; the best so far if
+        the evaluations run out or the interval becomes too short to matter."""
+        d_size = float(np.abs(self.d).max())
+        while self.evaluations < self.max_ls:
+            left, right = sorted((low.t, high.t))
+            if (right - left) * d_size < tolerance_change:
+                break
+            step = cubic_minimum(low, high, left, right)
+            if min(step - left, right - step) < 0.1 * (right - left):
+                step = (left + right) / 2  # too close to an end: little progress
+            point = self.at(step)
+            if not self.sufficient(point) or point.loss >= low.loss:
+                high = point
+                continue
+            if self.curvature(point):
+                return point
+            if point.gtd * (high.t - low.t) >= 0:
+                high = low
+            low = point
+        return low
