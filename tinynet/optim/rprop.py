@@ -77,7 +77,10 @@ class Rprop(Optimizer):
                 factor[factor == 0] = 1
                 step_size *= factor
                 np.clip(step_size, step_size_min, step_size_max, out=step_size)
-                np.negative(grad, out=prev) if maximize else np.copyto(prev, grad)
+                if maximize:
+                    np.negative(grad, out=prev)
+                else:
+                    np.copyto(prev, grad)
                 prev[shrink] = 0
                 np.sign(prev, out=factor)
                 factor *= step_size
