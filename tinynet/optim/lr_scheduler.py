@@ -99,9 +99,12 @@ class LRScheduler:
         else:
             warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
             self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+            values = self._closed_form_lrs()
         self._set_lrs(values)
+
+    def _closed_form_lrs(self) -> list[float]:
+        closed_form = getattr(self, "_get_closed_form_lr", None)
+        return closed_form() if closed_form is not None else self.get_lr()
 
     def _set_lrs(self, values) -> None:
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -113,8 +116,7 @@ class LRScheduler:
         (SequentialLR's restart of a scheduler at its milestone)."""
         self._step_count += 1
         self.last_epoch = epoch
-        closed_form = getattr(self, "_get_closed_form_lr", None)
-        self._set_lrs(closed_form() if closed_form is not None else self.get_lr())
+        self._set_lrs(self._closed_form_lrs())
 
     def state_dict(self) -> dict[str, Any]:
         """The scheduler's state (everything but the optimizer) as plain data."""
