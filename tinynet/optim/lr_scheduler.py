@@ -810,7 +810,7 @@ class OneCycleLR(LRScheduler):
                 f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
             )
         self.anneal_strategy = anneal_strategy
-        self._phases = self._make_phases(pct_start, three_phase)
+        self._schedule_phases = self._make_phases(pct_start, three_phase)
         max_lrs = _per_group("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for group, top in zip(optimizer.param_groups, max_lrs):
@@ -862,9 +862,9 @@ class OneCycleLR(LRScheduler):
         lrs = []
         for group in self.optimizer.param_groups:
             start = 0.0
-            for index, phase in enumerate(self._phases):
+            for index, phase in enumerate(self._schedule_phases):
                 end = phase["end_step"]
-                if step <= end or index == len(self._phases) - 1:
+                if step <= end or index == len(self._schedule_phases) - 1:
                     pct = (step - start) / (end - start)
                     lrs.append(anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if setter is not None:
