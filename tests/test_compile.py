@@ -16,6 +16,11 @@ OPTIMIZERS = [
     (optim.AdamW, dict(lr=0.01)),
     (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
     (optim.Adagrad, dict(lr=0.05, lr_decay=0.01)),
+    (optim.NAdam, dict(lr=0.01, weight_decay=0.01, decoupled_weight_decay=True)),
+    (optim.RAdam, dict(lr=0.01, weight_decay=0.01)),
+    (optim.Adamax, dict(lr=0.01)),
+    (optim.Adadelta, dict(lr=0.5)),
+    (optim.Rprop, dict(lr=0.01)),
 ]
 
 
@@ -235,6 +240,51 @@ def test_a_scheduler_stepped_inside_is_replayed():
     eager, eager_model, eager_opt = run(False)
     replayed, model, opt = run(True)
     assert opt.param_groups[0]["lr"] == eager_opt.param_groups[0]["lr"]
+    assert_same_bits(eager, replayed, eager_model, model)
+
+
+PER_BATCH_SCHEDULERS = {
+    "OneCycleLR": lambda opt: optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=6),
+    "CyclicLR": lambda opt: optim.lr_scheduler.CyclicLR(opt, 0.01, 0.2, step_size_up=2),
+    "CosineAnnealingWarmRestarts": lambda opt: optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        opt, T_0=2, T_mult=2
+    ),
+    "SequentialLR": lambda opt: optim.lr_scheduler.SequentialLR(
+        opt,
+        [optim.lr_scheduler.LinearLR(opt, 0.2, total_iters=2), optim.lr_scheduler.StepLR(opt, 2)],
+        milestones=[3],
+    ),
+    "ChainedScheduler": lambda opt: optim.lr_scheduler.ChainedScheduler(
+        [optim.lr_scheduler.ConstantLR(opt, 0.5, 3), optim.lr_scheduler.ExponentialLR(opt, 0.8)]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PER_BATCH_SCHEDULERS))
+def test_the_new_schedulers_stepped_inside_are_replayed(name):
+    # The momentum a cycling scheduler writes into the group is read by the replayed step.
+    def run(compiled):
+        model = nn.Linear(3, 4, rng=0)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        scheduler = PER_BATCH_SCHEDULERS[name](opt)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            scheduler.step()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # recorded whole, not run eagerly after a warning
+            return train(step, batches(np.float32)), model, opt
+
+    eager, eager_model, eager_opt = run(False)
+    replayed, model, opt = run(True)
+    assert opt.param_groups[0]["lr"] == eager_opt.param_groups[0]["lr"]
+    assert opt.param_groups[0]["momentum"] == eager_opt.param_groups[0]["momentum"]
     assert_same_bits(eager, replayed, eager_model, model)
 
 

@@ -142,8 +142,24 @@ def test_optimizer_step_between_two_backwards_of_a_retained_graph_raises():
         lambda params: tn.optim.AdamW(params, lr=0.01),
         lambda params: tn.optim.RMSprop(params, lr=0.01, centered=True),
         lambda params: tn.optim.Adagrad(params, lr=0.1),
+        lambda params: tn.optim.NAdam(params, lr=0.01),
+        lambda params: tn.optim.RAdam(params, lr=0.01, weight_decay=0.1),
+        lambda params: tn.optim.Adamax(params, lr=0.01),
+        lambda params: tn.optim.Adadelta(params),
+        lambda params: tn.optim.Rprop(params, lr=0.01),
     ],
-    ids=["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"],
+    ids=[
+        "SGD",
+        "Adam",
+        "AdamW",
+        "RMSprop",
+        "Adagrad",
+        "NAdam",
+        "RAdam",
+        "Adamax",
+        "Adadelta",
+        "Rprop",
+    ],
 )
 def test_multi_tensor_step_between_two_backwards_of_a_retained_graph_raises(make):
     # Several small parameters with gradients: the group is updated as one flat array.

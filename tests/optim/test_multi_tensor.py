@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet.optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from tinynet.optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop, Rprop
 
 CASES = [
     (SGD, dict(lr=0.1)),
@@ -20,6 +20,17 @@ CASES = [
     (RMSprop, dict(lr=0.01, alpha=0.8, centered=True, momentum=0.5, weight_decay=0.1)),
     (RMSprop, dict(lr=0.01, maximize=True)),
     (Adagrad, dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.1)),
+    (NAdam, dict(lr=0.05, momentum_decay=0.01)),
+    (NAdam, dict(lr=0.1, weight_decay=0.2, maximize=True)),
+    (NAdam, dict(lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)),
+    (RAdam, dict(lr=0.05)),  # both branches: rho_t > 5 at the sixth step
+    (RAdam, dict(lr=0.1, weight_decay=0.2, maximize=True)),
+    (RAdam, dict(lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)),
+    (Adamax, dict(lr=0.05, weight_decay=0.1, maximize=True)),
+    (Adadelta, dict(lr=0.5, rho=0.8, weight_decay=0.1)),
+    (Adadelta, dict(maximize=True)),
+    (Rprop, dict(lr=0.05, etas=(0.4, 1.3), step_sizes=(1e-3, 0.1))),
+    (Rprop, dict(lr=0.05, maximize=True)),
 ]
 SHAPES = [(3, 4), (4,), (), (2, 1, 3)]
 

@@ -11,10 +11,30 @@ Tensor([0.375], dtype=float32, requires_grad=True)
 """
 
 from tinynet.optim import lr_scheduler
+from tinynet.optim.adadelta import Adadelta
 from tinynet.optim.adagrad import Adagrad
 from tinynet.optim.adam import Adam, AdamW
+from tinynet.optim.adamax import Adamax
+from tinynet.optim.lbfgs import LBFGS
+from tinynet.optim.nadam import NAdam
 from tinynet.optim.optimizer import Optimizer
+from tinynet.optim.radam import RAdam
 from tinynet.optim.rmsprop import RMSprop
+from tinynet.optim.rprop import Rprop
 from tinynet.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "NAdam",
+    "RAdam",
+    "Adamax",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Rprop",
+    "LBFGS",
+    "lr_scheduler",
+]

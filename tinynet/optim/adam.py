@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, require_nonnegative
+from tinynet.optim.optimizer import Optimizer, require_betas, require_nonnegative
 from tinynet.tensor import Tensor
 
 
@@ -53,12 +53,7 @@ class Adam(Optimizer):
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
         require_nonnegative(group, "lr", "eps")
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for index, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        require_betas(group)
         require_nonnegative(group, "weight_decay")
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:

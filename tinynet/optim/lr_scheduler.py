@@ -11,9 +11,11 @@ used by the deprecated ``step(epoch)``.
 
 from __future__ import annotations
 
+import bisect
 import math
 import types
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,6 +28,16 @@ __all__ = [
     "CosineAnnealingLR",
     "LambdaLR",
     "ReduceLROnPlateau",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "MultiplicativeLR",
+    "PolynomialLR",
+    "CosineAnnealingWarmRestarts",
+    "OneCycleLR",
+    "CyclicLR",
+    "SequentialLR",
+    "ChainedScheduler",
 ]
 
 _EPOCH_DEPRECATION = (
@@ -87,11 +99,24 @@ class LRScheduler:
         else:
             warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
             self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+            values = self._closed_form_lrs()
+        self._set_lrs(values)
+
+    def _closed_form_lrs(self) -> list[float]:
+        closed_form = getattr(self, "_get_closed_form_lr", None)
+        return closed_form() if closed_form is not None else self.get_lr()
+
+    def _set_lrs(self, values) -> None:
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = float(lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _jump_to(self, epoch: int) -> None:
+        """Go to ``epoch`` by the closed form, without ``step(epoch)``'s deprecation warning
+        (SequentialLR's restart of a scheduler at its milestone)."""
+        self._step_count += 1
+        self.last_epoch = epoch
+        self._set_lrs(self._closed_form_lrs())
 
     def state_dict(self) -> dict[str, Any]:
         """The scheduler's state (everything but the optimizer) as plain data."""
@@ -221,16 +246,9 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
 
-class LambdaLR(LRScheduler):
-    """``lr = base_lr * lr_lambda(epoch)``; one function, or one per parameter group.
-
-    >>> import tinynet as tn
-    >>> from tinynet.optim import SGD
-    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.1)
-    >>> scheduler = LambdaLR(opt, lambda epoch: 1 / (1 + epoch))
-    >>> opt.step(); scheduler.step(); scheduler.get_last_lr()
-    [0.05]
-    """
+class _FunctionScheduler(LRScheduler):
+    """A scheduler driven by ``lr_lambda``: one function, or one per parameter group; its
+    state dict leaves the functions out (callable objects keep their ``__dict__``)."""
 
     def __init__(
         self,
@@ -246,9 +264,6 @@ class LambdaLR(LRScheduler):
         else:
             self.lr_lambdas = [lr_lambda] * groups
         super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict[str, Any]:
         """The state without the functions (callable objects keep their ``__dict__``)."""
@@ -267,6 +282,39 @@ class LambdaLR(LRScheduler):
         for fn, saved in zip(self.lr_lambdas, saved_lambdas):
             if saved is not None:
                 fn.__dict__.update(saved)
+
+
+class LambdaLR(_FunctionScheduler):
+    """``lr = base_lr * lr_lambda(epoch)``; one function, or one per parameter group.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.1)
+    >>> scheduler = LambdaLR(opt, lambda epoch: 1 / (1 + epoch))
+    >>> opt.step(); scheduler.step(); scheduler.get_last_lr()
+    [0.05]
+    """
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_FunctionScheduler):
+    """Multiply the current rate by ``lr_lambda(epoch)`` every epoch after the first.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
+    >>> scheduler = MultiplicativeLR(opt, lambda epoch: 0.5)
+    >>> opt.step(); scheduler.step(); scheduler.step(); scheduler.get_last_lr()
+    [0.25]
+    """
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return self._group_lrs()
+        epoch = self.last_epoch
+        return [lr * fn(epoch) for fn, lr in zip(self.lr_lambdas, self._group_lrs())]
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -397,3 +445,716 @@ class ReduceLROnPlateau(LRScheduler):
         """Restore a ``state_dict()`` snapshot."""
         super().load_state_dict(state_dict)
         self._init_is_better()
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"Expected positive integer {name}, but got {value!r}")
+    return value
+
+
+def _per_group(name: str, optimizer: Optimizer, value) -> list:
+    """One value per parameter group: ``value`` repeated, or a list of that length."""
+    groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(f"expected {groups} values for {name}, got {len(value)}")
+        return list(value)
+    return [value] * groups
+
+
+def _check_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the rate by ``gamma`` at each epoch in ``milestones`` (repeated: once each).
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
+    >>> scheduler = MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(scheduler.get_last_lr()[0]); opt.step(); scheduler.step()
+    >>> lrs
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Sequence[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ):
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch not in self.milestones:
+            return self._group_lrs()
+        factor = self.gamma ** self.milestones[self.last_epoch]
+        return [lr * factor for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base * self.gamma**passed for base in self.base_lrs]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state, with the milestones as a plain dict ``{epoch: count}``."""
+        state = super().state_dict()
+        state["milestones"] = dict(self.milestones)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()`` snapshot."""
+        super().load_state_dict(state_dict)
+        self.milestones = Counter({int(k): v for k, v in dict(self.milestones).items()})
+
+
+class ConstantLR(LRScheduler):
+    """Scale the rate by ``factor`` for the first ``total_iters`` epochs, then restore it.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
+    >>> scheduler = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     lrs.append(scheduler.get_last_lr()[0]); opt.step(); scheduler.step()
+    >>> lrs
+    [0.5, 0.5, 1.0, 1.0]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ):
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._group_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._group_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        after = self.last_epoch >= self.total_iters
+        return [base * (self.factor + after * (1 - self.factor)) for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Scale the rate by a factor that goes linearly from ``start_factor`` to ``end_factor``
+    over ``total_iters`` epochs: ``base_lr * (start + (end - start) * min(epoch, total) /
+    total)``.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.05)
+    >>> scheduler = LinearLR(opt, start_factor=0.5, total_iters=4)
+    >>> lrs = []
+    >>> for epoch in range(6):
+    ...     lrs.append(round(scheduler.get_last_lr()[0], 6)); opt.step(); scheduler.step()
+    >>> lrs
+    [0.025, 0.03125, 0.0375, 0.04375, 0.05, 0.05]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ):
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError(
+                "Starting multiplicative factor expected to be greater than 0 and less or "
+                "equal to 1."
+            )
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.start_factor for lr in self._group_lrs()]
+        if self.last_epoch > self.total_iters:
+            return self._group_lrs()
+        change = self.end_factor - self.start_factor
+        factor = 1.0 + change / (
+            self.total_iters * self.start_factor + (self.last_epoch - 1) * change
+        )
+        return [lr * factor for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * done
+        return [base * factor for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the rate to 0 over ``total_iters`` epochs:
+    ``base_lr * (1 - min(epoch, total_iters) / total_iters) ** power``.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.001)
+    >>> scheduler = PolynomialLR(opt, total_iters=4, power=1.0)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(round(scheduler.get_last_lr()[0], 8)); opt.step(); scheduler.step()
+    >>> lrs
+    [0.001, 0.00075, 0.0005, 0.00025, 0.0]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        total_iters: int = 5,
+        power: float = 1.0,
+        last_epoch: int = -1,
+    ):
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        epoch, total = self.last_epoch, self.total_iters
+        if epoch == 0 or epoch > total:
+            return self._group_lrs()
+        factor = ((1.0 - epoch / total) / (1.0 - (epoch - 1) / total)) ** self.power
+        return [lr * factor for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        left = 1.0 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * left**self.power for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing that restarts at the base rate: the ``i``-th period lasts
+    ``T_0 * T_mult**i`` epochs; within it ``lr = eta_min + (base_lr - eta_min) *
+    (1 + cos(pi * T_cur / T_i)) / 2``.
+
+    ``step(epoch)`` takes a fractional epoch (``epoch + batch / batches``), as in PyTorch,
+    without a deprecation warning.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
+    >>> scheduler = CosineAnnealingWarmRestarts(opt, T_0=2)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(round(scheduler.get_last_lr()[0], 12)); opt.step(); scheduler.step()
+    >>> lrs
+    [1.0, 0.5, 1.0, 0.5, 1.0]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,
+        T_mult: int = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ):
+        if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0!r}")
+        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult!r}")
+        if isinstance(eta_min, bool) or not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min!r}")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur: float = last_epoch  # fractional after step(epoch) with a fraction
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+
+    @recorded_call
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch, or go to ``epoch`` (fractional epochs allowed)."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=3)
+        self._step_count += 1
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur -= self.T_i
+                self.T_i *= self.T_mult
+        else:
+            self._go_to(epoch)
+        self.last_epoch = math.floor(epoch)
+        self._set_lrs(self.get_lr())
+
+    def _go_to(self, epoch: float) -> None:
+        if epoch < 0:
+            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        if epoch < self.T_0:
+            self.T_i, self.T_cur = self.T_0, epoch
+        elif self.T_mult == 1:
+            self.T_i, self.T_cur = self.T_0, epoch % self.T_0
+        else:
+            n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+            self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+            self.T_i = self.T_0 * self.T_mult**n
+
+    def _jump_to(self, epoch: int) -> None:
+        self._step_count += 1
+        self._go_to(epoch)
+        self.last_epoch = math.floor(epoch)
+        self._set_lrs(self.get_lr())
+
+
+def _momentum_setter(optimizer: Optimizer, name: str) -> Callable[[dict, float], None]:
+    """How a cycling scheduler writes a group's momentum: ``betas[0]`` (Adam-like) or
+    ``momentum`` (SGD, RMSprop); refuse an optimizer with neither, as PyTorch does."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            f"optimizer must support momentum or beta1 with `cycle_momentum` option enabled "
+            f"({type(optimizer).__name__} has neither); pass cycle_momentum=False to {name}"
+        )
+    if "betas" in optimizer.defaults:
+
+        def set_beta1(group: dict, value: float) -> None:
+            group["betas"] = (value, *group["betas"][1:])
+
+        return set_beta1
+
+    def set_momentum(group: dict, value: float) -> None:
+        group["momentum"] = value
+
+    return set_momentum
+
+
+def _anneal_cos(start: float, end: float, pct: float) -> float:
+    return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+
+def _anneal_linear(start: float, end: float, pct: float) -> float:
+    return (end - start) * pct + start
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy: the rate rises from ``max_lr / div_factor`` to ``max_lr`` over the
+    first ``pct_start`` of ``total_steps``, then anneals to ``initial_lr / final_div_factor``
+    (``three_phase``: back down to the initial rate first, then to the minimum). Momentum
+    (or Adam's ``beta1``) cycles the other way between ``max_momentum`` and
+    ``base_momentum``. Step it after every batch.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> scheduler = OneCycleLR(opt, max_lr=1.0, total_steps=5, pct_start=0.4,
+    ...                        anneal_strategy="linear")
+    >>> lrs = []
+    >>> for batch in range(5):
+    ...     lrs.append(round(scheduler.get_last_lr()[0], 6)); opt.step(); scheduler.step()
+    >>> lrs
+    [0.04, 1.0, 0.666668, 0.333336, 4e-06]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.85,
+        max_momentum: float | Sequence[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ):
+        _check_optimizer(optimizer)
+        if total_steps is not None:
+            self.total_steps = _positive_int("total_steps", total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            epochs = _positive_int("epochs", epochs)
+            steps_per_epoch = _positive_int("steps_per_epoch", steps_per_epoch)
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if isinstance(pct_start, bool) or not isinstance(pct_start, (int, float)):
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start!r}")
+        if not 0 <= pct_start <= 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
+            )
+        self.anneal_strategy = anneal_strategy
+        self._schedule_phases = self._make_phases(pct_start, three_phase)
+        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for group, top in zip(optimizer.param_groups, max_lrs):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = "betas" in optimizer.defaults
+            setter = _momentum_setter(optimizer, "OneCycleLR")
+            bases = _per_group("base_momentum", optimizer, base_momentum)
+            tops = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for group, base, top in zip(optimizer.param_groups, bases, tops):
+                    setter(group, top)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = base
+        super().__init__(optimizer, last_epoch)
+
+    def _make_phases(self, pct_start: float, three_phase: bool) -> list[dict[str, Any]]:
+        total = self.total_steps
+        if three_phase:
+            ends = [pct_start * total - 1, 2 * pct_start * total - 2, total - 1]
+            lrs = [("initial_lr", "max_lr"), ("max_lr", "initial_lr"), ("initial_lr", "min_lr")]
+            moms = [
+                ("max_momentum", "base_momentum"),
+                ("base_momentum", "max_momentum"),
+                ("max_momentum", "max_momentum"),
+            ]
+        else:
+            ends = [pct_start * total - 1, total - 1]
+            lrs = [("initial_lr", "max_lr"), ("max_lr", "min_lr")]
+            moms = [("max_momentum", "base_momentum"), ("base_momentum", "max_momentum")]
+        return [
+            dict(end_step=end, start_lr=lr[0], end_lr=lr[1], start_momentum=m[0], end_momentum=m[1])
+            for end, lr, m in zip(ends, lrs, moms)
+        ]
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(
+                f"Tried to step {step} times. The specified number of total steps is "
+                f"{self.total_steps}; make total_steps (or epochs * steps_per_epoch) cover "
+                "every scheduler.step()"
+            )
+        anneal = _anneal_cos if self.anneal_strategy == "cos" else _anneal_linear
+        setter = _momentum_setter(self.optimizer, "OneCycleLR") if self.cycle_momentum else None
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for index, phase in enumerate(self._schedule_phases):
+                end = phase["end_step"]
+                if step <= end or index == len(self._schedule_phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lrs.append(anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
+                    if setter is not None:
+                        momentum = anneal(
+                            group[phase["start_momentum"]], group[phase["end_momentum"]], pct
+                        )
+                        setter(group, momentum)
+                    break
+                start = end
+        return lrs
+
+
+class CyclicLR(LRScheduler):
+    """Cycle the rate between ``base_lr`` and ``max_lr`` (Smith's cyclical learning rates):
+    up over ``step_size_up`` steps, down over ``step_size_down`` (default the same). The
+    amplitude is scaled per cycle by ``mode``: ``'triangular'`` (1), ``'triangular2'``
+    (halved each cycle), ``'exp_range'`` (``gamma**iteration``), or by ``scale_fn``.
+    Momentum (or ``beta1``) cycles inversely between ``max_momentum`` and ``base_momentum``.
+    Step it after every batch.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> scheduler = CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2, mode="triangular2")
+    >>> lrs = []
+    >>> for batch in range(9):
+    ...     lrs.append(round(scheduler.get_last_lr()[0], 12)); opt.step(); scheduler.step()
+    >>> lrs
+    [0.1, 0.3, 0.5, 0.3, 0.1, 0.2, 0.3, 0.2, 0.1]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | Sequence[float],
+        max_lr: float | Sequence[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.8,
+        max_momentum: float | Sequence[float] = 0.9,
+        last_epoch: int = -1,
+    ):
+        _check_optimizer(optimizer)
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        if up <= 0 or down < 0:
+            raise ValueError(
+                f"step_size_up must be positive and step_size_down non-negative, got "
+                f"{step_size_up} and {step_size_down}"
+            )
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = "betas" in optimizer.defaults
+            setter = _momentum_setter(optimizer, "CyclicLR")
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for group, top in zip(optimizer.param_groups, self.max_momentums):
+                    setter(group, top)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular2":
+            self.scale_mode = "cycle"
+        elif self.mode == "exp_range":
+            self.scale_mode = "iterations"
+        else:
+            self.scale_mode = "cycle"
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude's scale at cycle (or iteration) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        if self.mode == "exp_range":
+            return self.gamma**x
+        return 1.0
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [
+            base + (top - base) * scale_factor * scale
+            for base, top in zip(self.base_lrs, self.max_lrs)
+        ]
+        if self.cycle_momentum:
+            setter = _momentum_setter(self.optimizer, "CyclicLR")
+            for group, base, top in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+            ):
+                setter(group, top - (top - base) * scale_factor * scale)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state; a custom ``scale_fn`` is left out unless it is a callable object (then
+        its ``__dict__`` is kept), as ``LambdaLR``'s functions."""
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = (
+            None if fn is None or isinstance(fn, types.FunctionType) else dict(fn.__dict__)
+        )
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the state; a custom ``scale_fn`` stays this scheduler's own."""
+        state = dict(state_dict)
+        saved = state.pop("_scale_fn_custom", None)
+        super().load_state_dict(state)
+        if saved is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(saved)
+        self._init_scale_fn()
+
+
+def _check_schedulers(owner: str, optimizer, schedulers: Sequence[LRScheduler]) -> None:
+    for index, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{owner} at index {index} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{owner} does not support `ReduceLROnPlateau` scheduler as it requires "
+                "additional kwargs to be specified when calling `step`, but got one at index "
+                f"{index} in the given schedulers sequence."
+            )
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(
+                f"{owner} expects all schedulers to belong to the same optimizer, but got "
+                f"scheduler {type(scheduler).__name__} at index {index} has "
+                f"{type(scheduler.optimizer).__name__} {id(scheduler.optimizer):#x}, which is "
+                f"different from {type(optimizer).__name__} {id(optimizer):#x}."
+            )
+
+
+class _SchedulerOfSchedulers(LRScheduler):
+    """State dicts for a scheduler that drives others: theirs nested under ``_schedulers``."""
+
+    _schedulers: list[LRScheduler]
+
+    def state_dict(self) -> dict[str, Any]:
+        """This scheduler's state, with each inner scheduler's ``state_dict()``."""
+        state = {
+            key: list(value) if isinstance(value, list) else value
+            for key, value in self.__dict__.items()
+            if key not in ("optimizer", "_schedulers")
+        }
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler and every inner one."""
+        state = dict(state_dict)
+        inner = state.pop("_schedulers")
+        if len(inner) != len(self._schedulers):
+            raise ValueError(
+                f"loaded state dict has {len(inner)} schedulers, this {type(self).__name__} "
+                f"has {len(self._schedulers)}"
+            )
+        super().load_state_dict(state)
+        for scheduler, saved in zip(self._schedulers, inner):
+            scheduler.load_state_dict(saved)
+
+
+class SequentialLR(_SchedulerOfSchedulers):
+    """Run ``schedulers`` one after another, switching at each epoch in ``milestones``; each
+    scheduler starts from its own epoch 0 when its turn comes.
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
+    >>> warmup = ConstantLR(opt, factor=0.1, total_iters=2)
+    >>> decay = ExponentialLR(opt, gamma=0.9)
+    >>> scheduler = SequentialLR(opt, schedulers=[warmup, decay], milestones=[2])
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(round(scheduler.get_last_lr()[0], 12)); opt.step(); scheduler.step()
+    >>> lrs
+    [0.1, 0.1, 1.0, 0.9, 0.81]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        schedulers: Sequence[LRScheduler],
+        milestones: Sequence[int],
+        last_epoch: int = -1,
+    ):
+        _check_optimizer(optimizer)
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
+        _check_schedulers("SequentialLR", optimizer, schedulers)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                "Sequential Schedulers expects number of schedulers provided to be one more "
+                f"than the number of milestone points, but got number of schedulers "
+                f"{len(schedulers)} and the number of milestones to be equal to {len(milestones)}"
+            )
+        self._schedulers = list(schedulers)
+        self._milestones = list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        self._step_count = 0
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        # Undo the constructors' steps, then take the first scheduler's epoch 0 again.
+        for scheduler in self._schedulers:
+            scheduler.last_epoch -= 1
+        first = self._schedulers[0]
+        first._step_count = 0
+        first.step()
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self._last_lr = first.get_last_lr()
+
+    @recorded_call
+    def step(self) -> None:
+        """Advance one epoch: step the scheduler whose turn it is (restart it at a milestone)."""
+        self._step_count += 1
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._jump_to(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+
+class ChainedScheduler(_SchedulerOfSchedulers):
+    """Step every scheduler in ``schedulers`` at each ``step()``: their effects multiply
+    (they must be chainable, i.e. compute the next rate from the current one).
+
+    >>> import tinynet as tn
+    >>> from tinynet.optim import SGD
+    >>> opt = SGD([tn.ones(1, requires_grad=True)], lr=1.0)
+    >>> scheduler = ChainedScheduler([ConstantLR(opt, factor=0.1, total_iters=2),
+    ...                               ExponentialLR(opt, gamma=0.9)])
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     lrs.append(round(scheduler.get_last_lr()[0], 12)); opt.step(); scheduler.step()
+    >>> lrs
+    [0.1, 0.09, 0.81, 0.729]
+    """
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None):
+        if len(schedulers) < 1:
+            raise ValueError(
+                "ChainedScheduler expects at least one scheduler to be chained, but got no "
+                "scheduler."
+            )
+        optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+        _check_optimizer(optimizer)
+        _check_schedulers("ChainedScheduler", optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._step_count = 0
+        self.base_lrs = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+        self._last_lr = self._group_lrs()
+
+    @recorded_call
+    def step(self) -> None:
+        """Step every chained scheduler, in order."""
+        self._step_count += 1
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._group_lrs()

@@ -79,6 +79,16 @@ def require_nonnegative(group: dict[str, Any], *names: str) -> None:
             raise ValueError(f"Invalid {label}: {group[name]}")
 
 
+def require_betas(group: dict[str, Any]) -> None:
+    """Refuse ``betas`` that are not a pair in ``[0, 1)``, with PyTorch's messages."""
+    betas = group["betas"]
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for index, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+
+
 class Optimizer:
     """Base class of optimizers: holds parameter groups and per-parameter state.
 
@@ -334,6 +344,18 @@ class Optimizer:
         np.multiply(param, weight_decay, out=decayed)
         axpy(sign, grad, decayed)
         return decayed, 1.0
+
+    def _decayed_grad(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], decoupled: bool
+    ) -> tuple[np.ndarray, float]:
+        """``_effective_grad`` for an optimizer with PyTorch's ``decoupled_weight_decay``
+        option: when set, the parameter shrinks by ``1 - lr * weight_decay`` instead and the
+        gradient gets no L2 term."""
+        weight_decay = group["weight_decay"]
+        if decoupled and weight_decay != 0:
+            param *= 1 - group["lr"] * weight_decay
+            return grad, -1.0 if group["maximize"] else 1.0
+        return self._effective_grad(param, grad, weight_decay, group["maximize"])
 
     @staticmethod
     def _evaluate(closure):
