@@ -29,6 +29,7 @@ from tinynet.compiler.steps import (
     compile_op,
     free_step,
 )
+from tinynet.nn.module import registry_edits
 from tinynet.tensor import Tensor
 
 
@@ -58,7 +59,7 @@ class Program:
         # The guards come first: a replay that finds them changed raises GuardFailed
         # before doing anything, and the call runs eagerly and records again.
         # (Not methods of the program: a program without cycles is freed with its function.)
-        guards = _Guards(self.leaves, self.grads_none, self.modules, trace.hooks_seen)
+        guards = _Guards(self.leaves, self.grads_none, self.modules, trace)
         self.valid = guards.valid
         self.steps: list = [guards.check]
         # For each step, what writes it as source (a kernel's emit method, the freed
@@ -121,22 +122,31 @@ class Program:
 
 
 class _Guards:
-    """What a program checks before each replay: the leaves' arrays and ``requires_grad``,
-    which gradients are None, the modules' ``training`` flags, as recorded."""
+    """What a program checks before each replay: the leaves' and buffers' arrays, the
+    leaves' ``requires_grad``, which gradients are None, the modules' ``training`` flags, as
+    recorded, and that no hook was added nor any module's registries edited since."""
 
-    def __init__(self, leaves: list, grads_none: list, modules: list, hooks_seen: int) -> None:
+    def __init__(self, leaves: list, grads_none: list, modules: list, trace: Trace) -> None:
         self.leaves, self.grads_none, self.modules = leaves, grads_none, modules
         # Module hooks registered when the recording began: one registered since may be on
         # one of ours (a replay would skip it), so the call records again and sees it run.
-        self.hooks_seen = hooks_seen
+        self.hooks_seen = trace.hooks_seen
+        # registry_edits() then: a parameter, buffer or layer assigned since (model.fc =
+        # nn.Linear(...)) may be one the program reads by identity.
+        self.edits_seen = trace.edits_seen
+        # (buffer, its array): a buffer given a new array (load_state_dict) is not the one
+        # the program updates or reads.
+        self.buffers = trace.buffers
         self._leaf_columns = tuple(map(list, zip(*leaves))) or ([], [], [])
         self._grad_columns = tuple(map(list, zip(*grads_none))) or ([], [])
         self._module_columns = tuple(map(list, zip(*modules))) or ([], [])
 
     def valid(self) -> bool:
-        """True when no module hook was added and the leaves, gradients and module modes
-        are those recorded."""
-        if autograd.hooks_added() != self.hooks_seen:
+        """True when no module hook was added, no module changed its parameters, buffers or
+        submodules, and the leaves, buffers, gradients and module modes are those recorded."""
+        if autograd.hooks_added() != self.hooks_seen or registry_edits() != self.edits_seen:
+            return False
+        if not all(buffer.data is array for buffer, array in self.buffers):
             return False
         # Identity comparisons over lists kept from the recording, in C (map, operator.is_).
         leaves, arrays, requires_grads = self._leaf_columns
@@ -158,7 +168,11 @@ class _Guards:
     def emit(self, name) -> list[str]:
         """``check`` as source: one condition over the recorded objects (constants)."""
         # The count as a constant, so programs recorded at other counts share their code
-        checks = [f"{name(autograd.hooks_added)}() == {name(self.hooks_seen)}"]
+        checks = [
+            f"{name(autograd.hooks_added)}() == {name(self.hooks_seen)}",
+            f"{name(registry_edits)}() == {name(self.edits_seen)}",
+        ]
+        checks += [f"{name(buffer)}.data is {name(array)}" for buffer, array in self.buffers]
         for leaf, array, requires_grad in self.leaves:
             leaf_name = name(leaf)
             checks.append(f"{leaf_name}.data is {name(array)}")

@@ -25,6 +25,7 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler.steps import FREE_BYTES
+from tinynet.nn.module import registry_edits
 from tinynet.tensor import Tensor
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
@@ -130,7 +131,15 @@ class Trace:
         # Values the caller's objects hold (its arguments, leaves' .grad): not functionalized
         self.handed_out: set[int] = set(self.inputs)
         self.hooks_seen = autograd.hooks_added()  # before the call: a hook added during it counts
+        self.edits_seen = registry_edits()  # a parameter, buffer or layer swapped since
         self.modules, self.tensors = _visible(fn, args, kwargs)
+        # Buffers by array (running statistics): a new array (load_state_dict) records again.
+        self.buffers = [
+            (tensor, tensor.data)
+            for module in self.modules
+            for _, tensor in module.named_buffers(recurse=False)
+            if tensor is not None
+        ]
         self.training = [module.training for module in self.modules]
         # Which gradients were None when the call began: a replay starts from the same state,
         # except for those an optimizer's zero_grad() cleared before any backward assigned
@@ -424,6 +433,11 @@ class Trace:
                 else:
                     cls.backward = original
         self._check_buffers(watched)
+        if registry_edits() != self.edits_seen:
+            self.fail(
+                "a module's parameters, buffers or submodules were assigned during the call, "
+                "which a replay would not repeat"
+            )
         try:
             self.outputs = self._spec(result)
         except _Uncapturable as error:
@@ -440,8 +454,18 @@ class Trace:
 
     def _check_buffers(self, watched) -> None:
         stepped = {id(p) for op in self.ops if op[0] == "call" for p in _parameters_of(op[2])}
+        # Arrays a recorded NumPy call was given (running statistics it updates in place)
+        written = {
+            id(self.values[index])
+            for op in self.ops
+            if op[0] == "numpy"
+            for index in op[2]
+            if not self.computed[index]
+        }
         for module_name, name, tensor, before in watched:
-            if id(tensor) in stepped or _fingerprint(tensor.data) == before:
+            if id(tensor) in stepped or id(tensor.data) in written:
+                continue
+            if _fingerprint(tensor.data) == before:
                 continue
             self.fail(
                 f"{module_name}.{name} was changed in place by NumPy code that is not "

@@ -470,13 +470,16 @@ def batch_norm(
             )
         output = _normalize(input, axes, eps)
         if training and running_mean is not None and running_var is not None:
-            _update_running_stats(input.data, axes, count, running_mean, running_var, momentum)
+            # A NumPy update in place that tn.compile records and repeats on every replay
+            traced_call(_update_running_stats, input.data, axes, count, running_mean.data,
+                        running_var.data, momentum)  # fmt: skip
     else:
-        # Running statistics are constants here: no graph through them.
+        # Running statistics as constants (no graph through them), read by ops: a compiled
+        # replay reads their values of the moment, not those of its recording.
         dtype = input.dtype if input.dtype.kind == "f" else running_mean.dtype
-        mean = running_mean.data.reshape(stat_shape).astype(dtype, copy=False)
-        inverse_std = (1.0 / np.sqrt(running_var.data.reshape(stat_shape) + eps)).astype(dtype)
-        output = (input - Tensor.wrap(mean)) * Tensor.wrap(inverse_std)
+        mean = running_mean.reshape(*stat_shape).to(dtype)
+        inverse_std = (1.0 / (running_var.reshape(*stat_shape) + eps).sqrt()).to(dtype)
+        output = (input - mean) * inverse_std
     if weight is not None:
         output = output * as_tensor(weight).reshape(*stat_shape)
     if bias is not None:
@@ -485,9 +488,10 @@ def batch_norm(
 
 
 def _update_running_stats(data, axes, count, running_mean, running_var, momentum) -> None:
+    """``running = (1 - momentum) * running + momentum * batch`` in place, on the arrays."""
     mean = data.mean(axis=axes)
     unbiased_var = data.var(axis=axes) * (count / (count - 1))
-    for stat, batch_value in ((running_mean.data, mean), (running_var.data, unbiased_var)):
+    for stat, batch_value in ((running_mean, mean), (running_var, unbiased_var)):
         stat *= 1.0 - momentum
         stat += momentum * batch_value
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from tinynet import _device, _dtype
 from tinynet._random import as_generator
+from tinynet.autograd import traced_call
 from tinynet.errors import ShapeError
 from tinynet.nn import functional as F
 from tinynet.nn import init as nn_init
@@ -573,7 +574,7 @@ class _BatchNorm(Module):
             )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            traced_call(_count, self.num_batches_tracked.data)  # repeated by compiled replays
             if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked.data)
         use_batch_stats = self.training or not self.track_running_stats
@@ -594,6 +595,10 @@ class _BatchNorm(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
+
+
+def _count(counter: np.ndarray) -> None:
+    counter += 1
 
 
 class BatchNorm1d(_BatchNorm):

@@ -22,6 +22,61 @@ from tinynet.nn.hooks import ModuleHooks
 from tinynet.tensor import Tensor, to_arguments
 
 
+class _Registry(OrderedDict):
+    """A module's parameters, buffers or submodules: an ordered dict that counts its edits,
+    so a compiled program can tell in one comparison whether any module was changed."""
+
+    def __setitem__(self, key, value) -> None:
+        _edits[0] += 1
+        OrderedDict.__setitem__(self, key, value)
+
+    def __delitem__(self, key) -> None:
+        _edits[0] += 1
+        OrderedDict.__delitem__(self, key)
+
+    def pop(self, *args):
+        _edits[0] += 1
+        return OrderedDict.pop(self, *args)
+
+    def popitem(self, last: bool = True):
+        _edits[0] += 1
+        return OrderedDict.popitem(self, last)
+
+    def clear(self) -> None:
+        _edits[0] += 1
+        OrderedDict.clear(self)
+
+    def setdefault(self, key, default=None):
+        _edits[0] += 1
+        return OrderedDict.setdefault(self, key, default)
+
+    def update(self, *args, **kwargs) -> None:
+        _edits[0] += 1
+        OrderedDict.update(self, *args, **kwargs)
+
+    def move_to_end(self, key, last: bool = True) -> None:
+        _edits[0] += 1
+        OrderedDict.move_to_end(self, key, last)
+
+
+_edits = [0]
+_REGISTRIES = ("_parameters", "_buffers", "_modules")
+
+
+def registry_edits() -> int:
+    """How many times any module's parameters, buffers or submodules were set, replaced or
+    removed: ``tn.compile`` programs check it to notice a parameter or layer swapped after
+    they were recorded (``model.fc = nn.Linear(...)``).
+
+    >>> import tinynet.nn as nn
+    >>> layer = nn.Linear(2, 2)
+    >>> before = registry_edits(); layer.weight = nn.Parameter(layer.weight.data.copy())
+    >>> registry_edits() > before
+    True
+    """
+    return _edits[0]
+
+
 class Parameter(Tensor):
     """A Tensor that a ``Module`` registers as trainable; ``requires_grad=True`` by default.
 
@@ -107,10 +162,24 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", _Registry())
+        object.__setattr__(self, "_buffers", _Registry())
         object.__setattr__(self, "_non_persistent_buffers", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", _Registry())
+
+    # Pickled (and saved by skops) with plain OrderedDicts: files name no counting type.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for name in _REGISTRIES:
+            if type(state.get(name)) is _Registry:
+                state[name] = OrderedDict(state[name])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name in _REGISTRIES:
+            if type(state.get(name)) is OrderedDict:
+                state[name] = _Registry(state[name])
+        self.__dict__.update(state)
 
     # -- calling ---------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -628,8 +697,10 @@ def functional_call(module: Module, parameters: dict, args=(), kwargs: dict | No
                     f"{[n for n, _ in module.named_parameters()]}"
                 )
             slots.append((owner, leaf, owner._parameters[leaf]))
-            owner._parameters[leaf] = value  # read back through Module.__getattr__
+            # Swapped for this call only: not an edit that compiled programs must notice
+            # (one inside a compiled function would otherwise record it on every call).
+            OrderedDict.__setitem__(owner._parameters, leaf, value)  # read via __getattr__
         return module(*args, **(kwargs or {}))
     finally:
         for owner, leaf, original in reversed(slots):
-            owner._parameters[leaf] = original
+            OrderedDict.__setitem__(owner._parameters, leaf, original)
