@@ -1094,8 +1094,8 @@ class Tensor:
     def repeat(self, *sizes) -> Tensor:
         return _functional.repeat(self, *sizes)
 
-    def take_along_dim(self, indices, dim) -> Tensor:
-        return _functional.take_along_axis(self, indices, dim)
+    def take_along_dim(self, indices, dim=None) -> Tensor:
+        return _functional.take_along_dim(self, indices, dim)
 
     swapdims = swapaxes
     moveaxis = movedim

@@ -85,7 +85,7 @@ def cov(x: TensorLike, *, correction: int = 1, fweights=None, aweights=None) -> 
     """Covariance matrix of the variables in the rows of ``x`` (observations in columns),
     as ``torch.cov``: frequency and importance weights, ``correction`` as ``np.cov``'s ddof.
 
-    A 1-D ``x`` is one variable and gives a 0-d variance.
+    One variable (a 1-D ``x``, or a single row) gives a 0-d variance.
 
     >>> import tinynet as tn
     >>> tn.cov(tn.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])).tolist()
@@ -116,7 +116,7 @@ def cov(x: TensorLike, *, correction: int = 1, fweights=None, aweights=None) -> 
     # No degrees of freedom left: PyTorch clamps the divisor at 0 (inf or NaN follow).
     scale = ops.clip(scale, min=0.0) if isinstance(scale, Tensor) else max(scale, 0.0)
     result = product / scale
-    return result.reshape(()) if x.ndim < 2 else result
+    return result.reshape(()) if result.shape == (1, 1) else result  # one variable: 0-d
 
 
 def corrcoef(x: TensorLike) -> Tensor:

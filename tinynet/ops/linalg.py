@@ -806,17 +806,22 @@ def cross(input: TensorLike, other: TensorLike, dim: int | None = None) -> Tenso
     except ValueError:
         raise ShapeError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast") from None
     if dim is None:
-        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        dim = next((i for i, n in enumerate(a.shape) if n == 3), None)
         if dim is None:
-            raise ShapeError(f"cross: no dimension of size 3 in shape {shape}")
+            raise ShapeError(f"cross: no dimension of size 3 in input's shape {a.shape}")
+        dim -= a.ndim  # counted from the end: the broadcast shape may have more axes
     if not -len(shape) <= dim < len(shape):
         raise IndexError(f"cross: dim {dim} is out of range for {len(shape)} dimensions")
-    if shape[dim] != 3:
+    axis = dim % len(shape)
+    sides = [
+        x.shape[axis - len(shape) + x.ndim] if axis >= len(shape) - x.ndim else 1 for x in (a, b)
+    ]
+    if sides != [3, 3]:
         raise ShapeError(
-            f"cross: dimension {dim} must have size 3, got {shape[dim]} (shape {shape})"
+            f"cross: dimension {dim} must have size 3 in both inputs, got shapes {a.shape} "
+            f"and {b.shape}"
         )
     a, b = a.broadcast_to(shape), b.broadcast_to(shape)
-    axis = dim % len(shape)
 
     def part(x: Tensor, i: int) -> Tensor:
         return x[(slice(None),) * axis + (slice(i, i + 1),)]
