@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from tinynet import ops
@@ -338,14 +340,16 @@ def take_along_dim(x, indices, dim: int | None = None) -> Tensor:
     return take_along_axis(x, indices, dim)
 
 
-def _side(right: bool, side: str | None) -> str:
+def _side(right: bool, side: str | None) -> Literal["left", "right"]:
     if side is None:
         return "right" if right else "left"
-    if side not in ("left", "right"):
-        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
     if right and side == "left":
         raise RuntimeError("searchsorted: side and right can't be set to opposites")
-    return side
+    if side == "left":
+        return "left"
+    if side == "right":
+        return "right"
+    raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
 
 
 def _positions(found: np.ndarray, out_int32: bool) -> Tensor:

@@ -95,26 +95,22 @@ def cov(x: TensorLike, *, correction: int = 1, fweights=None, aweights=None) -> 
     rows = _observations(x)
     count = rows.shape[1]
     weights = _weights(fweights, aweights, count)
+    scale: float | Tensor
     if weights is None:
-        total = float(count)
-        mean = rows.mean(1, keepdims=True)
-        scale = total - correction
-        centered = rows - mean
+        centered = rows - rows.mean(1, keepdims=True)
         product = centered @ centered.transpose(0, 1)
+        scale = max(count - correction, 0.0)  # none left: PyTorch divides by 0 (inf, NaN)
     else:
         weights = weights.astype(rows.dtype)
         total = weights.sum()
-        mean = (rows * weights).sum(1, keepdims=True) / total
-        if aweights is None:
-            scale = total - correction
-        else:
-            scale = total - (weights * as_tensor(aweights).astype(rows.dtype)).sum() * (
-                correction / total
-            )
-        centered = rows - mean
+        centered = rows - (rows * weights).sum(1, keepdims=True) / total
         product = (centered * weights) @ centered.transpose(0, 1)
-    # No degrees of freedom left: PyTorch clamps the divisor at 0 (inf or NaN follow).
-    scale = ops.clip(scale, min=0.0) if isinstance(scale, Tensor) else max(scale, 0.0)
+        if aweights is not None:  # np.cov's and PyTorch's degrees of freedom with them
+            importance = as_tensor(aweights).astype(rows.dtype)
+            scale = total - (weights * importance).sum() * (correction / total)
+        else:
+            scale = total - correction
+        scale = ops.clip(scale, min=0.0)
     result = product / scale
     return result.reshape(()) if result.shape == (1, 1) else result  # one variable: 0-d
 
