@@ -2712,24 +2712,17 @@ OPS.append(
 
 # == s4E: PyTorch's names that were missing ======================================================
 _CLAMP_BOUNDS = (-0.5, 0.0, 1.0)
-_SPECIALS = np.array([0.0, np.nan, np.inf, -np.inf])
 
 
-def _draw_nan_to_num(draw):
-    shape = draw(tst.shapes(max_size=_SMALL))
-    which = np.array(
-        draw(st.lists(st.integers(0, 3), min_size=math.prod(shape), max_size=math.prod(shape)))
-    )
-    return (shape,), {
-        "special": _SPECIALS[which].reshape(shape),
+def _nan_to_num_kwargs(draw, shape):
+    # Finite draws only: the gradient doctor checks every node by finite differences, which
+    # an intermediate holding inf cannot pass (inf - inf); the replacements' values and
+    # gradients are checked exactly in tests/test_kinks.py and tests/test_pytorch_names.py.
+    return {
         "nan": draw(st.sampled_from((0.0, 1.5))),
         "posinf": draw(st.sampled_from((None, 7.0))),
         "neginf": draw(st.sampled_from((None, -7.0))),
     }
-
-
-def _nan_to_num_reference(x, special, nan, posinf, neginf):
-    return np.nan_to_num(x + special, nan=nan, posinf=posinf, neginf=neginf)
 
 
 def _draw_diff(draw):
@@ -2945,14 +2938,13 @@ _S4E_OPS: list[OpInfo] = [
     ),
     _small_binary("fmax", tn.fmax, np.fmax, distinct=True, method=_method("fmax")),
     _small_binary("fmin", tn.fmin, np.fmin, distinct=True, method=_method("fmin")),
-    OpInfo(
+    _small_shaped(
         "nan_to_num",
-        lambda x, special, **kwargs: tn.nan_to_num(x + special, **kwargs),
-        _nan_to_num_reference,
-        _composite(_draw_nan_to_num),
-        ((2, 3),),
-        {"special": _SPECIALS[[[0, 1, 2], [3, 0, 2]]], "nan": 1.5, "posinf": None, "neginf": -7.0},
-        method=lambda x, special, **kwargs: (x + special).nan_to_num(**kwargs),
+        tn.nan_to_num,
+        lambda x, **kwargs: np.nan_to_num(x, **kwargs),
+        _nan_to_num_kwargs,
+        {"nan": 1.5, "posinf": None, "neginf": -7.0},
+        method=lambda x, **kwargs: x.nan_to_num(**kwargs),
     ),
     # -- reductions and statistics ----------------------------------------------------------------
     _reduction("amax", np.amax, distinct=True),
