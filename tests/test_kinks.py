@@ -601,7 +601,7 @@ def test_gaussian_nll_below_eps_uses_eps_in_value_and_passes_the_gradient_throug
     np.testing.assert_array_equal(hessian(fn, tensor([0.0, 0.5])), np.diag([0.25 * 12.0] * 2))
 
 
-# -- s4E: PyTorch's names ---------------------------------------------------------------------
+# -- PyTorch's names: amax, clamp_min/max, fmax/fmin, frac, nan_to_num, cdist ------------------
 def test_amax_and_amin_share_ties_evenly_over_several_dims():
     x = tensor([[1.0, 3.0], [3.0, 3.0]])
     (grad,) = gradient(lambda t: tn.amax(t, dim=(0, 1)), x)

@@ -253,7 +253,7 @@ from tinynet.ops import (  # noqa: E402
     trunc,
 )
 
-# == s4E: PyTorch's top-level names ===============================================================
+# == PyTorch's top-level names ================================================================
 from tinynet.functional import (  # noqa: E402
     bincount,
     broadcast_tensors,

@@ -1100,7 +1100,7 @@ class Tensor:
     swapdims = swapaxes
     moveaxis = movedim
 
-    # -- PyTorch's methods of the same names as tn functions (s4E) -----------------------------
+    # -- PyTorch's methods of the same names as tn functions ------------------------------
     def clamp_min(self, min) -> Tensor:
         return _functional.clamp_min(self, min)
 

@@ -198,7 +198,7 @@ __all__ = [
     "cosine_similarity",
     "pairwise_distance",
     "unique",
-    # PyTorch's names (s4E)
+    # PyTorch's names
     "square",
     "clamp_min",
     "clamp_max",

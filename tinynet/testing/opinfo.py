@@ -2710,7 +2710,7 @@ OPS.append(
 # == end of resampling ============================================================================
 
 
-# == s4E: PyTorch's names that were missing ======================================================
+# == PyTorch's names that were missing ==========================================================
 _CLAMP_BOUNDS = (-0.5, 0.0, 1.0)
 
 
@@ -2912,7 +2912,7 @@ def _var_mean_op(x, axis, correction, keepdims, spread):
     return tn.stack(pair)
 
 
-_S4E_OPS: list[OpInfo] = [
+_PYTORCH_NAMES_OPS: list[OpInfo] = [
     # -- elementwise ------------------------------------------------------------------------------
     _small_unary("square", tn.square, np.square, method=_method("square")),
     _small_unary(
@@ -3163,8 +3163,8 @@ _S4E_OPS: list[OpInfo] = [
     ),
 ]
 
-OPS.extend(_S4E_OPS)
-# == end of s4E ==================================================================================
+OPS.extend(_PYTORCH_NAMES_OPS)
+# == end of PyTorch's names ==================================================================
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
