@@ -3,6 +3,7 @@ and PyTorch's documented semantics. The differentiable ones are also in the OpIn
 (tests/test_ops.py); their kinks are in tests/test_kinks.py."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -367,3 +368,26 @@ def test_set_printoptions_changes_tensors_only():
         tn.set_printoptions(profile="numpy")
     assert repr(x) == "Tensor([1.23456789e+00, 1.00000000e-05], dtype=float64)"
     assert np.get_printoptions() == before
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda x: x * tn.bernoulli(tn.full_like(x, 0.5)),
+        lambda x: x + tn.normal(tn.zeros_like(x), 1.0),
+        lambda x: x[tn.multinomial(x.detach() + 1.0, 2)],
+        lambda x: x[tn.randperm(4)],
+    ],
+    ids=["bernoulli", "normal", "multinomial", "randperm"],
+)
+def test_a_compiled_function_draws_afresh_and_bit_identical_to_eager(draw):
+    x = tn.tensor(np.arange(4.0))
+    tn.manual_seed(3)
+    eager = [draw(x).tolist() for _ in range(5)]
+    step = tn.compile(draw)
+    tn.manual_seed(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # falling back to eager would warn
+        compiled = [step(x).tolist() for _ in range(5)]
+    assert compiled == eager
+    assert len({str(values) for values in eager}) > 1

@@ -4,7 +4,9 @@ and ``randperm``, with PyTorch's arguments.
 Each takes ``generator=`` (PyTorch's name) or ``rng=`` (tinynet's): a seed or a
 ``numpy.random.Generator``; with neither it draws from the global generator that
 ``tn.manual_seed`` seeds. Samples are constants: no gradient flows through a draw (write
-``mean + std * tn.randn_like(mean)`` for a reparameterized one).
+``mean + std * tn.randn_like(mean)`` for a reparameterized one). Each draw is NumPy work that
+``tn.compile`` records (``traced_call``), so a compiled function draws afresh at every call,
+as eagerly.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from tinynet import _device, _dtype
 from tinynet._random import as_generator
+from tinynet.autograd import traced_call
 from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
 
@@ -46,8 +49,12 @@ def randperm(
     n = operator.index(n)
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    order = _generator(generator, rng).permutation(n)
-    return Tensor(order.astype(_dtype.check_supported(np.dtype(dtype))), requires_grad)
+    dtype = _dtype.check_supported(np.dtype(dtype))
+    return Tensor(traced_call(_permutation, _generator(generator, rng), n, dtype), requires_grad)
+
+
+def _permutation(draw: np.random.Generator, n: int, dtype: np.dtype) -> np.ndarray:
+    return draw.permutation(n).astype(dtype)
 
 
 def _floating(value, name: str) -> np.ndarray:
@@ -84,8 +91,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, rng=None
         shape = (size,) if isinstance(size, int) else tuple(size)
     if (np.asarray(s) < 0).any():
         raise RuntimeError("normal expects std >= 0.0")
-    draws = _generator(generator, rng).standard_normal(shape)
-    return Tensor((m + s * draws).astype(target))
+    return Tensor.wrap(traced_call(_normal, _generator(generator, rng), m, s, shape, target))
+
+
+def _normal(draw, mean, std, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    return np.asarray(mean + std * draw.standard_normal(shape)).astype(dtype)
 
 
 def bernoulli(input, p: float | None = None, *, generator=None, rng=None) -> Tensor:
@@ -101,8 +111,11 @@ def bernoulli(input, p: float | None = None, *, generator=None, rng=None) -> Ten
         probabilities = np.full(probabilities.shape, p, probabilities.dtype)
     if not ((probabilities >= 0) & (probabilities <= 1)).all():
         raise RuntimeError("bernoulli expects all probabilities to be in [0, 1]")
-    uniforms = _generator(generator, rng).random(probabilities.shape)
-    return Tensor((uniforms < probabilities).astype(probabilities.dtype))
+    return Tensor.wrap(traced_call(_bernoulli, _generator(generator, rng), probabilities))
+
+
+def _bernoulli(draw: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
+    return (draw.random(probabilities.shape) < probabilities).astype(probabilities.dtype)
 
 
 def _check_weights(weights: np.ndarray, num_samples: int, replacement: bool) -> None:
@@ -157,11 +170,15 @@ def multinomial(
     """
     weights = np.asarray(input.data if isinstance(input, Tensor) else input, np.float64)
     _check_weights(weights, num_samples, replacement)
-    rows = weights.reshape(-1, weights.shape[-1])
     draw = _generator(generator, rng)
+    return Tensor.wrap(traced_call(_multinomial, draw, weights, num_samples, replacement))
+
+
+def _multinomial(draw, weights: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:
+    rows = weights.reshape(-1, weights.shape[-1])
     if replacement:
         picked = _with_replacement(rows, num_samples, draw)
     else:
         keys = rows / draw.standard_exponential(rows.shape)
         picked = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
-    return Tensor(picked.reshape(*weights.shape[:-1], num_samples).astype(np.int64))
+    return picked.reshape(*weights.shape[:-1], num_samples).astype(np.int64)
