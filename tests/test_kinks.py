@@ -599,3 +599,62 @@ def test_gaussian_nll_below_eps_uses_eps_in_value_and_passes_the_gradient_throug
     np.testing.assert_array_equal(grad, [0.5 * 0.5 * (2.0 - 4.0)] * 2)  # mean of 0.5 (1/v - 1/v^2)
     # second derivative 0.5 (-1/v^2 + 2/v^3) at v = eps, halved by the mean
     np.testing.assert_array_equal(hessian(fn, tensor([0.0, 0.5])), np.diag([0.25 * 12.0] * 2))
+
+
+# -- PyTorch's names: amax, clamp_min/max, fmax/fmin, frac, nan_to_num, cdist ------------------
+def test_amax_and_amin_share_ties_evenly_over_several_dims():
+    x = tensor([[1.0, 3.0], [3.0, 3.0]])
+    (grad,) = gradient(lambda t: tn.amax(t, dim=(0, 1)), x)
+    np.testing.assert_array_equal(grad, [[0.0, 1 / 3], [1 / 3, 1 / 3]])
+    (grad,) = gradient(lambda t: t.amin(dim=1), tensor([[2.0, 2.0], [0.0, 5.0]]))
+    np.testing.assert_array_equal(grad, [[0.5, 0.5], [1.0, 0.0]])
+    assert not hessian(lambda t: tn.amax(t, dim=1), x).any()
+
+
+@pytest.mark.parametrize(
+    "op, expected",
+    [
+        (lambda t: tn.clamp_min(t, 0.0), [0.0, 1.0, 1.0]),
+        (lambda t: t.clamp_max(0.0), [1.0, 1.0, 0.0]),
+    ],
+    ids=["clamp_min", "clamp_max"],
+)
+def test_clamp_min_and_max_pass_the_gradient_at_the_bound(op, expected):
+    (grad,) = gradient(op, tensor([-1.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(grad, expected)
+
+
+@pytest.mark.parametrize("name", ["fmax", "fmin"])
+def test_fmax_fmin_give_a_tie_to_the_first_input_and_nan_to_the_other_side(name):
+    a, b = tensor([1.0, 2.0, math.nan, 0.0]), tensor([1.0, math.nan, 3.0, 0.5])
+    out = getattr(tn, name)(a, b)
+    np.testing.assert_array_equal(out.data, getattr(np, name)(a.data, b.data))
+    grad_a, grad_b = gradient(getattr(tn, name), a, b)
+    bigger = name == "fmax"  # 0.0 vs 0.5: fmax takes b, fmin takes a
+    np.testing.assert_array_equal(grad_a, [1.0, 1.0, 0.0, 0.0 if bigger else 1.0])
+    np.testing.assert_array_equal(grad_b, [0.0, 0.0, 1.0, 1.0 if bigger else 0.0])
+
+
+def test_frac_has_gradient_one_at_whole_numbers_and_no_curvature():
+    x = tensor([-2.0, 0.0, 1.0, 1.5])
+    (grad,) = gradient(tn.frac, x)
+    np.testing.assert_array_equal(grad, [1.0, 1.0, 1.0, 1.0])
+    assert not hessian(tn.frac, x).any()
+
+
+def test_nan_to_num_passes_no_gradient_to_replaced_elements():
+    x = tensor([math.nan, math.inf, -math.inf, 2.0])
+    out = tn.nan_to_num(x, nan=1.0, neginf=-5.0)
+    assert out.tolist() == [1.0, np.finfo(np.float64).max, -5.0, 2.0]
+    (grad,) = gradient(lambda t: t.nan_to_num(), x)
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, 0.5, 0.0, math.inf])
+def test_cdist_gradient_at_zero_distance_is_zero(p):
+    x1, x2 = tensor([[1.0, 2.0], [0.0, 0.0]]), tensor([[1.0, 2.0]])
+    out = tn.cdist(x1, x2, p=p)
+    assert out.data[0, 0] == 0.0
+    grad1, grad2 = gradient(lambda a, b: tn.cdist(a, b, p=p)[0, 0], x1, x2)
+    assert not grad1.any() and not grad2.any()
+    assert not hessian(lambda a: tn.cdist(a, x2.detach(), p=p)[0], x1).any()

@@ -20,6 +20,7 @@ LAYERS = [
     ("tinynet._dtype", 0),
     ("tinynet._random", 0),
     ("tinynet._device", 0),
+    ("tinynet._printing", 0),  # print options of Tensor.__repr__ (set_printoptions)
     ("tinynet.errors", 0),
     ("tinynet._cli_start", 0),  # the CLI's Ctrl-C guard, run by the facade before anything
     ("tinynet.tensor", 1),

@@ -42,16 +42,27 @@ from tinynet._grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from tinynet._random import default_generator, get_rng_state, manual_seed, set_rng_state
+from tinynet._printing import set_printoptions
+from tinynet._random import (
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from tinynet.autograd import Function, backward, grad, once_differentiable
 from tinynet.creation import (
     arange,
+    as_tensor,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
     full_like,
     linspace,
+    logspace,
     ones,
     ones_like,
     rand,
@@ -139,7 +150,7 @@ from tinynet.ops.conv import (  # convolution and pooling (issue 11, item 7)
 )
 from tinynet.ops import linalg  # torch.linalg's names: inv det slogdet solve cholesky qr eigh svd
 from tinynet.ops.linalg import bmm, det, dot, outer, slogdet  # also top-level in PyTorch
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, is_floating_point, is_tensor, numel
 
 from tinynet import nn, optim  # noqa: E402  (built on the core above)
 
@@ -241,6 +252,38 @@ from tinynet.ops import (  # noqa: E402
     tan,
     trunc,
 )
+
+# == PyTorch's top-level names ================================================================
+from tinynet.functional import (  # noqa: E402
+    bincount,
+    broadcast_tensors,
+    bucketize,
+    cdist,
+    clamp_max,
+    clamp_min,
+    corrcoef,
+    count_nonzero,
+    cov,
+    diff,
+    equal,
+    fmax,
+    fmin,
+    frac,
+    hstack,
+    isclose,
+    nan_to_num,
+    narrow,
+    searchsorted,
+    select,
+    square,
+    std_mean,
+    t,
+    take_along_dim,
+    var_mean,
+    vstack,
+)
+from tinynet.ops import amax, amin, cross, kron, mm, mv, trace  # noqa: E402
+from tinynet.sampling import bernoulli, multinomial, normal, randperm  # noqa: E402
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh

@@ -2,10 +2,19 @@
 generator that ``tn.manual_seed`` seeds (PyTorch's model), so a seeded script is
 bit-identical from run to run."""
 
+import secrets
+
 import numpy as np
 
-# One slot, replaced by manual_seed: the generator every ``rng=None`` draw uses.
-_default = [np.random.default_rng()]
+
+def _fresh_seed() -> int:
+    return secrets.randbits(63)  # a non-negative int64, as PyTorch's seeds
+
+
+# One slot each, replaced by manual_seed: the generator every ``rng=None`` draw uses and the
+# seed it started from (``initial_seed``).
+_seed = [_fresh_seed()]
+_default = [np.random.default_rng(_seed[0])]
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -24,8 +33,30 @@ def manual_seed(seed: int) -> np.random.Generator:
         raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
     if seed < 0:
         raise ValueError(f"manual_seed expects a non-negative seed, got {seed}")
-    _default[0] = np.random.default_rng(int(seed))
+    _seed[0] = int(seed)
+    _default[0] = np.random.default_rng(_seed[0])
     return _default[0]
+
+
+def seed() -> int:
+    """Seed the global generator from the operating system's entropy; return that seed
+    (``torch.seed``): ``manual_seed(tn.seed())`` repeats what followed.
+
+    >>> import tinynet as tn
+    >>> s = tn.seed(); a = tn.rand(2)
+    >>> _ = tn.manual_seed(s); b = tn.rand(2)
+    >>> bool((a == b).data.all()) and tn.initial_seed() == s
+    True
+    """
+    value = _fresh_seed()
+    manual_seed(value)
+    return value
+
+
+def initial_seed() -> int:
+    """The seed the global generator started from (the last ``manual_seed`` or ``seed``, or
+    the one drawn at import), as ``torch.initial_seed``; ``set_rng_state`` keeps it."""
+    return _seed[0]
 
 
 def default_generator() -> np.random.Generator:

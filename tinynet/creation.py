@@ -55,6 +55,29 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     return _make(array, requires_grad)
 
 
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, without a copy where it can (``torch.as_tensor``).
+
+    A Tensor of that dtype (or with ``dtype=None``) is returned as it is, one of another dtype
+    converted (a differentiable cast); a NumPy array keeps its memory and dtype (float64
+    stays float64) unless ``dtype`` asks for another; other data is converted as by
+    ``tensor``.
+
+    >>> import numpy as np
+    >>> array = np.zeros(2)
+    >>> x = as_tensor(array)
+    >>> array[0] = 5.0
+    >>> x.tolist(), x.dtype
+    ([5.0, 0.0], dtype('float64'))
+    """
+    _device.check(device)
+    if isinstance(data, Tensor):
+        if dtype is None or data.data.dtype == np.dtype(dtype):
+            return data
+        return data.to(np.dtype(dtype))
+    return Tensor(_dtype.as_array(data, dtype))
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing ``array``'s memory and dtype."""
     if not isinstance(array, np.ndarray):
@@ -135,6 +158,28 @@ def linspace(
     return _make(np.linspace(start, stop, num, dtype=_float_dtype(dtype)), requires_grad)
 
 
+def logspace(
+    start,
+    end,
+    steps: int,
+    base: float = 10.0,
+    dtype=None,
+    requires_grad: bool = False,
+    device=None,
+) -> Tensor:
+    """``steps`` values ``base ** e`` for exponents evenly spaced from ``start`` to ``end``
+    inclusive (``torch.logspace``).
+
+    >>> logspace(0, 2, steps=3).tolist()
+    [1.0, 10.0, 100.0]
+    """
+    _device.check(device)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
+    values = np.logspace(start, end, int(steps), base=base)
+    return _make(values.astype(_float_dtype(dtype)), requires_grad)
+
+
 def zeros_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros with ``x``'s shape and dtype."""
     _device.check(device)
@@ -147,6 +192,13 @@ def ones_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     _device.check(device)
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
     return _make(np.ones_like(x, dtype=dtype), requires_grad)
+
+
+def empty_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """An uninitialized tensor with ``x``'s shape and dtype (its values are arbitrary)."""
+    _device.check(device)
+    x = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return _make(np.empty_like(x, dtype=dtype), requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:

@@ -18,7 +18,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from tinynet import _device, _dtype
+from tinynet import _device, _dtype, _printing
 from tinynet._grad_mode import grad_mode
 
 
@@ -323,7 +323,9 @@ class Tensor:
         return object.__format__(self, format_spec)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(
+            self.data, separator=", ", prefix="Tensor(", **_printing.array2string_options()
+        )
         extra = f", dtype={self.data.dtype}"
         if self._node is not None:
             extra += f", grad_fn=<{type(self._node).__name__}>"
@@ -572,11 +574,11 @@ class Tensor:
 
     def amax(self, axis=None, keepdims: bool = False) -> Tensor:
         """PyTorch's ``amax``: the largest values over ``axis`` (ties share the gradient)."""
-        return _reductions.Max.apply(self, axis, keepdims)
+        return _ops.amax(self, axis, keepdims)
 
     def amin(self, axis=None, keepdims: bool = False) -> Tensor:
         """PyTorch's ``amin``: the smallest values over ``axis`` (ties share the gradient)."""
-        return _reductions.Min.apply(self, axis, keepdims)
+        return _ops.amin(self, axis, keepdims)
 
     # -- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:
@@ -1092,11 +1094,72 @@ class Tensor:
     def repeat(self, *sizes) -> Tensor:
         return _functional.repeat(self, *sizes)
 
-    def take_along_dim(self, indices, dim) -> Tensor:
-        return _functional.take_along_axis(self, indices, dim)
+    def take_along_dim(self, indices, dim=None) -> Tensor:
+        return _functional.take_along_dim(self, indices, dim)
 
     swapdims = swapaxes
     moveaxis = movedim
+
+    # -- PyTorch's methods of the same names as tn functions ------------------------------
+    def clamp_min(self, min) -> Tensor:
+        return _functional.clamp_min(self, min)
+
+    def clamp_max(self, max) -> Tensor:
+        return _functional.clamp_max(self, max)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Tensor:
+        return _functional.nan_to_num(self, nan, posinf, neginf)
+
+    def frac(self) -> Tensor:
+        return _functional.frac(self)
+
+    def fmax(self, other) -> Tensor:
+        return _functional.fmax(self, other)
+
+    def fmin(self, other) -> Tensor:
+        return _functional.fmin(self, other)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan: builtins.bool = False) -> Tensor:
+        return _functional.isclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other) -> builtins.bool:
+        return _functional.equal(self, other)
+
+    def diff(self, *args, **kwargs) -> Tensor:
+        return _functional.diff(self, *args, **kwargs)
+
+    def narrow(self, *args, **kwargs) -> Tensor:
+        return _functional.narrow(self, *args, **kwargs)
+
+    def select(self, *args, **kwargs) -> Tensor:
+        return _functional.select(self, *args, **kwargs)
+
+    def count_nonzero(self, *args, **kwargs) -> Tensor:
+        return _functional.count_nonzero(self, *args, **kwargs)
+
+    def bincount(self, weights=None, minlength: builtins.int = 0) -> Tensor:
+        return _functional.bincount(self, weights, minlength)
+
+    def cov(self, **kwargs) -> Tensor:
+        return _functional.cov(self, **kwargs)
+
+    def corrcoef(self) -> Tensor:
+        return _functional.corrcoef(self)
+
+    def mm(self, mat2) -> Tensor:
+        return _ops.mm(self, mat2)
+
+    def mv(self, vec) -> Tensor:
+        return _ops.mv(self, vec)
+
+    def trace(self) -> Tensor:
+        return _ops.trace(self)
+
+    def kron(self, other) -> Tensor:
+        return _ops.kron(self, other)
+
+    def cross(self, other, dim=None) -> Tensor:
+        return _ops.cross(self, other, dim)
 
     # == end of issue 11 methods ==
 
@@ -1112,6 +1175,33 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return _ops.cast(self, np.bool_)
+
+
+# -- PyTorch's predicates on tensors ----------------------------------------------------------
+def is_tensor(obj: object) -> bool:
+    """Whether ``obj`` is a tinynet Tensor (``torch.is_tensor``).
+
+    >>> import tinynet as tn
+    >>> tn.is_tensor(tn.ones(1)), tn.is_tensor([1.0])
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
+def _tensor_argument(obj: object, name: str) -> Tensor:
+    if not isinstance(obj, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(obj).__name__}")
+    return obj
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Whether the tensor holds floating values (``torch.is_floating_point``)."""
+    return _tensor_argument(input, "is_floating_point").is_floating_point()
+
+
+def numel(input: Tensor) -> builtins.int:
+    """The number of elements of the tensor (``torch.numel``)."""
+    return _tensor_argument(input, "numel").numel()
 
 
 # -- types of the public API ---------------------------------------------------------------

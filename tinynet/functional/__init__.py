@@ -4,7 +4,8 @@ One module per idea: ``basic`` (var, std, gelu, flatten, squeeze, unsqueeze, exp
 ``elementwise``, ``activations``, ``sorting`` (gathering, sorting, order statistics, scans of
 extremes), ``norms`` (norms, normalize, einsum), ``distances``
 (cosine_similarity, pairwise_distance), ``shape`` (shape and movement) and
-``indexing`` (indexing and scatter); ``_common`` holds the helpers they share.
+``indexing`` (indexing and scatter), ``statistics`` (var_mean, cov, counts); ``_common`` holds
+the helpers they share.
 """
 
 from tinynet.functional.activations import (
@@ -30,10 +31,17 @@ from tinynet.functional.basic import (
     unsqueeze,
     var,
 )
-from tinynet.functional.distances import cosine_similarity, pairwise_distance
+from tinynet.functional.distances import cdist, cosine_similarity, pairwise_distance
 from tinynet.functional.elementwise import (
     allclose,
+    clamp_max,
+    clamp_min,
+    equal,
     exp2,
+    fmax,
+    fmin,
+    frac,
+    isclose,
     isfinite,
     isinf,
     isnan,
@@ -44,7 +52,9 @@ from tinynet.functional.elementwise import (
     logical_not,
     logical_or,
     logical_xor,
+    nan_to_num,
     rsqrt,
+    square,
 )
 from tinynet.functional.indexing import (
     index_select,
@@ -62,37 +72,55 @@ from tinynet.functional.norms import (
     normalize,
 )
 from tinynet.functional.shape import (
+    broadcast_tensors,
     chunk,
     diag,
     diagonal,
+    diff,
     flip,
+    hstack,
     meshgrid,
     movedim,
+    narrow,
     repeat,
     repeat_interleave,
     roll,
+    select,
     split,
     swapaxes,
     swapdims,
+    t,
     tile,
     tril,
     triu,
     unbind,
     unflatten,
+    vstack,
 )
 from tinynet.functional.sorting import (
     all,
     any,
     argsort,
+    bucketize,
     cummax,
     cummin,
     gather,
     median,
     quantile,
+    searchsorted,
     sort,
     take_along_axis,
+    take_along_dim,
     topk,
     unique,
+)
+from tinynet.functional.statistics import (
+    bincount,
+    corrcoef,
+    count_nonzero,
+    cov,
+    std_mean,
+    var_mean,
 )
 
 __all__ = [
@@ -170,4 +198,31 @@ __all__ = [
     "cosine_similarity",
     "pairwise_distance",
     "unique",
+    # PyTorch's names
+    "square",
+    "clamp_min",
+    "clamp_max",
+    "frac",
+    "fmax",
+    "fmin",
+    "nan_to_num",
+    "isclose",
+    "equal",
+    "t",
+    "narrow",
+    "select",
+    "hstack",
+    "vstack",
+    "broadcast_tensors",
+    "diff",
+    "take_along_dim",
+    "searchsorted",
+    "bucketize",
+    "cdist",
+    "var_mean",
+    "std_mean",
+    "cov",
+    "corrcoef",
+    "count_nonzero",
+    "bincount",
 ]

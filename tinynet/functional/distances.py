@@ -1,4 +1,5 @@
-"""Distances and similarities between vectors: ``cosine_similarity``, ``pairwise_distance``."""
+"""Distances and similarities between vectors: ``cosine_similarity``, ``pairwise_distance``,
+``cdist``."""
 
 from __future__ import annotations
 
@@ -68,3 +69,32 @@ def pairwise_distance(
     if a.ndim == 0:
         raise ShapeError("pairwise_distance: inputs need at least one dimension (the vectors')")
     return norm(a - b + eps, p, -1, keepdim=keepdim)
+
+
+def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0, compute_mode=None) -> Tensor:
+    """The ``p``-norm distance between each row of ``x1`` ``(..., P, M)`` and each row of
+    ``x2`` ``(..., R, M)``: shape ``(..., P, R)``, batch axes broadcast (``torch.cdist``).
+
+    ``p`` in ``[0, inf]``; computed exactly from the differences whatever ``compute_mode``
+    asks. The gradient of a distance that is 0 is 0 (PyTorch's rule; ``norm``'s).
+
+    >>> import tinynet as tn
+    >>> tn.cdist(tn.tensor([[0.0, 0.0]]), tn.tensor([[3.0, 4.0], [1.0, 0.0]])).tolist()
+    [[5.0, 1.0]]
+    """
+    a, b = as_tensor(x1), as_tensor(x2)
+    if a.ndim < 2 or b.ndim < 2:
+        raise ShapeError(
+            f"cdist only supports at least 2D tensors, got shapes {a.shape} and {b.shape}"
+        )
+    if a.shape[-1] != b.shape[-1]:
+        raise ShapeError(
+            f"cdist: x1 and x2 must have the same number of columns, got {a.shape[-1]} and "
+            f"{b.shape[-1]}"
+        )
+    if a.data.dtype.kind != "f" or b.data.dtype.kind != "f":
+        raise TypeError(f"cdist: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
+    if not p >= 0:
+        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+    differences = a.unsqueeze(-2) - b.unsqueeze(-3)  # (..., P, R, M)
+    return norm(differences, p, -1)

@@ -1,4 +1,5 @@
-"""More elementwise composites: rsqrt, log2/log10/exp2, lerp, predicates, logical ops, allclose."""
+"""More elementwise composites: rsqrt, log2/log10/exp2, lerp, predicates, logical ops, allclose;
+PyTorch's square, clamp_min/clamp_max, frac, fmax/fmin, nan_to_num, isclose and equal."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tinynet.ops._args import (
     as_tensor,
     binary,
     broadcast_error,
+    floating,
 )
 from tinynet.tensor import Tensor
 
@@ -106,3 +108,130 @@ def allclose(
             f"allclose: shapes {a.shape} and {b.shape} do not broadcast to a common shape"
         ) from None
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+# -- PyTorch's names for small compositions ----------------------------------------------------
+def square(x) -> Tensor:
+    """Elementwise ``x * x``, as ``torch.square``.
+
+    >>> import tinynet as tn
+    >>> tn.square(tn.tensor([-2.0, 3.0])).tolist()
+    [4.0, 9.0]
+    """
+    x = as_tensor(x)
+    return ops.mul(x, x)
+
+
+def clamp_min(x, min) -> Tensor:
+    """``max(x, min)`` elementwise, as ``torch.clamp_min``: ``clip(x, min=min)``.
+
+    The gradient passes at the bound (``clip``'s convention, PyTorch's).
+
+    >>> import tinynet as tn
+    >>> tn.clamp_min(tn.tensor([-1.0, 2.0]), 0.5).tolist()
+    [0.5, 2.0]
+    """
+    return ops.clip(x, min=min)
+
+
+def clamp_max(x, max) -> Tensor:
+    """``min(x, max)`` elementwise, as ``torch.clamp_max``: ``clip(x, max=max)``.
+
+    >>> import tinynet as tn
+    >>> tn.clamp_max(tn.tensor([-1.0, 2.0]), 0.5).tolist()
+    [-1.0, 0.5]
+    """
+    return ops.clip(x, max=max)
+
+
+def frac(x) -> Tensor:
+    """The fractional part ``x - trunc(x)`` (the sign of ``x``), as ``torch.frac``.
+
+    Its gradient is 1 everywhere, the jumps at whole numbers included (PyTorch's rule).
+
+    >>> import tinynet as tn
+    >>> tn.frac(tn.tensor([1.25, -2.5])).tolist()
+    [0.25, -0.5]
+    """
+    x = as_tensor(x)
+    floating(x, "frac")
+    return x - ops.trunc(x)
+
+
+def _nan_ignoring(name: str, keep_first):
+    def extreme(input, other) -> Tensor:
+        a, b = binary(input, other)
+        try:
+            # Where ``a`` wins (ties included) or ``b`` is NaN, ``a`` and all its gradient.
+            first = keep_first(a.data, b.data) | np.isnan(b.data)
+        except ValueError:
+            raise broadcast_error(name, a.shape, b.shape) from None
+        return ops.where(first, a, b)
+
+    extreme.__name__ = extreme.__qualname__ = name
+    return extreme
+
+
+fmax = _nan_ignoring("fmax", np.greater_equal)
+fmax.__doc__ = """Elementwise maximum that ignores NaN (NaN only where both are), as ``torch.fmax``.
+
+On a tie all the gradient goes to ``input`` (PyTorch's rule; ``maximum`` splits it).
+
+>>> import tinynet as tn
+>>> tn.fmax(tn.tensor([1.0, float("nan")]), tn.tensor([float("nan"), 2.0])).tolist()
+[1.0, 2.0]
+"""
+fmin = _nan_ignoring("fmin", np.less_equal)
+fmin.__doc__ = """Elementwise minimum that ignores NaN, as ``torch.fmin`` (ties: all to ``input``).
+
+>>> import tinynet as tn
+>>> tn.fmin(tn.tensor([1.0, float("nan")]), tn.tensor([0.5, 2.0])).tolist()
+[0.5, 2.0]
+"""
+
+
+def nan_to_num(x, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0 and
+    the dtype's largest and lowest finite values), as ``torch.nan_to_num``.
+
+    Replaced elements get no gradient; the others pass it unchanged.
+
+    >>> import tinynet as tn
+    >>> tn.nan_to_num(tn.tensor([float("nan"), float("inf"), 1.5]), posinf=9.0).tolist()
+    [0.0, 9.0, 1.5]
+    """
+    x = as_tensor(x)
+    if x.data.dtype.kind != "f":
+        return x.clone()  # integers and booleans have nothing to replace
+    replaced = np.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+    return ops.where(np.isfinite(x.data), x, Tensor.wrap(replaced))
+
+
+def isclose(
+    input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol |other|`` as a boolean tensor, as
+    ``torch.isclose`` (equal infinities are close; NaN only with ``equal_nan``).
+
+    >>> import tinynet as tn
+    >>> tn.isclose(tn.tensor([1.0, 2.0]), tn.tensor([1.0 + 1e-9, 2.1])).tolist()
+    [True, False]
+    """
+    a, b = binary(input, other)
+    try:
+        close = np.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    except ValueError:
+        raise broadcast_error("isclose", a.shape, b.shape) from None
+    return Tensor.wrap(np.asarray(close))
+
+
+def equal(input, other) -> bool:
+    """True when both have the same shape and the same values (NaN equals nothing), as
+    ``torch.equal``: a bool, with no broadcasting.
+
+    >>> import tinynet as tn
+    >>> tn.equal(tn.tensor([1, 2]), tn.tensor([1, 2])), tn.equal(tn.tensor([1]), tn.tensor([1, 1]))
+    (True, False)
+    """
+    a, b = binary(input, other)
+    return a.shape == b.shape and bool(np.array_equal(a.data, b.data))

@@ -1,4 +1,5 @@
-"""Shape and movement: split, chunk, tril/triu, diagonal, flip, roll, repeat, movedim, ..."""
+"""Shape and movement: split, chunk, tril/triu, diagonal, flip, roll, repeat, movedim, ...;
+PyTorch's t, narrow, select, hstack, vstack, broadcast_tensors and diff."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import builtins
 import numpy as np
 
 from tinynet import ops
+from tinynet.errors import ShapeError
 from tinynet.ops._args import (
     as_tensor,
     axes,
     dim_aliases,
+    promote_all,
 )
 from tinynet.tensor import Tensor
 
@@ -274,3 +277,139 @@ def swapaxes(x, axis0: int, axis1: int) -> Tensor:
 
 
 swapdims = swapaxes
+
+
+# -- PyTorch's spellings ------------------------------------------------------------------------
+def t(x) -> Tensor:
+    """The transpose of a tensor of at most 2 dimensions (``torch.t``).
+
+    >>> import tinynet as tn
+    >>> tn.t(tn.ones(2, 3)).shape
+    (3, 2)
+    """
+    return as_tensor(x).t()
+
+
+@dim_aliases
+def narrow(x, dim: int, start: int, length: int) -> Tensor:
+    """Positions ``start .. start + length - 1`` along ``dim``, a view (``torch.narrow``);
+    a negative ``start`` counts from the end.
+
+    >>> import tinynet as tn
+    >>> tn.narrow(tn.arange(5), 0, 1, 3).tolist()
+    [1, 2, 3]
+    """
+    x = as_tensor(x)
+    if x.ndim == 0:
+        raise IndexError("narrow() cannot be applied to a 0-dim tensor")
+    (axis,) = axes(dim, x.ndim)
+    n = x.shape[axis]
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start {start} is out of range for dimension {axis} of size {n}")
+    start = start % n if start < 0 else start
+    if length < 0 or start + length > n:
+        raise RuntimeError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n})"
+        )
+    return _slice_along(x, axis, start, start + length)
+
+
+@dim_aliases
+def select(x, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, that axis removed (``torch.select``: ``x[:, i]``).
+
+    >>> import tinynet as tn
+    >>> tn.select(tn.tensor([[1, 2], [3, 4]]), 1, -1).tolist()
+    [2, 4]
+    """
+    x = as_tensor(x)
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor")
+    (axis,) = axes(dim, x.ndim)
+    n = x.shape[axis]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {x.shape} at dimension {axis}"
+        )
+    return x[(slice(None),) * axis + (index,)]
+
+
+def _joined(tensors, name: str) -> list[Tensor]:
+    parts = [as_tensor(t) for t in tensors]
+    if not parts:
+        raise ValueError(f"{name} expects a non-empty sequence of tensors")
+    return promote_all(parts)
+
+
+def hstack(tensors) -> Tensor:
+    """Join along the second axis, or the first for 1-D tensors (``torch.hstack``).
+
+    >>> import tinynet as tn
+    >>> tn.hstack([tn.tensor([1, 2]), tn.tensor([3])]).tolist()
+    [1, 2, 3]
+    """
+    parts = [p.reshape(1) if p.ndim == 0 else p for p in _joined(tensors, "hstack")]
+    return ops.concatenate(parts, axis=0 if parts[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join along the first axis, 0-d and 1-D tensors made rows first (``torch.vstack``).
+
+    >>> import tinynet as tn
+    >>> tn.vstack([tn.tensor([1, 2]), tn.tensor([3, 4])]).tolist()
+    [[1, 2], [3, 4]]
+    """
+    parts = [p.reshape(1, -1) if p.ndim < 2 else p for p in _joined(tensors, "vstack")]
+    return ops.concatenate(parts, axis=0)
+
+
+def broadcast_tensors(*tensors) -> tuple[Tensor, ...]:
+    """The tensors broadcast to their common shape (``torch.broadcast_tensors``).
+
+    >>> import tinynet as tn
+    >>> [x.shape for x in tn.broadcast_tensors(tn.ones(3, 1), tn.ones(4))]
+    [(3, 4), (3, 4)]
+    """
+    parts = [as_tensor(x) for x in tensors]
+    try:
+        shape = np.broadcast_shapes(*(p.shape for p in parts))
+    except ValueError:
+        shapes = " and ".join(str(p.shape) for p in parts)
+        raise ShapeError(f"broadcast_tensors: shapes {shapes} cannot be broadcast") from None
+    return tuple(p.broadcast_to(shape) for p in parts)
+
+
+@dim_aliases
+def diff(x, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The ``n``-th forward difference ``x[i + 1] - x[i]`` along ``dim`` (``torch.diff``),
+    after joining ``prepend`` and ``append`` there; booleans differ by ``logical_xor``.
+
+    >>> import tinynet as tn
+    >>> tn.diff(tn.tensor([1, 4, 9, 16]), n=2).tolist()
+    [2, 2]
+    """
+    x = as_tensor(x)
+    if x.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative, got {n}")
+    (axis,) = axes(dim, x.ndim)
+    extra = [as_tensor(e) for e in (prepend, append) if e is not None]
+    for e in extra:
+        if e.ndim != x.ndim:
+            raise ShapeError(
+                f"diff: prepend and append need the input's {x.ndim} dimensions, got shape "
+                f"{e.shape}"
+            )
+    if extra:
+        parts = [as_tensor(prepend)] if prepend is not None else []
+        parts += [x] + ([as_tensor(append)] if append is not None else [])
+        x = ops.concatenate(promote_all(parts), axis=axis)
+    for _ in range(n):
+        length = x.shape[axis]
+        later, earlier = _slice_along(x, axis, 1, length), _slice_along(x, axis, 0, length - 1)
+        if x.data.dtype == np.bool_:
+            x = Tensor.wrap(np.logical_xor(later.data, earlier.data))
+        else:
+            x = later - earlier
+    return x

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from tinynet import ops
@@ -321,3 +323,94 @@ def unique(
     if return_counts:
         outputs.append(Tensor(counts.astype(np.int64)))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def take_along_dim(x, indices, dim: int | None = None) -> Tensor:
+    """``take_along_axis`` under PyTorch's name (``torch.take_along_dim``); ``dim=None``
+    flattens both first.
+
+    >>> import tinynet as tn
+    >>> tn.take_along_dim(tn.tensor([[10.0, 30.0], [20.0, 40.0]]), tn.tensor([3, 0])).tolist()
+    [40.0, 10.0]
+    """
+    if dim is None:
+        x = as_tensor(x).reshape(-1)
+        index = index_array(indices, "take_along_dim").reshape(-1)
+        return take_along_axis(x, index, 0)
+    return take_along_axis(x, indices, dim)
+
+
+def _side(right: bool, side: str | None) -> Literal["left", "right"]:
+    if side is None:
+        return "right" if right else "left"
+    if right and side == "left":
+        raise RuntimeError("searchsorted: side and right can't be set to opposites")
+    if side == "left":
+        return "left"
+    if side == "right":
+        return "right"
+    raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+
+
+def _positions(found: np.ndarray, out_int32: bool) -> Tensor:
+    return Tensor.wrap(np.asarray(found, dtype=np.int32 if out_int32 else np.int64))
+
+
+def searchsorted(
+    sorted_sequence,
+    values,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter=None,
+) -> Tensor:
+    """Where ``values`` would go in the sorted innermost rows of ``sorted_sequence`` to keep
+    them sorted (``torch.searchsorted``): the first such place (``sorted[i - 1] < v <=
+    sorted[i]``), or the last with ``right=True`` / ``side='right'``. A 1-D sequence serves
+    values of any shape; an N-D one needs ``values`` with its leading dimensions. ``sorter``
+    holds the indices that sort each row. Not differentiable.
+
+    >>> import tinynet as tn
+    >>> tn.searchsorted(tn.tensor([1, 3, 5, 7]), tn.tensor([3, 6])).tolist()
+    [1, 3]
+    """
+    how = _side(right, side)
+    sequence = as_tensor(sorted_sequence).data
+    given = as_tensor(values).data
+    if sorter is not None:
+        order = index_array(sorter, "searchsorted")
+        if order.shape != sequence.shape:
+            raise ShapeError(
+                f"searchsorted: sorter of shape {order.shape} must have the sorted "
+                f"sequence's shape {sequence.shape}"
+            )
+        sequence = np.take_along_axis(sequence, order, -1)
+    if sequence.ndim == 0:
+        raise RuntimeError("searchsorted: the sorted sequence must have at least one dimension")
+    if sequence.ndim == 1:
+        return _positions(np.searchsorted(sequence, given, side=how), out_int32)
+    if given.ndim != sequence.ndim or given.shape[:-1] != sequence.shape[:-1]:
+        raise RuntimeError(
+            f"searchsorted: the sorted sequence's leading dimensions {sequence.shape[:-1]} "
+            f"must match those of values {given.shape[:-1]}"
+        )
+    rows = sequence.reshape(-1, sequence.shape[-1])
+    wanted = given.reshape(-1, given.shape[-1])
+    found = [np.searchsorted(row, v, side=how) for row, v in zip(rows, wanted)]
+    return _positions(np.reshape(found, given.shape), out_int32)
+
+
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value among the increasing 1-D ``boundaries``
+    (``torch.bucketize``): ``i`` with ``boundaries[i - 1] < x <= boundaries[i]``, or
+    ``boundaries[i - 1] <= x < boundaries[i]`` with ``right=True``. Not differentiable.
+
+    >>> import tinynet as tn
+    >>> tn.bucketize(tn.tensor([1, 5, 9]), tn.tensor([1, 3, 5, 7])).tolist()
+    [0, 2, 4]
+    """
+    edges = as_tensor(boundaries).data
+    if edges.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries must be a 1-D tensor, got shape {edges.shape}")
+    return searchsorted(edges, input, out_int32=out_int32, right=right)

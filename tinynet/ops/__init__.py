@@ -48,17 +48,22 @@ from tinynet.ops.elementwise import (
 from tinynet.ops.linalg import (
     bmm,
     cholesky,
+    cross,
     det,
     dot,
     eigh,
     inv,
+    kron,
     linear,
     matmul,
+    mm,
+    mv,
     outer,
     qr,
     slogdet,
     solve,
     svd,
+    trace,
 )
 from tinynet.ops.movement import (
     broadcast_to,
@@ -96,6 +101,8 @@ from tinynet.ops.pointwise import (  # issue 11
     trunc,
 )
 from tinynet.ops.reduce import (
+    amax,
+    amin,
     argmax,
     argmin,
     log_softmax,
@@ -110,7 +117,7 @@ from tinynet.ops.reduce import (
 from tinynet.ops.scan import cumprod, cumsum, logcumsumexp  # issue 11
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "cos",
+    "abs", "add", "amax", "amin", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "cos",
     "div", "elu", "eq", "erf", "exp", "ge", "getitem", "gt", "le", "leaky_relu", "linear", "log",
     "log1p", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "prod", "relu", "reshape", "sigmoid", "sin",
@@ -121,6 +128,7 @@ __all__ += [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
     "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
     "bmm", "cholesky", "det", "dot", "eigh", "inv", "outer", "qr", "slogdet", "solve", "svd",
+    "cross", "kron", "mm", "mv", "trace",
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "cosh", "expm1",
     "floor", "floor_divide", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
     "sign", "sinh", "tan", "trunc", "cumprod", "cumsum", "logcumsumexp",

@@ -12,7 +12,7 @@ from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function, traced_check
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor, binary
-from tinynet.ops.movement import ones_column, row_sum
+from tinynet.ops.movement import concatenate, ones_column, row_sum
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -724,3 +724,110 @@ def bmm(input: TensorLike, mat2: TensorLike) -> Tensor:
             f"bmm: expected (b, n, m) and (b, m, p) batches, got shapes {a.shape} and {b.shape}"
         )
     return matmul(a, b)
+
+
+# -- PyTorch's matrix conveniences, composed from the above ----------------------------------
+def mm(input: TensorLike, mat2: TensorLike) -> Tensor:
+    """The product of two matrices, ``(n, m) @ (m, p)``; no broadcasting (``torch.mm``).
+
+    >>> import tinynet as tn
+    >>> tn.mm(tn.ones(2, 3), tn.ones(3, 4)).shape
+    (2, 4)
+    """
+    a, b = as_tensor(input), as_tensor(mat2)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ShapeError(
+            f"mm: expected matrices (n, m) and (m, p), got shapes {a.shape} and {b.shape}; "
+            "use matmul to broadcast batches"
+        )
+    return matmul(a, b)
+
+
+def mv(input: TensorLike, vec: TensorLike) -> Tensor:
+    """The product of a matrix ``(n, m)`` and a vector ``(m,)`` (``torch.mv``).
+
+    >>> import tinynet as tn
+    >>> tn.mv(tn.tensor([[1.0, 2.0], [3.0, 4.0]]), tn.tensor([1.0, -1.0])).tolist()
+    [-1.0, -1.0]
+    """
+    a, v = as_tensor(input), as_tensor(vec)
+    if a.ndim != 2 or v.ndim != 1 or a.shape[1] != v.shape[0]:
+        raise ShapeError(
+            f"mv: expected a matrix (n, m) and a vector (m,), got shapes {a.shape} and {v.shape}"
+        )
+    return matmul(a, v)
+
+
+def trace(input: TensorLike) -> Tensor:
+    """The sum of a matrix's main diagonal (``torch.trace``; any rectangle).
+
+    >>> import tinynet as tn
+    >>> tn.trace(tn.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).item()
+    6.0
+    """
+    x = as_tensor(input)
+    if x.ndim != 2:
+        raise ShapeError(f"trace: expected a matrix, got a tensor of shape {x.shape}")
+    steps = np.arange(min(x.shape))
+    return x[steps, steps].sum()
+
+
+def kron(input: TensorLike, other: TensorLike) -> Tensor:
+    """The Kronecker product (``torch.kron``): the shapes multiply axis by axis, the
+    shorter one padded with leading 1s.
+
+    >>> import tinynet as tn
+    >>> tn.kron(tn.tensor([1.0, 2.0]), tn.tensor([1.0, 10.0])).tolist()
+    [1.0, 10.0, 2.0, 20.0]
+    """
+    a, b = binary(input, other)
+    ndim = max(a.ndim, b.ndim)
+    a_shape = (1,) * (ndim - a.ndim) + a.shape
+    b_shape = (1,) * (ndim - b.ndim) + b.shape
+    # Interleave the axes: a on the even ones, b on the odd ones, then merge each pair.
+    a = a.reshape(*(n for size in a_shape for n in (size, 1)))
+    b = b.reshape(*(n for size in b_shape for n in (1, size)))
+    return (a * b).reshape(*(m * n for m, n in zip(a_shape, b_shape)))
+
+
+def cross(input: TensorLike, other: TensorLike, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (``torch.cross``); the inputs broadcast.
+
+    ``dim=None`` takes the first axis of length 3, as ``torch.cross`` documents
+    (``torch.linalg.cross`` uses -1: pass ``dim=-1`` for that).
+
+    >>> import tinynet as tn
+    >>> tn.cross(tn.tensor([1.0, 0.0, 0.0]), tn.tensor([0.0, 1.0, 0.0])).tolist()
+    [0.0, 0.0, 1.0]
+    """
+    a, b = binary(input, other)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast") from None
+    if dim is None:
+        dim = next((i for i, n in enumerate(a.shape) if n == 3), None)
+        if dim is None:
+            raise ShapeError(f"cross: no dimension of size 3 in input's shape {a.shape}")
+        dim -= a.ndim  # counted from the end: the broadcast shape may have more axes
+    if not -len(shape) <= dim < len(shape):
+        raise IndexError(f"cross: dim {dim} is out of range for {len(shape)} dimensions")
+    axis = dim % len(shape)
+    sides = [
+        x.shape[axis - len(shape) + x.ndim] if axis >= len(shape) - x.ndim else 1 for x in (a, b)
+    ]
+    if sides != [3, 3]:
+        raise ShapeError(
+            f"cross: dimension {dim} must have size 3 in both inputs, got shapes {a.shape} "
+            f"and {b.shape}"
+        )
+    a, b = a.broadcast_to(shape), b.broadcast_to(shape)
+
+    def part(x: Tensor, i: int) -> Tensor:
+        return x[(slice(None),) * axis + (slice(i, i + 1),)]
+
+    components = [
+        part(a, (i + 1) % 3) * part(b, (i + 2) % 3) - part(a, (i + 2) % 3) * part(b, (i + 1) % 3)
+        for i in range(3)
+    ]
+    return concatenate(components, axis)

@@ -345,6 +345,18 @@ min = _values_only(
     "Smallest value over ``axis`` (values only; ``min(x, other)`` is ``minimum``); ties "
     "share the gradient.",
 )
+amax = _reduction(
+    Max,
+    "amax",
+    "Largest values over ``axis`` (None: all; int or tuple), as ``torch.amax``: ties share "
+    "the gradient evenly.",
+)
+amin = _reduction(
+    Min,
+    "amin",
+    "Smallest values over ``axis`` (None: all; int or tuple), as ``torch.amin``: ties share "
+    "the gradient evenly.",
+)
 prod = _reduction(Prod, "prod", "Product over ``axis``; exact gradients with zeros present.")
 logsumexp = _reduction(
     LogSumExp,

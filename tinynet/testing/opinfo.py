@@ -2770,6 +2770,461 @@ OPS += [
     ),
 ]
 # == end of attention =============================================================================
+# == PyTorch's names that were missing ==========================================================
+_CLAMP_BOUNDS = (-0.5, 0.0, 1.0)
+
+
+def _nan_to_num_kwargs(draw, shape):
+    # Finite draws only: the gradient doctor checks every node by finite differences, which
+    # an intermediate holding inf cannot pass (inf - inf); the replacements' values and
+    # gradients are checked exactly in tests/test_kinks.py and tests/test_pytorch_names.py.
+    return {
+        "nan": draw(st.sampled_from((0.0, 1.5))),
+        "posinf": draw(st.sampled_from((None, 7.0))),
+        "neginf": draw(st.sampled_from((None, -7.0))),
+    }
+
+
+def _draw_diff(draw):
+    shape = list(draw(tst.shapes(min_dims=1, max_dims=3, max_size=_SMALL)))
+    axis = draw(st.integers(0, len(shape) - 1))
+    before, after = list(shape), list(shape)
+    before[axis], after[axis] = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    dim = axis - len(shape) * draw(st.integers(0, 1))
+    return (tuple(shape), tuple(before), tuple(after)), {"n": draw(st.integers(0, 2)), "dim": dim}
+
+
+def _diff_reference(x, before, after, n, dim):
+    # PyTorch joins prepend and append even for n = 0 (np.diff then returns x alone).
+    return np.diff(np.concatenate([before, x, after], axis=dim), n, axis=dim)
+
+
+def _draw_cdist(draw):
+    batch = draw(st.sampled_from(((), (2,), (1,))))
+    other_batch = draw(st.sampled_from(((), (2,), (1,)))) if batch else batch
+    p, r, m = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return ((*batch, p, m), (*other_batch, r, m)), {
+        "p": draw(st.sampled_from((2.0, 1.0, 3.0, 0.5)))
+    }
+
+
+def _cdist_reference(x1, x2, p):
+    import scipy.spatial.distance
+
+    batch = np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    x1 = np.broadcast_to(x1, batch + x1.shape[-2:]).reshape(-1, *x1.shape[-2:])
+    x2 = np.broadcast_to(x2, batch + x2.shape[-2:]).reshape(-1, *x2.shape[-2:])
+    out = [scipy.spatial.distance.cdist(a, b, "minkowski", p=p) for a, b in zip(x1, x2)]
+    return np.stack(out).reshape(*batch, x1.shape[-2], x2.shape[-2])
+
+
+def _draw_stacked(draw, horizontal: bool):
+    ndim = draw(st.integers(1, 3))
+    base = list(draw(tst.shapes(min_dims=ndim, max_dims=ndim, max_size=8)))
+    axis = 0 if (ndim == 1 or not horizontal) else 1
+    joinable = ndim > 1 or horizontal  # vstack of vectors: each becomes one row
+    shapes = []
+    for _ in range(draw(st.integers(1, 3))):
+        shape = list(base)
+        if joinable:
+            shape[axis] = draw(st.integers(1, 2))
+        shapes.append(tuple(shape))
+    return tuple(shapes), {}
+
+
+def _draw_take_along_dim(draw):
+    if draw(st.booleans()):
+        (shape,), kwargs = _draw_take_along(draw)
+        return (shape,), {"indices": kwargs["indices"], "dim": kwargs["axis"]}
+    shape = draw(tst.shapes(max_size=12))
+    size = math.prod(shape)
+    index = np.array(draw(st.lists(st.integers(0, size - 1), max_size=5)), np.int64)
+    return (shape,), {"indices": index, "dim": None}
+
+
+def _take_along_dim_reference(x, indices, dim):
+    if dim is None:
+        return np.take_along_axis(x.ravel(), indices.ravel(), 0)
+    return np.take_along_axis(x, indices, dim)
+
+
+def _draw_cross(draw):
+    shape = list(draw(tst.shapes(min_dims=1, max_dims=3, max_size=4)))
+    axis = draw(st.integers(0, len(shape) - 1))
+    shape[axis] = 3
+    other = [n if d == axis or draw(st.booleans()) else 1 for d, n in enumerate(shape)]
+    first, second = (tuple(shape), tuple(other))
+    if draw(st.booleans()):
+        first, second = second, first
+    return (first, second), {"dim": axis - len(shape) * draw(st.integers(0, 1))}
+
+
+def _draw_kron(draw):
+    return tuple(draw(tst.shapes(max_dims=2, max_side=3, max_size=4)) for _ in range(2)), {}
+
+
+def _draw_matrix_product(draw, vector: bool):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    return ((n, k), (k,) if vector else (k, m)), {}
+
+
+def _narrow_kwargs(draw, shape):
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[axis]
+    start = draw(st.integers(-n, n))
+    begin = start % n if start < 0 else start
+    return {"dim": axis, "start": start, "length": draw(st.integers(0, n - begin))}
+
+
+def _narrow_reference(x, dim, start, length):
+    begin = start % x.shape[dim] if start < 0 else start
+    return np.take(x, np.arange(begin, begin + length), axis=dim)
+
+
+def _select_kwargs(draw, shape):
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return {"dim": axis, "index": draw(st.integers(-shape[axis], shape[axis] - 1))}
+
+
+def _draw_cov(draw):
+    variables, count = draw(st.integers(1, 3)), draw(st.integers(3, 5))
+    shape = draw(st.sampled_from(((variables, count), (count,))))
+    weights = draw(st.sampled_from(("none", "frequency", "importance", "both")))
+    fweights = aweights = None
+    if weights in ("frequency", "both"):
+        fweights = np.array(draw(st.lists(st.integers(1, 3), min_size=count, max_size=count)))
+    if weights in ("importance", "both"):
+        values = st.floats(0.5, 2.0, allow_nan=False, width=16)
+        aweights = np.array(draw(st.lists(values, min_size=count, max_size=count)))
+    # Importance weights leave fewer degrees of freedom: correction 2 could leave none.
+    corrections = (0, 1) if aweights is not None else (0, 1, 2)
+    kwargs = {"correction": draw(st.sampled_from(corrections)), "fweights": fweights}
+    return (shape,), {**kwargs, "aweights": aweights}
+
+
+def _decorrelating(shape: tuple, dtype) -> np.ndarray:
+    """A fixed offset whose rows are far from collinear: the draws' ramps would make two
+    rows correlate exactly (|r| = 1, where corrcoef clips: a kink)."""
+    rows, columns = np.indices((1, 1) if len(shape) < 2 else shape[-2:]).astype(float)
+    offset = 2.0 * np.sin((rows + 1.0) * (columns + 1.0) ** 2)
+    return (offset.reshape(-1) if len(shape) < 2 else offset).astype(dtype)
+
+
+def _draw_corrcoef(draw):
+    variables, count = draw(st.integers(1, 3)), draw(st.integers(3, 5))
+    return (draw(st.sampled_from(((variables, count), (count,)))),), {}
+
+
+def _draw_isclose(draw):
+    shapes = draw(tst.broadcastable_shapes(2, max_size=_SMALL))
+    return shapes, {"scale": draw(st.sampled_from((0.0, 1e-10, 1e-6, 1e-3)))}
+
+
+def _draw_equal(draw):
+    shapes = draw(tst.broadcastable_shapes(2, max_size=_SMALL))
+    return shapes, {"copy": draw(st.booleans())}
+
+
+def _count_nonzero_kwargs(draw, shape):
+    return {"axis": draw(tst.axes(len(shape)))}
+
+
+def _as_counts(x):
+    return tn.Tensor(np.abs(x.data).astype(np.int64))
+
+
+_BOUNDARIES = (np.array([-2.0, 0.0, 0.0, 1.0]), np.array([0.5]), np.array([-1.0, 1.0, 2.0]))
+
+
+def _draw_searchsorted(draw):
+    if draw(st.booleans()):
+        sequence = (draw(st.integers(1, 4)),)
+        values = draw(tst.shapes(max_size=_SMALL))
+    else:
+        lead = draw(tst.shapes(min_dims=1, max_dims=2, max_size=4))
+        sequence = (*lead, draw(st.integers(1, 4)))
+        values = (*lead, draw(st.integers(1, 3)))
+    return (sequence, values), {"right": draw(st.booleans())}
+
+
+def _searchsorted_reference(sequence, values, right):
+    sequence = np.sort(sequence, -1)
+    side = "right" if right else "left"
+    if sequence.ndim == 1:
+        return np.searchsorted(sequence, values, side=side)
+    rows, wanted = sequence.reshape(-1, sequence.shape[-1]), values.reshape(-1, values.shape[-1])
+    found = [np.searchsorted(r, v, side=side) for r, v in zip(rows, wanted)]
+    return np.reshape(found, values.shape)
+
+
+def _var_mean_reference(x, axis, correction, keepdims, spread):
+    spread = np.std if spread == "std" else np.var
+    first = spread(x, axis=axis, ddof=correction, keepdims=keepdims)
+    return np.stack([first, np.mean(x, axis=axis, keepdims=keepdims)])
+
+
+def _var_mean_kwargs(draw, shape):
+    return {**_variance_kwargs(draw, shape), "spread": draw(st.sampled_from(("var", "std")))}
+
+
+def _var_mean_op(x, axis, correction, keepdims, spread):
+    pair = (tn.std_mean if spread == "std" else tn.var_mean)(x, axis, correction, keepdims)
+    return tn.stack(pair)
+
+
+_PYTORCH_NAMES_OPS: list[OpInfo] = [
+    # -- elementwise ------------------------------------------------------------------------------
+    _small_unary("square", tn.square, np.square, method=_method("square")),
+    _small_unary(
+        "clamp_min",
+        tn.clamp_min,
+        lambda x, min: np.maximum(x, min),
+        _elementwise(max_size=_SMALL, min=_CLAMP_BOUNDS),
+        sample_kwargs={"min": 0.0},
+        avoid=_CLAMP_BOUNDS,
+        method=lambda x, min: x.clamp_min(min),
+    ),
+    _small_unary(
+        "clamp_max",
+        tn.clamp_max,
+        lambda x, max: np.minimum(x, max),
+        _elementwise(max_size=_SMALL, max=_CLAMP_BOUNDS),
+        sample_kwargs={"max": 0.0},
+        avoid=_CLAMP_BOUNDS,
+        method=lambda x, max: x.clamp_max(max),
+    ),
+    _small_unary(
+        "frac", tn.frac, lambda x: x - np.trunc(x), avoid=_INTEGERS, method=_method("frac")
+    ),
+    _small_binary("fmax", tn.fmax, np.fmax, distinct=True, method=_method("fmax")),
+    _small_binary("fmin", tn.fmin, np.fmin, distinct=True, method=_method("fmin")),
+    _small_shaped(
+        "nan_to_num",
+        tn.nan_to_num,
+        lambda x, **kwargs: np.nan_to_num(x, **kwargs),
+        _nan_to_num_kwargs,
+        {"nan": 1.5, "posinf": None, "neginf": -7.0},
+        method=lambda x, **kwargs: x.nan_to_num(**kwargs),
+    ),
+    # -- reductions and statistics ----------------------------------------------------------------
+    _reduction("amax", np.amax, distinct=True),
+    _reduction("amin", np.amin, distinct=True),
+    _small_shaped(
+        "var_mean",
+        _var_mean_op,
+        _var_mean_reference,
+        _var_mean_kwargs,
+        {"axis": 1, "correction": 1, "keepdims": False, "spread": "std"},
+        distinct=True,  # as std's entry: std has a kink where a slice's values all tie
+        margin=0.05,
+        covers=("var_mean", "std_mean"),
+    ),
+    OpInfo(
+        "cov",
+        lambda x, **kwargs: tn.cov(x, **kwargs),
+        lambda x, correction, fweights, aweights: np.cov(
+            x, ddof=correction, fweights=fweights, aweights=aweights
+        ),
+        _composite(_draw_cov),
+        ((2, 4),),
+        {"correction": 1, "fweights": np.array([1, 2, 1, 3]), "aweights": None},
+        method=lambda x, **kwargs: x.cov(**kwargs),
+        rtol=1e-10,
+    ),
+    OpInfo(
+        "corrcoef",
+        lambda x: tn.corrcoef(x + _decorrelating(x.shape, x.dtype)),
+        lambda x: np.corrcoef(x + _decorrelating(x.shape, x.dtype)),
+        _composite(_draw_corrcoef),
+        ((3, 4),),
+        distinct=True,  # no constant row: its deviation 0 divides
+        method=lambda x: (x + _decorrelating(x.shape, x.dtype)).corrcoef(),
+        rtol=1e-10,
+        atol=1e-12,
+    ),
+    # -- products ---------------------------------------------------------------------------------
+    OpInfo(
+        "mm",
+        tn.mm,
+        np.matmul,
+        _composite(_draw_matrix_product, False),
+        ((2, 3), (3, 4)),
+        method=_method("mm"),
+    ),
+    OpInfo(
+        "mv",
+        tn.mv,
+        np.matmul,
+        _composite(_draw_matrix_product, True),
+        ((2, 3), (3,)),
+        method=_method("mv"),
+    ),
+    OpInfo(
+        "trace",
+        tn.trace,
+        np.trace,
+        _with_shape(lambda draw, shape: {}, 2, 2, _SMALL),
+        ((2, 3),),
+        method=_method("trace"),
+    ),
+    OpInfo(
+        "kron", tn.kron, np.kron, _composite(_draw_kron), ((2, 2), (3,)), method=_method("kron")
+    ),
+    OpInfo(
+        "cross",
+        tn.cross,
+        lambda a, b, dim: np.cross(a, b, axis=dim),
+        _composite(_draw_cross),
+        ((2, 3), (3,)),
+        {"dim": -1},
+        method=_method("cross"),
+    ),
+    OpInfo(
+        "cdist",
+        tn.cdist,
+        _cdist_reference,
+        _composite(_draw_cdist),
+        ((2, 3), (4, 3)),
+        {"p": 2.0},
+        distinct=True,  # no zero coordinate difference: |.|'s kink, the norms' cones
+        rtol=1e-10,
+        atol=1e-12,
+    ),
+    # -- shape ----------------------------------------------------------------------------------
+    OpInfo(
+        "t",
+        tn.t,
+        np.transpose,
+        _with_shape(lambda draw, shape: {}, 0, 2, _SMALL),
+        ((2, 3),),
+        method=_method("t"),
+    ),
+    _small_shaped(
+        "narrow",
+        tn.narrow,
+        _narrow_reference,
+        _narrow_kwargs,
+        {"dim": 1, "start": -2, "length": 2},
+        min_dims=1,
+        method=_method("narrow"),
+    ),
+    _small_shaped(
+        "select",
+        tn.select,
+        lambda x, dim, index: np.take(x, index, axis=dim),
+        _select_kwargs,
+        {"dim": 1, "index": -1},
+        min_dims=1,
+        method=_method("select"),
+    ),
+    OpInfo(
+        "hstack",
+        lambda *xs: tn.hstack(xs),
+        lambda *xs: np.hstack(xs),
+        _composite(_draw_stacked, True),
+        ((2, 1), (2, 2)),
+    ),
+    OpInfo(
+        "vstack",
+        lambda *xs: tn.vstack(xs),
+        lambda *xs: np.vstack(xs),
+        _composite(_draw_stacked, False),
+        ((3,), (3,)),
+    ),
+    OpInfo(
+        "broadcast_tensors",
+        lambda *xs: _weighted_pieces(tn.broadcast_tensors(*xs), tn.stack),
+        lambda *xs: np.stack([a * (i + 1) for i, a in enumerate(np.broadcast_arrays(*xs))]),
+        _elementwise(2, max_size=_SMALL),
+        ((2, 1), (3,)),
+    ),
+    OpInfo(
+        "diff",
+        lambda x, before, after, n, dim: tn.diff(x, n, dim, before, after),
+        _diff_reference,
+        _composite(_draw_diff),
+        ((2, 3), (2, 1), (2, 2)),
+        {"n": 2, "dim": -1},
+        method=lambda x, before, after, n, dim: x.diff(n, dim, prepend=before, append=after),
+    ),
+    OpInfo(
+        "take_along_dim",
+        tn.take_along_dim,
+        _take_along_dim_reference,
+        _composite(_draw_take_along_dim),
+        ((2, 3),),
+        {"indices": np.array([5, 0, 5]), "dim": None},
+        method=_method("take_along_dim"),
+    ),
+    # -- not differentiable -------------------------------------------------------------------------
+    OpInfo(
+        "isclose",
+        lambda a, b, scale: tn.isclose(a, a + b * scale),
+        lambda a, b, scale: np.isclose(a, a + b * scale),
+        _composite(_draw_isclose),
+        ((2, 3), (3,)),
+        {"scale": 1e-6},
+        differentiable=False,
+        method=lambda a, b, scale: a.isclose(a + b * scale),
+    ),
+    OpInfo(
+        "equal",
+        lambda a, b, copy: tn.tensor(tn.equal(a, a * 1 if copy else b)),
+        lambda a, b, copy: np.asarray(np.array_equal(a, a if copy else b)),
+        _composite(_draw_equal),
+        ((2, 3), (3,)),
+        {"copy": True},
+        domains="integer",
+        differentiable=False,
+        method=lambda a, b, copy: tn.tensor(a.equal(a * 1 if copy else b)),
+    ),
+    _small_shaped(
+        "count_nonzero",
+        tn.count_nonzero,
+        lambda x, axis: np.asarray(np.count_nonzero(x, axis=axis), np.int64),
+        _count_nonzero_kwargs,
+        {"axis": 1},
+        domains="integer",
+        differentiable=False,
+        method=_method("count_nonzero"),
+    ),
+    _small_unary(
+        "bincount",
+        lambda x, minlength: tn.bincount(_as_counts(x), minlength=minlength),
+        lambda x, minlength: np.bincount(np.abs(x).astype(np.int64), minlength=minlength),
+        _with_shape(lambda draw, shape: {"minlength": draw(st.sampled_from((0, 5)))}, 1, 1),
+        sample_shapes=((5,),),
+        sample_kwargs={"minlength": 5},
+        domains="integer",
+        differentiable=False,
+    ),
+    _small_unary(
+        "bucketize",
+        lambda x, boundaries, right: tn.bucketize(x, boundaries, right=right),
+        lambda x, boundaries, right: np.searchsorted(
+            boundaries, x, side="right" if right else "left"
+        ),
+        _elementwise(max_size=_SMALL, boundaries=_BOUNDARIES, right=(False, True)),
+        sample_kwargs={"boundaries": _BOUNDARIES[0], "right": False},
+        domains="integer",
+        differentiable=False,
+    ),
+    OpInfo(
+        "searchsorted",
+        lambda sequence, values, right: tn.searchsorted(
+            tn.sort(sequence, -1).values, values, right=right
+        ),
+        _searchsorted_reference,
+        _composite(_draw_searchsorted),
+        ((2, 4), (2, 3)),
+        {"right": True},
+        domains="integer",
+        differentiable=False,
+    ),
+]
+
+OPS.extend(_PYTORCH_NAMES_OPS)
+# == end of PyTorch's names ==================================================================
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
