@@ -26,8 +26,8 @@ from tinynet._random import as_generator
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.nn import functional as F
 from tinynet.nn import init as nn_init
-from tinynet.nn.layers import Linear, _check_positive_int, _float_dtype
-from tinynet.nn.module import Module, Parameter
+from tinynet.nn.layers import Linear, check_positive_int
+from tinynet.nn.module import Module, Parameter, parameter_dtype
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
 
@@ -172,8 +172,8 @@ class MultiheadAttention(Module):
     ):
         super().__init__()
         _device.check(device)
-        self.embed_dim = _check_positive_int(embed_dim, "embed_dim")
-        self.num_heads = _check_positive_int(num_heads, "num_heads")
+        self.embed_dim = check_positive_int(embed_dim, "embed_dim")
+        self.num_heads = check_positive_int(num_heads, "num_heads")
         if embed_dim % num_heads:
             raise ValueError(
                 f"embed_dim must be divisible by num_heads, got embed_dim={embed_dim} and "
@@ -183,11 +183,11 @@ class MultiheadAttention(Module):
         self.dropout = dropout
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
-        self.kdim = embed_dim if kdim is None else _check_positive_int(kdim, "kdim")
-        self.vdim = embed_dim if vdim is None else _check_positive_int(vdim, "vdim")
+        self.kdim = embed_dim if kdim is None else check_positive_int(kdim, "kdim")
+        self.vdim = embed_dim if vdim is None else check_positive_int(vdim, "vdim")
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.add_zero_attn = add_zero_attn
-        dtype = _float_dtype(dtype)
+        dtype = parameter_dtype(dtype)
         generator = as_generator(rng)  # one stream for every parameter
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype))

@@ -21,10 +21,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tinynet import _dtype, ops
+from tinynet import ops
 from tinynet._random import as_generator
 from tinynet.nn import init as nn_init
-from tinynet.nn.module import Module, Parameter
+from tinynet.nn.module import Module, Parameter, parameter_dtype
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor
 
@@ -109,9 +109,7 @@ class _ConvNd(Module):
         if self._transposed and padding_mode != "zeros":
             raise ValueError(f"{name}: only padding_mode='zeros' is supported, as in PyTorch")
         self.padding_mode = padding_mode
-        dtype = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"parameters must have a floating dtype, got {dtype}")
+        dtype = parameter_dtype(dtype)
         if self._transposed:
             shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
         else:

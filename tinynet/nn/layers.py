@@ -9,25 +9,24 @@ from typing import Any
 
 import numpy as np
 
-from tinynet import _device, _dtype
+from tinynet import _device
 from tinynet._random import as_generator
 from tinynet.autograd import traced_call
 from tinynet.errors import ShapeError
 from tinynet.nn import functional as F
 from tinynet.nn import init as nn_init
-from tinynet.nn.module import Module, Parameter
+from tinynet.nn.module import Module, Parameter, parameter_dtype
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor
 
 
-def _float_dtype(dtype) -> np.dtype:
-    dtype = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must have a floating dtype, got {dtype}")
-    return dtype
+def check_positive_int(value, name: str, allow_zero: bool = False) -> int:
+    """``value`` as an int, refusing a bool, a float or a value below 1 (below 0 with
+    ``allow_zero``): a layer's sizes.
 
-
-def _check_positive_int(value, name: str, allow_zero: bool = False) -> int:
+    >>> check_positive_int(3, "num_heads")
+    3
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < 0 or (value == 0 and not allow_zero):
@@ -70,11 +69,11 @@ class Linear(Module):
     ):
         super().__init__()
         _device.check(device)
-        self.in_features = _check_positive_int(in_features, "in_features", allow_zero=True)
-        self.out_features = _check_positive_int(out_features, "out_features", allow_zero=True)
+        self.in_features = check_positive_int(in_features, "in_features", allow_zero=True)
+        self.out_features = check_positive_int(out_features, "out_features", allow_zero=True)
         if init is not None and init not in _WEIGHT_INITS:
             raise ValueError(f"init must be None or one of {sorted(_WEIGHT_INITS)}, got {init!r}")
-        dtype = _float_dtype(dtype)
+        dtype = parameter_dtype(dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
         if bias:
             self.bias = Parameter(np.empty(self.out_features, dtype))
@@ -530,12 +529,12 @@ class _BatchNorm(Module):
     ):
         super().__init__()
         _device.check(device)
-        self.num_features = _check_positive_int(num_features, "num_features")
+        self.num_features = check_positive_int(num_features, "num_features")
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        dtype = _float_dtype(dtype)
+        dtype = parameter_dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype))
             self.bias = Parameter(np.zeros(num_features, dtype))
@@ -664,7 +663,7 @@ class LayerNorm(Module):
         self.normalized_shape = F.shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = _float_dtype(dtype)
+        dtype = parameter_dtype(dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype))
             if bias:
@@ -705,8 +704,8 @@ class Embedding(Module):
     ):
         super().__init__()
         _device.check(device)
-        self.num_embeddings = _check_positive_int(num_embeddings, "num_embeddings")
-        self.embedding_dim = _check_positive_int(embedding_dim, "embedding_dim", allow_zero=True)
+        self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings")
+        self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim", allow_zero=True)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
@@ -715,7 +714,7 @@ class Embedding(Module):
                 )
             padding_idx = int(padding_idx) % num_embeddings
         self.padding_idx = padding_idx
-        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype)))
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), parameter_dtype(dtype)))
         self.reset_parameters(rng)
 
     def reset_parameters(self, rng=None) -> None:

@@ -77,6 +77,19 @@ def registry_edits() -> int:
     return _edits[0]
 
 
+def parameter_dtype(dtype) -> np.dtype:
+    """The dtype of new parameters: ``dtype``, or the default (``tn.get_default_dtype()``);
+    a layer's parameters are floating, so another kind is a ``TypeError``.
+
+    >>> parameter_dtype(None), parameter_dtype("float64")
+    (dtype('float32'), dtype('float64'))
+    """
+    dtype = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"parameters must have a floating dtype, got {dtype}")
+    return dtype
+
+
 class Parameter(Tensor):
     """A Tensor that a ``Module`` registers as trainable; ``requires_grad=True`` by default.
 

@@ -24,13 +24,13 @@ import warnings
 
 import numpy as np
 
-from tinynet import _device, _dtype, ops
+from tinynet import _device, ops
 from tinynet import functional as _composite
 from tinynet._random import as_generator
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.nn import functional as F
 from tinynet.nn import init as nn_init
-from tinynet.nn.module import Module, Parameter
+from tinynet.nn.module import Module, Parameter, parameter_dtype
 from tinynet.tensor import Tensor
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
@@ -100,13 +100,6 @@ def _size(value, name: str, allow_zero: bool = False) -> int:
             f"{name} must be {'>= 0' if allow_zero else 'greater than zero'}, got {value}"
         )
     return int(value)
-
-
-def _parameter_dtype(dtype) -> np.dtype:
-    dtype = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must have a floating dtype, got {dtype}")
-    return dtype
 
 
 def _sequence_input(name: str, input) -> Tensor:
@@ -199,7 +192,7 @@ class RNNBase(Module):
         self.batch_first = bool(batch_first)
         self.dropout = _dropout(dropout, self.num_layers)
         self.bidirectional = bool(bidirectional)
-        self._flat_weights_names = self._register_parameters(_parameter_dtype(dtype))
+        self._flat_weights_names = self._register_parameters(parameter_dtype(dtype))
         # One generator seeds the parameters and then draws the dropout masks, as nn.Dropout's
         # rng; None draws both from the global generator (tn.manual_seed).
         self.generator = None if rng is None else as_generator(rng)
@@ -475,7 +468,7 @@ class RNNCellBase(Module):
         self.input_size = _size(input_size, "input_size", allow_zero=True)
         self.hidden_size = _size(hidden_size, "hidden_size")
         self.bias = bool(bias)
-        dtype = _parameter_dtype(dtype)
+        dtype = parameter_dtype(dtype)
         rows = self._gates * self.hidden_size
         self.weight_ih = Parameter(np.empty((rows, self.input_size), dtype))
         self.weight_hh = Parameter(np.empty((rows, self.hidden_size), dtype))

@@ -26,8 +26,8 @@ from tinynet.errors import ShapeError
 from tinynet.nn import functional as F
 from tinynet.nn import init as nn_init
 from tinynet.nn.attention import MultiheadAttention
-from tinynet.nn.layers import Dropout, LayerNorm, Linear, ModuleList, _float_dtype
-from tinynet.nn.module import Module
+from tinynet.nn.layers import Dropout, LayerNorm, Linear, ModuleList
+from tinynet.nn.module import Module, parameter_dtype
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
 
@@ -350,4 +350,4 @@ class Transformer(Module):
         [[0.0, -inf, -inf], [0.0, 0.0, -inf], [0.0, 0.0, 0.0]]
         """
         _device.check(device)
-        return Tensor(np.triu(np.full((sz, sz), -np.inf, _float_dtype(dtype)), k=1))
+        return Tensor(np.triu(np.full((sz, sz), -np.inf, parameter_dtype(dtype)), k=1))
