@@ -80,6 +80,13 @@ def test_vmap_composes_with_grad_outside():
     np.testing.assert_allclose(w.grad.data, (np.cos(X @ W)[:, None] * X).sum(axis=0))
 
 
+def test_per_sample_jacobians_and_hessians():
+    jacobians = vmap(jacrev(lambda x: x**3))(X)
+    np.testing.assert_allclose(jacobians.data, np.stack([np.diag(3 * row**2) for row in X]))
+    hessians = vmap(hessian(lambda x: (x**3).sum()))(X)
+    np.testing.assert_allclose(hessians.data, np.stack([np.diag(6 * row) for row in X]))
+
+
 def test_nested_vmap_is_an_outer_product():
     u, v = np.arange(3.0), np.arange(4.0)
     outer = vmap(vmap(lambda a, b: a * b, in_dims=(None, 0)), in_dims=(0, None))(u, v)

@@ -183,7 +183,10 @@ def _tensor_leaves(output, name: str) -> tuple[list, object]:
 def _scalar_output(value) -> Tensor:
     if not isinstance(value, Tensor) or value.data.size != 1:
         shape = value.shape if isinstance(value, Tensor) else type(value).__name__
-        raise ValueError(f"grad needs a function with a scalar Tensor output, got {shape}")
+        raise ValueError(
+            f"grad needs a function with a scalar Tensor output, got {shape}; for another "
+            "output use jacrev, or vjp with a cotangent"
+        )
     return value
 
 

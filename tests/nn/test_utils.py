@@ -113,7 +113,11 @@ def test_parameters_to_vector_joins_in_order_and_is_differentiable():
     np.testing.assert_array_equal(vector.data, expected)
     a = tn.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     b = tn.tensor(np.array([0.5, -1.0]), requires_grad=True)
-    assert tn.gradcheck(lambda a, b: parameters_to_vector([a, b]) ** 2, (a, b))
+
+    def squared(a, b):
+        return parameters_to_vector([a, b]) ** 2
+
+    assert tn.gradcheck(squared, (a, b)) and tn.gradgradcheck(squared, (a, b))
     np.testing.assert_array_equal(parameters_to_vector(a).data, np.arange(6.0))
     with pytest.raises(RuntimeError, match="non-empty"):
         parameters_to_vector([])
@@ -172,7 +176,11 @@ def test_pad_sequence_matches_a_numpy_reference_and_gradcheck(batch_first, side)
     out = pad_sequence([tn.tensor(a) for a in arrays], batch_first, -2.0, side)
     np.testing.assert_array_equal(out.data, padded_reference(arrays, batch_first, -2.0, side))
     inputs = tuple(tn.tensor(a, requires_grad=True) for a in arrays)
-    assert tn.gradcheck(lambda *s: pad_sequence(list(s), batch_first, 0.5, side) ** 2, inputs)
+
+    def padded(*sequences):
+        return pad_sequence(list(sequences), batch_first, 0.5, side) ** 2
+
+    assert tn.gradcheck(padded, inputs) and tn.gradgradcheck(padded, inputs)
 
 
 def test_pad_sequence_errors():
