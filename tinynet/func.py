@@ -254,6 +254,13 @@ def grad(f, argnums=0, has_aux: bool = False):
     return wrapped
 
 
+def _like(value, reference: Tensor) -> Tensor:
+    """``value`` as a Tensor; an array or number takes ``reference``'s dtype."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(np.asarray(value, reference.data.dtype))
+
+
 def _cotangents(cotangents, outputs, spec) -> list[Tensor]:
     given, given_spec = _flatten(cotangents)
     if given_spec != spec:
@@ -262,7 +269,7 @@ def _cotangents(cotangents, outputs, spec) -> list[Tensor]:
             f"outputs to the function: got {_structure(cotangents)} for outputs "
             f"{_structure(_unflatten(outputs, spec))}"
         )
-    given = [c if isinstance(c, Tensor) else Tensor(np.asarray(c, o.data.dtype)) for c, o in zip(given, outputs)]  # fmt: skip
+    given = [_like(c, o) for c, o in zip(given, outputs)]
     for index, (c, o) in enumerate(zip(given, outputs)):
         if c.shape != o.shape:
             raise RuntimeError(
@@ -305,7 +312,7 @@ def _tangents(primals, tangents, inputs) -> list[Tensor]:
             f"structure. Got primals with structure {_structure(primals)} and tangents with "
             f"structure {_structure(tangents)}"
         )
-    flat = [t if isinstance(t, Tensor) else Tensor(np.asarray(t, x.data.dtype)) for t, x in zip(flat, inputs)]  # fmt: skip
+    flat = [_like(t, x) for t, x in zip(flat, inputs)]
     for t, x in zip(flat, inputs):
         if t.shape != x.shape:
             raise RuntimeError(
@@ -654,7 +661,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     """``torch.func.vmap``: ``func`` mapped over a dimension of its inputs.
 
     ``in_dims`` gives the mapped dimension of each argument: an int for all, or a (nested)
-    tuple matching the arguments, ``None`` for an argument passed whole to every call.
+    tuple matching the arguments, ``None`` for an argument passed whole to every call (a
+    mapped NumPy array is sliced as a Tensor).
     ``out_dims`` places the batch dimension in each output (a Tensor or a nested tuple of
     them; ``None`` for an output that is the same for every element). Keyword arguments
     are passed whole. ``randomness``: ``'error'`` raises if ``func`` draws from the global
@@ -669,7 +677,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 
     >>> import tinynet as tn
     >>> x = tn.tensor([[1.0, 2.0], [3.0, 4.0]])
-    >>> tn.func.vmap(lambda row, w: (row * w).sum(), in_dims=(0, None))(x, tn.tensor([1.0, 10.0])).tolist()
+    >>> weighted = tn.func.vmap(lambda row, w: (row * w).sum(), in_dims=(0, None))
+    >>> weighted(x, tn.tensor([1.0, 10.0])).tolist()
     [21.0, 43.0]
     >>> tn.func.vmap(lambda col: col * 2, in_dims=1, out_dims=1)(x).tolist()
     [[2.0, 4.0], [6.0, 8.0]]
