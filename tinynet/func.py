@@ -35,17 +35,15 @@ __all__ = [
 
 def _flatten(tree) -> tuple[list, object]:
     if isinstance(tree, (tuple, list)):
-        children = [_flatten(item) for item in tree]
-        return [leaf for leaves, _ in children for leaf in leaves], (
-            type(tree), None, [spec for _, spec in children]
-        )  # fmt: skip
-    if isinstance(tree, dict):
+        keys, items = None, list(tree)
+    elif isinstance(tree, dict):
         keys = list(tree)
-        children = [_flatten(tree[key]) for key in keys]
-        return [leaf for leaves, _ in children for leaf in leaves], (
-            type(tree), keys, [spec for _, spec in children]
-        )  # fmt: skip
-    return [tree], None
+        items = [tree[key] for key in keys]
+    else:
+        return [tree], None
+    children = [_flatten(item) for item in items]
+    leaves = [leaf for child_leaves, _ in children for leaf in child_leaves]
+    return leaves, (type(tree), keys, [spec for _, spec in children])
 
 
 def _unflatten(leaves, spec):
