@@ -257,3 +257,14 @@ def test_functional_call_points_to_nn_utils():
         tn.func.functional_call  # noqa: B018
     with pytest.raises(AttributeError, match="no attribute 'jacobians'"):
         tn.func.jacobians  # noqa: B018
+
+
+def test_transforms_keep_the_function_name_for_messages():
+    def loss(w):
+        return (w**2).sum()
+
+    assert grad(loss).__name__ == "loss" and vmap(jacrev(loss)).__name__ == "loss"
+    with pytest.raises(ValueError, match=r"vmap\(loss, in_dims=2, \.\.\.\)"):
+        vmap(grad(loss), in_dims=2)(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="jacrev: `chunk_size` should be greater than 0."):
+        jacrev(loss, chunk_size=0)

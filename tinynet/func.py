@@ -14,6 +14,7 @@ are PyTorch's, the speed is not a batching transform's.
 
 from __future__ import annotations
 
+import functools
 import typing
 
 import numpy as np
@@ -201,6 +202,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
     (5.0, [2.0, 4.0])
     """
 
+    @functools.wraps(f, updated=())
     def wrapped(*args, **kwargs):
         args, inputs, regroup, nested = _prepare(args, argnums)
         value, aux = _split_aux(f(*args, **kwargs), has_aux, "grad_and_value")
@@ -226,6 +228,7 @@ def grad_and_value(f, argnums=0, has_aux: bool = False):
     """
     value_and_gradient = value_and_grad(f, argnums, has_aux)
 
+    @functools.wraps(f, updated=())
     def wrapped(*args, **kwargs):
         value, gradient = value_and_gradient(*args, **kwargs)
         return gradient, value
@@ -245,6 +248,7 @@ def grad(f, argnums=0, has_aux: bool = False):
     """
     value_and_gradient = value_and_grad(f, argnums, has_aux)
 
+    @functools.wraps(f, updated=())
     def wrapped(*args, **kwargs):
         value, gradient = value_and_gradient(*args, **kwargs)
         return (gradient, value[1]) if has_aux else gradient
@@ -389,7 +393,11 @@ def _check_chunk_size(chunk_size, name: str) -> None:
     if chunk_size is not None and (
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
-        raise ValueError(f"{name}: chunk_size should be None or greater than 0. (got {chunk_size})")
+        raise ValueError(
+            f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})"
+            if name == "vmap"
+            else f"{name}: `chunk_size` should be greater than 0."
+        )
 
 
 def jacrev(f, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None):
@@ -406,6 +414,7 @@ def jacrev(f, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None
     """
     _check_chunk_size(chunk_size, "jacrev")
 
+    @functools.wraps(f, updated=())
     def wrapped(*args, **kwargs):
         args, inputs, regroup, nested = _prepare(args, argnums)
         output, aux = _split_aux(f(*args, **kwargs), has_aux, "jacrev")
@@ -441,6 +450,7 @@ def jacfwd(f, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     _check_randomness(randomness)
     reverse = jacrev(f, argnums, has_aux=has_aux)
 
+    @functools.wraps(f, updated=())
     def wrapped(*args, **kwargs):
         guard = _RandomnessGuard(randomness)
         guard.before()
@@ -684,6 +694,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     _check_randomness(randomness)
     _check_chunk_size(chunk_size, "vmap")
 
+    @functools.wraps(func, updated=())
     def wrapped(*args, **kwargs):
         name = _name(func)
         _check_out_dims(name, out_dims)
