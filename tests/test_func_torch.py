@@ -78,6 +78,9 @@ def test_vmap_composes_with_grad_outside():
     total = vmap(lambda x, w: (x * w).sum().sin(), in_dims=(0, None))(tn.tensor(X), w).sum()
     total.backward()
     np.testing.assert_allclose(w.grad.data, (np.cos(X @ W)[:, None] * X).sum(axis=0))
+    x = tn.tensor(X, requires_grad=True)  # and to the mapped input, through the slices
+    vmap(lambda column: (column**3).sum(), in_dims=1)(x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 3 * X**2)
 
 
 def test_per_sample_jacobians_and_hessians():
