@@ -38,3 +38,41 @@ def test_an_unknown_name_raises_naming_the_parameters():
     with pytest.raises(KeyError, match="no parameter 'weights'.*'weight', 'bias'"):
         nn.utils.functional_call(layer, {"weights": tn.ones(2, 3)}, tn.ones(1, 3))
     assert isinstance(layer.weight, nn.Parameter)
+
+
+def test_a_tuple_of_parameter_and_buffer_dicts():
+    norm = nn.BatchNorm1d(2).double().eval()
+    params = {"weight": tn.tensor(np.array([2.0, 1.0])), "bias": tn.tensor(np.array([0.0, 1.0]))}
+    buffers = {
+        "running_mean": tn.tensor(np.array([1.0, -1.0])),
+        "running_var": tn.tensor(np.array([4.0, 0.25])),
+    }
+    x = np.array([[3.0, 0.0], [1.0, -2.0]])
+    out = nn.utils.functional_call(norm, (params, buffers), (tn.tensor(x),))
+    expected = (x - [1.0, -1.0]) / np.sqrt(np.array([4.0, 0.25]) + norm.eps) * [2.0, 1.0] + [0, 1]
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    assert norm.running_var.tolist() == [1.0, 1.0]  # its own buffers are back
+    with pytest.raises(ValueError, match=r"\['bias'\] appeared in multiple dictionaries"):
+        nn.utils.functional_call(norm, (params, {"bias": tn.zeros(2)}), (tn.tensor(x),))
+
+
+def test_strict_requires_every_parameter_and_buffer():
+    layer = nn.Linear(2, 1, rng=0)
+    with pytest.raises(RuntimeError, match="Missing key\\(s\\): 'bias'"):
+        nn.utils.functional_call(layer, {"weight": tn.ones(1, 2)}, tn.ones(1, 2), strict=True)
+    out = nn.utils.functional_call(
+        layer, {"weight": tn.ones(1, 2), "bias": tn.zeros(1)}, tn.ones(1, 2), strict=True
+    )
+    assert out.item() == 2.0
+
+
+def test_tied_weights_are_replaced_under_both_names_unless_asked_not_to():
+    net = nn.Sequential(nn.Linear(2, 2, bias=False, rng=0), nn.Linear(2, 2, bias=False, rng=1))
+    net[1].weight = net[0].weight  # tied, as PyTorch's tied embeddings
+    w = tn.tensor(np.array([[1.0, 2.0], [0.0, 1.0]]))
+    x = np.array([[1.0, -1.0]])
+    tied = nn.utils.functional_call(net.double(), {"0.weight": w}, (tn.tensor(x),))
+    np.testing.assert_allclose(tied.data, x @ w.data.T @ w.data.T)
+    untied = nn.utils.functional_call(net, {"0.weight": w}, (tn.tensor(x),), tie_weights=False)
+    np.testing.assert_allclose(untied.data, x @ w.data.T @ net[0].weight.data.T)
+    assert net[1].weight is net[0].weight

@@ -99,3 +99,96 @@ def test_clip_grad_value():
     assert params[0].grad.tolist() == [-1.0, 0.5, 1.0]
     assert params[1].grad.tolist() == [[0.1]]
     assert params[2].grad is None
+
+
+# -- parameters_to_vector, vector_to_parameters ----------------------------------------------
+
+
+def test_parameters_to_vector_joins_in_order_and_is_differentiable():
+    from tinynet.nn.utils import parameters_to_vector
+
+    layer = tn.nn.Linear(3, 2, rng=0).double()
+    vector = parameters_to_vector(layer.parameters())
+    expected = np.concatenate([layer.weight.data.ravel(), layer.bias.data])
+    np.testing.assert_array_equal(vector.data, expected)
+    a = tn.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = tn.tensor(np.array([0.5, -1.0]), requires_grad=True)
+
+    def squared(a, b):
+        return parameters_to_vector([a, b]) ** 2
+
+    assert tn.gradcheck(squared, (a, b)) and tn.gradgradcheck(squared, (a, b))
+    np.testing.assert_array_equal(parameters_to_vector(a).data, np.arange(6.0))
+    with pytest.raises(RuntimeError, match="non-empty"):
+        parameters_to_vector([])
+    with pytest.raises(TypeError, match="parameter 1 is a ndarray"):
+        parameters_to_vector([a, np.ones(2)])
+
+
+def test_vector_to_parameters_is_the_inverse_and_writes_in_place():
+    from tinynet.nn.utils import parameters_to_vector, vector_to_parameters
+
+    layer = tn.nn.Linear(3, 2, rng=0)  # float32
+    before = parameters_to_vector(layer.parameters()).data.astype(np.float64)
+    weight_array = layer.weight.data
+    vector_to_parameters(tn.tensor(2 * before), layer.parameters())
+    np.testing.assert_allclose(parameters_to_vector(layer.parameters()).data, 2 * before, rtol=1e-6)
+    assert layer.weight.data is weight_array and layer.weight.dtype == tn.float32
+    np.testing.assert_allclose(layer.bias.data, 2 * before[6:], rtol=1e-6)
+
+
+def test_vector_to_parameters_refuses_stale_graphs_and_bad_vectors():
+    from tinynet.nn.utils import vector_to_parameters
+
+    w = tn.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (w * w).sum()
+    vector_to_parameters(tn.tensor(np.array([3.0, 4.0])), [w])
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    with pytest.raises(TypeError, match="expected Tensor, but got: numpy.ndarray"):
+        vector_to_parameters(np.ones(2), [w])
+    for wrong in (np.ones(1), np.ones(3), np.ones((1, 2))):
+        with pytest.raises(RuntimeError, match="1-D vector of 2 elements"):
+            vector_to_parameters(tn.tensor(wrong), [w])
+
+
+# -- rnn.pad_sequence ------------------------------------------------------------------------
+
+
+def padded_reference(arrays, batch_first, value, side):
+    longest = max(len(a) for a in arrays)
+    out = np.full((len(arrays), longest) + arrays[0].shape[1:], value)
+    for i, a in enumerate(arrays):
+        if side == "right":
+            out[i, : len(a)] = a
+        else:
+            out[i, longest - len(a) :] = a
+    return out if batch_first else np.swapaxes(out, 0, 1)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pad_sequence_matches_a_numpy_reference_and_gradcheck(batch_first, side):
+    from tinynet.nn.utils.rnn import pad_sequence
+
+    rng = np.random.default_rng(1)
+    arrays = [rng.normal(size=(n, 2)) for n in (3, 1, 4)]
+    out = pad_sequence([tn.tensor(a) for a in arrays], batch_first, -2.0, side)
+    np.testing.assert_array_equal(out.data, padded_reference(arrays, batch_first, -2.0, side))
+    inputs = tuple(tn.tensor(a, requires_grad=True) for a in arrays)
+
+    def padded(*sequences):
+        return pad_sequence(list(sequences), batch_first, 0.5, side) ** 2
+
+    assert tn.gradcheck(padded, inputs) and tn.gradgradcheck(padded, inputs)
+
+
+def test_pad_sequence_errors():
+    from tinynet.nn.utils.rnn import pad_sequence
+
+    with pytest.raises(ValueError, match="one of left or right, but got middle"):
+        pad_sequence([tn.ones(2)], padding_side="middle")
+    with pytest.raises(RuntimeError, match="empty list of sequences"):
+        pad_sequence([])
+    with pytest.raises(RuntimeError, match="sequence 1 has shape"):
+        pad_sequence([tn.ones(2, 3), tn.ones(2, 4)])

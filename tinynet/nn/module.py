@@ -682,13 +682,66 @@ class Module:
         return f"{self._get_name()}(\n  {body}\n)"
 
 
-def functional_call(module: Module, parameters: dict, args=(), kwargs: dict | None = None):
-    """Call ``module`` with ``parameters`` (dotted name -> Tensor) in place of its own.
+def _merged(parameter_and_buffer_dicts) -> dict:
+    if isinstance(parameter_and_buffer_dicts, dict):
+        return parameter_and_buffer_dicts
+    merged: dict = {}
+    for values in parameter_and_buffer_dicts:
+        repeated = sorted(set(merged) & set(values))
+        if repeated:
+            raise ValueError(
+                f"{repeated} appeared in multiple dictionaries; behavior of functional call is "
+                "ambiguous"
+            )
+        merged.update(values)
+    return merged
 
-    As PyTorch's ``torch.func.functional_call``, for parameters: the module computes with
-    the given Tensors (which may carry a graph, so gradients flow to them), and its own
-    parameters are back in place afterwards, even if the call raises. ``args`` is a tuple
-    (or a single Tensor). A name the module has no parameter for raises ``KeyError``.
+
+def _slots(module: Module, values: dict, tie_weights: bool) -> list:
+    """``(owner, registry, name, value)`` for each given name, and, with ``tie_weights``, for
+    every other place that holds the same Tensor as a given name."""
+    slots, replaced = [], {}
+    for name, value in values.items():
+        owner_name, _, leaf = name.rpartition(".")
+        owner = module.get_submodule(owner_name) if owner_name else module
+        registry = next((r for r in ("_parameters", "_buffers") if leaf in getattr(owner, r)), None)
+        if registry is None:
+            raise KeyError(
+                f"{module._get_name()} has no parameter {name!r} (nor a buffer of that name); "
+                f"its parameters are {[n for n, _ in module.named_parameters()]}, its buffers "
+                f"{[n for n, _ in module.named_buffers()]}"
+            )
+        slots.append((owner, registry, leaf, value))
+        replaced[id(getattr(owner, registry)[leaf])] = value
+    if tie_weights:
+        given = {(id(owner), leaf) for owner, _, leaf, _ in slots}
+        for _, owner in module.named_modules(remove_duplicate=False):
+            for registry in ("_parameters", "_buffers"):
+                for leaf, held in getattr(owner, registry).items():
+                    if id(held) in replaced and (id(owner), leaf) not in given:
+                        slots.append((owner, registry, leaf, replaced[id(held)]))
+    return slots
+
+
+def functional_call(
+    module: Module,
+    parameter_and_buffer_dicts,
+    args=(),
+    kwargs: dict | None = None,
+    *,
+    tie_weights: bool = True,
+    strict: bool = False,
+):
+    """Call ``module`` with other Tensors (dotted name -> Tensor) in place of its parameters
+    and buffers.
+
+    As PyTorch's ``torch.func.functional_call``: the module computes with the given Tensors
+    (which may carry a graph, so gradients flow to them), and its own are back in place
+    afterwards, even if the call raises. ``parameter_and_buffer_dicts`` is a dict or a tuple
+    of dicts (such as ``(params, buffers)``; a name in two raises ``ValueError``). ``args``
+    is a tuple (or a single Tensor). With ``tie_weights`` a Tensor the module holds under
+    two names is replaced under both; with ``strict`` every parameter and buffer must be
+    given. A name the module has neither a parameter nor a buffer for raises ``KeyError``.
 
     >>> import tinynet as tn
     >>> from tinynet import nn
@@ -698,22 +751,24 @@ def functional_call(module: Module, parameters: dict, args=(), kwargs: dict | No
     >>> out.item(), out.grad_fn is not None, layer.weight.data.tolist() != [[1.0, 1.0]]
     (2.0, True, True)
     """
+    values = _merged(parameter_and_buffer_dicts)
+    if strict:
+        names = [n for n, _ in module.named_parameters()] + [n for n, _ in module.named_buffers()]
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise RuntimeError(
+                f"Error(s) in reparametrizing for {module._get_name()}: Missing key(s): "
+                f"{', '.join(repr(n) for n in missing)}."
+            )
     args = args if isinstance(args, tuple) else (args,)
-    slots = []
+    slots = _slots(module, values, tie_weights)
+    originals = [getattr(owner, registry)[leaf] for owner, registry, leaf, _ in slots]
     try:
-        for name, value in parameters.items():
-            owner_name, _, leaf = name.rpartition(".")
-            owner = module.get_submodule(owner_name) if owner_name else module
-            if leaf not in owner._parameters:
-                raise KeyError(
-                    f"{module._get_name()} has no parameter {name!r}; its parameters are "
-                    f"{[n for n, _ in module.named_parameters()]}"
-                )
-            slots.append((owner, leaf, owner._parameters[leaf]))
+        for owner, registry, leaf, value in slots:
             # Swapped for this call only: not an edit that compiled programs must notice
             # (one inside a compiled function would otherwise record it on every call).
-            OrderedDict.__setitem__(owner._parameters, leaf, value)  # read via __getattr__
+            OrderedDict.__setitem__(getattr(owner, registry), leaf, value)  # via __getattr__
         return module(*args, **(kwargs or {}))
     finally:
-        for owner, leaf, original in reversed(slots):
-            OrderedDict.__setitem__(owner._parameters, leaf, original)
+        for (owner, registry, leaf, _), original in zip(reversed(slots), reversed(originals)):
+            OrderedDict.__setitem__(getattr(owner, registry), leaf, original)

@@ -30,6 +30,8 @@ import scipy.special
 import tinynet as tn
 from tinynet import ops
 from tinynet.nn.functional import scaled_dot_product_attention
+from tinynet.nn.utils import parameters_to_vector
+from tinynet.nn.utils.rnn import pad_sequence
 from tinynet.tensor import Tensor
 from tinynet.testing import strategies as tst
 from tinynet.testing.strategies import SMALL_SIZE, keep_away, sample_values
@@ -3225,6 +3227,56 @@ _PYTORCH_NAMES_OPS: list[OpInfo] = [
 
 OPS.extend(_PYTORCH_NAMES_OPS)
 # == end of PyTorch's names ==================================================================
+
+
+# == nn.utils: parameters as one vector, padded sequences ========================================
+def _draw_sequences(draw):
+    trailing = draw(tst.shapes(min_dims=0, max_dims=2, max_size=4))
+    lengths = [draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 3)))]
+    kwargs = {
+        "batch_first": draw(st.booleans()),
+        "padding_value": draw(st.sampled_from([0.0, -1.5])),
+        "padding_side": draw(st.sampled_from(["right", "left"])),
+    }
+    return tuple((n, *trailing) for n in lengths), kwargs
+
+
+def _pad_sequence_reference(*arrays, batch_first, padding_value, padding_side):
+    longest = max(len(a) for a in arrays)
+    out = np.full((len(arrays), longest, *arrays[0].shape[1:]), padding_value)
+    for row, a in zip(out, arrays):
+        if padding_side == "right":
+            row[: len(a)] = a
+        else:
+            row[longest - len(a) :] = a
+    return out if batch_first else np.swapaxes(out, 0, 1)
+
+
+def _draw_parameters(draw):
+    return tuple(
+        draw(tst.shapes(max_dims=2, max_size=6)) for _ in range(draw(st.integers(1, 3)))
+    ), {}
+
+
+OPS += [
+    OpInfo(
+        "pad_sequence",
+        lambda *sequences, **kwargs: pad_sequence(list(sequences), **kwargs),
+        _pad_sequence_reference,
+        _composite(_draw_sequences),
+        ((3, 2), (1, 2)),
+        {"batch_first": False, "padding_value": -1.5, "padding_side": "left"},
+        covers=("nn.utils.rnn.pad_sequence",),
+    ),
+    OpInfo(
+        "parameters_to_vector",
+        lambda *parameters: parameters_to_vector(parameters),
+        lambda *arrays: np.concatenate([a.ravel() for a in arrays]),
+        _composite(_draw_parameters),
+        ((2, 3), (), (2,)),
+        covers=("nn.utils.parameters_to_vector",),
+    ),
+]
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):

@@ -1,5 +1,4 @@
-"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place on ``.grad``);
-``functional_call``: a module computed with other parameter Tensors."""
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place on ``.grad``)."""
 
 from __future__ import annotations
 
@@ -7,10 +6,9 @@ import math
 
 import numpy as np
 
-from tinynet.nn.module import functional_call
 from tinynet.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "functional_call"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
 def _grads(parameters) -> list[Tensor]:
