@@ -17,7 +17,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -174,7 +174,7 @@ class IterableDataset(Dataset[T_co]):
     def __getitem__(self, index):
         raise TypeError(f"{type(self).__name__} is an IterableDataset: it is iterated, not indexed")
 
-    def __add__(self, other: Dataset) -> ChainDataset:
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
 
 
@@ -189,7 +189,7 @@ class ConcatDataset(Dataset[T_co]):
     ([3, 5], 10, 11)
     """
 
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
+    def __init__(self, datasets: Iterable) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
@@ -234,7 +234,7 @@ class ChainDataset(IterableDataset):
     ([0, 1, 0, 1, 2], [0, 0, 1])
     """
 
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
+    def __init__(self, datasets: Iterable) -> None:
         self.datasets = datasets
 
     def __iter__(self) -> Iterator:
@@ -335,9 +335,10 @@ class DataLoader:
         if batch_sampler is not None:
             batch_size, drop_last = None, False
         elif sampler is None and not self._iterable:
-            shuffled = RandomSampler(dataset, generator=self.generator)
-            sampler = shuffled if shuffle else SequentialSampler(dataset)
-        if batch_size is not None and not self._iterable:
+            sampler = SequentialSampler(dataset)
+            if shuffle:
+                sampler = RandomSampler(dataset, generator=self.generator)
+        if batch_size is not None and sampler is not None:
             batch_sampler = BatchSampler(sampler, batch_size, bool(drop_last))
         self._auto_collation = batch_size is not None or batch_sampler is not None
         self.batch_size, self.drop_last, self.shuffle = batch_size, bool(drop_last), bool(shuffle)
@@ -367,7 +368,7 @@ class DataLoader:
         """The number of batches of a pass: the batch sampler's length (the sampler's with
         ``batch_size=None``); for an iterable-style dataset, from its ``__len__``."""
         if not self._iterable:
-            return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+            return len(self._index_sampler())
         n = len(self.dataset)
         if self.batch_size is None:
             return n
@@ -380,7 +381,7 @@ class DataLoader:
         if fetcher.iterable:
             tasks: Iterator = itertools.repeat(None)
         else:  # the pass's order is drawn here, before the workers' base seed
-            tasks = iter(self.batch_sampler if self._auto_collation else self.sampler)
+            tasks = iter(self._index_sampler())
         if self.num_workers == 0:
             return _single_process(fetcher, tasks)
         workers = self._workers
@@ -398,6 +399,11 @@ class DataLoader:
             if self.persistent_workers:
                 self._workers = workers
         return workers.start_pass(tasks)
+
+    def _index_sampler(self) -> Any:
+        """What a pass of a map-style dataset iterates: lists of indices from the batch
+        sampler, or single indices from the sampler without automatic batching."""
+        return self.batch_sampler if self._auto_collation else self.sampler
 
     def _base_seed(self) -> int:
         """The workers' base seed: from a stream spawned off the loader's generator, so the
