@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Generic, TypeVar
@@ -131,7 +132,7 @@ class RandomSampler(Sampler[int]):
         parts = [generator.permutation(n) for _ in range(whole)]
         if rest:
             parts.append(generator.permutation(n)[:rest])
-        return iter(np.concatenate(parts).tolist())
+        return iter(np.concatenate(parts).tolist() if len(parts) > 1 else parts[0].tolist())
 
     def __len__(self) -> int:
         return self.num_samples
@@ -229,13 +230,9 @@ class BatchSampler(Sampler[list[int]]):
         return self._batches(iter(self.sampler))
 
     def _batches(self, indices: Iterator) -> Iterator[list]:
-        batch: list = []
-        for index in indices:
-            batch.append(index)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
+        while batch := list(itertools.islice(indices, self.batch_size)):
+            if len(batch) < self.batch_size and self.drop_last:
+                return
             yield batch
 
     def __len__(self) -> int:

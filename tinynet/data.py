@@ -440,17 +440,14 @@ def _check_batching(dataset, batch_size, shuffle, sampler, batch_sampler, drop_l
             "argument of tinynet's DataLoader is drop_last: pass sampler= by keyword)"
         )
     if isinstance(dataset, IterableDataset):
-        for name, value in (("shuffle", shuffle), ("sampler", sampler)):
-            if value not in (None, False):
+        options = {"shuffle": shuffle or None, "sampler": sampler, "batch_sampler": batch_sampler}
+        for name, value in options.items():
+            if value is not None:
                 raise ValueError(
                     f"DataLoader with IterableDataset: expected unspecified {name} option, but "
-                    f"got {name}={value!r} ({name} inside the dataset's __iter__)"
+                    f"got {name}={value!r} (an iterable-style dataset orders its samples in "
+                    "__iter__)"
                 )
-        if batch_sampler is not None:
-            raise ValueError(
-                "DataLoader with IterableDataset: expected unspecified batch_sampler option, "
-                f"but got batch_sampler={batch_sampler!r}"
-            )
     if sampler is not None and shuffle:
         raise ValueError("sampler option is mutually exclusive with shuffle")
     if batch_sampler is not None and (
