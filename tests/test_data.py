@@ -1,11 +1,24 @@
 """tinynet.data against torch.utils.data's documented behaviour: batches partition the
-dataset, shuffling permutes it anew each pass, drop_last, random_split's length rules."""
+dataset, shuffling permutes it anew each pass, drop_last, random_split's length rules,
+samplers and batch samplers, collate_fn=None, and PyTorch's argument conflicts."""
 
 import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet.data import DataLoader, Subset, TensorDataset, random_split
+from tinynet.data import (
+    BatchSampler,
+    DataLoader,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    TensorDataset,
+    WeightedRandomSampler,
+    default_collate,
+    default_convert,
+    random_split,
+)
 
 
 def rows(n: int = 7):
@@ -95,3 +108,100 @@ def test_bad_arguments_raise_clear_errors():
         DataLoader(TensorDataset(np.zeros(3)), batch_size=0)
     with pytest.raises(TypeError, match="cannot batch"):
         list(DataLoader([object(), object()], batch_size=2))
+
+
+def test_sampler_decides_the_indices_and_their_order():
+    X, y = rows(10)
+    data = TensorDataset(X, y)
+    chosen = [8, 1, 5, 3, 9]
+    loader = DataLoader(data, batch_size=2, sampler=chosen)
+    assert len(loader) == 3  # ceil(len(sampler) / batch_size), as PyTorch's
+    assert [yb.tolist() for _, yb in loader] == [[8, 1], [5, 3], [9]]
+    weighted = WeightedRandomSampler([0.0, 1.0, 0.0, 3.0] + [0.0] * 6, num_samples=9, generator=0)
+    loader = DataLoader(data, batch_size=4, sampler=weighted, drop_last=True)
+    assert len(loader) == 2
+    drawn = np.random.default_rng(0).choice(10, size=9, p=[0, 0.25, 0, 0.75] + [0] * 6)
+    assert [yb.tolist() for _, yb in loader] == [drawn[:4].tolist(), drawn[4:8].tolist()]
+
+
+def test_batch_sampler_gives_the_batches_and_len():
+    data = TensorDataset(np.arange(10) * 10)
+    loader = DataLoader(data, batch_sampler=BatchSampler(range(9, -1, -1), 4, drop_last=False))
+    assert loader.batch_size is None and loader.drop_last is False
+    assert len(loader) == 3
+    assert [b.tolist() for (b,) in loader] == [[90, 80, 70, 60], [50, 40, 30, 20], [10, 0]]
+    ragged = DataLoader(data, batch_sampler=[[3], [0, 1, 2]])
+    assert [b.tolist() for (b,) in ragged] == [[30], [0, 10, 20]] and len(ragged) == 2
+
+
+def test_generator_is_rngs_pytorch_name_and_shuffle_is_a_random_sampler():
+    data = TensorDataset(np.arange(12))
+    by_generator = DataLoader(data, batch_size=5, shuffle=True, generator=np.random.default_rng(2))
+    by_rng = DataLoader(data, batch_size=5, shuffle=True, rng=2)
+    assert isinstance(by_generator.sampler, RandomSampler)
+    assert isinstance(by_generator.batch_sampler, BatchSampler)
+    for _ in range(2):
+        assert [b.tolist() for (b,) in by_generator] == [b.tolist() for (b,) in by_rng]
+    assert isinstance(DataLoader(data).sampler, SequentialSampler)
+    with pytest.raises(ValueError, match="generator= or rng="):
+        DataLoader(data, rng=0, generator=0)
+
+
+def test_collate_fn_none_means_default_collate_or_default_convert():
+    class Pairs:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return np.full(2, i, np.float32), i
+
+    loader = DataLoader(Pairs(), batch_size=3)
+    assert loader.collate_fn is default_collate
+    first = next(iter(loader))
+    assert type(first) is list and first[0].shape == (3, 2) and first[1].tolist() == [0, 1, 2]
+    singles = DataLoader(Pairs(), batch_size=None)
+    assert singles.collate_fn is default_convert and len(singles) == 4
+    sample = next(iter(singles))
+    assert type(sample) is list and isinstance(sample[0], tn.Tensor) and sample[1] == 0
+    named = DataLoader(Pairs(), batch_size=None, collate_fn=lambda sample: sample[1] * 10)
+    assert list(named) == [0, 10, 20, 30]  # collate_fn gets each sample without batching
+    # A TensorDataset is batched by indexing, with what default_collate makes of its rows.
+    data = TensorDataset(np.arange(6.0).reshape(3, 2), np.arange(3))
+    (fast,) = list(DataLoader(data, batch_size=3))
+    slow = default_collate([data[i] for i in range(3)])
+    assert type(fast) is type(slow) is list
+    for a, b in zip(fast, slow):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_conflicting_loader_arguments_raise_pytorchs_errors():
+    data = TensorDataset(np.arange(4))
+    sampler = SequentialSampler(data)
+    batches = BatchSampler(sampler, 2, False)
+    exclusive = "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler"
+    for options in (
+        {"batch_size": 2},
+        {"shuffle": True},
+        {"sampler": sampler},
+        {"drop_last": True},
+    ):
+        with pytest.raises(ValueError, match=exclusive):
+            DataLoader(data, batch_sampler=batches, **options)
+    with pytest.raises(ValueError, match="sampler option is mutually exclusive with shuffle"):
+        DataLoader(data, sampler=sampler, shuffle=True)
+    with pytest.raises(ValueError, match="batch_size=None option disables auto-batching"):
+        DataLoader(data, batch_size=None, drop_last=True)
+    with pytest.raises(TypeError, match="pass sampler= by keyword"):
+        DataLoader(data, 2, False, sampler)
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(range(3))
+
+    for name in ("sampler", "batch_sampler"):
+        with pytest.raises(ValueError, match=f"expected unspecified {name} option"):
+            DataLoader(Stream(), **{name: batches})
+    loader = DataLoader(data, batch_size=2)
+    with pytest.raises(ValueError, match="batch_size attribute should not be set after"):
+        loader.batch_size = 3

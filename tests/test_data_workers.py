@@ -17,7 +17,16 @@ import pytest
 
 import tinynet as tn
 from tinynet import data as tn_data
-from tinynet.data import DataLoader, IterableDataset, TensorDataset, get_worker_info
+from tinynet.data import (
+    BatchSampler,
+    DataLoader,
+    IterableDataset,
+    RandomSampler,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    get_worker_info,
+)
 
 # The datasets live at the top level: worker processes unpickle them by reference.
 
@@ -145,6 +154,30 @@ def test_workers_give_the_batches_of_one_process_in_the_same_order(dataset, opti
     workers = DataLoader(dataset, num_workers=2, **options)
     for _ in range(2):  # a second pass shuffles anew, in both alike
         assert_same_batches(batches(single), batches(workers))
+    assert no_worker_left()
+
+
+def samplers(seed):
+    """Each sampler option of a DataLoader, built anew from ``seed``."""
+    return [
+        {"batch_size": 3, "sampler": RandomSampler(range(11), True, 13, generator=seed)},
+        {"batch_size": 2, "sampler": WeightedRandomSampler(np.arange(11.0), 7, generator=seed)},
+        {"batch_sampler": BatchSampler(SubsetRandomSampler([1, 4, 9, 2, 6], seed), 2, False)},
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_workers_give_the_batches_of_one_process_for_any_sampler(case):
+    single = DataLoader(Records(), **samplers(seed=3)[case])
+    workers = DataLoader(
+        Records(), num_workers=2, persistent_workers=True, **samplers(seed=3)[case]
+    )
+    for _ in range(2):  # each pass draws anew, in both alike
+        expected = batches(single)
+        assert len(expected) == len(single) == len(workers)
+        assert_same_batches(expected, batches(workers))
+    del workers
+    gc.collect()
     assert no_worker_left()
 
 

@@ -1,5 +1,7 @@
-"""Datasets and mini-batches, as ``torch.utils.data``: TensorDataset, IterableDataset,
-DataLoader (in worker processes with ``num_workers > 0``), random_split.
+"""Datasets and mini-batches, as ``torch.utils.data``: Dataset, TensorDataset,
+IterableDataset, ConcatDataset, ChainDataset, Subset, random_split; the samplers;
+default_collate and default_convert; DataLoader (in worker processes with
+``num_workers > 0``).
 
 >>> import numpy as np, tinynet as tn
 >>> from tinynet.data import DataLoader, TensorDataset
@@ -10,30 +12,74 @@ DataLoader (in worker processes with ``num_workers > 0``), random_split.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from tinynet import _random
+from tinynet._data_collate import default_collate, default_convert
+from tinynet._data_samplers import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from tinynet._data_workers import WorkerInfo, WorkerPool, get_worker_info
-from tinynet.functional import stack
 from tinynet.tensor import Tensor
 
 __all__ = [
+    "BatchSampler",
+    "ChainDataset",
+    "ConcatDataset",
     "DataLoader",
+    "Dataset",
     "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
     "WorkerInfo",
+    "default_collate",
+    "default_convert",
     "get_worker_info",
     "random_split",
 ]
 
+T_co = TypeVar("T_co", covariant=True)
 
-class TensorDataset:
+
+class Dataset(Generic[T_co]):
+    """Base class of map-style datasets: subclasses define ``__getitem__(index)`` (and
+    ``__len__``, which samplers and ``len(loader)`` need). ``a + b`` concatenates two.
+
+    >>> class Squares(Dataset):
+    ...     def __len__(self):
+    ...         return 4
+    ...     def __getitem__(self, index):
+    ...         return index * index
+    >>> both = Squares() + Squares()
+    >>> len(both), both[5]
+    (8, 1)
+    """
+
+    def __getitem__(self, index) -> T_co:
+        raise NotImplementedError("Dataset subclasses must define __getitem__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
     """Samples are rows: item ``i`` is ``tuple(t[i] for t in tensors)``.
 
     Tensors or array-likes (NumPy arrays keep their dtype and memory), all with the same
@@ -63,7 +109,7 @@ class TensorDataset:
         return self.tensors[0].shape[0]
 
 
-class Subset:
+class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
     def __init__(self, dataset, indices: Sequence[int] | np.ndarray):
@@ -108,12 +154,12 @@ def random_split(dataset, lengths: Sequence, rng=None) -> list[Subset]:
     return [Subset(dataset, order[start:end]) for start, end in zip(bounds[:-1], bounds[1:])]
 
 
-class IterableDataset:
+class IterableDataset(Dataset[T_co]):
     """Base class of iterable-style datasets: subclasses define ``__iter__``, yielding samples.
 
     With ``num_workers > 0`` every worker iterates its own copy: use ``get_worker_info()``
     in ``__iter__`` to keep one part per worker, else each sample comes once per worker
-    (as in PyTorch).
+    (as in PyTorch). ``a + b`` chains two (a ``ChainDataset``).
 
     >>> class Count(IterableDataset):
     ...     def __iter__(self):
@@ -122,33 +168,128 @@ class IterableDataset:
     [[0, 1], [2, 3], [4]]
     """
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError("IterableDataset subclasses must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it is iterated, not indexed")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ConcatDataset(Dataset[T_co]):
+    """The samples of several map-style datasets, one after the other.
+
+    ``cumulative_sizes[i]`` is the length of the first ``i + 1`` datasets together; an
+    index finds its dataset by bisection over them. Negative indices count from the end.
+
+    >>> joined = ConcatDataset([TensorDataset(np.arange(3)), TensorDataset(np.arange(10, 12))])
+    >>> joined.cumulative_sizes, joined[3][0].item(), joined[-1][0].item()
+    ([3, 5], 10, 11)
+    """
+
+    def __init__(self, datasets: Iterable) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise TypeError(
+                    "ConcatDataset does not support IterableDataset: chain iterable-style "
+                    "datasets with ChainDataset"
+                )
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"ConcatDataset indices must be integers, got {type(index).__name__}")
+        if index < 0:
+            if -index > len(self):
+                raise ValueError(
+                    f"ConcatDataset: absolute value of index should not exceed dataset length "
+                    f"({len(self)}), got {index}"
+                )
+            index += len(self)
+        if index >= len(self):
+            raise IndexError(f"ConcatDataset index {index} is out of range for length {len(self)}")
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][int(index) - start]
+
+
+class ChainDataset(IterableDataset):
+    """The samples of several iterable-style datasets, one after the other (lazily: each
+    pass iterates each dataset anew).
+
+    >>> class Count(IterableDataset):
+    ...     def __init__(self, n):
+    ...         self.n = n
+    ...     def __iter__(self):
+    ...         return iter(range(self.n))
+    >>> list(ChainDataset([Count(2), Count(3)])), list(Count(1) + Count(2))
+    ([0, 1, 0, 1, 2], [0, 0, 1])
+    """
+
+    def __init__(self, datasets: Iterable) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator:
+        for dataset in self.datasets:
+            _check_iterable(dataset)
+            yield from dataset
+
+    def __len__(self) -> int:
+        total = 0
+        for dataset in self.datasets:
+            _check_iterable(dataset)
+            total += len(dataset)
+        return total
+
+
+def _check_iterable(dataset) -> None:
+    if not isinstance(dataset, IterableDataset):
+        raise TypeError(
+            f"ChainDataset only supports IterableDataset, got {type(dataset).__name__}: "
+            "concatenate map-style datasets with ConcatDataset"
+        )
 
 
 _pin_memory_warned = [False]
+
+# Attributes that the samplers built in __init__ depend on: setting them later would change
+# nothing, so it is refused, as in PyTorch.
+_FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "shuffle")
 
 
 class DataLoader:
     """Iterate over ``dataset`` in mini-batches of Tensors.
 
     ``dataset``: map-style (``__len__`` and ``__getitem__``) or an ``IterableDataset``.
-    ``shuffle`` draws a new order at every pass from ``rng`` (a seed or Generator, drawn
-    from once per pass; None: the global generator seeded by ``tn.manual_seed``).
-    ``drop_last`` skips a final short batch; ``batch_size=None`` yields single samples.
-    Samples that are tuples (or dicts) are batched field by field: Tensors and arrays are
-    stacked, Python ints become int64 and floats float64, as PyTorch's default collate;
-    ``collate_fn(samples)`` replaces it.
+    A map-style dataset's indices come from ``sampler`` (default: in order, or a
+    ``RandomSampler`` with ``shuffle=True``, a new order at every pass), grouped by
+    ``BatchSampler(sampler, batch_size, drop_last)``; ``batch_sampler=`` gives the lists
+    of indices instead (leave ``batch_size``, ``shuffle``, ``sampler``, ``drop_last`` unset).
+    ``generator`` (PyTorch's name) or ``rng``: a seed or Generator for the shuffling and the
+    workers' seeds (None: the global generator seeded by ``tn.manual_seed``).
+    ``collate_fn(samples)`` makes a batch (default ``default_collate``: Tensors and arrays
+    stacked, ints to int64, floats to float64, dicts, lists and tuples field by field);
+    ``batch_size=None`` yields single samples, passed through ``collate_fn`` (default
+    ``default_convert``: arrays to Tensors).
 
     ``num_workers > 0`` loads in that many worker processes, as PyTorch's: the batches of a
-    map-style dataset come in the order of ``num_workers=0``; ``worker_init_fn(worker_id)``
-    runs once in each; worker ``i`` seeds ``tn.manual_seed``, ``random`` and NumPy's legacy
-    global generator with ``base_seed + i`` (``base_seed`` drawn anew each pass from a
-    stream spawned off ``rng``, so the shuffling is that of ``num_workers=0``);
-    ``get_worker_info()`` tells a dataset which worker runs it. ``prefetch_factor``
-    (default 2) batches per worker are loaded ahead, ``timeout`` (seconds, 0: none) bounds
-    the wait for one, ``persistent_workers=True`` keeps the workers from one pass to the
-    next, ``multiprocessing_context`` picks the start method (default ``forkserver``, or
+    map-style dataset come in the order of ``num_workers=0`` (the sampler runs in the main
+    process); ``worker_init_fn(worker_id)`` runs once in each; worker ``i`` seeds
+    ``tn.manual_seed``, ``random`` and NumPy's legacy global generator with
+    ``base_seed + i`` (``base_seed`` drawn anew each pass from a stream spawned off the
+    generator, so the shuffling is that of ``num_workers=0``); ``get_worker_info()`` tells
+    a dataset which worker runs it. ``prefetch_factor`` (default 2) batches per worker are
+    loaded ahead, ``timeout`` (seconds, 0: none) bounds the wait for one,
+    ``persistent_workers=True`` keeps the workers from one pass to the next,
+    ``multiprocessing_context`` picks the start method (default ``forkserver``, or
     ``spawn`` where there is none): the dataset, ``collate_fn`` and ``worker_init_fn`` must
     pickle. ``pin_memory=True`` has no meaning on the CPU: it warns once and is ignored.
 
@@ -156,6 +297,9 @@ class DataLoader:
     >>> loader = DataLoader(TensorDataset(np.arange(5)), batch_size=2, drop_last=True)
     >>> len(loader), [batch.tolist() for (batch,) in loader]
     (2, [[0, 1], [2, 3]])
+    >>> picked = DataLoader(np.arange(10.0), batch_sampler=[[9, 0], [5]])
+    >>> len(picked), [batch.tolist() for batch in picked]
+    (2, [[9.0, 0.0], [5.0]])
     """
 
     def __init__(
@@ -166,6 +310,9 @@ class DataLoader:
         drop_last: bool = False,
         rng=None,
         *,
+        sampler: Sampler | Iterable | None = None,
+        batch_sampler: Sampler | Iterable | None = None,
+        generator=None,
         num_workers: int = 0,
         collate_fn: Callable | None = None,
         pin_memory: bool = False,
@@ -175,32 +322,31 @@ class DataLoader:
         prefetch_factor: int | None = None,
         persistent_workers: bool = False,
     ):
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-            or batch_size <= 0
-        ):  # fmt: skip
-            raise ValueError(f"batch_size should be a positive integer or None, got {batch_size}")
+        _check_batching(dataset, batch_size, shuffle, sampler, batch_sampler, drop_last)
         _check_workers(num_workers, timeout, prefetch_factor, persistent_workers)
-        if isinstance(dataset, IterableDataset) and shuffle:
-            raise ValueError(
-                "DataLoader with IterableDataset: expected unspecified shuffle option, but got "
-                "shuffle=True (shuffle inside the dataset's __iter__)"
-            )
-        if pin_memory and not _pin_memory_warned[0]:
-            _pin_memory_warned[0] = True
-            warnings.warn(
-                "pin_memory=True has no effect: tinynet runs on the CPU, where there is no "
-                "device memory to pin",
-                UserWarning,
-                stacklevel=2,
-            )
+        if pin_memory:
+            _warn_pin_memory()
+        if generator is not None and rng is not None:
+            raise ValueError("DataLoader takes generator= or rng= (the same thing), not both")
         self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.generator = None if rng is None else _random.as_generator(rng)
-        self.num_workers = int(num_workers)
+        chosen = rng if generator is None else generator
+        self.generator = None if chosen is None else _random.as_generator(chosen)
+        self._iterable = isinstance(dataset, IterableDataset)
+        if batch_sampler is not None:
+            batch_size, drop_last = None, False
+        elif sampler is None and not self._iterable:
+            sampler = SequentialSampler(dataset)
+            if shuffle:
+                sampler = RandomSampler(dataset, generator=self.generator)
+        if batch_size is not None and sampler is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, bool(drop_last))
+        self._auto_collation = batch_size is not None or batch_sampler is not None
+        self.batch_size, self.drop_last, self.shuffle = batch_size, bool(drop_last), bool(shuffle)
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
+        self.num_workers = int(num_workers)
         self.pin_memory = bool(pin_memory)
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
@@ -208,16 +354,34 @@ class DataLoader:
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
         self.persistent_workers = bool(persistent_workers)
         self._workers: WorkerPool | None = None  # persistent workers, once started
+        self._initialized = True
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _FROZEN and self.__dict__.get("_initialized"):
+            raise ValueError(
+                f"{name} attribute should not be set after DataLoader is initialized: make a "
+                "new DataLoader"
+            )
+        super().__setattr__(name, value)
 
     def __len__(self) -> int:
+        """The number of batches of a pass: the batch sampler's length (the sampler's with
+        ``batch_size=None``); for an iterable-style dataset, from its ``__len__``."""
+        if not self._iterable:
+            return len(self._index_sampler())
         n = len(self.dataset)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator:
-        fetcher = _Fetcher(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
-        tasks = itertools.repeat(None) if fetcher.iterable else self._index_batches()
+        fetcher = _Fetcher(
+            self.dataset, self._auto_collation, self.batch_size, self.drop_last, self.collate_fn
+        )
+        if fetcher.iterable:
+            tasks: Iterator = itertools.repeat(None)
+        else:  # the pass's order is drawn here, before the workers' base seed
+            tasks = iter(self._index_sampler())
         if self.num_workers == 0:
             return _single_process(fetcher, tasks)
         workers = self._workers
@@ -236,18 +400,10 @@ class DataLoader:
                 self._workers = workers
         return workers.start_pass(tasks)
 
-    def _index_batches(self) -> list:
-        """The indices of each batch of this pass (a single index with ``batch_size=None``)."""
-        n = len(self.dataset)
-        if self.shuffle:
-            generator = self.generator or _random.default_generator()
-            order = generator.permutation(n)
-        else:
-            order = np.arange(n)
-        if self.batch_size is None:
-            return [int(index) for index in order]
-        stop = n - n % self.batch_size if self.drop_last else n
-        return [order[start : start + self.batch_size] for start in range(0, stop, self.batch_size)]
+    def _index_sampler(self) -> Any:
+        """What a pass of a map-style dataset iterates: lists of indices from the batch
+        sampler, or single indices from the sampler without automatic batching."""
+        return self.batch_sampler if self._auto_collation else self.sampler
 
     def _base_seed(self) -> int:
         """The workers' base seed: from a stream spawned off the loader's generator, so the
@@ -258,6 +414,53 @@ class DataLoader:
         except TypeError:  # a generator made without a seed sequence
             stream = np.random.default_rng(generator.integers(2**63))
         return int(stream.integers(2**62))
+
+
+def _warn_pin_memory() -> None:
+    if not _pin_memory_warned[0]:
+        _pin_memory_warned[0] = True
+        warnings.warn(
+            "pin_memory=True has no effect: tinynet runs on the CPU, where there is no "
+            "device memory to pin",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _check_batching(dataset, batch_size, shuffle, sampler, batch_sampler, drop_last) -> None:
+    """PyTorch's checks of how the indices are drawn and batched, with its messages."""
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+        or batch_size <= 0
+    ):  # fmt: skip
+        raise ValueError(f"batch_size should be a positive integer or None, got {batch_size}")
+    if not isinstance(drop_last, (bool, np.bool_, int)):
+        raise TypeError(
+            f"drop_last should be a bool, got {type(drop_last).__name__} (the fourth positional "
+            "argument of tinynet's DataLoader is drop_last: pass sampler= by keyword)"
+        )
+    if isinstance(dataset, IterableDataset):
+        options = {"shuffle": shuffle or None, "sampler": sampler, "batch_sampler": batch_sampler}
+        for name, value in options.items():
+            if value is not None:
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified {name} option, but "
+                    f"got {name}={value!r} (an iterable-style dataset orders its samples in "
+                    "__iter__)"
+                )
+    if sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None and (
+        batch_size != 1 or shuffle or sampler is not None or drop_last
+    ):
+        raise ValueError(
+            "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+            "and drop_last"
+        )
+    if batch_size is None and drop_last:
+        raise ValueError(
+            "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
+        )
 
 
 def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers) -> None:
@@ -298,12 +501,13 @@ def _single_process(fetcher: _Fetcher, tasks) -> Iterator:
 
 class _Fetcher:
     """Turns one task into a batch, in the main process or in a worker: the indices of a
-    batch of a map-style dataset; for an iterable-style one, the next ``batch_size``
-    samples of the pass (``start`` begins one), raising StopIteration at its end."""
+    batch of a map-style dataset (one index without automatic batching); for an
+    iterable-style one, the next ``batch_size`` samples of the pass (``start`` begins one),
+    raising StopIteration at its end."""
 
-    def __init__(self, dataset, batch_size: int | None, drop_last: bool, collate_fn) -> None:
-        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
-        self.collate_fn = collate_fn
+    def __init__(self, dataset, auto_collation: bool, batch_size, drop_last, collate_fn) -> None:
+        self.dataset, self.auto_collation = dataset, auto_collation
+        self.batch_size, self.drop_last, self.collate_fn = batch_size, drop_last, collate_fn
         self.iterable = isinstance(dataset, IterableDataset)
         self.samples: Iterator | None = None
 
@@ -317,21 +521,23 @@ class _Fetcher:
     def __call__(self, indices):
         if self.iterable:
             return self._next_of_iterable()
-        if self.batch_size is None:
-            return self.dataset[indices]
-        if self.collate_fn is None and _batch_indexable(self.dataset):
-            return self.dataset[indices]  # one indexing op per tensor
-        samples = [self.dataset[int(i)] for i in indices]
-        return (self.collate_fn or collate)(samples)
+        if not self.auto_collation:
+            return self.collate_fn(self.dataset[indices])
+        if self.collate_fn is default_collate and _batch_indexable(self.dataset):
+            array = np.asarray(indices)
+            if array.ndim == 1 and array.size and array.dtype.kind in "iu":
+                # What default_collate makes of the rows, with one indexing op per tensor.
+                return list(self.dataset[array])
+        return self.collate_fn([self.dataset[index] for index in indices])
 
     def _next_of_iterable(self):
         assert self.samples is not None
-        if self.batch_size is None:
-            return next(self.samples)
+        if not self.auto_collation:
+            return self.collate_fn(next(self.samples))
         samples = list(itertools.islice(self.samples, self.batch_size))
         if not samples or (self.drop_last and len(samples) < self.batch_size):
             raise StopIteration
-        return (self.collate_fn or collate)(samples)
+        return self.collate_fn(samples)
 
 
 def _batch_indexable(dataset) -> bool:
@@ -339,26 +545,3 @@ def _batch_indexable(dataset) -> bool:
     while isinstance(dataset, Subset):
         dataset = dataset.dataset
     return isinstance(dataset, TensorDataset)
-
-
-def collate(samples: list):
-    """Batch a list of samples field by field (see ``DataLoader``)."""
-    first = samples[0]
-    if isinstance(first, Tensor):
-        return stack(samples)
-    if isinstance(first, np.ndarray):
-        return Tensor(np.stack(samples))
-    if isinstance(first, (bool, np.bool_)):
-        return Tensor(np.asarray(samples, dtype=np.bool_))
-    if isinstance(first, (int, np.integer)):
-        return Tensor(np.asarray(samples, dtype=np.int64))
-    if isinstance(first, (float, np.floating)):
-        return Tensor(np.asarray(samples, dtype=np.float64))
-    if isinstance(first, dict):
-        return {key: collate([s[key] for s in samples]) for key in first}
-    if isinstance(first, (tuple, list)):
-        return type(first)(collate(list(field)) for field in zip(*samples))
-    raise TypeError(
-        f"DataLoader cannot batch samples of type {type(first).__name__}; return Tensors, "
-        "arrays, numbers, or tuples/dicts of them from the dataset"
-    )
