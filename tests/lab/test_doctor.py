@@ -148,3 +148,25 @@ def test_large_inputs_use_random_projections_and_still_find_a_bug():
     report = diagnose(lambda x: Twice.apply(x).tanh().sum(), (x,), max_elements=100)
     assert report.first_bad.op == "Twice" and report.first_bad.element is None
     assert report.first_bad.numerical == pytest.approx(report.first_bad.analytic * 2 / 2.5)
+
+
+def test_a_masks_infinite_scores_are_left_out_and_a_wrong_gradient_still_found():
+    # Causal attention adds -inf scores: no derivative there, so not a false failure.
+    q = tn.tensor(np.random.default_rng(0).normal(size=(3, 2)), requires_grad=True)
+    report = diagnose(
+        lambda q: nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True).sum(), (q,)
+    )
+    assert report.passed, str(report)
+    assert any("non-finite output values not checked" in (c.message or "") for c in report.nodes)
+
+    class BadBeyondInf(tn.Function):  # wrong where the output is finite
+        @staticmethod
+        def forward(ctx, x):
+            return np.where(x > 0, 2 * x, -np.inf)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * 3.0
+
+    report = diagnose(lambda x: BadBeyondInf.apply(x), (q,))
+    assert not report.passed

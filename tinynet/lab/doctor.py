@@ -198,7 +198,12 @@ def _check_node(index, node, args, eps, atol, rtol, max_elements, generator) -> 
     if output.dtype.kind != "f" or not output.requires_grad:
         check.status, check.message = "skipped", "output not differentiable"
         return check
-    cotangent = generator.standard_normal(output.shape)
+    # Only finite outputs have derivatives to check (a mask's -inf scores do not): the
+    # projection leaves the others out.
+    finite = np.isfinite(output.data)
+    cotangent = np.where(finite, generator.standard_normal(output.shape), 0.0)
+    if not finite.all():
+        check.message = f"{int(finite.size - finite.sum())} non-finite output values not checked"
     try:
         grads = autograd.grad(
             output, [leaves[p] for p in replay.differentiable],
@@ -210,7 +215,8 @@ def _check_node(index, node, args, eps, atol, rtol, max_elements, generator) -> 
 
     def projected(replaced) -> float:
         value, _ = replay.call(replaced)
-        return float(np.sum(cotangent * value.data))
+        with np.errstate(invalid="ignore"):  # 0 * inf where an output is not finite
+            return float(np.sum(np.where(finite, cotangent * value.data, 0.0)))
 
     worst_score, checked = -1.0, 0
     for position, grad in zip(replay.differentiable, grads):
