@@ -379,13 +379,20 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+class AdaptiveAvgPool1d(Module):
     """Mean over ``output_size`` near-equal windows of ``(N, C, L)`` or ``(C, L)``.
 
     >>> import tinynet as tn, tinynet.nn as nn
     >>> nn.AdaptiveAvgPool1d(2)(tn.tensor([[[1.0, 2.0, 3.0]]])).tolist()
     [[[1.5, 2.5]]]
     """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
     def forward(self, input) -> Tensor:
         return ops.adaptive_avg_pool1d(input, self.output_size)

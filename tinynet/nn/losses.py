@@ -822,6 +822,7 @@ def multi_margin_loss(
             f"multi_margin_loss: expected input of shape (C,) or (N, C), got shape {input.shape}"
         )
     target = _targets(target, input, "multi_margin_loss", probabilities=False)
+    assert isinstance(target, np.ndarray)  # class indices: probabilities are not accepted
     n_classes = input.shape[-1]
     _check_class_range(target, None, n_classes, "multi_margin_loss")
     picked = input[_gather_index(target)]

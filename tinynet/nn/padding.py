@@ -41,19 +41,17 @@ class _PadNd(Module):
     def __init__(self, padding: int | Sequence[int], value: float = 0.0):
         super().__init__()
         sides = 2 * self._spatial
-        if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
-            padding = (int(padding),) * sides
-        else:
-            padding = tuple(padding)
-            if len(padding) != sides or not all(
-                isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in padding
-            ):
-                raise ValueError(
-                    f"{type(self).__name__}: padding must be an int or {sides} ints "
-                    f"(left, right{', top, bottom' if sides == 4 else ''}), got {padding!r}"
-                )
-            padding = tuple(int(n) for n in padding)
-        self.padding = padding
+        widths = (padding,) * sides if isinstance(padding, (int, np.integer)) else padding
+        if (
+            isinstance(widths, (str, bytes))
+            or len(widths) != sides
+            or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in widths)
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: padding must be an int or {sides} ints "
+                f"(left, right{', top, bottom' if sides == 4 else ''}), got {padding!r}"
+            )
+        self.padding = tuple(int(n) for n in widths)
         self.value = value
 
     def forward(self, input) -> Tensor:
