@@ -5,8 +5,9 @@ module is exported layer by layer, one writer per layer class: ``nn.Sequential``
 too) of ``Linear``, ``Conv1d``/``2d``, ``ConvTranspose1d``/``2d``, ``MaxPool1d``/``2d``,
 ``AvgPool1d``/``2d``, ``AdaptiveAvgPool2d``, ``BatchNorm1d``/``2d``/``3d``, ``LayerNorm``,
 ``Embedding`` (integer indices in), ``Upsample`` (every mode), ``Flatten``, ``Unflatten``,
-``Identity``, ``Dropout`` and the activations (docs/nn.md lists them and how each is
-written). Anything else, a subclass with its own ``forward`` included, is refused by name
+``Identity``, the dropouts, ``GroupNorm``, ``InstanceNorm1d``/``2d``, ``RMSNorm``,
+``PReLU``, ``Threshold``, ``PixelShuffle``/``Unshuffle``, the padding layers, the adaptive
+pools and the activations (docs/nn.md lists them and how each is written). Anything else, a subclass with its own ``forward`` included, is refused by name
 rather than exported wrongly. The graph computes in the dtype of the module's parameters;
 its batch axis is dynamic, the other axes are the example's.
 
