@@ -429,3 +429,25 @@ def test_the_new_layers_train_in_a_network():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         net.eval()(x)
+
+
+def test_second_order_at_the_kinks_follows_the_first_order_masks():
+    # PyTorch differentiates each first-order rule with its masks held: 0 at the hinge, and
+    # prelu's slope to x (weight, on the negative side at 0) varies with weight at rate 1.
+    x = tn.tensor([0.0], requires_grad=True)
+    weight = tn.tensor([0.25], requires_grad=True)
+    (grad_x,) = tn.grad(F.prelu(x, weight).sum(), x, create_graph=True)
+    by_x, by_weight = tn.grad(grad_x.sum(), (x, weight), allow_unused=True)
+    assert (by_x is None or by_x.tolist() == [0.0]) and by_weight.tolist() == [1.0]
+    hinges = [
+        lambda v: F.margin_ranking_loss(v, tn.tensor([0.0]), tn.tensor([1.0])),
+        lambda v: F.hinge_embedding_loss(v + 1.0, tn.tensor([-1.0])),
+        lambda v: F.multi_margin_loss(tn.stack([v[0] + 1.0, tn.zeros(1)[0]]), np.array(0), p=2),
+        lambda v: F.threshold(v, 0.0, 5.0).sum(),
+    ]
+    for loss in hinges:
+        point = tn.tensor([0.0], requires_grad=True)
+        (slope,) = tn.grad(loss(point), point, create_graph=True)
+        if slope.requires_grad:  # else the slope is a constant: curvature 0
+            (curvature,) = tn.grad(slope.sum(), point, allow_unused=True)
+            assert curvature is None or curvature.tolist() == [0.0]

@@ -297,7 +297,10 @@ def prelu(input: TensorLike, weight: TensorLike) -> Tensor:
         weight = weight.reshape(-1, *(1,) * (input.ndim - 2))
     elif input.ndim < weight.ndim:
         weight = weight.reshape(())
-    return ops.where(ops.gt(input.detach(), 0.0), input, weight * input)
+    # relu(x) + weight * min(x, 0): exact on both sides, and at 0 relu's zero slope leaves
+    # the negative side's (weight to x, x = 0 to weight), PyTorch's choice at every order.
+    positive = ops.relu(input)
+    return positive + weight * (input - positive)
 
 
 def threshold(input: TensorLike, threshold: float, value: float, inplace: bool = False) -> Tensor:

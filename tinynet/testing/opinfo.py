@@ -2790,7 +2790,9 @@ def _prelu_reference(x, weight):
     return np.where(x > 0, x, weight * x)
 
 
-_THRESHOLDS = (0.5, -1.25)
+# threshold jumps where x == threshold, a point no primitive declares (a comparison picks the
+# side): thresholds no drawn value lands on keep the draws off it.
+_THRESHOLDS = (0.41421356237309503, -1.2247448713915890)
 
 
 def _draw_pixel_shuffle(draw):
@@ -2942,13 +2944,24 @@ def _multi_margin_reference(x, target, p, margin, weight, reduction):
     return _reduce_reference(loss if x.ndim == 2 else loss[0], reduction)
 
 
+def _target_margin(x: np.ndarray, target: np.ndarray, margin: float) -> np.ndarray:
+    """``margin`` at each sample's target class, 0 elsewhere: ``x`` plus this has its hinges
+    ``margin - x[y] + x[i] = 0`` exactly where the drawn ``x[i] == x[y]``."""
+    return margin * (np.arange(x.shape[-1]) == np.asarray(target)[..., None]).reshape(x.shape)
+
+
+def _multi_margin_op(x, **kwargs):
+    shift = _target_margin(x.data, kwargs["target"], kwargs["margin"]).astype(x.dtype)
+    return F.multi_margin_loss(x + Tensor(shift), **kwargs)
+
+
 def _draw_cosine_embedding(draw):
     n, features = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     batched = draw(st.booleans())
     shape = (n, features) if batched else (features,)
     return (shape, shape), {
         "target": _seeded(draw).choice((-1.0, 1.0), size=shape[:-1]),
-        "margin": draw(st.sampled_from((0.0, -0.3090169943749474, 0.4226182617406994))),
+        "margin": draw(st.sampled_from((-0.3090169943749474, 0.4226182617406994))),
         "reduction": draw(st.sampled_from(_REDUCTIONS)),
     }
 
@@ -3045,8 +3058,7 @@ _SESSION_4_OPS: list[OpInfo] = [
         lambda x, threshold, value: F.threshold(x, threshold, value),
         lambda x, threshold, value: np.where(x > threshold, x, value),
         _elementwise(threshold=_THRESHOLDS, value=(0.0, -2.0)),
-        sample_kwargs={"threshold": 0.5, "value": -2.0},
-        avoid=_THRESHOLDS,
+        sample_kwargs={"threshold": _THRESHOLDS[0], "value": -2.0},
     ),
     OpInfo(
         "adaptive_max_pool1d", _adaptive_max_pool, _adaptive_max_pool_reference,
@@ -3097,16 +3109,21 @@ _SESSION_4_OPS: list[OpInfo] = [
          "reduction": "mean"},
     ),
     OpInfo(
-        "multi_margin_loss", F.multi_margin_loss, _multi_margin_reference,
+        "multi_margin_loss", _multi_margin_op, lambda x, **kw: _multi_margin_reference(
+            x + _target_margin(x, kw["target"], kw["margin"]), **kw),
         _composite(_draw_multi_margin), ((3, 4),),
         {"target": np.array([0, 3, 1]), "p": 1, "margin": 1.224744871391589,
          "weight": np.array([1.0, 0.5, 2.0, 1.5]), "reduction": "mean"},
+        distinct=True,  # the hinges, shifted onto ties x[i] == x[y] (see _multi_margin_op)
     ),
     OpInfo(
         "cosine_embedding_loss", F.cosine_embedding_loss, _cosine_embedding_reference,
         _composite(_draw_cosine_embedding), ((2, 3), (2, 3)),
         {"target": np.array([1.0, -1.0]), "margin": 0.0, "reduction": "mean"},
         domains="nonzero",  # no zero vector: the cosine's cone
+        # The hinge cos = margin is no point of the inputs: margins no drawn pair of vectors
+        # reaches keep the draws off it; distinct=True is the table's flag for that guard.
+        distinct=True,
     ),
     OpInfo(
         "triplet_margin_loss", _triplet_op, _triplet_reference, _composite(_draw_triplet),
