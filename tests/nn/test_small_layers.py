@@ -451,3 +451,35 @@ def test_second_order_at_the_kinks_follows_the_first_order_masks():
         if slope.requires_grad:  # else the slope is a constant: curvature 0
             (curvature,) = tn.grad(slope.sum(), point, allow_unused=True)
             assert curvature is None or curvature.tolist() == [0.0]
+
+
+def test_a_compiled_step_with_the_small_layers_replays_bit_identically_to_eager():
+    from tinynet import optim
+
+    rng = np.random.default_rng(0)
+    data = [(rng.standard_normal((4, 2, 6)), rng.poisson(1.0, (4, 1)) * 1.0) for _ in range(5)]
+
+    def run(compiled):
+        model = nn.Sequential(
+            nn.ReplicationPad1d(1), nn.Conv1d(2, 4, 3, dtype=tn.float64, rng=0),
+            nn.GroupNorm(2, 4, dtype=tn.float64), nn.PReLU(4, dtype=tn.float64),
+            nn.Dropout1d(0.3, rng=1), nn.InstanceNorm1d(4, affine=True, dtype=tn.float64),
+            nn.AdaptiveMaxPool1d(3), nn.Flatten(), nn.AlphaDropout(0.2, rng=2),
+            nn.Linear(12, 1, dtype=tn.float64, rng=3),
+        )  # fmt: skip
+        opt = optim.SGD(model.parameters(), lr=0.05)
+
+        def step(x, y):
+            loss = F.poisson_nll_loss(model(tn.Tensor(x)), tn.Tensor(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = tn.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # compile warns when it falls back
+            losses = [step(x, y).data.tobytes() for x, y in data]
+        return losses, [p.data.tobytes() for p in model.parameters()]
+
+    assert run(True) == run(False)

@@ -26,7 +26,7 @@ from typing import Literal, TypeAlias, overload
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinynet.autograd import Function
+from tinynet.autograd import Function, traced_call
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
 from tinynet.ops.linalg import matmul
@@ -680,18 +680,25 @@ def _adaptive_max_pool(op, spatial, input, output_size, return_indices):
         for window, grid, offset in zip(windows, grids, offsets)
     ]
     flat_windows = np.ravel_multi_index(picks, size).reshape(*out, math.prod(widths))
-    values = x.data.reshape(*x.shape[:2], -1)[:, :, flat_windows]
-    # argmax takes the first maximum (NaN counts as one): PyTorch's choice at ties.
-    first = np.argmax(values, axis=-1)[..., None]
-    where = np.take_along_axis(np.broadcast_to(flat_windows, values.shape), first, -1)[..., 0]
-    batch, channels = x.shape[:2]
-    flat = where + math.prod(size) * np.arange(batch * channels).reshape(
-        batch, channels, *(1,) * spatial
-    )
+    # Where the maxima are depends on the values: tn.compile recomputes it on each replay.
+    flat = traced_call(_first_maxima, x.data, flat_windows)
     y = _unbatched(getitem(reshape(x, -1), flat), added)
     if not return_indices:
         return y
+    where = traced_call(np.remainder, flat, math.prod(size))
     return y, Tensor(where[0] if added else where)
+
+
+def _first_maxima(data: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """Flat indices into ``data`` (``(N, C, *size)``) of each window's first maximum, for
+    ``windows`` (``(*out, width)``) of flat indices into ``size``."""
+    values = data.reshape(*data.shape[:2], -1)[:, :, windows]
+    # argmax takes the first maximum (NaN counts as one): PyTorch's choice at ties.
+    first = np.argmax(values, axis=-1)[..., None]
+    where = np.take_along_axis(np.broadcast_to(windows, values.shape), first, -1)[..., 0]
+    batch, channels = data.shape[:2]
+    per_map = math.prod(data.shape[2:]) * np.arange(batch * channels)
+    return where + per_map.reshape(batch, channels, *(1,) * (windows.ndim - 1))
 
 
 def adaptive_max_pool1d(
