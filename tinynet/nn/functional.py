@@ -756,11 +756,11 @@ def instance_norm(
         return _affine_per_channel(output, weight, bias)
     axes = tuple(range(2, input.ndim))
     count = math.prod(input.shape[2:])
+    if count <= 1:  # one position: its own mean, variance 0 (PyTorch refuses it too)
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
     if running_mean is not None and running_var is not None:
-        if count <= 1:
-            raise ValueError(
-                f"Expected more than 1 spatial element when training, got input size {input.shape}"
-            )
         _update_instance_stats(input.data, axes, count, running_mean, running_var, momentum)
     return _affine_per_channel(_normalize(input, axes, eps), weight, bias)
 
