@@ -484,3 +484,30 @@ def test_a_compiled_step_with_the_small_layers_replays_bit_identically_to_eager(
         return losses, [p.data.tobytes() for p in model.parameters()]
 
     assert run(True) == run(False)
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda: nn.GroupNorm(2, 4), (3, 4, 5)),
+        (lambda: nn.InstanceNorm2d(2, affine=True, track_running_stats=True), (3, 2, 2, 2)),
+        (lambda: nn.RMSNorm((2, 2)), (3, 2, 2)),
+        (lambda: nn.PReLU(4), (3, 4)),
+        (lambda: nn.MultiLabelSoftMarginLoss(tn.ones(4)), None),
+    ],
+)
+def test_state_dicts_load_under_pytorch_keys(make, shape):
+    rng = np.random.default_rng(0)
+    source = make()
+    state = {key: rng.uniform(0.5, 1.5, value.shape).astype(value.dtype)
+             for key, value in source.state_dict().items()}  # fmt: skip
+    if "num_batches_tracked" in state:
+        state["num_batches_tracked"] = np.array(7, np.int64)
+    target = make()
+    target.load_state_dict(state)
+    for key, value in target.state_dict().items():
+        np.testing.assert_array_equal(value.data, state[key])
+    if shape is not None:
+        x = tn.tensor(rng.standard_normal(shape).astype(np.float32))
+        target.eval()
+        assert target(x).shape == shape
