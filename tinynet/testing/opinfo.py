@@ -2792,9 +2792,7 @@ def _prelu_reference(x, weight):
     return np.where(x > 0, x, weight * x)
 
 
-# threshold jumps where x == threshold, a point no primitive declares (a comparison picks the
-# side): thresholds no drawn value lands on keep the draws off it.
-_THRESHOLDS = (0.41421356237309503, -1.2247448713915890)
+_THRESHOLDS = (0.5, -1.25)
 
 
 def _draw_pixel_shuffle(draw):
@@ -2878,6 +2876,12 @@ def _draw_signed_pair(draw):
         "margin": draw(st.sampled_from(_SIGN_MARGINS)),
         "reduction": draw(st.sampled_from(_REDUCTIONS)),
     }
+
+
+def _margin_ranking_op(x1, x2, **kwargs):
+    # input1 + margin * target has its hinge where the drawn input1 == input2 (target**2 = 1).
+    shift = (kwargs["margin"] * kwargs["target"]).astype(x1.dtype)
+    return F.margin_ranking_loss(x1 + Tensor(shift), x2, **kwargs)
 
 
 def _margin_ranking_reference(x1, x2, target, margin, reduction):
@@ -3055,12 +3059,15 @@ _SESSION_4_OPS: list[OpInfo] = [
         "prelu", F.prelu, _prelu_reference, _composite(_draw_prelu),
         ((2, 3, 2), (3,)), {}, avoid=(0.0,),
     ),
+    # threshold jumps at x == threshold, a point no primitive declares (a comparison picks
+    # the side): the input is threshold + a draw from the nonzero domain, never within 0.1.
     _unary(
         "threshold",
-        lambda x, threshold, value: F.threshold(x, threshold, value),
-        lambda x, threshold, value: np.where(x > threshold, x, value),
+        lambda x, threshold, value: F.threshold(x + threshold, threshold, value),
+        lambda x, threshold, value: np.where(x + threshold > threshold, x + threshold, value),
         _elementwise(threshold=_THRESHOLDS, value=(0.0, -2.0)),
         sample_kwargs={"threshold": _THRESHOLDS[0], "value": -2.0},
+        domains="nonzero",
     ),
     OpInfo(
         "adaptive_max_pool1d", _adaptive_max_pool, _adaptive_max_pool_reference,
@@ -3085,11 +3092,12 @@ _SESSION_4_OPS: list[OpInfo] = [
         ((2, 3), (2, 2), (4, 3, 2), (4,)), {}, atol=1e-12,
     ),
     OpInfo(
-        "margin_ranking_loss", F.margin_ranking_loss, _margin_ranking_reference,
+        "margin_ranking_loss", _margin_ranking_op,
+        lambda x1, x2, **kw: _margin_ranking_reference(x1 + kw["margin"] * kw["target"], x2, **kw),
         _composite(_draw_signed_pair), ((2, 3), (2, 3)),
         {"target": np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]]), "margin": 0.0,
          "reduction": "mean"},
-        distinct=True,  # input1 == input2 is the hinge of margin 0
+        distinct=True,  # the hinge, shifted onto input1 == input2 (see _margin_ranking_op)
     ),
     OpInfo(
         "hinge_embedding_loss", F.hinge_embedding_loss, _hinge_embedding_reference,
