@@ -444,6 +444,9 @@ def check_probability(p: float, rng=None) -> None:
         )
 
 
+_SIZE_NAMES = {1: "L", 2: "H, W"}
+
+
 def _channel_dropout(name, input, p, training, rng, inplace, spatial) -> Tensor:
     """Zero whole channels: one draw per ``(sample, channel)`` of an ``(N, C, *)`` input with
     ``spatial`` trailing axes, or per channel of an unbatched ``(C, *)`` one."""
@@ -466,9 +469,6 @@ def _channel_dropout(name, input, p, training, rng, inplace, spatial) -> Tensor:
     if inplace:
         return write_in_place(input, name + "_", lambda t: t * mask)
     return input * mask
-
-
-_SIZE_NAMES = {1: "L", 2: "H, W"}
 
 
 def dropout1d(
