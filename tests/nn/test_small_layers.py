@@ -392,8 +392,9 @@ def test_loss_errors_name_the_problem():
         F.multi_margin_loss(tn.ones(2, 3), np.array([0, 1]), p=3)
     with pytest.raises(ValueError, match="only p == 1 and p == 2"):
         nn.MultiMarginLoss(p=3)
-    with pytest.raises(IndexError, match="out of bounds for 3 classes"):
-        F.multi_margin_loss(tn.ones(2, 3), np.array([0, 3]))
+    for bad in (3, -1):
+        with pytest.raises(IndexError, match=f"target {bad} is out of bounds for 3 classes"):
+            F.multi_margin_loss(tn.ones(2, 3), np.array([0, bad]))
     with pytest.raises(ShapeError, match="same number of dimensions"):
         F.margin_ranking_loss(tn.ones(3), tn.ones(3), tn.ones(1, 3))
     with pytest.raises(ShapeError, match=r"\(N, D\) with a target of shape"):

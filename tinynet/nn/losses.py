@@ -824,21 +824,27 @@ def multi_margin_loss(
     target = _targets(target, input, "multi_margin_loss", probabilities=False)
     assert isinstance(target, np.ndarray)  # class indices: probabilities are not accepted
     n_classes = input.shape[-1]
-    _check_class_range(target, None, n_classes, "multi_margin_loss")
+    if not traced_check(_all_classes, target, n_classes):
+        _check_class_range(target, None, n_classes, "multi_margin_loss")
     picked = input[_gather_index(target)]
     hinge = ops.relu(margin - picked.reshape(*picked.shape, 1) + input)
     if p == 2:
         hinge = hinge * hinge
-    others = traced_call(_other_classes, target, n_classes, input.dtype)
     class_weight = _class_weight(weight, input, "multi_margin_loss")
-    if class_weight is not None:
-        others = others * class_weight[target][..., None]
-    return _reduce((hinge * Tensor.wrap(others)).mean(-1), reduction)
+    # NumPy work on the targets goes through traced_call, so tn.compile replays it per batch.
+    scale = traced_call(_other_classes, target, n_classes, class_weight, input.dtype)
+    return _reduce((hinge * Tensor.wrap(scale)).mean(-1), reduction)
 
 
-def _other_classes(target: np.ndarray, n_classes: int, dtype) -> np.ndarray:
-    """``(*target.shape, n_classes)``: 1 off each sample's target class, 0 on it."""
-    return (np.arange(n_classes) != target[..., None]).astype(dtype)
+def _all_classes(target: np.ndarray, n_classes: int) -> bool:
+    return bool(((target >= 0) & (target < n_classes)).all())
+
+
+def _other_classes(target: np.ndarray, n_classes: int, weight, dtype) -> np.ndarray:
+    """``(*target.shape, n_classes)``: 0 at each sample's target class, elsewhere 1 or, with
+    class weights, the target class's weight."""
+    others = (np.arange(n_classes) != target[..., None]).astype(dtype)
+    return others if weight is None else others * weight[target][..., None]
 
 
 def cosine_embedding_loss(
