@@ -121,6 +121,18 @@ def _labels(y, dtype):
     return y
 
 
+def _signs(y, dtype):
+    return tn.Tensor(np.where(y[:, None] == np.arange(4), 1.0, -1.0).astype(dtype))
+
+
+def _row_signs(y, dtype):
+    return tn.Tensor(np.where(y % 2 == 0, 1.0, -1.0).astype(dtype))
+
+
+def _counts(y, dtype):
+    return tn.Tensor(((y[:, None] + np.arange(4)) % 3).astype(dtype))
+
+
 # name: (loss, how the batch's targets are made; they are arguments of the step)
 LOSSES = {
     "cross_entropy": (F.cross_entropy, _labels),
@@ -147,6 +159,26 @@ LOSSES = {
     ),
     "gaussian_nll_loss": (lambda out, t: F.gaussian_nll_loss(out, t, F.softplus(out)), _scaled),
     "cosine_similarity": (lambda out, t: (1.0 - F.cosine_similarity(out, t)).mean(), _scaled),
+    "margin_ranking_loss": (
+        lambda out, t: F.margin_ranking_loss(out[:, 0], out[:, 1], t[:, 0], margin=0.1),
+        _signs,
+    ),
+    "hinge_embedding_loss": (F.hinge_embedding_loss, _signs),
+    "soft_margin_loss": (F.soft_margin_loss, _signs),
+    "multilabel_soft_margin_loss": (F.multilabel_soft_margin_loss, _one_hot),
+    "MultiMarginLoss-p2-weight": (
+        nn.MultiMarginLoss(p=2, margin=0.5, weight=np.array([1.0, 2.0, 0.5, 1.0])),
+        _labels,
+    ),
+    "cosine_embedding_loss": (
+        lambda out, t: F.cosine_embedding_loss(out[:, :2], out[:, 2:], t, margin=0.1),
+        _row_signs,
+    ),
+    "triplet_margin_loss-swap": (
+        lambda out, t: F.triplet_margin_loss(out[:, :2], out[:, 2:], t[:, :2], swap=True),
+        _scaled,
+    ),
+    "poisson_nll_loss-full": (lambda out, t: F.poisson_nll_loss(out, t, full=True), _counts),
 }
 
 

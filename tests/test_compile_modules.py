@@ -59,6 +59,25 @@ def test_a_batch_norm_training_step_replays_its_running_statistics_bit_for_bit()
     assert int(model[1].num_batches_tracked.item()) == len(data)
 
 
+def test_instance_norm_tracking_running_statistics_replays_them_bit_for_bit():
+    def build():
+        model = nn.Sequential(
+            nn.Conv2d(2, 3, 3, rng=0), nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+            nn.Flatten(), nn.Linear(27, 3, rng=1),
+        )  # fmt: skip
+        return model, optim.SGD(model.parameters(), lr=0.1)
+
+    data = images()
+    eager_model, eager_opt = build()
+    eager = [training(eager_model, eager_opt)(x, y).data.tobytes() for x, y in data]
+    model, opt = build()
+    step = tn.compile(training(model, opt))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = [step(x, y).data.tobytes() for x, y in data]
+    assert compiled == eager and state_bits(model) == state_bits(eager_model)
+
+
 def test_a_compiled_prediction_reads_running_statistics_trained_since():
     model, opt = cnn()
     data = images()

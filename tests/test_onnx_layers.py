@@ -321,3 +321,49 @@ def test_a_small_encoder_decoder(tmp_path):
     )
     ops = check_export(net, (2, 8, 8), tmp_path)
     assert ops.count("Conv") == 2 and "Resize" in ops
+
+
+# -- the small layers (GroupNorm, InstanceNorm, RMSNorm, PReLU, padding, pixel shuffles, ...) --
+SMALL_LAYERS = [
+    (nn.GroupNorm(2, 4), (4, 3, 2)),
+    (nn.GroupNorm(4, 4, affine=False), (4, 5)),
+    (nn.InstanceNorm1d(3, affine=True), (3, 5)),
+    (nn.InstanceNorm2d(2, track_running_stats=True), (2, 3, 3)),
+    (nn.RMSNorm((2, 3)), (4, 2, 3)),
+    (nn.PReLU(3), (3, 4)),
+    (nn.PReLU(), (5,)),
+    (nn.Threshold(0.2, -1.0), (6,)),
+    (nn.PixelShuffle(2), (8, 2, 3)),
+    (nn.PixelUnshuffle(2), (2, 4, 6)),
+    (nn.ZeroPad2d((1, 0, 2, 1)), (2, 3, 3)),
+    (nn.ConstantPad1d((2, -1), 0.5), (2, 4)),
+    (nn.ReflectionPad1d((2, 1)), (2, 4)),
+    (nn.ReflectionPad2d(1), (1, 3, 3)),
+    (nn.ReplicationPad2d((0, 2, 1, 1)), (2, 2, 3)),
+    (nn.AdaptiveAvgPool1d(3), (2, 7)),
+    (nn.AdaptiveAvgPool1d(2), (2, 6)),
+    (nn.AdaptiveMaxPool1d(1), (2, 5)),
+    (nn.AdaptiveMaxPool2d((2, 3)), (2, 4, 6)),
+    (nn.Dropout2d(0.5), (2, 3, 3)),
+    (nn.AlphaDropout(0.5), (4,)),
+]
+
+
+@pytest.mark.parametrize("layer, shape", SMALL_LAYERS, ids=lambda v: repr(v).split("(")[0])
+def test_small_layers(layer, shape, tmp_path):
+    check_export(nn.Sequential(layer), shape, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "layer, shape, match",
+    [
+        (nn.Bilinear(2, 2, 3), (2,), "cannot export Bilinear"),
+        (nn.AdaptiveMaxPool2d(3), (1, 4, 4), "equal windows"),
+        (nn.AdaptiveMaxPool1d(2, return_indices=True), (1, 4), "return_indices"),
+        (nn.ReflectionPad1d((-1, 2)), (1, 4), "negative widths"),
+    ],
+)
+def test_small_layers_refused_by_name(layer, shape, match, tmp_path):
+    x = np.zeros((2, *shape), np.float32)
+    with pytest.raises(NotImplementedError, match=match):
+        tn.onnx.export(nn.Sequential(layer.to(tn.float32)), x, tmp_path / "net.onnx")

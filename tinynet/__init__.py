@@ -139,6 +139,8 @@ from tinynet.ops import (
 from tinynet.ops.conv import (  # convolution and pooling (issue 11, item 7)
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     conv1d,

@@ -5,8 +5,9 @@ module is exported layer by layer, one writer per layer class: ``nn.Sequential``
 too) of ``Linear``, ``Conv1d``/``2d``, ``ConvTranspose1d``/``2d``, ``MaxPool1d``/``2d``,
 ``AvgPool1d``/``2d``, ``AdaptiveAvgPool2d``, ``BatchNorm1d``/``2d``/``3d``, ``LayerNorm``,
 ``Embedding`` (integer indices in), ``Upsample`` (every mode), ``Flatten``, ``Unflatten``,
-``Identity``, ``Dropout`` and the activations (docs/nn.md lists them and how each is
-written). Anything else, a subclass with its own ``forward`` included, is refused by name
+``Identity``, the dropouts, ``GroupNorm``, ``InstanceNorm1d``/``2d``, ``RMSNorm``,
+``PReLU``, ``Threshold``, ``PixelShuffle``/``Unshuffle``, the padding layers, the adaptive
+pools and the activations (docs/nn.md lists them and how each is written). Anything else, a subclass with its own ``forward`` included, is refused by name
 rather than exported wrongly. The graph computes in the dtype of the module's parameters;
 its batch axis is dynamic, the other axes are the example's.
 
@@ -241,9 +242,9 @@ def _pair(value, count: int) -> list[int]:
     return [int(v) for v in ((value,) * count if isinstance(value, (int, np.integer)) else value)]
 
 
-@_writes(nn.Identity, nn.Dropout)
+@_writes(nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout)
 def _identity(graph: _Graph, module, x: str) -> str:
-    return x  # Dropout is the identity in eval mode
+    return x  # every dropout is the identity in eval mode
 
 
 @_writes(nn.Linear)
@@ -544,6 +545,145 @@ def _layer_norm(graph: _Graph, ln, x: str) -> str:
         "LayerNormalization", inputs, axis=-len(shape), epsilon=float(ln.eps),
         stash_type=_tensor_type(graph.dtype),
     )  # fmt: skip
+
+
+@_writes(nn.InstanceNorm1d, nn.InstanceNorm2d)
+def _instance_norm(graph: _Graph, norm, x: str) -> str:
+    rank = 4 if isinstance(norm, nn.InstanceNorm2d) else 3  # batched: the batch axis is dynamic
+    graph.shape(x, rank, norm)
+    channels = norm.num_features
+    weight = np.ones(channels) if norm.weight is None else norm.weight.data
+    bias = np.zeros(channels) if norm.bias is None else norm.bias.data
+    scale, shift = graph.constant("scale", weight), graph.constant("shift", bias)
+    if norm.track_running_stats:  # eval mode: the running statistics
+        stats = [
+            graph.constant("mean", norm.running_mean.data),
+            graph.constant("var", norm.running_var.data),
+        ]
+        return graph.op("BatchNormalization", [x, scale, shift, *stats], epsilon=float(norm.eps))
+    return graph.op("InstanceNormalization", [x, scale, shift], epsilon=float(norm.eps))
+
+
+def _per_channel(graph: _Graph, hint: str, values, rank: int) -> str:
+    """``values`` (one per channel) shaped to broadcast along axis 1 of a rank-``rank`` input."""
+    return graph.constant(hint, np.asarray(values).reshape(-1, *(1,) * (rank - 2)))
+
+
+@_writes(nn.GroupNorm)
+def _group_norm(graph: _Graph, norm, x: str) -> str:
+    # ONNX's GroupNormalization is opset 18: normalize (N, G, rest) per group instead.
+    shape = graph.shape(x, None, norm)
+    groups = norm.num_groups
+    grouped = graph.op("Reshape", [x, graph.ints("shape", [0, groups, -1])])
+    ones, zeros = graph.constant("ones", np.ones(groups)), graph.constant("zeros", np.zeros(groups))
+    normalized = graph.op("InstanceNormalization", [grouped, ones, zeros], epsilon=float(norm.eps))
+    y = graph.op("Reshape", [normalized, graph.ints("shape", [0, *shape[1:]])])
+    if norm.affine:
+        y = graph.op("Mul", [y, _per_channel(graph, "scale", norm.weight.data, len(shape))])
+        y = graph.op("Add", [y, _per_channel(graph, "shift", norm.bias.data, len(shape))])
+    return y
+
+
+@_writes(nn.RMSNorm)
+def _rms_norm(graph: _Graph, norm, x: str) -> str:
+    axes = list(range(-len(norm.normalized_shape), 0))
+    eps = norm.eps if norm.eps is not None else float(np.finfo(graph.dtype).eps)
+    mean_square = graph.op("ReduceMean", [graph.op("Mul", [x, x])], axes=axes, keepdims=1)
+    root = graph.op("Sqrt", [graph.op("Add", [mean_square, graph.constant("eps", eps)])])
+    y = graph.op("Div", [x, root])
+    if norm.weight is not None:
+        y = graph.op("Mul", [y, graph.constant("scale", norm.weight.data)])
+    return y
+
+
+@_writes(nn.PReLU)
+def _prelu(graph: _Graph, prelu, x: str) -> str:
+    rank = len(graph.shape(x, None, prelu))
+    slopes = prelu.weight.data
+    if slopes.size > 1:
+        slope = _per_channel(graph, "slope", slopes, rank)
+    else:
+        slope = graph.constant("slope", slopes.reshape(()))
+    return graph.op("PRelu", [x, slope])
+
+
+@_writes(nn.Threshold)
+def _threshold(graph: _Graph, module, x: str) -> str:
+    above = graph.op("Greater", [x, graph.constant("threshold", module.threshold)])
+    return graph.op("Where", [above, x, graph.constant("value", module.value)])
+
+
+@_writes(nn.PixelShuffle)
+def _pixel_shuffle(graph: _Graph, module, x: str) -> str:
+    graph.shape(x, 4, module)
+    return graph.op("DepthToSpace", [x], blocksize=int(module.upscale_factor), mode="CRD")
+
+
+@_writes(nn.PixelUnshuffle)
+def _pixel_unshuffle(graph: _Graph, module, x: str) -> str:
+    # ONNX's SpaceToDepth orders the new channels block-major (DCR); PyTorch's are
+    # channel-major: a Reshape, a Transpose and a Reshape.
+    _, channels, height, width = graph.shape(x, 4, module)
+    r = int(module.downscale_factor)
+    blocks = graph.op(
+        "Reshape", [x, graph.ints("shape", [0, channels, height // r, r, width // r, r])]
+    )
+    moved = graph.op("Transpose", [blocks], perm=[0, 1, 3, 5, 2, 4])
+    return graph.op(
+        "Reshape", [moved, graph.ints("shape", [0, channels * r * r, height // r, width // r])]
+    )
+
+
+@_writes(
+    nn.ConstantPad1d, nn.ConstantPad2d, nn.ReflectionPad1d, nn.ReflectionPad2d,
+    nn.ReplicationPad1d, nn.ReplicationPad2d,
+)  # fmt: skip
+def _padding(graph: _Graph, module, x: str) -> str:
+    shape = graph.shape(x, None, module)
+    pairs = [tuple(module.padding[i : i + 2]) for i in range(0, len(module.padding), 2)][::-1]
+    modes = {nn.ReflectionPad1d: "reflect", nn.ReplicationPad1d: "replicate"}
+    mode = next((m for cls, m in modes.items() if isinstance(module, cls)), "constant")
+    if mode != "constant":
+        if min(module.padding) < 0:
+            raise NotImplementedError(
+                f"tinynet.onnx cannot export {module!r}: negative widths (crops) are written "
+                "for constant padding only"
+            )
+        graph.shape(x, len(pairs) + 2, module)  # batched: the batch axis is dynamic
+        return graph.pad(x, shape, pairs, mode)
+    full = [(0, 0)] * (len(shape) - len(pairs)) + pairs
+    pads = graph.ints("pads", [b for b, _ in full] + [a for _, a in full])
+    value = graph.constant("value", module.value)
+    return graph.op("Pad", [x, pads, value], mode="constant")
+
+
+@_writes(nn.AdaptiveAvgPool1d)
+def _adaptive_avg_pool1d(graph: _Graph, pool, x: str) -> str:
+    size = graph.shape(x, 3, pool)[2]
+    out = graph.forward(pool, x).shape[2]
+    if out == 1:
+        return graph.op("GlobalAveragePool", [x])
+    if size % out == 0:
+        return graph.op("AveragePool", [x], kernel_shape=[size // out], strides=[size // out])
+    return graph.linear_map(pool, x, 3)
+
+
+@_writes(nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)
+def _adaptive_max_pool(graph: _Graph, pool, x: str) -> str:
+    rank = 3 if isinstance(pool, nn.AdaptiveMaxPool1d) else 4
+    size = graph.shape(x, rank, pool)[2:]
+    if pool.return_indices:
+        raise NotImplementedError(f"tinynet.onnx cannot export {pool!r}: return_indices=True")
+    out = graph.forward(pool, x).shape[2:]
+    if all(o == 1 for o in out):
+        return graph.op("GlobalMaxPool", [x])
+    if any(n % o for n, o in zip(size, out)):
+        raise NotImplementedError(
+            f"tinynet.onnx cannot export {pool!r} on inputs of shape {graph.shape(x, rank, pool)}: "
+            "ONNX's MaxPool has equal windows; use an output size that divides the input's"
+        )
+    kernel = [n // o for n, o in zip(size, out)]
+    return graph.op("MaxPool", [x], kernel_shape=kernel, strides=kernel)
 
 
 @_writes(nn.Embedding)

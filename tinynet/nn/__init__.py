@@ -22,6 +22,7 @@ from tinynet.nn.activation import (  # issue 11
     LogSigmoid,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
     Sigmoid,
@@ -31,10 +32,14 @@ from tinynet.nn.activation import (  # issue 11
     Softplus,
     Softsign,
     Tanh,
+    Threshold,
 )
 from tinynet.nn.attention import MultiheadAttention
 from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
     Conv1d,
@@ -47,33 +52,59 @@ from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
 )
 from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
 from tinynet.nn.layers import (
+    AlphaDropout,
     BatchNorm1d,
     BatchNorm2d,
     BatchNorm3d,
+    Bilinear,
     Dropout,
+    Dropout1d,
+    Dropout2d,
     Embedding,
     Flatten,
+    GroupNorm,
     Identity,
+    InstanceNorm1d,
+    InstanceNorm2d,
     LayerNorm,
     Linear,
     ModuleDict,
     ModuleList,
     ParameterDict,
     ParameterList,
+    RMSNorm,
     Sequential,
 )
 from tinynet.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
     GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
 )
+from tinynet.nn.padding import (
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad2d,
+)
+from tinynet.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from tinynet.nn.transformer import (
     Transformer,
@@ -104,3 +135,12 @@ __all__ += [
     "TransformerEncoder", "TransformerEncoderLayer",
 ]  # fmt: skip
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
+# the small layers and losses PyTorch users reach for (session 4)
+__all__ += [
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AlphaDropout", "Bilinear",
+    "ConstantPad1d", "ConstantPad2d", "CosineEmbeddingLoss", "Dropout1d", "Dropout2d",
+    "GroupNorm", "HingeEmbeddingLoss", "InstanceNorm1d", "InstanceNorm2d", "MarginRankingLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PReLU", "PixelShuffle", "PixelUnshuffle",
+    "PoissonNLLLoss", "RMSNorm", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+    "ReplicationPad2d", "SoftMarginLoss", "Threshold", "TripletMarginLoss", "ZeroPad2d",
+]  # fmt: skip

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
+from tinynet import _device, _dtype
 from tinynet.nn import functional as F
-from tinynet.nn.module import Module
+from tinynet.nn.module import Module, Parameter
 from tinynet.tensor import Tensor
 
 
@@ -285,3 +288,60 @@ class GLU(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """``input`` where positive, else ``weight * input`` with a learned slope: one
+    (``num_parameters=1``) or one per channel (axis 1), starting at ``init``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> act = nn.PReLU()
+    >>> act(tn.tensor([-2.0, 3.0])).tolist(), list(act.state_dict())
+    ([-0.5, 3.0], ['weight'])
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        _device.check(device)
+        dtype = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"parameters must have a floating dtype, got {dtype}")
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)):
+            raise TypeError(f"num_parameters must be an int, got {type(num_parameters).__name__}")
+        if num_parameters < 1:
+            raise ValueError(f"num_parameters must be positive, got {num_parameters}")
+        self.num_parameters = int(num_parameters)
+        self.init = init
+        self.weight = Parameter(np.full(self.num_parameters, init, dtype))
+
+    def reset_parameters(self) -> None:
+        self.weight.data[...] = self.init
+
+    def forward(self, input) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class Threshold(Module):
+    """``input`` where ``input > threshold``, else ``value``; see ``F.threshold``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.Threshold(0.1, 20.0)(tn.tensor([0.0, 0.5])).tolist()
+    [20.0, 0.5]
+    """
+
+    inplace = False
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input) -> Tensor:
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"threshold={self.threshold}, value={self.value}")

@@ -377,6 +377,61 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveAvgPool1d(Module):
+    """Mean over ``output_size`` near-equal windows of ``(N, C, L)`` or ``(C, L)``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.AdaptiveAvgPool1d(2)(tn.tensor([[[1.0, 2.0, 3.0]]])).tolist()
+    [[[1.5, 2.5]]]
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+    def forward(self, input) -> Tensor:
+        return ops.adaptive_avg_pool1d(input, self.output_size)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Maximum over ``output_size`` near-equal windows of ``(N, C, L)`` or ``(C, L)``;
+    ``return_indices=True`` also returns where the maxima are.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.AdaptiveMaxPool1d(2)(tn.tensor([[[1.0, 3.0, 2.0, 0.0, 5.0]]])).tolist()
+    [[[3.0, 5.0]]]
+    """
+
+    def forward(self, input):
+        return ops.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Maximum over an ``output_size`` grid of near-equal windows (``None`` keeps an axis);
+    ``return_indices=True`` also returns the maxima's flat indices into ``H * W``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.AdaptiveMaxPool2d((1, None))(tn.ones(2, 8, 5, 7)).shape
+    (2, 8, 1, 7)
+    """
+
+    def forward(self, input):
+        return ops.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
 class Unflatten(Module):
     """Split axis ``dim`` into ``unflattened_size`` (one entry may be -1): ``Flatten``'s inverse.
 

@@ -10,6 +10,7 @@ so every function is differentiable to any order.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -23,19 +24,29 @@ from tinynet.errors import DTypeError, ShapeError
 from tinynet.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
     cross_entropy,
     gaussian_nll_loss,
+    hinge_embedding_loss,
     huber_loss,
     kl_div,
     l1_loss,
+    margin_ranking_loss,
     mse_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
     nll_loss,
+    poisson_nll_loss,
     smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
 )
 from tinynet.ops._args import as_tensor, dim_aliases
 from tinynet.ops.conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     conv1d,
@@ -79,6 +90,14 @@ __all__ += [
     "selu", "silu", "softmin", "softsign", "pad", "normalize", "one_hot",
 ]  # fmt: skip
 __all__ += ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]
+# -- the small layers and losses PyTorch users reach for (session 4) --
+__all__ += [
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout", "bilinear",
+    "cosine_embedding_loss", "dropout1d", "dropout2d", "group_norm", "hinge_embedding_loss",
+    "instance_norm", "margin_ranking_loss", "multi_margin_loss", "multilabel_soft_margin_loss",
+    "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm",
+    "soft_margin_loss", "threshold", "triplet_margin_loss",
+]  # fmt: skip
 __all__ += [
     "cosine_similarity",
     "gaussian_nll_loss",
@@ -254,6 +273,52 @@ def glu(input: TensorLike, dim: int = -1) -> Tensor:
     return _composite.glu(input, dim)
 
 
+def prelu(input: TensorLike, weight: TensorLike) -> Tensor:
+    """``input`` where positive, else ``weight * input``: a learned slope, one for all
+    channels or one per channel (axis 1; an input of fewer than 2 axes has one channel).
+
+    At 0 the negative side is taken, as PyTorch: slope ``weight``, and no gradient to it.
+
+    >>> import tinynet as tn
+    >>> prelu(tn.tensor([[-2.0, 3.0]]), tn.tensor([0.25, 0.5])).tolist()
+    [[-0.5, 3.0]]
+    """
+    input, weight = as_tensor(input), as_tensor(weight)
+    check_dtypes("prelu", input, weight=weight)
+    if weight.ndim > 1:
+        raise ShapeError(f"prelu: weight must be a scalar or 1-D, got shape {weight.shape}")
+    if weight.numel() != 1:
+        channels = input.shape[1] if input.ndim > 1 else 1
+        if weight.numel() != channels:
+            raise ShapeError(
+                f"prelu: weight has {weight.numel()} slopes but the input (shape {input.shape}) "
+                f"has {channels} channels (axis 1); give one slope, or one per channel"
+            )
+        weight = weight.reshape(-1, *(1,) * (input.ndim - 2))
+    elif input.ndim < weight.ndim:
+        weight = weight.reshape(())
+    # relu(x) + weight * min(x, 0): exact on both sides, and at 0 relu's zero slope leaves
+    # the negative side's (weight to x, x = 0 to weight), PyTorch's choice at every order.
+    positive = ops.relu(input)
+    return positive + weight * (input - positive)
+
+
+def threshold(input: TensorLike, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``input`` where ``input > threshold``, else ``value`` (gradient 0 at the threshold).
+
+    >>> import tinynet as tn
+    >>> threshold(tn.tensor([0.5, 1.0, 2.0]), 1.0, -1.0).tolist()
+    [-1.0, -1.0, 2.0]
+    """
+
+    def compute(t: Tensor) -> Tensor:
+        return ops.where(ops.gt(t.detach(), threshold), t, ops.cast(as_tensor(value), t.dtype))
+
+    if inplace:
+        return _in_place("threshold_", input, compute)
+    return compute(as_tensor(input))
+
+
 cosine_similarity = _composite.cosine_similarity
 pairwise_distance = _composite.pairwise_distance
 
@@ -379,6 +444,127 @@ def check_probability(p: float, rng=None) -> None:
         )
 
 
+_SIZE_NAMES = {1: "L", 2: "H, W"}
+
+
+def _channel_dropout(name, input, p, training, rng, inplace, spatial) -> Tensor:
+    """Zero whole channels: one draw per ``(sample, channel)`` of an ``(N, C, *)`` input with
+    ``spatial`` trailing axes, or per channel of an unbatched ``(C, *)`` one."""
+    check_probability(p, rng)
+    input = _writable(name + "_", input) if inplace else as_tensor(input)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ShapeError(
+            f"{name}: expected a {spatial + 2}-D input (N, C, {_SIZE_NAMES[spatial]}) or an "
+            f"unbatched {spatial + 1}-D one, got shape {input.shape}; for elementwise dropout "
+            "use F.dropout"
+        )
+    if not training or p == 0:
+        return input
+    mask_shape = input.shape[: input.ndim - spatial] + (1,) * spatial
+    if p == 1:
+        mask = Tensor.wrap(np.zeros(mask_shape, input.dtype))
+    else:
+        generator = as_generator(rng)
+        mask = Tensor.wrap(traced_call(_dropout_mask, generator, mask_shape, p, input.dtype))
+    if inplace:
+        return write_in_place(input, name + "_", lambda t: t * mask)
+    return input * mask
+
+
+def dropout1d(
+    input: TensorLike,
+    p: float = 0.5,
+    training: bool = True,
+    rng: int | np.random.Generator | None = None,
+    *,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` (or unbatched ``(C, L)``) with probability ``p``,
+    scaling the rest by ``1 / (1 - p)``; the identity when ``training`` is False.
+
+    ``rng`` and ``inplace`` as ``dropout``'s.
+
+    >>> import tinynet as tn
+    >>> dropout1d(tn.ones(1, 4, 2), p=0.5, rng=3).tolist()
+    [[[0.0, 0.0], [0.0, 0.0], [2.0, 2.0], [2.0, 2.0]]]
+    """
+    return _channel_dropout("dropout1d", input, p, training, rng, inplace, spatial=1)
+
+
+def dropout2d(
+    input: TensorLike,
+    p: float = 0.5,
+    training: bool = True,
+    rng: int | np.random.Generator | None = None,
+    *,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p``, scaling the rest by
+    ``1 / (1 - p)``; the identity when ``training`` is False.
+
+    A 3-D input is taken as ``(N, C, L)`` with a warning, as PyTorch (which means to read it
+    as an unbatched ``(C, H, W)`` one day); other ranks raise (PyTorch warns, then runs).
+
+    >>> import tinynet as tn
+    >>> dropout2d(tn.ones(1, 3, 1, 2), p=0.5, rng=3)[0, :, 0].tolist()
+    [[0.0, 0.0], [0.0, 0.0], [2.0, 2.0]]
+    """
+    if as_tensor(input).ndim == 3:
+        warnings.warn(
+            "dropout2d: a 3-D input is taken as (N, C, L): whole channels of each sample are "
+            "zeroed (channel-wise 1-D dropout); use dropout1d to say so, or add a batch axis "
+            "for an unbatched (C, H, W) image",
+            UserWarning,
+            stacklevel=2,
+        )
+        return _channel_dropout("dropout2d", input, p, training, rng, inplace, spatial=1)
+    return _channel_dropout("dropout2d", input, p, training, rng, inplace, spatial=2)
+
+
+# SELU's negative saturation value, -scale * alpha: where alpha dropout sends dropped units.
+_SELU_SATURATION = -1.0507009873554805 * 1.6732632423543772
+
+
+def alpha_dropout(
+    input: TensorLike,
+    p: float = 0.5,
+    training: bool = False,
+    rng: int | np.random.Generator | None = None,
+    *,
+    inplace: bool = False,
+) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's saturation value
+    ``-scale * alpha``, then an affine map restores zero mean and unit variance.
+
+    ``training`` defaults to False, as PyTorch's functional form (the module follows its
+    mode). ``rng`` and ``inplace`` as ``dropout``'s.
+
+    >>> import numpy as np, tinynet as tn
+    >>> x = tn.tensor(np.random.default_rng(0).standard_normal(20000))
+    >>> y = alpha_dropout(x, 0.2, training=True, rng=0)
+    >>> round(y.mean().item(), 1), round(y.std().item(), 1)
+    (0.0, 1.0)
+    """
+    check_probability(p, rng)
+    input = _writable("alpha_dropout_", input) if inplace else as_tensor(input)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        compute = lambda t: t * 0.0  # noqa: E731  (PyTorch: all zeros)
+    else:
+        a = ((1 - p) * (1 + p * _SELU_SATURATION**2)) ** -0.5
+        keep = Tensor.wrap(traced_call(_keep_mask, as_generator(rng), input.shape, p, input.dtype))
+        scale = keep * a
+        shift = (1.0 - keep) * (a * _SELU_SATURATION) - a * _SELU_SATURATION * p
+
+        def compute(t: Tensor) -> Tensor:
+            return t * scale + shift
+
+    if inplace:
+        return write_in_place(input, "alpha_dropout_", compute)
+    return compute(input)
+
+
 def _normalize(input: Tensor, axes: tuple, eps: float) -> Tensor:
     """``(input - mean) / sqrt(var + eps)`` over ``axes``, with the biased variance."""
     centered = input - input.mean(axes, keepdims=True)
@@ -443,24 +629,10 @@ def batch_norm(
     [[-1.0], [1.0]]
     """
     input = as_tensor(input)
-    check_dtypes(
-        "batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
-        running_var=running_var,
-    )  # fmt: skip
-    if input.ndim < 2:
-        raise ShapeError(
-            f"batch_norm: expected an input of shape (N, C, *) with at least 2 dimensions, "
-            f"got shape {input.shape}"
-        )
+    _check_batch_norm_inputs(input, running_mean, running_var, weight, bias)
     channels = input.shape[1]
     axes = (0, *range(2, input.ndim))
     stat_shape = (1, channels) + (1,) * (input.ndim - 2)
-    for name, tensor in (("running_mean", running_mean), ("running_var", running_var)):
-        if tensor is not None and tensor.shape != (channels,):
-            raise ShapeError(
-                f"batch_norm: {name} has shape {tensor.shape}, expected ({channels},) "
-                f"for an input of shape {input.shape}"
-            )
     if training or running_mean is None or running_var is None:
         count = input.numel() // channels
         if training and count <= 1:
@@ -487,13 +659,249 @@ def batch_norm(
     return output
 
 
+def _check_batch_norm_inputs(input, running_mean, running_var, weight, bias) -> None:
+    check_dtypes(
+        "batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+        running_var=running_var,
+    )  # fmt: skip
+    if input.ndim < 2:
+        raise ShapeError(
+            f"batch_norm: expected an input of shape (N, C, *) with at least 2 dimensions, "
+            f"got shape {input.shape}"
+        )
+    channels = input.shape[1]
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var)):
+        if tensor is not None and tensor.shape != (channels,):
+            raise ShapeError(
+                f"batch_norm: {name} has shape {tensor.shape}, expected ({channels},) "
+                f"for an input of shape {input.shape}"
+            )
+
+
 def _update_running_stats(data, axes, count, running_mean, running_var, momentum) -> None:
-    """``running = (1 - momentum) * running + momentum * batch`` in place, on the arrays."""
+    """The running statistics' update (arrays, in place) with the batch's statistics."""
     mean = data.mean(axis=axes)
     unbiased_var = data.var(axis=axes) * (count / (count - 1))
-    for stat, batch_value in ((running_mean, mean), (running_var, unbiased_var)):
+    _update_running_stats_with(running_mean, running_var, mean, unbiased_var, momentum)
+
+
+def _update_running_stats_with(running_mean, running_var, mean, variance, momentum) -> None:
+    """``running = (1 - momentum) * running + momentum * batch`` in place."""
+    for stat, batch_value in ((running_mean, mean), (running_var, variance)):
         stat *= 1.0 - momentum
         stat += momentum * batch_value
+
+
+def _affine_per_channel(output: Tensor, weight, bias) -> Tensor:
+    """``output * weight + bias`` with one value per channel (axis 1) of ``(N, C, *)``."""
+    shape = (1, output.shape[1]) + (1,) * (output.ndim - 2)
+    if weight is not None:
+        output = output * as_tensor(weight).reshape(*shape)
+    if bias is not None:
+        output = output + as_tensor(bias).reshape(*shape)
+    return output
+
+
+def group_norm(
+    input: TensorLike,
+    num_groups: int,
+    weight: TensorLike | None = None,
+    bias: TensorLike | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each sample's channels in ``num_groups`` groups (of ``C / num_groups``
+    channels and all positions), then scale and shift per channel.
+
+    >>> import tinynet as tn
+    >>> group_norm(tn.tensor([[1.0, 3.0, 5.0, 9.0]]), 2).data.round(4).tolist()
+    [[-1.0, 1.0, -1.0, 1.0]]
+    """
+    input = as_tensor(input)
+    check_dtypes("group_norm", input, weight=weight, bias=bias)
+    if input.ndim < 2:
+        raise ShapeError(
+            f"group_norm: expected an input of shape (N, C, *) with at least 2 dimensions, "
+            f"got shape {input.shape}"
+        )
+    channels = input.shape[1]
+    if num_groups < 1 or channels % num_groups:
+        raise ShapeError(
+            f"group_norm: the {channels} channels of an input of shape {input.shape} do not "
+            f"split into num_groups={num_groups} equal groups; pick a divisor of {channels}"
+        )
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    output = _normalize(grouped, (2,), eps).reshape(*input.shape)
+    return _affine_per_channel(output, weight, bias)
+
+
+def instance_norm(
+    input: TensorLike,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: TensorLike | None = None,
+    bias: TensorLike | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel of each sample of ``(N, C, *)`` over its positions, then scale
+    and shift per channel.
+
+    With ``use_input_stats`` the running statistics, if given, are updated in place with
+    ``momentum`` and the batch average of each instance's mean and *unbiased* variance, as
+    PyTorch; without it they normalize.
+
+    >>> import tinynet as tn
+    >>> instance_norm(tn.tensor([[[1.0, 3.0], [0.0, 4.0]]])).data.round(4).tolist()
+    [[[-1.0, 1.0], [-1.0, 1.0]]]
+    """
+    input = as_tensor(input)
+    check_dtypes(
+        "instance_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+        running_var=running_var,
+    )  # fmt: skip
+    if input.ndim < 3:
+        raise ShapeError(
+            f"instance_norm: expected an input of shape (N, C, *) with at least one position "
+            f"axis, got shape {input.shape}"
+        )
+    if not use_input_stats:
+        output = batch_norm(input, running_mean, running_var, training=False, eps=eps)
+        return _affine_per_channel(output, weight, bias)
+    axes = tuple(range(2, input.ndim))
+    count = math.prod(input.shape[2:])
+    if count <= 1:  # one position: its own mean, variance 0 (PyTorch refuses it too)
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    if running_mean is not None and running_var is not None:
+        traced_call(_update_instance_stats, input.data, axes, count, running_mean.data,
+                    running_var.data, momentum)  # fmt: skip
+    return _affine_per_channel(_normalize(input, axes, eps), weight, bias)
+
+
+def _update_instance_stats(data, axes, count, running_mean, running_var, momentum) -> None:
+    """The running statistics' update (arrays, in place) with each instance's statistics
+    averaged over the batch."""
+    mean = data.mean(axis=axes).mean(axis=0)
+    unbiased_var = (data.var(axis=axes) * (count / (count - 1))).mean(axis=0)
+    _update_running_stats_with(running_mean, running_var, mean, unbiased_var, momentum)
+
+
+def rms_norm(
+    input: TensorLike,
+    normalized_shape: int | Sequence[int],
+    weight: TensorLike | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """``input / sqrt(mean(input**2) + eps) * weight`` over the trailing ``normalized_shape``
+    axes; ``eps=None`` is the machine epsilon of the input's dtype, as PyTorch.
+
+    >>> import tinynet as tn
+    >>> rms_norm(tn.tensor([[2.0, -2.0]]), 2, eps=0.0).tolist()
+    [[1.0, -1.0]]
+    """
+    input = as_tensor(input)
+    check_dtypes("rms_norm", input, weight=weight)
+    normalized_shape = shape_tuple(normalized_shape)
+    count = len(normalized_shape)
+    if input.ndim < count or input.shape[input.ndim - count :] != normalized_shape:
+        raise ShapeError(
+            f"rms_norm: expected input with trailing shape {normalized_shape}, "
+            f"got input of shape {input.shape}"
+        )
+    if eps is None:
+        eps = float(np.finfo(input.dtype if input.dtype.kind == "f" else np.float32).eps)
+    axes = tuple(range(input.ndim - count, input.ndim))
+    output = input * ((input * input).mean(axes, keepdims=True) + eps) ** -0.5
+    return output if weight is None else output * weight
+
+
+def pixel_shuffle(input: TensorLike, upscale_factor: int) -> Tensor:
+    """``(*, C r**2, H, W) -> (*, C, H r, W r)`` for ``r = upscale_factor``: each group of
+    ``r**2`` channels becomes an ``r``-by-``r`` block of pixels.
+
+    >>> import tinynet as tn
+    >>> pixel_shuffle(tn.arange(4.0).reshape(1, 4, 1, 1), 2).tolist()
+    [[[[0.0, 1.0], [2.0, 3.0]]]]
+    """
+    input = as_tensor(input)
+    r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
+    if input.ndim < 3 or input.shape[-3] % (r * r):
+        raise ShapeError(
+            f"pixel_shuffle: expected an input of shape (*, C * {r * r}, H, W) (channels "
+            f"divisible by upscale_factor**2 = {r * r}), got shape {input.shape}"
+        )
+    *batch, channels, height, width = input.shape
+    lead = len(batch)
+    blocks = input.reshape(*batch, channels // (r * r), r, r, height, width)
+    order = (*range(lead), lead, lead + 3, lead + 1, lead + 4, lead + 2)
+    return blocks.permute(*order).reshape(*batch, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input: TensorLike, downscale_factor: int) -> Tensor:
+    """``(*, C, H r, W r) -> (*, C r**2, H, W)`` for ``r = downscale_factor``: the inverse of
+    ``pixel_shuffle``.
+
+    >>> import tinynet as tn
+    >>> pixel_unshuffle(tn.arange(4.0).reshape(1, 1, 2, 2), 2).reshape(4).tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    """
+    input = as_tensor(input)
+    r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ShapeError(
+            f"pixel_unshuffle: expected an input of shape (*, C, H, W) with H and W divisible "
+            f"by downscale_factor = {r}, got shape {input.shape}"
+        )
+    *batch, channels, height, width = input.shape
+    lead = len(batch)
+    blocks = input.reshape(*batch, channels, height // r, r, width // r, r)
+    order = (*range(lead), lead, lead + 2, lead + 4, lead + 1, lead + 3)
+    return blocks.permute(*order).reshape(*batch, channels * r * r, height // r, width // r)
+
+
+def _factor(value, op: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def bilinear(
+    input1: TensorLike, input2: TensorLike, weight: TensorLike, bias: TensorLike | None = None
+) -> Tensor:
+    """``y[..., o] = input1[..., i] weight[o, i, j] input2[..., j] + bias[o]`` with ``weight``
+    of shape ``(out_features, in1_features, in2_features)``.
+
+    >>> import tinynet as tn
+    >>> bilinear(tn.ones(1, 2), tn.ones(1, 3), tn.ones(4, 2, 3)).tolist()
+    [[6.0, 6.0, 6.0, 6.0]]
+    """
+    input1, input2, weight = as_tensor(input1), as_tensor(input2), as_tensor(weight)
+    check_dtypes("bilinear", input1, input2=input2, weight=weight, bias=bias)
+    if weight.ndim != 3:
+        raise ShapeError(
+            f"bilinear: weight must have shape (out_features, in1_features, in2_features), "
+            f"got shape {weight.shape}"
+        )
+    outputs, first, second = weight.shape
+    if input1.ndim == 0 or input1.shape[:-1] != input2.shape[:-1]:
+        raise ShapeError(
+            f"bilinear: inputs must share their leading (batch) shape, got shapes "
+            f"{input1.shape} and {input2.shape}"
+        )
+    if input1.shape[-1] != first or input2.shape[-1] != second:
+        raise ShapeError(
+            f"bilinear: expected inputs of last sizes {first} and {second} (weight of shape "
+            f"{weight.shape}), got shapes {input1.shape} and {input2.shape}"
+        )
+    batch = input1.shape[:-1]
+    rows = input1.reshape(-1, first)
+    # (B, I) @ (I, O * J) -> (B, O, J), then contracted with input2 along J.
+    mixed = ops.matmul(rows, weight.permute(1, 0, 2).reshape(first, outputs * second))
+    mixed = mixed.reshape(-1, outputs, second)
+    output = (mixed * input2.reshape(-1, 1, second)).sum(-1).reshape(*batch, outputs)
+    return output if bias is None else output + bias
 
 
 def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = None) -> Tensor:
@@ -534,6 +942,10 @@ def _nothing_above(values: np.ndarray, beta: float, threshold: float) -> bool:
 def _dropout_mask(generator, shape: tuple, p: float, dtype) -> np.ndarray:
     keep = generator.random(shape) >= p
     return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+
+
+def _keep_mask(generator, shape: tuple, p: float, dtype) -> np.ndarray:
+    return (generator.random(shape) >= p).astype(dtype)
 
 
 def _not_padding(indices: np.ndarray, padding_idx: int) -> np.ndarray:

@@ -1,8 +1,10 @@
-"""Layers: Linear, containers, Identity, Flatten, Dropout, batch and layer norms, Embedding."""
+"""Layers: Linear, Bilinear, containers, Identity, Flatten, the dropouts, the norms (batch, layer,
+group, instance, RMS), Embedding."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
@@ -506,6 +508,45 @@ class Dropout(Module):
         return f"p={self.p}, inplace=True" if self.inplace else f"p={self.p}"
 
 
+class Dropout1d(Dropout):
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` in training; see ``F.dropout1d``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.Dropout1d(0.5, rng=3)(tn.ones(1, 4, 2))[0, :, 0].tolist()
+    [0.0, 0.0, 2.0, 2.0]
+    """
+
+    def forward(self, input) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, rng=self.generator, inplace=self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of ``(N, C, H, W)`` in training; see ``F.dropout2d``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.Dropout2d(0.5, rng=3)(tn.ones(1, 3, 1, 2))[0, :, 0, 0].tolist()
+    [0.0, 0.0, 2.0]
+    """
+
+    def forward(self, input) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, rng=self.generator, inplace=self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps SELU's zero mean and unit variance, in training; see
+    ``F.alpha_dropout``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.AlphaDropout(0.2, rng=0).eval()(tn.ones(3)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    def forward(self, input) -> Tensor:
+        return F.alpha_dropout(
+            input, self.p, self.training, rng=self.generator, inplace=self.inplace
+        )
+
+
 class _BatchNorm(Module):
     """Batch normalization over axis 1 (the channels); subclasses fix the input's rank.
 
@@ -680,6 +721,233 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class GroupNorm(Module):
+    """Normalize each sample over groups of ``num_channels / num_groups`` channels (and all
+    positions), then scale and shift per channel (``affine``: ``weight`` ones, ``bias``
+    zeros). Training and eval behave alike: no running statistics.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> gn = nn.GroupNorm(2, 4)
+    >>> gn(tn.randn(3, 4, 5)).shape, sorted(gn.state_dict())
+    ((3, 4, 5), ['bias', 'weight'])
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        _device.check(device)
+        self.num_groups = check_positive_int(num_groups, "num_groups")
+        self.num_channels = check_positive_int(num_channels, "num_channels")
+        if num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups})"
+            )
+        self.eps = eps
+        self.affine = affine
+        dtype = parameter_dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype))
+            self.bias = Parameter(np.zeros(num_channels, dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            nn_init.ones_(self.weight)
+            nn_init.zeros_(self.bias)
+
+    def forward(self, input) -> Tensor:
+        input = as_tensor(input)
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ShapeError(
+                f"GroupNorm: expected input of shape (N, {self.num_channels}, *), "
+                f"got input of shape {input.shape}"
+            )
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Instance normalization: PyTorch's defaults differ from batch norm's (``affine`` and
+    ``track_running_stats`` False), the input may be unbatched, and ``momentum=None`` is 0."""
+
+    _spatial = 1
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, device)
+
+    def forward(self, input) -> Tensor:
+        input = as_tensor(input)
+        spatial = self._spatial
+        if input.ndim not in (spatial + 1, spatial + 2):
+            raise ValueError(
+                f"{type(self).__name__}: expected {spatial + 1}D or {spatial + 2}D input "
+                f"(got {input.ndim}D input)"
+            )
+        channel_axis = input.ndim - spatial - 1
+        if input.shape[channel_axis] != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"{type(self).__name__}: expected input's size at dim={channel_axis} to "
+                    f"match num_features ({self.num_features}), got {input.shape[channel_axis]}"
+                )
+            warnings.warn(
+                f"{type(self).__name__}: input's size at dim={channel_axis} does not match "
+                "num_features, which is not used because affine=False",
+                UserWarning,
+                stacklevel=2,
+            )
+        unbatched = channel_axis == 0
+        x = input.unsqueeze(0) if unbatched else input
+        tracked = self.track_running_stats
+        output = F.instance_norm(
+            x,
+            self.running_mean if tracked else None,
+            self.running_var if tracked else None,
+            self.weight,
+            self.bias,
+            self.training or not tracked,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+        return output.squeeze(0) if unbatched else output
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalize each channel of each sample of ``(N, C, L)`` (or unbatched ``(C, L)``) over
+    its positions. ``affine=True`` adds per-channel ``weight`` and ``bias``;
+    ``track_running_stats=True`` keeps running statistics (updated in training, used in
+    eval), as PyTorch.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.InstanceNorm1d(2)(tn.tensor([[[1.0, 3.0], [0.0, 4.0]]])).data.round(4).tolist()
+    [[[-1.0, 1.0], [-1.0, 1.0]]]
+    """
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalize each channel of each sample of ``(N, C, H, W)`` (or ``(C, H, W)``) over
+    ``H`` and ``W``; the options of ``InstanceNorm1d``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> sorted(nn.InstanceNorm2d(3, affine=True, track_running_stats=True).state_dict())
+    ['bias', 'num_batches_tracked', 'running_mean', 'running_var', 'weight']
+    """
+
+    _spatial = 2
+
+
+class RMSNorm(Module):
+    """Divide by the root mean square over the trailing ``normalized_shape`` axes, then scale
+    by ``weight`` (ones, with ``elementwise_affine``); ``eps=None``: the dtype's epsilon.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.RMSNorm(2, eps=0.0)(tn.tensor([[2.0, -2.0]])).tolist()
+    [[1.0, -1.0]]
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        _device.check(device)
+        self.normalized_shape = F.shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, parameter_dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            nn_init.ones_(self.weight)
+
+    def forward(self, input) -> Tensor:
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class Bilinear(Module):
+    """``y = x1 @ weight @ x2 + bias`` per output: ``weight`` of shape ``(out_features,
+    in1_features, in2_features)``, weight and bias drawn from U(-1/sqrt(in1_features),
+    1/sqrt(in1_features)) as PyTorch. ``rng``: a seed or a Generator.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.Bilinear(2, 3, 4, rng=0)(tn.ones(5, 2), tn.ones(5, 3)).shape
+    (5, 4)
+    """
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+        rng=None,
+    ):
+        super().__init__()
+        _device.check(device)
+        self.in1_features = check_positive_int(in1_features, "in1_features")
+        self.in2_features = check_positive_int(in2_features, "in2_features")
+        self.out_features = check_positive_int(out_features, "out_features")
+        dtype = parameter_dtype(dtype)
+        shape = (self.out_features, self.in1_features, self.in2_features)
+        self.weight = Parameter(np.empty(shape, dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng=None) -> None:
+        generator = as_generator(rng)
+        bound = 1 / math.sqrt(self.in1_features)
+        nn_init.uniform_(self.weight, -bound, bound, rng=generator)
+        if self.bias is not None:
+            nn_init.uniform_(self.bias, -bound, bound, rng=generator)
+
+    def forward(self, input1, input2) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
 

@@ -22,8 +22,10 @@ import math
 
 import numpy as np
 
+from tinynet import functional as _composite
 from tinynet import ops
 from tinynet.autograd import traced_call, traced_check
+from tinynet.errors import ShapeError
 from tinynet.nn.module import Module
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
@@ -39,6 +41,14 @@ __all__ = [
     "MSELoss",
     "NLLLoss",
     "SmoothL1Loss",
+    "CosineEmbeddingLoss",
+    "HingeEmbeddingLoss",
+    "MarginRankingLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -49,6 +59,14 @@ __all__ = [
     "mse_loss",
     "nll_loss",
     "smooth_l1_loss",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -646,6 +664,264 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss, reduction)
 
 
+# -- counts, margins and embeddings ---------------------------------------------------------------
+def poisson_nll_loss(
+    input: TensorLike,
+    target: TensorLike,
+    log_input: bool = True,
+    full: bool = False,
+    *,
+    eps: float = 1e-8,
+    reduction: str = "mean",
+) -> Tensor:
+    """Poisson negative log-likelihood of counts ``target`` with rate ``exp(input)``
+    (``log_input=True``: ``exp(input) - target * input``) or rate ``input``
+    (``input - target * log(input + eps)``).
+
+    ``full`` adds Stirling's ``target log(target) - target + 0.5 log(2 pi target)`` where
+    ``target > 1`` (0 elsewhere, with no gradient to ``target`` there; PyTorch: NaN at 0).
+
+    >>> import tinynet as tn
+    >>> round(poisson_nll_loss(tn.tensor([0.0, 1.0]), tn.tensor([1.0, 2.0])).item(), 6)
+    0.859141
+    """
+    _check_reduction(reduction)
+    input = _float_input(input, "poisson_nll_loss")
+    target = _float_target(target, input, "poisson_nll_loss")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        above = ops.gt(target.detach(), 1.0)
+        safe = ops.where(above, target, 2.0)  # log of a count <= 1 is never taken
+        stirling = safe * safe.log() - safe + 0.5 * (safe * (2 * math.pi)).log()
+        loss = loss + ops.where(above, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def _sign_target(target, input: Tensor) -> Tensor:
+    """A ``1``/``-1`` target as a Tensor of ``input``'s dtype (broadcasting as PyTorch)."""
+    return ops.cast(as_tensor(target), input.dtype)
+
+
+def margin_ranking_loss(
+    input1: TensorLike,
+    input2: TensorLike,
+    target: TensorLike,
+    margin: float = 0.0,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``: ``target = 1`` asks ``input1`` to
+    rank above ``input2`` by ``margin``, ``-1`` below. At 0 the gradient passes (``clamp``).
+
+    >>> import tinynet as tn
+    >>> x1, x2, y = tn.tensor([1.0, 0.2]), tn.tensor([0.5, 0.5]), tn.tensor([1.0, 1.0])
+    >>> [round(v, 6) for v in margin_ranking_loss(x1, x2, y, 0.1, reduction="none").tolist()]
+    [0.0, 0.4]
+    """
+    _check_reduction(reduction)
+    input1 = _float_input(input1, "margin_ranking_loss")
+    input2, target = as_tensor(input2), as_tensor(target)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise ShapeError(
+            "margin_ranking_loss: input1, input2 and target must have the same number of "
+            f"dimensions, got shapes {input1.shape}, {input2.shape} and {target.shape}"
+        )
+    sign = _sign_target(target, input1)
+    return _reduce(ops.clip(-sign * (input1 - input2) + margin, 0.0), reduction)
+
+
+def hinge_embedding_loss(
+    input: TensorLike, target: TensorLike, margin: float = 1.0, *, reduction: str = "mean"
+) -> Tensor:
+    """``input`` where ``target = 1``, ``max(0, margin - input)`` where ``target = -1``
+    (``input`` is typically a distance). At ``input = margin`` the gradient passes.
+
+    >>> import tinynet as tn
+    >>> loss = hinge_embedding_loss(tn.tensor([0.3, 0.4]), tn.tensor([1.0, -1.0]), reduction="none")
+    >>> [round(v, 6) for v in loss.tolist()]
+    [0.3, 0.6]
+    """
+    _check_reduction(reduction)
+    input = _float_input(input, "hinge_embedding_loss")
+    target = _sign_target(target, input)
+    # PyTorch's sum of both sides: a target other than 1 and -1 gets both.
+    below_margin = ops.where(ops.ne(target, 1.0), ops.clip(margin - input, 0.0), 0.0)
+    itself = ops.where(ops.ne(target, -1.0), input, 0.0)
+    return _reduce(below_margin + itself, reduction)
+
+
+def soft_margin_loss(input: TensorLike, target: TensorLike, *, reduction: str = "mean") -> Tensor:
+    """Two-class logistic loss ``log(1 + exp(-target * input))`` of ``1``/``-1`` targets,
+    computed stably.
+
+    >>> import tinynet as tn
+    >>> round(soft_margin_loss(tn.tensor([0.0, 2.0]), tn.tensor([1.0, -1.0])).item(), 6)
+    1.410038
+    """
+    _check_reduction(reduction)
+    input = _float_input(input, "soft_margin_loss")
+    target = _float_target(target, input, "soft_margin_loss")
+    return _reduce(ops.softplus(-target * input), reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: TensorLike, target: TensorLike, weight: TensorLike | None = None, *,
+    reduction: str = "mean",
+) -> Tensor:  # fmt: skip
+    """Binary cross-entropy of each of ``C`` labels (``target`` 0 or 1) from the logits
+    ``input``, averaged over the labels (the last axis) of each sample.
+
+    ``weight`` rescales the labels (broadcast over the input).
+
+    >>> import tinynet as tn
+    >>> round(multilabel_soft_margin_loss(tn.tensor([[0.0, 2.0]]), tn.tensor([[1.0, 0.0]])).item(), 6)
+    1.410038
+    """
+    _check_reduction(reduction)
+    input = _float_input(input, "multilabel_soft_margin_loss")
+    if input.ndim == 0:
+        raise ShapeError(
+            "multilabel_soft_margin_loss: input needs a label axis: shape (C,) or (N, C)"
+        )
+    target = _float_target(target, input, "multilabel_soft_margin_loss")
+    loss = target * ops.softplus(-input) + (1.0 - target) * ops.softplus(input)
+    factor = _elementwise_factor(weight, input, "multilabel_soft_margin_loss", "weight")
+    if factor is not None:
+        loss = loss * factor
+    return _reduce(loss.mean(-1), reduction)
+
+
+def multi_margin_loss(
+    input: TensorLike,
+    target: TensorLike,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: TensorLike | None = None,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss: for each sample, ``sum over i != y of
+    max(0, margin - input[y] + input[i])**p / C`` for class-index targets ``y``.
+
+    ``p``: 1 or 2. ``weight`` (one per class) scales each sample's terms by
+    ``weight[y]``. At a hinge of exactly 0 the gradient is 0 (PyTorch's ``z > 0``).
+
+    >>> import numpy as np, tinynet as tn
+    >>> round(multi_margin_loss(tn.tensor([[0.1, 0.2, 0.4, 0.8]]), np.array([3])).item(), 6)
+    0.325
+    """
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+    input = _class_input(input, "multi_margin_loss")
+    if input.ndim > 2:
+        raise ShapeError(
+            f"multi_margin_loss: expected input of shape (C,) or (N, C), got shape {input.shape}"
+        )
+    target = _targets(target, input, "multi_margin_loss", probabilities=False)
+    assert isinstance(target, np.ndarray)  # class indices: probabilities are not accepted
+    n_classes = input.shape[-1]
+    if not traced_check(_all_classes, target, n_classes):
+        _check_class_range(target, None, n_classes, "multi_margin_loss")
+    picked = input[_gather_index(target)]
+    hinge = ops.relu(margin - picked.reshape(*picked.shape, 1) + input)
+    if p == 2:
+        hinge = hinge * hinge
+    class_weight = _class_weight(weight, input, "multi_margin_loss")
+    # NumPy work on the targets goes through traced_call, so tn.compile replays it per batch.
+    scale = traced_call(_other_classes, target, n_classes, class_weight, input.dtype)
+    return _reduce((hinge * Tensor.wrap(scale)).mean(-1), reduction)
+
+
+def _all_classes(target: np.ndarray, n_classes: int) -> bool:
+    return bool(((target >= 0) & (target < n_classes)).all())
+
+
+def _other_classes(target: np.ndarray, n_classes: int, weight, dtype) -> np.ndarray:
+    """``(*target.shape, n_classes)``: 0 at each sample's target class, elsewhere 1 or, with
+    class weights, the target class's weight."""
+    others = (np.arange(n_classes) != target[..., None]).astype(dtype)
+    return others if weight is None else others * weight[target][..., None]
+
+
+def cosine_embedding_loss(
+    input1: TensorLike,
+    input2: TensorLike,
+    target: TensorLike,
+    margin: float = 0.0,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """``1 - cos(input1, input2)`` where ``target = 1``, ``max(0, cos - margin)`` where
+    ``target = -1``, for ``(N, D)`` inputs and ``(N,)`` targets (or ``(D,)`` and ``()``).
+
+    The cosine is PyTorch's: each squared norm gets ``1e-12`` added before the square root.
+    At ``cos = margin`` the gradient passes (``clamp``).
+
+    >>> import tinynet as tn
+    >>> x1, x2 = tn.tensor([[1.0, 0.0], [1.0, 0.0]]), tn.tensor([[1.0, 1.0], [0.0, 1.0]])
+    >>> loss = cosine_embedding_loss(x1, x2, tn.tensor([1.0, -1.0]), reduction="none")
+    >>> [round(v, 6) for v in loss.tolist()]
+    [0.292893, 0.0]
+    """
+    _check_reduction(reduction)
+    input1 = _float_input(input1, "cosine_embedding_loss")
+    input2, target = as_tensor(input2), as_tensor(target)
+    if target.ndim > 1 or input1.ndim != target.ndim + 1 or input2.ndim != input1.ndim:
+        raise ShapeError(
+            "cosine_embedding_loss: expected inputs of shape (N, D) with a target of shape "
+            f"(N,), or (D,) with a 0-D target; got shapes {input1.shape}, {input2.shape} and "
+            f"target {target.shape}"
+        )
+    product = (input1 * input2).sum(-1)
+    squares = ((input1 * input1).sum(-1) + 1e-12) * ((input2 * input2).sum(-1) + 1e-12)
+    cosine = product / squares.sqrt()
+    target = _sign_target(target, input1)
+    similar = ops.where(ops.eq(target, 1.0), 1.0 - cosine, 0.0)
+    dissimilar = ops.where(ops.eq(target, -1.0), ops.clip(cosine - margin, 0.0), 0.0)
+    return _reduce(similar + dissimilar, reduction)
+
+
+def triplet_margin_loss(
+    anchor: TensorLike,
+    positive: TensorLike,
+    negative: TensorLike,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, d(anchor, positive) - d(anchor, negative) + margin)`` with ``d`` the
+    ``pairwise_distance`` (``p``, ``eps``); ``swap`` takes the smaller of
+    ``d(anchor, negative)`` and ``d(positive, negative)``. At 0 the gradient passes.
+
+    >>> import tinynet as tn
+    >>> a, b, c = tn.tensor([[0.0, 0.0]]), tn.tensor([[3.0, 4.0]]), tn.tensor([[1.0, 0.0]])
+    >>> round(triplet_margin_loss(a, b, c).item(), 4)
+    5.0
+    """
+    _check_reduction(reduction)
+    anchor = _float_input(anchor, "triplet_margin_loss")
+    positive, negative = as_tensor(positive), as_tensor(negative)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ShapeError(
+            "triplet_margin_loss: anchor, positive and negative must have the same number of "
+            f"dimensions, got shapes {anchor.shape}, {positive.shape} and {negative.shape}"
+        )
+    to_positive = _composite.pairwise_distance(anchor, positive, p, eps)
+    to_negative = _composite.pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = ops.minimum(
+            to_negative, _composite.pairwise_distance(positive, negative, p, eps)
+        )
+    return _reduce(ops.clip(to_positive - to_negative + margin, 0.0), reduction)
+
+
 # -- modules ------------------------------------------------------------------------------------
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
@@ -869,3 +1145,152 @@ class BCEWithLogitsLoss(_WeightedLoss):
         return binary_cross_entropy_with_logits(
             input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood; see ``poisson_nll_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> round(nn.PoissonNLLLoss()(tn.tensor([0.0, 1.0]), tn.tensor([1.0, 2.0])).item(), 6)
+    0.859141
+    """
+
+    def __init__(
+        self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
+        reduction: str = "mean",
+    ) -> None:  # fmt: skip
+        super().__init__(reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target) -> Tensor:
+        return poisson_nll_loss(
+            log_input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction
+        )
+
+
+class MarginRankingLoss(_Loss):
+    """Ranking hinge ``max(0, -target * (input1 - input2) + margin)``; see
+    ``margin_ranking_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.MarginRankingLoss(0.5)(tn.tensor([1.0]), tn.tensor([1.0]), tn.tensor([1.0])).item()
+    0.5
+    """
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target) -> Tensor:
+        return margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``input`` for ``target = 1``, ``max(0, margin - input)`` for ``-1``; see
+    ``hinge_embedding_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.HingeEmbeddingLoss(2.0)(tn.tensor([0.5]), tn.tensor([-1.0])).item()
+    1.5
+    """
+
+    def __init__(self, margin: float = 1.0, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input, target) -> Tensor:
+        return hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """Two-class logistic loss of ``1``/``-1`` targets; see ``soft_margin_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> round(nn.SoftMarginLoss()(tn.tensor([0.0]), tn.tensor([1.0])).item(), 6)
+    0.693147
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input, target) -> Tensor:
+        return soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Per-label binary cross-entropy from logits, averaged over the labels; see
+    ``multilabel_soft_margin_loss``. ``weight`` is a buffer, as PyTorch's.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> round(nn.MultiLabelSoftMarginLoss()(tn.tensor([[0.0]]), tn.tensor([[1.0]])).item(), 6)
+    0.693147
+    """
+
+    def __init__(self, weight=None, *, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+
+    def forward(self, input, target) -> Tensor:
+        return multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss of class-index targets; see ``multi_margin_loss``.
+
+    >>> import numpy as np, tinynet as tn, tinynet.nn as nn
+    >>> round(nn.MultiMarginLoss()(tn.tensor([[0.1, 0.2, 0.4, 0.8]]), np.array([3])).item(), 6)
+    0.325
+    """
+
+    def __init__(
+        self, p: int = 1, margin: float = 1.0, weight=None, *, reduction: str = "mean"
+    ) -> None:
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p}")
+        super().__init__(weight, reduction)
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target) -> Tensor:
+        return multi_margin_loss(
+            input, target, self.p, self.margin, self.weight, reduction=self.reduction
+        )
+
+
+class CosineEmbeddingLoss(_Loss):
+    """``1 - cos`` for ``target = 1``, ``max(0, cos - margin)`` for ``-1``; see
+    ``cosine_embedding_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> x = tn.tensor([[1.0, 0.0]])
+    >>> round(nn.CosineEmbeddingLoss()(x, x, tn.tensor([1.0])).item(), 6)
+    0.0
+    """
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target) -> Tensor:
+        return cosine_embedding_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """``max(0, d(a, p) - d(a, n) + margin)``; see ``triplet_margin_loss``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> a, b, c = tn.tensor([[0.0, 0.0]]), tn.tensor([[3.0, 4.0]]), tn.tensor([[1.0, 0.0]])
+    >>> round(nn.TripletMarginLoss(margin=0.5)(a, b, c).item(), 4)
+    4.5
+    """
+
+    def __init__(
+        self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False, *,
+        reduction: str = "mean",
+    ) -> None:  # fmt: skip
+        super().__init__(reduction)
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative) -> Tensor:
+        return triplet_margin_loss(
+            anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
+            reduction=self.reduction,
+        )  # fmt: skip

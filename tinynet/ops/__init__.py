@@ -3,6 +3,8 @@
 from tinynet.ops.conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     conv1d,
@@ -146,3 +148,4 @@ __all__ += ["binary_cross_entropy_with_logits", "softmax_cross_entropy"]
 from tinynet.ops.resample import interpolate  # noqa: E402
 
 __all__ += ["interpolate"]
+__all__ += ["adaptive_max_pool1d", "adaptive_max_pool2d"]

@@ -26,7 +26,7 @@ from typing import Literal, TypeAlias, overload
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinynet.autograd import Function
+from tinynet.autograd import Function, traced_call
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor
 from tinynet.ops.linalg import matmul
@@ -36,6 +36,8 @@ from tinynet.tensor import Tensor, TensorLike
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
     "avg_pool1d",
     "avg_pool2d",
     "conv1d",
@@ -632,7 +634,8 @@ def _adaptive_matrix(n: int, out: int, dtype) -> np.ndarray:
     return matrix
 
 
-def _adaptive_avg_pool(op, spatial, input, output_size) -> Tensor:
+def _adaptive_args(op, spatial, input, output_size) -> tuple[Tensor, bool, tuple]:
+    """The batched floating input, whether a batch axis was added, and the output size."""
     x, added = _batched(as_tensor(input), spatial, op)
     if x.data.dtype.kind != "f":
         raise TypeError(f"{op} needs a floating tensor, got dtype {x.dtype}")
@@ -644,8 +647,89 @@ def _adaptive_avg_pool(op, spatial, input, output_size) -> Tensor:
     out = tuple(n if o is None else int(o) for o, n in zip(output_size, size))
     if any(o < 1 for o in out) or any(n < 1 for n in size):
         raise ValueError(f"{op}: output_size {output_size} and input size {size} must be positive")
-    matrices = [_adaptive_matrix(n, o, x.data.dtype) for n, o in zip(size, out)]
+    return x, added, out
+
+
+def _adaptive_avg_pool(op, spatial, input, output_size) -> Tensor:
+    x, added, out = _adaptive_args(op, spatial, input, output_size)
+    matrices = [_adaptive_matrix(n, o, x.data.dtype) for n, o in zip(x.shape[2:], out)]
     return _unbatched(_apply_per_axis(x, matrices), added)
+
+
+def _adaptive_windows(n: int, out: int) -> np.ndarray:
+    """``(out, widest)`` input indices of each adaptive window; a shorter window repeats its
+    first index at the end, which never changes its maximum nor where it is first found."""
+    starts = [(i * n) // out for i in range(out)]
+    ends = [-((-(i + 1) * n) // out) for i in range(out)]
+    widest = max(e - s for s, e in zip(starts, ends))
+    return np.array(
+        [list(range(s, e)) + [s] * (widest - (e - s)) for s, e in zip(starts, ends)], np.intp
+    )
+
+
+def _adaptive_max_pool(op, spatial, input, output_size, return_indices):
+    x, added, out = _adaptive_args(op, spatial, input, output_size)
+    size = x.shape[2:]
+    windows = [_adaptive_windows(n, o) for n, o in zip(size, out)]
+    widths = tuple(w.shape[1] for w in windows)
+    # Every window, row-major within it: (N, C, *out, *widths) -> (N, C, *out, prod(widths)).
+    grids = np.meshgrid(*(np.arange(o) for o in out), indexing="ij")
+    offsets = np.meshgrid(*(np.arange(w) for w in widths), indexing="ij")
+    picks = [
+        window[grid.reshape(*out, *(1,) * spatial), offset.reshape(*(1,) * spatial, *widths)]
+        for window, grid, offset in zip(windows, grids, offsets)
+    ]
+    flat_windows = np.ravel_multi_index(picks, size).reshape(*out, math.prod(widths))
+    # Where the maxima are depends on the values: tn.compile recomputes it on each replay.
+    flat = traced_call(_first_maxima, x.data, flat_windows)
+    y = _unbatched(getitem(reshape(x, -1), flat), added)
+    if not return_indices:
+        return y
+    where = traced_call(np.remainder, flat, math.prod(size))
+    return y, Tensor(where[0] if added else where)
+
+
+def _first_maxima(data: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """Flat indices into ``data`` (``(N, C, *size)``) of each window's first maximum, for
+    ``windows`` (``(*out, width)``) of flat indices into ``size``."""
+    values = data.reshape(*data.shape[:2], -1)[:, :, windows]
+    # argmax takes the first maximum (NaN counts as one): PyTorch's choice at ties.
+    first = np.argmax(values, axis=-1)[..., None]
+    where = np.take_along_axis(np.broadcast_to(windows, values.shape), first, -1)[..., 0]
+    batch, channels = data.shape[:2]
+    per_map = math.prod(data.shape[2:]) * np.arange(batch * channels)
+    return where + per_map.reshape(batch, channels, *(1,) * (windows.ndim - 1))
+
+
+def adaptive_max_pool1d(
+    input: TensorLike, output_size: int, return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Maximum over ``output_size`` near-equal windows of ``(N, C, L)`` (PyTorch's windows).
+
+    The gradient goes to the first maximum of each window; ``return_indices=True`` also
+    returns where each maximum is (int64, along ``L``), as ``max_pool1d``'s.
+
+    >>> import tinynet as tn
+    >>> tn.adaptive_max_pool1d(tn.tensor([[[1.0, 3.0, 2.0, 0.0, 5.0]]]), 2).tolist()
+    [[[3.0, 5.0]]]
+    """
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(
+    input: TensorLike, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Maximum over an ``output_size`` grid of windows of ``(N, C, H, W)``.
+
+    Windows as ``adaptive_avg_pool2d``'s (``None`` keeps an axis's size); the gradient goes to
+    each window's first maximum (row-major); ``return_indices=True`` also returns the maxima's
+    flat indices into ``H * W``.
+
+    >>> import tinynet as tn
+    >>> tn.adaptive_max_pool2d(tn.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
 def adaptive_avg_pool1d(input: TensorLike, output_size: IntOrInts) -> Tensor:

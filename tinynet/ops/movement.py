@@ -344,8 +344,10 @@ def pad(
     for axis, ((before, after), n) in enumerate(zip(widths, x.shape)):
         if not (before or after):
             continue
-        limit = n - 1 if mode == "reflect" else n
-        if before > limit or after > limit:
+        # PyTorch: reflect needs widths below the length, circular wraps at most once, and
+        # replicate repeats the edge as far as asked (of a non-empty axis).
+        limit = n - 1 if mode == "reflect" else None if mode == "replicate" and n else n
+        if limit is not None and (before > limit or after > limit):
             raise ValueError(
                 f"pad: {mode} padding of ({before}, {after}) on dimension {axis} of length {n} "
                 f"needs widths of at most {limit}"

@@ -28,6 +28,7 @@ import scipy.signal
 import scipy.special
 
 import tinynet as tn
+import tinynet.nn.functional as F
 from tinynet import ops
 from tinynet.nn.functional import scaled_dot_product_attention
 from tinynet.nn.utils import parameters_to_vector
@@ -3277,6 +3278,448 @@ OPS += [
         covers=("nn.utils.parameters_to_vector",),
     ),
 ]
+# == the small nn layers and losses PyTorch users reach for (session 4) ==========================
+# nn.functional's names. Margins are irrational-looking so that no drawn value sits on a hinge;
+# 1/-1 and 0/1 targets and class indices are static arguments drawn from a seed.
+_SIGN_MARGINS = (0.0, 0.8660254037844386)
+
+
+def _seeded(draw) -> np.random.Generator:
+    return np.random.default_rng(draw(st.integers(0, 2**16)))
+
+
+def _draw_channels(draw, min_positions: int):
+    """``(N, C, *positions)`` with ``C`` a multiple of the drawn group count."""
+    groups = draw(st.integers(1, 2))
+    channels = groups * draw(st.integers(1, 2))
+    positions = draw(st.sampled_from(((2,), (3,), (1, 2))))
+    if math.prod(positions) < min_positions:
+        positions = (min_positions,)
+    # A second sample checks that statistics stay per sample; twelve values are enough.
+    batch = draw(st.integers(1, 2)) if channels * math.prod(positions) <= 6 else 1
+    return (batch, channels, *positions), groups
+
+
+def _draw_group_norm(draw):
+    shape, groups = _draw_channels(draw, 1)
+    if math.prod(shape[2:]) * shape[1] // groups < 2:  # a group of one value: variance 0
+        groups = 1
+        shape = (shape[0], 2, *shape[2:]) if math.prod(shape[2:]) < 2 else shape
+    eps = draw(st.sampled_from((1e-5, 0.1)))
+    return (shape, (shape[1],), (shape[1],)), {"num_groups": groups, "eps": eps}
+
+
+def _group_norm_reference(x, weight, bias, num_groups, eps):
+    grouped = x.reshape(x.shape[0], num_groups, -1)
+    mean = grouped.mean(axis=2, keepdims=True)
+    var = grouped.var(axis=2, keepdims=True)
+    normalized = ((grouped - mean) / np.sqrt(var + eps)).reshape(x.shape)
+    per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return normalized * weight.reshape(per_channel) + bias.reshape(per_channel)
+
+
+def _draw_instance_norm(draw):
+    shape, _ = _draw_channels(draw, 2)
+    return (shape, (shape[1],), (shape[1],)), {"eps": draw(st.sampled_from((1e-5, 0.1)))}
+
+
+def _instance_norm_reference(x, weight, bias, eps):
+    axes = tuple(range(2, x.ndim))
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return (x - mean) / np.sqrt(var + eps) * weight.reshape(per_channel) + bias.reshape(per_channel)
+
+
+def _draw_rms_norm(draw):
+    shape = draw(tst.shapes(min_dims=1, max_dims=3, max_size=12))
+    count = draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - count :]
+    return (shape, normalized), {
+        "normalized_shape": normalized,
+        "eps": draw(st.sampled_from((None, 1e-5, 0.5))),
+    }
+
+
+def _rms_norm_reference(x, weight, normalized_shape, eps):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    eps = np.finfo(x.dtype).eps if eps is None else eps
+    return x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps) * weight
+
+
+def _draw_prelu(draw):
+    shape = draw(tst.shapes(max_dims=3, max_size=12))
+    channels = shape[1] if len(shape) > 1 else 1
+    return (shape, (draw(st.sampled_from((1, channels))),)), {}
+
+
+def _prelu_reference(x, weight):
+    if weight.size > 1:
+        weight = weight.reshape((-1,) + (1,) * (x.ndim - 2))
+    elif x.ndim == 0:
+        weight = weight.reshape(())
+    return np.where(x > 0, x, weight * x)
+
+
+_THRESHOLDS = (0.5, -1.25)
+
+
+def _draw_pixel_shuffle(draw):
+    factor = draw(st.integers(1, 2))
+    lead = draw(st.sampled_from(((), (1,), (2,), (1, 2))))
+    channels = draw(st.integers(1, 2)) * factor * factor
+    size = tuple(draw(st.integers(1, 2)) for _ in range(2))
+    return ((*lead, channels, *size),), {"upscale_factor": factor}
+
+
+def _pixel_shuffle_reference(x, upscale_factor):
+    *lead, channels, height, width = x.shape
+    r = upscale_factor
+    out = np.empty((*lead, channels // (r * r), height * r, width * r))
+    for c, h, w in np.ndindex(
+        *out.shape[-3:]
+    ):  # out[c, h, w] = in[c r^2 + (h%r) r + w%r, h//r, w//r]
+        out[..., c, h, w] = x[..., c * r * r + (h % r) * r + w % r, h // r, w // r]
+    return out
+
+
+def _draw_pixel_unshuffle(draw):
+    factor = draw(st.integers(1, 2))
+    lead = draw(st.sampled_from(((), (1,), (2,))))
+    size = tuple(factor * draw(st.integers(1, 2)) for _ in range(2))
+    return ((*lead, draw(st.integers(1, 2)), *size),), {"downscale_factor": factor}
+
+
+def _pixel_unshuffle_reference(x, downscale_factor):
+    *lead, channels, height, width = x.shape
+    r = downscale_factor
+    out = np.empty((*lead, channels * r * r, height // r, width // r))
+    for c, h, w in np.ndindex(*x.shape[-3:]):
+        out[..., c * r * r + (h % r) * r + w % r, h // r, w // r] = x[..., c, h, w]
+    return out
+
+
+def _draw_bilinear(draw):
+    lead = draw(st.sampled_from(((2,), (), (1, 2))))
+    first, second, outputs = (draw(st.integers(1, 2)) for _ in range(3))
+    shapes = ((*lead, first), (*lead, second), (outputs, first, second), (outputs,))
+    return shapes, {}
+
+
+def _bilinear_reference(x1, x2, weight, bias):
+    return np.einsum("...i,oij,...j->...o", x1, weight, x2) + bias
+
+
+def _adaptive_max_pool(x: Tensor, **kwargs) -> Tensor:
+    pool = tn.adaptive_max_pool1d if x.ndim == 3 else tn.adaptive_max_pool2d
+    values = pool(x, **kwargs)
+    assert isinstance(values, Tensor)  # return_indices=False
+    return values
+
+
+def _draw_adaptive_max(draw, spatial: int):
+    shapes, kwargs = _draw_adaptive(draw, spatial)
+    return shapes, {**kwargs, "return_indices": False}
+
+
+def _adaptive_max_pool_reference(x, output_size, return_indices):
+    spatial, sizes = x.ndim - 2, x.shape[2:]
+    output_size = _spatial_tuple(output_size, spatial)
+    out_shape = tuple(n if o is None else o for o, n in zip(output_size, sizes))
+    out = np.zeros((*x.shape[:2], *out_shape))
+    for position in np.ndindex(*out_shape):
+        ranges = [
+            range(math.floor(i * n / o), math.ceil((i + 1) * n / o))
+            for i, n, o in zip(position, sizes, out_shape)
+        ]
+        window = x[(Ellipsis,) + np.ix_(*ranges)]
+        out[(Ellipsis,) + position] = window.max(axis=tuple(range(2, x.ndim)))
+    return out
+
+
+def _draw_signed_pair(draw):
+    shape = draw(tst.shapes(min_dims=1, max_dims=2, max_size=6))
+    target = _seeded(draw).choice((-1.0, 1.0), size=shape)
+    return (shape, shape), {
+        "target": target,
+        "margin": draw(st.sampled_from(_SIGN_MARGINS)),
+        "reduction": draw(st.sampled_from(_REDUCTIONS)),
+    }
+
+
+def _margin_ranking_op(x1, x2, **kwargs):
+    # input1 + margin * target has its hinge where the drawn input1 == input2 (target**2 = 1).
+    shift = (kwargs["margin"] * kwargs["target"]).astype(x1.dtype)
+    return F.margin_ranking_loss(x1 + Tensor(shift), x2, **kwargs)
+
+
+def _margin_ranking_reference(x1, x2, target, margin, reduction):
+    return _reduce_reference(np.maximum(0.0, -target * (x1 - x2) + margin), reduction)
+
+
+def _draw_signed(draw, margin: bool):
+    shape = draw(tst.shapes(max_dims=2, max_size=6))
+    kwargs: dict[str, Any] = {"target": _seeded(draw).choice((-1.0, 1.0), size=shape)}
+    if margin:
+        kwargs["margin"] = draw(st.sampled_from(_HINGE_MARGINS))
+    return (shape,), {**kwargs, "reduction": draw(st.sampled_from(_REDUCTIONS))}
+
+
+_HINGE_MARGINS = (1.0, 0.7071067811865476)
+
+
+def _hinge_embedding_reference(x, target, margin, reduction):
+    return _reduce_reference(np.where(target == 1, x, np.maximum(0.0, margin - x)), reduction)
+
+
+def _draw_multilabel(draw):
+    n, classes = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    rng = _seeded(draw)
+    shape = (n, classes) if draw(st.booleans()) else (classes,)
+    weight = rng.uniform(0.5, 2.0, classes) if draw(st.booleans()) else None
+    return (shape,), {
+        "target": rng.integers(0, 2, shape).astype(np.float64),
+        "weight": weight,
+        "reduction": draw(st.sampled_from(_REDUCTIONS)),
+    }
+
+
+def _multilabel_reference(x, target, weight, reduction):
+    loss = -(
+        target * np.log(scipy.special.expit(x)) + (1 - target) * np.log(scipy.special.expit(-x))
+    )
+    if weight is not None:
+        loss = loss * weight
+    return _reduce_reference(loss.mean(axis=-1), reduction)
+
+
+def _draw_multi_margin(draw):
+    n, classes = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    rng = _seeded(draw)
+    batched = draw(st.booleans())
+    target = rng.integers(0, classes, n if batched else ())
+    return (((n, classes) if batched else (classes,)),), {
+        "target": np.asarray(target),
+        "p": draw(st.sampled_from((1, 2))),
+        "margin": draw(st.sampled_from((0.8660254037844386, 1.224744871391589))),
+        "weight": rng.uniform(0.5, 2.0, classes) if draw(st.booleans()) else None,
+        "reduction": draw(st.sampled_from(_REDUCTIONS)),
+    }
+
+
+def _multi_margin_reference(x, target, p, margin, weight, reduction):
+    rows, targets = np.atleast_2d(x), np.atleast_1d(target)
+    loss = np.zeros(len(rows))
+    for n, (row, y) in enumerate(zip(rows, targets)):
+        for i in range(row.size):
+            if i != y:
+                term = max(0.0, margin - row[y] + row[i]) ** p
+                loss[n] += term * (1.0 if weight is None else weight[y])
+    loss /= rows.shape[1]
+    return _reduce_reference(loss if x.ndim == 2 else loss[0], reduction)
+
+
+def _target_margin(x: np.ndarray, target: np.ndarray, margin: float) -> np.ndarray:
+    """``margin`` at each sample's target class, 0 elsewhere: ``x`` plus this has its hinges
+    ``margin - x[y] + x[i] = 0`` exactly where the drawn ``x[i] == x[y]``."""
+    return margin * (np.arange(x.shape[-1]) == np.asarray(target)[..., None]).reshape(x.shape)
+
+
+def _multi_margin_op(x, **kwargs):
+    shift = _target_margin(x.data, kwargs["target"], kwargs["margin"]).astype(x.dtype)
+    return F.multi_margin_loss(x + Tensor(shift), **kwargs)
+
+
+def _draw_cosine_embedding(draw):
+    n, features = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    batched = draw(st.booleans())
+    shape = (n, features) if batched else (features,)
+    return (shape, shape), {
+        "target": _seeded(draw).choice((-1.0, 1.0), size=shape[:-1]),
+        "margin": draw(st.sampled_from((-0.3090169943749474, 0.4226182617406994))),
+        "reduction": draw(st.sampled_from(_REDUCTIONS)),
+    }
+
+
+def _cosine_embedding_reference(x1, x2, target, margin, reduction):
+    cosine = (x1 * x2).sum(-1) / np.sqrt(((x1 * x1).sum(-1) + 1e-12) * ((x2 * x2).sum(-1) + 1e-12))
+    loss = np.where(target == 1, 1.0 - cosine, np.maximum(0.0, cosine - margin))
+    return _reduce_reference(loss, reduction)
+
+
+def _draw_triplet(draw):
+    shape = draw(st.sampled_from(((2, 2), (3,), (1, 2), (2, 1))))
+    return (shape, shape, shape), {
+        "margin": draw(st.sampled_from((1.0471975511965976, 0.3183098861837907))),
+        "p": draw(st.sampled_from((2.0, 1.0, 3.0))),
+        "eps": 1e-6,
+        "swap": draw(st.booleans()),
+        "reduction": draw(st.sampled_from(_REDUCTIONS)),
+    }
+
+
+def _triplet_op(anchor, to_positive, to_negative, **kwargs):
+    # Inputs are the anchor and the differences to it, drawn nonzero and pairwise distinct:
+    # no distance (swap's included) is then 0, where the p-norm has its kink.
+    return F.triplet_margin_loss(anchor, anchor + to_positive, anchor + to_negative, **kwargs)
+
+
+def _triplet_reference(anchor, to_positive, to_negative, margin, p, eps, swap, reduction):
+    positive, negative = anchor + to_positive, anchor + to_negative
+
+    def distance(a, b):
+        return np.linalg.norm(a - b + eps, ord=p, axis=-1)
+
+    far = distance(anchor, negative)
+    if swap:
+        far = np.minimum(far, distance(positive, negative))
+    return _reduce_reference(np.maximum(0.0, distance(anchor, positive) - far + margin), reduction)
+
+
+def _draw_poisson(draw):
+    shape = draw(tst.shapes(max_dims=2, max_size=6))
+    return (shape,), {
+        "target": _seeded(draw).integers(0, 4, shape).astype(np.float64),
+        "log_input": draw(st.booleans()),
+        "full": draw(st.booleans()),
+        "eps": 1e-8,
+        "reduction": draw(st.sampled_from(_REDUCTIONS)),
+    }
+
+
+def _poisson_reference(x, target, log_input, full, eps, reduction):
+    loss = np.exp(x) - target * x if log_input else x - target * np.log(x + eps)
+    if full:
+        safe = np.where(target > 1, target, 1.0)
+        stirling = safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe)
+        loss = loss + np.where(target > 1, stirling, 0.0)
+    return _reduce_reference(loss, reduction)
+
+
+def _draw_soft_margin(draw):
+    shape = draw(tst.shapes(max_dims=2, max_size=6))
+    target = _seeded(draw).choice((-1.0, 1.0), size=shape)
+    return (shape,), {"target": target, "reduction": draw(st.sampled_from(_REDUCTIONS))}
+
+
+_SESSION_4_OPS: list[OpInfo] = [
+    OpInfo(
+        "group_norm",
+        lambda x, weight, bias, **kwargs: F.group_norm(x, weight=weight, bias=bias, **kwargs),
+        _group_norm_reference, _composite(_draw_group_norm),
+        ((2, 4, 3), (4,), (4,)), {"num_groups": 2, "eps": 1e-5}, distinct=True,
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "instance_norm",
+        lambda x, weight, bias, eps: F.instance_norm(x, weight=weight, bias=bias, eps=eps),
+        _instance_norm_reference, _composite(_draw_instance_norm),
+        ((2, 2, 3), (2,), (2,)), {"eps": 1e-5}, distinct=True, rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "rms_norm",
+        lambda x, weight, **kwargs: F.rms_norm(x, weight=weight, **kwargs),
+        _rms_norm_reference, _composite(_draw_rms_norm),
+        ((2, 3), (3,)), {"normalized_shape": (3,), "eps": None},
+        domains="nonzero",  # a zero row: x / sqrt(eps), a kink as sharp as eps is small
+        rtol=1e-10, atol=1e-12,
+    ),
+    OpInfo(
+        "prelu", F.prelu, _prelu_reference, _composite(_draw_prelu),
+        ((2, 3, 2), (3,)), {}, avoid=(0.0,),
+    ),
+    # threshold jumps at x == threshold, a point no primitive declares (a comparison picks
+    # the side): the input is threshold + a draw from the nonzero domain, never within 0.1.
+    _unary(
+        "threshold",
+        lambda x, threshold, value: F.threshold(x + threshold, threshold, value),
+        lambda x, threshold, value: np.where(x + threshold > threshold, x + threshold, value),
+        _elementwise(threshold=_THRESHOLDS, value=(0.0, -2.0)),
+        sample_kwargs={"threshold": _THRESHOLDS[0], "value": -2.0},
+        domains="nonzero",
+    ),
+    OpInfo(
+        "adaptive_max_pool1d", _adaptive_max_pool, _adaptive_max_pool_reference,
+        _composite(_draw_adaptive_max, 1), ((1, 2, 5),), {"output_size": 3, "return_indices": False},
+        distinct=True,  # ties are kinks: their convention is tested on its own
+    ),
+    OpInfo(
+        "adaptive_max_pool2d", _adaptive_max_pool, _adaptive_max_pool_reference,
+        _composite(_draw_adaptive_max, 2), ((1, 1, 3, 5),),
+        {"output_size": (2, None), "return_indices": False}, distinct=True,
+    ),
+    OpInfo(
+        "pixel_shuffle", F.pixel_shuffle, _pixel_shuffle_reference,
+        _composite(_draw_pixel_shuffle), ((1, 8, 2, 1),), {"upscale_factor": 2},
+    ),
+    OpInfo(
+        "pixel_unshuffle", F.pixel_unshuffle, _pixel_unshuffle_reference,
+        _composite(_draw_pixel_unshuffle), ((1, 2, 2, 4),), {"downscale_factor": 2},
+    ),
+    OpInfo(
+        "bilinear", F.bilinear, _bilinear_reference, _composite(_draw_bilinear),
+        ((2, 3), (2, 2), (4, 3, 2), (4,)), {}, atol=1e-12,
+    ),
+    OpInfo(
+        "margin_ranking_loss", _margin_ranking_op,
+        lambda x1, x2, **kw: _margin_ranking_reference(x1 + kw["margin"] * kw["target"], x2, **kw),
+        _composite(_draw_signed_pair), ((2, 3), (2, 3)),
+        {"target": np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]]), "margin": 0.0,
+         "reduction": "mean"},
+        distinct=True,  # the hinge, shifted onto input1 == input2 (see _margin_ranking_op)
+    ),
+    OpInfo(
+        "hinge_embedding_loss", F.hinge_embedding_loss, _hinge_embedding_reference,
+        _composite(_draw_signed, True), ((2, 3),),
+        {"target": np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]]), "margin": 1.0,
+         "reduction": "sum"},
+        avoid=_HINGE_MARGINS,
+    ),
+    OpInfo(
+        "soft_margin_loss", F.soft_margin_loss,
+        lambda x, target, reduction: _reduce_reference(np.logaddexp(0.0, -target * x), reduction),
+        _composite(_draw_soft_margin), ((2, 3),),
+        {"target": np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]]), "reduction": "mean"},
+    ),
+    OpInfo(
+        "multilabel_soft_margin_loss", F.multilabel_soft_margin_loss, _multilabel_reference,
+        _composite(_draw_multilabel), ((2, 3),),
+        {"target": np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]), "weight": None,
+         "reduction": "mean"},
+    ),
+    OpInfo(
+        "multi_margin_loss", _multi_margin_op, lambda x, **kw: _multi_margin_reference(
+            x + _target_margin(x, kw["target"], kw["margin"]), **kw),
+        _composite(_draw_multi_margin), ((3, 4),),
+        {"target": np.array([0, 3, 1]), "p": 1, "margin": 1.224744871391589,
+         "weight": np.array([1.0, 0.5, 2.0, 1.5]), "reduction": "mean"},
+        distinct=True,  # the hinges, shifted onto ties x[i] == x[y] (see _multi_margin_op)
+    ),
+    OpInfo(
+        "cosine_embedding_loss", F.cosine_embedding_loss, _cosine_embedding_reference,
+        _composite(_draw_cosine_embedding), ((2, 3), (2, 3)),
+        {"target": np.array([1.0, -1.0]), "margin": 0.0, "reduction": "mean"},
+        domains="nonzero",  # no zero vector: the cosine's cone
+        # The hinge cos = margin is no point of the inputs: margins no drawn pair of vectors
+        # reaches keep the draws off it; distinct=True is the table's flag for that guard.
+        distinct=True,
+    ),
+    OpInfo(
+        "triplet_margin_loss", _triplet_op, _triplet_reference, _composite(_draw_triplet),
+        ((2, 3), (2, 3), (2, 3)),
+        {"margin": 1.0471975511965976, "p": 2.0, "eps": 1e-6, "swap": True, "reduction": "mean"},
+        domains=("real", "nonzero", "nonzero"), distinct=True,
+        rtol=1e-9, atol=1e-10,  # anchor + difference - anchor rounds
+    ),
+    OpInfo(
+        "poisson_nll_loss",
+        F.poisson_nll_loss, _poisson_reference, _composite(_draw_poisson), ((2, 3),),
+        {"target": np.array([[0.0, 1.0, 2.0], [3.0, 0.0, 5.0]]), "log_input": False,
+         "full": True, "eps": 1e-8, "reduction": "mean"},
+        domains="positive",  # log_input=False takes log(input + eps)
+    ),
+]  # fmt: skip
+OPS.extend(_SESSION_4_OPS)
+# == end of session 4 ==============================================================================
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
