@@ -61,6 +61,7 @@ class _Registry(OrderedDict):
 
 _edits = [0]
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
+_MISSING = object()
 
 
 def registry_edits() -> int:
@@ -336,10 +337,12 @@ class Module:
         # Only called when normal lookup fails; read __dict__ directly so that unpickling
         # (which probes attributes before __dict__ is filled) cannot recurse.
         state = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
+        for registry in _REGISTRIES:
             found = state.get(registry)
-            if found is not None and name in found:
-                return found[name]
+            if found is not None:
+                value = found.get(name, _MISSING)  # one lookup: the registries are dict subclasses
+                if value is not _MISSING:
+                    return value
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
