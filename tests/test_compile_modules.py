@@ -105,9 +105,13 @@ def test_cumulative_batch_norm_runs_eagerly_and_says_why():
     assert compiled == eager and state_bits(model) == state_bits(eager_model)
 
 
-@pytest.mark.parametrize("change", ["parameter", "layer", "buffer-array", "load_state_dict"])
+@pytest.mark.parametrize(
+    "change", ["parameter", "layer", "buffer-array", "load_state_dict", "setting"]
+)
 def test_state_swapped_after_compiling_is_what_the_next_call_uses(change):
-    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.BatchNorm1d(4), nn.Linear(4, 2, rng=1))
+    model = nn.Sequential(
+        nn.Linear(3, 4, rng=0), nn.BatchNorm1d(4), nn.LeakyReLU(0.1), nn.Linear(4, 2, rng=1)
+    )
     model.eval()
     predict = tn.compile(lambda x: model(x))
     x = tn.tensor(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32))
@@ -116,7 +120,9 @@ def test_state_swapped_after_compiling_is_what_the_next_call_uses(change):
     if change == "parameter":
         model[0].weight = nn.Parameter(np.ones((4, 3), np.float32))
     elif change == "layer":
-        model[2] = nn.Linear(4, 2, rng=5)
+        model[3] = nn.Linear(4, 2, rng=5)
+    elif change == "setting":  # a plain attribute the forward reads: a constant when recorded
+        model[2].negative_slope = 0.5
     elif change == "buffer-array":
         model[1].running_var.data = np.full(4, 9.0, np.float32)
     else:

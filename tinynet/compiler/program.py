@@ -29,7 +29,7 @@ from tinynet.compiler.steps import (
     compile_op,
     free_step,
 )
-from tinynet.nn.module import registry_edits
+from tinynet.nn.module import module_edits
 from tinynet.tensor import Tensor
 
 
@@ -131,8 +131,8 @@ class _Guards:
         # Module hooks registered when the recording began: one registered since may be on
         # one of ours (a replay would skip it), so the call records again and sees it run.
         self.hooks_seen = trace.hooks_seen
-        # registry_edits() then: a parameter, buffer or layer assigned since (model.fc =
-        # nn.Linear(...)) may be one the program reads by identity.
+        # module_edits() then: a layer swapped (model.fc = nn.Linear(...)) or a setting
+        # changed (dropout.p = 0.2) since is read by identity or baked in as a constant.
         self.edits_seen = trace.edits_seen
         # (buffer, its array): a buffer given a new array (load_state_dict) is not the one
         # the program updates or reads.
@@ -144,7 +144,7 @@ class _Guards:
     def valid(self) -> bool:
         """True when no module hook was added, no module changed its parameters, buffers or
         submodules, and the leaves, buffers, gradients and module modes are those recorded."""
-        if autograd.hooks_added() != self.hooks_seen or registry_edits() != self.edits_seen:
+        if autograd.hooks_added() != self.hooks_seen or module_edits() != self.edits_seen:
             return False
         if not all(buffer.data is array for buffer, array in self.buffers):
             return False
@@ -170,7 +170,7 @@ class _Guards:
         # The count as a constant, so programs recorded at other counts share their code
         checks = [
             f"{name(autograd.hooks_added)}() == {name(self.hooks_seen)}",
-            f"{name(registry_edits)}() == {name(self.edits_seen)}",
+            f"{name(module_edits)}() == {name(self.edits_seen)}",
         ]
         checks += [f"{name(buffer)}.data is {name(array)}" for buffer, array in self.buffers]
         for leaf, array, requires_grad in self.leaves:

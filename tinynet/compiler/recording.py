@@ -25,7 +25,7 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler.steps import FREE_BYTES
-from tinynet.nn.module import registry_edits
+from tinynet.nn.module import module_edits
 from tinynet.tensor import Tensor
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
@@ -131,7 +131,7 @@ class Trace:
         # Values the caller's objects hold (its arguments, leaves' .grad): not functionalized
         self.handed_out: set[int] = set(self.inputs)
         self.hooks_seen = autograd.hooks_added()  # before the call: a hook added during it counts
-        self.edits_seen = registry_edits()  # a parameter, buffer or layer swapped since
+        self.edits_seen = module_edits()  # a layer swapped or a setting changed since
         self.modules, self.tensors = _visible(fn, args, kwargs)
         # Buffers by array (running statistics): a new array (load_state_dict) records again.
         self.buffers = [
@@ -433,10 +433,10 @@ class Trace:
                 else:
                     cls.backward = original
         self._check_buffers(watched)
-        if registry_edits() != self.edits_seen:
+        if module_edits() != self.edits_seen:
             self.fail(
-                "a module's parameters, buffers or submodules were assigned during the call, "
-                "which a replay would not repeat"
+                "a module's attribute, parameter, buffer or submodule was assigned during the "
+                "call, which a replay would not repeat"
             )
         try:
             self.outputs = self._spec(result)

@@ -23,8 +23,9 @@ from tinynet.tensor import Tensor, to_arguments
 
 
 class _Registry(OrderedDict):
-    """A module's parameters, buffers or submodules: an ordered dict that counts its edits,
-    so a compiled program can tell in one comparison whether any module was changed."""
+    """A module's parameters, buffers or submodules: an ordered dict that counts its edits
+    (``module_edits``), so a compiled program tells in one comparison whether any module
+    was changed."""
 
     def __setitem__(self, key, value) -> None:
         _edits[0] += 1
@@ -64,15 +65,17 @@ _REGISTRIES = ("_parameters", "_buffers", "_modules")
 _MISSING = object()
 
 
-def registry_edits() -> int:
-    """How many times any module's parameters, buffers or submodules were set, replaced or
-    removed: ``tn.compile`` programs check it to notice a parameter or layer swapped after
-    they were recorded (``model.fc = nn.Linear(...)``).
+def module_edits() -> int:
+    """How many times any module's attributes, parameters, buffers or submodules were set,
+    replaced or removed (``training`` aside: programs check the modes themselves).
+    ``tn.compile`` programs compare it once per call to notice a layer swapped
+    (``model.fc = nn.Linear(...)``) or a setting changed (``dropout.p = 0.2``) after they
+    were recorded.
 
     >>> import tinynet.nn as nn
     >>> layer = nn.Linear(2, 2)
-    >>> before = registry_edits(); layer.weight = nn.Parameter(layer.weight.data.copy())
-    >>> registry_edits() > before
+    >>> before = module_edits(); layer.weight = nn.Parameter(layer.weight.data.copy())
+    >>> module_edits() > before
     True
     """
     return _edits[0]
@@ -331,6 +334,8 @@ class Module:
         elif parameters is not None and name in state["_buffers"]:
             state["_buffers"][name] = self._as_buffer(name, value)
         else:
+            if name != "training":
+                _edits[0] += 1
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str):
@@ -353,6 +358,7 @@ class Module:
                 del found[name]
                 state["_non_persistent_buffers"].discard(name)
                 return
+        _edits[0] += 1
         object.__delattr__(self, name)
 
     def __dir__(self):
