@@ -411,11 +411,16 @@ def test_detach_views_of_parameters_and_of_views_share_one_counter():
     assert view.version == 2 and view.data.tolist() == [4.0, 6.0]
 
 
-def test_in_place_on_a_view_inside_a_graph_is_refused():
+def test_in_place_on_a_view_inside_a_graph_rewrites_the_base_as_pytorchs_copyslices():
     x = f64([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    row = (x * 1.0)[0]  # a NumPy view of the product's memory
-    with pytest.raises(RuntimeError, match="clone"):
-        row.mul_(2.0)
+    product = x * 1.0
+    row = product[0]  # a NumPy view of the product's memory
+    row.mul_(2.0)
+    assert product.tolist() == [[2.0, 4.0], [3.0, 4.0]] and product.version == 1
+    (product * product).sum().backward()  # d/dx of (2 x0)^2 + x1^2: 8 x0, 2 x1
+    assert x.grad.tolist() == [[8.0, 16.0], [6.0, 8.0]]
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[0].mul_(2.0)
 
 
 def test_every_input_of_a_recorded_op_is_checked():

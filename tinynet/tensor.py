@@ -48,10 +48,12 @@ class Tensor:
     """
 
     # ``_version``: 0 until an in-place write, then (writes, stamp of the last write); on a
-    # detach() view, the tensor whose counter it shares. One slot keeps creation cheap.
+    # view made by an op (reshape, indexing...), the tensor it views, whose counter it shares;
+    # on a detach() alias, ``[the tensor whose counter it shares]`` (a list: an alias is not a
+    # view whose in-place writes rewrite its base's history). One slot keeps creation cheap.
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_version", "__weakref__")
     data: np.ndarray
-    _version: builtins.int | tuple | Tensor
+    _version: builtins.int | tuple | Tensor | list
     # Make NumPy defer to our reflected operators: ``array + tensor`` calls __radd__.
     __array_ufunc__ = None
 
@@ -125,9 +127,9 @@ class Tensor:
         An in-place op on the detached tensor changes this one too, so backward through a
         graph that needs these values raises instead of using the changed ones.
         """
-        view = Tensor._wrap(self.data)
-        view._version = self._version if isinstance(self._version, Tensor) else self
-        return view
+        alias = Tensor._wrap(self.data)
+        alias._version = [_counter_owner(self)]
+        return alias
 
     # A property, not __getattr__: a class with __getattr__ loses CPython's fast attribute
     # lookups on every access (measured: 2% of a training step).
@@ -740,13 +742,22 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         """``x[index] = value`` in place, with the rules of the other in-place ops.
 
-        Recorded on a non-leaf (the assigned elements then get no gradient); the value itself
-        must not require grad there (build the result with ``tn.where`` instead).
+        Recorded on a non-leaf (the assigned elements then get no gradient). A value that
+        requires grad is copied into the view ``x[index]`` (``x[index].copy_(value)``, as
+        PyTorch does for slices), so it gets its gradient; with integer-array or mask
+        indices it is refused (build the result with ``tn.where`` instead).
         """
         if isinstance(value, Tensor) and value._requires_grad and grad_mode.enabled:
+            part = _ops.getitem(self, index)
+            if _same_memory(part, value):  # ``x[i] += 1``: the add_ on the view wrote it
+                return
+            if isinstance(part._version, Tensor) and part.data.base is not None:
+                part.copy_(value)
+                return
             raise RuntimeError(
-                "assigning a tensor that requires grad into part of another one is not "
-                "supported; build the result with tn.where(mask, value, x) instead"
+                "assigning a tensor that requires grad into part of another one by integer "
+                "arrays or masks is not supported; build the result with "
+                "tn.where(mask, value, x) instead"
             )
         index = _plain_index(index)
         values = np.zeros_like(self.data)
@@ -1136,6 +1147,18 @@ def to_arguments(args: tuple, dtype=None, device=None):
     return dtype
 
 
+def _same_memory(a: Tensor, b: Tensor) -> bool:
+    """Whether ``a`` and ``b`` are views of the same elements of the same tensor."""
+    x, y = a.data, b.data
+    return (
+        x.shape == y.shape
+        and x.strides == y.strides
+        and x.dtype == y.dtype
+        and x.__array_interface__["data"][0] == y.__array_interface__["data"][0]
+        and _counter_owner(a) is _counter_owner(b)
+    )
+
+
 def _plain_index(index):
     """``index`` with Tensors replaced by their arrays, for NumPy item assignment."""
     if isinstance(index, tuple):
@@ -1184,10 +1207,23 @@ def bump_version(tensor: Tensor, writer: str | None = None) -> None:
     state = tensor._version
     if state.__class__ is tuple:
         tensor._version = (state[0] + 1, stamp, writer)
-    elif isinstance(state, Tensor):  # a detach() view: the counter is its base's
-        bump_version(state, writer)
-    else:  # 0: the first write
+    elif state.__class__ is builtins.int:  # 0: the first write
         tensor._version = (1, stamp, writer)
+    else:  # a view or a detach() alias: the counter is the tensor it shares
+        owner = _counter_owner(tensor)
+        state = owner._version
+        owner._version = (
+            (state[0] + 1, stamp, writer) if state.__class__ is tuple else (1, stamp, writer)
+        )
+
+
+def _counter_owner(tensor: Tensor) -> Tensor:
+    """The tensor whose version counter ``tensor`` shares (itself if it has its own)."""
+    state = tensor._version
+    while state.__class__ is not tuple and state.__class__ is not builtins.int:
+        tensor = state[0] if state.__class__ is list else state
+        state = tensor._version
+    return tensor
 
 
 def last_writer(tensor: Tensor) -> str | None:
@@ -1211,9 +1247,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def _version_state(tensor: Tensor) -> tuple:
     state: Any = tensor._version
-    if isinstance(state, Tensor):
-        state = state._version
-    return (0, 0) if state == 0 else state
+    if state.__class__ is not tuple and state.__class__ is not builtins.int:
+        state = _counter_owner(tensor)._version
+    return (0, 0) if state.__class__ is builtins.int else state
 
 
 def version_of(tensor: Tensor) -> int:
@@ -1265,19 +1301,18 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
 
 def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     """``_inplace``'s write; returns the array of values written."""
-    if grad_mode.enabled and tensor._requires_grad:
-        if tensor._node is None:
-            raise RuntimeError(
-                f"a leaf Variable that requires grad is being used in an in-place operation "
-                f"({name}); update it under `with tn.no_grad():` (as optimizers do) or use "
-                "the out-of-place form"
-            )
-        if tensor.data.base is not None:
-            raise RuntimeError(
-                f"{name}: this tensor is a view made by an op (reshape, transpose, indexing...) "
-                "in a graph; an in-place write would change the tensor it views. Use clone() "
-                "first"
-            )
+    if grad_mode.enabled:
+        base = tensor._version
+        if isinstance(base, Tensor):  # a view made by an op: PyTorch's CopySlices
+            return _write_view(tensor, base, name, compute)
+        if tensor._requires_grad:
+            if tensor._node is None:
+                raise RuntimeError(_leaf_message(name))
+            if tensor.data.base is not None:
+                raise RuntimeError(
+                    f"{name}: this tensor views an array that its op may still read (not "
+                    "another tensor); an in-place write could change it. Use clone() first"
+                )
     if not grad_mode.enabled:
         values = compute(Tensor._wrap(tensor.data)).data
         _write(tensor, values, name)
@@ -1292,16 +1327,154 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
         return result.data
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
-    retained = tensor.retains_grad
     source.data = tensor.data.copy()
+    _stand_in(node, tensor, source)
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
+    _rebase(tensor, node)
+    return result.data
+
+
+def _leaf_message(name: str) -> str:
+    return (
+        f"a leaf Variable that requires grad is being used in an in-place operation "
+        f"({name}); update it under `with tn.no_grad():` (as optimizers do) or use "
+        "the out-of-place form"
+    )
+
+
+def _write_view(view: Tensor, base: Tensor, name: str, compute) -> np.ndarray:
+    """An in-place write into ``view``, a view made by an op of ``base``'s memory, recorded as
+    PyTorch's ``CopySlices`` when it needs a gradient.
+
+    ``base`` is rebased onto its old value with the view's region replaced by the op's
+    result: the gradient flows to the old ``base`` outside the region and, inside it,
+    through the op and the view back to the old ``base`` (the old value stands in for the
+    view's old history). ``view`` is rebased onto a view of the new ``base``. Other views
+    of ``base`` taken before keep their nodes, which read ``base``: its version counter
+    makes their backward raise.
+    """
+    if view._requires_grad and view._node is None:
+        raise RuntimeError(_leaf_message(name))
+    if base._requires_grad and base._node is None and view._requires_grad:
+        raise RuntimeError(
+            f"a view of a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({name}); write into a clone() of the leaf, or update it under "
+            "`with tn.no_grad():`"
+        )
+    recorded = view._requires_grad
+    if recorded:
+        region = _region(view.data, base.data, name)
+        old = Tensor._wrap(base.data.copy(), base._requires_grad, base._node)
+        source = _view_of(old, view.data.shape, region)
+    else:
+        source = Tensor._wrap(view.data)
+    result = compute(source)
+    node = result._node
+    if node is None:
+        _write(view, result.data, name)
+        bump_version(view, f"{name} at {_caller_site()}")
+        return result.data
+    if base._requires_grad and not recorded:
+        raise RuntimeError(
+            f"{name}: a view was created in no_grad mode and is being modified inplace with "
+            "grad mode enabled; take the view and write it both inside or both outside "
+            "no_grad (PyTorch forbids this too)"
+        )
+    if result.data.shape != view.data.shape:
+        _write(view, result.data, name)  # raises the shape error
+    if not recorded:  # neither tensor was in the graph: an operand brought the gradient
+        region = _region(view.data, base.data, name)
+        old = Tensor._wrap(base.data.copy())
+        source.data = view.data.copy()
+    _stand_in(node, view, source)
+    _stand_in(node, base, old)
+    _write(view, result.data, name)
+    bump_version(view, f"{name} at {_caller_site()}")
+    written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
+    _rebase(base, _scattered(written, old, region)._node)
+    _rebase(view, _view_of(base, view.data.shape, region)._node)
+    # The op keeps reading ``result`` (kept by the new base's node): its own array, which
+    # later writes through the view cannot change.
+    return result.data
+
+
+def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
+    """Where ``view``'s elements lie in ``base``: None when the view is all of ``base`` in C
+    order (a reshape), else ``(index, mask)``: an index into ``base`` giving the view, and
+    the elements of ``base`` it covers (None: all of them). Found from the memory
+    addresses, so any strided view (slices, transposes, steps, negative steps) is exact."""
+    if (
+        view.size == base.size
+        and view.flags.c_contiguous
+        and base.flags.c_contiguous
+        and view.__array_interface__["data"][0] == base.__array_interface__["data"][0]
+    ):
+        return None
+    view_at = _addresses(view).ravel()
+    base_at = _addresses(base).ravel()
+    order = np.argsort(base_at, kind="stable")
+    sorted_at = base_at[order]
+    found = np.minimum(np.searchsorted(sorted_at, view_at), max(sorted_at.size - 1, 0))
+    if (
+        view.dtype != base.dtype
+        or (view.size and (sorted_at[found] != view_at).any())
+        or np.unique(view_at).size != view_at.size
+        or (np.diff(sorted_at) == 0).any()
+    ):
+        raise RuntimeError(
+            f"{name}: this tensor views another one's memory in a way an in-place write "
+            "cannot be recorded for (elements that overlap, or memory outside that tensor); "
+            "clone() it first"
+        )
+    flat = order[found].reshape(view.shape) if view.size else np.zeros(view.shape, np.intp)
+    index = np.unravel_index(flat, base.shape)
+    if view.size == base.size:
+        return index, None
+    mask = np.zeros(base.size, dtype=bool)
+    mask[flat.ravel()] = True
+    return index, mask.reshape(base.shape)
+
+
+def _addresses(array: np.ndarray) -> np.ndarray:
+    """The memory address of each element of ``array``."""
+    at = np.array(array.__array_interface__["data"][0], dtype=np.int64)
+    for size, stride in zip(array.shape, array.strides):
+        at = at[..., None] + np.arange(size, dtype=np.int64) * stride
+    return at
+
+
+def _view_of(tensor: Tensor, shape: tuple, region: tuple | None) -> Tensor:
+    """The view ``_region`` describes, as recorded ops on ``tensor``."""
+    return _ops.reshape(tensor, shape) if region is None else _ops.getitem(tensor, region[0])
+
+
+def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
+    """``old`` with the region ``_region`` describes replaced by ``values``, as recorded ops."""
+    shape = old.data.shape
+    if region is None:
+        return _ops.reshape(values, shape)
+    index, mask = region
+    scattered = _movement.IndexAdd.apply(values, index, shape)
+    return scattered if mask is None else _ops.where(mask, scattered, old)
+
+
+def _stand_in(node, tensor: Tensor, stand_in: Tensor) -> None:
+    """Make ``node`` read ``stand_in`` (the old value, with its history) where it read
+    ``tensor`` (``y.add_(y)``): ``tensor`` is about to be rebased onto a later node."""
+    inputs = node.inputs
+    if any(arg is tensor for arg in inputs):
+        node.inputs = tuple(stand_in if arg is tensor else arg for arg in inputs)
+
+
+def _rebase(tensor: Tensor, node) -> None:
+    """Make ``tensor`` (just written in place) the output of ``node``."""
+    retained = tensor.retains_grad
     tensor._node = node
     if retained:
         node._retain_grad_of(tensor)
     tensor._requires_grad = True
     node._rebase_output(tensor)
-    return result.data
 
 
 def write_in_place(tensor: Tensor, name: str, compute) -> Tensor:
@@ -1369,4 +1542,5 @@ for _name in (
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402
 from tinynet import ops as _ops  # noqa: E402
+from tinynet.ops import movement as _movement  # noqa: E402
 from tinynet.ops import reduce as _reductions  # noqa: E402
