@@ -1401,9 +1401,10 @@ def _write_view(view: Tensor, base: Tensor, name: str, compute) -> np.ndarray:
 
 def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
     """Where ``view``'s elements lie in ``base``: None when the view is all of ``base`` in C
-    order (a reshape), else ``(index, mask)``: an index into ``base`` giving the view, and
-    the elements of ``base`` it covers (None: all of them). Found from the memory
-    addresses, so any strided view (slices, transposes, steps, negative steps) is exact."""
+    order (a reshape), else ``(positions, mask)``: the position in the flattened ``base`` of
+    each element of the view, and the elements of ``base`` it covers (None: all of them).
+    Found from the memory addresses, so any strided view (slices, transposes, steps,
+    negative steps) is exact."""
     if (
         view.size == base.size
         and view.flags.c_contiguous
@@ -1427,13 +1428,12 @@ def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
             "cannot be recorded for (elements that overlap, or memory outside that tensor); "
             "clone() it first"
         )
-    flat = order[found].reshape(view.shape) if view.size else np.zeros(view.shape, np.intp)
-    index = np.unravel_index(flat, base.shape)
+    positions = order[found].reshape(view.shape) if view.size else np.zeros(view.shape, np.intp)
     if view.size == base.size:
-        return index, None
+        return positions, None
     mask = np.zeros(base.size, dtype=bool)
-    mask[flat.ravel()] = True
-    return index, mask.reshape(base.shape)
+    mask[positions.ravel()] = True
+    return positions, mask.reshape(base.shape)
 
 
 def _addresses(array: np.ndarray) -> np.ndarray:
@@ -1446,7 +1446,9 @@ def _addresses(array: np.ndarray) -> np.ndarray:
 
 def _view_of(tensor: Tensor, shape: tuple, region: tuple | None) -> Tensor:
     """The view ``_region`` describes, as recorded ops on ``tensor``."""
-    return _ops.reshape(tensor, shape) if region is None else _ops.getitem(tensor, region[0])
+    if region is None:
+        return _ops.reshape(tensor, shape)
+    return _ops.getitem(_ops.reshape(tensor, -1), region[0])
 
 
 def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
@@ -1454,8 +1456,9 @@ def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
     shape = old.data.shape
     if region is None:
         return _ops.reshape(values, shape)
-    index, mask = region
-    scattered = _movement.IndexAdd.apply(values, index, shape)
+    positions, mask = region
+    flat = _movement.IndexAdd.apply(values, positions, (old.data.size,))
+    scattered = _ops.reshape(flat, shape)
     return scattered if mask is None else _ops.where(mask, scattered, old)
 
 
