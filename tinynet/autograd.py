@@ -284,12 +284,13 @@ def _unpack(args: tuple) -> tuple[list, tuple]:
 
 def _share_version_counter(result: Tensor, args) -> None:
     """A result that views an input's memory (reshape, indexing...) shares its version
-    counter, as PyTorch's views do: a write through either is seen by graphs using the other."""
+    counter, as PyTorch's views do: a write through either is seen by graphs using the other.
+    It keeps the input it views: an in-place write through a view of a view rebases the
+    whole chain (``Tensor``'s CopySlices)."""
     base = result.data.base
     for arg in args:
         if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
-            state = arg._version
-            result._version = state if isinstance(state, Tensor) else arg
+            result._version = arg
             return
 
 

@@ -48,9 +48,10 @@ class Tensor:
     """
 
     # ``_version``: 0 until an in-place write, then (writes, stamp of the last write); on a
-    # view made by an op (reshape, indexing...), the tensor it views, whose counter it shares;
-    # on a detach() alias, ``[the tensor whose counter it shares]`` (a list: an alias is not a
-    # view whose in-place writes rewrite its base's history). One slot keeps creation cheap.
+    # view made by an op (reshape, indexing...), the tensor it views, whose counter it shares
+    # (a chain, for views of views); on a detach() alias, ``[the tensor whose counter it
+    # shares]`` (a list: an alias is not a view whose in-place writes rewrite the history of
+    # the tensor it views). One slot keeps creation cheap.
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_version", "__weakref__")
     data: np.ndarray
     _version: builtins.int | tuple | Tensor | list
@@ -1302,9 +1303,8 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
 def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     """``_inplace``'s write; returns the array of values written."""
     if grad_mode.enabled:
-        base = tensor._version
-        if isinstance(base, Tensor):  # a view made by an op: PyTorch's CopySlices
-            return _write_view(tensor, base, name, compute)
+        if isinstance(tensor._version, Tensor):  # a view made by an op: PyTorch's CopySlices
+            return _write_view(tensor, name, compute)
         if tensor._requires_grad:
             if tensor._node is None:
                 raise RuntimeError(_leaf_message(name))
@@ -1343,26 +1343,32 @@ def _leaf_message(name: str) -> str:
     )
 
 
-def _write_view(view: Tensor, base: Tensor, name: str, compute) -> np.ndarray:
-    """An in-place write into ``view``, a view made by an op of ``base``'s memory, recorded as
-    PyTorch's ``CopySlices`` when it needs a gradient.
+def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
+    """An in-place write into ``view``, a view made by an op (of a view...) of the memory of
+    a tensor ``base``, recorded as PyTorch's ``CopySlices`` when it needs a gradient.
 
     ``base`` is rebased onto its old value with the view's region replaced by the op's
     result: the gradient flows to the old ``base`` outside the region and, inside it,
     through the op and the view back to the old ``base`` (the old value stands in for the
-    view's old history). ``view`` is rebased onto a view of the new ``base``. Other views
-    of ``base`` taken before keep their nodes, which read ``base``: its version counter
-    makes their backward raise.
+    view's old history). ``view``, and the views between it and ``base``, are rebased onto
+    views of the new ``base``. Other views of ``base`` taken before keep their nodes, which
+    read ``base``: its version counter makes their backward raise.
     """
+    between = []
+    base = view._version
+    while isinstance(base._version, Tensor):
+        between.append(base)
+        base = base._version
     if view._requires_grad and view._node is None:
         raise RuntimeError(_leaf_message(name))
-    if base._requires_grad and base._node is None and view._requires_grad:
+    if view._requires_grad and any(t._requires_grad and t._node is None for t in (base, *between)):
         raise RuntimeError(
             f"a view of a leaf Variable that requires grad is being used in an in-place "
             f"operation ({name}); write into a clone() of the leaf, or update it under "
             "`with tn.no_grad():`"
         )
     recorded = view._requires_grad
+    outside = not base._requires_grad  # then every view between gets the new history
     if recorded:
         region = _region(view.data, base.data, name)
         old = Tensor._wrap(base.data.copy(), base._requires_grad, base._node)
@@ -1394,6 +1400,10 @@ def _write_view(view: Tensor, base: Tensor, name: str, compute) -> np.ndarray:
     written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
     _rebase(base, _scattered(written, old, region)._node)
     _rebase(view, _view_of(base, view.data.shape, region)._node)
+    for middle in between:
+        if middle._requires_grad or outside:
+            middle_region = _region(middle.data, base.data, name)
+            _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
     # The op keeps reading ``result`` (kept by the new base's node): its own array, which
     # later writes through the view cannot change.
     return result.data

@@ -1,0 +1,323 @@
+"""In-place writes through a view of a tensor in a graph, as PyTorch's ``CopySlices``: the
+base's new value is its old one with the view's region replaced, its gradient flows around
+the region to the old base and through the in-place op (then the view) inside it, and the
+view becomes a view of the new base. Checked by finite differences at first and second
+order (float64), against the out-of-place form (float32 and float64), and through the
+refusals PyTorch makes."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+import tinynet.nn as nn
+import tinynet.nn.functional as F
+from tinynet import optim
+
+# Away from relu's kink at 0, so central differences are exact enough.
+VALUES = np.array(
+    [[[-1.3, 0.7, 2.1, -0.4], [0.9, -2.6, 1.4, 0.3], [-0.8, 1.1, -1.9, 2.4]],
+     [[0.6, -0.5, 1.7, -2.2], [-1.2, 0.45, -0.35, 1.05], [2.3, -0.9, 0.55, -1.6]]]
+)  # fmt: skip
+DROPPED = F.dropout(tn.ones(4, 3, 2, dtype=tn.float64), 0.5, rng=5).data  # the mask, scaled
+
+
+def _flatten_relu(t):
+    return nn.ReLU(inplace=True)(nn.Flatten()(t * 1.5)) * 2.0
+
+
+def _flatten_relu_reference(t):
+    return F.relu((t * 1.5).reshape(2, -1)) * 2.0
+
+
+def _view_relu(t):
+    h = t * 1.5
+    h.view(2, -1).relu_()
+    return h * h  # the base, read after the write through its view
+
+
+def _view_relu_reference(t):
+    h = F.relu(t * 1.5)
+    return h * h
+
+
+def _column_mul(t):
+    y = t * 1.5
+    y[:, 0].mul_(2.0)
+    return y.exp()
+
+
+def _column_mul_reference(t):
+    scale = np.ones((1, 3, 1))
+    scale[0, 0, 0] = 2.0
+    return (t * 1.5 * tn.tensor(scale, dtype=t.dtype)).exp()
+
+
+def _slice_iadd(t):
+    y = t * 1.5
+    y[:, 1:3] += t[:, :2] ** 2  # add_ on the view y[:, 1:3], then y[:, 1:3] = that view
+    return y * y
+
+
+def _slice_iadd_reference(t):
+    shifted = tn.cat([tn.zeros(2, 1, 4, dtype=t.dtype), t[:, :2] ** 2], dim=1)
+    y = t * 1.5 + shifted
+    return y * y
+
+
+def _dropout_transpose(t):
+    h = t * 1.5
+    F.dropout(h.transpose(0, 2), 0.5, rng=5, inplace=True)
+    return h * t
+
+
+def _dropout_transpose_reference(t):
+    return t * 1.5 * tn.tensor(DROPPED.transpose(2, 1, 0), dtype=t.dtype) * t
+
+
+def _chained_views_many_writes(t):
+    y = t * 1.5
+    v = y.transpose(0, 1)[1:]  # a view of a view: (2, 2, 4) of y[:, 1:]
+    v.mul_(3.0)
+    v.add_(t.transpose(0, 1)[:2])
+    w = v[:, 1].reshape(-1)[::-3]  # views of the rewritten view, one with a negative step
+    w.sigmoid_()
+    return v.sum() * y
+
+
+def _chained_views_many_writes_reference(t):
+    inner = t[:, 1:] * 1.5 * 3.0 + t[:, :2]
+    flat = inner[1].reshape(-1)
+    chosen = np.zeros(flat.shape, dtype=bool)
+    chosen[::-3] = True
+    flat = tn.where(chosen, flat.sigmoid(), flat)
+    inner = tn.cat([inner[:1], flat.reshape(1, 2, 4)], dim=0)
+    y = tn.cat([t[:, :1] * 1.5, inner], dim=1)
+    return inner.sum() * y
+
+
+def _self_operand(t):
+    y = t * 1.5
+    y.add_(y)  # the operand is y's old value, as in PyTorch
+    y[0].mul_(t[1])
+    return y
+
+
+def _self_operand_reference(t):
+    y = t * 3.0
+    return tn.cat([y[:1] * t[1:], y[1:]], dim=0)
+
+
+PATTERNS = {
+    "flatten_relu": (_flatten_relu, _flatten_relu_reference),
+    "view_relu": (_view_relu, _view_relu_reference),
+    "column_mul": (_column_mul, _column_mul_reference),
+    "slice_iadd": (_slice_iadd, _slice_iadd_reference),
+    "dropout_transpose": (_dropout_transpose, _dropout_transpose_reference),
+    "chained_views_many_writes": (_chained_views_many_writes, _chained_views_many_writes_reference),
+    "self_operand": (_self_operand, _self_operand_reference),
+}
+
+
+@pytest.mark.parametrize("name", PATTERNS)
+def test_gradients_through_a_view_written_in_place_check_by_finite_differences(name):
+    write, _ = PATTERNS[name]
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    assert tn.gradcheck(write, (x,))
+    assert tn.gradgradcheck(write, (x,))  # create_graph=True through the rebased graph
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", PATTERNS)
+def test_values_and_gradients_equal_the_out_of_place_form(name, dtype):
+    write, reference = PATTERNS[name]
+    x = tn.tensor(VALUES, dtype=dtype, requires_grad=True)
+    expected = tn.tensor(VALUES, dtype=dtype, requires_grad=True)
+    out, want = write(x), reference(expected)
+    assert out.dtype == want.dtype == dtype
+    np.testing.assert_allclose(out.data, want.data, rtol=1e-6 if dtype == np.float32 else 1e-15)
+    seed = np.random.default_rng(0).standard_normal(out.shape).astype(dtype)
+    out.backward(tn.tensor(seed))
+    want.backward(tn.tensor(seed))
+    assert x.grad.dtype == dtype
+    np.testing.assert_allclose(
+        x.grad.data, expected.grad.data, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-6
+    )
+
+
+def test_the_base_and_the_view_get_new_histories():
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    y = x * 1.0
+    v = y[:, 0]
+    assert v.mul_(2.0) is v and v.version == y.version == 1
+    np.testing.assert_array_equal(y.data[:, 0], VALUES[:, 0] * 2.0)
+    # Later use of the view differentiates through the new base, then the write.
+    (grad,) = tn.grad((v * v).sum(), x)
+    expected = np.zeros_like(VALUES)
+    expected[:, 0] = 8.0 * VALUES[:, 0]  # d/dx (2x)^2
+    np.testing.assert_allclose(grad.data, expected)
+
+
+def test_a_base_outside_the_graph_gets_the_history_of_what_is_written_into_it():
+    # PyTorch: zeros, then a slice copied from a tensor that requires grad.
+    x = tn.tensor(VALUES[0], dtype=tn.float64, requires_grad=True)
+    out = tn.zeros(3, 4, dtype=tn.float64)
+    out[:, 1].copy_(x[:, 0] * 2.0)
+    out[1] = x[1]  # a value that requires grad, assigned into a slice
+    assert out.requires_grad and not out.is_leaf
+    (out * tn.arange(12.0, dtype=tn.float64).reshape(3, 4)).sum().backward()
+    expected = np.zeros((3, 4))
+    expected[[0, 2], 0] = [2.0 * 1.0, 2.0 * 9.0]  # column 1 of rows 0 and 2
+    expected[1] = [4.0, 5.0, 6.0, 7.0]  # row 1, which overwrote its column-1 element
+    np.testing.assert_array_equal(x.grad.data, expected)
+    assert tn.gradcheck(lambda t: _assigned_into_zeros(t), (x,))
+    assert tn.gradgradcheck(lambda t: _assigned_into_zeros(t) ** 2, (x,))
+
+
+def _assigned_into_zeros(t):
+    out = tn.zeros(3, 4, dtype=tn.float64)
+    out[:, 1].copy_(t[:, 0] * 2.0)
+    out[1] = t[1]
+    return out
+
+
+def test_a_view_of_a_leaf_that_requires_grad_is_refused_as_pytorch_refuses_it():
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    message = r"a view of a leaf Variable that requires grad is being used in an in-place"
+    for write in (
+        lambda: x[0].mul_(2.0),
+        lambda: x.reshape(-1).relu_(),
+        lambda: x.__setitem__(0, x[1] * 2.0),
+    ):
+        with pytest.raises(RuntimeError, match=message):
+            write()
+    np.testing.assert_array_equal(x.data, VALUES)
+    assert x.version == 0
+    with tn.no_grad():  # what optimizers do: allowed
+        x[0].mul_(2.0)
+    assert x.version == 1
+
+
+def test_a_view_taken_under_no_grad_and_written_with_grad_is_refused():
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    y = x * 1.0
+    with tn.no_grad():
+        row = y[0]
+    with pytest.raises(RuntimeError, match="a view was created in no_grad mode"):
+        row.mul_(x[1])
+    row.mul_(2.0)  # no gradient needed: a plain write, as in PyTorch
+
+
+def test_assigning_a_tensor_that_requires_grad_by_integer_arrays_is_refused():
+    x = tn.tensor(VALUES[0], dtype=tn.float64, requires_grad=True)
+    y = x * 1.0
+    with pytest.raises(RuntimeError, match=r"by integer arrays or masks .* tn.where"):
+        y[np.array([0, 2])] = x[:2] * 2.0
+
+
+def test_other_views_taken_before_the_write_refuse_to_backward():
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    y = x * 1.0
+    column, flat = y[:, :, 1], y.reshape(-1)
+    y[0].mul_(3.0)
+    for stale in (column, flat):
+        with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*mul_"):
+            (stale * 2.0).sum().backward(retain_graph=True)
+
+
+def test_a_base_whose_op_saved_its_output_refuses_to_backward():
+    # PyTorch raises too: exp's backward reads its output, which the write changed.
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    h = x.exp()
+    h.transpose(0, 1).mul_(2.0)
+    with pytest.raises(RuntimeError, match=r"output 0 of Exp.*written by mul_"):
+        h.sum().backward()
+
+
+def test_a_detached_alias_is_not_a_view_its_write_does_not_rewrite_the_original():
+    # PyTorch's detach() is a non-differentiable view: an in-place op on it gives the alias a
+    # history, and the original keeps its own (its values change, its counter is shared).
+    x = tn.tensor([1.0, 2.0], dtype=tn.float64, requires_grad=True)
+    w = tn.tensor([3.0, 4.0], dtype=tn.float64, requires_grad=True)
+    y = x * 2.0
+    alias = y.detach()
+    alias.mul_(w)
+    assert y.version == alias.version == 1 and y.tolist() == [6.0, 16.0]
+    alias.sum().backward()
+    assert w.grad.tolist() == [2.0, 4.0] and x.grad is None
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def _cnn(inplace, seed=0):
+    tn.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1),
+        nn.Flatten(),
+        nn.ReLU(inplace=inplace),
+        nn.Linear(3 * 5 * 5, 2),
+    )
+
+
+def _batches():
+    rng = np.random.default_rng(7)
+    return [
+        (rng.standard_normal((4, 1, 5, 5)).astype(np.float32), rng.integers(0, 2, 4))
+        for _ in range(4)
+    ]
+
+
+def test_conv_flatten_relu_inplace_trains_with_the_out_of_place_gradients_exactly():
+    inplace, plain = _cnn(True), _cnn(False)
+    conv_output = inplace[0](tn.tensor(_batches()[0][0]))
+    assert np.shares_memory(inplace[1](conv_output).data, conv_output.data)  # a real view
+    opt_a = optim.SGD(inplace.parameters(), lr=0.1)
+    opt_b = optim.SGD(plain.parameters(), lr=0.1)
+    losses = []
+    for _ in range(5):
+        for inputs, target in _batches():
+            for model, opt in ((inplace, opt_a), (plain, opt_b)):
+                opt.zero_grad()
+                loss = F.cross_entropy(model(tn.tensor(inputs)), tn.tensor(target))
+                loss.backward()
+                if model is inplace:
+                    losses.append(loss.item())
+                    grads = [p.grad.data.copy() for p in model.parameters()]
+                else:
+                    for grad, p in zip(grads, model.parameters()):
+                        np.testing.assert_array_equal(grad, p.grad.data)
+                opt.step()
+    assert losses[-1] < losses[0]
+    for p, q in zip(inplace.parameters(), plain.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_a_compiled_step_writing_through_a_view_runs_eagerly_with_one_warning():
+    # The recorder cannot replay a write into a view: the step runs eagerly, bit for bit.
+    eager_model, compiled_model = _cnn(True), _cnn(True)
+
+    def make_step(model):
+        opt = optim.Adam(model.parameters(), lr=0.01)
+
+        def step(inputs, target):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(inputs), target)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    eager_step, compiled_step = make_step(eager_model), tn.compile(make_step(compiled_model))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for inputs, target in _batches():
+            a = eager_step(tn.tensor(inputs), tn.tensor(target))
+            b = compiled_step(tn.tensor(inputs), tn.tensor(target))
+            assert a.item() == b.item()
+    for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1 and "writes a tensor in place (relu_" in messages[0]
+    assert "is a view" in messages[0]
