@@ -1220,7 +1220,7 @@ def bump_version(tensor: Tensor, writer: str | None = None) -> None:
 
 def _counter_owner(tensor: Tensor) -> Tensor:
     """The tensor whose version counter ``tensor`` shares (itself if it has its own)."""
-    state = tensor._version
+    state: Any = tensor._version
     while state.__class__ is not tuple and state.__class__ is not builtins.int:
         tensor = state[0] if state.__class__ is list else state
         state = tensor._version
@@ -1354,19 +1354,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     views of the new ``base``. Other views of ``base`` taken before keep their nodes, which
     read ``base``: its version counter makes their backward raise.
     """
-    between = []
-    base = view._version
-    while isinstance(base._version, Tensor):
-        between.append(base)
-        base = base._version
-    if view._requires_grad and view._node is None:
-        raise RuntimeError(_leaf_message(name))
-    if view._requires_grad and any(t._requires_grad and t._node is None for t in (base, *between)):
-        raise RuntimeError(
-            f"a view of a leaf Variable that requires grad is being used in an in-place "
-            f"operation ({name}); write into a clone() of the leaf, or update it under "
-            "`with tn.no_grad():`"
-        )
+    base, between = _view_chain(view, name)
     recorded = view._requires_grad
     outside = not base._requires_grad  # then every view between gets the new history
     if recorded:
@@ -1407,6 +1395,25 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     # The op keeps reading ``result`` (kept by the new base's node): its own array, which
     # later writes through the view cannot change.
     return result.data
+
+
+def _view_chain(view: Tensor, name: str) -> tuple[Tensor, list]:
+    """The tensor whose memory ``view`` views, and the views between them; PyTorch's
+    refusal of a write that would change a leaf that requires grad."""
+    between = []
+    base: Any = view._version
+    while isinstance(base._version, Tensor):
+        between.append(base)
+        base = base._version
+    if view._requires_grad and view._node is None:
+        raise RuntimeError(_leaf_message(name))
+    if view._requires_grad and any(t._requires_grad and t._node is None for t in (base, *between)):
+        raise RuntimeError(
+            f"a view of a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({name}); write into a clone() of the leaf, or update it under "
+            "`with tn.no_grad():`"
+        )
+    return base, between
 
 
 def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
