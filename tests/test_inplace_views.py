@@ -182,6 +182,32 @@ def _assigned_into_zeros(t):
     return out
 
 
+def test_views_between_the_written_one_and_the_base_get_the_new_history():
+    # Outside the graph: the row of a tensor of zeros, written through a slice of the row.
+    x = tn.tensor(VALUES[0, 0], dtype=tn.float64, requires_grad=True)
+    out = tn.zeros(2, 4, dtype=tn.float64)
+    row = out[1]
+    row[1:3].copy_(x[:2] * 3.0)
+    (row * tn.tensor([1.0, 2.0, 3.0, 4.0], dtype=tn.float64)).sum().backward()
+    assert row.requires_grad and out.requires_grad
+    assert x.grad.tolist() == [6.0, 9.0, 0.0, 0.0]
+
+
+def test_a_write_of_another_dtype_is_cast_in_the_graph_too():
+    x = tn.tensor(VALUES, dtype=tn.float32, requires_grad=True)
+    scale = tn.tensor(np.full(4, 2.0), dtype=tn.float64, requires_grad=True)
+    y = x * 1.0
+    y[0, 1].mul_(scale)  # float64 written into float32 memory (same kind), as PyTorch
+    assert y.dtype == tn.float32
+    np.testing.assert_array_equal(y.data[0, 1], VALUES[0, 1].astype(np.float32) * 2)
+    (y * y).sum().backward()
+    assert x.grad.dtype == tn.float32 and scale.grad.dtype == tn.float64
+    expected = 2.0 * VALUES.astype(np.float32)
+    expected[0, 1] *= 4.0  # d/dx (2x)^2
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-6)
+    np.testing.assert_allclose(scale.grad.data, 2 * 2 * VALUES[0, 1] ** 2, rtol=1e-6)
+
+
 def test_a_view_of_a_leaf_that_requires_grad_is_refused_as_pytorch_refuses_it():
     x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
     message = r"a view of a leaf Variable that requires grad is being used in an in-place"
@@ -197,6 +223,17 @@ def test_a_view_of_a_leaf_that_requires_grad_is_refused_as_pytorch_refuses_it():
     with tn.no_grad():  # what optimizers do: allowed
         x[0].mul_(2.0)
     assert x.version == 1
+    # A leaf that requires grad between the written view and its base: refused too.
+    row = tn.zeros(2, 3, dtype=tn.float64)[0].requires_grad_()
+    with pytest.raises(RuntimeError, match=message):
+        row[:2].mul_(2.0)
+
+
+def test_a_temporary_of_an_op_is_refused_not_written_apart_from_its_tensor():
+    # PyTorch's diagonal() is a view; here it is a copy, so a recorded write is refused.
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"mul_: this tensor views a temporary .* clone\(\)"):
+        (x * 1.0).diagonal(0, 1, 2).mul_(2.0)
 
 
 def test_a_view_taken_under_no_grad_and_written_with_grad_is_refused():

@@ -1310,8 +1310,9 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
                 raise RuntimeError(_leaf_message(name))
             if tensor.data.base is not None:
                 raise RuntimeError(
-                    f"{name}: this tensor views an array that its op may still read (not "
-                    "another tensor); an in-place write could change it. Use clone() first"
+                    f"{name}: this tensor views a temporary array of its op (diagonal(), "
+                    "integer-array indexing: a copy here, where PyTorch may give a view), so "
+                    "the write cannot be recorded; use clone() first"
                 )
     if not grad_mode.enabled:
         values = compute(Tensor._wrap(tensor.data)).data
