@@ -159,6 +159,21 @@ def test_the_base_and_the_view_get_new_histories():
     np.testing.assert_allclose(grad.data, expected)
 
 
+def _element_writes(t):
+    y = t * 1.5
+    y[0, 1, 2] += 1.0  # x[i, j, k] is a 0-d view, as PyTorch's: the augmented form works
+    y[1, 2, 3] = t[0, 0, 0] * t[1, 1, 1]  # a value that requires grad, into one element
+    y[-1, -1, -1].mul_(t[0, 2, 2])
+    return y * y
+
+
+def test_writes_into_single_elements_check_by_finite_differences():
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    assert np.shares_memory(x[0, 1, 2].data, x.data)  # NumPy would give a scalar copy
+    assert tn.gradcheck(_element_writes, (x,))
+    assert tn.gradgradcheck(_element_writes, (x,))
+
+
 def test_a_base_outside_the_graph_gets_the_history_of_what_is_written_into_it():
     # PyTorch: zeros, then a slice copied from a tensor that requires grad.
     x = tn.tensor(VALUES[0], dtype=tn.float64, requires_grad=True)
