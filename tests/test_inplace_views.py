@@ -223,6 +223,22 @@ def test_a_write_of_another_dtype_is_cast_in_the_graph_too():
     np.testing.assert_allclose(scale.grad.data, 2 * 2 * VALUES[0, 1] ** 2, rtol=1e-6)
 
 
+def _into_fortran_order(t):
+    out = tn.Tensor(np.asfortranarray(np.arange(12.0).reshape(3, 4)))
+    assert not out.data.flags.c_contiguous  # the base's addresses are searched, not offsets
+    out.t()[::-2, 1:].mul_(t[0, :2, :2])
+    return out * out
+
+
+def test_a_base_whose_memory_is_not_in_c_order():
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    assert tn.gradcheck(_into_fortran_order, (x,))
+    assert tn.gradgradcheck(_into_fortran_order, (x,))
+    expected = np.arange(12.0).reshape(3, 4)
+    expected.T[::-2, 1:] *= VALUES[0, :2, :2]
+    np.testing.assert_array_equal(_into_fortran_order(x).data, expected**2)
+
+
 def test_a_view_of_a_leaf_that_requires_grad_is_refused_as_pytorch_refuses_it():
     x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
     message = r"a view of a leaf Variable that requires grad is being used in an in-place"

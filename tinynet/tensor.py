@@ -1423,35 +1423,36 @@ def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
     each element of the view, and the elements of ``base`` it covers (None: all of them).
     Found from the memory addresses, so any strided view (slices, transposes, steps,
     negative steps) is exact."""
+    start = base.__array_interface__["data"][0]
     if (
         view.size == base.size
         and view.flags.c_contiguous
         and base.flags.c_contiguous
-        and view.__array_interface__["data"][0] == base.__array_interface__["data"][0]
+        and view.__array_interface__["data"][0] == start
     ):
         return None
     view_at = _addresses(view).ravel()
-    base_at = _addresses(base).ravel()
-    order = np.argsort(base_at, kind="stable")
-    sorted_at = base_at[order]
-    found = np.minimum(np.searchsorted(sorted_at, view_at), max(sorted_at.size - 1, 0))
-    if (
-        view.dtype != base.dtype
-        or (view.size and (sorted_at[found] != view_at).any())
-        or np.unique(view_at).size != view_at.size
-        or (np.diff(sorted_at) == 0).any()
-    ):
+    if base.flags.c_contiguous:  # the common case: positions are offsets, no search
+        positions, misaligned = np.divmod(view_at - start, base.itemsize)
+        inside = not misaligned.any() and (positions >= 0).all() and (positions < base.size).all()
+    else:
+        base_at = _addresses(base).ravel()
+        order = np.argsort(base_at, kind="stable")
+        sorted_at = base_at[order]
+        found = np.minimum(np.searchsorted(sorted_at, view_at), max(base.size - 1, 0))
+        inside = (sorted_at[found] == view_at).all() and not (np.diff(sorted_at) == 0).any()
+        positions = order[found]
+    mask = np.zeros(base.size, dtype=bool)
+    if inside and view.dtype == base.dtype:
+        mask[positions] = True
+    if np.count_nonzero(mask) != view.size:  # outside, or two elements in one place
         raise RuntimeError(
             f"{name}: this tensor views another one's memory in a way an in-place write "
             "cannot be recorded for (elements that overlap, or memory outside that tensor); "
             "clone() it first"
         )
-    positions = order[found].reshape(view.shape) if view.size else np.zeros(view.shape, np.intp)
-    if view.size == base.size:
-        return positions, None
-    mask = np.zeros(base.size, dtype=bool)
-    mask[positions.ravel()] = True
-    return positions, mask.reshape(base.shape)
+    positions = positions.reshape(view.shape)
+    return positions, (None if view.size == base.size else mask.reshape(base.shape))
 
 
 def _addresses(array: np.ndarray) -> np.ndarray:
