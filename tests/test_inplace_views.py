@@ -277,11 +277,30 @@ def test_a_view_taken_under_no_grad_and_written_with_grad_is_refused():
     row.mul_(2.0)  # no gradient needed: a plain write, as in PyTorch
 
 
-def test_assigning_a_tensor_that_requires_grad_by_integer_arrays_is_refused():
+def _index_puts(t):
+    y = t * 1.5
+    y[y > 2.0] += t[0, 0, 0]  # a mask: getitem copies, add_, then index_put_ back
+    y[np.array([0, 1]), np.array([2, 0])] = t[1, :2] ** 2  # integer arrays
+    y.mul_(y.sum())  # an operand computed from the tensor written: its old value
+    return y
+
+
+def test_assignment_by_masks_and_integer_arrays_checks_by_finite_differences():
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    assert tn.gradcheck(_index_puts, (x,))
+    assert tn.gradgradcheck(_index_puts, (x,))
+    expected = VALUES * 1.5
+    expected[expected > 2.0] += VALUES[0, 0, 0]
+    expected[[0, 1], [2, 0]] = VALUES[1, :2] ** 2
+    np.testing.assert_allclose(_index_puts(x).data, expected * expected.sum(), rtol=1e-14)
+
+
+def test_assigning_to_a_repeated_position_is_refused():
     x = tn.tensor(VALUES[0], dtype=tn.float64, requires_grad=True)
     y = x * 1.0
-    with pytest.raises(RuntimeError, match=r"by integer arrays or masks .* tn.where"):
-        y[np.array([0, 2])] = x[:2] * 2.0
+    with pytest.raises(RuntimeError, match=r"the index repeats a position, .* index_add"):
+        y[np.array([0, 2, 0])] = x[:2] * 2.0
+    np.testing.assert_array_equal(y.data, VALUES[0])
 
 
 def test_other_views_taken_before_the_write_refuse_to_backward():

@@ -462,8 +462,13 @@ def test_item_assignment_follows_the_in_place_rules():
     z[0] = x[1] * 3.0  # a value that requires grad, into the view z[0] (PyTorch's copy_)
     z.sum().backward()
     assert z.data.tolist() == [6.0, 2.0, 3.0] and x.grad.tolist() == [0.0, 4.0, 1.0]
-    with pytest.raises(RuntimeError, match="tn.where"):  # integer arrays: no view to copy into
-        (x * 1.0)[tn.tensor([0, 2])] = x[1]
+    x.grad = None
+    z = x * 1.0
+    z[tn.tensor([0, 2])] = x[1] * tn.tensor([2.0, 4.0], dtype=tn.float64)  # index_put_
+    z.sum().backward()
+    assert z.data.tolist() == [4.0, 2.0, 8.0] and x.grad.tolist() == [0.0, 7.0, 0.0]
+    with pytest.raises(RuntimeError, match="repeats a position"):
+        (x * 1.0)[tn.tensor([0, 0])] = x[1]
 
 
 def test_views_made_by_ops_share_the_version_counter_of_their_base():

@@ -267,6 +267,12 @@ class Function:
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
+def order_mark() -> int:
+    """A number below which every node recorded from now on is numbered (nodes count down
+    as they are recorded): what an in-place write uses to tell the nodes its op made."""
+    return _next_order()
+
+
 def _unpack(args: tuple) -> tuple[list, tuple]:
     """The forward arguments as arrays (Tensors unwrapped), and which ones need a gradient.
     One pass for both: two comprehensions cost a quarter of a small op's time."""

@@ -744,9 +744,9 @@ class Tensor:
         """``x[index] = value`` in place, with the rules of the other in-place ops.
 
         Recorded on a non-leaf (the assigned elements then get no gradient). A value that
-        requires grad is copied into the view ``x[index]`` (``x[index].copy_(value)``, as
-        PyTorch does for slices), so it gets its gradient; with integer-array or mask
-        indices it is refused (build the result with ``tn.where`` instead).
+        requires grad gets its gradient: copied into the view ``x[index]`` for integers and
+        slices (``x[index].copy_(value)``, as PyTorch), scattered for integer arrays and
+        masks (PyTorch's ``index_put_``; repeated positions are refused).
         """
         if isinstance(value, Tensor) and value._requires_grad and grad_mode.enabled:
             part = _ops.getitem(self, index)
@@ -754,12 +754,9 @@ class Tensor:
                 return
             if isinstance(part._version, Tensor) and part.data.base is not None:
                 part.copy_(value)
-                return
-            raise RuntimeError(
-                "assigning a tensor that requires grad into part of another one by integer "
-                "arrays or masks is not supported; build the result with "
-                "tn.where(mask, value, x) instead"
-            )
+            else:
+                _put(self, _plain_index(index), value)
+            return
         index = _plain_index(index)
         values = np.zeros_like(self.data)
         values[index] = value.data if isinstance(value, Tensor) else value
@@ -1148,6 +1145,27 @@ def to_arguments(args: tuple, dtype=None, device=None):
     return dtype
 
 
+def _put(tensor: Tensor, index, value: Tensor) -> None:
+    """``tensor[index] = value`` for integer arrays and masks, recorded (``index_put_``)."""
+    positions = np.arange(tensor.data.size).reshape(tensor.data.shape)[index]
+    if np.unique(positions).size != positions.size:
+        raise RuntimeError(
+            "__setitem__: the index repeats a position, so which assigned value lands there is "
+            "undefined (in PyTorch too); make the indices unique, or add with index_add"
+        )
+    chosen = np.zeros(tensor.data.shape, dtype=bool)
+    chosen.reshape(-1)[positions.ravel()] = True
+    if value.data.dtype != tensor.data.dtype:
+        value = _ops.cast(value, tensor.data.dtype)
+    values = _ops.broadcast_to(value, positions.shape)
+
+    def compute(t: Tensor) -> Tensor:
+        flat = _movement.IndexAdd.apply(values, positions, (t.data.size,))
+        return _ops.where(chosen, _ops.reshape(flat, t.data.shape), t)
+
+    _inplace(tensor, "__setitem__", compute)
+
+
 def _same_memory(a: Tensor, b: Tensor) -> bool:
     """Whether ``a`` and ``b`` are views of the same elements of the same tensor."""
     x, y = a.data, b.data
@@ -1320,6 +1338,7 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
         bump_version(tensor, f"{name} at {_caller_site()}")
         return values
     source = Tensor._wrap(tensor.data, tensor._requires_grad, tensor._node)
+    mark = _autograd.order_mark()
     result = compute(source)
     node = result._node
     if node is None:
@@ -1329,7 +1348,7 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
     source.data = tensor.data.copy()
-    _stand_in(node, tensor, source)
+    _stand_in(node, ((tensor, source),), mark)
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
     _rebase(tensor, node)
@@ -1364,6 +1383,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
         source = _view_of(old, view.data.shape, region)
     else:
         source = Tensor._wrap(view.data)
+    mark = _autograd.order_mark()
     result = compute(source)
     node = result._node
     if node is None:
@@ -1382,8 +1402,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
         region = _region(view.data, base.data, name)
         old = Tensor._wrap(base.data.copy())
         source.data = view.data.copy()
-    _stand_in(node, view, source)
-    _stand_in(node, base, old)
+    _stand_in(node, ((view, source), (base, old)), mark)
     _write(view, result.data, name)
     bump_version(view, f"{name} at {_caller_site()}")
     written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
@@ -1481,12 +1500,34 @@ def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
     return scattered if mask is None else _ops.where(mask, scattered, old)
 
 
-def _stand_in(node, tensor: Tensor, stand_in: Tensor) -> None:
-    """Make ``node`` read ``stand_in`` (the old value, with its history) where it read
-    ``tensor`` (``y.add_(y)``): ``tensor`` is about to be rebased onto a later node."""
-    inputs = node.inputs
-    if any(arg is tensor for arg in inputs):
-        node.inputs = tuple(stand_in if arg is tensor else arg for arg in inputs)
+def _stand_in(node, pairs: tuple, mark: int) -> None:
+    """Make the op's nodes, and the nodes between them and the tensors about to be rebased,
+    read each tensor's stand-in (its old value, with its old history) where they read the
+    tensor at its current version (``y.add_(y)``, ``y.mul_(y.sum())``, ``y[mask] += 1``):
+    PyTorch's edges point at the old history, ours at a Tensor that is about to get a new
+    one. Walks only nodes newer than the rebased tensors' nodes, or than ``mark`` (taken
+    before the op ran); a node recorded before the tensor's last write is left to its
+    version check."""
+    stand_ins = {id(tensor): (tensor, stand_in) for tensor, stand_in in pairs}
+    oldest = max([mark] + [t._node._order for t, _ in pairs if t._node is not None])
+    stack, seen = [node], set()
+    while stack:
+        current = stack.pop()
+        inputs = current.inputs
+        if id(current) in seen or inputs is None:
+            continue
+        seen.add(id(current))
+        changed = []
+        for arg in inputs:
+            if isinstance(arg, Tensor):
+                pair = stand_ins.get(id(arg))
+                if pair is not None and pair[0] is arg and not written_since(arg, current._stamp):
+                    arg = pair[1]
+                elif arg._node is not None and arg._node._order < oldest:
+                    stack.append(arg._node)
+            changed.append(arg)
+        if any(new is not old for new, old in zip(changed, inputs)):
+            current.inputs = tuple(changed)
 
 
 def _rebase(tensor: Tensor, node) -> None:
