@@ -271,6 +271,21 @@ def _iadd_into_a_slice_reference(a, b):
     return out
 
 
+def _put_every_other(a, b):
+    """``y.reshape(-1)[positions] = value``: PyTorch's ``index_put_`` through a view."""
+    target = _inplace_target(a, b)
+    flat = target.reshape(-1)
+    positions = np.arange(0, flat.shape[0], 2)
+    flat[positions] = ops.broadcast_to(b, target.shape).reshape(-1)[positions] * 2.0
+    return target
+
+
+def _put_every_other_reference(a, b):
+    out = np.array(a + b * 0.0)
+    out.reshape(-1)[::2] = np.broadcast_to(b, out.shape).reshape(-1)[::2] * 2.0
+    return out
+
+
 def _flatten_kwargs(draw, shape):
     ndim = max(len(shape), 1)
     start = draw(st.integers(0, ndim - 1))
@@ -912,6 +927,7 @@ OPS: list[OpInfo] = [
     _unary("view_exp_", _exp_every_other, _exp_every_other_reference, covers=("getitem",)),
     _binary("view_mul_", _mul_through_a_transpose, np.multiply, covers=("transpose", "mul")),
     _binary("view_iadd", _iadd_into_a_slice, _iadd_into_a_slice_reference, covers=("add",)),
+    _binary("view_put", _put_every_other, _put_every_other_reference, covers=("where",)),
 ]
 
 
