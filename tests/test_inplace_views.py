@@ -109,6 +109,26 @@ def _self_operand_reference(t):
     return tn.cat([y[:1] * t[1:], y[1:]], dim=0)
 
 
+def _operands_from_the_view(t):
+    y = t[0] * 1.5
+    v = y[1:, ::2]
+    v.mul_(v.sum() * v.exp())  # operands read the view's old value, as in PyTorch
+    w = y.t()[0]
+    w.add_(w.sum() * w)
+    return y
+
+
+def _operands_from_the_view_reference(t):
+    y = t[0] * 1.5
+    v = y[1:, ::2]
+    v = v * (v.sum() * v.exp())
+    rest = tn.stack([v[:, 0], y[1:, 1], v[:, 1], y[1:, 3]], dim=1)
+    y = tn.cat([y[:1], rest], dim=0)
+    column = y[:, 0]
+    column = column + column.sum() * column
+    return tn.cat([column.reshape(3, 1), y[:, 1:]], dim=1)
+
+
 PATTERNS = {
     "flatten_relu": (_flatten_relu, _flatten_relu_reference),
     "view_relu": (_view_relu, _view_relu_reference),
@@ -117,6 +137,7 @@ PATTERNS = {
     "dropout_transpose": (_dropout_transpose, _dropout_transpose_reference),
     "chained_views_many_writes": (_chained_views_many_writes, _chained_views_many_writes_reference),
     "self_operand": (_self_operand, _self_operand_reference),
+    "operands_from_the_view": (_operands_from_the_view, _operands_from_the_view_reference),
 }
 
 
