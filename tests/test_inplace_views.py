@@ -118,6 +118,21 @@ def _operands_from_the_view(t):
     return y
 
 
+def _operands_from_a_view_between(t):
+    y = t * 1.5
+    v = y[1]  # a view between the written one and y
+    v[0].mul_(v.sum())
+    return y * v.sum()
+
+
+def _operands_from_a_view_between_reference(t):
+    y = t * 1.5
+    row = y[1]
+    row = tn.cat([row[:1] * row.sum(), row[1:]], dim=0)
+    y = tn.cat([y[:1], row[None], y[2:]], dim=0)
+    return y * row.sum()
+
+
 def _operands_from_the_view_reference(t):
     y = t[0] * 1.5
     v = y[1:, ::2]
@@ -138,6 +153,10 @@ PATTERNS = {
     "chained_views_many_writes": (_chained_views_many_writes, _chained_views_many_writes_reference),
     "self_operand": (_self_operand, _self_operand_reference),
     "operands_from_the_view": (_operands_from_the_view, _operands_from_the_view_reference),
+    "operands_from_a_view_between": (
+        _operands_from_a_view_between,
+        _operands_from_a_view_between_reference,
+    ),
 }
 
 

@@ -1402,16 +1402,18 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
         region = _region(view.data, base.data, name)
         old = Tensor._wrap(base.data.copy())
         source.data = view.data.copy()
-    _stand_in(node, ((view, source), (base, old)), mark)
+    middles = [
+        (m, _region(m.data, base.data, name)) for m in between if m._requires_grad or outside
+    ]
+    stand_ins = [(m, _view_of(old, m.data.shape, r)) for m, r in middles if m._requires_grad]
+    _stand_in(node, ((view, source), (base, old), *stand_ins), mark)
     _write(view, result.data, name)
     bump_version(view, f"{name} at {_caller_site()}")
     written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
     _rebase(base, _scattered(written, old, region)._node)
     _rebase(view, _view_of(base, view.data.shape, region)._node)
-    for middle in between:
-        if middle._requires_grad or outside:
-            middle_region = _region(middle.data, base.data, name)
-            _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
+    for middle, middle_region in middles:
+        _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
     # The op keeps reading ``result`` (kept by the new base's node): its own array, which
     # later writes through the view cannot change.
     return result.data
