@@ -448,3 +448,40 @@ def test_a_compiled_step_writing_through_a_view_runs_eagerly_with_one_warning():
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert len(messages) == 1 and "writes a tensor in place (relu_" in messages[0]
     assert "is a view" in messages[0]
+
+
+_SELF_READING_WRITES = {
+    "add_self": lambda h: h.add_(h),
+    "mul_tanh_of_self": lambda h: h.mul_(h.tanh()),
+    "mul_sum_of_self": lambda h: h.mul_(h.sum() * 0.1),
+}
+
+
+@pytest.mark.parametrize("write", _SELF_READING_WRITES.values(), ids=list(_SELF_READING_WRITES))
+def test_a_compiled_step_whose_operand_reads_the_written_tensor_replays_eagers_bits(write):
+    def make():
+        tn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 2))
+        opt = optim.SGD(model.parameters(), lr=0.01)
+
+        def step(inputs):
+            hidden = model[0](inputs)
+            write(hidden)
+            loss = (model[1](hidden) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    (eager_model, eager_step), (compiled_model, step) = make(), make()
+    compiled_step = tn.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(5):
+            batch = np.random.default_rng(i).standard_normal((4, 3)).astype(np.float32)
+            assert eager_step(tn.tensor(batch)).item() == compiled_step(tn.tensor(batch)).item()
+    for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert any(type(entry).__name__ == "Program" for entry in compiled_step._entries.values())
