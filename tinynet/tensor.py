@@ -1348,7 +1348,17 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
     source.data = tensor.data.copy()
-    _stand_in(node, ((tensor, source),), mark)
+    # Most ops (x.relu_(), x.mul_(2), x.add_(w)) read nothing that reads the tensor.
+    newest_kept = mark if tensor._node is None else tensor._node._order
+    for arg in node.inputs:
+        if arg is not source and (
+            arg is tensor
+            or (
+                arg.__class__ is Tensor and arg._node is not None and arg._node._order < newest_kept
+            )
+        ):
+            _stand_in(node, ((tensor, source),), mark)
+            break
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
     _rebase(tensor, node)
@@ -1510,8 +1520,8 @@ def _stand_in(node, pairs: tuple, mark: int) -> None:
     one. Walks only nodes newer than the rebased tensors' nodes, or than ``mark`` (taken
     before the op ran); a node recorded before the tensor's last write is left to its
     version check."""
-    stand_ins = {id(tensor): (tensor, stand_in) for tensor, stand_in in pairs}
     oldest = max([mark] + [t._node._order for t, _ in pairs if t._node is not None])
+    stand_ins = {id(tensor): (tensor, stand_in) for tensor, stand_in in pairs}
     stack, seen = [node], set()
     while stack:
         current = stack.pop()
