@@ -1521,7 +1521,10 @@ def _stand_in(node, pairs: tuple, mark: int) -> None:
     before the op ran); a node recorded before the tensor's last write is left to its
     version check."""
     oldest = max([mark] + [t._node._order for t, _ in pairs if t._node is not None])
+    if not _reads_newer(node, pairs, oldest):
+        return
     stand_ins = {id(tensor): (tensor, stand_in) for tensor, stand_in in pairs}
+    fresh = {id(stand_in) for _, stand_in in pairs}
     stack, seen = [node], set()
     while stack:
         current = stack.pop()
@@ -1531,7 +1534,7 @@ def _stand_in(node, pairs: tuple, mark: int) -> None:
         seen.add(id(current))
         changed = []
         for arg in inputs:
-            if isinstance(arg, Tensor):
+            if isinstance(arg, Tensor) and id(arg) not in fresh:
                 pair = stand_ins.get(id(arg))
                 if pair is not None and pair[0] is arg and not written_since(arg, current._stamp):
                     arg = pair[1]
@@ -1540,6 +1543,23 @@ def _stand_in(node, pairs: tuple, mark: int) -> None:
             changed.append(arg)
         if any(new is not old for new, old in zip(changed, inputs)):
             current.inputs = tuple(changed)
+
+
+def _reads_newer(node, pairs: tuple, oldest: int) -> bool:
+    """Whether ``node`` read a tensor about to be rebased, or a tensor other than the
+    stand-ins made after the oldest of them (which may read one)."""
+    for arg in node.inputs:
+        if arg.__class__ is not Tensor:
+            continue
+        for tensor, stand_in in pairs:
+            if arg is tensor:
+                return True
+            if arg is stand_in:
+                break
+        else:
+            if arg._node is not None and arg._node._order < oldest:
+                return True
+    return False
 
 
 def _rebase(tensor: Tensor, node) -> None:
