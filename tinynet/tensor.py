@@ -750,7 +750,7 @@ class Tensor:
         """
         if isinstance(value, Tensor) and value._requires_grad and grad_mode.enabled:
             part = _ops.getitem(self, index)
-            if _same_memory(part, value):  # ``x[i] += 1``: the add_ on the view wrote it
+            if value._node is not None and _same_memory(part, value):  # ``x[i] += 1``: done
                 return
             if isinstance(part._version, Tensor) and part.data.base is not None:
                 part.copy_(value)
