@@ -136,10 +136,23 @@ def test_inplace_refuses_what_it_cannot_write_into(name, function, args):
         function([1.0, -2.0], *args, inplace=True)
     with pytest.raises(TypeError, match="got ndarray; pass a tn.Tensor or use inplace=False"):
         function(POINTS.copy(), *args, inplace=True)
-    # A view of another tensor in a graph: the write would reach the tensor it views.
+    # A view of a leaf that requires grad: refused with PyTorch's error.
     x = points(requires_grad=True)
-    with pytest.raises(RuntimeError, match=rf"{name}: this tensor is a view .* clone\(\) first"):
-        function((x * 1.0).reshape(-1), *args, inplace=True)
+    with pytest.raises(RuntimeError, match=rf"a view of a leaf Variable .* \({name}\)"):
+        function(x.reshape(-1), *args, inplace=True)
+
+
+@pytest.mark.parametrize(("name", "function", "args"), FUNCTIONS, ids=IDS)
+def test_inplace_on_a_view_in_a_graph_rewrites_its_base_as_pytorch(name, function, args):
+    # PyTorch's CopySlices: the base's gradient flows through the in-place op on the view.
+    x = points(requires_grad=True)
+
+    def through_a_view(t):
+        h = t * 1.0
+        function(h.reshape(-1)[2:6], *args, inplace=True)
+        return h
+
+    assert tn.gradcheck(through_a_view, (x,))
 
 
 # -- dropout: PyTorch's dropout_ ---------------------------------------------------------------

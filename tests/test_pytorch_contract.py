@@ -427,11 +427,16 @@ def test_detach_views_of_parameters_and_of_views_share_one_counter():
     assert view.version == 2 and view.data.tolist() == [4.0, 6.0]
 
 
-def test_in_place_on_a_view_inside_a_graph_is_refused():
+def test_in_place_on_a_view_inside_a_graph_rewrites_the_base_as_pytorchs_copyslices():
     x = f64([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    row = (x * 1.0)[0]  # a NumPy view of the product's memory
-    with pytest.raises(RuntimeError, match="clone"):
-        row.mul_(2.0)
+    product = x * 1.0
+    row = product[0]  # a NumPy view of the product's memory
+    row.mul_(2.0)
+    assert product.tolist() == [[2.0, 4.0], [3.0, 4.0]] and product.version == 1
+    (product * product).sum().backward()  # d/dx of (2 x0)^2 + x1^2: 8 x0, 2 x1
+    assert x.grad.tolist() == [[8.0, 16.0], [6.0, 8.0]]
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[0].mul_(2.0)
 
 
 def test_every_input_of_a_recorded_op_is_checked():
@@ -468,8 +473,18 @@ def test_item_assignment_follows_the_in_place_rules():
     assert y.data.tolist() == [5.0, 4.0, 5.0]
     y.sum().backward()
     assert x.grad.tolist() == [0.0, 2.0, 0.0]
-    with pytest.raises(RuntimeError, match="tn.where"):
-        (x * 1.0)[0] = x[1]
+    x.grad = None
+    z = x * 1.0
+    z[0] = x[1] * 3.0  # a value that requires grad, into the view z[0] (PyTorch's copy_)
+    z.sum().backward()
+    assert z.data.tolist() == [6.0, 2.0, 3.0] and x.grad.tolist() == [0.0, 4.0, 1.0]
+    x.grad = None
+    z = x * 1.0
+    z[tn.tensor([0, 2])] = x[1] * tn.tensor([2.0, 4.0], dtype=tn.float64)  # index_put_
+    z.sum().backward()
+    assert z.data.tolist() == [4.0, 2.0, 8.0] and x.grad.tolist() == [0.0, 7.0, 0.0]
+    with pytest.raises(RuntimeError, match="repeats a position"):
+        (x * 1.0)[tn.tensor([0, 0])] = x[1]
 
 
 def test_views_made_by_ops_share_the_version_counter_of_their_base():

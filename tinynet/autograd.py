@@ -267,6 +267,18 @@ class Function:
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
+def order_mark() -> int:
+    """A number below which every node recorded from now on is numbered (nodes count down
+    as they are recorded): what an in-place write uses to tell the nodes its op made.
+
+    >>> import tinynet as tn
+    >>> mark = order_mark()
+    >>> (tn.ones(1, requires_grad=True) * 2).grad_fn._order < mark
+    True
+    """
+    return _next_order()
+
+
 def _unpack(args: tuple) -> tuple[list, tuple]:
     """The forward arguments as arrays (Tensors unwrapped), and which ones need a gradient.
     One pass for both: two comprehensions cost a quarter of a small op's time."""
@@ -284,12 +296,13 @@ def _unpack(args: tuple) -> tuple[list, tuple]:
 
 def _share_version_counter(result: Tensor, args) -> None:
     """A result that views an input's memory (reshape, indexing...) shares its version
-    counter, as PyTorch's views do: a write through either is seen by graphs using the other."""
+    counter, as PyTorch's views do: a write through either is seen by graphs using the other.
+    It keeps the input it views: an in-place write through a view of a view rebases the
+    whole chain (``Tensor``'s CopySlices)."""
     base = result.data.base
     for arg in args:
         if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
-            state = arg._version
-            result._version = state if isinstance(state, Tensor) else arg
+            result._version = arg
             return
 
 

@@ -48,10 +48,13 @@ class Tensor:
     """
 
     # ``_version``: 0 until an in-place write, then (writes, stamp of the last write); on a
-    # detach() view, the tensor whose counter it shares. One slot keeps creation cheap.
+    # view made by an op (reshape, indexing...), the tensor it views, whose counter it shares
+    # (a chain, for views of views); on a detach() alias, ``[the tensor whose counter it
+    # shares]`` (a list: an alias is not a view whose in-place writes rewrite the history of
+    # the tensor it views). One slot keeps creation cheap.
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_version", "__weakref__")
     data: np.ndarray
-    _version: builtins.int | tuple | Tensor
+    _version: builtins.int | tuple | Tensor | list
     # Make NumPy defer to our reflected operators: ``array + tensor`` calls __radd__.
     __array_ufunc__ = None
 
@@ -125,9 +128,9 @@ class Tensor:
         An in-place op on the detached tensor changes this one too, so backward through a
         graph that needs these values raises instead of using the changed ones.
         """
-        view = Tensor._wrap(self.data)
-        view._version = self._version if isinstance(self._version, Tensor) else self
-        return view
+        alias = Tensor._wrap(self.data)
+        alias._version = [_counter_owner(self)]
+        return alias
 
     # A property, not __getattr__: a class with __getattr__ loses CPython's fast attribute
     # lookups on every access (measured: 2% of a training step).
@@ -742,14 +745,20 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         """``x[index] = value`` in place, with the rules of the other in-place ops.
 
-        Recorded on a non-leaf (the assigned elements then get no gradient); the value itself
-        must not require grad there (build the result with ``tn.where`` instead).
+        Recorded on a non-leaf (the assigned elements then get no gradient). A value that
+        requires grad gets its gradient: copied into the view ``x[index]`` for integers and
+        slices (``x[index].copy_(value)``, as PyTorch), scattered for integer arrays and
+        masks (PyTorch's ``index_put_``; repeated positions are refused).
         """
         if isinstance(value, Tensor) and value._requires_grad and grad_mode.enabled:
-            raise RuntimeError(
-                "assigning a tensor that requires grad into part of another one is not "
-                "supported; build the result with tn.where(mask, value, x) instead"
-            )
+            part = _ops.getitem(self, index)
+            if value._node is not None and _same_memory(part, value):  # ``x[i] += 1``: done
+                return
+            if isinstance(part._version, Tensor) and part.data.base is not None:
+                part.copy_(value)
+            else:
+                _put(self, _plain_index(index), value)
+            return
         index = _plain_index(index)
         values = np.zeros_like(self.data)
         values[index] = value.data if isinstance(value, Tensor) else value
@@ -1226,6 +1235,39 @@ def to_arguments(args: tuple, dtype=None, device=None):
     return dtype
 
 
+def _put(tensor: Tensor, index, value: Tensor) -> None:
+    """``tensor[index] = value`` for integer arrays and masks, recorded (``index_put_``)."""
+    positions = np.arange(tensor.data.size).reshape(tensor.data.shape)[index]
+    if np.unique(positions).size != positions.size:
+        raise RuntimeError(
+            "__setitem__: the index repeats a position, so which assigned value lands there is "
+            "undefined (in PyTorch too); make the indices unique, or add with index_add"
+        )
+    chosen = np.zeros(tensor.data.shape, dtype=bool)
+    chosen.reshape(-1)[positions.ravel()] = True
+    if value.data.dtype != tensor.data.dtype:
+        value = _ops.cast(value, tensor.data.dtype)
+    values = _ops.broadcast_to(value, positions.shape)
+
+    def compute(t: Tensor) -> Tensor:
+        flat = _movement.IndexAdd.apply(values, positions, (t.data.size,))
+        return _ops.where(chosen, _ops.reshape(flat, t.data.shape), t)
+
+    _inplace(tensor, "__setitem__", compute)
+
+
+def _same_memory(a: Tensor, b: Tensor) -> bool:
+    """Whether ``a`` and ``b`` are views of the same elements of the same tensor."""
+    x, y = a.data, b.data
+    return (
+        x.shape == y.shape
+        and x.strides == y.strides
+        and x.dtype == y.dtype
+        and x.__array_interface__["data"][0] == y.__array_interface__["data"][0]
+        and _counter_owner(a) is _counter_owner(b)
+    )
+
+
 def _plain_index(index):
     """``index`` with Tensors replaced by their arrays, for NumPy item assignment."""
     if isinstance(index, tuple):
@@ -1274,10 +1316,23 @@ def bump_version(tensor: Tensor, writer: str | None = None) -> None:
     state = tensor._version
     if state.__class__ is tuple:
         tensor._version = (state[0] + 1, stamp, writer)
-    elif isinstance(state, Tensor):  # a detach() view: the counter is its base's
-        bump_version(state, writer)
-    else:  # 0: the first write
+    elif state.__class__ is builtins.int:  # 0: the first write
         tensor._version = (1, stamp, writer)
+    else:  # a view or a detach() alias: the counter is the tensor it shares
+        owner = _counter_owner(tensor)
+        state = owner._version
+        owner._version = (
+            (state[0] + 1, stamp, writer) if state.__class__ is tuple else (1, stamp, writer)
+        )
+
+
+def _counter_owner(tensor: Tensor) -> Tensor:
+    """The tensor whose version counter ``tensor`` shares (itself if it has its own)."""
+    state: Any = tensor._version
+    while state.__class__ is not tuple and state.__class__ is not builtins.int:
+        tensor = state[0] if state.__class__ is list else state
+        state = tensor._version
+    return tensor
 
 
 def last_writer(tensor: Tensor) -> str | None:
@@ -1301,9 +1356,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def _version_state(tensor: Tensor) -> tuple:
     state: Any = tensor._version
-    if isinstance(state, Tensor):
-        state = state._version
-    return (0, 0) if state == 0 else state
+    if state.__class__ is not tuple and state.__class__ is not builtins.int:
+        state = _counter_owner(tensor)._version
+    return (0, 0) if state.__class__ is builtins.int else state
 
 
 def version_of(tensor: Tensor) -> int:
@@ -1355,25 +1410,25 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
 
 def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     """``_inplace``'s write; returns the array of values written."""
-    if grad_mode.enabled and tensor._requires_grad:
-        if tensor._node is None:
-            raise RuntimeError(
-                f"a leaf Variable that requires grad is being used in an in-place operation "
-                f"({name}); update it under `with tn.no_grad():` (as optimizers do) or use "
-                "the out-of-place form"
-            )
-        if tensor.data.base is not None:
-            raise RuntimeError(
-                f"{name}: this tensor is a view made by an op (reshape, transpose, indexing...) "
-                "in a graph; an in-place write would change the tensor it views. Use clone() "
-                "first"
-            )
+    if grad_mode.enabled:
+        if isinstance(tensor._version, Tensor):  # a view made by an op: PyTorch's CopySlices
+            return _write_view(tensor, name, compute)
+        if tensor._requires_grad:
+            if tensor._node is None:
+                raise RuntimeError(_leaf_message(name))
+            if tensor.data.base is not None:
+                raise RuntimeError(
+                    f"{name}: this tensor views a temporary array of its op (diagonal(), "
+                    "integer-array indexing: a copy here, where PyTorch may give a view), so "
+                    "the write cannot be recorded; use clone() first"
+                )
     if not grad_mode.enabled:
         values = compute(Tensor._wrap(tensor.data)).data
         _write(tensor, values, name)
         bump_version(tensor, f"{name} at {_caller_site()}")
         return values
     source = Tensor._wrap(tensor.data, tensor._requires_grad, tensor._node)
+    mark = _autograd.order_mark()
     result = compute(source)
     node = result._node
     if node is None:
@@ -1382,16 +1437,229 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
         return result.data
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
-    retained = tensor.retains_grad
     source.data = tensor.data.copy()
+    # Most ops (x.relu_(), x.mul_(2), x.add_(w)) read nothing that reads the tensor.
+    newest_kept = mark if tensor._node is None else tensor._node._order
+    for arg in node.inputs:
+        if arg is not source and (
+            arg is tensor
+            or (
+                arg.__class__ is Tensor and arg._node is not None and arg._node._order < newest_kept
+            )
+        ):
+            _stand_in(node, ((tensor, source),), mark)
+            break
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
+    _rebase(tensor, node)
+    return result.data
+
+
+def _leaf_message(name: str) -> str:
+    return (
+        f"a leaf Variable that requires grad is being used in an in-place operation "
+        f"({name}); update it under `with tn.no_grad():` (as optimizers do) or use "
+        "the out-of-place form"
+    )
+
+
+def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
+    """An in-place write into ``view``, a view made by an op (of a view...) of the memory of
+    a tensor ``base``, recorded as PyTorch's ``CopySlices`` when it needs a gradient.
+
+    ``base`` is rebased onto its old value with the view's region replaced by the op's
+    result: the gradient flows to the old ``base`` outside the region and, inside it,
+    through the op and the view back to the old ``base`` (the old value stands in for the
+    view's old history). ``view``, and the views between it and ``base``, are rebased onto
+    views of the new ``base``. Other views of ``base`` taken before keep their nodes, which
+    read ``base``: its version counter makes their backward raise.
+    """
+    base, between = _view_chain(view, name)
+    recorded = view._requires_grad
+    outside = not base._requires_grad  # then every view between gets the new history
+    if recorded:
+        region = _region(view.data, base.data, name)
+        old = Tensor._wrap(base.data.copy(), base._requires_grad, base._node)
+        source = _view_of(old, view.data.shape, region)
+    else:
+        source = Tensor._wrap(view.data)
+    mark = _autograd.order_mark()
+    result = compute(source)
+    node = result._node
+    if node is None:
+        _write(view, result.data, name)
+        bump_version(view, f"{name} at {_caller_site()}")
+        return result.data
+    if base._requires_grad and not recorded:
+        raise RuntimeError(
+            f"{name}: a view was created in no_grad mode and is being modified inplace with "
+            "grad mode enabled; take the view and write it both inside or both outside "
+            "no_grad (PyTorch forbids this too)"
+        )
+    if result.data.shape != view.data.shape:
+        _write(view, result.data, name)  # raises the shape error
+    if not recorded:  # neither tensor was in the graph: an operand brought the gradient
+        region = _region(view.data, base.data, name)
+        old = Tensor._wrap(base.data.copy())
+        source.data = view.data.copy()
+    middles = [
+        (m, _region(m.data, base.data, name)) for m in between if m._requires_grad or outside
+    ]
+    stand_ins = [(m, _view_of(old, m.data.shape, r)) for m, r in middles if m._requires_grad]
+    _stand_in(node, ((view, source), (base, old), *stand_ins), mark)
+    _write(view, result.data, name)
+    bump_version(view, f"{name} at {_caller_site()}")
+    written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
+    _rebase(base, _scattered(written, old, region)._node)
+    _rebase(view, _view_of(base, view.data.shape, region)._node)
+    for middle, middle_region in middles:
+        _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
+    # The op keeps reading ``result`` (kept by the new base's node): its own array, which
+    # later writes through the view cannot change.
+    return result.data
+
+
+def _view_chain(view: Tensor, name: str) -> tuple[Tensor, list]:
+    """The tensor whose memory ``view`` views, and the views between them; PyTorch's
+    refusal of a write that would change a leaf that requires grad."""
+    between = []
+    base: Any = view._version
+    while isinstance(base._version, Tensor):
+        between.append(base)
+        base = base._version
+    if view._requires_grad and view._node is None:
+        raise RuntimeError(_leaf_message(name))
+    if view._requires_grad and any(t._requires_grad and t._node is None for t in (base, *between)):
+        raise RuntimeError(
+            f"a view of a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({name}); write into a clone() of the leaf, or update it under "
+            "`with tn.no_grad():`"
+        )
+    return base, between
+
+
+def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
+    """Where ``view``'s elements lie in ``base``: None when the view is all of ``base`` in C
+    order (a reshape), else ``(positions, mask)``: the position in the flattened ``base`` of
+    each element of the view, and the elements of ``base`` it covers (None: all of them).
+    Found from the memory addresses, so any strided view (slices, transposes, steps,
+    negative steps) is exact."""
+    start = base.__array_interface__["data"][0]
+    if (
+        view.size == base.size
+        and view.flags.c_contiguous
+        and base.flags.c_contiguous
+        and view.__array_interface__["data"][0] == start
+    ):
+        return None
+    view_at = _addresses(view).ravel()
+    if base.flags.c_contiguous:  # the common case: positions are offsets, no search
+        positions, misaligned = np.divmod(view_at - start, base.itemsize)
+        inside = not misaligned.any() and (positions >= 0).all() and (positions < base.size).all()
+    else:
+        base_at = _addresses(base).ravel()
+        order = np.argsort(base_at, kind="stable")
+        sorted_at = base_at[order]
+        found = np.minimum(np.searchsorted(sorted_at, view_at), max(base.size - 1, 0))
+        inside = (sorted_at[found] == view_at).all() and not (np.diff(sorted_at) == 0).any()
+        positions = order[found]
+    mask = np.zeros(base.size, dtype=bool)
+    if inside and view.dtype == base.dtype:
+        mask[positions] = True
+    if np.count_nonzero(mask) != view.size:  # outside, or two elements in one place
+        raise RuntimeError(
+            f"{name}: this tensor views another one's memory in a way an in-place write "
+            "cannot be recorded for (elements that overlap, or memory outside that tensor); "
+            "clone() it first"
+        )
+    positions = positions.reshape(view.shape)
+    return positions, (None if view.size == base.size else mask.reshape(base.shape))
+
+
+def _addresses(array: np.ndarray) -> np.ndarray:
+    """The memory address of each element of ``array``."""
+    at = np.array(array.__array_interface__["data"][0], dtype=np.int64)
+    for size, stride in zip(array.shape, array.strides):
+        at = at[..., None] + np.arange(size, dtype=np.int64) * stride
+    return at
+
+
+def _view_of(tensor: Tensor, shape: tuple, region: tuple | None) -> Tensor:
+    """The view ``_region`` describes, as recorded ops on ``tensor``."""
+    if region is None:
+        return _ops.reshape(tensor, shape)
+    return _ops.getitem(_ops.reshape(tensor, -1), region[0])
+
+
+def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
+    """``old`` with the region ``_region`` describes replaced by ``values``, as recorded ops."""
+    shape = old.data.shape
+    if region is None:
+        return _ops.reshape(values, shape)
+    positions, mask = region
+    flat = _movement.IndexAdd.apply(values, positions, (old.data.size,))
+    scattered = _ops.reshape(flat, shape)
+    return scattered if mask is None else _ops.where(mask, scattered, old)
+
+
+def _stand_in(node, pairs: tuple, mark: int) -> None:
+    """Make the op's nodes, and the nodes between them and the tensors about to be rebased,
+    read each tensor's stand-in (its old value, with its old history) where they read the
+    tensor at its current version (``y.add_(y)``, ``y.mul_(y.sum())``, ``y[mask] += 1``):
+    PyTorch's edges point at the old history, ours at a Tensor that is about to get a new
+    one. Walks only nodes newer than the rebased tensors' nodes, or than ``mark`` (taken
+    before the op ran); a node recorded before the tensor's last write is left to its
+    version check."""
+    oldest = max([mark] + [t._node._order for t, _ in pairs if t._node is not None])
+    if not _reads_newer(node, pairs, oldest):
+        return
+    stand_ins = {id(tensor): (tensor, stand_in) for tensor, stand_in in pairs}
+    fresh = {id(stand_in) for _, stand_in in pairs}
+    stack, seen = [node], set()
+    while stack:
+        current = stack.pop()
+        inputs = current.inputs
+        if id(current) in seen or inputs is None:
+            continue
+        seen.add(id(current))
+        changed = []
+        for arg in inputs:
+            if isinstance(arg, Tensor) and id(arg) not in fresh:
+                pair = stand_ins.get(id(arg))
+                if pair is not None and pair[0] is arg and not written_since(arg, current._stamp):
+                    arg = pair[1]
+                elif arg._node is not None and arg._node._order < oldest:
+                    stack.append(arg._node)
+            changed.append(arg)
+        if any(new is not old for new, old in zip(changed, inputs)):
+            current.inputs = tuple(changed)
+
+
+def _reads_newer(node, pairs: tuple, oldest: int) -> bool:
+    """Whether ``node`` read a tensor about to be rebased, or a tensor other than the
+    stand-ins made after the oldest of them (which may read one)."""
+    for arg in node.inputs:
+        if arg.__class__ is not Tensor:
+            continue
+        for tensor, stand_in in pairs:
+            if arg is tensor:
+                return True
+            if arg is stand_in:
+                break
+        else:
+            if arg._node is not None and arg._node._order < oldest:
+                return True
+    return False
+
+
+def _rebase(tensor: Tensor, node) -> None:
+    """Make ``tensor`` (just written in place) the output of ``node``."""
+    retained = tensor.retains_grad
     tensor._node = node
     if retained:
         node._retain_grad_of(tensor)
     tensor._requires_grad = True
     node._rebase_output(tensor)
-    return result.data
 
 
 def write_in_place(tensor: Tensor, name: str, compute) -> Tensor:
@@ -1459,4 +1727,5 @@ for _name in (
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402
 from tinynet import ops as _ops  # noqa: E402
+from tinynet.ops import movement as _movement  # noqa: E402
 from tinynet.ops import reduce as _reductions  # noqa: E402

@@ -73,7 +73,10 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.index = index
-        return np.asarray(x[index])
+        out = x[index]
+        if type(out) is not np.ndarray:  # NumPy's scalar for x[0, 1]: the 0-d view, as PyTorch's
+            out = x[(*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)]
+        return out
 
     @staticmethod
     def backward(ctx, grad_output):

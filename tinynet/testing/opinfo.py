@@ -241,6 +241,55 @@ def _iadd(a, b):
     return target
 
 
+def _exp_every_other(x):
+    """``exp_`` through a strided view of a non-leaf (PyTorch's CopySlices)."""
+    target = x * 1.0
+    target.reshape(-1)[::2].exp_()
+    return target
+
+
+def _exp_every_other_reference(x):
+    out = np.array(x, copy=True)
+    flat = out.reshape(-1)
+    flat[::2] = np.exp(flat[::2])
+    return out
+
+
+def _mul_through_a_transpose(a, b):
+    target = _inplace_target(a, b)
+    target.transpose().mul_(ops.broadcast_to(b, target.shape).transpose())
+    return target
+
+
+def _iadd_into_a_slice(a, b):
+    """``y[1:] += b``: ``add_`` on the view ``y[1:]``, then the assignment of that view."""
+    target = _inplace_target(a, b)
+    flat = target.reshape(-1)
+    flat[1:] += ops.broadcast_to(b, target.shape).reshape(-1)[1:]
+    return target
+
+
+def _iadd_into_a_slice_reference(a, b):
+    out = np.array(a + b * 0.0)
+    out.reshape(-1)[1:] += np.broadcast_to(b, out.shape).reshape(-1)[1:]
+    return out
+
+
+def _put_every_other(a, b):
+    """``y.reshape(-1)[positions] = value``: PyTorch's ``index_put_`` through a view."""
+    target = _inplace_target(a, b)
+    flat = target.reshape(-1)
+    positions = np.arange(0, flat.shape[0], 2)
+    flat[positions] = ops.broadcast_to(b, target.shape).reshape(-1)[positions] * 2.0
+    return target
+
+
+def _put_every_other_reference(a, b):
+    out = np.array(a + b * 0.0)
+    out.reshape(-1)[::2] = np.broadcast_to(b, out.shape).reshape(-1)[::2] * 2.0
+    return out
+
+
 def _flatten_kwargs(draw, shape):
     ndim = max(len(shape), 1)
     start = draw(st.integers(0, ndim - 1))
@@ -877,6 +926,12 @@ OPS: list[OpInfo] = [
         avoid=tuple(sorted({b for pair in _CLIP_BOUNDS for b in pair if b is not None})),
         covers=("clip",),
     ),
+    # In-place ops on views of a non-leaf (PyTorch's CopySlices): the base's gradient flows
+    # through the op inside the view's region and around it outside, at both orders.
+    _unary("view_exp_", _exp_every_other, _exp_every_other_reference, covers=("getitem",)),
+    _binary("view_mul_", _mul_through_a_transpose, np.multiply, covers=("transpose", "mul")),
+    _binary("view_iadd", _iadd_into_a_slice, _iadd_into_a_slice_reference, covers=("add",)),
+    _binary("view_put", _put_every_other, _put_every_other_reference, covers=("where",)),
 ]
 
 
