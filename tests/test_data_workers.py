@@ -17,6 +17,7 @@ import pytest
 
 import tinynet as tn
 from tinynet import data as tn_data
+from tinynet._data_workers import WORKER_NAME
 from tinynet.data import (
     BatchSampler,
     DataLoader,
@@ -116,8 +117,14 @@ def add_one(samples):
     return tn.tensor(np.stack(samples) + 1)
 
 
+def loader_workers() -> list:
+    """This process's DataLoader workers alive: other tests' pools (loky's, dask's) may
+    outlive their tests, so the children are told apart by name."""
+    return [p for p in multiprocessing.active_children() if p.name.startswith(WORKER_NAME)]
+
+
 def no_worker_left():
-    return not multiprocessing.active_children()
+    return not loader_workers()
 
 
 def batches(loader):
@@ -210,7 +217,7 @@ def test_worker_init_fn_runs_once_in_each_worker_and_persistent_workers_are_reus
     next(half)  # a pass given up halfway: the next pass starts from its beginning
     third = np.array([b.data for b in loader])
     np.testing.assert_array_equal(third[:, :5], first[:, :5])
-    assert len(multiprocessing.active_children()) == 2
+    assert len(loader_workers()) == 2
     del loader, half
     gc.collect()
     assert no_worker_left()
@@ -291,7 +298,7 @@ def test_iterable_datasets_are_replicated_per_worker_unless_split():
 def test_a_half_consumed_iterator_stops_its_workers_when_collected():
     iterator = iter(DataLoader(TensorDataset(np.arange(40)), batch_size=2, num_workers=2))
     next(iterator)
-    workers = multiprocessing.active_children()
+    workers = loader_workers()
     assert len(workers) == 2
     del iterator
     gc.collect()
@@ -300,7 +307,7 @@ def test_a_half_consumed_iterator_stops_its_workers_when_collected():
 
 def test_ctrl_c_while_waiting_stops_the_workers():
     iterator = iter(DataLoader(Slow(), batch_size=None, num_workers=2))
-    workers = multiprocessing.active_children()
+    workers = loader_workers()
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -317,7 +324,7 @@ def test_timeout_and_a_dead_worker_are_errors_not_hangs():
         next(iter(DataLoader(Slow(), batch_size=None, num_workers=2, timeout=0.2)))
     assert no_worker_left()
     iterator = iter(DataLoader(Slow(), batch_size=None, num_workers=2))
-    (victim, _) = multiprocessing.active_children()
+    (victim, _) = loader_workers()
     os.kill(victim.pid, signal.SIGKILL)
     with pytest.raises(RuntimeError, match=rf"DataLoader worker \(pid\(s\) {victim.pid} .*exited"):
         list(iterator)

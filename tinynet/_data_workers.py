@@ -38,6 +38,10 @@ _CHECK_INTERVAL = 0.5
 _JOIN_TIMEOUT = 5.0
 
 
+#: The start of each worker process's name (``multiprocessing.active_children()``).
+WORKER_NAME = "tinynet DataLoader worker"
+
+
 class WorkerInfo(NamedTuple):
     """What ``get_worker_info()`` returns inside a worker: its ``id`` (0 to
     ``num_workers - 1``), ``num_workers``, its ``seed`` and its copy of the ``dataset``."""
@@ -245,6 +249,7 @@ class WorkerPool:
                         self.result_queue,
                         self.current_pass,
                     ),  # fmt: skip
+                    name=f"{WORKER_NAME} {worker_id}",
                     daemon=True,
                 )
                 worker.start()
