@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from tinynet.lab import TrainingDoctor
 
 SOLVERS = ("adam", "sgd", *FULL_BATCH)  # the estimators' solvers; the rest are optimizers
+# The entries of the training summary that the JSON document's "training" repeats.
+_REPORTED = ("epochs", "kept_epoch", "seconds", "final_loss", "learning_rates")
 
 
 def load_data(args, resumed=None) -> Dataset:
@@ -293,9 +295,8 @@ def train(args) -> dict:
         "network": network,
         "training": {
             "unit": _unit(network["optimizer"]),
-            **{k: model.training[k] for k in ("epochs", "kept_epoch", "seconds", "final_loss")},
+            **{k: model.training[k] for k in _REPORTED},
             "stopped": stop_reason(args, network["optimizer"], epochs, stopper),
-            "learning_rates": model.training["learning_rates"],
         },
         "metrics": scores,
     }  # fmt: skip
