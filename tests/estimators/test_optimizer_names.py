@@ -175,3 +175,21 @@ def test_a_scheduled_fit_saves_without_its_schedule(tmp_path):
     loaded, _ = load(tmp_path / "clf.tnn")
     assert loaded.lr_scheduler is None and loaded.history_["lr"] == clf.history_["lr"]
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_scheduled_fit_pickles_and_its_skops_file_names_the_schedule(tmp_path):
+    clf = NeuralNetClassifier(
+        (4,), max_iter=2, random_state=0, lr_scheduler=partial(lr_scheduler.StepLR, step_size=1)
+    ).fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    assert copy.lr_scheduler.func is lr_scheduler.StepLR
+    np.testing.assert_array_equal(copy.fit(X, y).predict_proba(X), clf.fit(X, y).predict_proba(X))
+    sio.dump(clf, tmp_path / "clf.skops")
+    untrusted = set(sio.get_untrusted_types(file=tmp_path / "clf.skops"))
+    assert {"functools.partial", "tinynet.optim.lr_scheduler.StepLR"} <= untrusted
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="StepLR"):
+        skops_load(tmp_path / "clf.skops")
+    loaded = skops_load(
+        tmp_path / "clf.skops", trusted=["functools.partial", "tinynet.optim.lr_scheduler.StepLR"]
+    )
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
