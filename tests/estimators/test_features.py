@@ -188,13 +188,15 @@ def test_callbacks_see_the_history_and_can_stop_training(iris):
     assert clf.n_iter_ == 3 and len(seen) == 3
     estimator, history = seen[-1]
     assert estimator is clf
-    assert set(history) == {"epoch", "loss", "val_loss", "val_score", "time"}
+    assert set(history) == {"epoch", "loss", "val_loss", "val_score", "time", "lr"}
+    assert history["lr"] == [0.001] * 3  # learning_rate_init, constant
     assert history["epoch"] == [1, 2, 3] and history["loss"] == clf.loss_curve_
     assert history["val_score"] == clf.validation_scores_
     assert history["time"] == sorted(history["time"])
     lbfgs = NeuralNetClassifier((8,), solver="lbfgs", max_iter=50, callbacks=[stop_at_three])
     assert lbfgs.set_params(random_state=0).fit(X, y).n_iter_ == 3
     assert lbfgs.history_["val_loss"] == [None, None, None]
+    assert lbfgs.history_["lr"] == [None, None, None]  # a full-batch solver has none
 
 
 # -- custom modules -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sklearn.utils.estimator_checks import (
 from threadpoolctl import threadpool_limits
 
 from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
+from tinynet.optim.lr_scheduler import StepLR
 
 # Small networks and few epochs keep the ~330 checks fast; the learning rates are high enough
 # for the checks that demand a decent fit (accuracy > 0.83, R^2 > 0.5) to pass honestly.
@@ -79,6 +80,24 @@ def _one_blas_thread():
         yield
 
 
+# The optimizers added by name (and a learning-rate schedule): the fitting checks and the
+# parameter validation, which the first-order loop they share with adam already passes whole.
+NEW_OPTIMIZERS = [
+    NeuralNetClassifier(
+        (8,), optimizer="nadam", lr_scheduler=partial(StepLR, step_size=10, gamma=0.5),
+        max_iter=30, learning_rate_init=0.05, random_state=0,
+    ),
+    NeuralNetRegressor(hidden_layer_sizes=(8,), optimizer="rprop", max_iter=30, random_state=0),
+]  # fmt: skip
+NEW_OPTIMIZER_CASES = [
+    (estimator, check)
+    for model in NEW_OPTIMIZERS
+    for estimator, check in estimator_checks_generator(model)
+    if _check_name(check) in FITTING_CHECKS | {"check_estimators_pickle"}
+    and not getattr(check, "keywords", None)
+]
+
+
 @parametrize_with_checks(CHECKED)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
@@ -93,7 +112,16 @@ def test_sklearn_fitting_checks_with_newton_cg(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", CHECKED, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "estimator, check",
+    NEW_OPTIMIZER_CASES,
+    ids=[f"{type(e).__name__}-{e.optimizer}-{_check_name(c)}" for e, c in NEW_OPTIMIZER_CASES],
+)
+def test_sklearn_fitting_checks_with_the_new_optimizers(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", CHECKED + NEW_OPTIMIZERS, ids=lambda e: type(e).__name__)
 def test_parameter_validation(estimator):
     # sklearn's test_common check: every parameter has a constraint and bad values raise
     # InvalidParameterError from fit and partial_fit.

@@ -27,7 +27,10 @@ from tinynet.cli.data import DATASETS
 
 __all__ = ["build_parser", "main"]
 
-OPTIMIZERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs", "newton-cg", "trust-ncg")
+OPTIMIZERS = (
+    "adam", "sgd", "adamw", "nadam", "radam", "adamax", "rmsprop", "adagrad", "adadelta", "rprop",
+    "lbfgs", "newton-cg", "trust-ncg",
+)  # fmt: skip
 ACTIVATIONS = (
     "relu", "tanh", "logistic", "identity",  # scikit-learn's
     "sigmoid", "gelu", "elu", "leaky_relu", "softplus", "silu",  # the estimators' others
@@ -241,9 +244,11 @@ def _add_network_options(train: argparse.ArgumentParser) -> None:
         "--optimizer", choices=OPTIMIZERS, default="adam", help="(default: %(default)s)"
     )
     model.add_argument(
-        "--lr", type=_number(float, 0.0, inclusive_minimum=False), default=0.01, metavar="X",
-        help="learning rate (default: %(default)s)",
+        "--lr", type=_number(float, 0.0, inclusive_minimum=False), default=None, metavar="X",
+        help="learning rate (default: 0.01; 1.0 for adadelta, PyTorch's, as its steps already "
+        "have the weights' units)",
     )  # fmt: skip
+    _add_schedule_options(model)
     model.add_argument(
         "--epochs", type=_number(int, 1), default=200, metavar="N",
         help="maximum epochs; training stops earlier once the loss stops improving "
@@ -269,6 +274,38 @@ def _add_network_options(train: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--seed", type=_SEED, default=0, metavar="N",
         help="seed of the data, the splits and the weights, 0 to 2**32-1 (default: %(default)s)",
+    )  # fmt: skip
+
+
+def _add_schedule_options(model: argparse._ArgumentGroup) -> None:
+    """``train``'s learning-rate schedule and the options of each schedule."""
+    from tinynet.cli.schedules import SCHEDULES
+
+    model.add_argument(
+        "--lr-schedule", choices=SCHEDULES, default="constant",
+        help="the learning rate over training: constant; step (times --gamma every "
+        "--step-size epochs); cosine (annealed to 0 over --epochs); onecycle (up to --lr over "
+        "the first --warmup of the batches, then annealed, stepped per batch); plateau (times "
+        "--gamma when the validation loss has not improved for --lr-patience epochs) "
+        "(default: %(default)s)",
+    )  # fmt: skip
+    model.add_argument(
+        "--step-size", type=_number(int, 1), metavar="N",
+        help="step: epochs between decays (default: 10)",
+    )  # fmt: skip
+    model.add_argument(
+        "--gamma", metavar="X",
+        type=_number(float, 0.0, 1.0, inclusive_minimum=False, maximum_open=True),
+        help="step, plateau: the factor of each decay, in (0, 1) (default: 0.1)",
+    )  # fmt: skip
+    model.add_argument(
+        "--warmup", metavar="FRACTION",
+        type=_number(float, 0.0, 1.0, inclusive_minimum=False, maximum_open=True),
+        help="onecycle: the fraction of the batches spent rising to --lr (default: 0.3)",
+    )  # fmt: skip
+    model.add_argument(
+        "--lr-patience", type=_number(int, 0), metavar="N",
+        help="plateau: epochs without improvement before a decay (default: 5)",
     )  # fmt: skip
 
 

@@ -498,6 +498,12 @@ def _training_lines(training: dict) -> list[tuple[str, str]]:
         f"final loss {_formatted(training.get('final_loss'), '.4g')}"
         + (f", kept epoch {training['kept_epoch']}" if "kept_epoch" in training else ""),
     ))  # fmt: skip
+    schedule = training.get("lr_schedule")
+    if isinstance(schedule, dict) and schedule.get("name", "constant") != "constant":
+        settings = ", ".join(f"{key} {value}" for key, value in schedule.items() if key != "name")
+        lines.append(
+            ("lr schedule", f"{schedule.get('name')}" + (f" ({settings})" * bool(settings)))
+        )
     metrics = training.get("metrics")
     for part, values in metrics.items() if isinstance(metrics, dict) else ():
         if isinstance(values, dict):

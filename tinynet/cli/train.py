@@ -33,12 +33,15 @@ from tinynet.cli.data import (
 )
 from tinynet.cli.jsonout import print_json, quiet_stdout
 from tinynet.cli.models import TrainedModel
+from tinynet.cli.schedules import check_schedule, make_scheduler, schedule_settings, steps_per_epoch
 from tinynet.cli.stopping import EarlyStopping
 
 if TYPE_CHECKING:
     from tinynet.lab import TrainingDoctor
 
 SOLVERS = ("adam", "sgd", *FULL_BATCH)  # the estimators' solvers; the rest are optimizers
+# The entries of the training summary that the JSON document's "training" repeats.
+_REPORTED = ("epochs", "kept_epoch", "seconds", "final_loss", "learning_rates")
 
 
 def load_data(args, resumed=None) -> Dataset:
@@ -142,8 +145,9 @@ def class_weight(text: str, labels: list[str] | None):
     return {code: weights.get(code, 1.0) for code in range(len(labels))}
 
 
-def make_estimator(args, data, callbacks, validation_data):
-    """A NeuralNetClassifier or NeuralNetRegressor configured from the options."""
+def make_estimator(args, data, callbacks, validation_data, train_rows: int):
+    """A NeuralNetClassifier or NeuralNetRegressor configured from the options, to train on
+    ``train_rows`` rows."""
     from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor
 
     kwargs = {
@@ -151,7 +155,7 @@ def make_estimator(args, data, callbacks, validation_data):
         "activation": args.activation,
         "alpha": args.alpha,
         "batch_size": args.batch_size,
-        "learning_rate_init": args.lr,
+        "learning_rate_init": learning_rate(args),
         "max_iter": args.epochs,
         "random_state": args.seed,
         "dropout": args.dropout,
@@ -159,6 +163,12 @@ def make_estimator(args, data, callbacks, validation_data):
         "callbacks": callbacks,
         "validation_data": validation_data,
         "n_iter_no_change": patience(args),
+        "lr_scheduler": make_scheduler(
+            schedule_settings(args),
+            learning_rate(args),
+            args.epochs,
+            steps_per_epoch(train_rows, args.batch_size),
+        ),
     }
     if args.class_weight is not None:
         kwargs["class_weight"] = class_weight(args.class_weight, data.class_labels)
@@ -198,6 +208,13 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def learning_rate(args) -> float:
+    """``--lr``, or its default: 0.01, and 1.0 (PyTorch's) for adadelta."""
+    if args.lr is not None:
+        return args.lr
+    return 1.0 if args.optimizer == "adadelta" else 0.01
 
 
 def patience(args) -> int:
@@ -249,7 +266,9 @@ def train(args) -> dict:
     progress, doctor, stopper = _watchers(args, X[parts.train], validation is not None, metric_name)
     callbacks = [c for c in (progress, doctor, stopper) if c is not None]
     if resumed is None:
-        estimator = model.estimator = make_estimator(args, data, callbacks, validation)
+        estimator = model.estimator = make_estimator(
+            args, data, callbacks, validation, len(parts.train)
+        )
     else:
         estimator = model.estimator
         estimator.set_params(
@@ -276,7 +295,7 @@ def train(args) -> dict:
         "network": network,
         "training": {
             "unit": _unit(network["optimizer"]),
-            **{k: model.training[k] for k in ("epochs", "kept_epoch", "seconds", "final_loss")},
+            **{k: model.training[k] for k in _REPORTED},
             "stopped": stop_reason(args, network["optimizer"], epochs, stopper),
         },
         "metrics": scores,
@@ -289,6 +308,7 @@ def _check_options(args: argparse.Namespace) -> None:
     """Refuse contradictory options and unwritable outputs before any data is loaded."""
     if args.validation_split + args.test_split >= 1:
         raise UsageError("--validation-split plus --test-split must be below 1")
+    check_schedule(args)
     if args.optimizer in FULL_BATCH and args.dropout > 0:
         raise UsageError(f"--dropout makes the loss random, which {args.optimizer} cannot minimize")
     if args.patience is not None and not args.early_stopping:
@@ -401,6 +421,9 @@ def _record_training(
         "seconds": round(seconds, 3),
         "final_loss": float(estimator.loss_curve_[-1]),
         "metrics": scores,
+        "lr_schedule": schedule_settings(args),
+        # The learning rate each epoch of this run started with (None: a full-batch solver).
+        "learning_rates": estimator.history_.get("lr", [])[-epochs:] if epochs else [],
     }
     if args.resume is not None:
         model.training["resumed_from"] = args.resume
@@ -477,7 +500,8 @@ def network_settings(args, model, data) -> dict:
     optimizer = estimator.optimizer or estimator.solver
     return {
         "layer_sizes": sizes, "activation": estimator.activation, "optimizer": optimizer,
-        "lr": estimator.learning_rate_init, "dtype": str(estimator.dtype),
+        "lr": estimator.learning_rate_init, "lr_schedule": schedule_settings(args),
+        "dtype": str(estimator.dtype),
     }  # fmt: skip
 
 
@@ -492,7 +516,9 @@ def print_setup(args, data, model, parts) -> None:
     counts = f"{len(parts.train)} train, {len(parts.validation)} validation, {len(parts.test)} test"
     optimizer = network["optimizer"]
     if optimizer not in FULL_BATCH:
-        optimizer += f" (lr {network['lr']:g})"
+        schedule = network["lr_schedule"]["name"]
+        shown = "" if schedule == "constant" else f", {schedule} schedule"
+        optimizer += f" (lr {network['lr']:g}{shown})"
     features = f"{len(data.feature_names)} features"
     if data.categories:
         features += f" ({data.X.shape[1]} columns after one-hot encoding)"

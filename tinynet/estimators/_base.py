@@ -45,7 +45,11 @@ from tinynet.estimators._sklearn import (
 from tinynet.tensor import Tensor
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-_OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+_OPTIMIZERS = (
+    "sgd", "adam", "adamw", "nadam", "radam", "adamax", "rmsprop", "adagrad", "adadelta", "rprop",
+)  # fmt: skip
+# Schedulers that PyTorch's documentation steps after every batch; the others, every epoch.
+_PER_BATCH_SCHEDULERS = (optim.lr_scheduler.OneCycleLR, optim.lr_scheduler.CyclicLR)
 # Rows per forward pass when a custom module gets sparse data, densified a block at a time.
 _SPARSE_BLOCK = 1024
 
@@ -79,6 +83,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [None, StrOptions(set(_OPTIMIZERS)), callable],
+        "lr_scheduler": [None, callable],
         "module": [None, nn.Module, callable],
         "validation_data": [None, tuple],
         "callbacks": [None, list],
@@ -237,7 +242,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         self.module_ = module
         self.__dict__.pop("_optimizer", None)  # a fresh fit starts a fresh optimizer
         self.loss_curve_: list = []
-        self.history_: dict = {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": []}
+        self.history_: dict = {
+            "epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": [], "lr": [],
+        }  # fmt: skip
         self._no_improvement_count = 0
         has_validation = self.validation_data is not None or (
             self.early_stopping and self._is_stochastic()
@@ -337,6 +344,13 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             return optim.SGD(params, lr=lr, momentum=self.momentum, nesterov=nesterov)
         if name == "adam":
             return optim.Adam(params, lr=lr, betas=betas, eps=self.epsilon)
+        if name in ("nadam", "radam", "adamax"):
+            kind = {"nadam": optim.NAdam, "radam": optim.RAdam, "adamax": optim.Adamax}[name]
+            return kind(params, lr=lr, betas=betas, eps=self.epsilon)
+        if name == "adadelta":
+            return optim.Adadelta(params, lr=lr, eps=self.epsilon)
+        if name == "rprop":
+            return optim.Rprop(params, lr=lr)
         if name == "adamw":
             # alpha becomes decoupled weight decay on the weight matrices.
             weights = {id(p) for p in self._penalized()}
@@ -357,6 +371,29 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 f"tinynet.optim.Optimizer; it returned {type(optimizer).__name__}"
             )
         return optimizer
+
+    def _make_lr_scheduler(self, incremental: bool):
+        """``(scheduler, per_batch)`` from ``lr_scheduler``, or ``(None, False)``."""
+        if self.lr_scheduler is None:
+            return None, False
+        if incremental:
+            raise ValueError(
+                "lr_scheduler schedules the epochs of one fit; partial_fit trains one epoch "
+                "per call: set lr_scheduler=None and change the learning rate between calls"
+            )
+        if self._optimizer_name() == "sgd" and self.learning_rate != "constant":
+            raise ValueError(
+                f"learning_rate={self.learning_rate!r} is a schedule already; with "
+                "lr_scheduler, set learning_rate='constant'"
+            )
+        scheduler = self.lr_scheduler(self._optimizer)
+        if not isinstance(scheduler, optim.lr_scheduler.LRScheduler):
+            raise TypeError(
+                "lr_scheduler must be a function of the optimizer returning a "
+                "tinynet.optim.lr_scheduler.LRScheduler; it returned "
+                f"{type(scheduler).__name__}"
+            )
+        return scheduler, isinstance(scheduler, _PER_BATCH_SCHEDULERS)
 
     def _set_learning_rate(self, lr: float) -> None:
         optimizer = self._optimizer
@@ -437,8 +474,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     def _decode_targets(self, Y: np.ndarray):
         return Y.ravel() if Y.shape[1] == 1 else Y
 
-    def _record_epoch(self, loss: float, validation, fit_start: float):
-        """Append the epoch to the curves and the history; return the validation score."""
+    def _record_epoch(self, loss: float, validation, fit_start: float, lr: float | None = None):
+        """Append the epoch to the curves and the history; return the validation score.
+        ``lr``: the learning rate the epoch started with (None for the full-batch solvers)."""
         self.loss_curve_.append(loss)
         score = val_loss = None
         if validation is not None:
@@ -449,6 +487,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             self.validation_scores_.append(score)
             self.validation_loss_curve_.append(val_loss)
         history = self.history_
+        # A model saved before history_ had "lr" gets None for its earlier epochs.
+        history.setdefault("lr", [None] * len(history["epoch"])).append(lr)
         history["epoch"].append(len(self.loss_curve_))
         history["loss"].append(loss)
         history["val_loss"].append(val_loss)
@@ -488,6 +528,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     def _fit_stochastic(self, X, Y, sample_weight, incremental, fit_start) -> None:
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
+        scheduler, per_batch = self._make_lr_scheduler(incremental)
+        after_step = scheduler.step if per_batch else None
         X_train, Y_train, w_train, validation = self._validation_set(
             X, Y, sample_weight, incremental
         )
@@ -514,10 +556,15 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                     batches: list = [sample_idx[start : start + batch_size] for start in starts]
                 else:
                     batches = [slice(start, start + batch_size) for start in starts]
-                epoch_loss = self._train_epoch(batches, X_train, Y_train, w_train)
+                lr = self._current_learning_rate()
+                epoch_loss = self._train_epoch(batches, X_train, Y_train, w_train, after_step)
                 self.n_iter_ += 1
                 self.t_ += n_samples
-                stop = self._end_epoch(epoch_loss, validation, fit_start, early_stopping, params)
+                stop = self._end_epoch(
+                    epoch_loss, validation, fit_start, early_stopping, params, lr
+                )
+                if scheduler is not None and not per_batch and not stop:
+                    self._step_epoch_scheduler(scheduler, epoch_loss)
                 if stop or incremental:
                     break
                 if self.n_iter_ == self.max_iter:
@@ -539,6 +586,14 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         if not all(np.isfinite(p.data).all() for p in params):
             self._diverged(params, snapshot, "non-finite", "in the last iteration")
 
+    def _step_epoch_scheduler(self, scheduler, epoch_loss: float) -> None:
+        """ReduceLROnPlateau watches the validation loss (the training loss without one)."""
+        if isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau):
+            val_loss = self.history_["val_loss"][-1]
+            scheduler.step(epoch_loss if val_loss is None else val_loss)
+        else:
+            scheduler.step()
+
     def _resolved_batch_size(self, n_samples: int) -> int:
         """``batch_size`` for ``n_samples`` rows: ``"auto"`` is at most 200; clipped, as
         scikit-learn does, with a warning."""
@@ -558,11 +613,13 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         fit_start: float,
         early_stopping: bool,
         params: list,
+        lr: float | None = None,
     ) -> bool:
-        """Record an epoch, follow the learning-rate schedule; return whether to stop."""
+        """Record an epoch (trained at ``lr``), follow scikit-learn's learning-rate schedule
+        for sgd; return whether to stop."""
         schedule = self._optimizer_name() == "sgd"
         self.loss_ = loss
-        score = self._record_epoch(loss, validation, fit_start)
+        score = self._record_epoch(loss, validation, fit_start, lr)
         self._say(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
         self._update_no_improvement_count(early_stopping, score, params)
         if schedule and self.learning_rate == "invscaling":
@@ -595,8 +652,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             stacklevel=4,
         )
 
-    def _train_epoch(self, batches, X, Y, weight) -> float:
-        """One optimizer step per batch; returns the epoch's (weighted) mean loss."""
+    def _train_epoch(self, batches, X, Y, weight, after_step=None) -> float:
+        """One optimizer step per batch, then ``after_step()`` (a per-batch scheduler) if
+        given; returns the epoch's (weighted) mean loss."""
         module, optimizer = self.module_, self._optimizer
         module_input, data_loss, apply_l2 = self._module_input, self._data_loss, self._apply_l2
         accumulated = seen = 0.0
@@ -628,6 +686,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             if not math.isfinite(value):
                 raise _NonFiniteLoss(value, f"in iteration {len(self.loss_curve_) + 1}")
             optimizer.step()
+            if after_step is not None:
+                after_step()
             accumulated += value * sw_sum
             seen += sw_sum
         return accumulated / seen if seen else 0.0
@@ -669,6 +729,11 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     # -- the full-batch solvers: L-BFGS, Newton-CG, trust-ncg -----------------------------------
     def _fit_full_batch(self, X, Y, sample_weight, fit_start) -> None:
         solver = self.solver
+        if self.lr_scheduler is not None:
+            raise ValueError(
+                f"lr_scheduler schedules a stochastic optimizer's learning rate; solver={solver!r} "
+                "has none: use solver='adam' or 'sgd' (or optimizer=...), or lr_scheduler=None"
+            )
         if self.dropout > 0 and self.module is None:
             raise ValueError(
                 f"dropout makes the loss random, which {solver} cannot minimize; use "

@@ -134,8 +134,17 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         models. ``'balanced'`` uses ``n_samples / (n_classes * bincount(y))``.
     optimizer : str, callable or None, default=None
         Overrides ``solver``: ``'sgd'``, ``'adam'``, ``'adamw'`` (``alpha`` becomes decoupled
-        weight decay), ``'rmsprop'``, ``'adagrad'``, or a function taking the parameter list
-        and returning a ``tinynet.optim.Optimizer``.
+        weight decay), ``'nadam'``, ``'radam'``, ``'adamax'``, ``'rmsprop'``, ``'adagrad'``,
+        ``'adadelta'``, ``'rprop'`` (``learning_rate_init`` is their ``lr``; ``beta_1``,
+        ``beta_2`` and ``epsilon`` go to those that have them), or a function taking the
+        parameter list and returning a ``tinynet.optim.Optimizer``.
+    lr_scheduler : callable or None, default=None
+        A function of the optimizer returning a ``tinynet.optim.lr_scheduler.LRScheduler``,
+        called at the start of each ``fit`` (stochastic optimizers only; not with
+        ``partial_fit``). ``OneCycleLR`` and ``CyclicLR`` step after every batch,
+        ``ReduceLROnPlateau`` after every epoch on the validation loss (the training loss
+        without validation data), any other after every epoch. ``history_['lr']`` records
+        the learning rate each epoch starts with.
     module : tinynet.nn.Module, callable or None, default=None
         A network (copied at each fit) or a function of no arguments building one, mapping
         ``(n_samples, n_features)`` to raw scores ``(n_samples, n_outputs)``: one column
@@ -169,8 +178,8 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     best_validation_score_ : float or None
         The best validation accuracy; None without a validation set.
     history_ : dict of lists
-        ``epoch``, ``loss``, ``val_loss``, ``val_score`` and ``time`` per epoch, as passed to
-        the callbacks.
+        ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``time`` and ``lr`` per epoch, as
+        passed to the callbacks.
     t_ : int
         The number of training samples seen by the stochastic solver.
     coefs_ : list of ndarray
@@ -244,6 +253,7 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         dropout=0.0,
         class_weight=None,
         optimizer=None,
+        lr_scheduler=None,
         module=None,
         validation_data=None,
         callbacks=None,
@@ -275,6 +285,7 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         self.dropout = dropout
         self.class_weight = class_weight
         self.optimizer = optimizer
+        self.lr_scheduler = lr_scheduler
         self.module = module
         self.validation_data = validation_data
         self.callbacks = callbacks

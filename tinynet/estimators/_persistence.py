@@ -24,7 +24,7 @@ from tinynet.estimators._network import build_mlp, layer_activations
 FORMAT = "tinynet.estimators"
 VERSION = 1
 # Parameters that only shape training and cannot be stored as data: they load as None.
-_DROPPED_PARAMS = ("callbacks", "validation_data")
+_DROPPED_PARAMS = ("callbacks", "validation_data", "lr_scheduler")
 _FITTED_SCALARS = (
     "n_features_in_",
     "n_outputs_",

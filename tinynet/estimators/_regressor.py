@@ -88,9 +88,18 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     dropout : float, default=0.0
         Dropout probability after every hidden activation (stochastic solvers).
     optimizer : str, callable or None, default=None
-        Overrides ``solver``: ``'sgd'``, ``'adam'``, ``'adamw'``, ``'rmsprop'``,
-        ``'adagrad'``, or a function taking the parameter list and returning a
-        ``tinynet.optim.Optimizer``.
+        Overrides ``solver``: ``'sgd'``, ``'adam'``, ``'adamw'`` (``alpha`` becomes decoupled
+        weight decay), ``'nadam'``, ``'radam'``, ``'adamax'``, ``'rmsprop'``, ``'adagrad'``,
+        ``'adadelta'``, ``'rprop'`` (``learning_rate_init`` is their ``lr``; ``beta_1``,
+        ``beta_2`` and ``epsilon`` go to those that have them), or a function taking the
+        parameter list and returning a ``tinynet.optim.Optimizer``.
+    lr_scheduler : callable or None, default=None
+        A function of the optimizer returning a ``tinynet.optim.lr_scheduler.LRScheduler``,
+        called at the start of each ``fit`` (stochastic optimizers only; not with
+        ``partial_fit``). ``OneCycleLR`` and ``CyclicLR`` step after every batch,
+        ``ReduceLROnPlateau`` after every epoch on the validation loss (the training loss
+        without validation data), any other after every epoch. ``history_['lr']`` records
+        the learning rate each epoch starts with.
     module : tinynet.nn.Module, callable or None, default=None
         A network (copied at each fit) or a function of no arguments building one, mapping
         ``(n_samples, n_features)`` to ``(n_samples, n_outputs)`` (before the output
@@ -119,7 +128,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     best_validation_score_ : float or None
         The best validation R^2; None without a validation set.
     history_ : dict of lists
-        ``epoch``, ``loss``, ``val_loss``, ``val_score`` and ``time`` per epoch.
+        ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``time`` and ``lr`` per epoch.
     t_ : int
         The number of training samples seen by the stochastic solver.
     coefs_ : list of ndarray
@@ -190,6 +199,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         max_fun=15000,
         dropout=0.0,
         optimizer=None,
+        lr_scheduler=None,
         module=None,
         validation_data=None,
         callbacks=None,
@@ -221,6 +231,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         self.max_fun = max_fun
         self.dropout = dropout
         self.optimizer = optimizer
+        self.lr_scheduler = lr_scheduler
         self.module = module
         self.validation_data = validation_data
         self.callbacks = callbacks
