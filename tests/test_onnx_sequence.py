@@ -1,0 +1,190 @@
+"""tinynet.onnx.export of recurrent layers, attention and transformer encoders, run by
+onnxruntime against tinynet's own eval-mode forward on one exported file at two batch sizes
+and two sequence lengths (both axes dynamic), every output compared."""
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from tinynet import nn
+
+ort = pytest.importorskip("onnxruntime", reason="onnxruntime is in the test extras")
+onnx = pytest.importorskip("onnx", reason="onnx is in the test extras")
+
+
+def flat(result):
+    if result is None:
+        return []
+    if isinstance(result, tuple):
+        return [array for part in result for array in flat(part)]
+    return [result.data]
+
+
+def check_export(net, shapes, tmp_path, kwargs=None, self_attention=False, lengths=(7, 4)):
+    """Export ``net`` on examples of batch 2; run the file on batches 2 and 5 and sequences
+    of ``lengths`` (``shapes``: per input, ``(L, N, F)``-like with ``'L'``, ``'S'`` and
+    ``'N'`` for the named axes); return the model."""
+    rng = np.random.default_rng(0)
+    net = net.to(tn.float32)
+    for _, parameter in net.named_parameters():
+        parameter.data[...] = 0.5 * rng.normal(size=parameter.data.shape)
+    kwargs = kwargs or {}
+
+    def examples(batch, length):
+        sizes = {"N": batch, "L": length, "S": length + 1}
+        return [
+            rng.normal(size=[sizes.get(d, d) for d in shape]).astype(np.float32) for shape in shapes
+        ]
+
+    first = examples(2, lengths[0])
+    model = tn.onnx.export(net, tuple(first) if len(first) > 1 else first[0], tmp_path / "m.onnx",
+                           kwargs=kwargs)  # fmt: skip
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    net.eval()
+    for batch in (2, 5):
+        for length in lengths:
+            inputs = first if (batch, length) == (2, lengths[0]) else examples(batch, length)
+            call = inputs * 3 if self_attention else inputs
+            want = flat(net(*(tn.tensor(x) for x in call), **kwargs))
+            got = session.run(None, dict(zip(names, inputs)))
+            assert len(got) == len(want)
+            for g, w in zip(got, want):
+                assert g.dtype == np.float32 and g.shape == w.shape
+                np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    return model
+
+
+def dims(value):
+    return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_recurrent_layers_export_as_onnx_operators(cls, batch_first, bidirectional, tmp_path):
+    net = cls(3, 4, num_layers=2, batch_first=batch_first, bidirectional=bidirectional, rng=0)
+    shape = ("N", "L", 3) if batch_first else ("L", "N", 3)
+    model = check_export(net, [shape], tmp_path)
+    op_type = cls.__name__
+    assert [n.op_type for n in model.graph.node].count(op_type) == 2  # one per layer
+    outputs = [o.name for o in model.graph.output]
+    assert outputs == (["output", "h_n", "c_n"] if cls is nn.LSTM else ["output", "h_n"])
+    directions = 2 if bidirectional else 1
+    axes = ["batch", "sequence"] if batch_first else ["sequence", "batch"]
+    assert dims(model.graph.input[0]) == [*axes, 3]
+    assert dims(model.graph.output[0]) == [*axes, 4 * directions]
+    assert dims(model.graph.output[1]) == [2 * directions, "batch", 4]
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        nn.RNN(3, 5, nonlinearity="relu", bias=False, rng=1),
+        nn.GRU(3, 5, bias=False, bidirectional=True, rng=1),
+        nn.LSTM(3, 5, num_layers=3, bias=False, rng=1),
+    ],
+    ids=repr,
+)
+def test_recurrent_options(net, tmp_path):
+    check_export(net, [("L", "N", 3)], tmp_path)
+
+
+def test_recurrent_layer_last_in_a_sequential(tmp_path):
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.LSTM(3, 4, batch_first=True, rng=0))
+    model = check_export(net, [("N", "L", 2)], tmp_path)
+    assert [o.name for o in model.graph.output] == ["output", "h_n", "c_n"]
+
+
+def test_attention_self_and_general(tmp_path):
+    mha = nn.MultiheadAttention(8, 2, batch_first=True, rng=0)
+    model = check_export(mha, [("N", "L", 8)], tmp_path, self_attention=True)
+    assert [i.name for i in model.graph.input] == ["input"]
+    assert dims(model.graph.output[1]) == ["batch", "sequence", "sequence"]
+    mha = nn.MultiheadAttention(8, 4, rng=0)  # sequence first; keys longer than queries
+    model = check_export(mha, [("L", "N", 8), ("S", "N", 8), ("S", "N", 8)], tmp_path)
+    assert [i.name for i in model.graph.input] == ["query", "key", "value"]
+    assert dims(model.graph.output[1]) == ["batch", "sequence", "source_sequence"]
+
+
+def test_attention_options(tmp_path):
+    mha = nn.MultiheadAttention(
+        8, 2, kdim=3, vdim=5, add_bias_kv=True, add_zero_attn=True, batch_first=True, rng=0
+    )
+    shapes = [("N", "L", 8), ("N", "S", 3), ("N", "S", 5)]
+    model = check_export(mha, shapes, tmp_path, kwargs=dict(average_attn_weights=False))
+    assert dims(model.graph.output[1]) == ["batch", 2, "sequence", "source_sequence"]
+    mha = nn.MultiheadAttention(8, 2, bias=False, rng=0)
+    model = check_export(mha, [("L", "N", 8)] * 3, tmp_path, kwargs=dict(need_weights=False))
+    assert [o.name for o in model.graph.output] == ["output"]
+
+
+@pytest.mark.parametrize("boolean", [False, True])
+def test_attention_with_a_fixed_mask(boolean, tmp_path):
+    mask = nn.Transformer.generate_square_subsequent_mask(6)
+    if boolean:
+        mask = tn.tensor(np.isinf(mask.data))  # MultiheadAttention's: True is masked out
+    mha = nn.MultiheadAttention(8, 2, add_bias_kv=True, rng=0)
+    shapes = [("L", "N", 8)]
+    model = check_export(mha, shapes, tmp_path, dict(attn_mask=mask), True, lengths=(6,))
+    assert dims(model.graph.input[0]) == [6, "batch", 8]  # the mask fixes the length
+
+
+def test_transformer_encoder_layer(tmp_path):
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, rng=0)
+    model = check_export(layer, [("N", "L", 8)], tmp_path)
+    assert "LayerNormalization" in [n.op_type for n in model.graph.node]
+
+
+@pytest.mark.parametrize("activation", ["gelu", nn.GELU(approximate="tanh")], ids=repr)
+def test_transformer_encoder_pre_norm_with_a_causal_mask(activation, tmp_path):
+    layer = nn.TransformerEncoderLayer(
+        8, 2, 16, activation=activation, norm_first=True, bias=False, rng=0
+    )
+    encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8))
+    mask = nn.Transformer.generate_square_subsequent_mask(5)
+    check_export(encoder, [("L", "N", 8)], tmp_path, dict(mask=mask, is_causal=True), lengths=(5,))
+
+
+def test_token_model_in_a_sequential(tmp_path):
+    net = nn.Sequential(
+        nn.Embedding(10, 8, rng=0),
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, rng=0), 1),
+        nn.Linear(8, 3),
+    ).to(tn.float32)
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 10, size=(5, 7))
+    model = tn.onnx.export(net, tokens[:2], tmp_path / "m.onnx")
+    assert dims(model.graph.input[0]) == ["batch", "sequence"]
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    net.eval()
+    for x in (tokens, tokens[:2, :4]):
+        (got,) = session.run(None, {"input": x})
+        np.testing.assert_allclose(got, net(tn.tensor(x)).data, rtol=1e-5, atol=1e-5)
+
+
+def test_what_stays_unsupported_is_refused_by_name(tmp_path):
+    x = np.ones((2, 4, 8), np.float32)
+    path = tmp_path / "m.onnx"
+    with pytest.raises(NotImplementedError, match="proj_size"):
+        tn.onnx.export(nn.LSTM(8, 4, proj_size=2).to(tn.float32), x, path)
+    with pytest.raises(NotImplementedError, match="before another layer"):
+        tn.onnx.export(nn.Sequential(nn.GRU(8, 4), nn.Linear(4, 2)).to(tn.float32), x, path)
+    mha = nn.MultiheadAttention(8, 2).to(tn.float32)
+    padding = np.zeros((4, 2), bool)
+    with pytest.raises(NotImplementedError, match="key_padding_mask"):
+        tn.onnx.export(mha, x, path, kwargs=dict(key_padding_mask=padding))
+    with pytest.raises(NotImplementedError, match="per-batch"):
+        tn.onnx.export(mha, x, path, kwargs=dict(attn_mask=np.zeros((8, 2, 2), np.float32)))
+    with pytest.raises(TypeError, match="no keyword argument 'mask'"):
+        tn.onnx.export(mha, x, path, kwargs=dict(mask=None))
+    with pytest.raises(TypeError, match="takes one example input"):
+        tn.onnx.export(nn.Linear(8, 2).to(tn.float32), (x, x), path)
+    decoder = nn.TransformerDecoderLayer(8, 2, 16).to(tn.float32)
+    with pytest.raises(NotImplementedError, match="cannot export TransformerDecoderLayer"):
+        tn.onnx.export(decoder, x, path)
+    with pytest.raises(NotImplementedError, match="cannot export LSTMCell"):
+        tn.onnx.export(nn.LSTMCell(8, 4).to(tn.float32), x[0], path)
+    with pytest.raises(ValueError, match="batched"):
+        tn.onnx.export(nn.GRU(8, 4).to(tn.float32), x[0], path)
+    assert not path.exists()
