@@ -20,21 +20,24 @@ def flat(result):
     return [result.data]
 
 
-def check_export(net, shapes, tmp_path, kwargs=None, self_attention=False, lengths=(7, 4)):
+TOLERANCE = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
+
+
+def check_export(
+    net, shapes, tmp_path, kwargs=None, self_attention=False, lengths=(7, 4), dtype=np.float32
+):
     """Export ``net`` on examples of batch 2; run the file on batches 2 and 5 and sequences
     of ``lengths`` (``shapes``: per input, ``(L, N, F)``-like with ``'L'``, ``'S'`` and
     ``'N'`` for the named axes); return the model."""
     rng = np.random.default_rng(0)
-    net = net.to(tn.float32)
+    net = net.to(np.dtype(dtype))
     for _, parameter in net.named_parameters():
         parameter.data[...] = 0.5 * rng.normal(size=parameter.data.shape)
     kwargs = kwargs or {}
 
     def examples(batch, length):
         sizes = {"N": batch, "L": length, "S": length + 1}
-        return [
-            rng.normal(size=[sizes.get(d, d) for d in shape]).astype(np.float32) for shape in shapes
-        ]
+        return [rng.normal(size=[sizes.get(d, d) for d in shape]).astype(dtype) for shape in shapes]
 
     first = examples(2, lengths[0])
     model = tn.onnx.export(net, tuple(first) if len(first) > 1 else first[0], tmp_path / "m.onnx",
@@ -50,8 +53,8 @@ def check_export(net, shapes, tmp_path, kwargs=None, self_attention=False, lengt
             got = session.run(None, dict(zip(names, inputs)))
             assert len(got) == len(want)
             for g, w in zip(got, want):
-                assert g.dtype == np.float32 and g.shape == w.shape
-                np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+                assert g.dtype == dtype and g.shape == w.shape
+                np.testing.assert_allclose(g, w, **TOLERANCE[dtype])
     return model
 
 
@@ -130,9 +133,10 @@ def test_attention_with_a_fixed_mask(boolean, tmp_path):
     assert dims(model.graph.input[0]) == [6, "batch", 8]  # the mask fixes the length
 
 
-def test_transformer_encoder_layer(tmp_path):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transformer_encoder_layer(dtype, tmp_path):
     layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, rng=0)
-    model = check_export(layer, [("N", "L", 8)], tmp_path)
+    model = check_export(layer, [("N", "L", 8)], tmp_path, dtype=dtype)
     assert "LayerNormalization" in [n.op_type for n in model.graph.node]
 
 

@@ -11,6 +11,11 @@ pools and the activations (docs/nn.md lists them and how each is written). Anyth
 rather than exported wrongly. The graph computes in the dtype of the module's parameters;
 its batch axis is dynamic, the other axes are the example's.
 
+``RNN``, ``LSTM``, ``GRU`` (as ONNX's operators of those names), ``MultiheadAttention``,
+``TransformerEncoderLayer`` and ``TransformerEncoder`` export alone or in a ``Sequential``
+(a recurrent layer last); their sequence axis is dynamic too, and a tuple result is one
+ONNX output per tensor (``output``, ``h_n``, ``c_n``), as ``torch.onnx.export`` writes it.
+
 As ``torch.onnx.export`` by default, a module in training mode is exported as in ``eval()``
 mode (``Dropout`` the identity, ``BatchNorm`` with its running statistics) and left as it was.
 
@@ -89,6 +94,12 @@ class _Graph:
         outputs = [self.name(f"{op_type.lower()}_out{i}") for i in range(count)]
         self.nodes.append((op_type, list(inputs), outputs, attributes))
         return outputs
+
+    def leading_shape(self, x: str, count: int, tail) -> str:
+        """The shape of ``x``'s first ``count`` axes (dynamic ones too), then ``tail``."""
+        shape = self.op("Shape", [x])
+        lead = self.op("Slice", [shape, self.ints("start", [0]), self.ints("end", [count])])
+        return self.op("Concat", [lead, self.ints("shape", tail)], axis=0)
 
     def ints(self, hint: str, values) -> str:
         """An int64 initializer: the shapes, pads and slice bounds some ops take as inputs."""
@@ -876,36 +887,22 @@ def _attend(graph: _Graph, mha, query: str, key: str, value: str, attn_mask,
         projected.append(y)
     q, k, v = projected
     if mha.bias_k is not None:  # one more key and value, the same for every sequence
-        batch = graph.op(
-            "Slice", [graph.op("Shape", [q]), graph.ints("start", [0]), graph.ints("end", [1])]
-        )
-        shape = graph.op("Concat", [batch, graph.ints("shape", [1, embed])], axis=0)
-        for extra, target in ((mha.bias_k, "k"), (mha.bias_v, "v")):
-            row = graph.op("Expand", [graph.constant("bias_kv", extra.data), shape])
-            if target == "k":
-                k = graph.op("Concat", [k, row], axis=1)
-            else:
-                v = graph.op("Concat", [v, row], axis=1)
+        shape = graph.leading_shape(q, 1, [1, embed])
+        extra_key = graph.op("Expand", [graph.constant("bias_k", mha.bias_k.data), shape])
+        extra_value = graph.op("Expand", [graph.constant("bias_v", mha.bias_v.data), shape])
+        k = graph.op("Concat", [k, extra_key], axis=1)
+        v = graph.op("Concat", [v, extra_value], axis=1)
     split = graph.ints("shape", [0, 0, heads, size])
     q, k, v = (graph.op("Reshape", [t, split]) for t in (q, k, v))
     q = graph.op("Transpose", [q], perm=[0, 2, 1, 3])  # (N, heads, L, size)
     k = graph.op("Transpose", [k], perm=[0, 2, 3, 1])  # (N, heads, size, S)
     v = graph.op("Transpose", [v], perm=[0, 2, 1, 3])  # (N, heads, S, size)
     if mha.add_zero_attn:  # a key and value of zeros per head
-        lead = graph.op(
-            "Slice", [graph.op("Shape", [q]), graph.ints("start", [0]), graph.ints("end", [2])]
-        )
-        ones = graph.op("Concat", [lead, graph.ints("shape", [1, 1])], axis=0)
-        k = graph.op(
-            "Concat",
-            [k, graph.op("Expand", [graph.constant("zeros", np.zeros((size, 1))), ones])],
-            axis=3,
-        )
-        v = graph.op(
-            "Concat",
-            [v, graph.op("Expand", [graph.constant("zeros", np.zeros((1, size))), ones])],
-            axis=2,
-        )
+        shape = graph.leading_shape(q, 2, [1, 1])  # (N, heads, 1, 1): broadcast by Expand
+        zero_key = graph.op("Expand", [graph.constant("zeros", np.zeros((size, 1))), shape])
+        zero_value = graph.op("Expand", [graph.constant("zeros", np.zeros((1, size))), shape])
+        k = graph.op("Concat", [k, zero_key], axis=3)
+        v = graph.op("Concat", [v, zero_value], axis=2)
     scores = graph.op("MatMul", [q, k])
     scores = graph.op("Mul", [scores, graph.constant("scale", 1.0 / math.sqrt(size))])
     if attn_mask is not None:
