@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -108,20 +108,31 @@ class _Graph:
         return name
 
     # -- modules --------------------------------------------------------------------------
-    def module(self, module: nn.Module, x: str, *more: str, **kwargs) -> str | tuple[str, ...]:
+    def module(self, module: nn.Module, x: str, **kwargs) -> str:
+        """Append ``module``'s forward pass applied to ``x``; return the output's name."""
+        results = self.results(module, x, **kwargs)
+        if len(results) > 1:
+            raise NotImplementedError(
+                f"tinynet.onnx cannot export {type(module).__name__} here: it returns a tuple, "
+                "which the next layer cannot take; put it last in nn.Sequential, or export it alone"
+            )
+        return results[0]
+
+    def results(self, module: nn.Module, x: str, *more: str, **kwargs) -> tuple[str, ...]:
         """Append ``module``'s forward pass applied to ``x`` (and ``more`` inputs, ``kwargs``
-        fixed at export); return the output's name, or the names of a tuple's tensors."""
+        fixed at export); return the names of its result's tensors (one but for a tuple)."""
         if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
-            children = list(module.children())
-            for index, child in enumerate(children):
-                x = self.module(child, x)
-                if isinstance(x, tuple) and index < len(children) - 1:
+            results: tuple[str, ...] = (x,)
+            last: nn.Module = module
+            for child in module.children():
+                if len(results) > 1:
                     raise NotImplementedError(
-                        f"tinynet.onnx cannot export {type(child).__name__} before another layer "
+                        f"tinynet.onnx cannot export {type(last).__name__} before another layer "
                         "in nn.Sequential: it returns a tuple, which the next layer cannot take; "
                         "put it last, or export it alone"
                     )
-            return x
+                results, last = self.results(child, results[0]), child
+            return results
         writer = _writer(module)
         example = self.examples.get(x)
         if example is not None and example.dtype.kind in "iu" and writer is not _embedding:
@@ -130,10 +141,10 @@ class _Graph:
                 "(indices) can only feed an Embedding: give a floating example_input otherwise"
             )
         y = writer(self, module, x, *more, **kwargs)
+        names = y if isinstance(y, tuple) else (y,)
         if example is not None:
-            names = y if isinstance(y, tuple) else (y,)
             self.examples.update(zip(names, self.outputs(module, x, *more, **kwargs)))
-        return y
+        return names
 
     def forward(self, module: nn.Module, x: str) -> np.ndarray:
         """tinynet's own output of ``module`` on the example that reaches ``x``."""
@@ -238,13 +249,16 @@ class _Graph:
 
 
 # -- one writer per layer -----------------------------------------------------------------------
-Writer = Callable[[_Graph, Any, str], str]
+Writer = Callable[..., str | tuple[str, ...]]
 _WRITERS: dict[type, Writer] = {}
 _LINEAR_MAP_LIMIT = 1 << 24  # 64 x 64 inputs
 
 
-def _writes(*types: type) -> Callable[[Writer], Writer]:
-    def register(writer: Writer) -> Writer:
+_W = TypeVar("_W", bound=Writer)
+
+
+def _writes(*types: type) -> Callable[[_W], _W]:
+    def register(writer: _W) -> _W:
         for cls in types:
             _WRITERS[cls] = writer
         return writer
@@ -1096,21 +1110,20 @@ def to_onnx_graph(
     was_training = module.training
     module.eval()  # as torch.onnx.export by default: the inference graph, mode restored after
     try:  # each layer runs on the example as it is written: shapes for the next
-        result = graph.module(module, *_spread(module, names), **kwargs)
+        results = graph.results(module, *_spread(module, names), **kwargs)
         if batch_first is not None:
             in_axes, out_axes = _dynamic_axes(module, examples, batch_first, kwargs)
     finally:
         module.train(was_training)
-    results = result if isinstance(result, tuple) else (result,)
     labels = [output_name] + [graph.labels.get(r, f"{output_name}_{i}") for i, r in
                               enumerate(results[1:], start=1)]  # fmt: skip
     for result_name, label in zip(results, labels):
         graph.nodes.append(("Identity", [result_name], [label], {}))
     expected = [graph.examples[r] for r in results]
     if batch_first is None:
-        first = "batch" if graph.batch_kept else None  # None: a size that varies otherwise
+        batch = "batch" if graph.batch_kept else None  # None: a size that varies otherwise
         in_axes = [{0: "batch"}]
-        out_axes = [{0: first} for _ in results]
+        out_axes = [{0: batch} for _ in results]
     return graph.model(
         [(n, x.dtype, _dims(x.shape, a)) for n, x, a in zip(names, examples, in_axes)],
         [(n, dtype, _dims(y.shape, a)) for n, y, a in zip(labels, expected, out_axes)],
