@@ -48,8 +48,10 @@ def check_export(
     for batch in (2, 5):
         for length in lengths:
             inputs = first if (batch, length) == (2, lengths[0]) else examples(batch, length)
-            call = inputs * 3 if self_attention else inputs
-            want = flat(net(*(tn.tensor(x) for x in call), **kwargs))
+            call = [tn.tensor(x) for x in (inputs * 3 if self_attention else inputs)]
+            if isinstance(net, nn.LSTM) and len(call) == 3:
+                call = [call[0], tuple(call[1:])]
+            want = flat(net(*call, **kwargs))
             got = session.run(None, dict(zip(names, inputs)))
             assert len(got) == len(want)
             for g, w in zip(got, want):
@@ -91,6 +93,30 @@ def test_recurrent_layers_export_as_onnx_operators(cls, batch_first, bidirection
 )
 def test_recurrent_options(net, tmp_path):
     check_export(net, [("L", "N", 3)], tmp_path)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+def test_recurrent_initial_states_as_inputs(cls, bias, tmp_path):
+    # as torch.onnx.export given (input, h_0) or (input, (h_0, c_0)): graph inputs h_0, c_0
+    net = cls(3, 4, num_layers=2, bidirectional=True, bias=bias, batch_first=True, rng=0)
+    states = 2 if cls is nn.LSTM else 1
+    shapes = [("N", "L", 3)] + [(4, "N", 4)] * states
+    model = check_export(net, shapes, tmp_path)
+    assert [i.name for i in model.graph.input] == ["input", "h_0", "c_0"][: 1 + states]
+    assert dims(model.graph.input[1]) == [4, "batch", 4]
+
+
+def test_lstm_takes_its_states_as_a_nested_tuple(tmp_path):
+    lstm = nn.LSTM(3, 4, rng=0).to(tn.float32)
+    rng = np.random.default_rng(0)
+    x, h, c = (rng.normal(size=s).astype(np.float32) for s in ((5, 2, 3), (1, 2, 4), (1, 2, 4)))
+    tn.onnx.export(lstm, (x, (h, c)), tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": x, "h_0": h, "c_0": c})
+    want = flat(lstm(tn.tensor(x), (tn.tensor(h), tn.tensor(c))))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
 
 
 def test_recurrent_layer_last_in_a_sequential(tmp_path):

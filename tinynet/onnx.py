@@ -156,7 +156,8 @@ class _Graph:
         from tinynet import Tensor, no_grad
 
         with no_grad():  # on a copy: an inplace=True layer must not rewrite the example at x
-            result = module(*(Tensor(self.examples[x].copy()) for x in inputs), **kwargs)
+            tensors = [Tensor(self.examples[x].copy()) for x in inputs]
+            result = module(*_pack(module, tensors), **kwargs)
         return _flat(result)
 
     def shape(self, x: str, rank: int | None, module: nn.Module) -> tuple[int, ...]:
@@ -800,8 +801,9 @@ def _gates(weights: np.ndarray, mode: str) -> np.ndarray:
 
 
 @_writes(nn.RNN, nn.LSTM, nn.GRU)
-def _recurrent(graph: _Graph, rnn, x: str) -> tuple[str, ...]:
-    """One ONNX ``RNN``/``LSTM``/``GRU`` per layer (both directions in it), seq-first."""
+def _recurrent(graph: _Graph, rnn, x: str, *initial: str) -> tuple[str, ...]:
+    """One ONNX ``RNN``/``LSTM``/``GRU`` per layer (both directions in it), seq-first;
+    ``initial``: the names of ``h_0`` (and ``c_0``), else zeros."""
     name = type(rnn).__name__
     graph.shape(x, 3, rnn)
     if rnn.proj_size:
@@ -835,8 +837,13 @@ def _recurrent(graph: _Graph, rnn, x: str) -> tuple[str, ...]:
                 biases = (_gates(get("bias_ih"), mode), _gates(get("bias_hh"), mode))
                 packed["B"].append(np.concatenate(biases))
         inputs = [x, graph.constant("W", packed["W"]), graph.constant("R", packed["R"])]
-        if rnn.bias:
-            inputs.append(graph.constant("B", packed["B"]))
+        inputs.append(graph.constant("B", packed["B"]) if rnn.bias else "")  # "": none
+        if initial:  # this layer's rows of h_0 (c_0), after sequence_lens (none)
+            bounds = [graph.ints("start", [layer * directions])]
+            bounds += [graph.ints("end", [(layer + 1) * directions]), graph.ints("axes", [0])]
+            inputs += ["", *(graph.op("Slice", [state, *bounds]) for state in initial)]
+        while inputs[-1] == "":
+            inputs.pop()
         outputs = graph.ops(op_type, inputs, 3 if mode == "LSTM" else 2, **attributes)
         # Y is (L, directions, N, H): both directions side by side, as PyTorch's output
         y = graph.op("Transpose", [outputs[0]], perm=[0, 2, 1, 3])
@@ -1033,13 +1040,33 @@ def _input_names(module: nn.Module, count: int, input_name: str) -> list[str]:
         return [input_name]
     if count == 3 and isinstance(module, nn.MultiheadAttention):
         return ["query", "key", "value"]
+    states = 2 if isinstance(module, nn.LSTM) else 1
+    if count == 1 + states and isinstance(module, (nn.RNN, nn.LSTM, nn.GRU)):
+        return [input_name, "h_0", "c_0"][:count]
     raise TypeError(
         f"tinynet.onnx: {type(module).__name__} takes one example input, got {count}; only "
-        "MultiheadAttention takes a tuple (query, key, value)"
+        "MultiheadAttention takes a tuple (query, key, value), RNN and GRU (input, h_0), "
+        "LSTM (input, (h_0, c_0))"
     )
 
 
-def _dynamic_axes(module, examples: list[np.ndarray], batch_first: bool, kwargs) -> tuple:
+def _flat_inputs(example) -> list:
+    """The example inputs, nested tuples (an LSTM's ``(input, (h_0, c_0))``) flattened."""
+    if isinstance(example, (tuple, list)):
+        return [x for part in example for x in _flat_inputs(part)]
+    return [example]
+
+
+def _pack(module: nn.Module, inputs: list) -> list:
+    """Flat inputs as the forward takes them: an LSTM's states as one tuple ``hx``."""
+    if isinstance(module, nn.LSTM) and len(inputs) == 3:
+        return [inputs[0], (inputs[1], inputs[2])]
+    return inputs
+
+
+def _dynamic_axes(
+    module, names: list[str], examples: list[np.ndarray], batch_first: bool, kwargs
+) -> tuple:
     """The named axes of a sequence model's inputs and outputs: ``batch``, ``sequence`` (and
     ``source_sequence`` for an attention's separate key and value) where tinynet takes other
     sizes, found by running it on examples one longer along each (a fixed mask fixes the
@@ -1052,13 +1079,18 @@ def _dynamic_axes(module, examples: list[np.ndarray], batch_first: bool, kwargs)
             f"tinynet.onnx: {type(module).__name__} needs a batched example, with a batch and "
             "a sequence axis"
         )
-    axes = [{batch_axis: "batch", sequence_axis: "sequence"} for _ in examples]
-    for named in axes[1:]:
-        named[sequence_axis] = "source_sequence"
+    axes = []
+    for index, name in enumerate(names):
+        if name in ("h_0", "c_0"):  # (layers * directions, batch, hidden)
+            axes.append({1: "batch"})
+        else:
+            sequence = "source_sequence" if index else "sequence"
+            axes.append({batch_axis: "batch", sequence_axis: sequence})
 
     def run(inputs):
         with no_grad():
-            return _flat(module(*(Tensor(x.copy()) for x in _spread(module, inputs)), **kwargs))
+            tensors = [Tensor(x.copy()) for x in _spread(module, inputs)]
+            return _flat(module(*_pack(module, tensors), **kwargs))
 
     base = [x.shape for x in run(examples)]
     outputs: list[dict[int, str]] = [{} for _ in base]
@@ -1094,8 +1126,9 @@ def to_onnx_graph(
     from tinynet import Tensor
 
     kwargs = dict(kwargs or {})
-    given = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
-    examples = [np.asarray(x.data if isinstance(x, Tensor) else x) for x in given]
+    examples = [
+        np.asarray(x.data if isinstance(x, Tensor) else x) for x in _flat_inputs(example_input)
+    ]
     names = _input_names(module, len(examples), input_name)
     # A module without parameters computes in its input's (floating) dtype.
     first = examples[0]
@@ -1112,7 +1145,7 @@ def to_onnx_graph(
     try:  # each layer runs on the example as it is written: shapes for the next
         results = graph.results(module, *_spread(module, names), **kwargs)
         if batch_first is not None:
-            in_axes, out_axes = _dynamic_axes(module, examples, batch_first, kwargs)
+            in_axes, out_axes = _dynamic_axes(module, names, examples, batch_first, kwargs)
     finally:
         module.train(was_training)
     labels = [output_name] + [graph.labels.get(r, f"{output_name}_{i}") for i, r in
@@ -1176,7 +1209,8 @@ def export(
     sequence axis is dynamic), and a module returning a tuple writes one output per tensor:
     ``output, h_n`` (``c_n`` too) for ``RNN``/``GRU``/``LSTM``, ``output,
     attn_output_weights`` for ``MultiheadAttention``, which takes a tuple ``(query, key,
-    value)`` of examples (three inputs of those names) or one (self-attention). ``kwargs``
+    value)`` of examples (three inputs of those names) or one (self-attention); a recurrent
+    layer takes ``(input, h_0)`` (an LSTM ``(input, (h_0, c_0))``), inputs ``h_0``, ``c_0``. ``kwargs``
     fixes keyword arguments of the forward, as ``torch.onnx.export``'s: a mask, say.
     """
     model = to_onnx_graph(module, example_input, input_name, output_name, kwargs)
