@@ -176,6 +176,33 @@ def test_transformer_encoder_pre_norm_with_a_causal_mask(activation, tmp_path):
     check_export(encoder, [("L", "N", 8)], tmp_path, dict(mask=mask, is_causal=True), lengths=(5,))
 
 
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_decoder_layer(norm_first, tmp_path):
+    layer = nn.TransformerDecoderLayer(8, 2, 16, batch_first=True, norm_first=norm_first, rng=0)
+    model = check_export(layer, [("N", "L", 8), ("N", "S", 8)], tmp_path)
+    assert [i.name for i in model.graph.input] == ["tgt", "memory"]
+    assert dims(model.graph.input[1]) == ["batch", "source_sequence", 8]
+
+
+def test_transformer_decoder_with_a_causal_mask(tmp_path):
+    layer = nn.TransformerDecoderLayer(8, 2, 16, activation="gelu", rng=0)
+    decoder = nn.TransformerDecoder(layer, 2, norm=nn.LayerNorm(8))
+    mask = nn.Transformer.generate_square_subsequent_mask(5)
+    shapes = [("L", "N", 8), ("S", "N", 8)]
+    model = check_export(decoder, shapes, tmp_path, dict(tgt_mask=mask), lengths=(5,))
+    assert dims(model.graph.input[0]) == [5, "batch", 8]  # the mask fixes tgt's length
+    assert dims(model.graph.input[1]) == ["source_sequence", "batch", 8]
+
+
+def test_transformer(tmp_path):
+    net = nn.Transformer(8, 2, 2, 1, 16, rng=0)
+    mask = nn.Transformer.generate_square_subsequent_mask(4)
+    shapes = [("S", "N", 8), ("L", "N", 8)]  # src and tgt
+    model = check_export(net, shapes, tmp_path, dict(tgt_mask=mask), lengths=(4,))
+    assert [i.name for i in model.graph.input] == ["src", "tgt"]
+    assert dims(model.graph.output[0]) == [4, "batch", 8]
+
+
 def test_token_model_in_a_sequential(tmp_path):
     net = nn.Sequential(
         nn.Embedding(10, 8, rng=0),
@@ -211,8 +238,22 @@ def test_what_stays_unsupported_is_refused_by_name(tmp_path):
     with pytest.raises(TypeError, match="takes one example input"):
         tn.onnx.export(nn.Linear(8, 2).to(tn.float32), (x, x), path)
     decoder = nn.TransformerDecoderLayer(8, 2, 16).to(tn.float32)
-    with pytest.raises(NotImplementedError, match="cannot export TransformerDecoderLayer"):
-        tn.onnx.export(decoder, x, path)
+    with pytest.raises(NotImplementedError, match="key_padding_mask"):
+        tn.onnx.export(decoder, (x, x), path, kwargs=dict(memory_key_padding_mask=padding))
+
+    class Encoder(nn.TransformerEncoder):
+        def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+            return 2 * super().forward(src, mask, src_key_padding_mask, is_causal)
+
+    encoder = Encoder(nn.TransformerEncoderLayer(8, 2, 16), 1)
+    custom = nn.Transformer(8, 2, 1, 1, 16, custom_encoder=encoder).to(tn.float32)
+    with pytest.raises(NotImplementedError, match="cannot export Encoder"):
+        tn.onnx.export(custom, (x, x), path)
+    with pytest.raises(TypeError, match=r"takes 2 inputs \(tgt, memory\), got 1"):
+        tn.onnx.export(nn.Sequential(decoder), x, path)
+    custom = nn.Transformer(8, 2, 1, 1, 16, custom_encoder=nn.Identity()).to(tn.float32)
+    with pytest.raises(NotImplementedError, match="cannot export Identity here"):
+        tn.onnx.export(custom, (x, x), path)
     with pytest.raises(NotImplementedError, match="cannot export LSTMCell"):
         tn.onnx.export(nn.LSTMCell(8, 4).to(tn.float32), x[0], path)
     with pytest.raises(ValueError, match="batched"):

@@ -12,7 +12,7 @@ rather than exported wrongly. The graph computes in the dtype of the module's pa
 its batch axis is dynamic, the other axes are the example's.
 
 ``RNN``, ``LSTM``, ``GRU`` (as ONNX's operators of those names), ``MultiheadAttention``,
-``TransformerEncoderLayer`` and ``TransformerEncoder`` export alone or in a ``Sequential``
+the transformer layers, stacks and ``Transformer`` export alone or in a ``Sequential``
 (a recurrent layer last); their sequence axis is dynamic too, and a tuple result is one
 ONNX output per tensor (``output``, ``h_n``, ``c_n``), as ``torch.onnx.export`` writes it.
 
@@ -34,6 +34,7 @@ both, so a scikit-learn ``Pipeline`` holding them converts with ``skl2onnx.to_on
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections.abc import Callable
@@ -139,6 +140,22 @@ class _Graph:
             raise TypeError(
                 f"tinynet.onnx: {type(module).__name__} gets integer input; integer inputs "
                 "(indices) can only feed an Embedding: give a floating example_input otherwise"
+            )
+        inputs = [
+            p for p in list(inspect.signature(writer).parameters.values())[2:]
+            if p.kind == p.POSITIONAL_OR_KEYWORD and p.default is p.empty
+        ]  # fmt: skip
+        if len(inputs) > 1 + len(more):
+            raise TypeError(
+                f"tinynet.onnx: {type(module).__name__} takes {len(inputs)} inputs "
+                f"({', '.join(p.name for p in inputs)}), got {1 + len(more)}: export it alone, "
+                "with a tuple of examples"
+            )
+        unknown = sorted(set(kwargs) - set(_keywords(writer)))
+        if unknown:
+            raise NotImplementedError(
+                f"tinynet.onnx cannot export {type(module).__name__} here: it is called with "
+                f"{', '.join(unknown)}, which its export does not take"
             )
         y = writer(self, module, x, *more, **kwargs)
         names = y if isinstance(y, tuple) else (y,)
@@ -988,14 +1005,20 @@ def _encoder_layer(
         hidden = _feed_forward_activation(graph, layer, _linear(graph, layer.linear1, h))
         return _linear(graph, layer.linear2, hidden)
 
-    def add(a: str, b: str) -> str:
-        return graph.op("Add", [a, b])
+    return _residual_blocks(
+        graph, layer, x, ((layer.norm1, attention), (layer.norm2, feed_forward))
+    )
 
-    if layer.norm_first:
-        x = add(x, attention(_layer_norm(graph, layer.norm1, x)))
-        return add(x, feed_forward(_layer_norm(graph, layer.norm2, x)))
-    x = _layer_norm(graph, layer.norm1, add(x, attention(x)))
-    return _layer_norm(graph, layer.norm2, add(x, feed_forward(x)))
+
+def _residual_blocks(graph: _Graph, layer, x: str, blocks) -> str:
+    """Per ``(norm, block)``: ``x + block(norm(x))`` with ``norm_first``, else
+    ``norm(x + block(x))``."""
+    for norm, block in blocks:
+        if layer.norm_first:
+            x = graph.op("Add", [x, block(_layer_norm(graph, norm, x))])
+        else:
+            x = _layer_norm(graph, norm, graph.op("Add", [x, block(x)]))
+    return x
 
 
 @_writes(nn.TransformerEncoder)
@@ -1008,6 +1031,69 @@ def _encoder(
             is_causal=bool(is_causal),
         )  # fmt: skip
     return x if encoder.norm is None else graph.module(encoder.norm, x)
+
+
+@_writes(nn.TransformerDecoderLayer)
+def _decoder_layer(
+    graph: _Graph, layer, tgt: str, memory: str, *, tgt_mask=None, memory_mask=None,
+    tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal: bool = False,
+    memory_is_causal: bool = False,
+) -> str:  # fmt: skip
+    _no_padding_mask(tgt_key_padding_mask, "TransformerDecoderLayer")
+    _no_padding_mask(memory_key_padding_mask, "TransformerDecoderLayer")
+    graph.shape(tgt, 3, layer)
+
+    def self_attention(h: str) -> str:
+        return _attend(graph, layer.self_attn, h, h, h, tgt_mask, False, True)[0]
+
+    def cross_attention(h: str) -> str:
+        attention = layer.multihead_attn
+        return _attend(graph, attention, h, memory, memory, memory_mask, False, True)[0]
+
+    def feed_forward(h: str) -> str:
+        hidden = _feed_forward_activation(graph, layer, _linear(graph, layer.linear1, h))
+        return _linear(graph, layer.linear2, hidden)
+
+    blocks = (
+        (layer.norm1, self_attention), (layer.norm2, cross_attention), (layer.norm3, feed_forward)
+    )  # fmt: skip
+    return _residual_blocks(graph, layer, tgt, blocks)
+
+
+@_writes(nn.TransformerDecoder)
+def _decoder(
+    graph: _Graph, decoder, tgt: str, memory: str, *, tgt_mask=None, memory_mask=None,
+    tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal=None,
+    memory_is_causal: bool = False,
+) -> str:  # fmt: skip
+    for layer in decoder.layers:
+        (tgt,) = graph.results(
+            layer, tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+            tgt_key_padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+            tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal,
+        )  # fmt: skip
+    return tgt if decoder.norm is None else graph.module(decoder.norm, tgt)
+
+
+@_writes(nn.Transformer)
+def _transformer(
+    graph: _Graph, model, src: str, tgt: str, *, src_mask=None, tgt_mask=None,
+    memory_mask=None, src_key_padding_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+    memory_is_causal: bool = False,
+) -> str:  # fmt: skip
+    (memory,) = graph.results(
+        model.encoder, src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+        is_causal=src_is_causal,
+    )  # fmt: skip
+    (y,) = graph.results(
+        model.decoder, tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+        tgt_key_padding_mask=tgt_key_padding_mask,
+        memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+        memory_is_causal=memory_is_causal,
+    )  # fmt: skip
+    return y
 
 
 def _parameter_dtype(module: nn.Module, default=np.float32):
@@ -1040,13 +1126,17 @@ def _input_names(module: nn.Module, count: int, input_name: str) -> list[str]:
         return [input_name]
     if count == 3 and isinstance(module, nn.MultiheadAttention):
         return ["query", "key", "value"]
+    if count == 2 and isinstance(module, (nn.TransformerDecoderLayer, nn.TransformerDecoder)):
+        return ["tgt", "memory"]
+    if count == 2 and isinstance(module, nn.Transformer):
+        return ["src", "tgt"]
     states = 2 if isinstance(module, nn.LSTM) else 1
     if count == 1 + states and isinstance(module, (nn.RNN, nn.LSTM, nn.GRU)):
         return [input_name, "h_0", "c_0"][:count]
     raise TypeError(
         f"tinynet.onnx: {type(module).__name__} takes one example input, got {count}; only "
         "MultiheadAttention takes a tuple (query, key, value), RNN and GRU (input, h_0), "
-        "LSTM (input, (h_0, c_0))"
+        "LSTM (input, (h_0, c_0)), the decoders (tgt, memory), Transformer (src, tgt)"
     )
 
 
@@ -1062,6 +1152,9 @@ def _pack(module: nn.Module, inputs: list) -> list:
     if isinstance(module, nn.LSTM) and len(inputs) == 3:
         return [inputs[0], (inputs[1], inputs[2])]
     return inputs
+
+
+_SOURCES = ("key", "value", "memory", "src")  # inputs attended to: their own length
 
 
 def _dynamic_axes(
@@ -1080,11 +1173,11 @@ def _dynamic_axes(
             "a sequence axis"
         )
     axes = []
-    for index, name in enumerate(names):
+    for name in names:
         if name in ("h_0", "c_0"):  # (layers * directions, batch, hidden)
             axes.append({1: "batch"})
         else:
-            sequence = "source_sequence" if index else "sequence"
+            sequence = "source_sequence" if name in _SOURCES else "sequence"
             axes.append({batch_axis: "batch", sequence_axis: sequence})
 
     def run(inputs):
@@ -1174,16 +1267,17 @@ def _dims(shape: tuple[int, ...], named: dict[int, str | None]) -> list:
     return [named.get(axis, size) if axis in named else size for axis, size in enumerate(shape)]
 
 
+def _keywords(writer: Writer) -> list[str]:
+    """The keyword arguments of a module's forward that its writer takes (fixed at export)."""
+    parameters = inspect.signature(writer).parameters.values()
+    return [p.name for p in parameters if p.kind == p.KEYWORD_ONLY]
+
+
 def _check_kwargs(module: nn.Module, kwargs: dict) -> None:
     """Keyword arguments only for the modules whose forward takes them, by their names."""
     if not kwargs:
         return
-    import inspect
-
-    writer = None if isinstance(module, nn.Sequential) else _writer(module)
-    accepted = [] if writer is None else [
-        p.name for p in inspect.signature(writer).parameters.values() if p.kind == p.KEYWORD_ONLY
-    ]  # fmt: skip
+    accepted = [] if isinstance(module, nn.Sequential) else _keywords(_writer(module))
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
         takes = ", ".join(accepted) if accepted else "none"
@@ -1208,10 +1302,11 @@ def export(
     A model with a recurrent or attention layer also takes other sequence lengths (its
     sequence axis is dynamic), and a module returning a tuple writes one output per tensor:
     ``output, h_n`` (``c_n`` too) for ``RNN``/``GRU``/``LSTM``, ``output,
-    attn_output_weights`` for ``MultiheadAttention``, which takes a tuple ``(query, key,
-    value)`` of examples (three inputs of those names) or one (self-attention); a recurrent
-    layer takes ``(input, h_0)`` (an LSTM ``(input, (h_0, c_0))``), inputs ``h_0``, ``c_0``. ``kwargs``
-    fixes keyword arguments of the forward, as ``torch.onnx.export``'s: a mask, say.
+    attn_output_weights`` for ``MultiheadAttention``. Several inputs come as a tuple, as
+    ``torch.onnx.export``'s ``args``, each an ONNX input of the forward's name:
+    ``(query, key, value)`` (one example alone: self-attention), ``(input, h_0)`` (an LSTM's
+    ``(input, (h_0, c_0))``), ``(tgt, memory)`` for the decoders, ``(src, tgt)`` for a
+    ``Transformer``. ``kwargs`` fixes keyword arguments of the forward, a mask say.
     """
     model = to_onnx_graph(module, example_input, input_name, output_name, kwargs)
     _write(model, path)
