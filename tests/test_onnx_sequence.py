@@ -203,6 +203,15 @@ def test_transformer(tmp_path):
     assert dims(model.graph.output[0]) == [4, "batch", 8]
 
 
+def test_a_layer_that_writes_the_length_makes_the_sequence_axis_static(tmp_path):
+    net = nn.Sequential(
+        nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, rng=0), nn.Unflatten(2, (2, 4))
+    )
+    model = check_export(net, [("N", "L", 8)], tmp_path, lengths=(7,))
+    assert dims(model.graph.input[0]) == ["batch", 7, 8]  # Unflatten's Reshape holds 7
+    assert dims(model.graph.output[0]) == ["batch", 7, 2, 4]
+
+
 def test_token_model_in_a_sequential(tmp_path):
     net = nn.Sequential(
         nn.Embedding(10, 8, rng=0),

@@ -1157,21 +1157,13 @@ def _pack(module: nn.Module, inputs: list) -> list:
 _SOURCES = ("key", "value", "memory", "src")  # inputs attended to: their own length
 
 
-def _dynamic_axes(
-    module, names: list[str], examples: list[np.ndarray], batch_first: bool, kwargs
-) -> tuple:
+def _dynamic_axes(names: list[str], examples: list[np.ndarray], batch_first: bool, build,
+                  graph: _Graph, results: tuple[str, ...]) -> tuple:  # fmt: skip
     """The named axes of a sequence model's inputs and outputs: ``batch``, ``sequence`` (and
-    ``source_sequence`` for an attention's separate key and value) where tinynet takes other
-    sizes, found by running it on examples one longer along each (a fixed mask fixes the
-    lengths it covers)."""
-    from tinynet import Tensor, no_grad
-
+    ``source_sequence`` for what an attention attends to). An axis is dynamic where the
+    graph ``build`` writes for examples one longer along it is the same graph: tinynet took
+    the other size (a fixed mask takes one length) and no layer wrote the size into it."""
     batch_axis, sequence_axis = (0, 1) if batch_first else (1, 0)
-    if any(example.ndim < 2 for example in examples):
-        raise ValueError(
-            f"tinynet.onnx: {type(module).__name__} needs a batched example, with a batch and "
-            "a sequence axis"
-        )
     axes = []
     for name in names:
         if name in ("h_0", "c_0"):  # (layers * directions, batch, hidden)
@@ -1179,13 +1171,7 @@ def _dynamic_axes(
         else:
             sequence = "source_sequence" if name in _SOURCES else "sequence"
             axes.append({batch_axis: "batch", sequence_axis: sequence})
-
-    def run(inputs):
-        with no_grad():
-            tensors = [Tensor(x.copy()) for x in _spread(module, inputs)]
-            return _flat(module(*_pack(module, tensors), **kwargs))
-
-    base = [x.shape for x in run(examples)]
+    base = [graph.examples[r].shape for r in results]
     outputs: list[dict[int, str]] = [{} for _ in base]
     for name in ("batch", "sequence", "source_sequence"):
         longer = []
@@ -1195,15 +1181,27 @@ def _dynamic_axes(
         if all(x is y for x, y in zip(longer, examples)):
             continue
         try:
-            shapes = [x.shape for x in run(longer)]
-        except Exception:  # tinynet takes only this length (a fixed mask): a static axis
+            other, other_results = build(longer)
+            same = _same_graph(graph, other)
+        except Exception:  # tinynet takes only this size (a fixed mask)
+            same = False
+        if not same:  # a static axis
             for named in axes:
                 for axis in [a for a, n in named.items() if n == name]:
                     del named[axis]
             continue
+        shapes = [other.examples[r].shape for r in other_results]
         for named, shape, was in zip(outputs, shapes, base):
             named.update({a: name for a, (n, m) in enumerate(zip(shape, was)) if n != m})
     return axes, outputs
+
+
+def _same_graph(a: _Graph, b: _Graph) -> bool:
+    return (
+        a.nodes == b.nodes
+        and a.initializers.keys() == b.initializers.keys()
+        and all(np.array_equal(value, b.initializers[key]) for key, value in a.initializers.items())
+    )
 
 
 def to_onnx_graph(
@@ -1230,15 +1228,24 @@ def to_onnx_graph(
     if any(x.ndim < 1 for x in examples):
         raise ValueError("example_input needs a batch axis: an array of shape (batch, ...)")
     _check_kwargs(module, kwargs)
-    graph = _Graph(dtype)
-    graph.examples.update(zip(names, examples))
     batch_first = _sequence_layout(module)
+    if batch_first is not None and any(x.ndim < 2 for x in examples):
+        raise ValueError(
+            f"tinynet.onnx: {type(module).__name__} needs a batched example, with a batch and "
+            "a sequence axis"
+        )
+
+    def build(inputs: list[np.ndarray]) -> tuple[_Graph, tuple[str, ...]]:
+        graph = _Graph(dtype)
+        graph.examples.update(zip(names, inputs))
+        return graph, graph.results(module, *_spread(module, names), **kwargs)
+
     was_training = module.training
     module.eval()  # as torch.onnx.export by default: the inference graph, mode restored after
     try:  # each layer runs on the example as it is written: shapes for the next
-        results = graph.results(module, *_spread(module, names), **kwargs)
+        graph, results = build(examples)
         if batch_first is not None:
-            in_axes, out_axes = _dynamic_axes(module, names, examples, batch_first, kwargs)
+            in_axes, out_axes = _dynamic_axes(names, examples, batch_first, build, graph, results)
     finally:
         module.train(was_training)
     labels = [output_name] + [graph.labels.get(r, f"{output_name}_{i}") for i, r in
