@@ -844,14 +844,14 @@ def _recurrent(graph: _Graph, rnn, x: str, *initial: str) -> tuple[str, ...]:
     for layer in range(rnn.num_layers):
         packed: dict[str, list[np.ndarray]] = {"W": [], "R": [], "B": []}
         for suffix in ("", "_reverse")[:directions]:
-
-            def get(kind, suffix=suffix, layer=layer):
-                return np.asarray(getattr(rnn, f"{kind}_l{layer}{suffix}").data)
-
-            packed["W"].append(_gates(get("weight_ih"), mode))
-            packed["R"].append(_gates(get("weight_hh"), mode))
-            if rnn.bias:  # ONNX's B is [Wb, Rb]
-                biases = (_gates(get("bias_ih"), mode), _gates(get("bias_hh"), mode))
+            kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")[: 4 if rnn.bias else 2]
+            ih, hh, *biases = (
+                _gates(np.asarray(getattr(rnn, f"{kind}_l{layer}{suffix}").data), mode)
+                for kind in kinds
+            )
+            packed["W"].append(ih)
+            packed["R"].append(hh)
+            if biases:  # ONNX's B is [Wb, Rb]
                 packed["B"].append(np.concatenate(biases))
         inputs = [x, graph.constant("W", packed["W"]), graph.constant("R", packed["R"])]
         inputs.append(graph.constant("B", packed["B"]) if rnn.bias else "")  # "": none
