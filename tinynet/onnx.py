@@ -11,6 +11,11 @@ pools and the activations (docs/nn.md lists them and how each is written). Anyth
 rather than exported wrongly. The graph computes in the dtype of the module's parameters;
 its batch axis is dynamic, the other axes are the example's.
 
+``RNN``, ``LSTM``, ``GRU`` (as ONNX's operators of those names), ``MultiheadAttention``,
+the transformer layers, stacks and ``Transformer`` export alone or in a ``Sequential``
+(a recurrent layer last); their sequence axis is dynamic too, and a tuple result is one
+ONNX output per tensor (``output``, ``h_n``, ``c_n``), as ``torch.onnx.export`` writes it.
+
 As ``torch.onnx.export`` by default, a module in training mode is exported as in ``eval()``
 mode (``Dropout`` the identity, ``BatchNorm`` with its running statistics) and left as it was.
 
@@ -29,10 +34,11 @@ both, so a scikit-learn ``Pipeline`` holding them converts with ``skl2onnx.to_on
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -68,6 +74,7 @@ class _Graph:
         # activations only).
         self.examples: dict[str, np.ndarray] = {}
         self.batch_kept = True  # False once a Flatten merges the batch axis into others
+        self.labels: dict[str, str] = {}  # graph output names of a tuple's later tensors
 
     def name(self, hint: str) -> str:
         self._count += 1
@@ -83,6 +90,18 @@ class _Graph:
         self.nodes.append((op_type, list(inputs), [output], attributes))
         return output
 
+    def ops(self, op_type: str, inputs: list[str], count: int, **attributes) -> list[str]:
+        """An operator of ``count`` outputs (the recurrent ones); their names."""
+        outputs = [self.name(f"{op_type.lower()}_out{i}") for i in range(count)]
+        self.nodes.append((op_type, list(inputs), outputs, attributes))
+        return outputs
+
+    def leading_shape(self, x: str, count: int, tail) -> str:
+        """The shape of ``x``'s first ``count`` axes (dynamic ones too), then ``tail``."""
+        shape = self.op("Shape", [x])
+        lead = self.op("Slice", [shape, self.ints("start", [0]), self.ints("end", [count])])
+        return self.op("Concat", [lead, self.ints("shape", tail)], axis=0)
+
     def ints(self, hint: str, values) -> str:
         """An int64 initializer: the shapes, pads and slice bounds some ops take as inputs."""
         name = self.name(hint)
@@ -90,12 +109,31 @@ class _Graph:
         return name
 
     # -- modules --------------------------------------------------------------------------
-    def module(self, module: nn.Module, x: str) -> str:
+    def module(self, module: nn.Module, x: str, **kwargs) -> str:
         """Append ``module``'s forward pass applied to ``x``; return the output's name."""
+        results = self.results(module, x, **kwargs)
+        if len(results) > 1:
+            raise NotImplementedError(
+                f"tinynet.onnx cannot export {type(module).__name__} here: it returns a tuple, "
+                "which the next layer cannot take; put it last in nn.Sequential, or export it alone"
+            )
+        return results[0]
+
+    def results(self, module: nn.Module, x: str, *more: str, **kwargs) -> tuple[str, ...]:
+        """Append ``module``'s forward pass applied to ``x`` (and ``more`` inputs, ``kwargs``
+        fixed at export); return the names of its result's tensors (one but for a tuple)."""
         if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
+            results: tuple[str, ...] = (x,)
+            last: nn.Module = module
             for child in module.children():
-                x = self.module(child, x)
-            return x
+                if len(results) > 1:
+                    raise NotImplementedError(
+                        f"tinynet.onnx cannot export {type(last).__name__} before another layer "
+                        "in nn.Sequential: it returns a tuple, which the next layer cannot take; "
+                        "put it last, or export it alone"
+                    )
+                results, last = self.results(child, results[0]), child
+            return results
         writer = _writer(module)
         example = self.examples.get(x)
         if example is not None and example.dtype.kind in "iu" and writer is not _embedding:
@@ -103,17 +141,41 @@ class _Graph:
                 f"tinynet.onnx: {type(module).__name__} gets integer input; integer inputs "
                 "(indices) can only feed an Embedding: give a floating example_input otherwise"
             )
-        y = writer(self, module, x)
+        inputs = [
+            p for p in list(inspect.signature(writer).parameters.values())[2:]
+            if p.kind == p.POSITIONAL_OR_KEYWORD and p.default is p.empty
+        ]  # fmt: skip
+        if len(inputs) > 1 + len(more):
+            raise TypeError(
+                f"tinynet.onnx: {type(module).__name__} takes {len(inputs)} inputs "
+                f"({', '.join(p.name for p in inputs)}), got {1 + len(more)}: export it alone, "
+                "with a tuple of examples"
+            )
+        unknown = sorted(set(kwargs) - set(_keywords(writer)))
+        if unknown:
+            raise NotImplementedError(
+                f"tinynet.onnx cannot export {type(module).__name__} here: it is called with "
+                f"{', '.join(unknown)}, which its export does not take"
+            )
+        y = writer(self, module, x, *more, **kwargs)
+        names = y if isinstance(y, tuple) else (y,)
         if example is not None:
-            self.examples[y] = self.forward(module, x)
-        return y
+            self.examples.update(zip(names, self.outputs(module, x, *more, **kwargs)))
+        return names
 
     def forward(self, module: nn.Module, x: str) -> np.ndarray:
         """tinynet's own output of ``module`` on the example that reaches ``x``."""
+        return self.outputs(module, x)[0]
+
+    def outputs(self, module: nn.Module, *inputs: str, **kwargs) -> list[np.ndarray]:
+        """tinynet's own outputs of ``module`` on the examples at ``inputs``, a tuple's
+        tensors flattened in order (None left out)."""
         from tinynet import Tensor, no_grad
 
         with no_grad():  # on a copy: an inplace=True layer must not rewrite the example at x
-            return np.asarray(module(Tensor(self.examples[x].copy())).data)
+            tensors = [Tensor(self.examples[x].copy()) for x in inputs]
+            result = module(*_pack(module, tensors), **kwargs)
+        return _flat(result)
 
     def shape(self, x: str, rank: int | None, module: nn.Module) -> tuple[int, ...]:
         """The example's shape at ``x``, which must be batched: ``rank`` axes (if given)."""
@@ -205,13 +267,16 @@ class _Graph:
 
 
 # -- one writer per layer -----------------------------------------------------------------------
-Writer = Callable[[_Graph, Any, str], str]
+Writer = Callable[..., str | tuple[str, ...]]
 _WRITERS: dict[type, Writer] = {}
 _LINEAR_MAP_LIMIT = 1 << 24  # 64 x 64 inputs
 
 
-def _writes(*types: type) -> Callable[[Writer], Writer]:
-    def register(writer: Writer) -> Writer:
+_W = TypeVar("_W", bound=Writer)
+
+
+def _writes(*types: type) -> Callable[[_W], _W]:
+    def register(writer: _W) -> _W:
         for cls in types:
             _WRITERS[cls] = writer
         return writer
@@ -739,6 +804,298 @@ def _upsample(graph: _Graph, upsample, x: str) -> str:
     return graph.op("Resize", [x, "", "", sizes], **attributes)
 
 
+# -- recurrent layers, attention and transformer encoders ---------------------------------------
+#: ONNX's gate order from PyTorch's: LSTM i, f, g, o -> i, o, f, c; GRU r, z, n -> z, r, h.
+_GATE_ORDER = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2]}
+
+
+def _gates(weights: np.ndarray, mode: str) -> np.ndarray:
+    """PyTorch's stacked gate rows in ONNX's order."""
+    if mode not in _GATE_ORDER:
+        return weights
+    order = _GATE_ORDER[mode]
+    return weights.reshape(len(order), -1, *weights.shape[1:])[order].reshape(weights.shape)
+
+
+@_writes(nn.RNN, nn.LSTM, nn.GRU)
+def _recurrent(graph: _Graph, rnn, x: str, *initial: str) -> tuple[str, ...]:
+    """One ONNX ``RNN``/``LSTM``/``GRU`` per layer (both directions in it), seq-first;
+    ``initial``: the names of ``h_0`` (and ``c_0``), else zeros."""
+    name = type(rnn).__name__
+    graph.shape(x, 3, rnn)
+    if rnn.proj_size:
+        raise NotImplementedError(
+            f"tinynet.onnx cannot export {name}(proj_size={rnn.proj_size}): ONNX's LSTM has no "
+            "projection"
+        )
+    mode = rnn.mode
+    directions = 2 if rnn.bidirectional else 1
+    if rnn.batch_first:
+        x = graph.op("Transpose", [x], perm=[1, 0, 2])
+    attributes: dict[str, Any] = dict(
+        hidden_size=rnn.hidden_size, direction="bidirectional" if directions == 2 else "forward"
+    )
+    if mode == "GRU":
+        attributes["linear_before_reset"] = 1  # PyTorch's n = tanh(... + r * (W_hn h + b_hn))
+    elif mode.startswith("RNN"):
+        attributes["activations"] = ["Relu" if mode == "RNN_RELU" else "Tanh"] * directions
+    op_type = "RNN" if mode.startswith("RNN") else mode
+    states: list[list[str]] = [[], []]
+    for layer in range(rnn.num_layers):
+        packed: dict[str, list[np.ndarray]] = {"W": [], "R": [], "B": []}
+        for suffix in ("", "_reverse")[:directions]:
+            kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")[: 4 if rnn.bias else 2]
+            ih, hh, *biases = (
+                _gates(np.asarray(getattr(rnn, f"{kind}_l{layer}{suffix}").data), mode)
+                for kind in kinds
+            )
+            packed["W"].append(ih)
+            packed["R"].append(hh)
+            if biases:  # ONNX's B is [Wb, Rb]
+                packed["B"].append(np.concatenate(biases))
+        inputs = [x, graph.constant("W", packed["W"]), graph.constant("R", packed["R"])]
+        inputs.append(graph.constant("B", packed["B"]) if rnn.bias else "")  # "": none
+        if initial:  # this layer's rows of h_0 (c_0), after sequence_lens (none)
+            bounds = [graph.ints("start", [layer * directions])]
+            bounds += [graph.ints("end", [(layer + 1) * directions]), graph.ints("axes", [0])]
+            inputs += ["", *(graph.op("Slice", [state, *bounds]) for state in initial)]
+        while inputs[-1] == "":
+            inputs.pop()
+        outputs = graph.ops(op_type, inputs, 3 if mode == "LSTM" else 2, **attributes)
+        # Y is (L, directions, N, H): both directions side by side, as PyTorch's output
+        y = graph.op("Transpose", [outputs[0]], perm=[0, 2, 1, 3])
+        x = graph.op("Reshape", [y, graph.ints("shape", [0, 0, -1])])
+        for kept, state in zip(states, outputs[1:]):
+            kept.append(state)
+    output = graph.op("Transpose", [x], perm=[1, 0, 2]) if rnn.batch_first else x
+    results = [output]
+    for label, kept in zip(("h_n", "c_n"), states):
+        if kept:
+            state = graph.op("Concat", kept, axis=0) if len(kept) > 1 else kept[0]
+            graph.labels[state] = label
+            results.append(state)
+    return tuple(results)
+
+
+def _mask_array(mask, module: str) -> np.ndarray:
+    """A fixed ``(L, S)`` attention mask as numbers to add: True (not allowed) as -inf."""
+    from tinynet import Tensor
+
+    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if array.ndim != 2:
+        raise NotImplementedError(
+            f"tinynet.onnx cannot export {module} with an attn_mask of shape {array.shape}: "
+            "a per-batch (batch * num_heads, L, S) mask fixes the batch size; give one (L, S) "
+            "mask for every sequence"
+        )
+    return np.where(array, -np.inf, 0.0) if array.dtype == np.bool_ else array
+
+
+def _no_padding_mask(mask, module: str) -> None:
+    if mask is not None:
+        raise NotImplementedError(
+            f"tinynet.onnx cannot export {module} with a key_padding_mask: it depends on "
+            "the batch, which is dynamic; export without it"
+        )
+
+
+def _attend(graph: _Graph, mha, query: str, key: str, value: str, attn_mask,
+            need_weights: bool, average: bool) -> tuple[str, ...]:  # fmt: skip
+    """``MultiheadAttention``'s forward: batch-major inside, heads by Reshape and Transpose."""
+    embed, heads, size = mha.embed_dim, mha.num_heads, mha.head_dim
+    batch_major: dict[str, str] = {}
+    for name in (query, key, value):
+        if name not in batch_major:
+            batch_major[name] = (
+                name if mha.batch_first else graph.op("Transpose", [name], perm=[1, 0, 2])
+            )
+    if mha.in_proj_weight is not None:
+        weight = np.asarray(mha.in_proj_weight.data)
+        weights = [weight[:embed], weight[embed : 2 * embed], weight[2 * embed :]]
+    else:
+        weights = [np.asarray(getattr(mha, f"{k}_proj_weight").data) for k in "qkv"]
+    bias = None if mha.in_proj_bias is None else np.asarray(mha.in_proj_bias.data)
+    projected = []
+    for index, (name, w) in enumerate(zip((query, key, value), weights)):
+        y = graph.op("MatMul", [batch_major[name], graph.constant("weight", w.T)])
+        if bias is not None:
+            y = graph.op(
+                "Add", [y, graph.constant("bias", bias[index * embed : (index + 1) * embed])]
+            )
+        projected.append(y)
+    q, k, v = projected
+    if mha.bias_k is not None:  # one more key and value, the same for every sequence
+        shape = graph.leading_shape(q, 1, [1, embed])
+        extra_key = graph.op("Expand", [graph.constant("bias_k", mha.bias_k.data), shape])
+        extra_value = graph.op("Expand", [graph.constant("bias_v", mha.bias_v.data), shape])
+        k = graph.op("Concat", [k, extra_key], axis=1)
+        v = graph.op("Concat", [v, extra_value], axis=1)
+    split = graph.ints("shape", [0, 0, heads, size])
+    q, k, v = (graph.op("Reshape", [t, split]) for t in (q, k, v))
+    q = graph.op("Transpose", [q], perm=[0, 2, 1, 3])  # (N, heads, L, size)
+    k = graph.op("Transpose", [k], perm=[0, 2, 3, 1])  # (N, heads, size, S)
+    v = graph.op("Transpose", [v], perm=[0, 2, 1, 3])  # (N, heads, S, size)
+    if mha.add_zero_attn:  # a key and value of zeros per head
+        shape = graph.leading_shape(q, 2, [1, 1])  # (N, heads, 1, 1): broadcast by Expand
+        zero_key = graph.op("Expand", [graph.constant("zeros", np.zeros((size, 1))), shape])
+        zero_value = graph.op("Expand", [graph.constant("zeros", np.zeros((1, size))), shape])
+        k = graph.op("Concat", [k, zero_key], axis=3)
+        v = graph.op("Concat", [v, zero_value], axis=2)
+    scores = graph.op("MatMul", [q, k])
+    scores = graph.op("Mul", [scores, graph.constant("scale", 1.0 / math.sqrt(size))])
+    if attn_mask is not None:
+        extra = int(mha.bias_k is not None) + int(mha.add_zero_attn)
+        mask = np.pad(_mask_array(attn_mask, "MultiheadAttention"), [(0, 0), (0, extra)])
+        scores = graph.op("Add", [scores, graph.constant("mask", mask)])
+    attention = graph.op("Softmax", [scores], axis=-1)
+    joined = graph.op("Transpose", [graph.op("MatMul", [attention, v])], perm=[0, 2, 1, 3])
+    joined = graph.op("Reshape", [joined, graph.ints("shape", [0, 0, embed])])
+    output = _linear(graph, mha.out_proj, joined)
+    if not mha.batch_first:
+        output = graph.op("Transpose", [output], perm=[1, 0, 2])
+    if not need_weights:
+        return (output,)
+    if average:
+        attention = graph.op("ReduceMean", [attention], axes=[1], keepdims=0)
+    graph.labels[attention] = "attn_output_weights"
+    return output, attention
+
+
+@_writes(nn.MultiheadAttention)
+def _multihead_attention(
+    graph: _Graph, mha, query: str, key: str | None = None, value: str | None = None, *,
+    key_padding_mask=None, need_weights: bool = True, attn_mask=None,
+    average_attn_weights: bool = True, is_causal: bool = False,
+) -> str | tuple[str, ...]:  # fmt: skip
+    _no_padding_mask(key_padding_mask, "MultiheadAttention")
+    key = query if key is None else key
+    value = key if value is None else value
+    for name in (query, key, value):
+        graph.shape(name, 3, mha)
+    result = _attend(graph, mha, query, key, value, attn_mask, need_weights, average_attn_weights)
+    return result if len(result) > 1 else result[0]
+
+
+def _feed_forward_activation(graph: _Graph, layer, x: str) -> str:
+    activation = layer.activation
+    if activation is nn.functional.relu:
+        return graph.op("Relu", [x])
+    if activation is nn.functional.gelu:
+        return _gelu(graph, nn.GELU(), x)
+    if isinstance(activation, nn.Module):
+        return graph.module(activation, x)
+    raise NotImplementedError(
+        f"tinynet.onnx cannot export {type(layer).__name__} with activation {activation!r}: "
+        "it writes 'relu', 'gelu' or an activation module (nn.GELU(approximate='tanh'), ...)"
+    )
+
+
+@_writes(nn.TransformerEncoderLayer)
+def _encoder_layer(
+    graph: _Graph, layer, x: str, *, src_mask=None, src_key_padding_mask=None,
+    is_causal: bool = False,
+) -> str:  # fmt: skip
+    _no_padding_mask(src_key_padding_mask, "TransformerEncoderLayer")
+    graph.shape(x, 3, layer)
+
+    def attention(h: str) -> str:
+        return _attend(graph, layer.self_attn, h, h, h, src_mask, False, True)[0]
+
+    def feed_forward(h: str) -> str:
+        hidden = _feed_forward_activation(graph, layer, _linear(graph, layer.linear1, h))
+        return _linear(graph, layer.linear2, hidden)
+
+    return _residual_blocks(
+        graph, layer, x, ((layer.norm1, attention), (layer.norm2, feed_forward))
+    )
+
+
+def _residual_blocks(graph: _Graph, layer, x: str, blocks) -> str:
+    """Per ``(norm, block)``: ``x + block(norm(x))`` with ``norm_first``, else
+    ``norm(x + block(x))``."""
+    for norm, block in blocks:
+        if layer.norm_first:
+            x = graph.op("Add", [x, block(_layer_norm(graph, norm, x))])
+        else:
+            x = _layer_norm(graph, norm, graph.op("Add", [x, block(x)]))
+    return x
+
+
+@_writes(nn.TransformerEncoder)
+def _encoder(
+    graph: _Graph, encoder, x: str, *, mask=None, src_key_padding_mask=None, is_causal=None
+) -> str:
+    for layer in encoder.layers:
+        x = graph.module(
+            layer, x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+            is_causal=bool(is_causal),
+        )  # fmt: skip
+    return x if encoder.norm is None else graph.module(encoder.norm, x)
+
+
+@_writes(nn.TransformerDecoderLayer)
+def _decoder_layer(
+    graph: _Graph, layer, tgt: str, memory: str, *, tgt_mask=None, memory_mask=None,
+    tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal: bool = False,
+    memory_is_causal: bool = False,
+) -> str:  # fmt: skip
+    _no_padding_mask(tgt_key_padding_mask, "TransformerDecoderLayer")
+    _no_padding_mask(memory_key_padding_mask, "TransformerDecoderLayer")
+    graph.shape(tgt, 3, layer)
+
+    def self_attention(h: str) -> str:
+        return _attend(graph, layer.self_attn, h, h, h, tgt_mask, False, True)[0]
+
+    def cross_attention(h: str) -> str:
+        attention = layer.multihead_attn
+        return _attend(graph, attention, h, memory, memory, memory_mask, False, True)[0]
+
+    def feed_forward(h: str) -> str:
+        hidden = _feed_forward_activation(graph, layer, _linear(graph, layer.linear1, h))
+        return _linear(graph, layer.linear2, hidden)
+
+    blocks = (
+        (layer.norm1, self_attention), (layer.norm2, cross_attention), (layer.norm3, feed_forward)
+    )  # fmt: skip
+    return _residual_blocks(graph, layer, tgt, blocks)
+
+
+@_writes(nn.TransformerDecoder)
+def _decoder(
+    graph: _Graph, decoder, tgt: str, memory: str, *, tgt_mask=None, memory_mask=None,
+    tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal=None,
+    memory_is_causal: bool = False,
+) -> str:  # fmt: skip
+    for layer in decoder.layers:
+        (tgt,) = graph.results(
+            layer, tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+            tgt_key_padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+            tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal,
+        )  # fmt: skip
+    return tgt if decoder.norm is None else graph.module(decoder.norm, tgt)
+
+
+@_writes(nn.Transformer)
+def _transformer(
+    graph: _Graph, model, src: str, tgt: str, *, src_mask=None, tgt_mask=None,
+    memory_mask=None, src_key_padding_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+    memory_is_causal: bool = False,
+) -> str:  # fmt: skip
+    (memory,) = graph.results(
+        model.encoder, src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+        is_causal=src_is_causal,
+    )  # fmt: skip
+    (y,) = graph.results(
+        model.decoder, tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+        tgt_key_padding_mask=tgt_key_padding_mask,
+        memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+        memory_is_causal=memory_is_causal,
+    )  # fmt: skip
+    return y
+
+
 def _parameter_dtype(module: nn.Module, default=np.float32):
     """The dtype the module computes in: its first floating parameter's or buffer's."""
     for tensor in (*module.parameters(), *(b for _, b in module.named_buffers())):
@@ -747,40 +1104,200 @@ def _parameter_dtype(module: nn.Module, default=np.float32):
     return np.dtype(default)
 
 
-def to_onnx_graph(module: nn.Module, example_input, input_name="input", output_name="output"):
-    """The ``onnx.ModelProto`` of ``module`` for inputs shaped like ``example_input``.
+def _flat(result) -> list[np.ndarray]:
+    """The arrays of a module's result, nested tuples flattened in order, None left out."""
+    if result is None:
+        return []
+    if isinstance(result, (tuple, list)):
+        return [array for part in result for array in _flat(part)]
+    return [np.asarray(result.data)]
 
-    Integer ``example_input`` (indices for a leading ``Embedding``) makes an int64 graph
-    input; any other is cast to the parameters' dtype.
-    """
-    from tinynet import Tensor
 
-    if isinstance(example_input, Tensor):
-        example_input = example_input.data
-    example = np.asarray(example_input)
-    # A module without parameters computes in its input's (floating) dtype.
-    dtype = _parameter_dtype(module, example.dtype if example.dtype.kind == "f" else np.float32)
-    example = example.astype(np.int64 if example.dtype.kind in "iu" else dtype)
-    if example.ndim < 1:
-        raise ValueError("example_input needs a batch axis: an array of shape (batch, ...)")
-    graph = _Graph(dtype)
-    graph.examples[input_name] = example
-    was_training = module.training
-    module.eval()  # as torch.onnx.export by default: the inference graph, mode restored after
-    try:  # each layer runs on the example as it is written: shapes for the next
-        output = graph.module(module, input_name)
-    finally:
-        module.train(was_training)
-    expected = graph.examples[output]
-    graph.nodes.append(("Identity", [output], [output_name], {}))
-    first = "batch" if graph.batch_kept else None  # None: a size that varies otherwise
-    return graph.model(
-        [(input_name, example.dtype, ["batch", *example.shape[1:]])],
-        [(output_name, dtype, [first, *expected.shape[1:]])],
+def _sequence_layout(module: nn.Module) -> bool | None:
+    """``batch_first`` of the first recurrent or attention layer in ``module``; None if none."""
+    for child in module.modules():
+        if isinstance(child, (nn.RNN, nn.LSTM, nn.GRU, nn.MultiheadAttention)):
+            return bool(child.batch_first)
+    return None
+
+
+def _input_names(module: nn.Module, count: int, input_name: str) -> list[str]:
+    if count == 1:
+        return [input_name]
+    if count == 3 and isinstance(module, nn.MultiheadAttention):
+        return ["query", "key", "value"]
+    if count == 2 and isinstance(module, (nn.TransformerDecoderLayer, nn.TransformerDecoder)):
+        return ["tgt", "memory"]
+    if count == 2 and isinstance(module, nn.Transformer):
+        return ["src", "tgt"]
+    states = 2 if isinstance(module, nn.LSTM) else 1
+    if count == 1 + states and isinstance(module, (nn.RNN, nn.LSTM, nn.GRU)):
+        return [input_name, "h_0", "c_0"][:count]
+    raise TypeError(
+        f"tinynet.onnx: {type(module).__name__} takes one example input, got {count}; only "
+        "MultiheadAttention takes a tuple (query, key, value), RNN and GRU (input, h_0), "
+        "LSTM (input, (h_0, c_0)), the decoders (tgt, memory), Transformer (src, tgt)"
     )
 
 
-def export(module: nn.Module, example_input, path, *, input_name="input", output_name="output"):
+def _flat_inputs(example) -> list:
+    """The example inputs, nested tuples (an LSTM's ``(input, (h_0, c_0))``) flattened."""
+    if isinstance(example, (tuple, list)):
+        return [x for part in example for x in _flat_inputs(part)]
+    return [example]
+
+
+def _pack(module: nn.Module, inputs: list) -> list:
+    """Flat inputs as the forward takes them: an LSTM's states as one tuple ``hx``."""
+    if isinstance(module, nn.LSTM) and len(inputs) == 3:
+        return [inputs[0], (inputs[1], inputs[2])]
+    return inputs
+
+
+_SOURCES = ("key", "value", "memory", "src")  # inputs attended to: their own length
+
+
+def _dynamic_axes(names: list[str], examples: list[np.ndarray], batch_first: bool, build,
+                  graph: _Graph, results: tuple[str, ...]) -> tuple:  # fmt: skip
+    """The named axes of a sequence model's inputs and outputs: ``batch``, ``sequence`` (and
+    ``source_sequence`` for what an attention attends to). An axis is dynamic where the
+    graph ``build`` writes for examples one longer along it is the same graph: tinynet took
+    the other size (a fixed mask takes one length) and no layer wrote the size into it."""
+    batch_axis, sequence_axis = (0, 1) if batch_first else (1, 0)
+    axes = []
+    for name in names:
+        if name in ("h_0", "c_0"):  # (layers * directions, batch, hidden)
+            axes.append({1: "batch"})
+        else:
+            sequence = "source_sequence" if name in _SOURCES else "sequence"
+            axes.append({batch_axis: "batch", sequence_axis: sequence})
+    base = [graph.examples[r].shape for r in results]
+    outputs: list[dict[int, str]] = [{} for _ in base]
+    for name in ("batch", "sequence", "source_sequence"):
+        longer = []
+        for x, named in zip(examples, axes):
+            axis = next((a for a, n in named.items() if n == name), None)
+            longer.append(x if axis is None else np.concatenate([x, x.take([0], axis)], axis))
+        if all(x is y for x, y in zip(longer, examples)):
+            continue
+        try:
+            other, other_results = build(longer)
+            same = _same_graph(graph, other)
+        except Exception:  # tinynet takes only this size (a fixed mask)
+            same = False
+        if not same:  # a static axis
+            for named in axes:
+                for axis in [a for a, n in named.items() if n == name]:
+                    del named[axis]
+            continue
+        shapes = [other.examples[r].shape for r in other_results]
+        for named, shape, was in zip(outputs, shapes, base):
+            named.update({a: name for a, (n, m) in enumerate(zip(shape, was)) if n != m})
+    return axes, outputs
+
+
+def _same_graph(a: _Graph, b: _Graph) -> bool:
+    return (
+        a.nodes == b.nodes
+        and a.initializers.keys() == b.initializers.keys()
+        and all(np.array_equal(value, b.initializers[key]) for key, value in a.initializers.items())
+    )
+
+
+def to_onnx_graph(
+    module: nn.Module, example_input, input_name="input", output_name="output", kwargs=None
+):
+    """The ``onnx.ModelProto`` of ``module`` for inputs shaped like ``example_input``.
+
+    Integer ``example_input`` (indices for a leading ``Embedding``) makes an int64 graph
+    input; any other is cast to the parameters' dtype. A tuple ``(query, key, value)`` of
+    examples makes three inputs of those names (``MultiheadAttention``); ``kwargs`` are
+    fixed keyword arguments of the module's forward (an ``attn_mask``, ``need_weights``).
+    """
+    from tinynet import Tensor
+
+    kwargs = dict(kwargs or {})
+    examples = [
+        np.asarray(x.data if isinstance(x, Tensor) else x) for x in _flat_inputs(example_input)
+    ]
+    names = _input_names(module, len(examples), input_name)
+    # A module without parameters computes in its input's (floating) dtype.
+    first = examples[0]
+    dtype = _parameter_dtype(module, first.dtype if first.dtype.kind == "f" else np.float32)
+    examples = [x.astype(np.int64 if x.dtype.kind in "iu" else dtype) for x in examples]
+    if any(x.ndim < 1 for x in examples):
+        raise ValueError("example_input needs a batch axis: an array of shape (batch, ...)")
+    _check_kwargs(module, kwargs)
+    batch_first = _sequence_layout(module)
+    if batch_first is not None and any(x.ndim < 2 for x in examples):
+        raise ValueError(
+            f"tinynet.onnx: {type(module).__name__} needs a batched example, with a batch and "
+            "a sequence axis"
+        )
+
+    def build(inputs: list[np.ndarray]) -> tuple[_Graph, tuple[str, ...]]:
+        graph = _Graph(dtype)
+        graph.examples.update(zip(names, inputs))
+        return graph, graph.results(module, *_spread(module, names), **kwargs)
+
+    was_training = module.training
+    module.eval()  # as torch.onnx.export by default: the inference graph, mode restored after
+    try:  # each layer runs on the example as it is written: shapes for the next
+        graph, results = build(examples)
+        if batch_first is not None:
+            in_axes, out_axes = _dynamic_axes(names, examples, batch_first, build, graph, results)
+    finally:
+        module.train(was_training)
+    labels = [output_name] + [graph.labels.get(r, f"{output_name}_{i}") for i, r in
+                              enumerate(results[1:], start=1)]  # fmt: skip
+    for result_name, label in zip(results, labels):
+        graph.nodes.append(("Identity", [result_name], [label], {}))
+    expected = [graph.examples[r] for r in results]
+    if batch_first is None:
+        batch = "batch" if graph.batch_kept else None  # None: a size that varies otherwise
+        in_axes = [{0: "batch"}]
+        out_axes = [{0: batch} for _ in results]
+    return graph.model(
+        [(n, x.dtype, _dims(x.shape, a)) for n, x, a in zip(names, examples, in_axes)],
+        [(n, dtype, _dims(y.shape, a)) for n, y, a in zip(labels, expected, out_axes)],
+    )
+
+
+def _spread(module: nn.Module, inputs: list) -> list:
+    """One input of a ``MultiheadAttention`` is its query, key and value (self-attention)."""
+    if isinstance(module, nn.MultiheadAttention) and len(inputs) == 1:
+        return inputs * 3
+    return inputs
+
+
+def _dims(shape: tuple[int, ...], named: dict[int, str | None]) -> list:
+    return [named.get(axis, size) if axis in named else size for axis, size in enumerate(shape)]
+
+
+def _keywords(writer: Writer) -> list[str]:
+    """The keyword arguments of a module's forward that its writer takes (fixed at export)."""
+    parameters = inspect.signature(writer).parameters.values()
+    return [p.name for p in parameters if p.kind == p.KEYWORD_ONLY]
+
+
+def _check_kwargs(module: nn.Module, kwargs: dict) -> None:
+    """Keyword arguments only for the modules whose forward takes them, by their names."""
+    if not kwargs:
+        return
+    accepted = [] if isinstance(module, nn.Sequential) else _keywords(_writer(module))
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) if accepted else "none"
+        raise TypeError(
+            f"tinynet.onnx: {type(module).__name__}'s forward takes no keyword argument "
+            f"{unknown[0]!r} that export can fix (it takes: {takes})"
+        )
+
+
+def export(
+    module: nn.Module, example_input, path, *, input_name="input", output_name="output",
+    kwargs=None,
+):  # fmt: skip
     """Write ``module``'s ``eval()``-mode forward as an ONNX file at ``path``; return the model.
 
     ``example_input`` is an array or Tensor of the input's shape (any batch size): it fixes
@@ -788,8 +1305,17 @@ def export(module: nn.Module, example_input, path, *, input_name="input", output
     in training mode is run in eval mode, then put back, its running statistics unchanged).
     Integer examples (indices for an ``Embedding``) make an int64 input. The ONNX input and
     output are named ``input_name`` and ``output_name``.
+
+    A model with a recurrent or attention layer also takes other sequence lengths (its
+    sequence axis is dynamic), and a module returning a tuple writes one output per tensor:
+    ``output, h_n`` (``c_n`` too) for ``RNN``/``GRU``/``LSTM``, ``output,
+    attn_output_weights`` for ``MultiheadAttention``. Several inputs come as a tuple, as
+    ``torch.onnx.export``'s ``args``, each an ONNX input of the forward's name:
+    ``(query, key, value)`` (one example alone: self-attention), ``(input, h_0)`` (an LSTM's
+    ``(input, (h_0, c_0))``), ``(tgt, memory)`` for the decoders, ``(src, tgt)`` for a
+    ``Transformer``. ``kwargs`` fixes keyword arguments of the forward, a mask say.
     """
-    model = to_onnx_graph(module, example_input, input_name, output_name)
+    model = to_onnx_graph(module, example_input, input_name, output_name, kwargs)
     _write(model, path)
     return model
 
