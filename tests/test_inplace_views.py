@@ -302,10 +302,19 @@ def test_a_view_of_a_leaf_that_requires_grad_is_refused_as_pytorch_refuses_it():
 
 
 def test_a_temporary_of_an_op_is_refused_not_written_apart_from_its_tensor():
-    # PyTorch's diagonal() is a view; here it is a copy, so a recorded write is refused.
+    # Integer-array indexing copies (as PyTorch's); NumPy's copy may view a temporary array,
+    # which a recorded write refuses. diagonal() is a view now: its write reaches the base.
     x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    copy = (x * 1.0)[:, :, np.array([0, 2])]
+    assert copy.data.base is not None
     with pytest.raises(RuntimeError, match=r"mul_: this tensor views a temporary .* clone\(\)"):
-        (x * 1.0).diagonal(0, 1, 2).mul_(2.0)
+        copy.mul_(2.0)
+    y = x * 1.0
+    y.diagonal(0, 1, 2).mul_(2.0)
+    expected = VALUES.copy()
+    for i in range(3):
+        expected[:, i, i] *= 2.0
+    np.testing.assert_array_equal(y.data, expected)
 
 
 def test_a_view_taken_under_no_grad_and_written_with_grad_is_refused():

@@ -647,6 +647,49 @@ class Tensor:
             raise RuntimeError(f"mT needs at least 2 dimensions, got {self.data.ndim}")
         return _ops.transpose(self, -2, -1)
 
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (``T`` here: tensors are real), a view."""
+        if self.data.ndim not in (0, 2):
+            batches = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+                + batches
+            )
+        return _ops.transpose(self)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of a batch of matrices (``mT`` here: tensors are real)."""
+        if self.data.ndim < 2:
+            raise RuntimeError(
+                "tensor.mH is only supported on matrices or batches of matrices. Got "
+                f"{self.ndim}-D tensor."
+            )
+        return _ops.transpose(self, -2, -1)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every slice of length ``size`` along ``dimension``, ``step`` apart, as a new last
+        axis: PyTorch's ``Tensor.unfold``, a view (overlapping windows share elements).
+
+        >>> import tinynet as tn
+        >>> tn.arange(5.0).unfold(0, 2, 2).tolist()
+        [[0.0, 1.0], [2.0, 3.0]]
+        """
+        ndim = max(self.data.ndim, 1)
+        axis = _axis(dimension, ndim)
+        length = self.data.shape[axis] if self.data.ndim else 1
+        if size > length:
+            raise RuntimeError(
+                f"maximum size for tensor at dimension {axis} is {length} but size is {size}"
+            )
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        if self.data.ndim == 0:  # one window of the one element, without the windows axis
+            windows = _movement.strided_view(_ops.reshape(self, 1), "unfold", (0, size, step))
+            return _ops.reshape(windows, windows.data.shape[1:])
+        return _movement.strided_view(self, "unfold", (axis, int(size), int(step)))
+
     def flatten(
         self, start_axis: int = 0, end_axis: int = -1, *, start_dim=None, end_dim=None
     ) -> Tensor:
@@ -992,6 +1035,10 @@ class Tensor:
 
     def split(self, *args, **kwargs) -> tuple:
         return _functional.split(self, *args, **kwargs)
+
+    def split_with_sizes(self, split_sizes, dim: int = 0) -> tuple:
+        """Pieces of the listed lengths along ``dim`` (views), as PyTorch's."""
+        return _functional.split(self, list(split_sizes), dim)
 
     def chunk(self, *args, **kwargs) -> tuple:
         return _functional.chunk(self, *args, **kwargs)
@@ -1410,6 +1457,8 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
 
 def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     """``_inplace``'s write; returns the array of values written."""
+    if not tensor.data.flags.writeable:
+        _make_writable(tensor)
     if grad_mode.enabled:
         if isinstance(tensor._version, Tensor):  # a view made by an op: PyTorch's CopySlices
             return _write_view(tensor, name, compute)
@@ -1418,9 +1467,9 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
                 raise RuntimeError(_leaf_message(name))
             if tensor.data.base is not None:
                 raise RuntimeError(
-                    f"{name}: this tensor views a temporary array of its op (diagonal(), "
-                    "integer-array indexing: a copy here, where PyTorch may give a view), so "
-                    "the write cannot be recorded; use clone() first"
+                    f"{name}: this tensor views a temporary array of its op (integer-array "
+                    "indexing copies, as in PyTorch), so the write cannot be recorded; use "
+                    "clone() first"
                 )
     if not grad_mode.enabled:
         values = compute(Tensor._wrap(tensor.data)).data
@@ -1453,6 +1502,20 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     bump_version(tensor, f"{name} at {_caller_site()}")
     _rebase(tensor, node)
     return result.data
+
+
+def _make_writable(tensor: Tensor) -> None:
+    """Let a write through a view that NumPy made read-only (a broadcast that repeats no
+    element, ``expand(1, n)`` of ``(n,)``) reach its base; refuse one that repeats elements
+    (stride 0) with PyTorch's error, before anything is written."""
+    array = tensor.data
+    if any(n > 1 and step == 0 for n, step in zip(array.shape, array.strides)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
+    if isinstance(tensor._version, Tensor) and _counter_owner(tensor).data.flags.writeable:
+        array.flags.writeable = True
 
 
 def _leaf_message(name: str) -> str:

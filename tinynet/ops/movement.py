@@ -101,6 +101,48 @@ class IndexAdd(Function):
         return grad_output[ctx.index]
 
 
+def _diagonal_view(x: np.ndarray, offset: int, first: int, second: int) -> np.ndarray:
+    return np.diagonal(x, offset, first, second)
+
+
+def _windows_view(x: np.ndarray, axis: int, size: int, step: int) -> np.ndarray:
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis, writeable=x.flags.writeable)
+    windows = windows[(slice(None),) * axis + (slice(None, None, step),)]
+    # The same view made on the array that owns the memory, so its ``base`` is that array's
+    # (as_strided's is a stand-in object, which would hide that it views ``x``).
+    owner = x
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if owner.base is not None or not owner.flags.c_contiguous:
+        return windows
+    offset = windows.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return np.ndarray(windows.shape, x.dtype, owner, offset, windows.strides)
+
+
+_STRIDED_VIEWS = {"diagonal": _diagonal_view, "unfold": _windows_view}
+
+
+class StridedView(Function):
+    """A strided view of ``x`` that NumPy makes (``kind``: a diagonal, sliding windows),
+    writable and sharing ``x``'s memory as PyTorch's views. The gradient adds each element's
+    gradient at the place of ``x`` it views (overlapping windows accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, kind, params):
+        ctx.kind, ctx.params = kind, params
+        out = _STRIDED_VIEWS[kind](x, *params)
+        if not out.flags.writeable and x.flags.writeable:
+            out.flags.writeable = True  # np.diagonal's view is read-only by NumPy's choice only
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        shape = ctx.inputs[0].data.shape
+        size = int(np.prod(shape))
+        positions = _STRIDED_VIEWS[ctx.kind](np.arange(size).reshape(shape), *ctx.params)
+        return reshape(IndexAdd.apply(grad_output, positions, (size,)), shape)
+
+
 class Concatenate(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
@@ -299,6 +341,12 @@ def getitem(x: TensorLike, index: Any) -> Tensor:
     x = as_tensor(x)
     index = _index_arg(index)
     return GetItem.apply(x, index)
+
+
+def strided_view(x: TensorLike, kind: str, params: tuple) -> Tensor:
+    """The view ``StridedView`` makes: ``("diagonal", (offset, dim1, dim2))`` or
+    ``("unfold", (axis, size, step))``, arguments already checked."""
+    return StridedView.apply(as_tensor(x), kind, params)
 
 
 @dim_aliases

@@ -1843,6 +1843,21 @@ def _diagonal_kwargs(draw, shape):
     }
 
 
+def _unfold_kwargs(draw, shape):
+    dimension = draw(st.integers(0, len(shape) - 1))
+    length = shape[dimension]
+    return {
+        "dimension": dimension,
+        "size": draw(st.integers(min(1, length), length)),
+        "step": draw(st.integers(1, 3)),
+    }
+
+
+def _unfold_reference(x, dimension, size, step):
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, dimension)
+    return windows[(slice(None),) * dimension + (slice(None, None, step),)]
+
+
 def _diag_kwargs(draw, shape):
     return {"diagonal": draw(st.integers(-2, 2))}
 
@@ -2252,6 +2267,15 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"offset": 0, "dim1": 0, "dim2": 1},
         min_dims=2,
         method=_method("diagonal"),
+    ),
+    _small_shaped(
+        "unfold",
+        lambda x, dimension, size, step: x.unfold(dimension, size, step),
+        _unfold_reference,
+        _unfold_kwargs,
+        {"dimension": 1, "size": 2, "step": 1},
+        min_dims=1,
+        covers=("Tensor.unfold",),
     ),
     OpInfo(
         "diag",
