@@ -8,11 +8,13 @@ tied once, in the imports at the bottom of this file.
 from __future__ import annotations
 
 import builtins
+import functools
 import operator
 import os
 import sys
 import types
 import warnings
+import weakref
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -1500,7 +1502,10 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
             break
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
+    outside = not tensor._requires_grad
     _rebase(tensor, node)
+    if outside and _outside_views:
+        _regenerate_views(tensor, name)
     return result.data
 
 
@@ -1577,6 +1582,8 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     _rebase(view, _view_of(base, view.data.shape, region)._node)
     for middle, middle_region in middles:
         _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
+    if outside and _outside_views:
+        _regenerate_views(base, name)
     # The op keeps reading ``result`` (kept by the new base's node): its own array, which
     # later writes through the view cannot change.
     return result.data
@@ -1601,7 +1608,48 @@ def _view_chain(view: Tensor, name: str) -> tuple[Tensor, list]:
     return base, between
 
 
-def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
+# Views taken of a tensor outside the graph, under the id of the tensor each views (weak
+# references; a list starts with the tensor's own): a write that gives that tensor a history
+# gives it to them too, as PyTorch regenerates a view's history from its base's. Without
+# this nothing would lead from the tensor to its views, whose gradients would be lost.
+_outside_views: dict[int, list] = {}
+
+
+def remember_view(base: Tensor, view: Tensor) -> None:
+    """Note that ``view`` (outside the graph) views ``base`` (``Function.apply`` calls this)."""
+    key = id(base)
+    entry = _outside_views.get(key)
+    if entry is None or entry[0]() is not base:
+        entry = _outside_views[key] = [weakref.ref(base, functools.partial(_forget_views, key))]
+    elif len(entry) >= 64 and not len(entry) & (len(entry) - 1):  # amortized: at powers of 2
+        entry[1:] = [ref for ref in entry[1:] if ref() is not None]
+    entry.append(weakref.ref(view))
+
+
+def _forget_views(key: int, base_ref: weakref.ref) -> None:
+    entry = _outside_views.get(key)
+    if entry is not None and entry[0] is base_ref:
+        del _outside_views[key]
+
+
+def _regenerate_views(base: Tensor, name: str) -> None:
+    """Give the views of ``base`` (and their views) taken while it was outside the graph,
+    and still outside, the history of views of ``base``, which a write just gave one."""
+    stack = [base]
+    while stack:
+        viewed = stack.pop()
+        entry = _outside_views.pop(id(viewed), None)
+        for ref in entry[1:] if entry is not None and entry[0]() is viewed else ():
+            view = ref()
+            if view is None:
+                continue
+            if not view._requires_grad and view.data.dtype.kind == "f":
+                region = _region(view.data, base.data, name, overlap=True)
+                _rebase(view, _view_of(base, view.data.shape, region)._node)
+            stack.append(view)
+
+
+def _region(view: np.ndarray, base: np.ndarray, name: str, overlap: bool = False) -> tuple | None:
     """Where ``view``'s elements lie in ``base``: None when the view is all of ``base`` in C
     order (a reshape), else ``(positions, mask)``: the position in the flattened ``base`` of
     each element of the view, and the elements of ``base`` it covers (None: all of them).
@@ -1629,7 +1677,8 @@ def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
     mask = np.zeros(base.size, dtype=bool)
     if inside and view.dtype == base.dtype:
         mask[positions] = True
-    if np.count_nonzero(mask) != view.size:  # outside, or two elements in one place
+    covered = np.count_nonzero(mask)
+    if covered != view.size and not (overlap and covered):  # outside, or overlapping
         raise RuntimeError(
             f"{name}: this tensor views another one's memory in a way an in-place write "
             "cannot be recorded for (elements that overlap, or memory outside that tensor); "
