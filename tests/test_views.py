@@ -22,6 +22,12 @@ def _windows(a, axis, size, step):
     return windows[(slice(None),) * axis + (slice(None, None, step),)]
 
 
+def _strided(a, size, stride, offset):
+    return np.lib.stride_tricks.as_strided(
+        a.ravel()[offset:], size, tuple(s * a.itemsize for s in stride)
+    )
+
+
 # name: (the view in tinynet, the same selection in NumPy as an independent reference)
 VIEWS = {
     "slice": (lambda x: x[:, 1:, ::2], lambda a: a[:, 1:, ::2]),
@@ -57,6 +63,14 @@ VIEWS = {
     "reshape": (lambda x: x.reshape(4, -1), lambda a: a.reshape(4, -1)),
     "flatten": (lambda x: x.flatten(1), lambda a: a.reshape(2, -1)),
     "contiguous": (lambda x: x.contiguous(), lambda a: a),
+    "as_strided": (
+        lambda x: x.as_strided((3, 2), (4, 5), 1),
+        lambda a: _strided(a, (3, 2), (4, 5), 1),
+    ),
+    "tn.as_strided": (
+        lambda x: tn.as_strided(x, (2, 3), (9, 2)),
+        lambda a: _strided(a, (2, 3), (9, 2), 0),
+    ),
     "expand without repeats": (lambda x: x[0].expand(1, 3, 4), lambda a: a[:1]),
     "view of a view": (
         lambda x: x.permute(1, 0, 2)[1:].diagonal(0, 1, 2),
@@ -133,6 +147,26 @@ def test_unfold_checks_its_arguments_as_pytorch():
         _ = tn.zeros(2, 2, 2).H
     with pytest.raises(RuntimeError, match="tensor.mH is only supported on matrices"):
         _ = tn.zeros(2).mH
+
+
+def test_as_strided_follows_pytorchs_storage_and_checks_its_arguments():
+    x = tn.arange(12.0).view(3, 4)
+    assert x[1].as_strided((2,), (4,)).tolist() == [4.0, 8.0]  # from the view's own offset
+    assert x[1].as_strided((2,), (1,), 0).tolist() == [0.0, 1.0]  # an offset in the storage
+    assert x.as_strided((2, 2), (0, 1)).tolist() == [[0.0, 1.0], [0.0, 1.0]]
+    with pytest.raises(RuntimeError, match="out of bounds for storage of size 48"):
+        x.as_strided((3, 3), (4, 2), 1)
+    with pytest.raises(RuntimeError, match="Negative strides are not supported"):
+        x.as_strided((2,), (-1,))
+    with pytest.raises(RuntimeError, match="mismatch in length of strides and shape"):
+        x.as_strided((2, 2), (1,))
+    with pytest.raises(RuntimeError, match=_REPEATS):
+        x.as_strided((2, 2), (0, 1)).zero_()
+    w = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="reaches memory outside this tensor"):
+        (w * 1.0)[1].as_strided((2,), (1,), 0)  # PyTorch's gradient would miss w[0]
+    repeated = lambda t: (t.as_strided((3, 2), (1, 2), 2) ** 2).sum()  # noqa: E731
+    assert tn.gradcheck(repeated, (w,)) and tn.gradgradcheck(repeated, (w,))
 
 
 def test_detach_shares_memory_and_counter_but_records_on_the_alias_alone():

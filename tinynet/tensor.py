@@ -670,6 +670,10 @@ class Tensor:
             )
         return _ops.transpose(self, -2, -1)
 
+    def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
+        """A view of this tensor's memory with element strides (``tn.as_strided``)."""
+        return _movement.as_strided(self, size, stride, storage_offset)
+
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """Every slice of length ``size`` along ``dimension``, ``step`` apart, as a new last
         axis: PyTorch's ``Tensor.unfold``, a view (overlapping windows share elements).
