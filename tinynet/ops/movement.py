@@ -113,7 +113,7 @@ def _windows_view(x: np.ndarray, axis: int, size: int, step: int) -> np.ndarray:
     owner = x
     while isinstance(owner.base, np.ndarray):
         owner = owner.base
-    if owner.base is not None or not owner.flags.c_contiguous:
+    if owner.base is not None or not owner.flags.forc:
         return windows
     offset = windows.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
     return np.ndarray(windows.shape, x.dtype, owner, offset, windows.strides)
@@ -144,11 +144,11 @@ class StridedView(Function):
 
 
 def _storage(x: np.ndarray) -> np.ndarray:
-    """The array that owns ``x``'s memory (PyTorch's storage), C-contiguous."""
+    """The array that owns ``x``'s memory (PyTorch's storage): one block, in C or F order."""
     owner = x
     while isinstance(owner.base, np.ndarray):
         owner = owner.base
-    if not owner.flags.c_contiguous:
+    if not owner.flags.forc:
         raise RuntimeError(
             "as_strided: this tensor's memory is not one contiguous block tinynet can stride "
             "over; call .contiguous() first"
