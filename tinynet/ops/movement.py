@@ -127,9 +127,12 @@ class StridedView(Function):
     writable and sharing ``x``'s memory as PyTorch's views. The gradient adds each element's
     gradient at the place of ``x`` it views (overlapping windows accumulate)."""
 
+    display_name = "diagonal"  # or "unfold": each node names its own
+
     @staticmethod
     def forward(ctx, x, kind, params):
         ctx.kind, ctx.params = kind, params
+        ctx.display_name = kind
         out = _STRIDED_VIEWS[kind](x, *params)
         if not out.flags.writeable and x.flags.writeable:
             out.flags.writeable = True  # np.diagonal's view is read-only by NumPy's choice only
