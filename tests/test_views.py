@@ -223,6 +223,30 @@ def test_a_view_taken_before_a_write_into_another_view_gets_the_gradient():
     assert tn.gradcheck(forward, (x,)) and tn.gradgradcheck(forward, (x,))
 
 
+def test_a_view_taken_under_no_grad_gets_the_gradient_too():
+    x = tn.tensor([1.5, -2.0], dtype=tn.float64, requires_grad=True)
+    out = tn.zeros(3, 2, dtype=tn.float64)
+    with tn.no_grad():
+        column = out[:, 1]
+    out[2] = x * x
+    (column * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, -12.0])  # d/dx1 of 3 x1**2
+
+
+def test_views_backward_makes_of_gradients_are_not_remembered(monkeypatch):
+    import tinynet.autograd
+
+    remembered = []
+    monkeypatch.setattr(tinynet.autograd, "remember_view", lambda *pair: remembered.append(pair))
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    loss = (x.reshape(4, 6).T * 2.0).sum()  # backward transposes and reshapes gradients
+    loss.backward()
+    assert remembered == []
+    with tn.no_grad():
+        x.detach().reshape(4, 6)  # a view outside the graph, outside backward: remembered
+    assert len(remembered) == 1
+
+
 def test_a_view_taken_before_a_write_into_its_base_gets_the_gradient():
     x = tn.tensor([1.5, -2.0, 0.5], dtype=tn.float64, requires_grad=True)
 

@@ -310,7 +310,8 @@ def _share_version_counter(result: Tensor, args) -> None:
     for arg in args:
         if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
             result._version = arg
-            if not result._requires_grad and grad_mode.enabled:  # not in backward's ops
+            # Not for the views backward makes of gradients (no tensor of the user's).
+            if not result._requires_grad and (grad_mode.enabled or not _state.backward_depth):
                 remember_view(arg, result)
             return
 
