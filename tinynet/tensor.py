@@ -1471,11 +1471,11 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
         if tensor._requires_grad:
             if tensor._node is None:
                 raise RuntimeError(_leaf_message(name))
-            if tensor.data.base is not None:
+            if tensor.data.base is not None and _views_an_input(tensor):
                 raise RuntimeError(
-                    f"{name}: this tensor views a temporary array of its op (integer-array "
-                    "indexing copies, as in PyTorch), so the write cannot be recorded; use "
-                    "clone() first"
+                    f"{name}: this tensor views the memory of its op's input, but the op did "
+                    "not make it a view (a NumPy view through another object, such as "
+                    "as_strided's), so the write cannot be recorded; use clone() first"
                 )
     if not grad_mode.enabled:
         values = compute(Tensor._wrap(tensor.data)).data
@@ -1511,6 +1511,15 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     if outside and _outside_views:
         _regenerate_views(tensor, name)
     return result.data
+
+
+def _views_an_input(tensor: Tensor) -> bool:
+    """Whether ``tensor``'s memory (not linked as a view) may be an input's of its op: a
+    copy (integer-array indexing, a reshape that cannot view) is written as in PyTorch."""
+    inputs = tensor._node.inputs or ()
+    return any(
+        isinstance(arg, Tensor) and np.may_share_memory(arg.data, tensor.data) for arg in inputs
+    )
 
 
 def _make_writable(tensor: Tensor) -> None:
