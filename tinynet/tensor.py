@@ -1516,7 +1516,8 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
 def _views_an_input(tensor: Tensor) -> bool:
     """Whether ``tensor``'s memory (not linked as a view) may be an input's of its op: a
     copy (integer-array indexing, a reshape that cannot view) is written as in PyTorch."""
-    inputs = tensor._node.inputs or ()
+    node = tensor._node
+    inputs = node.inputs if node is not None and node.inputs is not None else ()
     return any(
         isinstance(arg, Tensor) and np.may_share_memory(arg.data, tensor.data) for arg in inputs
     )
