@@ -1517,7 +1517,7 @@ def _views_an_input(tensor: Tensor) -> bool:
     """Whether ``tensor``'s memory (not linked as a view) may be an input's of its op: a
     copy (integer-array indexing, a reshape that cannot view) is written as in PyTorch."""
     node = tensor._node
-    inputs = node.inputs if node is not None and node.inputs is not None else ()
+    inputs: tuple = node.inputs if node is not None and node.inputs is not None else ()
     return any(
         isinstance(arg, Tensor) and np.may_share_memory(arg.data, tensor.data) for arg in inputs
     )
