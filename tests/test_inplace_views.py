@@ -302,10 +302,52 @@ def test_a_view_of_a_leaf_that_requires_grad_is_refused_as_pytorch_refuses_it():
 
 
 def test_a_temporary_of_an_op_is_refused_not_written_apart_from_its_tensor():
-    # PyTorch's diagonal() is a view; here it is a copy, so a recorded write is refused.
+    # A user's Function whose forward returns a view NumPy links through another object
+    # (as_strided's): its memory is its input's, unrecorded, so a recorded write refuses.
+    class Window(tn.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return np.lib.stride_tricks.as_strided(x, (2,), (x.strides[-1],), writeable=True)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return tn.zeros(ctx.inputs[0].shape, dtype=grad_output.dtype)
+
     x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"mul_: this tensor views a temporary .* clone\(\)"):
-        (x * 1.0).diagonal(0, 1, 2).mul_(2.0)
+    window = Window.apply(x * 1.0)
+    assert window.data.base is not None
+    with pytest.raises(RuntimeError, match=r"mul_: this tensor views the memory of its op's .*"):
+        window.mul_(2.0)
+    # diagonal() is a view now: its write reaches the base.
+    y = x * 1.0
+    y.diagonal(0, 1, 2).mul_(2.0)
+    expected = VALUES.copy()
+    for i in range(3):
+        expected[:, i, i] *= 2.0
+    np.testing.assert_array_equal(y.data, expected)
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [lambda h: h[:, :, np.array([0, 2])], lambda h: h.mT.reshape(-1), lambda h: h.mT.flatten()],
+    ids=["integer arrays", "reshape", "flatten"],
+)
+def test_a_copy_made_by_an_op_is_written_apart_from_its_input_as_pytorch(copy):
+    # Integer-array indexing, and a reshape that cannot view, copy (as PyTorch's); NumPy's
+    # copy may view a temporary array, which is written like any tensor.
+    def forward(t):
+        hidden = t * 1.0
+        copied = copy(hidden)
+        copied.mul_(t[0, 0, 0])
+        return (copied**2).sum() + (hidden**3).sum()
+
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    hidden = x * 1.0
+    copied = copy(hidden)
+    assert copied.data.base is not None and not np.shares_memory(copied.data, hidden.data)
+    copied.mul_(2.0)
+    np.testing.assert_array_equal(hidden.data, VALUES)  # the input is untouched
+    assert tn.gradcheck(forward, (x,)) and tn.gradgradcheck(forward, (x,))
 
 
 def test_a_view_taken_under_no_grad_and_written_with_grad_is_refused():

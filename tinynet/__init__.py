@@ -90,6 +90,7 @@ from tinynet.ops import (
     add,
     argmax,
     argmin,
+    as_strided,
     broadcast_to,
     cast,
     clip,

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 
 from tinynet._grad_mode import grad_mode, set_grad_enabled
-from tinynet.tensor import Tensor, inplace_writes, last_writer, version_of, written_since
+from tinynet.tensor import (
+    Tensor,
+    inplace_writes,
+    last_writer,
+    remember_view,
+    version_of,
+    written_since,
+)
 
 _new_object = object.__new__
 # Numbers nodes as they are recorded, counting down: the engine runs the smallest first.
@@ -303,6 +310,9 @@ def _share_version_counter(result: Tensor, args) -> None:
     for arg in args:
         if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
             result._version = arg
+            # Not for the views backward makes of gradients (no tensor of the user's).
+            if not result._requires_grad and (grad_mode.enabled or not _state.backward_depth):
+                remember_view(arg, result)
             return
 
 

@@ -8,11 +8,13 @@ tied once, in the imports at the bottom of this file.
 from __future__ import annotations
 
 import builtins
+import functools
 import operator
 import os
 import sys
 import types
 import warnings
+import weakref
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -647,6 +649,53 @@ class Tensor:
             raise RuntimeError(f"mT needs at least 2 dimensions, got {self.data.ndim}")
         return _ops.transpose(self, -2, -1)
 
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (``T`` here: tensors are real), a view."""
+        if self.data.ndim not in (0, 2):
+            batches = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+                + batches
+            )
+        return _ops.transpose(self)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of a batch of matrices (``mT`` here: tensors are real)."""
+        if self.data.ndim < 2:
+            raise RuntimeError(
+                "tensor.mH is only supported on matrices or batches of matrices. Got "
+                f"{self.ndim}-D tensor."
+            )
+        return _ops.transpose(self, -2, -1)
+
+    def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
+        """A view of this tensor's memory with element strides (``tn.as_strided``)."""
+        return _movement.as_strided(self, size, stride, storage_offset)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every slice of length ``size`` along ``dimension``, ``step`` apart, as a new last
+        axis: PyTorch's ``Tensor.unfold``, a view (overlapping windows share elements).
+
+        >>> import tinynet as tn
+        >>> tn.arange(5.0).unfold(0, 2, 2).tolist()
+        [[0.0, 1.0], [2.0, 3.0]]
+        """
+        ndim = max(self.data.ndim, 1)
+        axis = _axis(dimension, ndim)
+        length = self.data.shape[axis] if self.data.ndim else 1
+        if size > length:
+            raise RuntimeError(
+                f"maximum size for tensor at dimension {axis} is {length} but size is {size}"
+            )
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        if self.data.ndim == 0:  # one window of the one element, without the windows axis
+            windows = _movement.strided_view(_ops.reshape(self, 1), "unfold", (0, size, step))
+            return _ops.reshape(windows, windows.data.shape[1:])
+        return _movement.strided_view(self, "unfold", (axis, int(size), int(step)))
+
     def flatten(
         self, start_axis: int = 0, end_axis: int = -1, *, start_dim=None, end_dim=None
     ) -> Tensor:
@@ -992,6 +1041,10 @@ class Tensor:
 
     def split(self, *args, **kwargs) -> tuple:
         return _functional.split(self, *args, **kwargs)
+
+    def split_with_sizes(self, split_sizes, dim: int = 0) -> tuple:
+        """Pieces of the listed lengths along ``dim`` (views), as PyTorch's."""
+        return _functional.split(self, list(split_sizes), dim)
 
     def chunk(self, *args, **kwargs) -> tuple:
         return _functional.chunk(self, *args, **kwargs)
@@ -1410,17 +1463,19 @@ def _inplace(tensor: Tensor, name: str, compute) -> Tensor:
 
 def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
     """``_inplace``'s write; returns the array of values written."""
+    if not tensor.data.flags.writeable:
+        _make_writable(tensor)
     if grad_mode.enabled:
         if isinstance(tensor._version, Tensor):  # a view made by an op: PyTorch's CopySlices
             return _write_view(tensor, name, compute)
         if tensor._requires_grad:
             if tensor._node is None:
                 raise RuntimeError(_leaf_message(name))
-            if tensor.data.base is not None:
+            if tensor.data.base is not None and _views_an_input(tensor):
                 raise RuntimeError(
-                    f"{name}: this tensor views a temporary array of its op (diagonal(), "
-                    "integer-array indexing: a copy here, where PyTorch may give a view), so "
-                    "the write cannot be recorded; use clone() first"
+                    f"{name}: this tensor views the memory of its op's input, but the op did "
+                    "not make it a view (a NumPy view through another object, such as "
+                    "as_strided's), so the write cannot be recorded; use clone() first"
                 )
     if not grad_mode.enabled:
         values = compute(Tensor._wrap(tensor.data)).data
@@ -1451,8 +1506,35 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
             break
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
+    outside = not tensor._requires_grad
     _rebase(tensor, node)
+    if outside and _outside_views:
+        _regenerate_views(tensor, name)
     return result.data
+
+
+def _views_an_input(tensor: Tensor) -> bool:
+    """Whether ``tensor``'s memory (not linked as a view) may be an input's of its op: a
+    copy (integer-array indexing, a reshape that cannot view) is written as in PyTorch."""
+    node = tensor._node
+    inputs: tuple = node.inputs if node is not None and node.inputs is not None else ()
+    return any(
+        isinstance(arg, Tensor) and np.may_share_memory(arg.data, tensor.data) for arg in inputs
+    )
+
+
+def _make_writable(tensor: Tensor) -> None:
+    """Let a write through a view that NumPy made read-only (a broadcast that repeats no
+    element, ``expand(1, n)`` of ``(n,)``) reach its base; refuse one that repeats elements
+    (stride 0) with PyTorch's error, before anything is written."""
+    array = tensor.data
+    if any(n > 1 and step == 0 for n, step in zip(array.shape, array.strides)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
+    if isinstance(tensor._version, Tensor) and _counter_owner(tensor).data.flags.writeable:
+        array.flags.writeable = True
 
 
 def _leaf_message(name: str) -> str:
@@ -1514,6 +1596,8 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     _rebase(view, _view_of(base, view.data.shape, region)._node)
     for middle, middle_region in middles:
         _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
+    if outside and _outside_views:
+        _regenerate_views(base, name)
     # The op keeps reading ``result`` (kept by the new base's node): its own array, which
     # later writes through the view cannot change.
     return result.data
@@ -1538,7 +1622,48 @@ def _view_chain(view: Tensor, name: str) -> tuple[Tensor, list]:
     return base, between
 
 
-def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
+# Views taken of a tensor outside the graph, under the id of the tensor each views (weak
+# references; a list starts with the tensor's own): a write that gives that tensor a history
+# gives it to them too, as PyTorch regenerates a view's history from its base's. Without
+# this nothing would lead from the tensor to its views, whose gradients would be lost.
+_outside_views: dict[int, list] = {}
+
+
+def remember_view(base: Tensor, view: Tensor) -> None:
+    """Note that ``view`` (outside the graph) views ``base`` (``Function.apply`` calls this)."""
+    key = id(base)
+    entry = _outside_views.get(key)
+    if entry is None or entry[0]() is not base:
+        entry = _outside_views[key] = [weakref.ref(base, functools.partial(_forget_views, key))]
+    elif len(entry) >= 64 and not len(entry) & (len(entry) - 1):  # amortized: at powers of 2
+        entry[1:] = [ref for ref in entry[1:] if ref() is not None]
+    entry.append(weakref.ref(view))
+
+
+def _forget_views(key: int, base_ref: weakref.ref) -> None:
+    entry = _outside_views.get(key)
+    if entry is not None and entry[0] is base_ref:
+        del _outside_views[key]
+
+
+def _regenerate_views(base: Tensor, name: str) -> None:
+    """Give the views of ``base`` (and their views) taken while it was outside the graph,
+    and still outside, the history of views of ``base``, which a write just gave one."""
+    stack = [base]
+    while stack:
+        viewed = stack.pop()
+        entry = _outside_views.pop(id(viewed), None)
+        for ref in entry[1:] if entry is not None and entry[0]() is viewed else ():
+            view = ref()
+            if view is None:
+                continue
+            if not view._requires_grad and view.data.dtype.kind == "f":
+                region = _region(view.data, base.data, name, overlap=True)
+                _rebase(view, _view_of(base, view.data.shape, region)._node)
+            stack.append(view)
+
+
+def _region(view: np.ndarray, base: np.ndarray, name: str, overlap: bool = False) -> tuple | None:
     """Where ``view``'s elements lie in ``base``: None when the view is all of ``base`` in C
     order (a reshape), else ``(positions, mask)``: the position in the flattened ``base`` of
     each element of the view, and the elements of ``base`` it covers (None: all of them).
@@ -1566,7 +1691,8 @@ def _region(view: np.ndarray, base: np.ndarray, name: str) -> tuple | None:
     mask = np.zeros(base.size, dtype=bool)
     if inside and view.dtype == base.dtype:
         mask[positions] = True
-    if np.count_nonzero(mask) != view.size:  # outside, or two elements in one place
+    covered = np.count_nonzero(mask)
+    if covered != view.size and not (overlap and covered):  # outside, or overlapping
         raise RuntimeError(
             f"{name}: this tensor views another one's memory in a way an in-place write "
             "cannot be recorded for (elements that overlap, or memory outside that tensor); "

@@ -88,23 +88,21 @@ def triu(x, diagonal: int = 0) -> Tensor:
 
 
 def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal of axes ``dim1`` and ``dim2`` (moved to the end), as ``torch.diagonal``.
+    """The diagonal of axes ``dim1`` and ``dim2`` (moved to the end), as ``torch.diagonal``:
+    a view, so writing it writes ``x``.
 
     >>> import tinynet as tn
-    >>> tn.diagonal(tn.tensor([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    >>> x = tn.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> tn.diagonal(x).tolist()
     [1.0, 4.0]
+    >>> x.diagonal().zero_().tolist(), x.tolist()
+    ([0.0, 0.0], [[0.0, 2.0], [3.0, 0.0]])
     """
     x = as_tensor(x)
     first, second = axes(dim1, x.ndim)[0], axes(dim2, x.ndim)[0]
     if first == second:
         raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {dim1}")
-    rest = [d for d in range(x.ndim) if d not in (first, second)]
-    moved = x.permute(*rest, first, second)
-    rows, columns = moved.shape[-2:]
-    start_row, start_column = max(-offset, 0), max(offset, 0)
-    length = max(min(rows - start_row, columns - start_column), 0)
-    steps = np.arange(length)
-    return moved[(Ellipsis, steps + start_row, steps + start_column)]
+    return ops.movement.strided_view(x, "diagonal", (int(offset), first, second))
 
 
 _diagonal = diagonal

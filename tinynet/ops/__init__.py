@@ -68,6 +68,7 @@ from tinynet.ops.linalg import (
     trace,
 )
 from tinynet.ops.movement import (
+    as_strided,
     broadcast_to,
     concatenate,
     getitem,
@@ -119,7 +120,7 @@ from tinynet.ops.reduce import (
 from tinynet.ops.scan import cumprod, cumsum, logcumsumexp  # issue 11
 
 __all__ = [
-    "abs", "add", "amax", "amin", "argmax", "argmin", "broadcast_to", "cast", "clip", "concatenate", "cos",
+    "abs", "add", "amax", "amin", "argmax", "argmin", "as_strided", "broadcast_to", "cast", "clip", "concatenate", "cos",
     "div", "elu", "eq", "erf", "exp", "ge", "getitem", "gt", "le", "leaky_relu", "linear", "log",
     "log1p", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "prod", "relu", "reshape", "sigmoid", "sin",

@@ -101,6 +101,107 @@ class IndexAdd(Function):
         return grad_output[ctx.index]
 
 
+def _diagonal_view(x: np.ndarray, offset: int, first: int, second: int) -> np.ndarray:
+    return np.diagonal(x, offset, first, second)
+
+
+def _windows_view(x: np.ndarray, axis: int, size: int, step: int) -> np.ndarray:
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis, writeable=x.flags.writeable)
+    windows = windows[(slice(None),) * axis + (slice(None, None, step),)]
+    # The same view made on the array that owns the memory, so its ``base`` is that array's
+    # (as_strided's is a stand-in object, which would hide that it views ``x``).
+    owner = x
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if owner.base is not None or not owner.flags.forc:
+        return windows
+    offset = windows.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return np.ndarray(windows.shape, x.dtype, owner, offset, windows.strides)
+
+
+_STRIDED_VIEWS = {"diagonal": _diagonal_view, "unfold": _windows_view}
+
+
+class StridedView(Function):
+    """A strided view of ``x`` that NumPy makes (``kind``: a diagonal, sliding windows),
+    writable and sharing ``x``'s memory as PyTorch's views. The gradient adds each element's
+    gradient at the place of ``x`` it views (overlapping windows accumulate)."""
+
+    display_name = "diagonal"  # or "unfold": each node names its own
+
+    @staticmethod
+    def forward(ctx, x, kind, params):
+        ctx.kind, ctx.params = kind, params
+        ctx.display_name = kind
+        out = _STRIDED_VIEWS[kind](x, *params)
+        if not out.flags.writeable and x.flags.writeable:
+            out.flags.writeable = True  # np.diagonal's view is read-only by NumPy's choice only
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        shape = ctx.inputs[0].data.shape
+        size = int(np.prod(shape))
+        positions = _STRIDED_VIEWS[ctx.kind](np.arange(size).reshape(shape), *ctx.params)
+        return reshape(IndexAdd.apply(grad_output, positions, (size,)), shape)
+
+
+def _storage(x: np.ndarray) -> np.ndarray:
+    """The array that owns ``x``'s memory (PyTorch's storage): one block, in C or F order."""
+    owner = x
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if not owner.flags.forc:
+        raise RuntimeError(
+            "as_strided: this tensor's memory is not one contiguous block tinynet can stride "
+            "over; call .contiguous() first"
+        )
+    return owner
+
+
+def _element_offset(x: np.ndarray) -> int:
+    """Where ``x``'s first element lies in its storage, in elements."""
+    owner = _storage(x)
+    at = x.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return at // max(x.itemsize, 1)
+
+
+class AsStrided(Function):
+    """PyTorch's ``as_strided``: a view of ``x``'s storage with element strides. Its gradient
+    adds each element's gradient at the element of ``x`` in the same place (repeated places
+    accumulate; places outside ``x`` take none)."""
+
+    @staticmethod
+    def forward(ctx, x, size, stride, offset):
+        owner = _storage(x)
+        steps = tuple(s * x.itemsize for s in stride)
+        out = np.ndarray(size, x.dtype, owner, offset * x.itemsize, steps)
+        # Each element of ``x`` by its place in the storage, then the places ``out`` views.
+        places = np.full(owner.size, -1, dtype=np.int64)
+        x_places = _element_offset(x) + sum(
+            np.arange(n).reshape((-1,) + (1,) * (x.ndim - k - 1)) * (step // max(x.itemsize, 1))
+            for k, (n, step) in enumerate(zip(x.shape, x.strides))
+        )
+        places[np.asarray(x_places).ravel()] = np.arange(x.size)
+        out_places = offset + sum(
+            np.arange(n).reshape((-1,) + (1,) * (len(size) - k - 1)) * step
+            for k, (n, step) in enumerate(zip(size, stride))
+        )
+        ctx.positions = places[np.broadcast_to(out_places, size)]
+        if any(n > 1 and step == 0 for n, step in zip(size, stride)):
+            out.flags.writeable = False  # a write then raises PyTorch's error for repeats
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x_shape = ctx.inputs[0].data.shape
+        size = int(np.prod(x_shape))
+        # Places outside ``x`` gather in one extra slot, dropped.
+        positions = np.where(ctx.positions >= 0, ctx.positions, size)
+        flat = IndexAdd.apply(grad_output, positions, (size + 1,))
+        return reshape(getitem(flat, slice(0, size)), x_shape)
+
+
 class Concatenate(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
@@ -299,6 +400,60 @@ def getitem(x: TensorLike, index: Any) -> Tensor:
     x = as_tensor(x)
     index = _index_arg(index)
     return GetItem.apply(x, index)
+
+
+def as_strided(
+    x: TensorLike, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None
+) -> Tensor:
+    """A view of ``x``'s memory with the given ``size``, element ``stride`` and
+    ``storage_offset`` (default ``x``'s own), as ``torch.as_strided``; the storage is the
+    array that owns ``x``'s memory. A zero stride repeats elements: writing that view raises
+    PyTorch's error. Recording a view that reaches outside ``x`` is refused.
+
+    >>> import tinynet as tn
+    >>> x = tn.arange(6.0)
+    >>> tn.as_strided(x, (2, 2), (3, 1), 1).tolist()
+    [[1.0, 2.0], [4.0, 5.0]]
+    """
+    x = as_tensor(x)
+    size, stride = _shape_arg((size,)), _shape_arg((stride,))
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape: size {list(size)} has {len(size)} "
+            f"dimensions, stride {list(stride)} has {len(stride)}"
+        )
+    if any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: "
+            f"{list(stride)}"
+        )
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"as_strided: negative size in {list(size)}")
+    owner = _storage(x.data)
+    offset = _element_offset(x.data) if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if needed > owner.size:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+            f"and itemsize {x.data.itemsize} requiring a storage size of "
+            f"{needed * x.data.itemsize} are out of bounds for storage of size "
+            f"{owner.size * x.data.itemsize}"
+        )
+    result = AsStrided.apply(x, size, stride, offset)
+    if result.grad_fn is not None and (result.grad_fn.positions < 0).any():
+        raise RuntimeError(
+            "as_strided: the view reaches memory outside this tensor (another part of the "
+            "tensor it views), where its gradient cannot flow; take as_strided of that tensor"
+        )
+    return result
+
+
+def strided_view(x: TensorLike, kind: str, params: tuple) -> Tensor:
+    """The view ``StridedView`` makes: ``("diagonal", (offset, dim1, dim2))`` or
+    ``("unfold", (axis, size, step))``, arguments already checked."""
+    return StridedView.apply(as_tensor(x), kind, params)
 
 
 @dim_aliases

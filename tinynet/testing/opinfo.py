@@ -1843,6 +1843,41 @@ def _diagonal_kwargs(draw, shape):
     }
 
 
+def _unfold_kwargs(draw, shape):
+    dimension = draw(st.integers(0, len(shape) - 1))
+    length = shape[dimension]
+    return {
+        "dimension": dimension,
+        "size": draw(st.integers(min(1, length), length)),
+        "step": draw(st.integers(1, 3)),
+    }
+
+
+def _unfold_reference(x, dimension, size, step):
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, dimension)
+    return windows[(slice(None),) * dimension + (slice(None, None, step),)]
+
+
+def _as_strided_kwargs(draw, shape):
+    count = int(np.prod(shape))
+    dims = draw(st.integers(1, 2))
+    size = [draw(st.integers(1, 3)) for _ in range(dims)]
+    stride = [draw(st.integers(0, 2)) for _ in range(dims)]
+    if count == 0:
+        size, stride = [0] * dims, [1] * dims
+    reach = sum((n - 1) * s for n, s in zip(size, stride))
+    if reach > count - 1:  # out of the tensor: one element, at the first place
+        size, reach = [1] * dims, 0
+    offset = draw(st.integers(0, max(count - 1 - reach, 0)))
+    return {"size": tuple(size), "stride": tuple(stride), "storage_offset": offset}
+
+
+def _as_strided_reference(x, size, stride, storage_offset):
+    flat = np.ascontiguousarray(x).ravel()
+    steps = tuple(s * flat.itemsize for s in stride)
+    return np.lib.stride_tricks.as_strided(flat[storage_offset:], size, steps).copy()
+
+
 def _diag_kwargs(draw, shape):
     return {"diagonal": draw(st.integers(-2, 2))}
 
@@ -2252,6 +2287,23 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"offset": 0, "dim1": 0, "dim2": 1},
         min_dims=2,
         method=_method("diagonal"),
+    ),
+    _small_shaped(
+        "as_strided",
+        tn.as_strided,
+        _as_strided_reference,
+        _as_strided_kwargs,
+        {"size": (2, 2), "stride": (1, 2), "storage_offset": 1},
+        method=_method("as_strided"),
+    ),
+    _small_shaped(
+        "unfold",
+        lambda x, dimension, size, step: x.unfold(dimension, size, step),
+        _unfold_reference,
+        _unfold_kwargs,
+        {"dimension": 1, "size": 2, "step": 1},
+        min_dims=1,
+        covers=("Tensor.unfold",),
     ),
     OpInfo(
         "diag",
