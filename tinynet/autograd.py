@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 
 from tinynet._grad_mode import grad_mode, set_grad_enabled
-from tinynet.tensor import (
-    Tensor,
+from tinynet.inplace import (
     inplace_writes,
     last_writer,
     remember_view,
     version_of,
     written_since,
 )
+from tinynet.tensor import Tensor
 
 _new_object = object.__new__
 # Numbers nodes as they are recorded, counting down: the engine runs the smallest first.
