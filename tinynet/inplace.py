@@ -3,14 +3,26 @@
 - Version counters. Each write bumps the counter of the memory it writes, which views share
   with the tensor they view (``Tensor._version``), and a process-wide stamp
   (``inplace_writes``): backward checks a node's inputs only if a write came after it.
-- Rebasing. A recorded write runs the out-of-place op on a copy of the tensor's old value
-  and makes the tensor the output of the op's node (``_rebase``); nodes that read the
-  tensor are pointed at that copy (``_stand_in``), or their edges would form a cycle.
+- Rebasing. A recorded write runs the out-of-place op, gives its node a copy of the
+  tensor's old value and makes the tensor the output of that node (``_rebase``); nodes
+  that read the tensor are pointed at the copy (``_stand_in``), or their edges would form a
+  cycle.
 - A write through a view is PyTorch's ``CopySlices``, built from primitives: the view's
   base is rebased onto its old value with the view's region replaced by the result
   (``_write_view``), and the view onto a view of the new base.
 - Views of a tensor outside the graph are remembered by weak reference (``remember_view``):
   a write that gives the tensor a history gives it to them too.
+
+>>> import tinynet as tn
+>>> x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = x * 1.0
+>>> tail = y[1:]  # a view of y: they share one version counter
+>>> _ = tail.mul_(10.0)  # a write through the view rewrites y's history
+>>> y.version, y.tolist()
+(1, [1.0, 20.0, 30.0])
+>>> y.sum().backward()
+>>> x.grad.tolist()
+[1.0, 10.0, 10.0]
 
 The rules users see are in docs/autograd.md and docs/tensors.md; the design and its costs
 in docs/design.md. The ``Tensor`` methods (``add_``, ``copy_``, ``__setitem__``...) call
