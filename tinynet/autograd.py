@@ -305,7 +305,7 @@ def _share_version_counter(result: Tensor, args) -> None:
     """A result that views an input's memory (reshape, indexing...) shares its version
     counter, as PyTorch's views do: a write through either is seen by graphs using the other.
     It keeps the input it views: an in-place write through a view of a view rebases the
-    whole chain (``Tensor``'s CopySlices)."""
+    whole chain (CopySlices, ``tinynet.inplace``)."""
     base = result.data.base
     for arg in args:
         if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
