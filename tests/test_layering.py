@@ -1,8 +1,8 @@
 """The import direction of docs/design.md: each module imports only from layers below it.
 
-The one knot, tensor <-> autograd/ops/functional, is allowed inside the core layer. A module
-that imports the facade (``import tinynet as tn``) is held to what it reaches through it:
-``tn.lab.x`` counts as an import of ``tinynet.lab``.
+The one knot, tensor <-> inplace/autograd/ops/functional, is allowed inside the core layer.
+A module that imports the facade (``import tinynet as tn``) is held to what it reaches
+through it: ``tn.lab.x`` counts as an import of ``tinynet.lab``.
 """
 
 import ast
@@ -25,6 +25,7 @@ LAYERS = [
     ("tinynet._cli_start", 0),  # the CLI's Ctrl-C guard, run by the facade before anything
     ("tinynet.tensor", 1),
     ("tinynet.autograd", 1),
+    ("tinynet.inplace", 1),  # in-place writes: version counters, CopySlices
     ("tinynet.ops", 1),
     ("tinynet.functional", 1),
     ("tinynet.creation", 2),

@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 
 from tinynet._grad_mode import grad_mode, set_grad_enabled
-from tinynet.tensor import (
-    Tensor,
+from tinynet.inplace import (
     inplace_writes,
     last_writer,
     remember_view,
     version_of,
     written_since,
 )
+from tinynet.tensor import Tensor
 
 _new_object = object.__new__
 # Numbers nodes as they are recorded, counting down: the engine runs the smallest first.
@@ -305,7 +305,7 @@ def _share_version_counter(result: Tensor, args) -> None:
     """A result that views an input's memory (reshape, indexing...) shares its version
     counter, as PyTorch's views do: a write through either is seen by graphs using the other.
     It keeps the input it views: an in-place write through a view of a view rebases the
-    whole chain (``Tensor``'s CopySlices)."""
+    whole chain (CopySlices, ``tinynet.inplace``)."""
     base = result.data.base
     for arg in args:
         if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):

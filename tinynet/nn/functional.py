@@ -21,6 +21,7 @@ from tinynet import ops
 from tinynet._random import as_generator
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
+from tinynet.inplace import write_in_place
 from tinynet.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -57,7 +58,7 @@ from tinynet.ops.conv import (
     max_pool2d,
 )
 from tinynet.ops.resample import interpolate
-from tinynet.tensor import Tensor, TensorLike, write_in_place
+from tinynet.tensor import Tensor, TensorLike
 
 __all__ = [
     "batch_norm",

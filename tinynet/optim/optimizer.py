@@ -21,7 +21,8 @@ import numpy as np
 
 from tinynet._grad_mode import enable_grad
 from tinynet.autograd import trace_hook
-from tinynet.tensor import Tensor, bump_version
+from tinynet.inplace import bump_version
+from tinynet.tensor import Tensor
 
 
 def recorded_call(method: Callable) -> Callable:
