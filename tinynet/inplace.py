@@ -160,13 +160,14 @@ def write_in_place(tensor: Tensor, name: str, compute) -> Tensor:
     """
     values = _write_in_place(tensor, name, compute)
     recorder = _autograd.trace_hook()
-    if recorder is not None:
+    if recorder is not None and values is not None:
         recorder.inplace_write(f"{name} at {_caller_site()}", tensor.data, values)
     return tensor
 
 
-def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
-    """``write_in_place``'s write; returns the array of values written."""
+def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
+    """``write_in_place``'s write; returns the array of values written (None: a write
+    through a view, which told ``tn.compile``'s recorder itself)."""
     if not tensor.data.flags.writeable:
         _make_writable(tensor)
     if grad_mode.enabled:
@@ -249,7 +250,7 @@ def _leaf_message(name: str) -> str:
     )
 
 
-def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
+def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
     """An in-place write into ``view``, a view made by an op (of a view...) of the memory of
     a tensor ``base``, recorded as PyTorch's ``CopySlices`` when it needs a gradient.
 
@@ -265,7 +266,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     outside = not base._requires_grad  # then every view between gets the new history
     if recorded:
         region = _region(view.data, base.data, name)
-        old = Tensor.wrap(base.data.copy(), base._requires_grad, base._node)
+        old = Tensor.wrap(_old_values(base), base._requires_grad, base._node)
         source = _view_of(old, view.data.shape, region)
     else:
         source = Tensor.wrap(view.data)
@@ -286,7 +287,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
         _write(view, result.data, name)  # raises the shape error
     if not recorded:  # neither tensor was in the graph: an operand brought the gradient
         region = _region(view.data, base.data, name)
-        old = Tensor.wrap(base.data.copy())
+        old = Tensor.wrap(_old_values(base))
         source.data = view.data.copy()
     middles = [
         (m, _region(m.data, base.data, name)) for m in between if m._requires_grad or outside
@@ -297,6 +298,9 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     bump_version(view, f"{name} at {_caller_site()}")
     written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
     _rebase(base, _scattered(written, old, region)._node)
+    recorder = _autograd.trace_hook()
+    if recorder is not None:
+        _record_view_write(recorder, f"{name} at {_caller_site()}", view, base, old, result)
     _rebase(view, _view_of(base, view.data.shape, region)._node)
     for middle, middle_region in middles:
         _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
@@ -304,7 +308,39 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
         _regenerate_views(base, name)
     # The op keeps reading ``result`` (kept by the new base's node): its own array, which
     # later writes through the view cannot change.
-    return result.data
+    return None
+
+
+def _old_values(base: Tensor) -> np.ndarray:
+    """A copy of ``base``'s values before a write through a view: ``tn.compile`` records
+    the copy, so the ops that read it replay on the old value."""
+    return _autograd.traced_call(np.copy, base.data)
+
+
+def _record_view_write(recorder, writer: str, view: Tensor, base: Tensor, old, result) -> None:
+    """Tell ``tn.compile``'s recorder that ``base`` (a C-contiguous array of its own) now
+    holds ``old``'s values with ``view``'s elements replaced by ``result``'s, computed as
+    the eager write did (the same cast, bit for bit): a plain write of the whole base, which
+    it functionalizes. Any other layout is refused as the write into the view it is."""
+    array = base.data
+    if array.base is not None or not array.flags.c_contiguous:
+        recorder.inplace_write(writer, view.data, result.data)
+        return
+    offset = view.data.__array_interface__["data"][0] - array.__array_interface__["data"][0]
+    where = (view.data.shape, view.data.dtype, view.data.strides, offset)
+    recorder.inplace_write(
+        writer, array, _autograd.traced_call(_overwritten, old.data, result.data, where)
+    )
+
+
+def _overwritten(old: np.ndarray, values: np.ndarray, where: tuple) -> np.ndarray:
+    """A C-ordered copy of ``old`` whose elements at ``where`` (the shape, dtype, strides
+    and byte offset of a view) are ``values``, cast as ``_write`` casts."""
+    new = old.copy()
+    shape, dtype, strides, offset = where
+    target = np.ndarray(shape, dtype, buffer=new, offset=offset, strides=strides)
+    np.copyto(target, values, casting="same_kind")
+    return new
 
 
 def _view_chain(view: Tensor, name: str) -> tuple[Tensor, list]:
