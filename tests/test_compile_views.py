@@ -121,14 +121,18 @@ def test_a_write_through_a_view_of_an_intermediate_replays_eagers_bits(write, dt
     assert messages == [] and is_replaying(compiled)
 
 
-def test_the_replayed_write_leaves_views_and_the_base_with_eagers_values():
+@pytest.mark.parametrize("grad", [True, False], ids=["grad", "no_grad"])
+def test_the_replayed_write_leaves_views_and_the_base_with_eagers_values(grad):
     # Forward only, no optimizer: what the step returns is what eager returns, element for
     # element, for the base, the written view and a view taken before the write.
     tn.manual_seed(2)
     layer = nn.Linear(3, 4)
 
     def forward(inputs):
-        hidden = layer(inputs)
+        with tn.set_grad_enabled(grad):
+            return _written(layer(inputs))
+
+    def _written(hidden):
         before = hidden.T[1:]  # a view of the base taken before the write
         hidden[:, 1:3].mul_(-3.0).clamp_(min=-1.0)  # two writes through one view
         return hidden, before * 1.0, hidden.view(-1)[::3] + 0.0

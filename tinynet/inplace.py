@@ -184,9 +184,15 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
                 )
     if not grad_mode.enabled:
         values = compute(Tensor.wrap(tensor.data)).data
+        recorder = _autograd.trace_hook()
+        base = None if recorder is None else counter_owner(tensor)
+        old = None if base is None or base is tensor else _old_values(base)
         _write(tensor, values, name)
         bump_version(tensor, f"{name} at {_caller_site()}")
-        return values
+        if old is None:
+            return values
+        _record_view_write(recorder, f"{name} at {_caller_site()}", tensor, base, old, values)
+        return None
     source = Tensor.wrap(tensor.data, tensor._requires_grad, tensor._node)
     mark = _autograd.order_mark()
     result = compute(source)
@@ -274,9 +280,15 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
     result = compute(source)
     node = result._node
     if node is None:
+        recorder = _autograd.trace_hook()
+        old_values = None if recorder is None else _old_values(base)
         _write(view, result.data, name)
         bump_version(view, f"{name} at {_caller_site()}")
-        return result.data
+        if recorder is None:
+            return result.data
+        writer = f"{name} at {_caller_site()}"
+        _record_view_write(recorder, writer, view, base, old_values, result.data)
+        return None
     if base._requires_grad and not recorded:
         raise RuntimeError(
             f"{name}: a view was created in no_grad mode and is being modified inplace with "
@@ -300,7 +312,9 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
     _rebase(base, _scattered(written, old, region)._node)
     recorder = _autograd.trace_hook()
     if recorder is not None:
-        _record_view_write(recorder, f"{name} at {_caller_site()}", view, base, old, result)
+        _record_view_write(
+            recorder, f"{name} at {_caller_site()}", view, base, old.data, result.data
+        )
     _rebase(view, _view_of(base, view.data.shape, region)._node)
     for middle, middle_region in middles:
         _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
@@ -314,33 +328,15 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
 def _old_values(base: Tensor) -> np.ndarray:
     """A copy of ``base``'s values before a write through a view: ``tn.compile`` records
     the copy, so the ops that read it replay on the old value."""
-    return _autograd.traced_call(np.copy, base.data)
+    return _autograd.traced_call(np.ndarray.copy, base.data)
 
 
-def _record_view_write(recorder, writer: str, view: Tensor, base: Tensor, old, result) -> None:
-    """Tell ``tn.compile``'s recorder that ``base`` (a C-contiguous array of its own) now
-    holds ``old``'s values with ``view``'s elements replaced by ``result``'s, computed as
-    the eager write did (the same cast, bit for bit): a plain write of the whole base, which
-    it functionalizes. Any other layout is refused as the write into the view it is."""
-    array = base.data
-    if array.base is not None or not array.flags.c_contiguous:
-        recorder.inplace_write(writer, view.data, result.data)
-        return
-    offset = view.data.__array_interface__["data"][0] - array.__array_interface__["data"][0]
-    where = (view.data.shape, view.data.dtype, view.data.strides, offset)
-    recorder.inplace_write(
-        writer, array, _autograd.traced_call(_overwritten, old.data, result.data, where)
-    )
-
-
-def _overwritten(old: np.ndarray, values: np.ndarray, where: tuple) -> np.ndarray:
-    """A C-ordered copy of ``old`` whose elements at ``where`` (the shape, dtype, strides
-    and byte offset of a view) are ``values``, cast as ``_write`` casts."""
-    new = old.copy()
-    shape, dtype, strides, offset = where
-    target = np.ndarray(shape, dtype, buffer=new, offset=offset, strides=strides)
-    np.copyto(target, values, casting="same_kind")
-    return new
+def _record_view_write(
+    recorder, writer: str, view: Tensor, base: Tensor, old: np.ndarray, values: np.ndarray
+) -> None:
+    """Tell ``tn.compile``'s recorder that ``values`` were written into ``view``, which
+    views ``base``, whose values before are ``old`` (made by ``_old_values``)."""
+    recorder.inplace_view_write(writer, view.data, values, base.data, old)
 
 
 def _view_chain(view: Tensor, name: str) -> tuple[Tensor, list]:
