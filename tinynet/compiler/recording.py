@@ -236,7 +236,8 @@ class Trace:
         value (``_ref`` finds it through the view's base). The eager engine gave the op's
         node a copy of the old values, which the replay keeps under the old number. A write
         that is seen outside the step (an input, a parameter, a gradient, a constant), into a
-        view, or with values made outside recorded ops (or of another shape or dtype, cast or
+        view (``inplace_view_write`` records the writes into a view that can be replayed),
+        or with values made outside recorded ops (or of another shape or dtype, cast or
         broadcast by the write) makes the function run eagerly.
         """
         if self.depth or threading.get_ident() != self.thread:
