@@ -182,3 +182,25 @@ def test_a_write_through_a_view_of_an_argument_or_a_parameter_runs_eagerly_with_
     compiled, messages = _compare(make, _batches(np.float32))
     assert len(messages) == 1 and "writes a tensor in place (mul_" in messages[0]
     assert not is_replaying(compiled)
+
+
+def test_a_signed_zero_written_through_a_view_keeps_its_sign_in_the_replay():
+    # The replay overwrites the view's elements as the eager write does; a scatter into
+    # zeros (the graph's IndexAdd) would give +0.0 where eager memory holds -0.0.
+    tn.manual_seed(0)
+    layer = nn.Linear(3, 4)
+
+    def forward(inputs):
+        hidden = layer(inputs).abs() + 1.0
+        hidden[:, 0].mul_(-0.0)
+        return hidden * 1.0
+
+    compiled = tn.compile(forward)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(4):
+            batch = np.random.default_rng(i).standard_normal((2, 3))
+            ours, theirs = compiled(tn.tensor(batch)), forward(tn.tensor(batch))
+            assert np.signbit(theirs.data[:, 0]).all()
+            np.testing.assert_array_equal(np.signbit(ours.data), np.signbit(theirs.data))
+    assert is_replaying(compiled)
