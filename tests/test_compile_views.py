@@ -199,7 +199,7 @@ def test_a_signed_zero_written_through_a_view_keeps_its_sign_in_the_replay():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         for i in range(4):
-            batch = np.random.default_rng(i).standard_normal((2, 3))
+            batch = np.random.default_rng(i).standard_normal((2, 3)).astype(np.float32)
             ours, theirs = compiled(tn.tensor(batch)), forward(tn.tensor(batch))
             assert np.signbit(theirs.data[:, 0]).all()
             np.testing.assert_array_equal(np.signbit(ours.data), np.signbit(theirs.data))
