@@ -185,8 +185,9 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
     if not grad_mode.enabled:
         values = compute(Tensor.wrap(tensor.data)).data
         recorder = _autograd.trace_hook()
-        base = None if recorder is None else counter_owner(tensor)
-        old = None if base is None or base is tensor else _old_values(base)
+        viewed = recorder is not None and isinstance(tensor._version, Tensor)  # not detach()'s
+        base = counter_owner(tensor) if viewed else tensor
+        old = _old_values(base) if viewed else None
         _write(tensor, values, name)
         bump_version(tensor, f"{name} at {_caller_site()}")
         if old is None:
@@ -281,11 +282,13 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
     node = result._node
     if node is None:
         recorder = _autograd.trace_hook()
-        old_values = None if recorder is None else _old_values(base)
+        if recorder is None:
+            _write(view, result.data, name)
+            bump_version(view, f"{name} at {_caller_site()}")
+            return result.data
+        old_values = _old_values(base)
         _write(view, result.data, name)
         bump_version(view, f"{name} at {_caller_site()}")
-        if recorder is None:
-            return result.data
         writer = f"{name} at {_caller_site()}"
         _record_view_write(recorder, writer, view, base, old_values, result.data)
         return None

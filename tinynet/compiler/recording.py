@@ -284,10 +284,11 @@ class Trace:
         """
         if self.depth or threading.get_ident() != self.thread:
             return
-        known = [self.index_of.get(id(array)) for array in (values, old)]
+        values_index, old_index = self.index_of.get(id(values)), self.index_of.get(id(old))
         if (
-            None in known
-            or not all(self.computed[index] for index in known)
+            values_index is None
+            or old_index is None
+            or not (self.computed[values_index] and self.computed[old_index])
             or base.base is not None
             or not base.flags.c_contiguous
         ):
