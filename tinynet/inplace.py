@@ -160,13 +160,14 @@ def write_in_place(tensor: Tensor, name: str, compute) -> Tensor:
     """
     values = _write_in_place(tensor, name, compute)
     recorder = _autograd.trace_hook()
-    if recorder is not None:
+    if recorder is not None and values is not None:
         recorder.inplace_write(f"{name} at {_caller_site()}", tensor.data, values)
     return tensor
 
 
-def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
-    """``write_in_place``'s write; returns the array of values written."""
+def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
+    """``write_in_place``'s write; returns the array of values written (None: a write
+    through a view, which told ``tn.compile``'s recorder itself)."""
     if not tensor.data.flags.writeable:
         _make_writable(tensor)
     if grad_mode.enabled:
@@ -183,9 +184,16 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray:
                 )
     if not grad_mode.enabled:
         values = compute(Tensor.wrap(tensor.data)).data
+        recorder = _autograd.trace_hook()
+        viewed = recorder is not None and isinstance(tensor._version, Tensor)  # not detach()'s
+        base = counter_owner(tensor) if viewed else tensor
+        old = _old_values(base) if viewed else None
         _write(tensor, values, name)
         bump_version(tensor, f"{name} at {_caller_site()}")
-        return values
+        if old is None:
+            return values
+        _record_view_write(recorder, f"{name} at {_caller_site()}", tensor, base, old, values)
+        return None
     source = Tensor.wrap(tensor.data, tensor._requires_grad, tensor._node)
     mark = _autograd.order_mark()
     result = compute(source)
@@ -249,7 +257,7 @@ def _leaf_message(name: str) -> str:
     )
 
 
-def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
+def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
     """An in-place write into ``view``, a view made by an op (of a view...) of the memory of
     a tensor ``base``, recorded as PyTorch's ``CopySlices`` when it needs a gradient.
 
@@ -265,7 +273,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     outside = not base._requires_grad  # then every view between gets the new history
     if recorded:
         region = _region(view.data, base.data, name)
-        old = Tensor.wrap(base.data.copy(), base._requires_grad, base._node)
+        old = Tensor.wrap(_old_values(base), base._requires_grad, base._node)
         source = _view_of(old, view.data.shape, region)
     else:
         source = Tensor.wrap(view.data)
@@ -273,9 +281,17 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     result = compute(source)
     node = result._node
     if node is None:
+        recorder = _autograd.trace_hook()
+        if recorder is None:
+            _write(view, result.data, name)
+            bump_version(view, f"{name} at {_caller_site()}")
+            return result.data
+        old_values = _old_values(base)
         _write(view, result.data, name)
         bump_version(view, f"{name} at {_caller_site()}")
-        return result.data
+        writer = f"{name} at {_caller_site()}"
+        _record_view_write(recorder, writer, view, base, old_values, result.data)
+        return None
     if base._requires_grad and not recorded:
         raise RuntimeError(
             f"{name}: a view was created in no_grad mode and is being modified inplace with "
@@ -286,7 +302,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
         _write(view, result.data, name)  # raises the shape error
     if not recorded:  # neither tensor was in the graph: an operand brought the gradient
         region = _region(view.data, base.data, name)
-        old = Tensor.wrap(base.data.copy())
+        old = Tensor.wrap(_old_values(base))
         source.data = view.data.copy()
     middles = [
         (m, _region(m.data, base.data, name)) for m in between if m._requires_grad or outside
@@ -297,6 +313,11 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
     bump_version(view, f"{name} at {_caller_site()}")
     written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
     _rebase(base, _scattered(written, old, region)._node)
+    recorder = _autograd.trace_hook()
+    if recorder is not None:
+        _record_view_write(
+            recorder, f"{name} at {_caller_site()}", view, base, old.data, result.data
+        )
     _rebase(view, _view_of(base, view.data.shape, region)._node)
     for middle, middle_region in middles:
         _rebase(middle, _view_of(base, middle.data.shape, middle_region)._node)
@@ -304,7 +325,21 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray:
         _regenerate_views(base, name)
     # The op keeps reading ``result`` (kept by the new base's node): its own array, which
     # later writes through the view cannot change.
-    return result.data
+    return None
+
+
+def _old_values(base: Tensor) -> np.ndarray:
+    """A copy of ``base``'s values before a write through a view: ``tn.compile`` records
+    the copy, so the ops that read it replay on the old value."""
+    return _autograd.traced_call(np.ndarray.copy, base.data)
+
+
+def _record_view_write(
+    recorder, writer: str, view: Tensor, base: Tensor, old: np.ndarray, values: np.ndarray
+) -> None:
+    """Tell ``tn.compile``'s recorder that ``values`` were written into ``view``, which
+    views ``base``, whose values before are ``old`` (made by ``_old_values``)."""
+    recorder.inplace_view_write(writer, view.data, values, base.data, old)
 
 
 def _view_chain(view: Tensor, name: str) -> tuple[Tensor, list]:

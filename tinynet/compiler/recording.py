@@ -236,7 +236,8 @@ class Trace:
         value (``_ref`` finds it through the view's base). The eager engine gave the op's
         node a copy of the old values, which the replay keeps under the old number. A write
         that is seen outside the step (an input, a parameter, a gradient, a constant), into a
-        view, or with values made outside recorded ops (or of another shape or dtype, cast or
+        view (``inplace_view_write`` records the writes into a view that can be replayed),
+        or with values made outside recorded ops (or of another shape or dtype, cast or
         broadcast by the write) makes the function run eagerly.
         """
         if self.depth or threading.get_ident() != self.thread:
@@ -266,6 +267,38 @@ class Trace:
         self.index_of[id(array)] = new
         # The array's number is now ``new``: forget it with the array (its id may be reused).
         self.weak.append(weakref.ref(array, functools.partial(self._forget, id(array), new)))
+
+    def inplace_view_write(
+        self, writer: str, view: np.ndarray, values: np.ndarray, base: np.ndarray, old: np.ndarray
+    ) -> None:
+        """``view``, a view of ``base`` (a tensor's memory), was overwritten with ``values``
+        (``h[:, 0].mul_(2)``, ``nn.Flatten()`` then ``nn.ReLU(inplace=True)``); ``old``, a
+        recorded copy of ``base`` made before, holds its old values.
+
+        Recorded as a plain write of the whole base (``inplace_write``): its new value is
+        ``old`` with the view's elements replaced as the eager write replaced them (the same
+        cast and broadcast, bit for bit), and views of ``base`` read it from then on. Only a
+        C-contiguous ``base`` with memory of its own, whose views the replay can take again
+        from its new value, and ``values`` computed by recorded ops: else the function runs
+        eagerly, as for any write into a view.
+        """
+        if self.depth or threading.get_ident() != self.thread:
+            return
+        values_index, old_index = self.index_of.get(id(values)), self.index_of.get(id(old))
+        if (
+            values_index is None
+            or old_index is None
+            or not (self.computed[values_index] and self.computed[old_index])
+            or base.base is not None
+            or not base.flags.c_contiguous
+        ):
+            self.inplace_write(writer, view, values)  # refused: a write into a view
+            return
+        offset = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        where = (view.shape, view.dtype, view.strides, offset)
+        whole = _overwritten(old, values, where)
+        self.numpy_call(_overwritten, (old, values, where), whole)
+        self.inplace_write(writer, base, whole)
 
     def primitive(self, cls, ctx, args, out) -> None:
         if self.depth or threading.get_ident() != self.thread:
@@ -551,6 +584,16 @@ class Trace:
         if not same_value(self.outputs, other.outputs):
             return "it returned different things in its two first calls"
         return None
+
+
+def _overwritten(old: np.ndarray, values: np.ndarray, where: tuple) -> np.ndarray:
+    """A C-ordered copy of ``old`` whose elements at ``where`` (the shape, dtype, strides
+    and byte offset of a view) are ``values``, cast and broadcast as an in-place write does."""
+    new = old.copy()
+    shape, dtype, strides, offset = where
+    target = np.ndarray(shape, dtype, buffer=new, offset=offset, strides=strides)
+    np.copyto(target, values, casting="same_kind")
+    return new
 
 
 def _same_op(a: tuple, b: tuple) -> bool:
