@@ -281,17 +281,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
     result = compute(source)
     node = result._node
     if node is None:
-        recorder = _autograd.trace_hook()
-        if recorder is None:
-            _write(view, result.data, name)
-            bump_version(view, f"{name} at {_caller_site()}")
-            return result.data
-        old_values = _old_values(base)
-        _write(view, result.data, name)
-        bump_version(view, f"{name} at {_caller_site()}")
-        writer = f"{name} at {_caller_site()}"
-        _record_view_write(recorder, writer, view, base, old_values, result.data)
-        return None
+        return _write_view_plainly(view, base, result.data, name)
     if base._requires_grad and not recorded:
         raise RuntimeError(
             f"{name}: a view was created in no_grad mode and is being modified inplace with "
@@ -325,6 +315,22 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
         _regenerate_views(base, name)
     # The op keeps reading ``result`` (kept by the new base's node): its own array, which
     # later writes through the view cannot change.
+    return None
+
+
+def _write_view_plainly(view: Tensor, base: Tensor, values, name: str) -> np.ndarray | None:
+    """A write through a view that no graph records; None when ``tn.compile``'s recorder
+    was told of it (``_write_view``'s return convention)."""
+    recorder = _autograd.trace_hook()
+    if recorder is None:
+        _write(view, values, name)
+        bump_version(view, f"{name} at {_caller_site()}")
+        return values
+    old_values = _old_values(base)
+    _write(view, values, name)
+    writer = f"{name} at {_caller_site()}"
+    bump_version(view, writer)
+    _record_view_write(recorder, writer, view, base, old_values, values)
     return None
 
 
