@@ -653,11 +653,7 @@ def batch_norm(
         mean = running_mean.reshape(*stat_shape).to(dtype)
         inverse_std = (1.0 / (running_var.reshape(*stat_shape) + eps).sqrt()).to(dtype)
         output = (input - mean) * inverse_std
-    if weight is not None:
-        output = output * as_tensor(weight).reshape(*stat_shape)
-    if bias is not None:
-        output = output + as_tensor(bias).reshape(*stat_shape)
-    return output
+    return _affine_per_channel(output, weight, bias)
 
 
 def _check_batch_norm_inputs(input, running_mean, running_var, weight, bias) -> None:

@@ -12,6 +12,32 @@ from tinynet.optim.optimizer import Optimizer, require_betas, require_nonnegativ
 from tinynet.tensor import Tensor
 
 
+def update_first_moment(grad, sign: float, exp_avg, beta1: float, scratch) -> None:
+    """``exp_avg = beta1 * exp_avg + (1 - beta1) * sign * grad`` in place, the product in
+    ``scratch`` (not a new array): the Adam family's first moment."""
+    np.multiply(grad, (1 - beta1) * sign, out=scratch)
+    exp_avg *= beta1
+    exp_avg += scratch
+
+
+def update_moments(grad, sign: float, exp_avg, exp_avg_sq, beta1: float, beta2: float,
+                   scratch) -> None:  # fmt: skip
+    """The first moment as ``update_first_moment``, and ``exp_avg_sq = beta2 * exp_avg_sq
+    + (1 - beta2) * grad**2``, in place; ``scratch`` holds the products.
+
+    >>> import numpy as np
+    >>> m, v = np.zeros(2), np.zeros(2)
+    >>> update_moments(np.array([1.0, -2.0]), 1.0, m, v, 0.9, 0.99, np.empty(2))
+    >>> m.round(6).tolist(), v.round(6).tolist()
+    ([0.1, -0.2], [0.01, 0.04])
+    """
+    update_first_moment(grad, sign, exp_avg, beta1, scratch)
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1 - beta2
+    exp_avg_sq *= beta2
+    exp_avg_sq += scratch
+
+
 class Adam(Optimizer):
     """Adam, PyTorch's algorithm: bias-corrected moments, optional AMSGrad.
 
@@ -90,17 +116,8 @@ class Adam(Optimizer):
                 step = state["step"]
                 exp_avg = state["exp_avg"]
                 exp_avg_sq = state["exp_avg_sq"]
-                # y += a * x with a * x in the scratch buffer, not a new array (axpy's bits:
-                # it special-cases a = +-1 only to save the product; 1 * x == x and
-                # y + (-x) == y - x exactly)
                 scratch = self._scratch(grad)
-                np.multiply(grad, (1 - beta1) * sign, out=scratch)
-                exp_avg *= beta1
-                exp_avg += scratch
-                np.multiply(grad, grad, out=scratch)
-                scratch *= 1 - beta2
-                exp_avg_sq *= beta2
-                exp_avg_sq += scratch
+                update_moments(grad, sign, exp_avg, exp_avg_sq, beta1, beta2, scratch)
                 if amsgrad:
                     max_exp_avg_sq = state.get("max_exp_avg_sq")
                     if max_exp_avg_sq is None:  # amsgrad switched on after the first step

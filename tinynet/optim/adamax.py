@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tinynet.optim.adam import update_first_moment
 from tinynet.optim.optimizer import Optimizer, require_betas, require_nonnegative
 from tinynet.tensor import Tensor
 
@@ -66,9 +67,7 @@ class Adamax(Optimizer):
                 state["step"] += 1
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 scratch = self._scratch(grad)
-                np.multiply(grad, (1 - beta1) * sign, out=scratch)
-                exp_avg *= beta1
-                exp_avg += scratch
+                update_first_moment(grad, sign, exp_avg, beta1, scratch)
                 np.absolute(grad, out=scratch)
                 scratch += eps
                 exp_inf *= beta2

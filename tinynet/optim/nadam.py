@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tinynet.optim.adam import update_moments
 from tinynet.optim.optimizer import Optimizer, require_betas, require_nonnegative
 from tinynet.tensor import Tensor
 
@@ -84,13 +85,7 @@ class NAdam(Optimizer):
                 state["mu_product"] = mu_product
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 scratch = self._scratch(grad)
-                np.multiply(grad, (1 - beta1) * sign, out=scratch)
-                exp_avg *= beta1
-                exp_avg += scratch
-                np.multiply(grad, grad, out=scratch)
-                scratch *= 1 - beta2
-                exp_avg_sq *= beta2
-                exp_avg_sq += scratch
+                update_moments(grad, sign, exp_avg, exp_avg_sq, beta1, beta2, scratch)
                 denominator = self._scratch(grad, slot=2)
                 np.divide(exp_avg_sq, 1 - beta2**step, out=denominator)
                 np.sqrt(denominator, out=denominator)

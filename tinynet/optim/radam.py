@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tinynet.optim.adam import update_moments
 from tinynet.optim.optimizer import Optimizer, require_betas, require_nonnegative
 from tinynet.tensor import Tensor
 
@@ -78,13 +79,7 @@ class RAdam(Optimizer):
                 step = state["step"]
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 scratch = self._scratch(grad)
-                np.multiply(grad, (1 - beta1) * sign, out=scratch)
-                exp_avg *= beta1
-                exp_avg += scratch
-                np.multiply(grad, grad, out=scratch)
-                scratch *= 1 - beta2
-                exp_avg_sq *= beta2
-                exp_avg_sq += scratch
+                update_moments(grad, sign, exp_avg, exp_avg_sq, beta1, beta2, scratch)
                 bias_correction1 = 1 - beta1**step
                 bias_correction2 = 1 - beta2**step
                 rho_inf = 2 / (1 - beta2) - 1
