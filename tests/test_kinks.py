@@ -291,6 +291,30 @@ def test_relu_backward_drops_nan_and_inf_gradients_where_the_input_is_not_positi
         assert x.grad.dtype == dtype
 
 
+def test_relu_passes_the_gradient_at_a_nan_input_as_pytorch_does():
+    # PyTorch's relu backward is threshold_backward(grad, result, 0): zero where
+    # result <= 0. relu(nan) is nan and nan <= 0 is false, so the gradient passes; -0.0 and 0
+    # are <= 0 and get none. Eager, second order and compiled replays agree.
+    for dtype in (np.float32, np.float64):
+        values = np.array([np.nan, -0.0, 0.0, -np.nan, 2.0, -3.0], dtype=dtype)
+        incoming = np.array([5.0, 6.0, 7.0, 8.0, 9.0, 10.0], dtype=dtype)
+        expected = [5.0, 0.0, 0.0, 8.0, 9.0, 0.0]
+        x = tn.tensor(values, requires_grad=True)
+        x.relu().backward(incoming)
+        np.testing.assert_array_equal(x.grad.data, expected)
+        (first,) = tn.grad((x.relu() * tn.tensor(incoming)).sum(), x, create_graph=True)
+        np.testing.assert_array_equal(first.data, expected)
+
+        @tn.compile
+        def step(inputs):
+            x.grad = None
+            (x.relu() * inputs).sum().backward()
+
+        for _ in range(5):  # eager, recorded, first replay, generated replays
+            step(tn.tensor(incoming))
+            np.testing.assert_array_equal(x.grad.data, expected)
+
+
 # -- second order at the kinks (the second-order column of docs/autograd.md) -----------------------
 # PyTorch's double backward differentiates each first-order rule with its masks held constant:
 # a rule that is piecewise constant at the kink gives 0 there, elu's exponential side only

@@ -16,7 +16,7 @@ import numpy as np
 
 from tinynet.compiler.kernel import CheckedKernel, Kernel, registered_kernels
 from tinynet.ops._args import axes, keepdims_shape
-from tinynet.ops.elementwise import all_finite, relu_zeros, scaled_gradient_array
+from tinynet.ops.elementwise import all_finite, relu_mask, relu_zeros, scaled_gradient_array
 from tinynet.ops.fused import row_max
 from tinynet.ops.linalg import linear_grad_input, rank_one_product
 from tinynet.ops.movement import ones_column, row_sum, sum_to_shape_array
@@ -117,7 +117,8 @@ class _LinearKernel(Kernel):
 
 
 class _ReluKernel(Kernel):
-    """``Relu``: ``maximum(x, zeros)``; backward ``g * (x > 0)``, or ``where`` for a non-finite g."""
+    """``Relu``: ``maximum(x, zeros)``; backward ``g * relu_mask(x)``, or ``where`` for a
+    non-finite g."""
 
     #: relu_zeros(x), kept up to 1 MiB (x's shape and dtype are fixed for the program): a
     #: constant, one per ReLU, so larger than the per-step buffers. Above that the replay
@@ -139,9 +140,9 @@ class _ReluKernel(Kernel):
         (out_index,) = self.outs
         mask = self.reused("mask", None)
         if mask is None:
-            mask = self.keep("mask", None, env[self.indices[0]] > 0)
-        else:
-            np.greater(env[self.indices[0]], 0, out=mask)
+            mask = self.keep("mask", None, relu_mask(env[self.indices[0]]))
+        else:  # relu_mask's arithmetic into the kept mask
+            np.logical_not(np.less_equal(env[self.indices[0]], 0, out=mask), out=mask)
         if all_finite(g):
             grad = self.reused("grad", out_index)
             if grad is None:
@@ -169,9 +170,10 @@ class _ReluKernel(Kernel):
         grad = f"env[{out_index}]" if out_index is not None else "_"
         return [
             f"g = env[{self.grad_index}]",
-            f"mask = env[{x}] > 0"
+            f"mask = {name(relu_mask)}(env[{x}])"
             if mask is None
-            else f"mask = np.greater(env[{x}], {self.zero(name)}, out={name(mask)})",
+            else f"mask = np.logical_not(np.less_equal(env[{x}], {self.zero(name)}, "
+            f"out={name(mask)}), out={name(mask)})",
             f"if {name(all_finite)}(g):",
             "    " + self.into(name, "grad", out_index, f"{grad} = np.multiply(g, mask"),
             "else:",
