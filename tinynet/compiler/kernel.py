@@ -37,6 +37,14 @@ class Kernel:
     forward_aliases = False  # True: the output may be the first input or a view of it
     backward_aliases = False  # True: a gradient may be the incoming one or a view of it
     stores_ctx = False  # True: the forward puts an array for the backward at its ctx number
+    #: True: the forward's output is a new array (or a buffer of this kernel's own) that the
+    #: backward never reads, so the op that reads it last may write over it.
+    fresh_output = False
+    #: True: the forward can write its result over its first input (``out=``) and the
+    #: backward never reads that input; the program sets ``overwrites_input`` where the
+    #: input is a fresh output of another kernel that nothing else reads.
+    may_overwrite_input = False
+    overwrites_input = False
 
     #: What ``backward(env)`` reads: the recorded backward's ``needs_input_grad``, the
     #: number of its incoming gradient and those of the gradients it makes (see bind_backward).

@@ -16,7 +16,7 @@ import numpy as np
 
 from tinynet.compiler.kernel import CheckedKernel, Kernel, registered_kernels
 from tinynet.ops._args import axes, keepdims_shape
-from tinynet.ops.elementwise import all_finite, relu_mask, relu_zeros, scaled_gradient_array
+from tinynet.ops.elementwise import all_finite, relu_zeros, scaled_gradient_array
 from tinynet.ops.fused import row_max
 from tinynet.ops.linalg import linear_grad_input, rank_one_product
 from tinynet.ops.movement import ones_column, row_sum, sum_to_shape_array
@@ -26,6 +26,8 @@ _ZEROS_BYTES = 1 << 20  # the largest constant zeros a ReLU kernel keeps
 
 class _LinearKernel(Kernel):
     """``Linear``: ``x @ weight.T`` then ``+= bias``; backward as ``_linear_backward_numpy``."""
+
+    fresh_output = True
 
     def forward(self, env):
         x_index, weight_index, bias_index = self.indices
@@ -117,8 +119,12 @@ class _LinearKernel(Kernel):
 
 
 class _ReluKernel(Kernel):
-    """``Relu``: ``maximum(x, zeros)``; backward ``g * relu_mask(x)``, or ``where`` for a
-    non-finite g."""
+    """``Relu``: ``maximum(x, zeros)``, over ``x`` itself when the program allows it
+    (``overwrites_input``); backward ``g * mask``, or ``where`` for a non-finite g.
+
+    The mask is read from the result: ``y != 0`` is ``relu_mask(x)`` element for element
+    (``y`` is ``x`` where ``x > 0``, NaN where ``x`` is, a zero elsewhere), in one pass.
+    """
 
     #: relu_zeros(x), kept up to 1 MiB (x's shape and dtype are fixed for the program): a
     #: constant, one per ReLU, so larger than the per-step buffers. Above that the replay
@@ -126,23 +132,30 @@ class _ReluKernel(Kernel):
     #: 2 MB of zeros a layer at large sizes (kept, or made per call as eagerly, they would
     #: raise the peak memory).
     zeros: Any = None
+    may_overwrite_input = True
 
     def forward(self, env):
         x = env[self.indices[0]]
         if self.zeros is None:
             zeros = relu_zeros(x)
             self.zeros = zeros if getattr(zeros, "nbytes", 0) <= _ZEROS_BYTES else 0
-        out = self.output(np.maximum, x, self.zeros if x.flags.c_contiguous else 0)
+        zeros = self.zeros if x.flags.c_contiguous else 0
+        if self.overwrites_input:
+            out = np.maximum(x, zeros, out=x)
+            self.out_dtype = out.dtype  # as output() records it
+        else:
+            out = self.output(np.maximum, x, zeros)
         env[self.out_index] = out
 
     def backward(self, env):
         g = env[self.grad_index]
         (out_index,) = self.outs
+        y = env[self.out_index]
         mask = self.reused("mask", None)
         if mask is None:
-            mask = self.keep("mask", None, relu_mask(env[self.indices[0]]))
-        else:  # relu_mask's arithmetic into the kept mask
-            np.logical_not(np.less_equal(env[self.indices[0]], 0, out=mask), out=mask)
+            mask = self.keep("mask", None, y != 0)
+        else:
+            np.not_equal(y, 0, out=mask)
         if all_finite(g):
             grad = self.reused("grad", out_index)
             if grad is None:
@@ -157,23 +170,25 @@ class _ReluKernel(Kernel):
     def emit_forward(self, name):
         x = self.indices[0]
         if isinstance(self.zeros, int):
-            call = self.into(name, "out", self.out_index, f"np.maximum(x, {self.zero(name)}")
+            zeros = self.zero(name)
         else:  # relu_zeros(x) without making them; a layout the guards let change is checked
             zeros = f"{name(self.zeros)} if x.flags.c_contiguous else 0"
+        if self.overwrites_input:
+            call = f"np.maximum(x, {zeros}, out=x)"
+        else:
             call = self.into(name, "out", self.out_index, f"np.maximum(x, {zeros}")
         return [f"x = env[{x}]", f"env[{self.out_index}] = {call}"]
 
     def emit_backward(self, name):
-        x = self.indices[0]
         (out_index,) = self.outs
         mask = self.reused("mask", None)
         grad = f"env[{out_index}]" if out_index is not None else "_"
+        y = f"env[{self.out_index}]"
         return [
             f"g = env[{self.grad_index}]",
-            f"mask = {name(relu_mask)}(env[{x}])"
+            f"mask = {y} != 0"
             if mask is None
-            else f"mask = np.logical_not(np.less_equal(env[{x}], {self.zero(name)}, "
-            f"out={name(mask)}), out={name(mask)})",
+            else f"mask = np.not_equal({y}, {self.zero(name)}, out={name(mask)})",
             f"if {name(all_finite)}(g):",
             "    " + self.into(name, "grad", out_index, f"{grad} = np.multiply(g, mask"),
             "else:",

@@ -254,7 +254,34 @@ def _kernels_of(trace: Trace) -> dict[int, Kernel]:
     reusable = {
         index for index, computed in enumerate(trace.computed) if computed and index not in foreign
     }
-    return {op[4]: table[op[1]](op, reusable) for op in primitives}
+    kernels = {op[4]: table[op[1]](op, reusable) for op in primitives}
+    _allow_overwrites(trace, kernels, reusable)
+    return kernels
+
+
+def _allow_overwrites(trace: Trace, kernels: dict[int, Kernel], reusable: set[int]) -> None:
+    """Let a kernel that can (ReLU's) write its result over its input (``Linear`` then
+    ``ReLU``: one array less per layer, and one the cache holds) when the input is a fresh
+    output of another kernel that no op but this one reads (only the two ops' backwards
+    read it too, and they do not use it), and neither value leaves the replay."""
+    producers = {op[5]: op[4] for op in trace.ops if op[0] == "primitive" and op[4] in kernels}
+    readers: dict[int, set[int]] = {}
+    for op in trace.ops:
+        ctx = op[4] if op[0] == "primitive" else op[2] if op[0] == "backward" else None
+        for index in _reads(op, trace):
+            readers.setdefault(index, set()).add(ctx)
+    for ctx, kernel in kernels.items():
+        if not kernel.may_overwrite_input:
+            continue
+        x = kernel.indices[0]
+        producer = kernels.get(producers.get(x))
+        kernel.overwrites_input = (
+            producer is not None
+            and producer.fresh_output
+            and x in reusable
+            and kernel.out_index in reusable
+            and readers.get(x, set()) <= {ctx, producers[x]}
+        )
 
 
 def _kernel_step(op: tuple, kernels: dict) -> tuple | None:
