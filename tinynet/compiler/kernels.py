@@ -19,7 +19,7 @@ from tinynet.ops._args import axes, keepdims_shape
 from tinynet.ops.elementwise import all_finite, relu_zeros, scaled_gradient_array
 from tinynet.ops.fused import row_max
 from tinynet.ops.linalg import linear_grad_input, rank_one_product
-from tinynet.ops.movement import ones_column, row_sum, sum_to_shape_array
+from tinynet.ops.movement import ones_column, row_sum, row_totals, sum_to_shape_array
 
 _ZEROS_BYTES = 1 << 20  # the largest constant zeros a ReLU kernel keeps
 
@@ -213,7 +213,7 @@ class _SoftmaxCrossEntropyKernel(Kernel):
         else:
             np.subtract(logits, peak, out=log_probs)
             exps = np.exp(log_probs, out=self.reused("exps", None))
-        log_probs -= np.log(np.add.reduce(exps, axis=1, keepdims=True))
+        log_probs -= np.log(row_totals(exps))
         rows = self.rows
         if rows is None or len(rows) != len(target):
             rows = self.rows = np.arange(len(target))
@@ -248,7 +248,7 @@ class _SoftmaxCrossEntropyKernel(Kernel):
         else:
             lines.append(f"log_probs = np.subtract(logits, {peak}, out={name(log_probs)})")
             exps = f"np.exp(log_probs, out={name(self.reused('exps', None))})"
-        lines.append(f"log_probs -= np.log(np.add.reduce({exps}, axis=1, keepdims=True))")
+        lines.append(f"log_probs -= np.log({name(row_totals)}({exps}))")
         picked = f"log_probs[{name(rows)}, env[{target}]]"
         total = f"np.add.reduce({picked}, axis=None)"
         if reduction == "none":

@@ -24,6 +24,7 @@ from tinynet.autograd import Function, traced_call
 from tinynet.compiler import ReplayKernel, register_replay_kernel
 from tinynet.ops.elementwise import Sigmoid
 from tinynet.ops.fused import row_max
+from tinynet.ops.movement import row_totals
 from tinynet.tensor import Tensor
 
 
@@ -60,7 +61,7 @@ class _SoftmaxCrossEntropy(Function):
     def forward(ctx, logits, target, row_weight):
         shifted = logits - row_max(logits)
         exp = np.exp(shifted)
-        norm = np.add.reduce(exp, axis=1, keepdims=True)  # exp.sum(axis=1, keepdims=True)
+        norm = row_totals(exp)  # as Softmax sums the rows
         ctx.target, ctx.row_weight = target, row_weight
         ctx.softmax = np.divide(exp, norm, out=exp)  # kept for a first-order backward
         return np.asarray(np.vdot(row_weight, np.log(norm)) - np.vdot(target, shifted))
@@ -108,7 +109,7 @@ class _SoftmaxCrossEntropyReplay(ReplayKernel):
         else:
             np.subtract(logits, row_max(logits), out=shifted)
             exp = np.exp(shifted, out=self.reused("exp", None))
-        norm = np.add.reduce(exp, axis=1, keepdims=True)
+        norm = row_totals(exp)
         env[self.ctx_index] = np.divide(exp, norm, out=exp)  # the softmax
         env[self.out_index] = np.asarray(
             np.vdot(row_weight, np.log(norm)) - np.vdot(target, shifted)

@@ -13,6 +13,7 @@ import numpy as np
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops.elementwise import sigmoid
+from tinynet.ops.movement import row_totals
 from tinynet.ops.reduce import log_softmax
 from tinynet.tensor import Tensor
 
@@ -34,9 +35,8 @@ def row_max(x: np.ndarray) -> np.ndarray:
 
 def _log_softmax_rows(logits: np.ndarray) -> np.ndarray:
     """Row-wise log-softmax, the same arithmetic as ``LogSoftmax.forward`` over axis 1."""
-    # np.add.reduce: what .sum calls, without its wrapper
     shifted = logits - row_max(logits)
-    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
+    shifted -= np.log(row_totals(np.exp(shifted)))
     return shifted
 
 

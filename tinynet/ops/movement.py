@@ -368,6 +368,22 @@ def row_sum(rows: np.ndarray) -> np.ndarray:
     return np.add.reduce(rows, axis=0)  # rows.sum(0), without its wrapper
 
 
+def row_totals(x: np.ndarray) -> np.ndarray:
+    """``x.sum(1, keepdims=True)`` of a 2-D array: ``x @ ones``, one BLAS matrix-vector
+    product, for float32 and float64 (NumPy sums narrow rows slowly: 1.1 against 4.5 us on
+    (256, 10) float32), NumPy's sum otherwise. Softmax's normalizer, wherever the rows of a
+    2-D array are summed for it, so fused and composed forms keep the same bits.
+
+    >>> row_totals(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([[3.],
+           [7.]])
+    """
+    ones = ones_column(x.shape[1], x.dtype)
+    if ones is not None:
+        return (x @ ones)[:, None]
+    return np.add.reduce(x, axis=1, keepdims=True)  # x.sum(1, keepdims=True), no wrapper
+
+
 @functools.lru_cache(maxsize=32)
 def ones_column(n: int, dtype: np.dtype) -> np.ndarray | None:
     """A read-only vector of ``n`` ones, kept, with which ``ones @ rows`` sums the rows; None

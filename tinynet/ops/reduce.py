@@ -12,6 +12,7 @@ from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input, keepdims_shape
 from tinynet.ops.elementwise import maximum, minimum
+from tinynet.ops.movement import row_totals
 from tinynet.tensor import Axis, Tensor, TensorLike
 
 
@@ -215,6 +216,14 @@ class LogSumExp(Function):
         return _expand_back(grad_output, ctx) * softmax_x
 
 
+def _normalizer(exps: np.ndarray, axis: tuple) -> np.ndarray:
+    """``exps.sum(axis, keepdims=True)``; the rows of a 2-D array (logits) as the fused
+    losses sum them (``row_totals``), so both forms give the same bits."""
+    if exps.ndim == 2 and axis == (1,):
+        return row_totals(exps)
+    return exps.sum(axis=axis, keepdims=True)
+
+
 class Softmax(Function):
     saves_output = True
 
@@ -222,7 +231,7 @@ class Softmax(Function):
     def forward(ctx, x, axis):
         ctx.axis = axes(axis, x.ndim)
         e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
-        e /= e.sum(axis=ctx.axis, keepdims=True)
+        e /= _normalizer(e, ctx.axis)
         return e
 
     @staticmethod
@@ -238,7 +247,7 @@ class LogSoftmax(Function):
     def forward(ctx, x, axis):
         ctx.axis = axes(axis, x.ndim)
         shifted = x - x.max(axis=ctx.axis, keepdims=True)
-        shifted -= np.log(np.exp(shifted).sum(axis=ctx.axis, keepdims=True))
+        shifted -= np.log(_normalizer(np.exp(shifted), ctx.axis))
         return shifted
 
     @staticmethod
