@@ -291,6 +291,35 @@ def test_relu_backward_drops_nan_and_inf_gradients_where_the_input_is_not_positi
         assert x.grad.dtype == dtype
 
 
+def test_threshold_keeps_a_nan_and_passes_its_gradient_as_pytorch_does():
+    # PyTorch: value where x <= threshold, else x; its backward zeroes where x <= threshold.
+    x = tn.tensor([np.nan, 0.5, 1.0, 2.0], requires_grad=True)
+    y = F.threshold(x, 1.0, -1.0)
+    np.testing.assert_array_equal(y.data, [np.nan, -1.0, -1.0, 2.0])
+    y.backward(tn.tensor([3.0, 4.0, 5.0, 6.0]))
+    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 0.0, 6.0])
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        # PyTorch's elu_backward takes the negative side where x <= 0: a NaN gets the
+        # positive side's slope (scale for selu); prelu's takes weight where not x > 0.
+        (F.elu, 1.0),
+        (F.selu, 1.0507009873554805),
+        (lambda x: F.celu(x, 2.0), 1.0),
+        (lambda x: F.leaky_relu(x, 0.1), 0.1),
+        (lambda x: F.prelu(x, tn.tensor([0.25], dtype=x.dtype)), 0.25),
+    ],
+)
+def test_activations_at_a_nan_input_take_pytorchs_side(fn, expected):
+    x = tn.tensor([np.nan, -1.0, 2.0], requires_grad=True)
+    y = fn(x)
+    assert np.isnan(y.data[0])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data[0], expected, rtol=1e-6)
+
+
 def test_relu_passes_the_gradient_at_a_nan_input_as_pytorch_does():
     # PyTorch's relu backward is threshold_backward(grad, result, 0): zero where
     # result <= 0. relu(nan) is nan and nan <= 0 is false, so the gradient passes; -0.0 and 0

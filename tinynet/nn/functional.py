@@ -298,22 +298,22 @@ def prelu(input: TensorLike, weight: TensorLike) -> Tensor:
         weight = weight.reshape(-1, *(1,) * (input.ndim - 2))
     elif input.ndim < weight.ndim:
         weight = weight.reshape(())
-    # relu(x) + weight * min(x, 0): exact on both sides, and at 0 relu's zero slope leaves
-    # the negative side's (weight to x, x = 0 to weight), PyTorch's choice at every order.
-    positive = ops.relu(input)
-    return positive + weight * (input - positive)
+    # At 0 (and at NaN) the negative side, PyTorch's choice at every order: weight to x,
+    # x = 0 to weight.
+    return ops.where(ops.gt(input.detach(), 0), input, weight * input)
 
 
 def threshold(input: TensorLike, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """``input`` where ``input > threshold``, else ``value`` (gradient 0 at the threshold).
+    """``value`` where ``input <= threshold``, else ``input`` (gradient 0 at the threshold;
+    a NaN stays NaN and passes its gradient, as PyTorch's).
 
     >>> import tinynet as tn
-    >>> threshold(tn.tensor([0.5, 1.0, 2.0]), 1.0, -1.0).tolist()
-    [-1.0, -1.0, 2.0]
+    >>> threshold(tn.tensor([0.5, 1.0, 2.0, float("nan")]), 1.0, -1.0).tolist()
+    [-1.0, -1.0, 2.0, nan]
     """
 
     def compute(t: Tensor) -> Tensor:
-        return ops.where(ops.gt(t.detach(), threshold), t, ops.cast(as_tensor(value), t.dtype))
+        return ops.where(ops.le(t.detach(), threshold), ops.cast(as_tensor(value), t.dtype), t)
 
     if inplace:
         return _in_place("threshold_", input, compute)

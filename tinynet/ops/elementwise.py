@@ -444,7 +444,7 @@ class Elu(Function):
         # alpha but, as PyTorch's elu_double_backward, only x < 0 has a second derivative.
         x = ctx.inputs[0].data
         slope = where(x < 0, ctx.output, 0.0) + ctx.alpha
-        return where(x > 0, grad_output, grad_output * slope)
+        return where(x <= 0, grad_output * slope, grad_output)  # NaN: the positive side
 
 
 class Softplus(Function):
