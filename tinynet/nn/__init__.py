@@ -6,9 +6,12 @@
 (4, 1)
 """
 
+from typing import TYPE_CHECKING
+
+from tinynet._lazy import lazy_attributes
 from tinynet.nn.module import Module, Parameter  # isort: split
 
-from tinynet.nn import functional, init, utils
+from tinynet.nn import functional, init
 from tinynet.nn.activation import (  # issue 11
     CELU,
     ELU,
@@ -34,23 +37,6 @@ from tinynet.nn.activation import (  # issue 11
     Tanh,
     Threshold,
 )
-from tinynet.nn.attention import MultiheadAttention
-from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
-    AdaptiveAvgPool1d,
-    AdaptiveAvgPool2d,
-    AdaptiveMaxPool1d,
-    AdaptiveMaxPool2d,
-    AvgPool1d,
-    AvgPool2d,
-    Conv1d,
-    Conv2d,
-    ConvTranspose1d,
-    ConvTranspose2d,
-    MaxPool1d,
-    MaxPool2d,
-    Unflatten,
-)
-from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
 from tinynet.nn.layers import (
     AlphaDropout,
     BatchNorm1d,
@@ -95,25 +81,68 @@ from tinynet.nn.losses import (
     SoftMarginLoss,
     TripletMarginLoss,
 )
-from tinynet.nn.padding import (
-    ConstantPad1d,
-    ConstantPad2d,
-    ReflectionPad1d,
-    ReflectionPad2d,
-    ReplicationPad1d,
-    ReplicationPad2d,
-    ZeroPad2d,
-)
-from tinynet.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
-from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from tinynet.nn.transformer import (
-    Transformer,
-    TransformerDecoder,
-    TransformerDecoderLayer,
-    TransformerEncoder,
-    TransformerEncoderLayer,
-)
-from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+
+# What a training loop rarely needs loads on first use (tinynet._lazy), under the same names.
+_LAZY = {
+    "tinynet.nn.attention": "MultiheadAttention",
+    "tinynet.nn.conv": (
+        "AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool1d AdaptiveMaxPool2d AvgPool1d "
+        "AvgPool2d Conv1d Conv2d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d Unflatten"
+    ),
+    "tinynet.nn.distance": "CosineSimilarity PairwiseDistance",
+    "tinynet.nn.padding": (
+        "ConstantPad1d ConstantPad2d ReflectionPad1d ReflectionPad2d ReplicationPad1d "
+        "ReplicationPad2d ZeroPad2d"
+    ),
+    "tinynet.nn.pixelshuffle": "PixelShuffle PixelUnshuffle",
+    "tinynet.nn.recurrent": "GRU GRUCell LSTM LSTMCell RNN RNNCell",
+    "tinynet.nn.transformer": (
+        "Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder "
+        "TransformerEncoderLayer"
+    ),
+    "tinynet.nn.upsampling": "Upsample UpsamplingBilinear2d UpsamplingNearest2d",
+    "tinynet.nn.utils": "utils",
+}
+if TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+    from tinynet.nn import utils
+    from tinynet.nn.attention import MultiheadAttention
+    from tinynet.nn.conv import (
+        AdaptiveAvgPool1d,
+        AdaptiveAvgPool2d,
+        AdaptiveMaxPool1d,
+        AdaptiveMaxPool2d,
+        AvgPool1d,
+        AvgPool2d,
+        Conv1d,
+        Conv2d,
+        ConvTranspose1d,
+        ConvTranspose2d,
+        MaxPool1d,
+        MaxPool2d,
+        Unflatten,
+    )
+    from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
+    from tinynet.nn.padding import (
+        ConstantPad1d,
+        ConstantPad2d,
+        ReflectionPad1d,
+        ReflectionPad2d,
+        ReplicationPad1d,
+        ReplicationPad2d,
+        ZeroPad2d,
+    )
+    from tinynet.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
+    from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+    from tinynet.nn.transformer import (
+        Transformer,
+        TransformerDecoder,
+        TransformerDecoderLayer,
+        TransformerEncoder,
+        TransformerEncoderLayer,
+    )
+    from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+else:
+    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
