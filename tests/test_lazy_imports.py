@@ -69,7 +69,9 @@ def run(code: str) -> str:
 
 
 def test_import_tinynet_loads_none_of_the_lazy_modules():
-    code = f"import sys, tinynet\nprint([m for m in {LAZY_MODULES!r} if m in sys.modules])"
+    # numpy.random too: the global generator is made by the first draw (tinynet._random).
+    modules = [*LAZY_MODULES, "numpy.random"]
+    code = f"import sys, numpy, tinynet\nprint([m for m in {modules!r} if m in sys.modules])"
     assert run(code) == "[]\n"
 
 
@@ -229,3 +231,15 @@ def test_a_failed_gradcheck_names_the_kink_once_with_or_without_the_lab_loaded()
     )
     assert run("import sys\nimport tinynet as tn\n" + check) == "1 True\n"
     assert run("import sys\nimport tinynet as tn, tinynet.lab\n" + check) == "1 True\n"
+
+
+def test_the_global_generator_made_on_first_draw_starts_from_the_initial_seed():
+    # torch.initial_seed's contract: manual_seed(initial_seed()) repeats the first draws.
+    code = (
+        "import sys, tinynet as tn\n"
+        "seed = tn.initial_seed()\n"
+        "first = tn.randn(4).tolist()\n"
+        "tn.manual_seed(seed)\n"
+        "print(0 <= seed < 2**63, first == tn.randn(4).tolist(), 'numpy.random' in sys.modules)"
+    )
+    assert run(code) == "True True True\n"
