@@ -1,9 +1,10 @@
 """tinynet: a small, fast, exact deep-learning framework on NumPy.
 
 ``import tinynet`` loads what a training loop needs (tensors, autograd, the ops, ``nn``,
-``optim``, gradient checks); the rest loads on first use under the same names (PEP 562):
-``tn.save``/``tn.load``, ``tn.compile``, ``tn.func``, ``tn.data``, ``tn.lab``, ``tn.viz``,
-``tn.onnx``.
+``optim``, gradient checks); the rest loads on first use under the same names (PEP 562,
+``tinynet._lazy``): ``tn.save``/``tn.load``, ``tn.compile``, ``tn.func``, ``tn.data``,
+``tn.lab``, ``tn.viz``, ``tn.onnx``, the composites beyond the basics (``tn.einsum``...),
+and in ``nn`` and ``optim`` the rarer layers, optimizers and ``lr_scheduler``.
 
 >>> import tinynet as tn
 >>> tn.compile.__module__
