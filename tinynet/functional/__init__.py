@@ -8,9 +8,9 @@ extremes), ``norms`` (norms, normalize, einsum), ``distances``
 the helpers they share.
 """
 
-from typing import TYPE_CHECKING
+import typing as _typing
 
-from tinynet._lazy import lazy_attributes
+from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet.functional.basic import (
     expand,
     flatten,
@@ -48,7 +48,7 @@ _LAZY = {
     ),
     "tinynet.functional.statistics": "bincount corrcoef count_nonzero cov std_mean var_mean",
 }
-if TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
     from tinynet.functional.activations import (
         celu,
         glu,
@@ -158,7 +158,7 @@ if TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
         var_mean,
     )
 else:
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
+    __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "var",

@@ -9,9 +9,9 @@ distance layers and ``utils`` load on first use (``tinynet._lazy``), under the s
 (4, 1)
 """
 
-from typing import TYPE_CHECKING
+import typing as _typing
 
-from tinynet._lazy import lazy_attributes
+from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet.nn.module import Module, Parameter  # isort: split
 
 from tinynet.nn import functional, init
@@ -106,7 +106,7 @@ _LAZY = {
     "tinynet.nn.upsampling": "Upsample UpsamplingBilinear2d UpsamplingNearest2d",
     "tinynet.nn.utils": "utils",
 }
-if TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
     from tinynet.nn import utils
     from tinynet.nn.attention import MultiheadAttention
     from tinynet.nn.conv import (
@@ -145,7 +145,7 @@ if TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
     )
     from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 else:
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
+    __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",

@@ -11,15 +11,15 @@ so every function is differentiable to any order.
 from __future__ import annotations
 
 import math
+import typing as _typing
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tinynet import functional as _composite
 from tinynet import ops
-from tinynet._lazy import lazy_attributes
+from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet._random import as_generator
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
@@ -1003,10 +1003,10 @@ _LAZY = {
     "tinynet.functional.distances": "cosine_similarity pairwise_distance",
     "tinynet.nn.attention": "scaled_dot_product_attention",
 }
-if TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
     from tinynet.functional.distances import cosine_similarity, pairwise_distance
     from tinynet.nn.attention import scaled_dot_product_attention
 else:
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
+    __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ += ["scaled_dot_product_attention"]

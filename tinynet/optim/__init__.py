@@ -10,9 +10,9 @@
 Tensor([0.375], dtype=float32, requires_grad=True)
 """
 
-from typing import TYPE_CHECKING
+import typing as _typing
 
-from tinynet._lazy import lazy_attributes
+from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet.optim.adam import Adam, AdamW
 from tinynet.optim.optimizer import Optimizer
 from tinynet.optim.sgd import SGD
@@ -29,7 +29,7 @@ _LAZY = {
     "tinynet.optim.rmsprop": "RMSprop",
     "tinynet.optim.rprop": "Rprop",
 }
-if TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
     from tinynet.optim import lr_scheduler
     from tinynet.optim.adadelta import Adadelta
     from tinynet.optim.adagrad import Adagrad
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
     from tinynet.optim.rmsprop import RMSprop
     from tinynet.optim.rprop import Rprop
 else:
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
+    __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "Optimizer",
