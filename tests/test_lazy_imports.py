@@ -243,3 +243,13 @@ def test_the_global_generator_made_on_first_draw_starts_from_the_initial_seed():
         "print(0 <= seed < 2**63, first == tn.randn(4).tolist(), 'numpy.random' in sys.modules)"
     )
     assert run(code) == "True True True\n"
+
+
+def test_the_lazy_submodules_are_attributes_as_before():
+    # They were bound by the eager imports: `tn.nn.recurrent.LSTM` keeps working.
+    code = (
+        "import tinynet as tn\n"
+        "print(tn.nn.recurrent.LSTM is tn.nn.LSTM, tn.optim.lbfgs.LBFGS is tn.optim.LBFGS,\n"
+        "      tn.functional.sorting.sort is tn.sort, 'recurrent' in dir(tn.nn))"
+    )
+    assert run(code) == "True True True True\n"

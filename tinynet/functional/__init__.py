@@ -26,29 +26,43 @@ from tinynet.functional.basic import (
 # (tinynet._lazy), under the same names.
 _LAZY = {
     "tinynet.functional.activations": (
-        "celu glu hardsigmoid logsigmoid mish relu6 selu silu softmin softsign swish"
+        "activations celu glu hardsigmoid logsigmoid mish relu6 selu silu softmin softsign swish"
     ),
-    "tinynet.functional.distances": "cdist cosine_similarity pairwise_distance",
+    "tinynet.functional.distances": "distances cdist cosine_similarity pairwise_distance",
     "tinynet.functional.elementwise": (
-        "allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite isinf isnan "
-        "lerp log10 log2 logical_and logical_not logical_or logical_xor nan_to_num rsqrt square"
+        "elementwise allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite "
+        "isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor nan_to_num "
+        "rsqrt square"
     ),
     "tinynet.functional.indexing": (
-        "index_select masked_fill masked_select nonzero one_hot scatter scatter_add scatter_reduce"
+        "indexing index_select masked_fill masked_select nonzero one_hot scatter scatter_add "
+        "scatter_reduce"
     ),
-    "tinynet.functional.norms": "einsum norm normalize",
+    "tinynet.functional.norms": "norms einsum norm normalize",
     "tinynet.functional.shape": (
-        "broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow repeat "
-        "repeat_interleave roll select split swapaxes swapdims t tile tril triu unbind "
+        "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
+        "repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu unbind "
         "unflatten vstack"
     ),
     "tinynet.functional.sorting": (
-        "all any argsort bucketize cummax cummin gather median quantile searchsorted sort "
-        "take_along_axis take_along_dim topk unique"
+        "sorting all any argsort bucketize cummax cummin gather median quantile searchsorted "
+        "sort take_along_axis take_along_dim topk unique"
     ),
-    "tinynet.functional.statistics": "bincount corrcoef count_nonzero cov std_mean var_mean",
+    "tinynet.functional.statistics": (
+        "statistics bincount corrcoef count_nonzero cov std_mean var_mean"
+    ),
 }
 if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+    from tinynet.functional import (  # noqa: F401  (the submodules, as attributes)
+        activations,
+        distances,
+        elementwise,
+        indexing,
+        norms,
+        shape,
+        sorting,
+        statistics,
+    )
     from tinynet.functional.activations import (
         celu,
         glu,

@@ -87,27 +87,37 @@ from tinynet.nn.losses import (
 
 # What a training loop rarely needs loads on first use (tinynet._lazy), under the same names.
 _LAZY = {
-    "tinynet.nn.attention": "MultiheadAttention",
+    "tinynet.nn.attention": "attention MultiheadAttention",
     "tinynet.nn.conv": (
-        "AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool1d AdaptiveMaxPool2d AvgPool1d "
+        "conv AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool1d AdaptiveMaxPool2d AvgPool1d "
         "AvgPool2d Conv1d Conv2d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d Unflatten"
     ),
-    "tinynet.nn.distance": "CosineSimilarity PairwiseDistance",
+    "tinynet.nn.distance": "distance CosineSimilarity PairwiseDistance",
     "tinynet.nn.padding": (
-        "ConstantPad1d ConstantPad2d ReflectionPad1d ReflectionPad2d ReplicationPad1d "
+        "padding ConstantPad1d ConstantPad2d ReflectionPad1d ReflectionPad2d ReplicationPad1d "
         "ReplicationPad2d ZeroPad2d"
     ),
-    "tinynet.nn.pixelshuffle": "PixelShuffle PixelUnshuffle",
-    "tinynet.nn.recurrent": "GRU GRUCell LSTM LSTMCell RNN RNNCell",
+    "tinynet.nn.pixelshuffle": "pixelshuffle PixelShuffle PixelUnshuffle",
+    "tinynet.nn.recurrent": "recurrent GRU GRUCell LSTM LSTMCell RNN RNNCell",
     "tinynet.nn.transformer": (
-        "Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder "
+        "transformer Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder "
         "TransformerEncoderLayer"
     ),
-    "tinynet.nn.upsampling": "Upsample UpsamplingBilinear2d UpsamplingNearest2d",
+    "tinynet.nn.upsampling": "upsampling Upsample UpsamplingBilinear2d UpsamplingNearest2d",
     "tinynet.nn.utils": "utils",
 }
 if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
-    from tinynet.nn import utils
+    from tinynet.nn import (  # noqa: F401  (the submodules, as attributes)
+        attention,
+        conv,
+        distance,
+        padding,
+        pixelshuffle,
+        recurrent,
+        transformer,
+        upsampling,
+        utils,
+    )
     from tinynet.nn.attention import MultiheadAttention
     from tinynet.nn.conv import (
         AdaptiveAvgPool1d,

@@ -19,18 +19,28 @@ from tinynet.optim.sgd import SGD
 
 # What a training loop rarely needs loads on first use (tinynet._lazy), under the same names.
 _LAZY = {
-    "tinynet.optim.adadelta": "Adadelta",
-    "tinynet.optim.adagrad": "Adagrad",
-    "tinynet.optim.adamax": "Adamax",
-    "tinynet.optim.lbfgs": "LBFGS",
+    "tinynet.optim.adadelta": "adadelta Adadelta",
+    "tinynet.optim.adagrad": "adagrad Adagrad",
+    "tinynet.optim.adamax": "adamax Adamax",
+    "tinynet.optim.lbfgs": "lbfgs LBFGS",
     "tinynet.optim.lr_scheduler": "lr_scheduler",
-    "tinynet.optim.nadam": "NAdam",
-    "tinynet.optim.radam": "RAdam",
-    "tinynet.optim.rmsprop": "RMSprop",
-    "tinynet.optim.rprop": "Rprop",
+    "tinynet.optim.nadam": "nadam NAdam",
+    "tinynet.optim.radam": "radam RAdam",
+    "tinynet.optim.rmsprop": "rmsprop RMSprop",
+    "tinynet.optim.rprop": "rprop Rprop",
 }
 if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
-    from tinynet.optim import lr_scheduler
+    from tinynet.optim import (  # noqa: F401  (the submodules, as attributes)
+        adadelta,
+        adagrad,
+        adamax,
+        lbfgs,
+        lr_scheduler,
+        nadam,
+        radam,
+        rmsprop,
+        rprop,
+    )
     from tinynet.optim.adadelta import Adadelta
     from tinynet.optim.adagrad import Adagrad
     from tinynet.optim.adamax import Adamax
