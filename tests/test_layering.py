@@ -23,6 +23,7 @@ LAYERS = [
     ("tinynet._printing", 0),  # print options of Tensor.__repr__ (set_printoptions)
     ("tinynet.errors", 0),
     ("tinynet._cli_start", 0),  # the CLI's Ctrl-C guard, run by the facade before anything
+    ("tinynet._lazy", 0),  # lazy public names (PEP 562): imports nothing of ours
     ("tinynet.tensor", 1),
     ("tinynet.autograd", 1),
     ("tinynet.inplace", 1),  # in-place writes: version counters, CopySlices

@@ -1,16 +1,16 @@
 """tinynet: a small, fast, exact deep-learning framework on NumPy.
 
 ``import tinynet`` loads what a training loop needs (tensors, autograd, the ops, ``nn``,
-``optim``, gradient checks); the rest loads on first use under the same names (PEP 562):
-``tn.save``/``tn.load``, ``tn.compile``, ``tn.func``, ``tn.data``, ``tn.lab``, ``tn.viz``,
-``tn.onnx``.
+``optim``, gradient checks); the rest loads on first use under the same names (PEP 562,
+``tinynet._lazy``): ``tn.save``/``tn.load``, ``tn.compile``, ``tn.func``, ``tn.data``,
+``tn.lab``, ``tn.viz``, ``tn.onnx``, the composites beyond the basics (``tn.einsum``...),
+and in ``nn`` and ``optim`` the rarer layers, optimizers and ``lr_scheduler``.
 
 >>> import tinynet as tn
 >>> tn.compile.__module__
 'tinynet.compiler'
 """
 
-import importlib as _importlib
 import typing as _typing
 
 from tinynet import _cli_start
@@ -35,6 +35,7 @@ from tinynet._dtype import (
     set_default_dtype,
 )
 from tinynet._device import device
+from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet._grad_mode import (
     enable_grad,
     inference_mode,
@@ -159,74 +160,6 @@ from tinynet import nn, optim  # noqa: E402  (built on the core above)
 
 
 # == issue 11: more ops =========================================================================
-from tinynet.functional import (  # noqa: E402
-    all,
-    allclose,
-    cosine_similarity,
-    pairwise_distance,
-    unique,
-    any,
-    argsort,
-    celu,
-    chunk,
-    cummax,
-    cummin,
-    diag,
-    diagonal,
-    einsum,
-    flip,
-    gather,
-    index_select,
-    masked_fill,
-    masked_select,
-    median,
-    meshgrid,
-    movedim,
-    nonzero,
-    norm,
-    normalize,
-    one_hot,
-    quantile,
-    repeat,
-    repeat_interleave,
-    roll,
-    scatter,
-    scatter_add,
-    scatter_reduce,
-    sort,
-    split,
-    swapaxes,
-    swapdims,
-    take_along_axis,
-    tile,
-    topk,
-    tril,
-    triu,
-    unbind,
-    unflatten,
-    exp2,
-    glu,
-    hardsigmoid,
-    isfinite,
-    isinf,
-    isnan,
-    lerp,
-    log2,
-    log10,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    logsigmoid,
-    mish,
-    relu6,
-    rsqrt,
-    selu,
-    silu,
-    softmin,
-    softsign,
-    swish,
-)
 from tinynet.ops import (  # noqa: E402
     acos,
     acosh,
@@ -257,34 +190,6 @@ from tinynet.ops import (  # noqa: E402
 )
 
 # == PyTorch's top-level names ================================================================
-from tinynet.functional import (  # noqa: E402
-    bincount,
-    broadcast_tensors,
-    bucketize,
-    cdist,
-    clamp_max,
-    clamp_min,
-    corrcoef,
-    count_nonzero,
-    cov,
-    diff,
-    equal,
-    fmax,
-    fmin,
-    frac,
-    hstack,
-    isclose,
-    nan_to_num,
-    narrow,
-    searchsorted,
-    select,
-    square,
-    std_mean,
-    t,
-    take_along_dim,
-    var_mean,
-    vstack,
-)
 from tinynet.ops import amax, amin, cross, kron, mm, mv, trace  # noqa: E402
 from tinynet.sampling import bernoulli, multinomial, normal, randperm  # noqa: E402
 
@@ -299,26 +204,31 @@ cat = concatenate
 __version__ = "0.1.0"
 
 
-# -- Loaded on first use (PEP 562): what a training loop does not need ---------------------------
-# A submodule maps to itself, a name to the module that defines it. gradcheck stays eager: the
-# function tn.gradcheck shares its module's name, and a later `import tinynet.gradcheck` would
-# rebind an unloaded name to the module.
+# -- Loaded on first use (tinynet._lazy, PEP 562): what a training loop does not need ------------
+# A module maps to the names it gives tinynet; its own name is the module itself. gradcheck
+# stays eager: the function tn.gradcheck shares its module's name, and a later
+# `import tinynet.gradcheck` would rebind an unloaded name to the module.
 _LAZY = {
-    "func": "tinynet.func",  # transforms: grad, jacobian, hessian, ...
-    "data": "tinynet.data",  # datasets and loaders
-    "lab": "tinynet.lab",  # the gradient lab
-    "detect_anomaly": "tinynet.lab",
-    "diagnose": "tinynet.lab",
-    "gradcheck_sweep": "tinynet.lab",
-    "viz": "tinynet.viz",
-    "onnx": "tinynet.onnx",  # ONNX export (the onnx package itself is imported on use)
-    "serialization": "tinynet.serialization",
-    "FormatError": "tinynet.serialization",
-    "load": "tinynet.serialization",
-    "save": "tinynet.serialization",
-    "cuda": "tinynet.cuda",  # is_available() is False: the CPU only
-    "compiler": "tinynet.compiler",
-    "compile": "tinynet.compiler",  # tn.compile (issue 12): a recorded step, replayed
+    "tinynet.func": "func",  # transforms: grad, jacobian, hessian, ...
+    "tinynet.data": "data",  # datasets and loaders
+    "tinynet.lab": "lab detect_anomaly diagnose gradcheck_sweep",  # the gradient lab
+    "tinynet.viz": "viz",
+    "tinynet.onnx": "onnx",  # ONNX export (the onnx package itself is imported on use)
+    "tinynet.serialization": "serialization FormatError load save",
+    "tinynet.cuda": "cuda",  # is_available() is False: the CPU only
+    "tinynet.compiler": "compiler compile",  # tn.compile (issue 12): a recorded step, replayed
+    "tinynet.functional": (  # the composites beyond the basics (tinynet.functional)
+        "all allclose any argsort bincount broadcast_tensors bucketize cdist celu chunk "
+        "clamp_max clamp_min corrcoef cosine_similarity count_nonzero cov cummax cummin diag "
+        "diagonal diff einsum equal exp2 flip fmax fmin frac gather glu hardsigmoid hstack "
+        "index_select isclose isfinite isinf isnan lerp log10 log2 logical_and logical_not "
+        "logical_or logical_xor logsigmoid masked_fill masked_select median meshgrid mish "
+        "movedim nan_to_num narrow nonzero norm normalize one_hot pairwise_distance quantile "
+        "relu6 repeat repeat_interleave roll rsqrt scatter scatter_add scatter_reduce "
+        "searchsorted select selu silu softmin softsign sort split square std_mean swapaxes "
+        "swapdims swish t take_along_axis take_along_dim tile topk tril triu unbind unflatten "
+        "unique var_mean vstack"
+    ),
 }
 
 if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, and no
@@ -327,22 +237,28 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
     from tinynet.compiler import compile  # noqa: A004
     from tinynet.lab import detect_anomaly, diagnose, gradcheck_sweep
     from tinynet.serialization import FormatError, load, save
+
+    # fmt: off
+    from tinynet.functional import (
+        all, allclose, any, argsort, bincount, broadcast_tensors, bucketize, cdist, celu, chunk,
+        clamp_max, clamp_min, corrcoef, cosine_similarity, count_nonzero, cov, cummax, cummin,
+        diag, diagonal, diff, einsum, equal, exp2, flip, fmax, fmin, frac, gather, glu,
+        hardsigmoid, hstack, index_select, isclose, isfinite, isinf, isnan, lerp, log10, log2,
+        logical_and, logical_not, logical_or, logical_xor, logsigmoid, masked_fill,
+        masked_select, median, meshgrid, mish, movedim, nan_to_num, narrow, nonzero, norm,
+        normalize, one_hot, pairwise_distance, quantile, relu6, repeat, repeat_interleave, roll,
+        rsqrt, scatter, scatter_add, scatter_reduce, searchsorted, select, selu, silu, softmin,
+        softsign, sort, split, square, std_mean, swapaxes, swapdims, swish, t, take_along_axis,
+        take_along_dim, tile, topk, tril, triu, unbind, unflatten, unique, var_mean, vstack,
+    )
+    # fmt: on
 else:
+    _lazy_getattr, __dir__ = _lazy_attributes(__name__, _LAZY)
 
     def __getattr__(name: str) -> object:
         if name in _BUILTIN_NAMED:  # tn.float, tn.int, tn.bool: PyTorch's dtype names
             return _BUILTIN_NAMED[name]
-        source = _LAZY.get(name)
-        if source is None:
-            raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
-        module = _importlib.import_module(source)
-        value = module if source == f"tinynet.{name}" else getattr(module, name)
-        globals()[name] = value  # later lookups are plain attribute reads
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+        return _lazy_getattr(name)
 
 
 def _kink_hint(fn, inputs, report):

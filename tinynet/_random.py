@@ -1,20 +1,28 @@
 """Randomness: every random function takes ``rng=``; ``rng=None`` draws from one global
 generator that ``tn.manual_seed`` seeds (PyTorch's model), so a seeded script is
-bit-identical from run to run."""
+bit-identical from run to run.
 
-import secrets
+``numpy.random`` (about 6 MB of memory and 5 ms) loads with the first generator (the first
+layer built, ``tn.randn``, an int ``rng=``), not with ``import tinynet``: tensor code that
+draws nothing does not pay for it.
+"""
+
+from __future__ import annotations  # np.random in annotations would import it
+
+import os
 
 import numpy as np
 
 
 def _fresh_seed() -> int:
-    return secrets.randbits(63)  # a non-negative int64, as PyTorch's seeds
+    # A non-negative int64, as PyTorch's seeds (os.urandom: `secrets` loads hashlib).
+    return int.from_bytes(os.urandom(8), "little") >> 1
 
 
-# One slot each, replaced by manual_seed: the generator every ``rng=None`` draw uses and the
-# seed it started from (``initial_seed``).
+# One slot each, replaced by manual_seed: the generator every ``rng=None`` draw uses (made
+# on first use) and the seed it starts from (``initial_seed``).
 _seed = [_fresh_seed()]
-_default = [np.random.default_rng(_seed[0])]
+_default: list[np.random.Generator | None] = [None]
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -34,8 +42,8 @@ def manual_seed(seed: int) -> np.random.Generator:
     if seed < 0:
         raise ValueError(f"manual_seed expects a non-negative seed, got {seed}")
     _seed[0] = int(seed)
-    _default[0] = np.random.default_rng(_seed[0])
-    return _default[0]
+    generator = _default[0] = np.random.default_rng(_seed[0])
+    return generator
 
 
 def seed() -> int:
@@ -61,17 +69,20 @@ def initial_seed() -> int:
 
 def default_generator() -> np.random.Generator:
     """The global generator that ``rng=None`` draws from (see ``manual_seed``)."""
-    return _default[0]
+    generator = _default[0]
+    if generator is None:
+        generator = _default[0] = np.random.default_rng(_seed[0])
+    return generator
 
 
 def get_rng_state() -> dict:
     """The global generator's state, for ``set_rng_state`` (a dict, JSON-friendly)."""
-    return dict(_default[0].bit_generator.state)
+    return dict(default_generator().bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:
     """Restore the global generator to a state from ``get_rng_state``."""
-    _default[0].bit_generator.state = state
+    default_generator().bit_generator.state = state
 
 
 def as_generator(rng=None) -> np.random.Generator:
@@ -81,7 +92,7 @@ def as_generator(rng=None) -> np.random.Generator:
     advance it, as PyTorch's default generator.
     """
     if rng is None:
-        return _default[0]
+        return _default[0] or default_generator()
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, (bool, np.bool_)):  # e.g. PyTorch's ``inplace`` passed by position

@@ -8,19 +8,9 @@ extremes), ``norms`` (norms, normalize, einsum), ``distances``
 the helpers they share.
 """
 
-from tinynet.functional.activations import (
-    celu,
-    glu,
-    hardsigmoid,
-    logsigmoid,
-    mish,
-    relu6,
-    selu,
-    silu,
-    softmin,
-    softsign,
-    swish,
-)
+import typing as _typing
+
+from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet.functional.basic import (
     expand,
     flatten,
@@ -31,97 +21,158 @@ from tinynet.functional.basic import (
     unsqueeze,
     var,
 )
-from tinynet.functional.distances import cdist, cosine_similarity, pairwise_distance
-from tinynet.functional.elementwise import (
-    allclose,
-    clamp_max,
-    clamp_min,
-    equal,
-    exp2,
-    fmax,
-    fmin,
-    frac,
-    isclose,
-    isfinite,
-    isinf,
-    isnan,
-    lerp,
-    log2,
-    log10,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    nan_to_num,
-    rsqrt,
-    square,
-)
-from tinynet.functional.indexing import (
-    index_select,
-    masked_fill,
-    masked_select,
-    nonzero,
-    one_hot,
-    scatter,
-    scatter_add,
-    scatter_reduce,
-)
-from tinynet.functional.norms import (
-    einsum,
-    norm,
-    normalize,
-)
-from tinynet.functional.shape import (
-    broadcast_tensors,
-    chunk,
-    diag,
-    diagonal,
-    diff,
-    flip,
-    hstack,
-    meshgrid,
-    movedim,
-    narrow,
-    repeat,
-    repeat_interleave,
-    roll,
-    select,
-    split,
-    swapaxes,
-    swapdims,
-    t,
-    tile,
-    tril,
-    triu,
-    unbind,
-    unflatten,
-    vstack,
-)
-from tinynet.functional.sorting import (
-    all,
-    any,
-    argsort,
-    bucketize,
-    cummax,
-    cummin,
-    gather,
-    median,
-    quantile,
-    searchsorted,
-    sort,
-    take_along_axis,
-    take_along_dim,
-    topk,
-    unique,
-)
-from tinynet.functional.statistics import (
-    bincount,
-    corrcoef,
-    count_nonzero,
-    cov,
-    std_mean,
-    var_mean,
-)
+
+# The basics (Tensor methods, tn.flatten ...) are eager; the rest loads on first use
+# (tinynet._lazy), under the same names.
+_LAZY = {
+    "tinynet.functional.activations": (
+        "activations celu glu hardsigmoid logsigmoid mish relu6 selu silu softmin softsign swish"
+    ),
+    "tinynet.functional.distances": "distances cdist cosine_similarity pairwise_distance",
+    "tinynet.functional.elementwise": (
+        "elementwise allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite "
+        "isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor nan_to_num "
+        "rsqrt square"
+    ),
+    "tinynet.functional.indexing": (
+        "indexing index_select masked_fill masked_select nonzero one_hot scatter scatter_add "
+        "scatter_reduce"
+    ),
+    "tinynet.functional.norms": "norms einsum norm normalize",
+    "tinynet.functional.shape": (
+        "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
+        "repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu unbind "
+        "unflatten vstack"
+    ),
+    "tinynet.functional.sorting": (
+        "sorting all any argsort bucketize cummax cummin gather median quantile searchsorted "
+        "sort take_along_axis take_along_dim topk unique"
+    ),
+    "tinynet.functional.statistics": (
+        "statistics bincount corrcoef count_nonzero cov std_mean var_mean"
+    ),
+}
+if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+    from tinynet.functional import (  # noqa: F401  (the submodules, as attributes)
+        activations,
+        distances,
+        elementwise,
+        indexing,
+        norms,
+        shape,
+        sorting,
+        statistics,
+    )
+    from tinynet.functional.activations import (
+        celu,
+        glu,
+        hardsigmoid,
+        logsigmoid,
+        mish,
+        relu6,
+        selu,
+        silu,
+        softmin,
+        softsign,
+        swish,
+    )
+    from tinynet.functional.distances import (
+        cdist,
+        cosine_similarity,
+        pairwise_distance,
+    )
+    from tinynet.functional.elementwise import (
+        allclose,
+        clamp_max,
+        clamp_min,
+        equal,
+        exp2,
+        fmax,
+        fmin,
+        frac,
+        isclose,
+        isfinite,
+        isinf,
+        isnan,
+        lerp,
+        log2,
+        log10,
+        logical_and,
+        logical_not,
+        logical_or,
+        logical_xor,
+        nan_to_num,
+        rsqrt,
+        square,
+    )
+    from tinynet.functional.indexing import (
+        index_select,
+        masked_fill,
+        masked_select,
+        nonzero,
+        one_hot,
+        scatter,
+        scatter_add,
+        scatter_reduce,
+    )
+    from tinynet.functional.norms import (
+        einsum,
+        norm,
+        normalize,
+    )
+    from tinynet.functional.shape import (
+        broadcast_tensors,
+        chunk,
+        diag,
+        diagonal,
+        diff,
+        flip,
+        hstack,
+        meshgrid,
+        movedim,
+        narrow,
+        repeat,
+        repeat_interleave,
+        roll,
+        select,
+        split,
+        swapaxes,
+        swapdims,
+        t,
+        tile,
+        tril,
+        triu,
+        unbind,
+        unflatten,
+        vstack,
+    )
+    from tinynet.functional.sorting import (
+        all,
+        any,
+        argsort,
+        bucketize,
+        cummax,
+        cummin,
+        gather,
+        median,
+        quantile,
+        searchsorted,
+        sort,
+        take_along_axis,
+        take_along_dim,
+        topk,
+        unique,
+    )
+    from tinynet.functional.statistics import (
+        bincount,
+        corrcoef,
+        count_nonzero,
+        cov,
+        std_mean,
+        var_mean,
+    )
+else:
+    __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "var",

@@ -1,14 +1,20 @@
 """Neural networks: modules, layers, activations, losses, ``init`` and ``utils``.
 
+The attention, transformer, recurrent, convolution, padding, pixel-shuffle, upsampling and
+distance layers and ``utils`` load on first use (``tinynet._lazy``), under the same names.
+
 >>> import tinynet as tn, tinynet.nn as nn
 >>> net = nn.Sequential(nn.Linear(2, 8, rng=0), nn.ReLU(), nn.Linear(8, 1, rng=1))
 >>> net(tn.ones(4, 2)).shape
 (4, 1)
 """
 
+import typing as _typing
+
+from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet.nn.module import Module, Parameter  # isort: split
 
-from tinynet.nn import functional, init, utils
+from tinynet.nn import functional, init
 from tinynet.nn.activation import (  # issue 11
     CELU,
     ELU,
@@ -34,23 +40,6 @@ from tinynet.nn.activation import (  # issue 11
     Tanh,
     Threshold,
 )
-from tinynet.nn.attention import MultiheadAttention
-from tinynet.nn.conv import (  # convolution and pooling (issue 11, item 7)
-    AdaptiveAvgPool1d,
-    AdaptiveAvgPool2d,
-    AdaptiveMaxPool1d,
-    AdaptiveMaxPool2d,
-    AvgPool1d,
-    AvgPool2d,
-    Conv1d,
-    Conv2d,
-    ConvTranspose1d,
-    ConvTranspose2d,
-    MaxPool1d,
-    MaxPool2d,
-    Unflatten,
-)
-from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
 from tinynet.nn.layers import (
     AlphaDropout,
     BatchNorm1d,
@@ -95,25 +84,78 @@ from tinynet.nn.losses import (
     SoftMarginLoss,
     TripletMarginLoss,
 )
-from tinynet.nn.padding import (
-    ConstantPad1d,
-    ConstantPad2d,
-    ReflectionPad1d,
-    ReflectionPad2d,
-    ReplicationPad1d,
-    ReplicationPad2d,
-    ZeroPad2d,
-)
-from tinynet.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
-from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from tinynet.nn.transformer import (
-    Transformer,
-    TransformerDecoder,
-    TransformerDecoderLayer,
-    TransformerEncoder,
-    TransformerEncoderLayer,
-)
-from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+
+# What a training loop rarely needs loads on first use (tinynet._lazy), under the same names.
+_LAZY = {
+    "tinynet.nn.attention": "attention MultiheadAttention",
+    "tinynet.nn.conv": (
+        "conv AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool1d AdaptiveMaxPool2d AvgPool1d "
+        "AvgPool2d Conv1d Conv2d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d Unflatten"
+    ),
+    "tinynet.nn.distance": "distance CosineSimilarity PairwiseDistance",
+    "tinynet.nn.padding": (
+        "padding ConstantPad1d ConstantPad2d ReflectionPad1d ReflectionPad2d ReplicationPad1d "
+        "ReplicationPad2d ZeroPad2d"
+    ),
+    "tinynet.nn.pixelshuffle": "pixelshuffle PixelShuffle PixelUnshuffle",
+    "tinynet.nn.recurrent": "recurrent GRU GRUCell LSTM LSTMCell RNN RNNCell",
+    "tinynet.nn.transformer": (
+        "transformer Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder "
+        "TransformerEncoderLayer"
+    ),
+    "tinynet.nn.upsampling": "upsampling Upsample UpsamplingBilinear2d UpsamplingNearest2d",
+    "tinynet.nn.utils": "utils",
+}
+if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+    from tinynet.nn import (  # noqa: F401  (the submodules, as attributes)
+        attention,
+        conv,
+        distance,
+        padding,
+        pixelshuffle,
+        recurrent,
+        transformer,
+        upsampling,
+        utils,
+    )
+    from tinynet.nn.attention import MultiheadAttention
+    from tinynet.nn.conv import (
+        AdaptiveAvgPool1d,
+        AdaptiveAvgPool2d,
+        AdaptiveMaxPool1d,
+        AdaptiveMaxPool2d,
+        AvgPool1d,
+        AvgPool2d,
+        Conv1d,
+        Conv2d,
+        ConvTranspose1d,
+        ConvTranspose2d,
+        MaxPool1d,
+        MaxPool2d,
+        Unflatten,
+    )
+    from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
+    from tinynet.nn.padding import (
+        ConstantPad1d,
+        ConstantPad2d,
+        ReflectionPad1d,
+        ReflectionPad2d,
+        ReplicationPad1d,
+        ReplicationPad2d,
+        ZeroPad2d,
+    )
+    from tinynet.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
+    from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+    from tinynet.nn.transformer import (
+        Transformer,
+        TransformerDecoder,
+        TransformerDecoderLayer,
+        TransformerEncoder,
+        TransformerEncoderLayer,
+    )
+    from tinynet.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+else:
+    __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",

@@ -11,6 +11,7 @@ so every function is differentiable to any order.
 from __future__ import annotations
 
 import math
+import typing as _typing
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from tinynet import functional as _composite
 from tinynet import ops
+from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet._random import as_generator
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
@@ -318,10 +320,6 @@ def threshold(input: TensorLike, threshold: float, value: float, inplace: bool =
     if inplace:
         return _in_place("threshold_", input, compute)
     return compute(as_tensor(input))
-
-
-cosine_similarity = _composite.cosine_similarity
-pairwise_distance = _composite.pairwise_distance
 
 
 def normalize(input: TensorLike, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
@@ -999,8 +997,16 @@ def upsample_bilinear(
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
-# Attention lives with nn.MultiheadAttention (tinynet.nn.attention, which builds on this
-# module's functions); imported last, once every name above exists.
-from tinynet.nn.attention import scaled_dot_product_attention  # noqa: E402
+# Loaded on first use (tinynet._lazy): the distances are tinynet.functional's; attention
+# lives with nn.MultiheadAttention (tinynet.nn.attention, which builds on this module).
+_LAZY = {
+    "tinynet.functional.distances": "cosine_similarity pairwise_distance",
+    "tinynet.nn.attention": "scaled_dot_product_attention",
+}
+if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
+    from tinynet.functional.distances import cosine_similarity, pairwise_distance
+    from tinynet.nn.attention import scaled_dot_product_attention
+else:
+    __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ += ["scaled_dot_product_attention"]
