@@ -121,6 +121,18 @@ def version_of(tensor: Tensor) -> int:
     return _version_state(tensor)[0]
 
 
+def history_is_current(tensor: Tensor) -> bool:
+    """Whether the history of ``tensor``'s memory describes its values: the tensor owning
+    the memory's version counter is a leaf, or was rebased by its last in-place write (a
+    write under ``no_grad`` or through a ``detach()`` alias is not recorded there)."""
+    owner = counter_owner(tensor)
+    node = owner._node
+    if node is None:
+        return True
+    stamp = getattr(node, "_stamp", None)
+    return stamp is not None and not written_since(owner, stamp)
+
+
 def written_since(tensor: Tensor, stamp: int) -> bool:
     """True if ``tensor``'s memory was written in place after write stamp ``stamp``."""
     return _version_state(tensor)[1] > stamp
@@ -213,8 +225,9 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
             or (
                 arg.__class__ is Tensor and arg._node is not None and arg._node._order < newest_kept
             )
+            or (arg.__class__ is Tensor and _views_memory_of(arg, tensor))
         ):
-            _stand_in(node, ((tensor, source),), mark)
+            _stand_in(node, ((tensor, source),), mark, tensor)
             break
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
@@ -298,7 +311,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
         (m, _region(m.data, base.data, name)) for m in between if m._requires_grad or outside
     ]
     stand_ins = [(m, _view_of(old, m.data.shape, r)) for m, r in middles if m._requires_grad]
-    _stand_in(node, ((view, source), (base, old), *stand_ins), mark)
+    _stand_in(node, ((view, source), (base, old), *stand_ins), mark, base)
     _write(view, result.data, name)
     bump_version(view, f"{name} at {_caller_site()}")
     written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
@@ -456,10 +469,17 @@ def _addresses(array: np.ndarray) -> np.ndarray:
 
 
 def _view_of(tensor: Tensor, shape: tuple, region: tuple | None) -> Tensor:
-    """The view ``_region`` describes, as recorded ops on ``tensor``."""
+    """The view ``_region`` describes, as recorded ops on ``tensor``; the nodes are marked
+    as views (``Function._check_versions``) even where the ops copy (a gather, a reshape
+    of memory not in C order): the tensor rebased onto them is a real view of ``tensor``."""
     if region is None:
         return _ops.reshape(tensor, shape)
-    return _ops.getitem(_ops.reshape(tensor, -1), region[0])
+    flat = _ops.reshape(tensor, -1)
+    view = _ops.getitem(flat, region[0])
+    for result, viewed in ((flat, tensor), (view, flat)):
+        if result._node is not None:
+            result._node._viewed = viewed
+    return view
 
 
 def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
@@ -473,19 +493,26 @@ def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
     return scattered if mask is None else _ops.where(mask, scattered, old)
 
 
-def _stand_in(node, pairs: tuple, mark: int) -> None:
+def _stand_in(node, pairs: tuple, mark: int, base: Tensor) -> None:
     """Make the op's nodes, and the nodes between them and the tensors about to be rebased,
     read each tensor's stand-in (its old value, with its old history) where they read the
     tensor at its current version (``y.add_(y)``, ``y.mul_(y.sum())``, ``y[mask] += 1``):
     PyTorch's edges point at the old history, ours at a Tensor that is about to get a new
     one. Walks only nodes newer than the rebased tensors' nodes, or than ``mark`` (taken
     before the op ran); a node recorded before the tensor's last write is left to its
-    version check."""
+    version check.
+
+    ``base`` is the tensor whose memory is written (its stand-in is in ``pairs``). Other
+    views of it (``h[0].copy_(h[1])``, ``h[1:] = h[:-1]``) are read at their old values
+    too: as views of the stand-in. Their own nodes are left alone: a view's values follow
+    its base's, so later uses of it differentiate through the base's new history."""
     oldest = max([mark] + [t._node._order for t, _ in pairs if t._node is not None])
-    if not _reads_newer(node, pairs, oldest):
+    if not _reads_newer(node, pairs, oldest, base):
         return
     stand_ins = {id(tensor): (tensor, stand_in) for tensor, stand_in in pairs}
     fresh = {id(stand_in) for _, stand_in in pairs}
+    old_base = stand_ins[id(base)][1]
+    others: dict = {}  # id(view) -> (view, its stand-in): base's other views, read old
     stack, seen = [node], set()
     while stack:
         current = stack.pop()
@@ -497,8 +524,14 @@ def _stand_in(node, pairs: tuple, mark: int) -> None:
         for arg in inputs:
             if isinstance(arg, Tensor) and id(arg) not in fresh:
                 pair = stand_ins.get(id(arg))
-                if pair is not None and pair[0] is arg and not written_since(arg, current._stamp):
-                    arg = pair[1]
+                if pair is not None and pair[0] is arg:
+                    if not written_since(arg, current._stamp):
+                        arg = pair[1]
+                    elif arg._node is not None and arg._node._order < oldest:
+                        stack.append(arg._node)
+                elif _views_memory_of(arg, base):
+                    if not written_since(arg, current._stamp):
+                        arg = _cached_old_view(others, arg, base, old_base)
                 elif arg._node is not None and arg._node._order < oldest:
                     stack.append(arg._node)
             changed.append(arg)
@@ -506,9 +539,9 @@ def _stand_in(node, pairs: tuple, mark: int) -> None:
             current.inputs = tuple(changed)
 
 
-def _reads_newer(node, pairs: tuple, oldest: int) -> bool:
-    """Whether ``node`` read a tensor about to be rebased, or a tensor other than the
-    stand-ins made after the oldest of them (which may read one)."""
+def _reads_newer(node, pairs: tuple, oldest: int, base: Tensor) -> bool:
+    """Whether ``node`` read a tensor about to be rebased, a view of ``base``, or a tensor
+    other than the stand-ins made after the oldest of them (which may read one)."""
     for arg in node.inputs:
         if arg.__class__ is not Tensor:
             continue
@@ -518,9 +551,45 @@ def _reads_newer(node, pairs: tuple, oldest: int) -> bool:
             if arg is stand_in:
                 break
         else:
-            if arg._node is not None and arg._node._order < oldest:
+            if (arg._node is not None and arg._node._order < oldest) or _views_memory_of(
+                arg, base
+            ):
                 return True
     return False
+
+
+def _views_memory_of(tensor: Tensor, base: Tensor) -> bool:
+    """Whether ``tensor`` is another tensor's view of ``base``'s memory (made by an op, of
+    a view..., or a ``detach()`` alias): one that shares ``base``'s version counter."""
+    state: Any = tensor._version
+    return (
+        tensor is not base
+        and state.__class__ is not tuple
+        and state.__class__ is not builtins.int
+        and counter_owner(tensor) is base
+    )
+
+
+def _cached_old_view(cache: dict, view: Tensor, base: Tensor, old: Tensor) -> Tensor:
+    """``_old_view(view, base, old)``, made once per ``view`` (``cache``: by id)."""
+    entry = cache.get(id(view))
+    if entry is None or entry[0] is not view:
+        entry = cache[id(view)] = (view, _old_view(view, base, old))
+    return entry[1]
+
+
+def _old_view(view: Tensor, base: Tensor, old: Tensor) -> Tensor:
+    """``view`` (of ``base``'s memory) as it was before a write into ``base``: the same view
+    of ``old``, ``base``'s stand-in; without a history if ``view`` needs no gradient. The
+    view itself if it cannot be found in ``base`` (its version check then decides)."""
+    try:
+        region = _region(view.data, base.data, "", overlap=True)
+    except RuntimeError:
+        return view
+    values = _view_of(old, view.data.shape, region)
+    if values.data.dtype != view.data.dtype:
+        return view
+    return values if view._requires_grad else Tensor.wrap(values.data)
 
 
 def _rebase(tensor: Tensor, node) -> None:
