@@ -219,13 +219,14 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
     source.data = tensor.data.copy()
     # Most ops (x.relu_(), x.mul_(2), x.add_(w)) read nothing that reads the tensor.
     newest_kept = mark if tensor._node is None else tensor._node._order
+    owner = counter_owner(tensor)
     for arg in node.inputs:
         if arg is not source and (
             arg is tensor
             or (
                 arg.__class__ is Tensor and arg._node is not None and arg._node._order < newest_kept
             )
-            or (arg.__class__ is Tensor and _views_memory_of(arg, tensor))
+            or (arg.__class__ is Tensor and counter_owner(arg) is owner)
         ):
             _stand_in(node, ((tensor, source),), mark, tensor)
             break
@@ -493,7 +494,7 @@ def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
     return scattered if mask is None else _ops.where(mask, scattered, old)
 
 
-def _stand_in(node, pairs: tuple, mark: int, base: Tensor) -> None:
+def _stand_in(node, pairs: tuple, mark: int, written: Tensor) -> None:
     """Make the op's nodes, and the nodes between them and the tensors about to be rebased,
     read each tensor's stand-in (its old value, with its old history) where they read the
     tensor at its current version (``y.add_(y)``, ``y.mul_(y.sum())``, ``y[mask] += 1``):
@@ -502,17 +503,18 @@ def _stand_in(node, pairs: tuple, mark: int, base: Tensor) -> None:
     before the op ran); a node recorded before the tensor's last write is left to its
     version check.
 
-    ``base`` is the tensor whose memory is written (its stand-in is in ``pairs``). Other
-    views of it (``h[0].copy_(h[1])``, ``h[1:] = h[:-1]``) are read at their old values
-    too: as views of the stand-in. Their own nodes are left alone: a view's values follow
-    its base's, so later uses of it differentiate through the base's new history."""
+    The other tensors that share ``written``'s memory and version counter (its views,
+    ``h[0].copy_(h[1])``, ``h[1:] = h[:-1]``, and ``detach()`` aliases) are read at their
+    old values too: as the same view of the memory's old value, with the history of the
+    tensor owning the counter. Their own nodes are left alone: a view's values follow its
+    base's, so later uses of it differentiate through the base's new history."""
+    owner = counter_owner(written)
     oldest = max([mark] + [t._node._order for t, _ in pairs if t._node is not None])
-    if not _reads_newer(node, pairs, oldest, base):
+    if not _reads_newer(node, pairs, oldest, owner):
         return
     stand_ins = {id(tensor): (tensor, stand_in) for tensor, stand_in in pairs}
     fresh = {id(stand_in) for _, stand_in in pairs}
-    old_base = stand_ins[id(base)][1]
-    others: dict = {}  # id(view) -> (view, its stand-in): base's other views, read old
+    others: dict = {}  # id(tensor) -> (tensor, its stand-in), for the owner's other views
     stack, seen = [node], set()
     while stack:
         current = stack.pop()
@@ -529,9 +531,9 @@ def _stand_in(node, pairs: tuple, mark: int, base: Tensor) -> None:
                         arg = pair[1]
                     elif arg._node is not None and arg._node._order < oldest:
                         stack.append(arg._node)
-                elif _views_memory_of(arg, base):
+                elif counter_owner(arg) is owner:
                     if not written_since(arg, current._stamp):
-                        arg = _cached_old_view(others, arg, base, old_base)
+                        arg = _old_view(arg, owner, stand_ins, others)
                 elif arg._node is not None and arg._node._order < oldest:
                     stack.append(arg._node)
             changed.append(arg)
@@ -539,9 +541,10 @@ def _stand_in(node, pairs: tuple, mark: int, base: Tensor) -> None:
             current.inputs = tuple(changed)
 
 
-def _reads_newer(node, pairs: tuple, oldest: int, base: Tensor) -> bool:
-    """Whether ``node`` read a tensor about to be rebased, a view of ``base``, or a tensor
-    other than the stand-ins made after the oldest of them (which may read one)."""
+def _reads_newer(node, pairs: tuple, oldest: int, owner: Tensor) -> bool:
+    """Whether ``node`` read a tensor about to be rebased, one sharing ``owner``'s version
+    counter, or a tensor other than the stand-ins made after the oldest of them (which may
+    read one)."""
     for arg in node.inputs:
         if arg.__class__ is not Tensor:
             continue
@@ -551,45 +554,44 @@ def _reads_newer(node, pairs: tuple, oldest: int, base: Tensor) -> bool:
             if arg is stand_in:
                 break
         else:
-            if (arg._node is not None and arg._node._order < oldest) or _views_memory_of(
-                arg, base
-            ):
+            if arg._node is not None and arg._node._order < oldest:
+                return True
+            if counter_owner(arg) is owner:
                 return True
     return False
 
 
-def _views_memory_of(tensor: Tensor, base: Tensor) -> bool:
-    """Whether ``tensor`` is another tensor's view of ``base``'s memory (made by an op, of
-    a view..., or a ``detach()`` alias): one that shares ``base``'s version counter."""
-    state: Any = tensor._version
-    return (
-        tensor is not base
-        and state.__class__ is not tuple
-        and state.__class__ is not builtins.int
-        and counter_owner(tensor) is base
-    )
-
-
-def _cached_old_view(cache: dict, view: Tensor, base: Tensor, old: Tensor) -> Tensor:
-    """``_old_view(view, base, old)``, made once per ``view`` (``cache``: by id)."""
-    entry = cache.get(id(view))
-    if entry is None or entry[0] is not view:
-        entry = cache[id(view)] = (view, _old_view(view, base, old))
-    return entry[1]
-
-
-def _old_view(view: Tensor, base: Tensor, old: Tensor) -> Tensor:
-    """``view`` (of ``base``'s memory) as it was before a write into ``base``: the same view
-    of ``old``, ``base``'s stand-in; without a history if ``view`` needs no gradient. The
-    view itself if it cannot be found in ``base`` (its version check then decides)."""
+def _old_view(view: Tensor, owner: Tensor, stand_ins: dict, others: dict) -> Tensor:
+    """``view`` (sharing ``owner``'s memory) as it was before a write into that memory: the
+    same view of the owner's stand-in (from ``stand_ins``, else its old values with its
+    history, made once into ``others``), without a history if ``view`` needs no gradient.
+    ``view`` itself if it cannot be found in the owner's memory (its version check then
+    decides)."""
+    entry = others.get(id(view))
+    if entry is not None and entry[0] is view:
+        return entry[1]
+    pair = stand_ins.get(id(owner)) or others.get(id(owner))
+    if pair is None or pair[0] is not owner:
+        old_values = _old_values(owner)
+        pair = others[id(owner)] = (
+            owner,
+            Tensor.wrap(old_values, owner._requires_grad, owner._node),
+        )
+    old = pair[1]
+    if view is owner:
+        return old
     try:
-        region = _region(view.data, base.data, "", overlap=True)
+        region = _region(view.data, owner.data, "", overlap=True)
     except RuntimeError:
-        return view
-    values = _view_of(old, view.data.shape, region)
-    if values.data.dtype != view.data.dtype:
-        return view
-    return values if view._requires_grad else Tensor.wrap(values.data)
+        values = view
+    else:
+        values = _view_of(old, view.data.shape, region)
+        if values.data.dtype != view.data.dtype:
+            values = view
+        elif not view._requires_grad:
+            values = Tensor.wrap(values.data)
+    others[id(view)] = (view, values)
+    return values
 
 
 def _rebase(tensor: Tensor, node) -> None:
