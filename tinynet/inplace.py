@@ -533,7 +533,7 @@ def _stand_in(node, pairs: tuple, mark: int, written: Tensor) -> None:
                         stack.append(arg._node)
                 elif counter_owner(arg) is owner:
                     if not written_since(arg, current._stamp):
-                        arg = _old_view(arg, owner, stand_ins, others)
+                        arg = _old_view(arg, owner, others)
                 elif arg._node is not None and arg._node._order < oldest:
                     stack.append(arg._node)
             changed.append(arg)
@@ -561,16 +561,16 @@ def _reads_newer(node, pairs: tuple, oldest: int, owner: Tensor) -> bool:
     return False
 
 
-def _old_view(view: Tensor, owner: Tensor, stand_ins: dict, others: dict) -> Tensor:
+def _old_view(view: Tensor, owner: Tensor, others: dict) -> Tensor:
     """``view`` (sharing ``owner``'s memory) as it was before a write into that memory: the
-    same view of the owner's stand-in (from ``stand_ins``, else its old values with its
-    history, made once into ``others``), without a history if ``view`` needs no gradient.
-    ``view`` itself if it cannot be found in the owner's memory (its version check then
-    decides)."""
+    same view of a copy of the owner's values, with its history (made once into
+    ``others``; a copy ``tn.compile`` records), without a history if ``view`` needs no
+    gradient. ``view`` itself if it cannot be found in the owner's memory (its version
+    check then decides)."""
     entry = others.get(id(view))
     if entry is not None and entry[0] is view:
         return entry[1]
-    pair = stand_ins.get(id(owner)) or others.get(id(owner))
+    pair = others.get(id(owner))
     if pair is None or pair[0] is not owner:
         old_values = _old_values(owner)
         pair = others[id(owner)] = (
