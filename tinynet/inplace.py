@@ -217,19 +217,8 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
     source.data = tensor.data.copy()
-    # Most ops (x.relu_(), x.mul_(2), x.add_(w)) read nothing that reads the tensor.
-    newest_kept = mark if tensor._node is None else tensor._node._order
-    owner = counter_owner(tensor)
-    for arg in node.inputs:
-        if arg is not source and (
-            arg is tensor
-            or (
-                arg.__class__ is Tensor and arg._node is not None and arg._node._order < newest_kept
-            )
-            or (arg.__class__ is Tensor and counter_owner(arg) is owner)
-        ):
-            _stand_in(node, ((tensor, source),), mark, tensor)
-            break
+    if _may_read(node, tensor, source, mark):
+        _stand_in(node, ((tensor, source),), mark, tensor)
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
     outside = not tensor._requires_grad
@@ -237,6 +226,26 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
     if outside and _outside_views:
         _regenerate_views(tensor, name)
     return result.data
+
+
+def _may_read(node, tensor: Tensor, source: Tensor, mark: int) -> bool:
+    """Whether the node of an in-place op on ``tensor`` (its input ``source``) may read
+    ``tensor``'s memory other than through ``source``: through the tensor, a tensor sharing
+    its counter, or one made after the tensor. Most ops (``x.relu_()``, ``x.mul_(2)``,
+    ``x.add_(w)``) read none, and need no walk (``_stand_in``)."""
+    newest_kept = mark if tensor._node is None else tensor._node._order
+    alias = tensor._version.__class__ is list  # detach()'s: its original shares the counter
+    for arg in node.inputs:
+        if arg is source:
+            continue
+        if arg is tensor:
+            return True
+        if arg.__class__ is Tensor and (
+            (arg._node is not None and arg._node._order < newest_kept)
+            or ((alias or _is_view(arg)) and counter_owner(arg) is counter_owner(tensor))
+        ):
+            return True
+    return False
 
 
 def _views_an_input(tensor: Tensor) -> bool:
@@ -556,9 +565,15 @@ def _reads_newer(node, pairs: tuple, oldest: int, owner: Tensor) -> bool:
         else:
             if arg._node is not None and arg._node._order < oldest:
                 return True
-            if counter_owner(arg) is owner:
+            if arg is owner or (_is_view(arg) and counter_owner(arg) is owner):
                 return True
     return False
+
+
+def _is_view(tensor: Tensor) -> bool:
+    """Whether ``tensor`` shares another tensor's version counter (a view, an alias)."""
+    state = tensor._version.__class__
+    return state is not tuple and state is not builtins.int
 
 
 def _old_view(view: Tensor, owner: Tensor, others: dict) -> Tensor:
