@@ -232,6 +232,17 @@ def test_a_detached_alias_as_operand_reads_the_old_values_without_a_gradient():
     np.testing.assert_array_equal(x.grad.data, VALUES)
 
 
+def test_a_write_into_a_detached_alias_reads_its_original_at_the_old_values():
+    # The alias and y share memory: y / y_old would read the new values in backward.
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    y = x * 1.0
+    alias = y.detach()
+    alias.div_(y)  # y_old (a constant) / y
+    np.testing.assert_array_equal(y.data, np.ones_like(VALUES))
+    alias.sum().backward()
+    np.testing.assert_allclose(x.grad.data, -1.0 / VALUES, rtol=1e-15)
+
+
 @st.composite
 def _slice_of(draw, n, length=None):
     """A basic slice of ``range(n)`` (any step sign), with ``length`` elements if given."""

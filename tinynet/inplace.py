@@ -11,7 +11,10 @@
   base is rebased onto its old value with the view's region replaced by the result
   (``_write_view``), and the view onto a view of the new base.
 - Views of a tensor outside the graph are remembered by weak reference (``remember_view``):
-  a write that gives the tensor a history gives it to them too.
+  a write that gives the tensor a history gives it to them too. Views in the graph follow
+  their base's new history lazily: their node's version check skips the tensor viewed
+  while its history is current (``history_is_current``). A write that reads another view
+  of the memory written (``h[0].copy_(h[1])``) reads it at its old values (``_stand_in``).
 
 >>> import tinynet as tn
 >>> x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
