@@ -233,7 +233,7 @@ class Function:
         stamp = getattr(self, "_stamp", None)
         if inputs is None or stamp is None or inplace_writes.count == stamp:
             return
-        viewed = getattr(self, "_viewed", None)
+        viewed: Any = getattr(self, "_viewed", None)
         for index, arg in enumerate(inputs):
             if (
                 isinstance(arg, Tensor)
@@ -323,7 +323,8 @@ def _share_version_counter(result: Tensor, args) -> None:
         if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
             result._version = arg
             if result._requires_grad:  # its history follows arg's (_check_versions)
-                result._node._viewed = arg
+                node: Any = result._node  # the op's, as the result requires grad
+                node._viewed = arg
             # Not for the views backward makes of gradients (no tensor of the user's).
             elif grad_mode.enabled or not _state.backward_depth:
                 remember_view(arg, result)
