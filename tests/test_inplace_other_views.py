@@ -199,6 +199,61 @@ def test_values_and_gradients_equal_the_out_of_place_form(name, dtype):
     )
 
 
+def _assign_rows_from_another(t):
+    y = t * 1.0
+    y[np.array([0, 2])] = y[1]  # integer arrays: index_put_ of another view's values
+    return y * y
+
+
+def _add_the_rows_above(t):
+    y = t * 1.0
+    y[1:] += y[:-1]
+    return y * y
+
+
+def _scale_even_columns_by_odd(t):
+    y = t * 1.0
+    y[:, ::2] *= y[:, 1::2]
+    return y.exp()
+
+
+def _source_is_a_view_of_a_view(t):
+    y = t * 1.0
+    flat = y.view(-1)  # taken before, used after: it must not keep reading the old y
+    y[0].copy_(flat[4:8])
+    return flat * flat
+
+
+def _numpy_writes(name, a):
+    a = a.copy()
+    if name == "assign_rows_from_another":
+        a[[0, 2]] = a[1]
+        return a * a
+    if name == "add_the_rows_above":
+        a[1:] += a[:-1].copy()
+        return a * a
+    if name == "scale_even_columns_by_odd":
+        a[:, ::2] *= a[:, 1::2]
+        return np.exp(a)
+    a[0] = a[1]
+    return a.reshape(-1) ** 2
+
+
+MORE = {
+    "assign_rows_from_another": _assign_rows_from_another,
+    "add_the_rows_above": _add_the_rows_above,
+    "scale_even_columns_by_odd": _scale_even_columns_by_odd,
+    "source_is_a_view_of_a_view": _source_is_a_view_of_a_view,
+}
+
+
+@pytest.mark.parametrize("name", MORE)
+def test_more_writes_reading_other_views_match_numpy_and_finite_differences(name):
+    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
+    np.testing.assert_allclose(MORE[name](x).data, _numpy_writes(name, VALUES), rtol=1e-15)
+    assert tn.gradcheck(MORE[name], (x,)) and tn.gradgradcheck(MORE[name], (x,))
+
+
 def _recurrence(t):
     # A buffer of hidden states, each row written from the one before (a view of it).
     weights = t[:, :3] * 0.5
