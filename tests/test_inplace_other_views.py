@@ -52,6 +52,18 @@ def _region_written_then_read_reference(t):
     return a * a
 
 
+def _whole_tensor_written(t):
+    y = t * 1.5
+    rows = y[1:]
+    y.mul_(t)  # not through a view: y itself
+    return rows * rows
+
+
+def _whole_tensor_written_reference(t):
+    rows = (t * 1.5 * t)[1:]
+    return rows * rows
+
+
 def _copy_from_another_row(t):
     h = t * 2.0
     h[0].copy_(h[1])
@@ -160,6 +172,7 @@ def _rows_times_the_rows_above_reference(t):
 PATTERNS = {
     "sibling_written": (_sibling_written, _sibling_written_reference),
     "region_written_then_read": (_region_written_then_read, _region_written_then_read_reference),
+    "whole_tensor_written": (_whole_tensor_written, _whole_tensor_written_reference),
     "copy_from_another_row": (_copy_from_another_row, _copy_from_another_row_reference),
     "shift_down": (_shift_down, _shift_down_reference),
     "shift_left": (_shift_left, _shift_left_reference),
