@@ -23,6 +23,7 @@ import numpy as np
 
 from tinynet._grad_mode import grad_mode, set_grad_enabled
 from tinynet.inplace import (
+    history_is_current,
     inplace_writes,
     last_writer,
     remember_view,
@@ -78,8 +79,9 @@ class Function:
     # ``inputs``: the forward arguments while the node is in a graph, else None. ``_stamp``:
     # the in-place write stamp when the op ran (see inplace_writes.count). ``_order``: when
     # it was recorded (later nodes have smaller numbers). ``_retained``: weakref of
-    # retain_grad(). ``needs_input_grad`` is set only on recorded nodes.
-    __slots__ = ("inputs", "needs_input_grad", "_stamp", "_order", "_retained")
+    # retain_grad(). ``needs_input_grad`` is set only on recorded nodes. ``_viewed``: set
+    # only on a node whose output views an input's memory, that input (see _check_versions).
+    __slots__ = ("inputs", "needs_input_grad", "_stamp", "_order", "_retained", "_viewed")
     inputs: Any
     needs_input_grad: tuple
     _stamp: int
@@ -219,6 +221,11 @@ class Function:
 
         Every input is checked, not only what backward reads: the engine follows inputs to
         their producers, and a rebased input would lead it astray (PyTorch is laxer here).
+        The exception is the input a view op's output views, when that input's history
+        was rewritten by its writes (they were recorded): the output's values are that
+        input's current ones, so its current history is the one to follow (PyTorch
+        regenerates a view's history from its base's the same way). A consumer that read
+        the view before the write is checked itself, as it reads the view.
         """
         inputs = self.inputs
         # A context that ``apply`` did not record (tn.compile's replay sets ``inputs``
@@ -226,8 +233,13 @@ class Function:
         stamp = getattr(self, "_stamp", None)
         if inputs is None or stamp is None or inplace_writes.count == stamp:
             return
+        viewed: Any = getattr(self, "_viewed", None)
         for index, arg in enumerate(inputs):
-            if isinstance(arg, Tensor) and written_since(arg, stamp):
+            if (
+                isinstance(arg, Tensor)
+                and written_since(arg, stamp)
+                and not (arg is viewed and history_is_current(arg))
+            ):
                 raise RuntimeError(self._modified_message(arg, f"input {index}"))
         ref = self._output_ref
         if ref is not None:
@@ -310,8 +322,11 @@ def _share_version_counter(result: Tensor, args) -> None:
     for arg in args:
         if isinstance(arg, Tensor) and (arg.data is base or arg.data.base is base):
             result._version = arg
+            if result._requires_grad:  # its history follows arg's (_check_versions)
+                node: Any = result._node  # the op's, as the result requires grad
+                node._viewed = arg
             # Not for the views backward makes of gradients (no tensor of the user's).
-            if not result._requires_grad and (grad_mode.enabled or not _state.backward_depth):
+            elif grad_mode.enabled or not _state.backward_depth:
                 remember_view(arg, result)
             return
 

@@ -11,7 +11,10 @@
   base is rebased onto its old value with the view's region replaced by the result
   (``_write_view``), and the view onto a view of the new base.
 - Views of a tensor outside the graph are remembered by weak reference (``remember_view``):
-  a write that gives the tensor a history gives it to them too.
+  a write that gives the tensor a history gives it to them too. Views in the graph follow
+  their base's new history lazily: their node's version check skips the tensor viewed
+  while its history is current (``history_is_current``). A write that reads another view
+  of the memory written (``h[0].copy_(h[1])``) reads it at its old values (``_stand_in``).
 
 >>> import tinynet as tn
 >>> x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -121,6 +124,18 @@ def version_of(tensor: Tensor) -> int:
     return _version_state(tensor)[0]
 
 
+def history_is_current(tensor: Tensor) -> bool:
+    """Whether the history of ``tensor``'s memory describes its values: the tensor owning
+    the memory's version counter is a leaf, or was rebased by its last in-place write (a
+    write under ``no_grad`` or through a ``detach()`` alias is not recorded there)."""
+    owner = counter_owner(tensor)
+    node = owner._node
+    if node is None:
+        return True
+    stamp = getattr(node, "_stamp", None)
+    return stamp is not None and not written_since(owner, stamp)
+
+
 def written_since(tensor: Tensor, stamp: int) -> bool:
     """True if ``tensor``'s memory was written in place after write stamp ``stamp``."""
     return _version_state(tensor)[1] > stamp
@@ -205,17 +220,8 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
     if result.data.shape != tensor.data.shape:
         _write(tensor, result.data, name)  # raises the shape error
     source.data = tensor.data.copy()
-    # Most ops (x.relu_(), x.mul_(2), x.add_(w)) read nothing that reads the tensor.
-    newest_kept = mark if tensor._node is None else tensor._node._order
-    for arg in node.inputs:
-        if arg is not source and (
-            arg is tensor
-            or (
-                arg.__class__ is Tensor and arg._node is not None and arg._node._order < newest_kept
-            )
-        ):
-            _stand_in(node, ((tensor, source),), mark)
-            break
+    if _may_read(node, tensor, source, mark):
+        _stand_in(node, ((tensor, source),), mark, tensor)
     _write(tensor, result.data, name)
     bump_version(tensor, f"{name} at {_caller_site()}")
     outside = not tensor._requires_grad
@@ -223,6 +229,26 @@ def _write_in_place(tensor: Tensor, name: str, compute) -> np.ndarray | None:
     if outside and _outside_views:
         _regenerate_views(tensor, name)
     return result.data
+
+
+def _may_read(node, tensor: Tensor, source: Tensor, mark: int) -> bool:
+    """Whether the node of an in-place op on ``tensor`` (its input ``source``) may read
+    ``tensor``'s memory other than through ``source``: through the tensor, a tensor sharing
+    its counter, or one made after the tensor. Most ops (``x.relu_()``, ``x.mul_(2)``,
+    ``x.add_(w)``) read none, and need no walk (``_stand_in``)."""
+    newest_kept = mark if tensor._node is None else tensor._node._order
+    alias = tensor._version.__class__ is list  # detach()'s: its original shares the counter
+    for arg in node.inputs:
+        if arg is source:
+            continue
+        if arg is tensor:
+            return True
+        if arg.__class__ is Tensor and (
+            (arg._node is not None and arg._node._order < newest_kept)
+            or ((alias or _is_view(arg)) and counter_owner(arg) is counter_owner(tensor))
+        ):
+            return True
+    return False
 
 
 def _views_an_input(tensor: Tensor) -> bool:
@@ -298,7 +324,7 @@ def _write_view(view: Tensor, name: str, compute) -> np.ndarray | None:
         (m, _region(m.data, base.data, name)) for m in between if m._requires_grad or outside
     ]
     stand_ins = [(m, _view_of(old, m.data.shape, r)) for m, r in middles if m._requires_grad]
-    _stand_in(node, ((view, source), (base, old), *stand_ins), mark)
+    _stand_in(node, ((view, source), (base, old), *stand_ins), mark, base)
     _write(view, result.data, name)
     bump_version(view, f"{name} at {_caller_site()}")
     written = result if result.data.dtype == view.data.dtype else _ops.cast(result, view.dtype)
@@ -456,10 +482,17 @@ def _addresses(array: np.ndarray) -> np.ndarray:
 
 
 def _view_of(tensor: Tensor, shape: tuple, region: tuple | None) -> Tensor:
-    """The view ``_region`` describes, as recorded ops on ``tensor``."""
+    """The view ``_region`` describes, as recorded ops on ``tensor``; the nodes are marked
+    as views (``Function._check_versions``) even where the ops copy (a gather, a reshape
+    of memory not in C order): the tensor rebased onto them is a real view of ``tensor``."""
     if region is None:
         return _ops.reshape(tensor, shape)
-    return _ops.getitem(_ops.reshape(tensor, -1), region[0])
+    flat = _ops.reshape(tensor, -1)
+    view = _ops.getitem(flat, region[0])
+    for result, viewed in ((flat, tensor), (view, flat)):
+        if result._node is not None:
+            result._node._viewed = viewed
+    return view
 
 
 def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
@@ -473,19 +506,27 @@ def _scattered(values: Tensor, old: Tensor, region: tuple | None) -> Tensor:
     return scattered if mask is None else _ops.where(mask, scattered, old)
 
 
-def _stand_in(node, pairs: tuple, mark: int) -> None:
+def _stand_in(node, pairs: tuple, mark: int, written: Tensor) -> None:
     """Make the op's nodes, and the nodes between them and the tensors about to be rebased,
     read each tensor's stand-in (its old value, with its old history) where they read the
     tensor at its current version (``y.add_(y)``, ``y.mul_(y.sum())``, ``y[mask] += 1``):
     PyTorch's edges point at the old history, ours at a Tensor that is about to get a new
     one. Walks only nodes newer than the rebased tensors' nodes, or than ``mark`` (taken
     before the op ran); a node recorded before the tensor's last write is left to its
-    version check."""
+    version check.
+
+    The other tensors that share ``written``'s memory and version counter (its views,
+    ``h[0].copy_(h[1])``, ``h[1:] = h[:-1]``, and ``detach()`` aliases) are read at their
+    old values too: as the same view of the memory's old value, with the history of the
+    tensor owning the counter. Their own nodes are left alone: a view's values follow its
+    base's, so later uses of it differentiate through the base's new history."""
+    owner = counter_owner(written)
     oldest = max([mark] + [t._node._order for t, _ in pairs if t._node is not None])
-    if not _reads_newer(node, pairs, oldest):
+    if not _reads_newer(node, pairs, oldest, owner):
         return
     stand_ins = {id(tensor): (tensor, stand_in) for tensor, stand_in in pairs}
     fresh = {id(stand_in) for _, stand_in in pairs}
+    others: dict = {}  # id(tensor) -> (tensor, its stand-in), for the owner's other views
     stack, seen = [node], set()
     while stack:
         current = stack.pop()
@@ -497,8 +538,14 @@ def _stand_in(node, pairs: tuple, mark: int) -> None:
         for arg in inputs:
             if isinstance(arg, Tensor) and id(arg) not in fresh:
                 pair = stand_ins.get(id(arg))
-                if pair is not None and pair[0] is arg and not written_since(arg, current._stamp):
-                    arg = pair[1]
+                if pair is not None and pair[0] is arg:
+                    if not written_since(arg, current._stamp):
+                        arg = pair[1]
+                    elif arg._node is not None and arg._node._order < oldest:
+                        stack.append(arg._node)
+                elif counter_owner(arg) is owner:
+                    if not written_since(arg, current._stamp):
+                        arg = _old_view(arg, owner, others)
                 elif arg._node is not None and arg._node._order < oldest:
                     stack.append(arg._node)
             changed.append(arg)
@@ -506,9 +553,10 @@ def _stand_in(node, pairs: tuple, mark: int) -> None:
             current.inputs = tuple(changed)
 
 
-def _reads_newer(node, pairs: tuple, oldest: int) -> bool:
-    """Whether ``node`` read a tensor about to be rebased, or a tensor other than the
-    stand-ins made after the oldest of them (which may read one)."""
+def _reads_newer(node, pairs: tuple, oldest: int, owner: Tensor) -> bool:
+    """Whether ``node`` read a tensor about to be rebased, one sharing ``owner``'s version
+    counter, or a tensor other than the stand-ins made after the oldest of them (which may
+    read one)."""
     for arg in node.inputs:
         if arg.__class__ is not Tensor:
             continue
@@ -520,7 +568,48 @@ def _reads_newer(node, pairs: tuple, oldest: int) -> bool:
         else:
             if arg._node is not None and arg._node._order < oldest:
                 return True
+            if arg is owner or (_is_view(arg) and counter_owner(arg) is owner):
+                return True
     return False
+
+
+def _is_view(tensor: Tensor) -> bool:
+    """Whether ``tensor`` shares another tensor's version counter (a view, an alias)."""
+    state = tensor._version.__class__
+    return state is not tuple and state is not builtins.int
+
+
+def _old_view(view: Tensor, owner: Tensor, others: dict) -> Tensor:
+    """``view`` (sharing ``owner``'s memory) as it was before a write into that memory: the
+    same view of a copy of the owner's values, with its history (made once into
+    ``others``; a copy ``tn.compile`` records), without a history if ``view`` needs no
+    gradient. ``view`` itself if it cannot be found in the owner's memory (its version
+    check then decides)."""
+    entry = others.get(id(view))
+    if entry is not None and entry[0] is view:
+        return entry[1]
+    pair = others.get(id(owner))
+    if pair is None or pair[0] is not owner:
+        old_values = _old_values(owner)
+        pair = others[id(owner)] = (
+            owner,
+            Tensor.wrap(old_values, owner._requires_grad, owner._node),
+        )
+    old = pair[1]
+    if view is owner:
+        return old
+    try:
+        region = _region(view.data, owner.data, "", overlap=True)
+    except RuntimeError:
+        values = view
+    else:
+        values = _view_of(old, view.data.shape, region)
+        if values.data.dtype != view.data.dtype:
+            values = view
+        elif not view._requires_grad:
+            values = Tensor.wrap(values.data)
+    others[id(view)] = (view, values)
+    return values
 
 
 def _rebase(tensor: Tensor, node) -> None:
