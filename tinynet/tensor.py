@@ -777,9 +777,13 @@ class Tensor:
         Recorded on a non-leaf (the assigned elements then get no gradient). A value that
         requires grad gets its gradient: copied into the view ``x[index]`` for integers and
         slices (``x[index].copy_(value)``, as PyTorch), scattered for integer arrays and
-        masks (PyTorch's ``index_put_``; repeated positions are refused).
+        masks (PyTorch's ``index_put_``; repeated positions are refused). While
+        ``tn.compile`` records, every Tensor value takes that path: its ops are recorded, so
+        a replay writes each call's values.
         """
-        if isinstance(value, Tensor) and value._requires_grad and grad_mode.enabled:
+        if isinstance(value, Tensor) and (
+            (value._requires_grad and grad_mode.enabled) or _autograd.trace_hook() is not None
+        ):
             part = _ops.getitem(self, index)
             if value._node is not None and same_memory(part, value):  # ``x[i] += 1``: done
                 return

@@ -256,8 +256,10 @@ class Trace:
         ):
             self.fail(
                 f"it writes a tensor in place ({writer}) that is seen outside the step (an "
-                "input, a parameter, a gradient) or is a view, which a replay cannot redo; "
-                "the out-of-place form (x = x.relu(), x = x + 1) can be compiled"
+                "input, a parameter, a gradient), or was made outside the step or from a "
+                "NumPy array (tn.Tensor(np.zeros(...))) rather than by tn.zeros, tn.empty, "
+                "tn.full, tn.tensor, ... in the step, or is a view, which a replay cannot "
+                "redo; the out-of-place form (x = x.relu(), x = x + 1) can be compiled"
             )
             return
         for ref in self.weak:  # views of the array (a reshape's result, a slice) forget it
