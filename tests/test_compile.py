@@ -1000,11 +1000,12 @@ def test_views_taken_before_an_in_place_write_read_the_new_values_in_the_replay(
 
 @pytest.mark.parametrize("where", ["input", "weight", "grad"])
 @pytest.mark.parametrize("write", _WRITES.values(), ids=list(_WRITES))
-def test_an_in_place_write_seen_outside_the_step_runs_it_eagerly(write, where):
-    # The caller's input, a parameter or a gradient must really change: a replay would not.
+def test_an_in_place_write_seen_outside_the_step_is_replayed_as_the_same_write(write, where):
+    # The caller's input, a parameter or a gradient must really change, as PyTorch's compile
+    # mutates them: the replay makes the eager write on the same array (_run_inplace compares
+    # the inputs, losses and parameters with eager's, bit for bit).
     step, messages = _run_inplace(write, where)
-    assert len(messages) == 1 and "writes a tensor in place" in messages[0]
-    assert "seen outside the step" in messages[0] and not is_replaying(step)
+    assert messages == [] and is_replaying(step)
 
 
 def _alternating_run(loss_fn, compiled, sizes):

@@ -21,7 +21,7 @@ from tinynet._grad_mode import grad_mode
 from tinynet.compiler import codegen
 from tinynet.compiler.kernel import Kernel
 from tinynet.compiler.kernels import replay_kernels
-from tinynet.compiler.recording import Trace, inputs, same_value
+from tinynet.compiler.recording import Trace, inputs, reads_of, same_value
 from tinynet.compiler.steps import (
     FREE_BYTES,
     GuardFailed,
@@ -66,7 +66,7 @@ class Program:
         # numbers) or None (the step is called as it is).
         self.emitters: list = [guards.emit]
         kernels = _kernels_of(trace)
-        read = set(_indices(trace.outputs)).union(*(_reads(op, trace) for op in trace.ops))
+        read = set(_indices(trace.outputs)).union(*(reads_of(op, trace) for op in trace.ops))
         # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
         idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
         for op, dead in zip(trace.ops, _dead_after(trace)):
@@ -136,7 +136,8 @@ class _Guards:
         self.edits_seen = trace.edits_seen
         # (buffer, its array): a buffer given a new array (load_state_dict) is not the one
         # the program updates or reads.
-        self.buffers = trace.buffers
+        # Parameters and buffers the replay writes in place: checked the same way.
+        self.buffers = [*trace.buffers, *trace.written]
         self._leaf_columns = tuple(map(list, zip(*leaves))) or ([], [], [])
         self._grad_columns = tuple(map(list, zip(*grads_none))) or ([], [])
         self._module_columns = tuple(map(list, zip(*modules))) or ([], [])
@@ -191,22 +192,6 @@ def _grad_is_none(tensor: Tensor) -> bool:
     return tensor.grad is None
 
 
-def _reads(op: tuple, trace: Trace) -> tuple:
-    kind = op[0]
-    if kind in ("primitive", "numpy", "guard"):
-        return op[2] if kind != "guard" else op[2]
-    if kind == "backward":
-        forward_op = trace.forward_of[op[2]]
-        return (op[2], op[4], *forward_op[2], forward_op[5])
-    if kind == "leaf_grads":
-        return (*op[3], *op[4])
-    if kind == "view":
-        return (op[1],)
-    if kind == "pack":
-        return op[1]
-    return ()
-
-
 def _kernels_of(trace: Trace) -> dict[int, Kernel]:
     """A replay kernel per recorded primitive that has one, by ctx number."""
     table = replay_kernels()
@@ -233,7 +218,7 @@ def _kernels_of(trace: Trace) -> dict[int, Kernel]:
             and (op[4] if op[0] == "primitive" else op[2]) in kernel_ctx
         ):
             continue
-        foreign.update(_reads(op, trace))
+        foreign.update(reads_of(op, trace))
         if op[0] == "view":
             foreign.add(op[1])
     # A kernel that hands out its input itself or a view of it (Add's backward, a
@@ -291,7 +276,7 @@ def _dead_after(trace: Trace) -> list[list[int]]:
     """For each op, the large computed values no later op (nor the result) reads."""
     last: dict[int, int] = {}
     for position, op in enumerate(trace.ops):
-        for index in _reads(op, trace):
+        for index in reads_of(op, trace):
             last[index] = position
     kept = set(_indices(trace.outputs))
     for op in trace.ops:

@@ -4,7 +4,8 @@ A step takes ``env`` (every value by its number, as the recorder numbered them) 
 what the op did when recorded, by calling the very same functions on the same arrays: a
 primitive's ``forward``, its ``backward`` on reused Tensor wrappers, the engine's assignment
 of leaf gradients, an optimizer's method, a recorded NumPy call or value check (which
-raises ``GuardFailed`` when the value now branches the other way), a view of a result.
+raises ``GuardFailed`` when the value now branches the other way), a view of a result, an
+in-place write into an array the caller sees (the eager write's ``np.copyto``).
 Hot primitives replay through kernels instead (tinynet.compiler.kernels), which fall back to
 ``primitive_step`` for recordings that do not fit them. ``FREE_BYTES`` is the size from
 which a value is freed after its last use rather than at the end of the replay.
@@ -85,6 +86,13 @@ def compile_op(op: tuple, trace: Trace) -> Callable[[list], None]:
                 raise GuardFailed
 
         return guard
+    if kind == "write":
+        _, target, values, _ = op
+
+        def write(env):
+            np.copyto(env[target], env[values], casting="same_kind")
+
+        return write
     if kind == "view":
         owner, shape, dtype, strides, offset, writeable, index = op[1:]
 
