@@ -43,8 +43,11 @@ def emitter(op: tuple, read: Container[int] = range(1 << 62)) -> Callable | None
         arguments = ", ".join(f"env[{i}]" for i in indices)
         return lambda name: [f"env[{index}] = {name(function)}({arguments})"]
     if kind == "write":
-        _, target, values, _ = op
-        return lambda name: [f'np.copyto(env[{target}], env[{values}], casting="same_kind")']
+        _, target, values, _, undo = op
+        return lambda name: [
+            f"env[{undo}].append((env[{target}], env[{target}].copy()))",
+            f'np.copyto(env[{target}], env[{values}], casting="same_kind")',
+        ]
     if kind == "call":
         _, method, obj, args, kwargs = op
         if args or kwargs:

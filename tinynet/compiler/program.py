@@ -16,6 +16,8 @@ import operator
 import threading
 from collections.abc import Callable
 
+import numpy as np
+
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler import codegen
@@ -52,6 +54,7 @@ class Program:
         self.grads_none = trace.grads_that_matter()
         # What a recording of another guard key is compared with (CompiledFunction)
         self.recording = trace
+        self.undo = trace.undo  # the number of the log of values overwritten by writes
         trace.forget_inputs()
         # Only small arrays were recorded (a kernel's temporaries have the size of one):
         # the generated replay need not delete its locals after each step (see codegen).
@@ -106,6 +109,9 @@ class Program:
         ):
             raise GuardFailed
         env = [*arrays, *self.template]  # the inputs are the first numbers
+        undo = self.undo
+        if undo is not None:
+            env[undo] = []
         # Backward formulas run as the engine runs them, with recording off; forward
         # functions, NumPy calls and optimizer updates do not depend on the mode.
         previous = grad_mode.enabled
@@ -113,6 +119,11 @@ class Program:
         try:
             with self.lock:
                 self.replay(env)
+        except GuardFailed:
+            if undo is not None:  # the call runs eagerly from the caller's arrays as they were
+                for array, values in reversed(env[undo]):
+                    np.copyto(array, values)
+            raise
         finally:
             grad_mode.enabled = previous
         kind, payload = self.outputs

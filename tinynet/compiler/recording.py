@@ -152,6 +152,7 @@ class Trace:
         # position and the numbers whose arrays share memory with the written one
         self.writes: list[tuple[int, set[int]]] = []
         self.written: list[tuple] = []  # (parameter or buffer, its array) written: guarded
+        self.undo: int | None = None  # the number of the replay's log of overwritten values
         self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
@@ -276,8 +277,10 @@ class Trace:
         ``owner`` is an array the caller sees: an argument, a parameter or buffer of a module
         the step can see, a gradient a recorded backward assigned (PyTorch's compile mutates
         them too). The replay makes the same call on the same array, in the same place
-        (``np.copyto(target, values, casting="same_kind")``, what the eager write did), and
-        checks at each call that a written parameter or buffer still has that array. Else,
+        (``np.copyto(target, values, casting="same_kind")``, what the eager write did), after
+        copying what it overwrites into a log (``undo``) from which a replay stopped by a
+        failed check restores it; it checks at each call that a written parameter or buffer
+        still has that array. Else,
         or when ``values`` were not computed by recorded ops, the function runs eagerly.
         ``finish_writes`` refuses a write whose old values a recorded op still reads.
         """
@@ -308,11 +311,12 @@ class Trace:
             index = self._view(target, owner, owner_index)
         if seen is not True:
             self.written.append((seen, owner))
-        self.ops.append(("write", index, new, writer))
+        if self.undo is None:
+            # The replay's log of the values it overwrote: a check that fails later in the
+            # replay restores them before the call runs eagerly (else it would write twice).
+            self.undo = self._new(None, True)
+        self.ops.append(("write", index, new, writer, self.undo))
         self.writes.append((len(self.ops) - 1, self._sharing(owner)))
-        # A replay stopped after this by a failed check must not run eagerly again (the
-        # caller's array would be written twice).
-        self.side_effects = True
 
     def _seen_by_caller(self, array: np.ndarray):
         """True for an argument's or a gradient's array, the parameter or buffer whose array
@@ -511,15 +515,7 @@ class Trace:
     def guard(self, predicate, args, result: bool) -> None:
         if self.depth or threading.get_ident() != self.thread:
             return
-        if self.side_effects and self.writes:
-            writer = self.ops[self.writes[0][0]][3]
-            self.fail(
-                f"a value is checked (a class index, a range) after it writes a tensor in place "
-                f"({writer}) that the caller sees (an argument, a parameter, a gradient): a "
-                "replay whose check fails runs eagerly, which would write it twice; write it "
-                "after the checks (after the loss) or outside the compiled function"
-            )
-        elif self.side_effects:
+        if self.side_effects:
             self.fail("a value is checked after gradients or parameters were updated")
         indices = tuple(
             self._ref(arg) if isinstance(arg, np.ndarray) else self._new(arg, False) for arg in args

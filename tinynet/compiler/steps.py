@@ -87,12 +87,7 @@ def compile_op(op: tuple, trace: Trace) -> Callable[[list], None]:
 
         return guard
     if kind == "write":
-        _, target, values, _ = op
-
-        def write(env):
-            np.copyto(env[target], env[values], casting="same_kind")
-
-        return write
+        return write_step(op[1], op[2], op[4])
     if kind == "view":
         owner, shape, dtype, strides, offset, writeable, index = op[1:]
 
@@ -104,6 +99,19 @@ def compile_op(op: tuple, trace: Trace) -> Callable[[list], None]:
 
         return view
     raise AssertionError(kind)
+
+
+def write_step(target: int, values: int, undo: int) -> Callable[[list], None]:
+    """The eager write into the caller's array ``env[target]`` (an argument, a parameter, a
+    gradient), after logging what it overwrites in ``env[undo]`` (restored when a later
+    check fails, before the call runs eagerly)."""
+
+    def write(env):
+        array = env[target]
+        env[undo].append((array, array.copy()))
+        np.copyto(array, env[values], casting="same_kind")
+
+    return write
 
 
 def _as_array(out) -> np.ndarray:
