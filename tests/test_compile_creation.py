@@ -184,3 +184,19 @@ def test_a_write_into_an_array_made_outside_tinynet_still_runs_eagerly_with_one_
     assert "writes a tensor in place (copy_ at test_compile_creation.py" in messages[0]
     assert "tn.zeros" in messages[0]
     assert not is_replaying(compiled)
+
+
+def test_a_value_with_leading_ones_is_assigned_as_eagerly_while_recording():
+    # NumPy's item assignment drops a value's leading 1s (PyTorch's too); copy_ into the view
+    # would not, so such a value keeps the eager path while recording.
+    def step(x):
+        out = tn.zeros(N, K, dtype=x.dtype)
+        out[0] = x.sum(0, keepdim=True)  # (1, K) into a row of K
+        out[1:] = x[1:] * 2.0
+        return out
+
+    compiled = tn.compile(step)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        for x, _ in _calls(np.float64, count=4):
+            np.testing.assert_array_equal(compiled(x).data, step(x).data)
