@@ -2,10 +2,11 @@
 
 After a first replay, each step that can be written as source is (a kernel's ``emit_*``
 method, ``emitter`` for recorded guards, NumPy calls, writes into the caller's arrays,
-optimizer calls without arguments and fresh leaf-gradient assignments); the others are called as they are, and freed numbers
-become ``env[i] = None``. Constants are bound once as globals of the generated function,
-and the compiled code is cached by source (``_replay_code``), so programs that differ only
-in their constants (cross-validation folds) compile once.
+optimizer calls without arguments and fresh leaf-gradient assignments); the others are
+called as they are, and freed numbers become ``env[i] = None``. Constants are bound once as
+globals of the generated function, and the compiled code is cached by source
+(``_replay_code``), so programs that differ only in their constants (cross-validation
+folds) compile once.
 """
 
 from __future__ import annotations

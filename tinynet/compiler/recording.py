@@ -4,7 +4,9 @@
 (``autograd.set_trace_hook``), so the library reports each primitive's forward
 (``primitive``), each backward formula the engine calls (patched in by ``_patch_backward``),
 the assignment of leaf gradients (``leaf_grads``), optimizer and scheduler calls (``call``),
-NumPy work and value checks outside any op (``numpy_call``, ``guard``). Every array gets a
+NumPy work and value checks outside any op (``numpy_call``, ``guard``), in-place writes
+(``inplace_write``: functionalized in the step's own tensors, replayed as writes into the
+caller's arrays by ``write_through``). Every array gets a
 number (``values``; ``computed`` says whether the replay makes it afresh), and ``ops`` lists
 what was done to them as tuples whose first item is their kind. Reading a value
 (``.item()``, ``float()``, ...) marks the trace as not replayable (``problem``).
@@ -280,9 +282,9 @@ class Trace:
         (``np.copyto(target, values, casting="same_kind")``, what the eager write did), after
         copying what it overwrites into a log (``undo``) from which a replay stopped by a
         failed check restores it; it checks at each call that a written parameter or buffer
-        still has that array. Else,
-        or when ``values`` were not computed by recorded ops, the function runs eagerly.
-        ``finish_writes`` refuses a write whose old values a recorded op still reads.
+        still has that array. Else, or when ``values`` were not computed by recorded ops,
+        the function runs eagerly. ``finish_writes`` refuses a write whose old values a
+        recorded op still reads.
         """
         new = self.index_of.get(id(values))
         seen = self._seen_by_caller(owner)
@@ -393,12 +395,12 @@ class Trace:
 
         A ``base`` the caller sees (an argument, a parameter) is written again by the replay
         (``write_through``). Else the write is recorded as a plain write of the whole base
-        (``inplace_write``): its new value is
-        ``old`` with the view's elements replaced as the eager write replaced them (the same
-        cast and broadcast, bit for bit), and views of ``base`` read it from then on. Only a
-        C-contiguous ``base`` with memory of its own, whose views the replay can take again
-        from its new value, and ``values`` computed by recorded ops: else the function runs
-        eagerly, as for any write into a view.
+        (``inplace_write``): its new value is ``old`` with the view's elements replaced as
+        the eager write replaced them (the same cast and broadcast, bit for bit), and views
+        of ``base`` read it from then on. Only a C-contiguous ``base`` with memory of its
+        own, whose views the replay can take again from its new value, and ``values``
+        computed by recorded ops: else the function runs eagerly, as for any write into a
+        view.
         """
         if self.depth or threading.get_ident() != self.thread:
             return
