@@ -341,3 +341,61 @@ def test_a_signed_zero_written_through_a_view_keeps_its_sign_in_the_replay():
             assert np.signbit(theirs.data[:, 0]).all()
             np.testing.assert_array_equal(np.signbit(ours.data), np.signbit(theirs.data))
     assert is_replaying(compiled)
+
+
+def _eager_and_compiled_messages(make, calls=4):
+    """Runs eager and compiled steps from ``make()`` on the same arguments, comparing their
+    results and the tensors ``make`` returns bit for bit; the RuntimeWarnings seen."""
+    eager_tensors, eager_step = make()
+    tensors, step = make()
+    compiled = tn.compile(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(calls):
+            x = tn.tensor(np.random.default_rng(i).standard_normal(3))
+            np.testing.assert_array_equal(compiled(x).data, eager_step(x).data)
+            for ours, theirs in zip(tensors, eager_tensors):
+                np.testing.assert_array_equal(ours.data, theirs.data)
+    return compiled, [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_zeroing_a_gradient_before_backward_runs_eagerly_with_a_warning_saying_how():
+    def make():
+        weight = tn.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        weight.grad = tn.zeros(3)
+
+        def step(x):
+            weight.grad.zero_()  # last call's gradient: not the caller's argument, nor ours
+            (weight * x).sum().backward()
+            return weight.grad * 1.0
+
+        return [weight], step
+
+    compiled, messages = _eager_and_compiled_messages(make)
+    assert len(messages) == 1 and "writes in place (zero_ at" in messages[0]
+    assert "optimizer.zero_grad()" in messages[0] and not is_replaying(compiled)
+
+
+@pytest.mark.parametrize("form", ["iadd", "add_"])
+def test_a_buffer_counter_replays_when_written_with_add_(form):
+    class Counting(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("calls", tn.zeros(1))
+
+        def forward(self, x):
+            if form == "iadd":
+                self.calls += 1  # assigns the attribute: a module edit
+            else:
+                self.calls.add_(1)
+            return x * 2.0
+
+    def make():
+        counter = Counting()
+        return [counter.calls], counter
+
+    compiled, messages = _eager_and_compiled_messages(make)
+    if form == "iadd":
+        assert len(messages) == 1 and "write self.count.add_(1)" in messages[0]
+    else:
+        assert messages == [] and is_replaying(compiled)

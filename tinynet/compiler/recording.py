@@ -60,12 +60,14 @@ def _collect_arrays(values, arrays: list) -> None:
 
 
 def _visible(fn, args, kwargs) -> tuple[list, list]:
-    """Modules and gradient-requiring Tensors the function can reach: its arguments, the
-    defaults of its parameters, closure cells, ``self``, the globals it names, and their
-    attributes (one level down)."""
+    """Modules and gradient-requiring Tensors the function can reach: the function itself
+    when it is a module, its arguments, the defaults of its parameters, closure cells,
+    ``self``, the globals it names, and their attributes (one level down)."""
     from tinynet.nn.module import Module
 
     candidates = [*args, *kwargs.values()]
+    if isinstance(fn, Module):  # tn.compile(model): the model itself
+        candidates.append(fn)
     target = getattr(fn, "__func__", fn)
     candidates.append(getattr(fn, "__self__", None))
     candidates.extend(getattr(target, "__defaults__", None) or ())  # def step(x, model=model)
@@ -288,6 +290,15 @@ class Trace:
         """
         new = self.index_of.get(id(values))
         seen = self._seen_by_caller(owner)
+        if seen is None and any(
+            tensor.grad is not None and tensor.grad.data is owner for tensor in self.tensors
+        ):
+            self.fail(
+                f"it writes in place ({writer}) a gradient that no backward of this call "
+                "computed; clear gradients with optimizer.zero_grad() (or p.grad = None) "
+                "instead, or write them after backward()"
+            )
+            return
         if seen is None:
             self.fail(
                 f"it writes a tensor in place ({writer}) that a replay cannot write again: a "
@@ -593,7 +604,8 @@ class Trace:
         if module_edits() != self.edits_seen:
             self.fail(
                 "a module's attribute, parameter, buffer or submodule was assigned during the "
-                "call, which a replay would not repeat"
+                "call, which a replay would not repeat (self.count += 1 assigns the buffer: "
+                "write self.count.add_(1))"
             )
         try:
             self.outputs = self._spec(result)
