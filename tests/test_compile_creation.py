@@ -200,3 +200,24 @@ def test_a_value_with_leading_ones_is_assigned_as_eagerly_while_recording():
         warnings.simplefilter("always")
         for x, _ in _calls(np.float64, count=4):
             np.testing.assert_array_equal(compiled(x).data, step(x).data)
+
+
+def test_ranges_written_in_the_step_replay_eagers_bits():
+    def step(x):
+        grid = tn.linspace(0.0, 1.0, K, dtype=x.dtype)
+        scales = tn.logspace(0.0, 1.0, K, dtype=x.dtype)
+        steps = tn.arange(K, dtype=x.dtype)
+        grid[0] = -1.0
+        scales.mul_(grid)
+        steps += scales
+        return x * steps
+
+    compiled = tn.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for dtype in (np.float32, np.float64):
+            for x, _ in _calls(dtype, count=4):
+                ours, theirs = compiled(x), step(x)
+                assert ours.dtype == theirs.dtype == dtype
+                np.testing.assert_array_equal(ours.data, theirs.data)
+    assert is_replaying(compiled)

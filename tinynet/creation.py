@@ -160,7 +160,14 @@ def linspace(
         num, steps = steps, None
     if num is None or steps is not None:
         raise TypeError("linspace() needs the number of values: pass num (or steps), once")
-    return _make(np.linspace(start, stop, num, dtype=_float_dtype(dtype)), requires_grad)
+    return _make(traced_call(_linspace, start, stop, num, _float_dtype(dtype)), requires_grad)
+
+
+def _linspace(start, stop, num: int, dtype) -> np.ndarray:
+    values = np.linspace(start, stop, num, dtype=dtype)
+    # An array of its own, as the others make (float64 gives a view): tn.compile replays
+    # writes into such arrays only.
+    return values if values.base is None else values.copy()
 
 
 def logspace(
@@ -181,8 +188,13 @@ def logspace(
     _device.check(device)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
-    values = np.logspace(start, end, int(steps), base=base)
-    return _make(values.astype(_float_dtype(dtype)), requires_grad)
+    return _make(
+        traced_call(_logspace, start, end, int(steps), base, _float_dtype(dtype)), requires_grad
+    )
+
+
+def _logspace(start, end, steps: int, base, dtype) -> np.ndarray:
+    return np.logspace(start, end, steps, base=base).astype(dtype)
 
 
 def zeros_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
