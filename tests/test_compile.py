@@ -1000,11 +1000,46 @@ def test_views_taken_before_an_in_place_write_read_the_new_values_in_the_replay(
 
 @pytest.mark.parametrize("where", ["input", "weight", "grad"])
 @pytest.mark.parametrize("write", _WRITES.values(), ids=list(_WRITES))
-def test_an_in_place_write_seen_outside_the_step_runs_it_eagerly(write, where):
-    # The caller's input, a parameter or a gradient must really change: a replay would not.
+def test_an_in_place_write_seen_outside_the_step_is_replayed_as_the_same_write(write, where):
+    # The caller's input, a parameter or a gradient must really change, as PyTorch's compile
+    # mutates them: the replay makes the eager write on the same array (_run_inplace compares
+    # the inputs, losses and parameters with eager's, bit for bit).
     step, messages = _run_inplace(write, where)
-    assert len(messages) == 1 and "writes a tensor in place" in messages[0]
-    assert "seen outside the step" in messages[0] and not is_replaying(step)
+    assert messages == [] and is_replaying(step)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_hand_written_sgd_update_and_zero_of_the_gradient_replay_eagers_bits(dtype):
+    # PyTorch's manual loop: w.sub_(lr * w.grad); w.grad.zero_() under no_grad, written into
+    # the caller's tensor and gradient by every replay, in order.
+    def make():
+        weight = tn.tensor(np.array([0.5, -1.0, 2.0], dtype), requires_grad=True)
+
+        def step(x, y):
+            loss = ((x @ weight - y) ** 2).mean()
+            loss.backward()
+            with tn.no_grad():
+                weight.sub_(0.1 * weight.grad)
+                weight.grad.zero_()
+            return loss
+
+        return weight, step
+
+    eager_weight, eager_step = make()
+    weight, step = make()
+    compiled = tn.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(6):
+            rng = np.random.default_rng(i)
+            x, y = (
+                tn.tensor(rng.standard_normal((4, 3)).astype(dtype)),
+                tn.tensor(rng.standard_normal(4).astype(dtype)),
+            )
+            assert compiled(x, y).data.tobytes() == eager_step(x, y).data.tobytes()
+            assert weight.data.tobytes() == eager_weight.data.tobytes()
+            assert weight.grad.data.tobytes() == eager_weight.grad.data.tobytes()
+    assert is_replaying(compiled)
 
 
 def _alternating_run(loss_fn, compiled, sizes):

@@ -150,3 +150,18 @@ def test_a_module_assigning_its_buffers_in_forward_runs_eagerly_and_says_why():
         for value in range(3):
             double(tn.full((3, 2), float(value)))
     assert module.last.tolist() == [6.0, 6.0]
+
+
+def test_a_compiled_module_guards_its_own_mode():
+    # tn.compile(model) sees the model itself: eval() after replays in training mode records
+    # the evaluation program (dropout off) instead of replaying the training one.
+    model = nn.Sequential(nn.Linear(3, 3, rng=0), nn.Dropout(0.5, rng=1))
+    eager = nn.Sequential(nn.Linear(3, 3, rng=0), nn.Dropout(0.5, rng=1))
+    compiled = tn.compile(model)
+    x = tn.tensor(np.ones((2, 3), np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for mode in ("train", "train", "train", "eval", "eval", "eval", "train"):
+            for module in (model, eager):
+                getattr(module, mode)()
+            np.testing.assert_array_equal(compiled(x).data, eager(x).data)

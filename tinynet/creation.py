@@ -1,6 +1,8 @@
 """Functions that create tensors. Random ones take ``rng=`` (a seed or a Generator).
 
-``device=`` is accepted as in PyTorch: ``"cpu"`` (or None) only.
+``device=`` is accepted as in PyTorch: ``"cpu"`` (or None) only. The deterministic ones
+make their array through ``traced_call``, so that ``tn.compile`` replays the creation: each
+replay gets a fresh array, which the step may write in place or return.
 """
 
 import operator
@@ -9,6 +11,7 @@ import numpy as np
 
 from tinynet import _device, _dtype
 from tinynet._random import as_generator
+from tinynet.autograd import traced_call
 from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
 
@@ -49,10 +52,12 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     _device.check(device)
     if isinstance(data, Tensor):
         data = data.data
+    return _make(traced_call(_copied, data, dtype), requires_grad)
+
+
+def _copied(data, dtype) -> np.ndarray:
     array = _dtype.as_array(data, dtype)
-    if isinstance(data, np.ndarray) and array is data:
-        array = array.copy()
-    return _make(array, requires_grad)
+    return array.copy() if isinstance(data, np.ndarray) and array is data else array
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -88,13 +93,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of zeros, ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     _device.check(device)
-    return _make(np.zeros(_shape(shape), _float_dtype(dtype)), requires_grad)
+    return _make(traced_call(np.zeros, _shape(shape), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of ones."""
     _device.check(device)
-    return _make(np.ones(_shape(shape), _float_dtype(dtype)), requires_grad)
+    return _make(traced_call(np.ones, _shape(shape), _float_dtype(dtype)), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -103,13 +108,13 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False, device=None
     if dtype is None:
         dtype = _dtype.as_array(fill_value).dtype
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _make(np.full(shape, fill_value, np.dtype(dtype)), requires_grad)
+    return _make(traced_call(np.full, shape, fill_value, np.dtype(dtype)), requires_grad)
 
 
 def empty(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """An uninitialized tensor (its values are arbitrary)."""
     _device.check(device)
-    return _make(np.empty(_shape(shape), _float_dtype(dtype)), requires_grad)
+    return _make(traced_call(np.empty, _shape(shape), _float_dtype(dtype)), requires_grad)
 
 
 def eye(
@@ -117,7 +122,7 @@ def eye(
 ) -> Tensor:
     """The identity matrix (``n`` by ``m``)."""
     _device.check(device)
-    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _make(traced_call(np.eye, n, m, 0, _float_dtype(dtype)), requires_grad)
 
 
 def arange(
@@ -132,7 +137,7 @@ def arange(
     if dtype is None:
         integral = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
         dtype = np.int64 if integral else _dtype.get_default_dtype()
-    return _make(np.arange(start, stop, step, dtype=np.dtype(dtype)), requires_grad)
+    return _make(traced_call(np.arange, start, stop, step, np.dtype(dtype)), requires_grad)
 
 
 def linspace(
@@ -155,7 +160,14 @@ def linspace(
         num, steps = steps, None
     if num is None or steps is not None:
         raise TypeError("linspace() needs the number of values: pass num (or steps), once")
-    return _make(np.linspace(start, stop, num, dtype=_float_dtype(dtype)), requires_grad)
+    return _make(traced_call(_linspace, start, stop, num, _float_dtype(dtype)), requires_grad)
+
+
+def _linspace(start, stop, num: int, dtype) -> np.ndarray:
+    values = np.linspace(start, stop, num, dtype=dtype)
+    # An array of its own, as the others make (float64 gives a view): tn.compile replays
+    # writes into such arrays only.
+    return values if values.base is None else values.copy()
 
 
 def logspace(
@@ -176,36 +188,41 @@ def logspace(
     _device.check(device)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
-    values = np.logspace(start, end, int(steps), base=base)
-    return _make(values.astype(_float_dtype(dtype)), requires_grad)
+    return _make(
+        traced_call(_logspace, start, end, int(steps), base, _float_dtype(dtype)), requires_grad
+    )
+
+
+def _logspace(start, end, steps: int, base, dtype) -> np.ndarray:
+    return np.logspace(start, end, steps, base=base).astype(dtype)
 
 
 def zeros_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros with ``x``'s shape and dtype."""
     _device.check(device)
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return _make(np.zeros_like(x, dtype=dtype), requires_grad)
+    return _make(traced_call(np.zeros_like, x, dtype), requires_grad)
 
 
 def ones_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Ones with ``x``'s shape and dtype."""
     _device.check(device)
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return _make(np.ones_like(x, dtype=dtype), requires_grad)
+    return _make(traced_call(np.ones_like, x, dtype), requires_grad)
 
 
 def empty_like(x, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """An uninitialized tensor with ``x``'s shape and dtype (its values are arbitrary)."""
     _device.check(device)
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return _make(np.empty_like(x, dtype=dtype), requires_grad)
+    return _make(traced_call(np.empty_like, x, dtype), requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """``fill_value`` with ``x``'s shape and dtype."""
     _device.check(device)
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return _make(np.full_like(x, fill_value, dtype=dtype), requires_grad)
+    return _make(traced_call(np.full_like, x, fill_value, dtype), requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:

@@ -777,17 +777,22 @@ class Tensor:
         Recorded on a non-leaf (the assigned elements then get no gradient). A value that
         requires grad gets its gradient: copied into the view ``x[index]`` for integers and
         slices (``x[index].copy_(value)``, as PyTorch), scattered for integer arrays and
-        masks (PyTorch's ``index_put_``; repeated positions are refused).
+        masks (PyTorch's ``index_put_``; repeated positions are refused). While
+        ``tn.compile`` records, every Tensor value that fits without dropping leading 1s
+        takes that path: its ops are recorded, so a replay writes each call's values.
         """
-        if isinstance(value, Tensor) and value._requires_grad and grad_mode.enabled:
+        if isinstance(value, Tensor) and (
+            (value._requires_grad and grad_mode.enabled) or _autograd.trace_hook() is not None
+        ):
             part = _ops.getitem(self, index)
             if value._node is not None and same_memory(part, value):  # ``x[i] += 1``: done
                 return
-            if isinstance(part._version, Tensor) and part.data.base is not None:
-                part.copy_(value)
-            else:
-                index_put(self, _plain_index(index), value)
-            return
+            if (value._requires_grad and grad_mode.enabled) or value.ndim <= part.ndim:
+                if isinstance(part._version, Tensor) and part.data.base is not None:
+                    part.copy_(value)
+                else:
+                    index_put(self, _plain_index(index), value)
+                return
         index = _plain_index(index)
         values = np.zeros_like(self.data)
         values[index] = value.data if isinstance(value, Tensor) else value

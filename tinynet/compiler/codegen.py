@@ -1,11 +1,12 @@
 """The generated straight-line replay: a program's steps written out as one Python function.
 
 After a first replay, each step that can be written as source is (a kernel's ``emit_*``
-method, ``emitter`` for recorded guards, NumPy calls, optimizer calls without arguments and
-fresh leaf-gradient assignments); the others are called as they are, and freed numbers
-become ``env[i] = None``. Constants are bound once as globals of the generated function,
-and the compiled code is cached by source (``_replay_code``), so programs that differ only
-in their constants (cross-validation folds) compile once.
+method, ``emitter`` for recorded guards, NumPy calls, writes into the caller's arrays,
+optimizer calls without arguments and fresh leaf-gradient assignments); the others are
+called as they are, and freed numbers become ``env[i] = None``. Constants are bound once as
+globals of the generated function, and the compiled code is cached by source
+(``_replay_code``), so programs that differ only in their constants (cross-validation
+folds) compile once.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from tinynet.tensor import Tensor
 
 
 def emitter(op: tuple, read: Container[int] = range(1 << 62)) -> Callable | None:
-    """What writes a recorded guard, NumPy call or fresh leaf-gradient assignment as
-    source lines (the same work as its ``steps.compile_op`` step), else None. ``read``
-    holds the numbers that a later op or the result reads: a leaf gradient outside it is
-    handed to its leaf without being kept in ``env``."""
+    """What writes a recorded guard, NumPy call, write into the caller's array (an argument,
+    a parameter, a gradient) or fresh leaf-gradient assignment as source lines (the same
+    work as its ``steps.compile_op`` step), else None. ``read`` holds the numbers that a
+    later op or the result reads: a leaf gradient outside it is handed to its leaf without
+    being kept in ``env``."""
     kind = op[0]
     if kind == "guard":
         _, predicate, indices, expected = op
@@ -41,6 +43,12 @@ def emitter(op: tuple, read: Container[int] = range(1 << 62)) -> Callable | None
         _, function, indices, index = op
         arguments = ", ".join(f"env[{i}]" for i in indices)
         return lambda name: [f"env[{index}] = {name(function)}({arguments})"]
+    if kind == "write":
+        _, target, values, _, undo = op
+        return lambda name: [
+            f"env[{undo}].append((env[{target}], env[{target}].copy()))",
+            f'np.copyto(env[{target}], env[{values}], casting="same_kind")',
+        ]
     if kind == "call":
         _, method, obj, args, kwargs = op
         if args or kwargs:

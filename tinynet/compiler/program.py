@@ -16,12 +16,14 @@ import operator
 import threading
 from collections.abc import Callable
 
+import numpy as np
+
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler import codegen
 from tinynet.compiler.kernel import Kernel
 from tinynet.compiler.kernels import replay_kernels
-from tinynet.compiler.recording import Trace, inputs, same_value
+from tinynet.compiler.recording import Trace, inputs, reads_of, same_value
 from tinynet.compiler.steps import (
     FREE_BYTES,
     GuardFailed,
@@ -52,6 +54,7 @@ class Program:
         self.grads_none = trace.grads_that_matter()
         # What a recording of another guard key is compared with (CompiledFunction)
         self.recording = trace
+        self.undo = trace.undo  # the number of the log of values overwritten by writes
         trace.forget_inputs()
         # Only small arrays were recorded (a kernel's temporaries have the size of one):
         # the generated replay need not delete its locals after each step (see codegen).
@@ -66,7 +69,7 @@ class Program:
         # numbers) or None (the step is called as it is).
         self.emitters: list = [guards.emit]
         kernels = _kernels_of(trace)
-        read = set(_indices(trace.outputs)).union(*(_reads(op, trace) for op in trace.ops))
+        read = set(_indices(trace.outputs)).union(*(reads_of(op, trace) for op in trace.ops))
         # A kernel's ctx number holds nothing (or a buffer it keeps): no step to free it.
         idle = {ctx for ctx, kernel in kernels.items() if not kernel.stores_ctx}
         for op, dead in zip(trace.ops, _dead_after(trace)):
@@ -106,6 +109,9 @@ class Program:
         ):
             raise GuardFailed
         env = [*arrays, *self.template]  # the inputs are the first numbers
+        undo = self.undo
+        if undo is not None:
+            env[undo] = []
         # Backward formulas run as the engine runs them, with recording off; forward
         # functions, NumPy calls and optimizer updates do not depend on the mode.
         previous = grad_mode.enabled
@@ -113,6 +119,11 @@ class Program:
         try:
             with self.lock:
                 self.replay(env)
+        except GuardFailed:
+            if undo is not None:  # the call runs eagerly from the caller's arrays as they were
+                for array, values in reversed(env[undo]):
+                    np.copyto(array, values)
+            raise
         finally:
             grad_mode.enabled = previous
         kind, payload = self.outputs
@@ -136,7 +147,8 @@ class _Guards:
         self.edits_seen = trace.edits_seen
         # (buffer, its array): a buffer given a new array (load_state_dict) is not the one
         # the program updates or reads.
-        self.buffers = trace.buffers
+        # Parameters and buffers the replay writes in place: checked the same way.
+        self.buffers = [*trace.buffers, *trace.written]
         self._leaf_columns = tuple(map(list, zip(*leaves))) or ([], [], [])
         self._grad_columns = tuple(map(list, zip(*grads_none))) or ([], [])
         self._module_columns = tuple(map(list, zip(*modules))) or ([], [])
@@ -191,22 +203,6 @@ def _grad_is_none(tensor: Tensor) -> bool:
     return tensor.grad is None
 
 
-def _reads(op: tuple, trace: Trace) -> tuple:
-    kind = op[0]
-    if kind in ("primitive", "numpy", "guard"):
-        return op[2] if kind != "guard" else op[2]
-    if kind == "backward":
-        forward_op = trace.forward_of[op[2]]
-        return (op[2], op[4], *forward_op[2], forward_op[5])
-    if kind == "leaf_grads":
-        return (*op[3], *op[4])
-    if kind == "view":
-        return (op[1],)
-    if kind == "pack":
-        return op[1]
-    return ()
-
-
 def _kernels_of(trace: Trace) -> dict[int, Kernel]:
     """A replay kernel per recorded primitive that has one, by ctx number."""
     table = replay_kernels()
@@ -233,7 +229,7 @@ def _kernels_of(trace: Trace) -> dict[int, Kernel]:
             and (op[4] if op[0] == "primitive" else op[2]) in kernel_ctx
         ):
             continue
-        foreign.update(_reads(op, trace))
+        foreign.update(reads_of(op, trace))
         if op[0] == "view":
             foreign.add(op[1])
     # A kernel that hands out its input itself or a view of it (Add's backward, a
@@ -268,7 +264,7 @@ def _allow_overwrites(trace: Trace, kernels: dict[int, Kernel], reusable: set[in
     readers: dict[int, set[int]] = {}
     for op in trace.ops:
         ctx = op[4] if op[0] == "primitive" else op[2] if op[0] == "backward" else None
-        for index in _reads(op, trace):
+        for index in reads_of(op, trace):
             readers.setdefault(index, set()).add(ctx)
     for ctx, kernel in kernels.items():
         if not kernel.may_overwrite_input:
@@ -318,7 +314,7 @@ def _dead_after(trace: Trace) -> list[list[int]]:
     """For each op, the large computed values no later op (nor the result) reads."""
     last: dict[int, int] = {}
     for position, op in enumerate(trace.ops):
-        for index in _reads(op, trace):
+        for index in reads_of(op, trace):
             last[index] = position
     kept = set(_indices(trace.outputs))
     for op in trace.ops:

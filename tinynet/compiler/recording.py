@@ -4,7 +4,9 @@
 (``autograd.set_trace_hook``), so the library reports each primitive's forward
 (``primitive``), each backward formula the engine calls (patched in by ``_patch_backward``),
 the assignment of leaf gradients (``leaf_grads``), optimizer and scheduler calls (``call``),
-NumPy work and value checks outside any op (``numpy_call``, ``guard``). Every array gets a
+NumPy work and value checks outside any op (``numpy_call``, ``guard``), in-place writes
+(``inplace_write``: functionalized in the step's own tensors, replayed as writes into the
+caller's arrays by ``write_through``). Every array gets a
 number (``values``; ``computed`` says whether the replay makes it afresh), and ``ops`` lists
 what was done to them as tuples whose first item is their kind. Reading a value
 (``.item()``, ``float()``, ...) marks the trace as not replayable (``problem``).
@@ -24,6 +26,7 @@ import numpy as np
 
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
+from tinynet.compiler.kernels import replay_kernels
 from tinynet.compiler.steps import FREE_BYTES
 from tinynet.nn.module import module_edits
 from tinynet.tensor import Tensor
@@ -57,12 +60,14 @@ def _collect_arrays(values, arrays: list) -> None:
 
 
 def _visible(fn, args, kwargs) -> tuple[list, list]:
-    """Modules and gradient-requiring Tensors the function can reach: its arguments, the
-    defaults of its parameters, closure cells, ``self``, the globals it names, and their
-    attributes (one level down)."""
+    """Modules and gradient-requiring Tensors the function can reach: the function itself
+    when it is a module, its arguments, the defaults of its parameters, closure cells,
+    ``self``, the globals it names, and their attributes (one level down)."""
     from tinynet.nn.module import Module
 
     candidates = [*args, *kwargs.values()]
+    if isinstance(fn, Module):  # tn.compile(model): the model itself
+        candidates.append(fn)
     target = getattr(fn, "__func__", fn)
     candidates.append(getattr(fn, "__self__", None))
     candidates.extend(getattr(target, "__defaults__", None) or ())  # def step(x, model=model)
@@ -147,6 +152,11 @@ class Trace:
         self.grads_none = [tensor.grad is None for tensor in self.tensors]
         self.reset: set[int] = set()
         self.assigned: set[int] = set()  # leaves a recorded backward gave a gradient
+        # Writes the replay performs on the caller's arrays (``write_through``): their op's
+        # position and the numbers whose arrays share memory with the written one
+        self.writes: list[tuple[int, set[int]]] = []
+        self.written: list[tuple] = []  # (parameter or buffer, its array) written: guarded
+        self.undo: int | None = None  # the number of the replay's log of overwritten values
         self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
@@ -230,15 +240,15 @@ class Trace:
         """``array`` (a tensor's memory) was overwritten with ``values`` (``x.relu_()``,
         ``x += 1``, ``x[i] = v``), both computed by recorded ops.
 
-        The replay does not write: from here on the array stands for the value ``values``
-        has, as if the step had been written out of place (PyTorch's functionalization), and
-        views of it recorded earlier are forgotten, so reading them again views the new
-        value (``_ref`` finds it through the view's base). The eager engine gave the op's
-        node a copy of the old values, which the replay keeps under the old number. A write
-        that is seen outside the step (an input, a parameter, a gradient, a constant), into a
-        view (``inplace_view_write`` records the writes into a view that can be replayed),
-        or with values made outside recorded ops (or of another shape or dtype, cast or
-        broadcast by the write) makes the function run eagerly.
+        A write into the step's own intermediate is not replayed as a write: from here on
+        the array stands for the value ``values`` has, as if the step had been written out of
+        place (PyTorch's functionalization), and views of it recorded earlier are forgotten,
+        so reading them again views the new value (``_ref`` finds it through the view's
+        base). The eager engine gave the op's node a copy of the old values, which the replay
+        keeps under the old number. A write into an array the caller sees (an argument, a
+        parameter or buffer, a gradient) is replayed as the same write (``write_through``).
+        Anything else (a tensor made outside the step, a view the replay cannot take again)
+        makes the function run eagerly.
         """
         if self.depth or threading.get_ident() != self.thread:
             return
@@ -254,11 +264,7 @@ class Trace:
             or values.dtype != array.dtype
             or np.may_share_memory(values, array)
         ):
-            self.fail(
-                f"it writes a tensor in place ({writer}) that is seen outside the step (an "
-                "input, a parameter, a gradient) or is a view, which a replay cannot redo; "
-                "the out-of-place form (x = x.relu(), x = x + 1) can be compiled"
-            )
+            self.write_through(writer, array, array, values)
             return
         for ref in self.weak:  # views of the array (a reshape's result, a slice) forget it
             other = ref()
@@ -268,6 +274,129 @@ class Trace:
         # The array's number is now ``new``: forget it with the array (its id may be reused).
         self.weak.append(weakref.ref(array, functools.partial(self._forget, id(array), new)))
 
+    def write_through(
+        self, writer: str, target: np.ndarray, owner: np.ndarray, values: np.ndarray
+    ) -> None:
+        """``values`` were written into ``target``, which is ``owner`` or a view of it, and
+        ``owner`` is an array the caller sees: an argument, a parameter or buffer of a module
+        the step can see, a gradient a recorded backward assigned (PyTorch's compile mutates
+        them too). The replay makes the same call on the same array, in the same place
+        (``np.copyto(target, values, casting="same_kind")``, what the eager write did), after
+        copying what it overwrites into a log (``undo``) from which a replay stopped by a
+        failed check restores it; it checks at each call that a written parameter or buffer
+        still has that array. Else, or when ``values`` were not computed by recorded ops,
+        the function runs eagerly. ``finish_writes`` refuses a write whose old values a
+        recorded op still reads.
+        """
+        new = self.index_of.get(id(values))
+        seen = self._seen_by_caller(owner)
+        if seen is None and any(
+            tensor.grad is not None and tensor.grad.data is owner for tensor in self.tensors
+        ):
+            self.fail(
+                f"it writes in place ({writer}) a gradient that no backward of this call "
+                "computed; clear gradients with optimizer.zero_grad() (or p.grad = None) "
+                "instead, or write them after backward()"
+            )
+            return
+        if seen is None:
+            self.fail(
+                f"it writes a tensor in place ({writer}) that a replay cannot write again: a "
+                "view it cannot take again, or a tensor made outside the step or from a NumPy "
+                "array (tn.Tensor(np.zeros(...))) rather than by tn.zeros, tn.empty, tn.full, "
+                "tn.tensor, ... in the step; create it in the step with those, or use the "
+                "out-of-place form (x = x.relu(), x = x + 1)"
+            )
+            return
+        if new is None or not self.computed[new]:
+            self.fail(
+                f"it writes a tensor in place ({writer}) with values made outside recorded ops "
+                "(NumPy), which a replay cannot compute; write values computed by tinynet"
+            )
+            return
+        owner_index = self.index_of.get(id(owner))
+        known = self.index_of.get(id(target))
+        if target is owner or owner_index is None or not self.computed[owner_index]:
+            index = self._ref(target)
+        elif known is not None and self.computed[known]:
+            index = known  # a view an op made (x[:, 0]), made again by each replay
+        else:  # a view of an argument or a gradient: taken again from it at each replay
+            index = self._view(target, owner, owner_index)
+        if seen is not True:
+            self.written.append((seen, owner))
+        if self.undo is None:
+            # The replay's log of the values it overwrote: a check that fails later in the
+            # replay restores them before the call runs eagerly (else it would write twice).
+            self.undo = self._new(None, True)
+        self.ops.append(("write", index, new, writer, self.undo))
+        self.writes.append((len(self.ops) - 1, self._sharing(owner)))
+
+    def _seen_by_caller(self, array: np.ndarray):
+        """True for an argument's or a gradient's array, the parameter or buffer whose array
+        it is, or None."""
+        index = self.index_of.get(id(array))
+        if index is not None and index in self.handed_out:
+            return True
+        if index is not None and self.computed[index]:
+            return None  # the step's own intermediate
+        for module in self.modules:
+            for _, tensor in (
+                *module.named_parameters(recurse=False),
+                *module.named_buffers(recurse=False),
+            ):
+                if tensor is not None and tensor.data is array:
+                    return tensor
+        return next((tensor for tensor in self.tensors if tensor.data is array), None)
+
+    def _sharing(self, array: np.ndarray) -> set[int]:
+        """The numbers of the recorded arrays that may share memory with ``array``."""
+        numbers = {
+            index
+            for index, value in enumerate(self.values)
+            if isinstance(value, np.ndarray) and np.may_share_memory(value, array)
+        }
+        for ref in self.weak:
+            other = ref()
+            if other is not None and np.may_share_memory(other, array):
+                index = self.index_of.get(id(other))
+                if index is not None:
+                    numbers.add(index)
+        return numbers
+
+    def finish_writes(self) -> None:
+        """Refuse writes into the caller's arrays that the replay could not redo exactly: a
+        gradient formula recorded before the write reads the written memory (eagerly it
+        reads a copy of the old values, or raises), or a later op reads it through the
+        result of a replay kernel or a gradient (kernels may keep their results in buffers
+        of their own). The other ops replay by calling the same functions on the same
+        arrays, so their views of the written array are views again."""
+        if not self.writes:
+            return
+        kernels = replay_kernels()
+        made_apart = {op[5] for op in self.ops if op[0] == "primitive" and op[1] in kernels}
+        made_apart.update(
+            out for op in self.ops if op[0] == "backward" for out in op[5] if out is not None
+        )
+        for position, sharing in self.writes:
+            writer = self.ops[position][3]
+            before = {op[4] for op in self.ops[:position] if op[0] == "primitive"}
+            indirect = sharing & made_apart
+            for op in self.ops[position + 1 :]:
+                reads = set(reads_of(op, self))
+                if op[0] == "backward" and op[2] in before and reads & sharing:
+                    self.fail(
+                        f"it writes a tensor in place ({writer}) that the caller sees (an "
+                        f"argument, a parameter, a gradient) whose old values {op[1].__name__}'s "
+                        "gradient formula reads; write a copy (x = x * w) or write after "
+                        "backward()"
+                    )
+                elif reads & indirect:
+                    self.fail(
+                        f"it writes a tensor in place ({writer}) that the caller sees (an "
+                        "argument, a parameter, a gradient) and reads it afterwards through a "
+                        "result computed before the write; compute that again after the write"
+                    )
+
     def inplace_view_write(
         self, writer: str, view: np.ndarray, values: np.ndarray, base: np.ndarray, old: np.ndarray
     ) -> None:
@@ -275,14 +404,19 @@ class Trace:
         (``h[:, 0].mul_(2)``, ``nn.Flatten()`` then ``nn.ReLU(inplace=True)``); ``old``, a
         recorded copy of ``base`` made before, holds its old values.
 
-        Recorded as a plain write of the whole base (``inplace_write``): its new value is
-        ``old`` with the view's elements replaced as the eager write replaced them (the same
-        cast and broadcast, bit for bit), and views of ``base`` read it from then on. Only a
-        C-contiguous ``base`` with memory of its own, whose views the replay can take again
-        from its new value, and ``values`` computed by recorded ops: else the function runs
-        eagerly, as for any write into a view.
+        A ``base`` the caller sees (an argument, a parameter) is written again by the replay
+        (``write_through``). Else the write is recorded as a plain write of the whole base
+        (``inplace_write``): its new value is ``old`` with the view's elements replaced as
+        the eager write replaced them (the same cast and broadcast, bit for bit), and views
+        of ``base`` read it from then on. Only a C-contiguous ``base`` with memory of its
+        own, whose views the replay can take again from its new value, and ``values``
+        computed by recorded ops: else the function runs eagerly, as for any write into a
+        view.
         """
         if self.depth or threading.get_ident() != self.thread:
+            return
+        if self._seen_by_caller(base) is not None:
+            self.write_through(writer, view, base, values)
             return
         values_index, old_index = self.index_of.get(id(values)), self.index_of.get(id(old))
         if (
@@ -465,11 +599,13 @@ class Trace:
                     del cls.backward
                 else:
                     cls.backward = original
+        self.finish_writes()
         self._check_buffers(watched)
         if module_edits() != self.edits_seen:
             self.fail(
                 "a module's attribute, parameter, buffer or submodule was assigned during the "
-                "call, which a replay would not repeat"
+                "call, which a replay would not repeat (self.count += 1 assigns the buffer: "
+                "write self.count.add_(1))"
             )
         try:
             self.outputs = self._spec(result)
@@ -495,6 +631,7 @@ class Trace:
             for index in op[2]
             if not self.computed[index]
         }
+        written.update(id(array) for _, array in self.written)  # replayed writes
         for module_name, name, tensor, before in watched:
             if id(tensor) in stepped or id(tensor.data) in written:
                 continue
@@ -586,6 +723,25 @@ class Trace:
         return None
 
 
+def reads_of(op: tuple, trace: Trace) -> tuple:
+    """The numbers a recorded op reads (a backward: its forward's inputs and output too)."""
+    kind = op[0]
+    if kind in ("primitive", "numpy", "guard"):
+        return op[2]
+    if kind == "backward":
+        forward_op = trace.forward_of[op[2]]
+        return (op[2], op[4], *forward_op[2], forward_op[5])
+    if kind == "leaf_grads":
+        return (*op[3], *op[4])
+    if kind == "view":
+        return (op[1],)
+    if kind == "pack":
+        return op[1]
+    if kind == "write":
+        return op[1:3]
+    return ()
+
+
 def _overwritten(old: np.ndarray, values: np.ndarray, where: tuple) -> np.ndarray:
     """A C-ordered copy of ``old`` whose elements at ``where`` (the shape, dtype, strides
     and byte offset of a view) are ``values``, cast and broadcast as an in-place write does."""
@@ -607,7 +763,7 @@ def _same_op(a: tuple, b: tuple) -> bool:
             and all(x is y for x, y in zip(a[7], b[7]))
             and a[8] == b[8]
         )
-    if a[0] in ("view", "guard", "pack", "numpy"):
+    if a[0] in ("view", "guard", "pack", "numpy", "write"):
         return a == b
     return a[1] is b[1] and a[2:] == b[2:]
 

@@ -4,7 +4,8 @@ A step takes ``env`` (every value by its number, as the recorder numbered them) 
 what the op did when recorded, by calling the very same functions on the same arrays: a
 primitive's ``forward``, its ``backward`` on reused Tensor wrappers, the engine's assignment
 of leaf gradients, an optimizer's method, a recorded NumPy call or value check (which
-raises ``GuardFailed`` when the value now branches the other way), a view of a result.
+raises ``GuardFailed`` when the value now branches the other way), a view of a result, an
+in-place write into an array the caller sees (the eager write's ``np.copyto``).
 Hot primitives replay through kernels instead (tinynet.compiler.kernels), which fall back to
 ``primitive_step`` for recordings that do not fit them. ``FREE_BYTES`` is the size from
 which a value is freed after its last use rather than at the end of the replay.
@@ -85,6 +86,8 @@ def compile_op(op: tuple, trace: Trace) -> Callable[[list], None]:
                 raise GuardFailed
 
         return guard
+    if kind == "write":
+        return write_step(op[1], op[2], op[4])
     if kind == "view":
         owner, shape, dtype, strides, offset, writeable, index = op[1:]
 
@@ -96,6 +99,19 @@ def compile_op(op: tuple, trace: Trace) -> Callable[[list], None]:
 
         return view
     raise AssertionError(kind)
+
+
+def write_step(target: int, values: int, undo: int) -> Callable[[list], None]:
+    """The eager write into the caller's array ``env[target]`` (an argument, a parameter, a
+    gradient), after logging what it overwrites in ``env[undo]`` (restored when a later
+    check fails, before the call runs eagerly)."""
+
+    def write(env):
+        array = env[target]
+        env[undo].append((array, array.copy()))
+        np.copyto(array, env[values], casting="same_kind")
+
+    return write
 
 
 def _as_array(out) -> np.ndarray:
