@@ -165,3 +165,48 @@ def test_a_compiled_module_guards_its_own_mode():
             for module in (model, eager):
                 getattr(module, mode)()
             np.testing.assert_array_equal(compiled(x).data, eager(x).data)
+
+
+def test_another_threads_module_edits_during_a_recording_do_not_make_it_eager():
+    # Building a model in another thread (each assignment counts as a module edit) while
+    # this thread records its step: neither a warning nor an eager fallback, and the
+    # replays equal eager calls. Edits made by the recording thread itself still do.
+    import threading
+
+    edit_now, edited, stop = threading.Event(), threading.Event(), threading.Event()
+
+    def builder():  # another thread's model, edited whenever the step asks
+        while not stop.is_set():
+            if edit_now.wait(0.01):
+                edit_now.clear()
+                nn.Linear(2, 2, rng=0).scale = 1.0
+                edited.set()
+
+    python_runs = [0]  # calls that ran the function's Python: eager or recording, not replays
+
+    def run(compiled):
+        model, opt = cnn()
+        step = training(model, opt)
+
+        def step_meeting_the_builder(x, y):
+            python_runs[0] += 1
+            if python_runs[0] <= 3:  # the first calls, the recording among them
+                edited.clear()
+                edit_now.set()
+                assert edited.wait(5)
+            return step(x, y)
+
+        fn = tn.compile(step_meeting_the_builder) if compiled else step
+        return [fn(x, y).item() for x, y in images(count=8)]
+
+    eager = run(False)
+    thread = threading.Thread(target=builder)
+    thread.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            assert run(True) == eager
+    finally:
+        stop.set()
+        thread.join()
+    assert 3 < python_runs[0] < 8  # once the edits stopped, it recorded again and replayed

@@ -236,6 +236,18 @@ class Trace:
             return
         self.fail(reason)
 
+    def module_edited(self) -> None:
+        """This thread assigned a module's attribute, parameter, buffer or submodule during
+        the call: a replay would not repeat it, so the function runs eagerly. (Another
+        thread's edits only move ``module_edits()``, and the program records again.)"""
+        if threading.get_ident() != self.thread:
+            return
+        self.fail(
+            "a module's attribute, parameter, buffer or submodule was assigned during the "
+            "call, which a replay would not repeat (self.count += 1 assigns the buffer: "
+            "write self.count.add_(1))"
+        )
+
     def inplace_write(self, writer: str, array: np.ndarray, values: np.ndarray) -> None:
         """``array`` (a tensor's memory) was overwritten with ``values`` (``x.relu_()``,
         ``x += 1``, ``x[i] = v``), both computed by recorded ops.
@@ -601,12 +613,6 @@ class Trace:
                     cls.backward = original
         self.finish_writes()
         self._check_buffers(watched)
-        if module_edits() != self.edits_seen:
-            self.fail(
-                "a module's attribute, parameter, buffer or submodule was assigned during the "
-                "call, which a replay would not repeat (self.count += 1 assigns the buffer: "
-                "write self.count.add_(1))"
-            )
         try:
             self.outputs = self._spec(result)
         except _Uncapturable as error:

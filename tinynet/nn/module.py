@@ -17,7 +17,7 @@ import numpy as np
 
 from tinynet import _dtype
 from tinynet._grad_mode import no_grad
-from tinynet.autograd import RemovableHandle
+from tinynet.autograd import RemovableHandle, trace_hook
 from tinynet.nn.hooks import ModuleHooks
 from tinynet.tensor import Tensor, to_arguments
 
@@ -28,41 +28,50 @@ class _Registry(OrderedDict):
     was changed."""
 
     def __setitem__(self, key, value) -> None:
-        _edits[0] += 1
+        _count_edit()
         OrderedDict.__setitem__(self, key, value)
 
     def __delitem__(self, key) -> None:
-        _edits[0] += 1
+        _count_edit()
         OrderedDict.__delitem__(self, key)
 
     def pop(self, *args):
-        _edits[0] += 1
+        _count_edit()
         return OrderedDict.pop(self, *args)
 
     def popitem(self, last: bool = True):
-        _edits[0] += 1
+        _count_edit()
         return OrderedDict.popitem(self, last)
 
     def clear(self) -> None:
-        _edits[0] += 1
+        _count_edit()
         OrderedDict.clear(self)
 
     def setdefault(self, key, default=None):
-        _edits[0] += 1
+        _count_edit()
         return OrderedDict.setdefault(self, key, default)
 
     def update(self, *args, **kwargs) -> None:
-        _edits[0] += 1
+        _count_edit()
         OrderedDict.update(self, *args, **kwargs)
 
     def move_to_end(self, key, last: bool = True) -> None:
-        _edits[0] += 1
+        _count_edit()
         OrderedDict.move_to_end(self, key, last)
 
 
 _edits = [0]
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
 _MISSING = object()
+
+
+def _count_edit() -> None:
+    """One more module edit; a recording in this thread is told (the call edits a module,
+    which a replay would not repeat). Edits made by other threads only move the count."""
+    _edits[0] += 1
+    recorder = trace_hook()
+    if recorder is not None:
+        recorder.module_edited()
 
 
 def module_edits() -> int:
@@ -335,7 +344,7 @@ class Module:
             state["_buffers"][name] = self._as_buffer(name, value)
         else:
             if name != "training":
-                _edits[0] += 1
+                _count_edit()
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str):
@@ -358,7 +367,7 @@ class Module:
                 del found[name]
                 state["_non_persistent_buffers"].discard(name)
                 return
-        _edits[0] += 1
+        _count_edit()
         object.__delattr__(self, name)
 
     def __dir__(self):
