@@ -376,8 +376,8 @@ def test_zeroing_a_gradient_before_backward_runs_eagerly_with_a_warning_saying_h
     assert "optimizer.zero_grad()" in messages[0] and not is_replaying(compiled)
 
 
-@pytest.mark.parametrize("form", ["iadd", "add_"])
-def test_a_buffer_counter_replays_when_written_with_add_(form):
+@pytest.mark.parametrize("form", ["iadd", "add_", "assign"])
+def test_a_buffer_counter_replays_when_written_in_place(form):
     class Counting(nn.Module):
         def __init__(self):
             super().__init__()
@@ -385,9 +385,11 @@ def test_a_buffer_counter_replays_when_written_with_add_(form):
 
         def forward(self, x):
             if form == "iadd":
-                self.calls += 1  # assigns the attribute: a module edit
-            else:
+                self.calls += 1  # in place, then the same tensor assigned back: no edit
+            elif form == "add_":
                 self.calls.add_(1)
+            else:
+                self.calls = self.calls + 1  # a new tensor: a module edit
             return x * 2.0
 
     def make():
@@ -395,7 +397,7 @@ def test_a_buffer_counter_replays_when_written_with_add_(form):
         return [counter.calls], counter
 
     compiled, messages = _eager_and_compiled_messages(make)
-    if form == "iadd":
+    if form == "assign":
         assert len(messages) == 1 and "write self.count.add_(1)" in messages[0]
     else:
         assert messages == [] and is_replaying(compiled)

@@ -244,8 +244,8 @@ class Trace:
             return
         self.fail(
             "a module's attribute, parameter, buffer or submodule was assigned during the "
-            "call, which a replay would not repeat (self.count += 1 assigns the buffer: "
-            "write self.count.add_(1))"
+            "call, which a replay would not repeat (self.count = self.count + 1 assigns a "
+            "new tensor: write self.count.add_(1) or self.count += 1)"
         )
 
     def inplace_write(self, writer: str, array: np.ndarray, values: np.ndarray) -> None:

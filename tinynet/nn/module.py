@@ -341,7 +341,10 @@ class Module:
                 )
             state["_modules"][name] = None
         elif parameters is not None and name in state["_buffers"]:
-            state["_buffers"][name] = self._as_buffer(name, value)
+            buffers = state["_buffers"]
+            if buffers[name] is value:  # ``self.count += 1``: written in place, no edit
+                return
+            buffers[name] = self._as_buffer(name, value)
         else:
             if name != "training":
                 _count_edit()
