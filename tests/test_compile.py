@@ -1172,3 +1172,46 @@ def test_a_compiled_functions_programs_are_freed_with_it_without_the_garbage_col
     finally:
         if enabled:
             gc.enable()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("clip", ["norm", "norm_inf", "value"])
+def test_a_step_that_clips_its_gradients_replays_eagers_bits(clip, dtype):
+    # PyTorch's usual loop: backward, clip_grad_norm_ (or clip_grad_value_), step. The
+    # clipping reads no value into Python, so the step replays; max_norm is small enough
+    # that every step clips.
+    from tinynet.nn.utils import clip_grad_norm_, clip_grad_value_
+
+    def build():
+        model = classifier(dtype)
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def make(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            if clip == "norm":
+                total = clip_grad_norm_(model.parameters(), 0.05)
+            elif clip == "norm_inf":
+                total = clip_grad_norm_(model.parameters(), 0.01, norm_type="inf")
+            else:
+                clip_grad_value_(model.parameters(), 0.001)
+                total = loss
+            opt.step()
+            return loss, total
+
+        return step
+
+    data = batches(dtype, count=6)
+    eager_model, eager_opt = build()
+    eager = [tuple(t.data.tobytes() for t in make(eager_model, eager_opt)(x, y)) for x, y in data]
+    model, opt = build()
+    step = tn.compile(make(model, opt))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no eager fallback
+        replayed = [tuple(t.data.tobytes() for t in step(x, y)) for x, y in data]
+    assert is_replaying(step)
+    assert replayed == eager
+    for a, b in zip(eager_model.parameters(), model.parameters()):
+        assert a.data.tobytes() == b.data.tobytes()
