@@ -261,19 +261,18 @@ def _allow_overwrites(trace: Trace, kernels: dict[int, Kernel], reusable: set[in
     output of another kernel that no op but this one reads (only the two ops' backwards
     read it too, and they do not use it), and neither value leaves the replay."""
     producers = {op[5]: op[4] for op in trace.ops if op[0] == "primitive" and op[4] in kernels}
-    readers: dict[int, set[int]] = {}
+    readers: dict[int, set[int | None]] = {}  # value -> the ctx numbers of the ops reading it
     for op in trace.ops:
         ctx = op[4] if op[0] == "primitive" else op[2] if op[0] == "backward" else None
         for index in reads_of(op, trace):
             readers.setdefault(index, set()).add(ctx)
     for ctx, kernel in kernels.items():
-        if not kernel.may_overwrite_input:
-            continue
         x = kernel.indices[0]
-        producer = kernels.get(producers.get(x))
+        if not kernel.may_overwrite_input or x not in producers:
+            continue
+        producer = kernels[producers[x]]
         kernel.overwrites_input = (
-            producer is not None
-            and producer.fresh_output
+            producer.fresh_output
             and x in reusable
             and kernel.out_index in reusable
             and readers.get(x, set()) <= {ctx, producers[x]}

@@ -300,9 +300,7 @@ def prelu(input: TensorLike, weight: TensorLike) -> Tensor:
         weight = weight.reshape(-1, *(1,) * (input.ndim - 2))
     elif input.ndim < weight.ndim:
         weight = weight.reshape(())
-    # At 0 (and at NaN) the negative side, PyTorch's choice at every order: weight to x,
-    # x = 0 to weight.
-    return ops.where(ops.gt(input.detach(), 0), input, weight * input)
+    return ops.prelu(input, weight)
 
 
 def threshold(input: TensorLike, threshold: float, value: float, inplace: bool = False) -> Tensor:

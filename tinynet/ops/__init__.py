@@ -38,6 +38,7 @@ from tinynet.ops.elementwise import (
     ne,
     neg,
     pow,
+    prelu,
     relu,
     sigmoid,
     sin,
@@ -123,7 +124,7 @@ __all__ = [
     "abs", "add", "amax", "amin", "argmax", "argmin", "as_strided", "broadcast_to", "cast", "clip", "concatenate", "cos",
     "div", "elu", "eq", "erf", "exp", "ge", "getitem", "gt", "le", "leaky_relu", "linear", "log",
     "log1p", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "prod", "relu", "reshape", "sigmoid", "sin",
+    "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "prelu", "prod", "relu", "reshape", "sigmoid", "sin",
     "softmax", "softplus", "sqrt", "sub", "sum", "sum_to_shape", "tanh", "transpose", "where",
 ]  # fmt: skip
 # -- convolution, pooling and linear algebra (issue 11, items 6-7) --

@@ -427,6 +427,28 @@ class LeakyRelu(Function):
         return where(ctx.inputs[0].data > 0, grad_output, grad_output * ctx.negative_slope)
 
 
+class PRelu(Function):
+    """``x`` where ``x > 0``, else ``weight * x`` (``weight`` broadcast against ``x``): the
+    negative side at 0 and at NaN, PyTorch's choice, at every order."""
+
+    display_name = "prelu"
+    kinks = staticmethod(lambda x, weight: [("0", x)])
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        return np.where(x > 0, x, weight * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.inputs
+        positive = x.data > 0
+        needs_x, needs_weight = ctx.needs_input_grad
+        grad_x = where(positive, grad_output, grad_output * weight) if needs_x else None
+        # x's shape: the engine sums it down to weight's
+        grad_weight = where(positive, 0.0, grad_output * x) if needs_weight else None
+        return grad_x, grad_weight
+
+
 class Elu(Function):
     saves_output = True
     # The first derivative is continuous at 0 when alpha == 1: no kink for a gradient check.
@@ -651,6 +673,11 @@ relu.__doc__ = "Elementwise max(x, 0); its derivative at 0 is 0."
 def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
     """Elementwise ``x`` if ``x > 0`` else ``negative_slope * x``."""
     return LeakyRelu.apply(as_tensor(x), negative_slope)
+
+
+def prelu(x: TensorLike, weight: TensorLike) -> Tensor:
+    """Elementwise ``x`` if ``x > 0`` else ``weight * x``, ``weight`` broadcast against ``x``."""
+    return PRelu.apply(as_tensor(x), as_tensor(weight))
 
 
 def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
