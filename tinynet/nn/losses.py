@@ -19,6 +19,7 @@ gradient.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -174,9 +175,10 @@ def _check_class_range(target: np.ndarray, ignored, n_classes: int, name: str) -
     if ignored is not None:
         bad &= ~ignored
     if bad.any():
+        also = "" if ignored is None else ", or ignore_index"
         raise IndexError(
             f"{name}: target {int(target[bad].flat[0])} is out of bounds for {n_classes} classes "
-            f"(valid: 0 to {n_classes - 1}, or ignore_index)"
+            f"(valid: 0 to {n_classes - 1}{also})"
         )
 
 
@@ -295,7 +297,7 @@ def kl_div(
     PyTorch's ``xlogy``) or, with ``log_target=True``, log-probabilities:
     ``exp(target) * (target - input)``. ``reduction='batchmean'`` divides the sum by the
     batch size ``input.shape[0]`` (the true KL divergence per sample); ``'mean'`` divides by
-    the number of elements, as PyTorch.
+    the number of elements and warns that it is not the divergence, as PyTorch.
 
     >>> import numpy as np, tinynet as tn
     >>> p, q = np.array([[0.5, 0.5]]), np.array([[0.25, 0.75]])
@@ -304,6 +306,14 @@ def kl_div(
     """
     if reduction != "batchmean":
         _check_reduction(reduction)
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction='mean' divides the summed divergence by the number of elements "
+            "(batch size times classes), so it is not the KL divergence; pass "
+            "reduction='batchmean' for the divergence per sample (as PyTorch warns)",
+            UserWarning,
+            stacklevel=2,
+        )
     input = _float_input(input, "kl_div")
     target = _float_target(target, input, "kl_div")
     if log_target:
@@ -413,8 +423,7 @@ def _class_index_loss(
     n_classes = log_probs.shape[axis]
     any_ignored = traced_check(_contains, target, ignore_index)
     if not traced_check(_classes_in_range, target, n_classes, ignore_index):
-        ignored = target == ignore_index
-        _check_class_range(target, ignored if any_ignored else None, n_classes, name)
+        _check_class_range(target, target == ignore_index, n_classes, name)
     # NumPy work on the targets goes through traced_call, so tn.compile replays it per batch.
     classes = target
     if any_ignored:  # any valid class: these terms are masked out

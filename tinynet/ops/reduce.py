@@ -10,6 +10,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
+from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input, keepdims_shape
 from tinynet.ops.elementwise import maximum, minimum
 from tinynet.tensor import Axis, Tensor, TensorLike
@@ -108,9 +109,10 @@ class _Extreme(Function):
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
+        axis = _setup(ctx, x, axis, keepdims)
         if x.size == 0:
-            raise ValueError(f"{cls.__name__.lower()} of an empty tensor is undefined")
-        out = cls.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+            _refuse_empty(cls.__name__.lower(), x.shape, axis)
+        out = cls.reduce(x, axis=axis, keepdims=keepdims)
         ctx.output_kept = out if keepdims else np.reshape(out, keepdims_shape(x.shape, ctx.axis))
         return out
 
@@ -120,6 +122,21 @@ class _Extreme(Function):
         winners = x == ctx.output_kept
         weight = winners / winners.sum(axis=ctx.axis, keepdims=True)
         return _expand_back(grad_output, ctx) * Tensor.wrap(weight.astype(x.dtype, copy=False))
+
+
+def _refuse_empty(name: str, shape: tuple, axis) -> None:
+    """PyTorch's errors for an extreme with no element to pick; an empty tensor reduced over
+    axes of non-zero length has an empty result and passes."""
+    if axis is None:
+        raise ShapeError(
+            f"{name}() of an empty tensor (shape {shape}) has no value; give the axis to "
+            "reduce with dim= (an empty result), or check the input is not empty"
+        )
+    for a in axis:
+        if shape[a] == 0:
+            raise IndexError(
+                f"{name}(): expected reduction dim {a} to have non-zero size, got shape {shape}"
+            )
 
 
 class Max(_Extreme):

@@ -1,0 +1,147 @@
+"""The API added for PyTorch users, audited against PyTorch's documented behaviour: where a
+PyTorch habit meets tinynet it does what PyTorch does, or fails (or warns) with one line.
+
+Expected values come from NumPy, closed forms or PyTorch's documented rules, never PyTorch.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+import tinynet.nn as nn
+import tinynet.nn.functional as F
+from tinynet import optim
+from tinynet.data import TensorDataset, random_split
+from tinynet.func import grad
+from tinynet.optim import lr_scheduler
+
+
+# -- data ---------------------------------------------------------------------------------------
+def test_random_split_takes_pytorchs_generator_keyword():
+    data = TensorDataset(np.arange(10))
+    by_generator = [list(s.indices) for s in random_split(data, [0.7, 0.3], generator=3)]
+    by_rng = [list(s.indices) for s in random_split(data, [0.7, 0.3], rng=3)]
+    positional = [list(s.indices) for s in random_split(data, [0.7, 0.3], 3)]
+    assert by_generator == by_rng == positional
+    assert sorted(by_generator[0] + by_generator[1]) == list(range(10))
+    with pytest.raises(ValueError, match="generator= or rng="):
+        random_split(data, [5, 5], generator=0, rng=0)
+
+
+def test_random_split_warns_of_an_empty_split_as_pytorch():
+    data = TensorDataset(np.arange(2))
+    with pytest.warns(UserWarning, match="split 2 of 2 samples gets none"):
+        parts = random_split(data, [0.4, 0.4, 0.2], generator=0)
+    assert [len(p) for p in parts] == [1, 1, 0]  # floor(0.8) = 0 each, remainder to the first
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        random_split(data, [1, 1], generator=0)  # counts: no warning
+
+
+# -- reductions of empty tensors ---------------------------------------------------------------
+@pytest.mark.parametrize("name", ["amax", "amin", "max", "min"])
+def test_an_extreme_over_non_empty_axes_of_an_empty_tensor_is_empty(name):
+    reduce = getattr(tn, name)
+    x = tn.zeros((0, 3), requires_grad=True)
+    out = reduce(x, dim=1)
+    expected = getattr(np.zeros((0, 3)), "max" if "max" in name else "min")(axis=1)
+    assert out.shape == expected.shape == (0,)
+    assert reduce(x, dim=1, keepdim=True).shape == (0, 1)
+    reduce(x, dim=1).sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("name", ["amax", "amin", "max", "min"])
+def test_an_extreme_with_nothing_to_pick_raises_pytorchs_errors(name):
+    reduce = getattr(tn, name)
+    x = tn.zeros((0, 3))
+    with pytest.raises(IndexError, match="reduction dim 0 to have non-zero size"):
+        reduce(x, dim=0)
+    with pytest.raises(RuntimeError, match="give the axis to reduce with dim="):
+        reduce(x)
+    with pytest.raises(ValueError):  # the ValueError this raised before, kept
+        reduce(x)
+
+
+# -- losses ---------------------------------------------------------------------------------------
+def test_kl_div_warns_that_mean_is_not_the_divergence_as_pytorch():
+    log_q, p = tn.tensor(np.log([[0.25, 0.75]])), tn.tensor([[0.5, 0.5]])
+    with pytest.warns(UserWarning, match="reduction='batchmean'"):
+        mean = F.kl_div(log_q, p)  # PyTorch's default
+    with pytest.warns(UserWarning, match="reduction='batchmean'"):
+        nn.KLDivLoss()(log_q, p)
+    terms = 0.5 * (np.log(0.5) - np.log([0.25, 0.75]))
+    assert mean.item() == pytest.approx(terms.mean())  # per element, as documented
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert F.kl_div(log_q, p, reduction="batchmean").item() == pytest.approx(terms.sum())
+        F.kl_div(log_q, p, reduction="sum")
+        F.kl_div(log_q, p, reduction="none")
+
+
+def test_a_class_target_out_of_range_names_ignore_index_only_where_there_is_one():
+    with pytest.raises(IndexError) as error:
+        F.multi_margin_loss(tn.zeros((1, 2)), tn.tensor([2]))
+    assert "valid: 0 to 1)" in str(error.value) and "ignore_index" not in str(error.value)
+    with pytest.raises(IndexError, match=r"valid: 0 to 1, or ignore_index"):
+        F.cross_entropy(tn.zeros((1, 2)), tn.tensor([2]))
+
+
+# -- schedulers -----------------------------------------------------------------------------------
+def _sgd(lr: float = 1.0) -> optim.SGD:
+    return optim.SGD([nn.Parameter(np.array([1.0], np.float32))], lr=lr)
+
+
+def test_get_lr_outside_step_warns_as_pytorch_and_step_does_not():
+    opt = _sgd()
+    scheduler = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    keys = set(scheduler.state_dict())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            opt.step()
+            scheduler.step()
+    assert scheduler.get_last_lr() == [0.5]  # base 1.0 times 0.5 at epoch 2
+    with pytest.warns(UserWarning, match=r"get_last_lr\(\)"):
+        again = scheduler.get_lr()
+    assert again == [0.25]  # the chainable form applied twice: why PyTorch warns
+    assert scheduler.get_last_lr() == [0.5] and set(scheduler.state_dict()) == keys
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda opt: lr_scheduler.ExponentialLR(opt, gamma=0.5),
+        lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=3),
+        lambda opt: lr_scheduler.LambdaLR(opt, lambda epoch: 0.5**epoch),
+        lambda opt: lr_scheduler.MultiplicativeLR(opt, lambda epoch: 0.5),
+        lambda opt: lr_scheduler.MultiStepLR(opt, [1, 2]),
+        lambda opt: lr_scheduler.ConstantLR(opt),
+        lambda opt: lr_scheduler.LinearLR(opt),
+        lambda opt: lr_scheduler.PolynomialLR(opt),
+        lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2),
+        lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5),
+        lambda opt: lr_scheduler.CyclicLR(opt, 0.1, 1.0, step_size_up=2),
+    ],
+)
+def test_every_schedulers_get_lr_warns_only_when_called_by_hand(make):
+    opt = optim.SGD([nn.Parameter(np.array([1.0], np.float32))], lr=1.0, momentum=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler = make(opt)
+        for _ in range(3):
+            opt.step()
+            scheduler.step()
+    with pytest.warns(UserWarning, match="outside scheduler.step"):
+        scheduler.get_lr()
+
+
+# -- torch.func -----------------------------------------------------------------------------------
+def test_grad_of_a_non_scalar_function_is_pytorchs_runtime_error():
+    x = tn.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="scalar Tensor output"):
+        grad(lambda t: t * 2)(x)
+    with pytest.raises(ValueError):  # as before
+        grad(lambda t: 2.0)(x)
