@@ -145,3 +145,33 @@ def test_grad_of_a_non_scalar_function_is_pytorchs_runtime_error():
         grad(lambda t: t * 2)(x)
     with pytest.raises(ValueError):  # as before
         grad(lambda t: 2.0)(x)
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_of_an_empty_tensor_follows_the_extremes(name):
+    x = tn.zeros((0, 3))
+    reduce = getattr(tn, name)
+    assert reduce(x, dim=1).shape == np.argmax(np.zeros((0, 3)), axis=1).shape == (0,)
+    assert getattr(x, name)(-1, keepdim=True).shape == (0, 1)
+    with pytest.raises(IndexError, match="reduction dim 0 to have non-zero size"):
+        reduce(x, dim=0)
+    with pytest.raises(RuntimeError, match="give the axis to reduce with dim="):
+        reduce(x)
+
+
+# -- top-level functions --------------------------------------------------------------------------
+def test_isclose_and_allclose_refuse_a_negative_tolerance_as_pytorch():
+    one = tn.ones(1)
+    for close in (tn.isclose, tn.allclose):
+        with pytest.raises(RuntimeError, match="rtol must be greater than or equal to zero"):
+            close(one, one, rtol=-1.0)
+        with pytest.raises(RuntimeError, match="atol must be greater than or equal to zero"):
+            close(one, one, atol=-1e-3)
+    assert tn.isclose(one, one + 1e-6, rtol=0.0, atol=1e-5).tolist() == [True]
+
+
+def test_broadcast_tensors_takes_tensors_not_a_list_as_pytorch():
+    with pytest.raises(TypeError, match=r"broadcast_tensors\(\*tensors\)"):
+        tn.broadcast_tensors([tn.ones(2), tn.ones(1)])
+    (alone,) = tn.broadcast_tensors(tn.ones(2))
+    assert alone.shape == (2,)

@@ -368,6 +368,11 @@ def broadcast_tensors(*tensors) -> tuple[Tensor, ...]:
     >>> [x.shape for x in tn.broadcast_tensors(tn.ones(3, 1), tn.ones(4))]
     [(3, 4), (3, 4)]
     """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        raise TypeError(
+            "broadcast_tensors takes the tensors as separate arguments, got one "
+            f"{type(tensors[0]).__name__}: unpack it, broadcast_tensors(*tensors)"
+        )
     parts = [as_tensor(x) for x in tensors]
     try:
         shape = np.broadcast_shapes(*(p.shape for p in parts))

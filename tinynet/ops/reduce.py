@@ -399,6 +399,8 @@ def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
 def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the largest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
+    if x.data.size == 0:
+        _refuse_empty("argmax", x.shape, None if axis is None else axes(axis, x.ndim))
     return Tensor.wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 
@@ -406,6 +408,8 @@ def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Te
 def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
+    if x.data.size == 0:
+        _refuse_empty("argmin", x.shape, None if axis is None else axes(axis, x.ndim))
     return Tensor.wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 
