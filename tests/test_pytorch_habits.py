@@ -175,3 +175,32 @@ def test_broadcast_tensors_takes_tensors_not_a_list_as_pytorch():
         tn.broadcast_tensors([tn.ones(2), tn.ones(1)])
     (alone,) = tn.broadcast_tensors(tn.ones(2))
     assert alone.shape == (2,)
+
+
+# -- padding --------------------------------------------------------------------------------------
+def test_pad_refuses_a_value_for_the_modes_that_take_none_as_pytorch():
+    x = tn.arange(4.0).reshape(1, 1, 4)
+    for mode in ("reflect", "replicate", "circular"):
+        with pytest.raises(RuntimeError, match=f"mode '{mode}' takes no value"):
+            F.pad(x, (1, 1), mode=mode, value=1.0)
+        assert F.pad(x, (1, 1), mode=mode, value=None).shape == (1, 1, 6)
+        assert F.pad(x, (1, 1), mode=mode, value=0.0).shape == (1, 1, 6)  # PyTorch: 0 is allowed
+    expected = np.pad(np.arange(4.0), 1, constant_values=2.5)
+    np.testing.assert_array_equal(F.pad(x, (1, 1), value=2.5).data[0, 0], expected)
+    np.testing.assert_array_equal(
+        F.pad(x, (1, 1), value=None).data[0, 0], np.pad(np.arange(4.0), 1)
+    )
+
+
+def test_impossible_pad_widths_are_pytorchs_runtime_error():
+    x = tn.arange(4.0).reshape(1, 1, 4)
+    for call in (
+        lambda: F.pad(x, (4, 4), mode="reflect"),  # widths must stay below the length
+        lambda: nn.ReflectionPad1d(4)(x),
+        lambda: F.pad(x, (1, 1, 1)),  # an odd number of widths
+        lambda: F.pad(x, (-3, -3)),  # crops more than there is
+    ):
+        with pytest.raises(RuntimeError):
+            call()
+        with pytest.raises(ValueError):  # as before
+            call()
