@@ -204,3 +204,45 @@ def test_impossible_pad_widths_are_pytorchs_runtime_error():
             call()
         with pytest.raises(ValueError):  # as before
             call()
+
+
+# -- named results --------------------------------------------------------------------------------
+def test_linalg_results_are_named_as_pytorchs():
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    A = tn.tensor(a)
+    sign, logabsdet = tn.linalg.slogdet(A)  # still unpacks
+    result = tn.linalg.slogdet(A)
+    assert result.sign is result[0] and result.logabsdet is result[1]
+    assert (result.sign.item(), result.logabsdet.item()) == pytest.approx(np.linalg.slogdet(a))
+    eigh = tn.linalg.eigh(A)
+    np.testing.assert_allclose(eigh.eigenvalues.data, np.linalg.eigvalsh(a))
+    assert eigh.eigenvectors is eigh[1]
+    qr = tn.linalg.qr(A)
+    np.testing.assert_allclose((qr.Q @ qr.R).data, a, atol=1e-12)
+    svd = tn.linalg.svd(A)
+    np.testing.assert_allclose(svd.S.data, np.linalg.svd(a, compute_uv=False))
+    np.testing.assert_allclose((svd.U * svd.S.unsqueeze(0) @ svd.Vh).data, a, atol=1e-12)
+    assert A.slogdet().logabsdet.item() == pytest.approx(np.log(5.0))
+
+
+def test_vmap_and_compile_keep_values_indices_results():
+    x = tn.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    mapped = tn.func.vmap(tn.sort)(x)
+    np.testing.assert_array_equal(mapped.values.data, np.sort(x.data, axis=1))
+    np.testing.assert_array_equal(mapped.indices.data, np.argsort(x.data, axis=1, kind="stable"))
+    top = tn.func.vmap(lambda row: tn.topk(row, 2))(x)
+    assert top.values.tolist() == [[3.0, 2.0], [5.0, 4.0]] and top.indices.tolist() == [
+        [0, 2],
+        [1, 2],
+    ]
+    compiled = tn.compile(lambda t: tn.sort(t, dim=1, descending=True))
+    eager = tn.sort(x, dim=1, descending=True)
+    for _ in range(3):  # record, then replay
+        replayed = compiled(x)
+        np.testing.assert_array_equal(replayed.values.data, eager.values.data)
+        np.testing.assert_array_equal(replayed.indices.data, eager.indices.data)
+    slogdet = tn.compile(lambda t: tn.linalg.slogdet(t @ t.mT + tn.eye(2)))
+    for _ in range(3):
+        replayed = slogdet(x)
+        assert type(replayed).__name__ == "SlogdetResult"
+        assert replayed.logabsdet.item() == tn.linalg.slogdet(x @ x.mT + tn.eye(2)).logabsdet.item()

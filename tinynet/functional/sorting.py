@@ -80,6 +80,8 @@ def gather(x, dim: int, index) -> Tensor:
 class _ValuesIndices(tuple):
     """``(values, indices)`` with both also as attributes, as PyTorch's return types."""
 
+    _fields = ("values", "indices")  # a namedtuple to tn.func, which rebuilds it by fields
+
     def __new__(cls, values, indices):
         return super().__new__(cls, (values, indices))
 
