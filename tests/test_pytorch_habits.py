@@ -246,3 +246,19 @@ def test_vmap_and_compile_keep_values_indices_results():
         replayed = slogdet(x)
         assert type(replayed).__name__ == "SlogdetResult"
         assert replayed.logabsdet.item() == tn.linalg.slogdet(x @ x.mT + tn.eye(2)).logabsdet.item()
+
+
+def test_median_of_an_empty_tensor_is_nan_as_pytorch_and_quantile_raises():
+    x = tn.zeros(0, requires_grad=True)
+    median = tn.median(x)
+    assert median.shape == () and np.isnan(median.item()) and median.dtype == np.float32
+    median.backward()
+    assert x.grad.shape == (0,)
+    values, indices = tn.median(tn.zeros((0, 3)), dim=1)  # non-empty reduced axis: empty
+    assert values.shape == indices.shape == (0,)
+    with pytest.raises(IndexError, match="reduction dim 0 to have non-zero size"):
+        tn.median(tn.zeros((0, 3)), dim=0)
+    with pytest.raises(RuntimeError, match="quantile of an empty tensor"):
+        tn.quantile(tn.zeros(0), 0.5)
+    with pytest.raises(ValueError):  # as before
+        tn.quantile(tn.zeros(0), 0.5)

@@ -189,7 +189,8 @@ def cummin(x, dim: int) -> tuple:
 def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
     """The lower median (of an even count, the smaller middle value), as PyTorch.
 
-    Without ``dim``: the median of all elements; with ``dim``: ``(values, indices)``.
+    Without ``dim``: the median of all elements (NaN for an empty floating tensor, as
+    PyTorch); with ``dim``: ``(values, indices)``.
     The gradient goes to the median element.
 
     >>> import tinynet as tn
@@ -200,7 +201,9 @@ def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
     if dim is None:
         flat = x.reshape(-1)
         if flat.shape[0] == 0:
-            raise ValueError("median of an empty tensor is undefined")
+            if flat.data.dtype.kind != "f":
+                raise ShapeError("median of an empty integer tensor is undefined")
+            return flat.sum() * float("nan")  # PyTorch's NaN, still in the graph
         order = _argsort(flat.data, 0, False)
         return flat[int(order[(flat.shape[0] - 1) // 2])]
     if x.ndim == 0:
@@ -208,7 +211,7 @@ def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
     (axis,) = axes(dim, x.ndim)
     n = x.shape[axis]
     if n == 0:
-        raise ValueError("median of an empty dimension is undefined")
+        raise IndexError(f"median(): expected reduction dim {axis} to have non-zero size")
     order = _argsort(x.data, axis, False)
     index = np.take(order, [(n - 1) // 2], axis=axis)
     values = take_along_axis(x, index, axis)
@@ -250,7 +253,7 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
             source = x.reshape(1)
     n = source.shape[axis]
     if n == 0:
-        raise ValueError("quantile of an empty tensor is undefined")
+        raise ShapeError("quantile of an empty tensor is undefined")  # PyTorch: RuntimeError
     ordered = sort(source, axis).values
     rank = levels.reshape(-1) * (n - 1)
     below, above = np.floor(rank).astype(np.int64), np.ceil(rank).astype(np.int64)
