@@ -262,3 +262,16 @@ def test_median_of_an_empty_tensor_is_nan_as_pytorch_and_quantile_raises():
         tn.quantile(tn.zeros(0), 0.5)
     with pytest.raises(ValueError):  # as before
         tn.quantile(tn.zeros(0), 0.5)
+
+
+def test_cdist_refuses_an_unknown_compute_mode_as_pytorch():
+    a, b = tn.tensor([[0.0, 0.0]]), tn.tensor([[3.0, 4.0]])
+    with pytest.raises(ValueError, match="'fast' is not a compute_mode"):
+        tn.cdist(a, b, compute_mode="fast")
+    for mode in (
+        None,
+        "use_mm_for_euclid_dist_if_necessary",
+        "use_mm_for_euclid_dist",
+        "donot_use_mm_for_euclid_dist",
+    ):
+        assert tn.cdist(a, b, compute_mode=mode).tolist() == [[5.0]]

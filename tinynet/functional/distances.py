@@ -71,6 +71,14 @@ def pairwise_distance(
     return norm(a - b + eps, p, -1, keepdim=keepdim)
 
 
+_COMPUTE_MODES = (
+    None,
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
 def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0, compute_mode=None) -> Tensor:
     """The ``p``-norm distance between each row of ``x1`` ``(..., P, M)`` and each row of
     ``x2`` ``(..., R, M)``: shape ``(..., P, R)``, batch axes broadcast (``torch.cdist``).
@@ -82,6 +90,11 @@ def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0, compute_mode=None) -> 
     >>> tn.cdist(tn.tensor([[0.0, 0.0]]), tn.tensor([[3.0, 4.0], [1.0, 0.0]])).tolist()
     [[5.0, 1.0]]
     """
+    if compute_mode not in _COMPUTE_MODES:
+        raise ValueError(
+            f"cdist: {compute_mode!r} is not a compute_mode; use one of "
+            f"{', '.join(map(repr, _COMPUTE_MODES[1:]))} (all compute the same exact values here)"
+        )
     a, b = as_tensor(x1), as_tensor(x2)
     if a.ndim < 2 or b.ndim < 2:
         raise ShapeError(
