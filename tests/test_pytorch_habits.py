@@ -275,3 +275,17 @@ def test_cdist_refuses_an_unknown_compute_mode_as_pytorch():
         "donot_use_mm_for_euclid_dist",
     ):
         assert tn.cdist(a, b, compute_mode=mode).tolist() == [[5.0]]
+
+
+def test_asking_for_more_than_there_is_is_pytorchs_runtime_error():
+    from tinynet.data import WeightedRandomSampler
+
+    for call in (
+        lambda: tn.topk(tn.ones((2, 3)), 4),
+        lambda: list(WeightedRandomSampler([0.0, 1.0, 1.0], 3, replacement=False)),
+        lambda: tn.multinomial(tn.tensor([0.0, 1.0, 1.0]), 3),
+    ):
+        with pytest.raises(RuntimeError):
+            call()
+    with pytest.raises(ValueError):  # as before, for the NumPy-minded
+        tn.topk(tn.ones(3), 4)

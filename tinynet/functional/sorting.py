@@ -144,7 +144,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) ->
     x = as_tensor(x)
     n = x.shape[axes(dim, x.ndim)[0]] if x.ndim else 1
     if not 0 <= k <= n:
-        raise ValueError(f"topk: k={k} is out of range for a dimension of size {n}")
+        raise ShapeError(f"topk: k={k} is out of range for a dimension of size {n}")
     if x.ndim == 0:
         return _ValuesIndices(x, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
