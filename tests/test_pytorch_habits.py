@@ -289,3 +289,28 @@ def test_asking_for_more_than_there_is_is_pytorchs_runtime_error():
             call()
     with pytest.raises(ValueError):  # as before, for the NumPy-minded
         tn.topk(tn.ones(3), 4)
+
+
+# -- dtype refusals ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: tn.cdist(tn.ones((2, 2), dtype=tn.int64), tn.ones((2, 2), dtype=tn.int64)),
+        lambda: F.pairwise_distance(tn.tensor([[1, 2]]), tn.tensor([[1, 2]])),
+        lambda: tn.frac(tn.tensor([1, 2])),
+        lambda: tn.gather(tn.ones((2, 2)), 1, tn.zeros((2, 1))),
+        lambda: tn.masked_fill(tn.ones(2), tn.tensor([1.0, 0.0]), 0.0),
+        lambda: tn.repeat_interleave(tn.ones(2), tn.tensor([1.0, 2.0]), dim=0),
+        lambda: tn.cov(tn.ones((2, 3)), fweights=tn.tensor([1.0, 2.0, 1.0])),
+        lambda: F.margin_ranking_loss(tn.tensor([1]), tn.tensor([2]), tn.tensor([1])),
+        lambda: F.cross_entropy(tn.zeros((2, 3)), tn.tensor([0.0, 1.0])),
+        lambda: F.embedding(tn.tensor([0.0]), tn.ones((2, 2))),
+    ],
+)
+def test_a_dtype_an_op_does_not_take_is_pytorchs_runtime_error_and_still_a_type_error(call):
+    with pytest.raises(RuntimeError):  # PyTorch: "... not implemented for 'Long'" and kin
+        call()
+    with pytest.raises(TypeError):
+        call()
+    with pytest.raises(tn.DTypeError):
+        call()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.functional.basic import expand
 from tinynet.functional.norms import norm
 from tinynet.ops._args import as_tensor, axes, dim_aliases
@@ -22,7 +22,7 @@ def _broadcast_pair(x1: TensorLike, x2: TensorLike, name: str) -> tuple[Tensor, 
             f"{name}: shapes {a.shape} and {b.shape} do not broadcast to a common shape"
         ) from None
     if a.data.dtype.kind != "f" or b.data.dtype.kind != "f":
-        raise TypeError(f"{name}: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
+        raise DTypeError(f"{name}: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
     return expand(a, shape), expand(b, shape)
 
 
@@ -106,7 +106,7 @@ def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0, compute_mode=None) -> 
             f"{b.shape[-1]}"
         )
     if a.data.dtype.kind != "f" or b.data.dtype.kind != "f":
-        raise TypeError(f"cdist: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
+        raise DTypeError(f"cdist: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
     if not p >= 0:
         raise ValueError(f"cdist only supports non-negative p values, got {p}")
     differences = a.unsqueeze(-2) - b.unsqueeze(-3)  # (..., P, R, M)

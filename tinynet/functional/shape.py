@@ -8,7 +8,7 @@ import builtins
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.ops._args import (
     as_tensor,
     axes,
@@ -208,7 +208,7 @@ def repeat_interleave(x, repeats, dim=None) -> Tensor:
     (axis,) = axes(dim, x.ndim)
     counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
     if counts.dtype.kind not in "iu":
-        raise TypeError(f"repeat_interleave: repeats must be integers, got dtype {counts.dtype}")
+        raise DTypeError(f"repeat_interleave: repeats must be integers, got dtype {counts.dtype}")
     if counts.ndim and counts.shape != (x.shape[axis],):
         raise ValueError(
             f"repeat_interleave: {counts.shape[0]} repeat counts for a dimension of length "

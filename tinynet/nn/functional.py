@@ -915,7 +915,7 @@ def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = N
     """
     indices = input.data if isinstance(input, Tensor) else np.asarray(input)
     if indices.dtype.kind not in "iu":
-        raise TypeError(f"embedding indices must be integers, got dtype {indices.dtype}")
+        raise DTypeError(f"embedding indices must be integers, got dtype {indices.dtype}")
     weight = as_tensor(weight)
     rows = weight.shape[0]
     if not traced_check(_indices_below, indices, rows):

@@ -26,7 +26,7 @@ import numpy as np
 from tinynet import functional as _composite
 from tinynet import ops
 from tinynet.autograd import traced_call, traced_check
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.nn.module import Module
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
@@ -85,7 +85,7 @@ def _check_reduction(reduction) -> None:
 def _float_input(input, name: str) -> Tensor:
     input = as_tensor(input)
     if input.data.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be a floating tensor, got dtype {input.dtype}")
+        raise DTypeError(f"{name}: input must be a floating tensor, got dtype {input.dtype}")
     return input
 
 
@@ -145,9 +145,9 @@ def _targets(target, input: Tensor, name: str, probabilities: bool):
     if probabilities:
         accepted += f", or class probabilities (floats) of the input's shape {input.shape}"
     if kind == "f" and data.shape == expected:
-        raise TypeError(f"{name}: class-index targets must be integers, got dtype {data.dtype}")
+        raise DTypeError(f"{name}: class-index targets must be integers, got dtype {data.dtype}")
     if kind not in "iuf":
-        raise TypeError(f"{name}: targets must be {accepted}; got dtype {data.dtype}")
+        raise DTypeError(f"{name}: targets must be {accepted}; got dtype {data.dtype}")
     raise ValueError(
         f"{name}: target shape {data.shape} does not fit input shape {input.shape}; "
         f"expected {accepted}"

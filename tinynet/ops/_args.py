@@ -7,7 +7,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet import _dtype
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.tensor import Tensor
 
 
@@ -157,7 +157,7 @@ def keepdims_shape(shape: tuple, reduced) -> tuple:
 
 def floating(x: Tensor, name: str) -> None:
     if x.data.dtype.kind != "f":
-        raise TypeError(f"{name} needs a floating tensor, got dtype {x.dtype}")
+        raise DTypeError(f"{name} needs a floating tensor, got dtype {x.dtype}")
 
 
 _TORCH_TO_NUMPY = {"dim": "axis", "keepdim": "keepdims"}
