@@ -314,3 +314,18 @@ def test_a_dtype_an_op_does_not_take_is_pytorchs_runtime_error_and_still_a_type_
         call()
     with pytest.raises(tn.DTypeError):
         call()
+
+
+# -- randomness -------------------------------------------------------------------------------------
+def test_manual_seed_takes_pytorchs_64_bit_range_negative_seeds_included():
+    tn.manual_seed(-1)  # PyTorch reads it as its two's complement, 2**64 - 1
+    assert tn.initial_seed() == 2**64 - 1
+    drawn = tn.rand(3).tolist()
+    tn.manual_seed(2**64 - 1)
+    assert tn.rand(3).tolist() == drawn
+    tn.manual_seed(-(2**63))
+    assert tn.initial_seed() == 2**63
+    for out_of_range in (2**64, -(2**63) - 1):
+        with pytest.raises(ValueError, match=r"\[-2\*\*63, 2\*\*64\)"):
+            tn.manual_seed(out_of_range)
+    tn.manual_seed(0)
