@@ -329,3 +329,37 @@ def test_manual_seed_takes_pytorchs_64_bit_range_negative_seeds_included():
         with pytest.raises(ValueError, match=r"\[-2\*\*63, 2\*\*64\)"):
             tn.manual_seed(out_of_range)
     tn.manual_seed(0)
+
+
+# -- 0-d tensors --------------------------------------------------------------------------------
+@pytest.mark.parametrize("dim", [0, -1, (0,), [-1]])
+@pytest.mark.parametrize(
+    "reduce, value, slope",
+    [
+        (lambda s, d: s.sum(d), 3.0, 1.0),
+        (lambda s, d: s.mean(d), 3.0, 1.0),
+        (lambda s, d: s.prod(d), 3.0, 1.0),
+        (lambda s, d: tn.amax(s, d), 3.0, 1.0),
+        (lambda s, d: s.max(d), 3.0, 1.0),
+        (lambda s, d: tn.logsumexp(s, d), 3.0, 1.0),  # log(exp(3)) of one element
+        (lambda s, d: tn.norm(s, dim=d), 3.0, 1.0),
+        (lambda s, d: s.var(d, correction=0), 0.0, 0.0),
+        (lambda s, d: F.softmax(s, d if isinstance(d, int) else d[0]), 1.0, 0.0),
+        (lambda s, d: F.log_softmax(s, d if isinstance(d, int) else d[0]), 0.0, 0.0),
+    ],
+)
+def test_a_0d_tensor_reduces_over_dim_0_or_minus_1_as_pytorch(reduce, value, slope, dim):
+    s = tn.tensor(3.0, requires_grad=True)
+    out = reduce(s, dim)
+    assert out.shape == () and out.item() == pytest.approx(value)
+    out.backward()
+    assert s.grad.item() == pytest.approx(slope)
+
+
+def test_a_0d_tensor_still_has_no_dim_1_and_counts_as_one_element():
+    s = tn.tensor(3.0)
+    assert tn.count_nonzero(s, 0).item() == 1 and tn.count_nonzero(tn.tensor(0.0), -1).item() == 0
+    assert s.sum(0, keepdim=True).shape == ()  # nothing reduced: nothing to keep
+    assert np.isnan(s.var(0).item())  # no degrees of freedom left, as PyTorch
+    with pytest.raises(IndexError, match="dim 0 or -1"):
+        s.sum(1)

@@ -14,6 +14,7 @@ from tinynet.ops._args import (
     axes,
     dim_aliases,
     floating,
+    reduction_axes,
 )
 from tinynet.tensor import Tensor
 
@@ -287,14 +288,18 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
 def any(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
-    return Tensor.wrap(np.asarray(np.any(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
+    return Tensor.wrap(
+        np.asarray(np.any(x.data, axis=reduction_axes(dim, x.ndim), keepdims=keepdim))
+    )
 
 
 @dim_aliases
 def all(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
-    return Tensor.wrap(np.asarray(np.all(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
+    return Tensor.wrap(
+        np.asarray(np.all(x.data, axis=reduction_axes(dim, x.ndim), keepdims=keepdim))
+    )
 
 
 @dim_aliases

@@ -8,7 +8,7 @@ from tinynet import ops
 from tinynet.errors import DTypeError
 from tinynet.functional.basic import std, var
 from tinynet.functional.shape import diagonal
-from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input
+from tinynet.ops._args import as_tensor, dim_aliases, floating_input, reduction_axes
 from tinynet.tensor import Axis, Tensor, TensorLike
 
 
@@ -146,7 +146,7 @@ def count_nonzero(x: TensorLike, axis: Axis = None) -> Tensor:
     [1, 2]
     """
     x = as_tensor(x)
-    reduced = axes(axis, x.ndim)
+    reduced = reduction_axes(axis, x.ndim)
     return Tensor.wrap(np.asarray(np.count_nonzero(x.data, axis=reduced), dtype=np.int64))
 
 

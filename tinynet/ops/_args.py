@@ -148,6 +148,18 @@ def axes(axis, ndim: int):
         ) from error
 
 
+def reduction_axes(axis, ndim: int):
+    """``axes`` for a reduction, where a 0-d tensor has PyTorch's dim 0 (or -1) to reduce
+    over: reducing it there leaves it as it is (no axis, ``()``)."""
+    if ndim or axis is None:
+        return axes(axis, ndim)
+    if all(a in (0, -1) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))):
+        return ()
+    raise IndexError(
+        f"axis {axis} is out of range for a 0-d tensor (dim 0 or -1 reduce it as it is)"
+    )
+
+
 def keepdims_shape(shape: tuple, reduced) -> tuple:
     """``shape`` with the ``reduced`` axes (None: all) set to 1."""
     if reduced is None:

@@ -11,7 +11,14 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input, keepdims_shape
+from tinynet.ops._args import (
+    as_tensor,
+    axes,
+    dim_aliases,
+    floating_input,
+    keepdims_shape,
+    reduction_axes,
+)
 from tinynet.ops.elementwise import maximum, minimum
 from tinynet.tensor import Axis, Tensor, TensorLike
 
@@ -62,7 +69,7 @@ def _reduced_shape(shape: tuple, axis) -> tuple:
 
 
 def _setup(ctx, x, axis, keepdims):
-    ctx.axis = axis = None if axis is None else axes(axis, x.ndim)
+    ctx.axis = axis = None if axis is None else reduction_axes(axis, x.ndim)
     ctx.keepdims = keepdims
     return axis
 
@@ -237,7 +244,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.axis = axes(axis, x.ndim)
+        ctx.axis = reduction_axes(axis, x.ndim)
         e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
         e /= e.sum(axis=ctx.axis, keepdims=True)
         return e
@@ -253,14 +260,16 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.axis = axes(axis, x.ndim)
+        ctx.axis = reduction_axes(axis, x.ndim)
         shifted = x - x.max(axis=ctx.axis, keepdims=True)
         shifted -= np.log(np.exp(shifted).sum(axis=ctx.axis, keepdims=True))
         return shifted
 
     @staticmethod
     def backward(ctx, grad_output):
-        if not grad_mode.enabled:  # first-order fast path: the same formula in NumPy
+        # first-order fast path: the same formula in NumPy (not for a 0-d output, whose exp
+        # is a NumPy scalar that out= cannot write into)
+        if not grad_mode.enabled and ctx.output.data.ndim:
             g = grad_output.data
             softmax_x = np.exp(ctx.output.data)
             softmax_x *= g.sum(axis=ctx.axis, keepdims=True)
