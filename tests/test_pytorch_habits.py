@@ -124,6 +124,14 @@ def test_get_lr_outside_step_warns_as_pytorch_and_step_does_not():
         lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2),
         lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5),
         lambda opt: lr_scheduler.CyclicLR(opt, 0.1, 1.0, step_size_up=2),
+        lambda opt: lr_scheduler.SequentialLR(
+            opt,
+            [lr_scheduler.ConstantLR(opt, total_iters=1), lr_scheduler.ExponentialLR(opt, 0.5)],
+            milestones=[1],
+        ),
+        lambda opt: lr_scheduler.ChainedScheduler(
+            [lr_scheduler.ConstantLR(opt, total_iters=1), lr_scheduler.ExponentialLR(opt, 0.5)]
+        ),
     ],
 )
 def test_every_schedulers_get_lr_warns_only_when_called_by_hand(make):
@@ -134,8 +142,9 @@ def test_every_schedulers_get_lr_warns_only_when_called_by_hand(make):
         for _ in range(3):
             opt.step()
             scheduler.step()
+    inner = getattr(scheduler, "_schedulers", [scheduler])[-1]  # a scheduler of schedulers
     with pytest.warns(UserWarning, match="outside scheduler.step"):
-        scheduler.get_lr()
+        inner.get_lr()
 
 
 # -- torch.func -----------------------------------------------------------------------------------
