@@ -372,3 +372,29 @@ def test_a_0d_tensor_still_has_no_dim_1_and_counts_as_one_element():
     assert np.isnan(s.var(0).item())  # no degrees of freedom left, as PyTorch
     with pytest.raises(IndexError, match="dim 0 or -1"):
         s.sum(1)
+
+
+# -- values out of an argument's range ----------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: tn.cdist(tn.ones((1, 2)), tn.ones((1, 2)), p=-1.0),
+        lambda: tn.cov(tn.ones((2, 3)), aweights=tn.tensor([1.0, -1.0, 1.0])),
+        lambda: tn.cov(tn.ones((2, 3)), fweights=tn.tensor([1, -1, 1])),
+        lambda: tn.searchsorted(tn.tensor([1, 3]), tn.tensor([2]), side="middle"),
+        lambda: tn.quantile(tn.tensor([1.0, 2.0]), 1.5),
+        lambda: F.cross_entropy(tn.zeros((1, 3)), tn.tensor([0]), label_smoothing=1.5),
+        lambda: F.binary_cross_entropy(tn.tensor([1.5]), tn.tensor([1.0])),
+        lambda: F.huber_loss(tn.zeros(1), tn.ones(1), delta=0.0),
+        lambda: nn.HuberLoss(delta=-1.0),
+    ],
+)
+def test_a_value_out_of_range_is_pytorchs_runtime_error_and_still_a_value_error(call):
+    from tinynet.errors import ArgumentError
+
+    with pytest.raises(RuntimeError):  # as PyTorch's checks raise
+        call()
+    with pytest.raises(ValueError):  # as before
+        call()
+    with pytest.raises(ArgumentError):
+        call()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import DTypeError, ShapeError
+from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.functional.basic import expand
 from tinynet.functional.norms import norm
 from tinynet.ops._args import as_tensor, axes, dim_aliases
@@ -108,6 +108,6 @@ def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0, compute_mode=None) -> 
     if a.data.dtype.kind != "f" or b.data.dtype.kind != "f":
         raise DTypeError(f"cdist: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
     if not p >= 0:
-        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+        raise ArgumentError(f"cdist only supports non-negative p values, got {p}")
     differences = a.unsqueeze(-2) - b.unsqueeze(-3)  # (..., P, R, M)
     return norm(differences, p, -1)

@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import ShapeError
+from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
     as_tensor,
@@ -244,7 +244,7 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
     if levels.ndim > 1:
         raise ValueError(f"quantile: q must be a number or 1-D, got {levels.ndim} dimensions")
     if levels.size and (levels.min() < 0 or levels.max() > 1):
-        raise ValueError("quantile: q values must lie in [0, 1]")
+        raise ArgumentError("quantile: q values must lie in [0, 1]")
     if dim is None:
         source, axis = x.reshape(-1), 0
     else:
@@ -359,7 +359,7 @@ def _side(right: bool, side: str | None) -> Literal["left", "right"]:
         return "left"
     if side == "right":
         return "right"
-    raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    raise ArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
 
 
 def _positions(found: np.ndarray, out_int32: bool) -> Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import DTypeError
+from tinynet.errors import ArgumentError, DTypeError
 from tinynet.functional.basic import std, var
 from tinynet.functional.shape import diagonal
 from tinynet.ops._args import as_tensor, dim_aliases, floating_input, reduction_axes
@@ -77,7 +77,7 @@ def _weights(fweights, aweights, count: int) -> Tensor | None:
         if name == "fweights" and w.data.dtype.kind not in "iu":
             raise DTypeError(f"cov: fweights must be integers, got dtype {w.dtype}")
         if (w.data < 0).any():
-            raise ValueError(f"cov: {name} cannot be negative")
+            raise ArgumentError(f"cov: {name} cannot be negative")
         weights = w if weights is None else weights * w
     return weights
 

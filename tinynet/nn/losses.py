@@ -26,7 +26,7 @@ import numpy as np
 from tinynet import functional as _composite
 from tinynet import ops
 from tinynet.autograd import traced_call, traced_check
-from tinynet.errors import DTypeError, ShapeError
+from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.nn.module import Module
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
@@ -239,7 +239,7 @@ def huber_loss(
     """
     _check_reduction(reduction)
     if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ArgumentError(f"huber_loss: delta must be positive, got {delta}")
     input = _float_input(input, "huber_loss")
     target = _float_target(target, input, "huber_loss")
     return _reduce(_huber(input - target, delta, scaled=False), reduction)
@@ -521,7 +521,7 @@ def _contains(values: np.ndarray, value) -> bool:
 def _check_class_options(reduction, label_smoothing: float, name: str) -> None:
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
 
 
 def cross_entropy(
@@ -629,7 +629,7 @@ def binary_cross_entropy(
     weight = _elementwise_factor(weight, input, "binary_cross_entropy", "weight")
     data = input.data
     if not traced_check(_probabilities, data):
-        raise ValueError(
+        raise ArgumentError(
             "binary_cross_entropy: input must hold probabilities in [0, 1], got values from "
             f"{np.nanmin(data)} to {np.nanmax(data)}" + (" and NaN" if np.isnan(data).any() else "")
         )
@@ -993,7 +993,7 @@ class HuberLoss(_Loss):
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
         if not delta > 0:
-            raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
+            raise ArgumentError(f"HuberLoss: delta must be positive, got {delta}")
         self.delta = delta
 
     def forward(self, input, target) -> Tensor:
