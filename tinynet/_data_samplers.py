@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from tinynet import _random
+from tinynet.errors import ShapeError
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -192,7 +193,7 @@ class WeightedRandomSampler(Sampler[int]):
                 f"positive sum, got {values.tolist()}"
             )
         if not self.replacement and num_samples > np.count_nonzero(values):
-            raise ValueError(
+            raise ShapeError(  # PyTorch's multinomial raises a RuntimeError; a ValueError here
                 f"WeightedRandomSampler: cannot draw num_samples={num_samples} indices without "
                 f"replacement from {np.count_nonzero(values)} with positive weight; lower "
                 "num_samples or pass replacement=True"

@@ -26,7 +26,9 @@ _default: list[np.random.Generator | None] = [None]
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Seed the global generator that every ``rng=None`` draw uses; return it.
+    """Seed the global generator that every ``rng=None`` draw uses; return it. Seeds are
+    PyTorch's 64-bit range, a negative one read as its two's complement (``-1`` is
+    ``2**64 - 1``).
 
     Parameter initialization, ``tn.randn``, ``Dropout``, in-place fills and ``DataLoader``
     shuffling all draw from it unless given ``rng=``.
@@ -39,9 +41,9 @@ def manual_seed(seed: int) -> np.random.Generator:
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"manual_seed expects a non-negative seed, got {seed}")
-    _seed[0] = int(seed)
+    if not -(2**63) <= seed < 2**64:
+        raise ValueError(f"manual_seed expects a seed in [-2**63, 2**64), got {seed}")
+    _seed[0] = int(seed) % 2**64  # a negative seed as its 64-bit two's complement, as PyTorch
     generator = _default[0] = np.random.default_rng(_seed[0])
     return generator
 

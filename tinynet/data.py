@@ -125,16 +125,20 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-def random_split(dataset, lengths: Sequence, rng=None) -> list[Subset]:
+def random_split(dataset, lengths: Sequence, generator=None, *, rng=None) -> list[Subset]:
     """Split ``dataset`` at random into subsets of ``lengths`` (counts, or fractions summing to 1).
 
     Fractions are floored and the remainder handed out one by one from the first subset,
-    as PyTorch does. ``rng``: a seed or Generator (None: the global generator).
+    as PyTorch does. ``generator`` (PyTorch's name, as ``DataLoader``'s) or ``rng``: a seed
+    or Generator (None: the global generator).
 
-    >>> train, test = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], rng=0)
+    >>> train, test = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], generator=0)
     >>> len(train), len(test)
     (8, 2)
     """
+    if generator is not None and rng is not None:
+        raise ValueError("random_split takes generator= or rng= (the same thing), not both")
+    rng = rng if generator is None else generator
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(isinstance(v, float) for v in lengths) and math.isclose(sum(lengths), 1):
@@ -143,6 +147,14 @@ def random_split(dataset, lengths: Sequence, rng=None) -> list[Subset]:
         counts = [math.floor(n * v) for v in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for index, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(
+                    f"random_split: split {index} of {n} samples gets none (an empty "
+                    "subset); use fewer or larger fractions",
+                    UserWarning,
+                    stacklevel=2,
+                )
         lengths = counts
     if any(not isinstance(v, (int, np.integer)) or v < 0 for v in lengths) or sum(lengths) != n:
         raise ValueError(

@@ -7,3 +7,8 @@ class ShapeError(RuntimeError, ValueError):
 
 class DTypeError(TypeError, RuntimeError):
     """Operand dtypes do not fit (a RuntimeError as in PyTorch, and a TypeError as in Python)."""
+
+
+class ArgumentError(RuntimeError, ValueError):
+    """An argument's value is outside what the op takes (a RuntimeError as in PyTorch, and a
+    ValueError as in Python)."""

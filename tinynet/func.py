@@ -21,6 +21,7 @@ import numpy as np
 
 from tinynet import autograd
 from tinynet._random import default_generator, get_rng_state, set_rng_state
+from tinynet.errors import ShapeError
 from tinynet.functional import stack
 from tinynet.tensor import Tensor
 
@@ -182,7 +183,7 @@ def _tensor_leaves(output, name: str) -> tuple[list, object]:
 def _scalar_output(value) -> Tensor:
     if not isinstance(value, Tensor) or value.data.size != 1:
         shape = value.shape if isinstance(value, Tensor) else type(value).__name__
-        raise ValueError(
+        raise ShapeError(  # PyTorch's RuntimeError, and the ValueError this raised before
             f"grad needs a function with a scalar Tensor output, got {shape}; for another "
             "output use jacrev, or vjp with a cotangent"
         )

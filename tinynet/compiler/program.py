@@ -346,4 +346,6 @@ def _build(spec, env):
         return payload
     if kind is dict:
         return {key: _build(item, env) for key, item in payload.items()}
+    if hasattr(kind, "_fields"):  # a named tuple (tn.sort's, tn.linalg.svd's) takes fields
+        return kind(*[_build(item, env) for item in payload])
     return kind(_build(item, env) for item in payload)

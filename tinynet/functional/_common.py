@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
 
 
 def index_array(index, name: str) -> np.ndarray:
     index = np.asarray(index.data if isinstance(index, Tensor) else index)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"{name}: index must be an integer tensor, got dtype {index.dtype}")
+        raise DTypeError(f"{name}: index must be an integer tensor, got dtype {index.dtype}")
     return index.astype(np.int64, copy=False)
 
 

@@ -11,6 +11,7 @@ from tinynet.ops._args import (
     as_tensor,
     axes,
     dim_aliases,
+    reduction_axes,
 )
 from tinynet.tensor import Axis, Tensor, TensorLike
 
@@ -31,7 +32,7 @@ def var(
     if unbiased is not None:
         correction = int(bool(unbiased))
     x = as_tensor(x)
-    reduced = axes(axis, x.ndim)
+    reduced = reduction_axes(axis, x.ndim)
     count = x.numel() if reduced is None else math.prod(x.shape[i] for i in reduced)
     deviation = x - x.mean(reduced, keepdims=True)
     dof = count - correction

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import ShapeError
+from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.functional.basic import expand
 from tinynet.functional.norms import norm
 from tinynet.ops._args import as_tensor, axes, dim_aliases
@@ -22,7 +22,7 @@ def _broadcast_pair(x1: TensorLike, x2: TensorLike, name: str) -> tuple[Tensor, 
             f"{name}: shapes {a.shape} and {b.shape} do not broadcast to a common shape"
         ) from None
     if a.data.dtype.kind != "f" or b.data.dtype.kind != "f":
-        raise TypeError(f"{name}: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
+        raise DTypeError(f"{name}: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
     return expand(a, shape), expand(b, shape)
 
 
@@ -71,6 +71,14 @@ def pairwise_distance(
     return norm(a - b + eps, p, -1, keepdim=keepdim)
 
 
+_COMPUTE_MODES = (
+    None,
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
 def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0, compute_mode=None) -> Tensor:
     """The ``p``-norm distance between each row of ``x1`` ``(..., P, M)`` and each row of
     ``x2`` ``(..., R, M)``: shape ``(..., P, R)``, batch axes broadcast (``torch.cdist``).
@@ -82,6 +90,11 @@ def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0, compute_mode=None) -> 
     >>> tn.cdist(tn.tensor([[0.0, 0.0]]), tn.tensor([[3.0, 4.0], [1.0, 0.0]])).tolist()
     [[5.0, 1.0]]
     """
+    if compute_mode not in _COMPUTE_MODES:
+        raise ValueError(
+            f"cdist: {compute_mode!r} is not a compute_mode; use one of "
+            f"{', '.join(map(repr, _COMPUTE_MODES[1:]))} (all compute the same exact values here)"
+        )
     a, b = as_tensor(x1), as_tensor(x2)
     if a.ndim < 2 or b.ndim < 2:
         raise ShapeError(
@@ -93,8 +106,8 @@ def cdist(x1: TensorLike, x2: TensorLike, p: float = 2.0, compute_mode=None) -> 
             f"{b.shape[-1]}"
         )
     if a.data.dtype.kind != "f" or b.data.dtype.kind != "f":
-        raise TypeError(f"cdist: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
+        raise DTypeError(f"cdist: inputs must be floating tensors, got {a.dtype} and {b.dtype}")
     if not p >= 0:
-        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+        raise ArgumentError(f"cdist only supports non-negative p values, got {p}")
     differences = a.unsqueeze(-2) - b.unsqueeze(-3)  # (..., P, R, M)
     return norm(differences, p, -1)

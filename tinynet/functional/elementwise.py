@@ -88,6 +88,15 @@ logical_or = _logical(np.logical_or, "logical_or")
 logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
+def _check_tolerances(name: str, rtol: float, atol: float) -> None:
+    """PyTorch's RuntimeError for a negative tolerance (NumPy would quietly accept it)."""
+    for label, value in (("rtol", rtol), ("atol", atol)):
+        if not value >= 0:
+            raise RuntimeError(
+                f"{name}: {label} must be greater than or equal to zero, got {value}"
+            )
+
+
 def allclose(
     input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> bool:
@@ -99,6 +108,7 @@ def allclose(
     >>> tn.allclose(tn.tensor([1.0, 2.0]), tn.tensor([1.0, 2.0 + 1e-9]))
     True
     """
+    _check_tolerances("allclose", rtol, atol)
     a = input.data if isinstance(input, Tensor) else np.asarray(input)
     b = other.data if isinstance(other, Tensor) else np.asarray(other)
     try:
@@ -217,6 +227,7 @@ def isclose(
     >>> tn.isclose(tn.tensor([1.0, 2.0]), tn.tensor([1.0 + 1e-9, 2.1])).tolist()
     [True, False]
     """
+    _check_tolerances("isclose", rtol, atol)
     a, b = binary(input, other)
     try:
         close = np.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan)

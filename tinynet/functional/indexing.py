@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
     as_tensor,
@@ -210,7 +210,7 @@ def index_select(x, dim: int, index) -> Tensor:
 def _mask_array(mask, name: str) -> np.ndarray:
     mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
     if mask.dtype != np.bool_:
-        raise TypeError(f"{name}: mask must be a boolean tensor, got dtype {mask.dtype}")
+        raise DTypeError(f"{name}: mask must be a boolean tensor, got dtype {mask.dtype}")
     return mask
 
 

@@ -11,9 +11,9 @@ from tinynet.functional.basic import squeeze
 from tinynet.functional.shape import diagonal
 from tinynet.ops._args import (
     as_tensor,
-    axes,
     dim_aliases,
     keepdims_shape,
+    reduction_axes,
 )
 from tinynet.ops.reduce import Max, Min
 from tinynet.tensor import Tensor
@@ -78,7 +78,7 @@ def norm(x, p="fro", dim=None, keepdim: bool = False) -> Tensor:
     6.0
     """
     x = as_tensor(x)
-    reduced = axes(dim, x.ndim)
+    reduced = reduction_axes(dim, x.ndim)
     if reduced is not None and len(reduced) == 2 and not isinstance(dim, int):
         if p not in ("fro", "nuc") and not isinstance(p, (int, float)):
             raise ValueError(f"norm: unknown matrix norm p={p!r}")

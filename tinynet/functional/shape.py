@@ -8,7 +8,7 @@ import builtins
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.ops._args import (
     as_tensor,
     axes,
@@ -208,7 +208,7 @@ def repeat_interleave(x, repeats, dim=None) -> Tensor:
     (axis,) = axes(dim, x.ndim)
     counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
     if counts.dtype.kind not in "iu":
-        raise TypeError(f"repeat_interleave: repeats must be integers, got dtype {counts.dtype}")
+        raise DTypeError(f"repeat_interleave: repeats must be integers, got dtype {counts.dtype}")
     if counts.ndim and counts.shape != (x.shape[axis],):
         raise ValueError(
             f"repeat_interleave: {counts.shape[0]} repeat counts for a dimension of length "
@@ -368,6 +368,11 @@ def broadcast_tensors(*tensors) -> tuple[Tensor, ...]:
     >>> [x.shape for x in tn.broadcast_tensors(tn.ones(3, 1), tn.ones(4))]
     [(3, 4), (3, 4)]
     """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        raise TypeError(
+            "broadcast_tensors takes the tensors as separate arguments, got one "
+            f"{type(tensors[0]).__name__}: unpack it, broadcast_tensors(*tensors)"
+        )
     parts = [as_tensor(x) for x in tensors]
     try:
         shape = np.broadcast_shapes(*(p.shape for p in parts))

@@ -7,13 +7,14 @@ from typing import Literal
 import numpy as np
 
 from tinynet import ops
-from tinynet.errors import ShapeError
+from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
     as_tensor,
     axes,
     dim_aliases,
     floating,
+    reduction_axes,
 )
 from tinynet.tensor import Tensor
 
@@ -80,6 +81,8 @@ def gather(x, dim: int, index) -> Tensor:
 class _ValuesIndices(tuple):
     """``(values, indices)`` with both also as attributes, as PyTorch's return types."""
 
+    _fields = ("values", "indices")  # a namedtuple to tn.func, which rebuilds it by fields
+
     def __new__(cls, values, indices):
         return super().__new__(cls, (values, indices))
 
@@ -142,7 +145,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) ->
     x = as_tensor(x)
     n = x.shape[axes(dim, x.ndim)[0]] if x.ndim else 1
     if not 0 <= k <= n:
-        raise ValueError(f"topk: k={k} is out of range for a dimension of size {n}")
+        raise ShapeError(f"topk: k={k} is out of range for a dimension of size {n}")
     if x.ndim == 0:
         return _ValuesIndices(x, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
@@ -187,7 +190,8 @@ def cummin(x, dim: int) -> tuple:
 def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
     """The lower median (of an even count, the smaller middle value), as PyTorch.
 
-    Without ``dim``: the median of all elements; with ``dim``: ``(values, indices)``.
+    Without ``dim``: the median of all elements (NaN for an empty floating tensor, as
+    PyTorch); with ``dim``: ``(values, indices)``.
     The gradient goes to the median element.
 
     >>> import tinynet as tn
@@ -198,7 +202,9 @@ def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
     if dim is None:
         flat = x.reshape(-1)
         if flat.shape[0] == 0:
-            raise ValueError("median of an empty tensor is undefined")
+            if flat.data.dtype.kind != "f":
+                raise ShapeError("median of an empty integer tensor is undefined")
+            return flat.sum() * float("nan")  # PyTorch's NaN, still in the graph
         order = _argsort(flat.data, 0, False)
         return flat[int(order[(flat.shape[0] - 1) // 2])]
     if x.ndim == 0:
@@ -206,7 +212,7 @@ def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
     (axis,) = axes(dim, x.ndim)
     n = x.shape[axis]
     if n == 0:
-        raise ValueError("median of an empty dimension is undefined")
+        raise IndexError(f"median(): expected reduction dim {axis} to have non-zero size")
     order = _argsort(x.data, axis, False)
     index = np.take(order, [(n - 1) // 2], axis=axis)
     values = take_along_axis(x, index, axis)
@@ -238,7 +244,7 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
     if levels.ndim > 1:
         raise ValueError(f"quantile: q must be a number or 1-D, got {levels.ndim} dimensions")
     if levels.size and (levels.min() < 0 or levels.max() > 1):
-        raise ValueError("quantile: q values must lie in [0, 1]")
+        raise ArgumentError("quantile: q values must lie in [0, 1]")
     if dim is None:
         source, axis = x.reshape(-1), 0
     else:
@@ -248,7 +254,7 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
             source = x.reshape(1)
     n = source.shape[axis]
     if n == 0:
-        raise ValueError("quantile of an empty tensor is undefined")
+        raise ShapeError("quantile of an empty tensor is undefined")  # PyTorch: RuntimeError
     ordered = sort(source, axis).values
     rank = levels.reshape(-1) * (n - 1)
     below, above = np.floor(rank).astype(np.int64), np.ceil(rank).astype(np.int64)
@@ -282,14 +288,18 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
 def any(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
-    return Tensor.wrap(np.asarray(np.any(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
+    return Tensor.wrap(
+        np.asarray(np.any(x.data, axis=reduction_axes(dim, x.ndim), keepdims=keepdim))
+    )
 
 
 @dim_aliases
 def all(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
-    return Tensor.wrap(np.asarray(np.all(x.data, axis=axes(dim, x.ndim), keepdims=keepdim)))
+    return Tensor.wrap(
+        np.asarray(np.all(x.data, axis=reduction_axes(dim, x.ndim), keepdims=keepdim))
+    )
 
 
 @dim_aliases
@@ -349,7 +359,7 @@ def _side(right: bool, side: str | None) -> Literal["left", "right"]:
         return "left"
     if side == "right":
         return "right"
-    raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    raise ArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
 
 
 def _positions(found: np.ndarray, out_int32: bool) -> Tensor:

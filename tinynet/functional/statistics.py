@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
+from tinynet.errors import ArgumentError, DTypeError
 from tinynet.functional.basic import std, var
 from tinynet.functional.shape import diagonal
-from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input
+from tinynet.ops._args import as_tensor, dim_aliases, floating_input, reduction_axes
 from tinynet.tensor import Axis, Tensor, TensorLike
 
 
@@ -74,9 +75,9 @@ def _weights(fweights, aweights, count: int) -> Tensor | None:
                 f"got shape {w.shape}"
             )
         if name == "fweights" and w.data.dtype.kind not in "iu":
-            raise TypeError(f"cov: fweights must be integers, got dtype {w.dtype}")
+            raise DTypeError(f"cov: fweights must be integers, got dtype {w.dtype}")
         if (w.data < 0).any():
-            raise ValueError(f"cov: {name} cannot be negative")
+            raise ArgumentError(f"cov: {name} cannot be negative")
         weights = w if weights is None else weights * w
     return weights
 
@@ -145,7 +146,7 @@ def count_nonzero(x: TensorLike, axis: Axis = None) -> Tensor:
     [1, 2]
     """
     x = as_tensor(x)
-    reduced = axes(axis, x.ndim)
+    reduced = reduction_axes(axis, x.ndim)
     return Tensor.wrap(np.asarray(np.count_nonzero(x.data, axis=reduced), dtype=np.int64))
 
 

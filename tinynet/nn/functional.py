@@ -331,13 +331,13 @@ def one_hot(tensor: TensorLike, num_classes: int = -1) -> Tensor:
 
 
 def pad(
-    input: TensorLike, pad: Sequence[int], mode: str = "constant", value: float = 0.0
+    input: TensorLike, pad: Sequence[int], mode: str = "constant", value: float | None = None
 ) -> Tensor:
     """Pad the last ``len(pad) // 2`` dimensions, PyTorch's way: ``pad`` lists
     ``(left, right)`` of the last dimension first, then of the one before, and so on.
 
-    ``mode``: ``'constant'``, ``'reflect'``, ``'replicate'`` or ``'circular'``; negative
-    widths crop.
+    ``mode``: ``'constant'`` (with ``value``, default 0), ``'reflect'``, ``'replicate'`` or
+    ``'circular'`` (which take no ``value``, as in PyTorch); negative widths crop.
 
     >>> import tinynet as tn
     >>> pad(tn.tensor([[1.0, 2.0]]), (1, 0, 0, 1)).tolist()
@@ -346,13 +346,18 @@ def pad(
     input = as_tensor(input)
     pad = tuple(int(n) for n in pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(
+        raise ShapeError(
             f"pad: {len(pad)} widths for a tensor of {input.ndim} dimensions; give pairs "
             "(left, right), last dimension first, for at most every dimension"
         )
+    if mode != "constant" and value:
+        raise RuntimeError(
+            f"pad: mode {mode!r} takes no value (got value={value}); drop value=, or use "
+            "mode='constant' to pad with it"
+        )
     pairs = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)][::-1]
     widths = [(0, 0)] * (input.ndim - len(pairs)) + pairs
-    return ops.pad(input, widths, value, mode=mode)
+    return ops.pad(input, widths, 0.0 if value is None else value, mode=mode)
 
 
 # -- layers -----------------------------------------------------------------------------------
@@ -906,7 +911,7 @@ def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = N
     """
     indices = input.data if isinstance(input, Tensor) else np.asarray(input)
     if indices.dtype.kind not in "iu":
-        raise TypeError(f"embedding indices must be integers, got dtype {indices.dtype}")
+        raise DTypeError(f"embedding indices must be integers, got dtype {indices.dtype}")
     weight = as_tensor(weight)
     rows = weight.shape[0]
     if not traced_check(_indices_below, indices, rows):

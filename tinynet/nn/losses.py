@@ -19,13 +19,14 @@ gradient.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from tinynet import functional as _composite
 from tinynet import ops
 from tinynet.autograd import traced_call, traced_check
-from tinynet.errors import ShapeError
+from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.nn.module import Module
 from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor, TensorLike
@@ -84,7 +85,7 @@ def _check_reduction(reduction) -> None:
 def _float_input(input, name: str) -> Tensor:
     input = as_tensor(input)
     if input.data.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be a floating tensor, got dtype {input.dtype}")
+        raise DTypeError(f"{name}: input must be a floating tensor, got dtype {input.dtype}")
     return input
 
 
@@ -144,9 +145,9 @@ def _targets(target, input: Tensor, name: str, probabilities: bool):
     if probabilities:
         accepted += f", or class probabilities (floats) of the input's shape {input.shape}"
     if kind == "f" and data.shape == expected:
-        raise TypeError(f"{name}: class-index targets must be integers, got dtype {data.dtype}")
+        raise DTypeError(f"{name}: class-index targets must be integers, got dtype {data.dtype}")
     if kind not in "iuf":
-        raise TypeError(f"{name}: targets must be {accepted}; got dtype {data.dtype}")
+        raise DTypeError(f"{name}: targets must be {accepted}; got dtype {data.dtype}")
     raise ValueError(
         f"{name}: target shape {data.shape} does not fit input shape {input.shape}; "
         f"expected {accepted}"
@@ -174,9 +175,10 @@ def _check_class_range(target: np.ndarray, ignored, n_classes: int, name: str) -
     if ignored is not None:
         bad &= ~ignored
     if bad.any():
+        also = "" if ignored is None else ", or ignore_index"
         raise IndexError(
             f"{name}: target {int(target[bad].flat[0])} is out of bounds for {n_classes} classes "
-            f"(valid: 0 to {n_classes - 1}, or ignore_index)"
+            f"(valid: 0 to {n_classes - 1}{also})"
         )
 
 
@@ -237,7 +239,7 @@ def huber_loss(
     """
     _check_reduction(reduction)
     if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ArgumentError(f"huber_loss: delta must be positive, got {delta}")
     input = _float_input(input, "huber_loss")
     target = _float_target(target, input, "huber_loss")
     return _reduce(_huber(input - target, delta, scaled=False), reduction)
@@ -295,7 +297,7 @@ def kl_div(
     PyTorch's ``xlogy``) or, with ``log_target=True``, log-probabilities:
     ``exp(target) * (target - input)``. ``reduction='batchmean'`` divides the sum by the
     batch size ``input.shape[0]`` (the true KL divergence per sample); ``'mean'`` divides by
-    the number of elements, as PyTorch.
+    the number of elements and warns that it is not the divergence, as PyTorch.
 
     >>> import numpy as np, tinynet as tn
     >>> p, q = np.array([[0.5, 0.5]]), np.array([[0.25, 0.75]])
@@ -304,6 +306,14 @@ def kl_div(
     """
     if reduction != "batchmean":
         _check_reduction(reduction)
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction='mean' divides the summed divergence by the number of elements "
+            "(batch size times classes), so it is not the KL divergence; pass "
+            "reduction='batchmean' for the divergence per sample (as PyTorch warns)",
+            UserWarning,
+            stacklevel=2,
+        )
     input = _float_input(input, "kl_div")
     target = _float_target(target, input, "kl_div")
     if log_target:
@@ -413,8 +423,7 @@ def _class_index_loss(
     n_classes = log_probs.shape[axis]
     any_ignored = traced_check(_contains, target, ignore_index)
     if not traced_check(_classes_in_range, target, n_classes, ignore_index):
-        ignored = target == ignore_index
-        _check_class_range(target, ignored if any_ignored else None, n_classes, name)
+        _check_class_range(target, target == ignore_index, n_classes, name)
     # NumPy work on the targets goes through traced_call, so tn.compile replays it per batch.
     classes = target
     if any_ignored:  # any valid class: these terms are masked out
@@ -512,7 +521,7 @@ def _contains(values: np.ndarray, value) -> bool:
 def _check_class_options(reduction, label_smoothing: float, name: str) -> None:
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
 
 
 def cross_entropy(
@@ -620,7 +629,7 @@ def binary_cross_entropy(
     weight = _elementwise_factor(weight, input, "binary_cross_entropy", "weight")
     data = input.data
     if not traced_check(_probabilities, data):
-        raise ValueError(
+        raise ArgumentError(
             "binary_cross_entropy: input must hold probabilities in [0, 1], got values from "
             f"{np.nanmin(data)} to {np.nanmax(data)}" + (" and NaN" if np.isnan(data).any() else "")
         )
@@ -984,7 +993,7 @@ class HuberLoss(_Loss):
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
         if not delta > 0:
-            raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
+            raise ArgumentError(f"HuberLoss: delta must be positive, got {delta}")
         self.delta = delta
 
     def forward(self, input, target) -> Tensor:

@@ -7,7 +7,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet import _dtype
-from tinynet.errors import ShapeError
+from tinynet.errors import DTypeError, ShapeError
 from tinynet.tensor import Tensor
 
 
@@ -148,6 +148,18 @@ def axes(axis, ndim: int):
         ) from error
 
 
+def reduction_axes(axis, ndim: int):
+    """``axes`` for a reduction, where a 0-d tensor has PyTorch's dim 0 (or -1) to reduce
+    over: reducing it there leaves it as it is (no axis, ``()``)."""
+    if ndim or axis is None:
+        return axes(axis, ndim)
+    if all(a in (0, -1) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))):
+        return ()
+    raise IndexError(
+        f"axis {axis} is out of range for a 0-d tensor (dim 0 or -1 reduce it as it is)"
+    )
+
+
 def keepdims_shape(shape: tuple, reduced) -> tuple:
     """``shape`` with the ``reduced`` axes (None: all) set to 1."""
     if reduced is None:
@@ -157,7 +169,7 @@ def keepdims_shape(shape: tuple, reduced) -> tuple:
 
 def floating(x: Tensor, name: str) -> None:
     if x.data.dtype.kind != "f":
-        raise TypeError(f"{name} needs a floating tensor, got dtype {x.dtype}")
+        raise DTypeError(f"{name} needs a floating tensor, got dtype {x.dtype}")
 
 
 _TORCH_TO_NUMPY = {"dim": "axis", "keepdim": "keepdims"}

@@ -6,6 +6,8 @@ qr eigh svd`` have ``torch.linalg``'s names and conventions, ``outer dot bmm`` `
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tinynet._grad_mode import grad_mode
@@ -529,6 +531,28 @@ def _factor_nodes(classes, a: Tensor, full: bool = False) -> tuple:
 
 
 # -- public functions ---------------------------------------------------------------------------
+# torch.linalg's named results: unpack them, or read the fields by PyTorch's names.
+class SlogdetResult(NamedTuple):
+    sign: Tensor
+    logabsdet: Tensor
+
+
+class QRResult(NamedTuple):
+    Q: Tensor
+    R: Tensor
+
+
+class EighResult(NamedTuple):
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class SVDResult(NamedTuple):
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
 def inv(A: TensorLike) -> Tensor:
     """The inverse of each square matrix in ``A`` (``torch.linalg.inv``).
 
@@ -558,8 +582,9 @@ def det(A: TensorLike) -> Tensor:
     return Det.apply(A)
 
 
-def slogdet(A: TensorLike) -> tuple[Tensor, Tensor]:
-    """``(sign, logabsdet)`` of each square matrix: ``det = sign * exp(logabsdet)``.
+def slogdet(A: TensorLike) -> SlogdetResult:
+    """``(sign, logabsdet)`` of each square matrix: ``det = sign * exp(logabsdet)``, a named
+    tuple as PyTorch's (``.sign``, ``.logabsdet``).
 
     ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(A).T``.
 
@@ -571,7 +596,7 @@ def slogdet(A: TensorLike) -> tuple[Tensor, Tensor]:
     A = as_tensor(A)
     _square(A, "slogdet")
     sign = _lapack("slogdet", lambda m: np.linalg.slogdet(m)[0], A.data)
-    return Tensor.wrap(np.asarray(sign, A.data.dtype)), LogAbsDet.apply(A)
+    return SlogdetResult(Tensor.wrap(np.asarray(sign, A.data.dtype)), LogAbsDet.apply(A))
 
 
 def solve(A: TensorLike, B: TensorLike) -> Tensor:
@@ -622,8 +647,9 @@ def cholesky(A: TensorLike, upper: bool = False) -> Tensor:
     return _mT(lower) if upper else lower
 
 
-def qr(A: TensorLike, mode: str = "reduced") -> tuple[Tensor, Tensor]:
-    """``(Q, R)`` with ``A = Q @ R``, ``Q`` orthonormal columns, ``R`` upper triangular.
+def qr(A: TensorLike, mode: str = "reduced") -> QRResult:
+    """``(Q, R)`` with ``A = Q @ R``, ``Q`` orthonormal columns, ``R`` upper triangular (a
+    named tuple: ``.Q``, ``.R``).
 
     ``mode`` is ``'reduced'`` or ``'complete'``, as ``torch.linalg.qr``. The gradient is
     computed for ``rows >= columns`` (``'reduced'``) and square matrices of full rank.
@@ -638,11 +664,12 @@ def qr(A: TensorLike, mode: str = "reduced") -> tuple[Tensor, Tensor]:
         raise ShapeError(f"qr: expected floating matrices of shape (*, m, n), got {A.shape}")
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete', got {mode!r}")
-    return _factor_nodes((QrQ, QrR), A, full=mode == "complete")
+    return QRResult(*_factor_nodes((QrQ, QrR), A, full=mode == "complete"))
 
 
-def eigh(A: TensorLike, UPLO: str = "L") -> tuple[Tensor, Tensor]:
-    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices.
+def eigh(A: TensorLike, UPLO: str = "L") -> EighResult:
+    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices (a named
+    tuple: ``.eigenvalues``, ``.eigenvectors``).
 
     They are those of the symmetric part ``(A + A.T) / 2``, so the gradient (symmetric, as
     PyTorch's) is exact. A matrix that is not symmetric up to rounding raises ``ValueError``
@@ -662,11 +689,12 @@ def eigh(A: TensorLike, UPLO: str = "L") -> tuple[Tensor, Tensor]:
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     _require_symmetric(A, "eigh", upper=UPLO == "U")
-    return _factor_nodes((EighValues, EighVectors), A)
+    return EighResult(*_factor_nodes((EighValues, EighVectors), A))
 
 
-def svd(A: TensorLike, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
-    """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, ``S`` descending (``torch.linalg.svd``).
+def svd(A: TensorLike, full_matrices: bool = True) -> SVDResult:
+    """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, ``S`` descending (``torch.linalg.svd``;
+    a named tuple: ``.U``, ``.S``, ``.Vh``).
 
     Gradients of ``S`` are always defined; those of ``U`` and ``Vh`` need
     ``full_matrices=False`` (or a square ``A``), distinct nonzero singular values, and a
@@ -680,7 +708,7 @@ def svd(A: TensorLike, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tens
     A = as_tensor(A)
     if A.ndim < 2 or A.data.dtype.kind != "f":
         raise ShapeError(f"svd: expected floating matrices of shape (*, m, n), got {A.shape}")
-    return _factor_nodes((SvdU, SvdS, SvdVh), A, full=full_matrices)
+    return SVDResult(*_factor_nodes((SvdU, SvdS, SvdVh), A, full=full_matrices))
 
 
 def outer(input: TensorLike, vec2: TensorLike) -> Tensor:

@@ -509,7 +509,7 @@ def pad(
     if (given < 0).any():  # crop first, then pad what is left
         for (before, after), n in zip(given, x.shape):
             if -min(before, 0) - min(after, 0) > n:
-                raise ValueError(f"pad: widths {pad_width} crop more than the shape {x.shape}")
+                raise ShapeError(f"pad: widths {pad_width} crop more than the shape {x.shape}")
         x = getitem(x, tuple(slice(-min(a, 0), n + min(b, 0)) for (a, b), n in zip(given, x.shape)))
         given = np.maximum(given, 0)
     widths = tuple((int(a), int(b)) for a, b in given)
@@ -522,7 +522,7 @@ def pad(
         # replicate repeats the edge as far as asked (of a non-empty axis).
         limit = n - 1 if mode == "reflect" else None if mode == "replicate" and n else n
         if limit is not None and (before > limit or after > limit):
-            raise ValueError(
+            raise ShapeError(  # PyTorch's RuntimeError; a ValueError as it was
                 f"pad: {mode} padding of ({before}, {after}) on dimension {axis} of length {n} "
                 f"needs widths of at most {limit}"
             )

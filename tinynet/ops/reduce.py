@@ -10,7 +10,15 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
-from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input, keepdims_shape
+from tinynet.errors import ShapeError
+from tinynet.ops._args import (
+    as_tensor,
+    axes,
+    dim_aliases,
+    floating_input,
+    keepdims_shape,
+    reduction_axes,
+)
 from tinynet.ops.elementwise import maximum, minimum
 from tinynet.ops.movement import row_totals
 from tinynet.tensor import Axis, Tensor, TensorLike
@@ -62,7 +70,7 @@ def _reduced_shape(shape: tuple, axis) -> tuple:
 
 
 def _setup(ctx, x, axis, keepdims):
-    ctx.axis = axis = None if axis is None else axes(axis, x.ndim)
+    ctx.axis = axis = None if axis is None else reduction_axes(axis, x.ndim)
     ctx.keepdims = keepdims
     return axis
 
@@ -109,9 +117,10 @@ class _Extreme(Function):
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
+        axis = _setup(ctx, x, axis, keepdims)
         if x.size == 0:
-            raise ValueError(f"{cls.__name__.lower()} of an empty tensor is undefined")
-        out = cls.reduce(x, axis=_setup(ctx, x, axis, keepdims), keepdims=keepdims)
+            _refuse_empty(cls.__name__.lower(), x.shape, axis)
+        out = cls.reduce(x, axis=axis, keepdims=keepdims)
         ctx.output_kept = out if keepdims else np.reshape(out, keepdims_shape(x.shape, ctx.axis))
         return out
 
@@ -121,6 +130,21 @@ class _Extreme(Function):
         winners = x == ctx.output_kept
         weight = winners / winners.sum(axis=ctx.axis, keepdims=True)
         return _expand_back(grad_output, ctx) * Tensor.wrap(weight.astype(x.dtype, copy=False))
+
+
+def _refuse_empty(name: str, shape: tuple, axis) -> None:
+    """PyTorch's errors for an extreme with no element to pick; an empty tensor reduced over
+    axes of non-zero length has an empty result and passes."""
+    if axis is None:
+        raise ShapeError(
+            f"{name}() of an empty tensor (shape {shape}) has no value; give the axis to "
+            "reduce with dim= (an empty result), or check the input is not empty"
+        )
+    for a in axis:
+        if shape[a] == 0:
+            raise IndexError(
+                f"{name}(): expected reduction dim {a} to have non-zero size, got shape {shape}"
+            )
 
 
 class Max(_Extreme):
@@ -229,7 +253,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.axis = axes(axis, x.ndim)
+        ctx.axis = reduction_axes(axis, x.ndim)
         e = np.exp(x - x.max(axis=ctx.axis, keepdims=True))
         e /= _normalizer(e, ctx.axis)
         return e
@@ -245,14 +269,16 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.axis = axes(axis, x.ndim)
+        ctx.axis = reduction_axes(axis, x.ndim)
         shifted = x - x.max(axis=ctx.axis, keepdims=True)
         shifted -= np.log(_normalizer(np.exp(shifted), ctx.axis))
         return shifted
 
     @staticmethod
     def backward(ctx, grad_output):
-        if not grad_mode.enabled:  # first-order fast path: the same formula in NumPy
+        # first-order fast path: the same formula in NumPy (not for a 0-d output, whose exp
+        # is a NumPy scalar that out= cannot write into)
+        if not grad_mode.enabled and ctx.output.data.ndim:
             g = grad_output.data
             softmax_x = np.exp(ctx.output.data)
             softmax_x *= g.sum(axis=ctx.axis, keepdims=True)
@@ -391,6 +417,8 @@ def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
 def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the largest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
+    if x.data.size == 0:
+        _refuse_empty("argmax", x.shape, None if axis is None else axes(axis, x.ndim))
     return Tensor.wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 
@@ -398,6 +426,8 @@ def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Te
 def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the smallest value (flattened when ``axis`` is None); not differentiable."""
     x = as_tensor(x)
+    if x.data.size == 0:
+        _refuse_empty("argmin", x.shape, None if axis is None else axes(axis, x.ndim))
     return Tensor.wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
 
 

@@ -53,6 +53,19 @@ _ORDER_WARNING = (
 )
 
 
+def _warn_outside_step(scheduler: LRScheduler) -> None:
+    """Warn, as PyTorch, when ``get_lr()`` is called by hand: the chainable form applies the
+    epoch's change to the current rate again, so its value is not the rate in use."""
+    if not scheduler._computing:
+        warnings.warn(
+            f"{type(scheduler).__name__}.get_lr() outside scheduler.step() computes the next "
+            "change again rather than the rate in use; read the current rates with "
+            "get_last_lr()",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class LRScheduler:
     """Base class of schedulers: ``step()``, ``get_last_lr()``, ``state_dict()``.
 
@@ -79,9 +92,19 @@ class LRScheduler:
         self._step_count = 0
         self.step()
 
+    _computing = False  # True while step() asks get_lr() for the new rates
+
     def get_lr(self) -> list[float]:
         """The learning rates of epoch ``last_epoch``, one per parameter group."""
         raise NotImplementedError
+
+    def _computed_lrs(self) -> list[float]:
+        """``get_lr()`` called by the scheduler itself (no warning; see _warn_outside_step)."""
+        self._computing = True
+        try:
+            return self.get_lr()
+        finally:
+            del self._computing  # back to the class default: state_dict() stays as it was
 
     def get_last_lr(self) -> list[float]:
         """The learning rates the last ``step()`` set, one per parameter group."""
@@ -95,7 +118,7 @@ class LRScheduler:
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
-            values = self.get_lr()
+            values = self._computed_lrs()
         else:
             warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
             self.last_epoch = epoch
@@ -104,7 +127,7 @@ class LRScheduler:
 
     def _closed_form_lrs(self) -> list[float]:
         closed_form = getattr(self, "_get_closed_form_lr", None)
-        return closed_form() if closed_form is not None else self.get_lr()
+        return closed_form() if closed_form is not None else self._computed_lrs()
 
     def _set_lrs(self, values) -> None:
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -165,6 +188,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
@@ -190,6 +214,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         if self.last_epoch == 0:
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
@@ -225,6 +250,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         epoch, period, eta_min = self.last_epoch, self.T_max, self.eta_min
         if epoch == 0:
             return self._group_lrs()
@@ -296,6 +322,7 @@ class LambdaLR(_FunctionScheduler):
     """
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -311,6 +338,7 @@ class MultiplicativeLR(_FunctionScheduler):
     """
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         if self.last_epoch == 0:
             return self._group_lrs()
         epoch = self.last_epoch
@@ -494,6 +522,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         if self.last_epoch not in self.milestones:
             return self._group_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
@@ -543,6 +572,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._group_lrs()]
         if self.last_epoch != self.total_iters:
@@ -591,6 +621,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._group_lrs()]
         if self.last_epoch > self.total_iters:
@@ -634,6 +665,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         epoch, total = self.last_epoch, self.total_iters
         if epoch == 0 or epoch > total:
             return self._group_lrs()
@@ -686,6 +718,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         cosine = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
@@ -706,7 +739,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         else:
             self._go_to(epoch)
         self.last_epoch = math.floor(epoch)
-        self._set_lrs(self.get_lr())
+        self._set_lrs(self._computed_lrs())
 
     def _go_to(self, epoch: float) -> None:
         if epoch < 0:
@@ -724,7 +757,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._step_count += 1
         self._go_to(epoch)
         self.last_epoch = math.floor(epoch)
-        self._set_lrs(self.get_lr())
+        self._set_lrs(self._computed_lrs())
 
 
 def _momentum_setter(optimizer: Optimizer, name: str) -> Callable[[dict, float], None]:
@@ -850,6 +883,7 @@ class OneCycleLR(LRScheduler):
         ]
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(
@@ -969,6 +1003,7 @@ class CyclicLR(LRScheduler):
         return 1.0
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:
