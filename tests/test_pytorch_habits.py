@@ -398,3 +398,15 @@ def test_a_value_out_of_range_is_pytorchs_runtime_error_and_still_a_value_error(
         call()
     with pytest.raises(ArgumentError):
         call()
+
+
+def test_where_with_the_condition_alone_gives_its_indices_as_pytorch():
+    # torch.where(condition) is torch.nonzero(condition, as_tuple=True).
+    condition = np.array([[True, False, True], [False, False, True]])
+    found = tn.where(tn.tensor(condition))
+    assert isinstance(found, tuple) and len(found) == 2
+    for index, expected in zip(found, np.nonzero(condition)):
+        assert index.dtype == np.int64 and index.tolist() == expected.tolist()
+    assert [i.tolist() for i in tn.where(tn.tensor(True))] == [[0]]
+    with pytest.raises(TypeError, match="both a and b, or neither"):
+        tn.where(tn.tensor(condition), 1.0)

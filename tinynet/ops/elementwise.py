@@ -10,6 +10,7 @@ A zero cotangent times an infinite local derivative gives 0, so the branch that
 from __future__ import annotations
 
 import math
+from typing import overload
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -722,9 +723,27 @@ def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     return apply_binary(Minimum, "minimum", a, b)
 
 
-def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
-    """Elementwise ``a`` where ``condition`` else ``b``; scalars and arrays accepted."""
+@overload
+def where(condition: TensorLike) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor: ...
+def where(condition, a=None, b=None):
+    """Elementwise ``a`` where ``condition`` else ``b``; scalars and arrays accepted. With
+    ``condition`` alone, PyTorch's ``nonzero(condition, as_tuple=True)``: its indices, one
+    int64 tensor per axis.
+
+    >>> import tinynet as tn
+    >>> [index.tolist() for index in tn.where(tn.tensor([[True, False], [True, True]]))]
+    [[0, 1, 1], [0, 0, 1]]
+    """
     mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    if a is None and b is None:
+        return tuple(Tensor.wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(mask)))
+    if a is None or b is None:
+        raise TypeError(
+            "where: give both a and b, or neither (where(condition) gives the indices where "
+            "condition is true)"
+        )
     if mask.dtype != np.bool_:  # PyTorch raises too: truthiness of numbers is a likely slip
         raise DTypeError(
             f"where: the condition must be a boolean tensor, got {mask.dtype}; compare first "
