@@ -727,7 +727,9 @@ def minimum(a: TensorLike, b: TensorLike) -> Tensor:
 def where(condition: TensorLike) -> tuple[Tensor, ...]: ...
 @overload
 def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor: ...
-def where(condition, a=None, b=None):
+def where(
+    condition: TensorLike, a: TensorLike | None = None, b: TensorLike | None = None
+) -> Tensor | tuple[Tensor, ...]:
     """Elementwise ``a`` where ``condition`` else ``b``; scalars and arrays accepted. With
     ``condition`` alone, PyTorch's ``nonzero(condition, as_tuple=True)``: its indices, one
     int64 tensor per axis.
