@@ -1215,3 +1215,50 @@ def test_a_step_that_clips_its_gradients_replays_eagers_bits(clip, dtype):
     assert replayed == eager
     for a, b in zip(eager_model.parameters(), model.parameters()):
         assert a.data.tobytes() == b.data.tobytes()
+
+
+def _relu_kernels(step):
+    (program,) = [entry for entry in step._entries.values() if type(entry).__name__ == "Program"]
+    kernels = {getattr(s, "__self__", None) for s in program.steps}
+    return [k for k in kernels if type(k).__name__ == "_ReluKernel"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", ["mlp", "skip", "returned"])
+def test_a_relu_writes_over_its_input_and_gradient_only_when_nothing_else_reads_them(shape, dtype):
+    # mlp: Linear -> ReLU reads the Linear's output once, and the ReLU's incoming gradient
+    # is made by the next Linear's backward: both are overwritten in place. skip: the
+    # Linear's output is read again (relu(h) + h) and the gradient comes through the sum,
+    # so neither is. returned: the ReLU's result leaves the step, so it gets its own array;
+    # its incoming gradient is still the next Linear's. Every replay keeps eager's bits.
+    def build():
+        tn.manual_seed(0)
+        first, second = nn.Linear(3, 16, dtype=dtype, rng=0), nn.Linear(16, 4, dtype=dtype, rng=1)
+        return first, second, optim.Adam([*first.parameters(), *second.parameters()], lr=0.01)
+
+    def make(first, second, opt):
+        def step(x, y):
+            opt.zero_grad()
+            h = first(x)
+            hidden = F.relu(h) + h if shape == "skip" else F.relu(h)
+            loss = F.cross_entropy(second(hidden), y)
+            loss.backward()
+            opt.step()
+            return (loss, hidden) if shape == "returned" else loss
+
+        return step
+
+    def bits(result):
+        return [t.data.tobytes() for t in (result if shape == "returned" else (result,))]
+
+    data = batches(dtype, count=6)
+    eager_step = make(*build())
+    eager = [bits(eager_step(x, y)) for x, y in data]
+    step = tn.compile(make(*build()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no eager fallback
+        replayed = [bits(step(x, y)) for x, y in data]
+    assert replayed == eager
+    (relu,) = _relu_kernels(step)
+    assert relu.overwrites_input is (shape == "mlp")
+    assert relu.overwrites_grad is (shape != "skip")

@@ -45,6 +45,13 @@ class Kernel:
     #: input is a fresh output of another kernel that nothing else reads.
     may_overwrite_input = False
     overwrites_input = False
+    #: True: every gradient the backward makes is a new array or a buffer of this kernel's
+    #: own (a later op may write over it once nothing else reads it).
+    fresh_grads = False
+    #: True: the backward can write the input's gradient over its incoming one; the program
+    #: sets ``overwrites_grad`` where that gradient is fresh and read by nothing else.
+    may_overwrite_grad = False
+    overwrites_grad = False
 
     #: What ``backward(env)`` reads: the recorded backward's ``needs_input_grad``, the
     #: number of its incoming gradient and those of the gradients it makes (see bind_backward).

@@ -28,6 +28,7 @@ class _LinearKernel(Kernel):
     """``Linear``: ``x @ weight.T`` then ``+= bias``; backward as ``_linear_backward_numpy``."""
 
     fresh_output = True
+    fresh_grads = True
 
     def forward(self, env):
         x_index, weight_index, bias_index = self.indices
@@ -120,7 +121,8 @@ class _LinearKernel(Kernel):
 
 class _ReluKernel(Kernel):
     """``Relu``: ``maximum(x, zeros)``, over ``x`` itself when the program allows it
-    (``overwrites_input``); backward ``g * mask``, or ``where`` for a non-finite g.
+    (``overwrites_input``); backward ``g * mask``, over ``g`` likewise (``overwrites_grad``),
+    or ``where`` for a non-finite g.
 
     The mask is read from the result: ``y != 0`` is ``relu_mask(x)`` element for element
     (``y`` is ``x`` where ``x > 0``, NaN where ``x`` is, a zero elsewhere), in one pass.
@@ -133,6 +135,7 @@ class _ReluKernel(Kernel):
     #: raise the peak memory).
     zeros: Any = None
     may_overwrite_input = True
+    may_overwrite_grad = True
 
     def forward(self, env):
         x = env[self.indices[0]]
@@ -158,7 +161,9 @@ class _ReluKernel(Kernel):
             np.not_equal(y, 0, out=mask)
         if all_finite(g):
             grad = self.reused("grad", out_index)
-            if grad is None:
+            if self.overwrites_grad:
+                grad = np.multiply(g, mask, out=g)
+            elif grad is None:
                 grad = self.keep("grad", out_index, g * mask)
             else:
                 np.multiply(g, mask, out=grad)
@@ -190,7 +195,9 @@ class _ReluKernel(Kernel):
             if mask is None
             else f"mask = np.not_equal({y}, {self.zero(name)}, out={name(mask)})",
             f"if {name(all_finite)}(g):",
-            "    " + self.into(name, "grad", out_index, f"{grad} = np.multiply(g, mask"),
+            f"    {grad} = np.multiply(g, mask, out=g)"
+            if self.overwrites_grad
+            else "    " + self.into(name, "grad", out_index, f"{grad} = np.multiply(g, mask"),
             "else:",
             f"    {grad} = np.where(mask, g, g.dtype.type(0))",
         ]

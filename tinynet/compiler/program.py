@@ -259,7 +259,8 @@ def _allow_overwrites(trace: Trace, kernels: dict[int, Kernel], reusable: set[in
     """Let a kernel that can (ReLU's) write its result over its input (``Linear`` then
     ``ReLU``: one array less per layer, and one the cache holds) when the input is a fresh
     output of another kernel that no op but this one reads (only the two ops' backwards
-    read it too, and they do not use it), and neither value leaves the replay."""
+    read it too, and they do not use it), and neither value leaves the replay; and its
+    backward write the input's gradient over the incoming one on the same terms."""
     producers = {op[5]: op[4] for op in trace.ops if op[0] == "primitive" and op[4] in kernels}
     readers: dict[int, set[int | None]] = {}  # value -> the ctx numbers of the ops reading it
     for op in trace.ops:
@@ -268,14 +269,28 @@ def _allow_overwrites(trace: Trace, kernels: dict[int, Kernel], reusable: set[in
             readers.setdefault(index, set()).add(ctx)
     for ctx, kernel in kernels.items():
         x = kernel.indices[0]
-        if not kernel.may_overwrite_input or x not in producers:
+        if kernel.may_overwrite_input and x in producers:
+            producer = kernels[producers[x]]
+            kernel.overwrites_input = (
+                producer.fresh_output
+                and x in reusable
+                and kernel.out_index in reusable
+                and readers.get(x, set()) <= {ctx, producers[x]}
+            )
+    # The same for a backward and its incoming gradient, made by another kernel's backward.
+    backwards = [op for op in trace.ops if op[0] == "backward" and op[2] in kernels]
+    grad_producers = {out: op[2] for op in backwards for out in op[5] if out is not None}
+    for op in backwards:
+        ctx, grad, outs = op[2], op[4], op[5]
+        kernel = kernels[ctx]
+        if not kernel.may_overwrite_grad or grad not in grad_producers:
             continue
-        producer = kernels[producers[x]]
-        kernel.overwrites_input = (
-            producer.fresh_output
-            and x in reusable
-            and kernel.out_index in reusable
-            and readers.get(x, set()) <= {ctx, producers[x]}
+        kernel.overwrites_grad = (
+            kernels[grad_producers[grad]].fresh_grads
+            and sum(other[2] == ctx for other in backwards) == 1  # no second backward
+            and grad in reusable
+            and all(out is None or out in reusable for out in outs)
+            and readers.get(grad, set()) <= {ctx}
         )
 
 
