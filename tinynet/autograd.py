@@ -575,6 +575,14 @@ def traced_call(function, *args):
     return out
 
 
+def not_replayable(reason: str) -> None:
+    """Code whose work a ``tn.compile`` replay could not redo (it decides in Python from
+    array values, as ``unique`` does) calls this: a function being recorded then runs
+    eagerly, with one warning giving ``reason``. Nothing happens otherwise."""
+    if _trace_hook is not None:
+        _trace_hook.untraceable(reason)
+
+
 def traced_check(predicate, *args) -> bool:
     """``predicate(*args)``: a Python branch on array values that ``tn.compile`` re-checks.
 

@@ -794,10 +794,16 @@ class Tensor:
                     index_put(self, _plain_index(index), value)
                 return
         index = _plain_index(index)
-        values = np.zeros_like(self.data)
-        values[index] = value.data if isinstance(value, Tensor) else value
-        chosen = np.zeros(self.data.shape, dtype=bool)
-        chosen[index] = True
+        # The index's arrays (a mask computed in a tn.compile'd step) go to traced calls, so
+        # a replay scatters each call's positions.
+        parts = index if isinstance(index, tuple) else (index,)
+        tuple_index = isinstance(index, tuple)
+        data = self.data
+        given = value.data if isinstance(value, Tensor) else value
+        values = _autograd.traced_call(
+            _scattered, data.shape, data.dtype, given, tuple_index, *parts
+        )
+        chosen = _autograd.traced_call(_scattered, data.shape, np.bool_, True, tuple_index, *parts)
         write_in_place(self, "__setitem__", lambda t: _ops.where(chosen, Tensor._wrap(values), t))
 
     # == issue 11: more ops as methods, PyTorch's names (dim, keepdim; axis, keepdims too) ==
@@ -1280,6 +1286,14 @@ def _plain_index(index):
     if isinstance(index, tuple):
         return tuple(_index_array(part) if isinstance(part, Tensor) else part for part in index)
     return _index_array(index) if isinstance(index, Tensor) else index
+
+
+def _scattered(shape, dtype, value, tuple_index: bool, *parts) -> np.ndarray:
+    """Zeros of ``shape`` and ``dtype`` with ``value`` assigned at the index ``parts`` (one
+    part, or a tuple of them): ``__setitem__``'s values and positions."""
+    out = np.zeros(shape, dtype)
+    out[parts if tuple_index else parts[0]] = value
+    return out
 
 
 def _scaled(other, alpha):

@@ -719,6 +719,9 @@ class Trace:
             if self.computed[index] != other.computed[index]:
                 return "its two first calls ran different operations"
             if not self.computed[index] and not same_value(a, b):
+                for op in self.ops:  # a check's own expectation (a mask's count) changed
+                    if op[0] == "guard" and index in op[2] and hasattr(op[1], "changed"):
+                        return str(op[1].changed)
                 return (
                     "a value it uses changed between calls without coming from its arguments "
                     "(a random mask drawn inside, such as dropout's, or data read from outside): "

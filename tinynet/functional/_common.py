@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinynet.autograd import traced_check
 from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
 
@@ -32,8 +33,14 @@ def along(index: np.ndarray, axis: int, sizes: tuple) -> tuple:
     return tuple(parts)
 
 
+def _within(index: np.ndarray, n: int) -> bool:
+    return not index.size or (index.min() >= -n and index.max() < n)
+
+
 def check_bounds(index: np.ndarray, n: int, name: str, dim) -> None:
-    if index.size and (index.min() < -n or index.max() >= n):
+    """Raise PyTorch's IndexError for an index outside ``[-n, n)``; a ``tn.compile`` replay
+    checks each call's index (and runs eagerly, raising, when one is out of bounds)."""
+    if not traced_check(_within, index, n):
         bad = index.min() if index.min() < -n else index.max()
         raise IndexError(f"{name}: index {bad} is out of bounds for dimension {dim} of size {n}")
 

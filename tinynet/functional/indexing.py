@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import not_replayable, traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
@@ -12,6 +13,8 @@ from tinynet.ops._args import (
     axes,
     broadcast_error,
     dim_aliases,
+    nonzero_columns,
+    nonzero_rows,
 )
 from tinynet.tensor import Tensor
 
@@ -37,11 +40,16 @@ def _scatter_index(x: Tensor, dim, index, src, name: str) -> tuple:
                 f"in dimension {d}"
             )
     check_bounds(index, x.shape[axis], name, dim)
-    index = np.where(index < 0, index + x.shape[axis], index)
+    index = traced_call(_wrapped, index, x.shape[axis])  # each replay's index
     target = along(index, axis, tuple(0 for _ in x.shape))
     if src.shape != index.shape:
         src = src[tuple(slice(0, m) for m in index.shape)]
     return axis, target, src
+
+
+def _wrapped(index: np.ndarray, n: int) -> np.ndarray:
+    """Negative indices counted from the end of a length-``n`` axis."""
+    return np.where(index < 0, index + n, index)
 
 
 def _scattered(values: Tensor, target: tuple, shape: tuple) -> Tensor:
@@ -53,6 +61,15 @@ def _occupied(target: tuple, shape: tuple) -> np.ndarray:
     mask = np.zeros(shape, dtype=bool)
     mask[target] = True
     return mask
+
+
+def _traced_occupied(shape: tuple, *target: np.ndarray) -> np.ndarray:
+    """``_occupied`` as a traced call: a ``tn.compile`` replay marks each call's places."""
+    return traced_call(_occupied_at, shape, *target)
+
+
+def _occupied_at(shape: tuple, *target: np.ndarray) -> np.ndarray:
+    return _occupied(target, shape)
 
 
 def _src_tensor(src, like: Tensor, index_shape) -> Tensor:
@@ -80,7 +97,7 @@ def scatter_add(x, dim: int, index, src) -> Tensor:
     return x + _scattered(src, target, x.shape)
 
 
-def _last_occurrence(target: tuple, shape: tuple) -> np.ndarray:
+def _last_occurrence(shape: tuple, *target: np.ndarray) -> np.ndarray:
     """For each scattered element, True if no later element goes to the same place."""
     flat = np.ravel_multi_index(np.broadcast_arrays(*target), shape).ravel()
     last = np.zeros(flat.shape, dtype=bool)
@@ -108,9 +125,9 @@ def scatter(x, dim: int, index, src=None, value=None, reduce=None) -> Tensor:
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
     _, target, src = _scatter_index(x, dim, index, src, "scatter")
-    keep = _last_occurrence(target, x.shape)
+    keep = traced_call(_last_occurrence, x.shape, *target)  # each replay's repeats
     written = _scattered(ops.where(keep, src, 0.0), target, x.shape)
-    return ops.where(_occupied(target, x.shape), written, x)
+    return ops.where(_traced_occupied(x.shape, *target), written, x)
 
 
 _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -134,6 +151,7 @@ def scatter_reduce(x, dim: int, index, src, reduce: str, include_self: bool = Tr
         )
     src = _src_tensor(src, x, np.shape(index.data if isinstance(index, Tensor) else index))
     _, target, src = _scatter_index(x, dim, index, src, "scatter_reduce")
+    not_replayable("scatter_reduce works out each place's repeats from the index's values")
     occupied = _occupied(target, x.shape)
     counts = np.zeros(x.shape, np.int64)
     np.add.at(counts, target, 1)
@@ -245,10 +263,9 @@ def nonzero(x, as_tuple: bool = False) -> Tensor | tuple:
     [[0, 1], [1, 0]]
     """
     data = as_tensor(x).data
-    found = np.nonzero(np.atleast_1d(data)) if data.ndim == 0 else np.nonzero(data)
     if as_tuple:
-        return tuple(int_tensor(i) for i in found)
-    return int_tensor(np.stack(found, axis=1) if data.ndim else np.zeros((int(bool(data)), 0)))
+        return tuple(int_tensor(column) for column in nonzero_columns(data))
+    return int_tensor(nonzero_rows(data))  # a 0-d data: (1, 0) or (0, 0), as PyTorch
 
 
 def one_hot(x, num_classes: int = -1) -> Tensor:
@@ -259,10 +276,29 @@ def one_hot(x, num_classes: int = -1) -> Tensor:
     [[1, 0, 0], [0, 0, 1]]
     """
     labels = index_array(as_tensor(x), "one_hot")
-    if labels.size and labels.min() < 0:
+    # Checks and rows as traced calls: a tn.compile replay encodes each call's labels, and
+    # runs eagerly when they break a check (or, with num_classes=-1, change the width).
+    if not traced_check(_at_least, labels, 0):
         raise ValueError("one_hot: class labels must be non-negative")
     if num_classes == -1:
         num_classes = int(labels.max()) + 1 if labels.size else 0
-    if labels.size and labels.max() >= num_classes:
+        traced_check(_widest_is, labels, num_classes)
+    if not traced_check(_below, labels, num_classes):
         raise ValueError(f"one_hot: label {labels.max()} is out of range for {num_classes} classes")
-    return int_tensor(np.arange(num_classes) == labels[..., None])
+    return int_tensor(traced_call(_one_hot_rows, labels, num_classes))
+
+
+def _at_least(labels: np.ndarray, low: int) -> bool:
+    return not labels.size or labels.min() >= low
+
+
+def _below(labels: np.ndarray, high: int) -> bool:
+    return not labels.size or labels.max() < high
+
+
+def _widest_is(labels: np.ndarray, width: int) -> bool:
+    return (int(labels.max()) + 1 if labels.size else 0) == width
+
+
+def _one_hot_rows(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    return (np.arange(num_classes) == labels[..., None]).astype(np.int64)

@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import not_replayable
 from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
@@ -323,6 +324,7 @@ def unique(
     ([1, 3], [1, 2])
     """
     data = as_tensor(x).data
+    not_replayable("unique's result depends on its input's values")
     if dim is not None:
         (dim,) = axes(dim, data.ndim)
     values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=dim)

@@ -7,6 +7,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet import _dtype
+from tinynet.autograd import trace_hook, traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.tensor import Tensor
 
@@ -36,11 +37,17 @@ def binary(a, b) -> tuple[Tensor, Tensor]:
         a = as_tensor(a, b)
     a_dtype, b_dtype = a.data.dtype, b.data.dtype
     if a_dtype is not b_dtype and a_dtype != b_dtype:
+        # traced: the converted values of an integer or boolean tensor made in a compiled
+        # step (a mask, one_hot's rows) are each replay's
         if a_dtype.kind == "f" and b_dtype.kind != "f":
-            b = Tensor.wrap(b.data.astype(a_dtype))
+            b = Tensor.wrap(traced_call(_converted, b.data, a_dtype))
         elif b_dtype.kind == "f" and a_dtype.kind != "f":
-            a = Tensor.wrap(a.data.astype(b_dtype))
+            a = Tensor.wrap(traced_call(_converted, a.data, b_dtype))
     return a, b
+
+
+def _converted(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    return array.astype(dtype)
 
 
 _ONES: dict = {}
@@ -112,7 +119,7 @@ def floating_input(x) -> Tensor:
         x = as_tensor(x)
     if x.data.dtype.kind == "f":
         return x
-    return Tensor.wrap(x.data.astype(_dtype.get_default_dtype()))
+    return Tensor.wrap(traced_call(_converted, x.data, _dtype.get_default_dtype()))
 
 
 def apply_binary(function, name: str, a, b) -> Tensor:
@@ -209,3 +216,61 @@ def dim_aliases(fn):
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+# -- results whose shape depends on values (tn.compile) -----------------------------------------
+def _has_shape(array: np.ndarray, shape: tuple) -> bool:
+    return array.shape == shape
+
+
+def _has_count(mask: np.ndarray, count: int) -> bool:
+    return int(np.count_nonzero(mask)) == count
+
+
+# What tn.compile says when these checks fail again after a new recording.
+_has_shape.changed = _has_count.changed = (  # type: ignore[attr-defined]
+    "a result's size depends on values and changed between calls (x[mask], nonzero(), "
+    "where(condition)); a replay keeps its sizes: tn.where(mask, x, 0) or x * mask keep them"
+)
+
+
+def _argwhere(data: np.ndarray) -> np.ndarray:
+    return np.argwhere(data).astype(np.int64, copy=False)
+
+
+def _column(rows: np.ndarray, i: int) -> np.ndarray:
+    return np.ascontiguousarray(rows[:, i])
+
+
+def nonzero_rows(data: np.ndarray) -> np.ndarray:
+    """``np.argwhere(data)``: one int64 row of indices per nonzero element. A
+    ``tn.compile``d step finds each call's elements, and runs eagerly (recording again)
+    when their count differs from the recorded one.
+
+    >>> nonzero_rows(np.array([[0, 3], [4, 0]])).tolist()
+    [[0, 1], [1, 0]]
+    """
+    rows = traced_call(_argwhere, data)
+    if trace_hook() is not None:
+        traced_check(_has_shape, rows, rows.shape)
+    return rows
+
+
+def nonzero_columns(data: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``np.nonzero(data)`` (a 0-d ``data`` as 1-D, as PyTorch), through ``nonzero_rows``.
+
+    >>> [c.tolist() for c in nonzero_columns(np.array([[0, 3], [4, 0]]))]
+    [[0, 1], [1, 0]]
+    """
+    rows = nonzero_rows(np.atleast_1d(data))
+    return tuple(traced_call(_column, rows, i) for i in range(rows.shape[1]))
+
+
+def guard_mask_counts(index) -> None:
+    """While ``tn.compile`` records: each boolean mask in ``index`` (an indexing result's
+    length depends on its count) is checked to select as many elements on every replay."""
+    if trace_hook() is None:
+        return
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, np.ndarray) and part.dtype == np.bool_:
+            traced_check(_has_count, part, int(np.count_nonzero(part)))

@@ -25,6 +25,7 @@ from tinynet.ops._args import (
     binary,
     broadcast_error,
     floating_input,
+    nonzero_columns,
     one,
     single_value,
 )
@@ -740,7 +741,7 @@ def where(
     """
     mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
     if a is None and b is None:
-        return tuple(Tensor.wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(mask)))
+        return tuple(Tensor.wrap(column) for column in nonzero_columns(mask))
     if a is None or b is None:
         raise TypeError(
             "where: give both a and b, or neither (where(condition) gives the indices where "

@@ -11,7 +11,14 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, axes, dim_aliases, index_array, promote_all
+from tinynet.ops._args import (
+    as_tensor,
+    axes,
+    dim_aliases,
+    guard_mask_counts,
+    index_array,
+    promote_all,
+)
 from tinynet.tensor import Tensor, TensorLike
 
 
@@ -415,6 +422,7 @@ def getitem(x: TensorLike, index: Any) -> Tensor:
     """NumPy indexing: slices, integers, None, Ellipsis, integer arrays and boolean masks."""
     x = as_tensor(x)
     index = _index_arg(index)
+    guard_mask_counts(index)
     return GetItem.apply(x, index)
 
 
