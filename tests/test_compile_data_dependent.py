@@ -131,3 +131,58 @@ def test_what_decides_in_python_from_values_runs_eagerly_with_one_warning(fn, na
     for a, b in zip(got, expected):
         np.testing.assert_array_equal(a, b)
     assert len(messages) == 1 and name in messages[0]
+
+
+import tinynet.nn as nn  # noqa: E402
+
+LAYERS = {
+    "linear_relu": (lambda: nn.Sequential(nn.Linear(4, 3), nn.ReLU()), (5, 4)),
+    "leaky_relu": (lambda: nn.LeakyReLU(0.1), (5, 4)),
+    "hardtanh": (lambda: nn.Hardtanh(), (5, 4)),
+    "prelu": (lambda: nn.PReLU(), (5, 4)),
+    "max_pool1d": (lambda: nn.MaxPool1d(2), (2, 3, 6)),
+    "max_pool2d": (lambda: nn.MaxPool2d(2, padding=1), (2, 3, 4, 4)),
+    "adaptive_max_pool2d": (lambda: nn.AdaptiveMaxPool2d(2), (2, 3, 5, 5)),
+    "conv_batch_norm": (lambda: nn.Sequential(nn.Conv2d(3, 2, 3), nn.BatchNorm2d(2)), (2, 3, 5, 5)),
+    "lstm": (lambda: nn.LSTM(4, 3, batch_first=True), (2, 3, 4)),
+    "transformer": (
+        lambda: nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0, batch_first=True),
+        (2, 3, 4),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layers_whose_first_calls_agree_on_signs_and_maxima_replay_each_calls(name):
+    # Inputs A, 2A, 3A (the same signs, orders and maxima) then unrelated ones: a mask, a
+    # maximum's position or an order taken from the recorded calls would show after them.
+    make, shape = LAYERS[name]
+
+    def step_for(layer):
+        scale = tn.tensor(1.0, requires_grad=True)
+
+        def step(x):
+            for p in [*layer.parameters(), scale]:
+                p.grad = None
+            y = layer(x * scale)
+            y = y[0] if isinstance(y, tuple) else y
+            (y * y).sum().backward()
+            return y, [p.grad for p in [*layer.parameters(), scale]]
+
+        return step
+
+    tn.manual_seed(0)
+    eager = step_for(make())
+    tn.manual_seed(0)
+    compiled = tn.compile(step_for(make()))
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape).astype(np.float32)
+    others = [rng.standard_normal(shape).astype(np.float32) for _ in range(2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no eager fallback
+        for x in [a, 2 * a, 3 * a, *others]:
+            (y, grads), (y2, grads2) = eager(tn.tensor(x)), compiled(tn.tensor(x))
+            np.testing.assert_array_equal(y.data, y2.data)
+            for g, g2 in zip(grads, grads2):
+                np.testing.assert_array_equal(g.data, g2.data)
+    assert any(type(e).__name__ == "Program" for e in compiled._entries.values())

@@ -399,7 +399,28 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
         op, spatial, x, kernel_size, stride, padding, dilation, ceil_mode
     )
     size = x.shape[2:]
-    data = x.data
+    # Where each window's maximum is, from the values: a traced call, so a tn.compile
+    # replay finds each call's maxima.
+    where = traced_call(_window_maxima, x.data, kernel, stride, padding, dilation, out, op)
+    batch, channels = x.shape[:2]
+    # The maxima are picked from the unpadded input: the gradient never meets the padding.
+    offsets = math.prod(size) * np.arange(batch * channels).reshape(
+        batch, channels, *(1,) * spatial
+    )
+    y = _unbatched(getitem(reshape(x, -1), traced_call(np.add, where, offsets)), added)
+    if not indices:
+        return y
+    return y, Tensor.wrap(traced_call(_first_if, where, added))
+
+
+def _first_if(array: np.ndarray, take: bool) -> np.ndarray:
+    return array[0] if take else array
+
+
+def _window_maxima(data: np.ndarray, kernel, stride, padding, dilation, out, op) -> np.ndarray:
+    """The flat index into the spatial axes of each window's first maximum (NaN counts as
+    one: PyTorch's choice at ties), with ``-inf`` padding that never wins a real element."""
+    shape, size = data.shape, data.shape[2:]
     if np.isneginf(data).any():
         # Below every real value, the padding never wins a window that has a real element;
         # among tied -inf elements the first still does (PyTorch's choice).
@@ -412,7 +433,6 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
     data = np.pad(data, ((0, 0), (0, 0), *widths), constant_values=-np.inf)
     windows = _im2col(data, kernel, stride, dilation, out)
     windows = windows.reshape(*windows.shape[:2], math.prod(kernel), *out)
-    # argmax takes the first maximum (NaN counts as one): PyTorch's choice at ties.
     offsets = np.unravel_index(np.argmax(windows, axis=2), kernel)
     grids = np.meshgrid(*(np.arange(n) for n in out), indexing="ij")
     positions = [
@@ -421,18 +441,9 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
     if any(((pos < 0) | (pos >= n)).any() for pos, n in zip(positions, size)):
         raise ValueError(
             f"{op}: with padding {padding} and dilation {dilation} some window of an input "
-            f"of shape {x.shape} holds padding only; use less padding or dilation"
+            f"of shape {shape} holds padding only; use less padding or dilation"
         )
-    where = np.ravel_multi_index(positions, size)
-    batch, channels = x.shape[:2]
-    # The maxima are picked from the unpadded input: the gradient never meets the padding.
-    flat = where + math.prod(size) * np.arange(batch * channels).reshape(
-        batch, channels, *(1,) * spatial
-    )
-    y = _unbatched(getitem(reshape(x, -1), flat), added)
-    if not indices:
-        return y
-    return y, Tensor(where[0] if added else where)
+    return np.ravel_multi_index(positions, size)
 
 
 # A tensor, or (values, indices) with return_indices=True: overloads tell type checkers which.
