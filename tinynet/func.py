@@ -112,6 +112,16 @@ def _graph_input(leaf, position: int) -> Tensor:
     return Tensor(data, requires_grad=True)
 
 
+def _checked_argnums(argnums) -> tuple:
+    if not isinstance(argnums, tuple):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    if not argnums:
+        raise RuntimeError("argnums must be non-empty")
+    if len(set(argnums)) != len(argnums):
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    return argnums
+
+
 def _prepare(args, argnums):
     """Make the differentiated arguments' leaves graph inputs.
 
@@ -120,12 +130,17 @@ def _prepare(args, argnums):
     tuple for a tuple) and whether to build a graph (an input already required grad).
     """
     single = isinstance(argnums, int)
-    numbers = (argnums,) if single else tuple(argnums)
+    numbers = (argnums,) if single else _checked_argnums(argnums)
     args = list(args)
     inputs, specs, nested = [], [], False
     for i in numbers:
-        if i >= len(args) or i < -len(args):
-            raise IndexError(f"argnums {i} is out of range for {len(args)} arguments")
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise RuntimeError(f"argnum must be int, got: {type(i)}")
+        if i >= len(args) or i < -len(args):  # PyTorch's type and message, and the fix
+            raise RuntimeError(
+                f"Got argnum={i}, but only {len(args)} positional inputs; argnums counts "
+                f"the positional arguments from 0 (or from -1 at the end)"
+            )
         leaves, spec = _flatten(args[i])
         for k, leaf in enumerate(leaves):
             if isinstance(leaf, Tensor) and leaf.requires_grad:
@@ -180,12 +195,17 @@ def _tensor_leaves(output, name: str) -> tuple[list, object]:
     return leaves, spec
 
 
-def _scalar_output(value) -> Tensor:
-    if not isinstance(value, Tensor) or value.data.size != 1:
-        shape = value.shape if isinstance(value, Tensor) else type(value).__name__
+def _scalar_output(value, name: str) -> Tensor:
+    """``value`` checked to be a 0-d Tensor, as torch.func's gradient transforms want."""
+    if not isinstance(value, Tensor):
+        raise RuntimeError(
+            f"{name}(f)(*args): Expected f(*args) to return a Tensor, got {type(value)}"
+        )
+    if value.ndim != 0:
         raise ShapeError(  # PyTorch's RuntimeError, and the ValueError this raised before
-            f"grad needs a function with a scalar Tensor output, got {shape}; for another "
-            "output use jacrev, or vjp with a cotangent"
+            f"{name}(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
+            f"{value.ndim} dims (shape {value.shape}); return a 0-d tensor (e.g. .sum() or "
+            ".squeeze() of a single value), or use the vjp or jacrev APIs instead"
         )
     return value
 
@@ -207,7 +227,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
     def wrapped(*args, **kwargs):
         args, inputs, regroup, nested = _prepare(args, argnums)
         value, aux = _split_aux(f(*args, **kwargs), has_aux, "grad_and_value")
-        value = _scalar_output(value)
+        value = _scalar_output(value, "grad_and_value")
         grads = _gradients([value], inputs, [None], create_graph=nested, retain_graph=nested)
         if not nested:
             value, aux = value.detach(), _detached(aux)
@@ -484,7 +504,7 @@ def hvp(f, x, v):
     )
     v = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x_arg.dtype))
     nested = x_arg is x
-    value = _scalar_output(f(x_arg))
+    value = _scalar_output(f(x_arg), "hvp")
     product = None
     if value.requires_grad:
         (gradient,) = autograd.grad(value, x_arg, create_graph=True)
