@@ -308,3 +308,29 @@ def test_grad_needs_a_0d_output_as_torch_func():
             transform(lambda x: 3.0)(np.ones(2))
     # the fix the message names: a 0-d output, whose gradient is 2 x
     np.testing.assert_array_equal(grad(lambda x: (x**2).sum())(np.array([1.0, 3.0])).data, [2, 6])
+
+
+def test_jacfwd_is_forward_mode_with_jacrevs_values():
+    x, y = np.array([0.3, -1.2, 0.7]), np.array([2.0, 0.5])
+
+    def f(a, b):
+        return (a.sin() * b.sum(), (a**2).sum() * b, b * 0 + 1.0)
+
+    forward = jacfwd(f, argnums=(0, 1))(x, y)
+    reverse = jacrev(f, argnums=(0, 1))(x, y)
+    for forward_row, reverse_row in zip(forward, reverse):
+        for fwd, rev in zip(forward_row, reverse_row):
+            assert fwd.shape == rev.shape and not fwd.requires_grad
+            np.testing.assert_allclose(fwd.data, rev.data, rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(forward[2][0].data, np.zeros((2, 3)))  # independent output
+    # a matrix input: the columns land on the input's axes
+    m = np.arange(6.0).reshape(2, 3) / 7
+    np.testing.assert_allclose(
+        jacfwd(lambda p: (p.exp() * p[0]).sum(axis=0))(m).data,
+        numerical_jacobian(lambda p: (np.exp(p) * p[0]).sum(axis=0), m),
+        atol=1e-8,
+    )
+    # f runs once; its 50 x 2 Jacobian comes from 2 forward columns
+    calls = []
+    wide = jacfwd(lambda a: calls.append(1) or (a[:, None] * np.arange(25.0)).reshape(50))(y)
+    assert wide.shape == (50, 2) and len(calls) == 1

@@ -457,11 +457,48 @@ def jacobian(f, argnums=0):
     return jacrev(f, argnums)
 
 
-def jacfwd(f, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
-    """``torch.func.jacfwd``: the same values as ``jacrev``, computed here in reverse mode.
+def _forward_columns(outputs: list[Tensor], inputs: list[Tensor], nested: bool) -> list[list]:
+    """Each output's Jacobian in each input, a column per input element, in forward mode.
 
-    ``randomness`` is ``vmap``'s: ``'error'`` raises if ``f`` draws from the global
-    generator (PyTorch's jacfwd maps ``f`` over the input's basis); ``'same'`` and
+    ``jvp``'s trick with the basis as tangents: ``pulled = u @ J`` is built once with
+    ``u`` as graph inputs, and the column for input element ``k`` is the gradient of
+    ``pulled[k]`` in ``u``, which is ``J @ e_k``. Returns ``[output][input]`` Tensors of
+    shape ``output.shape + input.shape``.
+    """
+    dummies = [Tensor(np.zeros_like(o.data), requires_grad=True) for o in outputs]
+    pulled = _gradients(outputs, inputs, dummies, create_graph=True)
+    jacobians: list[list] = [[] for _ in outputs]
+    for pulled_input, t in zip(pulled, inputs):
+        columns: list[list[Tensor]] = [[] for _ in outputs]
+        flat = pulled_input.reshape(-1) if pulled_input.requires_grad else None
+        for k in range(t.data.size):
+            pushed = (
+                autograd.grad(
+                    flat[k], dummies, retain_graph=True, create_graph=nested, allow_unused=True
+                )
+                if flat is not None
+                else [None] * len(outputs)
+            )
+            for column, p, o in zip(columns, pushed, outputs):
+                column.append(p if p is not None else Tensor(np.zeros_like(o.data)))
+        for jacobian, column, o in zip(jacobians, columns, outputs):
+            joined = (
+                stack(column, axis=-1) if column else Tensor(np.zeros(o.shape + (0,), o.data.dtype))
+            )
+            jacobian.append(joined.reshape(*o.shape, *t.shape))
+    if not nested:
+        jacobians = [[j.detach() for j in row] for row in jacobians]
+    return jacobians
+
+
+def jacfwd(f, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """``torch.func.jacfwd``: ``f`` -> a function returning its Jacobian, by forward mode.
+
+    One Jacobian-vector product per input element (``jvp``'s, with the standard basis as
+    tangents), so it suits functions with fewer inputs than outputs, as PyTorch's; the
+    values are ``jacrev``'s, with the same structure for tuple outputs, ``argnums`` and
+    ``has_aux``. ``randomness`` is ``vmap``'s: ``'error'`` raises if ``f`` draws from the
+    global generator (PyTorch's jacfwd maps ``f`` over the input's basis); ``'same'`` and
     ``'different'`` let it draw (``f`` runs once).
 
     >>> import tinynet as tn
@@ -469,15 +506,18 @@ def jacfwd(f, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     [[4.0, 1.0], [2.0, 5.0]]
     """
     _check_randomness(randomness)
-    reverse = jacrev(f, argnums, has_aux=has_aux)
 
     @functools.wraps(f, updated=())
     def wrapped(*args, **kwargs):
         guard = _RandomnessGuard(randomness)
         guard.before()
-        result = reverse(*args, **kwargs)
+        args, inputs, regroup, nested = _prepare(args, argnums)
+        output, aux = _split_aux(f(*args, **kwargs), has_aux, "jacfwd")
         guard.after()
-        return result
+        outputs, spec = _tensor_leaves(output, "jacfwd")
+        rows = _forward_columns(outputs, inputs, nested)
+        result = _unflatten([regroup(row) for row in rows], spec)
+        return (result, aux if nested else _detached(aux)) if has_aux else result
 
     return wrapped
 
