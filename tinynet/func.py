@@ -19,7 +19,8 @@ import typing
 
 import numpy as np
 
-from tinynet import autograd
+from tinynet import _batching, autograd
+from tinynet._batching import BatchedTensor, batched
 from tinynet._random import default_generator, get_rng_state, set_rng_state
 from tinynet.errors import ShapeError
 from tinynet.functional import stack
@@ -112,6 +113,24 @@ def _graph_input(leaf, position: int) -> Tensor:
     return Tensor(data, requires_grad=True)
 
 
+def _batched_graph_input(leaf, position: int, size: int) -> tuple[Tensor, bool]:
+    """A differentiated argument inside vmap's batched run, and whether it already was in a
+    graph. An unbatched one is copied for every element first: each element's gradient
+    then lands in its own row, where one shared tensor would get the batch's sum."""
+    if isinstance(leaf, BatchedTensor):
+        physical = leaf.physical
+    else:
+        tensor = leaf if isinstance(leaf, Tensor) else Tensor(np.asarray(leaf))
+        physical = (
+            _batching.expand(tensor, size)
+            if tensor.requires_grad
+            else Tensor(np.repeat(tensor.data[None], size, axis=0))
+        )
+    if physical.requires_grad:
+        return batched(physical), True
+    return batched(_graph_input(physical, position)), False
+
+
 def _checked_argnums(argnums) -> tuple:
     if not isinstance(argnums, tuple):
         raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
@@ -142,8 +161,12 @@ def _prepare(args, argnums):
                 f"the positional arguments from 0 (or from -1 at the end)"
             )
         leaves, spec = _flatten(args[i])
+        size = _batching.running()
         for k, leaf in enumerate(leaves):
-            if isinstance(leaf, Tensor) and leaf.requires_grad:
+            if size is not None:  # inside vmap's batched run: per-element gradients
+                leaves[k], already = _batched_graph_input(leaf, i, size)
+                nested = nested or already
+            elif isinstance(leaf, Tensor) and leaf.requires_grad:
                 nested = True
             else:
                 leaves[k] = _graph_input(leaf, i)
@@ -161,8 +184,42 @@ def _prepare(args, argnums):
     return args, inputs, regroup, nested
 
 
+def _physical_cotangent(output: BatchedTensor, cotangent) -> Tensor:
+    """The cotangent of a batched ``output``'s physical tensor: every element's."""
+    shape = output.physical.data.shape
+    if cotangent is None:
+        return Tensor(np.ones(shape, output.data.dtype))
+    if isinstance(cotangent, BatchedTensor):
+        return cotangent.physical
+    if cotangent.requires_grad:
+        return cotangent.broadcast_to(shape)
+    return Tensor(np.broadcast_to(cotangent.data, shape))
+
+
+def _batched_gradients(outputs, inputs, cotangents, create_graph: bool, retain_graph: bool):
+    """``_gradients`` inside vmap's batched run: on the physical tensors, batched results."""
+    physical_outputs, physical_cotangents = [], []
+    for output, cotangent in zip(outputs, cotangents):
+        if isinstance(output, BatchedTensor):
+            physical_outputs.append(output.physical)
+            physical_cotangents.append(_physical_cotangent(output, cotangent))
+        elif isinstance(cotangent, BatchedTensor):
+            raise _batching.BatchedAccess("a batched cotangent for an unbatched output")
+        else:
+            physical_outputs.append(output)
+            physical_cotangents.append(cotangent)
+    physical_inputs = [t.physical if isinstance(t, BatchedTensor) else t for t in inputs]
+    grads = _gradients(
+        physical_outputs, physical_inputs, physical_cotangents,
+        create_graph=create_graph, retain_graph=retain_graph,
+    )  # fmt: skip
+    return [batched(g) if isinstance(t, BatchedTensor) else g for g, t in zip(grads, inputs)]
+
+
 def _gradients(outputs, inputs, cotangents, *, create_graph: bool, retain_graph: bool = True):
     """The gradients of ``sum <output, cotangent>`` for each input; zeros where unused."""
+    if any(isinstance(t, BatchedTensor) for t in inputs):
+        return _batched_gradients(outputs, inputs, cotangents, create_graph, retain_graph)
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     grads = [None] * len(inputs)
     if pairs:
@@ -345,18 +402,24 @@ def _tangents(primals, tangents, inputs) -> list[Tensor]:
     return flat
 
 
+def _zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``t``'s shape and dtype; batched when ``t`` is (inside vmap's batched run)."""
+    if isinstance(t, BatchedTensor):
+        return batched(Tensor(np.zeros_like(t.physical.data), requires_grad=requires_grad))
+    return Tensor(np.zeros_like(t.data), requires_grad=requires_grad)
+
+
 def _push_forward(outputs, inputs, directions, nested: bool) -> list[Tensor]:
     """``J @ directions`` for each output, as the gradient in ``u`` of ``<u @ J, directions>``."""
-    dummies = [Tensor(np.zeros_like(o.data), requires_grad=True) for o in outputs]
+    dummies = [_zeros_like(o, requires_grad=True) for o in outputs]
     pulled = _gradients(outputs, inputs, dummies, create_graph=True)
     terms = [(p * d).sum() for p, d in zip(pulled, directions) if p.requires_grad]
     if not terms:  # f does not depend on the primals
-        return [Tensor(np.zeros_like(o.data)) for o in outputs]
+        return [_zeros_like(o) for o in outputs]
     total = terms[0]
     for term in terms[1:]:
         total = total + term
-    pushed = autograd.grad(total, dummies, create_graph=nested, allow_unused=True)
-    return [p if p is not None else Tensor(np.zeros_like(o.data)) for p, o in zip(pushed, outputs)]
+    return _gradients([total], dummies, [None], create_graph=nested, retain_graph=nested)
 
 
 def jvp(f, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux: bool = False):
@@ -465,7 +528,7 @@ def _forward_columns(outputs: list[Tensor], inputs: list[Tensor], nested: bool) 
     ``pulled[k]`` in ``u``, which is ``J @ e_k``. Returns ``[output][input]`` Tensors of
     shape ``output.shape + input.shape``.
     """
-    dummies = [Tensor(np.zeros_like(o.data), requires_grad=True) for o in outputs]
+    dummies = [_zeros_like(o, requires_grad=True) for o in outputs]
     pulled = _gradients(outputs, inputs, dummies, create_graph=True)
     jacobians: list[list] = [[] for _ in outputs]
     for pulled_input, t in zip(pulled, inputs):
@@ -473,14 +536,12 @@ def _forward_columns(outputs: list[Tensor], inputs: list[Tensor], nested: bool) 
         flat = pulled_input.reshape(-1) if pulled_input.requires_grad else None
         for k in range(t.data.size):
             pushed = (
-                autograd.grad(
-                    flat[k], dummies, retain_graph=True, create_graph=nested, allow_unused=True
-                )
+                _gradients([flat[k]], dummies, [None], create_graph=nested)
                 if flat is not None
-                else [None] * len(outputs)
+                else [_zeros_like(o) for o in outputs]
             )
-            for column, p, o in zip(columns, pushed, outputs):
-                column.append(p if p is not None else Tensor(np.zeros_like(o.data)))
+            for column, p in zip(columns, pushed):
+                column.append(p)
         for jacobian, column, o in zip(jacobians, columns, outputs):
             joined = (
                 stack(column, axis=-1) if column else Tensor(np.zeros(o.shape + (0,), o.data.dtype))
@@ -726,6 +787,92 @@ def _batched_outputs(name: str, outputs: list, out_dims):
     return _unflatten([_unbatch(name, list(c), d) for c, d in zip(columns, dims)], spec)
 
 
+# -- vmap's batched run: the function called once, its primitives on their batching rules --
+
+_LOOP = object()  # _batched_call's answer when the function needs the loop
+
+
+def _batched_call(func, size: int, dims: list, leaves: list, spec, kwargs):
+    """``func`` called once on batched tensors (tinynet._batching), or ``_LOOP``.
+
+    Any failure means the loop: an op without a rule, a read of a batched tensor's values
+    (``.item()``, a comparison, NumPy), or an error of ``func``'s own, which the loop then
+    raises for the element that causes it.
+    """
+    arguments = [
+        leaf if dim is None else batched(_batch_first(leaf, dim)) for leaf, dim in zip(leaves, dims)
+    ]
+    rng_state = get_rng_state()
+    try:
+        with _batching.batch_of(size):
+            output = func(*_unflatten(arguments, spec), **kwargs)
+        for leaf in _flatten(output)[0]:
+            if type(leaf) is not BatchedTensor and isinstance(leaf, Tensor):
+                if isinstance(leaf.data, _batching.LogicalArray):
+                    return _LOOP
+    except Exception:  # noqa: BLE001  (the loop gives the answer, or the error, instead)
+        set_rng_state(rng_state)
+        return _LOOP
+    return output
+
+
+def _batch_first(leaf: Tensor, dim: int) -> Tensor:
+    if dim == 0:
+        return leaf
+    order = list(range(leaf.ndim))
+    order.insert(0, order.pop(dim))
+    return leaf.permute(*order)
+
+
+def _remove_batch_dim(name: str, output, out_dim, size: int, inputs: list):
+    """One output of the batched run with its batch axis at ``out_dim`` (torch.func's
+    ``_maybe_remove_batch_dim``): an unbatched Tensor is repeated for every element."""
+    if out_dim is None:
+        if isinstance(output, BatchedTensor):
+            raise ValueError(
+                f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is "
+                "None (the output depends on a mapped input; return one that does not, or "
+                "give this output an int out_dim)"
+            )
+        return output
+    if not isinstance(output, Tensor):
+        raise ValueError(
+            f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(output)}. "
+            "Did you mean to set out_dim= to None for output?"
+        )
+    ndim = output.ndim + 1
+    if not -ndim <= out_dim < ndim:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
+            f"got {out_dim})"
+        )
+    if not isinstance(output, BatchedTensor):
+        return stack([output] * size, axis=out_dim % ndim)
+    physical = output.physical
+    if any(physical is leaf for leaf in inputs):  # the loop's result is a new tensor
+        physical = physical.clone()
+    if out_dim % ndim == 0:
+        return physical
+    order = list(range(1, ndim))
+    order.insert(out_dim % ndim, 0)
+    return physical.permute(*order)
+
+
+def _batched_outputs_of_one_call(name: str, output, out_dims, size: int, inputs: list):
+    leaves, spec = _flatten(output)
+    if spec is None and isinstance(out_dims, tuple) and len(out_dims) == 1:
+        out_dims = out_dims[0]
+    dims = _broadcast(out_dims, spec)
+    if dims is None:
+        raise ValueError(
+            f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with "
+            f"the structure of `outputs`. out_dims has structure {_structure(out_dims)} but "
+            f"outputs has structure {_structure(output)}."
+        )
+    results = [_remove_batch_dim(name, leaf, d, size, inputs) for leaf, d in zip(leaves, dims)]
+    return _unflatten(results, spec)
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
     """``torch.func.vmap``: ``func`` mapped over a dimension of its inputs.
 
@@ -761,6 +908,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         _check_out_dims(name, out_dims)
         batch_size, dims, leaves, spec = _batched_inputs(name, in_dims, args)
         guard = _RandomnessGuard(randomness)
+        if randomness == "error" and _batching.running() is None:
+            guard.before()
+            output = _batched_call(func, batch_size, dims, leaves, spec, kwargs)
+            guard.after()  # the loop would raise on its first element too
+            if output is not _LOOP:
+                return _batched_outputs_of_one_call(name, output, out_dims, batch_size, leaves)
         outputs = []
         for index in range(batch_size):
             sliced = [
