@@ -22,7 +22,7 @@ import numpy as np
 from tinynet import _batching, autograd
 from tinynet._batching import BatchedTensor, batched
 from tinynet._random import default_generator, get_rng_state, set_rng_state
-from tinynet.errors import ShapeError
+from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional import stack
 from tinynet.tensor import Tensor
 
@@ -255,14 +255,16 @@ def _tensor_leaves(output, name: str) -> tuple[list, object]:
 def _scalar_output(value, name: str) -> Tensor:
     """``value`` checked to be a 0-d Tensor, as torch.func's gradient transforms want."""
     if not isinstance(value, Tensor):
-        raise RuntimeError(
-            f"{name}(f)(*args): Expected f(*args) to return a Tensor, got {type(value)}"
+        raise ArgumentError(  # PyTorch's RuntimeError, and the ValueError this raised before
+            f"{name}(f)(*args): Expected f(*args) to return a Tensor, got {type(value)}; "
+            "the gradient needs a scalar Tensor output"
         )
     if value.ndim != 0:
-        raise ShapeError(  # PyTorch's RuntimeError, and the ValueError this raised before
+        raise ShapeError(
             f"{name}(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
-            f"{value.ndim} dims (shape {value.shape}); return a 0-d tensor (e.g. .sum() or "
-            ".squeeze() of a single value), or use the vjp or jacrev APIs instead"
+            f"{value.ndim} dims (shape {value.shape}); the gradient needs a scalar Tensor "
+            "output: return a 0-d tensor (e.g. .sum(), or .squeeze() of a single value), or "
+            "use the vjp or jacrev APIs instead"
         )
     return value
 
