@@ -7,9 +7,10 @@ transform), the result stays connected to the graph, so transforms compose:
 
 ``torch.func``'s names are here with its return conventions: ``grad``, ``grad_and_value``,
 ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap``; JAX's ``value_and_grad``,
-``jacobian`` and ``hvp`` besides. Forward mode is computed in reverse mode (``jvp`` by two
-reverse passes, ``jacfwd`` as ``jacrev``), and ``vmap`` is a loop over the batch: the values
-are PyTorch's, the speed is not a batching transform's.
+``jacobian`` and ``hvp`` besides. Forward mode runs on the reverse-mode engine (``jvp`` by
+two reverse passes, ``jacfwd`` as one such product per input element). ``vmap`` runs the
+function once on the batch through batching rules (tinynet._batching), and falls back to a
+loop over the batch for what has no rule.
 """
 
 from __future__ import annotations
@@ -882,16 +883,22 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     tuple matching the arguments, ``None`` for an argument passed whole to every call (a
     mapped NumPy array is sliced as a Tensor).
     ``out_dims`` places the batch dimension in each output (a Tensor or a nested tuple of
-    them; ``None`` for an output that is the same for every element). Keyword arguments
-    are passed whole. ``randomness``: ``'error'`` raises if ``func`` draws from the global
-    generator (``tn.manual_seed``'s; a generator passed as ``rng=`` is not watched),
-    ``'different'`` lets each element draw anew, ``'same'`` rewinds the generator so every
-    element draws the same numbers.
+    them; ``None`` for an output that does not depend on the mapped inputs, which raises
+    otherwise, as PyTorch's). Keyword arguments are passed whole. ``randomness``:
+    ``'error'`` raises if ``func`` draws from the global generator (``tn.manual_seed``'s;
+    a generator passed as ``rng=`` is not watched), ``'different'`` lets each element draw
+    anew, ``'same'`` rewinds the generator so every element draws the same numbers.
 
-    This is a loop: ``func`` is called on each slice and the results are stacked, so any
-    function works and gradients flow through it (``vmap(grad(loss), in_dims=(None, 0,
-    0))(params, x, y)`` gives per-sample gradients), but it is not faster than the loop.
-    ``chunk_size`` is accepted and changes nothing.
+    ``func`` runs once, on the whole batch, when every op it meets has a batching rule
+    (tinynet._batching: elementwise ops, reductions, softmax, matmul, linear, reshapes,
+    basic indexing, concatenation; ``grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``
+    inside give per-element results, so ``vmap(grad(loss), in_dims=(None, 0, 0))(params,
+    x, y)`` gives per-sample gradients in one pass). Otherwise (an op without a rule, a
+    value read by ``.item()``, a comparison or NumPy, ``randomness`` other than
+    ``'error'``) it is a loop: ``func`` on each slice, the results stacked. Both give the
+    loop's values (a batched product or a sum over strided memory may round differently
+    in the last bit), and gradients flow through both. ``chunk_size`` is accepted and
+    changes nothing.
 
     >>> import tinynet as tn
     >>> x = tn.tensor([[1.0, 2.0], [3.0, 4.0]])
@@ -910,7 +917,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         _check_out_dims(name, out_dims)
         batch_size, dims, leaves, spec = _batched_inputs(name, in_dims, args)
         guard = _RandomnessGuard(randomness)
-        if randomness == "error" and _batching.running() is None:
+        if randomness == "error" and _batching.running() is None and not autograd.trace_hook():
+            # (a tn.compile recording would keep the ops of a batched try that falls back)
             guard.before()
             output = _batched_call(func, batch_size, dims, leaves, spec, kwargs)
             guard.after()  # the loop would raise on its first element too
