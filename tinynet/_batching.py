@@ -223,7 +223,7 @@ def _matmul(cls, args: tuple) -> Tensor:
 def _linear(cls, args: tuple) -> Tensor:
     x, weight, bias = args
     if not isinstance(weight, BatchedTensor) and not isinstance(bias, BatchedTensor):
-        return cls.apply(_aligned(x, x.ndim), weight, bias)  # x @ W.T + b over any leading axes
+        return cls.apply(x.physical, weight, bias)  # x @ W.T + b over any leading axes
     # per-element weights (vmap over grad of a layer): matmul's rule, then add's
     transposed = ops.transpose(weight, -1, -2)
     out = ops.matmul(x, transposed)
