@@ -168,12 +168,16 @@ def test_jacobians_hessians_jvp_and_vjp_inside_vmap_are_per_element():
         np.testing.assert_allclose(jacobians.data, loop(transform(f), (0,), X).data, rtol=1e-14)
     closed_form = np.stack([np.diag(np.cos(r)) * r.sum() + np.sin(r)[:, None] for r in X])
     np.testing.assert_allclose(vmap(jacrev(f))(X).data, closed_form, rtol=1e-13)
-    hessians = vmap(hessian(lambda x: (x**3).sum()))(X)
+    cube, calls = counted(lambda x: (x**3).sum())
+    hessians = vmap(hessian(cube))(X)
     np.testing.assert_allclose(hessians.data, np.stack([np.diag(6 * r) for r in X]))
-    tangents = vmap(lambda x, v: jvp(f, (x,), (v,))[1])(X, M[:1].repeat(5, 0))
+    wrapper, jvp_calls = counted(f)
+    tangents = vmap(lambda x, v: jvp(wrapper, (x,), (v,))[1])(X, M[:1].repeat(5, 0))
     np.testing.assert_allclose(tangents.data, closed_form @ M[0], rtol=1e-13)
-    pulled = vmap(lambda x: vjp(f, x)[1](tn.ones(3, dtype=tn.float64))[0])(X)
+    wrapper, vjp_calls = counted(f)
+    pulled = vmap(lambda x: vjp(wrapper, x)[1](tn.ones(3, dtype=tn.float64))[0])(X)
     np.testing.assert_allclose(pulled.data, closed_form.sum(axis=1), rtol=1e-13)
+    assert len(calls) == len(jvp_calls) == len(vjp_calls) == 1
 
 
 def test_out_dims_none_means_the_output_does_not_depend_on_the_batch():
