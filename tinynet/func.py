@@ -895,10 +895,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     inside give per-element results, so ``vmap(grad(loss), in_dims=(None, 0, 0))(params,
     x, y)`` gives per-sample gradients in one pass). Otherwise (an op without a rule, a
     value read by ``.item()``, a comparison or NumPy, ``randomness`` other than
-    ``'error'``) it is a loop: ``func`` on each slice, the results stacked. Both give the
-    loop's values (a batched product or a sum over strided memory may round differently
-    in the last bit), and gradients flow through both. ``chunk_size`` is accepted and
-    changes nothing.
+    ``'error'``) it is a loop, after that batched try: ``func`` on each slice, the results
+    stacked. Both give the loop's values (a batched product or a sum over strided memory
+    may round differently in the last bit), and gradients flow through both.
+    ``chunk_size`` is accepted and changes nothing.
 
     >>> import tinynet as tn
     >>> x = tn.tensor([[1.0, 2.0], [3.0, 4.0]])
