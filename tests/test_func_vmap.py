@@ -244,3 +244,20 @@ def test_every_op_under_vmap_gives_the_loops_values_and_gradients(op):
         per_element = vmap(grad(total))(*batch)
         expected = np.stack([grad(total)(*element).data for element in elements()])
         np.testing.assert_allclose(per_element.data, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_per_sample_gradients_of_a_small_cnn_in_one_call():
+    images = RNG.normal(size=(4, 1, 2, 6, 6))  # 4 examples, each a batch of one 2x6x6 image
+    params = {"conv": RNG.normal(size=(3, 2, 3, 3)), "fc": RNG.normal(size=(1, 27))}
+
+    def loss(params, image):
+        features = F.avg_pool2d(F.relu(F.conv2d(image, params["conv"], padding=1)), 2)
+        return F.linear(features.reshape(1, -1), params["fc"]).tanh().sum()
+
+    wrapper, calls = counted(loss)
+    grads = vmap(grad(wrapper), in_dims=(None, 0))(params, images)
+    assert len(calls) == 1
+    for i in range(len(images)):
+        single = grad(loss)(params, images[i])
+        for key in params:
+            np.testing.assert_allclose(grads[key].data[i], single[key].data, rtol=1e-12)

@@ -29,7 +29,7 @@ import numpy as np
 
 from tinynet import autograd, ops
 from tinynet.autograd import BatchedAccess
-from tinynet.ops import elementwise, linalg, movement, pointwise, reduce, scan
+from tinynet.ops import conv, elementwise, linalg, movement, pointwise, reduce, scan
 from tinynet.ops._args import reduction_axes
 from tinynet.tensor import Tensor
 
@@ -267,6 +267,20 @@ def _concatenate(cls, args: tuple) -> Tensor:
     return cls.apply(axis + 1, *physical)
 
 
+def _pad(cls, args: tuple) -> Tensor:
+    x, widths, value = args
+    return cls.apply(x.physical, ((0, 0), *widths), value)
+
+
+def _merged_samples(cls, args: tuple) -> Tensor:
+    """Ops on ``(N, C, ...)`` samples that never mix them (the convolutions' Im2Col and
+    Col2Im): the batch folded into N, and unfolded from the result."""
+    x, *settings = args
+    shape = x.physical.data.shape
+    out = cls.apply(x.physical.reshape(shape[0] * shape[1], *shape[2:]), *settings)
+    return out.reshape(shape[:2] + out.data.shape[1:])
+
+
 RULES: dict[type, Callable[[type, tuple], Tensor]] = {}
 for _module in (elementwise, pointwise):
     for _cls in vars(_module).values():
@@ -289,6 +303,9 @@ RULES.update(
         movement.BroadcastTo: _broadcast_to,
         movement.GetItem: _getitem,
         movement.Concatenate: _concatenate,
+        movement.Pad: _pad,
+        conv.Im2Col: _merged_samples,
+        conv.Col2Im: _merged_samples,
     }
 )
 

@@ -891,9 +891,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 
     ``func`` runs once, on the whole batch, when every op it meets has a batching rule
     (tinynet._batching: elementwise ops, reductions, softmax, matmul, linear, reshapes,
-    basic indexing, concatenation; ``grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``
-    inside give per-element results, so ``vmap(grad(loss), in_dims=(None, 0, 0))(params,
-    x, y)`` gives per-sample gradients in one pass). Otherwise (an op without a rule, a
+    basic indexing, concatenation, convolutions; ``grad``, ``vjp``, ``jvp``, ``jacrev``,
+    ``jacfwd`` inside give per-element results, so ``vmap(grad(loss), in_dims=(None, 0,
+    0))(params, x, y)`` gives per-sample gradients in one pass). Otherwise (an op without a rule, a
     value read by ``.item()``, a comparison or NumPy, ``randomness`` other than
     ``'error'``) it is a loop, after that batched try: ``func`` on each slice, the results
     stacked. Both give the loop's values (a batched product or a sum over strided memory
