@@ -10,7 +10,8 @@ batch; elements never mix, so the gradient of a batch's sum is each element's gr
 
 Reading the values any other way (``.item()``, ``np.asarray``, a comparison, an op without a
 rule) raises ``BatchedAccess``, and ``tn.func.vmap`` runs its loop instead: the rules are a
-faster road to the loop's values, never a different answer.
+faster road to the loop's values (to the last bit, but where a batched BLAS product or a
+sum over strided memory adds in another order), never a different answer.
 
 >>> import numpy as np
 >>> x = batched(Tensor(np.arange(6.0).reshape(2, 3)))
@@ -33,7 +34,10 @@ from tinynet.ops import conv, elementwise, linalg, movement, pointwise, reduce, 
 from tinynet.ops._args import reduction_axes
 from tinynet.tensor import Tensor
 
-__all__ = ["RULES", "BatchedAccess", "BatchedTensor", "LogicalArray", "batched", "running"]
+__all__ = [
+    "RULES", "BatchedAccess", "BatchedTensor", "LogicalArray", "batch_of", "batched", "expand",
+    "running",
+]  # fmt: skip
 
 
 class LogicalArray:
