@@ -261,3 +261,23 @@ def test_per_sample_gradients_of_a_small_cnn_in_one_call():
         single = grad(loss)(params, images[i])
         for key in params:
             np.testing.assert_allclose(grads[key].data[i], single[key].data, rtol=1e-12)
+
+
+def test_one_hot_cross_entropy_gives_cross_entropys_per_sample_gradients_in_one_call():
+    model = nn.Sequential(nn.Linear(3, 8, rng=0), nn.ReLU(), nn.Linear(8, 4, rng=1)).double()
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    labels = np.array([0, 3, 1, 1, 2])
+
+    def one_hot_loss(params, x, one_hot):
+        logits = nn.utils.functional_call(model, params, (x,))
+        return -(F.log_softmax(logits, dim=-1) * one_hot).sum()
+
+    def cross_entropy(params, x, label):  # checks its class indices: the loop
+        return F.cross_entropy(nn.utils.functional_call(model, params, (x[None],)), label[None])
+
+    wrapper, calls = counted(one_hot_loss)
+    fast = vmap(grad(wrapper), in_dims=(None, 0, 0))(params, X, np.eye(4)[labels])
+    looped = vmap(grad(cross_entropy), in_dims=(None, 0, 0))(params, X, tn.tensor(labels))
+    assert len(calls) == 1
+    for key in params:
+        np.testing.assert_allclose(fast[key].data, looped[key].data, rtol=1e-12, atol=1e-15)
