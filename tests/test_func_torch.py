@@ -271,3 +271,66 @@ def test_transforms_keep_the_function_name_for_messages():
         vmap(grad(loss), in_dims=2)(np.ones((2, 3)))
     with pytest.raises(ValueError, match="jacrev: `chunk_size` should be greater than 0."):
         jacrev(loss, chunk_size=0)
+
+
+# -- argnums and scalar outputs: torch.func's RuntimeErrors ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argnums", "message"),
+    [
+        (2, r"Got argnum=2, but only 2 positional inputs"),
+        (-3, r"Got argnum=-3, but only 2 positional inputs"),
+        ((0, 5), r"Got argnum=5, but only 2 positional inputs"),
+        ((), "argnums must be non-empty"),
+        ((0, 0), r"argnums elements must be unique, got \(0, 0\)"),
+        ([0, 1], r"argnums must be int or Tuple\[int, \.\.\.\]"),
+        ((0, "1"), "argnum must be int"),
+    ],
+)
+def test_bad_argnums_are_runtime_errors(argnums, message):
+    with pytest.raises(RuntimeError, match=message):
+        grad(lambda a, b: (a * b).sum(), argnums=argnums)(np.ones(2), np.ones(2))
+    with pytest.raises(RuntimeError, match=message):
+        jacrev(lambda a, b: a * b, argnums=argnums)(np.ones(2), np.ones(2))
+
+
+def test_negative_argnums_count_from_the_end():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    np.testing.assert_array_equal(grad(lambda a, b: (a * b).sum(), argnums=-1)(x, y).data, x)
+
+
+def test_grad_needs_a_0d_output_as_torch_func():
+    for transform in (grad, grad_and_value, tn.func.value_and_grad):
+        with pytest.raises(RuntimeError, match=r"got tensor with 1 dims \(shape \(1,\)\)"):
+            transform(lambda x: (x**2).sum(axis=0, keepdims=True))(np.ones(2))
+        with pytest.raises(RuntimeError, match="Expected f\\(\\*args\\) to return a Tensor"):
+            transform(lambda x: 3.0)(np.ones(2))
+    # the fix the message names: a 0-d output, whose gradient is 2 x
+    np.testing.assert_array_equal(grad(lambda x: (x**2).sum())(np.array([1.0, 3.0])).data, [2, 6])
+
+
+def test_jacfwd_is_forward_mode_with_jacrevs_values():
+    x, y = np.array([0.3, -1.2, 0.7]), np.array([2.0, 0.5])
+
+    def f(a, b):
+        return (a.sin() * b.sum(), (a**2).sum() * b, b * 0 + 1.0)
+
+    forward = jacfwd(f, argnums=(0, 1))(x, y)
+    reverse = jacrev(f, argnums=(0, 1))(x, y)
+    for forward_row, reverse_row in zip(forward, reverse):
+        for fwd, rev in zip(forward_row, reverse_row):
+            assert fwd.shape == rev.shape and not fwd.requires_grad
+            np.testing.assert_allclose(fwd.data, rev.data, rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(forward[2][0].data, np.zeros((2, 3)))  # independent output
+    # a matrix input: the columns land on the input's axes
+    m = np.arange(6.0).reshape(2, 3) / 7
+    np.testing.assert_allclose(
+        jacfwd(lambda p: (p.exp() * p[0]).sum(axis=0))(m).data,
+        numerical_jacobian(lambda p: (np.exp(p) * p[0]).sum(axis=0), m),
+        atol=1e-8,
+    )
+    # f runs once; its 50 x 2 Jacobian comes from 2 forward columns
+    calls = []
+    wide = jacfwd(lambda a: calls.append(1) or (a[:, None] * np.arange(25.0)).reshape(50))(y)
+    assert wide.shape == (50, 2) and len(calls) == 1

@@ -122,26 +122,31 @@ class Function:
         # One or two Tensors, most ops' arguments, are read without a loop.
         count = len(args)
         needs: tuple
-        if count == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor):
-            a, b = args
-            needs = (a._requires_grad, b._requires_grad)
-            out = cls.forward(ctx, a.data, b.data)
-        elif count == 1 and isinstance(args[0], Tensor):
-            a = args[0]
-            needs = (a._requires_grad,)
-            out = cls.forward(ctx, a.data)
-        elif (
-            count == 3
-            and isinstance(args[0], Tensor)
-            and not isinstance(args[1], Tensor)
-            and not isinstance(args[2], Tensor)
-        ):  # a tensor and two settings: reductions (x, axis, keepdims), clip
-            a = args[0]
-            needs = (a._requires_grad, False, False)
-            out = cls.forward(ctx, a.data, args[1], args[2])
-        else:
-            arrays, needs = _unpack(args)
-            out = cls.forward(ctx, *arrays)
+        try:  # free in Python 3.11 until something raises
+            if count == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor):
+                a, b = args
+                needs = (a._requires_grad, b._requires_grad)
+                out = cls.forward(ctx, a.data, b.data)
+            elif count == 1 and isinstance(args[0], Tensor):
+                a = args[0]
+                needs = (a._requires_grad,)
+                out = cls.forward(ctx, a.data)
+            elif (
+                count == 3
+                and isinstance(args[0], Tensor)
+                and not isinstance(args[1], Tensor)
+                and not isinstance(args[2], Tensor)
+            ):  # a tensor and two settings: reductions (x, axis, keepdims), clip
+                a = args[0]
+                needs = (a._requires_grad, False, False)
+                out = cls.forward(ctx, a.data, args[1], args[2])
+            else:
+                arrays, needs = _unpack(args)
+                out = cls.forward(ctx, *arrays)
+        except (BatchedAccess, TypeError):  # NumPy refusing vmap's batched tensor's stand-in
+            if _batched_type is None or not any(type(arg) is _batched_type for arg in args):
+                raise
+            return _batching_rule(cls, args)  # the op's batching rule (tinynet._batching)
         if type(out) is not np.ndarray:
             out = _as_output_array(out, cls)
         if _trace_hook is not None:
@@ -539,6 +544,23 @@ def _call_backward_hooks(node, grad_output, input_grads) -> None:
 
 
 # -- the engine -----------------------------------------------------------------------
+
+
+# -- vmap's batching rules (tinynet._batching) -------------------------------------------------
+class BatchedAccess(Exception):
+    """The values of one of ``vmap``'s batched tensors were read. Inside ``Function.apply``
+    the op's batching rule then runs; anywhere else ``vmap`` falls back to its loop."""
+
+
+_batching_rule: Callable = None  # type: ignore[assignment]  # set by tinynet._batching
+_batched_type: type | None = None
+
+
+def set_batching_rule(rule: Callable, batched_type: type) -> None:
+    """Install ``rule(cls, args)``, run by ``Function.apply`` when an input is of
+    ``batched_type`` and the op's forward refused its values."""
+    global _batching_rule, _batched_type
+    _batching_rule, _batched_type = rule, batched_type
 
 
 # -- tn.compile's recorder (tinynet.compiler) ---------------------------------------------------

@@ -7,9 +7,10 @@ transform), the result stays connected to the graph, so transforms compose:
 
 ``torch.func``'s names are here with its return conventions: ``grad``, ``grad_and_value``,
 ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap``; JAX's ``value_and_grad``,
-``jacobian`` and ``hvp`` besides. Forward mode is computed in reverse mode (``jvp`` by two
-reverse passes, ``jacfwd`` as ``jacrev``), and ``vmap`` is a loop over the batch: the values
-are PyTorch's, the speed is not a batching transform's.
+``jacobian`` and ``hvp`` besides. Forward mode runs on the reverse-mode engine (``jvp`` by
+two reverse passes, ``jacfwd`` as one such product per input element). ``vmap`` runs the
+function once on the batch through batching rules (tinynet._batching), and falls back to a
+loop over the batch for what has no rule.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import typing
 
 import numpy as np
 
-from tinynet import autograd
+from tinynet import _batching, autograd
+from tinynet._batching import BatchedTensor, batched
 from tinynet._random import default_generator, get_rng_state, set_rng_state
-from tinynet.errors import ShapeError
+from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional import stack
 from tinynet.tensor import Tensor
 
@@ -112,6 +114,34 @@ def _graph_input(leaf, position: int) -> Tensor:
     return Tensor(data, requires_grad=True)
 
 
+def _batched_graph_input(leaf, position: int, size: int) -> tuple[Tensor, bool]:
+    """A differentiated argument inside vmap's batched run, and whether it already was in a
+    graph. An unbatched one is copied for every element first: each element's gradient
+    then lands in its own row, where one shared tensor would get the batch's sum."""
+    if isinstance(leaf, BatchedTensor):
+        physical = leaf.physical
+    else:
+        tensor = leaf if isinstance(leaf, Tensor) else Tensor(np.asarray(leaf))
+        physical = (
+            _batching.expand(tensor, size)
+            if tensor.requires_grad
+            else Tensor(np.repeat(tensor.data[None], size, axis=0))
+        )
+    if physical.requires_grad:
+        return batched(physical), True
+    return batched(_graph_input(physical, position)), False
+
+
+def _checked_argnums(argnums) -> tuple:
+    if not isinstance(argnums, tuple):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    if not argnums:
+        raise RuntimeError("argnums must be non-empty")
+    if len(set(argnums)) != len(argnums):
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    return argnums
+
+
 def _prepare(args, argnums):
     """Make the differentiated arguments' leaves graph inputs.
 
@@ -120,15 +150,24 @@ def _prepare(args, argnums):
     tuple for a tuple) and whether to build a graph (an input already required grad).
     """
     single = isinstance(argnums, int)
-    numbers = (argnums,) if single else tuple(argnums)
+    numbers = (argnums,) if single else _checked_argnums(argnums)
     args = list(args)
     inputs, specs, nested = [], [], False
     for i in numbers:
-        if i >= len(args) or i < -len(args):
-            raise IndexError(f"argnums {i} is out of range for {len(args)} arguments")
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise RuntimeError(f"argnum must be int, got: {type(i)}")
+        if i >= len(args) or i < -len(args):  # PyTorch's type and message, and the fix
+            raise RuntimeError(
+                f"Got argnum={i}, but only {len(args)} positional inputs; argnums counts "
+                f"the positional arguments from 0 (or from -1 at the end)"
+            )
         leaves, spec = _flatten(args[i])
+        size = _batching.running()
         for k, leaf in enumerate(leaves):
-            if isinstance(leaf, Tensor) and leaf.requires_grad:
+            if size is not None:  # inside vmap's batched run: per-element gradients
+                leaves[k], already = _batched_graph_input(leaf, i, size)
+                nested = nested or already
+            elif isinstance(leaf, Tensor) and leaf.requires_grad:
                 nested = True
             else:
                 leaves[k] = _graph_input(leaf, i)
@@ -146,8 +185,42 @@ def _prepare(args, argnums):
     return args, inputs, regroup, nested
 
 
+def _physical_cotangent(output: BatchedTensor, cotangent) -> Tensor:
+    """The cotangent of a batched ``output``'s physical tensor: every element's."""
+    shape = output.physical.data.shape
+    if cotangent is None:
+        return Tensor(np.ones(shape, output.data.dtype))
+    if isinstance(cotangent, BatchedTensor):
+        return cotangent.physical
+    if cotangent.requires_grad:
+        return cotangent.broadcast_to(shape)
+    return Tensor(np.broadcast_to(cotangent.data, shape))
+
+
+def _batched_gradients(outputs, inputs, cotangents, create_graph: bool, retain_graph: bool):
+    """``_gradients`` inside vmap's batched run: on the physical tensors, batched results."""
+    physical_outputs, physical_cotangents = [], []
+    for output, cotangent in zip(outputs, cotangents):
+        if isinstance(output, BatchedTensor):
+            physical_outputs.append(output.physical)
+            physical_cotangents.append(_physical_cotangent(output, cotangent))
+        elif isinstance(cotangent, BatchedTensor):
+            raise _batching.BatchedAccess("a batched cotangent for an unbatched output")
+        else:
+            physical_outputs.append(output)
+            physical_cotangents.append(cotangent)
+    physical_inputs = [t.physical if isinstance(t, BatchedTensor) else t for t in inputs]
+    grads = _gradients(
+        physical_outputs, physical_inputs, physical_cotangents,
+        create_graph=create_graph, retain_graph=retain_graph,
+    )  # fmt: skip
+    return [batched(g) if isinstance(t, BatchedTensor) else g for g, t in zip(grads, inputs)]
+
+
 def _gradients(outputs, inputs, cotangents, *, create_graph: bool, retain_graph: bool = True):
     """The gradients of ``sum <output, cotangent>`` for each input; zeros where unused."""
+    if any(isinstance(t, BatchedTensor) for t in inputs):
+        return _batched_gradients(outputs, inputs, cotangents, create_graph, retain_graph)
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     grads = [None] * len(inputs)
     if pairs:
@@ -180,12 +253,19 @@ def _tensor_leaves(output, name: str) -> tuple[list, object]:
     return leaves, spec
 
 
-def _scalar_output(value) -> Tensor:
-    if not isinstance(value, Tensor) or value.data.size != 1:
-        shape = value.shape if isinstance(value, Tensor) else type(value).__name__
-        raise ShapeError(  # PyTorch's RuntimeError, and the ValueError this raised before
-            f"grad needs a function with a scalar Tensor output, got {shape}; for another "
-            "output use jacrev, or vjp with a cotangent"
+def _scalar_output(value, name: str) -> Tensor:
+    """``value`` checked to be a 0-d Tensor, as torch.func's gradient transforms want."""
+    if not isinstance(value, Tensor):
+        raise ArgumentError(  # PyTorch's RuntimeError, and the ValueError this raised before
+            f"{name}(f)(*args): Expected f(*args) to return a Tensor, got {type(value)}; "
+            "the gradient needs a scalar Tensor output"
+        )
+    if value.ndim != 0:
+        raise ShapeError(
+            f"{name}(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
+            f"{value.ndim} dims (shape {value.shape}); the gradient needs a scalar Tensor "
+            "output: return a 0-d tensor (e.g. .sum(), or .squeeze() of a single value), or "
+            "use the vjp or jacrev APIs instead"
         )
     return value
 
@@ -207,7 +287,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
     def wrapped(*args, **kwargs):
         args, inputs, regroup, nested = _prepare(args, argnums)
         value, aux = _split_aux(f(*args, **kwargs), has_aux, "grad_and_value")
-        value = _scalar_output(value)
+        value = _scalar_output(value, "grad_and_value")
         grads = _gradients([value], inputs, [None], create_graph=nested, retain_graph=nested)
         if not nested:
             value, aux = value.detach(), _detached(aux)
@@ -325,18 +405,24 @@ def _tangents(primals, tangents, inputs) -> list[Tensor]:
     return flat
 
 
+def _zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``t``'s shape and dtype; batched when ``t`` is (inside vmap's batched run)."""
+    if isinstance(t, BatchedTensor):
+        return batched(Tensor(np.zeros_like(t.physical.data), requires_grad=requires_grad))
+    return Tensor(np.zeros_like(t.data), requires_grad=requires_grad)
+
+
 def _push_forward(outputs, inputs, directions, nested: bool) -> list[Tensor]:
     """``J @ directions`` for each output, as the gradient in ``u`` of ``<u @ J, directions>``."""
-    dummies = [Tensor(np.zeros_like(o.data), requires_grad=True) for o in outputs]
+    dummies = [_zeros_like(o, requires_grad=True) for o in outputs]
     pulled = _gradients(outputs, inputs, dummies, create_graph=True)
     terms = [(p * d).sum() for p, d in zip(pulled, directions) if p.requires_grad]
     if not terms:  # f does not depend on the primals
-        return [Tensor(np.zeros_like(o.data)) for o in outputs]
+        return [_zeros_like(o) for o in outputs]
     total = terms[0]
     for term in terms[1:]:
         total = total + term
-    pushed = autograd.grad(total, dummies, create_graph=nested, allow_unused=True)
-    return [p if p is not None else Tensor(np.zeros_like(o.data)) for p, o in zip(pushed, outputs)]
+    return _gradients([total], dummies, [None], create_graph=nested, retain_graph=nested)
 
 
 def jvp(f, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux: bool = False):
@@ -437,11 +523,46 @@ def jacobian(f, argnums=0):
     return jacrev(f, argnums)
 
 
-def jacfwd(f, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
-    """``torch.func.jacfwd``: the same values as ``jacrev``, computed here in reverse mode.
+def _forward_columns(outputs: list[Tensor], inputs: list[Tensor], nested: bool) -> list[list]:
+    """Each output's Jacobian in each input, a column per input element, in forward mode.
 
-    ``randomness`` is ``vmap``'s: ``'error'`` raises if ``f`` draws from the global
-    generator (PyTorch's jacfwd maps ``f`` over the input's basis); ``'same'`` and
+    ``jvp``'s trick with the basis as tangents: ``pulled = u @ J`` is built once with
+    ``u`` as graph inputs, and the column for input element ``k`` is the gradient of
+    ``pulled[k]`` in ``u``, which is ``J @ e_k``. Returns ``[output][input]`` Tensors of
+    shape ``output.shape + input.shape``.
+    """
+    dummies = [_zeros_like(o, requires_grad=True) for o in outputs]
+    pulled = _gradients(outputs, inputs, dummies, create_graph=True)
+    jacobians: list[list] = [[] for _ in outputs]
+    for pulled_input, t in zip(pulled, inputs):
+        columns: list[list[Tensor]] = [[] for _ in outputs]
+        flat = pulled_input.reshape(-1) if pulled_input.requires_grad else None
+        for k in range(t.data.size):
+            pushed = (
+                _gradients([flat[k]], dummies, [None], create_graph=nested)
+                if flat is not None
+                else [_zeros_like(o) for o in outputs]
+            )
+            for column, p in zip(columns, pushed):
+                column.append(p)
+        for jacobian, column, o in zip(jacobians, columns, outputs):
+            joined = (
+                stack(column, axis=-1) if column else Tensor(np.zeros(o.shape + (0,), o.data.dtype))
+            )
+            jacobian.append(joined.reshape(*o.shape, *t.shape))
+    if not nested:
+        jacobians = [[j.detach() for j in row] for row in jacobians]
+    return jacobians
+
+
+def jacfwd(f, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """``torch.func.jacfwd``: ``f`` -> a function returning its Jacobian, by forward mode.
+
+    One Jacobian-vector product per input element (``jvp``'s, with the standard basis as
+    tangents), so it suits functions with fewer inputs than outputs, as PyTorch's; the
+    values are ``jacrev``'s, with the same structure for tuple outputs, ``argnums`` and
+    ``has_aux``. ``randomness`` is ``vmap``'s: ``'error'`` raises if ``f`` draws from the
+    global generator (PyTorch's jacfwd maps ``f`` over the input's basis); ``'same'`` and
     ``'different'`` let it draw (``f`` runs once).
 
     >>> import tinynet as tn
@@ -449,15 +570,18 @@ def jacfwd(f, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     [[4.0, 1.0], [2.0, 5.0]]
     """
     _check_randomness(randomness)
-    reverse = jacrev(f, argnums, has_aux=has_aux)
 
     @functools.wraps(f, updated=())
     def wrapped(*args, **kwargs):
         guard = _RandomnessGuard(randomness)
         guard.before()
-        result = reverse(*args, **kwargs)
+        args, inputs, regroup, nested = _prepare(args, argnums)
+        output, aux = _split_aux(f(*args, **kwargs), has_aux, "jacfwd")
         guard.after()
-        return result
+        outputs, spec = _tensor_leaves(output, "jacfwd")
+        rows = _forward_columns(outputs, inputs, nested)
+        result = _unflatten([regroup(row) for row in rows], spec)
+        return (result, aux if nested else _detached(aux)) if has_aux else result
 
     return wrapped
 
@@ -484,7 +608,7 @@ def hvp(f, x, v):
     )
     v = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x_arg.dtype))
     nested = x_arg is x
-    value = _scalar_output(f(x_arg))
+    value = _scalar_output(f(x_arg), "hvp")
     product = None
     if value.requires_grad:
         (gradient,) = autograd.grad(value, x_arg, create_graph=True)
@@ -666,6 +790,92 @@ def _batched_outputs(name: str, outputs: list, out_dims):
     return _unflatten([_unbatch(name, list(c), d) for c, d in zip(columns, dims)], spec)
 
 
+# -- vmap's batched run: the function called once, its primitives on their batching rules --
+
+_LOOP = object()  # _batched_call's answer when the function needs the loop
+
+
+def _batched_call(func, size: int, dims: list, leaves: list, spec, kwargs):
+    """``func`` called once on batched tensors (tinynet._batching), or ``_LOOP``.
+
+    Any failure means the loop: an op without a rule, a read of a batched tensor's values
+    (``.item()``, a comparison, NumPy), or an error of ``func``'s own, which the loop then
+    raises for the element that causes it.
+    """
+    arguments = [
+        leaf if dim is None else batched(_batch_first(leaf, dim)) for leaf, dim in zip(leaves, dims)
+    ]
+    rng_state = get_rng_state()
+    try:
+        with _batching.batch_of(size):
+            output = func(*_unflatten(arguments, spec), **kwargs)
+        for leaf in _flatten(output)[0]:
+            if type(leaf) is not BatchedTensor and isinstance(leaf, Tensor):
+                if isinstance(leaf.data, _batching.LogicalArray):
+                    return _LOOP
+    except Exception:  # noqa: BLE001  (the loop gives the answer, or the error, instead)
+        set_rng_state(rng_state)
+        return _LOOP
+    return output
+
+
+def _batch_first(leaf: Tensor, dim: int) -> Tensor:
+    if dim == 0:
+        return leaf
+    order = list(range(leaf.ndim))
+    order.insert(0, order.pop(dim))
+    return leaf.permute(*order)
+
+
+def _remove_batch_dim(name: str, output, out_dim, size: int, inputs: list):
+    """One output of the batched run with its batch axis at ``out_dim`` (torch.func's
+    ``_maybe_remove_batch_dim``): an unbatched Tensor is repeated for every element."""
+    if out_dim is None:
+        if isinstance(output, BatchedTensor):
+            raise ValueError(
+                f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is "
+                "None (the output depends on a mapped input; return one that does not, or "
+                "give this output an int out_dim)"
+            )
+        return output
+    if not isinstance(output, Tensor):
+        raise ValueError(
+            f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(output)}. "
+            "Did you mean to set out_dim= to None for output?"
+        )
+    ndim = output.ndim + 1
+    if not -ndim <= out_dim < ndim:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
+            f"got {out_dim})"
+        )
+    if not isinstance(output, BatchedTensor):
+        return stack([output] * size, axis=out_dim % ndim)
+    physical = output.physical
+    if any(physical is leaf for leaf in inputs):  # the loop's result is a new tensor
+        physical = physical.clone()
+    if out_dim % ndim == 0:
+        return physical
+    order = list(range(1, ndim))
+    order.insert(out_dim % ndim, 0)
+    return physical.permute(*order)
+
+
+def _batched_outputs_of_one_call(name: str, output, out_dims, size: int, inputs: list):
+    leaves, spec = _flatten(output)
+    if spec is None and isinstance(out_dims, tuple) and len(out_dims) == 1:
+        out_dims = out_dims[0]
+    dims = _broadcast(out_dims, spec)
+    if dims is None:
+        raise ValueError(
+            f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with "
+            f"the structure of `outputs`. out_dims has structure {_structure(out_dims)} but "
+            f"outputs has structure {_structure(output)}."
+        )
+    results = [_remove_batch_dim(name, leaf, d, size, inputs) for leaf, d in zip(leaves, dims)]
+    return _unflatten(results, spec)
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
     """``torch.func.vmap``: ``func`` mapped over a dimension of its inputs.
 
@@ -673,15 +883,21 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     tuple matching the arguments, ``None`` for an argument passed whole to every call (a
     mapped NumPy array is sliced as a Tensor).
     ``out_dims`` places the batch dimension in each output (a Tensor or a nested tuple of
-    them; ``None`` for an output that is the same for every element). Keyword arguments
-    are passed whole. ``randomness``: ``'error'`` raises if ``func`` draws from the global
-    generator (``tn.manual_seed``'s; a generator passed as ``rng=`` is not watched),
-    ``'different'`` lets each element draw anew, ``'same'`` rewinds the generator so every
-    element draws the same numbers.
+    them; ``None`` for an output that does not depend on the mapped inputs, which raises
+    otherwise, as PyTorch's). Keyword arguments are passed whole. ``randomness``:
+    ``'error'`` raises if ``func`` draws from the global generator (``tn.manual_seed``'s;
+    a generator passed as ``rng=`` is not watched), ``'different'`` lets each element draw
+    anew, ``'same'`` rewinds the generator so every element draws the same numbers.
 
-    This is a loop: ``func`` is called on each slice and the results are stacked, so any
-    function works and gradients flow through it (``vmap(grad(loss), in_dims=(None, 0,
-    0))(params, x, y)`` gives per-sample gradients), but it is not faster than the loop.
+    ``func`` runs once, on the whole batch, when every op it meets has a batching rule
+    (tinynet._batching: elementwise ops, reductions, softmax, matmul, linear, reshapes,
+    basic indexing, concatenation, convolutions; ``grad``, ``vjp``, ``jvp``, ``jacrev``,
+    ``jacfwd`` inside give per-element results, so ``vmap(grad(loss), in_dims=(None, 0,
+    0))(params, x, y)`` gives per-sample gradients in one pass). Otherwise (an op without a rule, a
+    value read by ``.item()``, a comparison or NumPy, ``randomness`` other than
+    ``'error'``) it is a loop, after that batched try: ``func`` on each slice, the results
+    stacked. Both give the loop's values (a batched product or a sum over strided memory
+    may round differently in the last bit), and gradients flow through both.
     ``chunk_size`` is accepted and changes nothing.
 
     >>> import tinynet as tn
@@ -701,6 +917,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         _check_out_dims(name, out_dims)
         batch_size, dims, leaves, spec = _batched_inputs(name, in_dims, args)
         guard = _RandomnessGuard(randomness)
+        if randomness == "error" and _batching.running() is None and not autograd.trace_hook():
+            # (a tn.compile recording would keep the ops of a batched try that falls back)
+            guard.before()
+            output = _batched_call(func, batch_size, dims, leaves, spec, kwargs)
+            guard.after()  # the loop would raise on its first element too
+            if output is not _LOOP:
+                return _batched_outputs_of_one_call(name, output, out_dims, batch_size, leaves)
         outputs = []
         for index in range(batch_size):
             sliced = [
