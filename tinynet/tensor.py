@@ -1210,6 +1210,90 @@ class Tensor:
     def cross(self, other, dim=None) -> Tensor:
         return _ops.cross(self, other, dim)
 
+    # -- PyTorch's names, session 9: order statistics, NaN-aware reductions, histograms ----
+    def kthvalue(self, *args, **kwargs) -> tuple:
+        return _functional.kthvalue(self, *args, **kwargs)
+
+    def mode(self, *args, **kwargs) -> tuple:
+        return _functional.mode(self, *args, **kwargs)
+
+    def aminmax(self, *, dim=None, keepdim: builtins.bool = False, **kwargs) -> tuple:
+        return _functional.aminmax(self, dim=dim, keepdim=keepdim, **kwargs)
+
+    def nanmedian(self, *args, **kwargs) -> Tensor | tuple:
+        return _functional.nanmedian(self, *args, **kwargs)
+
+    def msort(self) -> Tensor:
+        return _functional.msort(self)
+
+    def nansum(self, *args, **kwargs) -> Tensor:
+        return _functional.nansum(self, *args, **kwargs)
+
+    def nanmean(self, *args, **kwargs) -> Tensor:
+        return _functional.nanmean(self, *args, **kwargs)
+
+    def histc(self, bins: builtins.int = 100, min=0, max=0) -> Tensor:
+        return _functional.histc(self, bins, min, max)
+
+    def histogram(self, bins=100, **kwargs) -> tuple:
+        return _functional.histogram(self, bins, **kwargs)
+
+    def unique(self, *args, **kwargs) -> Tensor | tuple:
+        return _functional.unique(self, *args, **kwargs)
+
+    def unique_consecutive(self, *args, **kwargs) -> Tensor | tuple:
+        return _functional.unique_consecutive(self, *args, **kwargs)
+
+    def ravel(self) -> Tensor:
+        return _functional.ravel(self)
+
+    def multinomial(
+        self, num_samples: builtins.int, replacement: builtins.bool = False, **kwargs
+    ) -> Tensor:
+        """Category indices drawn with this tensor's weights (``tn.multinomial``)."""
+        return _sampling.multinomial(self, num_samples, replacement, **kwargs)
+
+    def bernoulli(self, p=None, **kwargs) -> Tensor:
+        """0 or 1, 1 with each element's probability or ``p`` (``tn.bernoulli``)."""
+        return _sampling.bernoulli(self, p, **kwargs)
+
+    def bernoulli_(self, p=0.5, *, generator=None, rng=None) -> Tensor:
+        """Fill with 0 or 1, 1 with probability ``p`` (a number, or a tensor broadcasting
+        to this shape), as PyTorch's ``bernoulli_``; any dtype."""
+        chances = p.data if isinstance(p, Tensor) else np.asarray(p, dtype=np.float64)
+        if chances.dtype.kind != "f":
+            chances = chances.astype(np.float64)
+        chances = np.broadcast_to(chances, self.data.shape)
+        drawn = _sampling.bernoulli(chances, generator=generator, rng=rng).data
+        values = drawn.astype(self.data.dtype)
+        return write_in_place(self, "bernoulli_", lambda t: overwrite(t, values))
+
+    def nelement(self) -> builtins.int:
+        """The number of elements (PyTorch's alias of ``numel``)."""
+        return self.data.size
+
+    def ndimension(self) -> builtins.int:
+        """The number of dimensions (PyTorch's alias of ``dim``)."""
+        return self.data.ndim
+
+    def type(self, dtype=None, non_blocking: builtins.bool = False) -> str | Tensor:
+        """PyTorch's ``type``: without ``dtype`` the type's name (``'tinynet.FloatTensor'``
+        for float32, ``'tinynet.LongTensor'`` for int64 ...); with one, this tensor cast to
+        it (itself if it has it already). ``dtype`` is a dtype or such a name
+        (``'torch.DoubleTensor'`` is read too).
+
+        >>> import tinynet as tn
+        >>> x = tn.tensor([1, 2])
+        >>> x.type(), x.type(tn.float64).type(), x.type("torch.FloatTensor").dtype
+        ('tinynet.LongTensor', 'tinynet.DoubleTensor', dtype('float32'))
+        """
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.data.dtype)
+            if name is None:
+                raise TypeError(f"type(): no tensor type name for dtype {self.dtype}")
+            return f"tinynet.{name}"
+        return self.to(_dtype_of_type(dtype))
+
     # == end of issue 11 methods ==
 
     # -- PyTorch's dtype conversions (last: their names shadow builtins in the class body) --
@@ -1320,6 +1404,35 @@ def _size_arg(size: tuple) -> tuple:
         raise TypeError(f"size must be a tuple of ints, got {size!r}") from None
 
 
+#: PyTorch's legacy tensor type names, for ``Tensor.type``.
+_TYPE_NAMES = {
+    np.dtype(np.float16): "HalfTensor",
+    np.dtype(np.float32): "FloatTensor",
+    np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.uint8): "ByteTensor",
+    np.dtype(np.int8): "CharTensor",
+    np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int32): "IntTensor",
+    np.dtype(np.int64): "LongTensor",
+    np.dtype(np.bool_): "BoolTensor",
+}
+
+
+def _dtype_of_type(dtype) -> np.dtype:
+    """The dtype ``Tensor.type(dtype)`` asks for: a dtype, or a type name with the prefix
+    ``tinynet.`` or ``torch.``."""
+    if isinstance(dtype, str) and dtype.startswith(("tinynet.", "torch.")):
+        name = dtype.split(".", 1)[1]
+        for known, type_name in _TYPE_NAMES.items():
+            if type_name == name:
+                return known
+        raise ValueError(
+            f"type(): invalid type {dtype!r}; the names are "
+            + ", ".join(f"tinynet.{n}" for n in _TYPE_NAMES.values())
+        )
+    return np.dtype(dtype)
+
+
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)
 
@@ -1351,12 +1464,23 @@ from tinynet import errors as _errors  # noqa: E402
 from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
 from tinynet.ops._args import index_array as _index_array  # noqa: E402
 
-# PyTorch's in-place unary ops: ``x.exp_()`` is ``x.exp()`` written back (``unary_inplace``).
+# PyTorch's in-place forms of ops: ``x.exp_()`` is ``x.exp()`` written back (``unary_inplace``).
 for _name in (
     "abs", "neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "floor", "ceil", "trunc",
     "round", "sign",
+    "exp2", "expm1", "log2", "log10", "log1p", "rsqrt", "square", "frac", "erf", "sin", "cos",
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+    # with arguments: x.clamp_min_(0) is x.clamp_min(0) written back
+    "clamp_min", "clamp_max", "nan_to_num", "atan2", "hypot", "fmod", "remainder",
+    "floor_divide", "lerp", "cumsum", "cumprod", "tril", "triu", "scatter", "scatter_add",
+    "scatter_reduce",
 ):  # fmt: skip
     setattr(Tensor, f"{_name}_", unary_inplace(_name))
+for _alias, _name in (
+    ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arcsinh_", "asinh_"),
+    ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("arctan2_", "atan2_"),
+):  # fmt: skip
+    setattr(Tensor, _alias, getattr(Tensor, _name))
 
 # PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
 for _name in (
@@ -1366,5 +1490,6 @@ for _name in (
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402
 from tinynet import ops as _ops  # noqa: E402
+from tinynet import sampling as _sampling  # noqa: E402  (x.multinomial, x.bernoulli)
 from tinynet.ops import movement as _movement  # noqa: E402
 from tinynet.ops import reduce as _reductions  # noqa: E402

@@ -41,15 +41,17 @@ _LAZY = {
     "tinynet.functional.norms": "norms einsum norm normalize",
     "tinynet.functional.shape": (
         "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
-        "repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu unbind "
-        "unflatten vstack"
+        "ravel repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu "
+        "unbind unflatten vstack"
     ),
     "tinynet.functional.sorting": (
-        "sorting all any argsort bucketize cummax cummin gather median quantile searchsorted "
-        "sort take_along_axis take_along_dim topk unique"
+        "sorting all any argsort bucketize cummax cummin gather kthvalue median mode msort "
+        "nanmedian quantile searchsorted sort take_along_axis take_along_dim topk unique "
+        "unique_consecutive"
     ),
     "tinynet.functional.statistics": (
-        "statistics bincount corrcoef count_nonzero cov std_mean var_mean"
+        "statistics aminmax bincount corrcoef count_nonzero cov histc histogram nanmean nansum "
+        "std_mean var_mean"
     ),
 }
 if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
@@ -131,6 +133,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         meshgrid,
         movedim,
         narrow,
+        ravel,
         repeat,
         repeat_interleave,
         roll,
@@ -154,7 +157,11 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         cummax,
         cummin,
         gather,
+        kthvalue,
         median,
+        mode,
+        msort,
+        nanmedian,
         quantile,
         searchsorted,
         sort,
@@ -162,12 +169,18 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         take_along_dim,
         topk,
         unique,
+        unique_consecutive,
     )
     from tinynet.functional.statistics import (
+        aminmax,
         bincount,
         corrcoef,
         count_nonzero,
         cov,
+        histc,
+        histogram,
+        nanmean,
+        nansum,
         std_mean,
         var_mean,
     )
@@ -276,4 +289,15 @@ __all__ = [
     "corrcoef",
     "count_nonzero",
     "bincount",
+    "kthvalue",
+    "mode",
+    "msort",
+    "nanmedian",
+    "unique_consecutive",
+    "aminmax",
+    "nansum",
+    "nanmean",
+    "histc",
+    "histogram",
+    "ravel",
 ]

@@ -1,4 +1,5 @@
-"""Gathering along an axis, sorting, order statistics, scans of extremes and unique values."""
+"""Gathering along an axis, sorting, order statistics (median, kthvalue, mode, ...), scans of
+extremes and unique values."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tinynet.ops._args import (
     floating,
     reduction_axes,
 )
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, TensorLike
 
 
 @dim_aliases
@@ -335,6 +336,48 @@ def unique(
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
+@dim_aliases
+def unique_consecutive(
+    x,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Tensor | tuple:
+    """``x`` with each run of equal consecutive elements (slices along ``dim``) kept once,
+    as ``torch.unique_consecutive``; not differentiable.
+
+    ``dim`` None flattens. With ``return_inverse`` also the index of each element (each
+    slice) in the result, of ``x``'s shape (``(x.shape[dim],)``); with ``return_counts`` the
+    length of each run (int64). NaN equals nothing, so each NaN is a run of its own.
+
+    >>> import tinynet as tn
+    >>> values, counts = tn.unique_consecutive(tn.tensor([1, 1, 2, 2, 3, 1, 1]),
+    ...                                        return_counts=True)
+    >>> values.tolist(), counts.tolist()
+    ([1, 2, 3, 1], [2, 2, 1, 2])
+    """
+    data = as_tensor(x).data
+    if dim is None:
+        rows, axis = data.reshape(-1, 1), 0
+    else:
+        (axis,) = axes(dim, max(data.ndim, 1))
+        rows = np.moveaxis(np.atleast_1d(data), axis, 0)
+        rows = rows.reshape(rows.shape[0], -1)
+    starts = np.ones(rows.shape[0], dtype=bool)
+    starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    if dim is None:
+        values = data.reshape(-1)[starts]
+    else:
+        values = np.compress(starts, np.atleast_1d(data), axis=axis)
+    outputs = [Tensor(values)]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        outputs.append(int_tensor(inverse.reshape(data.shape if dim is None else -1)))
+    if return_counts:
+        outputs.append(int_tensor(np.diff(np.append(np.flatnonzero(starts), rows.shape[0]))))
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
 def take_along_dim(x, indices, dim: int | None = None) -> Tensor:
     """``take_along_axis`` under PyTorch's name (``torch.take_along_dim``); ``dim=None``
     flattens both first.
@@ -424,3 +467,139 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
     if edges.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries must be a 1-D tensor, got shape {edges.shape}")
     return searchsorted(edges, input, out_int32=out_int32, right=right)
+
+
+def _reduced_dim(x: Tensor, dim: int, name: str) -> int:
+    """The axis ``dim`` of ``x`` (0-d: its one element), refusing an empty one as PyTorch."""
+    (axis,) = axes(dim, max(x.ndim, 1))
+    if x.ndim and x.shape[axis] == 0:
+        raise IndexError(f"{name}(): expected reduction dim {axis} to have non-zero size")
+    return axis
+
+
+def _select(x: Tensor, index: np.ndarray, axis: int, keepdim: bool) -> _ValuesIndices:
+    """``(values, indices)`` of the elements at ``index`` (one per slice, kept as length 1
+    along ``axis``); the gradient goes to each selected element."""
+    if x.ndim == 0:
+        return _ValuesIndices(x * 1.0 if x.data.dtype.kind == "f" else x, int_tensor(0))
+    values = take_along_axis(x, index, axis)
+    if not keepdim:
+        index = np.squeeze(index, axis)
+        values = values.reshape(*index.shape)
+    return _ValuesIndices(values, int_tensor(index))
+
+
+@dim_aliases
+def kthvalue(x: TensorLike, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
+    """The ``k``-th smallest element (``k`` from 1) of each slice along ``dim`` and its
+    index, as ``torch.kthvalue``: ``(values, indices)``. NaN counts as the largest value;
+    tied values are ranked by position. The gradient goes to the selected element.
+
+    >>> import tinynet as tn
+    >>> values, indices = tn.kthvalue(tn.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]), 2, dim=1)
+    >>> values.tolist(), indices.tolist()
+    ([2.0, 4.0], [2, 2])
+    """
+    x = as_tensor(x)
+    axis = _reduced_dim(x, dim, "kthvalue")
+    n = x.shape[axis] if x.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    if x.ndim == 0:
+        return _select(x, np.zeros(()), axis, keepdim)
+    order = _argsort(x.data, axis, False)
+    return _select(x, np.take(order, [k - 1], axis=axis), axis, keepdim)
+
+
+def _mode_index(row: np.ndarray) -> int:
+    """The position of the last occurrence of ``row``'s most frequent value (the smallest
+    such value on a tie in counts), as PyTorch's CPU kernel."""
+    order = np.argsort(row, kind="stable")
+    ordered = row[order]
+    ends = np.flatnonzero(np.append(ordered[1:] != ordered[:-1], True))  # last of each run
+    counts = np.diff(np.append(-1, ends))
+    return int(order[ends[np.argmax(counts)]])
+
+
+@dim_aliases
+def mode(x: TensorLike, dim: int = -1, keepdim: bool = False) -> tuple:
+    """The most frequent value of each slice along ``dim`` and where it occurs, as
+    ``torch.mode``: ``(values, indices)``. Of values equally frequent, the smallest; the
+    index is that of its last occurrence. The gradient goes to that element.
+
+    >>> import tinynet as tn
+    >>> values, indices = tn.mode(tn.tensor([[2, 1, 2, 1, 3], [7, 7, 0, 0, 0]]))
+    >>> values.tolist(), indices.tolist()
+    ([1, 0], [3, 4])
+    """
+    x = as_tensor(x)
+    axis = _reduced_dim(x, dim, "mode")
+    if x.ndim == 0:
+        return _select(x, np.zeros(()), axis, keepdim)
+    rows = np.moveaxis(x.data, axis, -1)
+    found = np.array([_mode_index(row) for row in rows.reshape(-1, rows.shape[-1])])
+    index = np.expand_dims(found.reshape(rows.shape[:-1]), axis)
+    return _select(x, index, axis, keepdim)
+
+
+def msort(x: TensorLike) -> Tensor:
+    """``x`` sorted along its first dimension, as ``torch.msort`` (``sort(x, dim=0).values``);
+    the gradient follows each value.
+
+    >>> import tinynet as tn
+    >>> tn.msort(tn.tensor([[2.0, 0.0], [1.0, 3.0]])).tolist()
+    [[1.0, 0.0], [2.0, 3.0]]
+    """
+    return sort(x, 0).values
+
+
+def _nan_lower_median(data: np.ndarray, axis: int) -> np.ndarray:
+    """The index, kept along ``axis``, of the lower median of the values that are not NaN
+    (NaN sorts last); in a slice of NaN only, its first element."""
+    order = _argsort(data, axis, False)
+    present = np.sum(~np.isnan(data), axis=axis, keepdims=True)
+    return np.take_along_axis(order, np.maximum(present - 1, 0) // 2, axis)
+
+
+@dim_aliases
+def nanmedian(x: TensorLike, dim: int | None = None, keepdim: bool = False) -> Tensor | tuple:
+    """The lower median of the values that are not NaN, as ``torch.nanmedian`` (NaN where a
+    slice holds NaN only); :func:`median` where there is no NaN.
+
+    Without ``dim``: one value, whose gradient is shared evenly by the elements equal to it
+    (PyTorch's rule); with ``dim``: ``(values, indices)``, the gradient to the selected
+    element.
+
+    >>> import tinynet as tn
+    >>> x = tn.tensor([[2.0, float("nan"), 1.0], [float("nan")] * 3])
+    >>> tn.nanmedian(x).item()
+    1.0
+    >>> values, indices = tn.nanmedian(x, dim=1)
+    >>> values.tolist(), indices.tolist()
+    ([1.0, nan], [2, 0])
+    """
+    x = as_tensor(x)
+    if dim is None:
+        flat = x.reshape(-1)
+        if flat.shape[0] == 0:
+            return median(flat)  # NaN, or median's error for integers
+        chosen = flat[int(_nan_lower_median(flat.data, 0)[0])]
+        return _shared_evenly(flat, chosen)
+    axis = _reduced_dim(x, dim, "nanmedian")
+    if x.ndim == 0:
+        return _select(x, np.zeros(()), axis, keepdim)
+    return _select(x, _nan_lower_median(x.data, axis), axis, keepdim)
+
+
+def _shared_evenly(x: Tensor, chosen: Tensor) -> Tensor:
+    """``chosen`` (an element of ``x``) as a value whose gradient is shared evenly by the
+    elements of ``x`` equal to it, NaN matching NaN (PyTorch's ``evenly_distribute_backward``).
+
+    ``chosen + sum(mask * (x - chosen)) / count`` with ``chosen`` constant: the added term
+    is zero in value (or NaN where ``chosen`` is), and linear in ``x``."""
+    value = chosen.detach()
+    if x.data.dtype.kind != "f" or not x.requires_grad:
+        return chosen
+    mask = np.isnan(x.data) if np.isnan(value.data) else x.data == value.data
+    share = ops.where(mask, x - value, 0.0).sum() / float(mask.sum())
+    return value + share
