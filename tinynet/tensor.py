@@ -1370,6 +1370,18 @@ def _scaled(other, alpha):
     return other if alpha == 1 else _ops.mul(other, alpha)
 
 
+def _constant_inplace(name: str):
+    """PyTorch's in-place comparison or logical method ``{name}_``: 1 or 0 written in the
+    tensor's own dtype, constants no gradient flows through (PyTorch's zero gradient)."""
+
+    def method(self: Tensor, *args) -> Tensor:
+        return write_in_place(self, f"{name}_", lambda t: overwrite(t, getattr(t, name)(*args)))
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"``{name}`` in place, as 1 or 0 in this tensor's dtype (``{name}_``)."
+    return method
+
+
 def _bitwise(ufunc, symbol: str, *operands) -> Tensor:
     """A bitwise ufunc on boolean or integer operands; floating ones raise as in PyTorch."""
     arrays = [_dtype.as_array(o.data if isinstance(o, Tensor) else o) for o in operands]
@@ -1481,6 +1493,10 @@ for _alias, _name in (
     ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("arctan2_", "atan2_"),
 ):  # fmt: skip
     setattr(Tensor, _alias, getattr(Tensor, _name))
+for _name in (
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not",
+):  # fmt: skip
+    setattr(Tensor, f"{_name}_", _constant_inplace(_name))
 
 # PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
 for _name in (
