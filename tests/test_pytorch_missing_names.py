@@ -177,7 +177,7 @@ def test_nansum_and_nanmean_match_numpy():
             expected, got = np.nanmean(data, axis), tn.nanmean(f64(data), dim=axis)
         np.testing.assert_allclose(got.data, expected)
     assert tn.nansum(tn.tensor([1, 2]), dtype=tn.float64).dtype == np.float64
-    assert f64(data).nanmean(1, keepdim=True).shape == (3, 1)
+    assert f64(data).nanmean(0, keepdim=True).shape == (1, 4)
 
 
 def test_nanmean_takes_floating_input_only_as_pytorch():
