@@ -1417,7 +1417,7 @@ def _size_arg(size: tuple) -> tuple:
 
 
 #: PyTorch's legacy tensor type names, for ``Tensor.type``.
-_TYPE_NAMES = {
+_TYPE_NAMES: dict[np.dtype, str] = {
     np.dtype(np.float16): "HalfTensor",
     np.dtype(np.float32): "FloatTensor",
     np.dtype(np.float64): "DoubleTensor",

@@ -3525,7 +3525,7 @@ _MISSING_NAMES_OPS: list[OpInfo] = [
     ),
     _small_unary(
         "histogram",
-        lambda x, bins, range: tn.histogram(x, bins, range=range).hist.long(),
+        lambda x, bins, range: tn.histogram(x, bins, range=range)[0].long(),
         lambda x, bins, range: np.histogram(x, bins, range=range)[0],
         _with_shape(
             lambda draw, shape: {
@@ -3535,7 +3535,7 @@ _MISSING_NAMES_OPS: list[OpInfo] = [
         ),
         sample_kwargs={"bins": 3, "range": None},
         differentiable=False,
-        method=lambda x, bins, range: x.histogram(bins, range=range).hist.long(),
+        method=lambda x, bins, range: x.histogram(bins, range=range)[0].long(),
     ),
     _small_shaped(
         "unique_consecutive",
