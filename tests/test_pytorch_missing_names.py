@@ -158,6 +158,19 @@ def test_nanmedian_of_all_shares_its_gradient_among_equal_elements_as_pytorch():
     assert along.grad.tolist() == [[0.0, 0.0, 1.0]]
 
 
+def test_median_is_nan_where_there_is_nan_and_shares_ties_as_pytorch():
+    # torch.nanmedian's documentation: "torch.median() will always return NaN" then.
+    assert np.isnan(tn.median(f64([1.0, NAN, 2.0, 3.0])).item())
+    values, indices = tn.median(f64([[1.0, NAN, 2.0, NAN], [3.0, 2.0, 1.0, 0.0]]), dim=1)
+    assert np.isnan(values.data[0]) and values.data[1] == 1.0 and indices.tolist() == [1, 2]
+    x = f64([1.0, 2.0, 2.0, 3.0, 2.0], requires_grad=True)
+    tn.median(x).backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1 / 3, 1 / 3, 0.0, 1 / 3])
+    x.grad = None
+    tn.median(x.reshape(1, -1), 1).values.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]  # the returned index (stable order)
+
+
 # -- msort, ravel --------------------------------------------------------------------------------
 def test_msort_sorts_along_the_first_dimension_and_ravel_flattens():
     data = np.random.default_rng(4).standard_normal((4, 3))

@@ -189,11 +189,12 @@ def cummin(x, dim: int) -> tuple:
 
 @dim_aliases
 def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
-    """The lower median (of an even count, the smaller middle value), as PyTorch.
+    """The lower median (of an even count, the smaller middle value), as PyTorch; NaN if
+    the values hold a NaN (with ``dim``: the first NaN's index), as PyTorch's.
 
     Without ``dim``: the median of all elements (NaN for an empty floating tensor, as
-    PyTorch); with ``dim``: ``(values, indices)``.
-    The gradient goes to the median element.
+    PyTorch), its gradient shared evenly by the elements equal to it (PyTorch's rule);
+    with ``dim``: ``(values, indices)``, the gradient to the returned index.
 
     >>> import tinynet as tn
     >>> tn.median(tn.tensor([4.0, 1.0, 3.0, 2.0])).item()
@@ -206,20 +207,28 @@ def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
             if flat.data.dtype.kind != "f":
                 raise ShapeError("median of an empty integer tensor is undefined")
             return flat.sum() * float("nan")  # PyTorch's NaN, still in the graph
-        order = _argsort(flat.data, 0, False)
-        return flat[int(order[(flat.shape[0] - 1) // 2])]
+        chosen = flat[int(_median_index(flat.data, 0, skip_nan=False)[0])]
+        return _shared_evenly(flat, chosen)
     if x.ndim == 0:
         return _ValuesIndices(x * 1.0, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
-    n = x.shape[axis]
-    if n == 0:
+    if x.shape[axis] == 0:
         raise IndexError(f"median(): expected reduction dim {axis} to have non-zero size")
-    order = _argsort(x.data, axis, False)
-    index = np.take(order, [(n - 1) // 2], axis=axis)
-    values = take_along_axis(x, index, axis)
-    if not keepdim:
-        values, index = values.reshape(*np.squeeze(index, axis).shape), np.squeeze(index, axis)
-    return _ValuesIndices(values, int_tensor(index))
+    return _select(x, _median_index(x.data, axis, skip_nan=False), axis, keepdim)
+
+
+def _median_index(data: np.ndarray, axis: int, skip_nan: bool) -> np.ndarray:
+    """The index, kept along ``axis``, of each slice's lower median (NaN sorts last): of the
+    values that are not NaN (``skip_nan``; a slice of NaN only gives its first element),
+    or else the first NaN where there is one, as PyTorch's ``median``."""
+    order = _argsort(data, axis, False)
+    n = data.shape[axis]
+    nans = np.sum(np.isnan(data), axis=axis, keepdims=True)
+    if skip_nan:
+        position = np.maximum(n - nans - 1, 0) // 2
+    else:
+        position = np.where(nans > 0, n - nans, (n - 1) // 2)
+    return np.take_along_axis(order, position, axis)
 
 
 _QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
@@ -553,14 +562,6 @@ def msort(x: TensorLike) -> Tensor:
     return sort(x, 0).values
 
 
-def _nan_lower_median(data: np.ndarray, axis: int) -> np.ndarray:
-    """The index, kept along ``axis``, of the lower median of the values that are not NaN
-    (NaN sorts last); in a slice of NaN only, its first element."""
-    order = _argsort(data, axis, False)
-    present = np.sum(~np.isnan(data), axis=axis, keepdims=True)
-    return np.take_along_axis(order, np.maximum(present - 1, 0) // 2, axis)
-
-
 @dim_aliases
 def nanmedian(x: TensorLike, dim: int | None = None, keepdim: bool = False) -> Tensor | tuple:
     """The lower median of the values that are not NaN, as ``torch.nanmedian`` (NaN where a
@@ -583,12 +584,12 @@ def nanmedian(x: TensorLike, dim: int | None = None, keepdim: bool = False) -> T
         flat = x.reshape(-1)
         if flat.shape[0] == 0:
             return median(flat)  # NaN, or median's error for integers
-        chosen = flat[int(_nan_lower_median(flat.data, 0)[0])]
+        chosen = flat[int(_median_index(flat.data, 0, skip_nan=True)[0])]
         return _shared_evenly(flat, chosen)
     axis = _reduced_dim(x, dim, "nanmedian")
     if x.ndim == 0:
         return _select(x, np.zeros(()), axis, keepdim)
-    return _select(x, _nan_lower_median(x.data, axis), axis, keepdim)
+    return _select(x, _median_index(x.data, axis, skip_nan=True), axis, keepdim)
 
 
 def _shared_evenly(x: Tensor, chosen: Tensor) -> Tensor:
