@@ -168,7 +168,7 @@ def test_median_is_nan_where_there_is_nan_and_shares_ties_as_pytorch():
     np.testing.assert_array_equal(x.grad.data, [0.0, 1 / 3, 1 / 3, 0.0, 1 / 3])
     x.grad = None
     tn.median(x.reshape(1, -1), 1).values.sum().backward()
-    assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]  # the returned index (stable order)
+    assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]  # the returned index (stable order)
 
 
 # -- msort, ravel --------------------------------------------------------------------------------
