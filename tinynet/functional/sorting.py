@@ -593,14 +593,17 @@ def nanmedian(x: TensorLike, dim: int | None = None, keepdim: bool = False) -> T
 
 
 def _shared_evenly(x: Tensor, chosen: Tensor) -> Tensor:
-    """``chosen`` (an element of ``x``) as a value whose gradient is shared evenly by the
-    elements of ``x`` equal to it, NaN matching NaN (PyTorch's ``evenly_distribute_backward``).
+    """``chosen`` (an element of the 1-D ``x``) as a value whose gradient is shared evenly by
+    the elements of ``x`` equal to it, NaN matching NaN (PyTorch's
+    ``evenly_distribute_backward``).
 
-    ``chosen + sum(mask * (x - chosen)) / count`` with ``chosen`` constant: the added term
-    is zero in value (or NaN where ``chosen`` is), and linear in ``x``."""
-    value = chosen.detach()
+    The largest of the equal elements: ``amax`` shares its gradient evenly among ties, and
+    the value is exactly ``chosen``, infinities included. A NaN median is NaN whatever is
+    added to it, so there the shares ride on a term that is zero or NaN."""
     if x.data.dtype.kind != "f" or not x.requires_grad:
         return chosen
-    mask = np.isnan(x.data) if np.isnan(value.data) else x.data == value.data
-    share = ops.where(mask, x - value, 0.0).sum() / float(mask.sum())
-    return value + share
+    if np.isnan(chosen.data):
+        value = chosen.detach()
+        mask = np.isnan(x.data)
+        return value + ops.where(mask, x - value, 0.0).sum() / float(mask.sum())
+    return ops.amax(x[np.flatnonzero(x.data == chosen.data)])
