@@ -166,6 +166,13 @@ def test_median_is_nan_where_there_is_nan_and_shares_ties_as_pytorch():
     x = f64([1.0, 2.0, 2.0, 3.0, 2.0], requires_grad=True)
     tn.median(x).backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 1 / 3, 1 / 3, 0.0, 1 / 3])
+    infinite = f64([np.inf, np.inf, 1.0], requires_grad=True)
+    median = tn.median(infinite)
+    median.backward()
+    assert median.item() == np.inf and infinite.grad.tolist() == [0.5, 0.5, 0.0]
+    with_nan = f64([1.0, NAN, NAN], requires_grad=True)
+    tn.median(with_nan).backward()  # NaN: the NaN elements share it, as PyTorch
+    assert with_nan.grad.tolist() == [0.0, 0.5, 0.5]
     x.grad = None
     tn.median(x.reshape(1, -1), 1).values.sum().backward()
     assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]  # the returned index (stable order)
