@@ -18,7 +18,8 @@ METHODS = (
     NAMES
     + (
         "unique multinomial bernoulli bernoulli_ type nelement ndimension square_ clamp_min_ "
-        "clamp_max_ nan_to_num_ lerp_ cumsum_ eq_ logical_not_"
+        "clamp_max_ nan_to_num_ lerp_ cumsum_ eq_ logical_not_ reciprocal_ exponential_ geometric_ "
+        "cauchy_ log_normal_ random_"
     ).split()
 )
 NAN = float("nan")
@@ -318,6 +319,68 @@ def test_bernoulli_in_place_fills_any_dtype_with_zeros_and_ones():
         tn.zeros(2, requires_grad=True).bernoulli_()
 
 
+# -- reciprocal, isin, argwhere -----------------------------------------------------------------
+def test_reciprocal_isin_and_argwhere_as_pytorch():
+    assert tn.reciprocal(tn.tensor([2, 4])).dtype == tn.get_default_dtype()  # ints: floats
+    x = f64([0.5, -4.0], requires_grad=True)
+    x.reciprocal().sum().backward()
+    assert x.grad.tolist() == [-4.0, -0.0625]
+    data = np.random.default_rng(9).integers(0, 6, size=(3, 4))
+    tests = np.array([1, 4, 9])
+    np.testing.assert_array_equal(
+        tn.isin(tn.tensor(data), tn.tensor(tests)).data, np.isin(data, tests)
+    )
+    assert tn.isin(tn.tensor([1, 2]), 2, invert=True).tolist() == [True, False]
+    assert tn.isin(3, tn.tensor([3])).item() is True
+    np.testing.assert_array_equal(tn.argwhere(tn.tensor(data)).data, np.argwhere(data))
+
+
+# -- random fills ----------------------------------------------------------------------------------
+def _filled(name, *args, dtype=tn.float64, **kwargs):
+    x = tn.zeros(20000, dtype=dtype)
+    before = x.version
+    assert getattr(x, name)(*args, generator=0, **kwargs) is x and x.version == before + 1
+    return x.data
+
+
+def test_random_fills_follow_their_distributions():
+    # Kolmogorov-Smirnov against SciPy's distributions, with PyTorch's parameterizations.
+    assert scipy.stats.kstest(_filled("exponential_", 2.0), "expon", args=(0, 0.5)).pvalue > 1e-3
+    assert scipy.stats.kstest(_filled("cauchy_", 3.0, 0.5), "cauchy", args=(3.0, 0.5)).pvalue > 1e-3
+    normal = np.log(_filled("log_normal_", 1.0, 0.5))
+    assert scipy.stats.kstest(normal, "norm", args=(1.0, 0.5)).pvalue > 1e-3
+    trials = _filled("geometric_", 0.25)
+    assert trials.min() >= 1 and abs(trials.mean() - 4.0) < 0.1  # 1 / p
+
+
+def test_random_fill_of_whole_numbers_takes_pytorchs_bounds():
+    assert set(np.unique(_filled("random_", 5))) == {0, 1, 2, 3, 4}  # random_(to)
+    assert set(np.unique(_filled("random_", -2, 1))) == {-2, -1, 0}  # random_(from, to)
+    assert set(np.unique(_filled("random_", **{"from": 3, "to": 5}))) == {3, 4}
+    assert _filled("random_", dtype=tn.float32).max() <= 2**24
+    assert set(np.unique(_filled("random_", dtype=tn.bool_))) == {False, True}
+    assert _filled("random_", dtype=tn.int32).dtype == np.int32
+    with pytest.raises(RuntimeError, match="from"):
+        tn.zeros(2).random_(3, 3)
+
+
+def test_random_fills_refuse_bad_parameters_and_are_reproducible():
+    for name, args in [
+        ("exponential_", (0.0,)),
+        ("geometric_", (1.0,)),
+        ("cauchy_", (0.0, -1.0)),
+        ("log_normal_", (0.0, 0.0)),
+    ]:
+        with pytest.raises(RuntimeError):
+            getattr(tn.zeros(2), name)(*args)
+    tn.manual_seed(4)
+    first = tn.zeros(5).exponential_().tolist()
+    tn.manual_seed(4)
+    assert tn.zeros(5).exponential_().tolist() == first
+    with pytest.raises(TypeError, match="not both"):
+        tn.zeros(2).cauchy_(generator=0, rng=0)
+
+
 # -- in-place forms ------------------------------------------------------------------------------
 # PyTorch's Tensor methods ending in "_" (torch/_tensor_docs.py, docs/source/tensors.rst).
 PYTORCH_INPLACE = (
@@ -354,7 +417,7 @@ def test_every_pytorch_in_place_form_of_an_op_tinynet_has_exists():
 POSITIVE = np.array([[0.3, 0.5, 0.9], [0.2, 0.7, 0.4]])
 IN_PLACE_CALLS = {
     "exp2_": (), "expm1_": (), "log2_": (), "log10_": (), "log1p_": (), "rsqrt_": (),
-    "square_": (), "frac_": (), "erf_": (), "sin_": (), "cos_": (), "tan_": (), "asin_": (),
+    "square_": (), "frac_": (), "reciprocal_": (), "erf_": (), "sin_": (), "cos_": (), "tan_": (), "asin_": (),
     "acos_": (), "atan_": (), "sinh_": (), "cosh_": (), "asinh_": (), "atanh_": (),
     "arcsin_": (), "arctanh_": (),
     "clamp_min_": (0.45,), "clamp_max_": (0.45,), "nan_to_num_": (),

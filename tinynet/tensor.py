@@ -1247,6 +1247,12 @@ class Tensor:
     def ravel(self) -> Tensor:
         return _functional.ravel(self)
 
+    def reciprocal(self) -> Tensor:
+        return _functional.reciprocal(self)
+
+    def argwhere(self) -> Tensor:
+        return _functional.argwhere(self)
+
     def multinomial(
         self, num_samples: builtins.int, replacement: builtins.bool = False, **kwargs
     ) -> Tensor:
@@ -1267,6 +1273,44 @@ class Tensor:
         drawn = _sampling.bernoulli(chances, generator=generator, rng=rng).data
         values = drawn.astype(self.data.dtype)
         return write_in_place(self, "bernoulli_", lambda t: overwrite(t, values))
+
+    # PyTorch's random fills beside uniform_ and normal_: each draws from ``generator``
+    # (PyTorch's name) or ``rng`` (a seed or a Generator; neither: the global generator).
+    def exponential_(self, lambd: builtins.float = 1.0, *, generator=None, rng=None) -> Tensor:
+        """Fill with samples of the exponential distribution of rate ``lambd``."""
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return _fill_drawn(self, "exponential_", generator, rng, _exponential, 1.0 / lambd)
+
+    def geometric_(self, p: builtins.float, *, generator=None, rng=None) -> Tensor:
+        """Fill with the number of Bernoulli(``p``) trials up to the first success (1, 2, ...)."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        return _fill_drawn(self, "geometric_", generator, rng, _geometric, p)
+
+    def cauchy_(
+        self, median: builtins.float = 0.0, sigma: builtins.float = 1.0, *, generator=None, rng=None
+    ) -> Tensor:
+        """Fill with samples of the Cauchy distribution ``median + sigma * tan(pi (U - 1/2))``."""
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        return _fill_drawn(self, "cauchy_", generator, rng, _cauchy, median, sigma)
+
+    def log_normal_(
+        self, mean: builtins.float = 1.0, std: builtins.float = 2.0, *, generator=None, rng=None
+    ) -> Tensor:
+        """Fill with ``exp`` of samples of N(``mean``, ``std**2``)."""
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        return _fill_drawn(self, "log_normal_", generator, rng, _log_normal, mean, std)
+
+    def random_(self, *bounds, generator=None, rng=None, **named) -> Tensor:
+        """Fill with whole numbers drawn uniformly from ``[from, to - 1]`` (PyTorch's
+        ``random_(from=0, to=None)``; ``random_(to)`` alone is ``[0, to - 1]``). Without
+        ``to``: up to the largest whole number the dtype holds exactly (``2**24`` for
+        float32, ``2**53`` for float64, the integer dtype's maximum)."""
+        low, high = _random_bounds(bounds, named, self.data.dtype)
+        return _fill_drawn(self, "random_", generator, rng, _whole_numbers, low, high)
 
     def nelement(self) -> builtins.int:
         """The number of elements (PyTorch's alias of ``numel``)."""
@@ -1416,6 +1460,63 @@ def _size_arg(size: tuple) -> tuple:
         raise TypeError(f"size must be a tuple of ints, got {size!r}") from None
 
 
+def _fill_drawn(tensor: Tensor, name: str, generator, rng, draw, *parameters) -> Tensor:
+    """Write ``draw(generator, *parameters, shape)`` into ``tensor`` in place, the draw made
+    through ``traced_call`` so that a compiled step draws afresh."""
+    if generator is not None and rng is not None:
+        raise TypeError("pass generator= or rng= (the same thing), not both")
+    source = _random.as_generator(generator if generator is not None else rng)
+    values = _autograd.traced_call(draw, source, *parameters, tensor.data.shape)
+    values = values.astype(tensor.data.dtype)
+    return write_in_place(tensor, name, lambda t: overwrite(t, values))
+
+
+def _exponential(source, scale, shape):
+    return source.exponential(scale, shape)
+
+
+def _geometric(source, p, shape):
+    return source.geometric(p, shape)
+
+
+def _cauchy(source, median, sigma, shape):
+    return median + sigma * source.standard_cauchy(shape)
+
+
+def _log_normal(source, mean, std, shape):
+    return source.lognormal(mean, std, shape)
+
+
+def _whole_numbers(source, low, high, shape):
+    return source.integers(low, high, shape, endpoint=True)
+
+
+def _random_bounds(bounds: tuple, named: dict, dtype: np.dtype) -> tuple:
+    """``(low, high)``, both included, of ``random_(from=0, to=None)`` for ``dtype``."""
+    unknown = set(named) - {"from", "to"}
+    if len(bounds) > 2 or unknown:
+        raise TypeError(f"random_() takes from and to, got {bounds} and {sorted(unknown)}")
+    if len(bounds) == 1:  # random_(to)
+        low, to = 0, bounds[0]
+    else:
+        low, to = (*bounds, None)[:2] if bounds else (0, None)
+    low, to = named.get("from", low), named.get("to", to)
+    if to is None:
+        if dtype.kind == "f":
+            high = 2 ** (np.finfo(dtype).nmant + 1)
+        elif dtype.kind == "b":
+            high = 1
+        else:
+            high = int(np.iinfo(dtype).max)
+    else:
+        high = int(to) - 1
+    if high < low:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={to}"
+        )
+    return int(low), high
+
+
 #: PyTorch's legacy tensor type names, for ``Tensor.type``.
 _TYPE_NAMES: dict[np.dtype, str] = {
     np.dtype(np.float16): "HalfTensor",
@@ -1481,7 +1582,7 @@ for _name in (
     "abs", "neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "floor", "ceil", "trunc",
     "round", "sign",
     "exp2", "expm1", "log2", "log10", "log1p", "rsqrt", "square", "frac", "erf", "sin", "cos",
-    "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "reciprocal",
     # with arguments: x.clamp_min_(0) is x.clamp_min(0) written back
     "clamp_min", "clamp_max", "nan_to_num", "atan2", "hypot", "fmod", "remainder",
     "floor_divide", "lerp", "cumsum", "cumprod", "tril", "triu", "scatter", "scatter_add",

@@ -31,12 +31,12 @@ _LAZY = {
     "tinynet.functional.distances": "distances cdist cosine_similarity pairwise_distance",
     "tinynet.functional.elementwise": (
         "elementwise allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite "
-        "isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor nan_to_num "
-        "rsqrt square"
+        "isin isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor "
+        "nan_to_num reciprocal rsqrt square"
     ),
     "tinynet.functional.indexing": (
-        "indexing index_select masked_fill masked_select nonzero one_hot scatter scatter_add "
-        "scatter_reduce"
+        "indexing argwhere index_select masked_fill masked_select nonzero one_hot scatter "
+        "scatter_add scatter_reduce"
     ),
     "tinynet.functional.norms": "norms einsum norm normalize",
     "tinynet.functional.shape": (
@@ -94,6 +94,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         frac,
         isclose,
         isfinite,
+        isin,
         isinf,
         isnan,
         lerp,
@@ -104,10 +105,12 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         logical_or,
         logical_xor,
         nan_to_num,
+        reciprocal,
         rsqrt,
         square,
     )
     from tinynet.functional.indexing import (
+        argwhere,
         index_select,
         masked_fill,
         masked_select,
@@ -300,4 +303,7 @@ __all__ = [
     "histc",
     "histogram",
     "ravel",
+    "reciprocal",
+    "isin",
+    "argwhere",
 ]

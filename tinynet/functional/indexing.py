@@ -1,4 +1,5 @@
-"""Indexing and scatter: scatter/scatter_add/scatter_reduce, index_select, masks, one_hot."""
+"""Indexing and scatter: scatter/scatter_add/scatter_reduce, index_select, masks, nonzero and
+argwhere, one_hot."""
 
 from __future__ import annotations
 
@@ -249,6 +250,17 @@ def nonzero(x, as_tuple: bool = False) -> Tensor | tuple:
     if as_tuple:
         return tuple(int_tensor(i) for i in found)
     return int_tensor(np.stack(found, axis=1) if data.ndim else np.zeros((int(bool(data)), 0)))
+
+
+def argwhere(x) -> Tensor:
+    """The indices of the nonzero elements as an ``(n, ndim)`` int64 tensor, as
+    ``torch.argwhere`` (``nonzero(x)``).
+
+    >>> import tinynet as tn
+    >>> tn.argwhere(tn.tensor([[0, 3], [5, 0]])).tolist()
+    [[0, 1], [1, 0]]
+    """
+    return nonzero(x)
 
 
 def one_hot(x, num_classes: int = -1) -> Tensor:

@@ -3412,6 +3412,12 @@ def _unique_consecutive_reference(x, dim, which):
     return np.array(values, np.int64) if dim is None else np.moveaxis(np.stack(values), 0, dim)
 
 
+def _draw_isin(draw):
+    return (draw(tst.shapes(max_size=_SMALL)), (draw(st.integers(0, 4)),)), {
+        "invert": draw(st.booleans())
+    }
+
+
 _HISTC_RANGES = ((0.0, 0.0), (-1.0, 1.0), (-2.0, 0.5))
 
 
@@ -3536,6 +3542,34 @@ _MISSING_NAMES_OPS: list[OpInfo] = [
         sample_kwargs={"bins": 3, "range": None},
         differentiable=False,
         method=lambda x, bins, range: x.histogram(bins, range=range)[0].long(),
+    ),
+    _small_unary(
+        "reciprocal",
+        tn.reciprocal,
+        np.reciprocal,
+        domains="nonzero",
+        method=_method("reciprocal"),
+    ),
+    _small_unary(
+        "argwhere",
+        tn.argwhere,
+        lambda x: np.argwhere(x),
+        structure=_with_shape(lambda draw, shape: {}, min_dims=1),
+        domains="integer",
+        differentiable=False,
+        method=_method("argwhere"),
+    ),
+    OpInfo(
+        "isin",
+        lambda x, tests, invert: tn.isin(x, tests, invert=invert),
+        lambda x, tests, invert: np.array(
+            [(value in tests.tolist()) != invert for value in x.ravel().tolist()], dtype=bool
+        ).reshape(x.shape),
+        _composite(_draw_isin),
+        ((2, 3), (4,)),
+        {"invert": False},
+        domains="integer",
+        differentiable=False,
     ),
     _small_shaped(
         "unique_consecutive",
