@@ -3,6 +3,8 @@ argwhere, one_hot."""
 
 from __future__ import annotations
 
+import typing
+
 import numpy as np
 
 from tinynet import ops
@@ -260,7 +262,7 @@ def argwhere(x) -> Tensor:
     >>> tn.argwhere(tn.tensor([[0, 3], [5, 0]])).tolist()
     [[0, 1], [1, 0]]
     """
-    return nonzero(x)
+    return typing.cast(Tensor, nonzero(x))  # as_tuple=False: one tensor
 
 
 def one_hot(x, num_classes: int = -1) -> Tensor:
