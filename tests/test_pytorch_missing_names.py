@@ -102,6 +102,8 @@ def test_aminmax_is_amin_and_amax_with_named_fields():
     result = tn.aminmax(f64(data), dim=-1, keepdim=True)
     np.testing.assert_array_equal(result.min.data, data.min(-1, keepdims=True))
     np.testing.assert_array_equal(result.max.data, data.max(-1, keepdims=True))
+    by_numpy_names = f64(data).aminmax(axis=0, keepdims=True)
+    np.testing.assert_array_equal(by_numpy_names.max.data, data.max(0, keepdims=True))
     low, high = f64(data).aminmax()
     assert (low.item(), high.item()) == (data.min(), data.max())
 

@@ -1217,8 +1217,8 @@ class Tensor:
     def mode(self, *args, **kwargs) -> tuple:
         return _functional.mode(self, *args, **kwargs)
 
-    def aminmax(self, *, dim=None, keepdim: builtins.bool = False, **kwargs) -> tuple:
-        return _functional.aminmax(self, dim=dim, keepdim=keepdim, **kwargs)
+    def aminmax(self, **kwargs) -> tuple:
+        return _functional.aminmax(self, **kwargs)
 
     def nanmedian(self, *args, **kwargs) -> Tensor | tuple:
         return _functional.nanmedian(self, *args, **kwargs)
