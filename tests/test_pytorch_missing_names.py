@@ -181,6 +181,33 @@ def test_median_is_nan_where_there_is_nan_and_shares_ties_as_pytorch():
     assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]  # the returned index (stable order)
 
 
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_nanquantile_matches_numpy_and_quantile_is_nan_where_there_is_nan(interpolation):
+    data = np.random.default_rng(10).standard_normal((4, 6))
+    data[0, 2] = data[1, :4] = data[3, :] = NAN
+    for dim, keepdim in [(1, False), (0, True), (None, False), (None, True)]:
+        with warnings.catch_warnings():  # NumPy warns on the slice of NaN only
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanquantile(
+                data, [0.2, 0.5], axis=dim, keepdims=keepdim, method=interpolation
+            )
+        got = tn.nanquantile(f64(data), [0.2, 0.5], dim, keepdim, interpolation=interpolation)
+        np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+    clean = data[2]
+    assert tn.nanquantile(f64(clean), 0.3).item() == tn.quantile(f64(clean), 0.3).item()
+    # torch.quantile: "If any values in a reduced row are NaN then the quantiles for that
+    # reduction will be NaN."
+    with_nan = tn.quantile(f64(data), 0.5, dim=1, interpolation=interpolation)
+    assert np.isnan(with_nan.data).tolist() == [True, True, False, True]
+    assert with_nan.data[2] == np.quantile(data[2], 0.5, method=interpolation)
+
+
+def test_nanquantile_gives_nan_elements_no_gradient():
+    x = f64([1.0, NAN, 3.0, 2.0], requires_grad=True)
+    tn.nanquantile(x, 0.25).backward()  # rank 0.5 between 1 and 2
+    assert x.grad.tolist() == [0.5, 0.0, 0.0, 0.5]
+
+
 # -- msort, ravel --------------------------------------------------------------------------------
 def test_msort_sorts_along_the_first_dimension_and_ravel_flattens():
     data = np.random.default_rng(4).standard_normal((4, 3))

@@ -224,11 +224,11 @@ _LAZY = {
         "hardsigmoid histc histogram hstack index_select isclose isfinite isin isinf isnan "
         "kthvalue lerp log10 log2 logical_and logical_not logical_or logical_xor logsigmoid "
         "masked_fill masked_select median meshgrid mish mode movedim msort nan_to_num nanmean "
-        "nanmedian nansum narrow nonzero norm normalize one_hot pairwise_distance quantile "
-        "ravel reciprocal relu6 repeat repeat_interleave roll rsqrt scatter scatter_add "
-        "scatter_reduce searchsorted select selu silu softmin softsign sort split square "
-        "std_mean swapaxes swapdims swish t take_along_axis take_along_dim tile topk tril triu "
-        "unbind unflatten unique unique_consecutive var_mean vstack"
+        "nanmedian nanquantile nansum narrow nonzero norm normalize one_hot pairwise_distance "
+        "quantile ravel reciprocal relu6 repeat repeat_interleave roll rsqrt scatter "
+        "scatter_add scatter_reduce searchsorted select selu silu softmin softsign sort split "
+        "square std_mean swapaxes swapdims swish t take_along_axis take_along_dim tile topk "
+        "tril triu unbind unflatten unique unique_consecutive var_mean vstack"
     ),
 }
 
@@ -247,12 +247,12 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
         glu, hardsigmoid, histc, histogram, hstack, index_select, isclose, isfinite, isin, isinf,
         isnan, kthvalue, lerp, log10, log2, logical_and, logical_not, logical_or, logical_xor,
         logsigmoid, masked_fill, masked_select, median, meshgrid, mish, mode, movedim, msort,
-        nan_to_num, nanmean, nanmedian, nansum, narrow, nonzero, norm, normalize, one_hot,
-        pairwise_distance, quantile, ravel, reciprocal, relu6, repeat, repeat_interleave, roll,
-        rsqrt, scatter, scatter_add, scatter_reduce, searchsorted, select, selu, silu, softmin,
-        softsign, sort, split, square, std_mean, swapaxes, swapdims, swish, t, take_along_axis,
-        take_along_dim, tile, topk, tril, triu, unbind, unflatten, unique, unique_consecutive,
-        var_mean, vstack,
+        nan_to_num, nanmean, nanmedian, nanquantile, nansum, narrow, nonzero, norm, normalize,
+        one_hot, pairwise_distance, quantile, ravel, reciprocal, relu6, repeat, repeat_interleave,
+        roll, rsqrt, scatter, scatter_add, scatter_reduce, searchsorted, select, selu, silu,
+        softmin, softsign, sort, split, square, std_mean, swapaxes, swapdims, swish, t,
+        take_along_axis, take_along_dim, tile, topk, tril, triu, unbind, unflatten, unique,
+        unique_consecutive, var_mean, vstack,
     )
     # fmt: on
 else:

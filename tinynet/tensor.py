@@ -1223,6 +1223,9 @@ class Tensor:
     def nanmedian(self, *args, **kwargs) -> Tensor | tuple:
         return _functional.nanmedian(self, *args, **kwargs)
 
+    def nanquantile(self, *args, **kwargs) -> Tensor:
+        return _functional.nanquantile(self, *args, **kwargs)
+
     def msort(self) -> Tensor:
         return _functional.msort(self)
 

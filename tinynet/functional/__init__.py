@@ -46,8 +46,8 @@ _LAZY = {
     ),
     "tinynet.functional.sorting": (
         "sorting all any argsort bucketize cummax cummin gather kthvalue median mode msort "
-        "nanmedian quantile searchsorted sort take_along_axis take_along_dim topk unique "
-        "unique_consecutive"
+        "nanmedian nanquantile quantile searchsorted sort take_along_axis take_along_dim topk "
+        "unique unique_consecutive"
     ),
     "tinynet.functional.statistics": (
         "statistics aminmax bincount corrcoef count_nonzero cov histc histogram nanmean nansum "
@@ -165,6 +165,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         mode,
         msort,
         nanmedian,
+        nanquantile,
         quantile,
         searchsorted,
         sort,
@@ -306,4 +307,5 @@ __all__ = [
     "reciprocal",
     "isin",
     "argwhere",
+    "nanquantile",
 ]

@@ -237,24 +237,46 @@ _QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 @dim_aliases
 def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear") -> Tensor:
     """Quantiles ``q`` (a number or a 1-D sequence in [0, 1]) along ``dim`` (None: all),
-    as ``torch.quantile``; a sequence ``q`` adds a leading dimension.
+    as ``torch.quantile``; a sequence ``q`` adds a leading dimension. A slice holding a NaN
+    gives NaN, as PyTorch's.
 
     >>> import tinynet as tn
     >>> tn.quantile(tn.tensor([1.0, 2.0, 3.0, 4.0]), 0.5).item()
     2.5
     """
-    x = as_tensor(x)
-    floating(x, "quantile")
+    return _quantile(x, q, dim, keepdim, interpolation, "quantile")
+
+
+@dim_aliases
+def nanquantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear") -> Tensor:
+    """:func:`quantile` of the values that are not NaN, as ``torch.nanquantile`` (NaN for a
+    slice of NaN only); NaN elements get no gradient.
+
+    >>> import tinynet as tn
+    >>> tn.nanquantile(tn.tensor([1.0, float("nan"), 3.0]), 0.5).item()
+    2.0
+    """
+    return _quantile(x, q, dim, keepdim, interpolation, "nanquantile")
+
+
+def _quantile_levels(x: Tensor, q, interpolation: str, name: str) -> np.ndarray:
+    floating(x, name)
     if interpolation not in _QUANTILE_METHODS:
         raise ValueError(
-            f"quantile: interpolation must be one of {', '.join(_QUANTILE_METHODS)}, "
+            f"{name}: interpolation must be one of {', '.join(_QUANTILE_METHODS)}, "
             f"got {interpolation!r}"
         )
     levels = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
     if levels.ndim > 1:
-        raise ValueError(f"quantile: q must be a number or 1-D, got {levels.ndim} dimensions")
+        raise ValueError(f"{name}: q must be a number or 1-D, got {levels.ndim} dimensions")
     if levels.size and (levels.min() < 0 or levels.max() > 1):
-        raise ArgumentError("quantile: q values must lie in [0, 1]")
+        raise ArgumentError(f"{name}: q values must lie in [0, 1]")
+    return levels
+
+
+def _quantile(x, q, dim, keepdim: bool, interpolation: str, name: str) -> Tensor:
+    x = as_tensor(x)
+    levels = _quantile_levels(x, q, interpolation, name)
     if dim is None:
         source, axis = x.reshape(-1), 0
     else:
@@ -264,9 +286,39 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
             source = x.reshape(1)
     n = source.shape[axis]
     if n == 0:
-        raise ShapeError("quantile of an empty tensor is undefined")  # PyTorch: RuntimeError
-    ordered = sort(source, axis).values
-    rank = levels.reshape(-1) * (n - 1)
+        raise ShapeError(f"{name} of an empty tensor is undefined")  # PyTorch: RuntimeError
+    ordered = sort(source, axis).values  # NaN last
+    below, above, weight = _quantile_positions(ordered.data, levels, axis, interpolation, name)
+    low = take_along_axis(ordered, below, axis)
+    if (below == above).all():
+        result = low
+    else:
+        high = take_along_axis(ordered, above, axis)
+        result = low + (high - low) * Tensor.wrap(weight.astype(x.dtype))
+    # The q axis goes first; the reduced axis goes, or stays as 1 with keepdim.
+    order = [axis] + [d for d in range(result.ndim) if d != axis]
+    result = result.permute(*order)  # (q, rest...)
+    if keepdim:
+        kept = [1 if (dim is None or d == axis) else n_ for d, n_ in enumerate(x.shape)]
+        result = result.reshape(levels.size, *kept)
+    elif dim is None:
+        result = result.reshape(levels.size)
+    if levels.ndim == 0:
+        result = result.reshape(*result.shape[1:])
+    return result
+
+
+def _quantile_positions(ordered: np.ndarray, levels, axis: int, interpolation: str, name: str):
+    """Per slice of ``ordered`` (sorted along ``axis``, NaN last) and level: the positions
+    of the two values to interpolate between and the weight of the upper one, each with the
+    levels along ``axis``. ``quantile`` points a slice holding NaN at its last (a NaN);
+    ``nanquantile`` ranks the values that are not NaN only."""
+    nans = np.sum(np.isnan(ordered), axis=axis, keepdims=True)
+    n = ordered.shape[axis]
+    count = n - nans if name == "nanquantile" else np.full_like(nans, n)
+    shape = [1] * ordered.ndim
+    shape[axis] = levels.size
+    rank = levels.reshape(shape) * np.maximum(count - 1, 0)
     below, above = np.floor(rank).astype(np.int64), np.ceil(rank).astype(np.int64)
     if interpolation == "lower":
         above = below
@@ -274,24 +326,11 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
         below = above
     elif interpolation == "nearest":
         below = above = np.round(rank).astype(np.int64)
-    lead = (slice(None),) * axis
-    low, high = ordered[lead + (below,)], ordered[lead + (above,)]
-    fraction = rank - below if interpolation == "linear" else np.full(rank.shape, 0.5)
-    shape = [1] * ordered.ndim
-    shape[axis] = rank.size
-    weight = fraction.reshape(shape).astype(x.dtype)
-    result = low if (below == above).all() else low + (high - low) * weight
-    # The q axis goes first; the reduced axis goes, or stays as 1 with keepdim.
-    order = [axis] + [d for d in range(result.ndim) if d != axis]
-    result = result.permute(*order)  # (q, rest...)
-    if keepdim:
-        kept = [1 if (dim is None or d == axis) else n_ for d, n_ in enumerate(x.shape)]
-        result = result.reshape(rank.size, *kept)
-    elif dim is None:
-        result = result.reshape(rank.size)
-    if levels.ndim == 0:
-        result = result.reshape(*result.shape[1:])
-    return result
+    weight = rank - below if interpolation == "linear" else np.full(rank.shape, 0.5)
+    if name == "quantile":
+        below = np.where(nans > 0, n - 1, below)
+        above = np.where(nans > 0, n - 1, above)
+    return below, above, weight
 
 
 @dim_aliases

@@ -3418,6 +3418,17 @@ def _draw_isin(draw):
     }
 
 
+def _nanquantile_kwargs(draw, shape):
+    kwargs = _quantile_kwargs(draw, shape)
+    return {**kwargs, "nan_at": _nan_at(draw, shape, kwargs["axis"])}
+
+
+def _nanquantile_reference(x, nan_at, q, axis, keepdims, interpolation):
+    return np.nanquantile(
+        np.where(nan_at, np.nan, x), q, axis=axis, keepdims=keepdims, method=interpolation
+    )
+
+
 _HISTC_RANGES = ((0.0, 0.0), (-1.0, 1.0), (-2.0, 0.5))
 
 
@@ -3480,6 +3491,17 @@ _MISSING_NAMES_OPS: list[OpInfo] = [
         min_dims=1,
         distinct=True,
         covers=("nanmedian",),
+    ),
+    _small_shaped(
+        "nanquantile",
+        lambda x, nan_at, **kwargs: tn.nanquantile(_with_nan(x, nan_at), **kwargs),
+        _nanquantile_reference,
+        _nanquantile_kwargs,
+        {"nan_at": np.array([[False, True, False], [False, True, True]]), "q": (0.1, 0.5, 0.95),
+         "axis": 1, "keepdims": False, "interpolation": "linear"},
+        min_dims=1,
+        distinct=True,
+        method=lambda x, nan_at, **kwargs: _with_nan(x, nan_at).nanquantile(**kwargs),
     ),
     _small_unary(
         "msort",
