@@ -63,6 +63,8 @@ def test_kthvalue_errors_and_a_0d_input():
         tn.kthvalue(f64([1.0, 2.0]), 0)
     with pytest.raises(IndexError, match="non-zero size"):
         tn.kthvalue(tn.zeros(2, 0), 1, dim=1)
+    with pytest.raises(TypeError, match="k must be an int"):
+        tn.kthvalue(f64([1.0, 2.0]), 1.0)
     values, indices = tn.kthvalue(f64(3.0), 1)
     assert values.item() == 3.0 and indices.item() == 0 and values.shape == ()
 

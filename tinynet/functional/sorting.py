@@ -549,6 +549,8 @@ def kthvalue(x: TensorLike, k: int, dim: int = -1, keepdim: bool = False) -> tup
     ([2.0, 4.0], [2, 2])
     """
     x = as_tensor(x)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"kthvalue(): k must be an int, got {k!r}")
     axis = _reduced_dim(x, dim, "kthvalue")
     n = x.shape[axis] if x.ndim else 1
     if not 1 <= k <= n:
