@@ -495,3 +495,42 @@ def test_an_in_place_form_on_a_non_leaf_has_the_out_of_place_gradient(name):
     np.testing.assert_array_equal(b.grad.data, expected)
     with pytest.raises(RuntimeError, match="leaf"):
         getattr(f64(POSITIVE, requires_grad=True), name)(*args)
+
+
+# -- tn.compile finds data-dependent indices again on each call --------------------------------
+# The first two calls agree on every order, median, mode and bin (a1 and a2 sort alike), so
+# a recording that kept them as constants would replay them for b: each is found in a
+# traced call instead.
+DATA_DEPENDENT = {
+    "sort": lambda x: tn.sort(x, 0).values,
+    "argsort": lambda x: tn.argsort(x, 0).double(),
+    "topk": lambda x: tn.topk(x, 2).values,
+    "cummax": lambda x: tn.cummax(x, 0).values,
+    "kthvalue": lambda x: tn.kthvalue(x, 2, 0).values,
+    "mode": lambda x: tn.mode(tn.cat([x, x[:1]]), 0).values,
+    "median": lambda x: tn.median(x),
+    "median_dim": lambda x: tn.median(x, 0).values,
+    "nanmedian": lambda x: tn.nanmedian(x),
+    "nanmedian_nan": lambda x: tn.nanmedian(x * tn.tensor([1.0, 1.0, NAN, 1.0])),
+    "quantile": lambda x: tn.quantile(x, tn.tensor([0.3, 0.5])),
+    "nanquantile": lambda x: tn.nanquantile(x * tn.tensor([NAN, 1.0, 1.0, 1.0]), 0.5),
+    "nansum": lambda x: tn.nansum(tn.log(x - 1.5)),
+    "nanmean": lambda x: tn.nanmean(tn.log(x - 1.5)),
+    "histc": lambda x: tn.histc(x, 3),
+    "histogram": lambda x: tn.histogram(x, 3).bin_edges,
+    "isin": lambda x: tn.isin(x, tn.tensor([2.0, 9.0])).double(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATA_DEPENDENT))
+def test_a_compiled_step_finds_data_dependent_indices_again(name):
+    function = DATA_DEPENDENT[name]
+    a1, a2 = f64([1.0, 2.0, 3.0, 2.0]), f64([1.5, 2.5, 3.5, 2.5])
+    b = f64([9.0, 2.0, 1.0, 0.0])
+    step = tn.compile(lambda x: function(x) * 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # log of negatives: NaN on purpose
+        results = [step(x) for x in (a1, a2, b, a1)]
+        expected = [function(x) for x in (a1, a2, b, a1)]
+    for got, wanted in zip(results, expected):
+        np.testing.assert_array_equal(got.data, wanted.data)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_call
 from tinynet.ops._args import (
     as_tensor,
     binary,
@@ -272,5 +273,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     """
     values = as_tensor(elements).data
     tests = as_tensor(test_elements).data
-    found = np.isin(values, tests, assume_unique=assume_unique, invert=invert)
-    return Tensor.wrap(np.asarray(found))
+    return Tensor.wrap(traced_call(_isin, values, tests, assume_unique, invert))
+
+
+def _isin(values: np.ndarray, tests: np.ndarray, assume_unique: bool, invert: bool):
+    return np.asarray(np.isin(values, tests, assume_unique=assume_unique, invert=invert))

@@ -1,5 +1,10 @@
 """Gathering along an axis, sorting, order statistics (median, kthvalue, mode, ...), scans of
-extremes and unique values."""
+extremes and unique values.
+
+Every index found from the values (an order, a median's place) is found in a ``traced_call``,
+so that a ``tn.compile``d step finds it again from each call's values: otherwise a replay
+would reuse the recorded one whenever the first calls agreed on it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
@@ -113,7 +119,7 @@ def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False) ->
     if x.ndim == 0:
         return int_tensor(0)
     (axis,) = axes(dim, x.ndim)
-    return int_tensor(_argsort(x.data, axis, descending))
+    return int_tensor(traced_call(_argsort, x.data, axis, descending))
 
 
 @dim_aliases
@@ -131,7 +137,7 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> tu
     if x.ndim == 0:
         return _ValuesIndices(x, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
-    index = _argsort(x.data, axis, descending)
+    index = traced_call(_argsort, x.data, axis, descending)
     return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
 
 
@@ -150,9 +156,13 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) ->
     if x.ndim == 0:
         return _ValuesIndices(x, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
-    index = _argsort(x.data, axis, largest)
-    index = np.take(index, np.arange(k), axis=axis)
+    index = traced_call(_first_in_order, x.data, axis, largest, k)
     return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
+
+
+def _first_in_order(data: np.ndarray, axis: int, descending: bool, k: int) -> np.ndarray:
+    """The indices of the first ``k`` in sorted order along ``axis``."""
+    return np.take(_argsort(data, axis, descending), np.arange(k), axis=axis)
 
 
 def _running_extreme(x, dim, accumulate):
@@ -160,14 +170,17 @@ def _running_extreme(x, dim, accumulate):
     if x.ndim == 0:
         return _ValuesIndices(x * 1.0, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
-    data = x.data
-    running = accumulate(data, axis=axis)
-    shape = [1] * x.ndim
-    shape[axis] = x.shape[axis]
-    positions = np.arange(x.shape[axis]).reshape(shape)
-    # The latest element equal to the running extreme (ties go to the last, as PyTorch).
-    index = np.maximum.accumulate(np.where(data == running, positions, 0), axis=axis)
+    index = traced_call(_running_index, x.data, axis, accumulate)
     return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
+
+
+def _running_index(data: np.ndarray, axis: int, accumulate) -> np.ndarray:
+    """The latest element equal to the running extreme (ties go to the last, as PyTorch)."""
+    running = accumulate(data, axis=axis)
+    shape = [1] * data.ndim
+    shape[axis] = data.shape[axis]
+    positions = np.arange(data.shape[axis]).reshape(shape)
+    return np.maximum.accumulate(np.where(data == running, positions, 0), axis=axis)
 
 
 @dim_aliases
@@ -207,14 +220,14 @@ def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
             if flat.data.dtype.kind != "f":
                 raise ShapeError("median of an empty integer tensor is undefined")
             return flat.sum() * float("nan")  # PyTorch's NaN, still in the graph
-        chosen = flat[int(_median_index(flat.data, 0, skip_nan=False)[0])]
-        return _shared_evenly(flat, chosen)
+        position = traced_call(_median_index, flat.data, 0, False)
+        return _shared_evenly(flat, flat[position].reshape(()))
     if x.ndim == 0:
         return _ValuesIndices(x * 1.0, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
     if x.shape[axis] == 0:
         raise IndexError(f"median(): expected reduction dim {axis} to have non-zero size")
-    return _select(x, _median_index(x.data, axis, skip_nan=False), axis, keepdim)
+    return _select(x, traced_call(_median_index, x.data, axis, False), axis, keepdim)
 
 
 def _median_index(data: np.ndarray, axis: int, skip_nan: bool) -> np.ndarray:
@@ -288,13 +301,17 @@ def _quantile(x, q, dim, keepdim: bool, interpolation: str, name: str) -> Tensor
     if n == 0:
         raise ShapeError(f"{name} of an empty tensor is undefined")  # PyTorch: RuntimeError
     ordered = sort(source, axis).values  # NaN last
-    below, above, weight = _quantile_positions(ordered.data, levels, axis, interpolation, name)
+    spots = (ordered.data, levels, axis, interpolation, name)
+    below = traced_call(_quantile_positions, *spots, "below")
+    above = traced_call(_quantile_positions, *spots, "above")
     low = take_along_axis(ordered, below, axis)
-    if (below == above).all():
+    if traced_check(np.array_equal, below, above):
         result = low
     else:
         high = take_along_axis(ordered, above, axis)
-        result = low + (high - low) * Tensor.wrap(weight.astype(x.dtype))
+        result = low + (high - low) * Tensor.wrap(
+            traced_call(_quantile_positions, *spots, "weight")
+        )
     # The q axis goes first; the reduced axis goes, or stays as 1 with keepdim.
     order = [axis] + [d for d in range(result.ndim) if d != axis]
     result = result.permute(*order)  # (q, rest...)
@@ -308,11 +325,14 @@ def _quantile(x, q, dim, keepdim: bool, interpolation: str, name: str) -> Tensor
     return result
 
 
-def _quantile_positions(ordered: np.ndarray, levels, axis: int, interpolation: str, name: str):
-    """Per slice of ``ordered`` (sorted along ``axis``, NaN last) and level: the positions
-    of the two values to interpolate between and the weight of the upper one, each with the
-    levels along ``axis``. ``quantile`` points a slice holding NaN at its last (a NaN);
-    ``nanquantile`` ranks the values that are not NaN only."""
+def _quantile_positions(
+    ordered: np.ndarray, levels, axis: int, interpolation: str, name: str, part: str
+) -> np.ndarray:
+    """Per slice of ``ordered`` (sorted along ``axis``, NaN last) and level, with the levels
+    along ``axis``: the positions of the two values to interpolate between (``part``
+    ``"below"``, ``"above"``) or the weight of the upper one (``"weight"``, in ``ordered``'s
+    dtype). ``quantile`` points a slice holding NaN at its last (a NaN); ``nanquantile``
+    ranks the values that are not NaN only."""
     nans = np.sum(np.isnan(ordered), axis=axis, keepdims=True)
     n = ordered.shape[axis]
     count = n - nans if name == "nanquantile" else np.full_like(nans, n)
@@ -326,11 +346,11 @@ def _quantile_positions(ordered: np.ndarray, levels, axis: int, interpolation: s
         below = above
     elif interpolation == "nearest":
         below = above = np.round(rank).astype(np.int64)
-    weight = rank - below if interpolation == "linear" else np.full(rank.shape, 0.5)
-    if name == "quantile":
-        below = np.where(nans > 0, n - 1, below)
-        above = np.where(nans > 0, n - 1, above)
-    return below, above, weight
+    if part == "weight":
+        weight = rank - below if interpolation == "linear" else np.full(rank.shape, 0.5)
+        return weight.astype(ordered.dtype)
+    chosen = below if part == "below" else above
+    return np.where(nans > 0, n - 1, chosen) if name == "quantile" else chosen
 
 
 @dim_aliases
@@ -557,8 +577,11 @@ def kthvalue(x: TensorLike, k: int, dim: int = -1, keepdim: bool = False) -> tup
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     if x.ndim == 0:
         return _select(x, np.zeros(()), axis, keepdim)
-    order = _argsort(x.data, axis, False)
-    return _select(x, np.take(order, [k - 1], axis=axis), axis, keepdim)
+    return _select(x, traced_call(_kth_index, x.data, axis, k), axis, keepdim)
+
+
+def _kth_index(data: np.ndarray, axis: int, k: int) -> np.ndarray:
+    return np.take(_argsort(data, axis, False), [k - 1], axis=axis)
 
 
 def _mode_index(row: np.ndarray) -> int:
@@ -586,10 +609,13 @@ def mode(x: TensorLike, dim: int = -1, keepdim: bool = False) -> tuple:
     axis = _reduced_dim(x, dim, "mode")
     if x.ndim == 0:
         return _select(x, np.zeros(()), axis, keepdim)
-    rows = np.moveaxis(x.data, axis, -1)
+    return _select(x, traced_call(_mode_indices, x.data, axis), axis, keepdim)
+
+
+def _mode_indices(data: np.ndarray, axis: int) -> np.ndarray:
+    rows = np.moveaxis(data, axis, -1)
     found = np.array([_mode_index(row) for row in rows.reshape(-1, rows.shape[-1])])
-    index = np.expand_dims(found.reshape(rows.shape[:-1]), axis)
-    return _select(x, index, axis, keepdim)
+    return np.expand_dims(found.reshape(rows.shape[:-1]), axis)
 
 
 def msort(x: TensorLike) -> Tensor:
@@ -625,12 +651,12 @@ def nanmedian(x: TensorLike, dim: int | None = None, keepdim: bool = False) -> T
         flat = x.reshape(-1)
         if flat.shape[0] == 0:
             return median(flat)  # NaN, or median's error for integers
-        chosen = flat[int(_median_index(flat.data, 0, skip_nan=True)[0])]
-        return _shared_evenly(flat, chosen)
+        position = traced_call(_median_index, flat.data, 0, True)
+        return _shared_evenly(flat, flat[position].reshape(()))
     axis = _reduced_dim(x, dim, "nanmedian")
     if x.ndim == 0:
         return _select(x, np.zeros(()), axis, keepdim)
-    return _select(x, _median_index(x.data, axis, skip_nan=True), axis, keepdim)
+    return _select(x, traced_call(_median_index, x.data, axis, True), axis, keepdim)
 
 
 def _shared_evenly(x: Tensor, chosen: Tensor) -> Tensor:
@@ -643,8 +669,17 @@ def _shared_evenly(x: Tensor, chosen: Tensor) -> Tensor:
     added to it, so there the shares ride on a term that is zero or NaN."""
     if x.data.dtype.kind != "f" or not x.requires_grad:
         return chosen
-    if np.isnan(chosen.data):
+    if traced_check(np.isnan, chosen.data):
         value = chosen.detach()
-        mask = np.isnan(x.data)
-        return value + ops.where(mask, x - value, 0.0).sum() / float(mask.sum())
-    return ops.amax(x[np.flatnonzero(x.data == chosen.data)])
+        mask = traced_call(np.isnan, x.data)
+        count = Tensor.wrap(traced_call(_count, mask, x.data.dtype))
+        return value + ops.where(mask, x - value, 0.0).sum() / count
+    return ops.amax(x[traced_call(_equal_positions, x.data, chosen.data)])
+
+
+def _count(mask: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    return np.asarray(mask.sum(), dtype=dtype)
+
+
+def _equal_positions(data: np.ndarray, value: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(data == value)

@@ -8,6 +8,7 @@ from operator import index as operator_index
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_call
 from tinynet.errors import ArgumentError, DTypeError
 from tinynet.functional.basic import std, var
 from tinynet.functional.shape import diagonal
@@ -226,7 +227,7 @@ def _without_nan(x: Tensor) -> Tensor:
     """``x`` with its NaN replaced by 0, which they get no gradient through."""
     if x.data.dtype.kind != "f":
         return x
-    return ops.where(np.isnan(x.data), 0.0, x)
+    return ops.where(traced_call(np.isnan, x.data), 0.0, x)
 
 
 @dim_aliases
@@ -258,8 +259,14 @@ def nanmean(x: TensorLike, axis: Axis = None, keepdims: bool = False, *, dtype=N
             ".float() first"
         )
     total = nansum(x, axis, keepdims, dtype=dtype)
-    counts = np.sum(~np.isnan(x.data), axis=reduction_axes(axis, x.ndim), keepdims=keepdims)
-    return total / Tensor.wrap(np.asarray(counts, dtype=total.data.dtype))
+    reduced = reduction_axes(axis, x.ndim)
+    counts = traced_call(_present, x.data, reduced, keepdims, total.data.dtype)
+    return total / Tensor.wrap(counts)
+
+
+def _present(data: np.ndarray, reduced, keepdims: bool, dtype: np.dtype) -> np.ndarray:
+    """How many values are not NaN, over the ``reduced`` axes, in ``dtype``."""
+    return np.asarray(np.sum(~np.isnan(data), axis=reduced, keepdims=keepdims), dtype=dtype)
 
 
 def _histogram_data(x: TensorLike, name: str) -> np.ndarray:
@@ -285,7 +292,11 @@ def histc(x: TensorLike, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     data = _histogram_data(x, "histc")
     if bins <= 0:
         raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins}")
-    low, high = float(min), float(max)
+    # Traced: the range may come from the values (tn.compile finds it again each call).
+    return Tensor.wrap(traced_call(_histc_counts, data, bins, float(min), float(max)))
+
+
+def _histc_counts(data: np.ndarray, bins: int, low: float, high: float) -> np.ndarray:
     if low == high and data.size:
         low, high = float(data.min()), float(data.max())
     if low == high:
@@ -295,7 +306,7 @@ def histc(x: TensorLike, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     if low > high:
         raise RuntimeError("torch.histc: max must be larger than min")
     counts, _ = np.histogram(data, bins, range=(low, high))
-    return Tensor.wrap(counts.astype(data.dtype))
+    return counts.astype(data.dtype)
 
 
 class _Histogram(tuple):
@@ -344,5 +355,14 @@ def histogram(x: TensorLike, bins=100, *, range=None, weight=None, density: bool
             f"torch.histogram(): weight of shape {weights.shape} must have the input's "
             f"shape {data.shape}"
         )
-    hist, edges = np.histogram(data, bins, range=range, weights=weights, density=density)
-    return _Histogram(Tensor.wrap(hist.astype(data.dtype)), Tensor.wrap(edges.astype(data.dtype)))
+    found = [
+        traced_call(_histogram_part, data, bins, range, weights, density, part) for part in (0, 1)
+    ]
+    return _Histogram(*(Tensor.wrap(array) for array in found))
+
+
+def _histogram_part(data: np.ndarray, bins, range, weights, density: bool, part: int):
+    """``numpy.histogram``'s counts (``part`` 0) or edges (1), in ``data``'s dtype; traced
+    (tn.compile finds them again each call), as the edges may come from the values."""
+    found = np.histogram(data, bins, range=range, weights=weights, density=density)[part]
+    return found.astype(data.dtype)
