@@ -29,6 +29,7 @@ LAYERS = [
     ("tinynet.inplace", 1),  # in-place writes: version counters, CopySlices
     ("tinynet.ops", 1),
     ("tinynet.functional", 1),
+    ("tinynet.sampling", 1),  # draws given by tensors: Tensor.multinomial, Tensor.bernoulli
     ("tinynet.creation", 2),
     ("tinynet.func", 2),
     ("tinynet.gradcheck", 2),

@@ -218,16 +218,17 @@ _LAZY = {
     "tinynet.cuda": "cuda",  # is_available() is False: the CPU only
     "tinynet.compiler": "compiler compile",  # tn.compile (issue 12): a recorded step, replayed
     "tinynet.functional": (  # the composites beyond the basics (tinynet.functional)
-        "all allclose any argsort bincount broadcast_tensors bucketize cdist celu chunk "
-        "clamp_max clamp_min corrcoef cosine_similarity count_nonzero cov cummax cummin diag "
-        "diagonal diff einsum equal exp2 flip fmax fmin frac gather glu hardsigmoid hstack "
-        "index_select isclose isfinite isinf isnan lerp log10 log2 logical_and logical_not "
-        "logical_or logical_xor logsigmoid masked_fill masked_select median meshgrid mish "
-        "movedim nan_to_num narrow nonzero norm normalize one_hot pairwise_distance quantile "
-        "relu6 repeat repeat_interleave roll rsqrt scatter scatter_add scatter_reduce "
-        "searchsorted select selu silu softmin softsign sort split square std_mean swapaxes "
-        "swapdims swish t take_along_axis take_along_dim tile topk tril triu unbind unflatten "
-        "unique var_mean vstack"
+        "all allclose aminmax any argsort argwhere bincount broadcast_tensors bucketize cdist "
+        "celu chunk clamp_max clamp_min corrcoef cosine_similarity count_nonzero cov cummax "
+        "cummin diag diagonal diff einsum equal exp2 flip fmax fmin frac gather glu "
+        "hardsigmoid histc histogram hstack index_select isclose isfinite isin isinf isnan "
+        "kthvalue lerp log10 log2 logical_and logical_not logical_or logical_xor logsigmoid "
+        "masked_fill masked_select median meshgrid mish mode movedim msort nan_to_num nanmean "
+        "nanmedian nanquantile nansum narrow nonzero norm normalize one_hot pairwise_distance "
+        "quantile ravel reciprocal relu6 repeat repeat_interleave roll rsqrt scatter "
+        "scatter_add scatter_reduce searchsorted select selu silu softmin softsign sort split "
+        "square std_mean swapaxes swapdims swish t take_along_axis take_along_dim tile topk "
+        "tril triu unbind unflatten unique unique_consecutive var_mean vstack"
     ),
 }
 
@@ -240,16 +241,18 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
 
     # fmt: off
     from tinynet.functional import (
-        all, allclose, any, argsort, bincount, broadcast_tensors, bucketize, cdist, celu, chunk,
-        clamp_max, clamp_min, corrcoef, cosine_similarity, count_nonzero, cov, cummax, cummin,
-        diag, diagonal, diff, einsum, equal, exp2, flip, fmax, fmin, frac, gather, glu,
-        hardsigmoid, hstack, index_select, isclose, isfinite, isinf, isnan, lerp, log10, log2,
-        logical_and, logical_not, logical_or, logical_xor, logsigmoid, masked_fill,
-        masked_select, median, meshgrid, mish, movedim, nan_to_num, narrow, nonzero, norm,
-        normalize, one_hot, pairwise_distance, quantile, relu6, repeat, repeat_interleave, roll,
-        rsqrt, scatter, scatter_add, scatter_reduce, searchsorted, select, selu, silu, softmin,
-        softsign, sort, split, square, std_mean, swapaxes, swapdims, swish, t, take_along_axis,
-        take_along_dim, tile, topk, tril, triu, unbind, unflatten, unique, var_mean, vstack,
+        all, allclose, aminmax, any, argsort, argwhere, bincount, broadcast_tensors, bucketize,
+        cdist, celu, chunk, clamp_max, clamp_min, corrcoef, cosine_similarity, count_nonzero, cov,
+        cummax, cummin, diag, diagonal, diff, einsum, equal, exp2, flip, fmax, fmin, frac, gather,
+        glu, hardsigmoid, histc, histogram, hstack, index_select, isclose, isfinite, isin, isinf,
+        isnan, kthvalue, lerp, log10, log2, logical_and, logical_not, logical_or, logical_xor,
+        logsigmoid, masked_fill, masked_select, median, meshgrid, mish, mode, movedim, msort,
+        nan_to_num, nanmean, nanmedian, nanquantile, nansum, narrow, nonzero, norm, normalize,
+        one_hot, pairwise_distance, quantile, ravel, reciprocal, relu6, repeat, repeat_interleave,
+        roll, rsqrt, scatter, scatter_add, scatter_reduce, searchsorted, select, selu, silu,
+        softmin, softsign, sort, split, square, std_mean, swapaxes, swapdims, swish, t,
+        take_along_axis, take_along_dim, tile, topk, tril, triu, unbind, unflatten, unique,
+        unique_consecutive, var_mean, vstack,
     )
     # fmt: on
 else:

@@ -665,10 +665,11 @@ def overwrite(target: Tensor, values) -> Tensor:
 
 
 def unary_inplace(name: str):
-    """PyTorch's in-place unary method ``{name}_``: ``x.exp_()`` is ``x.exp()`` written back."""
+    """PyTorch's in-place method ``{name}_``: ``x.exp_()`` is ``x.exp()`` written back, and
+    ``x.clamp_min_(0)`` is ``x.clamp_min(0)`` (arguments pass through)."""
 
-    def method(self: Tensor) -> Tensor:
-        return write_in_place(self, f"{name}_", lambda t: getattr(t, name)())
+    def method(self: Tensor, *args, **kwargs) -> Tensor:
+        return write_in_place(self, f"{name}_", lambda t: getattr(t, name)(*args, **kwargs))
 
     method.__name__ = method.__qualname__ = f"{name}_"
     method.__doc__ = f"``{name}`` in place (PyTorch's ``{name}_``)."

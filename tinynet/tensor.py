@@ -1216,6 +1216,137 @@ class Tensor:
     def cross(self, other, dim=None) -> Tensor:
         return _ops.cross(self, other, dim)
 
+    # -- PyTorch's names, session 9: order statistics, NaN-aware reductions, histograms ----
+    def kthvalue(self, *args, **kwargs) -> tuple:
+        return _functional.kthvalue(self, *args, **kwargs)
+
+    def mode(self, *args, **kwargs) -> tuple:
+        return _functional.mode(self, *args, **kwargs)
+
+    def aminmax(self, **kwargs) -> tuple:
+        return _functional.aminmax(self, **kwargs)
+
+    def nanmedian(self, *args, **kwargs) -> Tensor | tuple:
+        return _functional.nanmedian(self, *args, **kwargs)
+
+    def nanquantile(self, *args, **kwargs) -> Tensor:
+        return _functional.nanquantile(self, *args, **kwargs)
+
+    def msort(self) -> Tensor:
+        return _functional.msort(self)
+
+    def nansum(self, *args, **kwargs) -> Tensor:
+        return _functional.nansum(self, *args, **kwargs)
+
+    def nanmean(self, *args, **kwargs) -> Tensor:
+        return _functional.nanmean(self, *args, **kwargs)
+
+    def histc(self, bins: builtins.int = 100, min=0, max=0) -> Tensor:
+        return _functional.histc(self, bins, min, max)
+
+    def histogram(self, bins=100, **kwargs) -> tuple:
+        return _functional.histogram(self, bins, **kwargs)
+
+    def unique(self, *args, **kwargs) -> Tensor | tuple:
+        return _functional.unique(self, *args, **kwargs)
+
+    def unique_consecutive(self, *args, **kwargs) -> Tensor | tuple:
+        return _functional.unique_consecutive(self, *args, **kwargs)
+
+    def ravel(self) -> Tensor:
+        return _functional.ravel(self)
+
+    def reciprocal(self) -> Tensor:
+        return _functional.reciprocal(self)
+
+    def argwhere(self) -> Tensor:
+        return _functional.argwhere(self)
+
+    def multinomial(
+        self, num_samples: builtins.int, replacement: builtins.bool = False, **kwargs
+    ) -> Tensor:
+        """Category indices drawn with this tensor's weights (``tn.multinomial``)."""
+        return _sampling.multinomial(self, num_samples, replacement, **kwargs)
+
+    def bernoulli(self, p=None, **kwargs) -> Tensor:
+        """0 or 1, 1 with each element's probability or ``p`` (``tn.bernoulli``)."""
+        return _sampling.bernoulli(self, p, **kwargs)
+
+    def bernoulli_(self, p=0.5, *, generator=None, rng=None) -> Tensor:
+        """Fill with 0 or 1, 1 with probability ``p`` (a number, or a tensor broadcasting
+        to this shape), as PyTorch's ``bernoulli_``; any dtype."""
+        chances = p.data if isinstance(p, Tensor) else np.asarray(p, dtype=np.float64)
+        if chances.dtype.kind != "f":
+            chances = chances.astype(np.float64)
+        chances = np.broadcast_to(chances, self.data.shape)
+        drawn = _sampling.bernoulli(chances, generator=generator, rng=rng).data
+        values = drawn.astype(self.data.dtype)
+        return write_in_place(self, "bernoulli_", lambda t: overwrite(t, values))
+
+    # PyTorch's random fills beside uniform_ and normal_: each draws from ``generator``
+    # (PyTorch's name) or ``rng`` (a seed or a Generator; neither: the global generator).
+    def exponential_(self, lambd: builtins.float = 1.0, *, generator=None, rng=None) -> Tensor:
+        """Fill with samples of the exponential distribution of rate ``lambd``."""
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return _fill_drawn(self, "exponential_", generator, rng, _exponential, 1.0 / lambd)
+
+    def geometric_(self, p: builtins.float, *, generator=None, rng=None) -> Tensor:
+        """Fill with the number of Bernoulli(``p``) trials up to the first success (1, 2, ...)."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        return _fill_drawn(self, "geometric_", generator, rng, _geometric, p)
+
+    def cauchy_(
+        self, median: builtins.float = 0.0, sigma: builtins.float = 1.0, *, generator=None, rng=None
+    ) -> Tensor:
+        """Fill with samples of the Cauchy distribution ``median + sigma * tan(pi (U - 1/2))``."""
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        return _fill_drawn(self, "cauchy_", generator, rng, _cauchy, median, sigma)
+
+    def log_normal_(
+        self, mean: builtins.float = 1.0, std: builtins.float = 2.0, *, generator=None, rng=None
+    ) -> Tensor:
+        """Fill with ``exp`` of samples of N(``mean``, ``std**2``)."""
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        return _fill_drawn(self, "log_normal_", generator, rng, _log_normal, mean, std)
+
+    def random_(self, *bounds, generator=None, rng=None, **named) -> Tensor:
+        """Fill with whole numbers drawn uniformly from ``[from, to - 1]`` (PyTorch's
+        ``random_(from=0, to=None)``; ``random_(to)`` alone is ``[0, to - 1]``). Without
+        ``to``: up to the largest whole number the dtype holds exactly (``2**24`` for
+        float32, ``2**53`` for float64, the integer dtype's maximum)."""
+        low, high = _random_bounds(bounds, named, self.data.dtype)
+        return _fill_drawn(self, "random_", generator, rng, _whole_numbers, low, high)
+
+    def nelement(self) -> builtins.int:
+        """The number of elements (PyTorch's alias of ``numel``)."""
+        return self.data.size
+
+    def ndimension(self) -> builtins.int:
+        """The number of dimensions (PyTorch's alias of ``dim``)."""
+        return self.data.ndim
+
+    def type(self, dtype=None, non_blocking: builtins.bool = False) -> str | Tensor:
+        """PyTorch's ``type``: without ``dtype`` the type's name (``'tinynet.FloatTensor'``
+        for float32, ``'tinynet.LongTensor'`` for int64 ...); with one, this tensor cast to
+        it (itself if it has it already). ``dtype`` is a dtype or such a name
+        (``'torch.DoubleTensor'`` is read too).
+
+        >>> import tinynet as tn
+        >>> x = tn.tensor([1, 2])
+        >>> x.type(), x.type(tn.float64).type(), x.type("torch.FloatTensor").dtype
+        ('tinynet.LongTensor', 'tinynet.DoubleTensor', dtype('float32'))
+        """
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.data.dtype)
+            if name is None:
+                raise TypeError(f"type(): no tensor type name for dtype {self.dtype}")
+            return f"tinynet.{name}"
+        return self.to(_dtype_of_type(dtype))
+
     # == end of issue 11 methods ==
 
     # -- PyTorch's dtype conversions (last: their names shadow builtins in the class body) --
@@ -1300,6 +1431,18 @@ def _scaled(other, alpha):
     return other if alpha == 1 else _ops.mul(other, alpha)
 
 
+def _constant_inplace(name: str):
+    """PyTorch's in-place comparison or logical method ``{name}_``: 1 or 0 written in the
+    tensor's own dtype, constants no gradient flows through (PyTorch's zero gradient)."""
+
+    def method(self: Tensor, *args) -> Tensor:
+        return write_in_place(self, f"{name}_", lambda t: overwrite(t, getattr(t, name)(*args)))
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"``{name}`` in place, as 1 or 0 in this tensor's dtype (``{name}_``)."
+    return method
+
+
 def _bitwise(ufunc, symbol: str, *operands) -> Tensor:
     """A bitwise ufunc on boolean or integer operands; floating ones raise as in PyTorch."""
     arrays = [_dtype.as_array(o.data if isinstance(o, Tensor) else o) for o in operands]
@@ -1334,6 +1477,92 @@ def _size_arg(size: tuple) -> tuple:
         raise TypeError(f"size must be a tuple of ints, got {size!r}") from None
 
 
+def _fill_drawn(tensor: Tensor, name: str, generator, rng, draw, *parameters) -> Tensor:
+    """Write ``draw(generator, *parameters, shape)`` into ``tensor`` in place, the draw made
+    through ``traced_call`` so that a compiled step draws afresh."""
+    if generator is not None and rng is not None:
+        raise TypeError("pass generator= or rng= (the same thing), not both")
+    source = _random.as_generator(generator if generator is not None else rng)
+    values = _autograd.traced_call(draw, source, *parameters, tensor.data.shape)
+    values = values.astype(tensor.data.dtype)
+    return write_in_place(tensor, name, lambda t: overwrite(t, values))
+
+
+def _exponential(source, scale, shape):
+    return source.exponential(scale, shape)
+
+
+def _geometric(source, p, shape):
+    return source.geometric(p, shape)
+
+
+def _cauchy(source, median, sigma, shape):
+    return median + sigma * source.standard_cauchy(shape)
+
+
+def _log_normal(source, mean, std, shape):
+    return source.lognormal(mean, std, shape)
+
+
+def _whole_numbers(source, low, high, shape):
+    return source.integers(low, high, shape, endpoint=True)
+
+
+def _random_bounds(bounds: tuple, named: dict, dtype: np.dtype) -> tuple:
+    """``(low, high)``, both included, of ``random_(from=0, to=None)`` for ``dtype``."""
+    unknown = set(named) - {"from", "to"}
+    if len(bounds) > 2 or unknown:
+        raise TypeError(f"random_() takes from and to, got {bounds} and {sorted(unknown)}")
+    if len(bounds) == 1:  # random_(to)
+        low, to = 0, bounds[0]
+    else:
+        low, to = (*bounds, None)[:2] if bounds else (0, None)
+    low, to = named.get("from", low), named.get("to", to)
+    if to is None:
+        if dtype.kind == "f":
+            high = 2 ** (np.finfo(dtype).nmant + 1)
+        elif dtype.kind == "b":
+            high = 1
+        else:
+            high = int(np.iinfo(dtype).max)
+    else:
+        high = int(to) - 1
+    if high < low:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={to}"
+        )
+    return int(low), high
+
+
+#: PyTorch's legacy tensor type names, for ``Tensor.type``.
+_TYPE_NAMES: dict[np.dtype, str] = {
+    np.dtype(np.float16): "HalfTensor",
+    np.dtype(np.float32): "FloatTensor",
+    np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.uint8): "ByteTensor",
+    np.dtype(np.int8): "CharTensor",
+    np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int32): "IntTensor",
+    np.dtype(np.int64): "LongTensor",
+    np.dtype(np.bool_): "BoolTensor",
+}
+
+
+def _dtype_of_type(dtype) -> np.dtype:
+    """The dtype ``Tensor.type(dtype)`` asks for: a dtype, or a type name with the prefix
+    ``tinynet.`` or ``torch.``."""
+    if isinstance(dtype, str) and dtype.startswith(("tinynet.", "torch.")):
+        name = dtype.split(".", 1)[1]
+        for known, type_name in _TYPE_NAMES.items():
+            if type_name == name:
+                return known
+        raise ValueError(
+            f"type(): invalid type {dtype!r}; the names are "
+            + ", ".join(f"tinynet.{n}" for n in _TYPE_NAMES.values())
+        )
+    return np.dtype(dtype)
+
+
 def _rebuild_tensor(data, requires_grad):
     return Tensor(data, requires_grad=requires_grad)
 
@@ -1365,12 +1594,27 @@ from tinynet import errors as _errors  # noqa: E402
 from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
 from tinynet.ops._args import index_array as _index_array  # noqa: E402
 
-# PyTorch's in-place unary ops: ``x.exp_()`` is ``x.exp()`` written back (``unary_inplace``).
+# PyTorch's in-place forms of ops: ``x.exp_()`` is ``x.exp()`` written back (``unary_inplace``).
 for _name in (
     "abs", "neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "floor", "ceil", "trunc",
     "round", "sign",
+    "exp2", "expm1", "log2", "log10", "log1p", "rsqrt", "square", "frac", "erf", "sin", "cos",
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "reciprocal",
+    # with arguments: x.clamp_min_(0) is x.clamp_min(0) written back
+    "clamp_min", "clamp_max", "nan_to_num", "atan2", "hypot", "fmod", "remainder",
+    "floor_divide", "lerp", "cumsum", "cumprod", "tril", "triu", "scatter", "scatter_add",
+    "scatter_reduce",
 ):  # fmt: skip
     setattr(Tensor, f"{_name}_", unary_inplace(_name))
+for _alias, _name in (
+    ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arcsinh_", "asinh_"),
+    ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("arctan2_", "atan2_"),
+):  # fmt: skip
+    setattr(Tensor, _alias, getattr(Tensor, _name))
+for _name in (
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not",
+):  # fmt: skip
+    setattr(Tensor, f"{_name}_", _constant_inplace(_name))
 
 # PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
 for _name in (
@@ -1380,5 +1624,6 @@ for _name in (
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402
 from tinynet import ops as _ops  # noqa: E402
+from tinynet import sampling as _sampling  # noqa: E402  (x.multinomial, x.bernoulli)
 from tinynet.ops import movement as _movement  # noqa: E402
 from tinynet.ops import reduce as _reductions  # noqa: E402

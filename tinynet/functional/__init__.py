@@ -31,25 +31,27 @@ _LAZY = {
     "tinynet.functional.distances": "distances cdist cosine_similarity pairwise_distance",
     "tinynet.functional.elementwise": (
         "elementwise allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite "
-        "isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor nan_to_num "
-        "rsqrt square"
+        "isin isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor "
+        "nan_to_num reciprocal rsqrt square"
     ),
     "tinynet.functional.indexing": (
-        "indexing index_select masked_fill masked_select nonzero one_hot scatter scatter_add "
-        "scatter_reduce"
+        "indexing argwhere index_select masked_fill masked_select nonzero one_hot scatter "
+        "scatter_add scatter_reduce"
     ),
     "tinynet.functional.norms": "norms einsum norm normalize",
     "tinynet.functional.shape": (
         "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
-        "repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu unbind "
-        "unflatten vstack"
+        "ravel repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu "
+        "unbind unflatten vstack"
     ),
     "tinynet.functional.sorting": (
-        "sorting all any argsort bucketize cummax cummin gather median quantile searchsorted "
-        "sort take_along_axis take_along_dim topk unique"
+        "sorting all any argsort bucketize cummax cummin gather kthvalue median mode msort "
+        "nanmedian nanquantile quantile searchsorted sort take_along_axis take_along_dim topk "
+        "unique unique_consecutive"
     ),
     "tinynet.functional.statistics": (
-        "statistics bincount corrcoef count_nonzero cov std_mean var_mean"
+        "statistics aminmax bincount corrcoef count_nonzero cov histc histogram nanmean nansum "
+        "std_mean var_mean"
     ),
 }
 if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
@@ -92,6 +94,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         frac,
         isclose,
         isfinite,
+        isin,
         isinf,
         isnan,
         lerp,
@@ -102,10 +105,12 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         logical_or,
         logical_xor,
         nan_to_num,
+        reciprocal,
         rsqrt,
         square,
     )
     from tinynet.functional.indexing import (
+        argwhere,
         index_select,
         masked_fill,
         masked_select,
@@ -131,6 +136,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         meshgrid,
         movedim,
         narrow,
+        ravel,
         repeat,
         repeat_interleave,
         roll,
@@ -154,7 +160,12 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         cummax,
         cummin,
         gather,
+        kthvalue,
         median,
+        mode,
+        msort,
+        nanmedian,
+        nanquantile,
         quantile,
         searchsorted,
         sort,
@@ -162,12 +173,18 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         take_along_dim,
         topk,
         unique,
+        unique_consecutive,
     )
     from tinynet.functional.statistics import (
+        aminmax,
         bincount,
         corrcoef,
         count_nonzero,
         cov,
+        histc,
+        histogram,
+        nanmean,
+        nansum,
         std_mean,
         var_mean,
     )
@@ -276,4 +293,19 @@ __all__ = [
     "corrcoef",
     "count_nonzero",
     "bincount",
+    "kthvalue",
+    "mode",
+    "msort",
+    "nanmedian",
+    "unique_consecutive",
+    "aminmax",
+    "nansum",
+    "nanmean",
+    "histc",
+    "histogram",
+    "ravel",
+    "reciprocal",
+    "isin",
+    "argwhere",
+    "nanquantile",
 ]

@@ -1,5 +1,6 @@
 """More elementwise composites: rsqrt, log2/log10/exp2, lerp, predicates, logical ops, allclose;
-PyTorch's square, clamp_min/clamp_max, frac, fmax/fmin, nan_to_num, isclose and equal."""
+PyTorch's square, clamp_min/clamp_max, frac, fmax/fmin, nan_to_num, isclose, equal,
+reciprocal and isin."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import math
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_call
 from tinynet.ops._args import (
     as_tensor,
     binary,
     broadcast_error,
     floating,
+    floating_input,
 )
 from tinynet.tensor import Tensor
 
@@ -246,3 +249,32 @@ def equal(input, other) -> bool:
     """
     a, b = binary(input, other)
     return a.shape == b.shape and bool(np.array_equal(a.data, b.data))
+
+
+def reciprocal(x) -> Tensor:
+    """Elementwise ``1 / x``, as ``torch.reciprocal`` (integers give the default float dtype;
+    ``1 / 0`` is ``inf``).
+
+    >>> import tinynet as tn
+    >>> tn.reciprocal(tn.tensor([2, 4])).tolist()
+    [0.5, 0.25]
+    """
+    return ops.div(1.0, floating_input(x))
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """True where an element of ``elements`` is one of ``test_elements`` (either may be a
+    number), as ``torch.isin``; ``invert`` gives the opposite. A boolean tensor of
+    ``elements``' shape; not differentiable.
+
+    >>> import tinynet as tn
+    >>> tn.isin(tn.tensor([[1, 2], [3, 4]]), tn.tensor([2, 3])).tolist()
+    [[False, True], [True, False]]
+    """
+    values = as_tensor(elements).data
+    tests = as_tensor(test_elements).data
+    return Tensor.wrap(traced_call(_isin, values, tests, assume_unique, invert))
+
+
+def _isin(values: np.ndarray, tests: np.ndarray, assume_unique: bool, invert: bool):
+    return np.asarray(np.isin(values, tests, assume_unique=assume_unique, invert=invert))

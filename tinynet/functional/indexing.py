@@ -1,6 +1,9 @@
-"""Indexing and scatter: scatter/scatter_add/scatter_reduce, index_select, masks, one_hot."""
+"""Indexing and scatter: scatter/scatter_add/scatter_reduce, index_select, masks, nonzero and
+argwhere, one_hot."""
 
 from __future__ import annotations
+
+import typing
 
 import numpy as np
 
@@ -266,6 +269,17 @@ def nonzero(x, as_tuple: bool = False) -> Tensor | tuple:
     if as_tuple:
         return tuple(int_tensor(column) for column in nonzero_columns(data))
     return int_tensor(nonzero_rows(data))  # a 0-d data: (1, 0) or (0, 0), as PyTorch
+
+
+def argwhere(x) -> Tensor:
+    """The indices of the nonzero elements as an ``(n, ndim)`` int64 tensor, as
+    ``torch.argwhere`` (``nonzero(x)``).
+
+    >>> import tinynet as tn
+    >>> tn.argwhere(tn.tensor([[0, 3], [5, 0]])).tolist()
+    [[0, 1], [1, 0]]
+    """
+    return typing.cast(Tensor, nonzero(x))  # as_tuple=False: one tensor
 
 
 def one_hot(x, num_classes: int = -1) -> Tensor:

@@ -288,6 +288,17 @@ def t(x) -> Tensor:
     return as_tensor(x).t()
 
 
+def ravel(x) -> Tensor:
+    """The elements of ``x`` as one dimension, in row-major order (``torch.ravel``); a view
+    where the memory allows, as ``reshape(-1)``.
+
+    >>> import tinynet as tn
+    >>> tn.ravel(tn.tensor([[1, 2], [3, 4]])).tolist()
+    [1, 2, 3, 4]
+    """
+    return as_tensor(x).reshape(-1)
+
+
 @dim_aliases
 def narrow(x, dim: int, start: int, length: int) -> Tensor:
     """Positions ``start .. start + length - 1`` along ``dim``, a view (``torch.narrow``);

@@ -1,10 +1,14 @@
-"""Statistics of a sample: var_mean, std_mean, cov, corrcoef, count_nonzero, bincount."""
+"""Statistics of a sample: var_mean, std_mean, cov, corrcoef, count_nonzero, bincount,
+aminmax, nansum, nanmean, histc, histogram."""
 
 from __future__ import annotations
+
+from operator import index as operator_index
 
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_call
 from tinynet.errors import ArgumentError, DTypeError
 from tinynet.functional.basic import std, var
 from tinynet.functional.shape import diagonal
@@ -179,3 +183,186 @@ def bincount(x: TensorLike, weights: TensorLike | None = None, minlength: int = 
         )
     dtype = np.float32 if w.dtype == np.float32 else np.float64
     return Tensor.wrap(np.bincount(values, w, minlength=minlength).astype(dtype))
+
+
+class _MinMax(tuple):
+    """``(min, max)`` with both also as attributes, as PyTorch's ``aminmax`` returns."""
+
+    _fields = ("min", "max")  # a namedtuple to tn.func, which rebuilds it by fields
+
+    def __new__(cls, min, max):
+        return super().__new__(cls, (min, max))
+
+    @property
+    def min(self) -> Tensor:
+        return self[0]
+
+    @property
+    def max(self) -> Tensor:
+        return self[1]
+
+
+@dim_aliases
+def aminmax(x: TensorLike, *, dim: int | None = None, keepdim: bool = False) -> tuple:
+    """``(amin(x, dim), amax(x, dim))`` in one call, as ``torch.aminmax``: a pair with
+    fields ``min`` and ``max``; ties share each gradient evenly, as ``amin``/``amax``.
+
+    >>> import tinynet as tn
+    >>> low, high = tn.aminmax(tn.tensor([[1.0, 5.0], [3.0, -2.0]]), dim=1)
+    >>> low.tolist(), high.tolist()
+    ([1.0, -2.0], [5.0, 3.0])
+    """
+    x = as_tensor(x)
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"aminmax(): dim must be one int or None, got {dim!r}")
+    if x.numel() == 0 and (dim is None or x.ndim == 0 or x.shape[dim] == 0):
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+            "no identity"
+        )
+    return _MinMax(ops.amin(x, dim, keepdim), ops.amax(x, dim, keepdim))
+
+
+def _without_nan(x: Tensor) -> Tensor:
+    """``x`` with its NaN replaced by 0, which they get no gradient through."""
+    if x.data.dtype.kind != "f":
+        return x
+    return ops.where(traced_call(np.isnan, x.data), 0.0, x)
+
+
+@dim_aliases
+def nansum(x: TensorLike, axis: Axis = None, keepdims: bool = False, *, dtype=None) -> Tensor:
+    """The sum over ``axis`` (None: all) treating NaN as zero, as ``torch.nansum``; NaN
+    elements get no gradient.
+
+    >>> import tinynet as tn
+    >>> tn.nansum(tn.tensor([1.0, float("nan"), 2.0])).item()
+    3.0
+    """
+    return _without_nan(as_tensor(x)).sum(axis, keepdims, dtype=dtype)
+
+
+@dim_aliases
+def nanmean(x: TensorLike, axis: Axis = None, keepdims: bool = False, *, dtype=None) -> Tensor:
+    """The mean over ``axis`` (None: all) of the elements that are not NaN, as
+    ``torch.nanmean`` (NaN where all are); floating input only. NaN elements get no
+    gradient.
+
+    >>> import tinynet as tn
+    >>> tn.nanmean(tn.tensor([[1.0, float("nan")], [2.0, 4.0]]), dim=1).tolist()
+    [1.0, 3.0]
+    """
+    x = as_tensor(x)
+    if x.data.dtype.kind != "f":
+        raise DTypeError(
+            f"nanmean(): expected a floating input, got dtype {x.dtype}; convert with "
+            ".float() first"
+        )
+    total = nansum(x, axis, keepdims, dtype=dtype)
+    reduced = reduction_axes(axis, x.ndim)
+    counts = traced_call(_present, x.data, reduced, keepdims, total.data.dtype)
+    return total / Tensor.wrap(counts)
+
+
+def _present(data: np.ndarray, reduced, keepdims: bool, dtype: np.dtype) -> np.ndarray:
+    """How many values are not NaN, over the ``reduced`` axes, in ``dtype``."""
+    return np.asarray(np.sum(~np.isnan(data), axis=reduced, keepdims=keepdims), dtype=dtype)
+
+
+def _histogram_data(x: TensorLike, name: str) -> np.ndarray:
+    data = as_tensor(x).data
+    if data.dtype.kind != "f":
+        raise DTypeError(
+            f"{name}: expected a floating input, got dtype {data.dtype}; convert with "
+            ".float() first"
+        )
+    return data
+
+
+def histc(x: TensorLike, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """Counts of ``x`` in ``bins`` equal bins over ``[min, max]``, as ``torch.histc``: values
+    outside and NaN are ignored, the last bin includes ``max``; ``min == max`` takes the
+    data's range (widened by 1 each way if that is one point). The counts have ``x``'s
+    dtype. Not differentiable.
+
+    >>> import tinynet as tn
+    >>> tn.histc(tn.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3).tolist()
+    [0.0, 2.0, 1.0, 0.0]
+    """
+    data = _histogram_data(x, "histc")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins}")
+    # Traced: the range may come from the values (tn.compile finds it again each call).
+    return Tensor.wrap(traced_call(_histc_counts, data, bins, float(min), float(max)))
+
+
+def _histc_counts(data: np.ndarray, bins: int, low: float, high: float) -> np.ndarray:
+    if low == high and data.size:
+        low, high = float(data.min()), float(data.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise RuntimeError(f"torch.histc: range of [{low}, {high}] is not finite")
+    if low > high:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    counts, _ = np.histogram(data, bins, range=(low, high))
+    return counts.astype(data.dtype)
+
+
+class _Histogram(tuple):
+    """``(hist, bin_edges)`` with both also as attributes, as PyTorch's ``histogram``."""
+
+    _fields = ("hist", "bin_edges")
+
+    def __new__(cls, hist, bin_edges):
+        return super().__new__(cls, (hist, bin_edges))
+
+    @property
+    def hist(self) -> Tensor:
+        return self[0]
+
+    @property
+    def bin_edges(self) -> Tensor:
+        return self[1]
+
+
+def histogram(x: TensorLike, bins=100, *, range=None, weight=None, density: bool = False) -> tuple:
+    """``(hist, bin_edges)`` of ``x``, as ``torch.histogram`` and ``numpy.histogram``:
+    ``bins`` equal bins over ``range`` (None: the data's) or the increasing edges of a 1-D
+    tensor; the last bin includes its right edge, values outside are ignored. ``weight``
+    (``x``'s shape) sums weights instead of ones; ``density`` divides by the total and the
+    bin widths. Both in ``x``'s dtype. Not differentiable.
+
+    >>> import tinynet as tn
+    >>> hist, edges = tn.histogram(tn.tensor([1.0, 2.0, 1.0]), bins=4, range=(0.0, 3.0))
+    >>> hist.tolist(), edges.tolist()
+    ([0.0, 2.0, 1.0, 0.0], [0.0, 0.75, 1.5, 2.25, 3.0])
+    """
+    data = _histogram_data(x, "histogram")
+    if isinstance(bins, Tensor):
+        bins = bins.data
+        if bins.ndim != 1 or bins.size < 1:
+            raise RuntimeError(
+                f"torch.histogram(): bins must be a 1-D tensor of edges, got shape {bins.shape}"
+            )
+        if (np.diff(bins) < 0).any():
+            raise ValueError("torch.histogram(): bin edges must increase monotonically")
+    elif operator_index(bins) <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins}")
+    weights = None if weight is None else as_tensor(weight).data
+    if weights is not None and weights.shape != data.shape:
+        raise RuntimeError(
+            f"torch.histogram(): weight of shape {weights.shape} must have the input's "
+            f"shape {data.shape}"
+        )
+    found = [
+        traced_call(_histogram_part, data, bins, range, weights, density, part) for part in (0, 1)
+    ]
+    return _Histogram(*(Tensor.wrap(array) for array in found))
+
+
+def _histogram_part(data: np.ndarray, bins, range, weights, density: bool, part: int):
+    """``numpy.histogram``'s counts (``part`` 0) or edges (1), in ``data``'s dtype; traced
+    (tn.compile finds them again each call), as the edges may come from the values."""
+    found = np.histogram(data, bins, range=range, weights=weights, density=density)[part]
+    return found.astype(data.dtype)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.signal
 import scipy.special
+import scipy.stats
 
 import tinynet as tn
 import tinynet.nn.functional as F
@@ -3335,6 +3336,276 @@ _PYTORCH_NAMES_OPS: list[OpInfo] = [
 
 OPS.extend(_PYTORCH_NAMES_OPS)
 # == end of PyTorch's names ==================================================================
+
+
+# == session 9: the PyTorch names users still missed =========================================
+def _kthvalue_kwargs(draw, shape):
+    kwargs = _median_dim_kwargs(draw, shape)
+    return {"k": draw(st.integers(1, shape[kwargs["axis"]])), **kwargs}
+
+
+def _kthvalue_reference(x, k, axis, keepdims):
+    return np.take(np.sort(x, axis=axis), [k - 1] if keepdims else k - 1, axis=axis)
+
+
+def _mode_op(x, axis, keepdims):
+    # Each slice's first value once more: with distinct values it is the most frequent.
+    repeated = tn.cat([x, tn.narrow(x, axis, 0, 1)], axis)
+    return tn.mode(repeated, axis, keepdims).values
+
+
+def _mode_reference(x, axis, keepdims):
+    repeated = np.concatenate([x, np.take(x, [0], axis=axis)], axis=axis)
+    return scipy.stats.mode(repeated, axis=axis, keepdims=keepdims).mode
+
+
+def _nan_at(draw, shape, axis) -> np.ndarray:
+    """Where to put NaN: drawn, but never at the first element of a reduced slice, so that
+    every slice keeps a number (a slice of NaN only has no derivative to check)."""
+    where = np.array(draw(tst.arrays(shape, dtype=np.bool_)), dtype=bool)
+    reduced = range(len(shape)) if axis is None else np.atleast_1d(axis) % max(len(shape), 1)
+    first = tuple(slice(0, 1) if d in reduced else slice(None) for d in range(len(shape)))
+    where[first] = False
+    return where
+
+
+def _with_nan(x, nan_at):
+    return tn.where(nan_at, float("nan"), x)
+
+
+def _nan_reduction_kwargs(draw, shape):
+    kwargs = _reduction_kwargs(draw, shape)
+    return {**kwargs, "nan_at": _nan_at(draw, shape, kwargs["axis"])}
+
+
+def _nan_median_kwargs(draw, shape):
+    kwargs = _median_dim_kwargs(draw, shape)
+    return {**kwargs, "nan_at": _nan_at(draw, shape, kwargs["axis"])}
+
+
+def _nanmedian_reference(x, nan_at, axis=None, keepdims=False):
+    if axis is None:
+        present = np.sort(x[~nan_at])
+        return present[(present.size - 1) // 2]
+    ordered = np.sort(np.where(nan_at, np.nan, x), axis=axis)  # NaN last
+    middle = (np.sum(~nan_at, axis=axis, keepdims=True) - 1) // 2
+    found = np.take_along_axis(ordered, middle, axis)
+    return found if keepdims else np.squeeze(found, axis)
+
+
+def _unique_consecutive_reference(x, dim, which):
+    x = x.astype(np.int64)
+    pieces = list(x.reshape(-1)) if dim is None else list(np.moveaxis(x, dim, 0))
+    values: list = []
+    inverse, counts = [], []
+    for piece in pieces:
+        if values and np.array_equal(values[-1], piece):
+            counts[-1] += 1
+        else:
+            values.append(piece)
+            counts.append(1)
+        inverse.append(len(values) - 1)
+    if which == 1:
+        return np.array(inverse, np.int64).reshape(x.shape if dim is None else (-1,))
+    if which == 2:
+        return np.array(counts, np.int64)
+    return np.array(values, np.int64) if dim is None else np.moveaxis(np.stack(values), 0, dim)
+
+
+def _draw_isin(draw):
+    return (draw(tst.shapes(max_size=_SMALL)), (draw(st.integers(0, 4)),)), {
+        "invert": draw(st.booleans())
+    }
+
+
+def _nanquantile_kwargs(draw, shape):
+    kwargs = _quantile_kwargs(draw, shape)
+    return {**kwargs, "nan_at": _nan_at(draw, shape, kwargs["axis"])}
+
+
+def _nanquantile_reference(x, nan_at, q, axis, keepdims, interpolation):
+    return np.nanquantile(
+        np.where(nan_at, np.nan, x), q, axis=axis, keepdims=keepdims, method=interpolation
+    )
+
+
+_HISTC_RANGES = ((0.0, 0.0), (-1.0, 1.0), (-2.0, 0.5))
+
+
+def _histc_reference(x, bins, low, high):
+    if low == high:
+        low, high = (x.min(), x.max()) if x.size else (low, high)
+    if low == high:
+        low, high = low - 1, high + 1
+    return np.histogram(x, bins, range=(low, high))[0]
+
+
+_MISSING_NAMES_OPS: list[OpInfo] = [
+    # -- order statistics ---------------------------------------------------------------------
+    _small_shaped(
+        "kthvalue",
+        lambda x, k, axis, keepdims: tn.kthvalue(x, k, axis, keepdims).values,
+        _kthvalue_reference,
+        _kthvalue_kwargs,
+        {"k": 2, "axis": 1, "keepdims": False},
+        min_dims=1,
+        distinct=True,
+        method=lambda x, k, axis, keepdims: x.kthvalue(k, dim=axis, keepdim=keepdims).values,
+    ),
+    _small_shaped(
+        "mode",
+        _mode_op,
+        _mode_reference,
+        _median_dim_kwargs,
+        {"axis": 1, "keepdims": True},
+        min_dims=1,
+        distinct=True,
+    ),
+    _small_shaped(
+        "aminmax",
+        lambda x, axis, keepdims: tn.stack(tn.aminmax(x, dim=axis, keepdim=keepdims)),
+        lambda x, axis, keepdims: np.stack(
+            [np.amin(x, axis=axis, keepdims=keepdims), np.amax(x, axis=axis, keepdims=keepdims)]
+        ),
+        _single_or_none,
+        {"axis": 0, "keepdims": False},
+        distinct=True,
+        method=lambda x, axis, keepdims: tn.stack(x.aminmax(dim=axis, keepdim=keepdims)),
+    ),
+    _small_shaped(
+        "nanmedian",
+        lambda x, nan_at: tn.nanmedian(_with_nan(x, nan_at)),
+        _nanmedian_reference,
+        lambda draw, shape: {"nan_at": _nan_at(draw, shape, None)},
+        {"nan_at": np.array([[False, True, False], [True, False, False]])},
+        distinct=True,
+        method=lambda x, nan_at: _with_nan(x, nan_at).nanmedian(),
+    ),
+    _small_shaped(
+        "nanmedian_dim",
+        lambda x, nan_at, axis, keepdims: tn.nanmedian(_with_nan(x, nan_at), axis, keepdims)[0],
+        _nanmedian_reference,
+        _nan_median_kwargs,
+        {"nan_at": np.array([[False, True, True], [False, False, True]]), "axis": 1,
+         "keepdims": False},
+        min_dims=1,
+        distinct=True,
+        covers=("nanmedian",),
+    ),
+    _small_shaped(
+        "nanquantile",
+        lambda x, nan_at, **kwargs: tn.nanquantile(_with_nan(x, nan_at), **kwargs),
+        _nanquantile_reference,
+        _nanquantile_kwargs,
+        {"nan_at": np.array([[False, True, False], [False, True, True]]), "q": (0.1, 0.5, 0.95),
+         "axis": 1, "keepdims": False, "interpolation": "linear"},
+        min_dims=1,
+        distinct=True,
+        method=lambda x, nan_at, **kwargs: _with_nan(x, nan_at).nanquantile(**kwargs),
+    ),
+    _small_unary(
+        "msort",
+        tn.msort,
+        lambda x: np.sort(x, axis=0),
+        structure=_with_shape(lambda draw, shape: {}, min_dims=1),
+        distinct=True,
+        method=_method("msort"),
+    ),
+    # -- reductions that skip NaN --------------------------------------------------------------
+    _small_shaped(
+        "nansum",
+        lambda x, nan_at, axis, keepdims: tn.nansum(_with_nan(x, nan_at), axis, keepdims),
+        lambda x, nan_at, axis, keepdims: np.nansum(
+            np.where(nan_at, np.nan, x), axis=axis, keepdims=keepdims
+        ),
+        _nan_reduction_kwargs,
+        {"nan_at": np.array([[False, True, False], [True, True, False]]), "axis": 1,
+         "keepdims": False},
+        method=lambda x, nan_at, axis, keepdims: _with_nan(x, nan_at).nansum(axis, keepdims),
+    ),
+    _small_shaped(
+        "nanmean",
+        lambda x, nan_at, axis, keepdims: tn.nanmean(_with_nan(x, nan_at), axis, keepdims),
+        lambda x, nan_at, axis, keepdims: np.nanmean(
+            np.where(nan_at, np.nan, x), axis=axis, keepdims=keepdims
+        ),
+        _nan_reduction_kwargs,
+        {"nan_at": np.array([[False, True, False], [False, True, True]]), "axis": None,
+         "keepdims": True},
+        method=lambda x, nan_at, axis, keepdims: _with_nan(x, nan_at).nanmean(axis, keepdims),
+    ),
+    # -- shape ---------------------------------------------------------------------------------
+    _small_unary("ravel", tn.ravel, np.ravel, method=_method("ravel")),
+    # -- not differentiable: counts ------------------------------------------------------------
+    _small_unary(
+        "histc",
+        lambda x, bins, low, high: tn.histc(x, bins, low, high).long(),
+        _histc_reference,
+        _with_shape(
+            lambda draw, shape: {
+                "bins": draw(st.sampled_from((1, 3, 4))),
+                **dict(zip(("low", "high"), draw(st.sampled_from(_HISTC_RANGES)))),
+            }
+        ),
+        sample_kwargs={"bins": 4, "low": -1.0, "high": 1.0},
+        differentiable=False,
+        method=lambda x, bins, low, high: x.histc(bins, low, high).long(),
+    ),
+    _small_unary(
+        "histogram",
+        lambda x, bins, range: tn.histogram(x, bins, range=range)[0].long(),
+        lambda x, bins, range: np.histogram(x, bins, range=range)[0],
+        _with_shape(
+            lambda draw, shape: {
+                "bins": draw(st.sampled_from((1, 3, 4))),
+                "range": draw(st.sampled_from((None, (-1.0, 1.0)))),
+            }
+        ),
+        sample_kwargs={"bins": 3, "range": None},
+        differentiable=False,
+        method=lambda x, bins, range: x.histogram(bins, range=range)[0].long(),
+    ),
+    _small_unary(
+        "reciprocal",
+        tn.reciprocal,
+        np.reciprocal,
+        domains="nonzero",
+        method=_method("reciprocal"),
+    ),
+    _small_unary(
+        "argwhere",
+        tn.argwhere,
+        lambda x: np.argwhere(x),
+        structure=_with_shape(lambda draw, shape: {}, min_dims=1),
+        domains="integer",
+        differentiable=False,
+        method=_method("argwhere"),
+    ),
+    OpInfo(
+        "isin",
+        lambda x, tests, invert: tn.isin(x, tests, invert=invert),
+        lambda x, tests, invert: np.array(
+            [(value in tests.tolist()) != invert for value in x.ravel().tolist()], dtype=bool
+        ).reshape(x.shape),
+        _composite(_draw_isin),
+        ((2, 3), (4,)),
+        {"invert": False},
+        domains="integer",
+        differentiable=False,
+    ),
+    _small_shaped(
+        "unique_consecutive",
+        lambda x, dim, which: tn.unique_consecutive(_as_int64(x), True, True, dim)[which],
+        _unique_consecutive_reference,
+        _unique_kwargs,
+        {"dim": None, "which": 2},
+        domains="integer",
+        differentiable=False,
+        method=lambda x, dim, which: _as_int64(x).unique_consecutive(True, True, dim)[which],
+    ),
+]  # fmt: skip
+OPS.extend(_MISSING_NAMES_OPS)
+# == end of session 9 ==========================================================================
 
 
 # == nn.utils: parameters as one vector, padded sequences ========================================
