@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinynet.compiler.kernel import CheckedKernel, Kernel, registered_kernels
-from tinynet.ops._args import axes, keepdims_shape
+from tinynet.ops._args import keepdims_shape, reduction_axes
 from tinynet.ops.elementwise import all_finite, relu_zeros, scaled_gradient_array
 from tinynet.ops.fused import row_max
 from tinynet.ops.linalg import linear_grad_input, rank_one_product
@@ -409,7 +409,7 @@ class _ReductionKernel(CheckedKernel):
         x = env[self.indices[0]]
         if not _same_float(x):
             return False
-        self.axis = axes(env[self.indices[1]], x.ndim)
+        self.axis = reduction_axes(env[self.indices[1]], x.ndim)  # as Sum/Mean.forward
         self.keepdims = env[self.indices[2]]
         self.kept_shape = keepdims_shape(x.shape, self.axis)
         return True
