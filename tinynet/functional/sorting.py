@@ -7,10 +7,11 @@ from typing import Literal
 import numpy as np
 
 from tinynet import ops
-from tinynet.autograd import not_replayable
+from tinynet.autograd import not_replayable, traced_call
 from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
+    as_array,
     as_tensor,
     axes,
     dim_aliases,
@@ -106,6 +107,20 @@ def _argsort(data: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     return np.argsort(data, axis=axis, kind="stable")
 
 
+# Orders and positions found from values go through traced_call, so that a tn.compile
+# replay finds each call's (never the recorded call's).
+def _order(data: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    return traced_call(_argsort, data, axis, descending)
+
+
+def _first(order: np.ndarray, k: int, axis: int) -> np.ndarray:
+    return np.take(order, np.arange(k), axis=axis)
+
+
+def _middle(order: np.ndarray, axis: int) -> np.ndarray:
+    return np.take(order, [(order.shape[axis] - 1) // 2], axis=axis)
+
+
 @dim_aliases
 def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort ``x`` along ``dim`` (ties keep their order); not differentiable."""
@@ -113,7 +128,7 @@ def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False) ->
     if x.ndim == 0:
         return int_tensor(0)
     (axis,) = axes(dim, x.ndim)
-    return int_tensor(_argsort(x.data, axis, descending))
+    return int_tensor(_order(x.data, axis, descending))
 
 
 @dim_aliases
@@ -131,7 +146,7 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> tu
     if x.ndim == 0:
         return _ValuesIndices(x, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
-    index = _argsort(x.data, axis, descending)
+    index = _order(x.data, axis, descending)
     return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
 
 
@@ -150,8 +165,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) ->
     if x.ndim == 0:
         return _ValuesIndices(x, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
-    index = _argsort(x.data, axis, largest)
-    index = np.take(index, np.arange(k), axis=axis)
+    index = traced_call(_first, _order(x.data, axis, largest), k, axis)
     return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
 
 
@@ -160,14 +174,18 @@ def _running_extreme(x, dim, accumulate):
     if x.ndim == 0:
         return _ValuesIndices(x * 1.0, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
-    data = x.data
-    running = accumulate(data, axis=axis)
-    shape = [1] * x.ndim
-    shape[axis] = x.shape[axis]
-    positions = np.arange(x.shape[axis]).reshape(shape)
-    # The latest element equal to the running extreme (ties go to the last, as PyTorch).
-    index = np.maximum.accumulate(np.where(data == running, positions, 0), axis=axis)
+    index = traced_call(_latest_extreme, x.data, axis, accumulate)
     return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
+
+
+def _latest_extreme(data: np.ndarray, axis: int, extreme: np.ufunc) -> np.ndarray:
+    """Where the running ``extreme`` along ``axis`` is: the latest element equal to it (ties
+    go to the last, as PyTorch)."""
+    running = extreme.accumulate(data, axis=axis)
+    shape = [1] * data.ndim
+    shape[axis] = data.shape[axis]
+    positions = np.arange(data.shape[axis]).reshape(shape)
+    return np.maximum.accumulate(np.where(data == running, positions, 0), axis=axis)
 
 
 @dim_aliases
@@ -178,13 +196,13 @@ def cummax(x, dim: int) -> tuple:
     >>> tn.cummax(tn.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices.tolist()
     [0, 1, 1, 3]
     """
-    return _running_extreme(x, dim, np.maximum.accumulate)
+    return _running_extreme(x, dim, np.maximum)
 
 
 @dim_aliases
 def cummin(x, dim: int) -> tuple:
     """Running minimum along ``dim`` and where it is; ties pick the latest index."""
-    return _running_extreme(x, dim, np.minimum.accumulate)
+    return _running_extreme(x, dim, np.minimum)
 
 
 @dim_aliases
@@ -206,16 +224,15 @@ def median(x, dim=None, keepdim: bool = False) -> Tensor | tuple:
             if flat.data.dtype.kind != "f":
                 raise ShapeError("median of an empty integer tensor is undefined")
             return flat.sum() * float("nan")  # PyTorch's NaN, still in the graph
-        order = _argsort(flat.data, 0, False)
-        return flat[int(order[(flat.shape[0] - 1) // 2])]
+        middle = traced_call(_middle, _order(flat.data, 0, False), 0)
+        return ops.getitem(flat, middle.reshape(()))
     if x.ndim == 0:
         return _ValuesIndices(x * 1.0, int_tensor(0))
     (axis,) = axes(dim, x.ndim)
     n = x.shape[axis]
     if n == 0:
         raise IndexError(f"median(): expected reduction dim {axis} to have non-zero size")
-    order = _argsort(x.data, axis, False)
-    index = np.take(order, [(n - 1) // 2], axis=axis)
+    index = traced_call(_middle, _order(x.data, axis, False), axis)
     values = take_along_axis(x, index, axis)
     if not keepdim:
         values, index = values.reshape(*np.squeeze(index, axis).shape), np.squeeze(index, axis)
@@ -289,18 +306,22 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
 def any(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
-    return Tensor.wrap(
-        np.asarray(np.any(x.data, axis=reduction_axes(dim, x.ndim), keepdims=keepdim))
-    )
+    return Tensor.wrap(traced_call(as_array, _any, x.data, reduction_axes(dim, x.ndim), keepdim))
+
+
+def _any(data: np.ndarray, axis, keepdims: bool):
+    return np.any(data, axis=axis, keepdims=keepdims)
+
+
+def _all(data: np.ndarray, axis, keepdims: bool):
+    return np.all(data, axis=axis, keepdims=keepdims)
 
 
 @dim_aliases
 def all(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
-    return Tensor.wrap(
-        np.asarray(np.all(x.data, axis=reduction_axes(dim, x.ndim), keepdims=keepdim))
-    )
+    return Tensor.wrap(traced_call(as_array, _all, x.data, reduction_axes(dim, x.ndim), keepdim))
 
 
 @dim_aliases
@@ -364,8 +385,19 @@ def _side(right: bool, side: str | None) -> Literal["left", "right"]:
     raise ArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
 
 
-def _positions(found: np.ndarray, out_int32: bool) -> Tensor:
-    return Tensor.wrap(np.asarray(found, dtype=np.int32 if out_int32 else np.int64))
+def _found(
+    sequence: np.ndarray, given: np.ndarray, how: Literal["left", "right"], dtype, order=None
+) -> np.ndarray:
+    """``searchsorted``'s positions (a traced call: a tn.compile replay searches each call's
+    values), ``sequence`` first sorted by ``order`` if given."""
+    if order is not None:
+        sequence = np.take_along_axis(sequence, order, -1)
+    if sequence.ndim == 1:
+        return np.asarray(np.searchsorted(sequence, given, side=how), dtype=dtype)
+    rows = sequence.reshape(-1, sequence.shape[-1])
+    wanted = given.reshape(-1, given.shape[-1])
+    found = [np.searchsorted(row, v, side=how) for row, v in zip(rows, wanted)]
+    return np.asarray(np.reshape(found, given.shape), dtype=dtype)
 
 
 def searchsorted(
@@ -390,6 +422,7 @@ def searchsorted(
     how = _side(right, side)
     sequence = as_tensor(sorted_sequence).data
     given = as_tensor(values).data
+    order = None
     if sorter is not None:
         order = index_array(sorter, "searchsorted")
         if order.shape != sequence.shape:
@@ -397,20 +430,17 @@ def searchsorted(
                 f"searchsorted: sorter of shape {order.shape} must have the sorted "
                 f"sequence's shape {sequence.shape}"
             )
-        sequence = np.take_along_axis(sequence, order, -1)
     if sequence.ndim == 0:
         raise RuntimeError("searchsorted: the sorted sequence must have at least one dimension")
-    if sequence.ndim == 1:
-        return _positions(np.searchsorted(sequence, given, side=how), out_int32)
-    if given.ndim != sequence.ndim or given.shape[:-1] != sequence.shape[:-1]:
+    if sequence.ndim > 1 and (
+        given.ndim != sequence.ndim or given.shape[:-1] != sequence.shape[:-1]
+    ):
         raise RuntimeError(
             f"searchsorted: the sorted sequence's leading dimensions {sequence.shape[:-1]} "
             f"must match those of values {given.shape[:-1]}"
         )
-    rows = sequence.reshape(-1, sequence.shape[-1])
-    wanted = given.reshape(-1, given.shape[-1])
-    found = [np.searchsorted(row, v, side=how) for row, v in zip(rows, wanted)]
-    return _positions(np.reshape(found, given.shape), out_int32)
+    dtype = np.int32 if out_int32 else np.int64
+    return Tensor.wrap(traced_call(_found, sequence, given, how, dtype, order))
 
 
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:

@@ -138,7 +138,8 @@ def _targets(target, input: Tensor, name: str, probabilities: bool):
     expected = _class_target_shape(input)
     kind = data.dtype.kind
     if kind in "iu" and data.shape == expected:
-        return data.astype(np.int64, copy=False)
+        # traced: a tn.compile replay converts each call's targets (int32 ones, say)
+        return data if data.dtype == np.int64 else traced_call(_as_int64, data)
     if kind == "f" and probabilities and data.shape == input.shape:
         return ops.cast(as_tensor(target), input.dtype)
     accepted = f"class indices (integers) of shape {expected}"
@@ -154,6 +155,10 @@ def _targets(target, input: Tensor, name: str, probabilities: bool):
     )
 
 
+def _as_int64(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.int64)
+
+
 def _class_weight(weight, input: Tensor, name: str) -> np.ndarray | None:
     """The per-class rescaling weight as a constant array of the input's dtype."""
     if weight is None:
@@ -165,7 +170,13 @@ def _class_weight(weight, input: Tensor, name: str) -> np.ndarray | None:
             f"{name}: weight must have one entry per class, shape ({n_classes},); got shape "
             f"{array.shape}"
         )
-    return array.astype(input.dtype, copy=False)
+    if array.dtype == input.dtype:
+        return array
+    return traced_call(_converted, array, input.dtype)  # a weight given as an argument
+
+
+def _converted(array: np.ndarray, dtype) -> np.ndarray:
+    return array.astype(dtype)
 
 
 def _check_class_range(target: np.ndarray, ignored, n_classes: int, name: str) -> None:

@@ -398,8 +398,19 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
     kernel, stride, padding, dilation, out = _pool_args(
         op, spatial, x, kernel_size, stride, padding, dilation, ceil_mode
     )
-    size = x.shape[2:]
-    data = x.data
+    # Where the maxima are depends on the values: tn.compile finds them on each replay.
+    where = traced_call(_max_positions, x.data, kernel, stride, padding, dilation, out, op)
+    # The maxima are picked from the unpadded input: the gradient never meets the padding.
+    flat = traced_call(_flat_positions, where, math.prod(x.shape[2:]))
+    y = _unbatched(getitem(reshape(x, -1), flat), added)
+    if not indices:
+        return y
+    return y, Tensor(where[0] if added else where)
+
+
+def _max_positions(data, kernel, stride, padding, dilation, out, op: str) -> np.ndarray:
+    """Where each window's first maximum is, as a flat index into its ``(N, C)`` map."""
+    size = data.shape[2:]
     if np.isneginf(data).any():
         # Below every real value, the padding never wins a window that has a real element;
         # among tied -inf elements the first still does (PyTorch's choice).
@@ -409,8 +420,8 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
         (p, max(0, (o - 1) * s + d * (k - 1) + 1 - n - p))
         for p, o, s, d, k, n in zip(padding, out, stride, dilation, kernel, size)
     )
-    data = np.pad(data, ((0, 0), (0, 0), *widths), constant_values=-np.inf)
-    windows = _im2col(data, kernel, stride, dilation, out)
+    padded = np.pad(data, ((0, 0), (0, 0), *widths), constant_values=-np.inf)
+    windows = _im2col(padded, kernel, stride, dilation, out)
     windows = windows.reshape(*windows.shape[:2], math.prod(kernel), *out)
     # argmax takes the first maximum (NaN counts as one): PyTorch's choice at ties.
     offsets = np.unravel_index(np.argmax(windows, axis=2), kernel)
@@ -419,20 +430,20 @@ def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_m
         g * s + o * d - p for g, s, o, d, p in zip(grids, stride, offsets, dilation, padding)
     ]
     if any(((pos < 0) | (pos >= n)).any() for pos, n in zip(positions, size)):
+        # A matter of shapes (a real value beats the -inf padding), which replays keep
         raise ValueError(
             f"{op}: with padding {padding} and dilation {dilation} some window of an input "
-            f"of shape {x.shape} holds padding only; use less padding or dilation"
+            f"of shape {data.shape} holds padding only; use less padding or dilation"
         )
-    where = np.ravel_multi_index(positions, size)
-    batch, channels = x.shape[:2]
-    # The maxima are picked from the unpadded input: the gradient never meets the padding.
-    flat = where + math.prod(size) * np.arange(batch * channels).reshape(
-        batch, channels, *(1,) * spatial
-    )
-    y = _unbatched(getitem(reshape(x, -1), flat), added)
-    if not indices:
-        return y
-    return y, Tensor(where[0] if added else where)
+    return np.ravel_multi_index(positions, size)
+
+
+def _flat_positions(where: np.ndarray, per_map: int) -> np.ndarray:
+    """``where`` (``(N, C, *out)`` indices into maps of ``per_map`` elements) as indices
+    into the whole input."""
+    batch, channels = where.shape[:2]
+    spatial = where.ndim - 2
+    return where + per_map * np.arange(batch * channels).reshape(batch, channels, *(1,) * spatial)
 
 
 # A tensor, or (values, indices) with return_indices=True: overloads tell type checkers which.
