@@ -11,6 +11,7 @@ from tinynet import ops
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.ops._args import (
+    as_array,
     as_tensor,
     axes,
     dim_aliases,
@@ -423,7 +424,7 @@ def diff(x, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
         length = x.shape[axis]
         later, earlier = _slice_along(x, axis, 1, length), _slice_along(x, axis, 0, length - 1)
         if x.data.dtype == np.bool_:
-            x = Tensor.wrap(np.logical_xor(later.data, earlier.data))
+            x = Tensor.wrap(traced_call(as_array, np.logical_xor, later.data, earlier.data))
         else:
             x = later - earlier
     return x

@@ -83,7 +83,7 @@ def _weights(fweights, aweights, count: int) -> Tensor | None:
             )
         if name == "fweights" and w.data.dtype.kind not in "iu":
             raise DTypeError(f"cov: fweights must be integers, got dtype {w.dtype}")
-        if (w.data < 0).any():
+        if not traced_check(_non_negative, w.data):
             raise ArgumentError(f"cov: {name} cannot be negative")
         weights = w if weights is None else weights * w
     return weights

@@ -21,6 +21,7 @@ from tinynet.autograd import Function, traced_call
 from tinynet.errors import DTypeError
 from tinynet.ops._args import (
     apply_binary,
+    as_array,
     as_tensor,
     binary,
     broadcast_error,
@@ -704,7 +705,7 @@ def clip(x: TensorLike, min: TensorLike | None = None, max: TensorLike | None = 
         floats = [np.asarray(b).dtype for b in (min, max) if b is not None]
         floats = [dtype for dtype in floats if dtype.kind == "f"]
         if floats:
-            x = Tensor.wrap(x.data.astype(np.result_type(*floats)))
+            x = Tensor.wrap(traced_call(np.asarray, x.data, np.result_type(*floats)))
     return Clip.apply(x, min, max)
 
 
@@ -764,7 +765,7 @@ def _comparison(ufunc, name):
     def compare(a: TensorLike, b: TensorLike) -> Tensor:
         a, b = binary(a, b)
         try:
-            return Tensor.wrap(traced_call(ufunc, a.data, b.data))
+            return Tensor.wrap(traced_call(as_array, ufunc, a.data, b.data))
         except ValueError:
             raise broadcast_error(name, a.shape, b.shape) from None
 
