@@ -125,6 +125,17 @@ def step_of(op, names, static, leaves, backward: bool):
     return step
 
 
+def arguments(arrays, indices, leaves, backward: bool) -> list:
+    """One call's arguments (fresh copies); with ``backward`` the arrays go into the leaves,
+    in place, and their gradients are cleared, as a parameter's between steps."""
+    if backward:
+        for leaf, array in zip(leaves, arrays):
+            np.copyto(leaf.data, array)
+            leaf.grad = None
+        return [v.copy() for v in indices]
+    return [tn.Tensor(a.copy()) for a in arrays] + [v.copy() for v in indices]
+
+
 def probe(op, backward: bool, zero_d: bool) -> tuple[int, list[str], bool]:
     """Run the five calls eagerly and compiled, checking each; return the number of replays,
     tn.compile's warnings and whether eager ever raised."""
@@ -144,18 +155,10 @@ def probe(op, backward: bool, zero_d: bool) -> tuple[int, list[str], bool]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for call, (arrays, indices) in enumerate(calls):
-
-            def arguments(own_leaves):
-                if backward:
-                    for leaf, array in zip(own_leaves, arrays):
-                        np.copyto(leaf.data, array)
-                        leaf.grad = None
-                    return [v.copy() for v in indices]
-                return [tn.Tensor(a.copy()) for a in arrays] + [v.copy() for v in indices]
-
-            eager = outcome(eager_step, *arguments(eager_leaves))
+            eager = outcome(eager_step, *arguments(arrays, indices, eager_leaves, backward))
             raised |= isinstance(eager, type)
-            assert_same(eager, outcome(compiled, *arguments(leaves)), call)
+            got = outcome(compiled, *arguments(arrays, indices, leaves, backward))
+            assert_same(eager, got, call)
     messages = [str(w.message) for w in caught if str(w.message).startswith("tn.compile")]
     return len(calls) - len(recorded), messages, raised
 
