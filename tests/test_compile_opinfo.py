@@ -272,6 +272,33 @@ def test_index_arguments_equal_in_the_first_calls_are_each_calls(name, dtype):
             assert_same(eager, results(compiled, tn.Tensor(x), index), call)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"weight": WEIGHT},
+        {"weight": WEIGHT, "label_smoothing": 0.1},
+        {"weight": WEIGHT, "ignore_index": 1, "reduction": "sum"},
+        {"ignore_index": 1},
+    ],
+    ids=["weight", "weight-smoothing", "weight-ignore_index", "ignore_index"],
+)
+def test_a_single_samples_target_is_each_calls(options):
+    # A 0-d target: NumPy's results on it are scalars (the class weight picked, the kept
+    # mask), which a replay reused when they were not arrays.
+    kwargs = dict(options, weight=tn.tensor(options["weight"])) if "weight" in options else options
+
+    def step(x, target):
+        return F.cross_entropy(x * 1.0, target, **kwargs)
+
+    compiled = tn.compile(step)
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the ignored sample's mean is NaN
+        for call, target in enumerate([0, 0, 0, 2, 1, 3]):
+            x, target = tn.Tensor(rng.normal(size=4)), np.array(target)
+            assert_same(results(step, x, target), results(compiled, x, target), call)
+
+
 # -- values the table's draws never reach ---------------------------------------------------
 def test_zero_variance_and_zero_norm_found_at_each_call():
     # Their gradient is 0 where the variance (the norm) is 0, a mask found from values.
@@ -307,3 +334,21 @@ def test_an_attention_mask_given_as_an_argument_is_each_calls():
         warnings.simplefilter("error", RuntimeWarning)  # recorded again, never eager
         for call, mask in enumerate(masks):
             assert_same(results(step, tn.tensor(mask)), results(compiled, tn.tensor(mask)), call)
+
+
+def test_a_traced_call_that_gives_a_number_runs_the_step_eagerly():
+    # A NumPy scalar (a ufunc on 0-d arrays) cannot be followed by the ops that use it: the
+    # step runs eagerly, with a warning, rather than replaying the recorded call's.
+    from tinynet.autograd import traced_call
+
+    def step(x):
+        return tn.where(tn.Tensor(traced_call(np.greater, x.data, 0.0)), x, x * -2.0)
+
+    compiled = tn.compile(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for call, value in enumerate([1.0, 2.0, 3.0, -1.0, -2.0]):
+            x = tn.tensor(value)
+            assert_same(results(step, x), results(compiled, x), call)
+    (message,) = [str(w.message) for w in caught if "tn.compile" in str(w.message)]
+    assert "the traced call greater gave a bool" in message

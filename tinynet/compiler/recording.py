@@ -531,6 +531,12 @@ class Trace:
     def numpy_call(self, function, args, out) -> None:
         if self.depth or threading.get_ident() != self.thread:
             return
+        if isinstance(out, (np.generic, int, float, complex)):
+            # A number (a ufunc on 0-d arrays gives a NumPy scalar) is not followed by later
+            # ops: what they make of it would be a constant of the program. Library code wraps
+            # the function in tinynet.ops._args.as_array; the rest runs eagerly, never stale.
+            name = getattr(function, "__name__", repr(function))
+            self.fail(f"the traced call {name} gave a {type(out).__name__}, not an array")
         indices = tuple(
             self._ref(arg) if isinstance(arg, np.ndarray) else self._new(arg, False) for arg in args
         )

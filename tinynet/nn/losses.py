@@ -28,7 +28,7 @@ from tinynet import ops
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.nn.module import Module
-from tinynet.ops._args import as_tensor
+from tinynet.ops._args import as_array, as_tensor
 from tinynet.tensor import Tensor, TensorLike
 
 __all__ = [
@@ -440,7 +440,8 @@ def _class_index_loss(
     if any_ignored:  # any valid class: these terms are masked out
         classes = traced_call(_replace_ignored, target, ignore_index)
     picked = log_probs[_gather_index(classes)]
-    target_weight = None if weight is None else traced_call(np.take, weight, classes)
+    # as_array: with a 0-d target (one sample) NumPy gives scalars, which a replay cannot hold
+    target_weight = None if weight is None else traced_call(as_array, np.take, weight, classes)
     # ``negative`` is minus the per-target loss: the sign is folded into the final scale.
     negative = picked if target_weight is None else picked * Tensor.wrap(target_weight)
     if label_smoothing:
@@ -451,7 +452,7 @@ def _class_index_loss(
         smooth = log_probs.sum(axis)
         negative = negative * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
     if any_ignored:
-        kept = traced_call(np.not_equal, target, ignore_index)
+        kept = traced_call(as_array, np.not_equal, target, ignore_index)
         # Selected, not multiplied by a 0/1 mask: an ignored -inf log-probability (possible
         # in nll_loss) must not become NaN. -0.0 so that the ignored losses read +0.0.
         negative = ops.where(kept, negative, -0.0)
