@@ -92,8 +92,8 @@ def assert_same(eager, compiled, call: int) -> None:
 
 
 # How the inputs are given: the sample's float64 arrays, as float32, their first elements as
-# 0-d arrays, or (for ops on whole numbers) as int64, scaled by 2 and 3 (1 +- 2**-10 would
-# round back to the same integers, and equal calls replay only for those values).
+# 0-d arrays, or truncated to int64 and scaled by 2 and 3 (1 +- 2**-10 would round back to
+# the same integers, and equal calls replay only for those values).
 VARIANTS = {"float64": np.float64, "float32": np.float32, "0-d": np.float64, "int64": np.int64}
 
 
@@ -106,6 +106,8 @@ def calls_of(op, variant: str) -> tuple[list, list, dict]:
     names = sorted(k for k, v in sample.kwargs.items() if isinstance(v, np.ndarray))
     static = {k: v for k, v in sample.kwargs.items() if k not in names}
     indices = [sample.kwargs[k] for k in names]
+    if variant == "int64":
+        arrays = [np.trunc(a) for a in arrays]
     factors = (1.0, 2.0, 3.0) if variant == "int64" else (1.0, 1.0 + SCALE, 1.0 - SCALE)
     calls = [([(a * f).astype(dtype) for a in arrays], indices) for f in factors]
     for seed in (1, 2):
@@ -144,9 +146,9 @@ def arguments(arrays, indices, leaves, backward: bool) -> list:
     return [tn.Tensor(a.copy()) for a in arrays] + [v.copy() for v in indices]
 
 
-def probe(op, backward: bool, variant: str) -> tuple[int, list[str], int]:
+def probe(op, backward: bool, variant: str) -> tuple[int, list[str], list[bool]]:
     """Run the five calls eagerly and compiled, checking each; return the number of replays,
-    tn.compile's warnings and how many calls raised."""
+    tn.compile's warnings and which calls raised."""
     calls, names, static = calls_of(op, variant)
     shapes = [(a.shape, a.dtype) for a in calls[0][0]]
     eager_leaves = [tn.Tensor(np.zeros(*s), requires_grad=backward) for s in shapes]
@@ -159,21 +161,16 @@ def probe(op, backward: bool, variant: str) -> tuple[int, list[str], int]:
         return step_of(op, names, static, leaves, backward)(*args)
 
     compiled = tn.compile(traced)
-    raised = 0
+    raised = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for call, (arrays, indices) in enumerate(calls):
             eager = outcome(eager_step, *arguments(arrays, indices, eager_leaves, backward))
-            raised += isinstance(eager, type)
+            raised.append(isinstance(eager, type))
             got = outcome(compiled, *arguments(arrays, indices, leaves, backward))
             assert_same(eager, got, call)
     messages = [str(w.message) for w in caught if str(w.message).startswith("tn.compile")]
     return len(calls) - len(recorded), messages, raised
-
-
-def _whole_numbers(op) -> bool:
-    domains = (op.domains,) if isinstance(op.domains, str) else op.domains
-    return "integer" in domains and not op.differentiable
 
 
 CASES = [
@@ -189,7 +186,7 @@ CASES = [
     for op in OPS
     for backward in ((False, True) if op.differentiable else (False,))
     for variant in VARIANTS
-    if variant != "int64" or _whole_numbers(op)
+    if variant != "int64" or not backward  # integer leaves cannot require gradients
 ]
 
 
@@ -202,8 +199,8 @@ def test_every_op_replays_each_calls_values(op, backward, variant):
         assert len(messages) <= 1
         return
     assert messages == []  # no fallback: the calls above were replays
-    # A replay was checked (the three first calls agree), unless the op refuses the input.
-    assert replays >= 1 or raised == 5
+    # A replay was checked (the three first calls agree), unless the op refused one of them.
+    assert replays >= 1 or any(raised[:3])
 
 
 def test_the_table_lists_name_ops_it_has():

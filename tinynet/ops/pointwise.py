@@ -393,7 +393,7 @@ def round(x: TensorLike, decimals: int = 0) -> Tensor:
     """
     x = as_tensor(x)
     if x.data.dtype.kind in "iub" and decimals >= 0:
-        return Tensor.wrap(x.data.copy())
+        return Tensor.wrap(traced_call(np.copy, x.data))  # a tn.compile replay's own copy
     return Rounding.apply(x, "round", int(decimals))
 
 
