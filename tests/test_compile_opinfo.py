@@ -16,6 +16,7 @@ for bit (NaN-aware), or the same exception. The same runs on 0-d inputs wherever
 takes them (else both must raise alike).
 """
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -173,24 +174,31 @@ def probe(op, backward: bool, variant: str) -> tuple[int, list[str], list[bool]]
     return len(calls) - len(recorded), messages, raised
 
 
-CASES = [
-    pytest.param(
-        op,
-        backward,
-        variant,
-        id=f"{op.name}-{'backward' if backward else 'forward'}-{variant}",
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_CRASHES[key])]
-        if (key := (op.name, backward, variant)) in KNOWN_CRASHES
-        else [],
-    )
-    for op in OPS
-    for backward in ((False, True) if op.differentiable else (False,))
-    for variant in VARIANTS
-    if variant != "int64" or not backward  # integer leaves cannot require gradients
-]
+def cases(ops, variants, via: str = "") -> list:
+    return [
+        pytest.param(
+            op,
+            backward,
+            variant,
+            id=f"{via}{op.name}-{'backward' if backward else 'forward'}-{variant}",
+            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_CRASHES[key])]
+            if (key := (op.name, backward, variant)) in KNOWN_CRASHES
+            else [],
+        )
+        for op in ops
+        for backward in ((False, True) if op.differentiable else (False,))
+        for variant in variants
+        if variant != "int64" or not backward  # integer leaves cannot require gradients
+    ]
 
 
-@pytest.mark.parametrize("op, backward, variant", CASES)
+# The same op through its Tensor method (x.sort(...), x.max(...)), where the table has one
+METHODS = [dataclasses.replace(op, op=op.method) for op in OPS if op.method is not None]
+
+
+@pytest.mark.parametrize(
+    "op, backward, variant", cases(OPS, VARIANTS) + cases(METHODS, ("float64", "0-d"), "method-")
+)
 def test_every_op_replays_each_calls_values(op, backward, variant):
     if op.name in TABLE_CONSTANTS:
         pytest.skip(TABLE_CONSTANTS[op.name])
