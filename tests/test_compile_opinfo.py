@@ -357,3 +357,32 @@ def test_a_traced_call_that_gives_a_number_runs_the_step_eagerly():
             assert_same(results(step, x), results(compiled, x), call)
     (message,) = [str(w.message) for w in caught if "tn.compile" in str(w.message)]
     assert "the traced call greater gave a bool" in message
+
+
+def test_draws_from_probabilities_computed_in_the_step_replay_and_check_them():
+    # multinomial converted float32 weights to float64 outside its traced draw: a constant
+    # that changed with every call, so the step never replayed. The value checks of
+    # bernoulli and multinomial are made again at each replay (an invalid call raises).
+    def draws(generator):
+        def step(x):
+            p = tn.softmax(x * 1.0, -1)
+            return tn.multinomial(p, 2, generator=generator), tn.bernoulli(p, generator=generator)
+
+        return step
+
+    eager, compiled = draws(np.random.default_rng(0)), tn.compile(draws(np.random.default_rng(0)))
+    rows = [[5.0, 0.0, 0.0], [6.0, 0.0, 1.0], [7.0, 1.0, 0.0], [0.0, 0.0, 9.0], [0.0, 9.0, 0.0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # replays, never eager
+        for call, row in enumerate(rows):
+            x = tn.tensor(row)  # float32
+            assert_same(results(eager, x), results(compiled, x), call)
+
+    generator = np.random.default_rng(0)
+    compiled_draw = tn.compile(lambda scale: tn.bernoulli(scale * 0.5, generator=generator))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for scale in (1.0, 1.5, 1.9):  # the third call replays
+            compiled_draw(tn.tensor([scale, 0.0]))
+    with pytest.raises(RuntimeError, match=r"probabilities to be in \[0, 1\]"):
+        compiled_draw(tn.tensor([3.0, 0.0]))
