@@ -12,8 +12,11 @@ parameters are) and called on its sample A, on A times ``1 + 2**-10`` and ``1 - 
 (the same signs, zeros, order, argmax and integer parts: what the op derives from values is
 the same, so the recordings agree and the third call replays), then on unrelated draws B
 and C with its index, mask and target arguments permuted. Each result must be eager's, bit
-for bit (NaN-aware), or the same exception. The same runs on 0-d inputs wherever the op
-takes them (else both must raise alike).
+for bit (NaN-aware), or the same exception. The same runs in float32, on 0-d inputs, on
+int64 inputs (forward only) wherever the op takes them (else both must raise alike), and
+through the Tensor method where the table has one. Index arguments outside the table
+(targets, embeddings, int32 indices) and values its draws never reach (a zero variance) have
+tests of their own below.
 """
 
 import dataclasses
