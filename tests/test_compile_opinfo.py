@@ -328,16 +328,28 @@ def test_zero_variance_and_zero_norm_found_at_each_call():
         assert call < 3 or not np.isnan(eager[1]).any()  # the zero row's gradient is 0
 
 
-def test_an_attention_mask_given_as_an_argument_is_each_calls():
+MHA = tn.nn.MultiheadAttention(4, 2, batch_first=True, dtype=np.float64)
+Q, K, V = (tn.Tensor(np.random.default_rng(i).normal(size=(2, 3, 4))) for i in range(3))
+# (step, mask rows, whether True means "not attended": MultiheadAttention's, not sdpa's)
+ATTENTION = {
+    "sdpa-attn_mask": (
+        lambda m: F.scaled_dot_product_attention(Q * 1.0, K, V, attn_mask=m),
+        3,
+        False,
+    ),
+    "mha-attn_mask": (lambda m: MHA(Q * 1.0, K, V, attn_mask=m)[0], 3, True),
+    "mha-key_padding_mask": (lambda m: MHA(Q * 1.0, K, V, key_padding_mask=m)[0], 2, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTENTION))
+def test_an_attention_mask_given_as_an_argument_is_each_calls(name):
     # The scores a boolean mask makes are each call's (they were a constant of the program).
-    rng = np.random.default_rng(0)
-    q, k, v = (tn.Tensor(rng.normal(size=(2, 3, 4))) for _ in range(3))
-
-    def step(mask):
-        return F.scaled_dot_product_attention(q * 1.0, k, v, attn_mask=mask)
-
+    step, rows, blocked = ATTENTION[name]
     compiled = tn.compile(step)
-    masks = [np.ones((3, 3), bool)] * 3 + [np.tri(3, dtype=bool), np.eye(3, dtype=bool)]
+    hidden = [np.zeros((rows, 3), bool)] * 3  # nothing hidden, then some keys of each row
+    hidden += [np.triu(np.ones((rows, 3), bool), 1), ~np.eye(rows, 3, dtype=bool)]
+    masks = hidden if blocked else [~mask for mask in hidden]
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # recorded again, never eager
         for call, mask in enumerate(masks):
