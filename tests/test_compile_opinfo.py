@@ -35,7 +35,6 @@ SCALE = 2.0**-10
 # Ops whose work a replay cannot redo: they run eagerly, with tn.compile's one warning.
 EAGER_BY_DESIGN = {
     "unique": "its result's layout is decided in Python from the values",
-    "scatter_reduce": "it works out each place's repeats in Python from the index",
     "allclose": "it returns a Python bool read from the values",
     "equal": "it returns a Python bool read from the values",
     "nonzero": "its result's size changes from B to C (replays keep sizes)",
@@ -278,6 +277,32 @@ def test_index_arguments_equal_in_the_first_calls_are_each_calls(name, dtype):
             index = index.astype(dtype)
             eager = results(step, tn.Tensor(x), index)
             assert_same(eager, results(compiled, tn.Tensor(x), index), call)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+def test_scatter_reduce_finds_each_calls_repeats_and_winners(reduce, include_self):
+    # Repeated places (a mean's count, the ties of a maximum) come from the index and the
+    # values; 'prod' loops in Python and runs eagerly (test_compile_data_dependent.py).
+    def make(w):
+        def step(x, index):
+            w.grad = None
+            y = x * w  # src is y's own first columns: a place's value ties with them
+            out = tn.scatter_reduce(y, 1, index, y[:, :3], reduce, include_self=include_self)
+            (out * out).sum().backward()
+            return out, w.grad
+
+        return step
+
+    step = make(tn.Tensor(np.ones(4), requires_grad=True))
+    compiled = tn.compile(make(tn.Tensor(np.ones(4), requires_grad=True)))
+    rows = [[0, 0, 1]] * 3 + [[1, 1, 1], [2, 0, 2]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for call, row in enumerate(rows):
+            x = tn.Tensor(np.random.default_rng(call).normal(size=(2, 4)))
+            index = np.array([row, row[::-1]])
+            assert_same(results(step, x, index), results(compiled, x, index), call)
 
 
 @pytest.mark.parametrize(
