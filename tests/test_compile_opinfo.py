@@ -305,6 +305,22 @@ def test_scatter_reduce_finds_each_calls_repeats_and_winners(reduce, include_sel
             assert_same(results(step, x, index), results(compiled, x, index), call)
 
 
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_quantile_levels_given_as_an_argument_are_each_calls(interpolation):
+    # The ranks, neighbours and weights quantile derives from q were constants of a replay.
+    def step(x, q):
+        return tn.quantile(x * 1.0, q, dim=1, interpolation=interpolation)
+
+    compiled = tn.compile(step)
+    levels = [[0.3, 0.6]] * 3 + [[0.1, 0.9], [0.2, 0.7]]  # no rank is whole: one branch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for call, q in enumerate(levels):
+            x = tn.Tensor(np.random.default_rng(call).normal(size=(2, 5)))
+            q = tn.tensor(q, dtype=np.float64)
+            assert_same(results(step, x, q), results(compiled, x, q), call)
+
+
 @pytest.mark.parametrize(
     "options",
     [

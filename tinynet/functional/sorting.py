@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 
 from tinynet import ops
-from tinynet.autograd import not_replayable, traced_call
+from tinynet.autograd import not_replayable, traced_call, traced_check
 from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
@@ -258,10 +258,12 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
             f"quantile: interpolation must be one of {', '.join(_QUANTILE_METHODS)}, "
             f"got {interpolation!r}"
         )
-    levels = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
+    # q's values (a Tensor argument may change between calls) and all that follows from them
+    # go through traced calls and checks: a tn.compile replay uses each call's
+    levels = traced_call(_as_float64, q.data if isinstance(q, Tensor) else np.asarray(q))
     if levels.ndim > 1:
         raise ValueError(f"quantile: q must be a number or 1-D, got {levels.ndim} dimensions")
-    if levels.size and (levels.min() < 0 or levels.max() > 1):
+    if not traced_check(_in_unit_interval, levels):
         raise ArgumentError("quantile: q values must lie in [0, 1]")
     if dim is None:
         source, axis = x.reshape(-1), 0
@@ -274,21 +276,16 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
     if n == 0:
         raise ShapeError("quantile of an empty tensor is undefined")  # PyTorch: RuntimeError
     ordered = sort(source, axis).values
-    rank = levels.reshape(-1) * (n - 1)
-    below, above = np.floor(rank).astype(np.int64), np.ceil(rank).astype(np.int64)
-    if interpolation == "lower":
-        above = below
-    elif interpolation == "higher":
-        below = above
-    elif interpolation == "nearest":
-        below = above = np.round(rank).astype(np.int64)
+    rank = traced_call(_ranks, levels, n)
+    below = traced_call(_neighbour, rank, interpolation, False)
+    above = traced_call(_neighbour, rank, interpolation, True)
     lead = (slice(None),) * axis
     low, high = ordered[lead + (below,)], ordered[lead + (above,)]
-    fraction = rank - below if interpolation == "linear" else np.full(rank.shape, 0.5)
     shape = [1] * ordered.ndim
     shape[axis] = rank.size
-    weight = fraction.reshape(shape).astype(x.dtype)
-    result = low if (below == above).all() else low + (high - low) * weight
+    weight = traced_call(_weights, rank, below, interpolation, tuple(shape), x.dtype)
+    exact = traced_check(_all_equal, below, above)
+    result = low if exact else low + (high - low) * weight
     # The q axis goes first; the reduced axis goes, or stays as 1 with keepdim.
     order = [axis] + [d for d in range(result.ndim) if d != axis]
     result = result.permute(*order)  # (q, rest...)
@@ -300,6 +297,36 @@ def quantile(x, q, dim=None, keepdim: bool = False, interpolation: str = "linear
     if levels.ndim == 0:
         result = result.reshape(*result.shape[1:])
     return result
+
+
+def _as_float64(q: np.ndarray) -> np.ndarray:
+    return np.asarray(q, dtype=np.float64)
+
+
+def _in_unit_interval(levels: np.ndarray) -> bool:
+    return not levels.size or (levels.min() >= 0 and levels.max() <= 1)
+
+
+def _ranks(levels: np.ndarray, n: int) -> np.ndarray:
+    return levels.reshape(-1) * (n - 1)
+
+
+def _neighbour(rank: np.ndarray, interpolation: str, upper: bool) -> np.ndarray:
+    """The position below (or above, ``upper``) each rank that ``interpolation`` reads."""
+    if interpolation == "nearest":
+        return np.round(rank).astype(np.int64)
+    if interpolation == "lower" or (interpolation != "higher" and not upper):
+        return np.floor(rank).astype(np.int64)
+    return np.ceil(rank).astype(np.int64)
+
+
+def _weights(rank, below, interpolation: str, shape: tuple, dtype) -> np.ndarray:
+    fraction = rank - below if interpolation == "linear" else np.full(rank.shape, 0.5)
+    return fraction.reshape(shape).astype(dtype)
+
+
+def _all_equal(below: np.ndarray, above: np.ndarray) -> bool:
+    return bool((below == above).all())
 
 
 @dim_aliases
