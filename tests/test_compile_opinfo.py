@@ -283,6 +283,41 @@ def test_index_arguments_equal_in_the_first_calls_are_each_calls(name, dtype):
             assert_same(eager, results(compiled, tn.Tensor(x), index), call)
 
 
+# -- boolean masks given as arguments: equal in the three first calls, then different -------
+MASK_STEPS = {
+    "invert": lambda m, x: (~m) * x,
+    "and": lambda m, x: (m & (x > 0)) * x,
+    "or": lambda m, x: (m | (x > 0)) * x,
+    "xor": lambda m, x: (m ^ (x > 0)) * x,
+    "sum": lambda m, x: m.sum(1, keepdim=True) * x,
+    "float": lambda m, x: m.float() * x,
+    "long": lambda m, x: m.long() * x,
+    "plus_float": lambda m, x: (m + 0.5) * x,
+    "any": lambda m, x: m.any(1, keepdim=True) * x,
+    "cumsum": lambda m, x: m.cumsum(1) * x,
+    "where": lambda m, x: tn.where(m, x, 0.0),
+    "masked_fill": lambda m, x: x.masked_fill(m, 1.0),
+    "argmax": lambda m, x: m.long().argmax(1, keepdim=True) * x,
+    "sort": lambda m, x: m.long().sort(1).values * x,
+}
+MASKS = [np.array([[1, 0, 1], [0, 1, 1]], bool)] * 3
+MASKS += [np.array([[0, 1, 0], [1, 1, 0]], bool), np.array([[1, 1, 1], [0, 0, 0]], bool)]
+
+
+@pytest.mark.parametrize("name", sorted(MASK_STEPS))
+def test_a_mask_argument_equal_in_the_first_calls_is_each_calls(name):
+    def step(mask, x):
+        return MASK_STEPS[name](mask, x * 1.0)
+
+    compiled = tn.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # every call records or replays
+        for call, mask in enumerate(MASKS):
+            x = tn.Tensor(np.random.default_rng(call).normal(size=(2, 3)))
+            mask = tn.tensor(mask)
+            assert_same(results(step, mask, x), results(compiled, mask, x), call)
+
+
 @pytest.mark.parametrize("include_self", [True, False])
 @pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
 def test_scatter_reduce_finds_each_calls_repeats_and_winners(reduce, include_self):

@@ -1315,7 +1315,8 @@ def _bitwise(ufunc, symbol: str, *operands) -> Tensor:
             arrays[0] = _dtype.weak_scalar_array(a, arrays[1].dtype)
         elif not isinstance(b, Tensor) and arrays[1].ndim == 0:
             arrays[1] = _dtype.weak_scalar_array(b, arrays[0].dtype)
-    return Tensor._wrap(np.asarray(ufunc(*arrays)))
+    # traced: a tn.compile replay computes each call's (a mask's ~, & of two masks)
+    return Tensor._wrap(_autograd.traced_call(_as_array, ufunc, *arrays))
 
 
 def _axis(dim: int, ndim: int) -> int:
@@ -1362,6 +1363,7 @@ from tinynet.inplace import (  # noqa: E402
 # isort: split
 from tinynet import autograd as _autograd  # noqa: E402
 from tinynet import errors as _errors  # noqa: E402
+from tinynet.ops._args import as_array as _as_array  # noqa: E402
 from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
 from tinynet.ops._args import index_array as _index_array  # noqa: E402
 
