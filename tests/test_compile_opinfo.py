@@ -481,3 +481,20 @@ def test_draws_from_probabilities_computed_in_the_step_replay_and_check_them():
             compiled_draw(tn.tensor([scale, 0.0]))
     with pytest.raises(RuntimeError, match=r"probabilities to be in \[0, 1\]"):
         compiled_draw(tn.tensor([3.0, 0.0]))
+
+
+@pytest.mark.parametrize("make", ["new_zeros", "new_ones", "new_full"])
+def test_new_zeros_and_the_like_made_in_the_step_compile_as_tn_zeros(make):
+    # They made a NumPy array outside a recorded call: writing into it ran the step eagerly.
+    def step(x):
+        out = x.new_full((2,), 3.0) if make == "new_full" else getattr(x, make)(2)
+        out[0] = x[0] * 2.0
+        return out
+
+    compiled = tn.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        outs = [compiled(tn.Tensor(np.arange(2.0) + call)) for call in range(4)]
+    for call, out in enumerate(outs):
+        assert_same(results(step, tn.Tensor(np.arange(2.0) + call)), [out.data], call)
+    assert not np.shares_memory(outs[2].data, outs[3].data)  # each replay's own array

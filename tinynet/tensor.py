@@ -1137,8 +1137,9 @@ class Tensor:
     def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
         """A tensor of ``size`` filled with ``fill_value``, this tensor's dtype by default."""
         shape = _size_arg((size,) if isinstance(size, builtins.int) else tuple(size))
-        array = np.full(shape, fill_value, dtype=np.dtype(dtype or self.data.dtype))
-        return Tensor(array, requires_grad)
+        # traced, as tn.full: a tn.compile replay makes a fresh array the step may write into
+        dtype = np.dtype(dtype or self.data.dtype)
+        return Tensor(_autograd.traced_call(np.full, shape, fill_value, dtype), requires_grad)
 
     def masked_select(self, *args, **kwargs) -> Tensor:
         return _functional.masked_select(self, *args, **kwargs)
