@@ -209,15 +209,15 @@ def test_every_op_replays_each_calls_values(op, backward, variant):
     if op.name in TABLE_CONSTANTS:
         pytest.skip(TABLE_CONSTANTS[op.name])
     replays, messages, raised = probe(op, backward, variant)
-    if op.name in EAGER_BY_DESIGN:
-        assert len(messages) <= 1
+    if op.name in EAGER_BY_DESIGN:  # eager from the call that shows it, with one warning
+        assert len(messages) == 1 or any(raised[:3])
         return
     assert messages == []  # no fallback: the calls above were replays
     # A replay was checked (the three first calls agree), unless the op refused one of them.
     assert replays >= 1 or any(raised[:3])
 
 
-def test_the_table_lists_name_ops_it_has():
+def test_the_lists_of_exceptions_name_ops_of_the_table():
     for name in [*EAGER_BY_DESIGN, *TABLE_CONSTANTS] + [key[0] for key in KNOWN_CRASHES]:
         assert name in OPS_BY_NAME
 
