@@ -498,3 +498,22 @@ def test_new_zeros_and_the_like_made_in_the_step_compile_as_tn_zeros(make):
     for call, out in enumerate(outs):
         assert_same(results(step, tn.Tensor(np.arange(2.0) + call)), [out.data], call)
     assert not np.shares_memory(outs[2].data, outs[3].data)  # each replay's own array
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="compiler/kernels.py: the Sum/Mean kernel's fits() normalizes the axis with "
+    "axes(axis, 0), which refuses -1 and 0 on a 0-d input that eager mode accepts (IndexError "
+    "on the first replay)",
+)
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_a_0d_reduction_over_its_only_axis_replays(reduce):
+    # Found by drawing the table's strategies: PyTorch (and eager tinynet) let dim -1 or 0
+    # reduce a 0-d tensor.
+    def step(x):
+        return getattr(tn, reduce)(x * 1.0, axis=-1)
+
+    compiled = tn.compile(step)
+    for call, value in enumerate([1.0, 2.0, 3.0, -4.0]):
+        x = tn.tensor(value, dtype=np.float64)
+        assert_same(results(step, x), results(compiled, x), call)
