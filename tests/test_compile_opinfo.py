@@ -284,7 +284,14 @@ def test_index_arguments_equal_in_the_first_calls_are_each_calls(name, dtype):
 
 
 # -- boolean masks given as arguments: equal in the three first calls, then different -------
+def _put_a_tensor(mask, x):
+    out = x * 1.0
+    out[mask] = x.sum() * 0.0 + 7.0  # a Tensor value: recorded as index_put_
+    return out
+
+
 MASK_STEPS = {
+    "put_a_tensor": _put_a_tensor,
     "invert": lambda m, x: (~m) * x,
     "and": lambda m, x: (m & (x > 0)) * x,
     "or": lambda m, x: (m | (x > 0)) * x,
