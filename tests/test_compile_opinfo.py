@@ -524,3 +524,22 @@ def test_a_0d_reduction_over_its_only_axis_replays(reduce):
     for call, value in enumerate([1.0, 2.0, 3.0, -4.0]):
         x = tn.tensor(value, dtype=np.float64)
         assert_same(results(step, x), results(compiled, x), call)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="inplace.index_put (the recorded path of x[index] = tensor) scatters the values "
+    "with IndexAdd into zeros, and 0.0 + -0.0 is 0.0: the recorded calls and replays write "
+    "+0.0 where eager mode's NumPy assignment writes -0.0",
+)
+def test_a_negative_zero_put_through_an_index_keeps_its_sign():
+    # Found by drawing the table's strategies (view_put, float32 and float64 alike).
+    def step(a, b):
+        out = a * 1.0
+        out.reshape(-1)[np.arange(0, 4, 2)] = b * 2.0
+        return out
+
+    compiled = tn.compile(step)
+    for call in range(3):
+        a, b = tn.Tensor(np.arange(4.0) + call), tn.Tensor(np.array([-0.0, 5.0 + call]))
+        assert_same(results(step, a, b), results(compiled, a, b), call)
