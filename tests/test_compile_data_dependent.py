@@ -123,7 +123,7 @@ def test_scatter_with_indices_found_in_the_step_uses_each_calls():
     "fn, name",
     [
         (lambda x: tn.unique((x > 0).long()).double().sum() + x, "unique"),
-        (lambda x: tn.scatter_reduce(x, 0, (x > 0).long(), x, "amax"), "scatter_reduce"),
+        (lambda x: tn.scatter_reduce(x, 0, (x > 0).long(), x, "prod"), "scatter_reduce"),
     ],
 )
 def test_what_decides_in_python_from_values_runs_eagerly_with_one_warning(fn, name):

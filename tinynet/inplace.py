@@ -624,14 +624,16 @@ def _rebase(tensor: Tensor, node) -> None:
 
 def index_put(tensor: Tensor, index, value: Tensor) -> None:
     """``tensor[index] = value`` for integer arrays and masks, recorded (``index_put_``)."""
-    positions = np.arange(tensor.data.size).reshape(tensor.data.shape)[index]
-    if np.unique(positions).size != positions.size:
+    # Traced: a tn.compile replay finds each call's places (a mask computed in the step)
+    shape = tensor.data.shape
+    parts = index if isinstance(index, tuple) else (index,)
+    positions = _autograd.traced_call(_positions, shape, isinstance(index, tuple), *parts)
+    if not _autograd.traced_check(_distinct, positions):
         raise RuntimeError(
             "__setitem__: the index repeats a position, so which assigned value lands there is "
             "undefined (in PyTorch too); make the indices unique, or add with index_add"
         )
-    chosen = np.zeros(tensor.data.shape, dtype=bool)
-    chosen.reshape(-1)[positions.ravel()] = True
+    chosen = _autograd.traced_call(_chosen, shape, positions)
     if value.data.dtype != tensor.data.dtype:
         value = _ops.cast(value, tensor.data.dtype)
     values = _ops.broadcast_to(value, positions.shape)
@@ -641,6 +643,21 @@ def index_put(tensor: Tensor, index, value: Tensor) -> None:
         return _ops.where(chosen, _ops.reshape(flat, t.data.shape), t)
 
     write_in_place(tensor, "__setitem__", compute)
+
+
+def _positions(shape: tuple, tuple_index: bool, *parts) -> np.ndarray:
+    """The flat positions that the index ``parts`` (one part, or a tuple of them) picks."""
+    return np.arange(int(np.prod(shape))).reshape(shape)[parts if tuple_index else parts[0]]
+
+
+def _distinct(positions: np.ndarray) -> bool:
+    return np.unique(positions).size == positions.size
+
+
+def _chosen(shape: tuple, positions: np.ndarray) -> np.ndarray:
+    chosen = np.zeros(shape, dtype=bool)
+    chosen.reshape(-1)[positions.ravel()] = True
+    return chosen
 
 
 def same_memory(a: Tensor, b: Tensor) -> bool:

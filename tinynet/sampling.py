@@ -17,7 +17,7 @@ import numpy as np
 
 from tinynet import _device, _dtype
 from tinynet._random import as_generator
-from tinynet.autograd import traced_call
+from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
 
@@ -89,9 +89,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, rng=None
         m, s = np.asarray(mean, np.float64), np.asarray(std, np.float64)
         target = _dtype.get_default_dtype() if dtype is None else np.dtype(dtype)
         shape = (size,) if isinstance(size, int) else tuple(size)
-    if (np.asarray(s) < 0).any():
+    if not traced_check(_non_negative, np.asarray(s)):  # checked again at each replay
         raise RuntimeError("normal expects std >= 0.0")
     return Tensor.wrap(traced_call(_normal, _generator(generator, rng), m, s, shape, target))
+
+
+def _non_negative(values: np.ndarray) -> bool:
+    return not (values < 0).any()
 
 
 def _normal(draw, mean, std, shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -109,9 +113,13 @@ def bernoulli(input, p: float | None = None, *, generator=None, rng=None) -> Ten
     probabilities = _floating(input, "bernoulli")
     if p is not None:
         probabilities = np.full(probabilities.shape, p, probabilities.dtype)
-    if not ((probabilities >= 0) & (probabilities <= 1)).all():
+    if not traced_check(_probabilities, probabilities):  # checked again at each replay
         raise RuntimeError("bernoulli expects all probabilities to be in [0, 1]")
     return Tensor.wrap(traced_call(_bernoulli, _generator(generator, rng), probabilities))
+
+
+def _probabilities(values: np.ndarray) -> bool:
+    return bool(((values >= 0) & (values <= 1)).all())
 
 
 def _bernoulli(draw: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
@@ -128,6 +136,22 @@ def _check_weights(weights: np.ndarray, num_samples: int, replacement: bool) -> 
             f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
             f"replacement ({num_samples} > {weights.shape[-1]})"
         )
+    # The values are checked again at each tn.compile replay (which runs eagerly, raising,
+    # when one fails)
+    if not traced_check(_valid_weights, weights, num_samples, replacement):
+        _refuse_weights(weights.astype(np.float64), num_samples, replacement)
+
+
+def _valid_weights(weights: np.ndarray, num_samples: int, replacement: bool) -> bool:
+    try:
+        _refuse_weights(weights.astype(np.float64), num_samples, replacement)
+    except RuntimeError:
+        return False
+    return True
+
+
+def _refuse_weights(weights: np.ndarray, num_samples: int, replacement: bool) -> None:
+    """PyTorch's RuntimeError for weights no distribution can be drawn from."""
     if not np.isfinite(weights).all() or (weights < 0).any():
         raise RuntimeError(
             "multinomial: probability tensor contains either inf, nan or element < 0"
@@ -168,14 +192,14 @@ def multinomial(
     >>> tn.multinomial(tn.tensor([0.0, 5.0, 0.0]), 2, replacement=True, generator=0).tolist()
     [1, 1]
     """
-    weights = np.asarray(input.data if isinstance(input, Tensor) else input, np.float64)
+    weights = input.data if isinstance(input, Tensor) else np.asarray(input, np.float64)
     _check_weights(weights, num_samples, replacement)
     draw = _generator(generator, rng)
     return Tensor.wrap(traced_call(_multinomial, draw, weights, num_samples, replacement))
 
 
 def _multinomial(draw, weights: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:
-    rows = weights.reshape(-1, weights.shape[-1])
+    rows = weights.astype(np.float64).reshape(-1, weights.shape[-1])
     if replacement:
         picked = _with_replacement(rows, num_samples, draw)
     else:

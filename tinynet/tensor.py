@@ -1137,8 +1137,9 @@ class Tensor:
     def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
         """A tensor of ``size`` filled with ``fill_value``, this tensor's dtype by default."""
         shape = _size_arg((size,) if isinstance(size, builtins.int) else tuple(size))
-        array = np.full(shape, fill_value, dtype=np.dtype(dtype or self.data.dtype))
-        return Tensor(array, requires_grad)
+        # traced, as tn.full: a tn.compile replay makes a fresh array the step may write into
+        dtype = np.dtype(dtype or self.data.dtype)
+        return Tensor(_autograd.traced_call(np.full, shape, fill_value, dtype), requires_grad)
 
     def masked_select(self, *args, **kwargs) -> Tensor:
         return _functional.masked_select(self, *args, **kwargs)
@@ -1458,7 +1459,8 @@ def _bitwise(ufunc, symbol: str, *operands) -> Tensor:
             arrays[0] = _dtype.weak_scalar_array(a, arrays[1].dtype)
         elif not isinstance(b, Tensor) and arrays[1].ndim == 0:
             arrays[1] = _dtype.weak_scalar_array(b, arrays[0].dtype)
-    return Tensor._wrap(np.asarray(ufunc(*arrays)))
+    # traced: a tn.compile replay computes each call's (a mask's ~, & of two masks)
+    return Tensor._wrap(_autograd.traced_call(_as_array, ufunc, *arrays))
 
 
 def _axis(dim: int, ndim: int) -> int:
@@ -1591,6 +1593,7 @@ from tinynet.inplace import (  # noqa: E402
 # isort: split
 from tinynet import autograd as _autograd  # noqa: E402
 from tinynet import errors as _errors  # noqa: E402
+from tinynet.ops._args import as_array as _as_array  # noqa: E402
 from tinynet.ops._args import dim_aliases as _dim_aliases  # noqa: E402
 from tinynet.ops._args import index_array as _index_array  # noqa: E402
 

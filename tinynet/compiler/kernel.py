@@ -131,7 +131,12 @@ class Kernel:
         Large values are freed after their last use, as eagerly: a buffer kept for them
         would raise the peak memory, and allocation is cheap next to their arithmetic.
         """
-        if fresh.nbytes < FREE_BYTES and (index is None or index in self.reusable):
+        # (A NumPy scalar, what a ufunc gives for 0-d operands, cannot be written into.)
+        if (
+            type(fresh) is np.ndarray
+            and fresh.nbytes < FREE_BYTES
+            and (index is None or index in self.reusable)
+        ):
             self.buffers[name, index] = fresh
         return fresh
 

@@ -531,6 +531,12 @@ class Trace:
     def numpy_call(self, function, args, out) -> None:
         if self.depth or threading.get_ident() != self.thread:
             return
+        if isinstance(out, (np.generic, int, float, complex)):
+            # A number (a ufunc on 0-d arrays gives a NumPy scalar) is not followed by later
+            # ops: what they make of it would be a constant of the program. Library code wraps
+            # the function in tinynet.ops._args.as_array; the rest runs eagerly, never stale.
+            name = getattr(function, "__name__", repr(function))
+            self.fail(f"the traced call {name} gave a {type(out).__name__}, not an array")
         indices = tuple(
             self._ref(arg) if isinstance(arg, np.ndarray) else self._new(arg, False) for arg in args
         )
@@ -571,8 +577,11 @@ class Trace:
         for grad in grads:
             if grad is None:
                 outs.append(None)
-            elif isinstance(grad, Tensor):
+            elif isinstance(grad, Tensor) and type(grad.data) is np.ndarray:
                 outs.append(self._new(grad.data, True))
+            elif isinstance(grad, Tensor):  # a NumPy scalar: what reads it would not be seen
+                self.fail(f"{cls.__name__}.backward returned a Tensor of a NumPy scalar")
+                outs.append(None)
             else:
                 self.fail(f"{cls.__name__}.backward returned a {type(grad).__name__}")
                 outs.append(None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinynet.autograd import traced_check
+from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
 
@@ -13,7 +13,13 @@ def index_array(index, name: str) -> np.ndarray:
     index = np.asarray(index.data if isinstance(index, Tensor) else index)
     if index.dtype.kind not in "iu":
         raise DTypeError(f"{name}: index must be an integer tensor, got dtype {index.dtype}")
-    return index.astype(np.int64, copy=False)
+    if index.dtype == np.int64:
+        return index
+    return traced_call(_as_int64, index)  # a tn.compile replay converts each call's index
+
+
+def _as_int64(index: np.ndarray) -> np.ndarray:
+    return index.astype(np.int64)
 
 
 def along(index: np.ndarray, axis: int, sizes: tuple) -> tuple:
@@ -46,4 +52,8 @@ def check_bounds(index: np.ndarray, n: int, name: str, dim) -> None:
 
 
 def int_tensor(array) -> Tensor:
-    return Tensor.wrap(np.asarray(array, dtype=np.int64))
+    """``array`` as an int64 Tensor (a 0-d one from a number); an int64 array is kept, so
+    one that ``traced_call`` made stays each replay's."""
+    if isinstance(array, np.ndarray) and array.dtype == np.int64:
+        return Tensor.wrap(array)
+    return Tensor.wrap(traced_call(_as_int64, np.asarray(array)))

@@ -5,9 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from tinynet import ops
+from tinynet.autograd import traced_call
 from tinynet.errors import ShapeError
 from tinynet.ops._args import (
+    as_array,
     as_tensor,
     axes,
     dim_aliases,
@@ -56,7 +60,7 @@ def std(
     Where the variance is 0 the gradient is 0 (as PyTorch), not ``0 * inf = nan``.
     """
     variance = var(x, axis, correction, keepdims, unbiased=unbiased)
-    return ops.where(variance.data == 0, 0.0, variance.sqrt())
+    return ops.where(traced_call(as_array, np.equal, variance.data, 0), 0.0, variance.sqrt())
 
 
 def gelu(x: TensorLike, approximate: str = "none") -> Tensor:

@@ -9,8 +9,9 @@ import math
 import numpy as np
 
 from tinynet import ops
-from tinynet.autograd import traced_call
+from tinynet.autograd import not_replayable, traced_call
 from tinynet.ops._args import (
+    as_array,
     as_tensor,
     binary,
     broadcast_error,
@@ -58,7 +59,7 @@ def lerp(input, end, weight) -> Tensor:
 
 def _predicate(ufunc, name, doc):
     def predicate(x):
-        return Tensor.wrap(np.asarray(ufunc(as_tensor(x).data)))
+        return Tensor.wrap(traced_call(as_array, ufunc, as_tensor(x).data))
 
     predicate.__name__ = predicate.__qualname__ = name
     predicate.__doc__ = doc
@@ -77,7 +78,7 @@ def _logical(ufunc, name):
     def logical(a, b):
         a, b = binary(a, b)
         try:
-            return Tensor.wrap(np.asarray(ufunc(a.data, b.data)))
+            return Tensor.wrap(traced_call(as_array, ufunc, a.data, b.data))
         except ValueError:
             raise broadcast_error(name, a.shape, b.shape) from None
 
@@ -120,6 +121,7 @@ def allclose(
         raise RuntimeError(
             f"allclose: shapes {a.shape} and {b.shape} do not broadcast to a common shape"
         ) from None
+    not_replayable("allclose gives a Python bool read from the values")
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -175,14 +177,18 @@ def _nan_ignoring(name: str, keep_first):
     def extreme(input, other) -> Tensor:
         a, b = binary(input, other)
         try:
-            # Where ``a`` wins (ties included) or ``b`` is NaN, ``a`` and all its gradient.
-            first = keep_first(a.data, b.data) | np.isnan(b.data)
+            first = traced_call(_first_wins, keep_first, a.data, b.data)
         except ValueError:
             raise broadcast_error(name, a.shape, b.shape) from None
         return ops.where(first, a, b)
 
     extreme.__name__ = extreme.__qualname__ = name
     return extreme
+
+
+def _first_wins(keep_first, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where ``a`` wins (ties included) or ``b`` is NaN: there ``a`` and all its gradient."""
+    return np.asarray(keep_first(a, b) | np.isnan(b))
 
 
 fmax = _nan_ignoring("fmax", np.greater_equal)
@@ -216,8 +222,12 @@ def nan_to_num(x, nan: float = 0.0, posinf: float | None = None, neginf: float |
     x = as_tensor(x)
     if x.data.dtype.kind != "f":
         return x.clone()  # integers and booleans have nothing to replace
-    replaced = np.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
-    return ops.where(np.isfinite(x.data), x, Tensor.wrap(replaced))
+    replaced = traced_call(_replaced, x.data, nan, posinf, neginf)
+    return ops.where(traced_call(as_array, np.isfinite, x.data), x, Tensor.wrap(replaced))
+
+
+def _replaced(data: np.ndarray, nan: float, posinf, neginf) -> np.ndarray:
+    return np.asarray(np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf))
 
 
 def isclose(
@@ -233,10 +243,14 @@ def isclose(
     _check_tolerances("isclose", rtol, atol)
     a, b = binary(input, other)
     try:
-        close = np.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        close = traced_call(_close, a.data, b.data, rtol, atol, equal_nan)
     except ValueError:
         raise broadcast_error("isclose", a.shape, b.shape) from None
-    return Tensor.wrap(np.asarray(close))
+    return Tensor.wrap(close)
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float, equal_nan: bool):
+    return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input, other) -> bool:
@@ -248,6 +262,7 @@ def equal(input, other) -> bool:
     (True, False)
     """
     a, b = binary(input, other)
+    not_replayable("equal gives a Python bool read from the values")
     return a.shape == b.shape and bool(np.array_equal(a.data, b.data))
 
 

@@ -154,20 +154,26 @@ def scatter_reduce(x, dim: int, index, src, reduce: str, include_self: bool = Tr
         )
     src = _src_tensor(src, x, np.shape(index.data if isinstance(index, Tensor) else index))
     _, target, src = _scatter_index(x, dim, index, src, "scatter_reduce")
-    not_replayable("scatter_reduce works out each place's repeats from the index's values")
-    occupied = _occupied(target, x.shape)
-    counts = np.zeros(x.shape, np.int64)
-    np.add.at(counts, target, 1)
+    # What depends on the index's and the inputs' values goes through traced calls, so a
+    # tn.compile replay works it out for each call; 'prod' loops in Python over repeats.
+    occupied = _traced_occupied(x.shape, *target)
     base = x if include_self else ops.where(occupied, 0.0, x)
     if reduce in ("sum", "mean"):
         total = base + _scattered(src, target, x.shape)
         if reduce == "sum":
             return total
-        divisor = counts + (1 if include_self else 0)
-        return total / np.maximum(divisor, 1).astype(x.dtype)
+        return total / traced_call(_mean_divisor, x.shape, x.dtype, include_self, *target)
     if reduce == "prod":
+        not_replayable("scatter_reduce's 'prod' loops over each place's repeats in Python")
         return _scatter_prod(x, target, src, occupied, include_self)
     return _scatter_extreme(x, target, src, occupied, include_self, reduce)
+
+
+def _mean_divisor(shape: tuple, dtype, include_self: bool, *target: np.ndarray) -> np.ndarray:
+    """How many values each place of a ``'mean'`` averages (at least 1), in ``dtype``."""
+    counts = np.zeros(shape, np.int64)
+    np.add.at(counts, target, 1)
+    return np.maximum(counts + (1 if include_self else 0), 1).astype(dtype)
 
 
 def _scatter_prod(
@@ -197,21 +203,39 @@ def _scatter_extreme(
     x: Tensor, target: tuple, src: Tensor, occupied: np.ndarray, include_self: bool, reduce: str
 ) -> Tensor:
     """``scatter_reduce``'s ``'amax'``/``'amin'``: ties share the gradient evenly."""
+    extreme = traced_call(_extremes, reduce, include_self, x.data, src.data, occupied, *target)
+    winners_src = traced_call(_winners, src.data, extreme, *target)
+    self_wins = traced_call(_self_wins, x.data, extreme, occupied, include_self)
+    share = traced_call(_shares, x.shape, x.dtype, winners_src, self_wins, *target)
+    from_src = _scattered(ops.where(winners_src, src, 0.0), target, x.shape)
+    return (from_src + ops.where(self_wins, x, 0.0)) * share
+
+
+def _extremes(reduce, include_self, x, src, occupied, *target: np.ndarray) -> np.ndarray:
+    """Each place's maximum (``'amax'``) or minimum of what is scattered there, and of its
+    own value with ``include_self`` (places nothing reaches keep theirs)."""
     pick = np.maximum if reduce == "amax" else np.minimum
     extreme = np.full(x.shape, -np.inf if reduce == "amax" else np.inf, dtype=x.dtype)
-    pick.at(extreme, target, src.data)
+    pick.at(extreme, target, src)
     if include_self:
-        extreme = np.where(occupied, pick(extreme, x.data), x.data)
-    else:
-        extreme = np.where(occupied, extreme, x.data)
-    winners_src = src.data == extreme[target]
-    ties = np.zeros(x.shape, dtype=x.dtype)
-    np.add.at(ties, target, winners_src.astype(x.dtype))
-    self_wins = (x.data == extreme) & (include_self | ~occupied)
+        return np.where(occupied, pick(extreme, x), x)
+    return np.where(occupied, extreme, x)
+
+
+def _winners(src: np.ndarray, extreme: np.ndarray, *target: np.ndarray) -> np.ndarray:
+    return np.asarray(src == extreme[target])
+
+
+def _self_wins(x, extreme, occupied, include_self: bool) -> np.ndarray:
+    return np.asarray((x == extreme) & (include_self | ~occupied))
+
+
+def _shares(shape: tuple, dtype, winners_src, self_wins, *target: np.ndarray) -> np.ndarray:
+    """The share of the gradient each winner of a place gets: 1 / the number of winners."""
+    ties = np.zeros(shape, dtype=dtype)
+    np.add.at(ties, target, winners_src.astype(dtype))
     ties = ties + self_wins
-    share = 1.0 / np.maximum(ties, 1)
-    from_src = _scattered(ops.where(winners_src, src, 0.0), target, x.shape)
-    return (from_src + ops.where(self_wins, x, 0.0)) * share.astype(x.dtype)
+    return (1.0 / np.maximum(ties, 1)).astype(dtype)
 
 
 @dim_aliases

@@ -5,11 +5,15 @@ from __future__ import annotations
 import builtins
 import math
 
+import numpy as np
+
 from tinynet import ops
+from tinynet.autograd import traced_call
 from tinynet.errors import ShapeError
 from tinynet.functional.basic import squeeze
 from tinynet.functional.shape import diagonal
 from tinynet.ops._args import (
+    as_array,
     as_tensor,
     dim_aliases,
     keepdims_shape,
@@ -19,11 +23,16 @@ from tinynet.ops.reduce import Max, Min
 from tinynet.tensor import Tensor
 
 
+def _zero(x: Tensor) -> np.ndarray:
+    """Where ``x`` is 0: a traced call, so that a ``tn.compile`` replay finds each call's."""
+    return traced_call(as_array, np.equal, x.data, 0)
+
+
 def _vector_norm(x: Tensor, p, reduced, keepdim: bool) -> Tensor:
     if p == 2:
         squares = (x * x).sum(reduced, keepdims=keepdim)
         # sqrt'(0) = inf times a zero gradient of the squares: the gradient at 0 is 0.
-        return ops.where(squares.data == 0, 0.0, squares.sqrt())
+        return ops.where(_zero(squares), 0.0, squares.sqrt())
     if p == 1:
         return ops.abs(x).sum(reduced, keepdims=keepdim)
     if p == math.inf:
@@ -34,7 +43,7 @@ def _vector_norm(x: Tensor, p, reduced, keepdim: bool) -> Tensor:
         return ops.sign(ops.abs(x)).sum(reduced, keepdims=keepdim)
     powers = (ops.abs(x) ** p).sum(reduced, keepdims=keepdim)
     if p > 0:
-        return ops.where(powers.data == 0, 0.0, powers ** (1.0 / p))
+        return ops.where(_zero(powers), 0.0, powers ** (1.0 / p))
     return powers ** (1.0 / p)
 
 

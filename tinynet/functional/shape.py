@@ -8,11 +8,14 @@ import builtins
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.ops._args import (
+    as_array,
     as_tensor,
     axes,
     dim_aliases,
+    guard_size,
     promote_all,
 )
 from tinynet.tensor import Tensor
@@ -214,10 +217,19 @@ def repeat_interleave(x, repeats, dim=None) -> Tensor:
             f"repeat_interleave: {counts.shape[0]} repeat counts for a dimension of length "
             f"{x.shape[axis]}"
         )
-    if (counts < 0).any():
+    if not traced_check(_non_negative, counts):
         raise ValueError("repeat_interleave: repeats must be non-negative")
-    source = np.repeat(np.arange(x.shape[axis]), counts)
+    # Each call's counts: a tn.compile replay repeats them while their total stays the same.
+    source = guard_size(traced_call(_repeated, x.shape[axis], counts))
     return x[(slice(None),) * axis + (source,)]
+
+
+def _non_negative(counts: np.ndarray) -> bool:
+    return not (counts < 0).any()
+
+
+def _repeated(n: int, counts: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(n), counts)
 
 
 def meshgrid(*tensors, indexing: str = "ij") -> tuple:
@@ -423,7 +435,7 @@ def diff(x, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
         length = x.shape[axis]
         later, earlier = _slice_along(x, axis, 1, length), _slice_along(x, axis, 0, length - 1)
         if x.data.dtype == np.bool_:
-            x = Tensor.wrap(np.logical_xor(later.data, earlier.data))
+            x = Tensor.wrap(traced_call(as_array, np.logical_xor, later.data, earlier.data))
         else:
             x = later - earlier
     return x

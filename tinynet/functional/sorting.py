@@ -17,6 +17,7 @@ from tinynet.autograd import not_replayable, traced_call, traced_check
 from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional._common import along, check_bounds, index_array, int_tensor
 from tinynet.ops._args import (
+    as_array,
     as_tensor,
     axes,
     dim_aliases,
@@ -53,7 +54,8 @@ def take_along_axis(x, indices, axis: int) -> Tensor:
             f"take_along_axis: indices of shape {index.shape} do not broadcast with the "
             f"input's shape {x.shape} outside axis {axis}"
         ) from None
-    index = np.broadcast_to(index, target)
+    # traced: a view made by np.broadcast_to does not lead back to the array it views
+    index = traced_call(np.broadcast_to, index, target)
     return ops.getitem(x, along(index, axis, x.shape))
 
 
@@ -174,9 +176,10 @@ def _running_extreme(x, dim, accumulate):
     return _ValuesIndices(take_along_axis(x, index, axis), int_tensor(index))
 
 
-def _running_index(data: np.ndarray, axis: int, accumulate) -> np.ndarray:
-    """The latest element equal to the running extreme (ties go to the last, as PyTorch)."""
-    running = accumulate(data, axis=axis)
+def _running_index(data: np.ndarray, axis: int, extreme: np.ufunc) -> np.ndarray:
+    """The latest element equal to the running ``extreme`` (ties go to the last, as
+    PyTorch)."""
+    running = extreme.accumulate(data, axis=axis)
     shape = [1] * data.ndim
     shape[axis] = data.shape[axis]
     positions = np.arange(data.shape[axis]).reshape(shape)
@@ -191,13 +194,13 @@ def cummax(x, dim: int) -> tuple:
     >>> tn.cummax(tn.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices.tolist()
     [0, 1, 1, 3]
     """
-    return _running_extreme(x, dim, np.maximum.accumulate)
+    return _running_extreme(x, dim, np.maximum)
 
 
 @dim_aliases
 def cummin(x, dim: int) -> tuple:
     """Running minimum along ``dim`` and where it is; ties pick the latest index."""
-    return _running_extreme(x, dim, np.minimum.accumulate)
+    return _running_extreme(x, dim, np.minimum)
 
 
 @dim_aliases
@@ -279,10 +282,12 @@ def _quantile_levels(x: Tensor, q, interpolation: str, name: str) -> np.ndarray:
             f"{name}: interpolation must be one of {', '.join(_QUANTILE_METHODS)}, "
             f"got {interpolation!r}"
         )
-    levels = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
+    # q's values (a Tensor argument may change between calls) and all that follows from them
+    # go through traced calls and checks: a tn.compile replay uses each call's
+    levels = traced_call(_as_float64, q.data if isinstance(q, Tensor) else np.asarray(q))
     if levels.ndim > 1:
         raise ValueError(f"{name}: q must be a number or 1-D, got {levels.ndim} dimensions")
-    if levels.size and (levels.min() < 0 or levels.max() > 1):
+    if not traced_check(_in_unit_interval, levels):
         raise ArgumentError(f"{name}: q values must lie in [0, 1]")
     return levels
 
@@ -353,22 +358,34 @@ def _quantile_positions(
     return np.where(nans > 0, n - 1, chosen) if name == "quantile" else chosen
 
 
+def _as_float64(q: np.ndarray) -> np.ndarray:
+    return np.asarray(q, dtype=np.float64)
+
+
+def _in_unit_interval(levels: np.ndarray) -> bool:
+    return not levels.size or (levels.min() >= 0 and levels.max() <= 1)
+
+
 @dim_aliases
 def any(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
-    return Tensor.wrap(
-        np.asarray(np.any(x.data, axis=reduction_axes(dim, x.ndim), keepdims=keepdim))
-    )
+    return Tensor.wrap(traced_call(as_array, _any, x.data, reduction_axes(dim, x.ndim), keepdim))
+
+
+def _any(data: np.ndarray, axis, keepdims: bool):
+    return np.any(data, axis=axis, keepdims=keepdims)
+
+
+def _all(data: np.ndarray, axis, keepdims: bool):
+    return np.all(data, axis=axis, keepdims=keepdims)
 
 
 @dim_aliases
 def all(x, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` (None: all) is nonzero; a boolean tensor."""
     x = as_tensor(x)
-    return Tensor.wrap(
-        np.asarray(np.all(x.data, axis=reduction_axes(dim, x.ndim), keepdims=keepdim))
-    )
+    return Tensor.wrap(traced_call(as_array, _all, x.data, reduction_axes(dim, x.ndim), keepdim))
 
 
 @dim_aliases
@@ -475,8 +492,19 @@ def _side(right: bool, side: str | None) -> Literal["left", "right"]:
     raise ArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
 
 
-def _positions(found: np.ndarray, out_int32: bool) -> Tensor:
-    return Tensor.wrap(np.asarray(found, dtype=np.int32 if out_int32 else np.int64))
+def _found(
+    sequence: np.ndarray, given: np.ndarray, how: Literal["left", "right"], dtype, order=None
+) -> np.ndarray:
+    """``searchsorted``'s positions (a traced call: a tn.compile replay searches each call's
+    values), ``sequence`` first sorted by ``order`` if given."""
+    if order is not None:
+        sequence = np.take_along_axis(sequence, order, -1)
+    if sequence.ndim == 1:
+        return np.asarray(np.searchsorted(sequence, given, side=how), dtype=dtype)
+    rows = sequence.reshape(-1, sequence.shape[-1])
+    wanted = given.reshape(-1, given.shape[-1])
+    found = [np.searchsorted(row, v, side=how) for row, v in zip(rows, wanted)]
+    return np.asarray(np.reshape(found, given.shape), dtype=dtype)
 
 
 def searchsorted(
@@ -501,6 +529,7 @@ def searchsorted(
     how = _side(right, side)
     sequence = as_tensor(sorted_sequence).data
     given = as_tensor(values).data
+    order = None
     if sorter is not None:
         order = index_array(sorter, "searchsorted")
         if order.shape != sequence.shape:
@@ -508,20 +537,17 @@ def searchsorted(
                 f"searchsorted: sorter of shape {order.shape} must have the sorted "
                 f"sequence's shape {sequence.shape}"
             )
-        sequence = np.take_along_axis(sequence, order, -1)
     if sequence.ndim == 0:
         raise RuntimeError("searchsorted: the sorted sequence must have at least one dimension")
-    if sequence.ndim == 1:
-        return _positions(np.searchsorted(sequence, given, side=how), out_int32)
-    if given.ndim != sequence.ndim or given.shape[:-1] != sequence.shape[:-1]:
+    if sequence.ndim > 1 and (
+        given.ndim != sequence.ndim or given.shape[:-1] != sequence.shape[:-1]
+    ):
         raise RuntimeError(
             f"searchsorted: the sorted sequence's leading dimensions {sequence.shape[:-1]} "
             f"must match those of values {given.shape[:-1]}"
         )
-    rows = sequence.reshape(-1, sequence.shape[-1])
-    wanted = given.reshape(-1, given.shape[-1])
-    found = [np.searchsorted(row, v, side=how) for row, v in zip(rows, wanted)]
-    return _positions(np.reshape(found, given.shape), out_int32)
+    dtype = np.int32 if out_int32 else np.int64
+    return Tensor.wrap(traced_call(_found, sequence, given, how, dtype, order))
 
 
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:

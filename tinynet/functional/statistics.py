@@ -8,11 +8,17 @@ from operator import index as operator_index
 import numpy as np
 
 from tinynet import ops
-from tinynet.autograd import traced_call
+from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import ArgumentError, DTypeError
 from tinynet.functional.basic import std, var
 from tinynet.functional.shape import diagonal
-from tinynet.ops._args import as_tensor, dim_aliases, floating_input, reduction_axes
+from tinynet.ops._args import (
+    as_tensor,
+    dim_aliases,
+    floating_input,
+    guard_size,
+    reduction_axes,
+)
 from tinynet.tensor import Axis, Tensor, TensorLike
 
 
@@ -80,7 +86,7 @@ def _weights(fweights, aweights, count: int) -> Tensor | None:
             )
         if name == "fweights" and w.data.dtype.kind not in "iu":
             raise DTypeError(f"cov: fweights must be integers, got dtype {w.dtype}")
-        if (w.data < 0).any():
+        if not traced_check(_non_negative, w.data):
             raise ArgumentError(f"cov: {name} cannot be negative")
         weights = w if weights is None else weights * w
     return weights
@@ -136,8 +142,12 @@ def corrcoef(x: TensorLike) -> Tensor:
     c = c / deviations.reshape(-1, 1) / deviations.reshape(1, -1)
     # clip(c, -1, 1) with clip's gradient, written as a choice: the bounds are met only by
     # rounding (|r| <= 1 exactly), so no kink is declared here.
-    beyond = np.abs(c.data) > 1
-    return ops.where(beyond, Tensor.wrap(np.sign(c.data)), c)
+    beyond = traced_call(_beyond_one, c.data)  # traced: a tn.compile replay's own
+    return ops.where(beyond, Tensor.wrap(traced_call(np.sign, c.data)), c)
+
+
+def _beyond_one(c: np.ndarray) -> np.ndarray:
+    return np.abs(c) > 1
 
 
 @dim_aliases
@@ -151,7 +161,11 @@ def count_nonzero(x: TensorLike, axis: Axis = None) -> Tensor:
     """
     x = as_tensor(x)
     reduced = reduction_axes(axis, x.ndim)
-    return Tensor.wrap(np.asarray(np.count_nonzero(x.data, axis=reduced), dtype=np.int64))
+    return Tensor.wrap(traced_call(_count, x.data, reduced))
+
+
+def _count(data: np.ndarray, axis) -> np.ndarray:
+    return np.asarray(np.count_nonzero(data, axis=axis), dtype=np.int64)
 
 
 def bincount(x: TensorLike, weights: TensorLike | None = None, minlength: int = 0) -> Tensor:
@@ -166,15 +180,17 @@ def bincount(x: TensorLike, weights: TensorLike | None = None, minlength: int = 
     [1, 0, 2, 0]
     """
     values = as_tensor(x).data
-    if values.ndim != 1 or values.dtype.kind not in "iu" or (values < 0).any():
+    if values.ndim != 1 or values.dtype.kind not in "iu" or not traced_check(_non_negative, values):
         raise RuntimeError(
             f"bincount only supports 1-d non-negative integral inputs, got shape "
             f"{values.shape} and dtype {values.dtype}"
         )
     if minlength < 0:
         raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
+    # Traced calls: a tn.compile replay counts each call's values (while the largest one
+    # keeps the length; otherwise it runs eagerly and records again).
     if weights is None:
-        return Tensor.wrap(np.bincount(values, minlength=minlength).astype(np.int64))
+        return Tensor.wrap(guard_size(traced_call(_counts, values, minlength)))
     w = as_tensor(weights).data
     if w.shape != values.shape:
         raise RuntimeError(
@@ -182,7 +198,19 @@ def bincount(x: TensorLike, weights: TensorLike | None = None, minlength: int = 
             f"shapes {w.shape} and {values.shape}"
         )
     dtype = np.float32 if w.dtype == np.float32 else np.float64
-    return Tensor.wrap(np.bincount(values, w, minlength=minlength).astype(dtype))
+    return Tensor.wrap(guard_size(traced_call(_sums, values, w, minlength, dtype)))
+
+
+def _non_negative(values: np.ndarray) -> bool:
+    return not (values < 0).any()
+
+
+def _counts(values: np.ndarray, minlength: int) -> np.ndarray:
+    return np.bincount(values, minlength=minlength).astype(np.int64)
+
+
+def _sums(values: np.ndarray, weights: np.ndarray, minlength: int, dtype) -> np.ndarray:
+    return np.bincount(values, weights, minlength=minlength).astype(dtype)
 
 
 class _MinMax(tuple):

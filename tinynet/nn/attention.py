@@ -23,6 +23,7 @@ import numpy as np
 
 from tinynet import _device, ops
 from tinynet._random import as_generator
+from tinynet.autograd import traced_call
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.nn import functional as F
 from tinynet.nn import init as nn_init
@@ -124,14 +125,19 @@ def _repeat_heads(query: Tensor, tensor: Tensor) -> Tensor:
 
 def _bias(allowed: np.ndarray, dtype) -> Tensor:
     """0 where ``allowed``, -inf elsewhere: a boolean mask as scores to add."""
-    return Tensor(np.where(allowed, 0.0, -np.inf).astype(dtype))
+    # traced: a tn.compile replay turns each call's mask into scores
+    return Tensor.wrap(traced_call(_scores, allowed, dtype))
+
+
+def _scores(allowed: np.ndarray, dtype) -> np.ndarray:
+    return np.where(allowed, 0.0, -np.inf).astype(dtype)
 
 
 def _additive(mask: Tensor, dtype, allowed: bool) -> Tensor:
     """A boolean mask (True meaning ``allowed``, or the reverse) or a float mask, as scores
     to add; a float mask stays differentiable, as PyTorch's."""
     if mask.dtype == np.bool_:
-        return _bias(mask.data if allowed else ~mask.data, dtype)
+        return _bias(mask.data if allowed else traced_call(np.logical_not, mask.data), dtype)
     if mask.dtype != dtype:
         raise DTypeError(
             f"attention: a float mask must have the query's dtype {dtype}, got {mask.dtype} "

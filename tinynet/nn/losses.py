@@ -28,7 +28,7 @@ from tinynet import ops
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.nn.module import Module
-from tinynet.ops._args import as_tensor
+from tinynet.ops._args import as_array, as_tensor
 from tinynet.tensor import Tensor, TensorLike
 
 __all__ = [
@@ -138,7 +138,8 @@ def _targets(target, input: Tensor, name: str, probabilities: bool):
     expected = _class_target_shape(input)
     kind = data.dtype.kind
     if kind in "iu" and data.shape == expected:
-        return data.astype(np.int64, copy=False)
+        # traced: a tn.compile replay converts each call's targets (int32 ones, say)
+        return data if data.dtype == np.int64 else traced_call(_as_int64, data)
     if kind == "f" and probabilities and data.shape == input.shape:
         return ops.cast(as_tensor(target), input.dtype)
     accepted = f"class indices (integers) of shape {expected}"
@@ -154,6 +155,10 @@ def _targets(target, input: Tensor, name: str, probabilities: bool):
     )
 
 
+def _as_int64(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.int64)
+
+
 def _class_weight(weight, input: Tensor, name: str) -> np.ndarray | None:
     """The per-class rescaling weight as a constant array of the input's dtype."""
     if weight is None:
@@ -165,7 +170,13 @@ def _class_weight(weight, input: Tensor, name: str) -> np.ndarray | None:
             f"{name}: weight must have one entry per class, shape ({n_classes},); got shape "
             f"{array.shape}"
         )
-    return array.astype(input.dtype, copy=False)
+    if array.dtype == input.dtype:
+        return array
+    return traced_call(_converted, array, input.dtype)  # a weight given as an argument
+
+
+def _converted(array: np.ndarray, dtype) -> np.ndarray:
+    return array.astype(dtype)
 
 
 def _check_class_range(target: np.ndarray, ignored, n_classes: int, name: str) -> None:
@@ -429,7 +440,8 @@ def _class_index_loss(
     if any_ignored:  # any valid class: these terms are masked out
         classes = traced_call(_replace_ignored, target, ignore_index)
     picked = log_probs[_gather_index(classes)]
-    target_weight = None if weight is None else traced_call(np.take, weight, classes)
+    # as_array: with a 0-d target (one sample) NumPy gives scalars, which a replay cannot hold
+    target_weight = None if weight is None else traced_call(as_array, np.take, weight, classes)
     # ``negative`` is minus the per-target loss: the sign is folded into the final scale.
     negative = picked if target_weight is None else picked * Tensor.wrap(target_weight)
     if label_smoothing:
@@ -440,7 +452,7 @@ def _class_index_loss(
         smooth = log_probs.sum(axis)
         negative = negative * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
     if any_ignored:
-        kept = traced_call(np.not_equal, target, ignore_index)
+        kept = traced_call(as_array, np.not_equal, target, ignore_index)
         # Selected, not multiplied by a 0/1 mask: an ignored -inf log-probability (possible
         # in nll_loss) must not become NaN. -0.0 so that the ignored losses read +0.0.
         negative = ops.where(kept, negative, -0.0)

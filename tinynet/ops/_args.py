@@ -250,10 +250,7 @@ def nonzero_rows(data: np.ndarray) -> np.ndarray:
     >>> nonzero_rows(np.array([[0, 3], [4, 0]])).tolist()
     [[0, 1], [1, 0]]
     """
-    rows = traced_call(_argwhere, data)
-    if trace_hook() is not None:
-        traced_check(_has_shape, rows, rows.shape)
-    return rows
+    return guard_size(traced_call(_argwhere, data))
 
 
 def nonzero_columns(data: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -264,6 +261,29 @@ def nonzero_columns(data: np.ndarray) -> tuple[np.ndarray, ...]:
     """
     rows = nonzero_rows(np.atleast_1d(data))
     return tuple(traced_call(_column, rows, i) for i in range(rows.shape[1]))
+
+
+def guard_size(array: np.ndarray) -> np.ndarray:
+    """``array`` (made by ``traced_call``) whose length depends on values (repeat counts,
+    the largest label): while ``tn.compile`` records, each replay checks it keeps this
+    shape, and runs eagerly (recording again) when it does not.
+
+    >>> guard_size(np.arange(3)).shape
+    (3,)
+    """
+    if trace_hook() is not None:
+        traced_check(_has_shape, array, array.shape)
+    return array
+
+
+def as_array(function, *args) -> np.ndarray:
+    """``np.asarray(function(*args))``: for ``traced_call``, whose result must be an array
+    (a ufunc on 0-d arrays gives a NumPy scalar).
+
+    >>> as_array(np.isnan, np.array(1.0))
+    array(False)
+    """
+    return np.asarray(function(*args))
 
 
 def guard_mask_counts(index) -> None:

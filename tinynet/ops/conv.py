@@ -430,8 +430,8 @@ def _window_maxima(data: np.ndarray, kernel, stride, padding, dilation, out, op)
         (p, max(0, (o - 1) * s + d * (k - 1) + 1 - n - p))
         for p, o, s, d, k, n in zip(padding, out, stride, dilation, kernel, size)
     )
-    data = np.pad(data, ((0, 0), (0, 0), *widths), constant_values=-np.inf)
-    windows = _im2col(data, kernel, stride, dilation, out)
+    padded = np.pad(data, ((0, 0), (0, 0), *widths), constant_values=-np.inf)
+    windows = _im2col(padded, kernel, stride, dilation, out)
     windows = windows.reshape(*windows.shape[:2], math.prod(kernel), *out)
     offsets = np.unravel_index(np.argmax(windows, axis=2), kernel)
     grids = np.meshgrid(*(np.arange(n) for n in out), indexing="ij")
@@ -439,6 +439,7 @@ def _window_maxima(data: np.ndarray, kernel, stride, padding, dilation, out, op)
         g * s + o * d - p for g, s, o, d, p in zip(grids, stride, offsets, dilation, padding)
     ]
     if any(((pos < 0) | (pos >= n)).any() for pos, n in zip(positions, size)):
+        # A matter of shapes (a real value beats the -inf padding), which replays keep
         raise ValueError(
             f"{op}: with padding {padding} and dilation {dilation} some window of an input "
             f"of shape {shape} holds padding only; use less padding or dilation"

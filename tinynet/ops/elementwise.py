@@ -21,6 +21,7 @@ from tinynet.autograd import Function, traced_call
 from tinynet.errors import DTypeError
 from tinynet.ops._args import (
     apply_binary,
+    as_array,
     as_tensor,
     binary,
     broadcast_error,
@@ -411,7 +412,8 @@ class Relu(Function):
             # Multiplying by the mask is ~9x faster than np.where and equal to it while g is
             # finite; a nan or inf in g takes np.where, which drops it exactly.
             if all_finite(g):
-                return Tensor.wrap(g * mask)
+                out = g * mask
+                return Tensor.wrap(out if type(out) is np.ndarray else np.asarray(out))  # 0-d
             return Tensor.wrap(np.where(mask, g, g.dtype.type(0)))
         return where(mask, grad_output, 0.0)
 
@@ -704,7 +706,7 @@ def clip(x: TensorLike, min: TensorLike | None = None, max: TensorLike | None = 
         floats = [np.asarray(b).dtype for b in (min, max) if b is not None]
         floats = [dtype for dtype in floats if dtype.kind == "f"]
         if floats:
-            x = Tensor.wrap(x.data.astype(np.result_type(*floats)))
+            x = Tensor.wrap(traced_call(np.asarray, x.data, np.result_type(*floats)))
     return Clip.apply(x, min, max)
 
 
@@ -764,7 +766,7 @@ def _comparison(ufunc, name):
     def compare(a: TensorLike, b: TensorLike) -> Tensor:
         a, b = binary(a, b)
         try:
-            return Tensor.wrap(traced_call(ufunc, a.data, b.data))
+            return Tensor.wrap(traced_call(as_array, ufunc, a.data, b.data))
         except ValueError:
             raise broadcast_error(name, a.shape, b.shape) from None
 

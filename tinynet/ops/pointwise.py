@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tinynet.autograd import Function
-from tinynet.ops._args import apply_binary, as_tensor
+from tinynet.autograd import Function, traced_call
+from tinynet.ops._args import apply_binary, as_array, as_tensor
 from tinynet.ops.elementwise import (
     bound_label,
     divided_gradient,
@@ -367,7 +367,10 @@ def _rounding(name, doc):
     def op(x: TensorLike) -> Tensor:
         x = as_tensor(x)
         if x.data.dtype.kind in "iub":  # whole numbers already (sign keeps the dtype too)
-            return Tensor.wrap(np.sign(x.data) if name == "sign" else x.data.copy())
+            # traced: a tn.compile replay takes each call's values
+            return Tensor.wrap(
+                traced_call(as_array, np.sign if name == "sign" else np.copy, x.data)
+            )
         return Rounding.apply(x, name, 0)
 
     op.__name__ = op.__qualname__ = name
@@ -390,7 +393,7 @@ def round(x: TensorLike, decimals: int = 0) -> Tensor:
     """
     x = as_tensor(x)
     if x.data.dtype.kind in "iub" and decimals >= 0:
-        return Tensor.wrap(x.data.copy())
+        return Tensor.wrap(traced_call(np.copy, x.data))  # a tn.compile replay's own copy
     return Rounding.apply(x, "round", int(decimals))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from tinynet._grad_mode import grad_mode
-from tinynet.autograd import Function
+from tinynet.autograd import Function, traced_call
 from tinynet.errors import ShapeError
 from tinynet.ops._args import (
     as_tensor,
@@ -419,7 +419,7 @@ def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Te
     x = as_tensor(x)
     if x.data.size == 0:
         _refuse_empty("argmax", x.shape, None if axis is None else axes(axis, x.ndim))
-    return Tensor.wrap(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims), np.int64))
+    return Tensor.wrap(traced_call(_position, np.argmax, x.data, axis, keepdims))
 
 
 @dim_aliases
@@ -428,7 +428,13 @@ def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Te
     x = as_tensor(x)
     if x.data.size == 0:
         _refuse_empty("argmin", x.shape, None if axis is None else axes(axis, x.ndim))
-    return Tensor.wrap(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims), np.int64))
+    return Tensor.wrap(traced_call(_position, np.argmin, x.data, axis, keepdims))
+
+
+def _position(find, data: np.ndarray, axis, keepdims: bool) -> np.ndarray:
+    """``find`` (np.argmax or np.argmin) as int64: a traced call, so that a ``tn.compile``
+    replay finds each call's position."""
+    return np.asarray(find(data, axis=axis, keepdims=keepdims), np.int64)
 
 
 # == issue 11: sum and prod take dtype=, casting the input first (as PyTorch) ======================
