@@ -758,18 +758,24 @@ def _unbatch(name: str, parts: list, out_dim):
             f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None "
             "(its output differs across the batch)"
         )
-    if not isinstance(first, Tensor):
+    return stack(parts, axis=_output_axis(name, first, out_dim))
+
+
+def _output_axis(name: str, output, out_dim: int) -> int:
+    """Where a vmapped output's batch axis goes (``out_dim`` counted from 0), as PyTorch
+    checks it: the output must be a Tensor and ``out_dim`` within its rank plus one."""
+    if not isinstance(output, Tensor):
         raise ValueError(
-            f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(first)}. "
+            f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(output)}. "
             "Did you mean to set out_dim= to None for output?"
         )
-    ndim = first.ndim + 1
+    ndim = output.ndim + 1
     if not -ndim <= out_dim < ndim:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
             f"got {out_dim})"
         )
-    return stack(parts, axis=out_dim % ndim)
+    return out_dim % ndim
 
 
 def _batched_outputs(name: str, outputs: list, out_dims):
@@ -838,26 +844,16 @@ def _remove_batch_dim(name: str, output, out_dim, size: int, inputs: list):
                 "give this output an int out_dim)"
             )
         return output
-    if not isinstance(output, Tensor):
-        raise ValueError(
-            f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(output)}. "
-            "Did you mean to set out_dim= to None for output?"
-        )
-    ndim = output.ndim + 1
-    if not -ndim <= out_dim < ndim:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
-            f"got {out_dim})"
-        )
+    axis = _output_axis(name, output, out_dim)
     if not isinstance(output, BatchedTensor):
-        return stack([output] * size, axis=out_dim % ndim)
+        return stack([output] * size, axis=axis)
     physical = output.physical
     if any(physical is leaf for leaf in inputs):  # the loop's result is a new tensor
         physical = physical.clone()
-    if out_dim % ndim == 0:
+    if axis == 0:
         return physical
-    order = list(range(1, ndim))
-    order.insert(out_dim % ndim, 0)
+    order = list(range(1, output.ndim + 1))
+    order.insert(axis, 0)
     return physical.permute(*order)
 
 
