@@ -519,12 +519,6 @@ def test_a_0d_reduction_over_its_only_axis_replays(reduce):
         assert_same(results(step, x), results(compiled, x), call)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inplace.index_put (the recorded path of x[index] = tensor) scatters the values "
-    "with IndexAdd into zeros, and 0.0 + -0.0 is 0.0: the recorded calls and replays write "
-    "+0.0 where eager mode's NumPy assignment writes -0.0",
-)
 def test_a_negative_zero_put_through_an_index_keeps_its_sign():
     # Found by drawing the table's strategies (view_put, float32 and float64 alike).
     def step(a, b):

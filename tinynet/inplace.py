@@ -639,7 +639,7 @@ def index_put(tensor: Tensor, index, value: Tensor) -> None:
     values = _ops.broadcast_to(value, positions.shape)
 
     def compute(t: Tensor) -> Tensor:
-        flat = _movement.IndexAdd.apply(values, positions, (t.data.size,))
+        flat = _movement.IndexPut.apply(values, positions, (t.data.size,))
         return _ops.where(chosen, _ops.reshape(flat, t.data.shape), t)
 
     write_in_place(tensor, "__setitem__", compute)

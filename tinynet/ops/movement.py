@@ -108,6 +108,21 @@ class IndexAdd(Function):
         return grad_output[ctx.index]
 
 
+class IndexPut(IndexAdd):
+    """Zeros of ``shape`` with ``values`` written at ``index``, whose positions the caller
+    made distinct (``x[index] = value``'s scatter): a written ``-0.0`` stays ``-0.0``, as an
+    assignment writes it (``0.0 + -0.0`` would be ``0.0``)."""
+
+    display_name = "__setitem__"
+
+    @staticmethod
+    def forward(ctx, values, index, shape):
+        ctx.index = index
+        out = np.zeros(shape, values.dtype)
+        out[index] = values
+        return out
+
+
 def _diagonal_view(x: np.ndarray, offset: int, first: int, second: int) -> np.ndarray:
     return np.diagonal(x, offset, first, second)
 
