@@ -228,7 +228,11 @@ _LAZY = {
         "quantile ravel reciprocal relu6 repeat repeat_interleave roll rsqrt scatter "
         "scatter_add scatter_reduce searchsorted select selu silu softmin softsign sort split "
         "square std_mean swapaxes swapdims swish t take_along_axis take_along_dim tile topk "
-        "tril triu unbind unflatten unique unique_consecutive var_mean vstack"
+        "tril triu unbind unflatten unique unique_consecutive var_mean vstack "
+        # session 10: PyTorch's names
+        "absolute addcdiv addcmul addmm atleast_1d atleast_2d atleast_3d deg2rad divide "
+        "fliplr flipud inner logit multiply negative rad2deg rot90 subtract tensordot "
+        "tril_indices triu_indices xlogy"
     ),
 }
 
@@ -253,6 +257,11 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
         softmin, softsign, sort, split, square, std_mean, swapaxes, swapdims, swish, t,
         take_along_axis, take_along_dim, tile, topk, tril, triu, unbind, unflatten, unique,
         unique_consecutive, var_mean, vstack,
+    )
+    from tinynet.functional import (
+        absolute, addcdiv, addcmul, addmm, atleast_1d, atleast_2d, atleast_3d, deg2rad, divide,
+        fliplr, flipud, inner, logit, multiply, negative, rad2deg, rot90, subtract, tensordot,
+        tril_indices, triu_indices, xlogy,
     )
     # fmt: on
 else:

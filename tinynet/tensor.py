@@ -1263,6 +1263,55 @@ class Tensor:
     def argwhere(self) -> Tensor:
         return _functional.argwhere(self)
 
+    # -- PyTorch's names, session 10 --------------------------------------------------------
+    def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
+        return _functional.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
+        return _functional.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+        return _functional.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def inner(self, other) -> Tensor:
+        return _functional.inner(self, other)
+
+    def logit(self, eps: builtins.float | None = None) -> Tensor:
+        return _functional.logit(self, eps)
+
+    def xlogy(self, other) -> Tensor:
+        return _functional.xlogy(self, other)
+
+    def deg2rad(self) -> Tensor:
+        return _functional.deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        return _functional.rad2deg(self)
+
+    def negative(self) -> Tensor:
+        return _ops.neg(self)
+
+    def absolute(self) -> Tensor:
+        return _ops.abs(self)
+
+    def multiply(self, other) -> Tensor:
+        return _ops.mul(self, other)
+
+    def subtract(self, other, *, alpha=1) -> Tensor:
+        return self.sub(other, alpha=alpha)
+
+    def divide(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        return self.div(other, rounding_mode=rounding_mode)
+
+    def fliplr(self) -> Tensor:
+        return _functional.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return _functional.flipud(self)
+
+    def rot90(self, k: builtins.int = 1, dims=(0, 1)) -> Tensor:
+        return _functional.rot90(self, k, dims)
+
     def multinomial(
         self, num_samples: builtins.int, replacement: builtins.bool = False, **kwargs
     ) -> Tensor:

@@ -4,7 +4,7 @@ One module per idea: ``basic`` (var, std, gelu, flatten, squeeze, unsqueeze, exp
 ``elementwise``, ``activations``, ``sorting`` (gathering, sorting, order statistics, scans of
 extremes), ``norms`` (norms, normalize, einsum), ``distances``
 (cosine_similarity, pairwise_distance), ``shape`` (shape and movement) and
-``indexing`` (indexing and scatter), ``statistics`` (var_mean, cov, counts); ``_common`` holds
+``indexing`` (indexing and scatter), ``products`` (addmm, tensordot, inner), ``statistics`` (var_mean, cov, counts); ``_common`` holds
 the helpers they share.
 """
 
@@ -32,17 +32,20 @@ _LAZY = {
     "tinynet.functional.elementwise": (
         "elementwise allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite "
         "isin isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor "
-        "nan_to_num reciprocal rsqrt square"
+        "nan_to_num reciprocal rsqrt square addcdiv addcmul absolute deg2rad divide logit "
+        "multiply negative rad2deg subtract xlogy"
     ),
     "tinynet.functional.indexing": (
         "indexing argwhere index_select masked_fill masked_select nonzero one_hot scatter "
         "scatter_add scatter_reduce"
     ),
     "tinynet.functional.norms": "norms einsum norm normalize",
+    "tinynet.functional.products": "products addmm inner tensordot",
     "tinynet.functional.shape": (
         "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
         "ravel repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu "
-        "unbind unflatten vstack"
+        "unbind unflatten vstack atleast_1d atleast_2d atleast_3d fliplr flipud rot90 "
+        "tril_indices triu_indices"
     ),
     "tinynet.functional.sorting": (
         "sorting all any argsort bucketize cummax cummin gather kthvalue median mode msort "
@@ -61,6 +64,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         elementwise,
         indexing,
         norms,
+        products,
         shape,
         sorting,
         statistics,
@@ -84,9 +88,14 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         pairwise_distance,
     )
     from tinynet.functional.elementwise import (
+        absolute,
+        addcdiv,
+        addcmul,
         allclose,
         clamp_max,
         clamp_min,
+        deg2rad,
+        divide,
         equal,
         exp2,
         fmax,
@@ -104,10 +113,16 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         logical_not,
         logical_or,
         logical_xor,
+        logit,
+        multiply,
         nan_to_num,
+        negative,
+        rad2deg,
         reciprocal,
         rsqrt,
         square,
+        subtract,
+        xlogy,
     )
     from tinynet.functional.indexing import (
         argwhere,
@@ -125,13 +140,19 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         norm,
         normalize,
     )
+    from tinynet.functional.products import addmm, inner, tensordot
     from tinynet.functional.shape import (
+        atleast_1d,
+        atleast_2d,
+        atleast_3d,
         broadcast_tensors,
         chunk,
         diag,
         diagonal,
         diff,
         flip,
+        fliplr,
+        flipud,
         hstack,
         meshgrid,
         movedim,
@@ -140,6 +161,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         repeat,
         repeat_interleave,
         roll,
+        rot90,
         select,
         split,
         swapaxes,
@@ -147,7 +169,9 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         t,
         tile,
         tril,
+        tril_indices,
         triu,
+        triu_indices,
         unbind,
         unflatten,
         vstack,
@@ -308,4 +332,27 @@ __all__ = [
     "isin",
     "argwhere",
     "nanquantile",
+    # PyTorch's names, session 10
+    "addcmul",
+    "addcdiv",
+    "addmm",
+    "tensordot",
+    "inner",
+    "logit",
+    "xlogy",
+    "deg2rad",
+    "rad2deg",
+    "negative",
+    "absolute",
+    "multiply",
+    "subtract",
+    "divide",
+    "fliplr",
+    "flipud",
+    "rot90",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "tril_indices",
+    "triu_indices",
 ]

@@ -293,3 +293,123 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
 
 def _isin(values: np.ndarray, tests: np.ndarray, assume_unique: bool, invert: bool):
     return np.asarray(np.isin(values, tests, assume_unique=assume_unique, invert=invert))
+
+
+# -- PyTorch's names, session 10: fused arithmetic, logit, xlogy, angles, aliases ------------
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2``, as ``torch.addcmul`` (all three broadcast).
+
+    >>> import tinynet as tn
+    >>> tn.addcmul(tn.tensor([1.0, 1.0]), tn.tensor([2.0, 3.0]), tn.tensor([4.0, 5.0]), value=0.5).tolist()
+    [5.0, 8.5]
+    """
+    return ops.add(input, ops.mul(ops.mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2``, as ``torch.addcdiv`` (true division).
+
+    >>> import tinynet as tn
+    >>> tn.addcdiv(tn.tensor([1.0, 1.0]), tn.tensor([2.0, 3.0]), tn.tensor([4.0, 6.0]), value=2).tolist()
+    [2.0, 2.0]
+    """
+    return ops.add(input, ops.mul(ops.div(tensor1, tensor2), value))
+
+
+def logit(input, eps: float | None = None) -> Tensor:
+    """``log(p / (1 - p))``, the inverse of ``sigmoid``, as ``torch.logit``.
+
+    With ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``: the gradient is 0 outside
+    and passes at the bounds (PyTorch's rule). Without it, ``p`` outside ``[0, 1]`` gives NaN.
+
+    >>> import tinynet as tn
+    >>> tn.logit(tn.tensor([0.5, 0.0]), eps=0.25).tolist()
+    [0.0, -1.0986122886681098]
+    """
+    p = floating_input(input)
+    if eps is not None:
+        p = ops.clip(p, float(eps), 1.0 - float(eps))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ops.log(ops.div(p, ops.sub(1.0, p)))
+
+
+def xlogy(input, other) -> Tensor:
+    """``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN), as
+    ``torch.xlogy``; either may be a number.
+
+    The gradients are PyTorch's, ``log(other)`` (0 where ``input`` is 0) and
+    ``input / other``, except where ``input`` is 0 and ``other`` 0 or NaN: there ``other``
+    gets 0 (PyTorch: NaN, from ``0 / 0``), the house's ``0 / 0 = 0`` (as ``kl_div``).
+
+    >>> import tinynet as tn
+    >>> tn.xlogy(tn.tensor([0.0, 2.0]), tn.tensor([0.0, 1.0])).tolist()
+    [0.0, 0.0]
+    """
+    x, y = binary(input, other)
+    if x.data.dtype.kind != "f" and y.data.dtype.kind != "f":
+        x, y = floating_input(x), floating_input(y)
+    try:
+        zero = traced_call(_xlogy_zero, x.data, y.data)
+    except ValueError:
+        raise broadcast_error("xlogy", x.shape, y.shape) from None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ops.mul(x, ops.where(zero, 0.0, ops.log(y)))
+
+
+def _xlogy_zero(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray((x == 0) & ~np.isnan(y))
+
+
+def deg2rad(input) -> Tensor:
+    """Degrees to radians, as ``torch.deg2rad`` (integers give the default float dtype).
+
+    >>> import tinynet as tn
+    >>> tn.deg2rad(tn.tensor([180.0])).tolist() == [math.pi]
+    True
+    """
+    return ops.mul(floating_input(input), math.pi / 180.0)
+
+
+def rad2deg(input) -> Tensor:
+    """Radians to degrees, as ``torch.rad2deg``.
+
+    >>> import tinynet as tn
+    >>> tn.rad2deg(tn.tensor([math.pi / 2])).tolist()
+    [90.0]
+    """
+    return ops.mul(floating_input(input), 180.0 / math.pi)
+
+
+def negative(input) -> Tensor:
+    """``-input``: PyTorch's alias of ``neg``."""
+    return ops.neg(input)
+
+
+def absolute(input) -> Tensor:
+    """``|input|``: PyTorch's alias of ``abs``."""
+    return ops.abs(input)
+
+
+def multiply(input, other) -> Tensor:
+    """``input * other``: PyTorch's alias of ``mul``."""
+    return ops.mul(input, other)
+
+
+def subtract(input, other, *, alpha=1) -> Tensor:
+    """``input - alpha * other``: PyTorch's alias of ``sub``.
+
+    >>> import tinynet as tn
+    >>> tn.subtract(tn.tensor([5.0]), tn.tensor([1.0]), alpha=2).tolist()
+    [3.0]
+    """
+    return as_tensor(input).sub(other, alpha=alpha)
+
+
+def divide(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """``input / other``: PyTorch's alias of ``div``, ``rounding_mode`` "floor" or "trunc" too.
+
+    >>> import tinynet as tn
+    >>> tn.divide(tn.tensor([-7, 7]), 2, rounding_mode="floor").tolist()
+    [-4, 3]
+    """
+    return as_tensor(input).div(other, rounding_mode=rounding_mode)
