@@ -4099,6 +4099,212 @@ _SESSION_4_OPS: list[OpInfo] = [
 OPS.extend(_SESSION_4_OPS)
 # == end of session 4 ==============================================================================
 
+# == session 10: more of PyTorch's names ===========================================================
+_ADD_SCALES = (1, 0.5, -2.0)
+
+
+def _draw_addc(draw):
+    shapes = draw(tst.broadcastable_shapes(3, max_size=_SMALL))
+    return shapes, {"value": draw(st.sampled_from(_ADD_SCALES))}
+
+
+def _draw_addmm(draw):
+    n, m, p = (draw(st.integers(1, 3)) for _ in range(3))
+    input_shape = draw(st.sampled_from(((n, p), (p,), (1, p), (n, 1), ())))
+    scales = {k: draw(st.sampled_from(_ADD_SCALES)) for k in ("beta", "alpha")}
+    return (input_shape, (n, m), (m, p)), scales
+
+
+def _draw_tensordot(draw):
+    """Contracted dims of sizes 1-3, each input's free dims, and the inputs' axes shuffled
+    (then dims is a pair of lists) or kept in place (then dims is their count, an int)."""
+    contracted = draw(st.lists(st.integers(1, 3), max_size=2))
+    free_a = draw(st.lists(st.integers(1, 2), max_size=3 - len(contracted)))
+    free_b = draw(st.lists(st.integers(1, 2), max_size=3 - len(contracted)))
+    k = len(contracted)
+    if draw(st.booleans()):
+        return (tuple(free_a + contracted), tuple(contracted + free_b)), {"dims": k}
+    order_a = draw(st.permutations(range(len(free_a) + k)))
+    order_b = draw(st.permutations(range(len(free_b) + k)))
+    shape_a, shape_b = free_a + contracted, contracted + free_b
+    # contracted dim i sits at position len(free_a) + i of shape_a, i of shape_b
+    dims_a = [order_a.index(len(free_a) + i) for i in range(k)]
+    dims_b = [order_b.index(i) for i in range(k)]
+    return (
+        (tuple(shape_a[j] for j in order_a), tuple(shape_b[j] for j in order_b)),
+        {"dims": (dims_a, dims_b)},
+    )
+
+
+def _draw_inner(draw):
+    if draw(st.integers(0, 4)) == 0:  # a 0-d operand: a product
+        shape = draw(tst.shapes(max_dims=2, max_size=_SMALL))
+        return (((), shape) if draw(st.booleans()) else (shape, ())), {}
+    last = draw(st.integers(1, 3))
+    lead_a = draw(st.lists(st.integers(1, 2), max_size=2))
+    lead_b = draw(st.lists(st.integers(1, 2), max_size=2))
+    return (tuple(lead_a) + (last,), tuple(lead_b) + (last,)), {}
+
+
+def _logit_reference(p, eps):
+    if eps is not None:
+        p = np.clip(p, eps, 1 - eps)
+    return np.log(p / (1 - p))
+
+
+def _rot90_kwargs(draw, shape):
+    ndim = len(shape)
+    first = draw(st.integers(-ndim, ndim - 1))
+    second = draw(st.integers(-ndim, ndim - 1).filter(lambda d: (d - first) % ndim != 0))
+    return {"k": draw(st.integers(-5, 5)), "dims": (first, second)}
+
+
+def _tril_indices_kwargs(draw, shape):
+    return {"offset": draw(st.integers(-3, 3)), "upper": draw(st.booleans())}
+
+
+def _triangle_taken(x, offset, upper):
+    found = (tn.triu_indices if upper else tn.tril_indices)(x.shape[0], x.shape[1], offset)
+    return x[found[0], found[1]]
+
+
+def _triangle_taken_reference(x, offset, upper):
+    found = (np.triu_indices if upper else np.tril_indices)(x.shape[0], offset, x.shape[1])
+    return x[found]
+
+
+_SESSION_10_OPS: list[OpInfo] = [
+    # -- fused arithmetic and products ----------------------------------------------------------
+    OpInfo(
+        "addcmul",
+        lambda a, b, c, value: tn.addcmul(a, b, c, value=value),
+        lambda a, b, c, value: a + value * b * c,
+        _composite(_draw_addc),
+        ((2, 3), (3,), (2, 1)),
+        {"value": 0.5},
+        method=lambda a, b, c, value: a.addcmul(b, c, value=value),
+    ),
+    OpInfo(
+        "addcdiv",
+        lambda a, b, c, value: tn.addcdiv(a, b, c, value=value),
+        lambda a, b, c, value: a + value * b / c,
+        _composite(_draw_addc),
+        ((2, 3), (3,), (2, 1)),
+        {"value": -2.0},
+        domains=("real", "real", "nonzero"),
+        method=lambda a, b, c, value: a.addcdiv(b, c, value=value),
+    ),
+    OpInfo(
+        "addmm",
+        lambda x, a, b, beta, alpha: tn.addmm(x, a, b, beta=beta, alpha=alpha),
+        lambda x, a, b, beta, alpha: beta * x + alpha * (a @ b),
+        _composite(_draw_addmm),
+        ((3,), (2, 4), (4, 3)),
+        {"beta": 0.5, "alpha": -2.0},
+        method=lambda x, a, b, beta, alpha: x.addmm(a, b, beta=beta, alpha=alpha),
+    ),
+    OpInfo(
+        "tensordot",
+        lambda a, b, dims: tn.tensordot(a, b, dims),
+        lambda a, b, dims: np.tensordot(a, b, dims),
+        _composite(_draw_tensordot),
+        ((2, 3, 4), (4, 3, 2)),
+        {"dims": ([1, 2], [1, 0])},
+    ),
+    OpInfo(
+        "inner",
+        tn.inner,
+        np.inner,
+        _composite(_draw_inner),
+        ((2, 3), (4, 3)),
+        method=_method("inner"),
+    ),
+    # -- smooth elementwise ------------------------------------------------------------------------
+    _small_unary(
+        "logit",
+        lambda p, eps: tn.logit(p, eps),
+        _logit_reference,
+        _elementwise(max_size=_SMALL, eps=(None, 0.2)),
+        sample_kwargs={"eps": 0.2},
+        domains=((0.05, 0.95),),
+        avoid=(0.2, 0.8),  # the clamp's bounds with eps=0.2
+        method=lambda p, eps: p.logit(eps),
+    ),
+    # xlogy's gradient to x is 0 at x = 0 (PyTorch's rule), a kink for finite differences.
+    _small_binary(
+        "xlogy",
+        tn.xlogy,
+        scipy.special.xlogy,
+        domains=("real", "positive"),
+        avoid=(0.0,),
+        method=_method("xlogy"),
+    ),
+    _small_unary("deg2rad", tn.deg2rad, np.deg2rad, method=_method("deg2rad")),
+    _small_unary("rad2deg", tn.rad2deg, np.rad2deg, method=_method("rad2deg")),
+    # -- PyTorch's aliases -------------------------------------------------------------------------
+    _small_unary("negative", tn.negative, np.negative, method=_method("negative")),
+    _small_unary("absolute", tn.absolute, np.absolute, method=_method("absolute"), avoid=(0.0,)),
+    _small_binary("multiply", tn.multiply, np.multiply, method=_method("multiply")),
+    OpInfo(
+        "subtract",
+        lambda a, b, alpha: tn.subtract(a, b, alpha=alpha),
+        lambda a, b, alpha: a - alpha * b,
+        _elementwise(2, max_size=_SMALL, alpha=_ADD_SCALES),
+        ((2, 3), (3,)),
+        {"alpha": 0.5},
+        method=lambda a, b, alpha: a.subtract(b, alpha=alpha),
+    ),
+    _small_binary(
+        "divide",
+        tn.divide,
+        np.divide,
+        domains=("real", "nonzero"),
+        method=_method("divide"),
+    ),
+    # -- flips, rotations, at-least views, triangle indices ------------------------------------
+    _small_shaped(
+        "fliplr",
+        tn.fliplr,
+        np.fliplr,
+        lambda draw, shape: {},
+        {},
+        min_dims=2,
+        method=_method("fliplr"),
+    ),
+    _small_shaped(
+        "flipud",
+        tn.flipud,
+        np.flipud,
+        lambda draw, shape: {},
+        {},
+        min_dims=1,
+        method=_method("flipud"),
+    ),
+    _small_shaped(
+        "rot90",
+        lambda x, k, dims: tn.rot90(x, k, dims),
+        lambda x, k, dims: np.rot90(x, k, dims),
+        _rot90_kwargs,
+        {"k": 3, "dims": (1, 0)},
+        min_dims=2,
+        method=lambda x, k, dims: x.rot90(k, dims),
+    ),
+    _small_unary("atleast_1d", tn.atleast_1d, np.atleast_1d),
+    _small_unary("atleast_2d", tn.atleast_2d, np.atleast_2d),
+    _small_unary("atleast_3d", tn.atleast_3d, np.atleast_3d),
+    OpInfo(
+        "tril_indices",  # the triangle's elements taken with the indices: the indices checked
+        _triangle_taken,
+        _triangle_taken_reference,
+        _with_shape(_tril_indices_kwargs, min_dims=2, max_dims=2, max_size=_SMALL),
+        ((3, 2),),
+        {"offset": -1, "upper": False},
+        covers=("tril_indices", "triu_indices"),
+    ),
+]
+OPS.extend(_SESSION_10_OPS)
+# == end of session 10 =============================================================================
+
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
     raise RuntimeError("OpInfo names must be unique")
