@@ -323,7 +323,7 @@ def logit(input, eps: float | None = None) -> Tensor:
     and passes at the bounds (PyTorch's rule). Without it, ``p`` outside ``[0, 1]`` gives NaN.
 
     >>> import tinynet as tn
-    >>> tn.logit(tn.tensor([0.5, 0.0]), eps=0.25).tolist()
+    >>> tn.logit(tn.tensor([0.5, 0.0], dtype=tn.float64), eps=0.25).tolist()
     [0.0, -1.0986122886681098]
     """
     p = floating_input(input)
@@ -364,8 +364,8 @@ def deg2rad(input) -> Tensor:
     """Degrees to radians, as ``torch.deg2rad`` (integers give the default float dtype).
 
     >>> import tinynet as tn
-    >>> tn.deg2rad(tn.tensor([180.0])).tolist() == [math.pi]
-    True
+    >>> tn.deg2rad(tn.tensor([180.0], dtype=tn.float64)).tolist()
+    [3.141592653589793]
     """
     return ops.mul(floating_input(input), math.pi / 180.0)
 
@@ -374,7 +374,7 @@ def rad2deg(input) -> Tensor:
     """Radians to degrees, as ``torch.rad2deg``.
 
     >>> import tinynet as tn
-    >>> tn.rad2deg(tn.tensor([math.pi / 2])).tolist()
+    >>> tn.rad2deg(tn.tensor([1.5707963267948966], dtype=tn.float64)).tolist()
     [90.0]
     """
     return ops.mul(floating_input(input), 180.0 / math.pi)
