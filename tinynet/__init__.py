@@ -190,7 +190,7 @@ from tinynet.ops import (  # noqa: E402
 )
 
 # == PyTorch's top-level names ================================================================
-from tinynet.ops import amax, amin, cross, kron, mm, mv, trace  # noqa: E402
+from tinynet.ops import amax, amin, cross, kron, mm, mv, trace, xlogy  # noqa: E402
 from tinynet.sampling import bernoulli, multinomial, normal, randperm  # noqa: E402
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
@@ -232,7 +232,7 @@ _LAZY = {
         # session 10: PyTorch's names
         "absolute addcdiv addcmul addmm atleast_1d atleast_2d atleast_3d deg2rad divide "
         "fliplr flipud inner logit multiply negative rad2deg rot90 subtract tensordot "
-        "tril_indices triu_indices xlogy"
+        "tril_indices triu_indices"
     ),
 }
 
@@ -261,7 +261,7 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
     from tinynet.functional import (
         absolute, addcdiv, addcmul, addmm, atleast_1d, atleast_2d, atleast_3d, deg2rad, divide,
         fliplr, flipud, inner, logit, multiply, negative, rad2deg, rot90, subtract, tensordot,
-        tril_indices, triu_indices, xlogy,
+        tril_indices, triu_indices,
     )
     # fmt: on
 else:

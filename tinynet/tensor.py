@@ -1280,7 +1280,7 @@ class Tensor:
         return _functional.logit(self, eps)
 
     def xlogy(self, other) -> Tensor:
-        return _functional.xlogy(self, other)
+        return _ops.xlogy(self, other)
 
     def deg2rad(self) -> Tensor:
         return _functional.deg2rad(self)

@@ -33,7 +33,7 @@ _LAZY = {
         "elementwise allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite "
         "isin isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor "
         "nan_to_num reciprocal rsqrt square addcdiv addcmul absolute deg2rad divide logit "
-        "multiply negative rad2deg subtract xlogy"
+        "multiply negative rad2deg subtract"
     ),
     "tinynet.functional.indexing": (
         "indexing argwhere index_select masked_fill masked_select nonzero one_hot scatter "
@@ -122,7 +122,6 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         rsqrt,
         square,
         subtract,
-        xlogy,
     )
     from tinynet.functional.indexing import (
         argwhere,
@@ -339,7 +338,6 @@ __all__ = [
     "tensordot",
     "inner",
     "logit",
-    "xlogy",
     "deg2rad",
     "rad2deg",
     "negative",

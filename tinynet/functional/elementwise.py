@@ -295,7 +295,7 @@ def _isin(values: np.ndarray, tests: np.ndarray, assume_unique: bool, invert: bo
     return np.asarray(np.isin(values, tests, assume_unique=assume_unique, invert=invert))
 
 
-# -- PyTorch's names, session 10: fused arithmetic, logit, xlogy, angles, aliases ------------
+# -- PyTorch's names, session 10: fused arithmetic, logit, angles, aliases ------------
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2``, as ``torch.addcmul`` (all three broadcast).
 
@@ -331,33 +331,6 @@ def logit(input, eps: float | None = None) -> Tensor:
         p = ops.clip(p, float(eps), 1.0 - float(eps))
     with np.errstate(divide="ignore", invalid="ignore"):
         return ops.log(ops.div(p, ops.sub(1.0, p)))
-
-
-def xlogy(input, other) -> Tensor:
-    """``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN), as
-    ``torch.xlogy``; either may be a number.
-
-    The gradients are PyTorch's, ``log(other)`` (0 where ``input`` is 0) and
-    ``input / other``, except where ``input`` is 0 and ``other`` 0 or NaN: there ``other``
-    gets 0 (PyTorch: NaN, from ``0 / 0``), the house's ``0 / 0 = 0`` (as ``kl_div``).
-
-    >>> import tinynet as tn
-    >>> tn.xlogy(tn.tensor([0.0, 2.0]), tn.tensor([0.0, 1.0])).tolist()
-    [0.0, 0.0]
-    """
-    x, y = binary(input, other)
-    if x.data.dtype.kind != "f" and y.data.dtype.kind != "f":
-        x, y = floating_input(x), floating_input(y)
-    try:
-        zero = traced_call(_xlogy_zero, x.data, y.data)
-    except ValueError:
-        raise broadcast_error("xlogy", x.shape, y.shape) from None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return ops.mul(x, ops.where(zero, 0.0, ops.log(y)))
-
-
-def _xlogy_zero(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.asarray((x == 0) & ~np.isnan(y))
 
 
 def deg2rad(input) -> Tensor:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinynet.autograd import Function, traced_call
-from tinynet.ops._args import apply_binary, as_array, as_tensor
+from tinynet.ops._args import apply_binary, as_array, as_tensor, binary, floating_input
 from tinynet.ops.elementwise import (
     bound_label,
     divided_gradient,
@@ -250,6 +250,36 @@ class Hypot(Function):
         )
 
 
+class Xlogy(Function):
+    """``x * log(y)``, 0 where ``x`` is 0 and ``y`` is not NaN; PyTorch's gradients:
+    ``xlogy(x != 0, y)`` to ``x`` (0 at ``x = 0``, where a step in ``x`` meets ``log(y)``)
+    and ``x / y`` to ``y`` (``0 / 0`` taken as 0, as everywhere in tinynet; PyTorch: NaN)."""
+
+    kinks = staticmethod(lambda x, y: [("x = 0", signed_difference(x, 0))])
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            product = x * np.log(y)
+        return np.where((x == 0) & ~np.isnan(y), np.zeros((), product.dtype), product)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.inputs
+        needs_x, needs_y = ctx.needs_input_grad
+        grad_x = grad_y = None
+        if needs_x:
+            nonzero = Tensor.wrap(traced_call(_nonzero_as, x.data, y.data.dtype))
+            grad_x = grad_output * Xlogy.apply(nonzero, y)
+        if needs_y:
+            grad_y = divided_gradient(grad_output * x, y)
+        return grad_x, grad_y
+
+
+def _nonzero_as(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    return (x != 0).astype(dtype)
+
+
 class _Modulo(Function):
     """``a - q(a / b) * b`` for a rounding ``q``: gradient 1 for ``a``, ``-q(a / b)`` for ``b``."""
 
@@ -437,6 +467,20 @@ def logaddexp(a: TensorLike, b: TensorLike) -> Tensor:
 def hypot(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
     return apply_binary(Hypot, "hypot", a, b)
+
+
+def xlogy(input: TensorLike, other: TensorLike) -> Tensor:
+    """Elementwise ``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN),
+    as ``torch.xlogy``; either may be a number, integers give the default float dtype.
+
+    >>> import tinynet as tn
+    >>> tn.xlogy(tn.tensor([0.0, 2.0, 0.0]), tn.tensor([0.0, 1.0, float("nan")])).tolist()
+    [0.0, 0.0, nan]
+    """
+    x, y = binary(input, other)
+    if x.data.dtype.kind != "f":  # then y is not floating either
+        x, y = floating_input(x), floating_input(y)
+    return apply_binary(Xlogy, "xlogy", x, y)
 
 
 def fmod(a: TensorLike, b: TensorLike) -> Tensor:
