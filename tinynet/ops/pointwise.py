@@ -253,7 +253,8 @@ class Hypot(Function):
 class Xlogy(Function):
     """``x * log(y)``, 0 where ``x`` is 0 and ``y`` is not NaN; PyTorch's gradients:
     ``xlogy(x != 0, y)`` to ``x`` (0 at ``x = 0``, where a step in ``x`` meets ``log(y)``)
-    and ``x / y`` to ``y`` (``0 / 0`` taken as 0, as everywhere in tinynet; PyTorch: NaN)."""
+    and ``x / y`` to ``y`` (at ``x = y = 0`` taken as 0, as everywhere in tinynet; PyTorch:
+    NaN)."""
 
     kinks = staticmethod(lambda x, y: [("x = 0", signed_difference(x, 0))])
 
@@ -272,12 +273,18 @@ class Xlogy(Function):
             nonzero = Tensor.wrap(traced_call(_nonzero_as, x.data, y.data.dtype))
             grad_x = grad_output * Xlogy.apply(nonzero, y)
         if needs_y:
-            grad_y = divided_gradient(grad_output * x, y)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_y = grad_output * x / y
+            grad_y = where(traced_call(_both_zero, x.data, y.data), 0.0, grad_y)
         return grad_x, grad_y
 
 
 def _nonzero_as(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return (x != 0).astype(dtype)
+
+
+def _both_zero(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray((x == 0) & (y == 0))
 
 
 class _Modulo(Function):

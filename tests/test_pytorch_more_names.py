@@ -1,0 +1,249 @@
+"""More of PyTorch's names (session 10): fused arithmetic (addcmul, addcdiv, addmm), products
+(tensordot, inner), logit, xlogy, angle conversions, the aliases, flips and rotations,
+atleast_*, tril/triu_indices; checked against NumPy/SciPy and PyTorch's documented
+semantics. The differentiable ones are also in the OpInfo table (tests/test_ops.py)."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.special
+
+import tinynet as tn
+
+NAMES = (
+    "addcmul addcdiv addmm tensordot inner logit xlogy deg2rad rad2deg negative absolute "
+    "multiply subtract divide fliplr flipud rot90 atleast_1d atleast_2d atleast_3d "
+    "tril_indices triu_indices"
+).split()
+METHODS = (
+    "addcmul addcdiv addmm inner logit xlogy deg2rad rad2deg negative absolute multiply "
+    "subtract divide fliplr flipud rot90"
+).split()
+NAN = float("nan")
+
+
+def f64(values, requires_grad: bool = False) -> tn.Tensor:
+    return tn.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+def draw(*shape, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def test_every_name_exists_at_the_top_level_and_as_a_method():
+    assert [name for name in NAMES if not hasattr(tn, name)] == []
+    assert [name for name in METHODS if not hasattr(tn.Tensor, name)] == []
+
+
+# -- addcmul, addcdiv, addmm -----------------------------------------------------------------
+def test_addcmul_and_addcdiv_broadcast_and_scale_by_value():
+    a, b, c = draw(2, 3), draw(3, seed=1), draw(2, 1, seed=2)
+    result = tn.addcmul(f64(a), f64(b), f64(c), value=-0.5)
+    np.testing.assert_allclose(result.data, a - 0.5 * b * c, rtol=1e-15)
+    result = f64(a).addcdiv(f64(b), f64(c), value=3)
+    np.testing.assert_allclose(result.data, a + 3 * b / c, rtol=1e-15)
+    assert tn.addcmul(f64(a), f64(b), f64(c)).shape == (2, 3)
+
+
+def test_addmm_is_beta_input_plus_alpha_product_and_beta_zero_ignores_nan():
+    x, m1, m2 = draw(3), draw(2, 4, seed=1), draw(4, 3, seed=2)
+    result = tn.addmm(f64(x), f64(m1), f64(m2), beta=0.5, alpha=-2)
+    np.testing.assert_allclose(result.data, 0.5 * x - 2 * (m1 @ m2), rtol=1e-14)
+    ignored = tn.addmm(f64([NAN, np.inf, 1.0]), f64(m1), f64(m2), beta=0)
+    np.testing.assert_allclose(ignored.data, np.broadcast_to(m1 @ m2, (2, 3)), rtol=1e-15)
+    np.testing.assert_allclose(f64(x).addmm(f64(m1), f64(m2)).data, x + m1 @ m2, rtol=1e-15)
+
+
+def test_addmm_errors_name_the_problem():
+    with pytest.raises(RuntimeError, match="mat1 must be a matrix"):
+        tn.addmm(tn.ones(3), tn.ones(3), tn.ones(3, 3))
+    with pytest.raises(RuntimeError, match="does not broadcast"):
+        tn.addmm(tn.ones(4), tn.ones(2, 3), tn.ones(3, 3))
+
+
+# -- tensordot, inner ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "shapes, dims",
+    [
+        (((3, 4), (4, 2)), 1),
+        (((2, 3, 4), (3, 4, 5)), 2),
+        (((2, 3), (4,)), 0),
+        (((2, 3, 4), (4, 3, 5)), ([1, 2], [1, 0])),
+        (((2, 3, 4), (4, 3, 5)), ([-1, 1], [0, -2])),
+        (((3,), (3,)), ([0], [0])),
+    ],
+)
+def test_tensordot_matches_numpy(shapes, dims):
+    a, b = draw(*shapes[0]), draw(*shapes[1], seed=1)
+    result = tn.tensordot(f64(a), f64(b), dims)
+    expected = np.tensordot(a, b, dims)
+    assert result.shape == expected.shape
+    np.testing.assert_allclose(result.data, expected, rtol=1e-13, atol=1e-15)
+
+
+def test_tensordot_takes_dims_as_a_tensor_and_names_bad_dims():
+    a, b = draw(2, 3), draw(3, 2, seed=1)
+    result = tn.tensordot(f64(a), f64(b), dims=tn.tensor([[1], [0]]))
+    np.testing.assert_allclose(result.data, a @ b, rtol=1e-14)
+    with pytest.raises(RuntimeError, match="contracted dimensions need to match"):
+        tn.tensordot(tn.ones(2, 3), tn.ones(2, 3), 1)
+    with pytest.raises(RuntimeError, match="dims >= 0"):
+        tn.tensordot(tn.ones(2, 3), tn.ones(3, 2), -1)
+    with pytest.raises(RuntimeError, match="same length"):
+        tn.tensordot(tn.ones(2, 3), tn.ones(3, 2), ([1], [0, 1]))
+
+
+def test_inner_matches_numpy_and_a_0d_operand_multiplies():
+    a, b = draw(2, 3), draw(4, 1, 3, seed=1)
+    np.testing.assert_allclose(tn.inner(f64(a), f64(b)).data, np.inner(a, b), rtol=1e-14)
+    np.testing.assert_allclose(f64(a).inner(f64(2.0)).data, 2 * a, rtol=1e-15)
+    with pytest.raises(RuntimeError, match="last dimension must match"):
+        tn.inner(tn.ones(2, 3), tn.ones(2))
+
+
+# -- logit, xlogy ------------------------------------------------------------------------------
+def test_logit_inverts_sigmoid_and_clamps_with_eps():
+    p = np.array([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(tn.logit(f64(p)).data, scipy.special.logit(p), rtol=1e-14)
+    clamped = tn.logit(f64([0.0, 0.05, 0.5, 1.0]), eps=0.1).data
+    np.testing.assert_allclose(clamped, scipy.special.logit([0.1, 0.1, 0.5, 0.9]), rtol=1e-14)
+    assert np.isnan(tn.logit(f64([-0.5, 1.5])).data).all()  # outside [0, 1] without eps
+    assert tn.logit(tn.tensor([0, 1])).dtype == tn.get_default_dtype()
+
+
+def test_logit_gradient_is_zero_outside_the_clamp_and_passes_at_its_bounds():
+    p = f64([0.05, 0.1, 0.5, 0.9, 0.95], requires_grad=True)
+    tn.logit(p, eps=0.1).sum().backward()
+    inside = 1 / (np.array([0.1, 0.5, 0.9]) * (1 - np.array([0.1, 0.5, 0.9])))
+    np.testing.assert_allclose(p.grad.data, [0.0, *inside, 0.0], rtol=1e-14)
+
+
+def test_xlogy_is_zero_at_zero_unless_other_is_nan_and_matches_scipy():
+    x = np.array([0.0, 0.0, 0.0, 0.0, 2.0, 1.5, -1.0])
+    y = np.array([0.0, np.inf, -1.0, NAN, 3.0, 0.0, 0.5])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = scipy.special.xlogy(x, y)
+    np.testing.assert_array_equal(tn.xlogy(f64(x), f64(y)).data, expected)
+    np.testing.assert_allclose(tn.xlogy(2, f64([3.0])).data, [2 * math.log(3)], rtol=1e-15)
+    assert tn.xlogy(tn.tensor([1, 2]), tn.tensor([3, 4])).dtype == tn.get_default_dtype()
+    assert tn.xlogy(tn.tensor([1.0]), 2.0).dtype == tn.float32  # a number stays weak
+
+
+def test_xlogy_gradients_are_pytorchs_at_first_and_second_order():
+    x = f64([0.0, 1.5, 0.0], requires_grad=True)
+    y = f64([2.0, 3.0, 0.0], requires_grad=True)
+    grad_x, grad_y = tn.grad(tn.xlogy(x, y).sum(), (x, y), create_graph=True)
+    # d/dx: xlogy(x != 0, y), 0 at x = 0; d/dy: x / y, 0 / 0 taken as 0 (PyTorch: NaN)
+    np.testing.assert_allclose(grad_x.data, [0.0, math.log(3.0), 0.0], rtol=1e-15)
+    np.testing.assert_allclose(grad_y.data, [0.0, 0.5, 0.0], rtol=1e-15)
+    # PyTorch's double backward: d(x / y)/dx = 1 / y even at x = 0; d(mask log y)/dy = mask / y
+    first = slice(0, 2)
+    dyx, dyy = tn.grad(grad_y[first].sum(), (x, y), retain_graph=True)
+    np.testing.assert_allclose(dyx.data[first], [0.5, 1 / 3], rtol=1e-15)
+    np.testing.assert_allclose(dyy.data[first], [0.0, -1.5 / 9], rtol=1e-15)
+    dxx, dxy = tn.grad(grad_x[first].sum(), (x, y), allow_unused=True)
+    assert dxx is None or not dxx.data.any()
+    np.testing.assert_allclose(dxy.data[first], [0.0, 1 / 3], rtol=1e-15)
+
+
+def test_xlogy_refuses_shapes_that_do_not_broadcast():
+    with pytest.raises(ValueError, match="xlogy"):
+        tn.xlogy(tn.ones(2), tn.ones(3))
+
+
+# -- angles and aliases --------------------------------------------------------------------------
+def test_deg2rad_and_rad2deg_match_numpy_and_make_integers_floating():
+    degrees = np.array([-90.0, 0.0, 45.0, 360.0])
+    np.testing.assert_allclose(tn.deg2rad(f64(degrees)).data, np.deg2rad(degrees), rtol=1e-15)
+    np.testing.assert_allclose(
+        f64(np.deg2rad(degrees)).rad2deg().data, degrees, rtol=1e-14, atol=1e-13
+    )
+    assert tn.deg2rad(tn.tensor([180])).dtype == tn.get_default_dtype()
+
+
+def test_the_aliases_match_their_ops_with_pytorchs_keywords():
+    a, b = draw(2, 3), draw(3, seed=1)
+    np.testing.assert_array_equal(tn.negative(f64(a)).data, -a)
+    np.testing.assert_array_equal(f64(a).absolute().data, np.abs(a))
+    np.testing.assert_array_equal(tn.multiply(f64(a), f64(b)).data, a * b)
+    np.testing.assert_allclose(tn.subtract(f64(a), f64(b), alpha=2).data, a - 2 * b, rtol=1e-15)
+    np.testing.assert_array_equal(f64(a).divide(f64(b)).data, a / b)
+    ints = tn.tensor([-7, 7])
+    assert tn.divide(ints, 2, rounding_mode="floor").tolist() == [-4, 3]
+    assert ints.divide(2, rounding_mode="trunc").tolist() == [-3, 3]
+    with pytest.raises(ValueError, match="rounding_mode"):
+        tn.divide(ints, 2, rounding_mode="round")
+
+
+# -- flips, rotations, atleast_* ---------------------------------------------------------------
+def test_fliplr_flipud_match_numpy_and_need_their_dimensions():
+    a = draw(2, 3, 4)
+    np.testing.assert_array_equal(tn.fliplr(f64(a)).data, np.fliplr(a))
+    np.testing.assert_array_equal(f64(a).flipud().data, np.flipud(a))
+    with pytest.raises(RuntimeError, match=">= 2-d"):
+        tn.fliplr(tn.ones(3))
+    with pytest.raises(RuntimeError, match=">= 1-d"):
+        tn.flipud(tn.tensor(1.0))
+
+
+@pytest.mark.parametrize("k", range(-5, 6))
+@pytest.mark.parametrize("dims", [(0, 1), (1, 0), (2, 0), (-1, 1)])
+def test_rot90_matches_numpy(k, dims):
+    a = draw(2, 3, 4)
+    np.testing.assert_array_equal(tn.rot90(f64(a), k, dims).data, np.rot90(a, k, dims))
+
+
+def test_rot90_zero_turns_is_a_copy_and_bad_dims_are_named():
+    x = f64([[1.0, 2.0], [3.0, 4.0]])
+    same = x.rot90(4)
+    same.data[0, 0] = 9.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(RuntimeError, match="rotation dims == 2"):
+        tn.rot90(x, 1, (0, 1, 0))
+    with pytest.raises(RuntimeError, match="rotation dims to be different"):
+        tn.rot90(x, 1, (1, -1))
+    with pytest.raises(RuntimeError, match="total dims >= 2"):
+        tn.rot90(tn.ones(3))
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (2, 3, 4), (1, 2, 1, 2)])
+def test_atleast_nd_match_numpy(shape):
+    a = np.arange(float(np.prod(shape))).reshape(shape)
+    for ours, numpys in (
+        (tn.atleast_1d, np.atleast_1d),
+        (tn.atleast_2d, np.atleast_2d),
+        (tn.atleast_3d, np.atleast_3d),
+    ):
+        result = ours(f64(a))
+        assert result.shape == numpys(a).shape
+        np.testing.assert_array_equal(result.data, numpys(a))
+
+
+def test_atleast_nd_take_several_tensors_or_one_sequence_and_keep_the_gradient():
+    first, second = tn.atleast_2d(tn.ones(3), tn.tensor(1.0))
+    assert (first.shape, second.shape) == ((1, 3), (1, 1))
+    assert [t.shape for t in tn.atleast_3d([tn.ones(2), tn.ones(2, 3)])] == [(1, 2, 1), (2, 3, 1)]
+    x = f64([1.0, 2.0], requires_grad=True)
+    (tn.atleast_3d(x) * f64([[[3.0], [4.0]]])).sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+# -- tril_indices, triu_indices ---------------------------------------------------------------
+@pytest.mark.parametrize("row, col", [(0, 3), (1, 1), (3, 3), (2, 4), (4, 2)])
+@pytest.mark.parametrize("offset", [-3, -1, 0, 1, 4])
+def test_triangle_indices_match_numpy(row, col, offset):
+    lower = np.array(np.tril_indices(row, offset, col)).reshape(2, -1)
+    upper = np.array(np.triu_indices(row, offset, col)).reshape(2, -1)
+    for ours, expected in ((tn.tril_indices(row, col, offset), lower),
+                           (tn.triu_indices(row, col, offset), upper)):  # fmt: skip
+        assert ours.dtype == tn.int64
+        np.testing.assert_array_equal(ours.data, expected)
+
+
+def test_triangle_indices_take_a_dtype_and_refuse_bad_arguments():
+    assert tn.tril_indices(3, 3, dtype=tn.int32).dtype == tn.int32
+    with pytest.raises(RuntimeError, match="non-negative"):
+        tn.triu_indices(-1, 3)
+    with pytest.raises(RuntimeError, match="integer type"):
+        tn.tril_indices(3, 3, dtype=tn.float32)
