@@ -247,3 +247,27 @@ def test_triangle_indices_take_a_dtype_and_refuse_bad_arguments():
         tn.triu_indices(-1, 3)
     with pytest.raises(RuntimeError, match="integer type"):
         tn.tril_indices(3, 3, dtype=tn.float32)
+
+
+def test_the_in_place_forms_write_the_functions_result():
+    a, b, c = draw(2, 3), draw(2, 3, seed=1), draw(2, 3, seed=2) ** 2 + 0.5
+    m1, m2 = draw(2, 4, seed=3), draw(4, 3, seed=4)
+    cases = {
+        "addcmul_": ((f64(b), f64(c)), {"value": 2}, a + 2 * b * c),
+        "addcdiv_": ((f64(b), f64(c)), {}, a + b / c),
+        "addmm_": ((f64(m1), f64(m2)), {"beta": 0.5}, 0.5 * a + m1 @ m2),
+        "xlogy_": ((f64(c),), {}, a * np.log(c)),
+        "deg2rad_": ((), {}, np.deg2rad(a)),
+        "negative_": ((), {}, -a),
+        "absolute_": ((), {}, np.abs(a)),
+        "subtract_": ((f64(b),), {"alpha": 3}, a - 3 * b),
+        "divide_": ((f64(c),), {}, a / c),
+        "multiply_": ((f64(b),), {}, a * b),
+    }
+    for name, (args, kwargs, expected) in cases.items():
+        x = f64(a)
+        assert getattr(x, name)(*args, **kwargs) is x, name
+        np.testing.assert_allclose(x.data, expected, rtol=1e-14, err_msg=name)
+    p = f64([0.25, 0.5])
+    p.logit_()
+    np.testing.assert_allclose(p.data, scipy.special.logit([0.25, 0.5]), rtol=1e-15)

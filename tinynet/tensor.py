@@ -1656,6 +1656,8 @@ for _name in (
     "clamp_min", "clamp_max", "nan_to_num", "atan2", "hypot", "fmod", "remainder",
     "floor_divide", "lerp", "cumsum", "cumprod", "tril", "triu", "scatter", "scatter_add",
     "scatter_reduce",
+    "addcmul", "addcdiv", "addmm", "logit", "xlogy", "deg2rad", "rad2deg", "negative",
+    "absolute", "multiply", "subtract", "divide",
 ):  # fmt: skip
     setattr(Tensor, f"{_name}_", unary_inplace(_name))
 for _alias, _name in (
