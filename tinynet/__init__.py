@@ -190,7 +190,7 @@ from tinynet.ops import (  # noqa: E402
 )
 
 # == PyTorch's top-level names ================================================================
-from tinynet.ops import amax, amin, cross, kron, mm, mv, trace, xlogy  # noqa: E402
+from tinynet.ops import amax, amin, cross, erfc, kron, mm, mv, trace, xlogy  # noqa: E402
 from tinynet.sampling import bernoulli, multinomial, normal, randperm  # noqa: E402
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
@@ -232,7 +232,8 @@ _LAZY = {
         # session 10: PyTorch's names
         "absolute addcdiv addcmul addmm atleast_1d atleast_2d atleast_3d deg2rad divide "
         "fliplr flipud inner logit multiply negative rad2deg rot90 subtract tensordot "
-        "tril_indices triu_indices"
+        "tril_indices triu_indices block_diag cartesian_prod column_stack copysign float_power gcd "
+        "lcm logdet matrix_power signbit sinc trapezoid"
     ),
 }
 
@@ -261,7 +262,8 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
     from tinynet.functional import (
         absolute, addcdiv, addcmul, addmm, atleast_1d, atleast_2d, atleast_3d, deg2rad, divide,
         fliplr, flipud, inner, logit, multiply, negative, rad2deg, rot90, subtract, tensordot,
-        tril_indices, triu_indices,
+        tril_indices, triu_indices, block_diag, cartesian_prod, column_stack, copysign,
+        float_power, gcd, lcm, logdet, matrix_power, signbit, sinc, trapezoid,
     )
     # fmt: on
 else:

@@ -1312,6 +1312,33 @@ class Tensor:
     def rot90(self, k: builtins.int = 1, dims=(0, 1)) -> Tensor:
         return _functional.rot90(self, k, dims)
 
+    def erfc(self) -> Tensor:
+        return _ops.erfc(self)
+
+    def sinc(self) -> Tensor:
+        return _functional.sinc(self)
+
+    def signbit(self) -> Tensor:
+        return _functional.signbit(self)
+
+    def copysign(self, other) -> Tensor:
+        return _functional.copysign(self, other)
+
+    def float_power(self, exponent) -> Tensor:
+        return _functional.float_power(self, exponent)
+
+    def gcd(self, other) -> Tensor:
+        return _functional.gcd(self, other)
+
+    def lcm(self, other) -> Tensor:
+        return _functional.lcm(self, other)
+
+    def logdet(self) -> Tensor:
+        return _functional.logdet(self)
+
+    def matrix_power(self, n: builtins.int) -> Tensor:
+        return _functional.matrix_power(self, n)
+
     def multinomial(
         self, num_samples: builtins.int, replacement: builtins.bool = False, **kwargs
     ) -> Tensor:
@@ -1657,7 +1684,7 @@ for _name in (
     "floor_divide", "lerp", "cumsum", "cumprod", "tril", "triu", "scatter", "scatter_add",
     "scatter_reduce",
     "addcmul", "addcdiv", "addmm", "logit", "xlogy", "deg2rad", "rad2deg", "negative",
-    "absolute", "multiply", "subtract", "divide",
+    "absolute", "multiply", "subtract", "divide", "erfc", "sinc", "copysign", "gcd", "lcm",
 ):  # fmt: skip
     setattr(Tensor, f"{_name}_", unary_inplace(_name))
 for _alias, _name in (

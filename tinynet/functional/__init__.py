@@ -33,19 +33,19 @@ _LAZY = {
         "elementwise allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite "
         "isin isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor "
         "nan_to_num reciprocal rsqrt square addcdiv addcmul absolute deg2rad divide logit "
-        "multiply negative rad2deg subtract"
+        "multiply negative rad2deg subtract copysign float_power gcd lcm signbit sinc"
     ),
     "tinynet.functional.indexing": (
         "indexing argwhere index_select masked_fill masked_select nonzero one_hot scatter "
         "scatter_add scatter_reduce"
     ),
     "tinynet.functional.norms": "norms einsum norm normalize",
-    "tinynet.functional.products": "products addmm inner tensordot",
+    "tinynet.functional.products": "products addmm inner logdet matrix_power tensordot",
     "tinynet.functional.shape": (
         "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
         "ravel repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu "
         "unbind unflatten vstack atleast_1d atleast_2d atleast_3d fliplr flipud rot90 "
-        "tril_indices triu_indices"
+        "tril_indices triu_indices block_diag cartesian_prod column_stack"
     ),
     "tinynet.functional.sorting": (
         "sorting all any argsort bucketize cummax cummin gather kthvalue median mode msort "
@@ -54,7 +54,7 @@ _LAZY = {
     ),
     "tinynet.functional.statistics": (
         "statistics aminmax bincount corrcoef count_nonzero cov histc histogram nanmean nansum "
-        "std_mean var_mean"
+        "std_mean var_mean trapezoid"
     ),
 }
 if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
@@ -94,18 +94,22 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         allclose,
         clamp_max,
         clamp_min,
+        copysign,
         deg2rad,
         divide,
         equal,
         exp2,
+        float_power,
         fmax,
         fmin,
         frac,
+        gcd,
         isclose,
         isfinite,
         isin,
         isinf,
         isnan,
+        lcm,
         lerp,
         log2,
         log10,
@@ -120,6 +124,8 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         rad2deg,
         reciprocal,
         rsqrt,
+        signbit,
+        sinc,
         square,
         subtract,
     )
@@ -139,13 +145,16 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         norm,
         normalize,
     )
-    from tinynet.functional.products import addmm, inner, tensordot
+    from tinynet.functional.products import addmm, inner, logdet, matrix_power, tensordot
     from tinynet.functional.shape import (
         atleast_1d,
         atleast_2d,
         atleast_3d,
+        block_diag,
         broadcast_tensors,
+        cartesian_prod,
         chunk,
+        column_stack,
         diag,
         diagonal,
         diff,
@@ -209,6 +218,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         nanmean,
         nansum,
         std_mean,
+        trapezoid,
         var_mean,
     )
 else:
@@ -353,4 +363,16 @@ __all__ = [
     "atleast_3d",
     "tril_indices",
     "triu_indices",
+    "sinc",
+    "signbit",
+    "copysign",
+    "float_power",
+    "gcd",
+    "lcm",
+    "logdet",
+    "matrix_power",
+    "column_stack",
+    "block_diag",
+    "cartesian_prod",
+    "trapezoid",
 ]

@@ -10,6 +10,7 @@ import numpy as np
 
 from tinynet import ops
 from tinynet.autograd import not_replayable, traced_call
+from tinynet.errors import DTypeError
 from tinynet.ops._args import (
     as_array,
     as_tensor,
@@ -386,3 +387,116 @@ def divide(input, other, *, rounding_mode: str | None = None) -> Tensor:
     [-4, 3]
     """
     return as_tensor(input).div(other, rounding_mode=rounding_mode)
+
+
+def sinc(input) -> Tensor:
+    """The normalized sinc ``sin(pi x) / (pi x)``, 1 at 0, as ``torch.sinc``.
+
+    At 0 its gradient is 0 (exact) and its second derivative 0 (PyTorch's rule holds the
+    ``x == 0`` mask fixed; the true curvature there is ``-pi**2 / 3``).
+
+    >>> import tinynet as tn
+    >>> tn.sinc(tn.tensor([0.0, 0.5, 1.0], dtype=tn.float64)).tolist()[:2]
+    [1.0, 0.6366197723675814]
+    """
+    x = floating_input(input)
+    at_zero = traced_call(_is_zero, x.data)
+    scaled = ops.mul(ops.where(at_zero, 1.0, x), math.pi)
+    return ops.where(at_zero, 1.0, ops.div(ops.sin(scaled), scaled))
+
+
+def _is_zero(data: np.ndarray) -> np.ndarray:
+    return np.asarray(data == 0)
+
+
+def signbit(input) -> Tensor:
+    """True where the sign bit is set (negative numbers and ``-0.0``), as ``torch.signbit``.
+
+    >>> import tinynet as tn
+    >>> tn.signbit(tn.tensor([-1.0, -0.0, 0.0, 2.0])).tolist()
+    [True, True, False, False]
+    """
+    return Tensor.wrap(traced_call(as_array, np.signbit, as_tensor(input).data))
+
+
+def copysign(input, other) -> Tensor:
+    """``|input|`` with the sign of ``other`` (its sign bit: ``-0.0`` counts as negative), as
+    ``torch.copysign``; integers give the default float dtype.
+
+    The gradient to ``input`` is ``copysign(1, input) * copysign(1, other)``, 0 where
+    ``input`` is 0 (PyTorch's rule); ``other`` gets none.
+
+    >>> import tinynet as tn
+    >>> tn.copysign(tn.tensor([1.0, -2.0, 3.0]), tn.tensor([-0.0, 1.0, -1.0])).tolist()
+    [-1.0, 2.0, -3.0]
+    """
+    x, y = binary(input, other)
+    if x.data.dtype.kind != "f":
+        x = floating_input(x)
+    try:
+        negative = traced_call(_negative_sign, x.data, y.data)
+    except ValueError:
+        raise broadcast_error("copysign", x.shape, y.shape) from None
+    magnitude = ops.abs(x)
+    return ops.where(negative, ops.neg(magnitude), magnitude)
+
+
+def _negative_sign(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray(np.broadcast_to(np.signbit(y), np.broadcast_shapes(x.shape, y.shape)))
+
+
+def float_power(input, exponent) -> Tensor:
+    """``input ** exponent`` computed in float64 (both converted), as ``torch.float_power``.
+
+    >>> import tinynet as tn
+    >>> tn.float_power(tn.tensor([2, 3]), 2).dtype
+    dtype('float64')
+    """
+    if isinstance(exponent, Tensor):
+        exponent = ops.cast(exponent, np.float64)
+    elif not isinstance(exponent, (int, float, np.number)):
+        exponent = ops.cast(as_tensor(exponent), np.float64)
+    else:
+        exponent = float(exponent)
+    return ops.pow(ops.cast(as_tensor(input), np.float64), exponent)
+
+
+def _integer_pair(name: str, input, other) -> tuple[Tensor, Tensor]:
+    a, b = binary(input, other)
+    for operand in (a, b):
+        if operand.data.dtype.kind not in "iu":
+            raise DTypeError(
+                f"{name} is defined for integers only, got dtype {operand.dtype}; convert "
+                "with .long()"
+            )
+    return a, b
+
+
+def gcd(input, other) -> Tensor:
+    """The elementwise greatest common divisor (non-negative; ``gcd(0, 0) = 0``), as
+    ``torch.gcd``: integers only.
+
+    >>> import tinynet as tn
+    >>> tn.gcd(tn.tensor([12, -9, 0]), tn.tensor([18, 6, 0])).tolist()
+    [6, 3, 0]
+    """
+    a, b = _integer_pair("gcd", input, other)
+    try:
+        return Tensor.wrap(traced_call(as_array, np.gcd, a.data, b.data))
+    except ValueError:
+        raise broadcast_error("gcd", a.shape, b.shape) from None
+
+
+def lcm(input, other) -> Tensor:
+    """The elementwise least common multiple (non-negative; 0 if either is 0), as
+    ``torch.lcm``: integers only.
+
+    >>> import tinynet as tn
+    >>> tn.lcm(tn.tensor([4, -6, 0]), tn.tensor([6, 4, 5])).tolist()
+    [12, 12, 0]
+    """
+    a, b = _integer_pair("lcm", input, other)
+    try:
+        return Tensor.wrap(traced_call(as_array, np.lcm, a.data, b.data))
+    except ValueError:
+        raise broadcast_error("lcm", a.shape, b.shape) from None

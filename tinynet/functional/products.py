@@ -1,5 +1,6 @@
-"""Products beyond ``matmul``, as PyTorch names them: ``addmm``, ``tensordot`` and ``inner``,
-composed of ``permute``, ``reshape`` and ``matmul`` (their derivatives of every order come free).
+"""Products beyond ``matmul``, as PyTorch names them: ``addmm``, ``tensordot``, ``inner``,
+``matrix_power`` and ``logdet``, composed of ``permute``, ``reshape``, ``matmul`` and the
+linear algebra primitives (their derivatives of every order come free).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import math
 import numpy as np
 
 from tinynet import ops
+from tinynet.autograd import traced_call
 from tinynet.ops._args import as_tensor, axes, promote_all
 from tinynet.tensor import Tensor
 
@@ -112,3 +114,55 @@ def inner(input, other) -> Tensor:
             f"{list(a.shape)} and {list(b.shape)}"
         )
     return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
+
+
+def matrix_power(A, n: int) -> Tensor:
+    """The ``n``-th power of each square matrix in ``A``, as ``torch.linalg.matrix_power``
+    (also ``torch.matrix_power``): by repeated squaring; ``n = 0`` gives the identity, a
+    negative ``n`` the power of the inverse.
+
+    >>> import tinynet as tn
+    >>> tn.matrix_power(tn.tensor([[1.0, 1.0], [0.0, 1.0]]), 3).tolist()
+    [[1.0, 3.0], [0.0, 1.0]]
+    """
+    A = as_tensor(A)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"matrix_power: A must be a (batch of) square matrices, got shape {A.shape}"
+        )
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"matrix_power: n must be an int, got {type(n).__name__}")
+    if n == 0:
+        return Tensor.wrap(traced_call(_identities, A.shape, A.data.dtype))
+    if n < 0:
+        if A.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"matrix_power: a negative n inverts A, which needs a floating dtype, got {A.dtype}"
+            )
+        A, n = ops.linalg.inv(A), -n
+    result, base = None, A
+    while True:
+        if n & 1:
+            result = base if result is None else ops.matmul(result, base)
+        n >>= 1
+        if not n:
+            return result
+        base = ops.matmul(base, base)
+
+
+def _identities(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    return np.broadcast_to(np.eye(shape[-1], dtype=dtype), shape).copy()
+
+
+def logdet(A) -> Tensor:
+    """``log(det(A))`` of each square matrix, as ``torch.logdet``: NaN for a negative
+    determinant, ``-inf`` for a singular matrix. The gradient is ``inv(A).T``
+    (``slogdet``'s).
+
+    >>> import tinynet as tn
+    >>> tn.logdet(tn.tensor([[2.0, 0.0], [0.0, 3.0]], dtype=tn.float64)).item()
+    1.791759469228055
+    """
+    sign, logabsdet = ops.linalg.slogdet(A)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ops.add(logabsdet, ops.log(sign))  # sign is a constant: 0, nan or -inf

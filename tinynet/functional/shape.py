@@ -7,7 +7,7 @@ import builtins
 
 import numpy as np
 
-from tinynet import _device, ops
+from tinynet import _device, _dtype, ops
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.ops._args import (
@@ -580,3 +580,64 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
     """
     _device.check(device)
     return _triangle_indices("triu_indices", row, col, offset, dtype)
+
+
+def column_stack(tensors) -> Tensor:
+    """Tensors side by side as columns, as ``torch.column_stack``: 0-d and 1-d ones become
+    columns first, then all are joined along dim 1.
+
+    >>> import tinynet as tn
+    >>> tn.column_stack([tn.tensor([1, 2]), tn.tensor([[3, 4], [5, 6]])]).tolist()
+    [[1, 3, 4], [2, 5, 6]]
+    """
+    parts = _joined(tensors, "column_stack")
+    return hstack([p.reshape(-1, 1) if p.ndim <= 1 else p for p in parts])
+
+
+def block_diag(*tensors) -> Tensor:
+    """A block-diagonal matrix of the given blocks (0-d is ``(1, 1)``, 1-d one row), zeros
+    elsewhere, as ``torch.block_diag``.
+
+    >>> import tinynet as tn
+    >>> tn.block_diag(tn.tensor([[1, 2]]), tn.tensor(3)).tolist()
+    [[1, 2, 0], [0, 0, 3]]
+    """
+    blocks = []
+    for position, block in enumerate(tensors):
+        block = as_tensor(block)
+        if block.ndim > 2:
+            raise RuntimeError(
+                f"block_diag: Input tensors must have 2 or fewer dimensions. Input {position} "
+                f"has {block.ndim} dimensions"
+            )
+        blocks.append(block.reshape(1, -1) if block.ndim < 2 else block)
+    if not blocks:
+        return Tensor.wrap(traced_call(np.zeros, (0, 0), _dtype.get_default_dtype()))
+    blocks = promote_all(blocks)
+    width = builtins.sum(b.shape[1] for b in blocks)
+    rows, start = [], 0
+    for block in blocks:
+        rows.append(ops.pad(block, ((0, 0), (start, width - start - block.shape[1]))))
+        start += block.shape[1]
+    return ops.concatenate(rows, axis=0)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of one element from each 1-D tensor, one per row (the last tensor
+    varying fastest), as ``torch.cartesian_prod``; one tensor is returned as it is.
+
+    >>> import tinynet as tn
+    >>> tn.cartesian_prod(tn.tensor([1, 2]), tn.tensor([3, 4])).tolist()
+    [[1, 3], [1, 4], [2, 3], [2, 4]]
+    """
+    vectors = [as_tensor(t) for t in tensors]
+    for position, vector in enumerate(vectors):
+        if vector.ndim != 1:
+            raise RuntimeError(
+                f"cartesian_prod expects 1-D tensors, but got {vector.ndim}-D tensor at "
+                f"position {position}"
+            )
+    if len(vectors) == 1:
+        return vectors[0]
+    grids = meshgrid(*promote_all(vectors), indexing="ij")
+    return ops.concatenate([grid.reshape(-1, 1) for grid in grids], axis=1)

@@ -13,6 +13,7 @@ has gradient 0 (a zero numerator over a zero denominator, as everywhere in tinyn
 [1.0, -2.0]
 """
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -250,6 +251,21 @@ class Hypot(Function):
         )
 
 
+class Erfc(Function):
+    """``1 - erf(x)``, computed directly: accurate where it is tiny (large ``x``)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        from scipy.special import erfc as _erfc  # SciPy loads on first use, as for erf
+
+        return _erfc(x).astype(x.dtype, copy=False)  # float16 goes via float64
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output * ((x * x * -1.0).exp() * (-2.0 / math.sqrt(math.pi)))
+
+
 class Xlogy(Function):
     """``x * log(y)``, 0 where ``x`` is 0 and ``y`` is not NaN; PyTorch's gradients:
     ``xlogy(x != 0, y)`` to ``x`` (0 at ``x = 0``, where a step in ``x`` meets ``log(y)``)
@@ -474,6 +490,17 @@ def logaddexp(a: TensorLike, b: TensorLike) -> Tensor:
 def hypot(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
     return apply_binary(Hypot, "hypot", a, b)
+
+
+def erfc(input: TensorLike) -> Tensor:
+    """Elementwise complementary error function ``1 - erf(x)``, as ``torch.erfc``, without the
+    cancellation of ``1 - erf(x)`` for large ``x``; integers give the default float dtype.
+
+    >>> import tinynet as tn
+    >>> tn.erfc(tn.tensor([0.0, 10.0], dtype=tn.float64)).tolist()
+    [1.0, 2.0884875837625446e-45]
+    """
+    return Erfc.apply(floating_input(input))
 
 
 def xlogy(input: TensorLike, other: TensorLike) -> Tensor:
