@@ -140,14 +140,16 @@ def matrix_power(A, n: int) -> Tensor:
                 f"matrix_power: a negative n inverts A, which needs a floating dtype, got {A.dtype}"
             )
         A, n = ops.linalg.inv(A), -n
-    result, base = None, A
-    while True:
+    result: Tensor | None = None
+    base = A
+    while n:
         if n & 1:
             result = base if result is None else ops.matmul(result, base)
         n >>= 1
-        if not n:
-            return result
-        base = ops.matmul(base, base)
+        if n:
+            base = ops.matmul(base, base)
+    assert result is not None  # n was at least 1
+    return result
 
 
 def _identities(shape: tuple, dtype: np.dtype) -> np.ndarray:
