@@ -271,3 +271,99 @@ def test_the_in_place_forms_write_the_functions_result():
     p = f64([0.25, 0.5])
     p.logit_()
     np.testing.assert_allclose(p.data, scipy.special.logit([0.25, 0.5]), rtol=1e-15)
+
+
+# -- session 10, second part -------------------------------------------------------------------
+def test_erfc_is_accurate_where_one_minus_erf_cancels():
+    x = np.array([-2.0, 0.0, 1.0, 5.0, 10.0, 26.0])
+    np.testing.assert_allclose(tn.erfc(f64(x)).data, scipy.special.erfc(x), rtol=1e-15)
+    assert tn.erfc(tn.tensor([1])).dtype == tn.get_default_dtype()
+
+
+def test_sinc_matches_numpy_and_is_smooth_at_zero_to_first_order():
+    x = f64([-1.5, -0.25, 0.0, 0.5, 2.0], requires_grad=True)
+    np.testing.assert_allclose(tn.sinc(x).data, np.sinc(x.data), rtol=1e-15)
+    tn.sinc(x).sum().backward()
+    assert x.grad.data[2] == 0.0
+    np.testing.assert_allclose(x.grad.data[3], (math.pi * 0.5 * 0 - 1) / (math.pi * 0.25))
+
+
+def test_signbit_and_copysign_follow_the_sign_bit_of_negative_zero():
+    assert tn.signbit(f64([-0.0, 0.0, -2.0, NAN])).tolist() == [True, False, True, False]
+    x = f64([1.0, -2.0, 0.0, 3.0], requires_grad=True)
+    other = f64([-0.0, 0.0, -1.0, 2.0])
+    result = tn.copysign(x, other)
+    np.testing.assert_array_equal(result.data, np.copysign(x.data, other.data))
+    result.sum().backward()
+    assert x.grad.tolist() == [-1.0, -1.0, 0.0, 1.0]  # result / x, 0 at x = 0 (PyTorch's)
+    assert tn.copysign(tn.tensor([1, 2]), -1).dtype == tn.get_default_dtype()
+
+
+def test_float_power_computes_in_float64():
+    result = tn.float_power(tn.tensor([2.0, 3.0], dtype=tn.float32), 0.5)
+    assert result.dtype == tn.float64
+    np.testing.assert_array_equal(result.data, np.float_power([2.0, 3.0], 0.5))
+    assert tn.float_power(tn.tensor([2, 3]), tn.tensor([3, -1])).tolist() == [8.0, 1 / 3]
+
+
+def test_gcd_and_lcm_match_numpy_and_take_integers_only():
+    a, b = np.array([12, -9, 0, 7, 0]), np.array([18, 6, 5, -3, 0])
+    np.testing.assert_array_equal(tn.gcd(tn.tensor(a), tn.tensor(b)).data, np.gcd(a, b))
+    np.testing.assert_array_equal(tn.tensor(a).lcm(tn.tensor(b)).data, np.lcm(a, b))
+    with pytest.raises(tn.DTypeError, match="integers only"):
+        tn.gcd(tn.tensor([1.0]), tn.tensor([2]))
+
+
+def test_logdet_is_nan_for_a_negative_determinant_and_minus_inf_when_singular():
+    assert np.isnan(tn.logdet(f64([[0.0, 1.0], [1.0, 0.0]])).item())
+    assert tn.logdet(f64([[1.0, 2.0], [2.0, 4.0]])).item() == -np.inf
+    A = draw(2, 3, 3) + 4 * np.eye(3)
+    np.testing.assert_allclose(f64(A).logdet().data, np.log(np.linalg.det(A)), rtol=1e-13)
+
+
+def test_matrix_power_matches_numpy_including_zero_and_negative_powers():
+    A = draw(2, 3, 3) + 3 * np.eye(3)
+    for n in range(-3, 5):
+        np.testing.assert_allclose(
+            tn.matrix_power(f64(A), n).data, np.linalg.matrix_power(A, n), rtol=1e-12
+        )
+    assert tn.matrix_power(tn.tensor([[1, 1], [0, 1]]), 0).tolist() == [[1, 0], [0, 1]]
+    with pytest.raises(RuntimeError, match="square"):
+        tn.matrix_power(tn.ones(2, 3), 2)
+    with pytest.raises(RuntimeError, match="floating"):
+        tn.matrix_power(tn.tensor([[1, 1], [0, 1]]), -1)
+
+
+def test_column_stack_block_diag_and_cartesian_prod_match_numpy():
+    a, b = np.array([1.0, 2.0]), np.array([[3.0, 4.0], [5.0, 6.0]])
+    np.testing.assert_array_equal(tn.column_stack([f64(a), f64(b)]).data, np.column_stack([a, b]))
+    blocks = tn.block_diag(f64(b), f64(a), f64(7.0))
+    assert blocks.tolist() == [
+        [3.0, 4.0, 0.0, 0.0, 0.0],
+        [5.0, 6.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 1.0, 2.0, 0.0],
+        [0.0, 0.0, 0.0, 0.0, 7.0],
+    ]
+    assert tn.block_diag().shape == (0, 0)
+    with pytest.raises(RuntimeError, match="2 or fewer dimensions"):
+        tn.block_diag(tn.ones(1, 1, 1))
+    pairs = tn.cartesian_prod(tn.tensor([1, 2]), tn.tensor([3, 4, 5]))
+    assert pairs.tolist() == [[1, 3], [1, 4], [1, 5], [2, 3], [2, 4], [2, 5]]
+    with pytest.raises(RuntimeError, match="1-D"):
+        tn.cartesian_prod(tn.ones(2, 2), tn.ones(2))
+
+
+def test_trapezoid_matches_numpy_and_a_single_point_integrates_to_zero():
+    y, x = draw(3, 4), np.array([0.0, 0.5, 2.0, 3.0])
+    np.testing.assert_allclose(tn.trapezoid(f64(y), f64(x)).data, np.trapezoid(y, x))
+    np.testing.assert_allclose(
+        tn.trapezoid(f64(y), dx=0.25, dim=0).data, np.trapezoid(y, dx=0.25, axis=0)
+    )
+    # one point: nothing to integrate; the gradient reaches x through an empty diff
+    ys, xs = f64([[1.0]], requires_grad=True), f64([0.0], requires_grad=True)
+    total = tn.trapezoid(ys, xs, dim=1)
+    assert total.tolist() == [0.0]
+    total.sum().backward()
+    assert ys.grad.tolist() == [[0.0]] and xs.grad.tolist() == [0.0]
+    with pytest.raises(TypeError, match="not both"):
+        tn.trapezoid(f64(y), f64(x), dx=1.0)

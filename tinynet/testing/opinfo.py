@@ -4173,6 +4173,65 @@ def _triangle_taken_reference(x, offset, upper):
     return x[found]
 
 
+def _draw_column_stack(draw):
+    rows = draw(st.integers(1, 3))
+    count = draw(st.integers(1, 3))
+    options = (() if rows == 1 else None, (rows,), (rows, 1), (rows, 2))
+    shapes = [draw(st.sampled_from([o for o in options if o is not None])) for _ in range(count)]
+    return tuple(shapes), {}
+
+
+def _draw_blocks(draw):
+    shapes = draw(
+        st.lists(st.sampled_from(((), (1,), (2,), (1, 2), (2, 1), (2, 2))), min_size=1, max_size=3)
+    )
+    return tuple(shapes), {}
+
+
+def _block_diag_reference(*blocks):
+    blocks = [np.atleast_2d(b) for b in blocks]
+    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
+    row = col = 0
+    for b in blocks:
+        out[row : row + b.shape[0], col : col + b.shape[1]] = b
+        row, col = row + b.shape[0], col + b.shape[1]
+    return out
+
+
+def _draw_vectors(draw):
+    count = draw(st.integers(1, 3))
+    return tuple((draw(st.integers(1, 3 if count < 3 else 2)),) for _ in range(count)), {}
+
+
+def _draw_trapezoid(draw):
+    shape = draw(tst.shapes(min_dims=1, max_dims=3, max_size=_SMALL))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    kind = draw(st.sampled_from(("dx", "x_1d", "x_same")))
+    if kind == "dx":
+        return (shape,), {"dx": draw(st.sampled_from((None, 0.5, -2.0))), "dim": dim}
+    x_shape = (shape[dim],) if kind == "x_1d" else shape
+    return (shape, x_shape), {"dx": None, "dim": dim}
+
+
+def _trapezoid_reference(y, *x, dx, dim):
+    if x:
+        return np.trapezoid(y, x[0], axis=dim)
+    return np.trapezoid(y, dx=1.0 if dx is None else dx, axis=dim)
+
+
+def _draw_matrix_power(draw):
+    (shape,), _ = _draw_square(draw)
+    return (shape,), {"n": draw(st.sampled_from((-2, -1, 1, 2, 3)))}
+
+
+def _well_conditioned(x):
+    return _shifted(x, _signed_shift(x.shape[-1]))
+
+
+def _positive_definite_ish(x):
+    return _shifted(x, _positive_shift(x.shape[-1]))
+
+
 _SESSION_10_OPS: list[OpInfo] = [
     # -- fused arithmetic and products ----------------------------------------------------------
     OpInfo(
@@ -4300,6 +4359,99 @@ _SESSION_10_OPS: list[OpInfo] = [
         ((3, 2),),
         {"offset": -1, "upper": False},
         covers=("tril_indices", "triu_indices"),
+    ),
+    # -- more elementwise (session 10, second part) -----------------------------------------------
+    _small_unary("erfc", tn.erfc, scipy.special.erfc, method=_method("erfc")),
+    # sinc at 0: the gradient 0 is exact, the second derivative 0 is PyTorch's held mask
+    _small_unary("sinc", tn.sinc, np.sinc, method=_method("sinc"), avoid=(0.0,)),
+    _small_unary(
+        "signbit", tn.signbit, np.signbit, method=_method("signbit"), differentiable=False
+    ),
+    # copysign: abs's kink at input 0; other's sign must not flip under a finite difference
+    _small_binary(
+        "copysign",
+        tn.copysign,
+        np.copysign,
+        method=_method("copysign"),
+        domains=("nonzero", "nonzero"),
+    ),
+    _small_binary(
+        "float_power",
+        tn.float_power,
+        np.float_power,
+        method=_method("float_power"),
+        domains=("positive", "real"),
+    ),
+    _small_binary(
+        "gcd",
+        lambda a, b: tn.gcd(a.long(), b.long()),
+        lambda a, b: np.gcd(a.astype(np.int64), b.astype(np.int64)),
+        domains="integer",
+        differentiable=False,
+        method=lambda a, b: a.long().gcd(b.long()),
+    ),
+    _small_binary(
+        "lcm",
+        lambda a, b: tn.lcm(a.long(), b.long()),
+        lambda a, b: np.lcm(a.astype(np.int64), b.astype(np.int64)),
+        domains="integer",
+        differentiable=False,
+        method=lambda a, b: a.long().lcm(b.long()),
+    ),
+    # -- linear algebra --------------------------------------------------------------------------
+    OpInfo(
+        "logdet",  # shifted to a positive determinant (Gershgorin): a real logarithm
+        lambda x: tn.logdet(_positive_definite_ish(x)),
+        lambda x: np.log(np.linalg.det(_positive_definite_ish(x))),
+        _composite(_draw_square),
+        ((2, 3, 3),),
+        method=lambda x: _positive_definite_ish(x).logdet(),
+        rtol=1e-10,
+    ),
+    OpInfo(
+        "matrix_power",  # shifted to be invertible for the negative powers
+        lambda x, n: tn.matrix_power(_well_conditioned(x), n),
+        lambda x, n: np.linalg.matrix_power(_well_conditioned(x), n),
+        _composite(_draw_matrix_power),
+        ((2, 3, 3),),
+        {"n": -2},
+        method=lambda x, n: _well_conditioned(x).matrix_power(n),
+        rtol=1e-10,
+        atol=1e-12,
+    ),
+    # -- joins and integration -------------------------------------------------------------------
+    OpInfo(
+        "column_stack",
+        lambda *xs: tn.column_stack(xs),
+        lambda *xs: np.column_stack(xs),
+        _composite(_draw_column_stack),
+        ((2,), (2, 2)),
+    ),
+    OpInfo(
+        "block_diag",
+        tn.block_diag,
+        _block_diag_reference,
+        _composite(_draw_blocks),
+        ((2, 2), (), (2,)),
+    ),
+    OpInfo(
+        "cartesian_prod",
+        tn.cartesian_prod,
+        lambda *xs: (
+            xs[0]
+            if len(xs) == 1
+            else np.stack([g.ravel() for g in np.meshgrid(*xs, indexing="ij")], axis=1)
+        ),
+        _composite(_draw_vectors),
+        ((2,), (3,)),
+    ),
+    OpInfo(
+        "trapezoid",
+        lambda y, *x, dx, dim: tn.trapezoid(y, *x, dx=dx, dim=dim),
+        _trapezoid_reference,
+        _composite(_draw_trapezoid),
+        ((2, 3), (3,)),
+        {"dx": None, "dim": -1},
     ),
 ]
 OPS.extend(_SESSION_10_OPS)
