@@ -120,6 +120,19 @@ def test_xlogy_at_x_zero_gives_x_no_gradient_and_y_zero():
     np.testing.assert_array_equal(grad_y, [0.0, 0.0, 0.5])  # PyTorch: NaN at x = y = 0
 
 
+def test_sinc_at_zero_has_gradient_zero_and_pytorchs_held_mask_second_derivative():
+    x = tensor([0.0])
+    (grad,) = gradient(tn.sinc, x)
+    np.testing.assert_array_equal(grad, [0.0])
+    np.testing.assert_array_equal(hessian(tn.sinc, x), [[0.0]])  # true curvature: -pi**2 / 3
+
+
+def test_copysign_at_zero_input_gives_no_gradient_and_other_none():
+    grad_x, grad_other = gradient(tn.copysign, tensor([0.0, 2.0, -2.0]), tensor([-1.0, -0.0, 3.0]))
+    np.testing.assert_array_equal(grad_x, [0.0, -1.0, -1.0])
+    assert grad_other is None or not grad_other.any()
+
+
 def test_sqrt_derivative_at_zero_is_infinite():
     with np.errstate(divide="ignore"):
         (grad,) = gradient(tn.sqrt, tensor([0.0, 4.0]))
