@@ -367,3 +367,10 @@ def test_trapezoid_matches_numpy_and_a_single_point_integrates_to_zero():
     assert ys.grad.tolist() == [[0.0]] and xs.grad.tolist() == [0.0]
     with pytest.raises(TypeError, match="not both"):
         tn.trapezoid(f64(y), f64(x), dx=1.0)
+
+
+def test_float_power_in_place_needs_a_float64_tensor():
+    x = f64([2.0, 3.0])
+    assert x.float_power_(2) is x and x.tolist() == [4.0, 9.0]
+    with pytest.raises(RuntimeError, match="requires dtype float64"):
+        tn.tensor([2.0]).float_power_(2)

@@ -1687,6 +1687,20 @@ for _name in (
     "absolute", "multiply", "subtract", "divide", "erfc", "sinc", "copysign", "gcd", "lcm",
 ):  # fmt: skip
     setattr(Tensor, f"{_name}_", unary_inplace(_name))
+_float_power_written = unary_inplace("float_power")
+
+
+def _float_power_(self: Tensor, exponent) -> Tensor:
+    """``float_power`` in place: PyTorch's, for a float64 tensor only (the result's dtype)."""
+    if self.data.dtype != np.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {self.dtype} but the operation's result "
+            "requires dtype float64; convert with .double() first"
+        )
+    return _float_power_written(self, exponent)
+
+
+setattr(Tensor, "float_power_", _float_power_)
 for _alias, _name in (
     ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arcsinh_", "asinh_"),
     ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("arctan2_", "atan2_"),
