@@ -1700,7 +1700,7 @@ def _float_power_(self: Tensor, exponent) -> Tensor:
     return _float_power_written(self, exponent)
 
 
-setattr(Tensor, "float_power_", _float_power_)
+Tensor.float_power_ = _float_power_
 for _alias, _name in (
     ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arcsinh_", "asinh_"),
     ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("arctan2_", "atan2_"),

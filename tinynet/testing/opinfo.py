@@ -83,6 +83,7 @@ class OpInfo:
     differentiable: bool = True
     covers: tuple = ()  # the public names this entry exercises (default: its name)
     method: Callable[..., Tensor] | None = None  # the same op through Tensor methods
+    result_dtype: Any = None  # the result's dtype where the op fixes it (float_power: float64)
     gradcheck_eps: float = 1e-6  # finite-difference step (never a tolerance)
     rtol: float = 1e-12  # forward against the reference, float64
     atol: float = 1e-13
@@ -4232,6 +4233,12 @@ def _positive_definite_ish(x):
     return _shifted(x, _positive_shift(x.shape[-1]))
 
 
+def _copysign_kwargs(draw, shape):
+    signs = draw(st.lists(st.sampled_from((-1.5, -0.0, 0.0, 2.0)), min_size=math.prod(shape),
+                          max_size=math.prod(shape)))  # fmt: skip
+    return {"other": np.array(signs, dtype=np.float64).reshape(shape)}
+
+
 _SESSION_10_OPS: list[OpInfo] = [
     # -- fused arithmetic and products ----------------------------------------------------------
     OpInfo(
@@ -4369,13 +4376,15 @@ _SESSION_10_OPS: list[OpInfo] = [
         "signbit", tn.signbit, np.signbit, method=_method("signbit"), differentiable=False
     ),
     # copysign: abs's kink at input 0; other's sign must not flip under a finite difference
-    _small_binary(
+    # other gets no gradient (PyTorch's zeros): a static argument, signed zeros included
+    _small_shaped(
         "copysign",
-        tn.copysign,
-        np.copysign,
-        method=_method("copysign"),
-        domains=("nonzero", "nonzero"),
-        avoid=(0.0,),
+        lambda x, other: tn.copysign(x, other),
+        lambda x, other: np.copysign(x, other),
+        _copysign_kwargs,
+        {"other": np.array([[-1.0, -0.0, 0.0], [2.0, -3.0, 0.5]])},
+        method=lambda x, other: x.copysign(other),
+        avoid=(0.0,),  # abs's kink
     ),
     _small_binary(
         "float_power",
@@ -4383,6 +4392,7 @@ _SESSION_10_OPS: list[OpInfo] = [
         np.float_power,
         method=_method("float_power"),
         domains=("positive", "real"),
+        result_dtype=np.float64,
     ),
     _small_binary(
         "gcd",
