@@ -374,3 +374,18 @@ def test_float_power_in_place_needs_a_float64_tensor():
     assert x.float_power_(2) is x and x.tolist() == [4.0, 9.0]
     with pytest.raises(RuntimeError, match="requires dtype float64"):
         tn.tensor([2.0]).float_power_(2)
+
+
+def test_diag_embed_places_the_last_dim_on_a_diagonal_of_new_dims():
+    x = draw(2, 3)
+    result = tn.diag_embed(f64(x), offset=1)
+    assert result.shape == (2, 4, 4)
+    for b in range(2):
+        np.testing.assert_array_equal(result.data[b], np.diag(x[b], 1))
+    moved = f64(x).diag_embed(-1, dim1=0, dim2=2)
+    assert moved.shape == (4, 2, 4)
+    np.testing.assert_array_equal(moved.data[:, 1, :], np.diag(x[1], -1))
+    # zeros elsewhere even next to inf (no 0 * inf)
+    assert tn.diag_embed(f64([np.inf, 1.0])).tolist() == [[np.inf, 0.0], [0.0, 1.0]]
+    with pytest.raises(RuntimeError, match="cannot be identical"):
+        tn.diag_embed(tn.ones(2), 0, 0, -2)

@@ -233,7 +233,7 @@ _LAZY = {
         "absolute addcdiv addcmul addmm atleast_1d atleast_2d atleast_3d deg2rad divide "
         "fliplr flipud inner logit multiply negative rad2deg rot90 subtract tensordot "
         "tril_indices triu_indices block_diag cartesian_prod column_stack copysign float_power gcd "
-        "lcm logdet matrix_power signbit sinc trapezoid"
+        "lcm logdet matrix_power signbit sinc trapezoid diag_embed"
     ),
 }
 
@@ -263,7 +263,7 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
         absolute, addcdiv, addcmul, addmm, atleast_1d, atleast_2d, atleast_3d, deg2rad, divide,
         fliplr, flipud, inner, logit, multiply, negative, rad2deg, rot90, subtract, tensordot,
         tril_indices, triu_indices, block_diag, cartesian_prod, column_stack, copysign,
-        float_power, gcd, lcm, logdet, matrix_power, signbit, sinc, trapezoid,
+        float_power, gcd, lcm, logdet, matrix_power, signbit, sinc, trapezoid, diag_embed,
     )
     # fmt: on
 else:

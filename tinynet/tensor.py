@@ -1339,6 +1339,9 @@ class Tensor:
     def matrix_power(self, n: builtins.int) -> Tensor:
         return _functional.matrix_power(self, n)
 
+    def diag_embed(self, offset: builtins.int = 0, dim1: builtins.int = -2, dim2=-1) -> Tensor:
+        return _functional.diag_embed(self, offset, dim1, dim2)
+
     def multinomial(
         self, num_samples: builtins.int, replacement: builtins.bool = False, **kwargs
     ) -> Tensor:
@@ -1687,6 +1690,7 @@ for _name in (
     "absolute", "multiply", "subtract", "divide", "erfc", "sinc", "copysign", "gcd", "lcm",
 ):  # fmt: skip
     setattr(Tensor, f"{_name}_", unary_inplace(_name))
+
 _float_power_written = unary_inplace("float_power")
 
 
@@ -1700,7 +1704,8 @@ def _float_power_(self: Tensor, exponent) -> Tensor:
     return _float_power_written(self, exponent)
 
 
-Tensor.float_power_ = _float_power_
+Tensor.float_power_ = _float_power_  # type: ignore[attr-defined]  (set as the loops above)
+
 for _alias, _name in (
     ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arcsinh_", "asinh_"),
     ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("arctan2_", "atan2_"),

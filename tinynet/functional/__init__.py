@@ -45,7 +45,7 @@ _LAZY = {
         "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
         "ravel repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu "
         "unbind unflatten vstack atleast_1d atleast_2d atleast_3d fliplr flipud rot90 "
-        "tril_indices triu_indices block_diag cartesian_prod column_stack"
+        "tril_indices triu_indices block_diag cartesian_prod column_stack diag_embed"
     ),
     "tinynet.functional.sorting": (
         "sorting all any argsort bucketize cummax cummin gather kthvalue median mode msort "
@@ -156,6 +156,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         chunk,
         column_stack,
         diag,
+        diag_embed,
         diagonal,
         diff,
         flip,
@@ -375,4 +376,5 @@ __all__ = [
     "block_diag",
     "cartesian_prod",
     "trapezoid",
+    "diag_embed",
 ]

@@ -641,3 +641,27 @@ def cartesian_prod(*tensors) -> Tensor:
         return vectors[0]
     grids = meshgrid(*promote_all(vectors), indexing="ij")
     return ops.concatenate([grid.reshape(-1, 1) for grid in grids], axis=1)
+
+
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Each vector along ``input``'s last dim on the ``offset`` diagonal of a new matrix
+    whose axes are ``dim1`` and ``dim2`` of the result (one more dim than ``input``), zeros
+    elsewhere, as ``torch.diag_embed``.
+
+    >>> import tinynet as tn
+    >>> tn.diag_embed(tn.tensor([[1, 2], [3, 4]])).tolist()
+    [[[1, 0], [0, 2]], [[3, 0], [0, 4]]]
+    """
+    x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("diag_embed: input must have at least one dimension")
+    first, second = axes(dim1, x.ndim + 1)[0], axes(dim2, x.ndim + 1)[0]
+    if first == second:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    offset = int(offset)
+    n = x.shape[-1] + builtins.abs(offset)
+    padded = ops.pad(x, ((0, 0),) * (x.ndim - 1) + ((0, builtins.abs(offset)),))
+    # (r, c) with c - r == offset holds x[r] above the diagonal, x[c] below it
+    spread = padded.unsqueeze(-1) if offset >= 0 else padded.unsqueeze(-2)
+    plane = ops.where(np.eye(n, k=offset, dtype=bool), spread, 0)
+    return movedim(plane, (-2, -1), (first, second))

@@ -4239,6 +4239,21 @@ def _copysign_kwargs(draw, shape):
     return {"other": np.array(signs, dtype=np.float64).reshape(shape)}
 
 
+def _diag_embed_kwargs(draw, shape):
+    ndim = len(shape) + 1
+    dim1 = draw(st.integers(-ndim, ndim - 1))
+    dim2 = draw(st.integers(-ndim, ndim - 1).filter(lambda d: (d - dim1) % ndim != 0))
+    return {"offset": draw(st.integers(-2, 2)), "dim1": dim1, "dim2": dim2}
+
+
+def _diag_embed_reference(x, offset, dim1, dim2):
+    n = x.shape[-1] + abs(offset)
+    out = np.zeros(x.shape[:-1] + (n, n), x.dtype)
+    i = np.arange(x.shape[-1])
+    out[..., i + max(-offset, 0), i + max(offset, 0)] = x
+    return np.moveaxis(out, (-2, -1), (dim1, dim2))
+
+
 _SESSION_10_OPS: list[OpInfo] = [
     # -- fused arithmetic and products ----------------------------------------------------------
     OpInfo(
@@ -4464,6 +4479,15 @@ _SESSION_10_OPS: list[OpInfo] = [
         _composite(_draw_trapezoid),
         ((2, 3), (3,)),
         {"dx": None, "dim": -1},
+    ),
+    _small_shaped(
+        "diag_embed",
+        lambda x, offset, dim1, dim2: tn.diag_embed(x, offset, dim1, dim2),
+        _diag_embed_reference,
+        _diag_embed_kwargs,
+        {"offset": -1, "dim1": 0, "dim2": 2},
+        min_dims=1,
+        method=lambda x, offset, dim1, dim2: x.diag_embed(offset, dim1, dim2),
     ),
 ]
 OPS.extend(_SESSION_10_OPS)
