@@ -1704,7 +1704,7 @@ def _float_power_(self: Tensor, exponent) -> Tensor:
     return _float_power_written(self, exponent)
 
 
-Tensor.float_power_ = _float_power_  # type: ignore[attr-defined]  (set as the loops above)
+Tensor.float_power_ = _float_power_  # type: ignore[attr-defined]
 
 for _alias, _name in (
     ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arcsinh_", "asinh_"),
