@@ -14,11 +14,13 @@ import tinynet as tn
 NAMES = (
     "addcmul addcdiv addmm tensordot inner logit xlogy deg2rad rad2deg negative absolute "
     "multiply subtract divide fliplr flipud rot90 atleast_1d atleast_2d atleast_3d "
-    "tril_indices triu_indices"
+    "tril_indices triu_indices erfc sinc signbit copysign float_power gcd lcm logdet "
+    "matrix_power column_stack block_diag cartesian_prod trapezoid diag_embed"
 ).split()
 METHODS = (
     "addcmul addcdiv addmm inner logit xlogy deg2rad rad2deg negative absolute multiply "
-    "subtract divide fliplr flipud rot90"
+    "subtract divide fliplr flipud rot90 erfc sinc signbit copysign float_power gcd lcm logdet "
+    "matrix_power diag_embed"
 ).split()
 NAN = float("nan")
 
