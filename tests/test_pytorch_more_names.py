@@ -46,6 +46,8 @@ def test_addcmul_and_addcdiv_broadcast_and_scale_by_value():
     result = f64(a).addcdiv(f64(b), f64(c), value=3)
     np.testing.assert_allclose(result.data, a + 3 * b / c, rtol=1e-15)
     assert tn.addcmul(f64(a), f64(b), f64(c)).shape == (2, 3)
+    with pytest.raises(RuntimeError, match="integer division"):
+        tn.addcdiv(tn.ones(2), tn.tensor([1, 2]), tn.tensor([2, 3]))
 
 
 def test_addmm_is_beta_input_plus_alpha_product_and_beta_zero_ignores_nan():

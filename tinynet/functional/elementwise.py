@@ -308,13 +308,20 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
-    """``input + value * tensor1 / tensor2``, as ``torch.addcdiv`` (true division).
+    """``input + value * tensor1 / tensor2``, as ``torch.addcdiv`` (true division; integer
+    ``tensor1`` and ``tensor2`` are refused, as PyTorch).
 
     >>> import tinynet as tn
     >>> tn.addcdiv(tn.tensor([1.0, 1.0]), tn.tensor([2.0, 3.0]), tn.tensor([4.0, 6.0]), value=2).tolist()
     [2.0, 2.0]
     """
-    return ops.add(input, ops.mul(ops.div(tensor1, tensor2), value))
+    numerator, denominator = binary(tensor1, tensor2)
+    if numerator.data.dtype.kind in "biu":  # then the denominator is not floating either
+        raise RuntimeError(
+            "addcdiv: integer division is not supported (PyTorch's rule); convert tensor1 "
+            "or tensor2 to a floating dtype, or use addcmul with floor_divide"
+        )
+    return ops.add(input, ops.mul(ops.div(numerator, denominator), value))
 
 
 def logit(input, eps: float | None = None) -> Tensor:
