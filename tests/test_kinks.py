@@ -101,6 +101,38 @@ def test_clip_passes_the_gradient_at_both_bounds():
     np.testing.assert_array_equal(grad, [1.0, 1.0, 1.0, 0.0, 0.0])
 
 
+def test_logit_with_eps_passes_the_gradient_and_curvature_at_its_bounds_and_zero_outside():
+    # PyTorch's logit_backward: 1 / (p (1 - p)) on [eps, 1 - eps], bounds included, else 0;
+    # its double backward: (2p - 1) / (p (1 - p))^2 on the same closed interval.
+    p = tensor([0.1, 0.2, 0.5, 0.8, 0.9])
+    (grad,) = gradient(lambda p: tn.logit(p, eps=0.2), p)
+    np.testing.assert_allclose(grad, [0.0, 6.25, 4.0, 6.25, 0.0], rtol=1e-14)
+    curvature = np.diag(hessian(lambda p: tn.logit(p, eps=0.2), p))
+    np.testing.assert_allclose(
+        curvature, [0.0, -0.6 / 0.16**2, 0.0, 0.6 / 0.16**2, 0.0], rtol=1e-13
+    )
+
+
+def test_xlogy_at_x_zero_gives_x_no_gradient_and_y_zero():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad_x, grad_y = gradient(tn.xlogy, tensor([0.0, 0.0, 2.0]), tensor([0.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(grad_x, [0.0, 0.0, math.log(4.0)])
+    np.testing.assert_array_equal(grad_y, [0.0, 0.0, 0.5])  # PyTorch: NaN at x = y = 0
+
+
+def test_sinc_at_zero_has_gradient_zero_and_pytorchs_held_mask_second_derivative():
+    x = tensor([0.0])
+    (grad,) = gradient(tn.sinc, x)
+    np.testing.assert_array_equal(grad, [0.0])
+    np.testing.assert_array_equal(hessian(tn.sinc, x), [[0.0]])  # true curvature: -pi**2 / 3
+
+
+def test_copysign_at_zero_input_gives_no_gradient_and_other_none():
+    grad_x, grad_other = gradient(tn.copysign, tensor([0.0, 2.0, -2.0]), tensor([-1.0, -0.0, 3.0]))
+    np.testing.assert_array_equal(grad_x, [0.0, -1.0, -1.0])
+    assert grad_other is None or not grad_other.any()
+
+
 def test_sqrt_derivative_at_zero_is_infinite():
     with np.errstate(divide="ignore"):
         (grad,) = gradient(tn.sqrt, tensor([0.0, 4.0]))

@@ -190,7 +190,7 @@ from tinynet.ops import (  # noqa: E402
 )
 
 # == PyTorch's top-level names ================================================================
-from tinynet.ops import amax, amin, cross, kron, mm, mv, trace  # noqa: E402
+from tinynet.ops import amax, amin, cross, erfc, kron, mm, mv, trace, xlogy  # noqa: E402
 from tinynet.sampling import bernoulli, multinomial, normal, randperm  # noqa: E402
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
@@ -228,7 +228,12 @@ _LAZY = {
         "quantile ravel reciprocal relu6 repeat repeat_interleave roll rsqrt scatter "
         "scatter_add scatter_reduce searchsorted select selu silu softmin softsign sort split "
         "square std_mean swapaxes swapdims swish t take_along_axis take_along_dim tile topk "
-        "tril triu unbind unflatten unique unique_consecutive var_mean vstack"
+        "tril triu unbind unflatten unique unique_consecutive var_mean vstack "
+        # session 10: PyTorch's names
+        "absolute addcdiv addcmul addmm atleast_1d atleast_2d atleast_3d deg2rad divide "
+        "fliplr flipud inner logit multiply negative rad2deg rot90 subtract tensordot "
+        "tril_indices triu_indices block_diag cartesian_prod column_stack copysign float_power gcd "
+        "lcm logdet matrix_power signbit sinc trapezoid diag_embed"
     ),
 }
 
@@ -253,6 +258,12 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
         softmin, softsign, sort, split, square, std_mean, swapaxes, swapdims, swish, t,
         take_along_axis, take_along_dim, tile, topk, tril, triu, unbind, unflatten, unique,
         unique_consecutive, var_mean, vstack,
+    )
+    from tinynet.functional import (
+        absolute, addcdiv, addcmul, addmm, atleast_1d, atleast_2d, atleast_3d, deg2rad, divide,
+        fliplr, flipud, inner, logit, multiply, negative, rad2deg, rot90, subtract, tensordot,
+        tril_indices, triu_indices, block_diag, cartesian_prod, column_stack, copysign,
+        float_power, gcd, lcm, logdet, matrix_power, signbit, sinc, trapezoid, diag_embed,
     )
     # fmt: on
 else:

@@ -1263,6 +1263,85 @@ class Tensor:
     def argwhere(self) -> Tensor:
         return _functional.argwhere(self)
 
+    # -- PyTorch's names, session 10 --------------------------------------------------------
+    def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
+        return _functional.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
+        return _functional.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+        return _functional.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def inner(self, other) -> Tensor:
+        return _functional.inner(self, other)
+
+    def logit(self, eps: builtins.float | None = None) -> Tensor:
+        return _functional.logit(self, eps)
+
+    def xlogy(self, other) -> Tensor:
+        return _ops.xlogy(self, other)
+
+    def deg2rad(self) -> Tensor:
+        return _functional.deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        return _functional.rad2deg(self)
+
+    def negative(self) -> Tensor:
+        return _ops.neg(self)
+
+    def absolute(self) -> Tensor:
+        return _ops.abs(self)
+
+    def multiply(self, other) -> Tensor:
+        return _ops.mul(self, other)
+
+    def subtract(self, other, *, alpha=1) -> Tensor:
+        return self.sub(other, alpha=alpha)
+
+    def divide(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        return self.div(other, rounding_mode=rounding_mode)
+
+    def fliplr(self) -> Tensor:
+        return _functional.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return _functional.flipud(self)
+
+    def rot90(self, k: builtins.int = 1, dims=(0, 1)) -> Tensor:
+        return _functional.rot90(self, k, dims)
+
+    def erfc(self) -> Tensor:
+        return _ops.erfc(self)
+
+    def sinc(self) -> Tensor:
+        return _functional.sinc(self)
+
+    def signbit(self) -> Tensor:
+        return _functional.signbit(self)
+
+    def copysign(self, other) -> Tensor:
+        return _functional.copysign(self, other)
+
+    def float_power(self, exponent) -> Tensor:
+        return _functional.float_power(self, exponent)
+
+    def gcd(self, other) -> Tensor:
+        return _functional.gcd(self, other)
+
+    def lcm(self, other) -> Tensor:
+        return _functional.lcm(self, other)
+
+    def logdet(self) -> Tensor:
+        return _functional.logdet(self)
+
+    def matrix_power(self, n: builtins.int) -> Tensor:
+        return _functional.matrix_power(self, n)
+
+    def diag_embed(self, offset: builtins.int = 0, dim1: builtins.int = -2, dim2=-1) -> Tensor:
+        return _functional.diag_embed(self, offset, dim1, dim2)
+
     def multinomial(
         self, num_samples: builtins.int, replacement: builtins.bool = False, **kwargs
     ) -> Tensor:
@@ -1607,8 +1686,26 @@ for _name in (
     "clamp_min", "clamp_max", "nan_to_num", "atan2", "hypot", "fmod", "remainder",
     "floor_divide", "lerp", "cumsum", "cumprod", "tril", "triu", "scatter", "scatter_add",
     "scatter_reduce",
+    "addcmul", "addcdiv", "addmm", "logit", "xlogy", "deg2rad", "rad2deg", "negative",
+    "absolute", "multiply", "subtract", "divide", "erfc", "sinc", "copysign", "gcd", "lcm",
 ):  # fmt: skip
     setattr(Tensor, f"{_name}_", unary_inplace(_name))
+
+_float_power_written = unary_inplace("float_power")
+
+
+def _float_power_(self: Tensor, exponent) -> Tensor:
+    """``float_power`` in place: PyTorch's, for a float64 tensor only (the result's dtype)."""
+    if self.data.dtype != np.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {self.dtype} but the operation's result "
+            "requires dtype float64; convert with .double() first"
+        )
+    return _float_power_written(self, exponent)
+
+
+Tensor.float_power_ = _float_power_  # type: ignore[attr-defined]
+
 for _alias, _name in (
     ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arcsinh_", "asinh_"),
     ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("arctan2_", "atan2_"),

@@ -4,7 +4,7 @@ One module per idea: ``basic`` (var, std, gelu, flatten, squeeze, unsqueeze, exp
 ``elementwise``, ``activations``, ``sorting`` (gathering, sorting, order statistics, scans of
 extremes), ``norms`` (norms, normalize, einsum), ``distances``
 (cosine_similarity, pairwise_distance), ``shape`` (shape and movement) and
-``indexing`` (indexing and scatter), ``statistics`` (var_mean, cov, counts); ``_common`` holds
+``indexing`` (indexing and scatter), ``products`` (addmm, tensordot, inner), ``statistics`` (var_mean, cov, counts); ``_common`` holds
 the helpers they share.
 """
 
@@ -32,17 +32,20 @@ _LAZY = {
     "tinynet.functional.elementwise": (
         "elementwise allclose clamp_max clamp_min equal exp2 fmax fmin frac isclose isfinite "
         "isin isinf isnan lerp log10 log2 logical_and logical_not logical_or logical_xor "
-        "nan_to_num reciprocal rsqrt square"
+        "nan_to_num reciprocal rsqrt square addcdiv addcmul absolute deg2rad divide logit "
+        "multiply negative rad2deg subtract copysign float_power gcd lcm signbit sinc"
     ),
     "tinynet.functional.indexing": (
         "indexing argwhere index_select masked_fill masked_select nonzero one_hot scatter "
         "scatter_add scatter_reduce"
     ),
     "tinynet.functional.norms": "norms einsum norm normalize",
+    "tinynet.functional.products": "products addmm inner logdet matrix_power tensordot",
     "tinynet.functional.shape": (
         "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
         "ravel repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu "
-        "unbind unflatten vstack"
+        "unbind unflatten vstack atleast_1d atleast_2d atleast_3d fliplr flipud rot90 "
+        "tril_indices triu_indices block_diag cartesian_prod column_stack diag_embed"
     ),
     "tinynet.functional.sorting": (
         "sorting all any argsort bucketize cummax cummin gather kthvalue median mode msort "
@@ -51,7 +54,7 @@ _LAZY = {
     ),
     "tinynet.functional.statistics": (
         "statistics aminmax bincount corrcoef count_nonzero cov histc histogram nanmean nansum "
-        "std_mean var_mean"
+        "std_mean var_mean trapezoid"
     ),
 }
 if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getattr__
@@ -61,6 +64,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         elementwise,
         indexing,
         norms,
+        products,
         shape,
         sorting,
         statistics,
@@ -84,19 +88,28 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         pairwise_distance,
     )
     from tinynet.functional.elementwise import (
+        absolute,
+        addcdiv,
+        addcmul,
         allclose,
         clamp_max,
         clamp_min,
+        copysign,
+        deg2rad,
+        divide,
         equal,
         exp2,
+        float_power,
         fmax,
         fmin,
         frac,
+        gcd,
         isclose,
         isfinite,
         isin,
         isinf,
         isnan,
+        lcm,
         lerp,
         log2,
         log10,
@@ -104,10 +117,17 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         logical_not,
         logical_or,
         logical_xor,
+        logit,
+        multiply,
         nan_to_num,
+        negative,
+        rad2deg,
         reciprocal,
         rsqrt,
+        signbit,
+        sinc,
         square,
+        subtract,
     )
     from tinynet.functional.indexing import (
         argwhere,
@@ -125,13 +145,23 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         norm,
         normalize,
     )
+    from tinynet.functional.products import addmm, inner, logdet, matrix_power, tensordot
     from tinynet.functional.shape import (
+        atleast_1d,
+        atleast_2d,
+        atleast_3d,
+        block_diag,
         broadcast_tensors,
+        cartesian_prod,
         chunk,
+        column_stack,
         diag,
+        diag_embed,
         diagonal,
         diff,
         flip,
+        fliplr,
+        flipud,
         hstack,
         meshgrid,
         movedim,
@@ -140,6 +170,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         repeat,
         repeat_interleave,
         roll,
+        rot90,
         select,
         split,
         swapaxes,
@@ -147,7 +178,9 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         t,
         tile,
         tril,
+        tril_indices,
         triu,
+        triu_indices,
         unbind,
         unflatten,
         vstack,
@@ -186,6 +219,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         nanmean,
         nansum,
         std_mean,
+        trapezoid,
         var_mean,
     )
 else:
@@ -308,4 +342,39 @@ __all__ = [
     "isin",
     "argwhere",
     "nanquantile",
+    # PyTorch's names, session 10
+    "addcmul",
+    "addcdiv",
+    "addmm",
+    "tensordot",
+    "inner",
+    "logit",
+    "deg2rad",
+    "rad2deg",
+    "negative",
+    "absolute",
+    "multiply",
+    "subtract",
+    "divide",
+    "fliplr",
+    "flipud",
+    "rot90",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "tril_indices",
+    "triu_indices",
+    "sinc",
+    "signbit",
+    "copysign",
+    "float_power",
+    "gcd",
+    "lcm",
+    "logdet",
+    "matrix_power",
+    "column_stack",
+    "block_diag",
+    "cartesian_prod",
+    "trapezoid",
+    "diag_embed",
 ]

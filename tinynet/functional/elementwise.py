@@ -10,6 +10,7 @@ import numpy as np
 
 from tinynet import ops
 from tinynet.autograd import not_replayable, traced_call
+from tinynet.errors import DTypeError
 from tinynet.ops._args import (
     as_array,
     as_tensor,
@@ -293,3 +294,216 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
 
 def _isin(values: np.ndarray, tests: np.ndarray, assume_unique: bool, invert: bool):
     return np.asarray(np.isin(values, tests, assume_unique=assume_unique, invert=invert))
+
+
+# -- PyTorch's names, session 10: fused arithmetic, logit, angles, aliases ------------
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2``, as ``torch.addcmul`` (all three broadcast).
+
+    >>> import tinynet as tn
+    >>> tn.addcmul(tn.tensor([1.0, 1.0]), tn.tensor([2.0, 3.0]), tn.tensor([4.0, 5.0]), value=0.5).tolist()
+    [5.0, 8.5]
+    """
+    return ops.add(input, ops.mul(ops.mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2``, as ``torch.addcdiv`` (true division; integer
+    ``tensor1`` and ``tensor2`` are refused, as PyTorch).
+
+    >>> import tinynet as tn
+    >>> tn.addcdiv(tn.tensor([1.0, 1.0]), tn.tensor([2.0, 3.0]), tn.tensor([4.0, 6.0]), value=2).tolist()
+    [2.0, 2.0]
+    """
+    numerator, denominator = binary(tensor1, tensor2)
+    if numerator.data.dtype.kind in "biu":  # then the denominator is not floating either
+        raise RuntimeError(
+            "addcdiv: integer division is not supported (PyTorch's rule); convert tensor1 "
+            "or tensor2 to a floating dtype, or use addcmul with floor_divide"
+        )
+    return ops.add(input, ops.mul(ops.div(numerator, denominator), value))
+
+
+def logit(input, eps: float | None = None) -> Tensor:
+    """``log(p / (1 - p))``, the inverse of ``sigmoid``, as ``torch.logit``.
+
+    With ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``: the gradient is 0 outside
+    and passes at the bounds (PyTorch's rule). Without it, ``p`` outside ``[0, 1]`` gives NaN.
+
+    >>> import tinynet as tn
+    >>> tn.logit(tn.tensor([0.5, 0.0], dtype=tn.float64), eps=0.25).tolist()
+    [0.0, -1.0986122886681098]
+    """
+    p = floating_input(input)
+    if eps is not None:
+        p = ops.clip(p, float(eps), 1.0 - float(eps))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ops.log(ops.div(p, ops.sub(1.0, p)))
+
+
+def deg2rad(input) -> Tensor:
+    """Degrees to radians, as ``torch.deg2rad`` (integers give the default float dtype).
+
+    >>> import tinynet as tn
+    >>> tn.deg2rad(tn.tensor([180.0], dtype=tn.float64)).tolist()
+    [3.141592653589793]
+    """
+    return ops.mul(floating_input(input), math.pi / 180.0)
+
+
+def rad2deg(input) -> Tensor:
+    """Radians to degrees, as ``torch.rad2deg``.
+
+    >>> import tinynet as tn
+    >>> tn.rad2deg(tn.tensor([1.5707963267948966], dtype=tn.float64)).tolist()
+    [90.0]
+    """
+    return ops.mul(floating_input(input), 180.0 / math.pi)
+
+
+def negative(input) -> Tensor:
+    """``-input``: PyTorch's alias of ``neg``."""
+    return ops.neg(input)
+
+
+def absolute(input) -> Tensor:
+    """``|input|``: PyTorch's alias of ``abs``."""
+    return ops.abs(input)
+
+
+def multiply(input, other) -> Tensor:
+    """``input * other``: PyTorch's alias of ``mul``."""
+    return ops.mul(input, other)
+
+
+def subtract(input, other, *, alpha=1) -> Tensor:
+    """``input - alpha * other``: PyTorch's alias of ``sub``.
+
+    >>> import tinynet as tn
+    >>> tn.subtract(tn.tensor([5.0]), tn.tensor([1.0]), alpha=2).tolist()
+    [3.0]
+    """
+    return as_tensor(input).sub(other, alpha=alpha)
+
+
+def divide(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """``input / other``: PyTorch's alias of ``div``, ``rounding_mode`` "floor" or "trunc" too.
+
+    >>> import tinynet as tn
+    >>> tn.divide(tn.tensor([-7, 7]), 2, rounding_mode="floor").tolist()
+    [-4, 3]
+    """
+    return as_tensor(input).div(other, rounding_mode=rounding_mode)
+
+
+def sinc(input) -> Tensor:
+    """The normalized sinc ``sin(pi x) / (pi x)``, 1 at 0, as ``torch.sinc``.
+
+    At 0 its gradient is 0 (exact) and its second derivative 0 (PyTorch's rule holds the
+    ``x == 0`` mask fixed; the true curvature there is ``-pi**2 / 3``).
+
+    >>> import tinynet as tn
+    >>> tn.sinc(tn.tensor([0.0, 0.5, 1.0], dtype=tn.float64)).tolist()[:2]
+    [1.0, 0.6366197723675814]
+    """
+    x = floating_input(input)
+    at_zero = traced_call(_is_zero, x.data)
+    scaled = ops.mul(ops.where(at_zero, 1.0, x), math.pi)
+    return ops.where(at_zero, 1.0, ops.div(ops.sin(scaled), scaled))
+
+
+def _is_zero(data: np.ndarray) -> np.ndarray:
+    return np.asarray(data == 0)
+
+
+def signbit(input) -> Tensor:
+    """True where the sign bit is set (negative numbers and ``-0.0``), as ``torch.signbit``.
+
+    >>> import tinynet as tn
+    >>> tn.signbit(tn.tensor([-1.0, -0.0, 0.0, 2.0])).tolist()
+    [True, True, False, False]
+    """
+    return Tensor.wrap(traced_call(as_array, np.signbit, as_tensor(input).data))
+
+
+def copysign(input, other) -> Tensor:
+    """``|input|`` with the sign of ``other`` (its sign bit: ``-0.0`` counts as negative), as
+    ``torch.copysign``; integers give the default float dtype.
+
+    The gradient to ``input`` is ``copysign(1, input) * copysign(1, other)``, 0 where
+    ``input`` is 0 (PyTorch's rule); ``other`` gets none.
+
+    >>> import tinynet as tn
+    >>> tn.copysign(tn.tensor([1.0, -2.0, 3.0]), tn.tensor([-0.0, 1.0, -1.0])).tolist()
+    [-1.0, 2.0, -3.0]
+    """
+    x, y = binary(input, other)
+    if x.data.dtype.kind != "f":
+        x = floating_input(x)
+    try:
+        negative = traced_call(_negative_sign, x.data, y.data)
+    except ValueError:
+        raise broadcast_error("copysign", x.shape, y.shape) from None
+    magnitude = ops.abs(x)
+    return ops.where(negative, ops.neg(magnitude), magnitude)
+
+
+def _negative_sign(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray(np.broadcast_to(np.signbit(y), np.broadcast_shapes(x.shape, y.shape)))
+
+
+def float_power(input, exponent) -> Tensor:
+    """``input ** exponent`` computed in float64 (both converted), as ``torch.float_power``.
+
+    >>> import tinynet as tn
+    >>> tn.float_power(tn.tensor([2, 3]), 2).dtype
+    dtype('float64')
+    """
+    if isinstance(exponent, Tensor):
+        exponent = ops.cast(exponent, np.float64)
+    elif not isinstance(exponent, (int, float, np.number)):
+        exponent = ops.cast(as_tensor(exponent), np.float64)
+    else:
+        exponent = float(exponent)
+    return ops.pow(ops.cast(as_tensor(input), np.float64), exponent)
+
+
+def _integer_pair(name: str, input, other) -> tuple[Tensor, Tensor]:
+    a, b = binary(input, other)
+    for operand in (a, b):
+        if operand.data.dtype.kind not in "iu":
+            raise DTypeError(
+                f"{name} is defined for integers only, got dtype {operand.dtype}; convert "
+                "with .long()"
+            )
+    return a, b
+
+
+def gcd(input, other) -> Tensor:
+    """The elementwise greatest common divisor (non-negative; ``gcd(0, 0) = 0``), as
+    ``torch.gcd``: integers only.
+
+    >>> import tinynet as tn
+    >>> tn.gcd(tn.tensor([12, -9, 0]), tn.tensor([18, 6, 0])).tolist()
+    [6, 3, 0]
+    """
+    a, b = _integer_pair("gcd", input, other)
+    try:
+        return Tensor.wrap(traced_call(as_array, np.gcd, a.data, b.data))
+    except ValueError:
+        raise broadcast_error("gcd", a.shape, b.shape) from None
+
+
+def lcm(input, other) -> Tensor:
+    """The elementwise least common multiple (non-negative; 0 if either is 0), as
+    ``torch.lcm``: integers only.
+
+    >>> import tinynet as tn
+    >>> tn.lcm(tn.tensor([4, -6, 0]), tn.tensor([6, 4, 5])).tolist()
+    [12, 12, 0]
+    """
+    a, b = _integer_pair("lcm", input, other)
+    try:
+        return Tensor.wrap(traced_call(as_array, np.lcm, a.data, b.data))
+    except ValueError:
+        raise broadcast_error("lcm", a.shape, b.shape) from None

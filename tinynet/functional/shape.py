@@ -7,7 +7,7 @@ import builtins
 
 import numpy as np
 
-from tinynet import ops
+from tinynet import _device, _dtype, ops
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError, ShapeError
 from tinynet.ops._args import (
@@ -439,3 +439,229 @@ def diff(x, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
         else:
             x = later - earlier
     return x
+
+
+# -- PyTorch's names, session 10: flips, rotations, at-least views, triangle indices ---------
+def fliplr(input) -> Tensor:
+    """``input`` with its columns (dim 1) reversed, as ``torch.fliplr``: at least 2-D.
+
+    >>> import tinynet as tn
+    >>> tn.fliplr(tn.tensor([[1, 2], [3, 4]])).tolist()
+    [[2, 1], [4, 3]]
+    """
+    x = as_tensor(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be >= 2-d, got {x.ndim} dimensions")
+    return flip(x, 1)
+
+
+def flipud(input) -> Tensor:
+    """``input`` with its rows (dim 0) reversed, as ``torch.flipud``: at least 1-D.
+
+    >>> import tinynet as tn
+    >>> tn.flipud(tn.tensor([[1, 2], [3, 4]])).tolist()
+    [[3, 4], [1, 2]]
+    """
+    x = as_tensor(input)
+    if x.ndim < 1:
+        raise RuntimeError("flipud: input must be >= 1-d, got a 0-d tensor")
+    return flip(x, 0)
+
+
+def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
+    """``input`` rotated ``k`` quarter turns in the plane of ``dims``, from the first axis
+    toward the second, as ``torch.rot90`` (a negative ``k`` turns the other way).
+
+    >>> import tinynet as tn
+    >>> tn.rot90(tn.tensor([[1, 2], [3, 4]])).tolist()
+    [[2, 4], [1, 3]]
+    """
+    x = as_tensor(input)
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {x.ndim}")
+    first, second = axes(dims[0], x.ndim)[0], axes(dims[1], x.ndim)[0]
+    if first == second:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, got dims = {dims}")
+    turns = int(k) % 4
+    if turns == 1:
+        return flip(x, second).transpose(first, second)
+    if turns == 2:
+        return flip(x, (first, second))
+    if turns == 3:
+        return flip(x, first).transpose(first, second)
+    return x.clone()  # PyTorch's k % 4 == 0: a copy
+
+
+def _at_least(ndim: int, tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(_at_least(ndim, (t,)) for t in tensors[0])
+    if len(tensors) != 1:
+        return tuple(_at_least(ndim, (t,)) for t in tensors)
+    x = as_tensor(tensors[0])
+    if x.ndim >= ndim:
+        return x
+    if x.ndim == 0:
+        return x.reshape(*(1,) * ndim)
+    if x.ndim == 1:  # NumPy's and PyTorch's placement: (1, n) at 2-D, (1, n, 1) at 3-D
+        return x.reshape(1, -1) if ndim == 2 else x.reshape(1, -1, 1)
+    return x.reshape(*x.shape, 1)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least one dimension (a 0-d one becomes shape ``(1,)``), as
+    ``torch.atleast_1d``: one tensor for one argument, else a tuple.
+
+    >>> import tinynet as tn
+    >>> tn.atleast_1d(tn.tensor(1.5)).shape
+    (1,)
+    """
+    return _at_least(1, tensors)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least two dimensions (``(n,)`` becomes ``(1, n)``), as
+    ``torch.atleast_2d``.
+
+    >>> import tinynet as tn
+    >>> tn.atleast_2d(tn.ones(3)).shape
+    (1, 3)
+    """
+    return _at_least(2, tensors)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least three dimensions (``(n,)`` becomes ``(1, n, 1)``, ``(m, n)``
+    becomes ``(m, n, 1)``), as ``torch.atleast_3d``.
+
+    >>> import tinynet as tn
+    >>> [t.shape for t in tn.atleast_3d(tn.ones(3), tn.ones(2, 3))]
+    [(1, 3, 1), (2, 3, 1)]
+    """
+    return _at_least(3, tensors)
+
+
+def _triangle_indices(name: str, row: int, col: int, offset: int, dtype) -> Tensor:
+    for label, value in (("row", row), ("col", col)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise RuntimeError(f"{name}: {label} must be a non-negative int, got {value!r}")
+    dtype = np.dtype(np.int64 if dtype is None else dtype)
+    if dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: dtype must be an integer type, got {dtype}; pass tn.long")
+    found = np.tril_indices if name == "tril_indices" else np.triu_indices
+    return Tensor.wrap(traced_call(_indices, found, int(row), int(col), int(offset), dtype))
+
+
+def _indices(found, row: int, col: int, offset: int, dtype: np.dtype) -> np.ndarray:
+    return np.stack(found(row, offset, col)).astype(dtype).reshape(2, -1)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The coordinates of the lower triangle (on and below diagonal ``offset``) of a
+    ``row`` by ``col`` matrix, as ``torch.tril_indices``: a ``(2, N)`` int64 tensor, row by row.
+
+    >>> import tinynet as tn
+    >>> tn.tril_indices(3, 3).tolist()
+    [[0, 1, 1, 2, 2, 2], [0, 0, 1, 0, 1, 2]]
+    """
+    _device.check(device)
+    return _triangle_indices("tril_indices", row, col, offset, dtype)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The coordinates of the upper triangle (on and above diagonal ``offset``), as
+    ``torch.triu_indices``.
+
+    >>> import tinynet as tn
+    >>> tn.triu_indices(2, 3, 1).tolist()
+    [[0, 0, 1], [1, 2, 2]]
+    """
+    _device.check(device)
+    return _triangle_indices("triu_indices", row, col, offset, dtype)
+
+
+def column_stack(tensors) -> Tensor:
+    """Tensors side by side as columns, as ``torch.column_stack``: 0-d and 1-d ones become
+    columns first, then all are joined along dim 1.
+
+    >>> import tinynet as tn
+    >>> tn.column_stack([tn.tensor([1, 2]), tn.tensor([[3, 4], [5, 6]])]).tolist()
+    [[1, 3, 4], [2, 5, 6]]
+    """
+    parts = _joined(tensors, "column_stack")
+    return hstack([p.reshape(-1, 1) if p.ndim <= 1 else p for p in parts])
+
+
+def block_diag(*tensors) -> Tensor:
+    """A block-diagonal matrix of the given blocks (0-d is ``(1, 1)``, 1-d one row), zeros
+    elsewhere, as ``torch.block_diag``.
+
+    >>> import tinynet as tn
+    >>> tn.block_diag(tn.tensor([[1, 2]]), tn.tensor(3)).tolist()
+    [[1, 2, 0], [0, 0, 3]]
+    """
+    blocks = []
+    for position, block in enumerate(tensors):
+        block = as_tensor(block)
+        if block.ndim > 2:
+            raise RuntimeError(
+                f"block_diag: Input tensors must have 2 or fewer dimensions. Input {position} "
+                f"has {block.ndim} dimensions"
+            )
+        blocks.append(block.reshape(1, -1) if block.ndim < 2 else block)
+    if not blocks:
+        return Tensor.wrap(traced_call(np.zeros, (0, 0), _dtype.get_default_dtype()))
+    blocks = promote_all(blocks)
+    width = builtins.sum(b.shape[1] for b in blocks)
+    rows, start = [], 0
+    for block in blocks:
+        rows.append(ops.pad(block, ((0, 0), (start, width - start - block.shape[1]))))
+        start += block.shape[1]
+    return ops.concatenate(rows, axis=0)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of one element from each 1-D tensor, one per row (the last tensor
+    varying fastest), as ``torch.cartesian_prod``; one tensor is returned as it is.
+
+    >>> import tinynet as tn
+    >>> tn.cartesian_prod(tn.tensor([1, 2]), tn.tensor([3, 4])).tolist()
+    [[1, 3], [1, 4], [2, 3], [2, 4]]
+    """
+    vectors = [as_tensor(t) for t in tensors]
+    for position, vector in enumerate(vectors):
+        if vector.ndim != 1:
+            raise RuntimeError(
+                f"cartesian_prod expects 1-D tensors, but got {vector.ndim}-D tensor at "
+                f"position {position}"
+            )
+    if len(vectors) == 1:
+        return vectors[0]
+    grids = meshgrid(*promote_all(vectors), indexing="ij")
+    return ops.concatenate([grid.reshape(-1, 1) for grid in grids], axis=1)
+
+
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Each vector along ``input``'s last dim on the ``offset`` diagonal of a new matrix
+    whose axes are ``dim1`` and ``dim2`` of the result (one more dim than ``input``), zeros
+    elsewhere, as ``torch.diag_embed``.
+
+    >>> import tinynet as tn
+    >>> tn.diag_embed(tn.tensor([[1, 2], [3, 4]])).tolist()
+    [[[1, 0], [0, 2]], [[3, 0], [0, 4]]]
+    """
+    x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("diag_embed: input must have at least one dimension")
+    first, second = axes(dim1, x.ndim + 1)[0], axes(dim2, x.ndim + 1)[0]
+    if first == second:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    offset = int(offset)
+    n = x.shape[-1] + builtins.abs(offset)
+    padded = ops.pad(x, ((0, 0),) * (x.ndim - 1) + ((0, builtins.abs(offset)),))
+    # (r, c) with c - r == offset holds x[r] above the diagonal, x[c] below it
+    spread = padded.unsqueeze(-1) if offset >= 0 else padded.unsqueeze(-2)
+    plane = ops.where(np.eye(n, k=offset, dtype=bool), spread, 0)
+    return movedim(plane, (-2, -1), (first, second))

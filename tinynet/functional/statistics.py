@@ -1,5 +1,5 @@
 """Statistics of a sample: var_mean, std_mean, cov, corrcoef, count_nonzero, bincount,
-aminmax, nansum, nanmean, histc, histogram."""
+aminmax, nansum, nanmean, histc, histogram; trapezoid (the trapezoidal rule)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tinynet.functional.basic import std, var
 from tinynet.functional.shape import diagonal
 from tinynet.ops._args import (
     as_tensor,
+    axes,
     dim_aliases,
     floating_input,
     guard_size,
@@ -394,3 +395,40 @@ def _histogram_part(data: np.ndarray, bins, range, weights, density: bool, part:
     (tn.compile finds them again each call), as the edges may come from the values."""
     found = np.histogram(data, bins, range=range, weights=weights, density=density)[part]
     return found.astype(data.dtype)
+
+
+@dim_aliases
+def trapezoid(y: TensorLike, x: TensorLike | None = None, *, dx=None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule along ``dim``: ``sum((y[i + 1] + y[i]) / 2 * step)``, the steps
+    ``diff(x)`` (``x`` 1-D, or shaped as ``y``) or ``dx`` (default 1), as
+    ``torch.trapezoid``; fewer than two points give 0.
+
+    >>> import tinynet as tn
+    >>> tn.trapezoid(tn.tensor([1.0, 2.0, 3.0]), dx=0.5).item()
+    2.0
+    """
+    y = as_tensor(y)
+    if y.ndim == 0:
+        raise IndexError("trapezoid: y must have at least one dimension")
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid takes x or dx, not both")
+    (axis,) = axes(dim, y.ndim)
+    length = y.shape[axis]
+    lead = (slice(None),) * axis
+    later, earlier = y[lead + (slice(1, length),)], y[lead + (slice(0, length - 1),)]
+    if x is None:
+        step = 1.0 if dx is None else dx
+    else:
+        x = as_tensor(x)
+        if x.ndim == 1:
+            if x.shape[0] != length:
+                raise RuntimeError(
+                    f"trapezoid: x has {x.shape[0]} points, y has {length} along dim {dim}"
+                )
+            step = (x[1:] - x[:-1]).reshape(-1, *(1,) * (y.ndim - 1 - axis))
+        else:
+            (x_axis,) = axes(dim, x.ndim)
+            n = x.shape[x_axis]
+            x_lead = (slice(None),) * x_axis
+            step = x[x_lead + (slice(1, n),)] - x[x_lead + (slice(0, n - 1),)]
+    return ops.sum(ops.mul(ops.add(later, earlier), step), axis) * 0.5

@@ -89,6 +89,7 @@ from tinynet.ops.pointwise import (  # issue 11
     atanh,
     ceil,
     cosh,
+    erfc,
     expm1,
     floor,
     floor_divide,
@@ -103,6 +104,7 @@ from tinynet.ops.pointwise import (  # issue 11
     sinh,
     tan,
     trunc,
+    xlogy,
 )
 from tinynet.ops.reduce import (
     amax,
@@ -136,6 +138,7 @@ __all__ += [
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "cosh", "expm1",
     "floor", "floor_divide", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
     "sign", "sinh", "tan", "trunc", "cumprod", "cumsum", "logcumsumexp",
+    "erfc", "xlogy",  # session 10
 ]  # fmt: skip
 
 # -- fused loss primitives (issue 12): behind nn.functional's cross-entropy losses ----------------

@@ -365,7 +365,8 @@ def sum_to_shape_array(x: np.ndarray, shape: tuple, summed: tuple | None = None)
         summed = summed_axes(x.shape, shape)
     if not summed:
         return x.reshape(shape)
-    if summed[-1] == len(summed) - 1 and x.flags.c_contiguous:  # leading axes only: rows
+    # leading axes only: rows (an empty ``shape`` has no row length to reshape with)
+    if summed[-1] == len(summed) - 1 and x.flags.c_contiguous and x.size:
         return row_sum(x.reshape(-1, math.prod(shape))).reshape(shape)
     out = np.add.reduce(x, axis=summed)  # x.sum(...)
     if type(out) is not np.ndarray:  # summed to a NumPy scalar

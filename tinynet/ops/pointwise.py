@@ -13,12 +13,13 @@ has gradient 0 (a zero numerator over a zero denominator, as everywhere in tinyn
 [1.0, -2.0]
 """
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from tinynet.autograd import Function, traced_call
-from tinynet.ops._args import apply_binary, as_array, as_tensor
+from tinynet.ops._args import apply_binary, as_array, as_tensor, binary, floating_input
 from tinynet.ops.elementwise import (
     bound_label,
     divided_gradient,
@@ -250,6 +251,58 @@ class Hypot(Function):
         )
 
 
+class Erfc(Function):
+    """``1 - erf(x)``, computed directly: accurate where it is tiny (large ``x``)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        from scipy.special import erfc as _erfc  # SciPy loads on first use, as for erf
+
+        return _erfc(x).astype(x.dtype, copy=False)  # float16 goes via float64
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output * ((x * x * -1.0).exp() * (-2.0 / math.sqrt(math.pi)))
+
+
+class Xlogy(Function):
+    """``x * log(y)``, 0 where ``x`` is 0 and ``y`` is not NaN; PyTorch's gradients:
+    ``xlogy(x != 0, y)`` to ``x`` (0 at ``x = 0``, where a step in ``x`` meets ``log(y)``)
+    and ``x / y`` to ``y`` (at ``x = y = 0`` taken as 0, as everywhere in tinynet; PyTorch:
+    NaN)."""
+
+    kinks = staticmethod(lambda x, y: [("x = 0", signed_difference(x, 0))])
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            product = x * np.log(y)
+        return np.where((x == 0) & ~np.isnan(y), np.zeros((), product.dtype), product)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.inputs
+        needs_x, needs_y = ctx.needs_input_grad
+        grad_x = grad_y = None
+        if needs_x:
+            nonzero = Tensor.wrap(traced_call(_nonzero_as, x.data, y.data.dtype))
+            grad_x = grad_output * Xlogy.apply(nonzero, y)
+        if needs_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_y = grad_output * x / y
+            grad_y = where(traced_call(_both_zero, x.data, y.data), 0.0, grad_y)
+        return grad_x, grad_y
+
+
+def _nonzero_as(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    return (x != 0).astype(dtype)
+
+
+def _both_zero(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray((x == 0) & (y == 0))
+
+
 class _Modulo(Function):
     """``a - q(a / b) * b`` for a rounding ``q``: gradient 1 for ``a``, ``-q(a / b)`` for ``b``."""
 
@@ -437,6 +490,31 @@ def logaddexp(a: TensorLike, b: TensorLike) -> Tensor:
 def hypot(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
     return apply_binary(Hypot, "hypot", a, b)
+
+
+def erfc(input: TensorLike) -> Tensor:
+    """Elementwise complementary error function ``1 - erf(x)``, as ``torch.erfc``, without the
+    cancellation of ``1 - erf(x)`` for large ``x``; integers give the default float dtype.
+
+    >>> import tinynet as tn
+    >>> tn.erfc(tn.tensor([0.0, 10.0], dtype=tn.float64)).tolist()
+    [1.0, 2.0884875837625446e-45]
+    """
+    return Erfc.apply(floating_input(input))
+
+
+def xlogy(input: TensorLike, other: TensorLike) -> Tensor:
+    """Elementwise ``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN),
+    as ``torch.xlogy``; either may be a number, integers give the default float dtype.
+
+    >>> import tinynet as tn
+    >>> tn.xlogy(tn.tensor([0.0, 2.0, 0.0]), tn.tensor([0.0, 1.0, float("nan")])).tolist()
+    [0.0, 0.0, nan]
+    """
+    x, y = binary(input, other)
+    if x.data.dtype.kind != "f":  # then y is not floating either
+        x, y = floating_input(x), floating_input(y)
+    return apply_binary(Xlogy, "xlogy", x, y)
 
 
 def fmod(a: TensorLike, b: TensorLike) -> Tensor:

@@ -83,6 +83,7 @@ class OpInfo:
     differentiable: bool = True
     covers: tuple = ()  # the public names this entry exercises (default: its name)
     method: Callable[..., Tensor] | None = None  # the same op through Tensor methods
+    result_dtype: Any = None  # the result's dtype where the op fixes it (float_power: float64)
     gradcheck_eps: float = 1e-6  # finite-difference step (never a tolerance)
     rtol: float = 1e-12  # forward against the reference, float64
     atol: float = 1e-13
@@ -4098,6 +4099,399 @@ _SESSION_4_OPS: list[OpInfo] = [
 ]  # fmt: skip
 OPS.extend(_SESSION_4_OPS)
 # == end of session 4 ==============================================================================
+
+# == session 10: more of PyTorch's names ===========================================================
+_ADD_SCALES = (1, 0.5, -2.0)
+
+
+def _draw_addc(draw):
+    shapes = draw(tst.broadcastable_shapes(3, max_size=_SMALL))
+    return shapes, {"value": draw(st.sampled_from(_ADD_SCALES))}
+
+
+def _draw_addmm(draw):
+    n, m, p = (draw(st.integers(1, 3)) for _ in range(3))
+    input_shape = draw(st.sampled_from(((n, p), (p,), (1, p), (n, 1), ())))
+    scales = {k: draw(st.sampled_from(_ADD_SCALES)) for k in ("beta", "alpha")}
+    return (input_shape, (n, m), (m, p)), scales
+
+
+def _draw_tensordot(draw):
+    """Contracted dims of sizes 1-3, each input's free dims, and the inputs' axes shuffled
+    (then dims is a pair of lists) or kept in place (then dims is their count, an int)."""
+    contracted = draw(st.lists(st.integers(1, 3), max_size=2))
+    free_a = draw(st.lists(st.integers(1, 2), max_size=3 - len(contracted)))
+    free_b = draw(st.lists(st.integers(1, 2), max_size=3 - len(contracted)))
+    k = len(contracted)
+    if draw(st.booleans()):
+        return (tuple(free_a + contracted), tuple(contracted + free_b)), {"dims": k}
+    order_a = draw(st.permutations(range(len(free_a) + k)))
+    order_b = draw(st.permutations(range(len(free_b) + k)))
+    shape_a, shape_b = free_a + contracted, contracted + free_b
+    # contracted dim i sits at position len(free_a) + i of shape_a, i of shape_b
+    dims_a = [order_a.index(len(free_a) + i) for i in range(k)]
+    dims_b = [order_b.index(i) for i in range(k)]
+    return (
+        (tuple(shape_a[j] for j in order_a), tuple(shape_b[j] for j in order_b)),
+        {"dims": (dims_a, dims_b)},
+    )
+
+
+def _draw_inner(draw):
+    if draw(st.integers(0, 4)) == 0:  # a 0-d operand: a product
+        shape = draw(tst.shapes(max_dims=2, max_size=_SMALL))
+        return (((), shape) if draw(st.booleans()) else (shape, ())), {}
+    last = draw(st.integers(1, 3))
+    lead_a = draw(st.lists(st.integers(1, 2), max_size=2))
+    lead_b = draw(st.lists(st.integers(1, 2), max_size=2))
+    return (tuple(lead_a) + (last,), tuple(lead_b) + (last,)), {}
+
+
+def _logit_reference(p, eps):
+    if eps is not None:
+        p = np.clip(p, eps, 1 - eps)
+    return np.log(p / (1 - p))
+
+
+def _rot90_kwargs(draw, shape):
+    ndim = len(shape)
+    first = draw(st.integers(-ndim, ndim - 1))
+    second = draw(st.integers(-ndim, ndim - 1).filter(lambda d: (d - first) % ndim != 0))
+    return {"k": draw(st.integers(-5, 5)), "dims": (first, second)}
+
+
+def _tril_indices_kwargs(draw, shape):
+    return {"offset": draw(st.integers(-3, 3)), "upper": draw(st.booleans())}
+
+
+def _triangle_taken(x, offset, upper):
+    found = (tn.triu_indices if upper else tn.tril_indices)(x.shape[0], x.shape[1], offset)
+    return x[found[0], found[1]]
+
+
+def _triangle_taken_reference(x, offset, upper):
+    found = (np.triu_indices if upper else np.tril_indices)(x.shape[0], offset, x.shape[1])
+    return x[found]
+
+
+def _draw_column_stack(draw):
+    rows = draw(st.integers(1, 3))
+    count = draw(st.integers(1, 3))
+    options = (() if rows == 1 else None, (rows,), (rows, 1), (rows, 2))
+    shapes = [draw(st.sampled_from([o for o in options if o is not None])) for _ in range(count)]
+    return tuple(shapes), {}
+
+
+def _draw_blocks(draw):
+    shapes = draw(
+        st.lists(st.sampled_from(((), (1,), (2,), (1, 2), (2, 1), (2, 2))), min_size=1, max_size=3)
+    )
+    return tuple(shapes), {}
+
+
+def _block_diag_reference(*blocks):
+    blocks = [np.atleast_2d(b) for b in blocks]
+    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
+    row = col = 0
+    for b in blocks:
+        out[row : row + b.shape[0], col : col + b.shape[1]] = b
+        row, col = row + b.shape[0], col + b.shape[1]
+    return out
+
+
+def _draw_cartesian_factors(draw):
+    count = draw(st.integers(1, 3))
+    return tuple((draw(st.integers(1, 3 if count < 3 else 2)),) for _ in range(count)), {}
+
+
+def _draw_trapezoid(draw):
+    shape = draw(tst.shapes(min_dims=1, max_dims=3, max_size=_SMALL))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    kind = draw(st.sampled_from(("dx", "x_1d", "x_same")))
+    if kind == "dx":
+        return (shape,), {"dx": draw(st.sampled_from((None, 0.5, -2.0))), "dim": dim}
+    x_shape = (shape[dim],) if kind == "x_1d" else shape
+    return (shape, x_shape), {"dx": None, "dim": dim}
+
+
+def _trapezoid_reference(y, *x, dx, dim):
+    if x:
+        return np.trapezoid(y, x[0], axis=dim)
+    return np.trapezoid(y, dx=1.0 if dx is None else dx, axis=dim)
+
+
+def _draw_matrix_power(draw):
+    (shape,), _ = _draw_square(draw)
+    return (shape,), {"n": draw(st.sampled_from((-2, -1, 1, 2, 3)))}
+
+
+def _well_conditioned(x):
+    return _shifted(x, _signed_shift(x.shape[-1]))
+
+
+def _positive_definite_ish(x):
+    return _shifted(x, _positive_shift(x.shape[-1]))
+
+
+def _copysign_kwargs(draw, shape):
+    signs = draw(st.lists(st.sampled_from((-1.5, -0.0, 0.0, 2.0)), min_size=math.prod(shape),
+                          max_size=math.prod(shape)))  # fmt: skip
+    return {"other": np.array(signs, dtype=np.float64).reshape(shape)}
+
+
+def _diag_embed_kwargs(draw, shape):
+    ndim = len(shape) + 1
+    dim1 = draw(st.integers(-ndim, ndim - 1))
+    dim2 = draw(st.integers(-ndim, ndim - 1).filter(lambda d: (d - dim1) % ndim != 0))
+    return {"offset": draw(st.integers(-2, 2)), "dim1": dim1, "dim2": dim2}
+
+
+def _diag_embed_reference(x, offset, dim1, dim2):
+    n = x.shape[-1] + abs(offset)
+    out = np.zeros(x.shape[:-1] + (n, n), x.dtype)
+    i = np.arange(x.shape[-1])
+    out[..., i + max(-offset, 0), i + max(offset, 0)] = x
+    return np.moveaxis(out, (-2, -1), (dim1, dim2))
+
+
+_SESSION_10_OPS: list[OpInfo] = [
+    # -- fused arithmetic and products ----------------------------------------------------------
+    OpInfo(
+        "addcmul",
+        lambda a, b, c, value: tn.addcmul(a, b, c, value=value),
+        lambda a, b, c, value: a + value * b * c,
+        _composite(_draw_addc),
+        ((2, 3), (3,), (2, 1)),
+        {"value": 0.5},
+        method=lambda a, b, c, value: a.addcmul(b, c, value=value),
+    ),
+    OpInfo(
+        "addcdiv",
+        lambda a, b, c, value: tn.addcdiv(a, b, c, value=value),
+        lambda a, b, c, value: a + value * b / c,
+        _composite(_draw_addc),
+        ((2, 3), (3,), (2, 1)),
+        {"value": -2.0},
+        domains=("real", "real", "nonzero"),
+        method=lambda a, b, c, value: a.addcdiv(b, c, value=value),
+    ),
+    OpInfo(
+        "addmm",
+        lambda x, a, b, beta, alpha: tn.addmm(x, a, b, beta=beta, alpha=alpha),
+        lambda x, a, b, beta, alpha: beta * x + alpha * (a @ b),
+        _composite(_draw_addmm),
+        ((3,), (2, 4), (4, 3)),
+        {"beta": 0.5, "alpha": -2.0},
+        method=lambda x, a, b, beta, alpha: x.addmm(a, b, beta=beta, alpha=alpha),
+    ),
+    OpInfo(
+        "tensordot",
+        lambda a, b, dims: tn.tensordot(a, b, dims),
+        lambda a, b, dims: np.tensordot(a, b, dims),
+        _composite(_draw_tensordot),
+        ((2, 3, 4), (4, 3, 2)),
+        {"dims": ([1, 2], [1, 0])},
+    ),
+    OpInfo(
+        "inner",
+        tn.inner,
+        np.inner,
+        _composite(_draw_inner),
+        ((2, 3), (4, 3)),
+        method=_method("inner"),
+    ),
+    # -- smooth elementwise ------------------------------------------------------------------------
+    _small_unary(
+        "logit",
+        lambda p, eps: tn.logit(p, eps),
+        _logit_reference,
+        _elementwise(max_size=_SMALL, eps=(None, 0.2)),
+        sample_kwargs={"eps": 0.2},
+        domains=((0.05, 0.95),),
+        avoid=(0.2, 0.8),  # the clamp's bounds with eps=0.2
+        method=lambda p, eps: p.logit(eps),
+    ),
+    # xlogy's gradient to x is 0 at x = 0 (PyTorch's rule), a kink for finite differences.
+    _small_binary(
+        "xlogy",
+        tn.xlogy,
+        scipy.special.xlogy,
+        domains=("real", "positive"),
+        avoid=(0.0,),
+        method=_method("xlogy"),
+    ),
+    _small_unary("deg2rad", tn.deg2rad, np.deg2rad, method=_method("deg2rad")),
+    _small_unary("rad2deg", tn.rad2deg, np.rad2deg, method=_method("rad2deg")),
+    # -- PyTorch's aliases -------------------------------------------------------------------------
+    _small_unary("negative", tn.negative, np.negative, method=_method("negative")),
+    _small_unary("absolute", tn.absolute, np.absolute, method=_method("absolute"), avoid=(0.0,)),
+    _small_binary("multiply", tn.multiply, np.multiply, method=_method("multiply")),
+    OpInfo(
+        "subtract",
+        lambda a, b, alpha: tn.subtract(a, b, alpha=alpha),
+        lambda a, b, alpha: a - alpha * b,
+        _elementwise(2, max_size=_SMALL, alpha=_ADD_SCALES),
+        ((2, 3), (3,)),
+        {"alpha": 0.5},
+        method=lambda a, b, alpha: a.subtract(b, alpha=alpha),
+    ),
+    _small_binary(
+        "divide",
+        tn.divide,
+        np.divide,
+        domains=("real", "nonzero"),
+        method=_method("divide"),
+    ),
+    # -- flips, rotations, at-least views, triangle indices ------------------------------------
+    _small_shaped(
+        "fliplr",
+        tn.fliplr,
+        np.fliplr,
+        lambda draw, shape: {},
+        {},
+        min_dims=2,
+        method=_method("fliplr"),
+    ),
+    _small_shaped(
+        "flipud",
+        tn.flipud,
+        np.flipud,
+        lambda draw, shape: {},
+        {},
+        min_dims=1,
+        method=_method("flipud"),
+    ),
+    _small_shaped(
+        "rot90",
+        lambda x, k, dims: tn.rot90(x, k, dims),
+        lambda x, k, dims: np.rot90(x, k, dims),
+        _rot90_kwargs,
+        {"k": 3, "dims": (1, 0)},
+        min_dims=2,
+        method=lambda x, k, dims: x.rot90(k, dims),
+    ),
+    _small_unary("atleast_1d", tn.atleast_1d, np.atleast_1d),
+    _small_unary("atleast_2d", tn.atleast_2d, np.atleast_2d),
+    _small_unary("atleast_3d", tn.atleast_3d, np.atleast_3d),
+    OpInfo(
+        "tril_indices",  # the triangle's elements taken with the indices: the indices checked
+        _triangle_taken,
+        _triangle_taken_reference,
+        _with_shape(_tril_indices_kwargs, min_dims=2, max_dims=2, max_size=_SMALL),
+        ((3, 2),),
+        {"offset": -1, "upper": False},
+        covers=("tril_indices", "triu_indices"),
+    ),
+    # -- more elementwise (session 10, second part) -----------------------------------------------
+    _small_unary("erfc", tn.erfc, scipy.special.erfc, method=_method("erfc")),
+    # sinc at 0: the gradient 0 is exact, the second derivative 0 is PyTorch's held mask (a
+    # `where` in the composite, no primitive's kink): the draws keep off 0 (test_kinks.py)
+    _small_unary("sinc", tn.sinc, np.sinc, method=_method("sinc"), domains="nonzero"),
+    _small_unary(
+        "signbit", tn.signbit, np.signbit, method=_method("signbit"), differentiable=False
+    ),
+    # copysign: abs's kink at input 0; other's sign must not flip under a finite difference
+    # other gets no gradient (PyTorch's zeros): a static argument, signed zeros included
+    _small_shaped(
+        "copysign",
+        lambda x, other: tn.copysign(x, other),
+        lambda x, other: np.copysign(x, other),
+        _copysign_kwargs,
+        {"other": np.array([[-1.0, -0.0, 0.0], [2.0, -3.0, 0.5]])},
+        method=lambda x, other: x.copysign(other),
+        avoid=(0.0,),  # abs's kink
+    ),
+    _small_binary(
+        "float_power",
+        tn.float_power,
+        np.float_power,
+        method=_method("float_power"),
+        domains=("positive", "real"),
+        result_dtype=np.float64,
+    ),
+    _small_binary(
+        "gcd",
+        lambda a, b: tn.gcd(a.long(), b.long()),
+        lambda a, b: np.gcd(a.astype(np.int64), b.astype(np.int64)),
+        domains="integer",
+        differentiable=False,
+        method=lambda a, b: a.long().gcd(b.long()),
+    ),
+    _small_binary(
+        "lcm",
+        lambda a, b: tn.lcm(a.long(), b.long()),
+        lambda a, b: np.lcm(a.astype(np.int64), b.astype(np.int64)),
+        domains="integer",
+        differentiable=False,
+        method=lambda a, b: a.long().lcm(b.long()),
+    ),
+    # -- linear algebra --------------------------------------------------------------------------
+    OpInfo(
+        "logdet",  # shifted to a positive determinant (Gershgorin): a real logarithm
+        lambda x: tn.logdet(_positive_definite_ish(x)),
+        lambda x: np.log(np.linalg.det(_positive_definite_ish(x))),
+        _composite(_draw_square),
+        ((2, 3, 3),),
+        method=lambda x: _positive_definite_ish(x).logdet(),
+        rtol=1e-10,
+    ),
+    OpInfo(
+        "matrix_power",  # shifted to be invertible for the negative powers
+        lambda x, n: tn.matrix_power(_well_conditioned(x), n),
+        lambda x, n: np.linalg.matrix_power(_well_conditioned(x), n),
+        _composite(_draw_matrix_power),
+        ((2, 3, 3),),
+        {"n": -2},
+        method=lambda x, n: _well_conditioned(x).matrix_power(n),
+        rtol=1e-10,
+        atol=1e-12,
+    ),
+    # -- joins and integration -------------------------------------------------------------------
+    OpInfo(
+        "column_stack",
+        lambda *xs: tn.column_stack(xs),
+        lambda *xs: np.column_stack(xs),
+        _composite(_draw_column_stack),
+        ((2,), (2, 2)),
+    ),
+    OpInfo(
+        "block_diag",
+        tn.block_diag,
+        _block_diag_reference,
+        _composite(_draw_blocks),
+        ((2, 2), (), (2,)),
+    ),
+    OpInfo(
+        "cartesian_prod",
+        tn.cartesian_prod,
+        lambda *xs: (
+            xs[0]
+            if len(xs) == 1
+            else np.stack([g.ravel() for g in np.meshgrid(*xs, indexing="ij")], axis=1)
+        ),
+        _composite(_draw_cartesian_factors),
+        ((2,), (3,)),
+    ),
+    OpInfo(
+        "trapezoid",
+        lambda y, *x, dx, dim: tn.trapezoid(y, *x, dx=dx, dim=dim),
+        _trapezoid_reference,
+        _composite(_draw_trapezoid),
+        ((2, 3), (3,)),
+        {"dx": None, "dim": -1},
+    ),
+    _small_shaped(
+        "diag_embed",
+        lambda x, offset, dim1, dim2: tn.diag_embed(x, offset, dim1, dim2),
+        _diag_embed_reference,
+        _diag_embed_kwargs,
+        {"offset": -1, "dim1": 0, "dim2": 2},
+        min_dims=1,
+        method=lambda x, offset, dim1, dim2: x.diag_embed(offset, dim1, dim2),
+    ),
+]
+OPS.extend(_SESSION_10_OPS)
+# == end of session 10 =============================================================================
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
