@@ -778,11 +778,9 @@ def _output_axis(name: str, output, out_dim: int) -> int:
     return out_dim % ndim
 
 
-def _batched_outputs(name: str, outputs: list, out_dims):
-    flat = [_flatten(output) for output in outputs]
-    spec = flat[0][1]
-    if any(other != spec for _, other in flat[1:]):
-        raise ValueError(f"vmap({name}, ...): `{name}` returned outputs of different structures")
+def _out_dims_of(name: str, out_dims, spec, output) -> list:
+    """``out_dims`` broadcast over the leaves of an output of structure ``spec`` (a lone
+    ``(d,)`` for an unstructured output is ``d``), or torch.func's ValueError."""
     if spec is None and isinstance(out_dims, tuple) and len(out_dims) == 1:
         out_dims = out_dims[0]
     dims = _broadcast(out_dims, spec)
@@ -790,8 +788,17 @@ def _batched_outputs(name: str, outputs: list, out_dims):
         raise ValueError(
             f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with "
             f"the structure of `outputs`. out_dims has structure {_structure(out_dims)} but "
-            f"outputs has structure {_structure(outputs[0])}."
+            f"outputs has structure {_structure(output)}."
         )
+    return dims
+
+
+def _batched_outputs(name: str, outputs: list, out_dims):
+    flat = [_flatten(output) for output in outputs]
+    spec = flat[0][1]
+    if any(other != spec for _, other in flat[1:]):
+        raise ValueError(f"vmap({name}, ...): `{name}` returned outputs of different structures")
+    dims = _out_dims_of(name, out_dims, spec, outputs[0])
     columns = zip(*(leaves for leaves, _ in flat))
     return _unflatten([_unbatch(name, list(c), d) for c, d in zip(columns, dims)], spec)
 
@@ -859,15 +866,7 @@ def _remove_batch_dim(name: str, output, out_dim, size: int, inputs: list):
 
 def _batched_outputs_of_one_call(name: str, output, out_dims, size: int, inputs: list):
     leaves, spec = _flatten(output)
-    if spec is None and isinstance(out_dims, tuple) and len(out_dims) == 1:
-        out_dims = out_dims[0]
-    dims = _broadcast(out_dims, spec)
-    if dims is None:
-        raise ValueError(
-            f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with "
-            f"the structure of `outputs`. out_dims has structure {_structure(out_dims)} but "
-            f"outputs has structure {_structure(output)}."
-        )
+    dims = _out_dims_of(name, out_dims, spec, output)
     results = [_remove_batch_dim(name, leaf, d, size, inputs) for leaf, d in zip(leaves, dims)]
     return _unflatten(results, spec)
 
