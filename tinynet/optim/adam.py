@@ -20,6 +20,20 @@ def update_first_moment(grad, sign: float, exp_avg, beta1: float, scratch) -> No
     exp_avg += scratch
 
 
+def check_adam_hyperparameters(group: dict[str, Any], *nonnegative: str) -> None:
+    """The Adam family's checks: ``lr``, ``eps`` and ``weight_decay`` (and ``nonnegative``)
+    at least 0, ``betas`` in [0, 1)."""
+    require_nonnegative(group, "lr", "eps")
+    require_betas(group)
+    require_nonnegative(group, "weight_decay", *nonnegative)
+
+
+def moments_state(param: Tensor, second: str = "exp_avg_sq") -> dict[str, Any]:
+    """A new parameter's state in the Adam family: its step count and two moments of its
+    shape (the second named ``second``: Adamax's is ``exp_inf``)."""
+    return {"step": 0, "exp_avg": np.zeros_like(param.data), second: np.zeros_like(param.data)}
+
+
 def update_moments(grad, sign: float, exp_avg, exp_avg_sq, beta1: float, beta2: float,
                    scratch) -> None:  # fmt: skip
     """The first moment as ``update_first_moment``, and ``exp_avg_sq = beta2 * exp_avg_sq
@@ -78,16 +92,10 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
-        require_nonnegative(group, "lr", "eps")
-        require_betas(group)
-        require_nonnegative(group, "weight_decay")
+        check_adam_hyperparameters(group)
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {
-            "step": 0,
-            "exp_avg": np.zeros_like(param.data),
-            "exp_avg_sq": np.zeros_like(param.data),
-        }
+        state = moments_state(param)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = np.zeros_like(param.data)
         return state

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.adam import update_first_moment
-from tinynet.optim.optimizer import Optimizer, require_betas, require_nonnegative
+from tinynet.optim.adam import check_adam_hyperparameters, moments_state, update_first_moment
+from tinynet.optim.optimizer import Optimizer
 from tinynet.tensor import Tensor
 
 
@@ -42,16 +42,10 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
-        require_nonnegative(group, "lr", "eps")
-        require_betas(group)
-        require_nonnegative(group, "weight_decay")
+        check_adam_hyperparameters(group)
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "step": 0,
-            "exp_avg": np.zeros_like(param.data),
-            "exp_inf": np.zeros_like(param.data),
-        }
+        return moments_state(param, "exp_inf")
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one update; with a ``closure`` (re-evaluates the loss), return its loss."""

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from tinynet.optim.adam import update_moments
-from tinynet.optim.optimizer import Optimizer, require_betas, require_nonnegative
+from tinynet.optim.adam import check_adam_hyperparameters, update_moments
+from tinynet.optim.optimizer import Optimizer
 from tinynet.tensor import Tensor
 
 
@@ -54,9 +54,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_hyperparameters(self, group: dict[str, Any]) -> None:
-        require_nonnegative(group, "lr", "eps")
-        require_betas(group)
-        require_nonnegative(group, "weight_decay", "momentum_decay")
+        check_adam_hyperparameters(group, "momentum_decay")
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
