@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from inplace_checks import check_against_out_of_place, check_by_finite_differences
 
 import tinynet as tn
 import tinynet.nn as nn
@@ -189,27 +190,14 @@ PATTERNS = {
 
 @pytest.mark.parametrize("name", PATTERNS)
 def test_gradients_check_by_finite_differences(name):
-    write, _ = PATTERNS[name]
-    x = tn.tensor(VALUES, dtype=tn.float64, requires_grad=True)
-    assert tn.gradcheck(write, (x,))
-    assert tn.gradgradcheck(write, (x,))
+    check_by_finite_differences(PATTERNS[name][0], VALUES)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", PATTERNS)
 def test_values_and_gradients_equal_the_out_of_place_form(name, dtype):
     write, reference = PATTERNS[name]
-    x = tn.tensor(VALUES, dtype=dtype, requires_grad=True)
-    expected = tn.tensor(VALUES, dtype=dtype, requires_grad=True)
-    out, want = write(x), reference(expected)
-    assert out.dtype == want.dtype == dtype
-    np.testing.assert_allclose(out.data, want.data, rtol=1e-6 if dtype == np.float32 else 1e-14)
-    seed = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
-    out.backward(tn.tensor(seed))
-    want.backward(tn.tensor(seed))
-    np.testing.assert_allclose(
-        x.grad.data, expected.grad.data, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-6
-    )
+    check_against_out_of_place(write, reference, VALUES, dtype, seed=1, rtol64=1e-14)
 
 
 def _assign_rows_from_another(t):
