@@ -4,9 +4,9 @@ activations whose kinks follow PyTorch.
 
 Conventions (see docs/autograd.md): rounding functions and ``sign`` have zero gradients
 everywhere; ``fmod``/``remainder`` pass the gradient to the dividend and
-``-trunc(a / b)`` / ``-floor(a / b)`` times it to the divisor; ``hypot`` at ``(0, 0)`` has
-gradient 0; ``hardtanh`` passes the gradient strictly inside its bounds only; ``atan2`` at the origin
-has gradient 0 (a zero numerator over a zero denominator, as everywhere in tinynet).
+``-trunc(a / b)`` / ``-floor(a / b)`` times it to the divisor; ``hypot`` and ``atan2`` at
+``(0, 0)`` have PyTorch's gradient NaN (0 / 0; 0 where the incoming gradient is 0);
+``hardtanh`` passes the gradient strictly inside its bounds only.
 
 >>> import tinynet as tn
 >>> tn.floor(tn.tensor([1.5, -1.5])).tolist()
@@ -196,13 +196,16 @@ class Atan2(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
+        # PyTorch's atan2_backward: grad * x / (x^2 + y^2) and grad * -y / (x^2 + y^2);
+        # NaN at the origin (0 / 0), unless the incoming gradient is 0 (tinynet's rule).
         y, x = ctx.inputs
-        squared = x * x + y * y
         needs_y, needs_x = ctx.needs_input_grad
-        return (
-            divided_gradient(grad_output * x, squared) if needs_y else None,
-            -divided_gradient(grad_output * y, squared) if needs_x else None,
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            squared = x * x + y * y
+            return (
+                scaled_gradient(grad_output, x / squared) if needs_y else None,
+                scaled_gradient(grad_output, -y / squared) if needs_x else None,
+            )
 
 
 class LogAddExp(Function):
@@ -225,7 +228,7 @@ class LogAddExp(Function):
 
 
 class Hypot(Function):
-    """``sqrt(a**2 + b**2)`` without overflow; gradient 0 at the origin."""
+    """``sqrt(a**2 + b**2)`` without overflow; gradient NaN at the origin, as PyTorch."""
 
     saves_output = True
     # The cone at the origin: a step of one coordinate crosses it while the other is 0.
@@ -242,13 +245,16 @@ class Hypot(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
+        # PyTorch's grad * a / hypot(a, b): NaN at the origin (0 / 0), unless the incoming
+        # gradient is 0 (tinynet's rule: a zero gradient times any local derivative is 0).
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
         out = ctx.output
-        return (
-            divided_gradient(grad_output * a, out) if needs_a else None,
-            divided_gradient(grad_output * b, out) if needs_b else None,
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (
+                scaled_gradient(grad_output, a / out) if needs_a else None,
+                scaled_gradient(grad_output, b / out) if needs_b else None,
+            )
 
 
 class Erfc(Function):
