@@ -113,11 +113,22 @@ def test_logit_with_eps_passes_the_gradient_and_curvature_at_its_bounds_and_zero
     )
 
 
-def test_xlogy_at_x_zero_gives_x_no_gradient_and_y_zero():
+def test_xlogy_at_x_zero_gives_pytorchs_log_y_and_nan_at_the_origin():
+    # PyTorch: xlogy(grad, y) to x, 0 where x = 0 and y <= 0; grad * x / y to y (0 / 0 = NaN).
     with np.errstate(divide="ignore", invalid="ignore"):
-        grad_x, grad_y = gradient(tn.xlogy, tensor([0.0, 0.0, 2.0]), tensor([0.0, 3.0, 4.0]))
-    np.testing.assert_array_equal(grad_x, [0.0, 0.0, math.log(4.0)])
-    np.testing.assert_array_equal(grad_y, [0.0, 0.0, 0.5])  # PyTorch: NaN at x = y = 0
+        grad_x, grad_y = gradient(
+            tn.xlogy, tensor([0.0, 0.0, 0.0, 2.0]), tensor([0.0, 3.0, -1.0, 4.0])
+        )
+    np.testing.assert_array_equal(grad_x, [0.0, math.log(3.0), 0.0, math.log(4.0)])
+    np.testing.assert_array_equal(grad_y, [np.nan, 0.0, -0.0, 0.5])
+
+
+def test_xlogy_second_derivatives_at_the_origin_are_pytorchs_formulas_differentiated():
+    # d(grad_x)/dy = 1 / y masked to 0 at x = 0, y <= 0; d(grad_y)/dx = 1 / y = inf;
+    # d(grad_y)/dy = -x / y^2 = 0 / 0 = NaN; d(grad_x)/dx = 0 (the mask is held).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        second = hessian(_pair(tn.xlogy), tensor([0.0, 0.0]))
+    np.testing.assert_array_equal(second, [[0.0, 0.0], [np.inf, np.nan]])
 
 
 def test_sinc_at_zero_has_gradient_zero_and_pytorchs_held_mask_second_derivative():

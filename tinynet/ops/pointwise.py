@@ -273,12 +273,10 @@ class Erfc(Function):
 
 
 class Xlogy(Function):
-    """``x * log(y)``, 0 where ``x`` is 0 and ``y`` is not NaN; PyTorch's gradients:
-    ``xlogy(x != 0, y)`` to ``x`` (0 at ``x = 0``, where a step in ``x`` meets ``log(y)``)
-    and ``x / y`` to ``y`` (at ``x = y = 0`` taken as 0, as everywhere in tinynet; PyTorch:
-    NaN)."""
-
-    kinks = staticmethod(lambda x, y: [("x = 0", signed_difference(x, 0))])
+    """``x * log(y)``, 0 where ``x`` is 0 and ``y`` is not NaN; PyTorch's gradients (its
+    derivatives.yaml): ``xlogy(grad, y)`` to ``x``, set to 0 where ``x = 0`` and ``y <= 0``
+    (where ``x * log(y)`` is undefined nearby), and ``grad * x / y`` to ``y`` (NaN at
+    ``x = y = 0``; 0 where ``grad`` is 0, tinynet's rule)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -292,21 +290,17 @@ class Xlogy(Function):
         needs_x, needs_y = ctx.needs_input_grad
         grad_x = grad_y = None
         if needs_x:
-            nonzero = Tensor.wrap(traced_call(_nonzero_as, x.data, y.data.dtype))
-            grad_x = grad_output * Xlogy.apply(nonzero, y)
+            grad_x = Xlogy.apply(grad_output, y)
+            undefined = traced_call(_zero_over_nonpositive, x.data, y.data)
+            grad_x = where(undefined, 0.0, grad_x)
         if needs_y:
             with np.errstate(divide="ignore", invalid="ignore"):
-                grad_y = grad_output * x / y
-            grad_y = where(traced_call(_both_zero, x.data, y.data), 0.0, grad_y)
+                grad_y = scaled_gradient(grad_output, x / y)
         return grad_x, grad_y
 
 
-def _nonzero_as(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    return (x != 0).astype(dtype)
-
-
-def _both_zero(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.asarray((x == 0) & (y == 0))
+def _zero_over_nonpositive(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray((x == 0) & (y <= 0))
 
 
 class _Modulo(Function):

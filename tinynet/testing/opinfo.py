@@ -4311,13 +4311,12 @@ _SESSION_10_OPS: list[OpInfo] = [
         avoid=(0.2, 0.8),  # the clamp's bounds with eps=0.2
         method=lambda p, eps: p.logit(eps),
     ),
-    # xlogy's gradient to x is 0 at x = 0 (PyTorch's rule), a kink for finite differences.
+    # y > 0: xlogy is smooth there, x = 0 included (PyTorch's gradient log(y) to x)
     _small_binary(
         "xlogy",
         tn.xlogy,
         scipy.special.xlogy,
         domains=("real", "positive"),
-        avoid=(0.0,),
         method=_method("xlogy"),
     ),
     _small_unary("deg2rad", tn.deg2rad, np.deg2rad, method=_method("deg2rad")),
