@@ -138,10 +138,16 @@ def test_sinc_at_zero_has_gradient_zero_and_pytorchs_held_mask_second_derivative
     np.testing.assert_array_equal(hessian(tn.sinc, x), [[0.0]])  # true curvature: -pi**2 / 3
 
 
-def test_copysign_at_zero_input_gives_no_gradient_and_other_none():
+def test_copysign_at_zero_input_gives_no_gradient_and_other_pytorchs_zeros():
     grad_x, grad_other = gradient(tn.copysign, tensor([0.0, 2.0, -2.0]), tensor([-1.0, -0.0, 3.0]))
     np.testing.assert_array_equal(grad_x, [0.0, -1.0, -1.0])
-    assert grad_other is None or not grad_other.any()
+    np.testing.assert_array_equal(grad_other, [0.0, 0.0, 0.0])  # zeros_like(other), not None
+    # a broadcast other, another float dtype: a zeros .grad of its own shape and dtype
+    other = tn.tensor(-0.0, dtype=tn.float32, requires_grad=True)
+    result = tn.copysign(tensor([0.0, 1.0]), other)
+    assert result.dtype == tn.float64 and np.signbit(result.data).all()
+    result.sum().backward()
+    assert other.grad is not None and other.grad.dtype == tn.float32 and other.grad.item() == 0.0
 
 
 def test_sqrt_derivative_at_zero_is_infinite():
