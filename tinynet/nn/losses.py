@@ -304,8 +304,9 @@ def kl_div(
 ) -> Tensor:
     """Kullback-Leibler divergence ``target * (log(target) - input)`` of log-probabilities.
 
-    ``input`` holds log-probabilities; ``target`` probabilities (``0 * log 0 = 0``, as
-    PyTorch's ``xlogy``) or, with ``log_target=True``, log-probabilities:
+    ``input`` holds log-probabilities; ``target`` probabilities (PyTorch's
+    ``xlogy(target, target) - target * input``: ``0 * log 0 = 0``, and the gradient to a
+    zero ``target`` is NaN, xlogy's ``0 / 0``) or, with ``log_target=True``, log-probabilities:
     ``exp(target) * (target - input)``. ``reduction='batchmean'`` divides the sum by the
     batch size ``input.shape[0]`` (the true KL divergence per sample); ``'mean'`` divides by
     the number of elements and warns that it is not the divergence, as PyTorch.
@@ -330,7 +331,7 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        loss = _xlogx(target) - target * input
+        loss = ops.xlogy(target, target) - target * input  # PyTorch's own formula
     if reduction != "batchmean":
         return _reduce(loss, reduction)
     if input.ndim == 0:
@@ -390,14 +391,6 @@ def _variance(var, input: Tensor) -> Tensor:
 
 def _any_negative(values: np.ndarray) -> bool:
     return bool((values < 0).any())
-
-
-def _xlogx(x: Tensor) -> Tensor:
-    """``x log x`` with ``0 log 0 = 0`` and gradient 0 there; NaN for ``x < 0``."""
-    if not traced_check(_contains, x.data, 0.0):
-        return x * x.log()
-    zero = ops.eq(x.detach(), 0.0)
-    return ops.where(zero, 0.0, x * ops.where(zero, 1.0, x).log())
 
 
 # -- classification from class scores -----------------------------------------------------------
