@@ -721,6 +721,25 @@ def test_kl_div_at_a_zero_target_gives_pytorchs_nan_through_xlogy():
     np.testing.assert_array_equal(grad_input, [0.0, -1.0])  # -target: finite at t = 0
 
 
+def test_poisson_nll_full_gives_target_pytorchs_nan_at_or_below_zero_and_0_up_to_1():
+    # PyTorch: loss + (t log t - t + 0.5 log(2 pi t)).masked_fill(t <= 1, 0); the mask passes
+    # 0, times log's infinite derivative at t = 0 (NaN at t < 0): NaN; on (0, 1]: 0. Above 1
+    # the term's own slope log t + 1 / (2t) and curvature 1 / t - 1 / (2 t^2); -input from
+    # the likelihood (input = 0, log_input=True).
+    def fn(t):
+        return F.poisson_nll_loss(tn.zeros(5, dtype=tn.float64), t, full=True, reduction="sum")
+
+    values = [-1.0, 0.0, 0.5, 1.0, 2.0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (grad,) = gradient(fn, tensor(values))
+        second = np.diag(hessian(fn, tensor(values)))
+    np.testing.assert_allclose(grad, [np.nan, np.nan, 0.0, 0.0, math.log(2.0) + 0.25], rtol=1e-15)
+    np.testing.assert_allclose(second, [np.nan, np.nan, 0.0, 0.0, 0.5 - 0.125], rtol=1e-15)
+    assert fn(tensor(values)).item() == pytest.approx(  # the values stay PyTorch's
+        5.0 + 2 * math.log(2.0) - 2.0 + 0.5 * math.log(4 * math.pi), rel=1e-15
+    )
+
+
 def test_gaussian_nll_below_eps_uses_eps_in_value_and_passes_the_gradient_through():
     # PyTorch clamps a clone of var in place under no_grad: d/dvar is the derivative at eps.
     def fn(v):
