@@ -618,6 +618,20 @@ _ZERO_SECOND_ORDER = {
 }
 
 
+def test_scatter_repeated_indices_give_every_duplicate_grad_gather_as_pytorch():
+    # PyTorch's scatter backward: src gets grad.gather(dim, index) (the overwritten values
+    # too), self gets grad with the written places zeroed; the last write wins the value.
+    x = tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    src = tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    index = tn.tensor([[0, 0, 2], [1, 1, 1]])
+    weights = tn.tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    out = tn.scatter(x, 1, index, src)
+    assert out.tolist() == [[2.0, 0.0, 3.0], [0.0, 6.0, 0.0]]
+    grad_x, grad_src = gradient(lambda a, b: tn.scatter(a, 1, index, b) * weights, x, src)
+    np.testing.assert_array_equal(grad_x, [[0.0, 2.0, 0.0], [4.0, 0.0, 6.0]])
+    np.testing.assert_array_equal(grad_src, np.take_along_axis(weights.data, index.data, 1))
+
+
 @pytest.mark.parametrize("name", sorted(_ZERO_SECOND_ORDER))
 def test_issue_11_second_derivatives_at_their_kinks_are_zero(name):
     fn, values = _ZERO_SECOND_ORDER[name]

@@ -123,6 +123,21 @@ class IndexPut(IndexAdd):
         return out
 
 
+class IndexWrite(IndexAdd):
+    """Zeros of ``shape`` with the ``values`` marked by ``keep`` written at ``index`` (the
+    caller keeps one per position); every value, kept or not, gets the gradient at its
+    position, as PyTorch's scatter (``grad.gather(dim, index)``)."""
+
+    display_name = "scatter"
+
+    @staticmethod
+    def forward(ctx, values, index, shape, keep):
+        ctx.index = index
+        out = np.zeros(shape, values.dtype)
+        out[tuple(np.broadcast_to(i, values.shape)[keep] for i in index)] = values[keep]
+        return out
+
+
 def _diagonal_view(x: np.ndarray, offset: int, first: int, second: int) -> np.ndarray:
     return np.diagonal(x, offset, first, second)
 
