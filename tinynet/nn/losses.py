@@ -2,9 +2,9 @@
 
 Every loss is composed from smooth primitives (``log_softmax``, ``softplus``), so values and
 derivatives of every order are exact and finite for any finite logits (one small Function
-writes out PyTorch's NaN gradient of ``poisson_nll_loss(full=True)`` at a target <= 0). Where PyTorch's
-function has a kink (L1 at 0, Huber at ``|input - target| = delta``), the derivatives follow
-PyTorch's conventions.
+writes out PyTorch's NaN gradient of ``poisson_nll_loss(full=True)`` at a target <= 0).
+Where PyTorch's function has a kink (L1 at 0, Huber at ``|input - target| = delta``), the
+derivatives follow PyTorch's conventions.
 
 Reductions: ``'mean'`` (default), ``'sum'`` or ``'none'``. A ``'mean'`` over nothing (an
 empty batch, or every target equal to ``ignore_index``) is NaN, as PyTorch's 0/0, with a zero
