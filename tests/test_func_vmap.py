@@ -206,10 +206,8 @@ def test_results_are_new_tensors_and_carry_gradients_out():
 
 
 # -- every op of the OpInfo table, mapped over a batch of its sample ----------------------------
-# as_strided is left out: its storage_offset counts in the storage of the tensor a slice
-# views, so each element of the loop reads from the whole batch's memory (torch.func's vmap
-# rule counts it per element).
-SWEEP = [op for op in OPS if op.name != "as_strided"]
+# (as_strided included: each element's memory is its storage, as torch.func's rule)
+SWEEP = list(OPS)
 
 
 def _batch_of_samples(op):
@@ -281,3 +279,35 @@ def test_one_hot_cross_entropy_gives_cross_entropys_per_sample_gradients_in_one_
     assert len(calls) == 1
     for key in params:
         np.testing.assert_allclose(fast[key].data, looped[key].data, rtol=1e-12, atol=1e-15)
+
+
+# -- as_strided: each element's memory is its own storage (torch.func's rule) ------------------
+def test_as_strided_under_vmap_strides_over_each_elements_memory_as_on_the_element_alone():
+    batch = np.arange(24.0).reshape(3, 2, 4)
+
+    def windows(x):
+        return tn.as_strided(x, (3, 2), (2, 1), 1)  # an explicit offset, from the start
+
+    def tail(x):
+        return tn.as_strided(x[1], (2, 2), (1, 1))  # the default offset: the view's own
+
+    for f in (windows, tail):
+        mapped = vmap(f)(batch)
+        alone = np.stack([f(tn.tensor(batch[i].copy())).data for i in range(3)])
+        np.testing.assert_array_equal(mapped.data, alone)
+        per_element = vmap(grad(lambda x, f=f: (f(x) ** 2).sum()))(batch)
+        expected = [grad(lambda x, f=f: (f(x) ** 2).sum())(batch[i].copy()).data for i in range(3)]
+        np.testing.assert_array_equal(per_element.data, np.stack(expected))
+    with pytest.raises(RuntimeError, match="out of bounds for storage of size 64"):
+        vmap(lambda x: tn.as_strided(x, (3,), (4,), 0))(batch)  # 9 > 8 elements: not the next one
+
+
+def test_as_strided_under_nested_vmap_counts_in_the_innermost_element():
+    batch = np.arange(24.0).reshape(2, 3, 4)
+    mapped = vmap(vmap(lambda row: tn.as_strided(row, (2,), (2,), 1)))(batch)
+    np.testing.assert_array_equal(mapped.data, batch[:, :, 1::2])
+
+
+def test_as_strided_under_vmap_of_a_non_leading_dimension_raises_naming_the_fix():
+    with pytest.raises(RuntimeError, match=r"not one C-ordered block.*in_dims=0"):
+        vmap(lambda column: tn.as_strided(column, (2,), (1,), 0), in_dims=1)(np.ones((3, 4)))

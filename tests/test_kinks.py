@@ -113,11 +113,22 @@ def test_logit_with_eps_passes_the_gradient_and_curvature_at_its_bounds_and_zero
     )
 
 
-def test_xlogy_at_x_zero_gives_x_no_gradient_and_y_zero():
+def test_xlogy_at_x_zero_gives_pytorchs_log_y_and_nan_at_the_origin():
+    # PyTorch: xlogy(grad, y) to x, 0 where x = 0 and y <= 0; grad * x / y to y (0 / 0 = NaN).
     with np.errstate(divide="ignore", invalid="ignore"):
-        grad_x, grad_y = gradient(tn.xlogy, tensor([0.0, 0.0, 2.0]), tensor([0.0, 3.0, 4.0]))
-    np.testing.assert_array_equal(grad_x, [0.0, 0.0, math.log(4.0)])
-    np.testing.assert_array_equal(grad_y, [0.0, 0.0, 0.5])  # PyTorch: NaN at x = y = 0
+        grad_x, grad_y = gradient(
+            tn.xlogy, tensor([0.0, 0.0, 0.0, 2.0]), tensor([0.0, 3.0, -1.0, 4.0])
+        )
+    np.testing.assert_array_equal(grad_x, [0.0, math.log(3.0), 0.0, math.log(4.0)])
+    np.testing.assert_array_equal(grad_y, [np.nan, 0.0, -0.0, 0.5])
+
+
+def test_xlogy_second_derivatives_at_the_origin_are_pytorchs_formulas_differentiated():
+    # d(grad_x)/dy = 1 / y masked to 0 at x = 0, y <= 0; d(grad_y)/dx = 1 / y = inf;
+    # d(grad_y)/dy = -x / y^2 = 0 / 0 = NaN; d(grad_x)/dx = 0 (the mask is held).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        second = hessian(_pair(tn.xlogy), tensor([0.0, 0.0]))
+    np.testing.assert_array_equal(second, [[0.0, 0.0], [np.inf, np.nan]])
 
 
 def test_sinc_at_zero_has_gradient_zero_and_pytorchs_held_mask_second_derivative():
@@ -127,10 +138,16 @@ def test_sinc_at_zero_has_gradient_zero_and_pytorchs_held_mask_second_derivative
     np.testing.assert_array_equal(hessian(tn.sinc, x), [[0.0]])  # true curvature: -pi**2 / 3
 
 
-def test_copysign_at_zero_input_gives_no_gradient_and_other_none():
+def test_copysign_at_zero_input_gives_no_gradient_and_other_pytorchs_zeros():
     grad_x, grad_other = gradient(tn.copysign, tensor([0.0, 2.0, -2.0]), tensor([-1.0, -0.0, 3.0]))
     np.testing.assert_array_equal(grad_x, [0.0, -1.0, -1.0])
-    assert grad_other is None or not grad_other.any()
+    np.testing.assert_array_equal(grad_other, [0.0, 0.0, 0.0])  # zeros_like(other), not None
+    # a broadcast other, another float dtype: a zeros .grad of its own shape and dtype
+    other = tn.tensor(-0.0, dtype=tn.float32, requires_grad=True)
+    result = tn.copysign(tensor([0.0, 1.0]), other)
+    assert result.dtype == tn.float64 and np.signbit(result.data).all()
+    result.sum().backward()
+    assert other.grad is not None and other.grad.dtype == tn.float32 and other.grad.item() == 0.0
 
 
 def test_sqrt_derivative_at_zero_is_infinite():
@@ -483,12 +500,29 @@ def test_selu_celu_and_softsign_at_zero():
     np.testing.assert_array_equal(grad, [1.0])
 
 
-def test_hypot_at_the_origin_has_zero_gradient_and_logaddexp_ties_split():
-    grad_a, grad_b = gradient(tn.hypot, tensor([0.0, 3.0]), tensor([0.0, 4.0]))
-    np.testing.assert_array_equal(grad_a, [0.0, 0.6])
-    np.testing.assert_array_equal(grad_b, [0.0, 0.8])
+def test_hypot_and_atan2_at_the_origin_give_pytorchs_nan_and_logaddexp_ties_split():
+    # PyTorch: grad * a / hypot(a, b) and grad * b / (a^2 + b^2): 0 / 0 = NaN at the origin.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad_a, grad_b = gradient(tn.hypot, tensor([0.0, 3.0]), tensor([0.0, 4.0]))
+        np.testing.assert_array_equal(grad_a, [np.nan, 0.6])
+        np.testing.assert_array_equal(grad_b, [np.nan, 0.8])
+        grad_y, grad_x = gradient(tn.atan2, tensor([0.0, 3.0]), tensor([0.0, 4.0]))
+        np.testing.assert_allclose(grad_y, [np.nan, 4 / 25], rtol=1e-15)
+        np.testing.assert_allclose(grad_x, [np.nan, -3 / 25], rtol=1e-15)
     grad_a, grad_b = gradient(tn.logaddexp, tensor([1.0]), tensor([1.0]))
     assert grad_a == grad_b == 0.5
+
+
+@pytest.mark.parametrize("op", [tn.hypot, tn.atan2], ids=["hypot", "atan2"])
+def test_hypot_and_atan2_second_derivatives_at_the_origin_are_nan_and_a_zero_gradient_stays_0(op):
+    # PyTorch's first-order formulas differentiated: 1 / 0 and 0 / 0 terms, NaN everywhere.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        second = hessian(_pair(op), tensor([0.0, 0.0]))
+        assert np.isnan(second).all()
+        # the branch `where` did not select passes a zero gradient: 0, tinynet's rule
+        x = tensor([0.0, 0.0])
+        (grad,) = gradient(lambda t: tn.where(t > 1.0, _pair(op)(t), 0.0), x)
+    np.testing.assert_array_equal(grad, [0.0, 0.0])
 
 
 def test_logaddexp_logsigmoid_and_expm1_are_stable():
@@ -525,8 +559,6 @@ _ZERO_SECOND_ORDER = {
     "selu": (tn.selu, [0.0]),
     "celu": (lambda x: tn.celu(x, 0.5), [0.0]),
     "softsign": (tn.softsign, [0.0]),
-    "hypot": (_pair(tn.hypot), [0.0, 0.0]),
-    "atan2": (_pair(tn.atan2), [0.0, 0.0]),
     "sort": (lambda x: tn.sort(x)[0] * _weights(3), [1.0, 1.0, 0.0]),
     "topk": (lambda x: tn.topk(x, 2)[0] * _weights(2), [1.0, 1.0, 0.0]),
     "cummax": (lambda x: tn.cummax(x, 0)[0] * _weights(3), [1.0, 1.0, 0.0]),
@@ -584,6 +616,20 @@ _ZERO_SECOND_ORDER = {
         [1.0, 1.0, 1.0],
     ),
 }
+
+
+def test_scatter_repeated_indices_give_every_duplicate_grad_gather_as_pytorch():
+    # PyTorch's scatter backward: src gets grad.gather(dim, index) (the overwritten values
+    # too), self gets grad with the written places zeroed; the last write wins the value.
+    x = tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    src = tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    index = tn.tensor([[0, 0, 2], [1, 1, 1]])
+    weights = tn.tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    out = tn.scatter(x, 1, index, src)
+    assert out.tolist() == [[2.0, 0.0, 3.0], [0.0, 6.0, 0.0]]
+    grad_x, grad_src = gradient(lambda a, b: tn.scatter(a, 1, index, b) * weights, x, src)
+    np.testing.assert_array_equal(grad_x, [[0.0, 2.0, 0.0], [4.0, 0.0, 6.0]])
+    np.testing.assert_array_equal(grad_src, np.take_along_axis(weights.data, index.data, 1))
 
 
 @pytest.mark.parametrize("name", sorted(_ZERO_SECOND_ORDER))
@@ -670,17 +716,42 @@ def test_smooth_l1_at_beta_takes_the_linear_branch_and_beta_zero_is_l1():
     np.testing.assert_array_equal(grad, [0.0])
 
 
-def test_kl_div_at_a_zero_target_counts_zero_log_zero_as_zero():
-    # Target gradient log(t) + 1 - input where t > 0; at t = 0 the 0 log 0 branch passes 0,
-    # so only -input remains (PyTorch: NaN, from xlogy's t / t).
+def test_kl_div_at_a_zero_target_gives_pytorchs_nan_through_xlogy():
+    # PyTorch 2: xlogy(t, t) - t * input. To t: xlogy(grad, t) (0 at t = 0, where t <= 0)
+    # + grad * t / t (0 / 0 = NaN) - input; log(t) + 1 - input where t > 0. To input: -t.
     log_q = tn.tensor(np.log([0.5, 0.5]))
 
     def fn(t):
         return F.kl_div(log_q, t, reduction="sum")
 
-    (grad,) = gradient(fn, tensor([0.0, 1.0]))
-    np.testing.assert_allclose(grad, [math.log(2.0), 1.0 + math.log(2.0)], rtol=1e-15)
-    np.testing.assert_array_equal(hessian(fn, tensor([0.0, 1.0])), [[0.0, 0.0], [0.0, 1.0]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (grad,) = gradient(fn, tensor([0.0, 1.0]))
+        np.testing.assert_allclose(grad, [np.nan, 1.0 + math.log(2.0)], rtol=1e-15)
+        # second order: d/dt (t / t) at 0 is 1 / 0 - 0 / 0 = NaN; 1 / t where t > 0. The
+        # row of t1 has 0 at t0, a zero gradient times t0's 1 / 0 (tinynet's rule; PyTorch NaN)
+        np.testing.assert_array_equal(hessian(fn, tensor([0.0, 1.0])), [[np.nan, 0.0], [0.0, 1.0]])
+        log_p = tensor(np.log([0.5, 0.5]))
+        (grad_input,) = gradient(lambda q: F.kl_div(q, tensor([0.0, 1.0]), reduction="sum"), log_p)
+    np.testing.assert_array_equal(grad_input, [0.0, -1.0])  # -target: finite at t = 0
+
+
+def test_poisson_nll_full_gives_target_pytorchs_nan_at_or_below_zero_and_0_up_to_1():
+    # PyTorch: loss + (t log t - t + 0.5 log(2 pi t)).masked_fill(t <= 1, 0); the mask passes
+    # 0, times log's infinite derivative at t = 0 (NaN at t < 0): NaN; on (0, 1]: 0. Above 1
+    # the term's own slope log t + 1 / (2t) and curvature 1 / t - 1 / (2 t^2); -input from
+    # the likelihood (input = 0, log_input=True).
+    def fn(t):
+        return F.poisson_nll_loss(tn.zeros(5, dtype=tn.float64), t, full=True, reduction="sum")
+
+    values = [-1.0, 0.0, 0.5, 1.0, 2.0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (grad,) = gradient(fn, tensor(values))
+        second = np.diag(hessian(fn, tensor(values)))
+    np.testing.assert_allclose(grad, [np.nan, np.nan, 0.0, 0.0, math.log(2.0) + 0.25], rtol=1e-15)
+    np.testing.assert_allclose(second, [np.nan, np.nan, 0.0, 0.0, 0.5 - 0.125], rtol=1e-15)
+    assert fn(tensor(values)).item() == pytest.approx(  # the values stay PyTorch's
+        5.0 + 2 * math.log(2.0) - 2.0 + 0.5 * math.log(4 * math.pi), rel=1e-15
+    )
 
 
 def test_gaussian_nll_below_eps_uses_eps_in_value_and_passes_the_gradient_through():

@@ -17,11 +17,59 @@ def test_det_gradient_of_a_2x2_is_its_cofactor_matrix():
     np.testing.assert_allclose(a.grad.data, [[5.0, -3.0], [-2.0, 1.0]], rtol=1e-12)
 
 
-def test_det_gradient_at_a_singular_matrix_raises_instead_of_returning_garbage():
+def cofactors(a: np.ndarray) -> np.ndarray:
+    """The cofactor matrix by its definition: signed determinants of the minors."""
+    n = a.shape[0]
+    minor = lambda i, j: np.delete(np.delete(a, i, 0), j, 1)  # noqa: E731
+    return np.array(
+        [[(-1) ** (i + j) * np.linalg.det(minor(i, j)) for j in range(n)] for i in range(n)]
+    )
+
+
+def singular_matrices():
+    rng = np.random.default_rng(0)
+    yield np.array([[1.0, 2.0], [2.0, 4.0]])  # an exact zero pivot
+    for n in (3, 4):  # rank n - 1: the cofactor matrix is rank one, not 0
+        yield rng.standard_normal((n, n - 1)) @ rng.standard_normal((n - 1, n))
+    yield np.zeros((3, 3))  # rank n - 2: all cofactors 0
+
+
+@pytest.mark.parametrize("a", list(singular_matrices()), ids=["pivot", "rank2", "rank3", "zero"])
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix_at_both_orders(a):
+    # PyTorch's det backward is defined there (the SVD formula): det is a polynomial, its
+    # gradient the cofactor matrix adj(A).T, its second derivative exact too.
+    A = t(a, requires_grad=True)
+    assert abs(tn.linalg.det(A).item()) < 1e-14
+    tn.linalg.det(A).backward()
+    np.testing.assert_allclose(A.grad.data, cofactors(a), rtol=1e-10, atol=1e-13)
+    assert np.abs(cofactors(a)).max() > 0.1 or not a.any()  # the check is not of zeros
+    assert tn.gradcheck(tn.linalg.det, (t(a, True),))
+    assert tn.gradgradcheck(tn.linalg.det, (t(a, True),))
+
+
+def test_det_second_derivative_at_the_zero_matrix_is_the_constant_of_ad_minus_bc():
+    a = t(np.zeros((2, 2)), requires_grad=True)
+    (first,) = tn.grad(tn.linalg.det(a), a, create_graph=True)
+    rows = [tn.grad(first.reshape(-1)[i], a, retain_graph=True)[0].data.ravel() for i in range(4)]
+    np.testing.assert_array_equal(rows, [[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]])
+    with pytest.raises(RuntimeError, match="once_differentiable"):  # toward a third order
+        tn.grad(first[0, 0], a, create_graph=True)
+
+
+def test_det_of_a_batch_mixing_singular_and_invertible_matrices_gives_each_its_cofactors():
+    batch = np.stack([np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[2.0, 1.0], [0.5, 3.0]])])
+    A = t(batch, requires_grad=True)
+    tn.linalg.det(A).sum().backward()
+    np.testing.assert_allclose(A.grad.data, [cofactors(m) for m in batch], rtol=1e-12)
+
+
+def test_slogdet_gradient_at_a_singular_matrix_is_cofactors_over_zero_not_an_error():
     a = t([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
-    assert tn.linalg.det(a).item() == pytest.approx(0.0, abs=1e-12)
-    with pytest.raises(np.linalg.LinAlgError, match="singular"):
-        tn.linalg.det(a).backward()
+    sign, logabsdet = tn.linalg.slogdet(a)
+    assert sign.item() == 0.0 and logabsdet.item() == -np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logabsdet.backward()
+    np.testing.assert_array_equal(a.grad.data, [[np.inf, -np.inf], [-np.inf, np.inf]])
 
 
 def test_inv_and_solve_of_a_singular_matrix_name_the_op():

@@ -340,13 +340,14 @@ def test_scatter_add_accumulates_forward_and_backward():
     assert src.grad.tolist() == [10.0, 30.0, 10.0]
 
 
-def test_scatter_last_write_wins_and_only_it_gets_a_gradient():
+def test_scatter_last_write_wins_and_every_duplicate_gets_its_places_gradient():
+    # PyTorch: the CPU writes in order (the last wins); src's gradient is grad.gather(dim, index)
     x, src = leaf([0.0, 0.0, 0.0]), leaf([1.0, 2.0, 3.0])
     out = x.scatter(0, tn.tensor([0, 2, 0]), src)
     assert out.tolist() == [3.0, 0.0, 2.0]
-    out.sum().backward()
-    assert x.grad.tolist() == [0.0, 1.0, 0.0]
-    assert src.grad.tolist() == [0.0, 1.0, 1.0]
+    (out * tn.tensor([10.0, 20.0, 30.0], dtype=tn.float64)).sum().backward()
+    assert x.grad.tolist() == [0.0, 20.0, 0.0]
+    assert src.grad.tolist() == [10.0, 30.0, 10.0]
     assert tn.scatter(tn.zeros(2), 0, tn.tensor([1]), value=5.0).tolist() == [0.0, 5.0]
 
 

@@ -25,6 +25,7 @@ from tinynet._batching import BatchedTensor, batched
 from tinynet._random import default_generator, get_rng_state, set_rng_state
 from tinynet.errors import ArgumentError, ShapeError
 from tinynet.functional import stack
+from tinynet.ops.movement import elements_own_storage
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -919,18 +920,27 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
             guard.after()  # the loop would raise on its first element too
             if output is not _LOOP:
                 return _batched_outputs_of_one_call(name, output, out_dims, batch_size, leaves)
-        outputs = []
-        for index in range(batch_size):
-            sliced = [
-                leaf if dim is None else leaf[(slice(None),) * dim + (index,)]
-                for leaf, dim in zip(leaves, dims)
-            ]
-            guard.before()
-            outputs.append(func(*_unflatten(sliced, spec), **kwargs))
-            guard.after()
+        outputs = [
+            _call_on_element(func, index, dims, leaves, spec, kwargs, guard)
+            for index in range(batch_size)
+        ]
         return _batched_outputs(name, outputs, out_dims)
 
     return wrapped
+
+
+def _call_on_element(func, index: int, dims, leaves, spec, kwargs, guard):
+    """vmap's loop: ``func`` on element ``index`` of the mapped leaves."""
+    sliced = [
+        leaf if dim is None else leaf[(slice(None),) * dim + (index,)]
+        for leaf, dim in zip(leaves, dims)
+    ]
+    guard.before()
+    elements = [leaf.data for leaf, dim in zip(sliced, dims) if dim is not None]
+    with elements_own_storage(elements):  # as_strided counts in each element's memory
+        output = func(*_unflatten(sliced, spec), **kwargs)
+    guard.after()
+    return output
 
 
 if not typing.TYPE_CHECKING:  # type checkers keep a misspelt tn.func.name an error

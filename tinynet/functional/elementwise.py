@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from tinynet import ops
+from tinynet._grad_mode import is_grad_enabled
 from tinynet.autograd import not_replayable, traced_call
 from tinynet.errors import DTypeError
 from tinynet.ops._args import (
@@ -431,7 +432,7 @@ def copysign(input, other) -> Tensor:
     ``torch.copysign``; integers give the default float dtype.
 
     The gradient to ``input`` is ``copysign(1, input) * copysign(1, other)``, 0 where
-    ``input`` is 0 (PyTorch's rule); ``other`` gets none.
+    ``input`` is 0 (PyTorch's rule); ``other`` gets zeros (PyTorch's ``zeros_like(other)``).
 
     >>> import tinynet as tn
     >>> tn.copysign(tn.tensor([1.0, -2.0, 3.0]), tn.tensor([-0.0, 1.0, -1.0])).tolist()
@@ -445,7 +446,13 @@ def copysign(input, other) -> Tensor:
     except ValueError:
         raise broadcast_error("copysign", x.shape, y.shape) from None
     magnitude = ops.abs(x)
-    return ops.where(negative, ops.neg(magnitude), magnitude)
+    out = ops.where(negative, ops.neg(magnitude), magnitude)
+    if y.requires_grad and is_grad_enabled():
+        # PyTorch's zeros_like(other): a branch never selected gives other a zero gradient,
+        # and the values (signed zeros included) stay out's
+        never = np.zeros(out.shape, np.bool_)
+        out = ops.where(never, ops.cast(y, out.dtype), out)
+    return out
 
 
 def _negative_sign(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -112,7 +112,9 @@ def _last_occurrence(shape: tuple, *target: np.ndarray) -> np.ndarray:
 @dim_aliases
 def scatter(x, dim: int, index, src=None, value=None, reduce=None) -> Tensor:
     """``x`` with ``src`` (or the number ``value``) written at ``index`` along ``dim``
-    (``torch.scatter``). Where indices repeat, the last write wins, and only it gets a gradient.
+    (``torch.scatter``). Where indices repeat, the last write wins (PyTorch's CPU order);
+    every element of ``src`` gets the gradient of the place it is written to, the
+    overwritten ones included, as PyTorch's ``grad.gather(dim, index)``.
 
     >>> import tinynet as tn
     >>> tn.scatter(tn.zeros(3), 0, tn.tensor([2, 0]), tn.tensor([5.0, 6.0])).tolist()
@@ -129,7 +131,7 @@ def scatter(x, dim: int, index, src=None, value=None, reduce=None) -> Tensor:
         return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
     _, target, src = _scatter_index(x, dim, index, src, "scatter")
     keep = traced_call(_last_occurrence, x.shape, *target)  # each replay's repeats
-    written = _scattered(ops.where(keep, src, 0.0), target, x.shape)
+    written = ops.movement.IndexWrite.apply(src, target, x.shape, keep)
     return ops.where(_traced_occupied(x.shape, *target), written, x)
 
 

@@ -1,9 +1,10 @@
 """Loss functions with PyTorch's names, arguments and semantics, as functions and as modules.
 
 Every loss is composed from smooth primitives (``log_softmax``, ``softplus``), so values and
-derivatives of every order are exact and finite for any finite logits. Where PyTorch's
-function has a kink (L1 at 0, Huber at ``|input - target| = delta``), the derivatives follow
-PyTorch's conventions.
+derivatives of every order are exact and finite for any finite logits (one small Function
+writes out PyTorch's NaN gradient of ``poisson_nll_loss(full=True)`` at a target <= 0).
+Where PyTorch's function has a kink (L1 at 0, Huber at ``|input - target| = delta``), the
+derivatives follow PyTorch's conventions.
 
 Reductions: ``'mean'`` (default), ``'sum'`` or ``'none'``. A ``'mean'`` over nothing (an
 empty batch, or every target equal to ``ignore_index``) is NaN, as PyTorch's 0/0, with a zero
@@ -25,7 +26,7 @@ import numpy as np
 
 from tinynet import functional as _composite
 from tinynet import ops
-from tinynet.autograd import traced_call, traced_check
+from tinynet.autograd import Function, traced_call, traced_check
 from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.nn.module import Module
 from tinynet.ops._args import as_array, as_tensor
@@ -304,8 +305,9 @@ def kl_div(
 ) -> Tensor:
     """Kullback-Leibler divergence ``target * (log(target) - input)`` of log-probabilities.
 
-    ``input`` holds log-probabilities; ``target`` probabilities (``0 * log 0 = 0``, as
-    PyTorch's ``xlogy``) or, with ``log_target=True``, log-probabilities:
+    ``input`` holds log-probabilities; ``target`` probabilities (PyTorch's
+    ``xlogy(target, target) - target * input``: ``0 * log 0 = 0``, and the gradient to a
+    zero ``target`` is NaN, xlogy's ``0 / 0``) or, with ``log_target=True``, log-probabilities:
     ``exp(target) * (target - input)``. ``reduction='batchmean'`` divides the sum by the
     batch size ``input.shape[0]`` (the true KL divergence per sample); ``'mean'`` divides by
     the number of elements and warns that it is not the divergence, as PyTorch.
@@ -330,7 +332,7 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        loss = _xlogx(target) - target * input
+        loss = ops.xlogy(target, target) - target * input  # PyTorch's own formula
     if reduction != "batchmean":
         return _reduce(loss, reduction)
     if input.ndim == 0:
@@ -390,14 +392,6 @@ def _variance(var, input: Tensor) -> Tensor:
 
 def _any_negative(values: np.ndarray) -> bool:
     return bool((values < 0).any())
-
-
-def _xlogx(x: Tensor) -> Tensor:
-    """``x log x`` with ``0 log 0 = 0`` and gradient 0 there; NaN for ``x < 0``."""
-    if not traced_check(_contains, x.data, 0.0):
-        return x * x.log()
-    zero = ops.eq(x.detach(), 0.0)
-    return ops.where(zero, 0.0, x * ops.where(zero, 1.0, x).log())
 
 
 # -- classification from class scores -----------------------------------------------------------
@@ -700,7 +694,9 @@ def poisson_nll_loss(
     (``input - target * log(input + eps)``).
 
     ``full`` adds Stirling's ``target log(target) - target + 0.5 log(2 pi target)`` where
-    ``target > 1`` (0 elsewhere, with no gradient to ``target`` there; PyTorch: NaN at 0).
+    ``target > 1`` (0 elsewhere). Its gradient to ``target`` is PyTorch's: 0 on ``(0, 1]``,
+    NaN where ``target <= 0`` (PyTorch masks the term after computing it, and ``log`` there
+    gives its backward ``0 * inf``).
 
     >>> import tinynet as tn
     >>> round(poisson_nll_loss(tn.tensor([0.0, 1.0]), tn.tensor([1.0, 2.0])).item(), 6)
@@ -714,11 +710,32 @@ def poisson_nll_loss(
     else:
         loss = input - target * (input + eps).log()
     if full:
-        above = ops.gt(target.detach(), 1.0)
-        safe = ops.where(above, target, 2.0)  # log of a count <= 1 is never taken
-        stirling = safe * safe.log() - safe + 0.5 * (safe * (2 * math.pi)).log()
-        loss = loss + ops.where(above, stirling, 0.0)
+        loss = loss + _StirlingTerm.apply(target)
     return _reduce(loss, reduction)
+
+
+class _StirlingTerm(Function):
+    """PyTorch's ``(t log t - t + 0.5 log(2 pi t)).masked_fill(t <= 1, 0)`` with its
+    gradient at every order: its own derivatives where ``t > 1``, 0 on ``(0, 1]`` and NaN
+    where ``t <= 0``. PyTorch gets that NaN from the zero gradient its mask passes times
+    ``log``'s infinite (or NaN) derivative; tinynet's rule would make it 0, so the masked
+    branch's slope is written out (``t * nan`` keeps it NaN at second order)."""
+
+    @staticmethod
+    def forward(ctx, t):
+        above = t > 1
+        safe = np.where(above, t, np.asarray(2.0, t.dtype))  # no log of a count <= 1
+        term = safe * np.log(safe) - safe + 0.5 * np.log(safe * (2 * math.pi))
+        return np.where(above, term, np.zeros((), t.dtype))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (t,) = ctx.inputs
+        above = traced_call(np.greater, t.data, 1.0)
+        undefined = traced_call(np.less_equal, t.data, 0.0)
+        safe = ops.where(above, t, 2.0)
+        masked = ops.where(undefined, t * float("nan"), 0.0)
+        return grad_output * ops.where(above, safe.log() + 0.5 / safe, masked)
 
 
 def _sign_target(target, input: Tensor) -> Tensor:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinynet._grad_mode import grad_mode
-from tinynet.autograd import Function, traced_check
+from tinynet.autograd import Function, once_differentiable, traced_check
 from tinynet.errors import ShapeError
 from tinynet.ops._args import as_tensor, binary
 from tinynet.ops.movement import concatenate, ones_column, row_sum
@@ -302,12 +302,16 @@ class Det(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (a,) = ctx.inputs
+        column = grad_output.reshape(*grad_output.shape, 1, 1)
+        if traced_check(_near_singular, ctx.output.data):
+            return column * _Cofactors.apply(a)  # PyTorch's SVD formula: no inverse
         scale = (grad_output * ctx.output).reshape(*grad_output.shape, 1, 1)
-        return scale * _mT(_singular_checked_inv(a, "det"))
+        return scale * _mT(Inv.apply(a))
 
 
 class LogAbsDet(Function):
     display_name = "slogdet"
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -317,17 +321,69 @@ class LogAbsDet(Function):
     def backward(ctx, grad_output):
         (a,) = ctx.inputs
         scale = grad_output.reshape(*grad_output.shape, 1, 1)
-        return scale * _mT(_singular_checked_inv(a, "slogdet"))
+        if not traced_check(_any_singular, ctx.output.data):
+            return scale * _mT(Inv.apply(a))
+        # inv(A).T = cofactors / det: inf or NaN where det = 0 (PyTorch's solve there is
+        # unchecked at first order: inf or NaN too)
+        sign = Tensor.wrap(
+            np.asarray(_lapack("slogdet", lambda m: np.linalg.slogdet(m)[0], a.data))
+        )
+        determinant = (sign * ctx.output.exp()).reshape(*grad_output.shape, 1, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return scale * _Cofactors.apply(a) / determinant
 
 
-def _singular_checked_inv(a: Tensor, name: str) -> Tensor:
-    try:
-        return Inv.apply(a)
-    except np.linalg.LinAlgError:
-        raise np.linalg.LinAlgError(
-            f"{name}: the gradient at a singular matrix is not computed by tinynet (it is the "
-            "adjugate there); move away from singular matrices or regularize"
-        ) from None
+def _any_singular(logabsdet: np.ndarray) -> bool:
+    """An exactly singular matrix: LU met a zero pivot, log|det| is -inf."""
+    return bool(np.isneginf(logabsdet).any())
+
+
+def _near_singular(det: np.ndarray) -> bool:
+    """PyTorch's switch to the SVD formula for det's gradient: ``|det| < 100 eps``."""
+    return bool((np.abs(det) < 100 * np.finfo(det.dtype).eps).any())
+
+
+class _Cofactors(Function):
+    """The cofactor matrix ``adj(A).T`` (det's gradient) of each square matrix, singular or
+    not, as PyTorch's SVD formula: with ``A = U diag(s) Vh``, ``det(U) det(Vh) U diag(p) Vh``,
+    ``p[i]`` the product of the singular values other than ``s[i]`` (no division). Its own
+    gradient (det's second derivative) is exact too; a third order raises."""
+
+    @staticmethod
+    def forward(ctx, a):
+        u, s, vh = _lapack("svd", np.linalg.svd, a)
+        ctx.factors = u, s, vh
+        ctx.orientation = np.linalg.det(u) * np.linalg.det(vh)  # +-1
+        others = _products_of_others(s, 1)
+        return ctx.orientation[..., None, None] * (u * others[..., None, :]) @ vh
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        # det(U (S + B) Vh) = det(U) det(Vh) det(S + B), B = U.T dA Vh.T: the second-order
+        # terms sum m_ij (B_ii B_jj - B_ij B_ji) over i < j, m_ij = prod_{k != i, j} s_k.
+        # So the gradient of <G, cofactors(A)> is U M Vh, H = U.T G Vh.T, with
+        # M_ii = sum_{j != i} m_ij H_jj and M_ij = -m_ij H_ji off the diagonal.
+        u, s, vh = ctx.factors
+        h = np.swapaxes(u, -1, -2) @ grad_output.data @ np.swapaxes(vh, -1, -2)
+        pairs = _products_of_others(s, 2)
+        diagonal = np.einsum("...ij,...jj->...i", pairs, h)
+        m = -pairs * np.swapaxes(h, -1, -2)
+        n = s.shape[-1]
+        m[..., np.arange(n), np.arange(n)] = diagonal
+        return Tensor.wrap(ctx.orientation[..., None, None] * (u @ m @ vh))
+
+
+def _products_of_others(s: np.ndarray, left_out: int) -> np.ndarray:
+    """Products of ``s`` along its last axis leaving out one element (``left_out=1``: shape
+    ``(..., n)``) or a pair (``2``: ``(..., n, n)``, 0 on the diagonal); exact with zeros."""
+    n = s.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    if left_out == 1:
+        return np.where(eye, 1.0, s[..., None, :]).prod(axis=-1).astype(s.dtype)
+    out = eye[:, None, :] | eye[None, :, :]  # k == i or k == j
+    products = np.where(out, 1.0, s[..., None, None, :]).prod(axis=-1).astype(s.dtype)
+    return np.where(eye, np.zeros((), s.dtype), products)
 
 
 class Solve(Function):
@@ -570,8 +626,9 @@ def inv(A: TensorLike) -> Tensor:
 def det(A: TensorLike) -> Tensor:
     """The determinant of each square matrix in ``A``.
 
-    Its gradient ``det(A) * inv(A).T`` is computed where ``A`` is invertible; at a singular
-    matrix backward raises ``LinAlgError`` (PyTorch returns the adjugate there).
+    Its gradient is the cofactor matrix ``adj(A).T``: ``det(A) * inv(A).T`` where
+    ``|det(A)| >= 100 eps``, else, singular matrices included, PyTorch's SVD formula (exact,
+    no inverse; its second derivative too, a third order raises).
 
     >>> import tinynet as tn
     >>> round(tn.linalg.det(tn.tensor([[1.0, 2.0], [3.0, 4.0]])).item(), 6)
@@ -586,7 +643,8 @@ def slogdet(A: TensorLike) -> SlogdetResult:
     """``(sign, logabsdet)`` of each square matrix: ``det = sign * exp(logabsdet)``, a named
     tuple as PyTorch's (``.sign``, ``.logabsdet``).
 
-    ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(A).T``.
+    ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(A).T``, at a
+    singular matrix the cofactors over 0 (inf or NaN, as PyTorch's), not an error.
 
     >>> import tinynet as tn
     >>> sign, logabsdet = tn.linalg.slogdet(tn.tensor([[0.0, 2.0], [3.0, 0.0]]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
 from collections.abc import Sequence
@@ -123,6 +125,21 @@ class IndexPut(IndexAdd):
         return out
 
 
+class IndexWrite(IndexAdd):
+    """Zeros of ``shape`` with the ``values`` marked by ``keep`` written at ``index`` (the
+    caller keeps one per position); every value, kept or not, gets the gradient at its
+    position, as PyTorch's scatter (``grad.gather(dim, index)``)."""
+
+    display_name = "scatter"
+
+    @staticmethod
+    def forward(ctx, values, index, shape, keep):
+        ctx.index = index
+        out = np.zeros(shape, values.dtype)
+        out[tuple(np.broadcast_to(i, values.shape)[keep] for i in index)] = values[keep]
+        return out
+
+
 def _diagonal_view(x: np.ndarray, offset: int, first: int, second: int) -> np.ndarray:
     return np.diagonal(x, offset, first, second)
 
@@ -186,6 +203,58 @@ def _element_offset(x: np.ndarray) -> int:
     owner = _storage(x)
     at = x.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
     return at // max(x.itemsize, 1)
+
+
+# vmap's loop: the memory of each mapped element while ``func`` runs on it, as
+# (storage, first element, element count, one C-ordered block); innermost vmap last.
+_LOOP_ELEMENTS: contextvars.ContextVar[tuple] = contextvars.ContextVar("loop_elements", default=())
+
+
+@contextlib.contextmanager
+def elements_own_storage(arrays: Sequence[np.ndarray]):
+    """While ``tn.func.vmap``'s loop runs its function on one element of each mapped input
+    (``arrays``, slices of the batches), ``as_strided`` takes an element's memory as its own
+    storage, as torch.func does: offsets count from the element's start, and the view stays
+    inside it. An element that is not one C-ordered block has no such storage."""
+    elements = []
+    for array in arrays:
+        owner = array
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        first, last = _address_range(array, owner)
+        elements.append((owner, first, last - first + 1, array.flags.c_contiguous))
+    token = _LOOP_ELEMENTS.set(_LOOP_ELEMENTS.get() + tuple(elements))
+    try:
+        yield
+    finally:
+        _LOOP_ELEMENTS.reset(token)
+
+
+def _address_range(x: np.ndarray, owner: np.ndarray) -> tuple[int, int]:
+    """The first and last element of ``owner`` that ``x`` touches."""
+    itemsize = max(x.itemsize, 1)
+    start = (x.__array_interface__["data"][0] - owner.__array_interface__["data"][0]) // itemsize
+    if x.size == 0:
+        return start, start - 1
+    spans = [(n - 1) * (step // itemsize) for n, step in zip(x.shape, x.strides)]
+    return start + sum(min(0, span) for span in spans), start + sum(max(0, span) for span in spans)
+
+
+def _loop_element(x: np.ndarray, owner: np.ndarray) -> tuple[int, int] | None:
+    """``(first element, count)`` of the vmap loop element whose memory holds ``x``, if any."""
+    first, last = _address_range(x, owner)
+    for storage, start, count, block in reversed(_LOOP_ELEMENTS.get()):
+        if storage is owner and start <= first and last < start + count:
+            if not block:
+                raise RuntimeError(
+                    "as_strided inside tn.func.vmap: an element of the mapped input is not one "
+                    "C-ordered block of memory (the mapped dimension is not the outermost one), "
+                    "so it has no storage of its own to stride over; map a contiguous tensor "
+                    "over its first dimension (x.movedim(dim, 0).contiguous(), in_dims=0), as "
+                    "torch.func requires"
+                )
+            return start, count
+    return None
 
 
 class AsStrided(Function):
@@ -470,18 +539,20 @@ def as_strided(
     if any(n < 0 for n in size):
         raise RuntimeError(f"as_strided: negative size in {list(size)}")
     owner = _storage(x.data)
-    offset = _element_offset(x.data) if storage_offset is None else int(storage_offset)
+    # under vmap's loop, the element's own memory is its storage (torch.func's rule)
+    start, storage_size = _loop_element(x.data, owner) or (0, owner.size)
+    offset = _element_offset(x.data) - start if storage_offset is None else int(storage_offset)
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    if needed > owner.size:
+    if needed > storage_size:
         raise RuntimeError(
             f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
             f"and itemsize {x.data.itemsize} requiring a storage size of "
             f"{needed * x.data.itemsize} are out of bounds for storage of size "
-            f"{owner.size * x.data.itemsize}"
+            f"{storage_size * x.data.itemsize}"
         )
-    result = AsStrided.apply(x, size, stride, offset)
+    result = AsStrided.apply(x, size, stride, start + offset)
     if result.grad_fn is not None and (result.grad_fn.positions < 0).any():
         raise RuntimeError(
             "as_strided: the view reaches memory outside this tensor (another part of the "

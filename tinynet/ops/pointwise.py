@@ -4,9 +4,9 @@ activations whose kinks follow PyTorch.
 
 Conventions (see docs/autograd.md): rounding functions and ``sign`` have zero gradients
 everywhere; ``fmod``/``remainder`` pass the gradient to the dividend and
-``-trunc(a / b)`` / ``-floor(a / b)`` times it to the divisor; ``hypot`` at ``(0, 0)`` has
-gradient 0; ``hardtanh`` passes the gradient strictly inside its bounds only; ``atan2`` at the origin
-has gradient 0 (a zero numerator over a zero denominator, as everywhere in tinynet).
+``-trunc(a / b)`` / ``-floor(a / b)`` times it to the divisor; ``hypot`` and ``atan2`` at
+``(0, 0)`` have PyTorch's gradient NaN (0 / 0; 0 where the incoming gradient is 0);
+``hardtanh`` passes the gradient strictly inside its bounds only.
 
 >>> import tinynet as tn
 >>> tn.floor(tn.tensor([1.5, -1.5])).tolist()
@@ -196,13 +196,16 @@ class Atan2(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
+        # PyTorch's atan2_backward: grad * x / (x^2 + y^2) and grad * -y / (x^2 + y^2);
+        # NaN at the origin (0 / 0), unless the incoming gradient is 0 (tinynet's rule).
         y, x = ctx.inputs
-        squared = x * x + y * y
         needs_y, needs_x = ctx.needs_input_grad
-        return (
-            divided_gradient(grad_output * x, squared) if needs_y else None,
-            -divided_gradient(grad_output * y, squared) if needs_x else None,
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            squared = x * x + y * y
+            return (
+                scaled_gradient(grad_output, x / squared) if needs_y else None,
+                scaled_gradient(grad_output, -y / squared) if needs_x else None,
+            )
 
 
 class LogAddExp(Function):
@@ -225,7 +228,7 @@ class LogAddExp(Function):
 
 
 class Hypot(Function):
-    """``sqrt(a**2 + b**2)`` without overflow; gradient 0 at the origin."""
+    """``sqrt(a**2 + b**2)`` without overflow; gradient NaN at the origin, as PyTorch."""
 
     saves_output = True
     # The cone at the origin: a step of one coordinate crosses it while the other is 0.
@@ -242,13 +245,16 @@ class Hypot(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
+        # PyTorch's grad * a / hypot(a, b): NaN at the origin (0 / 0), unless the incoming
+        # gradient is 0 (tinynet's rule: a zero gradient times any local derivative is 0).
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
         out = ctx.output
-        return (
-            divided_gradient(grad_output * a, out) if needs_a else None,
-            divided_gradient(grad_output * b, out) if needs_b else None,
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (
+                scaled_gradient(grad_output, a / out) if needs_a else None,
+                scaled_gradient(grad_output, b / out) if needs_b else None,
+            )
 
 
 class Erfc(Function):
@@ -267,12 +273,10 @@ class Erfc(Function):
 
 
 class Xlogy(Function):
-    """``x * log(y)``, 0 where ``x`` is 0 and ``y`` is not NaN; PyTorch's gradients:
-    ``xlogy(x != 0, y)`` to ``x`` (0 at ``x = 0``, where a step in ``x`` meets ``log(y)``)
-    and ``x / y`` to ``y`` (at ``x = y = 0`` taken as 0, as everywhere in tinynet; PyTorch:
-    NaN)."""
-
-    kinks = staticmethod(lambda x, y: [("x = 0", signed_difference(x, 0))])
+    """``x * log(y)``, 0 where ``x`` is 0 and ``y`` is not NaN; PyTorch's gradients (its
+    derivatives.yaml): ``xlogy(grad, y)`` to ``x``, set to 0 where ``x = 0`` and ``y <= 0``
+    (where ``x * log(y)`` is undefined nearby), and ``grad * x / y`` to ``y`` (NaN at
+    ``x = y = 0``; 0 where ``grad`` is 0, tinynet's rule)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -286,21 +290,17 @@ class Xlogy(Function):
         needs_x, needs_y = ctx.needs_input_grad
         grad_x = grad_y = None
         if needs_x:
-            nonzero = Tensor.wrap(traced_call(_nonzero_as, x.data, y.data.dtype))
-            grad_x = grad_output * Xlogy.apply(nonzero, y)
+            grad_x = Xlogy.apply(grad_output, y)
+            undefined = traced_call(_zero_over_nonpositive, x.data, y.data)
+            grad_x = where(undefined, 0.0, grad_x)
         if needs_y:
             with np.errstate(divide="ignore", invalid="ignore"):
-                grad_y = grad_output * x / y
-            grad_y = where(traced_call(_both_zero, x.data, y.data), 0.0, grad_y)
+                grad_y = scaled_gradient(grad_output, x / y)
         return grad_x, grad_y
 
 
-def _nonzero_as(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    return (x != 0).astype(dtype)
-
-
-def _both_zero(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.asarray((x == 0) & (y == 0))
+def _zero_over_nonpositive(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray((x == 0) & (y <= 0))
 
 
 class _Modulo(Function):

@@ -2012,17 +2012,31 @@ def _draw_index_select(draw):
     return (shape,), {"dim": axis, "index": index}
 
 
-def _draw_scatter(draw, reduce: bool):
+def _draw_scatter(draw, reduce: bool, distinct: bool = False):
     shape = draw(tst.shapes(min_dims=1, max_dims=2, max_size=8))
     axis = draw(st.integers(0, len(shape) - 1))
     index_shape = _index_shape(draw, shape, axis, True)
     src_shape = tuple(m + draw(st.integers(0, 1)) for m in index_shape)
-    index = draw(tst.arrays(index_shape, dtype=np.int64).map(lambda a: np.abs(a) % shape[axis]))
+    if distinct:  # each place written at most once: repeats are a convention (test_kinks.py)
+        index = _distinct_index(_seeded(draw), index_shape, axis, shape[axis])
+    else:
+        index = draw(tst.arrays(index_shape, dtype=np.int64).map(lambda a: np.abs(a) % shape[axis]))
     kwargs = {"dim": axis, "index": index}
     if reduce:
         kwargs["reduce"] = draw(st.sampled_from(("sum", "prod", "mean", "amax", "amin")))
         kwargs["include_self"] = draw(st.booleans())
     return (shape, src_shape), kwargs
+
+
+def _distinct_index(rng, index_shape: tuple, axis: int, n: int) -> np.ndarray:
+    """An index along ``axis`` of a length-``n`` axis whose values differ within each line
+    along it (at most ``n`` of them per line)."""
+    index_shape = tuple(min(m, n) if d == axis else m for d, m in enumerate(index_shape))
+    index = np.zeros(index_shape, np.int64)
+    lines = np.moveaxis(index, axis, -1)  # a view: writing it fills index
+    for line in np.ndindex(*lines.shape[:-1]):
+        lines[line] = rng.permutation(n)[: lines.shape[-1]]
+    return index
 
 
 def _scatter_reference(x, src, dim, index, reduce="assign", include_self=True):
@@ -2435,13 +2449,14 @@ _ISSUE_11_OPS += [  # fmt: skip
         {"dim": 1, "index": np.array([2, 0, 2])},
         method=_method("index_select"),
     ),
+    # repeated indices: src gets PyTorch's grad.gather, not the derivative (test_kinks.py)
     OpInfo(
         "scatter",
         lambda x, src, dim, index: tn.scatter(x, dim, index, src),
         _scatter_reference,
-        _composite(_draw_scatter, False),
+        _composite(_draw_scatter, False, True),
         ((2, 3), (2, 3)),
-        {"dim": 1, "index": np.array([[0, 0, 2], [1, 1, 1]])},
+        {"dim": 1, "index": np.array([[0, 2], [1, 0]])},
         method=lambda x, src, dim, index: x.scatter(dim, index, src),
     ),
     OpInfo(
@@ -4311,13 +4326,12 @@ _SESSION_10_OPS: list[OpInfo] = [
         avoid=(0.2, 0.8),  # the clamp's bounds with eps=0.2
         method=lambda p, eps: p.logit(eps),
     ),
-    # xlogy's gradient to x is 0 at x = 0 (PyTorch's rule), a kink for finite differences.
+    # y > 0: xlogy is smooth there, x = 0 included (PyTorch's gradient log(y) to x)
     _small_binary(
         "xlogy",
         tn.xlogy,
         scipy.special.xlogy,
         domains=("real", "positive"),
-        avoid=(0.0,),
         method=_method("xlogy"),
     ),
     _small_unary("deg2rad", tn.deg2rad, np.deg2rad, method=_method("deg2rad")),
