@@ -90,9 +90,10 @@ _LAZY = {
     "tinynet.nn.attention": "attention MultiheadAttention",
     "tinynet.nn.conv": (
         "conv AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool1d AdaptiveMaxPool2d AvgPool1d "
-        "AvgPool2d Conv1d Conv2d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d Unflatten"
+        "AvgPool2d Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d Unflatten"
     ),
     "tinynet.nn.distance": "distance CosineSimilarity PairwiseDistance",
+    "tinynet.nn.fold": "fold Fold Unfold",
     "tinynet.nn.padding": (
         "padding ConstantPad1d ConstantPad2d ReflectionPad1d ReflectionPad2d ReplicationPad1d "
         "ReplicationPad2d ZeroPad2d"
@@ -111,6 +112,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         attention,
         conv,
         distance,
+        fold,
         padding,
         pixelshuffle,
         recurrent,
@@ -128,6 +130,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         AvgPool2d,
         Conv1d,
         Conv2d,
+        Conv3d,
         ConvTranspose1d,
         ConvTranspose2d,
         MaxPool1d,
@@ -135,6 +138,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         Unflatten,
     )
     from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
+    from tinynet.nn.fold import Fold, Unfold
     from tinynet.nn.padding import (
         ConstantPad1d,
         ConstantPad2d,
@@ -186,3 +190,5 @@ __all__ += [
     "PoissonNLLLoss", "RMSNorm", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "SoftMarginLoss", "Threshold", "TripletMarginLoss", "ZeroPad2d",
 ]  # fmt: skip
+# session 11: the PyTorch layers users still missed
+__all__ += ["Conv3d", "Fold", "Unfold"]

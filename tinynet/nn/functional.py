@@ -54,10 +54,13 @@ from tinynet.ops.conv import (
     avg_pool2d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    fold,
     max_pool1d,
     max_pool2d,
+    unfold,
 )
 from tinynet.ops.resample import interpolate
 from tinynet.tensor import Tensor, TensorLike
@@ -1013,3 +1016,5 @@ else:
     __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ += ["scaled_dot_product_attention"]
+# -- the PyTorch functions users still missed (session 11) --
+__all__ += ["conv3d", "fold", "unfold"]

@@ -1197,7 +1197,7 @@ def _conv_entry(name, function, reference, draw, spatial, sample_shapes, sample_
         name,
         lambda x, weight, *bias, **kwargs: function(x, weight, *bias, **kwargs),
         reference,
-        _composite(draw, spatial),
+        _composite(draw) if spatial is None else _composite(draw, spatial),
         sample_shapes,
         sample_kwargs,
         atol=1e-12,  # sums of up to a dozen products, added in another order
@@ -4492,6 +4492,147 @@ _SESSION_10_OPS: list[OpInfo] = [
 ]
 OPS.extend(_SESSION_10_OPS)
 # == end of session 10 =============================================================================
+
+
+# == session 11: the PyTorch ops and layers users still missed =====================================
+def _draw_blocks_setup(draw) -> dict:
+    """unfold's and fold's arguments, and a spatial size that holds at least one block."""
+    setup = _draw_kernel_setup(draw, 2)
+    kernel, dilation = setup["kernel"], setup["dilation"]
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(2))
+    size = tuple(
+        draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), max(1, d * (k - 1) + 1 - 2 * p) + 1))
+        for k, d, p in zip(kernel, dilation, padding)
+    )
+    return {
+        "size": size,
+        "kernel_size": kernel,
+        "dilation": dilation,
+        "padding": padding,
+        "stride": setup["stride"],
+    }
+
+
+def _block_grid(size, kernel_size, dilation, padding, stride) -> tuple:
+    return tuple(
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, d, p, s in zip(size, kernel_size, dilation, padding, stride)
+    )
+
+
+def _draw_unfold(draw):
+    kwargs = _draw_blocks_setup(draw)
+    size = kwargs.pop("size")
+    channels = draw(st.integers(1, 2))
+    shape = (channels, *size) if draw(st.booleans()) else (1, channels, *size)
+    return (shape,), kwargs
+
+
+def _draw_fold(draw):
+    kwargs = _draw_blocks_setup(draw)
+    size = kwargs.pop("size")
+    blocks = math.prod(_block_grid(size, **kwargs))
+    rows = draw(st.integers(1, 2)) * math.prod(kwargs["kernel_size"])
+    shape = (rows, blocks) if draw(st.booleans()) else (1, rows, blocks)
+    return (shape,), {"output_size": size, **kwargs}
+
+
+def _im2col_reference(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Each block's elements copied into its column, one element at a time."""
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    kernel, dilation = _spatial_tuple(kernel_size, 2), _spatial_tuple(dilation, 2)
+    padding, stride = _spatial_tuple(padding, 2), _spatial_tuple(stride, 2)
+    padded = np.pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)))
+    grid = _block_grid(x.shape[2:], kernel, dilation, padding, stride)
+    out = np.zeros((x.shape[0], x.shape[1] * math.prod(kernel), math.prod(grid)))
+    for n, c, i, j, a, b in np.ndindex(*x.shape[:2], *kernel, *grid):
+        row, column = (c * kernel[0] + i) * kernel[1] + j, a * grid[1] + b
+        out[n, row, column] = padded[
+            n, c, a * stride[0] + i * dilation[0], b * stride[1] + j * dilation[1]
+        ]
+    return out[0] if unbatched else out
+
+
+def _col2im_reference(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Each column's elements added at their block's place, one element at a time."""
+    unbatched = x.ndim == 2
+    x = x[None] if unbatched else x
+    size, kernel = _spatial_tuple(output_size, 2), _spatial_tuple(kernel_size, 2)
+    dilation, padding = _spatial_tuple(dilation, 2), _spatial_tuple(padding, 2)
+    stride = _spatial_tuple(stride, 2)
+    grid = _block_grid(size, kernel, dilation, padding, stride)
+    channels = x.shape[1] // math.prod(kernel)
+    out = np.zeros((x.shape[0], channels, *(n + 2 * p for n, p in zip(size, padding))))
+    for n, c, i, j, a, b in np.ndindex(x.shape[0], channels, *kernel, *grid):
+        row, column = (c * kernel[0] + i) * kernel[1] + j, a * grid[1] + b
+        out[n, c, a * stride[0] + i * dilation[0], b * stride[1] + j * dilation[1]] += x[
+            n, row, column
+        ]
+    out = out[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
+    return out[0] if unbatched else out
+
+
+def _draw_conv3d(draw):
+    """conv3d's arguments on the smallest inputs that still vary each of them: a second-order
+    check over three spatial axes grows fast (one output element per input combination)."""
+    kernel = [draw(st.integers(1, 2)) for _ in range(3)]
+    kernel[draw(st.integers(0, 2))] = 1  # a flat kernel along one axis
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    dilation = [1, 1, 1]
+    dilation[draw(st.integers(0, 2))] = draw(st.integers(1, 2))  # dilated along one axis
+    groups = draw(st.sampled_from((1, 2)))
+    options = ["valid", "ints"] + (["same"] if stride == (1, 1, 1) else [])
+    kind = draw(st.sampled_from(options))
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(3)) if kind == "ints" else kind
+    widths = padding if kind == "ints" else (0, 0, 0)
+    grow = draw(st.integers(0, 2))  # one axis may be a block longer
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + (stride[axis] if axis == grow else 0)
+        for axis, (k, d, p) in enumerate(zip(kernel, dilation, widths))
+    )
+    shapes: tuple[tuple[int, ...], ...] = ((1, groups, *size), (groups, 1, *kernel))
+    if draw(st.booleans()):  # a bias
+        shapes += ((groups,),)
+    kwargs = {"stride": stride, "padding": padding, "dilation": tuple(dilation), "groups": groups}
+    return shapes, kwargs
+
+
+_SESSION_11_OPS = [
+    OpInfo(
+        "nn.functional.unfold",
+        lambda x, **kwargs: F.unfold(x, **kwargs),
+        _im2col_reference,
+        _composite(_draw_unfold),
+        ((1, 2, 3, 4),),
+        {"kernel_size": (2, 2), "dilation": (1, 2), "padding": 1, "stride": (2, 1)},
+    ),
+    OpInfo(
+        "nn.functional.fold",
+        lambda x, **kwargs: F.fold(x, **kwargs),
+        _col2im_reference,
+        _composite(_draw_fold),
+        ((1, 8, 8),),
+        {
+            "output_size": (3, 4),
+            "kernel_size": 2,
+            "dilation": (1, 2),
+            "padding": 1,
+            "stride": (2, 1),
+        },
+    ),
+    _conv_entry(
+        "conv3d",
+        tn.conv3d,
+        _conv_reference,
+        _draw_conv3d,
+        None,
+        ((1, 2, 2, 3, 2), (2, 1, 2, 2, 1), (2,)),
+        {"stride": (1, 2, 1), "padding": 1, "dilation": 1, "groups": 2},
+    ),  # fmt: skip
+]
+OPS.extend(_SESSION_11_OPS)
+# == end of session 11 =============================================================================
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
