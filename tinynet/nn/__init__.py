@@ -34,6 +34,7 @@ from tinynet.nn.activation import (  # issue 11
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
     Softsign,
@@ -50,6 +51,7 @@ from tinynet.nn.layers import (
     Dropout1d,
     Dropout2d,
     Embedding,
+    EmbeddingBag,
     Flatten,
     GroupNorm,
     Identity,
@@ -57,6 +59,7 @@ from tinynet.nn.layers import (
     InstanceNorm2d,
     LayerNorm,
     Linear,
+    LocalResponseNorm,
     ModuleDict,
     ModuleList,
     ParameterDict,
@@ -98,7 +101,7 @@ _LAZY = {
         "padding ConstantPad1d ConstantPad2d ReflectionPad1d ReflectionPad2d ReplicationPad1d "
         "ReplicationPad2d ZeroPad2d"
     ),
-    "tinynet.nn.pixelshuffle": "pixelshuffle PixelShuffle PixelUnshuffle",
+    "tinynet.nn.pixelshuffle": "pixelshuffle ChannelShuffle PixelShuffle PixelUnshuffle",
     "tinynet.nn.recurrent": "recurrent GRU GRUCell LSTM LSTMCell RNN RNNCell",
     "tinynet.nn.transformer": (
         "transformer Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder "
@@ -148,7 +151,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         ReplicationPad2d,
         ZeroPad2d,
     )
-    from tinynet.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
+    from tinynet.nn.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
     from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
     from tinynet.nn.transformer import (
         Transformer,
@@ -191,4 +194,6 @@ __all__ += [
     "ReplicationPad2d", "SoftMarginLoss", "Threshold", "TripletMarginLoss", "ZeroPad2d",
 ]  # fmt: skip
 # session 11: the PyTorch layers users still missed
-__all__ += ["Conv3d", "Fold", "Unfold"]
+__all__ += [
+    "ChannelShuffle", "Conv3d", "EmbeddingBag", "Fold", "LocalResponseNorm", "Softmax2d", "Unfold",
+]  # fmt: skip
