@@ -1111,10 +1111,11 @@ def embedding_bag(
             )
         padding_idx = int(padding_idx) % rows
     starts = _bag_starts(indices, offsets, include_last_offset)
-    flat = indices.reshape(-1)
     bags = starts.size - 1 if include_last_offset else starts.size
+    # The index arrays are the call's own: computed from in traced calls, for tn.compile.
+    flat = traced_call(np.ravel, indices)
     # Each index's bag; padding_idx and indices after the last bag go to one more row, dropped.
-    bag_of = traced_call(_bag_layout, flat, starts, bags, rows, padding_idx)
+    bag_of = traced_call(_bag_layout, flat, starts, include_last_offset, rows, padding_idx)
     counts = traced_call(_bag_counts, bag_of, bags)
     picked = weight[flat]  # (n, embedding_dim): a differentiable gather
     if per_sample_weights is not None:
@@ -1122,7 +1123,7 @@ def embedding_bag(
     width = weight.shape[1]
     if mode == "max" and flat.size:
         return _bag_maxima(picked, bag_of, counts, width)
-    target = Tensor.wrap(np.broadcast_to(bag_of[:, None], (flat.size, width)))
+    target = Tensor.wrap(traced_call(_scatter_target, bag_of, width))
     zeros = Tensor.wrap(np.zeros((bags + 1, width), weight.dtype))
     total = _composite.scatter_add(zeros, 0, target, picked)[:bags]
     if mode == "mean":
@@ -1154,7 +1155,7 @@ def _bag_starts(indices: np.ndarray, offsets, include_last_offset: bool) -> np.n
                 "embedding_bag: if input is 2-D, offsets has to be None: input is taken as a "
                 "mini-batch of bags of one length"
             )
-        count, length = indices.shape
+        count, length = indices.shape  # one bag per row, whatever include_last_offset
         return np.arange(count + include_last_offset, dtype=np.int64) * length
     if indices.ndim != 1:
         raise ValueError(
@@ -1172,12 +1173,12 @@ def _bag_starts(indices: np.ndarray, offsets, include_last_offset: bool) -> np.n
         )
     if include_last_offset and starts.size == 0:
         raise ValueError("embedding_bag: include_last_offset needs at least one offset")
-    return starts.astype(np.int64)
+    return starts
 
 
-def _bag_layout(flat: np.ndarray, starts: np.ndarray, bags: int, rows: int, padding_idx):
-    """Each index's bag: ``bags`` (a row dropped afterwards) for ``padding_idx`` and for
-    indices after the last bag's end."""
+def _bag_layout(flat: np.ndarray, starts: np.ndarray, last_given: bool, rows: int, padding_idx):
+    """Each index's bag, from the bags' starts (and the last one's end, if ``last_given``);
+    ``padding_idx`` goes to one more bag, dropped afterwards."""
     if flat.size and not _indices_below(flat, rows):
         bad = flat[(flat < 0) | (flat >= rows)][0]
         raise IndexError(
@@ -1189,17 +1190,27 @@ def _bag_layout(flat: np.ndarray, starts: np.ndarray, bags: int, rows: int, padd
             f"embedding_bag: offsets[0] has to be 0 (the first bag starts at position 0), got "
             f"{int(starts[0])}"
         )
-    bounds = np.append(starts, flat.size)[: bags + 1]
+    if last_given and starts[-1] != flat.size:
+        # PyTorch's CPU kernel then runs the last bag to the input's end (its issue 52851)
+        raise ValueError(
+            f"embedding_bag: with include_last_offset the last offset must be the input's "
+            f"length {flat.size}, got {int(starts[-1])}"
+        )
+    bounds = starts.astype(np.int64) if last_given else np.append(starts, flat.size)
     if (np.diff(bounds) < 0).any() or bounds[-1] > flat.size:
         raise ValueError(
             f"embedding_bag: offsets must be non-decreasing and at most the input's length "
             f"{flat.size}, got {starts.tolist()}"
         )
-    bag_of = np.full(flat.size, bags, np.int64)
-    bag_of[: bounds[-1]] = np.repeat(np.arange(bags), np.diff(bounds))
+    bags = bounds.size - 1
+    bag_of = np.repeat(np.arange(bags), np.diff(bounds))
     if padding_idx is not None:
         bag_of[flat == padding_idx] = bags
     return bag_of
+
+
+def _scatter_target(bag_of: np.ndarray, width: int) -> np.ndarray:
+    return np.broadcast_to(bag_of[:, None], (bag_of.size, width))
 
 
 def _bag_counts(bag_of: np.ndarray, bags: int) -> np.ndarray:

@@ -4598,6 +4598,106 @@ def _draw_conv3d(draw):
     return shapes, kwargs
 
 
+def _gumbel_reference(logits, tau, dim, seed):
+    """softmax((logits + g) / tau) with g = -log(E), E drawn as the op draws it."""
+    draws = np.random.default_rng(seed).standard_exponential(logits.shape)
+    noise = -np.log(np.maximum(draws, np.finfo(np.float64).tiny))
+    return scipy.special.softmax((logits + noise) / tau, axis=dim)
+
+
+def _gumbel_kwargs(draw, shape):
+    return {
+        "tau": draw(st.sampled_from((0.5, 1.0, 3.0))),
+        "dim": draw(st.integers(-len(shape), len(shape) - 1)),
+        "seed": draw(st.integers(0, 3)),
+    }
+
+
+def _draw_channel_shuffle(draw):
+    groups, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    rest = draw(tst.shapes(min_dims=1, max_dims=2, max_size=4))
+    return ((draw(st.integers(1, 2)), groups * per_group, *rest),), {"groups": groups}
+
+
+def _channel_shuffle_reference(x, groups):
+    batch, channels, *rest = x.shape
+    grouped = x.reshape(batch, groups, channels // groups, *rest)
+    return grouped.swapaxes(1, 2).reshape(x.shape)
+
+
+def _draw_local_response_norm(draw):
+    shape = (1, draw(st.integers(1, 4)), draw(st.integers(1, 2)))
+    kwargs = {
+        "size": draw(st.integers(1, 3)),
+        "alpha": draw(st.sampled_from((1e-4, 0.5, 2.0))),
+        "beta": draw(st.sampled_from((0.75, 1.5))),
+        "k": draw(st.sampled_from((1.0, 2.0))),
+    }
+    return (shape,), kwargs
+
+
+def _local_response_norm_reference(x, size, alpha, beta, k):
+    """Each channel over the sum of squares of its window of channels, one at a time."""
+    out = np.empty_like(x)
+    channels = x.shape[1]
+    for c in range(channels):
+        window = range(max(0, c - size // 2), min(channels, c + (size - 1) // 2 + 1))
+        total = sum(x[:, j] ** 2 for j in window)
+        out[:, c] = x[:, c] / (k + alpha / size * total) ** beta
+    return out
+
+
+def _draw_embedding_bag(draw, max_mode: bool):
+    rows, width = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    length = draw(st.integers(0, 5))
+    indices = np.array(draw(st.lists(st.integers(0, rows - 1), min_size=length, max_size=length)))
+    indices = indices.astype(np.int64)
+    kwargs: dict = {"mode": "max" if max_mode else draw(st.sampled_from(("sum", "mean")))}
+    if length and draw(st.booleans()):  # fixed-length bags as a 2-D input
+        bags = draw(st.sampled_from([n for n in range(1, length + 1) if length % n == 0]))
+        kwargs["input"] = indices.reshape(bags, length // bags)
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, length), max_size=3)))
+        kwargs["input"] = indices
+        kwargs["include_last_offset"] = draw(st.booleans())
+        ends = [length] if kwargs["include_last_offset"] else []
+        kwargs["offsets"] = np.array([0, *cuts, *ends], dtype=np.int64)
+    kwargs["padding_idx"] = draw(st.sampled_from((None, 0, -1)))
+    shapes: tuple[tuple[int, ...], ...] = ((rows, width),)
+    if kwargs["mode"] == "sum" and draw(st.booleans()):
+        shapes += (kwargs["input"].shape,)  # per_sample_weights
+    return shapes, kwargs
+
+
+def _embedding_bag(weight, *per_sample_weights, input, **kwargs):
+    weights = per_sample_weights[0] if per_sample_weights else None
+    return F.embedding_bag(input, weight, per_sample_weights=weights, **kwargs)
+
+
+def _embedding_bag_reference(
+    weight, *per_sample_weights, input, mode, offsets=None, include_last_offset=False,
+    padding_idx=None,
+):  # fmt: skip
+    """Each bag reduced by a loop over its indices."""
+    if input.ndim == 2:
+        bags = [
+            list(range(i * input.shape[1], (i + 1) * input.shape[1])) for i in range(len(input))
+        ]
+    else:
+        ends = list(offsets[1:]) + ([] if include_last_offset else [input.size])
+        bags = [list(range(a, b)) for a, b in zip(offsets, ends)]
+    flat = input.reshape(-1)
+    scale = per_sample_weights[0].reshape(-1) if per_sample_weights else np.ones(flat.size)
+    padding = None if padding_idx is None else padding_idx % weight.shape[0]
+    out = np.zeros((len(bags), weight.shape[1]))
+    for b, positions in enumerate(bags):
+        members = [weight[flat[p]] * scale[p] for p in positions if flat[p] != padding]
+        if members:
+            reduce = {"sum": np.sum, "mean": np.mean, "max": np.max}[mode]
+            out[b] = reduce(members, axis=0)
+    return out
+
+
 _SESSION_11_OPS = [
     OpInfo(
         "nn.functional.unfold",
@@ -4630,6 +4730,54 @@ _SESSION_11_OPS = [
         ((1, 2, 2, 3, 2), (2, 1, 2, 2, 1), (2,)),
         {"stride": (1, 2, 1), "padding": 1, "dilation": 1, "groups": 2},
     ),  # fmt: skip
+    _small_shaped(  # a fixed seed: the same noise at every call
+        "nn.functional.gumbel_softmax",
+        lambda x, tau, dim, seed: F.gumbel_softmax(x, tau, dim=dim, rng=seed),
+        _gumbel_reference,
+        _gumbel_kwargs,
+        {"tau": 0.5, "dim": 0, "seed": 1},
+        min_dims=1,
+        atol=1e-15,
+    ),
+    OpInfo(
+        "nn.functional.channel_shuffle",
+        F.channel_shuffle,
+        _channel_shuffle_reference,
+        _composite(_draw_channel_shuffle),
+        ((1, 6, 2),),
+        {"groups": 3},
+    ),
+    OpInfo(
+        "nn.functional.local_response_norm",
+        F.local_response_norm,
+        _local_response_norm_reference,
+        _composite(_draw_local_response_norm),
+        ((2, 4, 3),),
+        {"size": 3, "alpha": 0.5, "beta": 0.75, "k": 2.0},
+    ),
+    OpInfo(
+        "nn.functional.embedding_bag",
+        _embedding_bag,
+        _embedding_bag_reference,
+        _composite(_draw_embedding_bag, False),  # per_sample_weights drawn with mode='sum'
+        ((4, 2),),
+        {
+            "input": np.array([1, 3, 0, 3, 2]),
+            "offsets": np.array([0, 2, 2]),
+            "mode": "mean",
+            "padding_idx": 0,
+        },
+    ),
+    OpInfo(  # ties are kinks: their convention is tested on its own
+        "embedding_bag_max",
+        _embedding_bag,
+        _embedding_bag_reference,
+        _composite(_draw_embedding_bag, True),
+        ((4, 2),),
+        {"input": np.array([[1, 3, 1], [0, 2, 3]]), "mode": "max", "padding_idx": -1},
+        distinct=True,
+        covers=("nn.functional.embedding_bag",),
+    ),
 ]
 OPS.extend(_SESSION_11_OPS)
 # == end of session 11 =============================================================================
