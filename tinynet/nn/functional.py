@@ -1079,37 +1079,13 @@ def embedding_bag(
     [[0.0, 1.0], [12.0, 15.0]]
     """
     check_bag_options(max_norm, scale_grad_by_freq, sparse, mode)
-    weight = as_tensor(weight)
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
-    if weight.ndim != 2:
-        raise ShapeError(
-            f"embedding_bag: weight must be 2-D (num_embeddings, embedding_dim), got shape "
-            f"{weight.shape}"
-        )
-    if weight.dtype.kind != "f":
-        raise DTypeError(f"embedding_bag: weight must be floating, got dtype {weight.dtype}")
-    if indices.dtype.kind not in "iu":
-        raise DTypeError(f"embedding_bag: input must hold integer indices, got {indices.dtype}")
-    if per_sample_weights is not None:
-        if mode != "sum":
-            raise NotImplementedError(
-                f"embedding_bag: per_sample_weights is only supported for mode='sum' (got "
-                f"mode={mode!r}); weight the rows yourself and reduce, or use mode='sum'"
-            )
-        per_sample_weights = as_tensor(per_sample_weights)
-        if per_sample_weights.shape != indices.shape:
-            raise ValueError(
-                f"embedding_bag: per_sample_weights of shape {per_sample_weights.shape} must "
-                f"have the input's shape {indices.shape}"
-            )
+    weight, indices = (
+        as_tensor(weight),
+        input.data if isinstance(input, Tensor) else np.asarray(input),
+    )
+    per_sample_weights = _check_bag_inputs(weight, indices, mode, per_sample_weights)
     rows = weight.shape[0]
-    if padding_idx is not None:
-        if not -rows <= padding_idx < rows:
-            raise ValueError(
-                f"embedding_bag: padding_idx must be within num_embeddings ({rows}), got "
-                f"{padding_idx}"
-            )
-        padding_idx = int(padding_idx) % rows
+    padding_idx = _padding_row(padding_idx, rows)
     starts = _bag_starts(indices, offsets, include_last_offset)
     bags = starts.size - 1 if include_last_offset else starts.size
     # The index arrays are the call's own: computed from in traced calls, for tn.compile.
@@ -1129,6 +1105,45 @@ def embedding_bag(
     if mode == "mean":
         return total / Tensor.wrap(traced_call(_bag_divisors, counts, weight.dtype))
     return total
+
+
+def _check_bag_inputs(weight: Tensor, indices: np.ndarray, mode: str, per_sample_weights):
+    """Refuse a weight, indices or per-sample weights embedding_bag cannot take; return the
+    per-sample weights as a Tensor (or None)."""
+    if weight.ndim != 2:
+        raise ShapeError(
+            f"embedding_bag: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+            f"{weight.shape}"
+        )
+    if weight.dtype.kind != "f":
+        raise DTypeError(f"embedding_bag: weight must be floating, got dtype {weight.dtype}")
+    if indices.dtype.kind not in "iu":
+        raise DTypeError(f"embedding_bag: input must hold integer indices, got {indices.dtype}")
+    if per_sample_weights is None:
+        return None
+    if mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights is only supported for mode='sum' (got "
+            f"mode={mode!r}); weight the rows yourself and reduce, or use mode='sum'"
+        )
+    per_sample_weights = as_tensor(per_sample_weights)
+    if per_sample_weights.shape != indices.shape:
+        raise ValueError(
+            f"embedding_bag: per_sample_weights of shape {per_sample_weights.shape} must "
+            f"have the input's shape {indices.shape}"
+        )
+    return per_sample_weights
+
+
+def _padding_row(padding_idx: int | None, rows: int) -> int | None:
+    """``padding_idx`` as a row number (a negative one counts from the end)."""
+    if padding_idx is None:
+        return None
+    if not -rows <= padding_idx < rows:
+        raise ValueError(
+            f"embedding_bag: padding_idx must be within num_embeddings ({rows}), got {padding_idx}"
+        )
+    return int(padding_idx) % rows
 
 
 def check_bag_options(max_norm, scale_grad_by_freq, sparse, mode: str) -> None:
