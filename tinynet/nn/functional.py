@@ -1083,7 +1083,7 @@ def embedding_bag(
         as_tensor(weight),
         input.data if isinstance(input, Tensor) else np.asarray(input),
     )
-    per_sample_weights = _check_bag_inputs(weight, indices, mode, per_sample_weights)
+    scale = _check_bag_inputs(weight, indices, mode, per_sample_weights)
     rows = weight.shape[0]
     padding_idx = _padding_row(padding_idx, rows)
     starts = _bag_starts(indices, offsets, include_last_offset)
@@ -1094,8 +1094,8 @@ def embedding_bag(
     bag_of = traced_call(_bag_layout, flat, starts, include_last_offset, rows, padding_idx)
     counts = traced_call(_bag_counts, bag_of, bags)
     picked = weight[flat]  # (n, embedding_dim): a differentiable gather
-    if per_sample_weights is not None:
-        picked = picked * per_sample_weights.reshape(-1, 1)
+    if scale is not None:
+        picked = picked * scale.reshape(-1, 1)
     width = weight.shape[1]
     if mode == "max" and flat.size:
         return _bag_maxima(picked, bag_of, counts, width)
@@ -1107,7 +1107,9 @@ def embedding_bag(
     return total
 
 
-def _check_bag_inputs(weight: Tensor, indices: np.ndarray, mode: str, per_sample_weights):
+def _check_bag_inputs(
+    weight: Tensor, indices: np.ndarray, mode: str, per_sample_weights
+) -> Tensor | None:
     """Refuse a weight, indices or per-sample weights embedding_bag cannot take; return the
     per-sample weights as a Tensor (or None)."""
     if weight.ndim != 2:

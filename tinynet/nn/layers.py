@@ -1126,8 +1126,9 @@ class EmbeddingBag(Module):
             raise ValueError(
                 f"Embeddings parameter is expected to be 2-dimensional, got shape {weight.shape}"
             )
+        rows, width = weight.shape
         bag = cls(
-            *weight.shape, max_norm, norm_type, scale_grad_by_freq, mode, sparse, weight,
+            rows, width, max_norm, norm_type, scale_grad_by_freq, mode, sparse, weight,
             include_last_offset, padding_idx,
         )  # fmt: skip
         bag.weight.requires_grad = not freeze
