@@ -212,6 +212,36 @@ def test_max_mode_sends_each_columns_gradient_to_the_first_largest_row():
     assert weight.grad.tolist() == [[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]]
 
 
+def test_max_mode_at_many_ties_matches_a_strictly_greater_scan():
+    # PyTorch's CPU kernel scans each bag and keeps a row only if strictly greater: the first
+    # largest wins. Small integer weights make ties common.
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        rows, width, length = rng.integers(1, 5), rng.integers(1, 4), rng.integers(0, 8)
+        weight = rng.integers(0, 3, (rows, width)).astype(np.float64)
+        indices = rng.integers(0, rows, length)
+        offsets = np.concatenate([[0], np.sort(rng.integers(0, length + 1, 2))])
+        padding = rng.choice([None, 0])
+        leaf = t(weight, requires_grad=True)
+        out = F.embedding_bag(tn.tensor(indices), leaf, tn.tensor(offsets), mode="max",
+                              padding_idx=padding)  # fmt: skip
+        out.sum().backward()
+        expected, grad = np.zeros(out.shape), np.zeros_like(weight)
+        for bag, (start, end) in enumerate(zip(offsets, [*offsets[1:], length])):
+            kept = [p for p in range(start, end) if padding is None or indices[p] != padding]
+            for column in range(width) if kept else ():
+                best = kept[0]
+                for p in kept[1:]:
+                    if weight[indices[p], column] > weight[indices[best], column]:
+                        best = p
+                expected[bag, column] = weight[indices[best], column]
+                grad[indices[best], column] += 1
+        np.testing.assert_array_equal(out.data, expected)
+        np.testing.assert_array_equal(
+            np.zeros_like(weight) if leaf.grad is None else leaf.grad.data, grad
+        )
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [

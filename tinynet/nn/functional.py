@@ -1252,10 +1252,18 @@ def _nonempty(counts: np.ndarray) -> np.ndarray:
 
 def _first_maxima(values: np.ndarray, bag_of: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """For each bag and column, the row (of ``values``) of the bag's first largest value."""
-    where = np.zeros((counts.size, values.shape[1]), np.int64)
-    for bag in np.flatnonzero(counts):
-        members = np.flatnonzero(bag_of == bag)
-        where[bag] = members[np.argmax(values[members], axis=0)]
+    bags, width = counts.size, values.shape[1]
+    where = np.zeros((bags, width), np.int64)
+    members = np.flatnonzero(bag_of < bags)
+    shape = (members.size, width)
+    bag = np.broadcast_to(bag_of[members, None], shape).ravel()
+    column = np.broadcast_to(np.arange(width), shape).ravel()
+    row = np.broadcast_to(members[:, None], shape).ravel()
+    # By bag, then column, then the largest value first, then the first row among ties.
+    order = np.lexsort((row, -values[members].ravel(), column, bag))
+    group = bag[order] * width + column[order]
+    first = order[np.append(True, group[1:] != group[:-1])] if order.size else order
+    where[bag[first], column[first]] = row[first]
     return where
 
 
