@@ -22,7 +22,7 @@ from tinynet import ops
 from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet._random import as_generator
 from tinynet.autograd import traced_call, traced_check
-from tinynet.errors import DTypeError, ShapeError
+from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.inplace import write_in_place
 from tinynet.nn.losses import (
     binary_cross_entropy,
@@ -930,7 +930,7 @@ def channel_shuffle(input: TensorLike, groups: int) -> Tensor:
     """
     input = as_tensor(input)
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(
+        raise ArgumentError(
             f"channel_shuffle: the number of groups to divide channels in must be a positive "
             f"int, got {groups!r}"
         )
@@ -967,7 +967,7 @@ def local_response_norm(
             f"{input.ndim} dimensions (shape {input.shape})"
         )
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+        raise ArgumentError(f"local_response_norm: size must be a positive int, got {size!r}")
     if input.data.size == 0:
         return input
     channels = input.shape[1]
@@ -1203,19 +1203,19 @@ def _bag_layout(flat: np.ndarray, starts: np.ndarray, last_given: bool, rows: in
             f"(valid: 0 to {rows - 1})"
         )
     if starts.size and starts[0] != 0:
-        raise ValueError(
+        raise ArgumentError(
             f"embedding_bag: offsets[0] has to be 0 (the first bag starts at position 0), got "
             f"{int(starts[0])}"
         )
     if last_given and starts[-1] != flat.size:
         # PyTorch's CPU kernel then runs the last bag to the input's end (its issue 52851)
-        raise ValueError(
+        raise ArgumentError(
             f"embedding_bag: with include_last_offset the last offset must be the input's "
             f"length {flat.size}, got {int(starts[-1])}"
         )
     bounds = starts.astype(np.int64) if last_given else np.append(starts, flat.size)
     if (np.diff(bounds) < 0).any() or bounds[-1] > flat.size:
-        raise ValueError(
+        raise ArgumentError(
             f"embedding_bag: offsets must be non-decreasing and at most the input's length "
             f"{flat.size}, got {starts.tolist()}"
         )
