@@ -1,7 +1,7 @@
 """Neural networks: modules, layers, activations, losses, ``init`` and ``utils``.
 
-The attention, transformer, recurrent, convolution, padding, pixel-shuffle, upsampling and
-distance layers and ``utils`` load on first use (``tinynet._lazy``), under the same names.
+The attention, transformer, recurrent, convolution, fold, padding, pixel-shuffle, upsampling
+and distance layers and ``utils`` load on first use (``tinynet._lazy``), under the same names.
 
 >>> import tinynet as tn, tinynet.nn as nn
 >>> net = nn.Sequential(nn.Linear(2, 8, rng=0), nn.ReLU(), nn.Linear(8, 1, rng=1))
