@@ -147,6 +147,7 @@ from tinynet.ops.conv import (  # convolution and pooling (issue 11, item 7)
     avg_pool2d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
     max_pool1d,

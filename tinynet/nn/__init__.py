@@ -1,7 +1,7 @@
 """Neural networks: modules, layers, activations, losses, ``init`` and ``utils``.
 
-The attention, transformer, recurrent, convolution, padding, pixel-shuffle, upsampling and
-distance layers and ``utils`` load on first use (``tinynet._lazy``), under the same names.
+The attention, transformer, recurrent, convolution, fold, padding, pixel-shuffle, upsampling
+and distance layers and ``utils`` load on first use (``tinynet._lazy``), under the same names.
 
 >>> import tinynet as tn, tinynet.nn as nn
 >>> net = nn.Sequential(nn.Linear(2, 8, rng=0), nn.ReLU(), nn.Linear(8, 1, rng=1))
@@ -34,6 +34,7 @@ from tinynet.nn.activation import (  # issue 11
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
     Softsign,
@@ -50,6 +51,7 @@ from tinynet.nn.layers import (
     Dropout1d,
     Dropout2d,
     Embedding,
+    EmbeddingBag,
     Flatten,
     GroupNorm,
     Identity,
@@ -57,6 +59,7 @@ from tinynet.nn.layers import (
     InstanceNorm2d,
     LayerNorm,
     Linear,
+    LocalResponseNorm,
     ModuleDict,
     ModuleList,
     ParameterDict,
@@ -90,14 +93,15 @@ _LAZY = {
     "tinynet.nn.attention": "attention MultiheadAttention",
     "tinynet.nn.conv": (
         "conv AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool1d AdaptiveMaxPool2d AvgPool1d "
-        "AvgPool2d Conv1d Conv2d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d Unflatten"
+        "AvgPool2d Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d MaxPool1d MaxPool2d Unflatten"
     ),
     "tinynet.nn.distance": "distance CosineSimilarity PairwiseDistance",
+    "tinynet.nn.fold": "fold Fold Unfold",
     "tinynet.nn.padding": (
         "padding ConstantPad1d ConstantPad2d ReflectionPad1d ReflectionPad2d ReplicationPad1d "
         "ReplicationPad2d ZeroPad2d"
     ),
-    "tinynet.nn.pixelshuffle": "pixelshuffle PixelShuffle PixelUnshuffle",
+    "tinynet.nn.pixelshuffle": "pixelshuffle ChannelShuffle PixelShuffle PixelUnshuffle",
     "tinynet.nn.recurrent": "recurrent GRU GRUCell LSTM LSTMCell RNN RNNCell",
     "tinynet.nn.transformer": (
         "transformer Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder "
@@ -111,6 +115,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         attention,
         conv,
         distance,
+        fold,
         padding,
         pixelshuffle,
         recurrent,
@@ -128,6 +133,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         AvgPool2d,
         Conv1d,
         Conv2d,
+        Conv3d,
         ConvTranspose1d,
         ConvTranspose2d,
         MaxPool1d,
@@ -135,6 +141,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         Unflatten,
     )
     from tinynet.nn.distance import CosineSimilarity, PairwiseDistance
+    from tinynet.nn.fold import Fold, Unfold
     from tinynet.nn.padding import (
         ConstantPad1d,
         ConstantPad2d,
@@ -144,7 +151,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         ReplicationPad2d,
         ZeroPad2d,
     )
-    from tinynet.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
+    from tinynet.nn.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
     from tinynet.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
     from tinynet.nn.transformer import (
         Transformer,
@@ -185,4 +192,8 @@ __all__ += [
     "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PReLU", "PixelShuffle", "PixelUnshuffle",
     "PoissonNLLLoss", "RMSNorm", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "SoftMarginLoss", "Threshold", "TripletMarginLoss", "ZeroPad2d",
+]  # fmt: skip
+# session 11: the PyTorch layers users still missed
+__all__ += [
+    "ChannelShuffle", "Conv3d", "EmbeddingBag", "Fold", "LocalResponseNorm", "Softmax2d", "Unfold",
 ]  # fmt: skip

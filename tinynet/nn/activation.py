@@ -15,8 +15,10 @@ from collections.abc import Callable
 import numpy as np
 
 from tinynet import _device, _dtype
+from tinynet.errors import ShapeError
 from tinynet.nn import functional as F
 from tinynet.nn.module import Module, Parameter
+from tinynet.ops._args import as_tensor
 from tinynet.tensor import Tensor
 
 
@@ -156,6 +158,25 @@ class Softmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of ``(N, C, H, W)`` or ``(C, H, W)`` at each position
+    (``dim=-3``), as ``torch.nn.Softmax2d``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.Softmax2d()(tn.zeros(1, 4, 2, 2))[0, :, 0, 0].tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    """
+
+    def forward(self, input) -> Tensor:
+        input = as_tensor(input)
+        if input.ndim not in (3, 4):
+            raise ShapeError(
+                f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead "
+                f"(shape {input.shape})"
+            )
+        return F.softmax(input, -3)
 
 
 class LogSoftmax(Module):

@@ -34,6 +34,7 @@ __all__ = [
     "AvgPool2d",
     "Conv1d",
     "Conv2d",
+    "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
     "MaxPool1d",
@@ -206,6 +207,23 @@ class Conv2d(_ConvNd):
     """
 
     _function = staticmethod(ops.conv2d)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over ``(N, C_in, D, H, W)``; weight ``(C_out, C_in/groups, kD, kH, kW)``.
+
+    Arguments as ``torch.nn.Conv3d`` (``padding_mode`` included); ``rng`` seeds the
+    initialization.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> conv = nn.Conv3d(2, 4, 3, stride=(1, 2, 2), padding=1, rng=0)
+    >>> conv.weight.shape, conv(tn.ones(1, 2, 4, 8, 8)).shape
+    ((4, 2, 3, 3, 3), (1, 4, 4, 4, 4))
+    """
+
+    _spatial_dims = 3
+
+    _function = staticmethod(ops.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):

@@ -22,7 +22,7 @@ from tinynet import ops
 from tinynet._lazy import lazy_attributes as _lazy_attributes
 from tinynet._random import as_generator
 from tinynet.autograd import traced_call, traced_check
-from tinynet.errors import DTypeError, ShapeError
+from tinynet.errors import ArgumentError, DTypeError, ShapeError
 from tinynet.inplace import write_in_place
 from tinynet.nn.losses import (
     binary_cross_entropy,
@@ -54,10 +54,13 @@ from tinynet.ops.conv import (
     avg_pool2d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    fold,
     max_pool1d,
     max_pool2d,
+    unfold,
 )
 from tinynet.ops.resample import interpolate
 from tinynet.tensor import Tensor, TensorLike
@@ -195,6 +198,64 @@ def softmax(input: TensorLike, dim: int = -1) -> Tensor:
 def log_softmax(input: TensorLike, dim: int = -1) -> Tensor:
     """Log of the softmax along ``dim``, computed stably."""
     return ops.log_softmax(input, dim)
+
+
+@dim_aliases
+def gumbel_softmax(
+    logits: TensorLike,
+    tau: float = 1.0,
+    hard: bool = False,
+    eps: float = 1e-10,
+    dim: int = -1,
+    *,
+    rng: int | np.random.Generator | None = None,
+) -> Tensor:
+    """A differentiable sample of the categorical distribution ``softmax(logits)`` along
+    ``dim``: ``softmax((logits + g) / tau)`` with standard Gumbel noise ``g``.
+
+    As ``torch.nn.functional.gumbel_softmax``: with ``hard=True`` the result is the one-hot
+    vector of each sample's largest entry, with the soft sample's gradient
+    (``y_hard - y_soft.detach() + y_soft``, the straight-through estimator). ``eps`` is
+    deprecated and unused, as in PyTorch (which warns when it is given). The noise comes
+    from ``rng`` (a seed or a ``numpy.random.Generator``), else the global generator
+    (``tn.manual_seed``).
+
+    >>> import tinynet as tn, tinynet.nn.functional as F
+    >>> y = F.gumbel_softmax(tn.zeros(2, 4), tau=0.5, hard=True, rng=0)
+    >>> y.sum(dim=-1).tolist(), sorted(set(y.flatten().tolist()))
+    ([1.0, 1.0], [0.0, 1.0])
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    logits = as_tensor(logits)
+    if logits.dtype.kind != "f":
+        raise DTypeError(
+            f"gumbel_softmax needs floating logits, got dtype {logits.dtype}; convert with "
+            "logits.float()"
+        )
+    generator = as_generator(rng)
+    noise = Tensor.wrap(traced_call(_gumbel_noise, generator, logits.shape, logits.dtype))
+    y_soft = ops.softmax((logits + noise) / tau, dim)
+    if not hard:
+        return y_soft
+    y_hard = Tensor.wrap(traced_call(_one_hot_of_largest, y_soft.data, dim))
+    return y_hard - y_soft.detach() + y_soft
+
+
+def _gumbel_noise(generator, shape: tuple, dtype) -> np.ndarray:
+    """Standard Gumbel draws, ``-log(E)`` for ``E ~ Exp(1)`` (an ``E`` of 0 is taken as the
+    smallest positive float, so no draw is infinite)."""
+    draws = np.maximum(generator.standard_exponential(shape), np.finfo(np.float64).tiny)
+    return (-np.log(draws)).astype(dtype)
+
+
+def _one_hot_of_largest(values: np.ndarray, dim: int) -> np.ndarray:
+    """1 at the first largest entry along ``dim``, 0 elsewhere."""
+    if values.ndim == 0:
+        return np.ones_like(values)
+    hard = np.zeros_like(values)
+    np.put_along_axis(hard, np.argmax(values, axis=dim, keepdims=True), 1, axis=dim)
+    return hard
 
 
 # == issue 11: more activations (composites in tinynet.functional) ================================
@@ -859,6 +920,65 @@ def pixel_unshuffle(input: TensorLike, downscale_factor: int) -> Tensor:
     return blocks.permute(*order).reshape(*batch, channels * r * r, height // r, width // r)
 
 
+def channel_shuffle(input: TensorLike, groups: int) -> Tensor:
+    """Interleave the channels of ``(N, C, *)`` from ``groups`` groups: channel
+    ``g * (C / groups) + i`` moves to ``i * groups + g`` (ShuffleNet's shuffle).
+
+    >>> import tinynet as tn
+    >>> channel_shuffle(tn.arange(6.0).reshape(1, 6, 1), 2).flatten().tolist()
+    [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    """
+    input = as_tensor(input)
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ArgumentError(
+            f"channel_shuffle: the number of groups to divide channels in must be a positive "
+            f"int, got {groups!r}"
+        )
+    if input.ndim < 3:
+        raise ShapeError(
+            f"channel_shuffle: expected an input of shape (N, C, *) with at least 3 dimensions, "
+            f"got shape {input.shape}"
+        )
+    batch, channels, *rest = input.shape
+    if channels % groups:
+        raise ShapeError(
+            f"channel_shuffle: the number of channels must be divisible by groups, got "
+            f"{channels} channels and {groups} groups"
+        )
+    grouped = input.reshape(batch, groups, channels // groups, *rest)
+    return grouped.transpose(1, 2).reshape(*input.shape)
+
+
+def local_response_norm(
+    input: TensorLike, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """Divide each element of ``(N, C, *)`` by ``(k + alpha / size * s) ** beta``, where ``s``
+    sums the squares of the ``size`` channels around it: ``size // 2`` before, ``(size - 1)
+    // 2`` after, channels beyond the edges counting as zeros (as PyTorch's average pool).
+
+    >>> import tinynet as tn
+    >>> local_response_norm(tn.tensor([[[2.0], [0.0]]]), 2, alpha=1.0, beta=1.0).tolist()
+    [[[0.6666666865348816], [0.0]]]
+    """
+    input = as_tensor(input)
+    if input.ndim < 3:
+        raise ValueError(
+            f"local_response_norm: expected a 3-D or higher input (N, C, *), got "
+            f"{input.ndim} dimensions (shape {input.shape})"
+        )
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ArgumentError(f"local_response_norm: size must be a positive int, got {size!r}")
+    if input.data.size == 0:
+        return input
+    channels = input.shape[1]
+    widths = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (input.ndim - 2)
+    squares = ops.pad(input * input, widths)
+    total = squares[:, 0:channels]
+    for offset in range(1, size):
+        total = total + squares[:, offset : offset + channels]
+    return input / (total / size * alpha + k) ** beta
+
+
 def _factor(value, op: str, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
@@ -926,6 +1046,225 @@ def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = N
         keep = traced_call(_not_padding, indices, padding_idx)
         output = ops.where(keep, output, output.detach())
     return output
+
+
+def embedding_bag(
+    input: TensorLike,
+    weight: TensorLike,
+    offsets: TensorLike | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: TensorLike | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Sums, means or maxima of bags of rows of ``weight``: one ``(B, embedding_dim)`` row
+    per bag, as ``torch.nn.functional.embedding_bag``.
+
+    A 2-D ``input`` of shape ``(B, N)`` is ``B`` bags of ``N`` indices (``offsets`` must be
+    None); a 1-D ``input`` is the bags one after another, bag ``b`` starting at
+    ``offsets[b]`` (``offsets[0] == 0``; with ``include_last_offset`` the last offset is
+    the end of the last bag). ``per_sample_weights`` (``mode='sum'`` only) scales each
+    index's row; indices equal to ``padding_idx`` are left out of their bag (and give its
+    row no gradient). An empty bag gives zeros. In ``mode='max'`` each column's gradient
+    goes to the bag's first largest element. ``max_norm``, ``scale_grad_by_freq`` and
+    ``sparse=True`` are not supported (an error says so).
+
+    >>> import tinynet as tn
+    >>> weight = tn.arange(8.0).reshape(4, 2)
+    >>> embedding_bag(tn.tensor([0, 2, 3, 1]), weight, tn.tensor([0, 1]), mode="sum").tolist()
+    [[0.0, 1.0], [12.0, 15.0]]
+    """
+    check_bag_options(max_norm, scale_grad_by_freq, sparse, mode)
+    weight, indices = (
+        as_tensor(weight),
+        input.data if isinstance(input, Tensor) else np.asarray(input),
+    )
+    scale = _check_bag_inputs(weight, indices, mode, per_sample_weights)
+    rows = weight.shape[0]
+    padding_idx = _padding_row(padding_idx, rows)
+    starts = _bag_starts(indices, offsets, include_last_offset)
+    bags = starts.size - 1 if include_last_offset else starts.size
+    # The index arrays are the call's own: computed from in traced calls, for tn.compile.
+    flat = traced_call(np.ravel, indices)
+    # Each index's bag; padding_idx and indices after the last bag go to one more row, dropped.
+    bag_of = traced_call(_bag_layout, flat, starts, include_last_offset, rows, padding_idx)
+    counts = traced_call(_bag_counts, bag_of, bags)
+    picked = weight[flat]  # (n, embedding_dim): a differentiable gather
+    if scale is not None:
+        picked = picked * scale.reshape(-1, 1)
+    width = weight.shape[1]
+    if mode == "max" and flat.size:
+        return _bag_maxima(picked, bag_of, counts, width)
+    target = Tensor.wrap(traced_call(_scatter_target, bag_of, width))
+    zeros = Tensor.wrap(np.zeros((bags + 1, width), weight.dtype))
+    total = _composite.scatter_add(zeros, 0, target, picked)[:bags]
+    if mode == "mean":
+        return total / Tensor.wrap(traced_call(_bag_divisors, counts, weight.dtype))
+    return total
+
+
+def _check_bag_inputs(
+    weight: Tensor, indices: np.ndarray, mode: str, per_sample_weights
+) -> Tensor | None:
+    """Refuse a weight, indices or per-sample weights embedding_bag cannot take; return the
+    per-sample weights as a Tensor (or None)."""
+    if weight.ndim != 2:
+        raise ShapeError(
+            f"embedding_bag: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+            f"{weight.shape}"
+        )
+    if weight.dtype.kind != "f":
+        raise DTypeError(f"embedding_bag: weight must be floating, got dtype {weight.dtype}")
+    if indices.dtype.kind not in "iu":
+        raise DTypeError(f"embedding_bag: input must hold integer indices, got {indices.dtype}")
+    if per_sample_weights is None:
+        return None
+    if mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights is only supported for mode='sum' (got "
+            f"mode={mode!r}); weight the rows yourself and reduce, or use mode='sum'"
+        )
+    per_sample_weights = as_tensor(per_sample_weights)
+    if per_sample_weights.shape != indices.shape:
+        raise ValueError(
+            f"embedding_bag: per_sample_weights of shape {per_sample_weights.shape} must "
+            f"have the input's shape {indices.shape}"
+        )
+    return per_sample_weights
+
+
+def _padding_row(padding_idx: int | None, rows: int) -> int | None:
+    """``padding_idx`` as a row number (a negative one counts from the end)."""
+    if padding_idx is None:
+        return None
+    if not -rows <= padding_idx < rows:
+        raise ValueError(
+            f"embedding_bag: padding_idx must be within num_embeddings ({rows}), got {padding_idx}"
+        )
+    return int(padding_idx) % rows
+
+
+def check_bag_options(max_norm, scale_grad_by_freq, sparse, mode: str) -> None:
+    """Refuse a ``mode`` other than sum, mean and max, and the options tinynet lacks."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    for name, value, default in (
+        ("max_norm", max_norm, None),
+        ("scale_grad_by_freq", scale_grad_by_freq, False),
+        ("sparse", sparse, False),
+    ):
+        if value is not default and value != default:
+            raise NotImplementedError(
+                f"embedding_bag: {name}={value!r} is not supported in tinynet (dense "
+                f"gradients only, no renormalization); leave it at {default!r}"
+            )
+
+
+def _bag_starts(indices: np.ndarray, offsets, include_last_offset: bool) -> np.ndarray:
+    """Where each bag starts in the flattened indices (for 2-D input, every ``N``)."""
+    if indices.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "embedding_bag: if input is 2-D, offsets has to be None: input is taken as a "
+                "mini-batch of bags of one length"
+            )
+        count, length = indices.shape  # one bag per row, whatever include_last_offset
+        return np.arange(count + include_last_offset, dtype=np.int64) * length
+    if indices.ndim != 1:
+        raise ValueError(
+            f"embedding_bag: input has to be a 1-D or 2-D tensor, got {indices.ndim} dimensions"
+        )
+    if offsets is None:
+        raise ValueError(
+            "embedding_bag: offsets has to be a 1-D tensor when input is 1-D, got None"
+        )
+    starts = offsets.data if isinstance(offsets, Tensor) else np.asarray(offsets)
+    if starts.ndim != 1 or starts.dtype.kind not in "iu":
+        raise ValueError(
+            f"embedding_bag: offsets has to be a 1-D tensor of integers, got shape "
+            f"{starts.shape} and dtype {starts.dtype}"
+        )
+    if include_last_offset and starts.size == 0:
+        raise ValueError("embedding_bag: include_last_offset needs at least one offset")
+    return starts
+
+
+def _bag_layout(flat: np.ndarray, starts: np.ndarray, last_given: bool, rows: int, padding_idx):
+    """Each index's bag, from the bags' starts (and the last one's end, if ``last_given``);
+    ``padding_idx`` goes to one more bag, dropped afterwards."""
+    if flat.size and not _indices_below(flat, rows):
+        bad = flat[(flat < 0) | (flat >= rows)][0]
+        raise IndexError(
+            f"embedding_bag: index {int(bad)} is out of range for a weight of {rows} rows "
+            f"(valid: 0 to {rows - 1})"
+        )
+    if starts.size and starts[0] != 0:
+        raise ArgumentError(
+            f"embedding_bag: offsets[0] has to be 0 (the first bag starts at position 0), got "
+            f"{int(starts[0])}"
+        )
+    if last_given and starts[-1] != flat.size:
+        # PyTorch's CPU kernel then runs the last bag to the input's end (its issue 52851)
+        raise ArgumentError(
+            f"embedding_bag: with include_last_offset the last offset must be the input's "
+            f"length {flat.size}, got {int(starts[-1])}"
+        )
+    bounds = starts.astype(np.int64) if last_given else np.append(starts, flat.size)
+    if (np.diff(bounds) < 0).any() or bounds[-1] > flat.size:
+        raise ArgumentError(
+            f"embedding_bag: offsets must be non-decreasing and at most the input's length "
+            f"{flat.size}, got {starts.tolist()}"
+        )
+    bags = bounds.size - 1
+    bag_of = np.repeat(np.arange(bags), np.diff(bounds))
+    if padding_idx is not None:
+        bag_of[flat == padding_idx] = bags
+    return bag_of
+
+
+def _scatter_target(bag_of: np.ndarray, width: int) -> np.ndarray:
+    return np.broadcast_to(bag_of[:, None], (bag_of.size, width))
+
+
+def _bag_counts(bag_of: np.ndarray, bags: int) -> np.ndarray:
+    return np.bincount(bag_of, minlength=bags + 1)[:bags]
+
+
+def _bag_divisors(counts: np.ndarray, dtype) -> np.ndarray:
+    """A mean's divisor per bag, as a column: an empty bag's zeros divided by 1."""
+    return np.maximum(counts, 1).astype(dtype)[:, None]
+
+
+def _bag_maxima(picked: Tensor, bag_of: np.ndarray, counts: np.ndarray, width: int) -> Tensor:
+    """Per bag and column, the first largest of the bag's rows (0 for an empty bag)."""
+    where = traced_call(_first_maxima, picked.data, bag_of, counts)
+    maxima = picked[where, np.arange(width)]
+    return ops.where(Tensor.wrap(traced_call(_nonempty, counts)), maxima, 0.0)
+
+
+def _nonempty(counts: np.ndarray) -> np.ndarray:
+    return (counts > 0)[:, None]
+
+
+def _first_maxima(values: np.ndarray, bag_of: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """For each bag and column, the row (of ``values``) of the bag's first largest value."""
+    bags, width = counts.size, values.shape[1]
+    where = np.zeros((bags, width), np.int64)
+    members = np.flatnonzero(bag_of < bags)
+    shape = (members.size, width)
+    bag = np.broadcast_to(bag_of[members, None], shape).ravel()
+    column = np.broadcast_to(np.arange(width), shape).ravel()
+    row = np.broadcast_to(members[:, None], shape).ravel()
+    # By bag, then column, then the largest value first, then the first row among ties.
+    order = np.lexsort((row, -values[members].ravel(), column, bag))
+    group = bag[order] * width + column[order]
+    first = order[np.append(True, group[1:] != group[:-1])] if order.size else order
+    where[bag[first], column[first]] = row[first]
+    return where
 
 
 # -- value checks that tn.compile re-checks on replay (issue 12) ----------------------------------
@@ -1013,3 +1352,8 @@ else:
     __getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)
 
 __all__ += ["scaled_dot_product_attention"]
+# -- the PyTorch functions users still missed (session 11) --
+__all__ += [
+    "channel_shuffle", "conv3d", "embedding_bag", "fold", "gumbel_softmax", "local_response_norm",
+    "unfold",
+]  # fmt: skip

@@ -900,6 +900,31 @@ class RMSNorm(Module):
         )
 
 
+class LocalResponseNorm(Module):
+    """Each element of ``(N, C, *)`` divided by ``(k + alpha / size * s) ** beta``, ``s`` the
+    sum of squares over ``size`` neighbouring channels; see ``F.local_response_norm``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.LocalResponseNorm(2)
+    LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0)
+    >>> nn.LocalResponseNorm(3)(tn.ones(2, 5, 4, 4)).shape
+    (2, 5, 4, 4)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
 class Bilinear(Module):
     """``y = x1 @ weight @ x2 + bias`` per output: ``weight`` of shape ``(out_features,
     in1_features, in2_features)``, weight and bias drawn from U(-1/sqrt(in1_features),
@@ -998,3 +1023,113 @@ class Embedding(Module):
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
         return text
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings (``weight`` of shape ``(num_embeddings,
+    embedding_dim)``, initialized N(0, 1)); see ``F.embedding_bag`` for the bags.
+
+    Arguments and ``forward(input, offsets=None, per_sample_weights=None)`` as
+    ``torch.nn.EmbeddingBag``; ``max_norm``, ``scale_grad_by_freq`` and ``sparse`` are not
+    supported. ``rng`` seeds the initialization.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> bag = nn.EmbeddingBag(10, 3, mode="sum", rng=0)
+    >>> bag(tn.tensor([1, 2, 4, 5, 4, 3, 2, 9]), tn.tensor([0, 4])).shape
+    (2, 3)
+    >>> bag
+    EmbeddingBag(10, 3, mode='sum')
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight=None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device=None,
+        dtype=None,
+        rng=None,
+    ):
+        super().__init__()
+        _device.check(device)
+        F.check_bag_options(max_norm, scale_grad_by_freq, sparse, mode)
+        self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings")
+        self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim", allow_zero=True)
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"padding_idx must be within num_embeddings ({num_embeddings}), "
+                    f"got {padding_idx}"
+                )
+            padding_idx = int(padding_idx) % num_embeddings
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        self.mode = mode
+        self.include_last_offset = include_last_offset
+        self.padding_idx = padding_idx
+        shape = (self.num_embeddings, self.embedding_dim)
+        if _weight is None:
+            self.weight = Parameter(np.empty(shape, parameter_dtype(dtype)))
+            self.reset_parameters(rng)
+        else:
+            weight = np.asarray(_weight.data if isinstance(_weight, Tensor) else _weight)
+            if weight.shape != shape:
+                raise ValueError(
+                    f"Shape of weight {weight.shape} does not match num_embeddings and "
+                    f"embedding_dim {shape}"
+                )
+            self.weight = Parameter(weight)
+
+    def reset_parameters(self, rng=None) -> None:
+        nn_init.normal_(self.weight, rng=rng)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, input, offsets=None, per_sample_weights=None) -> Tensor:
+        return F.embedding_bag(
+            input, self.weight, offsets, self.max_norm, self.norm_type,
+            self.scale_grad_by_freq, self.mode, self.sparse, per_sample_weights,
+            self.include_last_offset, self.padding_idx,
+        )  # fmt: skip
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        text += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings, freeze: bool = True, max_norm=None, norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+        include_last_offset: bool = False, padding_idx: int | None = None,
+    ) -> EmbeddingBag:  # fmt: skip
+        """An ``EmbeddingBag`` holding ``embeddings`` (2-D); ``freeze`` stops its training.
+
+        >>> import tinynet as tn, tinynet.nn as nn
+        >>> bag = nn.EmbeddingBag.from_pretrained(tn.tensor([[1.0, 2.0], [3.0, 6.0]]))
+        >>> bag(tn.tensor([[1, 0]])).tolist(), bag.weight.requires_grad
+        ([[2.0, 4.0]], False)
+        """
+        weight = np.array(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if weight.ndim != 2:
+            raise ValueError(
+                f"Embeddings parameter is expected to be 2-dimensional, got shape {weight.shape}"
+            )
+        rows, width = weight.shape
+        bag = cls(
+            rows, width, max_norm, norm_type, scale_grad_by_freq, mode, sparse, weight,
+            include_last_offset, padding_idx,
+        )  # fmt: skip
+        bag.weight.requires_grad = not freeze
+        return bag

@@ -1,4 +1,5 @@
-"""PixelShuffle and PixelUnshuffle: trade channels for resolution, as PyTorch's.
+"""PixelShuffle and PixelUnshuffle: trade channels for resolution, as PyTorch's; and
+ChannelShuffle, which interleaves groups of channels.
 
 >>> import tinynet as tn, tinynet.nn as nn
 >>> x = tn.randn(2, 8, 3, 3)
@@ -12,7 +13,7 @@ from tinynet.nn import functional as F
 from tinynet.nn.module import Module
 from tinynet.tensor import Tensor
 
-__all__ = ["PixelShuffle", "PixelUnshuffle"]
+__all__ = ["ChannelShuffle", "PixelShuffle", "PixelUnshuffle"]
 
 
 class PixelShuffle(Module):
@@ -43,3 +44,23 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of ``(N, C, *)`` from ``groups`` groups; see
+    ``F.channel_shuffle``.
+
+    >>> import tinynet as tn, tinynet.nn as nn
+    >>> nn.ChannelShuffle(2)(tn.arange(4.0).reshape(1, 4, 1, 1)).flatten().tolist()
+    [0.0, 2.0, 1.0, 3.0]
+    """
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input) -> Tensor:
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

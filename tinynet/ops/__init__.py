@@ -9,6 +9,7 @@ from tinynet.ops.conv import (
     avg_pool2d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
     max_pool1d,
@@ -139,6 +140,7 @@ __all__ += [
     "floor", "floor_divide", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
     "sign", "sinh", "tan", "trunc", "cumprod", "cumsum", "logcumsumexp",
     "erfc", "xlogy",  # session 10
+    "conv3d",  # session 11
 ]  # fmt: skip
 
 # -- fused loss primitives (issue 12): behind nn.functional's cross-entropy losses ----------------

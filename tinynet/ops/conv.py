@@ -42,10 +42,13 @@ __all__ = [
     "avg_pool2d",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "fold",
     "max_pool1d",
     "max_pool2d",
+    "unfold",
 ]
 
 #: A size per spatial axis: one int for every axis, or one int each.
@@ -270,6 +273,137 @@ def conv2d(
     (2, 4, 4, 4)
     """
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(
+    input: TensorLike,
+    weight: TensorLike,
+    bias: TensorLike | None = None,
+    stride: IntOrInts = 1,
+    padding: IntOrInts | str = 0,
+    dilation: IntOrInts = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D cross-correlation of ``(N, C_in, D, H, W)`` with ``(C_out, C_in/groups, kD, kH, kW)``.
+
+    As ``torch.nn.functional.conv3d``: ``stride``, ``padding`` and ``dilation`` are ints
+    or triples, ``padding`` may be ``'valid'`` or ``'same'``; a ``(C, D, H, W)`` input is
+    one unbatched sample.
+
+    >>> import tinynet as tn
+    >>> tn.conv3d(tn.ones(1, 2, 4, 4, 4), tn.ones(3, 2, 3, 3, 3), padding=1).shape
+    (1, 3, 4, 4, 4)
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+# -- im2col and col2im: the convolutions' two primitives, as torch's unfold and fold ------------
+def _blocks(op, size, kernel, dilation, padding, stride) -> tuple:
+    """The number of sliding blocks along each spatial axis; at least one, or a ShapeError."""
+    out = tuple(
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, d, p, s in zip(size, kernel, dilation, padding, stride)
+    )
+    if any(n < 1 for n in out):
+        raise ShapeError(
+            f"{op}: a spatial size of {tuple(size)} with kernel_size={kernel}, "
+            f"dilation={dilation}, padding={padding} and stride={stride} leaves "
+            f"{out} sliding blocks; each must be at least 1 (a smaller kernel or more padding)"
+        )
+    return out
+
+
+def unfold(
+    input: TensorLike,
+    kernel_size: IntOrInts,
+    dilation: IntOrInts = 1,
+    padding: IntOrInts = 0,
+    stride: IntOrInts = 1,
+) -> Tensor:
+    """Every sliding block of ``(N, C, H, W)`` as a column: ``(N, C * kH * kW, L)`` (im2col).
+
+    As ``torch.nn.functional.unfold``: rows run over the channel, then the kernel's offsets
+    in row-major order; the ``L`` columns over the blocks' positions in row-major order.
+    ``padding`` adds zeros on both sides; a ``(C, H, W)`` input is one unbatched sample.
+
+    >>> import tinynet.nn.functional as F, tinynet as tn
+    >>> F.unfold(tn.arange(9.0).reshape(1, 1, 3, 3), 2).tolist()
+    [[[0.0, 1.0, 3.0, 4.0], [1.0, 2.0, 4.0, 5.0], [3.0, 4.0, 6.0, 7.0], [4.0, 5.0, 7.0, 8.0]]]
+    """
+    op = "unfold"
+    x = as_tensor(input)
+    if x.ndim not in (3, 4):
+        raise ShapeError(
+            f"{op}: expected a 4-D input (N, C, H, W) or an unbatched 3-D one (C, H, W), "
+            f"got shape {x.shape}"
+        )
+    x, added = _batched(x, 2, op)
+    kernel = _tuple(kernel_size, 2, "kernel_size", op)
+    dilation = _tuple(dilation, 2, "dilation", op)
+    padding = _tuple(padding, 2, "padding", op, minimum=0)
+    stride = _tuple(stride, 2, "stride", op)
+    out = _blocks(op, x.shape[2:], kernel, dilation, padding, stride)
+    if any(padding):
+        x = pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)))
+    batch, channels = x.shape[:2]
+    cols = Im2Col.apply(x, kernel, stride, dilation, out)  # (N, C, kH, kW, oH, oW)
+    return _unbatched(reshape(cols, (batch, channels * math.prod(kernel), math.prod(out))), added)
+
+
+def fold(
+    input: TensorLike,
+    output_size: IntOrInts,
+    kernel_size: IntOrInts,
+    dilation: IntOrInts = 1,
+    padding: IntOrInts = 0,
+    stride: IntOrInts = 1,
+) -> Tensor:
+    """Columns ``(N, C * kH * kW, L)`` summed back into ``(N, C, *output_size)`` (col2im).
+
+    As ``torch.nn.functional.fold``: the adjoint of ``unfold`` with the same arguments
+    (overlapping blocks add up); ``L`` must be the number of blocks that fit in
+    ``output_size``. A ``(C * kH * kW, L)`` input is one unbatched sample.
+
+    >>> import tinynet.nn.functional as F, tinynet as tn
+    >>> F.fold(tn.ones(1, 4, 4), (3, 3), 2).tolist()
+    [[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]]]
+    """
+    op = "fold"
+    x = as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise ShapeError(
+            f"{op}: expected a 3-D input (N, C * kernel size, L) or an unbatched 2-D one, "
+            f"got shape {x.shape}"
+        )
+    added = x.ndim == 2
+    if added:
+        x = reshape(x, (1, *x.shape))
+    size = _tuple(output_size, 2, "output_size", op)
+    kernel = _tuple(kernel_size, 2, "kernel_size", op)
+    dilation = _tuple(dilation, 2, "dilation", op)
+    padding = _tuple(padding, 2, "padding", op, minimum=0)
+    stride = _tuple(stride, 2, "stride", op)
+    rows, blocks = x.shape[1:]
+    if rows % math.prod(kernel):
+        raise ShapeError(
+            f"{op}: the input's dimension 1 ({rows}) must be divisible by the product of "
+            f"kernel_size {kernel} ({math.prod(kernel)}), got input of shape {x.shape}"
+        )
+    out = _blocks(op, size, kernel, dilation, padding, stride)
+    if blocks != math.prod(out):
+        raise ShapeError(
+            f"{op}: output_size={size} with kernel_size={kernel}, dilation={dilation}, "
+            f"padding={padding} and stride={stride} has {' * '.join(map(str, out))} = "
+            f"{math.prod(out)} sliding blocks, but the input's last dimension is {blocks}"
+        )
+    full = tuple(n + 2 * p for n, p in zip(size, padding))
+    cols = reshape(x, (x.shape[0], rows // math.prod(kernel), *kernel, *out))
+    y = Col2Im.apply(cols, full, kernel, stride, dilation)
+    if any(padding):
+        y = getitem(
+            y, (slice(None), slice(None), *(slice(p, p + n) for p, n in zip(padding, size)))
+        )
+    return _unbatched(y, added)
 
 
 def _conv_transpose(

@@ -22,6 +22,7 @@ _LAZY = {
     "tinynet.optim.adadelta": "adadelta Adadelta",
     "tinynet.optim.adagrad": "adagrad Adagrad",
     "tinynet.optim.adamax": "adamax Adamax",
+    "tinynet.optim.asgd": "asgd ASGD",
     "tinynet.optim.lbfgs": "lbfgs LBFGS",
     "tinynet.optim.lr_scheduler": "lr_scheduler",
     "tinynet.optim.nadam": "nadam NAdam",
@@ -34,6 +35,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         adadelta,
         adagrad,
         adamax,
+        asgd,
         lbfgs,
         lr_scheduler,
         nadam,
@@ -44,6 +46,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
     from tinynet.optim.adadelta import Adadelta
     from tinynet.optim.adagrad import Adagrad
     from tinynet.optim.adamax import Adamax
+    from tinynet.optim.asgd import ASGD
     from tinynet.optim.lbfgs import LBFGS
     from tinynet.optim.nadam import NAdam
     from tinynet.optim.radam import RAdam
@@ -65,5 +68,6 @@ __all__ = [
     "Adadelta",
     "Rprop",
     "LBFGS",
+    "ASGD",
     "lr_scheduler",
 ]

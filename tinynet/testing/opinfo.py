@@ -1197,7 +1197,7 @@ def _conv_entry(name, function, reference, draw, spatial, sample_shapes, sample_
         name,
         lambda x, weight, *bias, **kwargs: function(x, weight, *bias, **kwargs),
         reference,
-        _composite(draw, spatial),
+        _composite(draw) if spatial is None else _composite(draw, spatial),
         sample_shapes,
         sample_kwargs,
         atol=1e-12,  # sums of up to a dozen products, added in another order
@@ -4506,6 +4506,295 @@ _SESSION_10_OPS: list[OpInfo] = [
 ]
 OPS.extend(_SESSION_10_OPS)
 # == end of session 10 =============================================================================
+
+
+# == session 11: the PyTorch ops and layers users still missed =====================================
+def _draw_blocks_setup(draw) -> dict:
+    """unfold's and fold's arguments, and a spatial size that holds at least one block."""
+    setup = _draw_kernel_setup(draw, 2)
+    kernel, dilation = setup["kernel"], setup["dilation"]
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(2))
+    size = tuple(
+        draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), max(1, d * (k - 1) + 1 - 2 * p) + 1))
+        for k, d, p in zip(kernel, dilation, padding)
+    )
+    return {
+        "size": size,
+        "kernel_size": kernel,
+        "dilation": dilation,
+        "padding": padding,
+        "stride": setup["stride"],
+    }
+
+
+def _block_grid(size, kernel_size, dilation, padding, stride) -> tuple:
+    return tuple(
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, d, p, s in zip(size, kernel_size, dilation, padding, stride)
+    )
+
+
+def _draw_unfold(draw):
+    kwargs = _draw_blocks_setup(draw)
+    size = kwargs.pop("size")
+    channels = draw(st.integers(1, 2))
+    shape = (channels, *size) if draw(st.booleans()) else (1, channels, *size)
+    return (shape,), kwargs
+
+
+def _draw_fold(draw):
+    kwargs = _draw_blocks_setup(draw)
+    size = kwargs.pop("size")
+    blocks = math.prod(_block_grid(size, **kwargs))
+    rows = draw(st.integers(1, 2)) * math.prod(kwargs["kernel_size"])
+    shape = (rows, blocks) if draw(st.booleans()) else (1, rows, blocks)
+    return (shape,), {"output_size": size, **kwargs}
+
+
+def _im2col_reference(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Each block's elements copied into its column, one element at a time."""
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    kernel, dilation = _spatial_tuple(kernel_size, 2), _spatial_tuple(dilation, 2)
+    padding, stride = _spatial_tuple(padding, 2), _spatial_tuple(stride, 2)
+    padded = np.pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)))
+    grid = _block_grid(x.shape[2:], kernel, dilation, padding, stride)
+    out = np.zeros((x.shape[0], x.shape[1] * math.prod(kernel), math.prod(grid)))
+    for n, c, i, j, a, b in np.ndindex(*x.shape[:2], *kernel, *grid):
+        row, column = (c * kernel[0] + i) * kernel[1] + j, a * grid[1] + b
+        out[n, row, column] = padded[
+            n, c, a * stride[0] + i * dilation[0], b * stride[1] + j * dilation[1]
+        ]
+    return out[0] if unbatched else out
+
+
+def _col2im_reference(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Each column's elements added at their block's place, one element at a time."""
+    unbatched = x.ndim == 2
+    x = x[None] if unbatched else x
+    size, kernel = _spatial_tuple(output_size, 2), _spatial_tuple(kernel_size, 2)
+    dilation, padding = _spatial_tuple(dilation, 2), _spatial_tuple(padding, 2)
+    stride = _spatial_tuple(stride, 2)
+    grid = _block_grid(size, kernel, dilation, padding, stride)
+    channels = x.shape[1] // math.prod(kernel)
+    out = np.zeros((x.shape[0], channels, *(n + 2 * p for n, p in zip(size, padding))))
+    for n, c, i, j, a, b in np.ndindex(x.shape[0], channels, *kernel, *grid):
+        row, column = (c * kernel[0] + i) * kernel[1] + j, a * grid[1] + b
+        out[n, c, a * stride[0] + i * dilation[0], b * stride[1] + j * dilation[1]] += x[
+            n, row, column
+        ]
+    out = out[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
+    return out[0] if unbatched else out
+
+
+def _draw_conv3d(draw):
+    """conv3d's arguments on the smallest inputs that still vary each of them: a second-order
+    check over three spatial axes grows fast (one output element per input combination)."""
+    kernel = [draw(st.integers(1, 2)) for _ in range(3)]
+    kernel[draw(st.integers(0, 2))] = 1  # a flat kernel along one axis
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    dilation = [1, 1, 1]
+    dilation[draw(st.integers(0, 2))] = draw(st.integers(1, 2))  # dilated along one axis
+    groups = draw(st.sampled_from((1, 2)))
+    options = ["valid", "ints"] + (["same"] if stride == (1, 1, 1) else [])
+    kind = draw(st.sampled_from(options))
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(3)) if kind == "ints" else kind
+    widths = padding if kind == "ints" else (0, 0, 0)
+    grow = draw(st.integers(0, 2))  # one axis may be a block longer
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + (stride[axis] if axis == grow else 0)
+        for axis, (k, d, p) in enumerate(zip(kernel, dilation, widths))
+    )
+    shapes: tuple[tuple[int, ...], ...] = ((1, groups, *size), (groups, 1, *kernel))
+    if draw(st.booleans()):  # a bias
+        shapes += ((groups,),)
+    kwargs = {"stride": stride, "padding": padding, "dilation": tuple(dilation), "groups": groups}
+    return shapes, kwargs
+
+
+def _gumbel_reference(logits, tau, dim, seed):
+    """softmax((logits + g) / tau) with g = -log(E), E drawn as the op draws it."""
+    draws = np.random.default_rng(seed).standard_exponential(logits.shape)
+    noise = -np.log(np.maximum(draws, np.finfo(np.float64).tiny))
+    return scipy.special.softmax((logits + noise) / tau, axis=dim)
+
+
+def _gumbel_kwargs(draw, shape):
+    return {
+        "tau": draw(st.sampled_from((0.5, 1.0, 3.0))),
+        "dim": draw(st.integers(-len(shape), len(shape) - 1)),
+        "seed": draw(st.integers(0, 3)),
+    }
+
+
+def _draw_channel_shuffle(draw):
+    groups, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    rest = draw(tst.shapes(min_dims=1, max_dims=2, max_size=4))
+    return ((draw(st.integers(1, 2)), groups * per_group, *rest),), {"groups": groups}
+
+
+def _channel_shuffle_reference(x, groups):
+    batch, channels, *rest = x.shape
+    grouped = x.reshape(batch, groups, channels // groups, *rest)
+    return grouped.swapaxes(1, 2).reshape(x.shape)
+
+
+def _draw_local_response_norm(draw):
+    shape = (1, draw(st.integers(1, 4)), draw(st.integers(1, 2)))
+    kwargs = {
+        "size": draw(st.integers(1, 3)),
+        "alpha": draw(st.sampled_from((1e-4, 0.5, 2.0))),
+        "beta": draw(st.sampled_from((0.75, 1.5))),
+        "k": draw(st.sampled_from((1.0, 2.0))),
+    }
+    return (shape,), kwargs
+
+
+def _local_response_norm_reference(x, size, alpha, beta, k):
+    """Each channel over the sum of squares of its window of channels, one at a time."""
+    out = np.empty_like(x)
+    channels = x.shape[1]
+    for c in range(channels):
+        window = range(max(0, c - size // 2), min(channels, c + (size - 1) // 2 + 1))
+        total = sum(x[:, j] ** 2 for j in window)
+        out[:, c] = x[:, c] / (k + alpha / size * total) ** beta
+    return out
+
+
+def _draw_embedding_bag(draw, max_mode: bool):
+    rows, width = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    length = draw(st.integers(0, 5))
+    indices = np.array(draw(st.lists(st.integers(0, rows - 1), min_size=length, max_size=length)))
+    indices = indices.astype(np.int64)
+    kwargs: dict = {"mode": "max" if max_mode else draw(st.sampled_from(("sum", "mean")))}
+    if length and draw(st.booleans()):  # fixed-length bags as a 2-D input
+        bags = draw(st.sampled_from([n for n in range(1, length + 1) if length % n == 0]))
+        kwargs["input"] = indices.reshape(bags, length // bags)
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, length), max_size=3)))
+        kwargs["input"] = indices
+        kwargs["include_last_offset"] = draw(st.booleans())
+        ends = [length] if kwargs["include_last_offset"] else []
+        kwargs["offsets"] = np.array([0, *cuts, *ends], dtype=np.int64)
+    kwargs["padding_idx"] = draw(st.sampled_from((None, 0, -1)))
+    shapes: tuple[tuple[int, ...], ...] = ((rows, width),)
+    if kwargs["mode"] == "sum" and draw(st.booleans()):
+        shapes += (kwargs["input"].shape,)  # per_sample_weights
+    return shapes, kwargs
+
+
+def _embedding_bag(weight, *per_sample_weights, input, **kwargs):
+    weights = per_sample_weights[0] if per_sample_weights else None
+    return F.embedding_bag(input, weight, per_sample_weights=weights, **kwargs)
+
+
+def _embedding_bag_reference(
+    weight, *per_sample_weights, input, mode, offsets=None, include_last_offset=False,
+    padding_idx=None,
+):  # fmt: skip
+    """Each bag reduced by a loop over its indices."""
+    if input.ndim == 2:
+        bags = [
+            list(range(i * input.shape[1], (i + 1) * input.shape[1])) for i in range(len(input))
+        ]
+    else:
+        ends = list(offsets[1:]) + ([] if include_last_offset else [input.size])
+        bags = [list(range(a, b)) for a, b in zip(offsets, ends)]
+    flat = input.reshape(-1)
+    scale = per_sample_weights[0].reshape(-1) if per_sample_weights else np.ones(flat.size)
+    padding = None if padding_idx is None else padding_idx % weight.shape[0]
+    out = np.zeros((len(bags), weight.shape[1]))
+    for b, positions in enumerate(bags):
+        members = [weight[flat[p]] * scale[p] for p in positions if flat[p] != padding]
+        if members:
+            reduce = {"sum": np.sum, "mean": np.mean, "max": np.max}[mode]
+            out[b] = reduce(members, axis=0)
+    return out
+
+
+_SESSION_11_OPS = [
+    OpInfo(
+        "nn.functional.unfold",
+        lambda x, **kwargs: F.unfold(x, **kwargs),
+        _im2col_reference,
+        _composite(_draw_unfold),
+        ((1, 2, 3, 4),),
+        {"kernel_size": (2, 2), "dilation": (1, 2), "padding": 1, "stride": (2, 1)},
+    ),
+    OpInfo(
+        "nn.functional.fold",
+        lambda x, **kwargs: F.fold(x, **kwargs),
+        _col2im_reference,
+        _composite(_draw_fold),
+        ((1, 8, 8),),
+        {
+            "output_size": (3, 4),
+            "kernel_size": 2,
+            "dilation": (1, 2),
+            "padding": 1,
+            "stride": (2, 1),
+        },
+    ),
+    _conv_entry(
+        "conv3d",
+        tn.conv3d,
+        _conv_reference,
+        _draw_conv3d,
+        None,
+        ((1, 2, 2, 3, 2), (2, 1, 2, 2, 1), (2,)),
+        {"stride": (1, 2, 1), "padding": 1, "dilation": 1, "groups": 2},
+    ),  # fmt: skip
+    _small_shaped(  # a fixed seed: the same noise at every call
+        "nn.functional.gumbel_softmax",
+        lambda x, tau, dim, seed: F.gumbel_softmax(x, tau, dim=dim, rng=seed),
+        _gumbel_reference,
+        _gumbel_kwargs,
+        {"tau": 0.5, "dim": 0, "seed": 1},
+        min_dims=1,
+        atol=1e-15,
+    ),
+    OpInfo(
+        "nn.functional.channel_shuffle",
+        F.channel_shuffle,
+        _channel_shuffle_reference,
+        _composite(_draw_channel_shuffle),
+        ((1, 6, 2),),
+        {"groups": 3},
+    ),
+    OpInfo(
+        "nn.functional.local_response_norm",
+        F.local_response_norm,
+        _local_response_norm_reference,
+        _composite(_draw_local_response_norm),
+        ((2, 4, 3),),
+        {"size": 3, "alpha": 0.5, "beta": 0.75, "k": 2.0},
+    ),
+    OpInfo(
+        "nn.functional.embedding_bag",
+        _embedding_bag,
+        _embedding_bag_reference,
+        _composite(_draw_embedding_bag, False),  # per_sample_weights drawn with mode='sum'
+        ((4, 2),),
+        {
+            "input": np.array([1, 3, 0, 3, 2]),
+            "offsets": np.array([0, 2, 2]),
+            "mode": "mean",
+            "padding_idx": 0,
+        },
+    ),
+    OpInfo(  # ties are kinks: their convention is tested on its own
+        "embedding_bag_max",
+        _embedding_bag,
+        _embedding_bag_reference,
+        _composite(_draw_embedding_bag, True),
+        ((4, 2),),
+        {"input": np.array([[1, 3, 1], [0, 2, 3]]), "mode": "max", "padding_idx": -1},
+        distinct=True,
+        covers=("nn.functional.embedding_bag",),
+    ),
+]
+OPS.extend(_SESSION_11_OPS)
+# == end of session 11 =============================================================================
 
 OPS_BY_NAME = {op.name: op for op in OPS}
 if len(OPS_BY_NAME) != len(OPS):
