@@ -783,7 +783,7 @@ def _embedding_bag(
     if per_sample_weights is not None:  # tinynet refuses them but for mode='sum'
         scale = graph.op("Unsqueeze", [per_sample_weights, graph.ints("axes", [2])])
         rows = graph.op("Mul", [rows, scale])
-    keep = count = None
+    keep, count = None, ""
     if bag.padding_idx is not None:
         keep = graph.op("Not", [graph.op("Equal", [x, graph.ints("padding_idx", bag.padding_idx)])])
         count = graph.op(  # (N, 1): each bag's indices other than padding_idx
@@ -803,7 +803,7 @@ def _embedding_bag(
     total = graph.op("ReduceSum", [rows, graph.ints("axes", [1])], keepdims=0)
     if bag.mode == "sum":
         return total
-    if count is None:
+    if keep is None:
         return graph.op("Div", [total, graph.constant("count", shape[1])])
     divisor = graph.op("Max", [count, graph.constant("one", 1.0)])  # an empty bag: 0 / 1
     return graph.op("Div", [total, divisor])
@@ -846,18 +846,21 @@ def _local_response_norm(graph: _Graph, norm, x: str) -> str:
     pads = graph.ints("pads", [b for b, _ in widths] + [a for _, a in widths])
     squares = graph.op("Pad", [graph.op("Mul", [x, x]), pads], mode="constant")
     axes = graph.ints("axes", [1])
-    total = None
-    for offset in range(size):
+
+    def window(offset: int) -> str:
         bounds = [graph.ints("start", [offset]), graph.ints("end", [offset + channels])]
-        part = graph.op("Slice", [squares, *bounds, axes])
-        total = part if total is None else graph.op("Add", [total, part])
+        return graph.op("Slice", [squares, *bounds, axes])
+
+    total = window(0)
+    for offset in range(1, size):
+        total = graph.op("Add", [total, window(offset)])
     scaled = graph.op("Div", [total, graph.constant("size", size)])
     scaled = graph.op("Add", [graph.op("Mul", [scaled, graph.constant("alpha", alpha)]),
                               graph.constant("k", k)])  # fmt: skip
     return graph.op("Div", [x, graph.op("Pow", [scaled, graph.constant("beta", beta)])])
 
 
-def _block_positions(module, image: tuple[int, int]) -> np.ndarray:
+def _block_positions(module, image: tuple[int, ...]) -> np.ndarray:
     """``(kH * kW, L)``: for each row of ``module``'s unfold of an ``image``-sized input, the
     position read, 1 + its flat index, 0 where the block reads the zero padding (found by
     tinynet's own unfold of the numbers 1, 2, ...)."""
