@@ -460,6 +460,14 @@ def test_embedding_bag(mode, padding_idx, dtype, tmp_path):
     assert ops[0] == "Gather"
 
 
+def test_a_bag_of_words_classifier(tmp_path):
+    net = nn.Sequential(
+        nn.EmbeddingBag(20, 4, mode="mean", include_last_offset=True), nn.ReLU(), nn.Linear(4, 2)
+    )
+    ops = check_export(net, (5,), tmp_path, integers=20)
+    assert ops[:3] == ["Gather", "ReduceSum", "Div"]
+
+
 def test_embedding_bag_with_only_padding_and_per_sample_weights(tmp_path):
     rng = np.random.default_rng(3)
     for mode in ("sum", "mean", "max"):

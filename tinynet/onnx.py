@@ -1468,7 +1468,7 @@ def export(
     ``torch.onnx.export``'s ``args``, each an ONNX input of the forward's name:
     ``(query, key, value)`` (one example alone: self-attention), ``(input, h_0)`` (an LSTM's
     ``(input, (h_0, c_0))``), ``(tgt, memory)`` for the decoders, ``(src, tgt)`` for a
-    ``Transformer``. ``kwargs`` fixes keyword arguments of the forward, a mask say.
+    ``Transformer``, ``(input, per_sample_weights)`` for an ``EmbeddingBag``. ``kwargs`` fixes keyword arguments of the forward, a mask say.
     """
     model = to_onnx_graph(module, example_input, input_name, output_name, kwargs)
     _write(model, path)
