@@ -9,8 +9,8 @@ too) of ``Linear``, ``Conv1d``/``2d``/``3d``, ``ConvTranspose1d``/``2d``, ``MaxP
 ``PReLU``, ``Threshold``, ``PixelShuffle``/``Unshuffle``, ``ChannelShuffle``,
 ``LocalResponseNorm``, ``EmbeddingBag`` (bags of one length), ``Unfold``/``Fold``, the
 padding layers, the adaptive pools and the activations, ``Softmax2d`` included (docs/nn.md
-lists them and how each is written). Anything else, a subclass with its own ``forward`` included, is refused by name
-rather than exported wrongly. The graph computes in the dtype of the module's parameters;
+lists them and how each is written). Anything else, a subclass with its own ``forward``
+included, is refused by name rather than exported wrongly. The graph computes in the dtype of the module's parameters;
 its batch axis is dynamic, the other axes are the example's.
 
 ``RNN``, ``LSTM``, ``GRU`` (as ONNX's operators of those names), ``MultiheadAttention``,
