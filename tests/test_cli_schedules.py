@@ -31,7 +31,7 @@ def train_json(capsys, *args, network=SMALL):
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("optimizer", ["nadam", "radam", "adamax", "adadelta", "rprop"])
+@pytest.mark.parametrize("optimizer", ["nadam", "radam", "adamax", "adadelta", "rprop", "asgd"])
 def test_every_new_optimizer_trains(optimizer, capsys):
     report = train_json(capsys, "--samples", "200", "--optimizer", optimizer, "--epochs", "15")
     assert report["network"]["optimizer"] == optimizer
@@ -50,7 +50,7 @@ def test_help_names_the_optimizers_and_the_schedules(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for name in ["nadam", "radam", "adamax", "adadelta", "rprop"]:
+    for name in ["nadam", "radam", "adamax", "adadelta", "rprop", "asgd"]:
         assert name in text
     assert "--lr-schedule {constant,step,cosine,onecycle,plateau}" in text
     for option in ["--step-size N", "--gamma X", "--warmup FRACTION", "--lr-patience N"]:

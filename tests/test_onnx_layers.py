@@ -367,3 +367,146 @@ def test_small_layers_refused_by_name(layer, shape, match, tmp_path):
     x = np.zeros((2, *shape), np.float32)
     with pytest.raises(NotImplementedError, match=match):
         tn.onnx.export(nn.Sequential(layer.to(tn.float32)), x, tmp_path / "net.onnx")
+
+
+# -- the layers of s11B: Conv3d, Softmax2d, ChannelShuffle, LocalResponseNorm, EmbeddingBag, ... --
+def check_new_layer(layer, shape, tmp_path, dtype=np.float32, **options):
+    """``check_export`` of ``layer`` alone, the file also passing onnx.checker's full check
+    (shape inference included)."""
+    ops = check_export(nn.Sequential(layer), shape, tmp_path, dtype, **options)
+    onnx.checker.check_model(onnx.load(tmp_path / "net.onnx"), full_check=True)
+    return ops
+
+
+CONV3D = [
+    nn.Conv3d(2, 3, 3),
+    nn.Conv3d(2, 4, (2, 3, 1), stride=(1, 2, 2), padding=(1, 0, 2), dilation=(2, 1, 1), groups=2),
+    nn.Conv3d(2, 3, (2, 3, 2), padding="same", bias=False),  # even kernels: the extra after
+    nn.Conv3d(2, 3, 3, padding=(1, 2, 0), padding_mode="reflect"),
+    nn.Conv3d(2, 3, 3, stride=2, padding=1, padding_mode="replicate"),
+    nn.Conv3d(2, 3, 3, padding=(2, 0, 1), dilation=(1, 2, 1), padding_mode="circular"),
+]
+
+
+@pytest.mark.parametrize("conv", CONV3D, ids=repr)
+def test_conv3d(conv, tmp_path):
+    ops = check_new_layer(conv, (2, 4, 5, 6), tmp_path)
+    assert ops.count("Conv") == 1
+    assert ("Pad" in ops) == (conv.padding_mode in ("reflect", "replicate"))
+    assert ("Concat" in ops) == (conv.padding_mode == "circular")
+
+
+def test_conv3d_in_float64_is_valid_onnx(tmp_path):
+    # onnxruntime (1.32) has no float64 Conv kernel: the graph is checked, not run
+    x = np.ones((2, 2, 4, 5, 6))
+    conv = nn.Conv3d(2, 3, 3, padding=1).to(tn.float64)
+    model = tn.onnx.export(nn.Sequential(conv), x, tmp_path / "n.onnx")
+    onnx.checker.check_model(model, full_check=True)
+    output = model.graph.output[0].type.tensor_type
+    assert output.elem_type == onnx.TensorProto.DOUBLE
+    assert [d.dim_value for d in output.shape.dim][1:] == [3, 4, 5, 6]
+
+
+NEW_LAYERS = [
+    (nn.Softmax2d(), (3, 4, 5)),
+    (nn.ChannelShuffle(3), (6, 4, 5)),
+    (nn.ChannelShuffle(2), (6, 4)),
+    (nn.ChannelShuffle(2), (4, 2, 3, 2)),
+    (nn.LocalResponseNorm(3, alpha=0.7, beta=0.6, k=1.5), (6, 3, 4)),  # LRN in float32
+    (nn.LocalResponseNorm(5), (7, 2, 3)),
+    (nn.LocalResponseNorm(1, alpha=2.0, beta=1.0), (3, 2, 2)),
+    (nn.LocalResponseNorm(2, alpha=0.7, beta=0.6, k=1.5), (6, 3, 4)),  # even: composed
+    (nn.LocalResponseNorm(4, alpha=0.9, beta=0.8, k=0.5), (5, 3, 4)),
+    (nn.LocalResponseNorm(3, alpha=0.7, beta=0.6, k=1.5), (6, 5)),  # 3-D: composed
+    (nn.LocalResponseNorm(4, alpha=0.7, beta=0.6, k=1.5), (6, 2, 3, 2)),  # 5-D: composed
+    (nn.Unfold(2), (3, 4, 4)),
+    (nn.Unfold((2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), (3, 5, 6)),
+    (nn.Fold((4, 4), 2), (8, 9)),
+    (nn.Fold((5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), (18, 12)),
+    (nn.Fold((5, 5), 3, stride=2), (9, 4)),  # blocks overlap: sums
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layer, shape", NEW_LAYERS, ids=[repr(m) for m, _ in NEW_LAYERS])
+def test_new_layers(layer, shape, dtype, tmp_path):
+    ops = check_new_layer(layer, shape, tmp_path, dtype, scale=2.0)
+    native_lrn = (
+        isinstance(layer, nn.LocalResponseNorm) and layer.size % 2 and len(shape) == 3
+    )  # 4-D with the batch axis, odd size: onnxruntime's LRN, float32 only
+    assert ("LRN" in ops) == bool(native_lrn and dtype == np.float32)
+
+
+def test_local_response_norm_is_onnx_lrn_with_alpha_over_size():
+    # ONNX's LRN divides alpha by size as PyTorch does: a closed form, one channel of 2 at 3
+    # and two zero neighbours, size 3: 2 / (k + alpha / 3 * 4) ** beta.
+    layer = nn.LocalResponseNorm(3, alpha=0.6, beta=0.5, k=1.0)
+    x = np.zeros((1, 3, 1, 1), np.float32)
+    x[0, 1] = 2.0
+    model = tn.onnx.export(nn.Sequential(layer), x, None)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input": x})
+    assert [n.op_type for n in model.graph.node][0] == "LRN"
+    np.testing.assert_allclose(got[0, 1, 0, 0], 2.0 / (1.0 + 0.6 / 3 * 4) ** 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_embedding_bag(mode, padding_idx, dtype, tmp_path):
+    # indices 0..3 with padding_idx 1: some bags hold padding, some (likely) only padding
+    bag = nn.EmbeddingBag(6, 3, mode=mode, padding_idx=padding_idx)
+    ops = check_new_layer(bag, (3,), tmp_path, dtype, integers=4 if padding_idx else 6)
+    assert ops[0] == "Gather"
+
+
+def test_a_bag_of_words_classifier(tmp_path):
+    net = nn.Sequential(
+        nn.EmbeddingBag(20, 4, mode="mean", include_last_offset=True), nn.ReLU(), nn.Linear(4, 2)
+    )
+    ops = check_export(net, (5,), tmp_path, integers=20)
+    assert ops[:3] == ["Gather", "ReduceSum", "Div"]
+
+
+def test_embedding_bag_with_only_padding_and_per_sample_weights(tmp_path):
+    rng = np.random.default_rng(3)
+    for mode in ("sum", "mean", "max"):
+        bag = randomize(nn.EmbeddingBag(5, 2, mode=mode, padding_idx=0), rng).to(tn.float32)
+        indices = np.array([[0, 0], [0, 3], [2, 4]])  # an empty bag first: zeros
+        model = tn.onnx.export(bag, indices, None)
+        session = ort.InferenceSession(model.SerializeToString())
+        (got,) = session.run(None, {"input": indices})
+        np.testing.assert_allclose(got, bag(tn.tensor(indices)).data, rtol=1e-6)
+        assert not got[0].any()
+    bag = randomize(nn.EmbeddingBag(5, 2, mode="sum").to(tn.float64), rng)
+    indices, weights = rng.integers(0, 5, size=(4, 3)), rng.normal(size=(4, 3))
+    model = tn.onnx.export(bag, (indices[:2], weights[:2]), tmp_path / "bag.onnx")
+    assert [i.name for i in model.graph.input] == ["input", "per_sample_weights"]
+    session = ort.InferenceSession(str(tmp_path / "bag.onnx"))
+    (got,) = session.run(None, {"input": indices, "per_sample_weights": weights})
+    want = bag(tn.tensor(indices), per_sample_weights=tn.tensor(weights)).data
+    np.testing.assert_allclose(got, want, **TOLERANCE[np.float64])
+
+
+@pytest.mark.parametrize(
+    "layer, example, error, match",
+    [
+        (nn.EmbeddingBag(5, 2), np.array([0, 2, 3]), NotImplementedError,
+         r"EmbeddingBag on 2-D input \(batch, bag_length\)"),
+        (nn.Softmax2d(), np.ones((3, 4, 5), np.float32), ValueError, "batched input of 4 axes"),
+        (nn.ChannelShuffle(4), np.ones((2, 6, 3), np.float32), tn.ShapeError, "divisible"),
+        (nn.Fold((4, 4), 2), np.ones((8, 9), np.float32), ValueError, "batched input of 3 axes"),
+    ],
+)  # fmt: skip
+def test_new_layers_refused_by_name(layer, example, error, match, tmp_path):
+    with pytest.raises(error, match=match):
+        tn.onnx.export(layer, example, tmp_path / "net.onnx")
+    assert not (tmp_path / "net.onnx").exists()
+
+
+def test_embedding_bag_offsets_refused_by_name(tmp_path):
+    with pytest.raises(NotImplementedError, match="no offsets; got offsets"):
+        tn.onnx.export(
+            nn.EmbeddingBag(5, 2), np.array([[0, 2]]), tmp_path / "net.onnx",
+            kwargs={"offsets": np.array([0])},
+        )  # fmt: skip

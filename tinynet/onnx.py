@@ -2,13 +2,15 @@
 
 The ``onnx`` package builds the graph (``pip install onnx``; ``onnxruntime`` runs it). A
 module is exported layer by layer, one writer per layer class: ``nn.Sequential`` (nested
-too) of ``Linear``, ``Conv1d``/``2d``, ``ConvTranspose1d``/``2d``, ``MaxPool1d``/``2d``,
+too) of ``Linear``, ``Conv1d``/``2d``/``3d``, ``ConvTranspose1d``/``2d``, ``MaxPool1d``/``2d``,
 ``AvgPool1d``/``2d``, ``AdaptiveAvgPool2d``, ``BatchNorm1d``/``2d``/``3d``, ``LayerNorm``,
 ``Embedding`` (integer indices in), ``Upsample`` (every mode), ``Flatten``, ``Unflatten``,
 ``Identity``, the dropouts, ``GroupNorm``, ``InstanceNorm1d``/``2d``, ``RMSNorm``,
-``PReLU``, ``Threshold``, ``PixelShuffle``/``Unshuffle``, the padding layers, the adaptive
-pools and the activations (docs/nn.md lists them and how each is written). Anything else, a subclass with its own ``forward`` included, is refused by name
-rather than exported wrongly. The graph computes in the dtype of the module's parameters;
+``PReLU``, ``Threshold``, ``PixelShuffle``/``Unshuffle``, ``ChannelShuffle``,
+``LocalResponseNorm``, ``EmbeddingBag`` (bags of one length), ``Unfold``/``Fold``, the
+padding layers, the adaptive pools and the activations, ``Softmax2d`` included (docs/nn.md
+lists them and how each is written). Anything else, a subclass with its own ``forward``
+included, is refused by name rather than exported wrongly. The graph computes in the dtype of the module's parameters;
 its batch axis is dynamic, the other axes are the example's.
 
 ``RNN``, ``LSTM``, ``GRU`` (as ONNX's operators of those names), ``MultiheadAttention``,
@@ -136,10 +138,11 @@ class _Graph:
             return results
         writer = _writer(module)
         example = self.examples.get(x)
-        if example is not None and example.dtype.kind in "iu" and writer is not _embedding:
+        if example is not None and example.dtype.kind in "iu" and writer not in _TAKES_INDICES:
             raise TypeError(
                 f"tinynet.onnx: {type(module).__name__} gets integer input; integer inputs "
-                "(indices) can only feed an Embedding: give a floating example_input otherwise"
+                "(indices) can only feed an Embedding or EmbeddingBag: give a floating "
+                "example_input otherwise"
             )
         inputs = [
             p for p in list(inspect.signature(writer).parameters.values())[2:]
@@ -197,6 +200,8 @@ class _Graph:
         lead = len(shape) - len(widths)
         if mode == "circular":  # ONNX Pad has "wrap" only from opset 19: Slice and Concat
             for axis, (before, after) in enumerate(widths, start=lead):
+                if not (before or after):
+                    continue
                 n, axes = shape[axis], self.ints("axes", [axis])
                 parts = [x]
                 if before:
@@ -462,14 +467,16 @@ def _reshape(graph: _Graph, module, x: str) -> str:
 
 
 # -- convolution and pooling --------------------------------------------------------------------
-_SPATIAL = {nn.Conv1d: 1, nn.ConvTranspose1d: 1, nn.MaxPool1d: 1, nn.AvgPool1d: 1}  # else 2
+_SPATIAL = {  # the spatial axes where not 2
+    nn.Conv1d: 1, nn.ConvTranspose1d: 1, nn.MaxPool1d: 1, nn.AvgPool1d: 1, nn.Conv3d: 3,
+}  # fmt: skip
 
 
 def _spatial(module) -> int:
     return next((n for cls, n in _SPATIAL.items() if isinstance(module, cls)), 2)
 
 
-@_writes(nn.Conv1d, nn.Conv2d)
+@_writes(nn.Conv1d, nn.Conv2d, nn.Conv3d)
 def _conv(graph: _Graph, conv, x: str) -> str:
     spatial = _spatial(conv)
     shape = graph.shape(x, spatial + 2, conv)
@@ -754,6 +761,149 @@ def _adaptive_max_pool(graph: _Graph, pool, x: str) -> str:
 @_writes(nn.Embedding)
 def _embedding(graph: _Graph, embedding, x: str) -> str:
     return graph.op("Gather", [graph.constant("weight", embedding.weight.data), x], axis=0)
+
+
+@_writes(nn.EmbeddingBag)
+def _embedding_bag(
+    graph: _Graph, bag, x: str, per_sample_weights: str | None = None, *, offsets=None
+) -> str:
+    """Bags of one length (a 2-D input): ``Gather``, then ``ReduceSum`` / ``ReduceMax``,
+    ``padding_idx`` masked out by ``Where`` and left out of the mean's count."""
+    shape = graph.shape(x, None, bag)
+    if offsets is not None or len(shape) != 2:
+        raise NotImplementedError(
+            f"tinynet.onnx exports EmbeddingBag on 2-D input (batch, bag_length), bags of one "
+            f"length and no offsets; got {'offsets' if offsets is not None else shape}: pad "
+            "the bags to one length with padding_idx"
+        )
+    width = bag.embedding_dim
+    if shape[1] == 0:  # empty bags: zeros, whatever the mode
+        return graph.op("Expand", [graph.constant("zero", 0.0), graph.leading_shape(x, 1, [width])])
+    rows = graph.op("Gather", [graph.constant("weight", bag.weight.data), x], axis=0)
+    if per_sample_weights is not None:  # tinynet refuses them but for mode='sum'
+        scale = graph.op("Unsqueeze", [per_sample_weights, graph.ints("axes", [2])])
+        rows = graph.op("Mul", [rows, scale])
+    keep, count = None, ""
+    if bag.padding_idx is not None:
+        keep = graph.op("Not", [graph.op("Equal", [x, graph.ints("padding_idx", bag.padding_idx)])])
+        count = graph.op(  # (N, 1): each bag's indices other than padding_idx
+            "ReduceSum", [graph.op("Cast", [keep], to=_tensor_type(graph.dtype)),
+                          graph.ints("axes", [1])], keepdims=1,
+        )  # fmt: skip
+        keep = graph.op("Unsqueeze", [keep, graph.ints("axes", [2])])
+    if bag.mode == "max":
+        if keep is None:
+            return graph.op("ReduceMax", [rows], axes=[1], keepdims=0)
+        rows = graph.op("Where", [keep, rows, graph.constant("minus_inf", -np.inf)])
+        largest = graph.op("ReduceMax", [rows], axes=[1], keepdims=0)
+        nonempty = graph.op("Greater", [count, graph.constant("zero", 0.0)])
+        return graph.op("Where", [nonempty, largest, graph.constant("zero", 0.0)])
+    if keep is not None:
+        rows = graph.op("Where", [keep, rows, graph.constant("zero", 0.0)])
+    total = graph.op("ReduceSum", [rows, graph.ints("axes", [1])], keepdims=0)
+    if bag.mode == "sum":
+        return total
+    if keep is None:
+        return graph.op("Div", [total, graph.constant("count", shape[1])])
+    divisor = graph.op("Max", [count, graph.constant("one", 1.0)])  # an empty bag: 0 / 1
+    return graph.op("Div", [total, divisor])
+
+
+_TAKES_INDICES = (_embedding, _embedding_bag)
+
+
+@_writes(nn.Softmax2d)
+def _softmax2d(graph: _Graph, module, x: str) -> str:
+    graph.shape(x, 4, module)  # (C, H, W) would make the channels the dynamic batch axis
+    return graph.op("Softmax", [x], axis=1)
+
+
+@_writes(nn.ChannelShuffle)
+def _channel_shuffle(graph: _Graph, module, x: str) -> str:
+    graph.forward(module, x)  # tinynet's own checks of the groups and the shape first
+    _, channels, *rest = graph.shape(x, None, module)
+    groups = int(module.groups)
+    grouped = graph.op("Reshape", [x, graph.ints("shape", [0, groups, channels // groups, *rest])])
+    perm = [0, 2, 1, *range(3, len(rest) + 3)]
+    moved = graph.op("Transpose", [grouped], perm=perm)
+    return graph.op("Reshape", [moved, graph.ints("shape", [0, channels, *rest])])
+
+
+@_writes(nn.LocalResponseNorm)
+def _local_response_norm(graph: _Graph, norm, x: str) -> str:
+    """ONNX's ``LRN`` (its ``alpha / size`` is PyTorch's) where onnxruntime runs it: float32,
+    4-D and an odd ``size`` (for an even one ONNX's window sits one channel later than
+    PyTorch's). Else composed as tinynet's forward: the squares padded along the channels
+    by ``size // 2`` before and ``(size - 1) // 2`` after, summed by ``size`` ``Slice``s."""
+    graph.forward(norm, x)  # tinynet's own checks first
+    shape = graph.shape(x, None, norm)
+    size, alpha, beta, k = int(norm.size), float(norm.alpha), float(norm.beta), float(norm.k)
+    if graph.dtype == np.float32 and len(shape) == 4 and size % 2 == 1:
+        return graph.op("LRN", [x], size=size, alpha=alpha, beta=beta, bias=k)
+    channels = shape[1]
+    widths = [(0, 0)] * len(shape)
+    widths[1] = (size // 2, (size - 1) // 2)
+    pads = graph.ints("pads", [b for b, _ in widths] + [a for _, a in widths])
+    squares = graph.op("Pad", [graph.op("Mul", [x, x]), pads], mode="constant")
+    axes = graph.ints("axes", [1])
+
+    def window(offset: int) -> str:
+        bounds = [graph.ints("start", [offset]), graph.ints("end", [offset + channels])]
+        return graph.op("Slice", [squares, *bounds, axes])
+
+    total = window(0)
+    for offset in range(1, size):
+        total = graph.op("Add", [total, window(offset)])
+    scaled = graph.op("Div", [total, graph.constant("size", size)])
+    scaled = graph.op("Add", [graph.op("Mul", [scaled, graph.constant("alpha", alpha)]),
+                              graph.constant("k", k)])  # fmt: skip
+    return graph.op("Div", [x, graph.op("Pow", [scaled, graph.constant("beta", beta)])])
+
+
+def _block_positions(module, image: tuple[int, ...]) -> np.ndarray:
+    """``(kH * kW, L)``: for each row of ``module``'s unfold of an ``image``-sized input, the
+    position read, 1 + its flat index, 0 where the block reads the zero padding (found by
+    tinynet's own unfold of the numbers 1, 2, ...)."""
+    from tinynet import Tensor, no_grad
+
+    count = int(math.prod(image))
+    numbers = Tensor(np.arange(1, count + 1, dtype=np.float64).reshape(1, 1, *image))
+    with no_grad():
+        columns = nn.functional.unfold(
+            numbers, module.kernel_size, module.dilation, module.padding, module.stride
+        )
+    return np.asarray(columns.data[0]).astype(np.int64)
+
+
+@_writes(nn.Unfold)
+def _unfold(graph: _Graph, module, x: str) -> str:
+    """A ``Gather`` of the flat image with a zero in front (the padding reads it)."""
+    graph.forward(module, x)
+    _, channels, *image = graph.shape(x, 4, module)
+    positions = _block_positions(module, tuple(image))
+    flat = graph.op("Reshape", [x, graph.ints("shape", [0, channels, -1])])
+    padded = graph.op("Pad", [flat, graph.ints("pads", [0, 0, 1, 0, 0, 0])], mode="constant")
+    blocks = graph.op("Gather", [padded, graph.ints("positions", positions)], axis=2)
+    return graph.op("Reshape", [blocks, graph.ints("shape", [0, -1, positions.shape[1]])])
+
+
+@_writes(nn.Fold)
+def _fold(graph: _Graph, module, x: str) -> str:
+    """Unfold's adjoint: a ``ScatterElements`` adding each column entry at its position (the
+    padding's all at a slot in front, dropped)."""
+    image = tuple(graph.forward(module, x).shape[2:])
+    _, rows, _ = graph.shape(x, 3, module)
+    positions = _block_positions(module, image)
+    channels = rows // positions.shape[0]
+    flat = graph.op("Reshape", [x, graph.ints("shape", [0, channels, -1])])  # (N, C, K * L)
+    shape = graph.op("Shape", [flat])
+    where = graph.op("Expand", [graph.ints("positions", positions.reshape(1, 1, -1)), shape])
+    zeros = graph.op("Expand", [graph.constant("zero", np.zeros((1, 1, 1))),
+                                graph.leading_shape(flat, 2, [1 + int(math.prod(image))])])  # fmt: skip
+    summed = graph.op("ScatterElements", [zeros, where, flat], axis=2, reduction="add")
+    bounds = [graph.ints("start", [1]), graph.ints("end", [1 + int(math.prod(image))])]
+    summed = graph.op("Slice", [summed, *bounds, graph.ints("axes", [2])])
+    return graph.op("Reshape", [summed, graph.ints("shape", [0, channels, *image])])
 
 
 #: ``Resize`` attributes that compute PyTorch's source positions, per ``interpolate`` mode
@@ -1130,13 +1280,16 @@ def _input_names(module: nn.Module, count: int, input_name: str) -> list[str]:
         return ["tgt", "memory"]
     if count == 2 and isinstance(module, nn.Transformer):
         return ["src", "tgt"]
+    if count == 2 and isinstance(module, nn.EmbeddingBag):
+        return [input_name, "per_sample_weights"]
     states = 2 if isinstance(module, nn.LSTM) else 1
     if count == 1 + states and isinstance(module, (nn.RNN, nn.LSTM, nn.GRU)):
         return [input_name, "h_0", "c_0"][:count]
     raise TypeError(
         f"tinynet.onnx: {type(module).__name__} takes one example input, got {count}; only "
         "MultiheadAttention takes a tuple (query, key, value), RNN and GRU (input, h_0), "
-        "LSTM (input, (h_0, c_0)), the decoders (tgt, memory), Transformer (src, tgt)"
+        "LSTM (input, (h_0, c_0)), the decoders (tgt, memory), Transformer (src, tgt), "
+        "EmbeddingBag (input, per_sample_weights)"
     )
 
 
@@ -1151,6 +1304,8 @@ def _pack(module: nn.Module, inputs: list) -> list:
     """Flat inputs as the forward takes them: an LSTM's states as one tuple ``hx``."""
     if isinstance(module, nn.LSTM) and len(inputs) == 3:
         return [inputs[0], (inputs[1], inputs[2])]
+    if isinstance(module, nn.EmbeddingBag) and len(inputs) == 2:  # no offsets
+        return [inputs[0], None, inputs[1]]
     return inputs
 
 
@@ -1255,7 +1410,7 @@ def to_onnx_graph(
     expected = [graph.examples[r] for r in results]
     if batch_first is None:
         batch = "batch" if graph.batch_kept else None  # None: a size that varies otherwise
-        in_axes = [{0: "batch"}]
+        in_axes = [{0: "batch"} for _ in names]
         out_axes = [{0: batch} for _ in results]
     return graph.model(
         [(n, x.dtype, _dims(x.shape, a)) for n, x, a in zip(names, examples, in_axes)],
@@ -1313,7 +1468,7 @@ def export(
     ``torch.onnx.export``'s ``args``, each an ONNX input of the forward's name:
     ``(query, key, value)`` (one example alone: self-attention), ``(input, h_0)`` (an LSTM's
     ``(input, (h_0, c_0))``), ``(tgt, memory)`` for the decoders, ``(src, tgt)`` for a
-    ``Transformer``. ``kwargs`` fixes keyword arguments of the forward, a mask say.
+    ``Transformer``, ``(input, per_sample_weights)`` for an ``EmbeddingBag``. ``kwargs`` fixes keyword arguments of the forward, a mask say.
     """
     model = to_onnx_graph(module, example_input, input_name, output_name, kwargs)
     _write(model, path)

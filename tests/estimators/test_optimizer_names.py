@@ -5,6 +5,7 @@ learning rates follow its closed form."""
 import math
 import pickle
 import warnings
+from copy import deepcopy
 from functools import partial
 
 import numpy as np
@@ -13,8 +14,9 @@ import skops.io as sio
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 
+import tinynet as tn
 import tinynet.estimators._base as base
-from tinynet import optim
+from tinynet import nn, optim
 from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor, load, skops_load
 from tinynet.optim import lr_scheduler
 
@@ -29,6 +31,7 @@ NEW = {
     "adamax": (optim.Adamax, 0.01),
     "adadelta": (optim.Adadelta, 1.0),
     "rprop": (optim.Rprop, 0.01),
+    "asgd": (optim.ASGD, 0.1),
 }
 
 
@@ -52,7 +55,7 @@ def test_each_name_selects_its_optimizer_and_trains(name):
     assert group["lr"] == lr
     if "betas" in group:  # nadam, radam, adamax
         assert tuple(group["betas"]) == (0.8, 0.99)
-    if "eps" in group:  # all but rprop
+    if "eps" in group:  # all but rprop and asgd
         assert group["eps"] == 1e-7
     assert clf.loss_curve_[-1] < 0.8 * clf.loss_curve_[0]
     assert clf.score(X, y) > 0.7  # chance is 1/3
@@ -95,6 +98,36 @@ def test_compiled_fit_gives_the_eager_weights_bit_for_bit(name):
     assert compiled.loss_curve_ == eager.loss_curve_
     for a, b in zip(eager.coefs_ + eager.intercepts_, compiled.coefs_ + compiled.intercepts_):
         assert a.tobytes() == b.tobytes()
+
+
+def test_asgd_fits_as_an_eager_loop_of_optim_asgd():
+    # The estimator's steps are a PyTorch-style loop's: the same network, batches in order,
+    # mean cross-entropy, optim.ASGD(lr=learning_rate_init) and PyTorch's other defaults.
+    net = nn.Sequential(nn.Linear(4, 8, rng=1), nn.Tanh(), nn.Linear(8, 3, rng=2)).to(tn.float64)
+    clf = NeuralNetClassifier(
+        module=net, optimizer="asgd", learning_rate_init=0.05, batch_size=50, shuffle=False,
+        alpha=0.0, max_iter=4, dtype=np.float64, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    loop = deepcopy(net)
+    optimizer = optim.ASGD(loop.parameters(), lr=0.05)
+    losses = []
+    for _ in range(4):
+        total = 0.0
+        for start in range(0, len(X), 50):
+            optimizer.zero_grad()
+            batch = slice(start, start + 50)
+            loss = nn.functional.cross_entropy(loop(tn.tensor(X[batch])), tn.tensor(y[batch]))
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * 50
+        losses.append(total / len(X))
+    np.testing.assert_allclose(clf.loss_curve_, losses, rtol=1e-12)
+    for fitted, looped in zip(clf.module_.parameters(), loop.parameters()):
+        np.testing.assert_allclose(fitted.data, looped.data, rtol=1e-12, atol=1e-14)
+        state, loop_state = clf._optimizer.state[fitted], optimizer.state[looped]
+        assert state["step"] == loop_state["step"] == 12
+        assert state["eta"] == loop_state["eta"] != 0.05  # eta decayed as lr / (1 + ...)
+        np.testing.assert_allclose(state["ax"], loop_state["ax"], rtol=1e-12, atol=1e-14)
 
 
 # -- lr_scheduler ---------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ __all__ = ["build_parser", "main"]
 
 OPTIMIZERS = (
     "adam", "sgd", "adamw", "nadam", "radam", "adamax", "rmsprop", "adagrad", "adadelta", "rprop",
-    "lbfgs", "newton-cg", "trust-ncg",
+    "asgd", "lbfgs", "newton-cg", "trust-ncg",
 )  # fmt: skip
 ACTIVATIONS = (
     "relu", "tanh", "logistic", "identity",  # scikit-learn's

@@ -47,6 +47,7 @@ from tinynet.tensor import Tensor
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _OPTIMIZERS = (
     "sgd", "adam", "adamw", "nadam", "radam", "adamax", "rmsprop", "adagrad", "adadelta", "rprop",
+    "asgd",
 )  # fmt: skip
 # Schedulers that PyTorch's documentation steps after every batch; the others, every epoch.
 _PER_BATCH_SCHEDULERS = (optim.lr_scheduler.OneCycleLR, optim.lr_scheduler.CyclicLR)
@@ -351,6 +352,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             return optim.Adadelta(params, lr=lr, eps=self.epsilon)
         if name == "rprop":
             return optim.Rprop(params, lr=lr)
+        if name == "asgd":  # its alpha (the step size's decay) is not the estimator's penalty
+            return optim.ASGD(params, lr=lr)
         if name == "adamw":
             # alpha becomes decoupled weight decay on the weight matrices.
             weights = {id(p) for p in self._penalized()}

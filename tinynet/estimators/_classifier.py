@@ -135,8 +135,10 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     optimizer : str, callable or None, default=None
         Overrides ``solver``: ``'sgd'``, ``'adam'``, ``'adamw'`` (``alpha`` becomes decoupled
         weight decay), ``'nadam'``, ``'radam'``, ``'adamax'``, ``'rmsprop'``, ``'adagrad'``,
-        ``'adadelta'``, ``'rprop'`` (``learning_rate_init`` is their ``lr``; ``beta_1``,
-        ``beta_2`` and ``epsilon`` go to those that have them), or a function taking the
+        ``'adadelta'``, ``'rprop'``, ``'asgd'`` (``learning_rate_init`` is their ``lr``;
+        ``beta_1``, ``beta_2`` and ``epsilon`` go to those that have them; ASGD's own
+        ``alpha``, ``lambd`` and ``t0`` keep PyTorch's defaults, and the fitted weights are
+        its last iterate, the average ``ax`` in its state), or a function taking the
         parameter list and returning a ``tinynet.optim.Optimizer``.
     lr_scheduler : callable or None, default=None
         A function of the optimizer returning a ``tinynet.optim.lr_scheduler.LRScheduler``,
