@@ -386,6 +386,14 @@ def test_gradcheck_takes_a_public_op_name_for_the_entries_covering_it(capsys):
     assert rows == {op.name for op in OPS if "floor" in op.covers} | {"median", "tanh"}
 
 
+def test_gradcheck_summary_counts_one_op_in_the_singular(capsys):
+    code, out, _ = cli(capsys, "gradcheck", "--ops", "tanh", "--order", "1")
+    assert code == 0
+    assert out.strip().splitlines()[-1] == (
+        "1 of 1 checks passed (1 op, order 1, atol 1e-05, rtol 0.001)"
+    )
+
+
 def test_gradcheck_option_errors(tmp_path, capsys, monkeypatch):
     (tmp_path / "userops.py").write_text(USER_FUNCTIONS)
     monkeypatch.chdir(tmp_path)
