@@ -1,0 +1,227 @@
+"""The prose of README.md and docs/*.md against the code: the facts a page states that a
+program can check (links, options and their defaults, names said to exist).
+
+tests/test_docs.py runs the pages' examples; this file checks what the examples do not run.
+"""
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+import tinynet as tn
+import tinynet.nn as nn
+import tinynet.nn.functional as F
+from tinynet import data, optim
+from tinynet.cli import _build_parsers
+from tinynet.cli.data import DATASETS
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCED = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+
+
+def read(name: str) -> str:
+    return (ROOT / name).read_text(encoding="utf-8")
+
+
+def prose(text: str) -> str:
+    """The page without its fenced blocks."""
+    return FENCED.sub("", text)
+
+
+def section(text: str, start: str, end: str) -> str:
+    """The text between the first ``start`` and the next ``end`` after it."""
+    assert start in text, f"the page no longer says {start!r}: update this test"
+    begin = text.index(start) + len(start)
+    return text[begin : text.index(end, begin)]
+
+
+# -- pages and links ------------------------------------------------------------------------
+def anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens,
+    ``-1``, ``-2`` for repeats."""
+    seen: dict[str, int] = {}
+    found = set()
+    for heading in re.findall(r"^#+\s+(.*)$", prose(page.read_text(encoding="utf-8")), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        found.add(slug if count == 0 else f"{slug}-{count}")
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_links_point_to_existing_files_and_headings(page):
+    broken = []
+    for link in re.findall(r"\]\(([^)\s]+)\)", prose(page.read_text(encoding="utf-8"))):
+        if link.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = link.partition("#")
+        target = (page.parent / path) if path else page
+        if not target.exists():
+            broken.append(f"{link}: no such file")
+        elif anchor and target.suffix == ".md" and anchor not in anchors(target):
+            broken.append(f"{link}: no heading with that anchor in {target.name}")
+    assert not broken, broken
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_code_fences_open_and_close(page):
+    # A closing fence followed by text does not close the block: the rest of the page would
+    # render as code.
+    inside, problems = False, []
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith("```"):
+            if not inside:
+                inside = True
+            elif line.strip() == "```":
+                inside = False
+            else:
+                problems.append(f"line {number}: text after a closing fence: {line[:40]!r}")
+    assert not inside, f"{page.name}: a code block is never closed"
+    assert not problems, problems
+
+
+# -- the command line -------------------------------------------------------------------------
+def parser_options():
+    parser, subparsers = _build_parsers()
+
+    def options(p):
+        return {name: action for action in p._actions for name in action.option_strings}
+
+    top = options(parser)
+    return top, {command: {**top, **options(sub)} for command, sub in subparsers.items()}
+
+
+def test_every_option_a_page_names_exists():
+    top, commands = parser_options()
+    every = set(top).union(*commands.values())
+    unknown = sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", read("docs/cli.md"))) - every)
+    # Elsewhere an option is checked against the command it is written with.
+    command_line = re.compile(r"(?:^|[`\s(])(?:\$ )?tinynet ([a-z]+)((?: [^`\n|]*)?)", re.M)
+    for page in PAGES:
+        for command, rest in command_line.findall(page.read_text(encoding="utf-8")):
+            if command in commands:
+                for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
+                    if option not in commands[command]:
+                        unknown.append(f"{page.name}: tinynet {command} {option}")
+    assert not unknown, unknown
+
+
+def parser_default(action) -> str:
+    """The default ``--help`` shows: the action's, or the ``(default: ...)`` of its help
+    where the parser leaves it None to tell "not given" apart."""
+    if action.default is not None:
+        value = action.default
+        return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    match = re.search(r"\(default: ([^;)]+)", action.help or "")
+    return match.group(1).strip() if match else ""
+
+
+def same_value(documented: str, actual: str) -> bool:
+    try:
+        return float(documented) == float(actual)
+    except ValueError:
+        return documented == actual
+
+
+def test_the_train_options_table_gives_the_parsers_defaults():
+    _, commands = parser_options()
+    table = section(read("docs/cli.md"), "### Options", "\n### ")
+    rows = re.findall(r"^\| `(--[a-z-]+)[^`]*` \| ([^|]*) \|", table, re.M)
+    assert len(rows) > 15
+    wrong = []
+    for option, documented in rows:
+        documented = documented.strip().strip("`")
+        if documented:
+            actual = parser_default(commands["train"][option])
+            if not same_value(documented, actual):
+                wrong.append(f"{option}: the page says {documented}, the parser {actual}")
+    assert not wrong, wrong
+
+
+def test_the_dataset_table_gives_each_generators_options_and_defaults():
+    import sklearn.datasets
+
+    table = section(read("docs/cli.md"), "| Dataset | Task |", "\n\n")
+    wrong, documented_names = [], set()
+    for row in table.splitlines()[2:]:
+        names_cell, task, options_cell = (cell.strip() for cell in row.strip("|").split("|"))
+        options = dict(re.findall(r"`--(\w+)` \(([^)]*)\)", options_cell))
+        for name in re.findall(r"`(\w+)`", names_cell):
+            documented_names.add(name)
+            spec = DATASETS[name]
+            if task != spec.task or set(options) != set(spec.options):
+                wrong.append(f"{name}: {task}, {sorted(options)}")
+                continue
+            signature = inspect.signature(getattr(sklearn.datasets, spec.function)).parameters
+            for option, documented in options.items():
+                value = spec.defaults.get(option, signature[spec.options[option]].default)
+                if not same_value(documented.split(",")[-1].strip(), str(value)):
+                    wrong.append(f"{name} --{option}: the page says {documented}, it is {value}")
+    assert documented_names == set(DATASETS)
+    assert not wrong, wrong
+
+
+# -- names said to exist ------------------------------------------------------------------------
+def without_parentheses(text: str) -> str:
+    """``text`` without its parenthesized remarks (argument names, not functions)."""
+    while (shorter := re.sub(r"\([^()]*\)", "", text)) != text:
+        text = shorter
+    return text
+
+
+def test_from_pytorch_names_exist():
+    text = read("docs/from-pytorch.md")
+    missing = []
+
+    def need(owner, names, where):
+        missing.extend(f"{where}.{name}" for name in names if not hasattr(owner, name))
+
+    need(tn, section(text, "Top-level functions under PyTorch's names: `", "`").split(), "tn")
+    need(tn, section(text, "the random\n`", "`").split(), "tn")
+    x = tn.zeros(2, 3)
+    need(x, re.findall(r"x\.(\w+)", section(text, "the methods `", "` and the others")), "Tensor")
+    in_place = section(text, "**In-place ops and version counters.**", "write into the tensor")
+    need(x, re.findall(r"\b([a-z][a-z0-9_]*[a-z0-9]_)(?![\w(])", in_place), "Tensor")
+    optimizers = section(text, "messages — `", "`")
+    need(optim, optimizers.split(), "optim")
+    assert not any(hasattr(optim, name) for name in ("SparseAdam", "ASGD"))  # "not ..."
+    need(optim.lr_scheduler, section(text, "schedulers: `", "`").split(), "lr_scheduler")
+    layers = section(text, "The smaller layers too", "([nn.md]")
+    for name in re.findall(r"`([A-Z]\w+)`", layers):
+        need(nn, [name], "nn")
+    for first, second in re.findall(r"`([A-Z]\w+\d)d/(\d)d`", layers):
+        need(nn, [first + "d", first[:-1] + second + "d"], "nn")
+    samplers = section(text, "**Data and randomness.**", "with PyTorch's rules")
+    need(data, [n for n in re.findall(r"`([A-Z]\w+|random_split|default_\w+)`", samplers)], "data")
+    functions = without_parentheses(section(text, "`tn.func` has `torch.func`'s", "with its"))
+    need(tn.func, re.findall(r"`(\w+)`", functions), "tn.func")
+    utilities = without_parentheses(section(text, "`nn.utils` has", "Per-sample"))
+    need(nn.utils, re.findall(r"`(\w+)`", utilities.replace("rnn.pad_sequence", "")), "nn.utils")
+    assert not missing, missing
+
+
+def test_ops_catalogue_names_exist():
+    text = read("docs/ops.md")
+    keywords = {"constant", "reflect", "replicate", "circular", "value", "beta", "alpha"}
+    keywords |= {"eps", "rounding_mode", "dtype", "values", "indices", "decimals"}
+    modes = {"nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "lanczos"}
+    missing = []
+    for row in re.findall(r"^\| (?!group)[^|]+\| (.*) \|$", text, re.M):
+        for code in re.findall(r"`([^`]+)`", row):
+            for name in re.findall(r"(?<![\w.-])([a-z_][a-z0-9_]*)(?![\w-])", code):
+                if name in keywords | modes:
+                    continue
+                if not any(hasattr(owner, name) for owner in (tn, F, tn.zeros(1))):
+                    missing.append(name)
+    assert not missing, missing
+
+
+def test_tensors_page_creation_functions_exist():
+    creation = section(read("docs/tensors.md"), "## Creating tensors", "Every random function")
+    names = re.findall(r"`tn\.(\w+)", creation)
+    assert len(names) > 15
+    assert [name for name in names if not hasattr(tn, name)] == []
