@@ -509,9 +509,12 @@ def main(argv: list[str] | None = None) -> int:
         parser, subparsers = _build_parsers()
         try:
             argv = expand_config(argv, parser)
-        except (CLIError, UsageError) as error:
+        except CLIError as error:
             print(f"tinynet: error: {printable(str(error))}", file=sys.stderr)
-            return 2 if isinstance(error, UsageError) else 1
+            return 1
+        except UsageError as error:  # a key that is no option: argparse's usage line, status 2
+            command = next((arg for arg in argv if arg in subparsers), "train")
+            subparsers[command].error(printable(str(error)))
         args = parser.parse_args(argv)
         if args.command is None:  # bare `tinynet`: the default training run
             args = parser.parse_args([*argv, "train"])
