@@ -237,3 +237,41 @@ def test_tensors_page_creation_functions_exist():
     names = re.findall(r"`tn\.(\w+)", creation)
     assert len(names) > 15
     assert [name for name in names if not hasattr(tn, name)] == []
+
+
+def test_every_dim_argument_also_takes_numpys_spelling():
+    # docs/tensors.md and docs/from-pytorch.md: axis=/keepdims= are accepted everywhere
+    # dim=/keepdim= are (also in nn.functional), and the other way round.
+    from tinynet.ops import _args
+
+    aliased_code = _args.dim_aliases(lambda x, axis=None: x).__code__
+    other = {"dim": "axis", "axis": "dim", "keepdim": "keepdims", "keepdims": "keepdim"}
+
+    def aliased(function) -> bool:
+        function = getattr(function, "__func__", function)
+        while function is not None:
+            if getattr(function, "__code__", None) is aliased_code:
+                return True
+            function = getattr(function, "__wrapped__", None)
+        return False
+
+    missing = []
+    for label, owner in [("tn", tn), ("F", F), ("Tensor", tn.Tensor), ("linalg", tn.linalg)]:
+        for name in (n for n in dir(owner) if not n.startswith("_")):
+            # A Tensor's properties (H, mT, ...) are not looked up: they need a matrix.
+            static = owner is tn.Tensor
+            function = inspect.getattr_static(owner, name) if static else getattr(owner, name)
+            if not callable(function) or isinstance(function, type):
+                continue
+            try:
+                params = inspect.signature(function).parameters
+            except (TypeError, ValueError):
+                continue
+            one_spelling = [p for p in params if p in other and other[p] not in params]
+            takes_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
+            if one_spelling and not takes_any and not aliased(function):
+                missing.append(f"{label}.{name}")
+    assert not missing, missing
+    x = tn.ones(2, 4)
+    assert x.size(axis=1) == 4 and F.glu(x, axis=1).shape == (2, 2)
+    assert tn.take_along_dim(x, tn.zeros(2, 1, dtype=tn.int64), axis=1).shape == (2, 1)

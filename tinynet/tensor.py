@@ -1742,7 +1742,8 @@ for _name in (
 # PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
 for _name in (
     "sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "softmax", "log_softmax",
-    "argmax", "argmin", "squeeze", "unsqueeze", "amax", "amin",
+    "argmax", "argmin", "squeeze", "unsqueeze", "amax", "amin", "size", "split_with_sizes",
+    "take_along_dim", "cross",
 ):  # fmt: skip
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402

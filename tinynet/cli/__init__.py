@@ -7,7 +7,7 @@ them, so ``tinynet --help`` answers at once.
 
 >>> from tinynet.cli import main
 >>> main(["gradcheck", "--ops", "tanh", "--quiet"])
-2 of 2 checks passed (1 ops, order 1 and 2, atol 1e-05, rtol 0.001)
+2 of 2 checks passed (1 op, order 1 and 2, atol 1e-05, rtol 0.001)
 0
 """
 
