@@ -67,6 +67,17 @@ def test_links_point_to_existing_files_and_headings(page):
     assert not broken, broken
 
 
+def test_every_repository_path_a_page_names_exists():
+    path = re.compile(r"(?<![\w/.])(?:tests|benchmarks|tinynet|docs)/[\w/.-]+\.(?:py|md|png|toml)")
+    missing = [
+        f"{page.name}: {name}"
+        for page in PAGES
+        for name in sorted(set(path.findall(page.read_text(encoding="utf-8"))))
+        if not (ROOT / name).exists()
+    ]
+    assert not missing, missing
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_code_fences_open_and_close(page):
     # A closing fence followed by text does not close the block: the rest of the page would
