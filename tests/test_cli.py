@@ -437,6 +437,8 @@ def test_errors_in_a_subprocess_exit_status_and_one_line(tmp_path):
         (["train", "--csv", "x.csv", "--target", "y", "--noise", "1"], "--noise applies"),
         (["train", "--validation-split", "0.5", "--test-split", "0.5"], "must be below 1"),
         (["train", "--optimizer", "lbfgs", "--dropout", "0.2"], "lbfgs cannot minimize"),
+        (["train", "--optimizer", "lbfgs", "--lr", "0.1"], "lbfgs has none"),
+        (["train", "--optimizer", "trust-ncg", "--lr", "0.1"], "trust-ncg has none"),
         (["predict", "--model", "m.tnn"], "--input"),
         (["nosuchcommand"], "invalid choice"),
     ],
