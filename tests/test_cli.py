@@ -439,6 +439,7 @@ def test_errors_in_a_subprocess_exit_status_and_one_line(tmp_path):
         (["train", "--optimizer", "lbfgs", "--dropout", "0.2"], "lbfgs cannot minimize"),
         (["train", "--optimizer", "lbfgs", "--lr", "0.1"], "lbfgs has none"),
         (["train", "--optimizer", "trust-ncg", "--lr", "0.1"], "trust-ncg has none"),
+        (["train", "--optimizer", "newton-cg", "--batch-size", "8"], "newton-cg uses every"),
         (["predict", "--model", "m.tnn"], "--input"),
         (["nosuchcommand"], "invalid choice"),
     ],
@@ -694,9 +695,10 @@ def test_predict_with_a_model_saved_from_python(tmp_path, capsys):
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs"])
 def test_every_optimizer_trains(optimizer, capsys):
     dropout = "0" if optimizer == "lbfgs" else "0.1"
+    batches = [] if optimizer == "lbfgs" else ["--batch-size", "32"]  # full batch: refused
     code, out, _ = cli(
         capsys, "train", "--samples", "200", "--optimizer", optimizer, "--epochs", "15",
-        "--hidden", "8", "--batch-size", "32", "--activation", "tanh", "--dropout", dropout,
+        "--hidden", "8", *batches, "--activation", "tanh", "--dropout", dropout,
     )  # fmt: skip
     assert code == 0
     expected = optimizer if optimizer == "lbfgs" else f"{optimizer} (lr 0.01)"

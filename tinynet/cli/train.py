@@ -316,6 +316,11 @@ def _check_options(args: argparse.Namespace) -> None:
             f"--lr is a stochastic optimizer's learning rate; {args.optimizer} has none (it "
             "finds its own steps): drop --lr, or choose a stochastic --optimizer such as adam"
         )
+    if args.optimizer in FULL_BATCH and args.batch_size != "auto":
+        raise UsageError(
+            f"--batch-size sets minibatches; {args.optimizer} uses every training row at each "
+            "iteration: drop --batch-size, or choose a stochastic --optimizer such as adam"
+        )
     if args.patience is not None and not args.early_stopping:
         raise UsageError("--patience sets early stopping, which --no-early-stopping turns off")
     if args.patience is not None and args.validation_split == 0:
