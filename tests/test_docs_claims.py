@@ -4,6 +4,7 @@ program can check (links, options and their defaults, names said to exist).
 tests/test_docs.py runs the pages' examples; this file checks what the examples do not run.
 """
 
+import argparse
 import inspect
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ import tinynet as tn
 import tinynet.nn as nn
 import tinynet.nn.functional as F
 from tinynet import data, optim
-from tinynet.cli import _build_parsers
+from tinynet.cli import build_parser
 from tinynet.cli.data import DATASETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +98,9 @@ def test_code_fences_open_and_close(page):
 
 # -- the command line -------------------------------------------------------------------------
 def parser_options():
-    parser, subparsers = _build_parsers()
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    subparsers = commands.choices
 
     def options(p):
         return {name: action for action in p._actions for name in action.option_strings}

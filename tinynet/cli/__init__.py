@@ -102,7 +102,7 @@ def _batch_size(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``tinynet`` with its four subcommands.
+    """The argument parser of ``tinynet`` with its subcommands.
 
     >>> build_parser().parse_args(["train", "--hidden", "32,16"]).hidden
     (32, 16)
