@@ -1,7 +1,8 @@
 """The ``tinynet`` command line: train, predict, evaluate, info, export and gradcheck.
 
 ``main(argv)`` returns the exit status: 0 on success, 1 for a runtime error (one line on stderr,
-``--debug`` shows the traceback), 2 for a usage error (argparse's usage line and message).
+``--debug`` shows the traceback), 2 for a usage error (argparse's usage line and message;
+``main`` raises ``SystemExit(2)`` there, as argparse does).
 Heavy dependencies (scikit-learn, matplotlib, tqdm) are imported by the subcommands that use
 them, so ``tinynet --help`` answers at once.
 
