@@ -281,3 +281,12 @@ def test_one_hot_cross_entropy_gives_cross_entropys_per_sample_gradients_in_one_
     assert len(calls) == 1
     for key in params:
         np.testing.assert_allclose(fast[key].data, looped[key].data, rtol=1e-12, atol=1e-15)
+
+
+def test_a_batch_of_size_0_raises_naming_the_function():
+    # docs/from-pytorch.md: there is no call to learn the output's shape from.
+    def double(x):
+        return x * 2
+
+    with pytest.raises(ValueError, match=r"vmap\(double, \.\.\.\).*batch of size 0"):
+        vmap(double)(tn.zeros(0, 3))
