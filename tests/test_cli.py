@@ -386,6 +386,14 @@ def test_gradcheck_takes_a_public_op_name_for_the_entries_covering_it(capsys):
     assert rows == {op.name for op in OPS if "floor" in op.covers} | {"median", "tanh"}
 
 
+def test_gradcheck_summary_counts_one_op_in_the_singular(capsys):
+    code, out, _ = cli(capsys, "gradcheck", "--ops", "tanh", "--order", "1")
+    assert code == 0
+    assert out.strip().splitlines()[-1] == (
+        "1 of 1 checks passed (1 op, order 1, atol 1e-05, rtol 0.001)"
+    )
+
+
 def test_gradcheck_option_errors(tmp_path, capsys, monkeypatch):
     (tmp_path / "userops.py").write_text(USER_FUNCTIONS)
     monkeypatch.chdir(tmp_path)
@@ -429,6 +437,9 @@ def test_errors_in_a_subprocess_exit_status_and_one_line(tmp_path):
         (["train", "--csv", "x.csv", "--target", "y", "--noise", "1"], "--noise applies"),
         (["train", "--validation-split", "0.5", "--test-split", "0.5"], "must be below 1"),
         (["train", "--optimizer", "lbfgs", "--dropout", "0.2"], "lbfgs cannot minimize"),
+        (["train", "--optimizer", "lbfgs", "--lr", "0.1"], "lbfgs has none"),
+        (["train", "--optimizer", "trust-ncg", "--lr", "0.1"], "trust-ncg has none"),
+        (["train", "--optimizer", "newton-cg", "--batch-size", "8"], "newton-cg uses every"),
         (["predict", "--model", "m.tnn"], "--input"),
         (["nosuchcommand"], "invalid choice"),
     ],
@@ -684,9 +695,10 @@ def test_predict_with_a_model_saved_from_python(tmp_path, capsys):
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs"])
 def test_every_optimizer_trains(optimizer, capsys):
     dropout = "0" if optimizer == "lbfgs" else "0.1"
+    batches = [] if optimizer == "lbfgs" else ["--batch-size", "32"]  # full batch: refused
     code, out, _ = cli(
         capsys, "train", "--samples", "200", "--optimizer", optimizer, "--epochs", "15",
-        "--hidden", "8", "--batch-size", "32", "--activation", "tanh", "--dropout", dropout,
+        "--hidden", "8", *batches, "--activation", "tanh", "--dropout", dropout,
     )  # fmt: skip
     assert code == 0
     expected = optimizer if optimizer == "lbfgs" else f"{optimizer} (lr 0.01)"

@@ -475,6 +475,18 @@ def test_config_errors(tmp_path):
     assert result.returncode == 1 and "cannot read the --config file 'absent.toml'" in result.stderr
 
 
+def test_an_unknown_config_key_is_a_usage_error_as_argparse_reports_them(tmp_path, capsys):
+    # docs/cli.md: status 2 with argparse's usage line, and main() raises SystemExit(2).
+    (tmp_path / "odd.toml").write_text("colour = 'red'\n")
+    for command in ("train", "predict"):
+        with pytest.raises(SystemExit) as stop:
+            main([command, "--config", str(tmp_path / "odd.toml")])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"usage: tinynet {command}")
+        assert f"tinynet {command}: error: " in err and "'colour' is not an option" in err
+
+
 # -- docs/cli.md against --help -------------------------------------------------------------
 def _help(capsys, *argv) -> str:
     with pytest.raises(SystemExit):

@@ -178,9 +178,10 @@ def test_conv_transpose2d_weight_is_in_by_out_over_groups():
 def test_modules_compute_their_functional_form():
     rng = np.random.default_rng(1)
     x = t(rng.standard_normal((2, 2, 6, 6)))
-    conv = nn.Conv2d(2, 3, 3, stride=2, padding=1, dilation=1, rng=0)
+    # float64 layers for float64 inputs: a layer refuses another dtype (docs/tensors.md)
+    conv = nn.Conv2d(2, 3, 3, stride=2, padding=1, dilation=1, rng=0, dtype=np.float64)
     np.testing.assert_array_equal(conv(x).data, F.conv2d(x, conv.weight, conv.bias, 2, 1).data)
-    conv1 = nn.Conv1d(2, 3, 2, dilation=2, rng=0)
+    conv1 = nn.Conv1d(2, 3, 2, dilation=2, rng=0, dtype=np.float64)
     x1 = t(rng.standard_normal((2, 2, 6)))
     np.testing.assert_array_equal(
         conv1(x1).data, F.conv1d(x1, conv1.weight, conv1.bias, dilation=2).data
@@ -192,6 +193,26 @@ def test_modules_compute_their_functional_form():
     )
     y, where = nn.MaxPool2d(2, return_indices=True)(x)
     assert where.shape == y.shape
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (nn.Conv1d(2, 3, 3), (1, 2, 5)),
+        (nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"), (1, 2, 5, 5)),
+        (nn.ConvTranspose1d(2, 3, 3), (1, 2, 5)),
+        (nn.ConvTranspose2d(2, 3, 3), (1, 2, 5, 5)),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, nn.Module) else "",
+)
+def test_conv_layers_refuse_an_input_of_another_dtype_as_linear_does(layer, shape):
+    # docs/tensors.md: a float64 input into a float32 layer (or integers) is a DTypeError
+    # naming both dtypes and the fix, never a silent float64 model (PyTorch raises too).
+    with pytest.raises(tn.DTypeError, match="input is float64 but weight is float32"):
+        layer(np.ones(shape))
+    with pytest.raises(tn.DTypeError, match="input is int64"):
+        layer(np.ones(shape, np.int64))
+    assert layer(np.ones(shape, np.float32)).dtype == np.float32
 
 
 def test_module_arguments_are_checked_as_pytorch_does():

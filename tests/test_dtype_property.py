@@ -3,7 +3,7 @@ float64 and float16; a gradient has its input's dtype; only floating tensors req
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinynet as tn
@@ -69,6 +69,39 @@ def test_results_and_gradients_keep_the_input_dtype(op, data):
         wrt = tensors + (cotangent,)
         for second, of in zip(tn.grad(total, wrt, allow_unused=True), wrt):
             assert second is None or second.dtype == of.dtype
+
+
+# Integer inputs that still give float64 (reported; their public functions belong to another
+# change): remove a name once its function converts integers to the default dtype.
+INTEGERS_STILL_TO_FLOAT64 = {"atan2", "hypot", "logaddexp"}
+
+
+@pytest.mark.parametrize("op", [op for op in OPS if op.differentiable], ids=lambda op: op.name)
+@settings(max_examples=5)
+@given(data=st.data())
+def test_integer_inputs_give_integers_or_the_default_dtype_never_float64(op, data):
+    # docs/tensors.md: float-valued functions of integers give the default dtype (float32),
+    # integer arithmetic stays integer; NumPy's float64 never leaks in.
+    if op.result_dtype is not None or op.name in INTEGERS_STILL_TO_FLOAT64:
+        return
+    if op.name == "binary_cross_entropy_with_logits":
+        return  # the fused primitive; F.binary_cross_entropy_with_logits refuses integers
+    sample = data.draw(op.strategy(), label="sample")
+    tensors = [tn.Tensor(np.round(t.data).astype(np.int64)) for t in sample.tensors(np.float64)]
+    kwargs = {
+        key: value.astype(np.int64)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f"
+        else value
+        for key, value in sample.kwargs.items()
+    }
+    try:
+        with np.errstate(all="ignore"):  # integer values may sit on a pole: no matter here
+            out = op(*tensors, **kwargs)
+    except (TypeError, ValueError, RuntimeError, IndexError, np.linalg.LinAlgError):
+        return  # an op that refuses integers, or their values, says so
+    for result in out if isinstance(out, (tuple, list)) else (out,):
+        if isinstance(result, tn.Tensor):
+            assert result.dtype != np.float64, result.dtype
 
 
 def test_a_float64_array_promotes_but_the_gradient_keeps_float32():

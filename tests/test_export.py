@@ -155,6 +155,21 @@ def test_export_errors(blobs_csv, tmp_path, capsys, monkeypatch):
     assert "tinynet[" not in err and not (tmp_path / "m.onnx").exists()
 
 
+def test_export_refuses_a_skops_file_naming_the_way_to_convert_it(tmp_path, capsys):
+    skops_io = pytest.importorskip("skops.io")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    pipe = make_pipeline(StandardScaler(), NeuralNetClassifier((4,), solver="lbfgs", max_iter=5))
+    path = tmp_path / "p.skops"
+    skops_io.dump(pipe.fit(X, X[:, 0] > 0), path)
+    for fmt in ("onnx", "safetensors"):
+        code, err = cli_error(capsys, "export", path, "--format", fmt)
+        assert code == 1 and "is a skops file" in err and "register_skl2onnx" in err
+        assert not (tmp_path / f"p.{fmt}").exists()
+
+
 # -- skl2onnx ------------------------------------------------------------------------------
 @pytest.mark.parametrize("zipmap", [False, True])
 def test_skl2onnx_converts_a_pipeline_with_a_tinynet_classifier(zipmap):

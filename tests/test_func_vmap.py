@@ -311,3 +311,12 @@ def test_as_strided_under_nested_vmap_counts_in_the_innermost_element():
 def test_as_strided_under_vmap_of_a_non_leading_dimension_raises_naming_the_fix():
     with pytest.raises(RuntimeError, match=r"not one C-ordered block.*in_dims=0"):
         vmap(lambda column: tn.as_strided(column, (2,), (1,), 0), in_dims=1)(np.ones((3, 4)))
+
+
+def test_a_batch_of_size_0_raises_naming_the_function():
+    # docs/from-pytorch.md: there is no call to learn the output's shape from.
+    def double(x):
+        return x * 2
+
+    with pytest.raises(ValueError, match=r"vmap\(double, \.\.\.\).*batch of size 0"):
+        vmap(double)(tn.zeros(0, 3))

@@ -345,3 +345,22 @@ def test_a_compiled_replay_refuses_a_non_symmetric_matrix_too():
     assert len(eager_calls) == 2  # two calls recorded, the third replayed
     with pytest.raises(ValueError, match="cholesky expects symmetric matrices"):
         logdet(t([[4.0, 1.0], [0.0, 3.0]]))
+
+
+def test_linalg_cross_is_torch_linalg_cross_and_cross_is_torch_cross():
+    # torch.linalg.cross(input, other, *, dim=-1) takes the last axis; torch.cross without
+    # dim the first axis of length 3. On (3, 3) inputs the two differ.
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    np.testing.assert_allclose(tn.linalg.cross(a, b).data, np.cross(a, b, axis=-1))
+    np.testing.assert_allclose(tn.cross(a, b).data, np.cross(a, b, axis=0))
+    for dim in (0, 1):
+        expected = np.cross(a, b, axis=dim)
+        np.testing.assert_allclose(tn.linalg.cross(a, b, dim=dim).data, expected)
+        np.testing.assert_allclose(tn.linalg.cross(a, b, axis=dim).data, expected)
+        np.testing.assert_allclose(tn.cross(a, b, axis=dim).data, expected)
+        np.testing.assert_allclose(tn.tensor(a).cross(tn.tensor(b), axis=dim).data, expected)
+    with pytest.raises(TypeError):
+        tn.linalg.cross(a, b, 0)  # dim is keyword-only, as in torch.linalg.cross
+    x = tn.tensor(a, requires_grad=True)
+    assert tn.gradcheck(lambda t: tn.linalg.cross(t, tn.tensor(b)), (x,))

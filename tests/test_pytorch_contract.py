@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
+import tinynet.nn as nn
 import tinynet.nn.functional as F
 
 
@@ -353,6 +354,46 @@ def test_float64_input_into_a_float32_layer_raises_naming_both_dtypes_and_the_fi
     assert linear(np.ones((1, 2)), np.ones((3, 2)), np.zeros(3)).tolist() == [[2.0, 2.0, 2.0]]
     with pytest.raises(tn.DTypeError, match="bias is float32"):
         linear(np.ones((1, 2)), np.ones((3, 2)), np.zeros(3, np.float32))
+
+
+FLOAT_VALUED = {  # integer inputs in each function's domain, and NumPy's float64 values
+    "expm1": ([0, 1, 2], np.expm1), "tan": ([0, 1, 2], np.tan), "asin": ([-1, 0, 1], np.arcsin),
+    "acos": ([-1, 0, 1], np.arccos), "atan": ([0, 1, 2], np.arctan), "sinh": ([0, 1, 2], np.sinh),
+    "cosh": ([0, 1, 2], np.cosh), "asinh": ([0, 1, 2], np.arcsinh), "acosh": ([1, 2, 3], np.arccosh),
+    "atanh": ([0], np.arctanh), "exp": ([0, 1, 2], np.exp), "sqrt": ([0, 1, 4], np.sqrt),
+    "hardswish": ([-4, 0, 1, 4], lambda x: x * np.clip(x + 3, 0, 6) / 6),
+    "celu": ([-1, 0, 2], lambda x: np.where(x > 0, x, np.expm1(x))),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("default", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(FLOAT_VALUED))
+def test_float_valued_functions_of_integers_give_the_default_dtype(name, default):
+    # docs/tensors.md: float-valued functions of integers give the default dtype (PyTorch's
+    # torch.tan(int_tensor) is float32), never NumPy's float64.
+    values, reference = FLOAT_VALUED[name]
+    tn.set_default_dtype(default)
+    try:
+        result = getattr(tn, name)(tn.tensor(values))
+    finally:
+        tn.set_default_dtype(tn.float32)
+    assert result.dtype == default
+    expected = reference(np.array(values, np.float64)).astype(default)
+    np.testing.assert_allclose(result.data, expected, rtol=1e-6)
+    cumulative = tn.logcumsumexp(tn.tensor(values), dim=0)
+    assert cumulative.dtype == np.float32
+
+
+def test_hardtanh_and_relu6_keep_an_integer_input_integer_as_pytorch():
+    # PyTorch's hardtanh takes integer bounds for an integer input (no promotion).
+    ints = tn.tensor([-3, 1, 7])
+    assert F.relu6(ints).dtype == np.int64 and F.relu6(ints).tolist() == [0, 1, 6]
+    assert F.hardtanh(ints, -0.5, 2.5).tolist() == [0, 1, 2]  # bounds truncated: 0, 2
+    assert nn.ReLU6()(tn.tensor(np.array([1, 9], np.int32))).dtype == np.int32
+    with pytest.raises(tn.DTypeError, match="bool"):
+        F.hardtanh(tn.tensor([True, False]))
+    with pytest.raises(RuntimeError, match="unsigned"):
+        F.hardtanh(tn.tensor(np.array([1, 2], np.uint8)))
 
 
 def test_integer_promotion_follows_pytorch():

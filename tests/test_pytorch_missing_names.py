@@ -412,6 +412,56 @@ def test_random_fills_refuse_bad_parameters_and_are_reproducible():
         tn.zeros(2).cauchy_(generator=0, rng=0)
 
 
+def test_uniform_and_normal_fills_take_pytorchs_generator_keyword():
+    # docs/from-pytorch.md: the random fills take PyTorch's parameters, generator= or rng=.
+    for name, args, reference in [
+        ("uniform_", (-1.0, 3.0), lambda draw, n: draw.uniform(-1.0, 3.0, n)),
+        ("normal_", (5.0, 0.5), lambda draw, n: draw.normal(5.0, 0.5, n)),
+    ]:
+        expected = reference(np.random.default_rng(7), 6).astype(np.float32)
+        for keyword in ("generator", "rng"):
+            filled = getattr(tn.zeros(6), name)(*args, **{keyword: 7})
+            np.testing.assert_array_equal(filled.data, expected)
+        with pytest.raises(TypeError, match="not both"):
+            getattr(tn.zeros(2), name)(*args, generator=0, rng=0)
+    assert scipy.stats.kstest(_filled("uniform_", -1.0, 3.0), "uniform", args=(-1, 4)).pvalue > 1e-3
+    assert scipy.stats.kstest(_filled("normal_", 5.0, 0.5), "norm", args=(5, 0.5)).pvalue > 1e-3
+    with pytest.raises(RuntimeError, match="from=1.0 > to=0.0"):
+        tn.zeros(2).uniform_(1.0, 0.0)  # PyTorch refuses an empty range; NumPy would not
+    with pytest.raises(RuntimeError, match="std >= 0"):
+        tn.zeros(2).normal_(0.0, -1.0)
+
+
+FILLS = {
+    "uniform_": (-1.0, 1.0),
+    "normal_": (0.0, 2.0),
+    "bernoulli_": (0.3,),
+    "exponential_": (1.5,),
+    "geometric_": (0.4,),
+    "cauchy_": (0.0, 1.0),
+    "log_normal_": (0.0, 0.5),
+    "random_": (0, 10),
+}
+
+
+@pytest.mark.parametrize("name", list(FILLS))
+def test_a_compiled_step_draws_its_random_fill_afresh_at_each_replay(name):
+    def step(x):
+        return x * getattr(tn.zeros(4, dtype=tn.float64), name)(*FILLS[name])
+
+    x = tn.ones(4, dtype=tn.float64)
+    tn.manual_seed(3)
+    eager = [step(x).data for _ in range(5)]
+    compiled = tn.compile(step)
+    tn.manual_seed(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to eager: the draws are traced
+        replayed = [compiled(x).data for _ in range(5)]
+    for got, want in zip(replayed, eager):
+        np.testing.assert_array_equal(got, want)
+    assert len({values.tobytes() for values in replayed}) > 1
+
+
 # -- in-place forms ------------------------------------------------------------------------------
 # PyTorch's Tensor methods ending in "_" (torch/_tensor_docs.py, docs/source/tensors.rst).
 PYTORCH_INPLACE = (

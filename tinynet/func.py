@@ -725,8 +725,8 @@ def _batched_inputs(name: str, in_dims, args: tuple):
         )
     if sizes[0] == 0:
         raise ValueError(
-            f"vmap({name}, ...): tinynet's vmap calls `{name}` once per batch element, so it "
-            "cannot map over a batch of size 0"
+            f"vmap({name}, ...): tinynet's vmap learns the output's shape from calling "
+            f"`{name}` on the batch's elements, so it cannot map over a batch of size 0"
         )
     return sizes[0], dims, leaves, spec
 

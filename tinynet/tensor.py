@@ -757,15 +757,23 @@ class Tensor:
     def zero_(self) -> Tensor:
         return write_in_place(self, "zero_", lambda t: overwrite(t, 0))
 
-    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0, rng=None) -> Tensor:
-        """Fill with samples of U[a, b) from ``rng`` (None: the global generator)."""
-        values = _random.as_generator(rng).uniform(a, b, self.data.shape)
-        return write_in_place(self, "uniform_", lambda t: overwrite(t, values))
+    def uniform_(
+        self, a: builtins.float = 0.0, b: builtins.float = 1.0, *, generator=None, rng=None
+    ) -> Tensor:
+        """Fill with samples of U[a, b) from ``generator`` or ``rng`` (neither: the global
+        generator), as PyTorch's ``uniform_(from, to)``."""
+        if not a <= b:
+            raise RuntimeError(f"uniform_ expects a [from, to) range, but found from={a} > to={b}")
+        return _fill_drawn(self, "uniform_", generator, rng, _uniform, a, b)
 
-    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0, rng=None) -> Tensor:
-        """Fill with samples of N(mean, std**2) from ``rng`` (None: the global generator)."""
-        values = _random.as_generator(rng).normal(mean, std, self.data.shape)
-        return write_in_place(self, "normal_", lambda t: overwrite(t, values))
+    def normal_(
+        self, mean: builtins.float = 0.0, std: builtins.float = 1.0, *, generator=None, rng=None
+    ) -> Tensor:
+        """Fill with samples of N(mean, std**2) from ``generator`` or ``rng`` (neither: the
+        global generator)."""
+        if not std >= 0:
+            raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
+        return _fill_drawn(self, "normal_", generator, rng, _normal, mean, std)
 
     def clone(self) -> Tensor:
         """A copy with its own memory, recorded in the graph (gradients flow back)."""
@@ -1359,12 +1367,12 @@ class Tensor:
         if chances.dtype.kind != "f":
             chances = chances.astype(np.float64)
         chances = np.broadcast_to(chances, self.data.shape)
-        drawn = _sampling.bernoulli(chances, generator=generator, rng=rng).data
-        values = drawn.astype(self.data.dtype)
-        return write_in_place(self, "bernoulli_", lambda t: overwrite(t, values))
+        # The draw stays a Tensor, cast by the write: a compiled step draws afresh.
+        drawn = _sampling.bernoulli(chances, generator=generator, rng=rng)
+        return write_in_place(self, "bernoulli_", lambda t: overwrite(t, drawn))
 
-    # PyTorch's random fills beside uniform_ and normal_: each draws from ``generator``
-    # (PyTorch's name) or ``rng`` (a seed or a Generator; neither: the global generator).
+    # PyTorch's other random fills: each draws from ``generator`` (PyTorch's name) or
+    # ``rng`` (a seed or a Generator; neither: the global generator), as uniform_ does.
     def exponential_(self, lambd: builtins.float = 1.0, *, generator=None, rng=None) -> Tensor:
         """Fill with samples of the exponential distribution of rate ``lambd``."""
         if not lambd > 0:
@@ -1564,9 +1572,24 @@ def _fill_drawn(tensor: Tensor, name: str, generator, rng, draw, *parameters) ->
     if generator is not None and rng is not None:
         raise TypeError("pass generator= or rng= (the same thing), not both")
     source = _random.as_generator(generator if generator is not None else rng)
-    values = _autograd.traced_call(draw, source, *parameters, tensor.data.shape)
-    values = values.astype(tensor.data.dtype)
+    # The cast is part of the traced call: an array made outside it would be a constant of
+    # a compiled program, the same draw at every replay.
+    values = _autograd.traced_call(
+        _draw_as, tensor.data.dtype, draw, source, *parameters, tensor.data.shape
+    )
     return write_in_place(tensor, name, lambda t: overwrite(t, values))
+
+
+def _draw_as(dtype, draw, source, *parameters_and_shape):
+    return draw(source, *parameters_and_shape).astype(dtype)
+
+
+def _uniform(source, low, high, shape):
+    return source.uniform(low, high, shape)
+
+
+def _normal(source, mean, std, shape):
+    return source.normal(mean, std, shape)
 
 
 def _exponential(source, scale, shape):
@@ -1719,7 +1742,8 @@ for _name in (
 # PyTorch's dim=/keepdim= beside NumPy's axis=/keepdims= on every method taking an axis.
 for _name in (
     "sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "softmax", "log_softmax",
-    "argmax", "argmin", "squeeze", "unsqueeze", "amax", "amin",
+    "argmax", "argmin", "squeeze", "unsqueeze", "amax", "amin", "size", "split_with_sizes",
+    "take_along_dim", "cross",
 ):  # fmt: skip
     setattr(Tensor, _name, _dim_aliases(getattr(Tensor, _name)))
 from tinynet import functional as _functional  # noqa: E402

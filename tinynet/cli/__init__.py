@@ -1,13 +1,14 @@
 """The ``tinynet`` command line: train, predict, evaluate, info, export and gradcheck.
 
 ``main(argv)`` returns the exit status: 0 on success, 1 for a runtime error (one line on stderr,
-``--debug`` shows the traceback), 2 for a usage error (argparse's usage line and message).
+``--debug`` shows the traceback), 2 for a usage error (argparse's usage line and message;
+``main`` raises ``SystemExit(2)`` there, as argparse does).
 Heavy dependencies (scikit-learn, matplotlib, tqdm) are imported by the subcommands that use
 them, so ``tinynet --help`` answers at once.
 
 >>> from tinynet.cli import main
 >>> main(["gradcheck", "--ops", "tanh", "--quiet"])
-2 of 2 checks passed (1 ops, order 1 and 2, atol 1e-05, rtol 0.001)
+2 of 2 checks passed (1 op, order 1 and 2, atol 1e-05, rtol 0.001)
 0
 """
 
@@ -102,7 +103,7 @@ def _batch_size(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``tinynet`` with its four subcommands.
+    """The argument parser of ``tinynet`` with its subcommands.
 
     >>> build_parser().parse_args(["train", "--hidden", "32,16"]).hidden
     (32, 16)
@@ -509,9 +510,12 @@ def main(argv: list[str] | None = None) -> int:
         parser, subparsers = _build_parsers()
         try:
             argv = expand_config(argv, parser)
-        except (CLIError, UsageError) as error:
+        except CLIError as error:
             print(f"tinynet: error: {printable(str(error))}", file=sys.stderr)
-            return 2 if isinstance(error, UsageError) else 1
+            return 1
+        except UsageError as error:  # a key that is no option: argparse's usage line, status 2
+            command = next((arg for arg in argv if arg in subparsers), "train")
+            subparsers[command].error(printable(str(error)))
         args = parser.parse_args(argv)
         if args.command is None:  # bare `tinynet`: the default training run
             args = parser.parse_args([*argv, "train"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zipfile
 
 import numpy as np
 
@@ -89,6 +90,12 @@ def run_export(args) -> int:
     if os.path.abspath(output) == os.path.abspath(args.model):
         raise CLIError(f"--output {output!r} would overwrite the model; name another file")
     check_output_path(output, f"the {args.format} file")
+    if zipfile.is_zipfile(args.model):  # a skops file: its estimator or pipeline is not ours
+        raise CLIError(
+            f"{args.model} is a skops file; tinynet export writes models saved by "
+            "`tinynet train --save`. Convert a scikit-learn pipeline with skl2onnx after "
+            "tinynet.onnx.register_skl2onnx() (see docs/estimators.md)"
+        )
     model = load_model(args.model)
     data = onnx_bytes(model) if args.format == "onnx" else safetensors_bytes(model)
     with atomic_output(output, "wb") as file:

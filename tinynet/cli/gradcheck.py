@@ -164,7 +164,8 @@ def run_gradcheck(args) -> int:
     checked = len({r.name for r in results})
     order_text = " and ".join(str(o) for o in orders)
     summary = f"{len(results) - len(failures)} of {len(results)} checks passed "
-    summary += f"({checked} {'function' if args.function else 'ops'}, order {order_text}"
+    noun = "function" if args.function else "op" if checked == 1 else "ops"
+    summary += f"({checked} {noun}, order {order_text}"
     summary += f", atol {args.atol:g}, rtol {args.rtol:g})"
     if skipped:
         summary += f"; skipped {len(skipped)} non-differentiable: {', '.join(skipped)}"

@@ -311,6 +311,16 @@ def _check_options(args: argparse.Namespace) -> None:
     check_schedule(args)
     if args.optimizer in FULL_BATCH and args.dropout > 0:
         raise UsageError(f"--dropout makes the loss random, which {args.optimizer} cannot minimize")
+    if args.optimizer in FULL_BATCH and args.lr is not None:
+        raise UsageError(
+            f"--lr is a stochastic optimizer's learning rate; {args.optimizer} has none (it "
+            "finds its own steps): drop --lr, or choose a stochastic --optimizer such as adam"
+        )
+    if args.optimizer in FULL_BATCH and args.batch_size != "auto":
+        raise UsageError(
+            f"--batch-size sets minibatches; {args.optimizer} uses every training row at each "
+            "iteration: drop --batch-size, or choose a stochastic --optimizer such as adam"
+        )
     if args.patience is not None and not args.early_stopping:
         raise UsageError("--patience sets early stopping, which --no-early-stopping turns off")
     if args.patience is not None and args.validation_split == 0:

@@ -7,6 +7,7 @@ from tinynet.ops._args import (
     as_tensor,
     axes,
     dim_aliases,
+    floating_input,
 )
 from tinynet.ops.pointwise import Celu
 from tinynet.tensor import Tensor
@@ -38,7 +39,7 @@ def celu(x, alpha: float = 1.0) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``; continuously differentiable."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
-    return Celu.apply(as_tensor(x), alpha)
+    return Celu.apply(floating_input(x), alpha)
 
 
 def relu6(x) -> Tensor:

@@ -465,6 +465,7 @@ def unique_consecutive(
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
+@dim_aliases
 def take_along_dim(x, indices, dim: int | None = None) -> Tensor:
     """``take_along_axis`` under PyTorch's name (``torch.take_along_dim``); ``dim=None``
     flattens both first.

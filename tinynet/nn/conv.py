@@ -23,6 +23,7 @@ import numpy as np
 
 from tinynet import ops
 from tinynet._random import as_generator
+from tinynet.nn import functional as F
 from tinynet.nn import init as nn_init
 from tinynet.nn.module import Module, Parameter, parameter_dtype
 from tinynet.ops._args import as_tensor
@@ -133,8 +134,10 @@ class _ConvNd(Module):
             nn_init.uniform_(self.bias, -bound, bound, rng=generator)
 
     def forward(self, input) -> Tensor:
+        input = as_tensor(input)
+        if input.data.dtype != self.weight.data.dtype:  # no silent upcast, as nn.Linear
+            F.check_dtypes(type(self)._function.__name__, input, weight=self.weight)
         if self.padding_mode != "zeros":  # PyTorch's order: pad the input, then no padding
-            input = as_tensor(input)
             padded = ops.pad(input, self._pad_widths(input.ndim), mode=self.padding_mode)
             return type(self)._function(
                 padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups

@@ -327,11 +327,13 @@ def logsigmoid(input: TensorLike) -> Tensor:
     return _composite.logsigmoid(input)
 
 
+@dim_aliases
 def softmin(input: TensorLike, dim: int = -1) -> Tensor:
     """Softmax of ``-input`` along ``dim``."""
     return _composite.softmin(input, dim)
 
 
+@dim_aliases
 def glu(input: TensorLike, dim: int = -1) -> Tensor:
     """Gated linear unit along ``dim``."""
     return _composite.glu(input, dim)
@@ -381,6 +383,7 @@ def threshold(input: TensorLike, threshold: float, value: float, inplace: bool =
     return compute(as_tensor(input))
 
 
+@dim_aliases
 def normalize(input: TensorLike, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm(input, p, dim), eps)``: unit-norm slices along ``dim``."""
     return _composite.normalize(input, p, dim, eps)

@@ -52,7 +52,6 @@ from tinynet.ops.elementwise import (
 from tinynet.ops.linalg import (
     bmm,
     cholesky,
-    cross,
     det,
     dot,
     eigh,
@@ -68,6 +67,9 @@ from tinynet.ops.linalg import (
     solve,
     svd,
     trace,
+)
+from tinynet.ops.linalg import (
+    cross_product as cross,  # torch.cross; tn.linalg.cross is torch.linalg.cross
 )
 from tinynet.ops.movement import (
     as_strided,

@@ -13,7 +13,7 @@ import numpy as np
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function, once_differentiable, traced_check
 from tinynet.errors import ShapeError
-from tinynet.ops._args import as_tensor, binary
+from tinynet.ops._args import as_tensor, binary, dim_aliases
 from tinynet.ops.movement import concatenate, ones_column, row_sum
 from tinynet.tensor import Tensor, TensorLike
 
@@ -876,11 +876,13 @@ def kron(input: TensorLike, other: TensorLike) -> Tensor:
     return (a * b).reshape(*(m * n for m, n in zip(a_shape, b_shape)))
 
 
-def cross(input: TensorLike, other: TensorLike, dim: int | None = None) -> Tensor:
-    """The cross product of 3-vectors along ``dim`` (``torch.cross``); the inputs broadcast.
+@dim_aliases
+def cross_product(input: TensorLike, other: TensorLike, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (``torch.cross``, public as ``tn.cross``);
+    the inputs broadcast.
 
     ``dim=None`` takes the first axis of length 3, as ``torch.cross`` documents
-    (``torch.linalg.cross`` uses -1: pass ``dim=-1`` for that).
+    (``torch.linalg.cross``, ``tn.linalg.cross``, uses -1).
 
     >>> import tinynet as tn
     >>> tn.cross(tn.tensor([1.0, 0.0, 0.0]), tn.tensor([0.0, 1.0, 0.0])).tolist()
@@ -917,3 +919,16 @@ def cross(input: TensorLike, other: TensorLike, dim: int | None = None) -> Tenso
         for i in range(3)
     ]
     return concatenate(components, axis)
+
+
+@dim_aliases
+def cross(input: TensorLike, other: TensorLike, *, dim: int = -1) -> Tensor:
+    """``torch.linalg.cross``: the cross product of 3-vectors along ``dim``, the last axis
+    by default (``tn.cross`` is ``torch.cross``, whose default is the first axis of length 3).
+
+    >>> import tinynet as tn
+    >>> a = tn.eye(3)
+    >>> tn.linalg.cross(a, a[[1, 2, 0]]).tolist()  # row by row: e0 x e1, e1 x e2, e2 x e0
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+    return cross_product(input, other, dim)

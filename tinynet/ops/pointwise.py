@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinynet.autograd import Function, traced_call
+from tinynet.errors import ArgumentError, DTypeError
 from tinynet.ops._args import apply_binary, as_array, as_tensor, binary, floating_input
 from tinynet.ops.elementwise import (
     bound_label,
@@ -452,7 +453,7 @@ def round(x: TensorLike, decimals: int = 0) -> Tensor:
 
 def _unary(function, name, doc):
     def op(x: TensorLike) -> Tensor:
-        return function.apply(as_tensor(x))
+        return function.apply(floating_input(x))  # integers: the default float dtype
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -556,4 +557,15 @@ def hardtanh(x: TensorLike, min_val: float = -1.0, max_val: float = 1.0) -> Tens
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
-    return Hardtanh.apply(as_tensor(x), min_val, max_val)
+    x = as_tensor(x)
+    kind = x.data.dtype.kind
+    if kind == "b":
+        raise DTypeError("hardtanh: bool inputs are not supported; convert with x.long() first")
+    if kind in "iu":  # PyTorch's: integer bounds, so an integer input stays integer
+        min_val, max_val = int(min_val), int(max_val)
+        if kind == "u" and min_val < 0:
+            raise ArgumentError(
+                f"hardtanh: cannot clip an unsigned {x.dtype} tensor to negative limits "
+                f"({min_val}, {max_val})"
+            )
+    return Hardtanh.apply(x, min_val, max_val)

@@ -14,7 +14,7 @@ from numpy.typing import DTypeLike
 
 from tinynet._grad_mode import grad_mode
 from tinynet.autograd import Function
-from tinynet.ops._args import as_tensor, axes, dim_aliases
+from tinynet.ops._args import as_tensor, axes, dim_aliases, floating_input
 from tinynet.ops.elementwise import cast, where
 from tinynet.tensor import Tensor, TensorLike
 
@@ -158,4 +158,4 @@ def logcumsumexp(x: TensorLike, dim: int) -> Tensor:
     >>> tn.logcumsumexp(tn.tensor([1000.0, 1000.0], dtype=tn.float64), dim=0).tolist()
     [1000.0, 1000.6931471805599]
     """
-    return _scan(LogCumSumExp, x, dim)
+    return _scan(LogCumSumExp, floating_input(x), dim)  # integers: the default float dtype
