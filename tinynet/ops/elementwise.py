@@ -186,6 +186,9 @@ class PowScalar(Function):
             return grad_output
         if p == 2:
             return grad_output * (x * 2.0)
+        if p < 1:  # 0 ** (p - 1) is inf, the derivative at 0 (PyTorch's): no warning
+            with np.errstate(divide="ignore"):
+                return scaled_gradient(grad_output, x ** (p - 1) * p)
         return scaled_gradient(grad_output, x ** (p - 1) * p)
 
 
@@ -201,6 +204,15 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.inputs
+        if (a.data == 0).any():
+            # 0 ** (b - 1) and log(0) are infinite: the derivatives at 0 (PyTorch's), with
+            # the conventions below; NumPy's warning would blame this line.
+            with np.errstate(divide="ignore"):
+                return Pow._gradients(ctx, grad_output, a, b)
+        return Pow._gradients(ctx, grad_output, a, b)
+
+    @staticmethod
+    def _gradients(ctx, grad_output, a, b):
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             constant = (a.data == 0) & (b.data == 0)
