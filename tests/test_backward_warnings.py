@@ -112,11 +112,15 @@ def check_backward(name, outputs, tensors, order=2):
         raise AssertionError(f"{name}: {warning} (at {lines[-3:]})") from warning
 
 
-def check(name, fn, arrays, mixed=True):
+def check(name, fn, arrays, mixed=True, order=2):
     """``fn(*tensors)``'s backward at ``arrays`` (float arrays require grad) warns not;
     ``mixed=False``: no mixed second derivatives (each input's own, the others constant)."""
     flags = [np.asarray(a).dtype.kind == "f" for a in arrays]
-    runs = [flags] if mixed else [flags] + [[j == i for j in range(len(flags))] for i in range(len(flags)) if flags[i]]
+    runs = (
+        [flags]
+        if mixed
+        else [flags] + [[j == i for j in range(len(flags))] for i in range(len(flags)) if flags[i]]
+    )
     for run, wanted in enumerate(runs):
         tensors = tuple(tn.Tensor(a, requires_grad=w) for a, w in zip(arrays, wanted))
         try:
@@ -125,7 +129,7 @@ def check(name, fn, arrays, mixed=True):
             return
         wrt = tuple(t for t in tensors if t.requires_grad)
         if outputs and wrt:
-            check_backward(name, outputs, wrt, order=2 if mixed or run else 1)
+            check_backward(name, outputs, wrt, order=order if mixed or run else 1)
 
 
 # d2(a ** b)/da db at a = 0 is PyTorch's NaN: the sum of the two infinite terms of the
@@ -230,3 +234,50 @@ def test_a_backward_outside_every_convention_still_warns():
     # convention; NumPy's warning is the user's clue (as is tn.autograd.detect_anomaly).
     with pytest.raises(AssertionError, match="overflow"):
         check("log", tn.log, values([1e-320, 1.0]))
+
+
+SINGULAR, ZEROS, EYE2, EYE3 = [[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0]] * 2, np.eye(2), np.eye(3)
+LINALG_CASES = {  # name: (fn, matrix, order)
+    "det at a singular matrix": (tn.linalg.det, SINGULAR, 2),
+    "det at zeros": (tn.linalg.det, ZEROS, 2),
+    "eigh's eigenvalues, repeated": (lambda a: tn.linalg.eigh(a)[0], EYE3, 2),
+    "svd's S, repeated": (lambda a: tn.linalg.svd(a, full_matrices=False)[1], EYE2, 2),
+    "svd's S at zeros": (lambda a: tn.linalg.svd(a, full_matrices=False)[1], ZEROS, 2),
+    # Gradients that are inf or NaN by convention: first order only. A second order
+    # differentiates through those values with plain arithmetic (inf - inf in a sum),
+    # where NumPy's warning stays, as for any computation on non-finite values.
+    "slogdet at a singular matrix": (lambda a: tn.linalg.slogdet(a)[1], SINGULAR, 1),
+    "eigh's eigenvectors, repeated eigenvalues": (lambda a: tn.linalg.eigh(a)[1], EYE3, 1),
+    "svd's U, repeated S": (lambda a: tn.linalg.svd(a, full_matrices=False)[0], EYE2, 1),
+    "svd's Vh, repeated S": (lambda a: tn.linalg.svd(a, full_matrices=False)[2], EYE2, 1),
+    "svd's U at zeros": (lambda a: tn.linalg.svd(a, full_matrices=False)[0], ZEROS, 1),
+}
+for ord in (2, -2, "nuc", 1, math.inf, "fro"):
+    for name, matrix in (("zeros", ZEROS), ("the identity", EYE2)):
+        LINALG_CASES[f"matrix norm {ord} at {name}"] = (
+            lambda a, ord=ord: tn.linalg.norm(a, ord=ord),
+            matrix,
+            2,
+        )
+
+
+@pytest.mark.parametrize("case", LINALG_CASES)
+def test_linear_algebra_at_its_conventions(case):
+    fn, matrix, order = LINALG_CASES[case]
+    check(case, fn, [np.array(matrix, dtype=np.float64)], order=order)
+
+
+def test_a_compiled_replay_is_as_quiet_as_eager():
+    # The replay calls the same backward formulas, errstate included.
+    def step(x):
+        loss = (x**0.3).sum()
+        loss.backward()
+        return loss
+
+    compiled = tn.compile(step)
+    for _ in range(4):  # calls 3 and 4 are replays
+        x = tensor([0.0, 1.0, 4.0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            compiled(x)
+        assert x.grad.tolist() == [math.inf, 0.3, 0.3 * 4.0**-0.7]
