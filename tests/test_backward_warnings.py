@@ -28,6 +28,11 @@ def _intervals(domain):
     return DOMAINS[domain] if isinstance(domain, str) else (domain,)
 
 
+def _domain(op, index: int):
+    """The value domain of the op's input ``index`` (one for all, or one per input)."""
+    return op.domains if isinstance(op.domains, str) else op.domains[index]
+
+
 # Ops whose "nonzero" input is a divisor: 0 there is the user's division by zero, which
 # NumPy's warnings rightly report (forward and backward). Elsewhere "nonzero" keeps draws
 # off a kink whose convention is documented (norms at a zero vector, sinc at 0, ...).
@@ -60,7 +65,7 @@ def special_samples(op, sample=None):
     points = sorted({0.0, *(float(k) for k in op.avoid)})
     floats = [i for i, a in enumerate(arrays) if np.asarray(a).dtype.kind == "f"]
     for point in points:
-        movable = [i for i in floats if _in_domain(op, point, op._domain(i))]
+        movable = [i for i in floats if _in_domain(op, point, _domain(op, i))]
         if not movable:
             continue
         # Every input at the point: ties, equal arguments, zero vectors, zero distances.
@@ -68,7 +73,7 @@ def special_samples(op, sample=None):
         yield f"all={point}", moved, kwargs
         # One input alone; not at a positive domain's boundary, where the others' sampled
         # values make it the user's own out-of-domain value (xlogy(1, 0) = -inf).
-        alone = [i for i in movable if not (point == 0 and op._domain(i) == "positive")]
+        alone = [i for i in movable if not (point == 0 and _domain(op, i) == "positive")]
         for i in alone if len(movable) > 1 else ():
             one = [np.full_like(a, point) if j == i else a for j, a in enumerate(arrays)]
             yield f"input{i}={point}", one, kwargs
