@@ -129,7 +129,7 @@ def check_backward(name, outputs, tensors, order=2):
         raise AssertionError(f"{name}: {warning} (at {lines[-3:]})") from warning
 
 
-def check(name, fn, arrays, mixed=True, order=2, may_refuse=False):
+def check(name, fn, arrays, mixed=True, order=2, may_refuse=False, dtype=None):
     """``fn(*tensors)``'s backward at ``arrays`` (float arrays require grad) warns not;
     ``mixed=False``: no mixed second derivatives (each input's own, the others constant)."""
     flags = [np.asarray(a).dtype.kind == "f" for a in arrays]
@@ -139,7 +139,10 @@ def check(name, fn, arrays, mixed=True, order=2, may_refuse=False):
         else [flags] + [[j == i for j in range(len(flags))] for i in range(len(flags)) if flags[i]]
     )
     for run, wanted in enumerate(runs):
-        tensors = tuple(tn.Tensor(a, requires_grad=w) for a, w in zip(arrays, wanted))
+        tensors = tuple(
+            tn.Tensor(a if dtype is None or not w else a.astype(dtype), requires_grad=w)
+            for a, w in zip(arrays, wanted)
+        )
         try:
             outputs = float_outputs(forward(fn, *tensors))
         except Exception:  # a value the op refuses (a singular matrix to inv, say)
@@ -151,20 +154,22 @@ def check(name, fn, arrays, mixed=True, order=2, may_refuse=False):
             check_backward(name, outputs, wrt, order=order if mixed or run else 1)
 
 
-def check_op(op, sample=None):
+def check_op(op, sample=None, dtype=None):
+    mixed = op.name not in MIXED_INF_MINUS_INF
     for label, arrays, kwargs in special_samples(op, sample):
         fn = lambda *tensors: op(*tensors, **kwargs)  # noqa: E731, B023 (called at once)
-        name = f"{op.name}({kwargs}) at {label}"
-        check(name, fn, arrays, mixed=op.name not in MIXED_INF_MINUS_INF, may_refuse=True)
+        name = f"{op.name}({kwargs}) at {label}, {dtype or 'float64'}"
+        check(name, fn, arrays, mixed=mixed, may_refuse=True, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("op", DIFFERENTIABLE, ids=[op.name for op in DIFFERENTIABLE])
+def test_backward_at_special_values_does_not_warn(op, dtype):
+    check_op(op, dtype=dtype)
 
 
 @pytest.mark.parametrize("op", DIFFERENTIABLE, ids=[op.name for op in DIFFERENTIABLE])
-def test_backward_at_special_values_does_not_warn(op):
-    check_op(op)
-
-
-@pytest.mark.parametrize("op", DIFFERENTIABLE, ids=[op.name for op in DIFFERENTIABLE])
-@settings(max_examples=3, derandomize=True, deadline=None, database=None)
+@settings(max_examples=2, derandomize=True, deadline=None, database=None)
 @given(data=st.data())
 def test_backward_at_special_values_with_drawn_settings(op, data):
     # Drawn shapes and settings (a norm's p, a loss's reduction), moved to the same points.
@@ -329,3 +334,11 @@ def test_norm_below_one_gives_a_zero_coordinate_zero_gradient(p):
     grad1, grad2 = tn.grad(tn.cdist(x1, x2, p=p).sum(), (x1, x2))
     np.testing.assert_allclose(grad1.data, [[1.0, 0.0]], rtol=1e-14)
     np.testing.assert_allclose(grad2.data, [[-1.0, 0.0]], rtol=1e-14)
+
+
+def test_a_huge_finite_factor_does_not_make_the_finiteness_check_warn():
+    # Backward formulas test their factor for inf before multiplying (0 * inf = 0); the test
+    # squares it, and 1e20 ** 2 overflows float32: that must not show as a warning.
+    x = tn.Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    factor = np.array([1e20, 3.0], dtype=np.float32)
+    check("x * 1e20", lambda t: t * factor, [x.data])

@@ -41,19 +41,18 @@ def all_finite(array: np.ndarray) -> bool:
 
     The sum of squares as one BLAS dot product for a contiguous float32/float64 array (~3x
     faster than ``array.sum()``: 3 against 9 us on 64K float32); an inf or NaN makes it
-    non-finite, and squares cannot cancel. Other arrays: their sum.
+    non-finite, and squares cannot cancel. ``np.vdot``, as fast as ``np.dot``, because it
+    raises no floating-point warning (``dot`` warns when the squares overflow, a sum at
+    ``inf - inf``): a backward formula's check must not warn. Float16 and strided arrays
+    take the same path on a flat copy (2x slower than a sum, still rare); others: their sum.
 
     >>> import numpy as np
     >>> all_finite(np.array([1.0, -2.0])), all_finite(np.array([1.0, -np.inf]))
     (True, False)
     """
-    if array.dtype.type in _BLAS_FLOATS and array.flags.c_contiguous:
-        flat = array.reshape(-1)
-        return math.isfinite(np.dot(flat, flat))
+    if array.dtype.kind == "f":
+        return math.isfinite(np.vdot(array, array))
     return math.isfinite(np.add.reduce(array, axis=None))  # array.sum(), without its wrapper
-
-
-_BLAS_FLOATS = (np.float32, np.float64)
 
 
 def scaled_gradient(grad_output: Tensor, factor: Tensor) -> Tensor:
