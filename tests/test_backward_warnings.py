@@ -129,9 +129,10 @@ def check_backward(name, outputs, tensors, order=2):
         raise AssertionError(f"{name}: {warning} (at {lines[-3:]})") from warning
 
 
-def check(name, fn, arrays, mixed=True, order=2, may_refuse=False, dtype=None):
+def check(name, fn, arrays, mixed=True, order=2, may_refuse=False, dtype=None, quiet=False):
     """``fn(*tensors)``'s backward at ``arrays`` (float arrays require grad) warns not;
-    ``mixed=False``: no mixed second derivatives (each input's own, the others constant)."""
+    ``mixed=False``: no mixed second derivatives (each input's own, the others constant);
+    ``quiet``: the forward neither (a finite value by convention, as a norm's at 0)."""
     flags = [np.asarray(a).dtype.kind == "f" for a in arrays]
     runs = (
         [flags]
@@ -143,6 +144,10 @@ def check(name, fn, arrays, mixed=True, order=2, may_refuse=False, dtype=None):
             tn.Tensor(a if dtype is None or not w else a.astype(dtype), requires_grad=w)
             for a, w in zip(arrays, wanted)
         )
+        if quiet:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                fn(*tensors)
         try:
             outputs = float_outputs(forward(fn, *tensors))
         except Exception:  # a value the op refuses (a singular matrix to inv, say)
@@ -183,6 +188,39 @@ def tensor(values) -> tn.Tensor:
 
 def values(*rows) -> list:
     return [np.array(row, dtype=np.float64) for row in rows]
+
+
+FINITE_BY_CONVENTION = {  # name: (fn, arrays): the forward is finite, its work quiet too
+    **{
+        f"cdist(p={p})": (lambda a, b, p=p: tn.cdist(a, b, p=p), ([[1.0, 2.0]], [[1.0, 2.0]]))
+        for p in (0.5, 1.0, 1.5, 2.0, 3.0, math.inf)
+    },
+    **{
+        f"norm(p={p})": (lambda x, p=p: tn.norm(x, p=p), ([0.0, 0.0],))
+        for p in (0.5, 1.0, 1.5, 2.0, 3.0, math.inf)
+    },
+    "normalize": (F.normalize, ([[0.0, 0.0]],)),
+    "cosine_similarity": (F.cosine_similarity, ([[0.0, 0.0]], [[0.0, 0.0]])),
+    "pairwise_distance": (F.pairwise_distance, ([[1.0, 2.0]], [[1.0, 2.0]])),
+    "hypot": (tn.hypot, ([0.0], [0.0])),
+    "atan2": (tn.atan2, ([0.0], [0.0])),
+    "xlogy": (tn.xlogy, ([0.0, 0.0], [0.0, 2.0])),
+    "sqrt": (tn.sqrt, ([0.0],)),
+    "x ** 0.5": (lambda x: x**0.5, ([0.0],)),
+    "x ** 1.5": (lambda x: x**1.5, ([0.0],)),
+    "pow(0, 0)": (tn.pow, ([0.0], [0.0])),
+    "sinc": (tn.sinc, ([0.0],)),
+    "det": (tn.linalg.det, ([[1.0, 2.0], [2.0, 4.0]],)),
+    "kl_div": (lambda i, t: F.kl_div(i, t, reduction="sum"), ([1.0], [0.0])),
+    "gaussian_nll_loss": (F.gaussian_nll_loss, ([1.0], [1.0], [0.0])),
+    "smooth_l1_loss": (lambda a, b: F.smooth_l1_loss(a, b, beta=0.0), ([1.0], [1.0])),
+}
+
+
+@pytest.mark.parametrize("case", FINITE_BY_CONVENTION)
+def test_a_finite_convention_is_quiet_forward_too(case):
+    fn, rows = FINITE_BY_CONVENTION[case]
+    check(case, fn, values(*rows), mixed=case != "pow(0, 0)", quiet=True)
 
 
 @pytest.mark.parametrize("p", [0.5, 1.0, 1.5, 2.0, 3.0, math.inf])
