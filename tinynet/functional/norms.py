@@ -41,7 +41,12 @@ def _vector_norm(x: Tensor, p, reduced, keepdim: bool) -> Tensor:
         return Min.apply(ops.abs(x), reduced, keepdim)
     if p == 0:
         return ops.sign(ops.abs(x)).sum(reduced, keepdims=keepdim)
-    powers = (ops.abs(x) ** p).sum(reduced, keepdims=keepdim)
+    powers = ops.abs(x) ** p
+    if 0 < p < 1:
+        # |x| ** p has an infinite slope at 0, times abs's 0 there: NaN. PyTorch's norm and
+        # cdist give such a coordinate 0 (its norm_backward masks x == 0 for p < 1).
+        powers = ops.where(_zero(x), 0.0, powers)
+    powers = powers.sum(reduced, keepdims=keepdim)
     if p > 0:
         return ops.where(_zero(powers), 0.0, powers ** (1.0 / p))
     return powers ** (1.0 / p)

@@ -462,7 +462,10 @@ class EighVectors(_Factor):
         inner = _mT(vectors) @ grad_output
         inner = 0.5 * (inner - _mT(inner))  # the tangent space of orthogonal matrices
         gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + _eye(values.shape[-1], values)
-        return vectors @ (inner / gaps) @ _mT(vectors), None
+        if gaps.data.all():
+            return vectors @ (inner / gaps) @ _mT(vectors), None
+        with np.errstate(divide="ignore", invalid="ignore"):  # repeated: inf or NaN, documented
+            return vectors @ (inner / gaps) @ _mT(vectors), None
 
 
 class SvdU(_Factor):
@@ -472,10 +475,17 @@ class SvdU(_Factor):
     @staticmethod
     def backward(ctx, grad_output):
         u, s, vh = _svd_nodes(ctx)
+        if _svd_kinked(s):
+            with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN, documented
+                return SvdU._gradient(grad_output, u, s, vh), None
+        return SvdU._gradient(grad_output, u, s, vh), None
+
+    @staticmethod
+    def _gradient(grad_output, u, s, vh):
         inner = _mT(u) @ grad_output
         grad = u @ (((inner - _mT(inner)) / _svd_gaps(s)) * s.unsqueeze(-2))
         grad = grad + (grad_output - u @ inner) / s.unsqueeze(-2)
-        return grad @ vh, None
+        return grad @ vh
 
 
 class SvdS(_Factor):
@@ -497,10 +507,17 @@ class SvdVh(_Factor):
     @staticmethod
     def backward(ctx, grad_output):
         u, s, vh = _svd_nodes(ctx)
+        if _svd_kinked(s):
+            with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN, documented
+                return SvdVh._gradient(grad_output, u, s, vh), None
+        return SvdVh._gradient(grad_output, u, s, vh), None
+
+    @staticmethod
+    def _gradient(grad_output, u, s, vh):
         inner = vh @ _mT(grad_output)  # V^T gV with gV = grad_output^T
         grad = (s.unsqueeze(-1) * ((inner - _mT(inner)) / _svd_gaps(s))) @ vh
         grad = grad + (grad_output - (grad_output @ _mT(vh)) @ vh) / s.unsqueeze(-1)
-        return u @ grad, None
+        return u @ grad
 
 
 def _svd_nodes(ctx) -> tuple:
@@ -511,6 +528,12 @@ def _svd_nodes(ctx) -> tuple:
             "full_matrices=False only"
         )
     return tuple(cls.apply(a, False) for cls in (SvdU, SvdS, SvdVh))
+
+
+def _svd_kinked(s: Tensor) -> bool:
+    """Repeated or zero singular values, where U's and Vh's gradients are inf or NaN."""
+    values = s.data
+    return not (values.all() and (values[..., 1:] != values[..., :-1]).all())
 
 
 def _svd_gaps(s: Tensor) -> Tensor:
