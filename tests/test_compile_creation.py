@@ -221,3 +221,30 @@ def test_ranges_written_in_the_step_replay_eagers_bits():
                 assert ours.dtype == theirs.dtype == dtype
                 np.testing.assert_array_equal(ours.data, theirs.data)
     assert is_replaying(compiled)
+
+
+@pytest.mark.parametrize("draw", ["dropout", "normal", "uniform_", "randn"])
+def test_manual_seed_between_replays_reseeds_what_the_replays_draw(draw):
+    # PyTorch's habit: tn.manual_seed(s) then the step repeats its draws. A program holds
+    # the global generator it recorded with, so reseeding must reach that very object.
+    tn.manual_seed(1)
+    dropout = tn.nn.Dropout(0.5)
+    x = tn.tensor(np.ones((3, 4), np.float32))
+    steps = {
+        "dropout": lambda x: dropout(x),
+        "normal": lambda x: x + tn.normal(0.0, 1.0, size=x.shape),
+        "uniform_": lambda x: x + tn.empty(*x.shape).uniform_(),
+        "randn": lambda x: x + tn.randn(*x.shape),
+    }
+    step = steps[draw]
+    compiled = tn.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a replay, not an eager fallback
+        for _ in range(4):
+            compiled(x)
+        tn.manual_seed(123)
+        replayed = [compiled(x).data.copy() for _ in range(2)]
+    tn.manual_seed(123)
+    eager = [step(x).data.copy() for _ in range(2)]
+    np.testing.assert_array_equal(replayed, eager)
+    assert not np.array_equal(replayed[0], replayed[1])  # fresh draws at each call

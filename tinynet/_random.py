@@ -44,7 +44,13 @@ def manual_seed(seed: int) -> np.random.Generator:
     if not -(2**63) <= seed < 2**64:
         raise ValueError(f"manual_seed expects a seed in [-2**63, 2**64), got {seed}")
     _seed[0] = int(seed) % 2**64  # a negative seed as its 64-bit two's complement, as PyTorch
-    generator = _default[0] = np.random.default_rng(_seed[0])
+    # Reseeded in place, never replaced (PyTorch returns its one default generator too): a
+    # compiled step holds this object, and must draw from the new seed.
+    generator = _default[0]
+    if generator is None:
+        generator = _default[0] = np.random.default_rng(_seed[0])
+    else:
+        generator.bit_generator.state = np.random.PCG64(_seed[0]).state
     return generator
 
 
@@ -109,3 +115,11 @@ def as_generator(rng=None) -> np.random.Generator:
     raise TypeError(
         f"rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}"
     )
+
+
+def generator_of(generator=None, rng=None) -> np.random.Generator:
+    """The generator a random function draws from: ``generator=`` (PyTorch's name) or
+    ``rng=`` (tinynet's), either one, through ``as_generator``."""
+    if generator is not None and rng is not None:
+        raise TypeError("pass generator= or rng= (the same thing), not both")
+    return as_generator(generator if generator is not None else rng)

@@ -1,16 +1,19 @@
-"""Functions that create tensors. Random ones take ``rng=`` (a seed or a Generator).
+"""Functions that create tensors. Random ones take ``generator=`` or ``rng=`` (a seed or a
+Generator) and draw through ``traced_call``, so a compiled step draws afresh.
 
 ``device=`` is accepted as in PyTorch: ``"cpu"`` (or None) only. The deterministic ones
 make their array through ``traced_call``, so that ``tn.compile`` replays the creation: each
 replay gets a fresh array, which the step may write in place or return.
 """
 
+from __future__ import annotations  # np.random in annotations would import it
+
 import operator
 
 import numpy as np
 
 from tinynet import _device, _dtype
-from tinynet._random import as_generator
+from tinynet._random import generator_of
 from tinynet.autograd import traced_call
 from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
@@ -225,36 +228,70 @@ def full_like(x, fill_value, dtype=None, requires_grad: bool = False, device=Non
     return _make(traced_call(np.full_like, x, fill_value, dtype), requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
-    """Standard normal samples; ``rng`` is a seed or a ``numpy.random.Generator``."""
+def randn(
+    *shape, dtype=None, requires_grad: bool = False, generator=None, rng=None, device=None
+) -> Tensor:
+    """Standard normal samples from ``generator`` or ``rng`` (a seed or a
+    ``numpy.random.Generator``; neither: the global generator), as ``torch.randn``.
+
+    >>> import tinynet as tn
+    >>> bool((tn.randn(2, generator=0) == tn.randn(2, rng=0)).all())
+    True
+    """
     _device.check(device)
     dtype = _random_float_dtype("randn", dtype)
-    return _make(as_generator(rng).standard_normal(_shape(shape), dtype=dtype), requires_grad)
+    drawn = traced_call(_standard_normal, generator_of(generator, rng), _shape(shape), dtype)
+    return _make(drawn, requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
-    """Uniform samples in ``[0, 1)``; ``rng`` is a seed or a ``numpy.random.Generator``."""
+def rand(
+    *shape, dtype=None, requires_grad: bool = False, generator=None, rng=None, device=None
+) -> Tensor:
+    """Uniform samples in ``[0, 1)`` from ``generator`` or ``rng`` (as ``randn``)."""
     _device.check(device)
     dtype = _random_float_dtype("rand", dtype)
-    return _make(as_generator(rng).random(_shape(shape), dtype=dtype), requires_grad)
+    drawn = traced_call(_uniform, generator_of(generator, rng), _shape(shape), dtype)
+    return _make(drawn, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=np.int64, rng=None, device=None) -> Tensor:
-    """Uniform integers in ``[low, high)``."""
+def randint(
+    low, high=None, size=(), dtype=np.int64, rng=None, device=None, *, generator=None
+) -> Tensor:
+    """Uniform integers in ``[low, high)`` from ``generator`` or ``rng`` (as ``randn``)."""
     _device.check(device)
     if high is None or isinstance(high, (tuple, list)):  # randint(high), randint(high, size)
         low, high, size = 0, low, size if high is None else high
     size = (size,) if isinstance(size, int) else tuple(size)
-    return Tensor(as_generator(rng).integers(low, high, size, dtype=np.dtype(dtype)))
+    source = generator_of(generator, rng)
+    return Tensor(traced_call(_integers, source, low, high, size, np.dtype(dtype)))
 
 
-def randn_like(x, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
+def randn_like(
+    x, dtype=None, requires_grad: bool = False, generator=None, rng=None, device=None
+) -> Tensor:
     """Standard normal samples with ``x``'s shape (and dtype unless given)."""
     _device.check(device)
-    return randn(*x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, rng=rng)
+    dtype = dtype or x.dtype
+    return randn(*x.shape, dtype=dtype, requires_grad=requires_grad, generator=generator, rng=rng)
 
 
-def rand_like(x, dtype=None, requires_grad: bool = False, rng=None, device=None) -> Tensor:
+def rand_like(
+    x, dtype=None, requires_grad: bool = False, generator=None, rng=None, device=None
+) -> Tensor:
     """Uniform ``[0, 1)`` samples with ``x``'s shape (and dtype unless given)."""
     _device.check(device)
-    return rand(*x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, rng=rng)
+    dtype = dtype or x.dtype
+    return rand(*x.shape, dtype=dtype, requires_grad=requires_grad, generator=generator, rng=rng)
+
+
+# The draws are traced calls: a compiled step draws afresh at every replay.
+def _standard_normal(source: np.random.Generator, shape: tuple, dtype) -> np.ndarray:
+    return source.standard_normal(shape, dtype=dtype)
+
+
+def _uniform(source: np.random.Generator, shape: tuple, dtype) -> np.ndarray:
+    return source.random(shape, dtype=dtype)
+
+
+def _integers(source: np.random.Generator, low, high, size: tuple, dtype) -> np.ndarray:
+    return source.integers(low, high, size, dtype=dtype)

@@ -16,16 +16,10 @@ import operator
 import numpy as np
 
 from tinynet import _device, _dtype
-from tinynet._random import as_generator
+from tinynet._random import generator_of
 from tinynet.autograd import traced_call, traced_check
 from tinynet.errors import DTypeError
 from tinynet.tensor import Tensor
-
-
-def _generator(generator, rng) -> np.random.Generator:
-    if generator is not None and rng is not None:
-        raise TypeError("pass generator= or rng= (the same thing), not both")
-    return as_generator(generator if generator is not None else rng)
 
 
 def randperm(
@@ -50,7 +44,7 @@ def randperm(
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     dtype = _dtype.check_supported(np.dtype(dtype))
-    return Tensor(traced_call(_permutation, _generator(generator, rng), n, dtype), requires_grad)
+    return Tensor(traced_call(_permutation, generator_of(generator, rng), n, dtype), requires_grad)
 
 
 def _permutation(draw: np.random.Generator, n: int, dtype: np.dtype) -> np.ndarray:
@@ -91,7 +85,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, rng=None
         shape = (size,) if isinstance(size, int) else tuple(size)
     if not traced_check(_non_negative, np.asarray(s)):  # checked again at each replay
         raise RuntimeError("normal expects std >= 0.0")
-    return Tensor.wrap(traced_call(_normal, _generator(generator, rng), m, s, shape, target))
+    return Tensor.wrap(traced_call(_normal, generator_of(generator, rng), m, s, shape, target))
 
 
 def _non_negative(values: np.ndarray) -> bool:
@@ -115,7 +109,7 @@ def bernoulli(input, p: float | None = None, *, generator=None, rng=None) -> Ten
         probabilities = np.full(probabilities.shape, p, probabilities.dtype)
     if not traced_check(_probabilities, probabilities):  # checked again at each replay
         raise RuntimeError("bernoulli expects all probabilities to be in [0, 1]")
-    return Tensor.wrap(traced_call(_bernoulli, _generator(generator, rng), probabilities))
+    return Tensor.wrap(traced_call(_bernoulli, generator_of(generator, rng), probabilities))
 
 
 def _probabilities(values: np.ndarray) -> bool:
@@ -194,7 +188,7 @@ def multinomial(
     """
     weights = input.data if isinstance(input, Tensor) else np.asarray(input, np.float64)
     _check_weights(weights, num_samples, replacement)
-    draw = _generator(generator, rng)
+    draw = generator_of(generator, rng)
     return Tensor.wrap(traced_call(_multinomial, draw, weights, num_samples, replacement))
 
 
