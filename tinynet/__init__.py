@@ -191,7 +191,7 @@ from tinynet.ops import (  # noqa: E402
 )
 
 # == PyTorch's top-level names ================================================================
-from tinynet.ops import amax, amin, cross, erfc, kron, mm, mv, trace, xlogy  # noqa: E402
+from tinynet.ops import amax, amin, erfc, kron, mm, mv, trace, xlogy  # noqa: E402
 from tinynet.sampling import bernoulli, multinomial, normal, randperm  # noqa: E402
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
@@ -234,7 +234,7 @@ _LAZY = {
         "absolute addcdiv addcmul addmm atleast_1d atleast_2d atleast_3d deg2rad divide "
         "fliplr flipud inner logit multiply negative rad2deg rot90 subtract tensordot "
         "tril_indices triu_indices block_diag cartesian_prod column_stack copysign float_power gcd "
-        "lcm logdet matrix_power signbit sinc trapezoid diag_embed"
+        "lcm logdet matrix_power signbit sinc trapezoid diag_embed cross"
     ),
 }
 
@@ -264,7 +264,7 @@ if _typing.TYPE_CHECKING:  # type checkers see the same names as eager imports, 
         absolute, addcdiv, addcmul, addmm, atleast_1d, atleast_2d, atleast_3d, deg2rad, divide,
         fliplr, flipud, inner, logit, multiply, negative, rad2deg, rot90, subtract, tensordot,
         tril_indices, triu_indices, block_diag, cartesian_prod, column_stack, copysign,
-        float_power, gcd, lcm, logdet, matrix_power, signbit, sinc, trapezoid, diag_embed,
+        float_power, gcd, lcm, logdet, matrix_power, signbit, sinc, trapezoid, diag_embed, cross,
     )
     # fmt: on
 else:

@@ -1223,7 +1223,7 @@ class Tensor:
         return _ops.kron(self, other)
 
     def cross(self, other, dim=None) -> Tensor:
-        return _ops.cross(self, other, dim)
+        return _ops.linalg.cross_product(self, other, dim)
 
     # -- PyTorch's names, session 9: order statistics, NaN-aware reductions, histograms ----
     def kthvalue(self, *args, **kwargs) -> tuple:
@@ -1569,9 +1569,7 @@ def _size_arg(size: tuple) -> tuple:
 def _fill_drawn(tensor: Tensor, name: str, generator, rng, draw, *parameters) -> Tensor:
     """Write ``draw(generator, *parameters, shape)`` into ``tensor`` in place, the draw made
     through ``traced_call`` so that a compiled step draws afresh."""
-    if generator is not None and rng is not None:
-        raise TypeError("pass generator= or rng= (the same thing), not both")
-    source = _random.as_generator(generator if generator is not None else rng)
+    source = _random.generator_of(generator, rng)
     # The cast is part of the traced call: an array made outside it would be a constant of
     # a compiled program, the same draw at every replay.
     values = _autograd.traced_call(

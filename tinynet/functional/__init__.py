@@ -40,7 +40,7 @@ _LAZY = {
         "scatter_add scatter_reduce"
     ),
     "tinynet.functional.norms": "norms einsum norm normalize",
-    "tinynet.functional.products": "products addmm inner logdet matrix_power tensordot",
+    "tinynet.functional.products": "products addmm cross inner logdet matrix_power tensordot",
     "tinynet.functional.shape": (
         "shape broadcast_tensors chunk diag diagonal diff flip hstack meshgrid movedim narrow "
         "ravel repeat repeat_interleave roll select split swapaxes swapdims t tile tril triu "
@@ -145,7 +145,7 @@ if _typing.TYPE_CHECKING:  # the same names for the type checker, and no __getat
         norm,
         normalize,
     )
-    from tinynet.functional.products import addmm, inner, logdet, matrix_power, tensordot
+    from tinynet.functional.products import addmm, cross, inner, logdet, matrix_power, tensordot
     from tinynet.functional.shape import (
         atleast_1d,
         atleast_2d,
@@ -348,6 +348,7 @@ __all__ = [
     "addmm",
     "tensordot",
     "inner",
+    "cross",
     "logit",
     "deg2rad",
     "rad2deg",

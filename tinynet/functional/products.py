@@ -1,5 +1,5 @@
 """Products beyond ``matmul``, as PyTorch names them: ``addmm``, ``tensordot``, ``inner``,
-``matrix_power`` and ``logdet``, composed of ``permute``, ``reshape``, ``matmul`` and the
+``matrix_power``, ``logdet`` and ``cross``, composed of ``permute``, ``reshape``, ``matmul`` and the
 linear algebra primitives (their derivatives of every order come free).
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from tinynet import ops
 from tinynet.autograd import traced_call
-from tinynet.ops._args import as_tensor, axes, promote_all
+from tinynet.ops._args import as_tensor, axes, dim_aliases, promote_all
 from tinynet.tensor import Tensor
 
 
@@ -168,3 +168,16 @@ def logdet(A) -> Tensor:
     sign, logabsdet = ops.linalg.slogdet(A)
     with np.errstate(divide="ignore", invalid="ignore"):
         return ops.add(logabsdet, ops.log(sign))  # sign is a constant: 0, nan or -inf
+
+
+@dim_aliases
+def cross(input, other, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim``, as ``torch.cross``: ``dim=None`` takes
+    the first axis of length 3 (``tn.linalg.cross``, ``torch.linalg.cross``, takes the last
+    by default); the inputs broadcast.
+
+    >>> import tinynet as tn
+    >>> tn.cross(tn.tensor([1.0, 0.0, 0.0]), tn.tensor([0.0, 1.0, 0.0])).tolist()
+    [0.0, 0.0, 1.0]
+    """
+    return ops.linalg.cross_product(input, other, dim)

@@ -68,9 +68,6 @@ from tinynet.ops.linalg import (
     svd,
     trace,
 )
-from tinynet.ops.linalg import (
-    cross_product as cross,  # torch.cross; tn.linalg.cross is torch.linalg.cross
-)
 from tinynet.ops.movement import (
     as_strided,
     broadcast_to,
@@ -137,7 +134,7 @@ __all__ += [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
     "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
     "bmm", "cholesky", "det", "dot", "eigh", "inv", "outer", "qr", "slogdet", "solve", "svd",
-    "cross", "kron", "mm", "mv", "trace",
+    "kron", "mm", "mv", "trace",
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "cosh", "expm1",
     "floor", "floor_divide", "fmod", "hardswish", "hardtanh", "hypot", "logaddexp", "remainder", "round",
     "sign", "sinh", "tan", "trunc", "cumprod", "cumsum", "logcumsumexp",

@@ -901,14 +901,12 @@ def kron(input: TensorLike, other: TensorLike) -> Tensor:
 
 @dim_aliases
 def cross_product(input: TensorLike, other: TensorLike, dim: int | None = None) -> Tensor:
-    """The cross product of 3-vectors along ``dim`` (``torch.cross``, public as ``tn.cross``);
-    the inputs broadcast.
-
-    ``dim=None`` takes the first axis of length 3, as ``torch.cross`` documents
-    (``torch.linalg.cross``, ``tn.linalg.cross``, uses -1).
+    """The cross product of 3-vectors along ``dim`` (None: the first axis of length 3); the
+    inputs broadcast. The arithmetic of ``tn.cross`` (``torch.cross``) and ``cross`` below
+    (``torch.linalg.cross``), which differ in their default ``dim`` only.
 
     >>> import tinynet as tn
-    >>> tn.cross(tn.tensor([1.0, 0.0, 0.0]), tn.tensor([0.0, 1.0, 0.0])).tolist()
+    >>> cross_product(tn.tensor([1.0, 0.0, 0.0]), tn.tensor([0.0, 1.0, 0.0])).tolist()
     [0.0, 0.0, 1.0]
     """
     a, b = binary(input, other)
