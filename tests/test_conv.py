@@ -215,6 +215,23 @@ def test_conv_layers_refuse_an_input_of_another_dtype_as_linear_does(layer, shap
     assert layer(np.ones(shape, np.float32)).dtype == np.float32
 
 
+@pytest.mark.parametrize(
+    "function, weight_shape",
+    [(F.conv1d, (2, 1, 2)), (F.conv2d, (2, 1, 2, 2)), (F.conv_transpose2d, (1, 2, 2, 2))],
+    ids=["conv1d", "conv2d", "conv_transpose2d"],
+)
+def test_functional_convolutions_refuse_operands_of_different_dtypes(function, weight_shape):
+    # PyTorch raises ("Input type ... and weight type ... should be the same"); promoting
+    # would silently run float32 weights in float64.
+    x = tn.ones(1, 1, *(4,) * (len(weight_shape) - 2))  # one channel in, two out
+    weight = tn.ones(*weight_shape)
+    with pytest.raises(tn.DTypeError, match="input is float64 but weight is float32"):
+        function(x.double(), weight)
+    with pytest.raises(tn.DTypeError, match="input is float32 but bias is float64"):
+        function(x, weight, tn.ones(2).double())
+    assert function(x.double(), weight.double()).dtype == tn.float64
+
+
 def test_module_arguments_are_checked_as_pytorch_does():
     with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)

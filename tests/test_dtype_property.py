@@ -73,7 +73,6 @@ def test_results_and_gradients_keep_the_input_dtype(op, data):
 
 # Integer inputs that still give float64 (reported; their public functions belong to another
 # change): remove a name once its function converts integers to the default dtype.
-INTEGERS_STILL_TO_FLOAT64 = {"atan2", "hypot", "logaddexp"}
 
 
 @pytest.mark.parametrize("op", [op for op in OPS if op.differentiable], ids=lambda op: op.name)
@@ -82,7 +81,7 @@ INTEGERS_STILL_TO_FLOAT64 = {"atan2", "hypot", "logaddexp"}
 def test_integer_inputs_give_integers_or_the_default_dtype_never_float64(op, data):
     # docs/tensors.md: float-valued functions of integers give the default dtype (float32),
     # integer arithmetic stays integer; NumPy's float64 never leaks in.
-    if op.result_dtype is not None or op.name in INTEGERS_STILL_TO_FLOAT64:
+    if op.result_dtype is not None:
         return
     if op.name == "binary_cross_entropy_with_logits":
         return  # the fused primitive; F.binary_cross_entropy_with_logits refuses integers
