@@ -584,3 +584,14 @@ def test_a_compiled_step_finds_data_dependent_indices_again(name):
         expected = [function(x) for x in (a1, a2, b, a1)]
     for got, wanted in zip(results, expected):
         np.testing.assert_array_equal(got.data, wanted.data)
+
+
+def test_histogram_of_a_subnormal_range_counts_in_float64_instead_of_raising():
+    # float32 cannot make 3 distinct edges over [0, 1.4e-45] (NumPy raises "Too many bins");
+    # the closed form: 0 falls in the first bin, the largest value in the last.
+    x = tn.tensor(np.array([0.0, 1.4e-45, 1.4e-45], np.float32))
+    hist, edges = tn.histogram(x, bins=3)
+    assert hist.dtype == edges.dtype == tn.float32
+    assert hist.tolist() == [1.0, 0.0, 2.0]
+    assert edges.data[0] == 0 and edges.data[-1] == np.float32(1.4e-45)
+    assert tn.histc(x, bins=3).tolist() == [1.0, 0.0, 2.0]

@@ -334,7 +334,7 @@ def _histc_counts(data: np.ndarray, bins: int, low: float, high: float) -> np.nd
         raise RuntimeError(f"torch.histc: range of [{low}, {high}] is not finite")
     if low > high:
         raise RuntimeError("torch.histc: max must be larger than min")
-    counts, _ = np.histogram(data, bins, range=(low, high))
+    counts, _ = _numpy_histogram(data, bins, (low, high))
     return counts.astype(data.dtype)
 
 
@@ -393,8 +393,21 @@ def histogram(x: TensorLike, bins=100, *, range=None, weight=None, density: bool
 def _histogram_part(data: np.ndarray, bins, range, weights, density: bool, part: int):
     """``numpy.histogram``'s counts (``part`` 0) or edges (1), in ``data``'s dtype; traced
     (tn.compile finds them again each call), as the edges may come from the values."""
-    found = np.histogram(data, bins, range=range, weights=weights, density=density)[part]
+    found = _numpy_histogram(data, bins, range, weights, density)[part]
     return found.astype(data.dtype)
+
+
+def _numpy_histogram(data: np.ndarray, bins, range, weights=None, density: bool = False):
+    """``np.histogram``; where the range is too narrow for the dtype to make its edges (a
+    subnormal range), the bins in float64 (their edges may then repeat in ``data``'s dtype,
+    as PyTorch's do)."""
+    try:
+        return np.histogram(data, bins, range=range, weights=weights, density=density)
+    except ValueError as error:
+        if "finite-sized bins" not in str(error) or data.dtype == np.float64:
+            raise
+        wide = data.astype(np.float64)
+        return np.histogram(wide, bins, range=range, weights=weights, density=density)
 
 
 @dim_aliases
