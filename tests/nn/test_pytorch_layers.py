@@ -131,6 +131,15 @@ def test_dropout_takes_inplace_as_a_keyword_and_writes_the_input():
         nn.Dropout(0.5, True)
     with pytest.raises(TypeError, match="got the bool False.*inplace=False"):
         F.dropout(x, 0.5, True, False)
+    # The message names the layer or function the user called.
+    for make, name in [
+        (lambda: nn.Dropout2d(0.5, True), "Dropout2d"),
+        (lambda: nn.AlphaDropout(0.5, True), "AlphaDropout"),
+        (lambda: F.dropout2d(tn.ones(1, 2, 3, 3), 0.5, True, True), "dropout2d"),
+        (lambda: F.alpha_dropout(tn.ones(3), 0.5, True, True), "alpha_dropout"),
+    ]:
+        with pytest.raises(TypeError, match=rf"^{name}: rng must be"):
+            make()
 
 
 @pytest.mark.parametrize(

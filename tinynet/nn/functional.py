@@ -499,13 +499,14 @@ def dropout(
     return input * mask
 
 
-def check_probability(p: float, rng=None) -> None:
-    """Refuse a ``p`` outside [0, 1], and a bool where ``rng`` goes (PyTorch's ``inplace``)."""
+def check_probability(p: float, rng=None, name: str = "dropout") -> None:
+    """Refuse a ``p`` outside [0, 1], and a bool where ``rng`` goes (PyTorch's ``inplace``);
+    ``name`` is the function or layer, for the message."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if isinstance(rng, bool):
         raise TypeError(
-            f"dropout: rng must be None, an int seed or a numpy.random.Generator, got the bool "
+            f"{name}: rng must be None, an int seed or a numpy.random.Generator, got the bool "
             f"{rng}; PyTorch's inplace is keyword-only here: inplace={rng}"
         )
 
@@ -516,7 +517,7 @@ _SIZE_NAMES = {1: "L", 2: "H, W"}
 def _channel_dropout(name, input, p, training, rng, inplace, spatial) -> Tensor:
     """Zero whole channels: one draw per ``(sample, channel)`` of an ``(N, C, *)`` input with
     ``spatial`` trailing axes, or per channel of an unbatched ``(C, *)`` one."""
-    check_probability(p, rng)
+    check_probability(p, rng, name)
     input = _writable(name + "_", input) if inplace else as_tensor(input)
     if input.ndim not in (spatial + 1, spatial + 2):
         raise ShapeError(
@@ -611,7 +612,7 @@ def alpha_dropout(
     >>> round(y.mean().item(), 1), round(y.std().item(), 1)
     (0.0, 1.0)
     """
-    check_probability(p, rng)
+    check_probability(p, rng, "alpha_dropout")
     input = _writable("alpha_dropout_", input) if inplace else as_tensor(input)
     if not training or p == 0:
         return input

@@ -495,7 +495,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng=None, *, inplace: bool = False):
         super().__init__()
-        F.check_probability(p, rng)
+        F.check_probability(p, rng, type(self).__name__)
         self.p = p
         self.inplace = inplace
         # None: draw from the global generator at each call, so tn.manual_seed reaches it.
