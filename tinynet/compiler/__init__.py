@@ -67,6 +67,7 @@ from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler.kernel import ReplayKernel, register_replay_kernel
 from tinynet.compiler.program import Program
+from tinynet.compiler.python_values import describe
 from tinynet.compiler.recording import Trace, inputs
 from tinynet.compiler.steps import GuardFailed
 from tinynet.tensor import Tensor
@@ -106,6 +107,7 @@ class CompiledFunction:
         self._traces = 0
         self._warned = not warn
         self._eager_reason: str | None = None
+        self._changed = ""  # the Python values whose change made the last program invalid
         functools.update_wrapper(self, fn)
 
     def __get__(self, instance, owner=None):
@@ -124,15 +126,19 @@ class CompiledFunction:
         if isinstance(entry, Program):
             try:
                 return entry.run(args, kwargs)
-            except GuardFailed:
-                pass  # nothing was changed yet: run eagerly and record again
+            except GuardFailed:  # nothing was changed yet: run eagerly and record again
+                self._changed = describe(entry.recording.python_values) or self._changed
             entry = None
             self._entries.pop(key, None)
         return self._trace(key, entry, args, kwargs)
 
     def _trace(self, key, previous, args, kwargs):
         if self._traces >= _MAX_TRACES:
-            self._fall_back(f"recorded {_MAX_TRACES} times (its guards keep changing)")
+            changed = f": {self._changed} changed" if self._changed else ""
+            self._fall_back(
+                f"recorded {_MAX_TRACES} times (its guards keep changing{changed}; pass a "
+                "value that changes at every call as an argument, a tensor)"
+            )
             return self.fn(*args, **kwargs)
         if not _trace_lock.acquire(blocking=False):
             return self.fn(*args, **kwargs)  # another thread is recording
@@ -146,6 +152,8 @@ class CompiledFunction:
             self._fall_back(trace.problem)
             return result
         if not isinstance(previous, Trace) or not previous.same_guards(trace):
+            if isinstance(previous, Trace):
+                self._changed = describe(previous.python_values) or self._changed
             template = self._template_for(trace)
             if template is not None:
                 # The same ops on the same constants as a program whose two recorded calls

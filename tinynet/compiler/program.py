@@ -23,6 +23,7 @@ from tinynet._grad_mode import grad_mode
 from tinynet.compiler import codegen
 from tinynet.compiler.kernel import Kernel
 from tinynet.compiler.kernels import replay_kernels
+from tinynet.compiler.python_values import MISSING, cell_value, same, unchanged
 from tinynet.compiler.recording import Trace, inputs, reads_of, same_value
 from tinynet.compiler.steps import (
     FREE_BYTES,
@@ -134,8 +135,9 @@ class Program:
 
 class _Guards:
     """What a program checks before each replay: the leaves' and buffers' arrays, the
-    leaves' ``requires_grad``, which gradients are None, the modules' ``training`` flags, as
-    recorded, and that no hook was added nor any module's registries edited since."""
+    leaves' ``requires_grad``, which gradients are None, the modules' ``training`` flags and
+    the Python values read from outside the arguments, as recorded, and that no hook was
+    added nor any module's registries edited since."""
 
     def __init__(self, leaves: list, grads_none: list, modules: list, trace: Trace) -> None:
         self.leaves, self.grads_none, self.modules = leaves, grads_none, modules
@@ -152,6 +154,8 @@ class _Guards:
         self._leaf_columns = tuple(map(list, zip(*leaves))) or ([], [], [])
         self._grad_columns = tuple(map(list, zip(*grads_none))) or ([], [])
         self._module_columns = tuple(map(list, zip(*modules))) or ([], [])
+        # Numbers and strings read from globals, closure cells and attributes (python_values)
+        self.python_values = trace.python_values
 
     def valid(self) -> bool:
         """True when no module hook was added, no module changed its parameters, buffers or
@@ -170,7 +174,9 @@ class _Guards:
         if list(map(_grad_is_none, tensors)) != nones:
             return False
         modules, flags = self._module_columns
-        return all(map(operator.is_, map(_training, modules), flags))
+        if not all(map(operator.is_, map(_training, modules), flags)):
+            return False
+        return unchanged(self.python_values)
 
     def check(self, env) -> None:
         """The replay's first step: raise GuardFailed unless ``valid()``."""
@@ -191,6 +197,13 @@ class _Guards:
             checks.append(f"{leaf_name}._requires_grad is {requires_grad}")
         checks += [f"{name(t)}.grad is {'' if none else 'not '}None" for t, none in self.grads_none]
         checks += [f"{name(module)}.training is {flag}" for module, flag in self.modules]
+        for holder, key, value in self.python_values:
+            read = (
+                f"{name(holder)}.get({key!r}, {name(MISSING)})"
+                if type(holder) is dict
+                else f"{name(cell_value)}({name(holder)})"
+            )
+            checks.append(f"{name(same)}({read}, {name(value)})")
         return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
 
 

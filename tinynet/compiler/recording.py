@@ -27,6 +27,7 @@ import numpy as np
 from tinynet import autograd
 from tinynet._grad_mode import grad_mode
 from tinynet.compiler.kernels import replay_kernels
+from tinynet.compiler.python_values import python_reads, same_reads
 from tinynet.compiler.steps import FREE_BYTES
 from tinynet.nn.module import module_edits
 from tinynet.tensor import Tensor
@@ -138,6 +139,8 @@ class Trace:
         self.hooks_seen = autograd.hooks_added()  # before the call: a hook added during it counts
         self.edits_seen = module_edits()  # a layer swapped or a setting changed since
         self.modules, self.tensors = _visible(fn, args, kwargs)
+        # Numbers and strings it reads from globals, closure cells, attributes: guarded
+        self.python_values = python_reads(fn)
         # Buffers by array (running statistics): a new array (load_state_dict) records again.
         self.buffers = [
             (tensor, tensor.data)
@@ -681,7 +684,8 @@ class Trace:
 
     # comparing two calls -------------------------------------------------------------------
     def same_guards(self, other: Trace) -> bool:
-        """True when ``other`` ran under the same module modes and parameter arrays."""
+        """True when ``other`` ran under the same module modes, parameter arrays and Python
+        values read from outside the arguments."""
         return (
             len(self.modules) == len(other.modules)
             and all(a is b for a, b in zip(self.modules, other.modules))
@@ -695,6 +699,7 @@ class Trace:
                 a[0] is b[0] and a[1] is b[1] and a[2] == b[2]
                 for a, b in zip(self.leaves.values(), other.leaves.values())
             )
+            and same_reads(self.python_values, other.python_values)
         )
 
     def grads_that_matter(self) -> list[tuple]:

@@ -1,0 +1,140 @@
+"""The Python values a compiled function reads from outside its arguments.
+
+A replay does not run the function's Python, so a number it reads from a global, a closure
+cell or an attribute (``beta = 0.5`` changed each epoch, ``self.temperature``,
+``config.kl_weight``) would stay the recorded one. A program guards these values, as
+``torch.compile`` does: numbers, strings, bools and None held by the function's closure
+cells, the globals it names, and the attributes it names of the objects it can see
+(``self``, the objects in its closure cells and the globals it names; the attributes in
+their instance ``__dict__``). A changed value records the function again. Modules are
+not read here: an attribute assigned on a module is already a guard (``module_edits``).
+
+>>> scale = 2.0
+>>> def step(x):
+...     return x * scale
+>>> reads = python_reads(step)
+>>> [(key, value) for _, key, value in reads]
+[('scale', 2.0)]
+>>> unchanged(reads)
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinynet.tensor import Tensor
+
+_SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
+
+
+class _Missing:
+    """What a read finds once the global, cell or attribute is gone."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING = _Missing()
+
+
+def python_reads(fn) -> list[tuple]:
+    """``(holder, key, value)`` of each Python value ``fn`` reads: ``holder`` a namespace
+    dict (globals, an object's ``__dict__``) or a closure cell, ``key`` the name."""
+    owner = getattr(fn, "__self__", None)
+    target = getattr(fn, "__func__", fn)
+    if isinstance(fn, _module_class()):  # tn.compile(model): its forward
+        owner, target = fn, type(fn).forward
+    elif not hasattr(target, "__code__"):  # a callable object: its __call__
+        owner, target = fn, type(fn).__call__
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return []
+    reads: list[tuple] = []
+    objects: list[Any] = [] if owner is None else [owner]
+    cells = zip(code.co_freevars, getattr(target, "__closure__", None) or ())
+    names = getattr(target, "__globals__", {})
+    places = [(cell, name, cell_value(cell)) for name, cell in cells]
+    places += [(names, name, names[name]) for name in code.co_names if name in names]
+    for holder, name, value in places:
+        if isinstance(value, _SCALARS):
+            reads.append((holder, name, value))
+        else:
+            objects.append(value)
+    # The attributes it names, of those objects and of the objects they hold (config.beta,
+    # self.config.beta), a few levels down
+    wanted, seen = set(code.co_names), set()
+    for _ in range(_DEPTH):
+        found = []
+        for obj in objects:
+            attributes = _plain_attributes(obj)
+            if attributes is None or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            for name in wanted.intersection(attributes):
+                value = attributes[name]
+                if isinstance(value, _SCALARS):
+                    reads.append((attributes, name, value))
+                else:
+                    found.append(value)
+        objects = found
+    return reads
+
+
+_DEPTH = 3
+
+
+def _module_class() -> Any:
+    from tinynet.nn.module import Module
+
+    return Module
+
+
+def _plain_attributes(obj) -> dict | None:
+    """The instance ``__dict__`` of an object whose attributes a replay may read stale;
+    None for modules (their edits are guarded), tensors, arrays and classes."""
+    if isinstance(obj, (_module_class(), Tensor, np.ndarray, type)):
+        return None
+    attributes = getattr(obj, "__dict__", None)
+    return attributes if isinstance(attributes, dict) else None
+
+
+def cell_value(cell) -> Any:
+    """A closure cell's value, or ``MISSING`` for an empty cell."""
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return MISSING
+
+
+def current(holder, key: str) -> Any:
+    """What the read ``(holder, key)`` finds now."""
+    return holder.get(key, MISSING) if type(holder) is dict else cell_value(holder)
+
+
+def same(value: Any, recorded: Any) -> bool:
+    """``value`` is ``recorded``'s type and value (NaN equal to NaN; 1 is not 1.0 or True)."""
+    return type(value) is type(recorded) and (
+        value == recorded or (value != value and recorded != recorded)
+    )
+
+
+def unchanged(reads: list[tuple]) -> bool:
+    """True when every read finds the value it recorded."""
+    return all(same(current(holder, key), value) for holder, key, value in reads)
+
+
+def same_reads(mine: list[tuple], theirs: list[tuple]) -> bool:
+    """Two recordings read the same places and found the same values there."""
+    return len(mine) == len(theirs) and all(
+        a[0] is b[0] and a[1] == b[1] and same(a[2], b[2]) for a, b in zip(mine, theirs)
+    )
+
+
+def describe(reads: list[tuple]) -> str:
+    """The names of the reads whose value changed, for a message."""
+    return ", ".join(
+        repr(key) for holder, key, value in reads if not same(current(holder, key), value)
+    )
