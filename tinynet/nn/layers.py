@@ -999,13 +999,7 @@ class Embedding(Module):
         _device.check(device)
         self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings")
         self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim", allow_zero=True)
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"padding_idx must be within num_embeddings ({num_embeddings}), "
-                    f"got {padding_idx}"
-                )
-            padding_idx = int(padding_idx) % num_embeddings
+        padding_idx = _padding_index(padding_idx, num_embeddings)
         self.padding_idx = padding_idx
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), parameter_dtype(dtype)))
         self.reset_parameters(rng)
@@ -1062,13 +1056,7 @@ class EmbeddingBag(Module):
         F.check_bag_options(max_norm, scale_grad_by_freq, sparse, mode)
         self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings")
         self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim", allow_zero=True)
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"padding_idx must be within num_embeddings ({num_embeddings}), "
-                    f"got {padding_idx}"
-                )
-            padding_idx = int(padding_idx) % num_embeddings
+        padding_idx = _padding_index(padding_idx, num_embeddings)
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self.mode = mode
@@ -1133,3 +1121,14 @@ class EmbeddingBag(Module):
         )  # fmt: skip
         bag.weight.requires_grad = not freeze
         return bag
+
+
+def _padding_index(padding_idx: int | None, num_embeddings: int) -> int | None:
+    """``padding_idx`` as a non-negative row (None stays None); PyTorch's range check."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(
+            f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}"
+        )
+    return int(padding_idx) % num_embeddings

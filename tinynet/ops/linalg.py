@@ -468,17 +468,22 @@ class EighVectors(_Factor):
             return vectors @ (inner / gaps) @ _mT(vectors), None
 
 
+def _singular_vector_gradient(gradient, grad_output, u, s, vh) -> tuple:
+    """``gradient`` of ``U`` or ``Vh`` and None for the flag; at repeated or zero singular
+    values (inf or NaN, documented) without NumPy's warnings."""
+    if not _svd_kinked(s):
+        return gradient(grad_output, u, s, vh), None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return gradient(grad_output, u, s, vh), None
+
+
 class SvdU(_Factor):
     display_name = "svd"
     index, factors = 0, staticmethod(_svd_factors)
 
     @staticmethod
     def backward(ctx, grad_output):
-        u, s, vh = _svd_nodes(ctx)
-        if _svd_kinked(s):
-            with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN, documented
-                return SvdU._gradient(grad_output, u, s, vh), None
-        return SvdU._gradient(grad_output, u, s, vh), None
+        return _singular_vector_gradient(SvdU._gradient, grad_output, *_svd_nodes(ctx))
 
     @staticmethod
     def _gradient(grad_output, u, s, vh):
@@ -506,11 +511,7 @@ class SvdVh(_Factor):
 
     @staticmethod
     def backward(ctx, grad_output):
-        u, s, vh = _svd_nodes(ctx)
-        if _svd_kinked(s):
-            with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN, documented
-                return SvdVh._gradient(grad_output, u, s, vh), None
-        return SvdVh._gradient(grad_output, u, s, vh), None
+        return _singular_vector_gradient(SvdVh._gradient, grad_output, *_svd_nodes(ctx))
 
     @staticmethod
     def _gradient(grad_output, u, s, vh):
