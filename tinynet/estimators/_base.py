@@ -29,7 +29,13 @@ from tinynet import nn, optim
 from tinynet._grad_mode import no_grad
 from tinynet.compiler import compile as _compile
 from tinynet.estimators._losses import batch_loss
-from tinynet.estimators._network import ACTIVATIONS, build_mlp, layer_activations, linear_layers
+from tinynet.estimators._network import (
+    ACTIVATIONS,
+    build_mlp,
+    layer_activations,
+    linear_layers,
+    rebuild_hidden,
+)
 from tinynet.estimators._objective import (
     FlatObjective,
     TrainingTerms,
@@ -296,6 +302,18 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 f"are {widths}, but hidden_layer_sizes is now {hidden_sizes}; refit with "
                 "warm_start=False to change the architecture"
             )
+        rebuilt = rebuild_hidden(
+            self.module_,
+            layer_activations(self.activation, len(hidden_sizes)),
+            self.dropout,
+            self._random_state,
+        )
+        if rebuilt is not None:  # activation or dropout changed by set_params
+            old_params = list(self.module_.parameters())
+            rebuilt.train(self.module_.training)
+            self.module_ = rebuilt
+            if [id(p) for p in rebuilt.parameters()] != [id(p) for p in old_params]:
+                self.__dict__.pop("_optimizer", None)  # it would not see the new parameters
 
     def _penalized(self) -> list:
         """Parameters under the L2 penalty: weight matrices (ndim >= 2), never biases."""
