@@ -260,3 +260,47 @@ def test_output_shapes_as_scikit_learn(kind, target):
     if kind == "clf":
         assert ours.predict_proba(X).shape == reference.predict_proba(X).shape
         np.testing.assert_array_equal(ours.predict(X), reference.predict(X))
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_a_changed_dtype_continues_in_it(how):
+    # tinynet used to keep training in the fitted dtype after set_params(dtype=...), silently.
+    model = NeuralNetClassifier(random_state=0, warm_start=True, **SGD).fit(X, y)
+    reference = NeuralNetClassifier(random_state=0, warm_start=True, dtype="float32", **SGD)
+    reference.fit(X, y)
+    reference.coefs_, reference.intercepts_ = model.coefs_, model.intercepts_  # cast
+    for estimator in (model.set_params(dtype="float32"), reference):
+        estimator.fit(X, y) if how == "warm_start" else estimator.partial_fit(X, y)
+    assert all(a.dtype == np.float32 for a in model.coefs_ + model.intercepts_)
+    if how == "warm_start":  # a fresh optimizer in both
+        assert np.array_equal(weights(model), weights(reference))
+    else:
+        buffers = [state["momentum_buffer"] for state in model._optimizer.state.values()]
+        assert buffers and all(buffer.dtype == np.float32 for buffer in buffers)
+    assert model.predict_proba(X).dtype == np.float32
+
+
+@pytest.mark.parametrize("before, after", [(None, "module"), ("module", None)])
+def test_switching_between_the_built_in_network_and_a_module_is_refused_warm(before, after):
+    def network():
+        return nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 3))
+
+    model = NeuralNetClassifier(
+        random_state=0, warm_start=True, module=before and network, **SGD
+    ).fit(X, y)
+    model.set_params(module=after and network)
+    with pytest.raises(ValueError, match="refit with warm_start=False"):
+        model.fit(X, y)
+
+
+def test_early_stopping_warm_start_keeps_the_best_validation_weights():
+    # scikit-learn's MLP aliases its best coefficients with the trained ones after the first
+    # fit, so a warm-started fit without a better score returns its last weights; tinynet
+    # returns the best ones, as both document.
+    params = {**SGD, "max_iter": 50, "n_iter_no_change": 2, "tol": 0.01}
+    model = NeuralNetClassifier(random_state=0, early_stopping=True, warm_start=True, **params)
+    model.fit(X, y > 0)
+    best, score = weights(model), model.best_validation_score_
+    model.fit(X, y > 0)
+    assert max(model.validation_scores_[-model.n_iter_ :]) <= score
+    assert np.array_equal(weights(model), best)

@@ -32,6 +32,7 @@ from tinynet.estimators._losses import batch_loss
 from tinynet.estimators._network import (
     ACTIVATIONS,
     build_mlp,
+    is_built_in,
     layer_activations,
     linear_layers,
     rebuild_hidden,
@@ -222,6 +223,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             self._initialize(Y, X.shape[1], hidden_sizes)
         elif hidden_sizes is not None:
             self._check_warm_architecture(hidden_sizes, Y.shape[1])
+            self._convert_warm_dtype()
         self.n_outputs_ = Y.shape[1]
         X = self._as_model_input(X)
         Y = np.ascontiguousarray(self._encode_targets(Y), dtype=self._dtype)
@@ -293,6 +295,13 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 f"warm_start / partial_fit continue a network fitted for {self.n_outputs_} "
                 f"outputs, but y now has {n_outputs}"
             )
+        if (self.module is None) != is_built_in(self.module_):
+            raise ValueError(
+                "warm_start / partial_fit continue the fitted network, but module was "
+                f"{'set' if self.module is None else 'None'} when it was fitted and is now "
+                f"{'None' if self.module is None else 'set'}; refit with warm_start=False "
+                "to train the other network"
+            )
         if self.module is not None:
             return
         widths = [layer.out_features for layer in linear_layers(self.module_)][:-1]
@@ -314,6 +323,20 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             self.module_ = rebuilt
             if [id(p) for p in rebuilt.parameters()] != [id(p) for p in old_params]:
                 self.__dict__.pop("_optimizer", None)  # it would not see the new parameters
+
+    def _convert_warm_dtype(self) -> None:
+        """A warm start after ``set_params(dtype=...)`` continues in the new dtype: the
+        network and the optimizer's state are cast (the state exactly as ``load_state_dict``
+        casts a snapshot)."""
+        if self.dtype is None or np.dtype(self.dtype) == self._dtype:
+            return
+        self._dtype = np.dtype(self.dtype)
+        self.module_.to(self._dtype)
+        optimizer = self.__dict__.pop("_optimizer", None)
+        if optimizer is not None:
+            self._optimizer = self._make_optimizer()
+            self._optimizer.load_state_dict(optimizer.state_dict())
+        _COMPILED_STEPS.pop(self, None)
 
     def _penalized(self) -> list:
         """Parameters under the L2 penalty: weight matrices (ndim >= 2), never biases."""

@@ -220,6 +220,12 @@ def rebuild_hidden(
     return nn.Sequential(*layers) if changed else None
 
 
+def is_built_in(module: nn.Module) -> bool:
+    """Whether ``module`` is a network ``build_mlp`` built (not a user's ``module``)."""
+    layers = linear_layers(module)
+    return bool(layers) and type(layers[0]) is _SparseInputLinear
+
+
 def linear_layers(module: nn.Module) -> list:
     """The ``nn.Linear`` layers of ``module`` in registration order."""
     return [m for m in module.modules() if isinstance(m, nn.Linear)]
