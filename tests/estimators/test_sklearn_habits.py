@@ -304,3 +304,17 @@ def test_early_stopping_warm_start_keeps_the_best_validation_weights():
     model.fit(X, y > 0)
     assert max(model.validation_scores_[-model.n_iter_ :]) <= score
     assert np.array_equal(weights(model), best)
+
+
+@pytest.mark.parametrize(
+    "before, after", [("squared_error", "poisson"), ("poisson", "squared_error")]
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_a_changed_regression_loss_is_refused_warm(before, after, how):
+    # The loss fixes the output activation; tinynet kept the fitted one (and its loss)
+    # silently, scikit-learn's MLP mixes the two and trains on to NaN.
+    target = np.exp(X @ [0.3, -0.2, 0.1])
+    model = NeuralNetRegressor(random_state=0, warm_start=True, loss=before, **SGD).fit(X, target)
+    model.set_params(loss=after)
+    with pytest.raises(ValueError, match=f"fitted with loss='{before}', but loss is now '{after}'"):
+        model.fit(X, target) if how == "warm_start" else model.partial_fit(X, target)

@@ -111,6 +111,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     def _validate_input(self, X, y, incremental: bool, reset: bool):
         """Return ``(X, Y, y)``: validated X, the target matrix and the validated targets."""
 
+    def _check_warm_output(self) -> None:
+        """Raise if a parameter changed since fit asks for another output activation."""
+
     def _weighted(self, y, sample_weight):
         """The sample weights with any per-target weighting (class weights) applied."""
         return sample_weight
@@ -223,6 +226,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             self._initialize(Y, X.shape[1], hidden_sizes)
         elif hidden_sizes is not None:
             self._check_warm_architecture(hidden_sizes, Y.shape[1])
+            self._check_warm_output()
             self._convert_warm_dtype()
         self.n_outputs_ = Y.shape[1]
         X = self._as_model_input(X)
