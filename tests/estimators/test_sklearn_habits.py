@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tinynet import nn
-from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor, _base
+from tinynet.estimators import NeuralNetClassifier, NeuralNetRegressor, _base, load
 
 pd = pytest.importorskip("pandas")
 
@@ -318,3 +318,18 @@ def test_a_changed_regression_loss_is_refused_warm(before, after, how):
     model.set_params(loss=after)
     with pytest.raises(ValueError, match=f"fitted with loss='{before}', but loss is now '{after}'"):
         model.fit(X, target) if how == "warm_start" else model.partial_fit(X, target)
+
+
+@pytest.mark.parametrize(
+    "change", [{"activation": "tanh"}, {"dropout": 0.3}, {"hidden_layer_sizes": (7,)}]
+)
+def test_save_refuses_parameters_changed_after_fit(tmp_path, change):
+    # The file declares the network by these parameters: a tanh changed in after fitting
+    # loaded as a tanh network that predicted something else, silently.
+    model = NeuralNetClassifier(random_state=0, **SGD).fit(X, y)
+    model.set_params(**change)
+    with pytest.raises(ValueError, match="changed \\(set_params\\) since the network was fitted"):
+        model.save(tmp_path / "model.tn")
+    model.set_params(**NeuralNetClassifier(**SGD).get_params()).save(tmp_path / "model.tn")
+    loaded, _ = load(tmp_path / "model.tn")
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
