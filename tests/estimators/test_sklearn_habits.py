@@ -333,3 +333,17 @@ def test_save_refuses_parameters_changed_after_fit(tmp_path, change):
     model.set_params(**NeuralNetClassifier(**SGD).get_params()).save(tmp_path / "model.tn")
     loaded, _ = load(tmp_path / "model.tn")
     assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_minibatch_of_zero_weights_is_skipped():
+    # scikit-learn's MLP raises ZeroDivisionError on such a batch; tinynet skips it, so
+    # zero-weight rows that fill whole batches train exactly as the rows dropped.
+    weight = np.ones(48)
+    weight[:8] = 0
+    params = {**SGD, "batch_size": 8, "shuffle": False, "random_state": 0}
+    ours = NeuralNetRegressor(**params).fit(X, y_reg, sample_weight=weight)
+    reference = MLPRegressor(**params).fit(X[8:], y_reg[8:])
+    with pytest.raises(ZeroDivisionError):
+        MLPRegressor(**params).fit(X, y_reg, sample_weight=weight)
+    assert_same_network(ours, reference)
+    np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=1e-12)
