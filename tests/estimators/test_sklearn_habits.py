@@ -347,3 +347,12 @@ def test_a_minibatch_of_zero_weights_is_skipped():
         MLPRegressor(**params).fit(X, y_reg, sample_weight=weight)
     assert_same_network(ours, reference)
     np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=1e-12)
+
+
+def test_predictions_come_from_the_fitted_network_until_the_next_fit():
+    # Documented difference: scikit-learn's MLP predicts with the activation set now.
+    model = NeuralNetClassifier(random_state=0, **SGD).fit(X, y)
+    before = model.predict_proba(X)
+    model.set_params(activation="tanh", dropout=0.5, hidden_layer_sizes=(2,))
+    assert np.array_equal(model.predict_proba(X), before)
+    assert isinstance(model.module_[1], nn.ReLU)
