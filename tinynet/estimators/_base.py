@@ -29,7 +29,14 @@ from tinynet import nn, optim
 from tinynet._grad_mode import no_grad
 from tinynet.compiler import compile as _compile
 from tinynet.estimators._losses import batch_loss
-from tinynet.estimators._network import ACTIVATIONS, build_mlp, layer_activations, linear_layers
+from tinynet.estimators._network import (
+    ACTIVATIONS,
+    build_mlp,
+    is_built_in,
+    layer_activations,
+    linear_layers,
+    rebuild_hidden,
+)
 from tinynet.estimators._objective import (
     FlatObjective,
     TrainingTerms,
@@ -103,6 +110,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _validate_input(self, X, y, incremental: bool, reset: bool):
         """Return ``(X, Y, y)``: validated X, the target matrix and the validated targets."""
+
+    def _check_warm_output(self) -> None:
+        """Raise if a parameter changed since fit asks for another output activation."""
 
     def _weighted(self, y, sample_weight):
         """The sample weights with any per-target weighting (class weights) applied."""
@@ -216,6 +226,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             self._initialize(Y, X.shape[1], hidden_sizes)
         elif hidden_sizes is not None:
             self._check_warm_architecture(hidden_sizes, Y.shape[1])
+            self._check_warm_output()
+            self._convert_warm_dtype()
         self.n_outputs_ = Y.shape[1]
         X = self._as_model_input(X)
         Y = np.ascontiguousarray(self._encode_targets(Y), dtype=self._dtype)
@@ -287,6 +299,13 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 f"warm_start / partial_fit continue a network fitted for {self.n_outputs_} "
                 f"outputs, but y now has {n_outputs}"
             )
+        if (self.module is None) != is_built_in(self.module_):
+            raise ValueError(
+                "warm_start / partial_fit continue the fitted network, but module was "
+                f"{'set' if self.module is None else 'None'} when it was fitted and is now "
+                f"{'None' if self.module is None else 'set'}; refit with warm_start=False "
+                "to train the other network"
+            )
         if self.module is not None:
             return
         widths = [layer.out_features for layer in linear_layers(self.module_)][:-1]
@@ -296,6 +315,32 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 f"are {widths}, but hidden_layer_sizes is now {hidden_sizes}; refit with "
                 "warm_start=False to change the architecture"
             )
+        rebuilt = rebuild_hidden(
+            self.module_,
+            layer_activations(self.activation, len(hidden_sizes)),
+            self.dropout,
+            self._random_state,
+        )
+        if rebuilt is not None:  # activation or dropout changed by set_params
+            old_params = list(self.module_.parameters())
+            rebuilt.train(self.module_.training)
+            self.module_ = rebuilt
+            if [id(p) for p in rebuilt.parameters()] != [id(p) for p in old_params]:
+                self.__dict__.pop("_optimizer", None)  # it would not see the new parameters
+
+    def _convert_warm_dtype(self) -> None:
+        """A warm start after ``set_params(dtype=...)`` continues in the new dtype: the
+        network and the optimizer's state are cast (the state exactly as ``load_state_dict``
+        casts a snapshot)."""
+        if self.dtype is None or np.dtype(self.dtype) == self._dtype:
+            return
+        self._dtype = np.dtype(self.dtype)
+        self.module_.to(self._dtype)
+        optimizer = self.__dict__.pop("_optimizer", None)
+        if optimizer is not None:
+            self._optimizer = self._make_optimizer()
+            self._optimizer.load_state_dict(optimizer.state_dict())
+        _COMPILED_STEPS.pop(self, None)
 
     def _penalized(self) -> list:
         """Parameters under the L2 penalty: weight matrices (ndim >= 2), never biases."""

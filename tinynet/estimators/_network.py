@@ -171,6 +171,61 @@ def build_mlp(
     return nn.Sequential(*layers)
 
 
+def _is_activation(layer: nn.Module, activation) -> bool:
+    """Whether ``layer`` is what ``activation_module(activation)`` would build."""
+    if isinstance(activation, str):
+        return type(layer) is ACTIVATIONS[activation]
+    if isinstance(activation, type):
+        return type(layer) is activation
+    if isinstance(activation, nn.Module):
+        return type(layer) is type(activation) and repr(layer) == repr(activation)
+    return isinstance(layer, _Elementwise) and layer.fn is activation
+
+
+def rebuild_hidden(
+    module: nn.Sequential,
+    activations: list,
+    dropout: float,
+    random_state: np.random.RandomState,
+) -> nn.Sequential | None:
+    """``module`` (built by ``build_mlp``) with the activations and dropout now asked for,
+    keeping its ``Linear`` layers and every layer that still matches; None when all match.
+
+    A warm start after ``set_params(activation=...)`` trains on with the new activation,
+    as scikit-learn's MLP (which looks its activation up at every forward pass) does.
+    """
+    groups: list[list] = []
+    for layer in module:
+        if isinstance(layer, nn.Linear):
+            groups.append([layer])
+        else:
+            groups[-1].append(layer)
+    changed = False
+    layers: list = []
+    for index, (linear, *after) in enumerate(groups):
+        layers.append(linear)
+        if index == len(groups) - 1:
+            continue
+        act = after[0] if after and not isinstance(after[0], nn.Dropout) else None
+        if act is None or not _is_activation(act, activations[index]):
+            act, changed = activation_module(activations[index]), True
+        layers.append(act)
+        drop = next((layer for layer in after if isinstance(layer, nn.Dropout)), None)
+        if drop is not None and drop.p != dropout:
+            drop, changed = None, True
+        if drop is None and dropout > 0:
+            drop, changed = nn.Dropout(dropout, rng=int(random_state.randint(2**31 - 1))), True
+        if drop is not None:
+            layers.append(drop)
+    return nn.Sequential(*layers) if changed else None
+
+
+def is_built_in(module: nn.Module) -> bool:
+    """Whether ``module`` is a network ``build_mlp`` built (not a user's ``module``)."""
+    layers = linear_layers(module)
+    return bool(layers) and type(layers[0]) is _SparseInputLinear
+
+
 def linear_layers(module: nn.Module) -> list:
     """The ``nn.Linear`` layers of ``module`` in registration order."""
     return [m for m in module.modules() if isinstance(m, nn.Linear)]

@@ -19,7 +19,12 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
 from tinynet import serialization
-from tinynet.estimators._network import build_mlp, layer_activations
+from tinynet.estimators._network import (
+    build_mlp,
+    layer_activations,
+    linear_layers,
+    rebuild_hidden,
+)
 
 FORMAT = "tinynet.estimators"
 VERSION = 1
@@ -97,6 +102,25 @@ def _unlabels(stored: dict) -> np.ndarray:
     raise ValueError(f"unknown label kind {kind!r}")
 
 
+def _check_parameters_describe_the_network(estimator) -> None:
+    """The file declares the network by the parameters: refuse to save a network they no
+    longer describe (``set_params`` after ``fit``), which would load as another one."""
+    hidden = estimator._hidden_sizes()
+    widths = [layer.out_features for layer in linear_layers(estimator.module_)][:-1]
+    activations = layer_activations(estimator.activation, len(hidden))
+    throwaway = np.random.RandomState(0)
+    if (
+        widths != hidden
+        or rebuild_hidden(estimator.module_, activations, estimator.dropout, throwaway) is not None
+    ):
+        raise ValueError(
+            f"{type(estimator).__name__}.save: hidden_layer_sizes, activation or dropout "
+            "changed (set_params) since the network was fitted, and the file describes the "
+            "network by them, so it would load as another network. Refit, or set them back, "
+            "before saving."
+        )
+
+
 def save_estimator(estimator, path, extra: dict | None) -> None:
     check_is_fitted(estimator)
     name = type(estimator).__name__
@@ -106,6 +130,7 @@ def save_estimator(estimator, path, extra: dict | None) -> None:
             "tinynet.nn.Module) cannot be saved this way. Save estimator.module_.state_dict() "
             "with tinynet.save and rebuild the module when loading."
         )
+    _check_parameters_describe_the_network(estimator)
     params = {}
     for key, value in estimator.get_params(deep=False).items():
         if key in ("module", *_DROPPED_PARAMS):

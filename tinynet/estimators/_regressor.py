@@ -272,6 +272,17 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             )
         return X, y, y
 
+    def _check_warm_output(self) -> None:
+        # The loss fixes the output activation (exp for poisson): the fitted network keeps
+        # its own, so a warm start cannot switch (scikit-learn's MLP then trains on to NaN).
+        wanted = "exp" if self.loss == "poisson" else "identity"
+        if wanted != self.out_activation_:
+            fitted = "poisson" if self.out_activation_ == "exp" else "squared_error"
+            raise ValueError(
+                f"warm_start / partial_fit continue a network fitted with loss={fitted!r}, "
+                f"but loss is now {self.loss!r}; refit with warm_start=False to change the loss"
+            )
+
     # -- outputs --------------------------------------------------------------------------------
     def _output_activation(self, n_module_outputs: int) -> str:
         if n_module_outputs != self.n_outputs_:
