@@ -23,7 +23,7 @@ from tinynet._grad_mode import grad_mode
 from tinynet.compiler import codegen
 from tinynet.compiler.kernel import Kernel
 from tinynet.compiler.kernels import replay_kernels
-from tinynet.compiler.python_values import MISSING, cell_value, same, unchanged
+from tinynet.compiler.python_values import MISSING, cell_value, current, same, unchanged
 from tinynet.compiler.recording import Trace, inputs, reads_of, same_value
 from tinynet.compiler.steps import (
     FREE_BYTES,
@@ -198,11 +198,12 @@ class _Guards:
         checks += [f"{name(t)}.grad is {'' if none else 'not '}None" for t, none in self.grads_none]
         checks += [f"{name(module)}.training is {flag}" for module, flag in self.modules]
         for holder, key, value in self.python_values:
-            read = (
-                f"{name(holder)}.get({key!r}, {name(MISSING)})"
-                if type(holder) is dict
-                else f"{name(cell_value)}({name(holder)})"
-            )
+            if type(holder) is dict:
+                read = f"{name(holder)}.get({name(key)}, {name(MISSING)})"
+            elif type(holder) is list:
+                read = f"{name(current)}({name(holder)}, {key!r})"
+            else:
+                read = f"{name(cell_value)}({name(holder)})"
             checks.append(f"{name(same)}({read}, {name(value)})")
         return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
 

@@ -62,6 +62,7 @@ def python_reads(fn) -> list[tuple]:
         if isinstance(value, _SCALARS):
             reads.append((holder, name, value))
         else:
+            _tensor_reads(holder, name, value, reads)
             objects.append(value)
     # The attributes it names, of those objects and of the objects they hold (config.beta,
     # self.config.beta), a few levels down
@@ -78,12 +79,28 @@ def python_reads(fn) -> list[tuple]:
                 if isinstance(value, _SCALARS):
                     reads.append((attributes, name, value))
                 else:
+                    _tensor_reads(attributes, name, value, reads)
                     found.append(value)
         objects = found
     return reads
 
 
 _DEPTH = 3
+
+
+def _tensor_reads(holder, name: str, value, reads: list) -> None:
+    """A tensor held at ``(holder, name)``, or held by the dict or list there (class
+    weights, a mask), is read by identity: its array is a constant of the program, so one
+    replaced between calls (``weights["pos"] = tn.tensor(3.0)``) records again."""
+    if isinstance(value, Tensor):
+        reads.append((holder, name, value))
+    elif type(value) is dict and len(value) <= _ITEMS:
+        reads += [(value, key, item) for key, item in value.items() if isinstance(item, Tensor)]
+    elif type(value) is list and len(value) <= _ITEMS:
+        reads += [(value, key, item) for key, item in enumerate(value) if isinstance(item, Tensor)]
+
+
+_ITEMS = 64  # larger containers (a list of every batch) are not read item by item
 
 
 def _module_class() -> Any:
@@ -109,13 +126,20 @@ def cell_value(cell) -> Any:
         return MISSING
 
 
-def current(holder, key: str) -> Any:
+def current(holder, key) -> Any:
     """What the read ``(holder, key)`` finds now."""
-    return holder.get(key, MISSING) if type(holder) is dict else cell_value(holder)
+    if type(holder) is dict:
+        return holder.get(key, MISSING)
+    if type(holder) is list:
+        return holder[key] if key < len(holder) else MISSING
+    return cell_value(holder)
 
 
 def same(value: Any, recorded: Any) -> bool:
-    """``value`` is ``recorded``'s type and value (NaN equal to NaN; 1 is not 1.0 or True)."""
+    """``value`` is ``recorded``'s type and value (NaN equal to NaN; 1 is not 1.0 or True);
+    a tensor is the same tensor."""
+    if isinstance(recorded, Tensor):
+        return value is recorded
     return type(value) is type(recorded) and (
         value == recorded or (value != value and recorded != recorded)
     )

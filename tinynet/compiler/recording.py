@@ -29,7 +29,7 @@ from tinynet._grad_mode import grad_mode
 from tinynet.compiler.kernels import replay_kernels
 from tinynet.compiler.python_values import python_reads, same_reads
 from tinynet.compiler.steps import FREE_BYTES
-from tinynet.nn.module import module_edits
+from tinynet.nn.module import Parameter, module_edits
 from tinynet.tensor import Tensor
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
@@ -141,6 +141,7 @@ class Trace:
         self.modules, self.tensors = _visible(fn, args, kwargs)
         # Numbers and strings it reads from globals, closure cells, attributes: guarded
         self.python_values = python_reads(fn)
+        self.held = {id(value) for _, _, value in self.python_values if isinstance(value, Tensor)}
         # Buffers by array (running statistics): a new array (load_state_dict) records again.
         self.buffers = [
             (tensor, tensor.data)
@@ -160,6 +161,8 @@ class Trace:
         self.writes: list[tuple[int, set[int]]] = []
         self.written: list[tuple] = []  # (parameter or buffer, its array) written: guarded
         self.undo: int | None = None  # the number of the replay's log of overwritten values
+        # id(parameter) -> (parameter, its fingerprint after the last recorded step)
+        self.stepped: dict[int, tuple] = {}
         self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
@@ -457,9 +460,19 @@ class Trace:
         for arg in args:
             if isinstance(arg, Tensor):
                 array = arg.data
-                if arg._node is None and arg._requires_grad:
-                    self.leaves.setdefault(id(arg), (arg, array, True))
-                indices.append(self._ref(array))
+                index = self._ref(array)
+                if arg._node is None and (
+                    arg._requires_grad
+                    or (
+                        not self.computed[index]
+                        and (isinstance(arg, Parameter) or id(arg) in self.held)
+                    )
+                ):
+                    # A leaf, guarded by array and requires_grad: also a frozen parameter
+                    # or a tensor read from the function's globals, closure or attributes
+                    # (unfrozen, or given a new array, it records again)
+                    self.leaves.setdefault(id(arg), (arg, array, arg._requires_grad))
+                indices.append(index)
                 kinds.append(arg._requires_grad)
             elif isinstance(arg, np.ndarray):
                 indices.append(self._ref(arg))
@@ -519,6 +532,8 @@ class Trace:
                     "computed by a recorded backward in this call"
                 )
         result = self._call_unrecorded(method, obj, *args, **kwargs)
+        for param in _parameters_of(obj) if method.__name__ == "step" else ():
+            self.stepped[id(param)] = (param, _fingerprint(param.data))
         if method.__name__ == "zero_grad":
             self.reset.update(
                 id(param)
@@ -659,10 +674,21 @@ class Trace:
                 f"{module_name}.{name} was changed in place by NumPy code that is not "
                 "recorded (batch norm's running statistics in training mode?)"
             )
+        # A parameter the optimizer stepped must keep what the step wrote: an edit of its
+        # NumPy array afterwards (np.clip(p.data, -c, c, out=p.data)) is not recorded.
+        for param, after in self.stepped.values():
+            if id(param.data) not in written and _fingerprint(param.data) != after:
+                self.fail(
+                    f"a parameter of shape {param.shape} was changed in place after "
+                    "optimizer.step() by NumPy code that is not recorded (p.data edited "
+                    "directly?): write it with tinynet's in-place ops under tn.no_grad(), "
+                    "p.clamp_(-c, c)"
+                )
+                break
 
     def _spec(self, value):
         if isinstance(value, Tensor):
-            if id(value) in self.leaves:
+            if self.leaves.get(id(value), (None, None, False))[2]:
                 return ("object", value)
             return ("tensor", self._ref(value.data))
         if isinstance(value, np.ndarray):

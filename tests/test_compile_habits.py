@@ -1,0 +1,382 @@
+"""tn.compile against PyTorch training-loop habits: each habit's loop run eagerly and
+compiled, with the habit's change in the middle, compared bit for bit (weights, gradients,
+losses, optimizer state), or falling back to eager with one clear RuntimeWarning."""
+
+import types
+import warnings
+
+import numpy as np
+
+import tinynet as tn
+import tinynet.nn as nn
+import tinynet.nn.functional as F
+from tinynet import optim
+
+RNG = np.random.default_rng(0)
+BATCHES = [
+    (RNG.normal(size=(8, 3)).astype(np.float32), RNG.integers(0, 2, 8).astype(np.int64))
+    for _ in range(10)
+]
+
+
+def _mlp(dropout=False, batchnorm=False):
+    layers = [nn.Linear(3, 6, rng=0)]
+    if batchnorm:
+        layers.append(nn.BatchNorm1d(6))
+    layers.append(nn.ReLU())
+    if dropout:
+        layers.append(nn.Dropout(0.3, rng=1))
+    layers.append(nn.Linear(6, 2, rng=2))
+    return nn.Sequential(*layers)
+
+
+def _plain(value):
+    if isinstance(value, tn.Tensor):
+        return value.data
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _assert_same(a, b, where=""):
+    a, b = _plain(a), _plain(b)
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            _assert_same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{where}[{i}]")
+    elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert np.asarray(a).dtype == np.asarray(b).dtype, where
+        assert np.array_equal(a, b, equal_nan=True), where
+    else:
+        assert a == b or (a != a and b != b), where
+
+
+def _snapshot(state):
+    """Everything that must agree: parameters, gradients, buffers, optimizers' states."""
+    out = {}
+    for name in sorted(vars(state)):
+        value = getattr(state, name)
+        if isinstance(value, nn.Module):
+            out[name] = {
+                "params": [(n, p.data.copy()) for n, p in value.named_parameters()],
+                "grads": [(n, None if p.grad is None else p.grad.data.copy()) for n, p in value.named_parameters()],
+                "buffers": [(n, b.data.copy()) for n, b in value.named_buffers()],
+                "training": [m.training for m in value.modules()],
+            }
+        elif isinstance(value, optim.Optimizer):
+            out[name] = value.state_dict()
+    return out
+
+
+def _compare(make_state, make_step, events=None, calls=8, expect_eager=False, extra=lambda i: ()):
+    """Run ``make_step(state)`` on ``calls`` batches eagerly and compiled, ``events[i]``
+    (a function of the state) applied to both before call ``i``; compare after each call."""
+    events = events or {}
+    eager, compiled = make_state(), make_state()
+    eager_step = make_step(eager)
+    compiled_step = tn.compile(make_step(compiled))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(calls):
+            x, y = BATCHES[i % len(BATCHES)]
+            if i in events:
+                events[i](eager)
+                events[i](compiled)
+            expected = eager_step(x, y, *extra(i))
+            got = compiled_step(x, y, *extra(i))
+            _assert_same(got, expected, f"call {i} result")
+            _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    if expect_eager:
+        assert len(messages) == 1 and "runs eagerly" in messages[0], messages
+    else:
+        assert messages == [], messages
+    assert compiled_step._eager_reason is None or expect_eager
+    return compiled_step
+
+
+def _state(optimizer=optim.Adam, dropout=False, batchnorm=False, **hyper):
+    def make():
+        model = _mlp(dropout, batchnorm)
+        return types.SimpleNamespace(model=model, opt=optimizer(model.parameters(), **hyper))
+
+    return make
+
+
+def _standard_step(s):
+    def step(x, y):
+        s.opt.zero_grad()
+        loss = F.cross_entropy(s.model(x), y)
+        loss.backward()
+        s.opt.step()
+        return loss
+
+    return step
+
+
+# 1. gradient accumulation ---------------------------------------------------------------
+
+
+def test_gradient_accumulation_with_a_flag():
+    k = 3
+
+    def make_step(s):
+        def step(x, y, update):
+            loss = F.cross_entropy(s.model(x), y) / k
+            loss.backward()
+            if update:
+                s.opt.step()
+                s.opt.zero_grad()
+            return loss
+
+        return step
+
+    _compare(_state(lr=0.05), make_step, calls=10, extra=lambda i: ((i + 1) % k == 0,))
+
+
+def test_gradient_accumulation_with_two_compiled_functions():
+    k = 3
+    for set_to_none in (True, False):
+        eager, compiled = _state(optim.SGD, lr=0.1, momentum=0.9)(), _state(optim.SGD, lr=0.1, momentum=0.9)()
+
+        def make(s):
+            def accumulate(x, y):
+                loss = F.cross_entropy(s.model(x), y) / k
+                loss.backward()
+                return loss
+
+            def update():
+                s.opt.step()
+                s.opt.zero_grad(set_to_none=set_to_none)
+
+            return accumulate, update
+
+        ea, eu = make(eager)
+        ca, cu = make(compiled)
+        ca, cu = tn.compile(ca), tn.compile(cu)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for i in range(10):
+                x, y = BATCHES[i]
+                _assert_same(ca(x, y), ea(x, y), f"call {i}")
+                if (i + 1) % k == 0:
+                    eu()
+                    cu()
+                _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")
+        # The update alone reads gradients no backward of its own computed: it runs eagerly,
+        # saying so once; the accumulating step replays.
+        messages = [str(w.message) for w in caught]
+        assert len(messages) == 1 and "update runs eagerly" in messages[0], messages
+        assert "not computed by a recorded backward" in messages[0]
+        assert ca._eager_reason is None
+
+
+# 2. freezing and unfreezing -------------------------------------------------------------
+
+
+def _freeze_first(flag):
+    def event(s):
+        for p in s.model[0].parameters():
+            p.requires_grad = flag
+
+    return event
+
+
+def test_freezing_and_unfreezing_with_requires_grad():
+    events = {3: _freeze_first(False), 6: _freeze_first(True)}
+    _compare(_state(optim.SGD, lr=0.1, momentum=0.9), _standard_step, events, calls=9)
+
+
+def test_freezing_the_last_layer_with_requires_grad_():
+    def freeze(flag):
+        def event(s):
+            s.model[2].weight.requires_grad_(flag)
+
+        return event
+
+    _compare(_state(lr=0.05), _standard_step, {2: freeze(False), 5: freeze(True)}, calls=8)
+
+
+# 3. optimizer hyper-parameters and groups -------------------------------------------------
+
+
+def _set(key, value):
+    def event(s):
+        for group in s.opt.param_groups:
+            group[key] = value
+
+    return event
+
+
+def test_changing_adam_weight_decay_and_betas():
+    events = {3: _set("weight_decay", 0.1), 5: _set("betas", (0.5, 0.9)), 6: _set("eps", 1e-3)}
+    _compare(_state(optim.AdamW, lr=0.05), _standard_step, events, calls=8)
+
+
+def test_changing_sgd_momentum_and_nesterov():
+    events = {3: _set("momentum", 0.5), 5: _set("nesterov", True), 6: _set("dampening", 0.0)}
+    _compare(_state(optim.SGD, lr=0.1, momentum=0.9), _standard_step, events, calls=8)
+
+
+def test_add_param_group_mid_training():
+    def make():
+        model = _mlp()
+        return types.SimpleNamespace(
+            model=model, opt=optim.Adam(model[0].parameters(), lr=0.05)
+        )
+
+    def add(s):
+        s.opt.add_param_group({"params": list(s.model[2].parameters()), "lr": 0.01})
+
+    _compare(make, _standard_step, {4: add}, calls=8)
+
+
+# 4. checkpoint restore ----------------------------------------------------------------------
+
+
+def test_restoring_a_checkpoint_between_calls(tmp_path):
+    saved = {}
+
+    def save(s):
+        saved[id(s)] = (s.model.state_dict(), s.opt.state_dict())
+        path = tmp_path / f"{id(s)}.tn"
+        tn.save({"model": s.model.state_dict(), "opt": s.opt.state_dict()}, path)
+        saved[id(s), "path"] = path
+
+    def restore_in_memory(s):
+        model_state, opt_state = saved[id(s)]
+        s.model.load_state_dict(model_state)
+        s.opt.load_state_dict(opt_state)
+
+    def restore_from_file(s):
+        checkpoint = tn.load(saved[id(s), "path"])
+        s.model.load_state_dict(checkpoint["model"])
+        s.opt.load_state_dict(checkpoint["opt"])
+
+    events = {3: save, 5: restore_in_memory, 7: restore_from_file}
+    for make in (
+        _state(optim.Adam, lr=0.05),
+        _state(optim.SGD, lr=0.1, momentum=0.9, batchnorm=True),
+    ):
+        _compare(make, _standard_step, events, calls=10)
+
+
+# 5. EMA and weight clipping ---------------------------------------------------------------
+
+
+def test_ema_model_updated_under_no_grad():
+    def make():
+        s = _state(optim.SGD, lr=0.1, momentum=0.9)()
+        s.ema = _mlp()
+        for p in s.ema.parameters():
+            p.requires_grad_(False)
+        return s
+
+    def make_step(s):
+        def step(x, y):
+            s.opt.zero_grad()
+            loss = F.cross_entropy(s.model(x), y)
+            loss.backward()
+            s.opt.step()
+            with tn.no_grad():
+                for ema_p, p in zip(s.ema.parameters(), s.model.parameters()):
+                    ema_p.mul_(0.99).add_(p.detach(), alpha=0.01)
+            return loss
+
+        return step
+
+    _compare(make, make_step, calls=8)
+
+
+def test_weight_clipping_after_the_step():
+    c = 0.05
+
+    def make_step(s, through_data):
+        def step(x, y):
+            s.opt.zero_grad()
+            loss = F.cross_entropy(s.model(x), y)
+            loss.backward()
+            s.opt.step()
+            for p in s.model.parameters():
+                if through_data:  # p.data is the NumPy array: an edit no recorded call made
+                    np.clip(p.data, -c, c, out=p.data)
+                else:
+                    with tn.no_grad():
+                        p.clamp_(-c, c)
+            return loss
+
+        return step
+
+    for through_data in (False, True):
+        _compare(
+            _state(optim.RMSprop, lr=0.05),
+            lambda s: make_step(s, through_data),
+            calls=8,
+            expect_eager=through_data,
+        )
+
+
+# 10. tensors in containers the step reads ---------------------------------------------------
+
+
+def test_class_weights_in_a_closure_dict_replaced_between_calls():
+    def make():
+        s = _state(optim.SGD, lr=0.1)()
+        s.weights = {"pos": tn.tensor(1.0), "neg": tn.tensor(1.0)}
+        return s
+
+    def make_step(s):
+        weights = s.weights
+
+        def step(x, y):
+            s.opt.zero_grad()
+            out = s.model(x)
+            loss = F.cross_entropy(out, y, weight=tn.stack([weights["neg"], weights["pos"]]))
+            loss.backward()
+            s.opt.step()
+            return loss
+
+        return step
+
+    def replace(value):
+        def event(s):
+            s.weights["pos"] = tn.tensor(value)
+
+        return event
+
+    _compare(make, make_step, {3: replace(3.0), 6: replace(0.5)}, calls=9)
+
+
+def test_a_global_tensor_and_a_list_of_masks_replaced_between_calls():
+    def make():
+        s = _state(optim.Adam, lr=0.05)()
+        s.masks = [tn.ones(6), tn.ones(2)]
+        s.scale = tn.tensor(1.0)
+        return s
+
+    def make_step(s):
+        masks = s.masks
+
+        def step(x, y):
+            s.opt.zero_grad()
+            h = F.relu(s.model[0](x)) * masks[0]
+            loss = F.cross_entropy(s.model[2](h) * masks[1] * s.scale, y)
+            loss.backward()
+            s.opt.step()
+            return loss
+
+        return step
+
+    def drop(s):
+        s.masks[0] = tn.tensor([1.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+
+    def rescale(s):
+        s.scale = tn.tensor(2.0)
+
+    _compare(make, make_step, {3: drop, 6: rescale}, calls=9)
