@@ -6,6 +6,7 @@ import types
 import warnings
 
 import numpy as np
+import pytest
 
 import tinynet as tn
 import tinynet.nn as nn
@@ -65,7 +66,10 @@ def _snapshot(state):
         if isinstance(value, nn.Module):
             out[name] = {
                 "params": [(n, p.data.copy()) for n, p in value.named_parameters()],
-                "grads": [(n, None if p.grad is None else p.grad.data.copy()) for n, p in value.named_parameters()],
+                "grads": [
+                    (n, None if p.grad is None else p.grad.data.copy())
+                    for n, p in value.named_parameters()
+                ],
                 "buffers": [(n, b.data.copy()) for n, b in value.named_buffers()],
                 "training": [m.training for m in value.modules()],
             }
@@ -140,41 +144,44 @@ def test_gradient_accumulation_with_a_flag():
     _compare(_state(lr=0.05), make_step, calls=10, extra=lambda i: ((i + 1) % k == 0,))
 
 
-def test_gradient_accumulation_with_two_compiled_functions():
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_gradient_accumulation_with_two_compiled_functions(set_to_none):
     k = 3
-    for set_to_none in (True, False):
-        eager, compiled = _state(optim.SGD, lr=0.1, momentum=0.9)(), _state(optim.SGD, lr=0.1, momentum=0.9)()
+    eager, compiled = (
+        _state(optim.SGD, lr=0.1, momentum=0.9)(),
+        _state(optim.SGD, lr=0.1, momentum=0.9)(),
+    )
 
-        def make(s):
-            def accumulate(x, y):
-                loss = F.cross_entropy(s.model(x), y) / k
-                loss.backward()
-                return loss
+    def make(s):
+        def accumulate(x, y):
+            loss = F.cross_entropy(s.model(x), y) / k
+            loss.backward()
+            return loss
 
-            def update():
-                s.opt.step()
-                s.opt.zero_grad(set_to_none=set_to_none)
+        def update():
+            s.opt.step()
+            s.opt.zero_grad(set_to_none=set_to_none)
 
-            return accumulate, update
+        return accumulate, update
 
-        ea, eu = make(eager)
-        ca, cu = make(compiled)
-        ca, cu = tn.compile(ca), tn.compile(cu)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for i in range(10):
-                x, y = BATCHES[i]
-                _assert_same(ca(x, y), ea(x, y), f"call {i}")
-                if (i + 1) % k == 0:
-                    eu()
-                    cu()
-                _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")
-        # The update alone reads gradients no backward of its own computed: it runs eagerly,
-        # saying so once; the accumulating step replays.
-        messages = [str(w.message) for w in caught]
-        assert len(messages) == 1 and "update runs eagerly" in messages[0], messages
-        assert "not computed by a recorded backward" in messages[0]
-        assert ca._eager_reason is None
+    ea, eu = make(eager)
+    ca, cu = make(compiled)
+    ca, cu = tn.compile(ca), tn.compile(cu)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(10):
+            xb, yb = BATCHES[i]
+            _assert_same(ca(xb, yb), ea(xb, yb), f"call {i}")
+            if (i + 1) % k == 0:
+                eu()
+                cu()
+            _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")
+    # The update alone reads gradients no backward of its own computed: it runs eagerly,
+    # saying so once; the accumulating step replays.
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "update runs eagerly" in messages[0], messages
+    assert "not computed by a recorded backward" in messages[0]
+    assert ca._eager_reason is None
 
 
 # 2. freezing and unfreezing -------------------------------------------------------------
@@ -227,9 +234,7 @@ def test_changing_sgd_momentum_and_nesterov():
 def test_add_param_group_mid_training():
     def make():
         model = _mlp()
-        return types.SimpleNamespace(
-            model=model, opt=optim.Adam(model[0].parameters(), lr=0.05)
-        )
+        return types.SimpleNamespace(model=model, opt=optim.Adam(model[0].parameters(), lr=0.05))
 
     def add(s):
         s.opt.add_param_group({"params": list(s.model[2].parameters()), "lr": 0.01})
@@ -294,7 +299,8 @@ def test_ema_model_updated_under_no_grad():
     _compare(make, make_step, calls=8)
 
 
-def test_weight_clipping_after_the_step():
+@pytest.mark.parametrize("through_data", [False, True])
+def test_weight_clipping_after_the_step(through_data):
     c = 0.05
 
     def make_step(s, through_data):
@@ -313,13 +319,12 @@ def test_weight_clipping_after_the_step():
 
         return step
 
-    for through_data in (False, True):
-        _compare(
-            _state(optim.RMSprop, lr=0.05),
-            lambda s: make_step(s, through_data),
-            calls=8,
-            expect_eager=through_data,
-        )
+    _compare(
+        _state(optim.RMSprop, lr=0.05),
+        lambda s: make_step(s, through_data),
+        calls=8,
+        expect_eager=through_data,
+    )
 
 
 # 10. tensors in containers the step reads ---------------------------------------------------
