@@ -385,3 +385,243 @@ def test_a_global_tensor_and_a_list_of_masks_replaced_between_calls():
         s.scale = tn.tensor(2.0)
 
     _compare(make, make_step, {3: drop, 6: rescale}, calls=9)
+
+
+# 6. two models, two optimizers ----------------------------------------------------------
+
+
+def _gan():
+    g, d = nn.Sequential(nn.Linear(3, 3, rng=3), nn.Tanh()), nn.Linear(3, 1, rng=4)
+    return types.SimpleNamespace(
+        g=g,
+        d=d,
+        g_opt=optim.Adam(g.parameters(), lr=0.01, betas=(0.5, 0.999)),
+        d_opt=optim.SGD(d.parameters(), lr=0.05, momentum=0.5),
+    )
+
+
+def test_gan_alternation_in_one_step():
+    def make_step(s):
+        def step(x, y):
+            real = tn.Tensor(x)
+            noise = real.flip(1) * 0.5
+            ones, zeros = tn.ones(x.shape[0], 1), tn.zeros(x.shape[0], 1)
+            s.d_opt.zero_grad()
+            fake = s.g(noise)
+            d_loss = F.binary_cross_entropy_with_logits(
+                s.d(real), ones
+            ) + F.binary_cross_entropy_with_logits(s.d(fake.detach()), zeros)
+            d_loss.backward()
+            s.d_opt.step()
+            s.g_opt.zero_grad()
+            g_loss = F.binary_cross_entropy_with_logits(s.d(fake), ones)
+            g_loss.backward()
+            s.g_opt.step()
+            return d_loss, g_loss
+
+        return step
+
+    _compare(_gan, make_step, calls=8)
+
+
+def test_gan_with_retain_graph_and_zero_grad_set_to_none_false():
+    def make_step(s):
+        def step(x, y):
+            noise = tn.Tensor(x).flip(1) * 0.5
+            s.d_opt.zero_grad(set_to_none=False)
+            s.g_opt.zero_grad(set_to_none=False)
+            fake = s.g(noise)
+            d_fake = s.d(fake)
+            d_loss = F.softplus(-s.d(x)).mean() + F.softplus(d_fake).mean()
+            d_loss.backward(retain_graph=True)  # both gradients before either step
+            g_loss = F.softplus(-d_fake).mean()
+            s.g_opt.zero_grad(set_to_none=False)
+            g_loss.backward()  # through the retained graph (also into d's gradients)
+            s.d_opt.step()
+            s.g_opt.step()
+            return d_loss, g_loss
+
+        return step
+
+    _compare(_gan, make_step, calls=8)
+
+
+def test_zero_grad_set_to_none_false():
+    def make_step(s):
+        def step(x, y):
+            s.opt.zero_grad(set_to_none=False)
+            loss = F.cross_entropy(s.model(x), y)
+            loss.backward()
+            s.opt.step()
+            return loss
+
+        return step
+
+    _compare(_state(optim.SGD, lr=0.1, momentum=0.9, weight_decay=0.01), make_step, calls=8)
+
+
+# 7. schedulers -----------------------------------------------------------------------------
+
+
+def test_scheduler_stepped_inside_the_step():
+    def make():
+        s = _state(optim.SGD, lr=0.1, momentum=0.9)()
+        s.sched = optim.lr_scheduler.StepLR(s.opt, step_size=2, gamma=0.5)
+        return s
+
+    def make_step(s):
+        def step(x, y):
+            loss = _standard_step(s)(x, y)
+            s.sched.step()
+            return loss
+
+        return step
+
+    _compare(make, make_step, calls=9)
+
+
+def test_plateau_and_warmup_schedulers_stepped_outside():
+    def make():
+        s = _state(optim.Adam, lr=0.05)()
+        s.warmup = optim.lr_scheduler.LambdaLR(s.opt, lambda epoch: min(1.0, (epoch + 1) / 4))
+        s.plateau = optim.lr_scheduler.ReduceLROnPlateau(s.opt, factor=0.5, patience=0)
+        return s
+
+    eager, compiled = make(), make()
+    eager_step, compiled_step = _standard_step(eager), tn.compile(_standard_step(compiled))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(10):
+            x, y = BATCHES[i % 3]  # repeated batches: the loss plateaus
+            for s, step in ((eager, eager_step), (compiled, compiled_step)):
+                loss = step(x, y)
+                if i < 4:
+                    s.warmup.step()
+                else:
+                    s.plateau.step(loss.item())
+            _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")
+            assert compiled.opt.param_groups[0]["lr"] == eager.opt.param_groups[0]["lr"]
+    assert eager.opt.param_groups[0]["lr"] < 0.05  # the plateau cut the rate
+
+
+# 8. train / eval ---------------------------------------------------------------------------
+
+
+def test_train_eval_toggled_between_calls_and_a_compiled_eval_function():
+    make = _state(optim.SGD, dropout=True, batchnorm=True, lr=0.1, momentum=0.9)
+
+    def make_eval(s):
+        def evaluate(x, y):
+            with tn.no_grad():
+                out = s.model(x)
+                return F.cross_entropy(out, y), out.argmax(1)
+
+        return evaluate
+
+    def toggle(training):
+        def event(s):
+            s.model.train(training)
+
+        return event
+
+    events = {2: toggle(False), 3: toggle(True), 5: toggle(False), 6: toggle(True)}
+    eager, compiled = make(), make()
+    eager_eval, compiled_eval = make_eval(eager), tn.compile(make_eval(compiled))
+    eager_step, compiled_step = _standard_step(eager), tn.compile(_standard_step(compiled))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(9):
+            x, y = BATCHES[i]
+            if i in events:
+                events[i](eager)
+                events[i](compiled)
+            _assert_same(compiled_step(x, y), eager_step(x, y), f"step {i}")
+            eager.model.eval()
+            compiled.model.eval()
+            _assert_same(compiled_eval(x, y), eager_eval(x, y), f"eval {i}")
+            eager.model.train()
+            compiled.model.train()
+            _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")
+
+
+# 9. batches -------------------------------------------------------------------------------
+
+
+def test_float64_batch_into_a_float32_model_raises_the_same_error():
+    eager, compiled = _state(lr=0.05)(), _state(lr=0.05)()
+    eager_step, compiled_step = _standard_step(eager), tn.compile(_standard_step(compiled))
+    for x, y in BATCHES[:3]:
+        _assert_same(compiled_step(x, y), eager_step(x, y))
+    x, y = BATCHES[3]
+    errors = []
+    for step in (eager_step, compiled_step):
+        with pytest.raises(Exception) as caught:
+            step(x.astype(np.float64), y)
+        errors.append(caught.value)
+    assert type(errors[0]) is type(errors[1]) and str(errors[0]) == str(errors[1])
+    _assert_same(_snapshot(compiled), _snapshot(eager))
+
+
+def test_a_last_smaller_batch_and_an_empty_batch():
+    def data(i):
+        x, y = BATCHES[i % 4]
+        return (x[:5], y[:5]) if i % 4 == 3 else (x, y)
+
+    eager, compiled = (
+        _state(optim.SGD, lr=0.1, momentum=0.9)(),
+        _state(optim.SGD, lr=0.1, momentum=0.9)(),
+    )
+    eager_step, compiled_step = _standard_step(eager), tn.compile(_standard_step(compiled))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(12):
+            x, y = data(i)
+            _assert_same(compiled_step(x, y), eager_step(x, y), f"call {i}")
+            _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")
+    empty = (np.zeros((0, 3), np.float32), np.zeros(0, np.int64))
+    results = []
+    for step in (eager_step, compiled_step):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                results.append(("ok", step(*empty).data))
+            except Exception as error:  # the same outcome either way
+                results.append((type(error), str(error)))
+        results.append(sorted(str(w.message) for w in caught))
+    _assert_same(results[2:], results[:2])
+    _assert_same(_snapshot(compiled), _snapshot(eager))
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_a_value_check_after_a_first_backward_that_fails_in_a_later_replay(set_to_none):
+    """Two losses, two backwards, gradients accumulated over calls: softplus checks its
+    input's range after the first backward; a batch beyond its threshold stops the replay
+    after that backward, and the eager call that follows must not add the first loss's
+    gradient twice."""
+
+    def make_step(s):
+        def accumulate(x, y):
+            out = s.model(x)
+            F.cross_entropy(out, y).backward(retain_graph=True)
+            penalty = F.softplus(out).mean()
+            penalty.backward()
+            return penalty
+
+        return accumulate
+
+    def far(i):  # call 7: outputs beyond softplus's threshold (its other branch)
+        x, y = BATCHES[i]
+        return (x * 4000 if i == 7 else x, y)
+
+    eager, compiled = _state(optim.SGD, lr=0.01)(), _state(optim.SGD, lr=0.01)()
+    eager_step, compiled_step = make_step(eager), tn.compile(make_step(compiled))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(10):
+            _assert_same(compiled_step(*far(i)), eager_step(*far(i)), f"call {i}")
+            _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")
+            if i % 4 == 3:
+                for s in (eager, compiled):
+                    s.opt.step()
+                    s.opt.zero_grad(set_to_none=set_to_none)
+    assert compiled_step._eager_reason is None

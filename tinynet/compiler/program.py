@@ -56,6 +56,17 @@ class Program:
         # What a recording of another guard key is compared with (CompiledFunction)
         self.recording = trace
         self.undo = trace.undo  # the number of the log of values overwritten by writes
+        # Leaves whose gradients a backward assigns before a value check: kept at the start
+        # of each replay, given back when the check fails
+        self.grad_leaves = (
+            list(
+                {
+                    id(leaf): leaf for op in trace.ops if op[0] == "leaf_grads" for leaf in op[2]
+                }.values()
+            )
+            if trace.restores_grads
+            else None
+        )
         trace.forget_inputs()
         # Only small arrays were recorded (a kernel's temporaries have the size of one):
         # the generated replay need not delete its locals after each step (see codegen).
@@ -117,6 +128,7 @@ class Program:
         # functions, NumPy calls and optimizer updates do not depend on the mode.
         previous = grad_mode.enabled
         grad_mode.enabled = False
+        grads = None if self.grad_leaves is None else _gradients(self.grad_leaves)
         try:
             with self.lock:
                 self.replay(env)
@@ -124,6 +136,8 @@ class Program:
             if undo is not None:  # the call runs eagerly from the caller's arrays as they were
                 for array, values in reversed(env[undo]):
                     np.copyto(array, values)
+            if grads is not None:
+                _restore_gradients(grads)
             raise
         finally:
             grad_mode.enabled = previous
@@ -206,6 +220,25 @@ class _Guards:
                 read = f"{name(cell_value)}({name(holder)})"
             checks.append(f"{name(same)}({read}, {name(value)})")
         return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
+
+
+def _gradients(leaves: list) -> list[tuple]:
+    """``(leaf, its gradient, the gradient's array, a copy)`` of each leaf, for
+    ``_restore_gradients``."""
+    saved = []
+    for leaf in leaves:
+        grad = leaf.grad
+        array = None if grad is None else grad.data
+        saved.append((leaf, grad, array, None if array is None else array.copy()))
+    return saved
+
+
+def _restore_gradients(saved: list[tuple]) -> None:
+    for leaf, grad, array, values in saved:
+        if grad is not None:
+            grad.data = array
+            np.copyto(array, values)
+        leaf.grad = grad
 
 
 _data = operator.attrgetter("data")

@@ -124,7 +124,9 @@ class Trace:
         self.backward_of: set[int] = set()  # ctx numbers whose backward was recorded
         self.problem: str | None = None
         self.depth = 0  # > 0 inside a backward formula or a recorded call: not recorded
-        self.side_effects = False
+        self.side_effects = False  # an optimizer or scheduler changed something
+        self.grads_assigned = False  # a backward gave leaves their gradients
+        self.restores_grads = False  # ... and a value check follows it
         self.patched: dict = {}
         self.sizes: list[int] = []
         self.largest = 0  # the size of the largest array, in bytes
@@ -504,7 +506,7 @@ class Trace:
         grads = tuple(self._ref(grad.data) for _, grad in entries)
         roots = tuple(self._ref(grad.data) for grad in root_grads)
         self._call_unrecorded(assign, entries, root_grads, create_graph)
-        self.side_effects = True
+        self.grads_assigned = True
         # Which gradients the engine copied (views, arrays handed out twice): the same ones
         # at every replay, since the same functions make the same arrays.
         copied = tuple(leaf.grad.data is not grad.data for leaf, grad in entries)
@@ -565,7 +567,10 @@ class Trace:
         if self.depth or threading.get_ident() != self.thread:
             return
         if self.side_effects:
-            self.fail("a value is checked after gradients or parameters were updated")
+            self.fail("a value is checked after parameters were updated (optimizer.step())")
+        # A check after a backward (a second loss): a replay it stops first gives the
+        # gradients back as they were, so the eager call that follows assigns them once.
+        self.restores_grads |= self.grads_assigned
         indices = tuple(
             self._ref(arg) if isinstance(arg, np.ndarray) else self._new(arg, False) for arg in args
         )
