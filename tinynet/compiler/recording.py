@@ -156,6 +156,12 @@ class Trace:
         # except for those an optimizer's zero_grad() cleared before any backward assigned
         # them (``reset``): their state at the start changes nothing.
         self.grads_none = [tensor.grad is None for tensor in self.tensors]
+        self.start_grads = {
+            id(param): (param.grad, param.grad.data)
+            for module in self.modules
+            for param in module.parameters(recurse=False)
+            if param.grad is not None
+        }
         self.reset: set[int] = set()
         self.assigned: set[int] = set()  # leaves a recorded backward gave a gradient
         # Writes the replay performs on the caller's arrays (``write_through``): their op's
@@ -528,7 +534,14 @@ class Trace:
                 )
         for param in _parameters_of(obj) if method.__name__ == "step" else ():
             grad = param.grad
-            if isinstance(grad, Tensor) and id(grad.data) not in self.index_of:
+            if (
+                isinstance(grad, Tensor)
+                and id(grad.data) not in self.index_of
+                # the caller's gradient, untouched since the call began, or zeroed in place
+                # by zero_grad(set_to_none=False) (a frozen parameter's): read live by the
+                # replayed step, as eagerly
+                and not _same_pair(self.start_grads.get(id(param)), grad)
+            ):
                 self.fail(
                     f"{type(obj).__name__}.{method.__name__} reads a gradient that was not "
                     "computed by a recorded backward in this call"
@@ -645,6 +658,7 @@ class Trace:
                     cls.backward = original
         self.finish_writes()
         self._check_buffers(watched)
+        self.start_grads = {}  # a program keeps its recording: not the gradients of then
         try:
             self.outputs = self._spec(result)
         except _Uncapturable as error:
@@ -862,6 +876,11 @@ def _reading(name: str, method):
         return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def _same_pair(start: tuple | None, grad: Tensor) -> bool:
+    """``grad`` is the gradient ``start`` recorded, with the same array."""
+    return start is not None and start[0] is grad and start[1] is grad.data
 
 
 def _snapshot(modules) -> list:
