@@ -6,8 +6,10 @@ cell or an attribute (``beta = 0.5`` changed each epoch, ``self.temperature``,
 ``torch.compile`` does: numbers, strings, bools and None held by the function's closure
 cells, the globals it names, and the attributes it names of the objects it can see
 (``self``, the objects in its closure cells and the globals it names; the attributes in
-their instance ``__dict__``). A changed value records the function again. Modules are
-not read here: an attribute assigned on a module is already a guard (``module_edits``).
+their instance ``__dict__``). A changed value records the function again. Tensors held in
+those places, or by a dict or list there, are read by identity (their arrays are constants
+of the program). Modules are not read here: an attribute assigned on a module is already a
+guard (``module_edits``).
 
 >>> scale = 2.0
 >>> def step(x):
