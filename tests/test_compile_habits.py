@@ -72,6 +72,7 @@ def _snapshot(state):
                 ],
                 "buffers": [(n, b.data.copy()) for n, b in value.named_buffers()],
                 "training": [m.training for m in value.modules()],
+                "requires_grad": [p.requires_grad for p in value.parameters()],
             }
         elif isinstance(value, optim.Optimizer):
             out[name] = value.state_dict()
@@ -660,3 +661,71 @@ def test_a_gradient_assigned_from_numpy_inside_the_step_runs_eagerly():
         return step
 
     _compare(_state(optim.SGD, lr=0.1), make_step, calls=6, expect_eager=True)
+
+
+@pytest.mark.parametrize("unfreeze_inside", [True, False])
+def test_gan_freezing_the_discriminator_inside_the_step(unfreeze_inside):
+    """The generator's loss with the discriminator frozen by requires_grad_(False) inside
+    the step, unfrozen at its end or by the caller before the next call: a replay leaves
+    the flags as the eager call does."""
+
+    def make_step(s):
+        def step(x, y):
+            real = tn.Tensor(x)
+            fake = s.g(real.flip(1) * 0.5)
+            ones, zeros = tn.ones(x.shape[0], 1), tn.zeros(x.shape[0], 1)
+            s.d_opt.zero_grad()
+            d_loss = F.binary_cross_entropy_with_logits(
+                s.d(real), ones
+            ) + F.binary_cross_entropy_with_logits(s.d(fake.detach()), zeros)
+            d_loss.backward()
+            s.d_opt.step()
+            for p in s.d.parameters():
+                p.requires_grad_(False)
+            s.g_opt.zero_grad()
+            g_loss = F.binary_cross_entropy_with_logits(s.d(fake), ones)
+            g_loss.backward()
+            s.g_opt.step()
+            if unfreeze_inside:
+                for p in s.d.parameters():
+                    p.requires_grad_(True)
+            return d_loss, g_loss
+
+        return step
+
+    def unfreeze(s):
+        for p in s.d.parameters():
+            p.requires_grad_(True)
+
+    compiled = _compare(_gan, make_step, dict.fromkeys(range(1, 8), unfreeze), calls=8)
+    assert any(type(e).__name__ == "Program" for e in compiled._entries.values())
+
+
+def test_model_eval_inside_a_compiled_eval_function():
+    """``model.eval()`` called inside the compiled function, ``model.train()`` by the
+    caller before training: after each replay the model is in eval mode, as eagerly."""
+    make = _state(optim.SGD, dropout=True, batchnorm=True, lr=0.1)
+
+    def make_eval(s):
+        def evaluate(x, y):
+            s.model.eval()
+            with tn.no_grad():
+                return F.cross_entropy(s.model(x), y)
+
+        return evaluate
+
+    eager, compiled = make(), make()
+    eager_eval, compiled_eval = make_eval(eager), tn.compile(make_eval(compiled))
+    eager_step, compiled_step = _standard_step(eager), tn.compile(_standard_step(compiled))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for i in range(8):
+            x, y = BATCHES[i]
+            for s in (eager, compiled):
+                s.model.train()
+            _assert_same(compiled_step(x, y), eager_step(x, y), f"step {i}")
+            _assert_same(compiled_eval(x, y), eager_eval(x, y), f"eval {i}")
+            _assert_same(_snapshot(compiled), _snapshot(eager), f"call {i}")  # modes too
+            # what the caller does next in eval mode (an eager prediction) agrees
+            _assert_same(compiled.model(x), eager.model(x), f"predict {i}")
+    assert any(type(e).__name__ == "Program" for e in compiled_eval._entries.values())

@@ -56,6 +56,9 @@ class Program:
         # What a recording of another guard key is compared with (CompiledFunction)
         self.recording = trace
         self.undo = trace.undo  # the number of the log of values overwritten by writes
+        # Module modes and parameters' requires_grad the call's Python left changed
+        # (model.eval() inside an evaluation function): set after each replay
+        self.mode_changes, self.flag_changes = trace.mode_changes, trace.flag_changes
         # Leaves whose gradients a backward assigns before a value check: kept at the start
         # of each replay, given back when the check fails
         self.grad_leaves = (
@@ -141,6 +144,8 @@ class Program:
             raise
         finally:
             grad_mode.enabled = previous
+        if self.mode_changes or self.flag_changes:
+            _set_states(self.mode_changes, self.flag_changes)
         kind, payload = self.outputs
         if kind == "tensor":  # the common result, a loss
             return Tensor.wrap(env[payload])
@@ -220,6 +225,13 @@ class _Guards:
                 read = f"{name(cell_value)}({name(holder)})"
             checks.append(f"{name(same)}({read}, {name(value)})")
         return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
+
+
+def _set_states(mode_changes: list[tuple], flag_changes: list[tuple]) -> None:
+    for module, training in mode_changes:
+        object.__setattr__(module, "training", training)  # as Module.train, one module
+    for param, requires_grad in flag_changes:
+        param._requires_grad = requires_grad
 
 
 def _gradients(leaves: list) -> list[tuple]:

@@ -152,6 +152,16 @@ class Trace:
             if tensor is not None
         ]
         self.training = [module.training for module in self.modules]
+        # requires_grad of their parameters when the call began (the guards' values; the
+        # call may freeze some: a GAN's discriminator during the generator's loss)
+        self.start_flags = {
+            id(param): (param, param._requires_grad)
+            for module in self.modules
+            for param in module.parameters(recurse=False)
+        }
+        # Modes and flags the call left changed: a replay sets them as the call did
+        self.mode_changes: list[tuple] = []
+        self.flag_changes: list[tuple] = []
         # Which gradients were None when the call began: a replay starts from the same state,
         # except for those an optimizer's zero_grad() cleared before any backward assigned
         # them (``reset``): their state at the start changes nothing.
@@ -479,7 +489,8 @@ class Trace:
                     # A leaf, guarded by array and requires_grad: also a frozen parameter
                     # or a tensor read from the function's globals, closure or attributes
                     # (unfrozen, or given a new array, it records again)
-                    self.leaves.setdefault(id(arg), (arg, array, arg._requires_grad))
+                    start = self.start_flags.get(id(arg), (arg, arg._requires_grad))[1]
+                    self.leaves.setdefault(id(arg), (arg, array, start))
                 indices.append(index)
                 kinds.append(arg._requires_grad)
             elif isinstance(arg, np.ndarray):
@@ -659,6 +670,17 @@ class Trace:
         self.finish_writes()
         self._check_buffers(watched)
         self.start_grads = {}  # a program keeps its recording: not the gradients of then
+        self.mode_changes = [
+            (module, module.training)
+            for module, flag in zip(self.modules, self.training)
+            if module.training is not flag
+        ]
+        self.flag_changes = [
+            (param, param._requires_grad)
+            for param, flag in self.start_flags.values()
+            if param._requires_grad is not flag
+        ]
+        self.start_flags = {}
         try:
             self.outputs = self._spec(result)
         except _Uncapturable as error:
