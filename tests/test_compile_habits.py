@@ -729,3 +729,26 @@ def test_model_eval_inside_a_compiled_eval_function():
             # what the caller does next in eval mode (an eager prediction) agrees
             _assert_same(compiled.model(x), eager.model(x), f"predict {i}")
     assert any(type(e).__name__ == "Program" for e in compiled_eval._entries.values())
+
+
+def test_a_learning_rate_written_inside_the_step_runs_eagerly():
+    """``group["lr"] = lr`` inside the compiled function is Python a replay would skip (a
+    later replay would keep whatever rate the last call left): it runs eagerly, saying so."""
+
+    def make_step(s):
+        def step(x, y, lr):
+            for group in s.opt.param_groups:
+                group["lr"] = lr
+            return _standard_step(s)(x, y)
+
+        return step
+
+    rates = [0.1, 0.1, 0.1, 0.05, 0.05, 0.1, 0.05, 0.1]
+    compiled = _compare(
+        _state(optim.SGD, lr=0.1, momentum=0.9),
+        make_step,
+        calls=8,
+        extra=lambda i: (rates[i],),
+        expect_eager=True,
+    )
+    assert "group['lr']" in compiled._eager_reason

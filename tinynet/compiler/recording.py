@@ -60,8 +60,8 @@ def _collect_arrays(values, arrays: list) -> None:
             _collect_arrays(value, arrays)
 
 
-def _visible(fn, args, kwargs) -> tuple[list, list]:
-    """Modules and gradient-requiring Tensors the function can reach: the function itself
+def _visible(fn, args, kwargs) -> tuple[list, list, list]:
+    """Modules, gradient-requiring Tensors and optimizers the function can reach: the function itself
     when it is a module, its arguments, the defaults of its parameters, closure cells,
     ``self``, the globals it names, and their attributes (one level down)."""
     from tinynet.nn.module import Module
@@ -90,9 +90,12 @@ def _visible(fn, args, kwargs) -> tuple[list, list]:
             nested.extend(vars(candidate).values())
     modules: dict = {}
     tensors: dict = {}
+    optimizers: dict = {}
     wanted = (Module, Tensor, list, tuple)  # one check for the many that are neither
     for candidate in [*candidates, *nested]:
         if not isinstance(candidate, wanted):
+            if isinstance(getattr(candidate, "param_groups", None), list):
+                optimizers[id(candidate)] = candidate
             continue
         if isinstance(candidate, Module):
             for module in candidate.modules():
@@ -105,7 +108,7 @@ def _visible(fn, args, kwargs) -> tuple[list, list]:
             for item in candidate:
                 if isinstance(item, Tensor) and item._requires_grad:
                     tensors[id(item)] = item
-    return list(modules.values()), list(tensors.values())
+    return list(modules.values()), list(tensors.values()), list(optimizers.values())
 
 
 class Trace:
@@ -140,7 +143,10 @@ class Trace:
         self.handed_out: set[int] = set(self.inputs)
         self.hooks_seen = autograd.hooks_added()  # before the call: a hook added during it counts
         self.edits_seen = module_edits()  # a layer swapped or a setting changed since
-        self.modules, self.tensors = _visible(fn, args, kwargs)
+        self.modules, self.tensors, optimizers = _visible(fn, args, kwargs)
+        # Their parameter groups' hyper-parameters as recorded calls left them: the call's
+        # Python writing one between them (group["lr"] = lr) makes it run eagerly
+        self.hyper = {id(obj): (obj, _hyper(obj)) for obj in optimizers}
         # Numbers and strings it reads from globals, closure cells, attributes: guarded
         self.python_values = python_reads(fn)
         self.held = {id(value) for _, _, value in self.python_values if isinstance(value, Tensor)}
@@ -557,7 +563,12 @@ class Trace:
                     f"{type(obj).__name__}.{method.__name__} reads a gradient that was not "
                     "computed by a recorded backward in this call"
                 )
+        self._group_writes()
         result = self._call_unrecorded(method, obj, *args, **kwargs)
+        if isinstance(getattr(obj, "param_groups", None), list):
+            self.hyper.setdefault(id(obj), (obj, None))
+        for key, (target, _) in self.hyper.items():  # what the recorded call left
+            self.hyper[key] = (target, _hyper(target))
         for param in _parameters_of(obj) if method.__name__ == "step" else ():
             self.stepped[id(param)] = (param, _fingerprint(param.data))
         if method.__name__ == "zero_grad":
@@ -571,6 +582,30 @@ class Trace:
         self.side_effects |= method.__name__ != "zero_grad"
         self.ops.append(("call", method, obj, args, kwargs))
         return result
+
+    def _group_writes(self) -> None:
+        """The call's Python wrote a hyper-parameter into a parameter group since the last
+        recorded call (``group["lr"] = lr``): a replay would not repeat it, so the function
+        runs eagerly. (Written between calls, outside the function, a hyper-parameter takes
+        effect at the next replay: the optimizer's step reads it live.)"""
+        for obj, before in self.hyper.values():
+            if before is None:
+                continue
+            for group, (recorded, keys) in zip(obj.param_groups, before):
+                changed = [
+                    key
+                    for key, value in keys.items()
+                    if key not in group or not same_value(group[key], value)
+                ]
+                if group is not recorded or len(group) != len(keys) + 1 or changed:
+                    name = repr(changed[0]) if changed else "..."
+                    self.fail(
+                        f"it writes an optimizer's hyper-parameter (group[{name}] = ...), "
+                        "which a replay would not repeat: set it outside the compiled "
+                        "function, between calls (a replay reads it then), or with a "
+                        "scheduler"
+                    )
+                    return
 
     def numpy_call(self, function, args, out) -> None:
         if self.depth or threading.get_ident() != self.thread:
@@ -667,6 +702,7 @@ class Trace:
                     del cls.backward
                 else:
                     cls.backward = original
+        self._group_writes()
         self.finish_writes()
         self._check_buffers(watched)
         self.start_grads = {}  # a program keeps its recording: not the gradients of then
@@ -898,6 +934,14 @@ def _reading(name: str, method):
         return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def _hyper(obj) -> list[tuple]:
+    """``(group, its entries but the parameters)`` of each of ``obj``'s parameter groups."""
+    return [
+        (group, {key: value for key, value in group.items() if key != "params"})
+        for group in obj.param_groups
+    ]
 
 
 def _same_pair(start: tuple | None, grad: Tensor) -> bool:
