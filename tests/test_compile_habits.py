@@ -752,3 +752,29 @@ def test_a_learning_rate_written_inside_the_step_runs_eagerly():
         expect_eager=True,
     )
     assert "group['lr']" in compiled._eager_reason
+
+
+# 4b. objects replaced between calls ---------------------------------------------------------
+
+
+def test_a_new_optimizer_or_model_assigned_between_calls():
+    """Fine-tuning habits: a fresh optimizer after unfreezing, a model replaced by a copy
+    loaded from a checkpoint; a replay must use the objects the names hold now."""
+
+    def new_optimizer(s):
+        s.opt = optim.Adam(s.model.parameters(), lr=0.01)
+
+    def new_model(s):
+        model = _mlp()
+        model.load_state_dict(s.model.state_dict())
+        model[0].reset_parameters(rng=5)
+        s.model, s.opt = model, optim.SGD(model.parameters(), lr=0.1)
+
+    _compare(_state(optim.SGD, lr=0.1), _standard_step, {3: new_optimizer, 6: new_model}, calls=9)
+
+
+def test_reset_parameters_between_calls():
+    def reset(s):
+        s.model[0].reset_parameters(rng=7)
+
+    _compare(_state(optim.SGD, lr=0.1, momentum=0.9), _standard_step, {4: reset}, calls=8)

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -93,8 +94,10 @@ _DEPTH = 3
 def _tensor_reads(holder, name: str, value, reads: list) -> None:
     """A tensor held at ``(holder, name)``, or held by the dict or list there (class
     weights, a mask), is read by identity: its array is a constant of the program, so one
-    replaced between calls (``weights["pos"] = tn.tensor(3.0)``) records again."""
-    if isinstance(value, Tensor):
+    replaced between calls (``weights["pos"] = tn.tensor(3.0)``) records again. So are a
+    module, an optimizer and a scheduler held there, which a program holds too (``model =
+    new_model``, ``optimizer = optim.SGD(...)`` between calls)."""
+    if isinstance(value, _held_types()):
         reads.append((holder, name, value))
     elif type(value) is dict and len(value) <= _ITEMS:
         reads += [(value, key, item) for key, item in value.items() if isinstance(item, Tensor)]
@@ -103,6 +106,14 @@ def _tensor_reads(holder, name: str, value, reads: list) -> None:
 
 
 _ITEMS = 64  # larger containers (a list of every batch) are not read item by item
+
+
+@functools.cache
+def _held_types() -> tuple:
+    from tinynet.optim.lr_scheduler import LRScheduler
+    from tinynet.optim.optimizer import Optimizer
+
+    return (Tensor, _module_class(), Optimizer, LRScheduler)
 
 
 def _module_class() -> Any:
@@ -139,8 +150,8 @@ def current(holder, key) -> Any:
 
 def same(value: Any, recorded: Any) -> bool:
     """``value`` is ``recorded``'s type and value (NaN equal to NaN; 1 is not 1.0 or True);
-    a tensor is the same tensor."""
-    if isinstance(recorded, Tensor):
+    a tensor, module, optimizer or scheduler is the same object."""
+    if not isinstance(recorded, _SCALARS):  # a tensor, module, optimizer: the same one
         return value is recorded
     return type(value) is type(recorded) and (
         value == recorded or (value != value and recorded != recorded)
