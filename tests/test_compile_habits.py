@@ -778,3 +778,27 @@ def test_reset_parameters_between_calls():
         s.model[0].reset_parameters(rng=7)
 
     _compare(_state(optim.SGD, lr=0.1, momentum=0.9), _standard_step, {4: reset}, calls=8)
+
+
+def test_a_config_dict_of_numbers_changed_between_calls():
+    config = {"penalty": 0.0, "temperature": 1.0}
+
+    def make_step(s):
+        def step(x, y):
+            s.opt.zero_grad()
+            out = s.model(x) / config["temperature"]
+            loss = F.cross_entropy(out, y) + config["penalty"] * (s.model[0].weight ** 2).sum()
+            loss.backward()
+            s.opt.step()
+            return loss
+
+        return step
+
+    def change(key, value):
+        def event(s):
+            config[key] = value
+
+        return event
+
+    events = {3: change("penalty", 0.1), 6: change("temperature", 2.0)}
+    _compare(_state(optim.SGD, lr=0.1), make_step, events, calls=9)

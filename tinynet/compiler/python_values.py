@@ -93,16 +93,19 @@ _DEPTH = 3
 
 def _tensor_reads(holder, name: str, value, reads: list) -> None:
     """A tensor held at ``(holder, name)``, or held by the dict or list there (class
-    weights, a mask), is read by identity: its array is a constant of the program, so one
+    weights, a mask), is read by identity (and a number held by that dict, by value): its array is a constant of the program, so one
     replaced between calls (``weights["pos"] = tn.tensor(3.0)``) records again. So are a
     module, an optimizer and a scheduler held there, which a program holds too (``model =
     new_model``, ``optimizer = optim.SGD(...)`` between calls)."""
-    if isinstance(value, _held_types()):
+    held = _held_types()
+    if isinstance(value, held):
         reads.append((holder, name, value))
-    elif type(value) is dict and len(value) <= _ITEMS:
-        reads += [(value, key, item) for key, item in value.items() if isinstance(item, Tensor)]
-    elif type(value) is list and len(value) <= _ITEMS:
-        reads += [(value, key, item) for key, item in enumerate(value) if isinstance(item, Tensor)]
+        return
+    wanted = (*held, *_SCALARS)  # the numbers of a config dict too: config["kl_weight"]
+    if type(value) is dict and len(value) <= _ITEMS:
+        reads += [(value, key, item) for key, item in value.items() if isinstance(item, wanted)]
+    elif type(value) is list and len(value) <= _ITEMS:  # not its numbers: a log it appends to
+        reads += [(value, key, item) for key, item in enumerate(value) if isinstance(item, held)]
 
 
 _ITEMS = 64  # larger containers (a list of every batch) are not read item by item
