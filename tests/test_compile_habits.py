@@ -802,3 +802,30 @@ def test_a_config_dict_of_numbers_changed_between_calls():
 
     events = {3: change("penalty", 0.1), 6: change("temperature", 2.0)}
     _compare(_state(optim.SGD, lr=0.1), make_step, events, calls=9)
+
+
+@pytest.mark.parametrize("how", ["copy_", "lerp_", "data"])
+def test_ema_written_other_ways(how):
+    def make():
+        s = _state(optim.SGD, lr=0.1, momentum=0.9)()
+        s.ema = _mlp()
+        for p in s.ema.parameters():
+            p.requires_grad_(False)
+        return s
+
+    def make_step(s):
+        def step(x, y):
+            loss = _standard_step(s)(x, y)
+            with tn.no_grad():
+                for e, p in zip(s.ema.parameters(), s.model.parameters()):
+                    if how == "copy_":
+                        e.copy_(e * 0.99 + p * 0.01)
+                    elif how == "lerp_":
+                        e.lerp_(p, 0.01)
+                    else:  # NumPy on .data: not recorded, so eagerly with a warning
+                        e.data = 0.99 * e.data + 0.01 * p.data
+            return loss
+
+        return step
+
+    _compare(make, make_step, calls=7, expect_eager=how == "data")
