@@ -6,10 +6,11 @@ cell or an attribute (``beta = 0.5`` changed each epoch, ``self.temperature``,
 ``torch.compile`` does: numbers, strings, bools and None held by the function's closure
 cells, the globals it names, and the attributes it names of the objects it can see
 (``self``, the objects in its closure cells and the globals it names; the attributes in
-their instance ``__dict__``). A changed value records the function again. Tensors held in
-those places, or by a dict or list there, are read by identity (their arrays are constants
-of the program). Modules are not read here: an attribute assigned on a module is already a
-guard (``module_edits``).
+their instance ``__dict__``). A changed value records the function again. Tensors,
+modules, optimizers and schedulers held in those places, or by a dict or list there, are
+read by identity (a program holds them), and the numbers of such a dict by value. A
+module's attributes are not read here: an attribute assigned on a module is already a guard
+(``module_edits``).
 
 >>> scale = 2.0
 >>> def step(x):
@@ -93,10 +94,11 @@ _DEPTH = 3
 
 def _tensor_reads(holder, name: str, value, reads: list) -> None:
     """A tensor held at ``(holder, name)``, or held by the dict or list there (class
-    weights, a mask), is read by identity (and a number held by that dict, by value): its array is a constant of the program, so one
+    weights, a mask), is read by identity: its array is a constant of the program, so one
     replaced between calls (``weights["pos"] = tn.tensor(3.0)``) records again. So are a
-    module, an optimizer and a scheduler held there, which a program holds too (``model =
-    new_model``, ``optimizer = optim.SGD(...)`` between calls)."""
+    module, an optimizer and a scheduler, which a program holds too (``model = new_model``,
+    ``optimizer = optim.SGD(...)`` between calls), and the numbers of a dict there, by value
+    (``config["kl_weight"]``)."""
     held = _held_types()
     if isinstance(value, held):
         reads.append((holder, name, value))
