@@ -23,7 +23,14 @@ from tinynet._grad_mode import grad_mode
 from tinynet.compiler import codegen
 from tinynet.compiler.kernel import Kernel
 from tinynet.compiler.kernels import replay_kernels
-from tinynet.compiler.python_values import MISSING, cell_value, current, same, unchanged
+from tinynet.compiler.python_values import (
+    MISSING,
+    by_identity,
+    cell_value,
+    current,
+    same,
+    unchanged,
+)
 from tinynet.compiler.recording import Trace, inputs, reads_of, same_value
 from tinynet.compiler.steps import (
     FREE_BYTES,
@@ -59,6 +66,7 @@ class Program:
         # Module modes and parameters' requires_grad the call's Python left changed
         # (model.eval() inside an evaluation function): set after each replay
         self.mode_changes, self.flag_changes = trace.mode_changes, trace.flag_changes
+        self.sets_states = bool(self.mode_changes or self.flag_changes)
         # Leaves whose gradients a backward assigns before a value check: kept at the start
         # of each replay, given back when the check fails
         self.grad_leaves = (
@@ -144,7 +152,7 @@ class Program:
             raise
         finally:
             grad_mode.enabled = previous
-        if self.mode_changes or self.flag_changes:
+        if self.sets_states:
             _set_states(self.mode_changes, self.flag_changes)
         kind, payload = self.outputs
         if kind == "tensor":  # the common result, a loss
@@ -223,7 +231,10 @@ class _Guards:
                 read = f"{name(current)}({name(holder)}, {key!r})"
             else:
                 read = f"{name(cell_value)}({name(holder)})"
-            checks.append(f"{name(same)}({read}, {name(value)})")
+            if by_identity(value):  # a tensor, module, optimizer: one comparison
+                checks.append(f"{read} is {name(value)}")
+            else:
+                checks.append(f"{name(same)}({read}, {name(value)})")
         return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
 
 

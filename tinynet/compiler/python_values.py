@@ -153,10 +153,16 @@ def current(holder, key) -> Any:
     return cell_value(holder)
 
 
+def by_identity(recorded: Any) -> bool:
+    """True when a read of ``recorded`` is compared by identity (a tensor, module, optimizer
+    or scheduler), not by value (a number, a string)."""
+    return not isinstance(recorded, _SCALARS)
+
+
 def same(value: Any, recorded: Any) -> bool:
     """``value`` is ``recorded``'s type and value (NaN equal to NaN; 1 is not 1.0 or True);
     a tensor, module, optimizer or scheduler is the same object."""
-    if not isinstance(recorded, _SCALARS):  # a tensor, module, optimizer: the same one
+    if by_identity(recorded):
         return value is recorded
     return type(value) is type(recorded) and (
         value == recorded or (value != value and recorded != recorded)
