@@ -103,6 +103,8 @@ def _compare(make_state, make_step, events=None, calls=8, expect_eager=False, ex
     else:
         assert messages == [], messages
     assert compiled_step._eager_reason is None or expect_eager
+    if not expect_eager:  # and the calls after the change replay again
+        assert any(type(e).__name__ == "Program" for e in compiled_step._entries.values())
     return compiled_step
 
 
