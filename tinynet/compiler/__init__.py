@@ -29,7 +29,9 @@ True
 Guards, checked on every call, trace again when they change: the shapes, dtypes and
 ``requires_grad`` of Tensor and array arguments, the values of other arguments, grad mode,
 the ``training`` flag of the modules the function can see (arguments, their defaults,
-closure, globals), and the arrays and ``requires_grad`` of the parameters it used. A new
+closure, globals), the arrays and ``requires_grad`` of the parameters it used (frozen ones
+too), and the numbers, tensors, modules and optimizers it reads from its closure, globals
+and attributes (tinynet.compiler.python_values). A new
 guard key whose first call does what an existing program does, on the same constants
 (typically a new batch size), becomes a program after that one call. Optimizers and
 schedulers stay live objects: their calls are replayed as calls, so a changed learning

@@ -23,7 +23,14 @@ from tinynet._grad_mode import grad_mode
 from tinynet.compiler import codegen
 from tinynet.compiler.kernel import Kernel
 from tinynet.compiler.kernels import replay_kernels
-from tinynet.compiler.python_values import MISSING, cell_value, same, unchanged
+from tinynet.compiler.python_values import (
+    MISSING,
+    by_identity,
+    cell_value,
+    current,
+    same,
+    unchanged,
+)
 from tinynet.compiler.recording import Trace, inputs, reads_of, same_value
 from tinynet.compiler.steps import (
     FREE_BYTES,
@@ -56,6 +63,21 @@ class Program:
         # What a recording of another guard key is compared with (CompiledFunction)
         self.recording = trace
         self.undo = trace.undo  # the number of the log of values overwritten by writes
+        # Module modes and parameters' requires_grad the call's Python left changed
+        # (model.eval() inside an evaluation function): set after each replay
+        self.mode_changes, self.flag_changes = trace.mode_changes, trace.flag_changes
+        self.sets_states = bool(self.mode_changes or self.flag_changes)
+        # Leaves whose gradients a backward assigns before a value check: kept at the start
+        # of each replay, given back when the check fails
+        self.grad_leaves = (
+            list(
+                {
+                    id(leaf): leaf for op in trace.ops if op[0] == "leaf_grads" for leaf in op[2]
+                }.values()
+            )
+            if trace.restores_grads
+            else None
+        )
         trace.forget_inputs()
         # Only small arrays were recorded (a kernel's temporaries have the size of one):
         # the generated replay need not delete its locals after each step (see codegen).
@@ -117,6 +139,7 @@ class Program:
         # functions, NumPy calls and optimizer updates do not depend on the mode.
         previous = grad_mode.enabled
         grad_mode.enabled = False
+        grads = None if self.grad_leaves is None else _gradients(self.grad_leaves)
         try:
             with self.lock:
                 self.replay(env)
@@ -124,9 +147,13 @@ class Program:
             if undo is not None:  # the call runs eagerly from the caller's arrays as they were
                 for array, values in reversed(env[undo]):
                     np.copyto(array, values)
+            if grads is not None:
+                _restore_gradients(grads)
             raise
         finally:
             grad_mode.enabled = previous
+        if self.sets_states:
+            _set_states(self.mode_changes, self.flag_changes)
         kind, payload = self.outputs
         if kind == "tensor":  # the common result, a loss
             return Tensor.wrap(env[payload])
@@ -198,13 +225,43 @@ class _Guards:
         checks += [f"{name(t)}.grad is {'' if none else 'not '}None" for t, none in self.grads_none]
         checks += [f"{name(module)}.training is {flag}" for module, flag in self.modules]
         for holder, key, value in self.python_values:
-            read = (
-                f"{name(holder)}.get({key!r}, {name(MISSING)})"
-                if type(holder) is dict
-                else f"{name(cell_value)}({name(holder)})"
-            )
-            checks.append(f"{name(same)}({read}, {name(value)})")
+            if type(holder) is dict:
+                read = f"{name(holder)}.get({name(key)}, {name(MISSING)})"
+            elif type(holder) is list:
+                read = f"{name(current)}({name(holder)}, {key!r})"
+            else:
+                read = f"{name(cell_value)}({name(holder)})"
+            if by_identity(value):  # a tensor, module, optimizer: one comparison
+                checks.append(f"{read} is {name(value)}")
+            else:
+                checks.append(f"{name(same)}({read}, {name(value)})")
         return [f"if not ({' and '.join(checks)}):", f"    raise {name(GuardFailed)}"]
+
+
+def _set_states(mode_changes: list[tuple], flag_changes: list[tuple]) -> None:
+    for module, training in mode_changes:
+        object.__setattr__(module, "training", training)  # as Module.train, one module
+    for param, requires_grad in flag_changes:
+        param._requires_grad = requires_grad
+
+
+def _gradients(leaves: list) -> list[tuple]:
+    """``(leaf, its gradient, the gradient's array, a copy)`` of each leaf, for
+    ``_restore_gradients``."""
+    saved = []
+    for leaf in leaves:
+        grad = leaf.grad
+        array = None if grad is None else grad.data
+        saved.append((leaf, grad, array, None if array is None else array.copy()))
+    return saved
+
+
+def _restore_gradients(saved: list[tuple]) -> None:
+    for leaf, grad, array, values in saved:
+        if grad is not None:
+            grad.data = array
+            np.copyto(array, values)
+        leaf.grad = grad
 
 
 _data = operator.attrgetter("data")

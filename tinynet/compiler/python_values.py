@@ -6,8 +6,11 @@ cell or an attribute (``beta = 0.5`` changed each epoch, ``self.temperature``,
 ``torch.compile`` does: numbers, strings, bools and None held by the function's closure
 cells, the globals it names, and the attributes it names of the objects it can see
 (``self``, the objects in its closure cells and the globals it names; the attributes in
-their instance ``__dict__``). A changed value records the function again. Modules are
-not read here: an attribute assigned on a module is already a guard (``module_edits``).
+their instance ``__dict__``). A changed value records the function again. Tensors,
+modules, optimizers and schedulers held in those places, or by a dict or list there, are
+read by identity (a program holds them), and the numbers of such a dict by value. A
+module's attributes are not read here: an attribute assigned on a module is already a guard
+(``module_edits``).
 
 >>> scale = 2.0
 >>> def step(x):
@@ -21,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -62,6 +66,7 @@ def python_reads(fn) -> list[tuple]:
         if isinstance(value, _SCALARS):
             reads.append((holder, name, value))
         else:
+            _tensor_reads(holder, name, value, reads)
             objects.append(value)
     # The attributes it names, of those objects and of the objects they hold (config.beta,
     # self.config.beta), a few levels down
@@ -78,12 +83,42 @@ def python_reads(fn) -> list[tuple]:
                 if isinstance(value, _SCALARS):
                     reads.append((attributes, name, value))
                 else:
+                    _tensor_reads(attributes, name, value, reads)
                     found.append(value)
         objects = found
     return reads
 
 
 _DEPTH = 3
+
+
+def _tensor_reads(holder, name: str, value, reads: list) -> None:
+    """A tensor held at ``(holder, name)``, or held by the dict or list there (class
+    weights, a mask), is read by identity: its array is a constant of the program, so one
+    replaced between calls (``weights["pos"] = tn.tensor(3.0)``) records again. So are a
+    module, an optimizer and a scheduler, which a program holds too (``model = new_model``,
+    ``optimizer = optim.SGD(...)`` between calls), and the numbers of a dict there, by value
+    (``config["kl_weight"]``)."""
+    held = _held_types()
+    if isinstance(value, held):
+        reads.append((holder, name, value))
+        return
+    wanted = (*held, *_SCALARS)  # the numbers of a config dict too: config["kl_weight"]
+    if type(value) is dict and len(value) <= _ITEMS:
+        reads += [(value, key, item) for key, item in value.items() if isinstance(item, wanted)]
+    elif type(value) is list and len(value) <= _ITEMS:  # not its numbers: a log it appends to
+        reads += [(value, key, item) for key, item in enumerate(value) if isinstance(item, held)]
+
+
+_ITEMS = 64  # larger containers (a list of every batch) are not read item by item
+
+
+@functools.cache
+def _held_types() -> tuple:
+    from tinynet.optim.lr_scheduler import LRScheduler
+    from tinynet.optim.optimizer import Optimizer
+
+    return (Tensor, _module_class(), Optimizer, LRScheduler)
 
 
 def _module_class() -> Any:
@@ -109,13 +144,26 @@ def cell_value(cell) -> Any:
         return MISSING
 
 
-def current(holder, key: str) -> Any:
+def current(holder, key) -> Any:
     """What the read ``(holder, key)`` finds now."""
-    return holder.get(key, MISSING) if type(holder) is dict else cell_value(holder)
+    if type(holder) is dict:
+        return holder.get(key, MISSING)
+    if type(holder) is list:
+        return holder[key] if key < len(holder) else MISSING
+    return cell_value(holder)
+
+
+def by_identity(recorded: Any) -> bool:
+    """True when a read of ``recorded`` is compared by identity (a tensor, module, optimizer
+    or scheduler), not by value (a number, a string)."""
+    return not isinstance(recorded, _SCALARS)
 
 
 def same(value: Any, recorded: Any) -> bool:
-    """``value`` is ``recorded``'s type and value (NaN equal to NaN; 1 is not 1.0 or True)."""
+    """``value`` is ``recorded``'s type and value (NaN equal to NaN; 1 is not 1.0 or True);
+    a tensor, module, optimizer or scheduler is the same object."""
+    if by_identity(recorded):
+        return value is recorded
     return type(value) is type(recorded) and (
         value == recorded or (value != value and recorded != recorded)
     )

@@ -29,7 +29,7 @@ from tinynet._grad_mode import grad_mode
 from tinynet.compiler.kernels import replay_kernels
 from tinynet.compiler.python_values import python_reads, same_reads
 from tinynet.compiler.steps import FREE_BYTES
-from tinynet.nn.module import module_edits
+from tinynet.nn.module import Parameter, module_edits
 from tinynet.tensor import Tensor
 
 #: Tensor methods that turn values into Python data: the caller may branch on them.
@@ -60,8 +60,8 @@ def _collect_arrays(values, arrays: list) -> None:
             _collect_arrays(value, arrays)
 
 
-def _visible(fn, args, kwargs) -> tuple[list, list]:
-    """Modules and gradient-requiring Tensors the function can reach: the function itself
+def _visible(fn, args, kwargs) -> tuple[list, list, list]:
+    """Modules, gradient-requiring Tensors and optimizers the function can reach: the function itself
     when it is a module, its arguments, the defaults of its parameters, closure cells,
     ``self``, the globals it names, and their attributes (one level down)."""
     from tinynet.nn.module import Module
@@ -90,9 +90,12 @@ def _visible(fn, args, kwargs) -> tuple[list, list]:
             nested.extend(vars(candidate).values())
     modules: dict = {}
     tensors: dict = {}
+    optimizers: dict = {}
     wanted = (Module, Tensor, list, tuple)  # one check for the many that are neither
     for candidate in [*candidates, *nested]:
         if not isinstance(candidate, wanted):
+            if isinstance(getattr(candidate, "param_groups", None), list):
+                optimizers[id(candidate)] = candidate
             continue
         if isinstance(candidate, Module):
             for module in candidate.modules():
@@ -105,7 +108,7 @@ def _visible(fn, args, kwargs) -> tuple[list, list]:
             for item in candidate:
                 if isinstance(item, Tensor) and item._requires_grad:
                     tensors[id(item)] = item
-    return list(modules.values()), list(tensors.values())
+    return list(modules.values()), list(tensors.values()), list(optimizers.values())
 
 
 class Trace:
@@ -124,7 +127,9 @@ class Trace:
         self.backward_of: set[int] = set()  # ctx numbers whose backward was recorded
         self.problem: str | None = None
         self.depth = 0  # > 0 inside a backward formula or a recorded call: not recorded
-        self.side_effects = False
+        self.side_effects = False  # an optimizer or scheduler changed something
+        self.grads_assigned = False  # a backward gave leaves their gradients
+        self.restores_grads = False  # ... and a value check follows it
         self.patched: dict = {}
         self.sizes: list[int] = []
         self.largest = 0  # the size of the largest array, in bytes
@@ -138,9 +143,13 @@ class Trace:
         self.handed_out: set[int] = set(self.inputs)
         self.hooks_seen = autograd.hooks_added()  # before the call: a hook added during it counts
         self.edits_seen = module_edits()  # a layer swapped or a setting changed since
-        self.modules, self.tensors = _visible(fn, args, kwargs)
+        self.modules, self.tensors, optimizers = _visible(fn, args, kwargs)
+        # Their parameter groups' hyper-parameters as recorded calls left them: the call's
+        # Python writing one between them (group["lr"] = lr) makes it run eagerly
+        self.hyper = {id(obj): (obj, _hyper(obj)) for obj in optimizers}
         # Numbers and strings it reads from globals, closure cells, attributes: guarded
         self.python_values = python_reads(fn)
+        self.held = {id(value) for _, _, value in self.python_values if isinstance(value, Tensor)}
         # Buffers by array (running statistics): a new array (load_state_dict) records again.
         self.buffers = [
             (tensor, tensor.data)
@@ -149,10 +158,26 @@ class Trace:
             if tensor is not None
         ]
         self.training = [module.training for module in self.modules]
+        # requires_grad of their parameters when the call began (the guards' values; the
+        # call may freeze some: a GAN's discriminator during the generator's loss)
+        self.start_flags = {
+            id(param): (param, param._requires_grad)
+            for module in self.modules
+            for param in module.parameters(recurse=False)
+        }
+        # Modes and flags the call left changed: a replay sets them as the call did
+        self.mode_changes: list[tuple] = []
+        self.flag_changes: list[tuple] = []
         # Which gradients were None when the call began: a replay starts from the same state,
         # except for those an optimizer's zero_grad() cleared before any backward assigned
         # them (``reset``): their state at the start changes nothing.
         self.grads_none = [tensor.grad is None for tensor in self.tensors]
+        self.start_grads = {
+            id(param): (param.grad, param.grad.data)
+            for module in self.modules
+            for param in module.parameters(recurse=False)
+            if param.grad is not None
+        }
         self.reset: set[int] = set()
         self.assigned: set[int] = set()  # leaves a recorded backward gave a gradient
         # Writes the replay performs on the caller's arrays (``write_through``): their op's
@@ -160,6 +185,8 @@ class Trace:
         self.writes: list[tuple[int, set[int]]] = []
         self.written: list[tuple] = []  # (parameter or buffer, its array) written: guarded
         self.undo: int | None = None  # the number of the replay's log of overwritten values
+        # id(parameter) -> (parameter, its fingerprint after the last recorded step)
+        self.stepped: dict[int, tuple] = {}
         self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
@@ -457,9 +484,20 @@ class Trace:
         for arg in args:
             if isinstance(arg, Tensor):
                 array = arg.data
-                if arg._node is None and arg._requires_grad:
-                    self.leaves.setdefault(id(arg), (arg, array, True))
-                indices.append(self._ref(array))
+                index = self._ref(array)
+                if arg._node is None and (
+                    arg._requires_grad
+                    or (
+                        not self.computed[index]
+                        and (isinstance(arg, Parameter) or id(arg) in self.held)
+                    )
+                ):
+                    # A leaf, guarded by array and requires_grad: also a frozen parameter
+                    # or a tensor read from the function's globals, closure or attributes
+                    # (unfrozen, or given a new array, it records again)
+                    start = self.start_flags.get(id(arg), (arg, arg._requires_grad))[1]
+                    self.leaves.setdefault(id(arg), (arg, array, start))
+                indices.append(index)
                 kinds.append(arg._requires_grad)
             elif isinstance(arg, np.ndarray):
                 indices.append(self._ref(arg))
@@ -491,7 +529,7 @@ class Trace:
         grads = tuple(self._ref(grad.data) for _, grad in entries)
         roots = tuple(self._ref(grad.data) for grad in root_grads)
         self._call_unrecorded(assign, entries, root_grads, create_graph)
-        self.side_effects = True
+        self.grads_assigned = True
         # Which gradients the engine copied (views, arrays handed out twice): the same ones
         # at every replay, since the same functions make the same arrays.
         copied = tuple(leaf.grad.data is not grad.data for leaf, grad in entries)
@@ -513,12 +551,26 @@ class Trace:
                 )
         for param in _parameters_of(obj) if method.__name__ == "step" else ():
             grad = param.grad
-            if isinstance(grad, Tensor) and id(grad.data) not in self.index_of:
+            if (
+                isinstance(grad, Tensor)
+                and id(grad.data) not in self.index_of
+                # the caller's gradient, untouched since the call began, or zeroed in place
+                # by zero_grad(set_to_none=False) (a frozen parameter's): read live by the
+                # replayed step, as eagerly
+                and not _same_pair(self.start_grads.get(id(param)), grad)
+            ):
                 self.fail(
                     f"{type(obj).__name__}.{method.__name__} reads a gradient that was not "
                     "computed by a recorded backward in this call"
                 )
+        self._group_writes()
         result = self._call_unrecorded(method, obj, *args, **kwargs)
+        if isinstance(getattr(obj, "param_groups", None), list):
+            self.hyper.setdefault(id(obj), (obj, None))
+        for key, (target, _) in self.hyper.items():  # what the recorded call left
+            self.hyper[key] = (target, _hyper(target))
+        for param in _parameters_of(obj) if method.__name__ == "step" else ():
+            self.stepped[id(param)] = (param, _fingerprint(param.data))
         if method.__name__ == "zero_grad":
             self.reset.update(
                 id(param)
@@ -530,6 +582,30 @@ class Trace:
         self.side_effects |= method.__name__ != "zero_grad"
         self.ops.append(("call", method, obj, args, kwargs))
         return result
+
+    def _group_writes(self) -> None:
+        """The call's Python wrote a hyper-parameter into a parameter group since the last
+        recorded call (``group["lr"] = lr``): a replay would not repeat it, so the function
+        runs eagerly. (Written between calls, outside the function, a hyper-parameter takes
+        effect at the next replay: the optimizer's step reads it live.)"""
+        for obj, before in self.hyper.values():
+            if before is None:
+                continue
+            for group, (recorded, keys) in zip(obj.param_groups, before):
+                changed = [
+                    key
+                    for key, value in keys.items()
+                    if key not in group or not same_value(group[key], value)
+                ]
+                if group is not recorded or len(group) != len(keys) + 1 or changed:
+                    name = repr(changed[0]) if changed else "..."
+                    self.fail(
+                        f"it writes an optimizer's hyper-parameter (group[{name}] = ...), "
+                        "which a replay would not repeat: set it outside the compiled "
+                        "function, between calls (a replay reads it then), or with a "
+                        "scheduler"
+                    )
+                    return
 
     def numpy_call(self, function, args, out) -> None:
         if self.depth or threading.get_ident() != self.thread:
@@ -550,7 +626,10 @@ class Trace:
         if self.depth or threading.get_ident() != self.thread:
             return
         if self.side_effects:
-            self.fail("a value is checked after gradients or parameters were updated")
+            self.fail("a value is checked after parameters were updated (optimizer.step())")
+        # A check after a backward (a second loss): a replay it stops first gives the
+        # gradients back as they were, so the eager call that follows assigns them once.
+        self.restores_grads |= self.grads_assigned
         indices = tuple(
             self._ref(arg) if isinstance(arg, np.ndarray) else self._new(arg, False) for arg in args
         )
@@ -623,8 +702,21 @@ class Trace:
                     del cls.backward
                 else:
                     cls.backward = original
+        self._group_writes()
         self.finish_writes()
         self._check_buffers(watched)
+        self.start_grads = {}  # a program keeps its recording: not the gradients of then
+        self.mode_changes = [
+            (module, module.training)
+            for module, flag in zip(self.modules, self.training)
+            if module.training is not flag
+        ]
+        self.flag_changes = [
+            (param, param._requires_grad)
+            for param, flag in self.start_flags.values()
+            if param._requires_grad is not flag
+        ]
+        self.start_flags = {}
         try:
             self.outputs = self._spec(result)
         except _Uncapturable as error:
@@ -659,10 +751,21 @@ class Trace:
                 f"{module_name}.{name} was changed in place by NumPy code that is not "
                 "recorded (batch norm's running statistics in training mode?)"
             )
+        # A parameter the optimizer stepped must keep what the step wrote: an edit of its
+        # NumPy array afterwards (np.clip(p.data, -c, c, out=p.data)) is not recorded.
+        for param, after in self.stepped.values():
+            if id(param.data) not in written and _fingerprint(param.data) != after:
+                self.fail(
+                    f"a parameter of shape {param.shape} was changed in place after "
+                    "optimizer.step() by NumPy code that is not recorded (p.data edited "
+                    "directly?): write it with tinynet's in-place ops under tn.no_grad(), "
+                    "p.clamp_(-c, c)"
+                )
+                break
 
     def _spec(self, value):
         if isinstance(value, Tensor):
-            if id(value) in self.leaves:
+            if self.leaves.get(id(value), (None, None, False))[2]:
                 return ("object", value)
             return ("tensor", self._ref(value.data))
         if isinstance(value, np.ndarray):
@@ -831,6 +934,19 @@ def _reading(name: str, method):
         return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def _hyper(obj) -> list[tuple]:
+    """``(group, its entries but the parameters)`` of each of ``obj``'s parameter groups."""
+    return [
+        (group, {key: value for key, value in group.items() if key != "params"})
+        for group in obj.param_groups
+    ]
+
+
+def _same_pair(start: tuple | None, grad: Tensor) -> bool:
+    """``grad`` is the gradient ``start`` recorded, with the same array."""
+    return start is not None and start[0] is grad and start[1] is grad.data
 
 
 def _snapshot(modules) -> list:
