@@ -116,3 +116,20 @@ def test_a_value_that_changes_at_every_call_runs_eagerly_with_a_warning_naming_i
         for i in range(20):
             counter = i
             assert compiled(x).item() == 2 * i  # right at every call, replayed or not
+
+
+def test_a_list_the_step_appends_its_losses_to_lets_it_compile_without_warnings():
+    # The list grows between the recorded calls, and holds non-leaf tensors: neither is a
+    # guard (the list's items count where both recordings saw them; only leaves have .grad).
+    losses: list = []
+    w = tn.tensor(np.ones(3, np.float32), requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum()
+        losses.append(loss)
+        return loss
+
+    compiled = tn.compile(step)
+    assert replays(compiled, tn.ones(3), calls=6) == [3.0] * 6
+    assert type(next(iter(compiled._entries.values()))).__name__ == "Program"
+    assert len(losses) == 2  # Python side effects happen in the recorded calls only

@@ -69,15 +69,7 @@ class Program:
         self.sets_states = bool(self.mode_changes or self.flag_changes)
         # Leaves whose gradients a backward assigns before a value check: kept at the start
         # of each replay, given back when the check fails
-        self.grad_leaves = (
-            list(
-                {
-                    id(leaf): leaf for op in trace.ops if op[0] == "leaf_grads" for leaf in op[2]
-                }.values()
-            )
-            if trace.restores_grads
-            else None
-        )
+        self.grad_leaves = _grad_leaves(trace) if trace.restores_grads else None
         trace.forget_inputs()
         # Only small arrays were recorded (a kernel's temporaries have the size of one):
         # the generated replay need not delete its locals after each step (see codegen).
@@ -158,6 +150,12 @@ class Program:
         if kind == "tensor":  # the common result, a loss
             return Tensor.wrap(env[payload])
         return _build(self.outputs, env)
+
+
+def _grad_leaves(trace: Trace) -> list:
+    """The leaves the recorded backwards gave gradients, each once, in order."""
+    leaves = {id(leaf): leaf for op in trace.ops if op[0] == "leaf_grads" for leaf in op[2]}
+    return list(leaves.values())
 
 
 class _Guards:

@@ -175,10 +175,27 @@ def unchanged(reads: list[tuple]) -> bool:
 
 
 def same_reads(mine: list[tuple], theirs: list[tuple]) -> bool:
-    """Two recordings read the same places and found the same values there."""
-    return len(mine) == len(theirs) and all(
-        a[0] is b[0] and a[1] == b[1] and same(a[2], b[2]) for a, b in zip(mine, theirs)
+    """Two recordings read the same places and found the same values there. A list's items
+    count where both saw them: a list the function appends to (a log of its losses) grows
+    between the two recordings without changing what the items it held are."""
+    mine, mine_items = _split_lists(mine)
+    theirs, their_items = _split_lists(theirs)
+    return (
+        len(mine) == len(theirs)
+        and all(a[0] is b[0] and a[1] == b[1] and same(a[2], b[2]) for a, b in zip(mine, theirs))
+        and all(
+            same(item, their_items[place])
+            for place, item in mine_items.items()
+            if place in their_items
+        )
     )
+
+
+def _split_lists(reads: list[tuple]) -> tuple[list[tuple], dict]:
+    """The reads of other holders, and ``{(id(list), index): item}`` of the lists' items."""
+    others = [read for read in reads if type(read[0]) is not list]
+    items = {(id(r[0]), r[1]): r[2] for r in reads if type(r[0]) is list}
+    return others, items
 
 
 def describe(reads: list[tuple]) -> str:

@@ -61,7 +61,7 @@ def _collect_arrays(values, arrays: list) -> None:
 
 
 def _visible(fn, args, kwargs) -> tuple[list, list, list]:
-    """Modules, gradient-requiring Tensors and optimizers the function can reach: the function itself
+    """Modules, gradient-requiring leaf Tensors and optimizers the function can reach: the function itself
     when it is a module, its arguments, the defaults of its parameters, closure cells,
     ``self``, the globals it names, and their attributes (one level down)."""
     from tinynet.nn.module import Module
@@ -102,11 +102,11 @@ def _visible(fn, args, kwargs) -> tuple[list, list, list]:
                 modules[id(module)] = module
                 for param in module.parameters(recurse=False):
                     tensors[id(param)] = param
-        elif isinstance(candidate, Tensor) and candidate._requires_grad:
+        elif isinstance(candidate, Tensor) and candidate._requires_grad and candidate.is_leaf:
             tensors[id(candidate)] = candidate
         elif isinstance(candidate, (list, tuple)):
             for item in candidate:
-                if isinstance(item, Tensor) and item._requires_grad:
+                if isinstance(item, Tensor) and item._requires_grad and item.is_leaf:
                     tensors[id(item)] = item
     return list(modules.values()), list(tensors.values()), list(optimizers.values())
 
@@ -141,6 +141,21 @@ class Trace:
         self.plain = arrays is args
         # Values the caller's objects hold (its arguments, leaves' .grad): not functionalized
         self.handed_out: set[int] = set(self.inputs)
+        self._note_start(fn, args, kwargs)
+        self.reset: set[int] = set()
+        self.assigned: set[int] = set()  # leaves a recorded backward gave a gradient
+        # Writes the replay performs on the caller's arrays (``write_through``): their op's
+        # position and the numbers whose arrays share memory with the written one
+        self.writes: list[tuple[int, set[int]]] = []
+        self.written: list[tuple] = []  # (parameter or buffer, its array) written: guarded
+        self.undo: int | None = None  # the number of the replay's log of overwritten values
+        # id(parameter) -> (parameter, its fingerprint after the last recorded step)
+        self.stepped: dict[int, tuple] = {}
+        self.outputs = None
+
+    def _note_start(self, fn, args, kwargs) -> None:
+        """What the guards compare and a replay restores: the state of everything the
+        function can see (modules, leaves, optimizers, Python values) when the call began."""
         self.hooks_seen = autograd.hooks_added()  # before the call: a hook added during it counts
         self.edits_seen = module_edits()  # a layer swapped or a setting changed since
         self.modules, self.tensors, optimizers = _visible(fn, args, kwargs)
@@ -178,16 +193,6 @@ class Trace:
             for param in module.parameters(recurse=False)
             if param.grad is not None
         }
-        self.reset: set[int] = set()
-        self.assigned: set[int] = set()  # leaves a recorded backward gave a gradient
-        # Writes the replay performs on the caller's arrays (``write_through``): their op's
-        # position and the numbers whose arrays share memory with the written one
-        self.writes: list[tuple[int, set[int]]] = []
-        self.written: list[tuple] = []  # (parameter or buffer, its array) written: guarded
-        self.undo: int | None = None  # the number of the replay's log of overwritten values
-        # id(parameter) -> (parameter, its fingerprint after the last recorded step)
-        self.stepped: dict[int, tuple] = {}
-        self.outputs = None
 
     # numbering ---------------------------------------------------------------------------
     def _new(self, value, computed: bool, keep: bool = False) -> int:

@@ -183,18 +183,19 @@ def _is_activation(layer: nn.Module, activation) -> bool:
 
 
 def rebuild_hidden(
-    module: nn.Sequential,
+    module: nn.Module,
     activations: list,
     dropout: float,
     random_state: np.random.RandomState,
 ) -> nn.Sequential | None:
-    """``module`` (built by ``build_mlp``) with the activations and dropout now asked for,
+    """``module`` (an ``nn.Sequential`` built by ``build_mlp``) with the activations and dropout now asked for,
     keeping its ``Linear`` layers and every layer that still matches; None when all match.
 
     A warm start after ``set_params(activation=...)`` trains on with the new activation,
     as scikit-learn's MLP (which looks its activation up at every forward pass) does.
     """
     groups: list[list] = []
+    assert isinstance(module, nn.Sequential), "built by build_mlp"
     for layer in module:
         if isinstance(layer, nn.Linear):
             groups.append([layer])
