@@ -293,6 +293,21 @@ def test_switching_between_the_built_in_network_and_a_module_is_refused_warm(bef
         model.fit(X, y)
 
 
+def test_another_module_architecture_is_refused_warm_and_the_same_one_continues():
+    # module=... replaced by a module of another architecture kept training the old
+    # network, silently; an equal architecture (a fresh copy, a reloaded estimator) goes on.
+    def network(hidden):
+        return nn.Sequential(nn.Linear(3, hidden), nn.ReLU(), nn.Linear(hidden, 3))
+
+    model = NeuralNetClassifier(random_state=0, warm_start=True, module=network(5), **SGD)
+    model.fit(X, y)
+    model.set_params(module=network(5))
+    model.fit(X, y)  # the same architecture: trains on
+    model.set_params(module=network(7))
+    with pytest.raises(ValueError, match="another architecture"):
+        model.fit(X, y)
+
+
 def test_early_stopping_warm_start_keeps_the_best_validation_weights():
     # scikit-learn's MLP aliases its best coefficients with the trained ones after the first
     # fit, so a warm-started fit without a better score returns its last weights; tinynet

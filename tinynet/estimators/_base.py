@@ -306,6 +306,12 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 f"{'None' if self.module is None else 'set'}; refit with warm_start=False "
                 "to train the other network"
             )
+        if isinstance(self.module, nn.Module) and repr(self.module) != repr(self.module_):
+            raise ValueError(
+                "warm_start / partial_fit continue the fitted network, but module is now "
+                f"another architecture:\n{self.module!r}\nwhile the fitted one is\n"
+                f"{self.module_!r}\nrefit with warm_start=False to train the new module"
+            )
         if self.module is not None:
             return
         widths = [layer.out_features for layer in linear_layers(self.module_)][:-1]
