@@ -23,7 +23,6 @@ import numpy as np
 
 from tinynet import ops
 from tinynet._random import as_generator
-from tinynet.nn import functional as F
 from tinynet.nn import init as nn_init
 from tinynet.nn.module import Module, Parameter, parameter_dtype
 from tinynet.ops._args import as_tensor
@@ -135,8 +134,6 @@ class _ConvNd(Module):
 
     def forward(self, input) -> Tensor:
         input = as_tensor(input)
-        if input.data.dtype != self.weight.data.dtype:  # no silent upcast, as nn.Linear
-            F.check_dtypes(type(self)._function.__name__, input, weight=self.weight)
         if self.padding_mode != "zeros":  # PyTorch's order: pad the input, then no padding
             padded = ops.pad(input, self._pad_widths(input.ndim), mode=self.padding_mode)
             return type(self)._function(

@@ -44,7 +44,7 @@ from tinynet.nn.losses import (
     soft_margin_loss,
     triplet_margin_loss,
 )
-from tinynet.ops._args import as_tensor, dim_aliases
+from tinynet.ops._args import as_tensor, check_dtypes, dim_aliases
 from tinynet.ops.conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -442,28 +442,6 @@ def linear(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None
     if dtype is not weight.data.dtype or (bias is not None and dtype is not bias.data.dtype):
         check_dtypes("linear", input, weight=weight, bias=bias)
     return ops.linear(input, weight, bias)
-
-
-def check_dtypes(name: str, input: Tensor, **parameters: TensorLike | None) -> None:
-    """Refuse an input whose dtype differs from the layer's parameters (no silent upcast).
-
-    PyTorch raises here too; promoting would silently run a float32 model in float64.
-
-    >>> import tinynet as tn
-    >>> check_dtypes("linear", tn.zeros(1, dtype=tn.float64), weight=tn.zeros(1))
-    Traceback (most recent call last):
-    ...
-    tinynet.errors.DTypeError: linear: the input is float64 but weight is float32; convert the input with x.to(tn.float32), or the model with model.to(tn.float64)
-    """
-    for label, parameter in parameters.items():
-        if parameter is None:
-            continue
-        expected = parameter.dtype if isinstance(parameter, Tensor) else np.asarray(parameter).dtype
-        if input.data.dtype != expected:
-            fix = f"convert the input with x.to(tn.{expected})"
-            if input.data.dtype.kind == "f":  # a model holds floating parameters only
-                fix += f", or the model with model.to(tn.{input.dtype})"
-            raise DTypeError(f"{name}: the input is {input.dtype} but {label} is {expected}; {fix}")
 
 
 def dropout(

@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+from typing import Any
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
@@ -120,6 +121,16 @@ def floating_input(x) -> Tensor:
     if x.data.dtype.kind == "f":
         return x
     return Tensor.wrap(traced_call(_converted, x.data, _dtype.get_default_dtype()))
+
+
+def floating_binary(function, name: str, a, b) -> Tensor:
+    """``apply_binary`` for a function whose values are not integers (true division,
+    ``atan2``, ``hypot``): integer or boolean operands become the default float dtype,
+    never NumPy's float64."""
+    a, b = binary(a, b)
+    if a.data.dtype.kind != "f":  # then b is not floating either
+        a, b = floating_input(a), floating_input(b)
+    return apply_binary(function, name, a, b)
 
 
 def apply_binary(function, name: str, a, b) -> Tensor:
@@ -294,3 +305,25 @@ def guard_mask_counts(index) -> None:
     for part in index if isinstance(index, tuple) else (index,):
         if isinstance(part, np.ndarray) and part.dtype == np.bool_:
             traced_check(_has_count, part, int(np.count_nonzero(part)))
+
+
+def check_dtypes(name: str, input: Tensor, **parameters: Any) -> None:
+    """Refuse an input whose dtype differs from the layer's parameters (no silent upcast).
+
+    PyTorch raises here too; promoting would silently run a float32 model in float64.
+
+    >>> import tinynet as tn
+    >>> check_dtypes("linear", tn.zeros(1, dtype=tn.float64), weight=tn.zeros(1))
+    Traceback (most recent call last):
+    ...
+    tinynet.errors.DTypeError: linear: the input is float64 but weight is float32; convert the input with x.to(tn.float32), or the model with model.to(tn.float64)
+    """
+    for label, parameter in parameters.items():
+        if parameter is None:
+            continue
+        expected = parameter.dtype if isinstance(parameter, Tensor) else np.asarray(parameter).dtype
+        if input.data.dtype != expected:
+            fix = f"convert the input with x.to(tn.{expected})"
+            if input.data.dtype.kind == "f":  # a model holds floating parameters only
+                fix += f", or the model with model.to(tn.{input.dtype})"
+            raise DTypeError(f"{name}: the input is {input.dtype} but {label} is {expected}; {fix}")

@@ -27,8 +27,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinynet.autograd import Function, traced_call
-from tinynet.errors import DTypeError, ShapeError
-from tinynet.ops._args import as_tensor
+from tinynet.errors import ShapeError
+from tinynet.ops._args import as_tensor, check_dtypes
 from tinynet.ops.linalg import matmul
 from tinynet.ops.movement import getitem, pad, reshape, transpose
 from tinynet.tensor import Tensor, TensorLike
@@ -192,18 +192,7 @@ def _check_channels(x: Tensor, weight: Tensor, bias, groups, spatial, op, transp
         )
     if bias is not None and bias.shape != (out_channels,):
         raise ShapeError(f"{op}: bias of shape {bias.shape} for {out_channels} output channels")
-    _check_dtypes(x, weight, bias, op)
-
-
-def _check_dtypes(x: Tensor, weight: Tensor, bias, op: str) -> None:
-    """Refuse operands of different dtypes, as PyTorch: promoting would silently run a
-    float32 layer's weights in float64 (or an integer input in floating point)."""
-    for label, other in (("weight", weight), ("bias", bias)):
-        if other is not None and other.data.dtype != x.data.dtype:
-            raise DTypeError(
-                f"{op}: the input is {x.dtype} but {label} is {other.dtype}; convert the "
-                f"input with x.to(tn.{other.dtype}), or the weights to the input's dtype"
-            )
+    check_dtypes(op, x, weight=weight, bias=bias)  # no silent upcast, as PyTorch
 
 
 def _add_bias(y: Tensor, bias, spatial: int) -> Tensor:

@@ -25,6 +25,7 @@ from tinynet.ops._args import (
     as_tensor,
     binary,
     broadcast_error,
+    floating_binary,
     floating_input,
     nonzero_columns,
     one,
@@ -596,10 +597,7 @@ def mul(a: TensorLike, b: TensorLike) -> Tensor:
 
 def div(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``a / b`` with broadcasting (true division)."""
-    a, b = binary(a, b)
-    if a.data.dtype.kind != "f":  # then b is not floating either: int / int is a float
-        a, b = floating_input(a), floating_input(b)
-    return apply_binary(Div, "div", a, b)
+    return floating_binary(Div, "div", a, b)
 
 
 def neg(x: TensorLike) -> Tensor:

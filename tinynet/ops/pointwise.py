@@ -20,7 +20,14 @@ import numpy as np
 
 from tinynet.autograd import Function, traced_call
 from tinynet.errors import ArgumentError, DTypeError
-from tinynet.ops._args import apply_binary, as_array, as_tensor, binary, floating_input
+from tinynet.ops._args import (
+    apply_binary,
+    as_array,
+    as_tensor,
+    binary,
+    floating_binary,
+    floating_input,
+)
 from tinynet.ops.elementwise import (
     bound_label,
     divided_gradient,
@@ -480,26 +487,17 @@ def atan2(input: TensorLike, other: TensorLike) -> Tensor:
     >>> print(f"{tn.atan2(tn.tensor(1.0), tn.tensor(-1.0)).item():.4f}")
     2.3562
     """
-    return _floating_binary(Atan2, "atan2", input, other)
+    return floating_binary(Atan2, "atan2", input, other)
 
 
 def logaddexp(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``log(exp(a) + exp(b))``, stable for any finite inputs."""
-    return _floating_binary(LogAddExp, "logaddexp", a, b)
+    return floating_binary(LogAddExp, "logaddexp", a, b)
 
 
 def hypot(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise ``sqrt(a**2 + b**2)`` without overflow."""
-    return _floating_binary(Hypot, "hypot", a, b)
-
-
-def _floating_binary(function, name: str, a, b) -> Tensor:
-    """``function`` of two operands whose values are not integers: integer (or boolean)
-    operands become the default float dtype, as ``div``'s, never NumPy's float64."""
-    a, b = binary(a, b)
-    if a.data.dtype.kind != "f":  # then b is not floating either
-        a, b = floating_input(a), floating_input(b)
-    return apply_binary(function, name, a, b)
+    return floating_binary(Hypot, "hypot", a, b)
 
 
 def erfc(input: TensorLike) -> Tensor:
